@@ -1,0 +1,19 @@
+#pragma once
+// Checks every memory-like TLM target makes before touching its storage.
+
+#include <cstdint>
+
+#include <tlm>
+
+namespace npuvp::tlmx {
+
+// Validates command, address range [0, size), byte enables and streaming width
+// of a payload whose address is already local to the target. Returns
+// TLM_OK_RESPONSE when the access may proceed; otherwise the status to set.
+tlm::tlm_response_status check_memory_access(const tlm::tlm_generic_payload& gp, std::uint64_t size);
+
+// Copies data between the payload and target storage honouring byte enables.
+// The access must already have passed check_memory_access.
+void copy_payload(tlm::tlm_generic_payload& gp, std::uint8_t* storage);
+
+}  // namespace npuvp::tlmx

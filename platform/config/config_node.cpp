@@ -1,0 +1,193 @@
+#include "platform/config/config_node.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace npuvp::config {
+namespace {
+
+std::string describe(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "nothing";
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsSequence()) return "a list";
+  return "a map";
+}
+
+}  // namespace
+
+ConfigNode::ConfigNode(YAML::Node node, std::string file, std::string path)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+
+ConfigNode ConfigNode::load_file(const std::string& file) {
+  try {
+    YAML::Node root = YAML::LoadFile(file);
+    if (!root.IsMap()) throw ConfigError(file + ": expected a YAML map at the top level");
+    return ConfigNode(root, file);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(file + ": cannot open the file");
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(file + ": malformed YAML at line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+std::string ConfigNode::key_path(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+void ConfigNode::fail(const std::string& key, const std::string& expected) const {
+  const YAML::Node n = node_.IsMap() && !key.empty() ? node_[key] : node_;
+  throw ConfigError(file_ + ": key '" + (key.empty() ? path_ : key_path(key)) + "': expected " + expected +
+                    ", got " + describe(n));
+}
+
+bool ConfigNode::has(const std::string& key) const {
+  return node_.IsMap() && node_[key].IsDefined() && !node_[key].IsNull();
+}
+
+ConfigNode ConfigNode::child(const std::string& key) const {
+  if (!has(key)) fail(key, "a value (the key is required)");
+  return ConfigNode(node_[key], file_, key_path(key));
+}
+
+std::vector<ConfigNode> ConfigNode::items() const {
+  if (!node_.IsSequence()) fail("", "a list");
+  std::vector<ConfigNode> out;
+  for (std::size_t i = 0; i < node_.size(); ++i)
+    out.emplace_back(node_[i], file_, path_ + "[" + std::to_string(i) + "]");
+  return out;
+}
+
+std::vector<std::string> ConfigNode::keys() const {
+  if (!node_.IsMap()) fail("", "a map");
+  std::vector<std::string> out;
+  for (const auto& kv : node_) out.push_back(kv.first.as<std::string>());
+  return out;
+}
+
+YAML::Node ConfigNode::scalar(const std::string& key) const {
+  if (!has(key)) fail(key, "a value (the key is required)");
+  YAML::Node n = node_[key];
+  if (!n.IsScalar()) fail(key, "a single value");
+  return n;
+}
+
+std::string ConfigNode::get_string(const std::string& key) const { return scalar(key).Scalar(); }
+std::string ConfigNode::get_string(const std::string& key, const std::string& fallback) const {
+  return has(key) ? get_string(key) : fallback;
+}
+
+std::int64_t ConfigNode::get_int(const std::string& key) const {
+  const std::string text = scalar(key).Scalar();
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used, 0);
+  } catch (const std::exception&) {
+    fail(key, "an integer");
+  }
+  if (used != text.size()) fail(key, "an integer");
+  return v;
+}
+std::int64_t ConfigNode::get_int(const std::string& key, std::int64_t fallback) const {
+  return has(key) ? get_int(key) : fallback;
+}
+
+double ConfigNode::get_double(const std::string& key) const {
+  const std::string text = scalar(key).Scalar();
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    fail(key, "a number");
+  }
+  if (used != text.size() || !std::isfinite(v)) fail(key, "a finite number");
+  return v;
+}
+double ConfigNode::get_double(const std::string& key, double fallback) const {
+  return has(key) ? get_double(key) : fallback;
+}
+
+bool ConfigNode::get_bool(const std::string& key, bool fallback) const {
+  if (!has(key)) return fallback;
+  const std::string t = scalar(key).Scalar();
+  if (t == "true" || t == "on" || t == "yes") return true;
+  if (t == "false" || t == "off" || t == "no") return false;
+  fail(key, "true or false");
+}
+
+std::int64_t ConfigNode::get_int_in(const std::string& key, std::int64_t lo, std::int64_t hi) const {
+  const std::int64_t v = get_int(key);
+  if (v < lo || v > hi) fail(key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return v;
+}
+std::int64_t ConfigNode::get_int_in(const std::string& key, std::int64_t lo, std::int64_t hi,
+                                    std::int64_t fallback) const {
+  return has(key) ? get_int_in(key, lo, hi) : fallback;
+}
+
+double ConfigNode::get_positive(const std::string& key) const {
+  const double v = get_double(key);
+  if (!(v > 0)) fail(key, "a positive number");
+  return v;
+}
+double ConfigNode::get_positive(const std::string& key, double fallback) const {
+  return has(key) ? get_positive(key) : fallback;
+}
+
+std::string ConfigNode::get_choice(const std::string& key, const std::vector<std::string>& choices) const {
+  const std::string v = get_string(key);
+  for (const auto& c : choices)
+    if (v == c) return v;
+  std::string list;
+  for (const auto& c : choices) list += (list.empty() ? "" : "|") + c;
+  fail(key, "one of " + list);
+}
+std::string ConfigNode::get_choice(const std::string& key, const std::vector<std::string>& choices,
+                                   const std::string& fallback) const {
+  return has(key) ? get_choice(key, choices) : fallback;
+}
+
+void ConfigNode::reject_unknown(const std::set<std::string>& known) const {
+  if (!node_.IsMap()) fail("", "a map");
+  for (const auto& kv : node_) {
+    const std::string k = kv.first.as<std::string>();
+    if (known.count(k) == 0) {
+      std::string list;
+      for (const auto& c : known) list += (list.empty() ? "" : ", ") + c;
+      throw ConfigError(file_ + ": unknown key '" + key_path(k) + "' (known here: " + list + ")");
+    }
+  }
+}
+
+void apply_override(YAML::Node& root, const std::string& assignment, const std::string& origin) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(origin + ": override '" + assignment + "': expected key=value");
+  const std::string key = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  YAML::Node value;
+  try {
+    value = YAML::Load(text);
+  } catch (const YAML::Exception&) {
+    value = YAML::Node(text);
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(key);
+  for (std::string p; std::getline(ss, p, '.');) {
+    if (p.empty()) throw ConfigError(origin + ": override key '" + key + "' has an empty component");
+    parts.push_back(p);
+  }
+  // yaml-cpp nodes are handles, so walking with reset() keeps writes in the tree.
+  YAML::Node cur;
+  cur.reset(root);
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = cur[parts[i]];
+    if (!next.IsDefined() || !next.IsMap())
+      throw ConfigError(origin + ": unknown key '" + key + "' ('" + parts[i] + "' is not a section)");
+    cur.reset(next);
+  }
+  cur[parts.back()] = value;
+}
+
+}  // namespace npuvp::config
