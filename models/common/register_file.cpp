@@ -6,16 +6,6 @@
 
 namespace npuvp::regs {
 
-const char* to_string(Access access) {
-  switch (access) {
-    case Access::kReadWrite: return "RW";
-    case Access::kReadOnly: return "RO";
-    case Access::kWriteOnly: return "WO";
-    case Access::kWriteOneToClear: return "W1C";
-  }
-  return "?";
-}
-
 RegisterFile::RegisterFile(std::string owner, std::vector<RegisterSpec> specs)
     : owner_(std::move(owner)), specs_(std::move(specs)) {
   for (const auto& s : specs_) {

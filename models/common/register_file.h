@@ -9,19 +9,9 @@
 
 #include <tlm>
 
+#include "models/common/register_spec.h"
+
 namespace npuvp::regs {
-
-enum class Access { kReadWrite, kReadOnly, kWriteOnly, kWriteOneToClear };
-
-struct RegisterSpec {
-  const char* name;
-  std::uint32_t offset;
-  std::uint32_t reset;
-  Access access;
-  const char* description;
-};
-
-const char* to_string(Access access);
 
 // The registers of one device. Accesses are 32-bit and aligned; anything else
 // is answered with an error response, never silently accepted.

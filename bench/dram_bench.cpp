@@ -1,0 +1,280 @@
+#include "bench/dram_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "models/dram/dram_system.h"
+#include "models/dram/protocol_checker.h"
+#include "platform/config/dram_yaml.h"
+
+namespace npuvp::bench {
+namespace po = boost::program_options;
+using namespace npuvp::dram;
+
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <typename T>
+T pick(const std::string& option, const std::string& value, const std::map<std::string, T>& choices) {
+  auto it = choices.find(value);
+  if (it != choices.end()) return it->second;
+  std::string list;
+  for (const auto& [k, v] : choices) list += (list.empty() ? "" : "|") + k;
+  throw UsageError("--" + option + " '" + value + "': expected one of " + list);
+}
+
+void positive(const char* option, std::uint64_t value) {
+  if (value == 0) throw UsageError(std::string("--") + option + ": expected a positive integer");
+}
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+}  // namespace
+
+DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic) {
+  const Memspec& s = config.memspec;
+  const double refresh_share = config.per_bank_refresh ? 0.0 : double(s.trfcab) / s.trefi;
+  const double available = 1.0 - refresh_share;
+  DramBound bound;
+
+  // Walk the start of the stream to see how it spreads over channels and banks
+  // and how often it leaves an open row.
+  const AddressMapper mapper(config);
+  const std::uint64_t range = traffic.range_bytes != 0 ? std::min(traffic.range_bytes, config.capacity_bytes())
+                                                       : config.capacity_bytes();
+  AddressStream stream(traffic, range, s.page_bytes());
+  std::map<std::pair<unsigned, unsigned>, std::uint32_t> open_row;
+  std::set<unsigned> channels;
+  std::set<std::pair<unsigned, unsigned>> banks;
+  std::uint64_t segments = 0, misses = 0, bytes = 0;
+  const std::uint64_t burst = s.burst_bytes();
+  const int samples = 4096;
+  for (int i = 0; i < samples; ++i) {
+    const std::uint64_t a = stream.next();
+    std::tuple<unsigned, unsigned, std::uint32_t> last{~0u, ~0u, 0};
+    for (std::uint64_t b = a / burst; b <= (a + traffic.size_bytes - 1) / burst; ++b) {
+      const DecodedAddress d = mapper.decode(b * burst);
+      const std::tuple<unsigned, unsigned, std::uint32_t> here{d.channel, d.bank, d.row};
+      if (here == last) continue;
+      last = here;
+      ++segments;
+      channels.insert(d.channel);
+      banks.insert({d.channel, d.bank});
+      auto it = open_row.find({d.channel, d.bank});
+      if (it == open_row.end() || it->second != d.row) ++misses;
+      open_row[{d.channel, d.bank}] = d.row;
+    }
+    bytes += traffic.size_bytes;
+  }
+  bound.row_miss_fraction = double(misses) / double(segments);
+  bound.banks_per_channel = double(banks.size()) / double(channels.size());
+  const double channel_share = double(channels.size()) / config.channels;
+  const double bus = config.peak_gbps() * channel_share * available;
+
+  if (bound.row_miss_fraction < 0.5) {
+    bound.gbps = bus;
+    bound.limit = "data bus";
+    return bound;
+  }
+  // A row-miss stream: every segment costs an ACT. Per channel, ACTs are
+  // limited by each bank's cycle (tRC, or ACT→WR→PRE→ACT for writes), by tRRD
+  // and tFAW across banks, and by the command bus (ACT + CASes + PRE).
+  const double bytes_per_act = double(bytes) / double(segments);
+  const double bursts_per_act = std::max(1.0, bytes_per_act / burst);
+  const unsigned bl2 = s.burst_cycles();
+  const double ccd = std::max(s.tccd, bl2);
+  const double to_pre = traffic.operation == Operation::kWrite ? s.wl + 1 + bl2 + s.twr
+                                                               : bl2 + std::max(8u, s.trtp) - 8;
+  const double bank_cycle = std::max<double>(s.trc, s.trcd + (bursts_per_act - 1) * ccd + to_pre + s.trppb);
+  const std::vector<std::pair<double, std::string>> act_rates = {
+      {bound.banks_per_channel / bank_cycle, traffic.operation == Operation::kWrite ? "tRCD+tWR+tRP per bank"
+                                                                                    : "tRC per bank"},
+      {1.0 / s.trrd, "tRRD"},
+      {4.0 / s.tfaw, "tFAW"},
+      {1.0 / (s.act_cycles + bursts_per_act * s.cas_cycles + s.pre_cycles), "command bus"}};
+  const auto& [rate, name] = *std::min_element(act_rates.begin(), act_rates.end());
+  const double act_bound = rate * bytes_per_act / s.tck_ns * double(channels.size()) * available;
+  bound.gbps = std::min(bus, act_bound);
+  bound.limit = act_bound < bus ? name : "data bus";
+  return bound;
+}
+
+int dram_bench_main(int argc, const char* const* argv) {
+  std::string memspec_file, mapping, page_policy, pattern, op, json_file, refresh;
+  std::uint64_t channels, stride, requests, size, outstanding, queue_depth, seed, interleave;
+  po::options_description opts("npuvp dram-bench options");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("memspec", po::value(&memspec_file)->default_value("configs/dram/lpddr4x-4266.yaml"), "memspec YAML file")
+      ("channels", po::value(&channels)->default_value(4), "16-bit channels")
+      ("mapping", po::value(&mapping)->default_value("rbc"), "address mapping: rbc|brc")
+      ("page-policy", po::value(&page_policy)->default_value("open"), "open|closed")
+      ("refresh", po::value(&refresh)->default_value("all-bank"), "all-bank|per-bank")
+      ("pattern", po::value(&pattern)->default_value("seq"), "seq|random|stride")
+      ("stride", po::value(&stride)->default_value(0), "bytes between requests for --pattern stride (0: one page)")
+      ("op", po::value(&op)->default_value("read"), "read|write|mix (mix: half writes)")
+      ("requests", po::value(&requests)->default_value(1000000), "requests to simulate")
+      ("size", po::value(&size)->default_value(64), "bytes per request")
+      ("outstanding", po::value(&outstanding)->default_value(64), "requests in flight (closed loop)")
+      ("queue-depth", po::value(&queue_depth)->default_value(16), "controller queue depth per bank")
+      ("interleave", po::value(&interleave)->default_value(256), "channel interleave, bytes")
+      ("seed", po::value(&seed)->default_value(1), "random seed")
+      ("no-check", "do not run the protocol checker (measures the controller alone)")
+      ("json", po::value(&json_file), "write the results as JSON to this file");
+
+  DramConfig config;
+  TrafficOptions traffic;
+  try {
+    po::variables_map vm;
+    // Like a program name, argv[0] (the subcommand) is skipped by the parser.
+    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: npuvp dram-bench [options]\n" << opts;
+      return 0;
+    }
+    po::notify(vm);
+    positive("channels", channels);
+    positive("requests", requests);
+    positive("size", size);
+    positive("outstanding", outstanding);
+    positive("queue-depth", queue_depth);
+    if (size > (1u << 20)) throw UsageError("--size: expected at most 1048576 bytes");
+    config.memspec = config::load_memspec(memspec_file);
+    config.channels = unsigned(channels);
+    config.mapping = pick<AddressMapping>("mapping", mapping,
+                                          {{"rbc", AddressMapping::kRowBankColumn}, {"brc", AddressMapping::kBankRowColumn}});
+    config.page_policy = pick<PagePolicy>("page-policy", page_policy, {{"open", PagePolicy::kOpen}, {"closed", PagePolicy::kClosed}});
+    config.per_bank_refresh = pick<bool>("refresh", refresh, {{"all-bank", false}, {"per-bank", true}});
+    config.queue_depth = unsigned(queue_depth);
+    config.channel_interleave_bytes = unsigned(interleave);
+    config.backing_bytes = std::min<std::uint64_t>(config.backing_bytes, config.capacity_bytes());
+    try {
+      config.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("bad option: ") + e.what());
+    }
+    traffic.pattern = pick<Pattern>("pattern", pattern,
+                                    {{"seq", Pattern::kSequential}, {"random", Pattern::kRandom}, {"stride", Pattern::kStride}});
+    traffic.operation = pick<Operation>("op", op, {{"read", Operation::kRead}, {"write", Operation::kWrite}, {"mix", Operation::kMix}});
+    if (stride != 0 && traffic.pattern != Pattern::kStride) throw UsageError("--stride: only with --pattern stride");
+    traffic.stride_bytes = stride;
+    traffic.requests = requests;
+    traffic.size_bytes = std::uint32_t(size);
+    traffic.outstanding = unsigned(outstanding);
+    traffic.seed = seed;
+    if (size > config.capacity_bytes()) throw UsageError("--size: expected at most the device capacity");
+  } catch (const po::error& e) {
+    std::cerr << "npuvp dram-bench: " << e.what() << "\n" << "run 'npuvp dram-bench --help' for the options\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "npuvp dram-bench: " << e.what() << "\n";
+    return 2;
+  }
+
+  DramSystem system(config);
+  ProtocolChecker checker(config.memspec, config.channels);
+  const bool check = argc > 0 && std::none_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "--no-check"; });
+  if (check) system.add_observer(checker);
+
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::uint64_t end = run_closed_loop(system, traffic);
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  if (check) checker.check_refresh_until(end);
+
+  const DramBound bound = dram_bound(config, traffic);
+  nlohmann::json stats = system.stats_json(end);
+  const double sim_us = system.ns_of(end) / 1000.0;
+  nlohmann::json out = {
+      {"config",
+       {{"memspec", config.memspec.name},
+        {"memspec_file", memspec_file},
+        {"channels", config.channels},
+        {"mapping", mapping},
+        {"page_policy", page_policy},
+        {"refresh", refresh},
+        {"pattern", pattern},
+        {"stride", traffic.pattern == Pattern::kStride ? (stride ? stride : config.memspec.page_bytes()) : 0},
+        {"op", op},
+        {"requests", requests},
+        {"size", size},
+        {"outstanding", outstanding},
+        {"queue_depth", queue_depth},
+        {"seed", seed}}},
+      {"bandwidth_gbps", stats["bandwidth_gbps"]},
+      {"peak_gbps", config.peak_gbps()},
+      {"utilization", stats["utilization"]},
+      {"bound_gbps", bound.gbps},
+      {"bound_limit", bound.limit},
+      {"bound_utilization", bound.gbps / config.peak_gbps()},
+      {"read_latency_ns", stats["read_latency_ns"]},
+      {"write_latency_ns", stats["write_latency_ns"]},
+      {"row_hit_rate", stats["row_hit_rate"]},
+      {"energy_pj_per_bit", stats["energy_pj_per_bit"]},
+      {"avg_power_mw", stats["avg_power_mw"]},
+      {"energy_pj", stats["energy_pj"]},
+      {"refresh_count", stats["refresh_count"]},
+      {"timing_violations", check ? nlohmann::json(checker.violation_count()) : nlohmann::json(nullptr)},
+      {"sim_time_us", sim_us},
+      {"wall_s", wall_s},
+      {"requests_per_wall_s", wall_s > 0 ? double(requests) / wall_s : 0.0},
+      {"stats", stats}};
+
+  auto lat = [](const nlohmann::json& l) {
+    return "mean " + fixed(l["mean"].get<double>(), 1) + "  p50 " + fixed(l["p50"].get<double>(), 1) + "  p99 " +
+           fixed(l["p99"].get<double>(), 1) + "  max " + fixed(l["max"].get<double>(), 1) + " ns";
+  };
+  std::cout << "npuvp dram-bench: " << config.memspec.name << " x " << config.channels << " ch, " << mapping << ", "
+            << page_policy << " page, " << refresh << " refresh; " << pattern;
+  if (traffic.pattern == Pattern::kStride) std::cout << " " << out["config"]["stride"].get<std::uint64_t>() << " B";
+  std::cout << " " << op << ", " << requests << " x " << size << " B, " << outstanding << " outstanding\n";
+  const double bw = stats["bandwidth_gbps"].get<double>();
+  std::cout << "  bandwidth       " << fixed(bw, 2) << " GB/s = " << fixed(100 * bw / config.peak_gbps(), 1)
+            << "% of peak " << fixed(config.peak_gbps(), 2) << " GB/s\n"
+            << "  bound           " << fixed(bound.gbps, 2) << " GB/s = "
+            << fixed(100 * bound.gbps / config.peak_gbps(), 1) << "% of peak (" << bound.limit << "; row misses "
+            << fixed(100 * bound.row_miss_fraction, 0) << "%, " << fixed(bound.banks_per_channel, 1)
+            << " banks/channel" << (config.per_bank_refresh ? "" : ", all-bank refresh") << ")\n"
+            << "  measured/bound  " << fixed(100 * bw / bound.gbps, 1) << "%\n";
+  if (stats["read_latency_ns"]["count"].get<std::uint64_t>() > 0)
+    std::cout << "  read latency    " << lat(stats["read_latency_ns"]) << "\n";
+  if (stats["write_latency_ns"]["count"].get<std::uint64_t>() > 0)
+    std::cout << "  write latency   " << lat(stats["write_latency_ns"]) << "\n";
+  std::cout << "  row hit rate    " << fixed(100 * stats["row_hit_rate"].get<double>(), 1) << "%\n"
+            << "  energy          " << fixed(stats["energy_pj_per_bit"].get<double>(), 2) << " pJ/bit, "
+            << fixed(stats["avg_power_mw"].get<double>(), 1) << " mW average (I/O "
+            << fixed(stats["energy_pj"]["io"].get<double>() / std::max(1.0, stats["energy_pj"]["total"].get<double>()) * 100, 1)
+            << "% of energy), " << stats["refresh_count"].get<std::uint64_t>() << " refreshes\n"
+            << "  violations      " << (check ? std::to_string(checker.violation_count()) : std::string("not checked"))
+            << "\n"
+            << "  simulated       " << fixed(sim_us, 1) << " us in " << fixed(wall_s, 3) << " s wall = "
+            << fixed(wall_s > 0 ? requests / wall_s / 1e6 : 0, 2) << " M requests/s\n";
+  if (check && checker.violation_count() > 0) std::cout << checker.summary() << "\n";
+
+  if (!json_file.empty()) {
+    std::ofstream f(json_file);
+    if (!f) {
+      std::cerr << "npuvp dram-bench: --json " << json_file << ": cannot write the file\n";
+      return 1;
+    }
+    f << out.dump(2) << "\n";
+  }
+  return check && checker.violation_count() > 0 ? 1 : 0;
+}
+
+}  // namespace npuvp::bench

@@ -1,0 +1,336 @@
+#include "bench/noc_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "models/noc/cycle_model.h"
+#include "models/noc/fast_model.h"
+#include "models/noc/traffic.h"
+#include "platform/config/noc_yaml.h"
+
+namespace npuvp::bench {
+namespace {
+
+namespace po = boost::program_options;
+using noc::Cycle;
+using noc::NodeId;
+
+// A bad command line: the option and what it expected.
+struct OptionError : std::runtime_error {
+  OptionError(const std::string& option, const std::string& expected, const std::string& got)
+      : std::runtime_error(option + ": expected " + expected + ", got '" + got + "'") {}
+};
+
+struct BenchOptions {
+  noc::NocConfig noc;
+  noc::TrafficPattern traffic = noc::TrafficPattern::kUniform;
+  std::vector<double> rates;
+  std::uint64_t packet_flits = 4;
+  std::uint64_t cycles = 10000;
+  std::uint64_t seed = 1;
+  bool cycle_level = true;
+  std::string json;
+};
+
+struct RatePoint {
+  double offered = 0, accepted = 0, latency_mean = 0;
+  std::uint64_t latency_p99 = 0, measured = 0, undelivered = 0;
+};
+
+// Totals over all runs of one invocation, for the speed figure.
+struct Work {
+  std::uint64_t flit_hops = 0;
+  double wall_s = 0;
+};
+
+std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t lo, std::uint64_t hi) {
+  const std::string expected = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) throw OptionError(option, expected, text);
+  std::uint64_t v = 0;
+  try {
+    v = std::stoull(text);
+  } catch (const std::exception&) {
+    throw OptionError(option, expected, text);
+  }
+  if (v < lo || v > hi) throw OptionError(option, expected, text);
+  return v;
+}
+
+std::vector<double> parse_rates(const std::string& text) {
+  const std::string expected = "a comma-separated list of loads in (0, 1] flits/node/cycle";
+  std::vector<double> rates;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    std::size_t used = 0;
+    double r = 0;
+    try {
+      r = std::stod(item, &used);
+    } catch (const std::exception&) {
+      throw OptionError("--rates", expected, text);
+    }
+    if (used != item.size() || !(r > 0 && r <= 1)) throw OptionError("--rates", expected, text);
+    rates.push_back(r);
+  }
+  if (rates.empty() || text.back() == ',') throw OptionError("--rates", expected, text);
+  return rates;
+}
+
+// Packets created in [warmup, warmup + window) are measured; throughput is
+// counted over that window; the run then continues, still injecting, until
+// they are all delivered or another window has passed.
+RatePoint run_cycle_level(const BenchOptions& o, double rate, Work& work) {
+  noc::CycleMeshModel model(o.noc);
+  noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, o.seed);
+  const Cycle warmup = std::max<Cycle>(1, o.cycles / 5), end = warmup + o.cycles, limit = end + o.cycles;
+  noc::LatencyHistogram latency;
+  std::uint64_t tagged = 0, ejected_at_start = 0, ejected_at_end = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (Cycle c = 0; c < limit && (c < end || latency.count() < tagged); ++c) {
+    if (c == warmup) ejected_at_start = model.ejected_flits();
+    if (c == end) ejected_at_end = model.ejected_flits();
+    const bool measure = c >= warmup && c < end;
+    traffic.tick([&](NodeId src, NodeId dst) {
+      model.offer(measure ? 1 : 0, src, dst, o.packet_flits);
+      tagged += measure;
+    });
+    model.step();
+    for (const auto& d : model.take_deliveries())
+      if (d.tag == 1) latency.add(d.done - d.offered);
+  }
+  work.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  work.flit_hops += model.stats().flit_hops;
+  RatePoint p;
+  p.offered = rate;
+  p.accepted = double(ejected_at_end - ejected_at_start) / double(model.mesh().nodes()) / double(o.cycles);
+  p.latency_mean = latency.mean();
+  p.latency_p99 = latency.percentile(0.99);
+  p.measured = latency.count();
+  p.undelivered = tagged - latency.count();
+  return p;
+}
+
+// Same windows with the fast model, which times each packet when created; a
+// packet's flits count as accepted in the window its tail is delivered in.
+RatePoint run_fast(const BenchOptions& o, double rate, Work& work) {
+  noc::FastMeshModel model(o.noc);
+  noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, o.seed);
+  const Cycle warmup = std::max<Cycle>(1, o.cycles / 5), end = warmup + o.cycles, limit = end + o.cycles;
+  noc::LatencyHistogram latency;
+  std::uint64_t tagged = 0, accepted_flits = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (Cycle c = 0; c < end; ++c) {
+    model.set_horizon(c);
+    traffic.tick([&](NodeId src, NodeId dst) {
+      const Cycle done = model.unicast(src, dst, o.packet_flits, c);
+      if (done > warmup && done <= end) accepted_flits += o.packet_flits;
+      if (c < warmup) return;
+      ++tagged;
+      if (done <= limit) latency.add(done - c);
+    });
+  }
+  work.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  work.flit_hops += model.stats().flit_hops;
+  RatePoint p;
+  p.offered = rate;
+  p.accepted = double(accepted_flits) / double(model.mesh().nodes()) / double(o.cycles);
+  p.latency_mean = latency.mean();
+  p.latency_p99 = latency.percentile(0.99);
+  p.measured = latency.count();
+  p.undelivered = tagged - latency.count();
+  return p;
+}
+
+// Every (source, destination) pair of the pattern timed alone in an empty
+// network, weighted like the analytic figure. Above kMaxPairs pairs a seeded
+// sample of them is timed instead.
+double measure_zero_load(const BenchOptions& o, Work& work) {
+  constexpr std::size_t kMaxPairs = 4096;
+  const noc::Mesh mesh(o.noc);
+  struct Pair {
+    NodeId src, dst;
+    double weight;
+  };
+  std::vector<Pair> pairs;
+  for (NodeId s = 0; s < mesh.nodes(); ++s)
+    for (const auto& [d, p] : noc::destinations(mesh, o.traffic, s)) pairs.push_back({s, d, p});
+  if (pairs.size() > kMaxPairs) {
+    std::mt19937_64 rng(o.seed);
+    std::shuffle(pairs.begin(), pairs.end(), rng);
+    pairs.resize(kMaxPairs);
+  }
+  double sum = 0, weights = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (o.cycle_level) {
+    noc::CycleMeshModel model(o.noc);
+    for (const Pair& p : pairs) {
+      model.offer(0, p.src, p.dst, o.packet_flits);
+      std::vector<noc::CycleMeshModel::Delivery> got;
+      while (!model.idle()) {
+        model.step();
+        for (const auto& d : model.take_deliveries()) got.push_back(d);
+      }
+      sum += p.weight * double(got.at(0).done - got.at(0).offered);
+      weights += p.weight;
+    }
+    work.flit_hops += model.stats().flit_hops;
+  } else {
+    noc::FastMeshModel model(o.noc);
+    Cycle free_from = 0;  // every channel is free again once the last packet is delivered
+    for (const Pair& p : pairs) {
+      model.set_horizon(free_from);
+      const Cycle done = model.unicast(p.src, p.dst, o.packet_flits, free_from);
+      sum += p.weight * double(done - free_from);
+      weights += p.weight;
+      free_from = done;
+    }
+    work.flit_hops += model.stats().flit_hops;
+  }
+  work.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum / weights;
+}
+
+BenchOptions parse(int argc, const char* const* argv, bool& help) {
+  po::options_description desc(
+      "npuvp noc-bench: the 2D mesh NoC alone under synthetic traffic\n"
+      "Each rate runs a warm-up of cycles/5, then measures over --cycles cycles (packets created\n"
+      "then, throughput delivered then) and drains for up to --cycles more cycles.\nOptions");
+  desc.add_options()("help,h", "this help")
+      ("mesh", po::value<std::string>()->required(), "WxH routers, e.g. 4x4")
+      ("traffic", po::value<std::string>()->default_value("uniform"), "uniform|transpose|hotspot|neighbor")
+      ("rates", po::value<std::string>()->required(), "offered loads R1,R2,... in flits/node/cycle, each in (0, 1]")
+      ("packet-flits", po::value<std::string>()->default_value("4"), "flits per packet, header included")
+      ("cycles", po::value<std::string>()->default_value("10000"), "measurement window in cycles")
+      ("seed", po::value<std::string>()->default_value("1"), "random seed")
+      ("model", po::value<std::string>()->default_value("cycle"),
+       "cycle: flit-by-flit reference model; fast: link-reservation model of the platform")
+      ("set", po::value<std::vector<std::string>>()->composing(),
+       "NoC parameter override key=value of the preset's noc section, e.g. buffer_flits=16 (repeatable)")
+      ("json", po::value<std::string>()->required(), "write the results to this JSON file");
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    help = true;
+    return {};
+  }
+  po::notify(vm);
+
+  BenchOptions o;
+  const std::string mesh = vm["mesh"].as<std::string>();
+  const std::string mesh_expected = "WxH with W and H from 1 to 256";
+  std::smatch m;
+  if (!std::regex_match(mesh, m, std::regex("([0-9]{1,3})x([0-9]{1,3})")))
+    throw OptionError("--mesh", mesh_expected, mesh);
+  const std::uint64_t width = parse_count("--mesh", m[1].str(), 1, 256);
+  const std::uint64_t height = parse_count("--mesh", m[2].str(), 1, 256);
+  YAML::Node section(YAML::NodeType::Map);
+  section["width"] = width;
+  section["height"] = height;
+  if (vm.count("set"))
+    for (const std::string& kv : vm["set"].as<std::vector<std::string>>()) config::apply_override(section, kv, "--set");
+  o.noc = config::parse_noc(config::ConfigNode(section, "--set", "noc"));
+
+  const std::string traffic = vm["traffic"].as<std::string>();
+  if (!noc::parse_traffic(traffic, o.traffic))
+    throw OptionError("--traffic", "one of uniform|transpose|hotspot|neighbor", traffic);
+  const std::string needs = noc::traffic_requirement(noc::Mesh(o.noc), o.traffic);
+  if (!needs.empty()) throw OptionError("--traffic", needs + " for " + traffic + " traffic", traffic + " on " + mesh);
+  o.rates = parse_rates(vm["rates"].as<std::string>());
+  o.packet_flits = parse_count("--packet-flits", vm["packet-flits"].as<std::string>(), 1, 1 << 20);
+  o.cycles = parse_count("--cycles", vm["cycles"].as<std::string>(), 10, std::uint64_t(1) << 32);
+  o.seed = parse_count("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX);
+  const std::string model = vm["model"].as<std::string>();
+  if (model != "cycle" && model != "fast") throw OptionError("--model", "cycle or fast", model);
+  o.cycle_level = model == "cycle";
+  o.json = vm["json"].as<std::string>();
+  return o;
+}
+
+nlohmann::json bound_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+int noc_bench_main(int argc, const char* const* argv) {
+  BenchOptions o;
+  try {
+    bool help = false;
+    o = parse(argc, argv, help);
+    if (help) return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "npuvp noc-bench: " << e.what() << "\n";
+    return 2;
+  }
+
+  const noc::Mesh mesh(o.noc);
+  Work work;
+  const double analytic = noc::zero_load_latency(mesh, o.traffic, o.packet_flits);
+  const double measured = measure_zero_load(o, work);
+  const double bound = noc::bisection_bound(mesh, o.traffic);
+
+  std::cout << "noc-bench: " << o.noc.width << "x" << o.noc.height << " mesh, " << noc::to_string(o.traffic)
+            << " traffic, " << o.packet_flits << "-flit packets, " << o.cycles << " cycles, "
+            << (o.cycle_level ? "cycle-level reference" : "fast link-reservation") << " model (router "
+            << o.noc.router_cycles << ", link " << o.noc.link_cycles << ", buffer " << o.noc.buffer_flits << " x "
+            << o.noc.virtual_channels << " VCs)\n";
+  std::cout << std::fixed << std::setprecision(3);
+  std::cout << "offered  accepted  latency_mean  latency_p99  [flits/node/cycle, cycles]\n";
+  nlohmann::json rates = nlohmann::json::array();
+  for (double r : o.rates) {
+    const RatePoint p = o.cycle_level ? run_cycle_level(o, r, work) : run_fast(o, r, work);
+    std::cout << std::setw(7) << p.offered << std::setw(10) << p.accepted << std::setw(14) << std::setprecision(2)
+              << p.latency_mean << std::setw(13) << p.latency_p99 << std::setprecision(3)
+              << (p.undelivered > 0 ? "  (saturated: " + std::to_string(p.undelivered) + " packets undelivered)" : "")
+              << "\n";
+    rates.push_back({{"offered", p.offered},
+                     {"accepted", p.accepted},
+                     {"latency_mean", p.latency_mean},
+                     {"latency_p99", p.latency_p99},
+                     {"packets_measured", p.measured},
+                     {"packets_undelivered", p.undelivered}});
+  }
+  const double speed = work.wall_s > 0 ? double(work.flit_hops) / work.wall_s : 0;
+  std::cout << std::setprecision(2) << "zero-load latency: analytic " << analytic << " cycles, measured " << measured
+            << " cycles\n"
+            << std::setprecision(3) << "bisection bound: " << bound << " flits/node/cycle\n"
+            << std::scientific << std::setprecision(3) << "speed: " << speed << " flit-hops per wall second\n"
+            << std::defaultfloat;
+
+  const nlohmann::json out = {{"mesh", std::to_string(o.noc.width) + "x" + std::to_string(o.noc.height)},
+                              {"traffic", noc::to_string(o.traffic)},
+                              {"packet_flits", o.packet_flits},
+                              {"cycles", o.cycles},
+                              {"seed", o.seed},
+                              {"model", o.cycle_level ? "cycle" : "fast"},
+                              {"noc",
+                               {{"flit_bytes", o.noc.flit_bytes},
+                                {"router_cycles", o.noc.router_cycles},
+                                {"link_cycles", o.noc.link_cycles},
+                                {"buffer_flits", o.noc.buffer_flits},
+                                {"virtual_channels", o.noc.virtual_channels}}},
+                              {"rates", rates},
+                              {"zero_load_analytic", analytic},
+                              {"zero_load_measured", measured},
+                              {"bisection_bound", bound_json(bound)},
+                              {"flit_hops_per_wall_s", speed}};
+  std::ofstream file(o.json);
+  file << out.dump(2) << "\n";
+  if (!file) {
+    std::cerr << "npuvp noc-bench: --json: cannot write '" << o.json << "'\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace npuvp::bench

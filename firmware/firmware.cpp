@@ -1,0 +1,328 @@
+#include "firmware/firmware.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "models/dma/dma_regs.h"
+#include "models/npu/npu_regs.h"
+#include "models/pe_array/cluster_regs.h"
+#include "models/pe_array/systolic_timing.h"
+
+namespace npuvp::firmware {
+namespace {
+
+// The first bytes of SRAM hold what the firmware hands the engines: one DMA
+// descriptor slot per chained transfer and one job slot per cluster.
+constexpr std::uint64_t kDmaSlots = 8;
+constexpr std::uint64_t kControlBytes = 8192;
+constexpr unsigned kLoadChannel = 0;
+constexpr unsigned kStoreChannel = 1;
+// Cycles the command processor spends deciding and writing one tile's work.
+constexpr std::uint64_t kTileSetupCycles = 64;
+
+std::uint64_t align64(std::uint64_t v) { return (v + 63) & ~std::uint64_t{63}; }
+std::uint32_t ceil_div(std::uint32_t a, std::uint32_t b) { return (a + b - 1) / b; }
+
+struct FirmwareError {
+  npu::NpuError code;
+  std::uint32_t info;
+};
+
+std::uint32_t input_rows_for(const LayerCommand& l, std::uint32_t out_rows) {
+  return (out_rows - 1) * l.stride_h + (l.kernel_h - 1) * l.dilation_h + 1;
+}
+
+class ConvRunner {
+ public:
+  ConvRunner(Hal& hal, const LayerCommand& layer, std::uint32_t layer_index)
+      : hal_(hal), npu_(hal.layout()), l_(layer), index_(layer_index) {}
+
+  void run() {
+    validate();
+    if (!plan_conv_tiling(l_, npu_, t_)) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
+    dataflow_ = choose_dataflow();
+    const std::uint32_t tiles = ceil_div(l_.out_h, t_.rows_per_tile);
+    for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
+      const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
+      load_weights(k0, kb);
+      load_input(0, 0);
+      wait_dma(kLoadChannel);
+      bool store_pending = false;
+      for (std::uint32_t tile = 0; tile < tiles; ++tile) {
+        const bool prefetch = tile + 1 < tiles;
+        if (prefetch) load_input(tile + 1, (tile + 1) % 2);
+        compute(tile, kb, tile == 0);
+        if (store_pending) wait_dma(kStoreChannel);
+        store_output(tile, k0, kb);
+        store_pending = true;
+        if (prefetch) wait_dma(kLoadChannel);
+      }
+      wait_dma(kStoreChannel);
+    }
+  }
+
+ private:
+  void validate() const {
+    const auto bad = [&] { throw FirmwareError{npu::NpuError::kBadCommand, index_}; };
+    if (l_.groups != 1 || l_.kernel_h == 0 || l_.kernel_w == 0 || l_.stride_h == 0 || l_.stride_w == 0 ||
+        l_.dilation_h == 0 || l_.dilation_w == 0 || l_.in_c == 0 || l_.out_c == 0 || l_.in_h == 0 || l_.in_w == 0)
+      bad();
+    const auto out_dim = [](std::uint32_t in, std::uint32_t pad_a, std::uint32_t pad_b, std::uint32_t k,
+                            std::uint32_t d, std::uint32_t s) -> std::int64_t {
+      return (std::int64_t{in} + pad_a + pad_b - std::int64_t{d} * (k - 1) - 1) / s + 1;
+    };
+    if (out_dim(l_.in_h, l_.pad_top, l_.pad_bottom, l_.kernel_h, l_.dilation_h, l_.stride_h) != l_.out_h ||
+        out_dim(l_.in_w, l_.pad_left, l_.pad_right, l_.kernel_w, l_.dilation_w, l_.stride_w) != l_.out_w ||
+        l_.out_h == 0 || l_.out_w == 0 || l_.act_min > l_.act_max)
+      bad();
+    if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kAuto)) bad();
+  }
+
+  pe_array::Dataflow choose_dataflow() const {
+    const auto choice = static_cast<DataflowChoice>(l_.dataflow);
+    if (choice == DataflowChoice::kWeightStationary) return pe_array::Dataflow::kWeightStationary;
+    if (choice == DataflowChoice::kOutputStationary) return pe_array::Dataflow::kOutputStationary;
+    // Auto: the dataflow whose schedule of one cluster's share of a tile is shorter.
+    const pe_array::ArrayShape array{npu_.array_rows, npu_.array_cols};
+    const pe_array::GemmShape gemm{std::uint64_t{t_.rows_per_cluster} * l_.out_w, t_.k_block,
+                                   std::uint64_t{l_.kernel_h} * l_.kernel_w * l_.in_c};
+    const auto ws = pe_array::systolic_tile_timing(pe_array::Dataflow::kWeightStationary, array, gemm, false);
+    const auto os = pe_array::systolic_tile_timing(pe_array::Dataflow::kOutputStationary, array, gemm, false);
+    return os.total_cycles() < ws.total_cycles() ? pe_array::Dataflow::kOutputStationary
+                                                 : pe_array::Dataflow::kWeightStationary;
+  }
+
+  std::uint64_t sram(std::uint64_t offset) const { return npu_.sram_base + offset; }
+
+  // Writes a chain of descriptors into the channel's slots and starts it.
+  void start_dma(unsigned channel, std::vector<dma::Descriptor> chain) {
+    const std::uint64_t slot = sram(channel * kDmaSlots * sizeof(dma::Descriptor));
+    for (std::size_t i = 0; i < chain.size(); ++i) {
+      chain[i].next = slot + (i + 1) * sizeof(dma::Descriptor);
+      chain[i].flags = i + 1 == chain.size() ? dma::kDescLast : 0;
+    }
+    hal_.write(slot, chain.data(), chain.size() * sizeof(dma::Descriptor));
+    const std::uint64_t regs = npu_.dma_regs_base + channel * dma::kChannelStride;
+    hal_.write32(regs + dma::reg::kDescLo, static_cast<std::uint32_t>(slot));
+    hal_.write32(regs + dma::reg::kDescHi, static_cast<std::uint32_t>(slot >> 32));
+    hal_.write32(regs + dma::reg::kCtrl, dma::kCtrlStart);
+  }
+
+  static dma::Descriptor linear(std::uint64_t src, std::uint64_t dst, std::uint32_t bytes) {
+    return dma::Descriptor{src, dst, bytes, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+  }
+
+  void wait_dma(unsigned channel) {
+    hal_.wait_events(std::uint64_t{1} << channel);
+    const std::uint64_t regs = npu_.dma_regs_base + channel * dma::kChannelStride;
+    const std::uint32_t irq = hal_.read32(regs + dma::reg::kIrq);
+    hal_.write32(regs + dma::reg::kIrq, irq);
+    if (irq & dma::kIrqError) {
+      const std::uint32_t addr = hal_.read32(regs + dma::reg::kErrorAddrLo);
+      throw FirmwareError{npu::NpuError::kDmaFault, addr};
+    }
+  }
+
+  void load_weights(std::uint32_t k0, std::uint32_t kb) {
+    const std::uint64_t filter = std::uint64_t{l_.kernel_h} * l_.kernel_w * l_.in_c;
+    start_dma(kLoadChannel, {linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset),
+                                    static_cast<std::uint32_t>(kb * filter)),
+                             linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset), kb * 4),
+                             linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset), kb * 8)});
+    wait_dma(kLoadChannel);
+  }
+
+  // Input rows a tile's outputs read, clipped to the image (the rest is padding).
+  std::pair<std::uint32_t, std::uint32_t> tile_input_rows(std::uint32_t out_row0, std::uint32_t out_rows) const {
+    const std::int64_t first = std::int64_t{out_row0} * l_.stride_h - l_.pad_top;
+    const std::int64_t last = first + input_rows_for(l_, out_rows) - 1;
+    const auto lo = static_cast<std::uint32_t>(std::max<std::int64_t>(0, first));
+    const auto hi = static_cast<std::uint32_t>(std::min<std::int64_t>(l_.in_h - 1, last));
+    return {lo, hi + 1};
+  }
+
+  std::uint32_t tile_rows(std::uint32_t tile) const {
+    return std::min(t_.rows_per_tile, l_.out_h - tile * t_.rows_per_tile);
+  }
+
+  void load_input(std::uint32_t tile, unsigned buffer) {
+    const auto [lo, hi] = tile_input_rows(tile * t_.rows_per_tile, tile_rows(tile));
+    const std::uint32_t row_bytes = l_.in_w * l_.in_c;
+    const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
+    dma::Descriptor d{l_.input_addr + std::uint64_t{lo} * dram_pitch, sram(t_.input_offset[buffer]), row_bytes,
+                      hi - lo, 1, 0, static_cast<std::int32_t>(dram_pitch), static_cast<std::int32_t>(row_bytes),
+                      0, 0, 0, 0};
+    start_dma(kLoadChannel, {d});
+  }
+
+  void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) {
+    const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
+    const std::uint64_t first_pixel = std::uint64_t{tile} * t_.rows_per_tile * l_.out_w;
+    dma::Descriptor d{sram(t_.output_offset[tile % 2]), l_.output_addr + first_pixel * l_.out_c + k0, kb, pixels,
+                      1, 0, static_cast<std::int32_t>(kb), static_cast<std::int32_t>(l_.out_c), 0, 0, 0, 0};
+    start_dma(kStoreChannel, {d});
+  }
+
+  void compute(std::uint32_t tile, std::uint32_t kb, bool first_tile_of_block) {
+    hal_.spend_cycles(kTileSetupCycles);
+    const std::uint32_t row0 = tile * t_.rows_per_tile;
+    const std::uint32_t rows = tile_rows(tile);
+    const auto [tile_lo, tile_hi] = tile_input_rows(row0, rows);
+    (void)tile_hi;
+    const std::uint32_t row_bytes = l_.in_w * l_.in_c;
+    const unsigned buffer = tile % 2;
+    std::uint64_t started = 0;
+    std::vector<pe_array::ClusterJob> jobs;
+    for (unsigned c = 0; c < npu_.clusters; ++c) {
+      const std::uint32_t my0 = c * t_.rows_per_cluster;
+      if (my0 >= rows) break;
+      const std::uint32_t my_rows = std::min(t_.rows_per_cluster, rows - my0);
+      const auto [lo, hi] = tile_input_rows(row0 + my0, my_rows);
+      pe_array::ClusterJob job{};
+      job.op = static_cast<std::uint32_t>(pe_array::JobOp::kConv2d);
+      job.flags = first_tile_of_block ? pe_array::kJobLoadWeights : 0;
+      job.dataflow = static_cast<std::uint32_t>(dataflow_);
+      job.in_addr = static_cast<std::uint32_t>(sram(t_.input_offset[buffer]) + std::uint64_t{lo - tile_lo} * row_bytes);
+      job.in_h = hi - lo;
+      job.in_w = l_.in_w;
+      job.in_c = l_.in_c;
+      job.in_row_pitch = row_bytes;
+      job.origin_y = static_cast<std::int32_t>(std::int64_t{row0 + my0} * l_.stride_h - l_.pad_top - lo);
+      job.origin_x = -static_cast<std::int32_t>(l_.pad_left);
+      job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffer]) +
+                                                std::uint64_t{my0} * l_.out_w * kb);
+      job.out_h = my_rows;
+      job.out_w = l_.out_w;
+      job.out_pixel_pitch = kb;
+      job.out_row_pitch = l_.out_w * kb;
+      job.k_count = kb;
+      job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset));
+      job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset));
+      job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset));
+      job.kernel_h = l_.kernel_h;
+      job.kernel_w = l_.kernel_w;
+      job.stride_h = l_.stride_h;
+      job.stride_w = l_.stride_w;
+      job.dilation_h = l_.dilation_h;
+      job.dilation_w = l_.dilation_w;
+      job.input_zero_point = l_.input_zero_point;
+      job.output_zero_point = l_.output_zero_point;
+      job.act_min = l_.act_min;
+      job.act_max = l_.act_max;
+      jobs.push_back(job);
+    }
+    const std::uint64_t job_slots = sram(kDmaSlots * sizeof(dma::Descriptor) * npu_.dma_channels);
+    hal_.write(job_slots, jobs.data(), jobs.size() * sizeof(pe_array::ClusterJob));
+    for (unsigned c = 0; c < jobs.size(); ++c) {
+      const std::uint64_t regs = npu_.cluster_regs_base + c * pe_array::kClusterStride;
+      hal_.write32(regs + pe_array::reg::kJobAddr,
+                   static_cast<std::uint32_t>(job_slots + c * sizeof(pe_array::ClusterJob)));
+      hal_.write32(regs + pe_array::reg::kCtrl, pe_array::kCtrlStart);
+      started |= std::uint64_t{1} << (npu_.cluster_irq_base + c);
+    }
+    while (started != 0) {
+      const std::uint64_t raised = hal_.wait_events(started);
+      for (unsigned c = 0; c < jobs.size(); ++c) {
+        const std::uint64_t line = std::uint64_t{1} << (npu_.cluster_irq_base + c);
+        if ((raised & line) == 0) continue;
+        const std::uint64_t regs = npu_.cluster_regs_base + c * pe_array::kClusterStride;
+        const std::uint32_t irq = hal_.read32(regs + pe_array::reg::kIrq);
+        hal_.write32(regs + pe_array::reg::kIrq, irq);
+        if (irq & pe_array::kIrqError) throw FirmwareError{npu::NpuError::kClusterFault, c};
+        started &= ~line;
+      }
+    }
+  }
+
+  Hal& hal_;
+  const NpuLayout& npu_;
+  const LayerCommand& l_;
+  const std::uint32_t index_;
+  ConvTiling t_;
+  pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
+};
+
+void run_command_buffer(Hal& hal, const RingEntry& entry) {
+  for (std::uint32_t i = 0; i < entry.layer_count; ++i) {
+    LayerCommand layer;
+    try {
+      hal.read(entry.command_buffer + std::uint64_t{i} * sizeof layer, &layer, sizeof layer);
+    } catch (const BusError& e) {
+      throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
+    }
+    hal.mark_layer(static_cast<std::int32_t>(layer.layer_id));
+    if (layer.opcode != static_cast<std::uint32_t>(Opcode::kConv2d))
+      throw FirmwareError{npu::NpuError::kBadCommand, i};
+    ConvRunner(hal, layer, i).run();
+  }
+}
+
+}  // namespace
+
+bool plan_conv_tiling(const LayerCommand& l, const NpuLayout& npu, ConvTiling& t) {
+  const std::uint64_t filter = std::uint64_t{l.kernel_h} * l.kernel_w * l.in_c;
+  const std::uint64_t control = kControlBytes;
+  if (npu.sram_bytes <= control || filter == 0 || npu.clusters == 0) return false;
+  const std::uint64_t avail = npu.sram_bytes - control;
+  const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
+  if (max_k == 0) return false;
+  std::uint32_t kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
+  if (kb < l.out_c && kb >= npu.array_cols) kb -= kb % npu.array_cols;
+  t.k_block = kb;
+  t.weights_offset = control;
+  t.bias_offset = t.weights_offset + align64(kb * filter);
+  t.requant_offset = t.bias_offset + align64(kb * 4ull);
+  const std::uint64_t buffers_offset = t.requant_offset + align64(kb * 8ull);
+  if (buffers_offset >= npu.sram_bytes) return false;
+  const std::uint64_t remaining = npu.sram_bytes - buffers_offset;
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * l.in_c;
+  for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
+    const std::uint32_t per_cluster = ceil_div(rows, npu.clusters);
+    const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
+    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb;
+    const std::uint64_t cluster_in =
+        std::min<std::uint64_t>(l.in_h, input_rows_for(l, per_cluster)) * row_bytes;
+    if (2 * align64(in_bytes) + 2 * align64(out_bytes) > remaining || cluster_in > npu.cluster_input_buffer_bytes)
+      continue;
+    // Whole rows per cluster keep every cluster equally busy.
+    std::uint32_t chosen = rows;
+    if (chosen > npu.clusters && chosen < l.out_h) chosen -= chosen % npu.clusters;
+    t.rows_per_tile = chosen;
+    t.rows_per_cluster = ceil_div(chosen, npu.clusters);
+    t.input_offset[0] = buffers_offset;
+    t.input_offset[1] = t.input_offset[0] + align64(in_bytes);
+    t.output_offset[0] = t.input_offset[1] + align64(in_bytes);
+    t.output_offset[1] = t.output_offset[0] + align64(out_bytes);
+    t.bytes_used = t.output_offset[1] + align64(out_bytes);
+    return true;
+  }
+  return false;
+}
+
+void firmware_main(Hal& hal) {
+  for (;;) {
+    hal.mark_layer(-1);
+    hal.wait_for_work();
+    const Hal::Ring ring = hal.ring();
+    RingEntry entry{};
+    try {
+      if (ring.size == 0 || ring.head >= ring.size) throw FirmwareError{npu::NpuError::kRingAccess, ring.head};
+      try {
+        hal.read(ring.base + std::uint64_t{ring.head} * sizeof entry, &entry, sizeof entry);
+      } catch (const BusError& e) {
+        throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
+      }
+      run_command_buffer(hal, entry);
+      hal.complete_entry((ring.head + 1) % ring.size);
+    } catch (const FirmwareError& e) {
+      hal.report_error(static_cast<std::uint32_t>(e.code), e.info);
+      hal.complete_entry(ring.size == 0 ? 0 : (ring.head + 1) % ring.size);
+    } catch (const BusError& e) {
+      hal.report_error(static_cast<std::uint32_t>(npu::NpuError::kDmaFault), static_cast<std::uint32_t>(e.address()));
+      hal.complete_entry(ring.size == 0 ? 0 : (ring.head + 1) % ring.size);
+    }
+  }
+}
+
+}  // namespace npuvp::firmware

@@ -1,0 +1,31 @@
+#pragma once
+// The NPU command processor's firmware: takes command buffers from the host's
+// ring and runs each layer as tile loops that program the DMA and the PE
+// clusters, double-buffered so that loading tile n+1 and storing tile n-1
+// overlap computing tile n.
+
+#include <cstdint>
+
+#include "firmware/command_format.h"
+#include "firmware/hal.h"
+
+namespace npuvp::firmware {
+
+// How a convolution layer is cut to fit the SRAM (exposed for tests and reports).
+struct ConvTiling {
+  std::uint32_t k_block = 0;         // output channels per weight load
+  std::uint32_t rows_per_tile = 0;   // output rows per tile
+  std::uint32_t rows_per_cluster = 0;
+  std::uint64_t weights_offset = 0, bias_offset = 0, requant_offset = 0;
+  std::uint64_t input_offset[2] = {0, 0};
+  std::uint64_t output_offset[2] = {0, 0};
+  std::uint64_t bytes_used = 0;
+};
+
+// Chooses a tiling, or returns false when no tiling fits.
+bool plan_conv_tiling(const LayerCommand& layer, const NpuLayout& npu, ConvTiling& tiling);
+
+// Firmware entry point: never returns (runs as the command processor's thread).
+[[noreturn]] void firmware_main(Hal& hal);
+
+}  // namespace npuvp::firmware

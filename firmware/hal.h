@@ -1,0 +1,70 @@
+#pragma once
+// What the NPU firmware may do to the hardware around it. The command
+// processor model implements it over TLM sockets and IRQ lines; nothing in the
+// firmware reaches the platform any other way.
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+
+namespace npuvp::firmware {
+
+// Facts about the NPU the firmware runs on (its "device tree").
+struct NpuLayout {
+  unsigned clusters = 16;
+  unsigned array_rows = 8, array_cols = 8;
+  std::uint32_t cluster_weight_buffer_bytes = 0;
+  std::uint32_t cluster_input_buffer_bytes = 0;
+  std::uint64_t sram_base = 0, sram_bytes = 0;
+  std::uint64_t dma_regs_base = 0;
+  unsigned dma_channels = 2;
+  std::uint64_t cluster_regs_base = 0;
+  // IRQ lines seen by wait_events(): DMA channel c is line c, cluster k is
+  // line cluster_irq_base + k.
+  unsigned cluster_irq_base = 16;
+};
+
+// A bus access that came back with an error response.
+class BusError : public std::runtime_error {
+ public:
+  BusError(const char* what, std::uint64_t address) : std::runtime_error(what), address_(address) {}
+  std::uint64_t address() const { return address_; }
+
+ private:
+  std::uint64_t address_;
+};
+
+class Hal {
+ public:
+  virtual ~Hal() = default;
+
+  virtual const NpuLayout& layout() const = 0;
+
+  // NPU-local addresses (SRAM, DMA and cluster registers) go over the NoC;
+  // anything else to system memory. Errors throw BusError.
+  virtual std::uint32_t read32(std::uint64_t addr) = 0;
+  virtual void write32(std::uint64_t addr, std::uint32_t value) = 0;
+  virtual void read(std::uint64_t addr, void* dst, std::size_t bytes) = 0;
+  virtual void write(std::uint64_t addr, const void* src, std::size_t bytes) = 0;
+
+  // Blocks until one of the IRQ lines in `mask` is high; returns all high lines
+  // of the mask. Lines are cleared at their source (W1C IRQ registers).
+  virtual std::uint64_t wait_events(std::uint64_t mask) = 0;
+
+  // Host interface: the ring registers of the NPU's register block.
+  struct Ring {
+    std::uint64_t base;
+    std::uint32_t size, head, tail;
+  };
+  virtual void wait_for_work() = 0;  // returns when enabled and head != tail
+  virtual Ring ring() const = 0;
+  virtual void complete_entry(std::uint32_t new_head) = 0;  // moves HEAD, raises COMPLETE
+  virtual void report_error(std::uint32_t code, std::uint32_t info) = 0;  // raises ERROR
+
+  // Observability: which layer the firmware is on (-1 when idle).
+  virtual void mark_layer(std::int32_t layer_index) = 0;
+  // Time the firmware itself spends (tiling decisions, descriptor building).
+  virtual void spend_cycles(std::uint64_t cycles) = 0;
+};
+
+}  // namespace npuvp::firmware

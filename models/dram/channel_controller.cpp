@@ -1,0 +1,400 @@
+#include "models/dram/channel_controller.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace npuvp::dram {
+
+ChannelController::ChannelController(unsigned index, const DramConfig& config, const EnergyModel& energy,
+                                     ChannelStats& stats, BurstSink& sink)
+    : index_(index),
+      spec_(config.memspec),
+      energy_(energy),
+      stats_(stats),
+      sink_(sink),
+      depth_(config.queue_depth),
+      closed_page_(config.page_policy == PagePolicy::kClosed),
+      per_bank_refresh_(config.per_bank_refresh),
+      max_wait_(std::uint64_t(std::ceil(config.max_wait_ns / config.memspec.tck_ns))),
+      banks_(config.memspec.banks) {
+  const Memspec& s = spec_;
+  const unsigned bl2 = s.burst_cycles();
+  ccd_ = std::max(s.tccd, bl2);
+  // JESD209-4 minimum command distances, in tCK:
+  //   RD→WR  = RL + tDQSCK + BL/2 − WL + tWPRE + RD(tRPST)
+  //   WR→RD  = WL + 1 + BL/2 + tWTR
+  //   RD→PRE = BL/2 + max(8, tRTP) − 8
+  //   WR→PRE = WL + 1 + BL/2 + tWR
+  rd_to_wr_ = unsigned(std::max(1, int(s.rl + s.tdqsck + bl2 + s.twpre + s.trpst) - int(s.wl)));
+  wr_to_rd_ = s.wl + 1 + bl2 + s.twtr;
+  rd_to_pre_ = bl2 + std::max(8u, s.trtp) - 8;
+  wr_to_pre_ = s.wl + 1 + bl2 + s.twr;
+  // The last data beat: reads after RL + tDQSCK, writes after WL + tDQSS (1).
+  read_latency_ = s.rl + s.tdqsck + bl2;
+  write_latency_ = s.wl + 1 + bl2;
+  refresh_due_ = per_bank_refresh_ ? s.trefipb() : s.trefi;
+  window_cycles_ = std::max<std::uint64_t>(1, std::llround(config.power_window_ns / s.tck_ns));
+  next_sample_ = window_cycles_;
+  stats_.banks.assign(s.banks, BankStats{});
+  for (auto& b : banks_) b.queue.reserve(depth_);
+}
+
+void ChannelController::enqueue(const Burst& burst) {
+  std::uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+    pool_[slot] = burst;
+  } else {
+    slot = static_cast<std::uint32_t>(pool_.size());
+    pool_.push_back(burst);
+  }
+  arrivals_.push({burst.arrival, burst.seq, slot});
+  ++queued_;
+  dirty_ = true;
+}
+
+void ChannelController::admit(std::uint64_t cycle) {
+  now_ = std::max(now_, cycle);
+  while (!arrivals_.empty() && arrivals_.top().cycle <= cycle) {
+    const std::uint32_t slot = arrivals_.top().slot;
+    arrivals_.pop();
+    Bank& b = banks_[pool_[slot].bank];
+    if (b.queue.size() < depth_)
+      b.queue.push_back(slot);
+    else
+      b.waiting.push_back(slot);
+    b.stale = true;
+  }
+  dirty_ = true;
+}
+
+void ChannelController::decide(Bank& b) {
+  b.stale = false;
+  if (b.queue.empty()) {
+    b.next = Command::kNop;
+    return;
+  }
+  const Burst& front = pool_[b.queue.front()];
+  if (b.open_row >= 0) {
+    // A front burst that has waited too long is served next even if younger
+    // bursts hit the open row: FR-FCFS must not starve it.
+    const bool front_starving = now_ >= front.arrival + max_wait_;
+    if (!front_starving || front.row == b.open_row) {
+      for (std::uint32_t i = 0; i < b.queue.size(); ++i) {
+        const Burst& x = pool_[b.queue[i]];
+        if (x.row == b.open_row) {
+          b.next = x.write ? Command::kWr : Command::kRd;
+          b.target = i;
+          return;
+        }
+      }
+    }
+    b.next = Command::kPre;
+    b.target = 0;
+    return;
+  }
+  b.next = Command::kAct;
+  b.target = 0;
+}
+
+std::uint64_t ChannelController::earliest(const Bank& b, Command command) const {
+  std::uint64_t t = std::max(now_, ca_free_);
+  switch (command) {
+    case Command::kAct:
+      return std::max({t, b.act_ok, rrd_ok_, faw_ok_[faw_next_]});
+    case Command::kPre:
+      return std::max(t, b.pre_ok);
+    case Command::kRd:
+      return std::max({t, b.cas_ok, rd_ok_});
+    case Command::kWr:
+      return std::max({t, b.cas_ok, wr_ok_});
+    default:
+      return kNever;
+  }
+}
+
+// The next step of a refresh: close what is open, then refresh.
+std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) const {
+  std::uint64_t t = std::max({now_, ca_free_, refresh_due_});
+  if (!per_bank_refresh_) {
+    bool any_open = false;
+    std::uint64_t pre_ok = 0, idle = 0;
+    for (const Bank& b : banks_) {
+      if (b.open_row >= 0) {
+        any_open = true;
+        pre_ok = std::max(pre_ok, b.pre_ok);
+      }
+      idle = std::max({idle, b.idle_at, b.act_ok});
+    }
+    bank = 0;
+    if (any_open) {
+      command = Command::kPreAll;
+      return std::max(t, pre_ok);
+    }
+    command = Command::kRefAll;
+    return std::max({t, idle, refab_ok_});
+  }
+  bank = refresh_bank_;
+  const Bank& b = banks_[bank];
+  if (b.open_row >= 0) {
+    command = Command::kPre;
+    return std::max(t, b.pre_ok);
+  }
+  command = Command::kRefBank;
+  // REFpb behaves like an ACT towards the other banks (tRRD, tFAW).
+  return std::max({t, b.idle_at, b.act_ok, refpb_ok_, rrd_ok_, faw_ok_[faw_next_]});
+}
+
+std::uint64_t ChannelController::next_event_cycle() {
+  if (!dirty_) return next_cycle_;
+  dirty_ = false;
+
+  // The oldest visible burst of the channel, if it has waited too long, is the
+  // only one the banks may serve.
+  int starving = -1;
+  std::uint64_t oldest = kNever;
+  for (unsigned i = 0; i < banks_.size(); ++i) {
+    const Bank& b = banks_[i];
+    if (!b.queue.empty() && pool_[b.queue.front()].arrival < oldest) {
+      oldest = pool_[b.queue.front()].arrival;
+      starving = int(i);
+    }
+  }
+  if (oldest == kNever || now_ < oldest + max_wait_) starving = -1;
+
+  std::uint64_t best = kNever;
+  unsigned best_bank = 0;
+  bool best_column = false;
+  std::uint64_t best_age = kNever;
+  for (unsigned i = 0; i < banks_.size(); ++i) {
+    if (starving >= 0 && int(i) != starving) continue;
+    Bank& b = banks_[i];
+    if (b.queue.empty()) continue;
+    if (b.stale || (b.next != Command::kPre && b.target != 0 && now_ >= pool_[b.queue.front()].arrival + max_wait_))
+      decide(b);
+    const std::uint64_t t = earliest(b, b.next);
+    // Refresh owns the bank (or all banks) from its due cycle on.
+    if (t >= refresh_due_ && (!per_bank_refresh_ || i == refresh_bank_)) continue;
+    const bool column = b.next == Command::kRd || b.next == Command::kWr;
+    const std::uint64_t age = pool_[b.queue[b.target]].arrival;
+    if (t < best || (t == best && ((column && !best_column) || (column == best_column && age < best_age)))) {
+      best = t;
+      best_bank = i;
+      best_column = column;
+      best_age = age;
+    }
+  }
+
+  Command refresh_command;
+  unsigned refresh_bank;
+  const std::uint64_t refresh_at = refresh_step(refresh_command, refresh_bank);
+  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.top().cycle;
+
+  if (arrival <= best && arrival <= refresh_at) {
+    choice_ = Choice::kAdmit;
+    next_cycle_ = arrival;
+  } else if (refresh_at <= best) {
+    choice_ = Choice::kRefresh;
+    choice_command_ = refresh_command;
+    choice_bank_ = refresh_bank;
+    next_cycle_ = refresh_at;
+  } else {
+    choice_ = Choice::kBank;
+    choice_command_ = banks_[best_bank].next;
+    choice_bank_ = best_bank;
+    next_cycle_ = best;
+  }
+  return next_cycle_;
+}
+
+void ChannelController::step() {
+  const std::uint64_t t = next_event_cycle();
+  if (choice_ == Choice::kAdmit) {
+    admit(t);
+    return;
+  }
+  sample_until(t);
+  issue(choice_command_, choice_bank_, t);
+}
+
+void ChannelController::faw_push(std::uint64_t cycle) {
+  faw_ok_[faw_next_] = cycle + spec_.tfaw;
+  faw_next_ = (faw_next_ + 1) & 3;
+}
+
+void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsigned trp) {
+  b.open_row = -1;
+  b.act_ok = std::max(b.act_ok, cycle + trp);
+  b.idle_at = std::max(b.idle_at, cycle + trp);
+  BankStats& bs = stats_.banks[index];
+  bs.open_cycles += cycle - b.opened_at;
+  ++bs.precharges;
+  stats_.command_energy.pre_pj += energy_.pre_pj;
+  --open_banks_;
+  stretch_end_ = std::max(stretch_end_, cycle);
+  b.stale = true;
+}
+
+void ChannelController::notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
+                               std::uint64_t auto_pre) {
+  if (observers_.empty()) return;
+  const IssuedCommand c{cycle, command, static_cast<std::uint8_t>(bank), row, auto_pre};
+  for (CommandObserver* o : observers_) o->on_command(index_, c);
+}
+
+void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {
+  now_ = t;
+  dirty_ = true;
+  Bank& b = banks_[index];
+  switch (command) {
+    case Command::kAct: {
+      const Burst& x = pool_[b.queue[b.target]];
+      if (open_banks_ == 0 && t >= stretch_end_) {
+        active_cycles_ += stretch_end_ - stretch_start_;
+        stretch_start_ = stretch_end_ = t;
+      }
+      ++open_banks_;
+      b.open_row = x.row;
+      b.opened_at = t;
+      b.cas_ok = t + spec_.trcd;
+      b.pre_ok = t + spec_.tras;
+      b.act_ok = t + spec_.trc;
+      b.stale = true;
+      rrd_ok_ = t + spec_.trrd;
+      faw_push(t);
+      ca_free_ = t + spec_.act_cycles;
+      ++stats_.act;
+      ++stats_.banks[index].activates;
+      stats_.command_energy.act_pj += energy_.act_pj;
+      notify(t, command, index, x.row);
+      return;
+    }
+    case Command::kPre: {
+      // Either the scheduler needs another row, or refresh needs the bank.
+      const bool for_refresh = choice_ == Choice::kRefresh;
+      const std::uint32_t row = static_cast<std::uint32_t>(b.open_row);
+      close(b, index, t, spec_.trppb);
+      if (!for_refresh) ++stats_.row_conflicts;
+      ca_free_ = t + spec_.pre_cycles;
+      ++stats_.pre;
+      notify(t, command, index, row);
+      return;
+    }
+    case Command::kPreAll:
+      for (unsigned i = 0; i < banks_.size(); ++i)
+        if (banks_[i].open_row >= 0) close(banks_[i], i, t, spec_.trpab);
+      ca_free_ = t + spec_.pre_cycles;
+      ++stats_.pre_all;
+      notify(t, command, 0, 0);
+      return;
+    case Command::kRefAll:
+      for (Bank& x : banks_) x.act_ok = std::max(x.act_ok, t + spec_.trfcab);
+      refab_ok_ = t + spec_.trfcab;
+      refresh_due_ += spec_.trefi;
+      ca_free_ = t + spec_.ref_cycles;
+      ++stats_.ref_all;
+      stats_.command_energy.refresh_pj += energy_.refresh_all_pj;
+      for (Bank& x : banks_) x.stale = true;
+      notify(t, command, 0, 0);
+      return;
+    case Command::kRefBank:
+      b.act_ok = std::max(b.act_ok, t + spec_.trfcpb);
+      refpb_ok_ = t + spec_.trfcpb;
+      rrd_ok_ = std::max(rrd_ok_, t + spec_.trrd);
+      faw_push(t);
+      refresh_due_ += spec_.trefipb();
+      refresh_bank_ = (refresh_bank_ + 1) % unsigned(banks_.size());
+      ca_free_ = t + spec_.ref_cycles;
+      ++stats_.ref_bank;
+      ++stats_.banks[index].refreshes;
+      stats_.command_energy.refresh_pj += energy_.refresh_bank_pj;
+      notify(t, command, index, 0);
+      return;
+    case Command::kRd:
+    case Command::kWr:
+      issue_column(b, index, t);
+      return;
+    default:
+      return;
+  }
+}
+
+void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
+  const std::uint32_t slot = b.queue[b.target];
+  const Burst x = pool_[slot];
+  b.queue.erase(b.queue.begin() + b.target);
+  if (!b.waiting.empty()) {
+    b.queue.push_back(b.waiting.front());
+    b.waiting.pop_front();
+  }
+  free_.push_back(slot);
+  --queued_;
+  b.stale = true;
+
+  BankStats& bs = stats_.banks[index];
+  if (x.write) {
+    wr_ok_ = t + ccd_;
+    rd_ok_ = std::max(rd_ok_, t + wr_to_rd_);
+    b.pre_ok = std::max(b.pre_ok, t + wr_to_pre_);
+    ++bs.writes;
+    stats_.command_energy.write_pj += energy_.write_pj;
+  } else {
+    rd_ok_ = t + ccd_;
+    wr_ok_ = std::max(wr_ok_, t + rd_to_wr_);
+    b.pre_ok = std::max(b.pre_ok, t + rd_to_pre_);
+    ++bs.reads;
+    stats_.command_energy.read_pj += energy_.read_pj;
+  }
+  stats_.command_energy.io_pj += energy_.io_burst_pj;
+  ca_free_ = t + spec_.cas_cycles;
+
+  // Closed page: the last queued access to the row takes auto-precharge, which
+  // the device starts as soon as tRAS and tRTP/tWR allow.
+  bool auto_pre = false;
+  if (closed_page_) {
+    auto_pre = true;
+    for (std::uint32_t s : b.queue)
+      if (pool_[s].row == x.row) {
+        auto_pre = false;
+        break;
+      }
+  }
+  Command command = x.write ? Command::kWr : Command::kRd;
+  std::uint64_t pre_at = 0;
+  if (auto_pre) {
+    command = x.write ? Command::kWra : Command::kRda;
+    pre_at = b.pre_ok;
+    close(b, index, pre_at, spec_.trppb);
+  }
+  if (x.write)
+    ++(auto_pre ? stats_.wra : stats_.wr);
+  else
+    ++(auto_pre ? stats_.rda : stats_.rd);
+  notify(t, command, index, x.row, pre_at);
+  sink_.burst_done(x.request, t + (x.write ? write_latency_ : read_latency_));
+}
+
+std::uint64_t ChannelController::active_cycles_until(std::uint64_t cycle) const {
+  std::uint64_t active = active_cycles_;
+  const std::uint64_t end = open_banks_ > 0 ? cycle : std::min(stretch_end_, cycle);
+  if (end > stretch_start_) active += end - stretch_start_;
+  return std::min(active, cycle);
+}
+
+EnergyBreakdown ChannelController::energy_until(std::uint64_t cycle) const {
+  EnergyBreakdown e = stats_.command_energy;
+  const std::uint64_t active = active_cycles_until(cycle);
+  e.background_active_pj = double(active) * energy_.active_pj_per_cycle;
+  e.background_precharged_pj = double(cycle - active) * energy_.precharged_pj_per_cycle;
+  return e;
+}
+
+void ChannelController::sample_until(std::uint64_t cycle) {
+  while (next_sample_ <= cycle) {
+    samples_.push_back(energy_until(next_sample_).total_pj());
+    next_sample_ += window_cycles_;
+  }
+}
+
+}  // namespace npuvp::dram

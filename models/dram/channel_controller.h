@@ -1,0 +1,150 @@
+#pragma once
+// The controller and bank state of one LPDDR4 channel, in plain C++.
+//
+// Time advances by events, not by clock ticks: the controller computes the
+// earliest cycle at which each bank's next command would satisfy every JEDEC
+// constraint and issues the earliest (column commands first on a tie, then the
+// oldest burst). That is what a cycle-stepped FR-FCFS controller would issue,
+// at the cost of a few comparisons per command. No SystemC event is involved;
+// the TLM wrapper and the benchmark drive it alike.
+
+#include <cstdint>
+#include <deque>
+#include <queue>
+#include <vector>
+
+#include "models/dram/command.h"
+#include "models/dram/dram_config.h"
+#include "models/dram/dram_stats.h"
+#include "models/dram/energy.h"
+
+namespace npuvp::dram {
+
+inline constexpr std::uint64_t kNever = UINT64_MAX;
+
+// One column access: burst_length beats on the channel's data bus.
+struct Burst {
+  std::uint64_t arrival;  // cycle at which the controller may see it
+  std::uint64_t seq;      // submission order, breaks ties between equal arrivals
+  std::uint32_t row;
+  std::uint32_t request;  // owner's handle, returned in BurstSink::burst_done
+  std::uint16_t bank;
+  bool write;
+};
+
+class BurstSink {
+ public:
+  virtual ~BurstSink() = default;
+  // The last data beat of a burst belonging to `request` is at `done_cycle`.
+  virtual void burst_done(std::uint32_t request, std::uint64_t done_cycle) = 0;
+};
+
+class ChannelController {
+ public:
+  ChannelController(unsigned index, const DramConfig& config, const EnergyModel& energy, ChannelStats& stats,
+                    BurstSink& sink);
+  ChannelController(const ChannelController&) = delete;
+  ChannelController& operator=(const ChannelController&) = delete;
+
+  void add_observer(CommandObserver* observer) { observers_.push_back(observer); }
+
+  void enqueue(const Burst& burst);
+
+  // Cycle of the next thing this channel does: admit an arrived burst or issue
+  // a command. Never kNever, because refresh is always coming.
+  std::uint64_t next_event_cycle();
+  // Does that next thing.
+  void step();
+
+  bool has_work() const { return queued_ != 0 || !arrivals_.empty(); }
+  std::uint64_t now() const { return now_; }
+
+  // Cycles in [0, cycle) during which at least one bank had a row open.
+  std::uint64_t active_cycles_until(std::uint64_t cycle) const;
+  // Total energy (commands, I/O and background) up to `cycle`.
+  EnergyBreakdown energy_until(std::uint64_t cycle) const;
+  // Cumulative energy at the end of each power window that has closed so far.
+  const std::vector<double>& energy_samples() const { return samples_; }
+  std::uint64_t window_cycles() const { return window_cycles_; }
+
+ private:
+  struct Bank {
+    std::int64_t open_row = -1;
+    std::uint64_t act_ok = 0;   // tRC, tRP, tRFC
+    std::uint64_t cas_ok = 0;   // tRCD
+    std::uint64_t pre_ok = 0;   // tRAS, tRTP, tWR
+    std::uint64_t idle_at = 0;  // precharge complete: a refresh may start
+    std::uint64_t opened_at = 0;
+    std::vector<std::uint32_t> queue;   // visible bursts (pool indices), oldest first
+    std::deque<std::uint32_t> waiting;  // arrived beyond the queue depth
+    // The scheduling decision for this bank, recomputed when the bank changes.
+    bool stale = true;
+    Command next = Command::kNop;
+    std::uint32_t target = 0;  // position in queue of the burst served next
+  };
+  struct Arrival {
+    std::uint64_t cycle, seq;
+    std::uint32_t slot;
+    bool operator>(const Arrival& o) const { return cycle != o.cycle ? cycle > o.cycle : seq > o.seq; }
+  };
+  enum class Choice { kNone, kAdmit, kBank, kRefresh };
+
+  void decide(Bank& bank);
+  std::uint64_t earliest(const Bank& bank, Command command) const;
+  std::uint64_t refresh_step(Command& command, unsigned& bank) const;
+  void admit(std::uint64_t cycle);
+  void issue(Command command, unsigned bank, std::uint64_t cycle);
+  void issue_column(Bank& bank, unsigned index, std::uint64_t cycle);
+  void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
+  void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0);
+  void sample_until(std::uint64_t cycle);
+  void faw_push(std::uint64_t cycle);
+
+  unsigned index_;
+  const Memspec& spec_;
+  const EnergyModel& energy_;
+  ChannelStats& stats_;
+  BurstSink& sink_;
+  std::vector<CommandObserver*> observers_;
+  unsigned depth_;
+  bool closed_page_;
+  bool per_bank_refresh_;
+  std::uint64_t max_wait_;
+
+  // Command-to-command distances derived from the memspec (JESD209-4 formulas).
+  unsigned ccd_, rd_to_wr_, wr_to_rd_, rd_to_pre_, wr_to_pre_, read_latency_, write_latency_;
+
+  std::vector<Bank> banks_;
+  std::vector<Burst> pool_;
+  std::vector<std::uint32_t> free_;
+  std::priority_queue<Arrival, std::vector<Arrival>, std::greater<Arrival>> arrivals_;
+  std::uint64_t queued_ = 0;  // bursts in bank queues and waiting lists
+
+  std::uint64_t now_ = 0;
+  std::uint64_t ca_free_ = 0;  // command/address bus
+  std::uint64_t rd_ok_ = 0, wr_ok_ = 0;
+  std::uint64_t rrd_ok_ = 0;
+  std::uint64_t faw_ok_[4] = {0, 0, 0, 0};  // ring: each entry = an ACT's cycle + tFAW
+  unsigned faw_next_ = 0;
+  std::uint64_t refresh_due_;
+  std::uint64_t refab_ok_ = 0, refpb_ok_ = 0;
+  unsigned refresh_bank_ = 0;  // next bank for per-bank refresh
+
+  // Memoised next event.
+  bool dirty_ = true;
+  std::uint64_t next_cycle_ = 0;
+  Choice choice_ = Choice::kNone;
+  Command choice_command_ = Command::kNop;
+  unsigned choice_bank_ = 0;
+
+  // Union of the banks' open intervals, for background energy. ACTs come in
+  // cycle order, so one open stretch at a time is enough.
+  unsigned open_banks_ = 0;
+  std::uint64_t stretch_start_ = 0, stretch_end_ = 0, active_cycles_ = 0;
+
+  std::uint64_t window_cycles_;
+  std::uint64_t next_sample_;
+  std::vector<double> samples_;
+};
+
+}  // namespace npuvp::dram

@@ -1,0 +1,236 @@
+#include "models/dram/dram_system.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace npuvp::dram {
+
+DramSystem::DramSystem(const DramConfig& config)
+    : config_((config.validate(), config)), mapper_(config_), energy_(config_.memspec) {
+  stats_.channels.resize(config_.channels);
+  for (unsigned c = 0; c < config_.channels; ++c)
+    channels_.push_back(
+        std::make_unique<ChannelController>(c, config_, energy_, stats_.channels[c], static_cast<BurstSink&>(*this)));
+}
+
+DramSystem::~DramSystem() = default;
+
+std::uint64_t DramSystem::cycle_at(double ns) const {
+  if (ns <= 0) return 0;
+  // The epsilon absorbs the rounding of ns values that were cycle multiples.
+  return std::uint64_t(std::ceil(ns / config_.memspec.tck_ns - 1e-9));
+}
+
+void DramSystem::add_observer(CommandObserver& observer) {
+  for (auto& c : channels_) c->add_observer(&observer);
+}
+
+std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_t bytes,
+                                 std::uint64_t arrival_cycle) {
+  if (bytes == 0 || address >= config_.capacity_bytes() || bytes > config_.capacity_bytes() - address)
+    throw std::out_of_range("DRAM request outside the device");
+  std::uint32_t id;
+  if (!free_requests_.empty()) {
+    id = free_requests_.back();
+    free_requests_.pop_back();
+  } else {
+    id = static_cast<std::uint32_t>(requests_.size());
+    requests_.push_back({});
+  }
+  const std::uint64_t burst = config_.memspec.burst_bytes();
+  const std::uint64_t first = address / burst;
+  const std::uint64_t last = (address + bytes - 1) / burst;
+  requests_[id] = {address, bytes, arrival_cycle, arrival_cycle, std::uint32_t(last - first + 1), write};
+  ++in_flight_;
+  for (std::uint64_t k = first; k <= last; ++k) {
+    const DecodedAddress d = mapper_.decode(k * burst);
+    channels_[d.channel]->enqueue(
+        {arrival_cycle, next_seq_++, d.row, id, static_cast<std::uint16_t>(d.bank), write});
+  }
+  if (stats_.first_arrival_ns < 0) stats_.first_arrival_ns = ns_of(arrival_cycle);
+  stats_.first_arrival_ns = std::min(stats_.first_arrival_ns, ns_of(arrival_cycle));
+  return id;
+}
+
+void DramSystem::burst_done(std::uint32_t request, std::uint64_t done_cycle) {
+  Request& r = requests_[request];
+  r.done = std::max(r.done, done_cycle);
+  if (--r.remaining == 0) finish(request);
+}
+
+void DramSystem::finish(std::uint32_t id) {
+  const Request& r = requests_[id];
+  --in_flight_;
+  const float latency = float(ns_of(r.done - r.arrival));
+  if (r.write) {
+    ++stats_.write_requests;
+    stats_.write_bytes += r.bytes;
+    stats_.write_latency_ns.push_back(latency);
+  } else {
+    ++stats_.read_requests;
+    stats_.read_bytes += r.bytes;
+    stats_.read_latency_ns.push_back(latency);
+  }
+  stats_.last_completion_ns = std::max(stats_.last_completion_ns, ns_of(r.done));
+  if (handler_) done_.push({r.done, id});
+}
+
+void DramSystem::release(std::uint32_t id) { free_requests_.push_back(id); }
+
+ChannelController& DramSystem::earliest_channel(std::uint64_t& cycle) {
+  ChannelController* best = channels_.front().get();
+  cycle = best->next_event_cycle();
+  for (std::size_t i = 1; i < channels_.size(); ++i) {
+    const std::uint64_t t = channels_[i]->next_event_cycle();
+    if (t < cycle) {
+      cycle = t;
+      best = channels_[i].get();
+    }
+  }
+  return *best;
+}
+
+std::uint64_t DramSystem::complete(std::uint32_t id) {
+  if (handler_) throw std::logic_error("DramSystem::complete used with a completion handler");
+  while (requests_[id].remaining != 0) {
+    std::uint64_t t;
+    earliest_channel(t).step();
+  }
+  const std::uint64_t done = requests_[id].done;
+  release(id);
+  return done;
+}
+
+void DramSystem::deliver_one() {
+  const Done d = done_.top();
+  done_.pop();
+  const Request r = requests_[d.request];
+  release(d.request);
+  handler_({d.request, r.write, r.address, r.bytes, r.arrival, r.done});
+}
+
+void DramSystem::drain() {
+  while (in_flight_ != 0 || !done_.empty()) {
+    std::uint64_t t;
+    ChannelController& c = earliest_channel(t);
+    // A completion is known once its last burst is scheduled, which is at
+    // least a read/write latency before it happens; delivering it before any
+    // later command keeps requests it triggers in time order.
+    if (!done_.empty() && (done_.top().cycle <= t || in_flight_ == 0))
+      deliver_one();
+    else
+      c.step();
+  }
+}
+
+void DramSystem::advance_to(std::uint64_t cycle) {
+  for (;;) {
+    std::uint64_t t;
+    ChannelController& c = earliest_channel(t);
+    if (!done_.empty() && done_.top().cycle <= t && done_.top().cycle < cycle)
+      deliver_one();
+    else if (t < cycle)
+      c.step();
+    else
+      break;
+  }
+}
+
+std::uint64_t DramSystem::now() const {
+  std::uint64_t t = 0;
+  for (const auto& c : channels_) t = std::max(t, c->now());
+  return t;
+}
+
+EnergyBreakdown DramSystem::energy_until(std::uint64_t cycle) const {
+  EnergyBreakdown e;
+  for (const auto& c : channels_) e += c->energy_until(cycle);
+  return e;
+}
+
+double DramSystem::window_ns() const { return ns_of(channels_.front()->window_cycles()); }
+
+std::vector<double> DramSystem::window_energy_until(std::uint64_t cycle) const {
+  const std::uint64_t window = channels_.front()->window_cycles();
+  const std::size_t n = cycle / window;
+  std::vector<double> cumulative(n + 1, 0.0);
+  for (const auto& c : channels_) {
+    const auto& stored = c->energy_samples();
+    // Boundaries past the channel's last command have not been sampled yet;
+    // no command can precede them any more unless it is later submitted in
+    // the past, so they are computed now rather than stored.
+    for (std::size_t k = 1; k <= n; ++k)
+      cumulative[k] += k <= stored.size() ? stored[k - 1] : c->energy_until(k * window).total_pj();
+  }
+  std::vector<double> per_window(n);
+  for (std::size_t k = 0; k < n; ++k) per_window[k] = cumulative[k + 1] - cumulative[k];
+  return per_window;
+}
+
+nlohmann::json DramSystem::stats_json(std::uint64_t cycle) const {
+  using nlohmann::json;
+  const Memspec& s = config_.memspec;
+  const double elapsed_ns = ns_of(cycle);
+  const double busy_ns =
+      stats_.first_arrival_ns < 0 ? 0.0 : std::max(0.0, stats_.last_completion_ns - stats_.first_arrival_ns);
+  const std::uint64_t bytes = stats_.read_bytes + stats_.write_bytes;
+  const double bandwidth = busy_ns > 0 ? double(bytes) / busy_ns : 0.0;  // bytes/ns = GB/s
+  const EnergyBreakdown energy = energy_until(cycle);
+
+  json commands = json::object();
+  json per_bank = json::array();
+  std::uint64_t counts[9] = {};
+  for (const ChannelStats& c : stats_.channels) {
+    const std::uint64_t v[9] = {c.act, c.pre, c.pre_all, c.rd, c.wr, c.rda, c.wra, c.ref_all, c.ref_bank};
+    for (int i = 0; i < 9; ++i) counts[i] += v[i];
+    json banks = json::array();
+    for (const BankStats& b : c.banks) {
+      const double data_cycles = double(b.reads + b.writes) * s.burst_cycles();
+      banks.push_back({{"reads", b.reads},
+                       {"writes", b.writes},
+                       {"activates", b.activates},
+                       {"precharges", b.precharges},
+                       {"refreshes", b.refreshes},
+                       {"utilization", cycle > 0 ? data_cycles / double(cycle) : 0.0},
+                       {"row_open_fraction", cycle > 0 ? double(b.open_cycles) / double(cycle) : 0.0}});
+    }
+    per_bank.push_back(banks);
+  }
+  const char* names[9] = {"act", "pre", "pre_all", "rd", "wr", "rda", "wra", "ref_all", "ref_bank"};
+  for (int i = 0; i < 9; ++i) commands[names[i]] = counts[i];
+
+  std::uint64_t conflicts = 0;
+  for (const ChannelStats& c : stats_.channels) conflicts += c.row_conflicts;
+  const std::vector<double> windows = window_energy_until(cycle);
+  json power = json::array();
+  const double wns = window_ns();
+  for (double e : windows) power.push_back(e / wns);  // pJ/ns = mW
+
+  return {{"memspec", s.name},
+          {"channels", config_.channels},
+          {"mapping", to_string(config_.mapping)},
+          {"page_policy", to_string(config_.page_policy)},
+          {"refresh", config_.per_bank_refresh ? "per_bank" : "all_bank"},
+          {"peak_gbps", config_.peak_gbps()},
+          {"elapsed_ns", elapsed_ns},
+          {"read_requests", stats_.read_requests},
+          {"write_requests", stats_.write_requests},
+          {"read_bytes", stats_.read_bytes},
+          {"write_bytes", stats_.write_bytes},
+          {"bandwidth_gbps", bandwidth},
+          {"utilization", bandwidth / config_.peak_gbps()},
+          {"read_latency_ns", LatencySummary::of(stats_.read_latency_ns).to_json()},
+          {"write_latency_ns", LatencySummary::of(stats_.write_latency_ns).to_json()},
+          {"row_hit_rate", stats_.row_hit_rate()},
+          {"row_conflicts", conflicts},
+          {"refresh_count", stats_.refreshes()},
+          {"commands", commands},
+          {"per_bank", per_bank},
+          {"energy_pj", energy.to_json()},
+          {"energy_pj_per_bit", bytes > 0 ? energy.total_pj() / (8.0 * double(bytes)) : 0.0},
+          {"avg_power_mw", elapsed_ns > 0 ? energy.total_pj() / elapsed_ns : 0.0},
+          {"power_mw_over_time", {{"window_ns", wns}, {"samples", power}}}};
+}
+
+}  // namespace npuvp::dram

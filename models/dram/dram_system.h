@@ -1,0 +1,107 @@
+#pragma once
+// The whole DRAM subsystem in plain C++: address mapping, splitting of
+// requests into bursts, one controller per channel, request bookkeeping,
+// statistics and energy. The TLM module wraps it; the benchmark drives it
+// directly.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/dram/channel_controller.h"
+#include "models/dram/command.h"
+#include "models/dram/dram_config.h"
+#include "models/dram/dram_stats.h"
+#include "models/dram/energy.h"
+
+namespace npuvp::dram {
+
+class DramSystem final : private BurstSink {
+ public:
+  struct Completion {
+    std::uint32_t request;
+    bool write;
+    std::uint64_t address;
+    std::uint64_t bytes;
+    std::uint64_t arrival_cycle;
+    std::uint64_t done_cycle;  // last data beat
+  };
+  using CompletionHandler = std::function<void(const Completion&)>;
+
+  // Throws std::invalid_argument if the configuration is inconsistent.
+  explicit DramSystem(const DramConfig& config);
+  ~DramSystem() override;
+  DramSystem(const DramSystem&) = delete;
+  DramSystem& operator=(const DramSystem&) = delete;
+
+  const DramConfig& config() const { return config_; }
+  const AddressMapper& mapper() const { return mapper_; }
+  double tck_ns() const { return config_.memspec.tck_ns; }
+  double ns_of(std::uint64_t cycle) const { return double(cycle) * config_.memspec.tck_ns; }
+  // The first clock edge at or after `ns`.
+  std::uint64_t cycle_at(double ns) const;
+
+  // Observers see every command of every channel (checker, traces).
+  void add_observer(CommandObserver& observer);
+
+  // With a handler, completions are delivered in completion-time order while
+  // drain() or advance_to() run, and a handler may submit new requests (a
+  // closed-loop traffic generator). Without one, use complete().
+  void set_completion_handler(CompletionHandler handler) { handler_ = std::move(handler); }
+
+  // Queues a request of any size (split into bursts here) that the controller
+  // sees from `arrival_cycle` on. The range must lie inside the device.
+  std::uint32_t submit(bool write, std::uint64_t address, std::uint64_t bytes, std::uint64_t arrival_cycle);
+  // Runs the channels in time order until `request` has completed and returns
+  // its last data cycle. Only without a completion handler.
+  std::uint64_t complete(std::uint32_t request);
+  // Runs until every submitted request has completed and been delivered.
+  void drain();
+  // Runs every command (refreshes included) earlier than `cycle`.
+  void advance_to(std::uint64_t cycle);
+  // The latest cycle any channel has reached.
+  std::uint64_t now() const;
+
+  const DramStats& stats() const { return stats_; }
+  EnergyBreakdown energy_until(std::uint64_t cycle) const;
+  // Total energy per power window ending at or before `cycle` (pJ each).
+  std::vector<double> window_energy_until(std::uint64_t cycle) const;
+  double window_ns() const;
+  nlohmann::json stats_json(std::uint64_t cycle) const;
+
+ private:
+  struct Request {
+    std::uint64_t address, bytes, arrival, done;
+    std::uint32_t remaining;  // bursts not yet scheduled
+    bool write;
+  };
+  struct Done {
+    std::uint64_t cycle;
+    std::uint32_t request;
+    bool operator>(const Done& o) const { return cycle != o.cycle ? cycle > o.cycle : request > o.request; }
+  };
+
+  void burst_done(std::uint32_t request, std::uint64_t done_cycle) override;
+  void finish(std::uint32_t request);
+  void release(std::uint32_t request);
+  ChannelController& earliest_channel(std::uint64_t& cycle);
+  void deliver_one();
+
+  DramConfig config_;
+  AddressMapper mapper_;
+  EnergyModel energy_;
+  DramStats stats_;
+  std::vector<std::unique_ptr<ChannelController>> channels_;
+  std::vector<Request> requests_;
+  std::vector<std::uint32_t> free_requests_;
+  std::uint64_t in_flight_ = 0;  // requests with bursts not yet scheduled
+  std::uint64_t next_seq_ = 0;
+  CompletionHandler handler_;
+  std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done_;
+};
+
+}  // namespace npuvp::dram

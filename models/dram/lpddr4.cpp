@@ -1,0 +1,166 @@
+#include "models/dram/lpddr4.h"
+
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "models/common/log.h"
+#include "models/common/tlm_target_checks.h"
+#include "models/dram/dram_system.h"
+
+namespace npuvp::dram {
+
+// Publishes bank states and commands as VCD signals. Times come from the
+// command cycles, which may be ahead of simulated time under loose timing;
+// the recorder takes explicit timestamps for that reason.
+class DramTrace final : public CommandObserver {
+ public:
+  DramTrace(trace::VcdRecorder& recorder, const std::string& prefix, const Memspec& spec, unsigned channels)
+      : spec_(spec), channels_(channels) {
+    for (unsigned c = 0; c < channels; ++c) {
+      const std::string ch = prefix + ".ch" + std::to_string(c);
+      channels_[c].command.bind(recorder, ch + ".command", 4);
+      channels_[c].banks.resize(spec.banks);
+      for (unsigned b = 0; b < spec.banks; ++b) channels_[c].banks[b].bind(recorder, ch + ".bank" + std::to_string(b), 2);
+    }
+  }
+
+  void on_command(unsigned channel, const IssuedCommand& c) override {
+    Channel& ch = channels_[channel];
+    const unsigned length = c.command == Command::kAct                                     ? spec_.act_cycles
+                            : c.command == Command::kPre || c.command == Command::kPreAll ? spec_.pre_cycles
+                            : c.command == Command::kRefAll || c.command == Command::kRefBank ? spec_.ref_cycles
+                                                                                            : spec_.cas_cycles;
+    ch.command.set(at(c.cycle), std::uint64_t(c.command));
+    ch.command.set(at(c.cycle + length), std::uint64_t(Command::kNop));
+    switch (c.command) {
+      case Command::kAct: ch.banks[c.bank].set(at(c.cycle), kActive); break;
+      case Command::kPre: ch.banks[c.bank].set(at(c.cycle), kIdle); break;
+      case Command::kPreAll:
+        for (auto& b : ch.banks) b.set(at(c.cycle), kIdle);
+        break;
+      case Command::kRda:
+      case Command::kWra: ch.banks[c.bank].set(at(c.auto_precharge_cycle), kIdle); break;
+      case Command::kRefAll:
+        for (auto& b : ch.banks) {
+          b.set(at(c.cycle), kRefreshing);
+          b.set(at(c.cycle + spec_.trfcab), kIdle);
+        }
+        break;
+      case Command::kRefBank:
+        ch.banks[c.bank].set(at(c.cycle), kRefreshing);
+        ch.banks[c.bank].set(at(c.cycle + spec_.trfcpb), kIdle);
+        break;
+      default: break;
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kIdle = 0, kActive = 1, kRefreshing = 2;
+  struct Channel {
+    trace::Wire command;
+    std::vector<trace::Wire> banks;
+  };
+  sc_core::sc_time at(std::uint64_t cycle) const { return sc_core::sc_time(double(cycle) * spec_.tck_ns, sc_core::SC_NS); }
+
+  const Memspec& spec_;
+  std::vector<Channel> channels_;
+};
+
+void Lpddr4::FreeDeleter::operator()(std::uint8_t* p) const { std::free(p); }
+
+Lpddr4::Lpddr4(const sc_core::sc_module_name& name, const DramConfig& config)
+    : sc_module(name),
+      target_socket("target_socket"),
+      config_(config),
+      core_(std::make_unique<DramSystem>(config)),
+      storage_(static_cast<std::uint8_t*>(std::calloc(config.backing_bytes, 1))) {
+  if (!storage_) throw std::bad_alloc();
+  target_socket.register_b_transport(this, &Lpddr4::b_transport);
+  target_socket.register_transport_dbg(this, &Lpddr4::transport_dbg);
+  target_socket.register_get_direct_mem_ptr(this, &Lpddr4::get_direct_mem_ptr);
+  // DMI bypasses the controller; its latency is that of one unloaded burst to
+  // an idle bank, so that a DMI user is at least not faster than the device.
+  const Memspec& s = config_.memspec;
+  dmi_read_latency_ = sc_core::sc_time((s.trcd + s.rl + s.tdqsck + s.burst_cycles()) * s.tck_ns, sc_core::SC_NS);
+  dmi_write_latency_ = sc_core::sc_time((s.trcd + s.wl + 1 + s.burst_cycles()) * s.tck_ns, sc_core::SC_NS);
+  auto log = npuvp::log::component(this->name());
+  log->info("{} × {} channels, {} GB/s peak, {} mapping, {} page, {} refresh, {} MiB stored", s.name,
+            config_.channels, config_.peak_gbps(), to_string(config_.mapping), to_string(config_.page_policy),
+            config_.per_bank_refresh ? "per-bank" : "all-bank", config_.backing_bytes >> 20);
+}
+
+Lpddr4::~Lpddr4() = default;
+
+void Lpddr4::attach_trace(trace::VcdRecorder& recorder) {
+  trace_ = std::make_unique<DramTrace>(recorder, name(), config_.memspec, config_.channels);
+  core_->add_observer(*trace_);
+}
+
+void Lpddr4::attach_observer(CommandObserver& observer) { core_->add_observer(observer); }
+
+std::uint64_t Lpddr4::now_cycle() const {
+  return std::uint64_t(sc_core::sc_time_stamp().to_seconds() * 1e9 / config_.memspec.tck_ns);
+}
+
+void Lpddr4::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  const tlm::tlm_response_status status = tlmx::check_memory_access(gp, config_.backing_bytes);
+  if (status != tlm::TLM_OK_RESPONSE) {
+    auto log = npuvp::log::component(name());
+    if (log->should_log(spdlog::level::debug))
+      log->debug("rejected {} at {:#x}+{}: {}", gp.get_command() == tlm::TLM_WRITE_COMMAND ? "write" : "read",
+                 gp.get_address(), gp.get_data_length(), gp.get_response_string());
+    gp.set_response_status(status);
+    return;
+  }
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const double arrival_ns = (now + delay).to_seconds() * 1e9;
+  const std::uint32_t id =
+      core_->submit(gp.is_write(), gp.get_address(), gp.get_data_length(), core_->cycle_at(arrival_ns));
+  const std::uint64_t done = core_->complete(id);
+  tlmx::copy_payload(gp, storage_.get());
+  const sc_core::sc_time completion(core_->ns_of(done), sc_core::SC_NS);
+  delay = completion > now ? completion - now : sc_core::SC_ZERO_TIME;
+  gp.set_dmi_allowed(config_.allow_dmi);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned Lpddr4::transport_dbg(tlm::tlm_generic_payload& gp) {
+  if (tlmx::check_memory_access(gp, config_.backing_bytes) != tlm::TLM_OK_RESPONSE) {
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return 0;
+  }
+  tlmx::copy_payload(gp, storage_.get());
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  return gp.get_data_length();
+}
+
+bool Lpddr4::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) {
+  if (!config_.allow_dmi || gp.get_address() >= config_.backing_bytes) return false;
+  dmi.set_dmi_ptr(storage_.get());
+  dmi.set_start_address(0);
+  dmi.set_end_address(config_.backing_bytes - 1);
+  dmi.allow_read_write();
+  dmi.set_read_latency(dmi_read_latency_);
+  dmi.set_write_latency(dmi_write_latency_);
+  return true;
+}
+
+const DramStats& Lpddr4::stats() const { return core_->stats(); }
+
+// The controller runs refreshes lazily, when a later request needs the
+// channel; bring it up to the present before reporting so that refreshes and
+// their energy up to now are in the figures.
+nlohmann::json Lpddr4::stats_json() const {
+  const std::uint64_t now = now_cycle();
+  core_->advance_to(now);
+  return core_->stats_json(std::max(now, core_->now()));
+}
+
+double Lpddr4::energy_pj() const {
+  const std::uint64_t now = now_cycle();
+  core_->advance_to(now);
+  return core_->energy_until(now).total_pj();
+}
+
+}  // namespace npuvp::dram

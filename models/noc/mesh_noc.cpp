@@ -1,0 +1,168 @@
+#include "models/noc/mesh_noc.h"
+
+#include <algorithm>
+
+#include "models/common/log.h"
+
+namespace npuvp::noc {
+namespace {
+
+const NocConfig& validated(const NocConfig& config) {
+  validate(config);
+  return config;
+}
+
+}  // namespace
+
+MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
+    : sc_core::sc_module(name),
+      target_sockets("target_sockets", validated(config).initiators.size()),
+      initiator_sockets("initiator_sockets", config.targets.size()),
+      config_(config),
+      cycle_(1e3 / config.clock_mhz, sc_core::SC_NS),
+      fast_(config),
+      log_(log::component(this->name())) {
+  if (cycle_ == sc_core::SC_ZERO_TIME)
+    throw NocConfigError("clock_mhz", "a clock period of at least the SystemC time resolution");
+  for (std::size_t i = 0; i < target_sockets.size(); ++i) {
+    target_sockets[i].register_b_transport(this, &MeshNoc::b_transport, static_cast<int>(i));
+    target_sockets[i].register_transport_dbg(this, &MeshNoc::transport_dbg, static_cast<int>(i));
+  }
+  log_->debug("{}x{} mesh, {} initiators, {} targets, cycle {}", config.width, config.height,
+              config.initiators.size(), config.targets.size(), cycle_.to_string());
+}
+
+void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
+  const Mesh& mesh = fast_.mesh();
+  busy_.assign(mesh.channel_count(), {});
+  for (ChannelId c = 0; c < mesh.channel_count(); ++c) {
+    if (fast_.link_index(c) >= 0) busy_[c].bind(recorder, std::string(name()) + "." + mesh.channel_name(c) + ".busy");
+  }
+  fast_.set_busy_observer([this](ChannelId c, Cycle start, Cycle end) {
+    busy_[c].set(time_of(start), 1);
+    busy_[c].set(time_of(end), 0);
+  });
+}
+
+void MeshNoc::end_of_simulation() { fast_.flush(); }
+
+nlohmann::json MeshNoc::stats_json() const {
+  const Cycle elapsed = std::max<Cycle>(fast_.last_busy(), sc_core::sc_time_stamp().value() / cycle_.value());
+  return fast_.stats().to_json(elapsed, cycle_.to_seconds() * 1e9);
+}
+
+std::string MeshNoc::stats_text() const {
+  const Cycle elapsed = std::max<Cycle>(fast_.last_busy(), sc_core::sc_time_stamp().value() / cycle_.value());
+  return fast_.stats().to_text(elapsed, cycle_.to_seconds() * 1e9);
+}
+
+Cycle MeshNoc::edge_at_or_after(const sc_core::sc_time& t) const {
+  const std::uint64_t period = cycle_.value();
+  return (t.value() + period - 1) / period;
+}
+
+void MeshNoc::advance_horizon() {
+  // Every transaction still to come starts at or after the current time.
+  fast_.set_horizon(sc_core::sc_time_stamp().value() / cycle_.value());
+}
+
+int MeshNoc::decode(std::uint64_t address, std::uint64_t length) const {
+  for (std::size_t i = 0; i < config_.targets.size(); ++i) {
+    const TargetAttachment& t = config_.targets[i];
+    if (address >= t.base && address - t.base < t.size && length <= t.size - (address - t.base))
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  advance_horizon();
+  const NodeId src = node_of(config_.initiators[id]);
+  if (const auto* ext = gp.get_extension<MulticastExtension>()) {
+    multicast(src, gp, *ext, delay);
+    return;
+  }
+  const std::uint64_t address = gp.get_address();
+  const int target = decode(address, gp.get_data_length());
+  if (target < 0) {
+    log_->debug("{}: no target at 0x{:x} (+{} bytes)", config_.initiators[id].name, address, gp.get_data_length());
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  const TargetAttachment& t = config_.targets[target];
+  const NodeId dst = node_of(t);
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const std::uint64_t length = gp.get_data_length();
+
+  const Cycle request_done =
+      fast_.unicast(src, dst, packet_flits(config_, gp.is_write() ? length : 0), edge_at_or_after(now + delay));
+  sc_core::sc_time target_delay = time_of(request_done) - now;
+  gp.set_address(address - t.base);
+  initiator_sockets[target]->b_transport(gp, target_delay);
+  gp.set_address(address);
+  gp.set_dmi_allowed(false);
+
+  const bool data_back = gp.is_read() && gp.is_response_ok();
+  const Cycle response_done =
+      fast_.unicast(dst, src, packet_flits(config_, data_back ? length : 0), edge_at_or_after(now + target_delay));
+  delay = time_of(response_done) - now;
+}
+
+void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const MulticastExtension& ext,
+                        sc_core::sc_time& delay) {
+  if (!gp.is_write()) {
+    gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return;
+  }
+  const std::uint64_t length = gp.get_data_length();
+  std::vector<int> targets;
+  targets.reserve(ext.addresses.size());
+  for (std::uint64_t a : ext.addresses) {
+    const int t = decode(a, length);
+    if (t < 0) {
+      log_->debug("multicast: no target at 0x{:x} (+{} bytes)", a, length);
+      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      return;
+    }
+    targets.push_back(t);
+  }
+  if (targets.empty()) {
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return;
+  }
+  dests_.clear();
+  for (int t : targets) dests_.push_back(node_of(config_.targets[t]));
+
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  fast_.multicast(src, dests_, packet_flits(config_, length), edge_at_or_after(now + delay), done_at_);
+
+  const std::uint64_t address = gp.get_address();
+  sc_core::sc_time latest = delay;
+  auto worst = tlm::TLM_OK_RESPONSE;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const TargetAttachment& t = config_.targets[targets[i]];
+    sc_core::sc_time target_delay = time_of(done_at_[i]) - now;
+    gp.set_address(ext.addresses[i] - t.base);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    initiator_sockets[targets[i]]->b_transport(gp, target_delay);
+    // Status codes grow worse as they decrease: OK 1, INCOMPLETE 0, errors < 0.
+    worst = std::min(worst, gp.get_response_status());
+    latest = std::max(latest, target_delay);
+  }
+  gp.set_address(address);
+  gp.set_dmi_allowed(false);
+  gp.set_response_status(worst);
+  delay = latest;
+}
+
+unsigned MeshNoc::transport_dbg(int, tlm::tlm_generic_payload& gp) {
+  const std::uint64_t address = gp.get_address();
+  const int target = decode(address, gp.get_data_length());
+  if (target < 0) return 0;
+  gp.set_address(address - config_.targets[target].base);
+  const unsigned n = initiator_sockets[target]->transport_dbg(gp);
+  gp.set_address(address);
+  return n;
+}
+
+}  // namespace npuvp::noc

@@ -1,0 +1,103 @@
+#pragma once
+// The NoC as a TLM-2.0 interconnect: initiators and targets attach at mesh
+// positions, transactions are routed by address and timed by the fast
+// link-reservation model (FastMeshModel), one computation per packet.
+//
+// A transaction costs, added to its annotated delay:
+//   request packet  (header + write data flits) initiator node -> target node,
+//   the target's own annotated delay,
+//   response packet (header + read data flits)  target node -> initiator node.
+// Packets start on the next NoC clock edge at or after their time. There is no
+// maximum packet length: a tile transfer is one packet, timed at once.
+// DMI is not granted, so every access is timed.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/common/vcd_recorder.h"
+#include "models/noc/fast_model.h"
+#include "models/noc/noc_config.h"
+#include "models/noc/noc_stats.h"
+
+namespace npuvp::noc {
+
+// Turns a WRITE into a multicast: the payload's bytes are written at every
+// address listed (each may belong to a different target; the payload's own
+// address is not used). One packet travels the XY tree from the initiator,
+// copied where the paths to the destination nodes branch, so each link carries
+// it once. The delay is the time until the last destination has written it
+// (its target's delay included; no acknowledgement packets are modelled); the
+// response status is the worst of the targets'. Any address outside every
+// window fails the whole transaction with TLM_ADDRESS_ERROR_RESPONSE before
+// anything is delivered; a READ carrying it gets TLM_COMMAND_ERROR_RESPONSE.
+struct MulticastExtension : tlm::tlm_extension<MulticastExtension> {
+  std::vector<std::uint64_t> addresses;
+
+  MulticastExtension() = default;
+  explicit MulticastExtension(std::vector<std::uint64_t> destinations) : addresses(std::move(destinations)) {}
+  tlm::tlm_extension_base* clone() const override { return new MulticastExtension(*this); }
+  void copy_from(const tlm::tlm_extension_base& other) override {
+    addresses = static_cast<const MulticastExtension&>(other).addresses;
+  }
+};
+
+class MeshNoc : public sc_core::sc_module {
+ public:
+  // One per initiator attachment, same order.
+  sc_core::sc_vector<tlm_utils::simple_target_socket_tagged<MeshNoc>> target_sockets;
+  // One per target attachment, same order.
+  sc_core::sc_vector<tlm_utils::simple_initiator_socket_tagged<MeshNoc>> initiator_sockets;
+
+  // Throws NocConfigError if the configuration is invalid.
+  MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config);
+  MeshNoc(const MeshNoc&) = delete;
+  MeshNoc& operator=(const MeshNoc&) = delete;
+
+  // Publishes one busy wire per link ("<name>.r1_2.E.busy"), high while a
+  // packet holds it. Intervals are final only once no earlier transaction can
+  // come, so they are recorded late, the rest at end of simulation.
+  void attach_trace(trace::VcdRecorder& recorder);
+
+  // Cumulative: packets, flits, flit-hops (NoC energy is charged per
+  // flit-hop), per-link flits and busy cycles, packet latency distribution.
+  const NocStats& stats() const { return fast_.stats(); }
+  nlohmann::json stats_json() const;
+  std::string stats_text() const;
+
+  const NocConfig& config() const { return config_; }
+  const sc_core::sc_time& cycle_time() const { return cycle_; }
+
+ private:
+  void b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned transport_dbg(int id, tlm::tlm_generic_payload& gp);
+  void end_of_simulation() override;
+
+  void multicast(NodeId src, tlm::tlm_generic_payload& gp, const MulticastExtension& ext, sc_core::sc_time& delay);
+  // Index of the target whose window holds [address, address + length), or -1.
+  int decode(std::uint64_t address, std::uint64_t length) const;
+  NodeId node_of(const Attachment& a) const { return fast_.mesh().node(a.x, a.y); }
+  // First clock edge at or after `t`.
+  Cycle edge_at_or_after(const sc_core::sc_time& t) const;
+  sc_core::sc_time time_of(Cycle c) const { return cycle_ * static_cast<double>(c); }
+  // Lets the fast model forget busy intervals no transaction can meet again.
+  void advance_horizon();
+
+  NocConfig config_;
+  sc_core::sc_time cycle_;
+  FastMeshModel fast_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::vector<trace::Wire> busy_;  // per channel
+  std::vector<NodeId> dests_;      // scratch for multicast
+  std::vector<Cycle> done_at_;     // scratch for multicast
+};
+
+}  // namespace npuvp::noc

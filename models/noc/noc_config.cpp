@@ -1,0 +1,60 @@
+#include "models/noc/noc_config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+namespace npuvp::noc {
+namespace {
+
+void check_position(const Attachment& a, const std::string& key, const NocConfig& c) {
+  if (a.x >= c.width) throw NocConfigError(key + ".x", "a column below width " + std::to_string(c.width));
+  if (a.y >= c.height) throw NocConfigError(key + ".y", "a row below height " + std::to_string(c.height));
+}
+
+}  // namespace
+
+void validate(const NocConfig& c) {
+  // Node ids and channel ids are 32-bit; 256x256 is far beyond any NPU.
+  if (c.width < 1 || c.width > 256) throw NocConfigError("width", "an integer from 1 to 256");
+  if (c.height < 1 || c.height > 256) throw NocConfigError("height", "an integer from 1 to 256");
+  if (c.flit_bytes < 1) throw NocConfigError("flit_bytes", "at least 1");
+  if (c.router_cycles < 1) throw NocConfigError("router_cycles", "at least 1");
+  if (c.link_cycles < 1) throw NocConfigError("link_cycles", "at least 1");
+  if (c.header_flits < 1) throw NocConfigError("header_flits", "at least 1");
+  if (c.virtual_channels < 1 || c.virtual_channels > 16)
+    throw NocConfigError("virtual_channels", "an integer from 1 to 16");
+  const unsigned round_trip = c.router_cycles + 2 * c.link_cycles;
+  if (c.buffer_flits < round_trip)
+    throw NocConfigError("buffer_flits", "at least router_cycles + 2 * link_cycles = " + std::to_string(round_trip) +
+                                             " (the credit round trip) so a link streams one flit per cycle");
+  if (!(c.clock_mhz > 0) || !std::isfinite(c.clock_mhz)) throw NocConfigError("clock_mhz", "a positive number");
+
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < c.initiators.size(); ++i) {
+    const std::string key = "initiators[" + std::to_string(i) + "]";
+    check_position(c.initiators[i], key, c);
+    if (c.initiators[i].name.empty() || !names.insert(c.initiators[i].name).second)
+      throw NocConfigError(key + ".name", "a non-empty name unique among the endpoints");
+  }
+  for (std::size_t i = 0; i < c.targets.size(); ++i) {
+    const std::string key = "targets[" + std::to_string(i) + "]";
+    const TargetAttachment& t = c.targets[i];
+    check_position(t, key, c);
+    if (t.name.empty() || !names.insert(t.name).second)
+      throw NocConfigError(key + ".name", "a non-empty name unique among the endpoints");
+    if (t.size == 0) throw NocConfigError(key + ".size", "a positive window size");
+    if (t.base + t.size < t.base) throw NocConfigError(key + ".size", "a window that does not wrap past 2^64");
+    for (std::size_t j = 0; j < i; ++j) {
+      const TargetAttachment& o = c.targets[j];
+      if (t.base < o.base + o.size && o.base < t.base + t.size)
+        throw NocConfigError(key + ".base", "a window not overlapping that of '" + o.name + "'");
+    }
+  }
+}
+
+std::uint64_t packet_flits(const NocConfig& config, std::uint64_t payload_bytes) {
+  return config.header_flits + (payload_bytes + config.flit_bytes - 1) / config.flit_bytes;
+}
+
+}  // namespace npuvp::noc

@@ -1,0 +1,41 @@
+#pragma once
+// Busy intervals of one channel, in cycles. Packets are timed in the order
+// their transactions are issued, which under loosely-timed simulation is not
+// the order of their times, so a packet may take any gap long enough for it,
+// before or after intervals reserved earlier.
+
+#include <cstdint>
+#include <map>
+
+namespace npuvp::noc {
+
+class ReservationTimeline {
+ public:
+  using Cycle = std::uint64_t;
+
+  // Earliest s >= from such that [s, s + length) is free.
+  Cycle earliest_free(Cycle from, Cycle length) const;
+
+  // Marks [start, end) busy, merging with overlapping or touching intervals.
+  // Returns how many cycles were not busy before (the growth of the union).
+  Cycle reserve(Cycle start, Cycle end);
+
+  // Forgets intervals that end before `horizon`, reporting each to `retired`
+  // in time order. Callers pass a horizon no future request can start before,
+  // so forgotten intervals could never have mattered again and are final.
+  template <typename F>
+  void retire_before(Cycle horizon, F&& retired) {
+    auto it = busy_.begin();
+    while (it != busy_.end() && it->second < horizon) {
+      retired(it->first, it->second);
+      it = busy_.erase(it);
+    }
+  }
+
+  std::size_t intervals() const { return busy_.size(); }
+
+ private:
+  std::map<Cycle, Cycle> busy_;  // start -> end, disjoint and not touching
+};
+
+}  // namespace npuvp::noc

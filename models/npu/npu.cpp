@@ -1,0 +1,134 @@
+#include "models/npu/npu.h"
+
+namespace npuvp::npu {
+namespace {
+
+CommandProcessorConfig control_config(const NpuConfig& c) {
+  CommandProcessorConfig cp;
+  cp.clock_mhz = c.clock_mhz;
+  cp.local_window_base = kLocalWindowBase;
+  cp.local_window_size = kLocalWindowSize;
+  auto& l = cp.layout;
+  l.clusters = c.clusters;
+  l.array_rows = c.cluster.array.rows;
+  l.array_cols = c.cluster.array.cols;
+  l.cluster_weight_buffer_bytes = c.cluster.weight_buffer_bytes;
+  l.cluster_input_buffer_bytes = c.cluster.input_buffer_bytes;
+  l.sram_base = kSramBase;
+  l.sram_bytes = std::uint64_t{c.sram_banks} * c.sram_bank.size_bytes;
+  l.dma_regs_base = kDmaRegsBase;
+  l.dma_channels = c.dma.channels;
+  l.cluster_regs_base = kClusterRegsBase;
+  l.cluster_irq_base = c.dma.channels;
+  cp.event_lines = c.dma.channels + c.clusters;
+  return cp;
+}
+
+}  // namespace
+
+noc::NocConfig Npu::attach(const NpuConfig& c) {
+  noc::NocConfig n = c.noc;
+  n.clock_mhz = c.clock_mhz;
+  n.initiators.clear();
+  n.targets.clear();
+  const unsigned nodes = n.width * n.height;
+  auto at = [&](unsigned index) { return std::pair<unsigned, unsigned>{index % nodes % n.width, index % nodes / n.width}; };
+  n.initiators.push_back({"control", c.control_node.x, c.control_node.y});
+  n.initiators.push_back({"dma", c.control_node.x, c.control_node.y});
+  for (unsigned k = 0; k < c.clusters; ++k) {
+    auto [x, y] = at(k);
+    n.initiators.push_back({"cluster" + std::to_string(k), x, y});
+  }
+  for (unsigned b = 0; b < c.sram_banks; ++b) {
+    auto [x, y] = at(b);
+    noc::TargetAttachment t;
+    t.name = "sram" + std::to_string(b);
+    t.x = x;
+    t.y = y;
+    t.base = kSramBase + std::uint64_t{b} * c.sram_bank.size_bytes;
+    t.size = c.sram_bank.size_bytes;
+    n.targets.push_back(t);
+  }
+  noc::TargetAttachment dma_regs;
+  dma_regs.name = "dma_regs";
+  dma_regs.x = c.control_node.x;
+  dma_regs.y = c.control_node.y;
+  dma_regs.base = kDmaRegsBase;
+  dma_regs.size = std::uint64_t{c.dma.channels} * dma::kChannelStride;
+  n.targets.push_back(dma_regs);
+  for (unsigned k = 0; k < c.clusters; ++k) {
+    auto [x, y] = at(k);
+    noc::TargetAttachment t;
+    t.name = "cluster" + std::to_string(k) + "_regs";
+    t.x = x;
+    t.y = y;
+    t.base = kClusterRegsBase + std::uint64_t{k} * pe_array::kClusterStride;
+    t.size = pe_array::kClusterStride;
+    n.targets.push_back(t);
+  }
+  return n;
+}
+
+Npu::Npu(const sc_core::sc_module_name& name, const NpuConfig& config)
+    : sc_module(name),
+      target_socket("target_socket"),
+      dma_system_socket("dma_system_socket"),
+      control_system_socket("control_system_socket"),
+      host_irq("host_irq"),
+      current_layer("current_layer"),
+      config_(config),
+      clusters_("cluster"),
+      banks_("sram"),
+      event_signals_("event", config.dma.channels + config.clusters) {
+  noc_ = std::make_unique<noc::MeshNoc>("noc", attach(config));
+  control_ = std::make_unique<CommandProcessor>("control", control_config(config));
+  dma::DmaConfig dma_config = config.dma;
+  dma_config.clock_mhz = config.clock_mhz;
+  dma_config.local_window_base = kLocalWindowBase;
+  dma_config.local_window_size = kLocalWindowSize;
+  dma_ = std::make_unique<dma::DmaEngine>("dma", dma_config);
+  pe_array::PeClusterConfig cluster_config = config.cluster;
+  cluster_config.clock_mhz = config.clock_mhz;
+  clusters_.init(config.clusters,
+                 [&](const char* n, std::size_t) { return new pe_array::PeCluster(n, cluster_config); });
+  sram::SramBankConfig bank_config = config.sram_bank;
+  bank_config.clock_mhz = config.clock_mhz;
+  banks_.init(config.sram_banks, [&](const char* n, std::size_t) { return new sram::SramBank(n, bank_config); });
+
+  // Hierarchical bindings: the NPU's own sockets are its children's.
+  target_socket.bind(control_->target_socket);
+  control_->system_socket.bind(control_system_socket);
+  dma_->system_socket.bind(dma_system_socket);
+  control_->host_irq(host_irq);
+  control_->current_layer(current_layer);
+
+  unsigned initiator = 0;
+  control_->noc_socket.bind(noc_->target_sockets[initiator++]);
+  dma_->noc_socket.bind(noc_->target_sockets[initiator++]);
+  for (auto& c : clusters_) c.noc_socket.bind(noc_->target_sockets[initiator++]);
+  unsigned target = 0;
+  for (auto& b : banks_) noc_->initiator_sockets[target++].bind(b.target_socket);
+  noc_->initiator_sockets[target++].bind(dma_->target_socket);
+  for (auto& c : clusters_) noc_->initiator_sockets[target++].bind(c.target_socket);
+
+  unsigned line = 0;
+  for (unsigned ch = 0; ch < config.dma.channels; ++ch, ++line) {
+    dma_->irq[ch](event_signals_[line]);
+    control_->event_lines[line](event_signals_[line]);
+  }
+  for (auto& c : clusters_) {
+    c.irq(event_signals_[line]);
+    control_->event_lines[line](event_signals_[line]);
+    ++line;
+  }
+}
+
+void Npu::attach_trace(trace::VcdRecorder& recorder) {
+  noc_->attach_trace(recorder);
+  control_->attach_trace(recorder);
+  dma_->attach_trace(recorder);
+  for (auto& c : clusters_) c.attach_trace(recorder);
+  for (auto& b : banks_) b.attach_trace(recorder);
+}
+
+}  // namespace npuvp::npu

@@ -1,0 +1,86 @@
+#pragma once
+// The NPU subsystem: command processor, DMA engine, SRAM banks of the global
+// buffer and PE clusters, all attached to a 2D mesh NoC.
+//
+// NPU-local address map (as the command processor, DMA and clusters see it):
+//   kSramBase + i*bank_bytes   SRAM bank i
+//   kClusterRegsBase + k*0x40  PE cluster k registers
+//   kDmaRegsBase               DMA channel registers
+// Everything else goes out on the system ports.
+
+#include <cstdint>
+#include <memory>
+
+#include <systemc>
+#include <tlm>
+
+#include "models/common/vcd_recorder.h"
+#include "models/dma/dma_engine.h"
+#include "models/noc/mesh_noc.h"
+#include "models/npu/command_processor.h"
+#include "models/pe_array/pe_cluster.h"
+#include "models/sram/sram_bank.h"
+
+namespace npuvp::npu {
+
+inline constexpr std::uint64_t kSramBase = 0x1000'0000;
+inline constexpr std::uint64_t kClusterRegsBase = 0x2000'0000;
+inline constexpr std::uint64_t kDmaRegsBase = 0x3000'0000;
+inline constexpr std::uint64_t kLocalWindowBase = 0x1000'0000;
+inline constexpr std::uint64_t kLocalWindowSize = 0x3000'0000;
+
+struct NodePosition {
+  unsigned x = 0, y = 0;
+};
+
+struct NpuConfig {
+  double clock_mhz = 800;
+  unsigned clusters = 16;
+  pe_array::PeClusterConfig cluster;
+  unsigned sram_banks = 16;
+  sram::SramBankConfig sram_bank;
+  dma::DmaConfig dma;
+  // Mesh size, flit width and router timing; the attachments are derived:
+  // cluster k and bank k sit at node k (row-major), the command processor
+  // and the DMA at `control_node`.
+  noc::NocConfig noc;
+  NodePosition control_node;
+};
+
+class Npu : public sc_core::sc_module {
+ public:
+  tlm::tlm_target_socket<> target_socket;            // host MMIO to the register block
+  tlm::tlm_initiator_socket<> dma_system_socket;     // DMA to DRAM
+  tlm::tlm_initiator_socket<> control_system_socket; // command processor to DRAM (ring, commands)
+  sc_core::sc_out<bool> host_irq;
+  sc_core::sc_out<std::int32_t> current_layer;
+
+  Npu(const sc_core::sc_module_name& name, const NpuConfig& config);
+  Npu(const Npu&) = delete;
+  Npu& operator=(const Npu&) = delete;
+
+  void attach_trace(trace::VcdRecorder& recorder);
+
+  const NpuConfig& config() const { return config_; }
+  const CommandProcessor& command_processor() const { return *control_; }
+  const dma::DmaEngine& dma() const { return *dma_; }
+  const noc::MeshNoc& noc() const { return *noc_; }
+  const sc_core::sc_vector<pe_array::PeCluster>& clusters() const { return clusters_; }
+  const sc_core::sc_vector<sram::SramBank>& sram_banks() const { return banks_; }
+
+  // The NoC attachments this configuration implies (also used to validate it).
+  static noc::NocConfig attach(const NpuConfig& config);
+
+ private:
+  const NpuConfig config_;
+  std::unique_ptr<noc::MeshNoc> noc_;
+  std::unique_ptr<CommandProcessor> control_;
+  std::unique_ptr<dma::DmaEngine> dma_;
+  sc_core::sc_vector<pe_array::PeCluster> clusters_;
+  sc_core::sc_vector<sram::SramBank> banks_;
+  // IRQ lines change both from a unit's own thread and from register writes
+  // (W1C clears) made by the command processor's thread.
+  sc_core::sc_vector<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>> event_signals_;
+};
+
+}  // namespace npuvp::npu

@@ -1,0 +1,81 @@
+#pragma once
+// PE cluster programming interface: registers and the job descriptor the
+// cluster fetches from SRAM. Shared by the model and the firmware.
+
+#include <array>
+#include <cstdint>
+
+#include "models/common/register_spec.h"
+
+namespace npuvp::pe_array {
+
+inline constexpr std::uint32_t kClusterStride = 0x40;
+
+namespace reg {
+inline constexpr std::uint32_t kCtrl = 0x00;
+inline constexpr std::uint32_t kStatus = 0x04;
+inline constexpr std::uint32_t kIrq = 0x08;
+inline constexpr std::uint32_t kJobAddr = 0x0C;
+inline constexpr std::uint32_t kBusyCycles = 0x10;
+inline constexpr std::uint32_t kJobsDone = 0x14;
+}  // namespace reg
+
+inline constexpr std::uint32_t kCtrlStart = 1u << 0;
+inline constexpr std::uint32_t kStatusBusy = 1u << 0;
+inline constexpr std::uint32_t kIrqDone = 1u << 0;
+inline constexpr std::uint32_t kIrqError = 1u << 1;
+
+enum class JobError : std::uint32_t {
+  kNone = 0,
+  kFetch = 1,         // job descriptor could not be read
+  kInvalid = 2,       // unknown op or inconsistent shapes
+  kOperandRead = 3,   // an operand read returned an error response
+  kResultWrite = 4,   // the result write returned an error response
+  kWeightBuffer = 5,  // weights do not fit the cluster's weight buffer
+};
+
+inline constexpr std::array<regs::RegisterSpec, 6> kClusterRegisters{{
+    {"CTRL", reg::kCtrl, 0, regs::Access::kWriteOnly, "bit0 START: fetch the job at JOB_ADDR and run it"},
+    {"STATUS", reg::kStatus, 0, regs::Access::kReadOnly, "bit0 BUSY; bits 15:8 error code of the last job"},
+    {"IRQ", reg::kIrq, 0, regs::Access::kWriteOneToClear, "bit0 DONE, bit1 ERROR; the cluster's IRQ line is their OR"},
+    {"JOB_ADDR", reg::kJobAddr, 0, regs::Access::kReadWrite, "NPU-local address of the job descriptor (64-byte aligned)"},
+    {"BUSY_CYCLES", reg::kBusyCycles, 0, regs::Access::kReadOnly, "cycles the MAC array computed since reset (wraps)"},
+    {"JOBS_DONE", reg::kJobsDone, 0, regs::Access::kReadOnly, "jobs completed since reset"},
+}};
+
+enum class JobOp : std::uint32_t { kConv2d = 1 };
+enum class Dataflow : std::uint32_t { kWeightStationary = 0, kOutputStationary = 1 };
+
+inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;  // else the resident weights are reused
+
+// One convolution job: out_h × out_w output pixels × k_count channels from an
+// input tile held in SRAM (HWC, rows `in_row_pitch` bytes apart). Output pixel
+// (oy, ox), tap (ky, kx) reads tile coordinate
+// (origin_y + oy*stride_h + ky*dilation_h, origin_x + ox*stride_w + kx*dilation_w);
+// coordinates outside the tile are padding and read as the input zero point.
+struct ClusterJob {
+  std::uint32_t op;
+  std::uint32_t flags;
+  std::uint32_t dataflow;
+  std::uint32_t in_addr;
+  std::uint32_t in_h, in_w, in_c;
+  std::uint32_t in_row_pitch;
+  std::int32_t origin_y, origin_x;
+  std::uint32_t out_addr;
+  std::uint32_t out_h, out_w;
+  std::uint32_t out_pixel_pitch;  // bytes between output pixels (≥ k_count)
+  std::uint32_t out_row_pitch;
+  std::uint32_t k_count;
+  std::uint32_t weights_addr;     // OHWI int8, k_count filters
+  std::uint32_t bias_addr;        // int32 per channel
+  std::uint32_t requant_addr;     // per channel: int32 multiplier, int32 shift
+  std::uint8_t kernel_h, kernel_w, stride_h, stride_w;
+  std::uint8_t dilation_h, dilation_w, reserved0, reserved1;
+  std::int32_t input_zero_point;
+  std::int32_t output_zero_point;
+  std::int32_t act_min, act_max;
+  std::uint32_t reserved[7];
+};
+static_assert(sizeof(ClusterJob) == 128, "job layout is part of the hardware interface");
+
+}  // namespace npuvp::pe_array

@@ -1,0 +1,215 @@
+#include "models/pe_array/pe_cluster.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "models/common/log.h"
+
+namespace npuvp::pe_array {
+
+PeCluster::PeCluster(const sc_core::sc_module_name& name, const PeClusterConfig& config)
+    : sc_module(name),
+      target_socket("target_socket"),
+      noc_socket("noc_socket"),
+      irq("irq"),
+      config_(config),
+      clock_period_(sc_core::sc_time(1e3 / config.clock_mhz, sc_core::SC_NS)),
+      registers_(this->name(), std::vector<regs::RegisterSpec>(kClusterRegisters.begin(), kClusterRegisters.end())),
+      log_(log::component(this->name())) {
+  target_socket.register_b_transport(this, &PeCluster::b_transport);
+  target_socket.register_transport_dbg(this, &PeCluster::transport_dbg);
+  registers_.on_write(reg::kCtrl, [this](std::uint32_t v) {
+    if ((v & kCtrlStart) == 0) return;
+    if (registers_.get(reg::kStatus) & kStatusBusy) {
+      log_->warn("START while busy is ignored");
+      return;
+    }
+    registers_.set(reg::kStatus, kStatusBusy);
+    start_.notify(sc_core::SC_ZERO_TIME);
+  });
+  registers_.on_write(reg::kIrq, [this](std::uint32_t) { update_irq(); });
+  SC_HAS_PROCESS(PeCluster);
+  SC_THREAD(job_thread);
+}
+
+void PeCluster::attach_trace(trace::VcdRecorder& recorder) {
+  busy_trace_.bind(recorder, std::string(name()) + ".busy");
+  compute_trace_.bind(recorder, std::string(name()) + ".computing");
+}
+
+void PeCluster::update_irq() { irq.write(registers_.get(reg::kIrq) != 0); }
+
+void PeCluster::job_thread() {
+  for (;;) {
+    sc_core::wait(start_);
+    busy_trace_.set(sc_core::sc_time_stamp(), 1);
+    const JobError error = run_job(registers_.get(reg::kJobAddr));
+    busy_trace_.set(sc_core::sc_time_stamp(), 0);
+    std::uint32_t irq_bits = registers_.get(reg::kIrq);
+    if (error == JobError::kNone) {
+      irq_bits |= kIrqDone;
+      registers_.set(reg::kJobsDone, registers_.get(reg::kJobsDone) + 1);
+    } else {
+      ++stats_.errors;
+      irq_bits |= kIrqError;
+      log_->warn("job at {:#x} failed with error {}", registers_.get(reg::kJobAddr), static_cast<unsigned>(error));
+    }
+    registers_.set(reg::kStatus, static_cast<std::uint32_t>(error) << 8);
+    registers_.set(reg::kIrq, irq_bits);
+    update_irq();
+  }
+}
+
+JobError PeCluster::run_job(std::uint64_t job_addr) {
+  sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+  ClusterJob job{};
+  if (job_addr % 64 != 0 || read(job_addr, &job, sizeof job, t) != tlm::TLM_OK_RESPONSE) return JobError::kFetch;
+  if (job.op != static_cast<std::uint32_t>(JobOp::kConv2d) || job.kernel_h == 0 || job.kernel_w == 0 ||
+      job.stride_h == 0 || job.stride_w == 0 || job.dilation_h == 0 || job.dilation_w == 0 || job.k_count == 0 ||
+      job.in_c == 0 || job.out_h == 0 || job.out_w == 0 || job.in_h == 0 || job.in_w == 0 ||
+      job.in_row_pitch < job.in_w * job.in_c || job.out_pixel_pitch < job.k_count ||
+      job.out_row_pitch < job.out_w * job.out_pixel_pitch || job.dataflow > 1)
+    return JobError::kInvalid;
+
+  const std::uint64_t filter_bytes = std::uint64_t{job.kernel_h} * job.kernel_w * job.in_c;
+  const std::uint64_t weight_bytes = filter_bytes * job.k_count;
+  const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
+  if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
+  if (tile_bytes > config_.input_buffer_bytes) return JobError::kInvalid;
+
+  if (job.flags & kJobLoadWeights) {
+    weights_.resize(weight_bytes);
+    bias_.resize(job.k_count);
+    requant_.resize(job.k_count);
+    if (read(job.weights_addr, weights_.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE ||
+        read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
+        read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
+      return JobError::kOperandRead;
+    stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
+  } else if (weights_.size() != weight_bytes || bias_.size() != job.k_count) {
+    return JobError::kInvalid;  // reuse asked for, but the resident weights have another shape
+  }
+  // The array starts once the first input row is in; the rest of the tile
+  // streams in while it computes.
+  tile_.resize(tile_bytes);
+  sc_core::sc_time first_row_at = sc_core::SC_ZERO_TIME;
+  for (std::uint32_t row = 0; row < job.in_h; ++row) {
+    sc_core::sc_time row_t = t;
+    if (read(job.in_addr + std::uint64_t{row} * job.in_row_pitch, tile_.data() + std::uint64_t{row} * job.in_row_pitch,
+             job.in_row_pitch, row_t) != tlm::TLM_OK_RESPONSE)
+      return JobError::kOperandRead;
+    if (row == 0) first_row_at = row_t;
+    t = std::max(t, row_t);
+  }
+  stats_.operand_read_bytes += tile_bytes;
+  const sc_core::sc_time inputs_at = t;
+
+  result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count);
+  run_conv_job(job, tile_.data(), weights_.data(), bias_.data(), requant_.data(), result_.data());
+
+  const GemmShape gemm{std::uint64_t{job.out_h} * job.out_w, job.k_count, filter_bytes};
+  const auto dataflow = static_cast<Dataflow>(job.dataflow);
+  const TileTiming timing = systolic_tile_timing(dataflow, config_.array, gemm, config_.preload_overlap);
+  const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(timing.total_cycles());
+  const sc_core::sc_time compute_start = first_row_at;
+  const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);
+  compute_trace_.set(sc_core::sc_time_stamp() + compute_start, 1);
+  compute_trace_.set(sc_core::sc_time_stamp() + compute_end, 0);
+
+  sc_core::sc_time write_t = compute_end;
+  const unsigned row_bytes = job.out_w * job.out_pixel_pitch;
+  for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    sc_core::sc_time row_t = write_t;
+    if (write(job.out_addr + std::uint64_t{oy} * job.out_row_pitch,
+              result_.data() + std::uint64_t{oy} * job.out_w * job.k_count, row_bytes, job.k_count,
+              job.out_pixel_pitch, row_t) != tlm::TLM_OK_RESPONSE)
+      return JobError::kResultWrite;
+    write_t = std::max(write_t, row_t);
+  }
+  stats_.result_write_bytes += result_.size();
+
+  const std::uint64_t macs = gemm.m * gemm.n * gemm.k;
+  const std::uint64_t busy_cycles = static_cast<std::uint64_t>(write_t / clock_period_ + 0.5);
+  ++stats_.jobs;
+  stats_.macs += macs;
+  stats_.compute_cycles += timing.total_cycles();
+  stats_.stall_cycles += busy_cycles > timing.total_cycles() ? busy_cycles - timing.total_cycles() : 0;
+  // Per MAC both dataflows read two operand registers; WS writes the partial
+  // sum onward, OS reads and writes its stationary accumulator.
+  const bool ws = dataflow == Dataflow::kWeightStationary;
+  stats_.rf_reads += macs * (ws ? 2 : 3);
+  stats_.rf_writes += macs + timing.folds * config_.array.rows * config_.array.cols;
+  registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(timing.total_cycles()));
+  sc_core::wait(write_t);
+  return JobError::kNone;
+}
+
+tlm::tlm_response_status PeCluster::read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset) {
+  // Split at kBurstBoundary-aligned addresses so no burst spans two SRAM banks;
+  // the bursts are issued back to back and the NoC serializes them.
+  const sc_core::sc_time start = offset;
+  auto* bytes = static_cast<unsigned char*>(data);
+  for (unsigned done = 0, n = 0; done < len; done += n) {
+    n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(addr + done);
+    gp.set_data_ptr(bytes + done);
+    gp.set_data_length(n);
+    gp.set_streaming_width(n);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time t = start;
+    noc_socket->b_transport(gp, t);
+    if (!gp.is_response_ok()) return gp.get_response_status();
+    offset = std::max(offset, t);
+  }
+  return tlm::TLM_OK_RESPONSE;
+}
+
+tlm::tlm_response_status PeCluster::write(std::uint64_t addr, const std::int8_t* data, unsigned len,
+                                          unsigned enabled_bytes, unsigned pitch, sc_core::sc_time& offset) {
+  const sc_core::sc_time start = offset;
+  // Results of k channels land in pixels `pitch` bytes apart: a periodic
+  // byte-enable pattern writes them without touching the other channels.
+  const bool scattered = enabled_bytes < pitch;
+  if (scattered) {
+    byte_enables_.assign(pitch, TLM_BYTE_DISABLED);
+    std::fill_n(byte_enables_.begin(), enabled_bytes, TLM_BYTE_ENABLED);
+    scatter_.assign(len, 0);
+    for (unsigned p = 0; p * pitch < len; ++p)
+      std::memcpy(&scatter_[std::size_t{p} * pitch], data + std::size_t{p} * enabled_bytes, enabled_bytes);
+  }
+  auto* bytes = scattered ? scatter_.data() : reinterpret_cast<unsigned char*>(const_cast<std::int8_t*>(data));
+  // Bursts split at pixel-aligned points keep the byte-enable pattern in phase.
+  const unsigned step = scattered ? std::max(pitch, kBurstBoundary - kBurstBoundary % pitch) : kBurstBoundary;
+  for (unsigned done = 0, n = 0; done < len; done += n) {
+    n = scattered ? std::min(step, len - done)
+                  : static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary,
+                                                                  len - done));
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_address(addr + done);
+    gp.set_data_ptr(bytes + done);
+    gp.set_data_length(n);
+    gp.set_streaming_width(n);
+    if (scattered) {
+      gp.set_byte_enable_ptr(byte_enables_.data());
+      gp.set_byte_enable_length(pitch);
+    }
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time t = start;
+    noc_socket->b_transport(gp, t);
+    if (!gp.is_response_ok()) return gp.get_response_status();
+    offset = std::max(offset, t);
+  }
+  return tlm::TLM_OK_RESPONSE;
+}
+
+void PeCluster::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  gp.set_response_status(registers_.access(gp));
+  delay += clock_period_;
+}
+
+unsigned PeCluster::transport_dbg(tlm::tlm_generic_payload& gp) { return registers_.debug_access(gp); }
+
+}  // namespace npuvp::pe_array

@@ -1,0 +1,95 @@
+#pragma once
+// One PE cluster: a rows × cols systolic int8 MAC array with per-PE register
+// files, a weight buffer, and a NoC port through which it fetches its job, its
+// operands and writes its results to SRAM.
+//
+// Timing comes from the systolic schedule of the whole job (systolic_timing.h),
+// not from stepping the array; operand reads overlap compute, and whatever part
+// of the job the reads do not cover in time is counted as stall.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/common/register_file.h"
+#include "models/common/vcd_recorder.h"
+#include "models/pe_array/cluster_kernel.h"
+#include "models/pe_array/systolic_timing.h"
+
+namespace npuvp::pe_array {
+
+// No burst of a cluster crosses a multiple of this, so none spans two SRAM banks.
+inline constexpr unsigned kBurstBoundary = 1024;
+
+struct PeClusterConfig {
+  ArrayShape array;
+  unsigned rf_entries = 16;                 // per-PE register file words
+  std::uint32_t weight_buffer_bytes = 64 * 1024;
+  std::uint32_t input_buffer_bytes = 128 * 1024;
+  bool preload_overlap = false;             // double-buffered stationary registers
+  double clock_mhz = 800;
+};
+
+struct PeClusterStats {
+  std::uint64_t jobs = 0;
+  std::uint64_t macs = 0;
+  std::uint64_t compute_cycles = 0;  // array cycles of the systolic schedule
+  std::uint64_t stall_cycles = 0;    // job time not covered by compute (operands late)
+  std::uint64_t rf_reads = 0;
+  std::uint64_t rf_writes = 0;
+  std::uint64_t operand_read_bytes = 0;
+  std::uint64_t result_write_bytes = 0;
+  std::uint64_t errors = 0;
+};
+
+class PeCluster : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<PeCluster> target_socket;  // registers
+  tlm_utils::simple_initiator_socket<PeCluster> noc_socket;  // jobs, operands, results
+  sc_core::sc_out<bool> irq;
+
+  PeCluster(const sc_core::sc_module_name& name, const PeClusterConfig& config);
+  PeCluster(const PeCluster&) = delete;
+  PeCluster& operator=(const PeCluster&) = delete;
+
+  void attach_trace(trace::VcdRecorder& recorder);
+  const PeClusterStats& stats() const { return stats_; }
+  const PeClusterConfig& config() const { return config_; }
+
+ private:
+  void job_thread();
+  JobError run_job(std::uint64_t job_addr);
+  tlm::tlm_response_status read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset);
+  // Writes `len` bytes of rows of pixels; each pixel holds `enabled_bytes` of
+  // data at a `pitch`-byte stride in SRAM.
+  tlm::tlm_response_status write(std::uint64_t addr, const std::int8_t* data, unsigned len, unsigned enabled_bytes,
+                                 unsigned pitch, sc_core::sc_time& offset);
+  void update_irq();
+
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned transport_dbg(tlm::tlm_generic_payload& gp);
+
+  const PeClusterConfig config_;
+  const sc_core::sc_time clock_period_;
+  regs::RegisterFile registers_;
+  sc_core::sc_event start_;
+  std::vector<std::int8_t> weights_;
+  std::vector<std::int32_t> bias_;
+  std::vector<RequantEntry> requant_;
+  std::vector<std::int8_t> tile_;
+  std::vector<std::int8_t> result_;
+  std::vector<std::uint8_t> byte_enables_;
+  std::vector<std::uint8_t> scatter_;
+  PeClusterStats stats_;
+  trace::Wire busy_trace_;
+  trace::Wire compute_trace_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace npuvp::pe_array

@@ -1,0 +1,28 @@
+#include "models/power/energy_model.h"
+
+#include <cmath>
+
+namespace npuvp::power {
+
+double sram_pj_per_byte(const EnergyTable& t, double bank_kb) {
+  return t.sram_pj_per_byte * std::pow(bank_kb / t.sram_reference_kb, t.sram_size_exponent);
+}
+
+double leakage_mw(const EnergyTable& t, const LeakageSources& s) {
+  return t.leakage_pe_mw_per_mac * static_cast<double>(s.mac_units) + t.leakage_sram_mw_per_kb * s.sram_kb +
+         t.leakage_noc_mw_per_router * s.routers + t.leakage_control_mw;
+}
+
+EnergyBreakdown price(const EnergyTable& t, const Activity& a, double sram_bank_kb, unsigned flit_bytes,
+                      const LeakageSources& leakage, double seconds) {
+  EnergyBreakdown e;
+  e.mac = t.mac_int8_pj * static_cast<double>(a.macs);
+  e.rf = t.rf_access_pj * static_cast<double>(a.rf_accesses);
+  e.sram = sram_pj_per_byte(t, sram_bank_kb) * static_cast<double>(a.sram_bytes);
+  e.noc = t.noc_pj_per_flit_byte_hop * flit_bytes * static_cast<double>(a.noc_flit_hops);
+  e.dram = a.dram_pj;
+  e.leakage = leakage_mw(t, leakage) * 1e-3 * seconds * 1e12;  // mW × s → pJ
+  return e;
+}
+
+}  // namespace npuvp::power

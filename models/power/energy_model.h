@@ -1,0 +1,56 @@
+#pragma once
+// Energy = activity counts × energy per action (from configs/energy) + leakage
+// power × time. Pure logic: the platform takes counter snapshots at layer
+// boundaries and power windows and prices the differences here.
+
+#include <cstdint>
+
+namespace npuvp::power {
+
+struct EnergyTable {
+  double mac_int8_pj = 0.3;          // 8-bit multiply + 32-bit accumulate
+  double rf_access_pj = 0.12;        // one PE register file access
+  double sram_pj_per_byte = 4.0;     // at the reference bank size
+  double sram_reference_kb = 8.0;
+  double sram_size_exponent = 0.153; // energy grows as (bank size / reference)^exponent
+  double noc_pj_per_flit_byte_hop = 0.5;
+  // Leakage power per component while the platform is powered.
+  double leakage_pe_mw_per_mac = 0.01;
+  double leakage_sram_mw_per_kb = 0.02;
+  double leakage_noc_mw_per_router = 0.1;
+  double leakage_control_mw = 1.0;
+};
+
+// Monotonic counters of everything that costs energy, summed over the NPU.
+struct Activity {
+  std::uint64_t macs = 0;
+  std::uint64_t rf_accesses = 0;
+  std::uint64_t sram_bytes = 0;       // bytes moved in/out of the SRAM banks (whole words)
+  std::uint64_t noc_flit_hops = 0;
+  double dram_pj = 0;                 // the DRAM model prices its own commands and background
+
+  Activity operator-(const Activity& o) const {
+    return {macs - o.macs, rf_accesses - o.rf_accesses, sram_bytes - o.sram_bytes, noc_flit_hops - o.noc_flit_hops,
+            dram_pj - o.dram_pj};
+  }
+};
+
+// What leaks, sized from the platform.
+struct LeakageSources {
+  std::uint64_t mac_units = 0;
+  double sram_kb = 0;
+  unsigned routers = 0;
+};
+
+struct EnergyBreakdown {
+  double mac = 0, rf = 0, sram = 0, noc = 0, dram = 0, leakage = 0;
+  double total() const { return mac + rf + sram + noc + dram + leakage; }
+};
+
+double sram_pj_per_byte(const EnergyTable& table, double bank_kb);
+double leakage_mw(const EnergyTable& table, const LeakageSources& sources);
+
+EnergyBreakdown price(const EnergyTable& table, const Activity& activity, double sram_bank_kb, unsigned flit_bytes,
+                      const LeakageSources& leakage, double seconds);
+
+}  // namespace npuvp::power

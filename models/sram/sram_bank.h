@@ -1,0 +1,64 @@
+#pragma once
+// One bank of the NPU's global buffer: a TLM target on the NoC.
+//
+// A bank serves `ports` accesses at a time, each moving one word per cycle.
+// Accesses that find every port busy wait, and the wait is counted as bank
+// conflict cycles. The bytes are real: the bank is the only copy of its data.
+
+#include <cstdint>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/common/vcd_recorder.h"
+
+namespace npuvp::sram {
+
+struct SramBankConfig {
+  std::uint64_t size_bytes = 32 * 1024;
+  unsigned word_bytes = 32;    // bytes one port moves per cycle
+  unsigned ports = 1;          // concurrent accesses the bank serves
+  unsigned read_latency_cycles = 2;
+  unsigned write_latency_cycles = 1;
+  double clock_mhz = 800;
+};
+
+struct SramBankStats {
+  std::uint64_t reads = 0;           // transactions
+  std::uint64_t writes = 0;
+  std::uint64_t read_words = 0;      // word accesses: what energy is counted on
+  std::uint64_t write_words = 0;
+  std::uint64_t busy_cycles = 0;     // port-cycles spent moving words
+  std::uint64_t conflict_cycles = 0; // cycles accesses waited for a free port
+};
+
+class SramBank : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<SramBank> target_socket;
+
+  SramBank(const sc_core::sc_module_name& name, const SramBankConfig& config);
+  SramBank(const SramBank&) = delete;
+  SramBank& operator=(const SramBank&) = delete;
+
+  void attach_trace(trace::VcdRecorder& recorder);
+  const SramBankStats& stats() const { return stats_; }
+  const SramBankConfig& config() const { return config_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned transport_dbg(tlm::tlm_generic_payload& gp);
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
+
+  const SramBankConfig config_;
+  const sc_core::sc_time clock_period_;
+  std::vector<std::uint8_t> storage_;
+  // When each port is next free, in absolute simulated time.
+  std::vector<sc_core::sc_time> port_free_at_;
+  SramBankStats stats_;
+  trace::Wire busy_trace_;
+};
+
+}  // namespace npuvp::sram

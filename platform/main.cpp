@@ -1,0 +1,158 @@
+// npuvp command line: a thin dispatcher over the platform library.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <systemc>
+
+#include "bench/dram_bench.h"
+#include "bench/noc_bench.h"
+#include "models/common/log.h"
+#include "models/dma/dma_regs.h"
+#include "models/npu/npu_regs.h"
+#include "models/pe_array/cluster_regs.h"
+#include "platform/config/config_node.h"
+#include "platform/platform_config.h"
+#include "platform/run.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: npuvp <command> [options]\n"
+    "  run          run a network on a platform (npuvp run --help)\n"
+    "  list         list platforms | networks [--json]\n"
+    "  dram-bench   LPDDR4 microbenchmark (npuvp dram-bench --help)\n"
+    "  noc-bench    NoC latency/throughput under synthetic traffic\n"
+    "  regs         print the register maps (markdown)\n";
+
+int run_command(int argc, char** argv) {
+  po::options_description opts("npuvp run options");
+  std::string platform_file, network, input_size, dataflow, out_dir;
+  std::vector<std::string> sets;
+  std::uint32_t seed = 1;
+  std::string log_level;
+  opts.add_options()("help,h", "this help")(
+      "platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")(
+      "network", po::value(&network)->default_value("conv_slice"), "network name (npuvp list networks)")(
+      "input-size", po::value(&input_size), "input HxW")(
+      "dataflow", po::value(&dataflow)->default_value("hybrid"), "ws | os | hybrid")(
+      "set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")(
+      "out", po::value(&out_dir)->default_value("traces/run"), "output directory")(
+      "seed", po::value(&seed)->default_value(1), "seed of weights and inputs")(
+      "quiet,q", "print only the totals line")(
+      "log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << opts << '\n';
+    return 0;
+  }
+  po::notify(vm);
+  npuvp::log::setup(spdlog::level::from_str(log_level));
+  npuvp::platform::RunOptions ro;
+  ro.network = network;
+  ro.dataflow = dataflow;
+  ro.out_dir = out_dir;
+  ro.seed = seed;
+  if (!input_size.empty()) {
+    const auto x = input_size.find('x');
+    try {
+      if (x == std::string::npos) throw std::invalid_argument("no x");
+      ro.input_h = std::stoi(input_size.substr(0, x));
+      ro.input_w = std::stoi(input_size.substr(x + 1));
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--input-size: expected HxW (e.g. 112x112), got '" + input_size + "'");
+    }
+    if (ro.input_h <= 0 || ro.input_w <= 0) throw std::invalid_argument("--input-size: expected positive H and W");
+  }
+  const auto config = npuvp::platform::load_platform(platform_file, sets);
+  const auto report = npuvp::platform::run(config, ro);
+  std::cout << npuvp::platform::format_report(report);
+  std::cout << "wrote " << out_dir << "/{report.json,trace.vcd,power.csv,timeline.json}\n";
+  return report["totals"]["all_verified"].get<bool>() ? 0 : 3;
+}
+
+int list_command(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
+  const std::string what = args.empty() ? "" : args[0];
+  if (what == "networks") {
+    const auto nets = npuvp::platform::list_networks();
+    if (json) {
+      std::cout << nets.dump(2) << '\n';
+    } else {
+      for (const auto& n : nets)
+        std::cout << n["name"].get<std::string>() << "  input " << n["input"].dump() << "  params "
+                  << n["params"].get<std::uint64_t>() << "  MACs " << n["macs"].get<std::uint64_t>() << "  ("
+                  << n["description"].get<std::string>() << ")\n";
+    }
+    return 0;
+  }
+  if (what == "platforms") {
+    const auto list = npuvp::platform::list_platforms("configs/platforms");
+    for (const auto& [name, description] : list) std::cout << name << "  " << description << '\n';
+    return 0;
+  }
+  std::cerr << "npuvp list: expected 'platforms' or 'networks'\n";
+  return 2;
+}
+
+template <std::size_t N>
+void print_registers(const char* title, std::uint64_t base, std::uint32_t stride, const char* instances,
+                     const std::array<npuvp::regs::RegisterSpec, N>& specs) {
+  std::cout << "## " << title << "\n\nBase 0x" << std::hex << base << std::dec;
+  if (stride != 0) std::cout << ", one block of 0x" << std::hex << stride << std::dec << " bytes per " << instances;
+  std::cout << ".\n\n| offset | name | access | reset | description |\n|---|---|---|---|---|\n";
+  for (const auto& r : specs)
+    std::cout << "| 0x" << std::hex << r.offset << " | " << r.name << " | " << npuvp::regs::to_string(r.access)
+              << " | 0x" << r.reset << std::dec << " | " << r.description << " |\n";
+  std::cout << '\n';
+}
+
+int regs_command() {
+  std::cout << "# npuvp register maps\n\nGenerated by `npuvp regs` from the register tables the models use.\n\n";
+  print_registers("NPU (host view)", 0x40000000, 0, "", npuvp::npu::kNpuRegisters);
+  print_registers("DMA channels (NPU-local)", 0x30000000, npuvp::dma::kChannelStride, "channel",
+                  npuvp::dma::kChannelRegisters);
+  print_registers("PE clusters (NPU-local)", 0x20000000, npuvp::pe_array::kClusterStride, "cluster",
+                  npuvp::pe_array::kClusterRegisters);
+  return 0;
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  if (argc < 2) {
+    // `npuvp` alone, like `npuvp run` with every default.
+    char* args[] = {argv[0]};
+    try {
+      return run_command(1, args);
+    } catch (const std::exception& e) {
+      std::cerr << "npuvp: " << e.what() << '\n';
+      return 1;
+    }
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "run") return run_command(argc - 1, argv + 1);
+    if (command == "list") return list_command(argc - 1, argv + 1);
+    if (command == "dram-bench") return npuvp::bench::dram_bench_main(argc - 1, argv + 1);
+    if (command == "noc-bench") return npuvp::bench::noc_bench_main(argc - 1, argv + 1);
+    if (command == "regs") return regs_command();
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    std::cerr << "npuvp: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  } catch (const po::error& e) {
+    std::cerr << "npuvp " << command << ": " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "npuvp: " << e.what() << '\n';
+    return 1;
+  }
+}

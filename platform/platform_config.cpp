@@ -1,0 +1,170 @@
+#include "platform/platform_config.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "platform/config/config_node.h"
+#include "platform/config/dram_yaml.h"
+#include "platform/config/noc_yaml.h"
+
+namespace npuvp::platform {
+namespace {
+
+using config::ConfigError;
+using config::ConfigNode;
+
+nlohmann::json to_json(const YAML::Node& n) {
+  if (n.IsMap()) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& kv : n) j[kv.first.as<std::string>()] = to_json(kv.second);
+    return j;
+  }
+  if (n.IsSequence()) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& v : n) j.push_back(to_json(v));
+    return j;
+  }
+  if (!n.IsScalar()) return nullptr;
+  const std::string& s = n.Scalar();
+  try {
+    std::size_t used = 0;
+    const long long i = std::stoll(s, &used, 0);
+    if (used == s.size()) return i;
+    const double d = std::stod(s, &used);
+    if (used == s.size()) return d;
+  } catch (const std::exception&) {
+  }
+  if (s == "true") return true;
+  if (s == "false") return false;
+  return s;
+}
+
+void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
+  n.reject_unknown({"rows", "cols", "rf_entries", "weight_buffer_kb", "input_buffer_kb", "preload_overlap"});
+  c.array.rows = static_cast<unsigned>(n.get_int_in("rows", 1, 256));
+  c.array.cols = static_cast<unsigned>(n.get_int_in("cols", 1, 256));
+  c.rf_entries = static_cast<unsigned>(n.get_int_in("rf_entries", 1, 4096, 16));
+  c.weight_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("weight_buffer_kb", 1, 65536, 64) * 1024);
+  c.input_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("input_buffer_kb", 1, 65536, 128) * 1024);
+  c.preload_overlap = n.get_bool("preload_overlap", false);
+}
+
+void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
+  n.reject_unknown({"banks", "bank_kb", "word_bytes", "ports", "read_latency_cycles", "write_latency_cycles"});
+  c.sram_banks = static_cast<unsigned>(n.get_int_in("banks", 1, 1024));
+  c.sram_bank.size_bytes = static_cast<std::uint64_t>(n.get_int_in("bank_kb", 1, 1 << 20)) * 1024;
+  c.sram_bank.word_bytes = static_cast<unsigned>(n.get_int_in("word_bytes", 1, 1024, 32));
+  c.sram_bank.ports = static_cast<unsigned>(n.get_int_in("ports", 1, 16, 1));
+  c.sram_bank.read_latency_cycles = static_cast<unsigned>(n.get_int_in("read_latency_cycles", 0, 1000, 2));
+  c.sram_bank.write_latency_cycles = static_cast<unsigned>(n.get_int_in("write_latency_cycles", 0, 1000, 1));
+  if (static_cast<std::uint64_t>(c.sram_banks) * c.sram_bank.size_bytes > npu::kClusterRegsBase - npu::kSramBase)
+    n.fail("bank_kb", "banks × bank_kb within the 256 MiB SRAM window");
+}
+
+void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
+  n.reject_unknown({"channels", "max_burst_bytes", "descriptor_cycles"});
+  c.channels = static_cast<unsigned>(n.get_int_in("channels", 2, 16, 2));
+  c.max_burst_bytes = static_cast<unsigned>(n.get_int_in("max_burst_bytes", 16, 1 << 20, 1024));
+  c.descriptor_cycles = static_cast<unsigned>(n.get_int_in("descriptor_cycles", 0, 10000, 8));
+}
+
+void parse_energy_file(const std::string& file, power::EnergyTable& t) {
+  const ConfigNode root = ConfigNode::load_file(file);
+  root.reject_unknown({"name", "node_nm", "mac_int8_pj", "rf_access_pj", "sram", "noc", "leakage"});
+  t.mac_int8_pj = root.get_positive("mac_int8_pj");
+  t.rf_access_pj = root.get_positive("rf_access_pj");
+  const ConfigNode sram = root.child("sram");
+  sram.reject_unknown({"pj_per_byte", "reference_kb", "size_exponent"});
+  t.sram_pj_per_byte = sram.get_positive("pj_per_byte");
+  t.sram_reference_kb = sram.get_positive("reference_kb");
+  t.sram_size_exponent = sram.get_double("size_exponent");
+  const ConfigNode noc = root.child("noc");
+  noc.reject_unknown({"pj_per_flit_byte_hop"});
+  t.noc_pj_per_flit_byte_hop = noc.get_positive("pj_per_flit_byte_hop");
+  const ConfigNode leak = root.child("leakage");
+  leak.reject_unknown({"pe_mw_per_mac", "sram_mw_per_kb", "noc_mw_per_router", "control_mw"});
+  t.leakage_pe_mw_per_mac = leak.get_double("pe_mw_per_mac");
+  t.leakage_sram_mw_per_kb = leak.get_double("sram_mw_per_kb");
+  t.leakage_noc_mw_per_router = leak.get_double("noc_mw_per_router");
+  t.leakage_control_mw = leak.get_double("control_mw");
+}
+
+void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
+  n.reject_unknown({"quantum_ns", "power_window_ns", "vcd", "vcd_include", "vcd_max_changes"});
+  s.quantum_ns = n.get_positive("quantum_ns", 200);
+  s.power_window_ns = n.get_positive("power_window_ns", 1000);
+  s.trace.vcd = n.get_bool("vcd", true);
+  s.trace.vcd_max_changes = static_cast<std::size_t>(n.get_int_in("vcd_max_changes", 0, 1ll << 40, 20'000'000));
+  if (n.has("vcd_include"))
+    for (const auto& item : n.child("vcd_include").items()) s.trace.vcd_include.push_back(item.yaml().as<std::string>());
+}
+
+}  // namespace
+
+PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides) {
+  ConfigNode loaded = ConfigNode::load_file(file);
+  YAML::Node tree = YAML::Clone(loaded.yaml());
+  for (const auto& o : overrides) config::apply_override(tree, o, "--set");
+  const ConfigNode root(tree, file);
+  root.reject_unknown({"name", "description", "npu", "pe_array", "sram", "dma", "noc", "dram", "host", "bus", "energy",
+                       "simulation"});
+  PlatformConfig p;
+  p.source_file = file;
+  p.name = root.get_string("name");
+  p.description = root.get_string("description", "");
+
+  const ConfigNode npu_node = root.child("npu");
+  npu_node.reject_unknown({"clock_mhz", "clusters", "control_node"});
+  p.npu.clock_mhz = npu_node.get_positive("clock_mhz");
+  p.npu.clusters = static_cast<unsigned>(npu_node.get_int_in("clusters", 1, 64));
+  if (npu_node.has("control_node")) {
+    const ConfigNode cn = npu_node.child("control_node");
+    cn.reject_unknown({"x", "y"});
+    p.npu.control_node.x = static_cast<unsigned>(cn.get_int_in("x", 0, 255));
+    p.npu.control_node.y = static_cast<unsigned>(cn.get_int_in("y", 0, 255));
+  }
+  parse_pe_array(root.child("pe_array"), p.npu.cluster);
+  parse_sram(root.child("sram"), p.npu);
+  if (root.has("dma")) parse_dma(root.child("dma"), p.npu.dma);
+  p.npu.noc = config::parse_noc(root.child("noc"));
+  p.npu.noc.clock_mhz = p.npu.clock_mhz;
+  const unsigned nodes = p.npu.noc.width * p.npu.noc.height;
+  if (p.npu.clusters > nodes) npu_node.fail("clusters", "at most one cluster per mesh node (" + std::to_string(nodes) + ")");
+  if (p.npu.sram_banks > nodes) root.child("sram").fail("banks", "at most one bank per mesh node (" + std::to_string(nodes) + ")");
+  if (p.npu.control_node.x >= p.npu.noc.width || p.npu.control_node.y >= p.npu.noc.height)
+    npu_node.fail("control_node", "a node inside the mesh");
+  p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
+
+  p.dram = config::parse_dram(root.child("dram"));
+
+  if (root.has("host")) {
+    const ConfigNode host = root.child("host");
+    host.reject_unknown({"clock_mhz", "mmio_cycles"});
+    p.host.clock_mhz = host.get_positive("clock_mhz", 1500);
+    p.host.mmio_cycles = static_cast<unsigned>(host.get_int_in("mmio_cycles", 0, 100000, 20));
+  }
+  if (root.has("bus")) {
+    const ConfigNode bus = root.child("bus");
+    bus.reject_unknown({"latency_cycles"});
+    p.bus_latency_cycles = static_cast<unsigned>(bus.get_int_in("latency_cycles", 0, 10000, 4));
+  }
+  p.energy_file = root.get_string("energy");
+  parse_energy_file(p.energy_file, p.energy);
+  if (root.has("simulation")) parse_simulation(root.child("simulation"), p.simulation);
+  p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
+  p.resolved = to_json(tree);
+  return p;
+}
+
+std::vector<std::pair<std::string, std::string>> list_platforms(const std::string& directory) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    if (entry.path().extension() != ".yaml") continue;
+    const ConfigNode n = ConfigNode::load_file(entry.path().string());
+    out.emplace_back(entry.path().stem().string(), n.get_string("description", ""));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace npuvp::platform

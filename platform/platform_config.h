@@ -1,0 +1,55 @@
+#pragma once
+// Everything a platform is built from: one typed struct per model, filled
+// from a preset (configs/platforms/*.yaml), its referenced files and --set
+// overrides by load_platform(), and validated there once.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/cpu/host_cpu.h"
+#include "models/dram/dram_config.h"
+#include "models/interconnect/system_bus.h"
+#include "models/npu/npu.h"
+#include "models/power/energy_model.h"
+
+namespace npuvp::platform {
+
+inline constexpr std::uint64_t kNpuRegsBase = 0x4000'0000;
+inline constexpr std::uint64_t kDramBase = 0x8000'0000;
+
+struct TraceConfig {
+  bool vcd = true;
+  std::vector<std::string> vcd_include;  // hierarchical prefixes; empty = all
+  std::size_t vcd_max_changes = 20'000'000;
+};
+
+struct SimulationConfig {
+  double quantum_ns = 200;
+  double power_window_ns = 1000;
+  TraceConfig trace;
+};
+
+struct PlatformConfig {
+  std::string name;
+  std::string description;
+  std::string source_file;
+  npu::NpuConfig npu;
+  dram::DramConfig dram;
+  cpu::HostCpuConfig host;
+  unsigned bus_latency_cycles = 4;
+  std::string energy_file;
+  power::EnergyTable energy;
+  SimulationConfig simulation;
+  nlohmann::json resolved;  // the configuration as used, for report.json
+};
+
+// Throws config::ConfigError naming the file, the key and what was expected.
+PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides);
+
+// The presets shipped in configs/platforms (name and description).
+std::vector<std::pair<std::string, std::string>> list_platforms(const std::string& directory);
+
+}  // namespace npuvp::platform

@@ -1,0 +1,37 @@
+#pragma once
+// `npuvp run`: builds the platform, runs a network on it through the host
+// software stack, and turns what the models counted into the report and the
+// trace files. A run is a pure function of (platform config, options).
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "platform/platform_config.h"
+
+namespace npuvp::platform {
+
+struct RunOptions {
+  std::string network = "conv_slice";
+  std::string dataflow = "hybrid";  // ws | os | hybrid
+  std::string out_dir = "traces/run";
+  std::uint32_t seed = 1;
+  int input_h = 0, input_w = 0;     // 0: the network's default
+  // Deliberate wrong DMA source stride (bytes added to the row pitch), for
+  // tests that prove the bit-exact check catches it.
+  std::int32_t fault_input_row_pitch_delta = 0;
+};
+
+// Runs and writes report.json, trace.vcd, power.csv and timeline.json into
+// options.out_dir; returns report.json's content. Throws std::invalid_argument
+// for an unknown network or bad options.
+nlohmann::json run(const PlatformConfig& config, const RunOptions& options);
+
+// The per-layer table and totals, as printed on the terminal.
+std::string format_report(const nlohmann::json& report);
+
+// Networks `npuvp run --network` knows by name.
+nlohmann::json list_networks();
+
+}  // namespace npuvp::platform

@@ -1,0 +1,99 @@
+#include "platform/soc.h"
+
+namespace npuvp::platform {
+
+Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program)
+    : sc_module(name),
+      config_(config),
+      vcd_(trace::VcdOptions{config.simulation.trace.vcd_include, config.simulation.trace.vcd_max_changes}),
+      npu_irq_("npu_irq"),
+      current_layer_("current_layer", -1) {
+  tlm::tlm_global_quantum::instance().set(sc_core::sc_time(config.simulation.quantum_ns, sc_core::SC_NS));
+  host_ = std::make_unique<cpu::HostCpu>("host", config.host, std::move(program));
+  interconnect::SystemBusConfig bus_config;
+  bus_config.initiators = 3;
+  bus_config.clock_mhz = config.npu.clock_mhz;
+  bus_config.latency_cycles = config.bus_latency_cycles;
+  bus_config.regions = {{"dram", kDramBase, config.dram.backing_bytes},
+                        {"npu_regs", kNpuRegsBase, 0x1000}};
+  bus_ = std::make_unique<interconnect::SystemBus>("bus", bus_config);
+  dram_ = std::make_unique<dram::Lpddr4>("dram", config.dram);
+  npu_ = std::make_unique<npu::Npu>("npu", config.npu);
+
+  host_->initiator_socket.bind(bus_->target_sockets[0]);
+  npu_->dma_system_socket.bind(bus_->target_sockets[1]);
+  npu_->control_system_socket.bind(bus_->target_sockets[2]);
+  bus_->initiator_sockets[0].bind(dram_->target_socket);
+  bus_->initiator_sockets[1].bind(npu_->target_socket);
+  npu_->host_irq(npu_irq_);
+  host_->irq(npu_irq_);
+  npu_->current_layer(current_layer_);
+
+  if (config.simulation.trace.vcd) {
+    npu_->attach_trace(vcd_);
+    dram_->attach_trace(vcd_);
+    power_trace_.bind(vcd_, std::string(this->name()) + ".power.total_mw");
+  }
+
+  SC_HAS_PROCESS(Soc);
+  SC_METHOD(on_layer_change);
+  sensitive << current_layer_;
+  dont_initialize();
+  SC_METHOD(on_power_window);
+}
+
+power::LeakageSources Soc::leakage_sources() const {
+  const auto& n = config_.npu;
+  return {std::uint64_t{n.clusters} * n.cluster.array.rows * n.cluster.array.cols,
+          static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0, n.noc.width * n.noc.height};
+}
+
+Snapshot Soc::snapshot() const {
+  Snapshot s;
+  s.at = sc_core::sc_time_stamp();
+  for (const auto& c : npu_->clusters()) {
+    const auto& st = c.stats();
+    s.activity.macs += st.macs;
+    s.activity.rf_accesses += st.rf_reads + st.rf_writes;
+    s.compute_cycles += st.compute_cycles;
+    s.stall_cycles += st.stall_cycles;
+  }
+  for (const auto& b : npu_->sram_banks()) {
+    const auto& st = b.stats();
+    s.activity.sram_bytes += (st.read_words + st.write_words) * b.config().word_bytes;
+    s.sram_conflict_cycles += st.conflict_cycles;
+  }
+  s.activity.noc_flit_hops = npu_->noc().stats().flit_hops;
+  s.activity.dram_pj = dram_->energy_pj();
+  s.dram_read_bytes = dram_->stats().read_bytes;
+  s.dram_write_bytes = dram_->stats().write_bytes;
+  return s;
+}
+
+void Soc::on_layer_change() {
+  const Snapshot now = snapshot();
+  if (!layers_.empty() && !layers_.back().finished) {
+    layers_.back().end = now;
+    layers_.back().finished = true;
+  }
+  const std::int32_t id = current_layer_.read();
+  if (id >= 0) layers_.push_back(LayerMark{id, now, Snapshot{}, false});
+}
+
+void Soc::on_power_window() {
+  const Snapshot now = snapshot();
+  if (!windows_.empty()) {
+    const Snapshot& prev = windows_.back();
+    const double seconds = (now.at - prev.at).to_seconds();
+    if (seconds > 0) {
+      const double bank_kb = static_cast<double>(config_.npu.sram_bank.size_bytes) / 1024.0;
+      const auto e = power::price(config_.energy, now.activity - prev.activity, bank_kb, config_.npu.noc.flit_bytes,
+                                  leakage_sources(), seconds);
+      power_trace_.set(prev.at, e.total() * 1e-12 / seconds * 1e3);
+    }
+  }
+  windows_.push_back(now);
+  next_trigger(sc_core::sc_time(config_.simulation.power_window_ns, sc_core::SC_NS));
+}
+
+}  // namespace npuvp::platform

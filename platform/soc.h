@@ -1,0 +1,74 @@
+#pragma once
+// The SoC top: host CPU stub, system bus, LPDDR4 subsystem and NPU, wired per
+// the address map, plus the observers that turn the models' counters into
+// per-layer figures and power over time. Built from a PlatformConfig; nothing
+// global, so the top can be built by tests and by the CLI alike.
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+
+#include "models/common/vcd_recorder.h"
+#include "models/cpu/host_cpu.h"
+#include "models/dram/lpddr4.h"
+#include "models/interconnect/system_bus.h"
+#include "models/npu/npu.h"
+#include "models/power/energy_model.h"
+#include "platform/platform_config.h"
+
+namespace npuvp::platform {
+
+// Everything the power and per-layer reports are computed from, at one time.
+struct Snapshot {
+  sc_core::sc_time at;
+  power::Activity activity;
+  std::uint64_t compute_cycles = 0;  // summed over clusters
+  std::uint64_t stall_cycles = 0;
+  std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  std::uint64_t sram_conflict_cycles = 0;
+};
+
+// The platform's record of one layer, between the firmware's layer marks.
+struct LayerMark {
+  std::int32_t layer_id;
+  Snapshot begin, end;
+  bool finished = false;
+};
+
+class Soc : public sc_core::sc_module {
+ public:
+  Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program);
+  Soc(const Soc&) = delete;
+  Soc& operator=(const Soc&) = delete;
+
+  Snapshot snapshot() const;
+  const std::vector<LayerMark>& layers() const { return layers_; }
+  const std::vector<Snapshot>& power_windows() const { return windows_; }
+  const trace::VcdRecorder& vcd() const { return vcd_; }
+
+  const cpu::HostCpu& host() const { return *host_; }
+  const npu::Npu& npu() const { return *npu_; }
+  const dram::Lpddr4& dram() const { return *dram_; }
+  const PlatformConfig& config() const { return config_; }
+  power::LeakageSources leakage_sources() const;
+
+ private:
+  void on_layer_change();
+  void on_power_window();
+
+  const PlatformConfig config_;
+  trace::VcdRecorder vcd_;
+  std::unique_ptr<cpu::HostCpu> host_;
+  std::unique_ptr<interconnect::SystemBus> bus_;
+  std::unique_ptr<dram::Lpddr4> dram_;
+  std::unique_ptr<npu::Npu> npu_;
+  sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> npu_irq_;  // raised by the NPU, cleared by host writes
+  sc_core::sc_signal<std::int32_t> current_layer_;
+  std::vector<LayerMark> layers_;
+  std::vector<Snapshot> windows_;
+  trace::RealWire power_trace_;
+};
+
+}  // namespace npuvp::platform

@@ -1,0 +1,228 @@
+#include "sw/runtime/quantization.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace npuvp::runtime {
+
+namespace {
+
+std::int32_t clamp_int8(std::int64_t v) { return static_cast<std::int32_t>(std::clamp<std::int64_t>(v, -128, 127)); }
+
+}  // namespace
+
+FixedPointMultiplier quantize_multiplier(double real) {
+  if (!std::isfinite(real)) {
+    throw std::invalid_argument("quantize_multiplier: real multiplier must be finite (got " + std::to_string(real) +
+                                ")");
+  }
+  if (real == 0.0) return {0, 0};
+  int shift = 0;
+  const double mantissa = std::frexp(real, &shift);  // |mantissa| in [0.5, 1)
+  auto q = static_cast<std::int64_t>(std::round(mantissa * static_cast<double>(std::int64_t{1} << 31)));
+  if (q == (std::int64_t{1} << 31)) {
+    q /= 2;
+    ++shift;
+  }
+  if (shift < -31) return {0, 0};
+  if (shift > 30) {
+    throw std::invalid_argument("quantize_multiplier: real multiplier " + std::to_string(real) + " too large (shift " +
+                                std::to_string(shift) + " > 30)");
+  }
+  return {static_cast<std::int32_t>(q), shift};
+}
+
+std::int32_t multiply_by_quantized_multiplier(std::int32_t x, FixedPointMultiplier m) {
+  if (m.shift > 30 || m.shift < -31) {
+    throw std::invalid_argument("multiply_by_quantized_multiplier: shift must be in [-31, 30] (got " +
+                                std::to_string(m.shift) + ")");
+  }
+  return detail::multiply_by_quantized_multiplier_unchecked(x, m);
+}
+
+ActivationRange activation_range(Activation act, QuantParams output) {
+  if (!(output.scale > 0.0f) || !std::isfinite(output.scale)) {
+    throw std::invalid_argument("activation_range: output scale must be positive and finite");
+  }
+  auto quantize = [&](float r) {
+    return static_cast<std::int64_t>(output.zero_point) + static_cast<std::int64_t>(std::round(r / output.scale));
+  };
+  ActivationRange range;
+  switch (act) {
+    case Activation::kNone:
+      break;
+    case Activation::kRelu:
+      range.min = clamp_int8(std::max<std::int64_t>(-128, quantize(0.0f)));
+      break;
+    case Activation::kRelu6:
+      range.min = clamp_int8(std::max<std::int64_t>(-128, quantize(0.0f)));
+      range.max = clamp_int8(std::min<std::int64_t>(127, quantize(6.0f)));
+      break;
+  }
+  return range;
+}
+
+Requantization make_requantization(float input_scale, const std::vector<float>& weight_scales, QuantParams output,
+                                   Activation act) {
+  if (!(input_scale > 0.0f) || !std::isfinite(input_scale)) {
+    throw std::invalid_argument("make_requantization: input_scale must be positive and finite");
+  }
+  if (!(output.scale > 0.0f) || !std::isfinite(output.scale)) {
+    throw std::invalid_argument("make_requantization: output scale must be positive and finite");
+  }
+  if (weight_scales.empty()) throw std::invalid_argument("make_requantization: weight_scales is empty");
+  Requantization rq;
+  rq.per_channel.reserve(weight_scales.size());
+  for (float ws : weight_scales) {
+    if (!(ws >= 0.0f) || !std::isfinite(ws)) {
+      throw std::invalid_argument("make_requantization: weight_scales must be non-negative and finite");
+    }
+    const double real = static_cast<double>(input_scale) * static_cast<double>(ws) / static_cast<double>(output.scale);
+    rq.per_channel.push_back(quantize_multiplier(real));
+  }
+  rq.output_zero_point = output.zero_point;
+  const ActivationRange range = activation_range(act, output);
+  rq.act_min = range.min;
+  rq.act_max = range.max;
+  validate_requantization(rq, static_cast<int>(weight_scales.size()), "make_requantization");
+  return rq;
+}
+
+void validate_requantization(const Requantization& rq, int channels, const char* where) {
+  const std::string prefix = std::string(where) + ": ";
+  if (rq.per_channel.size() != 1 && rq.per_channel.size() != static_cast<std::size_t>(channels)) {
+    throw std::invalid_argument(prefix + "requantization per_channel has " + std::to_string(rq.per_channel.size()) +
+                                " entries, expected 1 or " + std::to_string(channels) + " (output channels)");
+  }
+  for (std::size_t k = 0; k < rq.per_channel.size(); ++k) {
+    const int shift = rq.per_channel[k].shift;
+    if (shift > 30 || shift < -31) {
+      throw std::invalid_argument(prefix + "requantization per_channel[" + std::to_string(k) +
+                                  "].shift must be in [-31, 30] (got " + std::to_string(shift) + ")");
+    }
+  }
+  if (rq.output_zero_point < -128 || rq.output_zero_point > 127) {
+    throw std::invalid_argument(prefix + "output_zero_point must be in [-128, 127] (got " +
+                                std::to_string(rq.output_zero_point) + ")");
+  }
+  if (rq.act_min < -128 || rq.act_max > 127 || rq.act_min > rq.act_max) {
+    throw std::invalid_argument(prefix + "act_min/act_max must satisfy -128 <= act_min <= act_max <= 127 (got " +
+                                std::to_string(rq.act_min) + ", " + std::to_string(rq.act_max) + ")");
+  }
+}
+
+QuantParams choose_quant_params(float rmin_in, float rmax_in) {
+  if (!std::isfinite(rmin_in) || !std::isfinite(rmax_in)) {
+    throw std::invalid_argument("choose_quant_params: rmin and rmax must be finite");
+  }
+  if (rmin_in > rmax_in) {
+    throw std::invalid_argument("choose_quant_params: rmin (" + std::to_string(rmin_in) + ") > rmax (" +
+                                std::to_string(rmax_in) + ")");
+  }
+  const double rmin = std::min(0.0, static_cast<double>(rmin_in));
+  const double rmax = std::max(0.0, static_cast<double>(rmax_in));
+  if (rmin == rmax) return {1.0f, 0};
+  constexpr double qmin = -128.0;
+  constexpr double qmax = 127.0;
+  const double scale = (rmax - rmin) / (qmax - qmin);
+  const double zp_from_min = qmin - rmin / scale;
+  const double zp_from_max = qmax - rmax / scale;
+  const double zp_from_min_error = std::abs(qmin) + std::abs(rmin / scale);
+  const double zp_from_max_error = std::abs(qmax) + std::abs(rmax / scale);
+  const double zp = zp_from_min_error < zp_from_max_error ? zp_from_min : zp_from_max;
+  std::int32_t nudged = 0;
+  if (zp < qmin) {
+    nudged = -128;
+  } else if (zp > qmax) {
+    nudged = 127;
+  } else {
+    nudged = static_cast<std::int32_t>(std::round(zp));
+  }
+  return {static_cast<float>(scale), nudged};
+}
+
+std::int8_t quantize_value(float x, QuantParams q) {
+  if (std::isnan(x)) return static_cast<std::int8_t>(clamp_int8(q.zero_point));
+  const float scaled = std::round(x / q.scale);
+  // Saturate in float first: a huge value must not overflow the int conversion.
+  const float bounded = std::clamp(scaled, -1.0e6f, 1.0e6f);
+  return static_cast<std::int8_t>(clamp_int8(static_cast<std::int64_t>(bounded) + q.zero_point));
+}
+
+float dequantize_value(std::int8_t q, QuantParams p) {
+  return p.scale * static_cast<float>(static_cast<std::int32_t>(q) - p.zero_point);
+}
+
+std::vector<std::int8_t> quantize_tensor(const std::vector<float>& values, QuantParams q) {
+  if (!(q.scale > 0.0f) || !std::isfinite(q.scale)) {
+    throw std::invalid_argument("quantize_tensor: scale must be positive and finite");
+  }
+  if (q.zero_point < -128 || q.zero_point > 127) {
+    throw std::invalid_argument("quantize_tensor: zero_point must be in [-128, 127] (got " +
+                                std::to_string(q.zero_point) + ")");
+  }
+  std::vector<std::int8_t> out(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = quantize_value(values[i], q);
+  return out;
+}
+
+std::vector<float> dequantize_tensor(const std::vector<std::int8_t>& values, QuantParams q) {
+  std::vector<float> out(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = dequantize_value(values[i], q);
+  return out;
+}
+
+PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights, int out_channels) {
+  if (out_channels <= 0) {
+    throw std::invalid_argument("quantize_weights_per_channel: out_channels must be positive (got " +
+                                std::to_string(out_channels) + ")");
+  }
+  if (weights.size() % static_cast<std::size_t>(out_channels) != 0) {
+    throw std::invalid_argument("quantize_weights_per_channel: weights size " + std::to_string(weights.size()) +
+                                " is not a multiple of out_channels " + std::to_string(out_channels));
+  }
+  const std::size_t per_channel = weights.size() / static_cast<std::size_t>(out_channels);
+  PerChannelWeights result;
+  result.values.resize(weights.size());
+  result.scales.resize(static_cast<std::size_t>(out_channels));
+  for (int k = 0; k < out_channels; ++k) {
+    const float* w = weights.data() + static_cast<std::size_t>(k) * per_channel;
+    float max_abs = 0.0f;
+    for (std::size_t i = 0; i < per_channel; ++i) {
+      if (!std::isfinite(w[i])) throw std::invalid_argument("quantize_weights_per_channel: weights must be finite");
+      max_abs = std::max(max_abs, std::abs(w[i]));
+    }
+    const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+    result.scales[static_cast<std::size_t>(k)] = scale;
+    std::int8_t* q = result.values.data() + static_cast<std::size_t>(k) * per_channel;
+    for (std::size_t i = 0; i < per_channel; ++i) {
+      const float r = std::clamp(std::round(w[i] / scale), -127.0f, 127.0f);
+      q[i] = static_cast<std::int8_t>(r);
+    }
+  }
+  return result;
+}
+
+std::vector<std::int32_t> quantize_bias(const std::vector<float>& bias, float input_scale,
+                                        const std::vector<float>& weight_scales) {
+  if (bias.size() != weight_scales.size()) {
+    throw std::invalid_argument("quantize_bias: bias size " + std::to_string(bias.size()) +
+                                " does not match weight_scales size " + std::to_string(weight_scales.size()));
+  }
+  std::vector<std::int32_t> out(bias.size());
+  for (std::size_t k = 0; k < bias.size(); ++k) {
+    const double scale = static_cast<double>(input_scale * weight_scales[k]);
+    if (!(scale > 0.0) || !std::isfinite(scale)) {
+      throw std::invalid_argument("quantize_bias: input_scale * weight_scales[" + std::to_string(k) +
+                                  "] must be positive and finite");
+    }
+    const double q = std::round(static_cast<double>(bias[k]) / scale);
+    out[k] = static_cast<std::int32_t>(
+        std::clamp<double>(q, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()));
+  }
+  return out;
+}
+
+}  // namespace npuvp::runtime

@@ -1,0 +1,700 @@
+#include "sw/runtime/reference_kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace npuvp::runtime {
+
+namespace {
+
+using Index = std::ptrdiff_t;
+
+[[noreturn]] void fail(const char* where, const std::string& what) {
+  throw std::invalid_argument(std::string(where) + ": " + what);
+}
+
+std::string to_string(TensorShape s) {
+  return "{c=" + std::to_string(s.c) + ", h=" + std::to_string(s.h) + ", w=" + std::to_string(s.w) + "}";
+}
+
+void require_positive(const char* where, const char* name, int v) {
+  if (v <= 0) fail(where, std::string(name) + " must be positive (got " + std::to_string(v) + ")");
+}
+
+void require_non_negative(const char* where, const char* name, int v) {
+  if (v < 0) fail(where, std::string(name) + " must not be negative (got " + std::to_string(v) + ")");
+}
+
+void require_int8(const char* where, const char* name, std::int32_t v) {
+  if (v < -128 || v > 127) fail(where, std::string(name) + " must be in [-128, 127] (got " + std::to_string(v) + ")");
+}
+
+void require_shape(const char* where, const char* name, TensorShape s) {
+  if (s.c <= 0 || s.h <= 0 || s.w <= 0) {
+    fail(where, std::string(name) + " must have positive dimensions (got " + to_string(s) + ")");
+  }
+}
+
+void require_size(const char* where, const char* name, std::size_t actual, std::size_t expected,
+                  const std::string& because) {
+  if (actual != expected) {
+    fail(where, std::string(name) + " has " + std::to_string(actual) + " elements, expected " +
+                    std::to_string(expected) + " (" + because + ")");
+  }
+}
+
+void require_act_range(const char* where, std::int32_t act_min, std::int32_t act_max) {
+  if (act_min < -128 || act_max > 127 || act_min > act_max) {
+    fail(where, "act_min/act_max must satisfy -128 <= act_min <= act_max <= 127 (got " + std::to_string(act_min) +
+                    ", " + std::to_string(act_max) + ")");
+  }
+}
+
+void require_multiplier(const char* where, const char* name, FixedPointMultiplier m) {
+  if (m.shift > 30 || m.shift < -31) {
+    fail(where, std::string(name) + ".shift must be in [-31, 30] (got " + std::to_string(m.shift) + ")");
+  }
+}
+
+// Validates everything of a convolution that does not depend on the data vectors.
+TensorShape validate_conv(const char* where, TensorShape in, const ConvParams& p) {
+  require_shape(where, "in_shape", in);
+  require_positive(where, "kernel_h", p.kernel_h);
+  require_positive(where, "kernel_w", p.kernel_w);
+  require_positive(where, "stride_h", p.stride_h);
+  require_positive(where, "stride_w", p.stride_w);
+  require_non_negative(where, "pad_top", p.pad_top);
+  require_non_negative(where, "pad_left", p.pad_left);
+  require_non_negative(where, "pad_bottom", p.pad_bottom);
+  require_non_negative(where, "pad_right", p.pad_right);
+  require_positive(where, "dilation_h", p.dilation_h);
+  require_positive(where, "dilation_w", p.dilation_w);
+  require_positive(where, "groups", p.groups);
+  require_positive(where, "out_channels", p.out_channels);
+  if (in.c % p.groups != 0) {
+    fail(where,
+         "in_shape.c (" + std::to_string(in.c) + ") is not divisible by groups (" + std::to_string(p.groups) + ")");
+  }
+  if (p.out_channels % p.groups != 0) {
+    fail(where, "out_channels (" + std::to_string(p.out_channels) + ") is not divisible by groups (" +
+                    std::to_string(p.groups) + ")");
+  }
+  require_int8(where, "input_zero_point", p.input_zero_point);
+  const Index eff_kh = static_cast<Index>(p.dilation_h) * (p.kernel_h - 1) + 1;
+  const Index eff_kw = static_cast<Index>(p.dilation_w) * (p.kernel_w - 1) + 1;
+  const Index span_h = static_cast<Index>(in.h) + p.pad_top + p.pad_bottom - eff_kh;
+  const Index span_w = static_cast<Index>(in.w) + p.pad_left + p.pad_right - eff_kw;
+  if (span_h < 0) {
+    fail(where, "output height <= 0: kernel_h " + std::to_string(p.kernel_h) + " with dilation_h " +
+                    std::to_string(p.dilation_h) + " exceeds the padded input height " +
+                    std::to_string(in.h + p.pad_top + p.pad_bottom));
+  }
+  if (span_w < 0) {
+    fail(where, "output width <= 0: kernel_w " + std::to_string(p.kernel_w) + " with dilation_w " +
+                    std::to_string(p.dilation_w) + " exceeds the padded input width " +
+                    std::to_string(in.w + p.pad_left + p.pad_right));
+  }
+  return {p.out_channels, static_cast<int>(span_h / p.stride_h + 1), static_cast<int>(span_w / p.stride_w + 1)};
+}
+
+std::size_t conv_weight_count(TensorShape in, const ConvParams& p) {
+  return static_cast<std::size_t>(p.out_channels) * static_cast<std::size_t>(p.kernel_h) *
+         static_cast<std::size_t>(p.kernel_w) * static_cast<std::size_t>(in.c / p.groups);
+}
+
+template <class T, class B>
+void validate_conv_data(const char* where, const std::vector<T>& input, TensorShape in, const std::vector<T>& weights,
+                        const std::vector<B>& bias, const ConvParams& p) {
+  require_size(where, "input", input.size(), in.size(), "in_shape " + to_string(in));
+  require_size(where, "weights", weights.size(), conv_weight_count(in, p),
+               "OHWI: out_channels * kernel_h * kernel_w * in_shape.c / groups");
+  if (!bias.empty()) require_size(where, "bias", bias.size(), static_cast<std::size_t>(p.out_channels), "out_channels");
+}
+
+// Kernel taps k in [lo, hi) whose input coordinate origin + k * dilation lies in [0, extent).
+void valid_taps(int origin, int extent, int dilation, int kernel, int& lo, int& hi) {
+  lo = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
+  hi = origin >= extent ? 0 : std::min(kernel, (extent - 1 - origin) / dilation + 1);
+  if (hi < lo) hi = lo;
+}
+
+inline std::int32_t dot(const std::int8_t* a, const std::int8_t* b, int n) {
+  std::int32_t sum = 0;
+  for (int i = 0; i < n; ++i) sum += static_cast<std::int32_t>(a[i]) * static_cast<std::int32_t>(b[i]);
+  return sum;
+}
+
+// The int32 accumulators of a validated convolution, one output pixel at a time:
+// emit(pixel_index, acc) receives out_channels accumulators (bias included).
+// The input zero point is applied as zp * (sum of the weights of the valid taps),
+// outside the inner dot products.
+template <class Emit>
+void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, const std::vector<std::int8_t>& weights,
+                     const std::vector<std::int32_t>& bias, const ConvParams& p, TensorShape out, Emit&& emit) {
+  const int C = in.c, H = in.h, W = in.w, O = p.out_channels, G = p.groups;
+  const int icg = C / G, ocg = O / G;
+  const int kh = p.kernel_h, kw = p.kernel_w, taps = kh * kw;
+  const std::int32_t zp = p.input_zero_point;
+  const std::int8_t* x = input.data();
+  std::vector<std::int32_t> acc(static_cast<std::size_t>(O));
+  std::vector<std::int32_t> bias_or_zero(static_cast<std::size_t>(O), 0);
+  if (!bias.empty()) std::copy(bias.begin(), bias.end(), bias_or_zero.begin());
+
+  if (G == C && G == O) {
+    // Depthwise: channels innermost in the weights too, so the inner loop runs over
+    // contiguous channels of input, weights and accumulators.
+    std::vector<std::int8_t> wt(static_cast<std::size_t>(taps) * C);
+    std::vector<std::int32_t> full_sum(static_cast<std::size_t>(C), 0), partial_sum(static_cast<std::size_t>(C));
+    for (int c = 0; c < C; ++c) {
+      for (int t = 0; t < taps; ++t) {
+        const std::int8_t w = weights[static_cast<std::size_t>(c) * taps + t];
+        wt[static_cast<std::size_t>(t) * C + c] = w;
+        full_sum[static_cast<std::size_t>(c)] += w;
+      }
+    }
+    for (int oy = 0; oy < out.h; ++oy) {
+      const int iy0 = oy * p.stride_h - p.pad_top;
+      int ky_lo = 0, ky_hi = 0;
+      valid_taps(iy0, H, p.dilation_h, kh, ky_lo, ky_hi);
+      for (int ox = 0; ox < out.w; ++ox) {
+        const int ix0 = ox * p.stride_w - p.pad_left;
+        int kx_lo = 0, kx_hi = 0;
+        valid_taps(ix0, W, p.dilation_w, kw, kx_lo, kx_hi);
+        const bool interior = ky_lo == 0 && ky_hi == kh && kx_lo == 0 && kx_hi == kw;
+        const bool track_sum = zp != 0 && !interior;
+        std::int32_t* a = acc.data();
+        std::int32_t* ps = partial_sum.data();
+        std::copy(bias_or_zero.begin(), bias_or_zero.end(), acc.begin());
+        if (track_sum) std::fill(partial_sum.begin(), partial_sum.end(), 0);
+        for (int ky = ky_lo; ky < ky_hi; ++ky) {
+          const Index iy = iy0 + static_cast<Index>(ky) * p.dilation_h;
+          for (int kx = kx_lo; kx < kx_hi; ++kx) {
+            const Index ix = ix0 + static_cast<Index>(kx) * p.dilation_w;
+            const std::int8_t* xp = x + (iy * W + ix) * C;
+            const std::int8_t* wp = wt.data() + static_cast<Index>(ky * kw + kx) * C;
+            for (int c = 0; c < C; ++c) a[c] += static_cast<std::int32_t>(xp[c]) * static_cast<std::int32_t>(wp[c]);
+            if (track_sum) {
+              for (int c = 0; c < C; ++c) ps[c] += wp[c];
+            }
+          }
+        }
+        if (zp != 0) {
+          const std::int32_t* sum = interior ? full_sum.data() : ps;
+          for (int c = 0; c < C; ++c) a[c] -= zp * sum[c];
+        }
+        emit(static_cast<Index>(oy) * out.w + ox, acc.data());
+      }
+    }
+    return;
+  }
+
+  // Per (output channel, tap) weight sums, for the zero-point correction.
+  std::vector<std::int32_t> tap_sum;
+  if (zp != 0) {
+    tap_sum.assign(static_cast<std::size_t>(O) * taps, 0);
+    for (std::size_t i = 0; i < tap_sum.size(); ++i) {
+      const std::int8_t* w = weights.data() + i * static_cast<std::size_t>(icg);
+      std::int32_t s = 0;
+      for (int j = 0; j < icg; ++j) s += w[j];
+      tap_sum[i] = s;
+    }
+  }
+  // With one group and no horizontal dilation, a kernel row's valid taps read one
+  // contiguous run of input (HWC) and of weights (OHWI): a single dot product.
+  const bool contiguous_rows = G == 1 && p.dilation_w == 1;
+  for (int oy = 0; oy < out.h; ++oy) {
+    const int iy0 = oy * p.stride_h - p.pad_top;
+    int ky_lo = 0, ky_hi = 0;
+    valid_taps(iy0, H, p.dilation_h, kh, ky_lo, ky_hi);
+    for (int ox = 0; ox < out.w; ++ox) {
+      const int ix0 = ox * p.stride_w - p.pad_left;
+      int kx_lo = 0, kx_hi = 0;
+      valid_taps(ix0, W, p.dilation_w, kw, kx_lo, kx_hi);
+      for (int oc = 0; oc < O; ++oc) {
+        const int g = oc / ocg;
+        std::int32_t sum = 0;
+        std::int32_t weight_sum = 0;
+        for (int ky = ky_lo; ky < ky_hi; ++ky) {
+          const Index iy = iy0 + static_cast<Index>(ky) * p.dilation_h;
+          const std::int8_t* xrow = x + iy * W * C + static_cast<Index>(g) * icg;
+          const std::int8_t* wrow = weights.data() + (static_cast<Index>(oc) * kh + ky) * kw * icg;
+          if (contiguous_rows) {
+            if (kx_hi > kx_lo) {
+              sum += dot(xrow + (static_cast<Index>(ix0) + kx_lo) * C, wrow + static_cast<Index>(kx_lo) * icg,
+                         (kx_hi - kx_lo) * C);
+            }
+          } else {
+            for (int kx = kx_lo; kx < kx_hi; ++kx) {
+              const Index ix = ix0 + static_cast<Index>(kx) * p.dilation_w;
+              sum += dot(xrow + ix * C, wrow + static_cast<Index>(kx) * icg, icg);
+            }
+          }
+          if (zp != 0) {
+            const std::int32_t* ts = tap_sum.data() + (static_cast<Index>(oc) * kh + ky) * kw;
+            for (int kx = kx_lo; kx < kx_hi; ++kx) weight_sum += ts[kx];
+          }
+        }
+        acc[static_cast<std::size_t>(oc)] = bias_or_zero[static_cast<std::size_t>(oc)] + sum - zp * weight_sum;
+      }
+      emit(static_cast<Index>(oy) * out.w + ox, acc.data());
+    }
+  }
+}
+
+std::vector<std::int8_t> conv_requantized(const char* where, const std::vector<std::int8_t>& input, TensorShape in,
+                                          const std::vector<std::int8_t>& weights,
+                                          const std::vector<std::int32_t>& bias, const ConvParams& p,
+                                          const Requantization& rq) {
+  const TensorShape out = validate_conv(where, in, p);
+  validate_conv_data(where, input, in, weights, bias, p);
+  validate_requantization(rq, p.out_channels, where);
+  std::vector<std::int8_t> result(out.size());
+  const int O = p.out_channels;
+  const bool per_tensor = rq.per_channel.size() == 1;
+  std::vector<FixedPointMultiplier> m(static_cast<std::size_t>(O));
+  for (int k = 0; k < O; ++k)
+    m[static_cast<std::size_t>(k)] = rq.per_channel[per_tensor ? 0 : static_cast<std::size_t>(k)];
+  conv_accumulate(input, in, weights, bias, p, out, [&](Index pixel, const std::int32_t* acc) {
+    std::int8_t* o = result.data() + pixel * O;
+    for (int k = 0; k < O; ++k) o[k] = requantize(acc[k], m[static_cast<std::size_t>(k)], rq);
+  });
+  return result;
+}
+
+TensorShape validate_pool(const char* where, TensorShape in, const PoolParams& p) {
+  require_shape(where, "in_shape", in);
+  require_positive(where, "kernel_h", p.kernel_h);
+  require_positive(where, "kernel_w", p.kernel_w);
+  require_positive(where, "stride_h", p.stride_h);
+  require_positive(where, "stride_w", p.stride_w);
+  require_non_negative(where, "pad_top", p.pad_top);
+  require_non_negative(where, "pad_left", p.pad_left);
+  require_non_negative(where, "pad_bottom", p.pad_bottom);
+  require_non_negative(where, "pad_right", p.pad_right);
+  require_int8(where, "zero_point", p.zero_point);
+  require_act_range(where, p.act_min, p.act_max);
+  const Index span_h = static_cast<Index>(in.h) + p.pad_top + p.pad_bottom - p.kernel_h;
+  const Index span_w = static_cast<Index>(in.w) + p.pad_left + p.pad_right - p.kernel_w;
+  if (span_h < 0) {
+    fail(where, "output height <= 0: kernel_h " + std::to_string(p.kernel_h) + " exceeds the padded input height " +
+                    std::to_string(in.h + p.pad_top + p.pad_bottom));
+  }
+  if (span_w < 0) {
+    fail(where, "output width <= 0: kernel_w " + std::to_string(p.kernel_w) + " exceeds the padded input width " +
+                    std::to_string(in.w + p.pad_left + p.pad_right));
+  }
+  const TensorShape out{in.c, static_cast<int>(span_h / p.stride_h + 1), static_cast<int>(span_w / p.stride_w + 1)};
+  if (p.pad_top >= p.kernel_h || static_cast<Index>(out.h - 1) * p.stride_h - p.pad_top >= in.h) {
+    fail(where, "pad_top/pad_bottom too large: a window of kernel_h " + std::to_string(p.kernel_h) +
+                    " lies entirely in the padding");
+  }
+  if (p.pad_left >= p.kernel_w || static_cast<Index>(out.w - 1) * p.stride_w - p.pad_left >= in.w) {
+    fail(where, "pad_left/pad_right too large: a window of kernel_w " + std::to_string(p.kernel_w) +
+                    " lies entirely in the padding");
+  }
+  return out;
+}
+
+std::int32_t rounded_average(std::int32_t sum, std::int32_t count) {
+  return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+}
+
+std::int8_t clamp_to(std::int32_t v, std::int32_t lo, std::int32_t hi) {
+  return static_cast<std::int8_t>(std::min(std::max(v, lo), hi));
+}
+
+}  // namespace
+
+TensorShape conv_output_shape(TensorShape in, const ConvParams& p) { return validate_conv("conv_output_shape", in, p); }
+
+std::vector<std::int8_t> conv2d(const std::vector<std::int8_t>& input, TensorShape in_shape,
+                                const std::vector<std::int8_t>& weights, const std::vector<std::int32_t>& bias,
+                                const ConvParams& p, const Requantization& rq) {
+  return conv_requantized("conv2d", input, in_shape, weights, bias, p, rq);
+}
+
+std::vector<std::int32_t> conv2d_accumulators(const std::vector<std::int8_t>& input, TensorShape in_shape,
+                                              const std::vector<std::int8_t>& weights,
+                                              const std::vector<std::int32_t>& bias, const ConvParams& p) {
+  const char* where = "conv2d_accumulators";
+  const TensorShape out = validate_conv(where, in_shape, p);
+  validate_conv_data(where, input, in_shape, weights, bias, p);
+  std::vector<std::int32_t> result(out.size());
+  const int O = p.out_channels;
+  conv_accumulate(input, in_shape, weights, bias, p, out,
+                  [&](Index pixel, const std::int32_t* acc) { std::copy(acc, acc + O, result.begin() + pixel * O); });
+  return result;
+}
+
+std::vector<std::int8_t> fully_connected(const std::vector<std::int8_t>& input, TensorShape in_shape,
+                                         const std::vector<std::int8_t>& weights, const std::vector<std::int32_t>& bias,
+                                         const FullyConnectedParams& p, const Requantization& rq) {
+  const char* where = "fully_connected";
+  require_shape(where, "in_shape", in_shape);
+  require_positive(where, "out_features", p.out_features);
+  require_int8(where, "input_zero_point", p.input_zero_point);
+  require_size(where, "input", input.size(), in_shape.size(), "in_shape " + to_string(in_shape));
+  require_size(where, "weights", weights.size(), static_cast<std::size_t>(p.out_features) * in_shape.size(),
+               "out_features * in_shape.c * in_shape.h * in_shape.w");
+  // HWC flattening is the input's own memory order: a 1x1 conv on a 1x1 map.
+  ConvParams conv;
+  conv.kernel_h = conv.kernel_w = 1;
+  conv.out_channels = p.out_features;
+  conv.input_zero_point = p.input_zero_point;
+  const TensorShape flat{static_cast<int>(in_shape.size()), 1, 1};
+  return conv_requantized(where, input, flat, weights, bias, conv, rq);
+}
+
+TensorShape pool_output_shape(TensorShape in, const PoolParams& p) { return validate_pool("pool_output_shape", in, p); }
+
+std::vector<std::int8_t> max_pool(const std::vector<std::int8_t>& input, TensorShape in_shape, const PoolParams& p) {
+  const char* where = "max_pool";
+  const TensorShape out = validate_pool(where, in_shape, p);
+  require_size(where, "input", input.size(), in_shape.size(), "in_shape " + to_string(in_shape));
+  const int C = in_shape.c;
+  std::vector<std::int8_t> result(out.size());
+  std::vector<std::int8_t> m(static_cast<std::size_t>(C));
+  for (int oy = 0; oy < out.h; ++oy) {
+    const int iy0 = oy * p.stride_h - p.pad_top;
+    int ky_lo = 0, ky_hi = 0;
+    valid_taps(iy0, in_shape.h, 1, p.kernel_h, ky_lo, ky_hi);
+    for (int ox = 0; ox < out.w; ++ox) {
+      const int ix0 = ox * p.stride_w - p.pad_left;
+      int kx_lo = 0, kx_hi = 0;
+      valid_taps(ix0, in_shape.w, 1, p.kernel_w, kx_lo, kx_hi);
+      std::fill(m.begin(), m.end(), static_cast<std::int8_t>(-128));
+      for (int ky = ky_lo; ky < ky_hi; ++ky) {
+        for (int kx = kx_lo; kx < kx_hi; ++kx) {
+          const std::int8_t* xp = input.data() + (static_cast<Index>(iy0 + ky) * in_shape.w + ix0 + kx) * C;
+          for (int c = 0; c < C; ++c) m[static_cast<std::size_t>(c)] = std::max(m[static_cast<std::size_t>(c)], xp[c]);
+        }
+      }
+      std::int8_t* o = result.data() + (static_cast<Index>(oy) * out.w + ox) * C;
+      for (int c = 0; c < C; ++c) o[c] = clamp_to(m[static_cast<std::size_t>(c)], p.act_min, p.act_max);
+    }
+  }
+  return result;
+}
+
+std::vector<std::int8_t> average_pool(const std::vector<std::int8_t>& input, TensorShape in_shape,
+                                      const PoolParams& p) {
+  const char* where = "average_pool";
+  const TensorShape out = validate_pool(where, in_shape, p);
+  require_size(where, "input", input.size(), in_shape.size(), "in_shape " + to_string(in_shape));
+  const int C = in_shape.c, H = in_shape.h, W = in_shape.w;
+  std::vector<std::int8_t> result(out.size());
+  std::vector<std::int32_t> sum(static_cast<std::size_t>(C));
+  for (int oy = 0; oy < out.h; ++oy) {
+    const int iy0 = oy * p.stride_h - p.pad_top;
+    int ky_lo = 0, ky_hi = 0;
+    valid_taps(iy0, H, 1, p.kernel_h, ky_lo, ky_hi);
+    // Rows of the window inside the padded map, for count_include_pad.
+    const int padded_rows = std::min(iy0 + p.kernel_h, H + p.pad_bottom) - std::max(iy0, -p.pad_top);
+    for (int ox = 0; ox < out.w; ++ox) {
+      const int ix0 = ox * p.stride_w - p.pad_left;
+      int kx_lo = 0, kx_hi = 0;
+      valid_taps(ix0, W, 1, p.kernel_w, kx_lo, kx_hi);
+      const int padded_cols = std::min(ix0 + p.kernel_w, W + p.pad_right) - std::max(ix0, -p.pad_left);
+      std::fill(sum.begin(), sum.end(), 0);
+      for (int ky = ky_lo; ky < ky_hi; ++ky) {
+        for (int kx = kx_lo; kx < kx_hi; ++kx) {
+          const std::int8_t* xp = input.data() + (static_cast<Index>(iy0 + ky) * W + ix0 + kx) * C;
+          for (int c = 0; c < C; ++c) sum[static_cast<std::size_t>(c)] += xp[c];
+        }
+      }
+      const std::int32_t valid = (ky_hi - ky_lo) * (kx_hi - kx_lo);
+      std::int32_t count = valid;
+      std::int32_t pad_sum = 0;
+      if (p.count_include_pad) {
+        count = padded_rows * padded_cols;
+        pad_sum = (count - valid) * p.zero_point;
+      }
+      std::int8_t* o = result.data() + (static_cast<Index>(oy) * out.w + ox) * C;
+      for (int c = 0; c < C; ++c) {
+        o[c] = clamp_to(rounded_average(sum[static_cast<std::size_t>(c)] + pad_sum, count), p.act_min, p.act_max);
+      }
+    }
+  }
+  return result;
+}
+
+std::vector<std::int8_t> global_average_pool(const std::vector<std::int8_t>& input, TensorShape in_shape,
+                                             ActivationRange act) {
+  const char* where = "global_average_pool";
+  require_shape(where, "in_shape", in_shape);
+  require_act_range(where, act.min, act.max);
+  require_size(where, "input", input.size(), in_shape.size(), "in_shape " + to_string(in_shape));
+  const int C = in_shape.c;
+  const Index pixels = static_cast<Index>(in_shape.h) * in_shape.w;
+  if (pixels > (Index{1} << 23)) fail(where, "in_shape h * w must be at most 2^23 (int32 sum)");
+  std::vector<std::int32_t> sum(static_cast<std::size_t>(C), 0);
+  for (Index i = 0; i < pixels; ++i) {
+    const std::int8_t* xp = input.data() + i * C;
+    for (int c = 0; c < C; ++c) sum[static_cast<std::size_t>(c)] += xp[c];
+  }
+  std::vector<std::int8_t> result(static_cast<std::size_t>(C));
+  for (int c = 0; c < C; ++c) {
+    result[static_cast<std::size_t>(c)] = clamp_to(
+        rounded_average(sum[static_cast<std::size_t>(c)], static_cast<std::int32_t>(pixels)), act.min, act.max);
+  }
+  return result;
+}
+
+AddParams make_add_params(QuantParams input1, QuantParams input2, QuantParams output, Activation act) {
+  const char* where = "make_add_params";
+  for (const auto& [name, q] :
+       {std::pair{"input1", input1}, std::pair{"input2", input2}, std::pair{"output", output}}) {
+    if (!(q.scale > 0.0f) || !std::isfinite(q.scale))
+      fail(where, std::string(name) + ".scale must be positive and finite");
+    require_int8(where, (std::string(name) + ".zero_point").c_str(), q.zero_point);
+  }
+  AddParams p;
+  const double twice_max_input_scale = 2.0 * static_cast<double>(std::max(input1.scale, input2.scale));
+  p.input1_multiplier = quantize_multiplier(static_cast<double>(input1.scale) / twice_max_input_scale);
+  p.input2_multiplier = quantize_multiplier(static_cast<double>(input2.scale) / twice_max_input_scale);
+  p.output_multiplier =
+      quantize_multiplier(twice_max_input_scale /
+                          (static_cast<double>(std::int64_t{1} << p.left_shift) * static_cast<double>(output.scale)));
+  p.input1_offset = -input1.zero_point;
+  p.input2_offset = -input2.zero_point;
+  p.output_offset = output.zero_point;
+  const ActivationRange range = activation_range(act, output);
+  p.act_min = range.min;
+  p.act_max = range.max;
+  return p;
+}
+
+std::vector<std::int8_t> add(const std::vector<std::int8_t>& input1, const std::vector<std::int8_t>& input2,
+                             TensorShape shape, const AddParams& p) {
+  const char* where = "add";
+  require_shape(where, "shape", shape);
+  require_size(where, "input1", input1.size(), shape.size(), "shape " + to_string(shape));
+  require_size(where, "input2", input2.size(), shape.size(), "shape " + to_string(shape));
+  if (p.left_shift < 0 || p.left_shift > 22) {
+    fail(where, "left_shift must be in [0, 22] (got " + std::to_string(p.left_shift) + ")");
+  }
+  require_multiplier(where, "input1_multiplier", p.input1_multiplier);
+  require_multiplier(where, "input2_multiplier", p.input2_multiplier);
+  require_multiplier(where, "output_multiplier", p.output_multiplier);
+  if (p.input1_offset < -127 || p.input1_offset > 128) fail(where, "input1_offset must be in [-127, 128]");
+  if (p.input2_offset < -127 || p.input2_offset > 128) fail(where, "input2_offset must be in [-127, 128]");
+  require_int8(where, "output_offset", p.output_offset);
+  require_act_range(where, p.act_min, p.act_max);
+  std::vector<std::int8_t> result(shape.size());
+  const std::int32_t scale_up = std::int32_t{1} << p.left_shift;
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    const std::int32_t v1 = (p.input1_offset + input1[i]) * scale_up;
+    const std::int32_t v2 = (p.input2_offset + input2[i]) * scale_up;
+    const std::int32_t s1 = detail::multiply_by_quantized_multiplier_unchecked(v1, p.input1_multiplier);
+    const std::int32_t s2 = detail::multiply_by_quantized_multiplier_unchecked(v2, p.input2_multiplier);
+    const std::int32_t raw =
+        detail::multiply_by_quantized_multiplier_unchecked(s1 + s2, p.output_multiplier) + p.output_offset;
+    result[i] = clamp_to(raw, p.act_min, p.act_max);
+  }
+  return result;
+}
+
+std::vector<std::int8_t> requantize_tensor(const std::vector<std::int8_t>& input, QuantParams in, QuantParams out) {
+  const char* where = "requantize_tensor";
+  if (!(in.scale > 0.0f) || !std::isfinite(in.scale)) fail(where, "in.scale must be positive and finite");
+  if (!(out.scale > 0.0f) || !std::isfinite(out.scale)) fail(where, "out.scale must be positive and finite");
+  require_int8(where, "in.zero_point", in.zero_point);
+  require_int8(where, "out.zero_point", out.zero_point);
+  const FixedPointMultiplier m = quantize_multiplier(static_cast<double>(in.scale) / static_cast<double>(out.scale));
+  std::vector<std::int8_t> result(input.size());
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    const std::int32_t v =
+        detail::multiply_by_quantized_multiplier_unchecked(input[i] - in.zero_point, m) + out.zero_point;
+    result[i] = clamp_to(v, -128, 127);
+  }
+  return result;
+}
+
+TensorShape concat_output_shape(const std::vector<TensorShape>& shapes) {
+  const char* where = "concat_output_shape";
+  if (shapes.empty()) fail(where, "inputs must not be empty");
+  TensorShape out{0, shapes.front().h, shapes.front().w};
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    const std::string name = "inputs[" + std::to_string(i) + "].shape";
+    require_shape(where, name.c_str(), shapes[i]);
+    if (shapes[i].h != out.h || shapes[i].w != out.w) {
+      fail(where,
+           name + " " + to_string(shapes[i]) + " differs in h/w from inputs[0].shape " + to_string(shapes.front()));
+    }
+    out.c += shapes[i].c;
+  }
+  return out;
+}
+
+std::vector<std::int8_t> concat_channels(const std::vector<TensorView>& inputs) {
+  const char* where = "concat_channels";
+  std::vector<TensorShape> shapes;
+  shapes.reserve(inputs.size());
+  for (const TensorView& v : inputs) shapes.push_back(v.shape);
+  TensorShape out;
+  try {
+    out = concat_output_shape(shapes);
+  } catch (const std::invalid_argument& e) {
+    fail(where, std::string(e.what()).substr(std::string("concat_output_shape: ").size()));
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string name = "inputs[" + std::to_string(i) + "].data";
+    if (inputs[i].data == nullptr) fail(where, name + " is null");
+    require_size(where, name.c_str(), inputs[i].data->size(), inputs[i].shape.size(),
+                 "shape " + to_string(inputs[i].shape));
+  }
+  std::vector<std::int8_t> result(out.size());
+  const Index pixels = static_cast<Index>(out.h) * out.w;
+  Index channel_offset = 0;
+  for (const TensorView& v : inputs) {
+    const std::int8_t* src = v.data->data();
+    for (Index i = 0; i < pixels; ++i) {
+      std::copy(src + i * v.shape.c, src + (i + 1) * v.shape.c, result.data() + i * out.c + channel_offset);
+    }
+    channel_offset += v.shape.c;
+  }
+  return result;
+}
+
+std::vector<std::int8_t> channel_shuffle(const std::vector<std::int8_t>& input, TensorShape shape, int groups) {
+  const char* where = "channel_shuffle";
+  require_shape(where, "shape", shape);
+  require_positive(where, "groups", groups);
+  if (shape.c % groups != 0) {
+    fail(where,
+         "shape.c (" + std::to_string(shape.c) + ") is not divisible by groups (" + std::to_string(groups) + ")");
+  }
+  require_size(where, "input", input.size(), shape.size(), "shape " + to_string(shape));
+  const int C = shape.c, per_group = C / groups;
+  std::vector<int> source(static_cast<std::size_t>(C));
+  for (int g = 0; g < groups; ++g) {
+    for (int j = 0; j < per_group; ++j) source[static_cast<std::size_t>(j * groups + g)] = g * per_group + j;
+  }
+  std::vector<std::int8_t> result(input.size());
+  const Index pixels = static_cast<Index>(shape.h) * shape.w;
+  for (Index i = 0; i < pixels; ++i) {
+    const std::int8_t* src = input.data() + i * C;
+    std::int8_t* dst = result.data() + i * C;
+    for (int c = 0; c < C; ++c) dst[c] = src[source[static_cast<std::size_t>(c)]];
+  }
+  return result;
+}
+
+std::vector<std::int8_t> shift_channels(const std::vector<std::int8_t>& input, TensorShape shape,
+                                        const std::vector<ChannelShift>& shifts, std::int32_t zero_point) {
+  const char* where = "shift_channels";
+  require_shape(where, "shape", shape);
+  require_size(where, "input", input.size(), shape.size(), "shape " + to_string(shape));
+  require_size(where, "shifts", shifts.size(), static_cast<std::size_t>(shape.c), "one per channel: shape.c");
+  require_int8(where, "zero_point", zero_point);
+  const int C = shape.c, H = shape.h, W = shape.w;
+  std::vector<std::int8_t> result(input.size(), static_cast<std::int8_t>(zero_point));
+  for (int c = 0; c < C; ++c) {
+    const ChannelShift s = shifts[static_cast<std::size_t>(c)];
+    // Output rows/cols whose source lies inside the map.
+    const Index y_lo = std::max<Index>(0, s.dy), y_hi = std::min<Index>(H, static_cast<Index>(H) + s.dy);
+    const Index x_lo = std::max<Index>(0, s.dx), x_hi = std::min<Index>(W, static_cast<Index>(W) + s.dx);
+    for (Index y = y_lo; y < y_hi; ++y) {
+      for (Index x = x_lo; x < x_hi; ++x) {
+        result[static_cast<std::size_t>((y * W + x) * C + c)] =
+            input[static_cast<std::size_t>(((y - s.dy) * W + (x - s.dx)) * C + c)];
+      }
+    }
+  }
+  return result;
+}
+
+std::vector<ChannelShift> grouped_shifts(int channels, int kernel_size) {
+  const char* where = "grouped_shifts";
+  require_positive(where, "channels", channels);
+  require_positive(where, "kernel_size", kernel_size);
+  if (kernel_size % 2 == 0) fail(where, "kernel_size must be odd (got " + std::to_string(kernel_size) + ")");
+  const int directions = kernel_size * kernel_size;
+  const int per_group = channels / directions;
+  const int half = kernel_size / 2;
+  std::vector<ChannelShift> shifts(static_cast<std::size_t>(channels));
+  if (per_group == 0) return shifts;
+  for (int c = 0; c < per_group * directions; ++c) {
+    const int i = c / per_group;
+    shifts[static_cast<std::size_t>(c)] = {i / kernel_size - half, i % kernel_size - half};
+  }
+  return shifts;
+}
+
+std::vector<std::int8_t> clamp(const std::vector<std::int8_t>& input, ActivationRange act) {
+  require_act_range("clamp", act.min, act.max);
+  std::vector<std::int8_t> result(input.size());
+  for (std::size_t i = 0; i < input.size(); ++i) result[i] = clamp_to(input[i], act.min, act.max);
+  return result;
+}
+
+std::vector<std::int8_t> relu(const std::vector<std::int8_t>& input, QuantParams q) {
+  return clamp(input, activation_range(Activation::kRelu, q));
+}
+
+std::vector<std::int8_t> relu6(const std::vector<std::int8_t>& input, QuantParams q) {
+  return clamp(input, activation_range(Activation::kRelu6, q));
+}
+
+std::vector<float> conv2d_float(const std::vector<float>& input, TensorShape in_shape,
+                                const std::vector<float>& weights, const std::vector<float>& bias,
+                                const ConvParams& p_in, float act_min, float act_max) {
+  const char* where = "conv2d_float";
+  ConvParams p = p_in;
+  p.input_zero_point = 0;
+  const TensorShape out = validate_conv(where, in_shape, p);
+  validate_conv_data(where, input, in_shape, weights, bias, p);
+  if (!(act_min <= act_max)) fail(where, "act_min must not exceed act_max");
+  const int C = in_shape.c, H = in_shape.h, W = in_shape.w, O = p.out_channels;
+  const int icg = C / p.groups, ocg = O / p.groups;
+  std::vector<float> result(out.size());
+  for (int oy = 0; oy < out.h; ++oy) {
+    for (int ox = 0; ox < out.w; ++ox) {
+      for (int oc = 0; oc < O; ++oc) {
+        const int g = oc / ocg;
+        double acc = bias.empty() ? 0.0 : static_cast<double>(bias[static_cast<std::size_t>(oc)]);
+        for (int ky = 0; ky < p.kernel_h; ++ky) {
+          const int iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
+          if (iy < 0 || iy >= H) continue;
+          for (int kx = 0; kx < p.kernel_w; ++kx) {
+            const int ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+            if (ix < 0 || ix >= W) continue;
+            const float* xp = input.data() + (static_cast<Index>(iy) * W + ix) * C + static_cast<Index>(g) * icg;
+            const float* wp = weights.data() + ((static_cast<Index>(oc) * p.kernel_h + ky) * p.kernel_w + kx) * icg;
+            for (int i = 0; i < icg; ++i) acc += static_cast<double>(xp[i]) * static_cast<double>(wp[i]);
+          }
+        }
+        const float v = static_cast<float>(acc);
+        result[static_cast<std::size_t>((static_cast<Index>(oy) * out.w + ox) * O + oc)] =
+            std::min(std::max(v, act_min), act_max);
+      }
+    }
+  }
+  return result;
+}
+
+std::vector<float> fully_connected_float(const std::vector<float>& input, TensorShape in_shape,
+                                         const std::vector<float>& weights, const std::vector<float>& bias,
+                                         int out_features, float act_min, float act_max) {
+  const char* where = "fully_connected_float";
+  require_shape(where, "in_shape", in_shape);
+  require_positive(where, "out_features", out_features);
+  require_size(where, "input", input.size(), in_shape.size(), "in_shape " + to_string(in_shape));
+  require_size(where, "weights", weights.size(), static_cast<std::size_t>(out_features) * in_shape.size(),
+               "out_features * in_shape.c * in_shape.h * in_shape.w");
+  ConvParams conv;
+  conv.kernel_h = conv.kernel_w = 1;
+  conv.out_channels = out_features;
+  const TensorShape flat{static_cast<int>(in_shape.size()), 1, 1};
+  try {
+    return conv2d_float(input, flat, weights, bias, conv, act_min, act_max);
+  } catch (const std::invalid_argument& e) {
+    fail(where, std::string(e.what()).substr(std::string("conv2d_float: ").size()));
+  }
+}
+
+}  // namespace npuvp::runtime

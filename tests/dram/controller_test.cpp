@@ -1,0 +1,202 @@
+// The controller core without the SystemC kernel: exact unloaded latencies,
+// bandwidth against the data-bus limit, refresh, energy and address mapping.
+#include <gtest/gtest.h>
+
+#include "models/dram/dram_system.h"
+#include "models/dram/protocol_checker.h"
+#include "models/dram/traffic.h"
+#include "tests/dram/dram_test_util.h"
+
+namespace npuvp::dram {
+namespace {
+
+using testing::config_of;
+
+// Channel-local address of (bank, row, column byte) under rbc with one channel.
+std::uint64_t rbc_address(const Memspec& s, unsigned bank, std::uint32_t row, std::uint32_t column_byte = 0) {
+  return (std::uint64_t(row) * s.banks + bank) * s.page_bytes() + column_byte;
+}
+
+class UnloadedLatency : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(UnloadedLatency, OpenRowClosedBankAndRowConflictMatchTheMemspec) {
+  const DramConfig config = config_of(GetParam());
+  const Memspec& s = config.memspec;
+  DramSystem dram(config);
+  ProtocolChecker checker(s, config.channels);
+  dram.add_observer(checker);
+  const unsigned burst = s.burst_bytes();
+  // Each request is one burst, far enough apart that nothing overlaps, and
+  // before the first refresh (tREFI) so refresh does not interfere.
+  const std::uint64_t t1 = 100, t2 = 1000, t3 = 2000, t4 = 3000;
+  ASSERT_LT(t4 + 500, s.trefi);
+
+  // Closed bank: ACT, tRCD, RD, then RL + tDQSCK + BL/2 to the last beat.
+  const std::uint64_t closed = s.trcd + s.rl + s.tdqsck + s.burst_length / 2;
+  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 7), burst, t1)) - t1, closed);
+
+  // Open row: the RD alone.
+  const std::uint64_t hit = s.rl + s.tdqsck + s.burst_length / 2;
+  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 7, burst), burst, t2)) - t2, hit);
+
+  // Row conflict: PRE, tRP, ACT, tRCD, RD.
+  const std::uint64_t conflict = s.trppb + s.trcd + s.rl + s.tdqsck + s.burst_length / 2;
+  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 8), burst, t3)) - t3, conflict);
+
+  // A write to a closed bank: ACT, tRCD, WR, WL + tDQSS (1) + BL/2.
+  const std::uint64_t write = s.trcd + s.wl + 1 + s.burst_length / 2;
+  EXPECT_EQ(dram.complete(dram.submit(true, rbc_address(s, 5, 1), burst, t4)) - t4, write);
+
+  EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
+  EXPECT_DOUBLE_EQ(dram.stats().row_hit_rate(), 1.0 / 4.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Memspecs, UnloadedLatency,
+                         ::testing::Values("configs/dram/lpddr4-3200.yaml", "configs/dram/lpddr4x-4266.yaml"));
+
+TEST(Controller, ClosedPagePolicyClosesTheRowAfterTheLastQueuedAccess) {
+  DramConfig config = config_of();
+  config.page_policy = PagePolicy::kClosed;
+  const Memspec& s = config.memspec;
+  DramSystem dram(config);
+  ProtocolChecker checker(s, 1);
+  dram.add_observer(checker);
+  // Two bursts of one row in one request: the second takes auto-precharge, so
+  // a later access to the same row finds the bank closed again.
+  const std::uint64_t a = dram.complete(dram.submit(false, rbc_address(s, 0, 3), 2 * s.burst_bytes(), 10));
+  EXPECT_EQ(a - 10, s.trcd + std::max(s.tccd, s.burst_length / 2) + s.rl + s.tdqsck + s.burst_length / 2);
+  const std::uint64_t again = dram.complete(dram.submit(false, rbc_address(s, 0, 3), s.burst_bytes(), 2000));
+  EXPECT_EQ(again - 2000, s.trcd + s.rl + s.tdqsck + s.burst_length / 2);
+  EXPECT_EQ(dram.stats().channels[0].rda, 2u);
+  EXPECT_EQ(dram.stats().channels[0].rd, 1u);
+  EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
+}
+
+TEST(Controller, LongSequentialReadReachesTheDataBusLimit) {
+  const DramConfig config = config_of();
+  const Memspec& s = config.memspec;
+  DramSystem dram(config);
+  TrafficOptions t;
+  t.requests = 200000;  // 12.8 MB, about 2 ms: hundreds of refreshes
+  t.outstanding = 64;
+  const std::uint64_t end = run_closed_loop(dram, t);
+  const double bytes = double(dram.stats().read_bytes);
+  const double gbps = bytes / dram.ns_of(end);
+  // The data bus carries one burst every BL/2 clocks; all-bank refresh takes
+  // it away for at least tRFCab of every tREFI.
+  const double peak = double(s.burst_bytes()) / (s.burst_cycles() * s.tck_ns);
+  const double with_refresh = peak * (1.0 - double(s.trfcab) / s.trefi);
+  EXPECT_DOUBLE_EQ(peak, config.peak_gbps());
+  EXPECT_LE(gbps, with_refresh * 1.001);
+  EXPECT_GE(gbps, 0.90 * peak);
+  EXPECT_GT(dram.stats().row_hit_rate(), 0.95);
+}
+
+TEST(Controller, RefreshKeepsPaceUnderContinuousRowHits) {
+  for (bool per_bank : {false, true}) {
+    DramConfig config = config_of();
+    config.per_bank_refresh = per_bank;
+    const Memspec& s = config.memspec;
+    DramSystem dram(config);
+    ProtocolChecker checker(s, 1);
+    dram.add_observer(checker);
+    TrafficOptions t;
+    t.requests = 100000;
+    t.range_bytes = s.page_bytes();  // one row, hit forever
+    t.outstanding = 64;
+    const std::uint64_t end = run_closed_loop(dram, t);
+    checker.check_refresh_until(end);
+    const double expected = per_bank ? double(end) / s.trefipb() : double(end) / s.trefi;
+    EXPECT_NEAR(double(dram.stats().refreshes()), expected, 2.0) << (per_bank ? "per-bank" : "all-bank");
+    EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
+  }
+}
+
+TEST(Controller, AnOldMissIsNotStarvedByRowHits) {
+  DramConfig config = config_of();
+  config.max_wait_ns = 500;
+  const Memspec& s = config.memspec;
+  DramSystem dram(config);
+  // Keep the queue of bank 0 full of hits to row 1 and slip in one miss.
+  const std::uint32_t miss = [&] {
+    for (int i = 0; i < 8; ++i) dram.submit(false, rbc_address(s, 0, 1, (i % 32) * s.burst_bytes()), 32, 0);
+    return dram.submit(false, rbc_address(s, 0, 2), 32, 0);
+  }();
+  std::uint64_t t = 0;
+  for (int round = 0; round < 200; ++round) {
+    t += s.tccd;
+    dram.submit(false, rbc_address(s, 0, 1, (round % 32) * s.burst_bytes()), 32, t);
+  }
+  const std::uint64_t done = dram.complete(miss);
+  EXPECT_LT(dram.ns_of(done), config.max_wait_ns + 200.0);
+}
+
+TEST(Controller, IdleEnergyIsPrechargedStandbyPlusRefresh) {
+  const DramConfig config = config_of();
+  const Memspec& s = config.memspec;
+  DramSystem dram(config);
+  const std::uint64_t end = 100 * s.trefi + 17;
+  dram.advance_to(end);
+  ASSERT_EQ(dram.stats().refreshes(), 100u);
+  const EnergyBreakdown e = dram.energy_until(end);
+  // DRAMPower: standby IDD2N·V over the time, plus (IDD5 − IDD2N)·V·tRFCab per
+  // refresh, over both core rails; mA·V·ns = pJ.
+  const auto& v1 = s.vdd1_currents;
+  const auto& v2 = s.vdd2_currents;
+  const double standby = (v1.idd2n * s.vdd1 + v2.idd2n * s.vdd2) * end * s.tck_ns;
+  const double refresh = 100 * ((v1.idd5 - v1.idd2n) * s.vdd1 + (v2.idd5 - v2.idd2n) * s.vdd2) * s.trfcab * s.tck_ns;
+  EXPECT_NEAR(e.background_precharged_pj, standby, standby * 1e-12);
+  EXPECT_NEAR(e.refresh_pj, refresh, refresh * 1e-12);
+  EXPECT_EQ(e.background_active_pj, 0.0);
+  EXPECT_EQ(e.io_pj, 0.0);
+  EXPECT_NEAR(e.total_pj(), standby + refresh, (standby + refresh) * 1e-12);
+}
+
+TEST(Controller, ActiveStandbyIsCountedWhileARowIsOpen) {
+  const DramConfig config = config_of();
+  const Memspec& s = config.memspec;
+  DramSystem dram(config);
+  dram.complete(dram.submit(false, 0, 32, 100));  // opens a row at cycle 100 and leaves it open
+  const std::uint64_t end = 1100;
+  const EnergyBreakdown e = dram.energy_until(end);
+  const double active_per_cycle = (s.vdd1_currents.idd3n * s.vdd1 + s.vdd2_currents.idd3n * s.vdd2) * s.tck_ns;
+  EXPECT_NEAR(e.background_active_pj, 1000 * active_per_cycle, 1e-6);
+  const EnergyModel m(s);
+  EXPECT_DOUBLE_EQ(e.act_pj, m.act_pj);
+  EXPECT_DOUBLE_EQ(e.read_pj, m.read_pj);
+  EXPECT_DOUBLE_EQ(e.io_pj, m.io_burst_pj);
+}
+
+TEST(AddressMapper, RbcPutsBankBitsAboveTheColumnAndBrcAboveTheRow) {
+  DramConfig config = config_of("configs/dram/lpddr4-3200.yaml", 4);
+  const Memspec& s = config.memspec;
+  const std::uint64_t page = s.page_bytes();
+  config.mapping = AddressMapping::kRowBankColumn;
+  const AddressMapper rbc(config);
+  // 256 B interleave over 4 channels: channel-local page boundaries every 4 pages.
+  EXPECT_EQ(rbc.decode(256).channel, 1u);
+  EXPECT_EQ(rbc.decode(1024).channel, 0u);
+  EXPECT_EQ(rbc.decode(1024).channel_local, 256u);
+  const DecodedAddress next_page = rbc.decode(4 * page);
+  EXPECT_EQ(next_page.channel, 0u);
+  EXPECT_EQ(next_page.bank, 1u);
+  EXPECT_EQ(next_page.row, 0u);
+  EXPECT_EQ(rbc.decode(4 * page * s.banks).row, 1u);
+  config.mapping = AddressMapping::kBankRowColumn;
+  const AddressMapper brc(config);
+  EXPECT_EQ(brc.decode(4 * page).bank, 0u);
+  EXPECT_EQ(brc.decode(4 * page).row, 1u);
+  EXPECT_EQ(brc.decode(4 * page * s.rows).bank, 1u);
+}
+
+TEST(Controller, LargeRequestIsSplitIntoBurstsOverChannels) {
+  const DramConfig config = config_of("configs/dram/lpddr4-3200.yaml", 4);
+  DramSystem dram(config);
+  dram.complete(dram.submit(true, 0, 4096, 0));
+  for (const ChannelStats& c : dram.stats().channels) EXPECT_EQ(c.wr + c.wra, 4096u / 4 / config.memspec.burst_bytes());
+  EXPECT_EQ(dram.stats().write_bytes, 4096u);
+  EXPECT_EQ(dram.stats().write_latency_ns.size(), 1u);
+}
+
+}  // namespace
+}  // namespace npuvp::dram

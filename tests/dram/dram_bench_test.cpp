@@ -1,0 +1,68 @@
+// `npuvp dram-bench`: bad options name the option and what was expected; a run
+// writes the JSON keys users script against, with no protocol violation.
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "bench/dram_bench.h"
+
+namespace npuvp::bench {
+namespace {
+
+int run(std::vector<std::string> args, std::string* err = nullptr, std::string* out = nullptr) {
+  args.insert(args.begin(), "dram-bench");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  ::testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStdout();
+  const int rc = dram_bench_main(int(argv.size()), argv.data());
+  const std::string e = ::testing::internal::GetCapturedStderr();
+  const std::string o = ::testing::internal::GetCapturedStdout();
+  if (err) *err = e;
+  if (out) *out = o;
+  return rc;
+}
+
+TEST(DramBench, BadOptionsNameTheOptionAndTheExpectation) {
+  std::string err;
+  EXPECT_EQ(run({"--mapping", "rcb"}, &err), 2);
+  EXPECT_NE(err.find("--mapping 'rcb': expected one of brc|rbc"), std::string::npos) << err;
+  EXPECT_EQ(run({"--requests", "0"}, &err), 2);
+  EXPECT_NE(err.find("--requests: expected a positive integer"), std::string::npos) << err;
+  EXPECT_EQ(run({"--requests", "many"}, &err), 2);
+  EXPECT_NE(err.find("requests"), std::string::npos) << err;
+  EXPECT_EQ(run({"--frobnicate"}, &err), 2);
+  EXPECT_NE(err.find("frobnicate"), std::string::npos) << err;
+  EXPECT_EQ(run({"--memspec", "configs/dram/none.yaml"}, &err), 2);
+  EXPECT_NE(err.find("configs/dram/none.yaml"), std::string::npos) << err;
+  EXPECT_EQ(run({"--interleave", "48"}, &err), 2);
+  EXPECT_NE(err.find("channel_interleave_bytes"), std::string::npos) << err;
+  EXPECT_EQ(run({"--stride", "4096"}, &err), 2);
+  EXPECT_NE(err.find("--stride: only with --pattern stride"), std::string::npos) << err;
+}
+
+TEST(DramBench, WritesTheJsonKeys) {
+  const std::string json_file = ::testing::TempDir() + "dram_bench_test.json";
+  std::string out;
+  ASSERT_EQ(run({"--pattern", "random", "--op", "mix", "--requests", "20000", "--json", json_file}, nullptr, &out), 0);
+  EXPECT_NE(out.find("bound"), std::string::npos) << out;
+  std::ifstream f(json_file);
+  const nlohmann::json j = nlohmann::json::parse(f);
+  for (const char* key : {"bandwidth_gbps", "utilization", "row_hit_rate", "energy_pj_per_bit", "avg_power_mw",
+                          "timing_violations", "sim_time_us", "wall_s", "requests_per_wall_s", "bound_gbps"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  for (const char* key : {"mean", "p50", "p99", "max"}) {
+    EXPECT_TRUE(j["read_latency_ns"].contains(key)) << key;
+    EXPECT_TRUE(j["write_latency_ns"].contains(key)) << key;
+  }
+  EXPECT_EQ(j["timing_violations"], 0);
+  EXPECT_LE(j["bandwidth_gbps"].get<double>(), j["bound_gbps"].get<double>());
+  std::remove(json_file.c_str());
+}
+
+}  // namespace
+}  // namespace npuvp::bench

@@ -1,0 +1,251 @@
+// The TLM-2.0 target: data, exact delays, error responses, debug transport,
+// DMI, concurrent loosely-timed initiators, statistics, energy and traces.
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "models/common/vcd_recorder.h"
+#include "models/dram/lpddr4.h"
+#include "models/dram/protocol_checker.h"
+#include "tests/dram/dram_test_util.h"
+
+namespace npuvp::dram {
+namespace {
+
+using sc_core::SC_NS;
+using sc_core::sc_time;
+using testing::config_of;
+
+// Runs a script in an SC_THREAD against its initiator socket.
+class Initiator : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<Initiator> initiator_socket;
+  using Script = std::function<void(Initiator&)>;
+
+  Initiator(const sc_core::sc_module_name& name, Script script)
+      : sc_module(name), initiator_socket("initiator_socket"), script_(std::move(script)) {
+    SC_THREAD(run);
+  }
+
+  tlm::tlm_response_status access(tlm::tlm_command command, std::uint64_t address, std::uint8_t* data,
+                                  unsigned length, sc_time& delay, std::uint8_t* byte_enables = nullptr,
+                                  unsigned byte_enable_length = 0, unsigned streaming_width = 0) {
+    tlm::tlm_generic_payload gp;
+    gp.set_command(command);
+    gp.set_address(address);
+    gp.set_data_ptr(data);
+    gp.set_data_length(length);
+    gp.set_streaming_width(streaming_width != 0 ? streaming_width : length);
+    gp.set_byte_enable_ptr(byte_enables);
+    gp.set_byte_enable_length(byte_enable_length);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    initiator_socket->b_transport(gp, delay);
+    return gp.get_response_status();
+  }
+
+ private:
+  void run() { script_(*this); }
+  Script script_;
+};
+
+sc_time cycles(const Memspec& s, std::uint64_t n) { return sc_time(double(n) * s.tck_ns, SC_NS); }
+
+TEST(Lpddr4Tlm, ReadDelayIsTheUnloadedLatencyPlusTheAnnotatedDelay) {
+  const DramConfig config = config_of("configs/dram/lpddr4-3200.yaml", 4);
+  const Memspec& s = config.memspec;
+  Lpddr4 dram("dram", config);
+  ProtocolChecker checker(s, config.channels);
+  dram.attach_observer(checker);
+  bool ran = false;
+  Initiator cpu("cpu", [&](Initiator& i) {
+    std::uint8_t buf[32];
+    const sc_time closed = cycles(s, s.trcd + s.rl + s.tdqsck + s.burst_length / 2);
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0, buf, 32, delay), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(delay, closed);
+    // Arrival is now + delay: an access annotated 1 µs ahead completes 1 µs later.
+    delay = sc_time(1, sc_core::SC_US);
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 256, buf, 32, delay), tlm::TLM_OK_RESPONSE);  // channel 1
+    EXPECT_EQ(delay, sc_time(1, sc_core::SC_US) + closed);
+    wait(delay);
+    // Same row again: a row hit.
+    delay = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 32, buf, 32, delay), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(delay, cycles(s, s.rl + s.tdqsck + s.burst_length / 2));
+    ran = true;
+  });
+  cpu.initiator_socket.bind(dram.target_socket);
+  sc_core::sc_start();
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
+  EXPECT_EQ(dram.stats().read_requests, 3u);
+}
+
+TEST(Lpddr4Tlm, DataIsStoredWithByteEnablesAndLargeBursts) {
+  const DramConfig config = config_of("configs/dram/lpddr4x-4266.yaml", 4);
+  Lpddr4 dram("dram", config);
+  Initiator dma("dma", [&](Initiator& i) {
+    std::vector<std::uint8_t> out(4096), in(4096);
+    for (std::size_t k = 0; k < out.size(); ++k) out[k] = std::uint8_t(k * 7 + 3);
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(i.access(tlm::TLM_WRITE_COMMAND, 0x10010, out.data(), 4096, delay), tlm::TLM_OK_RESPONSE);
+    EXPECT_GT(delay, sc_core::SC_ZERO_TIME);
+    wait(delay);
+    delay = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0x10010, in.data(), 4096, delay), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(in, out);
+    // Byte enables: only enabled bytes change.
+    std::uint8_t pattern[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    std::uint8_t be[4] = {TLM_BYTE_ENABLED, TLM_BYTE_DISABLED, TLM_BYTE_ENABLED, TLM_BYTE_DISABLED};
+    EXPECT_EQ(i.access(tlm::TLM_WRITE_COMMAND, 0x10010, pattern, 8, delay, be, 4), tlm::TLM_OK_RESPONSE);
+    std::uint8_t back[8] = {};
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0x10010, back, 8, delay), tlm::TLM_OK_RESPONSE);
+    for (int k = 0; k < 8; ++k) EXPECT_EQ(back[k], (k % 2 == 0) ? pattern[k] : out[k]) << k;
+  });
+  dma.initiator_socket.bind(dram.target_socket);
+  sc_core::sc_start();
+  EXPECT_EQ(dram.stats().write_bytes, 4096u + 8u);
+}
+
+TEST(Lpddr4Tlm, ErrorsGetTheRightResponseAndNoDelay) {
+  const DramConfig config = config_of();
+  Lpddr4 dram("dram", config);
+  Initiator cpu("cpu", [&](Initiator& i) {
+    std::uint8_t buf[16] = {};
+    std::uint8_t be[1] = {TLM_BYTE_ENABLED};
+    const sc_time before(5, SC_NS);
+    sc_time delay = before;
+    const std::uint64_t end = config.backing_bytes;
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, end, buf, 4, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(i.access(tlm::TLM_WRITE_COMMAND, end - 8, buf, 16, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(i.access(tlm::TLM_IGNORE_COMMAND, 0, buf, 4, delay), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0, buf, 16, delay, nullptr, 0, 4), tlm::TLM_BURST_ERROR_RESPONSE);
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0, buf, 16, delay, be, 0), tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    EXPECT_EQ(delay, before);
+  });
+  cpu.initiator_socket.bind(dram.target_socket);
+  sc_core::sc_start();
+  EXPECT_EQ(dram.stats().read_requests + dram.stats().write_requests, 0u);
+}
+
+TEST(Lpddr4Tlm, DebugTransportAndDmiSeeTheSameBytes) {
+  DramConfig config = config_of();
+  Lpddr4 dram("dram", config);
+  Initiator loader("loader", [&](Initiator& i) {
+    std::uint8_t text[4] = {0xde, 0xad, 0xbe, 0xef};
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_address(0x200);
+    gp.set_data_ptr(text);
+    gp.set_data_length(4);
+    gp.set_streaming_width(4);
+    EXPECT_EQ(i.initiator_socket->transport_dbg(gp), 4u);
+    tlm::tlm_dmi dmi;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    ASSERT_TRUE(i.initiator_socket->get_direct_mem_ptr(gp, dmi));
+    EXPECT_TRUE(dmi.is_read_write_allowed());
+    EXPECT_EQ(dmi.get_end_address(), config.backing_bytes - 1);
+    EXPECT_EQ(dmi.get_dmi_ptr()[0x203], 0xef);
+    dmi.get_dmi_ptr()[0x204] = 0x42;
+    std::uint8_t b = 0;
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0x204, &b, 1, delay), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b, 0x42);
+    gp.set_address(config.backing_bytes);
+    EXPECT_FALSE(i.initiator_socket->get_direct_mem_ptr(gp, dmi));
+    // Debug accesses are not timed and leave the statistics alone.
+    EXPECT_EQ(dram.stats().read_requests, 1u);
+  });
+  loader.initiator_socket.bind(dram.target_socket);
+  sc_core::sc_start();
+}
+
+// Two loosely-timed initiators (a DMA engine and a CPU) with local time
+// offsets, calling into the same DRAM in the same delta cycles.
+TEST(Lpddr4Tlm, ConcurrentLooselyTimedInitiatorsGetConsistentTimes) {
+  const DramConfig config = config_of("configs/dram/lpddr4x-4266.yaml", 4);
+  const Memspec& s = config.memspec;
+  Lpddr4 dram("dram", config);
+  ProtocolChecker checker(s, config.channels);
+  dram.attach_observer(checker);
+  const sc_time quantum(200, SC_NS);
+  const sc_time fastest = cycles(s, s.rl + s.tdqsck + s.burst_length / 2);
+  auto script = [&](std::uint64_t base, unsigned size, int count) {
+    return [&, base, size, count](Initiator& i) {
+      std::vector<std::uint8_t> buf(size);
+      sc_time local = sc_core::SC_ZERO_TIME;
+      for (int k = 0; k < count; ++k) {
+        const sc_time arrival = sc_core::sc_time_stamp() + local;
+        sc_time delay = local;
+        ASSERT_EQ(i.access(tlm::TLM_READ_COMMAND, base + std::uint64_t(k) * size, buf.data(), size, delay),
+                  tlm::TLM_OK_RESPONSE);
+        EXPECT_GE(sc_core::sc_time_stamp() + delay, arrival + fastest);
+        local = delay;
+        if (local >= quantum) {
+          wait(local);
+          local = sc_core::SC_ZERO_TIME;
+        }
+      }
+      wait(local);
+    };
+  };
+  Initiator dma("dma", script(0x0, 4096, 50));
+  Initiator cpu("cpu", script(0x800000, 64, 500));
+  dma.initiator_socket.bind(dram.target_socket);
+  cpu.initiator_socket.bind(dram.target_socket);
+  sc_core::sc_start();
+  EXPECT_EQ(dram.stats().read_requests, 550u);
+  EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
+}
+
+TEST(Lpddr4Tlm, StatisticsEnergyAndTrace) {
+  const DramConfig config = config_of("configs/dram/lpddr4-3200.yaml", 2);
+  const Memspec& s = config.memspec;
+  Lpddr4 dram("dram", config);
+  trace::VcdRecorder vcd;
+  dram.attach_trace(vcd);
+  double energy_early = 0, energy_late = 0;
+  nlohmann::json stats;
+  Initiator cpu("cpu", [&](Initiator& i) {
+    std::uint8_t buf[64];
+    for (int k = 0; k < 100; ++k) {
+      sc_time delay = sc_core::SC_ZERO_TIME;
+      i.access(k % 3 == 0 ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, std::uint64_t(k) * 4096, buf, 64, delay);
+      wait(delay);
+    }
+    energy_early = dram.energy_pj();
+    wait(sc_time(20, sc_core::SC_US));
+    energy_late = dram.energy_pj();
+    stats = dram.stats_json();
+  });
+  cpu.initiator_socket.bind(dram.target_socket);
+  sc_core::sc_start();
+  // 20 µs more of standby and refresh cost energy.
+  const double standby_mw = (s.vdd1_currents.idd2n * s.vdd1 + s.vdd2_currents.idd2n * s.vdd2) * config.channels;
+  EXPECT_GT(energy_late - energy_early, standby_mw * 20000 * 0.99);
+  EXPECT_NEAR(stats["energy_pj"]["total"].get<double>(), energy_late, 1e-6 * energy_late);
+  EXPECT_EQ(stats["read_latency_ns"]["count"], 66);
+  EXPECT_EQ(stats["write_latency_ns"]["count"], 34);
+  EXPECT_GT(stats["read_latency_ns"]["p99"].get<double>(), 0.0);
+  EXPECT_GT(stats["bandwidth_gbps"].get<double>(), 0.0);
+  EXPECT_GE(stats["refresh_count"].get<int>(), 2 * 5);  // > 20 µs / tREFI per channel
+  EXPECT_EQ(stats["per_bank"].size(), 2u);
+  EXPECT_EQ(stats["per_bank"][0].size(), s.banks);
+  EXPECT_FALSE(stats["power_mw_over_time"]["samples"].empty());
+  std::ostringstream os;
+  vcd.write(os);
+  const std::string text = os.str();
+  EXPECT_NE(text.find("$scope module ch1 $end"), std::string::npos);
+  EXPECT_NE(text.find(" bank7 $end"), std::string::npos);
+  EXPECT_NE(text.find(" command $end"), std::string::npos);
+  EXPECT_GT(vcd.change_count(), 300u);
+}
+
+}  // namespace
+}  // namespace npuvp::dram

@@ -1,0 +1,322 @@
+// MeshNoc as a TLM interconnect: every test elaborates its own little system
+// (it runs in a process of its own) and drives it from one SC_THREAD.
+#include <cstring>
+#include <functional>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "models/common/tlm_target_checks.h"
+#include "models/noc/mesh_noc.h"
+
+namespace npuvp::noc {
+namespace {
+
+using sc_core::SC_NS;
+using sc_core::sc_time;
+
+// A memory that answers after a fixed delay, or with a forced status.
+class Memory : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Memory> target_socket;
+  std::vector<std::uint8_t> bytes;
+  sc_time latency;
+  tlm::tlm_response_status forced = tlm::TLM_OK_RESPONSE;
+  std::vector<std::uint64_t> seen_addresses;
+
+  Memory(const sc_core::sc_module_name& name, std::size_t size, sc_time latency)
+      : sc_core::sc_module(name), target_socket("target_socket"), bytes(size), latency(latency) {
+    target_socket.register_b_transport(this, &Memory::b_transport);
+    target_socket.register_transport_dbg(this, &Memory::transport_dbg);
+  }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
+    seen_addresses.push_back(gp.get_address());
+    delay += latency;
+    if (forced != tlm::TLM_OK_RESPONSE) {
+      gp.set_response_status(forced);
+      return;
+    }
+    const auto status = tlmx::check_memory_access(gp, bytes.size());
+    if (status == tlm::TLM_OK_RESPONSE) tlmx::copy_payload(gp, bytes.data());
+    gp.set_response_status(status);
+  }
+  unsigned transport_dbg(tlm::tlm_generic_payload& gp) {
+    if (tlmx::check_memory_access(gp, bytes.size()) != tlm::TLM_OK_RESPONSE) return 0;
+    tlmx::copy_payload(gp, bytes.data());
+    return gp.get_data_length();
+  }
+};
+
+// Runs `body` in a thread with one initiator socket per NoC initiator.
+class Driver : public sc_core::sc_module {
+ public:
+  sc_core::sc_vector<tlm_utils::simple_initiator_socket_tagged<Driver>> initiator_sockets;
+  std::vector<std::function<void(Driver&)>> bodies;
+
+  Driver(const sc_core::sc_module_name& name, std::size_t sockets)
+      : sc_core::sc_module(name), initiator_sockets("initiator_sockets", sockets) {}
+
+  // Spawned at end of elaboration so every body is registered by then.
+  void start_of_simulation() override {
+    for (auto& body : bodies) sc_core::sc_spawn([this, &body] { body(*this); });
+  }
+
+  tlm::tlm_response_status transfer(std::size_t socket, tlm::tlm_command cmd, std::uint64_t address,
+                                    std::uint8_t* data, unsigned length, sc_time& delay,
+                                    MulticastExtension* multicast = nullptr) {
+    tlm::tlm_generic_payload gp;
+    gp.set_command(cmd);
+    gp.set_address(address);
+    gp.set_data_ptr(data);
+    gp.set_data_length(length);
+    gp.set_streaming_width(length);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    if (multicast != nullptr) gp.set_extension(multicast);
+    initiator_sockets[socket]->b_transport(gp, delay);
+    if (multicast != nullptr) gp.clear_extension(multicast);
+    EXPECT_EQ(gp.get_address(), address) << "the NoC must restore the address";
+    return gp.get_response_status();
+  }
+};
+
+// 4x4 mesh at 800 MHz (1.25 ns); initiators at (0,0) and (3,3), memories of
+// 64 KiB at (3,2), (1,1), (3,1) and (1,3) with 10 ns latency.
+struct System {
+  NocConfig config;
+  std::unique_ptr<MeshNoc> noc;
+  std::unique_ptr<Driver> driver;
+  std::vector<std::unique_ptr<Memory>> memories;
+
+  System() {
+    config.initiators = {{"dma", 0, 0}, {"cp", 3, 3}};
+    const unsigned xy[4][2] = {{3, 2}, {1, 1}, {3, 1}, {1, 3}};
+    for (unsigned i = 0; i < 4; ++i) {
+      TargetAttachment t;
+      t.name = "mem" + std::to_string(i);
+      t.x = xy[i][0];
+      t.y = xy[i][1];
+      t.base = 0x1000'0000ull + i * 0x1'0000ull;
+      t.size = 0x1'0000;
+      config.targets.push_back(t);
+    }
+    noc = std::make_unique<MeshNoc>("noc", config);
+    driver = std::make_unique<Driver>("driver", config.initiators.size());
+    for (std::size_t i = 0; i < config.initiators.size(); ++i) driver->initiator_sockets[i].bind(noc->target_sockets[i]);
+    for (std::size_t i = 0; i < config.targets.size(); ++i) {
+      memories.push_back(std::make_unique<Memory>(("mem" + std::to_string(i)).c_str(), 0x1'0000, sc_time(10, SC_NS)));
+      noc->initiator_sockets[i].bind(memories.back()->target_socket);
+    }
+  }
+  std::uint64_t base(std::size_t target) const { return config.targets[target].base; }
+  // Zero-load cycles of a packet between two attachments.
+  Cycle zero_load(const Attachment& a, const Attachment& b, std::uint64_t flits) const {
+    const Mesh mesh(config);
+    return mesh.zero_load_latency(mesh.node(a.x, a.y), mesh.node(b.x, b.y), flits);
+  }
+};
+
+const sc_time kCycle(1.25, SC_NS);
+
+TEST(MeshNoc, ZeroLoadTransactionTimeIsRequestPlusTargetPlusResponse) {
+  System sys;
+  std::vector<std::uint8_t> data(64, 0xab);
+  sc_time write_delay, read_delay, late_delay(1, SC_NS);
+  sys.driver->bodies.push_back([&](Driver& d) {
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, sys.base(0) + 0x100, data.data(), 64, write_delay),
+              tlm::TLM_OK_RESPONSE);
+    sc_core::wait(1, sc_core::SC_US);  // let the network empty
+    std::vector<std::uint8_t> back(64);
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, sys.base(0) + 0x100, back.data(), 64, read_delay),
+              tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(back, data);
+    sc_core::wait(1, sc_core::SC_US);
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, sys.base(0), back.data(), 4, late_delay), tlm::TLM_OK_RESPONSE);
+  });
+  sc_core::sc_start();
+  // (0,0) -> (3,2): 6 routers of 2 + 1 cycles = 18 cycles for a head; 64 bytes
+  // are 2 flits of 32 bytes behind a 1-flit header. Target: 10 ns = 8 cycles.
+  // write: request 18 + 3, target 8, response 18 + 1 = 48 cycles;
+  // read:  request 18 + 1, target 8, response 18 + 3 = 48 cycles.
+  EXPECT_EQ(sys.zero_load(sys.config.initiators[0], sys.config.targets[0], 3), 21u);
+  EXPECT_EQ(write_delay, 48 * kCycle);
+  EXPECT_EQ(read_delay, 48 * kCycle);
+  // Starting 1 ns late the request waits for the next clock edge (1.25 ns):
+  // 1 + 18 + 1 (header only) + 8 + 18 + 2 (header + 1 flit of read data).
+  EXPECT_EQ(late_delay, 48 * kCycle);
+  EXPECT_EQ(sys.noc->stats().packets, 6u);
+}
+
+TEST(MeshNoc, ConcurrentLargeTransfersContendForTheTargetPort) {
+  System sys;
+  std::vector<std::uint8_t> a(32 * 1024, 1), b(32 * 1024, 2);
+  sc_time delay_a, delay_b;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, sys.base(1), a.data(), a.size(), delay_a), tlm::TLM_OK_RESPONSE);
+  });
+  sys.driver->bodies.push_back([&](Driver& d) {
+    EXPECT_EQ(d.transfer(1, tlm::TLM_WRITE_COMMAND, sys.base(1) + a.size(), b.data(), b.size(), delay_b),
+              tlm::TLM_OK_RESPONSE);
+  });
+  sc_core::sc_start();
+  // Each request is 1 + 1024 flits; both end in (1,1)'s ejection port, so the
+  // one timed second waits for the other's 1025 flits to pass there.
+  const Cycle alone_a = sys.zero_load(sys.config.initiators[0], sys.config.targets[1], 1025) + 8 +
+                        sys.zero_load(sys.config.targets[1], sys.config.initiators[0], 1);
+  const Cycle alone_b = sys.zero_load(sys.config.initiators[1], sys.config.targets[1], 1025) + 8 +
+                        sys.zero_load(sys.config.targets[1], sys.config.initiators[1], 1);
+  const bool a_first = delay_a == alone_a * kCycle;
+  EXPECT_TRUE(a_first || delay_b == alone_b * kCycle) << delay_a << " " << delay_b;
+  if (a_first)
+    EXPECT_GE(delay_b, (alone_b + 1025 - 20) * kCycle) << delay_b;
+  else
+    EXPECT_GE(delay_a, (alone_a + 1025 - 20) * kCycle) << delay_a;
+  EXPECT_EQ(std::memcmp(sys.memories[1]->bytes.data(), a.data(), a.size()), 0);
+  EXPECT_EQ(std::memcmp(sys.memories[1]->bytes.data() + a.size(), b.data(), b.size()), 0);
+  EXPECT_EQ(sys.noc->stats().flits, 2 * 1025u + 2);
+}
+
+TEST(MeshNoc, UnmappedAddressIsAnAddressErrorAndReachesNoTarget) {
+  System sys;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    std::uint8_t buf[8] = {};
+    sc_time delay(5, SC_NS);
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, 0x42, buf, 8, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(delay, sc_time(5, SC_NS));
+    // Straddling the end of one window into the next is not one target's access.
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, sys.base(1) - 4, buf, 8, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, sys.base(3) + 0x1'0000, buf, 8, delay),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  });
+  sc_core::sc_start();
+  for (const auto& m : sys.memories) EXPECT_TRUE(m->seen_addresses.empty());
+  EXPECT_EQ(sys.noc->stats().packets, 0u);
+}
+
+TEST(MeshNoc, TargetResponseStatusAndLocalAddress) {
+  System sys;
+  sys.memories[2]->forced = tlm::TLM_GENERIC_ERROR_RESPONSE;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    std::uint8_t buf[4] = {};
+    sc_time delay;
+    EXPECT_EQ(d.transfer(1, tlm::TLM_READ_COMMAND, sys.base(2) + 0x20, buf, 4, delay),
+              tlm::TLM_GENERIC_ERROR_RESPONSE);
+    sys.memories[2]->forced = tlm::TLM_OK_RESPONSE;
+    EXPECT_EQ(d.transfer(1, tlm::TLM_READ_COMMAND, sys.base(2) + 0x30, buf, 4, delay), tlm::TLM_OK_RESPONSE);
+    sys.memories[2]->forced = tlm::TLM_BURST_ERROR_RESPONSE;
+    EXPECT_EQ(d.transfer(1, tlm::TLM_WRITE_COMMAND, sys.base(2) + 0x40, buf, 4, delay), tlm::TLM_BURST_ERROR_RESPONSE);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(sys.memories[2]->seen_addresses, (std::vector<std::uint64_t>{0x20, 0x30, 0x40}));
+}
+
+TEST(MeshNoc, DebugTransportTranslatesTheAddress) {
+  System sys;
+  sys.memories[3]->bytes[0x10] = 0x5a;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    tlm::tlm_generic_payload gp;
+    std::uint8_t byte = 0;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(sys.base(3) + 0x10);
+    gp.set_data_ptr(&byte);
+    gp.set_data_length(1);
+    EXPECT_EQ(d.initiator_sockets[0]->transport_dbg(gp), 1u);
+    EXPECT_EQ(byte, 0x5a);
+    EXPECT_EQ(gp.get_address(), sys.base(3) + 0x10);
+    gp.set_address(0x42);
+    EXPECT_EQ(d.initiator_sockets[0]->transport_dbg(gp), 0u);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(sys.noc->stats().packets, 0u);
+}
+
+TEST(MeshNoc, MulticastDeliversIdenticalBytesAlongTheXyTree) {
+  System sys;
+  trace::VcdRecorder recorder;
+  sys.noc->attach_trace(recorder);
+  std::vector<std::uint8_t> weights(256);
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  // mem1 (1,1), mem2 (3,1), mem3 (1,3), at different offsets.
+  MulticastExtension ext({sys.base(1) + 0x100, sys.base(2) + 0x2000, sys.base(3)});
+  sc_time delay;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, weights.data(), weights.size(), delay, &ext),
+              tlm::TLM_OK_RESPONSE);
+    sc_core::wait(1, sc_core::SC_US);
+    sc_core::sc_stop();  // end_of_simulation flushes the busy intervals to the trace
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(std::memcmp(sys.memories[1]->bytes.data() + 0x100, weights.data(), weights.size()), 0);
+  EXPECT_EQ(std::memcmp(sys.memories[2]->bytes.data() + 0x2000, weights.data(), weights.size()), 0);
+  EXPECT_EQ(std::memcmp(sys.memories[3]->bytes.data(), weights.data(), weights.size()), 0);
+  EXPECT_TRUE(sys.memories[0]->seen_addresses.empty());
+
+  // 256 bytes = 8 flits + header. The farthest destination, (3,1) or (1,3),
+  // is 4 links away: 5 * 3 + 9 = 24 cycles, then the memory's 8.
+  EXPECT_EQ(delay, (24 + 8) * kCycle);
+  // The tree: inject, (0,0)E, (1,0)S, (1,1)eject, (1,0)E, (2,0)E, (3,0)S,
+  // (3,1)eject, (1,1)S, (1,2)S, (1,3)eject. Each carries the 9 flits once.
+  const NocStats& s = sys.noc->stats();
+  std::vector<std::string> used;
+  for (const LinkStats& l : s.links) {
+    if (l.flits == 0) continue;
+    used.push_back(l.name);
+    EXPECT_EQ(l.flits, 9u) << l.name;
+  }
+  EXPECT_EQ(used, (std::vector<std::string>{"r0_0.E", "r1_0.E", "r1_0.S", "r2_0.E", "r3_0.S", "r1_1.S",
+                                            "r1_1.eject", "r3_1.eject", "r1_2.S", "r1_3.eject", "r0_0.inject"}));
+  EXPECT_EQ(s.packets, 1u);
+  EXPECT_EQ(s.multicast_packets, 1u);
+  EXPECT_EQ(s.flit_hops, 9u * 10);
+
+  std::ostringstream vcd;
+  recorder.write(vcd);
+  EXPECT_NE(vcd.str().find("$scope module r1_0 $end"), std::string::npos);
+  EXPECT_NE(vcd.str().find("$var wire 1"), std::string::npos);
+  EXPECT_NE(vcd.str().find("\n1"), std::string::npos) << "busy intervals recorded";
+}
+
+TEST(MeshNoc, MulticastErrors) {
+  System sys;
+  sys.memories[3]->forced = tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    std::uint8_t buf[16] = {1, 2, 3};
+    sc_time delay;
+    MulticastExtension bad({sys.base(1), 0x42});
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, buf, 16, delay, &bad), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    MulticastExtension none;
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, buf, 16, delay, &none), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    MulticastExtension good({sys.base(1), sys.base(2)});
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, 0, buf, 16, delay, &good), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_TRUE(sys.memories[1]->seen_addresses.empty());
+    // The worst of the targets' statuses comes back.
+    MulticastExtension with_failing({sys.base(1), sys.base(3), sys.base(2)});
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, buf, 16, delay, &with_failing),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(sys.memories[1]->bytes[2], 3);
+  EXPECT_EQ(sys.memories[2]->bytes[2], 3);
+}
+
+TEST(MeshNoc, InvalidConfigurationNamesTheField) {
+  NocConfig c;
+  c.buffer_flits = 3;
+  try {
+    MeshNoc noc("noc", c);
+    FAIL() << "accepted a buffer shorter than the credit round trip";
+  } catch (const NocConfigError& e) {
+    EXPECT_EQ(e.key(), "buffer_flits");
+  }
+  c = NocConfig{};
+  c.targets = {{{"a", 4, 0}, 0, 16}};
+  EXPECT_THROW(MeshNoc("noc2", c), NocConfigError);
+}
+
+}  // namespace
+}  // namespace npuvp::noc

@@ -1,0 +1,257 @@
+// The fast link-reservation model against the cycle-level reference, and the
+// reference against the analytic figures. Pure C++: no SystemC kernel.
+#include <cmath>
+#include <cstdio>
+
+#include <gtest/gtest.h>
+
+#include "models/noc/cycle_model.h"
+#include "models/noc/fast_model.h"
+#include "models/noc/traffic.h"
+
+namespace npuvp::noc {
+namespace {
+
+NocConfig mesh_config(unsigned k, unsigned vcs = 2) {
+  NocConfig c;
+  c.width = c.height = k;
+  c.virtual_channels = vcs;
+  return c;
+}
+
+// Latency of one packet alone in an empty cycle-level network.
+Cycle reference_alone(const NocConfig& c, NodeId src, NodeId dst, std::uint64_t flits) {
+  CycleMeshModel ref(c);
+  ref.offer(0, src, dst, flits);
+  std::vector<CycleMeshModel::Delivery> got;
+  while (!ref.idle()) {
+    ref.step();
+    for (const auto& d : ref.take_deliveries()) got.push_back(d);
+  }
+  EXPECT_EQ(got.size(), 1u);
+  return got.empty() ? 0 : got[0].done - got[0].offered;
+}
+
+TEST(ZeroLoad, HandDerivedLatency) {
+  // 4x4, router 2 cycles, link 1 cycle; (0,0) -> (3,2) crosses 3 + 2 links
+  // between routers, so 6 routers each followed by a link (the last one into
+  // the endpoint): 6 * (2 + 1) = 18 cycles for the head, and the 5-flit
+  // packet's tail follows 5 cycles of serialization later: 23.
+  const NocConfig c = mesh_config(4);
+  const Mesh mesh(c);
+  const NodeId src = mesh.node(0, 0), dst = mesh.node(3, 2);
+  EXPECT_EQ(mesh.zero_load_latency(src, dst, 5), 23u);
+  EXPECT_EQ(reference_alone(c, src, dst, 5), 23u);
+  FastMeshModel fast(c);
+  EXPECT_EQ(fast.unicast(src, dst, 5, 100), 123u);
+}
+
+TEST(ZeroLoad, BothModelsEqualAnalyticForEveryPairAndTiming) {
+  struct Timing {
+    unsigned router, link, buffer, vcs;
+  };
+  for (const Timing t : {Timing{2, 1, 8, 2}, Timing{1, 1, 3, 1}, Timing{3, 2, 7, 4}}) {
+    NocConfig c = mesh_config(4, t.vcs);
+    c.router_cycles = t.router;
+    c.link_cycles = t.link;
+    c.buffer_flits = t.buffer;
+    const Mesh mesh(c);
+    for (std::uint64_t flits : {1, 4, 40}) {
+      for (NodeId s = 0; s < mesh.nodes(); ++s) {
+        for (NodeId d = 0; d < mesh.nodes(); ++d) {
+          const Cycle analytic = mesh.hops(s, d) * (t.router + t.link) + flits;
+          ASSERT_EQ(reference_alone(c, s, d, flits), analytic) << s << "->" << d << " flits " << flits;
+          FastMeshModel fast(c);
+          ASSERT_EQ(fast.unicast(s, d, flits, 7) - 7, analytic) << s << "->" << d << " flits " << flits;
+        }
+      }
+    }
+  }
+}
+
+struct Comparison {
+  LatencyHistogram reference, fast;
+  double reference_accepted = 0;
+};
+
+// The same random packets through both models; packets created after a
+// warm-up of a fifth of the window are measured.
+Comparison run_both(const NocConfig& c, double rate, std::uint64_t flits, Cycle window, std::uint64_t seed) {
+  CycleMeshModel ref(c);
+  FastMeshModel fast(c);
+  TrafficGenerator traffic(ref.mesh(), TrafficPattern::kUniform, rate, flits, seed);
+  Comparison out;
+  const Cycle warmup = window / 5, end = warmup + window;
+  std::uint64_t ejected_at_warmup = 0;
+  for (Cycle now = 0; now < end || !ref.idle(); ++now) {
+    if (now == warmup) ejected_at_warmup = ref.ejected_flits();
+    if (now == end) out.reference_accepted = double(ref.ejected_flits() - ejected_at_warmup) / ref.mesh().nodes() / window;
+    if (now < end) {
+      fast.set_horizon(now);
+      traffic.tick([&](NodeId s, NodeId d) {
+        ref.offer(now >= warmup, s, d, flits);
+        const Cycle done = fast.unicast(s, d, flits, now);
+        if (now >= warmup) out.fast.add(done - now);
+      });
+    }
+    ref.step();
+    for (const auto& d : ref.take_deliveries())
+      if (d.tag == 1) out.reference.add(d.done - d.offered);
+  }
+  return out;
+}
+
+// Stated bound: for uniform random traffic at up to half the bisection bound,
+// the fast model's mean packet latency is within 15% of the cycle-level
+// model's (it is optimistic: first-come-first-served reservations waste no
+// cycle to arbitration or head-of-line blocking).
+constexpr double kMeanLatencyTolerance = 0.15;
+
+TEST(FastVsReference, AgreeUnderContentionForRandomTraffic) {
+  struct Case {
+    unsigned k, vcs;
+    double load;  // share of the bisection bound 4/k
+  };
+  for (const Case cs : {Case{4, 2, 0.25}, Case{4, 2, 0.5}, Case{8, 2, 0.25}, Case{8, 2, 0.5}, Case{4, 1, 0.3},
+                        Case{8, 4, 0.5}}) {
+    const double rate = cs.load * 4.0 / cs.k;
+    const Comparison r = run_both(mesh_config(cs.k, cs.vcs), rate, 4, 5000, 7);
+    const double rel = (r.fast.mean() - r.reference.mean()) / r.reference.mean();
+    std::printf("%ux%u, %u VCs, offered %.3f: mean latency reference %.2f fast %.2f (%+.1f%%), p99 %lu / %lu\n",
+                cs.k, cs.k, cs.vcs, rate, r.reference.mean(), r.fast.mean(), 100 * rel,
+                static_cast<unsigned long>(r.reference.percentile(0.99)),
+                static_cast<unsigned long>(r.fast.percentile(0.99)));
+    EXPECT_EQ(r.reference.count(), r.fast.count());
+    EXPECT_LE(std::abs(rel), kMeanLatencyTolerance) << cs.k << "x" << cs.k << " at " << rate;
+    EXPECT_NEAR(r.reference_accepted, rate, 0.05 * rate);
+  }
+}
+
+TEST(FastVsReference, BackPressureHoldsUpstreamLinks) {
+  // One virtual channel, 8-flit buffers. P1 (1,1)->(1,2) holds (1,1)'s south
+  // output for 32 cycles; P2 (0,0)->(1,2) waits behind it, its flits fill the
+  // buffers back to (1,0)'s south output; P3 (1,0)->(1,1) needs that output
+  // ten cycles later and waits until P2's tail has left it.
+  const NocConfig c = mesh_config(4, 1);
+  const Mesh mesh(c);
+  CycleMeshModel ref(c);
+  FastMeshModel fast(c);
+  ref.offer(1, mesh.node(1, 1), mesh.node(1, 2), 32);
+  ref.offer(2, mesh.node(0, 0), mesh.node(1, 2), 32);
+  fast.unicast(mesh.node(1, 1), mesh.node(1, 2), 32, 0);
+  fast.unicast(mesh.node(0, 0), mesh.node(1, 2), 32, 0);
+  while (ref.now() < 10) ref.step();
+  ref.offer(3, mesh.node(1, 0), mesh.node(1, 1), 4);
+  const Cycle fast_p3 = fast.unicast(mesh.node(1, 0), mesh.node(1, 1), 4, 10) - 10;
+  Cycle ref_p3 = 0;
+  while (!ref.idle()) {
+    ref.step();
+    for (const auto& d : ref.take_deliveries())
+      if (d.tag == 3) ref_p3 = d.done - d.offered;
+  }
+  const Cycle alone = mesh.zero_load_latency(mesh.node(1, 0), mesh.node(1, 1), 4);
+  std::printf("P3 latency: alone %lu, reference %lu, fast %lu cycles\n", static_cast<unsigned long>(alone),
+              static_cast<unsigned long>(ref_p3), static_cast<unsigned long>(fast_p3));
+  // Without back-pressure P3 would only wait for P2's 32 flits to pass.
+  EXPECT_GT(ref_p3, alone + 40);
+  EXPECT_GT(fast_p3, alone + 40);
+  EXPECT_LE(std::abs(double(fast_p3) - double(ref_p3)), 0.15 * double(ref_p3));
+}
+
+TEST(Saturation, UniformRandomReachesSeventyPercentOfBisectionBound) {
+  const unsigned k = 8;
+  const NocConfig c = mesh_config(k);
+  CycleMeshModel ref(c);
+  // Offered well beyond saturation: the sources always have a packet.
+  TrafficGenerator traffic(ref.mesh(), TrafficPattern::kUniform, 0.8, 4, 3);
+  const Cycle warmup = 2000, window = 8000;
+  std::uint64_t at_warmup = 0;
+  for (Cycle now = 0; now < warmup + window; ++now) {
+    if (now == warmup) at_warmup = ref.ejected_flits();
+    traffic.tick([&](NodeId s, NodeId d) { ref.offer(0, s, d, 4); });
+    ref.step();
+    ref.take_deliveries();
+  }
+  const double accepted = double(ref.ejected_flits() - at_warmup) / ref.mesh().nodes() / window;
+  const double bound = 4.0 / k;
+  const double exact = bisection_bound(ref.mesh(), TrafficPattern::kUniform);
+  std::printf("%ux%u uniform saturation throughput %.3f flits/node/cycle; bisection bound 4/k %.3f "
+              "(%.3f for uniform traffic that excludes the source); %.0f%% of 4/k\n",
+              k, k, accepted, bound, exact, 100 * accepted / bound);
+  EXPECT_GE(accepted, 0.7 * bound);
+  EXPECT_LE(accepted, exact);
+  EXPECT_LE(exact, bound);
+}
+
+TEST(Traffic, PatternsAndBounds) {
+  const Mesh mesh(mesh_config(4));
+  for (auto p : {TrafficPattern::kUniform, TrafficPattern::kTranspose, TrafficPattern::kHotspot,
+                 TrafficPattern::kNeighbor}) {
+    for (NodeId s = 0; s < mesh.nodes(); ++s) {
+      double sum = 0;
+      for (const auto& [d, prob] : destinations(mesh, p, s)) sum += prob;
+      EXPECT_NEAR(sum, 1.0, 1e-12) << to_string(p);
+    }
+  }
+  // Uniform including the source would give exactly 4/k = 1; excluding it,
+  // 8 nodes per side send 8/15 of their load across 4 links.
+  EXPECT_NEAR(bisection_bound(mesh, TrafficPattern::kUniform), 4.0 / (8 * 8.0 / 15), 1e-12);
+  // Transpose: the 4 nodes of each half whose row lies in the other half cross 4 links.
+  EXPECT_NEAR(bisection_bound(mesh, TrafficPattern::kTranspose), 4.0 / 4, 1e-12);
+  EXPECT_NEAR(zero_load_latency(mesh, TrafficPattern::kNeighbor, 1), (12 * 2 * 3 + 4 * 4 * 3) / 16.0 + 1, 1e-12);
+  TrafficPattern parsed;
+  EXPECT_TRUE(parse_traffic("hotspot", parsed));
+  EXPECT_EQ(parsed, TrafficPattern::kHotspot);
+  EXPECT_FALSE(parse_traffic("tornado", parsed));
+  EXPECT_FALSE(traffic_requirement(Mesh([] {
+                                     NocConfig c;
+                                     c.width = 4;
+                                     c.height = 2;
+                                     return c;
+                                   }()),
+                                   TrafficPattern::kTranspose)
+                   .empty());
+}
+
+TEST(FastModel, MulticastUsesEachTreeLinkOnce) {
+  const NocConfig c = mesh_config(4);
+  FastMeshModel fast(c);
+  const Mesh& mesh = fast.mesh();
+  const NodeId src = mesh.node(0, 0);
+  const std::vector<NodeId> dsts = {mesh.node(1, 1), mesh.node(3, 1), mesh.node(1, 3)};
+  std::vector<Cycle> done;
+  const Cycle last = fast.multicast(src, dsts, 6, 0, done);
+  ASSERT_EQ(done.size(), 3u);
+  for (std::size_t i = 0; i < dsts.size(); ++i) EXPECT_EQ(done[i], mesh.zero_load_latency(src, dsts[i], 6));
+  EXPECT_EQ(last, std::max({done[0], done[1], done[2]}));
+  // XY tree: inject, (0,0)E, (1,0)S, (1,1)eject | (1,0)E, (2,0)E, (3,0)S,
+  // (3,1)eject | (1,1)S, (1,2)S, (1,3)eject: 11 channels instead of the
+  // 4 + 6 + 6 of three unicasts.
+  std::uint64_t used = 0;
+  for (const LinkStats& l : fast.stats().links) {
+    if (l.flits == 0) continue;
+    ++used;
+    EXPECT_EQ(l.flits, 6u) << l.name;
+  }
+  EXPECT_EQ(used, 11u);
+  EXPECT_EQ(fast.stats().flit_hops, 6u * 10);
+  EXPECT_EQ(fast.stats().multicast_packets, 1u);
+}
+
+TEST(FastModel, StatsJsonCarriesUnits) {
+  FastMeshModel fast(mesh_config(2));
+  fast.unicast(0, 3, 4, 0);
+  const auto j = fast.stats().to_json(100, 1.25);
+  EXPECT_EQ(j["packets"], 1);
+  EXPECT_EQ(j["flit_hops"], 4 * 3);
+  EXPECT_EQ(j["latency_cycles"]["max"], 3 * 3 + 4);
+  EXPECT_DOUBLE_EQ(j["cycle_ns"].get<double>(), 1.25);
+  bool found = false;
+  for (const auto& l : j["links"])
+    if (l["name"] == "r0_0.E") found = l["flits"] == 4 && l["utilization"].get<double>() == 0.04;
+  EXPECT_TRUE(found);
+  EXPECT_NE(fast.stats().to_text(100, 1.25).find("link r0_0.E: 4 flits"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace npuvp::noc
