@@ -6,7 +6,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <memory>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -49,7 +49,7 @@ struct RatePoint {
   std::uint64_t latency_p99 = 0, measured = 0, undelivered = 0;
 };
 
-// Totals over all runs of one invocation, for the speed figure.
+// Totals over the loaded runs of one invocation, for the speed figure.
 struct Work {
   std::uint64_t flit_hops = 0;
   double wall_s = 0;
@@ -155,7 +155,7 @@ RatePoint run_fast(const BenchOptions& o, double rate, Work& work) {
 // Every (source, destination) pair of the pattern timed alone in an empty
 // network, weighted like the analytic figure. Above kMaxPairs pairs a seeded
 // sample of them is timed instead.
-double measure_zero_load(const BenchOptions& o, Work& work) {
+double measure_zero_load(const BenchOptions& o) {
   constexpr std::size_t kMaxPairs = 4096;
   const noc::Mesh mesh(o.noc);
   struct Pair {
@@ -171,7 +171,6 @@ double measure_zero_load(const BenchOptions& o, Work& work) {
     pairs.resize(kMaxPairs);
   }
   double sum = 0, weights = 0;
-  const auto t0 = std::chrono::steady_clock::now();
   if (o.cycle_level) {
     noc::CycleMeshModel model(o.noc);
     for (const Pair& p : pairs) {
@@ -184,7 +183,6 @@ double measure_zero_load(const BenchOptions& o, Work& work) {
       sum += p.weight * double(got.at(0).done - got.at(0).offered);
       weights += p.weight;
     }
-    work.flit_hops += model.stats().flit_hops;
   } else {
     noc::FastMeshModel model(o.noc);
     Cycle free_from = 0;  // every channel is free again once the last packet is delivered
@@ -195,9 +193,7 @@ double measure_zero_load(const BenchOptions& o, Work& work) {
       weights += p.weight;
       free_from = done;
     }
-    work.flit_hops += model.stats().flit_hops;
   }
-  work.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum / weights;
 }
 
@@ -273,10 +269,17 @@ int noc_bench_main(int argc, const char* const* argv) {
     return 2;
   }
 
+  // Opened before the runs so a bad path fails at once, not after minutes.
+  std::ofstream file(o.json);
+  if (!file) {
+    std::cerr << "npuvp noc-bench: --json: cannot write '" << o.json << "'\n";
+    return 1;
+  }
+
   const noc::Mesh mesh(o.noc);
   Work work;
   const double analytic = noc::zero_load_latency(mesh, o.traffic, o.packet_flits);
-  const double measured = measure_zero_load(o, work);
+  const double measured = measure_zero_load(o);
   const double bound = noc::bisection_bound(mesh, o.traffic);
 
   std::cout << "noc-bench: " << o.noc.width << "x" << o.noc.height << " mesh, " << noc::to_string(o.traffic)
@@ -303,8 +306,12 @@ int noc_bench_main(int argc, const char* const* argv) {
   const double speed = work.wall_s > 0 ? double(work.flit_hops) / work.wall_s : 0;
   std::cout << std::setprecision(2) << "zero-load latency: analytic " << analytic << " cycles, measured " << measured
             << " cycles\n"
-            << std::setprecision(3) << "bisection bound: " << bound << " flits/node/cycle\n"
-            << std::scientific << std::setprecision(3) << "speed: " << speed << " flit-hops per wall second\n"
+            << std::setprecision(3) << "bisection bound: ";
+  if (std::isfinite(bound))
+    std::cout << bound << " flits/node/cycle\n";
+  else
+    std::cout << "none (no traffic crosses a bisection)\n";
+  std::cout << std::scientific << std::setprecision(3) << "speed: " << speed << " flit-hops per wall second\n"
             << std::defaultfloat;
 
   const nlohmann::json out = {{"mesh", std::to_string(o.noc.width) + "x" + std::to_string(o.noc.height)},
@@ -324,8 +331,8 @@ int noc_bench_main(int argc, const char* const* argv) {
                               {"zero_load_measured", measured},
                               {"bisection_bound", bound_json(bound)},
                               {"flit_hops_per_wall_s", speed}};
-  std::ofstream file(o.json);
   file << out.dump(2) << "\n";
+  file.flush();
   if (!file) {
     std::cerr << "npuvp noc-bench: --json: cannot write '" << o.json << "'\n";
     return 1;

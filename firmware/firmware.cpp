@@ -161,6 +161,11 @@ class ConvRunner {
     const std::uint64_t first_pixel = std::uint64_t{tile} * t_.rows_per_tile * l_.out_w;
     dma::Descriptor d{sram(t_.output_offset[tile % 2]), l_.output_addr + first_pixel * l_.out_c + k0, kb, pixels,
                       1, 0, static_cast<std::int32_t>(kb), static_cast<std::int32_t>(l_.out_c), 0, 0, 0, 0};
+    if (kb == l_.out_c) {
+      // All channels of each pixel: the tile is one contiguous block in DRAM.
+      d.row_bytes = pixels * kb;
+      d.rows = 1;
+    }
     start_dma(kStoreChannel, {d});
   }
 

@@ -48,16 +48,19 @@ power::LeakageSources Soc::leakage_sources() const {
           static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0, n.noc.width * n.noc.height};
 }
 
-Snapshot Soc::snapshot() const {
+Snapshot Soc::snapshot() {
   Snapshot s;
   s.at = sc_core::sc_time_stamp();
-  for (const auto& c : npu_->clusters()) {
+  double macs = 0, rf = 0;
+  for (auto& c : npu_->clusters()) {
     const auto& st = c.stats();
-    s.activity.macs += st.macs;
-    s.activity.rf_accesses += st.rf_reads + st.rf_writes;
+    macs += c.macs_at(s.at);
+    rf += c.rf_accesses_at(s.at);
     s.compute_cycles += st.compute_cycles;
     s.stall_cycles += st.stall_cycles;
   }
+  s.activity.macs = static_cast<std::uint64_t>(macs + 0.5);
+  s.activity.rf_accesses = static_cast<std::uint64_t>(rf + 0.5);
   for (const auto& b : npu_->sram_banks()) {
     const auto& st = b.stats();
     s.activity.sram_bytes += (st.read_words + st.write_words) * b.config().word_bytes;

@@ -43,7 +43,8 @@ class Soc : public sc_core::sc_module {
   Soc(const Soc&) = delete;
   Soc& operator=(const Soc&) = delete;
 
-  Snapshot snapshot() const;
+  // Counters as of now; cluster work is prorated over each job's interval.
+  Snapshot snapshot();
   const std::vector<LayerMark>& layers() const { return layers_; }
   const std::vector<Snapshot>& power_windows() const { return windows_; }
   const trace::VcdRecorder& vcd() const { return vcd_; }

@@ -88,12 +88,14 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
       failed_address = next;
       return DmaError::kDescriptorInvalid;
     }
-    if (access(tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, cursor.read) !=
+    // The next descriptor is fetched once the bursts of the previous one are issued.
+    sc_core::sc_time fetch_at = std::max(cursor.read_issue, cursor.write_issue);
+    if (access(tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, fetch_at) !=
         tlm::TLM_OK_RESPONSE) {
       failed_address = next;
       return DmaError::kDescriptorFetch;
     }
-    cursor.read += clock_period_ * config_.descriptor_cycles;
+    cursor.read_issue = fetch_at + clock_period_ * config_.descriptor_cycles;
     ++stats_.descriptors;
     if (d.row_bytes == 0 || d.rows == 0 || d.planes == 0) {
       failed_address = next;
@@ -107,7 +109,7 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
     if (d.flags & kDescLast) break;
     next = d.next;
   }
-  sc_core::wait(std::max(cursor.read, cursor.write));
+  sc_core::wait(std::max(cursor.done, cursor.read_issue));
   return DmaError::kNone;
 }
 
@@ -124,25 +126,36 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
         const std::uint64_t to_boundary = std::min(boundary - (src_row + off) % boundary,
                                                    boundary - (dst_row + off) % boundary);
         len = static_cast<std::uint32_t>(std::min<std::uint64_t>(to_boundary, d.row_bytes - off));
-        // The burst buffer holds two bursts: a read waits for the write two
-        // bursts back to have drained its half.
-        sc_core::sc_time read_at = std::max(cursor.read, cursor.write_done[cursor.bursts % 2]);
-        if (access(tlm::TLM_READ_COMMAND, src_row + off, buffer, len, read_at) !=
-            tlm::TLM_OK_RESPONSE) {
+        const sc_core::sc_time occupancy =
+            clock_period_ * static_cast<double>((len + config_.port_bytes_per_cycle - 1) / config_.port_bytes_per_cycle);
+        // A read needs a free read slot and a free burst buffer entry (freed
+        // when the write of the burst max_outstanding back completed).
+        sc_core::sc_time read_at = cursor.read_issue;
+        if (cursor.reads_in_flight.size() >= config_.max_outstanding) {
+          read_at = std::max(read_at, cursor.reads_in_flight.front());
+          cursor.reads_in_flight.pop_front();
+        }
+        if (cursor.writes_in_flight.size() >= config_.max_outstanding) {
+          read_at = std::max(read_at, cursor.writes_in_flight.front());
+          cursor.writes_in_flight.pop_front();
+        }
+        sc_core::sc_time read_done = read_at;
+        if (access(tlm::TLM_READ_COMMAND, src_row + off, buffer, len, read_done) != tlm::TLM_OK_RESPONSE) {
           failed_address = src_row + off;
           return DmaError::kSourceAccess;
         }
-        cursor.read = read_at;
-        sc_core::sc_time write_at = std::max(cursor.read, cursor.write);
-        if (access(tlm::TLM_WRITE_COMMAND, dst_row + off, buffer, len, write_at) !=
-            tlm::TLM_OK_RESPONSE) {
+        cursor.read_issue = read_at + occupancy;
+        cursor.reads_in_flight.push_back(read_done);
+        sc_core::sc_time write_done = std::max(read_done, cursor.write_issue);
+        const sc_core::sc_time write_at = write_done;
+        if (access(tlm::TLM_WRITE_COMMAND, dst_row + off, buffer, len, write_done) != tlm::TLM_OK_RESPONSE) {
           failed_address = dst_row + off;
           return DmaError::kDestinationAccess;
         }
-        cursor.write = write_at;
-        cursor.write_done[cursor.bursts % 2] = write_at;
-        ++cursor.bursts;
-        if (cursor.read >= config_.quantum) sync(cursor);
+        cursor.write_issue = write_at + occupancy;
+        cursor.writes_in_flight.push_back(write_done);
+        cursor.done = std::max(cursor.done, write_done);
+        if (cursor.read_issue >= config_.quantum) sync(cursor);
       }
     }
   }
@@ -150,15 +163,16 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
 }
 
 void DmaEngine::sync(Cursor& cursor) {
-  // Let simulated time catch up with the reads so other initiators see the
-  // shared memories in time order; later times are kept relative to now.
-  const sc_core::sc_time step = cursor.read;
+  // Let simulated time catch up with the read port so other initiators see
+  // the shared memories in time order; later times stay relative to now.
+  const sc_core::sc_time step = cursor.read_issue;
   sc_core::wait(step);
   auto rebase = [&](sc_core::sc_time& t) { t = t > step ? t - step : sc_core::SC_ZERO_TIME; };
-  rebase(cursor.read);
-  rebase(cursor.write);
-  rebase(cursor.write_done[0]);
-  rebase(cursor.write_done[1]);
+  rebase(cursor.read_issue);
+  rebase(cursor.write_issue);
+  rebase(cursor.done);
+  for (auto& t : cursor.reads_in_flight) rebase(t);
+  for (auto& t : cursor.writes_in_flight) rebase(t);
 }
 
 tlm::tlm_response_status DmaEngine::access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data,

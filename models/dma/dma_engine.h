@@ -4,11 +4,13 @@
 // Each channel walks a linked list of Descriptors (dma_regs.h) that it reads
 // from memory itself, moves up to three-dimensional strided blocks, and raises
 // its IRQ line on completion or error. Addresses inside `local_window` go out
-// on the NoC (SRAM); all others on the system port (DRAM). Reads run ahead of
-// writes by at most two bursts, so a transfer costs about the slower of the two
-// streams rather than their sum.
+// on the NoC (SRAM); all others on the system port (DRAM). Each port keeps up
+// to `max_outstanding` bursts in flight and a burst's write follows its read,
+// so a transfer costs about the slower of the two streams, not their sum, and
+// not one memory latency per burst.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -30,6 +32,8 @@ struct DmaConfig {
   std::uint64_t local_window_size = 0x1000'0000;
   unsigned max_burst_bytes = 1024;  // one bus transaction at most
   unsigned descriptor_cycles = 8;   // parsing a fetched descriptor
+  unsigned max_outstanding = 8;     // bursts in flight per port and channel (also the burst buffer depth)
+  unsigned port_bytes_per_cycle = 64;
   double clock_mhz = 800;
   sc_core::sc_time quantum = sc_core::sc_time(200, sc_core::SC_NS);  // how far a channel runs ahead of time
 };
@@ -68,12 +72,14 @@ class DmaEngine : public sc_core::sc_module {
     // channel run between this channel's read and write of a burst.
     std::vector<std::uint8_t> burst_buffer;
   };
-  // Where a transfer stands inside one channel's local time window.
+  // Where a channel's transfers stand, as offsets from the current simulated
+  // time (the channel runs ahead of it by up to a quantum).
   struct Cursor {
-    sc_core::sc_time read = sc_core::SC_ZERO_TIME;
-    sc_core::sc_time write = sc_core::SC_ZERO_TIME;
-    sc_core::sc_time write_done[2] = {sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME};
-    unsigned bursts = 0;
+    sc_core::sc_time read_issue = sc_core::SC_ZERO_TIME;   // next free slot on the read port
+    sc_core::sc_time write_issue = sc_core::SC_ZERO_TIME;  // next free slot on the write port
+    std::deque<sc_core::sc_time> reads_in_flight;          // completion times, oldest first
+    std::deque<sc_core::sc_time> writes_in_flight;
+    sc_core::sc_time done = sc_core::SC_ZERO_TIME;         // when everything issued has completed
   };
 
   void channel_thread(unsigned ch);

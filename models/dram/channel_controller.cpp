@@ -49,16 +49,20 @@ void ChannelController::enqueue(const Burst& burst) {
     slot = static_cast<std::uint32_t>(pool_.size());
     pool_.push_back(burst);
   }
-  arrivals_.push({burst.arrival, burst.seq, slot});
+  // Arrivals come nearly in order; insert from the back.
+  const Arrival a{burst.arrival, burst.seq, slot};
+  auto at = arrivals_.end();
+  while (at != arrivals_.begin() && a.before(*(at - 1))) --at;
+  arrivals_.insert(at, a);
   ++queued_;
   dirty_ = true;
 }
 
 void ChannelController::admit(std::uint64_t cycle) {
   now_ = std::max(now_, cycle);
-  while (!arrivals_.empty() && arrivals_.top().cycle <= cycle) {
-    const std::uint32_t slot = arrivals_.top().slot;
-    arrivals_.pop();
+  while (!arrivals_.empty() && arrivals_.front().cycle <= cycle) {
+    const std::uint32_t slot = arrivals_.front().slot;
+    arrivals_.pop_front();
     Bank& b = banks_[pool_[slot].bank];
     if (b.queue.size() < depth_)
       b.queue.push_back(slot);
@@ -96,22 +100,6 @@ void ChannelController::decide(Bank& b) {
   }
   b.next = Command::kAct;
   b.target = 0;
-}
-
-std::uint64_t ChannelController::earliest(const Bank& b, Command command) const {
-  std::uint64_t t = std::max(now_, ca_free_);
-  switch (command) {
-    case Command::kAct:
-      return std::max({t, b.act_ok, rrd_ok_, faw_ok_[faw_next_]});
-    case Command::kPre:
-      return std::max(t, b.pre_ok);
-    case Command::kRd:
-      return std::max({t, b.cas_ok, rd_ok_});
-    case Command::kWr:
-      return std::max({t, b.cas_ok, wr_ok_});
-    default:
-      return kNever;
-  }
 }
 
 // The next step of a refresh: close what is open, then refresh.
@@ -163,6 +151,12 @@ std::uint64_t ChannelController::next_event_cycle() {
   }
   if (oldest == kNever || now_ < oldest + max_wait_) starving = -1;
 
+  // The channel-wide part of each command's earliest cycle, shared by all banks.
+  const std::uint64_t base = std::max(now_, ca_free_);
+  const std::uint64_t act_base = std::max({base, rrd_ok_, faw_ok_[faw_next_]});
+  const std::uint64_t rd_base = std::max(base, rd_ok_);
+  const std::uint64_t wr_base = std::max(base, wr_ok_);
+
   std::uint64_t best = kNever;
   unsigned best_bank = 0;
   bool best_column = false;
@@ -173,12 +167,19 @@ std::uint64_t ChannelController::next_event_cycle() {
     if (b.queue.empty()) continue;
     if (b.stale || (b.next != Command::kPre && b.target != 0 && now_ >= pool_[b.queue.front()].arrival + max_wait_))
       decide(b);
-    const std::uint64_t t = earliest(b, b.next);
+    std::uint64_t t;
+    switch (b.next) {
+      case Command::kAct: t = std::max(act_base, b.act_ok); break;
+      case Command::kPre: t = std::max(base, b.pre_ok); break;
+      case Command::kRd: t = std::max(rd_base, b.cas_ok); break;
+      default: t = std::max(wr_base, b.cas_ok); break;
+    }
+    if (t > best) continue;
     // Refresh owns the bank (or all banks) from its due cycle on.
     if (t >= refresh_due_ && (!per_bank_refresh_ || i == refresh_bank_)) continue;
     const bool column = b.next == Command::kRd || b.next == Command::kWr;
     const std::uint64_t age = pool_[b.queue[b.target]].arrival;
-    if (t < best || (t == best && ((column && !best_column) || (column == best_column && age < best_age)))) {
+    if (t < best || (column && !best_column) || (column == best_column && age < best_age)) {
       best = t;
       best_bank = i;
       best_column = column;
@@ -186,10 +187,12 @@ std::uint64_t ChannelController::next_event_cycle() {
     }
   }
 
-  Command refresh_command;
-  unsigned refresh_bank;
-  const std::uint64_t refresh_at = refresh_step(refresh_command, refresh_bank);
-  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.top().cycle;
+  // A refresh step never starts before the due cycle, so while a bank command
+  // comes earlier there is no need to work it out.
+  Command refresh_command = Command::kNop;
+  unsigned refresh_bank = 0;
+  const std::uint64_t refresh_at = best < refresh_due_ ? kNever : refresh_step(refresh_command, refresh_bank);
+  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.front().cycle;
 
   if (arrival <= best && arrival <= refresh_at) {
     choice_ = Choice::kAdmit;

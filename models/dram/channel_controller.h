@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <queue>
 #include <vector>
 
 #include "models/dram/command.h"
@@ -85,12 +84,11 @@ class ChannelController {
   struct Arrival {
     std::uint64_t cycle, seq;
     std::uint32_t slot;
-    bool operator>(const Arrival& o) const { return cycle != o.cycle ? cycle > o.cycle : seq > o.seq; }
+    bool before(const Arrival& o) const { return cycle != o.cycle ? cycle < o.cycle : seq < o.seq; }
   };
   enum class Choice { kNone, kAdmit, kBank, kRefresh };
 
   void decide(Bank& bank);
-  std::uint64_t earliest(const Bank& bank, Command command) const;
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
   void admit(std::uint64_t cycle);
   void issue(Command command, unsigned bank, std::uint64_t cycle);
@@ -117,7 +115,7 @@ class ChannelController {
   std::vector<Bank> banks_;
   std::vector<Burst> pool_;
   std::vector<std::uint32_t> free_;
-  std::priority_queue<Arrival, std::vector<Arrival>, std::greater<Arrival>> arrivals_;
+  std::deque<Arrival> arrivals_;  // not yet visible, in arrival order
   std::uint64_t queued_ = 0;  // bursts in bank queues and waiting lists
 
   std::uint64_t now_ = 0;

@@ -32,21 +32,39 @@ AddressMapper::AddressMapper(const DramConfig& config)
       interleave_(config.channel_interleave_bytes),
       page_bytes_(config.memspec.page_bytes()),
       banks_(config.memspec.banks),
-      rows_(config.memspec.rows) {}
+      rows_(config.memspec.rows) {
+  auto log2 = [](std::uint64_t v) {
+    unsigned n = 0;
+    while ((std::uint64_t(1) << n) < v) ++n;
+    return n;
+  };
+  auto is_pow2 = [](std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; };
+  if (is_pow2(channels_)) channel_shift_ = int(log2(channels_));
+  if (is_pow2(interleave_)) interleave_shift_ = int(log2(interleave_));
+  page_shift_ = log2(page_bytes_);
+  bank_shift_ = log2(banks_);
+  row_shift_ = log2(rows_);
+}
 
 DecodedAddress AddressMapper::decode(std::uint64_t address) const {
   DecodedAddress d{};
-  const std::uint64_t chunk = address / interleave_;
-  d.channel = static_cast<unsigned>(chunk % channels_);
-  d.channel_local = (chunk / channels_) * interleave_ + address % interleave_;
-  d.column_byte = static_cast<std::uint32_t>(d.channel_local % page_bytes_);
-  const std::uint64_t page = d.channel_local / page_bytes_;
-  if (mapping_ == AddressMapping::kRowBankColumn) {
-    d.bank = static_cast<unsigned>(page % banks_);
-    d.row = static_cast<std::uint32_t>((page / banks_) % rows_);
+  if (channel_shift_ >= 0 && interleave_shift_ >= 0) {
+    const std::uint64_t chunk = address >> interleave_shift_;
+    d.channel = static_cast<unsigned>(chunk & (channels_ - 1));
+    d.channel_local = ((chunk >> channel_shift_) << interleave_shift_) | (address & (interleave_ - 1));
   } else {
-    d.row = static_cast<std::uint32_t>(page % rows_);
-    d.bank = static_cast<unsigned>((page / rows_) % banks_);
+    const std::uint64_t chunk = address / interleave_;
+    d.channel = static_cast<unsigned>(chunk % channels_);
+    d.channel_local = (chunk / channels_) * interleave_ + address % interleave_;
+  }
+  d.column_byte = static_cast<std::uint32_t>(d.channel_local & (page_bytes_ - 1));
+  const std::uint64_t page = d.channel_local >> page_shift_;
+  if (mapping_ == AddressMapping::kRowBankColumn) {
+    d.bank = static_cast<unsigned>(page & (banks_ - 1));
+    d.row = static_cast<std::uint32_t>((page >> bank_shift_) & (rows_ - 1));
+  } else {
+    d.row = static_cast<std::uint32_t>(page & (rows_ - 1));
+    d.bank = static_cast<unsigned>((page >> row_shift_) & (banks_ - 1));
   }
   return d;
 }

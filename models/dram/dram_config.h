@@ -65,6 +65,10 @@ class AddressMapper {
 
  private:
   AddressMapping mapping_;
+  // Every geometry field is a power of two except possibly the channel count
+  // and the interleave; shifts replace divisions where they can.
+  int channel_shift_ = -1, interleave_shift_ = -1;
+  unsigned page_shift_, bank_shift_, row_shift_;
   unsigned channels_;
   std::uint64_t interleave_;
   std::uint64_t page_bytes_;

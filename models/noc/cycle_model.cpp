@@ -1,7 +1,5 @@
 #include "models/noc/cycle_model.h"
 
-#include "models/noc/fast_model.h"
-
 namespace npuvp::noc {
 
 CycleMeshModel::CycleMeshModel(const NocConfig& config)
@@ -13,7 +11,7 @@ CycleMeshModel::CycleMeshModel(const NocConfig& config)
       flit_wheel_(config.link_cycles + 1),
       credit_wheel_(config.link_cycles + 1),
       stats_(),
-      link_of_channel_(make_link_table(mesh_, stats_.links)) {
+      link_of_channel_(make_link_stats(mesh_, stats_.links)) {
   for (Router& r : routers_) {
     r.in.resize(kPorts * vcs_);
     r.credits.assign(kPorts * vcs_, config.buffer_flits);
@@ -148,7 +146,7 @@ void CycleMeshModel::traverse_switch(NodeId r) {
       if (flit.tail) {
         const Packet& pk = packets_[flit.packet];
         const Cycle done = now_ + config_.link_cycles + 1;
-        deliveries_.push_back({pk.tag, pk.offered, done, pk.flits});
+        deliveries_.push_back({pk.tag, pk.offered, done});
         stats_.latency.add(done - pk.offered);
         free_slots_.push_back(flit.packet);
       }

@@ -46,7 +46,6 @@ class CycleMeshModel {
     std::uint64_t tag;
     Cycle offered;
     Cycle done;
-    std::uint64_t flits;
   };
   // Deliveries decided since the last call. A delivery is known when the tail
   // leaves the last router, so `done` may lie a few cycles ahead of now().

@@ -5,24 +5,12 @@
 
 namespace npuvp::noc {
 
-std::vector<int> make_link_table(const Mesh& mesh, std::vector<LinkStats>& links) {
-  std::vector<int> index(mesh.channel_count(), -1);
-  links.clear();
-  for (ChannelId c = 0; c < mesh.channel_count(); ++c) {
-    const unsigned port = mesh.channel_port(c);
-    if (!mesh.is_injection(c) && port != kLocal && !mesh.has_neighbour(mesh.channel_node(c), port)) continue;
-    index[c] = static_cast<int>(links.size());
-    links.push_back({mesh.channel_name(c), 0, 0});
-  }
-  return index;
-}
-
 FastMeshModel::FastMeshModel(const NocConfig& config)
     : config_(config),
       mesh_(config),
       timelines_(mesh_.channel_count()),
       stats_(),
-      link_of_channel_(make_link_table(mesh_, stats_.links)),
+      link_of_channel_(make_link_stats(mesh_, stats_.links)),
       node_of_channel_(mesh_.channel_count(), -1) {}
 
 ReservationTimeline& FastMeshModel::timeline(ChannelId c) {

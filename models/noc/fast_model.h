@@ -87,7 +87,4 @@ class FastMeshModel {
   std::vector<ChannelId> path_;
 };
 
-// Index of each existing channel into NocStats::links and the named entries.
-std::vector<int> make_link_table(const Mesh& mesh, std::vector<LinkStats>& links);
-
 }  // namespace npuvp::noc

@@ -91,21 +91,23 @@ void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time
   }
   const TargetAttachment& t = config_.targets[target];
   const NodeId dst = node_of(t);
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
   const std::uint64_t length = gp.get_data_length();
 
+  const sc_core::sc_time issued = sc_core::sc_time_stamp();
   const Cycle request_done =
-      fast_.unicast(src, dst, packet_flits(config_, gp.is_write() ? length : 0), edge_at_or_after(now + delay));
-  sc_core::sc_time target_delay = time_of(request_done) - now;
+      fast_.unicast(src, dst, packet_flits(config_, gp.is_write() ? length : 0), edge_at_or_after(issued + delay));
+  sc_core::sc_time target_delay = time_of(request_done) - issued;
   gp.set_address(address - t.base);
   initiator_sockets[target]->b_transport(gp, target_delay);
   gp.set_address(address);
   gp.set_dmi_allowed(false);
 
+  // The target may have waited; its delay counts from when it returned.
+  const sc_core::sc_time returned = sc_core::sc_time_stamp();
   const bool data_back = gp.is_read() && gp.is_response_ok();
-  const Cycle response_done =
-      fast_.unicast(dst, src, packet_flits(config_, data_back ? length : 0), edge_at_or_after(now + target_delay));
-  delay = time_of(response_done) - now;
+  const Cycle response_done = fast_.unicast(dst, src, packet_flits(config_, data_back ? length : 0),
+                                            edge_at_or_after(returned + target_delay));
+  delay = time_of(response_done) - returned;
 }
 
 void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const MulticastExtension& ext,
@@ -116,7 +118,7 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
   }
   const std::uint64_t length = gp.get_data_length();
   std::vector<int> targets;
-  targets.reserve(ext.addresses.size());
+  std::vector<NodeId> dests;
   for (std::uint64_t a : ext.addresses) {
     const int t = decode(a, length);
     if (t < 0) {
@@ -125,34 +127,37 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
       return;
     }
     targets.push_back(t);
+    dests.push_back(node_of(config_.targets[t]));
   }
   if (targets.empty()) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  dests_.clear();
-  for (int t : targets) dests_.push_back(node_of(config_.targets[t]));
 
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  fast_.multicast(src, dests_, packet_flits(config_, length), edge_at_or_after(now + delay), done_at_);
+  std::vector<Cycle> done_at;
+  fast_.multicast(src, dests, packet_flits(config_, length), edge_at_or_after(sc_core::sc_time_stamp() + delay),
+                  done_at);
 
+  // Targets may wait inside b_transport, so completion is tracked in absolute time.
   const std::uint64_t address = gp.get_address();
-  sc_core::sc_time latest = delay;
+  sc_core::sc_time last_done = sc_core::sc_time_stamp() + delay;
   auto worst = tlm::TLM_OK_RESPONSE;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const TargetAttachment& t = config_.targets[targets[i]];
-    sc_core::sc_time target_delay = time_of(done_at_[i]) - now;
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const sc_core::sc_time arrival = time_of(done_at[i]);
+    sc_core::sc_time target_delay = arrival > now ? arrival - now : sc_core::SC_ZERO_TIME;
     gp.set_address(ext.addresses[i] - t.base);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     initiator_sockets[targets[i]]->b_transport(gp, target_delay);
     // Status codes grow worse as they decrease: OK 1, INCOMPLETE 0, errors < 0.
     worst = std::min(worst, gp.get_response_status());
-    latest = std::max(latest, target_delay);
+    last_done = std::max(last_done, sc_core::sc_time_stamp() + target_delay);
   }
   gp.set_address(address);
   gp.set_dmi_allowed(false);
   gp.set_response_status(worst);
-  delay = latest;
+  delay = last_done - sc_core::sc_time_stamp();
 }
 
 unsigned MeshNoc::transport_dbg(int, tlm::tlm_generic_payload& gp) {

@@ -96,8 +96,6 @@ class MeshNoc : public sc_core::sc_module {
   FastMeshModel fast_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<trace::Wire> busy_;  // per channel
-  std::vector<NodeId> dests_;      // scratch for multicast
-  std::vector<Cycle> done_at_;     // scratch for multicast
 };
 
 }  // namespace npuvp::noc

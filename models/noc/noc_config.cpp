@@ -1,6 +1,5 @@
 #include "models/noc/noc_config.h"
 
-#include <algorithm>
 #include <cmath>
 #include <set>
 

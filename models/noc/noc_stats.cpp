@@ -4,6 +4,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "models/noc/mesh.h"
+
 namespace npuvp::noc {
 
 void LatencyHistogram::add(std::uint64_t cycles) {
@@ -63,6 +65,18 @@ std::string NocStats::to_text(std::uint64_t elapsed_cycles, double cycle_ns) con
     os << "\n";
   }
   return os.str();
+}
+
+std::vector<int> make_link_stats(const Mesh& mesh, std::vector<LinkStats>& links) {
+  std::vector<int> index(mesh.channel_count(), -1);
+  links.clear();
+  for (ChannelId c = 0; c < mesh.channel_count(); ++c) {
+    const unsigned port = mesh.channel_port(c);
+    if (!mesh.is_injection(c) && port != kLocal && !mesh.has_neighbour(mesh.channel_node(c), port)) continue;
+    index[c] = static_cast<int>(links.size());
+    links.push_back({mesh.channel_name(c), 0, 0});
+  }
+  return index;
 }
 
 }  // namespace npuvp::noc

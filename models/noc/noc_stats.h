@@ -12,6 +12,8 @@
 
 namespace npuvp::noc {
 
+class Mesh;
+
 // Exact distribution of packet latencies (cycles). Latencies take few
 // distinct values, so a count per value stays small and percentiles are exact.
 class LatencyHistogram {
@@ -48,5 +50,9 @@ struct NocStats {
   nlohmann::json to_json(std::uint64_t elapsed_cycles, double cycle_ns) const;
   std::string to_text(std::uint64_t elapsed_cycles, double cycle_ns) const;
 };
+
+// Fills `links` with one named entry per existing channel (ports at the mesh
+// edge have none) and returns each channel's index into it, -1 for none.
+std::vector<int> make_link_stats(const Mesh& mesh, std::vector<LinkStats>& links);
 
 }  // namespace npuvp::noc

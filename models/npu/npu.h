@@ -66,6 +66,7 @@ class Npu : public sc_core::sc_module {
   const dma::DmaEngine& dma() const { return *dma_; }
   const noc::MeshNoc& noc() const { return *noc_; }
   const sc_core::sc_vector<pe_array::PeCluster>& clusters() const { return clusters_; }
+  sc_core::sc_vector<pe_array::PeCluster>& clusters() { return clusters_; }
   const sc_core::sc_vector<sram::SramBank>& sram_banks() const { return banks_; }
 
   // The NoC attachments this configuration implies (also used to validate it).

@@ -8,10 +8,10 @@ namespace npuvp::pe_array {
 std::int32_t requantize(std::int32_t acc, RequantEntry rq) {
   const int left = rq.shift > 0 ? rq.shift : 0;
   const int right = rq.shift > 0 ? 0 : -rq.shift;
+  // The 32-bit left shift wraps, as a 32-bit shifter does (TFLite leaves the
+  // overflow undefined; its reference wraps on two's-complement machines).
+  const auto a32 = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) << left);
   // Doubling high multiply: round(a*b / 2^31), saturating the one overflow case.
-  const std::int64_t a = static_cast<std::int64_t>(acc) * (std::int64_t{1} << left);
-  const std::int32_t a32 = static_cast<std::int32_t>(
-      std::clamp<std::int64_t>(a, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()));
   std::int32_t high;
   if (a32 == std::numeric_limits<std::int32_t>::min() && rq.multiplier == std::numeric_limits<std::int32_t>::min()) {
     high = std::numeric_limits<std::int32_t>::max();

@@ -137,8 +137,13 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   // Per MAC both dataflows read two operand registers; WS writes the partial
   // sum onward, OS reads and writes its stationary accumulator.
   const bool ws = dataflow == Dataflow::kWeightStationary;
-  stats_.rf_reads += macs * (ws ? 2 : 3);
-  stats_.rf_writes += macs + timing.folds * config_.array.rows * config_.array.cols;
+  const std::uint64_t rf_reads = macs * (ws ? 2 : 3);
+  const std::uint64_t rf_writes = macs + timing.folds * config_.array.rows * config_.array.cols;
+  stats_.rf_reads += rf_reads;
+  stats_.rf_writes += rf_writes;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  macs_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(macs));
+  rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(rf_reads + rf_writes));
   registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(timing.total_cycles()));
   sc_core::wait(write_t);
   return JobError::kNone;

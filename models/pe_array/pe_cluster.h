@@ -17,6 +17,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "models/common/prorated_counter.h"
 #include "models/common/register_file.h"
 #include "models/common/vcd_recorder.h"
 #include "models/pe_array/cluster_kernel.h"
@@ -60,6 +61,10 @@ class PeCluster : public sc_core::sc_module {
 
   void attach_trace(trace::VcdRecorder& recorder);
   const PeClusterStats& stats() const { return stats_; }
+  // MACs and register-file accesses done before `t`, spread over each job's
+  // compute interval (for power over time; `t` must not decrease).
+  double macs_at(const sc_core::sc_time& t) { return macs_over_time_.value_at(t); }
+  double rf_accesses_at(const sc_core::sc_time& t) { return rf_over_time_.value_at(t); }
   const PeClusterConfig& config() const { return config_; }
 
  private:
@@ -87,6 +92,8 @@ class PeCluster : public sc_core::sc_module {
   std::vector<std::uint8_t> byte_enables_;
   std::vector<std::uint8_t> scatter_;
   PeClusterStats stats_;
+  stats::ProratedCounter macs_over_time_;
+  stats::ProratedCounter rf_over_time_;
   trace::Wire busy_trace_;
   trace::Wire compute_trace_;
   std::shared_ptr<spdlog::logger> log_;

@@ -1,7 +1,54 @@
 #pragma once
 // Cycle counts of one tile on a rows × cols systolic MAC array, from its
 // schedule rather than by stepping it. Pure logic: used by the cluster model
-// and checked against a PE-by-PE reference in the tests.
+// and the firmware, and proven equal to the PE-by-PE reference
+// (systolic_reference.h) by tests/pe_array.
+//
+// The schedule is SCALE-Sim v2's (scalesim-project/scale-sim-v2), read from
+// scalesim/compute/systolic_compute_ws.py and systolic_compute_os.py (how the
+// per-fold demand matrices are built, padded and skewed),
+// scalesim/compute/operand_matrix.py and scalesim/topology_utils.py (the
+// operand matrices of a convolution) and
+// scalesim/memory/double_buffered_scratchpad_mem.py (what "Total Cycles" in
+// COMPUTE_REPORT.csv is). In our words:
+//
+// A layer is the product of an M × K input matrix (M output pixels, each a
+// K = filter_h × filter_w × channels window) and a K × N filter matrix
+// (N filters). With R = rows, C = cols:
+//
+//   weight-stationary  (SCALE-Sim "ws"): rows hold K, columns hold N, the M
+//     pixels stream through in time. folds = ceil(K/R) × ceil(N/C). A fold
+//     first shifts R rows of weights into the array (R cycles, unused rows and
+//     columns padded), then streams the M pixels with the input wavefront
+//     skewed by one cycle per row, partial sums moving down and inputs moving
+//     right; the last sum leaves the bottom-right PE after M + R + C - 2
+//     cycles. One fold = R + M + R + C - 2 = 2R + C + M - 2 cycles.
+//   output-stationary  (SCALE-Sim "os"): rows hold M, columns hold N, the
+//     K-long reduction streams through in time. folds = ceil(M/R) × ceil(N/C).
+//     Inputs enter from the left skewed by row, weights from the top skewed by
+//     column; PE (r, c) finishes its sum in cycle K - 1 + r + c and hands it to
+//     its column's output port in that cycle (the column's PEs finish in
+//     distinct cycles, so one word per column per cycle suffices). One fold =
+//     K + R + C - 2 cycles; there is no separate drain or load phase.
+//
+// Folds run one after another (SCALE-Sim walks column folds outer, row folds
+// inner; the order does not change the count), each starting when the previous
+// one has left the array. Partial folds cost as much as full ones: SCALE-Sim
+// pads the unused rows and columns with null requests and keeps the full skew.
+// Ideal memory (no stalls) is assumed; SCALE-Sim adds its memory stalls on top.
+//
+// preload_overlap = false reproduces SCALE-Sim v2 exactly: total_cycles() =
+// folds × fold cycles. SCALE-Sim's COMPUTE_REPORT "Total Cycles" of a stall-free
+// layer is the 0-based index of the cycle of the last output write, which is
+// one less (scalesim_reported_cycles()); with stalls it is that plus "Stall
+// Cycles".
+// preload_overlap = true models double-buffered stationary registers (the
+// TPU's weight FIFO): the next fold's weights shift into shadow registers
+// while the current fold streams (always long enough: M + R + C - 2 >= R), so
+// only the first fold's R-cycle preload is exposed. Output-stationary has
+// nothing to preload (its accumulators restart with the fold's first product
+// and drain through the column ports as they finish), so the flag does not
+// change its timing.
 
 #include <cstdint>
 
@@ -23,19 +70,21 @@ struct GemmShape {
 };
 
 struct TileTiming {
-  std::uint64_t folds = 0;         // array-sized pieces the tile is cut into
-  std::uint64_t compute_cycles = 0;
-  std::uint64_t load_cycles = 0;   // stationary operands shifted in (WS weights, OS result drain)
+  std::uint64_t row_folds = 0;     // pieces of the dimension the rows hold (WS: k, OS: m)
+  std::uint64_t col_folds = 0;     // pieces of n
+  std::uint64_t folds = 0;         // row_folds × col_folds
+  std::uint64_t stream_cycles = 0;  // one fold's skewed stream incl. fill and drain: streamed + rows + cols - 2
+  std::uint64_t compute_cycles = 0;  // folds × stream_cycles
+  std::uint64_t load_cycles = 0;   // exposed stationary preloads: WS rows per fold (first fold only with overlap), OS 0
   std::uint64_t total_cycles() const { return compute_cycles + load_cycles; }
 };
 
-// Weight-stationary: array rows hold the reduction, columns the output
-// channels; a fold preloads rows weights per column, then streams m inputs,
-// skewed across rows (rows-1 cycles) and drained across columns (cols-1).
-// Output-stationary: rows hold output pixels, columns output channels; a fold
-// streams the k-long reduction with the same skew, then shifts its results out.
-// With preload_overlap, only the first fold's preload/drain is exposed (the
-// PE registers are double-buffered, as the TPU's are).
+// The tile's schedule; all zeros if a dimension is 0. Requires rows, cols >= 1.
 TileTiming systolic_tile_timing(Dataflow dataflow, ArrayShape array, GemmShape gemm, bool preload_overlap);
+
+// SCALE-Sim v2's COMPUTE_REPORT "Total Cycles" for a stall-free layer run as
+// this one tile (computed with preload_overlap = false): total_cycles() - 1,
+// because SCALE-Sim reports the 0-based cycle index of the last output write.
+std::uint64_t scalesim_reported_cycles(const TileTiming& timing);
 
 }  // namespace npuvp::pe_array

@@ -132,13 +132,21 @@ TEST_P(CheckerOnBenchPatterns, FindsNoViolation) {
   EXPECT_GT(dram.stats().refreshes(), 0u);
 }
 
+std::string case_name(const ::testing::TestParamInfo<PatternCase>& info) {
+  const auto& [memspec, pattern, operation, mapping, policy, per_bank] = info.param;
+  return std::string(std::string(memspec).find("4266") != std::string::npos ? "lpddr4x_4266" : "lpddr4_3200") + "_" +
+         to_string(pattern) + "_" + to_string(operation) + "_" + to_string(mapping) + "_" + to_string(policy) +
+         (per_bank ? "_refpb" : "_refab");
+}
+
 INSTANTIATE_TEST_SUITE_P(
     All, CheckerOnBenchPatterns,
     ::testing::Combine(::testing::Values("configs/dram/lpddr4-3200.yaml", "configs/dram/lpddr4x-4266.yaml"),
                        ::testing::Values(Pattern::kSequential, Pattern::kRandom, Pattern::kStride),
                        ::testing::Values(Operation::kRead, Operation::kWrite, Operation::kMix),
                        ::testing::Values(AddressMapping::kRowBankColumn, AddressMapping::kBankRowColumn),
-                       ::testing::Values(PagePolicy::kOpen, PagePolicy::kClosed), ::testing::Bool()));
+                       ::testing::Values(PagePolicy::kOpen, PagePolicy::kClosed), ::testing::Bool()),
+    case_name);
 
 }  // namespace
 }  // namespace npuvp::dram

@@ -99,7 +99,7 @@ TEST_F(DramYaml, MemspecPathBesideThePreset) {
     std::ifstream in("configs/dram/lpddr4-3200.yaml");
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }());
-  EXPECT_EQ(parse_preset("  memspec: part.yaml\n").memspec.rl, 28u);
+  EXPECT_EQ(parse_preset("  memspec: part.yaml\n  channels: 1\n").memspec.rl, 28u);
 }
 
 TEST_F(DramYaml, BadMemspecValuesNameFileAndKey) {
@@ -120,14 +120,16 @@ TEST_F(DramYaml, BadMemspecValuesNameFileAndKey) {
 TEST_F(DramYaml, BadPresetValuesNameFileAndKey) {
   const std::string preset = (dir_ / "preset.yaml").string();
   const std::string spec = "  memspec: configs/dram/lpddr4-3200.yaml\n";
-  expect_error([&] { parse_preset(spec + "  mapping: rcb\n"); }, preset, "dram.mapping");
-  expect_error([&] { parse_preset(spec + "  chanels: 2\n"); }, preset, "dram.chanels");
+  const std::string one = spec + "  channels: 1\n";
+  expect_error([&] { parse_preset(one + "  mapping: rcb\n"); }, preset, "dram.mapping");
+  expect_error([&] { parse_preset(one + "  chanels: 2\n"); }, preset, "dram.chanels");
   expect_error([&] { parse_preset(spec + "  channels: 0\n"); }, preset, "dram.channels");
-  expect_error([&] { parse_preset(spec + "  channel_interleave_bytes: 48\n"); }, preset,
+  expect_error([&] { parse_preset(one + "  channel_interleave_bytes: 48\n"); }, preset,
                "dram.channel_interleave_bytes");
   expect_error([&] { parse_preset(spec + "  channels: 1\n  backing_mib: 4096\n"); }, preset, "dram.backing_mib");
-  expect_error([&] { parse_preset("  memspec: configs/dram/nope.yaml\n"); }, preset, "dram.memspec");
+  expect_error([&] { parse_preset("  memspec: configs/dram/nope.yaml\n  channels: 1\n"); }, preset, "dram.memspec");
   expect_error([&] { parse_preset("  channels: 2\n"); }, preset, "dram.memspec");
+  expect_error([&] { parse_preset(spec); }, preset, "dram.channels");  // a preset names its channel count
 }
 
 }  // namespace

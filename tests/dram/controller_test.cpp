@@ -52,7 +52,11 @@ TEST_P(UnloadedLatency, OpenRowClosedBankAndRowConflictMatchTheMemspec) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Memspecs, UnloadedLatency,
-                         ::testing::Values("configs/dram/lpddr4-3200.yaml", "configs/dram/lpddr4x-4266.yaml"));
+                         ::testing::Values("configs/dram/lpddr4-3200.yaml", "configs/dram/lpddr4x-4266.yaml"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param).find("4266") != std::string::npos ? "lpddr4x_4266"
+                                                                                             : "lpddr4_3200";
+                         });
 
 TEST(Controller, ClosedPagePolicyClosesTheRowAfterTheLastQueuedAccess) {
   DramConfig config = config_of();

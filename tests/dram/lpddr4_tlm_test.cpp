@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <systemc>
 #include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/common/vcd_recorder.h"
@@ -28,6 +29,7 @@ class Initiator : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<Initiator> initiator_socket;
   using Script = std::function<void(Initiator&)>;
 
+  SC_HAS_PROCESS(Initiator);
   Initiator(const sc_core::sc_module_name& name, Script script)
       : sc_module(name), initiator_socket("initiator_socket"), script_(std::move(script)) {
     SC_THREAD(run);
@@ -52,6 +54,22 @@ class Initiator : public sc_core::sc_module {
  private:
   void run() { script_(*this); }
   Script script_;
+};
+
+// Funnels several initiators into the DRAM's single target socket, as the
+// system interconnect does.
+class Funnel : public sc_core::sc_module {
+ public:
+  tlm_utils::multi_passthrough_target_socket<Funnel> target_socket;
+  tlm_utils::simple_initiator_socket<Funnel> initiator_socket;
+
+  explicit Funnel(const sc_core::sc_module_name& name)
+      : sc_module(name), target_socket("target_socket"), initiator_socket("initiator_socket") {
+    target_socket.register_b_transport(this, &Funnel::b_transport);
+  }
+
+ private:
+  void b_transport(int, tlm::tlm_generic_payload& gp, sc_time& delay) { initiator_socket->b_transport(gp, delay); }
 };
 
 sc_time cycles(const Memspec& s, std::uint64_t n) { return sc_time(double(n) * s.tck_ns, SC_NS); }
@@ -197,8 +215,10 @@ TEST(Lpddr4Tlm, ConcurrentLooselyTimedInitiatorsGetConsistentTimes) {
   };
   Initiator dma("dma", script(0x0, 4096, 50));
   Initiator cpu("cpu", script(0x800000, 64, 500));
-  dma.initiator_socket.bind(dram.target_socket);
-  cpu.initiator_socket.bind(dram.target_socket);
+  Funnel bus("bus");
+  dma.initiator_socket.bind(bus.target_socket);
+  cpu.initiator_socket.bind(bus.target_socket);
+  bus.initiator_socket.bind(dram.target_socket);
   sc_core::sc_start();
   EXPECT_EQ(dram.stats().read_requests, 550u);
   EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();

@@ -26,6 +26,7 @@ class Memory : public sc_core::sc_module {
   std::vector<std::uint8_t> bytes;
   sc_time latency;
   tlm::tlm_response_status forced = tlm::TLM_OK_RESPONSE;
+  bool synchronizes = false;  // waits out the delay inside b_transport instead of annotating it
   std::vector<std::uint64_t> seen_addresses;
 
   Memory(const sc_core::sc_module_name& name, std::size_t size, sc_time latency)
@@ -38,6 +39,10 @@ class Memory : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     seen_addresses.push_back(gp.get_address());
     delay += latency;
+    if (synchronizes) {
+      sc_core::wait(delay);
+      delay = sc_core::SC_ZERO_TIME;
+    }
     if (forced != tlm::TLM_OK_RESPONSE) {
       gp.set_response_status(forced);
       return;
@@ -126,7 +131,7 @@ const sc_time kCycle(1.25, SC_NS);
 TEST(MeshNoc, ZeroLoadTransactionTimeIsRequestPlusTargetPlusResponse) {
   System sys;
   std::vector<std::uint8_t> data(64, 0xab);
-  sc_time write_delay, read_delay, late_delay(1, SC_NS);
+  sc_time write_delay, read_delay, late_delay(1, SC_NS), synced_delay;
   sys.driver->bodies.push_back([&](Driver& d) {
     EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, sys.base(0) + 0x100, data.data(), 64, write_delay),
               tlm::TLM_OK_RESPONSE);
@@ -137,6 +142,12 @@ TEST(MeshNoc, ZeroLoadTransactionTimeIsRequestPlusTargetPlusResponse) {
     EXPECT_EQ(back, data);
     sc_core::wait(1, sc_core::SC_US);
     EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, sys.base(0), back.data(), 4, late_delay), tlm::TLM_OK_RESPONSE);
+    sc_core::wait(1, sc_core::SC_US);
+    sys.memories[0]->synchronizes = true;
+    const sc_time before = sc_core::sc_time_stamp();
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, sys.base(0) + 0x100, back.data(), 64, synced_delay),
+              tlm::TLM_OK_RESPONSE);
+    synced_delay += sc_core::sc_time_stamp() - before;
   });
   sc_core::sc_start();
   // (0,0) -> (3,2): 6 routers of 2 + 1 cycles = 18 cycles for a head; 64 bytes
@@ -149,7 +160,9 @@ TEST(MeshNoc, ZeroLoadTransactionTimeIsRequestPlusTargetPlusResponse) {
   // Starting 1 ns late the request waits for the next clock edge (1.25 ns):
   // 1 + 18 + 1 (header only) + 8 + 18 + 2 (header + 1 flit of read data).
   EXPECT_EQ(late_delay, 48 * kCycle);
-  EXPECT_EQ(sys.noc->stats().packets, 6u);
+  // A target that waits instead of annotating: the same time in total.
+  EXPECT_EQ(synced_delay, 48 * kCycle);
+  EXPECT_EQ(sys.noc->stats().packets, 8u);
 }
 
 TEST(MeshNoc, ConcurrentLargeTransfersContendForTheTargetPort) {

@@ -1,0 +1,184 @@
+#include "platform/report/report_util.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+namespace npuvp::report::detail {
+namespace {
+
+// Known names first in a meaningful order, unknown ones after, sorted.
+std::vector<std::string> ordered(const std::set<std::string>& present, const std::vector<std::string>& known) {
+  std::vector<std::string> out;
+  for (const auto& k : known)
+    if (present.count(k) != 0) out.push_back(k);
+  for (const auto& p : present)
+    if (std::find(known.begin(), known.end(), p) == known.end()) out.push_back(p);
+  return out;
+}
+
+const std::vector<std::string> kEnergyOrder = {"mac", "rf", "sram", "noc", "dram", "leakage"};
+
+void collect_energy_keys(const nlohmann::json& energy, std::set<std::string>& keys) {
+  if (!energy.is_object()) return;
+  for (const auto& [k, v] : energy.items())
+    if (k != "total" && v.is_number()) keys.insert(k);
+}
+
+}  // namespace
+
+double number(const nlohmann::json& object, const char* key, double fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+std::string text(const nlohmann::json& object, const char* key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+std::vector<std::string> energy_components(const nlohmann::json& layers_or_totals) {
+  std::set<std::string> keys;
+  if (layers_or_totals.is_array()) {
+    for (const auto& l : layers_or_totals)
+      if (l.is_object() && l.contains("energy_pj")) collect_energy_keys(l["energy_pj"], keys);
+  } else if (layers_or_totals.is_object() && layers_or_totals.contains("energy_pj")) {
+    collect_energy_keys(layers_or_totals["energy_pj"], keys);
+  }
+  return ordered(keys, kEnergyOrder);
+}
+
+std::vector<std::string> power_components(const std::vector<PowerSample>& samples) {
+  std::set<std::string> keys;
+  for (const auto& s : samples)
+    for (const auto& [k, v] : s.component_mw) keys.insert(k);
+  return ordered(keys, kEnergyOrder);
+}
+
+std::vector<std::string> stall_causes(const nlohmann::json& layers) {
+  std::set<std::string> keys;
+  if (layers.is_array())
+    for (const auto& l : layers)
+      if (l.is_object() && l.contains("stall_cycles_by_cause") && l["stall_cycles_by_cause"].is_object())
+        for (const auto& [k, v] : l["stall_cycles_by_cause"].items()) keys.insert(k);
+  return ordered(keys, {"dram", "noc", "sram_conflict", "dependency"});
+}
+
+double layer_ops(const nlohmann::json& layer) { return 2.0 * number(layer, "macs"); }
+
+double layer_dram_bytes(const nlohmann::json& layer) {
+  return number(layer, "dram_read_bytes") + number(layer, "dram_write_bytes");
+}
+
+std::optional<double> arithmetic_intensity(const nlohmann::json& layer) {
+  const double bytes = layer_dram_bytes(layer);
+  if (bytes <= 0) return std::nullopt;
+  return layer_ops(layer) / bytes;
+}
+
+Summary summarize(const nlohmann::json& report) {
+  Summary s;
+  const nlohmann::json empty = nlohmann::json::object();
+  const auto& net = report.contains("network") ? report["network"] : empty;
+  const auto& plat = report.contains("platform") ? report["platform"] : empty;
+  const auto& totals = report.contains("totals") ? report["totals"] : empty;
+  const auto& layers = report.contains("layers") ? report["layers"] : nlohmann::json::array();
+  s.network = text(net, "name", "network");
+  s.platform = text(plat, "name", "platform");
+  s.description = text(plat, "description");
+
+  double layer_macs = 0, layer_latency_ns = 0, layer_energy_pj = 0, layer_cycles = 0;
+  for (const auto& l : layers) {
+    layer_macs += number(l, "macs");
+    layer_latency_ns += number(l, "latency_ns");
+    layer_cycles += number(l, "cycles");
+    if (l.contains("energy_pj")) layer_energy_pj += number(l["energy_pj"], "total");
+  }
+  s.total_macs = number(net, "total_macs", layer_macs);
+  s.cycles = number(totals, "cycles", layer_cycles);
+  s.latency_ms = number(totals, "latency_ms", layer_latency_ns * 1e-6);
+  const double latency_s = s.latency_ms * 1e-3;
+  s.fps = number(totals, "fps", latency_s > 0 ? 1.0 / latency_s : 0.0);
+  s.energy_uj = number(totals, "energy_uj", layer_energy_pj * 1e-6);
+  const double energy_j = s.energy_uj * 1e-6;
+  s.avg_power_mw = number(totals, "avg_power_mw", latency_s > 0 ? energy_j / latency_s * 1e3 : 0.0);
+  s.peak_power_mw = number(totals, "peak_power_mw", s.avg_power_mw);
+  s.effective_tops = latency_s > 0 ? 2.0 * s.total_macs / latency_s * 1e-12 : 0.0;
+  s.tops_per_w = energy_j > 0 ? 2.0 * s.total_macs / energy_j * 1e-12 : 0.0;
+  if (totals.contains("all_verified") && totals["all_verified"].is_boolean())
+    s.all_verified = totals["all_verified"].get<bool>();
+  return s;
+}
+
+std::string fixed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
+std::string si(double value, const std::string& unit) {
+  static constexpr std::array<std::pair<double, const char*>, 8> kPrefixes = {
+      {{1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""}, {1e-3, "m"}, {1e-6, "u"}}};
+  const std::string space = unit.empty() ? "" : " ";
+  if (value == 0 || !std::isfinite(value)) return fixed(value, 0) + space + unit;
+  const double mag = std::fabs(value);
+  for (const auto& [scale, prefix] : kPrefixes) {
+    if (mag >= scale * 0.9995) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.3g", value / scale);
+      return buf + space + prefix + unit;
+    }
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3g", value);
+  return buf + space + unit;
+}
+
+std::string escape_xml(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string escape_csv(std::string_view field) {
+  if (field.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
+std::string csv_number(double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", value);
+  return buf;
+}
+
+}  // namespace npuvp::report::detail

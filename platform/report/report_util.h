@@ -1,0 +1,61 @@
+#pragma once
+// Helpers shared by the report writers (not part of the library's API):
+// tolerant reading of report.json, the per-layer figures every output derives
+// the same way, and number/markup formatting.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "platform/report/run_record.h"
+
+namespace npuvp::report::detail {
+
+// A number at `key` of an object, or `fallback` when absent or not a number:
+// reports from older runs lack newer fields, and that must not stop a render.
+double number(const nlohmann::json& object, const char* key, double fallback = 0.0);
+std::string text(const nlohmann::json& object, const char* key, const std::string& fallback = "");
+
+// Energy components in report order (mac, rf, sram, noc, dram, leakage), then
+// any others the report carries, alphabetically; "total" excluded.
+std::vector<std::string> energy_components(const nlohmann::json& layers_or_totals);
+// The same order for the components of power samples.
+std::vector<std::string> power_components(const std::vector<PowerSample>& samples);
+// Stall causes found in layers[].stall_cycles_by_cause, in a fixed order
+// (dram, noc, sram_conflict, dependency), then others alphabetically.
+std::vector<std::string> stall_causes(const nlohmann::json& layers);
+
+double layer_ops(const nlohmann::json& layer);         // 2 x MACs
+double layer_dram_bytes(const nlohmann::json& layer);  // read + write
+// Ops per DRAM byte; empty when the layer moved no DRAM bytes.
+std::optional<double> arithmetic_intensity(const nlohmann::json& layer);
+
+// The totals every output shows, read or derived once.
+struct Summary {
+  std::string network, platform, description;
+  double total_macs = 0;
+  double cycles = 0;
+  double latency_ms = 0;
+  double fps = 0;
+  double energy_uj = 0;
+  double avg_power_mw = 0;
+  double peak_power_mw = 0;
+  double effective_tops = 0;
+  double tops_per_w = 0;
+  std::optional<bool> all_verified;
+};
+Summary summarize(const nlohmann::json& report);
+
+std::string fixed(double value, int decimals);
+// Compact engineering form with an SI prefix: si(1.5e12) is "1.5T",
+// si(3.4e10, "B/s") is "34 GB/s".
+std::string si(double value, const std::string& unit = "");
+std::string escape_xml(std::string_view text);  // also right for HTML text and attributes
+std::string escape_csv(std::string_view field);
+// Shortest round-tripping form is overkill for reports; 10 significant digits
+// keep integrals exact to ~1e-10 and the files readable.
+std::string csv_number(double value);
+
+}  // namespace npuvp::report::detail

@@ -1,0 +1,51 @@
+#pragma once
+// The outputs of one `npuvp run`, rendered from its RunRecord. Every figure in
+// them is read from report.json's content, so whatever the files show can be
+// reproduced from report.json alone.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "models/common/timeline_recorder.h"
+#include "platform/report/run_record.h"
+
+namespace npuvp::report {
+
+// Writes into out_dir (created if missing):
+//   report.json    record.report, pretty-printed
+//   layers.csv     one row per layer
+//   power.csv      time_ns (window start), window_ns, one <component>_mw column
+//                  per component, total_mw; sum(total_mw * window_ns) is energy in pJ
+//   timeline.json  Chrome/Perfetto trace events: an "X" slice per TimelineSlice,
+//                  "C" power counters, thread/process names
+//   roofline.svg   the roofline plot
+//   report.html    one self-contained page: tables, breakdowns, power, roofline
+// The roofline is record.report["roofline"] when present, else roofline(report).
+// Throws std::runtime_error naming the file that cannot be written.
+void write_run_outputs(const RunRecord& record, const std::string& out_dir);
+
+// The terminal table: one row per layer, then the totals.
+std::string format_text_report(const nlohmann::json& report);
+
+// Per layer operational intensity against the preset's roofs. Intensity counts
+// ops per byte of DRAM traffic with one MAC = 2 ops; roofs are the peak ops/s
+// of the PE array and the DRAM and SRAM bandwidths in bytes/s. The DRAM
+// bandwidth is report["dram"]["peak_gbps"] when present, else derived from the
+// memspec file named by report["platform"]["dram"]["memspec"].
+nlohmann::json roofline(const nlohmann::json& report);
+
+// Totals that follow from report.json's figures: effective_tops (2 x MACs per
+// second of latency), tops_per_w, energy_per_inference_uj (batch 1), fps.
+nlohmann::json derived_totals(const nlohmann::json& report);
+
+// Where report.json's energy figures disagree: each layer's energy_pj.total
+// against the sum of its components, totals.energy_pj against the sums over
+// layers and over components, totals.energy_uj against totals.energy_pj.total.
+// One message per disagreement beyond `relative_tolerance`; empty when consistent.
+std::vector<std::string> energy_inconsistencies(const nlohmann::json& report, double relative_tolerance = 1e-9);
+
+// The slices a TimelineRecorder collected, in the record's units (ns).
+std::vector<TimelineSlice> timeline_slices(const std::vector<trace::Slice>& slices);
+
+}  // namespace npuvp::report

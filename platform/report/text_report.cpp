@@ -1,0 +1,135 @@
+#include <algorithm>
+#include <sstream>
+
+#include "platform/report/report_util.h"
+#include "platform/report/report_writer.h"
+
+namespace npuvp::report {
+namespace {
+
+using detail::fixed;
+using detail::number;
+using detail::text;
+
+// Columns sized to their widest cell, so long layer names never shear the table.
+class Table {
+ public:
+  void column(std::string header, bool left = false) {
+    headers_.push_back(std::move(header));
+    left_.push_back(left);
+  }
+  void row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+  void print(std::ostream& os) const {
+    std::vector<std::size_t> width(headers_.size());
+    for (std::size_t c = 0; c < headers_.size(); ++c) {
+      width[c] = headers_[c].size();
+      for (const auto& r : rows_) width[c] = std::max(width[c], r[c].size());
+    }
+    auto line = [&](const std::vector<std::string>& cells) {
+      std::string out;
+      for (std::size_t c = 0; c < cells.size(); ++c) {
+        const std::string pad(width[c] - cells[c].size(), ' ');
+        out += c == 0 ? "" : "  ";
+        out += left_[c] ? cells[c] + pad : pad + cells[c];
+      }
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      os << out << '\n';
+    };
+    line(headers_);
+    std::size_t total = 0;
+    for (auto w : width) total += w + 2;
+    os << std::string(total > 2 ? total - 2 : 0, '-') << '\n';
+    for (const auto& r : rows_) line(r);
+  }
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<bool> left_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string count(double v) { return fixed(v, 0); }
+
+}  // namespace
+
+std::string format_text_report(const nlohmann::json& report) {
+  const auto s = detail::summarize(report);
+  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+  const auto causes = detail::stall_causes(layers);
+  const bool has_verified =
+      std::any_of(layers.begin(), layers.end(), [](const auto& l) { return l.contains("verified"); });
+
+  std::ostringstream os;
+  os << "npuvp: " << s.network << " on " << s.platform;
+  if (!s.description.empty()) os << " (" << s.description << ")";
+  os << "\n\n";
+
+  Table t;
+  t.column("layer", true);
+  t.column("type", true);
+  t.column("MMACs");
+  t.column("dataflow", true);
+  t.column("cycles");
+  t.column("compute");
+  if (causes.empty()) t.column("stall");
+  for (const auto& c : causes) t.column("stall:" + c);
+  t.column("latency_us");
+  t.column("util");
+  t.column("DRAM_KiB");
+  t.column("ops/B");
+  t.column("energy_uJ");
+  if (has_verified) t.column("verified", true);
+
+  for (const auto& l : layers) {
+    std::vector<std::string> r = {text(l, "name"),
+                                  text(l, "type"),
+                                  fixed(number(l, "macs") * 1e-6, 3),
+                                  text(l, "dataflow"),
+                                  count(number(l, "cycles")),
+                                  count(number(l, "compute_cycles"))};
+    if (causes.empty()) r.push_back(count(number(l, "stall_cycles")));
+    for (const auto& c : causes)
+      r.push_back(count(l.contains("stall_cycles_by_cause") ? number(l["stall_cycles_by_cause"], c.c_str()) : 0));
+    const auto ai = detail::arithmetic_intensity(l);
+    r.push_back(fixed(number(l, "latency_ns") * 1e-3, 2));
+    r.push_back(fixed(number(l, "utilization"), 3));
+    r.push_back(fixed(detail::layer_dram_bytes(l) / 1024.0, 1));
+    r.push_back(ai ? fixed(*ai, 1) : "-");
+    r.push_back(fixed(l.contains("energy_pj") ? number(l["energy_pj"], "total") * 1e-6 : 0.0, 3));
+    if (has_verified) r.push_back(!l.contains("verified") ? "-" : l["verified"].get<bool>() ? "yes" : "NO");
+    t.row(std::move(r));
+  }
+  t.print(os);
+
+  os << "\ntotals\n";
+  os << "  latency           " << fixed(s.latency_ms, 4) << " ms (" << count(s.cycles) << " cycles)\n";
+  os << "  throughput        " << fixed(s.fps, 1) << " FPS at batch 1\n";
+  os << "  energy/inference  " << fixed(s.energy_uj, 3) << " uJ";
+  const nlohmann::json totals = report.value("totals", nlohmann::json::object());
+  const auto components = detail::energy_components(totals);
+  if (!components.empty()) {
+    os << " =";
+    for (std::size_t i = 0; i < components.size(); ++i)
+      os << (i == 0 ? " " : " + ") << components[i] << ' '
+         << fixed(number(totals["energy_pj"], components[i].c_str()) * 1e-6, 3);
+  }
+  os << '\n';
+  os << "  power             avg " << fixed(s.avg_power_mw, 1) << " mW, peak " << fixed(s.peak_power_mw, 1) << " mW\n";
+  os << "  efficiency        " << fixed(s.effective_tops, 3) << " effective TOPS, " << fixed(s.tops_per_w, 3)
+     << " TOPS/W (1 MAC = 2 ops)\n";
+  if (s.all_verified)
+    os << "  verified          " << (*s.all_verified ? "all outputs bit-exact against the reference" : "NO: mismatches")
+       << '\n';
+  return os.str();
+}
+
+nlohmann::json derived_totals(const nlohmann::json& report) {
+  const auto s = detail::summarize(report);
+  return {{"effective_tops", s.effective_tops},
+          {"tops_per_w", s.tops_per_w},
+          {"energy_per_inference_uj", s.energy_uj},
+          {"fps", s.fps}};
+}
+
+}  // namespace npuvp::report

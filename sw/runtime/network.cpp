@@ -1,0 +1,718 @@
+#include "sw/runtime/network.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+namespace npuvp::runtime {
+namespace {
+
+struct TypeName {
+  LayerType type;
+  const char* name;
+};
+
+constexpr TypeName kTypeNames[] = {
+    {LayerType::kInput, "input"},
+    {LayerType::kConv2d, "conv2d"},
+    {LayerType::kFullyConnected, "fully_connected"},
+    {LayerType::kMaxPool, "max_pool"},
+    {LayerType::kAvgPool, "avg_pool"},
+    {LayerType::kGlobalAvgPool, "global_avg_pool"},
+    {LayerType::kAdaptiveAvgPool, "adaptive_avg_pool"},
+    {LayerType::kReLU, "relu"},
+    {LayerType::kReLU6, "relu6"},
+    {LayerType::kAdd, "add"},
+    {LayerType::kConcat, "concat"},
+    {LayerType::kChannelShuffle, "channel_shuffle"},
+    {LayerType::kShift, "shift"},
+    {LayerType::kBatchNorm, "batch_norm"},
+    {LayerType::kFlatten, "flatten"},
+    {LayerType::kSliceChannels, "slice_channels"},
+    {LayerType::kPadChannels, "pad_channels"},
+};
+
+std::string shape_str(TensorShape s) {
+  return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
+std::string hw_str(int h, int w) { return std::to_string(h) + "x" + std::to_string(w); }
+
+std::string pad_str(const Padding& p) {
+  return std::to_string(p.top) + "," + std::to_string(p.left) + "," + std::to_string(p.bottom) + "," +
+         std::to_string(p.right);
+}
+
+// One spatial dimension of a PyTorch pooling window (floor or ceil mode).
+// Returns the output size, possibly <= 0 (the caller reports it).
+int pool_extent(int in, int pad_begin, int pad_end, int kernel, int stride, bool ceil_mode) {
+  const int span = in + pad_begin + pad_end - kernel;
+  if (span < 0) return 0;
+  int out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  // PyTorch: the last window must start inside the input or its leading padding.
+  if (ceil_mode && (out - 1) * stride >= in + pad_begin) --out;
+  return out;
+}
+
+// A generator fully specified by the C++ standard (mt19937_64), turned into
+// doubles and normals by hand so the values do not depend on the standard
+// library's distributions.
+class WeightRng {
+ public:
+  explicit WeightRng(std::uint64_t seed) : engine_(seed) {}
+
+  double uniform01() { return static_cast<double>(engine_() >> 11) * (1.0 / 9007199254740992.0); }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u1 = uniform01();
+    while (u1 <= 0.0) u1 = uniform01();
+    const double u2 = uniform01();
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    constexpr double kTwoPi = 6.283185307179586476925286766559;
+    spare_ = r * std::sin(kTwoPi * u2);
+    has_spare_ = true;
+    return r * std::cos(kTwoPi * u2);
+  }
+
+ private:
+  std::mt19937_64 engine_;
+  bool has_spare_ = false;
+  double spare_ = 0.0;
+};
+
+std::uint64_t layer_seed(std::uint64_t seed, const std::string& name) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char ch : name) {
+    h ^= ch;
+    h *= 1099511628211ULL;
+  }
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (h | 1);  // splitmix64 finalizer
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+const char* layer_type_name(LayerType type) {
+  for (const auto& t : kTypeNames)
+    if (t.type == type) return t.name;
+  return "unknown";
+}
+
+std::optional<LayerType> parse_layer_type(const std::string& name) {
+  for (const auto& t : kTypeNames)
+    if (name == t.name) return t.type;
+  return std::nullopt;
+}
+
+std::vector<std::string> layer_type_names() {
+  std::vector<std::string> out;
+  for (const auto& t : kTypeNames) out.emplace_back(t.name);
+  return out;
+}
+
+std::vector<ChannelShift> five_direction_shifts(int channels) {
+  constexpr ChannelShift kPattern[5] = {{1, 0}, {0, 1}, {0, 0}, {0, -1}, {-1, 0}};
+  std::vector<ChannelShift> out(static_cast<std::size_t>(std::max(channels, 0)));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = kPattern[i % 5];
+  return out;
+}
+
+ConvParams to_conv_params(const Layer& l) {
+  ConvParams p;
+  p.kernel_h = l.conv.kernel_h;
+  p.kernel_w = l.conv.kernel_w;
+  p.stride_h = l.conv.stride_h;
+  p.stride_w = l.conv.stride_w;
+  p.pad_top = l.conv.pad.top;
+  p.pad_left = l.conv.pad.left;
+  p.pad_bottom = l.conv.pad.bottom;
+  p.pad_right = l.conv.pad.right;
+  p.dilation_h = l.conv.dilation_h;
+  p.dilation_w = l.conv.dilation_w;
+  p.groups = l.conv.groups;
+  p.out_channels = l.conv.out_channels;
+  return p;
+}
+
+PoolParams to_pool_params(const Layer& l, TensorShape in) {
+  PoolParams p;
+  p.kernel_h = l.pool.kernel_h;
+  p.kernel_w = l.pool.kernel_w;
+  p.stride_h = l.pool.stride_h;
+  p.stride_w = l.pool.stride_w;
+  p.pad_top = l.pool.pad.top;
+  p.pad_left = l.pool.pad.left;
+  p.pad_bottom = l.pool.pad.bottom;
+  p.pad_right = l.pool.pad.right;
+  p.count_include_pad = l.pool.count_include_pad;
+  if (l.pool.ceil_mode) {
+    // Extra padding so that the floor-mode formula gives the ceil-mode size.
+    const int oh = pool_extent(in.h, p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, true);
+    const int ow = pool_extent(in.w, p.pad_left, p.pad_right, p.kernel_w, p.stride_w, true);
+    p.pad_bottom = std::max(p.pad_bottom, (oh - 1) * p.stride_h + p.kernel_h - in.h - p.pad_top);
+    p.pad_right = std::max(p.pad_right, (ow - 1) * p.stride_w + p.kernel_w - in.w - p.pad_left);
+  }
+  return p;
+}
+
+Network::Network(std::string name, TensorShape input) : name_(std::move(name)), default_input_(input) {
+  if (input.c <= 0 || input.h <= 0 || input.w <= 0)
+    throw std::invalid_argument("network '" + name_ + "': input shape " + shape_str(input) +
+                                " must be positive in C, H and W");
+  Layer in;
+  in.name = "input";
+  in.type = LayerType::kInput;
+  in.out_shape = input;
+  layers_.push_back(std::move(in));
+}
+
+const Layer& Network::layer(int index) const {
+  if (index < 0 || index >= static_cast<int>(layers_.size()))
+    throw std::invalid_argument("network '" + name_ + "': layer index " + std::to_string(index) + " out of range [0, " +
+                                std::to_string(layers_.size()) + ")");
+  return layers_[static_cast<std::size_t>(index)];
+}
+
+const Layer& Network::layer(const std::string& name) const {
+  const int i = index_of(name);
+  if (i < 0) throw std::invalid_argument("network '" + name_ + "': no layer named '" + name + "'");
+  return layers_[static_cast<std::size_t>(i)];
+}
+
+int Network::index_of(const std::string& name) const {
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    if (layers_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<int> Network::consumers(int index) const {
+  std::vector<int> out;
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    if (std::find(layers_[i].inputs.begin(), layers_[i].inputs.end(), index) != layers_[i].inputs.end())
+      out.push_back(static_cast<int>(i));
+  return out;
+}
+
+std::vector<TensorShape> Network::input_shapes(int index) const {
+  std::vector<TensorShape> out;
+  for (int i : layer(index).inputs) out.push_back(layers_[static_cast<std::size_t>(i)].out_shape);
+  return out;
+}
+
+void Network::fail(const Layer& l, const std::string& what) const {
+  throw std::invalid_argument("network '" + name_ + "', layer '" + l.name + "' (" + layer_type_name(l.type) +
+                              "): " + what);
+}
+
+void Network::infer_layer(Layer& l, const std::vector<TensorShape>& in) const {
+  auto need_inputs = [&](std::size_t n) {
+    if (in.size() != n) fail(l, "expects " + std::to_string(n) + " input(s), got " + std::to_string(in.size()));
+  };
+  l.params = 0;
+  l.macs = 0;
+  switch (l.type) {
+    case LayerType::kInput:
+      fail(l, "an input layer can only be the first layer");
+    case LayerType::kConv2d: {
+      need_inputs(1);
+      const auto& a = l.conv;
+      const TensorShape x = in[0];
+      if (a.out_channels <= 0) fail(l, "out_channels must be positive, got " + std::to_string(a.out_channels));
+      if (a.kernel_h <= 0 || a.kernel_w <= 0) fail(l, "kernel must be positive, got " + hw_str(a.kernel_h, a.kernel_w));
+      if (a.stride_h <= 0 || a.stride_w <= 0) fail(l, "stride must be positive, got " + hw_str(a.stride_h, a.stride_w));
+      if (a.dilation_h <= 0 || a.dilation_w <= 0)
+        fail(l, "dilation must be positive, got " + hw_str(a.dilation_h, a.dilation_w));
+      if (a.pad.top < 0 || a.pad.left < 0 || a.pad.bottom < 0 || a.pad.right < 0)
+        fail(l, "padding must be >= 0, got " + pad_str(a.pad));
+      if (a.groups <= 0) fail(l, "groups must be positive, got " + std::to_string(a.groups));
+      if (x.c != a.in_channels)
+        fail(l, "expects " + std::to_string(a.in_channels) + " input channels, got " + shape_str(x));
+      if (x.c % a.groups != 0)
+        fail(l, "input channels " + std::to_string(x.c) + " not divisible by groups " + std::to_string(a.groups));
+      if (a.out_channels % a.groups != 0)
+        fail(l,
+             "out_channels " + std::to_string(a.out_channels) + " not divisible by groups " + std::to_string(a.groups));
+      const int eff_kh = a.dilation_h * (a.kernel_h - 1) + 1;
+      const int eff_kw = a.dilation_w * (a.kernel_w - 1) + 1;
+      const int ph = x.h + a.pad.top + a.pad.bottom;
+      const int pw = x.w + a.pad.left + a.pad.right;
+      if (eff_kh > ph || eff_kw > pw)
+        fail(l, "kernel " + hw_str(a.kernel_h, a.kernel_w) + " (dilated " + hw_str(eff_kh, eff_kw) +
+                    ") larger than the padded input " + hw_str(ph, pw) + " (input " + shape_str(x) + ", padding " +
+                    pad_str(a.pad) + ")");
+      l.out_shape = {a.out_channels, (ph - eff_kh) / a.stride_h + 1, (pw - eff_kw) / a.stride_w + 1};
+      const std::int64_t per_out = static_cast<std::int64_t>(x.c / a.groups) * a.kernel_h * a.kernel_w;
+      l.params = per_out * a.out_channels + (a.bias ? a.out_channels : 0);
+      l.macs = per_out * static_cast<std::int64_t>(l.out_shape.size());
+      return;
+    }
+    case LayerType::kFullyConnected: {
+      need_inputs(1);
+      const TensorShape x = in[0];
+      if (l.fc.out_features <= 0) fail(l, "out_features must be positive, got " + std::to_string(l.fc.out_features));
+      const auto features = static_cast<std::int64_t>(x.size());
+      if (features != l.fc.in_features)
+        fail(l, "expects " + std::to_string(l.fc.in_features) + " input features, got " + shape_str(x) + " = " +
+                    std::to_string(features) +
+                    " (a network with fully connected layers after resolution-dependent maps accepts only the "
+                    "input size it was built for, " +
+                    shape_str(default_input_) + ")");
+      l.out_shape = {l.fc.out_features, 1, 1};
+      l.params = features * l.fc.out_features + (l.fc.bias ? l.fc.out_features : 0);
+      l.macs = features * l.fc.out_features;
+      return;
+    }
+    case LayerType::kMaxPool:
+    case LayerType::kAvgPool: {
+      need_inputs(1);
+      const auto& a = l.pool;
+      const TensorShape x = in[0];
+      if (a.kernel_h <= 0 || a.kernel_w <= 0) fail(l, "kernel must be positive, got " + hw_str(a.kernel_h, a.kernel_w));
+      if (a.stride_h <= 0 || a.stride_w <= 0) fail(l, "stride must be positive, got " + hw_str(a.stride_h, a.stride_w));
+      if (a.pad.top < 0 || a.pad.left < 0 || a.pad.bottom < 0 || a.pad.right < 0)
+        fail(l, "padding must be >= 0, got " + pad_str(a.pad));
+      if (2 * std::max(a.pad.top, a.pad.bottom) > a.kernel_h || 2 * std::max(a.pad.left, a.pad.right) > a.kernel_w)
+        fail(l, "padding " + pad_str(a.pad) + " must be at most half the kernel " + hw_str(a.kernel_h, a.kernel_w));
+      const int ph = x.h + a.pad.top + a.pad.bottom;
+      const int pw = x.w + a.pad.left + a.pad.right;
+      if (a.kernel_h > ph || a.kernel_w > pw)
+        fail(l, "kernel " + hw_str(a.kernel_h, a.kernel_w) + " larger than the padded input " + hw_str(ph, pw) +
+                    " (input " + shape_str(x) + ", padding " + pad_str(a.pad) + ")");
+      const int oh = pool_extent(x.h, a.pad.top, a.pad.bottom, a.kernel_h, a.stride_h, a.ceil_mode);
+      const int ow = pool_extent(x.w, a.pad.left, a.pad.right, a.kernel_w, a.stride_w, a.ceil_mode);
+      if (oh <= 0 || ow <= 0) fail(l, "output would be empty for input " + shape_str(x));
+      l.out_shape = {x.c, oh, ow};
+      return;
+    }
+    case LayerType::kGlobalAvgPool:
+      need_inputs(1);
+      l.out_shape = {in[0].c, 1, 1};
+      return;
+    case LayerType::kAdaptiveAvgPool:
+      need_inputs(1);
+      if (l.adaptive.out_h <= 0 || l.adaptive.out_w <= 0)
+        fail(l, "output size must be positive, got " + hw_str(l.adaptive.out_h, l.adaptive.out_w));
+      l.out_shape = {in[0].c, l.adaptive.out_h, l.adaptive.out_w};
+      return;
+    case LayerType::kReLU:
+    case LayerType::kReLU6:
+      need_inputs(1);
+      l.out_shape = in[0];
+      return;
+    case LayerType::kBatchNorm:
+      need_inputs(1);
+      if (in[0].c != l.channels)
+        fail(l, "expects " + std::to_string(l.channels) + " channels, got " + shape_str(in[0]));
+      l.out_shape = in[0];
+      l.params = 2 * static_cast<std::int64_t>(l.channels);
+      return;
+    case LayerType::kAdd:
+      need_inputs(2);
+      if (in[0] != in[1])
+        fail(l, "input shapes differ: '" + layers_[static_cast<std::size_t>(l.inputs[0])].name + "' is " +
+                    shape_str(in[0]) + ", '" + layers_[static_cast<std::size_t>(l.inputs[1])].name + "' is " +
+                    shape_str(in[1]) + "; expected equal shapes");
+      l.out_shape = in[0];
+      return;
+    case LayerType::kConcat: {
+      if (in.empty()) fail(l, "expects at least one input");
+      int c = 0;
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i].h != in[0].h || in[i].w != in[0].w)
+          fail(l, "input '" + layers_[static_cast<std::size_t>(l.inputs[i])].name + "' is " + shape_str(in[i]) +
+                      " but '" + layers_[static_cast<std::size_t>(l.inputs[0])].name + "' is " + shape_str(in[0]) +
+                      "; expected equal H and W");
+        c += in[i].c;
+      }
+      l.out_shape = {c, in[0].h, in[0].w};
+      return;
+    }
+    case LayerType::kChannelShuffle:
+      need_inputs(1);
+      if (l.shuffle_groups <= 0 || in[0].c % l.shuffle_groups != 0)
+        fail(l, "channels " + std::to_string(in[0].c) + " not divisible by groups " + std::to_string(l.shuffle_groups));
+      l.out_shape = in[0];
+      return;
+    case LayerType::kShift:
+      need_inputs(1);
+      if (static_cast<int>(l.shifts.size()) != in[0].c)
+        fail(l, "has " + std::to_string(l.shifts.size()) + " channel shifts, expected one per channel of " +
+                    shape_str(in[0]));
+      l.out_shape = in[0];
+      return;
+    case LayerType::kFlatten:
+      need_inputs(1);
+      l.out_shape = {static_cast<int>(in[0].size()), 1, 1};
+      return;
+    case LayerType::kSliceChannels:
+      need_inputs(1);
+      if (l.begin < 0 || l.end <= l.begin || l.end > in[0].c)
+        fail(l, "channel range [" + std::to_string(l.begin) + ", " + std::to_string(l.end) +
+                    ") expected non-empty inside [0, " + std::to_string(in[0].c) + ")");
+      l.out_shape = {l.end - l.begin, in[0].h, in[0].w};
+      return;
+    case LayerType::kPadChannels:
+      need_inputs(1);
+      if (l.pad_before < 0 || l.pad_after < 0)
+        fail(l, "channel padding must be >= 0, got " + std::to_string(l.pad_before) + " before and " +
+                    std::to_string(l.pad_after) + " after");
+      l.out_shape = {in[0].c + l.pad_before + l.pad_after, in[0].h, in[0].w};
+      return;
+  }
+  fail(l, "unknown layer type");
+}
+
+int Network::append(Layer l) {
+  if (l.name.empty()) throw std::invalid_argument("network '" + name_ + "': a layer needs a name");
+  if (index_of(l.name) >= 0)
+    throw std::invalid_argument("network '" + name_ + "': duplicate layer name '" + l.name + "'");
+  if (l.type == LayerType::kInput) fail(l, "an input layer can only be the first layer");
+  std::vector<TensorShape> in;
+  for (int i : l.inputs) {
+    if (i < 0 || i >= static_cast<int>(layers_.size()))
+      fail(l, "input index " + std::to_string(i) + " does not name an earlier layer (expected 0.." +
+                  std::to_string(layers_.size() - 1) + ")");
+    in.push_back(layers_[static_cast<std::size_t>(i)].out_shape);
+  }
+  // Channel-bound attributes follow the input the layer is built on.
+  if (l.inputs.size() == 1) {
+    if (l.type == LayerType::kConv2d && l.conv.in_channels == 0) l.conv.in_channels = in[0].c;
+    if (l.type == LayerType::kFullyConnected && l.fc.in_features == 0)
+      l.fc.in_features = static_cast<int>(in[0].size());
+    if (l.type == LayerType::kBatchNorm && l.channels == 0) l.channels = in[0].c;
+  }
+  infer_layer(l, in);
+  layers_.push_back(std::move(l));
+  return output();
+}
+
+int Network::add_simple(const std::string& name, LayerType type, std::vector<int> inputs) {
+  Layer l;
+  l.name = name;
+  l.type = type;
+  l.inputs = std::move(inputs);
+  return append(std::move(l));
+}
+
+int Network::conv(const std::string& name, int input, Conv2dAttrs attrs) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kConv2d;
+  l.inputs = {input};
+  l.conv = attrs;
+  return append(std::move(l));
+}
+
+int Network::conv(const std::string& name, int input, int out_channels, int kernel, int stride, int pad, int groups,
+                  bool bias) {
+  Conv2dAttrs a;
+  a.out_channels = out_channels;
+  a.kernel_h = a.kernel_w = kernel;
+  a.stride_h = a.stride_w = stride;
+  a.pad = Padding::uniform(pad);
+  a.groups = groups;
+  a.bias = bias;
+  return conv(name, input, a);
+}
+
+int Network::fc(const std::string& name, int input, int out_features, bool bias) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kFullyConnected;
+  l.inputs = {input};
+  l.fc.out_features = out_features;
+  l.fc.bias = bias;
+  return append(std::move(l));
+}
+
+int Network::bn(const std::string& name, int input, float eps) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kBatchNorm;
+  l.inputs = {input};
+  l.bn_eps = eps;
+  return append(std::move(l));
+}
+
+int Network::relu(const std::string& name, int input) { return add_simple(name, LayerType::kReLU, {input}); }
+int Network::relu6(const std::string& name, int input) { return add_simple(name, LayerType::kReLU6, {input}); }
+
+int Network::max_pool(const std::string& name, int input, PoolAttrs attrs) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kMaxPool;
+  l.inputs = {input};
+  l.pool = attrs;
+  return append(std::move(l));
+}
+
+int Network::max_pool(const std::string& name, int input, int kernel, int stride, int pad, bool ceil_mode) {
+  PoolAttrs a;
+  a.kernel_h = a.kernel_w = kernel;
+  a.stride_h = a.stride_w = stride;
+  a.pad = Padding::uniform(pad);
+  a.ceil_mode = ceil_mode;
+  return max_pool(name, input, a);
+}
+
+int Network::avg_pool(const std::string& name, int input, PoolAttrs attrs) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kAvgPool;
+  l.inputs = {input};
+  l.pool = attrs;
+  return append(std::move(l));
+}
+
+int Network::avg_pool(const std::string& name, int input, int kernel, int stride, int pad, bool ceil_mode) {
+  PoolAttrs a;
+  a.kernel_h = a.kernel_w = kernel;
+  a.stride_h = a.stride_w = stride;
+  a.pad = Padding::uniform(pad);
+  a.ceil_mode = ceil_mode;
+  return avg_pool(name, input, a);
+}
+
+int Network::global_avg_pool(const std::string& name, int input) {
+  return add_simple(name, LayerType::kGlobalAvgPool, {input});
+}
+
+int Network::adaptive_avg_pool(const std::string& name, int input, int out_h, int out_w) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kAdaptiveAvgPool;
+  l.inputs = {input};
+  l.adaptive = {out_h, out_w};
+  return append(std::move(l));
+}
+
+int Network::add(const std::string& name, int a, int b) { return add_simple(name, LayerType::kAdd, {a, b}); }
+
+int Network::concat(const std::string& name, const std::vector<int>& inputs) {
+  return add_simple(name, LayerType::kConcat, inputs);
+}
+
+int Network::channel_shuffle(const std::string& name, int input, int groups) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kChannelShuffle;
+  l.inputs = {input};
+  l.shuffle_groups = groups;
+  return append(std::move(l));
+}
+
+int Network::shift(const std::string& name, int input, std::vector<ChannelShift> shifts) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kShift;
+  l.inputs = {input};
+  l.channels = static_cast<int>(shifts.size());
+  l.shifts = std::move(shifts);
+  return append(std::move(l));
+}
+
+int Network::flatten(const std::string& name, int input) { return add_simple(name, LayerType::kFlatten, {input}); }
+
+int Network::slice_channels(const std::string& name, int input, int begin, int end) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kSliceChannels;
+  l.inputs = {input};
+  l.begin = begin;
+  l.end = end;
+  return append(std::move(l));
+}
+
+int Network::pad_channels(const std::string& name, int input, int before, int after) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::kPadChannels;
+  l.inputs = {input};
+  l.pad_before = before;
+  l.pad_after = after;
+  return append(std::move(l));
+}
+
+void Network::infer_shapes(TensorShape input) {
+  if (input.c <= 0 || input.h <= 0 || input.w <= 0)
+    throw std::invalid_argument("network '" + name_ + "': input shape " + shape_str(input) +
+                                " must be positive in C, H and W");
+  if (input.c != default_input_.c)
+    throw std::invalid_argument("network '" + name_ + "': input has " + std::to_string(input.c) +
+                                " channels, expected " + std::to_string(default_input_.c) + " (input " +
+                                shape_str(default_input_) + ")");
+  std::vector<Layer> next = layers_;
+  next.front().out_shape = input;
+  for (std::size_t i = 1; i < next.size(); ++i) {
+    std::vector<TensorShape> in;
+    for (int j : next[i].inputs) in.push_back(next[static_cast<std::size_t>(j)].out_shape);
+    try {
+      infer_layer(next[i], in);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string(e.what()) + " [at network input " + shape_str(input) + "]");
+    }
+  }
+  layers_ = std::move(next);
+}
+
+int Network::resolution_fixing_layer() const {
+  // A layer's output depends on the input resolution unless a global or
+  // adaptive pooling (or an FC, whose output is always 1x1) cuts the dependency.
+  std::vector<bool> spatial(layers_.size(), false);
+  spatial[0] = true;
+  for (std::size_t i = 1; i < layers_.size(); ++i) {
+    const Layer& l = layers_[i];
+    bool dep = false;
+    for (int j : l.inputs) dep = dep || spatial[static_cast<std::size_t>(j)];
+    if (l.type == LayerType::kFullyConnected && dep) return static_cast<int>(i);
+    if (l.type == LayerType::kGlobalAvgPool || l.type == LayerType::kAdaptiveAvgPool ||
+        l.type == LayerType::kFullyConnected)
+      dep = false;
+    spatial[i] = dep;
+  }
+  return -1;
+}
+
+std::int64_t Network::total_params() const {
+  std::int64_t n = 0;
+  for (const auto& l : layers_) n += l.params;
+  return n;
+}
+
+std::int64_t Network::total_macs() const {
+  std::int64_t n = 0;
+  for (const auto& l : layers_) n += l.macs;
+  return n;
+}
+
+int Network::fold_batchnorm() {
+  int folded = 0;
+  for (std::size_t i = 1; i < layers_.size();) {
+    Layer& b = layers_[i];
+    if (b.type != LayerType::kBatchNorm || b.inputs.size() != 1) {
+      ++i;
+      continue;
+    }
+    const int src = b.inputs[0];
+    Layer& c = layers_[static_cast<std::size_t>(src)];
+    const bool foldable = (c.type == LayerType::kConv2d || c.type == LayerType::kFullyConnected) &&
+                          consumers(src) == std::vector<int>{static_cast<int>(i)};
+    if (!foldable) {
+      ++i;
+      continue;
+    }
+    const int out_c = c.type == LayerType::kConv2d ? c.conv.out_channels : c.fc.out_features;
+    bool& has_bias = c.type == LayerType::kConv2d ? c.conv.bias : c.fc.bias;
+    const bool had_bias = has_bias;
+    if (!c.weights.weights.empty() && !b.weights.gamma.empty()) {
+      const std::size_t per_out = c.weights.weights.size() / static_cast<std::size_t>(out_c);
+      if (!had_bias) c.weights.bias.assign(static_cast<std::size_t>(out_c), 0.0f);
+      for (int k = 0; k < out_c; ++k) {
+        const auto ku = static_cast<std::size_t>(k);
+        const double s = b.weights.gamma[ku] / std::sqrt(static_cast<double>(b.weights.var[ku]) + b.bn_eps);
+        for (std::size_t j = 0; j < per_out; ++j) {
+          float& w = c.weights.weights[ku * per_out + j];
+          w = static_cast<float>(w * s);
+        }
+        c.weights.bias[ku] = static_cast<float>((c.weights.bias[ku] - b.weights.mean[ku]) * s + b.weights.beta[ku]);
+      }
+    }
+    has_bias = true;
+    if (!had_bias) c.params += out_c;
+    // Readers of the BN read the conv; indices above the BN shift down by one.
+    const int bn_index = static_cast<int>(i);
+    layers_.erase(layers_.begin() + bn_index);
+    for (auto& l : layers_)
+      for (int& in : l.inputs) {
+        if (in == bn_index)
+          in = src;
+        else if (in > bn_index)
+          --in;
+      }
+    ++folded;
+  }
+  return folded;
+}
+
+void Network::generate_float_weights(std::uint64_t seed) {
+  for (auto& l : layers_) {
+    WeightRng rng(layer_seed(seed, l.name));
+    FloatWeights w;
+    if (l.type == LayerType::kConv2d || l.type == LayerType::kFullyConnected) {
+      const bool conv = l.type == LayerType::kConv2d;
+      const int out = conv ? l.conv.out_channels : l.fc.out_features;
+      const std::int64_t fan_in =
+          conv ? static_cast<std::int64_t>(l.conv.in_channels / l.conv.groups) * l.conv.kernel_h * l.conv.kernel_w
+               : l.fc.in_features;
+      const double stddev = std::sqrt(2.0 / static_cast<double>(fan_in));
+      w.weights.resize(static_cast<std::size_t>(fan_in * out));
+      for (auto& x : w.weights) x = static_cast<float>(stddev * rng.normal());
+      if (conv ? l.conv.bias : l.fc.bias) {
+        const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+        w.bias.resize(static_cast<std::size_t>(out));
+        for (auto& x : w.bias) x = static_cast<float>(rng.uniform(-bound, bound));
+      }
+    } else if (l.type == LayerType::kBatchNorm) {
+      const auto c = static_cast<std::size_t>(l.channels);
+      w.gamma.resize(c);
+      w.beta.resize(c);
+      w.mean.resize(c);
+      w.var.resize(c);
+      for (std::size_t k = 0; k < c; ++k) {
+        w.gamma[k] = static_cast<float>(rng.uniform(0.5, 1.5));
+        w.beta[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
+        w.mean[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
+        w.var[k] = static_cast<float>(rng.uniform(0.5, 1.5));
+      }
+    }
+    l.weights = std::move(w);
+  }
+}
+
+bool Network::has_float_weights() const {
+  for (const auto& l : layers_) {
+    const bool needs =
+        l.type == LayerType::kConv2d || l.type == LayerType::kFullyConnected || l.type == LayerType::kBatchNorm;
+    if (needs && l.weights.empty()) return false;
+  }
+  return true;
+}
+
+nlohmann::json Network::layers_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = layers_[i];
+    nlohmann::json j;
+    j["name"] = l.name;
+    j["type"] = layer_type_name(l.type);
+    nlohmann::json ins = nlohmann::json::array();
+    for (int k : l.inputs) ins.push_back(layers_[static_cast<std::size_t>(k)].name);
+    j["inputs"] = ins;
+    const TensorShape in = l.inputs.empty() ? l.out_shape : layers_[static_cast<std::size_t>(l.inputs[0])].out_shape;
+    j["in_shape"] = {in.c, in.h, in.w};
+    j["out_shape"] = {l.out_shape.c, l.out_shape.h, l.out_shape.w};
+    if (l.type == LayerType::kConv2d) {
+      j["kernel"] = {l.conv.kernel_h, l.conv.kernel_w};
+      j["stride"] = {l.conv.stride_h, l.conv.stride_w};
+      j["groups"] = l.conv.groups;
+    } else if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool) {
+      j["kernel"] = {l.pool.kernel_h, l.pool.kernel_w};
+      j["stride"] = {l.pool.stride_h, l.pool.stride_w};
+    }
+    j["params"] = l.params;
+    j["macs"] = l.macs;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace npuvp::runtime

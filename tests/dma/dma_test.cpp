@@ -1,0 +1,163 @@
+// DMA engine: strided transfers byte-exact against a host copy, descriptor
+// chains, and error reporting for bad addresses and descriptors.
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "models/dma/dma_engine.h"
+#include "tests/support/memory_harness.h"
+
+namespace npuvp::dma {
+namespace {
+
+using testing::kLocalBase;
+using testing::kMemBase;
+
+// DMA registers sit at address 0 of the driver's socket.
+struct Bench {
+  testing::MemoryHarness mem{2};
+  DmaEngine dma{"dma", DmaConfig{}};
+  testing::Driver driver{"driver"};
+  sc_core::sc_vector<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>> irq{"irq", 2};
+
+  Bench() {
+    dma.system_socket.bind(mem.bus->target_sockets[0]);
+    dma.noc_socket.bind(mem.bus->target_sockets[1]);
+    driver.socket.bind(dma.target_socket);
+    dma.irq[0](irq[0]);
+    dma.irq[1](irq[1]);
+  }
+
+  // Writes a chain into local memory at `at` and runs it on channel `ch`.
+  std::uint32_t run_chain(unsigned ch, std::vector<Descriptor> chain, std::uint64_t at) {
+    for (std::size_t i = 0; i < chain.size(); ++i) {
+      chain[i].next = at + (i + 1) * sizeof(Descriptor);
+      chain[i].flags = i + 1 == chain.size() ? kDescLast : 0;
+    }
+    testing::poke(*mem.local, at - kLocalBase, chain.data(), static_cast<unsigned>(chain.size() * sizeof(Descriptor)));
+    const std::uint64_t regs = ch * kChannelStride;
+    driver.write32(regs + reg::kDescLo, static_cast<std::uint32_t>(at));
+    driver.write32(regs + reg::kDescHi, static_cast<std::uint32_t>(at >> 32));
+    driver.write32(regs + reg::kCtrl, kCtrlStart);
+    if (!irq[ch].read()) sc_core::wait(irq[ch].posedge_event());
+    const std::uint32_t bits = driver.read32(regs + reg::kIrq);
+    driver.write32(regs + reg::kIrq, bits);
+    return bits;
+  }
+};
+
+// What a transfer must do, computed on host buffers.
+void host_copy(const Descriptor& d, const std::vector<std::uint8_t>& src, std::uint64_t src_base,
+               std::vector<std::uint8_t>& dst, std::uint64_t dst_base) {
+  for (std::uint32_t p = 0; p < d.planes; ++p)
+    for (std::uint32_t r = 0; r < d.rows; ++r)
+      for (std::uint32_t b = 0; b < d.row_bytes; ++b)
+        dst[d.dst - dst_base + std::int64_t{p} * d.dst_plane_pitch + std::int64_t{r} * d.dst_row_pitch + b] =
+            src[d.src - src_base + std::int64_t{p} * d.src_plane_pitch + std::int64_t{r} * d.src_row_pitch + b];
+}
+
+TEST(Dma, RandomStridedTransfersAreByteExact) {
+  Bench b;
+  b.driver.body = [&](testing::Driver&) {
+    std::mt19937 rng(7);
+    std::vector<std::uint8_t> dram(64 * 1024);
+    for (auto& v : dram) v = static_cast<std::uint8_t>(rng());
+    testing::poke(*b.mem.mem, 0, dram.data(), static_cast<unsigned>(dram.size()));
+    std::vector<std::uint8_t> expected(64 * 1024, 0);
+    testing::poke(*b.mem.local, 0x10000, expected.data(), static_cast<unsigned>(expected.size()));
+    for (int trial = 0; trial < 20; ++trial) {
+      std::uniform_int_distribution<std::uint32_t> dim(1, 9), bytes(1, 300);
+      Descriptor d{};
+      d.row_bytes = bytes(rng);
+      d.rows = dim(rng);
+      d.planes = dim(rng) % 3 + 1;
+      d.src_row_pitch = static_cast<std::int32_t>(d.row_bytes + rng() % 64);
+      d.src_plane_pitch = d.src_row_pitch * static_cast<std::int32_t>(d.rows + rng() % 3);
+      d.dst_row_pitch = static_cast<std::int32_t>(d.row_bytes + rng() % 16);
+      d.dst_plane_pitch = d.dst_row_pitch * static_cast<std::int32_t>(d.rows);
+      d.src = kMemBase + rng() % 4096;
+      d.dst = kLocalBase + 0x10000 + rng() % 4096;
+      host_copy(d, dram, kMemBase, expected, kLocalBase + 0x10000);
+      ASSERT_EQ(b.run_chain(trial % 2, {d}, kLocalBase + 0x100 * (trial % 2)), kIrqDone) << "trial " << trial;
+    }
+    std::vector<std::uint8_t> got(expected.size());
+    testing::peek(*b.mem.local, 0x10000, got.data(), static_cast<unsigned>(got.size()));
+    EXPECT_EQ(got, expected);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.dma.stats().errors, 0u);
+}
+
+TEST(Dma, ChainsRunInOrderAndCountBytes) {
+  Bench b;
+  b.driver.body = [&](testing::Driver& drv) {
+    std::vector<std::uint8_t> data(256);
+    for (unsigned i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i);
+    testing::poke(*b.mem.mem, 0, data.data(), 256);
+    // Copy 0..255 to local, then local back to DRAM at +4096 (SRAM to DRAM).
+    Descriptor in{kMemBase, kLocalBase + 0x2000, 256, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    Descriptor out{kLocalBase + 0x2000, kMemBase + 4096, 256, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_EQ(b.run_chain(0, {in, out}, kLocalBase + 0x400), kIrqDone);
+    std::vector<std::uint8_t> back(256);
+    testing::peek(*b.mem.mem, 4096, back.data(), 256);
+    EXPECT_EQ(back, data);
+    EXPECT_EQ(drv.read32(reg::kBytesDone), 512u);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.dma.stats().descriptors, 2u);
+  EXPECT_EQ(b.dma.stats().system_read_bytes, 256u);
+  EXPECT_EQ(b.dma.stats().system_write_bytes, 256u);
+}
+
+TEST(Dma, UnmappedSourceRaisesErrorWithTheAddress) {
+  Bench b;
+  b.driver.body = [&](testing::Driver& drv) {
+    Descriptor d{0x7000'0000, kLocalBase + 0x2000, 64, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_EQ(b.run_chain(1, {d}, kLocalBase + 0x400), kIrqError);
+    const std::uint64_t regs = kChannelStride;
+    EXPECT_EQ(drv.read32(regs + reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kSourceAccess));
+    EXPECT_EQ(drv.read32(regs + reg::kErrorAddrLo), 0x7000'0000u);
+    EXPECT_FALSE(b.irq[1].read());  // cleared by the W1C write
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.dma.stats().errors, 1u);
+}
+
+TEST(Dma, MisalignedOrEmptyDescriptorIsInvalid) {
+  Bench b;
+  b.driver.body = [&](testing::Driver& drv) {
+    drv.write32(reg::kDescLo, static_cast<std::uint32_t>(kLocalBase + 0x404));  // not 64-byte aligned
+    drv.write32(reg::kDescHi, 0);
+    drv.write32(reg::kCtrl, kCtrlStart);
+    sc_core::wait(b.irq[0].posedge_event());
+    EXPECT_EQ(drv.read32(reg::kIrq), kIrqError);
+    EXPECT_EQ(drv.read32(reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kDescriptorInvalid));
+    drv.write32(reg::kIrq, kIrqError);
+    Descriptor empty{kMemBase, kLocalBase, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_EQ(b.run_chain(0, {empty}, kLocalBase + 0x800), kIrqError);
+    EXPECT_EQ(drv.read32(reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kDescriptorInvalid));
+  };
+  sc_core::sc_start();
+}
+
+TEST(Dma, ReadsOverlapWritesSoATransferCostsAboutTheSlowerStream) {
+  // Memories answer in 1 cycle per 32-byte word: a 16 KiB copy moves 512 words
+  // each way. Serialized it would take ~1024 cycles; pipelined about 512.
+  Bench b;
+  sc_core::sc_time took;
+  b.driver.body = [&](testing::Driver&) {
+    Descriptor d{kMemBase, kLocalBase + 0x8000, 16384, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    EXPECT_EQ(b.run_chain(0, {d}, kLocalBase), kIrqDone);
+    took = sc_core::sc_time_stamp() - start;
+  };
+  sc_core::sc_start();
+  const double cycles = took / sc_core::sc_time(1.25, sc_core::SC_NS);
+  std::printf("16 KiB copy took %.0f cycles\n", cycles);
+  EXPECT_GT(cycles, 512);
+  EXPECT_LT(cycles, 700);
+}
+
+}  // namespace
+}  // namespace npuvp::dma

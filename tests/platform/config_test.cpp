@@ -1,0 +1,84 @@
+// Bad configuration gets an error naming the file, the key and what was expected.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "platform/config/config_node.h"
+#include "platform/platform_config.h"
+
+namespace npuvp::platform {
+namespace {
+
+const char* kPreset = "configs/platforms/edge-ip.yaml";
+
+std::string error_of(const std::string& file, const std::vector<std::string>& overrides) {
+  try {
+    load_platform(file, overrides);
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(PlatformConfig, PresetLoadsWithItsValues) {
+  const PlatformConfig c = load_platform(kPreset, {});
+  EXPECT_EQ(c.name, "edge-ip");
+  EXPECT_EQ(c.npu.clusters, 16u);
+  EXPECT_EQ(c.npu.cluster.array.rows, 8u);
+  EXPECT_EQ(c.npu.sram_banks * c.npu.sram_bank.size_bytes, 512u * 1024);
+  EXPECT_EQ(c.dram.channels, 4u);
+  EXPECT_DOUBLE_EQ(c.energy.mac_int8_pj, 0.3);
+}
+
+TEST(PlatformConfig, OverridesApplyAndTheLastOneWins) {
+  const PlatformConfig c = load_platform(kPreset, {"pe_array.rows=16", "pe_array.rows=32", "npu.clock_mhz=1000"});
+  EXPECT_EQ(c.npu.cluster.array.rows, 32u);
+  EXPECT_DOUBLE_EQ(c.npu.clock_mhz, 1000);
+  EXPECT_EQ(c.resolved["pe_array"]["rows"], 32);
+}
+
+TEST(PlatformConfig, UnknownKeyIsNamed) {
+  const std::string e = error_of(kPreset, {"pe_array.rowz=4"});
+  EXPECT_NE(e.find("edge-ip.yaml"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key 'pe_array.rowz'"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, OverrideOfAMissingSectionIsNamed) {
+  const std::string e = error_of(kPreset, {"nosuch.key=1"});
+  EXPECT_NE(e.find("'nosuch.key'"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, WrongTypeAndRangeNameKeyAndExpectation) {
+  std::string e = error_of(kPreset, {"pe_array.rows=eight"});
+  EXPECT_NE(e.find("key 'pe_array.rows': expected an integer"), std::string::npos) << e;
+  e = error_of(kPreset, {"pe_array.rows=0"});
+  EXPECT_NE(e.find("key 'pe_array.rows': expected an integer from 1 to 256, got '0'"), std::string::npos) << e;
+  e = error_of(kPreset, {"npu.clock_mhz=-5"});
+  EXPECT_NE(e.find("key 'npu.clock_mhz': expected a positive number"), std::string::npos) << e;
+  e = error_of(kPreset, {"npu.clusters=17"});
+  EXPECT_NE(e.find("key 'npu.clusters'"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, MissingAndMalformedFilesAreNamed) {
+  std::string e = error_of("configs/platforms/no-such-preset.yaml", {});
+  EXPECT_NE(e.find("no-such-preset.yaml: cannot open the file"), std::string::npos) << e;
+  const std::string bad = write_temp("npuvp_malformed.yaml", "name: x\nnpu: [1, 2\n");
+  e = error_of(bad, {});
+  EXPECT_NE(e.find("npuvp_malformed.yaml: malformed YAML at line"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, MissingRequiredKeyIsNamed) {
+  const std::string file = write_temp("npuvp_no_npu.yaml", "name: x\n");
+  const std::string e = error_of(file, {});
+  EXPECT_NE(e.find("key 'npu': expected a value (the key is required)"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace npuvp::platform

@@ -1,0 +1,156 @@
+// The driver against the whole platform: ring wrap-around, the NPU's error
+// interrupt on a bad address, bad commands, and the timeout. Each TEST builds
+// its own platform (its own process under ctest).
+#include <gtest/gtest.h>
+
+#include "models/npu/npu_regs.h"
+#include "platform/platform_config.h"
+#include "platform/soc.h"
+#include "sw/driver/npu_driver.h"
+#include "sw/runtime/conv_workload.h"
+
+namespace npuvp::platform {
+namespace {
+
+sw::DriverConfig driver_config(const PlatformConfig& c) {
+  sw::DriverConfig d;
+  d.npu_regs_base = kNpuRegsBase;
+  d.dram_base = kDramBase;
+  d.dram_bytes = c.dram.backing_bytes;
+  d.timeout_ns = 2'000'000;
+  return d;
+}
+
+// Runs `program` as the host software of a fresh edge-ip platform.
+void simulate(const std::function<void(sw::NpuDriver&)>& program, std::uint32_t ring_entries = 64) {
+  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
+  sw::DriverConfig dc = driver_config(config);
+  dc.ring_entries = ring_entries;
+  bool finished = false;
+  Soc soc("soc", config, [&](sw::HostHal& hal) {
+    sw::NpuDriver driver(hal, dc);
+    driver.probe();
+    program(driver);
+    finished = true;
+  });
+  sc_core::sc_start();
+  ASSERT_TRUE(finished) << soc.host().failure();
+}
+
+runtime::ConvLayerSpec small_conv() {
+  runtime::ConvLayerSpec s;
+  s.name = "small";
+  s.in_c = 8;
+  s.in_h = 9;
+  s.in_w = 7;
+  s.out_c = 16;
+  return s;
+}
+
+TEST(Driver, RingWrapsAroundAndEveryCommandBufferIsExact) {
+  simulate(
+      [](sw::NpuDriver& driver) {
+        for (std::uint32_t i = 0; i < 7; ++i) {
+          const auto layer = runtime::prepare_conv(small_conv(), 100 + i);
+          const auto result = runtime::run_conv_on_npu(driver, layer, i);
+          EXPECT_TRUE(result.verified()) << "command buffer " << i;
+          driver.free_all();
+        }
+        const auto counters = driver.counters();
+        EXPECT_EQ(counters.command_buffers_done, 7u);
+        EXPECT_EQ(counters.layers_done, 7u);
+        EXPECT_GT(counters.busy_cycles, 0u);
+        EXPECT_GE(counters.cycles, counters.busy_cycles);
+        // Head and tail went round a 3-entry ring twice.
+        EXPECT_EQ(driver.hal().mmio_read32(kNpuRegsBase + npu::reg::kRingHead), 7u % 3u);
+      },
+      3);
+}
+
+TEST(Driver, BadInputAddressRaisesTheErrorInterrupt) {
+  simulate([](sw::NpuDriver& driver) {
+    const auto layer = runtime::prepare_conv(small_conv(), 1);
+    firmware::LayerCommand cmd{};
+    cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
+    cmd.input_addr = 0x7000'0000;  // nothing is mapped there
+    cmd.output_addr = driver.alloc(1024);
+    cmd.weights_addr = driver.alloc(layer.weights.size());
+    cmd.bias_addr = driver.alloc(64);
+    cmd.requant_addr = driver.alloc(128);
+    cmd.in_c = 8, cmd.in_h = 9, cmd.in_w = 7, cmd.out_c = 16, cmd.out_h = 9, cmd.out_w = 7;
+    cmd.kernel_h = cmd.kernel_w = 3;
+    cmd.stride_h = cmd.stride_w = cmd.dilation_h = cmd.dilation_w = 1;
+    cmd.pad_top = cmd.pad_left = cmd.pad_bottom = cmd.pad_right = 1;
+    cmd.groups = 1;
+    cmd.act_min = -128, cmd.act_max = 127;
+    const std::uint64_t buffer = driver.alloc(sizeof cmd);
+    driver.hal().memory_write(buffer, &cmd, sizeof cmd);
+    driver.submit(buffer, 1);
+    try {
+      driver.wait_idle();
+      ADD_FAILURE() << "the NPU accepted an unmapped input address";
+    } catch (const sw::NpuFault& f) {
+      EXPECT_EQ(f.code(), static_cast<std::uint32_t>(npu::NpuError::kDmaFault));
+      EXPECT_EQ(f.info(), 0x7000'0000u);
+      EXPECT_NE(std::string(f.what()).find("ERROR_CODE"), std::string::npos);
+    }
+    // The NPU goes on with the next command buffer after an error.
+    const auto good = runtime::run_conv_on_npu(driver, runtime::prepare_conv(small_conv(), 2), 1);
+    EXPECT_TRUE(good.verified());
+  });
+}
+
+TEST(Driver, InconsistentShapesAreABadCommand) {
+  simulate([](sw::NpuDriver& driver) {
+    firmware::LayerCommand cmd{};
+    cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
+    cmd.in_c = 8, cmd.in_h = 9, cmd.in_w = 7, cmd.out_c = 16;
+    cmd.out_h = 5, cmd.out_w = 7;  // 9 rows, 3x3, pad 1, stride 1 give 9, not 5
+    cmd.kernel_h = cmd.kernel_w = 3;
+    cmd.stride_h = cmd.stride_w = cmd.dilation_h = cmd.dilation_w = 1;
+    cmd.pad_top = cmd.pad_left = cmd.pad_bottom = cmd.pad_right = 1;
+    cmd.groups = 1;
+    const std::uint64_t buffer = driver.alloc(sizeof cmd);
+    driver.hal().memory_write(buffer, &cmd, sizeof cmd);
+    driver.submit(buffer, 1);
+    try {
+      driver.wait_idle();
+      ADD_FAILURE() << "inconsistent shapes were accepted";
+    } catch (const sw::NpuFault& f) {
+      EXPECT_EQ(f.code(), static_cast<std::uint32_t>(npu::NpuError::kBadCommand));
+      EXPECT_EQ(f.info(), 0u);
+    }
+  });
+}
+
+TEST(Driver, TimesOutWhenTheNpuIsDisabled) {
+  simulate([](sw::NpuDriver& driver) {
+    driver.hal().mmio_write32(kNpuRegsBase + npu::reg::kCtrl, 0);
+    const std::uint64_t buffer = driver.alloc(sizeof(firmware::LayerCommand));
+    driver.submit(buffer, 1);
+    const std::uint64_t before = driver.hal().now_ns();
+    try {
+      driver.wait_idle();
+      ADD_FAILURE() << "wait_idle returned although the NPU never ran";
+    } catch (const sw::NpuFault&) {
+      ADD_FAILURE() << "a disabled NPU reported an error instead of staying silent";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("timeout"), std::string::npos) << e.what();
+      EXPECT_GE(driver.hal().now_ns() - before, 2'000'000u);
+    }
+  });
+}
+
+TEST(Driver, ProbeReadsTheCapabilities) {
+  simulate([](sw::NpuDriver& driver) {
+    const auto caps = driver.probe();
+    EXPECT_EQ(caps.clusters, 16u);
+    EXPECT_EQ(caps.array_rows, 8u);
+    EXPECT_EQ(caps.array_cols, 8u);
+    EXPECT_EQ(caps.sram_kb, 512u);
+    EXPECT_EQ(caps.version, npu::kNpuVersion);
+  });
+}
+
+}  // namespace
+}  // namespace npuvp::platform

@@ -1,0 +1,115 @@
+// The foundation slice end to end: host software offloads one quantized 3x3
+// convolution, the NPU runs it through DRAM, DMA, NoC, SRAM and the clusters,
+// and every output element is compared with the host reference.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "platform/platform_config.h"
+#include "platform/run.h"
+
+namespace npuvp::platform {
+namespace {
+
+const char* kPreset = "configs/platforms/edge-ip.yaml";
+
+std::string out_dir(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("npuvp_e2e_" + name)).string();
+}
+
+TEST(EndToEnd, ConvSliceIsBitExactWithSaneTiming) {
+  const PlatformConfig config = load_platform(kPreset, {});
+  RunOptions options;
+  options.out_dir = out_dir("slice");
+  const nlohmann::json r = run(config, options);
+  ASSERT_EQ(r["layers"].size(), 1u);
+  const auto& layer = r["layers"][0];
+  EXPECT_TRUE(layer["verified"].get<bool>());
+  EXPECT_EQ(layer["mismatches"].get<std::uint64_t>(), 0u);
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  // 56x56x64 -> 64 with a 3x3 kernel.
+  const std::uint64_t macs = 56ull * 56 * 64 * 64 * 9;
+  EXPECT_EQ(layer["macs"].get<std::uint64_t>(), macs);
+  const std::uint64_t mac_units = 16 * 8 * 8;
+  const auto cycles = layer["cycles"].get<std::uint64_t>();
+  EXPECT_GE(cycles, macs / mac_units);
+  EXPECT_GE(layer["compute_cycles"].get<std::uint64_t>(), macs / mac_units);
+  EXPECT_EQ(cycles, layer["compute_cycles"].get<std::uint64_t>() + layer["stall_cycles"].get<std::uint64_t>());
+  EXPECT_LE(layer["utilization"].get<double>(), 1.0);
+  EXPECT_GT(layer["utilization"].get<double>(), 0.2);
+  // Input, weights, bias and requant tables are read at least once; the
+  // output is written exactly once.
+  EXPECT_GE(layer["dram_read_bytes"].get<std::uint64_t>(), 56ull * 56 * 64 + 64 * 9 * 64);
+  EXPECT_EQ(layer["dram_write_bytes"].get<std::uint64_t>(), 56ull * 56 * 64);
+  // Energy: the total is the sum of its parts, and the run's total that of its layers.
+  const auto& e = layer["energy_pj"];
+  const double parts = e["mac"].get<double>() + e["rf"].get<double>() + e["sram"].get<double>() +
+                       e["noc"].get<double>() + e["dram"].get<double>() + e["leakage"].get<double>();
+  EXPECT_NEAR(e["total"].get<double>(), parts, 1e-6 * parts);
+  EXPECT_NEAR(r["totals"]["energy_uj"].get<double>(), e["total"].get<double>() * 1e-6, 1e-9);
+  EXPECT_NEAR(e["mac"].get<double>(), 0.3 * static_cast<double>(macs), 1.0);
+  for (const char* f : {"report.json", "trace.vcd", "power.csv", "timeline.json"})
+    EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/" + f)) << f;
+}
+
+TEST(EndToEnd, ReportHasEveryDesignField) {
+  const PlatformConfig config = load_platform(kPreset, {});
+  RunOptions options;
+  options.out_dir = out_dir("fields");
+  run(config, options);
+  std::ifstream in(options.out_dir + "/report.json");
+  const nlohmann::json r = nlohmann::json::parse(in);
+  for (const char* k : {"platform", "network", "layers", "totals", "sim"}) EXPECT_TRUE(r.contains(k)) << k;
+  for (const char* k : {"name", "input_shape", "total_macs", "total_params"}) EXPECT_TRUE(r["network"].contains(k)) << k;
+  for (const char* k : {"name", "type", "in_shape", "out_shape", "kernel", "stride", "groups", "macs", "params",
+                        "dataflow", "compute_cycles", "stall_cycles", "cycles", "latency_ns", "utilization",
+                        "dram_read_bytes", "dram_write_bytes", "energy_pj", "verified"})
+    EXPECT_TRUE(r["layers"][0].contains(k)) << k;
+  for (const char* k : {"mac", "rf", "sram", "noc", "dram", "leakage", "total"})
+    EXPECT_TRUE(r["layers"][0]["energy_pj"].contains(k)) << k;
+  for (const char* k : {"cycles", "latency_ms", "fps", "energy_uj", "avg_power_mw", "peak_power_mw", "all_verified"})
+    EXPECT_TRUE(r["totals"].contains(k)) << k;
+  for (const char* k : {"wall_seconds", "peak_rss_mb", "simulator"}) EXPECT_TRUE(r["sim"].contains(k)) << k;
+  EXPECT_EQ(r["platform"]["name"], "edge-ip");
+}
+
+TEST(EndToEnd, WrongDmaStrideIsCaughtByTheCheck) {
+  const PlatformConfig config = load_platform(kPreset, {});
+  RunOptions options;
+  options.out_dir = out_dir("stride");
+  // 64 bytes too many between input rows: the DMA gathers the wrong rows.
+  options.fault_input_row_pitch_delta = 64;
+  const nlohmann::json r = run(config, options);
+  EXPECT_FALSE(r["layers"][0]["verified"].get<bool>());
+  EXPECT_GT(r["layers"][0]["mismatches"].get<std::uint64_t>(), 1000u);
+  EXPECT_FALSE(r["totals"]["all_verified"].get<bool>());
+}
+
+// One platform per process: each forced dataflow is its own test.
+void expect_exact_with_dataflow(const std::string& dataflow) {
+  const PlatformConfig config = load_platform(kPreset, {});
+  RunOptions options;
+  options.out_dir = out_dir(dataflow);
+  options.dataflow = dataflow;
+  const nlohmann::json r = run(config, options);
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  EXPECT_EQ(r["layers"][0]["dataflow"], dataflow);
+}
+
+TEST(EndToEnd, ForcedWeightStationaryIsExact) { expect_exact_with_dataflow("ws"); }
+TEST(EndToEnd, ForcedOutputStationaryIsExact) { expect_exact_with_dataflow("os"); }
+
+TEST(EndToEnd, SmallerInputAndOverriddenArrayStillExact) {
+  const PlatformConfig config = load_platform(kPreset, {"pe_array.rows=4", "pe_array.cols=16", "sram.bank_kb=16"});
+  RunOptions options;
+  options.out_dir = out_dir("small");
+  options.input_h = 23;
+  options.input_w = 17;
+  const nlohmann::json r = run(config, options);
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  EXPECT_EQ(r["layers"][0]["out_shape"], nlohmann::json({64, 23, 17}));
+}
+
+}  // namespace
+}  // namespace npuvp::platform

@@ -1,0 +1,312 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "platform/report/report_writer.h"
+#include "tests/report/crafted_record.h"
+
+namespace npuvp::report {
+namespace {
+
+using testing::crafted_record;
+using testing::Expected;
+using testing::fresh_dir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::read_text;
+
+// Rows of a CSV file as maps from header to field; handles quoted fields.
+std::vector<std::map<std::string, std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(field);
+      field.clear();
+    } else if (c == '\n') {
+      rows.back().push_back(field);
+      field.clear();
+      rows.emplace_back();
+    } else {
+      field += c;
+    }
+  }
+  if (rows.back().empty()) rows.pop_back();
+  std::vector<std::map<std::string, std::string>> out;
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    EXPECT_EQ(rows[r].size(), rows[0].size()) << "row " << r;
+    std::map<std::string, std::string> m;
+    for (std::size_t c = 0; c < rows[0].size() && c < rows[r].size(); ++c) m[rows[0][c]] = rows[r][c];
+    out.push_back(m);
+  }
+  return out;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+class ReportOutputs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    write_run_outputs(record_, dir_.string());
+  }
+  RunRecord record_ = crafted_record();
+  std::filesystem::path dir_;
+};
+
+TEST_F(ReportOutputs, WritesEveryFile) {
+  for (const char* f : {"report.json", "layers.csv", "power.csv", "timeline.json", "roofline.svg", "report.html"}) {
+    ASSERT_TRUE(std::filesystem::exists(dir_ / f)) << f;
+    EXPECT_GT(std::filesystem::file_size(dir_ / f), 0u) << f;
+  }
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir_ / "report.json")), record_.report);
+}
+
+TEST_F(ReportOutputs, EnergyTotalsEqualSumsOfComponentsAndOfLayers) {
+  EXPECT_THAT(energy_inconsistencies(record_.report), ::testing::IsEmpty());
+
+  // layers.csv carries the same figures: each row's components add to its
+  // total, and the rows add to the hand-computed 10.4 uJ.
+  const auto rows = parse_csv(read_text(dir_ / "layers.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  std::map<std::string, double> by_component;
+  double total = 0;
+  for (const auto& row : rows) {
+    double sum = 0;
+    for (const char* c : {"mac", "rf", "sram", "noc", "dram", "leakage"}) {
+      const double v = std::stod(row.at(std::string("energy_") + c + "_pj"));
+      sum += v;
+      by_component[c] += v;
+    }
+    EXPECT_DOUBLE_EQ(sum, std::stod(row.at("energy_total_pj"))) << row.at("name");
+    total += std::stod(row.at("energy_total_pj"));
+  }
+  EXPECT_DOUBLE_EQ(total, Expected::kEnergyPj);
+  for (const auto& [c, v] : by_component)
+    EXPECT_DOUBLE_EQ(v, record_.report["totals"]["energy_pj"][c].get<double>()) << c;
+}
+
+TEST(EnergyCheck, NamesEachDisagreement) {
+  auto report = crafted_record().report;
+  report["layers"][1]["energy_pj"]["dram"] = 2'000'100.0;  // components no longer add up, nor do the layers
+  report["totals"]["energy_uj"] = 10.5;
+  const auto problems = energy_inconsistencies(report);
+  ASSERT_EQ(problems.size(), 3u) << ::testing::PrintToString(problems);
+  EXPECT_THAT(problems[0], HasSubstr("layers[1]"));
+  EXPECT_THAT(problems[1], HasSubstr("totals.energy_pj.dram"));
+  EXPECT_THAT(problems[2], HasSubstr("totals.energy_uj"));
+}
+
+TEST_F(ReportOutputs, PowerCsvIntegratesToTheRecordedEnergy) {
+  const std::string text = read_text(dir_ / "power.csv");
+  EXPECT_EQ(first_line(text), "time_ns,window_ns,mac_mw,rf_mw,sram_mw,noc_mw,dram_mw,leakage_mw,total_mw");
+  const auto rows = parse_csv(text);
+  ASSERT_EQ(rows.size(), record_.power.size());
+  double energy_pj = 0, peak = 0, previous_end = 0;
+  for (const auto& row : rows) {
+    const double total = std::stod(row.at("total_mw"));
+    double components = 0;
+    for (const auto& [k, v] : row)
+      if (k != "total_mw" && k.size() > 3 && k.compare(k.size() - 3, 3, "_mw") == 0) components += std::stod(v);
+    EXPECT_NEAR(components, total, 1e-9 * total);
+    EXPECT_DOUBLE_EQ(std::stod(row.at("time_ns")), previous_end) << "windows are contiguous";
+    previous_end = std::stod(row.at("time_ns")) + std::stod(row.at("window_ns"));
+    energy_pj += total * std::stod(row.at("window_ns"));  // mW x ns = pJ
+    peak = std::max(peak, total);
+  }
+  const double recorded = record_.report["totals"]["energy_pj"]["total"].get<double>();
+  EXPECT_NEAR(energy_pj, recorded, 1e-6 * recorded);
+  EXPECT_NEAR(energy_pj, Expected::kEnergyPj, 1e-6 * Expected::kEnergyPj);
+  EXPECT_DOUBLE_EQ(peak, Expected::kPeakPowerMw);
+  EXPECT_DOUBLE_EQ(previous_end * 1e-6, Expected::kLatencyMs);
+}
+
+TEST_F(ReportOutputs, TimelineIsTraceEventJsonWithSlicesTracksAndPowerCounters) {
+  const auto timeline = nlohmann::json::parse(read_text(dir_ / "timeline.json"));
+  ASSERT_TRUE(timeline.contains("traceEvents"));
+  ASSERT_TRUE(timeline["traceEvents"].is_array());
+  std::set<std::pair<int, int>> named_threads;
+  std::set<int> named_processes;
+  std::vector<nlohmann::json> slices, counters;
+  for (const auto& e : timeline["traceEvents"]) {
+    ASSERT_TRUE(e.contains("ph") && e.contains("name") && e.contains("pid")) << e;
+    const std::string ph = e["ph"];
+    if (ph == "M" && e["name"] == "thread_name") named_threads.insert({e["pid"].get<int>(), e["tid"].get<int>()});
+    if (ph == "M" && e["name"] == "process_name") named_processes.insert(e["pid"].get<int>());
+    if (ph == "X") slices.push_back(e);
+    if (ph == "C") counters.push_back(e);
+  }
+  ASSERT_EQ(slices.size(), record_.timeline.size());
+  std::set<std::string> names;
+  for (const auto& s : slices) {
+    for (const char* key : {"cat", "tid", "ts", "dur"}) EXPECT_TRUE(s.contains(key)) << key << " in " << s;
+    EXPECT_TRUE(named_threads.count({s["pid"].get<int>(), s["tid"].get<int>()})) << "thread without thread_name: " << s;
+    EXPECT_TRUE(named_processes.count(s["pid"].get<int>())) << s;
+    names.insert(s["name"].get<std::string>());
+  }
+  EXPECT_EQ(names.count("dw<2>&sep,\"x\""), 1u);
+  EXPECT_EQ(named_threads.size(), 3u);  // npu.layers, npu.cluster0, dma.ch0
+  // Microseconds: fc starts at 150 us and lasts 50 us.
+  const auto fc = std::find_if(slices.begin(), slices.end(), [](const auto& s) { return s["name"] == "fc"; });
+  ASSERT_NE(fc, slices.end());
+  EXPECT_DOUBLE_EQ((*fc)["ts"].get<double>(), 150.0);
+  EXPECT_DOUBLE_EQ((*fc)["dur"].get<double>(), 50.0);
+
+  // Counters: one per window and one closing the last, per counter name.
+  std::map<std::string, std::vector<nlohmann::json>> by_name;
+  for (const auto& c : counters) by_name[c["name"]].push_back(c);
+  ASSERT_EQ(by_name.size(), 2u);
+  const auto& per_component = by_name["power by component (mW)"];
+  ASSERT_EQ(per_component.size(), record_.power.size() + 1);
+  EXPECT_DOUBLE_EQ(per_component[3]["ts"].get<double>(), 150.0);
+  EXPECT_DOUBLE_EQ(per_component[3]["args"]["dram_mw"].get<double>(), 80.0);
+  EXPECT_DOUBLE_EQ(per_component.back()["ts"].get<double>(), 200.0);
+  EXPECT_DOUBLE_EQ(by_name["total power (mW)"][2]["args"]["total_mw"].get<double>(), 53.0);
+}
+
+TEST_F(ReportOutputs, LayersCsvHasOneRowPerLayerWithItsFields) {
+  const std::string text = read_text(dir_ / "layers.csv");
+  EXPECT_EQ(text.rfind("name,type,in_c,in_h,in_w,out_c,out_h,out_w,kernel_h,kernel_w,stride,groups,macs", 0), 0u)
+      << first_line(text);
+  const auto rows = parse_csv(text);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].at("name"), "dw<2>&sep,\"x\"");
+  EXPECT_EQ(rows[1].at("type"), "depthwise");
+  EXPECT_EQ(rows[1].at("stall_dram_cycles"), "37500");
+  EXPECT_EQ(rows[1].at("stall_sram_conflict_cycles"), "0");
+  EXPECT_EQ(rows[2].at("stall_dependency_cycles"), "3750");
+  EXPECT_DOUBLE_EQ(std::stod(rows[0].at("ops_per_dram_byte")), 40.0);
+  EXPECT_DOUBLE_EQ(std::stod(rows[2].at("ops_per_dram_byte")), 1.0);
+  EXPECT_EQ(rows[0].at("verified"), "true");
+}
+
+TEST(Roofline, UsesThePresetsRoofsAndTwoOpsPerMac) {
+  const auto r = roofline(crafted_record().report);
+  // 1 cluster x 4 x 4 MACs x 2 ops x 1 GHz; SRAM 4 banks x 8 B x 1 GHz.
+  EXPECT_DOUBLE_EQ(r["compute_roofs"][0]["peak_ops_per_s"].get<double>(), 32e9);
+  EXPECT_EQ(r["compute_roofs"][0]["datatype"], "int8");
+  EXPECT_DOUBLE_EQ(r["dram_bytes_per_s"].get<double>(), 4e9);
+  EXPECT_EQ(r["dram_bandwidth_source"], "report.dram.peak_gbps");
+  EXPECT_DOUBLE_EQ(r["sram_bytes_per_s"].get<double>(), 32e9);
+  EXPECT_DOUBLE_EQ(r["ridge_ops_per_byte"]["dram"].get<double>(), 8.0);
+  const auto& layers = r["layers"];
+  ASSERT_EQ(layers.size(), 3u);
+  EXPECT_DOUBLE_EQ(layers[0]["intensity_ops_per_byte"].get<double>(), 40.0);
+  EXPECT_EQ(layers[0]["bound"], "compute");
+  EXPECT_DOUBLE_EQ(layers[0]["achieved_ops_per_s"].get<double>(), 2e6 / 100e-6);
+  EXPECT_DOUBLE_EQ(layers[1]["intensity_ops_per_byte"].get<double>(), 4.0);
+  EXPECT_EQ(layers[1]["bound"], "dram");
+  EXPECT_DOUBLE_EQ(layers[1]["attainable_ops_per_s"].get<double>(), 16e9);
+  EXPECT_DOUBLE_EQ(layers[2]["fraction_of_attainable"].get<double>(), (2e5 / 50e-6) / 4e9);
+}
+
+TEST(Roofline, FallsBackToTheMemspecForDramBandwidth) {
+  auto report = crafted_record().report;
+  report.erase("dram");
+  const auto r = roofline(report);
+  // LPDDR4-3200: 16 bit x 2 transfers per 0.625 ns clock = 6.4 GB/s per channel, 2 channels.
+  EXPECT_NEAR(r["dram_bytes_per_s"].get<double>(), 12.8e9, 1e3);
+  EXPECT_THAT(r["dram_bandwidth_source"].get<std::string>(), HasSubstr("lpddr4-3200"));
+}
+
+TEST(Roofline, LayerWithoutDramTrafficHasNoIntensity) {
+  auto report = crafted_record().report;
+  report["layers"][2]["dram_read_bytes"] = 0;
+  report["layers"][2]["dram_write_bytes"] = 0;
+  const auto r = roofline(report);
+  EXPECT_TRUE(r["layers"][2]["intensity_ops_per_byte"].is_null());
+  EXPECT_EQ(r["layers"][2]["bound"], "compute");
+}
+
+TEST(Roofline, MissingPlatformFigureIsNamed) {
+  auto report = crafted_record().report;
+  report["platform"]["pe_array"].erase("rows");
+  try {
+    roofline(report);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("pe_array.rows"));
+  }
+}
+
+TEST(TextReport, ShowsEveryLayerStallCausesAndTotals) {
+  const std::string text = format_text_report(crafted_record().report);
+  for (const char* s : {"handnet on tiny", "conv1", "dw<2>&sep", "fc", "stall:dram", "stall:sram_conflict",
+                        "stall:dependency", "ops/B", "0.2000 ms (200000 cycles)", "5000.0 FPS at batch 1", "10.400 uJ",
+                        "avg 52.0 mW, peak 89.0 mW", "0.013 effective TOPS", "0.250 TOPS/W", "all outputs bit-exact"})
+    EXPECT_THAT(text, HasSubstr(s)) << text;
+  // conv1: 1 MMACs, 100 us, 48.8 KiB of DRAM traffic, 40 ops/B, 3.3 uJ.
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line) && line.rfind("conv1", 0) != 0) {
+  }
+  EXPECT_THAT(line, HasSubstr("1.000"));
+  EXPECT_THAT(line, HasSubstr("100.00"));
+  EXPECT_THAT(line, HasSubstr("48.8"));
+  EXPECT_THAT(line, HasSubstr("40.0"));
+  EXPECT_THAT(line, HasSubstr("3.300"));
+}
+
+TEST(TextReport, WithoutStallCausesShowsOneStallColumn) {
+  auto report = crafted_record().report;
+  for (auto& l : report["layers"]) l.erase("stall_cycles_by_cause");
+  const std::string text = format_text_report(report);
+  EXPECT_THAT(text, Not(HasSubstr("stall:")));
+  EXPECT_THAT(text, HasSubstr(" stall "));
+}
+
+TEST(DerivedTotals, FollowFromMacsLatencyAndEnergy) {
+  const auto t = derived_totals(crafted_record().report);
+  // 2.6 Mops in 200 us; 2.6 Mops per 10.4 uJ.
+  EXPECT_DOUBLE_EQ(t["effective_tops"].get<double>(), 2 * Expected::kTotalMacs / 200e-6 * 1e-12);
+  EXPECT_DOUBLE_EQ(t["tops_per_w"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(t["energy_per_inference_uj"].get<double>(), 10.4);
+}
+
+TEST_F(ReportOutputs, HtmlIsSelfContainedEscapedAndEmbedsTheRoofline) {
+  const std::string html = read_text(dir_ / "report.html");
+  const std::string svg = read_text(dir_ / "roofline.svg");
+  EXPECT_THAT(html, HasSubstr("dw&lt;2&gt;&amp;sep,&quot;x&quot;"));
+  EXPECT_THAT(html, Not(HasSubstr("dw<2>")));
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("<link")));
+  EXPECT_THAT(html, Not(HasSubstr("@import")));
+  EXPECT_THAT(html, Not(HasSubstr("url(http")));
+  EXPECT_THAT(html, HasSubstr(svg)) << "report.html shows the same roofline as roofline.svg";
+  EXPECT_THAT(svg, HasSubstr("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_THAT(svg, HasSubstr("<circle"));
+  EXPECT_THAT(svg, Not(HasSubstr("dw<2>")));
+}
+
+TEST(TimelineSlices, ConvertTheRecordersSlicesToNanoseconds) {
+  trace::TimelineRecorder recorder;
+  recorder.slice("npu.cluster1", "tile 3", "tile", sc_core::sc_time(1.5, sc_core::SC_US),
+                 sc_core::sc_time(2250, sc_core::SC_NS));
+  const auto slices = timeline_slices(recorder.slices());
+  ASSERT_EQ(slices.size(), 1u);
+  EXPECT_EQ(slices[0].track, "npu.cluster1");
+  EXPECT_EQ(slices[0].name, "tile 3");
+  EXPECT_EQ(slices[0].category, "tile");
+  EXPECT_DOUBLE_EQ(slices[0].start_ns, 1500.0);
+  EXPECT_DOUBLE_EQ(slices[0].duration_ns, 750.0);
+}
+
+}  // namespace
+}  // namespace npuvp::report
