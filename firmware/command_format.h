@@ -2,6 +2,9 @@
 // What host software hands the NPU: ring entries pointing at command buffers,
 // each an array of LayerCommands in DRAM. The host runtime writes these and the
 // firmware reads them; the layout is the interface between the two.
+//
+// Tensors are int8, HWC (channels innermost), packed unless a pitch says
+// otherwise. Quantization follows TFLite's int8 scheme.
 
 #include <cstdint>
 
@@ -14,14 +17,50 @@ struct RingEntry {
 };
 static_assert(sizeof(RingEntry) == 16);
 
-enum class Opcode : std::uint32_t { kConv2d = 1 };
+enum class Opcode : std::uint32_t {
+  // Convolution of any kernel, stride, padding, dilation and groups (depthwise
+  // when groups == in_c == out_c). A fully connected layer is a convolution
+  // whose kernel covers the whole input. Weights OHWI int8 (I = in_c/groups),
+  // bias int32 per output channel, requant per output channel as
+  // {int32 multiplier, int32 shift}.
+  kConv2d = 1,
+  // Max / average pooling (TFLite rounding), input and output sharing scale
+  // and zero point; kernel, stride and padding as for kConv2d.
+  kMaxPool = 2,
+  kAvgPool = 3,
+  // Elementwise add of input and input2 with TFLite int8 ADD semantics
+  // (add_params below).
+  kAdd = 4,
+  // A strided DMA copy (concat, slice, channel shuffle, layout changes): the
+  // copy fields below, input_addr -> output_addr.
+  kCopy = 5,
+  // Fills copy.row_bytes × rows × planes bytes at output_addr (with the dst
+  // pitches) with fill_value (padding channels with the zero point).
+  kFill = 6,
+};
+
 enum class DataflowChoice : std::uint32_t { kWeightStationary = 0, kOutputStationary = 1, kAuto = 2 };
 
-// One layer. Tensors are int8 HWC in DRAM; weights OHWI int8; bias int32 per
-// output channel; requant per output channel {int32 multiplier, int32 shift}.
+inline constexpr std::uint32_t kPoolCountIncludePad = 1u << 0;  // in `flags`: average counts padded taps
+
+struct AddParams {
+  std::int32_t input2_zero_point;
+  std::int32_t left_shift;  // TFLite uses 20
+  std::int32_t input1_multiplier, input1_shift;
+  std::int32_t input2_multiplier, input2_shift;
+  std::int32_t output_multiplier, output_shift;
+};
+
+struct CopyParams {
+  std::uint32_t row_bytes, rows, planes;
+  std::int32_t src_row_pitch, dst_row_pitch;
+  std::int32_t src_plane_pitch, dst_plane_pitch;
+  std::int32_t fill_value;
+};
+
 struct LayerCommand {
   std::uint32_t opcode;
-  std::uint32_t dataflow;  // DataflowChoice
+  std::uint32_t dataflow;  // DataflowChoice (kConv2d)
   std::uint64_t input_addr;
   std::uint64_t output_addr;
   std::uint64_t weights_addr;
@@ -40,7 +79,11 @@ struct LayerCommand {
   // Bytes between input rows in DRAM; 0 means packed (in_w * in_c). Lets a
   // layer read a view of a larger tensor.
   std::uint32_t input_row_pitch;
-  std::uint32_t reserved[35];
+  std::uint32_t flags;
+  std::uint64_t input2_addr;  // kAdd
+  AddParams add;
+  CopyParams copy;
+  std::uint32_t reserved[16];
 };
 static_assert(sizeof(LayerCommand) == 256);
 

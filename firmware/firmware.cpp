@@ -12,16 +12,20 @@
 namespace npuvp::firmware {
 namespace {
 
-// The first bytes of SRAM hold what the firmware hands the engines: one DMA
-// descriptor slot per chained transfer and one job slot per cluster.
+// The first bytes of SRAM hold what the firmware hands the engines: a few DMA
+// descriptor slots per channel and one job slot per cluster.
 constexpr std::uint64_t kDmaSlots = 8;
-constexpr std::uint64_t kControlBytes = 8192;
 constexpr unsigned kLoadChannel = 0;
 constexpr unsigned kStoreChannel = 1;
 // Cycles the command processor spends deciding and writing one tile's work.
 constexpr std::uint64_t kTileSetupCycles = 64;
 
 std::uint64_t align64(std::uint64_t v) { return (v + 63) & ~std::uint64_t{63}; }
+
+std::uint64_t control_bytes(const NpuLayout& npu) {
+  return align64(npu.dma_channels * kDmaSlots * sizeof(dma::Descriptor) +
+                 std::uint64_t{npu.clusters} * sizeof(pe_array::ClusterJob));
+}
 std::uint32_t ceil_div(std::uint32_t a, std::uint32_t b) { return (a + b - 1) / b; }
 
 struct FirmwareError {
@@ -33,26 +37,47 @@ std::uint32_t input_rows_for(const LayerCommand& l, std::uint32_t out_rows) {
   return (out_rows - 1) * l.stride_h + (l.kernel_h - 1) * l.dilation_h + 1;
 }
 
-class ConvRunner {
+Opcode opcode_of(const LayerCommand& l) { return static_cast<Opcode>(l.opcode); }
+
+bool is_tiled(Opcode op) {
+  return op == Opcode::kConv2d || op == Opcode::kMaxPool || op == Opcode::kAvgPool || op == Opcode::kAdd;
+}
+
+// The granularity in which output channels can be split between weight loads
+// and clusters: a group of a grouped convolution reads its own input channels
+// and stays whole; a dense convolution's channels split anywhere.
+std::uint32_t k_unit(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d && l.groups > 1 ? l.out_c / l.groups : 1;
+}
+
+std::uint64_t filter_bytes(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d ? std::uint64_t{l.kernel_h} * l.kernel_w * (l.in_c / l.groups) : 0;
+}
+
+class LayerRunner {
  public:
-  ConvRunner(Hal& hal, const LayerCommand& layer, std::uint32_t layer_index)
-      : hal_(hal), npu_(hal.layout()), l_(layer), index_(layer_index) {}
+  LayerRunner(Hal& hal, const LayerCommand& layer, std::uint32_t index)
+      : hal_(hal), npu_(hal.layout()), l_(layer), index_(index), op_(opcode_of(layer)) {}
 
   void run() {
     validate();
-    if (!plan_conv_tiling(l_, npu_, t_)) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
+    if (op_ == Opcode::kCopy || op_ == Opcode::kFill) {
+      run_copy();
+      return;
+    }
+    if (!plan_layer_tiling(l_, npu_, t_)) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
     dataflow_ = choose_dataflow();
     const std::uint32_t tiles = ceil_div(l_.out_h, t_.rows_per_tile);
     for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
       const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
-      load_weights(k0, kb);
+      if (op_ == Opcode::kConv2d) load_weights(k0, kb);
       load_input(0, 0);
       wait_dma(kLoadChannel);
       bool store_pending = false;
       for (std::uint32_t tile = 0; tile < tiles; ++tile) {
         const bool prefetch = tile + 1 < tiles;
         if (prefetch) load_input(tile + 1, (tile + 1) % 2);
-        compute(tile, kb, tile == 0);
+        compute(tile, k0, kb, tile == 0);
         if (store_pending) wait_dma(kStoreChannel);
         store_output(tile, k0, kb);
         store_pending = true;
@@ -63,10 +88,26 @@ class ConvRunner {
   }
 
  private:
+  [[noreturn]] void bad() const { throw FirmwareError{npu::NpuError::kBadCommand, index_}; }
+
   void validate() const {
-    const auto bad = [&] { throw FirmwareError{npu::NpuError::kBadCommand, index_}; };
-    if (l_.groups != 1 || l_.kernel_h == 0 || l_.kernel_w == 0 || l_.stride_h == 0 || l_.stride_w == 0 ||
-        l_.dilation_h == 0 || l_.dilation_w == 0 || l_.in_c == 0 || l_.out_c == 0 || l_.in_h == 0 || l_.in_w == 0)
+    if (op_ == Opcode::kCopy || op_ == Opcode::kFill) {
+      if (l_.copy.row_bytes == 0 || l_.copy.rows == 0 || l_.copy.planes == 0) bad();
+      return;
+    }
+    if (!is_tiled(op_)) bad();
+    if (l_.kernel_h == 0 || l_.kernel_w == 0 || l_.stride_h == 0 || l_.stride_w == 0 || l_.dilation_h == 0 ||
+        l_.dilation_w == 0 || l_.in_c == 0 || l_.out_c == 0 || l_.in_h == 0 || l_.in_w == 0 || l_.act_min > l_.act_max)
+      bad();
+    if (op_ == Opcode::kConv2d) {
+      if (l_.groups == 0 || l_.in_c % l_.groups != 0 || l_.out_c % l_.groups != 0) bad();
+      if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kAuto)) bad();
+    } else if (l_.out_c != l_.in_c) {
+      bad();  // pooling and add keep the channels
+    }
+    if (op_ == Opcode::kAdd && (l_.kernel_h != 1 || l_.kernel_w != 1 || l_.stride_h != 1 || l_.stride_w != 1 ||
+                                l_.pad_top + l_.pad_left + l_.pad_bottom + l_.pad_right != 0 ||
+                                l_.add.left_shift < 0 || l_.add.left_shift > 22))
       bad();
     const auto out_dim = [](std::uint32_t in, std::uint32_t pad_a, std::uint32_t pad_b, std::uint32_t k,
                             std::uint32_t d, std::uint32_t s) -> std::int64_t {
@@ -74,9 +115,9 @@ class ConvRunner {
     };
     if (out_dim(l_.in_h, l_.pad_top, l_.pad_bottom, l_.kernel_h, l_.dilation_h, l_.stride_h) != l_.out_h ||
         out_dim(l_.in_w, l_.pad_left, l_.pad_right, l_.kernel_w, l_.dilation_w, l_.stride_w) != l_.out_w ||
-        l_.out_h == 0 || l_.out_w == 0 || l_.act_min > l_.act_max)
+        l_.out_h == 0 || l_.out_w == 0)
       bad();
-    if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kAuto)) bad();
+    if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c) bad();
   }
 
   pe_array::Dataflow choose_dataflow() const {
@@ -85,8 +126,9 @@ class ConvRunner {
     if (choice == DataflowChoice::kOutputStationary) return pe_array::Dataflow::kOutputStationary;
     // Auto: the dataflow whose schedule of one cluster's share of a tile is shorter.
     const pe_array::ArrayShape array{npu_.array_rows, npu_.array_cols};
-    const pe_array::GemmShape gemm{std::uint64_t{t_.rows_per_cluster} * l_.out_w, t_.k_block,
-                                   std::uint64_t{l_.kernel_h} * l_.kernel_w * l_.in_c};
+    const std::uint32_t rows = ceil_div(t_.rows_per_tile, t_.row_groups);
+    const std::uint32_t n = l_.groups > 1 ? k_unit(l_) : t_.k_slice;
+    const pe_array::GemmShape gemm{std::uint64_t{rows} * l_.out_w, n, filter_bytes(l_)};
     const auto ws = pe_array::systolic_tile_timing(pe_array::Dataflow::kWeightStationary, array, gemm, false);
     const auto os = pe_array::systolic_tile_timing(pe_array::Dataflow::kOutputStationary, array, gemm, false);
     return os.total_cycles() < ws.total_cycles() ? pe_array::Dataflow::kOutputStationary
@@ -100,7 +142,7 @@ class ConvRunner {
     const std::uint64_t slot = sram(channel * kDmaSlots * sizeof(dma::Descriptor));
     for (std::size_t i = 0; i < chain.size(); ++i) {
       chain[i].next = slot + (i + 1) * sizeof(dma::Descriptor);
-      chain[i].flags = i + 1 == chain.size() ? dma::kDescLast : 0;
+      if (i + 1 == chain.size()) chain[i].flags |= dma::kDescLast;
     }
     hal_.write(slot, chain.data(), chain.size() * sizeof(dma::Descriptor));
     const std::uint64_t regs = npu_.dma_regs_base + channel * dma::kChannelStride;
@@ -124,8 +166,20 @@ class ConvRunner {
     }
   }
 
+  void run_copy() {
+    const CopyParams& c = l_.copy;
+    dma::Descriptor d{l_.input_addr, l_.output_addr, c.row_bytes, c.rows, c.planes, 0, c.src_row_pitch,
+                      c.dst_row_pitch, c.src_plane_pitch, c.dst_plane_pitch, 0, 0};
+    if (op_ == Opcode::kFill) {
+      d.flags = dma::kDescFill;
+      d.reserved = static_cast<std::uint8_t>(c.fill_value);
+    }
+    start_dma(kLoadChannel, {d});
+    wait_dma(kLoadChannel);
+  }
+
   void load_weights(std::uint32_t k0, std::uint32_t kb) {
-    const std::uint64_t filter = std::uint64_t{l_.kernel_h} * l_.kernel_w * l_.in_c;
+    const std::uint64_t filter = filter_bytes(l_);
     start_dma(kLoadChannel, {linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset),
                                     static_cast<std::uint32_t>(kb * filter)),
                              linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset), kb * 4),
@@ -150,10 +204,15 @@ class ConvRunner {
     const auto [lo, hi] = tile_input_rows(tile * t_.rows_per_tile, tile_rows(tile));
     const std::uint32_t row_bytes = l_.in_w * l_.in_c;
     const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
-    dma::Descriptor d{l_.input_addr + std::uint64_t{lo} * dram_pitch, sram(t_.input_offset[buffer]), row_bytes,
-                      hi - lo, 1, 0, static_cast<std::int32_t>(dram_pitch), static_cast<std::int32_t>(row_bytes),
-                      0, 0, 0, 0};
-    start_dma(kLoadChannel, {d});
+    std::vector<dma::Descriptor> chain{{l_.input_addr + std::uint64_t{lo} * dram_pitch, sram(t_.input_offset[buffer]),
+                                        row_bytes, hi - lo, 1, 0, static_cast<std::int32_t>(dram_pitch),
+                                        static_cast<std::int32_t>(row_bytes), 0, 0, 0, 0}};
+    if (op_ == Opcode::kAdd) {
+      chain.push_back(chain.front());
+      chain.back().src = l_.input2_addr + std::uint64_t{lo} * dram_pitch;
+      chain.back().dst = sram(t_.input2_offset[buffer]);
+    }
+    start_dma(kLoadChannel, chain);
   }
 
   void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) {
@@ -169,56 +228,96 @@ class ConvRunner {
     start_dma(kStoreChannel, {d});
   }
 
-  void compute(std::uint32_t tile, std::uint32_t kb, bool first_tile_of_block) {
+  pe_array::ClusterJob job_template() const {
+    pe_array::ClusterJob job{};
+    switch (op_) {
+      case Opcode::kConv2d: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kConv2d); break;
+      case Opcode::kMaxPool: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kMaxPool); break;
+      case Opcode::kAvgPool: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAvgPool); break;
+      default: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAdd); break;
+    }
+    job.dataflow = static_cast<std::uint32_t>(dataflow_);
+    job.in_w = l_.in_w;
+    job.in_c = l_.in_c;
+    job.in_row_pitch = l_.in_w * l_.in_c;
+    job.origin_x = -static_cast<std::int32_t>(l_.pad_left);
+    job.out_w = l_.out_w;
+    job.kernel_h = l_.kernel_h;
+    job.kernel_w = l_.kernel_w;
+    job.stride_h = l_.stride_h;
+    job.stride_w = l_.stride_w;
+    job.dilation_h = l_.dilation_h;
+    job.dilation_w = l_.dilation_w;
+    job.input_zero_point = l_.input_zero_point;
+    job.output_zero_point = l_.output_zero_point;
+    job.act_min = l_.act_min;
+    job.act_max = l_.act_max;
+    if (op_ == Opcode::kConv2d) {
+      job.group_in = l_.in_c / l_.groups;
+      job.group_out = l_.out_c / l_.groups;
+    }
+    if (op_ == Opcode::kAvgPool && (l_.flags & kPoolCountIncludePad)) job.flags |= pe_array::kJobCountIncludePad;
+    job.image_h = l_.in_h;
+    job.image_w = l_.in_w;
+    job.pad_top = l_.pad_top;
+    job.pad_left = l_.pad_left;
+    job.pad_bottom = l_.pad_bottom;
+    job.pad_right = l_.pad_right;
+    job.in2_zero_point = l_.add.input2_zero_point;
+    job.left_shift = l_.add.left_shift;
+    job.in1_multiplier = l_.add.input1_multiplier;
+    job.in1_shift = l_.add.input1_shift;
+    job.in2_multiplier = l_.add.input2_multiplier;
+    job.in2_shift = l_.add.input2_shift;
+    job.out_multiplier = l_.add.output_multiplier;
+    job.out_shift = l_.add.output_shift;
+    return job;
+  }
+
+  void compute(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, bool first_tile_of_block) {
     hal_.spend_cycles(kTileSetupCycles);
     const std::uint32_t row0 = tile * t_.rows_per_tile;
     const std::uint32_t rows = tile_rows(tile);
-    const auto [tile_lo, tile_hi] = tile_input_rows(row0, rows);
-    (void)tile_hi;
+    const std::uint32_t tile_lo = tile_input_rows(row0, rows).first;
     const std::uint32_t row_bytes = l_.in_w * l_.in_c;
     const unsigned buffer = tile % 2;
-    std::uint64_t started = 0;
+    const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
+    const std::uint64_t filter = filter_bytes(l_);
+    const pe_array::ClusterJob base = job_template();
     std::vector<pe_array::ClusterJob> jobs;
-    for (unsigned c = 0; c < npu_.clusters; ++c) {
-      const std::uint32_t my0 = c * t_.rows_per_cluster;
+    for (std::uint32_t rg = 0; rg < t_.row_groups; ++rg) {
+      const std::uint32_t my0 = rg * rows_per_group;
       if (my0 >= rows) break;
-      const std::uint32_t my_rows = std::min(t_.rows_per_cluster, rows - my0);
+      const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
       const auto [lo, hi] = tile_input_rows(row0 + my0, my_rows);
-      pe_array::ClusterJob job{};
-      job.op = static_cast<std::uint32_t>(pe_array::JobOp::kConv2d);
-      job.flags = first_tile_of_block ? pe_array::kJobLoadWeights : 0;
-      job.dataflow = static_cast<std::uint32_t>(dataflow_);
-      job.in_addr = static_cast<std::uint32_t>(sram(t_.input_offset[buffer]) + std::uint64_t{lo - tile_lo} * row_bytes);
-      job.in_h = hi - lo;
-      job.in_w = l_.in_w;
-      job.in_c = l_.in_c;
-      job.in_row_pitch = row_bytes;
-      job.origin_y = static_cast<std::int32_t>(std::int64_t{row0 + my0} * l_.stride_h - l_.pad_top - lo);
-      job.origin_x = -static_cast<std::int32_t>(l_.pad_left);
-      job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffer]) +
-                                                std::uint64_t{my0} * l_.out_w * kb);
-      job.out_h = my_rows;
-      job.out_w = l_.out_w;
-      job.out_pixel_pitch = kb;
-      job.out_row_pitch = l_.out_w * kb;
-      job.k_count = kb;
-      job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset));
-      job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset));
-      job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset));
-      job.kernel_h = l_.kernel_h;
-      job.kernel_w = l_.kernel_w;
-      job.stride_h = l_.stride_h;
-      job.stride_w = l_.stride_w;
-      job.dilation_h = l_.dilation_h;
-      job.dilation_w = l_.dilation_w;
-      job.input_zero_point = l_.input_zero_point;
-      job.output_zero_point = l_.output_zero_point;
-      job.act_min = l_.act_min;
-      job.act_max = l_.act_max;
-      jobs.push_back(job);
+      for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice) {
+        pe_array::ClusterJob job = base;
+        const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
+        job.flags |= first_tile_of_block ? pe_array::kJobLoadWeights : 0;
+        const std::uint64_t in_offset = std::uint64_t{lo - tile_lo} * row_bytes;
+        job.in_addr = static_cast<std::uint32_t>(sram(t_.input_offset[buffer]) + in_offset);
+        job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + in_offset);
+        job.in_h = hi - lo;
+        job.tile_row0 = static_cast<std::int32_t>(lo);
+        job.origin_y = static_cast<std::int32_t>(std::int64_t{row0 + my0} * l_.stride_h - l_.pad_top - lo);
+        if (op_ == Opcode::kConv2d && l_.groups == 1) job.group_out = k_count;
+        job.in_channel_offset = op_ == Opcode::kConv2d ? (k0 + ks) / job.group_out * job.group_in : k0 + ks;
+        if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
+        job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffer]) +
+                                                  std::uint64_t{my0} * l_.out_w * kb + ks);
+        job.out_h = my_rows;
+        job.out_pixel_pitch = kb;
+        job.out_row_pitch = l_.out_w * kb;
+        job.k_count = k_count;
+        job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset) + ks * filter);
+        job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset) + ks * 4ull);
+        job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset) + ks * 8ull);
+        jobs.push_back(job);
+      }
     }
     const std::uint64_t job_slots = sram(kDmaSlots * sizeof(dma::Descriptor) * npu_.dma_channels);
     hal_.write(job_slots, jobs.data(), jobs.size() * sizeof(pe_array::ClusterJob));
+    std::uint64_t started = 0;
     for (unsigned c = 0; c < jobs.size(); ++c) {
       const std::uint64_t regs = npu_.cluster_regs_base + c * pe_array::kClusterStride;
       hal_.write32(regs + pe_array::reg::kJobAddr,
@@ -244,7 +343,8 @@ class ConvRunner {
   const NpuLayout& npu_;
   const LayerCommand& l_;
   const std::uint32_t index_;
-  ConvTiling t_;
+  const Opcode op_;
+  LayerTiling t_;
   pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
 };
 
@@ -257,47 +357,63 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
       throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
     }
     hal.mark_layer(static_cast<std::int32_t>(layer.layer_id));
-    if (layer.opcode != static_cast<std::uint32_t>(Opcode::kConv2d))
-      throw FirmwareError{npu::NpuError::kBadCommand, i};
-    ConvRunner(hal, layer, i).run();
+    LayerRunner(hal, layer, i).run();
   }
 }
 
 }  // namespace
 
-bool plan_conv_tiling(const LayerCommand& l, const NpuLayout& npu, ConvTiling& t) {
-  const std::uint64_t filter = std::uint64_t{l.kernel_h} * l.kernel_w * l.in_c;
-  const std::uint64_t control = kControlBytes;
-  if (npu.sram_bytes <= control || filter == 0 || npu.clusters == 0) return false;
+bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
+  const Opcode op = opcode_of(l);
+  const std::uint64_t control = control_bytes(npu);
+  if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
+  const std::uint64_t filter = filter_bytes(l);
+  const std::uint32_t per_group = k_unit(l);
   const std::uint64_t avail = npu.sram_bytes - control;
-  const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
-  if (max_k == 0) return false;
-  std::uint32_t kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
-  if (kb < l.out_c && kb >= npu.array_cols) kb -= kb % npu.array_cols;
+  std::uint32_t kb = l.out_c;
+  if (filter != 0) {
+    const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
+    if (max_k < per_group) return false;
+    kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
+    kb -= kb % per_group;
+    const std::uint32_t unit = std::max(per_group, npu.array_cols);
+    if (kb < l.out_c && kb >= unit && unit % per_group == 0) kb -= kb % unit;
+  }
   t.k_block = kb;
   t.weights_offset = control;
   t.bias_offset = t.weights_offset + align64(kb * filter);
-  t.requant_offset = t.bias_offset + align64(kb * 4ull);
-  const std::uint64_t buffers_offset = t.requant_offset + align64(kb * 8ull);
+  const std::uint64_t param_bytes = filter != 0 ? kb : 0;
+  t.requant_offset = t.bias_offset + align64(param_bytes * 4);
+  const std::uint64_t buffers_offset = t.requant_offset + align64(param_bytes * 8);
   if (buffers_offset >= npu.sram_bytes) return false;
   const std::uint64_t remaining = npu.sram_bytes - buffers_offset;
   const std::uint64_t row_bytes = std::uint64_t{l.in_w} * l.in_c;
+  const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
   for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
-    const std::uint32_t per_cluster = ceil_div(rows, npu.clusters);
     const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
     const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb;
-    const std::uint64_t cluster_in =
-        std::min<std::uint64_t>(l.in_h, input_rows_for(l, per_cluster)) * row_bytes;
-    if (2 * align64(in_bytes) + 2 * align64(out_bytes) > remaining || cluster_in > npu.cluster_input_buffer_bytes)
-      continue;
+    if (2 * inputs * align64(in_bytes) + 2 * align64(out_bytes) > remaining) continue;
     // Whole rows per cluster keep every cluster equally busy.
     std::uint32_t chosen = rows;
     if (chosen > npu.clusters && chosen < l.out_h) chosen -= chosen % npu.clusters;
+    // Rows first; clusters left over split the K block into channel slices.
+    const std::uint32_t row_groups = std::min(npu.clusters, chosen);
+    const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
+    std::uint32_t slice = ceil_div(kb, k_groups);
+    slice = ceil_div(slice, per_group) * per_group;
+    const std::uint32_t rows_per_group = ceil_div(chosen, row_groups);
+    const std::uint64_t cluster_in =
+        inputs * std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows_per_group)) * row_bytes;
+    if (cluster_in > npu.cluster_input_buffer_bytes) continue;
     t.rows_per_tile = chosen;
-    t.rows_per_cluster = ceil_div(chosen, npu.clusters);
+    t.row_groups = row_groups;
+    t.k_slice = slice;
+    t.k_groups = ceil_div(kb, slice);
     t.input_offset[0] = buffers_offset;
     t.input_offset[1] = t.input_offset[0] + align64(in_bytes);
-    t.output_offset[0] = t.input_offset[1] + align64(in_bytes);
+    t.input2_offset[0] = t.input_offset[1] + align64(in_bytes);
+    t.input2_offset[1] = t.input2_offset[0] + (inputs == 2 ? align64(in_bytes) : 0);
+    t.output_offset[0] = t.input2_offset[1] + (inputs == 2 ? align64(in_bytes) : 0);
     t.output_offset[1] = t.output_offset[0] + align64(out_bytes);
     t.bytes_used = t.output_offset[1] + align64(out_bytes);
     return true;

@@ -1,8 +1,9 @@
 #pragma once
 // The NPU command processor's firmware: takes command buffers from the host's
-// ring and runs each layer as tile loops that program the DMA and the PE
-// clusters, double-buffered so that loading tile n+1 and storing tile n-1
-// overlap computing tile n.
+// ring and runs each layer. Convolution, pooling and add run as tile loops that
+// program the DMA and the PE clusters, double-buffered so that loading tile
+// n+1 and storing tile n-1 overlap computing tile n; copies and fills are DMA
+// transfers from DRAM to DRAM.
 
 #include <cstdint>
 
@@ -11,19 +12,24 @@
 
 namespace npuvp::firmware {
 
-// How a convolution layer is cut to fit the SRAM (exposed for tests and reports).
-struct ConvTiling {
+// How a convolution, pooling or add layer is cut to fit the SRAM and spread
+// over the clusters (exposed for tests and reports). Offsets are from the
+// start of SRAM; every buffer is double-buffered.
+struct LayerTiling {
   std::uint32_t k_block = 0;         // output channels per weight load
   std::uint32_t rows_per_tile = 0;   // output rows per tile
-  std::uint32_t rows_per_cluster = 0;
+  std::uint32_t row_groups = 0;      // clusters split a tile's rows into this many groups...
+  std::uint32_t k_groups = 0;        // ...and a K block into this many channel slices
+  std::uint32_t k_slice = 0;         // channels per slice (a multiple of the channels per group)
   std::uint64_t weights_offset = 0, bias_offset = 0, requant_offset = 0;
   std::uint64_t input_offset[2] = {0, 0};
+  std::uint64_t input2_offset[2] = {0, 0};  // kAdd's second operand
   std::uint64_t output_offset[2] = {0, 0};
   std::uint64_t bytes_used = 0;
 };
 
 // Chooses a tiling, or returns false when no tiling fits.
-bool plan_conv_tiling(const LayerCommand& layer, const NpuLayout& npu, ConvTiling& tiling);
+bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LayerTiling& tiling);
 
 // Firmware entry point: never returns (runs as the command processor's thread).
 [[noreturn]] void firmware_main(Hal& hal);

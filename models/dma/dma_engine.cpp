@@ -140,7 +140,9 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
           cursor.writes_in_flight.pop_front();
         }
         sc_core::sc_time read_done = read_at;
-        if (access(tlm::TLM_READ_COMMAND, src_row + off, buffer, len, read_done) != tlm::TLM_OK_RESPONSE) {
+        if (d.flags & kDescFill) {
+          std::memset(buffer, static_cast<int>(d.reserved & 0xFF), len);
+        } else if (access(tlm::TLM_READ_COMMAND, src_row + off, buffer, len, read_done) != tlm::TLM_OK_RESPONSE) {
           failed_address = src_row + off;
           return DmaError::kSourceAccess;
         }

@@ -57,7 +57,7 @@ struct Descriptor {
   std::uint32_t row_bytes;
   std::uint32_t rows;
   std::uint32_t planes;
-  std::uint32_t flags;  // kDescLast ends the chain
+  std::uint32_t flags;  // kDescLast ends the chain; kDescFill
   std::int32_t src_row_pitch;
   std::int32_t dst_row_pitch;
   std::int32_t src_plane_pitch;
@@ -68,5 +68,8 @@ struct Descriptor {
 static_assert(sizeof(Descriptor) == 64, "descriptor layout is part of the hardware interface");
 
 inline constexpr std::uint32_t kDescLast = 1u << 0;
+// Writes the low byte of `reserved` to every destination byte instead of
+// copying (padding a tensor with its zero point).
+inline constexpr std::uint32_t kDescFill = 1u << 1;
 
 }  // namespace npuvp::dma

@@ -55,7 +55,6 @@ class ChannelController {
   // Does that next thing.
   void step();
 
-  bool has_work() const { return queued_ != 0 || !arrivals_.empty(); }
   std::uint64_t now() const { return now_; }
 
   // Cycles in [0, cycle) during which at least one bank had a row open.

@@ -39,7 +39,6 @@ class DramSystem final : private BurstSink {
   DramSystem& operator=(const DramSystem&) = delete;
 
   const DramConfig& config() const { return config_; }
-  const AddressMapper& mapper() const { return mapper_; }
   double tck_ns() const { return config_.memspec.tck_ns; }
   double ns_of(std::uint64_t cycle) const { return double(cycle) * config_.memspec.tck_ns; }
   // The first clock edge at or after `ns`.

@@ -1,12 +1,11 @@
 #pragma once
 // The arithmetic a PE cluster performs on one job, as the hardware does it:
 // int8 × int8 products accumulated in int32 with the input zero point folded
-// into a per-filter correction, then the post-processing unit's per-channel
-// fixed-point requantization and clamp. Written independently of the host
-// reference kernels, which check it.
+// into a per-filter correction, the post-processing unit's per-channel
+// fixed-point requantization and clamp, and its pooling and add datapaths.
+// Written independently of the host reference kernels, which check it.
 
 #include <cstdint>
-#include <vector>
 
 #include "models/pe_array/cluster_regs.h"
 
@@ -21,9 +20,15 @@ struct RequantEntry {
 // followed by a rounding right shift, exactly as the reference defines it.
 std::int32_t requantize(std::int32_t acc, RequantEntry rq);
 
-// Computes a job's outputs (out_h × out_w × k_count, HWC, packed) from a tile
-// (in_h rows of in_w × in_c, packed) and its operands.
-void run_conv_job(const ClusterJob& job, const std::int8_t* tile, const std::int8_t* weights,
-                  const std::int32_t* bias, const RequantEntry* requant, std::int8_t* out);
+struct JobOperands {
+  const std::int8_t* tile = nullptr;   // in_h rows of in_row_pitch bytes
+  const std::int8_t* tile2 = nullptr;  // kAdd: the second input, same geometry
+  const std::int8_t* weights = nullptr;
+  const std::int32_t* bias = nullptr;
+  const RequantEntry* requant = nullptr;
+};
+
+// Computes a job's outputs: out_h × out_w × k_count, HWC, packed.
+void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out);
 
 }  // namespace npuvp::pe_array

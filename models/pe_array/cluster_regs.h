@@ -43,16 +43,23 @@ inline constexpr std::array<regs::RegisterSpec, 6> kClusterRegisters{{
     {"JOBS_DONE", reg::kJobsDone, 0, regs::Access::kReadOnly, "jobs completed since reset"},
 }};
 
-enum class JobOp : std::uint32_t { kConv2d = 1 };
+enum class JobOp : std::uint32_t { kConv2d = 1, kMaxPool = 2, kAvgPool = 3, kAdd = 4 };
 enum class Dataflow : std::uint32_t { kWeightStationary = 0, kOutputStationary = 1 };
 
-inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;  // else the resident weights are reused
+inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;     // else the resident weights are reused
+inline constexpr std::uint32_t kJobCountIncludePad = 1u << 1;  // average pool counts padded taps
 
-// One convolution job: out_h × out_w output pixels × k_count channels from an
-// input tile held in SRAM (HWC, rows `in_row_pitch` bytes apart). Output pixel
-// (oy, ox), tap (ky, kx) reads tile coordinate
+// One job: out_h × out_w output pixels × k_count channels from an input tile
+// held in SRAM (HWC, in_c channels per pixel, rows `in_row_pitch` bytes apart).
+// Output pixel (oy, ox), tap (ky, kx) reads tile coordinate
 // (origin_y + oy*stride_h + ky*dilation_h, origin_x + ox*stride_w + kx*dilation_w);
-// coordinates outside the tile are padding and read as the input zero point.
+// coordinates outside the tile are padding (the input zero point).
+//
+// Convolution: output channel k belongs to group k / group_out and reads the
+// group_in input channels from in_channel_offset + (k / group_out) * group_in;
+// weights are OHWI with I = group_in. Pooling and add: output channel k is
+// input channel in_channel_offset + k. Add reads a second tile of the same
+// geometry at in2_addr.
 struct ClusterJob {
   std::uint32_t op;
   std::uint32_t flags;
@@ -74,8 +81,24 @@ struct ClusterJob {
   std::int32_t input_zero_point;
   std::int32_t output_zero_point;
   std::int32_t act_min, act_max;
-  std::uint32_t reserved[7];
+  std::uint32_t group_in, group_out;
+  std::uint32_t in_channel_offset;
+  // Average pooling with padded taps counted: the window is clipped to the
+  // padded map, whose rows are [-pad_top, image_h + pad_bottom) in image rows
+  // and tile row 0 is image row tile_row0.
+  std::int32_t tile_row0;
+  std::uint32_t image_h, image_w;
+  std::uint16_t pad_top, pad_left, pad_bottom, pad_right;
+  // Add (TFLite int8 ADD): ((x1 - zp1) << left_shift) * m1, same for input 2,
+  // summed and scaled by the output multiplier.
+  std::uint32_t in2_addr;
+  std::int32_t in2_zero_point;
+  std::int32_t left_shift;
+  std::int32_t in1_multiplier, in1_shift;
+  std::int32_t in2_multiplier, in2_shift;
+  std::int32_t out_multiplier, out_shift;
+  std::uint32_t reserved[6];
 };
-static_assert(sizeof(ClusterJob) == 128, "job layout is part of the hardware interface");
+static_assert(sizeof(ClusterJob) == 192, "job layout is part of the hardware interface");
 
 }  // namespace npuvp::pe_array

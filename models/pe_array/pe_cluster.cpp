@@ -60,24 +60,42 @@ void PeCluster::job_thread() {
   }
 }
 
+namespace {
+
+bool valid_job(const ClusterJob& j) {
+  const auto op = static_cast<JobOp>(j.op);
+  if (op != JobOp::kConv2d && op != JobOp::kMaxPool && op != JobOp::kAvgPool && op != JobOp::kAdd) return false;
+  if (j.kernel_h == 0 || j.kernel_w == 0 || j.stride_h == 0 || j.stride_w == 0 || j.dilation_h == 0 ||
+      j.dilation_w == 0 || j.k_count == 0 || j.in_c == 0 || j.out_h == 0 || j.out_w == 0 || j.in_h == 0 ||
+      j.in_w == 0 || j.in_row_pitch < j.in_w * j.in_c || j.out_pixel_pitch < j.k_count ||
+      j.out_row_pitch < j.out_w * j.out_pixel_pitch || j.dataflow > 1 || j.act_min > j.act_max)
+    return false;
+  if (op == JobOp::kConv2d) {
+    if (j.group_in == 0 || j.group_out == 0 || j.k_count % j.group_out != 0) return false;
+    return std::uint64_t{j.in_channel_offset} + std::uint64_t{j.k_count / j.group_out} * j.group_in <= j.in_c;
+  }
+  if (op == JobOp::kAdd && (j.left_shift < 0 || j.left_shift > 22)) return false;
+  return std::uint64_t{j.in_channel_offset} + j.k_count <= j.in_c;
+}
+
+}  // namespace
+
 JobError PeCluster::run_job(std::uint64_t job_addr) {
   sc_core::sc_time t = sc_core::SC_ZERO_TIME;
   ClusterJob job{};
   if (job_addr % 64 != 0 || read(job_addr, &job, sizeof job, t) != tlm::TLM_OK_RESPONSE) return JobError::kFetch;
-  if (job.op != static_cast<std::uint32_t>(JobOp::kConv2d) || job.kernel_h == 0 || job.kernel_w == 0 ||
-      job.stride_h == 0 || job.stride_w == 0 || job.dilation_h == 0 || job.dilation_w == 0 || job.k_count == 0 ||
-      job.in_c == 0 || job.out_h == 0 || job.out_w == 0 || job.in_h == 0 || job.in_w == 0 ||
-      job.in_row_pitch < job.in_w * job.in_c || job.out_pixel_pitch < job.k_count ||
-      job.out_row_pitch < job.out_w * job.out_pixel_pitch || job.dataflow > 1)
-    return JobError::kInvalid;
+  if (!valid_job(job)) return JobError::kInvalid;
+  const auto op = static_cast<JobOp>(job.op);
+  const bool is_conv = op == JobOp::kConv2d;
 
-  const std::uint64_t filter_bytes = std::uint64_t{job.kernel_h} * job.kernel_w * job.in_c;
+  const std::uint64_t filter_bytes = is_conv ? std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in : 0;
   const std::uint64_t weight_bytes = filter_bytes * job.k_count;
   const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
+  const unsigned tiles = op == JobOp::kAdd ? 2 : 1;
   if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
-  if (tile_bytes > config_.input_buffer_bytes) return JobError::kInvalid;
+  if (tiles * tile_bytes > config_.input_buffer_bytes) return JobError::kInvalid;
 
-  if (job.flags & kJobLoadWeights) {
+  if (is_conv && (job.flags & kJobLoadWeights)) {
     weights_.resize(weight_bytes);
     bias_.resize(job.k_count);
     requant_.resize(job.k_count);
@@ -86,31 +104,60 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
         read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
       return JobError::kOperandRead;
     stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
-  } else if (weights_.size() != weight_bytes || bias_.size() != job.k_count) {
+  } else if (is_conv && (weights_.size() != weight_bytes || bias_.size() != job.k_count)) {
     return JobError::kInvalid;  // reuse asked for, but the resident weights have another shape
   }
   // The array starts once the first input row is in; the rest of the tile
   // streams in while it computes.
-  tile_.resize(tile_bytes);
+  tile_.resize(tiles * tile_bytes);
   sc_core::sc_time first_row_at = sc_core::SC_ZERO_TIME;
-  for (std::uint32_t row = 0; row < job.in_h; ++row) {
-    sc_core::sc_time row_t = t;
-    if (read(job.in_addr + std::uint64_t{row} * job.in_row_pitch, tile_.data() + std::uint64_t{row} * job.in_row_pitch,
-             job.in_row_pitch, row_t) != tlm::TLM_OK_RESPONSE)
-      return JobError::kOperandRead;
-    if (row == 0) first_row_at = row_t;
-    t = std::max(t, row_t);
+  for (unsigned i = 0; i < tiles; ++i) {
+    const std::uint64_t base = i == 0 ? job.in_addr : job.in2_addr;
+    for (std::uint32_t row = 0; row < job.in_h; ++row) {
+      sc_core::sc_time row_t = t;
+      if (read(base + std::uint64_t{row} * job.in_row_pitch,
+               tile_.data() + i * tile_bytes + std::uint64_t{row} * job.in_row_pitch, job.in_row_pitch,
+               row_t) != tlm::TLM_OK_RESPONSE)
+        return JobError::kOperandRead;
+      if (row == 0) first_row_at = std::max(first_row_at, row_t);
+      t = std::max(t, row_t);
+    }
   }
-  stats_.operand_read_bytes += tile_bytes;
+  stats_.operand_read_bytes += tiles * tile_bytes;
   const sc_core::sc_time inputs_at = t;
 
   result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count);
-  run_conv_job(job, tile_.data(), weights_.data(), bias_.data(), requant_.data(), result_.data());
+  JobOperands operands;
+  operands.tile = tile_.data();
+  operands.tile2 = tiles == 2 ? tile_.data() + tile_bytes : nullptr;
+  operands.weights = weights_.data();
+  operands.bias = bias_.data();
+  operands.requant = requant_.data();
+  pe_array::run_job(job, operands, result_.data());
 
-  const GemmShape gemm{std::uint64_t{job.out_h} * job.out_w, job.k_count, filter_bytes};
-  const auto dataflow = static_cast<Dataflow>(job.dataflow);
-  const TileTiming timing = systolic_tile_timing(dataflow, config_.array, gemm, config_.preload_overlap);
-  const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(timing.total_cycles());
+  const std::uint64_t pixels = std::uint64_t{job.out_h} * job.out_w;
+  std::uint64_t macs = 0, array_cycles = 0, rf_reads = 0, rf_writes = 0;
+  if (is_conv) {
+    // A grouped convolution runs group after group, each a small GEMM.
+    const std::uint64_t groups = job.k_count / job.group_out;
+    const GemmShape gemm{pixels, job.group_out, filter_bytes};
+    const auto dataflow = static_cast<Dataflow>(job.dataflow);
+    const TileTiming timing = systolic_tile_timing(dataflow, config_.array, gemm, config_.preload_overlap);
+    array_cycles = groups * timing.total_cycles();
+    macs = groups * gemm.m * gemm.n * gemm.k;
+    // Per MAC both dataflows read two operand registers; WS writes the partial
+    // sum onward, OS reads and writes its stationary accumulator.
+    rf_reads = macs * (dataflow == Dataflow::kWeightStationary ? 2 : 3);
+    rf_writes = macs + groups * timing.folds * config_.array.rows * config_.array.cols;
+  } else {
+    // Pooling and add run on the post-processing unit, one lane per column.
+    const std::uint64_t taps = op == JobOp::kAdd ? 2 : std::uint64_t{job.kernel_h} * job.kernel_w;
+    const std::uint64_t lanes = config_.array.cols;
+    array_cycles = (pixels * job.k_count * taps + lanes - 1) / lanes;
+    rf_reads = pixels * job.k_count * taps;
+    rf_writes = pixels * job.k_count;
+  }
+  const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(array_cycles);
   const sc_core::sc_time compute_start = first_row_at;
   const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);
   compute_trace_.set(sc_core::sc_time_stamp() + compute_start, 1);
@@ -128,23 +175,17 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   }
   stats_.result_write_bytes += result_.size();
 
-  const std::uint64_t macs = gemm.m * gemm.n * gemm.k;
   const std::uint64_t busy_cycles = static_cast<std::uint64_t>(write_t / clock_period_ + 0.5);
   ++stats_.jobs;
   stats_.macs += macs;
-  stats_.compute_cycles += timing.total_cycles();
-  stats_.stall_cycles += busy_cycles > timing.total_cycles() ? busy_cycles - timing.total_cycles() : 0;
-  // Per MAC both dataflows read two operand registers; WS writes the partial
-  // sum onward, OS reads and writes its stationary accumulator.
-  const bool ws = dataflow == Dataflow::kWeightStationary;
-  const std::uint64_t rf_reads = macs * (ws ? 2 : 3);
-  const std::uint64_t rf_writes = macs + timing.folds * config_.array.rows * config_.array.cols;
+  stats_.compute_cycles += array_cycles;
+  stats_.stall_cycles += busy_cycles > array_cycles ? busy_cycles - array_cycles : 0;
   stats_.rf_reads += rf_reads;
   stats_.rf_writes += rf_writes;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   macs_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(macs));
   rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(rf_reads + rf_writes));
-  registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(timing.total_cycles()));
+  registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(array_cycles));
   sc_core::wait(write_t);
   return JobError::kNone;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "platform/report/report_util.h"
@@ -137,7 +138,9 @@ std::string series_colour(const std::string& name, std::size_t index) {
       {"compute", "#4e79a7"},       {"stall", "#bab0ac"},     {"total", "#1f2430"},
       {"sram_conflict", "#59a14f"}, {"dependency", "#edc948"}};
   static const std::vector<std::string> kOthers = {"#76b7b2", "#edc948", "#ff9da7", "#bab0ac", "#86bcb6"};
-  const auto it = kNamed.find(name);
+  // A stall cause wears the colour of the component it waits for.
+  const std::string key = name.rfind("stall:", 0) == 0 ? name.substr(6) : name;
+  const auto it = kNamed.find(key);
   return it != kNamed.end() ? it->second : kOthers[index % kOthers.size()];
 }
 
@@ -216,8 +219,10 @@ std::string power_svg(const std::vector<PowerSample>& in) {
   }
   const auto y_ticks = linear_ticks(p_max);
   const double y_max = y_ticks.back() > 0 ? y_ticks.back() : 1;
-  const auto x_ticks = linear_ticks(span_ns / time_scale, 8);
-  const double x_max = x_ticks.back() > 0 ? x_ticks.back() : 1;
+  // The time axis ends where the run does; ticks past it are dropped.
+  const double x_max = span_ns / time_scale;
+  auto x_ticks = linear_ticks(x_max, 8);
+  while (x_ticks.size() > 1 && x_ticks.back() > x_max * (1 + 1e-9)) x_ticks.pop_back();
   auto X = [&](double t_ns) { return left + (t_ns - t0) / time_scale / x_max * plot_w; };
   auto Y = [&](double mw) { return top + plot_h - mw / y_max * plot_h; };
 
@@ -270,19 +275,21 @@ std::string roofline_svg(const nlohmann::json& roof) {
 
   struct Dot {
     std::string name;
+    std::size_t index;  // the layer's position, the short label when the name has no room
     double x, y;
     bool dram_bound;
   };
   std::vector<Dot> dots;
   std::size_t unplotted = 0;
-  for (const auto& l : roof["layers"]) {
+  for (std::size_t i = 0; i < roof["layers"].size(); ++i) {
+    const auto& l = roof["layers"][i];
     const auto& ai = l["intensity_ops_per_byte"];
     const double achieved = l.value("achieved_ops_per_s", 0.0);
     if (!ai.is_number() || ai.get<double>() <= 0 || achieved <= 0) {
       ++unplotted;
       continue;
     }
-    dots.push_back({l.value("name", ""), ai.get<double>(), achieved, l.value("bound", "") == "dram"});
+    dots.push_back({l.value("name", ""), i, ai.get<double>(), achieved, l.value("bound", "") == "dram"});
   }
 
   // Decade-aligned ranges covering the dots and both ridge points.
@@ -306,7 +313,8 @@ std::string roofline_svg(const nlohmann::json& roof) {
     const double x = X(std::pow(10.0, e));
     os << "<line x1=\"" << num(x) << "\" y1=\"" << num(top) << "\" x2=\"" << num(x) << "\" y2=\"" << num(top + plot_h)
        << "\" stroke=\"" << kGrid << "\"/>\n"
-       << svg_text(x, top + plot_h + 16, si(std::pow(10.0, e)),
+       << svg_text(x, top + plot_h + 16,
+                   std::pow(10.0, e) < 1000 ? tick_label(std::pow(10.0, e)) : si(std::pow(10.0, e)),
                    "text-anchor=\"middle\" fill=\"" + std::string(kAxis) + "\"");
   }
   for (double e = ly0; e <= ly1; ++e) {
@@ -345,12 +353,52 @@ std::string roofline_svg(const nlohmann::json& roof) {
                  "text-anchor=\"end\" fill=\"#1f2430\" font-weight=\"600\"");
 
   const std::string compute_colour = "#4e79a7", dram_colour = "#e15759";
+  // Labels are placed greedily where they overlap no dot and no earlier
+  // label: the layer's name if it fits somewhere around its dot, else its
+  // index (as in the tables), so dense networks stay readable.
+  struct Box {
+    double x0, y0, x1, y1;
+    bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+  };
+  std::vector<Box> taken;
+  for (const auto& d : dots) taken.push_back({X(d.x) - 5, Y(d.y) - 5, X(d.x) + 5, Y(d.y) + 5});
+  struct Spot {
+    double dx, dy;
+    const char* anchor;
+  };
+  static constexpr Spot kSpots[] = {{7, -6, "start"}, {7, 12, "start"},  {-7, -6, "end"},
+                                    {-7, 12, "end"},  {0, -9, "middle"}, {0, 17, "middle"}};
+  auto place = [&](double cx, double cy, const std::string& label) -> std::optional<std::pair<Spot, Box>> {
+    const double w = 5.8 * static_cast<double>(label.size()), h = 11;
+    for (const Spot& spot : kSpots) {
+      const double x = cx + spot.dx, base = cy + spot.dy;
+      const double x0 = spot.anchor[0] == 's' ? x : spot.anchor[0] == 'e' ? x - w : x - w / 2;
+      const Box box{x0, base - h + 2, x0 + w, base + 2};
+      if (box.x0 < left || box.x1 > left + plot_w || box.y0 < top || box.y1 > top + plot_h) continue;
+      if (std::none_of(taken.begin(), taken.end(), [&](const Box& b) { return b.overlaps(box); }))
+        return std::make_pair(spot, box);
+    }
+    return std::nullopt;
+  };
   for (const auto& d : dots) {
     const std::string colour = d.dram_bound ? dram_colour : compute_colour;
-    os << "<g><title>" << escape_xml(d.name + ": " + fixed(d.x, 2) + " ops/B, " + si(d.y, "ops/s")) << "</title>"
-       << "<circle cx=\"" << num(X(d.x)) << "\" cy=\"" << num(Y(d.y)) << "\" r=\"4.5\" fill=\"" << colour
+    const double cx = X(d.x), cy = Y(d.y);
+    std::string label = shorten(d.name, 24);
+    auto spot = place(cx, cy, label);
+    if (!spot) {
+      label = std::to_string(d.index);
+      spot = place(cx, cy, label);
+    }
+    const Spot where = spot ? spot->first : kSpots[0];
+    if (spot) taken.push_back(spot->second);
+    os << "<g><title>"
+       << escape_xml(std::to_string(d.index) + " " + d.name + ": " + fixed(d.x, 2) + " ops/B, " + si(d.y, "ops/s"))
+       << "</title>"
+       << "<circle cx=\"" << num(cx) << "\" cy=\"" << num(cy) << "\" r=\"4.5\" fill=\"" << colour
        << "\" stroke=\"#fff\" stroke-width=\"1\"/>"
-       << svg_text(X(d.x) + 7, Y(d.y) - 6, shorten(d.name, 24), "fill=\"#333\" font-size=\"10\"") << "</g>\n";
+       << svg_text(cx + where.dx, cy + where.dy, label,
+                   "fill=\"#333\" font-size=\"10\" text-anchor=\"" + std::string(where.anchor) + "\"")
+       << "</g>\n";
   }
   os << legend(left, 24,
                {{"compute-bound layer", compute_colour},

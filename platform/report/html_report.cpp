@@ -1,6 +1,5 @@
 #include "platform/report/html_report.h"
 
-#include <algorithm>
 #include <sstream>
 
 #include "platform/report/charts.h"
@@ -14,10 +13,10 @@ constexpr const char* kStyle = R"css(
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--ink);
        font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
-header { background:var(--ink); color:#fff; padding:22px 32px 18px; }
+header { background:var(--ink); color:#fff; padding:22px 24px 18px; }
 header h1 { margin:0 0 4px; font-size:22px; font-weight:600; }
 header p { margin:0; color:#c8ccd4; }
-main { max-width:1240px; margin:0 auto; padding:20px 32px 40px; }
+main { max-width:1400px; margin:0 auto; padding:20px 24px 40px; }
 section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:18px 20px; margin:18px 0; }
 h2 { font-size:16px; margin:0 0 12px; font-weight:600; }
 p.note { color:var(--muted); margin:6px 0 0; font-size:12.5px; }
@@ -27,18 +26,19 @@ p.note { color:var(--muted); margin:6px 0 0; font-size:12.5px; }
 .card .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
 .card .value { font-size:22px; font-weight:600; font-variant-numeric:tabular-nums; }
 .card .unit { color:var(--muted); font-size:13px; margin-left:3px; font-weight:400; }
+.sub { color:var(--muted); font-size:11px; }
 .ok { color:var(--ok); } .bad { color:var(--bad); }
 .scroll { overflow-x:auto; }
-table { border-collapse:collapse; width:100%; font-size:12.5px; font-variant-numeric:tabular-nums; }
-th, td { padding:5px 7px; border-bottom:1px solid var(--line); white-space:nowrap; }
-th { text-align:right; color:var(--muted); font-weight:600; background:#fafbfc; position:sticky; top:0; }
+table { border-collapse:collapse; width:100%; font-size:12px; font-variant-numeric:tabular-nums; }
+th, td { padding:5px 6px; border-bottom:1px solid var(--line); white-space:nowrap; }
+th { text-align:right; color:var(--muted); font-weight:600; background:#fafbfc; white-space:normal;
+     vertical-align:bottom; }
 td { text-align:right; }
 th.l, td.l { text-align:left; }
 tbody tr:hover { background:#f3f6fa; }
 tfoot td { font-weight:600; border-top:2px solid var(--line); }
 .share { display:inline-block; height:8px; border-radius:2px; vertical-align:middle; margin-right:6px; }
 svg { max-width:100%; height:auto; display:block; margin:0 auto; }
-.grid2 { display:grid; grid-template-columns:1fr; gap:18px; }
 details summary { cursor:pointer; color:var(--accent); }
 pre { background:#fafbfc; border:1px solid var(--line); border-radius:6px; padding:10px; overflow:auto;
       font-size:12px; }
@@ -90,21 +90,12 @@ void layer_table(Html& h, const nlohmann::json& report) {
   const nlohmann::json layers = report.value("layers", nlohmann::json::array());
   const auto causes = stall_causes(layers);
   h.raw("<section><h2>Layers</h2><div class=\"scroll\"><table><thead><tr>");
-  h.head("#")
-      .head("layer", true)
-      .head("type", true)
-      .head("in \u2192 out (C\u00d7H\u00d7W)")
-      .head("k / s / g")
-      .head("MMACs")
-      .head("dataflow", true)
-      .head("cycles")
-      .head("compute");
+  h.head("#").head("layer", true).head("MMACs").head("dataflow", true).head("cycles").head("compute");
   if (causes.empty()) h.head("stall");
-  for (const auto& c : causes) h.head("stall: " + c);
+  for (const auto& c : causes) h.head("stall " + c);
   h.head("latency (\u00b5s)")
       .head("util")
-      .head("DRAM rd (KiB)")
-      .head("DRAM wr (KiB)")
+      .head("DRAM rd / wr (KiB)")
       .head("ops/B")
       .head("energy (\u00b5J)")
       .head("verified", true);
@@ -112,17 +103,21 @@ void layer_table(Html& h, const nlohmann::json& report) {
   std::size_t index = 0;
   for (const auto& l : layers) {
     const auto ai = arithmetic_intensity(l);
-    h.raw("<tr>").cell(std::to_string(index++)).cell(text(l, "name"), true).cell(text(l, "type"), true);
-    h.cell(shape(l, "in_shape") + " \u2192 " + shape(l, "out_shape"));
-    h.cell(shape(l, "kernel") + " / " + (l.contains("stride") ? l["stride"].dump() : "-") + " / " +
-           (l.contains("groups") ? l["groups"].dump() : "-"));
+    // The layer's shape rides under its name, so the table's numeric
+    // columns fit a laptop screen.
+    const std::string detail = text(l, "type") + " \u00b7 " + shape(l, "in_shape") + " \u2192 " +
+                               shape(l, "out_shape") + " \u00b7 k " + shape(l, "kernel") + " s " +
+                               (l.contains("stride") ? l["stride"].dump() : "-") + " g " +
+                               (l.contains("groups") ? l["groups"].dump() : "-");
+    h.raw("<tr>").cell(std::to_string(index++));
+    h.raw("<td class=\"l\">").text(text(l, "name")).raw("<div class=\"sub\">").text(detail).raw("</div></td>");
     h.cell(fixed(number(l, "macs") * 1e-6, 3)).cell(text(l, "dataflow"), true);
     h.cell(fixed(number(l, "cycles"), 0)).cell(fixed(number(l, "compute_cycles"), 0));
     if (causes.empty()) h.cell(fixed(number(l, "stall_cycles"), 0));
     for (const auto& c : causes)
       h.cell(fixed(l.contains("stall_cycles_by_cause") ? number(l["stall_cycles_by_cause"], c.c_str()) : 0, 0));
     h.cell(fixed(number(l, "latency_ns") * 1e-3, 2)).cell(fixed(number(l, "utilization") * 100, 1) + "%");
-    h.cell(fixed(number(l, "dram_read_bytes") / 1024, 1)).cell(fixed(number(l, "dram_write_bytes") / 1024, 1));
+    h.cell(fixed(number(l, "dram_read_bytes") / 1024, 1) + " / " + fixed(number(l, "dram_write_bytes") / 1024, 1));
     h.cell(ai ? fixed(*ai, 1) : "-");
     h.cell(fixed(l.contains("energy_pj") ? number(l["energy_pj"], "total") * 1e-6 : 0.0, 3));
     if (!l.contains("verified"))
@@ -160,19 +155,31 @@ void energy_table(Html& h, const nlohmann::json& report) {
 void roofline_section(Html& h, const nlohmann::json& roof) {
   const auto& compute = roof["compute_roofs"][0];
   h.raw("<section><h2>Roofline</h2>\n").raw(roofline_svg(roof));
-  const std::string note = "Intensity: " + roof.value("intensity_unit", "") + ". Peak " +
-                           compute.value("datatype", "") + " " + si(compute["peak_ops_per_s"].get<double>(), "ops/s") +
-                           "; DRAM " + si(roof["dram_bytes_per_s"].get<double>(), "B/s") + " (" +
-                           roof.value("dram_bandwidth_source", "") + "); SRAM " +
-                           si(roof["sram_bytes_per_s"].get<double>(), "B/s") + "; DRAM ridge at " +
-                           fixed(roof["ridge_ops_per_byte"]["dram"].get<double>(), 1) + " ops/B.";
+  const std::string note =
+      "Intensity: " + roof.value("intensity_unit", "") + ". Peak " + compute.value("datatype", "") + " " +
+      si(compute["peak_ops_per_s"].get<double>(), "ops/s") + "; DRAM " +
+      si(roof["dram_bytes_per_s"].get<double>(), "B/s") + " (" + roof.value("dram_bandwidth_source", "") + "); SRAM " +
+      si(roof["sram_bytes_per_s"].get<double>(), "B/s") + "; DRAM ridge at " +
+      fixed(roof["ridge_ops_per_byte"]["dram"].get<double>(), 1) +
+      " ops/B. The SRAM roof bounds a layer by its ops per SRAM byte, which is at least its ops per DRAM byte"
+      " when every DRAM byte passes through SRAM, so a dot right of the SRAM ridge cannot be SRAM-bound.";
   h.raw("<p class=\"note\">").text(note).raw("</p>\n");
   h.raw("<div class=\"scroll\"><table><thead><tr>");
-  h.head("layer", true).head("ops/B").head("achieved").head("attainable").head("of attainable").head("bound", true);
+  h.head("#")
+      .head("layer", true)
+      .head("ops/B")
+      .head("achieved")
+      .head("attainable")
+      .head("of attainable")
+      .head("bound", true);
   h.raw("</tr></thead><tbody>\n");
+  std::size_t index = 0;
   for (const auto& l : roof["layers"]) {
     const auto& ai = l["intensity_ops_per_byte"];
-    h.raw("<tr>").cell(l.value("name", ""), true).cell(ai.is_number() ? fixed(ai.get<double>(), 2) : "-");
+    h.raw("<tr>")
+        .cell(std::to_string(index++))
+        .cell(l.value("name", ""), true)
+        .cell(ai.is_number() ? fixed(ai.get<double>(), 2) : "-");
     h.cell(si(l.value("achieved_ops_per_s", 0.0), "ops/s")).cell(si(l.value("attainable_ops_per_s", 0.0), "ops/s"));
     h.cell(fixed(l.value("fraction_of_attainable", 0.0) * 100, 1) + "%").cell(l.value("bound", ""), true);
     h.raw("</tr>\n");
@@ -206,7 +213,7 @@ std::string render_html(const RunRecord& record, const nlohmann::json& roof) {
   card(h, "Energy / inference", fixed(s.energy_uj, 2), "\u00b5J");
   card(h, "Average power", fixed(s.avg_power_mw, 1), "mW");
   card(h, "Peak power", fixed(s.peak_power_mw, 1), "mW");
-  card(h, "Effective", fixed(s.effective_tops, 3), "TOPS");
+  card(h, "Effective compute", fixed(s.effective_tops, 3), "TOPS");
   card(h, "Efficiency", fixed(s.tops_per_w, 3), "TOPS/W");
   card(h, "Network", fixed(s.total_macs * 1e-6, 1), "MMACs");
   if (s.all_verified)

@@ -57,12 +57,15 @@ TEST(ClusterKernel, RandomConvJobsAreBitExact) {
     const auto expected = runtime::conv2d(input, in, weights, bias, p, rq);
 
     ClusterJob job{};
+    job.op = static_cast<std::uint32_t>(JobOp::kConv2d);
     job.in_h = in.h, job.in_w = in.w, job.in_c = in.c;
     job.in_row_pitch = in.w * in.c;
     job.origin_y = -p.pad_top;
     job.origin_x = -p.pad_left;
     job.out_h = out.h, job.out_w = out.w;
     job.k_count = p.out_channels;
+    job.group_in = in.c;
+    job.group_out = p.out_channels;
     job.out_pixel_pitch = p.out_channels;
     job.kernel_h = p.kernel_h, job.kernel_w = p.kernel_w;
     job.stride_h = p.stride_h, job.stride_w = p.stride_w;
@@ -73,7 +76,12 @@ TEST(ClusterKernel, RandomConvJobsAreBitExact) {
     std::vector<RequantEntry> table;
     for (const auto& m : rq.per_channel) table.push_back({m.multiplier, m.shift});
     std::vector<std::int8_t> got(expected.size());
-    run_conv_job(job, input.data(), weights.data(), bias.data(), table.data(), got.data());
+    JobOperands operands;
+    operands.tile = input.data();
+    operands.weights = weights.data();
+    operands.bias = bias.data();
+    operands.requant = table.data();
+    run_job(job, operands, got.data());
     ASSERT_EQ(got, expected) << "trial " << trial;
   }
 }

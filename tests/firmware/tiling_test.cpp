@@ -21,6 +21,8 @@ NpuLayout edge_ip() {
 LayerCommand conv(std::uint32_t c, std::uint32_t h, std::uint32_t w, std::uint32_t k, std::uint8_t kernel,
                   std::uint8_t stride, std::uint16_t pad) {
   LayerCommand l{};
+  l.opcode = static_cast<std::uint32_t>(Opcode::kConv2d);
+  l.groups = 1;
   l.in_c = c, l.in_h = h, l.in_w = w, l.out_c = k;
   l.kernel_h = l.kernel_w = kernel;
   l.stride_h = l.stride_w = stride;
@@ -31,12 +33,13 @@ LayerCommand conv(std::uint32_t c, std::uint32_t h, std::uint32_t w, std::uint32
   return l;
 }
 
-void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const ConvTiling& t) {
+void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t) {
   EXPECT_LE(t.bytes_used, npu.sram_bytes);
   EXPECT_LE(std::uint64_t{t.k_block} * l.kernel_h * l.kernel_w * l.in_c, npu.cluster_weight_buffer_bytes);
   EXPECT_GE(t.rows_per_tile, 1u);
   EXPECT_LE(t.rows_per_tile, l.out_h);
-  EXPECT_EQ(t.rows_per_cluster, (t.rows_per_tile + npu.clusters - 1) / npu.clusters);
+  EXPECT_LE(t.row_groups * t.k_groups, npu.clusters);
+  EXPECT_GE(t.k_slice * t.k_groups, t.k_block);
   EXPECT_LT(t.weights_offset, t.bias_offset);
   EXPECT_LT(t.bias_offset, t.requant_offset);
   EXPECT_LT(t.requant_offset, t.input_offset[0]);
@@ -45,34 +48,34 @@ void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const ConvTi
   EXPECT_LT(t.output_offset[0], t.output_offset[1]);
 }
 
-TEST(ConvTiling, TheSliceFitsWithWholeLayerWeights) {
+TEST(LayerTiling, TheSliceFitsWithWholeLayerWeights) {
   const auto l = conv(64, 56, 56, 64, 3, 1, 1);
-  ConvTiling t;
-  ASSERT_TRUE(plan_conv_tiling(l, edge_ip(), t));
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), t));
   expect_consistent(l, edge_ip(), t);
   EXPECT_EQ(t.k_block, 64u);
   EXPECT_EQ(t.rows_per_tile % 16, 0u);  // whole rows for every cluster
 }
 
-TEST(ConvTiling, WideLayersSplitOutputChannelsIntoBlocks) {
+TEST(LayerTiling, WideLayersSplitOutputChannelsIntoBlocks) {
   const auto l = conv(512, 14, 14, 512, 3, 1, 1);  // 2.3 MB of weights
-  ConvTiling t;
-  ASSERT_TRUE(plan_conv_tiling(l, edge_ip(), t));
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), t));
   expect_consistent(l, edge_ip(), t);
   EXPECT_LT(t.k_block, 512u);
   EXPECT_EQ(t.k_block % 8, 0u);
 }
 
-TEST(ConvTiling, RefusesALayerNoTilingFits) {
+TEST(LayerTiling, RefusesALayerNoTilingFits) {
   auto npu = edge_ip();
   npu.cluster_weight_buffer_bytes = 1024;
   const auto l = conv(512, 14, 14, 64, 3, 1, 1);  // one filter is 4.6 KB
-  ConvTiling t;
-  EXPECT_FALSE(plan_conv_tiling(l, npu, t));
+  LayerTiling t;
+  EXPECT_FALSE(plan_layer_tiling(l, npu, t));
   npu = edge_ip();
   npu.sram_bytes = 64 * 1024;
   const auto wide = conv(64, 2000, 2000, 64, 3, 1, 1);  // one input row is 128 KB
-  EXPECT_FALSE(plan_conv_tiling(wide, npu, t));
+  EXPECT_FALSE(plan_layer_tiling(wide, npu, t));
 }
 
 }  // namespace

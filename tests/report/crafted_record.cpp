@@ -1,5 +1,6 @@
 #include "tests/report/crafted_record.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -117,12 +118,15 @@ RunRecord crafted_record() {
   return r;
 }
 
-std::filesystem::path fresh_dir(const std::string& name) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("npuvp_report_test_" + std::to_string(::getpid()) + "_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
+ScratchDir::ScratchDir(const std::string& name)
+    : path_(std::filesystem::temp_directory_path() / ("npuvp_report_test_" + std::to_string(::getpid()) + "_" + name)) {
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ignored;
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(path_, ignored);
 }
 
 std::string read_text(const std::filesystem::path& path) {

@@ -21,8 +21,20 @@ struct Expected {
   static constexpr double kTotalMacs = 1'300'000;
 };
 
-// An empty directory for one test's outputs under the system temp dir.
-std::filesystem::path fresh_dir(const std::string& name);
+// An empty directory for one test's outputs under the system temp dir,
+// removed at scope exit unless the test failed (then kept for a look).
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& file) const { return path_ / file; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 std::string read_text(const std::filesystem::path& path);
 

@@ -14,10 +14,10 @@ namespace {
 
 using testing::crafted_record;
 using testing::Expected;
-using testing::fresh_dir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::read_text;
+using testing::ScratchDir;
 
 // Rows of a CSV file as maps from header to field; handles quoted fields.
 std::vector<std::map<std::string, std::string>> parse_csv(const std::string& text) {
@@ -63,12 +63,9 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 
 class ReportOutputs : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fresh_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    write_run_outputs(record_, dir_.string());
-  }
+  void SetUp() override { write_run_outputs(record_, dir_.path().string()); }
   RunRecord record_ = crafted_record();
-  std::filesystem::path dir_;
+  ScratchDir dir_{::testing::UnitTest::GetInstance()->current_test_info()->name()};
 };
 
 TEST_F(ReportOutputs, WritesEveryFile) {

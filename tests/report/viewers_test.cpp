@@ -16,10 +16,10 @@
 namespace npuvp::report {
 namespace {
 
-using testing::fresh_dir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::read_text;
+using testing::ScratchDir;
 
 // Runs `command` through the shell; returns its exit status (-1 if it died).
 int run(const std::string& command) {
@@ -48,7 +48,7 @@ TEST(Viewers, VcdOpensInGtkwavesVcd2fst) {
     cmd.set(sc_time(7 * i, SC_NS), (i * 37) % 256);
     power.set(sc_time(20 * i, SC_NS), 100.0 + 3.25 * i);
   }
-  const auto dir = fresh_dir("vcd2fst");
+  const ScratchDir dir("vcd2fst");
   {
     std::ofstream os(dir / "trace.vcd");
     rec.write(os);
@@ -72,13 +72,14 @@ TEST(Viewers, ReportRendersInHeadlessChromium) {
   const char* chromium = "/usr/bin/chromium";
   if (!std::filesystem::exists(chromium))
     GTEST_SKIP() << chromium << " not found (Debian package chromium); cannot render report.html";
-  const auto dir = fresh_dir("chromium");
-  write_run_outputs(testing::crafted_record(), dir.string());
+  const ScratchDir dir("chromium");
+  write_run_outputs(testing::crafted_record(), dir.path().string());
   const auto profile = dir / "profile";
   std::filesystem::create_directories(profile);
   // Flags keep Chromium from reaching the network or a display: the report
   // must render from the file alone.
-  const std::string command = std::string(chromium) +
+  // timeout(1) turns a hung browser into a failure with a log, not a ctest kill.
+  const std::string command = "timeout 90 " + std::string(chromium) +
                               " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                               " --disable-background-networking --disable-component-update --disable-sync"
                               " --user-data-dir='" +

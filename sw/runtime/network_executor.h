@@ -1,0 +1,74 @@
+#pragma once
+// Running a quantized network (lowering.h) and checking every layer's output
+// against the reference executor, on the NPU through the driver or on the
+// host with an interpreter of the command format.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "firmware/command_format.h"
+#include "sw/driver/npu_driver.h"
+#include "sw/runtime/lowering.h"
+
+namespace npuvp::runtime {
+
+struct ExecutionOptions {
+  firmware::DataflowChoice dataflow = firmware::DataflowChoice::kAuto;  // of every conv command
+  // Submit one command buffer per layer instead of one for the whole network.
+  bool one_buffer_per_layer = false;
+};
+
+// One IR layer's output compared with the reference executor's.
+struct LayerCheck {
+  int index = 0;
+  std::string name;
+  std::string type;        // layer_type_name
+  std::size_t commands = 0;  // LayerCommands the layer lowered to
+  std::size_t mismatches = 0;
+  bool verified = false;
+};
+
+struct NetworkRun {
+  std::vector<LayerCheck> layers;  // one per IR layer, in network order
+  std::size_t commands = 0;
+  std::size_t command_buffers = 0;
+  std::uint64_t dram_bytes = 0;  // tensors + parameters + commands
+  bool all_verified() const;
+};
+
+// Lowers `q`, allocates every tensor, parameter block and command buffer with
+// driver.alloc, writes the input and parameters, submits, waits and reads
+// back every layer's output. NpuFault and driver errors propagate.
+NetworkRun run_network_on_npu(sw::NpuDriver& driver, const QuantizedNetwork& q, const ExecutionOptions& options = {});
+
+// A byte array standing for DRAM at [base, base + size), grown by alloc().
+class HostDram {
+ public:
+  explicit HostDram(std::uint64_t base = 0x8000'0000) : base_(base) {}
+
+  // 64-byte aligned, like NpuDriver::alloc.
+  std::uint64_t alloc(std::uint64_t bytes);
+  void write(std::uint64_t addr, const void* src, std::size_t bytes);
+  void read(std::uint64_t addr, void* dst, std::size_t bytes) const;
+  // Throws std::out_of_range naming the address unless [addr, addr + bytes) is allocated.
+  std::uint8_t* span(std::uint64_t addr, std::size_t bytes);
+  const std::uint8_t* span(std::uint64_t addr, std::size_t bytes) const;
+  std::uint64_t base() const { return base_; }
+  std::uint64_t size() const { return bytes_.size(); }
+
+ private:
+  std::uint64_t base_;
+  std::vector<std::uint8_t> bytes_;
+};
+
+// Executes LayerCommands as the firmware defines them (command_format.h),
+// with the reference kernels, on `dram`. Throws std::invalid_argument naming
+// the command index and layer_id for a malformed command.
+void execute_commands_on_host(HostDram& dram, const std::vector<firmware::LayerCommand>& commands);
+
+// The host twin of run_network_on_npu: lowers `q` into a HostDram, executes
+// the commands and compares every layer's output.
+NetworkRun run_network_on_host(const QuantizedNetwork& q, const ExecutionOptions& options = {});
+
+}  // namespace npuvp::runtime
