@@ -1,4 +1,5 @@
 // npuvp command line: a thin dispatcher over the platform library.
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -71,7 +72,8 @@ int run_command(int argc, char** argv) {
   const auto config = npuvp::platform::load_platform(platform_file, sets);
   const auto report = npuvp::platform::run(config, ro);
   std::cout << npuvp::platform::format_report(report);
-  std::cout << "wrote " << out_dir << "/{report.json,trace.vcd,power.csv,timeline.json}\n";
+  std::cout << "wrote " << out_dir
+            << "/{report.json,layers.csv,trace.vcd,power.csv,timeline.json,report.html,roofline.svg}\n";
   return report["totals"]["all_verified"].get<bool>() ? 0 : 3;
 }
 
@@ -125,6 +127,10 @@ int regs_command() {
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
+  // Reports are the output; the kernel's banner and its "stopped by user" note
+  // are noise to scripts reading stdout.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   if (argc < 2) {
     // `npuvp` alone, like `npuvp run` with every default.
     char* args[] = {argv[0]};

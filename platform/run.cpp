@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include "platform/report/report_writer.h"
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/conv_workload.h"
@@ -54,23 +55,6 @@ double peak_rss_mb() {
 nlohmann::json energy_json(const power::EnergyBreakdown& e) {
   return {{"mac", e.mac}, {"rf", e.rf}, {"sram", e.sram}, {"noc", e.noc}, {"dram", e.dram},
           {"leakage", e.leakage}, {"total", e.total()}};
-}
-
-void write_power_csv(const Soc& soc, const std::string& path) {
-  std::ofstream os(path);
-  os << "time_ns,mac_mw,rf_mw,sram_mw,noc_mw,dram_mw,leakage_mw,total_mw\n";
-  const auto& w = soc.power_windows();
-  const double bank_kb = static_cast<double>(soc.config().npu.sram_bank.size_bytes) / 1024.0;
-  for (std::size_t i = 1; i < w.size(); ++i) {
-    const double seconds = (w[i].at - w[i - 1].at).to_seconds();
-    if (seconds <= 0) continue;
-    const auto e = power::price(soc.config().energy, w[i].activity - w[i - 1].activity, bank_kb,
-                                soc.config().npu.noc.flit_bytes, soc.leakage_sources(), seconds);
-    const double to_mw = 1e-12 / seconds * 1e3;
-    os << std::fixed << std::setprecision(3) << w[i - 1].at.to_seconds() * 1e9 << ',' << e.mac * to_mw << ','
-       << e.rf * to_mw << ',' << e.sram * to_mw << ',' << e.noc * to_mw << ',' << e.dram * to_mw << ','
-       << e.leakage * to_mw << ',' << e.total() * to_mw << '\n';
-  }
 }
 
 }  // namespace
@@ -164,6 +148,20 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
                                      config.npu.noc.flit_bytes, soc.leakage_sources(), seconds);
     const std::uint64_t dram_rd = mark->end.dram_read_bytes - mark->begin.dram_read_bytes;
     const std::uint64_t dram_wr = mark->end.dram_write_bytes - mark->begin.dram_write_bytes;
+    // Stall causes: the array idled on DRAM while the firmware waited for DMA
+    // alone; the clusters' own stalls (operands late) split into SRAM bank
+    // conflicts and NoC; the rest (firmware, idle clusters on partial tiles)
+    // is dependency.
+    const std::uint64_t stall = cycles > compute ? cycles - compute : 0;
+    const std::uint64_t dram_stall = std::min(stall, mark->end.dma_wait_cycles - mark->begin.dma_wait_cycles);
+    const std::uint64_t cluster_stall = std::min(
+        stall - dram_stall, (mark->end.stall_cycles - mark->begin.stall_cycles) / config.npu.clusters);
+    const std::uint64_t sram_stall = std::min(
+        cluster_stall, (mark->end.sram_conflict_cycles - mark->begin.sram_conflict_cycles) / config.npu.clusters);
+    const nlohmann::json stall_causes = {{"dram", dram_stall},
+                                         {"noc", cluster_stall - sram_stall},
+                                         {"sram_conflict", sram_stall},
+                                         {"dependency", stall - dram_stall - cluster_stall}};
     const bool verified = results[i].verified();
     all_verified = all_verified && verified;
     total_cycles += cycles;
@@ -185,25 +183,36 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
         {"params", l.parameter_count()},
         {"dataflow", options.dataflow},
         {"compute_cycles", compute},
-        {"stall_cycles", cycles > compute ? cycles - compute : 0},
+        {"stall_cycles", stall},
+        {"stall_cycles_by_cause", stall_causes},
         {"cycles", cycles},
         {"latency_ns", seconds * 1e9},
         {"utilization", cycles == 0 ? 0.0 : static_cast<double>(l.macs()) / (static_cast<double>(cycles) * mac_units)},
         {"dram_read_bytes", dram_rd},
         {"dram_write_bytes", dram_wr},
+        {"arithmetic_intensity", dram_rd + dram_wr == 0 ? 0.0 : 2.0 * static_cast<double>(l.macs()) / static_cast<double>(dram_rd + dram_wr)},
         {"sram_conflict_cycles", mark->end.sram_conflict_cycles - mark->begin.sram_conflict_cycles},
         {"energy_pj", energy_json(energy)},
         {"verified", verified},
         {"mismatches", results[i].mismatches},
     });
   }
+  report::RunRecord record;
   const auto& windows = soc.power_windows();
   for (std::size_t i = 1; i < windows.size(); ++i) {
     const double s = (windows[i].at - windows[i - 1].at).to_seconds();
     if (s <= 0) continue;
     const auto e = power::price(config.energy, windows[i].activity - windows[i - 1].activity, bank_kb,
                                 config.npu.noc.flit_bytes, soc.leakage_sources(), s);
-    peak_power_mw = std::max(peak_power_mw, e.total() * 1e-12 / s * 1e3);
+    const double to_mw = 1e-12 / s * 1e3;
+    report::PowerSample sample;
+    sample.time_ns = windows[i - 1].at.to_seconds() * 1e9;
+    sample.window_ns = s * 1e9;
+    sample.component_mw = {{"mac", e.mac * to_mw}, {"rf", e.rf * to_mw}, {"sram", e.sram * to_mw},
+                           {"noc", e.noc * to_mw}, {"dram", e.dram * to_mw}, {"leakage", e.leakage * to_mw}};
+    sample.total_mw = e.total() * to_mw;
+    peak_power_mw = std::max(peak_power_mw, sample.total_mw);
+    record.power.push_back(std::move(sample));
   }
   report["layers"] = layer_rows;
   const double latency_s = static_cast<double>(total_cycles) / clock_hz;
@@ -217,67 +226,30 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
                       {"all_verified", all_verified}};
   report["dram"] = soc.dram().stats_json();
   report["noc"] = soc.npu().noc().stats_json();
-
-  std::filesystem::create_directories(options.out_dir);
-  const std::string dir = options.out_dir + "/";
-  if (config.simulation.trace.vcd) {
-    std::ofstream vcd(dir + "trace.vcd");
-    soc.vcd().write(vcd);
-  }
-  write_power_csv(soc, dir + "power.csv");
-  {
-    nlohmann::json timeline = {{"traceEvents", nlohmann::json::array()}, {"displayTimeUnit", "ns"}};
-    for (const auto& m : soc.layers()) {
-      if (!m.finished) continue;
-      timeline["traceEvents"].push_back({{"name", layers.at(m.layer_id).spec.name},
-                                         {"cat", "layer"},
-                                         {"ph", "X"},
-                                         {"pid", 1},
-                                         {"tid", 1},
-                                         {"ts", m.begin.at.to_seconds() * 1e6},
-                                         {"dur", (m.end.at - m.begin.at).to_seconds() * 1e6}});
-    }
-    std::ofstream(dir + "timeline.json") << timeline.dump(1) << '\n';
-  }
+  report["totals"].update(report::derived_totals(report));
+  report["roofline"] = report::roofline(report);
   report["sim"] = {{"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count()},
                    {"peak_rss_mb", peak_rss_mb()},
                    {"simulated_ns", sc_core::sc_time_stamp().to_seconds() * 1e9},
                    {"simulator", "npuvp 0.1.0 (SystemC 2.3.4)"},
                    {"seed", options.seed}};
-  std::ofstream(dir + "report.json") << report.dump(2) << '\n';
+
+  for (const auto& m : soc.layers()) {
+    if (!m.finished) continue;
+    record.timeline.push_back({layers.at(m.layer_id).spec.name, "layer", "npu.layers",
+                               m.begin.at.to_seconds() * 1e9, (m.end.at - m.begin.at).to_seconds() * 1e9});
+  }
+  for (auto& s : report::timeline_slices(soc.timeline().slices())) record.timeline.push_back(std::move(s));
+  record.report = report;
+  std::filesystem::create_directories(options.out_dir);
+  if (config.simulation.trace.vcd) {
+    std::ofstream vcd(options.out_dir + "/trace.vcd");
+    soc.vcd().write(vcd);
+  }
+  report::write_run_outputs(record, options.out_dir);
   return report;
 }
 
-std::string format_report(const nlohmann::json& r) {
-  std::ostringstream os;
-  os << "npuvp: " << r["network"]["name"].get<std::string>() << " on "
-     << r["platform"]["name"].get<std::string>() << "\n\n";
-  os << std::left << std::setw(12) << "layer" << std::right << std::setw(12) << "MACs" << std::setw(6) << "df"
-     << std::setw(11) << "cycles" << std::setw(11) << "compute" << std::setw(10) << "stall" << std::setw(11)
-     << "latency_us" << std::setw(7) << "util" << std::setw(11) << "dram_rd_KB" << std::setw(11) << "dram_wr_KB"
-     << std::setw(11) << "energy_uJ" << std::setw(9) << "verified" << '\n';
-  for (const auto& l : r["layers"]) {
-    os << std::left << std::setw(12) << l["name"].get<std::string>() << std::right << std::setw(12)
-       << l["macs"].get<std::uint64_t>() << std::setw(6) << l["dataflow"].get<std::string>() << std::setw(11)
-       << l["cycles"].get<std::uint64_t>() << std::setw(11) << l["compute_cycles"].get<std::uint64_t>()
-       << std::setw(10) << l["stall_cycles"].get<std::uint64_t>() << std::setw(11) << std::fixed
-       << std::setprecision(2) << l["latency_ns"].get<double>() / 1e3 << std::setw(7) << std::setprecision(2)
-       << l["utilization"].get<double>() << std::setw(11) << std::setprecision(1)
-       << l["dram_read_bytes"].get<double>() / 1024 << std::setw(11) << l["dram_write_bytes"].get<double>() / 1024
-       << std::setw(11) << std::setprecision(2) << l["energy_pj"]["total"].get<double>() * 1e-6 << std::setw(9)
-       << (l["verified"].get<bool>() ? "yes" : "NO") << '\n';
-  }
-  const auto& t = r["totals"];
-  const auto& e = t["energy_pj"];
-  os << "\ntotal: " << t["cycles"].get<std::uint64_t>() << " cycles, " << std::setprecision(4)
-     << t["latency_ms"].get<double>() << " ms, " << std::setprecision(1) << t["fps"].get<double>() << " fps, "
-     << std::setprecision(2) << t["energy_uj"].get<double>() << " uJ, avg " << t["avg_power_mw"].get<double>()
-     << " mW, peak " << t["peak_power_mw"].get<double>() << " mW\n";
-  os << "energy split (uJ): mac " << e["mac"].get<double>() * 1e-6 << ", rf " << e["rf"].get<double>() * 1e-6
-     << ", sram " << e["sram"].get<double>() * 1e-6 << ", noc " << e["noc"].get<double>() * 1e-6 << ", dram "
-     << e["dram"].get<double>() * 1e-6 << ", leakage " << e["leakage"].get<double>() * 1e-6 << '\n';
-  os << "all outputs bit-exact against the reference: " << (t["all_verified"].get<bool>() ? "yes" : "NO") << '\n';
-  return os.str();
-}
+std::string format_report(const nlohmann::json& r) { return report::format_text_report(r); }
 
 }  // namespace npuvp::platform

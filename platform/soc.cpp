@@ -34,6 +34,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
     dram_->attach_trace(vcd_);
     power_trace_.bind(vcd_, std::string(this->name()) + ".power.total_mw");
   }
+  npu_->attach_timeline(timeline_);
 
   SC_HAS_PROCESS(Soc);
   SC_METHOD(on_layer_change);
@@ -67,6 +68,7 @@ Snapshot Soc::snapshot() {
     s.sram_conflict_cycles += st.conflict_cycles;
   }
   s.activity.noc_flit_hops = npu_->noc().stats().flit_hops;
+  s.dma_wait_cycles = npu_->command_processor().stats().dma_wait_cycles;
   s.activity.dram_pj = dram_->energy_pj();
   s.dram_read_bytes = dram_->stats().read_bytes;
   s.dram_write_bytes = dram_->stats().write_bytes;

@@ -10,6 +10,7 @@
 
 #include <systemc>
 
+#include "models/common/timeline_recorder.h"
 #include "models/common/vcd_recorder.h"
 #include "models/cpu/host_cpu.h"
 #include "models/dram/lpddr4.h"
@@ -28,6 +29,7 @@ struct Snapshot {
   std::uint64_t stall_cycles = 0;
   std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   std::uint64_t sram_conflict_cycles = 0;
+  std::uint64_t dma_wait_cycles = 0;  // firmware idle on DMA alone
 };
 
 // The platform's record of one layer, between the firmware's layer marks.
@@ -48,6 +50,7 @@ class Soc : public sc_core::sc_module {
   const std::vector<LayerMark>& layers() const { return layers_; }
   const std::vector<Snapshot>& power_windows() const { return windows_; }
   const trace::VcdRecorder& vcd() const { return vcd_; }
+  const trace::TimelineRecorder& timeline() const { return timeline_; }
 
   const cpu::HostCpu& host() const { return *host_; }
   const npu::Npu& npu() const { return *npu_; }
@@ -61,6 +64,7 @@ class Soc : public sc_core::sc_module {
 
   const PlatformConfig config_;
   trace::VcdRecorder vcd_;
+  trace::TimelineRecorder timeline_;
   std::unique_ptr<cpu::HostCpu> host_;
   std::unique_ptr<interconnect::SystemBus> bus_;
   std::unique_ptr<dram::Lpddr4> dram_;

@@ -47,6 +47,11 @@ void DmaEngine::attach_trace(trace::VcdRecorder& recorder) {
     channels_[ch].busy_trace.bind(recorder, std::string(name()) + ".ch" + std::to_string(ch) + ".busy");
 }
 
+void DmaEngine::attach_timeline(trace::TimelineRecorder& recorder) {
+  for (unsigned ch = 0; ch < config_.channels; ++ch)
+    channels_[ch].timeline.bind(recorder, std::string(name()) + ".ch" + std::to_string(ch));
+}
+
 void DmaEngine::update_irq(unsigned ch) { irq[ch].write(channels_[ch].registers->get(reg::kIrq) != 0); }
 
 void DmaEngine::channel_thread(unsigned ch) {
@@ -58,6 +63,7 @@ void DmaEngine::channel_thread(unsigned ch) {
     std::uint64_t failed_address = 0;
     const DmaError error = run_chain(ch, failed_address);
     c.busy_trace.set(sc_core::sc_time_stamp(), 0);
+    c.timeline.slice(error == DmaError::kNone ? "transfer" : "transfer (error)", "dma", began, sc_core::sc_time_stamp());
     stats_.busy_time += sc_core::sc_time_stamp() - began;
     std::uint32_t irq_bits = c.registers->get(reg::kIrq);
     if (error == DmaError::kNone) {

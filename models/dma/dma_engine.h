@@ -21,6 +21,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "models/common/register_file.h"
+#include "models/common/timeline_recorder.h"
 #include "models/common/vcd_recorder.h"
 #include "models/dma/dma_regs.h"
 
@@ -60,6 +61,8 @@ class DmaEngine : public sc_core::sc_module {
   DmaEngine& operator=(const DmaEngine&) = delete;
 
   void attach_trace(trace::VcdRecorder& recorder);
+  // One slice per descriptor chain a channel runs.
+  void attach_timeline(trace::TimelineRecorder& recorder);
   const DmaStats& stats() const { return stats_; }
   std::uint64_t register_bytes() const { return std::uint64_t{config_.channels} * kChannelStride; }
 
@@ -68,6 +71,7 @@ class DmaEngine : public sc_core::sc_module {
     std::unique_ptr<regs::RegisterFile> registers;
     sc_core::sc_event start;
     trace::Wire busy_trace;
+    trace::TimelineTrack timeline;
     // Per channel: a target may yield inside b_transport, letting another
     // channel run between this channel's read and write of a burst.
     std::vector<std::uint8_t> burst_buffer;

@@ -102,6 +102,16 @@ void CommandProcessor::write(std::uint64_t addr, const void* src, std::size_t by
 }
 
 std::uint64_t CommandProcessor::wait_events(std::uint64_t mask) {
+  const sc_core::sc_time began = sc_core::sc_time_stamp();
+  const std::uint64_t dma_lines = (std::uint64_t{1} << config_.layout.cluster_irq_base) - 1;
+  struct Account {
+    CommandProcessor& cp;
+    const sc_core::sc_time& began;
+    bool dma_only;
+    ~Account() {
+      if (dma_only) cp.stats_.dma_wait_cycles += static_cast<std::uint64_t>((sc_core::sc_time_stamp() - began) / cp.clock_period_);
+    }
+  } account{*this, began, (mask & ~dma_lines) == 0};
   for (;;) {
     std::uint64_t high = 0;
     sc_core::sc_event_or_list any;

@@ -32,6 +32,9 @@ struct CommandProcessorStats {
   std::uint64_t errors = 0;
   std::uint64_t mmio_accesses = 0;
   std::uint64_t busy_cycles = 0;
+  // Cycles the firmware waited for DMA transfers with no cluster work pending:
+  // the array idles on memory then.
+  std::uint64_t dma_wait_cycles = 0;
 };
 
 class CommandProcessor : public sc_core::sc_module, private firmware::Hal {

@@ -131,4 +131,9 @@ void Npu::attach_trace(trace::VcdRecorder& recorder) {
   for (auto& b : banks_) b.attach_trace(recorder);
 }
 
+void Npu::attach_timeline(trace::TimelineRecorder& recorder) {
+  dma_->attach_timeline(recorder);
+  for (auto& c : clusters_) c.attach_timeline(recorder);
+}
+
 }  // namespace npuvp::npu

@@ -60,6 +60,7 @@ class Npu : public sc_core::sc_module {
   Npu& operator=(const Npu&) = delete;
 
   void attach_trace(trace::VcdRecorder& recorder);
+  void attach_timeline(trace::TimelineRecorder& recorder);
 
   const NpuConfig& config() const { return config_; }
   const CommandProcessor& command_processor() const { return *control_; }

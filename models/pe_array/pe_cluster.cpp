@@ -37,6 +37,8 @@ void PeCluster::attach_trace(trace::VcdRecorder& recorder) {
   compute_trace_.bind(recorder, std::string(name()) + ".computing");
 }
 
+void PeCluster::attach_timeline(trace::TimelineRecorder& recorder) { timeline_.bind(recorder, name()); }
+
 void PeCluster::update_irq() { irq.write(registers_.get(reg::kIrq) != 0); }
 
 void PeCluster::job_thread() {
@@ -186,6 +188,8 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   macs_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(macs));
   rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(rf_reads + rf_writes));
   registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(array_cycles));
+  static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
+  timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t);
   sc_core::wait(write_t);
   return JobError::kNone;
 }

@@ -19,6 +19,7 @@
 
 #include "models/common/prorated_counter.h"
 #include "models/common/register_file.h"
+#include "models/common/timeline_recorder.h"
 #include "models/common/vcd_recorder.h"
 #include "models/pe_array/cluster_kernel.h"
 #include "models/pe_array/systolic_timing.h"
@@ -60,6 +61,8 @@ class PeCluster : public sc_core::sc_module {
   PeCluster& operator=(const PeCluster&) = delete;
 
   void attach_trace(trace::VcdRecorder& recorder);
+  // One slice per job, from its start to its last result written.
+  void attach_timeline(trace::TimelineRecorder& recorder);
   const PeClusterStats& stats() const { return stats_; }
   // MACs and register-file accesses done before `t`, spread over each job's
   // compute interval (for power over time; `t` must not decrease).
@@ -96,6 +99,7 @@ class PeCluster : public sc_core::sc_module {
   stats::ProratedCounter rf_over_time_;
   trace::Wire busy_trace_;
   trace::Wire compute_trace_;
+  trace::TimelineTrack timeline_;
   std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -314,7 +314,7 @@ PoolParams adaptive_pool_as_uniform(const Layer& layer, TensorShape in) {
       if (end - start != kernel || (i > 0 && start != i * stride)) return false;
     }
     if (out_size == 1) stride = kernel;
-    return true;
+    return stride > 0;  // stride 0: the output replicates inputs (upsampling)
   };
   PoolParams p;
   if (!uniform(in.h, layer.adaptive.out_h, p.kernel_h, p.stride_h) ||
@@ -352,6 +352,14 @@ ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std
 }
 
 QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
+  // Unsupported layers fail before the costly weights and passes.
+  analyze(network, false);
+  for (int i = 1; i < static_cast<int>(network.size()); ++i) {
+    const Layer& l = network.layer(i);
+    const TensorShape in = network.layer(l.inputs[0]).out_shape;
+    if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool) pool_params(network, i, in);
+    if (l.type == LayerType::kAdaptiveAvgPool) adaptive_pool_as_uniform(l, in);
+  }
   if (!network.has_float_weights()) network.generate_float_weights(options.weight_seed);
   network.fold_batchnorm();
   const std::size_t size = network.size();

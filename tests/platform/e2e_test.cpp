@@ -36,6 +36,9 @@ TEST(EndToEnd, ConvSliceIsBitExactWithSaneTiming) {
   EXPECT_GE(cycles, macs / mac_units);
   EXPECT_GE(layer["compute_cycles"].get<std::uint64_t>(), macs / mac_units);
   EXPECT_EQ(cycles, layer["compute_cycles"].get<std::uint64_t>() + layer["stall_cycles"].get<std::uint64_t>());
+  std::uint64_t causes = 0;
+  for (const auto& [cause, value] : layer["stall_cycles_by_cause"].items()) causes += value.get<std::uint64_t>();
+  EXPECT_EQ(causes, layer["stall_cycles"].get<std::uint64_t>());
   EXPECT_LE(layer["utilization"].get<double>(), 1.0);
   EXPECT_GT(layer["utilization"].get<double>(), 0.2);
   // Input, weights, bias and requant tables are read at least once; the
@@ -49,7 +52,8 @@ TEST(EndToEnd, ConvSliceIsBitExactWithSaneTiming) {
   EXPECT_NEAR(e["total"].get<double>(), parts, 1e-6 * parts);
   EXPECT_NEAR(r["totals"]["energy_uj"].get<double>(), e["total"].get<double>() * 1e-6, 1e-9);
   EXPECT_NEAR(e["mac"].get<double>(), 0.3 * static_cast<double>(macs), 1.0);
-  for (const char* f : {"report.json", "trace.vcd", "power.csv", "timeline.json"})
+  for (const char* f : {"report.json", "layers.csv", "trace.vcd", "power.csv", "timeline.json", "report.html",
+                        "roofline.svg"})
     EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/" + f)) << f;
 }
 

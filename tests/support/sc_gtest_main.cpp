@@ -1,5 +1,7 @@
 // sc_main for every GoogleTest binary: SystemC warnings and errors become test
 // failures instead of scrolling by, then all (filtered) tests run.
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 #include <systemc>
 
@@ -20,6 +22,7 @@ void report_handler(const sc_core::sc_report& report, const sc_core::sc_actions&
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   ::testing::InitGoogleTest(&argc, argv);
   npuvp::log::setup(spdlog::level::warn);
   sc_core::sc_report_handler::set_handler(report_handler);

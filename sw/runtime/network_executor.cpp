@@ -1,0 +1,262 @@
+#include "sw/runtime/network_executor.h"
+
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace npuvp::runtime {
+
+namespace {
+
+using firmware::LayerCommand;
+using firmware::Opcode;
+
+LoweringOptions lowering_options(const ExecutionOptions& options) {
+  LoweringOptions l;
+  l.dataflow = options.dataflow;
+  return l;
+}
+
+// Compares every layer's output (read by `read_output`) with the reference.
+template <class ReadOutput>
+NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered, ReadOutput&& read_output) {
+  NetworkRun run;
+  run.commands = lowered.commands.size();
+  std::vector<std::int8_t> actual;
+  for (std::size_t i = 0; i < q.layers.size(); ++i) {
+    const Layer& l = q.network.layer(static_cast<int>(i));
+    const std::vector<std::int8_t>& expected = q.layers[i].expected;
+    LayerCheck c;
+    c.index = static_cast<int>(i);
+    c.name = l.name;
+    c.type = layer_type_name(l.type);
+    c.commands = lowered.layers[i].command_count;
+    actual.resize(expected.size());
+    read_output(lowered.layers[i].output.addr, actual.data(), actual.size());
+    for (std::size_t k = 0; k < expected.size(); ++k) c.mismatches += actual[k] != expected[k];
+    c.verified = c.mismatches == 0 && lowered.layers[i].output.bytes == expected.size();
+    run.layers.push_back(std::move(c));
+  }
+  return run;
+}
+
+[[noreturn]] void bad_command(std::size_t index, const LayerCommand& c, const std::string& what) {
+  throw std::invalid_argument("command " + std::to_string(index) + " (layer_id " + std::to_string(c.layer_id) +
+                              ", opcode " + std::to_string(c.opcode) + "): " + what);
+}
+
+template <class T>
+std::vector<T> read_vector(const HostDram& dram, std::uint64_t addr, std::size_t count) {
+  std::vector<T> v(count);
+  dram.read(addr, v.data(), count * sizeof(T));
+  return v;
+}
+
+// The input tensor of a command, gathered from rows of `input_row_pitch` bytes.
+std::vector<std::int8_t> read_input(const HostDram& dram, const LayerCommand& c, TensorShape in) {
+  const std::size_t row = static_cast<std::size_t>(in.w) * in.c;
+  if (c.input_row_pitch == 0 || c.input_row_pitch == row) return read_vector<std::int8_t>(dram, c.input_addr, in.size());
+  std::vector<std::int8_t> v(in.size());
+  for (int y = 0; y < in.h; ++y)
+    dram.read(c.input_addr + static_cast<std::uint64_t>(y) * c.input_row_pitch, v.data() + y * row, row);
+  return v;
+}
+
+void execute_one(HostDram& dram, const LayerCommand& c) {
+  const TensorShape in{static_cast<int>(c.in_c), static_cast<int>(c.in_h), static_cast<int>(c.in_w)};
+  const TensorShape out{static_cast<int>(c.out_c), static_cast<int>(c.out_h), static_cast<int>(c.out_w)};
+  std::vector<std::int8_t> result;
+  switch (static_cast<Opcode>(c.opcode)) {
+    case Opcode::kConv2d: {
+      ConvParams p;
+      p.kernel_h = c.kernel_h;
+      p.kernel_w = c.kernel_w;
+      p.stride_h = c.stride_h;
+      p.stride_w = c.stride_w;
+      p.pad_top = c.pad_top;
+      p.pad_left = c.pad_left;
+      p.pad_bottom = c.pad_bottom;
+      p.pad_right = c.pad_right;
+      p.dilation_h = c.dilation_h;
+      p.dilation_w = c.dilation_w;
+      p.groups = static_cast<int>(c.groups);
+      p.input_zero_point = c.input_zero_point;
+      p.out_channels = out.c;
+      if (p.groups <= 0 || in.c % p.groups != 0) throw std::invalid_argument("groups must divide in_c");
+      if (!(conv_output_shape(in, p) == out)) throw std::invalid_argument("out_c/out_h/out_w disagree with the window");
+      const std::size_t weight_count =
+          static_cast<std::size_t>(out.c) * p.kernel_h * p.kernel_w * static_cast<std::size_t>(in.c / p.groups);
+      const auto weights = read_vector<std::int8_t>(dram, c.weights_addr, weight_count);
+      const auto bias = read_vector<std::int32_t>(dram, c.bias_addr, static_cast<std::size_t>(out.c));
+      const auto table = read_vector<std::int32_t>(dram, c.requant_addr, 2 * static_cast<std::size_t>(out.c));
+      Requantization rq;
+      for (int k = 0; k < out.c; ++k) rq.per_channel.push_back({table[2 * k], table[2 * k + 1]});
+      rq.output_zero_point = c.output_zero_point;
+      rq.act_min = c.act_min;
+      rq.act_max = c.act_max;
+      result = conv2d(read_input(dram, c, in), in, weights, bias, p, rq);
+      break;
+    }
+    case Opcode::kMaxPool:
+    case Opcode::kAvgPool: {
+      PoolParams p;
+      p.kernel_h = c.kernel_h;
+      p.kernel_w = c.kernel_w;
+      p.stride_h = c.stride_h;
+      p.stride_w = c.stride_w;
+      p.pad_top = c.pad_top;
+      p.pad_left = c.pad_left;
+      p.pad_bottom = c.pad_bottom;
+      p.pad_right = c.pad_right;
+      p.count_include_pad = (c.flags & firmware::kPoolCountIncludePad) != 0;
+      p.zero_point = c.input_zero_point;
+      p.act_min = c.act_min;
+      p.act_max = c.act_max;
+      if (in.c != out.c) throw std::invalid_argument("pooling needs out_c == in_c");
+      const TensorShape expect = pool_output_shape(in, p);
+      if (!(expect == out)) throw std::invalid_argument("out_h/out_w disagree with the window");
+      const auto x = read_input(dram, c, in);
+      result = static_cast<Opcode>(c.opcode) == Opcode::kMaxPool ? max_pool(x, in, p) : average_pool(x, in, p);
+      break;
+    }
+    case Opcode::kAdd: {
+      if (!(in == out)) throw std::invalid_argument("add needs equal input and output shapes");
+      AddParams p;
+      p.left_shift = c.add.left_shift;
+      p.input1_offset = -c.input_zero_point;
+      p.input2_offset = -c.add.input2_zero_point;
+      p.output_offset = c.output_zero_point;
+      p.input1_multiplier = {c.add.input1_multiplier, c.add.input1_shift};
+      p.input2_multiplier = {c.add.input2_multiplier, c.add.input2_shift};
+      p.output_multiplier = {c.add.output_multiplier, c.add.output_shift};
+      p.act_min = c.act_min;
+      p.act_max = c.act_max;
+      result = add(read_input(dram, c, in), read_vector<std::int8_t>(dram, c.input2_addr, in.size()), in, p);
+      break;
+    }
+    case Opcode::kCopy:
+    case Opcode::kFill: {
+      const firmware::CopyParams& p = c.copy;
+      const bool fill = static_cast<Opcode>(c.opcode) == Opcode::kFill;
+      if (p.row_bytes == 0 || p.rows == 0 || p.planes == 0) throw std::invalid_argument("empty copy geometry");
+      for (std::uint32_t plane = 0; plane < p.planes; ++plane)
+        for (std::uint32_t row = 0; row < p.rows; ++row) {
+          const std::int64_t dst_off = std::int64_t{plane} * p.dst_plane_pitch + std::int64_t{row} * p.dst_row_pitch;
+          std::uint8_t* dst = dram.span(c.output_addr + static_cast<std::uint64_t>(dst_off), p.row_bytes);
+          if (fill) {
+            std::memset(dst, static_cast<std::uint8_t>(p.fill_value), p.row_bytes);
+          } else {
+            const std::int64_t src_off =
+                std::int64_t{plane} * p.src_plane_pitch + std::int64_t{row} * p.src_row_pitch;
+            std::memmove(dst, dram.span(c.input_addr + static_cast<std::uint64_t>(src_off), p.row_bytes),
+                         p.row_bytes);
+          }
+        }
+      return;
+    }
+    default:
+      throw std::invalid_argument("unknown opcode");
+  }
+  dram.write(c.output_addr, result.data(), result.size());
+}
+
+}  // namespace
+
+bool NetworkRun::all_verified() const {
+  for (const auto& l : layers)
+    if (!l.verified) return false;
+  return !layers.empty();
+}
+
+std::uint64_t HostDram::alloc(std::uint64_t bytes) {
+  const std::uint64_t offset = (bytes_.size() + 63) & ~std::uint64_t{63};
+  bytes_.resize(offset + bytes);
+  return base_ + offset;
+}
+
+std::uint8_t* HostDram::span(std::uint64_t addr, std::size_t bytes) {
+  return const_cast<std::uint8_t*>(static_cast<const HostDram&>(*this).span(addr, bytes));
+}
+
+const std::uint8_t* HostDram::span(std::uint64_t addr, std::size_t bytes) const {
+  if (addr < base_ || addr - base_ > bytes_.size() || bytes > bytes_.size() - (addr - base_))
+    throw std::out_of_range("host DRAM: access of " + std::to_string(bytes) + " bytes at 0x" +
+                            [&] {
+                              char buf[24];
+                              std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(addr));
+                              return std::string(buf);
+                            }() +
+                            " outside the allocated range");
+  return bytes_.data() + (addr - base_);
+}
+
+void HostDram::write(std::uint64_t addr, const void* src, std::size_t bytes) {
+  if (bytes != 0) std::memcpy(span(addr, bytes), src, bytes);
+}
+
+void HostDram::read(std::uint64_t addr, void* dst, std::size_t bytes) const {
+  if (bytes != 0) std::memcpy(dst, span(addr, bytes), bytes);
+}
+
+void execute_commands_on_host(HostDram& dram, const std::vector<LayerCommand>& commands) {
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    try {
+      execute_one(dram, commands[i]);
+    } catch (const std::exception& e) {
+      bad_command(i, commands[i], e.what());
+    }
+  }
+}
+
+NetworkRun run_network_on_host(const QuantizedNetwork& q, const ExecutionOptions& options) {
+  HostDram dram;
+  const LoweredNetwork lowered =
+      lower_network(q, [&](std::uint64_t bytes) { return dram.alloc(bytes); }, lowering_options(options));
+  for (const DramBlock& b : lowered.initial_data) dram.write(b.addr, b.bytes.data(), b.bytes.size());
+  execute_commands_on_host(dram, lowered.commands);
+  NetworkRun run = check_layers(q, lowered, [&](std::uint64_t addr, void* dst, std::size_t n) { dram.read(addr, dst, n); });
+  run.command_buffers = 1;
+  run.dram_bytes = dram.size();
+  return run;
+}
+
+NetworkRun run_network_on_npu(sw::NpuDriver& driver, const QuantizedNetwork& q, const ExecutionOptions& options) {
+  sw::HostHal& hal = driver.hal();
+  std::uint64_t bytes = 0;
+  const LoweredNetwork lowered = lower_network(
+      q,
+      [&](std::uint64_t n) {
+        bytes += n;
+        return driver.alloc(n);
+      },
+      lowering_options(options));
+  for (const DramBlock& b : lowered.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
+
+  // (first command, count) of each command buffer.
+  std::vector<std::pair<std::size_t, std::size_t>> buffers;
+  if (options.one_buffer_per_layer) {
+    for (const LoweredLayer& l : lowered.layers)
+      if (l.command_count > 0) buffers.emplace_back(l.first_command, l.command_count);
+  } else if (!lowered.commands.empty()) {
+    buffers.emplace_back(0, lowered.commands.size());
+  }
+  std::vector<std::uint64_t> addrs;
+  for (const auto& [first, count] : buffers) {
+    const std::uint64_t n = count * sizeof(LayerCommand);
+    bytes += n;
+    const std::uint64_t addr = driver.alloc(n);
+    hal.memory_write(addr, lowered.commands.data() + first, n);
+    addrs.push_back(addr);
+  }
+  for (std::size_t b = 0; b < buffers.size(); ++b)
+    driver.submit(addrs[b], static_cast<std::uint32_t>(buffers[b].second));
+  driver.wait_idle();
+
+  NetworkRun run =
+      check_layers(q, lowered, [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); });
+  run.command_buffers = buffers.size();
+  run.dram_bytes = bytes;
+  return run;
+}
+
+}  // namespace npuvp::runtime
