@@ -19,6 +19,12 @@
 
 namespace po = boost::program_options;
 
+// The kernel prints its banner when it first initializes, which can happen in
+// static initializers before main: the switch must be set before any of them.
+__attribute__((constructor(101))) static void quiet_systemc_banner() {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+}
+
 namespace {
 
 constexpr const char* kUsage =
@@ -43,7 +49,8 @@ int run_command(int argc, char** argv) {
       "set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")(
       "out", po::value(&out_dir)->default_value("traces/run"), "output directory")(
       "seed", po::value(&seed)->default_value(1), "seed of weights and inputs")(
-      "quiet,q", "print only the totals line")(
+      "quiet,q", "no progress line")(
+      "ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")(
       "log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -58,6 +65,7 @@ int run_command(int argc, char** argv) {
   ro.dataflow = dataflow;
   ro.out_dir = out_dir;
   ro.seed = seed;
+  ro.ideal_memory = vm.count("ideal-memory") > 0;
   if (!input_size.empty()) {
     const auto x = input_size.find('x');
     try {
@@ -130,7 +138,6 @@ int sc_main(int argc, char* argv[]) {
   // Reports are the output; the kernel's banner and its "stopped by user" note
   // are noise to scripts reading stdout.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   if (argc < 2) {
     // `npuvp` alone, like `npuvp run` with every default.
     char* args[] = {argv[0]};

@@ -13,13 +13,14 @@
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/conv_workload.h"
+#include "sw/runtime/scalesim_topology.h"
 
 namespace npuvp::platform {
 namespace {
 
 struct NetworkDef {
-  const char* name;
-  const char* description;
+  std::string name;
+  std::string description;
   std::vector<runtime::ConvLayerSpec> layers;
 };
 
@@ -31,12 +32,44 @@ const std::vector<NetworkDef>& networks() {
   return defs;
 }
 
-const NetworkDef& find_network(const std::string& name) {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A SCALE-Sim topology: each row a standalone convolution without padding,
+// whose last partial window SCALE-Sim keeps (extra bottom/right padding here).
+NetworkDef load_scalesim_network(const std::string& file) {
+  NetworkDef def{"", "SCALE-Sim topology", {}};
+  for (const auto& s : runtime::load_scalesim_topology(file)) {
+    runtime::ConvLayerSpec spec;
+    spec.name = s.name;
+    spec.in_c = s.channels;
+    spec.in_h = s.ifmap_h;
+    spec.in_w = s.ifmap_w;
+    spec.out_c = s.num_filter;
+    spec.kernel_h = s.filter_h;
+    spec.kernel_w = s.filter_w;
+    spec.stride = s.stride;
+    spec.pad = 0;
+    spec.relu = false;
+    spec.extra_pad_bottom = (runtime::scalesim_ofmap_dim(s.ifmap_h, s.filter_h, s.stride) - 1) * s.stride + s.filter_h - s.ifmap_h;
+    spec.extra_pad_right = (runtime::scalesim_ofmap_dim(s.ifmap_w, s.filter_w, s.stride) - 1) * s.stride + s.filter_w - s.ifmap_w;
+    def.layers.push_back(spec);
+  }
+  return def;
+}
+
+NetworkDef find_network(const std::string& name) {
+  if (ends_with(name, ".csv")) {
+    NetworkDef def = load_scalesim_network(name);
+    def.name = std::filesystem::path(name).stem().string();
+    return def;
+  }
   for (const auto& n : networks())
     if (name == n.name) return n;
   std::string known;
   for (const auto& n : networks()) known += std::string(known.empty() ? "" : ", ") + n.name;
-  throw std::invalid_argument("unknown network '" + name + "' (known: " + known + ")");
+  throw std::invalid_argument("unknown network '" + name + "' (known: " + known + ", or a SCALE-Sim *.csv)");
 }
 
 firmware::DataflowChoice parse_dataflow(const std::string& d) {
@@ -44,6 +77,13 @@ firmware::DataflowChoice parse_dataflow(const std::string& d) {
   if (d == "os") return firmware::DataflowChoice::kOutputStationary;
   if (d == "hybrid") return firmware::DataflowChoice::kAuto;
   throw std::invalid_argument("--dataflow: expected ws, os or hybrid, got '" + d + "'");
+}
+
+// What the firmware ran: "ws", "os", or "ws+os" if it changed within a layer.
+std::string used_dataflow(std::uint64_t ws_jobs, std::uint64_t os_jobs) {
+  if (ws_jobs != 0 && os_jobs != 0) return "ws+os";
+  if (os_jobs != 0) return "os";
+  return ws_jobs != 0 ? "ws" : "none";
 }
 
 double peak_rss_mb() {
@@ -81,7 +121,7 @@ nlohmann::json list_networks() {
 
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
-  const NetworkDef& net = find_network(options.network);
+  const NetworkDef net = find_network(options.network);
   const auto dataflow = parse_dataflow(options.dataflow);
   if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
 
@@ -142,10 +182,11 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
       if (m.layer_id == static_cast<std::int32_t>(i) && m.finished) mark = &m;
     if (mark == nullptr) throw std::runtime_error("layer " + std::to_string(i) + " left no timing record");
     const double seconds = (mark->end.at - mark->begin.at).to_seconds();
-    const auto cycles = static_cast<std::uint64_t>(seconds * clock_hz + 0.5);
     const std::uint64_t compute = (mark->end.compute_cycles - mark->begin.compute_cycles) / config.npu.clusters;
+    const auto cycles = options.ideal_memory ? compute : static_cast<std::uint64_t>(seconds * clock_hz + 0.5);
     const auto energy = power::price(config.energy, mark->end.activity - mark->begin.activity, bank_kb,
-                                     config.npu.noc.flit_bytes, soc.leakage_sources(), seconds);
+                                     config.npu.noc.flit_bytes, soc.leakage_sources(),
+                                     static_cast<double>(cycles) / clock_hz);
     const std::uint64_t dram_rd = mark->end.dram_read_bytes - mark->begin.dram_read_bytes;
     const std::uint64_t dram_wr = mark->end.dram_write_bytes - mark->begin.dram_write_bytes;
     // Stall causes: the array idled on DRAM while the firmware waited for DMA
@@ -181,12 +222,13 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
         {"groups", 1},
         {"macs", l.macs()},
         {"params", l.parameter_count()},
-        {"dataflow", options.dataflow},
+        {"dataflow", used_dataflow(mark->end.ws_jobs - mark->begin.ws_jobs, mark->end.os_jobs - mark->begin.os_jobs)},
+        {"dataflow_mode", options.dataflow},
         {"compute_cycles", compute},
         {"stall_cycles", stall},
         {"stall_cycles_by_cause", stall_causes},
         {"cycles", cycles},
-        {"latency_ns", seconds * 1e9},
+        {"latency_ns", static_cast<double>(cycles) / clock_hz * 1e9},
         {"utilization", cycles == 0 ? 0.0 : static_cast<double>(l.macs()) / (static_cast<double>(cycles) * mac_units)},
         {"dram_read_bytes", dram_rd},
         {"dram_write_bytes", dram_wr},

@@ -13,6 +13,7 @@
 namespace npuvp::platform {
 
 struct RunOptions {
+  // A name from `npuvp list networks`, or a SCALE-Sim topology file (*.csv).
   std::string network = "conv_slice";
   std::string dataflow = "hybrid";  // ws | os | hybrid
   std::string out_dir = "traces/run";
@@ -21,6 +22,9 @@ struct RunOptions {
   // Deliberate wrong DMA source stride (bytes added to the row pitch), for
   // tests that prove the bit-exact check catches it.
   std::int32_t fault_input_row_pitch_delta = 0;
+  // Operands always on time (SCALE-Sim's compute view): a layer's cycles are
+  // its array schedule alone; memory traffic still happens and costs energy.
+  bool ideal_memory = false;
 };
 
 // Runs and writes report.json, trace.vcd, power.csv and timeline.json into

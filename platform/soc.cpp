@@ -59,6 +59,8 @@ Snapshot Soc::snapshot() {
     rf += c.rf_accesses_at(s.at);
     s.compute_cycles += st.compute_cycles;
     s.stall_cycles += st.stall_cycles;
+    s.ws_jobs += st.weight_stationary_jobs;
+    s.os_jobs += st.output_stationary_jobs;
   }
   s.activity.macs = static_cast<std::uint64_t>(macs + 0.5);
   s.activity.rf_accesses = static_cast<std::uint64_t>(rf + 0.5);

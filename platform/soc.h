@@ -30,6 +30,7 @@ struct Snapshot {
   std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   std::uint64_t sram_conflict_cycles = 0;
   std::uint64_t dma_wait_cycles = 0;  // firmware idle on DMA alone
+  std::uint64_t ws_jobs = 0, os_jobs = 0;
 };
 
 // The platform's record of one layer, between the firmware's layer marks.

@@ -144,6 +144,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     const std::uint64_t groups = job.k_count / job.group_out;
     const GemmShape gemm{pixels, job.group_out, filter_bytes};
     const auto dataflow = static_cast<Dataflow>(job.dataflow);
+    ++(dataflow == Dataflow::kOutputStationary ? stats_.output_stationary_jobs : stats_.weight_stationary_jobs);
     const TileTiming timing = systolic_tile_timing(dataflow, config_.array, gemm, config_.preload_overlap);
     array_cycles = groups * timing.total_cycles();
     macs = groups * gemm.m * gemm.n * gemm.k;

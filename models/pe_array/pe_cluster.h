@@ -40,6 +40,8 @@ struct PeClusterConfig {
 
 struct PeClusterStats {
   std::uint64_t jobs = 0;
+  std::uint64_t output_stationary_jobs = 0;  // convolution jobs run output-stationary
+  std::uint64_t weight_stationary_jobs = 0;
   std::uint64_t macs = 0;
   std::uint64_t compute_cycles = 0;  // array cycles of the systolic schedule
   std::uint64_t stall_cycles = 0;    // job time not covered by compute (operands late)

@@ -1,5 +1,6 @@
 #include "sw/runtime/conv_workload.h"
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 
@@ -17,7 +18,8 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   require(spec.out_c > 0, "out_c");
   require(spec.kernel_h > 0 && spec.kernel_w > 0 && spec.kernel_h < 256 && spec.kernel_w < 256, "kernel");
   require(spec.stride > 0 && spec.stride < 256, "stride");
-  require(spec.pad >= 0 && spec.pad < 65536, "pad");
+  require(spec.pad >= 0 && spec.pad + std::max(spec.extra_pad_bottom, spec.extra_pad_right) < 65536, "pad");
+  require(spec.extra_pad_bottom >= 0 && spec.extra_pad_right >= 0, "extra padding");
   require(spec.dilation > 0 && spec.dilation < 256, "dilation");
 
   PreparedConv l;
@@ -25,7 +27,9 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   l.params.kernel_h = spec.kernel_h;
   l.params.kernel_w = spec.kernel_w;
   l.params.stride_h = l.params.stride_w = spec.stride;
-  l.params.pad_top = l.params.pad_left = l.params.pad_bottom = l.params.pad_right = spec.pad;
+  l.params.pad_top = l.params.pad_left = spec.pad;
+  l.params.pad_bottom = spec.pad + spec.extra_pad_bottom;
+  l.params.pad_right = spec.pad + spec.extra_pad_right;
   l.params.dilation_h = l.params.dilation_w = spec.dilation;
   l.params.out_channels = spec.out_c;
   l.in_shape = TensorShape{spec.in_c, spec.in_h, spec.in_w};

@@ -21,6 +21,9 @@ struct ConvLayerSpec {
   int out_c = 64;
   int kernel_h = 3, kernel_w = 3;
   int stride = 1, pad = 1, dilation = 1;
+  // Padding beyond `pad` at the bottom and right only: SCALE-Sim's layers keep
+  // a partial last window, which an unpadded convolution would drop.
+  int extra_pad_bottom = 0, extra_pad_right = 0;
   bool relu = true;
   firmware::DataflowChoice dataflow = firmware::DataflowChoice::kAuto;
 };

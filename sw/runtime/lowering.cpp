@@ -97,6 +97,16 @@ std::vector<float> float_conv(const std::vector<float>& x, TensorShape in, const
     else
       std::copy(bias.begin(), bias.end(), a);
   }
+  if (out.h * out.w == 1 && kh == 1 && kw == 1 && G == 1 && p.pad_top == 0 && p.pad_left == 0) {
+    // Fully connected: one dot product per output, no transposed copy of the weights.
+    for (int o = 0; o < O; ++o) {
+      const float* wr = w.data() + static_cast<Index>(o) * C;
+      float sum = 0.0f;
+      for (int i = 0; i < C; ++i) sum += x[static_cast<std::size_t>(i)] * wr[i];
+      y[static_cast<std::size_t>(o)] += sum;
+    }
+    return y;
+  }
   const bool depthwise = G == C && G == O;
   std::vector<float> wt(w.size());
   if (depthwise) {
@@ -258,7 +268,9 @@ Structure analyze(const Network& n, bool fuse) {
 struct ConvForm {
   ConvParams params;
   TensorShape in;
-  std::vector<float> weights, bias;
+  const std::vector<float>* weights = nullptr;  // the layer's own, or bn_* below
+  const std::vector<float>* bias = nullptr;
+  std::vector<float> bn_weights, bn_bias;
 };
 
 ConvForm conv_form(const Network& n, int index) {
@@ -268,27 +280,29 @@ ConvForm conv_form(const Network& n, int index) {
   if (l.type == LayerType::kConv2d) {
     f.params = to_conv_params(l);
     f.in = in;
-    f.weights = l.weights.weights;
-    f.bias = l.weights.bias;
+    f.weights = &l.weights.weights;
+    f.bias = &l.weights.bias;
   } else if (l.type == LayerType::kFullyConnected) {
     f.params.kernel_h = f.params.kernel_w = 1;
     f.params.out_channels = l.fc.out_features;
     f.in = {static_cast<int>(in.size()), 1, 1};
-    f.weights = l.weights.weights;
-    f.bias = l.weights.bias;
+    f.weights = &l.weights.weights;
+    f.bias = &l.weights.bias;
   } else {  // BatchNorm not folded into a conv: a 1x1 depthwise conv
     const int c = l.channels;
     f.params.kernel_h = f.params.kernel_w = 1;
     f.params.out_channels = c;
     f.params.groups = c;
     f.in = in;
-    f.weights.resize(static_cast<std::size_t>(c));
-    f.bias.resize(static_cast<std::size_t>(c));
-    for (std::size_t k = 0; k < f.weights.size(); ++k) {
+    f.bn_weights.resize(static_cast<std::size_t>(c));
+    f.bn_bias.resize(static_cast<std::size_t>(c));
+    for (std::size_t k = 0; k < f.bn_weights.size(); ++k) {
       const double s = l.weights.gamma[k] / std::sqrt(static_cast<double>(l.weights.var[k]) + l.bn_eps);
-      f.weights[k] = static_cast<float>(s);
-      f.bias[k] = static_cast<float>(l.weights.beta[k] - l.weights.mean[k] * s);
+      f.bn_weights[k] = static_cast<float>(s);
+      f.bn_bias[k] = static_cast<float>(l.weights.beta[k] - l.weights.mean[k] * s);
     }
+    f.weights = &f.bn_weights;
+    f.bias = &f.bn_bias;
   }
   return f;
 }
@@ -397,7 +411,7 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
       case LayerType::kFullyConnected:
       case LayerType::kBatchNorm: {
         const ConvForm f = conv_form(qn, i);
-        y = float_conv(x, f.in, f.weights, f.bias, f.params, l.out_shape);
+        y = float_conv(x, f.in, *f.weights, *f.bias, f.params, l.out_shape);
         apply_activation(y, s.activation[i]);
         break;
       }
@@ -494,14 +508,14 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
     const Layer& l = qn.layer(i);
     if (!is_conv_like(l.type)) continue;
     QuantizedLayer& ql = q.layers[i];
-    ConvForm f = conv_form(qn, i);
+    const ConvForm f = conv_form(qn, i);
     const QuantParams in_q = q.layers[l.inputs[0]].output;
-    PerChannelWeights pw = quantize_weights_per_channel(f.weights, f.params.out_channels);
+    PerChannelWeights pw = quantize_weights_per_channel(*f.weights, f.params.out_channels);
     ql.conv = f.params;
     ql.conv.input_zero_point = in_q.zero_point;
     ql.weights = std::move(pw.values);
     ql.weight_scales = std::move(pw.scales);
-    if (!f.bias.empty()) ql.bias = quantize_bias(f.bias, in_q.scale, ql.weight_scales);
+    if (!f.bias->empty()) ql.bias = quantize_bias(*f.bias, in_q.scale, ql.weight_scales);
     ql.requant = make_requantization(in_q.scale, ql.weight_scales, ql.output, ql.activation);
   }
   q.layers[0].expected = quantize_tensor(q.float_input, q.layers[0].output);

@@ -9,6 +9,12 @@
 
 namespace {
 
+// The kernel prints its banner when it first initializes, which can happen in
+// static initializers before main: the switch must be set before any of them.
+__attribute__((constructor(101))) static void quiet_systemc_banner() {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+}
+
 void report_handler(const sc_core::sc_report& report, const sc_core::sc_actions& actions) {
   // Deprecation chatter of the kernel itself is not the model's fault.
   const bool is_kernel_info = report.get_severity() == sc_core::SC_INFO;
@@ -22,7 +28,6 @@ void report_handler(const sc_core::sc_report& report, const sc_core::sc_actions&
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   ::testing::InitGoogleTest(&argc, argv);
   npuvp::log::setup(spdlog::level::warn);
   sc_core::sc_report_handler::set_handler(report_handler);

