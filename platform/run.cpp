@@ -13,7 +13,10 @@
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/conv_workload.h"
+#include "sw/runtime/network_executor.h"
+#include "sw/runtime/network_yaml.h"
 #include "sw/runtime/scalesim_topology.h"
+#include "sw/runtime/zoo.h"
 
 namespace npuvp::platform {
 namespace {
@@ -119,13 +122,22 @@ nlohmann::json list_networks() {
   return out;
 }
 
-nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  const NetworkDef net = find_network(options.network);
-  const auto dataflow = parse_dataflow(options.dataflow);
-  if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
+namespace {
 
-  std::vector<runtime::PreparedConv> layers;
+// What a run executes, independent of where it came from: the layers the
+// report lists (descriptive fields as report.json carries them), the host
+// program that runs them through the driver, and the verdict per layer.
+struct Workload {
+  std::string name;
+  nlohmann::json input_shape;
+  nlohmann::json layers = nlohmann::json::array();  // name, type, shapes, kernel, stride, groups, macs, params
+  std::vector<std::size_t> mismatches;               // per layer, filled by the program
+  std::vector<bool> verified;
+  std::function<void(sw::NpuDriver&)> program;
+};
+
+Workload conv_workload(const NetworkDef& net, const RunOptions& options, firmware::DataflowChoice dataflow) {
+  auto layers = std::make_shared<std::vector<runtime::PreparedConv>>();
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     runtime::ConvLayerSpec spec = net.layers[i];
     if (i == 0 && options.input_h > 0) {
@@ -133,22 +145,86 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
       spec.in_w = options.input_w;
     }
     spec.dataflow = dataflow;
-    layers.push_back(runtime::prepare_conv(spec, options.seed + static_cast<std::uint32_t>(i)));
+    layers->push_back(runtime::prepare_conv(spec, options.seed + static_cast<std::uint32_t>(i)));
   }
+  Workload w;
+  w.name = net.name;
+  const auto& first = layers->front();
+  w.input_shape = {first.in_shape.c, first.in_shape.h, first.in_shape.w};
+  for (const auto& l : *layers)
+    w.layers.push_back({{"name", l.spec.name},
+                        {"type", "conv2d"},
+                        {"in_shape", {l.in_shape.c, l.in_shape.h, l.in_shape.w}},
+                        {"out_shape", {l.out_shape.c, l.out_shape.h, l.out_shape.w}},
+                        {"kernel", {l.spec.kernel_h, l.spec.kernel_w}},
+                        {"stride", l.spec.stride},
+                        {"groups", 1},
+                        {"macs", l.macs()},
+                        {"params", l.parameter_count()}});
+  runtime::LoweringFaults faults;
+  faults.input_row_pitch_delta = options.fault_input_row_pitch_delta;
+  w.mismatches.assign(layers->size(), 0);
+  w.verified.assign(layers->size(), false);
+  w.program = [layers, faults, &w](sw::NpuDriver& driver) {
+    for (std::size_t i = 0; i < layers->size(); ++i) {
+      const auto r = runtime::run_conv_on_npu(driver, (*layers)[i], static_cast<std::uint32_t>(i), faults);
+      w.mismatches[i] = r.mismatches;
+      w.verified[i] = r.verified();
+    }
+  };
+  return w;
+}
 
-  std::vector<runtime::ConvOnNpu> results(layers.size());
-  std::string host_error;
+runtime::Network load_ir_network(const std::string& name) {
+  if (ends_with(name, ".yaml")) return runtime::load_network_yaml(name);
+  return runtime::make_network(name);
+}
+
+Workload network_workload(const std::string& name, const RunOptions& options, firmware::DataflowChoice dataflow) {
+  runtime::Network net = load_ir_network(name);
+  if (options.input_h > 0)
+    net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
+  runtime::QuantizationOptions qo;
+  qo.weight_seed = options.seed;
+  qo.input_seed = options.seed + 1;
+  auto q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
+  Workload w;
+  w.name = q->network.name();
+  const auto in = q->network.layer(0).out_shape;
+  w.input_shape = {in.c, in.h, in.w};
+  w.layers = q->network.layers_json();
+  w.mismatches.assign(w.layers.size(), 0);
+  w.verified.assign(w.layers.size(), false);
+  w.program = [q, dataflow, &w](sw::NpuDriver& driver) {
+    runtime::ExecutionOptions eo;
+    eo.dataflow = dataflow;
+    const runtime::NetworkRun r = runtime::run_network_on_npu(driver, *q, eo);
+    for (const auto& check : r.layers) {
+      w.mismatches.at(static_cast<std::size_t>(check.index)) = check.mismatches;
+      w.verified.at(static_cast<std::size_t>(check.index)) = check.verified;
+    }
+  };
+  return w;
+}
+
+}  // namespace
+
+nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const auto dataflow = parse_dataflow(options.dataflow);
+  if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
+  const bool is_ir_network = ends_with(options.network, ".yaml") || runtime::is_zoo_network(options.network);
+  Workload work = is_ir_network ? network_workload(options.network, options, dataflow)
+                                : conv_workload(find_network(options.network), options, dataflow);
+
   sw::DriverConfig driver_config;
   driver_config.npu_regs_base = kNpuRegsBase;
   driver_config.dram_base = kDramBase;
   driver_config.dram_bytes = config.dram.backing_bytes;
-  runtime::LoweringFaults faults;
-  faults.input_row_pitch_delta = options.fault_input_row_pitch_delta;
   auto program = [&](sw::HostHal& hal) {
     sw::NpuDriver driver(hal, driver_config);
     driver.probe();
-    for (std::size_t i = 0; i < layers.size(); ++i)
-      results[i] = runtime::run_conv_on_npu(driver, layers[i], static_cast<std::uint32_t>(i), faults);
+    work.program(driver);
   };
   Soc soc("soc", config, program);
   sc_core::sc_start();
@@ -162,12 +238,12 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   nlohmann::json report;
   report["platform"] = config.resolved;
   std::uint64_t total_macs = 0, total_params = 0;
-  for (const auto& l : layers) {
-    total_macs += l.macs();
-    total_params += l.parameter_count();
+  for (const auto& l : work.layers) {
+    total_macs += l["macs"].get<std::uint64_t>();
+    total_params += l["params"].get<std::uint64_t>();
   }
-  report["network"] = {{"name", net.name},
-                       {"input_shape", {layers[0].in_shape.c, layers[0].in_shape.h, layers[0].in_shape.w}},
+  report["network"] = {{"name", work.name},
+                       {"input_shape", work.input_shape},
                        {"total_macs", total_macs},
                        {"total_params", total_params}};
   nlohmann::json layer_rows = nlohmann::json::array();
@@ -175,12 +251,15 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   power::EnergyBreakdown total_energy;
   bool all_verified = true;
   double peak_power_mw = 0;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const auto& l = layers[i];
-    const LayerMark* mark = nullptr;
+  // Layers that ran no command (the input, activations fused into their
+  // producer, reshapes) take no time; their outputs are still checked.
+  const LayerMark idle{};
+  for (std::size_t i = 0; i < work.layers.size(); ++i) {
+    const auto& l = work.layers[i];
+    const std::uint64_t macs = l["macs"].get<std::uint64_t>();
+    const LayerMark* mark = &idle;
     for (const auto& m : soc.layers())
       if (m.layer_id == static_cast<std::int32_t>(i) && m.finished) mark = &m;
-    if (mark == nullptr) throw std::runtime_error("layer " + std::to_string(i) + " left no timing record");
     const double seconds = (mark->end.at - mark->begin.at).to_seconds();
     const std::uint64_t compute = (mark->end.compute_cycles - mark->begin.compute_cycles) / config.npu.clusters;
     const auto cycles = options.ideal_memory ? compute : static_cast<std::uint64_t>(seconds * clock_hz + 0.5);
@@ -203,7 +282,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
                                          {"noc", cluster_stall - sram_stall},
                                          {"sram_conflict", sram_stall},
                                          {"dependency", stall - dram_stall - cluster_stall}};
-    const bool verified = results[i].verified();
+    const bool verified = work.verified[i];
     all_verified = all_verified && verified;
     total_cycles += cycles;
     total_energy.mac += energy.mac;
@@ -212,16 +291,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     total_energy.noc += energy.noc;
     total_energy.dram += energy.dram;
     total_energy.leakage += energy.leakage;
-    layer_rows.push_back({
-        {"name", l.spec.name},
-        {"type", "conv2d"},
-        {"in_shape", {l.in_shape.c, l.in_shape.h, l.in_shape.w}},
-        {"out_shape", {l.out_shape.c, l.out_shape.h, l.out_shape.w}},
-        {"kernel", {l.spec.kernel_h, l.spec.kernel_w}},
-        {"stride", l.spec.stride},
-        {"groups", 1},
-        {"macs", l.macs()},
-        {"params", l.parameter_count()},
+    nlohmann::json row = l;
+    row.merge_patch({
         {"dataflow", used_dataflow(mark->end.ws_jobs - mark->begin.ws_jobs, mark->end.os_jobs - mark->begin.os_jobs)},
         {"dataflow_mode", options.dataflow},
         {"compute_cycles", compute},
@@ -229,15 +300,16 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
         {"stall_cycles_by_cause", stall_causes},
         {"cycles", cycles},
         {"latency_ns", static_cast<double>(cycles) / clock_hz * 1e9},
-        {"utilization", cycles == 0 ? 0.0 : static_cast<double>(l.macs()) / (static_cast<double>(cycles) * mac_units)},
+        {"utilization", cycles == 0 ? 0.0 : static_cast<double>(macs) / (static_cast<double>(cycles) * mac_units)},
         {"dram_read_bytes", dram_rd},
         {"dram_write_bytes", dram_wr},
-        {"arithmetic_intensity", dram_rd + dram_wr == 0 ? 0.0 : 2.0 * static_cast<double>(l.macs()) / static_cast<double>(dram_rd + dram_wr)},
+        {"arithmetic_intensity", dram_rd + dram_wr == 0 ? 0.0 : 2.0 * static_cast<double>(macs) / static_cast<double>(dram_rd + dram_wr)},
         {"sram_conflict_cycles", mark->end.sram_conflict_cycles - mark->begin.sram_conflict_cycles},
         {"energy_pj", energy_json(energy)},
         {"verified", verified},
-        {"mismatches", results[i].mismatches},
+        {"mismatches", work.mismatches[i]},
     });
+    layer_rows.push_back(std::move(row));
   }
   report::RunRecord record;
   const auto& windows = soc.power_windows();
@@ -278,7 +350,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
 
   for (const auto& m : soc.layers()) {
     if (!m.finished) continue;
-    record.timeline.push_back({layers.at(m.layer_id).spec.name, "layer", "npu.layers",
+    record.timeline.push_back({work.layers.at(static_cast<std::size_t>(m.layer_id))["name"].get<std::string>(), "layer", "npu.layers",
                                m.begin.at.to_seconds() * 1e9, (m.end.at - m.begin.at).to_seconds() * 1e9});
   }
   for (auto& s : report::timeline_slices(soc.timeline().slices())) record.timeline.push_back(std::move(s));

@@ -220,23 +220,22 @@ tlm::tlm_response_status PeCluster::read(std::uint64_t addr, void* data, unsigne
 tlm::tlm_response_status PeCluster::write(std::uint64_t addr, const std::int8_t* data, unsigned len,
                                           unsigned enabled_bytes, unsigned pitch, sc_core::sc_time& offset) {
   const sc_core::sc_time start = offset;
-  // Results of k channels land in pixels `pitch` bytes apart: a periodic
-  // byte-enable pattern writes them without touching the other channels.
+  // Results of k channels land in pixels `pitch` bytes apart: byte enables
+  // write them without touching the other channels of each pixel.
   const bool scattered = enabled_bytes < pitch;
   if (scattered) {
-    byte_enables_.assign(pitch, TLM_BYTE_DISABLED);
-    std::fill_n(byte_enables_.begin(), enabled_bytes, TLM_BYTE_ENABLED);
+    byte_enables_.assign(len, TLM_BYTE_DISABLED);
     scatter_.assign(len, 0);
-    for (unsigned p = 0; p * pitch < len; ++p)
-      std::memcpy(&scatter_[std::size_t{p} * pitch], data + std::size_t{p} * enabled_bytes, enabled_bytes);
+    for (unsigned p = 0; std::size_t{p} * pitch < len; ++p) {
+      const unsigned at = p * pitch;
+      const unsigned n = std::min(enabled_bytes, len - at);
+      std::fill_n(byte_enables_.begin() + at, n, TLM_BYTE_ENABLED);
+      std::memcpy(&scatter_[at], data + std::size_t{p} * enabled_bytes, n);
+    }
   }
   auto* bytes = scattered ? scatter_.data() : reinterpret_cast<unsigned char*>(const_cast<std::int8_t*>(data));
-  // Bursts split at pixel-aligned points keep the byte-enable pattern in phase.
-  const unsigned step = scattered ? std::max(pitch, kBurstBoundary - kBurstBoundary % pitch) : kBurstBoundary;
   for (unsigned done = 0, n = 0; done < len; done += n) {
-    n = scattered ? std::min(step, len - done)
-                  : static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary,
-                                                                  len - done));
+    n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
     tlm::tlm_generic_payload gp;
     gp.set_command(tlm::TLM_WRITE_COMMAND);
     gp.set_address(addr + done);
@@ -244,8 +243,8 @@ tlm::tlm_response_status PeCluster::write(std::uint64_t addr, const std::int8_t*
     gp.set_data_length(n);
     gp.set_streaming_width(n);
     if (scattered) {
-      gp.set_byte_enable_ptr(byte_enables_.data());
-      gp.set_byte_enable_length(pitch);
+      gp.set_byte_enable_ptr(byte_enables_.data() + done);
+      gp.set_byte_enable_length(n);
     }
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     sc_core::sc_time t = start;

@@ -377,7 +377,7 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
   if (!network.has_float_weights()) network.generate_float_weights(options.weight_seed);
   network.fold_batchnorm();
   const std::size_t size = network.size();
-  QuantizedNetwork q{std::move(network), std::vector<QuantizedLayer>(size), {}};
+  QuantizedNetwork q{std::move(network), std::vector<QuantizedLayer>(size), {}, {}};
   const Network& qn = q.network;
   const Network& n = qn;
   const int count = static_cast<int>(size);
@@ -485,6 +485,7 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
     const auto [mn, mx] = std::minmax_element(y.begin(), y.end());
     lo[i] = *mn;
     hi[i] = *mx;
+    if (i == count - 1) q.float_output = y;
     act[i] = std::move(y);
     for (int in_index : l.inputs)
       if (last_reader[in_index] == i && in_index != 0) std::vector<float>().swap(act[in_index]);

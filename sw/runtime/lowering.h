@@ -71,6 +71,9 @@ struct QuantizedNetwork {
   Network network;  // BatchNorm folded; the layer indices every other field uses
   std::vector<QuantizedLayer> layers;  // one per network layer
   std::vector<float> float_input;      // the calibration input (HWC)
+  // The float network's output for float_input (the last layer, after fused
+  // activations): what the int8 output approximates.
+  std::vector<float> float_output;
   // The int8 network input: layers[0].expected.
   const std::vector<std::int8_t>& input() const { return layers.front().expected; }
 };

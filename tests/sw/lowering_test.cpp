@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
+#include <iostream>
 #include <random>
 
 #include "sw/runtime/lowering.h"
@@ -95,6 +97,25 @@ TEST(Quantization, IsDeterministicInItsSeeds) {
   other.input_seed = 99;
   const QuantizedNetwork c = quantize_network(make_network("resnet20_cifar"), other);
   EXPECT_NE(a.input(), c.input());
+}
+
+// The int8 network approximates the float one it was calibrated on.
+TEST(Quantization, Int8OutputTracksTheFloatNetwork) {
+  for (const auto& [name, size] : {std::pair{"resnet20_cifar", 32}, std::pair{"mobilenet_v2", 64},
+                                   std::pair{"squeezenet1_1", 64}, std::pair{"shufflenet_v2_x1_0", 64}}) {
+    const QuantizedNetwork q = quantize_zoo(name, size, size);
+    const auto out = dequantize_tensor(q.layers.back().expected, q.layers.back().output);
+    ASSERT_EQ(out.size(), q.float_output.size());
+    double dot = 0, nq = 0, nf = 0;
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      dot += double(out[k]) * q.float_output[k];
+      nq += double(out[k]) * out[k];
+      nf += double(q.float_output[k]) * q.float_output[k];
+    }
+    const double cosine = dot / std::sqrt(nq * nf);
+    std::cout << name << ": cosine(int8, float) = " << cosine << "\n";
+    EXPECT_GT(cosine, 0.95) << name;
+  }
 }
 
 TEST(Quantization, FusesReluIntoItsOnlyProducerAndCalibratesAfterIt) {
