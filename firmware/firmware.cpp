@@ -50,6 +50,15 @@ std::uint32_t k_unit(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d && l.groups > 1 ? l.out_c / l.groups : 1;
 }
 
+// Channelwise layers (pooling, add, grouped convolution) read only the input
+// channels of the K block they compute; a dense convolution reads them all.
+bool channelwise(const LayerCommand& l) { return opcode_of(l) != Opcode::kConv2d || l.groups > 1; }
+
+std::uint32_t block_input_channels(const LayerCommand& l, std::uint32_t kb) {
+  if (opcode_of(l) != Opcode::kConv2d) return kb;
+  return l.groups > 1 ? kb / (l.out_c / l.groups) * (l.in_c / l.groups) : l.in_c;
+}
+
 std::uint64_t filter_bytes(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d ? std::uint64_t{l.kernel_h} * l.kernel_w * (l.in_c / l.groups) : 0;
 }
@@ -71,13 +80,13 @@ class LayerRunner {
     for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
       const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
       if (op_ == Opcode::kConv2d) load_weights(k0, kb);
-      load_input(0, 0);
+      load_input(0, k0, kb, 0);
       wait_dma(kLoadChannel);
       bool store_pending = false;
       for (std::uint32_t tile = 0; tile < tiles; ++tile) {
         const bool prefetch = tile + 1 < tiles;
-        if (prefetch) load_input(tile + 1, (tile + 1) % 2);
-        compute(tile, k0, kb, tile == 0);
+        if (prefetch) load_input(tile + 1, k0, kb, (tile + 1) % 2);
+        compute(tile, kb, tile == 0);
         if (store_pending) wait_dma(kStoreChannel);
         store_output(tile, k0, kb);
         store_pending = true;
@@ -200,16 +209,29 @@ class LayerRunner {
     return std::min(t_.rows_per_tile, l_.out_h - tile * t_.rows_per_tile);
   }
 
-  void load_input(std::uint32_t tile, unsigned buffer) {
+  void load_input(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
     const auto [lo, hi] = tile_input_rows(tile * t_.rows_per_tile, tile_rows(tile));
     const std::uint32_t row_bytes = l_.in_w * l_.in_c;
     const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
-    std::vector<dma::Descriptor> chain{{l_.input_addr + std::uint64_t{lo} * dram_pitch, sram(t_.input_offset[buffer]),
-                                        row_bytes, hi - lo, 1, 0, static_cast<std::int32_t>(dram_pitch),
-                                        static_cast<std::int32_t>(row_bytes), 0, 0, 0, 0}};
+    const std::uint32_t channels = block_input_channels(l_, kb);
+    const std::uint32_t first_channel = block_input_channels(l_, k0);
+    dma::Descriptor d{l_.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel),
+                      sram(t_.input_offset[buffer]), row_bytes, hi - lo, 1, 0,
+                      static_cast<std::int32_t>(dram_pitch), static_cast<std::int32_t>(row_bytes), 0, 0, 0, 0};
+    if (channels != l_.in_c) {
+      // A channel slice of every pixel: rows of pixels of `channels` bytes.
+      d.row_bytes = channels;
+      d.rows = l_.in_w;
+      d.planes = hi - lo;
+      d.src_row_pitch = static_cast<std::int32_t>(l_.in_c);
+      d.dst_row_pitch = static_cast<std::int32_t>(channels);
+      d.src_plane_pitch = static_cast<std::int32_t>(dram_pitch);
+      d.dst_plane_pitch = static_cast<std::int32_t>(l_.in_w * channels);
+    }
+    std::vector<dma::Descriptor> chain{d};
     if (op_ == Opcode::kAdd) {
-      chain.push_back(chain.front());
-      chain.back().src = l_.input2_addr + std::uint64_t{lo} * dram_pitch;
+      chain.push_back(d);
+      chain.back().src = d.src - l_.input_addr + l_.input2_addr;
       chain.back().dst = sram(t_.input2_offset[buffer]);
     }
     start_dma(kLoadChannel, chain);
@@ -274,12 +296,13 @@ class LayerRunner {
     return job;
   }
 
-  void compute(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, bool first_tile_of_block) {
+  void compute(std::uint32_t tile, std::uint32_t kb, bool first_tile_of_block) {
     hal_.spend_cycles(kTileSetupCycles);
     const std::uint32_t row0 = tile * t_.rows_per_tile;
     const std::uint32_t rows = tile_rows(tile);
     const std::uint32_t tile_lo = tile_input_rows(row0, rows).first;
-    const std::uint32_t row_bytes = l_.in_w * l_.in_c;
+    const std::uint32_t channels = block_input_channels(l_, kb);
+    const std::uint32_t row_bytes = l_.in_w * channels;
     const unsigned buffer = tile % 2;
     const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
     const std::uint64_t filter = filter_bytes(l_);
@@ -301,7 +324,9 @@ class LayerRunner {
         job.tile_row0 = static_cast<std::int32_t>(lo);
         job.origin_y = static_cast<std::int32_t>(std::int64_t{row0 + my0} * l_.stride_h - l_.pad_top - lo);
         if (op_ == Opcode::kConv2d && l_.groups == 1) job.group_out = k_count;
-        job.in_channel_offset = op_ == Opcode::kConv2d ? (k0 + ks) / job.group_out * job.group_in : k0 + ks;
+        job.in_c = channels;
+        job.in_row_pitch = row_bytes;
+        job.in_channel_offset = op_ == Opcode::kConv2d ? ks / job.group_out * job.group_in : ks;
         if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
         job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffer]) +
                                                   std::uint64_t{my0} * l_.out_w * kb + ks);
@@ -363,22 +388,12 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
 
 }  // namespace
 
-bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
+namespace {
+
+bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t control, std::uint64_t filter,
+                std::uint32_t kb, LayerTiling& t) {
   const Opcode op = opcode_of(l);
-  const std::uint64_t control = control_bytes(npu);
-  if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
-  const std::uint64_t filter = filter_bytes(l);
   const std::uint32_t per_group = k_unit(l);
-  const std::uint64_t avail = npu.sram_bytes - control;
-  std::uint32_t kb = l.out_c;
-  if (filter != 0) {
-    const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
-    if (max_k < per_group) return false;
-    kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
-    kb -= kb % per_group;
-    const std::uint32_t unit = std::max(per_group, npu.array_cols);
-    if (kb < l.out_c && kb >= unit && unit % per_group == 0) kb -= kb % unit;
-  }
   t.k_block = kb;
   t.weights_offset = control;
   t.bias_offset = t.weights_offset + align64(kb * filter);
@@ -387,7 +402,7 @@ bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling&
   const std::uint64_t buffers_offset = t.requant_offset + align64(param_bytes * 8);
   if (buffers_offset >= npu.sram_bytes) return false;
   const std::uint64_t remaining = npu.sram_bytes - buffers_offset;
-  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * l.in_c;
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb);
   const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
   for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
     const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
@@ -419,6 +434,33 @@ bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling&
     return true;
   }
   return false;
+}
+
+}  // namespace
+
+bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
+  const Opcode op = opcode_of(l);
+  const std::uint64_t control = control_bytes(npu);
+  if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
+  const std::uint64_t filter = filter_bytes(l);
+  const std::uint32_t per_group = k_unit(l);
+  const std::uint64_t avail = npu.sram_bytes - control;
+  std::uint32_t kb = l.out_c;
+  if (filter != 0) {
+    const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
+    if (max_k < per_group) return false;
+    kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
+    kb -= kb % per_group;
+    const std::uint32_t unit = std::max(per_group, npu.array_cols);
+    if (kb < l.out_c && kb >= unit && unit % per_group == 0) kb -= kb % unit;
+  }
+  // Channelwise layers shrink the K block (and with it the input channels
+  // loaded) until a tiling fits; a dense convolution needs all input channels.
+  for (;;) {
+    if (try_tiling(l, npu, control, filter, kb, t)) return true;
+    if (!channelwise(l) || kb <= per_group) return false;
+    kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
+  }
 }
 
 void firmware_main(Hal& hal) {

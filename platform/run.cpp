@@ -27,10 +27,17 @@ struct NetworkDef {
   std::vector<runtime::ConvLayerSpec> layers;
 };
 
+// The foundation slice: ConvLayerSpec's defaults are exactly its layer.
+runtime::ConvLayerSpec slice_layer() {
+  runtime::ConvLayerSpec spec;
+  spec.name = "conv3x3";
+  return spec;
+}
+
 const std::vector<NetworkDef>& networks() {
   static const std::vector<NetworkDef> defs = {
       {"conv_slice", "one 3x3 convolution, 56x56x64 -> 64, stride 1, pad 1, ReLU (the foundation slice)",
-       {runtime::ConvLayerSpec{"conv3x3", 64, 56, 56, 64, 3, 3, 1, 1, 1, true}}},
+       {slice_layer()}},
   };
   return defs;
 }
