@@ -66,6 +66,7 @@ int run_command(int argc, char** argv) {
   ro.out_dir = out_dir;
   ro.seed = seed;
   ro.ideal_memory = vm.count("ideal-memory") > 0;
+  ro.quiet = vm.count("quiet") > 0;
   if (!input_size.empty()) {
     const auto x = input_size.find('x');
     try {

@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include "platform/report/progress_line.h"
 #include "platform/report/report_writer.h"
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
@@ -126,6 +127,7 @@ nlohmann::json list_networks() {
                    {"params", params},
                    {"macs", macs}});
   }
+  for (const auto& z : runtime::zoo_listing()) out.push_back(z);
   return out;
 }
 
@@ -234,7 +236,15 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     work.program(driver);
   };
   Soc soc("soc", config, program);
+  report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
+  soc.on_layer_start([&](std::int32_t id) {
+    const auto index = static_cast<std::size_t>(id);
+    if (index < work.layers.size())
+      progress.update(index + 1, work.layers.size(), sc_core::sc_time_stamp().to_seconds() * 1e9,
+                      work.layers[index]["name"].get<std::string>());
+  });
   sc_core::sc_start();
+  progress.finish();
   if (!soc.host().finished()) throw std::runtime_error("simulation ended before the host program finished");
   if (!soc.host().failure().empty()) throw std::runtime_error("host software failed: " + soc.host().failure());
 

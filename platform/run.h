@@ -25,6 +25,7 @@ struct RunOptions {
   // Operands always on time (SCALE-Sim's compute view): a layer's cycles are
   // its array schedule alone; memory traffic still happens and costs energy.
   bool ideal_memory = false;
+  bool quiet = false;  // no progress line on the terminal
 };
 
 // Runs and writes report.json, trace.vcd, power.csv and timeline.json into

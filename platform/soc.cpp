@@ -84,7 +84,10 @@ void Soc::on_layer_change() {
     layers_.back().finished = true;
   }
   const std::int32_t id = current_layer_.read();
-  if (id >= 0) layers_.push_back(LayerMark{id, now, Snapshot{}, false});
+  if (id >= 0) {
+    layers_.push_back(LayerMark{id, now, Snapshot{}, false});
+    if (layer_callback_) layer_callback_(id);
+  }
 }
 
 void Soc::on_power_window() {

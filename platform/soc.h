@@ -5,6 +5,7 @@
 // global, so the top can be built by tests and by the CLI alike.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -58,6 +59,8 @@ class Soc : public sc_core::sc_module {
   const dram::Lpddr4& dram() const { return *dram_; }
   const PlatformConfig& config() const { return config_; }
   power::LeakageSources leakage_sources() const;
+  // Called with each layer id the firmware starts (for a progress display).
+  void on_layer_start(std::function<void(std::int32_t)> callback) { layer_callback_ = std::move(callback); }
 
  private:
   void on_layer_change();
@@ -75,6 +78,7 @@ class Soc : public sc_core::sc_module {
   std::vector<LayerMark> layers_;
   std::vector<Snapshot> windows_;
   trace::RealWire power_trace_;
+  std::function<void(std::int32_t)> layer_callback_;
 };
 
 }  // namespace npuvp::platform

@@ -1,6 +1,7 @@
 // The foundation slice end to end: host software offloads one quantized 3x3
 // convolution, the NPU runs it through DRAM, DMA, NoC, SRAM and the clusters,
 // and every output element is compared with the host reference.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -76,6 +77,25 @@ TEST(EndToEnd, ReportHasEveryDesignField) {
     EXPECT_TRUE(r["totals"].contains(k)) << k;
   for (const char* k : {"wall_seconds", "peak_rss_mb", "simulator"}) EXPECT_TRUE(r["sim"].contains(k)) << k;
   EXPECT_EQ(r["platform"]["name"], "edge-ip");
+}
+
+TEST(EndToEnd, TraceOpensInGtkwaveTools) {
+  if (!std::filesystem::exists("/usr/bin/vcd2fst")) GTEST_SKIP() << "gtkwave's vcd2fst is not installed";
+  const PlatformConfig config = load_platform(kPreset, {});
+  RunOptions options;
+  options.out_dir = out_dir("vcd");
+  run(config, options);
+  const std::string vcd = options.out_dir + "/trace.vcd";
+  const std::string fst = options.out_dir + "/trace.fst";
+  std::filesystem::remove(fst);
+  ASSERT_EQ(std::system(("/usr/bin/vcd2fst " + vcd + " " + fst + " > /dev/null 2>&1").c_str()), 0);
+  EXPECT_GT(std::filesystem::file_size(fst), 1000u);
+  // The signals the foundation promises, under scopes that mirror the hierarchy.
+  std::ifstream in(vcd);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const char* s : {"$scope module control $end", "$var wire 1 ", " busy $end", " computing $end",
+                        "$scope module cluster_15 $end", "$scope module ch0 $end", " bank7 $end", " total_mw $end"})
+    EXPECT_NE(text.find(s), std::string::npos) << s;
 }
 
 TEST(EndToEnd, WrongDmaStrideIsCaughtByTheCheck) {
