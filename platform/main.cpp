@@ -41,6 +41,7 @@ int run_command(int argc, char** argv) {
   std::vector<std::string> sets;
   std::uint32_t seed = 1;
   std::string log_level;
+  double ro_sparsity = 0;
   opts.add_options()("help,h", "this help")(
       "platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")(
       "network", po::value(&network)->default_value("conv_slice"), "network name (npuvp list networks)")(
@@ -50,6 +51,8 @@ int run_command(int argc, char** argv) {
       "out", po::value(&out_dir)->default_value("traces/run"), "output directory")(
       "seed", po::value(&seed)->default_value(1), "seed of weights and inputs")(
       "quiet,q", "no progress line")(
+      "weight-sparsity", po::value(&ro_sparsity)->default_value(0.0),
+      "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")(
       "ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")(
       "log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
   po::variables_map vm;
@@ -67,6 +70,7 @@ int run_command(int argc, char** argv) {
   ro.seed = seed;
   ro.ideal_memory = vm.count("ideal-memory") > 0;
   ro.quiet = vm.count("quiet") > 0;
+  ro.weight_sparsity = ro_sparsity;
   if (!input_size.empty()) {
     const auto x = input_size.find('x');
     try {

@@ -26,6 +26,9 @@ struct RunOptions {
   // its array schedule alone; memory traffic still happens and costs energy.
   bool ideal_memory = false;
   bool quiet = false;  // no progress line on the terminal
+  // Convolution workloads (conv_slice, SCALE-Sim files): fraction of each
+  // filter's input channels pruned to zero.
+  double weight_sparsity = 0;
 };
 
 // Runs and writes report.json, trace.vcd, power.csv and timeline.json into

@@ -106,6 +106,10 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
         read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
       return JobError::kOperandRead;
     stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
+    nonzero_weights_.assign(job.k_count, 0);
+    for (std::uint32_t k = 0; k < job.k_count; ++k)
+      nonzero_weights_[k] = static_cast<std::uint32_t>(std::count_if(
+          weights_.begin() + k * filter_bytes, weights_.begin() + (k + 1) * filter_bytes, [](std::int8_t w) { return w != 0; }));
   } else if (is_conv && (weights_.size() != weight_bytes || bias_.size() != job.k_count)) {
     return JobError::kInvalid;  // reuse asked for, but the resident weights have another shape
   }
@@ -142,16 +146,36 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   if (is_conv) {
     // A grouped convolution runs group after group, each a small GEMM.
     const std::uint64_t groups = job.k_count / job.group_out;
-    const GemmShape gemm{pixels, job.group_out, filter_bytes};
     const auto dataflow = static_cast<Dataflow>(job.dataflow);
     ++(dataflow == Dataflow::kOutputStationary ? stats_.output_stationary_jobs : stats_.weight_stationary_jobs);
-    const TileTiming timing = systolic_tile_timing(dataflow, config_.array, gemm, config_.preload_overlap);
-    array_cycles = groups * timing.total_cycles();
-    macs = groups * gemm.m * gemm.n * gemm.k;
+    std::uint64_t folds = 0;
+    if (config_.zero_skipping) {
+      // Column folds of each group, each as deep as its densest filter.
+      for (std::uint64_t g = 0; g < groups; ++g)
+        for (std::uint64_t k0 = 0; k0 < job.group_out; k0 += config_.array.cols) {
+          const std::uint64_t n = std::min<std::uint64_t>(config_.array.cols, job.group_out - k0);
+          std::uint64_t depth = 0;
+          for (std::uint64_t k = 0; k < n; ++k) {
+            const std::uint32_t nnz = nonzero_weights_[g * job.group_out + k0 + k];
+            depth = std::max<std::uint64_t>(depth, nnz);
+            macs += pixels * nnz;
+          }
+          const TileTiming t = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, n, depth},
+                                                    config_.preload_overlap);
+          array_cycles += t.total_cycles();
+          folds += t.folds;
+        }
+    } else {
+      const TileTiming timing = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, job.group_out, filter_bytes},
+                                                     config_.preload_overlap);
+      array_cycles = groups * timing.total_cycles();
+      macs = groups * pixels * job.group_out * filter_bytes;
+      folds = groups * timing.folds;
+    }
     // Per MAC both dataflows read two operand registers; WS writes the partial
     // sum onward, OS reads and writes its stationary accumulator.
     rf_reads = macs * (dataflow == Dataflow::kWeightStationary ? 2 : 3);
-    rf_writes = macs + groups * timing.folds * config_.array.rows * config_.array.cols;
+    rf_writes = macs + folds * config_.array.rows * config_.array.cols;
   } else {
     // Pooling and add run on the post-processing unit, one lane per column.
     const std::uint64_t taps = op == JobOp::kAdd ? 2 : std::uint64_t{job.kernel_h} * job.kernel_w;
@@ -195,55 +219,22 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   return JobError::kNone;
 }
 
-tlm::tlm_response_status PeCluster::read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset) {
+tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
+                                             const unsigned char* byte_enables, unsigned len,
+                                             sc_core::sc_time& offset) {
   // Split at kBurstBoundary-aligned addresses so no burst spans two SRAM banks;
   // the bursts are issued back to back and the NoC serializes them.
   const sc_core::sc_time start = offset;
-  auto* bytes = static_cast<unsigned char*>(data);
   for (unsigned done = 0, n = 0; done < len; done += n) {
     n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
     tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_command(cmd);
     gp.set_address(addr + done);
-    gp.set_data_ptr(bytes + done);
+    gp.set_data_ptr(data + done);
     gp.set_data_length(n);
     gp.set_streaming_width(n);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time t = start;
-    noc_socket->b_transport(gp, t);
-    if (!gp.is_response_ok()) return gp.get_response_status();
-    offset = std::max(offset, t);
-  }
-  return tlm::TLM_OK_RESPONSE;
-}
-
-tlm::tlm_response_status PeCluster::write(std::uint64_t addr, const std::int8_t* data, unsigned len,
-                                          unsigned enabled_bytes, unsigned pitch, sc_core::sc_time& offset) {
-  const sc_core::sc_time start = offset;
-  // Results of k channels land in pixels `pitch` bytes apart: byte enables
-  // write them without touching the other channels of each pixel.
-  const bool scattered = enabled_bytes < pitch;
-  if (scattered) {
-    byte_enables_.assign(len, TLM_BYTE_DISABLED);
-    scatter_.assign(len, 0);
-    for (unsigned p = 0; std::size_t{p} * pitch < len; ++p) {
-      const unsigned at = p * pitch;
-      const unsigned n = std::min(enabled_bytes, len - at);
-      std::fill_n(byte_enables_.begin() + at, n, TLM_BYTE_ENABLED);
-      std::memcpy(&scatter_[at], data + std::size_t{p} * enabled_bytes, n);
-    }
-  }
-  auto* bytes = scattered ? scatter_.data() : reinterpret_cast<unsigned char*>(const_cast<std::int8_t*>(data));
-  for (unsigned done = 0, n = 0; done < len; done += n) {
-    n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
-    tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(addr + done);
-    gp.set_data_ptr(bytes + done);
-    gp.set_data_length(n);
-    gp.set_streaming_width(n);
-    if (scattered) {
-      gp.set_byte_enable_ptr(byte_enables_.data() + done);
+    if (byte_enables != nullptr) {
+      gp.set_byte_enable_ptr(const_cast<unsigned char*>(byte_enables) + done);
       gp.set_byte_enable_length(n);
     }
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
@@ -253,6 +244,28 @@ tlm::tlm_response_status PeCluster::write(std::uint64_t addr, const std::int8_t*
     offset = std::max(offset, t);
   }
   return tlm::TLM_OK_RESPONSE;
+}
+
+tlm::tlm_response_status PeCluster::read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset) {
+  return transfer(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(data), nullptr, len, offset);
+}
+
+tlm::tlm_response_status PeCluster::write(std::uint64_t addr, const std::int8_t* data, unsigned len,
+                                          unsigned enabled_bytes, unsigned pitch, sc_core::sc_time& offset) {
+  // Results of k channels land in pixels `pitch` bytes apart: byte enables
+  // write them without touching the other channels of each pixel.
+  if (enabled_bytes >= pitch)
+    return transfer(tlm::TLM_WRITE_COMMAND, addr, reinterpret_cast<unsigned char*>(const_cast<std::int8_t*>(data)),
+                    nullptr, len, offset);
+  byte_enables_.assign(len, TLM_BYTE_DISABLED);
+  scatter_.assign(len, 0);
+  for (unsigned p = 0; std::size_t{p} * pitch < len; ++p) {
+    const unsigned at = p * pitch;
+    const unsigned n = std::min(enabled_bytes, len - at);
+    std::fill_n(byte_enables_.begin() + at, n, TLM_BYTE_ENABLED);
+    std::memcpy(&scatter_[at], data + std::size_t{p} * enabled_bytes, n);
+  }
+  return transfer(tlm::TLM_WRITE_COMMAND, addr, scatter_.data(), byte_enables_.data(), len, offset);
 }
 
 void PeCluster::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {

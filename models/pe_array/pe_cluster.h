@@ -35,6 +35,9 @@ struct PeClusterConfig {
   std::uint32_t weight_buffer_bytes = 64 * 1024;
   std::uint32_t input_buffer_bytes = 128 * 1024;
   bool preload_overlap = false;             // double-buffered stationary registers
+  // Zero-weight skipping: each filter's reduction is compressed to its
+  // nonzero weights, a column fold taking as long as its densest filter.
+  bool zero_skipping = false;
   double clock_mhz = 800;
 };
 
@@ -75,6 +78,8 @@ class PeCluster : public sc_core::sc_module {
  private:
   void job_thread();
   JobError run_job(std::uint64_t job_addr);
+  tlm::tlm_response_status transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
+                                    const unsigned char* byte_enables, unsigned len, sc_core::sc_time& offset);
   tlm::tlm_response_status read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset);
   // Writes `len` bytes of rows of pixels; each pixel holds `enabled_bytes` of
   // data at a `pitch`-byte stride in SRAM.
@@ -90,6 +95,7 @@ class PeCluster : public sc_core::sc_module {
   regs::RegisterFile registers_;
   sc_core::sc_event start_;
   std::vector<std::int8_t> weights_;
+  std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping
   std::vector<std::int32_t> bias_;
   std::vector<RequantEntry> requant_;
   std::vector<std::int8_t> tile_;

@@ -1,6 +1,7 @@
 #include "sw/runtime/conv_workload.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <random>
 #include <stdexcept>
 
@@ -20,6 +21,7 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   require(spec.stride > 0 && spec.stride < 256, "stride");
   require(spec.pad >= 0 && spec.pad + std::max(spec.extra_pad_bottom, spec.extra_pad_right) < 65536, "pad");
   require(spec.extra_pad_bottom >= 0 && spec.extra_pad_right >= 0, "extra padding");
+  require(spec.weight_sparsity >= 0 && spec.weight_sparsity <= 1, "weight_sparsity (expected 0 to 1)");
   require(spec.dilation > 0 && spec.dilation < 256, "dilation");
 
   PreparedConv l;
@@ -42,7 +44,11 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   l.input.resize(std::size_t(spec.in_c) * spec.in_h * spec.in_w);
   for (auto& v : l.input) v = static_cast<std::int8_t>(byte(rng));
   l.weights.resize(std::size_t(spec.out_c) * spec.kernel_h * spec.kernel_w * spec.in_c);
-  for (auto& v : l.weights) v = static_cast<std::int8_t>(byte(rng) / 2);
+  // Never zero unless pruned below, so zero-skipping studies know the sparsity exactly.
+  for (auto& v : l.weights) v = static_cast<std::int8_t>(std::max(1, std::abs(byte(rng) / 2)) * (byte(rng) < 0 ? -1 : 1));
+  const int zero_channels = static_cast<int>(spec.weight_sparsity * spec.in_c + 0.5);
+  for (std::size_t i = 0; i < l.weights.size(); ++i)
+    if (static_cast<int>(i % spec.in_c) < zero_channels) l.weights[i] = 0;
   std::uniform_int_distribution<int> bias(-2000, 2000);
   l.bias.resize(spec.out_c);
   for (auto& b : l.bias) b = bias(rng);

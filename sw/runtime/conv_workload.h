@@ -25,6 +25,9 @@ struct ConvLayerSpec {
   // a partial last window, which an unpadded convolution would drop.
   int extra_pad_bottom = 0, extra_pad_right = 0;
   bool relu = true;
+  // Fraction of each filter's input channels whose weights are zero (as
+  // channel pruning leaves them), for zero-skipping studies.
+  double weight_sparsity = 0;
   firmware::DataflowChoice dataflow = firmware::DataflowChoice::kAuto;
 };
 

@@ -1,0 +1,283 @@
+// ONNX import: models written at run time by tests/sw/make_onnx_models.py
+// (python3-onnx, numpy weights from fixed seeds) into a temporary directory,
+// imported, quantized and run bit-exact on the host interpreter of the
+// command format against the reference executor.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "sw/runtime/network_executor.h"
+#include "sw/runtime/onnx_import.h"
+#include "tests/sw/runtime_test_util.h"
+
+namespace npuvp::runtime {
+namespace {
+
+using testing::expect_invalid;
+
+const char* const kPython = "/usr/bin/python3";
+
+// The directory holding the generated models, or "" (with `reason`) when they
+// cannot be made. Generated once per process.
+const std::string& models_dir(std::string* reason) {
+  static std::string why;
+  static const std::string dir = [] {
+    if (std::system((std::string(kPython) + " -c 'import onnx, numpy' >/dev/null 2>&1").c_str()) != 0) {
+      why = std::string(kPython) + " lacks the onnx or numpy module (Debian: python3-onnx python3-numpy)";
+      return std::string();
+    }
+    std::string tmpl = (std::filesystem::temp_directory_path() / "npuvp_onnx_XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) {
+      why = "cannot create a temporary directory";
+      return std::string();
+    }
+    const std::string cmd = std::string(kPython) + " " + NPUVP_ONNX_MODEL_SCRIPT + " " + tmpl;
+    if (std::system(cmd.c_str()) != 0) {
+      why = "generator failed: " + cmd;
+      return std::string();
+    }
+    return tmpl;
+  }();
+  if (reason) *reason = why;
+  return dir;
+}
+
+#define REQUIRE_MODELS()                                   \
+  do {                                                     \
+    std::string reason;                                    \
+    if (models_dir(&reason).empty()) GTEST_SKIP() << reason; \
+  } while (0)
+
+std::string model(const std::string& file) { return models_dir(nullptr) + "/" + file; }
+
+std::vector<float> read_floats(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  const auto bytes = static_cast<std::size_t>(in.tellg());
+  std::vector<float> v(bytes / sizeof(float));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+  return v;
+}
+
+// NCHW (batch 1) to our HWC.
+std::vector<float> nchw_to_hwc(const std::vector<float>& x, TensorShape s) {
+  std::vector<float> out(x.size());
+  for (int c = 0; c < s.c; ++c)
+    for (int y = 0; y < s.h; ++y)
+      for (int w = 0; w < s.w; ++w)
+        out[(static_cast<std::size_t>(y) * s.w + w) * s.c + c] = x[(static_cast<std::size_t>(c) * s.h + y) * s.w + w];
+  return out;
+}
+
+void expect_host_run_exact(const QuantizedNetwork& q) {
+  const NetworkRun run = run_network_on_host(q);
+  ASSERT_EQ(run.layers.size(), q.network.size());
+  for (const LayerCheck& l : run.layers)
+    EXPECT_TRUE(l.verified) << q.network.name() << ": layer " << l.index << " '" << l.name << "' (" << l.type
+                            << "): " << l.mismatches << " mismatches";
+  EXPECT_TRUE(run.all_verified());
+}
+
+const QuantizedLayer& qlayer(const QuantizedNetwork& q, const std::string& name) {
+  return q.layers.at(static_cast<std::size_t>(q.network.index_of(name)));
+}
+
+// ------------------------------------------------------------------ float models
+
+TEST(OnnxFloat, ImportsShapesParamsAndMacs) {
+  REQUIRE_MODELS();
+  const Network n = import_onnx_float(model("float_cnn.onnx"));
+  std::ifstream f(model("float_cnn.json"));
+  const nlohmann::json expected = nlohmann::json::parse(f);
+
+  EXPECT_EQ(n.name(), "float_cnn");
+  EXPECT_EQ(n.input_shape(), (TensorShape{3, 32, 32}));
+  EXPECT_EQ(n.layer(n.output()).out_shape, (TensorShape{6, 1, 1}));
+  EXPECT_EQ(n.total_params(), expected["params"].get<std::int64_t>());
+  EXPECT_EQ(n.total_macs(), expected["macs"].get<std::int64_t>());
+  // Every node a layer, except the shuffle's Transpose and second Reshape and
+  // the MatMul's bias Add; plus the input.
+  EXPECT_EQ(n.size(), expected["nodes"].get<std::size_t>() - 3 + 1);
+  EXPECT_TRUE(n.has_float_weights());
+
+  const Layer& dw = n.layer("dw");
+  EXPECT_EQ(dw.type, LayerType::kConv2d);
+  EXPECT_EQ(dw.conv.groups, 16);
+  EXPECT_EQ(dw.conv.stride_h, 2);
+  EXPECT_EQ(dw.out_shape, (TensorShape{16, 16, 16}));
+  EXPECT_EQ(n.layer("dilated").conv.dilation_h, 2);
+  EXPECT_EQ(n.layer("dilated").conv.pad, Padding::uniform(2));
+  EXPECT_EQ(n.layer("bn1").type, LayerType::kBatchNorm);
+  EXPECT_FLOAT_EQ(n.layer("bn1").bn_eps, 1e-3f);
+  EXPECT_EQ(n.layer("dw_relu6").type, LayerType::kReLU6);
+  EXPECT_EQ(n.layer("cat").out_shape, (TensorShape{40, 16, 16}));
+  EXPECT_EQ(n.layer("shuf_a").type, LayerType::kChannelShuffle);
+  EXPECT_EQ(n.layer("shuf_a").shuffle_groups, 2);
+  EXPECT_TRUE(n.layer("maxpool").pool.ceil_mode);
+  EXPECT_EQ(n.layer("maxpool").out_shape, (TensorShape{40, 8, 8}));
+  EXPECT_TRUE(n.layer("avgpool").pool.count_include_pad);
+  EXPECT_EQ(n.layer("avgpool").out_shape, (TensorShape{40, 4, 4}));
+  EXPECT_EQ(n.layer("flatten").type, LayerType::kFlatten);
+  EXPECT_EQ(n.layer("gap_flat").type, LayerType::kFlatten);
+  EXPECT_EQ(n.layer("fc1").fc.in_features, 128);
+  EXPECT_EQ(n.layer("fc2").fc.in_features, 40);
+  const Layer& fc3 = n.layer("fc3");  // MatMul + Add
+  EXPECT_EQ(fc3.type, LayerType::kFullyConnected);
+  EXPECT_TRUE(fc3.fc.bias);
+  EXPECT_EQ(fc3.weights.bias.size(), 6u);
+  EXPECT_EQ(n.index_of("fc3_bias"), -1);
+}
+
+TEST(OnnxFloat, FloatForwardMatchesTheNumpyReference) {
+  REQUIRE_MODELS();
+  Network n = import_onnx_float(model("float_cnn.onnx"));
+  QuantizationOptions options;
+  options.float_input = nchw_to_hwc(read_floats(model("float_cnn_input.bin")), n.input_shape());
+  const QuantizedNetwork q = quantize_network(std::move(n), options);
+  const std::vector<float> want = read_floats(model("float_cnn_output.bin"));
+  ASSERT_EQ(q.float_output.size(), want.size());
+  float range = 0.0f;
+  for (float v : want) range = std::max(range, std::abs(v));
+  ASSERT_GT(range, 0.0f);
+  // The IR's float forward (BatchNorm folded, float accumulation) against
+  // numpy's double one: equal to 1e-4 of the output range.
+  for (std::size_t k = 0; k < want.size(); ++k)
+    EXPECT_NEAR(q.float_output[k], want[k], 1e-4f * range) << "output " << k;
+  // The int8 network (per-tensor activations calibrated on this one input)
+  // tracks it to 10% of the output range.
+  const auto int8_out = dequantize_tensor(q.layers.back().expected, q.layers.back().output);
+  for (std::size_t k = 0; k < want.size(); ++k)
+    EXPECT_NEAR(int8_out[k], want[k], 0.1f * range) << "output " << k;
+}
+
+TEST(OnnxFloat, QuantizedImportRunsBitExactOnTheHost) {
+  REQUIRE_MODELS();
+  const QuantizedNetwork q = quantize_network(import_onnx_float(model("float_cnn.onnx")));
+  EXPECT_EQ(q.network.index_of("bn1"), -1);  // folded into conv1
+  expect_host_run_exact(q);
+  const QuantizedNetwork same = import_onnx(model("float_cnn.onnx"));
+  EXPECT_EQ(same.layers.back().expected, q.layers.back().expected);
+}
+
+TEST(OnnxFloat, ClipAttributesOfOpset10BecomeRelu6AndRelu) {
+  REQUIRE_MODELS();
+  const Network n = import_onnx_float(model("clip_attr.onnx"));
+  EXPECT_EQ(n.layer("relu6").type, LayerType::kReLU6);
+  EXPECT_EQ(n.layer("relu").type, LayerType::kReLU);
+  expect_host_run_exact(quantize_network(n));
+}
+
+// ------------------------------------------------------------------ errors
+
+TEST(OnnxErrors, UnsupportedOperatorIsNamedWithNodeAndFile) {
+  REQUIRE_MODELS();
+  const std::string path = model("unsupported.onnx");
+  try {
+    import_onnx_float(path);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(path + ": node 'softmax1' (Softmax): operator not supported; supported: Conv, Gemm", 0), 0u)
+        << msg;
+  }
+}
+
+TEST(OnnxErrors, MalformedAndMissingFilesAreNamed) {
+  REQUIRE_MODELS();
+  const std::string bad = model("garbage.onnx");
+  {
+    std::ofstream out(bad, std::ios::binary);
+    out << "\x08\x07\xff\xff\xff this is not a protobuf";
+  }
+  expect_invalid([&] { import_onnx_float(bad); }, bad + ": not a valid ONNX model");
+  const std::string empty = model("empty.onnx");
+  std::ofstream(empty).close();
+  expect_invalid([&] { import_onnx_quantized(empty); }, empty + ": not a valid ONNX model");
+  expect_invalid([&] { import_onnx_float(model("missing.onnx")); }, "missing.onnx: cannot open");
+}
+
+TEST(OnnxErrors, FloatImportOfAQuantizedModelPointsToTheQuantizedImport) {
+  REQUIRE_MODELS();
+  expect_invalid([&] { import_onnx_float(model("qdq_cnn.onnx")); }, "import_onnx_quantized");
+  EXPECT_TRUE(onnx_model_is_quantized(model("qdq_cnn.onnx")));
+  EXPECT_FALSE(onnx_model_is_quantized(model("float_cnn.onnx")));
+}
+
+// ------------------------------------------------------------------ quantized models
+
+TEST(OnnxQuantized, QdqModelKeepsItsOwnParameters) {
+  REQUIRE_MODELS();
+  const QuantizedNetwork q = import_onnx_quantized(model("qdq_cnn.onnx"));
+  const Network& n = q.network;
+  EXPECT_EQ(n.name(), "qdq_cnn");
+  EXPECT_EQ(n.layer(n.output()).out_shape, (TensorShape{10, 1, 1}));
+
+  EXPECT_FLOAT_EQ(q.layers[0].output.scale, 2.0f / 255);
+  EXPECT_EQ(q.layers[0].output.zero_point, -1);
+  // Relu fused into conv_a, whose output carries relu_a's QuantizeLinear.
+  const QuantizedLayer& conv_a = qlayer(q, "conv_a");
+  EXPECT_EQ(conv_a.activation, Activation::kRelu);
+  EXPECT_EQ(qlayer(q, "relu_a").fused_into, n.index_of("conv_a"));
+  EXPECT_FLOAT_EQ(conv_a.output.scale, 0.02f);
+  EXPECT_EQ(conv_a.output.zero_point, -128);
+  EXPECT_EQ(conv_a.weight_scales.size(), 8u);
+  EXPECT_NE(conv_a.weight_scales[0], conv_a.weight_scales[1]);  // per channel
+  EXPECT_EQ(conv_a.bias.size(), 8u);
+  EXPECT_EQ(conv_a.conv.input_zero_point, -1);
+  EXPECT_EQ(qlayer(q, "conv_dw").conv.groups, 8);
+  EXPECT_FLOAT_EQ(qlayer(q, "residual").output.scale, 0.04f);
+  // The average pool keeps its input's parameters; its QuantizeLinear to
+  // (0.035, -8) becomes a requantizing layer, and the concat input with other
+  // parameters than the concat's is requantized too.
+  EXPECT_FLOAT_EQ(qlayer(q, "avgpool").output.scale, 0.04f);
+  const int requant = n.index_of("avgpool_requant");
+  ASSERT_GE(requant, 0);
+  EXPECT_FLOAT_EQ(q.layers[static_cast<std::size_t>(requant)].output.scale, 0.035f);
+  EXPECT_EQ(q.layers[static_cast<std::size_t>(requant)].output.zero_point, -8);
+  const Layer& cat = n.layer("cat");
+  for (int in : cat.inputs) {
+    EXPECT_FLOAT_EQ(q.layers[static_cast<std::size_t>(in)].output.scale, 0.05f) << n.layer(in).name;
+    EXPECT_EQ(q.layers[static_cast<std::size_t>(in)].output.zero_point, 0) << n.layer(in).name;
+  }
+  EXPECT_EQ(n.layer("fc").fc.in_features, 16);
+  EXPECT_FLOAT_EQ(q.layers.back().output.scale, 0.06f);
+  EXPECT_EQ(q.layers.back().output.zero_point, 2);
+  EXPECT_EQ(q.float_output.size(), 10u);
+}
+
+TEST(OnnxQuantized, QdqModelRunsBitExactOnTheHost) {
+  REQUIRE_MODELS();
+  const QuantizedNetwork q = import_onnx(model("qdq_cnn.onnx"));
+  // The seeded input spans the input's int8 range, so the network is exercised.
+  const auto [lo, hi] = std::minmax_element(q.input().begin(), q.input().end());
+  EXPECT_LE(*lo, -120);
+  EXPECT_GE(*hi, 120);
+  expect_host_run_exact(q);
+}
+
+TEST(OnnxQuantized, QLinearConvInt8AndUint8AgreeAndRunBitExact) {
+  REQUIRE_MODELS();
+  const QuantizedNetwork s = import_onnx_quantized(model("qlinear_int8.onnx"));
+  const QuantizedNetwork u = import_onnx_quantized(model("qlinear_uint8.onnx"));
+  ASSERT_EQ(s.network.size(), u.network.size());
+  EXPECT_EQ(s.network.layer("qconv1").conv.pad, Padding::uniform(1));
+  EXPECT_EQ(qlayer(s, "qconv1").output.zero_point, -20);
+  EXPECT_EQ(qlayer(u, "qconv1").output.zero_point, -20);  // uint8 108 moved by -128
+  EXPECT_EQ(qlayer(s, "qconv2").output.zero_point, 5);
+  EXPECT_EQ(qlayer(s, "qconv2").weights, qlayer(u, "qconv2").weights);  // uint8 weights, zero point 128
+  for (std::size_t i = 0; i < s.layers.size(); ++i) EXPECT_EQ(s.layers[i].expected, u.layers[i].expected) << i;
+  expect_host_run_exact(s);
+  expect_host_run_exact(u);
+}
+
+}  // namespace
+}  // namespace npuvp::runtime
