@@ -50,12 +50,15 @@ class ChannelController {
   void enqueue(const Burst& burst);
 
   // Cycle of the next thing this channel does: admit an arrived burst or issue
-  // a command. Never kNever, because refresh is always coming.
-  std::uint64_t next_event_cycle();
+  // a command. Never kNever, because refresh is always coming. Memoised: only
+  // an admit, an issue or an earlier arrival makes it work again.
+  std::uint64_t next_event_cycle() { return dirty_ ? recompute() : next_cycle_; }
   // Does that next thing.
   void step();
 
   std::uint64_t now() const { return now_; }
+  // True while write batching has the channel serving writes only.
+  bool draining_writes() const { return write_mode_; }
 
   // Cycles in [0, cycle) during which at least one bank had a row open.
   std::uint64_t active_cycles_until(std::uint64_t cycle) const;
@@ -75,10 +78,19 @@ class ChannelController {
     std::uint64_t opened_at = 0;
     std::vector<std::uint32_t> queue;   // visible bursts (pool indices), oldest first
     std::deque<std::uint32_t> waiting;  // arrived beyond the queue depth
-    // The scheduling decision for this bank, recomputed when the bank changes.
+    std::uint64_t front_arrival = kNever;  // arrival of queue.front(): channel-wide starvation
+    // The scheduling decision for this bank, cached by decide() and made again
+    // when the bank's queue or state changes (stale), when the write-batching
+    // mode flips (stale), or when the front burst starts starving
+    // (redecide_at). Every change of act_ok, cas_ok or pre_ok marks it stale,
+    // so `ready` can be cached too.
     bool stale = true;
     Command next = Command::kNop;
-    std::uint32_t target = 0;  // position in queue of the burst served next
+    std::uint8_t kind = 0;           // index into the channel-wide bases: ACT, PRE, RD, WR
+    std::uint32_t target = 0;        // position in queue of the burst served next
+    std::uint64_t ready = kNever;    // the bank's own earliest cycle for `next`
+    std::uint64_t rank = 0;          // tie-break among equal cycles: column first, then oldest
+    std::uint64_t redecide_at = kNever;
   };
   struct Arrival {
     std::uint64_t cycle, seq;
@@ -87,7 +99,10 @@ class ChannelController {
   };
   enum class Choice { kNone, kAdmit, kBank, kRefresh };
 
+  std::uint64_t recompute();
   void decide(Bank& bank);
+  void update_write_mode(int starving_bank);
+  void count_visible(const Burst& burst, int delta);
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
   void admit(std::uint64_t cycle);
   void issue(Command command, unsigned bank, std::uint64_t cycle);
@@ -107,6 +122,10 @@ class ChannelController {
   bool closed_page_;
   bool per_bank_refresh_;
   std::uint64_t max_wait_;
+  // Write batching (DramConfig::write_high_watermark); off when high_ == 0.
+  unsigned write_high_, write_low_;
+  bool write_mode_ = false;  // serving writes only
+  unsigned visible_reads_ = 0, visible_writes_ = 0;  // bursts in the bank queues
 
   // Command-to-command distances derived from the memspec (JESD209-4 formulas).
   unsigned ccd_, rd_to_wr_, wr_to_rd_, rd_to_pre_, wr_to_pre_, read_latency_, write_latency_;

@@ -22,6 +22,11 @@ void DramConfig::validate() const {
          " B) that divides the page (" + std::to_string(memspec.page_bytes()) + " B)");
   if (backing_bytes == 0 || backing_bytes > capacity_bytes())
     fail("backing_bytes: expected 1 to the device capacity (" + std::to_string(capacity_bytes()) + " B)");
+  if (write_high_watermark > queue_depth * memspec.banks)
+    fail("write_high_watermark: expected 0 (no write batching) to queue_depth x banks (" +
+         std::to_string(queue_depth * memspec.banks) + " bursts a channel can see)");
+  if (write_high_watermark > 0 && write_low_watermark >= write_high_watermark)
+    fail("write_low_watermark: expected less than write_high_watermark (" + std::to_string(write_high_watermark) + ")");
   if (!(max_wait_ns > 0)) fail("max_wait_ns: expected a positive time");
   if (!(power_window_ns > 0)) fail("power_window_ns: expected a positive time");
 }

@@ -37,8 +37,21 @@ struct DramConfig {
   // A burst older than this is served before any younger row hit, so FR-FCFS
   // cannot starve a row miss or a write behind a stream of hits or reads.
   double max_wait_ns = 2000.0;
+  // Write batching (write-queue draining with watermarks): reads go first
+  // while fewer than write_high_watermark writes (bursts) are visible in a
+  // channel; then the channel serves writes only until at most
+  // write_low_watermark remain, so the read/write turnaround is paid once per
+  // batch rather than at every change of direction. A channel with no read
+  // to do serves writes, and a burst older than max_wait_ns turns the
+  // channel to its direction. 0 turns batching off: FR-FCFS over reads and
+  // writes alike.
+  unsigned write_high_watermark = 0;
+  unsigned write_low_watermark = 0;
   bool allow_dmi = true;
   double power_window_ns = 1000.0;  // width of one power-over-time sample
+  // Lpddr4 only: own a ProtocolChecker that watches every command, and report
+  // its count (Lpddr4::protocol_violations, "timing_violations" in stats).
+  bool protocol_check = false;
 
   std::uint64_t capacity_bytes() const { return memspec.channel_bytes() * channels; }
   double peak_gbps() const { return memspec.peak_gbps() * channels; }

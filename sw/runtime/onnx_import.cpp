@@ -675,7 +675,7 @@ class Importer {
           for (int xx = 0; xx < u.w; ++xx) {
             const auto chw = static_cast<std::size_t>((c * u.h + y) * u.w + xx);
             const auto hwc = static_cast<std::size_t>((y * u.w + xx) * u.c + c);
-            order[static_cast<std::size_t>(o) * in + chw] =
+            order[static_cast<std::size_t>(o) * in + hwc] =
                 trans ? static_cast<std::size_t>(o) * in + chw : chw * out + static_cast<std::size_t>(o);
           }
     w.reorder(order);

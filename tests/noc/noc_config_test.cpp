@@ -1,6 +1,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "platform/config/noc_yaml.h"
@@ -11,7 +13,8 @@ namespace {
 // Parses `text` as the noc section of a preset file written to disk, so that
 // errors carry a real file name. Returns the error message, or "" on success.
 std::string parse_error(const std::string& text, noc::NocConfig* out = nullptr) {
-  const std::string file = ::testing::TempDir() + "noc_preset.yaml";
+  // One file per process: ctest runs the tests of this binary in parallel.
+  const std::string file = ::testing::TempDir() + "noc_preset_" + std::to_string(::getpid()) + ".yaml";
   std::ofstream(file) << "noc:\n" << text;
   try {
     const noc::NocConfig c = parse_noc(ConfigNode::load_file(file).child("noc"));

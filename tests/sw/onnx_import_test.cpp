@@ -156,7 +156,7 @@ TEST(OnnxFloat, FloatForwardMatchesTheNumpyReference) {
   // tracks it to 10% of the output range.
   const auto int8_out = dequantize_tensor(q.layers.back().expected, q.layers.back().output);
   for (std::size_t k = 0; k < want.size(); ++k)
-    EXPECT_NEAR(int8_out[k], want[k], 0.1f * range) << "output " << k;
+    EXPECT_NEAR(int8_out[k], want[k], 0.0f * range) << "output " << k;
 }
 
 TEST(OnnxFloat, QuantizedImportRunsBitExactOnTheHost) {
