@@ -41,7 +41,7 @@ nlohmann::json to_json(const YAML::Node& n) {
 
 void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   n.reject_unknown({"rows", "cols", "rf_entries", "weight_buffer_kb", "input_buffer_kb", "preload_overlap",
-                    "zero_skipping"});
+                    "zero_skipping", "depthwise_channel_parallel"});
   c.array.rows = static_cast<unsigned>(n.get_int_in("rows", 1, 256));
   c.array.cols = static_cast<unsigned>(n.get_int_in("cols", 1, 256));
   c.rf_entries = static_cast<unsigned>(n.get_int_in("rf_entries", 1, 4096, 16));
@@ -49,6 +49,7 @@ void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   c.input_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("input_buffer_kb", 1, 65536, 128) * 1024);
   c.preload_overlap = n.get_bool("preload_overlap", false);
   c.zero_skipping = n.get_bool("zero_skipping", false);
+  c.depthwise_channel_parallel = n.get_bool("depthwise_channel_parallel", false);
 }
 
 void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {

@@ -16,6 +16,7 @@
 #include "sw/runtime/conv_workload.h"
 #include "sw/runtime/network_executor.h"
 #include "sw/runtime/network_yaml.h"
+#include "sw/runtime/onnx_import.h"
 #include "sw/runtime/scalesim_topology.h"
 #include "sw/runtime/zoo.h"
 
@@ -191,13 +192,20 @@ runtime::Network load_ir_network(const std::string& name) {
 }
 
 Workload network_workload(const std::string& name, const RunOptions& options, firmware::DataflowChoice dataflow) {
-  runtime::Network net = load_ir_network(name);
-  if (options.input_h > 0)
-    net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
   runtime::QuantizationOptions qo;
   qo.weight_seed = options.seed;
   qo.input_seed = options.seed + 1;
-  auto q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
+  std::shared_ptr<runtime::QuantizedNetwork> q;
+  if (ends_with(name, ".onnx") && runtime::onnx_model_is_quantized(name)) {
+    // A quantized model brings its own scales and zero points.
+    if (options.input_h > 0) throw std::invalid_argument(name + ": --input-size cannot change a quantized model");
+    q = std::make_shared<runtime::QuantizedNetwork>(runtime::import_onnx_quantized(name, qo.input_seed));
+  } else {
+    runtime::Network net = ends_with(name, ".onnx") ? runtime::import_onnx_float(name) : load_ir_network(name);
+    if (options.input_h > 0)
+      net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
+    q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
+  }
   Workload w;
   w.name = q->network.name();
   const auto in = q->network.layer(0).out_shape;
@@ -223,7 +231,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   const auto dataflow = parse_dataflow(options.dataflow);
   if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
-  const bool is_ir_network = ends_with(options.network, ".yaml") || runtime::is_zoo_network(options.network);
+  const bool is_ir_network = ends_with(options.network, ".yaml") || ends_with(options.network, ".onnx") ||
+                             runtime::is_zoo_network(options.network);
   Workload work = is_ir_network ? network_workload(options.network, options, dataflow)
                                 : conv_workload(find_network(options.network), options, dataflow);
 

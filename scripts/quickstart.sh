@@ -15,9 +15,11 @@ cd "$root"
 
 packages=(cmake g++ make pkg-config python3
           libsystemc-dev libspdlog-dev libboost-dev libboost-program-options-dev
-          libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev gtkwave)
-# The HTML report test renders report.html in headless Chromium.
-[ "$mode" = test ] && packages+=(chromium)
+          libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev gtkwave
+          libonnx-dev libprotobuf-dev protobuf-compiler)
+# Tests only: report.html is rendered in headless Chromium, and the ONNX
+# import tests write their models with Debian's python3-onnx.
+[ "$mode" = test ] && packages+=(chromium python3-onnx python3-numpy)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -16,7 +16,14 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
       closed_page_(config.page_policy == PagePolicy::kClosed),
       per_bank_refresh_(config.per_bank_refresh),
       max_wait_(std::uint64_t(std::ceil(config.max_wait_ns / config.memspec.tck_ns))),
-      banks_(config.memspec.banks) {
+      write_high_(config.write_high_watermark),
+      write_low_(config.write_low_watermark),
+      banks_(config.memspec.banks),
+      front_(config.memspec.banks, kNever),
+      ready_(config.memspec.banks, kNever),
+      rank_(config.memspec.banks, kNever),
+      redecide_(config.memspec.banks, kNever),
+      kind_(config.memspec.banks, 0) {
   const Memspec& s = spec_;
   const unsigned bl2 = s.burst_cycles();
   ccd_ = std::max(s.tccd, bl2);
@@ -55,7 +62,16 @@ void ChannelController::enqueue(const Burst& burst) {
   while (at != arrivals_.begin() && a.before(*(at - 1))) --at;
   arrivals_.insert(at, a);
   ++queued_;
-  dirty_ = true;
+  // A new arrival changes the next event only if it comes no later than it:
+  // then admitting it is the next event (arrivals win ties).
+  if (!dirty_ && a.cycle <= next_cycle_) {
+    choice_ = Choice::kAdmit;
+    next_cycle_ = a.cycle;
+  }
+}
+
+void ChannelController::count_visible(const Burst& burst, int delta) {
+  (burst.write ? visible_writes_ : visible_reads_) += delta;
 }
 
 void ChannelController::admit(std::uint64_t cycle) {
@@ -63,43 +79,74 @@ void ChannelController::admit(std::uint64_t cycle) {
   while (!arrivals_.empty() && arrivals_.front().cycle <= cycle) {
     const std::uint32_t slot = arrivals_.front().slot;
     arrivals_.pop_front();
-    Bank& b = banks_[pool_[slot].bank];
-    if (b.queue.size() < depth_)
+    const Burst& x = pool_[slot];
+    Bank& b = banks_[x.bank];
+    if (b.queue.size() < depth_) {
+      if (b.queue.empty()) front_[x.bank] = x.arrival;
       b.queue.push_back(slot);
-    else
+      count_visible(x, +1);
+    } else {
       b.waiting.push_back(slot);
-    b.stale = true;
+    }
+    mark_stale(x.bank);
   }
   dirty_ = true;
 }
 
-void ChannelController::decide(Bank& b) {
-  b.stale = false;
-  if (b.queue.empty()) {
-    b.next = Command::kNop;
-    return;
-  }
-  const Burst& front = pool_[b.queue.front()];
+void ChannelController::decide(unsigned i) {
+  Bank& b = banks_[i];
+  redecide_[i] = kNever;
+  b.next = Command::kNop;
+  ready_[i] = kNever;
+  rank_[i] = kNever;
+  const std::uint32_t n = static_cast<std::uint32_t>(b.queue.size());
+  // The oldest burst of the direction the channel serves (any, unbatched).
+  std::uint32_t first = 0;
+  const bool filter = write_high_ != 0;
+  if (filter)
+    while (first < n && pool_[b.queue[first]].write != write_mode_) ++first;
+  if (first == n) return;
+  const Burst& front = pool_[b.queue[first]];
+  auto choose = [&](Command command, std::uint8_t kind, std::uint32_t target, std::uint64_t ready) {
+    b.next = command;
+    b.target = target;
+    kind_[i] = kind;
+    ready_[i] = ready;
+    const bool column = kind >= kKindRd;
+    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | pool_[b.queue[target]].arrival;
+  };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
     // bursts hit the open row: FR-FCFS must not starve it.
-    const bool front_starving = now_ >= front.arrival + max_wait_;
-    if (!front_starving || front.row == b.open_row) {
-      for (std::uint32_t i = 0; i < b.queue.size(); ++i) {
-        const Burst& x = pool_[b.queue[i]];
-        if (x.row == b.open_row) {
-          b.next = x.write ? Command::kWr : Command::kRd;
-          b.target = i;
+    const std::uint64_t starving_at = front.arrival + max_wait_;
+    if (now_ < starving_at || front.row == b.open_row) {
+      for (std::uint32_t k = first; k < n; ++k) {
+        const Burst& x = pool_[b.queue[k]];
+        if (x.row == b.open_row && (!filter || x.write == write_mode_)) {
+          choose(x.write ? Command::kWr : Command::kRd, x.write ? kKindWr : kKindRd, k, b.cas_ok);
+          // Passing the front over for a hit holds until the front starves.
+          if (k != first) redecide_[i] = starving_at;
           return;
         }
       }
     }
-    b.next = Command::kPre;
-    b.target = 0;
+    choose(Command::kPre, kKindPre, first, b.pre_ok);
     return;
   }
-  b.next = Command::kAct;
-  b.target = 0;
+  choose(Command::kAct, kKindAct, first, b.act_ok);
+}
+
+// Write batching: which direction the channel serves from now on.
+void ChannelController::update_write_mode(int starving_bank) {
+  bool writes = write_mode_;
+  if (!write_mode_)
+    writes = visible_writes_ >= write_high_ || (visible_reads_ == 0 && visible_writes_ > 0);
+  else
+    writes = !(visible_writes_ == 0 || (visible_reads_ > 0 && visible_writes_ <= write_low_));
+  if (starving_bank >= 0) writes = pool_[banks_[starving_bank].queue.front()].write;
+  if (writes == write_mode_) return;
+  write_mode_ = writes;
+  stale_ = ~std::uint64_t(0);
 }
 
 // The next step of a refresh: close what is open, then refresh.
@@ -134,57 +181,55 @@ std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) 
   return std::max({t, b.idle_at, b.act_ok, refpb_ok_, rrd_ok_, faw_ok_[faw_next_]});
 }
 
-std::uint64_t ChannelController::next_event_cycle() {
-  if (!dirty_) return next_cycle_;
+std::uint64_t ChannelController::recompute() {
   dirty_ = false;
+  const unsigned nbanks = static_cast<unsigned>(banks_.size());
 
   // The oldest visible burst of the channel, if it has waited too long, is the
   // only one the banks may serve.
-  int starving = -1;
+  unsigned oldest_bank = 0;
   std::uint64_t oldest = kNever;
-  for (unsigned i = 0; i < banks_.size(); ++i) {
-    const Bank& b = banks_[i];
-    if (!b.queue.empty() && pool_[b.queue.front()].arrival < oldest) {
-      oldest = pool_[b.queue.front()].arrival;
-      starving = int(i);
-    }
+  for (unsigned i = 0; i < nbanks; ++i) {
+    const bool older = front_[i] < oldest;
+    oldest = older ? front_[i] : oldest;
+    oldest_bank = older ? i : oldest_bank;
   }
-  if (oldest == kNever || now_ < oldest + max_wait_) starving = -1;
+  const int starving = oldest != kNever && now_ >= oldest + max_wait_ ? int(oldest_bank) : -1;
+  if (write_high_ != 0) update_write_mode(starving);
 
-  // The channel-wide part of each command's earliest cycle, shared by all banks.
+  // Bring the banks' decisions up to date. Deciding a bank earlier than it is
+  // needed gives the same decision: a decision depends on the time only
+  // through starvation, which redecide_ tracks.
+  if (now_ >= min_redecide_)
+    for (unsigned i = 0; i < nbanks; ++i)
+      if (now_ >= redecide_[i]) mark_stale(i);
+  if (stale_ != 0) {
+    for (std::uint64_t m = stale_ & (nbanks == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << nbanks) - 1); m != 0;
+         m &= m - 1)
+      decide(unsigned(__builtin_ctzll(m)));
+    stale_ = 0;
+    min_redecide_ = kNever;
+    for (unsigned i = 0; i < nbanks; ++i) min_redecide_ = std::min(min_redecide_, redecide_[i]);
+  }
+
+  // The channel-wide part of each command's earliest cycle, shared by all
+  // banks, indexed by Kind.
   const std::uint64_t base = std::max(now_, ca_free_);
-  const std::uint64_t act_base = std::max({base, rrd_ok_, faw_ok_[faw_next_]});
-  const std::uint64_t rd_base = std::max(base, rd_ok_);
-  const std::uint64_t wr_base = std::max(base, wr_ok_);
-
-  std::uint64_t best = kNever;
+  const std::uint64_t bases[4] = {std::max({base, rrd_ok_, faw_ok_[faw_next_]}), base, std::max(base, rd_ok_),
+                                  std::max(base, wr_ok_)};
+  // Refresh owns the bank (or all banks) from its due cycle on.
+  const unsigned refresh_owned = per_bank_refresh_ ? refresh_bank_ : nbanks;
+  const unsigned lo = starving >= 0 ? unsigned(starving) : 0;
+  const unsigned hi = starving >= 0 ? unsigned(starving) + 1 : nbanks;
+  std::uint64_t best = kNever, best_rank = kNever;
   unsigned best_bank = 0;
-  bool best_column = false;
-  std::uint64_t best_age = kNever;
-  for (unsigned i = 0; i < banks_.size(); ++i) {
-    if (starving >= 0 && int(i) != starving) continue;
-    Bank& b = banks_[i];
-    if (b.queue.empty()) continue;
-    if (b.stale || (b.next != Command::kPre && b.target != 0 && now_ >= pool_[b.queue.front()].arrival + max_wait_))
-      decide(b);
-    std::uint64_t t;
-    switch (b.next) {
-      case Command::kAct: t = std::max(act_base, b.act_ok); break;
-      case Command::kPre: t = std::max(base, b.pre_ok); break;
-      case Command::kRd: t = std::max(rd_base, b.cas_ok); break;
-      default: t = std::max(wr_base, b.cas_ok); break;
-    }
-    if (t > best) continue;
-    // Refresh owns the bank (or all banks) from its due cycle on.
-    if (t >= refresh_due_ && (!per_bank_refresh_ || i == refresh_bank_)) continue;
-    const bool column = b.next == Command::kRd || b.next == Command::kWr;
-    const std::uint64_t age = pool_[b.queue[b.target]].arrival;
-    if (t < best || (column && !best_column) || (column == best_column && age < best_age)) {
-      best = t;
-      best_bank = i;
-      best_column = column;
-      best_age = age;
-    }
+  for (unsigned i = lo; i < hi; ++i) {
+    std::uint64_t t = std::max(bases[kind_[i]], ready_[i]);
+    t = t >= refresh_due_ && (refresh_owned == nbanks || i == refresh_owned) ? kNever : t;
+    const bool better = t < best || (t == best && rank_[i] < best_rank);
+    best = better ? t : best;
+    best_rank = better ? rank_[i] : best_rank;
+    best_bank = better ? i : best_bank;
   }
 
   // A refresh step never starts before the due cycle, so while a bank command
@@ -236,7 +281,7 @@ void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsi
   stats_.command_energy.pre_pj += energy_.pre_pj;
   --open_banks_;
   stretch_end_ = std::max(stretch_end_, cycle);
-  b.stale = true;
+  mark_stale(index);
 }
 
 void ChannelController::notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
@@ -263,7 +308,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       b.cas_ok = t + spec_.trcd;
       b.pre_ok = t + spec_.tras;
       b.act_ok = t + spec_.trc;
-      b.stale = true;
+      mark_stale(index);
       rrd_ok_ = t + spec_.trrd;
       faw_push(t);
       ca_free_ = t + spec_.act_cycles;
@@ -298,11 +343,12 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       ca_free_ = t + spec_.ref_cycles;
       ++stats_.ref_all;
       stats_.command_energy.refresh_pj += energy_.refresh_all_pj;
-      for (Bank& x : banks_) x.stale = true;
+      stale_ = ~std::uint64_t(0);
       notify(t, command, 0, 0);
       return;
     case Command::kRefBank:
       b.act_ok = std::max(b.act_ok, t + spec_.trfcpb);
+      mark_stale(index);
       refpb_ok_ = t + spec_.trfcpb;
       rrd_ok_ = std::max(rrd_ok_, t + spec_.trrd);
       faw_push(t);
@@ -327,13 +373,16 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
   const std::uint32_t slot = b.queue[b.target];
   const Burst x = pool_[slot];
   b.queue.erase(b.queue.begin() + b.target);
+  count_visible(x, -1);
   if (!b.waiting.empty()) {
     b.queue.push_back(b.waiting.front());
     b.waiting.pop_front();
+    count_visible(pool_[b.queue.back()], +1);
   }
+  front_[index] = b.queue.empty() ? kNever : pool_[b.queue.front()].arrival;
   free_.push_back(slot);
   --queued_;
-  b.stale = true;
+  mark_stale(index);
 
   BankStats& bs = stats_.banks[index];
   if (x.write) {

@@ -78,19 +78,10 @@ class ChannelController {
     std::uint64_t opened_at = 0;
     std::vector<std::uint32_t> queue;   // visible bursts (pool indices), oldest first
     std::deque<std::uint32_t> waiting;  // arrived beyond the queue depth
-    std::uint64_t front_arrival = kNever;  // arrival of queue.front(): channel-wide starvation
-    // The scheduling decision for this bank, cached by decide() and made again
-    // when the bank's queue or state changes (stale), when the write-batching
-    // mode flips (stale), or when the front burst starts starving
-    // (redecide_at). Every change of act_ok, cas_ok or pre_ok marks it stale,
-    // so `ready` can be cached too.
-    bool stale = true;
+    // The scheduling decision, cached by decide() (its timing part in the
+    // per-bank arrays below) and made again when the bank is marked stale.
     Command next = Command::kNop;
-    std::uint8_t kind = 0;           // index into the channel-wide bases: ACT, PRE, RD, WR
-    std::uint32_t target = 0;        // position in queue of the burst served next
-    std::uint64_t ready = kNever;    // the bank's own earliest cycle for `next`
-    std::uint64_t rank = 0;          // tie-break among equal cycles: column first, then oldest
-    std::uint64_t redecide_at = kNever;
+    std::uint32_t target = 0;  // position in queue of the burst served next
   };
   struct Arrival {
     std::uint64_t cycle, seq;
@@ -98,9 +89,12 @@ class ChannelController {
     bool before(const Arrival& o) const { return cycle != o.cycle ? cycle < o.cycle : seq < o.seq; }
   };
   enum class Choice { kNone, kAdmit, kBank, kRefresh };
+  // Bank::kind: the channel-wide constraint a bank's next command waits for.
+  enum Kind : std::uint8_t { kKindAct, kKindPre, kKindRd, kKindWr };
 
   std::uint64_t recompute();
-  void decide(Bank& bank);
+  void decide(unsigned bank);
+  void mark_stale(unsigned bank) { stale_ |= std::uint64_t(1) << bank; }
   void update_write_mode(int starving_bank);
   void count_visible(const Burst& burst, int delta);
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
@@ -131,6 +125,18 @@ class ChannelController {
   unsigned ccd_, rd_to_wr_, wr_to_rd_, rd_to_pre_, wr_to_pre_, read_latency_, write_latency_;
 
   std::vector<Bank> banks_;
+  // Per bank, side by side so that the scan over banks at every command is a
+  // few branch-free loads. A decision is stale when the bank's queue or state
+  // changes (every change of act_ok, cas_ok or pre_ok marks it) or when the
+  // write-batching mode flips; it also changes once the front burst starts
+  // starving (redecide_).
+  std::uint64_t stale_ = ~std::uint64_t(0);  // bit per bank (at most 64, see Memspec)
+  std::vector<std::uint64_t> front_;     // arrival of queue.front() (kNever: empty)
+  std::vector<std::uint64_t> ready_;     // the bank's own earliest cycle for its next command (kNever: none)
+  std::vector<std::uint64_t> rank_;      // tie-break among equal cycles: column commands, then the oldest
+  std::vector<std::uint64_t> redecide_;  // cycle at which the decision must be made again
+  std::vector<std::uint8_t> kind_;       // Kind: which channel-wide constraint the command waits for
+  std::uint64_t min_redecide_ = kNever;
   std::vector<Burst> pool_;
   std::vector<std::uint32_t> free_;
   std::deque<Arrival> arrivals_;  // not yet visible, in arrival order

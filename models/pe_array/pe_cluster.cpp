@@ -165,6 +165,13 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
           array_cycles += t.total_cycles();
           folds += t.folds;
         }
+    } else if (config_.depthwise_channel_parallel && job.group_in == 1 && job.group_out == 1) {
+      // Every channel is its own column: one GEMM of all channels over the taps.
+      const TileTiming timing = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, groups, filter_bytes},
+                                                     config_.preload_overlap);
+      array_cycles = timing.total_cycles();
+      macs = groups * pixels * filter_bytes;
+      folds = timing.folds;
     } else {
       const TileTiming timing = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, job.group_out, filter_bytes},
                                                      config_.preload_overlap);

@@ -38,6 +38,10 @@ struct PeClusterConfig {
   // Zero-weight skipping: each filter's reduction is compressed to its
   // nonzero weights, a column fold taking as long as its densest filter.
   bool zero_skipping = false;
+  // Depthwise convolution with the channels spread over the columns (each PE
+  // column fed its own channel's inputs), rather than one channel at a time as
+  // a plain systolic array must.
+  bool depthwise_channel_parallel = false;
   double clock_mhz = 800;
 };
 

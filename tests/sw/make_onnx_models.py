@@ -19,6 +19,9 @@ bytes):
   qdq_cnn.onnx         int8 QDQ CNN: per-channel conv weights, int32 biases,
                        fused Relu, max/average/global pools, add, concat of
                        differently quantized inputs, flatten, Gemm
+  qdq_cnn_input.bin    an input for it, float32 NCHW [1, 3, 16, 16]
+  qdq_cnn_output_int8.bin  its int8 output codes [1, 10] from a float64
+                       simulation of the QDQ semantics
   qlinear_int8.onnx    QLinearConv x2 between QuantizeLinear/DequantizeLinear
   qlinear_uint8.onnx   the same with uint8 activations (zero points + 128)
 """
@@ -242,13 +245,17 @@ def qdq_cnn(out):
         return f"{tensor}_dq"
 
     def wdq(name, q, scale, axis=0):
+        deq[name] = q.astype(np.float64) * scale.reshape((-1,) + (1,) * (q.ndim - 1))
         node("DequantizeLinear", [init(name, q, inits), init(name + "_s", scale, inits),
                                   init(name + "_z", np.zeros(scale.shape, np.int8), inits)],
              [name + "_dq"], name=name + "_dequant", axis=axis)
         return name + "_dq"
 
+    deq = {}  # dequantized weights and biases, for the numpy simulation
+
     def bdq(name, values, scale):
         b = np.round(values / scale).astype(np.int32)
+        deq[name] = b.astype(np.float64) * scale
         node("DequantizeLinear", [init(name, b, inits), init(name + "_s", scale.astype(np.float32), inits),
                                   init(name + "_z", np.zeros(scale.shape, np.int32), inits)],
              [name + "_dq"], name=name + "_dequant", axis=0)
@@ -289,6 +296,26 @@ def qdq_cnn(out):
     graph = helper.make_graph(nodes, "qdq_cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
     save_model(graph, os.path.join(out, "qdq_cnn.onnx"), 13)
+
+    # The model's QDQ semantics simulated in float64 (ONNX rounds half to even)
+    # on an input spanning the input's int8 range: the int8 output codes.
+    def fq(t, scale, zp):
+        q = np.clip(np.round(t / np.float32(scale)) + zp, -128, 127)
+        return (q - zp) * np.float32(scale), q.astype(np.int8)
+
+    xin = np.random.default_rng(77).uniform(s_in * -127, s_in * 128, (1, 3, 16, 16)).astype(np.float32)
+    t, q_in = fq(xin.astype(np.float64), s_in, -1)
+    ra_ = fq(relu(conv2d(t, deq["wa"], deq["ba"], pads=(1, 1, 1, 1))), s1, -128)[0]
+    mp_ = fq(pool(ra_, 2, 2, (0, 0, 0, 0), "max"), s1, -128)[0]
+    cb_ = fq(conv2d(mp_, deq["wb"], deq["bb"], pads=(1, 1, 1, 1), group=8), 0.03, 3)[0]
+    sm_ = fq(mp_ + cb_, 0.04, -10)[0]
+    ap_ = fq(pool(sm_, 2, 2, (0, 0, 0, 0), "avg"), 0.035, -8)[0]
+    cc_ = fq(conv2d(ap_, deq["wc"]), 0.05, 0)[0]
+    cat_ = fq(np.concatenate([ap_, cc_], axis=1), 0.05, 0)[0]
+    gap_ = fq(cat_.mean(axis=(2, 3)), 0.05, 0)[0]
+    _, y_q = fq(gap_ @ deq["wg"].T + deq["bg"], 0.06, 2)
+    xin.astype("<f4").tofile(os.path.join(out, "qdq_cnn_input.bin"))
+    y_q.tofile(os.path.join(out, "qdq_cnn_output_int8.bin"))
 
 
 def qlinear(out, unsigned):

@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,14 @@ const std::string& models_dir(std::string* reason) {
       why = "cannot create a temporary directory";
       return std::string();
     }
+    // Removed when the process exits.
+    static const struct Cleanup {
+      std::string dir;
+      ~Cleanup() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+    } cleanup{tmpl};
     const std::string cmd = std::string(kPython) + " " + NPUVP_ONNX_MODEL_SCRIPT + " " + tmpl;
     if (std::system(cmd.c_str()) != 0) {
       why = "generator failed: " + cmd;
@@ -153,10 +163,10 @@ TEST(OnnxFloat, FloatForwardMatchesTheNumpyReference) {
   for (std::size_t k = 0; k < want.size(); ++k)
     EXPECT_NEAR(q.float_output[k], want[k], 1e-4f * range) << "output " << k;
   // The int8 network (per-tensor activations calibrated on this one input)
-  // tracks it to 10% of the output range.
+  // tracks it to 3% of the output range.
   const auto int8_out = dequantize_tensor(q.layers.back().expected, q.layers.back().output);
   for (std::size_t k = 0; k < want.size(); ++k)
-    EXPECT_NEAR(int8_out[k], want[k], 0.0f * range) << "output " << k;
+    EXPECT_NEAR(int8_out[k], want[k], 0.03f * range) << "output " << k;
 }
 
 TEST(OnnxFloat, QuantizedImportRunsBitExactOnTheHost) {
@@ -203,6 +213,14 @@ TEST(OnnxErrors, MalformedAndMissingFilesAreNamed) {
   std::ofstream(empty).close();
   expect_invalid([&] { import_onnx_quantized(empty); }, empty + ": not a valid ONNX model");
   expect_invalid([&] { import_onnx_float(model("missing.onnx")); }, "missing.onnx: cannot open");
+  // Every truncation of a real model: an error naming the file, never a crash.
+  std::ifstream full_in(model("float_cnn.onnx"), std::ios::binary);
+  const std::string full((std::istreambuf_iterator<char>(full_in)), std::istreambuf_iterator<char>());
+  const std::string cut = model("truncated.onnx");
+  for (std::size_t len = 0; len < full.size(); len += 997) {
+    std::ofstream(cut, std::ios::binary | std::ios::trunc).write(full.data(), static_cast<std::streamsize>(len));
+    expect_invalid([&] { import_onnx_float(cut); }, cut + ": ");
+  }
 }
 
 TEST(OnnxErrors, FloatImportOfAQuantizedModelPointsToTheQuantizedImport) {
@@ -252,6 +270,24 @@ TEST(OnnxQuantized, QdqModelKeepsItsOwnParameters) {
   EXPECT_FLOAT_EQ(q.layers.back().output.scale, 0.06f);
   EXPECT_EQ(q.layers.back().output.zero_point, 2);
   EXPECT_EQ(q.float_output.size(), 10u);
+}
+
+TEST(OnnxQuantized, QdqModelMatchesASimulationOfItsQdqSemantics) {
+  REQUIRE_MODELS();
+  QuantizedNetwork q = import_onnx_quantized(model("qdq_cnn.onnx"));
+  q.float_input = nchw_to_hwc(read_floats(model("qdq_cnn_input.bin")), q.network.input_shape());
+  q.layers[0].expected = quantize_tensor(q.float_input, q.layers[0].output);
+  compute_reference_outputs(q);
+  std::ifstream in(model("qdq_cnn_output_int8.bin"), std::ios::binary);
+  std::vector<std::int8_t> want(10);
+  in.read(reinterpret_cast<char*>(want.data()), 10);
+  ASSERT_TRUE(in);
+  const std::vector<std::int8_t>& got = q.layers.back().expected;
+  ASSERT_EQ(got.size(), want.size());
+  // Integer requantization (TFLite rounding) against float QDQ with
+  // round-half-even at every QuantizeLinear: within 2 output codes (1 seen).
+  for (std::size_t k = 0; k < want.size(); ++k) EXPECT_NEAR(got[k], want[k], 2) << "output " << k;
+  EXPECT_GT(std::set<std::int8_t>(got.begin(), got.end()).size(), 5u);  // not saturated
 }
 
 TEST(OnnxQuantized, QdqModelRunsBitExactOnTheHost) {

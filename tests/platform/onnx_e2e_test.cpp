@@ -1,0 +1,47 @@
+// ONNX models written by the test itself (Debian's python3-onnx), imported
+// and run on the NPU through the driver, every layer bit-exact.
+#include <cstdlib>
+#include <filesystem>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "platform/platform_config.h"
+#include "platform/run.h"
+
+namespace npuvp::platform {
+namespace {
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+std::string make_models() {
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_onnx_e2e_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string cmd = std::string(kPython) + " " + NPUVP_ONNX_MODEL_SCRIPT + " " + dir.string() + " > /dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) return "";
+  return dir.string();
+}
+
+void run_onnx(const std::string& model) {
+  if (std::system((std::string(kPython) + " -c 'import onnx' > /dev/null 2>&1").c_str()) != 0)
+    GTEST_SKIP() << "python3-onnx is not installed for " << kPython;
+  const std::string dir = make_models();
+  ASSERT_FALSE(dir.empty()) << "the model script failed";
+  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
+  RunOptions options;
+  options.network = dir + "/" + model;
+  options.out_dir = dir + "/out";
+  const nlohmann::json r = run(config, options);
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  EXPECT_GE(r["layers"].size(), 3u);
+  for (const auto& layer : r["layers"]) EXPECT_TRUE(layer["verified"].get<bool>()) << layer["name"];
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OnnxOnNpu, FloatModelQuantizedOnImportIsBitExact) { run_onnx("float_cnn.onnx"); }
+TEST(OnnxOnNpu, QdqModelWithItsOwnScalesIsBitExact) { run_onnx("qdq_cnn.onnx"); }
+TEST(OnnxOnNpu, QLinearConvModelIsBitExact) { run_onnx("qlinear_int8.onnx"); }
+
+}  // namespace
+}  // namespace npuvp::platform
