@@ -119,7 +119,8 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic) {
 
 int dram_bench_main(int argc, const char* const* argv) {
   std::string memspec_file, mapping, page_policy, pattern, op, json_file, refresh;
-  std::uint64_t channels, stride, requests, size, outstanding, queue_depth, seed, interleave;
+  std::uint64_t channels, stride, requests, size, outstanding, queue_depth, seed, interleave, write_high, write_low;
+  const DramConfig defaults;
   po::options_description opts("npuvp dram-bench options");
   opts.add_options()
       ("help,h", "show this help")
@@ -136,6 +137,10 @@ int dram_bench_main(int argc, const char* const* argv) {
       ("outstanding", po::value(&outstanding)->default_value(64), "requests in flight (closed loop)")
       ("queue-depth", po::value(&queue_depth)->default_value(16), "controller queue depth per bank")
       ("interleave", po::value(&interleave)->default_value(256), "channel interleave, bytes")
+      ("write-high", po::value(&write_high)->default_value(defaults.write_high_watermark),
+       "write batching: writes (bursts per channel) that start a drain; 0: no batching")
+      ("write-low", po::value(&write_low)->default_value(defaults.write_low_watermark),
+       "write batching: writes left when a drain ends")
       ("seed", po::value(&seed)->default_value(1), "random seed")
       ("no-check", "do not run the protocol checker (measures the controller alone)")
       ("json", po::value(&json_file), "write the results as JSON to this file");
@@ -165,6 +170,8 @@ int dram_bench_main(int argc, const char* const* argv) {
     config.per_bank_refresh = pick<bool>("refresh", refresh, {{"all-bank", false}, {"per-bank", true}});
     config.queue_depth = unsigned(queue_depth);
     config.channel_interleave_bytes = unsigned(interleave);
+    config.write_high_watermark = unsigned(std::min<std::uint64_t>(write_high, 1u << 20));
+    config.write_low_watermark = unsigned(std::min<std::uint64_t>(write_low, 1u << 20));
     config.backing_bytes = std::min<std::uint64_t>(config.backing_bytes, config.capacity_bytes());
     try {
       config.validate();

@@ -63,10 +63,19 @@ std::uint64_t filter_bytes(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d ? std::uint64_t{l.kernel_h} * l.kernel_w * (l.in_c / l.groups) : 0;
 }
 
+// The weights the SRAM and the clusters hold after a convolution that fitted
+// one K block: the next command of the buffer with the same weights (the next
+// image of a batch) needs neither the DMA load nor the clusters' weight fetch.
+struct ResidentWeights {
+  bool valid = false;
+  std::uint64_t weights_addr = 0, bias_addr = 0, requant_addr = 0;
+  std::uint64_t bytes = 0;
+};
+
 class LayerRunner {
  public:
-  LayerRunner(Hal& hal, const LayerCommand& layer, std::uint32_t index)
-      : hal_(hal), npu_(hal.layout()), l_(layer), index_(index), op_(opcode_of(layer)) {}
+  LayerRunner(Hal& hal, const LayerCommand& layer, std::uint32_t index, ResidentWeights& resident)
+      : hal_(hal), npu_(hal.layout()), l_(layer), index_(index), op_(opcode_of(layer)), resident_(resident) {}
 
   void run() {
     validate();
@@ -77,16 +86,23 @@ class LayerRunner {
     if (!plan_layer_tiling(l_, npu_, t_)) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
     dataflow_ = choose_dataflow();
     const std::uint32_t tiles = ceil_div(l_.out_h, t_.rows_per_tile);
+    const ResidentWeights wanted{op_ == Opcode::kConv2d && t_.k_block == l_.out_c, l_.weights_addr, l_.bias_addr,
+                                 l_.requant_addr, filter_bytes(l_) * l_.out_c};
+    const bool weights_resident = wanted.valid && resident_.valid && resident_.weights_addr == wanted.weights_addr &&
+                                  resident_.bias_addr == wanted.bias_addr &&
+                                  resident_.requant_addr == wanted.requant_addr && resident_.bytes == wanted.bytes;
+    // Pooling and add reuse the SRAM where weights were; anything else replaces them.
+    resident_ = wanted;
     for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
       const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
-      if (op_ == Opcode::kConv2d) load_weights(k0, kb);
+      if (op_ == Opcode::kConv2d && !weights_resident) load_weights(k0, kb);
       load_input(0, k0, kb, 0);
       wait_dma(kLoadChannel);
       bool store_pending = false;
       for (std::uint32_t tile = 0; tile < tiles; ++tile) {
         const bool prefetch = tile + 1 < tiles;
         if (prefetch) load_input(tile + 1, k0, kb, (tile + 1) % 2);
-        compute(tile, kb, tile == 0);
+        compute(tile, kb, tile == 0 && !weights_resident);
         if (store_pending) wait_dma(kStoreChannel);
         store_output(tile, k0, kb);
         store_pending = true;
@@ -369,11 +385,15 @@ class LayerRunner {
   const LayerCommand& l_;
   const std::uint32_t index_;
   const Opcode op_;
+  ResidentWeights& resident_;
   LayerTiling t_;
   pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
 };
 
 void run_command_buffer(Hal& hal, const RingEntry& entry) {
+  // Weights stay resident only within one command buffer: between buffers the
+  // host may have rewritten DRAM at the same addresses.
+  ResidentWeights resident;
   for (std::uint32_t i = 0; i < entry.layer_count; ++i) {
     LayerCommand layer;
     try {
@@ -382,7 +402,7 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
       throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
     }
     hal.mark_layer(static_cast<std::int32_t>(layer.layer_id));
-    LayerRunner(hal, layer, i).run();
+    LayerRunner(hal, layer, i, resident).run();
   }
 }
 

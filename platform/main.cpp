@@ -42,6 +42,7 @@ int run_command(int argc, char** argv) {
   std::uint32_t seed = 1;
   std::string log_level;
   double ro_sparsity = 0;
+  int ro_batch = 1;
   opts.add_options()("help,h", "this help")(
       "platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")(
       "network", po::value(&network)->default_value("conv_slice"), "network name (npuvp list networks)")(
@@ -53,6 +54,7 @@ int run_command(int argc, char** argv) {
       "quiet,q", "no progress line")(
       "weight-sparsity", po::value(&ro_sparsity)->default_value(0.0),
       "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")(
+      "batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")(
       "ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")(
       "log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
   po::variables_map vm;
@@ -71,6 +73,7 @@ int run_command(int argc, char** argv) {
   ro.ideal_memory = vm.count("ideal-memory") > 0;
   ro.quiet = vm.count("quiet") > 0;
   ro.weight_sparsity = ro_sparsity;
+  ro.batch = ro_batch;
   if (!input_size.empty()) {
     const auto x = input_size.find('x');
     try {

@@ -1,6 +1,8 @@
 #include "platform/run.h"
 
 #include <chrono>
+#include <cmath>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -206,6 +208,19 @@ Workload network_workload(const std::string& name, const RunOptions& options, fi
       net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
     q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
   }
+  // Further images: the same quantization, their own seeded inputs.
+  auto images = std::make_shared<std::vector<runtime::QuantizedNetwork>>();
+  std::mt19937 rng(options.seed + 2);
+  const auto& in_q = q->layers.front().output;
+  const auto lo = static_cast<int>(std::max(-128.0f, std::round(-1.0f / in_q.scale) + in_q.zero_point));
+  const auto hi = static_cast<int>(std::min(127.0f, std::round(1.0f / in_q.scale) + in_q.zero_point));
+  for (int b = 1; b < options.batch; ++b) {
+    runtime::QuantizedNetwork image = *q;
+    std::uniform_int_distribution<int> value(lo, hi);
+    for (auto& v : image.layers.front().expected) v = static_cast<std::int8_t>(value(rng));
+    runtime::compute_reference_outputs(image);
+    images->push_back(std::move(image));
+  }
   Workload w;
   w.name = q->network.name();
   const auto in = q->network.layer(0).out_shape;
@@ -213,14 +228,21 @@ Workload network_workload(const std::string& name, const RunOptions& options, fi
   w.layers = q->network.layers_json();
   w.mismatches.assign(w.layers.size(), 0);
   w.verified.assign(w.layers.size(), false);
-  w.program = [q, dataflow, &w](sw::NpuDriver& driver) {
+  w.program = [q, images, dataflow, &w](sw::NpuDriver& driver) {
     runtime::ExecutionOptions eo;
     eo.dataflow = dataflow;
-    const runtime::NetworkRun r = runtime::run_network_on_npu(driver, *q, eo);
-    for (const auto& check : r.layers) {
-      w.mismatches.at(static_cast<std::size_t>(check.index)) = check.mismatches;
-      w.verified.at(static_cast<std::size_t>(check.index)) = check.verified;
-    }
+    std::vector<const runtime::QuantizedNetwork*> batch{q.get()};
+    for (const auto& image : *images) batch.push_back(&image);
+    const std::vector<runtime::NetworkRun> runs = batch.size() == 1
+                                                      ? std::vector<runtime::NetworkRun>{runtime::run_network_on_npu(driver, *q, eo)}
+                                                      : runtime::run_batch_on_npu(driver, batch, eo);
+    std::fill(w.verified.begin(), w.verified.end(), true);
+    for (const auto& r : runs)
+      for (const auto& check : r.layers) {
+        const auto i = static_cast<std::size_t>(check.index);
+        w.mismatches.at(i) += check.mismatches;
+        w.verified.at(i) = w.verified.at(i) && check.verified;
+      }
   };
   return w;
 }
@@ -231,8 +253,11 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   const auto dataflow = parse_dataflow(options.dataflow);
   if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
+  if (options.batch < 1 || options.batch > 256) throw std::invalid_argument("--batch: expected 1 to 256");
   const bool is_ir_network = ends_with(options.network, ".yaml") || ends_with(options.network, ".onnx") ||
                              runtime::is_zoo_network(options.network);
+  if (!is_ir_network && options.batch != 1)
+    throw std::invalid_argument("--batch: only zoo, YAML and ONNX networks run batched");
   Workload work = is_ir_network ? network_workload(options.network, options, dataflow)
                                 : conv_workload(find_network(options.network), options, dataflow);
 
@@ -271,6 +296,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   }
   report["network"] = {{"name", work.name},
                        {"input_shape", work.input_shape},
+                       {"batch", options.batch},
                        {"total_macs", total_macs},
                        {"total_params", total_params}};
   nlohmann::json layer_rows = nlohmann::json::array();
@@ -362,7 +388,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const double latency_s = static_cast<double>(total_cycles) / clock_hz;
   report["totals"] = {{"cycles", total_cycles},
                       {"latency_ms", latency_s * 1e3},
-                      {"fps", latency_s > 0 ? 1.0 / latency_s : 0.0},
+                      {"fps", latency_s > 0 ? options.batch / latency_s : 0.0},
                       {"energy_uj", total_energy.total() * 1e-6},
                       {"energy_pj", energy_json(total_energy)},
                       {"avg_power_mw", latency_s > 0 ? total_energy.total() * 1e-12 / latency_s * 1e3 : 0.0},

@@ -26,6 +26,9 @@ struct RunOptions {
   // its array schedule alone; memory traffic still happens and costs energy.
   bool ideal_memory = false;
   bool quiet = false;  // no progress line on the terminal
+  // Images per run (zoo, YAML and ONNX networks): run layer by layer over the
+  // batch, weights loaded once per layer.
+  int batch = 1;
   // Convolution workloads (conv_slice, SCALE-Sim files): fraction of each
   // filter's input channels pruned to zero.
   double weight_sparsity = 0;

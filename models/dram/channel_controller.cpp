@@ -125,7 +125,10 @@ void ChannelController::decide(unsigned i) {
         if (x.row == b.open_row && (!filter || x.write == write_mode_)) {
           choose(x.write ? Command::kWr : Command::kRd, x.write ? kKindWr : kKindRd, k, b.cas_ok);
           // Passing the front over for a hit holds until the front starves.
-          if (k != first) redecide_[i] = starving_at;
+          if (k != first) {
+            redecide_[i] = starving_at;
+            min_redecide_ = std::min(min_redecide_, starving_at);
+          }
           return;
         }
       }
@@ -136,17 +139,19 @@ void ChannelController::decide(unsigned i) {
   choose(Command::kAct, kKindAct, first, b.act_ok);
 }
 
-// Write batching: which direction the channel serves from now on.
-void ChannelController::update_write_mode(int starving_bank) {
+// Write batching: which direction the channel serves from now on; true if
+// that changed (and every decision with it).
+bool ChannelController::update_write_mode(int starving_bank) {
   bool writes = write_mode_;
   if (!write_mode_)
     writes = visible_writes_ >= write_high_ || (visible_reads_ == 0 && visible_writes_ > 0);
   else
     writes = !(visible_writes_ == 0 || (visible_reads_ > 0 && visible_writes_ <= write_low_));
   if (starving_bank >= 0) writes = pool_[banks_[starving_bank].queue.front()].write;
-  if (writes == write_mode_) return;
+  if (writes == write_mode_) return false;
   write_mode_ = writes;
   stale_ = ~std::uint64_t(0);
+  return true;
 }
 
 // The next step of a refresh: close what is open, then refresh.
@@ -181,35 +186,60 @@ std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) 
   return std::max({t, b.idle_at, b.act_ok, refpb_ok_, rrd_ok_, faw_ok_[faw_next_]});
 }
 
+void ChannelController::decide_stale() {
+  const unsigned n = static_cast<unsigned>(banks_.size());
+  const std::uint64_t all = n == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << n) - 1;
+  for (std::uint64_t m = stale_ & all; m != 0; m &= m - 1) decide(unsigned(__builtin_ctzll(m)));
+  stale_ = 0;
+}
+
+ChannelController::Key ChannelController::key_of(unsigned i, const std::uint64_t* bases) const {
+  return Key(std::max(bases[kind_[i]], ready_[i])) << 64 | rank_[i];
+}
+
+// One pass over the banks, without branches on their data: the oldest visible
+// burst and the best candidate command (`skip` is left out). LPDDR4 has 8
+// banks; the count is a template argument so that the loop unrolls.
+template <unsigned kBanks>
+ChannelController::Scan ChannelController::scan(const std::uint64_t* bases, unsigned skip) const {
+  const unsigned n = kBanks != 0 ? kBanks : static_cast<unsigned>(banks_.size());
+  Scan s;
+  // Pass 1: the oldest front and the earliest cycle.
+  std::uint64_t t[kBanks != 0 ? kBanks : 64];
+  std::uint64_t earliest = kNever;
+  for (unsigned i = 0; i < n; ++i) {
+    const std::uint64_t f = front_[i];
+    const bool older = f < s.oldest;
+    s.oldest = older ? f : s.oldest;
+    s.oldest_bank = older ? i : s.oldest_bank;
+    t[i] = i == skip ? kNever : std::max(bases[kind_[i]], ready_[i]);
+    earliest = std::min(earliest, t[i]);
+  }
+  // Pass 2: among the banks ready then, the lowest rank (the first on a tie).
+  std::uint64_t rank = kNever;
+  for (unsigned i = 0; i < n; ++i) {
+    const bool better = t[i] == earliest && rank_[i] < rank;
+    rank = better ? rank_[i] : rank;
+    s.best_bank = better ? i : s.best_bank;
+  }
+  s.best = Key(earliest) << 64 | rank;
+  return s;
+}
+
 std::uint64_t ChannelController::recompute() {
   dirty_ = false;
   const unsigned nbanks = static_cast<unsigned>(banks_.size());
 
-  // The oldest visible burst of the channel, if it has waited too long, is the
-  // only one the banks may serve.
-  unsigned oldest_bank = 0;
-  std::uint64_t oldest = kNever;
-  for (unsigned i = 0; i < nbanks; ++i) {
-    const bool older = front_[i] < oldest;
-    oldest = older ? front_[i] : oldest;
-    oldest_bank = older ? i : oldest_bank;
-  }
-  const int starving = oldest != kNever && now_ >= oldest + max_wait_ ? int(oldest_bank) : -1;
-  if (write_high_ != 0) update_write_mode(starving);
-
   // Bring the banks' decisions up to date. Deciding a bank earlier than it is
   // needed gives the same decision: a decision depends on the time only
   // through starvation, which redecide_ tracks.
-  if (now_ >= min_redecide_)
+  if (now_ >= min_redecide_) {
     for (unsigned i = 0; i < nbanks; ++i)
       if (now_ >= redecide_[i]) mark_stale(i);
-  if (stale_ != 0) {
-    for (std::uint64_t m = stale_ & (nbanks == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << nbanks) - 1); m != 0;
-         m &= m - 1)
-      decide(unsigned(__builtin_ctzll(m)));
-    stale_ = 0;
-    min_redecide_ = kNever;
-    for (unsigned i = 0; i < nbanks; ++i) min_redecide_ = std::min(min_redecide_, redecide_[i]);
+    decide_stale();
+    min_redecide_ = *std::min_element(redecide_.begin(), redecide_.end());
+  } else if (stale_ != 0) {
+    decide_stale();
   }
 
   // The channel-wide part of each command's earliest cycle, shared by all
@@ -217,20 +247,29 @@ std::uint64_t ChannelController::recompute() {
   const std::uint64_t base = std::max(now_, ca_free_);
   const std::uint64_t bases[4] = {std::max({base, rrd_ok_, faw_ok_[faw_next_]}), base, std::max(base, rd_ok_),
                                   std::max(base, wr_ok_)};
-  // Refresh owns the bank (or all banks) from its due cycle on.
-  const unsigned refresh_owned = per_bank_refresh_ ? refresh_bank_ : nbanks;
-  const unsigned lo = starving >= 0 ? unsigned(starving) : 0;
-  const unsigned hi = starving >= 0 ? unsigned(starving) + 1 : nbanks;
-  std::uint64_t best = kNever, best_rank = kNever;
-  unsigned best_bank = 0;
-  for (unsigned i = lo; i < hi; ++i) {
-    std::uint64_t t = std::max(bases[kind_[i]], ready_[i]);
-    t = t >= refresh_due_ && (refresh_owned == nbanks || i == refresh_owned) ? kNever : t;
-    const bool better = t < best || (t == best && rank_[i] < best_rank);
-    best = better ? t : best;
-    best_rank = better ? rank_[i] : best_rank;
-    best_bank = better ? i : best_bank;
+  // Refresh owns the bank (or all banks) from its due cycle on: per-bank
+  // refresh takes its bank out of the scan, all-bank refresh every command
+  // from refresh_due_ on.
+  auto owned_by_refresh = [&](unsigned i) {
+    return std::uint64_t(key_of(i, bases) >> 64) >= refresh_due_;
+  };
+  const unsigned skip = per_bank_refresh_ && owned_by_refresh(refresh_bank_) ? refresh_bank_ : nbanks;
+  Scan s = nbanks == 8 ? scan<8>(bases, skip) : scan<0>(bases, skip);
+
+  // The oldest visible burst of the channel, if it has waited too long, is the
+  // only one the banks may serve.
+  const int starving = s.oldest != kNever && now_ >= s.oldest + max_wait_ ? int(s.oldest_bank) : -1;
+  if (write_high_ != 0 && update_write_mode(starving)) {
+    decide_stale();
+    s = nbanks == 8 ? scan<8>(bases, skip) : scan<0>(bases, skip);
   }
+  if (starving >= 0) {
+    s.best_bank = unsigned(starving);
+    s.best = unsigned(starving) == skip ? ~Key(0) : key_of(s.best_bank, bases);
+  }
+  std::uint64_t best = std::uint64_t(s.best >> 64);
+  if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
+  const unsigned best_bank = s.best_bank;
 
   // A refresh step never starts before the due cycle, so while a bank command
   // comes earlier there is no need to work it out.
@@ -308,7 +347,13 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       b.cas_ok = t + spec_.trcd;
       b.pre_ok = t + spec_.tras;
       b.act_ok = t + spec_.trc;
-      mark_stale(index);
+      // What decide() would find: the burst the row was opened for is the
+      // oldest one it may serve and hits the row.
+      b.next = x.write ? Command::kWr : Command::kRd;
+      kind_[index] = x.write ? kKindWr : kKindRd;
+      ready_[index] = b.cas_ok;
+      rank_[index] = x.arrival;
+      redecide_[index] = kNever;
       rrd_ok_ = t + spec_.trrd;
       faw_push(t);
       ca_free_ = t + spec_.act_cycles;

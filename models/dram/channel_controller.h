@@ -92,10 +92,24 @@ class ChannelController {
   // Bank::kind: the channel-wide constraint a bank's next command waits for.
   enum Kind : std::uint8_t { kKindAct, kKindPre, kKindRd, kKindWr };
 
+  // Orders candidate commands: earliest cycle (high half), then column
+  // commands before row commands, then the oldest burst (Bank rank).
+  __extension__ typedef unsigned __int128 Key;
+  struct Scan {
+    std::uint64_t oldest = kNever;  // arrival of the oldest visible burst
+    unsigned oldest_bank = 0;
+    Key best = ~Key(0);
+    unsigned best_bank = 0;
+  };
+  template <unsigned kBanks>
+  Scan scan(const std::uint64_t* bases, unsigned skip) const;
+  Key key_of(unsigned bank, const std::uint64_t* bases) const;
+
   std::uint64_t recompute();
+  void decide_stale();
   void decide(unsigned bank);
   void mark_stale(unsigned bank) { stale_ |= std::uint64_t(1) << bank; }
-  void update_write_mode(int starving_bank);
+  bool update_write_mode(int starving_bank);
   void count_visible(const Burst& burst, int delta);
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
   void admit(std::uint64_t cycle);

@@ -12,6 +12,8 @@ DramSystem::DramSystem(const DramConfig& config)
   for (unsigned c = 0; c < config_.channels; ++c)
     channels_.push_back(
         std::make_unique<ChannelController>(c, config_, energy_, stats_.channels[c], static_cast<BurstSink&>(*this)));
+  next_.resize(config_.channels);
+  for (unsigned c = 0; c < config_.channels; ++c) touch(c);
 }
 
 DramSystem::~DramSystem() = default;
@@ -47,6 +49,7 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
     const DecodedAddress d = mapper_.decode(k * burst);
     channels_[d.channel]->enqueue(
         {arrival_cycle, next_seq_++, d.row, id, static_cast<std::uint16_t>(d.bank), write});
+    touch(d.channel);
   }
   if (stats_.first_arrival_ns < 0) stats_.first_arrival_ns = ns_of(arrival_cycle);
   stats_.first_arrival_ns = std::min(stats_.first_arrival_ns, ns_of(arrival_cycle));
@@ -78,24 +81,27 @@ void DramSystem::finish(std::uint32_t id) {
 
 void DramSystem::release(std::uint32_t id) { free_requests_.push_back(id); }
 
-ChannelController& DramSystem::earliest_channel(std::uint64_t& cycle) {
-  ChannelController* best = channels_.front().get();
-  cycle = best->next_event_cycle();
-  for (std::size_t i = 1; i < channels_.size(); ++i) {
-    const std::uint64_t t = channels_[i]->next_event_cycle();
-    if (t < cycle) {
-      cycle = t;
-      best = channels_[i].get();
-    }
+unsigned DramSystem::earliest_channel(std::uint64_t& cycle) const {
+  unsigned best = 0;
+  cycle = next_[0];
+  for (unsigned i = 1; i < next_.size(); ++i) {
+    const bool earlier = next_[i] < cycle;
+    cycle = earlier ? next_[i] : cycle;
+    best = earlier ? i : best;
   }
-  return *best;
+  return best;
+}
+
+void DramSystem::step(unsigned channel) {
+  channels_[channel]->step();
+  touch(channel);
 }
 
 std::uint64_t DramSystem::complete(std::uint32_t id) {
   if (handler_) throw std::logic_error("DramSystem::complete used with a completion handler");
   while (requests_[id].remaining != 0) {
     std::uint64_t t;
-    earliest_channel(t).step();
+    step(earliest_channel(t));
   }
   const std::uint64_t done = requests_[id].done;
   release(id);
@@ -113,25 +119,25 @@ void DramSystem::deliver_one() {
 void DramSystem::drain() {
   while (in_flight_ != 0 || !done_.empty()) {
     std::uint64_t t;
-    ChannelController& c = earliest_channel(t);
+    const unsigned c = earliest_channel(t);
     // A completion is known once its last burst is scheduled, which is at
     // least a read/write latency before it happens; delivering it before any
     // later command keeps requests it triggers in time order.
     if (!done_.empty() && (done_.top().cycle <= t || in_flight_ == 0))
       deliver_one();
     else
-      c.step();
+      step(c);
   }
 }
 
 void DramSystem::advance_to(std::uint64_t cycle) {
   for (;;) {
     std::uint64_t t;
-    ChannelController& c = earliest_channel(t);
+    const unsigned c = earliest_channel(t);
     if (!done_.empty() && done_.top().cycle <= t && done_.top().cycle < cycle)
       deliver_one();
     else if (t < cycle)
-      c.step();
+      step(c);
     else
       break;
   }

@@ -87,7 +87,10 @@ class DramSystem final : private BurstSink {
   void burst_done(std::uint32_t request, std::uint64_t done_cycle) override;
   void finish(std::uint32_t request);
   void release(std::uint32_t request);
-  ChannelController& earliest_channel(std::uint64_t& cycle);
+  // The channel with the earliest next event (the lowest index on a tie).
+  unsigned earliest_channel(std::uint64_t& cycle) const;
+  void step(unsigned channel);
+  void touch(unsigned channel) { next_[channel] = channels_[channel]->next_event_cycle(); }
   void deliver_one();
 
   DramConfig config_;
@@ -95,6 +98,9 @@ class DramSystem final : private BurstSink {
   EnergyModel energy_;
   DramStats stats_;
   std::vector<std::unique_ptr<ChannelController>> channels_;
+  // Each channel's next event cycle, kept up to date after every change so
+  // that finding the earliest channel is a scan of one small array.
+  std::vector<std::uint64_t> next_;
   std::vector<Request> requests_;
   std::vector<std::uint32_t> free_requests_;
   std::uint64_t in_flight_ = 0;  // requests with bursts not yet scheduled

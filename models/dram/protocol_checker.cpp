@@ -1,12 +1,16 @@
 #include "models/dram/protocol_checker.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 namespace npuvp::dram {
 
 ProtocolChecker::ProtocolChecker(const Memspec& spec, unsigned channels) : spec_(spec), channels_(channels) {
-  for (Channel& c : channels_) c.banks.resize(spec_.banks);
+  for (Channel& c : channels_) {
+    c.banks.resize(spec_.banks);
+    count_refresh(c, 0);
+  }
   const std::int64_t rl = spec_.rl, wl = spec_.wl;
   bl2_ = spec_.burst_length / 2;
   ccd_ = std::max<std::int64_t>(spec_.tccd, bl2_);
@@ -17,10 +21,15 @@ ProtocolChecker::ProtocolChecker(const Memspec& spec, unsigned channels) : spec_
   wr_to_pre_ = wl + 1 + bl2_ + spec_.twr;
 }
 
-void ProtocolChecker::need(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t since,
-                           std::int64_t min) {
+// floor(t / tREFI) > refreshes + 8  <=>  t >= (floor(refreshes + 8) + 1) * tREFI.
+void ProtocolChecker::count_refresh(Channel& ch, double all_bank_equivalents) {
+  ch.refreshes += all_bank_equivalents;
+  ch.refresh_late = (std::int64_t(std::floor(ch.refreshes + 8)) + 1) * std::int64_t(spec_.trefi);
+}
+
+void ProtocolChecker::violate(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t since,
+                              std::int64_t min) {
   const std::int64_t actual = std::int64_t(c.cycle) - since;
-  if (actual >= min) return;
   ++count_;
   if (kept_.size() < 1000) kept_.push_back({ch, c.cycle, c.command, c.bank, rule, min, actual});
 }
@@ -44,7 +53,11 @@ void ProtocolChecker::check_precharge_allowed(unsigned ch, const IssuedCommand& 
 
 void ProtocolChecker::on_command(unsigned channel, const IssuedCommand& c) {
   ++commands_;
-  Channel& ch = channels_.at(channel);
+  if (channel >= channels_.size()) {
+    state(channel, c, "channel out of range");
+    return;
+  }
+  Channel& ch = channels_[channel];
   const std::int64_t t = std::int64_t(c.cycle);
   if (t < ch.last_cmd) state(channel, c, "commands out of time order");
   if (t < ch.ca_free) need(channel, c, "command bus busy", ch.ca_free, 0);
@@ -119,7 +132,7 @@ void ProtocolChecker::on_command(unsigned channel, const IssuedCommand& c) {
       }
       need(channel, c, "tRFCab (REF to REF)", ch.refab, spec_.trfcab);
       ch.refab = t;
-      ch.refreshes += 1;
+      count_refresh(ch, 1);
       break;
     case Command::kRefBank:
       length = spec_.ref_cycles;
@@ -132,14 +145,14 @@ void ProtocolChecker::on_command(unsigned channel, const IssuedCommand& c) {
       b->refpb = ch.refpb = t;
       ch.recent[ch.recent_next] = t;
       ch.recent_next = (ch.recent_next + 1) % 4;
-      ch.refreshes += 1.0 / double(spec_.banks);
+      count_refresh(ch, 1.0 / double(spec_.banks));
       break;
     case Command::kNop:
       length = 0;
       break;
   }
   ch.ca_free = t + length;
-  if (ch.refreshes + 8 < double(t / spec_.trefi)) state(channel, c, "refresh postponed more than 8 tREFI");
+  if (t >= ch.refresh_late) state(channel, c, "refresh postponed more than 8 tREFI");
 }
 
 void ProtocolChecker::check_refresh_until(std::uint64_t cycle) {

@@ -52,9 +52,17 @@ class ProtocolChecker final : public CommandObserver {
     std::int64_t recent[4] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo};  // last four ACT/REFpb, for tFAW
     unsigned recent_next = 0;
     double refreshes = 0;  // in all-bank equivalents
+    // The first cycle whose tREFI count exceeds refreshes + 8 (the check
+    // without a division per command).
+    std::int64_t refresh_late = 0;
   };
+  void count_refresh(Channel& ch, double all_bank_equivalents);
 
-  void need(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t since, std::int64_t min);
+  // Records a violation unless c came at least `min` cycles after `since`.
+  void need(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t since, std::int64_t min) {
+    if (std::int64_t(c.cycle) - since < min) violate(ch, c, rule, since, min);
+  }
+  void violate(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t since, std::int64_t min);
   void state(unsigned ch, const IssuedCommand& c, const char* rule);
   void precharge(Bank& b, std::int64_t at, unsigned trp);
   void check_precharge_allowed(unsigned ch, const IssuedCommand& c, const Bank& b);

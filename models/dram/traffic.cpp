@@ -27,7 +27,8 @@ AddressStream::AddressStream(const TrafficOptions& options, std::uint64_t range_
     : options_(options),
       range_(range_bytes),
       stride_(options.stride_bytes != 0 ? options.stride_bytes : page_bytes),
-      state_(options.seed * 0x9E3779B97F4A7C15ull + 1) {
+      state_(options.seed * 0x9E3779B97F4A7C15ull + 1),
+      slots_(options.size_bytes != 0 ? range_bytes / options.size_bytes : 0) {
   if (options_.size_bytes == 0 || options_.size_bytes > range_)
     throw std::invalid_argument("request size must be 1 byte to the address range");
 }
@@ -46,7 +47,7 @@ std::uint64_t AddressStream::next() {
   std::uint64_t a = 0;
   switch (options_.pattern) {
     case Pattern::kSequential: a = (i * size) % (range_ / size * size); break;
-    case Pattern::kRandom: a = random() % (range_ / size) * size; break;
+    case Pattern::kRandom: a = random() % slots_ * size; break;
     case Pattern::kStride: a = (i * stride_) % range_; break;
   }
   return std::min(a, range_ - size);

@@ -40,6 +40,7 @@ class AddressStream {
 
   TrafficOptions options_;
   std::uint64_t range_, stride_, index_ = 0, state_;
+  std::uint64_t slots_;  // range_ / size: request-aligned places for kRandom
 };
 
 // Runs the traffic on `system` (which must have no completion handler) until

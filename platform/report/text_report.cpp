@@ -104,15 +104,17 @@ std::string format_text_report(const nlohmann::json& report) {
 
   os << "\ntotals\n";
   os << "  latency           " << fixed(s.latency_ms, 4) << " ms (" << count(s.cycles) << " cycles)\n";
-  os << "  throughput        " << fixed(s.fps, 1) << " FPS at batch 1\n";
-  os << "  energy/inference  " << fixed(s.energy_uj, 3) << " uJ";
+  const nlohmann::json network = report.value("network", nlohmann::json::object());
+  const double batch = network.contains("batch") ? number(network, "batch") : 1.0;
+  os << "  throughput        " << fixed(s.fps, 1) << " FPS at batch " << count(static_cast<std::uint64_t>(batch)) << "\n";
+  os << "  energy/inference  " << fixed(s.energy_uj / batch, 3) << " uJ";
   const nlohmann::json totals = report.value("totals", nlohmann::json::object());
   const auto components = detail::energy_components(totals);
   if (!components.empty()) {
     os << " =";
     for (std::size_t i = 0; i < components.size(); ++i)
       os << (i == 0 ? " " : " + ") << components[i] << ' '
-         << fixed(number(totals["energy_pj"], components[i].c_str()) * 1e-6, 3);
+         << fixed(number(totals["energy_pj"], components[i].c_str()) * 1e-6 / batch, 3);
   }
   os << '\n';
   os << "  power             avg " << fixed(s.avg_power_mw, 1) << " mW, peak " << fixed(s.peak_power_mw, 1) << " mW\n";
@@ -128,7 +130,9 @@ nlohmann::json derived_totals(const nlohmann::json& report) {
   const auto s = detail::summarize(report);
   return {{"effective_tops", s.effective_tops},
           {"tops_per_w", s.tops_per_w},
-          {"energy_per_inference_uj", s.energy_uj},
+          {"energy_per_inference_uj", s.energy_uj / (report.contains("network") && report["network"].contains("batch")
+                                                          ? number(report["network"], "batch")
+                                                          : 1.0)},
           {"fps", s.fps}};
 }
 

@@ -1,5 +1,7 @@
 #include "sw/runtime/network_executor.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -255,6 +257,59 @@ NetworkRun run_network_on_npu(sw::NpuDriver &driver, const QuantizedNetwork &q, 
   run.command_buffers = buffers.size();
   run.dram_bytes = bytes;
   return run;
+}
+
+std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver &driver, const std::vector<const QuantizedNetwork *> &images,
+                                         const ExecutionOptions &options) {
+  if (images.empty()) throw std::invalid_argument("run_batch_on_npu: no images");
+  sw::HostHal &hal = driver.hal();
+  const LoweredNetwork first =
+      lower_network(*images.front(), [&](std::uint64_t n) { return driver.alloc(n); }, lowering_options(options));
+  for (const DramBlock &b : first.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
+
+  // Activation tensors (the layer outputs, the input among them) get a copy
+  // per image; parameters stay shared.
+  std::vector<DramRegion> tensors;
+  for (const LoweredLayer &l : first.layers)
+    if (l.output.bytes > 0 &&
+        std::none_of(tensors.begin(), tensors.end(), [&](const DramRegion &r) { return r.addr == l.output.addr; }))
+      tensors.push_back(l.output);
+  std::vector<std::vector<std::uint64_t>> moved(images.size());  // per image, per tensor: its address
+  for (std::size_t b = 0; b < images.size(); ++b)
+    for (const DramRegion &r : tensors) moved[b].push_back(b == 0 ? r.addr : driver.alloc(r.bytes));
+  const auto relocate = [&](std::size_t b, std::uint64_t addr) {
+    for (std::size_t t = 0; t < tensors.size(); ++t)
+      if (addr >= tensors[t].addr && addr < tensors[t].addr + tensors[t].bytes) return moved[b][t] + (addr - tensors[t].addr);
+    return addr;
+  };
+  for (std::size_t b = 1; b < images.size(); ++b) {
+    const auto &input = images[b]->input();
+    hal.memory_write(relocate(b, first.layers[0].output.addr), input.data(), input.size());
+  }
+
+  std::vector<LayerCommand> commands;
+  for (const LoweredLayer &l : first.layers)
+    for (std::size_t b = 0; b < images.size(); ++b)
+      for (std::size_t i = l.first_command; i < l.first_command + l.command_count; ++i) {
+        LayerCommand cmd = first.commands[i];
+        cmd.input_addr = relocate(b, cmd.input_addr);
+        cmd.input2_addr = relocate(b, cmd.input2_addr);
+        cmd.output_addr = relocate(b, cmd.output_addr);
+        commands.push_back(cmd);
+      }
+  const std::uint64_t buffer = driver.alloc(commands.size() * sizeof(LayerCommand));
+  hal.memory_write(buffer, commands.data(), commands.size() * sizeof(LayerCommand));
+  driver.submit(buffer, static_cast<std::uint32_t>(commands.size()));
+  driver.wait_idle();
+
+  std::vector<NetworkRun> runs;
+  for (std::size_t b = 0; b < images.size(); ++b) {
+    LoweredNetwork view = first;
+    for (LoweredLayer &l : view.layers) l.output.addr = relocate(b, l.output.addr);
+    runs.push_back(check_layers(*images[b], view,
+                                [&](std::uint64_t addr, void *dst, std::size_t n) { hal.memory_read(addr, dst, n); }));
+  }
+  return runs;
 }
 
 }  // namespace npuvp::runtime

@@ -42,6 +42,14 @@ struct NetworkRun {
 // back every layer's output. NpuFault and driver errors propagate.
 NetworkRun run_network_on_npu(sw::NpuDriver &driver, const QuantizedNetwork &q, const ExecutionOptions &options = {});
 
+// Runs several images through one network, layer by layer: every layer's
+// commands for all images follow each other, sharing one copy of the
+// parameters, so the NPU can keep a layer's weights resident across the batch.
+// `images` share their quantization and differ in their input (and expected
+// outputs). Returns one NetworkRun per image.
+std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vector<const QuantizedNetwork*>& images,
+                                         const ExecutionOptions& options = {});
+
 // A byte array standing for DRAM at [base, base + size), grown by alloc().
 class HostDram {
  public:

@@ -1,6 +1,8 @@
 // Whole networks from the zoo, end to end on the default preset: every layer's
 // output bit-exact against the host reference executor.
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -10,13 +12,15 @@
 namespace npuvp::platform {
 namespace {
 
-nlohmann::json run_network(const std::string& name, int h = 0, int w = 0, const std::string& dataflow = "hybrid") {
+nlohmann::json run_network(const std::string& name, int h = 0, int w = 0, const std::string& dataflow = "hybrid",
+                           int batch = 1) {
   const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
   RunOptions options;
   options.network = name;
   options.input_h = h;
   options.input_w = w;
   options.dataflow = dataflow;
+  options.batch = batch;
   options.out_dir = (std::filesystem::temp_directory_path() / ("npuvp_net_" + name)).string();
   return run(config, options);
 }
@@ -64,6 +68,33 @@ TEST(Network, ForcedWeightStationaryMobileNetV2IsBitExact) {
       EXPECT_EQ(layer["dataflow"], "ws") << layer["name"];
     }
   }
+}
+
+std::uint64_t dram_read_bytes(const nlohmann::json& r) {
+  std::uint64_t read = 0;
+  for (const auto& layer : r["layers"]) read += layer["dram_read_bytes"].get<std::uint64_t>();
+  return read;
+}
+
+TEST(Network, BatchOfThreeLoadsWeightsOnceAndEveryImageIsExact) {
+  const auto r = run_network("resnet20_cifar", 0, 0, "hybrid", 3);
+  expect_all_layers_exact(r);
+  EXPECT_EQ(r["network"]["batch"], 3);
+  // The same network for one image, in a process of its own.
+  const auto dir = std::filesystem::temp_directory_path() / "npuvp_net_batch1";
+  ASSERT_EQ(std::system((std::string(NPUVP_CLI) + " run -q --network resnet20_cifar --out " + dir.string() +
+                         " > /dev/null")
+                            .c_str()),
+            0);
+  std::ifstream in(dir / "report.json");
+  const nlohmann::json single = nlohmann::json::parse(in);
+  // Weights are fetched once per layer for the whole batch, so three images
+  // read less than three single runs and cost less energy each.
+  EXPECT_LT(dram_read_bytes(r), 3 * dram_read_bytes(single));
+  EXPECT_GT(dram_read_bytes(r), dram_read_bytes(single));
+  EXPECT_LT(r["totals"]["energy_per_inference_uj"].get<double>(), single["totals"]["energy_uj"].get<double>());
+  EXPECT_NEAR(r["totals"]["energy_per_inference_uj"].get<double>(), r["totals"]["energy_uj"].get<double>() / 3, 1e-6);
+  EXPECT_GT(r["totals"]["fps"].get<double>(), single["totals"]["fps"].get<double>());
 }
 
 TEST(Network, UnknownNetworkIsNamed) {
