@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <cstdio>
 #include <fstream>
@@ -98,7 +99,10 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic) {
   const unsigned bl2 = s.burst_cycles();
   const double ccd = std::max(s.tccd, bl2);
   const bool writes = traffic.operation == Operation::kWrite;
-  const double to_pre = writes ? s.wl + 1 + bl2 + s.twr : bl2 + std::max(8u, s.trtp) - 8;
+  const bool mix = traffic.operation == Operation::kMix;
+  const double f = mix ? traffic.write_fraction : writes ? 1.0 : 0.0;
+  const double wr_to_pre = s.wl + 1 + bl2 + s.twr, rd_to_pre = bl2 + std::max(8u, s.trtp) - 8;
+  const double to_pre = f * wr_to_pre + (1 - f) * rd_to_pre;
   const double bursts_per_row = m > 0 ? bursts / m : 1e18;
   const double bank_cycle =
       std::max<double>(s.trc, s.trcd + (std::min(bursts_per_row, 1e6) - 1) * ccd + to_pre + s.trppb);
@@ -110,6 +114,25 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic) {
                              writes ? "ACT-WR-PRE cycle per bank" : "tRC per bank"});
     segment_rates.push_back({1.0 / s.trrd / m, "tRRD"});
     segment_rates.push_back({4.0 / s.tfaw / m, "tFAW"});
+  }
+  if (mix && f > 0 && f < 1) {
+    // The JESD209-4 distances the controller and the checker use.
+    const double rd_to_wr = std::max(1.0, double(s.rl + s.tdqsck + bl2 + s.twpre + s.trpst) - double(s.wl));
+    const double wr_to_rd = s.wl + 1 + bl2 + s.twtr;
+    bound.turnaround_cycles = unsigned(std::max(0.0, rd_to_wr - ccd) + std::max(0.0, wr_to_rd - ccd));
+    const double bursts_per_request = std::ceil(double(traffic.size_bytes) / burst);
+    const double in_flight = double(traffic.outstanding) * bursts_per_request / double(channels.size());
+    const double window = std::min<double>(double(config.queue_depth) * s.banks, in_flight);
+    double batch = f * window;
+    if (config.write_high_watermark > 0)
+      batch = std::max(batch, double(config.write_high_watermark - config.write_low_watermark));
+    bound.writes_per_batch = std::max(1.0, batch);
+    // Per burst: tCCD plus the share of a turnaround pair (one pair per batch
+    // of W writes, i.e. per W / f bursts).
+    const double cycles_per_burst = ccd + bound.turnaround_cycles * f / bound.writes_per_batch;
+    segment_rates.push_back({1.0 / (bursts * cycles_per_burst), "data bus + R/W turnaround"});
+    bound.turnaround_gbps =
+        std::min(bus, bytes_per_segment / (bursts * cycles_per_burst) / s.tck_ns * double(channels.size()) * available);
   }
   const auto& [rate, name] = *std::min_element(segment_rates.begin(), segment_rates.end());
   bound.gbps = std::min(bus, rate * bytes_per_segment / s.tck_ns * double(channels.size()) * available);
@@ -228,6 +251,8 @@ int dram_bench_main(int argc, const char* const* argv) {
         {"size", size},
         {"outstanding", outstanding},
         {"queue_depth", queue_depth},
+        {"write_high_watermark", config.write_high_watermark},
+        {"write_low_watermark", config.write_low_watermark},
         {"seed", seed}}},
       {"bandwidth_gbps", stats["bandwidth_gbps"]},
       {"peak_gbps", config.peak_gbps()},
@@ -235,6 +260,8 @@ int dram_bench_main(int argc, const char* const* argv) {
       {"bound_gbps", bound.gbps},
       {"bound_limit", bound.limit},
       {"bound_utilization", bound.gbps / config.peak_gbps()},
+      {"mix_bound_gbps", bound.turnaround_cycles > 0 ? nlohmann::json(bound.turnaround_gbps) : nlohmann::json(nullptr)},
+      {"writes_per_turnaround", bound.turnaround_cycles > 0 ? nlohmann::json(bound.writes_per_batch) : nlohmann::json(nullptr)},
       {"read_latency_ns", stats["read_latency_ns"]},
       {"write_latency_ns", stats["write_latency_ns"]},
       {"row_hit_rate", stats["row_hit_rate"]},
@@ -266,6 +293,16 @@ int dram_bench_main(int argc, const char* const* argv) {
             << fixed(100 * bound.row_miss_fraction, 0) << "%, " << fixed(bound.banks_per_channel, 1)
             << " banks/channel" << (config.per_bank_refresh ? "" : ", all-bank refresh") << ")\n"
             << "  measured/bound  " << fixed(100 * bw / bound.gbps, 1) << "%\n";
+  if (bound.turnaround_cycles > 0)
+    std::cout << "  mix bound       " << fixed(bound.turnaround_gbps, 2) << " GB/s = "
+              << fixed(100 * bound.turnaround_gbps / config.peak_gbps(), 1) << "% of peak from the data bus and R/W "
+              << "turnarounds (+" << bound.turnaround_cycles << " tCK per RD->WR->RD, one per "
+              << fixed(bound.writes_per_batch, 0) << " writes"
+              << (config.write_high_watermark > 0
+                      ? ", write batching " + std::to_string(config.write_high_watermark) + "/" +
+                            std::to_string(config.write_low_watermark)
+                      : ", no write batching")
+              << ")\n";
   if (stats["read_latency_ns"]["count"].get<std::uint64_t>() > 0)
     std::cout << "  read latency    " << lat(stats["read_latency_ns"]) << "\n";
   if (stats["write_latency_ns"]["count"].get<std::uint64_t>() > 0)

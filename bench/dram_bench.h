@@ -17,6 +17,15 @@ struct DramBound {
   std::string limit;   // "data bus", "tRC per bank", "tRRD", "tFAW", "command bus"
   double row_miss_fraction = 0;
   double banks_per_channel = 0;  // distinct banks a channel's share of the stream touches
+  // --op mix: the read/write turnaround model behind the "data bus + R/W
+  // turnaround" limit. Per batch of writes_per_batch writes (and the reads
+  // between batches) the bus loses one RD->WR and one WR->RD distance beyond
+  // tCCD. A batch is the writes a channel can see at once (FR-FCFS could at
+  // best serve them together) or, with write batching, high - low watermark
+  // if that is more.
+  double writes_per_batch = 0;
+  unsigned turnaround_cycles = 0;  // (RD->WR - tCCD) + (WR->RD - tCCD), tCK
+  double turnaround_gbps = 0;      // the bound from the data bus and the turnarounds alone
 };
 
 DramBound dram_bound(const dram::DramConfig& config, const dram::TrafficOptions& traffic);

@@ -71,9 +71,23 @@ void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
   c.descriptor_cycles = static_cast<unsigned>(n.get_int_in("descriptor_cycles", 0, 10000, 8));
 }
 
-void parse_energy_file(const std::string& file, power::EnergyTable& t) {
+// First-order scaling of on-chip energies from the table's node to another:
+// switched energy C·V² with capacitance proportional to the feature size.
+// DRAM is off-chip and keeps its memspec figures. An estimate, not a fit.
+void scale_energy(const ConfigNode& n, double table_node_nm, double table_vdd, power::EnergyTable& t) {
+  n.reject_unknown({"node_nm", "vdd"});
+  const double node = n.get_positive("node_nm");
+  const double vdd = n.get_positive("vdd");
+  const double factor = (node / table_node_nm) * (vdd / table_vdd) * (vdd / table_vdd);
+  for (double* e : {&t.mac_int8_pj, &t.rf_access_pj, &t.sram_pj_per_byte, &t.noc_pj_per_flit_byte_hop,
+                    &t.leakage_pe_mw_per_mac, &t.leakage_sram_mw_per_kb, &t.leakage_noc_mw_per_router,
+                    &t.leakage_control_mw})
+    *e *= factor;
+}
+
+void parse_energy_file(const std::string& file, power::EnergyTable& t, const ConfigNode* scale_to) {
   const ConfigNode root = ConfigNode::load_file(file);
-  root.reject_unknown({"name", "node_nm", "mac_int8_pj", "rf_access_pj", "sram", "noc", "leakage"});
+  root.reject_unknown({"name", "node_nm", "vdd", "mac_int8_pj", "rf_access_pj", "sram", "noc", "leakage"});
   t.mac_int8_pj = root.get_positive("mac_int8_pj");
   t.rf_access_pj = root.get_positive("rf_access_pj");
   const ConfigNode sram = root.child("sram");
@@ -90,6 +104,7 @@ void parse_energy_file(const std::string& file, power::EnergyTable& t) {
   t.leakage_sram_mw_per_kb = leak.get_double("sram_mw_per_kb");
   t.leakage_noc_mw_per_router = leak.get_double("noc_mw_per_router");
   t.leakage_control_mw = leak.get_double("control_mw");
+  if (scale_to != nullptr) scale_energy(*scale_to, root.get_positive("node_nm"), root.get_positive("vdd"), t);
 }
 
 void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
@@ -110,7 +125,7 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   for (const auto& o : overrides) config::apply_override(tree, o, "--set");
   const ConfigNode root(tree, file);
   root.reject_unknown({"name", "description", "npu", "pe_array", "sram", "dma", "noc", "dram", "host", "bus", "energy",
-                       "simulation"});
+                       "energy_scaling", "simulation"});
   PlatformConfig p;
   p.source_file = file;
   p.name = root.get_string("name");
@@ -152,7 +167,12 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
     p.bus_latency_cycles = static_cast<unsigned>(bus.get_int_in("latency_cycles", 0, 10000, 4));
   }
   p.energy_file = root.get_string("energy");
-  parse_energy_file(p.energy_file, p.energy);
+  if (root.has("energy_scaling")) {
+    const ConfigNode scaling = root.child("energy_scaling");
+    parse_energy_file(p.energy_file, p.energy, &scaling);
+  } else {
+    parse_energy_file(p.energy_file, p.energy, nullptr);
+  }
   if (root.has("simulation")) parse_simulation(root.child("simulation"), p.simulation);
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);

@@ -32,7 +32,9 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
   if (config.simulation.trace.vcd) {
     npu_->attach_trace(vcd_);
     dram_->attach_trace(vcd_);
-    power_trace_.bind(vcd_, std::string(this->name()) + ".power.total_mw");
+    static constexpr const char* kComponents[] = {"mac", "rf", "sram", "noc", "dram", "leakage", "total"};
+    for (std::size_t i = 0; i < power_traces_.size(); ++i)
+      power_traces_[i].bind(vcd_, std::string(this->name()) + ".power." + kComponents[i] + "_mw");
   }
   npu_->attach_timeline(timeline_);
 
@@ -99,7 +101,9 @@ void Soc::on_power_window() {
       const double bank_kb = static_cast<double>(config_.npu.sram_bank.size_bytes) / 1024.0;
       const auto e = power::price(config_.energy, now.activity - prev.activity, bank_kb, config_.npu.noc.flit_bytes,
                                   leakage_sources(), seconds);
-      power_trace_.set(prev.at, e.total() * 1e-12 / seconds * 1e3);
+      const double to_mw = 1e-12 / seconds * 1e3;
+      const double values[] = {e.mac, e.rf, e.sram, e.noc, e.dram, e.leakage, e.total()};
+      for (std::size_t i = 0; i < power_traces_.size(); ++i) power_traces_[i].set(prev.at, values[i] * to_mw);
     }
   }
   windows_.push_back(now);

@@ -4,6 +4,7 @@
 // per-layer figures and power over time. Built from a PlatformConfig; nothing
 // global, so the top can be built by tests and by the CLI alike.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -77,7 +78,8 @@ class Soc : public sc_core::sc_module {
   sc_core::sc_signal<std::int32_t> current_layer_;
   std::vector<LayerMark> layers_;
   std::vector<Snapshot> windows_;
-  trace::RealWire power_trace_;
+  // Power per component over the last window: mac, rf, sram, noc, dram, leakage, total.
+  std::array<trace::RealWire, 7> power_traces_;
   std::function<void(std::int32_t)> layer_callback_;
 };
 

@@ -7,6 +7,7 @@
 #include "models/common/log.h"
 #include "models/common/tlm_target_checks.h"
 #include "models/dram/dram_system.h"
+#include "models/dram/protocol_checker.h"
 
 namespace npuvp::dram {
 
@@ -76,6 +77,10 @@ Lpddr4::Lpddr4(const sc_core::sc_module_name& name, const DramConfig& config)
       core_(std::make_unique<DramSystem>(config)),
       storage_(static_cast<std::uint8_t*>(std::calloc(config.backing_bytes, 1))) {
   if (!storage_) throw std::bad_alloc();
+  if (config_.protocol_check) {
+    checker_ = std::make_unique<ProtocolChecker>(config_.memspec, config_.channels);
+    core_->add_observer(*checker_);
+  }
   target_socket.register_b_transport(this, &Lpddr4::b_transport);
   target_socket.register_transport_dbg(this, &Lpddr4::transport_dbg);
   target_socket.register_get_direct_mem_ptr(this, &Lpddr4::get_direct_mem_ptr);
@@ -148,13 +153,21 @@ bool Lpddr4::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi)
 
 const DramStats& Lpddr4::stats() const { return core_->stats(); }
 
+std::uint64_t Lpddr4::protocol_violations() const { return checker_ ? checker_->violation_count() : 0; }
+
+std::string Lpddr4::protocol_summary() const {
+  return checker_ && checker_->violation_count() > 0 ? checker_->summary() : std::string();
+}
+
 // The controller runs refreshes lazily, when a later request needs the
 // channel; bring it up to the present before reporting so that refreshes and
 // their energy up to now are in the figures.
 nlohmann::json Lpddr4::stats_json() const {
   const std::uint64_t now = now_cycle();
   core_->advance_to(now);
-  return core_->stats_json(std::max(now, core_->now()));
+  nlohmann::json j = core_->stats_json(std::max(now, core_->now()));
+  if (checker_) j["timing_violations"] = checker_->violation_count();
+  return j;
 }
 
 double Lpddr4::energy_pj() const {

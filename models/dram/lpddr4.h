@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,7 @@ namespace npuvp::dram {
 
 class DramSystem;
 class DramTrace;
+class ProtocolChecker;
 
 class Lpddr4 : public sc_core::sc_module {
  public:
@@ -46,11 +48,21 @@ class Lpddr4 : public sc_core::sc_module {
   // Another watcher of every command, e.g. a ProtocolChecker.
   void attach_observer(CommandObserver& observer);
 
+  // With DramConfig::protocol_check, the JEDEC timing and bank-state rules
+  // broken so far by the commands issued (0 without the option; the checker
+  // is then not built). Commands scheduled ahead of simulated time by loose
+  // timing are counted.
+  std::uint64_t protocol_violations() const;
+  // The first violations, one per line (empty without the option or when
+  // there are none).
+  std::string protocol_summary() const;
+
   const DramConfig& config() const { return config_; }
   // Cumulative, monotonic counters and latency samples.
   const DramStats& stats() const;
   // Bandwidth, latency mean/p50/p99/max, row hit rate, per-bank utilization,
-  // refresh count, energy split and power over time, up to sc_time_stamp().
+  // refresh count, energy split and power over time, up to sc_time_stamp();
+  // with DramConfig::protocol_check also "timing_violations".
   nlohmann::json stats_json() const;
   // Total energy (core + I/O) up to sc_time_stamp(), background included.
   // Commands scheduled ahead of simulated time by loose timing are counted.
@@ -71,6 +83,7 @@ class Lpddr4 : public sc_core::sc_module {
   // calloc'ed so that untouched pages of a large backing store cost no memory.
   std::unique_ptr<std::uint8_t, FreeDeleter> storage_;
   std::unique_ptr<DramTrace> trace_;
+  std::unique_ptr<ProtocolChecker> checker_;  // with config_.protocol_check
   sc_core::sc_time dmi_read_latency_, dmi_write_latency_;
 };
 

@@ -103,7 +103,8 @@ dram::Memspec load_memspec(const std::string& file) {
 
 dram::DramConfig parse_dram(const ConfigNode& n) {
   n.reject_unknown({"memspec", "channels", "mapping", "page_policy", "queue_depth", "per_bank_refresh",
-                    "backing_mib", "channel_interleave_bytes", "max_wait_ns", "allow_dmi", "power_window_ns"});
+                    "backing_mib", "channel_interleave_bytes", "max_wait_ns", "write_high_watermark",
+                    "write_low_watermark", "allow_dmi", "power_window_ns", "protocol_check"});
   dram::DramConfig c;
   std::filesystem::path spec = n.get_string("memspec");
   if (spec.is_relative() && !std::filesystem::exists(spec)) {
@@ -125,7 +126,11 @@ dram::DramConfig parse_dram(const ConfigNode& n) {
   c.channel_interleave_bytes =
       static_cast<unsigned>(n.get_int_in("channel_interleave_bytes", 1, 1 << 20, c.channel_interleave_bytes));
   c.max_wait_ns = n.get_positive("max_wait_ns", c.max_wait_ns);
+  c.write_high_watermark =
+      static_cast<unsigned>(n.get_int_in("write_high_watermark", 0, 1 << 16, c.write_high_watermark));
+  c.write_low_watermark = static_cast<unsigned>(n.get_int_in("write_low_watermark", 0, 1 << 16, c.write_low_watermark));
   c.allow_dmi = n.get_bool("allow_dmi", c.allow_dmi);
+  c.protocol_check = n.get_bool("protocol_check", c.protocol_check);
   c.power_window_ns = n.get_positive("power_window_ns", c.power_window_ns);
 
   const std::uint64_t capacity_mib = c.capacity_bytes() >> 20;

@@ -12,8 +12,11 @@
 //     backing_mib: 256             # bytes actually stored
 //     channel_interleave_bytes: 256
 //     max_wait_ns: 2000
+//     write_high_watermark: 0      # write batching: writes (bursts per channel) that start a drain; 0: off
+//     write_low_watermark: 0       # writes left when a drain ends (less than the high watermark)
 //     allow_dmi: true
 //     power_window_ns: 1000
+//     protocol_check: false        # Lpddr4 runs a JEDEC protocol checker on every command
 //
 // Unknown keys are errors; every error names the file and the key.
 

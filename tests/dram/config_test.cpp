@@ -94,6 +94,23 @@ TEST_F(DramYaml, PresetSectionWithDefaults) {
   EXPECT_EQ(c.memspec.name, "LPDDR4X-4266 8Gb x16");
 }
 
+TEST_F(DramYaml, WriteBatchingAndProtocolCheck) {
+  const std::string spec = "  memspec: configs/dram/lpddr4-3200.yaml\n  channels: 1\n";
+  const dram::DramConfig off = parse_preset(spec);
+  EXPECT_EQ(off.write_high_watermark, 0u);
+  EXPECT_FALSE(off.protocol_check);
+  const dram::DramConfig on =
+      parse_preset(spec + "  write_high_watermark: 32\n  write_low_watermark: 8\n  protocol_check: true\n");
+  EXPECT_EQ(on.write_high_watermark, 32u);
+  EXPECT_EQ(on.write_low_watermark, 8u);
+  EXPECT_TRUE(on.protocol_check);
+  const std::string preset = (dir_ / "preset.yaml").string();
+  expect_error([&] { parse_preset(spec + "  write_high_watermark: 8\n  write_low_watermark: 8\n"); }, preset,
+               "dram.write_low_watermark");
+  expect_error([&] { parse_preset(spec + "  write_high_watermark: 1000\n"); }, preset, "dram.write_high_watermark");
+  expect_error([&] { parse_preset(spec + "  protocol_check: maybe\n"); }, preset, "dram.protocol_check");
+}
+
 TEST_F(DramYaml, MemspecPathBesideThePreset) {
   write("part.yaml", [] {
     std::ifstream in("configs/dram/lpddr4-3200.yaml");

@@ -149,6 +149,21 @@ TEST_P(GoldenTrace, CommandsAndCompletionsAreUnchanged) {
 INSTANTIATE_TEST_SUITE_P(Workloads, GoldenTrace, ::testing::ValuesIn(kScenarios),
                          [](const ::testing::TestParamInfo<Scenario>& info) { return std::string(info.param.name); });
 
+// Write batching only reorders writes: a read-only workload gives the same
+// trace with it as without.
+TEST(GoldenTrace, WriteBatchingLeavesReadOnlyTrafficUnchanged) {
+  const Scenario& s = kScenarios[1];
+  ASSERT_EQ(s.traffic.operation, Operation::kRead);
+  DramConfig config = config_for(s);
+  config.write_high_watermark = 32;
+  config.write_low_watermark = 8;
+  DramSystem dram(config);
+  TraceHash trace;
+  dram.add_observer(trace);
+  EXPECT_EQ(run_closed_loop(dram, s.traffic), s.golden.end_cycle);
+  EXPECT_EQ(trace.hash.value(), s.golden.trace_hash);
+}
+
 // The TLM wrapper's way of driving the core: one complete() per request, in
 // call order, with arrivals that are not monotonic (several initiators).
 TEST(GoldenTrace, OpenLoopCompleteCallsAreUnchanged) {

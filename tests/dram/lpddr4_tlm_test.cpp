@@ -224,6 +224,69 @@ TEST(Lpddr4Tlm, ConcurrentLooselyTimedInitiatorsGetConsistentTimes) {
   EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
 }
 
+// DramConfig::protocol_check: the wrapper's own checker watches DMA-like
+// mixed traffic (strided 2D tile loads, 4 KB write-backs, small descriptor
+// reads) from two loosely-timed initiators, with and without write batching.
+class ProtocolCheckTraffic : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(ProtocolCheckTraffic, DmaLikeMixedTrafficHasNoViolation) {
+  DramConfig config = config_of("configs/dram/lpddr4x-4266.yaml", 4);
+  config.protocol_check = true;
+  config.write_high_watermark = GetParam();
+  config.write_low_watermark = GetParam() / 4;
+  config.per_bank_refresh = GetParam() != 0;
+  Lpddr4 dram("dram", config);
+  const sc_time quantum(500, SC_NS);
+  auto dma = [&](std::uint64_t base, int tiles) {
+    return [&, base, tiles](Initiator& i) {
+      std::vector<std::uint8_t> buf(4096);
+      sc_time local = sc_core::SC_ZERO_TIME;
+      auto access = [&](tlm::tlm_command command, std::uint64_t address, unsigned size) {
+        sc_time delay = local;
+        ASSERT_EQ(i.access(command, address, buf.data(), size, delay), tlm::TLM_OK_RESPONSE);
+        local = delay;
+        if (local >= quantum) {
+          wait(local);
+          local = sc_core::SC_ZERO_TIME;
+        }
+      };
+      for (int t = 0; t < tiles; ++t) {
+        access(tlm::TLM_READ_COMMAND, base + 0x700000 + std::uint64_t(t % 16) * 64, 64);  // descriptor
+        for (int row = 0; row < 16; ++row)  // a 16-row tile of 224-byte lines, 3 KB apart
+          access(tlm::TLM_READ_COMMAND, base + std::uint64_t(t) * 224 + std::uint64_t(row) * 3072, 224);
+        access(tlm::TLM_WRITE_COMMAND, base + 0x400000 + std::uint64_t(t) * 4096, 4096);  // outputs
+      }
+      wait(local);
+    };
+  };
+  Initiator a("a", dma(0x0, 120));
+  Initiator b("b", dma(0x800000, 120));
+  Funnel bus("bus");
+  a.initiator_socket.bind(bus.target_socket);
+  b.initiator_socket.bind(bus.target_socket);
+  bus.initiator_socket.bind(dram.target_socket);
+  sc_core::sc_start();
+  EXPECT_EQ(dram.stats().write_requests, 240u);
+  EXPECT_EQ(dram.stats().read_requests, 240u * 17);
+  EXPECT_GT(dram.stats().refreshes(), 0u);
+  EXPECT_EQ(dram.protocol_violations(), 0u) << dram.protocol_summary();
+  const nlohmann::json j = dram.stats_json();
+  ASSERT_TRUE(j.contains("timing_violations"));
+  EXPECT_EQ(j["timing_violations"], 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(WriteBatching, ProtocolCheckTraffic, ::testing::Values(0u, 32u),
+                         [](const ::testing::TestParamInfo<unsigned>& info) {
+                           return info.param == 0 ? std::string("off") : "high_" + std::to_string(info.param);
+                         });
+
+TEST(Lpddr4Tlm, WithoutProtocolCheckThereIsNoCheckerAndNoCount) {
+  const DramConfig config = config_of("configs/dram/lpddr4-3200.yaml", 1);
+  Lpddr4 dram("dram", config);
+  EXPECT_EQ(dram.protocol_violations(), 0u);
+  EXPECT_FALSE(dram.stats_json().contains("timing_violations"));
+}
+
 TEST(Lpddr4Tlm, StatisticsEnergyAndTrace) {
   const DramConfig config = config_of("configs/dram/lpddr4-3200.yaml", 2);
   const Memspec& s = config.memspec;

@@ -44,6 +44,16 @@ TEST(PlatformConfig, OverridesApplyAndTheLastOneWins) {
   EXPECT_EQ(c.resolved["pe_array"]["rows"], 32);
 }
 
+TEST(PlatformConfig, EnergyScalesToAnotherNode) {
+  const PlatformConfig c = load_platform(kPreset, {"energy_scaling={node_nm: 16, vdd: 0.8}"});
+  // (16 / 45) x (0.8 / 0.9)^2 of the 45 nm, 0.9 V table.
+  const double factor = 16.0 / 45.0 * (0.8 / 0.9) * (0.8 / 0.9);
+  EXPECT_NEAR(c.energy.mac_int8_pj, 0.3 * factor, 1e-12);
+  EXPECT_NEAR(c.energy.sram_pj_per_byte, 4.0 * factor, 1e-12);
+  const std::string e = error_of(kPreset, {"energy_scaling={node_nm: 16}"});
+  EXPECT_NE(e.find("key 'energy_scaling.vdd'"), std::string::npos) << e;
+}
+
 TEST(PlatformConfig, UnknownKeyIsNamed) {
   const std::string e = error_of(kPreset, {"pe_array.rowz=4"});
   EXPECT_NE(e.find("edge-ip.yaml"), std::string::npos) << e;
