@@ -3,6 +3,7 @@
 // and every output element is compared with the host reference.
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -77,6 +78,36 @@ TEST(EndToEnd, ReportHasEveryDesignField) {
     EXPECT_TRUE(r["totals"].contains(k)) << k;
   for (const char* k : {"wall_seconds", "peak_rss_mb", "simulator"}) EXPECT_TRUE(r["sim"].contains(k)) << k;
   EXPECT_EQ(r["platform"]["name"], "edge-ip");
+}
+
+TEST(EndToEnd, HandComputedEnergyAndPowerCsvIntegral) {
+  const PlatformConfig config = load_platform(kPreset, {});
+  RunOptions options;
+  options.out_dir = out_dir("energy");
+  options.dataflow = "os";
+  const nlohmann::json r = run(config, options);
+  const auto& e = r["layers"][0]["energy_pj"];
+  // Output-stationary on 8x8: every MAC reads 3 and writes 1 register; every
+  // fold writes its 64 results. 56 jobs of 7 x 8 folds (see the cycle test).
+  const double macs = 56.0 * 56 * 64 * 64 * 9;
+  const double folds = 56.0 * 7 * 8;
+  EXPECT_NEAR(e["mac"].get<double>(), 0.3 * macs, 1e-3 * 0.3 * macs);
+  EXPECT_NEAR(e["rf"].get<double>(), 0.12 * (4 * macs + folds * 64), 1e-6 * e["rf"].get<double>());
+  // power.csv: sum of total_mw x window over the run is the simulation energy.
+  std::ifstream csv(options.out_dir + "/power.csv");
+  std::string line;
+  std::getline(csv, line);
+  ASSERT_EQ(line.rfind("time_ns,window_ns,", 0), 0u) << line;
+  double pj = 0;
+  while (std::getline(csv, line)) {
+    std::stringstream row(line);
+    std::vector<double> v;
+    for (std::string cell; std::getline(row, cell, ',');) v.push_back(std::stod(cell));
+    pj += v.back() * v[1];  // mW x ns = pJ
+  }
+  const double reported = r["totals"]["simulation_energy_uj"].get<double>() * 1e6;
+  EXPECT_NEAR(pj, reported, 1e-3 * reported);
+  EXPECT_GE(reported, r["totals"]["energy_pj"]["total"].get<double>() * 0.999);
 }
 
 TEST(EndToEnd, TraceOpensInGtkwaveTools) {
