@@ -2,8 +2,8 @@
 # The README's quick start: install what is missing (Debian 12 packages only),
 # build (Release), then either run the default simulation or the test suite.
 #
-#   bash scripts/quickstart.sh run [npuvp run options...]
-#   bash scripts/quickstart.sh test [ctest options...]
+#   bash .ci/quickstart.sh run [npuvp run options...]
+#   bash .ci/quickstart.sh test [ctest options...]
 set -euo pipefail
 
 mode=${1:-}
