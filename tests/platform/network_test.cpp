@@ -13,8 +13,8 @@ namespace npuvp::platform {
 namespace {
 
 nlohmann::json run_network(const std::string& name, int h = 0, int w = 0, const std::string& dataflow = "hybrid",
-                           int batch = 1) {
-  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
+                           int batch = 1, const std::vector<std::string>& overrides = {}) {
+  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", overrides);
   RunOptions options;
   options.network = name;
   options.input_h = h;
@@ -95,6 +95,15 @@ TEST(Network, BatchOfThreeLoadsWeightsOnceAndEveryImageIsExact) {
   EXPECT_LT(r["totals"]["energy_per_inference_uj"].get<double>(), single["totals"]["energy_uj"].get<double>());
   EXPECT_NEAR(r["totals"]["energy_per_inference_uj"].get<double>(), r["totals"]["energy_uj"].get<double>() / 3, 1e-6);
   EXPECT_GT(r["totals"]["fps"].get<double>(), single["totals"]["fps"].get<double>());
+}
+
+TEST(Network, WholeNetworkRunHasNoDramTimingViolation) {
+  // Every command the controller issued, checked against the JEDEC rules.
+  const auto r = run_network("squeezenet1_1", 0, 0, "hybrid", 1, {"dram.protocol_check=true"});
+  expect_all_layers_exact(r);
+  ASSERT_TRUE(r["dram"].contains("timing_violations"));
+  EXPECT_EQ(r["dram"]["timing_violations"].get<std::uint64_t>(), 0u);
+  EXPECT_GT(r["dram"]["refresh_count"].get<std::uint64_t>(), 0u);  // a ms-long run crosses refreshes
 }
 
 TEST(Network, UnknownNetworkIsNamed) {
