@@ -149,15 +149,8 @@ class LayerRunner {
     const auto choice = static_cast<DataflowChoice>(l_.dataflow);
     if (choice == DataflowChoice::kWeightStationary) return pe_array::Dataflow::kWeightStationary;
     if (choice == DataflowChoice::kOutputStationary) return pe_array::Dataflow::kOutputStationary;
-    // Auto: the dataflow whose schedule of one cluster's share of a tile is shorter.
-    const pe_array::ArrayShape array{npu_.array_rows, npu_.array_cols};
-    const std::uint32_t rows = ceil_div(t_.rows_per_tile, t_.row_groups);
-    const std::uint32_t n = l_.groups > 1 ? k_unit(l_) : t_.k_slice;
-    const pe_array::GemmShape gemm{std::uint64_t{rows} * l_.out_w, n, filter_bytes(l_)};
-    const auto ws = pe_array::systolic_tile_timing(pe_array::Dataflow::kWeightStationary, array, gemm, false);
-    const auto os = pe_array::systolic_tile_timing(pe_array::Dataflow::kOutputStationary, array, gemm, false);
-    return os.total_cycles() < ws.total_cycles() ? pe_array::Dataflow::kOutputStationary
-                                                 : pe_array::Dataflow::kWeightStationary;
+    return dataflow_costs(l_, npu_, t_).output_stationary_wins() ? pe_array::Dataflow::kOutputStationary
+                                                                 : pe_array::Dataflow::kWeightStationary;
   }
 
   std::uint64_t sram(std::uint64_t offset) const { return npu_.sram_base + offset; }
@@ -457,6 +450,15 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t contr
 }
 
 }  // namespace
+
+DataflowCosts dataflow_costs(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t) {
+  const pe_array::ArrayShape array{npu.array_rows, npu.array_cols};
+  const std::uint32_t rows = ceil_div(t.rows_per_tile, t.row_groups);
+  const std::uint32_t n = l.groups > 1 ? k_unit(l) : t.k_slice;
+  const pe_array::GemmShape gemm{std::uint64_t{rows} * l.out_w, n, filter_bytes(l)};
+  return {pe_array::systolic_tile_timing(pe_array::Dataflow::kWeightStationary, array, gemm, false).total_cycles(),
+          pe_array::systolic_tile_timing(pe_array::Dataflow::kOutputStationary, array, gemm, false).total_cycles()};
+}
 
 bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
   const Opcode op = opcode_of(l);

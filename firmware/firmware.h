@@ -31,6 +31,16 @@ struct LayerTiling {
 // Chooses a tiling, or returns false when no tiling fits.
 bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LayerTiling& tiling);
 
+// The firmware's estimate behind a hybrid (kAuto) dataflow choice: the
+// systolic schedule of one cluster's share of a tile, each way. The cheaper
+// one runs; a tie goes to weight-stationary.
+struct DataflowCosts {
+  std::uint64_t weight_stationary_cycles = 0;
+  std::uint64_t output_stationary_cycles = 0;
+  bool output_stationary_wins() const { return output_stationary_cycles < weight_stationary_cycles; }
+};
+DataflowCosts dataflow_costs(const LayerCommand& layer, const NpuLayout& npu, const LayerTiling& tiling);
+
 // Firmware entry point: never returns (runs as the command processor's thread).
 [[noreturn]] void firmware_main(Hal& hal);
 

@@ -13,6 +13,7 @@
 
 #include "platform/report/progress_line.h"
 #include "platform/report/report_writer.h"
+#include "firmware/firmware.h"
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/conv_workload.h"
@@ -91,6 +92,31 @@ firmware::DataflowChoice parse_dataflow(const std::string& d) {
   if (d == "os") return firmware::DataflowChoice::kOutputStationary;
   if (d == "hybrid") return firmware::DataflowChoice::kAuto;
   throw std::invalid_argument("--dataflow: expected ws, os or hybrid, got '" + d + "'");
+}
+
+// The firmware's two estimates for a convolution layer of the report (why the
+// hybrid mode picked what it did); null for other layers or if no tiling fits.
+nlohmann::json dataflow_costs(const nlohmann::json& layer, const firmware::NpuLayout& npu) {
+  if (layer.value("type", "") != "conv2d" || !layer.contains("kernel")) return nullptr;
+  firmware::LayerCommand cmd{};
+  cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
+  const auto& in = layer["in_shape"];
+  const auto& out = layer["out_shape"];
+  cmd.in_c = in[0], cmd.in_h = in[1], cmd.in_w = in[2];
+  cmd.out_c = out[0], cmd.out_h = out[1], cmd.out_w = out[2];
+  cmd.kernel_h = layer["kernel"][0].get<std::uint8_t>();
+  cmd.kernel_w = layer["kernel"][1].get<std::uint8_t>();
+  const auto& stride = layer["stride"];
+  cmd.stride_h = (stride.is_array() ? stride[0] : stride).get<std::uint8_t>();
+  cmd.stride_w = (stride.is_array() ? stride[1] : stride).get<std::uint8_t>();
+  cmd.dilation_h = cmd.dilation_w = 1;
+  cmd.groups = layer.value("groups", 1u);
+  firmware::LayerTiling tiling;
+  if (!firmware::plan_layer_tiling(cmd, npu, tiling)) return nullptr;
+  const auto costs = firmware::dataflow_costs(cmd, npu, tiling);
+  return {{"ws_cycles", costs.weight_stationary_cycles},
+          {"os_cycles", costs.output_stationary_cycles},
+          {"basis", "systolic schedule of one cluster's share of a tile"}};
 }
 
 // What the firmware ran: "ws", "os", or "ws+os" if it changed within a layer.
@@ -307,6 +333,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   // Layers that ran no command (the input, activations fused into their
   // producer, reshapes) take no time; their outputs are still checked.
   const LayerMark idle{};
+  const firmware::NpuLayout npu_layout = npu::Npu::firmware_layout(config.npu);
   for (std::size_t i = 0; i < work.layers.size(); ++i) {
     const auto& l = work.layers[i];
     const std::uint64_t macs = l["macs"].get<std::uint64_t>();
@@ -348,6 +375,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     row.merge_patch({
         {"dataflow", used_dataflow(mark->end.ws_jobs - mark->begin.ws_jobs, mark->end.os_jobs - mark->begin.os_jobs)},
         {"dataflow_mode", options.dataflow},
+        {"dataflow_costs", dataflow_costs(l, npu_layout)},
         {"compute_cycles", compute},
         {"stall_cycles", stall},
         {"stall_cycles_by_cause", stall_causes},

@@ -26,6 +26,8 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
 
 }  // namespace
 
+firmware::NpuLayout Npu::firmware_layout(const NpuConfig& config) { return control_config(config).layout; }
+
 noc::NocConfig Npu::attach(const NpuConfig& c) {
   noc::NocConfig n = c.noc;
   n.clock_mhz = c.clock_mhz;

@@ -72,6 +72,8 @@ class Npu : public sc_core::sc_module {
 
   // The NoC attachments this configuration implies (also used to validate it).
   static noc::NocConfig attach(const NpuConfig& config);
+  // What the firmware is told about the NPU it runs on.
+  static firmware::NpuLayout firmware_layout(const NpuConfig& config);
 
  private:
   const NpuConfig config_;

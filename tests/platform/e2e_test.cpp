@@ -88,9 +88,9 @@ TEST(EndToEnd, HandComputedEnergyAndPowerCsvIntegral) {
   const nlohmann::json r = run(config, options);
   const auto& e = r["layers"][0]["energy_pj"];
   // Output-stationary on 8x8: every MAC reads 3 and writes 1 register; every
-  // fold writes its 64 results. 56 jobs of 7 x 8 folds (see the cycle test).
+  // fold writes its 64 results. 28 jobs of 14 x 8 folds (see the cycle test).
   const double macs = 56.0 * 56 * 64 * 64 * 9;
-  const double folds = 56.0 * 7 * 8;
+  const double folds = 28.0 * 14 * 8;
   EXPECT_NEAR(e["mac"].get<double>(), 0.3 * macs, 1e-3 * 0.3 * macs);
   EXPECT_NEAR(e["rf"].get<double>(), 0.12 * (4 * macs + folds * 64), 1e-6 * e["rf"].get<double>());
   // power.csv: sum of total_mw x window over the run is the simulation energy.
@@ -139,10 +139,10 @@ TEST(EndToEnd, ZeroSkippingSavesCyclesAndEnergyWithTheSameResults) {
   const nlohmann::json r = run(config, options);
   const auto& layer = r["layers"][0];
   EXPECT_TRUE(layer["verified"].get<bool>());
-  // Half of every filter is zero. Each cluster computes one 56-pixel row by 64
-  // channels per tile, output-stationary on 8x8: 7 x 8 folds of
-  // (taps + 8 + 8 - 2) cycles; the four tiles of 16, 16, 16 and 8 rows make 56
-  // such jobs over 16 clusters, 3.5 per cluster. Dense: 576 taps, 115640 cycles.
+  // Half of every filter is zero. Tiles of 32 and 24 rows give 16 + 12 jobs of
+  // 2 rows (112 pixels) by 64 channels, output-stationary on 8x8: 14 x 8 folds
+  // of (taps + 8 + 8 - 2) cycles each, 3136 folds over 16 clusters.
+  // Dense: 576 taps, 115640 cycles.
   const std::uint64_t taps = 288;
   EXPECT_EQ(layer["compute_cycles"].get<std::uint64_t>(), 7 * 8 * (taps + 14) * 56 / 16);
   // MAC energy counts only the MACs performed: half.
@@ -170,6 +170,11 @@ void expect_exact_with_dataflow(const std::string& dataflow) {
   const nlohmann::json r = run(config, options);
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   EXPECT_EQ(r["layers"][0]["dataflow"], dataflow);
+  // The report says why hybrid would choose: one cluster's share of a tile is
+  // 2 rows (112 pixels) x 64 channels x 576 taps (tiles of 32 and 24 rows).
+  // WS: 72 x 8 folds of (112 + 14) plus an 8-cycle preload; OS: 14 x 8 folds of (576 + 14).
+  EXPECT_EQ(r["layers"][0]["dataflow_costs"]["ws_cycles"], 72 * 8 * (112 + 14 + 8));
+  EXPECT_EQ(r["layers"][0]["dataflow_costs"]["os_cycles"], 14 * 8 * (576 + 14));
 }
 
 TEST(EndToEnd, ForcedWeightStationaryIsExact) { expect_exact_with_dataflow("ws"); }
