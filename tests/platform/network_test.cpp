@@ -106,6 +106,32 @@ TEST(Network, WholeNetworkRunHasNoDramTimingViolation) {
   EXPECT_GT(r["dram"]["refresh_count"].get<std::uint64_t>(), 0u);  // a ms-long run crosses refreshes
 }
 
+nlohmann::json run_cli(const std::string& args, const std::string& tag) {
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_net_cli_" + tag);
+  const int status = std::system((std::string(NPUVP_CLI) + " run -q " + args + " --out " + dir.string() + " > /dev/null").c_str());
+  EXPECT_EQ(status, 0) << args;
+  std::ifstream in(dir / "report.json");
+  return nlohmann::json::parse(in);
+}
+
+TEST(Network, HybridNeverLosesToTheWorseDataflowAndAllAgree) {
+  // Each dataflow in a process of its own; the outputs are checked bit-exact
+  // in each, so all three agree with the reference and with each other.
+  const std::string net = "--network mobilenet_v2 --input-size 96x96";
+  const auto ws = run_cli(net + " --dataflow ws", "ws");
+  const auto os = run_cli(net + " --dataflow os", "os");
+  const auto hybrid = run_cli(net + " --dataflow hybrid", "hybrid");
+  for (const auto* r : {&ws, &os, &hybrid}) EXPECT_TRUE((*r)["totals"]["all_verified"].get<bool>());
+  // Hybrid optimizes the array's schedule per layer: per convolution its
+  // compute cycles are never above the worse dataflow's.
+  for (std::size_t i = 0; i < hybrid["layers"].size(); ++i) {
+    if (hybrid["layers"][i]["type"] != "conv2d") continue;
+    const auto worse = std::max(ws["layers"][i]["compute_cycles"].get<std::uint64_t>(),
+                                os["layers"][i]["compute_cycles"].get<std::uint64_t>());
+    EXPECT_LE(hybrid["layers"][i]["compute_cycles"].get<std::uint64_t>(), worse) << hybrid["layers"][i]["name"];
+  }
+}
+
 TEST(Network, UnknownNetworkIsNamed) {
   try {
     run_network("no_such_net");
