@@ -6,6 +6,8 @@
 #include <memory>
 #include <ostream>
 
+#include <spdlog/fmt/fmt.h>
+
 namespace npuvp::trace {
 namespace {
 
@@ -113,9 +115,7 @@ void VcdRecorder::write(std::ostream& os) const {
     if (s.width == 0) {
       double v;
       std::memcpy(&v, &bits, sizeof v);
-      char buf[40];
-      std::snprintf(buf, sizeof buf, "r%.9g ", v);
-      out = buf;
+      out = fmt::format("r{:.9g} ", v);
     } else if (s.width == 1) {
       out = (bits & 1) ? "1" : "0";
     } else {
