@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <climits>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -109,56 +111,64 @@ void VcdRecorder::write(std::ostream& os) const {
   emit(emit, root);
   os << "$enddefinitions $end\n";
 
-  auto value_text = [&](SignalId id, std::uint64_t bits) {
+  std::string line;
+  auto write_value = [&](SignalId id, std::uint64_t bits) {
     const Signal& s = signals_[id];
-    std::string out;
+    line.clear();
     if (s.width == 0) {
       double v;
       std::memcpy(&v, &bits, sizeof v);
-      out = fmt::format("r{:.9g} ", v);
+      line = fmt::format("r{:.9g} ", v);
     } else if (s.width == 1) {
-      out = (bits & 1) ? "1" : "0";
+      line.push_back((bits & 1) ? '1' : '0');
     } else {
-      out = "b";
+      line.push_back('b');
       int top = 63;
       while (top > 0 && ((bits >> top) & 1) == 0) --top;
-      for (int b = top; b >= 0; --b) out.push_back(((bits >> b) & 1) ? '1' : '0');
-      out.push_back(' ');
+      for (int b = top; b >= 0; --b) line.push_back(((bits >> b) & 1) ? '1' : '0');
+      line.push_back(' ');
     }
-    return out + identifier(id);
+    line += identifier(id);
+    line.push_back('\n');
+    os << line;
   };
 
   os << "#0\n$dumpvars\n";
-  for (SignalId id = 0; id < signals_.size(); ++id) os << value_text(id, 0) << '\n';
+  for (SignalId id = 0; id < signals_.size(); ++id) write_value(id, 0);
   os << "$end\n";
 
-  // Stable sort keeps the order in which a model recorded changes at one time,
-  // so the last value recorded for a signal at a timestamp is the one written.
-  std::vector<std::size_t> order(changes_.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return changes_[a].time_ps < changes_[b].time_ps;
-  });
+  // A stable sort keeps the order in which a model recorded changes at one
+  // time, so the last value recorded for a signal at a timestamp is written.
+  std::vector<Change> sorted(changes_);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Change& a, const Change& b) { return a.time_ps < b.time_ps; });
   std::vector<std::uint64_t> last_written(signals_.size(), 0);
-  std::size_t i = 0;
-  while (i < order.size()) {
-    const std::uint64_t t = changes_[order[i]].time_ps;
-    std::size_t j = i;
-    while (j < order.size() && changes_[order[j]].time_ps == t) ++j;
-    // Within one timestamp, the final value of each signal wins.
-    std::map<SignalId, std::uint64_t> final_values;
-    for (std::size_t k = i; k < j; ++k) final_values[changes_[order[k]].id] = changes_[order[k]].bits;
+  std::vector<std::uint64_t> final_value(signals_.size(), 0);
+  std::vector<std::size_t> seen_in_group(signals_.size(), SIZE_MAX);
+  std::vector<SignalId> touched;
+  for (std::size_t i = 0, group = 0; i < sorted.size(); ++group) {
+    const std::uint64_t t = sorted[i].time_ps;
+    touched.clear();
+    for (; i < sorted.size() && sorted[i].time_ps == t; ++i) {
+      const SignalId id = sorted[i].id;
+      if (seen_in_group[id] != group) {
+        seen_in_group[id] = group;
+        touched.push_back(id);
+      }
+      final_value[id] = sorted[i].bits;
+    }
+    // Signals in id order, so equal inputs give byte-identical files.
+    std::sort(touched.begin(), touched.end());
     bool header = false;
-    for (const auto& [id, bits] : final_values) {
-      if (last_written[id] == bits) continue;
+    for (const SignalId id : touched) {
+      if (last_written[id] == final_value[id]) continue;
       if (!header) {
         os << '#' << t << '\n';
         header = true;
       }
-      os << value_text(id, bits) << '\n';
-      last_written[id] = bits;
+      write_value(id, final_value[id]);
+      last_written[id] = final_value[id];
     }
-    i = j;
   }
 }
 

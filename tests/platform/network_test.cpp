@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 
@@ -130,6 +131,25 @@ TEST(Network, HybridNeverLosesToTheWorseDataflowAndAllAgree) {
                                 os["layers"][i]["compute_cycles"].get<std::uint64_t>());
     EXPECT_LE(hybrid["layers"][i]["compute_cycles"].get<std::uint64_t>(), worse) << hybrid["layers"][i]["name"];
   }
+}
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(Network, SameInputsAndSeedGiveByteIdenticalOutputs) {
+  const std::string args = "--network resnet20_cifar --seed 7";
+  auto a = run_cli(args, "same_a");
+  auto b = run_cli(args, "same_b");
+  const auto dir_a = std::filesystem::temp_directory_path() / "npuvp_net_cli_same_a";
+  const auto dir_b = std::filesystem::temp_directory_path() / "npuvp_net_cli_same_b";
+  for (const char* f : {"trace.vcd", "power.csv", "timeline.json", "layers.csv", "roofline.svg"})
+    EXPECT_EQ(file_text(dir_a / f), file_text(dir_b / f)) << f;
+  // report.json differs only in how long the host took (wall time, RSS).
+  a.erase("sim");
+  b.erase("sim");
+  EXPECT_EQ(a.dump(), b.dump());
 }
 
 TEST(Network, UnknownNetworkIsNamed) {
