@@ -3,8 +3,9 @@
 // each an array of LayerCommands in DRAM. The host runtime writes these and the
 // firmware reads them; the layout is the interface between the two.
 //
-// Tensors are int8, HWC (channels innermost), packed unless a pitch says
-// otherwise. Quantization follows TFLite's int8 scheme.
+// Tensors are HWC (channels innermost), packed unless a pitch says otherwise,
+// int8 unless a convolution's `datatype` says otherwise. Quantization follows
+// TFLite's int8 scheme. Pitches and addresses are in bytes.
 
 #include <cstdint>
 
@@ -39,9 +40,22 @@ enum class Opcode : std::uint32_t {
   kFill = 6,
 };
 
+// Element format of a convolution's input, weights and output (other opcodes
+// are int8). Multi-byte elements are little-endian.
+//   kInt8:  as described above.
+//   kInt4:  values in [-8, 7], one per byte, sign-extended to the byte; int32
+//           accumulation, requantization as int8, output clamped to [-8, 7].
+//   kInt16: 2 bytes; int32 accumulation wrapping modulo 2^32, requantization
+//           as int8, act_min/act_max within [-32768, 32767].
+//   kFp16:  IEEE binary16; fp32 accumulation, bias fp32 (4 bytes like int32),
+//           no requantization (the table is not read for arithmetic), zero
+//           points and act_min/act_max ignored, padding 0.0, ReLU by kFp16Relu.
+enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 3 };
+
 enum class DataflowChoice : std::uint32_t { kWeightStationary = 0, kOutputStationary = 1, kAuto = 2 };
 
 inline constexpr std::uint32_t kPoolCountIncludePad = 1u << 0;  // in `flags`: average counts padded taps
+inline constexpr std::uint32_t kFp16Relu = 1u << 1;             // in `flags`: fp16 convolution clamps at 0
 
 struct AddParams {
   std::int32_t input2_zero_point;
@@ -83,7 +97,8 @@ struct LayerCommand {
   std::uint64_t input2_addr;  // kAdd
   AddParams add;
   CopyParams copy;
-  std::uint32_t reserved[16];
+  std::uint32_t datatype;  // Datatype (kConv2d)
+  std::uint32_t reserved[15];
 };
 static_assert(sizeof(LayerCommand) == 256);
 

@@ -59,9 +59,25 @@ std::uint32_t block_input_channels(const LayerCommand& l, std::uint32_t kb) {
   return l.groups > 1 ? kb / (l.out_c / l.groups) * (l.in_c / l.groups) : l.in_c;
 }
 
-std::uint64_t filter_bytes(const LayerCommand& l) {
+constexpr bool same_number(Datatype a, pe_array::Datatype b) {
+  return static_cast<std::uint32_t>(a) == static_cast<std::uint32_t>(b);
+}
+static_assert(same_number(Datatype::kInt8, pe_array::Datatype::kInt8) &&
+                  same_number(Datatype::kInt4, pe_array::Datatype::kInt4) &&
+                  same_number(Datatype::kInt16, pe_array::Datatype::kInt16) &&
+                  same_number(Datatype::kFp16, pe_array::Datatype::kFp16),
+              "the firmware passes the command's datatype to the clusters unchanged");
+
+// Bytes per tensor element of the layer (only convolutions have a datatype).
+std::uint32_t element_bytes(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d ? pe_array::element_bytes(static_cast<pe_array::Datatype>(l.datatype)) : 1;
+}
+
+std::uint64_t filter_elements(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d ? std::uint64_t{l.kernel_h} * l.kernel_w * (l.in_c / l.groups) : 0;
 }
+
+std::uint64_t filter_bytes(const LayerCommand& l) { return filter_elements(l) * element_bytes(l); }
 
 // The weights the SRAM and the clusters hold after a convolution that fitted
 // one K block: the next command of the buffer with the same weights (the next
@@ -127,8 +143,9 @@ class LayerRunner {
     if (op_ == Opcode::kConv2d) {
       if (l_.groups == 0 || l_.in_c % l_.groups != 0 || l_.out_c % l_.groups != 0) bad();
       if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kAuto)) bad();
-    } else if (l_.out_c != l_.in_c) {
-      bad();  // pooling and add keep the channels
+      if (l_.datatype > static_cast<std::uint32_t>(Datatype::kFp16)) bad();
+    } else if (l_.out_c != l_.in_c || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8)) {
+      bad();  // pooling and add keep the channels and are int8
     }
     if (op_ == Opcode::kAdd && (l_.kernel_h != 1 || l_.kernel_w != 1 || l_.stride_h != 1 || l_.stride_w != 1 ||
                                 l_.pad_top + l_.pad_left + l_.pad_bottom + l_.pad_right != 0 ||
@@ -142,7 +159,7 @@ class LayerRunner {
         out_dim(l_.in_w, l_.pad_left, l_.pad_right, l_.kernel_w, l_.dilation_w, l_.stride_w) != l_.out_w ||
         l_.out_h == 0 || l_.out_w == 0)
       bad();
-    if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c) bad();
+    if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c * element_bytes(l_)) bad();
   }
 
   pe_array::Dataflow choose_dataflow() const {
@@ -220,22 +237,23 @@ class LayerRunner {
 
   void load_input(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
     const auto [lo, hi] = tile_input_rows(tile * t_.rows_per_tile, tile_rows(tile));
-    const std::uint32_t row_bytes = l_.in_w * l_.in_c;
+    const std::uint32_t e = element_bytes(l_);
+    const std::uint32_t row_bytes = l_.in_w * l_.in_c * e;
     const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
     const std::uint32_t channels = block_input_channels(l_, kb);
     const std::uint32_t first_channel = block_input_channels(l_, k0);
-    dma::Descriptor d{l_.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel),
+    dma::Descriptor d{l_.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel * e),
                       sram(t_.input_offset[buffer]), row_bytes, hi - lo, 1, 0,
                       static_cast<std::int32_t>(dram_pitch), static_cast<std::int32_t>(row_bytes), 0, 0, 0, 0};
     if (channels != l_.in_c) {
       // A channel slice of every pixel: rows of pixels of `channels` bytes.
-      d.row_bytes = channels;
+      d.row_bytes = channels * e;
       d.rows = l_.in_w;
       d.planes = hi - lo;
-      d.src_row_pitch = static_cast<std::int32_t>(l_.in_c);
-      d.dst_row_pitch = static_cast<std::int32_t>(channels);
+      d.src_row_pitch = static_cast<std::int32_t>(l_.in_c * e);
+      d.dst_row_pitch = static_cast<std::int32_t>(channels * e);
       d.src_plane_pitch = static_cast<std::int32_t>(dram_pitch);
-      d.dst_plane_pitch = static_cast<std::int32_t>(l_.in_w * channels);
+      d.dst_plane_pitch = static_cast<std::int32_t>(l_.in_w * channels * e);
     }
     std::vector<dma::Descriptor> chain{d};
     if (op_ == Opcode::kAdd) {
@@ -249,11 +267,13 @@ class LayerRunner {
   void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) {
     const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
     const std::uint64_t first_pixel = std::uint64_t{tile} * t_.rows_per_tile * l_.out_w;
-    dma::Descriptor d{sram(t_.output_offset[tile % 2]), l_.output_addr + first_pixel * l_.out_c + k0, kb, pixels,
-                      1, 0, static_cast<std::int32_t>(kb), static_cast<std::int32_t>(l_.out_c), 0, 0, 0, 0};
+    const std::uint32_t e = element_bytes(l_);
+    dma::Descriptor d{sram(t_.output_offset[tile % 2]), l_.output_addr + (first_pixel * l_.out_c + k0) * e, kb * e,
+                      pixels, 1, 0, static_cast<std::int32_t>(kb * e), static_cast<std::int32_t>(l_.out_c * e),
+                      0, 0, 0, 0};
     if (kb == l_.out_c) {
       // All channels of each pixel: the tile is one contiguous block in DRAM.
-      d.row_bytes = pixels * kb;
+      d.row_bytes = pixels * kb * e;
       d.rows = 1;
     }
     start_dma(kStoreChannel, {d});
@@ -268,9 +288,10 @@ class LayerRunner {
       default: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAdd); break;
     }
     job.dataflow = static_cast<std::uint32_t>(dataflow_);
+    job.datatype = op_ == Opcode::kConv2d ? l_.datatype : static_cast<std::uint32_t>(Datatype::kInt8);
     job.in_w = l_.in_w;
     job.in_c = l_.in_c;
-    job.in_row_pitch = l_.in_w * l_.in_c;
+    job.in_row_pitch = l_.in_w * l_.in_c * element_bytes(l_);
     job.origin_x = -static_cast<std::int32_t>(l_.pad_left);
     job.out_w = l_.out_w;
     job.kernel_h = l_.kernel_h;
@@ -288,6 +309,7 @@ class LayerRunner {
       job.group_out = l_.out_c / l_.groups;
     }
     if (op_ == Opcode::kAvgPool && (l_.flags & kPoolCountIncludePad)) job.flags |= pe_array::kJobCountIncludePad;
+    if (op_ == Opcode::kConv2d && (l_.flags & kFp16Relu)) job.flags |= pe_array::kJobFp16Relu;
     job.image_h = l_.in_h;
     job.image_w = l_.in_w;
     job.pad_top = l_.pad_top;
@@ -311,7 +333,8 @@ class LayerRunner {
     const std::uint32_t rows = tile_rows(tile);
     const std::uint32_t tile_lo = tile_input_rows(row0, rows).first;
     const std::uint32_t channels = block_input_channels(l_, kb);
-    const std::uint32_t row_bytes = l_.in_w * channels;
+    const std::uint32_t e = element_bytes(l_);
+    const std::uint32_t row_bytes = l_.in_w * channels * e;
     const unsigned buffer = tile % 2;
     const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
     const std::uint64_t filter = filter_bytes(l_);
@@ -338,10 +361,10 @@ class LayerRunner {
         job.in_channel_offset = op_ == Opcode::kConv2d ? ks / job.group_out * job.group_in : ks;
         if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
         job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffer]) +
-                                                  std::uint64_t{my0} * l_.out_w * kb + ks);
+                                                  (std::uint64_t{my0} * l_.out_w * kb + ks) * e);
         job.out_h = my_rows;
-        job.out_pixel_pitch = kb;
-        job.out_row_pitch = l_.out_w * kb;
+        job.out_pixel_pitch = kb * e;
+        job.out_row_pitch = l_.out_w * kb * e;
         job.k_count = k_count;
         job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset) + ks * filter);
         job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset) + ks * 4ull);
@@ -415,11 +438,11 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t contr
   const std::uint64_t buffers_offset = t.requant_offset + align64(param_bytes * 8);
   if (buffers_offset >= npu.sram_bytes) return false;
   const std::uint64_t remaining = npu.sram_bytes - buffers_offset;
-  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb);
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb) * element_bytes(l);
   const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
   for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
     const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
-    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb;
+    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb * element_bytes(l);
     if (2 * inputs * align64(in_bytes) + 2 * align64(out_bytes) > remaining) continue;
     // Whole rows per cluster keep every cluster equally busy.
     std::uint32_t chosen = rows;
@@ -455,7 +478,10 @@ DataflowCosts dataflow_costs(const LayerCommand& l, const NpuLayout& npu, const 
   const pe_array::ArrayShape array{npu.array_rows, npu.array_cols};
   const std::uint32_t rows = ceil_div(t.rows_per_tile, t.row_groups);
   const std::uint32_t n = l.groups > 1 ? k_unit(l) : t.k_slice;
-  const pe_array::GemmShape gemm{std::uint64_t{rows} * l.out_w, n, filter_bytes(l)};
+  // Packed int4 lanes do two MACs of the reduction per cycle.
+  const bool packed = npu.int4_packing && l.datatype == static_cast<std::uint32_t>(Datatype::kInt4);
+  const std::uint64_t k = packed ? (filter_elements(l) + 1) / 2 : filter_elements(l);
+  const pe_array::GemmShape gemm{std::uint64_t{rows} * l.out_w, n, k};
   return {pe_array::systolic_tile_timing(pe_array::Dataflow::kWeightStationary, array, gemm, false).total_cycles(),
           pe_array::systolic_tile_timing(pe_array::Dataflow::kOutputStationary, array, gemm, false).total_cycles()};
 }

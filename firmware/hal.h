@@ -13,6 +13,7 @@ namespace npuvp::firmware {
 struct NpuLayout {
   unsigned clusters = 16;
   unsigned array_rows = 8, array_cols = 8;
+  bool int4_packing = false;  // the arrays do two int4 MACs per lane and cycle
   std::uint32_t cluster_weight_buffer_bytes = 0;
   std::uint32_t cluster_input_buffer_bytes = 0;
   std::uint64_t sram_base = 0, sram_bytes = 0;

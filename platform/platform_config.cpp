@@ -41,7 +41,7 @@ nlohmann::json to_json(const YAML::Node& n) {
 
 void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   n.reject_unknown({"rows", "cols", "rf_entries", "weight_buffer_kb", "input_buffer_kb", "preload_overlap",
-                    "zero_skipping", "depthwise_channel_parallel"});
+                    "zero_skipping", "depthwise_channel_parallel", "int4_packing"});
   c.array.rows = static_cast<unsigned>(n.get_int_in("rows", 1, 256));
   c.array.cols = static_cast<unsigned>(n.get_int_in("cols", 1, 256));
   c.rf_entries = static_cast<unsigned>(n.get_int_in("rf_entries", 1, 4096, 16));
@@ -50,6 +50,7 @@ void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   c.preload_overlap = n.get_bool("preload_overlap", false);
   c.zero_skipping = n.get_bool("zero_skipping", false);
   c.depthwise_channel_parallel = n.get_bool("depthwise_channel_parallel", false);
+  c.int4_packing = n.get_bool("int4_packing", false);
 }
 
 void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
@@ -79,7 +80,8 @@ void scale_energy(const ConfigNode& n, double table_node_nm, double table_vdd, p
   const double node = n.get_positive("node_nm");
   const double vdd = n.get_positive("vdd");
   const double factor = (node / table_node_nm) * (vdd / table_vdd) * (vdd / table_vdd);
-  for (double* e : {&t.mac_int8_pj, &t.rf_access_pj, &t.sram_pj_per_byte, &t.noc_pj_per_flit_byte_hop,
+  for (double* e : {&t.mac_int8_pj, &t.mac_int4_pj, &t.mac_int16_pj, &t.mac_fp16_pj, &t.rf_access_pj,
+                    &t.sram_pj_per_byte, &t.noc_pj_per_flit_byte_hop,
                     &t.leakage_pe_mw_per_mac, &t.leakage_sram_mw_per_kb, &t.leakage_noc_mw_per_router,
                     &t.leakage_control_mw})
     *e *= factor;
@@ -87,8 +89,12 @@ void scale_energy(const ConfigNode& n, double table_node_nm, double table_vdd, p
 
 void parse_energy_file(const std::string& file, power::EnergyTable& t, const ConfigNode* scale_to) {
   const ConfigNode root = ConfigNode::load_file(file);
-  root.reject_unknown({"name", "node_nm", "vdd", "mac_int8_pj", "rf_access_pj", "sram", "noc", "leakage"});
+  root.reject_unknown({"name", "node_nm", "vdd", "mac_int8_pj", "mac_int4_pj", "mac_int16_pj", "mac_fp16_pj",
+                       "rf_access_pj", "sram", "noc", "leakage"});
   t.mac_int8_pj = root.get_positive("mac_int8_pj");
+  t.mac_int4_pj = root.get_positive("mac_int4_pj");
+  t.mac_int16_pj = root.get_positive("mac_int16_pj");
+  t.mac_fp16_pj = root.get_positive("mac_fp16_pj");
   t.rf_access_pj = root.get_positive("rf_access_pj");
   const ConfigNode sram = root.child("sram");
   sram.reject_unknown({"pj_per_byte", "reference_kb", "size_exponent"});

@@ -111,6 +111,7 @@ nlohmann::json dataflow_costs(const nlohmann::json& layer, const firmware::NpuLa
   cmd.stride_w = (stride.is_array() ? stride[1] : stride).get<std::uint8_t>();
   cmd.dilation_h = cmd.dilation_w = 1;
   cmd.groups = layer.value("groups", 1u);
+  cmd.datatype = static_cast<std::uint32_t>(runtime::parse_datatype(layer.value("datatype", "int8")));
   firmware::LayerTiling tiling;
   if (!firmware::plan_layer_tiling(cmd, npu, tiling)) return nullptr;
   const auto costs = firmware::dataflow_costs(cmd, npu, tiling);
@@ -184,6 +185,7 @@ Workload conv_workload(const NetworkDef& net, const RunOptions& options, firmwar
     }
     spec.dataflow = dataflow;
     spec.weight_sparsity = options.weight_sparsity;
+    spec.datatype = runtime::parse_datatype(options.datatype);
     layers->push_back(runtime::prepare_conv(spec, options.seed + static_cast<std::uint32_t>(i)));
   }
   Workload w;
@@ -198,6 +200,7 @@ Workload conv_workload(const NetworkDef& net, const RunOptions& options, firmwar
                         {"kernel", {l.spec.kernel_h, l.spec.kernel_w}},
                         {"stride", l.spec.stride},
                         {"groups", 1},
+                        {"datatype", runtime::datatype_name(l.spec.datatype)},
                         {"macs", l.macs()},
                         {"params", l.parameter_count()}});
   runtime::LoweringFaults faults;
@@ -284,6 +287,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
                              runtime::is_zoo_network(options.network);
   if (!is_ir_network && options.batch != 1)
     throw std::invalid_argument("--batch: only zoo, YAML and ONNX networks run batched");
+  if (is_ir_network && runtime::parse_datatype(options.datatype) != firmware::Datatype::kInt8)
+    throw std::invalid_argument("--datatype: zoo, YAML and ONNX networks are int8");
   Workload work = is_ir_network ? network_workload(options.network, options, dataflow)
                                 : conv_workload(find_network(options.network), options, dataflow);
 
@@ -363,6 +368,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
                                          {"sram_conflict", sram_stall},
                                          {"dependency", stall - dram_stall - cluster_stall}};
     const bool verified = work.verified[i];
+    const double lane_macs = config.npu.cluster.int4_packing && l.value("datatype", "int8") == "int4" ? 2.0 : 1.0;
     all_verified = all_verified && verified;
     total_cycles += cycles;
     total_energy.mac += energy.mac;
@@ -375,16 +381,18 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     row.merge_patch({
         {"dataflow", used_dataflow(mark->end.ws_jobs - mark->begin.ws_jobs, mark->end.os_jobs - mark->begin.os_jobs)},
         {"dataflow_mode", options.dataflow},
+        {"datatype", l.value("datatype", "int8")},
         {"dataflow_costs", dataflow_costs(l, npu_layout)},
         {"compute_cycles", compute},
         {"stall_cycles", stall},
         {"stall_cycles_by_cause", stall_causes},
         {"cycles", cycles},
         {"latency_ns", static_cast<double>(cycles) / clock_hz * 1e9},
-        // MACs the array performed (fewer than the layer's with zero skipping).
+        // MACs the array performed (fewer than the layer's with zero skipping)
+        // over those it could have: packed int4 lanes do two per cycle.
         {"utilization", cycles == 0 ? 0.0
                                     : static_cast<double>(mark->end.activity.macs - mark->begin.activity.macs) /
-                                          (static_cast<double>(cycles) * mac_units)},
+                                          (static_cast<double>(cycles) * mac_units * lane_macs)},
         {"dram_read_bytes", dram_rd},
         {"dram_write_bytes", dram_wr},
         {"arithmetic_intensity", dram_rd + dram_wr == 0 ? 0.0 : 2.0 * static_cast<double>(macs) / static_cast<double>(dram_rd + dram_wr)},

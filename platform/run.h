@@ -32,6 +32,9 @@ struct RunOptions {
   // Convolution workloads (conv_slice, SCALE-Sim files): fraction of each
   // filter's input channels pruned to zero.
   double weight_sparsity = 0;
+  // Convolution workloads: element format, int8 | int4 | int16 | fp16 (zoo,
+  // YAML and ONNX networks are int8).
+  std::string datatype = "int8";
 };
 
 // Runs and writes report.json, trace.vcd, power.csv and timeline.json into

@@ -54,10 +54,13 @@ power::LeakageSources Soc::leakage_sources() const {
 Snapshot Soc::snapshot() {
   Snapshot s;
   s.at = sc_core::sc_time_stamp();
-  double macs = 0, rf = 0;
+  double macs = 0, rf = 0, int4 = 0, int16 = 0, fp16 = 0;
   for (auto& c : npu_->clusters()) {
     const auto& st = c.stats();
     macs += c.macs_at(s.at);
+    int4 += c.macs_at(s.at, pe_array::Datatype::kInt4);
+    int16 += c.macs_at(s.at, pe_array::Datatype::kInt16);
+    fp16 += c.macs_at(s.at, pe_array::Datatype::kFp16);
     rf += c.rf_accesses_at(s.at);
     s.compute_cycles += st.compute_cycles;
     s.stall_cycles += st.stall_cycles;
@@ -65,6 +68,9 @@ Snapshot Soc::snapshot() {
     s.os_jobs += st.output_stationary_jobs;
   }
   s.activity.macs = static_cast<std::uint64_t>(macs + 0.5);
+  s.activity.int4_macs = static_cast<std::uint64_t>(int4 + 0.5);
+  s.activity.int16_macs = static_cast<std::uint64_t>(int16 + 0.5);
+  s.activity.fp16_macs = static_cast<std::uint64_t>(fp16 + 0.5);
   s.activity.rf_accesses = static_cast<std::uint64_t>(rf + 0.5);
   for (const auto& b : npu_->sram_banks()) {
     const auto& st = b.stats();

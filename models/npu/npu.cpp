@@ -12,6 +12,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.clusters = c.clusters;
   l.array_rows = c.cluster.array.rows;
   l.array_cols = c.cluster.array.cols;
+  l.int4_packing = c.cluster.int4_packing;
   l.cluster_weight_buffer_bytes = c.cluster.weight_buffer_bytes;
   l.cluster_input_buffer_bytes = c.cluster.input_buffer_bytes;
   l.sram_base = kSramBase;

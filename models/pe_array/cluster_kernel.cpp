@@ -1,8 +1,11 @@
 #include "models/pe_array/cluster_kernel.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <vector>
+
+#include "models/common/half.h"
 
 namespace npuvp::pe_array {
 namespace {
@@ -33,53 +36,145 @@ Window window(const ClusterJob& job, std::uint32_t oy, std::uint32_t ox) {
   return w;
 }
 
-const std::int8_t* pixel(const ClusterJob& job, const std::int8_t* tile, int y, int x) {
-  return tile + static_cast<std::size_t>(y) * job.in_row_pitch + static_cast<std::size_t>(x) * job.in_c +
-         job.in_channel_offset;
+// Byte address of channel in_channel_offset of tile pixel (y, x).
+const std::int8_t* pixel(const ClusterJob& job, const std::int8_t* tile, int y, int x, unsigned element = 1) {
+  return tile + static_cast<std::size_t>(y) * job.in_row_pitch +
+         (static_cast<std::size_t>(x) * job.in_c + job.in_channel_offset) * element;
 }
 
-void conv(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
-  const int kh = job.kernel_h, kw = job.kernel_w, taps = kh * kw;
+// The taps of an output pixel inside the tile: byte address of each tap's
+// pixel and the tap's index in the filter.
+int valid_taps(const ClusterJob& job, std::uint32_t oy, std::uint32_t ox, const std::int8_t* tile, unsigned element,
+               std::vector<const std::int8_t*>& tap_ptr, std::vector<int>& tap_index) {
+  const Window w = window(job, oy, ox);
+  int valid = 0;
+  for (int ky = w.ky_lo; ky < w.ky_hi; ++ky)
+    for (int kx = w.kx_lo; kx < w.kx_hi; ++kx) {
+      tap_ptr[valid] = pixel(job, tile, w.y0 + ky * job.dilation_h, w.x0 + kx * job.dilation_w, element);
+      tap_index[valid] = ky * job.kernel_w + kx;
+      ++valid;
+    }
+  return valid;
+}
+
+// Integer element formats: how an element is read and written, and the
+// range results saturate to (besides act_min/act_max).
+struct Int8Format {
+  static constexpr unsigned kBytes = 1;
+  static constexpr std::int32_t kMin = -128, kMax = 127;
+  static std::int32_t load(const std::int8_t* p, std::size_t i) { return p[i]; }
+  static void store(std::int8_t* p, std::size_t i, std::int32_t v) { p[i] = static_cast<std::int8_t>(v); }
+};
+// One value per byte, sign-extended: only the saturation range differs.
+struct Int4Format : Int8Format {
+  static constexpr std::int32_t kMin = -8, kMax = 7;
+};
+struct Int16Format {
+  static constexpr unsigned kBytes = 2;
+  static constexpr std::int32_t kMin = -32768, kMax = 32767;
+  static std::int32_t load(const std::int8_t* p, std::size_t i) {
+    const auto* b = reinterpret_cast<const std::uint8_t*>(p) + 2 * i;
+    return static_cast<std::int16_t>(static_cast<std::uint16_t>(b[0] | (b[1] << 8)));
+  }
+  static void store(std::int8_t* p, std::size_t i, std::int32_t v) {
+    auto* b = reinterpret_cast<std::uint8_t*>(p) + 2 * i;
+    b[0] = static_cast<std::uint8_t>(v);
+    b[1] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(v) >> 8);
+  }
+};
+
+// The accumulator is a 32-bit register: sums wrap modulo 2^32 (computed
+// unsigned, where wrapping is defined), as int16 products can make them.
+template <typename F>
+void conv_int(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
+  const int taps = job.kernel_h * job.kernel_w;
   const int cg = static_cast<int>(job.group_in);
   const std::size_t filter_size = static_cast<std::size_t>(taps) * cg;
   // Sum of each filter tap's weights: with it, a padded tap (input equal to the
   // zero point) contributes nothing and a real tap needs no per-MAC subtraction.
-  std::vector<std::int32_t> tap_weight_sum(static_cast<std::size_t>(job.k_count) * taps);
+  std::vector<std::uint32_t> tap_weight_sum(static_cast<std::size_t>(job.k_count) * taps);
   for (std::uint32_t k = 0; k < job.k_count; ++k)
     for (int t = 0; t < taps; ++t) {
-      const std::int8_t* w = in.weights + k * filter_size + static_cast<std::size_t>(t) * cg;
-      std::int32_t s = 0;
-      for (int i = 0; i < cg; ++i) s += w[i];
+      std::uint32_t s = 0;
+      for (int i = 0; i < cg; ++i) s += static_cast<std::uint32_t>(F::load(in.weights, k * filter_size + t * cg + i));
       tap_weight_sum[k * taps + t] = s;
     }
-  const std::int32_t zp = job.input_zero_point;
+  const auto zp = static_cast<std::uint32_t>(job.input_zero_point);
+  const std::int32_t lo = std::max(job.act_min, F::kMin), hi = std::min(job.act_max, F::kMax);
   std::vector<const std::int8_t*> tap_ptr(taps);
   std::vector<int> tap_index(taps);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
-      const Window w = window(job, oy, ox);
-      int valid = 0;
-      for (int ky = w.ky_lo; ky < w.ky_hi; ++ky)
-        for (int kx = w.kx_lo; kx < w.kx_hi; ++kx) {
-          tap_ptr[valid] = pixel(job, in.tile, w.y0 + ky * job.dilation_h, w.x0 + kx * job.dilation_w);
-          tap_index[valid] = ky * kw + kx;
-          ++valid;
-        }
-      std::int8_t* o = out + (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
+      const int valid = valid_taps(job, oy, ox, in.tile, F::kBytes, tap_ptr, tap_index);
+      const std::size_t o = (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
       for (std::uint32_t k = 0; k < job.k_count; ++k) {
         const std::size_t group_channel = static_cast<std::size_t>(k / job.group_out) * cg;
-        const std::int8_t* filter = in.weights + k * filter_size;
-        std::int32_t acc = in.bias[k];
+        const std::size_t filter = k * filter_size;
+        auto acc = static_cast<std::uint32_t>(in.bias[k]);
         for (int v = 0; v < valid; ++v) {
-          const std::int8_t* x = tap_ptr[v] + group_channel;
-          const std::int8_t* wt = filter + static_cast<std::size_t>(tap_index[v]) * cg;
-          std::int32_t dot = 0;
-          for (int i = 0; i < cg; ++i) dot += static_cast<std::int32_t>(x[i]) * wt[i];
+          const std::size_t wt = filter + static_cast<std::size_t>(tap_index[v]) * cg;
+          std::uint32_t dot = 0;
+          for (int i = 0; i < cg; ++i)
+            dot += static_cast<std::uint32_t>(F::load(tap_ptr[v], group_channel + i) * F::load(in.weights, wt + i));
           acc += dot - zp * tap_weight_sum[k * taps + tap_index[v]];
         }
-        o[k] = saturate(requantize(acc, in.requant[k]) + job.output_zero_point, job);
+        const std::int32_t r = requantize(static_cast<std::int32_t>(acc), in.requant[k]) + job.output_zero_point;
+        F::store(out, o + k, std::clamp(r, lo, hi));
       }
     }
+  }
+}
+
+// fp16: exact half products (11 × 11 significant bits fit a float) summed in
+// fp32 in tap-major, channel-minor order after the fp32 bias; padded taps
+// are 0.0 and contribute nothing. One rounding to half at the end.
+void conv_fp16(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
+  const int taps = job.kernel_h * job.kernel_w;
+  const int cg = static_cast<int>(job.group_in);
+  const std::size_t filter_size = static_cast<std::size_t>(taps) * cg;
+  const auto widen = [](const std::int8_t* p, std::size_t i) {
+    const auto* b = reinterpret_cast<const std::uint8_t*>(p) + 2 * i;
+    return half::to_float(static_cast<std::uint16_t>(b[0] | (b[1] << 8)));
+  };
+  // The operand registers hold fp32 copies: widen every weight once.
+  std::vector<float> weights(filter_size * job.k_count);
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = widen(in.weights, i);
+  const bool relu = (job.flags & kJobFp16Relu) != 0;
+  std::vector<const std::int8_t*> tap_ptr(taps);
+  std::vector<int> tap_index(taps);
+  const std::size_t channels = static_cast<std::size_t>(job.k_count / job.group_out) * cg;  // the job reads
+  std::vector<float> x(static_cast<std::size_t>(taps) * channels);
+  for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
+      const int valid = valid_taps(job, oy, ox, in.tile, 2, tap_ptr, tap_index);
+      for (int v = 0; v < valid; ++v)
+        for (std::size_t c = 0; c < channels; ++c) x[v * channels + c] = widen(tap_ptr[v], c);
+      const std::size_t first = (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
+      auto* o = reinterpret_cast<std::uint8_t*>(out) + 2 * first;
+      for (std::uint32_t k = 0; k < job.k_count; ++k) {
+        const std::size_t group_channel = static_cast<std::size_t>(k / job.group_out) * cg;
+        float acc;
+        std::memcpy(&acc, &in.bias[k], sizeof acc);
+        for (int v = 0; v < valid; ++v) {
+          const float* xv = &x[v * channels + group_channel];
+          const float* wt = &weights[k * filter_size + static_cast<std::size_t>(tap_index[v]) * cg];
+          for (int i = 0; i < cg; ++i) acc += xv[i] * wt[i];
+        }
+        if (relu && !(acc > 0)) acc = 0;
+        const std::uint16_t h = half::from_float(acc);
+        o[2 * k] = static_cast<std::uint8_t>(h);
+        o[2 * k + 1] = static_cast<std::uint8_t>(h >> 8);
+      }
+    }
+  }
+}
+
+void conv(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
+  switch (static_cast<Datatype>(job.datatype)) {
+    case Datatype::kInt8: conv_int<Int8Format>(job, in, out); break;
+    case Datatype::kInt4: conv_int<Int4Format>(job, in, out); break;
+    case Datatype::kInt16: conv_int<Int16Format>(job, in, out); break;
+    case Datatype::kFp16: conv_fp16(job, in, out); break;
   }
 }
 

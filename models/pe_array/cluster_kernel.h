@@ -1,8 +1,9 @@
 #pragma once
 // The arithmetic a PE cluster performs on one job, as the hardware does it:
-// int8 × int8 products accumulated in int32 with the input zero point folded
-// into a per-filter correction, the post-processing unit's per-channel
-// fixed-point requantization and clamp, and its pooling and add datapaths.
+// integer products (int8, int4, int16) accumulated in int32 modulo 2^32 with
+// the input zero point folded into a per-filter correction, fp16 products
+// accumulated in fp32, the post-processing unit's per-channel fixed-point
+// requantization and clamp, and its pooling and add datapaths.
 // Written independently of the host reference kernels, which check it.
 
 #include <cstdint>
@@ -20,6 +21,8 @@ struct RequantEntry {
 // followed by a rounding right shift, exactly as the reference defines it.
 std::int32_t requantize(std::int32_t acc, RequantEntry rq);
 
+// Tile, weights and results are the bytes of elements of job.datatype
+// (little-endian); bias is int32, or the bits of an fp32 for fp16.
 struct JobOperands {
   const std::int8_t* tile = nullptr;   // in_h rows of in_row_pitch bytes
   const std::int8_t* tile2 = nullptr;  // kAdd: the second input, same geometry
@@ -28,7 +31,7 @@ struct JobOperands {
   const RequantEntry* requant = nullptr;
 };
 
-// Computes a job's outputs: out_h × out_w × k_count, HWC, packed.
+// Computes a job's outputs: out_h × out_w × k_count elements, HWC, packed.
 void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out);
 
 }  // namespace npuvp::pe_array

@@ -45,12 +45,20 @@ inline constexpr std::array<regs::RegisterSpec, 6> kClusterRegisters{{
 
 enum class JobOp : std::uint32_t { kConv2d = 1, kMaxPool = 2, kAvgPool = 3, kAdd = 4 };
 enum class Dataflow : std::uint32_t { kWeightStationary = 0, kOutputStationary = 1 };
+// Element format of a convolution job's tile, weights and results (pooling
+// and add are int8); numbered as firmware::Datatype, semantics stated there.
+enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 3 };
+
+// Bytes per element in SRAM: int4 is stored one value per byte.
+constexpr unsigned element_bytes(Datatype d) { return d == Datatype::kInt16 || d == Datatype::kFp16 ? 2 : 1; }
 
 inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;     // else the resident weights are reused
 inline constexpr std::uint32_t kJobCountIncludePad = 1u << 1;  // average pool counts padded taps
+inline constexpr std::uint32_t kJobFp16Relu = 1u << 2;         // fp16 convolution clamps its results at 0
 
 // One job: out_h × out_w output pixels × k_count channels from an input tile
-// held in SRAM (HWC, in_c channels per pixel, rows `in_row_pitch` bytes apart).
+// held in SRAM (HWC, in_c channels per pixel, rows `in_row_pitch` bytes apart,
+// elements of `datatype`; pitches and addresses are in bytes).
 // Output pixel (oy, ox), tap (ky, kx) reads tile coordinate
 // (origin_y + oy*stride_h + ky*dilation_h, origin_x + ox*stride_w + kx*dilation_w);
 // coordinates outside the tile are padding (the input zero point).
@@ -70,11 +78,11 @@ struct ClusterJob {
   std::int32_t origin_y, origin_x;
   std::uint32_t out_addr;
   std::uint32_t out_h, out_w;
-  std::uint32_t out_pixel_pitch;  // bytes between output pixels (≥ k_count)
+  std::uint32_t out_pixel_pitch;  // bytes between output pixels (≥ k_count elements)
   std::uint32_t out_row_pitch;
   std::uint32_t k_count;
-  std::uint32_t weights_addr;     // OHWI int8, k_count filters
-  std::uint32_t bias_addr;        // int32 per channel
+  std::uint32_t weights_addr;     // OHWI, k_count filters
+  std::uint32_t bias_addr;        // int32 (fp16: fp32) per channel
   std::uint32_t requant_addr;     // per channel: int32 multiplier, int32 shift
   std::uint8_t kernel_h, kernel_w, stride_h, stride_w;
   std::uint8_t dilation_h, dilation_w, reserved0, reserved1;
@@ -97,7 +105,8 @@ struct ClusterJob {
   std::int32_t in1_multiplier, in1_shift;
   std::int32_t in2_multiplier, in2_shift;
   std::int32_t out_multiplier, out_shift;
-  std::uint32_t reserved[6];
+  std::uint32_t datatype;  // Datatype (kConv2d)
+  std::uint32_t reserved[5];
 };
 static_assert(sizeof(ClusterJob) == 192, "job layout is part of the hardware interface");
 

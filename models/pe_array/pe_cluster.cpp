@@ -39,6 +39,12 @@ void PeCluster::attach_trace(trace::VcdRecorder& recorder) {
 
 void PeCluster::attach_timeline(trace::TimelineRecorder& recorder) { timeline_.bind(recorder, name()); }
 
+double PeCluster::macs_at(const sc_core::sc_time& t) {
+  double sum = 0;
+  for (auto& c : macs_over_time_) sum += c.value_at(t);
+  return sum;
+}
+
 void PeCluster::update_irq() { irq.write(registers_.get(reg::kIrq) != 0); }
 
 void PeCluster::job_thread() {
@@ -67,9 +73,13 @@ namespace {
 bool valid_job(const ClusterJob& j) {
   const auto op = static_cast<JobOp>(j.op);
   if (op != JobOp::kConv2d && op != JobOp::kMaxPool && op != JobOp::kAvgPool && op != JobOp::kAdd) return false;
+  if (j.datatype > static_cast<std::uint32_t>(Datatype::kFp16) ||
+      (op != JobOp::kConv2d && j.datatype != static_cast<std::uint32_t>(Datatype::kInt8)))
+    return false;
+  const unsigned e = element_bytes(static_cast<Datatype>(j.datatype));
   if (j.kernel_h == 0 || j.kernel_w == 0 || j.stride_h == 0 || j.stride_w == 0 || j.dilation_h == 0 ||
       j.dilation_w == 0 || j.k_count == 0 || j.in_c == 0 || j.out_h == 0 || j.out_w == 0 || j.in_h == 0 ||
-      j.in_w == 0 || j.in_row_pitch < j.in_w * j.in_c || j.out_pixel_pitch < j.k_count ||
+      j.in_w == 0 || j.in_row_pitch < j.in_w * j.in_c * e || j.out_pixel_pitch < j.k_count * e ||
       j.out_row_pitch < j.out_w * j.out_pixel_pitch || j.dataflow > 1 || j.act_min > j.act_max)
     return false;
   if (op == JobOp::kConv2d) {
@@ -78,6 +88,14 @@ bool valid_job(const ClusterJob& j) {
   }
   if (op == JobOp::kAdd && (j.left_shift < 0 || j.left_shift > 22)) return false;
   return std::uint64_t{j.in_channel_offset} + j.k_count <= j.in_c;
+}
+
+// A weight the zero-skipping logic can drop: integer zero, or fp16 ±0.
+bool nonzero_weight(const std::int8_t* w, Datatype datatype) {
+  if (element_bytes(datatype) == 1) return w[0] != 0;
+  const auto bits =
+      static_cast<std::uint16_t>(static_cast<std::uint8_t>(w[0]) | (static_cast<std::uint8_t>(w[1]) << 8));
+  return (bits & (datatype == Datatype::kFp16 ? 0x7FFFu : 0xFFFFu)) != 0;
 }
 
 }  // namespace
@@ -89,8 +107,11 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   if (!valid_job(job)) return JobError::kInvalid;
   const auto op = static_cast<JobOp>(job.op);
   const bool is_conv = op == JobOp::kConv2d;
+  const auto datatype = static_cast<Datatype>(job.datatype);
+  const unsigned element = element_bytes(datatype);
 
-  const std::uint64_t filter_bytes = is_conv ? std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in : 0;
+  const std::uint64_t filter_elements = is_conv ? std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in : 0;
+  const std::uint64_t filter_bytes = filter_elements * element;
   const std::uint64_t weight_bytes = filter_bytes * job.k_count;
   const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
   const unsigned tiles = op == JobOp::kAdd ? 2 : 1;
@@ -108,8 +129,8 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
     nonzero_weights_.assign(job.k_count, 0);
     for (std::uint32_t k = 0; k < job.k_count; ++k)
-      nonzero_weights_[k] = static_cast<std::uint32_t>(std::count_if(
-          weights_.begin() + k * filter_bytes, weights_.begin() + (k + 1) * filter_bytes, [](std::int8_t w) { return w != 0; }));
+      for (std::uint64_t i = 0; i < filter_elements; ++i)
+        nonzero_weights_[k] += nonzero_weight(&weights_[(k * filter_elements + i) * element], datatype);
   } else if (is_conv && (weights_.size() != weight_bytes || bias_.size() != job.k_count)) {
     return JobError::kInvalid;  // reuse asked for, but the resident weights have another shape
   }
@@ -132,7 +153,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   stats_.operand_read_bytes += tiles * tile_bytes;
   const sc_core::sc_time inputs_at = t;
 
-  result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count);
+  result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count * element);
   JobOperands operands;
   operands.tile = tile_.data();
   operands.tile2 = tiles == 2 ? tile_.data() + tile_bytes : nullptr;
@@ -147,6 +168,9 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     // A grouped convolution runs group after group, each a small GEMM.
     const std::uint64_t groups = job.k_count / job.group_out;
     const auto dataflow = static_cast<Dataflow>(job.dataflow);
+    // The reduction steps a lane needs for `macs` MACs: packed int4 lanes do two per step.
+    const bool packed = datatype == Datatype::kInt4 && config_.int4_packing;
+    const auto steps = [packed](std::uint64_t macs) { return packed ? (macs + 1) / 2 : macs; };
     ++(dataflow == Dataflow::kOutputStationary ? stats_.output_stationary_jobs : stats_.weight_stationary_jobs);
     std::uint64_t folds = 0;
     if (config_.zero_skipping) {
@@ -160,23 +184,25 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
             depth = std::max<std::uint64_t>(depth, nnz);
             macs += pixels * nnz;
           }
-          const TileTiming t = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, n, depth},
+          const TileTiming t = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, n, steps(depth)},
                                                     config_.preload_overlap);
           array_cycles += t.total_cycles();
           folds += t.folds;
         }
     } else if (config_.depthwise_channel_parallel && job.group_in == 1 && job.group_out == 1) {
       // Every channel is its own column: one GEMM of all channels over the taps.
-      const TileTiming timing = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, groups, filter_bytes},
+      const TileTiming timing = systolic_tile_timing(dataflow, config_.array,
+                                                     GemmShape{pixels, groups, steps(filter_elements)},
                                                      config_.preload_overlap);
       array_cycles = timing.total_cycles();
-      macs = groups * pixels * filter_bytes;
+      macs = groups * pixels * filter_elements;
       folds = timing.folds;
     } else {
-      const TileTiming timing = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, job.group_out, filter_bytes},
+      const TileTiming timing = systolic_tile_timing(dataflow, config_.array,
+                                                     GemmShape{pixels, job.group_out, steps(filter_elements)},
                                                      config_.preload_overlap);
       array_cycles = groups * timing.total_cycles();
-      macs = groups * pixels * job.group_out * filter_bytes;
+      macs = groups * pixels * job.group_out * filter_elements;
       folds = groups * timing.folds;
     }
     // Per MAC both dataflows read two operand registers; WS writes the partial
@@ -199,10 +225,11 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
 
   sc_core::sc_time write_t = compute_end;
   const unsigned row_bytes = job.out_w * job.out_pixel_pitch;
+  const unsigned pixel_bytes = job.k_count * element;
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     sc_core::sc_time row_t = write_t;
     if (write(job.out_addr + std::uint64_t{oy} * job.out_row_pitch,
-              result_.data() + std::uint64_t{oy} * job.out_w * job.k_count, row_bytes, job.k_count,
+              result_.data() + std::uint64_t{oy} * job.out_w * pixel_bytes, row_bytes, pixel_bytes,
               job.out_pixel_pitch, row_t) != tlm::TLM_OK_RESPONSE)
       return JobError::kResultWrite;
     write_t = std::max(write_t, row_t);
@@ -212,12 +239,14 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   const std::uint64_t busy_cycles = static_cast<std::uint64_t>(write_t / clock_period_ + 0.5);
   ++stats_.jobs;
   stats_.macs += macs;
+  stats_.macs_by_datatype[static_cast<std::size_t>(datatype)] += macs;
   stats_.compute_cycles += array_cycles;
   stats_.stall_cycles += busy_cycles > array_cycles ? busy_cycles - array_cycles : 0;
   stats_.rf_reads += rf_reads;
   stats_.rf_writes += rf_writes;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  macs_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(macs));
+  macs_over_time_[static_cast<std::size_t>(datatype)].add(now + compute_start, now + compute_end,
+                                                          static_cast<double>(macs));
   rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(rf_reads + rf_writes));
   registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(array_cycles));
   static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};

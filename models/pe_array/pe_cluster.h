@@ -1,5 +1,5 @@
 #pragma once
-// One PE cluster: a rows × cols systolic int8 MAC array with per-PE register
+// One PE cluster: a rows × cols systolic MAC array (int8, int4, int16, fp16) with per-PE register
 // files, a weight buffer, and a NoC port through which it fetches its job, its
 // operands and writes its results to SRAM.
 //
@@ -7,6 +7,7 @@
 // not from stepping the array; operand reads overlap compute, and whatever part
 // of the job the reads do not cover in time is counted as stall.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -42,6 +43,9 @@ struct PeClusterConfig {
   // column fed its own channel's inputs), rather than one channel at a time as
   // a plain systolic array must.
   bool depthwise_channel_parallel = false;
+  // Each int8 lane splits into two int4 multipliers: an int4 job's reduction
+  // takes half as many cycles (rounded up) in the systolic schedule.
+  bool int4_packing = false;
   double clock_mhz = 800;
 };
 
@@ -50,6 +54,7 @@ struct PeClusterStats {
   std::uint64_t output_stationary_jobs = 0;  // convolution jobs run output-stationary
   std::uint64_t weight_stationary_jobs = 0;
   std::uint64_t macs = 0;
+  std::array<std::uint64_t, 4> macs_by_datatype{};  // `macs` split by Datatype (energy differs)
   std::uint64_t compute_cycles = 0;  // array cycles of the systolic schedule
   std::uint64_t stall_cycles = 0;    // job time not covered by compute (operands late)
   std::uint64_t rf_reads = 0;
@@ -75,7 +80,10 @@ class PeCluster : public sc_core::sc_module {
   const PeClusterStats& stats() const { return stats_; }
   // MACs and register-file accesses done before `t`, spread over each job's
   // compute interval (for power over time; `t` must not decrease).
-  double macs_at(const sc_core::sc_time& t) { return macs_over_time_.value_at(t); }
+  double macs_at(const sc_core::sc_time& t);
+  double macs_at(const sc_core::sc_time& t, Datatype datatype) {
+    return macs_over_time_[static_cast<std::size_t>(datatype)].value_at(t);
+  }
   double rf_accesses_at(const sc_core::sc_time& t) { return rf_over_time_.value_at(t); }
   const PeClusterConfig& config() const { return config_; }
 
@@ -107,7 +115,7 @@ class PeCluster : public sc_core::sc_module {
   std::vector<std::uint8_t> byte_enables_;
   std::vector<std::uint8_t> scatter_;
   PeClusterStats stats_;
-  stats::ProratedCounter macs_over_time_;
+  std::array<stats::ProratedCounter, 4> macs_over_time_;  // by Datatype
   stats::ProratedCounter rf_over_time_;
   trace::Wire busy_trace_;
   trace::Wire compute_trace_;

@@ -16,7 +16,9 @@ double leakage_mw(const EnergyTable& t, const LeakageSources& s) {
 EnergyBreakdown price(const EnergyTable& t, const Activity& a, double sram_bank_kb, unsigned flit_bytes,
                       const LeakageSources& leakage, double seconds) {
   EnergyBreakdown e;
-  e.mac = t.mac_int8_pj * static_cast<double>(a.macs);
+  const std::uint64_t int8_macs = a.macs - a.int4_macs - a.int16_macs - a.fp16_macs;
+  e.mac = t.mac_int8_pj * static_cast<double>(int8_macs) + t.mac_int4_pj * static_cast<double>(a.int4_macs) +
+          t.mac_int16_pj * static_cast<double>(a.int16_macs) + t.mac_fp16_pj * static_cast<double>(a.fp16_macs);
   e.rf = t.rf_access_pj * static_cast<double>(a.rf_accesses);
   e.sram = sram_pj_per_byte(t, sram_bank_kb) * static_cast<double>(a.sram_bytes);
   e.noc = t.noc_pj_per_flit_byte_hop * flit_bytes * static_cast<double>(a.noc_flit_hops);

@@ -123,7 +123,8 @@ void layer_table(Html& h, const nlohmann::json& report) {
     if (!l.contains("verified"))
       h.cell("-", true);
     else if (l["verified"].get<bool>())
-      h.raw("<td class=\"l ok\">bit-exact</td>");
+      h.raw(l.value("datatype", "int8") == "fp16" ? "<td class=\"l ok\">within tolerance</td>"
+                                                 : "<td class=\"l ok\">bit-exact</td>");
     else
       h.raw("<td class=\"l bad\">MISMATCH</td>");
     h.raw("</tr>\n");

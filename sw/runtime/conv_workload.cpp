@@ -1,11 +1,236 @@
 #include "sw/runtime/conv_workload.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 
 namespace npuvp::runtime {
+namespace {
+
+using firmware::Datatype;
+
+// The output scale that spreads accumulators of `fan_in` products of values
+// with RMS rms_x and rms_w (integer units) to an output RMS of `target`.
+float output_scale(float input_scale, float weight_scale, float fan_in, float rms_x, float rms_w, float target) {
+  return input_scale * weight_scale * std::sqrt(fan_in) * rms_x * rms_w / target;
+}
+
+// Little-endian element i of a byte tensor.
+std::int32_t load_int16(const std::vector<std::int8_t>& bytes, std::size_t i) {
+  return static_cast<std::int16_t>(static_cast<std::uint16_t>(static_cast<std::uint8_t>(bytes[2 * i]) |
+                                                              (static_cast<std::uint8_t>(bytes[2 * i + 1]) << 8)));
+}
+std::uint16_t load_bits16(const std::vector<std::int8_t>& bytes, std::size_t i) {
+  return static_cast<std::uint16_t>(load_int16(bytes, i));
+}
+void store_16(std::vector<std::int8_t>& bytes, std::size_t i, std::uint32_t v) {
+  bytes[2 * i] = static_cast<std::int8_t>(v & 0xFF);
+  bytes[2 * i + 1] = static_cast<std::int8_t>((v >> 8) & 0xFF);
+}
+
+// binary16 bits to their exact value (the host's own decoding).
+double half_value(std::uint16_t h) {
+  const double sign = (h & 0x8000) != 0 ? -1.0 : 1.0;
+  const int exponent = (h >> 10) & 0x1F;
+  const int mantissa = h & 0x3FF;
+  if (exponent == 0x1F) return mantissa != 0 ? std::nan("") : sign * INFINITY;
+  if (exponent == 0) return sign * std::ldexp(mantissa, -24);
+  return sign * std::ldexp(1024 + mantissa, exponent - 25);
+}
+
+// One unit in the last place of a half of magnitude |v|.
+double half_ulp(double v) {
+  int exponent = 0;
+  std::frexp(std::fabs(v), &exponent);  // |v| = f × 2^exponent, f in [0.5, 1)
+  return std::ldexp(1.0, std::max(exponent - 11, -24));
+}
+
+// Walks the kernel window of output pixel (oy, ox): visit(tap, inside, pixel)
+// gets the tap's index in the filter, whether it falls inside the input and
+// the element index of its input pixel (HWC).
+template <typename Visit>
+void for_each_tap(const PreparedConv& l, int oy, int ox, Visit visit) {
+  const ConvParams& p = l.params;
+  for (int ky = 0; ky < p.kernel_h; ++ky)
+    for (int kx = 0; kx < p.kernel_w; ++kx) {
+      const int iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
+      const int ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+      const bool inside = iy >= 0 && iy < l.in_shape.h && ix >= 0 && ix < l.in_shape.w;
+      const std::size_t pixel = inside ? (static_cast<std::size_t>(iy) * l.in_shape.w + ix) * l.in_shape.c : 0;
+      visit(ky * p.kernel_w + kx, inside, pixel);
+    }
+}
+
+// int4 and int16: exact int64 sums, reduced modulo 2^32 as the NPU's 32-bit
+// accumulator does, then TFLite requantization and the clamp.
+std::vector<std::int8_t> reference_int(const PreparedConv& l) {
+  const bool wide = l.spec.datatype == Datatype::kInt16;
+  const auto element = [&](const std::vector<std::int8_t>& t, std::size_t i) -> std::int64_t {
+    return wide ? load_int16(t, i) : t[i];
+  };
+  const int cin = l.in_shape.c;
+  const std::size_t filter = static_cast<std::size_t>(l.params.kernel_h) * l.params.kernel_w * cin;
+  std::vector<std::int8_t> out(static_cast<std::size_t>(l.out_shape.c) * l.out_shape.h * l.out_shape.w *
+                               l.element_bytes());
+  std::size_t o = 0;
+  for (int oy = 0; oy < l.out_shape.h; ++oy)
+    for (int ox = 0; ox < l.out_shape.w; ++ox)
+      for (int k = 0; k < l.out_shape.c; ++k, ++o) {
+        std::int64_t acc = l.bias[k];
+        for_each_tap(l, oy, ox, [&](int tap, bool inside, std::size_t pixel) {
+          if (!inside) return;  // the zero point: (x - zp) = 0
+          for (int c = 0; c < cin; ++c)
+            acc += (element(l.input, pixel + c) - l.params.input_zero_point) *
+                   element(l.weights, k * filter + static_cast<std::size_t>(tap) * cin + c);
+        });
+        const auto acc32 = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc));
+        const std::int32_t v = std::clamp(
+            multiply_by_quantized_multiplier(acc32, l.requant.per_channel[k]) + l.requant.output_zero_point,
+            l.requant.act_min, l.requant.act_max);
+        if (wide) {
+          store_16(out, o, static_cast<std::uint32_t>(v));
+        } else {
+          out[o] = static_cast<std::int8_t>(v);
+        }
+      }
+  return out;
+}
+
+// fp16: double math on the exact half values; padding is 0.0.
+void reference_fp16(PreparedConv& l) {
+  const int cin = l.in_shape.c;
+  const std::size_t filter = static_cast<std::size_t>(l.params.kernel_h) * l.params.kernel_w * cin;
+  const std::size_t n = static_cast<std::size_t>(l.out_shape.c) * l.out_shape.h * l.out_shape.w;
+  l.expected_real.resize(n);
+  l.tolerance.resize(n);
+  std::size_t o = 0;
+  for (int oy = 0; oy < l.out_shape.h; ++oy)
+    for (int ox = 0; ox < l.out_shape.w; ++ox)
+      for (int k = 0; k < l.out_shape.c; ++k, ++o) {
+        float bias;
+        std::memcpy(&bias, &l.bias[k], sizeof bias);
+        double acc = bias, magnitude = std::fabs(bias);
+        int terms = 1;
+        for_each_tap(l, oy, ox, [&](int tap, bool inside, std::size_t pixel) {
+          if (!inside) return;
+          for (int c = 0; c < cin; ++c) {
+            const std::size_t weight = k * filter + static_cast<std::size_t>(tap) * cin + c;
+            const double term =
+                half_value(load_bits16(l.input, pixel + c)) * half_value(load_bits16(l.weights, weight));
+            acc += term;
+            magnitude += std::fabs(term);
+          }
+          terms += cin;
+        });
+        if (l.spec.relu) acc = std::max(acc, 0.0);
+        l.expected_real[o] = acc;
+        l.tolerance[o] = half_ulp(acc) + 1e-3 * std::fabs(acc) + terms * std::ldexp(magnitude, -24);
+      }
+}
+
+// Random binary16 bits of magnitude in [2^lo, 2^hi), either sign.
+std::uint16_t random_half(std::mt19937& rng, int lo, int hi) {
+  const auto exponent = static_cast<std::uint32_t>(std::uniform_int_distribution<int>(lo, hi - 1)(rng) + 15);
+  const std::uint32_t mantissa = rng() & 0x3FF;
+  return static_cast<std::uint16_t>(((rng() & 1) << 15) | (exponent << 10) | mantissa);
+}
+
+// The pruned input channels of every filter: the first `weight_sparsity` of them.
+bool pruned(const ConvLayerSpec& spec, std::size_t weight_index) {
+  return static_cast<int>(weight_index % spec.in_c) < static_cast<int>(spec.weight_sparsity * spec.in_c + 0.5);
+}
+
+// int4 / int16 data: inputs over the datatype's range, weights never zero
+// unless pruned, requantization as int8 with the clamp in the datatype's range.
+void prepare_int(PreparedConv& l, std::mt19937& rng) {
+  const ConvLayerSpec& spec = l.spec;
+  const bool wide = spec.datatype == Datatype::kInt16;
+  const int x_max = wide ? 32767 : 7, w_max = wide ? 2047 : 7;
+  const int zp_range = wide ? 100 : 2;
+  l.params.input_zero_point = std::uniform_int_distribution<int>(-zp_range, zp_range)(rng);
+  std::uniform_int_distribution<int> x(-x_max - 1, x_max), w(-w_max - 1, w_max);
+  const std::size_t inputs = static_cast<std::size_t>(spec.in_c) * spec.in_h * spec.in_w;
+  const std::size_t weights = static_cast<std::size_t>(spec.out_c) * spec.kernel_h * spec.kernel_w * spec.in_c;
+  l.input.resize(inputs * l.element_bytes());
+  l.weights.resize(weights * l.element_bytes());
+  for (std::size_t i = 0; i < inputs; ++i) {
+    if (wide) {
+      store_16(l.input, i, static_cast<std::uint32_t>(x(rng)));
+    } else {
+      l.input[i] = static_cast<std::int8_t>(x(rng));
+    }
+  }
+  for (std::size_t i = 0; i < weights; ++i) {
+    int v = 0;
+    while (v == 0) v = w(rng);
+    if (pruned(spec, i)) v = 0;
+    if (wide) {
+      store_16(l.weights, i, static_cast<std::uint32_t>(v));
+    } else {
+      l.weights[i] = static_cast<std::int8_t>(v);
+    }
+  }
+  const int bias_max = wide ? 100000 : 200;
+  std::uniform_int_distribution<int> bias(-bias_max, bias_max);
+  l.bias.resize(spec.out_c);
+  for (auto& b : l.bias) b = bias(rng);
+  std::uniform_real_distribution<float> wscale(0.002f, 0.01f);
+  std::vector<float> weight_scales(spec.out_c);
+  for (auto& s : weight_scales) s = wscale(rng);
+  // Uniform values have RMS max/√3; aim the outputs at a third of the range.
+  const float fan_in = static_cast<float>(spec.kernel_h * spec.kernel_w * spec.in_c);
+  const float rms_x = static_cast<float>(x_max) / std::sqrt(3.0f), rms_w = static_cast<float>(w_max) / std::sqrt(3.0f);
+  const float in_scale = 0.05f;
+  const QuantParams out_q{output_scale(in_scale, 0.006f, fan_in, rms_x, rms_w, static_cast<float>(x_max) / 3), 0};
+  l.requant = make_requantization(in_scale, weight_scales, out_q, Activation::kNone);
+  l.requant.act_min = spec.relu ? 0 : -x_max - 1;
+  l.requant.act_max = x_max;
+  l.expected = reference_int(l);
+}
+
+void prepare_fp16(PreparedConv& l, std::mt19937& rng) {
+  const ConvLayerSpec& spec = l.spec;
+  const std::size_t inputs = static_cast<std::size_t>(spec.in_c) * spec.in_h * spec.in_w;
+  const std::size_t weights = static_cast<std::size_t>(spec.out_c) * spec.kernel_h * spec.kernel_w * spec.in_c;
+  l.input.resize(2 * inputs);
+  l.weights.resize(2 * weights);
+  // Inputs of magnitude [1/64, 2), weights [1/256, 1/4): sums of a few
+  // hundred products stay well inside the half range.
+  for (std::size_t i = 0; i < inputs; ++i) store_16(l.input, i, random_half(rng, -6, 1));
+  for (std::size_t i = 0; i < weights; ++i) store_16(l.weights, i, pruned(spec, i) ? 0 : random_half(rng, -8, -2));
+  std::uniform_real_distribution<float> bias(-1.0f, 1.0f);
+  l.bias.resize(spec.out_c);
+  for (auto& b : l.bias) {
+    const float f = bias(rng);
+    std::memcpy(&b, &f, sizeof b);
+  }
+  reference_fp16(l);
+}
+
+}  // namespace
+
+const char* datatype_name(Datatype datatype) {
+  switch (datatype) {
+    case Datatype::kInt4: return "int4";
+    case Datatype::kInt16: return "int16";
+    case Datatype::kFp16: return "fp16";
+    case Datatype::kInt8: break;
+  }
+  return "int8";
+}
+
+Datatype parse_datatype(const std::string& name) {
+  for (const Datatype d : {Datatype::kInt8, Datatype::kInt4, Datatype::kInt16, Datatype::kFp16})
+    if (name == datatype_name(d)) return d;
+  throw std::invalid_argument("datatype: expected int8, int4, int16 or fp16, got '" + name + "'");
+}
+
+unsigned PreparedConv::element_bytes() const {
+  return spec.datatype == Datatype::kInt16 || spec.datatype == Datatype::kFp16 ? 2 : 1;
+}
 
 std::uint64_t PreparedConv::macs() const {
   return std::uint64_t(out_shape.c) * out_shape.h * out_shape.w * spec.kernel_h * spec.kernel_w * spec.in_c;
@@ -23,6 +248,7 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   require(spec.extra_pad_bottom >= 0 && spec.extra_pad_right >= 0, "extra padding");
   require(spec.weight_sparsity >= 0 && spec.weight_sparsity <= 1, "weight_sparsity (expected 0 to 1)");
   require(spec.dilation > 0 && spec.dilation < 256, "dilation");
+  require(spec.datatype <= Datatype::kFp16, "datatype");
 
   PreparedConv l;
   l.spec = spec;
@@ -38,6 +264,14 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   l.out_shape = conv_output_shape(l.in_shape, l.params);
 
   std::mt19937 rng(seed);
+  if (spec.datatype == Datatype::kFp16) {
+    prepare_fp16(l, rng);
+    return l;
+  }
+  if (spec.datatype != Datatype::kInt8) {
+    prepare_int(l, rng);
+    return l;
+  }
   std::uniform_int_distribution<int> byte(-128, 127);
   const QuantParams in_q{0.05f, std::uniform_int_distribution<int>(-20, 20)(rng)};
   l.params.input_zero_point = in_q.zero_point;
@@ -46,9 +280,8 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   l.weights.resize(std::size_t(spec.out_c) * spec.kernel_h * spec.kernel_w * spec.in_c);
   // Never zero unless pruned below, so zero-skipping studies know the sparsity exactly.
   for (auto& v : l.weights) v = static_cast<std::int8_t>(std::max(1, std::abs(byte(rng) / 2)) * (byte(rng) < 0 ? -1 : 1));
-  const int zero_channels = static_cast<int>(spec.weight_sparsity * spec.in_c + 0.5);
   for (std::size_t i = 0; i < l.weights.size(); ++i)
-    if (static_cast<int>(i % spec.in_c) < zero_channels) l.weights[i] = 0;
+    if (pruned(spec, i)) l.weights[i] = 0;
   std::uniform_int_distribution<int> bias(-2000, 2000);
   l.bias.resize(spec.out_c);
   for (auto& b : l.bias) b = bias(rng);
@@ -71,14 +304,16 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   const std::uint64_t weights = driver.alloc(l.weights.size());
   const std::uint64_t bias = driver.alloc(l.bias.size() * 4);
   const std::uint64_t requant = driver.alloc(std::uint64_t(l.spec.out_c) * 8);
-  const std::uint64_t output = driver.alloc(std::size_t(l.out_shape.c) * l.out_shape.h * l.out_shape.w);
+  const std::size_t out_elements = std::size_t(l.out_shape.c) * l.out_shape.h * l.out_shape.w;
+  const std::uint64_t output = driver.alloc(out_elements * l.element_bytes());
   const std::uint64_t command = driver.alloc(sizeof(firmware::LayerCommand));
 
   hal.memory_write(input, l.input.data(), l.input.size());
   hal.memory_write(weights, l.weights.data(), l.weights.size());
   hal.memory_write(bias, l.bias.data(), l.bias.size() * 4);
+  // fp16 has no requantization: its table stays zero (the firmware loads it all the same).
   std::vector<std::int32_t> rq(2 * std::size_t(l.spec.out_c));
-  for (int k = 0; k < l.spec.out_c; ++k) {
+  for (int k = 0; k < l.spec.out_c && !l.requant.per_channel.empty(); ++k) {
     const auto& m = l.requant.per_channel.size() == 1 ? l.requant.per_channel[0] : l.requant.per_channel[k];
     rq[2 * k] = m.multiplier;
     rq[2 * k + 1] = m.shift;
@@ -88,6 +323,8 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   firmware::LayerCommand cmd{};
   cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
   cmd.dataflow = static_cast<std::uint32_t>(l.spec.dataflow);
+  cmd.datatype = static_cast<std::uint32_t>(l.spec.datatype);
+  if (l.spec.datatype == Datatype::kFp16 && l.spec.relu) cmd.flags |= firmware::kFp16Relu;
   cmd.input_addr = input;
   cmd.output_addr = output;
   cmd.weights_addr = weights;
@@ -116,16 +353,27 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   cmd.act_max = l.requant.act_max;
   cmd.layer_id = layer_id;
   if (faults.input_row_pitch_delta != 0)
-    cmd.input_row_pitch = static_cast<std::uint32_t>(l.in_shape.w * l.in_shape.c + faults.input_row_pitch_delta);
+    cmd.input_row_pitch = static_cast<std::uint32_t>(l.in_shape.w * l.in_shape.c * static_cast<int>(l.element_bytes()) +
+                                                     faults.input_row_pitch_delta);
   hal.memory_write(command, &cmd, sizeof cmd);
 
   driver.submit(command, 1);
   driver.wait_idle();
 
   ConvOnNpu result;
-  result.output.resize(l.expected.size());
+  result.output.resize(out_elements * l.element_bytes());
   hal.memory_read(output, result.output.data(), result.output.size());
-  for (std::size_t i = 0; i < result.output.size(); ++i) result.mismatches += result.output[i] != l.expected[i];
+  for (std::size_t i = 0; i < out_elements; ++i) {
+    if (l.spec.datatype == Datatype::kFp16) {
+      // Written as a negated <= so that a NaN counts as a mismatch.
+      const double error = std::fabs(half_value(load_bits16(result.output, i)) - l.expected_real[i]);
+      result.mismatches += !(error <= l.tolerance[i]);
+    } else if (l.element_bytes() == 2) {
+      result.mismatches += load_int16(result.output, i) != load_int16(l.expected, i);
+    } else {
+      result.mismatches += result.output[i] != l.expected[i];
+    }
+  }
   return result;
 }
 

@@ -1,9 +1,13 @@
 // The cluster's arithmetic (written as hardware does it) against the
 // independent host reference kernels: bit-exact for random jobs.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include "models/common/half.h"
 #include "models/pe_array/cluster_kernel.h"
 #include "sw/runtime/quantization.h"
 #include "sw/runtime/reference_kernels.h"
@@ -84,6 +88,232 @@ TEST(ClusterKernel, RandomConvJobsAreBitExact) {
     run_job(job, operands, got.data());
     ASSERT_EQ(got, expected) << "trial " << trial;
   }
+}
+
+// Every half converts to float and back to itself; float -> half rounds to
+// nearest, ties to even, over the normal and subnormal ranges and at overflow.
+TEST(Half, RoundTripsAndRoundsToNearestEven) {
+  for (std::uint32_t h = 0; h < 0x10000; ++h) {
+    if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0) continue;  // NaN payloads
+    ASSERT_EQ(half::from_float(half::to_float(static_cast<std::uint16_t>(h))), h) << std::hex << h;
+  }
+  EXPECT_EQ(half::to_float(0x3C00), 1.0f);
+  EXPECT_EQ(half::to_float(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(half::from_float(1.0f + std::ldexp(1.0f, -11)), 0x3C00);      // tie, even stays
+  EXPECT_EQ(half::from_float(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3C02);  // tie, odd rounds up
+  EXPECT_EQ(half::from_float(1.0f + std::ldexp(1.0f, -11) + std::ldexp(1.0f, -20)), 0x3C01);
+  EXPECT_EQ(half::from_float(std::ldexp(1.0f, -25)), 0x0000);             // tie at half the smallest subnormal
+  EXPECT_EQ(half::from_float(std::ldexp(3.0f, -26)), 0x0001);
+  EXPECT_EQ(half::from_float(65520.0f), 0x7C00);                          // rounds past the largest half
+  EXPECT_EQ(half::from_float(65519.0f), 0x7BFF);
+  EXPECT_EQ(half::from_float(-0.0f), 0x8000);
+}
+
+// Random whole-image convolution jobs of one datatype: the tensors as bytes
+// the cluster reads, and the job describing them.
+struct DatatypeJob {
+  ClusterJob job{};
+  std::vector<std::int8_t> input, weights;
+  std::vector<std::int32_t> bias;
+  std::vector<RequantEntry> requant;
+  runtime::TensorShape in, out;
+};
+
+std::uint16_t bits16(const std::vector<std::int8_t>& bytes, std::size_t i) {
+  return static_cast<std::uint16_t>(static_cast<std::uint8_t>(bytes[2 * i]) |
+                                    (static_cast<std::uint8_t>(bytes[2 * i + 1]) << 8));
+}
+
+// binary16 bits to their exact value, independently of models/common/half.h.
+double half_value(std::uint16_t h) {
+  const double sign = (h & 0x8000) != 0 ? -1.0 : 1.0;
+  const int exponent = (h >> 10) & 0x1F, mantissa = h & 0x3FF;
+  if (exponent == 0x1F) return mantissa != 0 ? std::nan("") : sign * INFINITY;
+  return exponent == 0 ? sign * std::ldexp(mantissa, -24) : sign * std::ldexp(1024 + mantissa, exponent - 25);
+}
+
+bool random_job(std::mt19937& rng, Datatype datatype, DatatypeJob& d) {
+  std::uniform_int_distribution<int> small(1, 9);
+  ClusterJob& j = d.job;
+  j = ClusterJob{};
+  j.op = static_cast<std::uint32_t>(JobOp::kConv2d);
+  j.datatype = static_cast<std::uint32_t>(datatype);
+  j.kernel_h = static_cast<std::uint8_t>(small(rng) % 4 + 1);
+  j.kernel_w = static_cast<std::uint8_t>(small(rng) % 4 + 1);
+  j.stride_h = static_cast<std::uint8_t>(small(rng) % 2 + 1);
+  j.stride_w = static_cast<std::uint8_t>(small(rng) % 2 + 1);
+  j.dilation_h = j.dilation_w = static_cast<std::uint8_t>(small(rng) % 2 + 1);
+  const int pad = small(rng) % 3;
+  d.in = runtime::TensorShape{small(rng) * 2, small(rng) + 4, small(rng) + 4};
+  const int k_count = small(rng) + 1;
+  const int span_h = (j.kernel_h - 1) * j.dilation_h + 1, span_w = (j.kernel_w - 1) * j.dilation_w + 1;
+  d.out = runtime::TensorShape{k_count, (d.in.h + 2 * pad - span_h) / j.stride_h + 1,
+                               (d.in.w + 2 * pad - span_w) / j.stride_w + 1};
+  if (d.in.h + 2 * pad < span_h || d.in.w + 2 * pad < span_w) return false;
+  const unsigned e = element_bytes(datatype);
+  j.in_h = d.in.h, j.in_w = d.in.w, j.in_c = d.in.c;
+  j.in_row_pitch = d.in.w * d.in.c * e;
+  j.origin_y = j.origin_x = -pad;
+  j.out_h = d.out.h, j.out_w = d.out.w;
+  j.k_count = k_count;
+  j.group_in = d.in.c;
+  j.group_out = k_count;
+  j.out_pixel_pitch = k_count * e;
+  j.out_row_pitch = d.out.w * j.out_pixel_pitch;
+  const std::size_t inputs = static_cast<std::size_t>(d.in.c) * d.in.h * d.in.w;
+  const std::size_t weights = static_cast<std::size_t>(k_count) * j.kernel_h * j.kernel_w * d.in.c;
+  d.input.resize(inputs * e);
+  d.weights.resize(weights * e);
+  d.bias.resize(k_count);
+  d.requant.clear();
+  if (datatype == Datatype::kFp16) {
+    // Magnitudes in [2^-4, 2^2) with random sign and mantissa.
+    const auto half_bits = [&] {
+      return static_cast<std::uint32_t>(((rng() & 1) << 15) | ((11 + rng() % 6) << 10) | (rng() & 0x3FF));
+    };
+    for (std::size_t i = 0; i < inputs; ++i) {
+      const auto h = half_bits();
+      d.input[2 * i] = static_cast<std::int8_t>(h & 0xFF);
+      d.input[2 * i + 1] = static_cast<std::int8_t>(h >> 8);
+    }
+    for (std::size_t i = 0; i < weights; ++i) {
+      const auto h = half_bits();
+      d.weights[2 * i] = static_cast<std::int8_t>(h & 0xFF);
+      d.weights[2 * i + 1] = static_cast<std::int8_t>(h >> 8);
+    }
+    for (auto& b : d.bias) {
+      const float f = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) / 256.0f;
+      std::memcpy(&b, &f, sizeof b);
+    }
+    if (rng() & 1) j.flags |= kJobFp16Relu;
+    return true;
+  }
+  const bool wide = datatype == Datatype::kInt16;
+  const std::int32_t lo = wide ? -32768 : -8, hi = wide ? 32767 : 7;
+  std::uniform_int_distribution<std::int32_t> value(lo, hi);
+  const auto store = [&](std::vector<std::int8_t>& t, std::size_t i, std::int32_t v) {
+    if (!wide) {
+      t[i] = static_cast<std::int8_t>(v);
+      return;
+    }
+    t[2 * i] = static_cast<std::int8_t>(v & 0xFF);
+    t[2 * i + 1] = static_cast<std::int8_t>((static_cast<std::uint32_t>(v) >> 8) & 0xFF);
+  };
+  for (std::size_t i = 0; i < inputs; ++i) store(d.input, i, value(rng));
+  for (std::size_t i = 0; i < weights; ++i) store(d.weights, i, value(rng));
+  // int16 sums of full-range products overflow 32 bits: the wrap is exercised.
+  for (auto& b : d.bias) b = static_cast<std::int32_t>(rng());
+  j.input_zero_point = std::uniform_int_distribution<int>(lo / 4, hi / 4)(rng);
+  j.output_zero_point = std::uniform_int_distribution<int>(lo / 4, hi / 4)(rng);
+  j.act_min = (rng() & 1) ? j.output_zero_point : lo;
+  j.act_max = hi;
+  // Scales that keep most outputs inside the range: int4 sums stay small,
+  // wrapped int16 sums span ±2^31.
+  std::uniform_real_distribution<double> real(1e-3, 0.9);
+  for (int k = 0; k < k_count; ++k) {
+    const auto m = runtime::quantize_multiplier(real(rng) * (wide ? 1e-5 : 0.1));
+    d.requant.push_back({m.multiplier, m.shift});
+  }
+  return true;
+}
+
+// The host's loop nest: exact sums of (x - zero point) × w, taken modulo
+// 2^32 for integers, as doubles for fp16; padding contributes nothing.
+template <typename Term>
+void for_each_output(const DatatypeJob& d, Term term) {
+  const ClusterJob& j = d.job;
+  for (int oy = 0; oy < d.out.h; ++oy)
+    for (int ox = 0; ox < d.out.w; ++ox)
+      for (int k = 0; k < d.out.c; ++k) {
+        std::vector<std::pair<std::size_t, std::size_t>> taps;  // (input element, weight element)
+        for (int ky = 0; ky < j.kernel_h; ++ky)
+          for (int kx = 0; kx < j.kernel_w; ++kx) {
+            const int y = j.origin_y + oy * j.stride_h + ky * j.dilation_h;
+            const int x = j.origin_x + ox * j.stride_w + kx * j.dilation_w;
+            if (y < 0 || y >= d.in.h || x < 0 || x >= d.in.w) continue;
+            for (int c = 0; c < d.in.c; ++c)
+              taps.emplace_back((static_cast<std::size_t>(y) * d.in.w + x) * d.in.c + c,
+                                ((static_cast<std::size_t>(k) * j.kernel_h + ky) * j.kernel_w + kx) * d.in.c + c);
+          }
+        term((static_cast<std::size_t>(oy) * d.out.w + ox) * d.out.c + k, k, taps);
+      }
+}
+
+void expect_integer_jobs_exact(Datatype datatype, unsigned seed) {
+  std::mt19937 rng(seed);
+  const bool wide = datatype == Datatype::kInt16;
+  DatatypeJob d;
+  for (int trial = 0, run = 0; trial < 200; ++trial) {
+    if (!random_job(rng, datatype, d)) continue;
+    ++run;
+    const auto element = [&](const std::vector<std::int8_t>& t, std::size_t i) -> std::int64_t {
+      return wide ? static_cast<std::int16_t>(bits16(t, i)) : t[i];
+    };
+    std::vector<std::int32_t> expected(static_cast<std::size_t>(d.out.c) * d.out.h * d.out.w);
+    for_each_output(d, [&](std::size_t o, int k, const auto& taps) {
+      std::int64_t acc = d.bias[k];
+      for (const auto& [x, w] : taps) acc += (element(d.input, x) - d.job.input_zero_point) * element(d.weights, w);
+      const auto acc32 = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc));
+      const runtime::FixedPointMultiplier m{d.requant[k].multiplier, d.requant[k].shift};
+      const std::int32_t v = runtime::multiply_by_quantized_multiplier(acc32, m) + d.job.output_zero_point;
+      expected[o] = std::clamp(v, d.job.act_min, d.job.act_max);
+    });
+    std::vector<std::int8_t> got(expected.size() * element_bytes(datatype));
+    JobOperands operands;
+    operands.tile = d.input.data();
+    operands.weights = d.weights.data();
+    operands.bias = d.bias.data();
+    operands.requant = d.requant.data();
+    run_job(d.job, operands, got.data());
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      ASSERT_EQ(element(got, i), expected[i]) << "trial " << trial << " element " << i;
+  }
+}
+
+TEST(ClusterKernel, RandomInt4JobsAreBitExact) { expect_integer_jobs_exact(Datatype::kInt4, 21); }
+TEST(ClusterKernel, RandomInt16JobsAreBitExactWithWrappingAccumulation) {
+  expect_integer_jobs_exact(Datatype::kInt16, 22);
+}
+
+// fp16 against double math on the same half inputs, with the tolerance the
+// workload check uses (sw/runtime/conv_workload.h): one half ulp at the
+// result + 1e-3 relative + n fp32 roundings of the summed magnitudes.
+TEST(ClusterKernel, RandomFp16JobsMatchDoubleReferenceWithinTolerance) {
+  std::mt19937 rng(23);
+  DatatypeJob d;
+  std::size_t checked = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    if (!random_job(rng, Datatype::kFp16, d)) continue;
+    std::vector<std::int8_t> got(static_cast<std::size_t>(d.out.c) * d.out.h * d.out.w * 2);
+    JobOperands operands;
+    operands.tile = d.input.data();
+    operands.weights = d.weights.data();
+    operands.bias = d.bias.data();
+    run_job(d.job, operands, got.data());
+    const bool relu = (d.job.flags & kJobFp16Relu) != 0;
+    for_each_output(d, [&](std::size_t o, int k, const auto& taps) {
+      float bias;
+      std::memcpy(&bias, &d.bias[k], sizeof bias);
+      double acc = bias, magnitude = std::fabs(bias);
+      for (const auto& [x, w] : taps) {
+        const double t = half_value(bits16(d.input, x)) * half_value(bits16(d.weights, w));
+        acc += t;
+        magnitude += std::fabs(t);
+      }
+      if (relu) acc = std::max(acc, 0.0);
+      int exponent = 0;
+      std::frexp(acc, &exponent);
+      const double tolerance = std::ldexp(1.0, std::max(exponent - 11, -24)) + 1e-3 * std::fabs(acc) +
+                               static_cast<double>(taps.size() + 1) * std::ldexp(magnitude, -24);
+      const double npu = half_value(bits16(got, o));
+      ASSERT_LE(std::fabs(npu - acc), tolerance) << "trial " << trial << " element " << o;
+      if (relu) {
+        ASSERT_GE(npu, 0.0);
+      }
+      ++checked;
+    });
+  }
+  EXPECT_GT(checked, 1000u);
 }
 
 }  // namespace

@@ -35,6 +35,11 @@ TEST(PlatformConfig, PresetLoadsWithItsValues) {
   EXPECT_EQ(c.npu.sram_banks * c.npu.sram_bank.size_bytes, 512u * 1024);
   EXPECT_EQ(c.dram.channels, 4u);
   EXPECT_DOUBLE_EQ(c.energy.mac_int8_pj, 0.3);
+  EXPECT_DOUBLE_EQ(c.energy.mac_int4_pj, 0.075);
+  EXPECT_DOUBLE_EQ(c.energy.mac_int16_pj, 0.72);
+  EXPECT_DOUBLE_EQ(c.energy.mac_fp16_pj, 1.5);
+  EXPECT_FALSE(c.npu.cluster.int4_packing);
+  EXPECT_TRUE(load_platform(kPreset, {"pe_array.int4_packing=true"}).npu.cluster.int4_packing);
 }
 
 TEST(PlatformConfig, OverridesApplyAndTheLastOneWins) {

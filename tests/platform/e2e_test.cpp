@@ -191,5 +191,68 @@ TEST(EndToEnd, SmallerInputAndOverriddenArrayStillExact) {
   EXPECT_EQ(r["layers"][0]["out_shape"], nlohmann::json({64, 23, 17}));
 }
 
+// conv_slice in one datatype, output-stationary with ideal memory (the
+// array's schedule alone): every output checked, the layer reports its
+// datatype, and MAC energy is that datatype's price per MAC.
+nlohmann::json run_datatype(const std::string& datatype, const std::vector<std::string>& sets, double mac_pj) {
+  const PlatformConfig config = load_platform(kPreset, sets);
+  RunOptions options;
+  options.out_dir = out_dir("datatype_" + datatype);
+  options.datatype = datatype;
+  options.dataflow = "os";
+  options.ideal_memory = true;
+  const nlohmann::json r = run(config, options);
+  const auto& layer = r["layers"][0];
+  EXPECT_TRUE(layer["verified"].get<bool>());
+  EXPECT_EQ(layer["mismatches"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(layer["datatype"], datatype);
+  const double macs = 56.0 * 56 * 64 * 64 * 9;
+  EXPECT_EQ(layer["macs"].get<double>(), macs);
+  EXPECT_NEAR(layer["energy_pj"]["mac"].get<double>(), mac_pj * macs, 1e-6 * mac_pj * macs);
+  return r;
+}
+
+// Int8 with ideal memory, output-stationary: 196 folds per cluster (the
+// 28 jobs of 14 x 8 folds over 16 clusters) of 576 + 8 + 8 - 2 cycles.
+constexpr std::uint64_t kInt8ComputeCycles = 196 * (576 + 14);
+
+TEST(EndToEnd, Int4ConvSliceIsExactAndPackedLanesHalveTheReduction) {
+  static_assert(kInt8ComputeCycles == 115640);
+  const nlohmann::json r = run_datatype("int4", {"pe_array.int4_packing=true"}, 0.075);
+  // One byte per int4 value: the same tiling and folds as int8, but each lane
+  // does two MACs per cycle, so the 576-long reduction streams in 288 cycles.
+  const auto compute = r["layers"][0]["compute_cycles"].get<std::uint64_t>();
+  EXPECT_EQ(compute, 196u * (288 + 14));
+  EXPECT_LT(compute, kInt8ComputeCycles);
+  // Utilization counts a packed lane as two MACs per cycle.
+  EXPECT_LE(r["layers"][0]["utilization"].get<double>(), 1.0);
+}
+
+TEST(EndToEnd, Int16ConvSliceIsExact) {
+  const nlohmann::json r = run_datatype("int16", {}, 0.72);
+  // Two-byte elements double the bytes moved, not the work per lane.
+  EXPECT_EQ(r["layers"][0]["compute_cycles"].get<std::uint64_t>(), kInt8ComputeCycles);
+  EXPECT_EQ(r["layers"][0]["dram_write_bytes"].get<std::uint64_t>(), 2ull * 56 * 56 * 64);
+}
+
+// fp16 is checked against double math on the same half inputs with the
+// tolerance stated in sw/runtime/conv_workload.h: one half ulp at the
+// result + 1e-3 relative + the worst-case fp32 accumulation error.
+TEST(EndToEnd, Fp16ConvSliceIsWithinTolerance) {
+  const nlohmann::json r = run_datatype("fp16", {}, 1.5);
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+}
+
+TEST(EndToEnd, NonInt8DatatypeIsRejectedForZooNetworks) {
+  const PlatformConfig config = load_platform(kPreset, {});
+  RunOptions options;
+  options.network = "resnet18";
+  options.datatype = "fp16";
+  EXPECT_THROW(run(config, options), std::invalid_argument);
+  options.network = "conv_slice";
+  options.datatype = "int3";
+  EXPECT_THROW(run(config, options), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace npuvp::platform
