@@ -94,10 +94,12 @@ firmware::DataflowChoice parse_dataflow(const std::string& d) {
   throw std::invalid_argument("--dataflow: expected ws, os or hybrid, got '" + d + "'");
 }
 
-// The firmware's two estimates for a convolution layer of the report (why the
-// hybrid mode picked what it did); null for other layers or if no tiling fits.
-nlohmann::json dataflow_costs(const nlohmann::json& layer, const firmware::NpuLayout& npu) {
-  if (layer.value("type", "") != "conv2d" || !layer.contains("kernel")) return nullptr;
+// How the firmware cuts a convolution layer of the report over the SRAM and
+// the clusters, and its two estimates behind a hybrid choice: {"tiling",
+// "dataflow_costs"}; nulls for other layers or if no tiling fits.
+nlohmann::json firmware_plan(const nlohmann::json& layer, const firmware::NpuLayout& npu) {
+  const nlohmann::json none = {{"tiling", nullptr}, {"dataflow_costs", nullptr}};
+  if (layer.value("type", "") != "conv2d" || !layer.contains("kernel")) return none;
   firmware::LayerCommand cmd{};
   cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
   const auto& in = layer["in_shape"];
@@ -113,11 +115,17 @@ nlohmann::json dataflow_costs(const nlohmann::json& layer, const firmware::NpuLa
   cmd.groups = layer.value("groups", 1u);
   cmd.datatype = static_cast<std::uint32_t>(runtime::parse_datatype(layer.value("datatype", "int8")));
   firmware::LayerTiling tiling;
-  if (!firmware::plan_layer_tiling(cmd, npu, tiling)) return nullptr;
+  if (!firmware::plan_layer_tiling(cmd, npu, tiling)) return none;
   const auto costs = firmware::dataflow_costs(cmd, npu, tiling);
-  return {{"ws_cycles", costs.weight_stationary_cycles},
-          {"os_cycles", costs.output_stationary_cycles},
-          {"basis", "systolic schedule of one cluster's share of a tile"}};
+  return {{"tiling",
+           {{"k_block", tiling.k_block},
+            {"rows_per_tile", tiling.rows_per_tile},
+            {"cluster_split", "rows into " + std::to_string(tiling.row_groups) + " groups, output channels into " +
+                                  std::to_string(tiling.k_groups) + " slices of " + std::to_string(tiling.k_slice)}}},
+          {"dataflow_costs",
+           {{"ws_cycles", costs.weight_stationary_cycles},
+            {"os_cycles", costs.output_stationary_cycles},
+            {"basis", "systolic schedule of one cluster's share of a tile"}}}};
 }
 
 // What the firmware ran: "ws", "os", or "ws+os" if it changed within a layer.
@@ -378,11 +386,13 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     total_energy.dram += energy.dram;
     total_energy.leakage += energy.leakage;
     nlohmann::json row = l;
+    const nlohmann::json plan = firmware_plan(l, npu_layout);
     row.merge_patch({
         {"dataflow", used_dataflow(mark->end.ws_jobs - mark->begin.ws_jobs, mark->end.os_jobs - mark->begin.os_jobs)},
         {"dataflow_mode", options.dataflow},
         {"datatype", l.value("datatype", "int8")},
-        {"dataflow_costs", dataflow_costs(l, npu_layout)},
+        {"dataflow_costs", plan["dataflow_costs"]},
+        {"tiling", plan["tiling"]},
         {"compute_cycles", compute},
         {"stall_cycles", stall},
         {"stall_cycles_by_cause", stall_causes},

@@ -318,3 +318,102 @@ TEST(ClusterKernel, RandomFp16JobsMatchDoubleReferenceWithinTolerance) {
 
 }  // namespace
 }  // namespace npuvp::pe_array
+
+namespace npuvp::pe_array {
+namespace {
+
+// A whole-image pooling or add job for the tile/image geometry of `in`.
+ClusterJob whole_image_job(JobOp op, const runtime::TensorShape& in, const runtime::TensorShape& out) {
+  ClusterJob job{};
+  job.op = static_cast<std::uint32_t>(op);
+  job.in_h = in.h, job.in_w = in.w, job.in_c = in.c;
+  job.in_row_pitch = in.w * in.c;
+  job.out_h = out.h, job.out_w = out.w;
+  job.k_count = in.c;
+  job.out_pixel_pitch = in.c;
+  job.out_row_pitch = out.w * in.c;
+  job.stride_h = job.stride_w = job.dilation_h = job.dilation_w = 1;
+  job.kernel_h = job.kernel_w = 1;
+  job.image_h = in.h, job.image_w = in.w;
+  job.act_min = -128, job.act_max = 127;
+  return job;
+}
+
+TEST(ClusterKernel, RandomPoolJobsAreBitExact) {
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::uniform_int_distribution<int> small(1, 7);
+    runtime::PoolParams p;
+    p.kernel_h = small(rng) % 4 + 1;
+    p.kernel_w = small(rng) % 4 + 1;
+    p.stride_h = small(rng) % 3 + 1;
+    p.stride_w = small(rng) % 3 + 1;
+    p.pad_top = small(rng) % p.kernel_h;
+    p.pad_left = small(rng) % p.kernel_w;
+    p.pad_bottom = small(rng) % p.kernel_h;
+    p.pad_right = small(rng) % p.kernel_w;
+    p.count_include_pad = trial % 3 == 0;
+    p.zero_point = static_cast<int>(rng() % 21) - 10;
+    const bool is_max = trial % 2 == 0;
+    if (is_max) p.count_include_pad = false;
+    const runtime::TensorShape in{small(rng) * 2 + 1, small(rng) + 4, small(rng) + 4};
+    const runtime::TensorShape out = runtime::pool_output_shape(in, p);
+    if (out.h <= 0 || out.w <= 0) continue;
+    std::vector<std::int8_t> input(static_cast<std::size_t>(in.c) * in.h * in.w);
+    for (auto& v : input) v = static_cast<std::int8_t>(rng());
+    const auto expected = is_max ? runtime::max_pool(input, in, p) : runtime::average_pool(input, in, p);
+    ClusterJob job = whole_image_job(is_max ? JobOp::kMaxPool : JobOp::kAvgPool, in, out);
+    job.kernel_h = static_cast<std::uint8_t>(p.kernel_h);
+    job.kernel_w = static_cast<std::uint8_t>(p.kernel_w);
+    job.stride_h = static_cast<std::uint8_t>(p.stride_h);
+    job.stride_w = static_cast<std::uint8_t>(p.stride_w);
+    job.origin_y = -p.pad_top;
+    job.origin_x = -p.pad_left;
+    job.pad_top = static_cast<std::uint16_t>(p.pad_top);
+    job.pad_left = static_cast<std::uint16_t>(p.pad_left);
+    job.pad_bottom = static_cast<std::uint16_t>(p.pad_bottom);
+    job.pad_right = static_cast<std::uint16_t>(p.pad_right);
+    job.input_zero_point = p.zero_point;
+    if (p.count_include_pad) job.flags |= kJobCountIncludePad;
+    std::vector<std::int8_t> got(expected.size());
+    JobOperands operands;
+    operands.tile = input.data();
+    run_job(job, operands, got.data());
+    ASSERT_EQ(got, expected) << "trial " << trial << (is_max ? " max" : " avg");
+  }
+}
+
+TEST(ClusterKernel, RandomAddJobsAreBitExact) {
+  std::mt19937 rng(9);
+  for (int trial = 0; trial < 100; ++trial) {
+    const runtime::TensorShape shape{static_cast<int>(rng() % 17) + 1, static_cast<int>(rng() % 9) + 1,
+                                     static_cast<int>(rng() % 9) + 1};
+    std::uniform_real_distribution<float> scale(0.01f, 0.2f);
+    const runtime::QuantParams q1{scale(rng), static_cast<int>(rng() % 41) - 20};
+    const runtime::QuantParams q2{scale(rng), static_cast<int>(rng() % 41) - 20};
+    const runtime::QuantParams qo{scale(rng), static_cast<int>(rng() % 41) - 20};
+    const auto p = runtime::make_add_params(q1, q2, qo, trial % 2 ? runtime::Activation::kRelu : runtime::Activation::kNone);
+    std::vector<std::int8_t> a(shape.size()), b(shape.size());
+    for (auto& v : a) v = static_cast<std::int8_t>(rng());
+    for (auto& v : b) v = static_cast<std::int8_t>(rng());
+    const auto expected = runtime::add(a, b, shape, p);
+    ClusterJob job = whole_image_job(JobOp::kAdd, shape, shape);
+    job.input_zero_point = -p.input1_offset;
+    job.in2_zero_point = -p.input2_offset;
+    job.output_zero_point = p.output_offset;
+    job.left_shift = p.left_shift;
+    job.in1_multiplier = p.input1_multiplier.multiplier, job.in1_shift = p.input1_multiplier.shift;
+    job.in2_multiplier = p.input2_multiplier.multiplier, job.in2_shift = p.input2_multiplier.shift;
+    job.out_multiplier = p.output_multiplier.multiplier, job.out_shift = p.output_multiplier.shift;
+    job.act_min = p.act_min, job.act_max = p.act_max;
+    std::vector<std::int8_t> got(expected.size());
+    JobOperands operands;
+    operands.tile = a.data();
+    operands.tile2 = b.data();
+    run_job(job, operands, got.data());
+    ASSERT_EQ(got, expected) << "trial " << trial;
+  }
+}
+
+}  // namespace
+}  // namespace npuvp::pe_array

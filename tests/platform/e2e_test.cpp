@@ -175,6 +175,9 @@ void expect_exact_with_dataflow(const std::string& dataflow) {
   // WS: 72 x 8 folds of (112 + 14) plus an 8-cycle preload; OS: 14 x 8 folds of (576 + 14).
   EXPECT_EQ(r["layers"][0]["dataflow_costs"]["ws_cycles"], 72 * 8 * (112 + 14 + 8));
   EXPECT_EQ(r["layers"][0]["dataflow_costs"]["os_cycles"], 14 * 8 * (576 + 14));
+  EXPECT_EQ(r["layers"][0]["tiling"]["rows_per_tile"], 32);
+  EXPECT_EQ(r["layers"][0]["tiling"]["k_block"], 64);
+  EXPECT_EQ(r["layers"][0]["tiling"]["cluster_split"], "rows into 16 groups, output channels into 1 slices of 64");
 }
 
 TEST(EndToEnd, ForcedWeightStationaryIsExact) { expect_exact_with_dataflow("ws"); }
