@@ -43,6 +43,7 @@ int run_command(int argc, char** argv) {
   std::string log_level;
   double ro_sparsity = 0;
   int ro_batch = 1;
+  std::vector<std::string> layer_dataflow;
   opts.add_options()("help,h", "this help")(
       "platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")(
       "network", po::value(&network)->default_value("conv_slice"), "network name (npuvp list networks)")(
@@ -56,6 +57,8 @@ int run_command(int argc, char** argv) {
       "quiet,q", "no progress line")(
       "weight-sparsity", po::value(&ro_sparsity)->default_value(0.0),
       "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")(
+      "layer-dataflow", po::value(&layer_dataflow)->composing(),
+      "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws (repeatable)")(
       "batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")(
       "ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")(
       "log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
@@ -77,6 +80,7 @@ int run_command(int argc, char** argv) {
   ro.quiet = vm.count("quiet") > 0;
   ro.weight_sparsity = ro_sparsity;
   ro.batch = ro_batch;
+  ro.layer_dataflow = layer_dataflow;
   if (!input_size.empty()) {
     const auto x = input_size.find('x');
     try {

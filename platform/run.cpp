@@ -241,6 +241,12 @@ Workload network_workload(const std::string& name, const RunOptions& options, fi
     q = std::make_shared<runtime::QuantizedNetwork>(runtime::import_onnx_quantized(name, qo.input_seed));
   } else {
     runtime::Network net = ends_with(name, ".onnx") ? runtime::import_onnx_float(name) : load_ir_network(name);
+    for (const auto& assignment : options.layer_dataflow) {
+      const auto eq = assignment.find('=');
+      if (eq == std::string::npos)
+        throw std::invalid_argument("--layer-dataflow: expected LAYER=ws|os, got '" + assignment + "'");
+      net.set_dataflow(assignment.substr(0, eq), assignment.substr(eq + 1));
+    }
     if (options.input_h > 0)
       net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
     q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
@@ -293,6 +299,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   if (options.batch < 1 || options.batch > 256) throw std::invalid_argument("--batch: expected 1 to 256");
   const bool is_ir_network = ends_with(options.network, ".yaml") || ends_with(options.network, ".onnx") ||
                              runtime::is_zoo_network(options.network);
+  if (!is_ir_network && !options.layer_dataflow.empty())
+    throw std::invalid_argument("--layer-dataflow: only zoo, YAML and ONNX networks have named layers to override");
   if (!is_ir_network && options.batch != 1)
     throw std::invalid_argument("--batch: only zoo, YAML and ONNX networks run batched");
   if (is_ir_network && runtime::parse_datatype(options.datatype) != firmware::Datatype::kInt8)

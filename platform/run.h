@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,8 @@ struct RunOptions {
   // Images per run (zoo, YAML and ONNX networks): run layer by layer over the
   // batch, weights loaded once per layer.
   int batch = 1;
+  // Per-layer dataflow overrides, "layer_name=ws|os" (zoo, YAML and ONNX networks).
+  std::vector<std::string> layer_dataflow;
   // Convolution workloads (conv_slice, SCALE-Sim files): fraction of each
   // filter's input channels pruned to zero.
   double weight_sparsity = 0;

@@ -672,6 +672,10 @@ class Lowerer {
     LayerCommand c{};
     c.opcode = static_cast<std::uint32_t>(op);
     c.dataflow = static_cast<std::uint32_t>(options_.dataflow);
+    const std::string& forced = q_.network.layer(layer).conv.dataflow;
+    if (!forced.empty())
+      c.dataflow = static_cast<std::uint32_t>(forced == "ws" ? firmware::DataflowChoice::kWeightStationary
+                                                              : firmware::DataflowChoice::kOutputStationary);
     c.layer_id = static_cast<std::uint32_t>(layer);
     c.in_c = static_cast<std::uint32_t>(in.c);
     c.in_h = static_cast<std::uint32_t>(in.h);

@@ -715,4 +715,13 @@ nlohmann::json Network::layers_json() const {
   return out;
 }
 
+void Network::set_dataflow(const std::string& layer_name, const std::string& dataflow) {
+  const int i = index_of(layer_name);
+  if (i < 0) throw std::invalid_argument("network '" + name() + "': no layer named '" + layer_name + "'");
+  Layer& l = layers_[static_cast<std::size_t>(i)];
+  if (l.type != LayerType::kConv2d) fail(l, "a dataflow can only be set on a conv2d layer");
+  if (dataflow != "ws" && dataflow != "os") fail(l, "dataflow must be ws or os, got '" + dataflow + "'");
+  l.conv.dataflow = dataflow;
+}
+
 }  // namespace npuvp::runtime

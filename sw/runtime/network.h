@@ -79,6 +79,8 @@ struct Conv2dAttrs {
   int dilation_h = 1, dilation_w = 1;
   int groups = 1;
   bool bias = false;
+  // "ws" or "os" forces this layer's dataflow; empty leaves it to the run.
+  std::string dataflow;
 };
 
 struct FullyConnectedAttrs {
@@ -163,6 +165,9 @@ class Network {
   const Layer& layer(int index) const;
   const Layer& layer(const std::string& name) const;  // throws if unknown
   int index_of(const std::string& name) const;        // -1 if unknown
+  // Forces the dataflow ("ws" or "os") of a convolution; throws
+  // std::invalid_argument naming the layer if it is not a convolution.
+  void set_dataflow(const std::string& layer_name, const std::string& dataflow);
   // The network output: the last layer.
   int output() const { return static_cast<int>(layers_.size()) - 1; }
   // Layers that read layer `index`, in order.

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -54,6 +55,18 @@ class LayerReader {
     } catch (const YAML::Exception&) {
       fail(v, "key '" + key + "': expected true or false");
     }
+  }
+
+  // One of `choices`; "" when absent.
+  std::string choice(const std::string& key, std::initializer_list<const char*> choices) {
+    const YAML::Node v = get(key);
+    if (!v) return "";
+    std::string list;
+    for (const char* c : choices) list += (list.empty() ? "" : " or ") + std::string(c);
+    if (!v.IsScalar()) fail(v, "key '" + key + "': expected " + list);
+    for (const char* c : choices)
+      if (v.Scalar() == c) return c;
+    fail(v, "key '" + key + "': expected " + list + ", got '" + v.Scalar() + "'");
   }
 
   double real(const std::string& key, double fallback) {
@@ -135,6 +148,7 @@ Layer read_layer(LayerReader& r, LayerType type, const YAML::Node& node) {
       l.conv.dilation_w = d.second;
       l.conv.groups = r.integer("groups", 1);
       l.conv.bias = r.boolean("bias", false);
+      l.conv.dataflow = r.choice("dataflow", {"ws", "os"});
       break;
     }
     case LayerType::kFullyConnected:
@@ -354,6 +368,7 @@ std::string network_to_yaml(const Network& network) {
         if (c.dilation_h != 1 || c.dilation_w != 1) os << ", dilation: " << pair_str(c.dilation_h, c.dilation_w);
         if (c.groups != 1) os << ", groups: " << c.groups;
         if (c.bias) os << ", bias: true";
+        if (!c.dataflow.empty()) os << ", dataflow: " << c.dataflow;
         break;
       }
       case LayerType::kFullyConnected:

@@ -152,6 +152,22 @@ TEST(Network, SameInputsAndSeedGiveByteIdenticalOutputs) {
   EXPECT_EQ(a.dump(), b.dump());
 }
 
+TEST(Network, PerLayerDataflowOverrideWins) {
+  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
+  RunOptions options;
+  options.network = "mobilenet_v2";
+  options.input_h = options.input_w = 64;
+  options.dataflow = "os";
+  options.layer_dataflow = {"features.1.project.conv=ws"};
+  options.out_dir = (std::filesystem::temp_directory_path() / "npuvp_net_override").string();
+  const auto r = run(config, options);
+  expect_all_layers_exact(r);
+  for (const auto& layer : r["layers"]) {
+    if (layer["type"] != "conv2d") continue;
+    EXPECT_EQ(layer["dataflow"], layer["name"] == "features.1.project.conv" ? "ws" : "os") << layer["name"];
+  }
+}
+
 TEST(Network, UnknownNetworkIsNamed) {
   try {
     run_network("no_such_net");

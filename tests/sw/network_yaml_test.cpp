@@ -121,6 +121,22 @@ TEST(NetworkYaml, ErrorsNameFileLineAndKey) {
   expect_invalid([] { load_network_yaml("/nonexistent/net.yaml"); }, "/nonexistent/net.yaml: cannot read");
 }
 
+TEST(NetworkYaml, PerLayerDataflowParsesRoundTripsAndIsChecked) {
+  const char* text = R"(name: df
+input: [8, 8, 8]
+layers:
+  - {name: a, type: conv2d, out_channels: 8, kernel: 1, dataflow: os}
+  - {name: b, type: conv2d, out_channels: 8, kernel: 1}
+)";
+  const Network n = parse_network_yaml(text, "df.yaml");
+  EXPECT_EQ(n.layer("a").conv.dataflow, "os");
+  EXPECT_EQ(n.layer("b").conv.dataflow, "");
+  EXPECT_EQ(parse_network_yaml(network_to_yaml(n), "again.yaml").layer("a").conv.dataflow, "os");
+  expect_invalid([] { parse_network_yaml("name: x\ninput: [8, 8, 8]\nlayers:\n  - {name: a, type: conv2d, "
+                                         "out_channels: 8, kernel: 1, dataflow: rs}\n", "bad.yaml"); },
+                 "key 'dataflow': expected ws or os, got 'rs'");
+}
+
 TEST(NetworkYaml, WriterRoundTripsEveryZooNetwork) {
   for (const auto& name : zoo_names()) {
     SCOPED_TRACE(name);
