@@ -446,40 +446,42 @@ int Network::bn(const std::string& name, int input, float eps) {
 int Network::relu(const std::string& name, int input) { return add_simple(name, LayerType::kReLU, {input}); }
 int Network::relu6(const std::string& name, int input) { return add_simple(name, LayerType::kReLU6, {input}); }
 
-int Network::max_pool(const std::string& name, int input, PoolAttrs attrs) {
+namespace {
+
+PoolAttrs square_pool(int kernel, int stride, int pad, bool ceil_mode) {
+  PoolAttrs a;
+  a.kernel_h = a.kernel_w = kernel;
+  a.stride_h = a.stride_w = stride;
+  a.pad = Padding::uniform(pad);
+  a.ceil_mode = ceil_mode;
+  return a;
+}
+
+}  // namespace
+
+int Network::add_pool(const std::string& name, LayerType type, int input, const PoolAttrs& attrs) {
   Layer l;
   l.name = name;
-  l.type = LayerType::kMaxPool;
+  l.type = type;
   l.inputs = {input};
   l.pool = attrs;
   return append(std::move(l));
+}
+
+int Network::max_pool(const std::string& name, int input, PoolAttrs attrs) {
+  return add_pool(name, LayerType::kMaxPool, input, attrs);
 }
 
 int Network::max_pool(const std::string& name, int input, int kernel, int stride, int pad, bool ceil_mode) {
-  PoolAttrs a;
-  a.kernel_h = a.kernel_w = kernel;
-  a.stride_h = a.stride_w = stride;
-  a.pad = Padding::uniform(pad);
-  a.ceil_mode = ceil_mode;
-  return max_pool(name, input, a);
+  return max_pool(name, input, square_pool(kernel, stride, pad, ceil_mode));
 }
 
 int Network::avg_pool(const std::string& name, int input, PoolAttrs attrs) {
-  Layer l;
-  l.name = name;
-  l.type = LayerType::kAvgPool;
-  l.inputs = {input};
-  l.pool = attrs;
-  return append(std::move(l));
+  return add_pool(name, LayerType::kAvgPool, input, attrs);
 }
 
 int Network::avg_pool(const std::string& name, int input, int kernel, int stride, int pad, bool ceil_mode) {
-  PoolAttrs a;
-  a.kernel_h = a.kernel_w = kernel;
-  a.stride_h = a.stride_w = stride;
-  a.pad = Padding::uniform(pad);
-  a.ceil_mode = ceil_mode;
-  return avg_pool(name, input, a);
+  return avg_pool(name, input, square_pool(kernel, stride, pad, ceil_mode));
 }
 
 int Network::global_avg_pool(const std::string& name, int input) {

@@ -244,6 +244,7 @@ class Network {
   // Output shape, params and MACs of `layer` given its input shapes.
   void infer_layer(Layer& layer, const std::vector<TensorShape>& in) const;
   int add_simple(const std::string& name, LayerType type, std::vector<int> inputs);
+  int add_pool(const std::string& name, LayerType type, int input, const PoolAttrs& attrs);
 
   std::string name_;
   TensorShape default_input_;
