@@ -52,7 +52,14 @@ enum class Opcode : std::uint32_t {
 //           points and act_min/act_max ignored, padding 0.0, ReLU by kFp16Relu.
 enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 3 };
 
-enum class DataflowChoice : std::uint32_t { kWeightStationary = 0, kOutputStationary = 1, kAuto = 2 };
+// The hybrid choices leave it to the firmware's cost model (layer_plan.h),
+// minimizing the layer's latency or its energy.
+enum class DataflowChoice : std::uint32_t {
+  kWeightStationary = 0,
+  kOutputStationary = 1,
+  kHybridLatency = 2,
+  kHybridEnergy = 3,
+};
 
 inline constexpr std::uint32_t kPoolCountIncludePad = 1u << 0;  // in `flags`: average counts padded taps
 inline constexpr std::uint32_t kFp16Relu = 1u << 1;             // in `flags`: fp16 convolution clamps at 0

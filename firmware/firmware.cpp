@@ -1,4 +1,5 @@
 #include "firmware/firmware.h"
+#include "firmware/layer_geometry.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,57 +8,17 @@
 #include "models/dma/dma_regs.h"
 #include "models/npu/npu_regs.h"
 #include "models/pe_array/cluster_regs.h"
-#include "models/pe_array/systolic_timing.h"
 
 namespace npuvp::firmware {
 namespace {
 
-// The first bytes of SRAM hold what the firmware hands the engines: a few DMA
-// descriptor slots per channel and one job slot per cluster.
-constexpr std::uint64_t kDmaSlots = 8;
 constexpr unsigned kLoadChannel = 0;
 constexpr unsigned kStoreChannel = 1;
-// Cycles the command processor spends deciding and writing one tile's work.
-constexpr std::uint64_t kTileSetupCycles = 64;
-
-std::uint64_t align64(std::uint64_t v) { return (v + 63) & ~std::uint64_t{63}; }
-
-std::uint64_t control_bytes(const NpuLayout& npu) {
-  return align64(npu.dma_channels * kDmaSlots * sizeof(dma::Descriptor) +
-                 std::uint64_t{npu.clusters} * sizeof(pe_array::ClusterJob));
-}
-std::uint32_t ceil_div(std::uint32_t a, std::uint32_t b) { return (a + b - 1) / b; }
 
 struct FirmwareError {
   npu::NpuError code;
   std::uint32_t info;
 };
-
-std::uint32_t input_rows_for(const LayerCommand& l, std::uint32_t out_rows) {
-  return (out_rows - 1) * l.stride_h + (l.kernel_h - 1) * l.dilation_h + 1;
-}
-
-Opcode opcode_of(const LayerCommand& l) { return static_cast<Opcode>(l.opcode); }
-
-bool is_tiled(Opcode op) {
-  return op == Opcode::kConv2d || op == Opcode::kMaxPool || op == Opcode::kAvgPool || op == Opcode::kAdd;
-}
-
-// The granularity in which output channels can be split between weight loads
-// and clusters: a group of a grouped convolution reads its own input channels
-// and stays whole; a dense convolution's channels split anywhere.
-std::uint32_t k_unit(const LayerCommand& l) {
-  return opcode_of(l) == Opcode::kConv2d && l.groups > 1 ? l.out_c / l.groups : 1;
-}
-
-// Channelwise layers (pooling, add, grouped convolution) read only the input
-// channels of the K block they compute; a dense convolution reads them all.
-bool channelwise(const LayerCommand& l) { return opcode_of(l) != Opcode::kConv2d || l.groups > 1; }
-
-std::uint32_t block_input_channels(const LayerCommand& l, std::uint32_t kb) {
-  if (opcode_of(l) != Opcode::kConv2d) return kb;
-  return l.groups > 1 ? kb / (l.out_c / l.groups) * (l.in_c / l.groups) : l.in_c;
-}
 
 constexpr bool same_number(Datatype a, pe_array::Datatype b) {
   return static_cast<std::uint32_t>(a) == static_cast<std::uint32_t>(b);
@@ -67,17 +28,6 @@ static_assert(same_number(Datatype::kInt8, pe_array::Datatype::kInt8) &&
                   same_number(Datatype::kInt16, pe_array::Datatype::kInt16) &&
                   same_number(Datatype::kFp16, pe_array::Datatype::kFp16),
               "the firmware passes the command's datatype to the clusters unchanged");
-
-// Bytes per tensor element of the layer (only convolutions have a datatype).
-std::uint32_t element_bytes(const LayerCommand& l) {
-  return opcode_of(l) == Opcode::kConv2d ? pe_array::element_bytes(static_cast<pe_array::Datatype>(l.datatype)) : 1;
-}
-
-std::uint64_t filter_elements(const LayerCommand& l) {
-  return opcode_of(l) == Opcode::kConv2d ? std::uint64_t{l.kernel_h} * l.kernel_w * (l.in_c / l.groups) : 0;
-}
-
-std::uint64_t filter_bytes(const LayerCommand& l) { return filter_elements(l) * element_bytes(l); }
 
 // The weights the SRAM and the clusters hold after a convolution that fitted
 // one K block: the next command of the buffer with the same weights (the next
@@ -99,9 +49,7 @@ class LayerRunner {
       run_copy();
       return;
     }
-    if (!plan_layer_tiling(l_, npu_, t_)) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
-    dataflow_ = choose_dataflow();
-    const std::uint32_t tiles = ceil_div(l_.out_h, t_.rows_per_tile);
+    plan();
     const ResidentWeights wanted{op_ == Opcode::kConv2d && t_.k_block == l_.out_c, l_.weights_addr, l_.bias_addr,
                                  l_.requant_addr, filter_bytes(l_) * l_.out_c};
     const bool weights_resident = wanted.valid && resident_.valid && resident_.weights_addr == wanted.weights_addr &&
@@ -109,18 +57,32 @@ class LayerRunner {
                                   resident_.requant_addr == wanted.requant_addr && resident_.bytes == wanted.bytes;
     // Pooling and add reuse the SRAM where weights were; anything else replaces them.
     resident_ = wanted;
+    if (t_.order == LoopOrder::kRowTilesOuter)
+      run_row_tiles_outer();
+    else
+      run_weight_blocks_outer(weights_resident);
+  }
+
+ private:
+  // Loading tile n+1 and storing tile n-1 overlap computing tile n; a K
+  // block's weights load before its first tile.
+  void run_weight_blocks_outer(bool weights_resident) {
+    const std::uint32_t tiles = ceil_div(l_.out_h, t_.rows_per_tile);
     for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
       const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
-      if (op_ == Opcode::kConv2d && !weights_resident) load_weights(k0, kb);
-      load_input(0, k0, kb, 0);
+      std::vector<dma::Descriptor> first;
+      if (op_ == Opcode::kConv2d && !weights_resident) first = weight_loads(k0, kb, 0);
+      const auto inputs = input_loads(0, k0, kb, 0);
+      first.insert(first.end(), inputs.begin(), inputs.end());
+      start_dma(kLoadChannel, first);
       wait_dma(kLoadChannel);
       bool store_pending = false;
       for (std::uint32_t tile = 0; tile < tiles; ++tile) {
         const bool prefetch = tile + 1 < tiles;
-        if (prefetch) load_input(tile + 1, k0, kb, (tile + 1) % 2);
-        compute(tile, kb, tile == 0 && !weights_resident);
+        if (prefetch) start_dma(kLoadChannel, input_loads(tile + 1, k0, kb, (tile + 1) % 2));
+        compute(tile, kb, {tile == 0 && !weights_resident, 0, tile % 2});
         if (store_pending) wait_dma(kStoreChannel);
-        store_output(tile, k0, kb);
+        store_output(tile, k0, kb, tile % 2);
         store_pending = true;
         if (prefetch) wait_dma(kLoadChannel);
       }
@@ -128,7 +90,41 @@ class LayerRunner {
     }
   }
 
- private:
+  // Step s computes K block s % blocks of row tile s / blocks while the next
+  // step's weights (and at a tile boundary its inputs) load and step s-1's
+  // outputs store.
+  void run_row_tiles_outer() {
+    const std::uint32_t blocks = ceil_div(l_.out_c, t_.k_block);
+    const std::uint32_t steps = ceil_div(l_.out_h, t_.rows_per_tile) * blocks;
+    const auto loads = [&](std::uint32_t s) {
+      const std::uint32_t k0 = s % blocks * t_.k_block;
+      const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
+      auto chain = weight_loads(k0, kb, s % 2);
+      if (s % blocks == 0) {
+        const std::uint32_t tile = s / blocks;
+        const auto inputs = input_loads(tile, 0, l_.out_c, tile % 2);
+        chain.insert(chain.end(), inputs.begin(), inputs.end());
+      }
+      return chain;
+    };
+    start_dma(kLoadChannel, loads(0));
+    wait_dma(kLoadChannel);
+    bool store_pending = false;
+    for (std::uint32_t s = 0; s < steps; ++s) {
+      const std::uint32_t tile = s / blocks;
+      const std::uint32_t k0 = s % blocks * t_.k_block;
+      const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
+      const bool prefetch = s + 1 < steps;
+      if (prefetch) start_dma(kLoadChannel, loads(s + 1));
+      compute(tile, kb, {true, s % 2, s % 2});
+      if (store_pending) wait_dma(kStoreChannel);
+      store_output(tile, k0, kb, s % 2);
+      store_pending = true;
+      if (prefetch) wait_dma(kLoadChannel);
+    }
+    wait_dma(kStoreChannel);
+  }
+
   [[noreturn]] void bad() const { throw FirmwareError{npu::NpuError::kBadCommand, index_}; }
 
   void validate() const {
@@ -142,7 +138,7 @@ class LayerRunner {
       bad();
     if (op_ == Opcode::kConv2d) {
       if (l_.groups == 0 || l_.in_c % l_.groups != 0 || l_.out_c % l_.groups != 0) bad();
-      if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kAuto)) bad();
+      if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kHybridEnergy)) bad();
       if (l_.datatype > static_cast<std::uint32_t>(Datatype::kFp16)) bad();
     } else if (l_.out_c != l_.in_c || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8)) {
       bad();  // pooling and add keep the channels and are int8
@@ -162,12 +158,29 @@ class LayerRunner {
     if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c * element_bytes(l_)) bad();
   }
 
-  pe_array::Dataflow choose_dataflow() const {
-    const auto choice = static_cast<DataflowChoice>(l_.dataflow);
-    if (choice == DataflowChoice::kWeightStationary) return pe_array::Dataflow::kWeightStationary;
-    if (choice == DataflowChoice::kOutputStationary) return pe_array::Dataflow::kOutputStationary;
-    return dataflow_costs(l_, npu_, t_).output_stationary_wins() ? pe_array::Dataflow::kOutputStationary
-                                                                 : pe_array::Dataflow::kWeightStationary;
+  // The dataflow the command asks for, or the one the cost model prefers,
+  // and the tiling that goes with it. A convolution's costs are estimated
+  // either way so that the report can show both.
+  void plan() {
+    LayerDecision d;
+    d.layer_id = static_cast<std::int32_t>(l_.layer_id);
+    d.asked = op_ == Opcode::kConv2d ? static_cast<DataflowChoice>(l_.dataflow) : DataflowChoice::kWeightStationary;
+    bool fits = false;
+    if (op_ == Opcode::kConv2d) {
+      fits = plan_dataflows(l_, npu_, d.asked == DataflowChoice::kHybridEnergy ? Objective::kEnergy : Objective::kLatency,
+                            d.costs);
+      d.costed = fits;
+      const bool hybrid = d.asked == DataflowChoice::kHybridLatency || d.asked == DataflowChoice::kHybridEnergy;
+      const bool os = hybrid ? d.costs.output_stationary_wins() : d.asked == DataflowChoice::kOutputStationary;
+      d.dataflow = os ? pe_array::Dataflow::kOutputStationary : pe_array::Dataflow::kWeightStationary;
+      d.tiling = os ? d.costs.os_tiling : d.costs.ws_tiling;
+    } else {
+      fits = plan_layer_tiling(l_, npu_, d.dataflow, d.tiling);
+    }
+    if (!fits) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
+    dataflow_ = d.dataflow;
+    t_ = d.tiling;
+    hal_.record_decision(d);
   }
 
   std::uint64_t sram(std::uint64_t offset) const { return npu_.sram_base + offset; }
@@ -213,30 +226,21 @@ class LayerRunner {
     wait_dma(kLoadChannel);
   }
 
-  void load_weights(std::uint32_t k0, std::uint32_t kb) {
+  std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
     const std::uint64_t filter = filter_bytes(l_);
-    start_dma(kLoadChannel, {linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset),
-                                    static_cast<std::uint32_t>(kb * filter)),
-                             linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset), kb * 4),
-                             linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset), kb * 8)});
-    wait_dma(kLoadChannel);
-  }
-
-  // Input rows a tile's outputs read, clipped to the image (the rest is padding).
-  std::pair<std::uint32_t, std::uint32_t> tile_input_rows(std::uint32_t out_row0, std::uint32_t out_rows) const {
-    const std::int64_t first = std::int64_t{out_row0} * l_.stride_h - l_.pad_top;
-    const std::int64_t last = first + input_rows_for(l_, out_rows) - 1;
-    const auto lo = static_cast<std::uint32_t>(std::max<std::int64_t>(0, first));
-    const auto hi = static_cast<std::uint32_t>(std::min<std::int64_t>(l_.in_h - 1, last));
-    return {lo, hi + 1};
+    return {linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset[buffer]),
+                   static_cast<std::uint32_t>(kb * filter)),
+            linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
+            linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8)};
   }
 
   std::uint32_t tile_rows(std::uint32_t tile) const {
     return std::min(t_.rows_per_tile, l_.out_h - tile * t_.rows_per_tile);
   }
 
-  void load_input(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
-    const auto [lo, hi] = tile_input_rows(tile * t_.rows_per_tile, tile_rows(tile));
+  std::vector<dma::Descriptor> input_loads(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
+                                           unsigned buffer) const {
+    const auto [lo, hi] = input_row_range(l_, tile * t_.rows_per_tile, tile_rows(tile));
     const std::uint32_t e = element_bytes(l_);
     const std::uint32_t row_bytes = l_.in_w * l_.in_c * e;
     const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
@@ -261,14 +265,14 @@ class LayerRunner {
       chain.back().src = d.src - l_.input_addr + l_.input2_addr;
       chain.back().dst = sram(t_.input2_offset[buffer]);
     }
-    start_dma(kLoadChannel, chain);
+    return chain;
   }
 
-  void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) {
+  void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
     const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
     const std::uint64_t first_pixel = std::uint64_t{tile} * t_.rows_per_tile * l_.out_w;
     const std::uint32_t e = element_bytes(l_);
-    dma::Descriptor d{sram(t_.output_offset[tile % 2]), l_.output_addr + (first_pixel * l_.out_c + k0) * e, kb * e,
+    dma::Descriptor d{sram(t_.output_offset[buffer]), l_.output_addr + (first_pixel * l_.out_c + k0) * e, kb * e,
                       pixels, 1, 0, static_cast<std::int32_t>(kb * e), static_cast<std::int32_t>(l_.out_c * e),
                       0, 0, 0, 0};
     if (kb == l_.out_c) {
@@ -327,15 +331,23 @@ class LayerRunner {
     return job;
   }
 
-  void compute(std::uint32_t tile, std::uint32_t kb, bool first_tile_of_block) {
+  // Which SRAM buffers a tile's jobs use, and whether the clusters fetch the
+  // weights or still hold them from the previous tile.
+  struct JobBuffers {
+    bool load_weights;
+    unsigned weights;
+    unsigned output;
+  };
+
+  void compute(std::uint32_t tile, std::uint32_t kb, JobBuffers buffers) {
     hal_.spend_cycles(kTileSetupCycles);
     const std::uint32_t row0 = tile * t_.rows_per_tile;
     const std::uint32_t rows = tile_rows(tile);
-    const std::uint32_t tile_lo = tile_input_rows(row0, rows).first;
+    const std::uint32_t tile_lo = input_row_range(l_, row0, rows).first;
     const std::uint32_t channels = block_input_channels(l_, kb);
     const std::uint32_t e = element_bytes(l_);
     const std::uint32_t row_bytes = l_.in_w * channels * e;
-    const unsigned buffer = tile % 2;
+    const unsigned buffer = tile % 2;  // inputs
     const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
     const std::uint64_t filter = filter_bytes(l_);
     const pe_array::ClusterJob base = job_template();
@@ -344,11 +356,11 @@ class LayerRunner {
       const std::uint32_t my0 = rg * rows_per_group;
       if (my0 >= rows) break;
       const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
-      const auto [lo, hi] = tile_input_rows(row0 + my0, my_rows);
+      const auto [lo, hi] = input_row_range(l_, row0 + my0, my_rows);
       for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice) {
         pe_array::ClusterJob job = base;
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
-        job.flags |= first_tile_of_block ? pe_array::kJobLoadWeights : 0;
+        job.flags |= buffers.load_weights ? pe_array::kJobLoadWeights : 0;
         const std::uint64_t in_offset = std::uint64_t{lo - tile_lo} * row_bytes;
         job.in_addr = static_cast<std::uint32_t>(sram(t_.input_offset[buffer]) + in_offset);
         job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + in_offset);
@@ -360,15 +372,15 @@ class LayerRunner {
         job.in_row_pitch = row_bytes;
         job.in_channel_offset = op_ == Opcode::kConv2d ? ks / job.group_out * job.group_in : ks;
         if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
-        job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffer]) +
+        job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffers.output]) +
                                                   (std::uint64_t{my0} * l_.out_w * kb + ks) * e);
         job.out_h = my_rows;
         job.out_pixel_pitch = kb * e;
         job.out_row_pitch = l_.out_w * kb * e;
         job.k_count = k_count;
-        job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset) + ks * filter);
-        job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset) + ks * 4ull);
-        job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset) + ks * 8ull);
+        job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset[buffers.weights]) + ks * filter);
+        job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset[buffers.weights]) + ks * 4ull);
+        job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset[buffers.weights]) + ks * 8ull);
         jobs.push_back(job);
       }
     }
@@ -423,93 +435,6 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
 }
 
 }  // namespace
-
-namespace {
-
-bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t control, std::uint64_t filter,
-                std::uint32_t kb, LayerTiling& t) {
-  const Opcode op = opcode_of(l);
-  const std::uint32_t per_group = k_unit(l);
-  t.k_block = kb;
-  t.weights_offset = control;
-  t.bias_offset = t.weights_offset + align64(kb * filter);
-  const std::uint64_t param_bytes = filter != 0 ? kb : 0;
-  t.requant_offset = t.bias_offset + align64(param_bytes * 4);
-  const std::uint64_t buffers_offset = t.requant_offset + align64(param_bytes * 8);
-  if (buffers_offset >= npu.sram_bytes) return false;
-  const std::uint64_t remaining = npu.sram_bytes - buffers_offset;
-  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb) * element_bytes(l);
-  const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
-  for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
-    const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
-    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb * element_bytes(l);
-    if (2 * inputs * align64(in_bytes) + 2 * align64(out_bytes) > remaining) continue;
-    // Whole rows per cluster keep every cluster equally busy.
-    std::uint32_t chosen = rows;
-    if (chosen > npu.clusters && chosen < l.out_h) chosen -= chosen % npu.clusters;
-    // Rows first; clusters left over split the K block into channel slices.
-    const std::uint32_t row_groups = std::min(npu.clusters, chosen);
-    const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
-    std::uint32_t slice = ceil_div(kb, k_groups);
-    slice = ceil_div(slice, per_group) * per_group;
-    const std::uint32_t rows_per_group = ceil_div(chosen, row_groups);
-    const std::uint64_t cluster_in =
-        inputs * std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows_per_group)) * row_bytes;
-    if (cluster_in > npu.cluster_input_buffer_bytes) continue;
-    t.rows_per_tile = chosen;
-    t.row_groups = row_groups;
-    t.k_slice = slice;
-    t.k_groups = ceil_div(kb, slice);
-    t.input_offset[0] = buffers_offset;
-    t.input_offset[1] = t.input_offset[0] + align64(in_bytes);
-    t.input2_offset[0] = t.input_offset[1] + align64(in_bytes);
-    t.input2_offset[1] = t.input2_offset[0] + (inputs == 2 ? align64(in_bytes) : 0);
-    t.output_offset[0] = t.input2_offset[1] + (inputs == 2 ? align64(in_bytes) : 0);
-    t.output_offset[1] = t.output_offset[0] + align64(out_bytes);
-    t.bytes_used = t.output_offset[1] + align64(out_bytes);
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-DataflowCosts dataflow_costs(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t) {
-  const pe_array::ArrayShape array{npu.array_rows, npu.array_cols};
-  const std::uint32_t rows = ceil_div(t.rows_per_tile, t.row_groups);
-  const std::uint32_t n = l.groups > 1 ? k_unit(l) : t.k_slice;
-  // Packed int4 lanes do two MACs of the reduction per cycle.
-  const bool packed = npu.int4_packing && l.datatype == static_cast<std::uint32_t>(Datatype::kInt4);
-  const std::uint64_t k = packed ? (filter_elements(l) + 1) / 2 : filter_elements(l);
-  const pe_array::GemmShape gemm{std::uint64_t{rows} * l.out_w, n, k};
-  return {pe_array::systolic_tile_timing(pe_array::Dataflow::kWeightStationary, array, gemm, false).total_cycles(),
-          pe_array::systolic_tile_timing(pe_array::Dataflow::kOutputStationary, array, gemm, false).total_cycles()};
-}
-
-bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
-  const Opcode op = opcode_of(l);
-  const std::uint64_t control = control_bytes(npu);
-  if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
-  const std::uint64_t filter = filter_bytes(l);
-  const std::uint32_t per_group = k_unit(l);
-  const std::uint64_t avail = npu.sram_bytes - control;
-  std::uint32_t kb = l.out_c;
-  if (filter != 0) {
-    const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
-    if (max_k < per_group) return false;
-    kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
-    kb -= kb % per_group;
-    const std::uint32_t unit = std::max(per_group, npu.array_cols);
-    if (kb < l.out_c && kb >= unit && unit % per_group == 0) kb -= kb % unit;
-  }
-  // Channelwise layers shrink the K block (and with it the input channels
-  // loaded) until a tiling fits; a dense convolution needs all input channels.
-  for (;;) {
-    if (try_tiling(l, npu, control, filter, kb, t)) return true;
-    if (!channelwise(l) || kb <= per_group) return false;
-    kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
-  }
-}
 
 void firmware_main(Hal& hal) {
   for (;;) {

@@ -9,20 +9,44 @@
 
 namespace npuvp::firmware {
 
+// What the firmware's cost model prices a plan with, per NPU cycle and per
+// byte or action. The platform derives it from its DRAM part, NoC and energy
+// table; zeros leave a term out.
+struct CostTable {
+  double dram_bytes_per_cycle = 32;  // sustained DRAM bandwidth
+  double link_bytes_per_cycle = 32;  // one NoC link: what a cluster's port moves per cycle
+  double bank_bytes_per_cycle = 32;  // one SRAM bank, all its ports
+  // Command processor time to hand a cluster its job (job slot, START, IRQ
+  // service: NoC round trips).
+  double job_issue_cycles = 0;
+  double dram_pj_per_byte = 0;       // commands, row activations and I/O of streaming access
+  double sram_pj_per_byte = 0;
+  double noc_pj_per_byte_hop = 0;
+  double dma_hops = 0;       // mean hops between the DMA and an SRAM bank
+  double cluster_hops = 0;   // mean hops between a cluster and an SRAM bank
+  double rf_pj_per_access = 0;
+  double mac_pj[4] = {0, 0, 0, 0};  // by Datatype
+  double static_pj_per_cycle = 0;   // leakage and DRAM background while a layer runs
+};
+
 // Facts about the NPU the firmware runs on (its "device tree").
 struct NpuLayout {
   unsigned clusters = 16;
   unsigned array_rows = 8, array_cols = 8;
   bool int4_packing = false;  // the arrays do two int4 MACs per lane and cycle
+  bool preload_overlap = false;  // the arrays preload the next fold's weights while computing
+  bool depthwise_channel_parallel = false;  // a depthwise job spreads its channels over the columns
   std::uint32_t cluster_weight_buffer_bytes = 0;
   std::uint32_t cluster_input_buffer_bytes = 0;
   std::uint64_t sram_base = 0, sram_bytes = 0;
+  unsigned sram_banks = 16;  // equal banks, consecutive in the address map
   std::uint64_t dma_regs_base = 0;
   unsigned dma_channels = 2;
   std::uint64_t cluster_regs_base = 0;
   // IRQ lines seen by wait_events(): DMA channel c is line c, cluster k is
   // line cluster_irq_base + k.
   unsigned cluster_irq_base = 16;
+  CostTable costs;
 };
 
 // A bus access that came back with an error response.
@@ -34,6 +58,8 @@ class BusError : public std::runtime_error {
  private:
   std::uint64_t address_;
 };
+
+struct LayerDecision;
 
 class Hal {
  public:
@@ -64,6 +90,8 @@ class Hal {
 
   // Observability: which layer the firmware is on (-1 when idle).
   virtual void mark_layer(std::int32_t layer_index) = 0;
+  // The dataflow, tiling and costs chosen for the layer being run.
+  virtual void record_decision(const LayerDecision& decision) = 0;
   // Time the firmware itself spends (tiling decisions, descriptor building).
   virtual void spend_cycles(std::uint64_t cycles) = 0;
 };

@@ -37,7 +37,7 @@ constexpr const char* kUsage =
 
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
-  std::string platform_file, network, input_size, dataflow, datatype, out_dir;
+  std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir;
   std::vector<std::string> sets;
   std::uint32_t seed = 1;
   std::string log_level;
@@ -49,6 +49,8 @@ int run_command(int argc, char** argv) {
       "network", po::value(&network)->default_value("conv_slice"), "network name (npuvp list networks)")(
       "input-size", po::value(&input_size), "input HxW")(
       "dataflow", po::value(&dataflow)->default_value("hybrid"), "ws | os | hybrid")(
+      "objective", po::value(&objective)->default_value("latency"),
+      "what --dataflow hybrid minimizes per layer: latency | energy (the firmware's cost model)")(
       "datatype", po::value(&datatype)->default_value("int8"),
       "conv_slice / SCALE-Sim layers: int8 | int4 | int16 | fp16 (other networks are int8)")(
       "set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")(
@@ -73,6 +75,7 @@ int run_command(int argc, char** argv) {
   npuvp::platform::RunOptions ro;
   ro.network = network;
   ro.dataflow = dataflow;
+  ro.objective = objective;
   ro.datatype = datatype;
   ro.out_dir = out_dir;
   ro.seed = seed;

@@ -1,8 +1,10 @@
 #include "platform/platform_config.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
+#include "models/dram/energy.h"
 #include "platform/config/config_node.h"
 #include "platform/config/dram_yaml.h"
 #include "platform/config/noc_yaml.h"
@@ -182,7 +184,64 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   if (root.has("simulation")) parse_simulation(root.child("simulation"), p.simulation);
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);
+  p.npu.firmware_costs = firmware_cost_table(p);
   return p;
+}
+
+power::LeakageSources leakage_sources(const PlatformConfig& config) {
+  const auto& n = config.npu;
+  return {std::uint64_t{n.clusters} * n.cluster.array.rows * n.cluster.array.cols,
+          static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0, n.noc.width * n.noc.height};
+}
+
+firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
+  // Long DMA streams reach about this share of the DRAM's peak (dram-bench,
+  // sequential reads: 91.6 %).
+  constexpr double kDramStreamEfficiency = 0.9;
+  const auto& n = config.npu;
+  const power::EnergyTable& e = config.energy;
+  const dram::Memspec& memspec = config.dram.memspec;
+  const dram::EnergyModel dram_energy(memspec);
+  const double cycle_ns = 1e3 / n.clock_mhz;
+  firmware::CostTable c;
+  c.dram_bytes_per_cycle = config.dram.peak_gbps() * kDramStreamEfficiency * cycle_ns;
+  c.link_bytes_per_cycle = n.noc.flit_bytes;
+  c.bank_bytes_per_cycle = double(n.sram_bank.word_bytes) * n.sram_bank.ports;
+  // A stream pays the burst's command and I/O energy per burst and opens a row
+  // per page.
+  c.dram_pj_per_byte = ((dram_energy.read_pj + dram_energy.write_pj) / 2 + dram_energy.io_burst_pj) /
+                           memspec.burst_bytes() +
+                       (dram_energy.act_pj + dram_energy.pre_pj) / static_cast<double>(memspec.page_bytes());
+  c.sram_pj_per_byte = power::sram_pj_per_byte(e, n.sram_bank.size_bytes / 1024.0);
+  c.noc_pj_per_byte_hop = e.noc_pj_per_flit_byte_hop;
+  // Bank b and cluster k sit at node b and k (row-major); the DMA at the control node.
+  const auto node = [&](unsigned i) { return std::pair<int, int>(i % n.noc.width, i / n.noc.width); };
+  const auto hops = [](std::pair<int, int> a, std::pair<int, int> b) {
+    return std::abs(a.first - b.first) + std::abs(a.second - b.second);
+  };
+  const std::pair<int, int> control{static_cast<int>(n.control_node.x), static_cast<int>(n.control_node.y)};
+  double dma_hops = 0, cluster_hops = 0;
+  for (unsigned b = 0; b < n.sram_banks; ++b) {
+    dma_hops += hops(control, node(b));
+    for (unsigned k = 0; k < n.clusters; ++k) cluster_hops += hops(node(k), node(b));
+  }
+  c.dma_hops = dma_hops / n.sram_banks;
+  c.cluster_hops = cluster_hops / (double(n.sram_banks) * n.clusters);
+  // Per job the command processor writes two cluster registers (job address,
+  // START) and services the IRQ (read, write): four register round trips,
+  // each there and back over the mean hops and one cycle in the cluster.
+  double control_hops = 0;
+  for (unsigned k = 0; k < n.clusters; ++k) control_hops += hops(control, node(k));
+  control_hops /= n.clusters;
+  c.job_issue_cycles = 4 * (2 * (control_hops + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1);
+  c.rf_pj_per_access = e.rf_access_pj;
+  c.mac_pj[0] = e.mac_int8_pj;
+  c.mac_pj[1] = e.mac_int4_pj;
+  c.mac_pj[2] = e.mac_int16_pj;
+  c.mac_pj[3] = e.mac_fp16_pj;
+  const double dram_background_mw = dram_energy.active_pj_per_cycle / memspec.tck_ns * config.dram.channels;
+  c.static_pj_per_cycle = (power::leakage_mw(e, leakage_sources(config)) + dram_background_mw) * cycle_ns;
+  return c;
 }
 
 std::vector<std::pair<std::string, std::string>> list_platforms(const std::string& directory) {

@@ -49,6 +49,13 @@ struct PlatformConfig {
 // Throws config::ConfigError naming the file, the key and what was expected.
 PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides);
 
+// What leaks in this platform, for the power model.
+power::LeakageSources leakage_sources(const PlatformConfig& config);
+
+// The prices the firmware's dataflow cost model uses, derived from the
+// platform's DRAM part, NoC, SRAM and energy table.
+firmware::CostTable firmware_cost_table(const PlatformConfig& config);
+
 // The presets shipped in configs/platforms (name and description).
 std::vector<std::pair<std::string, std::string>> list_platforms(const std::string& directory);
 

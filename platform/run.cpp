@@ -87,45 +87,72 @@ NetworkDef find_network(const std::string& name) {
   throw std::invalid_argument("unknown network '" + name + "' (known: " + known + ", or a SCALE-Sim *.csv)");
 }
 
-firmware::DataflowChoice parse_dataflow(const std::string& d) {
+firmware::DataflowChoice parse_dataflow(const std::string& d, const std::string& objective) {
+  if (objective != "latency" && objective != "energy")
+    throw std::invalid_argument("--objective: expected latency or energy, got '" + objective + "'");
+  if (d != "hybrid" && objective != "latency")
+    throw std::invalid_argument("--objective: only a hybrid dataflow has one (--dataflow hybrid)");
   if (d == "ws") return firmware::DataflowChoice::kWeightStationary;
   if (d == "os") return firmware::DataflowChoice::kOutputStationary;
-  if (d == "hybrid") return firmware::DataflowChoice::kAuto;
+  if (d == "hybrid")
+    return objective == "energy" ? firmware::DataflowChoice::kHybridEnergy : firmware::DataflowChoice::kHybridLatency;
   throw std::invalid_argument("--dataflow: expected ws, os or hybrid, got '" + d + "'");
 }
 
-// How the firmware cuts a convolution layer of the report over the SRAM and
-// the clusters, and its two estimates behind a hybrid choice: {"tiling",
-// "dataflow_costs"}; nulls for other layers or if no tiling fits.
-nlohmann::json firmware_plan(const nlohmann::json& layer, const firmware::NpuLayout& npu) {
-  const nlohmann::json none = {{"tiling", nullptr}, {"dataflow_costs", nullptr}};
-  if (layer.value("type", "") != "conv2d" || !layer.contains("kernel")) return none;
-  firmware::LayerCommand cmd{};
-  cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
-  const auto& in = layer["in_shape"];
-  const auto& out = layer["out_shape"];
-  cmd.in_c = in[0], cmd.in_h = in[1], cmd.in_w = in[2];
-  cmd.out_c = out[0], cmd.out_h = out[1], cmd.out_w = out[2];
-  cmd.kernel_h = layer["kernel"][0].get<std::uint8_t>();
-  cmd.kernel_w = layer["kernel"][1].get<std::uint8_t>();
-  const auto& stride = layer["stride"];
-  cmd.stride_h = (stride.is_array() ? stride[0] : stride).get<std::uint8_t>();
-  cmd.stride_w = (stride.is_array() ? stride[1] : stride).get<std::uint8_t>();
-  cmd.dilation_h = cmd.dilation_w = 1;
-  cmd.groups = layer.value("groups", 1u);
-  cmd.datatype = static_cast<std::uint32_t>(runtime::parse_datatype(layer.value("datatype", "int8")));
-  firmware::LayerTiling tiling;
-  if (!firmware::plan_layer_tiling(cmd, npu, tiling)) return none;
-  const auto costs = firmware::dataflow_costs(cmd, npu, tiling);
-  return {{"tiling",
-           {{"k_block", tiling.k_block},
-            {"rows_per_tile", tiling.rows_per_tile},
-            {"cluster_split", "rows into " + std::to_string(tiling.row_groups) + " groups, output channels into " +
-                                  std::to_string(tiling.k_groups) + " slices of " + std::to_string(tiling.k_slice)}}},
-          {"dataflow_costs",
-           {{"ws_cycles", costs.weight_stationary_cycles},
-            {"os_cycles", costs.output_stationary_cycles},
-            {"basis", "systolic schedule of one cluster's share of a tile"}}}};
+const char* dataflow_name(pe_array::Dataflow d) { return d == pe_array::Dataflow::kOutputStationary ? "os" : "ws"; }
+
+nlohmann::json cost_json(const firmware::LayerCost& c) {
+  return {{"latency_cycles", c.latency_cycles}, {"compute_cycles", c.compute_cycles}, {"dram_bytes", c.dram_bytes},
+          {"sram_bytes", c.sram_bytes},         {"noc_bytes", c.noc_bytes},           {"rf_accesses", c.rf_accesses},
+          {"energy_pj", c.energy_pj}};
+}
+
+// Why the firmware ran a layer as it did: the tiling it chose and, for a
+// convolution, both dataflows' estimated costs and the reason for the choice.
+nlohmann::json decision_json(const firmware::LayerDecision* d, const RunOptions& options) {
+  if (d == nullptr) return {{"tiling", nullptr}, {"dataflow_costs", nullptr}};
+  const firmware::LayerTiling& t = d->tiling;
+  nlohmann::json out;
+  out["tiling"] = {
+      {"order", t.order == firmware::LoopOrder::kRowTilesOuter ? "row_tiles_outer" : "weight_blocks_outer"},
+      {"k_block", t.k_block},
+      {"rows_per_tile", t.rows_per_tile},
+      {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
+                            std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
+  if (!d->costed) {
+    out["dataflow_costs"] = nullptr;
+    return out;
+  }
+  const auto& c = d->costs;
+  const bool hybrid = d->asked == firmware::DataflowChoice::kHybridLatency ||
+                      d->asked == firmware::DataflowChoice::kHybridEnergy;
+  const bool energy = c.objective == firmware::Objective::kEnergy;
+  const char* chosen = dataflow_name(d->dataflow);
+  std::string reason;
+  if (!hybrid) {
+    reason = std::string("forced by ") + (options.dataflow == "hybrid" ? "the layer's dataflow setting" : "--dataflow");
+  } else {
+    const bool os = d->dataflow == pe_array::Dataflow::kOutputStationary;
+    const auto& win = os ? c.os : c.ws;
+    const auto& lose = os ? c.ws : c.os;
+    char buf[160];
+    if (energy)
+      std::snprintf(buf, sizeof buf, "hybrid on energy: %s %.3f uJ %s %s %.3f uJ (estimates)", chosen,
+                    win.energy_pj * 1e-6, win.energy_pj < lose.energy_pj ? "<" : "=", os ? "ws" : "os",
+                    lose.energy_pj * 1e-6);
+    else
+      std::snprintf(buf, sizeof buf, "hybrid on latency: %s %llu %s %s %llu cycles (estimates)", chosen,
+                    static_cast<unsigned long long>(win.latency_cycles),
+                    win.latency_cycles < lose.latency_cycles ? "<" : "=", os ? "ws" : "os",
+                    static_cast<unsigned long long>(lose.latency_cycles));
+    reason = buf;
+  }
+  out["dataflow_costs"] = {{"objective", hybrid ? nlohmann::json(energy ? "energy" : "latency") : nlohmann::json()},
+                           {"chosen", chosen},
+                           {"reason", reason},
+                           {"ws", cost_json(c.ws)},
+                           {"os", cost_json(c.os)}};
+  return out;
 }
 
 // What the firmware ran: "ws", "os", or "ws+os" if it changed within a layer.
@@ -294,7 +321,7 @@ Workload network_workload(const std::string& name, const RunOptions& options, fi
 
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
-  const auto dataflow = parse_dataflow(options.dataflow);
+  const auto dataflow = parse_dataflow(options.dataflow, options.objective);
   if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
   if (options.batch < 1 || options.batch > 256) throw std::invalid_argument("--batch: expected 1 to 256");
   const bool is_ir_network = ends_with(options.network, ".yaml") || ends_with(options.network, ".onnx") ||
@@ -344,6 +371,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   report["network"] = {{"name", work.name},
                        {"input_shape", work.input_shape},
                        {"batch", options.batch},
+                       {"dataflow", options.dataflow},
+                       {"objective", options.dataflow == "hybrid" ? nlohmann::json(options.objective) : nlohmann::json()},
                        {"total_macs", total_macs},
                        {"total_params", total_params}};
   nlohmann::json layer_rows = nlohmann::json::array();
@@ -354,7 +383,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   // Layers that ran no command (the input, activations fused into their
   // producer, reshapes) take no time; their outputs are still checked.
   const LayerMark idle{};
-  const firmware::NpuLayout npu_layout = npu::Npu::firmware_layout(config.npu);
+  const auto& decisions = soc.npu().command_processor().decisions();
   for (std::size_t i = 0; i < work.layers.size(); ++i) {
     const auto& l = work.layers[i];
     const std::uint64_t macs = l["macs"].get<std::uint64_t>();
@@ -365,7 +394,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     const std::uint64_t compute = (mark->end.compute_cycles - mark->begin.compute_cycles) / config.npu.clusters;
     const auto cycles = options.ideal_memory ? compute : static_cast<std::uint64_t>(seconds * clock_hz + 0.5);
     const auto energy = power::price(config.energy, mark->end.activity - mark->begin.activity, bank_kb,
-                                     config.npu.noc.flit_bytes, soc.leakage_sources(),
+                                     config.npu.noc.flit_bytes, leakage_sources(config),
                                      static_cast<double>(cycles) / clock_hz);
     const std::uint64_t dram_rd = mark->end.dram_read_bytes - mark->begin.dram_read_bytes;
     const std::uint64_t dram_wr = mark->end.dram_write_bytes - mark->begin.dram_write_bytes;
@@ -394,7 +423,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     total_energy.dram += energy.dram;
     total_energy.leakage += energy.leakage;
     nlohmann::json row = l;
-    const nlohmann::json plan = firmware_plan(l, npu_layout);
+    const auto decision = decisions.find(static_cast<std::int32_t>(i));
+    const nlohmann::json plan = decision_json(decision == decisions.end() ? nullptr : &decision->second, options);
     row.merge_patch({
         {"dataflow", used_dataflow(mark->end.ws_jobs - mark->begin.ws_jobs, mark->end.os_jobs - mark->begin.os_jobs)},
         {"dataflow_mode", options.dataflow},
@@ -429,7 +459,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     const double s = (windows[i].at - windows[i - 1].at).to_seconds();
     if (s <= 0) continue;
     const auto e = power::price(config.energy, windows[i].activity - windows[i - 1].activity, bank_kb,
-                                config.npu.noc.flit_bytes, soc.leakage_sources(), s);
+                                config.npu.noc.flit_bytes, leakage_sources(config), s);
     const double to_mw = 1e-12 / s * 1e3;
     report::PowerSample sample;
     sample.time_ns = windows[i - 1].at.to_seconds() * 1e9;

@@ -17,6 +17,7 @@ struct RunOptions {
   // A name from `npuvp list networks`, or a SCALE-Sim topology file (*.csv).
   std::string network = "conv_slice";
   std::string dataflow = "hybrid";  // ws | os | hybrid
+  std::string objective = "latency";  // what hybrid minimizes: latency | energy
   std::string out_dir = "traces/run";
   std::uint32_t seed = 1;
   int input_h = 0, input_w = 0;     // 0: the network's default

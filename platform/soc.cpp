@@ -45,12 +45,6 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
   SC_METHOD(on_power_window);
 }
 
-power::LeakageSources Soc::leakage_sources() const {
-  const auto& n = config_.npu;
-  return {std::uint64_t{n.clusters} * n.cluster.array.rows * n.cluster.array.cols,
-          static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0, n.noc.width * n.noc.height};
-}
-
 Snapshot Soc::snapshot() {
   Snapshot s;
   s.at = sc_core::sc_time_stamp();
@@ -106,7 +100,7 @@ void Soc::on_power_window() {
     if (seconds > 0) {
       const double bank_kb = static_cast<double>(config_.npu.sram_bank.size_bytes) / 1024.0;
       const auto e = power::price(config_.energy, now.activity - prev.activity, bank_kb, config_.npu.noc.flit_bytes,
-                                  leakage_sources(), seconds);
+                                  leakage_sources(config_), seconds);
       const double to_mw = 1e-12 / seconds * 1e3;
       const double values[] = {e.mac, e.rf, e.sram, e.noc, e.dram, e.leakage, e.total()};
       for (std::size_t i = 0; i < power_traces_.size(); ++i) power_traces_[i].set(prev.at, values[i] * to_mw);

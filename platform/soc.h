@@ -59,7 +59,6 @@ class Soc : public sc_core::sc_module {
   const npu::Npu& npu() const { return *npu_; }
   const dram::Lpddr4& dram() const { return *dram_; }
   const PlatformConfig& config() const { return config_; }
-  power::LeakageSources leakage_sources() const;
   // Called with each layer id the firmware starts (for a progress display).
   void on_layer_start(std::function<void(std::int32_t)> callback) { layer_callback_ = std::move(callback); }
 

@@ -171,6 +171,10 @@ void CommandProcessor::report_error(std::uint32_t code, std::uint32_t info) {
   raise(kIrqError);
 }
 
+void CommandProcessor::record_decision(const firmware::LayerDecision& decision) {
+  decisions_.emplace(decision.layer_id, decision);
+}
+
 void CommandProcessor::mark_layer(std::int32_t layer_index) {
   if (layer_ >= 0) {
     ++stats_.layers;

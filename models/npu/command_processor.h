@@ -4,6 +4,7 @@
 // an SC_THREAD behind the firmware HAL.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "firmware/hal.h"
+#include "firmware/layer_plan.h"
 #include "models/common/register_file.h"
 #include "models/common/vcd_recorder.h"
 
@@ -53,6 +55,8 @@ class CommandProcessor : public sc_core::sc_module, private firmware::Hal {
   void attach_trace(trace::VcdRecorder& recorder);
   const CommandProcessorStats& stats() const { return stats_; }
   std::uint64_t register_bytes() const { return registers_.size_bytes(); }
+  // The firmware's first decision for each layer_id it ran.
+  const std::map<std::int32_t, firmware::LayerDecision>& decisions() const { return decisions_; }
 
  private:
   // firmware::Hal
@@ -67,6 +71,7 @@ class CommandProcessor : public sc_core::sc_module, private firmware::Hal {
   void complete_entry(std::uint32_t new_head) override;
   void report_error(std::uint32_t code, std::uint32_t info) override;
   void mark_layer(std::int32_t layer_index) override;
+  void record_decision(const firmware::LayerDecision& decision) override;
   void spend_cycles(std::uint64_t cycles) override;
 
   void firmware_thread();
@@ -84,6 +89,7 @@ class CommandProcessor : public sc_core::sc_module, private firmware::Hal {
   sc_core::sc_event doorbell_;
   sc_core::sc_time busy_since_ = sc_core::SC_ZERO_TIME;
   std::int32_t layer_ = -1;  // the signal's value lags a delta cycle behind
+  std::map<std::int32_t, firmware::LayerDecision> decisions_;
   std::uint32_t latched_hi_cycles_ = 0;
   std::uint32_t latched_hi_busy_ = 0;
   CommandProcessorStats stats_;

@@ -13,14 +13,18 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.array_rows = c.cluster.array.rows;
   l.array_cols = c.cluster.array.cols;
   l.int4_packing = c.cluster.int4_packing;
+  l.preload_overlap = c.cluster.preload_overlap;
+  l.depthwise_channel_parallel = c.cluster.depthwise_channel_parallel;
   l.cluster_weight_buffer_bytes = c.cluster.weight_buffer_bytes;
   l.cluster_input_buffer_bytes = c.cluster.input_buffer_bytes;
   l.sram_base = kSramBase;
   l.sram_bytes = std::uint64_t{c.sram_banks} * c.sram_bank.size_bytes;
+  l.sram_banks = c.sram_banks;
   l.dma_regs_base = kDmaRegsBase;
   l.dma_channels = c.dma.channels;
   l.cluster_regs_base = kClusterRegsBase;
   l.cluster_irq_base = c.dma.channels;
+  l.costs = c.firmware_costs;
   cp.event_lines = c.dma.channels + c.clusters;
   return cp;
 }

@@ -45,6 +45,9 @@ struct NpuConfig {
   // and the DMA at `control_node`.
   noc::NocConfig noc;
   NodePosition control_node;
+  // Prices for the firmware's dataflow cost model (it knows the hardware
+  // around the NPU only through them).
+  firmware::CostTable firmware_costs;
 };
 
 class Npu : public sc_core::sc_module {

@@ -189,21 +189,15 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
           array_cycles += t.total_cycles();
           folds += t.folds;
         }
-    } else if (config_.depthwise_channel_parallel && job.group_in == 1 && job.group_out == 1) {
-      // Every channel is its own column: one GEMM of all channels over the taps.
-      const TileTiming timing = systolic_tile_timing(dataflow, config_.array,
-                                                     GemmShape{pixels, groups, steps(filter_elements)},
-                                                     config_.preload_overlap);
-      array_cycles = timing.total_cycles();
-      macs = groups * pixels * filter_elements;
-      folds = timing.folds;
     } else {
-      const TileTiming timing = systolic_tile_timing(dataflow, config_.array,
-                                                     GemmShape{pixels, job.group_out, steps(filter_elements)},
-                                                     config_.preload_overlap);
-      array_cycles = groups * timing.total_cycles();
+      const ConvJobTiming timing =
+          conv_job_timing(dataflow, config_.array,
+                          ConvJobShape{groups, GemmShape{pixels, job.group_out, steps(filter_elements)},
+                                       job.group_in == 1 && job.group_out == 1},
+                          ArrayFeatures{config_.preload_overlap, config_.depthwise_channel_parallel});
+      array_cycles = timing.cycles;
       macs = groups * pixels * job.group_out * filter_elements;
-      folds = groups * timing.folds;
+      folds = timing.folds;
     }
     // Per MAC both dataflows read two operand registers; WS writes the partial
     // sum onward, OS reads and writes its stationary accumulator.

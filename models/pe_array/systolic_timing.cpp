@@ -25,6 +25,14 @@ TileTiming systolic_tile_timing(Dataflow dataflow, ArrayShape array, GemmShape g
   return t;
 }
 
+ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape job, ArrayFeatures features) {
+  const bool channel_parallel = features.depthwise_channel_parallel && job.depthwise;
+  const GemmShape gemm = channel_parallel ? GemmShape{job.gemm.m, job.groups, job.gemm.k} : job.gemm;
+  const std::uint64_t runs = channel_parallel ? 1 : job.groups;
+  const TileTiming t = systolic_tile_timing(dataflow, array, gemm, features.preload_overlap);
+  return {runs * t.total_cycles(), runs * t.folds};
+}
+
 std::uint64_t scalesim_reported_cycles(const TileTiming& timing) {
   const std::uint64_t total = timing.total_cycles();
   return total == 0 ? 0 : total - 1;

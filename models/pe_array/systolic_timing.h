@@ -82,6 +82,25 @@ struct TileTiming {
 // The tile's schedule; all zeros if a dimension is 0. Requires rows, cols >= 1.
 TileTiming systolic_tile_timing(Dataflow dataflow, ArrayShape array, GemmShape gemm, bool preload_overlap);
 
+// How a cluster runs a dense convolution job (zero skipping aside): `groups`
+// independent GEMMs of m × n × k, one after another, unless every group has a
+// single input and output channel (depthwise) and the array spreads the
+// channels over its columns, which makes them one m × groups × k GEMM.
+struct ConvJobShape {
+  std::uint64_t groups = 1;
+  GemmShape gemm;          // one group's
+  bool depthwise = false;  // one input and one output channel per group
+};
+struct ArrayFeatures {
+  bool preload_overlap = false;
+  bool depthwise_channel_parallel = false;
+};
+struct ConvJobTiming {
+  std::uint64_t cycles = 0;  // Σ total_cycles() of the GEMMs run
+  std::uint64_t folds = 0;
+};
+ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape job, ArrayFeatures features);
+
 // SCALE-Sim v2's COMPUTE_REPORT "Total Cycles" for a stall-free layer run as
 // this one tile (computed with preload_overlap = false): total_cycles() - 1,
 // because SCALE-Sim reports the 0-based cycle index of the last output write.

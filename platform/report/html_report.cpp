@@ -111,7 +111,12 @@ void layer_table(Html& h, const nlohmann::json& report) {
                                (l.contains("groups") ? l["groups"].dump() : "-");
     h.raw("<tr>").cell(std::to_string(index++));
     h.raw("<td class=\"l\">").text(text(l, "name")).raw("<div class=\"sub\">").text(detail).raw("</div></td>");
-    h.cell(fixed(number(l, "macs") * 1e-6, 3)).cell(text(l, "dataflow"), true);
+    h.cell(fixed(number(l, "macs") * 1e-6, 3));
+    // Why: the firmware's two estimates behind the choice.
+    const bool costed = l.contains("dataflow_costs") && l["dataflow_costs"].is_object();
+    h.raw("<td class=\"l\">").text(text(l, "dataflow"));
+    if (costed) h.raw("<div class=\"sub\">").text(text(l["dataflow_costs"], "reason")).raw("</div>");
+    h.raw("</td>");
     h.cell(fixed(number(l, "cycles"), 0)).cell(fixed(number(l, "compute_cycles"), 0));
     if (causes.empty()) h.cell(fixed(number(l, "stall_cycles"), 0));
     for (const auto& c : causes)

@@ -29,7 +29,7 @@ struct ConvLayerSpec {
   // Fraction of each filter's input channels whose weights are zero (as
   // channel pruning leaves them), for zero-skipping studies.
   double weight_sparsity = 0;
-  firmware::DataflowChoice dataflow = firmware::DataflowChoice::kAuto;
+  firmware::DataflowChoice dataflow = firmware::DataflowChoice::kHybridLatency;
   // Element format of input, weights and output (firmware/command_format.h).
   firmware::Datatype datatype = firmware::Datatype::kInt8;
 };

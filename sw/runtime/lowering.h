@@ -95,7 +95,7 @@ void compute_reference_outputs(QuantizedNetwork &q);
 using DramAllocator = std::function<std::uint64_t(std::uint64_t bytes)>;
 
 struct LoweringOptions {
-  firmware::DataflowChoice dataflow = firmware::DataflowChoice::kAuto;  // of every kConv2d
+  firmware::DataflowChoice dataflow = firmware::DataflowChoice::kHybridLatency;  // of every kConv2d
 };
 
 struct DramRegion {

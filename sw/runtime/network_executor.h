@@ -14,7 +14,7 @@
 namespace npuvp::runtime {
 
 struct ExecutionOptions {
-  firmware::DataflowChoice dataflow = firmware::DataflowChoice::kAuto;  // of every conv command
+  firmware::DataflowChoice dataflow = firmware::DataflowChoice::kHybridLatency;  // of every conv command
   // Submit one command buffer per layer instead of one for the whole network.
   bool one_buffer_per_layer = false;
 };

@@ -7,6 +7,9 @@
 namespace npuvp::firmware {
 namespace {
 
+constexpr auto kWs = pe_array::Dataflow::kWeightStationary;
+constexpr auto kOs = pe_array::Dataflow::kOutputStationary;
+
 NpuLayout edge_ip() {
   NpuLayout l;
   l.clusters = 16;
@@ -15,6 +18,18 @@ NpuLayout edge_ip() {
   l.cluster_input_buffer_bytes = 128 * 1024;
   l.sram_base = 0x1000'0000;
   l.sram_bytes = 512 * 1024;
+  l.depthwise_channel_parallel = true;
+  // edge-ip's prices (firmware_cost_table of configs/platforms/edge-ip.yaml, rounded).
+  l.costs.dram_bytes_per_cycle = 38.4;
+  l.costs.link_bytes_per_cycle = 32;
+  l.costs.dram_pj_per_byte = 38;
+  l.costs.sram_pj_per_byte = 4.95;
+  l.costs.noc_pj_per_byte_hop = 0.5;
+  l.costs.dma_hops = 3;
+  l.costs.cluster_hops = 2.5;
+  l.costs.rf_pj_per_access = 0.12;
+  l.costs.mac_pj[0] = 0.3;
+  l.costs.static_pj_per_cycle = 255;
   return l;
 }
 
@@ -40,9 +55,12 @@ void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const LayerT
   EXPECT_LE(t.rows_per_tile, l.out_h);
   EXPECT_LE(t.row_groups * t.k_groups, npu.clusters);
   EXPECT_GE(t.k_slice * t.k_groups, t.k_block);
-  EXPECT_LT(t.weights_offset, t.bias_offset);
-  EXPECT_LT(t.bias_offset, t.requant_offset);
-  EXPECT_LT(t.requant_offset, t.input_offset[0]);
+  const unsigned weight_buffers = t.order == LoopOrder::kRowTilesOuter ? 2 : 1;
+  for (unsigned b = 0; b < weight_buffers; ++b) {
+    EXPECT_LT(t.weights_offset[b], t.bias_offset[b]);
+    EXPECT_LT(t.bias_offset[b], t.requant_offset[b]);
+    EXPECT_LT(t.requant_offset[b], b + 1 < weight_buffers ? t.weights_offset[b + 1] : t.input_offset[0]);
+  }
   EXPECT_LT(t.input_offset[0], t.input_offset[1]);
   EXPECT_LT(t.input_offset[1], t.output_offset[0]);
   EXPECT_LT(t.output_offset[0], t.output_offset[1]);
@@ -51,7 +69,7 @@ void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const LayerT
 TEST(LayerTiling, TheSliceFitsWithWholeLayerWeights) {
   const auto l = conv(64, 56, 56, 64, 3, 1, 1);
   LayerTiling t;
-  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), t));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kWs, t));
   expect_consistent(l, edge_ip(), t);
   EXPECT_EQ(t.k_block, 64u);
   EXPECT_EQ(t.rows_per_tile % 16, 0u);  // whole rows for every cluster
@@ -60,7 +78,7 @@ TEST(LayerTiling, TheSliceFitsWithWholeLayerWeights) {
 TEST(LayerTiling, WideLayersSplitOutputChannelsIntoBlocks) {
   const auto l = conv(512, 14, 14, 512, 3, 1, 1);  // 2.3 MB of weights
   LayerTiling t;
-  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), t));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kWs, t));
   expect_consistent(l, edge_ip(), t);
   EXPECT_LT(t.k_block, 512u);
   EXPECT_EQ(t.k_block % 8, 0u);
@@ -71,11 +89,105 @@ TEST(LayerTiling, RefusesALayerNoTilingFits) {
   npu.cluster_weight_buffer_bytes = 1024;
   const auto l = conv(512, 14, 14, 64, 3, 1, 1);  // one filter is 4.6 KB
   LayerTiling t;
-  EXPECT_FALSE(plan_layer_tiling(l, npu, t));
+  EXPECT_FALSE(plan_layer_tiling(l, npu, kWs, t));
   npu = edge_ip();
   npu.sram_bytes = 64 * 1024;
   const auto wide = conv(64, 2000, 2000, 64, 3, 1, 1);  // one input row is 128 KB
-  EXPECT_FALSE(plan_layer_tiling(wide, npu, t));
+  EXPECT_FALSE(plan_layer_tiling(wide, npu, kWs, t));
+}
+
+TEST(LayerTiling, HugeOutputRowsShrinkTheKBlock) {
+  // One output row of all 4096 channels (458 KB, double-buffered) cannot fit.
+  const auto l = conv(16, 112, 112, 4096, 1, 1, 0);
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kWs, t));
+  expect_consistent(l, edge_ip(), t);
+  EXPECT_LT(t.k_block, 4096u);
+}
+
+std::uint64_t weight_bytes(const LayerCommand& l) {
+  return std::uint64_t{l.out_c} * (std::uint64_t{l.kernel_h} * l.kernel_w * l.in_c + 12);
+}
+std::uint64_t tensor_bytes(std::uint32_t c, std::uint32_t h, std::uint32_t w) { return std::uint64_t{c} * h * w; }
+
+TEST(DataflowCost, OutputStationaryKeepsTheTileWhileTheWeightBlocksStream) {
+  const auto l = conv(256, 14, 14, 512, 3, 1, 1);  // 1.2 MB of weights: several K blocks
+  DataflowCosts c;
+  ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, c));
+  expect_consistent(l, edge_ip(), c.ws_tiling);
+  expect_consistent(l, edge_ip(), c.os_tiling);
+  EXPECT_EQ(c.ws_tiling.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_EQ(c.os_tiling.order, LoopOrder::kRowTilesOuter);
+  ASSERT_EQ(c.os_tiling.rows_per_tile, 14u);  // one tile: the whole image
+  const std::uint64_t blocks = (l.out_c + c.ws_tiling.k_block - 1) / c.ws_tiling.k_block;
+  ASSERT_GT(blocks, 1u);
+  const std::uint64_t in = tensor_bytes(256, 14, 14), out = tensor_bytes(512, 14, 14);
+  // WS reads the input once per K block, OS once; both read every weight once.
+  EXPECT_EQ(c.ws.dram_bytes, weight_bytes(l) + blocks * in + out);
+  EXPECT_EQ(c.os.dram_bytes, weight_bytes(l) + in + out);
+  EXPECT_EQ(c.ws.macs, c.os.macs);
+  EXPECT_EQ(c.ws.macs, std::uint64_t{14} * 14 * 512 * 9 * 256);
+}
+
+TEST(DataflowCost, OneWeightBlockPlansAndMovesTheSameEitherWay) {
+  const auto l = conv(64, 56, 56, 64, 3, 1, 1);
+  DataflowCosts c;
+  ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, c));
+  EXPECT_EQ(c.os_tiling.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_EQ(c.os_tiling.rows_per_tile, c.ws_tiling.rows_per_tile);
+  EXPECT_EQ(c.ws.dram_bytes, c.os.dram_bytes);
+  EXPECT_EQ(c.ws.sram_bytes, c.os.sram_bytes);
+}
+
+TEST(DataflowCost, DramTrafficFlipsTheComputeRanking) {
+  // A 1x1 layer with many filters: the array alone favours WS (long pixel
+  // streams, short reductions), but WS loads each K block's weights with the
+  // array idle, while OS streams the next block's weights in during compute
+  // (it reads more: the weights once per row tile), and the DRAM makes OS faster.
+  const auto l = conv(64, 14, 14, 4096, 1, 1, 0);
+  DataflowCosts c;
+  ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, c));
+  EXPECT_LT(c.ws.compute_cycles, c.os.compute_cycles);
+  EXPECT_LT(c.os.latency_cycles, c.ws.latency_cycles);
+  const std::uint64_t os_tiles = (14 + c.os_tiling.rows_per_tile - 1) / c.os_tiling.rows_per_tile;
+  EXPECT_EQ(os_tiles, 2u);
+  EXPECT_EQ(c.os.dram_bytes, os_tiles * weight_bytes(l) + tensor_bytes(64, 14, 14) + tensor_bytes(4096, 14, 14));
+  EXPECT_TRUE(c.output_stationary_wins());
+  // With a DRAM that is never the bottleneck the ranking is the array's again.
+  auto fast_dram = edge_ip();
+  fast_dram.costs.dram_bytes_per_cycle = 1e9;
+  ASSERT_TRUE(plan_dataflows(l, fast_dram, Objective::kLatency, c));
+  EXPECT_FALSE(c.output_stationary_wins());
+}
+
+TEST(DataflowCost, TheObjectiveDecides) {
+  // The slice: OS has the shorter schedule, but its accumulators cost a third
+  // register-file access per MAC, and WS spends less energy.
+  const auto l = conv(64, 56, 56, 64, 3, 1, 1);
+  DataflowCosts latency, energy;
+  ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, latency));
+  ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kEnergy, energy));
+  EXPECT_LT(latency.os.latency_cycles, latency.ws.latency_cycles);
+  EXPECT_TRUE(latency.output_stationary_wins());
+  EXPECT_LT(energy.ws.energy_pj, energy.os.energy_pj);
+  EXPECT_FALSE(energy.output_stationary_wins());
+  // The energy is every priced action: MACs, register files, SRAM, NoC, DRAM, leakage.
+  const auto& t = edge_ip().costs;
+  const auto& w = energy.ws;
+  const double expected = w.macs * t.mac_pj[0] + w.rf_accesses * t.rf_pj_per_access +
+                          w.sram_bytes * t.sram_pj_per_byte + w.dram_bytes * t.dram_pj_per_byte +
+                          (w.dram_bytes * t.dma_hops + (w.noc_bytes - w.dram_bytes) * t.cluster_hops) *
+                              t.noc_pj_per_byte_hop +
+                          w.latency_cycles * t.static_pj_per_cycle;
+  EXPECT_NEAR(w.energy_pj, expected, 1e-6 * expected);
+}
+
+TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {
+  auto l = conv(512, 28, 28, 512, 3, 1, 1);
+  l.groups = 512;  // depthwise: a K block reads only its own channels
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kOs, t));
+  EXPECT_EQ(t.order, LoopOrder::kWeightBlocksOuter);
 }
 
 }  // namespace

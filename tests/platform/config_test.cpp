@@ -42,6 +42,27 @@ TEST(PlatformConfig, PresetLoadsWithItsValues) {
   EXPECT_TRUE(load_platform(kPreset, {"pe_array.int4_packing=true"}).npu.cluster.int4_packing);
 }
 
+TEST(PlatformConfig, TheFirmwareCostTableComesFromThePlatform) {
+  const PlatformConfig p = load_platform(kPreset, {});
+  const firmware::CostTable& c = p.npu.firmware_costs;
+  // 4 x 16-bit LPDDR4X-4266 (tCK 0.468 ns) = 34.19 GB/s, 90 % of it, per 1.25 ns cycle.
+  EXPECT_NEAR(c.dram_bytes_per_cycle, 4 * 2 * 2 / 0.468 * 0.9 * 1.25, 1e-9);
+  EXPECT_EQ(c.link_bytes_per_cycle, 32);
+  EXPECT_EQ(c.bank_bytes_per_cycle, 32);
+  // On the 4x4 mesh: a bank is 3 hops from the control node at (0,0) on
+  // average, 2.5 from a cluster; a register round trip there and back costs
+  // (3 + 1) hops x 3 cycles each way.
+  EXPECT_DOUBLE_EQ(c.dma_hops, 3.0);
+  EXPECT_DOUBLE_EQ(c.cluster_hops, 2.5);
+  EXPECT_DOUBLE_EQ(c.job_issue_cycles, 4 * (2 * 4 * 3 + 1));
+  EXPECT_DOUBLE_EQ(c.mac_pj[0], p.energy.mac_int8_pj);
+  EXPECT_DOUBLE_EQ(c.rf_pj_per_access, p.energy.rf_access_pj);
+  // Changing the part changes the prices.
+  const PlatformConfig slower = load_platform(kPreset, {"dram.channels=2"});
+  EXPECT_NEAR(slower.npu.firmware_costs.dram_bytes_per_cycle, c.dram_bytes_per_cycle / 2, 1e-9);
+  EXPECT_LT(slower.npu.firmware_costs.static_pj_per_cycle, c.static_pj_per_cycle);
+}
+
 TEST(PlatformConfig, OverridesApplyAndTheLastOneWins) {
   const PlatformConfig c = load_platform(kPreset, {"pe_array.rows=16", "pe_array.rows=32", "npu.clock_mhz=1000"});
   EXPECT_EQ(c.npu.cluster.array.rows, 32u);

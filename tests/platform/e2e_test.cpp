@@ -170,11 +170,21 @@ void expect_exact_with_dataflow(const std::string& dataflow) {
   const nlohmann::json r = run(config, options);
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   EXPECT_EQ(r["layers"][0]["dataflow"], dataflow);
-  // The report says why hybrid would choose: one cluster's share of a tile is
-  // 2 rows (112 pixels) x 64 channels x 576 taps (tiles of 32 and 24 rows).
-  // WS: 72 x 8 folds of (112 + 14) plus an 8-cycle preload; OS: 14 x 8 folds of (576 + 14).
-  EXPECT_EQ(r["layers"][0]["dataflow_costs"]["ws_cycles"], 72 * 8 * (112 + 14 + 8));
-  EXPECT_EQ(r["layers"][0]["dataflow_costs"]["os_cycles"], 14 * 8 * (576 + 14));
+  // The report gives both dataflows' costs whichever ran. Each cluster's
+  // share of each of the two tiles (32 and 24 rows) is 2 rows (112 pixels) x
+  // 64 channels x 576 taps. WS: 72 x 8 folds of (112 + 14) plus an 8-cycle
+  // preload; OS: 14 x 8 folds of (576 + 14).
+  const auto& costs = r["layers"][0]["dataflow_costs"];
+  EXPECT_EQ(costs["ws"]["compute_cycles"], 2 * 72 * 8 * (112 + 14 + 8));
+  EXPECT_EQ(costs["os"]["compute_cycles"], 2 * 14 * 8 * (576 + 14));
+  // One K block: both read the input once (33 + 25 rows of 56 x 64 bytes:
+  // each tile with its halo row), 64 filters of 576 bytes with 12 bytes of
+  // bias and requantization each, and write the 56x56x64 output once.
+  for (const char* d : {"ws", "os"})
+    EXPECT_EQ(costs[d]["dram_bytes"], (33 + 25) * 56 * 64 + 64 * (576 + 12) + 56 * 56 * 64) << d;
+  EXPECT_EQ(costs["chosen"], dataflow);
+  EXPECT_EQ(costs["reason"], "forced by --dataflow");
+  EXPECT_EQ(r["layers"][0]["tiling"]["order"], "weight_blocks_outer");
   EXPECT_EQ(r["layers"][0]["tiling"]["rows_per_tile"], 32);
   EXPECT_EQ(r["layers"][0]["tiling"]["k_block"], 64);
   EXPECT_EQ(r["layers"][0]["tiling"]["cluster_split"], "rows into 16 groups, output channels into 1 slices of 64");

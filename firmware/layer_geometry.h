@@ -1,0 +1,75 @@
+#pragma once
+// Arithmetic on a LayerCommand's shape that the firmware's planner and its
+// layer loops share: which input rows and channels a piece of the output
+// reads, and how big its operands are.
+
+#include <algorithm>
+#include <cstdint>
+
+#include "firmware/command_format.h"
+#include "models/dma/dma_regs.h"
+#include "models/pe_array/cluster_regs.h"
+
+namespace npuvp::firmware {
+
+// The first bytes of SRAM hold what the firmware hands the engines: a few DMA
+// descriptor slots per channel and one job slot per cluster.
+inline constexpr std::uint64_t kDmaSlots = 8;
+// Cycles the command processor spends deciding and writing one tile's work.
+inline constexpr std::uint64_t kTileSetupCycles = 64;
+
+inline std::uint64_t align64(std::uint64_t v) { return (v + 63) & ~std::uint64_t{63}; }
+inline std::uint32_t ceil_div(std::uint32_t a, std::uint32_t b) { return (a + b - 1) / b; }
+
+inline Opcode opcode_of(const LayerCommand& l) { return static_cast<Opcode>(l.opcode); }
+
+inline bool is_tiled(Opcode op) {
+  return op == Opcode::kConv2d || op == Opcode::kMaxPool || op == Opcode::kAvgPool || op == Opcode::kAdd;
+}
+
+// Input rows that `out_rows` consecutive output rows read (padding included).
+inline std::uint32_t input_rows_for(const LayerCommand& l, std::uint32_t out_rows) {
+  return (out_rows - 1) * l.stride_h + (l.kernel_h - 1) * l.dilation_h + 1;
+}
+
+// Input rows a run of output rows reads, clipped to the image (the rest is
+// padding): [first, last + 1).
+inline std::pair<std::uint32_t, std::uint32_t> input_row_range(const LayerCommand& l, std::uint32_t out_row0,
+                                                               std::uint32_t out_rows) {
+  const std::int64_t first = std::int64_t{out_row0} * l.stride_h - l.pad_top;
+  const std::int64_t last = first + input_rows_for(l, out_rows) - 1;
+  return {static_cast<std::uint32_t>(std::max<std::int64_t>(0, first)),
+          static_cast<std::uint32_t>(std::min<std::int64_t>(l.in_h - 1, last) + 1)};
+}
+
+// The granularity in which output channels can be split between weight loads
+// and clusters: a group of a grouped convolution reads its own input channels
+// and stays whole; a dense convolution's channels split anywhere.
+inline std::uint32_t k_unit(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d && l.groups > 1 ? l.out_c / l.groups : 1;
+}
+
+// Channelwise layers (pooling, add, grouped convolution) read only the input
+// channels of the K block they compute; a dense convolution reads them all.
+inline bool channelwise(const LayerCommand& l) { return opcode_of(l) != Opcode::kConv2d || l.groups > 1; }
+
+inline std::uint32_t block_input_channels(const LayerCommand& l, std::uint32_t kb) {
+  if (opcode_of(l) != Opcode::kConv2d) return kb;
+  return l.groups > 1 ? kb / (l.out_c / l.groups) * (l.in_c / l.groups) : l.in_c;
+}
+
+// Bytes per tensor element of the layer (only convolutions have a datatype).
+inline std::uint32_t element_bytes(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d ? pe_array::element_bytes(static_cast<pe_array::Datatype>(l.datatype)) : 1;
+}
+
+inline std::uint64_t filter_elements(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d ? std::uint64_t{l.kernel_h} * l.kernel_w * (l.in_c / l.groups) : 0;
+}
+
+inline std::uint64_t filter_bytes(const LayerCommand& l) { return filter_elements(l) * element_bytes(l); }
+
+// Bias (int32) and requantization ({int32, int32}) bytes per output channel.
+inline constexpr std::uint64_t kParamBytesPerChannel = 12;
+
+}  // namespace npuvp::firmware

@@ -1,0 +1,302 @@
+#include "firmware/layer_plan.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "firmware/layer_geometry.h"
+#include "models/dma/dma_regs.h"
+#include "models/pe_array/systolic_timing.h"
+
+namespace npuvp::firmware {
+namespace {
+
+std::uint64_t control_bytes(const NpuLayout& npu) {
+  return align64(npu.dma_channels * kDmaSlots * sizeof(dma::Descriptor) +
+                 std::uint64_t{npu.clusters} * sizeof(pe_array::ClusterJob));
+}
+
+bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filter, std::uint32_t kb,
+                unsigned weight_buffers, LayerTiling& t) {
+  const Opcode op = opcode_of(l);
+  const std::uint32_t per_group = k_unit(l);
+  t.k_block = kb;
+  const std::uint64_t param_channels = filter != 0 ? kb : 0;
+  std::uint64_t at = control_bytes(npu);
+  for (unsigned b = 0; b < weight_buffers; ++b) {
+    t.weights_offset[b] = at;
+    t.bias_offset[b] = t.weights_offset[b] + align64(kb * filter);
+    t.requant_offset[b] = t.bias_offset[b] + align64(param_channels * 4);
+    at = t.requant_offset[b] + align64(param_channels * 8);
+  }
+  if (at >= npu.sram_bytes) return false;
+  const std::uint64_t remaining = npu.sram_bytes - at;
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb) * element_bytes(l);
+  const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
+  for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
+    const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
+    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb * element_bytes(l);
+    if (2 * inputs * align64(in_bytes) + 2 * align64(out_bytes) > remaining) continue;
+    // Whole rows per cluster keep every cluster equally busy.
+    std::uint32_t chosen = rows;
+    if (chosen > npu.clusters && chosen < l.out_h) chosen -= chosen % npu.clusters;
+    // Rows first; clusters left over split the K block into channel slices.
+    const std::uint32_t row_groups = std::min(npu.clusters, chosen);
+    const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
+    std::uint32_t slice = ceil_div(kb, k_groups);
+    slice = ceil_div(slice, per_group) * per_group;
+    const std::uint32_t rows_per_group = ceil_div(chosen, row_groups);
+    const std::uint64_t cluster_in =
+        inputs * std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows_per_group)) * row_bytes;
+    if (cluster_in > npu.cluster_input_buffer_bytes) continue;
+    t.rows_per_tile = chosen;
+    t.row_groups = row_groups;
+    t.k_slice = slice;
+    t.k_groups = ceil_div(kb, slice);
+    t.input_offset[0] = at;
+    t.input_offset[1] = t.input_offset[0] + align64(in_bytes);
+    t.input2_offset[0] = t.input_offset[1] + align64(in_bytes);
+    t.input2_offset[1] = t.input2_offset[0] + (inputs == 2 ? align64(in_bytes) : 0);
+    t.output_offset[0] = t.input2_offset[1] + (inputs == 2 ? align64(in_bytes) : 0);
+    t.output_offset[1] = t.output_offset[0] + align64(out_bytes);
+    t.bytes_used = t.output_offset[1] + align64(out_bytes);
+    return true;
+  }
+  return false;
+}
+
+// One step of the tile loop (a row tile of a K block) as the clusters see it.
+struct StepCost {
+  std::uint64_t cycles = 0;          // setup, then the slowest cluster's job
+  std::uint64_t array_cycles = 0;    // the slowest job's systolic schedule
+  std::uint64_t cluster_bytes = 0;   // operands fetched and results written by all jobs
+  std::uint64_t rf_accesses = 0;
+  std::uint64_t macs = 0;
+};
+
+class CostWalker {
+ public:
+  CostWalker(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t, pe_array::Dataflow dataflow)
+      : l_(l), npu_(npu), t_(t), dataflow_(dataflow), op_(opcode_of(l)), e_(element_bytes(l)),
+        inputs_(op_ == Opcode::kAdd ? 2 : 1), tiles_(ceil_div(l.out_h, t.rows_per_tile)),
+        blocks_(ceil_div(l.out_c, t.k_block)) {}
+
+  LayerCost run() {
+    if (t_.order == LoopOrder::kWeightBlocksOuter) {
+      for (std::uint32_t b = 0; b < blocks_; ++b) {
+        const std::uint32_t kb = block_channels(b);
+        // The block's weights and first tile load while nothing computes, after
+        // the previous block's last store.
+        wait_for_store();
+        expose(weight_bytes(kb) + input_bytes(0, kb));
+        for (std::uint32_t tile = 0; tile < tiles_; ++tile)
+          step(tile, kb, tile == 0, tile + 1 < tiles_ ? input_bytes(tile + 1, kb) : 0);
+      }
+    } else {
+      expose(weight_bytes(block_channels(0)) + input_bytes(0, block_channels(0)));
+      const std::uint32_t steps = tiles_ * blocks_;
+      for (std::uint32_t s = 0; s < steps; ++s) {
+        const std::uint32_t next = s + 1;
+        std::uint64_t prefetch = 0;
+        if (next < steps) {
+          prefetch = weight_bytes(block_channels(next % blocks_));
+          if (next % blocks_ == 0) prefetch += input_bytes(next / blocks_, block_channels(0));
+        }
+        step(s / blocks_, block_channels(s % blocks_), true, prefetch);
+      }
+    }
+    wait_for_store();
+    return finish();
+  }
+
+ private:
+  std::uint32_t block_channels(std::uint32_t block) const {
+    return std::min(t_.k_block, l_.out_c - block * t_.k_block);
+  }
+  std::uint32_t tile_rows(std::uint32_t tile) const {
+    return std::min(t_.rows_per_tile, l_.out_h - tile * t_.rows_per_tile);
+  }
+  std::uint64_t input_row_bytes(std::uint32_t kb) const {
+    return std::uint64_t{l_.in_w} * block_input_channels(l_, kb) * e_;
+  }
+  std::uint64_t input_bytes(std::uint32_t tile, std::uint32_t kb) const {
+    const auto [lo, hi] = input_row_range(l_, tile * t_.rows_per_tile, tile_rows(tile));
+    return inputs_ * (hi - lo) * input_row_bytes(kb);
+  }
+  std::uint64_t weight_bytes(std::uint32_t kb) const {
+    return op_ == Opcode::kConv2d ? kb * (filter_bytes(l_) + kParamBytesPerChannel) : 0;
+  }
+  double dram_cycles(std::uint64_t bytes) const { return double(bytes) / npu_.costs.dram_bytes_per_cycle; }
+
+  void expose(std::uint64_t load_bytes) {
+    dram_bytes_ += load_bytes;
+    latency_ += dram_cycles(load_bytes);
+  }
+  void wait_for_store() {
+    latency_ += dram_cycles(pending_store_);
+    pending_store_ = 0;
+  }
+
+  // A step computes while the DMA stores the previous step's outputs and
+  // loads the next step's operands.
+  void step(std::uint32_t tile, std::uint32_t kb, bool clusters_load_weights, std::uint64_t prefetch_bytes) {
+    const StepCost s = step_cost(tile, kb, clusters_load_weights);
+    latency_ += std::max(double(s.cycles), dram_cycles(prefetch_bytes + pending_store_));
+    dram_bytes_ += prefetch_bytes;
+    pending_store_ = std::uint64_t{tile_rows(tile)} * l_.out_w * kb * e_;
+    dram_bytes_ += pending_store_;
+    compute_cycles_ += s.array_cycles;
+    cluster_bytes_ += s.cluster_bytes;
+    rf_accesses_ += s.rf_accesses;
+    macs_ += s.macs;
+  }
+
+  StepCost step_cost(std::uint32_t tile, std::uint32_t kb, bool load_weights) const {
+    StepCost s;
+    const pe_array::ArrayShape array{npu_.array_rows, npu_.array_cols};
+    const std::uint32_t rows = tile_rows(tile);
+    const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
+    const double link = npu_.costs.link_bytes_per_cycle;
+    double slowest = 0;
+    std::uint64_t jobs = 0, weight_fetches = 0;
+    for (std::uint32_t my0 = 0; my0 < rows; my0 += rows_per_group) {
+      const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
+      const auto [lo, hi] = input_row_range(l_, tile * t_.rows_per_tile + my0, my_rows);
+      const std::uint64_t pixels = std::uint64_t{my_rows} * l_.out_w;
+      for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice) {
+        const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
+        const std::uint64_t inputs = inputs_ * (hi - lo) * input_row_bytes(kb);
+        const std::uint64_t weights = load_weights ? weight_bytes(k_count) : 0;
+        const std::uint64_t written = pixels * k_count * e_;
+        std::uint64_t array_cycles = 0;
+        if (op_ == Opcode::kConv2d) {
+          const std::uint64_t group_out = l_.groups > 1 ? l_.out_c / l_.groups : k_count;
+          const std::uint64_t group_in = l_.in_c / l_.groups;
+          const std::uint64_t groups = k_count / group_out;
+          const std::uint64_t reduction = filter_elements(l_);
+          const bool packed = npu_.int4_packing && l_.datatype == static_cast<std::uint32_t>(Datatype::kInt4);
+          const pe_array::ConvJobTiming timing = pe_array::conv_job_timing(
+              dataflow_, array,
+              pe_array::ConvJobShape{groups, {pixels, group_out, packed ? (reduction + 1) / 2 : reduction},
+                                     group_in == 1 && group_out == 1},
+              pe_array::ArrayFeatures{npu_.preload_overlap, npu_.depthwise_channel_parallel});
+          array_cycles = timing.cycles;
+          const std::uint64_t macs = pixels * k_count * reduction;
+          s.macs += macs;
+          // As the cluster counts them: two operand reads per MAC (three for
+          // an output-stationary accumulator), a write per MAC and per PE per fold.
+          s.rf_accesses += macs * (dataflow_ == pe_array::Dataflow::kWeightStationary ? 2 : 3) + macs +
+                           timing.folds * array.rows * array.cols;
+        } else {
+          const std::uint64_t taps = op_ == Opcode::kAdd ? 2 : std::uint64_t{l_.kernel_h} * l_.kernel_w;
+          array_cycles = (pixels * k_count * taps + array.cols - 1) / array.cols;
+          s.rf_accesses += pixels * k_count * (taps + 1);
+        }
+        // A job fetches its weights, then streams its inputs in while the
+        // array computes; its results leave after.
+        const double job = double(weights) / link + std::max(double(array_cycles), double(inputs) / link) +
+                           double(written) / link;
+        slowest = std::max(slowest, job);
+        s.array_cycles = std::max(s.array_cycles, array_cycles);
+        s.cluster_bytes += inputs + weights + written;
+        weight_fetches += weights;
+        ++jobs;
+      }
+    }
+    // Every cluster reads its weights from the few banks that hold the K
+    // block, one after another: the last one starts computing only when the
+    // banks have served all the others.
+    const double block_bytes = double(weight_bytes(kb));
+    const double weight_banks =
+        std::max(1.0, std::ceil(block_bytes / double(npu_.sram_bytes / std::max(1u, npu_.sram_banks))));
+    const double weight_serialization =
+        std::max(0.0, double(weight_fetches) / (weight_banks * npu_.costs.bank_bytes_per_cycle) -
+                          block_bytes / std::max<std::uint64_t>(1, jobs) / link);
+    s.cycles = kTileSetupCycles + static_cast<std::uint64_t>(double(jobs) * npu_.costs.job_issue_cycles +
+                                                              weight_serialization + slowest + 0.5);
+    return s;
+  }
+
+  LayerCost finish() const {
+    const CostTable& c = npu_.costs;
+    LayerCost cost;
+    cost.compute_cycles = compute_cycles_;
+    cost.latency_cycles = static_cast<std::uint64_t>(latency_ + 0.5);
+    cost.dram_bytes = dram_bytes_;
+    // The DMA writes what it loads into the banks and reads what it stores.
+    cost.sram_bytes = dram_bytes_ + cluster_bytes_;
+    cost.noc_bytes = dram_bytes_ + cluster_bytes_;
+    cost.rf_accesses = rf_accesses_;
+    cost.macs = macs_;
+    const std::size_t datatype = op_ == Opcode::kConv2d ? std::min<std::size_t>(l_.datatype, 3) : 0;
+    cost.energy_pj = double(dram_bytes_) * c.dram_pj_per_byte + double(cost.sram_bytes) * c.sram_pj_per_byte +
+                     (double(dram_bytes_) * c.dma_hops + double(cluster_bytes_) * c.cluster_hops) *
+                         c.noc_pj_per_byte_hop +
+                     double(rf_accesses_) * c.rf_pj_per_access + double(macs_) * c.mac_pj[datatype] +
+                     double(cost.latency_cycles) * c.static_pj_per_cycle;
+    return cost;
+  }
+
+  const LayerCommand& l_;
+  const NpuLayout& npu_;
+  const LayerTiling& t_;
+  const pe_array::Dataflow dataflow_;
+  const Opcode op_;
+  const std::uint32_t e_;
+  const unsigned inputs_;
+  const std::uint32_t tiles_, blocks_;
+  double latency_ = 0;
+  std::uint64_t pending_store_ = 0;
+  std::uint64_t dram_bytes_ = 0, cluster_bytes_ = 0, compute_cycles_ = 0, rf_accesses_ = 0, macs_ = 0;
+};
+
+}  // namespace
+
+bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow, LayerTiling& t) {
+  const Opcode op = opcode_of(l);
+  const std::uint64_t control = control_bytes(npu);
+  if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
+  const std::uint64_t filter = filter_bytes(l);
+  const std::uint32_t per_group = k_unit(l);
+  const std::uint64_t avail = npu.sram_bytes - control;
+  std::uint32_t kb = l.out_c;
+  if (filter != 0) {
+    const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
+    if (max_k < per_group) return false;
+    kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
+    kb -= kb % per_group;
+    const std::uint32_t unit = std::max(per_group, npu.array_cols);
+    if (kb < l.out_c && kb >= unit && unit % per_group == 0) kb -= kb % unit;
+  }
+  // Smaller K blocks until a tiling fits: a channelwise layer then loads fewer
+  // input channels, any layer smaller output tiles. Only a dense convolution's
+  // K blocks share their input, so only there does the loop order change what
+  // is read.
+  for (;;) {
+    if (dataflow == pe_array::Dataflow::kOutputStationary && !channelwise(l) && kb < l.out_c) {
+      t = LayerTiling{};
+      t.order = LoopOrder::kRowTilesOuter;
+      if (try_tiling(l, npu, filter, kb, 2, t)) return true;
+    }
+    t = LayerTiling{};
+    if (try_tiling(l, npu, filter, kb, 1, t)) return true;
+    if (kb <= per_group) return false;
+    kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
+  }
+}
+
+LayerCost estimate_layer_cost(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
+                              pe_array::Dataflow dataflow) {
+  return CostWalker(l, npu, t, dataflow).run();
+}
+
+bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs) {
+  costs.objective = objective;
+  if (!plan_layer_tiling(l, npu, pe_array::Dataflow::kWeightStationary, costs.ws_tiling) ||
+      !plan_layer_tiling(l, npu, pe_array::Dataflow::kOutputStationary, costs.os_tiling))
+    return false;
+  costs.ws = estimate_layer_cost(l, npu, costs.ws_tiling, pe_array::Dataflow::kWeightStationary);
+  costs.os = estimate_layer_cost(l, npu, costs.os_tiling, pe_array::Dataflow::kOutputStationary);
+  return true;
+}
+
+}  // namespace npuvp::firmware

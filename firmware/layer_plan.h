@@ -1,0 +1,97 @@
+#pragma once
+// How the firmware plans a convolution, pooling or add layer before running
+// it: the cut into K blocks (output channels per weight load) and row tiles
+// that fits the SRAM and the cluster buffers, the order it walks them in, the
+// split of a tile over the clusters, and what each dataflow would cost. Pure
+// logic: the firmware runs it, the report and the tests call it.
+
+#include <cstdint>
+
+#include "firmware/command_format.h"
+#include "firmware/hal.h"
+#include "models/pe_array/cluster_regs.h"
+
+namespace npuvp::firmware {
+
+// Which operand stays in SRAM while the other streams past. The dataflow
+// picks it where the two differ (a dense convolution needing several K
+// blocks), so that it holds at every level of the memory hierarchy: weights
+// stay in the PEs, the clusters and the SRAM, or a tile's pixels do.
+enum class LoopOrder : std::uint32_t {
+  // Weight-stationary: a K block's weights are loaded once and every row tile
+  // streams past them. A dense convolution reads its input once per K block.
+  kWeightBlocksOuter = 0,
+  // Output-stationary: a row tile's inputs stay while every K block's weights
+  // stream past (double-buffered), finishing the tile's outputs before the
+  // next tile. Inputs are read once; weights once per row tile.
+  kRowTilesOuter = 1,
+};
+
+// Offsets are from the start of SRAM; every buffer is double-buffered, the
+// weights only in kRowTilesOuter (index 1 unused otherwise).
+struct LayerTiling {
+  LoopOrder order = LoopOrder::kWeightBlocksOuter;
+  std::uint32_t k_block = 0;         // output channels per weight load
+  std::uint32_t rows_per_tile = 0;   // output rows per tile
+  std::uint32_t row_groups = 0;      // clusters split a tile's rows into this many groups...
+  std::uint32_t k_groups = 0;        // ...and a K block into this many channel slices
+  std::uint32_t k_slice = 0;         // channels per slice (a multiple of the channels per group)
+  std::uint64_t weights_offset[2] = {0, 0}, bias_offset[2] = {0, 0}, requant_offset[2] = {0, 0};
+  std::uint64_t input_offset[2] = {0, 0};
+  std::uint64_t input2_offset[2] = {0, 0};  // kAdd's second operand
+  std::uint64_t output_offset[2] = {0, 0};
+  std::uint64_t bytes_used = 0;
+};
+
+// Chooses a tiling for the layer run with `dataflow`, or returns false when
+// none fits. Output-stationary falls back to kWeightBlocksOuter when the
+// second weight buffer does not fit.
+bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, pe_array::Dataflow dataflow,
+                       LayerTiling& tiling);
+
+// The firmware's estimate of running a layer with one plan: the tile loop
+// walked step by step with the systolic schedule of every cluster's job, the
+// bytes each step moves, and the DMA overlapping loads and stores of the
+// neighbouring steps with compute. Zero skipping is not foreseen (the
+// weights are not looked at).
+struct LayerCost {
+  std::uint64_t compute_cycles = 0;  // the busiest cluster's array cycles, summed over the steps
+  std::uint64_t latency_cycles = 0;  // the whole layer, with exposed loads and operand fetches
+  std::uint64_t dram_bytes = 0;      // loaded and stored by the DMA
+  std::uint64_t sram_bytes = 0;      // in and out of the banks (DMA and clusters)
+  std::uint64_t noc_bytes = 0;       // between the banks and the DMA or the clusters
+  std::uint64_t rf_accesses = 0;     // PE register files
+  std::uint64_t macs = 0;
+  double energy_pj = 0;              // every term of the CostTable, leakage over latency_cycles
+};
+
+LayerCost estimate_layer_cost(const LayerCommand& layer, const NpuLayout& npu, const LayerTiling& tiling,
+                              pe_array::Dataflow dataflow);
+
+enum class Objective { kLatency, kEnergy };
+
+// Both dataflows' plans and costs behind a hybrid choice. The one cheaper on
+// the objective runs; a tie goes to weight-stationary.
+struct DataflowCosts {
+  Objective objective = Objective::kLatency;
+  LayerTiling ws_tiling, os_tiling;
+  LayerCost ws, os;
+  bool output_stationary_wins() const {
+    return objective == Objective::kLatency ? os.latency_cycles < ws.latency_cycles : os.energy_pj < ws.energy_pj;
+  }
+};
+
+// Fills `costs`, or returns false when no tiling fits.
+bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs);
+
+// What the firmware decided for one tiled layer command, for reports.
+struct LayerDecision {
+  std::int32_t layer_id = -1;
+  DataflowChoice asked = DataflowChoice::kWeightStationary;
+  pe_array::Dataflow dataflow = pe_array::Dataflow::kWeightStationary;
+  LayerTiling tiling;
+  bool costed = false;  // a convolution: both dataflows' costs (objective: latency unless asked for energy)
+  DataflowCosts costs;
+};
+
+}  // namespace npuvp::firmware
