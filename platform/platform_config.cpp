@@ -92,12 +92,14 @@ void scale_energy(const ConfigNode& n, double table_node_nm, double table_vdd, p
 void parse_energy_file(const std::string& file, power::EnergyTable& t, const ConfigNode* scale_to) {
   const ConfigNode root = ConfigNode::load_file(file);
   root.reject_unknown({"name", "node_nm", "vdd", "mac_int8_pj", "mac_int4_pj", "mac_int16_pj", "mac_fp16_pj",
-                       "rf_access_pj", "sram", "noc", "leakage"});
+                       "rf_access_pj", "rf_reference_entries", "rf_size_exponent", "sram", "noc", "leakage"});
   t.mac_int8_pj = root.get_positive("mac_int8_pj");
   t.mac_int4_pj = root.get_positive("mac_int4_pj");
   t.mac_int16_pj = root.get_positive("mac_int16_pj");
   t.mac_fp16_pj = root.get_positive("mac_fp16_pj");
   t.rf_access_pj = root.get_positive("rf_access_pj");
+  t.rf_reference_entries = root.get_positive("rf_reference_entries");
+  t.rf_size_exponent = root.get_double("rf_size_exponent");
   const ConfigNode sram = root.child("sram");
   sram.reject_unknown({"pj_per_byte", "reference_kb", "size_exponent"});
   t.sram_pj_per_byte = sram.get_positive("pj_per_byte");
@@ -188,10 +190,15 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   return p;
 }
 
-power::LeakageSources leakage_sources(const PlatformConfig& config) {
+power::PricedSizes priced_sizes(const PlatformConfig& config) {
   const auto& n = config.npu;
-  return {std::uint64_t{n.clusters} * n.cluster.array.rows * n.cluster.array.cols,
-          static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0, n.noc.width * n.noc.height};
+  power::PricedSizes s;
+  s.sram_bank_kb = static_cast<double>(n.sram_bank.size_bytes) / 1024.0;
+  s.flit_bytes = n.noc.flit_bytes;
+  s.rf_entries = n.cluster.rf_entries;
+  s.leakage = {std::uint64_t{n.clusters} * n.cluster.array.rows * n.cluster.array.cols,
+               static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0, n.noc.width * n.noc.height};
+  return s;
 }
 
 firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
@@ -234,13 +241,13 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
   for (unsigned k = 0; k < n.clusters; ++k) control_hops += hops(control, node(k));
   control_hops /= n.clusters;
   c.job_issue_cycles = 4 * (2 * (control_hops + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1);
-  c.rf_pj_per_access = e.rf_access_pj;
+  c.rf_pj_per_access = power::rf_pj_per_access(e, n.cluster.rf_entries);
   c.mac_pj[0] = e.mac_int8_pj;
   c.mac_pj[1] = e.mac_int4_pj;
   c.mac_pj[2] = e.mac_int16_pj;
   c.mac_pj[3] = e.mac_fp16_pj;
   const double dram_background_mw = dram_energy.active_pj_per_cycle / memspec.tck_ns * config.dram.channels;
-  c.static_pj_per_cycle = (power::leakage_mw(e, leakage_sources(config)) + dram_background_mw) * cycle_ns;
+  c.static_pj_per_cycle = (power::leakage_mw(e, priced_sizes(config).leakage) + dram_background_mw) * cycle_ns;
   return c;
 }
 

@@ -49,8 +49,8 @@ struct PlatformConfig {
 // Throws config::ConfigError naming the file, the key and what was expected.
 PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides);
 
-// What leaks in this platform, for the power model.
-power::LeakageSources leakage_sources(const PlatformConfig& config);
+// The sizes the power model prices this platform's actions and leakage by.
+power::PricedSizes priced_sizes(const PlatformConfig& config);
 
 // The prices the firmware's dataflow cost model uses, derived from the
 // platform's DRAM part, NoC, SRAM and energy table.

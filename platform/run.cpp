@@ -360,7 +360,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const double clock_hz = config.npu.clock_mhz * 1e6;
   const std::uint64_t mac_units =
       std::uint64_t{config.npu.clusters} * config.npu.cluster.array.rows * config.npu.cluster.array.cols;
-  const double bank_kb = static_cast<double>(config.npu.sram_bank.size_bytes) / 1024.0;
+  const power::PricedSizes sizes = priced_sizes(config);
   nlohmann::json report;
   report["platform"] = config.resolved;
   std::uint64_t total_macs = 0, total_params = 0;
@@ -393,8 +393,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     const double seconds = (mark->end.at - mark->begin.at).to_seconds();
     const std::uint64_t compute = (mark->end.compute_cycles - mark->begin.compute_cycles) / config.npu.clusters;
     const auto cycles = options.ideal_memory ? compute : static_cast<std::uint64_t>(seconds * clock_hz + 0.5);
-    const auto energy = power::price(config.energy, mark->end.activity - mark->begin.activity, bank_kb,
-                                     config.npu.noc.flit_bytes, leakage_sources(config),
+    const auto energy = power::price(config.energy, mark->end.activity - mark->begin.activity, sizes,
                                      static_cast<double>(cycles) / clock_hz);
     const std::uint64_t dram_rd = mark->end.dram_read_bytes - mark->begin.dram_read_bytes;
     const std::uint64_t dram_wr = mark->end.dram_write_bytes - mark->begin.dram_write_bytes;
@@ -458,8 +457,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   for (std::size_t i = 1; i < windows.size(); ++i) {
     const double s = (windows[i].at - windows[i - 1].at).to_seconds();
     if (s <= 0) continue;
-    const auto e = power::price(config.energy, windows[i].activity - windows[i - 1].activity, bank_kb,
-                                config.npu.noc.flit_bytes, leakage_sources(config), s);
+    const auto e = power::price(config.energy, windows[i].activity - windows[i - 1].activity, sizes, s);
     const double to_mw = 1e-12 / s * 1e3;
     report::PowerSample sample;
     sample.time_ns = windows[i - 1].at.to_seconds() * 1e9;

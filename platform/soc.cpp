@@ -98,9 +98,7 @@ void Soc::on_power_window() {
     const Snapshot& prev = windows_.back();
     const double seconds = (now.at - prev.at).to_seconds();
     if (seconds > 0) {
-      const double bank_kb = static_cast<double>(config_.npu.sram_bank.size_bytes) / 1024.0;
-      const auto e = power::price(config_.energy, now.activity - prev.activity, bank_kb, config_.npu.noc.flit_bytes,
-                                  leakage_sources(config_), seconds);
+      const auto e = power::price(config_.energy, now.activity - prev.activity, priced_sizes(config_), seconds);
       const double to_mw = 1e-12 / seconds * 1e3;
       const double values[] = {e.mac, e.rf, e.sram, e.noc, e.dram, e.leakage, e.total()};
       for (std::size_t i = 0; i < power_traces_.size(); ++i) power_traces_[i].set(prev.at, values[i] * to_mw);

@@ -8,22 +8,25 @@ double sram_pj_per_byte(const EnergyTable& t, double bank_kb) {
   return t.sram_pj_per_byte * std::pow(bank_kb / t.sram_reference_kb, t.sram_size_exponent);
 }
 
+double rf_pj_per_access(const EnergyTable& t, unsigned entries) {
+  return t.rf_access_pj * std::pow(entries / t.rf_reference_entries, t.rf_size_exponent);
+}
+
 double leakage_mw(const EnergyTable& t, const LeakageSources& s) {
   return t.leakage_pe_mw_per_mac * static_cast<double>(s.mac_units) + t.leakage_sram_mw_per_kb * s.sram_kb +
          t.leakage_noc_mw_per_router * s.routers + t.leakage_control_mw;
 }
 
-EnergyBreakdown price(const EnergyTable& t, const Activity& a, double sram_bank_kb, unsigned flit_bytes,
-                      const LeakageSources& leakage, double seconds) {
+EnergyBreakdown price(const EnergyTable& t, const Activity& a, const PricedSizes& sizes, double seconds) {
   EnergyBreakdown e;
   const std::uint64_t int8_macs = a.macs - a.int4_macs - a.int16_macs - a.fp16_macs;
   e.mac = t.mac_int8_pj * static_cast<double>(int8_macs) + t.mac_int4_pj * static_cast<double>(a.int4_macs) +
           t.mac_int16_pj * static_cast<double>(a.int16_macs) + t.mac_fp16_pj * static_cast<double>(a.fp16_macs);
-  e.rf = t.rf_access_pj * static_cast<double>(a.rf_accesses);
-  e.sram = sram_pj_per_byte(t, sram_bank_kb) * static_cast<double>(a.sram_bytes);
-  e.noc = t.noc_pj_per_flit_byte_hop * flit_bytes * static_cast<double>(a.noc_flit_hops);
+  e.rf = rf_pj_per_access(t, sizes.rf_entries) * static_cast<double>(a.rf_accesses);
+  e.sram = sram_pj_per_byte(t, sizes.sram_bank_kb) * static_cast<double>(a.sram_bytes);
+  e.noc = t.noc_pj_per_flit_byte_hop * sizes.flit_bytes * static_cast<double>(a.noc_flit_hops);
   e.dram = a.dram_pj;
-  e.leakage = leakage_mw(t, leakage) * 1e-3 * seconds * 1e12;  // mW × s → pJ
+  e.leakage = leakage_mw(t, sizes.leakage) * 1e-3 * seconds * 1e12;  // mW × s → pJ
   return e;
 }
 

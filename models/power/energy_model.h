@@ -12,7 +12,9 @@ struct EnergyTable {
   double mac_int4_pj = 0.075;        // 4-bit multiply + accumulate (an estimate, see the table file)
   double mac_int16_pj = 0.72;        // 16-bit multiply + 32-bit accumulate
   double mac_fp16_pj = 1.5;          // fp16 multiply + fp16-class add
-  double rf_access_pj = 0.12;        // one PE register file access
+  double rf_access_pj = 0.12;        // one access of a register file of rf_reference_entries words
+  double rf_reference_entries = 16;
+  double rf_size_exponent = 0.469;   // energy grows as (entries / reference)^exponent
   double sram_pj_per_byte = 4.0;     // at the reference bank size
   double sram_reference_kb = 8.0;
   double sram_size_exponent = 0.153; // energy grows as (bank size / reference)^exponent
@@ -52,10 +54,18 @@ struct EnergyBreakdown {
   double total() const { return mac + rf + sram + noc + dram + leakage; }
 };
 
+// The sizes of the priced structures, which the energy per action depends on.
+struct PricedSizes {
+  double sram_bank_kb = 32;
+  unsigned flit_bytes = 32;
+  unsigned rf_entries = 16;  // per PE
+  LeakageSources leakage;
+};
+
 double sram_pj_per_byte(const EnergyTable& table, double bank_kb);
+double rf_pj_per_access(const EnergyTable& table, unsigned entries);
 double leakage_mw(const EnergyTable& table, const LeakageSources& sources);
 
-EnergyBreakdown price(const EnergyTable& table, const Activity& activity, double sram_bank_kb, unsigned flit_bytes,
-                      const LeakageSources& leakage, double seconds);
+EnergyBreakdown price(const EnergyTable& table, const Activity& activity, const PricedSizes& sizes, double seconds);
 
 }  // namespace npuvp::power

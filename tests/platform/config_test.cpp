@@ -57,6 +57,9 @@ TEST(PlatformConfig, TheFirmwareCostTableComesFromThePlatform) {
   EXPECT_DOUBLE_EQ(c.job_issue_cycles, 4 * (2 * 4 * 3 + 1));
   EXPECT_DOUBLE_EQ(c.mac_pj[0], p.energy.mac_int8_pj);
   EXPECT_DOUBLE_EQ(c.rf_pj_per_access, p.energy.rf_access_pj);
+  const PlatformConfig big_files = load_platform(kPreset, {"pe_array.rf_entries=64"});
+  EXPECT_NEAR(big_files.npu.firmware_costs.rf_pj_per_access, 0.23, 0.001);
+  EXPECT_EQ(priced_sizes(big_files).rf_entries, 64u);
   // Changing the part changes the prices.
   const PlatformConfig slower = load_platform(kPreset, {"dram.channels=2"});
   EXPECT_NEAR(slower.npu.firmware_costs.dram_bytes_per_cycle, c.dram_bytes_per_cycle / 2, 1e-9);
