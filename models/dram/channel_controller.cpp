@@ -82,8 +82,8 @@ void ChannelController::admit(std::uint64_t cycle) {
     const Burst& x = pool_[slot];
     Bank& b = banks_[x.bank];
     if (b.queue.size() < depth_) {
-      if (b.queue.empty()) front_[x.bank] = x.arrival;
-      b.queue.push_back(slot);
+      if (b.queue.empty()) set_front(x.bank, x.arrival);
+      b.queue.push_back({x.row, slot, x.write});
       count_visible(x, +1);
     } else {
       b.waiting.push_back(slot);
@@ -91,6 +91,11 @@ void ChannelController::admit(std::uint64_t cycle) {
     mark_stale(x.bank);
   }
   dirty_ = true;
+}
+
+void ChannelController::set_front(unsigned bank, std::uint64_t arrival) {
+  front_[bank] = arrival;
+  oldest_bound_ = std::min(oldest_bound_, arrival);
 }
 
 void ChannelController::decide(unsigned i) {
@@ -104,24 +109,24 @@ void ChannelController::decide(unsigned i) {
   std::uint32_t first = 0;
   const bool filter = write_high_ != 0;
   if (filter)
-    while (first < n && pool_[b.queue[first]].write != write_mode_) ++first;
+    while (first < n && b.queue[first].write != write_mode_) ++first;
   if (first == n) return;
-  const Burst& front = pool_[b.queue[first]];
+  const Queued& front = b.queue[first];
   auto choose = [&](Command command, std::uint8_t kind, std::uint32_t target, std::uint64_t ready) {
     b.next = command;
     b.target = target;
     kind_[i] = kind;
     ready_[i] = ready;
     const bool column = kind >= kKindRd;
-    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | pool_[b.queue[target]].arrival;
+    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | pool_[b.queue[target].slot].arrival;
   };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
     // bursts hit the open row: FR-FCFS must not starve it.
-    const std::uint64_t starving_at = front.arrival + max_wait_;
+    const std::uint64_t starving_at = pool_[front.slot].arrival + max_wait_;
     if (now_ < starving_at || front.row == b.open_row) {
       for (std::uint32_t k = first; k < n; ++k) {
-        const Burst& x = pool_[b.queue[k]];
+        const Queued& x = b.queue[k];
         if (x.row == b.open_row && (!filter || x.write == write_mode_)) {
           choose(x.write ? Command::kWr : Command::kRd, x.write ? kKindWr : kKindRd, k, b.cas_ok);
           // Passing the front over for a hit holds until the front starves.
@@ -147,7 +152,7 @@ bool ChannelController::update_write_mode(int starving_bank) {
     writes = visible_writes_ >= write_high_ || (visible_reads_ == 0 && visible_writes_ > 0);
   else
     writes = !(visible_writes_ == 0 || (visible_reads_ > 0 && visible_writes_ <= write_low_));
-  if (starving_bank >= 0) writes = pool_[banks_[starving_bank].queue.front()].write;
+  if (starving_bank >= 0) writes = banks_[starving_bank].queue.front().write;
   if (writes == write_mode_) return false;
   write_mode_ = writes;
   stale_ = ~std::uint64_t(0);
@@ -186,44 +191,75 @@ std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) 
   return std::max({t, b.idle_at, b.act_ok, refpb_ok_, rrd_ok_, faw_ok_[faw_next_]});
 }
 
-void ChannelController::decide_stale() {
+std::uint64_t ChannelController::decide_stale() {
   const unsigned n = static_cast<unsigned>(banks_.size());
   const std::uint64_t all = n == 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << n) - 1;
-  for (std::uint64_t m = stale_ & all; m != 0; m &= m - 1) decide(unsigned(__builtin_ctzll(m)));
+  const std::uint64_t decided = stale_ & all;
+  for (std::uint64_t m = decided; m != 0; m &= m - 1) decide(unsigned(__builtin_ctzll(m)));
   stale_ = 0;
+  return decided;
 }
 
-ChannelController::Key ChannelController::key_of(unsigned i, const std::uint64_t* bases) const {
-  return Key(std::max(bases[kind_[i]], ready_[i])) << 64 | rank_[i];
-}
-
-// One pass over the banks, without branches on their data: the oldest visible
-// burst and the best candidate command (`skip` is left out). LPDDR4 has 8
-// banks; the count is a template argument so that the loop unrolls.
+// One pass over the banks, without branches on their data: the best
+// candidate command (`skip` is left out; the first bank on a tie). LPDDR4 has
+// 8 banks; the count is a template argument so that the loop unrolls.
 template <unsigned kBanks>
-ChannelController::Scan ChannelController::scan(const std::uint64_t* bases, unsigned skip) const {
+void ChannelController::scan(const std::uint64_t* bases, unsigned skip, Scan& out) const {
   const unsigned n = kBanks != 0 ? kBanks : static_cast<unsigned>(banks_.size());
-  Scan s;
-  // Pass 1: the oldest front and the earliest cycle.
-  std::uint64_t t[kBanks != 0 ? kBanks : 64];
-  std::uint64_t earliest = kNever;
+  Key best = ~Key(0);
+  unsigned bank = 0;
   for (unsigned i = 0; i < n; ++i) {
-    const std::uint64_t f = front_[i];
-    const bool older = f < s.oldest;
-    s.oldest = older ? f : s.oldest;
-    s.oldest_bank = older ? i : s.oldest_bank;
-    t[i] = i == skip ? kNever : std::max(bases[kind_[i]], ready_[i]);
-    earliest = std::min(earliest, t[i]);
+    const Key key = candidate(i, bases, skip);
+    const bool better = key < best;
+    best = better ? key : best;
+    bank = better ? i : bank;
   }
-  // Pass 2: among the banks ready then, the lowest rank (the first on a tie).
-  std::uint64_t rank = kNever;
-  for (unsigned i = 0; i < n; ++i) {
-    const bool better = t[i] == earliest && rank_[i] < rank;
-    rank = better ? rank_[i] : rank;
-    s.best_bank = better ? i : s.best_bank;
+  out.best = best;
+  out.best_bank = bank;
+}
+
+// Leaving out a bank that does not win changes nothing, so the unrolled scan
+// runs without `skip` and the bank is left out only when it would win.
+void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
+  if (banks_.size() == 8)
+    scan<8>(bases, 8, last_scan_);
+  else
+    scan<0>(bases, unsigned(banks_.size()), last_scan_);
+  if (last_scan_.best_bank == skip) scan<0>(bases, skip, last_scan_);
+}
+
+// The scan, or the last scan updated with the banks whose decisions have
+// `changed` since. An admission is the only other change between two
+// commands, and moving the time to it (no later than the last best) leaves
+// every other bank's earliest cycle where it was.
+void ChannelController::best_candidate(const std::uint64_t* bases, unsigned skip, std::uint64_t changed) {
+  if (!scan_valid_ || skip != scan_skip_ || now_ > std::uint64_t(last_scan_.best >> 64) ||
+      (changed >> last_scan_.best_bank & 1) != 0) {
+    scan_all(bases, skip);
+  } else {
+    for (std::uint64_t m = changed; m != 0; m &= m - 1) {
+      const unsigned i = unsigned(__builtin_ctzll(m));
+      const Key key = candidate(i, bases, skip);
+      if (key < last_scan_.best || (key == last_scan_.best && i < last_scan_.best_bank)) {
+        last_scan_.best = key;
+        last_scan_.best_bank = i;
+      }
+    }
   }
-  s.best = Key(earliest) << 64 | rank;
-  return s;
+  scan_valid_ = true;
+  scan_skip_ = skip;
+}
+
+// The bank of the oldest visible burst of the channel if that burst has
+// waited too long (the first such bank on a tie), else -1.
+int ChannelController::starving_bank() {
+  if (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_) return -1;
+  const unsigned n = static_cast<unsigned>(banks_.size());
+  unsigned bank = 0;
+  for (unsigned i = 1; i < n; ++i)
+    if (front_[i] < front_[bank]) bank = i;
+  oldest_bound_ = front_[bank];
+  return oldest_bound_ != kNever && now_ >= oldest_bound_ + max_wait_ ? int(bank) : -1;
 }
 
 std::uint64_t ChannelController::recompute() {
@@ -233,14 +269,12 @@ std::uint64_t ChannelController::recompute() {
   // Bring the banks' decisions up to date. Deciding a bank earlier than it is
   // needed gives the same decision: a decision depends on the time only
   // through starvation, which redecide_ tracks.
-  if (now_ >= min_redecide_) {
+  const bool redecide = now_ >= min_redecide_;
+  if (redecide)
     for (unsigned i = 0; i < nbanks; ++i)
       if (now_ >= redecide_[i]) mark_stale(i);
-    decide_stale();
-    min_redecide_ = *std::min_element(redecide_.begin(), redecide_.end());
-  } else if (stale_ != 0) {
-    decide_stale();
-  }
+  const std::uint64_t changed = decide_stale();
+  if (redecide) min_redecide_ = *std::min_element(redecide_.begin(), redecide_.end());
 
   // The channel-wide part of each command's earliest cycle, shared by all
   // banks, indexed by Kind.
@@ -251,25 +285,22 @@ std::uint64_t ChannelController::recompute() {
   // refresh takes its bank out of the scan, all-bank refresh every command
   // from refresh_due_ on.
   auto owned_by_refresh = [&](unsigned i) {
-    return std::uint64_t(key_of(i, bases) >> 64) >= refresh_due_;
+    return std::uint64_t(candidate(i, bases, nbanks) >> 64) >= refresh_due_;
   };
   const unsigned skip = per_bank_refresh_ && owned_by_refresh(refresh_bank_) ? refresh_bank_ : nbanks;
-  Scan s = nbanks == 8 ? scan<8>(bases, skip) : scan<0>(bases, skip);
+  best_candidate(bases, skip, changed);
 
   // The oldest visible burst of the channel, if it has waited too long, is the
   // only one the banks may serve.
-  const int starving = s.oldest != kNever && now_ >= s.oldest + max_wait_ ? int(s.oldest_bank) : -1;
-  if (write_high_ != 0 && update_write_mode(starving)) {
-    decide_stale();
-    s = nbanks == 8 ? scan<8>(bases, skip) : scan<0>(bases, skip);
-  }
+  const int starving = starving_bank();
+  if (write_high_ != 0 && update_write_mode(starving)) best_candidate(bases, skip, decide_stale());
+  unsigned best_bank = last_scan_.best_bank;
+  std::uint64_t best = std::uint64_t(last_scan_.best >> 64);
   if (starving >= 0) {
-    s.best_bank = unsigned(starving);
-    s.best = unsigned(starving) == skip ? ~Key(0) : key_of(s.best_bank, bases);
+    best_bank = unsigned(starving);
+    best = best_bank == skip ? kNever : std::uint64_t(candidate(best_bank, bases, skip) >> 64);
   }
-  std::uint64_t best = std::uint64_t(s.best >> 64);
   if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
-  const unsigned best_bank = s.best_bank;
 
   // A refresh step never starts before the due cycle, so while a bank command
   // comes earlier there is no need to work it out.
@@ -333,10 +364,11 @@ void ChannelController::notify(std::uint64_t cycle, Command command, unsigned ba
 void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {
   now_ = t;
   dirty_ = true;
+  scan_valid_ = false;
   Bank& b = banks_[index];
   switch (command) {
     case Command::kAct: {
-      const Burst& x = pool_[b.queue[b.target]];
+      const Burst& x = pool_[b.queue[b.target].slot];
       if (open_banks_ == 0 && t >= stretch_end_) {
         active_cycles_ += stretch_end_ - stretch_start_;
         stretch_start_ = stretch_end_ = t;
@@ -415,16 +447,17 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
 }
 
 void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
-  const std::uint32_t slot = b.queue[b.target];
+  const std::uint32_t slot = b.queue[b.target].slot;
   const Burst x = pool_[slot];
   b.queue.erase(b.queue.begin() + b.target);
   count_visible(x, -1);
   if (!b.waiting.empty()) {
-    b.queue.push_back(b.waiting.front());
+    const Burst& w = pool_[b.waiting.front()];
+    b.queue.push_back({w.row, b.waiting.front(), w.write});
     b.waiting.pop_front();
-    count_visible(pool_[b.queue.back()], +1);
+    count_visible(w, +1);
   }
-  front_[index] = b.queue.empty() ? kNever : pool_[b.queue.front()].arrival;
+  set_front(index, b.queue.empty() ? kNever : pool_[b.queue.front().slot].arrival);
   free_.push_back(slot);
   --queued_;
   mark_stale(index);
@@ -451,8 +484,8 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
   bool auto_pre = false;
   if (closed_page_) {
     auto_pre = true;
-    for (std::uint32_t s : b.queue)
-      if (pool_[s].row == x.row) {
+    for (const Queued& q : b.queue)
+      if (q.row == x.row) {
         auto_pre = false;
         break;
       }

@@ -69,6 +69,13 @@ class ChannelController {
   std::uint64_t window_cycles() const { return window_cycles_; }
 
  private:
+  // A visible burst with what deciding reads inline, so that the scan of a
+  // bank's queue does not chase pool indices.
+  struct Queued {
+    std::uint32_t row;
+    std::uint32_t slot;
+    bool write;
+  };
   struct Bank {
     std::int64_t open_row = -1;
     std::uint64_t act_ok = 0;   // tRC, tRP, tRFC
@@ -76,8 +83,8 @@ class ChannelController {
     std::uint64_t pre_ok = 0;   // tRAS, tRTP, tWR
     std::uint64_t idle_at = 0;  // precharge complete: a refresh may start
     std::uint64_t opened_at = 0;
-    std::vector<std::uint32_t> queue;   // visible bursts (pool indices), oldest first
-    std::deque<std::uint32_t> waiting;  // arrived beyond the queue depth
+    std::vector<Queued> queue;          // visible bursts, oldest first
+    std::deque<std::uint32_t> waiting;  // arrived beyond the queue depth (pool indices)
     // The scheduling decision, cached by decide() (its timing part in the
     // per-bank arrays below) and made again when the bank is marked stale.
     Command next = Command::kNop;
@@ -96,17 +103,24 @@ class ChannelController {
   // commands before row commands, then the oldest burst (Bank rank).
   __extension__ typedef unsigned __int128 Key;
   struct Scan {
-    std::uint64_t oldest = kNever;  // arrival of the oldest visible burst
-    unsigned oldest_bank = 0;
     Key best = ~Key(0);
     unsigned best_bank = 0;
   };
   template <unsigned kBanks>
-  Scan scan(const std::uint64_t* bases, unsigned skip) const;
-  Key key_of(unsigned bank, const std::uint64_t* bases) const;
+  void scan(const std::uint64_t* bases, unsigned skip, Scan& out) const;
+  void scan_all(const std::uint64_t* bases, unsigned skip);
+  void best_candidate(const std::uint64_t* bases, unsigned skip, std::uint64_t changed);
+  // A bank's candidate command (never for `skip`).
+  Key candidate(unsigned bank, const std::uint64_t* bases, unsigned skip) const {
+    const std::uint64_t t = bank == skip ? kNever : std::max(bases[kind_[bank]], ready_[bank]);
+    return Key(t) << 64 | rank_[bank];
+  }
+  int starving_bank();
+  void set_front(unsigned bank, std::uint64_t arrival);
 
   std::uint64_t recompute();
-  void decide_stale();
+  // Returns the banks decided.
+  std::uint64_t decide_stale();
   void decide(unsigned bank);
   void mark_stale(unsigned bank) { stale_ |= std::uint64_t(1) << bank; }
   bool update_write_mode(int starving_bank);
@@ -151,6 +165,11 @@ class ChannelController {
   std::vector<std::uint64_t> redecide_;  // cycle at which the decision must be made again
   std::vector<std::uint8_t> kind_;       // Kind: which channel-wide constraint the command waits for
   std::uint64_t min_redecide_ = kNever;
+  // A lower bound of front_: the fronts only move later except through
+  // set_front, which lowers this with them, so the pass over the fronts
+  // that finds a starving burst is needed only once this bound has waited
+  // max_wait.
+  std::uint64_t oldest_bound_ = kNever;
   std::vector<Burst> pool_;
   std::vector<std::uint32_t> free_;
   std::deque<Arrival> arrivals_;  // not yet visible, in arrival order
@@ -165,6 +184,13 @@ class ChannelController {
   std::uint64_t refresh_due_;
   std::uint64_t refab_ok_ = 0, refpb_ok_ = 0;
   unsigned refresh_bank_ = 0;  // next bank for per-bank refresh
+
+  // The last scan, valid until a command issues; see best_candidate. Scans
+  // write it field by field and are read the same way: whole-struct copies
+  // of just-written fields stall on store forwarding.
+  Scan last_scan_;
+  bool scan_valid_ = false;
+  unsigned scan_skip_ = 0;
 
   // Memoised next event.
   bool dirty_ = true;
