@@ -56,11 +56,9 @@ void ChannelController::enqueue(const Burst& burst) {
     slot = static_cast<std::uint32_t>(pool_.size());
     pool_.push_back(burst);
   }
-  // Arrivals come nearly in order; insert from the back.
+  // Arrivals come nearly in order.
   const Arrival a{burst.arrival, burst.seq, slot};
-  auto at = arrivals_.end();
-  while (at != arrivals_.begin() && a.before(*(at - 1))) --at;
-  arrivals_.insert(at, a);
+  arrivals_.insert_sorted(a, [](const Arrival& x, const Arrival& y) { return x.before(y); });
   ++queued_;
   // A new arrival changes the next event only if it comes no later than it:
   // then admitting it is the next event (arrivals win ties).
@@ -449,7 +447,14 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
 void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
   const std::uint32_t slot = b.queue[b.target].slot;
   const Burst x = pool_[slot];
-  b.queue.erase(b.queue.begin() + b.target);
+  // Field by field: a few entries move, and a whole-entry loop would become a
+  // memmove call costing more than the moves.
+  for (std::size_t k = b.target; k + 1 < b.queue.size(); ++k) {
+    b.queue[k].row = b.queue[k + 1].row;
+    b.queue[k].slot = b.queue[k + 1].slot;
+    b.queue[k].write = b.queue[k + 1].write;
+  }
+  b.queue.pop_back();
   count_visible(x, -1);
   if (!b.waiting.empty()) {
     const Burst& w = pool_[b.waiting.front()];

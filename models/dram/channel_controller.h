@@ -9,13 +9,13 @@
 // the TLM wrapper and the benchmark drive it alike.
 
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include "models/dram/command.h"
 #include "models/dram/dram_config.h"
 #include "models/dram/dram_stats.h"
 #include "models/dram/energy.h"
+#include "models/dram/ring.h"
 
 namespace npuvp::dram {
 
@@ -84,7 +84,7 @@ class ChannelController {
     std::uint64_t idle_at = 0;  // precharge complete: a refresh may start
     std::uint64_t opened_at = 0;
     std::vector<Queued> queue;          // visible bursts, oldest first
-    std::deque<std::uint32_t> waiting;  // arrived beyond the queue depth (pool indices)
+    Ring<std::uint32_t> waiting;        // arrived beyond the queue depth (pool indices)
     // The scheduling decision, cached by decide() (its timing part in the
     // per-bank arrays below) and made again when the bank is marked stale.
     Command next = Command::kNop;
@@ -172,7 +172,7 @@ class ChannelController {
   std::uint64_t oldest_bound_ = kNever;
   std::vector<Burst> pool_;
   std::vector<std::uint32_t> free_;
-  std::deque<Arrival> arrivals_;  // not yet visible, in arrival order
+  Ring<Arrival> arrivals_;  // not yet visible, in arrival order
   std::uint64_t queued_ = 0;  // bursts in bank queues and waiting lists
 
   std::uint64_t now_ = 0;

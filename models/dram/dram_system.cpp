@@ -76,7 +76,8 @@ void DramSystem::finish(std::uint32_t id) {
     stats_.read_latency_ns.push_back(latency);
   }
   stats_.last_completion_ns = std::max(stats_.last_completion_ns, ns_of(r.done));
-  if (handler_) done_.push({r.done, id});
+  if (queue_completions_)
+    done_.insert_sorted({r.done, id}, [](const Done& a, const Done& b) { return a.before(b); });
 }
 
 void DramSystem::release(std::uint32_t id) { free_requests_.push_back(id); }
@@ -98,7 +99,7 @@ void DramSystem::step(unsigned channel) {
 }
 
 std::uint64_t DramSystem::complete(std::uint32_t id) {
-  if (handler_) throw std::logic_error("DramSystem::complete used with a completion handler");
+  if (queue_completions_) throw std::logic_error("DramSystem::complete used while completions are queued");
   while (requests_[id].remaining != 0) {
     std::uint64_t t;
     step(earliest_channel(t));
@@ -108,25 +109,29 @@ std::uint64_t DramSystem::complete(std::uint32_t id) {
   return done;
 }
 
-void DramSystem::deliver_one() {
-  const Done d = done_.top();
-  done_.pop();
-  const Request r = requests_[d.request];
-  release(d.request);
-  handler_({d.request, r.write, r.address, r.bytes, r.arrival, r.done});
-}
-
-void DramSystem::drain() {
+bool DramSystem::next_completion(Completion& completion) {
   while (in_flight_ != 0 || !done_.empty()) {
     std::uint64_t t;
     const unsigned c = earliest_channel(t);
     // A completion is known once its last burst is scheduled, which is at
-    // least a read/write latency before it happens; delivering it before any
+    // least a read/write latency before it happens; returning it before any
     // later command keeps requests it triggers in time order.
-    if (!done_.empty() && (done_.top().cycle <= t || in_flight_ == 0))
-      deliver_one();
-    else
-      step(c);
+    if (!done_.empty() && (done_.front().cycle <= t || in_flight_ == 0)) {
+      const Done d = done_.front();
+      done_.pop_front();
+      const Request& r = requests_[d.request];
+      completion = {d.request, r.write, r.address, r.bytes, r.arrival, r.done};
+      release(d.request);
+      return true;
+    }
+    step(c);
+  }
+  return false;
+}
+
+void DramSystem::drain() {
+  Completion dropped;
+  while (next_completion(dropped)) {
   }
 }
 
@@ -134,12 +139,8 @@ void DramSystem::advance_to(std::uint64_t cycle) {
   for (;;) {
     std::uint64_t t;
     const unsigned c = earliest_channel(t);
-    if (!done_.empty() && done_.top().cycle <= t && done_.top().cycle < cycle)
-      deliver_one();
-    else if (t < cycle)
-      step(c);
-    else
-      break;
+    if (t >= cycle) break;
+    step(c);
   }
 }
 

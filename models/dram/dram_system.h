@@ -5,9 +5,7 @@
 // directly.
 
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <queue>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +15,7 @@
 #include "models/dram/dram_config.h"
 #include "models/dram/dram_stats.h"
 #include "models/dram/energy.h"
+#include "models/dram/ring.h"
 
 namespace npuvp::dram {
 
@@ -30,7 +29,6 @@ class DramSystem final : private BurstSink {
     std::uint64_t arrival_cycle;
     std::uint64_t done_cycle;  // last data beat
   };
-  using CompletionHandler = std::function<void(const Completion&)>;
 
   // Throws std::invalid_argument if the configuration is inconsistent.
   explicit DramSystem(const DramConfig& config);
@@ -47,18 +45,23 @@ class DramSystem final : private BurstSink {
   // Observers see every command of every channel (checker, traces).
   void add_observer(CommandObserver& observer);
 
-  // With a handler, completions are delivered in completion-time order while
-  // drain() or advance_to() run, and a handler may submit new requests (a
-  // closed-loop traffic generator). Without one, use complete().
-  void set_completion_handler(CompletionHandler handler) { handler_ = std::move(handler); }
+  // For a closed-loop traffic generator: while on, every completion is queued
+  // for next_completion(). Off, use complete().
+  void queue_completions(bool on) { queue_completions_ = on; }
+  // Runs the channels until the earliest queued completion precedes every
+  // command still to come and returns it, so that requests the caller submits
+  // in response stay in time order; false once every submitted request has
+  // completed (and, queueing, been returned).
+  bool next_completion(Completion& completion);
 
   // Queues a request of any size (split into bursts here) that the controller
   // sees from `arrival_cycle` on. The range must lie inside the device.
   std::uint32_t submit(bool write, std::uint64_t address, std::uint64_t bytes, std::uint64_t arrival_cycle);
   // Runs the channels in time order until `request` has completed and returns
-  // its last data cycle. Only without a completion handler.
+  // its last data cycle. Only while completions are not queued.
   std::uint64_t complete(std::uint32_t request);
-  // Runs until every submitted request has completed and been delivered.
+  // Runs until every submitted request has completed; drops queued
+  // completions.
   void drain();
   // Runs every command (refreshes included) earlier than `cycle`.
   void advance_to(std::uint64_t cycle);
@@ -81,7 +84,7 @@ class DramSystem final : private BurstSink {
   struct Done {
     std::uint64_t cycle;
     std::uint32_t request;
-    bool operator>(const Done& o) const { return cycle != o.cycle ? cycle > o.cycle : request > o.request; }
+    bool before(const Done& o) const { return cycle != o.cycle ? cycle < o.cycle : request < o.request; }
   };
 
   void burst_done(std::uint32_t request, std::uint64_t done_cycle) override;
@@ -91,7 +94,6 @@ class DramSystem final : private BurstSink {
   unsigned earliest_channel(std::uint64_t& cycle) const;
   void step(unsigned channel);
   void touch(unsigned channel) { next_[channel] = channels_[channel]->next_event_cycle(); }
-  void deliver_one();
 
   DramConfig config_;
   AddressMapper mapper_;
@@ -105,8 +107,11 @@ class DramSystem final : private BurstSink {
   std::vector<std::uint32_t> free_requests_;
   std::uint64_t in_flight_ = 0;  // requests with bursts not yet scheduled
   std::uint64_t next_seq_ = 0;
-  CompletionHandler handler_;
-  std::priority_queue<Done, std::vector<Done>, std::greater<Done>> done_;
+  bool queue_completions_ = false;
+  // Completions not yet returned, earliest first. Channels run in time
+  // order, so a new completion lands at most a read/write latency difference
+  // (or a multi-burst request's spread) from the back.
+  Ring<Done> done_;
 };
 
 }  // namespace npuvp::dram

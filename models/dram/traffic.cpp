@@ -72,14 +72,15 @@ std::uint64_t run_closed_loop(DramSystem& system, const TrafficOptions& options)
     system.submit(write, stream.next(), options.size_bytes, cycle);
     ++issued;
   };
-  system.set_completion_handler([&](const DramSystem::Completion& c) {
-    last = std::max(last, c.done_cycle);
-    if (issued < options.requests) issue(c.done_cycle);
-  });
+  system.queue_completions(true);
   const std::uint64_t start = system.now();
   for (unsigned k = 0; k < options.outstanding && issued < options.requests; ++k) issue(start);
-  system.drain();
-  system.set_completion_handler({});
+  DramSystem::Completion c;
+  while (system.next_completion(c)) {
+    last = std::max(last, c.done_cycle);
+    if (issued < options.requests) issue(c.done_cycle);
+  }
+  system.queue_completions(false);
   return last;
 }
 

@@ -43,7 +43,7 @@ class AddressStream {
   std::uint64_t slots_;  // range_ / size: request-aligned places for kRandom
 };
 
-// Runs the traffic on `system` (which must have no completion handler) until
+// Runs the traffic on `system` (which must not be queueing completions) until
 // every request has completed; returns the cycle of the last data beat.
 std::uint64_t run_closed_loop(DramSystem& system, const TrafficOptions& options);
 

@@ -1,0 +1,50 @@
+#pragma once
+// A FIFO in one power-of-two buffer. The DRAM model pushes and pops a few
+// entries per command; std::deque spends more on walking its block map than
+// on the entries, and a heap more on unpredictable comparisons than a sorted
+// ring whose new entries nearly always belong at the back.
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+namespace npuvp::dram {
+
+template <typename T>
+class Ring {
+ public:
+  bool empty() const { return head_ == tail_; }
+  std::size_t size() const { return tail_ - head_; }
+  const T& front() const { return buf_[head_ & mask_]; }
+  void pop_front() { ++head_; }
+  void push_back(const T& value) {
+    if (size() == buf_.size()) grow();
+    buf_[tail_++ & mask_] = value;
+  }
+  // Keeps the ring sorted by `before` (after equal entries), searching from
+  // the back.
+  template <typename Before>
+  void insert_sorted(const T& value, Before before) {
+    if (size() == buf_.size()) grow();
+    std::size_t i = tail_++;
+    for (; i != head_ && before(value, buf_[(i - 1) & mask_]); --i) buf_[i & mask_] = buf_[(i - 1) & mask_];
+    buf_[i & mask_] = value;
+  }
+
+ private:
+  void grow() {
+    std::vector<T> bigger(std::max<std::size_t>(16, 2 * buf_.size()));
+    const std::size_t n = size();
+    for (std::size_t i = 0; i < n; ++i) bigger[i] = buf_[(head_ + i) & mask_];
+    buf_.swap(bigger);
+    mask_ = buf_.size() - 1;
+    head_ = 0;
+    tail_ = n;
+  }
+
+  std::vector<T> buf_;
+  // Positions count up without wrapping; the buffer index is position & mask_.
+  std::size_t head_ = 0, tail_ = 0, mask_ = 0;
+};
+
+}  // namespace npuvp::dram
