@@ -66,7 +66,7 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
 
 // One step of the tile loop (a row tile of a K block) as the clusters see it.
 struct StepCost {
-  std::uint64_t cycles = 0;          // setup, then the slowest cluster's job
+  std::uint64_t cycles = 0;          // setup, job issue, weight fetches queuing at the banks, the slowest job
   std::uint64_t array_cycles = 0;    // the slowest job's systolic schedule
   std::uint64_t cluster_bytes = 0;   // operands fetched and results written by all jobs
   std::uint64_t rf_accesses = 0;
