@@ -39,6 +39,9 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
   // The last data beat: reads after RL + tDQSCK, writes after WL + tDQSS (1).
   read_latency_ = s.rl + s.tdqsck + bl2;
   write_latency_ = s.wl + 1 + bl2;
+  bus_cycles_[kKindAct] = s.act_cycles;
+  bus_cycles_[kKindPre] = s.pre_cycles;
+  bus_cycles_[kKindRd] = bus_cycles_[kKindWr] = s.cas_cycles;
   refresh_due_ = per_bank_refresh_ ? s.trefipb() : s.trefi;
   window_cycles_ = std::max<std::uint64_t>(1, std::llround(config.power_window_ns / s.tck_ns));
   next_sample_ = window_cycles_;
@@ -159,7 +162,7 @@ bool ChannelController::update_write_mode(int starving_bank) {
 
 // The next step of a refresh: close what is open, then refresh.
 std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) const {
-  std::uint64_t t = std::max({now_, ca_free_, refresh_due_});
+  std::uint64_t t = std::max({now_, timing_.ca_free, refresh_due_});
   if (!per_bank_refresh_) {
     bool any_open = false;
     std::uint64_t pre_ok = 0, idle = 0;
@@ -186,7 +189,7 @@ std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) 
   }
   command = Command::kRefBank;
   // REFpb behaves like an ACT towards the other banks (tRRD, tFAW).
-  return std::max({t, b.idle_at, b.act_ok, refpb_ok_, rrd_ok_, faw_ok_[faw_next_]});
+  return std::max({timing_.earliest(kKindAct, t), b.idle_at, b.act_ok, refpb_ok_});
 }
 
 std::uint64_t ChannelController::decide_stale() {
@@ -248,8 +251,10 @@ void ChannelController::best_candidate(const std::uint64_t* bases, unsigned skip
   scan_skip_ = skip;
 }
 
-// The bank of the oldest visible burst of the channel if that burst has
-// waited too long (the first such bank on a tie), else -1.
+// The bank of the oldest burst of the channel if that burst has waited too
+// long (the first such bank on a tie), else -1. The fronts are enough: a
+// bank's queue holds its oldest bursts in arrival order and its waiting list
+// only younger ones, so the oldest burst is always a front.
 int ChannelController::starving_bank() {
   if (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_) return -1;
   const unsigned n = static_cast<unsigned>(banks_.size());
@@ -258,6 +263,39 @@ int ChannelController::starving_bank() {
     if (front_[i] < front_[bank]) bank = i;
   oldest_bound_ = front_[bank];
   return oldest_bound_ != kNever && now_ >= oldest_bound_ + max_wait_ ? int(bank) : -1;
+}
+
+// The oldest visible burst of the channel has waited too long: its bank's
+// next command comes first, and another bank's command may go before it only
+// if that cannot make it any later. Stopping the other banks instead would
+// leave the channel serving one bank at a time once queueing alone makes
+// every burst wait max_wait. Sets `bank` and `cycle` to the best such
+// command, the starving bank's own if there is none.
+void ChannelController::serve_around(unsigned starving, const std::uint64_t* bases, unsigned skip, unsigned& bank,
+                                     std::uint64_t& cycle) const {
+  Key best = candidate(starving, bases, skip);
+  const std::uint64_t due = std::uint64_t(best >> 64);
+  bank = starving;
+  const unsigned n = static_cast<unsigned>(banks_.size());
+  for (unsigned i = 0; i < n; ++i) {
+    const Key key = candidate(i, bases, skip);
+    if (key < best && !delays(i, std::uint64_t(key >> 64), starving, due)) {
+      best = key;
+      bank = i;
+    }
+  }
+  cycle = std::uint64_t(best >> 64);
+}
+
+// Would `bank`'s next command, issued at `cycle`, push the starving bank's
+// next command past `due`? Exactly: the channel-wide constraints are replayed
+// with that command. The banks' own constraints are untouched by another
+// bank's command, and while a burst starves the write-batching direction is
+// its own (update_write_mode), so these are all it could change.
+bool ChannelController::delays(unsigned bank, std::uint64_t cycle, unsigned starving, std::uint64_t due) const {
+  ChannelTiming after = timing_;
+  occupy(after, kind_[bank], cycle);
+  return std::max(after.earliest(kind_[starving], cycle), ready_[starving]) > due;
 }
 
 std::uint64_t ChannelController::recompute() {
@@ -276,9 +314,8 @@ std::uint64_t ChannelController::recompute() {
 
   // The channel-wide part of each command's earliest cycle, shared by all
   // banks, indexed by Kind.
-  const std::uint64_t base = std::max(now_, ca_free_);
-  const std::uint64_t bases[4] = {std::max({base, rrd_ok_, faw_ok_[faw_next_]}), base, std::max(base, rd_ok_),
-                                  std::max(base, wr_ok_)};
+  const std::uint64_t bases[4] = {timing_.earliest(kKindAct, now_), timing_.earliest(kKindPre, now_),
+                                  timing_.earliest(kKindRd, now_), timing_.earliest(kKindWr, now_)};
   // Refresh owns the bank (or all banks) from its due cycle on: per-bank
   // refresh takes its bank out of the scan, all-bank refresh every command
   // from refresh_due_ on.
@@ -288,16 +325,13 @@ std::uint64_t ChannelController::recompute() {
   const unsigned skip = per_bank_refresh_ && owned_by_refresh(refresh_bank_) ? refresh_bank_ : nbanks;
   best_candidate(bases, skip, changed);
 
-  // The oldest visible burst of the channel, if it has waited too long, is the
-  // only one the banks may serve.
+  // A burst that has waited too long goes first, beside whatever cannot
+  // delay it.
   const int starving = starving_bank();
   if (write_high_ != 0 && update_write_mode(starving)) best_candidate(bases, skip, decide_stale());
   unsigned best_bank = last_scan_.best_bank;
   std::uint64_t best = std::uint64_t(last_scan_.best >> 64);
-  if (starving >= 0) {
-    best_bank = unsigned(starving);
-    best = best_bank == skip ? kNever : std::uint64_t(candidate(best_bank, bases, skip) >> 64);
-  }
+  if (starving >= 0 && best_bank != unsigned(starving)) serve_around(unsigned(starving), bases, skip, best_bank, best);
   if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
 
   // A refresh step never starts before the due cycle, so while a bank command
@@ -334,9 +368,27 @@ void ChannelController::step() {
   issue(choice_command_, choice_bank_, t);
 }
 
-void ChannelController::faw_push(std::uint64_t cycle) {
-  faw_ok_[faw_next_] = cycle + spec_.tfaw;
-  faw_next_ = (faw_next_ + 1) & 3;
+// What a command of `kind` issued at `cycle` does to the channel-wide
+// constraints; shared by issuing and by delays(), so that the two agree.
+void ChannelController::occupy(ChannelTiming& c, unsigned kind, std::uint64_t cycle) const {
+  c.ca_free = cycle + bus_cycles_[kind];
+  switch (kind) {
+    case kKindAct:
+      c.rrd_ok = std::max(c.rrd_ok, cycle + spec_.trrd);
+      c.faw_ok[c.faw_next] = cycle + spec_.tfaw;
+      c.faw_next = (c.faw_next + 1) & 3;
+      return;
+    case kKindRd:
+      c.rd_ok = cycle + ccd_;
+      c.wr_ok = std::max(c.wr_ok, cycle + rd_to_wr_);
+      return;
+    case kKindWr:
+      c.wr_ok = cycle + ccd_;
+      c.rd_ok = std::max(c.rd_ok, cycle + wr_to_rd_);
+      return;
+    default:
+      return;
+  }
 }
 
 void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsigned trp) {
@@ -384,9 +436,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       ready_[index] = b.cas_ok;
       rank_[index] = x.arrival;
       redecide_[index] = kNever;
-      rrd_ok_ = t + spec_.trrd;
-      faw_push(t);
-      ca_free_ = t + spec_.act_cycles;
+      occupy(timing_, kKindAct, t);
       ++stats_.act;
       ++stats_.banks[index].activates;
       stats_.command_energy.act_pj += energy_.act_pj;
@@ -399,7 +449,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       const std::uint32_t row = static_cast<std::uint32_t>(b.open_row);
       close(b, index, t, spec_.trppb);
       if (!for_refresh) ++stats_.row_conflicts;
-      ca_free_ = t + spec_.pre_cycles;
+      occupy(timing_, kKindPre, t);
       ++stats_.pre;
       notify(t, command, index, row);
       return;
@@ -407,7 +457,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
     case Command::kPreAll:
       for (unsigned i = 0; i < banks_.size(); ++i)
         if (banks_[i].open_row >= 0) close(banks_[i], i, t, spec_.trpab);
-      ca_free_ = t + spec_.pre_cycles;
+      occupy(timing_, kKindPre, t);
       ++stats_.pre_all;
       notify(t, command, 0, 0);
       return;
@@ -415,7 +465,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       for (Bank& x : banks_) x.act_ok = std::max(x.act_ok, t + spec_.trfcab);
       refab_ok_ = t + spec_.trfcab;
       refresh_due_ += spec_.trefi;
-      ca_free_ = t + spec_.ref_cycles;
+      timing_.ca_free = t + spec_.ref_cycles;
       ++stats_.ref_all;
       stats_.command_energy.refresh_pj += energy_.refresh_all_pj;
       stale_ = ~std::uint64_t(0);
@@ -425,11 +475,11 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       b.act_ok = std::max(b.act_ok, t + spec_.trfcpb);
       mark_stale(index);
       refpb_ok_ = t + spec_.trfcpb;
-      rrd_ok_ = std::max(rrd_ok_, t + spec_.trrd);
-      faw_push(t);
+      // Towards the other banks an ACT (tRRD, tFAW), for its own bus cycles.
+      occupy(timing_, kKindAct, t);
+      timing_.ca_free = t + spec_.ref_cycles;
       refresh_due_ += spec_.trefipb();
       refresh_bank_ = (refresh_bank_ + 1) % unsigned(banks_.size());
-      ca_free_ = t + spec_.ref_cycles;
       ++stats_.ref_bank;
       ++stats_.banks[index].refreshes;
       stats_.command_energy.refresh_pj += energy_.refresh_bank_pj;
@@ -468,21 +518,17 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
   mark_stale(index);
 
   BankStats& bs = stats_.banks[index];
+  occupy(timing_, x.write ? kKindWr : kKindRd, t);
   if (x.write) {
-    wr_ok_ = t + ccd_;
-    rd_ok_ = std::max(rd_ok_, t + wr_to_rd_);
     b.pre_ok = std::max(b.pre_ok, t + wr_to_pre_);
     ++bs.writes;
     stats_.command_energy.write_pj += energy_.write_pj;
   } else {
-    rd_ok_ = t + ccd_;
-    wr_ok_ = std::max(wr_ok_, t + rd_to_wr_);
     b.pre_ok = std::max(b.pre_ok, t + rd_to_pre_);
     ++bs.reads;
     stats_.command_energy.read_pj += energy_.read_pj;
   }
   stats_.command_energy.io_pj += energy_.io_burst_pj;
-  ca_free_ = t + spec_.cas_cycles;
 
   // Closed page: the last queued access to the row takes auto-precharge, which
   // the device starts as soon as tRAS and tRTP/tWR allow.

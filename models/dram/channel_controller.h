@@ -5,9 +5,12 @@
 // earliest cycle at which each bank's next command would satisfy every JEDEC
 // constraint and issues the earliest (column commands first on a tie, then the
 // oldest burst). That is what a cycle-stepped FR-FCFS controller would issue,
-// at the cost of a few comparisons per command. No SystemC event is involved;
-// the TLM wrapper and the benchmark drive it alike.
+// at the cost of a few comparisons per command. Once the oldest burst has
+// waited max_wait, its bank's next command has priority: another bank's
+// command goes first only if it cannot make that one later. No SystemC event
+// is involved; the TLM wrapper and the benchmark drive it alike.
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -98,6 +101,25 @@ class ChannelController {
   enum class Choice { kNone, kAdmit, kBank, kRefresh };
   // Bank::kind: the channel-wide constraint a bank's next command waits for.
   enum Kind : std::uint8_t { kKindAct, kKindPre, kKindRd, kKindWr };
+  // The channel-wide constraints, apart from the banks' own: a value, so that
+  // the scheduler can work out what one command would do to another.
+  struct ChannelTiming {
+    std::uint64_t ca_free = 0;  // command/address bus
+    std::uint64_t rd_ok = 0, wr_ok = 0;
+    std::uint64_t rrd_ok = 0;
+    std::uint64_t faw_ok[4] = {0, 0, 0, 0};  // ring: each entry = an ACT's cycle + tFAW
+    unsigned faw_next = 0;
+    // Earliest cycle, from `now` on, at which they let a command of `kind` issue.
+    std::uint64_t earliest(unsigned kind, std::uint64_t now) const {
+      const std::uint64_t base = std::max(now, ca_free);
+      switch (kind) {
+        case kKindAct: return std::max({base, rrd_ok, faw_ok[faw_next]});
+        case kKindRd: return std::max(base, rd_ok);
+        case kKindWr: return std::max(base, wr_ok);
+        default: return base;
+      }
+    }
+  };
 
   // Orders candidate commands: earliest cycle (high half), then column
   // commands before row commands, then the oldest burst (Bank rank).
@@ -116,6 +138,9 @@ class ChannelController {
     return Key(t) << 64 | rank_[bank];
   }
   int starving_bank();
+  void serve_around(unsigned starving, const std::uint64_t* bases, unsigned skip, unsigned& bank,
+                    std::uint64_t& cycle) const;
+  bool delays(unsigned bank, std::uint64_t cycle, unsigned starving, std::uint64_t due) const;
   void set_front(unsigned bank, std::uint64_t arrival);
 
   std::uint64_t recompute();
@@ -132,7 +157,7 @@ class ChannelController {
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
   void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0);
   void sample_until(std::uint64_t cycle);
-  void faw_push(std::uint64_t cycle);
+  void occupy(ChannelTiming& timing, unsigned kind, std::uint64_t cycle) const;
 
   unsigned index_;
   const Memspec& spec_;
@@ -151,6 +176,7 @@ class ChannelController {
 
   // Command-to-command distances derived from the memspec (JESD209-4 formulas).
   unsigned ccd_, rd_to_wr_, wr_to_rd_, rd_to_pre_, wr_to_pre_, read_latency_, write_latency_;
+  unsigned bus_cycles_[4];  // command-bus occupancy, by Kind
 
   std::vector<Bank> banks_;
   // Per bank, side by side so that the scan over banks at every command is a
@@ -176,11 +202,7 @@ class ChannelController {
   std::uint64_t queued_ = 0;  // bursts in bank queues and waiting lists
 
   std::uint64_t now_ = 0;
-  std::uint64_t ca_free_ = 0;  // command/address bus
-  std::uint64_t rd_ok_ = 0, wr_ok_ = 0;
-  std::uint64_t rrd_ok_ = 0;
-  std::uint64_t faw_ok_[4] = {0, 0, 0, 0};  // ring: each entry = an ACT's cycle + tFAW
-  unsigned faw_next_ = 0;
+  ChannelTiming timing_;
   std::uint64_t refresh_due_;
   std::uint64_t refab_ok_ = 0, refpb_ok_ = 0;
   unsigned refresh_bank_ = 0;  // next bank for per-bank refresh

@@ -1,6 +1,7 @@
 // The controller core without the SystemC kernel: exact unloaded latencies,
 // bandwidth against the data-bus limit, refresh, energy and address mapping.
 #include <algorithm>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -135,6 +136,52 @@ TEST(Controller, AnOldMissIsNotStarvedByRowHits) {
   }
   const std::uint64_t done = dram.complete(miss);
   EXPECT_LT(dram.ns_of(done), config.max_wait_ns + 200.0);
+}
+
+class CommandLog final : public CommandObserver {
+ public:
+  void on_command(unsigned, const IssuedCommand& c) override { commands.push_back(c); }
+  std::vector<IssuedCommand> commands;
+};
+
+TEST(Controller, AStarvingMissGoesAtItsBanksPaceWhileTheOtherBanksKeepServing) {
+  DramConfig config = config_of();
+  config.max_wait_ns = 500;
+  const Memspec& s = config.memspec;
+  DramSystem dram(config);
+  ProtocolChecker checker(s, 1);
+  CommandLog log;
+  dram.add_observer(checker);
+  dram.add_observer(log);
+  // Bank 0 holds one miss (row 2) behind hits to its open row 1, and more
+  // hits keep coming, every other one for banks 1 to 7: the data bus stays
+  // full and the hits pass the miss until it starves.
+  for (int i = 0; i < 8; ++i) dram.submit(false, rbc_address(s, 0, 1, i * s.burst_bytes()), 32, 0);
+  const std::uint32_t miss = dram.submit(false, rbc_address(s, 0, 2), 32, 0);
+  for (int k = 0; k < 400; ++k) {
+    const unsigned bank = k % 2 == 0 ? 0 : 1 + (k / 2) % 7;
+    dram.submit(false, rbc_address(s, bank, 1, (k % 32) * s.burst_bytes()), 32, std::uint64_t(k + 1) * s.tccd);
+  }
+  const std::uint64_t done = dram.complete(miss);
+  dram.drain();
+  EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
+
+  auto find = [&](Command command, std::uint32_t row) {
+    return std::find_if(log.commands.begin(), log.commands.end(), [&](const IssuedCommand& c) {
+      return c.command == command && c.bank == 0 && (command == Command::kPre || c.row == row);
+    });
+  };
+  const auto pre = find(Command::kPre, 1), act = find(Command::kAct, 2), rd = find(Command::kRd, 2);
+  ASSERT_TRUE(pre != log.commands.end() && act != log.commands.end() && rd != log.commands.end());
+  EXPECT_GE(dram.ns_of(pre->cycle), config.max_wait_ns);  // the hits did pass it until it starved
+  // Once it starves, nothing the other banks do makes its commands later...
+  EXPECT_EQ(act->cycle, pre->cycle + s.trppb);
+  EXPECT_EQ(rd->cycle, act->cycle + s.trcd);
+  EXPECT_EQ(done, rd->cycle + s.rl + s.tdqsck + s.burst_cycles());
+  // ...but they do not stop either: their hits fill the data bus during tRP
+  // and tRCD, as far as the starving bank's next command leaves room.
+  const auto others = std::count_if(pre, rd, [](const IssuedCommand& c) { return c.command == Command::kRd && c.bank != 0; });
+  EXPECT_GE(others, std::ptrdiff_t((s.trppb + s.trcd) / s.tccd) - 2);
 }
 
 TEST(Controller, WriteBatchingRaisesMixedStreamBandwidthWithoutViolations) {
