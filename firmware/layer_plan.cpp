@@ -21,12 +21,21 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
   const std::uint32_t per_group = k_unit(l);
   t.k_block = kb;
   const std::uint64_t param_channels = filter != 0 ? kb : 0;
-  std::uint64_t at = control_bytes(npu);
-  for (unsigned b = 0; b < weight_buffers; ++b) {
+  const std::uint64_t weight_buffer = align64(kb * filter) + align64(param_channels * 4) + align64(param_channels * 8);
+  const auto place = [&](unsigned b, std::uint64_t at) {
     t.weights_offset[b] = at;
     t.bias_offset[b] = t.weights_offset[b] + align64(kb * filter);
     t.requant_offset[b] = t.bias_offset[b] + align64(param_channels * 4);
-    at = t.requant_offset[b] + align64(param_channels * 8);
+  };
+  place(0, control_bytes(npu));
+  std::uint64_t at = control_bytes(npu) + weight_buffer;
+  if (weight_buffers == 2) {
+    // The second weight buffer starts in a bank of its own: the DMA fills it
+    // while the clusters read the first one.
+    const std::uint64_t bank = npu.sram_bytes / std::max(1u, npu.sram_banks);
+    at = (at + bank - 1) / bank * bank;
+    place(1, at);
+    at += weight_buffer;
   }
   if (at >= npu.sram_bytes) return false;
   const std::uint64_t remaining = npu.sram_bytes - at;

@@ -59,8 +59,14 @@ void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const LayerT
   for (unsigned b = 0; b < weight_buffers; ++b) {
     EXPECT_LT(t.weights_offset[b], t.bias_offset[b]);
     EXPECT_LT(t.bias_offset[b], t.requant_offset[b]);
-    EXPECT_LT(t.requant_offset[b], b + 1 < weight_buffers ? t.weights_offset[b + 1] : t.input_offset[0]);
   }
+  // The second weight buffer begins a bank of its own, so that the DMA never
+  // writes into a bank the clusters read the first one from.
+  if (weight_buffers == 2) {
+    EXPECT_EQ(t.weights_offset[1] % (npu.sram_bytes / npu.sram_banks), 0u);
+    EXPECT_LT(t.requant_offset[0], t.weights_offset[1]);
+  }
+  EXPECT_LT(t.requant_offset[weight_buffers - 1], t.input_offset[0]);
   EXPECT_LT(t.input_offset[0], t.input_offset[1]);
   EXPECT_LT(t.input_offset[1], t.output_offset[0]);
   EXPECT_LT(t.output_offset[0], t.output_offset[1]);
