@@ -175,7 +175,7 @@ class LayerRunner {
       d.dataflow = os ? pe_array::Dataflow::kOutputStationary : pe_array::Dataflow::kWeightStationary;
       d.tiling = os ? d.costs.os_tiling : d.costs.ws_tiling;
     } else {
-      fits = plan_layer_tiling(l_, npu_, d.dataflow, d.tiling);
+      fits = plan_layer_tiling(l_, npu_, LoopOrder::kWeightBlocksOuter, d.tiling);
     }
     if (!fits) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
     dataflow_ = d.dataflow;

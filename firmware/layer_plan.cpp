@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "firmware/layer_geometry.h"
 #include "models/dma/dma_regs.h"
@@ -260,7 +261,7 @@ class CostWalker {
 
 }  // namespace
 
-bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow, LayerTiling& t) {
+bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder order, LayerTiling& t) {
   const Opcode op = opcode_of(l);
   const std::uint64_t control = control_bytes(npu);
   if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
@@ -281,7 +282,7 @@ bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, pe_array::Da
   // K blocks share their input, so only there does the loop order change what
   // is read.
   for (;;) {
-    if (dataflow == pe_array::Dataflow::kOutputStationary && !channelwise(l) && kb < l.out_c) {
+    if (order == LoopOrder::kRowTilesOuter && !channelwise(l) && kb < l.out_c) {
       t = LayerTiling{};
       t.order = LoopOrder::kRowTilesOuter;
       if (try_tiling(l, npu, filter, kb, 2, t)) return true;
@@ -299,12 +300,24 @@ LayerCost estimate_layer_cost(const LayerCommand& l, const NpuLayout& npu, const
 }
 
 bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs) {
+  costs = DataflowCosts{};
   costs.objective = objective;
-  if (!plan_layer_tiling(l, npu, pe_array::Dataflow::kWeightStationary, costs.ws_tiling) ||
-      !plan_layer_tiling(l, npu, pe_array::Dataflow::kOutputStationary, costs.os_tiling))
+  LayerTiling row_tiles_outer;
+  if (!plan_layer_tiling(l, npu, LoopOrder::kWeightBlocksOuter, costs.ws_tiling) ||
+      !plan_layer_tiling(l, npu, LoopOrder::kRowTilesOuter, row_tiles_outer))
     return false;
   costs.ws = estimate_layer_cost(l, npu, costs.ws_tiling, pe_array::Dataflow::kWeightStationary);
+  costs.os_tiling = costs.ws_tiling;
   costs.os = estimate_layer_cost(l, npu, costs.os_tiling, pe_array::Dataflow::kOutputStationary);
+  if (row_tiles_outer.order == LoopOrder::kRowTilesOuter) {
+    costs.os_has_other_order = true;
+    costs.os_other_tiling = row_tiles_outer;
+    costs.os_other = estimate_layer_cost(l, npu, row_tiles_outer, pe_array::Dataflow::kOutputStationary);
+    if (cheaper(costs.os_other, costs.os, objective)) {
+      std::swap(costs.os_tiling, costs.os_other_tiling);
+      std::swap(costs.os, costs.os_other);
+    }
+  }
   return true;
 }
 

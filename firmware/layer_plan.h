@@ -13,17 +13,16 @@
 
 namespace npuvp::firmware {
 
-// Which operand stays in SRAM while the other streams past. The dataflow
-// picks it where the two differ (a dense convolution needing several K
-// blocks), so that it holds at every level of the memory hierarchy: weights
-// stay in the PEs, the clusters and the SRAM, or a tile's pixels do.
+// Which operand stays in SRAM while the other streams past, where the two
+// differ (a dense convolution needing several K blocks). Weight-stationary
+// keeps its weights there too; output-stationary takes the cheaper order.
 enum class LoopOrder : std::uint32_t {
-  // Weight-stationary: a K block's weights are loaded once and every row tile
-  // streams past them. A dense convolution reads its input once per K block.
+  // A K block's weights are loaded once and every row tile streams past
+  // them. A dense convolution reads its input once per K block.
   kWeightBlocksOuter = 0,
-  // Output-stationary: a row tile's inputs stay while every K block's weights
-  // stream past (double-buffered), finishing the tile's outputs before the
-  // next tile. Inputs are read once; weights once per row tile.
+  // A row tile's inputs stay while every K block's weights stream past
+  // (double-buffered), finishing the tile's outputs before the next tile.
+  // Inputs are read once; weights once per row tile.
   kRowTilesOuter = 1,
 };
 
@@ -43,11 +42,11 @@ struct LayerTiling {
   std::uint64_t bytes_used = 0;
 };
 
-// Chooses a tiling for the layer run with `dataflow`, or returns false when
-// none fits. Output-stationary falls back to kWeightBlocksOuter when the
-// second weight buffer does not fit.
-bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, pe_array::Dataflow dataflow,
-                       LayerTiling& tiling);
+// Chooses a tiling walked in `order`, or returns false when none fits.
+// kRowTilesOuter applies only to a dense convolution that needs several K
+// blocks and falls back to kWeightBlocksOuter otherwise (tiling.order says
+// which it got).
+bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LoopOrder order, LayerTiling& tiling);
 
 // The firmware's estimate of running a layer with one plan: the tile loop
 // walked step by step with the systolic schedule of every cluster's job, the
@@ -70,15 +69,23 @@ LayerCost estimate_layer_cost(const LayerCommand& layer, const NpuLayout& npu, c
 
 enum class Objective { kLatency, kEnergy };
 
+// Whether `a` is cheaper than `b` on the objective.
+inline bool cheaper(const LayerCost& a, const LayerCost& b, Objective objective) {
+  return objective == Objective::kLatency ? a.latency_cycles < b.latency_cycles : a.energy_pj < b.energy_pj;
+}
+
 // Both dataflows' plans and costs behind a hybrid choice. The one cheaper on
-// the objective runs; a tie goes to weight-stationary.
+// the objective runs; a tie goes to weight-stationary. Weight-stationary
+// walks kWeightBlocksOuter; output-stationary whichever order is cheaper
+// (a tie goes to kWeightBlocksOuter), the other one kept for the report.
 struct DataflowCosts {
   Objective objective = Objective::kLatency;
   LayerTiling ws_tiling, os_tiling;
   LayerCost ws, os;
-  bool output_stationary_wins() const {
-    return objective == Objective::kLatency ? os.latency_cycles < ws.latency_cycles : os.energy_pj < ws.energy_pj;
-  }
+  bool os_has_other_order = false;
+  LayerTiling os_other_tiling;
+  LayerCost os_other;
+  bool output_stationary_wins() const { return cheaper(os, ws, objective); }
 };
 
 // Fills `costs`, or returns false when no tiling fits.

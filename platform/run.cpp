@@ -99,6 +99,10 @@ firmware::DataflowChoice parse_dataflow(const std::string& d, const std::string&
   throw std::invalid_argument("--dataflow: expected ws, os or hybrid, got '" + d + "'");
 }
 
+const char* order_name(firmware::LoopOrder order) {
+  return order == firmware::LoopOrder::kRowTilesOuter ? "row_tiles_outer" : "weight_blocks_outer";
+}
+
 const char* dataflow_name(pe_array::Dataflow d) { return d == pe_array::Dataflow::kOutputStationary ? "os" : "ws"; }
 
 nlohmann::json cost_json(const firmware::LayerCost& c) {
@@ -114,7 +118,7 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const RunOptions&
   const firmware::LayerTiling& t = d->tiling;
   nlohmann::json out;
   out["tiling"] = {
-      {"order", t.order == firmware::LoopOrder::kRowTilesOuter ? "row_tiles_outer" : "weight_blocks_outer"},
+      {"order", order_name(t.order)},
       {"k_block", t.k_block},
       {"rows_per_tile", t.rows_per_tile},
       {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
@@ -152,6 +156,12 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const RunOptions&
                            {"reason", reason},
                            {"ws", cost_json(c.ws)},
                            {"os", cost_json(c.os)}};
+  if (c.os_has_other_order) {
+    // Output-stationary's loop order not taken, and what it would have cost.
+    nlohmann::json other = cost_json(c.os_other);
+    other["order"] = order_name(c.os_other_tiling.order);
+    out["dataflow_costs"]["os_other_order"] = other;
+  }
   return out;
 }
 

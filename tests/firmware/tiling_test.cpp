@@ -9,6 +9,8 @@ namespace {
 
 constexpr auto kWs = pe_array::Dataflow::kWeightStationary;
 constexpr auto kOs = pe_array::Dataflow::kOutputStationary;
+constexpr auto kBlocksOuter = LoopOrder::kWeightBlocksOuter;
+constexpr auto kTilesOuter = LoopOrder::kRowTilesOuter;
 
 NpuLayout edge_ip() {
   NpuLayout l;
@@ -75,7 +77,7 @@ void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const LayerT
 TEST(LayerTiling, TheSliceFitsWithWholeLayerWeights) {
   const auto l = conv(64, 56, 56, 64, 3, 1, 1);
   LayerTiling t;
-  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kWs, t));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, t));
   expect_consistent(l, edge_ip(), t);
   EXPECT_EQ(t.k_block, 64u);
   EXPECT_EQ(t.rows_per_tile % 16, 0u);  // whole rows for every cluster
@@ -84,7 +86,7 @@ TEST(LayerTiling, TheSliceFitsWithWholeLayerWeights) {
 TEST(LayerTiling, WideLayersSplitOutputChannelsIntoBlocks) {
   const auto l = conv(512, 14, 14, 512, 3, 1, 1);  // 2.3 MB of weights
   LayerTiling t;
-  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kWs, t));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, t));
   expect_consistent(l, edge_ip(), t);
   EXPECT_LT(t.k_block, 512u);
   EXPECT_EQ(t.k_block % 8, 0u);
@@ -95,18 +97,18 @@ TEST(LayerTiling, RefusesALayerNoTilingFits) {
   npu.cluster_weight_buffer_bytes = 1024;
   const auto l = conv(512, 14, 14, 64, 3, 1, 1);  // one filter is 4.6 KB
   LayerTiling t;
-  EXPECT_FALSE(plan_layer_tiling(l, npu, kWs, t));
+  EXPECT_FALSE(plan_layer_tiling(l, npu, kBlocksOuter, t));
   npu = edge_ip();
   npu.sram_bytes = 64 * 1024;
   const auto wide = conv(64, 2000, 2000, 64, 3, 1, 1);  // one input row is 128 KB
-  EXPECT_FALSE(plan_layer_tiling(wide, npu, kWs, t));
+  EXPECT_FALSE(plan_layer_tiling(wide, npu, kBlocksOuter, t));
 }
 
 TEST(LayerTiling, HugeOutputRowsShrinkTheKBlock) {
   // One output row of all 4096 channels (458 KB, double-buffered) cannot fit.
   const auto l = conv(16, 112, 112, 4096, 1, 1, 0);
   LayerTiling t;
-  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kWs, t));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, t));
   expect_consistent(l, edge_ip(), t);
   EXPECT_LT(t.k_block, 4096u);
 }
@@ -116,23 +118,27 @@ std::uint64_t weight_bytes(const LayerCommand& l) {
 }
 std::uint64_t tensor_bytes(std::uint32_t c, std::uint32_t h, std::uint32_t w) { return std::uint64_t{c} * h * w; }
 
-TEST(DataflowCost, OutputStationaryKeepsTheTileWhileTheWeightBlocksStream) {
+TEST(DataflowCost, RowTilesOuterReadsTheInputOnceAndTheWeightsPerTile) {
   const auto l = conv(256, 14, 14, 512, 3, 1, 1);  // 1.2 MB of weights: several K blocks
-  DataflowCosts c;
-  ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, c));
-  expect_consistent(l, edge_ip(), c.ws_tiling);
-  expect_consistent(l, edge_ip(), c.os_tiling);
-  EXPECT_EQ(c.ws_tiling.order, LoopOrder::kWeightBlocksOuter);
-  EXPECT_EQ(c.os_tiling.order, LoopOrder::kRowTilesOuter);
-  ASSERT_EQ(c.os_tiling.rows_per_tile, 14u);  // one tile: the whole image
-  const std::uint64_t blocks = (l.out_c + c.ws_tiling.k_block - 1) / c.ws_tiling.k_block;
+  LayerTiling blocks_outer, tiles_outer;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, blocks_outer));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kTilesOuter, tiles_outer));
+  expect_consistent(l, edge_ip(), blocks_outer);
+  expect_consistent(l, edge_ip(), tiles_outer);
+  EXPECT_EQ(blocks_outer.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_EQ(tiles_outer.order, LoopOrder::kRowTilesOuter);
+  ASSERT_EQ(tiles_outer.rows_per_tile, 14u);  // one tile: the whole image
+  const std::uint64_t blocks = (l.out_c + blocks_outer.k_block - 1) / blocks_outer.k_block;
   ASSERT_GT(blocks, 1u);
   const std::uint64_t in = tensor_bytes(256, 14, 14), out = tensor_bytes(512, 14, 14);
-  // WS reads the input once per K block, OS once; both read every weight once.
-  EXPECT_EQ(c.ws.dram_bytes, weight_bytes(l) + blocks * in + out);
-  EXPECT_EQ(c.os.dram_bytes, weight_bytes(l) + in + out);
-  EXPECT_EQ(c.ws.macs, c.os.macs);
-  EXPECT_EQ(c.ws.macs, std::uint64_t{14} * 14 * 512 * 9 * 256);
+  const auto ws = estimate_layer_cost(l, edge_ip(), blocks_outer, kWs);
+  const auto os = estimate_layer_cost(l, edge_ip(), tiles_outer, kOs);
+  // Blocks outer reads the input once per K block, tiles outer once; both
+  // read every weight once (one tile).
+  EXPECT_EQ(ws.dram_bytes, weight_bytes(l) + blocks * in + out);
+  EXPECT_EQ(os.dram_bytes, weight_bytes(l) + in + out);
+  EXPECT_EQ(ws.macs, os.macs);
+  EXPECT_EQ(ws.macs, std::uint64_t{14} * 14 * 512 * 9 * 256);
 }
 
 TEST(DataflowCost, OneWeightBlockPlansAndMovesTheSameEitherWay) {
@@ -145,25 +151,27 @@ TEST(DataflowCost, OneWeightBlockPlansAndMovesTheSameEitherWay) {
   EXPECT_EQ(c.ws.sram_bytes, c.os.sram_bytes);
 }
 
-TEST(DataflowCost, DramTrafficFlipsTheComputeRanking) {
-  // A 1x1 layer with many filters: the array alone favours WS (long pixel
-  // streams, short reductions), but WS loads each K block's weights with the
-  // array idle, while OS streams the next block's weights in during compute
-  // (it reads more: the weights once per row tile), and the DRAM makes OS faster.
-  const auto l = conv(64, 14, 14, 4096, 1, 1, 0);
+TEST(DataflowCost, TheDramBandwidthDecidesOutputStationarysLoopOrder) {
+  // 8192 1x1 filters over a 7x7 tile: walking the row tiles outer overlaps
+  // each K block's weight load with compute but reads the weights once per
+  // tile; walking the K blocks outer reads them once and the small input per
+  // block, with each block's load exposed.
+  const auto l = conv(16, 7, 7, 8192, 1, 1, 0);
   DataflowCosts c;
   ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, c));
-  EXPECT_LT(c.ws.compute_cycles, c.os.compute_cycles);
-  EXPECT_LT(c.os.latency_cycles, c.ws.latency_cycles);
-  const std::uint64_t os_tiles = (14 + c.os_tiling.rows_per_tile - 1) / c.os_tiling.rows_per_tile;
-  EXPECT_EQ(os_tiles, 2u);
-  EXPECT_EQ(c.os.dram_bytes, os_tiles * weight_bytes(l) + tensor_bytes(64, 14, 14) + tensor_bytes(4096, 14, 14));
-  EXPECT_TRUE(c.output_stationary_wins());
-  // With a DRAM that is never the bottleneck the ranking is the array's again.
-  auto fast_dram = edge_ip();
-  fast_dram.costs.dram_bytes_per_cycle = 1e9;
-  ASSERT_TRUE(plan_dataflows(l, fast_dram, Objective::kLatency, c));
-  EXPECT_FALSE(c.output_stationary_wins());
+  ASSERT_TRUE(c.os_has_other_order);
+  EXPECT_EQ(c.os_tiling.order, LoopOrder::kRowTilesOuter);
+  EXPECT_EQ(c.os_other_tiling.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_LT(c.os.latency_cycles, c.os_other.latency_cycles);
+  EXPECT_GT(c.os.dram_bytes, c.os_other.dram_bytes);
+  // A DRAM a tenth as fast makes the bytes count more than the overlap.
+  auto slow = edge_ip();
+  slow.costs.dram_bytes_per_cycle = 3.84;
+  ASSERT_TRUE(plan_dataflows(l, slow, Objective::kLatency, c));
+  EXPECT_EQ(c.os_tiling.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_LT(c.os.dram_bytes, c.os_other.dram_bytes);
+  // Weight-stationary always keeps its weight blocks outer.
+  EXPECT_EQ(c.ws_tiling.order, LoopOrder::kWeightBlocksOuter);
 }
 
 TEST(DataflowCost, TheObjectiveDecides) {
@@ -192,7 +200,7 @@ TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {
   auto l = conv(512, 28, 28, 512, 3, 1, 1);
   l.groups = 512;  // depthwise: a K block reads only its own channels
   LayerTiling t;
-  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kOs, t));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kTilesOuter, t));
   EXPECT_EQ(t.order, LoopOrder::kWeightBlocksOuter);
 }
 
