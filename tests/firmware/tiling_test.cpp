@@ -174,6 +174,25 @@ TEST(DataflowCost, TheDramBandwidthDecidesOutputStationarysLoopOrder) {
   EXPECT_EQ(c.ws_tiling.order, LoopOrder::kWeightBlocksOuter);
 }
 
+TEST(DataflowCost, WithTheDramInThePictureTheRankingCanFlip) {
+  // One K block, so both read the same bytes. OS has the shorter schedule
+  // and wins with a DRAM that never holds it up; on a one-channel DRAM what
+  // counts is how each dataflow's steps hide the tiles' loads and stores,
+  // and WS comes out ahead.
+  const auto l = conv(8, 112, 112, 32, 5, 1, 2);
+  auto one_channel = edge_ip();
+  one_channel.costs.dram_bytes_per_cycle = 9.6;
+  DataflowCosts c;
+  ASSERT_TRUE(plan_dataflows(l, one_channel, Objective::kLatency, c));
+  EXPECT_EQ(c.ws.dram_bytes, c.os.dram_bytes);
+  EXPECT_FALSE(c.output_stationary_wins());
+  auto ideal_dram = edge_ip();
+  ideal_dram.costs.dram_bytes_per_cycle = 1e9;
+  ASSERT_TRUE(plan_dataflows(l, ideal_dram, Objective::kLatency, c));
+  EXPECT_LT(c.os.compute_cycles, c.ws.compute_cycles);
+  EXPECT_TRUE(c.output_stationary_wins());
+}
+
 TEST(DataflowCost, TheObjectiveDecides) {
   // The slice: OS has the shorter schedule, but its accumulators cost a third
   // register-file access per MAC, and WS spends less energy.
