@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "firmware/command_format.h"
-#include "models/dma/dma_regs.h"
 #include "models/pe_array/cluster_regs.h"
 
 namespace npuvp::firmware {

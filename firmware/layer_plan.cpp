@@ -181,25 +181,24 @@ class CostWalker {
         if (op_ == Opcode::kConv2d) {
           const std::uint64_t group_out = l_.groups > 1 ? l_.out_c / l_.groups : k_count;
           const std::uint64_t group_in = l_.in_c / l_.groups;
-          const std::uint64_t groups = k_count / group_out;
           const std::uint64_t reduction = filter_elements(l_);
           const bool packed = npu_.int4_packing && l_.datatype == static_cast<std::uint32_t>(Datatype::kInt4);
           const pe_array::ConvJobTiming timing = pe_array::conv_job_timing(
               dataflow_, array,
-              pe_array::ConvJobShape{groups, {pixels, group_out, packed ? (reduction + 1) / 2 : reduction},
+              pe_array::ConvJobShape{k_count / group_out,
+                                     {pixels, group_out, pe_array::reduction_steps(reduction, packed)},
                                      group_in == 1 && group_out == 1},
               pe_array::ArrayFeatures{npu_.preload_overlap, npu_.depthwise_channel_parallel});
           array_cycles = timing.cycles;
           const std::uint64_t macs = pixels * k_count * reduction;
           s.macs += macs;
-          // As the cluster counts them: two operand reads per MAC (three for
-          // an output-stationary accumulator), a write per MAC and per PE per fold.
-          s.rf_accesses += macs * (dataflow_ == pe_array::Dataflow::kWeightStationary ? 2 : 3) + macs +
-                           timing.folds * array.rows * array.cols;
+          const auto rf = pe_array::conv_rf_accesses(dataflow_, array, macs, timing.folds);
+          s.rf_accesses += rf.reads + rf.writes;
         } else {
           const std::uint64_t taps = op_ == Opcode::kAdd ? 2 : std::uint64_t{l_.kernel_h} * l_.kernel_w;
-          array_cycles = (pixels * k_count * taps + array.cols - 1) / array.cols;
-          s.rf_accesses += pixels * k_count * (taps + 1);
+          const pe_array::PostProcessWork work = pe_array::postprocess_work(array, pixels * k_count, taps);
+          array_cycles = work.cycles;
+          s.rf_accesses += work.rf.reads + work.rf.writes;
         }
         // A job fetches its weights, then streams its inputs in while the
         // array computes; its results leave after.

@@ -221,25 +221,26 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
                        (dram_energy.act_pj + dram_energy.pre_pj) / static_cast<double>(memspec.page_bytes());
   c.sram_pj_per_byte = power::sram_pj_per_byte(e, n.sram_bank.size_bytes / 1024.0);
   c.noc_pj_per_byte_hop = e.noc_pj_per_flit_byte_hop;
-  // Bank b and cluster k sit at node b and k (row-major); the DMA at the control node.
-  const auto node = [&](unsigned i) { return std::pair<int, int>(i % n.noc.width, i / n.noc.width); };
-  const auto hops = [](std::pair<int, int> a, std::pair<int, int> b) {
-    return std::abs(a.first - b.first) + std::abs(a.second - b.second);
+  // Mean distances over the NoC attachments the NPU is built with.
+  const noc::NocConfig attached = npu::Npu::attach(n);
+  const auto starts_with = [](const std::string& name, const char* prefix) { return name.rfind(prefix, 0) == 0; };
+  const auto mean_hops = [&](const char* initiator, const char* target) {
+    double sum = 0;
+    unsigned pairs = 0;
+    for (const auto& i : attached.initiators)
+      for (const auto& t : attached.targets)
+        if (starts_with(i.name, initiator) && starts_with(t.name, target)) {
+          sum += std::abs(int(i.x) - int(t.x)) + std::abs(int(i.y) - int(t.y));
+          ++pairs;
+        }
+    return pairs == 0 ? 0.0 : sum / pairs;
   };
-  const std::pair<int, int> control{static_cast<int>(n.control_node.x), static_cast<int>(n.control_node.y)};
-  double dma_hops = 0, cluster_hops = 0;
-  for (unsigned b = 0; b < n.sram_banks; ++b) {
-    dma_hops += hops(control, node(b));
-    for (unsigned k = 0; k < n.clusters; ++k) cluster_hops += hops(node(k), node(b));
-  }
-  c.dma_hops = dma_hops / n.sram_banks;
-  c.cluster_hops = cluster_hops / (double(n.sram_banks) * n.clusters);
+  c.dma_hops = mean_hops("dma", "sram");
+  c.cluster_hops = mean_hops("cluster", "sram");
   // Per job the command processor writes two cluster registers (job address,
   // START) and services the IRQ (read, write): four register round trips,
   // each there and back over the mean hops and one cycle in the cluster.
-  double control_hops = 0;
-  for (unsigned k = 0; k < n.clusters; ++k) control_hops += hops(control, node(k));
-  control_hops /= n.clusters;
+  const double control_hops = mean_hops("control", "cluster");
   c.job_issue_cycles = 4 * (2 * (control_hops + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1);
   c.rf_pj_per_access = power::rf_pj_per_access(e, n.cluster.rf_entries);
   c.mac_pj[0] = e.mac_int8_pj;

@@ -163,14 +163,13 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   pe_array::run_job(job, operands, result_.data());
 
   const std::uint64_t pixels = std::uint64_t{job.out_h} * job.out_w;
-  std::uint64_t macs = 0, array_cycles = 0, rf_reads = 0, rf_writes = 0;
+  std::uint64_t macs = 0, array_cycles = 0;
+  RegisterFileAccesses rf;
   if (is_conv) {
     // A grouped convolution runs group after group, each a small GEMM.
     const std::uint64_t groups = job.k_count / job.group_out;
     const auto dataflow = static_cast<Dataflow>(job.dataflow);
-    // The reduction steps a lane needs for `macs` MACs: packed int4 lanes do two per step.
     const bool packed = datatype == Datatype::kInt4 && config_.int4_packing;
-    const auto steps = [packed](std::uint64_t macs) { return packed ? (macs + 1) / 2 : macs; };
     ++(dataflow == Dataflow::kOutputStationary ? stats_.output_stationary_jobs : stats_.weight_stationary_jobs);
     std::uint64_t folds = 0;
     if (config_.zero_skipping) {
@@ -184,7 +183,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
             depth = std::max<std::uint64_t>(depth, nnz);
             macs += pixels * nnz;
           }
-          const TileTiming t = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, n, steps(depth)},
+          const TileTiming t = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, n, reduction_steps(depth, packed)},
                                                     config_.preload_overlap);
           array_cycles += t.total_cycles();
           folds += t.folds;
@@ -192,24 +191,19 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     } else {
       const ConvJobTiming timing =
           conv_job_timing(dataflow, config_.array,
-                          ConvJobShape{groups, GemmShape{pixels, job.group_out, steps(filter_elements)},
+                          ConvJobShape{groups, GemmShape{pixels, job.group_out, reduction_steps(filter_elements, packed)},
                                        job.group_in == 1 && job.group_out == 1},
                           ArrayFeatures{config_.preload_overlap, config_.depthwise_channel_parallel});
       array_cycles = timing.cycles;
       macs = groups * pixels * job.group_out * filter_elements;
       folds = timing.folds;
     }
-    // Per MAC both dataflows read two operand registers; WS writes the partial
-    // sum onward, OS reads and writes its stationary accumulator.
-    rf_reads = macs * (dataflow == Dataflow::kWeightStationary ? 2 : 3);
-    rf_writes = macs + folds * config_.array.rows * config_.array.cols;
+    rf = conv_rf_accesses(dataflow, config_.array, macs, folds);
   } else {
-    // Pooling and add run on the post-processing unit, one lane per column.
     const std::uint64_t taps = op == JobOp::kAdd ? 2 : std::uint64_t{job.kernel_h} * job.kernel_w;
-    const std::uint64_t lanes = config_.array.cols;
-    array_cycles = (pixels * job.k_count * taps + lanes - 1) / lanes;
-    rf_reads = pixels * job.k_count * taps;
-    rf_writes = pixels * job.k_count;
+    const PostProcessWork work = postprocess_work(config_.array, pixels * job.k_count, taps);
+    array_cycles = work.cycles;
+    rf = work.rf;
   }
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(array_cycles);
   const sc_core::sc_time compute_start = first_row_at;
@@ -236,12 +230,12 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   stats_.macs_by_datatype[static_cast<std::size_t>(datatype)] += macs;
   stats_.compute_cycles += array_cycles;
   stats_.stall_cycles += busy_cycles > array_cycles ? busy_cycles - array_cycles : 0;
-  stats_.rf_reads += rf_reads;
-  stats_.rf_writes += rf_writes;
+  stats_.rf_reads += rf.reads;
+  stats_.rf_writes += rf.writes;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   macs_over_time_[static_cast<std::size_t>(datatype)].add(now + compute_start, now + compute_end,
                                                           static_cast<double>(macs));
-  rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(rf_reads + rf_writes));
+  rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(rf.reads + rf.writes));
   registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(array_cycles));
   static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
   timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t);

@@ -33,6 +33,14 @@ ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape 
   return {runs * t.total_cycles(), runs * t.folds};
 }
 
+RegisterFileAccesses conv_rf_accesses(Dataflow dataflow, ArrayShape array, std::uint64_t macs, std::uint64_t folds) {
+  return {macs * (dataflow == Dataflow::kWeightStationary ? 2 : 3), macs + folds * array.rows * array.cols};
+}
+
+PostProcessWork postprocess_work(ArrayShape array, std::uint64_t outputs, std::uint64_t taps) {
+  return {ceil_div(outputs * taps, array.cols), {outputs * taps, outputs}};
+}
+
 std::uint64_t scalesim_reported_cycles(const TileTiming& timing) {
   const std::uint64_t total = timing.total_cycles();
   return total == 0 ? 0 : total - 1;

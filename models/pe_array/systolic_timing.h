@@ -101,6 +101,29 @@ struct ConvJobTiming {
 };
 ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape job, ArrayFeatures features);
 
+// The reduction steps a lane needs for `reduction` MACs: a packed int4 lane
+// does two per step.
+inline std::uint64_t reduction_steps(std::uint64_t reduction, bool packed_int4) {
+  return packed_int4 ? (reduction + 1) / 2 : reduction;
+}
+
+struct RegisterFileAccesses {
+  std::uint64_t reads = 0;
+  std::uint64_t writes = 0;
+};
+// A convolution job's: per MAC both dataflows read two operand registers; WS
+// writes the partial sum onward, OS reads and writes its stationary
+// accumulator; every fold writes each PE once.
+RegisterFileAccesses conv_rf_accesses(Dataflow dataflow, ArrayShape array, std::uint64_t macs, std::uint64_t folds);
+
+// Pooling and add run on the post-processing unit, one lane per column:
+// `outputs` results of `taps` inputs each.
+struct PostProcessWork {
+  std::uint64_t cycles = 0;
+  RegisterFileAccesses rf;
+};
+PostProcessWork postprocess_work(ArrayShape array, std::uint64_t outputs, std::uint64_t taps);
+
 // SCALE-Sim v2's COMPUTE_REPORT "Total Cycles" for a stall-free layer run as
 // this one tile (computed with preload_overlap = false): total_cycles() - 1,
 // because SCALE-Sim reports the 0-based cycle index of the last output write.
