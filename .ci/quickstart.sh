@@ -18,8 +18,9 @@ packages=(cmake g++ make pkg-config python3
           libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev gtkwave
           libonnx-dev libprotobuf-dev protobuf-compiler)
 # Tests only: report.html is rendered in headless Chromium, and the ONNX
-# import tests write their models with Debian's python3-onnx.
-[ "$mode" = test ] && packages+=(chromium python3-onnx python3-numpy)
+# import tests write their models with Debian's python3-onnx; the format test
+# runs clang-format.
+[ "$mode" = test ] && packages+=(chromium python3-onnx python3-numpy clang-format)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -58,8 +58,8 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic) {
   // Walk the start of the stream to see how it spreads over channels and banks
   // and how often it leaves an open row.
   const AddressMapper mapper(config);
-  const std::uint64_t range = traffic.range_bytes != 0 ? std::min(traffic.range_bytes, config.capacity_bytes())
-                                                       : config.capacity_bytes();
+  const std::uint64_t range =
+      traffic.range_bytes != 0 ? std::min(traffic.range_bytes, config.capacity_bytes()) : config.capacity_bytes();
   AddressStream stream(traffic, range, s.page_bytes());
   std::map<std::pair<unsigned, unsigned>, std::uint32_t> open_row;
   std::set<unsigned> channels;
@@ -110,8 +110,8 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic) {
       {1.0 / (bursts * ccd), "data bus"},
       {1.0 / (m * (s.act_cycles + s.pre_cycles) + bursts * s.cas_cycles), "command bus"}};
   if (m > 0) {
-    segment_rates.push_back({bound.banks_per_channel / bank_cycle / m,
-                             writes ? "ACT-WR-PRE cycle per bank" : "tRC per bank"});
+    segment_rates.push_back(
+        {bound.banks_per_channel / bank_cycle / m, writes ? "ACT-WR-PRE cycle per bank" : "tRC per bank"});
     segment_rates.push_back({1.0 / s.trrd / m, "tRRD"});
     segment_rates.push_back({4.0 / s.tfaw / m, "tFAW"});
   }
@@ -145,6 +145,7 @@ int dram_bench_main(int argc, const char* const* argv) {
   std::uint64_t channels, stride, requests, size, outstanding, queue_depth, seed, interleave, write_high, write_low;
   const DramConfig defaults;
   po::options_description opts("npuvp dram-bench options");
+  // clang-format off
   opts.add_options()
       ("help,h", "show this help")
       ("memspec", po::value(&memspec_file)->default_value("configs/dram/lpddr4x-4266.yaml"), "memspec YAML file")
@@ -167,6 +168,7 @@ int dram_bench_main(int argc, const char* const* argv) {
       ("seed", po::value(&seed)->default_value(1), "random seed")
       ("no-check", "do not run the protocol checker (measures the controller alone)")
       ("json", po::value(&json_file), "write the results as JSON to this file");
+  // clang-format on
 
   DramConfig config;
   TrafficOptions traffic;
@@ -187,9 +189,10 @@ int dram_bench_main(int argc, const char* const* argv) {
     if (size > (1u << 20)) throw UsageError("--size: expected at most 1048576 bytes");
     config.memspec = config::load_memspec(memspec_file);
     config.channels = unsigned(channels);
-    config.mapping = pick<AddressMapping>("mapping", mapping,
-                                          {{"rbc", AddressMapping::kRowBankColumn}, {"brc", AddressMapping::kBankRowColumn}});
-    config.page_policy = pick<PagePolicy>("page-policy", page_policy, {{"open", PagePolicy::kOpen}, {"closed", PagePolicy::kClosed}});
+    config.mapping = pick<AddressMapping>(
+        "mapping", mapping, {{"rbc", AddressMapping::kRowBankColumn}, {"brc", AddressMapping::kBankRowColumn}});
+    config.page_policy =
+        pick<PagePolicy>("page-policy", page_policy, {{"open", PagePolicy::kOpen}, {"closed", PagePolicy::kClosed}});
     config.per_bank_refresh = pick<bool>("refresh", refresh, {{"all-bank", false}, {"per-bank", true}});
     config.queue_depth = unsigned(queue_depth);
     config.channel_interleave_bytes = unsigned(interleave);
@@ -201,9 +204,11 @@ int dram_bench_main(int argc, const char* const* argv) {
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("bad option: ") + e.what());
     }
-    traffic.pattern = pick<Pattern>("pattern", pattern,
-                                    {{"seq", Pattern::kSequential}, {"random", Pattern::kRandom}, {"stride", Pattern::kStride}});
-    traffic.operation = pick<Operation>("op", op, {{"read", Operation::kRead}, {"write", Operation::kWrite}, {"mix", Operation::kMix}});
+    traffic.pattern =
+        pick<Pattern>("pattern", pattern,
+                      {{"seq", Pattern::kSequential}, {"random", Pattern::kRandom}, {"stride", Pattern::kStride}});
+    traffic.operation =
+        pick<Operation>("op", op, {{"read", Operation::kRead}, {"write", Operation::kWrite}, {"mix", Operation::kMix}});
     if (stride != 0 && traffic.pattern != Pattern::kStride) throw UsageError("--stride: only with --pattern stride");
     traffic.stride_bytes = stride;
     traffic.requests = requests;
@@ -212,7 +217,8 @@ int dram_bench_main(int argc, const char* const* argv) {
     traffic.seed = seed;
     if (size > config.capacity_bytes()) throw UsageError("--size: expected at most the device capacity");
   } catch (const po::error& e) {
-    std::cerr << "npuvp dram-bench: " << e.what() << "\n" << "run 'npuvp dram-bench --help' for the options\n";
+    std::cerr << "npuvp dram-bench: " << e.what() << "\n"
+              << "run 'npuvp dram-bench --help' for the options\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "npuvp dram-bench: " << e.what() << "\n";
@@ -221,7 +227,8 @@ int dram_bench_main(int argc, const char* const* argv) {
 
   DramSystem system(config);
   ProtocolChecker checker(config.memspec, config.channels);
-  const bool check = argc > 0 && std::none_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "--no-check"; });
+  const bool check =
+      argc > 0 && std::none_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "--no-check"; });
   if (check) system.add_observer(checker);
 
   // CPU time beside wall time: on a shared machine the wall figure also
@@ -261,7 +268,8 @@ int dram_bench_main(int argc, const char* const* argv) {
       {"bound_limit", bound.limit},
       {"bound_utilization", bound.gbps / config.peak_gbps()},
       {"mix_bound_gbps", bound.turnaround_cycles > 0 ? nlohmann::json(bound.turnaround_gbps) : nlohmann::json(nullptr)},
-      {"writes_per_turnaround", bound.turnaround_cycles > 0 ? nlohmann::json(bound.writes_per_batch) : nlohmann::json(nullptr)},
+      {"writes_per_turnaround",
+       bound.turnaround_cycles > 0 ? nlohmann::json(bound.writes_per_batch) : nlohmann::json(nullptr)},
       {"read_latency_ns", stats["read_latency_ns"]},
       {"write_latency_ns", stats["write_latency_ns"]},
       {"row_hit_rate", stats["row_hit_rate"]},
@@ -288,20 +296,20 @@ int dram_bench_main(int argc, const char* const* argv) {
   const double bw = stats["bandwidth_gbps"].get<double>();
   std::cout << "  bandwidth       " << fixed(bw, 2) << " GB/s = " << fixed(100 * bw / config.peak_gbps(), 1)
             << "% of peak " << fixed(config.peak_gbps(), 2) << " GB/s\n"
-            << "  bound           " << fixed(bound.gbps, 2) << " GB/s = "
-            << fixed(100 * bound.gbps / config.peak_gbps(), 1) << "% of peak (" << bound.limit << "; row misses "
-            << fixed(100 * bound.row_miss_fraction, 0) << "%, " << fixed(bound.banks_per_channel, 1)
+            << "  bound           " << fixed(bound.gbps, 2)
+            << " GB/s = " << fixed(100 * bound.gbps / config.peak_gbps(), 1) << "% of peak (" << bound.limit
+            << "; row misses " << fixed(100 * bound.row_miss_fraction, 0) << "%, " << fixed(bound.banks_per_channel, 1)
             << " banks/channel" << (config.per_bank_refresh ? "" : ", all-bank refresh") << ")\n"
             << "  measured/bound  " << fixed(100 * bw / bound.gbps, 1) << "%\n";
   if (bound.turnaround_cycles > 0)
-    std::cout << "  mix bound       " << fixed(bound.turnaround_gbps, 2) << " GB/s = "
-              << fixed(100 * bound.turnaround_gbps / config.peak_gbps(), 1) << "% of peak from the data bus and R/W "
+    std::cout << "  mix bound       " << fixed(bound.turnaround_gbps, 2)
+              << " GB/s = " << fixed(100 * bound.turnaround_gbps / config.peak_gbps(), 1)
+              << "% of peak from the data bus and R/W "
               << "turnarounds (+" << bound.turnaround_cycles << " tCK per RD->WR->RD, one per "
               << fixed(bound.writes_per_batch, 0) << " writes"
-              << (config.write_high_watermark > 0
-                      ? ", write batching " + std::to_string(config.write_high_watermark) + "/" +
-                            std::to_string(config.write_low_watermark)
-                      : ", no write batching")
+              << (config.write_high_watermark > 0 ? ", write batching " + std::to_string(config.write_high_watermark) +
+                                                        "/" + std::to_string(config.write_low_watermark)
+                                                  : ", no write batching")
               << ")\n";
   if (stats["read_latency_ns"]["count"].get<std::uint64_t>() > 0)
     std::cout << "  read latency    " << lat(stats["read_latency_ns"]) << "\n";
@@ -310,13 +318,15 @@ int dram_bench_main(int argc, const char* const* argv) {
   std::cout << "  row hit rate    " << fixed(100 * stats["row_hit_rate"].get<double>(), 1) << "%\n"
             << "  energy          " << fixed(stats["energy_pj_per_bit"].get<double>(), 2) << " pJ/bit, "
             << fixed(stats["avg_power_mw"].get<double>(), 1) << " mW average (I/O "
-            << fixed(stats["energy_pj"]["io"].get<double>() / std::max(1.0, stats["energy_pj"]["total"].get<double>()) * 100, 1)
+            << fixed(stats["energy_pj"]["io"].get<double>() / std::max(1.0, stats["energy_pj"]["total"].get<double>()) *
+                         100,
+                     1)
             << "% of energy), " << stats["refresh_count"].get<std::uint64_t>() << " refreshes\n"
             << "  violations      " << (check ? std::to_string(checker.violation_count()) : std::string("not checked"))
             << "\n"
-            << "  simulated       " << fixed(sim_us, 1) << " us in " << fixed(wall_s, 3) << " s wall = "
-            << fixed(wall_s > 0 ? requests / wall_s / 1e6 : 0, 2) << " M requests/s (CPU " << fixed(cpu_s, 3)
-            << " s = " << fixed(cpu_s > 0 ? requests / cpu_s / 1e6 : 0, 2) << " M requests/s)\n";
+            << "  simulated       " << fixed(sim_us, 1) << " us in " << fixed(wall_s, 3)
+            << " s wall = " << fixed(wall_s > 0 ? requests / wall_s / 1e6 : 0, 2) << " M requests/s (CPU "
+            << fixed(cpu_s, 3) << " s = " << fixed(cpu_s > 0 ? requests / cpu_s / 1e6 : 0, 2) << " M requests/s)\n";
   if (check && checker.violation_count() > 0) std::cout << checker.summary() << "\n";
 
   if (!json_file.empty()) {

@@ -14,7 +14,7 @@ namespace npuvp::bench {
 // JEDEC timings alone, and the constraint that sets it.
 struct DramBound {
   double gbps = 0;
-  std::string limit;   // "data bus", "tRC per bank", "tRRD", "tFAW", "command bus"
+  std::string limit;  // "data bus", "tRC per bank", "tRRD", "tFAW", "command bus"
   double row_miss_fraction = 0;
   double banks_per_channel = 0;  // distinct banks a channel's share of the stream touches
   // --op mix: the read/write turnaround model behind the "data bus + R/W

@@ -57,7 +57,8 @@ struct Work {
 
 std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t lo, std::uint64_t hi) {
   const std::string expected = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) throw OptionError(option, expected, text);
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    throw OptionError(option, expected, text);
   std::uint64_t v = 0;
   try {
     v = std::stoull(text);
@@ -202,6 +203,7 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
       "npuvp noc-bench: the 2D mesh NoC alone under synthetic traffic\n"
       "Each rate runs a warm-up of cycles/5, then measures over --cycles cycles (packets created\n"
       "then, throughput delivered then) and drains for up to --cycles more cycles.\nOptions");
+  // clang-format off
   desc.add_options()("help,h", "this help")
       ("mesh", po::value<std::string>()->required(), "WxH routers, e.g. 4x4")
       ("traffic", po::value<std::string>()->default_value("uniform"), "uniform|transpose|hotspot|neighbor")
@@ -214,6 +216,7 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
       ("set", po::value<std::vector<std::string>>()->composing(),
        "NoC parameter override key=value of the preset's noc section, e.g. buffer_flits=16 (repeatable)")
       ("json", po::value<std::string>()->required(), "write the results to this JSON file");
+  // clang-format on
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
   if (vm.count("help")) {

@@ -144,8 +144,8 @@ class LayerRunner {
       bad();  // pooling and add keep the channels and are int8
     }
     if (op_ == Opcode::kAdd && (l_.kernel_h != 1 || l_.kernel_w != 1 || l_.stride_h != 1 || l_.stride_w != 1 ||
-                                l_.pad_top + l_.pad_left + l_.pad_bottom + l_.pad_right != 0 ||
-                                l_.add.left_shift < 0 || l_.add.left_shift > 22))
+                                l_.pad_top + l_.pad_left + l_.pad_bottom + l_.pad_right != 0 || l_.add.left_shift < 0 ||
+                                l_.add.left_shift > 22))
       bad();
     const auto out_dim = [](std::uint32_t in, std::uint32_t pad_a, std::uint32_t pad_b, std::uint32_t k,
                             std::uint32_t d, std::uint32_t s) -> std::int64_t {
@@ -167,8 +167,8 @@ class LayerRunner {
     d.asked = op_ == Opcode::kConv2d ? static_cast<DataflowChoice>(l_.dataflow) : DataflowChoice::kWeightStationary;
     bool fits = false;
     if (op_ == Opcode::kConv2d) {
-      fits = plan_dataflows(l_, npu_, d.asked == DataflowChoice::kHybridEnergy ? Objective::kEnergy : Objective::kLatency,
-                            d.costs);
+      fits = plan_dataflows(
+          l_, npu_, d.asked == DataflowChoice::kHybridEnergy ? Objective::kEnergy : Objective::kLatency, d.costs);
       d.costed = fits;
       const bool hybrid = d.asked == DataflowChoice::kHybridLatency || d.asked == DataflowChoice::kHybridEnergy;
       const bool os = hybrid ? d.costs.output_stationary_wins() : d.asked == DataflowChoice::kOutputStationary;
@@ -216,8 +216,8 @@ class LayerRunner {
 
   void run_copy() {
     const CopyParams& c = l_.copy;
-    dma::Descriptor d{l_.input_addr, l_.output_addr, c.row_bytes, c.rows, c.planes, 0, c.src_row_pitch,
-                      c.dst_row_pitch, c.src_plane_pitch, c.dst_plane_pitch, 0, 0};
+    dma::Descriptor d{l_.input_addr,   l_.output_addr,    c.row_bytes,       c.rows, c.planes, 0, c.src_row_pitch,
+                      c.dst_row_pitch, c.src_plane_pitch, c.dst_plane_pitch, 0,      0};
     if (op_ == Opcode::kFill) {
       d.flags = dma::kDescFill;
       d.reserved = static_cast<std::uint8_t>(c.fill_value);
@@ -228,10 +228,10 @@ class LayerRunner {
 
   std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
     const std::uint64_t filter = filter_bytes(l_);
-    return {linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset[buffer]),
-                   static_cast<std::uint32_t>(kb * filter)),
-            linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
-            linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8)};
+    return {
+        linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset[buffer]), static_cast<std::uint32_t>(kb * filter)),
+        linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
+        linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8)};
   }
 
   std::uint32_t tile_rows(std::uint32_t tile) const {
@@ -247,8 +247,17 @@ class LayerRunner {
     const std::uint32_t channels = block_input_channels(l_, kb);
     const std::uint32_t first_channel = block_input_channels(l_, k0);
     dma::Descriptor d{l_.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel * e),
-                      sram(t_.input_offset[buffer]), row_bytes, hi - lo, 1, 0,
-                      static_cast<std::int32_t>(dram_pitch), static_cast<std::int32_t>(row_bytes), 0, 0, 0, 0};
+                      sram(t_.input_offset[buffer]),
+                      row_bytes,
+                      hi - lo,
+                      1,
+                      0,
+                      static_cast<std::int32_t>(dram_pitch),
+                      static_cast<std::int32_t>(row_bytes),
+                      0,
+                      0,
+                      0,
+                      0};
     if (channels != l_.in_c) {
       // A channel slice of every pixel: rows of pixels of `channels` bytes.
       d.row_bytes = channels * e;
@@ -272,9 +281,18 @@ class LayerRunner {
     const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
     const std::uint64_t first_pixel = std::uint64_t{tile} * t_.rows_per_tile * l_.out_w;
     const std::uint32_t e = element_bytes(l_);
-    dma::Descriptor d{sram(t_.output_offset[buffer]), l_.output_addr + (first_pixel * l_.out_c + k0) * e, kb * e,
-                      pixels, 1, 0, static_cast<std::int32_t>(kb * e), static_cast<std::int32_t>(l_.out_c * e),
-                      0, 0, 0, 0};
+    dma::Descriptor d{sram(t_.output_offset[buffer]),
+                      l_.output_addr + (first_pixel * l_.out_c + k0) * e,
+                      kb * e,
+                      pixels,
+                      1,
+                      0,
+                      static_cast<std::int32_t>(kb * e),
+                      static_cast<std::int32_t>(l_.out_c * e),
+                      0,
+                      0,
+                      0,
+                      0};
     if (kb == l_.out_c) {
       // All channels of each pixel: the tile is one contiguous block in DRAM.
       d.row_bytes = pixels * kb * e;
@@ -286,10 +304,18 @@ class LayerRunner {
   pe_array::ClusterJob job_template() const {
     pe_array::ClusterJob job{};
     switch (op_) {
-      case Opcode::kConv2d: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kConv2d); break;
-      case Opcode::kMaxPool: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kMaxPool); break;
-      case Opcode::kAvgPool: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAvgPool); break;
-      default: job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAdd); break;
+      case Opcode::kConv2d:
+        job.op = static_cast<std::uint32_t>(pe_array::JobOp::kConv2d);
+        break;
+      case Opcode::kMaxPool:
+        job.op = static_cast<std::uint32_t>(pe_array::JobOp::kMaxPool);
+        break;
+      case Opcode::kAvgPool:
+        job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAvgPool);
+        break;
+      default:
+        job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAdd);
+        break;
     }
     job.dataflow = static_cast<std::uint32_t>(dataflow_);
     job.datatype = op_ == Opcode::kConv2d ? l_.datatype : static_cast<std::uint32_t>(Datatype::kInt8);

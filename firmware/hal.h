@@ -19,11 +19,11 @@ struct CostTable {
   // Command processor time to hand a cluster its job (job slot, START, IRQ
   // service: NoC round trips).
   double job_issue_cycles = 0;
-  double dram_pj_per_byte = 0;       // commands, row activations and I/O of streaming access
+  double dram_pj_per_byte = 0;  // commands, row activations and I/O of streaming access
   double sram_pj_per_byte = 0;
   double noc_pj_per_byte_hop = 0;
-  double dma_hops = 0;       // mean hops between the DMA and an SRAM bank
-  double cluster_hops = 0;   // mean hops between a cluster and an SRAM bank
+  double dma_hops = 0;      // mean hops between the DMA and an SRAM bank
+  double cluster_hops = 0;  // mean hops between a cluster and an SRAM bank
   double rf_pj_per_access = 0;
   double mac_pj[4] = {0, 0, 0, 0};  // by Datatype
   double static_pj_per_cycle = 0;   // leakage and DRAM background while a layer runs
@@ -33,8 +33,8 @@ struct CostTable {
 struct NpuLayout {
   unsigned clusters = 16;
   unsigned array_rows = 8, array_cols = 8;
-  bool int4_packing = false;  // the arrays do two int4 MACs per lane and cycle
-  bool preload_overlap = false;  // the arrays preload the next fold's weights while computing
+  bool int4_packing = false;                // the arrays do two int4 MACs per lane and cycle
+  bool preload_overlap = false;             // the arrays preload the next fold's weights while computing
   bool depthwise_channel_parallel = false;  // a depthwise job spreads its channels over the columns
   std::uint32_t cluster_weight_buffer_bytes = 0;
   std::uint32_t cluster_input_buffer_bytes = 0;
@@ -85,7 +85,7 @@ class Hal {
   };
   virtual void wait_for_work() = 0;  // returns when enabled and head != tail
   virtual Ring ring() const = 0;
-  virtual void complete_entry(std::uint32_t new_head) = 0;  // moves HEAD, raises COMPLETE
+  virtual void complete_entry(std::uint32_t new_head) = 0;                // moves HEAD, raises COMPLETE
   virtual void report_error(std::uint32_t code, std::uint32_t info) = 0;  // raises ERROR
 
   // Observability: which layer the firmware is on (-1 when idle).

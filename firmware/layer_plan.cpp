@@ -76,9 +76,9 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
 
 // One step of the tile loop (a row tile of a K block) as the clusters see it.
 struct StepCost {
-  std::uint64_t cycles = 0;          // setup, job issue, weight fetches queuing at the banks, the slowest job
-  std::uint64_t array_cycles = 0;    // the slowest job's systolic schedule
-  std::uint64_t cluster_bytes = 0;   // operands fetched and results written by all jobs
+  std::uint64_t cycles = 0;         // setup, job issue, weight fetches queuing at the banks, the slowest job
+  std::uint64_t array_cycles = 0;   // the slowest job's systolic schedule
+  std::uint64_t cluster_bytes = 0;  // operands fetched and results written by all jobs
   std::uint64_t rf_accesses = 0;
   std::uint64_t macs = 0;
 };
@@ -86,8 +86,14 @@ struct StepCost {
 class CostWalker {
  public:
   CostWalker(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t, pe_array::Dataflow dataflow)
-      : l_(l), npu_(npu), t_(t), dataflow_(dataflow), op_(opcode_of(l)), e_(element_bytes(l)),
-        inputs_(op_ == Opcode::kAdd ? 2 : 1), tiles_(ceil_div(l.out_h, t.rows_per_tile)),
+      : l_(l),
+        npu_(npu),
+        t_(t),
+        dataflow_(dataflow),
+        op_(opcode_of(l)),
+        e_(element_bytes(l)),
+        inputs_(op_ == Opcode::kAdd ? 2 : 1),
+        tiles_(ceil_div(l.out_h, t.rows_per_tile)),
         blocks_(ceil_div(l.out_c, t.k_block)) {}
 
   LayerCost run() {
@@ -202,8 +208,8 @@ class CostWalker {
         }
         // A job fetches its weights, then streams its inputs in while the
         // array computes; its results leave after.
-        const double job = double(weights) / link + std::max(double(array_cycles), double(inputs) / link) +
-                           double(written) / link;
+        const double job =
+            double(weights) / link + std::max(double(array_cycles), double(inputs) / link) + double(written) / link;
         slowest = std::max(slowest, job);
         s.array_cycles = std::max(s.array_cycles, array_cycles);
         s.cluster_bytes += inputs + weights + written;
@@ -221,7 +227,7 @@ class CostWalker {
         std::max(0.0, double(weight_fetches) / (weight_banks * npu_.costs.bank_bytes_per_cycle) -
                           block_bytes / std::max<std::uint64_t>(1, jobs) / link);
     s.cycles = kTileSetupCycles + static_cast<std::uint64_t>(double(jobs) * npu_.costs.job_issue_cycles +
-                                                              weight_serialization + slowest + 0.5);
+                                                             weight_serialization + slowest + 0.5);
     return s;
   }
 
@@ -237,11 +243,11 @@ class CostWalker {
     cost.rf_accesses = rf_accesses_;
     cost.macs = macs_;
     const std::size_t datatype = op_ == Opcode::kConv2d ? std::min<std::size_t>(l_.datatype, 3) : 0;
-    cost.energy_pj = double(dram_bytes_) * c.dram_pj_per_byte + double(cost.sram_bytes) * c.sram_pj_per_byte +
-                     (double(dram_bytes_) * c.dma_hops + double(cluster_bytes_) * c.cluster_hops) *
-                         c.noc_pj_per_byte_hop +
-                     double(rf_accesses_) * c.rf_pj_per_access + double(macs_) * c.mac_pj[datatype] +
-                     double(cost.latency_cycles) * c.static_pj_per_cycle;
+    cost.energy_pj =
+        double(dram_bytes_) * c.dram_pj_per_byte + double(cost.sram_bytes) * c.sram_pj_per_byte +
+        (double(dram_bytes_) * c.dma_hops + double(cluster_bytes_) * c.cluster_hops) * c.noc_pj_per_byte_hop +
+        double(rf_accesses_) * c.rf_pj_per_access + double(macs_) * c.mac_pj[datatype] +
+        double(cost.latency_cycles) * c.static_pj_per_cycle;
     return cost;
   }
 

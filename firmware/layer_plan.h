@@ -30,11 +30,11 @@ enum class LoopOrder : std::uint32_t {
 // weights only in kRowTilesOuter (index 1 unused otherwise).
 struct LayerTiling {
   LoopOrder order = LoopOrder::kWeightBlocksOuter;
-  std::uint32_t k_block = 0;         // output channels per weight load
-  std::uint32_t rows_per_tile = 0;   // output rows per tile
-  std::uint32_t row_groups = 0;      // clusters split a tile's rows into this many groups...
-  std::uint32_t k_groups = 0;        // ...and a K block into this many channel slices
-  std::uint32_t k_slice = 0;         // channels per slice (a multiple of the channels per group)
+  std::uint32_t k_block = 0;        // output channels per weight load
+  std::uint32_t rows_per_tile = 0;  // output rows per tile
+  std::uint32_t row_groups = 0;     // clusters split a tile's rows into this many groups...
+  std::uint32_t k_groups = 0;       // ...and a K block into this many channel slices
+  std::uint32_t k_slice = 0;        // channels per slice (a multiple of the channels per group)
   std::uint64_t weights_offset[2] = {0, 0}, bias_offset[2] = {0, 0}, requant_offset[2] = {0, 0};
   std::uint64_t input_offset[2] = {0, 0};
   std::uint64_t input2_offset[2] = {0, 0};  // kAdd's second operand
@@ -61,7 +61,7 @@ struct LayerCost {
   std::uint64_t noc_bytes = 0;       // between the banks and the DMA or the clusters
   std::uint64_t rf_accesses = 0;     // PE register files
   std::uint64_t macs = 0;
-  double energy_pj = 0;              // every term of the CostTable, leakage over latency_cycles
+  double energy_pj = 0;  // every term of the CostTable, leakage over latency_cycles
 };
 
 LayerCost estimate_layer_cost(const LayerCommand& layer, const NpuLayout& npu, const LayerTiling& tiling,

@@ -44,26 +44,25 @@ int run_command(int argc, char** argv) {
   double ro_sparsity = 0;
   int ro_batch = 1;
   std::vector<std::string> layer_dataflow;
-  opts.add_options()("help,h", "this help")(
-      "platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")(
-      "network", po::value(&network)->default_value("conv_slice"), "network name (npuvp list networks)")(
-      "input-size", po::value(&input_size), "input HxW")(
-      "dataflow", po::value(&dataflow)->default_value("hybrid"), "ws | os | hybrid")(
-      "objective", po::value(&objective)->default_value("latency"),
-      "what --dataflow hybrid minimizes per layer: latency | energy (the firmware's cost model)")(
-      "datatype", po::value(&datatype)->default_value("int8"),
-      "conv_slice / SCALE-Sim layers: int8 | int4 | int16 | fp16 (other networks are int8)")(
-      "set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")(
-      "out", po::value(&out_dir)->default_value("traces/run"), "output directory")(
-      "seed", po::value(&seed)->default_value(1), "seed of weights and inputs")(
-      "quiet,q", "no progress line")(
-      "weight-sparsity", po::value(&ro_sparsity)->default_value(0.0),
-      "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")(
-      "layer-dataflow", po::value(&layer_dataflow)->composing(),
-      "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws (repeatable)")(
-      "batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")(
-      "ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")(
-      "log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
+  // clang-format off
+  opts.add_options()
+      ("help,h", "this help")
+      ("platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")
+      ("network", po::value(&network)->default_value("conv_slice"), "network name (npuvp list networks)")
+      ("input-size", po::value(&input_size), "input HxW")
+      ("dataflow", po::value(&dataflow)->default_value("hybrid"), "ws | os | hybrid")
+      ("objective", po::value(&objective)->default_value("latency"), "what --dataflow hybrid minimizes per layer: latency | energy (the firmware's cost model)")
+      ("datatype", po::value(&datatype)->default_value("int8"), "conv_slice / SCALE-Sim layers: int8 | int4 | int16 | fp16 (other networks are int8)")
+      ("set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")
+      ("out", po::value(&out_dir)->default_value("traces/run"), "output directory")
+      ("seed", po::value(&seed)->default_value(1), "seed of weights and inputs")
+      ("quiet,q", "no progress line")
+      ("weight-sparsity", po::value(&ro_sparsity)->default_value(0.0), "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")
+      ("layer-dataflow", po::value(&layer_dataflow)->composing(), "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws (repeatable)")
+      ("batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")
+      ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
+      ("log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
+  // clang-format on
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
   if (vm.count("help")) {

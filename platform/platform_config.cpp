@@ -83,9 +83,8 @@ void scale_energy(const ConfigNode& n, double table_node_nm, double table_vdd, p
   const double vdd = n.get_positive("vdd");
   const double factor = (node / table_node_nm) * (vdd / table_vdd) * (vdd / table_vdd);
   for (double* e : {&t.mac_int8_pj, &t.mac_int4_pj, &t.mac_int16_pj, &t.mac_fp16_pj, &t.rf_access_pj,
-                    &t.sram_pj_per_byte, &t.noc_pj_per_flit_byte_hop,
-                    &t.leakage_pe_mw_per_mac, &t.leakage_sram_mw_per_kb, &t.leakage_noc_mw_per_router,
-                    &t.leakage_control_mw})
+                    &t.sram_pj_per_byte, &t.noc_pj_per_flit_byte_hop, &t.leakage_pe_mw_per_mac,
+                    &t.leakage_sram_mw_per_kb, &t.leakage_noc_mw_per_router, &t.leakage_control_mw})
     *e *= factor;
 }
 
@@ -124,7 +123,8 @@ void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
   s.trace.vcd = n.get_bool("vcd", true);
   s.trace.vcd_max_changes = static_cast<std::size_t>(n.get_int_in("vcd_max_changes", 0, 1ll << 40, 20'000'000));
   if (n.has("vcd_include"))
-    for (const auto& item : n.child("vcd_include").items()) s.trace.vcd_include.push_back(item.yaml().as<std::string>());
+    for (const auto& item : n.child("vcd_include").items())
+      s.trace.vcd_include.push_back(item.yaml().as<std::string>());
 }
 
 }  // namespace
@@ -157,8 +157,10 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   p.npu.noc = config::parse_noc(root.child("noc"));
   p.npu.noc.clock_mhz = p.npu.clock_mhz;
   const unsigned nodes = p.npu.noc.width * p.npu.noc.height;
-  if (p.npu.clusters > nodes) npu_node.fail("clusters", "at most one cluster per mesh node (" + std::to_string(nodes) + ")");
-  if (p.npu.sram_banks > nodes) root.child("sram").fail("banks", "at most one bank per mesh node (" + std::to_string(nodes) + ")");
+  if (p.npu.clusters > nodes)
+    npu_node.fail("clusters", "at most one cluster per mesh node (" + std::to_string(nodes) + ")");
+  if (p.npu.sram_banks > nodes)
+    root.child("sram").fail("banks", "at most one bank per mesh node (" + std::to_string(nodes) + ")");
   if (p.npu.control_node.x >= p.npu.noc.width || p.npu.control_node.y >= p.npu.noc.height)
     npu_node.fail("control_node", "a node inside the mesh");
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
@@ -216,9 +218,9 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
   c.bank_bytes_per_cycle = double(n.sram_bank.word_bytes) * n.sram_bank.ports;
   // A stream pays the burst's command and I/O energy per burst and opens a row
   // per page.
-  c.dram_pj_per_byte = ((dram_energy.read_pj + dram_energy.write_pj) / 2 + dram_energy.io_burst_pj) /
-                           memspec.burst_bytes() +
-                       (dram_energy.act_pj + dram_energy.pre_pj) / static_cast<double>(memspec.page_bytes());
+  c.dram_pj_per_byte =
+      ((dram_energy.read_pj + dram_energy.write_pj) / 2 + dram_energy.io_burst_pj) / memspec.burst_bytes() +
+      (dram_energy.act_pj + dram_energy.pre_pj) / static_cast<double>(memspec.page_bytes());
   c.sram_pj_per_byte = power::sram_pj_per_byte(e, n.sram_bank.size_bytes / 1024.0);
   c.noc_pj_per_byte_hop = e.noc_pj_per_flit_byte_hop;
   // Mean distances over the NoC attachments the NPU is built with.

@@ -2,18 +2,18 @@
 
 #include <chrono>
 #include <cmath>
-#include <random>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
 #include <sys/resource.h>
 
+#include "firmware/firmware.h"
 #include "platform/report/progress_line.h"
 #include "platform/report/report_writer.h"
-#include "firmware/firmware.h"
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/conv_workload.h"
@@ -41,7 +41,8 @@ runtime::ConvLayerSpec slice_layer() {
 
 const std::vector<NetworkDef>& networks() {
   static const std::vector<NetworkDef> defs = {
-      {"conv_slice", "one 3x3 convolution, 56x56x64 -> 64, stride 1, pad 1, ReLU (the foundation slice)",
+      {"conv_slice",
+       "one 3x3 convolution, 56x56x64 -> 64, stride 1, pad 1, ReLU (the foundation slice)",
        {slice_layer()}},
   };
   return defs;
@@ -67,8 +68,10 @@ NetworkDef load_scalesim_network(const std::string& file) {
     spec.stride = s.stride;
     spec.pad = 0;
     spec.relu = false;
-    spec.extra_pad_bottom = (runtime::scalesim_ofmap_dim(s.ifmap_h, s.filter_h, s.stride) - 1) * s.stride + s.filter_h - s.ifmap_h;
-    spec.extra_pad_right = (runtime::scalesim_ofmap_dim(s.ifmap_w, s.filter_w, s.stride) - 1) * s.stride + s.filter_w - s.ifmap_w;
+    spec.extra_pad_bottom =
+        (runtime::scalesim_ofmap_dim(s.ifmap_h, s.filter_h, s.stride) - 1) * s.stride + s.filter_h - s.ifmap_h;
+    spec.extra_pad_right =
+        (runtime::scalesim_ofmap_dim(s.ifmap_w, s.filter_w, s.stride) - 1) * s.stride + s.filter_w - s.ifmap_w;
     def.layers.push_back(spec);
   }
   return def;
@@ -106,8 +109,12 @@ const char* order_name(firmware::LoopOrder order) {
 const char* dataflow_name(pe_array::Dataflow d) { return d == pe_array::Dataflow::kOutputStationary ? "os" : "ws"; }
 
 nlohmann::json cost_json(const firmware::LayerCost& c) {
-  return {{"latency_cycles", c.latency_cycles}, {"compute_cycles", c.compute_cycles}, {"dram_bytes", c.dram_bytes},
-          {"sram_bytes", c.sram_bytes},         {"noc_bytes", c.noc_bytes},           {"rf_accesses", c.rf_accesses},
+  return {{"latency_cycles", c.latency_cycles},
+          {"compute_cycles", c.compute_cycles},
+          {"dram_bytes", c.dram_bytes},
+          {"sram_bytes", c.sram_bytes},
+          {"noc_bytes", c.noc_bytes},
+          {"rf_accesses", c.rf_accesses},
           {"energy_pj", c.energy_pj}};
 }
 
@@ -117,19 +124,18 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const RunOptions&
   if (d == nullptr) return {{"tiling", nullptr}, {"dataflow_costs", nullptr}};
   const firmware::LayerTiling& t = d->tiling;
   nlohmann::json out;
-  out["tiling"] = {
-      {"order", order_name(t.order)},
-      {"k_block", t.k_block},
-      {"rows_per_tile", t.rows_per_tile},
-      {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
-                            std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
+  out["tiling"] = {{"order", order_name(t.order)},
+                   {"k_block", t.k_block},
+                   {"rows_per_tile", t.rows_per_tile},
+                   {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
+                                         std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
   if (!d->costed) {
     out["dataflow_costs"] = nullptr;
     return out;
   }
   const auto& c = d->costs;
-  const bool hybrid = d->asked == firmware::DataflowChoice::kHybridLatency ||
-                      d->asked == firmware::DataflowChoice::kHybridEnergy;
+  const bool hybrid =
+      d->asked == firmware::DataflowChoice::kHybridLatency || d->asked == firmware::DataflowChoice::kHybridEnergy;
   const bool energy = c.objective == firmware::Objective::kEnergy;
   const char* chosen = dataflow_name(d->dataflow);
   std::string reason;
@@ -179,8 +185,8 @@ double peak_rss_mb() {
 }
 
 nlohmann::json energy_json(const power::EnergyBreakdown& e) {
-  return {{"mac", e.mac}, {"rf", e.rf}, {"sram", e.sram}, {"noc", e.noc}, {"dram", e.dram},
-          {"leakage", e.leakage}, {"total", e.total()}};
+  return {{"mac", e.mac},   {"rf", e.rf},           {"sram", e.sram},    {"noc", e.noc},
+          {"dram", e.dram}, {"leakage", e.leakage}, {"total", e.total()}};
 }
 
 }  // namespace
@@ -215,7 +221,7 @@ struct Workload {
   std::string name;
   nlohmann::json input_shape;
   nlohmann::json layers = nlohmann::json::array();  // name, type, shapes, kernel, stride, groups, macs, params
-  std::vector<std::size_t> mismatches;               // per layer, filled by the program
+  std::vector<std::size_t> mismatches;              // per layer, filled by the program
   std::vector<bool> verified;
   std::function<void(sw::NpuDriver&)> program;
 };
@@ -313,9 +319,9 @@ Workload network_workload(const std::string& name, const RunOptions& options, fi
     eo.dataflow = dataflow;
     std::vector<const runtime::QuantizedNetwork*> batch{q.get()};
     for (const auto& image : *images) batch.push_back(&image);
-    const std::vector<runtime::NetworkRun> runs = batch.size() == 1
-                                                      ? std::vector<runtime::NetworkRun>{runtime::run_network_on_npu(driver, *q, eo)}
-                                                      : runtime::run_batch_on_npu(driver, batch, eo);
+    const std::vector<runtime::NetworkRun> runs =
+        batch.size() == 1 ? std::vector<runtime::NetworkRun>{runtime::run_network_on_npu(driver, *q, eo)}
+                          : runtime::run_batch_on_npu(driver, batch, eo);
     std::fill(w.verified.begin(), w.verified.end(), true);
     for (const auto& r : runs)
       for (const auto& check : r.layers) {
@@ -378,13 +384,14 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     total_macs += l["macs"].get<std::uint64_t>();
     total_params += l["params"].get<std::uint64_t>();
   }
-  report["network"] = {{"name", work.name},
-                       {"input_shape", work.input_shape},
-                       {"batch", options.batch},
-                       {"dataflow", options.dataflow},
-                       {"objective", options.dataflow == "hybrid" ? nlohmann::json(options.objective) : nlohmann::json()},
-                       {"total_macs", total_macs},
-                       {"total_params", total_params}};
+  report["network"] = {
+      {"name", work.name},
+      {"input_shape", work.input_shape},
+      {"batch", options.batch},
+      {"dataflow", options.dataflow},
+      {"objective", options.dataflow == "hybrid" ? nlohmann::json(options.objective) : nlohmann::json()},
+      {"total_macs", total_macs},
+      {"total_params", total_params}};
   nlohmann::json layer_rows = nlohmann::json::array();
   std::uint64_t total_cycles = 0;
   power::EnergyBreakdown total_energy;
@@ -413,8 +420,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     // is dependency.
     const std::uint64_t stall = cycles > compute ? cycles - compute : 0;
     const std::uint64_t dram_stall = std::min(stall, mark->end.dma_wait_cycles - mark->begin.dma_wait_cycles);
-    const std::uint64_t cluster_stall = std::min(
-        stall - dram_stall, (mark->end.stall_cycles - mark->begin.stall_cycles) / config.npu.clusters);
+    const std::uint64_t cluster_stall =
+        std::min(stall - dram_stall, (mark->end.stall_cycles - mark->begin.stall_cycles) / config.npu.clusters);
     const std::uint64_t sram_stall = std::min(
         cluster_stall, (mark->end.sram_conflict_cycles - mark->begin.sram_conflict_cycles) / config.npu.clusters);
     const nlohmann::json stall_causes = {{"dram", dram_stall},
@@ -452,7 +459,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
                                           (static_cast<double>(cycles) * mac_units * lane_macs)},
         {"dram_read_bytes", dram_rd},
         {"dram_write_bytes", dram_wr},
-        {"arithmetic_intensity", dram_rd + dram_wr == 0 ? 0.0 : 2.0 * static_cast<double>(macs) / static_cast<double>(dram_rd + dram_wr)},
+        {"arithmetic_intensity",
+         dram_rd + dram_wr == 0 ? 0.0 : 2.0 * static_cast<double>(macs) / static_cast<double>(dram_rd + dram_wr)},
         {"sram_conflict_cycles", mark->end.sram_conflict_cycles - mark->begin.sram_conflict_cycles},
         {"energy_pj", energy_json(energy)},
         {"verified", verified},
@@ -472,7 +480,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     report::PowerSample sample;
     sample.time_ns = windows[i - 1].at.to_seconds() * 1e9;
     sample.window_ns = s * 1e9;
-    sample.component_mw = {{"mac", e.mac * to_mw}, {"rf", e.rf * to_mw}, {"sram", e.sram * to_mw},
+    sample.component_mw = {{"mac", e.mac * to_mw}, {"rf", e.rf * to_mw},     {"sram", e.sram * to_mw},
                            {"noc", e.noc * to_mw}, {"dram", e.dram * to_mw}, {"leakage", e.leakage * to_mw}};
     sample.total_mw = e.total() * to_mw;
     peak_power_mw = std::max(peak_power_mw, sample.total_mw);
@@ -494,16 +502,18 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   report["noc"] = soc.npu().noc().stats_json();
   report["totals"].update(report::derived_totals(report));
   report["roofline"] = report::roofline(report);
-  report["sim"] = {{"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count()},
-                   {"peak_rss_mb", peak_rss_mb()},
-                   {"simulated_ns", sc_core::sc_time_stamp().to_seconds() * 1e9},
-                   {"simulator", "npuvp 0.1.0 (SystemC 2.3.4)"},
-                   {"seed", options.seed}};
+  report["sim"] = {
+      {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count()},
+      {"peak_rss_mb", peak_rss_mb()},
+      {"simulated_ns", sc_core::sc_time_stamp().to_seconds() * 1e9},
+      {"simulator", "npuvp 0.1.0 (SystemC 2.3.4)"},
+      {"seed", options.seed}};
 
   for (const auto& m : soc.layers()) {
     if (!m.finished) continue;
-    record.timeline.push_back({work.layers.at(static_cast<std::size_t>(m.layer_id))["name"].get<std::string>(), "layer", "npu.layers",
-                               m.begin.at.to_seconds() * 1e9, (m.end.at - m.begin.at).to_seconds() * 1e9});
+    record.timeline.push_back({work.layers.at(static_cast<std::size_t>(m.layer_id))["name"].get<std::string>(), "layer",
+                               "npu.layers", m.begin.at.to_seconds() * 1e9,
+                               (m.end.at - m.begin.at).to_seconds() * 1e9});
   }
   for (auto& s : report::timeline_slices(soc.timeline().slices())) record.timeline.push_back(std::move(s));
   record.report = report;

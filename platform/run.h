@@ -16,11 +16,11 @@ namespace npuvp::platform {
 struct RunOptions {
   // A name from `npuvp list networks`, or a SCALE-Sim topology file (*.csv).
   std::string network = "conv_slice";
-  std::string dataflow = "hybrid";  // ws | os | hybrid
+  std::string dataflow = "hybrid";    // ws | os | hybrid
   std::string objective = "latency";  // what hybrid minimizes: latency | energy
   std::string out_dir = "traces/run";
   std::uint32_t seed = 1;
-  int input_h = 0, input_w = 0;     // 0: the network's default
+  int input_h = 0, input_w = 0;  // 0: the network's default
   // Deliberate wrong DMA source stride (bytes added to the row pitch), for
   // tests that prove the bit-exact check catches it.
   std::int32_t fault_input_row_pitch_delta = 0;

@@ -14,8 +14,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
   bus_config.initiators = 3;
   bus_config.clock_mhz = config.npu.clock_mhz;
   bus_config.latency_cycles = config.bus_latency_cycles;
-  bus_config.regions = {{"dram", kDramBase, config.dram.backing_bytes},
-                        {"npu_regs", kNpuRegsBase, 0x1000}};
+  bus_config.regions = {{"dram", kDramBase, config.dram.backing_bytes}, {"npu_regs", kNpuRegsBase, 0x1000}};
   bus_ = std::make_unique<interconnect::SystemBus>("bus", bus_config);
   dram_ = std::make_unique<dram::Lpddr4>("dram", config.dram);
   npu_ = std::make_unique<npu::Npu>("npu", config.npu);

@@ -38,9 +38,7 @@ void setup(spdlog::level::level_enum level) {
   root->set_formatter(make_formatter());
   root->set_level(level);
   spdlog::set_default_logger(root);
-  spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& l) {
-    l->set_level(level);
-  });
+  spdlog::apply_all([level](const std::shared_ptr<spdlog::logger>& l) { l->set_level(level); });
 }
 
 std::shared_ptr<spdlog::logger> component(const std::string& hierarchical_name) {

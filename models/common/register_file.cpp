@@ -74,10 +74,15 @@ tlm::tlm_response_status RegisterFile::access(tlm::tlm_generic_payload& gp) {
   if (!gp.is_write()) return tlm::TLM_COMMAND_ERROR_RESPONSE;
   std::memcpy(&word, gp.get_data_ptr(), 4);
   switch (spec.access) {
-    case Access::kReadOnly: return tlm::TLM_COMMAND_ERROR_RESPONSE;
-    case Access::kWriteOneToClear: values_[i] &= ~word; break;
+    case Access::kReadOnly:
+      return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    case Access::kWriteOneToClear:
+      values_[i] &= ~word;
+      break;
     case Access::kReadWrite:
-    case Access::kWriteOnly: values_[i] = word; break;
+    case Access::kWriteOnly:
+      values_[i] = word;
+      break;
   }
   if (write_hooks_[i]) write_hooks_[i](word);
   return tlm::TLM_OK_RESPONSE;

@@ -20,10 +20,14 @@ struct RegisterSpec {
 
 constexpr const char* to_string(Access access) {
   switch (access) {
-    case Access::kReadWrite: return "RW";
-    case Access::kReadOnly: return "RO";
-    case Access::kWriteOnly: return "WO";
-    case Access::kWriteOneToClear: return "W1C";
+    case Access::kReadWrite:
+      return "RW";
+    case Access::kReadOnly:
+      return "RO";
+    case Access::kWriteOnly:
+      return "WO";
+    case Access::kWriteOneToClear:
+      return "W1C";
   }
   return "?";
 }

@@ -1,9 +1,9 @@
 #include "models/common/vcd_recorder.h"
 
 #include <algorithm>
-#include <cstring>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -65,13 +65,10 @@ void VcdRecorder::push(SignalId id, const sc_core::sc_time& at, std::uint64_t bi
     truncated_ = true;
     return;
   }
-  changes_.push_back({static_cast<std::uint64_t>(at.value() / sc_core::sc_time(1, sc_core::SC_PS).value()),
-                      id, bits});
+  changes_.push_back({static_cast<std::uint64_t>(at.value() / sc_core::sc_time(1, sc_core::SC_PS).value()), id, bits});
 }
 
-void VcdRecorder::record(SignalId id, const sc_core::sc_time& at, std::uint64_t value) {
-  push(id, at, value);
-}
+void VcdRecorder::record(SignalId id, const sc_core::sc_time& at, std::uint64_t value) { push(id, at, value); }
 
 void VcdRecorder::record_real(SignalId id, const sc_core::sc_time& at, double value) {
   std::uint64_t bits;

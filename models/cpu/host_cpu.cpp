@@ -29,8 +29,7 @@ void HostCpu::run() {
   sc_core::sc_stop();
 }
 
-void HostCpu::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes,
-                       unsigned core_cycles) {
+void HostCpu::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes, unsigned core_cycles) {
   // Bulk copies go out as bursts a bus would carry.
   constexpr std::size_t kMaxBurst = 4096;
   auto* p = static_cast<unsigned char*>(data);
@@ -82,7 +81,8 @@ void HostCpu::memory_write(std::uint64_t addr, const void* src, std::size_t byte
 
 bool HostCpu::wait_for_interrupt(std::uint64_t timeout_ns) {
   quantum_.sync();
-  if (!irq.read()) sc_core::wait(sc_core::sc_time(static_cast<double>(timeout_ns), sc_core::SC_NS), irq.posedge_event());
+  if (!irq.read())
+    sc_core::wait(sc_core::sc_time(static_cast<double>(timeout_ns), sc_core::SC_NS), irq.posedge_event());
   const bool raised = irq.read();
   if (raised) ++stats_.interrupts;
   return raised;

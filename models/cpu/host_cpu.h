@@ -9,10 +9,10 @@
 #include <memory>
 
 #include <spdlog/spdlog.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
+#include <systemc>
+#include <tlm>
 
 #include "sw/hal/host_hal.h"
 

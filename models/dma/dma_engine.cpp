@@ -37,8 +37,7 @@ DmaEngine::DmaEngine(const sc_core::sc_module_name& name, const DmaConfig& confi
     });
     c.registers->on_write(reg::kIrq, [this, ch](std::uint32_t) { update_irq(ch); });
     sc_core::sc_spawn_options opts;
-    sc_core::sc_spawn([this, ch] { channel_thread(ch); }, (std::string("channel") + std::to_string(ch)).c_str(),
-                      &opts);
+    sc_core::sc_spawn([this, ch] { channel_thread(ch); }, (std::string("channel") + std::to_string(ch)).c_str(), &opts);
   }
 }
 
@@ -63,7 +62,8 @@ void DmaEngine::channel_thread(unsigned ch) {
     std::uint64_t failed_address = 0;
     const DmaError error = run_chain(ch, failed_address);
     c.busy_trace.set(sc_core::sc_time_stamp(), 0);
-    c.timeline.slice(error == DmaError::kNone ? "transfer" : "transfer (error)", "dma", began, sc_core::sc_time_stamp());
+    c.timeline.slice(error == DmaError::kNone ? "transfer" : "transfer (error)", "dma", began,
+                     sc_core::sc_time_stamp());
     stats_.busy_time += sc_core::sc_time_stamp() - began;
     std::uint32_t irq_bits = c.registers->get(reg::kIrq);
     if (error == DmaError::kNone) {
@@ -129,11 +129,12 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
         // Bursts never cross a max_burst_bytes-aligned boundary (AXI's 4 KiB
         // rule), so one never spans two SRAM banks or two NoC targets.
         const std::uint64_t boundary = config_.max_burst_bytes;
-        const std::uint64_t to_boundary = std::min(boundary - (src_row + off) % boundary,
-                                                   boundary - (dst_row + off) % boundary);
+        const std::uint64_t to_boundary =
+            std::min(boundary - (src_row + off) % boundary, boundary - (dst_row + off) % boundary);
         len = static_cast<std::uint32_t>(std::min<std::uint64_t>(to_boundary, d.row_bytes - off));
         const sc_core::sc_time occupancy =
-            clock_period_ * static_cast<double>((len + config_.port_bytes_per_cycle - 1) / config_.port_bytes_per_cycle);
+            clock_period_ *
+            static_cast<double>((len + config_.port_bytes_per_cycle - 1) / config_.port_bytes_per_cycle);
         // A read needs a free read slot and a free burst buffer entry (freed
         // when the write of the burst max_outstanding back completed).
         sc_core::sc_time read_at = cursor.read_issue;
@@ -183,8 +184,8 @@ void DmaEngine::sync(Cursor& cursor) {
   for (auto& t : cursor.writes_in_flight) rebase(t);
 }
 
-tlm::tlm_response_status DmaEngine::access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data,
-                                           unsigned len, sc_core::sc_time& offset) {
+tlm::tlm_response_status DmaEngine::access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, unsigned len,
+                                           sc_core::sc_time& offset) {
   tlm::tlm_generic_payload gp;
   gp.set_command(cmd);
   gp.set_data_ptr(data);

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include <spdlog/spdlog.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "models/common/register_file.h"
 #include "models/common/timeline_recorder.h"
@@ -83,7 +83,7 @@ class DmaEngine : public sc_core::sc_module {
     sc_core::sc_time write_issue = sc_core::SC_ZERO_TIME;  // next free slot on the write port
     std::deque<sc_core::sc_time> reads_in_flight;          // completion times, oldest first
     std::deque<sc_core::sc_time> writes_in_flight;
-    sc_core::sc_time done = sc_core::SC_ZERO_TIME;         // when everything issued has completed
+    sc_core::sc_time done = sc_core::SC_ZERO_TIME;  // when everything issued has completed
   };
 
   void channel_thread(unsigned ch);

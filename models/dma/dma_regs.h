@@ -31,17 +31,18 @@ inline constexpr std::uint32_t kIrqError = 1u << 1;
 // STATUS bits 15:8 hold the error code of the last failed chain.
 enum class DmaError : std::uint32_t {
   kNone = 0,
-  kDescriptorFetch = 1,   // the descriptor address could not be read
-  kDescriptorInvalid = 2, // zero sizes, misaligned descriptor, or too many dims
-  kSourceAccess = 3,      // a source read returned an error response
-  kDestinationAccess = 4, // a destination write returned an error response
+  kDescriptorFetch = 1,    // the descriptor address could not be read
+  kDescriptorInvalid = 2,  // zero sizes, misaligned descriptor, or too many dims
+  kSourceAccess = 3,       // a source read returned an error response
+  kDestinationAccess = 4,  // a destination write returned an error response
 };
 
 inline constexpr std::array<regs::RegisterSpec, 8> kChannelRegisters{{
     {"CTRL", reg::kCtrl, 0, regs::Access::kWriteOnly, "bit0 START: run the descriptor chain at DESC"},
     {"STATUS", reg::kStatus, 0, regs::Access::kReadOnly, "bit0 BUSY; bits 15:8 error code of the last chain"},
     {"IRQ", reg::kIrq, 0, regs::Access::kWriteOneToClear, "bit0 DONE, bit1 ERROR; the channel's IRQ line is their OR"},
-    {"DESC_LO", reg::kDescLo, 0, regs::Access::kReadWrite, "address of the first descriptor, bits 31:0 (64-byte aligned)"},
+    {"DESC_LO", reg::kDescLo, 0, regs::Access::kReadWrite,
+     "address of the first descriptor, bits 31:0 (64-byte aligned)"},
     {"DESC_HI", reg::kDescHi, 0, regs::Access::kReadWrite, "address of the first descriptor, bits 63:32"},
     {"ERROR_ADDR_LO", reg::kErrorAddrLo, 0, regs::Access::kReadOnly, "address that failed, bits 31:0"},
     {"ERROR_ADDR_HI", reg::kErrorAddrHi, 0, regs::Access::kReadOnly, "address that failed, bits 63:32"},

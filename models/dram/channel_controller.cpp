@@ -319,9 +319,7 @@ std::uint64_t ChannelController::recompute() {
   // Refresh owns the bank (or all banks) from its due cycle on: per-bank
   // refresh takes its bank out of the scan, all-bank refresh every command
   // from refresh_due_ on.
-  auto owned_by_refresh = [&](unsigned i) {
-    return std::uint64_t(candidate(i, bases, nbanks) >> 64) >= refresh_due_;
-  };
+  auto owned_by_refresh = [&](unsigned i) { return std::uint64_t(candidate(i, bases, nbanks) >> 64) >= refresh_due_; };
   const unsigned skip = per_bank_refresh_ && owned_by_refresh(refresh_bank_) ? refresh_bank_ : nbanks;
   best_candidate(bases, skip, changed);
 

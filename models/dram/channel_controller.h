@@ -86,8 +86,8 @@ class ChannelController {
     std::uint64_t pre_ok = 0;   // tRAS, tRTP, tWR
     std::uint64_t idle_at = 0;  // precharge complete: a refresh may start
     std::uint64_t opened_at = 0;
-    std::vector<Queued> queue;          // visible bursts, oldest first
-    Ring<std::uint32_t> waiting;        // arrived beyond the queue depth (pool indices)
+    std::vector<Queued> queue;    // visible bursts, oldest first
+    Ring<std::uint32_t> waiting;  // arrived beyond the queue depth (pool indices)
     // The scheduling decision, cached by decide() (its timing part in the
     // per-bank arrays below) and made again when the bank is marked stale.
     Command next = Command::kNop;
@@ -113,10 +113,14 @@ class ChannelController {
     std::uint64_t earliest(unsigned kind, std::uint64_t now) const {
       const std::uint64_t base = std::max(now, ca_free);
       switch (kind) {
-        case kKindAct: return std::max({base, rrd_ok, faw_ok[faw_next]});
-        case kKindRd: return std::max(base, rd_ok);
-        case kKindWr: return std::max(base, wr_ok);
-        default: return base;
+        case kKindAct:
+          return std::max({base, rrd_ok, faw_ok[faw_next]});
+        case kKindRd:
+          return std::max(base, rd_ok);
+        case kKindWr:
+          return std::max(base, wr_ok);
+        default:
+          return base;
       }
     }
   };
@@ -171,7 +175,7 @@ class ChannelController {
   std::uint64_t max_wait_;
   // Write batching (DramConfig::write_high_watermark); off when high_ == 0.
   unsigned write_high_, write_low_;
-  bool write_mode_ = false;  // serving writes only
+  bool write_mode_ = false;                          // serving writes only
   unsigned visible_reads_ = 0, visible_writes_ = 0;  // bursts in the bank queues
 
   // Command-to-command distances derived from the memspec (JESD209-4 formulas).
@@ -185,11 +189,11 @@ class ChannelController {
   // write-batching mode flips; it also changes once the front burst starts
   // starving (redecide_).
   std::uint64_t stale_ = ~std::uint64_t(0);  // bit per bank (at most 64, see Memspec)
-  std::vector<std::uint64_t> front_;     // arrival of queue.front() (kNever: empty)
-  std::vector<std::uint64_t> ready_;     // the bank's own earliest cycle for its next command (kNever: none)
-  std::vector<std::uint64_t> rank_;      // tie-break among equal cycles: column commands, then the oldest
-  std::vector<std::uint64_t> redecide_;  // cycle at which the decision must be made again
-  std::vector<std::uint8_t> kind_;       // Kind: which channel-wide constraint the command waits for
+  std::vector<std::uint64_t> front_;         // arrival of queue.front() (kNever: empty)
+  std::vector<std::uint64_t> ready_;         // the bank's own earliest cycle for its next command (kNever: none)
+  std::vector<std::uint64_t> rank_;          // tie-break among equal cycles: column commands, then the oldest
+  std::vector<std::uint64_t> redecide_;      // cycle at which the decision must be made again
+  std::vector<std::uint8_t> kind_;           // Kind: which channel-wide constraint the command waits for
   std::uint64_t min_redecide_ = kNever;
   // A lower bound of front_: the fronts only move later except through
   // set_front, which lowers this with them, so the pass over the fronts
@@ -198,7 +202,7 @@ class ChannelController {
   std::uint64_t oldest_bound_ = kNever;
   std::vector<Burst> pool_;
   std::vector<std::uint32_t> free_;
-  Ring<Arrival> arrivals_;  // not yet visible, in arrival order
+  Ring<Arrival> arrivals_;    // not yet visible, in arrival order
   std::uint64_t queued_ = 0;  // bursts in bank queues and waiting lists
 
   std::uint64_t now_ = 0;

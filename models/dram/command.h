@@ -9,8 +9,8 @@ namespace npuvp::dram {
 enum class Command : std::uint8_t {
   kNop = 0,  // only used as the idle value of traces
   kAct,
-  kPre,      // one bank (PREpb)
-  kPreAll,   // all banks (PREab)
+  kPre,     // one bank (PREpb)
+  kPreAll,  // all banks (PREab)
   kRd,
   kWr,
   kRda,      // read with auto-precharge
@@ -27,8 +27,8 @@ const char* to_string(Command command);
 struct IssuedCommand {
   std::uint64_t cycle;
   Command command;
-  std::uint8_t bank;      // ignored for kPreAll and kRefAll
-  std::uint32_t row;      // the row opened by kAct; informative otherwise
+  std::uint8_t bank;  // ignored for kPreAll and kRefAll
+  std::uint32_t row;  // the row opened by kAct; informative otherwise
   // For kRda/kWra: when the device's internal precharge starts. Observers that
   // follow bank state need it; the protocol checker derives its own.
   std::uint64_t auto_precharge_cycle;

@@ -4,9 +4,7 @@
 
 namespace npuvp::dram {
 
-const char* to_string(AddressMapping mapping) {
-  return mapping == AddressMapping::kRowBankColumn ? "rbc" : "brc";
-}
+const char* to_string(AddressMapping mapping) { return mapping == AddressMapping::kRowBankColumn ? "rbc" : "brc"; }
 
 const char* to_string(PagePolicy policy) { return policy == PagePolicy::kOpen ? "open" : "closed"; }
 

@@ -13,11 +13,11 @@ namespace npuvp::dram {
 
 struct BankStats {
   std::uint64_t activates = 0;
-  std::uint64_t precharges = 0;  // explicit, all-bank and auto-precharges that closed this bank
-  std::uint64_t reads = 0;       // bursts
-  std::uint64_t writes = 0;      // bursts
-  std::uint64_t refreshes = 0;   // REFpb to this bank
-  std::uint64_t open_cycles = 0; // cycles with a row open, counted when the row closes
+  std::uint64_t precharges = 0;   // explicit, all-bank and auto-precharges that closed this bank
+  std::uint64_t reads = 0;        // bursts
+  std::uint64_t writes = 0;       // bursts
+  std::uint64_t refreshes = 0;    // REFpb to this bank
+  std::uint64_t open_cycles = 0;  // cycles with a row open, counted when the row closes
 };
 
 struct ChannelStats {
@@ -45,9 +45,9 @@ struct LatencySummary {
 struct DramStats {
   std::uint64_t read_requests = 0, write_requests = 0;
   std::uint64_t read_bytes = 0, write_bytes = 0;
-  std::vector<float> read_latency_ns;   // arrival to last data beat, per request
+  std::vector<float> read_latency_ns;  // arrival to last data beat, per request
   std::vector<float> write_latency_ns;
-  double first_arrival_ns = -1;         // -1 until the first request
+  double first_arrival_ns = -1;  // -1 until the first request
   double last_completion_ns = 0;
   std::vector<ChannelStats> channels;
 

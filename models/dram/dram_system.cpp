@@ -28,8 +28,7 @@ void DramSystem::add_observer(CommandObserver& observer) {
   for (auto& c : channels_) c->add_observer(&observer);
 }
 
-std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_t bytes,
-                                 std::uint64_t arrival_cycle) {
+std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_t bytes, std::uint64_t arrival_cycle) {
   if (bytes == 0 || address >= config_.capacity_bytes() || bytes > config_.capacity_bytes() - address)
     throw std::out_of_range("DRAM request outside the device");
   std::uint32_t id;
@@ -47,8 +46,7 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
   ++in_flight_;
   for (std::uint64_t k = first; k <= last; ++k) {
     const DecodedAddress d = mapper_.decode(k * burst);
-    channels_[d.channel]->enqueue(
-        {arrival_cycle, next_seq_++, d.row, id, static_cast<std::uint16_t>(d.bank), write});
+    channels_[d.channel]->enqueue({arrival_cycle, next_seq_++, d.row, id, static_cast<std::uint16_t>(d.bank), write});
     touch(d.channel);
   }
   if (stats_.first_arrival_ns < 0) stats_.first_arrival_ns = ns_of(arrival_cycle);
@@ -76,8 +74,7 @@ void DramSystem::finish(std::uint32_t id) {
     stats_.read_latency_ns.push_back(latency);
   }
   stats_.last_completion_ns = std::max(stats_.last_completion_ns, ns_of(r.done));
-  if (queue_completions_)
-    done_.insert_sorted({r.done, id}, [](const Done& a, const Done& b) { return a.before(b); });
+  if (queue_completions_) done_.insert_sorted({r.done, id}, [](const Done& a, const Done& b) { return a.before(b); });
 }
 
 void DramSystem::release(std::uint32_t id) { free_requests_.push_back(id); }

@@ -36,14 +36,14 @@ struct EnergyBreakdown {
 struct EnergyModel {
   explicit EnergyModel(const Memspec& spec);
 
-  double act_pj;               // (IDD0 − IDD3N) over tRAS
-  double pre_pj;               // (IDD0 − IDD2N) over tRC − tRAS
-  double read_pj;              // (IDD4R − IDD3N) over one burst
-  double write_pj;             // (IDD4W − IDD3N) over one burst
-  double refresh_all_pj;       // (IDD5 − IDD2N) over tRFCab
-  double refresh_bank_pj;      // (IDD5PB − IDD2N) over tREFIpb
-  double io_burst_pj;          // C·VDDQ² per 0→1 transition, all bits of a burst
-  double active_pj_per_cycle;  // IDD3N background
+  double act_pj;                   // (IDD0 − IDD3N) over tRAS
+  double pre_pj;                   // (IDD0 − IDD2N) over tRC − tRAS
+  double read_pj;                  // (IDD4R − IDD3N) over one burst
+  double write_pj;                 // (IDD4W − IDD3N) over one burst
+  double refresh_all_pj;           // (IDD5 − IDD2N) over tRFCab
+  double refresh_bank_pj;          // (IDD5PB − IDD2N) over tREFIpb
+  double io_burst_pj;              // C·VDDQ² per 0→1 transition, all bits of a burst
+  double active_pj_per_cycle;      // IDD3N background
   double precharged_pj_per_cycle;  // IDD2N background
 };
 

@@ -22,26 +22,33 @@ class DramTrace final : public CommandObserver {
       const std::string ch = prefix + ".ch" + std::to_string(c);
       channels_[c].command.bind(recorder, ch + ".command", 4);
       channels_[c].banks.resize(spec.banks);
-      for (unsigned b = 0; b < spec.banks; ++b) channels_[c].banks[b].bind(recorder, ch + ".bank" + std::to_string(b), 2);
+      for (unsigned b = 0; b < spec.banks; ++b)
+        channels_[c].banks[b].bind(recorder, ch + ".bank" + std::to_string(b), 2);
     }
   }
 
   void on_command(unsigned channel, const IssuedCommand& c) override {
     Channel& ch = channels_[channel];
-    const unsigned length = c.command == Command::kAct                                     ? spec_.act_cycles
-                            : c.command == Command::kPre || c.command == Command::kPreAll ? spec_.pre_cycles
+    const unsigned length = c.command == Command::kAct                                        ? spec_.act_cycles
+                            : c.command == Command::kPre || c.command == Command::kPreAll     ? spec_.pre_cycles
                             : c.command == Command::kRefAll || c.command == Command::kRefBank ? spec_.ref_cycles
-                                                                                            : spec_.cas_cycles;
+                                                                                              : spec_.cas_cycles;
     ch.command.set(at(c.cycle), std::uint64_t(c.command));
     ch.command.set(at(c.cycle + length), std::uint64_t(Command::kNop));
     switch (c.command) {
-      case Command::kAct: ch.banks[c.bank].set(at(c.cycle), kActive); break;
-      case Command::kPre: ch.banks[c.bank].set(at(c.cycle), kIdle); break;
+      case Command::kAct:
+        ch.banks[c.bank].set(at(c.cycle), kActive);
+        break;
+      case Command::kPre:
+        ch.banks[c.bank].set(at(c.cycle), kIdle);
+        break;
       case Command::kPreAll:
         for (auto& b : ch.banks) b.set(at(c.cycle), kIdle);
         break;
       case Command::kRda:
-      case Command::kWra: ch.banks[c.bank].set(at(c.auto_precharge_cycle), kIdle); break;
+      case Command::kWra:
+        ch.banks[c.bank].set(at(c.auto_precharge_cycle), kIdle);
+        break;
       case Command::kRefAll:
         for (auto& b : ch.banks) {
           b.set(at(c.cycle), kRefreshing);
@@ -52,7 +59,8 @@ class DramTrace final : public CommandObserver {
         ch.banks[c.bank].set(at(c.cycle), kRefreshing);
         ch.banks[c.bank].set(at(c.cycle + spec_.trfcpb), kIdle);
         break;
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -62,7 +70,9 @@ class DramTrace final : public CommandObserver {
     trace::Wire command;
     std::vector<trace::Wire> banks;
   };
-  sc_core::sc_time at(std::uint64_t cycle) const { return sc_core::sc_time(double(cycle) * spec_.tck_ns, sc_core::SC_NS); }
+  sc_core::sc_time at(std::uint64_t cycle) const {
+    return sc_core::sc_time(double(cycle) * spec_.tck_ns, sc_core::SC_NS);
+  }
 
   const Memspec& spec_;
   std::vector<Channel> channels_;
@@ -90,8 +100,8 @@ Lpddr4::Lpddr4(const sc_core::sc_module_name& name, const DramConfig& config)
   dmi_read_latency_ = sc_core::sc_time((s.trcd + s.rl + s.tdqsck + s.burst_cycles()) * s.tck_ns, sc_core::SC_NS);
   dmi_write_latency_ = sc_core::sc_time((s.trcd + s.wl + 1 + s.burst_cycles()) * s.tck_ns, sc_core::SC_NS);
   auto log = npuvp::log::component(this->name());
-  log->info("{} × {} channels, {} GB/s peak, {} mapping, {} page, {} refresh, {} MiB stored", s.name,
-            config_.channels, config_.peak_gbps(), to_string(config_.mapping), to_string(config_.page_policy),
+  log->info("{} × {} channels, {} GB/s peak, {} mapping, {} page, {} refresh, {} MiB stored", s.name, config_.channels,
+            config_.peak_gbps(), to_string(config_.mapping), to_string(config_.page_policy),
             config_.per_bank_refresh ? "per-bank" : "all-bank", config_.backing_bytes >> 20);
 }
 

@@ -27,8 +27,7 @@ void Memspec::validate() const {
   require(tfaw >= trrd, "tfaw", "at least trrd");
   require(trefi > trfcab, "trefi", "longer than trfcab");
   require(trefi / banks > trfcpb, "trefi", "longer than banks * trfcpb (per-bank refresh must fit)");
-  require(act_cycles >= 1 && cas_cycles >= 1 && pre_cycles >= 1 && ref_cycles >= 1, "command cycles",
-          "at least 1");
+  require(act_cycles >= 1 && cas_cycles >= 1 && pre_cycles >= 1 && ref_cycles >= 1, "command cycles", "at least 1");
   require(vdd1 >= 0 && vdd2 >= 0 && vddq >= 0, "vdd", "non-negative voltages");
   require(io_activity >= 0 && io_activity <= 1, "io_activity", "a probability in [0, 1]");
   require(io_capacitance_pf >= 0, "io_capacitance_pf", "a non-negative capacitance");

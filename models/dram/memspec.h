@@ -27,8 +27,8 @@ struct Memspec {
   unsigned banks = 8;
   unsigned rows = 65536;
   unsigned columns = 1024;
-  unsigned width_bits = 16;     // data bus width of a channel
-  unsigned burst_length = 16;   // 16 or 32
+  unsigned width_bits = 16;    // data bus width of a channel
+  unsigned burst_length = 16;  // 16 or 32
 
   // Clock period and timings (every t* in tCK units).
   double tck_ns = 0.625;
@@ -48,8 +48,8 @@ struct Memspec {
   double vdd1 = 1.8, vdd2 = 1.1, vddq = 1.1;  // V
   RailCurrents vdd1_currents;                 // mA
   RailCurrents vdd2_currents;                 // mA
-  double io_capacitance_pf = 3.0;  // switched load per DQ pin (die + package + trace)
-  double io_activity = 0.25;       // probability of a 0→1 transition per bit per beat
+  double io_capacitance_pf = 3.0;             // switched load per DQ pin (die + package + trace)
+  double io_activity = 0.25;                  // probability of a 0→1 transition per bit per beat
 
   // Derived quantities.
   unsigned burst_cycles() const { return burst_length / 2; }  // double data rate

@@ -18,7 +18,7 @@ struct Violation {
   std::uint64_t cycle;
   Command command;
   unsigned bank;
-  std::string rule;  // e.g. "tRCD", "ACT to an open bank"
+  std::string rule;           // e.g. "tRCD", "ACT to an open bank"
   std::int64_t required = 0;  // minimum distance in tCK (0 for state rules)
   std::int64_t actual = 0;
 };

@@ -7,18 +7,24 @@ namespace npuvp::dram {
 
 const char* to_string(Pattern pattern) {
   switch (pattern) {
-    case Pattern::kSequential: return "seq";
-    case Pattern::kRandom: return "random";
-    case Pattern::kStride: return "stride";
+    case Pattern::kSequential:
+      return "seq";
+    case Pattern::kRandom:
+      return "random";
+    case Pattern::kStride:
+      return "stride";
   }
   return "?";
 }
 
 const char* to_string(Operation operation) {
   switch (operation) {
-    case Operation::kRead: return "read";
-    case Operation::kWrite: return "write";
-    case Operation::kMix: return "mix";
+    case Operation::kRead:
+      return "read";
+    case Operation::kWrite:
+      return "write";
+    case Operation::kMix:
+      return "mix";
   }
   return "?";
 }
@@ -46,18 +52,27 @@ std::uint64_t AddressStream::next() {
   const std::uint64_t i = index_++;
   std::uint64_t a = 0;
   switch (options_.pattern) {
-    case Pattern::kSequential: a = (i * size) % (range_ / size * size); break;
-    case Pattern::kRandom: a = random() % slots_ * size; break;
-    case Pattern::kStride: a = (i * stride_) % range_; break;
+    case Pattern::kSequential:
+      a = (i * size) % (range_ / size * size);
+      break;
+    case Pattern::kRandom:
+      a = random() % slots_ * size;
+      break;
+    case Pattern::kStride:
+      a = (i * stride_) % range_;
+      break;
   }
   return std::min(a, range_ - size);
 }
 
 bool AddressStream::next_is_write() {
   switch (options_.operation) {
-    case Operation::kRead: return false;
-    case Operation::kWrite: return true;
-    case Operation::kMix: return double(random() >> 11) * 0x1.0p-53 < options_.write_fraction;
+    case Operation::kRead:
+      return false;
+    case Operation::kWrite:
+      return true;
+    case Operation::kMix:
+      return double(random() >> 11) * 0x1.0p-53 < options_.write_fraction;
   }
   return false;
 }

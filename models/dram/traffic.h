@@ -19,13 +19,13 @@ const char* to_string(Operation operation);
 struct TrafficOptions {
   Pattern pattern = Pattern::kSequential;
   Operation operation = Operation::kRead;
-  std::uint64_t stride_bytes = 0;   // kStride: distance between requests; 0 means one page
+  std::uint64_t stride_bytes = 0;  // kStride: distance between requests; 0 means one page
   std::uint64_t requests = 100000;
   std::uint32_t size_bytes = 64;
   unsigned outstanding = 16;
   std::uint64_t seed = 1;
-  std::uint64_t range_bytes = 0;    // addresses in [0, range); 0 means the whole device
-  double write_fraction = 0.5;      // kMix
+  std::uint64_t range_bytes = 0;  // addresses in [0, range); 0 means the whole device
+  double write_fraction = 0.5;    // kMix
 };
 
 // The address of the i-th request of a pattern (kRandom draws from `rng`).

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include <spdlog/spdlog.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 namespace npuvp::interconnect {
 

@@ -77,11 +77,11 @@ class CycleMeshModel {
     int out_port = -1, out_vc = -1;  // held from head to tail
   };
   struct Router {
-    std::vector<InputVc> in;          // port * vcs + vc
-    std::vector<unsigned> credits;    // output port * vcs + vc
+    std::vector<InputVc> in;                 // port * vcs + vc
+    std::vector<unsigned> credits;           // output port * vcs + vc
     std::vector<std::uint8_t> out_vc_taken;  // output port * vcs + vc
-    std::vector<unsigned> in_rr;      // per input port: next VC to offer
-    std::vector<unsigned> out_rr;     // per output port: next input port to grant
+    std::vector<unsigned> in_rr;             // per input port: next VC to offer
+    std::vector<unsigned> out_rr;            // per output port: next input port to grant
     unsigned va_rr = 0;
     unsigned buffered = 0;
   };
@@ -121,7 +121,7 @@ class CycleMeshModel {
   std::vector<Delivery> deliveries_;
   NocStats stats_;  // before link_of_channel_, which names its links
   std::vector<int> link_of_channel_;
-  int request_[kPorts] = {};  // scratch: per input port, the VC offered or -1
+  int request_[kPorts] = {};      // scratch: per input port, the VC offered or -1
   std::uint64_t in_network_ = 0;  // flits queued at sources not counted; buffered + on links
   std::uint64_t queued_packets_ = 0;
   std::uint64_t credits_in_flight_ = 0;

@@ -11,11 +11,16 @@ const char* port_name(unsigned port) {
 
 unsigned opposite(unsigned port) {
   switch (port) {
-    case kEast: return kWest;
-    case kWest: return kEast;
-    case kSouth: return kNorth;
-    case kNorth: return kSouth;
-    default: return kLocal;
+    case kEast:
+      return kWest;
+    case kWest:
+      return kEast;
+    case kSouth:
+      return kNorth;
+    case kNorth:
+      return kSouth;
+    default:
+      return kLocal;
   }
 }
 
@@ -27,20 +32,29 @@ Mesh::Mesh(const NocConfig& config)
 
 bool Mesh::has_neighbour(NodeId n, unsigned port) const {
   switch (port) {
-    case kEast: return x_of(n) + 1 < width_;
-    case kWest: return x_of(n) > 0;
-    case kSouth: return y_of(n) + 1 < height_;
-    case kNorth: return y_of(n) > 0;
-    default: return false;
+    case kEast:
+      return x_of(n) + 1 < width_;
+    case kWest:
+      return x_of(n) > 0;
+    case kSouth:
+      return y_of(n) + 1 < height_;
+    case kNorth:
+      return y_of(n) > 0;
+    default:
+      return false;
   }
 }
 
 NodeId Mesh::neighbour(NodeId n, unsigned port) const {
   switch (port) {
-    case kEast: return n + 1;
-    case kWest: return n - 1;
-    case kSouth: return n + width_;
-    default: return n - width_;
+    case kEast:
+      return n + 1;
+    case kWest:
+      return n - 1;
+    case kSouth:
+      return n + width_;
+    default:
+      return n - width_;
   }
 }
 

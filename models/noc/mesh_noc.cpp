@@ -28,8 +28,8 @@ MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
     target_sockets[i].register_b_transport(this, &MeshNoc::b_transport, static_cast<int>(i));
     target_sockets[i].register_transport_dbg(this, &MeshNoc::transport_dbg, static_cast<int>(i));
   }
-  log_->debug("{}x{} mesh, {} initiators, {} targets, cycle {}", config.width, config.height,
-              config.initiators.size(), config.targets.size(), cycle_.to_string());
+  log_->debug("{}x{} mesh, {} initiators, {} targets, cycle {}", config.width, config.height, config.initiators.size(),
+              config.targets.size(), cycle_.to_string());
 }
 
 void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
@@ -105,8 +105,8 @@ void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time
   // The target may have waited; its delay counts from when it returned.
   const sc_core::sc_time returned = sc_core::sc_time_stamp();
   const bool data_back = gp.is_read() && gp.is_response_ok();
-  const Cycle response_done = fast_.unicast(dst, src, packet_flits(config_, data_back ? length : 0),
-                                            edge_at_or_after(returned + target_delay));
+  const Cycle response_done =
+      fast_.unicast(dst, src, packet_flits(config_, data_back ? length : 0), edge_at_or_after(returned + target_delay));
   delay = time_of(response_done) - returned;
 }
 

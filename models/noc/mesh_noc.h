@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <nlohmann/json.hpp>
+#include <systemc>
+#include <tlm>
 
 #include "models/common/vcd_recorder.h"
 #include "models/noc/fast_model.h"

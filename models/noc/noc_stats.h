@@ -33,9 +33,9 @@ class LatencyHistogram {
 };
 
 struct LinkStats {
-  std::string name;              // "r1_2.E": router (1,2), east output
-  std::uint64_t flits = 0;       // flits carried
-  std::uint64_t busy_cycles = 0; // cycles held by a packet, including stalls
+  std::string name;               // "r1_2.E": router (1,2), east output
+  std::uint64_t flits = 0;        // flits carried
+  std::uint64_t busy_cycles = 0;  // cycles held by a packet, including stalls
 };
 
 struct NocStats {
@@ -43,7 +43,7 @@ struct NocStats {
   std::uint64_t multicast_packets = 0;  // also counted in packets
   std::uint64_t flits = 0;              // injected
   std::uint64_t flit_hops = 0;
-  LatencyHistogram latency;  // cycles from ready at the source to tail delivered (last one, multicast)
+  LatencyHistogram latency;      // cycles from ready at the source to tail delivered (last one, multicast)
   std::vector<LinkStats> links;  // existing channels: injection, router outputs, ejection
 
   // elapsed_cycles is the time span utilization is computed over.

@@ -12,17 +12,21 @@ NodeId hotspot_node(const Mesh& mesh) { return mesh.node(mesh.width() / 2, mesh.
 
 const char* to_string(TrafficPattern pattern) {
   switch (pattern) {
-    case TrafficPattern::kUniform: return "uniform";
-    case TrafficPattern::kTranspose: return "transpose";
-    case TrafficPattern::kHotspot: return "hotspot";
-    case TrafficPattern::kNeighbor: return "neighbor";
+    case TrafficPattern::kUniform:
+      return "uniform";
+    case TrafficPattern::kTranspose:
+      return "transpose";
+    case TrafficPattern::kHotspot:
+      return "hotspot";
+    case TrafficPattern::kNeighbor:
+      return "neighbor";
   }
   return "?";
 }
 
 bool parse_traffic(const std::string& text, TrafficPattern& pattern) {
-  for (auto p : {TrafficPattern::kUniform, TrafficPattern::kTranspose, TrafficPattern::kHotspot,
-                 TrafficPattern::kNeighbor}) {
+  for (auto p :
+       {TrafficPattern::kUniform, TrafficPattern::kTranspose, TrafficPattern::kHotspot, TrafficPattern::kNeighbor}) {
     if (text == to_string(p)) {
       pattern = p;
       return true;
@@ -98,8 +102,8 @@ double bisection_bound(const Mesh& mesh, TrafficPattern pattern) {
   return bound;
 }
 
-TrafficGenerator::TrafficGenerator(const Mesh& mesh, TrafficPattern pattern, double rate,
-                                   std::uint64_t packet_flits, std::uint64_t seed)
+TrafficGenerator::TrafficGenerator(const Mesh& mesh, TrafficPattern pattern, double rate, std::uint64_t packet_flits,
+                                   std::uint64_t seed)
     : mesh_(mesh),
       pattern_(pattern),
       nodes_(mesh.nodes()),

@@ -109,7 +109,8 @@ std::uint64_t CommandProcessor::wait_events(std::uint64_t mask) {
     const sc_core::sc_time& began;
     bool dma_only;
     ~Account() {
-      if (dma_only) cp.stats_.dma_wait_cycles += static_cast<std::uint64_t>((sc_core::sc_time_stamp() - began) / cp.clock_period_);
+      if (dma_only)
+        cp.stats_.dma_wait_cycles += static_cast<std::uint64_t>((sc_core::sc_time_stamp() - began) / cp.clock_period_);
     }
   } account{*this, began, (mask & ~dma_lines) == 0};
   for (;;) {
@@ -185,7 +186,9 @@ void CommandProcessor::mark_layer(std::int32_t layer_index) {
   layer_trace_.set(sc_core::sc_time_stamp(), static_cast<std::uint64_t>(layer_index) & 0xFFFF);
 }
 
-void CommandProcessor::spend_cycles(std::uint64_t cycles) { sc_core::wait(clock_period_ * static_cast<double>(cycles)); }
+void CommandProcessor::spend_cycles(std::uint64_t cycles) {
+  sc_core::wait(clock_period_ * static_cast<double>(cycles));
+}
 
 void CommandProcessor::raise(std::uint32_t irq_bits) {
   registers_.set(reg::kIrqStatus, registers_.get(reg::kIrqStatus) | irq_bits);

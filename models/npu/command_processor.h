@@ -8,10 +8,10 @@
 #include <memory>
 
 #include <spdlog/spdlog.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "firmware/hal.h"
 #include "firmware/layer_plan.h"

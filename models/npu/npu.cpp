@@ -39,7 +39,9 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
   n.initiators.clear();
   n.targets.clear();
   const unsigned nodes = n.width * n.height;
-  auto at = [&](unsigned index) { return std::pair<unsigned, unsigned>{index % nodes % n.width, index % nodes / n.width}; };
+  auto at = [&](unsigned index) {
+    return std::pair<unsigned, unsigned>{index % nodes % n.width, index % nodes / n.width};
+  };
   n.initiators.push_back({"control", c.control_node.x, c.control_node.y});
   n.initiators.push_back({"dma", c.control_node.x, c.control_node.y});
   for (unsigned k = 0; k < c.clusters; ++k) {

@@ -52,9 +52,9 @@ struct NpuConfig {
 
 class Npu : public sc_core::sc_module {
  public:
-  tlm::tlm_target_socket<> target_socket;            // host MMIO to the register block
-  tlm::tlm_initiator_socket<> dma_system_socket;     // DMA to DRAM
-  tlm::tlm_initiator_socket<> control_system_socket; // command processor to DRAM (ring, commands)
+  tlm::tlm_target_socket<> target_socket;             // host MMIO to the register block
+  tlm::tlm_initiator_socket<> dma_system_socket;      // DMA to DRAM
+  tlm::tlm_initiator_socket<> control_system_socket;  // command processor to DRAM (ring, commands)
   sc_core::sc_out<bool> host_irq;
   sc_core::sc_out<std::int32_t> current_layer;
 

@@ -46,33 +46,40 @@ inline constexpr std::uint32_t kIrqError = 1u << 1;
 // ERROR_CODE values; ERROR_INFO then holds the layer index or the address.
 enum class NpuError : std::uint32_t {
   kNone = 0,
-  kRingAccess = 1,      // a ring entry or command buffer could not be read
-  kBadCommand = 2,      // unknown opcode or inconsistent layer parameters
-  kLayerTooLarge = 3,   // no tiling of the layer fits the SRAM and buffers
-  kDmaFault = 4,        // a DMA channel reported an error (bad address)
-  kClusterFault = 5,    // a PE cluster reported an error
+  kRingAccess = 1,     // a ring entry or command buffer could not be read
+  kBadCommand = 2,     // unknown opcode or inconsistent layer parameters
+  kLayerTooLarge = 3,  // no tiling of the layer fits the SRAM and buffers
+  kDmaFault = 4,       // a DMA channel reported an error (bad address)
+  kClusterFault = 5,   // a PE cluster reported an error
 };
 
 inline constexpr std::array<regs::RegisterSpec, 22> kNpuRegisters{{
     {"ID", reg::kId, kNpuId, regs::Access::kReadOnly, "device identification, 'NPUV'"},
     {"VERSION", reg::kVersion, kNpuVersion, regs::Access::kReadOnly, "interface version, major.minor in 16.16"},
     {"CTRL", reg::kCtrl, 0, regs::Access::kReadWrite, "bit0 ENABLE: the command processor takes ring entries"},
-    {"STATUS", reg::kStatus, 0, regs::Access::kReadOnly, "bit0 BUSY, bit1 ERROR (latched until the ERROR irq is cleared)"},
-    {"IRQ_STATUS", reg::kIrqStatus, 0, regs::Access::kWriteOneToClear, "bit0 COMPLETE (a command buffer finished), bit1 ERROR"},
-    {"IRQ_ENABLE", reg::kIrqEnable, 0, regs::Access::kReadWrite, "mask of IRQ_STATUS bits that drive the host IRQ line"},
-    {"RING_BASE_LO", reg::kRingBaseLo, 0, regs::Access::kReadWrite, "command ring in DRAM, bits 31:0 (16-byte entries)"},
+    {"STATUS", reg::kStatus, 0, regs::Access::kReadOnly,
+     "bit0 BUSY, bit1 ERROR (latched until the ERROR irq is cleared)"},
+    {"IRQ_STATUS", reg::kIrqStatus, 0, regs::Access::kWriteOneToClear,
+     "bit0 COMPLETE (a command buffer finished), bit1 ERROR"},
+    {"IRQ_ENABLE", reg::kIrqEnable, 0, regs::Access::kReadWrite,
+     "mask of IRQ_STATUS bits that drive the host IRQ line"},
+    {"RING_BASE_LO", reg::kRingBaseLo, 0, regs::Access::kReadWrite,
+     "command ring in DRAM, bits 31:0 (16-byte entries)"},
     {"RING_BASE_HI", reg::kRingBaseHi, 0, regs::Access::kReadWrite, "command ring in DRAM, bits 63:32"},
     {"RING_SIZE", reg::kRingSize, 0, regs::Access::kReadWrite, "number of ring entries"},
     {"RING_HEAD", reg::kRingHead, 0, regs::Access::kReadOnly, "next entry the NPU will take (consumer index)"},
     {"RING_TAIL", reg::kRingTail, 0, regs::Access::kReadWrite, "doorbell: the host writes its producer index here"},
     {"ERROR_CODE", reg::kErrorCode, 0, regs::Access::kReadOnly, "NpuError of the last failure"},
-    {"ERROR_INFO", reg::kErrorInfo, 0, regs::Access::kReadOnly, "layer index (or low address bits) of the last failure"},
+    {"ERROR_INFO", reg::kErrorInfo, 0, regs::Access::kReadOnly,
+     "layer index (or low address bits) of the last failure"},
     {"CAP_CLUSTERS", reg::kCapClusters, 0, regs::Access::kReadOnly, "number of PE clusters"},
-    {"CAP_ARRAY", reg::kCapArray, 0, regs::Access::kReadOnly, "rows in bits 15:0, columns in bits 31:16 of each cluster"},
+    {"CAP_ARRAY", reg::kCapArray, 0, regs::Access::kReadOnly,
+     "rows in bits 15:0, columns in bits 31:16 of each cluster"},
     {"CAP_SRAM_KB", reg::kCapSramKb, 0, regs::Access::kReadOnly, "global buffer size in KiB"},
     {"CYCLES_LO", reg::kCyclesLo, 0, regs::Access::kReadOnly, "NPU clock cycles since reset, bits 31:0"},
     {"CYCLES_HI", reg::kCyclesHi, 0, regs::Access::kReadOnly, "bits 63:32 (read LO first: HI is latched then)"},
-    {"BUSY_CYCLES_LO", reg::kBusyCyclesLo, 0, regs::Access::kReadOnly, "cycles spent executing command buffers, bits 31:0"},
+    {"BUSY_CYCLES_LO", reg::kBusyCyclesLo, 0, regs::Access::kReadOnly,
+     "cycles spent executing command buffers, bits 31:0"},
     {"BUSY_CYCLES_HI", reg::kBusyCyclesHi, 0, regs::Access::kReadOnly, "bits 63:32 (latched on LO read)"},
     {"LAYERS_DONE", reg::kLayersDone, 0, regs::Access::kReadOnly, "layers completed since reset"},
     {"CMDBUFS_DONE", reg::kCmdBufsDone, 0, regs::Access::kReadOnly, "command buffers completed since reset"},

@@ -16,8 +16,8 @@ std::int8_t saturate(std::int32_t v, const ClusterJob& job) {
 
 // The taps of an output pixel that fall inside the tile, as tile coordinates.
 struct Window {
-  int y0, x0;          // tile coordinate of tap (0, 0)
-  int ky_lo, ky_hi;    // valid taps [lo, hi)
+  int y0, x0;        // tile coordinate of tap (0, 0)
+  int ky_lo, ky_hi;  // valid taps [lo, hi)
   int kx_lo, kx_hi;
 };
 
@@ -171,10 +171,18 @@ void conv_fp16(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
 
 void conv(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
   switch (static_cast<Datatype>(job.datatype)) {
-    case Datatype::kInt8: conv_int<Int8Format>(job, in, out); break;
-    case Datatype::kInt4: conv_int<Int4Format>(job, in, out); break;
-    case Datatype::kInt16: conv_int<Int16Format>(job, in, out); break;
-    case Datatype::kFp16: conv_fp16(job, in, out); break;
+    case Datatype::kInt8:
+      conv_int<Int8Format>(job, in, out);
+      break;
+    case Datatype::kInt4:
+      conv_int<Int4Format>(job, in, out);
+      break;
+    case Datatype::kInt16:
+      conv_int<Int16Format>(job, in, out);
+      break;
+    case Datatype::kFp16:
+      conv_fp16(job, in, out);
+      break;
   }
 }
 
@@ -188,7 +196,8 @@ void pool(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
       for (int ky = w.ky_lo; ky < w.ky_hi; ++ky)
         for (int kx = w.kx_lo; kx < w.kx_hi; ++kx) {
           const std::int8_t* x = pixel(job, in.tile, w.y0 + ky, w.x0 + kx);
-          for (std::uint32_t k = 0; k < job.k_count; ++k) acc[k] = is_max ? std::max<std::int32_t>(acc[k], x[k]) : acc[k] + x[k];
+          for (std::uint32_t k = 0; k < job.k_count; ++k)
+            acc[k] = is_max ? std::max<std::int32_t>(acc[k], x[k]) : acc[k] + x[k];
         }
       std::int8_t* o = out + (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
       if (is_max) {
@@ -264,10 +273,16 @@ std::int32_t requantize(std::int32_t acc, RequantEntry rq) {
 
 void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
   switch (static_cast<JobOp>(job.op)) {
-    case JobOp::kConv2d: conv(job, in, out); break;
+    case JobOp::kConv2d:
+      conv(job, in, out);
+      break;
     case JobOp::kMaxPool:
-    case JobOp::kAvgPool: pool(job, in, out); break;
-    case JobOp::kAdd: add(job, in, out); break;
+    case JobOp::kAvgPool:
+      pool(job, in, out);
+      break;
+    case JobOp::kAdd:
+      add(job, in, out);
+      break;
   }
 }
 

@@ -38,7 +38,8 @@ inline constexpr std::array<regs::RegisterSpec, 6> kClusterRegisters{{
     {"CTRL", reg::kCtrl, 0, regs::Access::kWriteOnly, "bit0 START: fetch the job at JOB_ADDR and run it"},
     {"STATUS", reg::kStatus, 0, regs::Access::kReadOnly, "bit0 BUSY; bits 15:8 error code of the last job"},
     {"IRQ", reg::kIrq, 0, regs::Access::kWriteOneToClear, "bit0 DONE, bit1 ERROR; the cluster's IRQ line is their OR"},
-    {"JOB_ADDR", reg::kJobAddr, 0, regs::Access::kReadWrite, "NPU-local address of the job descriptor (64-byte aligned)"},
+    {"JOB_ADDR", reg::kJobAddr, 0, regs::Access::kReadWrite,
+     "NPU-local address of the job descriptor (64-byte aligned)"},
     {"BUSY_CYCLES", reg::kBusyCycles, 0, regs::Access::kReadOnly, "cycles the MAC array computed since reset (wraps)"},
     {"JOBS_DONE", reg::kJobsDone, 0, regs::Access::kReadOnly, "jobs completed since reset"},
 }};
@@ -52,7 +53,7 @@ enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 
 // Bytes per element in SRAM: int4 is stored one value per byte.
 constexpr unsigned element_bytes(Datatype d) { return d == Datatype::kInt16 || d == Datatype::kFp16 ? 2 : 1; }
 
-inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;     // else the resident weights are reused
+inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;      // else the resident weights are reused
 inline constexpr std::uint32_t kJobCountIncludePad = 1u << 1;  // average pool counts padded taps
 inline constexpr std::uint32_t kJobFp16Relu = 1u << 2;         // fp16 convolution clamps its results at 0
 
@@ -81,9 +82,9 @@ struct ClusterJob {
   std::uint32_t out_pixel_pitch;  // bytes between output pixels (≥ k_count elements)
   std::uint32_t out_row_pitch;
   std::uint32_t k_count;
-  std::uint32_t weights_addr;     // OHWI, k_count filters
-  std::uint32_t bias_addr;        // int32 (fp16: fp32) per channel
-  std::uint32_t requant_addr;     // per channel: int32 multiplier, int32 shift
+  std::uint32_t weights_addr;  // OHWI, k_count filters
+  std::uint32_t bias_addr;     // int32 (fp16: fp32) per channel
+  std::uint32_t requant_addr;  // per channel: int32 multiplier, int32 shift
   std::uint8_t kernel_h, kernel_w, stride_h, stride_w;
   std::uint8_t dilation_h, dilation_w, reserved0, reserved1;
   std::int32_t input_zero_point;

@@ -183,17 +183,17 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
             depth = std::max<std::uint64_t>(depth, nnz);
             macs += pixels * nnz;
           }
-          const TileTiming t = systolic_tile_timing(dataflow, config_.array, GemmShape{pixels, n, reduction_steps(depth, packed)},
-                                                    config_.preload_overlap);
+          const TileTiming t = systolic_tile_timing(
+              dataflow, config_.array, GemmShape{pixels, n, reduction_steps(depth, packed)}, config_.preload_overlap);
           array_cycles += t.total_cycles();
           folds += t.folds;
         }
     } else {
-      const ConvJobTiming timing =
-          conv_job_timing(dataflow, config_.array,
-                          ConvJobShape{groups, GemmShape{pixels, job.group_out, reduction_steps(filter_elements, packed)},
-                                       job.group_in == 1 && job.group_out == 1},
-                          ArrayFeatures{config_.preload_overlap, config_.depthwise_channel_parallel});
+      const ConvJobTiming timing = conv_job_timing(
+          dataflow, config_.array,
+          ConvJobShape{groups, GemmShape{pixels, job.group_out, reduction_steps(filter_elements, packed)},
+                       job.group_in == 1 && job.group_out == 1},
+          ArrayFeatures{config_.preload_overlap, config_.depthwise_channel_parallel});
       array_cycles = timing.cycles;
       macs = groups * pixels * job.group_out * filter_elements;
       folds = timing.folds;
@@ -217,8 +217,8 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     sc_core::sc_time row_t = write_t;
     if (write(job.out_addr + std::uint64_t{oy} * job.out_row_pitch,
-              result_.data() + std::uint64_t{oy} * job.out_w * pixel_bytes, row_bytes, pixel_bytes,
-              job.out_pixel_pitch, row_t) != tlm::TLM_OK_RESPONSE)
+              result_.data() + std::uint64_t{oy} * job.out_w * pixel_bytes, row_bytes, pixel_bytes, job.out_pixel_pitch,
+              row_t) != tlm::TLM_OK_RESPONSE)
       return JobError::kResultWrite;
     write_t = std::max(write_t, row_t);
   }

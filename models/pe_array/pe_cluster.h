@@ -13,10 +13,10 @@
 #include <vector>
 
 #include <spdlog/spdlog.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "models/common/prorated_counter.h"
 #include "models/common/register_file.h"
@@ -32,10 +32,10 @@ inline constexpr unsigned kBurstBoundary = 1024;
 
 struct PeClusterConfig {
   ArrayShape array;
-  unsigned rf_entries = 16;                 // per-PE register file words
+  unsigned rf_entries = 16;  // per-PE register file words
   std::uint32_t weight_buffer_bytes = 64 * 1024;
   std::uint32_t input_buffer_bytes = 128 * 1024;
-  bool preload_overlap = false;             // double-buffered stationary registers
+  bool preload_overlap = false;  // double-buffered stationary registers
   // Zero-weight skipping: each filter's reduction is compressed to its
   // nonzero weights, a column fold taking as long as its densest filter.
   bool zero_skipping = false;
@@ -55,8 +55,8 @@ struct PeClusterStats {
   std::uint64_t weight_stationary_jobs = 0;
   std::uint64_t macs = 0;
   std::array<std::uint64_t, 4> macs_by_datatype{};  // `macs` split by Datatype (energy differs)
-  std::uint64_t compute_cycles = 0;  // array cycles of the systolic schedule
-  std::uint64_t stall_cycles = 0;    // job time not covered by compute (operands late)
+  std::uint64_t compute_cycles = 0;                 // array cycles of the systolic schedule
+  std::uint64_t stall_cycles = 0;                   // job time not covered by compute (operands late)
   std::uint64_t rf_reads = 0;
   std::uint64_t rf_writes = 0;
   std::uint64_t operand_read_bytes = 0;

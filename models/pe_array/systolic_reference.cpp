@@ -23,9 +23,7 @@ struct Fold {
   std::uint64_t col0 = 0;  // first filter
 };
 
-[[noreturn]] void hardware_error(const std::string& what) {
-  throw std::logic_error("systolic reference: " + what);
-}
+[[noreturn]] void hardware_error(const std::string& what) { throw std::logic_error("systolic reference: " + what); }
 
 class ArraySim {
  public:
@@ -80,7 +78,8 @@ class ArraySim {
   // array is idle), the shadow registers with it (any time they are free).
   bool weights_ready() const {
     if (!ws_) return true;
-    return overlap_ ? shadow_fold_ == streamed_ && shadow_pushes_ == rows_ : active_fold_ == streamed_ && active_pushes_ == rows_;
+    return overlap_ ? shadow_fold_ == streamed_ && shadow_pushes_ == rows_
+                    : active_fold_ == streamed_ && active_pushes_ == rows_;
   }
 
   bool load_step() {

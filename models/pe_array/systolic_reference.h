@@ -33,7 +33,7 @@ namespace npuvp::pe_array {
 struct SystolicRun {
   std::vector<std::int32_t> product;  // m × n, row-major
   std::uint64_t cycles = 0;
-  std::uint64_t macs = 0;              // MACs on real operands (not padding): m × n × k
+  std::uint64_t macs = 0;  // MACs on real operands (not padding): m × n × k
 };
 
 // a: m × k row-major (pixels × reduction), b: k × n row-major (reduction ×

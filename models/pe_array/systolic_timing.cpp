@@ -11,7 +11,7 @@ TileTiming systolic_tile_timing(Dataflow dataflow, ArrayShape array, GemmShape g
   const std::uint64_t rows = array.rows;
   const std::uint64_t cols = array.cols;
   const bool ws = dataflow == Dataflow::kWeightStationary;
-  const std::uint64_t spatial = ws ? gemm.k : gemm.m;  // what the rows hold
+  const std::uint64_t spatial = ws ? gemm.k : gemm.m;   // what the rows hold
   const std::uint64_t streamed = ws ? gemm.m : gemm.k;  // what flows through in time
   t.row_folds = ceil_div(spatial, rows);
   t.col_folds = ceil_div(gemm.n, cols);

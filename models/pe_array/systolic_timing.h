@@ -70,12 +70,12 @@ struct GemmShape {
 };
 
 struct TileTiming {
-  std::uint64_t row_folds = 0;     // pieces of the dimension the rows hold (WS: k, OS: m)
-  std::uint64_t col_folds = 0;     // pieces of n
-  std::uint64_t folds = 0;         // row_folds × col_folds
-  std::uint64_t stream_cycles = 0;  // one fold's skewed stream incl. fill and drain: streamed + rows + cols - 2
+  std::uint64_t row_folds = 0;       // pieces of the dimension the rows hold (WS: k, OS: m)
+  std::uint64_t col_folds = 0;       // pieces of n
+  std::uint64_t folds = 0;           // row_folds × col_folds
+  std::uint64_t stream_cycles = 0;   // one fold's skewed stream incl. fill and drain: streamed + rows + cols - 2
   std::uint64_t compute_cycles = 0;  // folds × stream_cycles
-  std::uint64_t load_cycles = 0;   // exposed stationary preloads: WS rows per fold (first fold only with overlap), OS 0
+  std::uint64_t load_cycles = 0;  // exposed stationary preloads: WS rows per fold (first fold only with overlap), OS 0
   std::uint64_t total_cycles() const { return compute_cycles + load_cycles; }
 };
 

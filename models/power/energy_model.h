@@ -8,16 +8,16 @@
 namespace npuvp::power {
 
 struct EnergyTable {
-  double mac_int8_pj = 0.3;          // 8-bit multiply + 32-bit accumulate
-  double mac_int4_pj = 0.075;        // 4-bit multiply + accumulate (an estimate, see the table file)
-  double mac_int16_pj = 0.72;        // 16-bit multiply + 32-bit accumulate
-  double mac_fp16_pj = 1.5;          // fp16 multiply + fp16-class add
-  double rf_access_pj = 0.12;        // one access of a register file of rf_reference_entries words
+  double mac_int8_pj = 0.3;    // 8-bit multiply + 32-bit accumulate
+  double mac_int4_pj = 0.075;  // 4-bit multiply + accumulate (an estimate, see the table file)
+  double mac_int16_pj = 0.72;  // 16-bit multiply + 32-bit accumulate
+  double mac_fp16_pj = 1.5;    // fp16 multiply + fp16-class add
+  double rf_access_pj = 0.12;  // one access of a register file of rf_reference_entries words
   double rf_reference_entries = 16;
-  double rf_size_exponent = 0.469;   // energy grows as (entries / reference)^exponent
-  double sram_pj_per_byte = 4.0;     // at the reference bank size
+  double rf_size_exponent = 0.469;  // energy grows as (entries / reference)^exponent
+  double sram_pj_per_byte = 4.0;    // at the reference bank size
   double sram_reference_kb = 8.0;
-  double sram_size_exponent = 0.153; // energy grows as (bank size / reference)^exponent
+  double sram_size_exponent = 0.153;  // energy grows as (bank size / reference)^exponent
   double noc_pj_per_flit_byte_hop = 0.5;
   // Leakage power per component while the platform is powered.
   double leakage_pe_mw_per_mac = 0.01;
@@ -28,16 +28,21 @@ struct EnergyTable {
 
 // Monotonic counters of everything that costs energy, summed over the NPU.
 struct Activity {
-  std::uint64_t macs = 0;             // all datatypes; those below are int4, int16, fp16, the rest int8
+  std::uint64_t macs = 0;  // all datatypes; those below are int4, int16, fp16, the rest int8
   std::uint64_t int4_macs = 0, int16_macs = 0, fp16_macs = 0;
   std::uint64_t rf_accesses = 0;
-  std::uint64_t sram_bytes = 0;       // bytes moved in/out of the SRAM banks (whole words)
+  std::uint64_t sram_bytes = 0;  // bytes moved in/out of the SRAM banks (whole words)
   std::uint64_t noc_flit_hops = 0;
-  double dram_pj = 0;                 // the DRAM model prices its own commands and background
+  double dram_pj = 0;  // the DRAM model prices its own commands and background
 
   Activity operator-(const Activity& o) const {
-    return {macs - o.macs, int4_macs - o.int4_macs, int16_macs - o.int16_macs, fp16_macs - o.fp16_macs,
-            rf_accesses - o.rf_accesses, sram_bytes - o.sram_bytes, noc_flit_hops - o.noc_flit_hops,
+    return {macs - o.macs,
+            int4_macs - o.int4_macs,
+            int16_macs - o.int16_macs,
+            fp16_macs - o.fp16_macs,
+            rf_accesses - o.rf_accesses,
+            sram_bytes - o.sram_bytes,
+            noc_flit_hops - o.noc_flit_hops,
             dram_pj - o.dram_pj};
   }
 };

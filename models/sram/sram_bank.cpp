@@ -18,9 +18,7 @@ SramBank::SramBank(const sc_core::sc_module_name& name, const SramBankConfig& co
   target_socket.register_get_direct_mem_ptr(this, &SramBank::get_direct_mem_ptr);
 }
 
-void SramBank::attach_trace(trace::VcdRecorder& recorder) {
-  busy_trace_.bind(recorder, std::string(name()) + ".busy");
-}
+void SramBank::attach_trace(trace::VcdRecorder& recorder) { busy_trace_.bind(recorder, std::string(name()) + ".busy"); }
 
 void SramBank::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const auto status = tlmx::check_memory_access(gp, storage_.size());

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include <spdlog/spdlog.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "models/common/vcd_recorder.h"
 
@@ -19,20 +19,20 @@ namespace npuvp::sram {
 
 struct SramBankConfig {
   std::uint64_t size_bytes = 32 * 1024;
-  unsigned word_bytes = 32;    // bytes one port moves per cycle
-  unsigned ports = 1;          // concurrent accesses the bank serves
+  unsigned word_bytes = 32;  // bytes one port moves per cycle
+  unsigned ports = 1;        // concurrent accesses the bank serves
   unsigned read_latency_cycles = 2;
   unsigned write_latency_cycles = 1;
   double clock_mhz = 800;
 };
 
 struct SramBankStats {
-  std::uint64_t reads = 0;           // transactions
+  std::uint64_t reads = 0;  // transactions
   std::uint64_t writes = 0;
-  std::uint64_t read_words = 0;      // word accesses: what energy is counted on
+  std::uint64_t read_words = 0;  // word accesses: what energy is counted on
   std::uint64_t write_words = 0;
-  std::uint64_t busy_cycles = 0;     // port-cycles spent moving words
-  std::uint64_t conflict_cycles = 0; // cycles accesses waited for a free port
+  std::uint64_t busy_cycles = 0;      // port-cycles spent moving words
+  std::uint64_t conflict_cycles = 0;  // cycles accesses waited for a free port
 };
 
 class SramBank : public sc_core::sc_module {

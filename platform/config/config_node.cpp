@@ -30,14 +30,12 @@ ConfigNode ConfigNode::load_file(const std::string& file) {
   }
 }
 
-std::string ConfigNode::key_path(const std::string& key) const {
-  return path_.empty() ? key : path_ + "." + key;
-}
+std::string ConfigNode::key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
 void ConfigNode::fail(const std::string& key, const std::string& expected) const {
   const YAML::Node n = node_.IsMap() && !key.empty() ? node_[key] : node_;
-  throw ConfigError(file_ + ": key '" + (key.empty() ? path_ : key_path(key)) + "': expected " + expected +
-                    ", got " + describe(n));
+  throw ConfigError(file_ + ": key '" + (key.empty() ? path_ : key_path(key)) + "': expected " + expected + ", got " +
+                    describe(n));
 }
 
 bool ConfigNode::has(const std::string& key) const {

@@ -45,8 +45,8 @@ dram::Memspec load_memspec(const std::string& file) {
   m.burst_length = uint_in(g, "burst_length", 16, 32);
 
   const ConfigNode t = root.child("timing");
-  t.reject_unknown({"tck_ns", "rl", "wl", "tdqsck", "trcd", "trppb", "trpab", "tras", "trc", "trrd", "tfaw", "tccd",
-                    "twr", "twtr", "trtp", "twpre", "trpst", "trfcab", "trfcpb", "trefi"});
+  t.reject_unknown({"tck_ns", "rl",   "wl",  "tdqsck", "trcd", "trppb", "trpab", "tras",   "trc",    "trrd",
+                    "tfaw",   "tccd", "twr", "twtr",   "trtp", "twpre", "trpst", "trfcab", "trfcpb", "trefi"});
   m.tck_ns = t.get_positive("tck_ns");
   const std::int64_t big = 1 << 20;
   m.rl = uint_in(t, "rl", 1, 1024);
@@ -102,9 +102,9 @@ dram::Memspec load_memspec(const std::string& file) {
 }
 
 dram::DramConfig parse_dram(const ConfigNode& n) {
-  n.reject_unknown({"memspec", "channels", "mapping", "page_policy", "queue_depth", "per_bank_refresh",
-                    "backing_mib", "channel_interleave_bytes", "max_wait_ns", "write_high_watermark",
-                    "write_low_watermark", "allow_dmi", "power_window_ns", "protocol_check"});
+  n.reject_unknown({"memspec", "channels", "mapping", "page_policy", "queue_depth", "per_bank_refresh", "backing_mib",
+                    "channel_interleave_bytes", "max_wait_ns", "write_high_watermark", "write_low_watermark",
+                    "allow_dmi", "power_window_ns", "protocol_check"});
   dram::DramConfig c;
   std::filesystem::path spec = n.get_string("memspec");
   if (spec.is_relative() && !std::filesystem::exists(spec)) {
@@ -112,15 +112,14 @@ dram::DramConfig parse_dram(const ConfigNode& n) {
     if (std::filesystem::exists(beside)) spec = beside;
   }
   if (!std::filesystem::exists(spec))
-    n.fail("memspec", "the path of an existing memspec file (tried the current directory and the directory of " +
-                          n.file() + ")");
+    n.fail("memspec",
+           "the path of an existing memspec file (tried the current directory and the directory of " + n.file() + ")");
   c.memspec = load_memspec(spec.string());
   c.channels = uint_in(n, "channels", 1, 64);
   c.mapping = n.get_choice("mapping", {"rbc", "brc"}, "rbc") == "rbc" ? dram::AddressMapping::kRowBankColumn
-                                                                       : dram::AddressMapping::kBankRowColumn;
-  c.page_policy =
-      n.get_choice("page_policy", {"open", "closed"}, "open") == "open" ? dram::PagePolicy::kOpen
-                                                                        : dram::PagePolicy::kClosed;
+                                                                      : dram::AddressMapping::kBankRowColumn;
+  c.page_policy = n.get_choice("page_policy", {"open", "closed"}, "open") == "open" ? dram::PagePolicy::kOpen
+                                                                                    : dram::PagePolicy::kClosed;
   c.queue_depth = static_cast<unsigned>(n.get_int_in("queue_depth", 1, 1024, c.queue_depth));
   c.per_bank_refresh = n.get_bool("per_bank_refresh", c.per_bank_refresh);
   c.channel_interleave_bytes =

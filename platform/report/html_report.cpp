@@ -129,7 +129,7 @@ void layer_table(Html& h, const nlohmann::json& report) {
       h.cell("-", true);
     else if (l["verified"].get<bool>())
       h.raw(l.value("datatype", "int8") == "fp16" ? "<td class=\"l ok\">within tolerance</td>"
-                                                 : "<td class=\"l ok\">bit-exact</td>");
+                                                  : "<td class=\"l ok\">bit-exact</td>");
     else
       h.raw("<td class=\"l bad\">MISMATCH</td>");
     h.raw("</tr>\n");

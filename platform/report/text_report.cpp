@@ -106,7 +106,8 @@ std::string format_text_report(const nlohmann::json& report) {
   os << "  latency           " << fixed(s.latency_ms, 4) << " ms (" << count(s.cycles) << " cycles)\n";
   const nlohmann::json network = report.value("network", nlohmann::json::object());
   const double batch = network.contains("batch") ? number(network, "batch") : 1.0;
-  os << "  throughput        " << fixed(s.fps, 1) << " FPS at batch " << count(static_cast<std::uint64_t>(batch)) << "\n";
+  os << "  throughput        " << fixed(s.fps, 1) << " FPS at batch " << count(static_cast<std::uint64_t>(batch))
+     << "\n";
   os << "  energy/inference  " << fixed(s.energy_uj / batch, 3) << " uJ";
   const nlohmann::json totals = report.value("totals", nlohmann::json::object());
   const auto components = detail::energy_components(totals);
@@ -137,8 +138,8 @@ nlohmann::json derived_totals(const nlohmann::json& report) {
   return {{"effective_tops", s.effective_tops},
           {"tops_per_w", s.tops_per_w},
           {"energy_per_inference_uj", s.energy_uj / (report.contains("network") && report["network"].contains("batch")
-                                                          ? number(report["network"], "batch")
-                                                          : 1.0)},
+                                                         ? number(report["network"], "batch")
+                                                         : 1.0)},
           {"fps", s.fps}};
 }
 

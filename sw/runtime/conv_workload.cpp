@@ -87,9 +87,9 @@ std::vector<std::int8_t> reference_int(const PreparedConv& l) {
                    element(l.weights, k * filter + static_cast<std::size_t>(tap) * cin + c);
         });
         const auto acc32 = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc));
-        const std::int32_t v = std::clamp(
-            multiply_by_quantized_multiplier(acc32, l.requant.per_channel[k]) + l.requant.output_zero_point,
-            l.requant.act_min, l.requant.act_max);
+        const std::int32_t v =
+            std::clamp(multiply_by_quantized_multiplier(acc32, l.requant.per_channel[k]) + l.requant.output_zero_point,
+                       l.requant.act_min, l.requant.act_max);
         if (wide) {
           store_16(out, o, static_cast<std::uint32_t>(v));
         } else {
@@ -214,10 +214,14 @@ void prepare_fp16(PreparedConv& l, std::mt19937& rng) {
 
 const char* datatype_name(Datatype datatype) {
   switch (datatype) {
-    case Datatype::kInt4: return "int4";
-    case Datatype::kInt16: return "int16";
-    case Datatype::kFp16: return "fp16";
-    case Datatype::kInt8: break;
+    case Datatype::kInt4:
+      return "int4";
+    case Datatype::kInt16:
+      return "int16";
+    case Datatype::kFp16:
+      return "fp16";
+    case Datatype::kInt8:
+      break;
   }
   return "int8";
 }
@@ -279,7 +283,8 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   for (auto& v : l.input) v = static_cast<std::int8_t>(byte(rng));
   l.weights.resize(std::size_t(spec.out_c) * spec.kernel_h * spec.kernel_w * spec.in_c);
   // Never zero unless pruned below, so zero-skipping studies know the sparsity exactly.
-  for (auto& v : l.weights) v = static_cast<std::int8_t>(std::max(1, std::abs(byte(rng) / 2)) * (byte(rng) < 0 ? -1 : 1));
+  for (auto& v : l.weights)
+    v = static_cast<std::int8_t>(std::max(1, std::abs(byte(rng) / 2)) * (byte(rng) < 0 ? -1 : 1));
   for (std::size_t i = 0; i < l.weights.size(); ++i)
     if (pruned(spec, i)) l.weights[i] = 0;
   std::uniform_int_distribution<int> bias(-2000, 2000);

@@ -47,8 +47,8 @@ struct PreparedConv {
   ConvParams params;
   TensorShape in_shape, out_shape;
   std::vector<std::int8_t> input, weights;
-  std::vector<std::int32_t> bias;  // int32, or the bits of an fp32 (fp16)
-  Requantization requant;          // act_min/act_max in the datatype's range; no multipliers for fp16
+  std::vector<std::int32_t> bias;     // int32, or the bits of an fp32 (fp16)
+  Requantization requant;             // act_min/act_max in the datatype's range; no multipliers for fp16
   std::vector<std::int8_t> expected;  // integer datatypes: the reference output's bytes
   // fp16: the reference output (double math on the half inputs, ReLU applied)
   // and the accepted |npu - reference| per element.

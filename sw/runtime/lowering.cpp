@@ -21,8 +21,8 @@ std::string shape_str(TensorShape s) {
   return "[" + std::to_string(s.c) + "," + std::to_string(s.h) + "," + std::to_string(s.w) + "]";
 }
 
-[[noreturn]] void fail(const Network &n, int index, const std::string &what) {
-  const Layer &l = n.layer(index);
+[[noreturn]] void fail(const Network& n, int index, const std::string& what) {
+  const Layer& l = n.layer(index);
   throw std::invalid_argument("network '" + n.name() + "': layer '" + l.name + "' (" + layer_type_name(l.type) +
                               "): " + what);
 }
@@ -57,7 +57,7 @@ Activation activation_of(LayerType t) { return t == LayerType::kReLU6 ? Activati
 
 // Kernel taps k in [lo, hi) whose coordinate origin + k * dilation lies in [0,
 // extent).
-void valid_taps(int origin, int extent, int dilation, int kernel, int &lo, int &hi) {
+void valid_taps(int origin, int extent, int dilation, int kernel, int& lo, int& hi) {
   lo = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
   hi = origin >= extent ? 0 : std::min(kernel, (extent - 1 - origin) / dilation + 1);
   if (hi < lo) hi = lo;
@@ -67,7 +67,7 @@ void valid_taps(int origin, int extent, int dilation, int kernel, int &lo, int &
 // int8)
 
 template <class T>
-std::vector<T> slice_channels_of(const std::vector<T> &x, TensorShape in, int begin, int end) {
+std::vector<T> slice_channels_of(const std::vector<T>& x, TensorShape in, int begin, int end) {
   const int c = end - begin;
   std::vector<T> y(static_cast<std::size_t>(in.h) * in.w * c);
   const Index pixels = static_cast<Index>(in.h) * in.w;
@@ -76,7 +76,7 @@ std::vector<T> slice_channels_of(const std::vector<T> &x, TensorShape in, int be
 }
 
 template <class T>
-std::vector<T> pad_channels_of(const std::vector<T> &x, TensorShape in, int before, int after, T fill) {
+std::vector<T> pad_channels_of(const std::vector<T>& x, TensorShape in, int before, int after, T fill) {
   const int c = in.c + before + after;
   std::vector<T> y(static_cast<std::size_t>(in.h) * in.w * c, fill);
   const Index pixels = static_cast<Index>(in.h) * in.w;
@@ -89,13 +89,13 @@ std::vector<T> pad_channels_of(const std::vector<T> &x, TensorShape in, int befo
 
 // Float conv (float accumulation; only ranges are taken from it). The weights
 // are transposed so the innermost loop runs over contiguous output channels.
-std::vector<float> float_conv(const std::vector<float> &x, TensorShape in, const std::vector<float> &w,
-                              const std::vector<float> &bias, const ConvParams &p, TensorShape out) {
+std::vector<float> float_conv(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
+                              const std::vector<float>& bias, const ConvParams& p, TensorShape out) {
   const int C = in.c, H = in.h, W = in.w, O = p.out_channels, G = p.groups;
   const int icg = C / G, ocg = O / G, kh = p.kernel_h, kw = p.kernel_w;
   std::vector<float> y(out.size());
   for (Index pix = 0; pix < static_cast<Index>(out.h) * out.w; ++pix) {
-    float *a = y.data() + pix * O;
+    float* a = y.data() + pix * O;
     if (bias.empty())
       std::fill(a, a + O, 0.0f);
     else
@@ -105,7 +105,7 @@ std::vector<float> float_conv(const std::vector<float> &x, TensorShape in, const
     // Fully connected: one dot product per output, no transposed copy of the
     // weights.
     for (int o = 0; o < O; ++o) {
-      const float *wr = w.data() + static_cast<Index>(o) * C;
+      const float* wr = w.data() + static_cast<Index>(o) * C;
       float sum = 0.0f;
       for (int i = 0; i < C; ++i) sum += x[static_cast<std::size_t>(i)] * wr[i];
       y[static_cast<std::size_t>(o)] += sum;
@@ -134,26 +134,26 @@ std::vector<float> float_conv(const std::vector<float> &x, TensorShape in, const
       const int ix0 = ox * p.stride_w - p.pad_left;
       int kx_lo = 0, kx_hi = 0;
       valid_taps(ix0, W, p.dilation_w, kw, kx_lo, kx_hi);
-      float *a = y.data() + (static_cast<Index>(oy) * out.w + ox) * O;
+      float* a = y.data() + (static_cast<Index>(oy) * out.w + ox) * O;
       for (int ky = ky_lo; ky < ky_hi; ++ky) {
         const Index iy = iy0 + static_cast<Index>(ky) * p.dilation_h;
         for (int kx = kx_lo; kx < kx_hi; ++kx) {
           const Index ix = ix0 + static_cast<Index>(kx) * p.dilation_w;
-          const float *xp = x.data() + (iy * W + ix) * C;
+          const float* xp = x.data() + (iy * W + ix) * C;
           const int t = ky * kw + kx;
           if (depthwise) {
-            const float *wp = wt.data() + static_cast<Index>(t) * C;
+            const float* wp = wt.data() + static_cast<Index>(t) * C;
             for (int c = 0; c < C; ++c) a[c] += xp[c] * wp[c];
             continue;
           }
           for (int g = 0; g < G; ++g) {
-            const float *xg = xp + static_cast<Index>(g) * icg;
-            float *ag = a + static_cast<Index>(g) * ocg;
-            const float *wg = wt.data() + (static_cast<Index>(g) * kh * kw + t) * icg * ocg;
+            const float* xg = xp + static_cast<Index>(g) * icg;
+            float* ag = a + static_cast<Index>(g) * ocg;
+            const float* wg = wt.data() + (static_cast<Index>(g) * kh * kw + t) * icg * ocg;
             for (int i = 0; i < icg; ++i) {
               const float xv = xg[i];
               if (xv == 0.0f) continue;  // post-ReLU zeros are common
-              const float *wr = wg + static_cast<Index>(i) * ocg;
+              const float* wr = wg + static_cast<Index>(i) * ocg;
               for (int o = 0; o < ocg; ++o) ag[o] += xv * wr[o];
             }
           }
@@ -164,7 +164,7 @@ std::vector<float> float_conv(const std::vector<float> &x, TensorShape in, const
   return y;
 }
 
-std::vector<float> float_pool(const std::vector<float> &x, TensorShape in, const PoolParams &p, TensorShape out,
+std::vector<float> float_pool(const std::vector<float>& x, TensorShape in, const PoolParams& p, TensorShape out,
                               bool average) {
   std::vector<float> y(out.size());
   const int C = in.c;
@@ -182,29 +182,29 @@ std::vector<float> float_pool(const std::vector<float> &x, TensorShape in, const
       std::fill(acc.begin(), acc.end(), average ? 0.0 : -std::numeric_limits<double>::infinity());
       for (int ky = ky_lo; ky < ky_hi; ++ky)
         for (int kx = kx_lo; kx < kx_hi; ++kx) {
-          const float *xp = x.data() + (static_cast<Index>(iy0 + ky) * in.w + ix0 + kx) * C;
+          const float* xp = x.data() + (static_cast<Index>(iy0 + ky) * in.w + ix0 + kx) * C;
           for (int c = 0; c < C; ++c) acc[c] = average ? acc[c] + xp[c] : std::max<double>(acc[c], xp[c]);
         }
       const int count = p.count_include_pad ? padded_rows * padded_cols : (ky_hi - ky_lo) * (kx_hi - kx_lo);
-      float *o = y.data() + (static_cast<Index>(oy) * out.w + ox) * C;
+      float* o = y.data() + (static_cast<Index>(oy) * out.w + ox) * C;
       for (int c = 0; c < C; ++c) o[c] = static_cast<float>(average ? acc[c] / count : acc[c]);
     }
   }
   return y;
 }
 
-void apply_activation(std::vector<float> &x, Activation act) {
+void apply_activation(std::vector<float>& x, Activation act) {
   if (act == Activation::kNone) return;
   const float hi = act == Activation::kRelu6 ? 6.0f : std::numeric_limits<float>::infinity();
-  for (auto &v : x) v = std::min(std::max(v, 0.0f), hi);
+  for (auto& v : x) v = std::min(std::max(v, 0.0f), hi);
 }
 
 // ------------------------------------------------------------ structure
 
 // Pool parameters of a max/avg pool layer at input `in`, with the checks the
 // int8 kernels and the NPU need.
-PoolParams pool_params(const Network &n, int index, TensorShape in) {
-  const Layer &l = n.layer(index);
+PoolParams pool_params(const Network& n, int index, TensorShape in) {
+  const Layer& l = n.layer(index);
   PoolParams p = to_pool_params(l, in);
   const bool overhang = p.pad_bottom > l.pool.pad.bottom || p.pad_right > l.pool.pad.right;
   if (l.type == LayerType::kAvgPool && l.pool.count_include_pad && overhang)
@@ -224,15 +224,15 @@ struct Structure {
   std::vector<int> group;              // per layer: root of its quantization group
 };
 
-int find_root(std::vector<int> &parent, int i) {
+int find_root(std::vector<int>& parent, int i) {
   while (parent[i] != i) i = parent[i] = parent[parent[i]];
   return i;
 }
 
-Structure analyze(const Network &n, bool fuse) {
+Structure analyze(const Network& n, bool fuse) {
   const int count = static_cast<int>(n.size());
   std::vector<int> readers(n.size(), 0);
-  for (const Layer &l : n.layers())
+  for (const Layer& l : n.layers())
     for (int in : l.inputs) ++readers[in];
   Structure s;
   s.fused_into.assign(n.size(), -1);
@@ -240,7 +240,7 @@ Structure analyze(const Network &n, bool fuse) {
   std::vector<int> parent(n.size());
   std::iota(parent.begin(), parent.end(), 0);
   for (int i = 1; i < count; ++i) {
-    const Layer &l = n.layer(i);
+    const Layer& l = n.layer(i);
     switch (l.type) {
       case LayerType::kInput:
         fail(n, i, "only layer 0 may be the input");
@@ -276,13 +276,13 @@ Structure analyze(const Network &n, bool fuse) {
 struct ConvForm {
   ConvParams params;
   TensorShape in;
-  const std::vector<float> *weights = nullptr;  // the layer's own, or bn_* below
-  const std::vector<float> *bias = nullptr;
+  const std::vector<float>* weights = nullptr;  // the layer's own, or bn_* below
+  const std::vector<float>* bias = nullptr;
   std::vector<float> bn_weights, bn_bias;
 };
 
-ConvForm conv_form(const Network &n, int index) {
-  const Layer &l = n.layer(index);
+ConvForm conv_form(const Network& n, int index) {
+  const Layer& l = n.layer(index);
   const TensorShape in = n.layer(l.inputs[0]).out_shape;
   ConvForm f;
   if (l.type == LayerType::kConv2d) {
@@ -318,15 +318,15 @@ ConvForm conv_form(const Network &n, int index) {
 std::vector<float> random_input(TensorShape shape, std::uint64_t seed) {
   std::mt19937_64 engine(seed);
   std::vector<float> x(shape.size());
-  for (auto &v : x) v = static_cast<float>(static_cast<double>(engine() >> 11) * (2.0 / 9007199254740992.0) - 1.0);
+  for (auto& v : x) v = static_cast<float>(static_cast<double>(engine() >> 11) * (2.0 / 9007199254740992.0) - 1.0);
   return x;
 }
 
 }  // namespace
 
-PoolParams adaptive_pool_as_uniform(const Layer &layer, TensorShape in) {
+PoolParams adaptive_pool_as_uniform(const Layer& layer, TensorShape in) {
   // PyTorch's windows: [floor(i * in / out), ceil((i + 1) * in / out)).
-  const auto uniform = [&](int in_size, int out_size, int &kernel, int &stride) {
+  const auto uniform = [&](int in_size, int out_size, int& kernel, int& stride) {
     kernel = stride = 0;
     for (int i = 0; i < out_size; ++i) {
       const int start = static_cast<int>(static_cast<std::int64_t>(i) * in_size / out_size);
@@ -352,9 +352,9 @@ PoolParams adaptive_pool_as_uniform(const Layer &layer, TensorShape in) {
   return p;
 }
 
-ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift> &shifts, std::int32_t zero_point) {
+ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point) {
   int r = 1;
-  for (const auto &s : shifts) r = std::max({r, std::abs(s.dy), std::abs(s.dx)});
+  for (const auto& s : shifts) r = std::max({r, std::abs(s.dy), std::abs(s.dx)});
   const int k = 2 * r + 1;
   ShiftAsConv out;
   const int c = static_cast<int>(shifts.size());
@@ -377,11 +377,11 @@ ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift> &shifts, std
   return out;
 }
 
-QuantizedNetwork quantize_network(Network network, const QuantizationOptions &options) {
+QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
   // Unsupported layers fail before the costly weights and passes.
   analyze(network, false);
   for (int i = 1; i < static_cast<int>(network.size()); ++i) {
-    const Layer &l = network.layer(i);
+    const Layer& l = network.layer(i);
     const TensorShape in = network.layer(l.inputs[0]).out_shape;
     if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool) pool_params(network, i, in);
     if (l.type == LayerType::kAdaptiveAvgPool) adaptive_pool_as_uniform(l, in);
@@ -390,8 +390,8 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions &op
   network.fold_batchnorm();
   const std::size_t size = network.size();
   QuantizedNetwork q{std::move(network), std::vector<QuantizedLayer>(size), {}, {}};
-  const Network &qn = q.network;
-  const Network &n = qn;
+  const Network& qn = q.network;
+  const Network& n = qn;
   const int count = static_cast<int>(size);
   const Structure s = analyze(n, options.fuse_activations);
   q.float_input =
@@ -410,9 +410,9 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions &op
   std::vector<float> lo(n.size(), 0.0f), hi(n.size(), 0.0f);
   act[0] = q.float_input;
   for (int i = 0; i < count; ++i) {
-    const Layer &l = qn.layer(i);
+    const Layer& l = qn.layer(i);
     const TensorShape in = l.inputs.empty() ? l.out_shape : qn.layer(l.inputs[0]).out_shape;
-    const auto &x = l.inputs.empty() ? act[0] : act[l.inputs[0]];
+    const auto& x = l.inputs.empty() ? act[0] : act[l.inputs[0]];
     std::vector<float> y;
     switch (l.type) {
       case LayerType::kInput:
@@ -446,7 +446,7 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions &op
         apply_activation(y, activation_of(l.type));
         break;
       case LayerType::kAdd: {
-        const auto &b = act[l.inputs[1]];
+        const auto& b = act[l.inputs[1]];
         y.resize(x.size());
         for (std::size_t k = 0; k < y.size(); ++k) y[k] = x[k] + b[k];
         apply_activation(y, s.activation[i]);
@@ -509,7 +509,7 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions &op
     group_hi[s.group[i]] = std::max(group_hi[s.group[i]], hi[i]);
   }
   for (int i = 0; i < count; ++i) {
-    QuantizedLayer &ql = q.layers[i];
+    QuantizedLayer& ql = q.layers[i];
     ql.output = choose_quant_params(group_lo[s.group[i]], group_hi[s.group[i]]);
     ql.activation = s.activation[i];
     ql.fused_into = s.fused_into[i];
@@ -517,9 +517,9 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions &op
 
   // Weights, biases and requantization of the conv-like layers.
   for (int i = 0; i < count; ++i) {
-    const Layer &l = qn.layer(i);
+    const Layer& l = qn.layer(i);
     if (!is_conv_like(l.type)) continue;
-    QuantizedLayer &ql = q.layers[i];
+    QuantizedLayer& ql = q.layers[i];
     const ConvForm f = conv_form(qn, i);
     const QuantParams in_q = q.layers[l.inputs[0]].output;
     PerChannelWeights pw = quantize_weights_per_channel(*f.weights, f.params.out_channels);
@@ -535,16 +535,16 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions &op
   return q;
 }
 
-void compute_reference_outputs(QuantizedNetwork &q) {
-  const Network &n = q.network;
+void compute_reference_outputs(QuantizedNetwork& q) {
+  const Network& n = q.network;
   if (q.layers.size() != n.size())
     throw std::invalid_argument("network '" + n.name() + "': QuantizedNetwork has " + std::to_string(q.layers.size()) +
                                 " layers, expected one per network layer (" + std::to_string(n.size()) + ")");
   for (int i = 1; i < static_cast<int>(n.size()); ++i) {
-    const Layer &l = n.layer(i);
-    QuantizedLayer &ql = q.layers[i];
+    const Layer& l = n.layer(i);
+    QuantizedLayer& ql = q.layers[i];
     const TensorShape in = n.layer(l.inputs[0]).out_shape;
-    const auto &x = q.layers[l.inputs[0]].expected;
+    const auto& x = q.layers[l.inputs[0]].expected;
     const QuantParams in_q = q.layers[l.inputs[0]].output;
     switch (l.type) {
       case LayerType::kInput:
@@ -615,7 +615,7 @@ namespace {
 
 class Lowerer {
  public:
-  Lowerer(const QuantizedNetwork &q, const DramAllocator &alloc, const LoweringOptions &options)
+  Lowerer(const QuantizedNetwork& q, const DramAllocator& alloc, const LoweringOptions& options)
       : q_(q), n_(q.network), alloc_(alloc), options_(options) {}
 
   LoweredNetwork run() {
@@ -623,7 +623,7 @@ class Lowerer {
     out_.layers.resize(n_.size());
     // Output tensors: flatten and fused activations alias their input's.
     for (int i = 0; i < count; ++i) {
-      const Layer &l = n_.layer(i);
+      const Layer& l = n_.layer(i);
       const bool alias = l.type == LayerType::kFlatten || q_.layers[i].fused_into >= 0;
       out_.layers[i].output =
           alias ? out_.layers[l.inputs[0]].output : DramRegion{allocate(l.out_shape.size()), l.out_shape.size()};
@@ -639,7 +639,7 @@ class Lowerer {
 
  private:
   template <class T>
-  static std::vector<std::uint8_t> as_bytes(const std::vector<T> &v) {
+  static std::vector<std::uint8_t> as_bytes(const std::vector<T>& v) {
     std::vector<std::uint8_t> b(v.size() * sizeof(T));
     if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
     return b;
@@ -651,7 +651,7 @@ class Lowerer {
   }
 
   template <class T>
-  std::uint64_t parameter_block(const std::vector<T> &values) {
+  std::uint64_t parameter_block(const std::vector<T>& values) {
     const std::uint64_t addr = allocate(values.size() * sizeof(T));
     out_.initial_data.push_back({addr, as_bytes(values)});
     return addr;
@@ -660,7 +660,7 @@ class Lowerer {
   std::uint64_t addr_of(int layer) const { return out_.layers[layer].output.addr; }
 
   template <class T>
-  T narrow(int layer, const char *field, long long v, long long lo = 0) const {
+  T narrow(int layer, const char* field, long long v, long long lo = 0) const {
     if (v < lo || v > static_cast<long long>(std::numeric_limits<T>::max()))
       fail(n_, layer,
            std::string(field) + " " + std::to_string(v) + " does not fit the command field (supported: " +
@@ -675,7 +675,7 @@ class Lowerer {
     const std::string& forced = q_.network.layer(layer).conv.dataflow;
     if (!forced.empty())
       c.dataflow = static_cast<std::uint32_t>(forced == "ws" ? firmware::DataflowChoice::kWeightStationary
-                                                              : firmware::DataflowChoice::kOutputStationary);
+                                                             : firmware::DataflowChoice::kOutputStationary);
     c.layer_id = static_cast<std::uint32_t>(layer);
     c.in_c = static_cast<std::uint32_t>(in.c);
     c.in_h = static_cast<std::uint32_t>(in.h);
@@ -690,7 +690,7 @@ class Lowerer {
     return c;
   }
 
-  void set_window(LayerCommand &c, int layer, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr) const {
+  void set_window(LayerCommand& c, int layer, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr) const {
     c.kernel_h = narrow<std::uint8_t>(layer, "kernel_h", kh, 1);
     c.kernel_w = narrow<std::uint8_t>(layer, "kernel_w", kw, 1);
     c.stride_h = narrow<std::uint8_t>(layer, "stride_h", sh, 1);
@@ -701,9 +701,9 @@ class Lowerer {
     c.pad_right = narrow<std::uint16_t>(layer, "pad_right", pr);
   }
 
-  void conv_command(int layer, std::uint64_t input, TensorShape in, TensorShape out, const ConvParams &p,
-                    const std::vector<std::int8_t> &weights, const std::vector<std::int32_t> &bias,
-                    const Requantization &rq) {
+  void conv_command(int layer, std::uint64_t input, TensorShape in, TensorShape out, const ConvParams& p,
+                    const std::vector<std::int8_t>& weights, const std::vector<std::int32_t>& bias,
+                    const Requantization& rq) {
     LayerCommand c = command(layer, Opcode::kConv2d, in, out);
     c.input_addr = input;
     c.output_addr = addr_of(layer);
@@ -728,7 +728,7 @@ class Lowerer {
     out_.commands.push_back(c);
   }
 
-  void pool_command(int layer, Opcode op, TensorShape in, TensorShape out, const PoolParams &p, QuantParams q,
+  void pool_command(int layer, Opcode op, TensorShape in, TensorShape out, const PoolParams& p, QuantParams q,
                     ActivationRange act = {}) {
     LayerCommand c = command(layer, op, in, out);
     c.input_addr = addr_of(n_.layer(layer).inputs[0]);
@@ -748,7 +748,7 @@ class Lowerer {
   void copy_command(int layer, Opcode op, std::uint64_t src, std::uint64_t dst, std::uint32_t row_bytes,
                     std::uint32_t rows, std::uint32_t planes, std::int32_t src_row_pitch, std::int32_t dst_row_pitch,
                     std::int32_t src_plane_pitch, std::int32_t dst_plane_pitch, std::int32_t fill = 0) {
-    const Layer &l = n_.layer(layer);
+    const Layer& l = n_.layer(layer);
     const TensorShape in = l.inputs.empty() ? l.out_shape : n_.layer(l.inputs[0]).out_shape;
     LayerCommand c = command(layer, op, in, l.out_shape);
     c.input_addr = op == Opcode::kFill ? 0 : src;
@@ -759,8 +759,8 @@ class Lowerer {
   }
 
   void lower_layer(int i) {
-    const Layer &l = n_.layer(i);
-    const QuantizedLayer &ql = q_.layers[i];
+    const Layer& l = n_.layer(i);
+    const QuantizedLayer& ql = q_.layers[i];
     const TensorShape out = l.out_shape;
     const TensorShape in = n_.layer(l.inputs[0]).out_shape;
     const QuantParams in_q = q_.layers[l.inputs[0]].output;
@@ -874,16 +874,16 @@ class Lowerer {
     }
   }
 
-  const QuantizedNetwork &q_;
-  const Network &n_;
-  const DramAllocator &alloc_;
-  const LoweringOptions &options_;
+  const QuantizedNetwork& q_;
+  const Network& n_;
+  const DramAllocator& alloc_;
+  const LoweringOptions& options_;
   LoweredNetwork out_;
 };
 
 }  // namespace
 
-LoweredNetwork lower_network(const QuantizedNetwork &q, const DramAllocator &alloc, const LoweringOptions &options) {
+LoweredNetwork lower_network(const QuantizedNetwork& q, const DramAllocator& alloc, const LoweringOptions& options) {
   if (q.layers.size() != q.network.size())
     throw std::invalid_argument("network '" + q.network.name() + "': QuantizedNetwork has " +
                                 std::to_string(q.layers.size()) + " layers, expected " +

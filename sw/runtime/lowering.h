@@ -76,18 +76,18 @@ struct QuantizedNetwork {
   // activations): what the int8 output approximates.
   std::vector<float> float_output;
   // The int8 network input: layers[0].expected.
-  const std::vector<std::int8_t> &input() const { return layers.front().expected; }
+  const std::vector<std::int8_t>& input() const { return layers.front().expected; }
 };
 
 // Quantizes `network` at its current input shape (call infer_shapes first for
 // another resolution) and runs the reference executor.
-QuantizedNetwork quantize_network(Network network, const QuantizationOptions &options = {});
+QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options = {});
 
 // The reference executor alone: recomputes every layers[i].expected (except
 // the input's, which it keeps) from the quantization already in `q`, for
 // importers that bring their own scales and zero points. Conv-like layers
 // need conv, weights, bias and requant set.
-void compute_reference_outputs(QuantizedNetwork &q);
+void compute_reference_outputs(QuantizedNetwork& q);
 
 // ------------------------------------------------------------------ lowering
 
@@ -122,8 +122,8 @@ struct LoweredNetwork {
   std::uint64_t allocated_bytes = 0;
 };
 
-LoweredNetwork lower_network(const QuantizedNetwork &q, const DramAllocator &alloc,
-                             const LoweringOptions &options = {});
+LoweredNetwork lower_network(const QuantizedNetwork& q, const DramAllocator& alloc,
+                             const LoweringOptions& options = {});
 
 // The commands of a Shift layer: a depthwise conv of kernel 2r+1 (3x3 for the
 // unit shifts of DiracDeltaNet) whose one-hot OHWI weights select each
@@ -134,10 +134,10 @@ struct ShiftAsConv {
   std::vector<std::int8_t> weights;
   Requantization requant;
 };
-ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift> &shifts, std::int32_t zero_point);
+ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point);
 
 // The uniform average pool an adaptive average pool reduces to at input
 // `in`, or throws std::invalid_argument naming the layer and the resolution.
-PoolParams adaptive_pool_as_uniform(const Layer &layer, TensorShape in);
+PoolParams adaptive_pool_as_uniform(const Layer& layer, TensorShape in);
 
 }  // namespace npuvp::runtime

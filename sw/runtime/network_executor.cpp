@@ -13,7 +13,7 @@ namespace {
 using firmware::LayerCommand;
 using firmware::Opcode;
 
-LoweringOptions lowering_options(const ExecutionOptions &options) {
+LoweringOptions lowering_options(const ExecutionOptions& options) {
   LoweringOptions l;
   l.dataflow = options.dataflow;
   return l;
@@ -21,13 +21,13 @@ LoweringOptions lowering_options(const ExecutionOptions &options) {
 
 // Compares every layer's output (read by `read_output`) with the reference.
 template <class ReadOutput>
-NetworkRun check_layers(const QuantizedNetwork &q, const LoweredNetwork &lowered, ReadOutput &&read_output) {
+NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered, ReadOutput&& read_output) {
   NetworkRun run;
   run.commands = lowered.commands.size();
   std::vector<std::int8_t> actual;
   for (std::size_t i = 0; i < q.layers.size(); ++i) {
-    const Layer &l = q.network.layer(static_cast<int>(i));
-    const std::vector<std::int8_t> &expected = q.layers[i].expected;
+    const Layer& l = q.network.layer(static_cast<int>(i));
+    const std::vector<std::int8_t>& expected = q.layers[i].expected;
     LayerCheck c;
     c.index = static_cast<int>(i);
     c.name = l.name;
@@ -42,20 +42,20 @@ NetworkRun check_layers(const QuantizedNetwork &q, const LoweredNetwork &lowered
   return run;
 }
 
-[[noreturn]] void bad_command(std::size_t index, const LayerCommand &c, const std::string &what) {
+[[noreturn]] void bad_command(std::size_t index, const LayerCommand& c, const std::string& what) {
   throw std::invalid_argument("command " + std::to_string(index) + " (layer_id " + std::to_string(c.layer_id) +
                               ", opcode " + std::to_string(c.opcode) + "): " + what);
 }
 
 template <class T>
-std::vector<T> read_vector(const HostDram &dram, std::uint64_t addr, std::size_t count) {
+std::vector<T> read_vector(const HostDram& dram, std::uint64_t addr, std::size_t count) {
   std::vector<T> v(count);
   dram.read(addr, v.data(), count * sizeof(T));
   return v;
 }
 
 // The input tensor of a command, gathered from rows of `input_row_pitch` bytes.
-std::vector<std::int8_t> read_input(const HostDram &dram, const LayerCommand &c, TensorShape in) {
+std::vector<std::int8_t> read_input(const HostDram& dram, const LayerCommand& c, TensorShape in) {
   const std::size_t row = static_cast<std::size_t>(in.w) * in.c;
   if (c.input_row_pitch == 0 || c.input_row_pitch == row)
     return read_vector<std::int8_t>(dram, c.input_addr, in.size());
@@ -65,7 +65,7 @@ std::vector<std::int8_t> read_input(const HostDram &dram, const LayerCommand &c,
   return v;
 }
 
-void execute_one(HostDram &dram, const LayerCommand &c) {
+void execute_one(HostDram& dram, const LayerCommand& c) {
   const TensorShape in{static_cast<int>(c.in_c), static_cast<int>(c.in_h), static_cast<int>(c.in_w)};
   const TensorShape out{static_cast<int>(c.out_c), static_cast<int>(c.out_h), static_cast<int>(c.out_w)};
   std::vector<std::int8_t> result;
@@ -139,13 +139,13 @@ void execute_one(HostDram &dram, const LayerCommand &c) {
     }
     case Opcode::kCopy:
     case Opcode::kFill: {
-      const firmware::CopyParams &p = c.copy;
+      const firmware::CopyParams& p = c.copy;
       const bool fill = static_cast<Opcode>(c.opcode) == Opcode::kFill;
       if (p.row_bytes == 0 || p.rows == 0 || p.planes == 0) throw std::invalid_argument("empty copy geometry");
       for (std::uint32_t plane = 0; plane < p.planes; ++plane)
         for (std::uint32_t row = 0; row < p.rows; ++row) {
           const std::int64_t dst_off = std::int64_t{plane} * p.dst_plane_pitch + std::int64_t{row} * p.dst_row_pitch;
-          std::uint8_t *dst = dram.span(c.output_addr + static_cast<std::uint64_t>(dst_off), p.row_bytes);
+          std::uint8_t* dst = dram.span(c.output_addr + static_cast<std::uint64_t>(dst_off), p.row_bytes);
           if (fill) {
             std::memset(dst, static_cast<std::uint8_t>(p.fill_value), p.row_bytes);
           } else {
@@ -164,7 +164,7 @@ void execute_one(HostDram &dram, const LayerCommand &c) {
 }  // namespace
 
 bool NetworkRun::all_verified() const {
-  for (const auto &l : layers)
+  for (const auto& l : layers)
     if (!l.verified) return false;
   return !layers.empty();
 }
@@ -175,11 +175,11 @@ std::uint64_t HostDram::alloc(std::uint64_t bytes) {
   return base_ + offset;
 }
 
-std::uint8_t *HostDram::span(std::uint64_t addr, std::size_t bytes) {
-  return const_cast<std::uint8_t *>(static_cast<const HostDram &>(*this).span(addr, bytes));
+std::uint8_t* HostDram::span(std::uint64_t addr, std::size_t bytes) {
+  return const_cast<std::uint8_t*>(static_cast<const HostDram&>(*this).span(addr, bytes));
 }
 
-const std::uint8_t *HostDram::span(std::uint64_t addr, std::size_t bytes) const {
+const std::uint8_t* HostDram::span(std::uint64_t addr, std::size_t bytes) const {
   if (addr < base_ || addr - base_ > bytes_.size() || bytes > bytes_.size() - (addr - base_))
     throw std::out_of_range("host DRAM: access of " + std::to_string(bytes) + " bytes at 0x" + [&] {
       char buf[24];
@@ -189,39 +189,39 @@ const std::uint8_t *HostDram::span(std::uint64_t addr, std::size_t bytes) const 
   return bytes_.data() + (addr - base_);
 }
 
-void HostDram::write(std::uint64_t addr, const void *src, std::size_t bytes) {
+void HostDram::write(std::uint64_t addr, const void* src, std::size_t bytes) {
   if (bytes != 0) std::memcpy(span(addr, bytes), src, bytes);
 }
 
-void HostDram::read(std::uint64_t addr, void *dst, std::size_t bytes) const {
+void HostDram::read(std::uint64_t addr, void* dst, std::size_t bytes) const {
   if (bytes != 0) std::memcpy(dst, span(addr, bytes), bytes);
 }
 
-void execute_commands_on_host(HostDram &dram, const std::vector<LayerCommand> &commands) {
+void execute_commands_on_host(HostDram& dram, const std::vector<LayerCommand>& commands) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     try {
       execute_one(dram, commands[i]);
-    } catch (const std::exception &e) {
+    } catch (const std::exception& e) {
       bad_command(i, commands[i], e.what());
     }
   }
 }
 
-NetworkRun run_network_on_host(const QuantizedNetwork &q, const ExecutionOptions &options) {
+NetworkRun run_network_on_host(const QuantizedNetwork& q, const ExecutionOptions& options) {
   HostDram dram;
   const LoweredNetwork lowered = lower_network(
       q, [&](std::uint64_t bytes) { return dram.alloc(bytes); }, lowering_options(options));
-  for (const DramBlock &b : lowered.initial_data) dram.write(b.addr, b.bytes.data(), b.bytes.size());
+  for (const DramBlock& b : lowered.initial_data) dram.write(b.addr, b.bytes.data(), b.bytes.size());
   execute_commands_on_host(dram, lowered.commands);
   NetworkRun run =
-      check_layers(q, lowered, [&](std::uint64_t addr, void *dst, std::size_t n) { dram.read(addr, dst, n); });
+      check_layers(q, lowered, [&](std::uint64_t addr, void* dst, std::size_t n) { dram.read(addr, dst, n); });
   run.command_buffers = 1;
   run.dram_bytes = dram.size();
   return run;
 }
 
-NetworkRun run_network_on_npu(sw::NpuDriver &driver, const QuantizedNetwork &q, const ExecutionOptions &options) {
-  sw::HostHal &hal = driver.hal();
+NetworkRun run_network_on_npu(sw::NpuDriver& driver, const QuantizedNetwork& q, const ExecutionOptions& options) {
+  sw::HostHal& hal = driver.hal();
   std::uint64_t bytes = 0;
   const LoweredNetwork lowered = lower_network(
       q,
@@ -230,18 +230,18 @@ NetworkRun run_network_on_npu(sw::NpuDriver &driver, const QuantizedNetwork &q, 
         return driver.alloc(n);
       },
       lowering_options(options));
-  for (const DramBlock &b : lowered.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
+  for (const DramBlock& b : lowered.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
 
   // (first command, count) of each command buffer.
   std::vector<std::pair<std::size_t, std::size_t>> buffers;
   if (options.one_buffer_per_layer) {
-    for (const LoweredLayer &l : lowered.layers)
+    for (const LoweredLayer& l : lowered.layers)
       if (l.command_count > 0) buffers.emplace_back(l.first_command, l.command_count);
   } else if (!lowered.commands.empty()) {
     buffers.emplace_back(0, lowered.commands.size());
   }
   std::vector<std::uint64_t> addrs;
-  for (const auto &[first, count] : buffers) {
+  for (const auto& [first, count] : buffers) {
     const std::uint64_t n = count * sizeof(LayerCommand);
     bytes += n;
     const std::uint64_t addr = driver.alloc(n);
@@ -253,42 +253,43 @@ NetworkRun run_network_on_npu(sw::NpuDriver &driver, const QuantizedNetwork &q, 
   driver.wait_idle();
 
   NetworkRun run =
-      check_layers(q, lowered, [&](std::uint64_t addr, void *dst, std::size_t n) { hal.memory_read(addr, dst, n); });
+      check_layers(q, lowered, [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); });
   run.command_buffers = buffers.size();
   run.dram_bytes = bytes;
   return run;
 }
 
-std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver &driver, const std::vector<const QuantizedNetwork *> &images,
-                                         const ExecutionOptions &options) {
+std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vector<const QuantizedNetwork*>& images,
+                                         const ExecutionOptions& options) {
   if (images.empty()) throw std::invalid_argument("run_batch_on_npu: no images");
-  sw::HostHal &hal = driver.hal();
-  const LoweredNetwork first =
-      lower_network(*images.front(), [&](std::uint64_t n) { return driver.alloc(n); }, lowering_options(options));
-  for (const DramBlock &b : first.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
+  sw::HostHal& hal = driver.hal();
+  const LoweredNetwork first = lower_network(
+      *images.front(), [&](std::uint64_t n) { return driver.alloc(n); }, lowering_options(options));
+  for (const DramBlock& b : first.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
 
   // Activation tensors (the layer outputs, the input among them) get a copy
   // per image; parameters stay shared.
   std::vector<DramRegion> tensors;
-  for (const LoweredLayer &l : first.layers)
+  for (const LoweredLayer& l : first.layers)
     if (l.output.bytes > 0 &&
-        std::none_of(tensors.begin(), tensors.end(), [&](const DramRegion &r) { return r.addr == l.output.addr; }))
+        std::none_of(tensors.begin(), tensors.end(), [&](const DramRegion& r) { return r.addr == l.output.addr; }))
       tensors.push_back(l.output);
   std::vector<std::vector<std::uint64_t>> moved(images.size());  // per image, per tensor: its address
   for (std::size_t b = 0; b < images.size(); ++b)
-    for (const DramRegion &r : tensors) moved[b].push_back(b == 0 ? r.addr : driver.alloc(r.bytes));
+    for (const DramRegion& r : tensors) moved[b].push_back(b == 0 ? r.addr : driver.alloc(r.bytes));
   const auto relocate = [&](std::size_t b, std::uint64_t addr) {
     for (std::size_t t = 0; t < tensors.size(); ++t)
-      if (addr >= tensors[t].addr && addr < tensors[t].addr + tensors[t].bytes) return moved[b][t] + (addr - tensors[t].addr);
+      if (addr >= tensors[t].addr && addr < tensors[t].addr + tensors[t].bytes)
+        return moved[b][t] + (addr - tensors[t].addr);
     return addr;
   };
   for (std::size_t b = 1; b < images.size(); ++b) {
-    const auto &input = images[b]->input();
+    const auto& input = images[b]->input();
     hal.memory_write(relocate(b, first.layers[0].output.addr), input.data(), input.size());
   }
 
   std::vector<LayerCommand> commands;
-  for (const LoweredLayer &l : first.layers)
+  for (const LoweredLayer& l : first.layers)
     for (std::size_t b = 0; b < images.size(); ++b)
       for (std::size_t i = l.first_command; i < l.first_command + l.command_count; ++i) {
         LayerCommand cmd = first.commands[i];
@@ -305,9 +306,9 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver &driver, const std::vecto
   std::vector<NetworkRun> runs;
   for (std::size_t b = 0; b < images.size(); ++b) {
     LoweredNetwork view = first;
-    for (LoweredLayer &l : view.layers) l.output.addr = relocate(b, l.output.addr);
+    for (LoweredLayer& l : view.layers) l.output.addr = relocate(b, l.output.addr);
     runs.push_back(check_layers(*images[b], view,
-                                [&](std::uint64_t addr, void *dst, std::size_t n) { hal.memory_read(addr, dst, n); }));
+                                [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); }));
   }
   return runs;
 }

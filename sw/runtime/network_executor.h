@@ -40,7 +40,7 @@ struct NetworkRun {
 // Lowers `q`, allocates every tensor, parameter block and command buffer with
 // driver.alloc, writes the input and parameters, submits, waits and reads
 // back every layer's output. NpuFault and driver errors propagate.
-NetworkRun run_network_on_npu(sw::NpuDriver &driver, const QuantizedNetwork &q, const ExecutionOptions &options = {});
+NetworkRun run_network_on_npu(sw::NpuDriver& driver, const QuantizedNetwork& q, const ExecutionOptions& options = {});
 
 // Runs several images through one network, layer by layer: every layer's
 // commands for all images follow each other, sharing one copy of the
@@ -57,12 +57,12 @@ class HostDram {
 
   // 64-byte aligned, like NpuDriver::alloc.
   std::uint64_t alloc(std::uint64_t bytes);
-  void write(std::uint64_t addr, const void *src, std::size_t bytes);
-  void read(std::uint64_t addr, void *dst, std::size_t bytes) const;
+  void write(std::uint64_t addr, const void* src, std::size_t bytes);
+  void read(std::uint64_t addr, void* dst, std::size_t bytes) const;
   // Throws std::out_of_range naming the address unless [addr, addr + bytes) is
   // allocated.
-  std::uint8_t *span(std::uint64_t addr, std::size_t bytes);
-  const std::uint8_t *span(std::uint64_t addr, std::size_t bytes) const;
+  std::uint8_t* span(std::uint64_t addr, std::size_t bytes);
+  const std::uint8_t* span(std::uint64_t addr, std::size_t bytes) const;
   std::uint64_t base() const { return base_; }
   std::uint64_t size() const { return bytes_.size(); }
 
@@ -74,10 +74,10 @@ class HostDram {
 // Executes LayerCommands as the firmware defines them (command_format.h),
 // with the reference kernels, on `dram`. Throws std::invalid_argument naming
 // the command index and layer_id for a malformed command.
-void execute_commands_on_host(HostDram &dram, const std::vector<firmware::LayerCommand> &commands);
+void execute_commands_on_host(HostDram& dram, const std::vector<firmware::LayerCommand>& commands);
 
 // The host twin of run_network_on_npu: lowers `q` into a HostDram, executes
 // the commands and compares every layer's output.
-NetworkRun run_network_on_host(const QuantizedNetwork &q, const ExecutionOptions &options = {});
+NetworkRun run_network_on_host(const QuantizedNetwork& q, const ExecutionOptions& options = {});
 
 }  // namespace npuvp::runtime

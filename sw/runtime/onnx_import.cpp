@@ -20,10 +20,23 @@ namespace {
 
 using Dims = std::vector<std::int64_t>;
 
-const std::vector<std::string> kFloatOperators = {
-    "Conv",    "Gemm",    "MatMul", "Relu",    "Clip",    "MaxPool",   "AveragePool", "GlobalAveragePool",
-    "Add",     "Concat",  "Flatten", "Reshape", "Transpose (channel shuffle)", "BatchNormalization",
-    "Identity", "Dropout", "Constant"};
+const std::vector<std::string> kFloatOperators = {"Conv",
+                                                  "Gemm",
+                                                  "MatMul",
+                                                  "Relu",
+                                                  "Clip",
+                                                  "MaxPool",
+                                                  "AveragePool",
+                                                  "GlobalAveragePool",
+                                                  "Add",
+                                                  "Concat",
+                                                  "Flatten",
+                                                  "Reshape",
+                                                  "Transpose (channel shuffle)",
+                                                  "BatchNormalization",
+                                                  "Identity",
+                                                  "Dropout",
+                                                  "Constant"};
 const std::vector<std::string> kQuantizedOperators = {"QuantizeLinear", "DequantizeLinear", "QLinearConv",
                                                       "QLinearMatMul",  "QLinearAdd",       "QLinearGlobalAveragePool"};
 
@@ -98,29 +111,41 @@ Constant decode_tensor(const onnx::TensorProto& t, const std::string& where_pref
   const std::string& r = t.raw_data();
   switch (c.type) {
     case onnx::TensorProto::FLOAT:
-      if (raw) decode_raw<float>(r, n, c.f, where);
-      else c.f.assign(t.float_data().begin(), t.float_data().end());
+      if (raw)
+        decode_raw<float>(r, n, c.f, where);
+      else
+        c.f.assign(t.float_data().begin(), t.float_data().end());
       break;
     case onnx::TensorProto::DOUBLE:
-      if (raw) decode_raw<double>(r, n, c.f, where);
-      else for (double v : t.double_data()) c.f.push_back(static_cast<float>(v));
+      if (raw)
+        decode_raw<double>(r, n, c.f, where);
+      else
+        for (double v : t.double_data()) c.f.push_back(static_cast<float>(v));
       break;
     case onnx::TensorProto::INT8:
-      if (raw) decode_raw<std::int8_t>(r, n, c.i, where);
-      else c.i.assign(t.int32_data().begin(), t.int32_data().end());
+      if (raw)
+        decode_raw<std::int8_t>(r, n, c.i, where);
+      else
+        c.i.assign(t.int32_data().begin(), t.int32_data().end());
       break;
     case onnx::TensorProto::UINT8:
     case onnx::TensorProto::BOOL:
-      if (raw) decode_raw<std::uint8_t>(r, n, c.i, where);
-      else c.i.assign(t.int32_data().begin(), t.int32_data().end());
+      if (raw)
+        decode_raw<std::uint8_t>(r, n, c.i, where);
+      else
+        c.i.assign(t.int32_data().begin(), t.int32_data().end());
       break;
     case onnx::TensorProto::INT32:
-      if (raw) decode_raw<std::int32_t>(r, n, c.i, where);
-      else c.i.assign(t.int32_data().begin(), t.int32_data().end());
+      if (raw)
+        decode_raw<std::int32_t>(r, n, c.i, where);
+      else
+        c.i.assign(t.int32_data().begin(), t.int32_data().end());
       break;
     case onnx::TensorProto::INT64:
-      if (raw) decode_raw<std::int64_t>(r, n, c.i, where);
-      else c.i.assign(t.int64_data().begin(), t.int64_data().end());
+      if (raw)
+        decode_raw<std::int64_t>(r, n, c.i, where);
+      else
+        c.i.assign(t.int64_data().begin(), t.int64_data().end());
       break;
     default:
       throw std::invalid_argument(where + ": data type " + onnx::TensorProto_DataType_Name(c.type) +
@@ -168,9 +193,9 @@ struct WeightTensor {
 
 struct BiasTensor {
   bool present = false;
-  std::vector<float> f;            // float values (dequantized when quantized)
-  std::vector<std::int32_t> q;     // int32 values of a quantized bias
-  std::vector<float> scales;       // their scales, one per channel
+  std::vector<float> f;         // float values (dequantized when quantized)
+  std::vector<std::int32_t> q;  // int32 values of a quantized bias
+  std::vector<float> scales;    // their scales, one per channel
 };
 
 // What the importer knows about each network layer beyond the IR.
@@ -399,13 +424,17 @@ class Importer {
     if (!in.type().has_tensor_type() || in.type().tensor_type().elem_type() != onnx::TensorProto::FLOAT)
       fail(where + ": expected a FLOAT tensor");
     const auto& shape = in.type().tensor_type().shape();
-    if (shape.dim_size() != 4) fail(where + ": expected 4 dimensions (N, C, H, W), got " + std::to_string(shape.dim_size()));
+    if (shape.dim_size() != 4)
+      fail(where + ": expected 4 dimensions (N, C, H, W), got " + std::to_string(shape.dim_size()));
     int d[4];
     for (int k = 0; k < 4; ++k) {
       const auto& dim = shape.dim(k);
-      if (dim.has_dim_value()) d[k] = static_cast<int>(dim.dim_value());
-      else if (k == 0) d[k] = 1;  // a symbolic batch: batch 1
-      else fail(where + ": dimension " + std::to_string(k) + " is symbolic; expected fixed C, H and W");
+      if (dim.has_dim_value())
+        d[k] = static_cast<int>(dim.dim_value());
+      else if (k == 0)
+        d[k] = 1;  // a symbolic batch: batch 1
+      else
+        fail(where + ": dimension " + std::to_string(k) + " is symbolic; expected fixed C, H and W");
     }
     if (d[0] != 1) fail(where + ": batch " + std::to_string(d[0]) + "; supported: batch 1");
     const std::string stem = std::filesystem::path(path_).stem().string();
@@ -480,8 +509,9 @@ class Importer {
       const QConstant& qc = it->second;
       if (qc.int32) fail(n, std::string("input ") + what + " is an int32 tensor; expected int8 weights");
       for (auto z : qc.zero)
-        if (z != 0) fail(n, std::string("input ") + what + " has zero point " + std::to_string(z) +
-                                "; supported: symmetric weights (int8 zero point 0, uint8 128)");
+        if (z != 0)
+          fail(n, std::string("input ") + what + " has zero point " + std::to_string(z) +
+                      "; supported: symmetric weights (int8 zero point 0, uint8 128)");
       w.dims = qc.dims;
       w.q = qc.values;
       w.scales = qc.scales;
@@ -527,7 +557,8 @@ class Importer {
     const Constant* c = find_const(name);
     if (!c || !c->is_float()) fail(n, "bias '" + name + "' must be a float constant or DequantizeLinear'd int32");
     if (c->f.size() != channels)
-      fail(n, "bias '" + name + "' has " + std::to_string(c->f.size()) + " values, expected " + std::to_string(channels));
+      fail(n,
+           "bias '" + name + "' has " + std::to_string(c->f.size()) + " values, expected " + std::to_string(channels));
     b.f = c->f;
     return b;
   }
@@ -551,8 +582,8 @@ class Importer {
         if (w.q[k] < -128 || w.q[k] > 127) fail(n, "weight value " + std::to_string(w.q[k]) + " outside int8");
         li.w[k] = static_cast<std::int8_t>(w.q[k]);
       }
-      li.w_scales = w.scales.size() == 1 ? std::vector<float>(static_cast<std::size_t>(out_channels), w.scales[0])
-                                         : w.scales;
+      li.w_scales =
+          w.scales.size() == 1 ? std::vector<float>(static_cast<std::size_t>(out_channels), w.scales[0]) : w.scales;
       for (float s : li.w_scales)
         if (!(s > 0.0f) || !std::isfinite(s)) fail(n, "weight scale " + std::to_string(s) + " must be positive");
     } else {
@@ -665,8 +696,9 @@ class Importer {
       fail(n, "weight " + dims_str(w.dims) + " expects " + std::to_string(in) + " input features, the input has " +
                   std::to_string(net_->layer(x).out_shape.size()));
     if (u.size() != static_cast<std::size_t>(in))
-      fail(n, "input '" + n.input(0) +
-                  "' concatenates or adds flattened maps of different layouts; supported: an FC over one flattened map");
+      fail(n,
+           "input '" + n.input(0) +
+               "' concatenates or adds flattened maps of different layouts; supported: an FC over one flattened map");
     // Source element of our [o][(y * W + x) * C + c] (HWC flattening of u).
     std::vector<std::size_t> order(w.f.size());
     for (int o = 0; o < out; ++o)
@@ -1044,8 +1076,8 @@ class Importer {
 
   // Scales and zero points of input scale_k / zero_k (zero optional: 0 of
   // `default_type`), uint8 zero points moved by -128.
-  void read_qparams(const Node& n, int scale_k, int zero_k, std::vector<float>& scales,
-                    std::vector<std::int32_t>& zero, int& zero_type) const {
+  void read_qparams(const Node& n, int scale_k, int zero_k, std::vector<float>& scales, std::vector<std::int32_t>& zero,
+                    int& zero_type) const {
     const Constant& s = const_input(n, scale_k, "scale");
     if (!s.is_float()) fail(n, "scale must be float");
     scales = s.f;
@@ -1055,7 +1087,8 @@ class Importer {
       const Constant& z = const_input(n, zero_k, "zero_point");
       zero_type = z.type;
       if (z.type != onnx::TensorProto::INT8 && z.type != onnx::TensorProto::UINT8 && z.type != onnx::TensorProto::INT32)
-        fail(n, "zero point of type " + onnx::TensorProto_DataType_Name(z.type) + "; supported: INT8, UINT8 (INT32 bias)");
+        fail(n,
+             "zero point of type " + onnx::TensorProto_DataType_Name(z.type) + "; supported: INT8, UINT8 (INT32 bias)");
       if (z.size() != scales.size())
         fail(n, "zero point has " + std::to_string(z.size()) + " values, scale " + std::to_string(scales.size()));
       zero.clear();
@@ -1165,14 +1198,15 @@ class Importer {
     read_qparams(n, k + 1, k + 2, w.scales, zero, type);
     if (type == -1 && c.type == onnx::TensorProto::UINT8) zero.assign(zero.size(), -128);
     for (auto z : zero)
-      if (z != 0) fail(n, "weight zero point " + std::to_string(z) + "; supported: symmetric weights (int8 0, uint8 128)");
+      if (z != 0)
+        fail(n, "weight zero point " + std::to_string(z) + "; supported: symmetric weights (int8 0, uint8 128)");
     w.dims = c.dims;
     w.axis = axis;
     w.quantized = true;
     if (w.scales.size() != 1 && (c.dims.size() <= static_cast<std::size_t>(axis) ||
                                  w.scales.size() != static_cast<std::size_t>(c.dims[static_cast<std::size_t>(axis)])))
-      fail(n, "weight scale count " + std::to_string(w.scales.size()) + " does not match axis " +
-                  std::to_string(axis) + " of " + dims_str(c.dims));
+      fail(n, "weight scale count " + std::to_string(w.scales.size()) + " does not match axis " + std::to_string(axis) +
+                  " of " + dims_str(c.dims));
     const std::int32_t shift = c.type == onnx::TensorProto::UINT8 ? 128 : 0;
     std::size_t inner = 1;
     for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < c.dims.size(); ++d)

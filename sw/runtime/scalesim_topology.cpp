@@ -11,8 +11,8 @@
 namespace npuvp::runtime {
 namespace {
 
-constexpr std::array<const char*, 8> kColumns{"Layer name", "IFMAP Height", "IFMAP Width", "Filter Height",
-                                              "Filter Width", "Channels", "Num Filter", "Strides"};
+constexpr std::array<const char*, 8> kColumns{"Layer name",   "IFMAP Height", "IFMAP Width", "Filter Height",
+                                              "Filter Width", "Channels",     "Num Filter",  "Strides"};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -25,7 +25,8 @@ std::vector<std::string_view> split(std::string_view line) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t comma = line.find(',', start);
-    fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    fields.push_back(
+        trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -58,7 +59,8 @@ class RowParser {
     if (f.size() > 1 && f.back().empty()) f.pop_back();  // the trailing comma SCALE-Sim's files carry
     if (f.size() < kColumns.size())
       fail_column(f.size() + 1, "missing (a row has " + std::to_string(kColumns.size()) + " fields)");
-    if (f.size() > kColumns.size() + 1) fail_column(kColumns.size() + 2, "unexpected field '" + std::string(f[9]) + "'");
+    if (f.size() > kColumns.size() + 1)
+      fail_column(kColumns.size() + 2, "unexpected field '" + std::string(f[9]) + "'");
     ScaleSimLayer l;
     if (f[0].empty()) fail_column(1, "empty layer name");
     l.name = std::string(f[0]);
@@ -73,9 +75,11 @@ class RowParser {
       fail_column(9, "stride along the width must equal Strides (" + std::to_string(l.stride) + "), got '" +
                          std::string(f[8]) + "'");
     if (l.filter_h > l.ifmap_h)
-      fail_column(4, "filter height " + std::to_string(l.filter_h) + " exceeds IFMAP height " + std::to_string(l.ifmap_h));
+      fail_column(4,
+                  "filter height " + std::to_string(l.filter_h) + " exceeds IFMAP height " + std::to_string(l.ifmap_h));
     if (l.filter_w > l.ifmap_w)
-      fail_column(5, "filter width " + std::to_string(l.filter_w) + " exceeds IFMAP width " + std::to_string(l.ifmap_w));
+      fail_column(5,
+                  "filter width " + std::to_string(l.filter_w) + " exceeds IFMAP width " + std::to_string(l.ifmap_w));
     return l;
   }
 
@@ -99,8 +103,10 @@ std::vector<ScaleSimLayer> parse_scalesim_topology(std::istream& in, const std::
       std::string first(trim(text.substr(0, text.find(','))));
       for (char& ch : first) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       if (first.rfind("layer", 0) != 0)
-        RowParser(source, line).fail("expected the header row 'Layer name, IFMAP Height, IFMAP Width, Filter Height, "
-                                      "Filter Width, Channels, Num Filter, Strides,'");
+        RowParser(source, line)
+            .fail(
+                "expected the header row 'Layer name, IFMAP Height, IFMAP Width, Filter Height, "
+                "Filter Width, Channels, Num Filter, Strides,'");
       continue;
     }
     if (text.empty()) continue;
@@ -146,7 +152,8 @@ pe_array::GemmShape scalesim_gemm(const ScaleSimLayer& l) {
               static_cast<std::uint64_t>(l.channels)};
 }
 
-std::uint64_t scalesim_compute_cycles(const ScaleSimLayer& layer, pe_array::Dataflow dataflow, pe_array::ArrayShape array) {
+std::uint64_t scalesim_compute_cycles(const ScaleSimLayer& layer, pe_array::Dataflow dataflow,
+                                      pe_array::ArrayShape array) {
   return pe_array::scalesim_reported_cycles(
       pe_array::systolic_tile_timing(dataflow, array, scalesim_gemm(layer), /*preload_overlap=*/false));
 }

@@ -48,6 +48,7 @@ pe_array::GemmShape scalesim_gemm(const ScaleSimLayer& layer);
 // SCALE-Sim v2's COMPUTE_REPORT "Total Cycles" of the whole layer (all folds)
 // on one array with ideal memory (its "Stall Cycles" = 0):
 // scalesim_reported_cycles(systolic_tile_timing(dataflow, array, scalesim_gemm(layer), false)).
-std::uint64_t scalesim_compute_cycles(const ScaleSimLayer& layer, pe_array::Dataflow dataflow, pe_array::ArrayShape array);
+std::uint64_t scalesim_compute_cycles(const ScaleSimLayer& layer, pe_array::Dataflow dataflow,
+                                      pe_array::ArrayShape array);
 
 }  // namespace npuvp::runtime

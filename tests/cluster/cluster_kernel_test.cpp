@@ -57,7 +57,8 @@ TEST(ClusterKernel, RandomConvJobsAreBitExact) {
     for (auto& b : bias) b = static_cast<std::int32_t>(rng() % 20001) - 10000;
     std::vector<float> scales(p.out_channels);
     for (auto& s : scales) s = 0.001f + static_cast<float>(rng() % 1000) * 1e-5f;
-    const auto rq = runtime::make_requantization(0.05f, scales, runtime::QuantParams{0.2f, 5}, runtime::Activation::kRelu);
+    const auto rq =
+        runtime::make_requantization(0.05f, scales, runtime::QuantParams{0.2f, 5}, runtime::Activation::kRelu);
     const auto expected = runtime::conv2d(input, in, weights, bias, p, rq);
 
     ClusterJob job{};
@@ -102,9 +103,9 @@ TEST(Half, RoundTripsAndRoundsToNearestEven) {
   EXPECT_EQ(half::from_float(1.0f + std::ldexp(1.0f, -11)), 0x3C00);      // tie, even stays
   EXPECT_EQ(half::from_float(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3C02);  // tie, odd rounds up
   EXPECT_EQ(half::from_float(1.0f + std::ldexp(1.0f, -11) + std::ldexp(1.0f, -20)), 0x3C01);
-  EXPECT_EQ(half::from_float(std::ldexp(1.0f, -25)), 0x0000);             // tie at half the smallest subnormal
+  EXPECT_EQ(half::from_float(std::ldexp(1.0f, -25)), 0x0000);  // tie at half the smallest subnormal
   EXPECT_EQ(half::from_float(std::ldexp(3.0f, -26)), 0x0001);
-  EXPECT_EQ(half::from_float(65520.0f), 0x7C00);                          // rounds past the largest half
+  EXPECT_EQ(half::from_float(65520.0f), 0x7C00);  // rounds past the largest half
   EXPECT_EQ(half::from_float(65519.0f), 0x7BFF);
   EXPECT_EQ(half::from_float(-0.0f), 0x8000);
 }
@@ -392,7 +393,8 @@ TEST(ClusterKernel, RandomAddJobsAreBitExact) {
     const runtime::QuantParams q1{scale(rng), static_cast<int>(rng() % 41) - 20};
     const runtime::QuantParams q2{scale(rng), static_cast<int>(rng() % 41) - 20};
     const runtime::QuantParams qo{scale(rng), static_cast<int>(rng() % 41) - 20};
-    const auto p = runtime::make_add_params(q1, q2, qo, trial % 2 ? runtime::Activation::kRelu : runtime::Activation::kNone);
+    const auto p =
+        runtime::make_add_params(q1, q2, qo, trial % 2 ? runtime::Activation::kRelu : runtime::Activation::kNone);
     std::vector<std::int8_t> a(shape.size()), b(shape.size());
     for (auto& v : a) v = static_cast<std::int8_t>(rng());
     for (auto& v : b) v = static_cast<std::int8_t>(rng());

@@ -58,7 +58,7 @@ INSTANTIATE_TEST_SUITE_P(Memspecs, UnloadedLatency,
                          ::testing::Values("configs/dram/lpddr4-3200.yaml", "configs/dram/lpddr4x-4266.yaml"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            return std::string(info.param).find("4266") != std::string::npos ? "lpddr4x_4266"
-                                                                                             : "lpddr4_3200";
+                                                                                            : "lpddr4_3200";
                          });
 
 TEST(Controller, ClosedPagePolicyClosesTheRowAfterTheLastQueuedAccess) {
@@ -180,7 +180,8 @@ TEST(Controller, AStarvingMissGoesAtItsBanksPaceWhileTheOtherBanksKeepServing) {
   EXPECT_EQ(done, rd->cycle + s.rl + s.tdqsck + s.burst_cycles());
   // ...but they do not stop either: their hits fill the data bus during tRP
   // and tRCD, as far as the starving bank's next command leaves room.
-  const auto others = std::count_if(pre, rd, [](const IssuedCommand& c) { return c.command == Command::kRd && c.bank != 0; });
+  const auto others =
+      std::count_if(pre, rd, [](const IssuedCommand& c) { return c.command == Command::kRd && c.bank != 0; });
   EXPECT_GE(others, std::ptrdiff_t((s.trppb + s.trcd) / s.tccd) - 2);
 }
 
@@ -219,7 +220,8 @@ TEST(Controller, WriteBatchingServesWritesWhenThereIsNoReadAndALoneWriteBehindRe
   ProtocolChecker checker(s, 1);
   dram.add_observer(checker);
   // No read to do: a single write goes at once, with its unloaded latency.
-  EXPECT_EQ(dram.complete(dram.submit(true, rbc_address(s, 5, 1), 32, 10)) - 10, s.trcd + s.wl + 1 + s.burst_length / 2);
+  EXPECT_EQ(dram.complete(dram.submit(true, rbc_address(s, 5, 1), 32, 10)) - 10,
+            s.trcd + s.wl + 1 + s.burst_length / 2);
   // A write below the watermark behind a steady stream of reads to other
   // banks still goes once it has waited max_wait_ns.
   const std::uint32_t write = dram.submit(true, rbc_address(s, 0, 9), 32, 2000);

@@ -4,8 +4,8 @@
 // says why in its commit.
 #include <cstdint>
 #include <cstdio>
-#include <ostream>
 #include <cstring>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -109,20 +109,68 @@ constexpr auto kClosed = PagePolicy::kClosed;
 
 const Scenario kScenarios[] = {
     // The benchmark's default configuration under a 50/50 random mix.
-    {"random_mix_4266_x4", k4266, 4, kRbc, kOpen, false, 16, 2000.0,
-     traffic(Pattern::kRandom, Operation::kMix, 30000, 64, 64, 1), {120134, 238724, 0x8A19B2878C3E4FDBull, 0x408293EFC8C0BFF2ull}},
-    {"random_read_3200_brc_closed", k3200, 2, kBrc, kClosed, false, 16, 2000.0,
-     traffic(Pattern::kRandom, Operation::kRead, 20000, 128, 32, 7), {100797, 360400, 0xD96992B830D34655ull, 0x215A313BE9CF02EDull}},
-    {"stride_write_per_bank_refresh", k4266, 4, kRbc, kOpen, true, 16, 2000.0,
-     traffic(Pattern::kStride, Operation::kWrite, 20000, 64, 64, 3), {51696, 320728, 0x33E745027FDB8429ull, 0xDE74863794C9E867ull}},
+    {"random_mix_4266_x4",
+     k4266,
+     4,
+     kRbc,
+     kOpen,
+     false,
+     16,
+     2000.0,
+     traffic(Pattern::kRandom, Operation::kMix, 30000, 64, 64, 1),
+     {120134, 238724, 0x8A19B2878C3E4FDBull, 0x408293EFC8C0BFF2ull}},
+    {"random_read_3200_brc_closed",
+     k3200,
+     2,
+     kBrc,
+     kClosed,
+     false,
+     16,
+     2000.0,
+     traffic(Pattern::kRandom, Operation::kRead, 20000, 128, 32, 7),
+     {100797, 360400, 0xD96992B830D34655ull, 0x215A313BE9CF02EDull}},
+    {"stride_write_per_bank_refresh",
+     k4266,
+     4,
+     kRbc,
+     kOpen,
+     true,
+     16,
+     2000.0,
+     traffic(Pattern::kStride, Operation::kWrite, 20000, 64, 64, 3),
+     {51696, 320728, 0x33E745027FDB8429ull, 0xDE74863794C9E867ull}},
     // Shallow queues (waiting lists) and a short starvation limit.
-    {"seq_mix_shallow_starving", k3200, 2, kRbc, kOpen, false, 4, 300.0,
-     traffic(Pattern::kSequential, Operation::kMix, 20000, 256, 48, 5), {165423, 846049, 0xC0B72AA4B2E83BA1ull, 0x8BF980462CCBA89Dull}},
+    {"seq_mix_shallow_starving",
+     k3200,
+     2,
+     kRbc,
+     kOpen,
+     false,
+     4,
+     300.0,
+     traffic(Pattern::kSequential, Operation::kMix, 20000, 256, 48, 5),
+     {165423, 846049, 0xC0B72AA4B2E83BA1ull, 0x8BF980462CCBA89Dull}},
     // One channel, a few rows: hits, conflicts and turnarounds interleave.
-    {"random_mix_small_range", k3200, 1, kRbc, kOpen, false, 16, 500.0,
-     traffic(Pattern::kRandom, Operation::kMix, 30000, 32, 40, 11, 64 << 10, 0.3), {57702, 440079, 0x666CDE3CDD22974Eull, 0x6E63A39A97DF614Eull}},
-    {"random_mix_closed_page", k4266, 2, kRbc, kClosed, false, 8, 1000.0,
-     traffic(Pattern::kRandom, Operation::kMix, 20000, 64, 64, 13, 1 << 20), {58903, 280568, 0xC5DF9D9BA92B53E4ull, 0x3A04F1C741A9C980ull}},
+    {"random_mix_small_range",
+     k3200,
+     1,
+     kRbc,
+     kOpen,
+     false,
+     16,
+     500.0,
+     traffic(Pattern::kRandom, Operation::kMix, 30000, 32, 40, 11, 64 << 10, 0.3),
+     {57702, 440079, 0x666CDE3CDD22974Eull, 0x6E63A39A97DF614Eull}},
+    {"random_mix_closed_page",
+     k4266,
+     2,
+     kRbc,
+     kClosed,
+     false,
+     8,
+     1000.0,
+     traffic(Pattern::kRandom, Operation::kMix, 20000, 64, 64, 13, 1 << 20),
+     {58903, 280568, 0xC5DF9D9BA92B53E4ull, 0x3A04F1C741A9C980ull}},
 };
 
 class GoldenTrace : public ::testing::TestWithParam<Scenario> {};

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "models/common/vcd_recorder.h"
 #include "models/dram/lpddr4.h"
@@ -35,9 +35,9 @@ class Initiator : public sc_core::sc_module {
     SC_THREAD(run);
   }
 
-  tlm::tlm_response_status access(tlm::tlm_command command, std::uint64_t address, std::uint8_t* data,
-                                  unsigned length, sc_time& delay, std::uint8_t* byte_enables = nullptr,
-                                  unsigned byte_enable_length = 0, unsigned streaming_width = 0) {
+  tlm::tlm_response_status access(tlm::tlm_command command, std::uint64_t address, std::uint8_t* data, unsigned length,
+                                  sc_time& delay, std::uint8_t* byte_enables = nullptr, unsigned byte_enable_length = 0,
+                                  unsigned streaming_width = 0) {
     tlm::tlm_generic_payload gp;
     gp.set_command(command);
     gp.set_address(address);

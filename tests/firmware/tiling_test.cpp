@@ -207,11 +207,11 @@ TEST(DataflowCost, TheObjectiveDecides) {
   // The energy is every priced action: MACs, register files, SRAM, NoC, DRAM, leakage.
   const auto& t = edge_ip().costs;
   const auto& w = energy.ws;
-  const double expected = w.macs * t.mac_pj[0] + w.rf_accesses * t.rf_pj_per_access +
-                          w.sram_bytes * t.sram_pj_per_byte + w.dram_bytes * t.dram_pj_per_byte +
-                          (w.dram_bytes * t.dma_hops + (w.noc_bytes - w.dram_bytes) * t.cluster_hops) *
-                              t.noc_pj_per_byte_hop +
-                          w.latency_cycles * t.static_pj_per_cycle;
+  const double expected =
+      w.macs * t.mac_pj[0] + w.rf_accesses * t.rf_pj_per_access + w.sram_bytes * t.sram_pj_per_byte +
+      w.dram_bytes * t.dram_pj_per_byte +
+      (w.dram_bytes * t.dma_hops + (w.noc_bytes - w.dram_bytes) * t.cluster_hops) * t.noc_pj_per_byte_hop +
+      w.latency_cycles * t.static_pj_per_cycle;
   EXPECT_NEAR(w.energy_pj, expected, 1e-6 * expected);
 }
 

@@ -5,10 +5,10 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "models/common/tlm_target_checks.h"
 #include "models/noc/mesh_noc.h"
@@ -72,9 +72,8 @@ class Driver : public sc_core::sc_module {
     for (auto& body : bodies) sc_core::sc_spawn([this, &body] { body(*this); });
   }
 
-  tlm::tlm_response_status transfer(std::size_t socket, tlm::tlm_command cmd, std::uint64_t address,
-                                    std::uint8_t* data, unsigned length, sc_time& delay,
-                                    MulticastExtension* multicast = nullptr) {
+  tlm::tlm_response_status transfer(std::size_t socket, tlm::tlm_command cmd, std::uint64_t address, std::uint8_t* data,
+                                    unsigned length, sc_time& delay, MulticastExtension* multicast = nullptr) {
     tlm::tlm_generic_payload gp;
     gp.set_command(cmd);
     gp.set_address(address);
@@ -112,7 +111,8 @@ struct System {
     }
     noc = std::make_unique<MeshNoc>("noc", config);
     driver = std::make_unique<Driver>("driver", config.initiators.size());
-    for (std::size_t i = 0; i < config.initiators.size(); ++i) driver->initiator_sockets[i].bind(noc->target_sockets[i]);
+    for (std::size_t i = 0; i < config.initiators.size(); ++i)
+      driver->initiator_sockets[i].bind(noc->target_sockets[i]);
     for (std::size_t i = 0; i < config.targets.size(); ++i) {
       memories.push_back(std::make_unique<Memory>(("mem" + std::to_string(i)).c_str(), 0x1'0000, sc_time(10, SC_NS)));
       noc->initiator_sockets[i].bind(memories.back()->target_socket);
@@ -217,8 +217,7 @@ TEST(MeshNoc, TargetResponseStatusAndLocalAddress) {
   sys.driver->bodies.push_back([&](Driver& d) {
     std::uint8_t buf[4] = {};
     sc_time delay;
-    EXPECT_EQ(d.transfer(1, tlm::TLM_READ_COMMAND, sys.base(2) + 0x20, buf, 4, delay),
-              tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(d.transfer(1, tlm::TLM_READ_COMMAND, sys.base(2) + 0x20, buf, 4, delay), tlm::TLM_GENERIC_ERROR_RESPONSE);
     sys.memories[2]->forced = tlm::TLM_OK_RESPONSE;
     EXPECT_EQ(d.transfer(1, tlm::TLM_READ_COMMAND, sys.base(2) + 0x30, buf, 4, delay), tlm::TLM_OK_RESPONSE);
     sys.memories[2]->forced = tlm::TLM_BURST_ERROR_RESPONSE;
@@ -281,8 +280,8 @@ TEST(MeshNoc, MulticastDeliversIdenticalBytesAlongTheXyTree) {
     used.push_back(l.name);
     EXPECT_EQ(l.flits, 9u) << l.name;
   }
-  EXPECT_EQ(used, (std::vector<std::string>{"r0_0.E", "r1_0.E", "r1_0.S", "r2_0.E", "r3_0.S", "r1_1.S",
-                                            "r1_1.eject", "r3_1.eject", "r1_2.S", "r1_3.eject", "r0_0.inject"}));
+  EXPECT_EQ(used, (std::vector<std::string>{"r0_0.E", "r1_0.E", "r1_0.S", "r2_0.E", "r3_0.S", "r1_1.S", "r1_1.eject",
+                                            "r3_1.eject", "r1_2.S", "r1_3.eject", "r0_0.inject"}));
   EXPECT_EQ(s.packets, 1u);
   EXPECT_EQ(s.multicast_packets, 1u);
   EXPECT_EQ(s.flit_hops, 9u * 10);
@@ -309,8 +308,7 @@ TEST(MeshNoc, MulticastErrors) {
     EXPECT_TRUE(sys.memories[1]->seen_addresses.empty());
     // The worst of the targets' statuses comes back.
     MulticastExtension with_failing({sys.base(1), sys.base(3), sys.base(2)});
-    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, buf, 16, delay, &with_failing),
-              tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, buf, 16, delay, &with_failing), tlm::TLM_ADDRESS_ERROR_RESPONSE);
   });
   sc_core::sc_start();
   EXPECT_EQ(sys.memories[1]->bytes[2], 3);

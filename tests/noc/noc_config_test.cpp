@@ -54,8 +54,7 @@ TEST(NocYaml, ParsesAFullSection) {
 
 TEST(NocYaml, ErrorsNameTheKey) {
   EXPECT_NE(parse_error("  widht: 4\n").find("unknown key 'noc.widht'"), std::string::npos);
-  EXPECT_NE(parse_error("  width: 0\n").find("key 'noc.width': expected an integer from 1 to 256"),
-            std::string::npos);
+  EXPECT_NE(parse_error("  width: 0\n").find("key 'noc.width': expected an integer from 1 to 256"), std::string::npos);
   EXPECT_NE(parse_error("  clock_mhz: fast\n").find("key 'noc.clock_mhz'"), std::string::npos);
   EXPECT_NE(parse_error("  buffer_flits: 3\n").find("key 'noc.buffer_flits': expected at least"), std::string::npos);
   EXPECT_NE(parse_error("  targets: [{name: a, x: 0, y: 0, base: 0, size: 16, port: 1}]\n")

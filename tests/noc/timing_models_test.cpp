@@ -85,7 +85,8 @@ Comparison run_both(const NocConfig& c, double rate, std::uint64_t flits, Cycle 
   std::uint64_t ejected_at_warmup = 0;
   for (Cycle now = 0; now < end || !ref.idle(); ++now) {
     if (now == warmup) ejected_at_warmup = ref.ejected_flits();
-    if (now == end) out.reference_accepted = double(ref.ejected_flits() - ejected_at_warmup) / ref.mesh().nodes() / window;
+    if (now == end)
+      out.reference_accepted = double(ref.ejected_flits() - ejected_at_warmup) / ref.mesh().nodes() / window;
     if (now < end) {
       fast.set_horizon(now);
       traffic.tick([&](NodeId s, NodeId d) {
@@ -112,13 +113,13 @@ TEST(FastVsReference, AgreeUnderContentionForRandomTraffic) {
     unsigned k, vcs;
     double load;  // share of the bisection bound 4/k
   };
-  for (const Case cs : {Case{4, 2, 0.25}, Case{4, 2, 0.5}, Case{8, 2, 0.25}, Case{8, 2, 0.5}, Case{4, 1, 0.3},
-                        Case{8, 4, 0.5}}) {
+  for (const Case cs :
+       {Case{4, 2, 0.25}, Case{4, 2, 0.5}, Case{8, 2, 0.25}, Case{8, 2, 0.5}, Case{4, 1, 0.3}, Case{8, 4, 0.5}}) {
     const double rate = cs.load * 4.0 / cs.k;
     const Comparison r = run_both(mesh_config(cs.k, cs.vcs), rate, 4, 5000, 7);
     const double rel = (r.fast.mean() - r.reference.mean()) / r.reference.mean();
-    std::printf("%ux%u, %u VCs, offered %.3f: mean latency reference %.2f fast %.2f (%+.1f%%), p99 %lu / %lu\n",
-                cs.k, cs.k, cs.vcs, rate, r.reference.mean(), r.fast.mean(), 100 * rel,
+    std::printf("%ux%u, %u VCs, offered %.3f: mean latency reference %.2f fast %.2f (%+.1f%%), p99 %lu / %lu\n", cs.k,
+                cs.k, cs.vcs, rate, r.reference.mean(), r.fast.mean(), 100 * rel,
                 static_cast<unsigned long>(r.reference.percentile(0.99)),
                 static_cast<unsigned long>(r.fast.percentile(0.99)));
     EXPECT_EQ(r.reference.count(), r.fast.count());
@@ -175,9 +176,10 @@ TEST(Saturation, UniformRandomReachesSeventyPercentOfBisectionBound) {
   const double accepted = double(ref.ejected_flits() - at_warmup) / ref.mesh().nodes() / window;
   const double bound = 4.0 / k;
   const double exact = bisection_bound(ref.mesh(), TrafficPattern::kUniform);
-  std::printf("%ux%u uniform saturation throughput %.3f flits/node/cycle; bisection bound 4/k %.3f "
-              "(%.3f for uniform traffic that excludes the source); %.0f%% of 4/k\n",
-              k, k, accepted, bound, exact, 100 * accepted / bound);
+  std::printf(
+      "%ux%u uniform saturation throughput %.3f flits/node/cycle; bisection bound 4/k %.3f "
+      "(%.3f for uniform traffic that excludes the source); %.0f%% of 4/k\n",
+      k, k, accepted, bound, exact, 100 * accepted / bound);
   EXPECT_GE(accepted, 0.7 * bound);
   EXPECT_LE(accepted, exact);
   EXPECT_LE(exact, bound);
@@ -185,8 +187,8 @@ TEST(Saturation, UniformRandomReachesSeventyPercentOfBisectionBound) {
 
 TEST(Traffic, PatternsAndBounds) {
   const Mesh mesh(mesh_config(4));
-  for (auto p : {TrafficPattern::kUniform, TrafficPattern::kTranspose, TrafficPattern::kHotspot,
-                 TrafficPattern::kNeighbor}) {
+  for (auto p :
+       {TrafficPattern::kUniform, TrafficPattern::kTranspose, TrafficPattern::kHotspot, TrafficPattern::kNeighbor}) {
     for (NodeId s = 0; s < mesh.nodes(); ++s) {
       double sum = 0;
       for (const auto& [d, prob] : destinations(mesh, p, s)) sum += prob;

@@ -142,13 +142,13 @@ class ScaleSimEmulator {
       for (std::uint64_t fr = 0; fr * r_ < sr; ++fr) {
         std::uint64_t ifmap = 0, filter = 0, ofmap_rows = 0;
         if (ws) {
-          ifmap = skew(r_ + t + (c_ - 1), r_);                  // weight-load prefix, T inputs, drain suffix
-          filter = r_ + (r_ + c_ + t - 2);                      // the (padded) weight fold, then idle
-          ofmap_rows = skew((2 * r_ - 1) + t, c_);              // not-ready prefix, T outputs
+          ifmap = skew(r_ + t + (c_ - 1), r_);      // weight-load prefix, T inputs, drain suffix
+          filter = r_ + (r_ + c_ + t - 2);          // the (padded) weight fold, then idle
+          ofmap_rows = skew((2 * r_ - 1) + t, c_);  // not-ready prefix, T outputs
         } else {
           ifmap = skew(t + (c_ - 1), r_);
           filter = skew(t + (r_ - 1), c_);
-          ofmap_rows = skew((t - 1) + r_, c_);                  // prefix, the (padded) output fold
+          ofmap_rows = skew((t - 1) + r_, c_);  // prefix, the (padded) output fold
         }
         EXPECT_EQ(ifmap, filter);
         EXPECT_EQ(ifmap, ofmap_rows);

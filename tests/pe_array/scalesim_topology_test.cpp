@@ -61,8 +61,8 @@ TEST(ScaleSimTopology, FormatTolerances) {
                             "  a , 8, 9, 3, 2, 4, 5, 1,\r\n"  // CRLF, spaces
                             "b,8,8,3,3,4,5,2\n"               // no trailing comma
                             "\n   \n"
-                            "c, 8, 8, 1, 1, 4, 5, 2, 2,\n"    // stride along the width, equal
-                            "d, 8, 8, 1, 1, 4, 5, 1");        // no final newline
+                            "c, 8, 8, 1, 1, 4, 5, 2, 2,\n"  // stride along the width, equal
+                            "d, 8, 8, 1, 1, 4, 5, 1");      // no final newline
   ASSERT_EQ(layers.size(), 4u);
   expect_layer(layers[0], "a", 8, 9, 3, 2, 4, 5, 1);
   expect_layer(layers[1], "b", 8, 8, 3, 3, 4, 5, 2);
@@ -85,7 +85,8 @@ TEST(ScaleSimTopology, ErrorsNameFileLineAndColumn) {
   expect_error(h + ", 8, 8, 3, 3, 4, 5, 1,\n", "net.csv:2: column 1 (Layer name): empty layer name");
   expect_error(h + "a, 8, 8, 3, 3, 4, 5, 1, 2,\n", "net.csv:2: column 9: stride along the width must equal Strides");
   expect_error(h + "a, 8, 8, 3, 3, 4, 5, 1, 1, 7,\n", "net.csv:2: column 10: unexpected field '7'");
-  expect_error(h + "a, 2, 8, 3, 3, 4, 5, 1,\n", "net.csv:2: column 4 (Filter Height): filter height 3 exceeds IFMAP height 2");
+  expect_error(h + "a, 2, 8, 3, 3, 4, 5, 1,\n",
+               "net.csv:2: column 4 (Filter Height): filter height 3 exceeds IFMAP height 2");
   expect_error(h + "a, 8, 2, 3, 3, 4, 5, 1,\n", "net.csv:2: column 5 (Filter Width)");
   expect_error(h + "a, 8, 8, 3, 3, 99999999999, 5, 1,\n", "net.csv:2: column 6 (Channels)");
   try {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -55,8 +55,8 @@ TEST(EndToEnd, ConvSliceIsBitExactWithSaneTiming) {
   EXPECT_NEAR(e["total"].get<double>(), parts, 1e-6 * parts);
   EXPECT_NEAR(r["totals"]["energy_uj"].get<double>(), e["total"].get<double>() * 1e-6, 1e-9);
   EXPECT_NEAR(e["mac"].get<double>(), 0.3 * static_cast<double>(macs), 1.0);
-  for (const char* f : {"report.json", "layers.csv", "trace.vcd", "power.csv", "timeline.json", "report.html",
-                        "roofline.svg"})
+  for (const char* f :
+       {"report.json", "layers.csv", "trace.vcd", "power.csv", "timeline.json", "report.html", "roofline.svg"})
     EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/" + f)) << f;
 }
 
@@ -68,7 +68,8 @@ TEST(EndToEnd, ReportHasEveryDesignField) {
   std::ifstream in(options.out_dir + "/report.json");
   const nlohmann::json r = nlohmann::json::parse(in);
   for (const char* k : {"platform", "network", "layers", "totals", "sim"}) EXPECT_TRUE(r.contains(k)) << k;
-  for (const char* k : {"name", "input_shape", "total_macs", "total_params"}) EXPECT_TRUE(r["network"].contains(k)) << k;
+  for (const char* k : {"name", "input_shape", "total_macs", "total_params"})
+    EXPECT_TRUE(r["network"].contains(k)) << k;
   for (const char* k : {"name", "type", "in_shape", "out_shape", "kernel", "stride", "groups", "macs", "params",
                         "dataflow", "compute_cycles", "stall_cycles", "cycles", "latency_ns", "utilization",
                         "dram_read_bytes", "dram_write_bytes", "energy_pj", "verified"})

@@ -83,10 +83,10 @@ TEST(Network, BatchOfThreeLoadsWeightsOnceAndEveryImageIsExact) {
   EXPECT_EQ(r["network"]["batch"], 3);
   // The same network for one image, in a process of its own.
   const auto dir = std::filesystem::temp_directory_path() / "npuvp_net_batch1";
-  ASSERT_EQ(std::system((std::string(NPUVP_CLI) + " run -q --network resnet20_cifar --out " + dir.string() +
-                         " > /dev/null")
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(
+          (std::string(NPUVP_CLI) + " run -q --network resnet20_cifar --out " + dir.string() + " > /dev/null").c_str()),
+      0);
   std::ifstream in(dir / "report.json");
   const nlohmann::json single = nlohmann::json::parse(in);
   // Weights are fetched once per layer for the whole batch, so three images
@@ -109,7 +109,8 @@ TEST(Network, WholeNetworkRunHasNoDramTimingViolation) {
 
 nlohmann::json run_cli(const std::string& args, const std::string& tag) {
   const auto dir = std::filesystem::temp_directory_path() / ("npuvp_net_cli_" + tag);
-  const int status = std::system((std::string(NPUVP_CLI) + " run -q " + args + " --out " + dir.string() + " > /dev/null").c_str());
+  const int status =
+      std::system((std::string(NPUVP_CLI) + " run -q " + args + " --out " + dir.string() + " > /dev/null").c_str());
   EXPECT_EQ(status, 0) << args;
   std::ifstream in(dir / "report.json");
   return nlohmann::json::parse(in);
@@ -127,8 +128,8 @@ TEST(Network, HybridNeverLosesToTheWorseDataflowAndAllAgree) {
   // with the worse dataflow.
   for (std::size_t i = 0; i < hybrid["layers"].size(); ++i) {
     if (hybrid["layers"][i]["type"] != "conv2d") continue;
-    const auto worse = std::max(ws["layers"][i]["cycles"].get<std::uint64_t>(),
-                                os["layers"][i]["cycles"].get<std::uint64_t>());
+    const auto worse =
+        std::max(ws["layers"][i]["cycles"].get<std::uint64_t>(), os["layers"][i]["cycles"].get<std::uint64_t>());
     EXPECT_LE(hybrid["layers"][i]["cycles"].get<std::uint64_t>(), worse) << hybrid["layers"][i]["name"];
   }
 }

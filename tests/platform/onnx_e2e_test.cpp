@@ -18,7 +18,8 @@ constexpr const char* kPython = "/usr/bin/python3";
 std::string make_models() {
   const auto dir = std::filesystem::temp_directory_path() / ("npuvp_onnx_e2e_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  const std::string cmd = std::string(kPython) + " " + NPUVP_ONNX_MODEL_SCRIPT + " " + dir.string() + " > /dev/null 2>&1";
+  const std::string cmd =
+      std::string(kPython) + " " + NPUVP_ONNX_MODEL_SCRIPT + " " + dir.string() + " > /dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) return "";
   return dir.string();
 }

@@ -8,8 +8,8 @@
 #include <memory>
 
 #include <gtest/gtest.h>
-#include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <systemc>
 
 #include "models/interconnect/system_bus.h"
 #include "models/sram/sram_bank.h"

@@ -13,14 +13,14 @@ namespace npuvp::runtime {
 namespace {
 
 // Runs `program` as the host software of a fresh edge-ip platform.
-void simulate(const std::function<void(sw::NpuDriver &)> &program) {
+void simulate(const std::function<void(sw::NpuDriver&)>& program) {
   const platform::PlatformConfig config = platform::load_platform("configs/platforms/edge-ip.yaml", {});
   sw::DriverConfig dc;
   dc.npu_regs_base = platform::kNpuRegsBase;
   dc.dram_base = platform::kDramBase;
   dc.dram_bytes = config.dram.backing_bytes;
   bool finished = false;
-  platform::Soc soc("soc", config, [&](sw::HostHal &hal) {
+  platform::Soc soc("soc", config, [&](sw::HostHal& hal) {
     sw::NpuDriver driver(hal, dc);
     driver.probe();
     program(driver);
@@ -30,8 +30,8 @@ void simulate(const std::function<void(sw::NpuDriver &)> &program) {
   ASSERT_TRUE(finished) << soc.host().failure();
 }
 
-void expect_all_verified(const NetworkRun &run) {
-  for (const LayerCheck &l : run.layers)
+void expect_all_verified(const NetworkRun& run) {
+  for (const LayerCheck& l : run.layers)
     EXPECT_TRUE(l.verified) << "layer " << l.index << " '" << l.name << "' (" << l.type << "): " << l.mismatches
                             << " mismatches";
   EXPECT_TRUE(run.all_verified());
@@ -55,7 +55,7 @@ QuantizedNetwork conv_only_network() {
 
 TEST(LoweringOnNpu, ConvNetworkInOneCommandBufferIsBitExact) {
   const QuantizedNetwork q = conv_only_network();
-  simulate([&](sw::NpuDriver &driver) {
+  simulate([&](sw::NpuDriver& driver) {
     const NetworkRun run = run_network_on_npu(driver, q);
     EXPECT_EQ(run.command_buffers, 1u);
     EXPECT_EQ(run.commands, 5u);
@@ -66,7 +66,7 @@ TEST(LoweringOnNpu, ConvNetworkInOneCommandBufferIsBitExact) {
 
 TEST(LoweringOnNpu, OneBufferPerLayerWithEachDataflowIsBitExact) {
   const QuantizedNetwork q = conv_only_network();
-  simulate([&](sw::NpuDriver &driver) {
+  simulate([&](sw::NpuDriver& driver) {
     for (auto df : {firmware::DataflowChoice::kWeightStationary, firmware::DataflowChoice::kOutputStationary}) {
       ExecutionOptions options;
       options.dataflow = df;
@@ -80,11 +80,11 @@ TEST(LoweringOnNpu, OneBufferPerLayerWithEachDataflowIsBitExact) {
 }
 
 // Every opcode the network lowers to; an NPU fault fails the test.
-void run_zoo_network(const std::string &name, int h, int w) {
+void run_zoo_network(const std::string& name, int h, int w) {
   Network n = make_network(name);
   n.infer_shapes({3, h, w});
   const QuantizedNetwork q = quantize_network(std::move(n));
-  simulate([&](sw::NpuDriver &driver) { expect_all_verified(run_network_on_npu(driver, q)); });
+  simulate([&](sw::NpuDriver& driver) { expect_all_verified(run_network_on_npu(driver, q)); });
 }
 
 TEST(LoweringOnNpu, Resnet20CifarIsBitExact) { run_zoo_network("resnet20_cifar", 32, 32); }

@@ -22,32 +22,32 @@ using firmware::Opcode;
 using testing::expect_invalid;
 using testing::random_int8;
 
-QuantizedNetwork quantize_zoo(const std::string &name, int h, int w) {
+QuantizedNetwork quantize_zoo(const std::string& name, int h, int w) {
   Network n = make_network(name);
   n.infer_shapes({n.input_shape().c, h, w});
   return quantize_network(std::move(n));
 }
 
-void expect_host_run_exact(const QuantizedNetwork &q) {
+void expect_host_run_exact(const QuantizedNetwork& q) {
   const NetworkRun run = run_network_on_host(q);
   ASSERT_EQ(run.layers.size(), q.network.size());
-  for (const LayerCheck &l : run.layers)
+  for (const LayerCheck& l : run.layers)
     EXPECT_TRUE(l.verified) << q.network.name() << ": layer " << l.index << " '" << l.name << "' (" << l.type
                             << "): " << l.mismatches << " mismatches";
   EXPECT_TRUE(run.all_verified());
 }
 
 // Lowers `q` into `dram` and writes the input and parameters there.
-LoweredNetwork lower_on(HostDram &dram, const QuantizedNetwork &q, const LoweringOptions &options = {}) {
+LoweredNetwork lower_on(HostDram& dram, const QuantizedNetwork& q, const LoweringOptions& options = {}) {
   LoweredNetwork lowered = lower_network(
       q, [&](std::uint64_t bytes) { return dram.alloc(bytes); }, options);
-  for (const DramBlock &b : lowered.initial_data) dram.write(b.addr, b.bytes.data(), b.bytes.size());
+  for (const DramBlock& b : lowered.initial_data) dram.write(b.addr, b.bytes.data(), b.bytes.size());
   return lowered;
 }
 
-std::size_t count_opcode(const LoweredNetwork &lowered, int layer, Opcode op) {
+std::size_t count_opcode(const LoweredNetwork& lowered, int layer, Opcode op) {
   std::size_t n = 0;
-  const LoweredLayer &l = lowered.layers[static_cast<std::size_t>(layer)];
+  const LoweredLayer& l = lowered.layers[static_cast<std::size_t>(layer)];
   for (std::size_t k = l.first_command; k < l.first_command + l.command_count; ++k)
     n += lowered.commands[k].opcode == static_cast<std::uint32_t>(op);
   return n;
@@ -69,7 +69,7 @@ TEST(LoweringZoo, ShufflenetV2At64IsBitExact) { expect_host_run_exact(quantize_z
 TEST(LoweringZoo, DiracDeltaNetAt224IsBitExact) { expect_host_run_exact(quantize_zoo("diracdeltanet", 224, 224)); }
 
 TEST(LoweringZoo, OtherFullyConvolutionalNetworksAt64AreBitExact) {
-  for (const char *name : {"mobilenet_v1", "squeezenet1_0", "squeezenext", "resnet18", "resnet50"}) {
+  for (const char* name : {"mobilenet_v1", "squeezenet1_0", "squeezenext", "resnet18", "resnet50"}) {
     SCOPED_TRACE(name);
     expect_host_run_exact(quantize_zoo(name, 64, 64));
   }
@@ -98,7 +98,7 @@ TEST(Quantization, IsDeterministicInItsSeeds) {
 
 // The int8 network approximates the float one it was calibrated on.
 TEST(Quantization, Int8OutputTracksTheFloatNetwork) {
-  for (const auto &[name, size] : {std::pair{"resnet20_cifar", 32}, std::pair{"mobilenet_v2", 64},
+  for (const auto& [name, size] : {std::pair{"resnet20_cifar", 32}, std::pair{"mobilenet_v2", 64},
                                    std::pair{"squeezenet1_1", 64}, std::pair{"shufflenet_v2_x1_0", 64}}) {
     const QuantizedNetwork q = quantize_zoo(name, size, size);
     const auto out = dequantize_tensor(q.layers.back().expected, q.layers.back().output);
@@ -121,7 +121,7 @@ TEST(Quantization, FusesReluIntoItsOnlyProducerAndCalibratesAfterIt) {
   const LoweredNetwork lowered = lower_on(dram, q);
   int fused = 0;
   for (int i = 0; i < static_cast<int>(q.network.size()); ++i) {
-    const Layer &l = q.network.layer(i);
+    const Layer& l = q.network.layer(i);
     if (l.type != LayerType::kReLU) continue;
     // Every ReLU of ResNet-20 follows a conv or an add read only by it.
     const int p = q.layers[i].fused_into;
@@ -138,11 +138,11 @@ TEST(Quantization, FusesReluIntoItsOnlyProducerAndCalibratesAfterIt) {
 }
 
 TEST(Quantization, ConcatInputsShareTheConcatParameters) {
-  for (const char *name : {"squeezenet1_1", "shufflenet_v2_x1_0"}) {
+  for (const char* name : {"squeezenet1_1", "shufflenet_v2_x1_0"}) {
     const QuantizedNetwork q = quantize_zoo(name, 64, 64);
     int concats = 0;
     for (int i = 0; i < static_cast<int>(q.network.size()); ++i) {
-      const Layer &l = q.network.layer(i);
+      const Layer& l = q.network.layer(i);
       if (l.type != LayerType::kConcat) continue;
       ++concats;
       for (int in : l.inputs) {
@@ -165,7 +165,7 @@ TEST(Quantization, ReluWithASecondReaderOfItsProducerStaysAClampCommand) {
   HostDram dram;
   const LoweredNetwork lowered = lower_on(dram, q);
   ASSERT_EQ(lowered.layers[r].command_count, 1u);
-  const LayerCommand &cmd = lowered.commands[lowered.layers[r].first_command];
+  const LayerCommand& cmd = lowered.commands[lowered.layers[r].first_command];
   EXPECT_EQ(cmd.opcode, static_cast<std::uint32_t>(Opcode::kMaxPool));
   EXPECT_EQ(cmd.kernel_h, 1);
   EXPECT_EQ(cmd.act_min, q.layers[c].output.zero_point);
@@ -248,7 +248,7 @@ TEST(Lowering, ConvAndFullyConnectedCommandsCarryTheLayer) {
   options.dataflow = firmware::DataflowChoice::kOutputStationary;
   const LoweredNetwork lowered = lower_on(dram, q, options);
   ASSERT_EQ(lowered.commands.size(), 2u);
-  const LayerCommand &c = lowered.commands[0];
+  const LayerCommand& c = lowered.commands[0];
   EXPECT_EQ(c.opcode, static_cast<std::uint32_t>(Opcode::kConv2d));
   EXPECT_EQ(c.dataflow, static_cast<std::uint32_t>(firmware::DataflowChoice::kOutputStationary));
   EXPECT_EQ(c.layer_id, static_cast<std::uint32_t>(conv));
@@ -276,7 +276,7 @@ TEST(Lowering, ConvAndFullyConnectedCommandsCarryTheLayer) {
     EXPECT_EQ(rq[2 * k + 1], q.layers[conv].requant.per_channel[k].shift);
   }
   // FC: a 1x1 conv over the HWC flattening of its input.
-  const LayerCommand &f = lowered.commands[1];
+  const LayerCommand& f = lowered.commands[1];
   const TensorShape in = q.network.layer(conv).out_shape;
   EXPECT_EQ(f.layer_id, static_cast<std::uint32_t>(fc));
   EXPECT_EQ(f.in_c, in.size());

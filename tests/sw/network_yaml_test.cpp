@@ -132,9 +132,14 @@ layers:
   EXPECT_EQ(n.layer("a").conv.dataflow, "os");
   EXPECT_EQ(n.layer("b").conv.dataflow, "");
   EXPECT_EQ(parse_network_yaml(network_to_yaml(n), "again.yaml").layer("a").conv.dataflow, "os");
-  expect_invalid([] { parse_network_yaml("name: x\ninput: [8, 8, 8]\nlayers:\n  - {name: a, type: conv2d, "
-                                         "out_channels: 8, kernel: 1, dataflow: rs}\n", "bad.yaml"); },
-                 "key 'dataflow': expected ws or os, got 'rs'");
+  expect_invalid(
+      [] {
+        parse_network_yaml(
+            "name: x\ninput: [8, 8, 8]\nlayers:\n  - {name: a, type: conv2d, "
+            "out_channels: 8, kernel: 1, dataflow: rs}\n",
+            "bad.yaml");
+      },
+      "key 'dataflow': expected ws or os, got 'rs'");
 }
 
 TEST(NetworkYaml, WriterRoundTripsEveryZooNetwork) {

@@ -61,9 +61,9 @@ const std::string& models_dir(std::string* reason) {
   return dir;
 }
 
-#define REQUIRE_MODELS()                                   \
-  do {                                                     \
-    std::string reason;                                    \
+#define REQUIRE_MODELS()                                     \
+  do {                                                       \
+    std::string reason;                                      \
     if (models_dir(&reason).empty()) GTEST_SKIP() << reason; \
   } while (0)
 
@@ -165,8 +165,7 @@ TEST(OnnxFloat, FloatForwardMatchesTheNumpyReference) {
   // The int8 network (per-tensor activations calibrated on this one input)
   // tracks it to 3% of the output range.
   const auto int8_out = dequantize_tensor(q.layers.back().expected, q.layers.back().output);
-  for (std::size_t k = 0; k < want.size(); ++k)
-    EXPECT_NEAR(int8_out[k], want[k], 0.03f * range) << "output " << k;
+  for (std::size_t k = 0; k < want.size(); ++k) EXPECT_NEAR(int8_out[k], want[k], 0.03f * range) << "output " << k;
 }
 
 TEST(OnnxFloat, QuantizedImportRunsBitExactOnTheHost) {

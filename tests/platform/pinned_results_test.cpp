@@ -1,0 +1,46 @@
+// The figures of three reference runs, pinned: cycles exactly, energy to a
+// relative 1e-9. Work that only reorganizes the code must not move them; work
+// that changes a mechanism on purpose re-pins them in the same commit and says
+// why in its message.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Pinned {
+  const char* network;
+  std::uint64_t cycles;
+  double energy_uj;             // totals.energy_uj: the layers' energy
+  double simulation_energy_uj;  // totals.simulation_energy_uj: what power.csv integrates to
+};
+
+nlohmann::json run(const std::string& network) {
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_pinned_" + network);
+  const std::string command =
+      std::string(NPUVP_CLI) + " run -q --network " + network + " --out " + dir.string() + " > /dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(dir / "report.json");
+  return nlohmann::json::parse(in);
+}
+
+void expect_pinned(const Pinned& p) {
+  const nlohmann::json r = run(p.network);
+  const auto& t = r["totals"];
+  EXPECT_TRUE(t["all_verified"].get<bool>());
+  EXPECT_EQ(t["cycles"].get<std::uint64_t>(), p.cycles);
+  EXPECT_NEAR(t["energy_uj"].get<double>(), p.energy_uj, p.energy_uj * 1e-9);
+  EXPECT_NEAR(t["simulation_energy_uj"].get<double>(), p.simulation_energy_uj, p.simulation_energy_uj * 1e-9);
+}
+
+TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 170390, 163.56538575189742, 183.88814996512437}); }
+
+TEST(PinnedResults, SqueezeNet11) { expect_pinned({"squeezenet1_1", 2544036, 1591.6958160762551, 2024.4240974806644}); }
+
+TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 2612900, 2202.656326753794, 2925.987408081781}); }
+
+}  // namespace
