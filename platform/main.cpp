@@ -107,7 +107,7 @@ int list_command(int argc, char** argv) {
   const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
   const std::string what = args.empty() ? "" : args[0];
   if (what == "networks") {
-    const auto nets = npuvp::platform::list_networks();
+    const auto nets = npuvp::apps::list_networks();
     if (json) {
       std::cout << nets.dump(2) << '\n';
     } else {

@@ -1,0 +1,245 @@
+#include "sw/apps/workloads.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+
+#include "sw/runtime/conv_workload.h"
+#include "sw/runtime/network_executor.h"
+#include "sw/runtime/network_yaml.h"
+#include "sw/runtime/onnx_import.h"
+#include "sw/runtime/scalesim_topology.h"
+#include "sw/runtime/zoo.h"
+
+namespace npuvp::apps {
+namespace {
+
+struct NetworkDef {
+  std::string name;
+  std::string description;
+  std::vector<runtime::ConvLayerSpec> layers;
+};
+
+// The foundation slice: ConvLayerSpec's defaults are exactly its layer.
+runtime::ConvLayerSpec slice_layer() {
+  runtime::ConvLayerSpec spec;
+  spec.name = "conv3x3";
+  return spec;
+}
+
+const std::vector<NetworkDef>& networks() {
+  static const std::vector<NetworkDef> defs = {
+      {"conv_slice",
+       "one 3x3 convolution, 56x56x64 -> 64, stride 1, pad 1, ReLU (the foundation slice)",
+       {slice_layer()}},
+  };
+  return defs;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A SCALE-Sim topology: each row a standalone convolution without padding,
+// whose last partial window SCALE-Sim keeps (extra bottom/right padding here).
+NetworkDef load_scalesim_network(const std::string& file) {
+  NetworkDef def{"", "SCALE-Sim topology", {}};
+  for (const auto& s : runtime::load_scalesim_topology(file)) {
+    runtime::ConvLayerSpec spec;
+    spec.name = s.name;
+    spec.in_c = s.channels;
+    spec.in_h = s.ifmap_h;
+    spec.in_w = s.ifmap_w;
+    spec.out_c = s.num_filter;
+    spec.kernel_h = s.filter_h;
+    spec.kernel_w = s.filter_w;
+    spec.stride = s.stride;
+    spec.pad = 0;
+    spec.relu = false;
+    spec.extra_pad_bottom =
+        (runtime::scalesim_ofmap_dim(s.ifmap_h, s.filter_h, s.stride) - 1) * s.stride + s.filter_h - s.ifmap_h;
+    spec.extra_pad_right =
+        (runtime::scalesim_ofmap_dim(s.ifmap_w, s.filter_w, s.stride) - 1) * s.stride + s.filter_w - s.ifmap_w;
+    def.layers.push_back(spec);
+  }
+  return def;
+}
+
+NetworkDef find_network(const std::string& name) {
+  if (ends_with(name, ".csv")) {
+    NetworkDef def = load_scalesim_network(name);
+    def.name = std::filesystem::path(name).stem().string();
+    return def;
+  }
+  for (const auto& n : networks())
+    if (name == n.name) return n;
+  std::string known;
+  for (const auto& n : networks()) known += std::string(known.empty() ? "" : ", ") + n.name;
+  throw std::invalid_argument("unknown network '" + name + "' (known: " + known + ", or a SCALE-Sim *.csv)");
+}
+
+Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, firmware::DataflowChoice dataflow) {
+  auto layers = std::make_shared<std::vector<runtime::PreparedConv>>();
+  for (std::size_t i = 0; i < net.layers.size(); ++i) {
+    runtime::ConvLayerSpec spec = net.layers[i];
+    if (i == 0 && options.input_h > 0) {
+      spec.in_h = options.input_h;
+      spec.in_w = options.input_w;
+    }
+    spec.dataflow = dataflow;
+    spec.weight_sparsity = options.weight_sparsity;
+    spec.datatype = runtime::parse_datatype(options.datatype);
+    layers->push_back(runtime::prepare_conv(spec, options.seed + static_cast<std::uint32_t>(i)));
+  }
+  Workload w;
+  w.name = net.name;
+  const auto& first = layers->front();
+  w.input_shape = {first.in_shape.c, first.in_shape.h, first.in_shape.w};
+  for (const auto& l : *layers)
+    w.layers.push_back({{"name", l.spec.name},
+                        {"type", "conv2d"},
+                        {"in_shape", {l.in_shape.c, l.in_shape.h, l.in_shape.w}},
+                        {"out_shape", {l.out_shape.c, l.out_shape.h, l.out_shape.w}},
+                        {"kernel", {l.spec.kernel_h, l.spec.kernel_w}},
+                        {"stride", l.spec.stride},
+                        {"groups", 1},
+                        {"datatype", runtime::datatype_name(l.spec.datatype)},
+                        {"macs", l.macs()},
+                        {"params", l.parameter_count()}});
+  runtime::LoweringFaults faults;
+  faults.input_row_pitch_delta = options.fault_input_row_pitch_delta;
+  w.verdicts = std::make_shared<LayerVerdicts>();
+  w.verdicts->mismatches.assign(layers->size(), 0);
+  w.verdicts->verified.assign(layers->size(), false);
+  w.program = [layers, faults, verdicts = w.verdicts](sw::NpuDriver& driver) {
+    for (std::size_t i = 0; i < layers->size(); ++i) {
+      const auto r = runtime::run_conv_on_npu(driver, (*layers)[i], static_cast<std::uint32_t>(i), faults);
+      verdicts->mismatches[i] = r.mismatches;
+      verdicts->verified[i] = r.verified();
+    }
+  };
+  return w;
+}
+
+runtime::Network load_ir_network(const std::string& name) {
+  if (ends_with(name, ".yaml")) return runtime::load_network_yaml(name);
+  return runtime::make_network(name);
+}
+
+Workload network_workload(const std::string& name, const WorkloadOptions& options, firmware::DataflowChoice dataflow) {
+  runtime::QuantizationOptions qo;
+  qo.weight_seed = options.seed;
+  qo.input_seed = options.seed + 1;
+  std::shared_ptr<runtime::QuantizedNetwork> q;
+  if (ends_with(name, ".onnx") && runtime::onnx_model_is_quantized(name)) {
+    // A quantized model brings its own scales and zero points.
+    if (options.input_h > 0) throw std::invalid_argument(name + ": --input-size cannot change a quantized model");
+    q = std::make_shared<runtime::QuantizedNetwork>(runtime::import_onnx_quantized(name, qo.input_seed));
+  } else {
+    runtime::Network net = ends_with(name, ".onnx") ? runtime::import_onnx_float(name) : load_ir_network(name);
+    for (const auto& assignment : options.layer_dataflow) {
+      const auto eq = assignment.find('=');
+      if (eq == std::string::npos)
+        throw std::invalid_argument("--layer-dataflow: expected LAYER=ws|os, got '" + assignment + "'");
+      net.set_dataflow(assignment.substr(0, eq), assignment.substr(eq + 1));
+    }
+    if (options.input_h > 0)
+      net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
+    q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
+  }
+  // Further images: the same quantization, their own seeded inputs.
+  auto images = std::make_shared<std::vector<runtime::QuantizedNetwork>>();
+  std::mt19937 rng(options.seed + 2);
+  const auto& in_q = q->layers.front().output;
+  const auto lo = static_cast<int>(std::max(-128.0f, std::round(-1.0f / in_q.scale) + in_q.zero_point));
+  const auto hi = static_cast<int>(std::min(127.0f, std::round(1.0f / in_q.scale) + in_q.zero_point));
+  for (int b = 1; b < options.batch; ++b) {
+    runtime::QuantizedNetwork image = *q;
+    std::uniform_int_distribution<int> value(lo, hi);
+    for (auto& v : image.layers.front().expected) v = static_cast<std::int8_t>(value(rng));
+    runtime::compute_reference_outputs(image);
+    images->push_back(std::move(image));
+  }
+  Workload w;
+  w.name = q->network.name();
+  const auto in = q->network.layer(0).out_shape;
+  w.input_shape = {in.c, in.h, in.w};
+  w.layers = q->network.layers_json();
+  w.verdicts = std::make_shared<LayerVerdicts>();
+  w.verdicts->mismatches.assign(w.layers.size(), 0);
+  w.verdicts->verified.assign(w.layers.size(), false);
+  w.program = [q, images, dataflow, verdicts = w.verdicts](sw::NpuDriver& driver) {
+    runtime::ExecutionOptions eo;
+    eo.dataflow = dataflow;
+    std::vector<const runtime::QuantizedNetwork*> batch{q.get()};
+    for (const auto& image : *images) batch.push_back(&image);
+    const std::vector<runtime::NetworkRun> runs =
+        batch.size() == 1 ? std::vector<runtime::NetworkRun>{runtime::run_network_on_npu(driver, *q, eo)}
+                          : runtime::run_batch_on_npu(driver, batch, eo);
+    std::fill(verdicts->verified.begin(), verdicts->verified.end(), true);
+    for (const auto& r : runs)
+      for (const auto& check : r.layers) {
+        const auto i = static_cast<std::size_t>(check.index);
+        verdicts->mismatches.at(i) += check.mismatches;
+        verdicts->verified.at(i) = verdicts->verified.at(i) && check.verified;
+      }
+  };
+  return w;
+}
+
+bool is_ir_network(const std::string& name) {
+  return ends_with(name, ".yaml") || ends_with(name, ".onnx") || runtime::is_zoo_network(name);
+}
+
+}  // namespace
+
+firmware::DataflowChoice parse_dataflow(const std::string& d, const std::string& objective) {
+  if (objective != "latency" && objective != "energy")
+    throw std::invalid_argument("--objective: expected latency or energy, got '" + objective + "'");
+  if (d != "hybrid" && objective != "latency")
+    throw std::invalid_argument("--objective: only a hybrid dataflow has one (--dataflow hybrid)");
+  if (d == "ws") return firmware::DataflowChoice::kWeightStationary;
+  if (d == "os") return firmware::DataflowChoice::kOutputStationary;
+  if (d == "hybrid")
+    return objective == "energy" ? firmware::DataflowChoice::kHybridEnergy : firmware::DataflowChoice::kHybridLatency;
+  throw std::invalid_argument("--dataflow: expected ws, os or hybrid, got '" + d + "'");
+}
+
+Workload make_workload(const WorkloadOptions& options) {
+  const auto dataflow = parse_dataflow(options.dataflow, options.objective);
+  if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
+  if (options.batch < 1 || options.batch > 256) throw std::invalid_argument("--batch: expected 1 to 256");
+  const bool ir = is_ir_network(options.network);
+  if (!ir && !options.layer_dataflow.empty())
+    throw std::invalid_argument("--layer-dataflow: only zoo, YAML and ONNX networks have named layers to override");
+  if (!ir && options.batch != 1) throw std::invalid_argument("--batch: only zoo, YAML and ONNX networks run batched");
+  if (ir && runtime::parse_datatype(options.datatype) != firmware::Datatype::kInt8)
+    throw std::invalid_argument("--datatype: zoo, YAML and ONNX networks are int8");
+  return ir ? network_workload(options.network, options, dataflow)
+            : conv_workload(find_network(options.network), options, dataflow);
+}
+
+nlohmann::json list_networks() {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& n : networks()) {
+    std::uint64_t macs = 0, params = 0;
+    for (const auto& l : n.layers) {
+      const int oh = (l.in_h + 2 * l.pad - l.dilation * (l.kernel_h - 1) - 1) / l.stride + 1;
+      const int ow = (l.in_w + 2 * l.pad - l.dilation * (l.kernel_w - 1) - 1) / l.stride + 1;
+      macs += std::uint64_t(oh) * ow * l.out_c * l.kernel_h * l.kernel_w * l.in_c;
+      params += std::uint64_t(l.out_c) * l.kernel_h * l.kernel_w * l.in_c + l.out_c;
+    }
+    const auto& first = n.layers.front();
+    out.push_back({{"name", n.name},
+                   {"description", n.description},
+                   {"input", {first.in_c, first.in_h, first.in_w}},
+                   {"params", params},
+                   {"macs", macs}});
+  }
+  for (const auto& z : runtime::zoo_listing()) out.push_back(z);
+  return out;
+}
+
+}  // namespace npuvp::apps

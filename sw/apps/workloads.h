@@ -1,0 +1,69 @@
+#pragma once
+// The host programs `npuvp run` executes: a named convolution workload
+// (conv_slice), a SCALE-Sim topology, or a network (zoo, YAML, ONNX) quantized
+// and lowered by the runtime. Each becomes a Workload: the layers the report
+// lists and a program that runs them through the driver and records, per
+// layer, whether the NPU's output matched the host reference.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "firmware/command_format.h"
+#include "sw/driver/npu_driver.h"
+
+namespace npuvp::apps {
+
+struct WorkloadOptions {
+  // A name from `npuvp list networks`, a network file (*.yaml, *.onnx) or a
+  // SCALE-Sim topology file (*.csv).
+  std::string network = "conv_slice";
+  std::string dataflow = "hybrid";    // ws | os | hybrid
+  std::string objective = "latency";  // what hybrid minimizes: latency | energy
+  std::uint32_t seed = 1;
+  int input_h = 0, input_w = 0;  // 0: the network's default
+  // Deliberate wrong DMA source stride (bytes added to the row pitch), for
+  // tests that prove the bit-exact check catches it.
+  std::int32_t fault_input_row_pitch_delta = 0;
+  // Images per run (zoo, YAML and ONNX networks): run layer by layer over the
+  // batch, weights loaded once per layer.
+  int batch = 1;
+  // Per-layer dataflow overrides, "layer_name=ws|os" (zoo, YAML and ONNX networks).
+  std::vector<std::string> layer_dataflow;
+  // Convolution workloads (conv_slice, SCALE-Sim files): fraction of each
+  // filter's input channels pruned to zero.
+  double weight_sparsity = 0;
+  // Convolution workloads: element format, int8 | int4 | int16 | fp16 (zoo,
+  // YAML and ONNX networks are int8).
+  std::string datatype = "int8";
+};
+
+// The per-layer verdicts a program fills in as it runs.
+struct LayerVerdicts {
+  std::vector<std::size_t> mismatches;
+  std::vector<bool> verified;
+};
+
+struct Workload {
+  std::string name;
+  nlohmann::json input_shape;
+  nlohmann::json layers = nlohmann::json::array();  // name, type, shapes, kernel, stride, groups, macs, params
+  std::shared_ptr<LayerVerdicts> verdicts;          // shared with `program`, which fills it
+  std::function<void(sw::NpuDriver&)> program;
+};
+
+// Throws std::invalid_argument for an unknown network or options the
+// workload cannot take.
+Workload make_workload(const WorkloadOptions& options);
+
+// The dataflow choice --dataflow and --objective ask for.
+firmware::DataflowChoice parse_dataflow(const std::string& dataflow, const std::string& objective);
+
+// Networks `npuvp run --network` knows by name.
+nlohmann::json list_networks();
+
+}  // namespace npuvp::apps
