@@ -140,22 +140,39 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic) {
   return bound;
 }
 
-int dram_bench_main(int argc, const char* const* argv) {
+namespace {
+
+// What the command line asked for, with the names as given (for the report).
+struct BenchSetup {
+  DramConfig config;
+  TrafficOptions traffic;
   std::string memspec_file, mapping, page_policy, pattern, op, json_file, refresh;
-  std::uint64_t channels, stride, requests, size, outstanding, queue_depth, seed, interleave, write_high, write_low;
+  std::uint64_t stride = 0;
+  bool check = true;
+};
+
+// What one closed-loop run measured.
+struct Measurement {
+  std::uint64_t end_cycle = 0;
+  double wall_s = 0, cpu_s = 0;
+};
+
+// Fills `setup` from argv; returns false after printing --help.
+bool parse_options(int argc, const char* const* argv, BenchSetup& setup) {
+  std::uint64_t channels, requests, size, outstanding, queue_depth, seed, interleave, write_high, write_low;
   const DramConfig defaults;
   po::options_description opts("npuvp dram-bench options");
   // clang-format off
   opts.add_options()
       ("help,h", "show this help")
-      ("memspec", po::value(&memspec_file)->default_value("configs/dram/lpddr4x-4266.yaml"), "memspec YAML file")
+      ("memspec", po::value(&setup.memspec_file)->default_value("configs/dram/lpddr4x-4266.yaml"), "memspec YAML file")
       ("channels", po::value(&channels)->default_value(4), "16-bit channels")
-      ("mapping", po::value(&mapping)->default_value("rbc"), "address mapping: rbc|brc")
-      ("page-policy", po::value(&page_policy)->default_value("open"), "open|closed")
-      ("refresh", po::value(&refresh)->default_value("all-bank"), "all-bank|per-bank")
-      ("pattern", po::value(&pattern)->default_value("seq"), "seq|random|stride")
-      ("stride", po::value(&stride)->default_value(0), "bytes between requests for --pattern stride (0: one page)")
-      ("op", po::value(&op)->default_value("read"), "read|write|mix (mix: half writes)")
+      ("mapping", po::value(&setup.mapping)->default_value("rbc"), "address mapping: rbc|brc")
+      ("page-policy", po::value(&setup.page_policy)->default_value("open"), "open|closed")
+      ("refresh", po::value(&setup.refresh)->default_value("all-bank"), "all-bank|per-bank")
+      ("pattern", po::value(&setup.pattern)->default_value("seq"), "seq|random|stride")
+      ("stride", po::value(&setup.stride)->default_value(0), "bytes between requests for --pattern stride (0: one page)")
+      ("op", po::value(&setup.op)->default_value("read"), "read|write|mix (mix: half writes)")
       ("requests", po::value(&requests)->default_value(1000000), "requests to simulate")
       ("size", po::value(&size)->default_value(64), "bytes per request")
       ("outstanding", po::value(&outstanding)->default_value(64), "requests in flight (closed loop)")
@@ -167,132 +184,135 @@ int dram_bench_main(int argc, const char* const* argv) {
        "write batching: writes left when a drain ends")
       ("seed", po::value(&seed)->default_value(1), "random seed")
       ("no-check", "do not run the protocol checker (measures the controller alone)")
-      ("json", po::value(&json_file), "write the results as JSON to this file");
+      ("json", po::value(&setup.json_file), "write the results as JSON to this file");
   // clang-format on
 
-  DramConfig config;
-  TrafficOptions traffic;
-  try {
-    po::variables_map vm;
-    // Like a program name, argv[0] (the subcommand) is skipped by the parser.
-    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-    if (vm.count("help")) {
-      std::cout << "usage: npuvp dram-bench [options]\n" << opts;
-      return 0;
-    }
-    po::notify(vm);
-    positive("channels", channels);
-    positive("requests", requests);
-    positive("size", size);
-    positive("outstanding", outstanding);
-    positive("queue-depth", queue_depth);
-    if (size > (1u << 20)) throw UsageError("--size: expected at most 1048576 bytes");
-    config.memspec = config::load_memspec(memspec_file);
-    config.channels = unsigned(channels);
-    config.mapping = pick<AddressMapping>(
-        "mapping", mapping, {{"rbc", AddressMapping::kRowBankColumn}, {"brc", AddressMapping::kBankRowColumn}});
-    config.page_policy =
-        pick<PagePolicy>("page-policy", page_policy, {{"open", PagePolicy::kOpen}, {"closed", PagePolicy::kClosed}});
-    config.per_bank_refresh = pick<bool>("refresh", refresh, {{"all-bank", false}, {"per-bank", true}});
-    config.queue_depth = unsigned(queue_depth);
-    config.channel_interleave_bytes = unsigned(interleave);
-    config.write_high_watermark = unsigned(std::min<std::uint64_t>(write_high, 1u << 20));
-    config.write_low_watermark = unsigned(std::min<std::uint64_t>(write_low, 1u << 20));
-    config.backing_bytes = std::min<std::uint64_t>(config.backing_bytes, config.capacity_bytes());
-    try {
-      config.validate();
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("bad option: ") + e.what());
-    }
-    traffic.pattern =
-        pick<Pattern>("pattern", pattern,
-                      {{"seq", Pattern::kSequential}, {"random", Pattern::kRandom}, {"stride", Pattern::kStride}});
-    traffic.operation =
-        pick<Operation>("op", op, {{"read", Operation::kRead}, {"write", Operation::kWrite}, {"mix", Operation::kMix}});
-    if (stride != 0 && traffic.pattern != Pattern::kStride) throw UsageError("--stride: only with --pattern stride");
-    traffic.stride_bytes = stride;
-    traffic.requests = requests;
-    traffic.size_bytes = std::uint32_t(size);
-    traffic.outstanding = unsigned(outstanding);
-    traffic.seed = seed;
-    if (size > config.capacity_bytes()) throw UsageError("--size: expected at most the device capacity");
-  } catch (const po::error& e) {
-    std::cerr << "npuvp dram-bench: " << e.what() << "\n"
-              << "run 'npuvp dram-bench --help' for the options\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "npuvp dram-bench: " << e.what() << "\n";
-    return 2;
+  po::variables_map vm;
+  // Like a program name, argv[0] (the subcommand) is skipped by the parser.
+  po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: npuvp dram-bench [options]\n" << opts;
+    return false;
   }
+  po::notify(vm);
+  setup.check = vm.count("no-check") == 0;
+  positive("channels", channels);
+  positive("requests", requests);
+  positive("size", size);
+  positive("outstanding", outstanding);
+  positive("queue-depth", queue_depth);
+  if (size > (1u << 20)) throw UsageError("--size: expected at most 1048576 bytes");
+  DramConfig& config = setup.config;
+  config.memspec = config::load_memspec(setup.memspec_file);
+  config.channels = unsigned(channels);
+  config.mapping = pick<AddressMapping>(
+      "mapping", setup.mapping, {{"rbc", AddressMapping::kRowBankColumn}, {"brc", AddressMapping::kBankRowColumn}});
+  config.page_policy = pick<PagePolicy>("page-policy", setup.page_policy,
+                                        {{"open", PagePolicy::kOpen}, {"closed", PagePolicy::kClosed}});
+  config.per_bank_refresh = pick<bool>("refresh", setup.refresh, {{"all-bank", false}, {"per-bank", true}});
+  config.queue_depth = unsigned(queue_depth);
+  config.channel_interleave_bytes = unsigned(interleave);
+  config.write_high_watermark = unsigned(std::min<std::uint64_t>(write_high, 1u << 20));
+  config.write_low_watermark = unsigned(std::min<std::uint64_t>(write_low, 1u << 20));
+  config.backing_bytes = std::min<std::uint64_t>(config.backing_bytes, config.capacity_bytes());
+  try {
+    config.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("bad option: ") + e.what());
+  }
+  TrafficOptions& traffic = setup.traffic;
+  traffic.pattern =
+      pick<Pattern>("pattern", setup.pattern,
+                    {{"seq", Pattern::kSequential}, {"random", Pattern::kRandom}, {"stride", Pattern::kStride}});
+  traffic.operation = pick<Operation>(
+      "op", setup.op, {{"read", Operation::kRead}, {"write", Operation::kWrite}, {"mix", Operation::kMix}});
+  if (setup.stride != 0 && traffic.pattern != Pattern::kStride)
+    throw UsageError("--stride: only with --pattern stride");
+  traffic.stride_bytes = setup.stride;
+  traffic.requests = requests;
+  traffic.size_bytes = std::uint32_t(size);
+  traffic.outstanding = unsigned(outstanding);
+  traffic.seed = seed;
+  if (size > config.capacity_bytes()) throw UsageError("--size: expected at most the device capacity");
+  return true;
+}
 
-  DramSystem system(config);
-  ProtocolChecker checker(config.memspec, config.channels);
-  const bool check =
-      argc > 0 && std::none_of(argv + 1, argv + argc, [](const char* a) { return std::string(a) == "--no-check"; });
-  if (check) system.add_observer(checker);
-
-  // CPU time beside wall time: on a shared machine the wall figure also
-  // measures the neighbours.
+// CPU time beside wall time: on a shared machine the wall figure also
+// measures the neighbours.
+Measurement measure(DramSystem& system, const TrafficOptions& traffic) {
+  Measurement m;
   const std::clock_t cpu_start = std::clock();
   const auto wall_start = std::chrono::steady_clock::now();
-  const std::uint64_t end = run_closed_loop(system, traffic);
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  const double cpu_s = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
-  if (check) checker.check_refresh_until(end);
+  m.end_cycle = run_closed_loop(system, traffic);
+  m.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  m.cpu_s = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  return m;
+}
 
-  const DramBound bound = dram_bound(config, traffic);
-  nlohmann::json stats = system.stats_json(end);
-  const double sim_us = system.ns_of(end) / 1000.0;
-  nlohmann::json out = {
-      {"config",
-       {{"memspec", config.memspec.name},
-        {"memspec_file", memspec_file},
-        {"channels", config.channels},
-        {"mapping", mapping},
-        {"page_policy", page_policy},
-        {"refresh", refresh},
-        {"pattern", pattern},
-        {"stride", traffic.pattern == Pattern::kStride ? (stride ? stride : config.memspec.page_bytes()) : 0},
-        {"op", op},
-        {"requests", requests},
-        {"size", size},
-        {"outstanding", outstanding},
-        {"queue_depth", queue_depth},
-        {"write_high_watermark", config.write_high_watermark},
-        {"write_low_watermark", config.write_low_watermark},
-        {"seed", seed}}},
-      {"bandwidth_gbps", stats["bandwidth_gbps"]},
-      {"peak_gbps", config.peak_gbps()},
-      {"utilization", stats["utilization"]},
-      {"bound_gbps", bound.gbps},
-      {"bound_limit", bound.limit},
-      {"bound_utilization", bound.gbps / config.peak_gbps()},
-      {"mix_bound_gbps", bound.turnaround_cycles > 0 ? nlohmann::json(bound.turnaround_gbps) : nlohmann::json(nullptr)},
-      {"writes_per_turnaround",
-       bound.turnaround_cycles > 0 ? nlohmann::json(bound.writes_per_batch) : nlohmann::json(nullptr)},
-      {"read_latency_ns", stats["read_latency_ns"]},
-      {"write_latency_ns", stats["write_latency_ns"]},
-      {"row_hit_rate", stats["row_hit_rate"]},
-      {"energy_pj_per_bit", stats["energy_pj_per_bit"]},
-      {"avg_power_mw", stats["avg_power_mw"]},
-      {"energy_pj", stats["energy_pj"]},
-      {"refresh_count", stats["refresh_count"]},
-      {"timing_violations", check ? nlohmann::json(checker.violation_count()) : nlohmann::json(nullptr)},
-      {"sim_time_us", sim_us},
-      {"wall_s", wall_s},
-      {"requests_per_wall_s", wall_s > 0 ? double(requests) / wall_s : 0.0},
-      {"cpu_s", cpu_s},
-      {"requests_per_cpu_s", cpu_s > 0 ? double(requests) / cpu_s : 0.0},
-      {"stats", stats}};
+nlohmann::json results_json(const BenchSetup& setup, const DramSystem& system, const Measurement& m,
+                            const DramBound& bound, const ProtocolChecker& checker) {
+  const DramConfig& config = setup.config;
+  const TrafficOptions& traffic = setup.traffic;
+  nlohmann::json stats = system.stats_json(m.end_cycle);
+  const auto requests = double(traffic.requests);
+  const auto optional = [](bool present, const nlohmann::json& value) { return present ? value : nlohmann::json(); };
+  return {{"config",
+           {{"memspec", config.memspec.name},
+            {"memspec_file", setup.memspec_file},
+            {"channels", config.channels},
+            {"mapping", setup.mapping},
+            {"page_policy", setup.page_policy},
+            {"refresh", setup.refresh},
+            {"pattern", setup.pattern},
+            {"stride", traffic.pattern == Pattern::kStride
+                           ? (setup.stride ? setup.stride : std::uint64_t{config.memspec.page_bytes()})
+                           : 0},
+            {"op", setup.op},
+            {"requests", traffic.requests},
+            {"size", traffic.size_bytes},
+            {"outstanding", traffic.outstanding},
+            {"queue_depth", config.queue_depth},
+            {"write_high_watermark", config.write_high_watermark},
+            {"write_low_watermark", config.write_low_watermark},
+            {"seed", traffic.seed}}},
+          {"bandwidth_gbps", stats["bandwidth_gbps"]},
+          {"peak_gbps", config.peak_gbps()},
+          {"utilization", stats["utilization"]},
+          {"bound_gbps", bound.gbps},
+          {"bound_limit", bound.limit},
+          {"bound_utilization", bound.gbps / config.peak_gbps()},
+          {"mix_bound_gbps", optional(bound.turnaround_cycles > 0, bound.turnaround_gbps)},
+          {"writes_per_turnaround", optional(bound.turnaround_cycles > 0, bound.writes_per_batch)},
+          {"read_latency_ns", stats["read_latency_ns"]},
+          {"write_latency_ns", stats["write_latency_ns"]},
+          {"row_hit_rate", stats["row_hit_rate"]},
+          {"energy_pj_per_bit", stats["energy_pj_per_bit"]},
+          {"avg_power_mw", stats["avg_power_mw"]},
+          {"energy_pj", stats["energy_pj"]},
+          {"refresh_count", stats["refresh_count"]},
+          {"timing_violations", optional(setup.check, checker.violation_count())},
+          {"sim_time_us", system.ns_of(m.end_cycle) / 1000.0},
+          {"wall_s", m.wall_s},
+          {"requests_per_wall_s", m.wall_s > 0 ? requests / m.wall_s : 0.0},
+          {"cpu_s", m.cpu_s},
+          {"requests_per_cpu_s", m.cpu_s > 0 ? requests / m.cpu_s : 0.0},
+          {"stats", stats}};
+}
 
+void print_summary(const BenchSetup& setup, const nlohmann::json& out, const DramBound& bound,
+                   const ProtocolChecker& checker) {
+  const DramConfig& config = setup.config;
+  const nlohmann::json& stats = out["stats"];
+  const auto& c = out["config"];
   auto lat = [](const nlohmann::json& l) {
     return "mean " + fixed(l["mean"].get<double>(), 1) + "  p50 " + fixed(l["p50"].get<double>(), 1) + "  p99 " +
            fixed(l["p99"].get<double>(), 1) + "  max " + fixed(l["max"].get<double>(), 1) + " ns";
   };
-  std::cout << "npuvp dram-bench: " << config.memspec.name << " x " << config.channels << " ch, " << mapping << ", "
-            << page_policy << " page, " << refresh << " refresh; " << pattern;
-  if (traffic.pattern == Pattern::kStride) std::cout << " " << out["config"]["stride"].get<std::uint64_t>() << " B";
-  std::cout << " " << op << ", " << requests << " x " << size << " B, " << outstanding << " outstanding\n";
+  std::cout << "npuvp dram-bench: " << config.memspec.name << " x " << config.channels << " ch, " << setup.mapping
+            << ", " << setup.page_policy << " page, " << setup.refresh << " refresh; " << setup.pattern;
+  if (setup.traffic.pattern == Pattern::kStride) std::cout << " " << c["stride"].get<std::uint64_t>() << " B";
+  std::cout << " " << setup.op << ", " << c["requests"] << " x " << c["size"] << " B, " << c["outstanding"]
+            << " outstanding\n";
   const double bw = stats["bandwidth_gbps"].get<double>();
   std::cout << "  bandwidth       " << fixed(bw, 2) << " GB/s = " << fixed(100 * bw / config.peak_gbps(), 1)
             << "% of peak " << fixed(config.peak_gbps(), 2) << " GB/s\n"
@@ -315,29 +335,55 @@ int dram_bench_main(int argc, const char* const* argv) {
     std::cout << "  read latency    " << lat(stats["read_latency_ns"]) << "\n";
   if (stats["write_latency_ns"]["count"].get<std::uint64_t>() > 0)
     std::cout << "  write latency   " << lat(stats["write_latency_ns"]) << "\n";
+  const double io_share =
+      stats["energy_pj"]["io"].get<double>() / std::max(1.0, stats["energy_pj"]["total"].get<double>());
+  const double wall_s = out["wall_s"].get<double>(), cpu_s = out["cpu_s"].get<double>();
   std::cout << "  row hit rate    " << fixed(100 * stats["row_hit_rate"].get<double>(), 1) << "%\n"
             << "  energy          " << fixed(stats["energy_pj_per_bit"].get<double>(), 2) << " pJ/bit, "
-            << fixed(stats["avg_power_mw"].get<double>(), 1) << " mW average (I/O "
-            << fixed(stats["energy_pj"]["io"].get<double>() / std::max(1.0, stats["energy_pj"]["total"].get<double>()) *
-                         100,
-                     1)
+            << fixed(stats["avg_power_mw"].get<double>(), 1) << " mW average (I/O " << fixed(io_share * 100, 1)
             << "% of energy), " << stats["refresh_count"].get<std::uint64_t>() << " refreshes\n"
-            << "  violations      " << (check ? std::to_string(checker.violation_count()) : std::string("not checked"))
-            << "\n"
-            << "  simulated       " << fixed(sim_us, 1) << " us in " << fixed(wall_s, 3)
-            << " s wall = " << fixed(wall_s > 0 ? requests / wall_s / 1e6 : 0, 2) << " M requests/s (CPU "
-            << fixed(cpu_s, 3) << " s = " << fixed(cpu_s > 0 ? requests / cpu_s / 1e6 : 0, 2) << " M requests/s)\n";
-  if (check && checker.violation_count() > 0) std::cout << checker.summary() << "\n";
+            << "  violations      "
+            << (setup.check ? std::to_string(checker.violation_count()) : std::string("not checked")) << "\n"
+            << "  simulated       " << fixed(out["sim_time_us"].get<double>(), 1) << " us in " << fixed(wall_s, 3)
+            << " s wall = " << fixed(out["requests_per_wall_s"].get<double>() / 1e6, 2) << " M requests/s (CPU "
+            << fixed(cpu_s, 3) << " s = " << fixed(out["requests_per_cpu_s"].get<double>() / 1e6, 2)
+            << " M requests/s)\n";
+  if (setup.check && checker.violation_count() > 0) std::cout << checker.summary() << "\n";
+}
 
-  if (!json_file.empty()) {
-    std::ofstream f(json_file);
+}  // namespace
+
+int dram_bench_main(int argc, const char* const* argv) {
+  BenchSetup setup;
+  try {
+    if (!parse_options(argc, argv, setup)) return 0;
+  } catch (const po::error& e) {
+    std::cerr << "npuvp dram-bench: " << e.what() << "\n"
+              << "run 'npuvp dram-bench --help' for the options\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "npuvp dram-bench: " << e.what() << "\n";
+    return 2;
+  }
+
+  DramSystem system(setup.config);
+  ProtocolChecker checker(setup.config.memspec, setup.config.channels);
+  if (setup.check) system.add_observer(checker);
+  const Measurement m = measure(system, setup.traffic);
+  if (setup.check) checker.check_refresh_until(m.end_cycle);
+
+  const DramBound bound = dram_bound(setup.config, setup.traffic);
+  const nlohmann::json out = results_json(setup, system, m, bound, checker);
+  print_summary(setup, out, bound, checker);
+  if (!setup.json_file.empty()) {
+    std::ofstream f(setup.json_file);
     if (!f) {
-      std::cerr << "npuvp dram-bench: --json " << json_file << ": cannot write the file\n";
+      std::cerr << "npuvp dram-bench: --json " << setup.json_file << ": cannot write the file\n";
       return 1;
     }
     f << out.dump(2) << "\n";
   }
-  return check && checker.violation_count() > 0 ? 1 : 0;
+  return setup.check && checker.violation_count() > 0 ? 1 : 0;
 }
 
 }  // namespace npuvp::bench
