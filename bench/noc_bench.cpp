@@ -100,13 +100,15 @@ RatePoint run_cycle_level(const BenchOptions& o, double rate, Work& work) {
   const auto t0 = std::chrono::steady_clock::now();
   for (Cycle c = 0; c < limit && (c < end || latency.count() < tagged); ++c) {
     if (c == warmup) ejected_at_start = model.ejected_flits();
-    if (c == end) ejected_at_end = model.ejected_flits();
     const bool measure = c >= warmup && c < end;
     traffic.tick([&](NodeId src, NodeId dst) {
       model.offer(measure ? 1 : 0, src, dst, o.packet_flits);
       tagged += measure;
     });
     model.step();
+    // Read at the end of the window's last cycle: the loop may stop right
+    // there when every measured packet has been delivered.
+    if (c + 1 == end) ejected_at_end = model.ejected_flits();
     for (const auto& d : model.take_deliveries())
       if (d.tag == 1) latency.add(d.done - d.offered);
   }
