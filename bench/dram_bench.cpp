@@ -14,6 +14,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/options.h"
 #include "models/dram/dram_system.h"
 #include "models/dram/protocol_checker.h"
 #include "platform/config/dram_yaml.h"
@@ -24,9 +25,7 @@ using namespace npuvp::dram;
 
 namespace {
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using UsageError = std::invalid_argument;
 
 template <typename T>
 T pick(const std::string& option, const std::string& value, const std::map<std::string, T>& choices) {
@@ -37,21 +36,29 @@ T pick(const std::string& option, const std::string& value, const std::map<std::
   throw UsageError("--" + option + " '" + value + "': expected one of " + list);
 }
 
-void positive(const char* option, std::uint64_t value) {
-  if (value == 0) throw UsageError(std::string("--") + option + ": expected a positive integer");
-}
-
 std::string fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
 }
 
+// The share of a window that all-bank refreshes take from the data bus (per-bank
+// refresh is not charged).
+double all_bank_refresh_share(const DramConfig& config, double window_ns) {
+  const Memspec& s = config.memspec;
+  if (config.per_bank_refresh) return 0.0;
+  if (window_ns <= 0) return double(s.trfcab) / s.trefi;
+  // Only the refreshes falling due inside the window take bus time from it:
+  // a run shorter than tREFI may see none.
+  const double refi_ns = s.trefi * s.tck_ns;
+  return std::floor(window_ns / refi_ns) * s.trfcab * s.tck_ns / window_ns;
+}
+
 }  // namespace
 
-DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic) {
+DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic, double window_ns) {
   const Memspec& s = config.memspec;
-  const double refresh_share = config.per_bank_refresh ? 0.0 : double(s.trfcab) / s.trefi;
+  const double refresh_share = all_bank_refresh_share(config, window_ns);
   const double available = 1.0 - refresh_share;
   DramBound bound;
 
@@ -159,30 +166,30 @@ struct Measurement {
 
 // Fills `setup` from argv; returns false after printing --help.
 bool parse_options(int argc, const char* const* argv, BenchSetup& setup) {
-  std::uint64_t channels, requests, size, outstanding, queue_depth, seed, interleave, write_high, write_low;
+  std::string channels, requests, size, outstanding, queue_depth, seed, interleave, write_high, write_low, stride;
   const DramConfig defaults;
   po::options_description opts("npuvp dram-bench options");
   // clang-format off
   opts.add_options()
       ("help,h", "show this help")
       ("memspec", po::value(&setup.memspec_file)->default_value("configs/dram/lpddr4x-4266.yaml"), "memspec YAML file")
-      ("channels", po::value(&channels)->default_value(4), "16-bit channels")
+      ("channels", po::value(&channels)->default_value("4"), "16-bit channels")
       ("mapping", po::value(&setup.mapping)->default_value("rbc"), "address mapping: rbc|brc")
       ("page-policy", po::value(&setup.page_policy)->default_value("open"), "open|closed")
       ("refresh", po::value(&setup.refresh)->default_value("all-bank"), "all-bank|per-bank")
       ("pattern", po::value(&setup.pattern)->default_value("seq"), "seq|random|stride")
-      ("stride", po::value(&setup.stride)->default_value(0), "bytes between requests for --pattern stride (0: one page)")
+      ("stride", po::value(&stride)->default_value("0"), "bytes between requests for --pattern stride (0: one page)")
       ("op", po::value(&setup.op)->default_value("read"), "read|write|mix (mix: half writes)")
-      ("requests", po::value(&requests)->default_value(1000000), "requests to simulate")
-      ("size", po::value(&size)->default_value(64), "bytes per request")
-      ("outstanding", po::value(&outstanding)->default_value(64), "requests in flight (closed loop)")
-      ("queue-depth", po::value(&queue_depth)->default_value(16), "controller queue depth per bank")
-      ("interleave", po::value(&interleave)->default_value(256), "channel interleave, bytes")
-      ("write-high", po::value(&write_high)->default_value(defaults.write_high_watermark),
+      ("requests", po::value(&requests)->default_value("1000000"), "requests to simulate")
+      ("size", po::value(&size)->default_value("64"), "bytes per request")
+      ("outstanding", po::value(&outstanding)->default_value("64"), "requests in flight (closed loop)")
+      ("queue-depth", po::value(&queue_depth)->default_value("16"), "controller queue depth per bank")
+      ("interleave", po::value(&interleave)->default_value("256"), "channel interleave, bytes")
+      ("write-high", po::value(&write_high)->default_value(std::to_string(defaults.write_high_watermark)),
        "write batching: writes (bursts per channel) that start a drain; 0: no batching")
-      ("write-low", po::value(&write_low)->default_value(defaults.write_low_watermark),
+      ("write-low", po::value(&write_low)->default_value(std::to_string(defaults.write_low_watermark)),
        "write batching: writes left when a drain ends")
-      ("seed", po::value(&seed)->default_value(1), "random seed")
+      ("seed", po::value(&seed)->default_value("1"), "random seed")
       ("no-check", "do not run the protocol checker (measures the controller alone)")
       ("json", po::value(&setup.json_file), "write the results as JSON to this file");
   // clang-format on
@@ -196,24 +203,21 @@ bool parse_options(int argc, const char* const* argv, BenchSetup& setup) {
   }
   po::notify(vm);
   setup.check = vm.count("no-check") == 0;
-  positive("channels", channels);
-  positive("requests", requests);
-  positive("size", size);
-  positive("outstanding", outstanding);
-  positive("queue-depth", queue_depth);
-  if (size > (1u << 20)) throw UsageError("--size: expected at most 1048576 bytes");
+  constexpr std::uint64_t kMib = 1u << 20;
+  const std::uint64_t size_bytes = parse_count("--size", size, 1, kMib);
+  setup.stride = parse_count("--stride", stride, 0, std::uint64_t{1} << 40);
   DramConfig& config = setup.config;
   config.memspec = config::load_memspec(setup.memspec_file);
-  config.channels = unsigned(channels);
+  config.channels = unsigned(parse_count("--channels", channels, 1, 64));
   config.mapping = pick<AddressMapping>(
       "mapping", setup.mapping, {{"rbc", AddressMapping::kRowBankColumn}, {"brc", AddressMapping::kBankRowColumn}});
   config.page_policy = pick<PagePolicy>("page-policy", setup.page_policy,
                                         {{"open", PagePolicy::kOpen}, {"closed", PagePolicy::kClosed}});
   config.per_bank_refresh = pick<bool>("refresh", setup.refresh, {{"all-bank", false}, {"per-bank", true}});
-  config.queue_depth = unsigned(queue_depth);
-  config.channel_interleave_bytes = unsigned(interleave);
-  config.write_high_watermark = unsigned(std::min<std::uint64_t>(write_high, 1u << 20));
-  config.write_low_watermark = unsigned(std::min<std::uint64_t>(write_low, 1u << 20));
+  config.queue_depth = unsigned(parse_count("--queue-depth", queue_depth, 1, 4096));
+  config.channel_interleave_bytes = unsigned(parse_count("--interleave", interleave, 1, std::uint64_t{1} << 30));
+  config.write_high_watermark = unsigned(parse_count("--write-high", write_high, 0, kMib));
+  config.write_low_watermark = unsigned(parse_count("--write-low", write_low, 0, kMib));
   config.backing_bytes = std::min<std::uint64_t>(config.backing_bytes, config.capacity_bytes());
   try {
     config.validate();
@@ -229,11 +233,12 @@ bool parse_options(int argc, const char* const* argv, BenchSetup& setup) {
   if (setup.stride != 0 && traffic.pattern != Pattern::kStride)
     throw UsageError("--stride: only with --pattern stride");
   traffic.stride_bytes = setup.stride;
-  traffic.requests = requests;
-  traffic.size_bytes = std::uint32_t(size);
-  traffic.outstanding = unsigned(outstanding);
-  traffic.seed = seed;
-  if (size > config.capacity_bytes()) throw UsageError("--size: expected at most the device capacity");
+  // A billion requests take minutes; more is a typo, not a benchmark.
+  traffic.requests = parse_count("--requests", requests, 1, 1'000'000'000);
+  traffic.size_bytes = std::uint32_t(size_bytes);
+  traffic.outstanding = unsigned(parse_count("--outstanding", outstanding, 1, 65536));
+  traffic.seed = parse_count("--seed", seed, 0, UINT64_MAX);
+  if (size_bytes > config.capacity_bytes()) throw UsageError("--size: expected at most the device capacity");
   return true;
 }
 
@@ -372,7 +377,9 @@ int dram_bench_main(int argc, const char* const* argv) {
   const Measurement m = measure(system, setup.traffic);
   if (setup.check) checker.check_refresh_until(m.end_cycle);
 
-  const DramBound bound = dram_bound(setup.config, setup.traffic);
+  const double busy_ns =
+      system.stats().first_arrival_ns < 0 ? 0.0 : system.stats().last_completion_ns - system.stats().first_arrival_ns;
+  const DramBound bound = dram_bound(setup.config, setup.traffic, busy_ns);
   const nlohmann::json out = results_json(setup, system, m, bound, checker);
   print_summary(setup, out, bound, checker);
   if (!setup.json_file.empty()) {

@@ -28,7 +28,9 @@ struct DramBound {
   double turnaround_gbps = 0;      // the bound from the data bus and the turnarounds alone
 };
 
-DramBound dram_bound(const dram::DramConfig& config, const dram::TrafficOptions& traffic);
+// `window_ns` is the time the bandwidth is measured over: all-bank refreshes
+// take the share of it that falls due inside it (0: the long-run share).
+DramBound dram_bound(const dram::DramConfig& config, const dram::TrafficOptions& traffic, double window_ns = 0);
 
 // Parses argv (argv[0] is the subcommand name), runs, prints a summary on
 // stdout and writes --json. Returns 0 on success; a bad option prints what

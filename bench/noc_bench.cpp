@@ -15,6 +15,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/options.h"
 #include "models/noc/cycle_model.h"
 #include "models/noc/fast_model.h"
 #include "models/noc/traffic.h"
@@ -26,12 +27,6 @@ namespace {
 namespace po = boost::program_options;
 using noc::Cycle;
 using noc::NodeId;
-
-// A bad command line: the option and what it expected.
-struct OptionError : std::runtime_error {
-  OptionError(const std::string& option, const std::string& expected, const std::string& got)
-      : std::runtime_error(option + ": expected " + expected + ", got '" + got + "'") {}
-};
 
 struct BenchOptions {
   noc::NocConfig noc;
@@ -54,20 +49,6 @@ struct Work {
   std::uint64_t flit_hops = 0;
   double wall_s = 0;
 };
-
-std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t lo, std::uint64_t hi) {
-  const std::string expected = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
-    throw OptionError(option, expected, text);
-  std::uint64_t v = 0;
-  try {
-    v = std::stoull(text);
-  } catch (const std::exception&) {
-    throw OptionError(option, expected, text);
-  }
-  if (v < lo || v > hi) throw OptionError(option, expected, text);
-  return v;
-}
 
 std::vector<double> parse_rates(const std::string& text) {
   const std::string expected = "a comma-separated list of loads in (0, 1] flits/node/cycle";
