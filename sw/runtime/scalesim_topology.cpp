@@ -113,6 +113,7 @@ std::vector<ScaleSimLayer> parse_scalesim_topology(std::istream& in, const std::
     layers.push_back(RowParser(source, line).layer(text));
   }
   if (line == 0) throw std::invalid_argument(source + ": empty file, expected the header row of a SCALE-Sim topology");
+  if (layers.empty()) throw std::invalid_argument(source + ": no layers, expected at least one row after the header");
   return layers;
 }
 
