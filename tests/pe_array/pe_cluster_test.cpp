@@ -98,12 +98,7 @@ std::vector<std::int8_t> fill_operands(testing::TlmMemory& sram, const ClusterJo
   sram.write(j.bias_addr, bias.data(), bias.size() * 4);
   sram.write(j.requant_addr, requant.data(), requant.size() * 8);
   std::vector<std::int8_t> out(j.out_h * j.out_w * j.k_count);
-  JobOperands in;
-  in.tile = tile.data();
-  in.weights = weights.data();
-  in.bias = bias.data();
-  in.requant = requant.data();
-  run_job(j, in, out.data());
+  run_job(j, JobOperands{tile.data(), nullptr, weights.data(), bias.data(), requant.data()}, out.data());
   return out;
 }
 
