@@ -15,13 +15,13 @@ using testing::kLocalBase;
 using testing::kMemBase;
 
 // DMA registers sit at address 0 of the driver's socket.
-struct Bench {
+struct Bench : testing::Bench {
   testing::MemoryHarness mem{2};
   DmaEngine dma{"dma", DmaConfig{}};
-  testing::Driver driver{"driver"};
-  sc_core::sc_vector<sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS>> irq{"irq", 2};
+  testing::Initiator driver{"driver"};
+  sc_core::sc_vector<testing::IrqLine> irq{"irq", 2};
 
-  Bench() {
+  Bench() : testing::Bench("bench") {
     dma.system_socket.bind(mem.bus->target_sockets[0]);
     dma.noc_socket.bind(mem.bus->target_sockets[1]);
     driver.socket.bind(dma.target_socket);
@@ -40,7 +40,7 @@ struct Bench {
     driver.write32(regs + reg::kDescLo, static_cast<std::uint32_t>(at));
     driver.write32(regs + reg::kDescHi, static_cast<std::uint32_t>(at >> 32));
     driver.write32(regs + reg::kCtrl, kCtrlStart);
-    if (!irq[ch].read()) sc_core::wait(irq[ch].posedge_event());
+    irq[ch].wait_high();
     const std::uint32_t bits = driver.read32(regs + reg::kIrq);
     driver.write32(regs + reg::kIrq, bits);
     return bits;
@@ -59,7 +59,7 @@ void host_copy(const Descriptor& d, const std::vector<std::uint8_t>& src, std::u
 
 TEST(Dma, RandomStridedTransfersAreByteExact) {
   Bench b;
-  b.driver.body = [&](testing::Driver&) {
+  b.body = [&] {
     std::mt19937 rng(7);
     std::vector<std::uint8_t> dram(64 * 1024);
     for (auto& v : dram) v = static_cast<std::uint8_t>(rng());
@@ -91,7 +91,7 @@ TEST(Dma, RandomStridedTransfersAreByteExact) {
 
 TEST(Dma, ChainsRunInOrderAndCountBytes) {
   Bench b;
-  b.driver.body = [&](testing::Driver& drv) {
+  b.body = [&] {
     std::vector<std::uint8_t> data(256);
     for (unsigned i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i);
     testing::poke(*b.mem.mem, 0, data.data(), 256);
@@ -102,7 +102,7 @@ TEST(Dma, ChainsRunInOrderAndCountBytes) {
     std::vector<std::uint8_t> back(256);
     testing::peek(*b.mem.mem, 4096, back.data(), 256);
     EXPECT_EQ(back, data);
-    EXPECT_EQ(drv.read32(reg::kBytesDone), 512u);
+    EXPECT_EQ(b.driver.read32(reg::kBytesDone), 512u);
   };
   sc_core::sc_start();
   EXPECT_EQ(b.dma.stats().descriptors, 2u);
@@ -112,12 +112,12 @@ TEST(Dma, ChainsRunInOrderAndCountBytes) {
 
 TEST(Dma, UnmappedSourceRaisesErrorWithTheAddress) {
   Bench b;
-  b.driver.body = [&](testing::Driver& drv) {
+  b.body = [&] {
     Descriptor d{0x7000'0000, kLocalBase + 0x2000, 64, 1, 1, 0, 0, 0, 0, 0, 0, 0};
     EXPECT_EQ(b.run_chain(1, {d}, kLocalBase + 0x400), kIrqError);
     const std::uint64_t regs = kChannelStride;
-    EXPECT_EQ(drv.read32(regs + reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kSourceAccess));
-    EXPECT_EQ(drv.read32(regs + reg::kErrorAddrLo), 0x7000'0000u);
+    EXPECT_EQ(b.driver.read32(regs + reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kSourceAccess));
+    EXPECT_EQ(b.driver.read32(regs + reg::kErrorAddrLo), 0x7000'0000u);
     EXPECT_FALSE(b.irq[1].read());  // cleared by the W1C write
   };
   sc_core::sc_start();
@@ -126,17 +126,17 @@ TEST(Dma, UnmappedSourceRaisesErrorWithTheAddress) {
 
 TEST(Dma, MisalignedOrEmptyDescriptorIsInvalid) {
   Bench b;
-  b.driver.body = [&](testing::Driver& drv) {
-    drv.write32(reg::kDescLo, static_cast<std::uint32_t>(kLocalBase + 0x404));  // not 64-byte aligned
-    drv.write32(reg::kDescHi, 0);
-    drv.write32(reg::kCtrl, kCtrlStart);
-    sc_core::wait(b.irq[0].posedge_event());
-    EXPECT_EQ(drv.read32(reg::kIrq), kIrqError);
-    EXPECT_EQ(drv.read32(reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kDescriptorInvalid));
-    drv.write32(reg::kIrq, kIrqError);
+  b.body = [&] {
+    b.driver.write32(reg::kDescLo, static_cast<std::uint32_t>(kLocalBase + 0x404));  // not 64-byte aligned
+    b.driver.write32(reg::kDescHi, 0);
+    b.driver.write32(reg::kCtrl, kCtrlStart);
+    b.irq[0].wait_high();  // (it may be up already: an error is raised at once)
+    EXPECT_EQ(b.driver.read32(reg::kIrq), kIrqError);
+    EXPECT_EQ(b.driver.read32(reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kDescriptorInvalid));
+    b.driver.write32(reg::kIrq, kIrqError);
     Descriptor empty{kMemBase, kLocalBase, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0};
     EXPECT_EQ(b.run_chain(0, {empty}, kLocalBase + 0x800), kIrqError);
-    EXPECT_EQ(drv.read32(reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kDescriptorInvalid));
+    EXPECT_EQ(b.driver.read32(reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kDescriptorInvalid));
   };
   sc_core::sc_start();
 }
@@ -146,7 +146,7 @@ TEST(Dma, ReadsOverlapWritesSoATransferCostsAboutTheSlowerStream) {
   // each way. Serialized it would take ~1024 cycles; pipelined about 512.
   Bench b;
   sc_core::sc_time took;
-  b.driver.body = [&](testing::Driver&) {
+  b.body = [&] {
     Descriptor d{kMemBase, kLocalBase + 0x8000, 16384, 1, 1, 0, 0, 0, 0, 0, 0, 0};
     const sc_core::sc_time start = sc_core::sc_time_stamp();
     EXPECT_EQ(b.run_chain(0, {d}, kLocalBase), kIrqDone);

@@ -15,6 +15,7 @@
 #include "models/dram/lpddr4.h"
 #include "models/dram/protocol_checker.h"
 #include "tests/dram/dram_test_util.h"
+#include "tests/support/bench.h"
 
 namespace npuvp::dram {
 namespace {
@@ -23,32 +24,20 @@ using sc_core::SC_NS;
 using sc_core::sc_time;
 using testing::config_of;
 
-// Runs a script in an SC_THREAD against its initiator socket.
-class Initiator : public sc_core::sc_module {
+// Runs a script in an SC_THREAD against the bench initiator's socket.
+class Initiator : public npuvp::testing::Initiator {
  public:
-  tlm_utils::simple_initiator_socket<Initiator> initiator_socket;
   using Script = std::function<void(Initiator&)>;
 
   SC_HAS_PROCESS(Initiator);
   Initiator(const sc_core::sc_module_name& name, Script script)
-      : sc_module(name), initiator_socket("initiator_socket"), script_(std::move(script)) {
+      : npuvp::testing::Initiator(name), script_(std::move(script)) {
     SC_THREAD(run);
   }
-
   tlm::tlm_response_status access(tlm::tlm_command command, std::uint64_t address, std::uint8_t* data, unsigned length,
                                   sc_time& delay, std::uint8_t* byte_enables = nullptr, unsigned byte_enable_length = 0,
                                   unsigned streaming_width = 0) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(command);
-    gp.set_address(address);
-    gp.set_data_ptr(data);
-    gp.set_data_length(length);
-    gp.set_streaming_width(streaming_width != 0 ? streaming_width : length);
-    gp.set_byte_enable_ptr(byte_enables);
-    gp.set_byte_enable_length(byte_enable_length);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    initiator_socket->b_transport(gp, delay);
-    return gp.get_response_status();
+    return transport(command, address, data, length, delay, byte_enables, byte_enable_length, streaming_width);
   }
 
  private:
@@ -98,7 +87,7 @@ TEST(Lpddr4Tlm, ReadDelayIsTheUnloadedLatencyPlusTheAnnotatedDelay) {
     EXPECT_EQ(delay, cycles(s, s.rl + s.tdqsck + s.burst_length / 2));
     ran = true;
   });
-  cpu.initiator_socket.bind(dram.target_socket);
+  cpu.socket.bind(dram.target_socket);
   sc_core::sc_start();
   EXPECT_TRUE(ran);
   EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
@@ -126,7 +115,7 @@ TEST(Lpddr4Tlm, DataIsStoredWithByteEnablesAndLargeBursts) {
     EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0x10010, back, 8, delay), tlm::TLM_OK_RESPONSE);
     for (int k = 0; k < 8; ++k) EXPECT_EQ(back[k], (k % 2 == 0) ? pattern[k] : out[k]) << k;
   });
-  dma.initiator_socket.bind(dram.target_socket);
+  dma.socket.bind(dram.target_socket);
   sc_core::sc_start();
   EXPECT_EQ(dram.stats().write_bytes, 4096u + 8u);
 }
@@ -147,7 +136,7 @@ TEST(Lpddr4Tlm, ErrorsGetTheRightResponseAndNoDelay) {
     EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0, buf, 16, delay, be, 0), tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
     EXPECT_EQ(delay, before);
   });
-  cpu.initiator_socket.bind(dram.target_socket);
+  cpu.socket.bind(dram.target_socket);
   sc_core::sc_start();
   EXPECT_EQ(dram.stats().read_requests + dram.stats().write_requests, 0u);
 }
@@ -163,10 +152,10 @@ TEST(Lpddr4Tlm, DebugTransportAndDmiSeeTheSameBytes) {
     gp.set_data_ptr(text);
     gp.set_data_length(4);
     gp.set_streaming_width(4);
-    EXPECT_EQ(i.initiator_socket->transport_dbg(gp), 4u);
+    EXPECT_EQ(i.socket->transport_dbg(gp), 4u);
     tlm::tlm_dmi dmi;
     gp.set_command(tlm::TLM_READ_COMMAND);
-    ASSERT_TRUE(i.initiator_socket->get_direct_mem_ptr(gp, dmi));
+    ASSERT_TRUE(i.socket->get_direct_mem_ptr(gp, dmi));
     EXPECT_TRUE(dmi.is_read_write_allowed());
     EXPECT_EQ(dmi.get_end_address(), config.backing_bytes - 1);
     EXPECT_EQ(dmi.get_dmi_ptr()[0x203], 0xef);
@@ -176,11 +165,11 @@ TEST(Lpddr4Tlm, DebugTransportAndDmiSeeTheSameBytes) {
     EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0x204, &b, 1, delay), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(b, 0x42);
     gp.set_address(config.backing_bytes);
-    EXPECT_FALSE(i.initiator_socket->get_direct_mem_ptr(gp, dmi));
+    EXPECT_FALSE(i.socket->get_direct_mem_ptr(gp, dmi));
     // Debug accesses are not timed and leave the statistics alone.
     EXPECT_EQ(dram.stats().read_requests, 1u);
   });
-  loader.initiator_socket.bind(dram.target_socket);
+  loader.socket.bind(dram.target_socket);
   sc_core::sc_start();
 }
 
@@ -216,8 +205,8 @@ TEST(Lpddr4Tlm, ConcurrentLooselyTimedInitiatorsGetConsistentTimes) {
   Initiator dma("dma", script(0x0, 4096, 50));
   Initiator cpu("cpu", script(0x800000, 64, 500));
   Funnel bus("bus");
-  dma.initiator_socket.bind(bus.target_socket);
-  cpu.initiator_socket.bind(bus.target_socket);
+  dma.socket.bind(bus.target_socket);
+  cpu.socket.bind(bus.target_socket);
   bus.initiator_socket.bind(dram.target_socket);
   sc_core::sc_start();
   EXPECT_EQ(dram.stats().read_requests, 550u);
@@ -262,8 +251,8 @@ TEST_P(ProtocolCheckTraffic, DmaLikeMixedTrafficHasNoViolation) {
   Initiator a("a", dma(0x0, 120));
   Initiator b("b", dma(0x800000, 120));
   Funnel bus("bus");
-  a.initiator_socket.bind(bus.target_socket);
-  b.initiator_socket.bind(bus.target_socket);
+  a.socket.bind(bus.target_socket);
+  b.socket.bind(bus.target_socket);
   bus.initiator_socket.bind(dram.target_socket);
   sc_core::sc_start();
   EXPECT_EQ(dram.stats().write_requests, 240u);
@@ -307,7 +296,7 @@ TEST(Lpddr4Tlm, StatisticsEnergyAndTrace) {
     energy_late = dram.energy_pj();
     stats = dram.stats_json();
   });
-  cpu.initiator_socket.bind(dram.target_socket);
+  cpu.socket.bind(dram.target_socket);
   sc_core::sc_start();
   // 20 µs more of standby and refresh cost energy.
   const double standby_mw = (s.vdd1_currents.idd2n * s.vdd1 + s.vdd2_currents.idd2n * s.vdd2) * config.channels;

@@ -6,12 +6,11 @@
 
 #include <gtest/gtest.h>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
-#include "models/common/tlm_target_checks.h"
 #include "models/noc/mesh_noc.h"
+#include "tests/support/bench.h"
 
 namespace npuvp::noc {
 namespace {
@@ -19,44 +18,8 @@ namespace {
 using sc_core::SC_NS;
 using sc_core::sc_time;
 
-// A memory that answers after a fixed delay, or with a forced status.
-class Memory : public sc_core::sc_module {
- public:
-  tlm_utils::simple_target_socket<Memory> target_socket;
-  std::vector<std::uint8_t> bytes;
-  sc_time latency;
-  tlm::tlm_response_status forced = tlm::TLM_OK_RESPONSE;
-  bool synchronizes = false;  // waits out the delay inside b_transport instead of annotating it
-  std::vector<std::uint64_t> seen_addresses;
-
-  Memory(const sc_core::sc_module_name& name, std::size_t size, sc_time latency)
-      : sc_core::sc_module(name), target_socket("target_socket"), bytes(size), latency(latency) {
-    target_socket.register_b_transport(this, &Memory::b_transport);
-    target_socket.register_transport_dbg(this, &Memory::transport_dbg);
-  }
-
- private:
-  void b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
-    seen_addresses.push_back(gp.get_address());
-    delay += latency;
-    if (synchronizes) {
-      sc_core::wait(delay);
-      delay = sc_core::SC_ZERO_TIME;
-    }
-    if (forced != tlm::TLM_OK_RESPONSE) {
-      gp.set_response_status(forced);
-      return;
-    }
-    const auto status = tlmx::check_memory_access(gp, bytes.size());
-    if (status == tlm::TLM_OK_RESPONSE) tlmx::copy_payload(gp, bytes.data());
-    gp.set_response_status(status);
-  }
-  unsigned transport_dbg(tlm::tlm_generic_payload& gp) {
-    if (tlmx::check_memory_access(gp, bytes.size()) != tlm::TLM_OK_RESPONSE) return 0;
-    tlmx::copy_payload(gp, bytes.data());
-    return gp.get_data_length();
-  }
-};
+// Memories that answer after a fixed delay, or with a forced status.
+using Memory = testing::TlmMemory;
 
 // Runs `body` in a thread with one initiator socket per NoC initiator.
 class Driver : public sc_core::sc_module {

@@ -4,37 +4,20 @@
 #include <gtest/gtest.h>
 
 #include "models/npu/npu_regs.h"
-#include "platform/platform_config.h"
-#include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/conv_workload.h"
+#include "tests/support/soc_harness.h"
 
 namespace npuvp::platform {
 namespace {
 
-sw::DriverConfig driver_config(const PlatformConfig& c) {
-  sw::DriverConfig d;
-  d.npu_regs_base = kNpuRegsBase;
-  d.dram_base = kDramBase;
-  d.dram_bytes = c.dram.backing_bytes;
-  d.timeout_ns = 2'000'000;
-  return d;
-}
-
 // Runs `program` as the host software of a fresh edge-ip platform.
 void simulate(const std::function<void(sw::NpuDriver&)>& program, std::uint32_t ring_entries = 64) {
-  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
-  sw::DriverConfig dc = driver_config(config);
+  const PlatformConfig config = testing::platform_config();
+  sw::DriverConfig dc = testing::driver_config(config);
+  dc.timeout_ns = 2'000'000;
   dc.ring_entries = ring_entries;
-  bool finished = false;
-  Soc soc("soc", config, [&](sw::HostHal& hal) {
-    sw::NpuDriver driver(hal, dc);
-    driver.probe();
-    program(driver);
-    finished = true;
-  });
-  sc_core::sc_start();
-  ASSERT_TRUE(finished) << soc.host().failure();
+  testing::run_driver_on_soc(config, dc, program);
 }
 
 runtime::ConvLayerSpec small_conv() {

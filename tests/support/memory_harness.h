@@ -1,18 +1,15 @@
 #pragma once
-// A test bench for initiator models: a system bus with two memories behind it
-// (a "DRAM" window and an NPU-local window), and a thread that plays the
-// command processor through its own initiator socket.
+// Memories for initiator models: a system bus with two SRAM banks behind it
+// (a "DRAM" window and an NPU-local window), for a bench (bench.h) to own.
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 
-#include <gtest/gtest.h>
-#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 
 #include "models/interconnect/system_bus.h"
 #include "models/sram/sram_bank.h"
+#include "tests/support/bench.h"
 
 namespace npuvp::testing {
 
@@ -41,64 +38,12 @@ struct MemoryHarness {
   std::unique_ptr<sram::SramBank> mem, local;
 };
 
-// Runs a test body in an SC_THREAD with an initiator socket for MMIO and
-// backdoor (debug) access, then stops the simulation.
-class Driver : public sc_core::sc_module {
- public:
-  tlm_utils::simple_initiator_socket<Driver> socket;
-  std::function<void(Driver&)> body;
-
-  explicit Driver(const sc_core::sc_module_name& name) : sc_module(name), socket("socket") {
-    SC_HAS_PROCESS(Driver);
-    SC_THREAD(run);
-  }
-
-  tlm::tlm_response_status access(tlm::tlm_command cmd, std::uint64_t addr, void* data, unsigned len) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    socket->b_transport(gp, delay);
-    sc_core::wait(delay);
-    return gp.get_response_status();
-  }
-  void write32(std::uint64_t addr, std::uint32_t v) {
-    EXPECT_EQ(access(tlm::TLM_WRITE_COMMAND, addr, &v, 4), tlm::TLM_OK_RESPONSE) << std::hex << addr;
-  }
-  std::uint32_t read32(std::uint64_t addr) {
-    std::uint32_t v = 0;
-    EXPECT_EQ(access(tlm::TLM_READ_COMMAND, addr, &v, 4), tlm::TLM_OK_RESPONSE) << std::hex << addr;
-    return v;
-  }
-
- private:
-  void run() {
-    body(*this);
-    sc_core::sc_stop();
-  }
-};
-
 // Backdoor access to a memory, bypassing timing.
 inline void poke(sram::SramBank& m, std::uint64_t offset, const void* data, unsigned len) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(offset);
-  gp.set_data_ptr(static_cast<unsigned char*>(const_cast<void*>(data)));
-  gp.set_data_length(len);
-  ASSERT_EQ(m.target_socket.get_base_interface().transport_dbg(gp), len);
+  debug_write(m.target_socket, offset, data, len);
 }
-
 inline void peek(sram::SramBank& m, std::uint64_t offset, void* data, unsigned len) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(offset);
-  gp.set_data_ptr(static_cast<unsigned char*>(data));
-  gp.set_data_length(len);
-  ASSERT_EQ(m.target_socket.get_base_interface().transport_dbg(gp), len);
+  debug_read(m.target_socket, offset, data, len);
 }
 
 }  // namespace npuvp::testing

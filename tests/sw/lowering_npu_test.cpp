@@ -3,31 +3,17 @@
 // executor. Each TEST builds its own platform (its own process under ctest).
 #include <gtest/gtest.h>
 
-#include "platform/platform_config.h"
-#include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/network_executor.h"
 #include "sw/runtime/zoo.h"
+#include "tests/support/soc_harness.h"
 
 namespace npuvp::runtime {
 namespace {
 
 // Runs `program` as the host software of a fresh edge-ip platform.
 void simulate(const std::function<void(sw::NpuDriver&)>& program) {
-  const platform::PlatformConfig config = platform::load_platform("configs/platforms/edge-ip.yaml", {});
-  sw::DriverConfig dc;
-  dc.npu_regs_base = platform::kNpuRegsBase;
-  dc.dram_base = platform::kDramBase;
-  dc.dram_bytes = config.dram.backing_bytes;
-  bool finished = false;
-  platform::Soc soc("soc", config, [&](sw::HostHal& hal) {
-    sw::NpuDriver driver(hal, dc);
-    driver.probe();
-    program(driver);
-    finished = true;
-  });
-  sc_core::sc_start();
-  ASSERT_TRUE(finished) << soc.host().failure();
+  testing::run_driver_on_soc(testing::platform_config(), program);
 }
 
 void expect_all_verified(const NetworkRun& run) {

@@ -1,0 +1,221 @@
+// PeCluster on a bench: a register initiator, an SRAM-like memory on its NoC
+// port and its IRQ line. A job through the registers; output bytes, the
+// systolic cycle count of systolic_timing.h, stalls from operand latency, and
+// the error codes.
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "models/pe_array/cluster_kernel.h"
+#include "models/pe_array/pe_cluster.h"
+#include "tests/support/bench.h"
+
+namespace npuvp::pe_array {
+namespace {
+
+using sc_core::sc_time;
+
+constexpr std::uint64_t kSram = 0x1000'0000;
+constexpr std::uint64_t kSramBytes = 64 * 1024;
+constexpr std::uint32_t kJobAt = kSram;
+constexpr std::uint32_t kIn = kSram + 0x1000, kWeights = kSram + 0x2000, kBias = kSram + 0x3000,
+                        kRequant = kSram + 0x3400, kOut = kSram + 0x4000;
+const sc_time kCycle = testing::cycles(800, 1);
+
+struct JobResult {
+  std::uint32_t irq = 0;
+  std::uint32_t status = 0;
+  sc_time took;  // START to the IRQ
+};
+
+struct ClusterBench : testing::Bench {
+  testing::TlmMemory sram;
+  testing::Initiator cp{"cp"};
+  testing::IrqLine irq{"irq"};
+  PeCluster cluster;
+
+  explicit ClusterBench(const PeClusterConfig& config = {}, sc_time latency = sc_core::SC_ZERO_TIME)
+      : Bench("bench"), sram("sram", kSramBytes, latency, kSram), cluster("cluster", config) {
+    cp.socket.bind(cluster.target_socket);
+    cluster.noc_socket.bind(sram.target_socket);
+    cluster.irq(irq);
+  }
+
+  // Writes the job to SRAM, starts it through the registers, waits for the
+  // IRQ and acknowledges it.
+  JobResult run_job(const ClusterJob& job, std::uint32_t at = kJobAt) {
+    sram.write(at, &job, sizeof job);
+    cp.write32(reg::kJobAddr, at);
+    const sc_time start = sc_core::sc_time_stamp();
+    cp.write32(reg::kCtrl, kCtrlStart);
+    EXPECT_TRUE(irq.wait_high(sc_time(1, sc_core::SC_MS)));
+    JobResult r;
+    r.took = sc_core::sc_time_stamp() - start;
+    r.irq = cp.read32(reg::kIrq);
+    r.status = cp.read32(reg::kStatus);
+    cp.write32(reg::kIrq, r.irq);  // W1C
+    EXPECT_FALSE(irq.read()) << "the IRQ line must follow the cleared IRQ register";
+    return r;
+  }
+};
+
+// A 3x3 convolution: a 7x7x4 tile, 16 filters, 5x5 outputs (no padding).
+ClusterJob conv3x3(Dataflow dataflow) {
+  ClusterJob j{};
+  j.op = static_cast<std::uint32_t>(JobOp::kConv2d);
+  j.flags = kJobLoadWeights;
+  j.dataflow = static_cast<std::uint32_t>(dataflow);
+  j.in_addr = kIn;
+  j.in_h = 7, j.in_w = 7, j.in_c = 4, j.in_row_pitch = 7 * 4;
+  j.out_addr = kOut;
+  j.out_h = 5, j.out_w = 5, j.k_count = 16;
+  j.out_pixel_pitch = 16, j.out_row_pitch = 5 * 16;
+  j.weights_addr = kWeights, j.bias_addr = kBias, j.requant_addr = kRequant;
+  j.kernel_h = j.kernel_w = 3;
+  j.stride_h = j.stride_w = j.dilation_h = j.dilation_w = 1;
+  j.act_min = -128, j.act_max = 127;
+  j.group_in = 4, j.group_out = 16;
+  j.datatype = static_cast<std::uint32_t>(Datatype::kInt8);
+  return j;
+}
+
+// Random operands in the bench's SRAM; the outputs the kernel computes from them.
+std::vector<std::int8_t> fill_operands(testing::TlmMemory& sram, const ClusterJob& j, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::int8_t> tile(j.in_h * j.in_row_pitch), weights(j.k_count * j.kernel_h * j.kernel_w * j.group_in);
+  for (auto& v : tile) v = static_cast<std::int8_t>(rng());
+  for (auto& v : weights) v = static_cast<std::int8_t>(rng());
+  std::vector<std::int32_t> bias(j.k_count);
+  std::vector<RequantEntry> requant(j.k_count);
+  for (std::uint32_t k = 0; k < j.k_count; ++k) {
+    bias[k] = static_cast<std::int32_t>(rng() % 2001) - 1000;
+    requant[k] = {static_cast<std::int32_t>((1u << 30) + rng() % (1u << 30)), -6};
+  }
+  sram.write(j.in_addr, tile.data(), tile.size());
+  sram.write(j.weights_addr, weights.data(), weights.size());
+  sram.write(j.bias_addr, bias.data(), bias.size() * 4);
+  sram.write(j.requant_addr, requant.data(), requant.size() * 8);
+  std::vector<std::int8_t> out(j.out_h * j.out_w * j.k_count);
+  run_job(j, JobOperands{tile.data(), nullptr, weights.data(), bias.data(), requant.data()}, out.data());
+  return out;
+}
+
+// systolic_timing.h: weight-stationary folds = ceil(K/R) × ceil(N/C), each
+// 2R + C + M - 2 cycles; output-stationary folds = ceil(M/R) × ceil(N/C), each
+// K + R + C - 2. Here M = 25 pixels, N = 16 filters, K = 3·3·4 = 36, R = C = 8.
+constexpr std::uint64_t kWsCycles = (5 * 2) * (2 * 8 + 8 + 25 - 2);  // 470
+constexpr std::uint64_t kOsCycles = (4 * 2) * (36 + 8 + 8 - 2);      // 400
+
+void expect_conv_job(Dataflow dataflow, std::uint64_t cycles) {
+  ClusterBench b;
+  const ClusterJob job = conv3x3(dataflow);
+  const std::vector<std::int8_t> expected = fill_operands(b.sram, job, 11);
+  b.body = [&] {
+    const JobResult r = b.run_job(job);
+    EXPECT_EQ(r.irq, kIrqDone);
+    EXPECT_EQ(r.status, 0u);
+    EXPECT_EQ(r.took, kCycle * static_cast<double>(cycles));  // memory answers at once: no stall
+    EXPECT_EQ(b.cp.read32(reg::kBusyCycles), cycles);
+    EXPECT_EQ(b.cp.read32(reg::kJobsDone), 1u);
+  };
+  sc_core::sc_start();
+  std::vector<std::int8_t> got(expected.size());
+  b.sram.read(kOut, got.data(), got.size());
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(b.cluster.stats().compute_cycles, cycles);
+  EXPECT_EQ(b.cluster.stats().stall_cycles, 0u);
+  EXPECT_EQ(b.cluster.stats().macs, 25u * 16u * 36u);
+  EXPECT_EQ(b.cluster.stats().operand_read_bytes, 576u + 16u * 12u + 7u * 28u);
+  EXPECT_EQ(b.cluster.stats().result_write_bytes, 25u * 16u);
+}
+
+TEST(PeCluster, WeightStationaryConvIsExactInBytesAndCycles) {
+  expect_conv_job(Dataflow::kWeightStationary, kWsCycles);
+}
+
+TEST(PeCluster, OutputStationaryConvIsExactInBytesAndCycles) {
+  expect_conv_job(Dataflow::kOutputStationary, kOsCycles);
+}
+
+TEST(PeCluster, OperandLatencyIsStallOnTopOfTheSchedule) {
+  // Every access takes L = 10 cycles. Job fetch, weights, bias and requant
+  // one after another (4L), then the first input row (L): the array starts at
+  // 5L, the other 6 rows stream in while it computes. The 5 result rows go
+  // out one after another once it ends (5L).
+  constexpr std::uint64_t kL = 10;
+  ClusterBench b({}, kCycle * static_cast<double>(kL));
+  const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
+  fill_operands(b.sram, job, 3);
+  b.body = [&] {
+    const JobResult r = b.run_job(job);
+    EXPECT_EQ(r.irq, kIrqDone);
+    EXPECT_EQ(r.took, kCycle * static_cast<double>(10 * kL + kWsCycles));
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.cluster.stats().compute_cycles, kWsCycles);
+  EXPECT_EQ(b.cluster.stats().stall_cycles, 10 * kL);
+}
+
+TEST(PeCluster, NarrowResultsLeaveTheRestOfEachPixelAlone) {
+  // 1x1 convolution, 2 filters into pixels 4 bytes apart: filter 0 copies
+  // channel 0, filter 1 negates channel 1, both add a bias of 3. The
+  // multiplier 2^30 with shift 1 requantizes x to x.
+  ClusterBench b;
+  ClusterJob j = conv3x3(Dataflow::kWeightStationary);
+  j.in_h = 2, j.in_w = 3, j.in_row_pitch = 3 * 4;
+  j.kernel_h = j.kernel_w = 1;
+  j.out_h = 2, j.out_w = 3, j.k_count = 2, j.group_out = 2;
+  j.out_pixel_pitch = 4, j.out_row_pitch = 3 * 4;
+  const std::int8_t tile[24] = {10,  20,  30, 40, -5,   6,    7, 8, 100, -100, 0, 0,
+                                127, 127, 1,  1,  -128, -128, 2, 2, 0,   1,    2, 3};
+  const std::int8_t weights[8] = {1, 0, 0, 0, 0, -1, 0, 0};
+  const std::int32_t bias[2] = {3, 3};
+  const RequantEntry requant[2] = {{1 << 30, 1}, {1 << 30, 1}};
+  b.sram.write(kIn, tile, sizeof tile);
+  b.sram.write(kWeights, weights, sizeof weights);
+  b.sram.write(kBias, bias, sizeof bias);
+  b.sram.write(kRequant, requant, sizeof requant);
+  const std::vector<std::uint8_t> untouched(24, 0xEE);
+  b.sram.write(kOut, untouched.data(), untouched.size());
+  b.body = [&] { EXPECT_EQ(b.run_job(j).irq, kIrqDone); };
+  sc_core::sc_start();
+  std::int8_t out[24];
+  b.sram.read(kOut, out, sizeof out);
+  const auto e = static_cast<std::int8_t>(0xEE);
+  const std::int8_t expected[24] = {13,  -17,  e, e, -2,   -3,  e, e, 103, 103, e, e,
+                                    127, -124, e, e, -125, 127, e, e, 3,   2,   e, e};
+  EXPECT_EQ(std::vector<std::int8_t>(out, out + 24), std::vector<std::int8_t>(expected, expected + 24));
+}
+
+TEST(PeCluster, BadJobsEndWithTheirErrorCode) {
+  PeClusterConfig config;
+  config.weight_buffer_bytes = 512;  // the 3x3 job's 576 bytes of weights do not fit
+  ClusterBench b(config);
+  b.body = [&] {
+    ClusterJob good = conv3x3(Dataflow::kWeightStationary);
+    JobResult r = b.run_job(good, kJobAt + 32);  // not 64-byte aligned
+    EXPECT_EQ(r.irq, kIrqError);
+    EXPECT_EQ(r.status >> 8, static_cast<std::uint32_t>(JobError::kFetch));
+    r = b.run_job(good);
+    EXPECT_EQ(r.status >> 8, static_cast<std::uint32_t>(JobError::kWeightBuffer));
+    ClusterJob bad_op = good;
+    bad_op.op = 9;
+    EXPECT_EQ(b.run_job(bad_op).status >> 8, static_cast<std::uint32_t>(JobError::kInvalid));
+    ClusterJob outside = good;
+    outside.kernel_h = outside.kernel_w = 1, outside.out_h = outside.out_w = 7;
+    outside.out_row_pitch = 7 * 16;
+    outside.in_addr = kSram + kSramBytes - 64;  // the tile runs past the memory
+    r = b.run_job(outside);
+    EXPECT_EQ(r.irq, kIrqError);
+    EXPECT_EQ(r.status >> 8, static_cast<std::uint32_t>(JobError::kOperandRead));
+    EXPECT_EQ(b.cp.read32(reg::kJobsDone), 0u);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.cluster.stats().errors, 4u);
+  EXPECT_EQ(b.cluster.stats().jobs, 0u);
+}
+
+}  // namespace
+}  // namespace npuvp::pe_array
