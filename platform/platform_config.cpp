@@ -63,7 +63,7 @@ void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
   c.sram_bank.ports = static_cast<unsigned>(n.get_int_in("ports", 1, 16, 1));
   c.sram_bank.read_latency_cycles = static_cast<unsigned>(n.get_int_in("read_latency_cycles", 0, 1000, 2));
   c.sram_bank.write_latency_cycles = static_cast<unsigned>(n.get_int_in("write_latency_cycles", 0, 1000, 1));
-  if (static_cast<std::uint64_t>(c.sram_banks) * c.sram_bank.size_bytes > npu::kClusterRegsBase - npu::kSramBase)
+  if (static_cast<std::uint64_t>(c.sram_banks) * c.sram_bank.size_bytes > address_map::kSramWindowSize)
     n.fail("bank_kb", "banks × bank_kb within the 256 MiB SRAM window");
 }
 

@@ -3,7 +3,8 @@
 // its own platform (its own process under ctest).
 #include <gtest/gtest.h>
 
-#include "models/npu/npu_regs.h"
+#include "contract/address_map.h"
+#include "contract/npu_regs.h"
 #include "platform/platform_config.h"
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
@@ -14,8 +15,8 @@ namespace {
 
 sw::DriverConfig driver_config(const PlatformConfig& c) {
   sw::DriverConfig d;
-  d.npu_regs_base = kNpuRegsBase;
-  d.dram_base = kDramBase;
+  d.npu_regs_base = address_map::kNpuRegsBase;
+  d.dram_base = address_map::kDramBase;
   d.dram_bytes = c.dram.backing_bytes;
   d.timeout_ns = 2'000'000;
   return d;
@@ -62,7 +63,7 @@ TEST(Driver, RingWrapsAroundAndEveryCommandBufferIsExact) {
         EXPECT_GT(counters.busy_cycles, 0u);
         EXPECT_GE(counters.cycles, counters.busy_cycles);
         // Head and tail went round a 3-entry ring twice.
-        EXPECT_EQ(driver.hal().mmio_read32(kNpuRegsBase + npu::reg::kRingHead), 7u % 3u);
+        EXPECT_EQ(driver.hal().mmio_read32(address_map::kNpuRegsBase + npu::reg::kRingHead), 7u % 3u);
       },
       3);
 }
@@ -125,7 +126,7 @@ TEST(Driver, InconsistentShapesAreABadCommand) {
 
 TEST(Driver, TimesOutWhenTheNpuIsDisabled) {
   simulate([](sw::NpuDriver& driver) {
-    driver.hal().mmio_write32(kNpuRegsBase + npu::reg::kCtrl, 0);
+    driver.hal().mmio_write32(address_map::kNpuRegsBase + npu::reg::kCtrl, 0);
     const std::uint64_t buffer = driver.alloc(sizeof(firmware::LayerCommand));
     driver.submit(buffer, 1);
     const std::uint64_t before = driver.hal().now_ns();

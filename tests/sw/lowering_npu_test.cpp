@@ -3,6 +3,7 @@
 // executor. Each TEST builds its own platform (its own process under ctest).
 #include <gtest/gtest.h>
 
+#include "contract/address_map.h"
 #include "platform/platform_config.h"
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
@@ -16,8 +17,8 @@ namespace {
 void simulate(const std::function<void(sw::NpuDriver&)>& program) {
   const platform::PlatformConfig config = platform::load_platform("configs/platforms/edge-ip.yaml", {});
   sw::DriverConfig dc;
-  dc.npu_regs_base = platform::kNpuRegsBase;
-  dc.dram_base = platform::kDramBase;
+  dc.npu_regs_base = address_map::kNpuRegsBase;
+  dc.dram_base = address_map::kDramBase;
   dc.dram_bytes = config.dram.backing_bytes;
   bool finished = false;
   platform::Soc soc("soc", config, [&](sw::HostHal& hal) {
