@@ -26,6 +26,8 @@ struct NodePosition {
 };
 
 struct NpuConfig {
+  // The NPU clock domain: the Npu hands it to every part it builds, so the
+  // clock_mhz of the part configs below is never read.
   double clock_mhz = 800;
   unsigned clusters = 16;
   pe_array::PeClusterConfig cluster;
