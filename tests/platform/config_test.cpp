@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "contract/address_map.h"
 #include "platform/config/config_node.h"
 #include "platform/platform_config.h"
 
@@ -96,7 +97,7 @@ TEST(PlatformConfig, DerivedKeysAreRefusedWithTheirOrigin) {
 TEST(PlatformConfig, ReportPlatformSectionLoadsBackAsTheSamePreset) {
   const PlatformConfig c = load_platform(kPreset, {"npu.clock_mhz=1000", "pe_array.rows=16", "sram.banks=8"});
   EXPECT_DOUBLE_EQ(c.resolved["derived"]["clock_mhz"]["noc"], 1000);
-  EXPECT_EQ(c.resolved["derived"]["noc"]["targets"][0]["base"], 0x1000'0000u);
+  EXPECT_EQ(c.resolved["derived"]["noc"]["targets"][0]["base"], address_map::kSramBase);
   const PlatformConfig back = load_platform(write_temp("npuvp_report_platform.yaml", c.resolved.dump(2)), {});
   EXPECT_EQ(back.resolved, c.resolved);
   EXPECT_DOUBLE_EQ(back.npu.clock_mhz, 1000);
