@@ -5,9 +5,9 @@
 #include <cstring>
 #include <vector>
 
-#include "models/dma/dma_regs.h"
-#include "models/npu/npu_regs.h"
-#include "models/pe_array/cluster_regs.h"
+#include "contract/cluster_regs.h"
+#include "contract/dma_regs.h"
+#include "contract/npu_regs.h"
 
 namespace npuvp::firmware {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "firmware/command_format.h"
+#include "contract/command_format.h"
 #include "firmware/hal.h"
 #include "firmware/layer_plan.h"
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <utility>
 
-#include "firmware/command_format.h"
-#include "models/pe_array/cluster_regs.h"
+#include "contract/cluster_regs.h"
+#include "contract/command_format.h"
 
 namespace npuvp::firmware {
 

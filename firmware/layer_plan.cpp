@@ -4,9 +4,9 @@
 #include <cmath>
 #include <utility>
 
+#include "contract/dma_regs.h"
+#include "contract/systolic_timing.h"
 #include "firmware/layer_geometry.h"
-#include "models/dma/dma_regs.h"
-#include "models/pe_array/systolic_timing.h"
 
 namespace npuvp::firmware {
 namespace {

@@ -7,9 +7,9 @@
 
 #include <cstdint>
 
-#include "firmware/command_format.h"
+#include "contract/cluster_regs.h"
+#include "contract/command_format.h"
 #include "firmware/hal.h"
-#include "models/pe_array/cluster_regs.h"
 
 namespace npuvp::firmware {
 

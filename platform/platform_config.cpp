@@ -41,6 +41,61 @@ nlohmann::json to_json(const YAML::Node& n) {
   return s;
 }
 
+// Keys a platform derives from others, with where they come from. The models
+// of a platform are built from these sources only, so accepting the key would
+// let a preset or report.json claim a value the simulation never used.
+struct DerivedKey {
+  const char* section;
+  const char* key;
+  const char* origin;
+};
+constexpr DerivedKey kDerivedKeys[] = {
+    {"noc", "clock_mhz",
+     "derived from npu.clock_mhz (the NoC runs in the NPU clock domain); set npu.clock_mhz instead"},
+    {"pe_array", "clock_mhz",
+     "derived from npu.clock_mhz (the clusters run in the NPU clock domain); set npu.clock_mhz instead"},
+    {"sram", "clock_mhz",
+     "derived from npu.clock_mhz (the SRAM banks run in the NPU clock domain); set npu.clock_mhz instead"},
+    {"dma", "clock_mhz",
+     "derived from npu.clock_mhz (the DMA runs in the NPU clock domain); set npu.clock_mhz instead"},
+    {"bus", "clock_mhz",
+     "derived from npu.clock_mhz (the system bus runs in the NPU clock domain); set npu.clock_mhz instead"},
+    {"dram", "clock_mhz", "derived from the memspec's tCK (dram.memspec); choose another memspec instead"},
+    {"noc", "initiators",
+     "derived from npu.clusters and npu.control_node (the NPU attaches its command processor, DMA and clusters "
+     "itself); set those instead"},
+    {"noc", "targets",
+     "derived from sram.banks, sram.bank_kb, dma.channels and npu.clusters (the NPU attaches its SRAM banks and "
+     "register blocks at the addresses of contract/address_map.h); set those instead"},
+};
+
+void reject_derived(const ConfigNode& root) {
+  for (const DerivedKey& d : kDerivedKeys)
+    if (root.has(d.section) && root.child(d.section).has(d.key))
+      throw ConfigError(root.file() + ": key '" + std::string(d.section) + "." + d.key + "': " + d.origin);
+}
+
+// What the platform derived, for report.json next to the preset's keys.
+nlohmann::json derived_json(const PlatformConfig& p) {
+  const noc::NocConfig attached = npu::Npu::attach(p.npu);
+  nlohmann::json noc = {{"initiators", nlohmann::json::array()}, {"targets", nlohmann::json::array()}};
+  for (const auto& i : attached.initiators) noc["initiators"].push_back({{"name", i.name}, {"x", i.x}, {"y", i.y}});
+  for (const auto& t : attached.targets)
+    noc["targets"].push_back({{"name", t.name}, {"x", t.x}, {"y", t.y}, {"base", t.base}, {"size", t.size}});
+  const double npu_mhz = p.npu.clock_mhz;
+  return {{"clock_mhz",
+           {{"host", p.host.clock_mhz},
+            {"dram", 1e3 / p.dram.memspec.tck_ns},
+            {"npu", npu_mhz},
+            {"command_processor", npu_mhz},
+            {"dma", npu_mhz},
+            {"noc", attached.clock_mhz},
+            {"sram", npu_mhz},
+            {"pe_array", npu_mhz},
+            {"bus", npu_mhz}}},
+          {"noc", noc}};
+}
+
 void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   n.reject_unknown({"rows", "cols", "rf_entries", "weight_buffer_kb", "input_buffer_kb", "preload_overlap",
                     "zero_skipping", "depthwise_channel_parallel", "int4_packing"});
@@ -63,7 +118,7 @@ void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
   c.sram_bank.ports = static_cast<unsigned>(n.get_int_in("ports", 1, 16, 1));
   c.sram_bank.read_latency_cycles = static_cast<unsigned>(n.get_int_in("read_latency_cycles", 0, 1000, 2));
   c.sram_bank.write_latency_cycles = static_cast<unsigned>(n.get_int_in("write_latency_cycles", 0, 1000, 1));
-  if (static_cast<std::uint64_t>(c.sram_banks) * c.sram_bank.size_bytes > npu::kClusterRegsBase - npu::kSramBase)
+  if (static_cast<std::uint64_t>(c.sram_banks) * c.sram_bank.size_bytes > address_map::kSramWindowSize)
     n.fail("bank_kb", "banks × bank_kb within the 256 MiB SRAM window");
 }
 
@@ -133,9 +188,13 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   ConfigNode loaded = ConfigNode::load_file(file);
   YAML::Node tree = YAML::Clone(loaded.yaml());
   for (const auto& o : overrides) config::apply_override(tree, o, "--set");
+  // A report's platform section loads back as a preset: what it derived is
+  // derived again, never read.
+  tree.remove("derived");
   const ConfigNode root(tree, file);
   root.reject_unknown({"name", "description", "npu", "pe_array", "sram", "dma", "noc", "dram", "host", "bus", "energy",
                        "energy_scaling", "simulation"});
+  reject_derived(root);
   PlatformConfig p;
   p.source_file = file;
   p.name = root.get_string("name");
@@ -155,7 +214,6 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   parse_sram(root.child("sram"), p.npu);
   if (root.has("dma")) parse_dma(root.child("dma"), p.npu.dma);
   p.npu.noc = config::parse_noc(root.child("noc"));
-  p.npu.noc.clock_mhz = p.npu.clock_mhz;
   const unsigned nodes = p.npu.noc.width * p.npu.noc.height;
   if (p.npu.clusters > nodes)
     npu_node.fail("clusters", "at most one cluster per mesh node (" + std::to_string(nodes) + ")");
@@ -188,6 +246,7 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   if (root.has("simulation")) parse_simulation(root.child("simulation"), p.simulation);
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);
+  p.resolved["derived"] = derived_json(p);
   p.npu.firmware_costs = firmware_cost_table(p);
   return p;
 }

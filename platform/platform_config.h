@@ -17,9 +17,6 @@
 
 namespace npuvp::platform {
 
-inline constexpr std::uint64_t kNpuRegsBase = 0x4000'0000;
-inline constexpr std::uint64_t kDramBase = 0x8000'0000;
-
 struct TraceConfig {
   bool vcd = true;
   std::vector<std::string> vcd_include;  // hierarchical prefixes; empty = all

@@ -7,6 +7,7 @@
 
 #include <sys/resource.h>
 
+#include "contract/address_map.h"
 #include "firmware/firmware.h"
 #include "platform/report/progress_line.h"
 #include "platform/report/report_writer.h"
@@ -111,8 +112,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const apps::Workload work = apps::make_workload(options);
 
   sw::DriverConfig driver_config;
-  driver_config.npu_regs_base = kNpuRegsBase;
-  driver_config.dram_base = kDramBase;
+  driver_config.npu_regs_base = address_map::kNpuRegsBase;
+  driver_config.dram_base = address_map::kDramBase;
   driver_config.dram_bytes = config.dram.backing_bytes;
   auto program = [&](sw::HostHal& hal) {
     sw::NpuDriver driver(hal, driver_config);

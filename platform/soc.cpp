@@ -1,5 +1,7 @@
 #include "platform/soc.h"
 
+#include "contract/address_map.h"
+
 namespace npuvp::platform {
 
 Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program)
@@ -14,7 +16,8 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
   bus_config.initiators = 3;
   bus_config.clock_mhz = config.npu.clock_mhz;
   bus_config.latency_cycles = config.bus_latency_cycles;
-  bus_config.regions = {{"dram", kDramBase, config.dram.backing_bytes}, {"npu_regs", kNpuRegsBase, 0x1000}};
+  bus_config.regions = {{"dram", address_map::kDramBase, config.dram.backing_bytes},
+                        {"npu_regs", address_map::kNpuRegsBase, address_map::kNpuRegsSize}};
   bus_ = std::make_unique<interconnect::SystemBus>("bus", bus_config);
   dram_ = std::make_unique<dram::Lpddr4>("dram", config.dram);
   npu_ = std::make_unique<npu::Npu>("npu", config.npu);

@@ -9,7 +9,7 @@
 
 #include <tlm>
 
-#include "models/common/register_spec.h"
+#include "contract/register_spec.h"
 
 namespace npuvp::regs {
 

@@ -194,7 +194,8 @@ tlm::tlm_response_status DmaEngine::access(tlm::tlm_command cmd, std::uint64_t a
   gp.set_byte_enable_ptr(nullptr);
   gp.set_dmi_allowed(false);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  const bool local = addr >= config_.local_window_base && addr - config_.local_window_base < config_.local_window_size;
+  const bool local =
+      addr >= address_map::kLocalWindowBase && addr - address_map::kLocalWindowBase < address_map::kLocalWindowSize;
   gp.set_address(addr);
   (local ? noc_socket : system_socket)->b_transport(gp, offset);
   if (gp.is_response_ok()) {

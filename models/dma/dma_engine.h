@@ -3,7 +3,7 @@
 //
 // Each channel walks a linked list of Descriptors (dma_regs.h) that it reads
 // from memory itself, moves up to three-dimensional strided blocks, and raises
-// its IRQ line on completion or error. Addresses inside `local_window` go out
+// its IRQ line on completion or error. Addresses in the NPU-local window (address_map.h) go out
 // on the NoC (SRAM); all others on the system port (DRAM). Each port keeps up
 // to `max_outstanding` bursts in flight and a burst's write follows its read,
 // so a transfer costs about the slower of the two streams, not their sum, and
@@ -20,17 +20,16 @@
 #include <systemc>
 #include <tlm>
 
+#include "contract/address_map.h"
+#include "contract/dma_regs.h"
 #include "models/common/register_file.h"
 #include "models/common/timeline_recorder.h"
 #include "models/common/vcd_recorder.h"
-#include "models/dma/dma_regs.h"
 
 namespace npuvp::dma {
 
 struct DmaConfig {
   unsigned channels = 2;
-  std::uint64_t local_window_base = 0x1000'0000;  // NPU-local addresses, reached over the NoC
-  std::uint64_t local_window_size = 0x1000'0000;
   unsigned max_burst_bytes = 1024;  // one bus transaction at most
   unsigned descriptor_cycles = 8;   // parsing a fetched descriptor
   unsigned max_outstanding = 8;     // bursts in flight per port and channel (also the burst buffer depth)

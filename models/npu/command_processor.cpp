@@ -1,8 +1,8 @@
 #include "models/npu/command_processor.h"
 
+#include "contract/npu_regs.h"
 #include "firmware/firmware.h"
 #include "models/common/log.h"
-#include "models/npu/npu_regs.h"
 
 namespace npuvp::npu {
 
@@ -71,7 +71,8 @@ void CommandProcessor::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* 
   gp.set_streaming_width(static_cast<unsigned>(bytes));
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  const bool local = addr >= config_.local_window_base && addr - config_.local_window_base < config_.local_window_size;
+  const bool local =
+      addr >= address_map::kLocalWindowBase && addr - address_map::kLocalWindowBase < address_map::kLocalWindowSize;
   (local ? noc_socket : system_socket)->b_transport(gp, delay);
   ++stats_.mmio_accesses;
   // The command processor is a simple in-order core: it waits for each access.

@@ -13,6 +13,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "contract/address_map.h"
 #include "firmware/hal.h"
 #include "firmware/layer_plan.h"
 #include "models/common/register_file.h"
@@ -22,8 +23,6 @@ namespace npuvp::npu {
 
 struct CommandProcessorConfig {
   firmware::NpuLayout layout;
-  std::uint64_t local_window_base = 0x1000'0000;  // addresses reached over the NoC
-  std::uint64_t local_window_size = 0x3000'0000;
   double clock_mhz = 800;
   unsigned event_lines = 32;
 };

@@ -6,8 +6,6 @@ namespace {
 CommandProcessorConfig control_config(const NpuConfig& c) {
   CommandProcessorConfig cp;
   cp.clock_mhz = c.clock_mhz;
-  cp.local_window_base = kLocalWindowBase;
-  cp.local_window_size = kLocalWindowSize;
   auto& l = cp.layout;
   l.clusters = c.clusters;
   l.array_rows = c.cluster.array.rows;
@@ -17,12 +15,12 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.depthwise_channel_parallel = c.cluster.depthwise_channel_parallel;
   l.cluster_weight_buffer_bytes = c.cluster.weight_buffer_bytes;
   l.cluster_input_buffer_bytes = c.cluster.input_buffer_bytes;
-  l.sram_base = kSramBase;
+  l.sram_base = address_map::kSramBase;
   l.sram_bytes = std::uint64_t{c.sram_banks} * c.sram_bank.size_bytes;
   l.sram_banks = c.sram_banks;
-  l.dma_regs_base = kDmaRegsBase;
+  l.dma_regs_base = address_map::kDmaRegsBase;
   l.dma_channels = c.dma.channels;
-  l.cluster_regs_base = kClusterRegsBase;
+  l.cluster_regs_base = address_map::kClusterRegsBase;
   l.cluster_irq_base = c.dma.channels;
   l.costs = c.firmware_costs;
   cp.event_lines = c.dma.channels + c.clusters;
@@ -54,7 +52,7 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
     t.name = "sram" + std::to_string(b);
     t.x = x;
     t.y = y;
-    t.base = kSramBase + std::uint64_t{b} * c.sram_bank.size_bytes;
+    t.base = address_map::kSramBase + std::uint64_t{b} * c.sram_bank.size_bytes;
     t.size = c.sram_bank.size_bytes;
     n.targets.push_back(t);
   }
@@ -62,7 +60,7 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
   dma_regs.name = "dma_regs";
   dma_regs.x = c.control_node.x;
   dma_regs.y = c.control_node.y;
-  dma_regs.base = kDmaRegsBase;
+  dma_regs.base = address_map::kDmaRegsBase;
   dma_regs.size = std::uint64_t{c.dma.channels} * dma::kChannelStride;
   n.targets.push_back(dma_regs);
   for (unsigned k = 0; k < c.clusters; ++k) {
@@ -71,7 +69,7 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
     t.name = "cluster" + std::to_string(k) + "_regs";
     t.x = x;
     t.y = y;
-    t.base = kClusterRegsBase + std::uint64_t{k} * pe_array::kClusterStride;
+    t.base = address_map::kClusterRegsBase + std::uint64_t{k} * pe_array::kClusterStride;
     t.size = pe_array::kClusterStride;
     n.targets.push_back(t);
   }
@@ -93,8 +91,6 @@ Npu::Npu(const sc_core::sc_module_name& name, const NpuConfig& config)
   control_ = std::make_unique<CommandProcessor>("control", control_config(config));
   dma::DmaConfig dma_config = config.dma;
   dma_config.clock_mhz = config.clock_mhz;
-  dma_config.local_window_base = kLocalWindowBase;
-  dma_config.local_window_size = kLocalWindowSize;
   dma_ = std::make_unique<dma::DmaEngine>("dma", dma_config);
   pe_array::PeClusterConfig cluster_config = config.cluster;
   cluster_config.clock_mhz = config.clock_mhz;

@@ -2,11 +2,8 @@
 // The NPU subsystem: command processor, DMA engine, SRAM banks of the global
 // buffer and PE clusters, all attached to a 2D mesh NoC.
 //
-// NPU-local address map (as the command processor, DMA and clusters see it):
-//   kSramBase + i*bank_bytes   SRAM bank i
-//   kClusterRegsBase + k*0x40  PE cluster k registers
-//   kDmaRegsBase               DMA channel registers
-// Everything else goes out on the system ports.
+// Its parts see the NPU-local address map of contract/address_map.h;
+// everything outside the local window goes out on the system ports.
 
 #include <cstdint>
 #include <memory>
@@ -14,6 +11,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "contract/address_map.h"
 #include "models/common/vcd_recorder.h"
 #include "models/dma/dma_engine.h"
 #include "models/noc/mesh_noc.h"
@@ -23,17 +21,13 @@
 
 namespace npuvp::npu {
 
-inline constexpr std::uint64_t kSramBase = 0x1000'0000;
-inline constexpr std::uint64_t kClusterRegsBase = 0x2000'0000;
-inline constexpr std::uint64_t kDmaRegsBase = 0x3000'0000;
-inline constexpr std::uint64_t kLocalWindowBase = 0x1000'0000;
-inline constexpr std::uint64_t kLocalWindowSize = 0x3000'0000;
-
 struct NodePosition {
   unsigned x = 0, y = 0;
 };
 
 struct NpuConfig {
+  // The NPU clock domain: the Npu hands it to every part it builds, so the
+  // clock_mhz of the part configs below is never read.
   double clock_mhz = 800;
   unsigned clusters = 16;
   pe_array::PeClusterConfig cluster;

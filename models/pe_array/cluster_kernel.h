@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "models/pe_array/cluster_regs.h"
+#include "contract/cluster_regs.h"
 
 namespace npuvp::pe_array {
 

@@ -18,12 +18,12 @@
 #include <systemc>
 #include <tlm>
 
+#include "contract/systolic_timing.h"
 #include "models/common/prorated_counter.h"
 #include "models/common/register_file.h"
 #include "models/common/timeline_recorder.h"
 #include "models/common/vcd_recorder.h"
 #include "models/pe_array/cluster_kernel.h"
-#include "models/pe_array/systolic_timing.h"
 
 namespace npuvp::pe_array {
 

@@ -26,7 +26,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/pe_array/systolic_timing.h"
+#include "contract/systolic_timing.h"
 
 namespace npuvp::pe_array {
 

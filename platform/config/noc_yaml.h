@@ -15,6 +15,8 @@
 //     targets: [{name: sram0, x: 1, y: 0, base: 0x10000000, size: 0x40000}, ...]
 //
 // Every key is optional (defaults of NocConfig); unknown keys are errors.
+// A platform derives clock_mhz, initiators and targets from the NPU and
+// refuses them (platform_config.cpp); noc-bench, with no NPU, takes them here.
 
 #include "models/noc/noc_config.h"
 #include "platform/config/config_node.h"

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "firmware/command_format.h"
+#include "contract/command_format.h"
 #include "sw/driver/npu_driver.h"
 
 namespace npuvp::apps {

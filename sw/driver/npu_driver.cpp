@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "models/npu/npu_regs.h"
+#include "contract/npu_regs.h"
 
 namespace npuvp::sw {
 

@@ -10,14 +10,15 @@
 #include <stdexcept>
 #include <string>
 
-#include "firmware/command_format.h"
+#include "contract/address_map.h"
+#include "contract/command_format.h"
 #include "sw/hal/host_hal.h"
 
 namespace npuvp::sw {
 
 struct DriverConfig {
-  std::uint64_t npu_regs_base = 0x4000'0000;
-  std::uint64_t dram_base = 0x8000'0000;
+  std::uint64_t npu_regs_base = address_map::kNpuRegsBase;
+  std::uint64_t dram_base = address_map::kDramBase;
   std::uint64_t dram_bytes = 256ull << 20;
   std::uint32_t ring_entries = 64;
   std::uint64_t timeout_ns = 1'000'000'000;  // per command buffer, simulated

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "firmware/command_format.h"
+#include "contract/command_format.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/quantization.h"
 #include "sw/runtime/reference_kernels.h"
@@ -30,7 +30,7 @@ struct ConvLayerSpec {
   // channel pruning leaves them), for zero-skipping studies.
   double weight_sparsity = 0;
   firmware::DataflowChoice dataflow = firmware::DataflowChoice::kHybridLatency;
-  // Element format of input, weights and output (firmware/command_format.h).
+  // Element format of input, weights and output (contract/command_format.h).
   firmware::Datatype datatype = firmware::Datatype::kInt8;
 };
 

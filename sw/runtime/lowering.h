@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "firmware/command_format.h"
+#include "contract/command_format.h"
 #include "sw/runtime/network.h"
 #include "sw/runtime/quantization.h"
 #include "sw/runtime/reference_kernels.h"

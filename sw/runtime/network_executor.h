@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "firmware/command_format.h"
+#include "contract/address_map.h"
+#include "contract/command_format.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/lowering.h"
 
@@ -53,7 +54,7 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
 // A byte array standing for DRAM at [base, base + size), grown by alloc().
 class HostDram {
  public:
-  explicit HostDram(std::uint64_t base = 0x8000'0000) : base_(base) {}
+  explicit HostDram(std::uint64_t base = address_map::kDramBase) : base_(base) {}
 
   // 64-byte aligned, like NpuDriver::alloc.
   std::uint64_t alloc(std::uint64_t bytes);

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "models/pe_array/systolic_timing.h"
+#include "contract/systolic_timing.h"
 
 namespace npuvp::runtime {
 

@@ -2,6 +2,7 @@
 // buffers do not overlap, and layers too large for any tiling are refused.
 #include <gtest/gtest.h>
 
+#include "contract/address_map.h"
 #include "firmware/firmware.h"
 
 namespace npuvp::firmware {
@@ -18,7 +19,7 @@ NpuLayout edge_ip() {
   l.array_rows = l.array_cols = 8;
   l.cluster_weight_buffer_bytes = 64 * 1024;
   l.cluster_input_buffer_bytes = 128 * 1024;
-  l.sram_base = 0x1000'0000;
+  l.sram_base = address_map::kSramBase;
   l.sram_bytes = 512 * 1024;
   l.depthwise_channel_parallel = true;
   // edge-ip's prices (firmware_cost_table of configs/platforms/edge-ip.yaml, rounded).

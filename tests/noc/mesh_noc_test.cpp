@@ -9,6 +9,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "contract/address_map.h"
 #include "models/noc/mesh_noc.h"
 #include "tests/support/bench.h"
 
@@ -68,7 +69,7 @@ struct System {
       t.name = "mem" + std::to_string(i);
       t.x = xy[i][0];
       t.y = xy[i][1];
-      t.base = 0x1000'0000ull + i * 0x1'0000ull;
+      t.base = address_map::kSramBase + i * 0x1'0000ull;
       t.size = 0x1'0000;
       config.targets.push_back(t);
     }

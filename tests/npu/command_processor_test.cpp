@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "firmware/command_format.h"
+#include "contract/command_format.h"
+#include "contract/npu_regs.h"
 #include "models/npu/command_processor.h"
-#include "models/npu/npu_regs.h"
 #include "tests/support/bench.h"
 
 namespace npuvp::npu {

@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "contract/npu_regs.h"
 #include "models/interconnect/system_bus.h"
 #include "models/npu/npu.h"
-#include "models/npu/npu_regs.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/hal/host_hal.h"
 #include "sw/runtime/conv_workload.h"

@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "contract/systolic_timing.h"
 #include "models/pe_array/systolic_reference.h"
-#include "models/pe_array/systolic_timing.h"
 
 namespace npuvp::pe_array {
 namespace {

@@ -1,9 +1,11 @@
 // Bad configuration gets an error naming the file, the key and what was expected.
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 
+#include "contract/address_map.h"
 #include "platform/config/config_node.h"
 #include "platform/platform_config.h"
 
@@ -71,6 +73,36 @@ TEST(PlatformConfig, OverridesApplyAndTheLastOneWins) {
   EXPECT_EQ(c.npu.cluster.array.rows, 32u);
   EXPECT_DOUBLE_EQ(c.npu.clock_mhz, 1000);
   EXPECT_EQ(c.resolved["pe_array"]["rows"], 32);
+}
+
+TEST(PlatformConfig, DerivedKeysAreRefusedWithTheirOrigin) {
+  std::string e = error_of(kPreset, {"noc.clock_mhz=5000"});
+  EXPECT_NE(e.find("key 'noc.clock_mhz': derived from npu.clock_mhz (the NoC runs in the NPU clock domain); set "
+                   "npu.clock_mhz instead"),
+            std::string::npos)
+      << e;
+  e = error_of(kPreset, {"sram.clock_mhz=5000"});
+  EXPECT_NE(e.find("key 'sram.clock_mhz': derived from npu.clock_mhz"), std::string::npos) << e;
+  e = error_of(kPreset, {"noc.targets=[]"});
+  EXPECT_NE(e.find("key 'noc.targets': derived from sram.banks"), std::string::npos) << e;
+  // In a preset file as on the command line.
+  std::ifstream in(kPreset);
+  std::string preset((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string noc = "noc:\n";
+  preset.replace(preset.find(noc), noc.size(), noc + "  initiators: [{name: dma, x: 0, y: 0}]\n");
+  e = error_of(write_temp("npuvp_derived_key.yaml", preset), {});
+  EXPECT_NE(e.find("npuvp_derived_key.yaml: key 'noc.initiators': derived from npu.clusters"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, ReportPlatformSectionLoadsBackAsTheSamePreset) {
+  const PlatformConfig c = load_platform(kPreset, {"npu.clock_mhz=1000", "pe_array.rows=16", "sram.banks=8"});
+  EXPECT_DOUBLE_EQ(c.resolved["derived"]["clock_mhz"]["noc"], 1000);
+  EXPECT_EQ(c.resolved["derived"]["noc"]["targets"][0]["base"], address_map::kSramBase);
+  const PlatformConfig back = load_platform(write_temp("npuvp_report_platform.yaml", c.resolved.dump(2)), {});
+  EXPECT_EQ(back.resolved, c.resolved);
+  EXPECT_DOUBLE_EQ(back.npu.clock_mhz, 1000);
+  EXPECT_EQ(back.npu.cluster.array.rows, 16u);
+  EXPECT_EQ(back.npu.sram_banks, 8u);
 }
 
 TEST(PlatformConfig, EnergyScalesToAnotherNode) {

@@ -3,7 +3,8 @@
 // its own platform (its own process under ctest).
 #include <gtest/gtest.h>
 
-#include "models/npu/npu_regs.h"
+#include "contract/address_map.h"
+#include "contract/npu_regs.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/conv_workload.h"
 #include "tests/support/soc_harness.h"
@@ -45,7 +46,7 @@ TEST(Driver, RingWrapsAroundAndEveryCommandBufferIsExact) {
         EXPECT_GT(counters.busy_cycles, 0u);
         EXPECT_GE(counters.cycles, counters.busy_cycles);
         // Head and tail went round a 3-entry ring twice.
-        EXPECT_EQ(driver.hal().mmio_read32(kNpuRegsBase + npu::reg::kRingHead), 7u % 3u);
+        EXPECT_EQ(driver.hal().mmio_read32(address_map::kNpuRegsBase + npu::reg::kRingHead), 7u % 3u);
       },
       3);
 }
@@ -108,7 +109,7 @@ TEST(Driver, InconsistentShapesAreABadCommand) {
 
 TEST(Driver, TimesOutWhenTheNpuIsDisabled) {
   simulate([](sw::NpuDriver& driver) {
-    driver.hal().mmio_write32(kNpuRegsBase + npu::reg::kCtrl, 0);
+    driver.hal().mmio_write32(address_map::kNpuRegsBase + npu::reg::kCtrl, 0);
     const std::uint64_t buffer = driver.alloc(sizeof(firmware::LayerCommand));
     driver.submit(buffer, 1);
     const std::uint64_t before = driver.hal().now_ns();

@@ -7,15 +7,16 @@
 
 #include <systemc>
 
+#include "contract/address_map.h"
 #include "models/interconnect/system_bus.h"
 #include "models/sram/sram_bank.h"
 #include "tests/support/bench.h"
 
 namespace npuvp::testing {
 
-inline constexpr std::uint64_t kMemBase = 0x8000'0000;
+inline constexpr std::uint64_t kMemBase = address_map::kDramBase;
 inline constexpr std::uint64_t kMemBytes = 1 << 20;
-inline constexpr std::uint64_t kLocalBase = 0x1000'0000;
+inline constexpr std::uint64_t kLocalBase = address_map::kSramBase;
 inline constexpr std::uint64_t kLocalBytes = 256 * 1024;
 
 // Memories and their router; `initiators` sockets to bind the model under test.

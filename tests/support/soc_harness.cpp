@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
+#include "contract/address_map.h"
 #include "platform/soc.h"
 
 namespace npuvp::testing {
@@ -25,8 +26,8 @@ SocRun run_on_soc(const platform::PlatformConfig& config, const std::function<vo
 
 sw::DriverConfig driver_config(const platform::PlatformConfig& config) {
   sw::DriverConfig d;
-  d.npu_regs_base = platform::kNpuRegsBase;
-  d.dram_base = platform::kDramBase;
+  d.npu_regs_base = address_map::kNpuRegsBase;
+  d.dram_base = address_map::kDramBase;
   d.dram_bytes = config.dram.backing_bytes;
   return d;
 }

@@ -1,4 +1,4 @@
-#include "models/pe_array/systolic_timing.h"
+#include "contract/systolic_timing.h"
 
 namespace npuvp::pe_array {
 namespace {

@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdint>
 
-#include "models/common/register_spec.h"
+#include "contract/register_spec.h"
 
 namespace npuvp::dma {
 
