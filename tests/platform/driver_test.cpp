@@ -7,7 +7,7 @@
 #include "platform/platform_config.h"
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
-#include "sw/runtime/conv_workload.h"
+#include "sw/runtime/lowering/conv_workload.h"
 
 namespace npuvp::platform {
 namespace {

@@ -6,8 +6,9 @@
 #include "platform/platform_config.h"
 #include "platform/soc.h"
 #include "sw/driver/npu_driver.h"
-#include "sw/runtime/network_executor.h"
-#include "sw/runtime/zoo.h"
+#include "sw/runtime/exec/network_executor.h"
+#include "sw/runtime/frontend/zoo.h"
+#include "sw/runtime/quantize/network_quantizer.h"
 
 namespace npuvp::runtime {
 namespace {

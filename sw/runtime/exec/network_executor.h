@@ -9,7 +9,7 @@
 
 #include "firmware/command_format.h"
 #include "sw/driver/npu_driver.h"
-#include "sw/runtime/lowering.h"
+#include "sw/runtime/lowering/lowering.h"
 
 namespace npuvp::runtime {
 

@@ -1,4 +1,6 @@
-#include "sw/runtime/onnx_import.h"
+#include "sw/runtime/frontend/onnx_import.h"
+
+#include "sw/runtime/reference/reference_executor.h"
 
 #include <onnx/onnx_pb.h>
 

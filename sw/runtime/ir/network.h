@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "sw/runtime/reference_kernels.h"
-#include "sw/runtime/tensor_shape.h"
+#include "sw/runtime/ir/tensor_shape.h"
+#include "sw/runtime/reference/reference_kernels.h"
 
 namespace npuvp::runtime {
 
@@ -148,6 +148,11 @@ ConvParams to_conv_params(const Layer& conv);
 // Reference-kernel parameters of a max/avg pool layer for its input shape, with
 // PyTorch's ceil_mode turned into the extra bottom/right padding it implies.
 PoolParams to_pool_params(const Layer& pool, TensorShape in);
+
+class Network;
+// Throws std::invalid_argument "network 'N': layer 'L' (type): what", for the
+// passes over a built network (quantization, reference, lowering).
+[[noreturn]] void fail_layer(const Network& n, int index, const std::string& what);
 
 class Network {
  public:

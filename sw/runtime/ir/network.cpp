@@ -1,4 +1,4 @@
-#include "sw/runtime/network.h"
+#include "sw/runtime/ir/network.h"
 
 #include <algorithm>
 #include <cmath>
@@ -162,6 +162,12 @@ PoolParams to_pool_params(const Layer& l, TensorShape in) {
     p.pad_right = std::max(p.pad_right, (ow - 1) * p.stride_w + p.kernel_w - in.w - p.pad_left);
   }
   return p;
+}
+
+void fail_layer(const Network& n, int index, const std::string& what) {
+  const Layer& l = n.layer(index);
+  throw std::invalid_argument("network '" + n.name() + "': layer '" + l.name + "' (" + layer_type_name(l.type) +
+                              "): " + what);
 }
 
 Network::Network(std::string name, TensorShape input) : name_(std::move(name)), default_input_(input) {
