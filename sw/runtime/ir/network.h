@@ -248,6 +248,9 @@ class Network {
   [[noreturn]] void fail(const Layer& layer, const std::string& what) const;
   // Output shape, params and MACs of `layer` given its input shapes.
   void infer_layer(Layer& layer, const std::vector<TensorShape>& in) const;
+  void infer_conv(Layer& layer, TensorShape in) const;
+  void infer_fc(Layer& layer, TensorShape in) const;
+  void infer_pool(Layer& layer, TensorShape in) const;
   int add_simple(const std::string& name, LayerType type, std::vector<int> inputs);
   int add_pool(const std::string& name, LayerType type, int input, const PoolAttrs& attrs);
 
