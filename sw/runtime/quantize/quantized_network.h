@@ -17,10 +17,9 @@ namespace npuvp::runtime {
 struct QuantizedLayer {
   QuantParams output;  // parameters of this layer's output tensor
   // Conv2d, FullyConnected and a BatchNorm left after folding (run as a 1x1
-  // depthwise conv): ConvParams (FC: a 1x1 conv over the {C*H*W, 1, 1}
-  // flattening of its input), OHWI int8 weights, their per-channel scales,
-  // int32 bias and the requantization with the clamp. The input zero point is
-  // the one of the input layer's `output`.
+  // depthwise conv): ConvParams with the input zero point (FC: a 1x1 conv
+  // over the {C*H*W, 1, 1} flattening of its input), OHWI int8 weights, their
+  // per-channel scales, int32 bias and the requantization with the clamp.
   ConvParams conv;
   std::vector<std::int8_t> weights;
   std::vector<float> weight_scales;
