@@ -121,7 +121,7 @@ std::string format_text_report(const nlohmann::json& report) {
   os << "  power             avg " << fixed(s.avg_power_mw, 1) << " mW, peak " << fixed(s.peak_power_mw, 1) << " mW\n";
   os << "  efficiency        " << fixed(s.effective_tops, 3) << " effective TOPS, " << fixed(s.tops_per_w, 3)
      << " TOPS/W (1 MAC = 2 ops)\n";
-  // fp16 layers are checked against a tolerance (sw/runtime/conv_workload.h), the rest bit-exact.
+  // fp16 layers are checked against a tolerance (sw/runtime/lowering/conv_workload.h), the rest bit-exact.
   const bool any_fp16 = std::any_of(layers.begin(), layers.end(),
                                     [](const nlohmann::json& l) { return l.value("datatype", "int8") == "fp16"; });
   if (s.all_verified)

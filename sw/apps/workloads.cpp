@@ -6,12 +6,13 @@
 #include <random>
 #include <stdexcept>
 
-#include "sw/runtime/conv_workload.h"
-#include "sw/runtime/network_executor.h"
-#include "sw/runtime/network_yaml.h"
-#include "sw/runtime/onnx_import.h"
-#include "sw/runtime/scalesim_topology.h"
-#include "sw/runtime/zoo.h"
+#include "sw/runtime/exec/network_executor.h"
+#include "sw/runtime/frontend/network_yaml.h"
+#include "sw/runtime/frontend/onnx_import.h"
+#include "sw/runtime/frontend/scalesim_topology.h"
+#include "sw/runtime/frontend/zoo.h"
+#include "sw/runtime/lowering/conv_workload.h"
+#include "sw/runtime/quantize/network_quantizer.h"
 
 namespace npuvp::apps {
 namespace {

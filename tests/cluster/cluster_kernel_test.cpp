@@ -9,8 +9,8 @@
 
 #include "models/common/half.h"
 #include "models/pe_array/cluster_kernel.h"
-#include "sw/runtime/quantization.h"
-#include "sw/runtime/reference_kernels.h"
+#include "sw/runtime/quantize/quantization.h"
+#include "sw/runtime/reference/reference_kernels.h"
 
 namespace npuvp::pe_array {
 namespace {
@@ -277,7 +277,7 @@ TEST(ClusterKernel, RandomInt16JobsAreBitExactWithWrappingAccumulation) {
 }
 
 // fp16 against double math on the same half inputs, with the tolerance the
-// workload check uses (sw/runtime/conv_workload.h): one half ulp at the
+// workload check uses (sw/runtime/lowering/conv_workload.h): one half ulp at the
 // result + 1e-3 relative + n fp32 roundings of the summed magnitudes.
 TEST(ClusterKernel, RandomFp16JobsMatchDoubleReferenceWithinTolerance) {
   std::mt19937 rng(23);

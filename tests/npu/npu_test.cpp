@@ -11,7 +11,7 @@
 #include "models/npu/npu.h"
 #include "sw/driver/npu_driver.h"
 #include "sw/hal/host_hal.h"
-#include "sw/runtime/conv_workload.h"
+#include "sw/runtime/lowering/conv_workload.h"
 #include "tests/support/bench.h"
 
 namespace npuvp::npu {

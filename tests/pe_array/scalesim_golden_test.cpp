@@ -63,7 +63,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sw/runtime/scalesim_topology.h"
+#include "sw/runtime/frontend/scalesim_topology.h"
 
 namespace npuvp::runtime {
 namespace {

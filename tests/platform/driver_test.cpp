@@ -6,7 +6,7 @@
 #include "contract/address_map.h"
 #include "contract/npu_regs.h"
 #include "sw/driver/npu_driver.h"
-#include "sw/runtime/conv_workload.h"
+#include "sw/runtime/lowering/conv_workload.h"
 #include "tests/support/soc_harness.h"
 
 namespace npuvp::platform {

@@ -255,7 +255,7 @@ TEST(EndToEnd, Int16ConvSliceIsExact) {
 }
 
 // fp16 is checked against double math on the same half inputs with the
-// tolerance stated in sw/runtime/conv_workload.h: one half ulp at the
+// tolerance stated in sw/runtime/lowering/conv_workload.h: one half ulp at the
 // result + 1e-3 relative + the worst-case fp32 accumulation error.
 TEST(EndToEnd, Fp16ConvSliceIsWithinTolerance) {
   const nlohmann::json r = run_datatype("fp16", {}, 1.5);

@@ -8,7 +8,7 @@
 
 #include "platform/platform_config.h"
 #include "platform/run.h"
-#include "sw/runtime/scalesim_topology.h"
+#include "sw/runtime/frontend/scalesim_topology.h"
 
 namespace npuvp::platform {
 namespace {

@@ -4,8 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "sw/driver/npu_driver.h"
-#include "sw/runtime/network_executor.h"
-#include "sw/runtime/zoo.h"
+#include "sw/runtime/exec/network_executor.h"
+#include "sw/runtime/frontend/zoo.h"
+#include "sw/runtime/quantize/network_quantizer.h"
 #include "tests/support/soc_harness.h"
 
 namespace npuvp::runtime {

@@ -2,7 +2,8 @@
 // run through the host interpreter of the command format (no SystemC): every
 // layer's output from the lowered commands in a byte array standing for DRAM
 // must equal the reference executor's bit for bit.
-#include "sw/runtime/lowering.h"
+#include "sw/runtime/lowering/lowering.h"
+#include "sw/runtime/quantize/network_quantizer.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +11,8 @@
 #include <iostream>
 #include <random>
 
-#include "sw/runtime/network_executor.h"
-#include "sw/runtime/zoo.h"
+#include "sw/runtime/exec/network_executor.h"
+#include "sw/runtime/frontend/zoo.h"
 #include "tests/sw/runtime_test_util.h"
 
 namespace npuvp::runtime {

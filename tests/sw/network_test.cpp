@@ -1,13 +1,13 @@
 // Tests of the network IR: shape inference (PyTorch conventions), parameter and
 // MAC bookkeeping, resolution changes, error messages, BatchNorm folding and the
 // deterministic float weights.
-#include "sw/runtime/network.h"
+#include "sw/runtime/ir/network.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "sw/runtime/zoo.h"
+#include "sw/runtime/frontend/zoo.h"
 #include "tests/sw/runtime_test_util.h"
 
 namespace npuvp::runtime {

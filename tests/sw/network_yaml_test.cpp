@@ -1,7 +1,7 @@
 // Tests of the YAML network format: parsing, error messages with file/line/key,
 // the writer's round trip, and the zoo files in configs/networks/ (which must
 // describe exactly the networks make_network builds).
-#include "sw/runtime/network_yaml.h"
+#include "sw/runtime/frontend/network_yaml.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "sw/runtime/zoo.h"
+#include "sw/runtime/frontend/zoo.h"
 #include "tests/sw/runtime_test_util.h"
 
 namespace npuvp::runtime {
@@ -194,8 +194,9 @@ TEST(NetworkYaml, ZooFilesMatchTheZoo) {
     if (write) {
       std::filesystem::create_directories(dir);
       std::ofstream os(path);
-      os << "# " << e.description << "\n# Generated from sw/runtime/zoo.cpp (see tests/sw/network_yaml_test.cpp); "
-         << n.total_params() << " parameters, " << n.total_macs() << " MACs at the default input.\n"
+      os << "# " << e.description
+         << "\n# Generated from sw/runtime/frontend/zoo.cpp (see tests/sw/network_yaml_test.cpp); " << n.total_params()
+         << " parameters, " << n.total_macs() << " MACs at the default input.\n"
          << network_to_yaml(n);
     }
     ASSERT_TRUE(std::filesystem::exists(path)) << path;

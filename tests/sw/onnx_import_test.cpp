@@ -17,8 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "sw/runtime/network_executor.h"
-#include "sw/runtime/onnx_import.h"
+#include "sw/runtime/exec/network_executor.h"
+#include "sw/runtime/frontend/onnx_import.h"
+#include "sw/runtime/quantize/network_quantizer.h"
 #include "tests/sw/runtime_test_util.h"
 
 namespace npuvp::runtime {

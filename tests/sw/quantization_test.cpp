@@ -1,6 +1,6 @@
 // Known-answer tests of the TFLite int8 quantization arithmetic. Every expected
 // value is worked out by hand from the definitions (comments show the steps).
-#include "sw/runtime/quantization.h"
+#include "sw/runtime/quantize/quantization.h"
 
 #include <gtest/gtest.h>
 

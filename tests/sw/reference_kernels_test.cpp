@@ -1,7 +1,7 @@
 // Tests of the reference kernels: small cases computed by hand, random cases
 // against a direct textbook loop nest and against float, rounding corner cases,
 // and argument validation.
-#include "sw/runtime/reference_kernels.h"
+#include "sw/runtime/reference/reference_kernels.h"
 
 #include <gtest/gtest.h>
 

@@ -40,7 +40,7 @@
 //   from the authors' released model at 224x224: 2,929,580 params (47.2x) and
 //   269,229,440 MACs (57x fewer than VGG16's 15.47G; the paper's op count
 //   could not be reconciled with a stored copy of its tables).
-#include "sw/runtime/zoo.h"
+#include "sw/runtime/frontend/zoo.h"
 
 #include <gtest/gtest.h>
 

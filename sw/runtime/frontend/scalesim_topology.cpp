@@ -1,4 +1,4 @@
-#include "sw/runtime/scalesim_topology.h"
+#include "sw/runtime/frontend/scalesim_topology.h"
 
 #include <array>
 #include <cctype>

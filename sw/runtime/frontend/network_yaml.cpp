@@ -1,4 +1,4 @@
-#include "sw/runtime/network_yaml.h"
+#include "sw/runtime/frontend/network_yaml.h"
 
 #include <yaml-cpp/yaml.h>
 

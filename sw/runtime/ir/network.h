@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "sw/runtime/reference_kernels.h"
-#include "sw/runtime/tensor_shape.h"
+#include "sw/runtime/ir/tensor_shape.h"
+#include "sw/runtime/reference/reference_kernels.h"
 
 namespace npuvp::runtime {
 
@@ -149,6 +149,11 @@ ConvParams to_conv_params(const Layer& conv);
 // PyTorch's ceil_mode turned into the extra bottom/right padding it implies.
 PoolParams to_pool_params(const Layer& pool, TensorShape in);
 
+class Network;
+// Throws std::invalid_argument "network 'N': layer 'L' (type): what", for the
+// passes over a built network (quantization, reference, lowering).
+[[noreturn]] void fail_layer(const Network& n, int index, const std::string& what);
+
 class Network {
  public:
   // A network holding only its input layer (index 0, named "input").
@@ -243,6 +248,9 @@ class Network {
   [[noreturn]] void fail(const Layer& layer, const std::string& what) const;
   // Output shape, params and MACs of `layer` given its input shapes.
   void infer_layer(Layer& layer, const std::vector<TensorShape>& in) const;
+  void infer_conv(Layer& layer, TensorShape in) const;
+  void infer_fc(Layer& layer, TensorShape in) const;
+  void infer_pool(Layer& layer, TensorShape in) const;
   int add_simple(const std::string& name, LayerType type, std::vector<int> inputs);
   int add_pool(const std::string& name, LayerType type, int input, const PoolAttrs& attrs);
 

@@ -1,4 +1,4 @@
-#include "sw/runtime/quantization.h"
+#include "sw/runtime/quantize/quantization.h"
 
 #include <algorithm>
 #include <cmath>

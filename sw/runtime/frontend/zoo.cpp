@@ -1,4 +1,4 @@
-#include "sw/runtime/zoo.h"
+#include "sw/runtime/frontend/zoo.h"
 
 #include <array>
 #include <functional>

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sw/runtime/network.h"
+#include "sw/runtime/ir/network.h"
 
 namespace npuvp::runtime {
 

@@ -13,8 +13,8 @@
 #include <limits>
 #include <vector>
 
-#include "sw/runtime/quantization.h"
-#include "sw/runtime/tensor_shape.h"
+#include "sw/runtime/ir/tensor_shape.h"
+#include "sw/runtime/quantize/quantization.h"
 
 namespace npuvp::runtime {
 
@@ -147,9 +147,11 @@ std::vector<std::int8_t> clamp(const std::vector<std::int8_t>& input, Activation
 std::vector<std::int8_t> relu(const std::vector<std::int8_t>& input, QuantParams q);
 std::vector<std::int8_t> relu6(const std::vector<std::int8_t>& input, QuantParams q);
 
-// Float references (double accumulation) for quantization-error tests; input
-// and weights as the int8 kernels, p.input_zero_point ignored, output clamped to
-// [act_min, act_max]. `bias` may be empty.
+// Float references for quantization-error tests and the quantizer's
+// calibration: input and weights as the int8 kernels, p.input_zero_point
+// ignored, output clamped to [act_min, act_max], `bias` may be empty. They
+// accumulate in float in a fixed order (bias first, then tap by tap): the
+// calibrated ranges, hence every quantized network, depend on these bits.
 std::vector<float> conv2d_float(const std::vector<float>& input, TensorShape in_shape,
                                 const std::vector<float>& weights, const std::vector<float>& bias, const ConvParams& p,
                                 float act_min = -std::numeric_limits<float>::infinity(),
@@ -159,5 +161,9 @@ std::vector<float> fully_connected_float(const std::vector<float>& input, Tensor
                                          const std::vector<float>& weights, const std::vector<float>& bias,
                                          int out_features, float act_min = -std::numeric_limits<float>::infinity(),
                                          float act_max = std::numeric_limits<float>::infinity());
+
+// Max (average == false) or average pooling of a float tensor with the int8
+// kernels' window rules, accumulating in double.
+std::vector<float> pool_float(const std::vector<float>& input, TensorShape in_shape, const PoolParams& p, bool average);
 
 }  // namespace npuvp::runtime

@@ -10,7 +10,7 @@
 #include "contract/address_map.h"
 #include "contract/command_format.h"
 #include "sw/driver/npu_driver.h"
-#include "sw/runtime/lowering.h"
+#include "sw/runtime/lowering/lowering.h"
 
 namespace npuvp::runtime {
 

@@ -1,4 +1,4 @@
-#include "sw/runtime/network_executor.h"
+#include "sw/runtime/exec/network_executor.h"
 
 #include <algorithm>
 

@@ -1,4 +1,6 @@
-#include "sw/runtime/reference_kernels.h"
+#include "sw/runtime/reference/reference_kernels.h"
+
+#include "sw/runtime/reference/kernel_checks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,118 +11,11 @@
 
 namespace npuvp::runtime {
 
+using namespace kernel_checks;
+
 namespace {
 
 using Index = std::ptrdiff_t;
-
-[[noreturn]] void fail(const char* where, const std::string& what) {
-  throw std::invalid_argument(std::string(where) + ": " + what);
-}
-
-std::string to_string(TensorShape s) {
-  return "{c=" + std::to_string(s.c) + ", h=" + std::to_string(s.h) + ", w=" + std::to_string(s.w) + "}";
-}
-
-void require_positive(const char* where, const char* name, int v) {
-  if (v <= 0) fail(where, std::string(name) + " must be positive (got " + std::to_string(v) + ")");
-}
-
-void require_non_negative(const char* where, const char* name, int v) {
-  if (v < 0) fail(where, std::string(name) + " must not be negative (got " + std::to_string(v) + ")");
-}
-
-void require_int8(const char* where, const char* name, std::int32_t v) {
-  if (v < -128 || v > 127) fail(where, std::string(name) + " must be in [-128, 127] (got " + std::to_string(v) + ")");
-}
-
-void require_shape(const char* where, const char* name, TensorShape s) {
-  if (s.c <= 0 || s.h <= 0 || s.w <= 0) {
-    fail(where, std::string(name) + " must have positive dimensions (got " + to_string(s) + ")");
-  }
-}
-
-void require_size(const char* where, const char* name, std::size_t actual, std::size_t expected,
-                  const std::string& because) {
-  if (actual != expected) {
-    fail(where, std::string(name) + " has " + std::to_string(actual) + " elements, expected " +
-                    std::to_string(expected) + " (" + because + ")");
-  }
-}
-
-void require_act_range(const char* where, std::int32_t act_min, std::int32_t act_max) {
-  if (act_min < -128 || act_max > 127 || act_min > act_max) {
-    fail(where, "act_min/act_max must satisfy -128 <= act_min <= act_max <= 127 (got " + std::to_string(act_min) +
-                    ", " + std::to_string(act_max) + ")");
-  }
-}
-
-void require_multiplier(const char* where, const char* name, FixedPointMultiplier m) {
-  if (m.shift > 30 || m.shift < -31) {
-    fail(where, std::string(name) + ".shift must be in [-31, 30] (got " + std::to_string(m.shift) + ")");
-  }
-}
-
-// Validates everything of a convolution that does not depend on the data vectors.
-TensorShape validate_conv(const char* where, TensorShape in, const ConvParams& p) {
-  require_shape(where, "in_shape", in);
-  require_positive(where, "kernel_h", p.kernel_h);
-  require_positive(where, "kernel_w", p.kernel_w);
-  require_positive(where, "stride_h", p.stride_h);
-  require_positive(where, "stride_w", p.stride_w);
-  require_non_negative(where, "pad_top", p.pad_top);
-  require_non_negative(where, "pad_left", p.pad_left);
-  require_non_negative(where, "pad_bottom", p.pad_bottom);
-  require_non_negative(where, "pad_right", p.pad_right);
-  require_positive(where, "dilation_h", p.dilation_h);
-  require_positive(where, "dilation_w", p.dilation_w);
-  require_positive(where, "groups", p.groups);
-  require_positive(where, "out_channels", p.out_channels);
-  if (in.c % p.groups != 0) {
-    fail(where,
-         "in_shape.c (" + std::to_string(in.c) + ") is not divisible by groups (" + std::to_string(p.groups) + ")");
-  }
-  if (p.out_channels % p.groups != 0) {
-    fail(where, "out_channels (" + std::to_string(p.out_channels) + ") is not divisible by groups (" +
-                    std::to_string(p.groups) + ")");
-  }
-  require_int8(where, "input_zero_point", p.input_zero_point);
-  const Index eff_kh = static_cast<Index>(p.dilation_h) * (p.kernel_h - 1) + 1;
-  const Index eff_kw = static_cast<Index>(p.dilation_w) * (p.kernel_w - 1) + 1;
-  const Index span_h = static_cast<Index>(in.h) + p.pad_top + p.pad_bottom - eff_kh;
-  const Index span_w = static_cast<Index>(in.w) + p.pad_left + p.pad_right - eff_kw;
-  if (span_h < 0) {
-    fail(where, "output height <= 0: kernel_h " + std::to_string(p.kernel_h) + " with dilation_h " +
-                    std::to_string(p.dilation_h) + " exceeds the padded input height " +
-                    std::to_string(in.h + p.pad_top + p.pad_bottom));
-  }
-  if (span_w < 0) {
-    fail(where, "output width <= 0: kernel_w " + std::to_string(p.kernel_w) + " with dilation_w " +
-                    std::to_string(p.dilation_w) + " exceeds the padded input width " +
-                    std::to_string(in.w + p.pad_left + p.pad_right));
-  }
-  return {p.out_channels, static_cast<int>(span_h / p.stride_h + 1), static_cast<int>(span_w / p.stride_w + 1)};
-}
-
-std::size_t conv_weight_count(TensorShape in, const ConvParams& p) {
-  return static_cast<std::size_t>(p.out_channels) * static_cast<std::size_t>(p.kernel_h) *
-         static_cast<std::size_t>(p.kernel_w) * static_cast<std::size_t>(in.c / p.groups);
-}
-
-template <class T, class B>
-void validate_conv_data(const char* where, const std::vector<T>& input, TensorShape in, const std::vector<T>& weights,
-                        const std::vector<B>& bias, const ConvParams& p) {
-  require_size(where, "input", input.size(), in.size(), "in_shape " + to_string(in));
-  require_size(where, "weights", weights.size(), conv_weight_count(in, p),
-               "OHWI: out_channels * kernel_h * kernel_w * in_shape.c / groups");
-  if (!bias.empty()) require_size(where, "bias", bias.size(), static_cast<std::size_t>(p.out_channels), "out_channels");
-}
-
-// Kernel taps k in [lo, hi) whose input coordinate origin + k * dilation lies in [0, extent).
-void valid_taps(int origin, int extent, int dilation, int kernel, int& lo, int& hi) {
-  lo = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation;
-  hi = origin >= extent ? 0 : std::min(kernel, (extent - 1 - origin) / dilation + 1);
-  if (hi < lo) hi = lo;
-}
 
 inline std::int32_t dot(const std::int8_t* a, const std::int8_t* b, int n) {
   std::int32_t sum = 0;
@@ -263,40 +158,6 @@ std::vector<std::int8_t> conv_requantized(const char* where, const std::vector<s
     for (int k = 0; k < O; ++k) o[k] = requantize(acc[k], m[static_cast<std::size_t>(k)], rq);
   });
   return result;
-}
-
-TensorShape validate_pool(const char* where, TensorShape in, const PoolParams& p) {
-  require_shape(where, "in_shape", in);
-  require_positive(where, "kernel_h", p.kernel_h);
-  require_positive(where, "kernel_w", p.kernel_w);
-  require_positive(where, "stride_h", p.stride_h);
-  require_positive(where, "stride_w", p.stride_w);
-  require_non_negative(where, "pad_top", p.pad_top);
-  require_non_negative(where, "pad_left", p.pad_left);
-  require_non_negative(where, "pad_bottom", p.pad_bottom);
-  require_non_negative(where, "pad_right", p.pad_right);
-  require_int8(where, "zero_point", p.zero_point);
-  require_act_range(where, p.act_min, p.act_max);
-  const Index span_h = static_cast<Index>(in.h) + p.pad_top + p.pad_bottom - p.kernel_h;
-  const Index span_w = static_cast<Index>(in.w) + p.pad_left + p.pad_right - p.kernel_w;
-  if (span_h < 0) {
-    fail(where, "output height <= 0: kernel_h " + std::to_string(p.kernel_h) + " exceeds the padded input height " +
-                    std::to_string(in.h + p.pad_top + p.pad_bottom));
-  }
-  if (span_w < 0) {
-    fail(where, "output width <= 0: kernel_w " + std::to_string(p.kernel_w) + " exceeds the padded input width " +
-                    std::to_string(in.w + p.pad_left + p.pad_right));
-  }
-  const TensorShape out{in.c, static_cast<int>(span_h / p.stride_h + 1), static_cast<int>(span_w / p.stride_w + 1)};
-  if (p.pad_top >= p.kernel_h || static_cast<Index>(out.h - 1) * p.stride_h - p.pad_top >= in.h) {
-    fail(where, "pad_top/pad_bottom too large: a window of kernel_h " + std::to_string(p.kernel_h) +
-                    " lies entirely in the padding");
-  }
-  if (p.pad_left >= p.kernel_w || static_cast<Index>(out.w - 1) * p.stride_w - p.pad_left >= in.w) {
-    fail(where, "pad_left/pad_right too large: a window of kernel_w " + std::to_string(p.kernel_w) +
-                    " lies entirely in the padding");
-  }
-  return out;
 }
 
 std::int32_t rounded_average(std::int32_t sum, std::int32_t count) {
@@ -638,63 +499,6 @@ std::vector<std::int8_t> relu(const std::vector<std::int8_t>& input, QuantParams
 
 std::vector<std::int8_t> relu6(const std::vector<std::int8_t>& input, QuantParams q) {
   return clamp(input, activation_range(Activation::kRelu6, q));
-}
-
-std::vector<float> conv2d_float(const std::vector<float>& input, TensorShape in_shape,
-                                const std::vector<float>& weights, const std::vector<float>& bias,
-                                const ConvParams& p_in, float act_min, float act_max) {
-  const char* where = "conv2d_float";
-  ConvParams p = p_in;
-  p.input_zero_point = 0;
-  const TensorShape out = validate_conv(where, in_shape, p);
-  validate_conv_data(where, input, in_shape, weights, bias, p);
-  if (!(act_min <= act_max)) fail(where, "act_min must not exceed act_max");
-  const int C = in_shape.c, H = in_shape.h, W = in_shape.w, O = p.out_channels;
-  const int icg = C / p.groups, ocg = O / p.groups;
-  std::vector<float> result(out.size());
-  for (int oy = 0; oy < out.h; ++oy) {
-    for (int ox = 0; ox < out.w; ++ox) {
-      for (int oc = 0; oc < O; ++oc) {
-        const int g = oc / ocg;
-        double acc = bias.empty() ? 0.0 : static_cast<double>(bias[static_cast<std::size_t>(oc)]);
-        for (int ky = 0; ky < p.kernel_h; ++ky) {
-          const int iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-          if (iy < 0 || iy >= H) continue;
-          for (int kx = 0; kx < p.kernel_w; ++kx) {
-            const int ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
-            if (ix < 0 || ix >= W) continue;
-            const float* xp = input.data() + (static_cast<Index>(iy) * W + ix) * C + static_cast<Index>(g) * icg;
-            const float* wp = weights.data() + ((static_cast<Index>(oc) * p.kernel_h + ky) * p.kernel_w + kx) * icg;
-            for (int i = 0; i < icg; ++i) acc += static_cast<double>(xp[i]) * static_cast<double>(wp[i]);
-          }
-        }
-        const float v = static_cast<float>(acc);
-        result[static_cast<std::size_t>((static_cast<Index>(oy) * out.w + ox) * O + oc)] =
-            std::min(std::max(v, act_min), act_max);
-      }
-    }
-  }
-  return result;
-}
-
-std::vector<float> fully_connected_float(const std::vector<float>& input, TensorShape in_shape,
-                                         const std::vector<float>& weights, const std::vector<float>& bias,
-                                         int out_features, float act_min, float act_max) {
-  const char* where = "fully_connected_float";
-  require_shape(where, "in_shape", in_shape);
-  require_positive(where, "out_features", out_features);
-  require_size(where, "input", input.size(), in_shape.size(), "in_shape " + to_string(in_shape));
-  require_size(where, "weights", weights.size(), static_cast<std::size_t>(out_features) * in_shape.size(),
-               "out_features * in_shape.c * in_shape.h * in_shape.w");
-  ConvParams conv;
-  conv.kernel_h = conv.kernel_w = 1;
-  conv.out_channels = out_features;
-  const TensorShape flat{static_cast<int>(in_shape.size()), 1, 1};
-  try {
-    return conv2d_float(input, flat, weights, bias, conv, act_min, act_max);
-  } catch (const std::invalid_argument& e) {
-    fail(where, std::string(e.what()).substr(std::string("conv2d_float: ").size()));
-  }
 }
 
 }  // namespace npuvp::runtime

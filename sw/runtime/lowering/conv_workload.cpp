@@ -1,4 +1,4 @@
-#include "sw/runtime/conv_workload.h"
+#include "sw/runtime/lowering/conv_workload.h"
 
 #include <algorithm>
 #include <cmath>

@@ -30,7 +30,7 @@
 
 #include <string>
 
-#include "sw/runtime/network.h"
+#include "sw/runtime/ir/network.h"
 
 namespace npuvp::runtime {
 

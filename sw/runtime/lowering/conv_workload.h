@@ -11,8 +11,8 @@
 
 #include "contract/command_format.h"
 #include "sw/driver/npu_driver.h"
-#include "sw/runtime/quantization.h"
-#include "sw/runtime/reference_kernels.h"
+#include "sw/runtime/quantize/quantization.h"
+#include "sw/runtime/reference/reference_kernels.h"
 
 namespace npuvp::runtime {
 

@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
-#include "sw/runtime/lowering.h"
-#include "sw/runtime/network.h"
+#include "sw/runtime/ir/network.h"
+#include "sw/runtime/quantize/network_quantizer.h"
 
 namespace npuvp::runtime {
 

@@ -1,0 +1,68 @@
+#pragma once
+// From a quantized network to what the NPU runs: lower_network emits one or
+// more firmware::LayerCommand per IR layer (layer_id = the layer's index in
+// QuantizedNetwork::network), every tensor and parameter block placed in DRAM
+// through a caller-supplied allocator.
+//
+// Unsupported layers or parameters throw std::invalid_argument naming the
+// network, the layer and what is supported.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "contract/command_format.h"
+#include "sw/runtime/ir/network.h"
+#include "sw/runtime/quantize/quantized_network.h"
+#include "sw/runtime/reference/reference_executor.h"
+#include "sw/runtime/reference/reference_kernels.h"
+
+namespace npuvp::runtime {
+
+// Returns the DRAM address of a fresh buffer of `bytes` bytes.
+using DramAllocator = std::function<std::uint64_t(std::uint64_t bytes)>;
+
+struct LoweringOptions {
+  firmware::DataflowChoice dataflow = firmware::DataflowChoice::kHybridLatency;  // of every kConv2d
+};
+
+struct DramRegion {
+  std::uint64_t addr = 0;
+  std::uint64_t bytes = 0;
+};
+
+// Bytes the host must write to DRAM before the commands run.
+struct DramBlock {
+  std::uint64_t addr = 0;
+  std::vector<std::uint8_t> bytes;
+};
+
+struct LoweredLayer {
+  std::size_t first_command = 0;  // into LoweredNetwork::commands
+  std::size_t command_count = 0;  // 0 for the input, flatten and fused activations
+  DramRegion output;              // where the layer's output tensor lives (HWC, packed)
+};
+
+struct LoweredNetwork {
+  std::vector<firmware::LayerCommand> commands;  // in execution order
+  std::vector<LoweredLayer> layers;              // one per IR layer
+  std::vector<DramBlock> initial_data;           // the network input and every parameter block
+  std::uint64_t allocated_bytes = 0;
+};
+
+LoweredNetwork lower_network(const QuantizedNetwork& q, const DramAllocator& alloc,
+                             const LoweringOptions& options = {});
+
+// The commands of a Shift layer: a depthwise conv of kernel 2r+1 (3x3 for the
+// unit shifts of DiracDeltaNet) whose one-hot OHWI weights select each
+// channel's source tap, with zero bias and the exact unit requantization
+// (multiplier 2^30, shift 1, same zero point in and out). Exposed for tests.
+struct ShiftAsConv {
+  ConvParams conv;
+  std::vector<std::int8_t> weights;
+  Requantization requant;
+};
+ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point);
+
+}  // namespace npuvp::runtime

@@ -1,0 +1,184 @@
+#include "sw/runtime/quantize/network_quantizer.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "sw/runtime/reference/reference_executor.h"
+
+namespace npuvp::runtime {
+
+namespace {
+
+// Output params equal to the (first) input's: the layer only moves or selects
+// values.
+bool keeps_quantization(LayerType t) {
+  switch (t) {
+    case LayerType::kMaxPool:
+    case LayerType::kAvgPool:
+    case LayerType::kGlobalAvgPool:
+    case LayerType::kAdaptiveAvgPool:
+    case LayerType::kReLU:
+    case LayerType::kReLU6:
+    case LayerType::kConcat:
+    case LayerType::kChannelShuffle:
+    case LayerType::kShift:
+    case LayerType::kFlatten:
+    case LayerType::kSliceChannels:
+    case LayerType::kPadChannels:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Structure {
+  std::vector<int> fused_into;         // per layer: producer a ReLU/ReLU6 is fused into, or -1
+  std::vector<Activation> activation;  // per layer: activation fused into it
+  std::vector<int> group;              // per layer: root of its quantization group
+};
+
+int find_root(std::vector<int>& parent, int i) {
+  while (parent[i] != i) i = parent[i] = parent[parent[i]];
+  return i;
+}
+
+Structure analyze(const Network& n, bool fuse) {
+  const int count = static_cast<int>(n.size());
+  std::vector<int> readers(n.size(), 0);
+  for (const Layer& l : n.layers())
+    for (int in : l.inputs) ++readers[in];
+  Structure s;
+  s.fused_into.assign(n.size(), -1);
+  s.activation.assign(n.size(), Activation::kNone);
+  std::vector<int> parent(n.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  for (int i = 1; i < count; ++i) {
+    const Layer& l = n.layer(i);
+    switch (l.type) {
+      case LayerType::kInput:
+        fail_layer(n, i, "only layer 0 may be the input");
+      case LayerType::kConv2d:
+      case LayerType::kFullyConnected:
+      case LayerType::kBatchNorm:
+      case LayerType::kAdd:
+        break;
+      case LayerType::kReLU:
+      case LayerType::kReLU6: {
+        const int p = l.inputs[0];
+        const LayerType pt = n.layer(p).type;
+        if (fuse && (is_conv_like(pt) || pt == LayerType::kAdd) && readers[p] == 1 &&
+            s.activation[p] == Activation::kNone) {
+          s.fused_into[i] = p;
+          s.activation[p] = activation_of(l.type);
+        }
+        break;
+      }
+      default:
+        if (!keeps_quantization(l.type)) fail_layer(n, i, "unsupported layer type");
+    }
+    if (keeps_quantization(l.type))
+      for (int in : l.inputs) parent[find_root(parent, in)] = find_root(parent, i);
+  }
+  s.group.resize(n.size());
+  for (int i = 0; i < count; ++i) s.group[i] = find_root(parent, i);
+  return s;
+}
+
+std::vector<float> random_input(TensorShape shape, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::vector<float> x(shape.size());
+  for (auto& v : x) v = static_cast<float>(static_cast<double>(engine() >> 11) * (2.0 / 9007199254740992.0) - 1.0);
+  return x;
+}
+
+// Calibration: a float forward pass recording every tensor's [lo, hi] (and
+// the network output). Tensors are dropped after their last reader.
+void calibrate(QuantizedNetwork& q, const Structure& s, std::vector<float>& lo, std::vector<float>& hi) {
+  const Network& n = q.network;
+  const int count = static_cast<int>(n.size());
+  std::vector<int> last_reader(n.size(), -1);
+  for (int i = 0; i < count; ++i)
+    for (int in : n.layer(i).inputs) last_reader[in] = i;
+  std::vector<std::vector<float>> act(n.size());
+  lo.assign(n.size(), 0.0f);
+  hi.assign(n.size(), 0.0f);
+  act[0] = q.float_input;
+  for (int i = 0; i < count; ++i) {
+    std::vector<float> y = i == 0 ? act[0] : float_layer(n, i, act, s.activation[i]);
+    const auto [mn, mx] = std::minmax_element(y.begin(), y.end());
+    lo[i] = *mn;
+    hi[i] = *mx;
+    if (i == count - 1) q.float_output = y;
+    act[i] = std::move(y);
+    for (int in_index : n.layer(i).inputs)
+      if (last_reader[in_index] == i && in_index != 0) std::vector<float>().swap(act[in_index]);
+  }
+}
+
+// Weights, biases and requantization of the conv-like layer `i`, whose input
+// and output parameters are chosen.
+void quantize_conv_like(QuantizedNetwork& q, int i) {
+  const Layer& l = q.network.layer(i);
+  QuantizedLayer& ql = q.layers[i];
+  const ConvForm f = conv_form(q.network, i);
+  const QuantParams in_q = q.layers[l.inputs[0]].output;
+  PerChannelWeights pw = quantize_weights_per_channel(*f.weights, f.params.out_channels);
+  ql.conv = f.params;
+  ql.conv.input_zero_point = in_q.zero_point;
+  ql.weights = std::move(pw.values);
+  ql.weight_scales = std::move(pw.scales);
+  if (!f.bias->empty()) ql.bias = quantize_bias(*f.bias, in_q.scale, ql.weight_scales);
+  ql.requant = make_requantization(in_q.scale, ql.weight_scales, ql.output, ql.activation);
+}
+
+}  // namespace
+
+QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
+  // Unsupported layers fail before the costly weights and passes.
+  analyze(network, false);
+  for (int i = 1; i < static_cast<int>(network.size()); ++i) {
+    const Layer& l = network.layer(i);
+    const TensorShape in = network.layer(l.inputs[0]).out_shape;
+    if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool) pool_params(network, i, in);
+    if (l.type == LayerType::kAdaptiveAvgPool) adaptive_pool_as_uniform(l, in);
+  }
+  if (!network.has_float_weights()) network.generate_float_weights(options.weight_seed);
+  network.fold_batchnorm();
+  const std::size_t size = network.size();
+  QuantizedNetwork q{std::move(network), std::vector<QuantizedLayer>(size), {}, {}};
+  const Network& n = q.network;
+  const int count = static_cast<int>(size);
+  const Structure s = analyze(n, options.fuse_activations);
+  q.float_input = options.float_input.empty() ? random_input(n.input_shape(), options.input_seed) : options.float_input;
+  if (q.float_input.size() != n.input_shape().size())
+    throw std::invalid_argument("network '" + n.name() + "': float_input has " + std::to_string(q.float_input.size()) +
+                                " values, expected " + std::to_string(n.input_shape().size()) + " for input [" +
+                                std::to_string(n.input_shape().c) + "," + std::to_string(n.input_shape().h) + "," +
+                                std::to_string(n.input_shape().w) + "]");
+  std::vector<float> lo, hi;
+  calibrate(q, s, lo, hi);
+
+  // One set of parameters per group, over the union of its members' ranges.
+  std::vector<float> group_lo(n.size(), 0.0f), group_hi(n.size(), 0.0f);
+  for (int i = 0; i < count; ++i) {
+    group_lo[s.group[i]] = std::min(group_lo[s.group[i]], lo[i]);
+    group_hi[s.group[i]] = std::max(group_hi[s.group[i]], hi[i]);
+  }
+  for (int i = 0; i < count; ++i) {
+    QuantizedLayer& ql = q.layers[i];
+    ql.output = choose_quant_params(group_lo[s.group[i]], group_hi[s.group[i]]);
+    ql.activation = s.activation[i];
+    ql.fused_into = s.fused_into[i];
+  }
+  for (int i = 0; i < count; ++i)
+    if (is_conv_like(n.layer(i).type)) quantize_conv_like(q, i);
+  q.layers[0].expected = quantize_tensor(q.float_input, q.layers[0].output);
+  compute_reference_outputs(q);
+  return q;
+}
+
+}  // namespace npuvp::runtime

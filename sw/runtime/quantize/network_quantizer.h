@@ -1,0 +1,43 @@
+#pragma once
+// The network quantizer: TFLite-style post-training int8 quantization of a
+// float network IR. BatchNorm is folded, float weights are generated from a
+// seed (unless the network already carries them), weights are quantized per
+// output channel (symmetric int8), biases to int32 at input_scale *
+// weight_scale, and every activation tensor per tensor (asymmetric int8) from
+// the min/max of a float forward pass over one seeded random input (the
+// calibration, on the float reference kernels).
+// Layers that cannot change quantization (pools, standalone ReLU, concat,
+// channel shuffle, shift, slice, pad, flatten) share their input's
+// parameters; the inputs of a concat share one set chosen over their union
+// range, which each producer then outputs directly. A ReLU/ReLU6 that is the
+// only reader of a conv/FC/add is fused into that layer's clamp.
+// The expected int8 output of every layer comes from the reference executor.
+//
+// Unsupported layers or parameters throw std::invalid_argument naming the
+// network, the layer and what is supported.
+
+#include <cstdint>
+#include <vector>
+
+#include "sw/runtime/ir/network.h"
+#include "sw/runtime/quantize/quantized_network.h"
+
+namespace npuvp::runtime {
+
+struct QuantizationOptions {
+  // Seed of generate_float_weights; ignored when the network already has float
+  // weights.
+  std::uint64_t weight_seed = 1;
+  // Seed of the calibration input (uniform in [-1, 1), HWC), used when
+  // `float_input` is empty.
+  std::uint64_t input_seed = 2;
+  std::vector<float> float_input;
+  // Fuse ReLU/ReLU6 into the clamp of a conv/FC/add it is the only reader of.
+  bool fuse_activations = true;
+};
+
+// Quantizes `network` at its current input shape (call infer_shapes first for
+// another resolution) and runs the reference executor.
+QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options = {});
+
+}  // namespace npuvp::runtime

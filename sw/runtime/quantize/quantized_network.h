@@ -1,0 +1,56 @@
+#pragma once
+// A float network IR annotated with its int8 quantization: what the network
+// quantizer (network_quantizer.h) or an importer with its own scales produces,
+// what the reference executor fills with expected outputs and what the
+// lowering turns into LayerCommands.
+
+#include <cstdint>
+#include <vector>
+
+#include "sw/runtime/ir/network.h"
+#include "sw/runtime/quantize/quantization.h"
+
+namespace npuvp::runtime {
+
+// One IR layer after quantization. Layers that only move data leave the
+// conv-like fields empty.
+struct QuantizedLayer {
+  QuantParams output;  // parameters of this layer's output tensor
+  // Conv2d, FullyConnected and a BatchNorm left after folding (run as a 1x1
+  // depthwise conv): ConvParams with the input zero point (FC: a 1x1 conv
+  // over the {C*H*W, 1, 1} flattening of its input), OHWI int8 weights, their
+  // per-channel scales, int32 bias and the requantization with the clamp.
+  ConvParams conv;
+  std::vector<std::int8_t> weights;
+  std::vector<float> weight_scales;
+  std::vector<std::int32_t> bias;
+  Requantization requant;
+  // The activation fused into this conv/FC/add (its clamp).
+  Activation activation = Activation::kNone;
+  // For a ReLU/ReLU6 fused into its producer: the producer's index (the layer
+  // emits no command and its output is the producer's tensor); -1 otherwise.
+  int fused_into = -1;
+  // The reference executor's output of this layer (HWC int8).
+  std::vector<std::int8_t> expected;
+};
+
+struct QuantizedNetwork {
+  Network network;                     // BatchNorm folded; the layer indices every other field uses
+  std::vector<QuantizedLayer> layers;  // one per network layer
+  std::vector<float> float_input;      // the calibration input (HWC)
+  // The float network's output for float_input (the last layer, after fused
+  // activations): what the int8 output approximates.
+  std::vector<float> float_output;
+  // The int8 network input: layers[0].expected.
+  const std::vector<std::int8_t>& input() const { return layers.front().expected; }
+};
+
+// Layers with weights, computed as a convolution (FC and an unfolded BatchNorm too).
+inline bool is_conv_like(LayerType t) {
+  return t == LayerType::kConv2d || t == LayerType::kFullyConnected || t == LayerType::kBatchNorm;
+}
+
+// The clamp of a standalone or fused ReLU / ReLU6 layer.
+inline Activation activation_of(LayerType t) { return t == LayerType::kReLU6 ? Activation::kRelu6 : Activation::kRelu; }
+
+}  // namespace npuvp::runtime

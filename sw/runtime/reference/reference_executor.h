@@ -1,0 +1,48 @@
+#pragma once
+// The reference executor: an IR network run layer by layer on the reference
+// kernels, in float (the quantizer's calibration pass, see float_layer) and in
+// int8 (every layer's expected output, see compute_reference_outputs). Also
+// the kernel parameters of IR layers that the quantizer and the lowering share
+// with it, with the checks of what the int8 kernels and the NPU support.
+
+#include <string>
+#include <vector>
+
+#include "sw/runtime/ir/network.h"
+#include "sw/runtime/quantize/quantized_network.h"
+#include "sw/runtime/reference/reference_kernels.h"
+
+namespace npuvp::runtime {
+
+// Pool parameters of the max/avg pool layer `index` at input `in`; throws
+// std::invalid_argument naming the layer for windows the kernels do not support.
+PoolParams pool_params(const Network& n, int index, TensorShape in);
+
+// The uniform average pool an adaptive average pool reduces to at input
+// `in`, or throws std::invalid_argument naming the layer and the resolution.
+PoolParams adaptive_pool_as_uniform(const Layer& layer, TensorShape in);
+
+// A conv-like layer (is_conv_like) as the reference convolution sees it: its
+// ConvParams (input zero point left 0), the input shape it convolves (FC: the
+// {C*H*W, 1, 1} flattening) and its float weights OHWI + bias (an unfolded
+// BatchNorm: a 1x1 depthwise conv of scale and shift).
+struct ConvForm {
+  ConvParams params;
+  TensorShape in;
+  const std::vector<float>* weights = nullptr;  // the layer's own, or bn_* below
+  const std::vector<float>* bias = nullptr;
+  std::vector<float> bn_weights, bn_bias;
+};
+ConvForm conv_form(const Network& n, int index);
+
+// The float output of layer `index` (not the input) from the outputs of its
+// inputs (`act`, indexed by layer), with the activation `fused` into it.
+std::vector<float> float_layer(const Network& n, int index, const std::vector<std::vector<float>>& act,
+                               Activation fused);
+
+// Recomputes every layers[i].expected (except the input's, which it keeps)
+// from the quantization in `q`. Conv-like layers need conv, weights, bias and
+// requant set.
+void compute_reference_outputs(QuantizedNetwork& q);
+
+}  // namespace npuvp::runtime
