@@ -55,7 +55,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   });
 
   report::create_output_directory(options.out_dir);
-  report::RunFigures figures;
+  std::vector<report::PowerSample> power;
   report::PowerCsvWriter power_csv(options.out_dir + "/power.csv", {"mac", "rf", "sram", "noc", "dram", "leakage"});
   report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
   auto layer_name = [&](std::int32_t id) {
@@ -68,7 +68,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   monitor.record_layers(soc.timeline(), layer_name);
   monitor.on_power_window([&](const report::PowerSample& p) {
     power_csv.append(p);
-    figures.power.push_back(p);
+    power.push_back(p);
   });
   monitor.on_layer_start([&](std::int32_t id) {
     progress.update(static_cast<std::size_t>(id) + 1, work.layers.size(), sc_core::sc_time_stamp().to_seconds() * 1e9,
@@ -80,13 +80,9 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   if (!soc.host().finished()) throw std::runtime_error("simulation ended before the host program finished");
   if (!soc.host().failure().empty()) throw std::runtime_error("host software failed: " + soc.host().failure());
 
-  figures.layers = monitor.layers();
-  figures.decisions = monitor.decisions();
-  figures.simulation_energy_pj = monitor.simulation_energy_pj();
-  figures.peak_power_mw = monitor.peak_power_mw();
-  figures.counters = monitor.counters();
+  report::RunFigures figures = monitor.figures();
+  figures.power = std::move(power);
   figures.timeline = report::timeline_slices(soc.timeline().slices());
-  figures.simulated_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   collect_model_stats(soc, figures);
   if (config.simulation.trace.vcd) {
     std::ofstream vcd(options.out_dir + "/trace.vcd");

@@ -53,7 +53,16 @@ void RunMonitor::record_decision(const firmware::LayerDecision& decision) {
   decisions_.emplace(decision.layer_id, decision);
 }
 
-stats::Counters RunMonitor::counters() { return sample().counters; }
+report::RunFigures RunMonitor::figures() {
+  report::RunFigures f;
+  f.layers = layers_;
+  f.decisions = decisions_;
+  f.simulation_energy_pj = simulation_energy_pj_;
+  f.peak_power_mw = peak_power_mw_;
+  f.counters = sample().counters;
+  f.simulated_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  return f;
+}
 
 RunMonitor::Sample RunMonitor::sample() {
   Sample s;

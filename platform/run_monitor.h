@@ -57,12 +57,9 @@ class RunMonitor : public sc_core::sc_module {
   // The firmware's decisions, as the command processor publishes them.
   void record_decision(const firmware::LayerDecision& decision);
 
-  const std::vector<report::LayerFigures>& layers() const { return layers_; }
-  const std::map<std::int32_t, firmware::LayerDecision>& decisions() const { return decisions_; }
-  double simulation_energy_pj() const { return simulation_energy_pj_; }
-  double peak_power_mw() const { return peak_power_mw_; }
-  // The models' counters summed, as of now.
-  stats::Counters counters();
+  // What it measured so far: layers, decisions, energy, peak power, and the
+  // models' counters summed as of now.
+  report::RunFigures figures();
 
  private:
   struct Sample {
