@@ -257,8 +257,8 @@ power::PricedSizes priced_sizes(const PlatformConfig& config) {
   s.sram_bank_kb = static_cast<double>(n.sram_bank.size_bytes) / 1024.0;
   s.flit_bytes = n.noc.flit_bytes;
   s.rf_entries = n.cluster.rf_entries;
-  s.leakage = {std::uint64_t{n.clusters} * n.cluster.array.rows * n.cluster.array.cols,
-               static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0, n.noc.width * n.noc.height};
+  s.leakage = {n.mac_units(), static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0,
+               n.noc.width * n.noc.height};
   return s;
 }
 

@@ -34,80 +34,14 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
   if (config.simulation.trace.vcd) {
     npu_->attach_trace(vcd_);
     dram_->attach_trace(vcd_);
-    static constexpr const char* kComponents[] = {"mac", "rf", "sram", "noc", "dram", "leakage", "total"};
-    for (std::size_t i = 0; i < power_traces_.size(); ++i)
-      power_traces_[i].bind(vcd_, std::string(this->name()) + ".power." + kComponents[i] + "_mw");
   }
   npu_->attach_timeline(timeline_);
-
-  SC_HAS_PROCESS(Soc);
-  SC_METHOD(on_layer_change);
-  sensitive << current_layer_;
-  dont_initialize();
-  SC_METHOD(on_power_window);
 }
 
-Snapshot Soc::snapshot() {
-  Snapshot s;
-  s.at = sc_core::sc_time_stamp();
-  double macs = 0, rf = 0, int4 = 0, int16 = 0, fp16 = 0;
-  for (auto& c : npu_->clusters()) {
-    const auto& st = c.stats();
-    macs += c.macs_at(s.at);
-    int4 += c.macs_at(s.at, pe_array::Datatype::kInt4);
-    int16 += c.macs_at(s.at, pe_array::Datatype::kInt16);
-    fp16 += c.macs_at(s.at, pe_array::Datatype::kFp16);
-    rf += c.rf_accesses_at(s.at);
-    s.compute_cycles += st.compute_cycles;
-    s.stall_cycles += st.stall_cycles;
-    s.ws_jobs += st.weight_stationary_jobs;
-    s.os_jobs += st.output_stationary_jobs;
-  }
-  s.activity.macs = static_cast<std::uint64_t>(macs + 0.5);
-  s.activity.int4_macs = static_cast<std::uint64_t>(int4 + 0.5);
-  s.activity.int16_macs = static_cast<std::uint64_t>(int16 + 0.5);
-  s.activity.fp16_macs = static_cast<std::uint64_t>(fp16 + 0.5);
-  s.activity.rf_accesses = static_cast<std::uint64_t>(rf + 0.5);
-  for (const auto& b : npu_->sram_banks()) {
-    const auto& st = b.stats();
-    s.activity.sram_bytes += (st.read_words + st.write_words) * b.config().word_bytes;
-    s.sram_conflict_cycles += st.conflict_cycles;
-  }
-  s.activity.noc_flit_hops = npu_->noc().stats().flit_hops;
-  s.dma_wait_cycles = npu_->command_processor().stats().dma_wait_cycles;
-  s.activity.dram_pj = dram_->energy_pj();
-  s.dram_read_bytes = dram_->stats().read_bytes;
-  s.dram_write_bytes = dram_->stats().write_bytes;
-  return s;
-}
-
-void Soc::on_layer_change() {
-  const Snapshot now = snapshot();
-  if (!layers_.empty() && !layers_.back().finished) {
-    layers_.back().end = now;
-    layers_.back().finished = true;
-  }
-  const std::int32_t id = current_layer_.read();
-  if (id >= 0) {
-    layers_.push_back(LayerMark{id, now, Snapshot{}, false});
-    if (layer_callback_) layer_callback_(id);
-  }
-}
-
-void Soc::on_power_window() {
-  const Snapshot now = snapshot();
-  if (!windows_.empty()) {
-    const Snapshot& prev = windows_.back();
-    const double seconds = (now.at - prev.at).to_seconds();
-    if (seconds > 0) {
-      const auto e = power::price(config_.energy, now.activity - prev.activity, priced_sizes(config_), seconds);
-      const double to_mw = 1e-12 / seconds * 1e3;
-      const double values[] = {e.mac, e.rf, e.sram, e.noc, e.dram, e.leakage, e.total()};
-      for (std::size_t i = 0; i < power_traces_.size(); ++i) power_traces_[i].set(prev.at, values[i] * to_mw);
-    }
-  }
-  windows_.push_back(now);
-  next_trigger(sc_core::sc_time(config_.simulation.power_window_ns, sc_core::SC_NS));
+std::vector<stats::StatsSource*> Soc::stats_sources() {
+  std::vector<stats::StatsSource*> out = npu_->stats_sources();
+  out.push_back(dram_.get());
+  return out;
 }
 
 }  // namespace npuvp::platform

@@ -229,4 +229,19 @@ unsigned DmaEngine::transport_dbg(tlm::tlm_generic_payload& gp) {
   return n;
 }
 
+void DmaEngine::sample(stats::Counters& into, const sc_core::sc_time&) {
+  into.add(stats::Counter::kDmaSystemBytes, static_cast<double>(stats_.system_read_bytes + stats_.system_write_bytes));
+  into.add(stats::Counter::kDmaLocalBytes, static_cast<double>(stats_.local_read_bytes + stats_.local_write_bytes));
+}
+
+nlohmann::json DmaEngine::stats_json() const {
+  return {{"descriptors", stats_.descriptors},
+          {"system_read_bytes", stats_.system_read_bytes},
+          {"system_write_bytes", stats_.system_write_bytes},
+          {"local_read_bytes", stats_.local_read_bytes},
+          {"local_write_bytes", stats_.local_write_bytes},
+          {"errors", stats_.errors},
+          {"busy_ns", stats_.busy_time.to_seconds() * 1e9}};
+}
+
 }  // namespace npuvp::dma

@@ -23,6 +23,7 @@
 #include "contract/address_map.h"
 #include "contract/dma_regs.h"
 #include "models/common/register_file.h"
+#include "models/common/stats_source.h"
 #include "models/common/timeline_recorder.h"
 #include "models/common/vcd_recorder.h"
 
@@ -48,7 +49,7 @@ struct DmaStats {
   sc_core::sc_time busy_time = sc_core::SC_ZERO_TIME;  // summed over channels
 };
 
-class DmaEngine : public sc_core::sc_module {
+class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
  public:
   tlm_utils::simple_target_socket<DmaEngine> target_socket;     // registers
   tlm_utils::simple_initiator_socket<DmaEngine> system_socket;  // DRAM side
@@ -63,6 +64,10 @@ class DmaEngine : public sc_core::sc_module {
   // One slice per descriptor chain a channel runs.
   void attach_timeline(trace::TimelineRecorder& recorder);
   const DmaStats& stats() const { return stats_; }
+  // stats::StatsSource
+  std::string stats_name() const override { return name(); }
+  void sample(stats::Counters& into, const sc_core::sc_time& now) override;
+  nlohmann::json stats_json() const override;
   std::uint64_t register_bytes() const { return std::uint64_t{config_.channels} * kChannelStride; }
 
  private:

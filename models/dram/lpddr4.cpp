@@ -172,6 +172,12 @@ std::string Lpddr4::protocol_summary() const {
 // The controller runs refreshes lazily, when a later request needs the
 // channel; bring it up to the present before reporting so that refreshes and
 // their energy up to now are in the figures.
+void Lpddr4::sample(stats::Counters& into, const sc_core::sc_time&) {
+  into.add(stats::Counter::kDramEnergy, energy_pj());
+  into.add(stats::Counter::kDramReadBytes, static_cast<double>(stats().read_bytes));
+  into.add(stats::Counter::kDramWriteBytes, static_cast<double>(stats().write_bytes));
+}
+
 nlohmann::json Lpddr4::stats_json() const {
   const std::uint64_t now = now_cycle();
   core_->advance_to(now);

@@ -20,6 +20,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
 #include "models/dram/command.h"
 #include "models/dram/dram_config.h"
@@ -31,7 +32,7 @@ class DramSystem;
 class DramTrace;
 class ProtocolChecker;
 
-class Lpddr4 : public sc_core::sc_module {
+class Lpddr4 : public sc_core::sc_module, public stats::StatsSource {
  public:
   // Addresses are local, 0-based; [0, config.backing_bytes) is stored.
   tlm_utils::simple_target_socket<Lpddr4> target_socket;
@@ -63,7 +64,10 @@ class Lpddr4 : public sc_core::sc_module {
   // Bandwidth, latency mean/p50/p99/max, row hit rate, per-bank utilization,
   // refresh count, energy split and power over time, up to sc_time_stamp();
   // with DramConfig::protocol_check also "timing_violations".
-  nlohmann::json stats_json() const;
+  nlohmann::json stats_json() const override;
+  std::string stats_name() const override { return name(); }
+  // Bytes read and written, and energy_pj().
+  void sample(stats::Counters& into, const sc_core::sc_time& now) override;
   // Total energy (core + I/O) up to sc_time_stamp(), background included.
   // Commands scheduled ahead of simulated time by loose timing are counted.
   double energy_pj() const;

@@ -46,6 +46,10 @@ void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
 
 void MeshNoc::end_of_simulation() { fast_.flush(); }
 
+void MeshNoc::sample(stats::Counters& into, const sc_core::sc_time&) {
+  into.add(stats::Counter::kNocFlitHops, static_cast<double>(stats().flit_hops));
+}
+
 nlohmann::json MeshNoc::stats_json() const {
   const Cycle elapsed = std::max<Cycle>(fast_.last_busy(), sc_core::sc_time_stamp().value() / cycle_.value());
   return fast_.stats().to_json(elapsed, cycle_.to_seconds() * 1e9);

@@ -23,6 +23,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
 #include "models/noc/fast_model.h"
 #include "models/noc/noc_config.h"
@@ -50,7 +51,7 @@ struct MulticastExtension : tlm::tlm_extension<MulticastExtension> {
   }
 };
 
-class MeshNoc : public sc_core::sc_module {
+class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
  public:
   // One per initiator attachment, same order.
   sc_core::sc_vector<tlm_utils::simple_target_socket_tagged<MeshNoc>> target_sockets;
@@ -70,7 +71,9 @@ class MeshNoc : public sc_core::sc_module {
   // Cumulative: packets, flits, flit-hops (NoC energy is charged per
   // flit-hop), per-link flits and busy cycles, packet latency distribution.
   const NocStats& stats() const { return fast_.stats(); }
-  nlohmann::json stats_json() const;
+  nlohmann::json stats_json() const override;
+  std::string stats_name() const override { return name(); }
+  void sample(stats::Counters& into, const sc_core::sc_time& now) override;
   std::string stats_text() const;
 
   const NocConfig& config() const { return config_; }

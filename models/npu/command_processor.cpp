@@ -174,7 +174,20 @@ void CommandProcessor::report_error(std::uint32_t code, std::uint32_t info) {
 }
 
 void CommandProcessor::record_decision(const firmware::LayerDecision& decision) {
-  decisions_.emplace(decision.layer_id, decision);
+  for (const auto& observer : decision_observers_) observer(decision);
+}
+
+void CommandProcessor::sample(stats::Counters& into, const sc_core::sc_time&) {
+  into.add(stats::Counter::kDmaWaitCycles, static_cast<double>(stats_.dma_wait_cycles));
+}
+
+nlohmann::json CommandProcessor::stats_json() const {
+  return {{"command_buffers", stats_.command_buffers},
+          {"layers", stats_.layers},
+          {"errors", stats_.errors},
+          {"mmio_accesses", stats_.mmio_accesses},
+          {"busy_cycles", stats_.busy_cycles},
+          {"dma_wait_cycles", stats_.dma_wait_cycles}};
 }
 
 void CommandProcessor::mark_layer(std::int32_t layer_index) {

@@ -4,8 +4,9 @@
 // an SC_THREAD behind the firmware HAL.
 
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -17,6 +18,7 @@
 #include "firmware/hal.h"
 #include "firmware/layer_plan.h"
 #include "models/common/register_file.h"
+#include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
 
 namespace npuvp::npu {
@@ -38,7 +40,7 @@ struct CommandProcessorStats {
   std::uint64_t dma_wait_cycles = 0;
 };
 
-class CommandProcessor : public sc_core::sc_module, private firmware::Hal {
+class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, private firmware::Hal {
  public:
   tlm_utils::simple_target_socket<CommandProcessor> target_socket;     // host MMIO
   tlm_utils::simple_initiator_socket<CommandProcessor> noc_socket;     // SRAM, DMA and cluster registers
@@ -54,8 +56,16 @@ class CommandProcessor : public sc_core::sc_module, private firmware::Hal {
   void attach_trace(trace::VcdRecorder& recorder);
   const CommandProcessorStats& stats() const { return stats_; }
   std::uint64_t register_bytes() const { return registers_.size_bytes(); }
-  // The firmware's first decision for each layer_id it ran.
-  const std::map<std::int32_t, firmware::LayerDecision>& decisions() const { return decisions_; }
+  // Called with every decision the firmware records for a layer (how it tiles
+  // it, which dataflow it runs and why), as the firmware makes it.
+  void on_decision(std::function<void(const firmware::LayerDecision&)> observer) {
+    decision_observers_.push_back(std::move(observer));
+  }
+
+  // stats::StatsSource
+  std::string stats_name() const override { return name(); }
+  void sample(stats::Counters& into, const sc_core::sc_time& now) override;
+  nlohmann::json stats_json() const override;
 
  private:
   // firmware::Hal
@@ -88,7 +98,7 @@ class CommandProcessor : public sc_core::sc_module, private firmware::Hal {
   sc_core::sc_event doorbell_;
   sc_core::sc_time busy_since_ = sc_core::SC_ZERO_TIME;
   std::int32_t layer_ = -1;  // the signal's value lags a delta cycle behind
-  std::map<std::int32_t, firmware::LayerDecision> decisions_;
+  std::vector<std::function<void(const firmware::LayerDecision&)>> decision_observers_;
   std::uint32_t latched_hi_cycles_ = 0;
   std::uint32_t latched_hi_busy_ = 0;
   CommandProcessorStats stats_;

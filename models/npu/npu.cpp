@@ -141,4 +141,14 @@ void Npu::attach_timeline(trace::TimelineRecorder& recorder) {
   for (auto& c : clusters_) c.attach_timeline(recorder);
 }
 
+std::vector<stats::StatsSource*> Npu::stats_sources() {
+  std::vector<stats::StatsSource*> out;
+  for (auto& c : clusters_) out.push_back(&c);
+  for (auto& b : banks_) out.push_back(&b);
+  out.push_back(noc_.get());
+  out.push_back(dma_.get());
+  out.push_back(control_.get());
+  return out;
+}
+
 }  // namespace npuvp::npu

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -42,6 +43,9 @@ struct NpuConfig {
   // Prices for the firmware's dataflow cost model (it knows the hardware
   // around the NPU only through them).
   firmware::CostTable firmware_costs;
+
+  // Multipliers over all clusters: the array's MACs per cycle at one MAC per PE.
+  std::uint64_t mac_units() const { return std::uint64_t{clusters} * cluster.array.rows * cluster.array.cols; }
 };
 
 class Npu : public sc_core::sc_module {
@@ -61,11 +65,14 @@ class Npu : public sc_core::sc_module {
 
   const NpuConfig& config() const { return config_; }
   const CommandProcessor& command_processor() const { return *control_; }
+  CommandProcessor& command_processor() { return *control_; }
   const dma::DmaEngine& dma() const { return *dma_; }
   const noc::MeshNoc& noc() const { return *noc_; }
   const sc_core::sc_vector<pe_array::PeCluster>& clusters() const { return clusters_; }
   sc_core::sc_vector<pe_array::PeCluster>& clusters() { return clusters_; }
   const sc_core::sc_vector<sram::SramBank>& sram_banks() const { return banks_; }
+  // Every unit that counts activity: clusters, SRAM banks, NoC, DMA, command processor.
+  std::vector<stats::StatsSource*> stats_sources();
 
   // The NoC attachments this configuration implies (also used to validate it).
   static noc::NocConfig attach(const NpuConfig& config);

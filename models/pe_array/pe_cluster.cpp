@@ -39,10 +39,33 @@ void PeCluster::attach_trace(trace::VcdRecorder& recorder) {
 
 void PeCluster::attach_timeline(trace::TimelineRecorder& recorder) { timeline_.bind(recorder, name()); }
 
-double PeCluster::macs_at(const sc_core::sc_time& t) {
-  double sum = 0;
-  for (auto& c : macs_over_time_) sum += c.value_at(t);
-  return sum;
+void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
+  double macs = 0;
+  for (auto& c : macs_over_time_) macs += c.value_at(now);
+  into.add(stats::Counter::kMacs, macs);
+  into.add(stats::Counter::kInt4Macs, macs_at(now, Datatype::kInt4));
+  into.add(stats::Counter::kInt16Macs, macs_at(now, Datatype::kInt16));
+  into.add(stats::Counter::kFp16Macs, macs_at(now, Datatype::kFp16));
+  into.add(stats::Counter::kRfAccesses, rf_over_time_.value_at(now));
+  into.add(stats::Counter::kComputeCycles, static_cast<double>(stats_.compute_cycles));
+  into.add(stats::Counter::kStallCycles, static_cast<double>(stats_.stall_cycles));
+  into.add(stats::Counter::kWsJobs, static_cast<double>(stats_.weight_stationary_jobs));
+  into.add(stats::Counter::kOsJobs, static_cast<double>(stats_.output_stationary_jobs));
+}
+
+nlohmann::json PeCluster::stats_json() const {
+  const PeClusterStats& s = stats_;
+  return {{"jobs", s.jobs},
+          {"weight_stationary_jobs", s.weight_stationary_jobs},
+          {"output_stationary_jobs", s.output_stationary_jobs},
+          {"macs", s.macs},
+          {"compute_cycles", s.compute_cycles},
+          {"stall_cycles", s.stall_cycles},
+          {"rf_reads", s.rf_reads},
+          {"rf_writes", s.rf_writes},
+          {"operand_read_bytes", s.operand_read_bytes},
+          {"result_write_bytes", s.result_write_bytes},
+          {"errors", s.errors}};
 }
 
 void PeCluster::update_irq() { irq.write(registers_.get(reg::kIrq) != 0); }

@@ -21,6 +21,7 @@
 #include "contract/systolic_timing.h"
 #include "models/common/prorated_counter.h"
 #include "models/common/register_file.h"
+#include "models/common/stats_source.h"
 #include "models/common/timeline_recorder.h"
 #include "models/common/vcd_recorder.h"
 #include "models/pe_array/cluster_kernel.h"
@@ -64,7 +65,7 @@ struct PeClusterStats {
   std::uint64_t errors = 0;
 };
 
-class PeCluster : public sc_core::sc_module {
+class PeCluster : public sc_core::sc_module, public stats::StatsSource {
  public:
   tlm_utils::simple_target_socket<PeCluster> target_socket;  // registers
   tlm_utils::simple_initiator_socket<PeCluster> noc_socket;  // jobs, operands, results
@@ -78,16 +79,18 @@ class PeCluster : public sc_core::sc_module {
   // One slice per job, from its start to its last result written.
   void attach_timeline(trace::TimelineRecorder& recorder);
   const PeClusterStats& stats() const { return stats_; }
-  // MACs and register-file accesses done before `t`, spread over each job's
-  // compute interval (for power over time; `t` must not decrease).
-  double macs_at(const sc_core::sc_time& t);
+  const PeClusterConfig& config() const { return config_; }
+
+  // stats::StatsSource. MACs and register-file accesses are counted as done
+  // over each job's compute interval, so power over time follows the work.
+  std::string stats_name() const override { return name(); }
+  void sample(stats::Counters& into, const sc_core::sc_time& now) override;
+  nlohmann::json stats_json() const override;
+
+ private:
   double macs_at(const sc_core::sc_time& t, Datatype datatype) {
     return macs_over_time_[static_cast<std::size_t>(datatype)].value_at(t);
   }
-  double rf_accesses_at(const sc_core::sc_time& t) { return rf_over_time_.value_at(t); }
-  const PeClusterConfig& config() const { return config_; }
-
- private:
   void job_thread();
   JobError run_job(std::uint64_t job_addr);
   tlm::tlm_response_status transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,

@@ -17,6 +17,20 @@ double leakage_mw(const EnergyTable& t, const LeakageSources& s) {
          t.leakage_noc_mw_per_router * s.routers + t.leakage_control_mw;
 }
 
+Activity activity(const stats::Counters& c) {
+  auto whole = [&](stats::Counter counter) { return static_cast<std::uint64_t>(c[counter] + 0.5); };
+  Activity a;
+  a.macs = whole(stats::Counter::kMacs);
+  a.int4_macs = whole(stats::Counter::kInt4Macs);
+  a.int16_macs = whole(stats::Counter::kInt16Macs);
+  a.fp16_macs = whole(stats::Counter::kFp16Macs);
+  a.rf_accesses = whole(stats::Counter::kRfAccesses);
+  a.sram_bytes = whole(stats::Counter::kSramBytes);
+  a.noc_flit_hops = whole(stats::Counter::kNocFlitHops);
+  a.dram_pj = c[stats::Counter::kDramEnergy];
+  return a;
+}
+
 EnergyBreakdown price(const EnergyTable& t, const Activity& a, const PricedSizes& sizes, double seconds) {
   EnergyBreakdown e;
   const std::uint64_t int8_macs = a.macs - a.int4_macs - a.int16_macs - a.fp16_macs;

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "models/common/stats_source.h"
+
 namespace npuvp::power {
 
 struct EnergyTable {
@@ -46,6 +48,9 @@ struct Activity {
             dram_pj - o.dram_pj};
   }
 };
+
+// The priced counters of a sample; work spread over time rounds to whole actions.
+Activity activity(const stats::Counters& counters);
 
 // What leaks, sized from the platform.
 struct LeakageSources {

@@ -66,4 +66,19 @@ bool SramBank::get_direct_mem_ptr(tlm::tlm_generic_payload&, tlm::tlm_dmi& dmi) 
   return true;
 }
 
+void SramBank::sample(stats::Counters& into, const sc_core::sc_time&) {
+  into.add(stats::Counter::kSramBytes,
+           static_cast<double>((stats_.read_words + stats_.write_words) * config_.word_bytes));
+  into.add(stats::Counter::kSramConflictCycles, static_cast<double>(stats_.conflict_cycles));
+}
+
+nlohmann::json SramBank::stats_json() const {
+  return {{"reads", stats_.reads},
+          {"writes", stats_.writes},
+          {"read_words", stats_.read_words},
+          {"write_words", stats_.write_words},
+          {"busy_cycles", stats_.busy_cycles},
+          {"conflict_cycles", stats_.conflict_cycles}};
+}
+
 }  // namespace npuvp::sram

@@ -13,6 +13,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
 
 namespace npuvp::sram {
@@ -35,7 +36,7 @@ struct SramBankStats {
   std::uint64_t conflict_cycles = 0;  // cycles accesses waited for a free port
 };
 
-class SramBank : public sc_core::sc_module {
+class SramBank : public sc_core::sc_module, public stats::StatsSource {
  public:
   tlm_utils::simple_target_socket<SramBank> target_socket;
 
@@ -46,6 +47,11 @@ class SramBank : public sc_core::sc_module {
   void attach_trace(trace::VcdRecorder& recorder);
   const SramBankStats& stats() const { return stats_; }
   const SramBankConfig& config() const { return config_; }
+
+  // stats::StatsSource
+  std::string stats_name() const override { return name(); }
+  void sample(stats::Counters& into, const sc_core::sc_time& now) override;
+  nlohmann::json stats_json() const override;
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

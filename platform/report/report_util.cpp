@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <set>
 
+#include "platform/report/report_writer.h"
+
 namespace npuvp::report::detail {
 namespace {
 
@@ -68,16 +70,12 @@ std::vector<std::string> stall_causes(const nlohmann::json& layers) {
   return ordered(keys, {"dram", "noc", "sram_conflict", "dependency"});
 }
 
-double layer_ops(const nlohmann::json& layer) { return 2.0 * number(layer, "macs"); }
-
 double layer_dram_bytes(const nlohmann::json& layer) {
   return number(layer, "dram_read_bytes") + number(layer, "dram_write_bytes");
 }
 
 std::optional<double> arithmetic_intensity(const nlohmann::json& layer) {
-  const double bytes = layer_dram_bytes(layer);
-  if (bytes <= 0) return std::nullopt;
-  return layer_ops(layer) / bytes;
+  return report::arithmetic_intensity(number(layer, "macs"), layer_dram_bytes(layer));
 }
 
 Summary summarize(const nlohmann::json& report) {

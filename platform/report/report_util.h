@@ -27,9 +27,8 @@ std::vector<std::string> power_components(const std::vector<PowerSample>& sample
 // (dram, noc, sram_conflict, dependency), then others alphabetically.
 std::vector<std::string> stall_causes(const nlohmann::json& layers);
 
-double layer_ops(const nlohmann::json& layer);         // 2 x MACs
 double layer_dram_bytes(const nlohmann::json& layer);  // read + write
-// Ops per DRAM byte; empty when the layer moved no DRAM bytes.
+// arithmetic_intensity() of a report's layer.
 std::optional<double> arithmetic_intensity(const nlohmann::json& layer);
 
 // The totals every output shows, read or derived once.

@@ -10,6 +10,7 @@
 
 #include "platform/report/charts.h"
 #include "platform/report/html_report.h"
+#include "platform/report/power_csv.h"
 #include "platform/report/report_util.h"
 
 namespace npuvp::report {
@@ -96,22 +97,6 @@ std::string layers_csv(const nlohmann::json& report) {
   return out;
 }
 
-std::string power_csv(const std::vector<PowerSample>& samples) {
-  const auto components = detail::power_components(samples);
-  std::string out = "time_ns,window_ns";
-  for (const auto& c : components) out += "," + c + "_mw";
-  out += ",total_mw\n";
-  for (const auto& s : samples) {
-    out += csv_number(s.time_ns) + ',' + csv_number(s.window_ns);
-    for (const auto& c : components) {
-      const auto it = s.component_mw.find(c);
-      out += ',' + csv_number(it != s.component_mw.end() ? it->second : 0.0);
-    }
-    out += ',' + csv_number(s.total_mw) + '\n';
-  }
-  return out;
-}
-
 // Chrome trace-event format: times in microseconds. A track "npu.cluster3"
 // becomes thread "npu.cluster3" of process "npu", so viewers group the rows
 // of one component; tids are unique across processes as some viewers key
@@ -185,15 +170,25 @@ nlohmann::json timeline_json(const RunRecord& record) {
 }  // namespace
 
 void write_run_outputs(const RunRecord& record, const std::string& out_dir) {
-  const std::filesystem::path dir(out_dir);
+  create_output_directory(out_dir);
+  PowerCsvWriter power(out_dir + "/power.csv", detail::power_components(record.power));
+  for (const auto& s : record.power) power.append(s);
+  write_report_outputs(record, out_dir);
+}
+
+void create_output_directory(const std::string& out_dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  std::filesystem::create_directories(out_dir, ec);
   if (ec) throw std::runtime_error("cannot create output directory " + out_dir + ": " + ec.message());
+}
+
+void write_report_outputs(const RunRecord& record, const std::string& out_dir) {
+  const std::filesystem::path dir(out_dir);
+  create_output_directory(out_dir);
   const nlohmann::json roof = record.report.contains("roofline") ? record.report["roofline"] : roofline(record.report);
 
   write_file(dir / "report.json", record.report.dump(2) + "\n");
   write_file(dir / "layers.csv", layers_csv(record.report));
-  write_file(dir / "power.csv", power_csv(record.power));
   write_file(dir / "timeline.json", timeline_json(record).dump(1) + "\n");
   write_file(dir / "roofline.svg", detail::roofline_svg(roof));
   write_file(dir / "report.html", detail::render_html(record, roof));

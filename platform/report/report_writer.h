@@ -4,6 +4,7 @@
 // reproduced from report.json alone.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,16 +25,42 @@ namespace npuvp::report {
 // The roofline is record.report["roofline"] when present, else roofline(report).
 // Throws std::runtime_error naming the file that cannot be written.
 void write_run_outputs(const RunRecord& record, const std::string& out_dir);
+// The same files but power.csv, which a run streams as it goes (PowerCsvWriter).
+void write_report_outputs(const RunRecord& record, const std::string& out_dir);
+// Creates out_dir and its parents; throws std::runtime_error when it cannot.
+void create_output_directory(const std::string& out_dir);
 
 // The terminal table: one row per layer, then the totals.
 std::string format_text_report(const nlohmann::json& report);
 
+// What the roofline is drawn from: the platform's roofs and each layer's work.
+struct RooflineInput {
+  double macs_per_cycle = 0;  // the PE array's, at one MAC per PE per cycle
+  double clock_hz = 0;
+  std::string datatype = "int8";
+  double dram_bytes_per_s = 0;
+  std::string dram_bandwidth_source;
+  double sram_bytes_per_s = 0;
+  struct Layer {
+    std::string name, type;
+    double macs = 0;
+    double dram_bytes = 0;  // read + write
+    double latency_ns = 0;
+  };
+  std::vector<Layer> layers;
+};
+
 // Per layer operational intensity against the preset's roofs. Intensity counts
 // ops per byte of DRAM traffic with one MAC = 2 ops; roofs are the peak ops/s
-// of the PE array and the DRAM and SRAM bandwidths in bytes/s. The DRAM
+// of the PE array and the DRAM and SRAM bandwidths in bytes/s.
+nlohmann::json roofline(const RooflineInput& input);
+// The same from a report.json alone (re-rendering a stored report). The DRAM
 // bandwidth is report["dram"]["peak_gbps"] when present, else derived from the
 // memspec file named by report["platform"]["dram"]["memspec"].
 nlohmann::json roofline(const nlohmann::json& report);
+
+// Ops per byte of DRAM traffic, one MAC = 2 ops; empty when no DRAM bytes moved.
+std::optional<double> arithmetic_intensity(double macs, double dram_bytes);
 
 // Totals that follow from report.json's figures: effective_tops (2 x MACs per
 // second of latency), tops_per_w, energy_per_inference_uj (batch 1), fps.

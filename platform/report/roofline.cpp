@@ -25,78 +25,84 @@ double required(const nlohmann::json& object, const char* path, const char* key)
 
 }  // namespace
 
+std::optional<double> arithmetic_intensity(double macs, double dram_bytes) {
+  if (dram_bytes <= 0) return std::nullopt;
+  return 2.0 * macs / dram_bytes;
+}
+
+nlohmann::json roofline(const RooflineInput& in) {
+  // One MAC per PE per cycle at the array's datatype; a preset with several
+  // datatypes at different rates adds entries here.
+  const double peak_ops = 2.0 * in.macs_per_cycle * in.clock_hz;
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : in.layers) {
+    const double ops = 2.0 * l.macs;
+    const double seconds = l.latency_ns * 1e-9;
+    const auto ai = arithmetic_intensity(l.macs, l.dram_bytes);
+    nlohmann::json row = {{"name", l.name},
+                          {"type", l.type},
+                          {"ops", ops},
+                          {"dram_bytes", l.dram_bytes},
+                          {"achieved_ops_per_s", seconds > 0 ? ops / seconds : 0.0}};
+    if (ai) {
+      const double dram_ceiling = in.dram_bytes_per_s * *ai;
+      const double attainable = std::min(peak_ops, dram_ceiling);
+      row["intensity_ops_per_byte"] = *ai;
+      row["attainable_ops_per_s"] = attainable;
+      row["bound"] = dram_ceiling < peak_ops ? "dram" : "compute";
+      row["fraction_of_attainable"] = attainable > 0 ? row["achieved_ops_per_s"].get<double>() / attainable : 0.0;
+    } else {
+      // No DRAM traffic: infinitely far right, only the compute roof applies.
+      row["intensity_ops_per_byte"] = nullptr;
+      row["attainable_ops_per_s"] = peak_ops;
+      row["bound"] = "compute";
+      row["fraction_of_attainable"] = row["achieved_ops_per_s"].get<double>() / peak_ops;
+    }
+    layers.push_back(row);
+  }
+
+  return {{"intensity_unit", "ops per DRAM byte (read + write), 1 MAC = 2 ops"},
+          {"compute_roofs", nlohmann::json::array({{{"datatype", in.datatype},
+                                                    {"peak_ops_per_s", peak_ops},
+                                                    {"macs_per_cycle", in.macs_per_cycle},
+                                                    {"clock_hz", in.clock_hz}}})},
+          {"dram_bytes_per_s", in.dram_bytes_per_s},
+          {"dram_bandwidth_source", in.dram_bandwidth_source},
+          {"sram_bytes_per_s", in.sram_bytes_per_s},
+          {"ridge_ops_per_byte", {{"dram", peak_ops / in.dram_bytes_per_s}, {"sram", peak_ops / in.sram_bytes_per_s}}},
+          {"layers", layers}};
+}
+
 nlohmann::json roofline(const nlohmann::json& report) {
   const auto& platform = section(report, "platform");
   const auto& npu = section(platform, "npu");
   const auto& pe = section(platform, "pe_array");
   const auto& sram = section(platform, "sram");
-  const double clock_hz = required(npu, "npu", "clock_mhz") * 1e6;
-  const double macs_per_cycle =
-      number(npu, "clusters", 1) * required(pe, "pe_array", "rows") * required(pe, "pe_array", "cols");
-  // One MAC per PE per cycle at the array's datatype; a preset with several
-  // datatypes at different rates adds entries here.
-  const std::string datatype = detail::text(pe, "datatype", "int8");
-  const double peak_ops = 2.0 * macs_per_cycle * clock_hz;
-
-  double dram_bw = 0;
-  std::string dram_source;
+  RooflineInput in;
+  in.clock_hz = required(npu, "npu", "clock_mhz") * 1e6;
+  in.macs_per_cycle = number(npu, "clusters", 1) * required(pe, "pe_array", "rows") * required(pe, "pe_array", "cols");
+  in.datatype = detail::text(pe, "datatype", "int8");
   const auto& dram_stats = section(report, "dram");
   if (number(dram_stats, "peak_gbps") > 0) {
-    dram_bw = number(dram_stats, "peak_gbps") * 1e9;
-    dram_source = "report.dram.peak_gbps";
+    in.dram_bytes_per_s = number(dram_stats, "peak_gbps") * 1e9;
+    in.dram_bandwidth_source = "report.dram.peak_gbps";
   } else {
     const auto& dram_cfg = section(platform, "dram");
     const std::string file = detail::text(dram_cfg, "memspec");
     if (file.empty())
       throw std::invalid_argument("roofline: report has neither dram.peak_gbps nor platform.dram.memspec");
-    dram_bw = config::load_memspec(file).peak_gbps() * 1e9 * number(dram_cfg, "channels", 1);
-    dram_source = "memspec " + file;
+    in.dram_bytes_per_s = config::load_memspec(file).peak_gbps() * 1e9 * number(dram_cfg, "channels", 1);
+    in.dram_bandwidth_source = "memspec " + file;
   }
   // Every bank delivers one word per port per cycle when accesses spread
   // across banks: the SRAM's ceiling, not what conflicts leave of it.
-  const double sram_bw =
-      required(sram, "sram", "banks") * required(sram, "sram", "word_bytes") * number(sram, "ports", 1) * clock_hz;
-
-  nlohmann::json layers = nlohmann::json::array();
-  if (report.contains("layers")) {
-    for (const auto& l : report["layers"]) {
-      const double ops = detail::layer_ops(l);
-      const double bytes = detail::layer_dram_bytes(l);
-      const double seconds = number(l, "latency_ns") * 1e-9;
-      const auto ai = detail::arithmetic_intensity(l);
-      nlohmann::json row = {{"name", detail::text(l, "name")},
-                            {"type", detail::text(l, "type")},
-                            {"ops", ops},
-                            {"dram_bytes", bytes},
-                            {"achieved_ops_per_s", seconds > 0 ? ops / seconds : 0.0}};
-      if (ai) {
-        const double dram_ceiling = dram_bw * *ai;
-        const double attainable = std::min(peak_ops, dram_ceiling);
-        row["intensity_ops_per_byte"] = *ai;
-        row["attainable_ops_per_s"] = attainable;
-        row["bound"] = dram_ceiling < peak_ops ? "dram" : "compute";
-        row["fraction_of_attainable"] = attainable > 0 ? row["achieved_ops_per_s"].get<double>() / attainable : 0.0;
-      } else {
-        // No DRAM traffic: infinitely far right, only the compute roof applies.
-        row["intensity_ops_per_byte"] = nullptr;
-        row["attainable_ops_per_s"] = peak_ops;
-        row["bound"] = "compute";
-        row["fraction_of_attainable"] = row["achieved_ops_per_s"].get<double>() / peak_ops;
-      }
-      layers.push_back(row);
-    }
-  }
-
-  return {{"intensity_unit", "ops per DRAM byte (read + write), 1 MAC = 2 ops"},
-          {"compute_roofs", nlohmann::json::array({{{"datatype", datatype},
-                                                    {"peak_ops_per_s", peak_ops},
-                                                    {"macs_per_cycle", macs_per_cycle},
-                                                    {"clock_hz", clock_hz}}})},
-          {"dram_bytes_per_s", dram_bw},
-          {"dram_bandwidth_source", dram_source},
-          {"sram_bytes_per_s", sram_bw},
-          {"ridge_ops_per_byte", {{"dram", peak_ops / dram_bw}, {"sram", peak_ops / sram_bw}}},
-          {"layers", layers}};
+  in.sram_bytes_per_s =
+      required(sram, "sram", "banks") * required(sram, "sram", "word_bytes") * number(sram, "ports", 1) * in.clock_hz;
+  if (report.contains("layers"))
+    for (const auto& l : report["layers"])
+      in.layers.push_back({detail::text(l, "name"), detail::text(l, "type"), number(l, "macs"),
+                           detail::layer_dram_bytes(l), number(l, "latency_ns")});
+  return roofline(in);
 }
 
 }  // namespace npuvp::report

@@ -1,0 +1,257 @@
+#include "platform/report/report_builder.h"
+
+#include <cstdio>
+
+#include <sys/resource.h>
+
+#include "platform/report/report_writer.h"
+
+namespace npuvp::report {
+namespace {
+
+const char* order_name(firmware::LoopOrder order) {
+  return order == firmware::LoopOrder::kRowTilesOuter ? "row_tiles_outer" : "weight_blocks_outer";
+}
+
+const char* dataflow_name(pe_array::Dataflow d) { return d == pe_array::Dataflow::kOutputStationary ? "os" : "ws"; }
+
+nlohmann::json cost_json(const firmware::LayerCost& c) {
+  return {{"latency_cycles", c.latency_cycles},
+          {"compute_cycles", c.compute_cycles},
+          {"dram_bytes", c.dram_bytes},
+          {"sram_bytes", c.sram_bytes},
+          {"noc_bytes", c.noc_bytes},
+          {"rf_accesses", c.rf_accesses},
+          {"energy_pj", c.energy_pj}};
+}
+
+// Why the hybrid objective picked the dataflow it did, from both estimates.
+std::string hybrid_reason(const firmware::LayerDecision& d) {
+  const auto& c = d.costs;
+  const bool os = d.dataflow == pe_array::Dataflow::kOutputStationary;
+  const auto& win = os ? c.os : c.ws;
+  const auto& lose = os ? c.ws : c.os;
+  char buf[160];
+  if (c.objective == firmware::Objective::kEnergy)
+    std::snprintf(buf, sizeof buf, "hybrid on energy: %s %.3f uJ %s %s %.3f uJ (estimates)", dataflow_name(d.dataflow),
+                  win.energy_pj * 1e-6, win.energy_pj < lose.energy_pj ? "<" : "=", os ? "ws" : "os",
+                  lose.energy_pj * 1e-6);
+  else
+    std::snprintf(buf, sizeof buf, "hybrid on latency: %s %llu %s %s %llu cycles (estimates)",
+                  dataflow_name(d.dataflow), static_cast<unsigned long long>(win.latency_cycles),
+                  win.latency_cycles < lose.latency_cycles ? "<" : "=", os ? "ws" : "os",
+                  static_cast<unsigned long long>(lose.latency_cycles));
+  return buf;
+}
+
+// Why the firmware ran a layer as it did: the tiling it chose and, for a
+// convolution, both dataflows' estimated costs and the reason for the choice.
+nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::RunOptions& options) {
+  if (d == nullptr) return {{"tiling", nullptr}, {"dataflow_costs", nullptr}};
+  const firmware::LayerTiling& t = d->tiling;
+  nlohmann::json out;
+  out["tiling"] = {{"order", order_name(t.order)},
+                   {"k_block", t.k_block},
+                   {"rows_per_tile", t.rows_per_tile},
+                   {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
+                                         std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
+  if (!d->costed) {
+    out["dataflow_costs"] = nullptr;
+    return out;
+  }
+  const auto& c = d->costs;
+  const bool hybrid =
+      d->asked == firmware::DataflowChoice::kHybridLatency || d->asked == firmware::DataflowChoice::kHybridEnergy;
+  const bool energy = c.objective == firmware::Objective::kEnergy;
+  const std::string reason =
+      hybrid
+          ? hybrid_reason(*d)
+          : std::string("forced by ") + (options.dataflow == "hybrid" ? "the layer's dataflow setting" : "--dataflow");
+  out["dataflow_costs"] = {{"objective", hybrid ? nlohmann::json(energy ? "energy" : "latency") : nlohmann::json()},
+                           {"chosen", dataflow_name(d->dataflow)},
+                           {"reason", reason},
+                           {"ws", cost_json(c.ws)},
+                           {"os", cost_json(c.os)}};
+  if (c.os_has_other_order) {
+    // Output-stationary's loop order not taken, and what it would have cost.
+    nlohmann::json other = cost_json(c.os_other);
+    other["order"] = order_name(c.os_other_tiling.order);
+    out["dataflow_costs"]["os_other_order"] = other;
+  }
+  return out;
+}
+
+// What the firmware ran: "ws", "os", or "ws+os" if it changed within a layer.
+std::string used_dataflow(std::uint64_t ws_jobs, std::uint64_t os_jobs) {
+  if (ws_jobs != 0 && os_jobs != 0) return "ws+os";
+  if (os_jobs != 0) return "os";
+  return ws_jobs != 0 ? "ws" : "none";
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+nlohmann::json energy_json(const power::EnergyBreakdown& e) {
+  return {{"mac", e.mac},   {"rf", e.rf},           {"sram", e.sram},    {"noc", e.noc},
+          {"dram", e.dram}, {"leakage", e.leakage}, {"total", e.total()}};
+}
+
+double latency_ns(const LayerFigures& f, const platform::PlatformConfig& config) {
+  return static_cast<double>(f.cycles) / (config.npu.clock_mhz * 1e6) * 1e9;
+}
+
+// Each of the workload's layers as last run; layers that ran no command (the
+// input, activations fused into their producer, reshapes) take no time.
+std::vector<LayerFigures> per_layer(const RunFigures& figures, std::size_t layers) {
+  std::vector<LayerFigures> out(layers);
+  for (const auto& f : figures.layers)
+    if (f.layer_id >= 0 && static_cast<std::size_t>(f.layer_id) < layers) out[f.layer_id] = f;
+  return out;
+}
+
+nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::size_t i, const LayerFigures& f) {
+  const auto& l = in.work.layers[i];
+  const auto decision = figures.decisions.find(static_cast<std::int32_t>(i));
+  const nlohmann::json plan =
+      decision_json(decision == figures.decisions.end() ? nullptr : &decision->second, in.options);
+  const double lane_macs = in.config.npu.cluster.int4_packing && l.value("datatype", "int8") == "int4" ? 2.0 : 1.0;
+  const double macs = static_cast<double>(l["macs"].get<std::uint64_t>());
+  const std::uint64_t dram_bytes = f.dram_read_bytes + f.dram_write_bytes;
+  nlohmann::json row = l;
+  row.merge_patch({
+      {"dataflow", used_dataflow(f.ws_jobs, f.os_jobs)},
+      {"dataflow_mode", in.options.dataflow},
+      {"datatype", l.value("datatype", "int8")},
+      {"dataflow_costs", plan["dataflow_costs"]},
+      {"tiling", plan["tiling"]},
+      {"compute_cycles", f.compute_cycles},
+      {"stall_cycles", f.stall_cycles},
+      {"stall_cycles_by_cause",
+       {{"dram", f.stalls.dram},
+        {"noc", f.stalls.noc},
+        {"sram_conflict", f.stalls.sram_conflict},
+        {"dependency", f.stalls.dependency}}},
+      {"cycles", f.cycles},
+      {"latency_ns", latency_ns(f, in.config)},
+      // MACs the array performed over those it could have: packed int4 lanes do two per cycle.
+      {"utilization", f.cycles == 0 ? 0.0
+                                    : static_cast<double>(f.array_macs) /
+                                          (static_cast<double>(f.cycles) * in.config.npu.mac_units() * lane_macs)},
+      {"dram_read_bytes", f.dram_read_bytes},
+      {"dram_write_bytes", f.dram_write_bytes},
+      {"arithmetic_intensity", arithmetic_intensity(macs, static_cast<double>(dram_bytes)).value_or(0.0)},
+      {"sram_conflict_cycles", f.sram_conflict_cycles},
+      {"energy_pj", energy_json(f.energy_pj)},
+      {"verified", static_cast<bool>(in.work.verdicts->verified[i])},
+      {"mismatches", in.work.verdicts->mismatches[i]},
+  });
+  return row;
+}
+
+RooflineInput roofline_input(const RunInputs& in, const std::vector<LayerFigures>& layers) {
+  const auto& npu = in.config.npu;
+  RooflineInput r;
+  r.macs_per_cycle = static_cast<double>(npu.mac_units());
+  r.clock_hz = npu.clock_mhz * 1e6;
+  r.dram_bytes_per_s = in.config.dram.peak_gbps() * 1e9;
+  r.dram_bandwidth_source = "report.dram.peak_gbps";
+  // Every bank delivers one word per port per cycle when accesses spread
+  // across banks: the SRAM's ceiling, not what conflicts leave of it.
+  r.sram_bytes_per_s =
+      static_cast<double>(npu.sram_banks) * npu.sram_bank.word_bytes * npu.sram_bank.ports * r.clock_hz;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const auto& l = in.work.layers[i];
+    r.layers.push_back({l.value("name", ""), l.value("type", ""), static_cast<double>(l["macs"].get<std::uint64_t>()),
+                        static_cast<double>(layers[i].dram_read_bytes + layers[i].dram_write_bytes),
+                        latency_ns(layers[i], in.config)});
+  }
+  return r;
+}
+
+nlohmann::json network_json(const RunInputs& in) {
+  std::uint64_t total_macs = 0, total_params = 0;
+  for (const auto& l : in.work.layers) {
+    total_macs += l["macs"].get<std::uint64_t>();
+    total_params += l["params"].get<std::uint64_t>();
+  }
+  const auto& o = in.options;
+  return {{"name", in.work.name},
+          {"input_shape", in.work.input_shape},
+          {"batch", o.batch},
+          {"dataflow", o.dataflow},
+          {"objective", o.dataflow == "hybrid" ? nlohmann::json(o.objective) : nlohmann::json()},
+          {"total_macs", total_macs},
+          {"total_params", total_params}};
+}
+
+nlohmann::json totals_json(const RunInputs& in, const RunFigures& figures, const std::vector<LayerFigures>& layers) {
+  std::uint64_t cycles = 0;
+  power::EnergyBreakdown energy;
+  bool all_verified = true;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const auto& e = layers[i].energy_pj;
+    cycles += layers[i].cycles;
+    energy.mac += e.mac;
+    energy.rf += e.rf;
+    energy.sram += e.sram;
+    energy.noc += e.noc;
+    energy.dram += e.dram;
+    energy.leakage += e.leakage;
+    all_verified = all_verified && in.work.verdicts->verified[i];
+  }
+  const double latency_s = static_cast<double>(cycles) / (in.config.npu.clock_mhz * 1e6);
+  return {{"cycles", cycles},
+          {"latency_ms", latency_s * 1e3},
+          {"fps", latency_s > 0 ? in.options.batch / latency_s : 0.0},
+          {"energy_uj", energy.total() * 1e-6},
+          {"energy_pj", energy_json(energy)},
+          {"avg_power_mw", latency_s > 0 ? energy.total() * 1e-12 / latency_s * 1e3 : 0.0},
+          {"peak_power_mw", figures.peak_power_mw},
+          {"simulation_energy_uj", figures.simulation_energy_pj * 1e-6},
+          {"all_verified", all_verified}};
+}
+
+nlohmann::json counters_json(const stats::Counters& counters) {
+  nlohmann::json out = nlohmann::json::object();
+  for (std::size_t i = 0; i < stats::kCounterCount; ++i) {
+    const auto c = static_cast<stats::Counter>(i);
+    out[stats::info(c).name] = {{"value", counters[c]}, {"unit", stats::unit_name(stats::info(c).unit)}};
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
+  const std::vector<LayerFigures> layers = per_layer(figures, in.work.layers.size());
+  nlohmann::json report;
+  report["platform"] = in.config.resolved;
+  report["network"] = network_json(in);
+  report["layers"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < layers.size(); ++i) report["layers"].push_back(layer_row(in, figures, i, layers[i]));
+  report["totals"] = totals_json(in, figures, layers);
+  report["dram"] = std::move(figures.dram_stats);
+  report["noc"] = std::move(figures.noc_stats);
+  report["units"] = std::move(figures.unit_stats);
+  report["counters"] = counters_json(figures.counters);
+  report["totals"].update(derived_totals(report));
+  report["roofline"] = roofline(roofline_input(in, layers));
+  report["sim"] = {
+      {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - in.wall_start).count()},
+      {"peak_rss_mb", peak_rss_mb()},
+      {"simulated_ns", figures.simulated_ns},
+      {"simulator", "npuvp 0.1.0 (SystemC 2.3.4)"},
+      {"seed", in.options.seed}};
+
+  RunRecord record;
+  record.report = report;
+  record.power = std::move(figures.power);
+  record.timeline = std::move(figures.timeline);
+  write_report_outputs(record, in.options.out_dir);
+  return report;
+}
+
+}  // namespace npuvp::report

@@ -1,0 +1,55 @@
+#pragma once
+// What the run monitor measured over one run, typed: the report builder turns
+// it into report.json and the output files.
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <systemc>
+
+#include "firmware/layer_plan.h"
+#include "models/common/stats_source.h"
+#include "models/power/energy_model.h"
+#include "platform/report/run_record.h"
+
+namespace npuvp::report {
+
+// Why a layer's clusters were not computing, in NPU cycles; sums to its stall cycles.
+struct StallCauses {
+  std::uint64_t dram = 0;  // the firmware waited for DMA alone
+  std::uint64_t noc = 0;   // the clusters' operands late, not for bank conflicts
+  std::uint64_t sram_conflict = 0;
+  std::uint64_t dependency = 0;  // firmware, idle clusters on partial tiles
+};
+
+// One layer, between the firmware's marks of its start and of the next layer.
+struct LayerFigures {
+  std::int32_t layer_id = -1;
+  sc_core::sc_time begin, end;
+  std::uint64_t cycles = 0;          // NPU cycles (the compute cycles with ideal memory)
+  std::uint64_t compute_cycles = 0;  // per cluster
+  std::uint64_t stall_cycles = 0;
+  StallCauses stalls;
+  power::EnergyBreakdown energy_pj;
+  std::uint64_t array_macs = 0;  // MACs the array performed (fewer than the layer's with zero skipping)
+  std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  std::uint64_t sram_conflict_cycles = 0;  // summed over banks
+  std::uint64_t ws_jobs = 0, os_jobs = 0;  // jobs run weight- and output-stationary
+};
+
+struct RunFigures {
+  std::vector<LayerFigures> layers;                           // every finished layer, in order of start
+  std::map<std::int32_t, firmware::LayerDecision> decisions;  // the firmware's first per layer
+  double simulation_energy_pj = 0;                            // over every power window
+  double peak_power_mw = 0;
+  std::vector<PowerSample> power;  // every window, for the timeline and the page
+  std::vector<TimelineSlice> timeline;
+  stats::Counters counters;  // summed over the models at the end of the run
+  nlohmann::json dram_stats, noc_stats;
+  nlohmann::json unit_stats = nlohmann::json::object();  // the NPU's other units, by name
+  double simulated_ns = 0;
+};
+
+}  // namespace npuvp::report

@@ -1,0 +1,143 @@
+#include "platform/run_monitor.h"
+
+#include <algorithm>
+
+namespace npuvp::platform {
+namespace {
+
+constexpr const char* kComponents[] = {"mac", "rf", "sram", "noc", "dram", "leakage"};
+
+}  // namespace
+
+report::PowerSample window_power(const power::EnergyBreakdown& e, const sc_core::sc_time& start, double seconds) {
+  const double to_mw = 1e-12 / seconds * 1e3;
+  report::PowerSample p;
+  p.time_ns = start.to_seconds() * 1e9;
+  p.window_ns = seconds * 1e9;
+  const double values[] = {e.mac, e.rf, e.sram, e.noc, e.dram, e.leakage};
+  for (std::size_t i = 0; i < std::size(kComponents); ++i) p.component_mw[kComponents[i]] = values[i] * to_mw;
+  p.total_mw = e.total() * to_mw;
+  return p;
+}
+
+RunMonitor::RunMonitor(const sc_core::sc_module_name& name, const RunMonitorConfig& config,
+                       std::vector<stats::StatsSource*> sources)
+    : sc_module(name), current_layer("current_layer"), config_(config), sources_(std::move(sources)) {
+  SC_HAS_PROCESS(RunMonitor);
+  SC_METHOD(layer_changed);
+  sensitive << current_layer;
+  dont_initialize();
+  SC_METHOD(window_elapsed);
+}
+
+void RunMonitor::trace_power(trace::VcdRecorder& recorder, const std::string& scope) {
+  for (std::size_t i = 0; i < std::size(kComponents); ++i)
+    power_traces_[i].bind(recorder, scope + ".power." + kComponents[i] + "_mw");
+  power_traces_.back().bind(recorder, scope + ".power.total_mw");
+}
+
+void RunMonitor::record_layers(trace::TimelineRecorder& recorder, std::function<std::string(std::int32_t)> layer_name) {
+  layer_track_.bind(recorder, "npu.layers");
+  layer_name_ = std::move(layer_name);
+}
+
+void RunMonitor::on_power_window(std::function<void(const report::PowerSample&)> sink) {
+  window_sinks_.push_back(std::move(sink));
+}
+
+void RunMonitor::on_layer_start(std::function<void(std::int32_t)> sink) {
+  layer_start_sinks_.push_back(std::move(sink));
+}
+
+void RunMonitor::record_decision(const firmware::LayerDecision& decision) {
+  decisions_.emplace(decision.layer_id, decision);
+}
+
+report::RunFigures RunMonitor::figures() {
+  report::RunFigures f;
+  f.layers = layers_;
+  f.decisions = decisions_;
+  f.simulation_energy_pj = simulation_energy_pj_;
+  f.peak_power_mw = peak_power_mw_;
+  f.counters = sample().counters;
+  f.simulated_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  return f;
+}
+
+RunMonitor::Sample RunMonitor::sample() {
+  Sample s;
+  s.at = sc_core::sc_time_stamp();
+  for (stats::StatsSource* source : sources_) source->sample(s.counters, s.at);
+  s.activity = power::activity(s.counters);
+  return s;
+}
+
+void RunMonitor::layer_changed() {
+  const Sample now = sample();
+  if (open_layer_) {
+    const auto& [id, begin] = *open_layer_;
+    layers_.push_back(layer_figures(id, begin, now));
+    if (layer_track_.bound()) layer_track_.slice(layer_name_(id), "layer", begin.at, now.at);
+    open_layer_.reset();
+  }
+  const std::int32_t id = current_layer.read();
+  if (id < 0) return;
+  open_layer_.emplace(id, now);
+  for (const auto& sink : layer_start_sinks_) sink(id);
+}
+
+void RunMonitor::window_elapsed() {
+  Sample now = sample();
+  if (last_window_) {
+    const double seconds = (now.at - last_window_->at).to_seconds();
+    if (seconds > 0) {
+      const auto energy = power::price(config_.energy, now.activity - last_window_->activity, config_.sizes, seconds);
+      const report::PowerSample p = window_power(energy, last_window_->at, seconds);
+      for (std::size_t i = 0; i < std::size(kComponents); ++i)
+        power_traces_[i].set(last_window_->at, p.component_mw.at(kComponents[i]));
+      power_traces_.back().set(last_window_->at, p.total_mw);
+      peak_power_mw_ = std::max(peak_power_mw_, p.total_mw);
+      simulation_energy_pj_ += energy.total();
+      for (const auto& sink : window_sinks_) sink(p);
+    }
+  }
+  last_window_ = std::move(now);
+  next_trigger(config_.power_window);
+}
+
+report::LayerFigures RunMonitor::layer_figures(std::int32_t id, const Sample& begin, const Sample& end) const {
+  // Counters other than work spread over time are whole numbers.
+  auto delta = [&](stats::Counter c) {
+    return static_cast<std::uint64_t>(end.counters[c]) - static_cast<std::uint64_t>(begin.counters[c]);
+  };
+  report::LayerFigures f;
+  f.layer_id = id;
+  f.begin = begin.at;
+  f.end = end.at;
+  f.compute_cycles = delta(stats::Counter::kComputeCycles) / config_.clusters;
+  f.cycles = config_.ideal_memory
+                 ? f.compute_cycles
+                 : static_cast<std::uint64_t>((end.at - begin.at).to_seconds() * config_.clock_hz + 0.5);
+  f.energy_pj = power::price(config_.energy, end.activity - begin.activity, config_.sizes,
+                             static_cast<double>(f.cycles) / config_.clock_hz);
+  // Stall causes: the array idled on DRAM while the firmware waited for DMA
+  // alone; the clusters' own stalls (operands late) split into SRAM bank
+  // conflicts and NoC; the rest (firmware, idle clusters on partial tiles)
+  // is dependency.
+  f.stall_cycles = f.cycles > f.compute_cycles ? f.cycles - f.compute_cycles : 0;
+  f.stalls.dram = std::min(f.stall_cycles, delta(stats::Counter::kDmaWaitCycles));
+  const std::uint64_t cluster_stall =
+      std::min(f.stall_cycles - f.stalls.dram, delta(stats::Counter::kStallCycles) / config_.clusters);
+  f.stalls.sram_conflict = std::min(cluster_stall, delta(stats::Counter::kSramConflictCycles) / config_.clusters);
+  f.stalls.noc = cluster_stall - f.stalls.sram_conflict;
+  f.stalls.dependency = f.stall_cycles - f.stalls.dram - cluster_stall;
+  f.array_macs = end.activity.macs - begin.activity.macs;
+  f.dram_read_bytes = delta(stats::Counter::kDramReadBytes);
+  f.dram_write_bytes = delta(stats::Counter::kDramWriteBytes);
+  f.sram_conflict_cycles = delta(stats::Counter::kSramConflictCycles);
+  f.ws_jobs = delta(stats::Counter::kWsJobs);
+  f.os_jobs = delta(stats::Counter::kOsJobs);
+  return f;
+}
+
+}  // namespace npuvp::platform
