@@ -123,44 +123,35 @@ bool nonzero_weight(const std::int8_t* w, Datatype datatype) {
 
 }  // namespace
 
-JobError PeCluster::run_job(std::uint64_t job_addr) {
-  sc_core::sc_time t = sc_core::SC_ZERO_TIME;
-  ClusterJob job{};
-  if (job_addr % 64 != 0 || read(job_addr, &job, sizeof job, t) != tlm::TLM_OK_RESPONSE) return JobError::kFetch;
-  if (!valid_job(job)) return JobError::kInvalid;
-  const auto op = static_cast<JobOp>(job.op);
-  const bool is_conv = op == JobOp::kConv2d;
+JobError PeCluster::load_weights(const ClusterJob& job, sc_core::sc_time& t) {
   const auto datatype = static_cast<Datatype>(job.datatype);
   const unsigned element = element_bytes(datatype);
-
-  const std::uint64_t filter_elements = is_conv ? std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in : 0;
-  const std::uint64_t filter_bytes = filter_elements * element;
-  const std::uint64_t weight_bytes = filter_bytes * job.k_count;
-  const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
-  const unsigned tiles = op == JobOp::kAdd ? 2 : 1;
-  if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
-  if (tiles * tile_bytes > config_.input_buffer_bytes) return JobError::kInvalid;
-
-  if (is_conv && (job.flags & kJobLoadWeights)) {
-    weights_.resize(weight_bytes);
-    bias_.resize(job.k_count);
-    requant_.resize(job.k_count);
-    if (read(job.weights_addr, weights_.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE ||
-        read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
-        read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
-      return JobError::kOperandRead;
-    stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
-    nonzero_weights_.assign(job.k_count, 0);
-    for (std::uint32_t k = 0; k < job.k_count; ++k)
-      for (std::uint64_t i = 0; i < filter_elements; ++i)
-        nonzero_weights_[k] += nonzero_weight(&weights_[(k * filter_elements + i) * element], datatype);
-  } else if (is_conv && (weights_.size() != weight_bytes || bias_.size() != job.k_count)) {
-    return JobError::kInvalid;  // reuse asked for, but the resident weights have another shape
+  const std::uint64_t filter_elements = std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in;
+  const std::uint64_t weight_bytes = filter_elements * element * job.k_count;
+  if (!(job.flags & kJobLoadWeights)) {
+    // Reuse asked for: the resident weights must have this job's shape.
+    return weights_.size() == weight_bytes && bias_.size() == job.k_count ? JobError::kNone : JobError::kInvalid;
   }
-  // The array starts once the first input row is in; the rest of the tile
-  // streams in while it computes.
+  weights_.resize(weight_bytes);
+  bias_.resize(job.k_count);
+  requant_.resize(job.k_count);
+  if (read(job.weights_addr, weights_.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE ||
+      read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
+      read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
+    return JobError::kOperandRead;
+  stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
+  nonzero_weights_.assign(job.k_count, 0);
+  for (std::uint32_t k = 0; k < job.k_count; ++k)
+    for (std::uint64_t i = 0; i < filter_elements; ++i)
+      nonzero_weights_[k] += nonzero_weight(&weights_[(k * filter_elements + i) * element], datatype);
+  return JobError::kNone;
+}
+
+JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t,
+                                sc_core::sc_time& first_row_at) {
+  const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
   tile_.resize(tiles * tile_bytes);
-  sc_core::sc_time first_row_at = sc_core::SC_ZERO_TIME;
+  first_row_at = sc_core::SC_ZERO_TIME;
   for (unsigned i = 0; i < tiles; ++i) {
     const std::uint64_t base = i == 0 ? job.in_addr : job.in2_addr;
     for (std::uint32_t row = 0; row < job.in_h; ++row) {
@@ -174,9 +165,98 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     }
   }
   stats_.operand_read_bytes += tiles * tile_bytes;
+  return JobError::kNone;
+}
+
+PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
+  const auto datatype = static_cast<Datatype>(job.datatype);
+  const std::uint64_t pixels = std::uint64_t{job.out_h} * job.out_w;
+  const std::uint64_t filter_elements = std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in;
+  // A grouped convolution runs group after group, each a small GEMM.
+  const std::uint64_t groups = job.k_count / job.group_out;
+  const auto dataflow = static_cast<Dataflow>(job.dataflow);
+  const bool packed = datatype == Datatype::kInt4 && config_.int4_packing;
+  ++(dataflow == Dataflow::kOutputStationary ? stats_.output_stationary_jobs : stats_.weight_stationary_jobs);
+  JobWork work;
+  std::uint64_t folds = 0;
+  if (config_.zero_skipping) {
+    // Column folds of each group, each as deep as its densest filter.
+    for (std::uint64_t g = 0; g < groups; ++g)
+      for (std::uint64_t k0 = 0; k0 < job.group_out; k0 += config_.array.cols) {
+        const std::uint64_t n = std::min<std::uint64_t>(config_.array.cols, job.group_out - k0);
+        std::uint64_t depth = 0;
+        for (std::uint64_t k = 0; k < n; ++k) {
+          const std::uint32_t nnz = nonzero_weights_[g * job.group_out + k0 + k];
+          depth = std::max<std::uint64_t>(depth, nnz);
+          work.macs += pixels * nnz;
+        }
+        const TileTiming t = systolic_tile_timing(
+            dataflow, config_.array, GemmShape{pixels, n, reduction_steps(depth, packed)}, config_.preload_overlap);
+        work.array_cycles += t.total_cycles();
+        folds += t.folds;
+      }
+  } else {
+    const ConvJobTiming timing =
+        conv_job_timing(dataflow, config_.array,
+                        ConvJobShape{groups, GemmShape{pixels, job.group_out, reduction_steps(filter_elements, packed)},
+                                     job.group_in == 1 && job.group_out == 1},
+                        ArrayFeatures{config_.preload_overlap, config_.depthwise_channel_parallel});
+    work.array_cycles = timing.cycles;
+    work.macs = groups * pixels * job.group_out * filter_elements;
+    folds = timing.folds;
+  }
+  work.rf = conv_rf_accesses(dataflow, config_.array, work.macs, folds);
+  return work;
+}
+
+PeCluster::JobWork PeCluster::postprocess_job_work(const ClusterJob& job) const {
+  const auto op = static_cast<JobOp>(job.op);
+  const std::uint64_t taps = op == JobOp::kAdd ? 2 : std::uint64_t{job.kernel_h} * job.kernel_w;
+  const PostProcessWork post =
+      postprocess_work(config_.array, std::uint64_t{job.out_h} * job.out_w * job.k_count, taps);
+  return JobWork{0, post.cycles, post.rf};
+}
+
+JobError PeCluster::write_results(const ClusterJob& job, sc_core::sc_time& t) {
+  const unsigned element = element_bytes(static_cast<Datatype>(job.datatype));
+  const unsigned row_bytes = job.out_w * job.out_pixel_pitch;
+  const unsigned pixel_bytes = job.k_count * element;
+  for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    sc_core::sc_time row_t = t;
+    if (write(job.out_addr + std::uint64_t{oy} * job.out_row_pitch,
+              result_.data() + std::uint64_t{oy} * job.out_w * pixel_bytes, row_bytes, pixel_bytes, job.out_pixel_pitch,
+              row_t) != tlm::TLM_OK_RESPONSE)
+      return JobError::kResultWrite;
+    t = std::max(t, row_t);
+  }
+  stats_.result_write_bytes += result_.size();
+  return JobError::kNone;
+}
+
+JobError PeCluster::run_job(std::uint64_t job_addr) {
+  sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+  ClusterJob job{};
+  if (job_addr % 64 != 0 || read(job_addr, &job, sizeof job, t) != tlm::TLM_OK_RESPONSE) return JobError::kFetch;
+  if (!valid_job(job)) return JobError::kInvalid;
+  const auto op = static_cast<JobOp>(job.op);
+  const bool is_conv = op == JobOp::kConv2d;
+  const auto datatype = static_cast<Datatype>(job.datatype);
+  const unsigned tiles = op == JobOp::kAdd ? 2 : 1;
+  const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
+  const std::uint64_t weight_bytes =
+      is_conv ? std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in * element_bytes(datatype) * job.k_count : 0;
+  if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
+  if (tiles * tile_bytes > config_.input_buffer_bytes) return JobError::kInvalid;
+  if (is_conv) {
+    if (const JobError error = load_weights(job, t); error != JobError::kNone) return error;
+  }
+  // The array starts once the first input row is in; the rest of the tile
+  // streams in while it computes.
+  sc_core::sc_time first_row_at;
+  if (const JobError error = load_inputs(job, tiles, t, first_row_at); error != JobError::kNone) return error;
   const sc_core::sc_time inputs_at = t;
 
-  result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count * element);
+  result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count * element_bytes(datatype));
   JobOperands operands;
   operands.tile = tile_.data();
   operands.tile2 = tiles == 2 ? tile_.data() + tile_bytes : nullptr;
@@ -185,85 +265,38 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   operands.requant = requant_.data();
   pe_array::run_job(job, operands, result_.data());
 
-  const std::uint64_t pixels = std::uint64_t{job.out_h} * job.out_w;
-  std::uint64_t macs = 0, array_cycles = 0;
-  RegisterFileAccesses rf;
-  if (is_conv) {
-    // A grouped convolution runs group after group, each a small GEMM.
-    const std::uint64_t groups = job.k_count / job.group_out;
-    const auto dataflow = static_cast<Dataflow>(job.dataflow);
-    const bool packed = datatype == Datatype::kInt4 && config_.int4_packing;
-    ++(dataflow == Dataflow::kOutputStationary ? stats_.output_stationary_jobs : stats_.weight_stationary_jobs);
-    std::uint64_t folds = 0;
-    if (config_.zero_skipping) {
-      // Column folds of each group, each as deep as its densest filter.
-      for (std::uint64_t g = 0; g < groups; ++g)
-        for (std::uint64_t k0 = 0; k0 < job.group_out; k0 += config_.array.cols) {
-          const std::uint64_t n = std::min<std::uint64_t>(config_.array.cols, job.group_out - k0);
-          std::uint64_t depth = 0;
-          for (std::uint64_t k = 0; k < n; ++k) {
-            const std::uint32_t nnz = nonzero_weights_[g * job.group_out + k0 + k];
-            depth = std::max<std::uint64_t>(depth, nnz);
-            macs += pixels * nnz;
-          }
-          const TileTiming t = systolic_tile_timing(
-              dataflow, config_.array, GemmShape{pixels, n, reduction_steps(depth, packed)}, config_.preload_overlap);
-          array_cycles += t.total_cycles();
-          folds += t.folds;
-        }
-    } else {
-      const ConvJobTiming timing = conv_job_timing(
-          dataflow, config_.array,
-          ConvJobShape{groups, GemmShape{pixels, job.group_out, reduction_steps(filter_elements, packed)},
-                       job.group_in == 1 && job.group_out == 1},
-          ArrayFeatures{config_.preload_overlap, config_.depthwise_channel_parallel});
-      array_cycles = timing.cycles;
-      macs = groups * pixels * job.group_out * filter_elements;
-      folds = timing.folds;
-    }
-    rf = conv_rf_accesses(dataflow, config_.array, macs, folds);
-  } else {
-    const std::uint64_t taps = op == JobOp::kAdd ? 2 : std::uint64_t{job.kernel_h} * job.kernel_w;
-    const PostProcessWork work = postprocess_work(config_.array, pixels * job.k_count, taps);
-    array_cycles = work.cycles;
-    rf = work.rf;
-  }
-  const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(array_cycles);
+  const JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
+  const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.array_cycles);
   const sc_core::sc_time compute_start = first_row_at;
   const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);
   compute_trace_.set(sc_core::sc_time_stamp() + compute_start, 1);
   compute_trace_.set(sc_core::sc_time_stamp() + compute_end, 0);
 
   sc_core::sc_time write_t = compute_end;
-  const unsigned row_bytes = job.out_w * job.out_pixel_pitch;
-  const unsigned pixel_bytes = job.k_count * element;
-  for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
-    sc_core::sc_time row_t = write_t;
-    if (write(job.out_addr + std::uint64_t{oy} * job.out_row_pitch,
-              result_.data() + std::uint64_t{oy} * job.out_w * pixel_bytes, row_bytes, pixel_bytes, job.out_pixel_pitch,
-              row_t) != tlm::TLM_OK_RESPONSE)
-      return JobError::kResultWrite;
-    write_t = std::max(write_t, row_t);
-  }
-  stats_.result_write_bytes += result_.size();
-
-  const std::uint64_t busy_cycles = static_cast<std::uint64_t>(write_t / clock_period_ + 0.5);
-  ++stats_.jobs;
-  stats_.macs += macs;
-  stats_.macs_by_datatype[static_cast<std::size_t>(datatype)] += macs;
-  stats_.compute_cycles += array_cycles;
-  stats_.stall_cycles += busy_cycles > array_cycles ? busy_cycles - array_cycles : 0;
-  stats_.rf_reads += rf.reads;
-  stats_.rf_writes += rf.writes;
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  macs_over_time_[static_cast<std::size_t>(datatype)].add(now + compute_start, now + compute_end,
-                                                          static_cast<double>(macs));
-  rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(rf.reads + rf.writes));
-  registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(array_cycles));
+  if (const JobError error = write_results(job, write_t); error != JobError::kNone) return error;
+  account(work, datatype, compute_start, compute_end, write_t);
   static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
   timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t);
   sc_core::wait(write_t);
   return JobError::kNone;
+}
+
+void PeCluster::account(const JobWork& work, Datatype datatype, const sc_core::sc_time& compute_start,
+                        const sc_core::sc_time& compute_end, const sc_core::sc_time& busy_until) {
+  const std::uint64_t busy_cycles = static_cast<std::uint64_t>(busy_until / clock_period_ + 0.5);
+  ++stats_.jobs;
+  stats_.macs += work.macs;
+  stats_.macs_by_datatype[static_cast<std::size_t>(datatype)] += work.macs;
+  stats_.compute_cycles += work.array_cycles;
+  stats_.stall_cycles += busy_cycles > work.array_cycles ? busy_cycles - work.array_cycles : 0;
+  stats_.rf_reads += work.rf.reads;
+  stats_.rf_writes += work.rf.writes;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  macs_over_time_[static_cast<std::size_t>(datatype)].add(now + compute_start, now + compute_end,
+                                                          static_cast<double>(work.macs));
+  rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(work.rf.reads + work.rf.writes));
+  registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(work.array_cycles));
 }
 
 tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,

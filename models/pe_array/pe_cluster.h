@@ -92,7 +92,21 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     return macs_over_time_[static_cast<std::size_t>(datatype)].value_at(t);
   }
   void job_thread();
+  // What a job does to the array: MACs, cycles of its schedule, register-file accesses.
+  struct JobWork {
+    std::uint64_t macs = 0;
+    std::uint64_t array_cycles = 0;
+    RegisterFileAccesses rf;
+  };
   JobError run_job(std::uint64_t job_addr);
+  // Each advances `t`, the job's local time, by the transfers it makes.
+  JobError load_weights(const ClusterJob& job, sc_core::sc_time& t);
+  JobError load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t, sc_core::sc_time& first_row_at);
+  JobError write_results(const ClusterJob& job, sc_core::sc_time& t);
+  JobWork conv_work(const ClusterJob& job);
+  JobWork postprocess_job_work(const ClusterJob& job) const;
+  void account(const JobWork& work, Datatype datatype, const sc_core::sc_time& compute_start,
+               const sc_core::sc_time& compute_end, const sc_core::sc_time& busy_until);
   tlm::tlm_response_status transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
                                     const unsigned char* byte_enables, unsigned len, sc_core::sc_time& offset);
   tlm::tlm_response_status read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset);

@@ -265,22 +265,20 @@ std::string power_svg(const std::vector<PowerSample>& in) {
   return os.str();
 }
 
-std::string roofline_svg(const nlohmann::json& roof) {
-  const double width = 900, height = 520, left = 78, right = 28, top = 44, bottom = 56;
-  const double plot_w = width - left - right, plot_h = height - top - bottom;
-  const double peak = roof["compute_roofs"][0]["peak_ops_per_s"].get<double>();
-  const std::string datatype = roof["compute_roofs"][0].value("datatype", "");
-  const double dram_bw = roof["dram_bytes_per_s"].get<double>();
-  const double sram_bw = roof["sram_bytes_per_s"].get<double>();
+namespace {
 
-  struct Dot {
-    std::string name;
-    std::size_t index;  // the layer's position, the short label when the name has no room
-    double x, y;
-    bool dram_bound;
-  };
-  std::vector<Dot> dots;
-  std::size_t unplotted = 0;
+// A layer's point on the roofline.
+struct RooflineDot {
+  std::string name;
+  std::size_t index;  // the layer's position, the short label when the name has no room
+  double x, y;
+  bool dram_bound;
+};
+
+// Layers with DRAM traffic and time, and how many others were left out.
+std::vector<RooflineDot> roofline_dots(const nlohmann::json& roof, std::size_t& unplotted) {
+  std::vector<RooflineDot> dots;
+  unplotted = 0;
   for (std::size_t i = 0; i < roof["layers"].size(); ++i) {
     const auto& l = roof["layers"][i];
     const auto& ai = l["intensity_ops_per_byte"];
@@ -291,77 +289,89 @@ std::string roofline_svg(const nlohmann::json& roof) {
     }
     dots.push_back({l.value("name", ""), i, ai.get<double>(), achieved, l.value("bound", "") == "dram"});
   }
+  return dots;
+}
 
-  // Decade-aligned ranges covering the dots and both ridge points.
-  double x_lo = std::min(peak / dram_bw, peak / sram_bw), x_hi = std::max(peak / dram_bw, peak / sram_bw);
-  double y_lo = peak / 1e3;
-  for (const auto& d : dots) {
-    x_lo = std::min(x_lo, d.x);
-    x_hi = std::max(x_hi, d.x);
-    y_lo = std::min(y_lo, d.y);
+// The plot area and its log-log axes: decade-aligned ranges covering the
+// dots and both ridge points.
+struct RooflineFrame {
+  static constexpr double width = 900, height = 520, left = 78, right = 28, top = 44, bottom = 56;
+  static constexpr double plot_w = width - left - right, plot_h = height - top - bottom;
+  double lx0, lx1, ly0, ly1;
+
+  RooflineFrame(const std::vector<RooflineDot>& dots, double peak, double dram_bw, double sram_bw) {
+    double x_lo = std::min(peak / dram_bw, peak / sram_bw), x_hi = std::max(peak / dram_bw, peak / sram_bw);
+    double y_lo = peak / 1e3;
+    for (const auto& d : dots) {
+      x_lo = std::min(x_lo, d.x);
+      x_hi = std::max(x_hi, d.x);
+      y_lo = std::min(y_lo, d.y);
+    }
+    lx0 = std::floor(std::log10(x_lo / 2));
+    lx1 = std::ceil(std::log10(x_hi * 2));
+    ly0 = std::floor(std::log10(y_lo / 1.5));
+    ly1 = std::ceil(std::log10(peak * 1.5));
   }
-  const double lx0 = std::floor(std::log10(x_lo / 2)), lx1 = std::ceil(std::log10(x_hi * 2));
-  const double ly0 = std::floor(std::log10(y_lo / 1.5)), ly1 = std::ceil(std::log10(peak * 1.5));
-  auto X = [&](double x) { return left + (std::log10(x) - lx0) / (lx1 - lx0) * plot_w; };
-  auto Y = [&](double y) { return top + plot_h - (std::log10(y) - ly0) / (ly1 - ly0) * plot_h; };
+  double X(double x) const { return left + (std::log10(x) - lx0) / (lx1 - lx0) * plot_w; }
+  double Y(double y) const { return top + plot_h - (std::log10(y) - ly0) / (ly1 - ly0) * plot_h; }
+};
 
-  std::ostringstream os;
-  os << svg_open(width, height, "Roofline");
+void draw_roofline_axes(std::ostream& os, const RooflineFrame& f) {
+  const double left = f.left, top = f.top, plot_w = f.plot_w, plot_h = f.plot_h;
   os << "<defs><clipPath id=\"roofline-plot\"><rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\""
      << num(plot_w) << "\" height=\"" << num(plot_h) << "\"/></clipPath></defs>\n";
-  for (double e = lx0; e <= lx1; ++e) {
-    const double x = X(std::pow(10.0, e));
+  for (double e = f.lx0; e <= f.lx1; ++e) {
+    const double x = f.X(std::pow(10.0, e));
     os << "<line x1=\"" << num(x) << "\" y1=\"" << num(top) << "\" x2=\"" << num(x) << "\" y2=\"" << num(top + plot_h)
        << "\" stroke=\"" << kGrid << "\"/>\n"
        << svg_text(x, top + plot_h + 16,
                    std::pow(10.0, e) < 1000 ? tick_label(std::pow(10.0, e)) : si(std::pow(10.0, e)),
                    "text-anchor=\"middle\" fill=\"" + std::string(kAxis) + "\"");
   }
-  for (double e = ly0; e <= ly1; ++e) {
-    const double y = Y(std::pow(10.0, e));
+  for (double e = f.ly0; e <= f.ly1; ++e) {
+    const double y = f.Y(std::pow(10.0, e));
     os << "<line x1=\"" << num(left) << "\" y1=\"" << num(y) << "\" x2=\"" << num(left + plot_w) << "\" y2=\"" << num(y)
        << "\" stroke=\"" << kGrid << "\"/>\n"
        << svg_text(left - 6, y + 4, si(std::pow(10.0, e)), "text-anchor=\"end\" fill=\"" + std::string(kAxis) + "\"");
   }
   os << "<rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\"" << num(plot_w) << "\" height=\""
      << num(plot_h) << "\" fill=\"none\" stroke=\"" << kAxis << "\"/>\n";
-  os << svg_text(left + plot_w / 2, height - 14, "operational intensity (ops per DRAM byte, 1 MAC = 2 ops)",
+  os << svg_text(left + plot_w / 2, f.height - 14, "operational intensity (ops per DRAM byte, 1 MAC = 2 ops)",
                  "text-anchor=\"middle\" fill=\"#333\"");
   os << svg_text(18, top + plot_h / 2, "performance (ops/s)",
                  "text-anchor=\"middle\" fill=\"#333\" transform=\"rotate(-90 18 " + num(top + plot_h / 2) + ")\"");
+}
 
-  // Each roof: the bandwidth slope up to its ridge point, then the compute peak.
-  const double x_min = std::pow(10.0, lx0), x_max = std::pow(10.0, lx1);
+// Each roof: the bandwidth slope up to its ridge point, then the compute peak.
+void draw_roof(std::ostream& os, const RooflineFrame& f, double peak, double bw, const std::string& colour,
+               const std::string& dash, const std::string& label) {
+  const double x_min = std::pow(10.0, f.lx0), x_max = std::pow(10.0, f.lx1);
   // On log-log axes a bandwidth line has slope 1 in decades; its screen angle
   // follows from the pixels per decade of each axis.
-  const double angle = -std::atan((plot_h / (ly1 - ly0)) / (plot_w / (lx1 - lx0))) * 180.0 / kPi;
-  auto roof_line = [&](double bw, const std::string& colour, const std::string& dash, const std::string& label) {
-    const double ridge = peak / bw;
-    os << "<polyline clip-path=\"url(#roofline-plot)\" fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\""
-       << dash << " points=\"" << num(X(x_min)) << ',' << num(Y(bw * x_min)) << ' ' << num(X(ridge)) << ','
-       << num(Y(peak)) << ' ' << num(X(x_max)) << ',' << num(Y(peak)) << "\"/>\n";
-    // The label rides the slope a decade and a half left of the ridge, when that is on the plot.
-    const double lx = ridge / std::pow(10.0, 1.5);
-    if (lx > x_min && Y(bw * lx) < top + plot_h - 10)
-      os << svg_text(X(lx), Y(bw * lx) - 6, label,
-                     "fill=\"" + colour + "\" transform=\"rotate(" + fixed(angle, 2) + ' ' + num(X(lx)) + ' ' +
-                         num(Y(bw * lx) - 6) + ")\"");
-  };
-  roof_line(sram_bw, "#8a94a6", " stroke-dasharray=\"6 4\"", "SRAM " + si(sram_bw, "B/s"));
-  roof_line(dram_bw, "#1f2430", "", "DRAM " + si(dram_bw, "B/s"));
-  os << svg_text(left + plot_w - 6, Y(peak) - 7, "peak " + datatype + " " + si(peak, "ops/s"),
-                 "text-anchor=\"end\" fill=\"#1f2430\" font-weight=\"600\"");
+  const double angle = -std::atan((f.plot_h / (f.ly1 - f.ly0)) / (f.plot_w / (f.lx1 - f.lx0))) * 180.0 / kPi;
+  const double ridge = peak / bw;
+  os << "<polyline clip-path=\"url(#roofline-plot)\" fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\""
+     << dash << " points=\"" << num(f.X(x_min)) << ',' << num(f.Y(bw * x_min)) << ' ' << num(f.X(ridge)) << ','
+     << num(f.Y(peak)) << ' ' << num(f.X(x_max)) << ',' << num(f.Y(peak)) << "\"/>\n";
+  // The label rides the slope a decade and a half left of the ridge, when that is on the plot.
+  const double lx = ridge / std::pow(10.0, 1.5);
+  if (lx > x_min && f.Y(bw * lx) < f.top + f.plot_h - 10)
+    os << svg_text(f.X(lx), f.Y(bw * lx) - 6, label,
+                   "fill=\"" + colour + "\" transform=\"rotate(" + fixed(angle, 2) + ' ' + num(f.X(lx)) + ' ' +
+                       num(f.Y(bw * lx) - 6) + ")\"");
+}
 
-  const std::string compute_colour = "#4e79a7", dram_colour = "#e15759";
-  // Labels are placed greedily where they overlap no dot and no earlier
-  // label: the layer's name if it fits somewhere around its dot, else its
-  // index (as in the tables), so dense networks stay readable.
+// Labels are placed greedily where they overlap no dot and no earlier label:
+// the layer's name if it fits somewhere around its dot, else its index (as in
+// the tables), so dense networks stay readable.
+void draw_roofline_dots(std::ostream& os, const RooflineFrame& f, const std::vector<RooflineDot>& dots,
+                        const std::string& compute_colour, const std::string& dram_colour) {
   struct Box {
     double x0, y0, x1, y1;
     bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
   };
   std::vector<Box> taken;
-  for (const auto& d : dots) taken.push_back({X(d.x) - 5, Y(d.y) - 5, X(d.x) + 5, Y(d.y) + 5});
+  for (const auto& d : dots) taken.push_back({f.X(d.x) - 5, f.Y(d.y) - 5, f.X(d.x) + 5, f.Y(d.y) + 5});
   struct Spot {
     double dx, dy;
     const char* anchor;
@@ -374,7 +384,7 @@ std::string roofline_svg(const nlohmann::json& roof) {
       const double x = cx + spot.dx, base = cy + spot.dy;
       const double x0 = spot.anchor[0] == 's' ? x : spot.anchor[0] == 'e' ? x - w : x - w / 2;
       const Box box{x0, base - h + 2, x0 + w, base + 2};
-      if (box.x0 < left || box.x1 > left + plot_w || box.y0 < top || box.y1 > top + plot_h) continue;
+      if (box.x0 < f.left || box.x1 > f.left + f.plot_w || box.y0 < f.top || box.y1 > f.top + f.plot_h) continue;
       if (std::none_of(taken.begin(), taken.end(), [&](const Box& b) { return b.overlaps(box); }))
         return std::make_pair(spot, box);
     }
@@ -382,7 +392,7 @@ std::string roofline_svg(const nlohmann::json& roof) {
   };
   for (const auto& d : dots) {
     const std::string colour = d.dram_bound ? dram_colour : compute_colour;
-    const double cx = X(d.x), cy = Y(d.y);
+    const double cx = f.X(d.x), cy = f.Y(d.y);
     std::string label = shorten(d.name, 24);
     auto spot = place(cx, cy, label);
     if (!spot) {
@@ -400,13 +410,35 @@ std::string roofline_svg(const nlohmann::json& roof) {
                    "fill=\"#333\" font-size=\"10\" text-anchor=\"" + std::string(where.anchor) + "\"")
        << "</g>\n";
   }
-  os << legend(left, 24,
+}
+
+}  // namespace
+
+std::string roofline_svg(const nlohmann::json& roof) {
+  const double peak = roof["compute_roofs"][0]["peak_ops_per_s"].get<double>();
+  const std::string datatype = roof["compute_roofs"][0].value("datatype", "");
+  const double dram_bw = roof["dram_bytes_per_s"].get<double>();
+  const double sram_bw = roof["sram_bytes_per_s"].get<double>();
+  std::size_t unplotted = 0;
+  const std::vector<RooflineDot> dots = roofline_dots(roof, unplotted);
+  const RooflineFrame f(dots, peak, dram_bw, sram_bw);
+
+  std::ostringstream os;
+  os << svg_open(f.width, f.height, "Roofline");
+  draw_roofline_axes(os, f);
+  draw_roof(os, f, peak, sram_bw, "#8a94a6", " stroke-dasharray=\"6 4\"", "SRAM " + si(sram_bw, "B/s"));
+  draw_roof(os, f, peak, dram_bw, "#1f2430", "", "DRAM " + si(dram_bw, "B/s"));
+  os << svg_text(f.left + f.plot_w - 6, f.Y(peak) - 7, "peak " + datatype + " " + si(peak, "ops/s"),
+                 "text-anchor=\"end\" fill=\"#1f2430\" font-weight=\"600\"");
+  const std::string compute_colour = "#4e79a7", dram_colour = "#e15759";
+  draw_roofline_dots(os, f, dots, compute_colour, dram_colour);
+  os << legend(f.left, 24,
                {{"compute-bound layer", compute_colour},
                 {"DRAM-bound layer", dram_colour},
                 {"DRAM roof " + si(dram_bw, "B/s"), "#1f2430"},
                 {"SRAM roof " + si(sram_bw, "B/s") + " (dashed)", "#8a94a6"}});
   if (unplotted > 0)
-    os << svg_text(left + plot_w - 6, top + plot_h - 8,
+    os << svg_text(f.left + f.plot_w - 6, f.top + f.plot_h - 8,
                    std::to_string(unplotted) + " layer(s) without DRAM traffic or time not plotted",
                    "text-anchor=\"end\" fill=\"#888\"");
   os << "</svg>\n";
