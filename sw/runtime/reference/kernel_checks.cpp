@@ -54,8 +54,10 @@ void require_multiplier(const char* where, const char* name, FixedPointMultiplie
   }
 }
 
-// Validates everything of a convolution that does not depend on the data vectors.
-TensorShape validate_conv(const char* where, TensorShape in, const ConvParams& p) {
+namespace {
+
+// The checks convolution and pooling share, in the order their messages follow.
+void validate_window(const char* where, TensorShape in, const Window& p) {
   require_shape(where, "in_shape", in);
   require_positive(where, "kernel_h", p.kernel_h);
   require_positive(where, "kernel_w", p.kernel_w);
@@ -65,6 +67,13 @@ TensorShape validate_conv(const char* where, TensorShape in, const ConvParams& p
   require_non_negative(where, "pad_left", p.pad.left);
   require_non_negative(where, "pad_bottom", p.pad.bottom);
   require_non_negative(where, "pad_right", p.pad.right);
+}
+
+}  // namespace
+
+// Validates everything of a convolution that does not depend on the data vectors.
+TensorShape validate_conv(const char* where, TensorShape in, const ConvParams& p) {
+  validate_window(where, in, p);
   require_positive(where, "dilation_h", p.dilation_h);
   require_positive(where, "dilation_w", p.dilation_w);
   require_positive(where, "groups", p.groups);
@@ -108,15 +117,7 @@ void valid_taps(int origin, int extent, int dilation, int kernel, int& lo, int& 
 }
 
 TensorShape validate_pool(const char* where, TensorShape in, const PoolParams& p) {
-  require_shape(where, "in_shape", in);
-  require_positive(where, "kernel_h", p.kernel_h);
-  require_positive(where, "kernel_w", p.kernel_w);
-  require_positive(where, "stride_h", p.stride_h);
-  require_positive(where, "stride_w", p.stride_w);
-  require_non_negative(where, "pad_top", p.pad.top);
-  require_non_negative(where, "pad_left", p.pad.left);
-  require_non_negative(where, "pad_bottom", p.pad.bottom);
-  require_non_negative(where, "pad_right", p.pad.right);
+  validate_window(where, in, p);
   require_int8(where, "zero_point", p.zero_point);
   require_act_range(where, p.act_min, p.act_max);
   const Index span_h = static_cast<Index>(in.h) + p.pad.top + p.pad.bottom - p.kernel_h;
