@@ -7,7 +7,11 @@
 // int8 unless a convolution's `datatype` says otherwise. Quantization follows
 // TFLite's int8 scheme. Pitches and addresses are in bytes.
 
+#include <array>
 #include <cstdint>
+#include <limits>
+
+#include "contract/conv_params.h"
 
 namespace npuvp::firmware {
 
@@ -108,5 +112,49 @@ struct LayerCommand {
   std::uint32_t reserved[15];
 };
 static_assert(sizeof(LayerCommand) == 256);
+
+// A window value and the range its narrow command field holds, so that the
+// host can name what a layer asks beyond the format before write_window
+// truncates it.
+struct WindowField {
+  const char* name;
+  long long value, lo, hi;
+};
+
+inline std::array<WindowField, 11> window_fields(const contract::ConvWindow& w) {
+  constexpr long long u8 = std::numeric_limits<std::uint8_t>::max();
+  constexpr long long u16 = std::numeric_limits<std::uint16_t>::max();
+  constexpr long long groups = std::numeric_limits<std::int32_t>::max();
+  return {{{"kernel_h", w.kernel_h, 1, u8},
+           {"kernel_w", w.kernel_w, 1, u8},
+           {"stride_h", w.stride_h, 1, u8},
+           {"stride_w", w.stride_w, 1, u8},
+           {"pad_top", w.pad.top, 0, u16},
+           {"pad_left", w.pad.left, 0, u16},
+           {"pad_bottom", w.pad.bottom, 0, u16},
+           {"pad_right", w.pad.right, 0, u16},
+           {"dilation_h", w.dilation_h, 1, u8},
+           {"dilation_w", w.dilation_w, 1, u8},
+           {"groups", w.groups, 1, groups}}};
+}
+
+// Pooling and add commands carry a window of dilation 1 and one group.
+inline void write_window(LayerCommand& c, const contract::ConvWindow& w) {
+  contract::write_window_fields(c, w);
+  c.groups = static_cast<std::uint32_t>(w.groups);
+}
+
+inline contract::ConvWindow read_window(const LayerCommand& c) {
+  contract::ConvWindow w;
+  w.kernel_h = c.kernel_h;
+  w.kernel_w = c.kernel_w;
+  w.stride_h = c.stride_h;
+  w.stride_w = c.stride_w;
+  w.dilation_h = c.dilation_h;
+  w.dilation_w = c.dilation_w;
+  w.pad = {c.pad_top, c.pad_left, c.pad_bottom, c.pad_right};
+  w.groups = static_cast<int>(c.groups);
+  return w;
+}
 
 }  // namespace npuvp::firmware

@@ -133,8 +133,9 @@ class LayerRunner {
       return;
     }
     if (!is_tiled(op_)) bad();
-    if (l_.kernel_h == 0 || l_.kernel_w == 0 || l_.stride_h == 0 || l_.stride_w == 0 || l_.dilation_h == 0 ||
-        l_.dilation_w == 0 || l_.in_c == 0 || l_.out_c == 0 || l_.in_h == 0 || l_.in_w == 0 || l_.act_min > l_.act_max)
+    const contract::ConvWindow w = read_window(l_);
+    if (w.kernel_h == 0 || w.kernel_w == 0 || w.stride_h == 0 || w.stride_w == 0 || w.dilation_h == 0 ||
+        w.dilation_w == 0 || l_.in_c == 0 || l_.out_c == 0 || l_.in_h == 0 || l_.in_w == 0 || l_.act_min > l_.act_max)
       bad();
     if (op_ == Opcode::kConv2d) {
       if (l_.groups == 0 || l_.in_c % l_.groups != 0 || l_.out_c % l_.groups != 0) bad();
@@ -143,17 +144,15 @@ class LayerRunner {
     } else if (l_.out_c != l_.in_c || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8)) {
       bad();  // pooling and add keep the channels and are int8
     }
-    if (op_ == Opcode::kAdd && (l_.kernel_h != 1 || l_.kernel_w != 1 || l_.stride_h != 1 || l_.stride_w != 1 ||
-                                l_.pad_top + l_.pad_left + l_.pad_bottom + l_.pad_right != 0 || l_.add.left_shift < 0 ||
-                                l_.add.left_shift > 22))
+    if (op_ == Opcode::kAdd && (w.kernel_h != 1 || w.kernel_w != 1 || w.stride_h != 1 || w.stride_w != 1 ||
+                                w.pad.any() || l_.add.left_shift < 0 || l_.add.left_shift > 22))
       bad();
-    const auto out_dim = [](std::uint32_t in, std::uint32_t pad_a, std::uint32_t pad_b, std::uint32_t k,
-                            std::uint32_t d, std::uint32_t s) -> std::int64_t {
+    const auto out_dim = [](std::uint32_t in, int pad_a, int pad_b, int k, int d, int s) -> std::int64_t {
       return (std::int64_t{in} + pad_a + pad_b - std::int64_t{d} * (k - 1) - 1) / s + 1;
     };
-    if (out_dim(l_.in_h, l_.pad_top, l_.pad_bottom, l_.kernel_h, l_.dilation_h, l_.stride_h) != l_.out_h ||
-        out_dim(l_.in_w, l_.pad_left, l_.pad_right, l_.kernel_w, l_.dilation_w, l_.stride_w) != l_.out_w ||
-        l_.out_h == 0 || l_.out_w == 0)
+    if (out_dim(l_.in_h, w.pad.top, w.pad.bottom, w.kernel_h, w.dilation_h, w.stride_h) != l_.out_h ||
+        out_dim(l_.in_w, w.pad.left, w.pad.right, w.kernel_w, w.dilation_w, w.stride_w) != l_.out_w || l_.out_h == 0 ||
+        l_.out_w == 0)
       bad();
     if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c * element_bytes(l_)) bad();
   }
@@ -324,12 +323,7 @@ class LayerRunner {
     job.in_row_pitch = l_.in_w * l_.in_c * element_bytes(l_);
     job.origin_x = -static_cast<std::int32_t>(l_.pad_left);
     job.out_w = l_.out_w;
-    job.kernel_h = l_.kernel_h;
-    job.kernel_w = l_.kernel_w;
-    job.stride_h = l_.stride_h;
-    job.stride_w = l_.stride_w;
-    job.dilation_h = l_.dilation_h;
-    job.dilation_w = l_.dilation_w;
+    contract::write_window_fields(job, read_window(l_));
     job.input_zero_point = l_.input_zero_point;
     job.output_zero_point = l_.output_zero_point;
     job.act_min = l_.act_min;
@@ -342,10 +336,6 @@ class LayerRunner {
     if (op_ == Opcode::kConv2d && (l_.flags & kFp16Relu)) job.flags |= pe_array::kJobFp16Relu;
     job.image_h = l_.in_h;
     job.image_w = l_.in_w;
-    job.pad_top = l_.pad_top;
-    job.pad_left = l_.pad_left;
-    job.pad_bottom = l_.pad_bottom;
-    job.pad_right = l_.pad_right;
     job.in2_zero_point = l_.add.input2_zero_point;
     job.left_shift = l_.add.left_shift;
     job.in1_multiplier = l_.add.input1_multiplier;

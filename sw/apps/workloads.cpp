@@ -54,15 +54,13 @@ NetworkDef load_scalesim_network(const std::string& file) {
     spec.in_h = s.ifmap_h;
     spec.in_w = s.ifmap_w;
     spec.out_c = s.num_filter;
-    spec.kernel_h = s.filter_h;
-    spec.kernel_w = s.filter_w;
-    spec.stride = s.stride;
-    spec.pad = 0;
+    spec.window.kernel_h = s.filter_h;
+    spec.window.kernel_w = s.filter_w;
+    spec.window.stride_h = spec.window.stride_w = s.stride;
+    spec.window.pad = {
+        0, 0, (runtime::scalesim_ofmap_dim(s.ifmap_h, s.filter_h, s.stride) - 1) * s.stride + s.filter_h - s.ifmap_h,
+        (runtime::scalesim_ofmap_dim(s.ifmap_w, s.filter_w, s.stride) - 1) * s.stride + s.filter_w - s.ifmap_w};
     spec.relu = false;
-    spec.extra_pad_bottom =
-        (runtime::scalesim_ofmap_dim(s.ifmap_h, s.filter_h, s.stride) - 1) * s.stride + s.filter_h - s.ifmap_h;
-    spec.extra_pad_right =
-        (runtime::scalesim_ofmap_dim(s.ifmap_w, s.filter_w, s.stride) - 1) * s.stride + s.filter_w - s.ifmap_w;
     def.layers.push_back(spec);
   }
   return def;
@@ -103,8 +101,8 @@ Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, fi
                         {"type", "conv2d"},
                         {"in_shape", {l.in_shape.c, l.in_shape.h, l.in_shape.w}},
                         {"out_shape", {l.out_shape.c, l.out_shape.h, l.out_shape.w}},
-                        {"kernel", {l.spec.kernel_h, l.spec.kernel_w}},
-                        {"stride", l.spec.stride},
+                        {"kernel", {l.params.kernel_h, l.params.kernel_w}},
+                        {"stride", l.params.stride_h},
                         {"groups", 1},
                         {"datatype", runtime::datatype_name(l.spec.datatype)},
                         {"macs", l.macs()},
@@ -227,10 +225,11 @@ nlohmann::json list_networks() {
   for (const auto& n : networks()) {
     std::uint64_t macs = 0, params = 0;
     for (const auto& l : n.layers) {
-      const int oh = (l.in_h + 2 * l.pad - l.dilation * (l.kernel_h - 1) - 1) / l.stride + 1;
-      const int ow = (l.in_w + 2 * l.pad - l.dilation * (l.kernel_w - 1) - 1) / l.stride + 1;
-      macs += std::uint64_t(oh) * ow * l.out_c * l.kernel_h * l.kernel_w * l.in_c;
-      params += std::uint64_t(l.out_c) * l.kernel_h * l.kernel_w * l.in_c + l.out_c;
+      const runtime::ConvParams p{l.window, 0, l.out_c};
+      const runtime::TensorShape out = runtime::conv_output_shape({l.in_c, l.in_h, l.in_w}, p);
+      const std::uint64_t filter = std::uint64_t(p.kernel_h) * p.kernel_w * l.in_c;
+      macs += std::uint64_t(out.size()) * filter;
+      params += l.out_c * filter + l.out_c;
     }
     const auto& first = n.layers.front();
     out.push_back({{"name", n.name},

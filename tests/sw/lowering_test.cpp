@@ -54,6 +54,32 @@ std::size_t count_opcode(const LoweredNetwork& lowered, int layer, Opcode op) {
   return n;
 }
 
+std::vector<int> window_values(const ConvWindow& w) {
+  return {w.kernel_h,   w.kernel_w,  w.stride_h,   w.stride_w,   w.pad.top, w.pad.left,
+          w.pad.bottom, w.pad.right, w.dilation_h, w.dilation_w, w.groups};
+}
+
+// The extremes of every narrow command field survive the one conversion each
+// way, and the first value past them is named before it would be truncated.
+TEST(CommandWindow, RoundTripsAtTheFieldLimits) {
+  ConvWindow w;
+  w.kernel_h = 255;
+  w.stride_w = 255;
+  w.pad = {65535, 0, 2, 65535};
+  w.dilation_h = 255;
+  w.groups = 1 << 20;
+  LayerCommand c{};
+  firmware::write_window(c, w);
+  EXPECT_EQ(window_values(firmware::read_window(c)), window_values(w));
+  for (const firmware::WindowField& f : firmware::window_fields(w))
+    EXPECT_TRUE(f.value >= f.lo && f.value <= f.hi) << f.name;
+  w.pad.bottom = 65536;
+  std::vector<std::string> too_large;
+  for (const firmware::WindowField& f : firmware::window_fields(w))
+    if (f.value > f.hi) too_large.push_back(f.name);
+  EXPECT_EQ(too_large, std::vector<std::string>{"pad_bottom"});
+}
+
 // ------------------------------------------------------------- zoo networks
 
 TEST(LoweringZoo, Resnet20CifarIsBitExactOnTheHostInterpreter) {

@@ -29,7 +29,7 @@ ConvParams conv(int kernel, int out_channels) {
   return p;
 }
 
-void set_pad(ConvParams& p, int pad) { p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad; }
+void set_pad(ConvParams& p, int pad) { p.pad = Padding::uniform(pad); }
 
 // 3x3 map, one channel, values 1..9 in raster order.
 std::vector<std::int8_t> one_to_nine() { return {1, 2, 3, 4, 5, 6, 7, 8, 9}; }
@@ -55,8 +55,8 @@ std::vector<std::int32_t> direct_conv(const std::vector<std::int8_t>& in, Tensor
         std::int32_t acc = bias.empty() ? 0 : bias[static_cast<std::size_t>(oc)];
         for (int ky = 0; ky < p.kernel_h; ++ky) {
           for (int kx = 0; kx < p.kernel_w; ++kx) {
-            const int iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-            const int ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+            const int iy = oy * p.stride_h - p.pad.top + ky * p.dilation_h;
+            const int ix = ox * p.stride_w - p.pad.left + kx * p.dilation_w;
             if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
             for (int i = 0; i < icg; ++i) {
               const int ic = (oc / ocg) * icg + i;
@@ -79,7 +79,7 @@ TEST(ConvOutputShape, Formula) {
   p.stride_h = p.stride_w = 2;
   set_pad(p, 1);
   EXPECT_EQ(conv_output_shape({3, 224, 224}, p), (TensorShape{8, 112, 112}));
-  p.pad_bottom = p.pad_right = 0;  // TF "SAME" for stride 2: pad 0 top/left, 1 bottom/right
+  p.pad.bottom = p.pad.right = 0;  // TF "SAME" for stride 2: pad 0 top/left, 1 bottom/right
   EXPECT_EQ(conv_output_shape({3, 224, 224}, p), (TensorShape{8, 112, 112}));
   ConvParams d = conv(3, 1);
   d.dilation_h = 2;
@@ -105,8 +105,8 @@ TEST(Conv2d, PaddingEdgesWithZeroPoint) {
 TEST(Conv2d, AsymmetricPaddingStride2) {
   ConvParams p = conv(2, 1);
   p.stride_h = p.stride_w = 2;
-  p.pad_left = 1;
-  p.pad_bottom = 1;
+  p.pad.left = 1;
+  p.pad.bottom = 1;
   // Windows: rows {0,1} and {2,pad}; cols {pad,0} and {1,2}.
   EXPECT_EQ(conv_output_shape({1, 3, 3}, p), (TensorShape{1, 2, 2}));
   EXPECT_EQ(conv2d(one_to_nine(), {1, 3, 3}, std::vector<std::int8_t>(4, 1), {}, p, identity_requantization()),
@@ -215,10 +215,10 @@ TEST(Conv2d, MatchesDirectLoopNestOnRandomCases) {
     p.stride_w = pick(1, 3);
     p.dilation_h = pick(1, 2);
     p.dilation_w = pick(1, 2);
-    p.pad_top = pick(0, 2);
-    p.pad_left = pick(0, 2);
-    p.pad_bottom = pick(0, 2);
-    p.pad_right = pick(0, 2);
+    p.pad.top = pick(0, 2);
+    p.pad.left = pick(0, 2);
+    p.pad.bottom = pick(0, 2);
+    p.pad.right = pick(0, 2);
     p.input_zero_point = trial % 3 == 0 ? 0 : pick(-128, 127);
     const int kind = trial % 4;  // 0: dense, 1: grouped, 2: depthwise, 3: depth multiplier
     const int groups = kind == 0 ? 1 : pick(2, 5);
@@ -226,8 +226,8 @@ TEST(Conv2d, MatchesDirectLoopNestOnRandomCases) {
     TensorShape s{groups * (kind >= 2 ? 1 : pick(1, 5)), pick(1, 9), pick(1, 9)};
     p.out_channels = kind == 2 ? s.c : groups * pick(1, 3);
     const int eff_h = p.dilation_h * (p.kernel_h - 1) + 1, eff_w = p.dilation_w * (p.kernel_w - 1) + 1;
-    s.h = std::max(s.h, eff_h - p.pad_top - p.pad_bottom);
-    s.w = std::max(s.w, eff_w - p.pad_left - p.pad_right);
+    s.h = std::max(s.h, eff_h - p.pad.top - p.pad.bottom);
+    s.w = std::max(s.w, eff_w - p.pad.left - p.pad.right);
     const auto in = random_int8(rng, s.size());
     const auto w =
         random_int8(rng, static_cast<std::size_t>(p.out_channels) * p.kernel_h * p.kernel_w * (s.c / groups));
@@ -332,9 +332,7 @@ TEST(FloatReference, ConvHandComputedWithClamp) {
 
 PoolParams pool(int kernel, int stride, int pad = 0) {
   PoolParams p;
-  p.kernel_h = p.kernel_w = kernel;
-  p.stride_h = p.stride_w = stride;
-  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
+  p.set_square(kernel, stride, pad);
   return p;
 }
 
@@ -376,7 +374,7 @@ TEST(MaxPool, PaddingNeverWinsAndClamp) {
   EXPECT_EQ(max_pool(in, {1, 2, 2}, p), (std::vector<std::int8_t>{0}));
   // 3x3 stride 2 with ceil_mode expressed as extra bottom/right padding (SqueezeNet).
   PoolParams c = pool(3, 2);
-  c.pad_bottom = c.pad_right = 1;
+  c.pad.bottom = c.pad.right = 1;
   EXPECT_EQ(pool_output_shape({1, 4, 4}, c), (TensorShape{1, 2, 2}));
   std::vector<std::int8_t> m(16);
   std::iota(m.begin(), m.end(), 0);
@@ -520,7 +518,7 @@ TEST(Validation, ConvParametersAreNamed) {
   p.dilation_w = 0;
   expect_invalid([&] { run(p); }, "dilation_w");
   p = conv(3, 4);
-  p.pad_left = -1;
+  p.pad.left = -1;
   expect_invalid([&] { run(p); }, "pad_left");
   p = conv(3, 4);
   p.groups = 3;
@@ -545,8 +543,10 @@ TEST(Validation, ConvParametersAreNamed) {
   Requantization bad = rq;
   bad.per_channel.resize(2);
   expect_invalid([&] { conv2d(in, {2, 4, 4}, w, {}, conv(3, 4), bad); }, "per_channel");
-  expect_invalid([&] { conv_output_shape({2, 4, 4}, ConvParams{}); }, "kernel_h");
-  expect_invalid([&] { conv2d_accumulators(in, {2, 4, 4}, w, {}, ConvParams{3, 3, 0}); }, "stride_h");
+  expect_invalid([&] { conv_output_shape({2, 4, 4}, conv(0, 4)); }, "kernel_h");
+  p = conv(3, 4);
+  p.stride_h = 0;
+  expect_invalid([&] { conv2d_accumulators(in, {2, 4, 4}, w, {}, p); }, "stride_h");
   expect_invalid([&] { conv2d_float({}, {2, 4, 4}, {}, {}, conv(3, 4)); }, "input");
 }
 

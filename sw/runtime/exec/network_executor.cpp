@@ -71,20 +71,7 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
   std::vector<std::int8_t> result;
   switch (static_cast<Opcode>(c.opcode)) {
     case Opcode::kConv2d: {
-      ConvParams p;
-      p.kernel_h = c.kernel_h;
-      p.kernel_w = c.kernel_w;
-      p.stride_h = c.stride_h;
-      p.stride_w = c.stride_w;
-      p.pad_top = c.pad_top;
-      p.pad_left = c.pad_left;
-      p.pad_bottom = c.pad_bottom;
-      p.pad_right = c.pad_right;
-      p.dilation_h = c.dilation_h;
-      p.dilation_w = c.dilation_w;
-      p.groups = static_cast<int>(c.groups);
-      p.input_zero_point = c.input_zero_point;
-      p.out_channels = out.c;
+      const ConvParams p{firmware::read_window(c), c.input_zero_point, out.c};
       if (p.groups <= 0 || in.c % p.groups != 0) throw std::invalid_argument("groups must divide in_c");
       if (!(conv_output_shape(in, p) == out)) throw std::invalid_argument("out_c/out_h/out_w disagree with the window");
       const std::size_t weight_count =
@@ -103,14 +90,7 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
     case Opcode::kMaxPool:
     case Opcode::kAvgPool: {
       PoolParams p;
-      p.kernel_h = c.kernel_h;
-      p.kernel_w = c.kernel_w;
-      p.stride_h = c.stride_h;
-      p.stride_w = c.stride_w;
-      p.pad_top = c.pad_top;
-      p.pad_left = c.pad_left;
-      p.pad_bottom = c.pad_bottom;
-      p.pad_right = c.pad_right;
+      static_cast<Window&>(p) = firmware::read_window(c);
       p.count_include_pad = (c.flags & firmware::kPoolCountIncludePad) != 0;
       p.zero_point = c.input_zero_point;
       p.act_min = c.act_min;

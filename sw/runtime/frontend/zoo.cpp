@@ -58,10 +58,8 @@ int conv_bn(Network& n, const std::string& prefix, int x, Conv2dAttrs a, Act act
 
 Conv2dAttrs square(int out_channels, int kernel, int stride, int pad, int groups = 1, bool bias = false) {
   Conv2dAttrs a;
+  a.set_square(kernel, stride, pad);
   a.out_channels = out_channels;
-  a.kernel_h = a.kernel_w = kernel;
-  a.stride_h = a.stride_w = stride;
-  a.pad = Padding::uniform(pad);
   a.groups = groups;
   a.bias = bias;
   return a;

@@ -110,17 +110,7 @@ std::vector<ChannelShift> five_direction_shifts(int channels) {
 
 ConvParams to_conv_params(const Layer& l) {
   ConvParams p;
-  p.kernel_h = l.conv.kernel_h;
-  p.kernel_w = l.conv.kernel_w;
-  p.stride_h = l.conv.stride_h;
-  p.stride_w = l.conv.stride_w;
-  p.pad_top = l.conv.pad.top;
-  p.pad_left = l.conv.pad.left;
-  p.pad_bottom = l.conv.pad.bottom;
-  p.pad_right = l.conv.pad.right;
-  p.dilation_h = l.conv.dilation_h;
-  p.dilation_w = l.conv.dilation_w;
-  p.groups = l.conv.groups;
+  static_cast<ConvWindow&>(p) = l.conv;
   p.out_channels = l.conv.out_channels;
   return p;
 }
@@ -224,10 +214,8 @@ int Network::conv(const std::string& name, int input, Conv2dAttrs attrs) {
 int Network::conv(const std::string& name, int input, int out_channels, int kernel, int stride, int pad, int groups,
                   bool bias) {
   Conv2dAttrs a;
+  a.set_square(kernel, stride, pad);
   a.out_channels = out_channels;
-  a.kernel_h = a.kernel_w = kernel;
-  a.stride_h = a.stride_w = stride;
-  a.pad = Padding::uniform(pad);
   a.groups = groups;
   a.bias = bias;
   return conv(name, input, a);
@@ -259,9 +247,7 @@ namespace {
 
 PoolAttrs square_pool(int kernel, int stride, int pad, bool ceil_mode) {
   PoolAttrs a;
-  a.kernel_h = a.kernel_w = kernel;
-  a.stride_h = a.stride_w = stride;
-  a.pad = Padding::uniform(pad);
+  a.set_square(kernel, stride, pad);
   a.ceil_mode = ceil_mode;
   return a;
 }

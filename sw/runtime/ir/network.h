@@ -59,25 +59,9 @@ std::optional<LayerType> parse_layer_type(const std::string& name);
 // Every layer type name, in enum order (for error messages).
 std::vector<std::string> layer_type_names();
 
-struct Padding {
-  int top = 0, left = 0, bottom = 0, right = 0;
-
-  static Padding uniform(int p) { return {p, p, p, p}; }
-  static Padding symmetric(int ph, int pw) { return {ph, pw, ph, pw}; }
-};
-
-inline bool operator==(const Padding& a, const Padding& b) {
-  return a.top == b.top && a.left == b.left && a.bottom == b.bottom && a.right == b.right;
-}
-
-struct Conv2dAttrs {
+struct Conv2dAttrs : ConvWindow {
   int in_channels = 0;  // set from the input when the layer is added; checked by infer_shapes
   int out_channels = 0;
-  int kernel_h = 1, kernel_w = 1;
-  int stride_h = 1, stride_w = 1;
-  Padding pad;
-  int dilation_h = 1, dilation_w = 1;
-  int groups = 1;
   bool bias = false;
   // "ws" or "os" forces this layer's dataflow; empty leaves it to the run.
   std::string dataflow;
@@ -92,10 +76,7 @@ struct FullyConnectedAttrs {
 // PyTorch MaxPool2d / AvgPool2d semantics, including ceil_mode (an extra last
 // window that must start inside the input or its left/top padding) and
 // count_include_pad for average pooling.
-struct PoolAttrs {
-  int kernel_h = 1, kernel_w = 1;
-  int stride_h = 1, stride_w = 1;
-  Padding pad;
+struct PoolAttrs : Window {
   bool ceil_mode = false;
   bool count_include_pad = true;
 };

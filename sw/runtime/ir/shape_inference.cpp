@@ -26,21 +26,14 @@ int pool_extent(int in, int pad_begin, int pad_end, int kernel, int stride, bool
 
 PoolParams to_pool_params(const Layer& l, TensorShape in) {
   PoolParams p;
-  p.kernel_h = l.pool.kernel_h;
-  p.kernel_w = l.pool.kernel_w;
-  p.stride_h = l.pool.stride_h;
-  p.stride_w = l.pool.stride_w;
-  p.pad_top = l.pool.pad.top;
-  p.pad_left = l.pool.pad.left;
-  p.pad_bottom = l.pool.pad.bottom;
-  p.pad_right = l.pool.pad.right;
+  static_cast<Window&>(p) = l.pool;
   p.count_include_pad = l.pool.count_include_pad;
   if (l.pool.ceil_mode) {
     // Extra padding so that the floor-mode formula gives the ceil-mode size.
-    const int oh = pool_extent(in.h, p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, true);
-    const int ow = pool_extent(in.w, p.pad_left, p.pad_right, p.kernel_w, p.stride_w, true);
-    p.pad_bottom = std::max(p.pad_bottom, (oh - 1) * p.stride_h + p.kernel_h - in.h - p.pad_top);
-    p.pad_right = std::max(p.pad_right, (ow - 1) * p.stride_w + p.kernel_w - in.w - p.pad_left);
+    const int oh = pool_extent(in.h, p.pad.top, p.pad.bottom, p.kernel_h, p.stride_h, true);
+    const int ow = pool_extent(in.w, p.pad.left, p.pad.right, p.kernel_w, p.stride_w, true);
+    p.pad.bottom = std::max(p.pad.bottom, (oh - 1) * p.stride_h + p.kernel_h - in.h - p.pad.top);
+    p.pad.right = std::max(p.pad.right, (ow - 1) * p.stride_w + p.kernel_w - in.w - p.pad.left);
   }
   return p;
 }

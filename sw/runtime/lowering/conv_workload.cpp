@@ -56,8 +56,8 @@ void for_each_tap(const PreparedConv& l, int oy, int ox, Visit visit) {
   const ConvParams& p = l.params;
   for (int ky = 0; ky < p.kernel_h; ++ky)
     for (int kx = 0; kx < p.kernel_w; ++kx) {
-      const int iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-      const int ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+      const int iy = oy * p.stride_h - p.pad.top + ky * p.dilation_h;
+      const int ix = ox * p.stride_w - p.pad.left + kx * p.dilation_w;
       const bool inside = iy >= 0 && iy < l.in_shape.h && ix >= 0 && ix < l.in_shape.w;
       const std::size_t pixel = inside ? (static_cast<std::size_t>(iy) * l.in_shape.w + ix) * l.in_shape.c : 0;
       visit(ky * p.kernel_w + kx, inside, pixel);
@@ -153,7 +153,8 @@ void prepare_int(PreparedConv& l, std::mt19937& rng) {
   l.params.input_zero_point = std::uniform_int_distribution<int>(-zp_range, zp_range)(rng);
   std::uniform_int_distribution<int> x(-x_max - 1, x_max), w(-w_max - 1, w_max);
   const std::size_t inputs = static_cast<std::size_t>(spec.in_c) * spec.in_h * spec.in_w;
-  const std::size_t weights = static_cast<std::size_t>(spec.out_c) * spec.kernel_h * spec.kernel_w * spec.in_c;
+  const std::size_t weights =
+      static_cast<std::size_t>(spec.out_c) * spec.window.kernel_h * spec.window.kernel_w * spec.in_c;
   l.input.resize(inputs * l.element_bytes());
   l.weights.resize(weights * l.element_bytes());
   for (std::size_t i = 0; i < inputs; ++i) {
@@ -181,7 +182,7 @@ void prepare_int(PreparedConv& l, std::mt19937& rng) {
   std::vector<float> weight_scales(spec.out_c);
   for (auto& s : weight_scales) s = wscale(rng);
   // Uniform values have RMS max/√3; aim the outputs at a third of the range.
-  const float fan_in = static_cast<float>(spec.kernel_h * spec.kernel_w * spec.in_c);
+  const float fan_in = static_cast<float>(spec.window.kernel_h * spec.window.kernel_w * spec.in_c);
   const float rms_x = static_cast<float>(x_max) / std::sqrt(3.0f), rms_w = static_cast<float>(w_max) / std::sqrt(3.0f);
   const float in_scale = 0.05f;
   const QuantParams out_q{output_scale(in_scale, 0.006f, fan_in, rms_x, rms_w, static_cast<float>(x_max) / 3), 0};
@@ -194,7 +195,8 @@ void prepare_int(PreparedConv& l, std::mt19937& rng) {
 void prepare_fp16(PreparedConv& l, std::mt19937& rng) {
   const ConvLayerSpec& spec = l.spec;
   const std::size_t inputs = static_cast<std::size_t>(spec.in_c) * spec.in_h * spec.in_w;
-  const std::size_t weights = static_cast<std::size_t>(spec.out_c) * spec.kernel_h * spec.kernel_w * spec.in_c;
+  const std::size_t weights =
+      static_cast<std::size_t>(spec.out_c) * spec.window.kernel_h * spec.window.kernel_w * spec.in_c;
   l.input.resize(2 * inputs);
   l.weights.resize(2 * weights);
   // Inputs of magnitude [1/64, 2), weights [1/256, 1/4): sums of a few
@@ -237,7 +239,8 @@ unsigned PreparedConv::element_bytes() const {
 }
 
 std::uint64_t PreparedConv::macs() const {
-  return std::uint64_t(out_shape.c) * out_shape.h * out_shape.w * spec.kernel_h * spec.kernel_w * spec.in_c;
+  return std::uint64_t(out_shape.c) * out_shape.h * out_shape.w * spec.window.kernel_h * spec.window.kernel_w *
+         spec.in_c;
 }
 
 PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
@@ -246,24 +249,15 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   };
   require(spec.in_c > 0 && spec.in_h > 0 && spec.in_w > 0, "input shape");
   require(spec.out_c > 0, "out_c");
-  require(spec.kernel_h > 0 && spec.kernel_w > 0 && spec.kernel_h < 256 && spec.kernel_w < 256, "kernel");
-  require(spec.stride > 0 && spec.stride < 256, "stride");
-  require(spec.pad >= 0 && spec.pad + std::max(spec.extra_pad_bottom, spec.extra_pad_right) < 65536, "pad");
-  require(spec.extra_pad_bottom >= 0 && spec.extra_pad_right >= 0, "extra padding");
+  for (const firmware::WindowField& f : firmware::window_fields(spec.window))
+    require(f.value >= f.lo && f.value <= f.hi, f.name);
+  require(spec.window.groups == 1, "groups (the workload is dense)");
   require(spec.weight_sparsity >= 0 && spec.weight_sparsity <= 1, "weight_sparsity (expected 0 to 1)");
-  require(spec.dilation > 0 && spec.dilation < 256, "dilation");
   require(spec.datatype <= Datatype::kFp16, "datatype");
 
   PreparedConv l;
   l.spec = spec;
-  l.params.kernel_h = spec.kernel_h;
-  l.params.kernel_w = spec.kernel_w;
-  l.params.stride_h = l.params.stride_w = spec.stride;
-  l.params.pad_top = l.params.pad_left = spec.pad;
-  l.params.pad_bottom = spec.pad + spec.extra_pad_bottom;
-  l.params.pad_right = spec.pad + spec.extra_pad_right;
-  l.params.dilation_h = l.params.dilation_w = spec.dilation;
-  l.params.out_channels = spec.out_c;
+  l.params = ConvParams{spec.window, 0, spec.out_c};
   l.in_shape = TensorShape{spec.in_c, spec.in_h, spec.in_w};
   l.out_shape = conv_output_shape(l.in_shape, l.params);
 
@@ -281,7 +275,7 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   l.params.input_zero_point = in_q.zero_point;
   l.input.resize(std::size_t(spec.in_c) * spec.in_h * spec.in_w);
   for (auto& v : l.input) v = static_cast<std::int8_t>(byte(rng));
-  l.weights.resize(std::size_t(spec.out_c) * spec.kernel_h * spec.kernel_w * spec.in_c);
+  l.weights.resize(std::size_t(spec.out_c) * spec.window.kernel_h * spec.window.kernel_w * spec.in_c);
   // Never zero unless pruned below, so zero-skipping studies know the sparsity exactly.
   for (auto& v : l.weights)
     v = static_cast<std::int8_t>(std::max(1, std::abs(byte(rng) / 2)) * (byte(rng) < 0 ? -1 : 1));
@@ -295,7 +289,7 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   std::vector<float> weight_scales(spec.out_c);
   for (auto& s : weight_scales) s = wscale(rng);
   // An output scale that spreads the accumulators over the int8 range.
-  const float fan_in = static_cast<float>(spec.kernel_h * spec.kernel_w * spec.in_c);
+  const float fan_in = static_cast<float>(spec.window.kernel_h * spec.window.kernel_w * spec.in_c);
   const QuantParams out_q{0.05f * 0.006f * 64.0f * std::sqrt(fan_in) / 8.0f, -10};
   l.requant = make_requantization(in_q.scale, weight_scales, out_q, spec.relu ? Activation::kRelu : Activation::kNone);
   l.expected = conv2d(l.input, l.in_shape, l.weights, l.bias, l.params, l.requant);
@@ -341,17 +335,7 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   cmd.out_c = l.out_shape.c;
   cmd.out_h = l.out_shape.h;
   cmd.out_w = l.out_shape.w;
-  cmd.kernel_h = static_cast<std::uint8_t>(l.params.kernel_h);
-  cmd.kernel_w = static_cast<std::uint8_t>(l.params.kernel_w);
-  cmd.stride_h = static_cast<std::uint8_t>(l.params.stride_h);
-  cmd.stride_w = static_cast<std::uint8_t>(l.params.stride_w);
-  cmd.dilation_h = static_cast<std::uint8_t>(l.params.dilation_h);
-  cmd.dilation_w = static_cast<std::uint8_t>(l.params.dilation_w);
-  cmd.pad_top = static_cast<std::uint16_t>(l.params.pad_top);
-  cmd.pad_left = static_cast<std::uint16_t>(l.params.pad_left);
-  cmd.pad_bottom = static_cast<std::uint16_t>(l.params.pad_bottom);
-  cmd.pad_right = static_cast<std::uint16_t>(l.params.pad_right);
-  cmd.groups = 1;
+  firmware::write_window(cmd, l.params);
   cmd.input_zero_point = l.params.input_zero_point;
   cmd.output_zero_point = l.requant.output_zero_point;
   cmd.act_min = l.requant.act_min;

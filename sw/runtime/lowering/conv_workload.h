@@ -20,11 +20,9 @@ struct ConvLayerSpec {
   std::string name = "conv";
   int in_c = 64, in_h = 56, in_w = 56;
   int out_c = 64;
-  int kernel_h = 3, kernel_w = 3;
-  int stride = 1, pad = 1, dilation = 1;
-  // Padding beyond `pad` at the bottom and right only: SCALE-Sim's layers keep
-  // a partial last window, which an unpadded convolution would drop.
-  int extra_pad_bottom = 0, extra_pad_right = 0;
+  // Dense (one group). SCALE-Sim's layers pad the bottom and right only, to
+  // keep a partial last window that an unpadded convolution would drop.
+  ConvWindow window{{3, 3, 1, 1, Padding::uniform(1)}};
   bool relu = true;
   // Fraction of each filter's input channels whose weights are zero (as
   // channel pruning leaves them), for zero-skipping studies.

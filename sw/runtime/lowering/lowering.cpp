@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -18,8 +17,7 @@ ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std
   const int k = 2 * r + 1;
   ShiftAsConv out;
   const int c = static_cast<int>(shifts.size());
-  out.conv.kernel_h = out.conv.kernel_w = k;
-  out.conv.pad_top = out.conv.pad_left = out.conv.pad_bottom = out.conv.pad_right = r;
+  out.conv.set_square(k, 1, r);
   out.conv.groups = c;
   out.conv.out_channels = c;
   out.conv.input_zero_point = zero_point;
@@ -85,16 +83,6 @@ class Lowerer {
 
   std::uint64_t addr_of(int layer) const { return out_.layers[layer].output.addr; }
 
-  template <class T>
-  T narrow(int layer, const char* field, long long v, long long lo = 0) const {
-    if (v < lo || v > static_cast<long long>(std::numeric_limits<T>::max()))
-      fail_layer(n_, layer,
-                 std::string(field) + " " + std::to_string(v) +
-                     " does not fit the command field (supported: " + std::to_string(lo) + ".." +
-                     std::to_string(static_cast<long long>(std::numeric_limits<T>::max())) + ")");
-    return static_cast<T>(v);
-  }
-
   LayerCommand command(int layer, Opcode op, TensorShape in, TensorShape out) const {
     LayerCommand c{};
     c.opcode = static_cast<std::uint32_t>(op);
@@ -112,20 +100,18 @@ class Lowerer {
     c.out_w = static_cast<std::uint32_t>(out.w);
     c.act_min = -128;
     c.act_max = 127;
-    c.groups = 1;
-    c.kernel_h = c.kernel_w = c.stride_h = c.stride_w = c.dilation_h = c.dilation_w = 1;
+    firmware::write_window(c, {});
     return c;
   }
 
-  void set_window(LayerCommand& c, int layer, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr) const {
-    c.kernel_h = narrow<std::uint8_t>(layer, "kernel_h", kh, 1);
-    c.kernel_w = narrow<std::uint8_t>(layer, "kernel_w", kw, 1);
-    c.stride_h = narrow<std::uint8_t>(layer, "stride_h", sh, 1);
-    c.stride_w = narrow<std::uint8_t>(layer, "stride_w", sw, 1);
-    c.pad_top = narrow<std::uint16_t>(layer, "pad_top", pt);
-    c.pad_left = narrow<std::uint16_t>(layer, "pad_left", pl);
-    c.pad_bottom = narrow<std::uint16_t>(layer, "pad_bottom", pb);
-    c.pad_right = narrow<std::uint16_t>(layer, "pad_right", pr);
+  void set_window(LayerCommand& c, int layer, const ConvWindow& w) const {
+    for (const firmware::WindowField& f : firmware::window_fields(w))
+      if (f.value < f.lo || f.value > f.hi)
+        fail_layer(n_, layer,
+                   std::string(f.name) + " " + std::to_string(f.value) +
+                       " does not fit the command field (supported: " + std::to_string(f.lo) + ".." +
+                       std::to_string(f.hi) + ")");
+    firmware::write_window(c, w);
   }
 
   void conv_command(int layer, std::uint64_t input, TensorShape in, TensorShape out, const ConvParams& p,
@@ -134,11 +120,7 @@ class Lowerer {
     LayerCommand c = command(layer, Opcode::kConv2d, in, out);
     c.input_addr = input;
     c.output_addr = addr_of(layer);
-    set_window(c, layer, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom,
-               p.pad_right);
-    c.dilation_h = narrow<std::uint8_t>(layer, "dilation_h", p.dilation_h, 1);
-    c.dilation_w = narrow<std::uint8_t>(layer, "dilation_w", p.dilation_w, 1);
-    c.groups = static_cast<std::uint32_t>(p.groups);
+    set_window(c, layer, p);
     c.input_zero_point = p.input_zero_point;
     c.output_zero_point = rq.output_zero_point;
     c.act_min = rq.act_min;
@@ -160,13 +142,11 @@ class Lowerer {
     LayerCommand c = command(layer, op, in, out);
     c.input_addr = addr_of(n_.layer(layer).inputs[0]);
     c.output_addr = addr_of(layer);
-    set_window(c, layer, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom,
-               p.pad_right);
+    set_window(c, layer, ConvWindow{p});
     c.input_zero_point = c.output_zero_point = q.zero_point;
     c.act_min = act.min;
     c.act_max = act.max;
-    if (op == Opcode::kAvgPool && p.count_include_pad && (p.pad_top | p.pad_left | p.pad_bottom | p.pad_right) != 0)
-      c.flags |= firmware::kPoolCountIncludePad;
+    if (op == Opcode::kAvgPool && p.count_include_pad && p.pad.any()) c.flags |= firmware::kPoolCountIncludePad;
     out_.commands.push_back(c);
   }
 
@@ -302,9 +282,7 @@ class Lowerer {
       case LayerType::kReLU:
       case LayerType::kReLU6:
         if (ql.fused_into < 0) {
-          PoolParams p;
-          p.kernel_h = p.kernel_w = 1;
-          pool_command(i, Opcode::kMaxPool, in, out, p, in_q, activation_range(activation_of(l.type), in_q));
+          pool_command(i, Opcode::kMaxPool, in, out, PoolParams{}, in_q, activation_range(activation_of(l.type), in_q));
         }
         break;
       case LayerType::kAdd:

@@ -82,7 +82,7 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
     else
       std::copy(bias.begin(), bias.end(), a);
   }
-  if (out.h * out.w == 1 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1 && p.pad_top == 0 && p.pad_left == 0) {
+  if (out.h * out.w == 1 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1 && p.pad.top == 0 && p.pad.left == 0) {
     // Fully connected: one dot product per output, no transposed copy of the weights.
     for (int o = 0; o < O; ++o) {
       const float* wr = w.data() + static_cast<Index>(o) * C;
@@ -95,11 +95,11 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   }
   const std::vector<float> wt = transposed_weights(w, in, p);
   for (int oy = 0; oy < out.h; ++oy) {
-    const int iy0 = oy * p.stride_h - p.pad_top;
+    const int iy0 = oy * p.stride_h - p.pad.top;
     int ky_lo = 0, ky_hi = 0;
     valid_taps(iy0, in.h, p.dilation_h, p.kernel_h, ky_lo, ky_hi);
     for (int ox = 0; ox < out.w; ++ox) {
-      const int ix0 = ox * p.stride_w - p.pad_left;
+      const int ix0 = ox * p.stride_w - p.pad.left;
       int kx_lo = 0, kx_hi = 0;
       valid_taps(ix0, in.w, p.dilation_w, p.kernel_w, kx_lo, kx_hi);
       float* a = y.data() + (static_cast<Index>(oy) * out.w + ox) * O;
@@ -124,15 +124,15 @@ std::vector<float> pool_float(const std::vector<float>& x, TensorShape in, const
   const int C = in.c;
   std::vector<double> acc(static_cast<std::size_t>(C));
   for (int oy = 0; oy < out.h; ++oy) {
-    const int iy0 = oy * p.stride_h - p.pad_top;
+    const int iy0 = oy * p.stride_h - p.pad.top;
     int ky_lo = 0, ky_hi = 0;
     valid_taps(iy0, in.h, 1, p.kernel_h, ky_lo, ky_hi);
-    const int padded_rows = std::min(iy0 + p.kernel_h, in.h + p.pad_bottom) - std::max(iy0, -p.pad_top);
+    const int padded_rows = std::min(iy0 + p.kernel_h, in.h + p.pad.bottom) - std::max(iy0, -p.pad.top);
     for (int ox = 0; ox < out.w; ++ox) {
-      const int ix0 = ox * p.stride_w - p.pad_left;
+      const int ix0 = ox * p.stride_w - p.pad.left;
       int kx_lo = 0, kx_hi = 0;
       valid_taps(ix0, in.w, 1, p.kernel_w, kx_lo, kx_hi);
-      const int padded_cols = std::min(ix0 + p.kernel_w, in.w + p.pad_right) - std::max(ix0, -p.pad_left);
+      const int padded_cols = std::min(ix0 + p.kernel_w, in.w + p.pad.right) - std::max(ix0, -p.pad.left);
       std::fill(acc.begin(), acc.end(), average ? 0.0 : -std::numeric_limits<double>::infinity());
       for (int ky = ky_lo; ky < ky_hi; ++ky)
         for (int kx = kx_lo; kx < kx_hi; ++kx) {

@@ -54,17 +54,26 @@ void require_multiplier(const char* where, const char* name, FixedPointMultiplie
   }
 }
 
-// Validates everything of a convolution that does not depend on the data vectors.
-TensorShape validate_conv(const char* where, TensorShape in, const ConvParams& p) {
+namespace {
+
+// The checks convolution and pooling share, in the order their messages follow.
+void validate_window(const char* where, TensorShape in, const Window& p) {
   require_shape(where, "in_shape", in);
   require_positive(where, "kernel_h", p.kernel_h);
   require_positive(where, "kernel_w", p.kernel_w);
   require_positive(where, "stride_h", p.stride_h);
   require_positive(where, "stride_w", p.stride_w);
-  require_non_negative(where, "pad_top", p.pad_top);
-  require_non_negative(where, "pad_left", p.pad_left);
-  require_non_negative(where, "pad_bottom", p.pad_bottom);
-  require_non_negative(where, "pad_right", p.pad_right);
+  require_non_negative(where, "pad_top", p.pad.top);
+  require_non_negative(where, "pad_left", p.pad.left);
+  require_non_negative(where, "pad_bottom", p.pad.bottom);
+  require_non_negative(where, "pad_right", p.pad.right);
+}
+
+}  // namespace
+
+// Validates everything of a convolution that does not depend on the data vectors.
+TensorShape validate_conv(const char* where, TensorShape in, const ConvParams& p) {
+  validate_window(where, in, p);
   require_positive(where, "dilation_h", p.dilation_h);
   require_positive(where, "dilation_w", p.dilation_w);
   require_positive(where, "groups", p.groups);
@@ -80,17 +89,17 @@ TensorShape validate_conv(const char* where, TensorShape in, const ConvParams& p
   require_int8(where, "input_zero_point", p.input_zero_point);
   const Index eff_kh = static_cast<Index>(p.dilation_h) * (p.kernel_h - 1) + 1;
   const Index eff_kw = static_cast<Index>(p.dilation_w) * (p.kernel_w - 1) + 1;
-  const Index span_h = static_cast<Index>(in.h) + p.pad_top + p.pad_bottom - eff_kh;
-  const Index span_w = static_cast<Index>(in.w) + p.pad_left + p.pad_right - eff_kw;
+  const Index span_h = static_cast<Index>(in.h) + p.pad.top + p.pad.bottom - eff_kh;
+  const Index span_w = static_cast<Index>(in.w) + p.pad.left + p.pad.right - eff_kw;
   if (span_h < 0) {
     fail(where, "output height <= 0: kernel_h " + std::to_string(p.kernel_h) + " with dilation_h " +
                     std::to_string(p.dilation_h) + " exceeds the padded input height " +
-                    std::to_string(in.h + p.pad_top + p.pad_bottom));
+                    std::to_string(in.h + p.pad.top + p.pad.bottom));
   }
   if (span_w < 0) {
     fail(where, "output width <= 0: kernel_w " + std::to_string(p.kernel_w) + " with dilation_w " +
                     std::to_string(p.dilation_w) + " exceeds the padded input width " +
-                    std::to_string(in.w + p.pad_left + p.pad_right));
+                    std::to_string(in.w + p.pad.left + p.pad.right));
   }
   return {p.out_channels, static_cast<int>(span_h / p.stride_h + 1), static_cast<int>(span_w / p.stride_w + 1)};
 }
@@ -108,33 +117,25 @@ void valid_taps(int origin, int extent, int dilation, int kernel, int& lo, int& 
 }
 
 TensorShape validate_pool(const char* where, TensorShape in, const PoolParams& p) {
-  require_shape(where, "in_shape", in);
-  require_positive(where, "kernel_h", p.kernel_h);
-  require_positive(where, "kernel_w", p.kernel_w);
-  require_positive(where, "stride_h", p.stride_h);
-  require_positive(where, "stride_w", p.stride_w);
-  require_non_negative(where, "pad_top", p.pad_top);
-  require_non_negative(where, "pad_left", p.pad_left);
-  require_non_negative(where, "pad_bottom", p.pad_bottom);
-  require_non_negative(where, "pad_right", p.pad_right);
+  validate_window(where, in, p);
   require_int8(where, "zero_point", p.zero_point);
   require_act_range(where, p.act_min, p.act_max);
-  const Index span_h = static_cast<Index>(in.h) + p.pad_top + p.pad_bottom - p.kernel_h;
-  const Index span_w = static_cast<Index>(in.w) + p.pad_left + p.pad_right - p.kernel_w;
+  const Index span_h = static_cast<Index>(in.h) + p.pad.top + p.pad.bottom - p.kernel_h;
+  const Index span_w = static_cast<Index>(in.w) + p.pad.left + p.pad.right - p.kernel_w;
   if (span_h < 0) {
     fail(where, "output height <= 0: kernel_h " + std::to_string(p.kernel_h) + " exceeds the padded input height " +
-                    std::to_string(in.h + p.pad_top + p.pad_bottom));
+                    std::to_string(in.h + p.pad.top + p.pad.bottom));
   }
   if (span_w < 0) {
     fail(where, "output width <= 0: kernel_w " + std::to_string(p.kernel_w) + " exceeds the padded input width " +
-                    std::to_string(in.w + p.pad_left + p.pad_right));
+                    std::to_string(in.w + p.pad.left + p.pad.right));
   }
   const TensorShape out{in.c, static_cast<int>(span_h / p.stride_h + 1), static_cast<int>(span_w / p.stride_w + 1)};
-  if (p.pad_top >= p.kernel_h || static_cast<Index>(out.h - 1) * p.stride_h - p.pad_top >= in.h) {
+  if (p.pad.top >= p.kernel_h || static_cast<Index>(out.h - 1) * p.stride_h - p.pad.top >= in.h) {
     fail(where, "pad_top/pad_bottom too large: a window of kernel_h " + std::to_string(p.kernel_h) +
                     " lies entirely in the padding");
   }
-  if (p.pad_left >= p.kernel_w || static_cast<Index>(out.w - 1) * p.stride_w - p.pad_left >= in.w) {
+  if (p.pad.left >= p.kernel_w || static_cast<Index>(out.w - 1) * p.stride_w - p.pad.left >= in.w) {
     fail(where, "pad_left/pad_right too large: a window of kernel_w " + std::to_string(p.kernel_w) +
                     " lies entirely in the padding");
   }

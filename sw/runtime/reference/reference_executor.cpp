@@ -47,7 +47,7 @@ void apply_activation(std::vector<float>& x, Activation act) {
 PoolParams pool_params(const Network& n, int index, TensorShape in) {
   const Layer& l = n.layer(index);
   PoolParams p = to_pool_params(l, in);
-  const bool overhang = p.pad_bottom > l.pool.pad.bottom || p.pad_right > l.pool.pad.right;
+  const bool overhang = p.pad.bottom > l.pool.pad.bottom || p.pad.right > l.pool.pad.right;
   if (l.type == LayerType::kAvgPool && l.pool.count_include_pad && overhang)
     fail_layer(n, index,
                "count_include_pad with a ceil_mode window past the padded input " + shape_str(in) +

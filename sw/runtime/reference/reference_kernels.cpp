@@ -52,11 +52,11 @@ void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, cons
       }
     }
     for (int oy = 0; oy < out.h; ++oy) {
-      const int iy0 = oy * p.stride_h - p.pad_top;
+      const int iy0 = oy * p.stride_h - p.pad.top;
       int ky_lo = 0, ky_hi = 0;
       valid_taps(iy0, H, p.dilation_h, kh, ky_lo, ky_hi);
       for (int ox = 0; ox < out.w; ++ox) {
-        const int ix0 = ox * p.stride_w - p.pad_left;
+        const int ix0 = ox * p.stride_w - p.pad.left;
         int kx_lo = 0, kx_hi = 0;
         valid_taps(ix0, W, p.dilation_w, kw, kx_lo, kx_hi);
         const bool interior = ky_lo == 0 && ky_hi == kh && kx_lo == 0 && kx_hi == kw;
@@ -102,11 +102,11 @@ void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, cons
   // contiguous run of input (HWC) and of weights (OHWI): a single dot product.
   const bool contiguous_rows = G == 1 && p.dilation_w == 1;
   for (int oy = 0; oy < out.h; ++oy) {
-    const int iy0 = oy * p.stride_h - p.pad_top;
+    const int iy0 = oy * p.stride_h - p.pad.top;
     int ky_lo = 0, ky_hi = 0;
     valid_taps(iy0, H, p.dilation_h, kh, ky_lo, ky_hi);
     for (int ox = 0; ox < out.w; ++ox) {
-      const int ix0 = ox * p.stride_w - p.pad_left;
+      const int ix0 = ox * p.stride_w - p.pad.left;
       int kx_lo = 0, kx_hi = 0;
       valid_taps(ix0, W, p.dilation_w, kw, kx_lo, kx_hi);
       for (int oc = 0; oc < O; ++oc) {
@@ -220,11 +220,11 @@ std::vector<std::int8_t> max_pool(const std::vector<std::int8_t>& input, TensorS
   std::vector<std::int8_t> result(out.size());
   std::vector<std::int8_t> m(static_cast<std::size_t>(C));
   for (int oy = 0; oy < out.h; ++oy) {
-    const int iy0 = oy * p.stride_h - p.pad_top;
+    const int iy0 = oy * p.stride_h - p.pad.top;
     int ky_lo = 0, ky_hi = 0;
     valid_taps(iy0, in_shape.h, 1, p.kernel_h, ky_lo, ky_hi);
     for (int ox = 0; ox < out.w; ++ox) {
-      const int ix0 = ox * p.stride_w - p.pad_left;
+      const int ix0 = ox * p.stride_w - p.pad.left;
       int kx_lo = 0, kx_hi = 0;
       valid_taps(ix0, in_shape.w, 1, p.kernel_w, kx_lo, kx_hi);
       std::fill(m.begin(), m.end(), static_cast<std::int8_t>(-128));
@@ -250,16 +250,16 @@ std::vector<std::int8_t> average_pool(const std::vector<std::int8_t>& input, Ten
   std::vector<std::int8_t> result(out.size());
   std::vector<std::int32_t> sum(static_cast<std::size_t>(C));
   for (int oy = 0; oy < out.h; ++oy) {
-    const int iy0 = oy * p.stride_h - p.pad_top;
+    const int iy0 = oy * p.stride_h - p.pad.top;
     int ky_lo = 0, ky_hi = 0;
     valid_taps(iy0, H, 1, p.kernel_h, ky_lo, ky_hi);
     // Rows of the window inside the padded map, for count_include_pad.
-    const int padded_rows = std::min(iy0 + p.kernel_h, H + p.pad_bottom) - std::max(iy0, -p.pad_top);
+    const int padded_rows = std::min(iy0 + p.kernel_h, H + p.pad.bottom) - std::max(iy0, -p.pad.top);
     for (int ox = 0; ox < out.w; ++ox) {
-      const int ix0 = ox * p.stride_w - p.pad_left;
+      const int ix0 = ox * p.stride_w - p.pad.left;
       int kx_lo = 0, kx_hi = 0;
       valid_taps(ix0, W, 1, p.kernel_w, kx_lo, kx_hi);
-      const int padded_cols = std::min(ix0 + p.kernel_w, W + p.pad_right) - std::max(ix0, -p.pad_left);
+      const int padded_cols = std::min(ix0 + p.kernel_w, W + p.pad.right) - std::max(ix0, -p.pad.left);
       std::fill(sum.begin(), sum.end(), 0);
       for (int ky = ky_lo; ky < ky_hi; ++ky) {
         for (int kx = kx_lo; kx < kx_hi; ++kx) {

@@ -13,26 +13,26 @@
 #include <limits>
 #include <vector>
 
+#include "contract/conv_params.h"
 #include "sw/runtime/ir/tensor_shape.h"
 #include "sw/runtime/quantize/quantization.h"
 
 namespace npuvp::runtime {
 
+using contract::ConvWindow;
+using contract::Padding;
+using contract::Window;
+
 // Convolution of any kernel, stride, padding, dilation and group count. Depthwise
 // is groups == in_ch == out_ch (weights [ch][kh][kw][1]). The input zero point is
 // subtracted from every input element; padded positions are the zero point (real 0),
-// i.e. contribute nothing. kernel_h, kernel_w and out_channels must be set.
-struct ConvParams {
-  int kernel_h = 0, kernel_w = 0;
-  int stride_h = 1, stride_w = 1;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  int dilation_h = 1, dilation_w = 1;
-  int groups = 1;
+// i.e. contribute nothing. out_channels must be set.
+struct ConvParams : ConvWindow {
   std::int32_t input_zero_point = 0;
   int out_channels = 0;
 };
 
-// out.h = (h + pad_top + pad_bottom - dilation_h * (kernel_h - 1) - 1) / stride_h + 1,
+// out.h = (h + pad.top + pad.bottom - dilation_h * (kernel_h - 1) - 1) / stride_h + 1,
 // likewise out.w; out.c = out_channels. Throws if the parameters are invalid or
 // the output would be empty.
 TensorShape conv_output_shape(TensorShape in, const ConvParams& p);
@@ -65,10 +65,7 @@ std::vector<std::int8_t> fully_connected(const std::vector<std::int8_t>& input, 
 // unless count_include_pad, when they count as the zero point in the divisor and
 // sum, as PyTorch's default AvgPool2d). PyTorch's ceil_mode is extra bottom/right
 // padding. Every window must overlap the input.
-struct PoolParams {
-  int kernel_h = 0, kernel_w = 0;
-  int stride_h = 1, stride_w = 1;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+struct PoolParams : Window {
   bool count_include_pad = false;
   std::int32_t zero_point = 0;  // only used with count_include_pad
   std::int32_t act_min = -128, act_max = 127;
