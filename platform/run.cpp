@@ -2,15 +2,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
-
-#include <sys/resource.h>
 
 #include "firmware/firmware.h"
 #include "platform/report/progress_line.h"
 #include "platform/report/report_writer.h"
 #include "platform/soc.h"
+#include "platform/trace_options.h"
 #include "sw/apps/workloads.h"
 #include "sw/driver/npu_driver.h"
 
@@ -93,15 +91,32 @@ std::string used_dataflow(std::uint64_t ws_jobs, std::uint64_t os_jobs) {
   return ws_jobs != 0 ? "ws" : "none";
 }
 
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
-}
-
 nlohmann::json energy_json(const power::EnergyBreakdown& e) {
   return {{"mac", e.mac},   {"rf", e.rf},           {"sram", e.sram},    {"noc", e.noc},
           {"dram", e.dram}, {"leakage", e.leakage}, {"total", e.total()}};
+}
+
+// Adds what only the end of the run knows to the streamed timeline (the layers
+// by name, the power counters), completes the trace files and returns sim.*'s
+// figures about them.
+nlohmann::json close_traces(Soc& soc, const apps::Workload& work, const std::vector<report::PowerSample>& power) {
+  for (const auto& m : soc.layers()) {
+    if (m.finished)
+      soc.timeline().slice("npu.layers",
+                           work.layers.at(static_cast<std::size_t>(m.layer_id))["name"].get<std::string>(), "layer",
+                           m.begin.at, m.end.at);
+  }
+  report::add_power_counters(soc.timeline(), power);
+  soc.close_traces();
+  const TraceConfig& trace = soc.config().simulation.trace;
+  std::vector<std::string> files = {"report.json", "layers.csv", "report.html", "roofline.svg"};
+  if (trace.vcd) files.push_back("trace.vcd");
+  if (trace.timeline) files.push_back("timeline.json");
+  if (trace.power) files.push_back("power.csv");
+  return {{"files", files},
+          {"trace_changes", soc.vcd().change_count()},
+          {"trace_late_changes", soc.vcd().late_changes()},
+          {"trace_truncated", soc.vcd().truncated() || soc.timeline().truncated()}};
 }
 
 }  // namespace
@@ -119,7 +134,10 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
     driver.probe();
     work.program(driver);
   };
-  Soc soc("soc", config, program);
+  PlatformConfig traced = config;
+  traced.simulation.trace = with_trace_options(config.simulation.trace, options.trace);
+  std::filesystem::create_directories(options.out_dir);
+  Soc soc("soc", traced, program, options.out_dir);
   report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
   soc.on_layer_start([&](std::int32_t id) {
     const auto index = static_cast<std::size_t>(id);
@@ -261,28 +279,15 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   report["noc"] = soc.npu().noc().stats_json();
   report["totals"].update(report::derived_totals(report));
   report["roofline"] = report::roofline(report);
+  const nlohmann::json trace_figures = close_traces(soc, work, record.power);
   report["sim"] = {
       {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count()},
-      {"peak_rss_mb", peak_rss_mb()},
       {"simulated_ns", sc_core::sc_time_stamp().to_seconds() * 1e9},
       {"simulator", "npuvp 0.1.0 (SystemC 2.3.4)"},
       {"seed", options.seed}};
-
-  for (const auto& m : soc.layers()) {
-    if (!m.finished) continue;
-    record.timeline.push_back({work.layers.at(static_cast<std::size_t>(m.layer_id))["name"].get<std::string>(), "layer",
-                               "npu.layers", m.begin.at.to_seconds() * 1e9,
-                               (m.end.at - m.begin.at).to_seconds() * 1e9});
-  }
-  for (auto& s : report::timeline_slices(soc.timeline().slices())) record.timeline.push_back(std::move(s));
-  record.report = report;
-  std::filesystem::create_directories(options.out_dir);
-  if (config.simulation.trace.vcd) {
-    std::ofstream vcd(options.out_dir + "/trace.vcd");
-    soc.vcd().write(vcd);
-  }
-  report::write_run_outputs(record, options.out_dir);
-  return report;
+  report["sim"].update(trace_figures);
+  record.report = std::move(report);
+  return report::write_run_outputs(record, options.out_dir, {traced.simulation.trace.power, false, true});
 }
 
 std::string format_report(const nlohmann::json& r) { return report::format_text_report(r); }

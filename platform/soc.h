@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -44,7 +45,11 @@ struct LayerMark {
 
 class Soc : public sc_core::sc_module {
  public:
-  Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program);
+  // With a trace_dir, the traces config.simulation.trace asks for are
+  // written there as the simulation runs (trace.vcd, timeline.json) and
+  // completed by close_traces(); without one, nothing is traced.
+  Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program,
+      const std::string& trace_dir = {});
   Soc(const Soc&) = delete;
   Soc& operator=(const Soc&) = delete;
 
@@ -54,6 +59,9 @@ class Soc : public sc_core::sc_module {
   const std::vector<Snapshot>& power_windows() const { return windows_; }
   const trace::VcdRecorder& vcd() const { return vcd_; }
   const trace::TimelineRecorder& timeline() const { return timeline_; }
+  trace::TimelineRecorder& timeline() { return timeline_; }
+  // Writes what the trace files still lack; nothing may be recorded after.
+  void close_traces();
 
   const cpu::HostCpu& host() const { return *host_; }
   const npu::Npu& npu() const { return *npu_; }
