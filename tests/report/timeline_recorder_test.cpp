@@ -18,8 +18,9 @@ struct Streamed {
   explicit Streamed(TimelineOptions options = {}) : rec(options) { rec.stream_to(os); }
   std::vector<nlohmann::json> events(const std::string& ph) {
     rec.close();
+    const auto document = nlohmann::json::parse(os.str());
     std::vector<nlohmann::json> out;
-    for (const auto& e : nlohmann::json::parse(os.str())["traceEvents"])
+    for (const auto& e : document["traceEvents"])
       if (e["ph"] == ph) out.push_back(e);
     return out;
   }
