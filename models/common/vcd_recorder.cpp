@@ -96,7 +96,7 @@ VcdRecorder::SignalId VcdRecorder::add_real(const std::string& name) { return ad
 
 void VcdRecorder::push(SignalId id, const sc_core::sc_time& at, std::uint64_t bits) {
   if (id == kFiltered) return;
-  std::uint64_t t = at.value() / ps_;
+  std::uint64_t t = ps_ == 1 ? at.value() : at.value() / ps_;
   if (t > window_end_ps_) return;
   if (changes_ >= options_.max_changes) {
     truncated_ = true;
@@ -104,6 +104,10 @@ void VcdRecorder::push(SignalId id, const sc_core::sc_time& at, std::uint64_t bi
   }
   ++changes_;
   std::uint64_t bucket = t >> kBucketBits;
+  if (bucket == last_bucket_) {
+    last_->push_back({t, bits, id});
+    return;
+  }
   if (bucket < first_bucket_) {
     // Its time is already in the file: the earliest time still open is the
     // nearest the file can show it, and the count says it happened.
@@ -118,7 +122,9 @@ void VcdRecorder::push(SignalId id, const sc_core::sc_time& at, std::uint64_t bi
       spare_.pop_back();
     }
   }
-  buckets_[bucket - first_bucket_].push_back({t, bits, id});
+  last_bucket_ = bucket;
+  last_ = &buckets_[bucket - first_bucket_];
+  last_->push_back({t, bits, id});
 }
 
 void VcdRecorder::record(SignalId id, const sc_core::sc_time& at, std::uint64_t value) { push(id, at, value); }
@@ -151,6 +157,7 @@ void VcdRecorder::flush_final(const sc_core::sc_time& at) {
 void VcdRecorder::flush_before(std::uint64_t cutoff_ps) {
   for (const auto& publish : publishers_) publish();
   const std::uint64_t end = cutoff_ps >> kBucketBits;  // buckets before it are complete
+  last_bucket_ = UINT64_MAX;
   while (first_bucket_ < end) {
     if (buckets_.empty()) {
       first_bucket_ = end;
@@ -278,10 +285,12 @@ void VcdRecorder::write_value(SignalId id, std::uint64_t bits) {
   } else if (s.width == 1) {
     buffer_.push_back((bits & 1) ? '1' : '0');
   } else {
-    buffer_.push_back('b');
-    const int top = bits == 0 ? 0 : 63 - __builtin_clzll(bits);
-    for (int b = top; b >= 0; --b) buffer_.push_back(((bits >> b) & 1) ? '1' : '0');
-    buffer_.push_back(' ');
+    char text[66];
+    std::size_t n = 0;
+    text[n++] = 'b';
+    for (int b = bits == 0 ? 0 : 63 - __builtin_clzll(bits); b >= 0; --b) text[n++] = ((bits >> b) & 1) ? '1' : '0';
+    text[n++] = ' ';
+    buffer_.append(text, n);
   }
   buffer_ += s.ident;
   buffer_.push_back('\n');

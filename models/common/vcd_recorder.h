@@ -121,6 +121,9 @@ class VcdRecorder {
   std::deque<Bucket> buckets_;
   std::uint64_t first_bucket_ = 0;
   std::vector<Bucket> spare_;  // emptied buckets, kept for their capacity
+  // The bucket the last change went to: most changes follow one there.
+  std::uint64_t last_bucket_ = UINT64_MAX;
+  Bucket* last_ = nullptr;
   Bucket scratch_;
 
   // Streaming.
