@@ -45,6 +45,8 @@ int run_command(int argc, char** argv) {
   double ro_sparsity = 0;
   int ro_batch = 1;
   std::vector<std::string> layer_dataflow;
+  std::string traces, trace_window;
+  std::vector<std::string> trace_include;
   // clang-format off
   opts.add_options()
       ("help,h", "this help")
@@ -62,6 +64,9 @@ int run_command(int argc, char** argv) {
       ("layer-dataflow", po::value(&layer_dataflow)->composing(), "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws (repeatable)")
       ("batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
+      ("traces", po::value(&traces), "trace files to write: all | none | a list of vcd,timeline,power (default all; overrides simulation.vcd)")
+      ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
+      ("trace-window", po::value(&trace_window), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
       ("log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
   // clang-format on
   po::variables_map vm;
@@ -84,6 +89,9 @@ int run_command(int argc, char** argv) {
   ro.weight_sparsity = ro_sparsity;
   ro.batch = ro_batch;
   ro.layer_dataflow = layer_dataflow;
+  if (vm.count("traces")) ro.trace.files = npuvp::platform::parse_traces(traces);
+  ro.trace.include = trace_include;
+  if (vm.count("trace-window")) ro.trace.window_ns = npuvp::platform::parse_trace_window(trace_window);
   if (!input_size.empty()) {
     const auto x = input_size.find('x');
     try {
@@ -98,8 +106,13 @@ int run_command(int argc, char** argv) {
   const auto config = npuvp::platform::load_platform(platform_file, sets);
   const auto report = npuvp::platform::run(config, ro);
   std::cout << npuvp::platform::format_report(report);
-  std::cout << "wrote " << out_dir
-            << "/{report.json,layers.csv,trace.vcd,power.csv,timeline.json,report.html,roofline.svg}\n";
+  const nlohmann::json& sim = report["sim"];
+  if (sim["trace_truncated"].get<bool>())
+    std::cerr << "npuvp: warning: traces truncated at the cap (simulation.vcd_max_changes, " << sim["trace_changes"]
+              << " VCD changes kept)\n";
+  std::string files;
+  for (const auto& f : sim["files"]) files += (files.empty() ? "" : ",") + f.get<std::string>();
+  std::cout << "wrote " << out_dir << "/{" << files << "}\n";
   return report["totals"]["all_verified"].get<bool>() ? 0 : 3;
 }
 

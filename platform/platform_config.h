@@ -4,6 +4,7 @@
 // overrides by load_platform(), and validated there once.
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -18,9 +19,15 @@
 namespace npuvp::platform {
 
 struct TraceConfig {
-  bool vcd = true;
+  bool vcd = true;                       // trace.vcd
+  bool timeline = true;                  // timeline.json
+  bool power = true;                     // power.csv
   std::vector<std::string> vcd_include;  // hierarchical prefixes; empty = all
   std::size_t vcd_max_changes = 20'000'000;
+  // trace.vcd and timeline.json cover [window_start_ns, window_end_ns];
+  // power.csv always covers the whole run.
+  double window_start_ns = 0;
+  double window_end_ns = std::numeric_limits<double>::infinity();
 };
 
 struct SimulationConfig {

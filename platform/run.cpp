@@ -1,7 +1,7 @@
 #include "platform/run.h"
 
 #include <chrono>
-#include <fstream>
+#include <memory>
 #include <stdexcept>
 
 #include "contract/address_map.h"
@@ -40,6 +40,23 @@ void collect_model_stats(Soc& soc, report::RunFigures& figures) {
   }
 }
 
+// Adds what only the end of the run knows to the streamed timeline (the power
+// counters), completes the trace files and says what they hold.
+report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSample>& power) {
+  report::add_power_counters(soc.timeline(), power);
+  soc.close_traces();
+  const TraceConfig& trace = soc.config().simulation.trace;
+  report::TraceFigures figures;
+  figures.files = {"report.json", "layers.csv", "report.html", "roofline.svg"};
+  if (trace.vcd) figures.files.push_back("trace.vcd");
+  if (trace.timeline) figures.files.push_back("timeline.json");
+  if (trace.power) figures.files.push_back("power.csv");
+  figures.changes = soc.vcd().change_count();
+  figures.late_changes = soc.vcd().late_changes();
+  figures.truncated = soc.vcd().truncated() || soc.timeline().truncated();
+  return figures;
+}
+
 }  // namespace
 
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
@@ -49,15 +66,23 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   driver_config.npu_regs_base = address_map::kNpuRegsBase;
   driver_config.dram_base = address_map::kDramBase;
   driver_config.dram_bytes = config.dram.backing_bytes;
-  Soc soc("soc", config, [&](sw::HostHal& hal) {
-    sw::NpuDriver driver(hal, driver_config);
-    driver.probe();
-    work.program(driver);
-  });
-
+  PlatformConfig traced = config;
+  traced.simulation.trace = with_trace_options(config.simulation.trace, options.trace);
   report::create_output_directory(options.out_dir);
+  Soc soc(
+      "soc", traced,
+      [&](sw::HostHal& hal) {
+        sw::NpuDriver driver(hal, driver_config);
+        driver.probe();
+        work.program(driver);
+      },
+      options.out_dir);
+
   std::vector<report::PowerSample> power;
-  report::PowerCsvWriter power_csv(options.out_dir + "/power.csv", {"mac", "rf", "sram", "noc", "dram", "leakage"});
+  std::unique_ptr<report::PowerCsvWriter> power_csv;
+  if (traced.simulation.trace.power)
+    power_csv = std::make_unique<report::PowerCsvWriter>(
+        options.out_dir + "/power.csv", std::vector<std::string>{"mac", "rf", "sram", "noc", "dram", "leakage"});
   report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
   auto layer_name = [&](std::int32_t id) {
     return work.layers.at(static_cast<std::size_t>(id))["name"].get<std::string>();
@@ -65,10 +90,10 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   RunMonitor monitor("monitor", monitor_config(config, options), soc.stats_sources());
   monitor.current_layer(soc.current_layer());
   soc.npu().command_processor().on_decision([&](const auto& d) { monitor.record_decision(d); });
-  if (config.simulation.trace.vcd) monitor.trace_power(soc.vcd(), soc.name());
-  monitor.record_layers(soc.timeline(), layer_name);
+  if (traced.simulation.trace.vcd) monitor.trace_power(soc.vcd(), soc.name());
+  if (traced.simulation.trace.timeline) monitor.record_layers(soc.timeline(), layer_name);
   monitor.on_power_window([&](const report::PowerSample& p) {
-    power_csv.append(p);
+    if (power_csv) power_csv->append(p);
     power.push_back(p);
   });
   monitor.on_layer_start([&](std::int32_t id) {
@@ -82,13 +107,9 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   if (!soc.host().failure().empty()) throw std::runtime_error("host software failed: " + soc.host().failure());
 
   report::RunFigures figures = monitor.figures();
-  figures.power = std::move(power);
-  figures.timeline = report::timeline_slices(soc.timeline().slices());
   collect_model_stats(soc, figures);
-  if (config.simulation.trace.vcd) {
-    std::ofstream vcd(options.out_dir + "/trace.vcd");
-    soc.vcd().write(vcd);
-  }
+  figures.traces = close_traces(soc, power);
+  figures.power = std::move(power);
   return report::write_run_report({config, options, work, wall_start}, std::move(figures));
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/platform_config.h"
+#include "platform/trace_options.h"
 #include "sw/apps/workloads.h"
 
 namespace npuvp::platform {
@@ -21,10 +22,13 @@ struct RunOptions : apps::WorkloadOptions {
   // its array schedule alone; memory traffic still happens and costs energy.
   bool ideal_memory = false;
   bool quiet = false;  // no progress line on the terminal
+  TraceOptions trace;  // over the platform's simulation.* trace settings
 };
 
-// Runs and writes report.json, trace.vcd, power.csv and timeline.json into
-// options.out_dir; returns report.json's content. Throws std::invalid_argument
+// Runs and writes report.json, layers.csv, report.html, roofline.svg and the
+// trace files asked for (trace.vcd, timeline.json, power.csv) into
+// options.out_dir; report.json's sim.files lists what was written. Returns
+// report.json's content. Throws std::invalid_argument
 // for an unknown network or bad options.
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options);
 

@@ -1,13 +1,36 @@
 #include "platform/soc.h"
 
+#include <limits>
+
 #include "contract/address_map.h"
 
 namespace npuvp::platform {
 
-Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program)
+namespace {
+
+sc_core::sc_time ns_or_max(double ns) {
+  return ns == std::numeric_limits<double>::infinity() ? sc_core::sc_max_time() : sc_core::sc_time(ns, sc_core::SC_NS);
+}
+
+trace::VcdOptions vcd_options(const TraceConfig& t) {
+  return {t.vcd_include, t.vcd_max_changes, ns_or_max(t.window_start_ns), ns_or_max(t.window_end_ns)};
+}
+
+trace::TimelineOptions timeline_options(const TraceConfig& t) {
+  trace::TimelineOptions options;
+  options.window_start = ns_or_max(t.window_start_ns);
+  options.window_end = ns_or_max(t.window_end_ns);
+  return options;
+}
+
+}  // namespace
+
+Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program,
+         const std::string& trace_dir)
     : sc_module(name),
       config_(config),
-      vcd_(trace::VcdOptions{config.simulation.trace.vcd_include, config.simulation.trace.vcd_max_changes}),
+      vcd_(vcd_options(config.simulation.trace)),
+      timeline_(timeline_options(config.simulation.trace)),
       npu_irq_("npu_irq"),
       current_layer_("current_layer", -1) {
   tlm::tlm_global_quantum::instance().set(sc_core::sc_time(config.simulation.quantum_ns, sc_core::SC_NS));
@@ -31,17 +54,42 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
   host_->irq(npu_irq_);
   npu_->current_layer(current_layer_);
 
-  if (config.simulation.trace.vcd) {
+  if (!trace_dir.empty() && config.simulation.trace.vcd) {
+    // A change may be recorded after the time it describes: power traces one
+    // window late (the run monitor prices a window when it ends), and the
+    // DRAM controller, run lazily, is brought up to date by each window's
+    // sample. No one records later than that (the NoC publishes on the
+    // recorder's request); the quantum is margin.
+    vcd_.stream_to(trace_dir + "/trace.vcd",
+                   sc_core::sc_time(config.simulation.power_window_ns + config.simulation.quantum_ns, sc_core::SC_NS));
     npu_->attach_trace(vcd_);
     dram_->attach_trace(vcd_);
+    SC_HAS_PROCESS(Soc);
+    SC_METHOD(flush_traces);
   }
-  npu_->attach_timeline(timeline_);
+  if (!trace_dir.empty() && config.simulation.trace.timeline) {
+    timeline_.stream_to(trace_dir + "/timeline.json");
+    timeline_.declare_track("npu.layers");
+    npu_->attach_timeline(timeline_);
+  }
 }
 
 std::vector<stats::StatsSource*> Soc::stats_sources() {
   std::vector<stats::StatsSource*> out = npu_->stats_sources();
   out.push_back(dram_.get());
   return out;
+}
+
+// Writes out what can no longer change, once per power window: memory then
+// follows the reorder window, not the length of the run.
+void Soc::flush_traces() {
+  vcd_.flush_final(sc_core::sc_time_stamp());
+  next_trigger(sc_core::sc_time(config_.simulation.power_window_ns, sc_core::SC_NS));
+}
+
+void Soc::close_traces() {
+  vcd_.close();
+  timeline_.close();
 }
 
 }  // namespace npuvp::platform

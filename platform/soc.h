@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <systemc>
@@ -22,7 +23,11 @@ namespace npuvp::platform {
 
 class Soc : public sc_core::sc_module {
  public:
-  Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program);
+  // With a trace_dir, the traces config.simulation.trace asks for are
+  // written there as the simulation runs (trace.vcd, timeline.json) and
+  // completed by close_traces(); without one, nothing is traced.
+  Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program,
+      const std::string& trace_dir = {});
   Soc(const Soc&) = delete;
   Soc& operator=(const Soc&) = delete;
 
@@ -32,6 +37,8 @@ class Soc : public sc_core::sc_module {
   const sc_core::sc_signal<std::int32_t>& current_layer() const { return current_layer_; }
   trace::VcdRecorder& vcd() { return vcd_; }
   trace::TimelineRecorder& timeline() { return timeline_; }
+  // Writes what the trace files still lack; nothing may be recorded after.
+  void close_traces();
 
   const cpu::HostCpu& host() const { return *host_; }
   npu::Npu& npu() { return *npu_; }
@@ -39,6 +46,8 @@ class Soc : public sc_core::sc_module {
   const PlatformConfig& config() const { return config_; }
 
  private:
+  void flush_traces();
+
   const PlatformConfig config_;
   trace::VcdRecorder vcd_;
   trace::TimelineRecorder timeline_;

@@ -1,21 +1,137 @@
 #include "models/common/timeline_recorder.h"
 
+#include <iterator>
+#include <ostream>
 #include <stdexcept>
 
+#include <spdlog/fmt/fmt.h>
+
 namespace npuvp::trace {
+namespace {
+
+void append_json_string(std::string& out, const std::string& s) {
+  out.push_back('"');
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (c < 0x20) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  out.push_back('"');
+}
+
+// Trace-event times are in microseconds.
+double microseconds(const sc_core::sc_time& t) { return t.to_seconds() * 1e6; }
+
+}  // namespace
 
 TimelineRecorder::TimelineRecorder(TimelineOptions options) : options_(options) {}
+
+void TimelineRecorder::stream_to(const std::string& path) {
+  file_.open(path, std::ios::binary | std::ios::trunc);
+  if (!file_) throw std::runtime_error("cannot write " + path);
+  path_ = path;
+  stream_to(file_);
+}
+
+void TimelineRecorder::stream_to(std::ostream& os) {
+  if (out_ != nullptr) throw std::logic_error("timeline recorder already streams");
+  out_ = &os;
+  *out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
+}
+
+void TimelineRecorder::event(const std::string& json) {
+  *out_ << (first_event_ ? "\n" : ",\n") << json;
+  first_event_ = false;
+}
+
+int TimelineRecorder::pid_of(const std::string& process) {
+  const auto [it, inserted] = pids_.emplace(process, static_cast<int>(pids_.size()) + 1);
+  if (inserted) {
+    line_ = "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + std::to_string(it->second) + ",\"args\":{\"name\":";
+    append_json_string(line_, process);
+    event(line_ + "}}");
+    event(fmt::format(R"({{"ph":"M","name":"process_sort_index","pid":{0},"args":{{"sort_index":{0}}}}})", it->second));
+  }
+  return it->second;
+}
+
+// A track "npu.cluster3" becomes thread "npu.cluster3" of process "npu", so
+// viewers group the rows of one component; tids are unique across processes
+// as some viewers key threads by tid alone.
+std::pair<int, int> TimelineRecorder::ids_of(const std::string& track) {
+  const auto found = tracks_.find(track);
+  if (found != tracks_.end()) return found->second;
+  const int pid = pid_of(track.substr(0, track.find('.')));
+  const int tid = static_cast<int>(tracks_.size()) + 1;
+  tracks_.emplace(track, std::make_pair(pid, tid));
+  line_ = fmt::format(R"({{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":)", pid, tid);
+  append_json_string(line_, track);
+  event(line_ + "}}");
+  event(fmt::format(R"({{"ph":"M","name":"thread_sort_index","pid":{},"tid":{},"args":{{"sort_index":{}}}}})", pid, tid,
+                    tid));
+  return {pid, tid};
+}
+
+void TimelineRecorder::declare_track(const std::string& track) {
+  if (out_ != nullptr) ids_of(track);
+}
+
+bool TimelineRecorder::in_window(const sc_core::sc_time& start, const sc_core::sc_time& end) const {
+  return end >= options_.window_start && start <= options_.window_end;
+}
 
 void TimelineRecorder::slice(const std::string& track, const std::string& name, const std::string& category,
                              const sc_core::sc_time& start, const sc_core::sc_time& end) {
   if (end < start)
     throw std::invalid_argument("timeline slice '" + name + "' on track '" + track + "' ends (" + end.to_string() +
                                 ") before it starts (" + start.to_string() + ")");
-  if (slices_.size() >= options_.max_slices) {
+  if (!in_window(start, end)) return;
+  if (slices_ >= options_.max_slices) {
     ++dropped_;
     return;
   }
-  slices_.push_back({track, name, category, start, end});
+  ++slices_;
+  if (out_ == nullptr) return;
+  const auto [pid, tid] = ids_of(track);
+  line_ = "{\"ph\":\"X\",\"name\":";
+  append_json_string(line_, name);
+  line_ += ",\"cat\":";
+  append_json_string(line_, category);
+  fmt::format_to(std::back_inserter(line_), R"(,"pid":{},"tid":{},"ts":{},"dur":{}}})", pid, tid, microseconds(start),
+                 microseconds(end - start));
+  event(line_);
+}
+
+void TimelineRecorder::counter(const std::string& process, const std::string& name, const sc_core::sc_time& at,
+                               const std::vector<std::pair<std::string, double>>& values) {
+  if (out_ == nullptr || !in_window(at, at)) return;
+  const int pid = pid_of(process);
+  line_ = "{\"ph\":\"C\",\"name\":";
+  append_json_string(line_, name);
+  fmt::format_to(std::back_inserter(line_), R"(,"pid":{},"ts":{},"args":{{)", pid, microseconds(at));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) line_.push_back(',');
+    append_json_string(line_, values[i].first);
+    fmt::format_to(std::back_inserter(line_), ":{}", values[i].second);
+  }
+  event(line_ + "}}");
+}
+
+void TimelineRecorder::close() {
+  if (out_ == nullptr) return;
+  *out_ << "\n]}\n";
+  out_->flush();
+  const bool ok = static_cast<bool>(*out_);
+  out_ = nullptr;
+  if (file_.is_open()) file_.close();
+  if (!ok || (!path_.empty() && !file_))
+    throw std::runtime_error("cannot write " + (path_.empty() ? "timeline" : path_));
 }
 
 }  // namespace npuvp::trace

@@ -1,52 +1,86 @@
 #pragma once
-// Collects the slices of a run's timeline (a layer, a tile on a cluster, a DMA
-// transfer) for the Chrome/Perfetto trace written at the end of simulation.
+// Writes the slices of a run's timeline (a layer, a tile on a cluster, a DMA
+// transfer) as Chrome/Perfetto trace-event JSON, while the simulation runs.
 //
 // Like VcdRecorder, it takes explicit start and end times: a loosely-timed
 // model knows when a transfer ends before simulated time gets there, and
-// recording must cost no SystemC event.
+// recording must cost no SystemC event. Trace-event viewers need no time
+// order, so each event is written as it comes and nothing is kept but the
+// track names: memory does not grow with the run.
 
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
+#include <iosfwd>
 #include <string>
 #include <systemc>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace npuvp::trace {
 
 struct TimelineOptions {
   // Recording stops past this many slices (truncated() then says so), so a
-  // long run with per-tile slices cannot exhaust memory.
+  // long run with per-tile slices cannot fill the disk.
   std::size_t max_slices = 2'000'000;
-};
-
-// One slice, free of any report type so models need not know the report.
-struct Slice {
-  std::string track;     // the row it is drawn on, '.'-separated: "npu.cluster3"
-  std::string name;      // "conv1", "tile 12", "rd 4096 B"
-  std::string category;  // "layer", "tile", "dma", ...
-  sc_core::sc_time start;
-  sc_core::sc_time end;
+  // Only slices overlapping [window_start, window_end] and counters inside it
+  // are written.
+  sc_core::sc_time window_start = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time window_end = sc_core::sc_max_time();
 };
 
 class TimelineRecorder {
  public:
   explicit TimelineRecorder(TimelineOptions options = {});
+  TimelineRecorder(const TimelineRecorder&) = delete;
+  TimelineRecorder& operator=(const TimelineRecorder&) = delete;
 
-  // Records [start, end) on `track`. Throws std::invalid_argument when end is
-  // before start: such a slice is a bug in the calling model.
+  // Writes to `path` (or `os`, which must outlive close()) from now on. A
+  // recorder that does not stream checks and counts what it is given.
+  void stream_to(const std::string& path);
+  void stream_to(std::ostream& os);
+
+  // Gives `track` its row now: rows are numbered in the order tracks first
+  // appear, and viewers draw them in that order.
+  void declare_track(const std::string& track);
+
+  // Records [start, end) on `track`, a '.'-separated row name ("npu.cluster3")
+  // whose first part names the process it is grouped under. Throws
+  // std::invalid_argument when end is before start: such a slice is a bug in
+  // the calling model.
   void slice(const std::string& track, const std::string& name, const std::string& category,
              const sc_core::sc_time& start, const sc_core::sc_time& end);
 
-  // In recording order, which need not be time order.
-  const std::vector<Slice>& slices() const { return slices_; }
+  // A counter event: each (series, value) of `values` holds from `at` until
+  // the next event of counter `name` of `process`.
+  void counter(const std::string& process, const std::string& name, const sc_core::sc_time& at,
+               const std::vector<std::pair<std::string, double>>& values);
+
+  // Ends the JSON document. Throws std::runtime_error when the file cannot be
+  // written.
+  void close();
+
+  std::size_t slice_count() const { return slices_; }
   bool truncated() const { return dropped_ > 0; }
   std::size_t dropped() const { return dropped_; }
 
  private:
+  int pid_of(const std::string& process);
+  std::pair<int, int> ids_of(const std::string& track);
+  bool in_window(const sc_core::sc_time& start, const sc_core::sc_time& end) const;
+  void event(const std::string& json);
+
   TimelineOptions options_;
-  std::vector<Slice> slices_;
+  std::ofstream file_;
+  std::string path_;
+  std::ostream* out_ = nullptr;
+  bool first_event_ = true;
+  std::size_t slices_ = 0;
   std::size_t dropped_ = 0;
+  std::unordered_map<std::string, int> pids_;
+  std::unordered_map<std::string, std::pair<int, int>> tracks_;  // track -> (pid, tid)
+  std::string line_;
 };
 
 // A model's handle on one timeline track: does nothing until bound, so models

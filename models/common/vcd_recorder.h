@@ -1,12 +1,24 @@
 #pragma once
-// Value-change recorder that writes a VCD file at the end of simulation.
+// Value-change recorder that writes a VCD file.
 //
 // TLM models have no wires, so state worth seeing is published on purpose.
 // Loosely-timed models know the time of a change before simulated time reaches
-// it (an annotated delay), so changes are recorded with an explicit timestamp
-// and sorted when the file is written; recording costs no SystemC event.
+// it (an annotated delay), and some publish a change after the fact (a power
+// window, a lazily run DRAM controller), so changes carry an explicit timestamp
+// and pass through a reorder window before they are written; recording costs
+// no SystemC event.
+//
+// A streamed recorder (stream_to) writes while the simulation runs: a change
+// can arrive at most `lag_bound` after the time it describes, so everything
+// older than sc_time_stamp() - lag_bound is final and leaves memory in time
+// order. Memory follows the
+// window, not the length of the run. A recorder that is not streamed keeps
+// every change until write().
 
 #include <cstdint>
+#include <deque>
+#include <fstream>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -21,6 +33,11 @@ struct VcdOptions {
   std::vector<std::string> include_prefixes;
   // Recording stops (and the file says so in a comment) past this many changes.
   std::size_t max_changes = 20'000'000;
+  // Only changes in [window_start, window_end] are written; the file's
+  // initial dump is the state at window_start. Changes past the window are
+  // not recorded and do not count against max_changes.
+  sc_core::sc_time window_start = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time window_end = sc_core::sc_max_time();
 };
 
 class VcdRecorder {
@@ -29,38 +46,104 @@ class VcdRecorder {
   static constexpr SignalId kFiltered = UINT32_MAX;
 
   explicit VcdRecorder(VcdOptions options = {});
+  VcdRecorder(const VcdRecorder&) = delete;
+  VcdRecorder& operator=(const VcdRecorder&) = delete;
+  ~VcdRecorder();
 
   // Hierarchical names use '.' between scopes: "top.npu.dma.ch0.busy".
+  // Signals are declared before the first change is written (elaboration);
+  // a later declaration throws std::logic_error.
   SignalId add_wire(const std::string& hierarchical_name, unsigned width);
   SignalId add_real(const std::string& hierarchical_name);
 
   void record(SignalId id, const sc_core::sc_time& at, std::uint64_t value);
   void record_real(SignalId id, const sc_core::sc_time& at, double value);
 
-  void write(std::ostream& os) const;
+  // Writes the file at `path` while the simulation runs (flush_final). Every
+  // change must be recorded no earlier than sc_time_stamp() - lag_bound; one
+  // that is not (late_changes()) is written at the earliest time still open.
+  void stream_to(const std::string& path, const sc_core::sc_time& lag_bound);
+  // Writes out the changes that are final at `now`, those older than
+  // now - lag_bound, in time order. The owner calls it from a process of its
+  // own, regularly (every few microseconds is plenty: it acts at most once
+  // per 4 us of `now`), where no model is halfway through publishing.
+  void flush_final(const sc_core::sc_time& now);
+  // Called before each flush, in registration order, so that a model holding
+  // finished changes back publishes them.
+  void on_flush(std::function<void()> publish);
+  // Writes what is pending and completes the streamed file. Throws
+  // std::runtime_error when the file cannot be written.
+  void close();
+  // Writes a recorder that is not streamed: the whole recording, at once.
+  void write(std::ostream& os);
 
-  std::size_t change_count() const { return changes_.size(); }
+  std::size_t change_count() const { return changes_; }
   bool truncated() const { return truncated_; }
+  std::size_t late_changes() const { return late_; }
   std::size_t signal_count() const { return signals_.size(); }
 
  private:
   struct Signal {
-    std::string name;  // hierarchical, '.'-separated
-    unsigned width;    // 0 for real
+    std::string name;   // hierarchical, '.'-separated
+    unsigned width;     // 0 for real
+    std::string ident;  // VCD identifier
   };
+  // 24 bytes: the reorder window holds many of them.
   struct Change {
     std::uint64_t time_ps;
-    SignalId id;
     std::uint64_t bits;  // value, or the bit pattern of a double for reals
+    SignalId id;
   };
+  using Bucket = std::vector<Change>;
+
   SignalId add(const std::string& name, unsigned width);
   bool accept(const std::string& name) const;
   void push(SignalId id, const sc_core::sc_time& at, std::uint64_t bits);
+  void flush_before(std::uint64_t cutoff_ps);
+  void emit_bucket(Bucket& bucket);
+  void emit_group(std::uint64_t time_ps, std::vector<SignalId>& touched);
+  void open_body();
+  void write_header(std::ostream& os) const;
+  void write_value(SignalId id, std::uint64_t bits);
+  void drain(bool force);
+  void note_truncation_in_header();
 
   VcdOptions options_;
+  std::uint64_t ps_;  // sc_time ticks per picosecond
+  std::uint64_t window_start_ps_;
+  std::uint64_t window_end_ps_;
   std::vector<Signal> signals_;
-  std::vector<Change> changes_;
+  std::size_t changes_ = 0;
+  std::size_t late_ = 0;
   bool truncated_ = false;
+
+  // Reorder window: buckets of 2^kBucketBits ps from first_bucket_ on.
+  std::deque<Bucket> buckets_;
+  std::uint64_t first_bucket_ = 0;
+  std::vector<Bucket> spare_;  // emptied buckets, kept for their capacity
+  // The bucket the last change went to: most changes follow one there.
+  std::uint64_t last_bucket_ = UINT64_MAX;
+  Bucket* last_ = nullptr;
+  Bucket scratch_;
+
+  // Streaming.
+  std::ofstream file_;
+  std::string path_;
+  std::ostream* out_ = nullptr;
+  std::uint64_t lag_bound_ps_ = 0;
+  std::uint64_t next_flush_ps_ = 0;
+  std::vector<std::function<void()>> publishers_;
+
+  // Writing.
+  bool body_open_ = false;
+  bool header_says_truncated_ = false;
+  std::size_t header_bytes_ = 0;
+  std::string buffer_;
+  std::uint64_t group_ = 0;
+  std::vector<std::uint64_t> value_;    // as of the last flushed time
+  std::vector<std::uint64_t> written_;  // last value written to the file
+  std::vector<std::uint64_t> seen_in_group_;
+  std::vector<SignalId> touched_;
 };
 
 // A model's handle on one traced value: does nothing until bound to a recorder,

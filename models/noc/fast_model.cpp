@@ -15,8 +15,8 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
 
 ReservationTimeline& FastMeshModel::timeline(ChannelId c) {
   ReservationTimeline& t = timelines_[c];
-  t.retire_before(horizon_, [&](Cycle s, Cycle e) {
-    if (observer_) observer_(c, s, e);
+  t.retire_before(horizon_, [&](Cycle at, bool busy) {
+    if (observer_) observer_(c, at, busy);
   });
   return t;
 }
@@ -97,10 +97,14 @@ Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std:
   return done;
 }
 
+void FastMeshModel::report_final() {
+  for (ChannelId c = 0; c < mesh_.channel_count(); ++c) timeline(c);
+}
+
 void FastMeshModel::flush() {
   const Cycle saved = horizon_;
   horizon_ = std::numeric_limits<Cycle>::max();
-  for (ChannelId c = 0; c < mesh_.channel_count(); ++c) timeline(c);
+  report_final();
   horizon_ = saved;
 }
 

@@ -48,9 +48,13 @@ class FastMeshModel {
   // No packet timed from now on will be ready before `horizon`; busy
   // intervals that ended before it are final and forgotten lazily.
   void set_horizon(Cycle horizon) { horizon_ = horizon; }
-  // Receives every final busy interval of a channel, in time order per channel.
-  using BusyObserver = std::function<void(ChannelId, Cycle start, Cycle end)>;
+  // Receives every final edge of a channel's busy intervals (busy from
+  // `at`, or idle from `at`), in time order per channel.
+  using BusyObserver = std::function<void(ChannelId, Cycle at, bool busy)>;
   void set_busy_observer(BusyObserver observer) { observer_ = std::move(observer); }
+  // Reports the edges final at the horizon on every channel, not only on
+  // those packets touch, so an idle channel's are not held back.
+  void report_final();
   // Makes all intervals final (end of simulation) and reports them.
   void flush();
 

@@ -38,9 +38,12 @@ void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
   for (ChannelId c = 0; c < mesh.channel_count(); ++c) {
     if (fast_.link_index(c) >= 0) busy_[c].bind(recorder, std::string(name()) + "." + mesh.channel_name(c) + ".busy");
   }
-  fast_.set_busy_observer([this](ChannelId c, Cycle start, Cycle end) {
-    busy_[c].set(time_of(start), 1);
-    busy_[c].set(time_of(end), 0);
+  fast_.set_busy_observer([this](ChannelId c, Cycle at, bool busy) { busy_[c].set(time_of(at), busy ? 1 : 0); });
+  // Busy intervals are final only once time passes them; a streamed trace
+  // asks for them before it writes the times they fall in.
+  recorder.on_flush([this] {
+    advance_horizon();
+    fast_.report_final();
   });
 }
 

@@ -20,15 +20,23 @@ class ReservationTimeline {
   // Returns how many cycles were not busy before (the growth of the union).
   Cycle reserve(Cycle start, Cycle end);
 
-  // Forgets intervals that end before `horizon`, reporting each to `retired`
-  // in time order. Callers pass a horizon no future request can start before,
-  // so forgotten intervals could never have mattered again and are final.
+  // Forgets intervals that end before `horizon`, reporting their edges to
+  // `edge(cycle, busy)` in time order. Callers pass a horizon no future request
+  // can start before, so forgotten intervals could never have mattered again
+  // and are final. So is the start of an interval under way at the horizon,
+  // though not its end: it is reported now, once, so an observer learns of a
+  // long busy stretch when it starts rather than when it ends.
   template <typename F>
-  void retire_before(Cycle horizon, F&& retired) {
+  void retire_before(Cycle horizon, F&& edge) {
     auto it = busy_.begin();
     while (it != busy_.end() && it->second < horizon) {
-      retired(it->first, it->second);
+      if (it->first != reported_start_) edge(it->first, true);
+      edge(it->second, false);
       it = busy_.erase(it);
+    }
+    if (it != busy_.end() && it->first < horizon && it->first != reported_start_) {
+      edge(it->first, true);
+      reported_start_ = it->first;
     }
   }
 
@@ -36,6 +44,7 @@ class ReservationTimeline {
 
  private:
   std::map<Cycle, Cycle> busy_;  // start -> end, disjoint and not touching
+  Cycle reported_start_ = UINT64_MAX;
 };
 
 }  // namespace npuvp::noc

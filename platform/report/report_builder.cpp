@@ -2,8 +2,6 @@
 
 #include <cstdio>
 
-#include <sys/resource.h>
-
 #include "platform/report/report_writer.h"
 
 namespace npuvp::report {
@@ -86,12 +84,6 @@ std::string used_dataflow(std::uint64_t ws_jobs, std::uint64_t os_jobs) {
   if (ws_jobs != 0 && os_jobs != 0) return "ws+os";
   if (os_jobs != 0) return "os";
   return ws_jobs != 0 ? "ws" : "none";
-}
-
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
 nlohmann::json energy_json(const power::EnergyBreakdown& e) {
@@ -239,19 +231,25 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
   report["counters"] = counters_json(figures.counters);
   report["totals"].update(derived_totals(report));
   report["roofline"] = roofline(roofline_input(in, layers));
+  // peak_rss_mb is measured once every other output is written.
   report["sim"] = {
       {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - in.wall_start).count()},
-      {"peak_rss_mb", peak_rss_mb()},
       {"simulated_ns", figures.simulated_ns},
       {"simulator", "npuvp 0.1.0 (SystemC 2.3.4)"},
-      {"seed", in.options.seed}};
+      {"seed", in.options.seed},
+      {"files", figures.traces.files},
+      {"trace_changes", figures.traces.changes},
+      {"trace_late_changes", figures.traces.late_changes},
+      {"trace_truncated", figures.traces.truncated}};
 
   RunRecord record;
-  record.report = report;
+  record.report = std::move(report);
   record.power = std::move(figures.power);
-  record.timeline = std::move(figures.timeline);
-  write_report_outputs(record, in.options.out_dir);
-  return report;
+  OutputOptions outputs;
+  outputs.power_csv = false;      // the monitor streamed it
+  outputs.timeline_json = false;  // the platform streamed it, if asked for
+  outputs.measure_peak_rss = true;
+  return write_run_outputs(record, in.options.out_dir, outputs);
 }
 
 }  // namespace npuvp::report

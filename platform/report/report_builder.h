@@ -1,7 +1,8 @@
 #pragma once
 // The one place report.json is assembled: from the platform's typed config, the
 // workload and what the run monitor measured. Writes every output of a run
-// but power.csv, which the monitor streams, and trace.vcd, the recorder's.
+// but the streamed ones: power.csv (the monitor's), trace.vcd and
+// timeline.json (the platform's recorders).
 
 #include <chrono>
 
@@ -21,8 +22,8 @@ struct RunInputs {
   std::chrono::steady_clock::time_point wall_start;
 };
 
-// Returns report.json's content after writing it, layers.csv, timeline.json,
-// roofline.svg and report.html into inputs.options.out_dir.
+// Returns report.json's content after writing it, layers.csv, roofline.svg and
+// report.html into inputs.options.out_dir.
 nlohmann::json write_run_report(const RunInputs& inputs, RunFigures figures);
 
 }  // namespace npuvp::report

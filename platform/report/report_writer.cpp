@@ -8,6 +8,8 @@
 #include <set>
 #include <stdexcept>
 
+#include <sys/resource.h>
+
 #include "platform/report/charts.h"
 #include "platform/report/html_report.h"
 #include "platform/report/power_csv.h"
@@ -97,83 +99,42 @@ std::string layers_csv(const nlohmann::json& report) {
   return out;
 }
 
-// Chrome trace-event format: times in microseconds. A track "npu.cluster3"
-// becomes thread "npu.cluster3" of process "npu", so viewers group the rows
-// of one component; tids are unique across processes as some viewers key
-// threads by tid alone.
-nlohmann::json timeline_json(const RunRecord& record) {
-  nlohmann::json events = nlohmann::json::array();
-  std::map<std::string, int> pids;
-  std::map<std::string, std::pair<int, int>> tracks;  // track -> (pid, tid)
-  auto pid_of = [&](const std::string& process) {
-    auto [it, inserted] = pids.emplace(process, static_cast<int>(pids.size()) + 1);
-    if (inserted) {
-      events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", it->second}, {"args", {{"name", process}}}});
-      events.push_back(
-          {{"ph", "M"}, {"name", "process_sort_index"}, {"pid", it->second}, {"args", {{"sort_index", it->second}}}});
-    }
-    return it->second;
-  };
+sc_core::sc_time ns(double value) { return sc_core::sc_time(value, sc_core::SC_NS); }
 
-  std::vector<const TimelineSlice*> slices;
-  for (const auto& s : record.timeline) slices.push_back(&s);
-  // Tracks numbered in order of first appearance in time, so rows read top
-  // to bottom in the order the run used them.
-  std::stable_sort(slices.begin(), slices.end(), [](const TimelineSlice* a, const TimelineSlice* b) {
-    return a->start_ns != b->start_ns ? a->start_ns < b->start_ns : a->duration_ns > b->duration_ns;
-  });
-  int next_tid = 1;
-  for (const TimelineSlice* s : slices) {
-    auto it = tracks.find(s->track);
-    if (it == tracks.end()) {
-      const int pid = pid_of(s->track.substr(0, s->track.find('.')));
-      const int tid = next_tid++;
-      it = tracks.emplace(s->track, std::make_pair(pid, tid)).first;
-      events.push_back(
-          {{"ph", "M"}, {"name", "thread_name"}, {"pid", pid}, {"tid", tid}, {"args", {{"name", s->track}}}});
-      events.push_back(
-          {{"ph", "M"}, {"name", "thread_sort_index"}, {"pid", pid}, {"tid", tid}, {"args", {{"sort_index", tid}}}});
-    }
-    events.push_back({{"ph", "X"},
-                      {"name", s->name},
-                      {"cat", s->category},
-                      {"pid", it->second.first},
-                      {"tid", it->second.second},
-                      {"ts", s->start_ns * 1e-3},
-                      {"dur", s->duration_ns * 1e-3}});
-  }
+void write_timeline(const std::filesystem::path& path, const RunRecord& record) {
+  trace::TimelineRecorder timeline;
+  timeline.stream_to(path.string());
+  for (const auto& s : record.timeline)
+    timeline.slice(s.track, s.name, s.category, ns(s.start_ns), ns(s.start_ns + s.duration_ns));
+  add_power_counters(timeline, record.power);
+  timeline.close();
+}
 
-  if (!record.power.empty()) {
-    const int pid = pid_of("power");
-    const auto components = detail::power_components(record.power);
-    auto counters = [&](double ts_us, const PowerSample* s) {
-      nlohmann::json args = nlohmann::json::object();
-      for (const auto& c : components) {
-        double mw = 0;
-        if (s != nullptr && s->component_mw.count(c) != 0) mw = s->component_mw.at(c);
-        args[c + "_mw"] = mw;
-      }
-      events.push_back({{"ph", "C"}, {"name", "power by component (mW)"}, {"pid", pid}, {"ts", ts_us}, {"args", args}});
-      events.push_back({{"ph", "C"},
-                        {"name", "total power (mW)"},
-                        {"pid", pid},
-                        {"ts", ts_us},
-                        {"args", {{"total_mw", s ? s->total_mw : 0.0}}}});
-    };
-    for (const auto& s : record.power) counters(s.time_ns * 1e-3, &s);
-    // A counter holds its value until the next event; end the last window.
-    counters((record.power.back().time_ns + record.power.back().window_ns) * 1e-3, nullptr);
-  }
-  return {{"traceEvents", events}, {"displayTimeUnit", "ns"}};
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
 }  // namespace
 
-void write_run_outputs(const RunRecord& record, const std::string& out_dir) {
-  create_output_directory(out_dir);
-  PowerCsvWriter power(out_dir + "/power.csv", detail::power_components(record.power));
-  for (const auto& s : record.power) power.append(s);
-  write_report_outputs(record, out_dir);
+void add_power_counters(trace::TimelineRecorder& timeline, const std::vector<PowerSample>& power) {
+  if (power.empty()) return;
+  const auto components = detail::power_components(power);
+  std::vector<std::pair<std::string, double>> values;
+  auto counters = [&](double at_ns, const PowerSample* s) {
+    values.clear();
+    for (const auto& c : components) {
+      double mw = 0;
+      if (s != nullptr && s->component_mw.count(c) != 0) mw = s->component_mw.at(c);
+      values.emplace_back(c + "_mw", mw);
+    }
+    timeline.counter("power", "power by component (mW)", ns(at_ns), values);
+    timeline.counter("power", "total power (mW)", ns(at_ns), {{"total_mw", s != nullptr ? s->total_mw : 0.0}});
+  };
+  for (const auto& s : power) counters(s.time_ns, &s);
+  // A counter holds its value until the next event; end the last window.
+  counters(power.back().time_ns + power.back().window_ns, nullptr);
 }
 
 void create_output_directory(const std::string& out_dir) {
@@ -182,24 +143,23 @@ void create_output_directory(const std::string& out_dir) {
   if (ec) throw std::runtime_error("cannot create output directory " + out_dir + ": " + ec.message());
 }
 
-void write_report_outputs(const RunRecord& record, const std::string& out_dir) {
+nlohmann::json write_run_outputs(const RunRecord& record, const std::string& out_dir, const OutputOptions& options) {
   const std::filesystem::path dir(out_dir);
   create_output_directory(out_dir);
   const nlohmann::json roof = record.report.contains("roofline") ? record.report["roofline"] : roofline(record.report);
 
-  write_file(dir / "report.json", record.report.dump(2) + "\n");
   write_file(dir / "layers.csv", layers_csv(record.report));
-  write_file(dir / "timeline.json", timeline_json(record).dump(1) + "\n");
+  if (options.power_csv) {
+    PowerCsvWriter power((dir / "power.csv").string(), detail::power_components(record.power));
+    for (const auto& sample : record.power) power.append(sample);
+  }
+  if (options.timeline_json) write_timeline(dir / "timeline.json", record);
   write_file(dir / "roofline.svg", detail::roofline_svg(roof));
   write_file(dir / "report.html", detail::render_html(record, roof));
-}
-
-std::vector<TimelineSlice> timeline_slices(const std::vector<trace::Slice>& slices) {
-  const sc_core::sc_time ns(1, sc_core::SC_NS);
-  std::vector<TimelineSlice> out;
-  out.reserve(slices.size());
-  for (const auto& s : slices) out.push_back({s.name, s.category, s.track, s.start / ns, (s.end - s.start) / ns});
-  return out;
+  nlohmann::json report = record.report;
+  if (options.measure_peak_rss) report["sim"]["peak_rss_mb"] = peak_rss_mb();
+  write_file(dir / "report.json", report.dump(2) + "\n");
+  return report;
 }
 
 }  // namespace npuvp::report

@@ -13,6 +13,16 @@
 
 namespace npuvp::report {
 
+// Which of the optional files write_run_outputs writes, and how.
+struct OutputOptions {
+  bool power_csv = true;
+  // From record.timeline and record.power; off when the run streamed its own.
+  bool timeline_json = true;
+  // Sets report.json's sim.peak_rss_mb to the process's peak resident size,
+  // read after every other file is written (report.json goes last).
+  bool measure_peak_rss = false;
+};
+
 // Writes into out_dir (created if missing):
 //   report.json    record.report, pretty-printed
 //   layers.csv     one row per layer
@@ -23,12 +33,16 @@ namespace npuvp::report {
 //   roofline.svg   the roofline plot
 //   report.html    one self-contained page: tables, breakdowns, power, roofline
 // The roofline is record.report["roofline"] when present, else roofline(report).
-// Throws std::runtime_error naming the file that cannot be written.
-void write_run_outputs(const RunRecord& record, const std::string& out_dir);
-// The same files but power.csv, which a run streams as it goes (PowerCsvWriter).
-void write_report_outputs(const RunRecord& record, const std::string& out_dir);
+// Returns report.json's content as written. Throws std::runtime_error naming
+// the file that cannot be written.
+nlohmann::json write_run_outputs(const RunRecord& record, const std::string& out_dir,
+                                 const OutputOptions& options = {});
 // Creates out_dir and its parents; throws std::runtime_error when it cannot.
 void create_output_directory(const std::string& out_dir);
+
+// Adds power over time to a timeline: per window, a counter of each
+// component's and one of the total power, and a last one closing the run.
+void add_power_counters(trace::TimelineRecorder& timeline, const std::vector<PowerSample>& power);
 
 // The terminal table: one row per layer, then the totals.
 std::string format_text_report(const nlohmann::json& report);
@@ -71,8 +85,5 @@ nlohmann::json derived_totals(const nlohmann::json& report);
 // layers and over components, totals.energy_uj against totals.energy_pj.total.
 // One message per disagreement beyond `relative_tolerance`; empty when consistent.
 std::vector<std::string> energy_inconsistencies(const nlohmann::json& report, double relative_tolerance = 1e-9);
-
-// The slices a TimelineRecorder collected, in the record's units (ns).
-std::vector<TimelineSlice> timeline_slices(const std::vector<trace::Slice>& slices);
 
 }  // namespace npuvp::report

@@ -39,13 +39,21 @@ struct LayerFigures {
   std::uint64_t ws_jobs = 0, os_jobs = 0;  // jobs run weight- and output-stationary
 };
 
+// What the trace files hold, for report.json's sim section.
+struct TraceFigures {
+  std::vector<std::string> files;  // every output file written, traces or not
+  std::size_t changes = 0;         // VCD value changes recorded
+  std::size_t late_changes = 0;    // recorded for a time already written (clamped)
+  bool truncated = false;          // a change or slice cap was reached
+};
+
 struct RunFigures {
   std::vector<LayerFigures> layers;                           // every finished layer, in order of start
   std::map<std::int32_t, firmware::LayerDecision> decisions;  // the firmware's first per layer
   double simulation_energy_pj = 0;                            // over every power window
   double peak_power_mw = 0;
   std::vector<PowerSample> power;  // every window, for the timeline and the page
-  std::vector<TimelineSlice> timeline;
+  TraceFigures traces;
   stats::Counters counters;  // summed over the models at the end of the run
   nlohmann::json dram_stats, noc_stats;
   nlohmann::json unit_stats = nlohmann::json::object();  // the NPU's other units, by name

@@ -1,3 +1,5 @@
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -60,6 +62,155 @@ TEST(VcdRecorder, PrefixFilterAndLimit) {
   for (int i = 0; i < 4; ++i) kept.set(sc_time(i, SC_NS), i & 1);
   EXPECT_EQ(rec.change_count(), 2u);
   EXPECT_TRUE(rec.truncated());
+}
+
+// What the writer before streaming (sort everything at the end) produced for
+// the recording of StreamedFileIsByteIdenticalToTheWholeRunWriter.
+constexpr const char* kWholeRunOutput =
+    "$date\n"
+    "  npuvp simulation\n"
+    "$end\n"
+    "$version\n"
+    "  npuvp\n"
+    "$end\n"
+    "$timescale 1ps $end\n"
+    "$scope module top $end\n"
+    "$var wire 1 ! a $end\n"
+    "$var real 64 # p $end\n"
+    "$scope module sub $end\n"
+    "$var wire 8 \" b $end\n"
+    "$upscope $end\n"
+    "$upscope $end\n"
+    "$enddefinitions $end\n"
+    "#0\n"
+    "$dumpvars\n"
+    "0!\n"
+    "b0 \"\n"
+    "r0 #\n"
+    "$end\n"
+    "#1000000\n"
+    "1!\n"
+    "#3000000\n"
+    "b10000000 \"\n"
+    "#5000000\n"
+    "r2.5 #\n"
+    "#9000000\n"
+    "b101 \"\n"
+    "#12500000\n"
+    "0!\n"
+    "b11111111 \"\n"
+    "#13000000\n"
+    "r0.1 #\n"
+    "#14000000\n"
+    "b0 \"\n";
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::filesystem::path scratch_file(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("npuvp_vcd_recorder_test_" + name + ".vcd");
+}
+
+using sc_core::SC_US;
+
+struct Signals {
+  Wire a, b;
+  RealWire p;
+  explicit Signals(VcdRecorder& rec) {
+    a.bind(rec, "top.a");
+    b.bind(rec, "top.sub.b", 8);
+    p.bind(rec, "top.p");
+  }
+};
+
+TEST(VcdRecorder, StreamedFileIsByteIdenticalToTheWholeRunWriter) {
+  VcdRecorder rec;
+  Signals s(rec);
+  const auto path = scratch_file("identical");
+  rec.stream_to(path.string(), sc_time(4, SC_US));
+  // Records come out of time order, up to the lag bound behind "now", while
+  // the owner flushes what is final.
+  rec.flush_final(sc_time(0, SC_US));
+  s.b.set(sc_time(9, SC_US), 0x5);
+  s.a.set(sc_time(1, SC_US), 1);
+  rec.flush_final(sc_time(2, SC_US));
+  s.a.set(sc_time(5, SC_US), 0);
+  s.p.set(sc_time(5, SC_US), 2.5);
+  s.a.set(sc_time(5, SC_US), 1);  // the last value at a time wins
+  s.b.set(sc_time(3, SC_US), 0x80);
+  rec.flush_final(sc_time(6.5, SC_US));
+  s.a.set(sc_time(11, SC_US), 1);  // a repeat: not written
+  s.b.set(sc_time(14, SC_US), 0);
+  s.p.set(sc_time(13, SC_US), 0.1);
+  s.a.set(sc_time(12.5, SC_US), 0);
+  s.b.set(sc_time(12.5, SC_US), 0xff);
+  rec.flush_final(sc_time(10, SC_US));  // the first 4.2 us are final and leave memory
+  rec.close();
+  EXPECT_EQ(read_file(path), kWholeRunOutput);
+  EXPECT_EQ(rec.late_changes(), 0u);
+  std::filesystem::remove(path);
+}
+
+TEST(VcdRecorder, AChangeForATimeAlreadyWrittenIsCountedAndWrittenAtTheEarliestOpenTime) {
+  VcdRecorder rec;
+  Signals s(rec);
+  const auto path = scratch_file("late");
+  rec.stream_to(path.string(), sc_time(1, SC_US));
+  s.a.set(sc_time(1, SC_US), 1);
+  rec.flush_final(sc_time(10, SC_US));  // writes out [0, 8.4 us)
+  s.a.set(sc_time(2, SC_US), 0);        // later than the bound allows
+  rec.close();
+  EXPECT_EQ(rec.late_changes(), 1u);
+  const std::string vcd = read_file(path);
+  EXPECT_NE(vcd.find("#1000000\n1!\n#8388608\n0!\n"), std::string::npos) << vcd;
+  std::filesystem::remove(path);
+}
+
+TEST(VcdRecorder, WindowStartsWithTheStateThenAndDropsWhatFollowsItsEnd) {
+  VcdOptions options;
+  options.window_start = sc_time(4, SC_US);
+  options.window_end = sc_time(10, SC_US);
+  VcdRecorder rec(options);
+  Signals s(rec);
+  s.a.set(sc_time(1, SC_US), 1);
+  s.b.set(sc_time(2, SC_US), 3);
+  s.b.set(sc_time(4, SC_US), 7);  // at the start: part of the initial state
+  s.a.set(sc_time(6, SC_US), 0);
+  s.a.set(sc_time(12, SC_US), 1);  // past the end
+  std::ostringstream os;
+  rec.write(os);
+  const std::string vcd = os.str();
+  EXPECT_NE(vcd.find("$enddefinitions $end\n#4000000\n$dumpvars\n1!\nb111 \"\nr0 #\n$end\n#6000000\n0!\n"),
+            std::string::npos)
+      << vcd;
+  EXPECT_EQ(vcd.find("#12000000"), std::string::npos) << vcd;
+  EXPECT_EQ(rec.change_count(), 4u) << "changes past the window do not count";
+}
+
+TEST(VcdRecorder, TruncationReachedWhileStreamingIsNotedInTheHeader) {
+  VcdRecorder streamed(VcdOptions{{}, 3});
+  VcdRecorder whole(VcdOptions{{}, 3});
+  const auto path = scratch_file("truncated");
+  streamed.stream_to(path.string(), sc_time(1, SC_US));
+  Signals s(streamed), w(whole);
+  for (int i = 0; i < 3; ++i) {
+    s.a.set(sc_time(i, SC_US), i & 1);
+    w.a.set(sc_time(i, SC_US), i & 1);
+  }
+  streamed.flush_final(sc_time(20, SC_US));  // the header is out before the cap is reached
+  for (int i = 3; i < 6; ++i) {
+    s.a.set(sc_time(20 + i, SC_US), i & 1);
+    w.a.set(sc_time(20 + i, SC_US), i & 1);
+  }
+  streamed.close();
+  std::ostringstream os;
+  whole.write(os);
+  EXPECT_TRUE(streamed.truncated());
+  EXPECT_NE(os.str().find("$comment\n  truncated after 3 changes\n$end\n"), std::string::npos) << os.str();
+  EXPECT_EQ(read_file(path), os.str());
+  std::filesystem::remove(path);
 }
 
 TEST(VcdRecorder, RealValues) {

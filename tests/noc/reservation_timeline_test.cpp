@@ -32,11 +32,26 @@ TEST(ReservationTimeline, RetiresFinishedIntervalsInTimeOrder) {
   t.reserve(50, 60);
   t.reserve(10, 20);
   t.reserve(30, 40);
-  using Interval = std::pair<std::uint64_t, std::uint64_t>;
-  std::vector<Interval> retired;
-  t.retire_before(45, [&](std::uint64_t s, std::uint64_t e) { retired.emplace_back(s, e); });
-  EXPECT_EQ(retired, (std::vector<Interval>{{10, 20}, {30, 40}}));
+  using Edge = std::pair<std::uint64_t, bool>;
+  std::vector<Edge> edges;
+  t.retire_before(45, [&](std::uint64_t at, bool busy) { edges.emplace_back(at, busy); });
+  EXPECT_EQ(edges, (std::vector<Edge>{{10, true}, {20, false}, {30, true}, {40, false}}));
   EXPECT_EQ(t.intervals(), 1u);
+}
+
+TEST(ReservationTimeline, ReportsTheStartOfAnIntervalUnderWayOnce) {
+  ReservationTimeline t;
+  t.reserve(10, 100);
+  using Edge = std::pair<std::uint64_t, bool>;
+  std::vector<Edge> edges;
+  auto edge = [&](std::uint64_t at, bool busy) { edges.emplace_back(at, busy); };
+  t.retire_before(50, edge);
+  EXPECT_EQ(edges, (std::vector<Edge>{{10, true}}));
+  t.reserve(100, 120);  // extends the interval under way: its start stays
+  t.retire_before(60, edge);
+  t.retire_before(130, edge);
+  EXPECT_EQ(edges, (std::vector<Edge>{{10, true}, {120, false}}));
+  EXPECT_EQ(t.intervals(), 0u);
 }
 
 }  // namespace

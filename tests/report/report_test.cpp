@@ -292,17 +292,19 @@ TEST_F(ReportOutputs, HtmlIsSelfContainedEscapedAndEmbedsTheRoofline) {
   EXPECT_THAT(svg, Not(HasSubstr("dw<2>")));
 }
 
-TEST(TimelineSlices, ConvertTheRecordersSlicesToNanoseconds) {
-  trace::TimelineRecorder recorder;
-  recorder.slice("npu.cluster1", "tile 3", "tile", sc_core::sc_time(1.5, sc_core::SC_US),
-                 sc_core::sc_time(2250, sc_core::SC_NS));
-  const auto slices = timeline_slices(recorder.slices());
-  ASSERT_EQ(slices.size(), 1u);
-  EXPECT_EQ(slices[0].track, "npu.cluster1");
-  EXPECT_EQ(slices[0].name, "tile 3");
-  EXPECT_EQ(slices[0].category, "tile");
-  EXPECT_DOUBLE_EQ(slices[0].start_ns, 1500.0);
-  EXPECT_DOUBLE_EQ(slices[0].duration_ns, 750.0);
+TEST(WriteRunOutputs, LeavesOutTheFilesNotAskedForAndMeasuresPeakRssLast) {
+  const RunRecord record = crafted_record();
+  ScratchDir dir("selected_outputs");
+  OutputOptions options;
+  options.power_csv = false;
+  options.timeline_json = false;
+  options.measure_peak_rss = true;
+  const nlohmann::json written = write_run_outputs(record, dir.path().string(), options);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "power.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "timeline.json"));
+  const auto report = nlohmann::json::parse(read_text(dir.path() / "report.json"));
+  EXPECT_GT(report["sim"]["peak_rss_mb"].get<double>(), 1.0);
+  EXPECT_EQ(report, written);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "models/common/timeline_recorder.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace npuvp::trace {
 namespace {
@@ -8,45 +11,81 @@ namespace {
 using sc_core::SC_NS;
 using sc_core::sc_time;
 
-TEST(TimelineRecorder, KeepsSlicesInRecordingOrder) {
+// The events a recorder streamed, once closed.
+struct Streamed {
+  std::ostringstream os;
   TimelineRecorder rec;
-  rec.slice("npu.layers", "conv1", "layer", sc_time(0, SC_NS), sc_time(100, SC_NS));
-  rec.slice("dma.ch0", "rd 4096 B", "dma", sc_time(10, SC_NS), sc_time(30, SC_NS));
-  ASSERT_EQ(rec.slices().size(), 2u);
-  EXPECT_EQ(rec.slices()[1].track, "dma.ch0");
-  EXPECT_EQ(rec.slices()[1].name, "rd 4096 B");
-  EXPECT_EQ(rec.slices()[1].category, "dma");
-  EXPECT_EQ(rec.slices()[1].start, sc_time(10, SC_NS));
-  EXPECT_EQ(rec.slices()[1].end, sc_time(30, SC_NS));
-  EXPECT_FALSE(rec.truncated());
+  explicit Streamed(TimelineOptions options = {}) : rec(options) { rec.stream_to(os); }
+  std::vector<nlohmann::json> events(const std::string& ph) {
+    rec.close();
+    const auto document = nlohmann::json::parse(os.str());
+    std::vector<nlohmann::json> out;
+    for (const auto& e : document["traceEvents"])
+      if (e["ph"] == ph) out.push_back(e);
+    return out;
+  }
+};
+
+TEST(TimelineRecorder, StreamsSlicesInRecordingOrderInMicroseconds) {
+  Streamed s;
+  s.rec.slice("npu.layers", "conv1", "layer", sc_time(0, SC_NS), sc_time(100, SC_NS));
+  s.rec.slice("soc.npu.dma.ch0", "rd \"4096\" B", "dma", sc_time(10, SC_NS), sc_time(30, SC_NS));
+  const auto slices = s.events("X");
+  ASSERT_EQ(slices.size(), 2u);
+  EXPECT_EQ(slices[1]["name"], "rd \"4096\" B");
+  EXPECT_EQ(slices[1]["cat"], "dma");
+  EXPECT_DOUBLE_EQ(slices[1]["ts"].get<double>(), 0.01);
+  EXPECT_DOUBLE_EQ(slices[1]["dur"].get<double>(), 0.02);
+  EXPECT_NE(slices[0]["pid"], slices[1]["pid"]) << "tracks group under the process their name starts with";
+  EXPECT_FALSE(s.rec.truncated());
+  const auto threads = s.events("M");
+  EXPECT_EQ(std::count_if(threads.begin(), threads.end(), [](const auto& e) { return e["name"] == "thread_name"; }), 2);
 }
 
 TEST(TimelineRecorder, StopsAtTheSizeLimitAndCountsWhatItDropped) {
-  TimelineRecorder rec(TimelineOptions{2});
-  for (int i = 0; i < 5; ++i) rec.slice("t", "s", "c", sc_time(i, SC_NS), sc_time(i + 1, SC_NS));
-  EXPECT_EQ(rec.slices().size(), 2u);
-  EXPECT_TRUE(rec.truncated());
-  EXPECT_EQ(rec.dropped(), 3u);
+  Streamed s(TimelineOptions{2});
+  for (int i = 0; i < 5; ++i) s.rec.slice("t", "s", "c", sc_time(i, SC_NS), sc_time(i + 1, SC_NS));
+  EXPECT_EQ(s.events("X").size(), 2u);
+  EXPECT_TRUE(s.rec.truncated());
+  EXPECT_EQ(s.rec.dropped(), 3u);
+}
+
+TEST(TimelineRecorder, KeepsOnlySlicesAndCountersOverlappingTheWindow) {
+  TimelineOptions options;
+  options.window_start = sc_time(100, SC_NS);
+  options.window_end = sc_time(200, SC_NS);
+  Streamed s(options);
+  s.rec.slice("t", "before", "c", sc_time(0, SC_NS), sc_time(50, SC_NS));
+  s.rec.slice("t", "across", "c", sc_time(90, SC_NS), sc_time(110, SC_NS));
+  s.rec.slice("t", "after", "c", sc_time(250, SC_NS), sc_time(260, SC_NS));
+  s.rec.counter("power", "total", sc_time(50, SC_NS), {{"mw", 1.0}});
+  s.rec.counter("power", "total", sc_time(150, SC_NS), {{"mw", 2.0}});
+  const auto slices = s.events("X");
+  ASSERT_EQ(slices.size(), 1u);
+  EXPECT_EQ(slices[0]["name"], "across");
+  const auto counters = s.events("C");
+  ASSERT_EQ(counters.size(), 1u);
+  EXPECT_DOUBLE_EQ(counters[0]["args"]["mw"].get<double>(), 2.0);
 }
 
 TEST(TimelineRecorder, RejectsASliceEndingBeforeItStarts) {
-  TimelineRecorder rec;
-  EXPECT_THROW(rec.slice("npu.cluster0", "tile 1", "tile", sc_time(5, SC_NS), sc_time(4, SC_NS)),
+  Streamed s;
+  EXPECT_THROW(s.rec.slice("npu.cluster0", "tile 1", "tile", sc_time(5, SC_NS), sc_time(4, SC_NS)),
                std::invalid_argument);
-  EXPECT_TRUE(rec.slices().empty());
+  EXPECT_TRUE(s.events("X").empty());
 }
 
 TEST(TimelineTrack, RecordsOnlyOnceBound) {
-  TimelineRecorder rec;
+  Streamed s;
   TimelineTrack track;
   EXPECT_FALSE(track.bound());
   track.slice("ignored", "tile", sc_time(0, SC_NS), sc_time(1, SC_NS));
-  track.bind(rec, "npu.cluster2");
+  track.bind(s.rec, "npu.cluster2");
   EXPECT_TRUE(track.bound());
   track.slice("tile 0", "tile", sc_time(1, SC_NS), sc_time(2, SC_NS));
-  ASSERT_EQ(rec.slices().size(), 1u);
-  EXPECT_EQ(rec.slices()[0].track, "npu.cluster2");
-  EXPECT_EQ(rec.slices()[0].name, "tile 0");
+  const auto slices = s.events("X");
+  ASSERT_EQ(slices.size(), 1u);
+  EXPECT_EQ(slices[0]["name"], "tile 0");
 }
 
 }  // namespace

@@ -1,0 +1,38 @@
+#pragma once
+// The trace controls of `npuvp run`: which trace files a run writes, which
+// VCD signals and what time window. Each overrides its simulation.* key of the
+// platform file (vcd, vcd_include), which remains their config-file form.
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "platform/platform_config.h"
+
+namespace npuvp::platform {
+
+struct TraceFiles {
+  bool vcd = true;       // trace.vcd
+  bool timeline = true;  // timeline.json
+  bool power = true;     // power.csv
+};
+
+struct TraceOptions {
+  std::optional<TraceFiles> files;                     // --traces
+  std::vector<std::string> include;                    // --trace-include, replaces vcd_include when given
+  std::optional<std::pair<double, double>> window_ns;  // --trace-window
+};
+
+// --traces: "all", "none" or a comma-separated list of vcd, timeline, power.
+// Throws std::invalid_argument naming the option and what it expects.
+TraceFiles parse_traces(const std::string& value);
+
+// --trace-window: "START_NS:END_NS", 0 <= START < END. Throws
+// std::invalid_argument naming the option and what it expects.
+std::pair<double, double> parse_trace_window(const std::string& value);
+
+// The platform's trace settings with the command line's on top.
+TraceConfig with_trace_options(TraceConfig trace, const TraceOptions& options);
+
+}  // namespace npuvp::platform

@@ -1,0 +1,134 @@
+// The trace controls of `npuvp run` on the conv_slice workload: which files a
+// run writes, the window and the cap, and the streamed VCD's soundness.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "platform/platform_config.h"
+#include "platform/run.h"
+#include "platform/trace_options.h"
+
+namespace npuvp::platform {
+namespace {
+
+using ::testing::HasSubstr;
+
+const char* kPreset = "configs/platforms/edge-ip.yaml";
+
+std::string out_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_traces_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(TraceOptions, NoneWritesNoTraceFiles) {
+  RunOptions options;
+  options.out_dir = out_dir("none");
+  options.trace.files = parse_traces("none");
+  const nlohmann::json r = run(load_platform(kPreset, {}), options);
+  for (const char* f : {"trace.vcd", "timeline.json", "power.csv"})
+    EXPECT_FALSE(std::filesystem::exists(options.out_dir + "/" + f)) << f;
+  EXPECT_EQ(r["sim"]["files"], nlohmann::json({"report.json", "layers.csv", "report.html", "roofline.svg"}));
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+}
+
+TEST(TraceOptions, AListWritesJustThoseFiles) {
+  RunOptions options;
+  options.out_dir = out_dir("list");
+  options.trace.files = parse_traces("timeline,power");
+  run(load_platform(kPreset, {}), options);
+  EXPECT_FALSE(std::filesystem::exists(options.out_dir + "/trace.vcd"));
+  EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/timeline.json"));
+  EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/power.csv"));
+}
+
+TEST(TraceOptions, WindowLimitsTheVcdTimesAndTheTimelineButNotPowerCsv) {
+  RunOptions options;
+  options.out_dir = out_dir("window");
+  options.trace.window_ns = parse_trace_window("50000:100000");
+  const nlohmann::json r = run(load_platform(kPreset, {}), options);
+  std::ifstream vcd(options.out_dir + "/trace.vcd");
+  std::size_t stamps = 0;
+  for (std::string line; std::getline(vcd, line);) {
+    if (line.empty() || line[0] != '#') continue;
+    const double ps = std::stod(line.substr(1));
+    EXPECT_GE(ps, 50000e3) << line;
+    EXPECT_LE(ps, 100000e3) << line;
+    ++stamps;
+  }
+  EXPECT_GT(stamps, 20u);
+  const auto timeline = nlohmann::json::parse(read_file(options.out_dir + "/timeline.json"));
+  for (const auto& e : timeline["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    EXPECT_GE(e["ts"].get<double>() + e["dur"].get<double>(), 50.0) << e;
+    EXPECT_LE(e["ts"].get<double>(), 100.0) << e;
+  }
+  std::ifstream power(options.out_dir + "/power.csv");
+  std::string header, first;
+  std::getline(power, header);
+  std::getline(power, first);
+  EXPECT_EQ(first.rfind("0,", 0), 0u) << "power.csv starts at 0: " << first;
+  EXPECT_GT(r["sim"]["simulated_ns"].get<double>(), 100000.0);
+}
+
+TEST(TraceOptions, IncludeKeepsOnlySignalsUnderThePrefix) {
+  RunOptions options;
+  options.out_dir = out_dir("include");
+  options.trace.include = {"soc.dram"};
+  run(load_platform(kPreset, {}), options);
+  const std::string vcd = read_file(options.out_dir + "/trace.vcd");
+  EXPECT_THAT(vcd, HasSubstr("$scope module dram $end"));
+  EXPECT_THAT(vcd, ::testing::Not(HasSubstr("$scope module npu $end")));
+}
+
+TEST(TraceOptions, TruncationByTheCapIsRecorded) {
+  RunOptions options;
+  options.out_dir = out_dir("cap");
+  const nlohmann::json r = run(load_platform(kPreset, {"simulation.vcd_max_changes=1000"}), options);
+  EXPECT_TRUE(r["sim"]["trace_truncated"].get<bool>());
+  EXPECT_EQ(r["sim"]["trace_changes"].get<std::size_t>(), 1000u);
+  EXPECT_THAT(read_file(options.out_dir + "/trace.vcd"), HasSubstr("$comment\n  truncated after 1000 changes\n$end\n"));
+}
+
+TEST(TraceOptions, NoChangeArrivesLaterThanTheWindowAllows) {
+  RunOptions options;
+  options.out_dir = out_dir("late");
+  const nlohmann::json r = run(load_platform(kPreset, {}), options);
+  EXPECT_FALSE(r["sim"]["trace_truncated"].get<bool>());
+  EXPECT_GT(r["sim"]["trace_changes"].get<std::size_t>(), 10000u);
+  EXPECT_EQ(r["sim"]["trace_late_changes"].get<std::size_t>(), 0u);
+}
+
+TEST(TraceOptions, BadValuesAreRefusedNamingTheOptionAndTheText) {
+  try {
+    parse_traces("vcd,bogus");
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("--traces"));
+    EXPECT_THAT(e.what(), HasSubstr("'vcd,bogus'"));
+    EXPECT_THAT(e.what(), HasSubstr("vcd, timeline, power"));
+  }
+  for (const char* bad : {"100", "5:2", "-1:10", "a:b", "1:2x"}) {
+    try {
+      parse_trace_window(bad);
+      FAIL() << bad << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_THAT(e.what(), HasSubstr("--trace-window"));
+      EXPECT_THAT(e.what(), HasSubstr(std::string("'") + bad + "'"));
+    }
+  }
+  const TraceFiles all = parse_traces("all");
+  EXPECT_TRUE(all.vcd && all.timeline && all.power);
+  EXPECT_EQ(parse_trace_window("10:20.5"), std::make_pair(10.0, 20.5));
+}
+
+}  // namespace
+}  // namespace npuvp::platform
