@@ -103,14 +103,15 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic, do
   const double m = bound.row_miss_fraction;
   const double bytes_per_segment = double(bytes) / double(segments);
   const double bursts = std::max(1.0, bytes_per_segment / burst);
-  const unsigned bl2 = s.burst_cycles();
-  const double ccd = std::max(s.tccd, bl2);
+  const double ccd = s.ccd();
   const bool writes = traffic.operation == Operation::kWrite;
   const bool mix = traffic.operation == Operation::kMix;
   const double f = mix ? traffic.write_fraction : writes ? 1.0 : 0.0;
-  const double wr_to_pre = s.wl + 1 + bl2 + s.twr, rd_to_pre = bl2 + std::max(8u, s.trtp) - 8;
-  const double to_pre = f * wr_to_pre + (1 - f) * rd_to_pre;
+  const double to_pre = f * s.wr_to_pre() + (1 - f) * s.rd_to_pre();
   const double bursts_per_row = m > 0 ? bursts / m : 1e18;
+  // ACT-1, ACT-2 + tRCD to the first RD-1/WR-1, tCCD between the row's
+  // bursts, the last one's distance to PRE, then tRP to the next ACT-2, that
+  // is ACT-2 before the next ACT-1: the ACT-2 offsets cancel.
   const double bank_cycle =
       std::max<double>(s.trc, s.trcd + (std::min(bursts_per_row, 1e6) - 1) * ccd + to_pre + s.trppb);
   std::vector<std::pair<double, std::string>> segment_rates = {
@@ -123,9 +124,8 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic, do
     segment_rates.push_back({4.0 / s.tfaw / m, "tFAW"});
   }
   if (mix && f > 0 && f < 1) {
-    // The JESD209-4 distances the controller and the checker use.
-    const double rd_to_wr = std::max(1.0, double(s.rl + s.tdqsck + bl2 + s.twpre + s.trpst) - double(s.wl));
-    const double wr_to_rd = s.wl + 1 + bl2 + s.twtr;
+    // The JESD209-4 distances the controller uses.
+    const double rd_to_wr = s.rd_to_wr(), wr_to_rd = s.wr_to_rd();
     bound.turnaround_cycles = unsigned(std::max(0.0, rd_to_wr - ccd) + std::max(0.0, wr_to_rd - ccd));
     const double bursts_per_request = std::ceil(double(traffic.size_bytes) / burst);
     const double in_flight = double(traffic.outstanding) * bursts_per_request / double(channels.size());

@@ -25,20 +25,14 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
       redecide_(config.memspec.banks, kNever),
       kind_(config.memspec.banks, 0) {
   const Memspec& s = spec_;
-  const unsigned bl2 = s.burst_cycles();
-  ccd_ = std::max(s.tccd, bl2);
-  // JESD209-4 minimum command distances, in tCK:
-  //   RD→WR  = RL + tDQSCK + BL/2 − WL + tWPRE + RD(tRPST)
-  //   WR→RD  = WL + 1 + BL/2 + tWTR
-  //   RD→PRE = BL/2 + max(8, tRTP) − 8
-  //   WR→PRE = WL + 1 + BL/2 + tWR
-  rd_to_wr_ = unsigned(std::max(1, int(s.rl + s.tdqsck + bl2 + s.twpre + s.trpst) - int(s.wl)));
-  wr_to_rd_ = s.wl + 1 + bl2 + s.twtr;
-  rd_to_pre_ = bl2 + std::max(8u, s.trtp) - 8;
-  wr_to_pre_ = s.wl + 1 + bl2 + s.twr;
-  // The last data beat: reads after RL + tDQSCK, writes after WL + tDQSS (1).
-  read_latency_ = s.rl + s.tdqsck + bl2;
-  write_latency_ = s.wl + 1 + bl2;
+  ccd_ = s.ccd();
+  rd_to_wr_ = s.rd_to_wr();
+  wr_to_rd_ = s.wr_to_rd();
+  rd_to_pre_ = s.rd_to_pre();
+  wr_to_pre_ = s.wr_to_pre();
+  read_latency_ = s.read_data_end();
+  write_latency_ = s.write_data_end();
+  act2_ = s.act2_edge();
   bus_cycles_[kKindAct] = s.act_cycles;
   bus_cycles_[kKindPre] = s.pre_cycles;
   bus_cycles_[kKindRd] = bus_cycles_[kKindWr] = s.cas_cycles;
@@ -171,7 +165,7 @@ std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) 
         any_open = true;
         pre_ok = std::max(pre_ok, b.pre_ok);
       }
-      idle = std::max({idle, b.idle_at, b.act_ok});
+      idle = std::max(idle, b.idle_at);
     }
     bank = 0;
     if (any_open) {
@@ -189,7 +183,7 @@ std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) 
   }
   command = Command::kRefBank;
   // REFpb behaves like an ACT towards the other banks (tRRD, tFAW).
-  return std::max({timing_.earliest(kKindAct, t), b.idle_at, b.act_ok, refpb_ok_});
+  return std::max({timing_.earliest(kKindAct, t), b.idle_at, refpb_ok_});
 }
 
 std::uint64_t ChannelController::decide_stale() {
@@ -389,10 +383,16 @@ void ChannelController::occupy(ChannelTiming& c, unsigned kind, std::uint64_t cy
   }
 }
 
+// The bank is busy (precharging or refreshing) until `until`: a refresh may
+// start then, and an ACT-1 act2_ earlier, since the row opens at ACT-2.
+void ChannelController::busy_until(Bank& b, std::uint64_t until) {
+  b.idle_at = std::max(b.idle_at, until);
+  b.act_ok = std::max(b.act_ok, until - act2_);
+}
+
 void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsigned trp) {
   b.open_row = -1;
-  b.act_ok = std::max(b.act_ok, cycle + trp);
-  b.idle_at = std::max(b.idle_at, cycle + trp);
+  busy_until(b, cycle + trp);
   BankStats& bs = stats_.banks[index];
   bs.open_cycles += cycle - b.opened_at;
   ++bs.precharges;
@@ -424,8 +424,8 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       ++open_banks_;
       b.open_row = x.row;
       b.opened_at = t;
-      b.cas_ok = t + spec_.trcd;
-      b.pre_ok = t + spec_.tras;
+      b.cas_ok = t + act2_ + spec_.trcd;
+      b.pre_ok = t + act2_ + spec_.tras;
       b.act_ok = t + spec_.trc;
       // What decide() would find: the burst the row was opened for is the
       // oldest one it may serve and hits the row.
@@ -460,7 +460,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       notify(t, command, 0, 0);
       return;
     case Command::kRefAll:
-      for (Bank& x : banks_) x.act_ok = std::max(x.act_ok, t + spec_.trfcab);
+      for (Bank& x : banks_) busy_until(x, t + spec_.trfcab);
       refab_ok_ = t + spec_.trfcab;
       refresh_due_ += spec_.trefi;
       timing_.ca_free = t + spec_.ref_cycles;
@@ -470,7 +470,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       notify(t, command, 0, 0);
       return;
     case Command::kRefBank:
-      b.act_ok = std::max(b.act_ok, t + spec_.trfcpb);
+      busy_until(b, t + spec_.trfcpb);
       mark_stale(index);
       refpb_ok_ = t + spec_.trfcpb;
       // Towards the other banks an ACT (tRRD, tFAW), for its own bus cycles.

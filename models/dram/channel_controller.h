@@ -81,10 +81,11 @@ class ChannelController {
   };
   struct Bank {
     std::int64_t open_row = -1;
+    // Earliest first edge of the bank's next command of each kind.
     std::uint64_t act_ok = 0;   // tRC, tRP, tRFC
     std::uint64_t cas_ok = 0;   // tRCD
     std::uint64_t pre_ok = 0;   // tRAS, tRTP, tWR
-    std::uint64_t idle_at = 0;  // precharge complete: a refresh may start
+    std::uint64_t idle_at = 0;  // precharge and refresh complete: a refresh may start, ACT-2 may come
     std::uint64_t opened_at = 0;
     std::vector<Queued> queue;    // visible bursts, oldest first
     Ring<std::uint32_t> waiting;  // arrived beyond the queue depth (pool indices)
@@ -158,6 +159,7 @@ class ChannelController {
   void admit(std::uint64_t cycle);
   void issue(Command command, unsigned bank, std::uint64_t cycle);
   void issue_column(Bank& bank, unsigned index, std::uint64_t cycle);
+  void busy_until(Bank& bank, std::uint64_t until);
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
   void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0);
   void sample_until(std::uint64_t cycle);
@@ -178,8 +180,9 @@ class ChannelController {
   bool write_mode_ = false;                          // serving writes only
   unsigned visible_reads_ = 0, visible_writes_ = 0;  // bursts in the bank queues
 
-  // Command-to-command distances derived from the memspec (JESD209-4 formulas).
-  unsigned ccd_, rd_to_wr_, wr_to_rd_, rd_to_pre_, wr_to_pre_, read_latency_, write_latency_;
+  // Distances between first edges from the memspec (JESD209-4 formulas and
+  // edges, see Memspec), and the offset of ACT-2 in an ACT.
+  unsigned ccd_, rd_to_wr_, wr_to_rd_, rd_to_pre_, wr_to_pre_, read_latency_, write_latency_, act2_;
   unsigned bus_cycles_[4];  // command-bus occupancy, by Kind
 
   std::vector<Bank> banks_;

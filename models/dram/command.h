@@ -22,8 +22,9 @@ enum class Command : std::uint8_t {
 const char* to_string(Command command);
 
 // Times are in clock cycles of the channel; a command's time is its first
-// command/address-bus cycle and every JEDEC constraint is measured between
-// those times.
+// command/address-bus edge (ACT-1, RD-1/WR-1 for the two-word commands). Each
+// JEDEC constraint counts from the edge of the command that JESD209-4 names
+// for it, which may lie later in the command (docs/dram.md).
 struct IssuedCommand {
   std::uint64_t cycle;
   Command command;

@@ -97,8 +97,8 @@ Lpddr4::Lpddr4(const sc_core::sc_module_name& name, const DramConfig& config)
   // DMI bypasses the controller; its latency is that of one unloaded burst to
   // an idle bank, so that a DMI user is at least not faster than the device.
   const Memspec& s = config_.memspec;
-  dmi_read_latency_ = sc_core::sc_time((s.trcd + s.rl + s.tdqsck + s.burst_cycles()) * s.tck_ns, sc_core::SC_NS);
-  dmi_write_latency_ = sc_core::sc_time((s.trcd + s.wl + 1 + s.burst_cycles()) * s.tck_ns, sc_core::SC_NS);
+  dmi_read_latency_ = sc_core::sc_time((s.act2_edge() + s.trcd + s.read_data_end()) * s.tck_ns, sc_core::SC_NS);
+  dmi_write_latency_ = sc_core::sc_time((s.act2_edge() + s.trcd + s.write_data_end()) * s.tck_ns, sc_core::SC_NS);
   auto log = npuvp::log::component(this->name());
   log->info("{} × {} channels, {} GB/s peak, {} mapping, {} page, {} refresh, {} MiB stored", s.name, config_.channels,
             config_.peak_gbps(), to_string(config_.mapping), to_string(config_.page_policy),

@@ -27,7 +27,13 @@ void Memspec::validate() const {
   require(tfaw >= trrd, "tfaw", "at least trrd");
   require(trefi > trfcab, "trefi", "longer than trfcab");
   require(trefi / banks > trfcpb, "trefi", "longer than banks * trfcpb (per-bank refresh must fit)");
-  require(act_cycles >= 1 && cas_cycles >= 1 && pre_cycles >= 1 && ref_cycles >= 1, "command cycles", "at least 1");
+  require(act_cycles >= 2 && act_cycles % 2 == 0 && cas_cycles >= 2 && cas_cycles % 2 == 0, "act/cas cycles",
+          "an even count of at least 2 (two command words of equal length)");
+  require(pre_cycles >= 1 && ref_cycles >= 1, "pre/ref cycles", "at least 1");
+  // tRP and tRFC count to ACT-2, so ACT-1 may start act2_edge() before they
+  // end; a shorter one would put ACT-1 before the PRE or REF it follows.
+  require(trppb >= act2_edge() && trfcpb >= act2_edge() && trfcab >= act2_edge(), "trppb/trfcpb/trfcab",
+          "at least act/2 (they count to ACT-2)");
   require(vdd1 >= 0 && vdd2 >= 0 && vddq >= 0, "vdd", "non-negative voltages");
   require(io_activity >= 0 && io_activity <= 1, "io_activity", "a probability in [0, 1]");
   require(io_capacitance_pf >= 0, "io_capacitance_pf", "a non-negative capacitance");

@@ -40,8 +40,9 @@ struct Memspec {
   unsigned twpre = 2, trpst = 0;  // write preamble, read postamble (rounded down, as JEDEC RD→WR uses it)
   unsigned trfcab = 448, trfcpb = 224, trefi = 6246;
 
-  // Command/address bus occupancy of each command (LPDDR4 sends ACT and
-  // RD/WR+CAS-2 as two 2-cycle words, PRE and REF as one).
+  // Command/address bus occupancy of each command (LPDDR4 sends ACT as
+  // ACT-1 + ACT-2 and RD/WR as RD-1/WR-1 + CAS-2, two words of two clock
+  // edges each; PRE and REF as one word).
   unsigned act_cycles = 4, cas_cycles = 4, pre_cycles = 2, ref_cycles = 2;
 
   // Energy inputs.
@@ -59,6 +60,33 @@ struct Memspec {
   unsigned trefipb() const { return trefi / banks; }
   // Peak data-bus bandwidth of one channel, GB/s (1e9 bytes/s).
   double peak_gbps() const { return 2.0 * width_bits / 8 / tck_ns; }
+
+  // Where JESD209-4 counts from inside a two-word command, in tCK after its
+  // first edge (docs/dram.md has the edge of every constraint and why): the
+  // row opens at the first edge of ACT-2, and RL, WL, tRTP and tWR count from
+  // the last edge of CAS-2, when the column command is complete.
+  unsigned act2_edge() const { return act_cycles / 2; }
+  unsigned cas2_last_edge() const { return cas_cycles - 1; }
+  // The last data beat of a burst, in tCK after RD-1 / WR-1: RL + tDQSCK or
+  // WL + tDQSS (1 tCK), then BL/2.
+  unsigned read_data_end() const { return cas2_last_edge() + rl + tdqsck + burst_cycles(); }
+  unsigned write_data_end() const { return cas2_last_edge() + wl + 1 + burst_cycles(); }
+  // Minimum distances between the first edges of two commands, from the
+  // JESD209-4 formulas and the edges they count from. The protocol checker
+  // keeps its own rules; the controller and the benchmark's bound use these.
+  unsigned ccd() const { return tccd > burst_cycles() ? tccd : burst_cycles(); }
+  // RD→WR = RL + tDQSCK + BL/2 − WL + tWPRE + RD(tRPST): a data-bus distance
+  // between the two CAS-2, so the same between RD-1 and WR-1.
+  unsigned rd_to_wr() const {
+    const int d = int(rl + tdqsck + burst_cycles() + twpre + trpst) - int(wl);
+    return d > 1 ? unsigned(d) : 1u;
+  }
+  // WR→RD: tWTR from the end of the write data to RD-1.
+  unsigned wr_to_rd() const { return write_data_end() + twtr; }
+  // RD→PRE = BL/2 + max(8, nRTP) − 8 and WR→PRE = WL + 1 + BL/2 + nWR, both
+  // from the last edge of CAS-2.
+  unsigned rd_to_pre() const { return cas2_last_edge() + burst_cycles() + (trtp > 8 ? trtp : 8) - 8; }
+  unsigned wr_to_pre() const { return write_data_end() + twr; }
 
   // Throws std::invalid_argument naming the first inconsistent field; the
   // config layer turns this into an error naming the file.

@@ -40,16 +40,22 @@ class ProtocolChecker final : public CommandObserver {
 
  private:
   static constexpr std::int64_t kLongAgo = INT64_MIN / 4;
+  // Edges are cycles: ACT-1 is a command's own cycle, ACT-2 comes half an
+  // ACT later, CAS-2 ends on the last cycle of a RD/WR.
   struct Bank {
     bool open = false;
-    std::int64_t act = kLongAgo, pre_done = kLongAgo;  // pre_done: precharge start + its tRP
-    std::int64_t rd = kLongAgo, wr = kLongAgo, refpb = kLongAgo;
+    std::int64_t act1 = kLongAgo, act2 = kLongAgo;
+    std::int64_t idle = kLongAgo;     // precharge start + its tRP
+    std::int64_t rd_cas2 = kLongAgo;  // last edge of the last RD's CAS-2
+    std::int64_t wr_data = kLongAgo;  // end of the last write's data
+    std::int64_t refpb = kLongAgo;
   };
   struct Channel {
     std::vector<Bank> banks;
     std::int64_t last_cmd = kLongAgo, ca_free = kLongAgo;
-    std::int64_t act = kLongAgo, rd = kLongAgo, wr = kLongAgo, refab = kLongAgo, refpb = kLongAgo;
-    std::int64_t recent[4] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo};  // last four ACT/REFpb, for tFAW
+    std::int64_t act1 = kLongAgo, rd1 = kLongAgo, wr1 = kLongAgo, rd_cas2 = kLongAgo, wr_data = kLongAgo;
+    std::int64_t refab = kLongAgo, refpb = kLongAgo;
+    std::int64_t recent[4] = {kLongAgo, kLongAgo, kLongAgo, kLongAgo};  // last four ACT-1/REFpb, for tFAW
     unsigned recent_next = 0;
     double refreshes = 0;  // in all-bank equivalents
     // The first cycle whose tREFI count exceeds refreshes + 8 (the check
@@ -58,18 +64,24 @@ class ProtocolChecker final : public CommandObserver {
   };
   void count_refresh(Channel& ch, double all_bank_equivalents);
 
-  // Records a violation unless c came at least `min` cycles after `since`.
-  void need(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t since, std::int64_t min) {
-    if (std::int64_t(c.cycle) - since < min) violate(ch, c, rule, since, min);
+  // Records a violation unless the edge `at` of command c came at least `min`
+  // cycles after `since`.
+  void need(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t at, std::int64_t since,
+            std::int64_t min) {
+    if (at - since < min) violate(ch, c, rule, at - since, min);
   }
-  void violate(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t since, std::int64_t min);
+  void violate(unsigned ch, const IssuedCommand& c, const char* rule, std::int64_t actual, std::int64_t min);
   void state(unsigned ch, const IssuedCommand& c, const char* rule);
   void precharge(Bank& b, std::int64_t at, unsigned trp);
   void check_precharge_allowed(unsigned ch, const IssuedCommand& c, const Bank& b);
+  void check_activate(unsigned ch, const IssuedCommand& c, Channel& channel, Bank& b);
+  void check_column(unsigned ch, const IssuedCommand& c, Channel& channel, Bank& b);
+  void check_refresh(unsigned ch, const IssuedCommand& c, Channel& channel, Bank* b);
+  unsigned length_of(Command command) const;
 
   Memspec spec_;
   std::vector<Channel> channels_;
-  std::int64_t bl2_, ccd_, rd_to_wr_, wr_to_rd_, rd_to_pre_, wr_to_pre_;
+  std::int64_t bl2_, ccd_, rd_to_wr_, rtp_;
   std::uint64_t count_ = 0, commands_ = 0;
   std::vector<Violation> kept_;
 };

@@ -20,11 +20,34 @@ std::uint64_t rbc_address(const Memspec& s, unsigned bank, std::uint32_t row, st
   return (std::uint64_t(row) * s.banks + bank) * s.page_bytes() + column_byte;
 }
 
-class UnloadedLatency : public ::testing::TestWithParam<const char*> {};
+// Unloaded latencies in tCK, worked out by hand from the memspec values the
+// test asserts first (docs/dram.md has the edges): ACT-2 comes 2 tCK after
+// ACT-1, the CAS-2 of a RD/WR ends 3 tCK after RD-1/WR-1, and data end RL +
+// tDQSCK + BL/2 (reads) or WL + tDQSS (1) + BL/2 (writes) after that.
+struct Unloaded {
+  const char* memspec;
+  unsigned trcd, trppb, rl, wl, tdqsck;
+  std::uint64_t hit, closed, conflict, write;
+};
 
-TEST_P(UnloadedLatency, OpenRowClosedBankAndRowConflictMatchTheMemspec) {
-  const DramConfig config = config_of(GetParam());
+const Unloaded kUnloaded[] = {
+    // hit: 3 + 28 + 6 + 8 = 45; closed: ACT-2 at 2, RD-1 at 2 + 29 = 31, then
+    // 45: 76; conflict: PRE at 0, tRP to ACT-2 at 29, so ACT-1 at 27, then 76:
+    // 103; write: WR-1 at 31, then 3 + 14 + 1 + 8: 57.
+    {"configs/dram/lpddr4-3200.yaml", 29, 29, 28, 14, 6, 45, 76, 103, 57},
+    // hit: 3 + 36 + 8 + 8 = 55; closed: 2 + 39 + 55 = 96; conflict: 37 + 96 =
+    // 133; write: 2 + 39 + 3 + 18 + 1 + 8 = 71.
+    {"configs/dram/lpddr4x-4266.yaml", 39, 39, 36, 18, 8, 55, 96, 133, 71},
+};
+
+class UnloadedLatency : public ::testing::TestWithParam<Unloaded> {};
+
+TEST_P(UnloadedLatency, RowHitClosedBankAndRowConflictInTckFromTheStandardsEdges) {
+  const Unloaded& u = GetParam();
+  const DramConfig config = config_of(u.memspec);
   const Memspec& s = config.memspec;
+  ASSERT_TRUE(s.trcd == u.trcd && s.trppb == u.trppb && s.rl == u.rl && s.wl == u.wl && s.tdqsck == u.tdqsck);
+  ASSERT_TRUE(s.act_cycles == 4 && s.cas_cycles == 4 && s.burst_length == 16);
   DramSystem dram(config);
   ProtocolChecker checker(s, config.channels);
   dram.add_observer(checker);
@@ -33,32 +56,18 @@ TEST_P(UnloadedLatency, OpenRowClosedBankAndRowConflictMatchTheMemspec) {
   // before the first refresh (tREFI) so refresh does not interfere.
   const std::uint64_t t1 = 100, t2 = 1000, t3 = 2000, t4 = 3000;
   ASSERT_LT(t4 + 500, s.trefi);
-
-  // Closed bank: ACT, tRCD, RD, then RL + tDQSCK + BL/2 to the last beat.
-  const std::uint64_t closed = s.trcd + s.rl + s.tdqsck + s.burst_length / 2;
-  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 7), burst, t1)) - t1, closed);
-
-  // Open row: the RD alone.
-  const std::uint64_t hit = s.rl + s.tdqsck + s.burst_length / 2;
-  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 7, burst), burst, t2)) - t2, hit);
-
-  // Row conflict: PRE, tRP, ACT, tRCD, RD.
-  const std::uint64_t conflict = s.trppb + s.trcd + s.rl + s.tdqsck + s.burst_length / 2;
-  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 8), burst, t3)) - t3, conflict);
-
-  // A write to a closed bank: ACT, tRCD, WR, WL + tDQSS (1) + BL/2.
-  const std::uint64_t write = s.trcd + s.wl + 1 + s.burst_length / 2;
-  EXPECT_EQ(dram.complete(dram.submit(true, rbc_address(s, 5, 1), burst, t4)) - t4, write);
-
+  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 7), burst, t1)) - t1, u.closed);
+  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 7, burst), burst, t2)) - t2, u.hit);
+  EXPECT_EQ(dram.complete(dram.submit(false, rbc_address(s, 2, 8), burst, t3)) - t3, u.conflict);
+  EXPECT_EQ(dram.complete(dram.submit(true, rbc_address(s, 5, 1), burst, t4)) - t4, u.write);
   EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
   EXPECT_DOUBLE_EQ(dram.stats().row_hit_rate(), 1.0 / 4.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Memspecs, UnloadedLatency,
-                         ::testing::Values("configs/dram/lpddr4-3200.yaml", "configs/dram/lpddr4x-4266.yaml"),
-                         [](const ::testing::TestParamInfo<const char*>& info) {
-                           return std::string(info.param).find("4266") != std::string::npos ? "lpddr4x_4266"
-                                                                                            : "lpddr4_3200";
+INSTANTIATE_TEST_SUITE_P(Memspecs, UnloadedLatency, ::testing::ValuesIn(kUnloaded),
+                         [](const ::testing::TestParamInfo<Unloaded>& info) {
+                           return std::string(info.param.memspec).find("4266") != std::string::npos ? "lpddr4x_4266"
+                                                                                                    : "lpddr4_3200";
                          });
 
 TEST(Controller, ClosedPagePolicyClosesTheRowAfterTheLastQueuedAccess) {
@@ -71,9 +80,9 @@ TEST(Controller, ClosedPagePolicyClosesTheRowAfterTheLastQueuedAccess) {
   // Two bursts of one row in one request: the second takes auto-precharge, so
   // a later access to the same row finds the bank closed again.
   const std::uint64_t a = dram.complete(dram.submit(false, rbc_address(s, 0, 3), 2 * s.burst_bytes(), 10));
-  EXPECT_EQ(a - 10, s.trcd + std::max(s.tccd, s.burst_length / 2) + s.rl + s.tdqsck + s.burst_length / 2);
+  EXPECT_EQ(a - 10, s.act2_edge() + s.trcd + s.ccd() + s.read_data_end());
   const std::uint64_t again = dram.complete(dram.submit(false, rbc_address(s, 0, 3), s.burst_bytes(), 2000));
-  EXPECT_EQ(again - 2000, s.trcd + s.rl + s.tdqsck + s.burst_length / 2);
+  EXPECT_EQ(again - 2000, s.act2_edge() + s.trcd + s.read_data_end());
   EXPECT_EQ(dram.stats().channels[0].rda, 2u);
   EXPECT_EQ(dram.stats().channels[0].rd, 1u);
   EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
@@ -175,14 +184,72 @@ TEST(Controller, AStarvingMissGoesAtItsBanksPaceWhileTheOtherBanksKeepServing) {
   ASSERT_TRUE(pre != log.commands.end() && act != log.commands.end() && rd != log.commands.end());
   EXPECT_GE(dram.ns_of(pre->cycle), config.max_wait_ns);  // the hits did pass it until it starved
   // Once it starves, nothing the other banks do makes its commands later...
-  EXPECT_EQ(act->cycle, pre->cycle + s.trppb);
-  EXPECT_EQ(rd->cycle, act->cycle + s.trcd);
-  EXPECT_EQ(done, rd->cycle + s.rl + s.tdqsck + s.burst_cycles());
+  EXPECT_EQ(act->cycle + s.act2_edge(), pre->cycle + s.trppb);  // tRP ends at ACT-2
+  EXPECT_EQ(rd->cycle, act->cycle + s.act2_edge() + s.trcd);
+  EXPECT_EQ(done, rd->cycle + s.read_data_end());
   // ...but they do not stop either: their hits fill the data bus during tRP
   // and tRCD, as far as the starving bank's next command leaves room.
   const auto others =
       std::count_if(pre, rd, [](const IssuedCommand& c) { return c.command == Command::kRd && c.bank != 0; });
   EXPECT_GE(others, std::ptrdiff_t((s.trppb + s.trcd) / s.tccd) - 2);
+}
+
+// CA-bus cycles of a command: ACT and RD/WR are two words of 2 tCK, PRE and
+// REF one.
+unsigned bus_cycles(Command c) {
+  return c == Command::kPre || c == Command::kPreAll || c == Command::kRefAll || c == Command::kRefBank ? 2 : 4;
+}
+
+TEST(Controller, ACommandWaitsForTheCaBusWordsOfTheOneBefore) {
+  const DramConfig config = config_of();
+  const Memspec& s = config.memspec;
+  ASSERT_TRUE(s.trcd == 29 && s.act_cycles == 4 && s.cas_cycles == 4);
+  DramSystem dram(config);
+  CommandLog log;
+  dram.add_observer(log);
+  dram.complete(dram.submit(false, rbc_address(s, 0, 1), 32, 100));  // opens bank 0 row 1
+  // A row hit and a closed bank, both at 1000: the RD goes first and holds
+  // the CA bus for RD-1 + CAS-2, 1000 to 1003; the ACT follows at 1004, its
+  // ACT-2 at 1006, and the RD after tRCD at 1006 + 29.
+  const std::uint32_t hit = dram.submit(false, rbc_address(s, 0, 1, 32), 32, 1000);
+  const std::uint32_t miss = dram.submit(false, rbc_address(s, 1, 1), 32, 1000);
+  dram.complete(hit);
+  dram.complete(miss);
+  ASSERT_EQ(log.commands.size(), 5u);
+  const auto at = [&](std::size_t i) { return std::make_pair(log.commands[i].command, log.commands[i].cycle); };
+  EXPECT_EQ(at(2), std::make_pair(Command::kRd, std::uint64_t(1000)));
+  EXPECT_EQ(at(3), std::make_pair(Command::kAct, std::uint64_t(1004)));
+  EXPECT_EQ(at(4), std::make_pair(Command::kRd, std::uint64_t(1035)));
+}
+
+TEST(Controller, RandomReadsKeepTheCaBusBusyFourteenCyclesInSixteen) {
+  const DramConfig config = config_of();
+  DramSystem dram(config);
+  CommandLog log;
+  ProtocolChecker checker(config.memspec, 1);
+  dram.add_observer(log);
+  dram.add_observer(checker);
+  TrafficOptions t;
+  t.pattern = Pattern::kRandom;
+  t.requests = 20000;
+  t.outstanding = 64;
+  run_closed_loop(dram, t);
+  // No command's words overlap the ones before, and a 64-byte random read
+  // (two bursts of one row, a row miss) costs ACT + PRE + 2 RD = 14 CA
+  // cycles for 16 data-bus cycles.
+  std::uint64_t ca = 0, data = 0;
+  for (std::size_t i = 0; i < log.commands.size(); ++i) {
+    const IssuedCommand& c = log.commands[i];
+    if (i + 1 < log.commands.size()) ASSERT_GE(log.commands[i + 1].cycle, c.cycle + bus_cycles(c.command));
+    const bool refresh = c.command == Command::kRefAll || c.command == Command::kPreAll;
+    ca += refresh ? 0 : bus_cycles(c.command);
+    data += c.command == Command::kRd ? config.memspec.burst_cycles() : 0;
+  }
+  const ChannelStats& st = dram.stats().channels[0];
+  const double misses = double(st.act) / double(dram.stats().read_requests);
+  EXPECT_GT(misses, 0.99);
+  EXPECT_NEAR(double(ca) / double(data), 14.0 / 16.0, 0.01);
+  EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
 }
 
 TEST(Controller, WriteBatchingRaisesMixedStreamBandwidthWithoutViolations) {
@@ -221,7 +288,7 @@ TEST(Controller, WriteBatchingServesWritesWhenThereIsNoReadAndALoneWriteBehindRe
   dram.add_observer(checker);
   // No read to do: a single write goes at once, with its unloaded latency.
   EXPECT_EQ(dram.complete(dram.submit(true, rbc_address(s, 5, 1), 32, 10)) - 10,
-            s.trcd + s.wl + 1 + s.burst_length / 2);
+            s.act2_edge() + s.trcd + s.write_data_end());
   // A write below the watermark behind a steady stream of reads to other
   // banks still goes once it has waited max_wait_ns.
   const std::uint32_t write = dram.submit(true, rbc_address(s, 0, 9), 32, 2000);

@@ -41,9 +41,9 @@ TEST(DeepQueues, RandomReadsAt256OutstandingKeepTheBanksBusyAndServeEveryBurst) 
   // turns around in one row cycle (tRC, ACT to ACT), since the other banks may
   // not delay a starving bank's commands. Add one all-bank refresh that may
   // fall in between and the burst's own row miss (tRPpb, tRCD, then the read
-  // latency to the last beat). Serving one bank at a time exceeds this about
+  // latency to the last beat; tRP ends at ACT-2, where tRCD starts). Serving one bank at a time exceeds this about
   // fourfold.
-  const double row_miss_cycles = s.trppb + s.trcd + s.rl + s.tdqsck + s.burst_cycles();
+  const double row_miss_cycles = s.trppb + s.trcd + s.read_data_end();
   const double limit_ns =
       config.max_wait_ns + (config.queue_depth * double(s.trc) + s.trfcab + row_miss_cycles) * s.tck_ns;
   const auto& latency = dram.stats().read_latency_ns;

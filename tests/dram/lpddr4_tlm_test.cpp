@@ -72,7 +72,7 @@ TEST(Lpddr4Tlm, ReadDelayIsTheUnloadedLatencyPlusTheAnnotatedDelay) {
   bool ran = false;
   Initiator cpu("cpu", [&](Initiator& i) {
     std::uint8_t buf[32];
-    const sc_time closed = cycles(s, s.trcd + s.rl + s.tdqsck + s.burst_length / 2);
+    const sc_time closed = cycles(s, s.act2_edge() + s.trcd + s.read_data_end());
     sc_time delay = sc_core::SC_ZERO_TIME;
     EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0, buf, 32, delay), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(delay, closed);
@@ -84,7 +84,7 @@ TEST(Lpddr4Tlm, ReadDelayIsTheUnloadedLatencyPlusTheAnnotatedDelay) {
     // Same row again: a row hit.
     delay = sc_core::SC_ZERO_TIME;
     EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 32, buf, 32, delay), tlm::TLM_OK_RESPONSE);
-    EXPECT_EQ(delay, cycles(s, s.rl + s.tdqsck + s.burst_length / 2));
+    EXPECT_EQ(delay, cycles(s, s.read_data_end()));
     ran = true;
   });
   cpu.socket.bind(dram.target_socket);
@@ -182,7 +182,7 @@ TEST(Lpddr4Tlm, ConcurrentLooselyTimedInitiatorsGetConsistentTimes) {
   ProtocolChecker checker(s, config.channels);
   dram.attach_observer(checker);
   const sc_time quantum(200, SC_NS);
-  const sc_time fastest = cycles(s, s.rl + s.tdqsck + s.burst_length / 2);
+  const sc_time fastest = cycles(s, s.read_data_end());
   auto script = [&](std::uint64_t base, unsigned size, int count) {
     return [&, base, size, count](Initiator& i) {
       std::vector<std::uint8_t> buf(size);
