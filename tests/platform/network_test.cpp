@@ -125,12 +125,17 @@ TEST(Network, HybridNeverLosesToTheWorseDataflowAndAllAgree) {
   const auto hybrid = run_cli(net + " --dataflow hybrid", "hybrid");
   for (const auto* r : {&ws, &os, &hybrid}) EXPECT_TRUE((*r)["totals"]["all_verified"].get<bool>());
   // Hybrid optimizes latency per layer: no convolution takes more cycles than
-  // with the worse dataflow.
+  // with the worse dataflow. The three runs reach a layer with different DRAM
+  // state behind them (open rows, refresh phase, writes still queued), so the
+  // same layer with the same dataflow differs between runs by up to about 1 %
+  // (features.3.dw.conv: 19006 cycles as OS in the OS run, 19126 in the hybrid
+  // run); 2 % of slack keeps that noise out of the verdict.
   for (std::size_t i = 0; i < hybrid["layers"].size(); ++i) {
     if (hybrid["layers"][i]["type"] != "conv2d") continue;
     const auto worse =
         std::max(ws["layers"][i]["cycles"].get<std::uint64_t>(), os["layers"][i]["cycles"].get<std::uint64_t>());
-    EXPECT_LE(hybrid["layers"][i]["cycles"].get<std::uint64_t>(), worse) << hybrid["layers"][i]["name"];
+    EXPECT_LE(hybrid["layers"][i]["cycles"].get<double>(), 1.02 * static_cast<double>(worse))
+        << hybrid["layers"][i]["name"];
   }
 }
 
