@@ -35,7 +35,8 @@ struct BenchOptions {
   std::uint64_t packet_flits = 4;
   std::uint64_t cycles = 10000;
   std::uint64_t seed = 1;
-  bool cycle_level = true;
+  bool cycle_level = true;  // the reference runs (alone or beside the fast model)
+  bool fast = false;
   std::string json;
 };
 
@@ -195,7 +196,8 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
       ("cycles", po::value<std::string>()->default_value("10000"), "measurement window in cycles")
       ("seed", po::value<std::string>()->default_value("1"), "random seed")
       ("model", po::value<std::string>()->default_value("cycle"),
-       "cycle: flit-by-flit reference model; fast: link-reservation model of the platform")
+       "cycle: flit-by-flit reference model; fast: per-packet model of the platform; "
+       "both: the two side by side with the fast model's deviation")
       ("set", po::value<std::vector<std::string>>()->composing(),
        "NoC parameter override key=value of the preset's noc section, e.g. buffer_flits=16 (repeatable)")
       ("json", po::value<std::string>()->required(), "write the results to this JSON file");
@@ -234,10 +236,57 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   o.cycles = parse_count("--cycles", vm["cycles"].as<std::string>(), 10, std::uint64_t(1) << 32);
   o.seed = parse_count("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX);
   const std::string model = vm["model"].as<std::string>();
-  if (model != "cycle" && model != "fast") throw OptionError("--model", "cycle or fast", model);
-  o.cycle_level = model == "cycle";
+  if (model != "cycle" && model != "fast" && model != "both")
+    throw OptionError("--model", "cycle, fast or both", model);
+  o.cycle_level = model != "fast";
+  o.fast = model != "cycle";
   o.json = vm["json"].as<std::string>();
   return o;
+}
+
+nlohmann::json point_json(const RatePoint& p) {
+  return {{"offered", p.offered},         {"accepted", p.accepted},         {"latency_mean", p.latency_mean},
+          {"latency_p99", p.latency_p99}, {"packets_measured", p.measured}, {"packets_undelivered", p.undelivered}};
+}
+
+void print_point(const RatePoint& p) {
+  std::cout << std::setw(10) << p.accepted << std::setw(14) << std::setprecision(2) << p.latency_mean << std::setw(13)
+            << p.latency_p99 << std::setprecision(3);
+}
+
+std::string saturation_note(const RatePoint& p) {
+  return p.undelivered > 0 ? "  (saturated: " + std::to_string(p.undelivered) + " packets undelivered)" : "";
+}
+
+// One row per offered load; with both models the fast one's relative
+// deviation from the reference follows.
+nlohmann::json run_rates(const BenchOptions& o, Work& work) {
+  const bool both = o.cycle_level && o.fast;
+  std::cout << (both ? "offered  | cycle: accepted  latency_mean  latency_p99 | fast: accepted  latency_mean  "
+                       "latency_p99 | fast vs cycle: accepted latency\n"
+                     : "offered  accepted  latency_mean  latency_p99  [flits/node/cycle, cycles]\n");
+  nlohmann::json rates = nlohmann::json::array();
+  for (double r : o.rates) {
+    std::cout << std::setw(7) << r;
+    if (!both) {
+      const RatePoint p = o.cycle_level ? run_cycle_level(o, r, work) : run_fast(o, r, work);
+      print_point(p);
+      std::cout << saturation_note(p) << "\n";
+      rates.push_back(point_json(p));
+      continue;
+    }
+    const RatePoint ref = run_cycle_level(o, r, work), fast = run_fast(o, r, work);
+    const double d_accepted = fast.accepted / ref.accepted - 1, d_latency = fast.latency_mean / ref.latency_mean - 1;
+    print_point(ref);
+    print_point(fast);
+    std::cout << std::showpos << std::setprecision(1) << std::setw(12) << 100 * d_accepted << "%" << std::setw(8)
+              << 100 * d_latency << "%" << std::noshowpos << std::setprecision(3) << saturation_note(ref) << "\n";
+    rates.push_back({{"offered", r},
+                     {"cycle", point_json(ref)},
+                     {"fast", point_json(fast)},
+                     {"fast_vs_cycle", {{"accepted", d_accepted}, {"latency_mean", d_latency}}}});
+  }
+  return rates;
 }
 
 nlohmann::json bound_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -266,37 +315,28 @@ int noc_bench_main(int argc, const char* const* argv) {
   Work work;
   const double analytic = noc::zero_load_latency(mesh, o.traffic, o.packet_flits);
   const double measured = measure_zero_load(o);
-  const double bound = noc::bisection_bound(mesh, o.traffic);
+  const double bisection = noc::bisection_bound(mesh, o.traffic);
+  const double endpoints = noc::endpoint_bound(mesh, o.traffic);
+  const double bound = std::min(bisection, endpoints);
 
   std::cout << "noc-bench: " << o.noc.width << "x" << o.noc.height << " mesh, " << noc::to_string(o.traffic)
             << " traffic, " << o.packet_flits << "-flit packets, " << o.cycles << " cycles, "
-            << (o.cycle_level ? "cycle-level reference" : "fast link-reservation") << " model (router "
-            << o.noc.router_cycles << ", link " << o.noc.link_cycles << ", buffer " << o.noc.buffer_flits << " x "
-            << o.noc.virtual_channels << " VCs)\n";
+            << (o.fast ? (o.cycle_level ? "cycle-level reference and fast" : "fast per-packet")
+                       : "cycle-level reference")
+            << " model (router " << o.noc.router_cycles << ", link " << o.noc.link_cycles << ", buffer "
+            << o.noc.buffer_flits << " x " << o.noc.virtual_channels << " VCs)\n";
   std::cout << std::fixed << std::setprecision(3);
-  std::cout << "offered  accepted  latency_mean  latency_p99  [flits/node/cycle, cycles]\n";
-  nlohmann::json rates = nlohmann::json::array();
-  for (double r : o.rates) {
-    const RatePoint p = o.cycle_level ? run_cycle_level(o, r, work) : run_fast(o, r, work);
-    std::cout << std::setw(7) << p.offered << std::setw(10) << p.accepted << std::setw(14) << std::setprecision(2)
-              << p.latency_mean << std::setw(13) << p.latency_p99 << std::setprecision(3)
-              << (p.undelivered > 0 ? "  (saturated: " + std::to_string(p.undelivered) + " packets undelivered)" : "")
-              << "\n";
-    rates.push_back({{"offered", p.offered},
-                     {"accepted", p.accepted},
-                     {"latency_mean", p.latency_mean},
-                     {"latency_p99", p.latency_p99},
-                     {"packets_measured", p.measured},
-                     {"packets_undelivered", p.undelivered}});
-  }
+  const nlohmann::json rates = run_rates(o, work);
   const double speed = work.wall_s > 0 ? double(work.flit_hops) / work.wall_s : 0;
   std::cout << std::setprecision(2) << "zero-load latency: analytic " << analytic << " cycles, measured " << measured
             << " cycles\n"
-            << std::setprecision(3) << "bisection bound: ";
-  if (std::isfinite(bound))
-    std::cout << bound << " flits/node/cycle\n";
+            << std::setprecision(3) << "throughput bound: " << bound << " flits/node/cycle ("
+            << (endpoints <= bisection ? "endpoint channels" : "bisection") << "; bisection ";
+  if (std::isfinite(bisection))
+    std::cout << bisection;
   else
-    std::cout << "none (no traffic crosses a bisection)\n";
+    std::cout << "none, no traffic crosses";
+  std::cout << ", injection/ejection " << endpoints << ")\n";
   std::cout << std::scientific << std::setprecision(3) << "speed: " << speed << " flit-hops per wall second\n"
             << std::defaultfloat;
 
@@ -305,7 +345,7 @@ int noc_bench_main(int argc, const char* const* argv) {
                               {"packet_flits", o.packet_flits},
                               {"cycles", o.cycles},
                               {"seed", o.seed},
-                              {"model", o.cycle_level ? "cycle" : "fast"},
+                              {"model", o.fast ? (o.cycle_level ? "both" : "fast") : "cycle"},
                               {"noc",
                                {{"flit_bytes", o.noc.flit_bytes},
                                 {"router_cycles", o.noc.router_cycles},
@@ -315,7 +355,9 @@ int noc_bench_main(int argc, const char* const* argv) {
                               {"rates", rates},
                               {"zero_load_analytic", analytic},
                               {"zero_load_measured", measured},
-                              {"bisection_bound", bound_json(bound)},
+                              {"bisection_bound", bound_json(bisection)},
+                              {"endpoint_bound", endpoints},
+                              {"throughput_bound", bound},
                               {"flit_hops_per_wall_s", speed}};
   file << out.dump(2) << "\n";
   file.flush();

@@ -1,8 +1,10 @@
 #pragma once
 // `npuvp noc-bench`: the NoC alone under synthetic traffic. For each offered
 // load it reports accepted throughput and packet latency; once per run the
-// analytic and measured zero-load latency, the bisection bound and the
-// simulation speed. Results go to stdout and to a JSON file.
+// analytic and measured zero-load latency, the throughput bound (bisection
+// and endpoint channels) and the simulation speed. --model both runs the
+// cycle-level reference and the fast model on the same traffic, side by
+// side. Results go to stdout and to a JSON file.
 
 namespace npuvp::bench {
 

@@ -8,17 +8,28 @@ namespace npuvp::noc {
 FastMeshModel::FastMeshModel(const NocConfig& config)
     : config_(config),
       mesh_(config),
-      timelines_(mesh_.channel_count()),
+      links_(mesh_.channel_count()),
+      crossbar_(mesh_.channel_count()),
+      vc_logs_(std::size_t(mesh_.channel_count()) * config.virtual_channels),
+      next_injection_vc_(mesh_.nodes(), 0),
       stats_(),
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
       node_of_channel_(mesh_.channel_count(), -1) {}
 
-ReservationTimeline& FastMeshModel::timeline(ChannelId c) {
-  ReservationTimeline& t = timelines_[c];
-  t.retire_before(horizon_, [&](Cycle at, bool busy) {
+void FastMeshModel::retire(ChannelId c) {
+  links_[c].retire_before(horizon_, [&](Cycle at, bool busy) {
     if (observer_) observer_(c, at, busy);
   });
-  return t;
+  crossbar_[c].retire_before(horizon_, [](Cycle, bool) {});
+  // A passage stops mattering once its VC is free and the credits of its
+  // flits are back upstream before the horizon.
+  const Cycle credit_latency = mesh_.channel_latency(c);
+  for (unsigned vc = 0; vc < config_.virtual_channels; ++vc) {
+    VcLog& log = vc_log(c, vc);
+    while (!log.empty() && log.begin()->second.owned_until <= horizon_ &&
+           log.begin()->second.tail_out + credit_latency < horizon_)
+      log.erase(log.begin());
+  }
 }
 
 int FastMeshModel::add_path(NodeId src, NodeId dst) {
@@ -34,43 +45,142 @@ int FastMeshModel::add_path(NodeId src, NodeId dst) {
   return parent;
 }
 
+Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next,
+                                  std::uint64_t flits) const {
+  if (mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)) return 0;  // the endpoint always accepts
+  // The packet's flit j needs the slot of the flit buffer_flits ahead of it
+  // in the VC, which frees credit_latency after that flit left downstream.
+  // Passages' flits leave back to back, ending at tail_out, so for a passage
+  // `ahead` flits in front the bound is the same for every flit j landing on it.
+  const std::uint64_t buffer = config_.buffer_flits;
+  const Cycle credit_latency = mesh_.channel_latency(c);
+  Cycle bound = 0;
+  std::uint64_t ahead = 0;
+  for (auto it = next; it != log.begin() && ahead < buffer;) {
+    const Passage& p = (--it)->second;
+    if (ahead + p.flits + flits > buffer) {
+      const Cycle t = p.tail_out + ahead + 1 + credit_latency;
+      if (t > buffer) bound = std::max(bound, t - buffer);
+    }
+    ahead += p.flits;
+  }
+  return bound;
+}
+
+FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits, bool record) {
+  const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
+  Slots slots{0, 0};
+  for (std::uint64_t left = flits; left > 0;) {
+    auto run = links_[n.channel].free_run(from);
+    if (crossbar) {
+      const auto input = crossbar->free_run(run.first);
+      if (input.first != run.first) {
+        from = input.first;
+        continue;
+      }
+      run.second = std::min(run.second, input.second);
+    }
+    const Cycle taken = std::min<Cycle>(left, run.second - run.first);
+    if (left == flits) slots.first = run.first;
+    slots.last = run.first + taken - 1;
+    if (record) runs_.emplace_back(run.first, run.first + taken);
+    left -= taken;
+    from = run.first + taken;
+  }
+  return slots;
+}
+
+FastMeshModel::Grant FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits) {
+  const VcLog& log = vc_log(n.channel, vc);
+  const bool to_router = !(mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel));
+  Cycle at = due;
+  for (;;) {
+    const auto next = log.upper_bound(at);
+    if (next != log.begin() && std::prev(next)->second.owned_until > at) {
+      at = std::prev(next)->second.owned_until;
+      continue;
+    }
+    const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits, false);
+    if (next == log.end() || slots.last < next->first) {
+      // Its head waits in the downstream buffer behind the tail of the
+      // packet allocated the VC before it.
+      const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
+      return {vc, at, slots.first, slots.last, head_free};
+    }
+    at = next->second.owned_until;
+  }
+}
+
+FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::uint64_t flits) {
+  // A router takes the lowest VC free when the head is due; an endpoint
+  // injects into the next VC in turn that has room, whichever sends first.
+  const unsigned vcs = config_.virtual_channels;
+  const bool injection = mesh_.is_injection(n.channel);
+  const unsigned first = injection ? next_injection_vc_[mesh_.channel_node(n.channel)] : 0;
+  Grant best{};
+  for (unsigned k = 0; k < vcs; ++k) {
+    const Grant g = try_vc(n, (first + k) % vcs, due, flits);
+    if (k == 0 || (injection ? g.start < best.start : g.allocated < best.allocated)) best = g;
+  }
+  if (injection) next_injection_vc_[mesh_.channel_node(n.channel)] = (best.vc + 1) % vcs;
+  return best;
+}
+
 Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
   const Cycle router = config_.router_cycles;
-  // Parents precede children in tree_, so one pass forward finds every head
-  // time and one pass backward the upstream hold caused by back-pressure.
+  // Parents precede children in tree_: one pass forward finds when each hop
+  // starts, one backward when each tail leaves (a tail cannot leave before the
+  // flits buffer_flits behind it left the router downstream).
   for (TreeNode& n : tree_) {
-    const Cycle head =
-        n.parent < 0 ? ready : tree_[n.parent].start + mesh_.channel_latency(tree_[n.parent].channel) + router;
-    n.start = timeline(n.channel).earliest_free(head, flits);
-    n.end = n.start + flits;
-  }
-  if (config_.virtual_channels == 1) {
-    const Cycle buffer = config_.buffer_flits;
-    for (std::size_t i = tree_.size(); i-- > 0;) {
-      const TreeNode& n = tree_[i];
-      if (n.parent < 0) continue;
-      TreeNode& up = tree_[n.parent];
-      const Cycle credit_back = n.end + mesh_.channel_latency(up.channel);
-      if (credit_back > buffer) up.end = std::max(up.end, credit_back - buffer);
+    retire(n.channel);
+    Cycle due = ready;
+    if (n.parent >= 0) {
+      const TreeNode& up = tree_[n.parent];
+      due = std::max(up.start + mesh_.channel_latency(up.channel) + router, up.head_free);
     }
+    const Grant g = allocate(n, due, flits);
+    n.vc = g.vc;
+    n.allocated = g.allocated;
+    n.start = g.start;
+    n.tail = g.tail;
+    n.head_free = g.head_free;
+    n.runs_begin = runs_.size();
+    take_slots(n, n.start, flits, true);
+    n.runs_end = runs_.size();
+    n.tail_out = 0;
   }
+  const Cycle buffer = config_.buffer_flits;
+  for (std::size_t i = tree_.size(); i-- > 0;) {
+    TreeNode& n = tree_[i];
+    if (mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel))
+      n.tail_out = n.tail;
+    else if (n.tail_out + mesh_.channel_latency(n.channel) > buffer)
+      n.tail = std::max(n.tail, n.tail_out + mesh_.channel_latency(n.channel) - buffer);
+    if (n.parent >= 0) tree_[n.parent].tail_out = std::max(tree_[n.parent].tail_out, n.tail);
+  }
+  reserve_tree(flits);
   Cycle done = 0;
-  std::uint64_t hops = 0;
-  for (const TreeNode& n : tree_) {
-    LinkStats& link = stats_.links[link_of_channel_[n.channel]];
-    link.busy_cycles += timelines_[n.channel].reserve(n.start, n.end);
-    link.flits += flits;
-    last_busy_ = std::max(last_busy_, n.end);
-    if (mesh_.is_injection(n.channel)) continue;
-    ++hops;
-    if (mesh_.channel_port(n.channel) == kLocal)
-      done = std::max(done, n.start + mesh_.channel_latency(n.channel) + flits);
-  }
+  for (const TreeNode& n : tree_)
+    if (mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel))
+      done = std::max(done, n.tail + mesh_.channel_latency(n.channel) + 1);
   ++stats_.packets;
   stats_.flits += flits;
-  stats_.flit_hops += flits * hops;
   stats_.latency.add(done - ready);
   return done;
+}
+
+void FastMeshModel::reserve_tree(std::uint64_t flits) {
+  for (const TreeNode& n : tree_) {
+    LinkStats& link = stats_.links[link_of_channel_[n.channel]];
+    for (std::size_t r = n.runs_begin; r < n.runs_end; ++r) {
+      link.busy_cycles += links_[n.channel].reserve(runs_[r].first, runs_[r].second);
+      if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(runs_[r].first, runs_[r].second);
+    }
+    link.flits += flits;
+    vc_log(n.channel, n.vc).emplace(n.allocated, Passage{n.tail + 1, n.tail_out, flits});
+    last_busy_ = std::max(last_busy_, n.tail + 1);
+    if (!mesh_.is_injection(n.channel)) stats_.flit_hops += flits;
+  }
 }
 
 Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle ready) {
@@ -78,6 +188,7 @@ Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle 
   const Cycle done = time_tree(flits, ready);
   for (const TreeNode& n : tree_) node_of_channel_[n.channel] = -1;
   tree_.clear();
+  runs_.clear();
   return done;
 }
 
@@ -89,16 +200,17 @@ Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std:
   done_at.resize(dsts.size());
   for (std::size_t i = 0; i < dsts.size(); ++i) {
     const TreeNode& n = tree_[ejection[i]];
-    done_at[i] = n.start + mesh_.channel_latency(n.channel) + flits;
+    done_at[i] = n.tail + mesh_.channel_latency(n.channel) + 1;
   }
   ++stats_.multicast_packets;
   for (const TreeNode& n : tree_) node_of_channel_[n.channel] = -1;
   tree_.clear();
+  runs_.clear();
   return done;
 }
 
 void FastMeshModel::report_final() {
-  for (ChannelId c = 0; c < mesh_.channel_count(); ++c) timeline(c);
+  for (ChannelId c = 0; c < mesh_.channel_count(); ++c) retire(c);
 }
 
 void FastMeshModel::flush() {

@@ -1,27 +1,28 @@
 #pragma once
-// Fast NoC timing from link occupancy: one computation per packet, no event
-// per flit. Every channel keeps a timeline of busy intervals; a packet of F
-// flits whose head reaches a channel at cycle h takes the earliest F free
-// cycles starting at or after h, and its head reaches the next router
-// link_cycles later and may leave it router_cycles after that.
-//
-// Approximations (see the agreement test against CycleMeshModel):
-//  - Contention is first come, first served in the order packets are timed,
-//    not round-robin per cycle: a packet never waits for one timed after it.
-//  - Back-pressure: with one virtual channel a packet whose head waits at a
-//    router keeps the upstream channel until the flits that do not fit in that
-//    router's input buffer have passed (end_k = max(start_k + F,
-//    end_{k+1} - buffer_flits + link_cycles), exact for a stream of flits
-//    under credit flow control). With several virtual channels a waiting
-//    packet holds only its own virtual channel, so the link is held for F
-//    cycles only and others may use it meanwhile.
-//  - A packet's flits cross each channel back to back; interleaving of
-//    virtual channels on a link is modelled as if packets took turns.
+// Fast NoC timing: one computation per packet, no event per flit. A packet is
+// timed hop by hop against what the packets timed before it left behind on
+// each channel: the link's busy cycles, the busy cycles of the crossbar input
+// it is read through, and per virtual channel the packets that were
+// allocated it (when, until when, and when their tail left the router
+// downstream). docs/noc.md states the mechanism and its assumptions; in short,
+// at each router a packet's head
+//  - waits until the packets ahead of it in the same input VC buffer have
+//    left (head-of-line blocking),
+//  - takes an output VC (the lowest free one; the injection port takes turns),
+//    holding it until its tail has crossed the link,
+//  - sends once the downstream buffer has room for its flits (credits: the
+//    flits buffer_flits ahead of it in that VC must have left), and
+//  - needs its input's crossbar port and the output link for flits cycles.
+// Flits of packets on different VCs interleave on a link: a packet's flits
+// take the first cycles the link and crossbar input are free. A packet never
+// waits for one timed after it.
 // At zero load the timing equals the cycle-level model exactly:
 // Mesh::zero_load_latency().
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "models/noc/mesh.h"
@@ -66,22 +67,57 @@ class FastMeshModel {
   Cycle last_busy() const { return last_busy_; }
 
  private:
+  // A packet's use of one virtual channel of a channel, keyed by the cycle it
+  // was allocated the VC.
+  struct Passage {
+    Cycle owned_until;  // exclusive: the cycle after its tail was sent
+    Cycle tail_out;     // cycle its tail left the router downstream
+    std::uint64_t flits;
+  };
+  using VcLog = std::map<Cycle, Passage>;
   struct TreeNode {
     ChannelId channel;
     int parent;  // index into tree_, -1 for the injection channel
-    Cycle start = 0, end = 0;
+    unsigned vc = 0;
+    Cycle allocated = 0, start = 0, tail = 0, tail_out = 0;
+    Cycle head_free = 0;                       // earliest cycle the head may leave the next router
+    std::size_t runs_begin = 0, runs_end = 0;  // its flits' cycles on the link, in runs_
   };
+  // Where and when a packet whose head is due at `due` gets a VC of a channel.
+  struct Grant {
+    unsigned vc;
+    Cycle allocated, start, tail, head_free;
+  };
+  struct Slots {
+    Cycle first, last;
+  };
+
   // Adds the XY path src->dst to tree_, sharing the channels already there.
   // Returns the index of its ejection node.
   int add_path(NodeId src, NodeId dst);
   Cycle time_tree(std::uint64_t flits, Cycle ready);
-  ReservationTimeline& timeline(ChannelId c);
+  void reserve_tree(std::uint64_t flits);
+  Grant allocate(const TreeNode& n, Cycle due, std::uint64_t flits);
+  Grant try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits);
+  // The first `flits` cycles at or after `from` in which both the link and
+  // the crossbar input are free: packets on different VCs interleave their
+  // flits on a link. Appends them to runs_ as intervals if `record`.
+  Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits, bool record);
+  // Earliest first-flit cycle the downstream buffer's credits allow, given
+  // the passages allocated the VC before `next`.
+  Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;
+  // Forgets what no packet ready at or after the horizon can meet again.
+  void retire(ChannelId c);
+  VcLog& vc_log(ChannelId c, unsigned vc) { return vc_logs_[c * config_.virtual_channels + vc]; }
 
   NocConfig config_;
   Mesh mesh_;
-  std::vector<ReservationTimeline> timelines_;
-  NocStats stats_;                    // before link_of_channel_, which names its links
-  std::vector<int> link_of_channel_;  // index into stats_.links, -1 if no such channel
+  std::vector<ReservationTimeline> links_;     // per channel: flits on the link
+  std::vector<ReservationTimeline> crossbar_;  // per channel: flits read out of its downstream buffer
+  std::vector<VcLog> vc_logs_;                 // per channel and VC
+  std::vector<unsigned> next_injection_vc_;    // per node: the injection port's turn
+  NocStats stats_;                             // before link_of_channel_, which names its links
+  std::vector<int> link_of_channel_;           // index into stats_.links, -1 if no such channel
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
   BusyObserver observer_;
@@ -89,6 +125,7 @@ class FastMeshModel {
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
   std::vector<ChannelId> path_;
+  std::vector<std::pair<Cycle, Cycle>> runs_;
 };
 
 }  // namespace npuvp::noc

@@ -1,7 +1,7 @@
 #pragma once
 // The NoC as a TLM-2.0 interconnect: initiators and targets attach at mesh
 // positions, transactions are routed by address and timed by the fast
-// link-reservation model (FastMeshModel), one computation per packet.
+// per-packet model (FastMeshModel), one computation per packet.
 //
 // A transaction costs, added to its annotated delay:
 //   request packet  (header + write data flits) initiator node -> target node,

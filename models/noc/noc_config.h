@@ -32,8 +32,8 @@ struct NocConfig {
   unsigned buffer_flits = 8;
   unsigned header_flits = 1;
   double clock_mhz = 800;
-  // Virtual channels per physical input port (1 = plain wormhole). Used by
-  // the cycle-level reference; the fast path reserves physical links.
+  // Virtual channels per physical input port (1 = plain wormhole), each
+  // buffer_flits deep; both timing models allocate them.
   unsigned virtual_channels = 2;
   std::vector<Attachment> initiators;
   std::vector<TargetAttachment> targets;
@@ -58,7 +58,7 @@ class NocConfigError : public std::invalid_argument {
 // Throws NocConfigError on the first violated rule. Besides ranges, the input
 // buffer must cover the credit round trip (router_cycles + 2 * link_cycles):
 // with less, a lone packet cannot stream one flit per cycle and neither the
-// analytic latency nor the link-reservation timing would hold.
+// analytic latency nor the fast model's timing would hold.
 void validate(const NocConfig& config);
 
 // Flits of a packet carrying `payload_bytes` of data behind its header.

@@ -1,6 +1,7 @@
 #include "models/noc/reservation_timeline.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace npuvp::noc {
 
@@ -10,6 +11,12 @@ ReservationTimeline::Cycle ReservationTimeline::earliest_free(Cycle from, Cycle 
   Cycle s = from;
   for (; it != busy_.end() && it->first < s + length; ++it) s = std::max(s, it->second);
   return s;
+}
+
+std::pair<ReservationTimeline::Cycle, ReservationTimeline::Cycle> ReservationTimeline::free_run(Cycle from) const {
+  auto it = busy_.upper_bound(from);
+  if (it != busy_.begin() && std::prev(it)->second > from) from = std::prev(it)->second;
+  return {from, it == busy_.end() ? std::numeric_limits<Cycle>::max() : it->first};
 }
 
 ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 
 namespace npuvp::noc {
 
@@ -15,6 +16,10 @@ class ReservationTimeline {
 
   // Earliest s >= from such that [s, s + length) is free.
   Cycle earliest_free(Cycle from, Cycle length) const;
+
+  // The first free interval [first, second) starting at or after `from`;
+  // second is the largest Cycle if nothing is reserved after it.
+  std::pair<Cycle, Cycle> free_run(Cycle from) const;
 
   // Marks [start, end) busy, merging with overlapping or touching intervals.
   // Returns how many cycles were not busy before (the growth of the union).

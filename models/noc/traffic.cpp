@@ -102,6 +102,14 @@ double bisection_bound(const Mesh& mesh, TrafficPattern pattern) {
   return bound;
 }
 
+double endpoint_bound(const Mesh& mesh, TrafficPattern pattern) {
+  std::vector<double> ejected(mesh.nodes(), 0.0);
+  for (NodeId src = 0; src < mesh.nodes(); ++src)
+    for (const auto& [dst, p] : destinations(mesh, pattern, src)) ejected[dst] += p;
+  const double busiest = std::max(1.0, *std::max_element(ejected.begin(), ejected.end()));
+  return 1.0 / busiest;
+}
+
 TrafficGenerator::TrafficGenerator(const Mesh& mesh, TrafficPattern pattern, double rate, std::uint64_t packet_flits,
                                    std::uint64_t seed)
     : mesh_(mesh),

@@ -40,6 +40,13 @@ double zero_load_latency(const Mesh& mesh, TrafficPattern pattern, std::uint64_t
 // across and the bound slightly lower. Infinite if no traffic crosses.
 double bisection_bound(const Mesh& mesh, TrafficPattern pattern);
 
+// Highest offered load (flits/node/cycle) the endpoint channels can carry:
+// every node injects the offered load over one injection channel and its
+// router ejects what the pattern sends it over one ejection channel, each one
+// flit per cycle. A hotspot's ejection channel takes the whole mesh's share
+// of it, so it bounds hotspot traffic far below the bisection.
+double endpoint_bound(const Mesh& mesh, TrafficPattern pattern);
+
 class TrafficGenerator {
  public:
   // `rate` is the offered load in flits per node per cycle (0..1]; a packet
