@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <boost/program_options.hpp>
@@ -9,6 +10,7 @@
 
 #include "bench/dram_bench.h"
 #include "bench/noc_bench.h"
+#include "bench/options.h"
 #include "contract/address_map.h"
 #include "contract/cluster_regs.h"
 #include "contract/dma_regs.h"
@@ -40,7 +42,7 @@ int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
   std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir;
   std::vector<std::string> sets;
-  std::uint32_t seed = 1;
+  std::string seed;
   std::string log_level;
   double ro_sparsity = 0;
   int ro_batch = 1;
@@ -58,7 +60,7 @@ int run_command(int argc, char** argv) {
       ("datatype", po::value(&datatype)->default_value("int8"), "conv_slice / SCALE-Sim layers: int8 | int4 | int16 | fp16 (other networks are int8)")
       ("set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")
       ("out", po::value(&out_dir)->default_value("traces/run"), "output directory")
-      ("seed", po::value(&seed)->default_value(1), "seed of weights and inputs")
+      ("seed", po::value(&seed)->default_value("1"), "seed of weights and inputs (0 to 4294967295)")
       ("quiet,q", "no progress line")
       ("weight-sparsity", po::value(&ro_sparsity)->default_value(0.0), "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")
       ("layer-dataflow", po::value(&layer_dataflow)->composing(), "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws (repeatable)")
@@ -83,7 +85,7 @@ int run_command(int argc, char** argv) {
   ro.objective = objective;
   ro.datatype = datatype;
   ro.out_dir = out_dir;
-  ro.seed = seed;
+  ro.seed = static_cast<std::uint32_t>(npuvp::bench::parse_count("--seed", seed, 0, UINT32_MAX));
   ro.ideal_memory = vm.count("ideal-memory") > 0;
   ro.quiet = vm.count("quiet") > 0;
   ro.weight_sparsity = ro_sparsity;
@@ -92,17 +94,7 @@ int run_command(int argc, char** argv) {
   if (vm.count("traces")) ro.trace.files = npuvp::platform::parse_traces(traces);
   ro.trace.include = trace_include;
   if (vm.count("trace-window")) ro.trace.window_ns = npuvp::platform::parse_trace_window(trace_window);
-  if (!input_size.empty()) {
-    const auto x = input_size.find('x');
-    try {
-      if (x == std::string::npos) throw std::invalid_argument("no x");
-      ro.input_h = std::stoi(input_size.substr(0, x));
-      ro.input_w = std::stoi(input_size.substr(x + 1));
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--input-size: expected HxW (e.g. 112x112), got '" + input_size + "'");
-    }
-    if (ro.input_h <= 0 || ro.input_w <= 0) throw std::invalid_argument("--input-size: expected positive H and W");
-  }
+  if (!input_size.empty()) std::tie(ro.input_h, ro.input_w) = npuvp::apps::parse_input_size(input_size);
   const auto config = npuvp::platform::load_platform(platform_file, sets);
   const auto report = npuvp::platform::run(config, ro);
   std::cout << npuvp::platform::format_report(report);

@@ -206,6 +206,22 @@ firmware::DataflowChoice parse_dataflow(const std::string& d, const std::string&
   throw std::invalid_argument("--dataflow: expected ws, os or hybrid, got '" + d + "'");
 }
 
+std::pair<int, int> parse_input_size(const std::string& text) {
+  const std::string expected =
+      "--input-size: expected HxW with H and W from 1 to 16384 (e.g. 112x112), got '" + text + "'";
+  const auto x = text.find('x');
+  const auto dimension = [&](const std::string& digits) {
+    // Digits only: stoi would take "56abc" as 56 and "-5" as a number.
+    if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument(expected);
+    const int v = std::stoi(digits);
+    if (v < 1 || v > 16384) throw std::invalid_argument(expected);
+    return v;
+  };
+  if (x == std::string::npos) throw std::invalid_argument(expected);
+  return {dimension(text.substr(0, x)), dimension(text.substr(x + 1))};
+}
+
 Workload make_workload(const WorkloadOptions& options) {
   const auto dataflow = parse_dataflow(options.dataflow, options.objective);
   if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
@@ -214,6 +230,10 @@ Workload make_workload(const WorkloadOptions& options) {
   if (!ir && !options.layer_dataflow.empty())
     throw std::invalid_argument("--layer-dataflow: only zoo, YAML and ONNX networks have named layers to override");
   if (!ir && options.batch != 1) throw std::invalid_argument("--batch: only zoo, YAML and ONNX networks run batched");
+  if (ir && options.weight_sparsity != 0)
+    throw std::invalid_argument(
+        "--weight-sparsity: only conv_slice and SCALE-Sim layers take it (zoo, YAML and ONNX networks bring their own "
+        "weights)");
   if (ir && runtime::parse_datatype(options.datatype) != firmware::Datatype::kInt8)
     throw std::invalid_argument("--datatype: zoo, YAML and ONNX networks are int8");
   return ir ? network_workload(options.network, options, dataflow)

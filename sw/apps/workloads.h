@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,6 +60,10 @@ struct Workload {
 // Throws std::invalid_argument for an unknown network or options the
 // workload cannot take.
 Workload make_workload(const WorkloadOptions& options);
+
+// --input-size "HxW" with H and W whole numbers from 1 to 16384; throws
+// std::invalid_argument naming the option and quoting the text otherwise.
+std::pair<int, int> parse_input_size(const std::string& text);
 
 // The dataflow choice --dataflow and --objective ask for.
 firmware::DataflowChoice parse_dataflow(const std::string& dataflow, const std::string& objective);

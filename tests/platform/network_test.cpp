@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iterator>
 
+#include <sys/wait.h>
+
 #include <gtest/gtest.h>
 
 #include "platform/platform_config.h"
@@ -246,6 +248,46 @@ TEST(Network, UnknownNetworkIsNamed) {
     FAIL() << "an unknown network was accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("unknown network 'no_such_net'"), std::string::npos) << e.what();
+  }
+}
+
+// Runs the CLI expecting it to fail; returns what it printed on stderr.
+std::string cli_error(const std::string& args, int expected_exit) {
+  const auto err = std::filesystem::temp_directory_path() / "npuvp_net_cli_err.txt";
+  const int status = std::system((std::string(NPUVP_CLI) + " run -q " + args + " --out " +
+                                  (std::filesystem::temp_directory_path() / "npuvp_net_cli_bad").string() +
+                                  " > /dev/null 2> " + err.string())
+                                     .c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == expected_exit) << args << ": status " << status;
+  std::ifstream in(err);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(Network, MalformedNumbersAreRefusedNotTruncatedOrWrapped) {
+  // "56x56abc" once ran as 56x56 and "-1" as seed 4294967295.
+  EXPECT_NE(cli_error("--input-size 56x56abc", 1)
+                .find("--input-size: expected HxW with H and W from 1 to 16384 (e.g. 112x112), got '56x56abc'"),
+            std::string::npos);
+  EXPECT_NE(cli_error("--input-size 0x56", 1).find("got '0x56'"), std::string::npos);
+  EXPECT_NE(cli_error("--input-size -8x8", 1).find("got '-8x8'"), std::string::npos);
+  EXPECT_NE(cli_error("--seed -1", 1).find("--seed: expected an integer from 0 to 4294967295, got '-1'"),
+            std::string::npos);
+  EXPECT_NE(cli_error("--seed 4294967296", 1).find("got '4294967296'"), std::string::npos);
+}
+
+TEST(Network, WeightSparsityOnANetworkWithItsOwnWeightsIsRefused) {
+  // It once was silently ignored on zoo networks.
+  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
+  RunOptions options;
+  options.network = "squeezenet1_1";
+  options.weight_sparsity = 0.5;
+  try {
+    run(config, options);
+    FAIL() << "--weight-sparsity on a zoo network was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--weight-sparsity: only conv_slice and SCALE-Sim layers take it"),
+              std::string::npos)
+        << e.what();
   }
 }
 
