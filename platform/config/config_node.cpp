@@ -1,6 +1,7 @@
 #include "platform/config/config_node.h"
 
 #include <cmath>
+#include <map>
 #include <sstream>
 
 namespace npuvp::config {
@@ -13,6 +14,28 @@ std::string describe(const YAML::Node& n) {
   return "a map";
 }
 
+// yaml-cpp keeps both entries of a repeated key and lookups find the first,
+// while dumping the file shows the last: a run and its report would disagree.
+void reject_repeated_keys(const YAML::Node& node, const std::string& file, const std::string& path) {
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i)
+      reject_repeated_keys(node[i], file, path + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, int> lines;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    const std::string where = path.empty() ? key : path + "." + key;
+    const int line = entry.first.Mark().line + 1;
+    const auto [it, first] = lines.emplace(key, line);
+    if (!first)
+      throw ConfigError(file + ":" + std::to_string(line) + ": key '" + where + "' appears twice (lines " +
+                        std::to_string(it->second) + " and " + std::to_string(line) + "); expected each key once");
+    reject_repeated_keys(entry.second, file, where);
+  }
+}
+
 }  // namespace
 
 ConfigNode::ConfigNode(YAML::Node node, std::string file, std::string path)
@@ -22,6 +45,7 @@ ConfigNode ConfigNode::load_file(const std::string& file) {
   try {
     YAML::Node root = YAML::LoadFile(file);
     if (!root.IsMap()) throw ConfigError(file + ": expected a YAML map at the top level");
+    reject_repeated_keys(root, file, "");
     return ConfigNode(root, file);
   } catch (const YAML::BadFile&) {
     throw ConfigError(file + ": cannot open the file");

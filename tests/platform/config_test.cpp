@@ -151,5 +151,20 @@ TEST(PlatformConfig, MissingRequiredKeyIsNamed) {
   EXPECT_NE(e.find("key 'npu': expected a value (the key is required)"), std::string::npos) << e;
 }
 
+TEST(PlatformConfig, ARepeatedKeyIsRefusedWithBothLines) {
+  // yaml-cpp reads the first and dumps the last: a run simulated one value
+  // and recorded the other in report.json.
+  std::ifstream in(kPreset);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("  rows: 8\n");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at, "  rows: 16\n");
+  const std::string file = write_temp("npuvp_repeated_key.yaml", text);
+  const std::string e = error_of(file, {});
+  EXPECT_NE(e.find("npuvp_repeated_key.yaml:"), std::string::npos) << e;
+  EXPECT_NE(e.find(": key 'pe_array.rows' appears twice (lines "), std::string::npos) << e;
+  EXPECT_NE(e.find("expected each key once"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace npuvp::platform
