@@ -218,6 +218,24 @@ def unsupported(out):
     save_model(graph, os.path.join(out, "unsupported.onnx"), 13)
 
 
+def huge_dims(out):
+    # An initializer whose dims multiply past 2^63 (4611686018427387914 x 4
+    # wraps to 40 in 64 bits) with 40 values: it must be refused, not read as
+    # a 10x4 matrix. The checker is skipped, as for any hostile file.
+    b = TensorProto()  # by hand: helper.make_tensor checks the size
+    b.name = "b"
+    b.data_type = TensorProto.FLOAT
+    b.dims.extend([4611686018427387914, 4])
+    b.raw_data = np.zeros(40, np.float32).tobytes()
+    nodes = [helper.make_node("Gemm", ["x", "b"], ["y"], name="fc", transB=1)]
+    graph = helper.make_graph(nodes, "huge_dims",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], [b])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="npuvp-test")
+    model.ir_version = 7
+    onnx.save(model, os.path.join(out, "huge_dims.onnx"))
+
+
 # ----------------------------------------------------------------- quantized models
 
 def qweights(rng, shape):
@@ -366,6 +384,7 @@ def main():
     float_cnn(out)
     clip_attr(out)
     unsupported(out)
+    huge_dims(out)
     qdq_cnn(out)
     qlinear(out, False)
     qlinear(out, True)

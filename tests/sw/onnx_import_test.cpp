@@ -223,6 +223,15 @@ TEST(OnnxErrors, MalformedAndMissingFilesAreNamed) {
   }
 }
 
+TEST(OnnxErrors, DimsWhoseProductOverflowsAreRefused) {
+  // 4611686018427387914 x 4 wraps to 40 in 64 bits: the tensor was once read
+  // as a 10x4 matrix from its 40 values.
+  REQUIRE_MODELS();
+  const std::string path = model("huge_dims.onnx");
+  expect_invalid([&] { import_onnx_float(path); },
+                 path + ": initializer tensor 'b': dims [4611686018427387914,4] hold more than 2^40 elements");
+}
+
 TEST(OnnxErrors, FloatImportOfAQuantizedModelPointsToTheQuantizedImport) {
   REQUIRE_MODELS();
   expect_invalid([&] { import_onnx_float(model("qdq_cnn.onnx")); }, "import_onnx_quantized");

@@ -503,13 +503,14 @@ Dims Importer::reshape_target(const Node& n, const Dims& in) const {
     if (t[k] == -1) {
       if (infer >= 0) fail(n, "shape " + dims_str(t) + ": more than one -1");
       infer = static_cast<int>(k);
-    } else {
-      known *= t[k];
+    } else if (t[k] < 0 || __builtin_mul_overflow(known, t[k], &known) || known > kMaxElements) {
+      fail(n, "shape " + dims_str(t) + " does not hold the input " + dims_str(in));
     }
   }
   const std::int64_t total = element_count(in);
   if (infer >= 0 && known > 0) t[static_cast<std::size_t>(infer)] = total / known;
-  if (element_count(t) != total) fail(n, "shape " + dims_str(t) + " does not hold the input " + dims_str(in));
+  if (total < 0 || element_count(t) != total)
+    fail(n, "shape " + dims_str(t) + " does not hold the input " + dims_str(in));
   return t;
 }
 

@@ -101,6 +101,9 @@ std::string join(const std::vector<std::string>& v);
 
 std::string dims_str(const Dims& d);
 
+// The product of the dims; -1 when a dim is negative or the product passes
+// kMaxElements (far beyond any tensor a platform holds, and before int64 wraps).
+inline constexpr std::int64_t kMaxElements = std::int64_t{1} << 40;
 std::int64_t element_count(const Dims& d);
 
 onnx::ModelProto load_model(const std::string& path);

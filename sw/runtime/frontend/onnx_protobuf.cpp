@@ -26,7 +26,8 @@ std::string dims_str(const Dims& d) {
 
 std::int64_t element_count(const Dims& d) {
   std::int64_t n = 1;
-  for (auto x : d) n *= x;
+  for (auto x : d)
+    if (x < 0 || __builtin_mul_overflow(n, x, &n) || n > kMaxElements) return -1;
   return n;
 }
 
@@ -63,7 +64,9 @@ Constant decode_tensor(const onnx::TensorProto& t, const std::string& where_pref
   c.type = t.data_type();
   for (auto d : c.dims)
     if (d < 0) throw std::invalid_argument(where + ": negative dimension in " + dims_str(c.dims));
-  const auto n = static_cast<std::size_t>(element_count(c.dims));
+  const std::int64_t count = element_count(c.dims);
+  if (count < 0) throw std::invalid_argument(where + ": dims " + dims_str(c.dims) + " hold more than 2^40 elements");
+  const auto n = static_cast<std::size_t>(count);
   const bool raw = t.has_raw_data();
   const std::string& r = t.raw_data();
   switch (c.type) {
