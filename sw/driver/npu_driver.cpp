@@ -16,6 +16,13 @@ std::uint32_t NpuDriver::read(std::uint32_t r) { return hal_.mmio_read32(config_
 void NpuDriver::write(std::uint32_t r, std::uint32_t v) { hal_.mmio_write32(config_.npu_regs_base + r, v); }
 
 NpuCapabilities NpuDriver::probe() {
+  // One slot always stays empty so that head == tail means "empty": a ring of
+  // N entries holds N - 1 commands, and 0 or 1 entries hold none.
+  if (config_.ring_entries < 2)
+    throw std::invalid_argument(
+        "DriverConfig.ring_entries: expected at least 2 (a ring of N entries holds N - 1 "
+        "command buffers), got " +
+        std::to_string(config_.ring_entries));
   const std::uint32_t id = read(reg::kId);
   if (id != npu::kNpuId) {
     std::ostringstream os;
