@@ -173,8 +173,10 @@ void parse_energy_file(const std::string& file, power::EnergyTable& t, const Con
 
 void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
   n.reject_unknown({"quantum_ns", "power_window_ns", "vcd", "vcd_include", "vcd_max_changes"});
-  s.quantum_ns = n.get_positive("quantum_ns", 200);
-  s.power_window_ns = n.get_positive("power_window_ns", 1000);
+  // Below the kernel's 1 ps resolution a time is zero; above a millisecond
+  // nothing interleaves.
+  s.quantum_ns = n.get_double_in("quantum_ns", 0.001, 1e6, "ns", 200);
+  s.power_window_ns = n.get_double_in("power_window_ns", 0.001, 1e9, "ns", 1000);
   s.trace.vcd = n.get_bool("vcd", true);
   s.trace.vcd_max_changes = static_cast<std::size_t>(n.get_int_in("vcd_max_changes", 0, 1ll << 40, 20'000'000));
   if (n.has("vcd_include"))
@@ -202,7 +204,9 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
 
   const ConfigNode npu_node = root.child("npu");
   npu_node.reject_unknown({"clock_mhz", "clusters", "control_node"});
-  p.npu.clock_mhz = npu_node.get_positive("clock_mhz");
+  // From 1 MHz (slower makes a run's events and windows explode) to 1 THz
+  // (a 1 ps period, the kernel's time resolution).
+  p.npu.clock_mhz = npu_node.get_double_in("clock_mhz", 1, 1e6, "MHz");
   p.npu.clusters = static_cast<unsigned>(npu_node.get_int_in("clusters", 1, 64));
   if (npu_node.has("control_node")) {
     const ConfigNode cn = npu_node.child("control_node");
@@ -221,14 +225,13 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
     root.child("sram").fail("banks", "at most one bank per mesh node (" + std::to_string(nodes) + ")");
   if (p.npu.control_node.x >= p.npu.noc.width || p.npu.control_node.y >= p.npu.noc.height)
     npu_node.fail("control_node", "a node inside the mesh");
-  p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
 
   p.dram = config::parse_dram(root.child("dram"));
 
   if (root.has("host")) {
     const ConfigNode host = root.child("host");
     host.reject_unknown({"clock_mhz", "mmio_cycles"});
-    p.host.clock_mhz = host.get_positive("clock_mhz", 1500);
+    p.host.clock_mhz = host.get_double_in("clock_mhz", 1, 1e6, "MHz", 1500);
     p.host.mmio_cycles = static_cast<unsigned>(host.get_int_in("mmio_cycles", 0, 100000, 20));
   }
   if (root.has("bus")) {
@@ -243,7 +246,14 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   } else {
     parse_energy_file(p.energy_file, p.energy, nullptr);
   }
-  if (root.has("simulation")) parse_simulation(root.child("simulation"), p.simulation);
+  if (root.has("simulation")) {
+    const ConfigNode simulation = root.child("simulation");
+    parse_simulation(simulation, p.simulation);
+    const double cycle_ns = 1e3 / p.npu.clock_mhz;
+    if (p.simulation.power_window_ns < cycle_ns)
+      simulation.fail("power_window_ns",
+                      "at least one NPU cycle (" + std::to_string(cycle_ns) + " ns at npu.clock_mhz)");
+  }
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);
   p.resolved["derived"] = derived_json(p);

@@ -36,6 +36,13 @@ void reject_repeated_keys(const YAML::Node& node, const std::string& file, const
   }
 }
 
+// 0.001 and 1000000 rather than std::to_string's 0.001000 and 1000000.000000.
+std::string number_text(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
 }  // namespace
 
 ConfigNode::ConfigNode(YAML::Node node, std::string file, std::string path)
@@ -155,6 +162,16 @@ double ConfigNode::get_positive(const std::string& key) const {
 }
 double ConfigNode::get_positive(const std::string& key, double fallback) const {
   return has(key) ? get_positive(key) : fallback;
+}
+
+double ConfigNode::get_double_in(const std::string& key, double lo, double hi, const std::string& unit) const {
+  const double v = get_double(key);
+  if (v < lo || v > hi) fail(key, "a number from " + number_text(lo) + " to " + number_text(hi) + " " + unit);
+  return v;
+}
+double ConfigNode::get_double_in(const std::string& key, double lo, double hi, const std::string& unit,
+                                 double fallback) const {
+  return has(key) ? get_double_in(key, lo, hi, unit) : fallback;
 }
 
 std::string ConfigNode::get_choice(const std::string& key, const std::vector<std::string>& choices) const {

@@ -42,6 +42,9 @@ class ConfigNode {
   std::int64_t get_int_in(const std::string& key, std::int64_t lo, std::int64_t hi, std::int64_t fallback) const;
   double get_positive(const std::string& key) const;
   double get_positive(const std::string& key, double fallback) const;
+  // A number in [lo, hi] of `unit`, which the error message names.
+  double get_double_in(const std::string& key, double lo, double hi, const std::string& unit) const;
+  double get_double_in(const std::string& key, double lo, double hi, const std::string& unit, double fallback) const;
   // One of the listed words.
   std::string get_choice(const std::string& key, const std::vector<std::string>& choices) const;
   std::string get_choice(const std::string& key, const std::vector<std::string>& choices,

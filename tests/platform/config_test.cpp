@@ -132,9 +132,26 @@ TEST(PlatformConfig, WrongTypeAndRangeNameKeyAndExpectation) {
   e = error_of(kPreset, {"pe_array.rows=0"});
   EXPECT_NE(e.find("key 'pe_array.rows': expected an integer from 1 to 256, got '0'"), std::string::npos) << e;
   e = error_of(kPreset, {"npu.clock_mhz=-5"});
-  EXPECT_NE(e.find("key 'npu.clock_mhz': expected a positive number"), std::string::npos) << e;
+  EXPECT_NE(e.find("key 'npu.clock_mhz': expected a number from 1 to 1e+06 MHz, got '-5'"), std::string::npos) << e;
   e = error_of(kPreset, {"npu.clusters=17"});
   EXPECT_NE(e.find("key 'npu.clusters'"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, TimesThatWouldHangOrExhaustMemoryAreRefused) {
+  // Each was accepted and ran for minutes or gigabytes.
+  std::string e = error_of(kPreset, {"npu.clock_mhz=1e-9"});
+  EXPECT_NE(e.find("key 'npu.clock_mhz': expected a number from 1 to 1e+06 MHz, got '1e-9'"), std::string::npos) << e;
+  e = error_of(kPreset, {"host.clock_mhz=1e-6"});
+  EXPECT_NE(e.find("key 'host.clock_mhz': expected a number from 1 to 1e+06 MHz, got '1e-6'"), std::string::npos) << e;
+  e = error_of(kPreset, {"simulation.power_window_ns=1e-6"});
+  EXPECT_NE(e.find("key 'simulation.power_window_ns': expected a number from 0.001 to 1e+09 ns"), std::string::npos)
+      << e;
+  e = error_of(kPreset, {"simulation.power_window_ns=0.5"});
+  EXPECT_NE(e.find("key 'simulation.power_window_ns': expected at least one NPU cycle (1.250000 ns at npu.clock_mhz)"),
+            std::string::npos)
+      << e;
+  e = error_of(kPreset, {"simulation.quantum_ns=0"});
+  EXPECT_NE(e.find("key 'simulation.quantum_ns': expected a number from 0.001 to 1e+06 ns"), std::string::npos) << e;
 }
 
 TEST(PlatformConfig, MissingAndMalformedFilesAreNamed) {
