@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "models/dram/energy.h"
+#include "platform/config/area_yaml.h"
 #include "platform/config/config_node.h"
 #include "platform/config/dram_yaml.h"
 #include "platform/config/noc_yaml.h"
@@ -75,6 +76,11 @@ void reject_derived(const ConfigNode& root) {
       throw ConfigError(root.file() + ": key '" + std::string(d.section) + "." + d.key + "': " + d.origin);
 }
 
+nlohmann::json area_json(const power::AreaBreakdown& a) {
+  return {{"pe", a.pe},   {"rf", a.rf},       {"buffer", a.buffer}, {"sram", a.sram},
+          {"noc", a.noc}, {"other", a.other}, {"total", a.total()}};
+}
+
 // What the platform derived, for report.json next to the preset's keys.
 nlohmann::json derived_json(const PlatformConfig& p) {
   const noc::NocConfig attached = npu::Npu::attach(p.npu);
@@ -93,7 +99,9 @@ nlohmann::json derived_json(const PlatformConfig& p) {
             {"sram", npu_mhz},
             {"pe_array", npu_mhz},
             {"bus", npu_mhz}}},
-          {"noc", noc}};
+          {"noc", noc},
+          {"area_table", p.area_file},
+          {"area_mm2", area_json(platform_area(p))}};
 }
 
 void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
@@ -195,7 +203,7 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   tree.remove("derived");
   const ConfigNode root(tree, file);
   root.reject_unknown({"name", "description", "npu", "pe_array", "sram", "dma", "noc", "dram", "host", "bus", "energy",
-                       "energy_scaling", "simulation"});
+                       "energy_scaling", "area", "simulation"});
   reject_derived(root);
   PlatformConfig p;
   p.source_file = file;
@@ -240,9 +248,13 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
     p.bus_latency_cycles = static_cast<unsigned>(bus.get_int_in("latency_cycles", 0, 10000, 4));
   }
   p.energy_file = root.get_string("energy");
+  p.area_file = root.get_string("area", "configs/area/45nm.yaml");
+  p.area = config::parse_area_file(p.area_file);
   if (root.has("energy_scaling")) {
     const ConfigNode scaling = root.child("energy_scaling");
     parse_energy_file(p.energy_file, p.energy, &scaling);
+    // Area follows the feature size squared; the supply voltage does not enter.
+    p.area = power::scale_area(p.area, scaling.get_positive("node_nm"));
   } else {
     parse_energy_file(p.energy_file, p.energy, nullptr);
   }
@@ -270,6 +282,28 @@ power::PricedSizes priced_sizes(const PlatformConfig& config) {
   s.leakage = {n.mac_units(), static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0,
                n.noc.width * n.noc.height};
   return s;
+}
+
+power::AreaBreakdown platform_area(const PlatformConfig& config) {
+  const auto& n = config.npu;
+  power::AreaSizes s;
+  s.clusters = n.clusters;
+  s.rows = n.cluster.array.rows;
+  s.cols = n.cluster.array.cols;
+  // Every cluster computes int8, int4, int16 and fp16 (models/pe_array).
+  s.datatypes.int4_packed = n.cluster.int4_packing;
+  s.rf_entries = n.cluster.rf_entries;
+  s.weight_buffer_kb = n.cluster.weight_buffer_bytes / 1024.0;
+  s.input_buffer_kb = n.cluster.input_buffer_bytes / 1024.0;
+  s.sram_banks = n.sram_banks;
+  s.sram_bank_kb = static_cast<double>(n.sram_bank.size_bytes) / 1024.0;
+  s.mesh_width = n.noc.width;
+  s.mesh_height = n.noc.height;
+  s.flit_bytes = n.noc.flit_bytes;
+  s.virtual_channels = n.noc.virtual_channels;
+  s.buffer_flits = n.noc.buffer_flits;
+  s.dma_channels = n.dma.channels;
+  return power::area(config.area, s);
 }
 
 firmware::CostTable firmware_cost_table(const PlatformConfig& config) {

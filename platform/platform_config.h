@@ -14,6 +14,7 @@
 #include "models/dram/dram_config.h"
 #include "models/interconnect/system_bus.h"
 #include "models/npu/npu.h"
+#include "models/power/area_model.h"
 #include "models/power/energy_model.h"
 
 namespace npuvp::platform {
@@ -46,6 +47,8 @@ struct PlatformConfig {
   unsigned bus_latency_cycles = 4;
   std::string energy_file;
   power::EnergyTable energy;
+  std::string area_file;  // configs/area/45nm.yaml unless the preset names another
+  power::AreaTable area;  // at the node of energy_scaling, if given
   SimulationConfig simulation;
   nlohmann::json resolved;  // the configuration as used, for report.json
 };
@@ -55,6 +58,9 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
 
 // The sizes the power model prices this platform's actions and leakage by.
 power::PricedSizes priced_sizes(const PlatformConfig& config);
+
+// The platform's silicon area from its structures' sizes and its area table.
+power::AreaBreakdown platform_area(const PlatformConfig& config);
 
 // The prices the firmware's dataflow cost model uses, derived from the
 // platform's DRAM part, NoC, SRAM and energy table.

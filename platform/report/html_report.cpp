@@ -221,6 +221,10 @@ std::string render_html(const RunRecord& record, const nlohmann::json& roof) {
   card(h, "Peak power", fixed(s.peak_power_mw, 1), "mW");
   card(h, "Effective compute", fixed(s.effective_tops, 3), "TOPS");
   card(h, "Efficiency", fixed(s.tops_per_w, 3), "TOPS/W");
+  if (s.area_mm2 > 0) {
+    card(h, "Area", fixed(s.area_mm2, 2), "mm\u00b2");
+    card(h, "Area efficiency", fixed(s.tops_per_mm2, 3), "TOPS/mm\u00b2");
+  }
   card(h, "Network", fixed(s.total_macs * 1e-6, 1), "MMACs");
   if (s.all_verified)
     card(h, "Outputs", *s.all_verified ? "bit-exact" : "MISMATCH", "", *s.all_verified ? "ok" : "bad");

@@ -107,6 +107,9 @@ Summary summarize(const nlohmann::json& report) {
   s.peak_power_mw = number(totals, "peak_power_mw", s.avg_power_mw);
   s.effective_tops = latency_s > 0 ? 2.0 * s.total_macs / latency_s * 1e-12 : 0.0;
   s.tops_per_w = energy_j > 0 ? 2.0 * s.total_macs / energy_j * 1e-12 : 0.0;
+  if (plat.contains("derived") && plat["derived"].contains("area_mm2"))
+    s.area_mm2 = number(plat["derived"]["area_mm2"], "total");
+  s.tops_per_mm2 = s.area_mm2 > 0 ? s.effective_tops / s.area_mm2 : 0.0;
   if (totals.contains("all_verified") && totals["all_verified"].is_boolean())
     s.all_verified = totals["all_verified"].get<bool>();
   return s;

@@ -43,6 +43,8 @@ struct Summary {
   double peak_power_mw = 0;
   double effective_tops = 0;
   double tops_per_w = 0;
+  double area_mm2 = 0;  // 0 for reports from before the area model
+  double tops_per_mm2 = 0;
   std::optional<bool> all_verified;
 };
 Summary summarize(const nlohmann::json& report);

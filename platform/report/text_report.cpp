@@ -121,6 +121,14 @@ std::string format_text_report(const nlohmann::json& report) {
   os << "  power             avg " << fixed(s.avg_power_mw, 1) << " mW, peak " << fixed(s.peak_power_mw, 1) << " mW\n";
   os << "  efficiency        " << fixed(s.effective_tops, 3) << " effective TOPS, " << fixed(s.tops_per_w, 3)
      << " TOPS/W (1 MAC = 2 ops)\n";
+  if (s.area_mm2 > 0) {
+    const nlohmann::json& area = report["platform"]["derived"]["area_mm2"];
+    os << "  area              " << fixed(s.area_mm2, 3) << " mm2 =";
+    const char* parts[] = {"pe", "rf", "buffer", "sram", "noc", "other"};
+    for (const char* part : parts)
+      os << (part == parts[0] ? " " : " + ") << part << ' ' << fixed(number(area, part), 3);
+    os << "; " << fixed(s.tops_per_mm2, 3) << " effective TOPS/mm2\n";
+  }
   // fp16 layers are checked against a tolerance (sw/runtime/lowering/conv_workload.h), the rest bit-exact.
   const bool any_fp16 = std::any_of(layers.begin(), layers.end(),
                                     [](const nlohmann::json& l) { return l.value("datatype", "int8") == "fp16"; });
@@ -137,6 +145,8 @@ nlohmann::json derived_totals(const nlohmann::json& report) {
   const auto s = detail::summarize(report);
   return {{"effective_tops", s.effective_tops},
           {"tops_per_w", s.tops_per_w},
+          {"area_mm2", s.area_mm2},
+          {"tops_per_mm2", s.tops_per_mm2},
           {"energy_per_inference_uj", s.energy_uj / (report.contains("network") && report["network"].contains("batch")
                                                          ? number(report["network"], "batch")
                                                          : 1.0)},
