@@ -191,7 +191,7 @@ bool parse_options(int argc, const char* const* argv, BenchSetup& setup) {
        "write batching: writes left when a drain ends")
       ("seed", po::value(&seed)->default_value("1"), "random seed")
       ("no-check", "do not run the protocol checker (measures the controller alone)")
-      ("json", po::value(&setup.json_file), "write the results as JSON to this file");
+      ("json", po::value(&setup.json_file), "write the results as JSON to this file (- for standard output)");
   // clang-format on
 
   po::variables_map vm;
@@ -305,7 +305,7 @@ nlohmann::json results_json(const BenchSetup& setup, const DramSystem& system, c
 }
 
 void print_summary(const BenchSetup& setup, const nlohmann::json& out, const DramBound& bound,
-                   const ProtocolChecker& checker) {
+                   const ProtocolChecker& checker, std::ostream& os) {
   const DramConfig& config = setup.config;
   const nlohmann::json& stats = out["stats"];
   const auto& c = out["config"];
@@ -313,47 +313,46 @@ void print_summary(const BenchSetup& setup, const nlohmann::json& out, const Dra
     return "mean " + fixed(l["mean"].get<double>(), 1) + "  p50 " + fixed(l["p50"].get<double>(), 1) + "  p99 " +
            fixed(l["p99"].get<double>(), 1) + "  max " + fixed(l["max"].get<double>(), 1) + " ns";
   };
-  std::cout << "npuvp dram-bench: " << config.memspec.name << " x " << config.channels << " ch, " << setup.mapping
-            << ", " << setup.page_policy << " page, " << setup.refresh << " refresh; " << setup.pattern;
-  if (setup.traffic.pattern == Pattern::kStride) std::cout << " " << c["stride"].get<std::uint64_t>() << " B";
-  std::cout << " " << setup.op << ", " << c["requests"] << " x " << c["size"] << " B, " << c["outstanding"]
-            << " outstanding\n";
+  os << "npuvp dram-bench: " << config.memspec.name << " x " << config.channels << " ch, " << setup.mapping << ", "
+     << setup.page_policy << " page, " << setup.refresh << " refresh; " << setup.pattern;
+  if (setup.traffic.pattern == Pattern::kStride) os << " " << c["stride"].get<std::uint64_t>() << " B";
+  os << " " << setup.op << ", " << c["requests"] << " x " << c["size"] << " B, " << c["outstanding"]
+     << " outstanding\n";
   const double bw = stats["bandwidth_gbps"].get<double>();
-  std::cout << "  bandwidth       " << fixed(bw, 2) << " GB/s = " << fixed(100 * bw / config.peak_gbps(), 1)
-            << "% of peak " << fixed(config.peak_gbps(), 2) << " GB/s\n"
-            << "  bound           " << fixed(bound.gbps, 2)
-            << " GB/s = " << fixed(100 * bound.gbps / config.peak_gbps(), 1) << "% of peak (" << bound.limit
-            << "; row misses " << fixed(100 * bound.row_miss_fraction, 0) << "%, " << fixed(bound.banks_per_channel, 1)
-            << " banks/channel" << (config.per_bank_refresh ? "" : ", all-bank refresh") << ")\n"
-            << "  measured/bound  " << fixed(100 * bw / bound.gbps, 1) << "%\n";
+  os << "  bandwidth       " << fixed(bw, 2) << " GB/s = " << fixed(100 * bw / config.peak_gbps(), 1) << "% of peak "
+     << fixed(config.peak_gbps(), 2) << " GB/s\n"
+     << "  bound           " << fixed(bound.gbps, 2) << " GB/s = " << fixed(100 * bound.gbps / config.peak_gbps(), 1)
+     << "% of peak (" << bound.limit << "; row misses " << fixed(100 * bound.row_miss_fraction, 0) << "%, "
+     << fixed(bound.banks_per_channel, 1) << " banks/channel" << (config.per_bank_refresh ? "" : ", all-bank refresh")
+     << ")\n"
+     << "  measured/bound  " << fixed(100 * bw / bound.gbps, 1) << "%\n";
   if (bound.turnaround_cycles > 0)
-    std::cout << "  mix bound       " << fixed(bound.turnaround_gbps, 2)
-              << " GB/s = " << fixed(100 * bound.turnaround_gbps / config.peak_gbps(), 1)
-              << "% of peak from the data bus and R/W "
-              << "turnarounds (+" << bound.turnaround_cycles << " tCK per RD->WR->RD, one per "
-              << fixed(bound.writes_per_batch, 0) << " writes"
-              << (config.write_high_watermark > 0 ? ", write batching " + std::to_string(config.write_high_watermark) +
-                                                        "/" + std::to_string(config.write_low_watermark)
-                                                  : ", no write batching")
-              << ")\n";
+    os << "  mix bound       " << fixed(bound.turnaround_gbps, 2)
+       << " GB/s = " << fixed(100 * bound.turnaround_gbps / config.peak_gbps(), 1)
+       << "% of peak from the data bus and R/W "
+       << "turnarounds (+" << bound.turnaround_cycles << " tCK per RD->WR->RD, one per "
+       << fixed(bound.writes_per_batch, 0) << " writes"
+       << (config.write_high_watermark > 0 ? ", write batching " + std::to_string(config.write_high_watermark) + "/" +
+                                                 std::to_string(config.write_low_watermark)
+                                           : ", no write batching")
+       << ")\n";
   if (stats["read_latency_ns"]["count"].get<std::uint64_t>() > 0)
-    std::cout << "  read latency    " << lat(stats["read_latency_ns"]) << "\n";
+    os << "  read latency    " << lat(stats["read_latency_ns"]) << "\n";
   if (stats["write_latency_ns"]["count"].get<std::uint64_t>() > 0)
-    std::cout << "  write latency   " << lat(stats["write_latency_ns"]) << "\n";
+    os << "  write latency   " << lat(stats["write_latency_ns"]) << "\n";
   const double io_share =
       stats["energy_pj"]["io"].get<double>() / std::max(1.0, stats["energy_pj"]["total"].get<double>());
   const double wall_s = out["wall_s"].get<double>(), cpu_s = out["cpu_s"].get<double>();
-  std::cout << "  row hit rate    " << fixed(100 * stats["row_hit_rate"].get<double>(), 1) << "%\n"
-            << "  energy          " << fixed(stats["energy_pj_per_bit"].get<double>(), 2) << " pJ/bit, "
-            << fixed(stats["avg_power_mw"].get<double>(), 1) << " mW average (I/O " << fixed(io_share * 100, 1)
-            << "% of energy), " << stats["refresh_count"].get<std::uint64_t>() << " refreshes\n"
-            << "  violations      "
-            << (setup.check ? std::to_string(checker.violation_count()) : std::string("not checked")) << "\n"
-            << "  simulated       " << fixed(out["sim_time_us"].get<double>(), 1) << " us in " << fixed(wall_s, 3)
-            << " s wall = " << fixed(out["requests_per_wall_s"].get<double>() / 1e6, 2) << " M requests/s (CPU "
-            << fixed(cpu_s, 3) << " s = " << fixed(out["requests_per_cpu_s"].get<double>() / 1e6, 2)
-            << " M requests/s)\n";
-  if (setup.check && checker.violation_count() > 0) std::cout << checker.summary() << "\n";
+  os << "  row hit rate    " << fixed(100 * stats["row_hit_rate"].get<double>(), 1) << "%\n"
+     << "  energy          " << fixed(stats["energy_pj_per_bit"].get<double>(), 2) << " pJ/bit, "
+     << fixed(stats["avg_power_mw"].get<double>(), 1) << " mW average (I/O " << fixed(io_share * 100, 1)
+     << "% of energy), " << stats["refresh_count"].get<std::uint64_t>() << " refreshes\n"
+     << "  violations      " << (setup.check ? std::to_string(checker.violation_count()) : std::string("not checked"))
+     << "\n"
+     << "  simulated       " << fixed(out["sim_time_us"].get<double>(), 1) << " us in " << fixed(wall_s, 3)
+     << " s wall = " << fixed(out["requests_per_wall_s"].get<double>() / 1e6, 2) << " M requests/s (CPU "
+     << fixed(cpu_s, 3) << " s = " << fixed(out["requests_per_cpu_s"].get<double>() / 1e6, 2) << " M requests/s)\n";
+  if (setup.check && checker.violation_count() > 0) os << checker.summary() << "\n";
 }
 
 }  // namespace
@@ -381,8 +380,12 @@ int dram_bench_main(int argc, const char* const* argv) {
       system.stats().first_arrival_ns < 0 ? 0.0 : system.stats().last_completion_ns - system.stats().first_arrival_ns;
   const DramBound bound = dram_bound(setup.config, setup.traffic, busy_ns);
   const nlohmann::json out = results_json(setup, system, m, bound, checker);
-  print_summary(setup, out, bound, checker);
-  if (!setup.json_file.empty()) {
+  // With --json -, the JSON is standard output and the summary goes to stderr.
+  const bool json_to_stdout = setup.json_file == "-";
+  print_summary(setup, out, bound, checker, json_to_stdout ? std::cerr : std::cout);
+  if (json_to_stdout) {
+    std::cout << out.dump(2) << "\n";
+  } else if (!setup.json_file.empty()) {
     std::ofstream f(setup.json_file);
     if (!f) {
       std::cerr << "npuvp dram-bench: --json " << setup.json_file << ": cannot write the file\n";

@@ -35,8 +35,12 @@ constexpr const char* kUsage =
     "  run          run a network on a platform (npuvp run --help)\n"
     "  list         list platforms | networks [--json]\n"
     "  dram-bench   LPDDR4 microbenchmark (npuvp dram-bench --help)\n"
-    "  noc-bench    NoC latency/throughput under synthetic traffic\n"
-    "  regs         print the register maps (markdown)\n";
+    "  noc-bench    NoC latency/throughput under synthetic traffic (npuvp noc-bench --help)\n"
+    "  regs         print the address map and register maps (markdown)\n"
+    "  --version    print the version\n"
+    "exit status: 0 success, 1 error, 2 bad command line, 3 an output was not bit-exact\n";
+
+const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
 
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
@@ -53,7 +57,7 @@ int run_command(int argc, char** argv) {
   opts.add_options()
       ("help,h", "this help")
       ("platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")
-      ("network", po::value(&network)->default_value("conv_slice"), "network name (npuvp list networks)")
+      ("network", po::value(&network)->default_value("conv_slice"), "a name from npuvp list networks, or a network file: *.yaml, *.onnx, SCALE-Sim *.csv")
       ("input-size", po::value(&input_size), "input HxW")
       ("dataflow", po::value(&dataflow)->default_value("hybrid"), "ws | os | hybrid")
       ("objective", po::value(&objective)->default_value("latency"), "what --dataflow hybrid minimizes per layer: latency | energy (the firmware's cost model)")
@@ -72,12 +76,25 @@ int run_command(int argc, char** argv) {
       ("log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
   // clang-format on
   po::variables_map vm;
+  // No positional options: "npuvp run squeezenet1_1" is an error, not conv_slice.
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool takes_value = arg.rfind("--", 0) == 0 && arg.find('=') == std::string::npos &&
+                             opts.find_nothrow(arg.substr(2), false) != nullptr &&
+                             opts.find(arg.substr(2), false).semantic()->max_tokens() > 0;
+    if (arg.empty() || arg[0] != '-')
+      throw po::error("unexpected argument '" + arg + "'" +
+                      (i == 1 ? " (a network is given as --network " + arg + ")" : std::string()));
+    if (takes_value) ++i;
+  }
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
   if (vm.count("help")) {
-    std::cout << opts << '\n';
+    std::cout << "usage: npuvp run [options]\n" << opts << '\n';
     return 0;
   }
   po::notify(vm);
+  if (std::find(kLogLevels.begin(), kLogLevels.end(), log_level) == kLogLevels.end())
+    throw po::error("--log: expected one of trace|debug|info|warn|error|off, got '" + log_level + "'");
   npuvp::log::setup(spdlog::level::from_str(log_level));
   npuvp::platform::RunOptions ro;
   ro.network = network;
@@ -110,8 +127,12 @@ int run_command(int argc, char** argv) {
 
 int list_command(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
   const std::string what = args.empty() ? "" : args[0];
+  const bool json = args.size() == 2 && args[1] == "--json";
+  if ((what != "networks" && what != "platforms") || args.size() > 2 || (args.size() == 2 && !json)) {
+    std::cerr << "npuvp list: expected 'platforms' or 'networks', optionally followed by --json\n";
+    return 2;
+  }
   if (what == "networks") {
     const auto nets = npuvp::apps::list_networks();
     if (json) {
@@ -124,13 +145,16 @@ int list_command(int argc, char** argv) {
     }
     return 0;
   }
-  if (what == "platforms") {
-    const auto list = npuvp::platform::list_platforms("configs/platforms");
+  const auto list = npuvp::platform::list_platforms("configs/platforms");
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [name, description] : list)
+      out.push_back({{"name", name}, {"description", description}, {"file", "configs/platforms/" + name + ".yaml"}});
+    std::cout << out.dump(2) << '\n';
+  } else {
     for (const auto& [name, description] : list) std::cout << name << "  " << description << '\n';
-    return 0;
   }
-  std::cerr << "npuvp list: expected 'platforms' or 'networks'\n";
-  return 2;
+  return 0;
 }
 
 template <std::size_t N>
@@ -178,16 +202,14 @@ int sc_main(int argc, char* argv[]) {
   // are noise to scripts reading stdout.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   if (argc < 2) {
-    // `npuvp` alone, like `npuvp run` with every default.
-    char* args[] = {argv[0]};
-    try {
-      return run_command(1, args);
-    } catch (const std::exception& e) {
-      std::cerr << "npuvp: " << e.what() << '\n';
-      return 1;
-    }
+    std::cerr << kUsage;
+    return 2;
   }
   const std::string command = argv[1];
+  if (command == "--version") {
+    std::cout << npuvp::platform::version_string() << '\n';
+    return 0;
+  }
   try {
     if (command == "run") return run_command(argc - 1, argv + 1);
     if (command == "list") return list_command(argc - 1, argv + 1);

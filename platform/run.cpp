@@ -115,4 +115,9 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
 
 std::string format_report(const nlohmann::json& r) { return report::format_text_report(r); }
 
+std::string version_string() {
+  return std::string("npuvp ") + NPUVP_VERSION + " (SystemC " + std::to_string(SC_VERSION_MAJOR) + "." +
+         std::to_string(SC_VERSION_MINOR) + "." + std::to_string(SC_VERSION_PATCH) + ")";
+}
+
 }  // namespace npuvp::platform

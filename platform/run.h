@@ -32,6 +32,10 @@ struct RunOptions : apps::WorkloadOptions {
 // for an unknown network or bad options.
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options);
 
+// "npuvp <version> (SystemC <major.minor.patch>)", as `npuvp --version` prints
+// it and report.json's sim.simulator records it.
+std::string version_string();
+
 // The per-layer table and totals, as printed on the terminal.
 std::string format_report(const nlohmann::json& report);
 

@@ -235,7 +235,7 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
   report["sim"] = {
       {"wall_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - in.wall_start).count()},
       {"simulated_ns", figures.simulated_ns},
-      {"simulator", "npuvp 0.1.0 (SystemC 2.3.4)"},
+      {"simulator", platform::version_string()},
       {"seed", in.options.seed},
       {"files", figures.traces.files},
       {"trace_changes", figures.traces.changes},

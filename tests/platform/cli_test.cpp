@@ -1,0 +1,91 @@
+// The npuvp command line as a user meets it: usage, version, strict argument
+// checking and the documented exit codes (0 ok, 1 error, 2 usage, 3 not exact).
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+Result npuvp(const std::string& args) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto out = dir / "npuvp_cli_out.txt", err = dir / "npuvp_cli_err.txt";
+  const int status =
+      std::system((std::string(NPUVP_CLI) + " " + args + " > " + out.string() + " 2> " + err.string()).c_str());
+  Result r;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+TEST(Cli, NoArgumentsPrintsUsageWithTheExitCodes) {
+  const Result r = npuvp("");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("usage: npuvp <command> [options]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exit status: 0 success, 1 error, 2 bad command line, 3 an output was not bit-exact"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(Cli, VersionNamesTheProjectAndSystemC) {
+  const Result r = npuvp("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("npuvp 0.", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("(SystemC 2.3."), std::string::npos) << r.out;
+}
+
+TEST(Cli, APositionalNetworkIsRefusedNotReplacedByTheDefault) {
+  // "npuvp run squeezenet1_1" once ran conv_slice silently.
+  const Result r = npuvp("run squeezenet1_1 --traces none -q --out /tmp/npuvp_cli_positional");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("squeezenet1_1"), std::string::npos) << r.err;
+}
+
+TEST(Cli, AnUnknownLogLevelIsRefused) {
+  // "--log bogus" once turned logging off silently.
+  const Result r = npuvp("run --log bogus");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--log: expected one of trace|debug|info|warn|error|off, got 'bogus'"), std::string::npos)
+      << r.err;
+}
+
+TEST(Cli, ListIsStrictAndSpeaksJsonForPlatformsToo) {
+  EXPECT_EQ(npuvp("list networks --foo").exit_code, 2);
+  EXPECT_EQ(npuvp("list gadgets").exit_code, 2);
+  const Result r = npuvp("list platforms --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.is_array());
+  bool edge_ip = false;
+  for (const auto& p : j)
+    edge_ip = edge_ip || (p["name"] == "edge-ip" && p["file"] == "configs/platforms/edge-ip.yaml");
+  EXPECT_TRUE(edge_ip) << r.out;
+}
+
+TEST(Cli, DramBenchJsonDashIsStandardOutput) {
+  // It once wrote a file named "-".
+  const Result r = npuvp("dram-bench --requests 2000 --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["config"]["requests"], 2000);
+  EXPECT_NE(r.err.find("bandwidth"), std::string::npos) << "the summary goes to stderr";
+}
+
+}  // namespace
