@@ -83,6 +83,9 @@ TEST(PlatformConfig, EnergyTableEntriesAreSetAtTheTablesNode) {
   EXPECT_DOUBLE_EQ(c.energy.mac_int4_pj, 0.075);
   EXPECT_EQ(c.energy_file, "configs/energy/horowitz-45nm.yaml");
   EXPECT_EQ(c.resolved["energy"]["table"], "configs/energy/horowitz-45nm.yaml");
+  const PlatformConfig back = load_platform(write_temp("npuvp_energy_platform.yaml", c.resolved.dump(2)), {});
+  EXPECT_EQ(back.resolved, c.resolved);
+  EXPECT_DOUBLE_EQ(back.energy.mac_int8_pj, 0.6);
   const double factor = (16.0 / 45) * (0.8 / 0.9) * (0.8 / 0.9);
   const PlatformConfig scaled = load_platform(
       kPreset, {"energy.mac_int8_pj=0.6", "energy_scaling={node_nm: 16, vdd: 0.8}", "energy.sram.pj_per_byte=5"});
