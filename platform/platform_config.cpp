@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <set>
 
 #include "models/dram/energy.h"
 #include "platform/config/area_yaml.h"
@@ -151,32 +153,49 @@ void scale_energy(const ConfigNode& n, double table_node_nm, double table_vdd, p
     *e *= factor;
 }
 
-void parse_energy_file(const std::string& file, power::EnergyTable& t, const ConfigNode* scale_to) {
-  const ConfigNode root = ConfigNode::load_file(file);
-  root.reject_unknown({"name", "node_nm", "vdd", "mac_int8_pj", "mac_int4_pj", "mac_int16_pj", "mac_fp16_pj",
-                       "rf_access_pj", "rf_reference_entries", "rf_size_exponent", "sram", "noc", "leakage"});
+// The energy table: a file's name, or, once --set changed an entry, the file's
+// entries inline under `table: <file>`, so that report.json records the values
+// used and loads back as a preset.
+void parse_energy_table(const ConfigNode& root, bool inline_table, power::EnergyTable& t, const ConfigNode* scale_to) {
+  std::set<std::string> keys = {
+      "name",         "node_nm",     "vdd",          "mac_int8_pj",          "mac_int4_pj",
+      "mac_int16_pj", "mac_fp16_pj", "rf_access_pj", "rf_reference_entries", "rf_size_exponent",
+      "sram",         "noc",         "leakage"};
+  if (inline_table) keys.insert("table");
+  root.reject_unknown(keys);
   t.mac_int8_pj = root.get_positive("mac_int8_pj");
   t.mac_int4_pj = root.get_positive("mac_int4_pj");
   t.mac_int16_pj = root.get_positive("mac_int16_pj");
   t.mac_fp16_pj = root.get_positive("mac_fp16_pj");
   t.rf_access_pj = root.get_positive("rf_access_pj");
   t.rf_reference_entries = root.get_positive("rf_reference_entries");
-  t.rf_size_exponent = root.get_double("rf_size_exponent");
+  t.rf_size_exponent = root.get_positive("rf_size_exponent");
   const ConfigNode sram = root.child("sram");
   sram.reject_unknown({"pj_per_byte", "reference_kb", "size_exponent"});
   t.sram_pj_per_byte = sram.get_positive("pj_per_byte");
   t.sram_reference_kb = sram.get_positive("reference_kb");
-  t.sram_size_exponent = sram.get_double("size_exponent");
+  t.sram_size_exponent = sram.get_positive("size_exponent");
   const ConfigNode noc = root.child("noc");
   noc.reject_unknown({"pj_per_flit_byte_hop"});
   t.noc_pj_per_flit_byte_hop = noc.get_positive("pj_per_flit_byte_hop");
   const ConfigNode leak = root.child("leakage");
   leak.reject_unknown({"pe_mw_per_mac", "sram_mw_per_kb", "noc_mw_per_router", "control_mw"});
-  t.leakage_pe_mw_per_mac = leak.get_double("pe_mw_per_mac");
-  t.leakage_sram_mw_per_kb = leak.get_double("sram_mw_per_kb");
-  t.leakage_noc_mw_per_router = leak.get_double("noc_mw_per_router");
-  t.leakage_control_mw = leak.get_double("control_mw");
+  t.leakage_pe_mw_per_mac = leak.get_positive("pe_mw_per_mac");
+  t.leakage_sram_mw_per_kb = leak.get_positive("sram_mw_per_kb");
+  t.leakage_noc_mw_per_router = leak.get_positive("noc_mw_per_router");
+  t.leakage_control_mw = leak.get_positive("control_mw");
   if (scale_to != nullptr) scale_energy(*scale_to, root.get_positive("node_nm"), root.get_positive("vdd"), t);
+}
+
+// Brings the table file's entries into the tree when an override sets one.
+void inline_energy_table(YAML::Node& tree, const std::vector<std::string>& overrides) {
+  const bool sets_entry =
+      std::any_of(overrides.begin(), overrides.end(), [](const std::string& o) { return o.rfind("energy.", 0) == 0; });
+  if (!sets_entry || !tree["energy"].IsScalar()) return;
+  const std::string file = tree["energy"].as<std::string>();
+  YAML::Node table = YAML::Clone(ConfigNode::load_file(file).yaml());
+  table["table"] = file;
+  tree["energy"] = table;
 }
 
 void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
@@ -197,6 +216,7 @@ void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
 PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides) {
   ConfigNode loaded = ConfigNode::load_file(file);
   YAML::Node tree = YAML::Clone(loaded.yaml());
+  inline_energy_table(tree, overrides);
   for (const auto& o : overrides) config::apply_override(tree, o, "--set");
   // A report's platform section loads back as a preset: what it derived is
   // derived again, never read.
@@ -247,17 +267,16 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
     bus.reject_unknown({"latency_cycles"});
     p.bus_latency_cycles = static_cast<unsigned>(bus.get_int_in("latency_cycles", 0, 10000, 4));
   }
-  p.energy_file = root.get_string("energy");
+  const bool inline_table = root.has("energy") && root.child("energy").yaml().IsMap();
+  p.energy_file = inline_table ? root.child("energy").get_string("table") : root.get_string("energy");
+  const ConfigNode table = inline_table ? root.child("energy") : ConfigNode::load_file(p.energy_file);
+  const std::optional<ConfigNode> scaling =
+      root.has("energy_scaling") ? std::optional<ConfigNode>(root.child("energy_scaling")) : std::nullopt;
+  parse_energy_table(table, inline_table, p.energy, scaling ? &*scaling : nullptr);
   p.area_file = root.get_string("area", "configs/area/45nm.yaml");
   p.area = config::parse_area_file(p.area_file);
-  if (root.has("energy_scaling")) {
-    const ConfigNode scaling = root.child("energy_scaling");
-    parse_energy_file(p.energy_file, p.energy, &scaling);
-    // Area follows the feature size squared; the supply voltage does not enter.
-    p.area = power::scale_area(p.area, scaling.get_positive("node_nm"));
-  } else {
-    parse_energy_file(p.energy_file, p.energy, nullptr);
-  }
+  // Area follows the feature size squared; the supply voltage does not enter.
+  if (scaling) p.area = power::scale_area(p.area, scaling->get_positive("node_nm"));
   if (root.has("simulation")) {
     const ConfigNode simulation = root.child("simulation");
     parse_simulation(simulation, p.simulation);

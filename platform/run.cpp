@@ -106,6 +106,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   if (!soc.host().finished()) throw std::runtime_error("simulation ended before the host program finished");
   if (!soc.host().failure().empty()) throw std::runtime_error("host software failed: " + soc.host().failure());
 
+  monitor.finish();
   report::RunFigures figures = monitor.figures();
   collect_model_stats(soc, figures);
   figures.traces = close_traces(soc, power);

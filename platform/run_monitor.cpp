@@ -59,6 +59,7 @@ report::RunFigures RunMonitor::figures() {
   f.decisions = decisions_;
   f.simulation_energy_pj = simulation_energy_pj_;
   f.peak_power_mw = peak_power_mw_;
+  f.peak_power_window_ns = config_.power_window / sc_core::sc_time(1, sc_core::SC_NS);
   f.counters = sample().counters;
   f.simulated_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   return f;
@@ -88,21 +89,29 @@ void RunMonitor::layer_changed() {
 
 void RunMonitor::window_elapsed() {
   Sample now = sample();
-  if (last_window_) {
-    const double seconds = (now.at - last_window_->at).to_seconds();
-    if (seconds > 0) {
-      const auto energy = power::price(config_.energy, now.activity - last_window_->activity, config_.sizes, seconds);
-      const report::PowerSample p = window_power(energy, last_window_->at, seconds);
-      for (std::size_t i = 0; i < std::size(kComponents); ++i)
-        power_traces_[i].set(last_window_->at, p.component_mw.at(kComponents[i]));
-      power_traces_.back().set(last_window_->at, p.total_mw);
-      peak_power_mw_ = std::max(peak_power_mw_, p.total_mw);
-      simulation_energy_pj_ += energy.total();
-      for (const auto& sink : window_sinks_) sink(p);
-    }
-  }
+  if (last_window_) close_window(now);
   last_window_ = std::move(now);
   next_trigger(config_.power_window);
+}
+
+void RunMonitor::finish() {
+  if (!last_window_) return;
+  Sample now = sample();
+  close_window(now);
+  last_window_ = std::move(now);
+}
+
+void RunMonitor::close_window(const Sample& now) {
+  const double seconds = (now.at - last_window_->at).to_seconds();
+  if (seconds <= 0) return;
+  const auto energy = power::price(config_.energy, now.activity - last_window_->activity, config_.sizes, seconds);
+  const report::PowerSample p = window_power(energy, last_window_->at, seconds);
+  for (std::size_t i = 0; i < std::size(kComponents); ++i)
+    power_traces_[i].set(last_window_->at, p.component_mw.at(kComponents[i]));
+  power_traces_.back().set(last_window_->at, p.total_mw);
+  if (now.at - last_window_->at >= config_.power_window) peak_power_mw_ = std::max(peak_power_mw_, p.total_mw);
+  simulation_energy_pj_ += energy;
+  for (const auto& sink : window_sinks_) sink(p);
 }
 
 report::LayerFigures RunMonitor::layer_figures(std::int32_t id, const Sample& begin, const Sample& end) const {
@@ -118,8 +127,12 @@ report::LayerFigures RunMonitor::layer_figures(std::int32_t id, const Sample& be
   f.cycles = config_.ideal_memory
                  ? f.compute_cycles
                  : static_cast<std::uint64_t>((end.at - begin.at).to_seconds() * config_.clock_hz + 0.5);
-  f.energy_pj = power::price(config_.energy, end.activity - begin.activity, config_.sizes,
-                             static_cast<double>(f.cycles) / config_.clock_hz);
+  // Leakage and the DRAM's background accrue over the time the layer reports,
+  // which with ideal memory is shorter than the one simulated.
+  const double seconds = static_cast<double>(f.cycles) / config_.clock_hz;
+  power::Activity activity = end.activity - begin.activity;
+  if (config_.ideal_memory) activity = activity.over(seconds, (end.at - begin.at).to_seconds());
+  f.energy_pj = power::price(config_.energy, activity, config_.sizes, seconds);
   // Stall causes: the array idled on DRAM while the firmware waited for DMA
   // alone; the clusters' own stalls (operands late) split into SRAM bank
   // conflicts and NoC; the rest (firmware, idle clusters on partial tiles)

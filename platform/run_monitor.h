@@ -57,6 +57,9 @@ class RunMonitor : public sc_core::sc_module {
   // The firmware's decisions, as the command processor publishes them.
   void record_decision(const firmware::LayerDecision& decision);
 
+  // Closes the power window the end of the run cut short, so that the windows
+  // cover the whole run; call once the simulation has stopped.
+  void finish();
   // What it measured so far: layers, decisions, energy, peak power, and the
   // models' counters summed as of now.
   report::RunFigures figures();
@@ -70,6 +73,7 @@ class RunMonitor : public sc_core::sc_module {
   Sample sample();
   void layer_changed();
   void window_elapsed();
+  void close_window(const Sample& now);
   report::LayerFigures layer_figures(std::int32_t id, const Sample& begin, const Sample& end) const;
 
   const RunMonitorConfig config_;
@@ -78,8 +82,8 @@ class RunMonitor : public sc_core::sc_module {
   std::optional<Sample> last_window_;
   std::vector<report::LayerFigures> layers_;
   std::map<std::int32_t, firmware::LayerDecision> decisions_;
-  double simulation_energy_pj_ = 0;
-  double peak_power_mw_ = 0;
+  power::EnergyBreakdown simulation_energy_pj_;
+  double peak_power_mw_ = 0;  // over whole windows only: a short last one is no window of the stated width
   // mac, rf, sram, noc, dram, leakage, total
   std::array<trace::RealWire, 7> power_traces_;
   trace::TimelineTrack layer_track_;

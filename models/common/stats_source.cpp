@@ -22,6 +22,7 @@ const CounterInfo& info(Counter counter) {
       {"dram_read_bytes", Unit::kBytes},
       {"dram_write_bytes", Unit::kBytes},
       {"dram_energy", Unit::kPicojoules},
+      {"dram_background_energy", Unit::kPicojoules},
   }};
   return kInfo[static_cast<std::size_t>(counter)];
 }

@@ -173,7 +173,9 @@ std::string Lpddr4::protocol_summary() const {
 // channel; bring it up to the present before reporting so that refreshes and
 // their energy up to now are in the figures.
 void Lpddr4::sample(stats::Counters& into, const sc_core::sc_time&) {
-  into.add(stats::Counter::kDramEnergy, energy_pj());
+  const EnergyBreakdown energy = energy_now();
+  into.add(stats::Counter::kDramEnergy, energy.total_pj());
+  into.add(stats::Counter::kDramBackgroundEnergy, energy.background_active_pj + energy.background_precharged_pj);
   into.add(stats::Counter::kDramReadBytes, static_cast<double>(stats().read_bytes));
   into.add(stats::Counter::kDramWriteBytes, static_cast<double>(stats().write_bytes));
 }
@@ -186,10 +188,12 @@ nlohmann::json Lpddr4::stats_json() const {
   return j;
 }
 
-double Lpddr4::energy_pj() const {
+double Lpddr4::energy_pj() const { return energy_now().total_pj(); }
+
+EnergyBreakdown Lpddr4::energy_now() const {
   const std::uint64_t now = now_cycle();
   core_->advance_to(now);
-  return core_->energy_until(now).total_pj();
+  return core_->energy_until(now);
 }
 
 }  // namespace npuvp::dram

@@ -77,6 +77,7 @@ class Lpddr4 : public sc_core::sc_module, public stats::StatsSource {
   unsigned transport_dbg(tlm::tlm_generic_payload& gp);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
   std::uint64_t now_cycle() const;
+  EnergyBreakdown energy_now() const;
 
   struct FreeDeleter {
     void operator()(std::uint8_t* p) const;

@@ -28,6 +28,15 @@ Activity activity(const stats::Counters& c) {
   a.sram_bytes = whole(stats::Counter::kSramBytes);
   a.noc_flit_hops = whole(stats::Counter::kNocFlitHops);
   a.dram_pj = c[stats::Counter::kDramEnergy];
+  a.dram_background_pj = c[stats::Counter::kDramBackgroundEnergy];
+  return a;
+}
+
+Activity Activity::over(double seconds, double simulated) const {
+  Activity a = *this;
+  const double background = simulated > 0 ? dram_background_pj * seconds / simulated : 0.0;
+  a.dram_pj += background - dram_background_pj;
+  a.dram_background_pj = background;
   return a;
 }
 

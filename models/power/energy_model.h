@@ -35,7 +35,8 @@ struct Activity {
   std::uint64_t rf_accesses = 0;
   std::uint64_t sram_bytes = 0;  // bytes moved in/out of the SRAM banks (whole words)
   std::uint64_t noc_flit_hops = 0;
-  double dram_pj = 0;  // the DRAM model prices its own commands and background
+  double dram_pj = 0;             // the DRAM model prices its own commands and background
+  double dram_background_pj = 0;  // the share of dram_pj that accrues with time
 
   Activity operator-(const Activity& o) const {
     return {macs - o.macs,
@@ -45,8 +46,13 @@ struct Activity {
             rf_accesses - o.rf_accesses,
             sram_bytes - o.sram_bytes,
             noc_flit_hops - o.noc_flit_hops,
-            dram_pj - o.dram_pj};
+            dram_pj - o.dram_pj,
+            dram_background_pj - o.dram_background_pj};
   }
+  // The same work over `seconds` instead of the `simulated` seconds it took:
+  // the DRAM's background at its mean power over the span (leakage is priced
+  // by the time given to price()).
+  Activity over(double seconds, double simulated) const;
 };
 
 // The priced counters of a sample; work spread over time rounds to whole actions.
@@ -62,6 +68,10 @@ struct LeakageSources {
 struct EnergyBreakdown {
   double mac = 0, rf = 0, sram = 0, noc = 0, dram = 0, leakage = 0;
   double total() const { return mac + rf + sram + noc + dram + leakage; }
+  EnergyBreakdown& operator+=(const EnergyBreakdown& o) {
+    mac += o.mac, rf += o.rf, sram += o.sram, noc += o.noc, dram += o.dram, leakage += o.leakage;
+    return *this;
+  }
 };
 
 // The sizes of the priced structures, which the energy per action depends on.

@@ -179,19 +179,19 @@ nlohmann::json network_json(const RunInputs& in) {
           {"total_params", total_params}};
 }
 
+// The layers' energy: the span every other total covers.
+power::EnergyBreakdown layers_energy(const std::vector<LayerFigures>& layers) {
+  power::EnergyBreakdown energy;
+  for (const auto& l : layers) energy += l.energy_pj;
+  return energy;
+}
+
 nlohmann::json totals_json(const RunInputs& in, const RunFigures& figures, const std::vector<LayerFigures>& layers) {
   std::uint64_t cycles = 0;
-  power::EnergyBreakdown energy;
+  const power::EnergyBreakdown energy = layers_energy(layers);
   bool all_verified = true;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    const auto& e = layers[i].energy_pj;
     cycles += layers[i].cycles;
-    energy.mac += e.mac;
-    energy.rf += e.rf;
-    energy.sram += e.sram;
-    energy.noc += e.noc;
-    energy.dram += e.dram;
-    energy.leakage += e.leakage;
     all_verified = all_verified && in.work.verdicts->verified[i];
   }
   const double latency_s = static_cast<double>(cycles) / (in.config.npu.clock_mhz * 1e6);
@@ -202,7 +202,8 @@ nlohmann::json totals_json(const RunInputs& in, const RunFigures& figures, const
           {"energy_pj", energy_json(energy)},
           {"avg_power_mw", latency_s > 0 ? energy.total() * 1e-12 / latency_s * 1e3 : 0.0},
           {"peak_power_mw", figures.peak_power_mw},
-          {"simulation_energy_uj", figures.simulation_energy_pj * 1e-6},
+          {"peak_power_window_ns", figures.peak_power_window_ns},
+          {"simulation_energy_uj", figures.simulation_energy_pj.total() * 1e-6},
           {"all_verified", all_verified}};
 }
 
@@ -226,6 +227,10 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
   for (std::size_t i = 0; i < layers.size(); ++i) report["layers"].push_back(layer_row(in, figures, i, layers[i]));
   report["totals"] = totals_json(in, figures, layers);
   report["dram"] = std::move(figures.dram_stats);
+  // The DRAM's energy over each span the report covers: its own energy_pj and
+  // power.csv span the whole run, the totals the layers.
+  report["dram"]["layers_energy_pj"] = layers_energy(layers).dram;
+  report["dram"]["simulation_energy_pj"] = figures.simulation_energy_pj.dram;
   report["noc"] = std::move(figures.noc_stats);
   report["units"] = std::move(figures.unit_stats);
   report["counters"] = counters_json(figures.counters);

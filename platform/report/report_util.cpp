@@ -105,6 +105,7 @@ Summary summarize(const nlohmann::json& report) {
   const double energy_j = s.energy_uj * 1e-6;
   s.avg_power_mw = number(totals, "avg_power_mw", latency_s > 0 ? energy_j / latency_s * 1e3 : 0.0);
   s.peak_power_mw = number(totals, "peak_power_mw", s.avg_power_mw);
+  s.peak_power_window_ns = number(totals, "peak_power_window_ns", 0.0);
   s.effective_tops = latency_s > 0 ? 2.0 * s.total_macs / latency_s * 1e-12 : 0.0;
   s.tops_per_w = energy_j > 0 ? 2.0 * s.total_macs / energy_j * 1e-12 : 0.0;
   if (plat.contains("derived") && plat["derived"].contains("area_mm2"))
@@ -113,6 +114,12 @@ Summary summarize(const nlohmann::json& report) {
   if (totals.contains("all_verified") && totals["all_verified"].is_boolean())
     s.all_verified = totals["all_verified"].get<bool>();
   return s;
+}
+
+std::string peak_power_text(const Summary& s) {
+  std::string text = fixed(s.peak_power_mw, 1) + " mW";
+  if (s.peak_power_window_ns > 0) text += " (highest " + fixed(s.peak_power_window_ns, 0) + " ns window)";
+  return text;
 }
 
 std::string fixed(double value, int decimals) {

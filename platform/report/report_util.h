@@ -41,6 +41,7 @@ struct Summary {
   double energy_uj = 0;
   double avg_power_mw = 0;
   double peak_power_mw = 0;
+  double peak_power_window_ns = 0;  // the width of the windows peak_power_mw is the highest of; 0 if unknown
   double effective_tops = 0;
   double tops_per_w = 0;
   double area_mm2 = 0;  // 0 for reports from before the area model
@@ -48,6 +49,8 @@ struct Summary {
   std::optional<bool> all_verified;
 };
 Summary summarize(const nlohmann::json& report);
+// "<peak> mW (highest <window> ns window)", the window left out when unknown.
+std::string peak_power_text(const Summary& s);
 
 std::string fixed(double value, int decimals);
 // Compact engineering form with an SI prefix: si(1.5e12) is "1.5T",

@@ -50,8 +50,9 @@ struct TraceFigures {
 struct RunFigures {
   std::vector<LayerFigures> layers;                           // every finished layer, in order of start
   std::map<std::int32_t, firmware::LayerDecision> decisions;  // the firmware's first per layer
-  double simulation_energy_pj = 0;                            // over every power window
-  double peak_power_mw = 0;
+  power::EnergyBreakdown simulation_energy_pj;                // over every power window: the whole run
+  double peak_power_mw = 0;                                   // the highest whole window's
+  double peak_power_window_ns = 0;
   std::vector<PowerSample> power;  // every window, for the timeline and the page
   TraceFigures traces;
   stats::Counters counters;  // summed over the models at the end of the run

@@ -9,6 +9,7 @@ namespace {
 
 using detail::fixed;
 using detail::number;
+using detail::peak_power_text;
 using detail::text;
 
 // Columns sized to their widest cell, so long layer names never shear the table.
@@ -118,7 +119,7 @@ std::string format_text_report(const nlohmann::json& report) {
          << fixed(number(totals["energy_pj"], components[i].c_str()) * 1e-6 / batch, 3);
   }
   os << '\n';
-  os << "  power             avg " << fixed(s.avg_power_mw, 1) << " mW, peak " << fixed(s.peak_power_mw, 1) << " mW\n";
+  os << "  power             avg " << fixed(s.avg_power_mw, 1) << " mW, peak " << peak_power_text(s) << '\n';
   os << "  efficiency        " << fixed(s.effective_tops, 3) << " effective TOPS, " << fixed(s.tops_per_w, 3)
      << " TOPS/W (1 MAC = 2 ops)\n";
   if (s.area_mm2 > 0) {

@@ -75,6 +75,33 @@ TEST(PlatformConfig, OverridesApplyAndTheLastOneWins) {
   EXPECT_EQ(c.resolved["pe_array"]["rows"], 32);
 }
 
+// Entries are at the table's own node: energy_scaling moves them like the file's.
+TEST(PlatformConfig, EnergyTableEntriesAreSetAtTheTablesNode) {
+  const PlatformConfig c = load_platform(kPreset, {"energy.mac_int8_pj=0.6", "energy.leakage.control_mw=2"});
+  EXPECT_DOUBLE_EQ(c.energy.mac_int8_pj, 0.6);
+  EXPECT_DOUBLE_EQ(c.energy.leakage_control_mw, 2.0);
+  EXPECT_DOUBLE_EQ(c.energy.mac_int4_pj, 0.075);
+  EXPECT_EQ(c.energy_file, "configs/energy/horowitz-45nm.yaml");
+  EXPECT_EQ(c.resolved["energy"]["table"], "configs/energy/horowitz-45nm.yaml");
+  const PlatformConfig back = load_platform(write_temp("npuvp_energy_platform.yaml", c.resolved.dump(2)), {});
+  EXPECT_EQ(back.resolved, c.resolved);
+  EXPECT_DOUBLE_EQ(back.energy.mac_int8_pj, 0.6);
+  const double factor = (16.0 / 45) * (0.8 / 0.9) * (0.8 / 0.9);
+  const PlatformConfig scaled = load_platform(
+      kPreset, {"energy.mac_int8_pj=0.6", "energy_scaling={node_nm: 16, vdd: 0.8}", "energy.sram.pj_per_byte=5"});
+  EXPECT_DOUBLE_EQ(scaled.energy.mac_int8_pj, 0.6 * factor);
+  EXPECT_DOUBLE_EQ(scaled.energy.sram_pj_per_byte, 5 * factor);
+}
+
+TEST(PlatformConfig, EnergyTableEntriesAreValidated) {
+  const std::string unknown = error_of(kPreset, {"energy.mac_int9_pj=1"});
+  EXPECT_NE(unknown.find("energy.mac_int9_pj"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("mac_int8_pj"), std::string::npos) << unknown;
+  const std::string negative = error_of(kPreset, {"energy.noc.pj_per_flit_byte_hop=-1"});
+  EXPECT_NE(negative.find("pj_per_flit_byte_hop"), std::string::npos) << negative;
+  EXPECT_NE(error_of(kPreset, {"energy.leakage.control_mw=0"}), "");
+}
+
 TEST(PlatformConfig, DerivedKeysAreRefusedWithTheirOrigin) {
   std::string e = error_of(kPreset, {"noc.clock_mhz=5000"});
   EXPECT_NE(e.find("key 'noc.clock_mhz': derived from npu.clock_mhz (the NoC runs in the NPU clock domain); set "

@@ -3,6 +3,7 @@
 // up to the simulation energy. No SoC is built.
 #include "platform/run_monitor.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -35,6 +36,7 @@ class FakeSource : public stats::StatsSource {
     c.add(stats::Counter::kSramBytes, 64.0 * static_cast<double>(static_cast<std::uint64_t>(ns / 7)));
     c.add(stats::Counter::kNocFlitHops, 3.0 * ns);
     c.add(stats::Counter::kDramEnergy, 0.75 * ns);
+    c.add(stats::Counter::kDramBackgroundEnergy, 0.5 * ns);  // of kDramEnergy
     c.add(stats::Counter::kDramReadBytes, 32.0 * static_cast<double>(static_cast<std::uint64_t>(ns / 10)));
     c.add(stats::Counter::kComputeCycles, 2.0 * ns);  // two clusters computing all the time
     return c;
@@ -94,7 +96,8 @@ TEST(RunMonitor, PricesEachIntervalAsTheCounterDifferences) {
     energy_pj += windows[i].total_mw * windows[i].window_ns;
   }
   const report::RunFigures figures = monitor.figures();
-  EXPECT_NEAR(figures.simulation_energy_pj, energy_pj, 1e-9 * energy_pj);
+  EXPECT_NEAR(figures.simulation_energy_pj.total(), energy_pj, 1e-9 * energy_pj);
+  EXPECT_EQ(figures.peak_power_window_ns, 100.0);
 
   ASSERT_EQ(figures.layers.size(), 1u);
   const report::LayerFigures& layer = figures.layers[0];
@@ -105,6 +108,53 @@ TEST(RunMonitor, PricesEachIntervalAsTheCounterDifferences) {
   EXPECT_DOUBLE_EQ(layer.energy_pj.total(), expected.total());
   EXPECT_DOUBLE_EQ(layer.energy_pj.mac, expected.mac);
   EXPECT_DOUBLE_EQ(layer.energy_pj.leakage, expected.leakage);
+}
+
+TEST(RunMonitor, FinishClosesTheLastWindowButPeakIsOverWholeWindows) {
+  FakeSource source;
+  Firmware firmware("firmware");
+  RunMonitor monitor("monitor", config(), {&source});
+  monitor.current_layer(firmware.layer);
+  std::vector<report::PowerSample> windows;
+  monitor.on_power_window([&](const report::PowerSample& p) { windows.push_back(p); });
+  sc_core::sc_start();
+  monitor.finish();
+
+  ASSERT_EQ(windows.size(), 5u);  // [0, 400) ns and the tail to 430 ns
+  EXPECT_DOUBLE_EQ(windows.back().time_ns, 400.0);
+  EXPECT_DOUBLE_EQ(windows.back().window_ns, 30.0);
+  double energy_pj = 0, peak_mw = 0;
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    energy_pj += windows[i].total_mw * windows[i].window_ns;
+    if (i + 1 < windows.size()) peak_mw = std::max(peak_mw, windows[i].total_mw);
+  }
+  const report::RunFigures figures = monitor.figures();
+  EXPECT_NEAR(figures.simulation_energy_pj.total(), energy_pj, 1e-9 * energy_pj);
+  EXPECT_NEAR(figures.simulation_energy_pj.dram, 0.75 * 430, 1e-9);
+  EXPECT_EQ(figures.peak_power_mw, peak_mw);
+}
+
+// With ideal memory the layer reports its compute cycles: here 2 × 200 cycles
+// over 4 clusters = 100 of the 200 ns simulated. Leakage and the DRAM's
+// background are priced over those 100 ns, the DRAM's commands as they came.
+TEST(RunMonitor, IdealMemoryPricesTimeOverTheReportedCycles) {
+  FakeSource source;
+  Firmware firmware("firmware");
+  RunMonitorConfig c = config();
+  c.clusters = 4;
+  c.ideal_memory = true;
+  RunMonitor monitor("monitor", c, {&source});
+  monitor.current_layer(firmware.layer);
+  sc_core::sc_start();
+
+  const report::RunFigures figures = monitor.figures();
+  ASSERT_EQ(figures.layers.size(), 1u);
+  const report::LayerFigures& layer = figures.layers[0];
+  EXPECT_EQ(layer.cycles, 100u);
+  const double commands_pj = (0.75 - 0.5) * 200, background_pj = 0.5 * 200 * (100.0 / 200);
+  EXPECT_NEAR(layer.energy_pj.dram, commands_pj + background_pj, 1e-9);
+  const double leakage_mw = 0.01 * 64 + 0.02 * 128 + 0.1 * 4 + 1.0;
+  EXPECT_NEAR(layer.energy_pj.leakage, leakage_mw * 1e-3 * 100e-9 * 1e12, 1e-9);
 }
 
 TEST(RunMonitor, KeepsTheFirmwaresFirstDecisionPerLayer) {
