@@ -240,7 +240,9 @@ TEST(Controller, RandomReadsKeepTheCaBusBusyFourteenCyclesInSixteen) {
   std::uint64_t ca = 0, data = 0;
   for (std::size_t i = 0; i < log.commands.size(); ++i) {
     const IssuedCommand& c = log.commands[i];
-    if (i + 1 < log.commands.size()) ASSERT_GE(log.commands[i + 1].cycle, c.cycle + bus_cycles(c.command));
+    if (i + 1 < log.commands.size()) {
+      ASSERT_GE(log.commands[i + 1].cycle, c.cycle + bus_cycles(c.command));
+    }
     const bool refresh = c.command == Command::kRefAll || c.command == Command::kPreAll;
     ca += refresh ? 0 : bus_cycles(c.command);
     data += c.command == Command::kRd ? config.memspec.burst_cycles() : 0;
