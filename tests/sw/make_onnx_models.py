@@ -218,6 +218,23 @@ def unsupported(out):
     save_model(graph, os.path.join(out, "unsupported.onnx"), 13)
 
 
+def nan_weights(out):
+    # A float model whose second convolution has a NaN weight: quantizing it
+    # must name the layer.
+    rng = np.random.default_rng(9)
+    inits = []
+    w2 = he(rng, (4, 4, 1, 1))
+    w2[1, 2, 0, 0] = np.nan
+    nodes = [
+        helper.make_node("Conv", ["x", init("w1", he(rng, (4, 2, 1, 1)), inits)], ["c1"], name="first"),
+        helper.make_node("Conv", ["c1", init("w2", w2, inits)], ["y"], name="poisoned"),
+    ]
+    graph = helper.make_graph(nodes, "nan_weights",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 4, 4])], inits)
+    save_model(graph, os.path.join(out, "nan_weights.onnx"), 13)
+
+
 def huge_dims(out):
     # An initializer whose dims multiply past 2^63 (4611686018427387914 x 4
     # wraps to 40 in 64 bits) with 40 values: it must be refused, not read as
@@ -385,6 +402,7 @@ def main():
     clip_attr(out)
     unsupported(out)
     huge_dims(out)
+    nan_weights(out)
     qdq_cnn(out)
     qlinear(out, False)
     qlinear(out, True)

@@ -232,6 +232,20 @@ TEST(OnnxErrors, DimsWhoseProductOverflowsAreRefused) {
                  path + ": initializer tensor 'b': dims [4611686018427387914,4] hold more than 2^40 elements");
 }
 
+TEST(OnnxErrors, NanWeightsNameTheLayerThatQuantizationStopsAt) {
+  // The message once said only "choose_quant_params: rmin and rmax must be finite".
+  REQUIRE_MODELS();
+  Network n = import_onnx_float(model("nan_weights.onnx"));
+  try {
+    quantize_network(std::move(n));
+    FAIL() << "a NaN weight was quantized";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("layer 'poisoned'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("NaN or infinite values in its weights or in a layer before it?"), std::string::npos) << msg;
+  }
+}
+
 TEST(OnnxErrors, FloatImportOfAQuantizedModelPointsToTheQuantizedImport) {
   REQUIRE_MODELS();
   expect_invalid([&] { import_onnx_float(model("qdq_cnn.onnx")); }, "import_onnx_quantized");

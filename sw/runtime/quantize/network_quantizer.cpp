@@ -135,6 +135,18 @@ void quantize_conv_like(QuantizedNetwork& q, int i) {
   ql.requant = make_requantization(in_q.scale, ql.weight_scales, ql.output, ql.activation);
 }
 
+// Runs `step` for layer `i`, naming the network and the layer in what it throws:
+// a bare "rmin and rmax must be finite" leaves the user to search every tensor.
+template <typename Step>
+void for_layer(const Network& n, int i, Step&& step) {
+  try {
+    step();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("network '" + n.name() + "': layer '" + n.layer(i).name + "': " + e.what() +
+                                " (NaN or infinite values in its weights or in a layer before it?)");
+  }
+}
+
 }  // namespace
 
 QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
@@ -170,12 +182,12 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
   }
   for (int i = 0; i < count; ++i) {
     QuantizedLayer& ql = q.layers[i];
-    ql.output = choose_quant_params(group_lo[s.group[i]], group_hi[s.group[i]]);
+    for_layer(n, i, [&] { ql.output = choose_quant_params(group_lo[s.group[i]], group_hi[s.group[i]]); });
     ql.activation = s.activation[i];
     ql.fused_into = s.fused_into[i];
   }
   for (int i = 0; i < count; ++i)
-    if (is_conv_like(n.layer(i).type)) quantize_conv_like(q, i);
+    if (is_conv_like(n.layer(i).type)) for_layer(n, i, [&] { quantize_conv_like(q, i); });
   q.layers[0].expected = quantize_tensor(q.float_input, q.layers[0].output);
   compute_reference_outputs(q);
   return q;
