@@ -65,7 +65,7 @@ int run_command(int argc, char** argv) {
       ("set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")
       ("out", po::value(&out_dir)->default_value("traces/run"), "output directory")
       ("seed", po::value(&seed)->default_value("1"), "seed of weights and inputs (0 to 4294967295)")
-      ("quiet,q", "no progress line")
+      ("quiet,q", "no progress line and no layer table: the totals only")
       ("weight-sparsity", po::value(&ro_sparsity)->default_value(0.0), "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")
       ("layer-dataflow", po::value(&layer_dataflow)->composing(), "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws (repeatable)")
       ("batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")
@@ -114,7 +114,7 @@ int run_command(int argc, char** argv) {
   if (!input_size.empty()) std::tie(ro.input_h, ro.input_w) = npuvp::apps::parse_input_size(input_size);
   const auto config = npuvp::platform::load_platform(platform_file, sets);
   const auto report = npuvp::platform::run(config, ro);
-  std::cout << npuvp::platform::format_report(report);
+  std::cout << npuvp::platform::format_report(report, !ro.quiet);
   const nlohmann::json& sim = report["sim"];
   if (sim["trace_truncated"].get<bool>())
     std::cerr << "npuvp: warning: traces truncated at the cap (simulation.vcd_max_changes, " << sim["trace_changes"]

@@ -114,7 +114,9 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   return report::write_run_report({config, options, work, wall_start}, std::move(figures));
 }
 
-std::string format_report(const nlohmann::json& r) { return report::format_text_report(r); }
+std::string format_report(const nlohmann::json& r, bool layer_table) {
+  return report::format_text_report(r, layer_table);
+}
 
 std::string version_string() {
   return std::string("npuvp ") + NPUVP_VERSION + " (SystemC " + std::to_string(SC_VERSION_MAJOR) + "." +

@@ -37,6 +37,6 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options);
 std::string version_string();
 
 // The per-layer table and totals, as printed on the terminal.
-std::string format_report(const nlohmann::json& report);
+std::string format_report(const nlohmann::json& report, bool layer_table = true);
 
 }  // namespace npuvp::platform

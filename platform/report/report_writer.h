@@ -44,8 +44,9 @@ void create_output_directory(const std::string& out_dir);
 // component's and one of the total power, and a last one closing the run.
 void add_power_counters(trace::TimelineRecorder& timeline, const std::vector<PowerSample>& power);
 
-// The terminal table: one row per layer, then the totals.
-std::string format_text_report(const nlohmann::json& report);
+// The terminal report: a header naming the platform as run, one row per layer
+// (unless `layer_table` is false, as for `npuvp run -q`), then the totals.
+std::string format_text_report(const nlohmann::json& report, bool layer_table = true);
 
 // What the roofline is drawn from: the platform's roofs and each layer's work.
 struct RooflineInput {

@@ -52,20 +52,12 @@ class Table {
 
 std::string count(double v) { return fixed(v, 0); }
 
-}  // namespace
-
-std::string format_text_report(const nlohmann::json& report) {
-  const auto s = detail::summarize(report);
-  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+// One row per layer: work, dataflow, cycles and their stall causes, latency,
+// utilization, DRAM traffic, intensity, energy and the verdict.
+void print_layer_table(std::ostream& os, const nlohmann::json& layers) {
   const auto causes = detail::stall_causes(layers);
   const bool has_verified =
       std::any_of(layers.begin(), layers.end(), [](const auto& l) { return l.contains("verified"); });
-
-  std::ostringstream os;
-  os << "npuvp: " << s.network << " on " << s.platform;
-  if (!s.description.empty()) os << " (" << s.description << ")";
-  os << "\n\n";
-
   Table t;
   t.column("layer", true);
   t.column("type", true);
@@ -102,6 +94,23 @@ std::string format_text_report(const nlohmann::json& report) {
     t.row(std::move(r));
   }
   t.print(os);
+}
+
+}  // namespace
+
+std::string format_text_report(const nlohmann::json& report, bool layer_table) {
+  const auto s = detail::summarize(report);
+  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+
+  std::ostringstream os;
+  os << "npuvp: " << s.network << " on " << s.platform;
+  if (!s.description.empty()) os << " (" << s.description << ")";
+  os << "\n";
+
+  if (layer_table) {
+    os << '\n';
+    print_layer_table(os, layers);
+  }
 
   os << "\ntotals\n";
   os << "  latency           " << fixed(s.latency_ms, 4) << " ms (" << count(s.cycles) << " cycles)\n";

@@ -79,6 +79,15 @@ TEST(Cli, ListIsStrictAndSpeaksJsonForPlatformsToo) {
   EXPECT_TRUE(edge_ip) << r.out;
 }
 
+TEST(Cli, QuietPrintsTheTotalsWithoutTheLayerTable) {
+  const Result quiet = npuvp("run -q --traces none --out /tmp/npuvp_cli_quiet");
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_NE(quiet.out.find("\ntotals\n"), std::string::npos) << quiet.out;
+  EXPECT_EQ(quiet.out.find("conv3x3"), std::string::npos) << "-q printed the layer table:\n" << quiet.out;
+  const Result full = npuvp("run --traces none --out /tmp/npuvp_cli_quiet");
+  EXPECT_NE(full.out.find("conv3x3"), std::string::npos) << full.out;
+}
+
 TEST(Cli, DramBenchJsonDashIsStandardOutput) {
   // It once wrote a file named "-".
   const Result r = npuvp("dram-bench --requests 2000 --json -");
