@@ -72,6 +72,7 @@ int run_command(int argc, char** argv) {
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
       ("traces", po::value(&traces), "trace files to write: all | none | a list of vcd,timeline,power (default all; overrides simulation.vcd)")
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
+      ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
       ("trace-window", po::value(&trace_window), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
       ("log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
   // clang-format on
@@ -110,6 +111,7 @@ int run_command(int argc, char** argv) {
   ro.layer_dataflow = layer_dataflow;
   if (vm.count("traces")) ro.trace.files = npuvp::platform::parse_traces(traces);
   ro.trace.include = trace_include;
+  ro.trace.dram_commands = vm.count("trace-dram-commands") > 0;
   if (vm.count("trace-window")) ro.trace.window_ns = npuvp::platform::parse_trace_window(trace_window);
   if (!input_size.empty()) std::tie(ro.input_h, ro.input_w) = npuvp::apps::parse_input_size(input_size);
   const auto config = npuvp::platform::load_platform(platform_file, sets);

@@ -43,8 +43,7 @@ void SramBank::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
     ++stats_.writes;
     stats_.write_words += words;
   }
-  busy_trace_.set(start, 1);
-  busy_trace_.set(*port, 0);
+  busy_trace_.busy(start, *port);
   delay = (*port - sc_core::sc_time_stamp()) + clock_period_ * latency;
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

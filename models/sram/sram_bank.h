@@ -54,6 +54,7 @@ class SramBank : public sc_core::sc_module, public stats::StatsSource {
   nlohmann::json stats_json() const override;
 
  private:
+  void end_of_simulation() override { busy_trace_.finish(); }
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned transport_dbg(tlm::tlm_generic_payload& gp);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
@@ -64,7 +65,7 @@ class SramBank : public sc_core::sc_module, public stats::StatsSource {
   // When each port is next free, in absolute simulated time.
   std::vector<sc_core::sc_time> port_free_at_;
   SramBankStats stats_;
-  trace::Wire busy_trace_;
+  trace::BusyWire busy_trace_;
 };
 
 }  // namespace npuvp::sram
