@@ -17,23 +17,17 @@ std::vector<std::size_t> nchw(TensorShape s) {
   return {1, static_cast<std::size_t>(s.c), static_cast<std::size_t>(s.h), static_cast<std::size_t>(s.w)};
 }
 
+// NCHW -> HWC (to_hwc) or back.
 template <class T>
-std::vector<T> nchw_to_hwc(const std::vector<T>& v, TensorShape s) {
+std::vector<T> relayout(const std::vector<T>& v, TensorShape s, bool to_hwc) {
   std::vector<T> out(v.size());
   for (int c = 0; c < s.c; ++c)
     for (int y = 0; y < s.h; ++y)
-      for (int x = 0; x < s.w; ++x)
-        out[(static_cast<std::size_t>(y) * s.w + x) * s.c + c] = v[(static_cast<std::size_t>(c) * s.h + y) * s.w + x];
-  return out;
-}
-
-template <class T>
-std::vector<T> hwc_to_nchw(const std::vector<T>& v, TensorShape s) {
-  std::vector<T> out(v.size());
-  for (int c = 0; c < s.c; ++c)
-    for (int y = 0; y < s.h; ++y)
-      for (int x = 0; x < s.w; ++x)
-        out[(static_cast<std::size_t>(c) * s.h + y) * s.w + x] = v[(static_cast<std::size_t>(y) * s.w + x) * s.c + c];
+      for (int x = 0; x < s.w; ++x) {
+        const std::size_t hwc = (static_cast<std::size_t>(y) * s.w + x) * s.c + c;
+        const std::size_t nchw = (static_cast<std::size_t>(c) * s.h + y) * s.w + x;
+        out[to_hwc ? hwc : nchw] = v[to_hwc ? nchw : hwc];
+      }
   return out;
 }
 
@@ -61,13 +55,13 @@ InputTensor read_input_tensor(const std::string& file, TensorShape shape, const 
   in.file = file;
   in.quantized = a.type != NpyType::kFloat32;
   if (a.type == NpyType::kFloat32) {
-    in.values = nchw_to_hwc(a.floats(), shape);
+    in.values = relayout(a.floats(), shape, true);
     for (float v : in.values)
       if (!std::isfinite(v)) throw std::invalid_argument(file + ": holds a NaN or infinite value");
   } else if (a.type == NpyType::kInt8) {
-    in.codes = nchw_to_hwc(a.int8s(), shape);
+    in.codes = relayout(a.int8s(), shape, true);
   } else {
-    for (std::uint8_t v : nchw_to_hwc(a.uint8s(), shape)) in.codes.push_back(static_cast<std::int8_t>(v - 128));
+    for (std::uint8_t v : relayout(a.uint8s(), shape, true)) in.codes.push_back(static_cast<std::int8_t>(v - 128));
   }
   return in;
 }
@@ -109,13 +103,13 @@ nlohmann::json write_tensor_dump(const std::string& dir, const NetworkTensors& t
   for (std::size_t i = 0; i < tensors.layers.size(); ++i) {
     const LayerTensor& t = tensors.layers[i];
     const std::string file = dump_file_name(i, t.layer);
-    write_npy((root / file).string(), make_npy(hwc_to_nchw(t.codes, t.shape), nchw(t.shape)));
+    write_npy((root / file).string(), make_npy(relayout(t.codes, t.shape, false), nchw(t.shape)));
     entry(file, t, NpyType::kInt8);
   }
   if (!tensors.layers.empty()) {
     const LayerTensor& last = tensors.layers.back();
     write_npy((root / "output.npy").string(),
-              make_npy(hwc_to_nchw(runtime::dequantize_tensor(last.codes, last.q), last.shape), nchw(last.shape)));
+              make_npy(relayout(runtime::dequantize_tensor(last.codes, last.q), last.shape, false), nchw(last.shape)));
     entry("output.npy", last, NpyType::kFloat32);
     files.back()["dequantized_from"] = files[files.size() - 2]["file"];
   }
