@@ -4,13 +4,17 @@
 Usage:
   onnx_spec_check.py models OUTDIR
       writes spec_float.onnx (Conv+Relu, strided 1x1 Conv, Flatten, Gemm) with
-      spec_float_input.npy, and qlinear_int8.onnx (tests/sw/make_onnx_models.py)
-      with qlinear_input.npy and qlinear_input_codes.npy (int8 codes)
+      spec_float_input.npy, spec_qdq.onnx (the QDQ form: Conv between
+      DequantizeLinear and QuantizeLinear, int8 per-channel weights, int32
+      biases) with spec_qdq_input.npy, and qlinear_int8.onnx
+      (tests/sw/make_onnx_models.py) with qlinear_input.npy and
+      qlinear_input_codes.npy (int8 codes)
   onnx_spec_check.py check MODEL INPUT DUMPDIR REPORT
       recomputes every layer of the dump from its input tensor as dumped, with a
       small numpy implementation of QuantizeLinear, QLinearConv, QLinearMatMul
       (Conv/Gemm of a float model, quantized with the manifest's activation
-      parameters and symmetric per-channel weights) and DequantizeLinear, and
+      parameters and symmetric per-channel weights; a QDQ Conv as the
+      QLinearConv it stands for) and DequantizeLinear, and
       fails unless
         - the input dump is QuantizeLinear(INPUT) (or INPUT itself for codes),
         - per conv/FC layer, the elements that differ from the spec are exactly
@@ -94,9 +98,47 @@ def spec_float(out):
     np.save(os.path.join(out, "spec_float_input.npy"), rng.uniform(-1, 1, (1, 3, 12, 12)).astype(np.float32))
 
 
+def spec_qdq(out):
+    """int8 QDQ: Q -> DQ -> Conv(DQ(w), DQ(b)) -> Relu -> Q -> DQ -> Conv (stride 2) -> Q -> DQ."""
+    rng = np.random.default_rng(79)
+    inits, nodes = [], []
+    init = lambda name, a: make_onnx_models.init(name, a, inits)  # noqa: E731
+    node = lambda *a, **k: nodes.append(helper.make_node(*a, **k))  # noqa: E731
+
+    def act(tensor, scale, zp, name):
+        s, z = init(name + "_s", np.array(scale, np.float32)), init(name + "_z", np.array(zp, np.int8))
+        node("QuantizeLinear", [tensor, s, z], [name + "_q"], name=name + "_quant")
+        node("DequantizeLinear", [name + "_q", s, z], [name + "_dq"], name=name + "_dequant")
+        return name + "_dq", np.float32(scale)
+
+    def const(name, q, scale):
+        zero = np.zeros(scale.shape, np.int32 if q.dtype == np.int32 else np.int8)
+        node("DequantizeLinear", [init(name, q), init(name + "_s", scale), init(name + "_z", zero)], [name + "_dq"],
+             name=name + "_dequant", axis=0)
+        return name + "_dq"
+
+    x, xs = act("x", 0.0123, 3, "xin")
+    w1, s1 = make_onnx_models.qweights(rng, (8, 3, 3, 3))
+    b1 = np.round(make_onnx_models.small(rng, 8) / (xs * s1)).astype(np.int32)
+    node("Conv", [x, const("w1", w1, s1), const("b1", b1, (xs * s1).astype(np.float32))], ["c1"], name="conv_a",
+         pads=[1, 1, 1, 1])
+    node("Relu", ["c1"], ["r1"], name="relu_a")
+    y1, ys1 = act("r1", 0.021, -128, "y1")
+    w2, s2 = make_onnx_models.qweights(rng, (6, 8, 1, 1))
+    b2 = np.round(make_onnx_models.small(rng, 6) / (ys1 * s2)).astype(np.int32)
+    node("Conv", [y1, const("w2", w2, s2), const("b2", b2, (ys1 * s2).astype(np.float32))], ["c2"], name="conv_b",
+         strides=[2, 2])
+    act("c2", 0.033, 7, "y2")
+    graph = helper.make_graph(nodes, "spec_qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 10, 10])],
+                              [helper.make_tensor_value_info("y2_dq", TensorProto.FLOAT, [1, 6, 5, 5])], inits)
+    make_onnx_models.save_model(graph, os.path.join(out, "spec_qdq.onnx"), 13)
+    np.save(os.path.join(out, "spec_qdq_input.npy"), rng.uniform(-1.6, 1.6, (1, 3, 10, 10)).astype(np.float32))
+
+
 def models(out):
     os.makedirs(out, exist_ok=True)
     spec_float(out)
+    spec_qdq(out)
     make_onnx_models.qlinear(out, False)
     rng = np.random.default_rng(78)
     np.save(os.path.join(out, "qlinear_input.npy"), rng.uniform(-1.3, 1.3, (1, 4, 8, 8)).astype(np.float32))
@@ -144,15 +186,33 @@ def check(model_path, input_path, dump_dir, report_path):
         compared += 1
         print(f"{layer}: {spec.size} elements, {differ} differ from the ONNX spec")
 
+    qconst = {}  # QDQ: a DequantizeLinear'd initializer -> (int values, scales)
+    act_q = {}  # a DequantizeLinear'd activation -> its (scale, zero point)
+    pending = {}  # QDQ: a float Conv output (and the Relu on it) -> what its QuantizeLinear needs
     for node in model.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         src = producer.get(node.input[0]) if node.input else None
-        if node.op_type == "QuantizeLinear":
+        if node.op_type == "QuantizeLinear" and node.input[0] in pending:  # a QDQ conv's output
+            p = pending[node.input[0]]
+            ys, yz = consts[node.input[1]], int(consts[node.input[2]])
+            spec = requantize(p["acc"], p["xs"], p["ws"], ys, yz)
+            compare(p["layer"], np.maximum(spec, np.int8(yz)) if p["relu"] else spec)
+            producer[node.output[0]] = p["layer"]
+        elif node.op_type == "QuantizeLinear":
             scale, zp = consts[node.input[1]], int(consts[node.input[2]])
             spec = x if x.dtype == np.int8 else quantize_linear(x, scale, zp)
             if not np.array_equal(dump.codes(src), spec):
                 failures.append("the input dump is not QuantizeLinear(--input)")
             producer[node.output[0]] = src
+        elif node.op_type == "DequantizeLinear" and node.input[0] in consts:
+            qconst[node.output[0]] = (consts[node.input[0]], np.atleast_1d(consts[node.input[1]]))
+        elif node.op_type == "Conv" and node.input[1] in qconst:
+            (w, ws), (b, _) = qconst[node.input[1]], qconst[node.input[2]]
+            xs, xz = act_q[node.input[0]]
+            pending[node.output[0]] = {"layer": node.name, "xs": xs, "ws": np.broadcast_to(ws, (w.shape[0],)),
+                                       "acc": qlinear_conv(dump.codes(src), xz, w, b, attrs), "relu": False}
+        elif node.op_type == "Relu" and node.input[0] in pending:
+            pending[node.output[0]] = dict(pending[node.input[0]], relu=True)
         elif node.op_type == "QLinearConv":
             xs, xz = consts[node.input[1]], int(consts[node.input[2]])
             w, ws = consts[node.input[3]], consts[node.input[4]]
@@ -180,6 +240,7 @@ def check(model_path, input_path, dump_dir, report_path):
             compare(node.name, spec)
             producer[node.output[0]] = node.name
         elif node.op_type == "DequantizeLinear":
+            act_q[node.output[0]] = (np.float32(consts[node.input[1]]), int(consts[node.input[2]]))
             producer[node.output[0]] = src
         elif node.op_type == "Relu":
             if not np.array_equal(dump.codes(node.name), dump.codes(src)):

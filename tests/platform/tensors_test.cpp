@@ -60,6 +60,10 @@ TEST(OnnxSpec, FloatModelDumpMatchesTheOperatorSpecification) {
   if (run_and_check("spec_float", "spec_float_input").is_null()) GTEST_SKIP() << "no python3-onnx";
 }
 
+TEST(OnnxSpec, QdqModelDumpMatchesTheOperatorSpecification) {
+  if (run_and_check("spec_qdq", "spec_qdq_input").is_null()) GTEST_SKIP() << "no python3-onnx";
+}
+
 TEST(OnnxSpec, QLinearConvModelDumpMatchesTheOperatorSpecification) {
   if (run_and_check("qlinear_int8", "qlinear_input").is_null()) GTEST_SKIP() << "no python3-onnx";
 }
