@@ -100,6 +100,34 @@ TEST(Tensors, DumpManifestListsEveryLayerWithTheModelsQuantization) {
   EXPECT_NE(r.out.find("wrote " + dump.string() + "/{NNN_<layer>.npy,output.npy,manifest.json}"), std::string::npos);
 }
 
+TEST(Tensors, AFloatInputIsAlsoTheCalibrationInputOfAFloatNetwork) {
+  // Values in [-4, 4] with both ends present: the input's range is the file's, so its
+  // scale is 8 / 255 (the seeded input's would be about 2 / 255) and its zero point
+  // -0.5 rounded away from zero.
+  std::vector<float> values(3 * 32 * 32);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = -4.0f + 8.0f * static_cast<float>(i % 97) / 96.0f;
+  const std::string file = (scratch("input") / "wide.npy").string();
+  npuvp::apps::write_npy(file, npuvp::apps::make_npy(values, {1, 3, 32, 32}));
+  const auto out = scratch("out"), dump = scratch("dump");
+  const auto r = run_cli("run -q --traces none --network resnet20_cifar --input " + file + " --dump " + dump.string() +
+                         " --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json input = load(dump / "manifest.json")["files"][0];
+  EXPECT_EQ(input["layer"], "input");
+  EXPECT_EQ(input["scale"].get<double>(), static_cast<double>(8.0f / 255.0f));
+  EXPECT_EQ(input["zero_point"], -1);
+  // -4 and 4 over the float scale, a hair above 8 / 255: -127.49999 and 127.49999, rounded
+  // to -127 and 127 and moved by the zero point.
+  const auto codes = npuvp::apps::read_npy((dump / "000_input.npy").string()).int8s();
+  EXPECT_EQ(codes[0], -128);
+  EXPECT_EQ(codes[96], 126);
+  // Not an ONNX model: nothing to count against the ONNX specification.
+  const nlohmann::json report = load(out / "report.json");
+  EXPECT_FALSE(report["totals"].contains("onnx_spec_mismatches"));
+  EXPECT_FALSE(report["layers"][1].contains("onnx_spec_mismatches"));
+  EXPECT_TRUE(report["totals"]["all_verified"].get<bool>());
+}
+
 TEST(Tensors, AnInputOfAnotherShapeIsRefusedNamingTheFile) {
   const std::string file = (scratch("input") / "wrong.npy").string();
   npuvp::apps::write_npy(file, npuvp::apps::make_npy(std::vector<float>(3 * 8 * 8, 0.5f), {1, 3, 8, 8}));
@@ -145,6 +173,9 @@ TEST(Cli, ReportRecordsTheCommandLineAndOverridesAndCompareShowsThem) {
   const std::string same = run_cli("compare " + a.string() + " " + a.string()).out;
   EXPECT_EQ(same.substr(same.rfind('\n', same.size() - 2) + 1), "identical (sim.* aside)\n") << same;
   EXPECT_EQ(run_cli("compare " + a.string()).exit_code, 2);
+  const auto help = run_cli("compare --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_EQ(help.out.rfind("usage: npuvp compare A B\n", 0), 0u) << help.out;
   const auto missing = run_cli("compare /nonexistent/a.json " + a.string());
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, "npuvp: /nonexistent/a.json: cannot open\n");
