@@ -77,6 +77,10 @@ std::vector<std::int8_t> quantize_linear(const std::vector<float>& hwc, runtime:
   return out;
 }
 
+std::vector<std::int8_t> flatten_in_chw_order(const std::vector<std::int8_t>& hwc, TensorShape input) {
+  return relayout(hwc, input, false);
+}
+
 std::string dump_file_name(std::size_t index, const std::string& layer) {
   std::string number = std::to_string(index);
   if (number.size() < 3) number.insert(0, 3 - number.size(), '0');

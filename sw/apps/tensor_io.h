@@ -48,6 +48,10 @@ struct NetworkTensors {
   std::vector<LayerTensor> layers;
 };
 
+// A flatten's output as frameworks order it: the runtime flattens its {C, H, W}
+// input in HWC order, ONNX and PyTorch in CHW order.
+std::vector<std::int8_t> flatten_in_chw_order(const std::vector<std::int8_t>& hwc, runtime::TensorShape input);
+
 // "NNN_<name>.npy": the layer index, three digits or more, and its name with
 // every character outside [A-Za-z0-9._-] replaced by '_'.
 std::string dump_file_name(std::size_t index, const std::string& layer);

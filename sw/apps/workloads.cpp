@@ -195,6 +195,8 @@ void keep_tensors(const runtime::QuantizedNetwork& q, const runtime::NetworkRun&
   tensors->input_file = input_file;
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const runtime::Layer& l = q.network.layer(static_cast<int>(i));
+    if (l.type == runtime::LayerType::kFlatten)
+      outputs[i] = flatten_in_chw_order(outputs[i], q.network.layer(l.inputs[0]).out_shape);
     tensors->layers.push_back({l.name, q.layers[i].output, l.out_shape, std::move(outputs[i])});
   }
 }

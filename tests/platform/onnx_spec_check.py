@@ -246,8 +246,10 @@ def check(model_path, input_path, dump_dir, report_path):
             if not np.array_equal(dump.codes(node.name), dump.codes(src)):
                 failures.append(f"{node.name}: differs from {src}, which it is fused into")
             producer[node.output[0]] = node.name
-        elif node.op_type == "Flatten":  # the runtime flattens in HWC order: the consumer takes ONNX's from src
-            producer[node.output[0]] = src
+        elif node.op_type == "Flatten":  # dumped in ONNX's CHW order
+            if not np.array_equal(dump.codes(node.name).ravel(), dump.codes(src).ravel()):
+                failures.append(f"{node.name}: is not the CHW flattening of {src}")
+            producer[node.output[0]] = node.name
         else:
             failures.append(f"node {node.name}: operator {node.op_type} not implemented by this check")
         if x.dtype == np.float32 and node is model.graph.node[0] and node.op_type != "QuantizeLinear":

@@ -98,6 +98,11 @@ TEST(TensorIo, QuantizeLinearRoundsHalfToEvenAndSaturates) {
   EXPECT_EQ(quantize_linear({0.25f}, {0.5f, 10}), (std::vector<std::int8_t>{10}));
 }
 
+TEST(TensorIo, AFlattenIsDumpedInChwOrder) {
+  // {C=2, H=1, W=2} in HWC: (x0: c0 c1) (x1: c0 c1) = {1, 3, 2, 4}; CHW: c0 {1, 2}, c1 {3, 4}.
+  EXPECT_EQ(flatten_in_chw_order({1, 3, 2, 4}, {2, 1, 2}), (std::vector<std::int8_t>{1, 2, 3, 4}));
+}
+
 TEST(TensorIo, DumpFileNamesNumberTheLayerAndReplaceUnsafeCharacters) {
   EXPECT_EQ(dump_file_name(0, "input"), "000_input.npy");
   EXPECT_EQ(dump_file_name(7, "fire2/squeeze 1x1:0"), "007_fire2_squeeze_1x1_0.npy");
