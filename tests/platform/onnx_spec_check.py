@@ -7,8 +7,9 @@ Usage:
       spec_float_input.npy, spec_qdq.onnx (the QDQ form: Conv between
       DequantizeLinear and QuantizeLinear, int8 per-channel weights, int32
       biases) with spec_qdq_input.npy, and qlinear_int8.onnx
-      (tests/sw/make_onnx_models.py) with qlinear_input.npy and
-      qlinear_input_codes.npy (int8 codes)
+      and qlinear_uint8.onnx (tests/sw/make_onnx_models.py) with
+      qlinear_input.npy, qlinear_input_codes.npy (int8 codes) and
+      qlinear_input_ucodes.npy (uint8 codes)
   onnx_spec_check.py check MODEL INPUT DUMPDIR REPORT
       recomputes every layer of the dump from its input tensor as dumped, with a
       small numpy implementation of QuantizeLinear, QLinearConv, QLinearMatMul
@@ -39,25 +40,30 @@ import make_onnx_models  # noqa: E402
 
 # ----------------------------------------------------------------- the operators
 
-def quantize_linear(x, scale, zp):
+def saturate(y, unsigned):
+    return np.clip(y, 0, 255).astype(np.uint8) if unsigned else np.clip(y, -128, 127).astype(np.int8)
+
+
+def quantize_linear(x, scale, zp, unsigned=False):
     q = np.round(x.astype(np.float32) / np.float32(scale)) + zp  # np.round: half to even
-    return np.clip(q, -128, 127).astype(np.int8)
+    return saturate(q, unsigned)
 
 
 def dequantize_linear(q, scale, zp):
     return ((q.astype(np.int32) - zp).astype(np.float32) * np.float32(scale)).astype(np.float32)
 
 
-def requantize(acc, x_scale, w_scale, y_scale, y_zp):
-    """QLinearConv / QLinearMatMul output: acc (int64, channel axis 1) to int8."""
+def requantize(acc, x_scale, w_scale, y_scale, y_zp, unsigned=False):
+    """QLinearConv / QLinearMatMul output: acc (int64, channel axis 1) to int8 (uint8)."""
     m = (np.float32(x_scale) * np.asarray(w_scale, np.float32)) / np.float32(y_scale)
     shape = (1, -1) + (1,) * (acc.ndim - 2)
     y = np.round(acc.astype(np.float64) * m.astype(np.float64).reshape(shape)) + y_zp
-    return np.clip(y, -128, 127).astype(np.int8)
+    return saturate(y, unsigned)
 
 
-def qlinear_conv(xq, x_zp, wq, bias, attrs):
+def qlinear_conv(xq, x_zp, wq, bias, attrs, w_zp=0):
     x = xq.astype(np.int64) - x_zp
+    wq = wq.astype(np.int64) - np.asarray(w_zp, np.int64).reshape((-1,) + (1,) * (wq.ndim - 1))
     acc = make_onnx_models.conv2d(x.astype(np.float64), wq.astype(np.float64), None,
                                   stride=tuple(attrs.get("strides", [1, 1])), pads=tuple(attrs.get("pads", [0] * 4)),
                                   dilation=tuple(attrs.get("dilations", [1, 1])), group=attrs.get("group", 1))
@@ -140,9 +146,11 @@ def models(out):
     spec_float(out)
     spec_qdq(out)
     make_onnx_models.qlinear(out, False)
+    make_onnx_models.qlinear(out, True)
     rng = np.random.default_rng(78)
     np.save(os.path.join(out, "qlinear_input.npy"), rng.uniform(-1.3, 1.3, (1, 4, 8, 8)).astype(np.float32))
     np.save(os.path.join(out, "qlinear_input_codes.npy"), rng.integers(-128, 128, (1, 4, 8, 8)).astype(np.int8))
+    np.save(os.path.join(out, "qlinear_input_ucodes.npy"), rng.integers(0, 256, (1, 4, 8, 8)).astype(np.uint8))
 
 
 # ----------------------------------------------------------------- the check
@@ -176,7 +184,8 @@ def check(model_path, input_path, dump_dir, report_path):
 
     def compare(layer, spec):
         nonlocal compared
-        got = dump.codes(layer).reshape(spec.shape)
+        # The runtime stores a uint8 tensor as int8 with its zero point moved by -128.
+        got = dump.codes(layer).reshape(spec.shape).astype(np.int32) + (128 if spec.dtype == np.uint8 else 0)
         differ = int((got != spec).sum())
         want = report[layer].get("onnx_spec_mismatches")
         if differ != want:
@@ -199,9 +208,9 @@ def check(model_path, input_path, dump_dir, report_path):
             compare(p["layer"], np.maximum(spec, np.int8(yz)) if p["relu"] else spec)
             producer[node.output[0]] = p["layer"]
         elif node.op_type == "QuantizeLinear":
-            scale, zp = consts[node.input[1]], int(consts[node.input[2]])
-            spec = x if x.dtype == np.int8 else quantize_linear(x, scale, zp)
-            if not np.array_equal(dump.codes(src), spec):
+            scale, zp = consts[node.input[1]], consts[node.input[2]]
+            spec = x if x.dtype != np.float32 else quantize_linear(x, scale, int(zp), zp.dtype == np.uint8)
+            if not np.array_equal(dump.codes(src).astype(np.int32) + (128 if spec.dtype == np.uint8 else 0), spec):
                 failures.append("the input dump is not QuantizeLinear(--input)")
             producer[node.output[0]] = src
         elif node.op_type == "DequantizeLinear" and node.input[0] in consts:
@@ -214,12 +223,13 @@ def check(model_path, input_path, dump_dir, report_path):
         elif node.op_type == "Relu" and node.input[0] in pending:
             pending[node.output[0]] = dict(pending[node.input[0]], relu=True)
         elif node.op_type == "QLinearConv":
-            xs, xz = consts[node.input[1]], int(consts[node.input[2]])
-            w, ws = consts[node.input[3]], consts[node.input[4]]
-            ys, yz = consts[node.input[6]], int(consts[node.input[7]])
+            xs, xz = consts[node.input[1]], consts[node.input[2]]
+            w, ws, wz = consts[node.input[3]], consts[node.input[4]], consts[node.input[5]]
+            ys, yz = consts[node.input[6]], consts[node.input[7]]
             bias = consts[node.input[8]] if len(node.input) > 8 else None
-            acc = qlinear_conv(dump.codes(src), xz, w, bias, attrs)
-            compare(node.name, requantize(acc, xs, np.broadcast_to(ws, (w.shape[0],)), ys, yz))
+            xq = dump.codes(src).astype(np.int32) + (128 if xz.dtype == np.uint8 else 0)
+            acc = qlinear_conv(xq, int(xz), w, bias, attrs, wz)
+            compare(node.name, requantize(acc, xs, np.broadcast_to(ws, (w.shape[0],)), ys, int(yz), yz.dtype == np.uint8))
             producer[node.output[0]] = node.name
         elif node.op_type in ("Conv", "Gemm"):
             xs, xz = dump.qparams(src)

@@ -72,6 +72,10 @@ TEST(OnnxSpec, Int8CodesAreTakenAsTheQuantizedInput) {
   if (run_and_check("qlinear_int8", "qlinear_input_codes").is_null()) GTEST_SKIP() << "no python3-onnx";
 }
 
+TEST(OnnxSpec, Uint8CodesOfAUint8ModelAreTakenWithItsZeroPoint) {
+  if (run_and_check("qlinear_uint8", "qlinear_input_ucodes").is_null()) GTEST_SKIP() << "no python3-onnx";
+}
+
 TEST(Tensors, DumpManifestListsEveryLayerWithTheModelsQuantization) {
   const std::string models = spec_models();
   if (models.empty()) GTEST_SKIP() << "no python3-onnx";
