@@ -1,6 +1,7 @@
 // The .npy reader/writer and the tensors of `npuvp run --input/--dump`.
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -128,6 +129,14 @@ TEST_F(Npy, InputTensorsAreNchwFilesInHwcOrderAndCheckedAgainstTheNetwork) {
   const std::string up = (dir_ / "u8.npy").string();
   write_npy(up, u);
   EXPECT_EQ(read_input_tensor(up, {1, 1, 2}, "net").codes, (std::vector<std::int8_t>{-128, 72}));
+  const std::string nan = (dir_ / "nan.npy").string();
+  write_npy(nan, make_npy(std::vector<float>{1, std::nanf(""), 3, 4}, {1, 2, 1, 2}));
+  try {
+    read_input_tensor(nan, {2, 1, 2}, "net");
+    FAIL() << "a NaN input was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), nan + ": holds a NaN or infinite value");
+  }
   try {
     read_input_tensor(f, {3, 1, 2}, "net");
     FAIL() << "a shape mismatch was accepted";
