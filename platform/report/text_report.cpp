@@ -114,10 +114,10 @@ std::string format_text_report(const nlohmann::json& report, bool layer_table) {
   if (totals.contains("onnx_spec_mismatches")) {
     const auto differ = static_cast<std::uint64_t>(number(totals, "onnx_spec_mismatches"));
     os << "  onnx spec         "
-       << (differ == 0 ? std::string("every conv/FC output equals the ONNX operators' float32 requantization")
+       << (differ == 0 ? std::string("every conv/FC/add/average-pool output equals the ONNX operators' arithmetic")
                        : count(static_cast<double>(differ)) +
-                             " conv/FC output elements differ from the ONNX operators' float32 requantization "
-                             "(the NPU's fixed-point multiplier rounds differently; layers[].onnx_spec_mismatches)")
+                             " conv/FC/add/average-pool output elements differ from the ONNX operators' arithmetic "
+                             "(the NPU rounds in fixed point; layers[].onnx_spec_mismatches)")
        << '\n';
   }
   return os.str();

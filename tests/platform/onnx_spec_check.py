@@ -6,7 +6,7 @@ Usage:
       writes spec_float.onnx (Conv+Relu, strided 1x1 Conv, Flatten, Gemm) with
       spec_float_input.npy, spec_qdq.onnx (the QDQ form: Conv between
       DequantizeLinear and QuantizeLinear, int8 per-channel weights, int32
-      biases) with spec_qdq_input.npy, and qlinear_int8.onnx
+      biases; an Add, AveragePool and GlobalAveragePool) with spec_qdq_input.npy, and qlinear_int8.onnx
       and qlinear_uint8.onnx (tests/sw/make_onnx_models.py) with
       qlinear_input.npy, qlinear_input_codes.npy (int8 codes) and
       qlinear_input_ucodes.npy (uint8 codes)
@@ -15,10 +15,11 @@ Usage:
       small numpy implementation of QuantizeLinear, QLinearConv, QLinearMatMul
       (Conv/Gemm of a float model, quantized with the manifest's activation
       parameters and symmetric per-channel weights; a QDQ Conv as the
-      QLinearConv it stands for) and DequantizeLinear, and
+      QLinearConv it stands for; a QDQ Add in float32; average pools as the
+      codes' average rounded half to even) and DequantizeLinear, and
       fails unless
         - the input dump is QuantizeLinear(INPUT) (or INPUT itself for codes),
-        - per conv/FC layer, the elements that differ from the spec are exactly
+        - per conv/FC/add/average-pool layer, the elements that differ from the spec are exactly
           report.json's layers[].onnx_spec_mismatches, and each differs by 1,
         - output.npy is DequantizeLinear of the last layer's dump.
 
@@ -134,9 +135,23 @@ def spec_qdq(out):
     b2 = np.round(make_onnx_models.small(rng, 6) / (ys1 * s2)).astype(np.int32)
     node("Conv", [y1, const("w2", w2, s2), const("b2", b2, (ys1 * s2).astype(np.float32))], ["c2"], name="conv_b",
          strides=[2, 2])
-    act("c2", 0.033, 7, "y2")
+    y2, _ = act("c2", 0.04, 7, "y2")
+    # A second branch at half y2's scale: their sum over y2's scale lands on a tie whenever
+    # a code of c3 is odd, where ONNX rounds half to even and the NPU away from zero.
+    w3, s3 = make_onnx_models.qweights(rng, (6, 8, 1, 1))
+    b3 = np.round(make_onnx_models.small(rng, 6) / (ys1 * s3)).astype(np.int32)
+    node("Conv", [y1, const("w3", w3, s3), const("b3", b3, (ys1 * s3).astype(np.float32))], ["c3"], name="conv_c",
+         strides=[2, 2])
+    y3, _ = act("c3", 0.02, -4, "y3")
+    node("Add", [y2, y3], ["s"], name="add")
+    node("Relu", ["s"], ["sr"], name="relu_add")
+    y4, _ = act("sr", 0.04, -20, "y4")
+    node("AveragePool", [y4], ["p"], name="avgpool", kernel_shape=[2, 2], strides=[1, 1])
+    y5, _ = act("p", 0.04, -20, "y5")  # a pool keeps its input's parameters
+    node("GlobalAveragePool", [y5], ["g"], name="gap")
+    act("g", 0.04, -20, "y6")
     graph = helper.make_graph(nodes, "spec_qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 10, 10])],
-                              [helper.make_tensor_value_info("y2_dq", TensorProto.FLOAT, [1, 6, 5, 5])], inits)
+                              [helper.make_tensor_value_info("y6_dq", TensorProto.FLOAT, [1, 6, 1, 1])], inits)
     make_onnx_models.save_model(graph, os.path.join(out, "spec_qdq.onnx"), 13)
     np.save(os.path.join(out, "spec_qdq_input.npy"), rng.uniform(-1.6, 1.6, (1, 3, 10, 10)).astype(np.float32))
 
@@ -201,10 +216,10 @@ def check(model_path, input_path, dump_dir, report_path):
     for node in model.graph.node:
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         src = producer.get(node.input[0]) if node.input else None
-        if node.op_type == "QuantizeLinear" and node.input[0] in pending:  # a QDQ conv's output
+        if node.op_type == "QuantizeLinear" and node.input[0] in pending:  # a QDQ operator's output
             p = pending[node.input[0]]
             ys, yz = consts[node.input[1]], int(consts[node.input[2]])
-            spec = requantize(p["acc"], p["xs"], p["ws"], ys, yz)
+            spec = p["spec"](ys, yz)
             compare(p["layer"], np.maximum(spec, np.int8(yz)) if p["relu"] else spec)
             producer[node.output[0]] = p["layer"]
         elif node.op_type == "QuantizeLinear":
@@ -218,8 +233,27 @@ def check(model_path, input_path, dump_dir, report_path):
         elif node.op_type == "Conv" and node.input[1] in qconst:
             (w, ws), (b, _) = qconst[node.input[1]], qconst[node.input[2]]
             xs, xz = act_q[node.input[0]]
-            pending[node.output[0]] = {"layer": node.name, "xs": xs, "ws": np.broadcast_to(ws, (w.shape[0],)),
-                                       "acc": qlinear_conv(dump.codes(src), xz, w, b, attrs), "relu": False}
+            acc, ws = qlinear_conv(dump.codes(src), xz, w, b, attrs), np.broadcast_to(ws, (w.shape[0],))
+            pending[node.output[0]] = {"layer": node.name, "relu": False,
+                                       "spec": lambda ys, yz, acc=acc, xs=xs, ws=ws: requantize(acc, xs, ws, ys, yz)}
+        elif node.op_type == "Add":  # QDQ: DequantizeLinear, Add, QuantizeLinear, all in float32
+            (sa, za), (sb, zb) = act_q[node.input[0]], act_q[node.input[1]]
+            a, b = dump.codes(src).astype(np.int32), dump.codes(producer[node.input[1]]).astype(np.int32)
+            real = (a - za).astype(np.float32) * sa + (b - zb).astype(np.float32) * sb
+            pending[node.output[0]] = {"layer": node.name, "relu": False,
+                                       "spec": lambda ys, yz, real=real: saturate(np.round(real / np.float32(ys)) + yz,
+                                                                                  False)}
+        elif node.op_type in ("AveragePool", "GlobalAveragePool"):
+            # The average of the real values, quantized with the input's own parameters: the
+            # codes' average (exact in float64 for these window sizes), rounded half to even.
+            codes = dump.codes(src).astype(np.float64)
+            if node.op_type == "GlobalAveragePool":
+                mean = codes.mean(axis=(2, 3), keepdims=True)
+            else:
+                k, st = attrs["kernel_shape"][0], attrs.get("strides", [1, 1])[0]
+                mean = make_onnx_models.pool(codes, k, st, attrs.get("pads", [0] * 4), "avg")
+            pending[node.output[0]] = {"layer": node.name, "relu": False,
+                                       "spec": lambda ys, yz, mean=mean: saturate(np.round(mean), False)}
         elif node.op_type == "Relu" and node.input[0] in pending:
             pending[node.output[0]] = dict(pending[node.input[0]], relu=True)
         elif node.op_type == "QLinearConv":
