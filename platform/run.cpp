@@ -59,8 +59,10 @@ report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSampl
 
 }  // namespace
 
-nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
+nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  RunOptions options = run_options;
+  options.keep_outputs = !options.dump_dir.empty();
   const apps::Workload work = apps::make_workload(options);
   sw::DriverConfig driver_config;
   driver_config.npu_regs_base = address_map::kNpuRegsBase;
@@ -111,6 +113,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   collect_model_stats(soc, figures);
   figures.traces = close_traces(soc, power);
   figures.power = std::move(power);
+  if (work.tensors) apps::write_tensor_dump(options.dump_dir, *work.tensors);
   return report::write_run_report({config, options, work, wall_start}, std::move(figures));
 }
 

@@ -1,6 +1,7 @@
 #include "platform/report/report_builder.h"
 
 #include <cstdio>
+#include <numeric>
 
 #include "platform/report/report_writer.h"
 
@@ -140,6 +141,8 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
       {"verified", static_cast<bool>(in.work.verdicts->verified[i])},
       {"mismatches", in.work.verdicts->mismatches[i]},
   });
+  if (!in.work.verdicts->onnx_spec_mismatches.empty())
+    row["onnx_spec_mismatches"] = in.work.verdicts->onnx_spec_mismatches[i];
   return row;
 }
 
@@ -195,16 +198,19 @@ nlohmann::json totals_json(const RunInputs& in, const RunFigures& figures, const
     all_verified = all_verified && in.work.verdicts->verified[i];
   }
   const double latency_s = static_cast<double>(cycles) / (in.config.npu.clock_mhz * 1e6);
-  return {{"cycles", cycles},
-          {"latency_ms", latency_s * 1e3},
-          {"fps", latency_s > 0 ? in.options.batch / latency_s : 0.0},
-          {"energy_uj", energy.total() * 1e-6},
-          {"energy_pj", energy_json(energy)},
-          {"avg_power_mw", latency_s > 0 ? energy.total() * 1e-12 / latency_s * 1e3 : 0.0},
-          {"peak_power_mw", figures.peak_power_mw},
-          {"peak_power_window_ns", figures.peak_power_window_ns},
-          {"simulation_energy_uj", figures.simulation_energy_pj.total() * 1e-6},
-          {"all_verified", all_verified}};
+  nlohmann::json totals = {{"cycles", cycles},
+                           {"latency_ms", latency_s * 1e3},
+                           {"fps", latency_s > 0 ? in.options.batch / latency_s : 0.0},
+                           {"energy_uj", energy.total() * 1e-6},
+                           {"energy_pj", energy_json(energy)},
+                           {"avg_power_mw", latency_s > 0 ? energy.total() * 1e-12 / latency_s * 1e3 : 0.0},
+                           {"peak_power_mw", figures.peak_power_mw},
+                           {"peak_power_window_ns", figures.peak_power_window_ns},
+                           {"simulation_energy_uj", figures.simulation_energy_pj.total() * 1e-6},
+                           {"all_verified", all_verified}};
+  const auto& spec = in.work.verdicts->onnx_spec_mismatches;
+  if (!spec.empty()) totals["onnx_spec_mismatches"] = std::accumulate(spec.begin(), spec.end(), std::size_t{0});
+  return totals;
 }
 
 nlohmann::json counters_json(const stats::Counters& counters) {
@@ -245,7 +251,10 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
       {"files", figures.traces.files},
       {"trace_changes", figures.traces.changes},
       {"trace_late_changes", figures.traces.late_changes},
-      {"trace_truncated", figures.traces.truncated}};
+      {"trace_truncated", figures.traces.truncated},
+      {"command_line", in.options.command_line},
+      {"overrides", in.options.overrides}};
+  if (!in.options.dump_dir.empty()) report["sim"]["dump_dir"] = in.options.dump_dir;
 
   RunRecord record;
   record.report = std::move(report);
