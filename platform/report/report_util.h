@@ -24,7 +24,7 @@ std::vector<std::string> energy_components(const nlohmann::json& layers_or_total
 // The same order for the components of power samples.
 std::vector<std::string> power_components(const std::vector<PowerSample>& samples);
 // Stall causes found in layers[].stall_cycles_by_cause, in a fixed order
-// (dram, noc, sram_conflict, dependency), then others alphabetically.
+// (dram, noc, sram_conflict, buffer_port, dependency), then others alphabetically.
 std::vector<std::string> stall_causes(const nlohmann::json& layers);
 
 double layer_dram_bytes(const nlohmann::json& layer);  // read + write

@@ -26,7 +26,7 @@ struct TimelineSlice {
 };
 
 // report.json's fields beyond DESIGN.md that the writers understand:
-//   layers[].stall_cycles_by_cause  {"dram": n, "noc": n, "sram_conflict": n, "dependency": n, ...}
+//   layers[].stall_cycles_by_cause  {"dram": n, "noc": n, "sram_conflict": n, "buffer_port": n, "dependency": n}
 //                                   splits stall_cycles; shown as one column per cause when present
 //   roofline                        as returned by roofline(); computed by the writers when absent
 struct RunRecord {

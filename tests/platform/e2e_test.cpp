@@ -50,8 +50,9 @@ TEST(EndToEnd, ConvSliceIsBitExactWithSaneTiming) {
   EXPECT_EQ(layer["dram_write_bytes"].get<std::uint64_t>(), 56ull * 56 * 64);
   // Energy: the total is the sum of its parts, and the run's total that of its layers.
   const auto& e = layer["energy_pj"];
-  const double parts = e["mac"].get<double>() + e["rf"].get<double>() + e["sram"].get<double>() +
-                       e["noc"].get<double>() + e["dram"].get<double>() + e["leakage"].get<double>();
+  const double parts = e["mac"].get<double>() + e["rf"].get<double>() + e["buffer"].get<double>() +
+                       e["sram"].get<double>() + e["noc"].get<double>() + e["dram"].get<double>() +
+                       e["leakage"].get<double>();
   EXPECT_NEAR(e["total"].get<double>(), parts, 1e-6 * parts);
   EXPECT_NEAR(r["totals"]["energy_uj"].get<double>(), e["total"].get<double>() * 1e-6, 1e-9);
   EXPECT_NEAR(e["mac"].get<double>(), 0.3 * static_cast<double>(macs), 1.0);
