@@ -113,7 +113,7 @@ void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   c.array.cols = static_cast<unsigned>(n.get_int_in("cols", 1, 256));
   c.rf_entries = static_cast<unsigned>(n.get_int_in("rf_entries", 1, 4096, 16));
   c.weight_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("weight_buffer_kb", 1, 65536, 64) * 1024);
-  c.input_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("input_buffer_kb", 1, 65536, 128) * 1024);
+  c.input_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("input_buffer_kb", 1, 65536, 64) * 1024);
   c.buffer_port_bytes = static_cast<unsigned>(n.get_int_in("buffer_port_bytes", 0, 1 << 16, 0));
   c.preload_overlap = n.get_bool("preload_overlap", false);
   c.zero_skipping = n.get_bool("zero_skipping", false);

@@ -38,7 +38,7 @@ struct PeClusterConfig {
   ArrayShape array;
   unsigned rf_entries = 16;  // per-PE register file words: the stationary operands a PE holds
   std::uint32_t weight_buffer_bytes = 64 * 1024;
-  std::uint32_t input_buffer_bytes = 128 * 1024;
+  std::uint32_t input_buffer_bytes = 64 * 1024;
   // Bytes each buffer delivers to the array per cycle; 0: as many as the
   // array's schedule consumes (SCALE-Sim's assumption).
   unsigned buffer_port_bytes = 0;

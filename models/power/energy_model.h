@@ -85,7 +85,7 @@ struct PricedSizes {
   unsigned flit_bytes = 32;
   unsigned rf_entries = 16;  // per PE
   // Each cluster's buffers, priced per byte by the SRAM banks' size law.
-  double weight_buffer_kb = 64, input_buffer_kb = 128;
+  double weight_buffer_kb = 64, input_buffer_kb = 64;
   LeakageSources leakage;
 };
 

@@ -18,7 +18,7 @@ NpuLayout edge_ip() {
   l.clusters = 16;
   l.array_rows = l.array_cols = 8;
   l.cluster_weight_buffer_bytes = 64 * 1024;
-  l.cluster_input_buffer_bytes = 128 * 1024;
+  l.cluster_input_buffer_bytes = 64 * 1024;
   l.sram_base = address_map::kSramBase;
   l.sram_bytes = 512 * 1024;
   l.depthwise_channel_parallel = true;

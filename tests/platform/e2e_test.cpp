@@ -56,6 +56,16 @@ TEST(EndToEnd, ConvSliceIsBitExactWithSaneTiming) {
   EXPECT_NEAR(e["total"].get<double>(), parts, 1e-6 * parts);
   EXPECT_NEAR(r["totals"]["energy_uj"].get<double>(), e["total"].get<double>() * 1e-6, 1e-9);
   EXPECT_NEAR(e["mac"].get<double>(), 0.3 * static_cast<double>(macs), 1.0);
+  // The buffers' bytes at the SRAM law's price of a 64 KiB buffer (both are):
+  // 4.0 pJ × 8^0.153. The whole input tile is filled into them at least once.
+  const auto& b = layer["buffer_bytes"];
+  const auto bytes = [&](const char* k) { return b[k].get<double>(); };
+  EXPECT_GE(bytes("input_written"), 56.0 * 56 * 64);
+  EXPECT_GE(bytes("weight_read"), 64.0 * 9 * 64);
+  EXPECT_NEAR(e["buffer"].get<double>(),
+              5.498354782288116 *
+                  (bytes("weight_read") + bytes("weight_written") + bytes("input_read") + bytes("input_written")),
+              1e-9 * e["buffer"].get<double>());
   for (const char* f :
        {"report.json", "layers.csv", "trace.vcd", "power.csv", "timeline.json", "report.html", "roofline.svg"})
     EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/" + f)) << f;

@@ -99,8 +99,8 @@ TEST(EnergyAccount, IdealMemoryPricesLeakageOverTheReportedLatency) {
   const auto& t = r["totals"];
   const double latency_s = t["latency_ms"].get<double>() * 1e-3;
   // edge-ip: 1024 MACs, 512 KiB of SRAM, a 4x4 mesh, 16 clusters' buffers of
-  // 64 + 128 KiB at the 45 nm table's leakage.
-  const double leakage_mw = 0.01 * 1024 + 0.02 * (512 + 16 * (64 + 128)) + 0.1 * 16 + 1.0;
+  // 64 + 64 KiB at the 45 nm table's leakage.
+  const double leakage_mw = 0.01 * 1024 + 0.02 * (512 + 16 * (64 + 64)) + 0.1 * 16 + 1.0;
   EXPECT_NEAR(t["energy_pj"]["leakage"].get<double>(), leakage_mw * 1e-3 * latency_s * 1e12,
               1e-9 * leakage_mw * latency_s * 1e9);
   EXPECT_NEAR(t["avg_power_mw"].get<double>(), t["energy_uj"].get<double>() * 1e-6 / latency_s * 1e3,
