@@ -18,7 +18,7 @@ namespace npuvp::report::detail {
 double number(const nlohmann::json& object, const char* key, double fallback = 0.0);
 std::string text(const nlohmann::json& object, const char* key, const std::string& fallback = "");
 
-// Energy components in report order (mac, rf, sram, noc, dram, leakage), then
+// Energy components in report order (mac, rf, buffer, sram, noc, dram, leakage), then
 // any others the report carries, alphabetically; "total" excluded.
 std::vector<std::string> energy_components(const nlohmann::json& layers_or_totals);
 // The same order for the components of power samples.

@@ -12,7 +12,7 @@ namespace npuvp::report {
 struct PowerSample {
   double time_ns = 0;
   double window_ns = 0;
-  std::map<std::string, double> component_mw;  // mac, rf, sram, noc, dram, leakage
+  std::map<std::string, double> component_mw;  // mac, rf, buffer, sram, noc, dram, leakage
   double total_mw = 0;
 };
 

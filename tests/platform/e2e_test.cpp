@@ -110,6 +110,17 @@ TEST(EndToEnd, HandComputedEnergyAndPowerCsvIntegral) {
   const double rf_pj = 0.12 * std::pow(4.0, 0.469);
   EXPECT_NEAR(rf_pj, 0.23, 0.001);
   EXPECT_NEAR(e["rf"].get<double>(), rf_pj * (4 * macs + folds * 64), 1e-6 * e["rf"].get<double>());
+  // The buffers (contract/operand_fetches.h), each job m = 112 pixels, n = 64,
+  // k = 576: every input is read ceil(64 / 8) = 8 times; 64 accumulators per
+  // PE hold all 112 pixels of a column, so every weight is read once per job.
+  // The 16 jobs of the first tile fill the weights (576 x 64 bytes each), the
+  // rest reuse them; each job fills the 4 input rows of its 2 output rows,
+  // 3 at the top and bottom edges, 3584 bytes a row.
+  const auto& b = r["layers"][0]["buffer_bytes"];
+  EXPECT_EQ(b["input_read"].get<std::uint64_t>(), 28u * 112 * 576 * 8);
+  EXPECT_EQ(b["weight_read"].get<std::uint64_t>(), 28u * 576 * 64);
+  EXPECT_EQ(b["weight_written"].get<std::uint64_t>(), 16u * 576 * 64);
+  EXPECT_EQ(b["input_written"].get<std::uint64_t>(), (28u * 4 - 2) * 3584);
   // power.csv: sum of total_mw x window over the run is the simulation energy.
   std::ifstream csv(options.out_dir + "/power.csv");
   std::string line;
