@@ -329,7 +329,11 @@ void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFill
   stats_.weight_buffer_write_bytes += fills.weight_bytes;
   stats_.input_buffer_read_bytes += work.input_buffer_bytes;
   stats_.input_buffer_write_bytes += fills.input_bytes;
-  stats_.buffer_port_stall_cycles += work.cycles - work.array_cycles;
+  // The ports' share of the stall: how much later the job ends than it would
+  // with ports as wide as the schedule (late inputs may hide some of it).
+  const sc_core::sc_time unlimited_end =
+      std::max(compute_start + clock_period_ * static_cast<double>(work.array_cycles), fills.filled_at);
+  stats_.buffer_port_stall_cycles += static_cast<std::uint64_t>((compute_end - unlimited_end) / clock_period_ + 0.5);
   // Fills land while the operands arrive, reads while the array computes.
   buffer_over_time_[0].add(now + compute_start, now + compute_end, static_cast<double>(work.weight_buffer_bytes));
   buffer_over_time_[1].add(now, now + fills.filled_at, static_cast<double>(fills.weight_bytes));
