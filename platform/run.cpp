@@ -84,7 +84,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
   std::unique_ptr<report::PowerCsvWriter> power_csv;
   if (traced.simulation.trace.power)
     power_csv = std::make_unique<report::PowerCsvWriter>(
-        options.out_dir + "/power.csv", std::vector<std::string>{"mac", "rf", "sram", "noc", "dram", "leakage"});
+        options.out_dir + "/power.csv",
+        std::vector<std::string>{"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"});
   report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
   auto layer_name = [&](std::int32_t id) {
     return work.layers.at(static_cast<std::size_t>(id))["name"].get<std::string>();

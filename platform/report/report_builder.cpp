@@ -21,6 +21,7 @@ nlohmann::json cost_json(const firmware::LayerCost& c) {
           {"sram_bytes", c.sram_bytes},
           {"noc_bytes", c.noc_bytes},
           {"rf_accesses", c.rf_accesses},
+          {"buffer_bytes", c.weight_buffer_bytes + c.input_buffer_bytes},
           {"energy_pj", c.energy_pj}};
 }
 
@@ -88,8 +89,8 @@ std::string used_dataflow(std::uint64_t ws_jobs, std::uint64_t os_jobs) {
 }
 
 nlohmann::json energy_json(const power::EnergyBreakdown& e) {
-  return {{"mac", e.mac},   {"rf", e.rf},           {"sram", e.sram},    {"noc", e.noc},
-          {"dram", e.dram}, {"leakage", e.leakage}, {"total", e.total()}};
+  return {{"mac", e.mac}, {"rf", e.rf},     {"buffer", e.buffer},   {"sram", e.sram},
+          {"noc", e.noc}, {"dram", e.dram}, {"leakage", e.leakage}, {"total", e.total()}};
 }
 
 double latency_ns(const LayerFigures& f, const platform::PlatformConfig& config) {
@@ -126,6 +127,7 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
        {{"dram", f.stalls.dram},
         {"noc", f.stalls.noc},
         {"sram_conflict", f.stalls.sram_conflict},
+        {"buffer_port", f.stalls.buffer_port},
         {"dependency", f.stalls.dependency}}},
       {"cycles", f.cycles},
       {"latency_ns", latency_ns(f, in.config)},
@@ -137,6 +139,11 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
       {"dram_write_bytes", f.dram_write_bytes},
       {"arithmetic_intensity", arithmetic_intensity(macs, static_cast<double>(dram_bytes)).value_or(0.0)},
       {"sram_conflict_cycles", f.sram_conflict_cycles},
+      {"buffer_bytes",
+       {{"weight_read", f.buffer_bytes.weight_read},
+        {"weight_written", f.buffer_bytes.weight_written},
+        {"input_read", f.buffer_bytes.input_read},
+        {"input_written", f.buffer_bytes.input_written}}},
       {"energy_pj", energy_json(f.energy_pj)},
       {"verified", static_cast<bool>(in.work.verdicts->verified[i])},
       {"mismatches", in.work.verdicts->mismatches[i]},

@@ -21,7 +21,7 @@ std::vector<std::string> ordered(const std::set<std::string>& present, const std
   return out;
 }
 
-const std::vector<std::string> kEnergyOrder = {"mac", "rf", "sram", "noc", "dram", "leakage"};
+const std::vector<std::string> kEnergyOrder = {"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"};
 
 void collect_energy_keys(const nlohmann::json& energy, std::set<std::string>& keys) {
   if (!energy.is_object()) return;
@@ -67,7 +67,7 @@ std::vector<std::string> stall_causes(const nlohmann::json& layers) {
     for (const auto& l : layers)
       if (l.is_object() && l.contains("stall_cycles_by_cause") && l["stall_cycles_by_cause"].is_object())
         for (const auto& [k, v] : l["stall_cycles_by_cause"].items()) keys.insert(k);
-  return ordered(keys, {"dram", "noc", "sram_conflict", "dependency"});
+  return ordered(keys, {"dram", "noc", "sram_conflict", "buffer_port", "dependency"});
 }
 
 double layer_dram_bytes(const nlohmann::json& layer) {
