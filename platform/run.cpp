@@ -61,7 +61,10 @@ report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSampl
 
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
-  const apps::Workload work = apps::make_workload(options);
+  apps::WorkloadOptions workload = options;
+  workload.fold_data_movement = config.firmware.fold_data_movement;
+  workload.dram_access_bytes = config.dram.memspec.burst_bytes();
+  const apps::Workload work = apps::make_workload(workload);
   sw::DriverConfig driver_config;
   driver_config.npu_regs_base = address_map::kNpuRegsBase;
   driver_config.dram_base = address_map::kDramBase;

@@ -83,6 +83,13 @@ std::string layers_csv(const nlohmann::json& report) {
     return l.contains("energy_pj") ? csv_number(number(l["energy_pj"], "total")) : "";
   });
   field("verified");
+  handled.insert("folded_into");
+  columns.emplace_back("folded_into", [](const nlohmann::json& l) {
+    std::string names;
+    for (const auto& n : l.value("folded_into", nlohmann::json::array()))
+      names += (names.empty() ? "" : ";") + n.get<std::string>();
+    return escape_csv(names);
+  });
   std::set<std::string> extra;
   for (const auto& l : layers)
     for (const auto& [k, v] : l.items())

@@ -169,9 +169,12 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   w.verdicts = std::make_shared<LayerVerdicts>();
   w.verdicts->mismatches.assign(w.layers.size(), 0);
   w.verdicts->verified.assign(w.layers.size(), false);
-  w.program = [q, images, dataflow, verdicts = w.verdicts](sw::NpuDriver& driver) {
-    runtime::ExecutionOptions eo;
-    eo.dataflow = dataflow;
+  w.verdicts->folded_into.assign(w.layers.size(), {});
+  runtime::ExecutionOptions eo;
+  eo.dataflow = dataflow;
+  eo.fold_data_movement = options.fold_data_movement;
+  eo.dram_access_bytes = options.dram_access_bytes;
+  w.program = [q, images, eo, verdicts = w.verdicts](sw::NpuDriver& driver) {
     std::vector<const runtime::QuantizedNetwork*> batch{q.get()};
     for (const auto& image : *images) batch.push_back(&image);
     const std::vector<runtime::NetworkRun> runs =
@@ -183,6 +186,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
         const auto i = static_cast<std::size_t>(check.index);
         verdicts->mismatches.at(i) += check.mismatches;
         verdicts->verified.at(i) = verdicts->verified.at(i) && check.verified;
+        verdicts->folded_into.at(i) = check.folded_into;
       }
   };
   return w;

@@ -41,12 +41,18 @@ struct WorkloadOptions {
   // Convolution workloads: element format, int8 | int4 | int16 | fp16 (zoo,
   // YAML and ONNX networks are int8).
   std::string datatype = "int8";
+  // Zoo, YAML and ONNX networks: data-movement layers folded into their
+  // producers and consumers (the preset's firmware.fold_data_movement).
+  bool fold_data_movement = true;
+  std::uint32_t dram_access_bytes = 32;  // the DRAM part's burst (runtime::LoweringOptions)
 };
 
 // The per-layer verdicts a program fills in as it runs.
 struct LayerVerdicts {
   std::vector<std::size_t> mismatches;
   std::vector<bool> verified;
+  // Per layer: the layers a folded layer's work went into (empty otherwise).
+  std::vector<std::vector<int>> folded_into;
 };
 
 struct Workload {

@@ -39,7 +39,8 @@ void expect_pinned(const Pinned& p) {
 
 TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 171868, 163.9237229679774, 184.2908791176844}); }
 
-TEST(PinnedResults, SqueezeNet11) { expect_pinned({"squeezenet1_1", 2547888, 1593.8971781862554, 2027.1791853970649}); }
+// Concat folded into the expands' output addressing (docs/lowering.md): 3.185 -> 2.655 ms.
+TEST(PinnedResults, SqueezeNet11) { expect_pinned({"squeezenet1_1", 2123656, 1361.8279911757957, 1946.8908141251454}); }
 
 TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 2661284, 2215.636522592514, 2940.508604246279}); }
 

@@ -18,14 +18,17 @@ struct ExecutionOptions {
   firmware::DataflowChoice dataflow = firmware::DataflowChoice::kHybridLatency;  // of every conv command
   // Submit one command buffer per layer instead of one for the whole network.
   bool one_buffer_per_layer = false;
+  bool fold_data_movement = true;        // LoweringOptions::fold_data_movement
+  std::uint32_t dram_access_bytes = 32;  // LoweringOptions::dram_access_bytes
 };
 
 // One IR layer's output compared with the reference executor's.
 struct LayerCheck {
   int index = 0;
   std::string name;
-  std::string type;          // layer_type_name
-  std::size_t commands = 0;  // LayerCommands the layer lowered to
+  std::string type;              // layer_type_name
+  std::size_t commands = 0;      // LayerCommands the layer lowered to
+  std::vector<int> folded_into;  // LoweredLayer::folded_into
   std::size_t mismatches = 0;
   bool verified = false;
 };
