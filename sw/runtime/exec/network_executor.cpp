@@ -297,9 +297,9 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
       *images.front(), [&](std::uint64_t n) { return driver.alloc(n); }, lowering_options(options));
   for (const DramBlock& b : first.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
 
-  // Activation tensors (the layer outputs, the input among them) get a copy
-  // per image; parameters stay shared.
-  std::vector<DramRegion> tensors;
+  // Activation tensors (the layer outputs, the input among them, and packed
+  // copies of gathered views) get a copy per image; parameters stay shared.
+  std::vector<DramRegion> tensors = first.scratch;
   for (const LoweredLayer& l : first.layers)
     if (l.output.bytes > 0 &&
         std::none_of(tensors.begin(), tensors.end(), [&](const DramRegion& r) { return r.addr == l.output.addr; }))

@@ -279,8 +279,11 @@ class Lowerer {
     }
     if (segments.size() > firmware::kMaxInputSegments) {
       // Too many runs to gather per tile: copied once, run by run, into a
-      // packed tensor in the order gathered.
-      g.addr = materialize(layer, g.perm.empty() ? v : permuted(v, g.perm), shape, q.zero_point);
+      // packed tensor in the order gathered, which later readers in the same
+      // order share.
+      auto& staged = staged_[{src, g.perm}];
+      if (staged == 0) staged = materialize(layer, g.perm.empty() ? v : permuted(v, g.perm), shape, q.zero_point);
+      g.addr = staged;
       return g;
     }
     if (segments.size() == 1 && segments[0].pixel_pitch == segments[0].channels && segments[0].dy == 0 &&
@@ -296,6 +299,7 @@ class Lowerer {
   // Copies a view into a packed tensor of its own with the layer's commands.
   std::uint64_t materialize(int layer, const ChannelMap& v, TensorShape s, std::int32_t zero_point) {
     const std::uint64_t addr = allocate(s.size());
+    out_.scratch.push_back({addr, s.size()});
     const auto segments = segments_of(v);
     const auto c = static_cast<std::int32_t>(s.c);
     if (std::any_of(segments.begin(), segments.end(), [](const auto& g) { return g.dy != 0 || g.dx != 0; }))
@@ -654,7 +658,9 @@ class Lowerer {
   std::vector<int> placed_in_;     // per layer: the concat whose slice it writes, or -1
   std::vector<std::uint64_t> placed_offset_;
   std::vector<std::vector<int>> consumers_;
-  std::vector<std::vector<int>> out_order_;  // per layer: the order a dense conv computes its channels in
+  std::vector<std::vector<int>> out_order_;
+  std::map<std::pair<int, std::vector<int>>, std::uint64_t>
+      staged_;  // (layer, read order): its packed copy  // per layer: the order a dense conv computes its channels in
 };
 
 }  // namespace

@@ -63,6 +63,7 @@ struct LoweredNetwork {
   std::vector<firmware::LayerCommand> commands;  // in execution order
   std::vector<LoweredLayer> layers;              // one per IR layer
   std::vector<DramBlock> initial_data;           // the network input and every parameter block
+  std::vector<DramRegion> scratch;               // activations no layer owns: packed copies of gathered views
   std::uint64_t allocated_bytes = 0;
 };
 
