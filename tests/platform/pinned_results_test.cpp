@@ -39,7 +39,9 @@ void expect_pinned(const Pinned& p) {
 
 TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 171868, 263.264464860048, 284.33597424879497}); }
 
-TEST(PinnedResults, SqueezeNet11) { expect_pinned({"squeezenet1_1", 2603631, 2164.4459651096836, 2612.0678373012947}); }
+// Concat folded into the expands' output addressing (docs/lowering.md), with the
+// cluster buffers priced and the 64 KiB input buffer (docs/memory-hierarchy.md).
+TEST(PinnedResults, SqueezeNet11) { expect_pinned({"squeezenet1_1", 2179486, 1910.7498848282303, 2515.0426641889376}); }
 
 TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 2661284, 3275.678216759008, 4025.0031621670137}); }
 
