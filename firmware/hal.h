@@ -39,7 +39,10 @@ struct NpuLayout {
   std::uint32_t cluster_weight_buffer_bytes = 0;
   std::uint32_t cluster_input_buffer_bytes = 0;
   std::uint64_t sram_base = 0, sram_bytes = 0;
-  unsigned sram_banks = 16;  // equal banks, consecutive in the address map
+  unsigned sram_banks = 16;  // equal banks
+  // Consecutive chunks of this many bytes go to consecutive banks
+  // (contract/sram_interleave.h); sram_bytes / sram_banks: back to back.
+  std::uint64_t sram_interleave_bytes = 1024;
   std::uint64_t dma_regs_base = 0;
   unsigned dma_channels = 2;
   std::uint64_t cluster_regs_base = 0;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "contract/address_map.h"
+#include "platform/layer_fit.h"
 #include "platform/report/power_csv.h"
 #include "platform/report/progress_line.h"
 #include "platform/report/report_builder.h"
@@ -62,6 +63,7 @@ report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSampl
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   const apps::Workload work = apps::make_workload(options);
+  check_layers_fit(work.commands, work.layers, npu::Npu::firmware_layout(config.npu));
   sw::DriverConfig driver_config;
   driver_config.npu_regs_base = address_map::kNpuRegsBase;
   driver_config.dram_base = address_map::kDramBase;

@@ -54,6 +54,9 @@ struct Workload {
   nlohmann::json input_shape;
   nlohmann::json layers = nlohmann::json::array();  // name, type, shapes, kernel, stride, groups, macs, params
   std::shared_ptr<LayerVerdicts> verdicts;          // shared with `program`, which fills it
+  // The commands `program` submits, their shapes as the NPU sees them (DRAM
+  // addresses aside), for checks before simulation; layer_id indexes `layers`.
+  std::vector<firmware::LayerCommand> commands;
   std::function<void(sw::NpuDriver&)> program;
 };
 
