@@ -25,8 +25,9 @@ struct CostTable {
   double dma_hops = 0;      // mean hops between the DMA and an SRAM bank
   double cluster_hops = 0;  // mean hops between a cluster and an SRAM bank
   double rf_pj_per_access = 0;
-  double mac_pj[4] = {0, 0, 0, 0};  // by Datatype
-  double static_pj_per_cycle = 0;   // leakage and DRAM background while a layer runs
+  double weight_buffer_pj_per_byte = 0, input_buffer_pj_per_byte = 0;  // a cluster's buffers
+  double mac_pj[4] = {0, 0, 0, 0};                                     // by Datatype
+  double static_pj_per_cycle = 0;                                      // leakage and DRAM background while a layer runs
 };
 
 // Facts about the NPU the firmware runs on (its "device tree").
@@ -38,6 +39,8 @@ struct NpuLayout {
   bool depthwise_channel_parallel = false;  // a depthwise job spreads its channels over the columns
   std::uint32_t cluster_weight_buffer_bytes = 0;
   std::uint32_t cluster_input_buffer_bytes = 0;
+  unsigned rf_entries = 1;         // per PE: the stationary operands it holds (contract/operand_fetches.h)
+  unsigned buffer_port_bytes = 0;  // per cluster buffer and cycle; 0: never limits
   std::uint64_t sram_base = 0, sram_bytes = 0;
   unsigned sram_banks = 16;  // equal banks
   // Consecutive chunks of this many bytes go to consecutive banks

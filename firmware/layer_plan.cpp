@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "contract/dma_regs.h"
+#include "contract/operand_fetches.h"
 #include "contract/systolic_timing.h"
 #include "firmware/layer_geometry.h"
 
@@ -81,6 +82,7 @@ struct StepCost {
   std::uint64_t array_cycles = 0;   // the slowest job's systolic schedule
   std::uint64_t cluster_bytes = 0;  // operands fetched and results written by all jobs
   std::uint64_t rf_accesses = 0;
+  std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;  // filled and read, all jobs
   std::uint64_t macs = 0;
 };
 
@@ -164,6 +166,8 @@ class CostWalker {
     compute_cycles_ += s.array_cycles;
     cluster_bytes_ += s.cluster_bytes;
     rf_accesses_ += s.rf_accesses;
+    weight_buffer_bytes_ += s.weight_buffer_bytes;
+    input_buffer_bytes_ += s.input_buffer_bytes;
     macs_ += s.macs;
   }
 
@@ -184,33 +188,41 @@ class CostWalker {
         const std::uint64_t inputs = inputs_ * (hi - lo) * input_row_bytes(kb);
         const std::uint64_t weights = load_weights ? weight_bytes(k_count) : 0;
         const std::uint64_t written = pixels * k_count * e_;
-        std::uint64_t array_cycles = 0;
+        std::uint64_t array_cycles = 0, job_cycles = 0;  // the schedule; with the buffer ports' limit
         if (op_ == Opcode::kConv2d) {
           const std::uint64_t group_out = l_.groups > 1 ? l_.out_c / l_.groups : k_count;
           const std::uint64_t group_in = l_.in_c / l_.groups;
           const std::uint64_t reduction = filter_elements(l_);
           const bool packed = npu_.int4_packing && l_.datatype == static_cast<std::uint32_t>(Datatype::kInt4);
-          const pe_array::ConvJobTiming timing = pe_array::conv_job_timing(
-              dataflow_, array,
-              pe_array::ConvJobShape{k_count / group_out,
-                                     {pixels, group_out, pe_array::reduction_steps(reduction, packed)},
-                                     group_in == 1 && group_out == 1},
-              pe_array::ArrayFeatures{npu_.preload_overlap, npu_.depthwise_channel_parallel});
+          const pe_array::ConvJobShape shape{
+              k_count / group_out, {pixels, group_out, reduction}, group_in == 1 && group_out == 1};
+          const pe_array::ArrayFeatures features{npu_.preload_overlap, npu_.depthwise_channel_parallel};
+          pe_array::ConvJobShape steps = shape;
+          steps.gemm.k = pe_array::reduction_steps(reduction, packed);
+          const pe_array::ConvJobTiming timing = pe_array::conv_job_timing(dataflow_, array, steps, features);
+          const pe_array::OperandFetches fetches =
+              pe_array::conv_operand_fetches(dataflow_, array, shape, features, npu_.rf_entries);
           array_cycles = timing.cycles;
+          job_cycles = pe_array::port_limited_cycles(array_cycles, fetches, e_, npu_.buffer_port_bytes);
           const std::uint64_t macs = pixels * k_count * reduction;
           s.macs += macs;
           const auto rf = pe_array::conv_rf_accesses(dataflow_, array, macs, timing.folds);
           s.rf_accesses += rf.reads + rf.writes;
+          s.weight_buffer_bytes += fetches.weight_words * e_ + weights;
+          s.input_buffer_bytes += fetches.input_words * e_;
         } else {
           const std::uint64_t taps = op_ == Opcode::kAdd ? 2 : std::uint64_t{l_.kernel_h} * l_.kernel_w;
           const pe_array::PostProcessWork work = pe_array::postprocess_work(array, pixels * k_count, taps);
           array_cycles = work.cycles;
+          job_cycles = pe_array::port_limited_cycles(array_cycles, {work.rf.reads, 0}, 1, npu_.buffer_port_bytes);
           s.rf_accesses += work.rf.reads + work.rf.writes;
+          s.input_buffer_bytes += work.rf.reads;
         }
+        s.input_buffer_bytes += inputs;
         // A job fetches its weights, then streams its inputs in while the
         // array computes; its results leave after.
         const double job =
-            double(weights) / link + std::max(double(array_cycles), double(inputs) / link) + double(written) / link;
+            double(weights) / link + std::max(double(job_cycles), double(inputs) / link) + double(written) / link;
         slowest = std::max(slowest, job);
         s.array_cycles = std::max(s.array_cycles, array_cycles);
         s.cluster_bytes += inputs + weights + written;
@@ -242,12 +254,15 @@ class CostWalker {
     cost.sram_bytes = dram_bytes_ + cluster_bytes_;
     cost.noc_bytes = dram_bytes_ + cluster_bytes_;
     cost.rf_accesses = rf_accesses_;
+    cost.weight_buffer_bytes = weight_buffer_bytes_;
+    cost.input_buffer_bytes = input_buffer_bytes_;
     cost.macs = macs_;
     const std::size_t datatype = op_ == Opcode::kConv2d ? std::min<std::size_t>(l_.datatype, 3) : 0;
     cost.energy_pj =
         double(dram_bytes_) * c.dram_pj_per_byte + double(cost.sram_bytes) * c.sram_pj_per_byte +
         (double(dram_bytes_) * c.dma_hops + double(cluster_bytes_) * c.cluster_hops) * c.noc_pj_per_byte_hop +
-        double(rf_accesses_) * c.rf_pj_per_access + double(macs_) * c.mac_pj[datatype] +
+        double(rf_accesses_) * c.rf_pj_per_access + double(weight_buffer_bytes_) * c.weight_buffer_pj_per_byte +
+        double(input_buffer_bytes_) * c.input_buffer_pj_per_byte + double(macs_) * c.mac_pj[datatype] +
         double(cost.latency_cycles) * c.static_pj_per_cycle;
     return cost;
   }
@@ -263,6 +278,7 @@ class CostWalker {
   double latency_ = 0;
   std::uint64_t pending_store_ = 0;
   std::uint64_t dram_bytes_ = 0, cluster_bytes_ = 0, compute_cycles_ = 0, rf_accesses_ = 0, macs_ = 0;
+  std::uint64_t weight_buffer_bytes_ = 0, input_buffer_bytes_ = 0;
 };
 
 }  // namespace

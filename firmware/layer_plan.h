@@ -71,6 +71,8 @@ struct LayerCost {
   std::uint64_t sram_bytes = 0;      // in and out of the banks (DMA and clusters)
   std::uint64_t noc_bytes = 0;       // between the banks and the DMA or the clusters
   std::uint64_t rf_accesses = 0;     // PE register files
+  // In and out of the clusters' buffers: filled from SRAM, read on register-file misses.
+  std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;
   std::uint64_t macs = 0;
   double energy_pj = 0;  // every term of the CostTable, leakage over latency_cycles
 };

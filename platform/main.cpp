@@ -1,5 +1,7 @@
 // npuvp command line: a thin dispatcher over the platform library.
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <tuple>
@@ -18,6 +20,7 @@
 #include "models/common/log.h"
 #include "platform/config/config_node.h"
 #include "platform/platform_config.h"
+#include "platform/report/report_compare.h"
 #include "platform/run.h"
 
 namespace po = boost::program_options;
@@ -34,17 +37,27 @@ constexpr const char* kUsage =
     "usage: npuvp <command> [options]\n"
     "  run          run a network on a platform (npuvp run --help)\n"
     "  list         list platforms | networks [--json]\n"
+    "  compare      what changed between two runs: npuvp compare A/report.json B/report.json\n"
     "  dram-bench   LPDDR4 microbenchmark (npuvp dram-bench --help)\n"
     "  noc-bench    NoC latency/throughput under synthetic traffic (npuvp noc-bench --help)\n"
     "  regs         print the address map and register maps (markdown)\n"
     "  --version    print the version\n"
     "exit status: 0 success, 1 error, 2 bad command line, 3 an output was not bit-exact\n";
 
+constexpr const char* kCompareUsage =
+    "usage: npuvp compare A B\n"
+    "  A, B: two runs' report.json files (or their --out directories). Prints what differs,\n"
+    "  B against A: the platform and network sections (A -> B), every numeric total with the\n"
+    "  ratio B/A, and the layers matched by name (cycles, energy, DRAM traffic with ratios,\n"
+    "  dataflow, verdict). sim.* (wall time, command line, overrides) is never a difference.\n"
+    "  The last line says \"identical (sim.* aside)\" or \"N figures differ\".\n"
+    "exit status: 0 compared (whether or not they differ), 1 a file cannot be read, 2 bad command line\n";
+
 const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
 
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
-  std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir;
+  std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir, input_file, dump_dir;
   std::vector<std::string> sets;
   std::string seed;
   std::string log_level;
@@ -59,6 +72,8 @@ int run_command(int argc, char** argv) {
       ("platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")
       ("network", po::value(&network)->default_value("conv_slice"), "a name from npuvp list networks, or a network file: *.yaml, *.onnx, SCALE-Sim *.csv")
       ("input-size", po::value(&input_size), "input HxW")
+      ("input", po::value(&input_file), "network input from a .npy file: float32 NCHW (quantized with the input's scale; a float network's calibration input too) or int8/uint8 codes in the input's quantization (zoo, YAML and ONNX networks)")
+      ("dump", po::value(&dump_dir), "write every layer's output as read back from DRAM into DIR: NNN_<layer>.npy (int8 NCHW), output.npy (float32) and manifest.json")
       ("dataflow", po::value(&dataflow)->default_value("hybrid"), "ws | os | hybrid")
       ("objective", po::value(&objective)->default_value("latency"), "what --dataflow hybrid minimizes per layer: latency | energy (the firmware's cost model)")
       ("datatype", po::value(&datatype)->default_value("int8"), "conv_slice / SCALE-Sim layers: int8 | int4 | int16 | fp16 (other networks are int8)")
@@ -72,6 +87,7 @@ int run_command(int argc, char** argv) {
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
       ("traces", po::value(&traces), "trace files to write: all | none | a list of vcd,timeline,power (default all; overrides simulation.vcd)")
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
+      ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
       ("trace-window", po::value(&trace_window), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
       ("log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
   // clang-format on
@@ -108,8 +124,14 @@ int run_command(int argc, char** argv) {
   ro.weight_sparsity = ro_sparsity;
   ro.batch = ro_batch;
   ro.layer_dataflow = layer_dataflow;
+  ro.input_file = input_file;
+  ro.dump_dir = dump_dir;
+  ro.command_line.assign(argv, argv + argc);
+  ro.command_line.insert(ro.command_line.begin(), "npuvp");
+  ro.overrides = sets;
   if (vm.count("traces")) ro.trace.files = npuvp::platform::parse_traces(traces);
   ro.trace.include = trace_include;
+  ro.trace.dram_commands = vm.count("trace-dram-commands") > 0;
   if (vm.count("trace-window")) ro.trace.window_ns = npuvp::platform::parse_trace_window(trace_window);
   if (!input_size.empty()) std::tie(ro.input_h, ro.input_w) = npuvp::apps::parse_input_size(input_size);
   const auto config = npuvp::platform::load_platform(platform_file, sets);
@@ -122,7 +144,34 @@ int run_command(int argc, char** argv) {
   std::string files;
   for (const auto& f : sim["files"]) files += (files.empty() ? "" : ",") + f.get<std::string>();
   std::cout << "wrote " << out_dir << "/{" << files << "}\n";
+  if (!dump_dir.empty()) std::cout << "wrote " << dump_dir << "/{NNN_<layer>.npy,output.npy,manifest.json}\n";
   return report["totals"]["all_verified"].get<bool>() ? 0 : 3;
+}
+
+int compare_command(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << kCompareUsage;
+    return 0;
+  }
+  if (args.size() != 2 || args[0].rfind("-", 0) == 0 || args[1].rfind("-", 0) == 0) {
+    std::cerr << "npuvp compare: expected two report.json files (or run directories)\n" << kCompareUsage;
+    return 2;
+  }
+  const auto load = [](std::string path) {
+    if (std::filesystem::is_directory(path)) path += "/report.json";
+    std::ifstream is(path);
+    if (!is) throw std::runtime_error(path + ": cannot open");
+    try {
+      return std::make_pair(path, nlohmann::json::parse(is));
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error(path + ": not a JSON report (" + e.what() + ")");
+    }
+  };
+  const auto [name_a, a] = load(args[0]);
+  const auto [name_b, b] = load(args[1]);
+  std::cout << npuvp::report::compare_reports(a, b, name_a, name_b).text;
+  return 0;
 }
 
 int list_command(int argc, char** argv) {
@@ -213,6 +262,7 @@ int sc_main(int argc, char* argv[]) {
   try {
     if (command == "run") return run_command(argc - 1, argv + 1);
     if (command == "list") return list_command(argc - 1, argv + 1);
+    if (command == "compare") return compare_command(argc - 1, argv + 1);
     if (command == "dram-bench") return npuvp::bench::dram_bench_main(argc - 1, argv + 1);
     if (command == "noc-bench") return npuvp::bench::noc_bench_main(argc - 1, argv + 1);
     if (command == "regs") return regs_command();

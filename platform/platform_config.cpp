@@ -115,13 +115,14 @@ nlohmann::json derived_json(const PlatformConfig& p) {
 }
 
 void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
-  n.reject_unknown({"rows", "cols", "rf_entries", "weight_buffer_kb", "input_buffer_kb", "preload_overlap",
-                    "zero_skipping", "depthwise_channel_parallel", "int4_packing"});
+  n.reject_unknown({"rows", "cols", "rf_entries", "weight_buffer_kb", "input_buffer_kb", "buffer_port_bytes",
+                    "preload_overlap", "zero_skipping", "depthwise_channel_parallel", "int4_packing"});
   c.array.rows = static_cast<unsigned>(n.get_int_in("rows", 1, 256));
   c.array.cols = static_cast<unsigned>(n.get_int_in("cols", 1, 256));
   c.rf_entries = static_cast<unsigned>(n.get_int_in("rf_entries", 1, 4096, 16));
   c.weight_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("weight_buffer_kb", 1, 65536, 64) * 1024);
-  c.input_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("input_buffer_kb", 1, 65536, 128) * 1024);
+  c.input_buffer_bytes = static_cast<std::uint32_t>(n.get_int_in("input_buffer_kb", 1, 65536, 64) * 1024);
+  c.buffer_port_bytes = static_cast<unsigned>(n.get_int_in("buffer_port_bytes", 0, 1 << 16, 0));
   c.preload_overlap = n.get_bool("preload_overlap", false);
   c.zero_skipping = n.get_bool("zero_skipping", false);
   c.depthwise_channel_parallel = n.get_bool("depthwise_channel_parallel", false);
@@ -222,12 +223,13 @@ void inline_energy_table(YAML::Node& tree, const std::vector<std::string>& overr
 }
 
 void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
-  n.reject_unknown({"quantum_ns", "power_window_ns", "vcd", "vcd_include", "vcd_max_changes"});
+  n.reject_unknown({"quantum_ns", "power_window_ns", "vcd", "vcd_include", "vcd_dram_commands", "vcd_max_changes"});
   // Below the kernel's 1 ps resolution a time is zero; above a millisecond
   // nothing interleaves.
   s.quantum_ns = n.get_double_in("quantum_ns", 0.001, 1e6, "ns", 200);
   s.power_window_ns = n.get_double_in("power_window_ns", 0.001, 1e9, "ns", 1000);
   s.trace.vcd = n.get_bool("vcd", true);
+  s.trace.vcd_dram_commands = n.get_bool("vcd_dram_commands", false);
   s.trace.vcd_max_changes = static_cast<std::size_t>(n.get_int_in("vcd_max_changes", 0, 1ll << 40, 20'000'000));
   if (n.has("vcd_include"))
     for (const auto& item : n.child("vcd_include").items())
@@ -321,8 +323,10 @@ power::PricedSizes priced_sizes(const PlatformConfig& config) {
   s.sram_bank_kb = static_cast<double>(n.sram_bank.size_bytes) / 1024.0;
   s.flit_bytes = n.noc.flit_bytes;
   s.rf_entries = n.cluster.rf_entries;
+  s.weight_buffer_kb = n.cluster.weight_buffer_bytes / 1024.0;
+  s.input_buffer_kb = n.cluster.input_buffer_bytes / 1024.0;
   s.leakage = {n.mac_units(), static_cast<double>(n.sram_banks * n.sram_bank.size_bytes) / 1024.0,
-               n.noc.width * n.noc.height};
+               n.noc.width * n.noc.height, n.clusters * (s.weight_buffer_kb + s.input_buffer_kb)};
   return s;
 }
 
@@ -390,6 +394,8 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
   const double control_hops = mean_hops("control", "cluster");
   c.job_issue_cycles = 4 * (2 * (control_hops + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1);
   c.rf_pj_per_access = power::rf_pj_per_access(e, n.cluster.rf_entries);
+  c.weight_buffer_pj_per_byte = power::sram_pj_per_byte(e, n.cluster.weight_buffer_bytes / 1024.0);
+  c.input_buffer_pj_per_byte = power::sram_pj_per_byte(e, n.cluster.input_buffer_bytes / 1024.0);
   c.mac_pj[0] = e.mac_int8_pj;
   c.mac_pj[1] = e.mac_int4_pj;
   c.mac_pj[2] = e.mac_int16_pj;

@@ -24,6 +24,9 @@ struct TraceConfig {
   bool timeline = true;                  // timeline.json
   bool power = true;                     // power.csv
   std::vector<std::string> vcd_include;  // hierarchical prefixes; empty = all
+  // The DRAM command bus, two changes per command: in a network run most of
+  // the VCD's changes, so off unless asked for.
+  bool vcd_dram_commands = false;
   std::size_t vcd_max_changes = 20'000'000;
   // trace.vcd and timeline.json cover [window_start_ns, window_end_ns];
   // power.csv always covers the whole run.

@@ -60,8 +60,10 @@ report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSampl
 
 }  // namespace
 
-nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
+nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  RunOptions options = run_options;
+  options.keep_outputs = !options.dump_dir.empty();
   const apps::Workload work = apps::make_workload(options);
   check_layers_fit(work.commands, work.layers, npu::Npu::firmware_layout(config.npu));
   sw::DriverConfig driver_config;
@@ -84,7 +86,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   std::unique_ptr<report::PowerCsvWriter> power_csv;
   if (traced.simulation.trace.power)
     power_csv = std::make_unique<report::PowerCsvWriter>(
-        options.out_dir + "/power.csv", std::vector<std::string>{"mac", "rf", "sram", "noc", "dram", "leakage"});
+        options.out_dir + "/power.csv",
+        std::vector<std::string>{"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"});
   report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
   auto layer_name = [&](std::int32_t id) {
     return work.layers.at(static_cast<std::size_t>(id))["name"].get<std::string>();
@@ -113,6 +116,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& options) {
   collect_model_stats(soc, figures);
   figures.traces = close_traces(soc, power);
   figures.power = std::move(power);
+  if (work.tensors) apps::write_tensor_dump(options.dump_dir, *work.tensors);
   return report::write_run_report({config, options, work, wall_start}, std::move(figures));
 }
 

@@ -23,11 +23,19 @@ struct RunOptions : apps::WorkloadOptions {
   bool ideal_memory = false;
   bool quiet = false;  // no progress line on the terminal
   TraceOptions trace;  // over the platform's simulation.* trace settings
+  // --dump: every layer's output, output.npy and manifest.json go here
+  // (tensor_io.h); empty: no dump.
+  std::string dump_dir;
+  // What report.json records of how the run was asked for (sim.command_line,
+  // sim.overrides): the arguments as given and the --set overrides.
+  std::vector<std::string> command_line;
+  std::vector<std::string> overrides;
 };
 
 // Runs and writes report.json, layers.csv, report.html, roofline.svg and the
 // trace files asked for (trace.vcd, timeline.json, power.csv) into
-// options.out_dir; report.json's sim.files lists what was written. Returns
+// options.out_dir, and the tensors into options.dump_dir when given;
+// report.json's sim.files lists what was written. Returns
 // report.json's content. Throws std::invalid_argument
 // for an unknown network or bad options.
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options);

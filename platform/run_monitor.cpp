@@ -5,7 +5,7 @@
 namespace npuvp::platform {
 namespace {
 
-constexpr const char* kComponents[] = {"mac", "rf", "sram", "noc", "dram", "leakage"};
+constexpr const char* kComponents[] = {"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"};
 
 }  // namespace
 
@@ -14,7 +14,7 @@ report::PowerSample window_power(const power::EnergyBreakdown& e, const sc_core:
   report::PowerSample p;
   p.time_ns = start.to_seconds() * 1e9;
   p.window_ns = seconds * 1e9;
-  const double values[] = {e.mac, e.rf, e.sram, e.noc, e.dram, e.leakage};
+  const double values[] = {e.mac, e.rf, e.buffer, e.sram, e.noc, e.dram, e.leakage};
   for (std::size_t i = 0; i < std::size(kComponents); ++i) p.component_mw[kComponents[i]] = values[i] * to_mw;
   p.total_mw = e.total() * to_mw;
   return p;
@@ -135,19 +135,23 @@ report::LayerFigures RunMonitor::layer_figures(std::int32_t id, const Sample& be
   f.energy_pj = power::price(config_.energy, activity, config_.sizes, seconds);
   // Stall causes: the array idled on DRAM while the firmware waited for DMA
   // alone; the clusters' own stalls (operands late) split into SRAM bank
-  // conflicts and NoC; the rest (firmware, idle clusters on partial tiles)
+  // conflicts, the buffer ports and NoC; the rest (firmware, idle clusters on partial tiles)
   // is dependency.
   f.stall_cycles = f.cycles > f.compute_cycles ? f.cycles - f.compute_cycles : 0;
   f.stalls.dram = std::min(f.stall_cycles, delta(stats::Counter::kDmaWaitCycles));
   const std::uint64_t cluster_stall =
       std::min(f.stall_cycles - f.stalls.dram, delta(stats::Counter::kStallCycles) / config_.clusters);
-  f.stalls.sram_conflict = std::min(cluster_stall, delta(stats::Counter::kSramConflictCycles) / config_.clusters);
-  f.stalls.noc = cluster_stall - f.stalls.sram_conflict;
+  f.stalls.buffer_port = std::min(cluster_stall, delta(stats::Counter::kBufferPortStallCycles) / config_.clusters);
+  f.stalls.sram_conflict =
+      std::min(cluster_stall - f.stalls.buffer_port, delta(stats::Counter::kSramConflictCycles) / config_.clusters);
+  f.stalls.noc = cluster_stall - f.stalls.buffer_port - f.stalls.sram_conflict;
   f.stalls.dependency = f.stall_cycles - f.stalls.dram - cluster_stall;
   f.array_macs = end.activity.macs - begin.activity.macs;
   f.dram_read_bytes = delta(stats::Counter::kDramReadBytes);
   f.dram_write_bytes = delta(stats::Counter::kDramWriteBytes);
   f.sram_conflict_cycles = delta(stats::Counter::kSramConflictCycles);
+  f.buffer_bytes = {delta(stats::Counter::kWeightBufferReadBytes), delta(stats::Counter::kWeightBufferWriteBytes),
+                    delta(stats::Counter::kInputBufferReadBytes), delta(stats::Counter::kInputBufferWriteBytes)};
   f.ws_jobs = delta(stats::Counter::kWsJobs);
   f.os_jobs = delta(stats::Counter::kOsJobs);
   return f;

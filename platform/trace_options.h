@@ -21,6 +21,7 @@ struct TraceFiles {
 struct TraceOptions {
   std::optional<TraceFiles> files;                     // --traces
   std::vector<std::string> include;                    // --trace-include, replaces vcd_include when given
+  bool dram_commands = false;                          // --trace-dram-commands, sets vcd_dram_commands
   std::optional<std::pair<double, double>> window_ns;  // --trace-window
 };
 

@@ -23,11 +23,18 @@ enum class Counter : std::size_t {
   kInt16Macs,  //
   kFp16Macs,   //
   kRfAccesses,
-  kComputeCycles,  // array cycles, summed over clusters
-  kStallCycles,    // cluster job time not covered by compute, summed over clusters
-  kWsJobs,         // convolution jobs run weight-stationary
-  kOsJobs,         // ... and output-stationary
-  kSramBytes,      // whole words moved in or out of the banks
+  // Bytes read from the clusters' buffers by the arrays (register-file
+  // misses) and written into them from SRAM.
+  kWeightBufferReadBytes,
+  kWeightBufferWriteBytes,
+  kInputBufferReadBytes,
+  kInputBufferWriteBytes,
+  kComputeCycles,          // array cycles, summed over clusters
+  kStallCycles,            // cluster job time not covered by compute, summed over clusters
+  kBufferPortStallCycles,  // the part of kStallCycles the buffer ports cause
+  kWsJobs,                 // convolution jobs run weight-stationary
+  kOsJobs,                 // ... and output-stationary
+  kSramBytes,              // whole words moved in or out of the banks
   kSramConflictCycles,
   kNocFlitHops,
   kDmaWaitCycles,  // the firmware idle on DMA with no cluster work pending

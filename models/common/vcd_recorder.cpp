@@ -18,11 +18,7 @@
 namespace npuvp::trace {
 namespace {
 
-// Buckets of 2^22 ps (4.2 us) hold a few thousand changes of a busy run: a
-// two-pass radix sort orders one in cache, and the window spans a handful.
-constexpr unsigned kBucketBits = 22;
 constexpr unsigned kRadixBits = 11;
-static_assert(2 * kRadixBits == kBucketBits, "two radix passes cover a bucket");
 // The file is written in pieces of this size.
 constexpr std::size_t kWriteBytes = 1 << 20;
 
@@ -55,10 +51,26 @@ std::uint64_t ticks_per_ps() {
   return ps == 0 ? 1 : ps;
 }
 
-void append_number(std::string& out, std::uint64_t n) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-  out.append(digits, end);
+// The longest value line: 'b', 64 digits, ' ', an identifier, '\n'.
+constexpr std::size_t kMaxLine = 96;
+
+// A timestamp is written for most changes of a run. Its low eight digits
+// and the rest are converted separately, with 32-bit arithmetic where it
+// fits: two short dependency chains instead of one long one.
+char* write_decimal(char* p, std::uint64_t n) {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  constexpr std::uint64_t kLow = 100'000'000;
+  if (n < kLow) return std::to_chars(p, p + 8, static_cast<std::uint32_t>(n)).ptr;
+  p = std::to_chars(p, p + 12, n / kLow).ptr;
+  auto low = static_cast<std::uint32_t>(n % kLow);
+  for (int i = 6; i >= 0; i -= 2) {
+    std::memcpy(p + i, kPairs + 2 * (low % 100), 2);
+    low /= 100;
+  }
+  return p + 8;
 }
 
 }  // namespace
@@ -94,9 +106,7 @@ VcdRecorder::SignalId VcdRecorder::add_wire(const std::string& name, unsigned wi
 
 VcdRecorder::SignalId VcdRecorder::add_real(const std::string& name) { return add(name, 0); }
 
-void VcdRecorder::push(SignalId id, const sc_core::sc_time& at, std::uint64_t bits) {
-  if (id == kFiltered) return;
-  std::uint64_t t = ps_ == 1 ? at.value() : at.value() / ps_;
+void VcdRecorder::push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bits) {
   if (t > window_end_ps_) return;
   if (changes_ >= options_.max_changes) {
     truncated_ = true;
@@ -104,10 +114,6 @@ void VcdRecorder::push(SignalId id, const sc_core::sc_time& at, std::uint64_t bi
   }
   ++changes_;
   std::uint64_t bucket = t >> kBucketBits;
-  if (bucket == last_bucket_) {
-    last_->push_back({t, bits, id});
-    return;
-  }
   if (bucket < first_bucket_) {
     // Its time is already in the file: the earliest time still open is the
     // nearest the file can show it, and the count says it happened.
@@ -124,15 +130,13 @@ void VcdRecorder::push(SignalId id, const sc_core::sc_time& at, std::uint64_t bi
   }
   last_bucket_ = bucket;
   last_ = &buckets_[bucket - first_bucket_];
-  last_->push_back({t, bits, id});
+  last_->push_back({bits, id, static_cast<std::uint32_t>(t & kOffsetMask)});
 }
-
-void VcdRecorder::record(SignalId id, const sc_core::sc_time& at, std::uint64_t value) { push(id, at, value); }
 
 void VcdRecorder::record_real(SignalId id, const sc_core::sc_time& at, double value) {
   std::uint64_t bits;
   std::memcpy(&bits, &value, sizeof bits);
-  push(id, at, bits);
+  push(id, at.value(), bits);
 }
 
 void VcdRecorder::on_flush(std::function<void()> publish) { publishers_.push_back(std::move(publish)); }
@@ -163,7 +167,7 @@ void VcdRecorder::flush_before(std::uint64_t cutoff_ps) {
       first_bucket_ = end;
       break;
     }
-    emit_bucket(buckets_.front());
+    emit_bucket(buckets_.front(), first_bucket_ << kBucketBits);
     buckets_.front().clear();
     spare_.push_back(std::move(buckets_.front()));
     buckets_.pop_front();
@@ -172,31 +176,48 @@ void VcdRecorder::flush_before(std::uint64_t cutoff_ps) {
   drain(false);
 }
 
-void VcdRecorder::emit_bucket(Bucket& bucket) {
+void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
   // A stable sort: the last value recorded for a signal at a timestamp is the
   // one written. Radix on the time within the bucket, which is stable.
-  auto by_time = [](const Change& a, const Change& b) { return a.time_ps < b.time_ps; };
+  auto by_time = [](const Change& a, const Change& b) { return a.offset < b.offset; };
   if (!std::is_sorted(bucket.begin(), bucket.end(), by_time)) {
-    scratch_.resize(bucket.size());
-    for (unsigned shift = 0; shift < kBucketBits; shift += kRadixBits) {
-      std::array<std::uint32_t, 1u << kRadixBits> start{};
-      const std::uint64_t mask = (1u << kRadixBits) - 1;
-      for (const Change& c : bucket) ++start[(c.time_ps >> shift) & mask];
-      std::uint32_t sum = 0;
-      for (auto& s : start) sum += std::exchange(s, sum);
-      for (const Change& c : bucket) scratch_[start[(c.time_ps >> shift) & mask]++] = c;
-      bucket.swap(scratch_);
+    // Both digits counted in one pass over the bucket.
+    constexpr std::uint32_t kDigits = 1u << kRadixBits, kMask = kDigits - 1;
+    std::array<std::uint32_t, 2 * kDigits> start{};
+    for (const Change& c : bucket) {
+      ++start[c.offset & kMask];
+      ++start[kDigits + (c.offset >> kRadixBits)];
     }
+    for (unsigned pass = 0; pass < 2; ++pass) {
+      std::uint32_t sum = 0;
+      for (unsigned d = 0; d < kDigits; ++d) sum += std::exchange(start[pass * kDigits + d], sum);
+    }
+    scratch_.resize(bucket.size());
+    for (const Change& c : bucket) scratch_[start[c.offset & kMask]++] = c;
+    for (const Change& c : scratch_) bucket[start[kDigits + (c.offset >> kRadixBits)]++] = c;
   }
   for (std::size_t i = 0; i < bucket.size();) {
-    const std::uint64_t t = bucket[i].time_ps;
+    const std::uint32_t offset = bucket[i].offset;
+    const std::uint64_t t = start_ps + offset;
     std::size_t j = i;
-    while (j < bucket.size() && bucket[j].time_ps == t) ++j;
+    while (j < bucket.size() && bucket[j].offset == offset) ++j;
     const bool in_window = t >= window_start_ps_;
     // The initial dump is the state at the window's start: it takes in the
     // changes at that time, except at 0, where it is all zeros.
     const bool dump_first = in_window && !body_open_ && (t > window_start_ps_ || window_start_ps_ == 0);
     if (dump_first) open_body();
+    if (j == i + 1) {
+      // Most timestamps carry one change: no grouping needed.
+      const Change& c = bucket[i++];
+      value_[c.id] = c.bits;
+      if (!in_window) continue;
+      if (!body_open_) open_body();
+      if (written_[c.id] == c.bits) continue;
+      stamp(t);
+      write_value(c.id, c.bits);
+      written_[c.id] = c.bits;
+      continue;
+    }
     ++group_;
     touched_.clear();
     for (; i < j; ++i) {
@@ -220,14 +241,30 @@ void VcdRecorder::emit_group(std::uint64_t time_ps, std::vector<SignalId>& touch
   for (const SignalId id : touched) {
     if (written_[id] == value_[id]) continue;
     if (!stamped) {
-      buffer_.push_back('#');
-      append_number(buffer_, time_ps);
-      buffer_.push_back('\n');
+      stamp(time_ps);
       stamped = true;
     }
     write_value(id, value_[id]);
     written_[id] = value_[id];
   }
+}
+
+void VcdRecorder::stamp(std::uint64_t time_ps) {
+  char* p = room(kMaxLine);
+  *p++ = '#';
+  p = write_decimal(p, time_ps);
+  *p++ = '\n';
+  used_ = static_cast<std::size_t>(p - buffer_.data());
+}
+
+char* VcdRecorder::room(std::size_t bytes) {
+  if (buffer_.size() - used_ < bytes) buffer_.resize(std::max(2 * buffer_.size(), used_ + bytes + kWriteBytes));
+  return buffer_.data() + used_;
+}
+
+void VcdRecorder::append(const std::string& text) {
+  std::memcpy(room(text.size()), text.data(), text.size());
+  used_ += text.size();
 }
 
 void VcdRecorder::write_header(std::ostream& os) const {
@@ -268,38 +305,37 @@ void VcdRecorder::open_body() {
   header_bytes_ = static_cast<std::size_t>(out_->tellp() - before);
   header_says_truncated_ = truncated_;
   body_open_ = true;
-  buffer_.push_back('#');
-  append_number(buffer_, window_start_ps_);
-  buffer_ += "\n$dumpvars\n";
+  stamp(window_start_ps_);
+  append("$dumpvars\n");
   for (SignalId id = 0; id < signals_.size(); ++id) write_value(id, value_[id]);
-  buffer_ += "$end\n";
+  append("$end\n");
   written_ = value_;
 }
 
 void VcdRecorder::write_value(SignalId id, std::uint64_t bits) {
   const Signal& s = signals_[id];
+  char* p = room(kMaxLine);
   if (s.width == 0) {
     double v;
     std::memcpy(&v, &bits, sizeof v);
-    fmt::format_to(std::back_inserter(buffer_), "r{:.9g} ", v);
+    p = fmt::format_to(p, "r{} ", v);  // shortest exact form: fast, and loses nothing
   } else if (s.width == 1) {
-    buffer_.push_back((bits & 1) ? '1' : '0');
+    *p++ = (bits & 1) ? '1' : '0';
   } else {
-    char text[66];
-    std::size_t n = 0;
-    text[n++] = 'b';
-    for (int b = bits == 0 ? 0 : 63 - __builtin_clzll(bits); b >= 0; --b) text[n++] = ((bits >> b) & 1) ? '1' : '0';
-    text[n++] = ' ';
-    buffer_.append(text, n);
+    *p++ = 'b';
+    for (int b = bits == 0 ? 0 : 63 - __builtin_clzll(bits); b >= 0; --b) *p++ = ((bits >> b) & 1) ? '1' : '0';
+    *p++ = ' ';
   }
-  buffer_ += s.ident;
-  buffer_.push_back('\n');
+  std::memcpy(p, s.ident.data(), s.ident.size());
+  p += s.ident.size();
+  *p++ = '\n';
+  used_ = static_cast<std::size_t>(p - buffer_.data());
 }
 
 void VcdRecorder::drain(bool force) {
-  if (buffer_.empty() || (!force && buffer_.size() < kWriteBytes)) return;
-  out_->write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-  buffer_.clear();
+  if (used_ == 0 || (!force && used_ < kWriteBytes)) return;
+  out_->write(buffer_.data(), static_cast<std::streamsize>(used_));
+  used_ = 0;
 }
 
 void VcdRecorder::write(std::ostream& os) {
@@ -335,6 +371,37 @@ void VcdRecorder::note_truncation_in_header() {
     if (!out) throw std::runtime_error("cannot write " + tmp);
   }
   if (std::rename(tmp.c_str(), path_.c_str()) != 0) throw std::runtime_error("cannot replace " + path_);
+}
+
+void BusyWire::bind(VcdRecorder& recorder, const std::string& hierarchical_name) {
+  wire_.bind(recorder, hierarchical_name, 1);
+  if (wire_.bound()) recorder.on_flush([this] { publish_until(sc_core::sc_time_stamp()); });
+}
+
+void BusyWire::open_run(const sc_core::sc_time& start, const sc_core::sc_time& end) {
+  finish();
+  open_ = true;
+  start_published_ = false;
+  start_ = start;
+  end_ = end;
+}
+
+void BusyWire::extend_back(const sc_core::sc_time& start) {
+  // A request from an initiator running behind the others: the run began
+  // earlier than published so far.
+  start_ = start;
+  if (start_published_) wire_.set(start_, 1);
+}
+
+void BusyWire::publish_until(const sc_core::sc_time& now) {
+  if (!open_) return;
+  if (!start_published_) {
+    wire_.set(start_, 1);
+    start_published_ = true;
+  }
+  if (end_ > now) return;
+  wire_.set(end_, 0);
+  open_ = false;
 }
 
 }  // namespace npuvp::trace

@@ -56,7 +56,9 @@ class VcdRecorder {
   SignalId add_wire(const std::string& hierarchical_name, unsigned width);
   SignalId add_real(const std::string& hierarchical_name);
 
-  void record(SignalId id, const sc_core::sc_time& at, std::uint64_t value);
+  // Recording is on every model's hot path: the common case (the change falls
+  // in the bucket the previous one went to) is inline and appends 16 bytes.
+  void record(SignalId id, const sc_core::sc_time& at, std::uint64_t value) { push(id, at.value(), value); }
   void record_real(SignalId id, const sc_core::sc_time& at, double value);
 
   // Writes the file at `path` while the simulation runs (flush_final). Every
@@ -88,24 +90,47 @@ class VcdRecorder {
     unsigned width;     // 0 for real
     std::string ident;  // VCD identifier
   };
-  // 24 bytes: the reorder window holds many of them.
+  // Buckets of 2^22 ps (4.2 us) hold a few thousand changes of a busy run: a
+  // two-pass radix sort orders one in cache, and the window spans a handful.
+  static constexpr unsigned kBucketBits = 22;
+  static constexpr std::uint64_t kOffsetMask = (std::uint64_t{1} << kBucketBits) - 1;
+  // 16 bytes: the reorder window holds many of them. A change's time is its
+  // bucket's start plus `offset`.
   struct Change {
-    std::uint64_t time_ps;
     std::uint64_t bits;  // value, or the bit pattern of a double for reals
     SignalId id;
+    std::uint32_t offset;  // ps within the bucket
   };
   using Bucket = std::vector<Change>;
 
   SignalId add(const std::string& name, unsigned width);
   bool accept(const std::string& name) const;
-  void push(SignalId id, const sc_core::sc_time& at, std::uint64_t bits);
+  void push(SignalId id, std::uint64_t ticks, std::uint64_t bits) {
+    if (id == kFiltered) return;
+    const std::uint64_t t = ps_ == 1 ? ticks : ticks / ps_;
+    if ((t >> kBucketBits) == last_bucket_ && t <= window_end_ps_ && changes_ < options_.max_changes) {
+      ++changes_;
+      Change& c = last_->emplace_back();
+      c.bits = bits;
+      c.id = id;
+      c.offset = static_cast<std::uint32_t>(t & kOffsetMask);
+      return;
+    }
+    push_to_bucket(id, t, bits);
+  }
+  void push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bits);
   void flush_before(std::uint64_t cutoff_ps);
-  void emit_bucket(Bucket& bucket);
+  void emit_bucket(Bucket& bucket, std::uint64_t start_ps);
   void emit_group(std::uint64_t time_ps, std::vector<SignalId>& touched);
+  void stamp(std::uint64_t time_ps);
   void open_body();
   void write_header(std::ostream& os) const;
   void write_value(SignalId id, std::uint64_t bits);
   void drain(bool force);
+  // Room for `bytes` more at the end of the output buffer; the caller writes
+  // there and commits with used_ = its end.
+  char* room(std::size_t bytes);
+  void append(const std::string& text);
   void note_truncation_in_header();
 
   VcdOptions options_;
@@ -138,7 +163,8 @@ class VcdRecorder {
   bool body_open_ = false;
   bool header_says_truncated_ = false;
   std::size_t header_bytes_ = 0;
-  std::string buffer_;
+  std::vector<char> buffer_;
+  std::size_t used_ = 0;
   std::uint64_t group_ = 0;
   std::vector<std::uint64_t> value_;    // as of the last flushed time
   std::vector<std::uint64_t> written_;  // last value written to the file
@@ -162,6 +188,39 @@ class Wire {
  private:
   VcdRecorder* recorder_ = nullptr;
   VcdRecorder::SignalId id_ = VcdRecorder::kFiltered;
+};
+
+// A 1-bit activity signal fed with busy intervals [start, end). Intervals
+// that touch or overlap merge into one run, published when a gap ends it or
+// when the recorder flushes, so a unit serving back-to-back requests costs
+// two changes per run rather than two per request, and overlapping requests
+// (several ports) show as one busy run. The owner calls finish() at the end
+// of the simulation.
+class BusyWire {
+ public:
+  void bind(VcdRecorder& recorder, const std::string& hierarchical_name);
+  void busy(const sc_core::sc_time& start, const sc_core::sc_time& end) {
+    if (!wire_.bound()) return;
+    if (open_ && start <= end_ && end >= start_) {
+      if (start < start_) extend_back(start);
+      if (end > end_) end_ = end;
+      return;
+    }
+    open_run(start, end);
+  }
+  // Publishes what is final at `now`: the start of the open run, and its end
+  // once `now` has passed it.
+  void publish_until(const sc_core::sc_time& now);
+  void finish() { publish_until(sc_core::sc_max_time()); }
+
+ private:
+  void open_run(const sc_core::sc_time& start, const sc_core::sc_time& end);
+  void extend_back(const sc_core::sc_time& start);
+
+  Wire wire_;
+  bool open_ = false;
+  bool start_published_ = false;
+  sc_core::sc_time start_, end_;
 };
 
 class RealWire {

@@ -11,16 +11,19 @@
 
 namespace npuvp::dram {
 
-// Publishes bank states and commands as VCD signals. Times come from the
-// command cycles, which may be ahead of simulated time under loose timing;
-// the recorder takes explicit timestamps for that reason.
+// Publishes bank states and, optionally, the command bus as VCD signals.
+// Times come from the command cycles, which may be ahead of simulated time
+// under loose timing; the recorder takes explicit timestamps for that reason.
 class DramTrace final : public CommandObserver {
  public:
-  DramTrace(trace::VcdRecorder& recorder, const std::string& prefix, const Memspec& spec, unsigned channels)
-      : spec_(spec), channels_(channels) {
+  DramTrace(trace::VcdRecorder& recorder, const std::string& prefix, const Memspec& spec, unsigned channels,
+            bool command_bus)
+      : spec_(spec),
+        ticks_per_cycle_(spec.tck_ns * double(sc_core::sc_time(1, sc_core::SC_NS).value())),
+        channels_(channels) {
     for (unsigned c = 0; c < channels; ++c) {
       const std::string ch = prefix + ".ch" + std::to_string(c);
-      channels_[c].command.bind(recorder, ch + ".command", 4);
+      if (command_bus) channels_[c].command.bind(recorder, ch + ".command", 4);
       channels_[c].banks.resize(spec.banks);
       for (unsigned b = 0; b < spec.banks; ++b)
         channels_[c].banks[b].bind(recorder, ch + ".bank" + std::to_string(b), 2);
@@ -29,12 +32,7 @@ class DramTrace final : public CommandObserver {
 
   void on_command(unsigned channel, const IssuedCommand& c) override {
     Channel& ch = channels_[channel];
-    const unsigned length = c.command == Command::kAct                                        ? spec_.act_cycles
-                            : c.command == Command::kPre || c.command == Command::kPreAll     ? spec_.pre_cycles
-                            : c.command == Command::kRefAll || c.command == Command::kRefBank ? spec_.ref_cycles
-                                                                                              : spec_.cas_cycles;
-    ch.command.set(at(c.cycle), std::uint64_t(c.command));
-    ch.command.set(at(c.cycle + length), std::uint64_t(Command::kNop));
+    if (ch.command.bound()) publish_command(ch, c);
     switch (c.command) {
       case Command::kAct:
         ch.banks[c.bank].set(at(c.cycle), kActive);
@@ -70,11 +68,24 @@ class DramTrace final : public CommandObserver {
     trace::Wire command;
     std::vector<trace::Wire> banks;
   };
+  // A command holds the CA bus for its length; the bus shows NOP (deselect)
+  // between commands.
+  void publish_command(const Channel& ch, const IssuedCommand& c) const {
+    const unsigned length = c.command == Command::kAct                                        ? spec_.act_cycles
+                            : c.command == Command::kPre || c.command == Command::kPreAll     ? spec_.pre_cycles
+                            : c.command == Command::kRefAll || c.command == Command::kRefBank ? spec_.ref_cycles
+                                                                                              : spec_.cas_cycles;
+    ch.command.set(at(c.cycle), std::uint64_t(c.command));
+    ch.command.set(at(c.cycle + length), std::uint64_t(Command::kNop));
+  }
+  // Called for every command: from the cycle count without a floating-point
+  // sc_time constructor.
   sc_core::sc_time at(std::uint64_t cycle) const {
-    return sc_core::sc_time(double(cycle) * spec_.tck_ns, sc_core::SC_NS);
+    return sc_core::sc_time::from_value(static_cast<std::uint64_t>(double(cycle) * ticks_per_cycle_ + 0.5));
   }
 
   const Memspec& spec_;
+  double ticks_per_cycle_;
   std::vector<Channel> channels_;
 };
 
@@ -107,8 +118,8 @@ Lpddr4::Lpddr4(const sc_core::sc_module_name& name, const DramConfig& config)
 
 Lpddr4::~Lpddr4() = default;
 
-void Lpddr4::attach_trace(trace::VcdRecorder& recorder) {
-  trace_ = std::make_unique<DramTrace>(recorder, name(), config_.memspec, config_.channels);
+void Lpddr4::attach_trace(trace::VcdRecorder& recorder, bool command_bus) {
+  trace_ = std::make_unique<DramTrace>(recorder, name(), config_.memspec, config_.channels, command_bus);
   core_->add_observer(*trace_);
 }
 

@@ -43,9 +43,11 @@ class Lpddr4 : public sc_core::sc_module, public stats::StatsSource {
   Lpddr4(const Lpddr4&) = delete;
   Lpddr4& operator=(const Lpddr4&) = delete;
 
-  // Per channel: the state of each bank (0 idle, 1 active, 2 refreshing) and
-  // the command on the bus. Optional; call before the simulation starts.
-  void attach_trace(trace::VcdRecorder& recorder);
+  // Per channel: the state of each bank (0 idle, 1 active, 2 refreshing) and,
+  // with `command_bus`, the command on the CA bus (codes of command.h; two
+  // changes per command, most of a network run's trace). Optional; call
+  // before the simulation starts.
+  void attach_trace(trace::VcdRecorder& recorder, bool command_bus);
   // Another watcher of every command, e.g. a ProtocolChecker.
   void attach_observer(CommandObserver& observer);
 

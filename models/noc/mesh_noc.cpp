@@ -39,7 +39,10 @@ void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
   for (ChannelId c = 0; c < mesh.channel_count(); ++c) {
     if (fast_.link_index(c) >= 0) busy_[c].bind(recorder, std::string(name()) + "." + mesh.channel_name(c) + ".busy");
   }
-  fast_.set_busy_observer([this](ChannelId c, Cycle at, bool busy) { busy_[c].set(time_of(at), busy ? 1 : 0); });
+  // Integer ticks: a busy edge is published for most packets on every link.
+  fast_.set_busy_observer([this](ChannelId c, Cycle at, bool busy) {
+    busy_[c].set(sc_core::sc_time::from_value(cycle_.value() * at), busy ? 1 : 0);
+  });
   // Busy intervals are final only once time passes them; a streamed trace
   // asks for them before it writes the times they fall in.
   recorder.on_flush([this] {

@@ -15,6 +15,8 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.depthwise_channel_parallel = c.cluster.depthwise_channel_parallel;
   l.cluster_weight_buffer_bytes = c.cluster.weight_buffer_bytes;
   l.cluster_input_buffer_bytes = c.cluster.input_buffer_bytes;
+  l.rf_entries = c.cluster.rf_entries;
+  l.buffer_port_bytes = c.cluster.buffer_port_bytes;
   l.sram_base = address_map::kSramBase;
   l.sram_bytes = std::uint64_t{c.sram_banks} * c.sram_bank.size_bytes;
   l.sram_banks = c.sram_banks;

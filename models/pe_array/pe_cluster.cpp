@@ -47,8 +47,13 @@ void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
   into.add(stats::Counter::kInt16Macs, macs_at(now, Datatype::kInt16));
   into.add(stats::Counter::kFp16Macs, macs_at(now, Datatype::kFp16));
   into.add(stats::Counter::kRfAccesses, rf_over_time_.value_at(now));
+  into.add(stats::Counter::kWeightBufferReadBytes, buffer_over_time_[0].value_at(now));
+  into.add(stats::Counter::kWeightBufferWriteBytes, buffer_over_time_[1].value_at(now));
+  into.add(stats::Counter::kInputBufferReadBytes, buffer_over_time_[2].value_at(now));
+  into.add(stats::Counter::kInputBufferWriteBytes, buffer_over_time_[3].value_at(now));
   into.add(stats::Counter::kComputeCycles, static_cast<double>(stats_.compute_cycles));
   into.add(stats::Counter::kStallCycles, static_cast<double>(stats_.stall_cycles));
+  into.add(stats::Counter::kBufferPortStallCycles, static_cast<double>(stats_.buffer_port_stall_cycles));
   into.add(stats::Counter::kWsJobs, static_cast<double>(stats_.weight_stationary_jobs));
   into.add(stats::Counter::kOsJobs, static_cast<double>(stats_.output_stationary_jobs));
 }
@@ -63,6 +68,11 @@ nlohmann::json PeCluster::stats_json() const {
           {"stall_cycles", s.stall_cycles},
           {"rf_reads", s.rf_reads},
           {"rf_writes", s.rf_writes},
+          {"weight_buffer_read_bytes", s.weight_buffer_read_bytes},
+          {"weight_buffer_write_bytes", s.weight_buffer_write_bytes},
+          {"input_buffer_read_bytes", s.input_buffer_read_bytes},
+          {"input_buffer_write_bytes", s.input_buffer_write_bytes},
+          {"buffer_port_stall_cycles", s.buffer_port_stall_cycles},
           {"operand_read_bytes", s.operand_read_bytes},
           {"result_write_bytes", s.result_write_bytes},
           {"errors", s.errors}};
@@ -177,6 +187,7 @@ PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
   const auto dataflow = static_cast<Dataflow>(job.dataflow);
   const bool packed = datatype == Datatype::kInt4 && config_.int4_packing;
   ++(dataflow == Dataflow::kOutputStationary ? stats_.output_stationary_jobs : stats_.weight_stationary_jobs);
+  const ArrayFeatures features{config_.preload_overlap, config_.depthwise_channel_parallel};
   JobWork work;
   std::uint64_t folds = 0;
   if (config_.zero_skipping) {
@@ -200,12 +211,21 @@ PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
         conv_job_timing(dataflow, config_.array,
                         ConvJobShape{groups, GemmShape{pixels, job.group_out, reduction_steps(filter_elements, packed)},
                                      job.group_in == 1 && job.group_out == 1},
-                        ArrayFeatures{config_.preload_overlap, config_.depthwise_channel_parallel});
+                        features);
     work.array_cycles = timing.cycles;
     work.macs = groups * pixels * job.group_out * filter_elements;
     folds = timing.folds;
   }
   work.rf = conv_rf_accesses(dataflow, config_.array, work.macs, folds);
+  // Zero skipping aside, the dense loop nest decides what the register files miss.
+  const OperandFetches fetches = conv_operand_fetches(
+      dataflow, config_.array,
+      ConvJobShape{groups, GemmShape{pixels, job.group_out, filter_elements}, job.group_in == 1 && job.group_out == 1},
+      features, config_.rf_entries);
+  const unsigned element = element_bytes(datatype);
+  work.weight_buffer_bytes = fetches.weight_words * element;
+  work.input_buffer_bytes = fetches.input_words * element;
+  work.cycles = port_limited_cycles(work.array_cycles, fetches, element, config_.buffer_port_bytes);
   return work;
 }
 
@@ -214,7 +234,14 @@ PeCluster::JobWork PeCluster::postprocess_job_work(const ClusterJob& job) const 
   const std::uint64_t taps = op == JobOp::kAdd ? 2 : std::uint64_t{job.kernel_h} * job.kernel_w;
   const PostProcessWork post =
       postprocess_work(config_.array, std::uint64_t{job.out_h} * job.out_w * job.k_count, taps);
-  return JobWork{0, post.cycles, post.rf};
+  // Every tap is read from the input buffer once (int8 only).
+  const OperandFetches fetches{post.rf.reads, 0};
+  JobWork work;
+  work.array_cycles = post.cycles;
+  work.cycles = port_limited_cycles(post.cycles, fetches, 1, config_.buffer_port_bytes);
+  work.rf = post.rf;
+  work.input_buffer_bytes = fetches.input_words;
+  return work;
 }
 
 JobError PeCluster::write_results(const ClusterJob& job, sc_core::sc_time& t) {
@@ -266,7 +293,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   pe_array::run_job(job, operands, result_.data());
 
   const JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
-  const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.array_cycles);
+  const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);
   const sc_core::sc_time compute_start = first_row_at;
   const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);
   compute_trace_.set(sc_core::sc_time_stamp() + compute_start, 1);
@@ -274,7 +301,8 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
 
   sc_core::sc_time write_t = compute_end;
   if (const JobError error = write_results(job, write_t); error != JobError::kNone) return error;
-  account(work, datatype, compute_start, compute_end, write_t);
+  const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0, tiles * tile_bytes, inputs_at};
+  account(work, datatype, fills, compute_start, compute_end, write_t);
   static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t);
@@ -282,8 +310,9 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   return JobError::kNone;
 }
 
-void PeCluster::account(const JobWork& work, Datatype datatype, const sc_core::sc_time& compute_start,
-                        const sc_core::sc_time& compute_end, const sc_core::sc_time& busy_until) {
+void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFills& fills,
+                        const sc_core::sc_time& compute_start, const sc_core::sc_time& compute_end,
+                        const sc_core::sc_time& busy_until) {
   const std::uint64_t busy_cycles = static_cast<std::uint64_t>(busy_until / clock_period_ + 0.5);
   ++stats_.jobs;
   stats_.macs += work.macs;
@@ -296,6 +325,20 @@ void PeCluster::account(const JobWork& work, Datatype datatype, const sc_core::s
   macs_over_time_[static_cast<std::size_t>(datatype)].add(now + compute_start, now + compute_end,
                                                           static_cast<double>(work.macs));
   rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(work.rf.reads + work.rf.writes));
+  stats_.weight_buffer_read_bytes += work.weight_buffer_bytes;
+  stats_.weight_buffer_write_bytes += fills.weight_bytes;
+  stats_.input_buffer_read_bytes += work.input_buffer_bytes;
+  stats_.input_buffer_write_bytes += fills.input_bytes;
+  // The ports' share of the stall: how much later the job ends than it would
+  // with ports as wide as the schedule (late inputs may hide some of it).
+  const sc_core::sc_time unlimited_end =
+      std::max(compute_start + clock_period_ * static_cast<double>(work.array_cycles), fills.filled_at);
+  stats_.buffer_port_stall_cycles += static_cast<std::uint64_t>((compute_end - unlimited_end) / clock_period_ + 0.5);
+  // Fills land while the operands arrive, reads while the array computes.
+  buffer_over_time_[0].add(now + compute_start, now + compute_end, static_cast<double>(work.weight_buffer_bytes));
+  buffer_over_time_[1].add(now, now + fills.filled_at, static_cast<double>(fills.weight_bytes));
+  buffer_over_time_[2].add(now + compute_start, now + compute_end, static_cast<double>(work.input_buffer_bytes));
+  buffer_over_time_[3].add(now, now + fills.filled_at, static_cast<double>(fills.input_bytes));
   registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(work.array_cycles));
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // One PE cluster: a rows × cols systolic MAC array (int8, int4, int16, fp16) with per-PE register
-// files, a weight buffer, and a NoC port through which it fetches its job, its
-// operands and writes its results to SRAM.
+// files, a weight buffer and an input buffer, and a NoC port through which it fetches its job, its
+// operands and writes its results to SRAM. The buffers are filled from SRAM and
+// read by the array whenever an operand is not in a PE's register file
+// (contract/operand_fetches.h).
 //
 // Timing comes from the systolic schedule of the whole job (systolic_timing.h),
 // not from stepping the array; operand reads overlap compute, and whatever part
@@ -18,6 +20,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "contract/operand_fetches.h"
 #include "contract/systolic_timing.h"
 #include "models/common/prorated_counter.h"
 #include "models/common/register_file.h"
@@ -34,9 +37,12 @@ inline constexpr unsigned kBurstBoundary = 1024;
 
 struct PeClusterConfig {
   ArrayShape array;
-  unsigned rf_entries = 16;  // per-PE register file words
+  unsigned rf_entries = 16;  // per-PE register file words: the stationary operands a PE holds
   std::uint32_t weight_buffer_bytes = 64 * 1024;
-  std::uint32_t input_buffer_bytes = 128 * 1024;
+  std::uint32_t input_buffer_bytes = 64 * 1024;
+  // Bytes each buffer delivers to the array per cycle; 0: as many as the
+  // array's schedule consumes (SCALE-Sim's assumption).
+  unsigned buffer_port_bytes = 0;
   bool preload_overlap = false;  // double-buffered stationary registers
   // Zero-weight skipping: each filter's reduction is compressed to its
   // nonzero weights, a column fold taking as long as its densest filter.
@@ -61,6 +67,9 @@ struct PeClusterStats {
   std::uint64_t stall_cycles = 0;                   // job time not covered by compute (operands late)
   std::uint64_t rf_reads = 0;
   std::uint64_t rf_writes = 0;
+  std::uint64_t weight_buffer_read_bytes = 0, weight_buffer_write_bytes = 0;
+  std::uint64_t input_buffer_read_bytes = 0, input_buffer_write_bytes = 0;
+  std::uint64_t buffer_port_stall_cycles = 0;  // job time the buffer ports added to the schedule
   std::uint64_t operand_read_bytes = 0;
   std::uint64_t result_write_bytes = 0;
   std::uint64_t errors = 0;
@@ -93,11 +102,14 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     return macs_over_time_[static_cast<std::size_t>(datatype)].value_at(t);
   }
   void job_thread();
-  // What a job does to the array: MACs, cycles of its schedule, register-file accesses.
+  // What a job does to the array: MACs, cycles of its schedule, register-file
+  // accesses, bytes read from the buffers and cycles the buffer ports allow.
   struct JobWork {
     std::uint64_t macs = 0;
     std::uint64_t array_cycles = 0;
+    std::uint64_t cycles = 0;  // array_cycles, or longer where a buffer port limits
     RegisterFileAccesses rf;
+    std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;
   };
   JobError run_job(std::uint64_t job_addr);
   // Each advances `t`, the job's local time, by the transfers it makes.
@@ -106,7 +118,12 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   JobError write_results(const ClusterJob& job, sc_core::sc_time& t);
   JobWork conv_work(const ClusterJob& job);
   JobWork postprocess_job_work(const ClusterJob& job) const;
-  void account(const JobWork& work, Datatype datatype, const sc_core::sc_time& compute_start,
+  // The job's buffer fills: weights and inputs written from SRAM by `filled_at`.
+  struct BufferFills {
+    std::uint64_t weight_bytes = 0, input_bytes = 0;
+    sc_core::sc_time filled_at;
+  };
+  void account(const JobWork& work, Datatype datatype, const BufferFills& fills, const sc_core::sc_time& compute_start,
                const sc_core::sc_time& compute_end, const sc_core::sc_time& busy_until);
   tlm::tlm_response_status transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
                                     const unsigned char* byte_enables, unsigned len, sc_core::sc_time& offset);
@@ -135,6 +152,8 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   PeClusterStats stats_;
   std::array<stats::ProratedCounter, 4> macs_over_time_;  // by Datatype
   stats::ProratedCounter rf_over_time_;
+  // Weight buffer read, written; input buffer read, written (bytes).
+  std::array<stats::ProratedCounter, 4> buffer_over_time_;
   trace::Wire busy_trace_;
   trace::Wire compute_trace_;
   trace::TimelineTrack timeline_;

@@ -13,8 +13,9 @@ double rf_pj_per_access(const EnergyTable& t, unsigned entries) {
 }
 
 double leakage_mw(const EnergyTable& t, const LeakageSources& s) {
-  return t.leakage_pe_mw_per_mac * static_cast<double>(s.mac_units) + t.leakage_sram_mw_per_kb * s.sram_kb +
-         t.leakage_noc_mw_per_router * s.routers + t.leakage_control_mw;
+  return t.leakage_pe_mw_per_mac * static_cast<double>(s.mac_units) +
+         t.leakage_sram_mw_per_kb * (s.sram_kb + s.buffer_kb) + t.leakage_noc_mw_per_router * s.routers +
+         t.leakage_control_mw;
 }
 
 Activity activity(const stats::Counters& c) {
@@ -26,6 +27,9 @@ Activity activity(const stats::Counters& c) {
   a.fp16_macs = whole(stats::Counter::kFp16Macs);
   a.rf_accesses = whole(stats::Counter::kRfAccesses);
   a.sram_bytes = whole(stats::Counter::kSramBytes);
+  a.weight_buffer_bytes =
+      whole(stats::Counter::kWeightBufferReadBytes) + whole(stats::Counter::kWeightBufferWriteBytes);
+  a.input_buffer_bytes = whole(stats::Counter::kInputBufferReadBytes) + whole(stats::Counter::kInputBufferWriteBytes);
   a.noc_flit_hops = whole(stats::Counter::kNocFlitHops);
   a.dram_pj = c[stats::Counter::kDramEnergy];
   a.dram_background_pj = c[stats::Counter::kDramBackgroundEnergy];
@@ -46,6 +50,8 @@ EnergyBreakdown price(const EnergyTable& t, const Activity& a, const PricedSizes
   e.mac = t.mac_int8_pj * static_cast<double>(int8_macs) + t.mac_int4_pj * static_cast<double>(a.int4_macs) +
           t.mac_int16_pj * static_cast<double>(a.int16_macs) + t.mac_fp16_pj * static_cast<double>(a.fp16_macs);
   e.rf = rf_pj_per_access(t, sizes.rf_entries) * static_cast<double>(a.rf_accesses);
+  e.buffer = sram_pj_per_byte(t, sizes.weight_buffer_kb) * static_cast<double>(a.weight_buffer_bytes) +
+             sram_pj_per_byte(t, sizes.input_buffer_kb) * static_cast<double>(a.input_buffer_bytes);
   e.sram = sram_pj_per_byte(t, sizes.sram_bank_kb) * static_cast<double>(a.sram_bytes);
   e.noc = t.noc_pj_per_flit_byte_hop * sizes.flit_bytes * static_cast<double>(a.noc_flit_hops);
   e.dram = a.dram_pj;

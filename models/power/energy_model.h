@@ -34,6 +34,8 @@ struct Activity {
   std::uint64_t int4_macs = 0, int16_macs = 0, fp16_macs = 0;
   std::uint64_t rf_accesses = 0;
   std::uint64_t sram_bytes = 0;  // bytes moved in/out of the SRAM banks (whole words)
+  // Bytes read from and written into each cluster buffer (all clusters).
+  std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;
   std::uint64_t noc_flit_hops = 0;
   double dram_pj = 0;             // the DRAM model prices its own commands and background
   double dram_background_pj = 0;  // the share of dram_pj that accrues with time
@@ -45,6 +47,8 @@ struct Activity {
             fp16_macs - o.fp16_macs,
             rf_accesses - o.rf_accesses,
             sram_bytes - o.sram_bytes,
+            weight_buffer_bytes - o.weight_buffer_bytes,
+            input_buffer_bytes - o.input_buffer_bytes,
             noc_flit_hops - o.noc_flit_hops,
             dram_pj - o.dram_pj,
             dram_background_pj - o.dram_background_pj};
@@ -63,13 +67,14 @@ struct LeakageSources {
   std::uint64_t mac_units = 0;
   double sram_kb = 0;
   unsigned routers = 0;
+  double buffer_kb = 0;  // the clusters' weight and input buffers, leaking as SRAM does
 };
 
 struct EnergyBreakdown {
-  double mac = 0, rf = 0, sram = 0, noc = 0, dram = 0, leakage = 0;
-  double total() const { return mac + rf + sram + noc + dram + leakage; }
+  double mac = 0, rf = 0, buffer = 0, sram = 0, noc = 0, dram = 0, leakage = 0;
+  double total() const { return mac + rf + buffer + sram + noc + dram + leakage; }
   EnergyBreakdown& operator+=(const EnergyBreakdown& o) {
-    mac += o.mac, rf += o.rf, sram += o.sram, noc += o.noc, dram += o.dram, leakage += o.leakage;
+    mac += o.mac, rf += o.rf, buffer += o.buffer, sram += o.sram, noc += o.noc, dram += o.dram, leakage += o.leakage;
     return *this;
   }
 };
@@ -79,6 +84,8 @@ struct PricedSizes {
   double sram_bank_kb = 32;
   unsigned flit_bytes = 32;
   unsigned rf_entries = 16;  // per PE
+  // Each cluster's buffers, priced per byte by the SRAM banks' size law.
+  double weight_buffer_kb = 64, input_buffer_kb = 64;
   LeakageSources leakage;
 };
 

@@ -52,8 +52,7 @@ void SramBank::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
     stats_.write_words += words;
   }
   const sc_core::sc_time end = clock_period_ * static_cast<double>(start + words);
-  busy_trace_.set(clock_period_ * static_cast<double>(start), 1);
-  busy_trace_.set(end, 0);
+  busy_trace_.busy(clock_period_ * static_cast<double>(start), end);
   delay = (end - sc_core::sc_time_stamp()) + clock_period_ * latency;
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

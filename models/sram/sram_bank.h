@@ -60,6 +60,7 @@ class SramBank : public sc_core::sc_module, public stats::StatsSource {
   nlohmann::json stats_json() const override;
 
  private:
+  void end_of_simulation() override { busy_trace_.finish(); }
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned transport_dbg(tlm::tlm_generic_payload& gp);
   bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
@@ -70,7 +71,7 @@ class SramBank : public sc_core::sc_module, public stats::StatsSource {
   // Busy intervals of each port, in bank cycles from time zero.
   std::vector<noc::ReservationTimeline> ports_;
   SramBankStats stats_;
-  trace::Wire busy_trace_;
+  trace::BusyWire busy_trace_;
 };
 
 }  // namespace npuvp::sram

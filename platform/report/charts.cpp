@@ -133,10 +133,10 @@ std::string stacked_bars(const std::string& title, const std::string& unit, cons
 
 std::string series_colour(const std::string& name, std::size_t index) {
   static const std::map<std::string, std::string> kNamed = {
-      {"mac", "#4e79a7"},           {"rf", "#f28e2b"},        {"sram", "#59a14f"},
-      {"noc", "#b07aa1"},           {"dram", "#e15759"},      {"leakage", "#9c755f"},
-      {"compute", "#4e79a7"},       {"stall", "#bab0ac"},     {"total", "#1f2430"},
-      {"sram_conflict", "#59a14f"}, {"dependency", "#edc948"}};
+      {"mac", "#4e79a7"},       {"rf", "#f28e2b"},    {"buffer", "#76b7b2"},  {"sram", "#59a14f"},
+      {"noc", "#b07aa1"},       {"dram", "#e15759"},  {"leakage", "#9c755f"}, {"buffer_port", "#76b7b2"},
+      {"compute", "#4e79a7"},   {"stall", "#bab0ac"}, {"total", "#1f2430"},   {"sram_conflict", "#59a14f"},
+      {"dependency", "#edc948"}};
   static const std::vector<std::string> kOthers = {"#76b7b2", "#edc948", "#ff9da7", "#bab0ac", "#86bcb6"};
   // A stall cause wears the colour of the component it waits for.
   const std::string key = name.rfind("stall:", 0) == 0 ? name.substr(6) : name;

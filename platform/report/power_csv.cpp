@@ -2,11 +2,11 @@
 
 #include <stdexcept>
 
-#include "platform/report/report_util.h"
+#include <iterator>
+
+#include <spdlog/fmt/fmt.h>
 
 namespace npuvp::report {
-
-using detail::csv_number;
 
 PowerCsvWriter::PowerCsvWriter(const std::string& path, std::vector<std::string> components)
     : path_(path), components_(std::move(components)), out_(path, std::ios::binary) {
@@ -17,12 +17,16 @@ PowerCsvWriter::PowerCsvWriter(const std::string& path, std::vector<std::string>
 }
 
 void PowerCsvWriter::append(const PowerSample& s) {
-  std::string row = csv_number(s.time_ns) + ',' + csv_number(s.window_ns);
+  // One row per power window: numbers in their shortest exact form, which
+  // is also the cheapest to produce (no fixed precision to round to).
+  row_.clear();
+  fmt::format_to(std::back_inserter(row_), "{},{}", s.time_ns, s.window_ns);
   for (const auto& c : components_) {
     const auto it = s.component_mw.find(c);
-    row += ',' + csv_number(it != s.component_mw.end() ? it->second : 0.0);
+    fmt::format_to(std::back_inserter(row_), ",{}", it != s.component_mw.end() ? it->second : 0.0);
   }
-  out_ << row << ',' << csv_number(s.total_mw) << '\n';
+  fmt::format_to(std::back_inserter(row_), ",{}\n", s.total_mw);
+  out_ << row_;
   if (!out_) throw std::runtime_error("cannot write " + path_);
 }
 

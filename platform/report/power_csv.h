@@ -23,6 +23,7 @@ class PowerCsvWriter {
   std::string path_;
   std::vector<std::string> components_;
   std::ofstream out_;
+  std::string row_;
 };
 
 }  // namespace npuvp::report

@@ -1,6 +1,7 @@
 #include "platform/report/report_builder.h"
 
 #include <cstdio>
+#include <numeric>
 
 #include "platform/report/report_writer.h"
 
@@ -20,6 +21,7 @@ nlohmann::json cost_json(const firmware::LayerCost& c) {
           {"sram_bytes", c.sram_bytes},
           {"noc_bytes", c.noc_bytes},
           {"rf_accesses", c.rf_accesses},
+          {"buffer_bytes", c.weight_buffer_bytes + c.input_buffer_bytes},
           {"energy_pj", c.energy_pj}};
 }
 
@@ -87,8 +89,8 @@ std::string used_dataflow(std::uint64_t ws_jobs, std::uint64_t os_jobs) {
 }
 
 nlohmann::json energy_json(const power::EnergyBreakdown& e) {
-  return {{"mac", e.mac},   {"rf", e.rf},           {"sram", e.sram},    {"noc", e.noc},
-          {"dram", e.dram}, {"leakage", e.leakage}, {"total", e.total()}};
+  return {{"mac", e.mac}, {"rf", e.rf},     {"buffer", e.buffer},   {"sram", e.sram},
+          {"noc", e.noc}, {"dram", e.dram}, {"leakage", e.leakage}, {"total", e.total()}};
 }
 
 double latency_ns(const LayerFigures& f, const platform::PlatformConfig& config) {
@@ -125,6 +127,7 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
        {{"dram", f.stalls.dram},
         {"noc", f.stalls.noc},
         {"sram_conflict", f.stalls.sram_conflict},
+        {"buffer_port", f.stalls.buffer_port},
         {"dependency", f.stalls.dependency}}},
       {"cycles", f.cycles},
       {"latency_ns", latency_ns(f, in.config)},
@@ -136,10 +139,17 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
       {"dram_write_bytes", f.dram_write_bytes},
       {"arithmetic_intensity", arithmetic_intensity(macs, static_cast<double>(dram_bytes)).value_or(0.0)},
       {"sram_conflict_cycles", f.sram_conflict_cycles},
+      {"buffer_bytes",
+       {{"weight_read", f.buffer_bytes.weight_read},
+        {"weight_written", f.buffer_bytes.weight_written},
+        {"input_read", f.buffer_bytes.input_read},
+        {"input_written", f.buffer_bytes.input_written}}},
       {"energy_pj", energy_json(f.energy_pj)},
       {"verified", static_cast<bool>(in.work.verdicts->verified[i])},
       {"mismatches", in.work.verdicts->mismatches[i]},
   });
+  if (!in.work.verdicts->onnx_spec_mismatches.empty())
+    row["onnx_spec_mismatches"] = in.work.verdicts->onnx_spec_mismatches[i];
   return row;
 }
 
@@ -195,16 +205,19 @@ nlohmann::json totals_json(const RunInputs& in, const RunFigures& figures, const
     all_verified = all_verified && in.work.verdicts->verified[i];
   }
   const double latency_s = static_cast<double>(cycles) / (in.config.npu.clock_mhz * 1e6);
-  return {{"cycles", cycles},
-          {"latency_ms", latency_s * 1e3},
-          {"fps", latency_s > 0 ? in.options.batch / latency_s : 0.0},
-          {"energy_uj", energy.total() * 1e-6},
-          {"energy_pj", energy_json(energy)},
-          {"avg_power_mw", latency_s > 0 ? energy.total() * 1e-12 / latency_s * 1e3 : 0.0},
-          {"peak_power_mw", figures.peak_power_mw},
-          {"peak_power_window_ns", figures.peak_power_window_ns},
-          {"simulation_energy_uj", figures.simulation_energy_pj.total() * 1e-6},
-          {"all_verified", all_verified}};
+  nlohmann::json totals = {{"cycles", cycles},
+                           {"latency_ms", latency_s * 1e3},
+                           {"fps", latency_s > 0 ? in.options.batch / latency_s : 0.0},
+                           {"energy_uj", energy.total() * 1e-6},
+                           {"energy_pj", energy_json(energy)},
+                           {"avg_power_mw", latency_s > 0 ? energy.total() * 1e-12 / latency_s * 1e3 : 0.0},
+                           {"peak_power_mw", figures.peak_power_mw},
+                           {"peak_power_window_ns", figures.peak_power_window_ns},
+                           {"simulation_energy_uj", figures.simulation_energy_pj.total() * 1e-6},
+                           {"all_verified", all_verified}};
+  const auto& spec = in.work.verdicts->onnx_spec_mismatches;
+  if (!spec.empty()) totals["onnx_spec_mismatches"] = std::accumulate(spec.begin(), spec.end(), std::size_t{0});
+  return totals;
 }
 
 nlohmann::json counters_json(const stats::Counters& counters) {
@@ -245,7 +258,10 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
       {"files", figures.traces.files},
       {"trace_changes", figures.traces.changes},
       {"trace_late_changes", figures.traces.late_changes},
-      {"trace_truncated", figures.traces.truncated}};
+      {"trace_truncated", figures.traces.truncated},
+      {"command_line", in.options.command_line},
+      {"overrides", in.options.overrides}};
+  if (!in.options.dump_dir.empty()) report["sim"]["dump_dir"] = in.options.dump_dir;
 
   RunRecord record;
   record.report = std::move(report);

@@ -21,7 +21,7 @@ std::vector<std::string> ordered(const std::set<std::string>& present, const std
   return out;
 }
 
-const std::vector<std::string> kEnergyOrder = {"mac", "rf", "sram", "noc", "dram", "leakage"};
+const std::vector<std::string> kEnergyOrder = {"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"};
 
 void collect_energy_keys(const nlohmann::json& energy, std::set<std::string>& keys) {
   if (!energy.is_object()) return;
@@ -67,7 +67,7 @@ std::vector<std::string> stall_causes(const nlohmann::json& layers) {
     for (const auto& l : layers)
       if (l.is_object() && l.contains("stall_cycles_by_cause") && l["stall_cycles_by_cause"].is_object())
         for (const auto& [k, v] : l["stall_cycles_by_cause"].items()) keys.insert(k);
-  return ordered(keys, {"dram", "noc", "sram_conflict", "dependency"});
+  return ordered(keys, {"dram", "noc", "sram_conflict", "buffer_port", "dependency"});
 }
 
 double layer_dram_bytes(const nlohmann::json& layer) {
@@ -76,6 +76,27 @@ double layer_dram_bytes(const nlohmann::json& layer) {
 
 std::optional<double> arithmetic_intensity(const nlohmann::json& layer) {
   return report::arithmetic_intensity(number(layer, "macs"), layer_dram_bytes(layer));
+}
+
+std::string platform_as_run(const nlohmann::json& platform) {
+  const nlohmann::json empty = nlohmann::json::object();
+  const auto& npu = platform.contains("npu") ? platform["npu"] : empty;
+  const auto& pe = platform.contains("pe_array") ? platform["pe_array"] : empty;
+  const auto& sram = platform.contains("sram") ? platform["sram"] : empty;
+  const auto& dram = platform.contains("dram") ? platform["dram"] : empty;
+  const auto whole = [](double v) { return fixed(v, 0); };
+  const double clusters = number(npu, "clusters"), rows = number(pe, "rows"), cols = number(pe, "cols");
+  std::string out = whole(clusters) + " clusters of " + whole(rows) + "x" + whole(cols) +
+                    " PEs = " + whole(clusters * rows * cols) + " MACs @ " + whole(number(npu, "clock_mhz")) +
+                    " MHz, " + whole(number(sram, "banks")) + " x " + whole(number(sram, "bank_kb")) +
+                    " KiB SRAM banks";
+  const std::string memspec = text(dram, "memspec");
+  if (!memspec.empty()) {
+    const auto slash = memspec.find_last_of('/');
+    const std::string part = memspec.substr(slash == std::string::npos ? 0 : slash + 1);
+    out += ", " + whole(number(dram, "channels")) + "ch " + part.substr(0, part.rfind(".yaml"));
+  }
+  return out;
 }
 
 Summary summarize(const nlohmann::json& report) {
@@ -88,6 +109,14 @@ Summary summarize(const nlohmann::json& report) {
   s.network = text(net, "name", "network");
   s.platform = text(plat, "name", "platform");
   s.description = text(plat, "description");
+  // The preset's description is prose about the preset as shipped: after
+  // --set overrides the header describes the platform from its resolved values.
+  const auto& sim = report.contains("sim") ? report["sim"] : empty;
+  if (sim.contains("overrides") && sim["overrides"].is_array() && !sim["overrides"].empty()) {
+    std::string sets;
+    for (const auto& o : sim["overrides"]) sets += (sets.empty() ? "" : ", ") + o.get<std::string>();
+    s.description = platform_as_run(plat) + "; --set " + sets;
+  }
 
   double layer_macs = 0, layer_latency_ns = 0, layer_energy_pj = 0, layer_cycles = 0;
   for (const auto& l : layers) {
@@ -120,6 +149,36 @@ std::string peak_power_text(const Summary& s) {
   std::string text = fixed(s.peak_power_mw, 1) + " mW";
   if (s.peak_power_window_ns > 0) text += " (highest " + fixed(s.peak_power_window_ns, 0) + " ns window)";
   return text;
+}
+
+void Table::column(std::string header, bool left) {
+  headers_.push_back(std::move(header));
+  left_.push_back(left);
+}
+
+void Table::row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+void Table::print(std::ostream& os) const {
+  std::vector<std::size_t> width(headers_.size());
+  for (std::size_t c = 0; c < headers_.size(); ++c) {
+    width[c] = headers_[c].size();
+    for (const auto& r : rows_) width[c] = std::max(width[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::string pad(width[c] - cells[c].size(), ' ');
+      out += c == 0 ? "" : "  ";
+      out += left_[c] ? cells[c] + pad : pad + cells[c];
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    os << out << '\n';
+  };
+  line(headers_);
+  std::size_t total = 0;
+  for (auto w : width) total += w + 2;
+  os << std::string(total > 2 ? total - 2 : 0, '-') << '\n';
+  for (const auto& r : rows_) line(r);
 }
 
 std::string fixed(double value, int decimals) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,13 +19,13 @@ namespace npuvp::report::detail {
 double number(const nlohmann::json& object, const char* key, double fallback = 0.0);
 std::string text(const nlohmann::json& object, const char* key, const std::string& fallback = "");
 
-// Energy components in report order (mac, rf, sram, noc, dram, leakage), then
+// Energy components in report order (mac, rf, buffer, sram, noc, dram, leakage), then
 // any others the report carries, alphabetically; "total" excluded.
 std::vector<std::string> energy_components(const nlohmann::json& layers_or_totals);
 // The same order for the components of power samples.
 std::vector<std::string> power_components(const std::vector<PowerSample>& samples);
 // Stall causes found in layers[].stall_cycles_by_cause, in a fixed order
-// (dram, noc, sram_conflict, dependency), then others alphabetically.
+// (dram, noc, sram_conflict, buffer_port, dependency), then others alphabetically.
 std::vector<std::string> stall_causes(const nlohmann::json& layers);
 
 double layer_dram_bytes(const nlohmann::json& layer);  // read + write
@@ -52,12 +53,32 @@ Summary summarize(const nlohmann::json& report);
 // "<peak> mW (highest <window> ns window)", the window left out when unknown.
 std::string peak_power_text(const Summary& s);
 
+// A text table: columns sized to their widest cell, so long layer names
+// never shear it; a dashed rule under the header.
+class Table {
+ public:
+  void column(std::string header, bool left = false);
+  void row(std::vector<std::string> cells);
+  void print(std::ostream& os) const;
+  bool empty() const { return rows_.empty(); }
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<bool> left_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
 std::string fixed(double value, int decimals);
 // Compact engineering form with an SI prefix: si(1.5e12) is "1.5T",
 // si(3.4e10, "B/s") is "34 GB/s".
 std::string si(double value, const std::string& unit = "");
 std::string escape_xml(std::string_view text);  // also right for HTML text and attributes
 std::string escape_csv(std::string_view field);
+
+// The platform as report.json's platform section says it ran: clusters, PE
+// array, MACs, clock, SRAM banks and DRAM, e.g. "16 clusters of 16x8 PEs
+// = 2048 MACs @ 800 MHz, 16 x 32 KiB SRAM banks, 4ch lpddr4x-4266".
+std::string platform_as_run(const nlohmann::json& platform);
 // Shortest round-tripping form is overkill for reports; 10 significant digits
 // keep integrals exact to ~1e-10 and the files readable.
 std::string csv_number(double value);

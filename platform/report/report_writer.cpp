@@ -37,6 +37,32 @@ std::string cell(const nlohmann::json& v) {
   return "";
 }
 
+// The leaves of a layer field: "" for a scalar or an array of scalars, the
+// '_'-joined keys down to each such leaf of an object.
+void scalar_paths(const nlohmann::json& v, const std::string& prefix, std::set<std::string>& out) {
+  if (v.is_object()) {
+    for (const auto& [k, child] : v.items()) scalar_paths(child, prefix.empty() ? k : prefix + "\x1f" + k, out);
+  } else if (v.is_primitive() || (v.is_array() && std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) {
+                                    return e.is_primitive();
+                                  }))) {
+    out.insert(prefix);
+  }
+}
+
+// A path of scalar_paths (keys separated by \x1f) as a JSON pointer.
+std::string path_pointer(const std::string& path) {
+  std::string out;
+  for (char c : path) out += c == '\x1f' ? std::string("/") : c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return out;
+}
+
+// An array of scalars in one cell, space-separated.
+std::string list_cell(const nlohmann::json& v) {
+  std::string out;
+  for (const auto& e : v) out += (out.empty() ? "" : " ") + (e.is_string() ? e.get<std::string>() : e.dump());
+  return escape_csv(out);
+}
+
 std::string layers_csv(const nlohmann::json& report) {
   const nlohmann::json layers = report.value("layers", nlohmann::json::array());
   const auto causes = detail::stall_causes(layers);
@@ -51,11 +77,15 @@ std::string layers_csv(const nlohmann::json& report) {
     handled.insert(key);
     columns.emplace_back(key, [key](const nlohmann::json& l) { return l.contains(key) ? cell(l[key]) : ""; });
   };
+  // An array field one column per element; a single number (older reports'
+  // stride) stands for every element.
   auto dims = [&](const std::string& key, const std::vector<std::string>& names) {
     handled.insert(key);
     for (std::size_t i = 0; i < names.size(); ++i)
       columns.emplace_back(names[i], [key, i](const nlohmann::json& l) {
-        return l.contains(key) && l[key].is_array() && i < l[key].size() ? cell(l[key][i]) : "";
+        if (!l.contains(key)) return std::string();
+        if (l[key].is_number()) return cell(l[key]);
+        return l[key].is_array() && i < l[key].size() ? cell(l[key][i]) : "";
       });
   };
   field("name");
@@ -63,7 +93,10 @@ std::string layers_csv(const nlohmann::json& report) {
   dims("in_shape", {"in_c", "in_h", "in_w"});
   dims("out_shape", {"out_c", "out_h", "out_w"});
   dims("kernel", {"kernel_h", "kernel_w"});
-  for (const char* k : {"stride", "groups", "macs", "params", "dataflow", "compute_cycles", "stall_cycles"}) field(k);
+  dims("stride", {"stride_h", "stride_w"});
+  dims("padding", {"pad_top", "pad_left", "pad_bottom", "pad_right"});
+  dims("dilation", {"dilation_h", "dilation_w"});
+  for (const char* k : {"groups", "macs", "params", "dataflow", "compute_cycles", "stall_cycles"}) field(k);
   for (const auto& c : causes)
     columns.emplace_back("stall_" + c + "_cycles", [c](const nlohmann::json& l) {
       return l.contains("stall_cycles_by_cause") && l["stall_cycles_by_cause"].contains(c)
@@ -83,11 +116,31 @@ std::string layers_csv(const nlohmann::json& report) {
     return l.contains("energy_pj") ? csv_number(number(l["energy_pj"], "total")) : "";
   });
   field("verified");
+  // Every other scalar: nested objects (tiling, dataflow_costs) one column per
+  // leaf named by its path joined with '_', arrays of scalars in one cell.
   std::set<std::string> extra;
   for (const auto& l : layers)
     for (const auto& [k, v] : l.items())
-      if (handled.count(k) == 0 && v.is_primitive()) extra.insert(k);
-  for (const auto& k : extra) field(k);
+      if (handled.count(k) == 0) extra.insert(k);
+  for (const auto& k : extra) {
+    std::set<std::string> paths;
+    for (const auto& l : layers)
+      if (l.contains(k)) scalar_paths(l[k], "", paths);
+    for (const auto& path : paths) {
+      std::string name = path.empty() ? k : k + "_" + path;
+      std::replace(name.begin(), name.end(), '\x1f', '_');
+      columns.emplace_back(name, [k, path](const nlohmann::json& l) {
+        if (!l.contains(k)) return std::string();
+        const nlohmann::json* v = &l[k];
+        if (!path.empty()) {
+          const nlohmann::json::json_pointer pointer("/" + path_pointer(path));
+          if (!v->contains(pointer)) return std::string();
+          v = &(*v)[pointer];
+        }
+        return v->is_array() ? list_cell(*v) : cell(*v);
+      });
+    }
+  }
 
   std::string out;
   for (std::size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + columns[i].first;

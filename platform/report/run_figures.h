@@ -21,7 +21,8 @@ struct StallCauses {
   std::uint64_t dram = 0;  // the firmware waited for DMA alone
   std::uint64_t noc = 0;   // the clusters' operands late, not for bank conflicts
   std::uint64_t sram_conflict = 0;
-  std::uint64_t dependency = 0;  // firmware, idle clusters on partial tiles
+  std::uint64_t buffer_port = 0;  // a cluster buffer delivered the array's operands more slowly than it used them
+  std::uint64_t dependency = 0;   // firmware, idle clusters on partial tiles
 };
 
 // One layer, between the firmware's marks of its start and of the next layer.
@@ -36,6 +37,10 @@ struct LayerFigures {
   std::uint64_t array_macs = 0;  // MACs the array performed (fewer than the layer's with zero skipping)
   std::uint64_t dram_read_bytes = 0, dram_write_bytes = 0;
   std::uint64_t sram_conflict_cycles = 0;  // summed over banks
+  // Bytes read from and written into the clusters' buffers, summed over clusters.
+  struct BufferBytes {
+    std::uint64_t weight_read = 0, weight_written = 0, input_read = 0, input_written = 0;
+  } buffer_bytes;
   std::uint64_t ws_jobs = 0, os_jobs = 0;  // jobs run weight- and output-stationary
 };
 

@@ -12,7 +12,7 @@ namespace npuvp::report {
 struct PowerSample {
   double time_ns = 0;
   double window_ns = 0;
-  std::map<std::string, double> component_mw;  // mac, rf, sram, noc, dram, leakage
+  std::map<std::string, double> component_mw;  // mac, rf, buffer, sram, noc, dram, leakage
   double total_mw = 0;
 };
 
@@ -26,7 +26,7 @@ struct TimelineSlice {
 };
 
 // report.json's fields beyond DESIGN.md that the writers understand:
-//   layers[].stall_cycles_by_cause  {"dram": n, "noc": n, "sram_conflict": n, "dependency": n, ...}
+//   layers[].stall_cycles_by_cause  {"dram": n, "noc": n, "sram_conflict": n, "buffer_port": n, "dependency": n}
 //                                   splits stall_cycles; shown as one column per cause when present
 //   roofline                        as returned by roofline(); computed by the writers when absent
 struct RunRecord {

@@ -10,45 +10,8 @@ namespace {
 using detail::fixed;
 using detail::number;
 using detail::peak_power_text;
+using detail::Table;
 using detail::text;
-
-// Columns sized to their widest cell, so long layer names never shear the table.
-class Table {
- public:
-  void column(std::string header, bool left = false) {
-    headers_.push_back(std::move(header));
-    left_.push_back(left);
-  }
-  void row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
-
-  void print(std::ostream& os) const {
-    std::vector<std::size_t> width(headers_.size());
-    for (std::size_t c = 0; c < headers_.size(); ++c) {
-      width[c] = headers_[c].size();
-      for (const auto& r : rows_) width[c] = std::max(width[c], r[c].size());
-    }
-    auto line = [&](const std::vector<std::string>& cells) {
-      std::string out;
-      for (std::size_t c = 0; c < cells.size(); ++c) {
-        const std::string pad(width[c] - cells[c].size(), ' ');
-        out += c == 0 ? "" : "  ";
-        out += left_[c] ? cells[c] + pad : pad + cells[c];
-      }
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      os << out << '\n';
-    };
-    line(headers_);
-    std::size_t total = 0;
-    for (auto w : width) total += w + 2;
-    os << std::string(total > 2 ? total - 2 : 0, '-') << '\n';
-    for (const auto& r : rows_) line(r);
-  }
-
- private:
-  std::vector<std::string> headers_;
-  std::vector<bool> left_;
-  std::vector<std::vector<std::string>> rows_;
-};
 
 std::string count(double v) { return fixed(v, 0); }
 
@@ -148,6 +111,15 @@ std::string format_text_report(const nlohmann::json& report, bool layer_table) {
            : any_fp16       ? "all outputs match the reference (integers bit-exact, fp16 within tolerance)"
                             : "all outputs bit-exact against the reference")
        << '\n';
+  if (totals.contains("onnx_spec_mismatches")) {
+    const auto differ = static_cast<std::uint64_t>(number(totals, "onnx_spec_mismatches"));
+    os << "  onnx spec         "
+       << (differ == 0 ? std::string("every conv/FC/add/average-pool output equals the ONNX operators' arithmetic")
+                       : count(static_cast<double>(differ)) +
+                             " conv/FC/add/average-pool output elements differ from the ONNX operators' arithmetic "
+                             "(the NPU rounds in fixed point; layers[].onnx_spec_mismatches)")
+       << '\n';
+  }
   return os.str();
 }
 

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <utility>
 
+#include "sw/apps/onnx_spec.h"
 #include "sw/runtime/exec/network_executor.h"
 #include "sw/runtime/frontend/network_yaml.h"
 #include "sw/runtime/frontend/onnx_import.h"
@@ -15,6 +17,7 @@
 #include "sw/runtime/lowering/conv_workload.h"
 #include "sw/runtime/lowering/lowering.h"
 #include "sw/runtime/quantize/network_quantizer.h"
+#include "sw/runtime/reference/reference_executor.h"
 
 namespace npuvp::apps {
 namespace {
@@ -104,8 +107,10 @@ Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, fi
                         {"in_shape", {l.in_shape.c, l.in_shape.h, l.in_shape.w}},
                         {"out_shape", {l.out_shape.c, l.out_shape.h, l.out_shape.w}},
                         {"kernel", {l.params.kernel_h, l.params.kernel_w}},
-                        {"stride", l.params.stride_h},
-                        {"groups", 1},
+                        {"stride", {l.params.stride_h, l.params.stride_w}},
+                        {"padding", {l.params.pad.top, l.params.pad.left, l.params.pad.bottom, l.params.pad.right}},
+                        {"dilation", {l.params.dilation_h, l.params.dilation_w}},
+                        {"groups", l.params.groups},
                         {"datatype", runtime::datatype_name(l.spec.datatype)},
                         {"macs", l.macs()},
                         {"params", l.parameter_count()}});
@@ -131,27 +136,77 @@ runtime::Network load_ir_network(const std::string& name) {
   return runtime::make_network(name);
 }
 
-Workload network_workload(const std::string& name, const WorkloadOptions& options, firmware::DataflowChoice dataflow) {
+// The network input as --input gives it, and for an ONNX model quantized as
+// its QuantizeLinear does (round half to even); the expected outputs follow.
+void use_input(runtime::QuantizedNetwork& q, const InputTensor* input, bool onnx) {
+  std::vector<std::int8_t> codes = q.layers.front().expected;
+  if (input != nullptr && input->quantized) {
+    codes = input->codes;
+    q.float_input = runtime::dequantize_tensor(codes, q.layers.front().output);
+  } else if (input != nullptr || onnx) {
+    if (input != nullptr) q.float_input = input->values;
+    codes = onnx ? quantize_linear(q.float_input, q.layers.front().output)
+                 : runtime::quantize_tensor(q.float_input, q.layers.front().output);
+  }
+  if (codes == q.layers.front().expected) return;
+  q.layers.front().expected = std::move(codes);
+  runtime::compute_reference_outputs(q);
+}
+
+std::shared_ptr<runtime::QuantizedNetwork> quantized_network(const std::string& name, const WorkloadOptions& options) {
   runtime::QuantizationOptions qo;
   qo.weight_seed = options.seed;
   qo.input_seed = options.seed + 1;
-  std::shared_ptr<runtime::QuantizedNetwork> q;
-  if (ends_with(name, ".onnx") && runtime::onnx_model_is_quantized(name)) {
+  const bool onnx = ends_with(name, ".onnx");
+  std::optional<InputTensor> input;
+  auto read_input = [&](const runtime::Network& net) {
+    if (!options.input_file.empty()) input = read_input_tensor(options.input_file, net.layer(0).out_shape, net.name());
+  };
+  if (onnx && runtime::onnx_model_is_quantized(name)) {
     // A quantized model brings its own scales and zero points.
     if (options.input_h > 0) throw std::invalid_argument(name + ": --input-size cannot change a quantized model");
-    q = std::make_shared<runtime::QuantizedNetwork>(runtime::import_onnx_quantized(name, qo.input_seed));
-  } else {
-    runtime::Network net = ends_with(name, ".onnx") ? runtime::import_onnx_float(name) : load_ir_network(name);
-    for (const auto& assignment : options.layer_dataflow) {
-      const auto eq = assignment.find('=');
-      if (eq == std::string::npos)
-        throw std::invalid_argument("--layer-dataflow: expected LAYER=ws|os, got '" + assignment + "'");
-      net.set_dataflow(assignment.substr(0, eq), assignment.substr(eq + 1));
-    }
-    if (options.input_h > 0)
-      net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
-    q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
+    auto q = std::make_shared<runtime::QuantizedNetwork>(runtime::import_onnx_quantized(name, qo.input_seed));
+    read_input(q->network);
+    use_input(*q, input ? &*input : nullptr, true);
+    return q;
   }
+  runtime::Network net = onnx ? runtime::import_onnx_float(name) : load_ir_network(name);
+  for (const auto& assignment : options.layer_dataflow) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos)
+      throw std::invalid_argument("--layer-dataflow: expected LAYER=ws|os, got '" + assignment + "'");
+    net.set_dataflow(assignment.substr(0, eq), assignment.substr(eq + 1));
+  }
+  if (options.input_h > 0)
+    net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
+  read_input(net);
+  // A float input is also the calibration input; int8 codes replace the seeded one after it.
+  if (input && !input->quantized) qo.float_input = input->values;
+  auto q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
+  use_input(*q, input ? &*input : nullptr, onnx);
+  return q;
+}
+
+// Every layer's output as the NPU wrote it, and for an ONNX model how far it
+// is from the operator specification's arithmetic.
+void keep_tensors(const runtime::QuantizedNetwork& q, const runtime::NetworkRun& run, const std::string& input_file,
+                  bool onnx, NetworkTensors* tensors, LayerVerdicts& verdicts) {
+  std::vector<std::vector<std::int8_t>> outputs;
+  for (const auto& check : run.layers) outputs.push_back(check.output);
+  if (onnx) verdicts.onnx_spec_mismatches = onnx_spec_mismatches(q, outputs);
+  if (tensors == nullptr) return;
+  tensors->network = q.network.name();
+  tensors->input_file = input_file;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const runtime::Layer& l = q.network.layer(static_cast<int>(i));
+    if (l.type == runtime::LayerType::kFlatten)
+      outputs[i] = flatten_in_chw_order(outputs[i], q.network.layer(l.inputs[0]).out_shape);
+    tensors->layers.push_back({l.name, q.layers[i].output, l.out_shape, std::move(outputs[i])});
+  }
+}
+
+Workload network_workload(const std::string& name, const WorkloadOptions& options, firmware::DataflowChoice dataflow) {
+  const std::shared_ptr<runtime::QuantizedNetwork> q = quantized_network(name, options);
   // Further images: the same quantization, their own seeded inputs.
   auto images = std::make_shared<std::vector<runtime::QuantizedNetwork>>();
   std::mt19937 rng(options.seed + 2);
@@ -180,9 +235,13 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   w.verdicts = std::make_shared<LayerVerdicts>();
   w.verdicts->mismatches.assign(w.layers.size(), 0);
   w.verdicts->verified.assign(w.layers.size(), false);
-  w.program = [q, images, dataflow, verdicts = w.verdicts](sw::NpuDriver& driver) {
+  const bool onnx = ends_with(name, ".onnx");
+  if (options.keep_outputs) w.tensors = std::make_shared<NetworkTensors>();
+  w.program = [q, images, dataflow, onnx, input_file = options.input_file, verdicts = w.verdicts,
+               tensors = w.tensors](sw::NpuDriver& driver) {
     runtime::ExecutionOptions eo;
     eo.dataflow = dataflow;
+    eo.keep_outputs = onnx || tensors != nullptr;
     std::vector<const runtime::QuantizedNetwork*> batch{q.get()};
     for (const auto& image : *images) batch.push_back(&image);
     const std::vector<runtime::NetworkRun> runs =
@@ -195,6 +254,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
         verdicts->mismatches.at(i) += check.mismatches;
         verdicts->verified.at(i) = verdicts->verified.at(i) && check.verified;
       }
+    if (eo.keep_outputs) keep_tensors(*q, runs.front(), input_file, onnx, tensors.get(), *verdicts);
   };
   return w;
 }
@@ -241,6 +301,12 @@ Workload make_workload(const WorkloadOptions& options) {
   if (!ir && !options.layer_dataflow.empty())
     throw std::invalid_argument("--layer-dataflow: only zoo, YAML and ONNX networks have named layers to override");
   if (!ir && options.batch != 1) throw std::invalid_argument("--batch: only zoo, YAML and ONNX networks run batched");
+  if (!ir && (!options.input_file.empty() || options.keep_outputs))
+    throw std::invalid_argument(std::string(options.input_file.empty() ? "--dump" : "--input") +
+                                ": only zoo, YAML and ONNX networks take input tensors and dump their layers");
+  if (options.batch != 1 && (!options.input_file.empty() || options.keep_outputs))
+    throw std::invalid_argument(std::string(options.input_file.empty() ? "--dump" : "--input") +
+                                ": one image only (--batch 1)");
   if (ir && options.weight_sparsity != 0)
     throw std::invalid_argument(
         "--weight-sparsity: only conv_slice and SCALE-Sim layers take it (zoo, YAML and ONNX networks bring their own "

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "contract/command_format.h"
+#include "sw/apps/tensor_io.h"
 #include "sw/driver/npu_driver.h"
 
 namespace npuvp::apps {
@@ -41,12 +42,22 @@ struct WorkloadOptions {
   // Convolution workloads: element format, int8 | int4 | int16 | fp16 (zoo,
   // YAML and ONNX networks are int8).
   std::string datatype = "int8";
+  // A .npy network input (zoo, YAML and ONNX networks, batch 1; tensor_io.h):
+  // float32 NCHW values, quantized with the input's scale (and a float
+  // network's calibration input), or int8/uint8 codes in the input's
+  // quantization. Empty: the seeded input.
+  std::string input_file;
+  // Keep every layer's output as the NPU wrote it (Workload::tensors).
+  bool keep_outputs = false;
 };
 
 // The per-layer verdicts a program fills in as it runs.
 struct LayerVerdicts {
   std::vector<std::size_t> mismatches;
   std::vector<bool> verified;
+  // ONNX models: per layer, the elements that differ from the ONNX operator
+  // specification's arithmetic (onnx_spec.h). Empty for other networks.
+  std::vector<std::size_t> onnx_spec_mismatches;
 };
 
 struct Workload {
@@ -58,6 +69,8 @@ struct Workload {
   // addresses aside), for checks before simulation; layer_id indexes `layers`.
   std::vector<firmware::LayerCommand> commands;
   std::function<void(sw::NpuDriver&)> program;
+  // With WorkloadOptions::keep_outputs: every layer's output, filled by `program`.
+  std::shared_ptr<NetworkTensors> tensors;
 };
 
 // Throws std::invalid_argument for an unknown network or options the

@@ -213,6 +213,43 @@ TEST(VcdRecorder, TruncationReachedWhileStreamingIsNotedInTheHeader) {
   std::filesystem::remove(path);
 }
 
+// The body of a whole-run VCD: what follows the initial dump.
+std::string changes_of(VcdRecorder& rec) {
+  std::ostringstream os;
+  rec.write(os);
+  const std::string vcd = os.str();
+  return vcd.substr(vcd.find("$end\n", vcd.find("$dumpvars")) + 5);
+}
+
+TEST(BusyWire, TouchingAndOverlappingIntervalsAreOneRun) {
+  VcdRecorder rec;
+  BusyWire w;
+  w.bind(rec, "a.busy");
+  w.busy(sc_time(10, SC_NS), sc_time(20, SC_NS));
+  w.busy(sc_time(20, SC_NS), sc_time(30, SC_NS));  // back to back
+  w.busy(sc_time(25, SC_NS), sc_time(28, SC_NS));  // a second port, inside
+  w.busy(sc_time(8, SC_NS), sc_time(12, SC_NS));   // an initiator behind the others
+  w.busy(sc_time(40, SC_NS), sc_time(45, SC_NS));  // after a gap: a new run
+  w.finish();
+  EXPECT_EQ(changes_of(rec), "#8000\n1!\n#30000\n0!\n#40000\n1!\n#45000\n0!\n");
+  EXPECT_EQ(rec.change_count(), 4u);
+}
+
+TEST(BusyWire, PublishesTheStartAtOnceAndTheEndOnceTimeHasPassedIt) {
+  VcdRecorder rec;
+  BusyWire w;
+  w.bind(rec, "a.busy");
+  w.busy(sc_time(10, SC_NS), sc_time(20, SC_NS));
+  w.publish_until(sc_time(15, SC_NS));
+  EXPECT_EQ(rec.change_count(), 1u);  // the start: the run may still grow
+  w.busy(sc_time(18, SC_NS), sc_time(26, SC_NS));
+  w.publish_until(sc_time(26, SC_NS));
+  EXPECT_EQ(rec.change_count(), 2u);
+  w.busy(sc_time(5, SC_NS), sc_time(7, SC_NS));  // late and disjoint: its own pulse
+  w.finish();
+  EXPECT_EQ(changes_of(rec), "#5000\n1!\n#7000\n0!\n#10000\n1!\n#26000\n0!\n");
+}
+
 TEST(VcdRecorder, RealValues) {
   VcdRecorder rec;
   RealWire p;

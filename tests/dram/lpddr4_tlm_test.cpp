@@ -281,7 +281,7 @@ TEST(Lpddr4Tlm, StatisticsEnergyAndTrace) {
   const Memspec& s = config.memspec;
   Lpddr4 dram("dram", config);
   trace::VcdRecorder vcd;
-  dram.attach_trace(vcd);
+  dram.attach_trace(vcd, true);
   double energy_early = 0, energy_late = 0;
   nlohmann::json stats;
   Initiator cpu("cpu", [&](Initiator& i) {

@@ -18,7 +18,7 @@ NpuLayout edge_ip() {
   l.clusters = 16;
   l.array_rows = l.array_cols = 8;
   l.cluster_weight_buffer_bytes = 64 * 1024;
-  l.cluster_input_buffer_bytes = 128 * 1024;
+  l.cluster_input_buffer_bytes = 64 * 1024;
   l.sram_base = address_map::kSramBase;
   l.sram_bytes = 512 * 1024;
   l.depthwise_channel_parallel = true;
@@ -31,6 +31,8 @@ NpuLayout edge_ip() {
   l.costs.dma_hops = 3;
   l.costs.cluster_hops = 2.5;
   l.costs.rf_pj_per_access = 0.12;
+  l.costs.weight_buffer_pj_per_byte = 5.0;
+  l.costs.input_buffer_pj_per_byte = 5.5;
   l.costs.mac_pj[0] = 0.3;
   l.costs.static_pj_per_cycle = 255;
   return l;
@@ -206,11 +208,12 @@ TEST(DataflowCost, TheObjectiveDecides) {
   EXPECT_TRUE(latency.output_stationary_wins());
   EXPECT_LT(energy.ws.energy_pj, energy.os.energy_pj);
   EXPECT_FALSE(energy.output_stationary_wins());
-  // The energy is every priced action: MACs, register files, SRAM, NoC, DRAM, leakage.
+  // The energy is every priced action: MACs, register files, buffers, SRAM, NoC, DRAM, leakage.
   const auto& t = edge_ip().costs;
   const auto& w = energy.ws;
   const double expected =
-      w.macs * t.mac_pj[0] + w.rf_accesses * t.rf_pj_per_access + w.sram_bytes * t.sram_pj_per_byte +
+      w.macs * t.mac_pj[0] + w.rf_accesses * t.rf_pj_per_access + w.weight_buffer_bytes * t.weight_buffer_pj_per_byte +
+      w.input_buffer_bytes * t.input_buffer_pj_per_byte + w.sram_bytes * t.sram_pj_per_byte +
       w.dram_bytes * t.dram_pj_per_byte +
       (w.dram_bytes * t.dma_hops + (w.noc_bytes - w.dram_bytes) * t.cluster_hops) * t.noc_pj_per_byte_hop +
       w.latency_cycles * t.static_pj_per_cycle;

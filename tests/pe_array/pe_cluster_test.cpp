@@ -158,6 +158,65 @@ TEST(PeCluster, OperandLatencyIsStallOnTopOfTheSchedule) {
   EXPECT_EQ(b.cluster.stats().stall_cycles, 10 * kL);
 }
 
+// The job of conv3x3 through the buffers (contract/operand_fetches.h): the
+// fills are its 576 weight bytes and 7 × 28 input bytes; the array reads
+// them back as often as the register files miss.
+struct BufferCase {
+  Dataflow dataflow;
+  unsigned rf_entries;
+  std::uint64_t weight_reads, input_reads;
+};
+
+void expect_buffer_traffic(const BufferCase& c) {
+  PeClusterConfig config;
+  config.rf_entries = c.rf_entries;
+  ClusterBench b(config);
+  const ClusterJob job = conv3x3(c.dataflow);
+  fill_operands(b.sram, job, 5);
+  b.body = [&] { b.run_job(job); };
+  sc_core::sc_start();
+  const PeClusterStats& s = b.cluster.stats();
+  EXPECT_EQ(s.weight_buffer_write_bytes, 576u);
+  EXPECT_EQ(s.input_buffer_write_bytes, 7u * 28u);
+  EXPECT_EQ(s.weight_buffer_read_bytes, c.weight_reads);
+  EXPECT_EQ(s.input_buffer_read_bytes, c.input_reads);
+  stats::Counters counters;
+  b.cluster.sample(counters, sc_core::sc_time_stamp());
+  EXPECT_EQ(counters[stats::Counter::kWeightBufferReadBytes], static_cast<double>(c.weight_reads));
+  EXPECT_EQ(counters[stats::Counter::kInputBufferWriteBytes], 7.0 * 28.0);
+}
+
+// WS: inputs fetched ceil(16 / (8·E)) times, weights once. M = 25, K = 36.
+TEST(PeCluster, WeightStationaryOneEntryRegisterFilesFetchEachInputPerColumnFold) {
+  expect_buffer_traffic({Dataflow::kWeightStationary, 1, 576, 2 * 25 * 36});
+}
+TEST(PeCluster, WeightStationaryTwoEntryRegisterFilesFetchEachInputOnce) {
+  expect_buffer_traffic({Dataflow::kWeightStationary, 2, 576, 25 * 36});
+}
+// OS: weights fetched ceil(25 / (8·E)) times, inputs ceil(16 / 8) = 2 times.
+TEST(PeCluster, OutputStationaryOneEntryRegisterFilesFetchEachWeightPerRowFold) {
+  expect_buffer_traffic({Dataflow::kOutputStationary, 1, 4 * 576, 2 * 25 * 36});
+}
+TEST(PeCluster, OutputStationaryFourEntryRegisterFilesFetchEachWeightOnce) {
+  expect_buffer_traffic({Dataflow::kOutputStationary, 4, 576, 2 * 25 * 36});
+}
+
+TEST(PeCluster, ANarrowBufferPortStretchesTheJob) {
+  // WS with one-entry register files reads 1800 input bytes; at 2 bytes per
+  // cycle that takes 900 cycles against the schedule's 470.
+  PeClusterConfig config;
+  config.rf_entries = 1;
+  config.buffer_port_bytes = 2;
+  ClusterBench b(config);
+  const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
+  fill_operands(b.sram, job, 7);
+  b.body = [&] { EXPECT_EQ(b.run_job(job).took, kCycle * 900.0); };
+  sc_core::sc_start();
+  EXPECT_EQ(b.cluster.stats().compute_cycles, kWsCycles);
+  EXPECT_EQ(b.cluster.stats().stall_cycles, 900 - kWsCycles);
+  EXPECT_EQ(b.cluster.stats().buffer_port_stall_cycles, 900 - kWsCycles);
+}
+
 TEST(PeCluster, NarrowResultsLeaveTheRestOfEachPixelAlone) {
   // 1x1 convolution, 2 filters into pixels 4 bytes apart: filter 0 copies
   // channel 0, filter 1 negates channel 1, both add a bias of 3. The

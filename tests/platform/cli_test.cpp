@@ -1,39 +1,17 @@
 // The npuvp command line as a user meets it: usage, version, strict argument
 // checking and the documented exit codes (0 ok, 1 error, 2 usage, 3 not exact).
-#include <sys/wait.h>
-
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/cli_runner.h"
+
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Result = npuvp::test::CliResult;
 
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-Result npuvp(const std::string& args) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const auto out = dir / "npuvp_cli_out.txt", err = dir / "npuvp_cli_err.txt";
-  const int status =
-      std::system((std::string(NPUVP_CLI) + " " + args + " > " + out.string() + " 2> " + err.string()).c_str());
-  Result r;
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+Result npuvp(const std::string& args) { return npuvp::test::run_cli(args); }
 
 TEST(Cli, NoArgumentsPrintsUsageWithTheExitCodes) {
   const Result r = npuvp("");

@@ -68,6 +68,24 @@ TEST(PlatformConfig, TheFirmwareCostTableComesFromThePlatform) {
   EXPECT_LT(slower.npu.firmware_costs.static_pj_per_cycle, c.static_pj_per_cycle);
 }
 
+TEST(PlatformConfig, ClusterBuffersArePricedLeakAndReachTheFirmware) {
+  const PlatformConfig p = load_platform(
+      kPreset, {"pe_array.weight_buffer_kb=8", "pe_array.input_buffer_kb=64", "pe_array.buffer_port_bytes=16"});
+  const power::PricedSizes s = priced_sizes(p);
+  EXPECT_EQ(s.weight_buffer_kb, 8.0);
+  EXPECT_EQ(s.input_buffer_kb, 64.0);
+  EXPECT_EQ(s.leakage.buffer_kb, 16 * (8.0 + 64.0));  // every cluster's two buffers
+  const firmware::CostTable& c = p.npu.firmware_costs;
+  EXPECT_DOUBLE_EQ(c.weight_buffer_pj_per_byte, 4.0);  // the SRAM law's reference size
+  EXPECT_NEAR(c.input_buffer_pj_per_byte, 5.498354782288116, 1e-12);
+  EXPECT_EQ(p.npu.cluster.buffer_port_bytes, 16u);
+  EXPECT_EQ(load_platform(kPreset, {}).npu.cluster.buffer_port_bytes, 0u);  // as wide as the schedule
+  const std::string e = error_of(kPreset, {"pe_array.buffer_port_bytes=-1"});
+  EXPECT_NE(e.find("key 'pe_array.buffer_port_bytes': expected an integer from 0 to 65536, got '-1'"),
+            std::string::npos)
+      << e;
+}
+
 TEST(PlatformConfig, OverridesApplyAndTheLastOneWins) {
   const PlatformConfig c = load_platform(kPreset, {"pe_array.rows=16", "pe_array.rows=32", "npu.clock_mhz=1000"});
   EXPECT_EQ(c.npu.cluster.array.rows, 32u);

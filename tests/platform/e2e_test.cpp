@@ -50,11 +50,22 @@ TEST(EndToEnd, ConvSliceIsBitExactWithSaneTiming) {
   EXPECT_EQ(layer["dram_write_bytes"].get<std::uint64_t>(), 56ull * 56 * 64);
   // Energy: the total is the sum of its parts, and the run's total that of its layers.
   const auto& e = layer["energy_pj"];
-  const double parts = e["mac"].get<double>() + e["rf"].get<double>() + e["sram"].get<double>() +
-                       e["noc"].get<double>() + e["dram"].get<double>() + e["leakage"].get<double>();
+  const double parts = e["mac"].get<double>() + e["rf"].get<double>() + e["buffer"].get<double>() +
+                       e["sram"].get<double>() + e["noc"].get<double>() + e["dram"].get<double>() +
+                       e["leakage"].get<double>();
   EXPECT_NEAR(e["total"].get<double>(), parts, 1e-6 * parts);
   EXPECT_NEAR(r["totals"]["energy_uj"].get<double>(), e["total"].get<double>() * 1e-6, 1e-9);
   EXPECT_NEAR(e["mac"].get<double>(), 0.3 * static_cast<double>(macs), 1.0);
+  // The buffers' bytes at the SRAM law's price of a 64 KiB buffer (both are):
+  // 4.0 pJ × 8^0.153. The whole input tile is filled into them at least once.
+  const auto& b = layer["buffer_bytes"];
+  const auto bytes = [&](const char* k) { return b[k].get<double>(); };
+  EXPECT_GE(bytes("input_written"), 56.0 * 56 * 64);
+  EXPECT_GE(bytes("weight_read"), 64.0 * 9 * 64);
+  EXPECT_NEAR(e["buffer"].get<double>(),
+              5.498354782288116 *
+                  (bytes("weight_read") + bytes("weight_written") + bytes("input_read") + bytes("input_written")),
+              1e-9 * e["buffer"].get<double>());
   for (const char* f :
        {"report.json", "layers.csv", "trace.vcd", "power.csv", "timeline.json", "report.html", "roofline.svg"})
     EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/" + f)) << f;
@@ -99,6 +110,17 @@ TEST(EndToEnd, HandComputedEnergyAndPowerCsvIntegral) {
   const double rf_pj = 0.12 * std::pow(4.0, 0.469);
   EXPECT_NEAR(rf_pj, 0.23, 0.001);
   EXPECT_NEAR(e["rf"].get<double>(), rf_pj * (4 * macs + folds * 64), 1e-6 * e["rf"].get<double>());
+  // The buffers (contract/operand_fetches.h), each job m = 112 pixels, n = 64,
+  // k = 576: every input is read ceil(64 / 8) = 8 times; 64 accumulators per
+  // PE hold all 112 pixels of a column, so every weight is read once per job.
+  // The 16 jobs of the first tile fill the weights (576 x 64 bytes each), the
+  // rest reuse them; each job fills the 4 input rows of its 2 output rows,
+  // 3 at the top and bottom edges, 3584 bytes a row.
+  const auto& b = r["layers"][0]["buffer_bytes"];
+  EXPECT_EQ(b["input_read"].get<std::uint64_t>(), 28u * 112 * 576 * 8);
+  EXPECT_EQ(b["weight_read"].get<std::uint64_t>(), 28u * 576 * 64);
+  EXPECT_EQ(b["weight_written"].get<std::uint64_t>(), 16u * 576 * 64);
+  EXPECT_EQ(b["input_written"].get<std::uint64_t>(), (28u * 4 - 2) * 3584);
   // power.csv: sum of total_mw x window over the run is the simulation energy.
   std::ifstream csv(options.out_dir + "/power.csv");
   std::string line;

@@ -86,7 +86,7 @@ TEST(EnergyAccount, SettingTheMacEnergyScalesTheMacEnergyExactly) {
   const auto& a = base["layers"][0]["energy_pj"];
   const auto& b = doubled["layers"][0]["energy_pj"];
   EXPECT_NEAR(b["mac"].get<double>(), 2 * a["mac"].get<double>(), 1e-12 * a["mac"].get<double>());
-  for (const char* component : {"rf", "sram", "noc", "dram", "leakage"})
+  for (const char* component : {"rf", "buffer", "sram", "noc", "dram", "leakage"})
     EXPECT_EQ(b[component].get<double>(), a[component].get<double>()) << component;
   EXPECT_EQ(doubled["platform"]["energy"]["mac_int8_pj"].get<double>(), 0.6);
 }
@@ -98,8 +98,9 @@ TEST(EnergyAccount, IdealMemoryPricesLeakageOverTheReportedLatency) {
   const nlohmann::json r = report(run("ideal", "--ideal-memory"));
   const auto& t = r["totals"];
   const double latency_s = t["latency_ms"].get<double>() * 1e-3;
-  // edge-ip: 1024 MACs, 8 banks of 64 KiB, a 4x4 mesh at the 45 nm table's leakage.
-  const double leakage_mw = 0.01 * 1024 + 0.02 * 512 + 0.1 * 16 + 1.0;
+  // edge-ip: 1024 MACs, 512 KiB of SRAM, a 4x4 mesh, 16 clusters' buffers of
+  // 64 + 64 KiB at the 45 nm table's leakage.
+  const double leakage_mw = 0.01 * 1024 + 0.02 * (512 + 16 * (64 + 64)) + 0.1 * 16 + 1.0;
   EXPECT_NEAR(t["energy_pj"]["leakage"].get<double>(), leakage_mw * 1e-3 * latency_s * 1e12,
               1e-9 * leakage_mw * latency_s * 1e9);
   EXPECT_NEAR(t["avg_power_mw"].get<double>(), t["energy_uj"].get<double>() * 1e-6 / latency_s * 1e3,

@@ -89,6 +89,26 @@ TEST(TraceOptions, IncludeKeepsOnlySignalsUnderThePrefix) {
   EXPECT_THAT(vcd, ::testing::Not(HasSubstr("$scope module npu $end")));
 }
 
+// Each run elaborates a SoC, so each test runs one.
+TEST(TraceOptions, TheDramCommandBusIsNotTracedByDefault) {
+  RunOptions options;
+  options.out_dir = out_dir("dram_default");
+  run(load_platform(kPreset, {}), options);
+  const std::string vcd = read_file(options.out_dir + "/trace.vcd");
+  EXPECT_THAT(vcd, HasSubstr(" bank7 $end"));
+  EXPECT_THAT(vcd, ::testing::Not(HasSubstr(" command $end")));
+}
+
+TEST(TraceOptions, TheDramCommandBusIsTracedWhenAskedFor) {
+  RunOptions options;
+  options.out_dir = out_dir("dram_commands");
+  options.trace.dram_commands = true;
+  run(load_platform(kPreset, {}), options);
+  const std::string vcd = read_file(options.out_dir + "/trace.vcd");
+  EXPECT_THAT(vcd, HasSubstr("$var wire 4 "));
+  EXPECT_THAT(vcd, HasSubstr(" command $end"));
+}
+
 TEST(TraceOptions, TruncationByTheCapIsRecorded) {
   RunOptions options;
   options.out_dir = out_dir("cap");

@@ -19,7 +19,7 @@ TEST(EnergyModel, MacsArePricedByDatatypeTheRestAsInt8) {
   const EnergyBreakdown e = price(EnergyTable{}, a, PricedSizes{}, 0);
   // 889 × 0.3 + 100 × 0.075 + 10 × 0.72 + 1 × 1.5 = 266.7 + 7.5 + 7.2 + 1.5
   expect_pj(e.mac, 282.9);
-  EXPECT_EQ(e.rf + e.sram + e.noc + e.dram + e.leakage, 0.0);
+  EXPECT_EQ(e.rf + e.buffer + e.sram + e.noc + e.dram + e.leakage, 0.0);
   expect_pj(e.total(), 282.9);
 }
 
@@ -41,6 +41,26 @@ TEST(EnergyModel, RegisterFileAndSramScaleWithTheirSize) {
   expect_pj(e.sram, 1000 * 4.0 * 1.2362752609209515);
   expect_pj(rf_pj_per_access(EnergyTable{}, 8), 0.08669582387541153);  // 0.12 × 0.5^0.469
   expect_pj(sram_pj_per_byte(EnergyTable{}, 64), 5.498354782288116);   // 4.0 × 8^0.153
+}
+
+TEST(EnergyModel, ClusterBuffersArePricedByTheSramLawAtTheirOwnSizes) {
+  Activity a;
+  a.weight_buffer_bytes = 1000;
+  a.input_buffer_bytes = 10;
+  PricedSizes s;
+  s.weight_buffer_kb = 8;    // the law's reference: 4.0 pJ/byte
+  s.input_buffer_kb = 64;    // 8× the reference: × 8^0.153
+  s.sram_bank_kb = 1 << 20;  // the global buffer's size does not enter
+  const EnergyBreakdown e = price(EnergyTable{}, a, s, 0);
+  expect_pj(e.buffer, 1000 * 4.0 + 10 * 5.498354782288116);
+  EXPECT_EQ(e.sram, 0.0);
+  expect_pj(e.total(), e.buffer);
+}
+
+TEST(EnergyModel, ClusterBuffersLeakAsSramDoes) {
+  PricedSizes s;
+  s.leakage.buffer_kb = 16 * 192;  // 3072 KiB × 0.02 mW = 61.44 mW; control 1 mW
+  expect_pj(leakage_mw(EnergyTable{}, s.leakage), 62.44);
 }
 
 TEST(EnergyModel, NocIsPerFlitByteHopAndDramIsPassedThrough) {

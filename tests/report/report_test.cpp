@@ -180,10 +180,23 @@ TEST_F(ReportOutputs, TimelineIsTraceEventJsonWithSlicesTracksAndPowerCounters) 
 
 TEST_F(ReportOutputs, LayersCsvHasOneRowPerLayerWithItsFields) {
   const std::string text = read_text(dir_ / "layers.csv");
-  EXPECT_EQ(text.rfind("name,type,in_c,in_h,in_w,out_c,out_h,out_w,kernel_h,kernel_w,stride,groups,macs", 0), 0u)
+  EXPECT_EQ(
+      text.rfind("name,type,in_c,in_h,in_w,out_c,out_h,out_w,kernel_h,kernel_w,stride_h,stride_w,pad_top,pad_left,"
+                 "pad_bottom,pad_right,dilation_h,dilation_w,groups,macs",
+                 0),
+      0u)
       << first_line(text);
   const auto rows = parse_csv(text);
   ASSERT_EQ(rows.size(), 3u);
+  // Arrays one column per element, nested objects one per leaf, lists of names in one cell.
+  EXPECT_EQ(rows[0].at("stride_h"), "1");
+  EXPECT_EQ(rows[0].at("stride_w"), "2");
+  EXPECT_EQ(rows[0].at("pad_bottom"), "1");
+  EXPECT_EQ(rows[0].at("dilation_h"), "");
+  EXPECT_EQ(rows[0].at("tiling_order"), "row_tiles_outer");
+  EXPECT_EQ(rows[0].at("tiling_k_block"), "8");
+  EXPECT_EQ(rows[0].at("tiling_rows_per_tile"), "4");
+  EXPECT_EQ(rows[0].at("inputs"), "a b");
   EXPECT_EQ(rows[1].at("name"), "dw<2>&sep,\"x\"");
   EXPECT_EQ(rows[1].at("type"), "depthwise");
   EXPECT_EQ(rows[1].at("stall_dram_cycles"), "37500");

@@ -350,6 +350,21 @@ TEST(AveragePool, RoundsHalfAwayFromZero) {
   EXPECT_EQ(average_pool({1, -3, 2, -3, 3, -3, 3, -2}, {2, 2, 2}, pool(2, 2)), (std::vector<std::int8_t>{2, -3}));
 }
 
+TEST(AveragePool, TiesToEvenAsTheOnnxOperatorsRound) {
+  // Four channels of one 1x2 map: sums 3, -3, 5, -5 over 2 elements.
+  const std::vector<std::int8_t> in = {1, -1, 2, -2, 2, -2, 3, -3};
+  PoolParams p = pool(1, 1);
+  p.kernel_w = 2;
+  p.ties_to_even = true;
+  EXPECT_EQ(average_pool(in, {4, 1, 2}, p), (std::vector<std::int8_t>{2, -2, 2, -2}));  // 1.5, -1.5, 2.5, -2.5
+  p.ties_to_even = false;
+  EXPECT_EQ(average_pool(in, {4, 1, 2}, p), (std::vector<std::int8_t>{2, -2, 3, -3}));
+  // Not a tie: -11 / 4 = -2.75 -> -3 either way.
+  p = pool(2, 2);
+  p.ties_to_even = true;
+  EXPECT_EQ(average_pool({1, -3, 2, -3, 3, -3, 3, -2}, {2, 2, 2}, p), (std::vector<std::int8_t>{2, -3}));
+}
+
 TEST(AveragePool, PaddingExcludedOrCountedAsZeroPoint) {
   const std::vector<std::int8_t> in = {1, 2, 3, 4};  // one channel 2x2
   PoolParams p = pool(3, 1, 1);

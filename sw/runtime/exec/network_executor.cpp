@@ -21,7 +21,8 @@ LoweringOptions lowering_options(const ExecutionOptions& options) {
 
 // Compares every layer's output (read by `read_output`) with the reference.
 template <class ReadOutput>
-NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered, ReadOutput&& read_output) {
+NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered, bool keep_outputs,
+                        ReadOutput&& read_output) {
   NetworkRun run;
   run.commands = lowered.commands.size();
   std::vector<std::int8_t> actual;
@@ -37,6 +38,7 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
     read_output(lowered.layers[i].output.addr, actual.data(), actual.size());
     for (std::size_t k = 0; k < expected.size(); ++k) c.mismatches += actual[k] != expected[k];
     c.verified = c.mismatches == 0 && lowered.layers[i].output.bytes == expected.size();
+    if (keep_outputs) c.output = actual;
     run.layers.push_back(std::move(c));
   }
   return run;
@@ -193,8 +195,8 @@ NetworkRun run_network_on_host(const QuantizedNetwork& q, const ExecutionOptions
       q, [&](std::uint64_t bytes) { return dram.alloc(bytes); }, lowering_options(options));
   for (const DramBlock& b : lowered.initial_data) dram.write(b.addr, b.bytes.data(), b.bytes.size());
   execute_commands_on_host(dram, lowered.commands);
-  NetworkRun run =
-      check_layers(q, lowered, [&](std::uint64_t addr, void* dst, std::size_t n) { dram.read(addr, dst, n); });
+  NetworkRun run = check_layers(q, lowered, options.keep_outputs,
+                                [&](std::uint64_t addr, void* dst, std::size_t n) { dram.read(addr, dst, n); });
   run.command_buffers = 1;
   run.dram_bytes = dram.size();
   return run;
@@ -232,8 +234,8 @@ NetworkRun run_network_on_npu(sw::NpuDriver& driver, const QuantizedNetwork& q, 
     driver.submit(addrs[b], static_cast<std::uint32_t>(buffers[b].second));
   driver.wait_idle();
 
-  NetworkRun run =
-      check_layers(q, lowered, [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); });
+  NetworkRun run = check_layers(q, lowered, options.keep_outputs,
+                                [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); });
   run.command_buffers = buffers.size();
   run.dram_bytes = bytes;
   return run;
@@ -287,7 +289,7 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
   for (std::size_t b = 0; b < images.size(); ++b) {
     LoweredNetwork view = first;
     for (LoweredLayer& l : view.layers) l.output.addr = relocate(b, l.output.addr);
-    runs.push_back(check_layers(*images[b], view,
+    runs.push_back(check_layers(*images[b], view, options.keep_outputs,
                                 [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); }));
   }
   return runs;

@@ -18,6 +18,8 @@ struct ExecutionOptions {
   firmware::DataflowChoice dataflow = firmware::DataflowChoice::kHybridLatency;  // of every conv command
   // Submit one command buffer per layer instead of one for the whole network.
   bool one_buffer_per_layer = false;
+  // Keep every layer's output as read back (LayerCheck::output), for a dump.
+  bool keep_outputs = false;
 };
 
 // One IR layer's output compared with the reference executor's.
@@ -28,6 +30,7 @@ struct LayerCheck {
   std::size_t commands = 0;  // LayerCommands the layer lowered to
   std::size_t mismatches = 0;
   bool verified = false;
+  std::vector<std::int8_t> output;  // as read back (HWC), with ExecutionOptions::keep_outputs
 };
 
 struct NetworkRun {

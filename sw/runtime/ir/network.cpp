@@ -460,10 +460,13 @@ nlohmann::json Network::layers_json() const {
     if (l.type == LayerType::kConv2d) {
       j["kernel"] = {l.conv.kernel_h, l.conv.kernel_w};
       j["stride"] = {l.conv.stride_h, l.conv.stride_w};
+      j["padding"] = {l.conv.pad.top, l.conv.pad.left, l.conv.pad.bottom, l.conv.pad.right};
+      j["dilation"] = {l.conv.dilation_h, l.conv.dilation_w};
       j["groups"] = l.conv.groups;
     } else if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool) {
       j["kernel"] = {l.pool.kernel_h, l.pool.kernel_w};
       j["stride"] = {l.pool.stride_h, l.pool.stride_w};
+      j["padding"] = {l.pool.pad.top, l.pool.pad.left, l.pool.pad.bottom, l.pool.pad.right};
     }
     j["params"] = l.params;
     j["macs"] = l.macs;

@@ -160,8 +160,14 @@ std::vector<std::int8_t> conv_requantized(const char* where, const std::vector<s
   return result;
 }
 
-std::int32_t rounded_average(std::int32_t sum, std::int32_t count) {
-  return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+std::int32_t rounded_average(std::int32_t sum, std::int32_t count, bool ties_to_even = false) {
+  if (!ties_to_even) return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+  std::int32_t q = sum / count, r = sum % count;
+  if (r < 0) {  // floor division: sum = q * count + r with 0 <= r < count
+    r += count;
+    --q;
+  }
+  return q + (2 * r > count || (2 * r == count && (q & 1) != 0) ? 1 : 0);
 }
 
 std::int8_t clamp_to(std::int32_t v, std::int32_t lo, std::int32_t hi) {
@@ -276,7 +282,8 @@ std::vector<std::int8_t> average_pool(const std::vector<std::int8_t>& input, Ten
       }
       std::int8_t* o = result.data() + (static_cast<Index>(oy) * out.w + ox) * C;
       for (int c = 0; c < C; ++c) {
-        o[c] = clamp_to(rounded_average(sum[static_cast<std::size_t>(c)] + pad_sum, count), p.act_min, p.act_max);
+        o[c] = clamp_to(rounded_average(sum[static_cast<std::size_t>(c)] + pad_sum, count, p.ties_to_even), p.act_min,
+                        p.act_max);
       }
     }
   }

@@ -69,6 +69,9 @@ struct PoolParams : Window {
   bool count_include_pad = false;
   std::int32_t zero_point = 0;  // only used with count_include_pad
   std::int32_t act_min = -128, act_max = 127;
+  // Average: an exact half rounds to even (the ONNX operators' rounding)
+  // instead of away from zero (TFLite's, the NPU's).
+  bool ties_to_even = false;
 };
 
 TensorShape pool_output_shape(TensorShape in, const PoolParams& p);
