@@ -8,6 +8,7 @@
 // TFLite's int8 scheme. Pitches and addresses are in bytes.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -109,9 +110,86 @@ struct LayerCommand {
   AddParams add;
   CopyParams copy;
   std::uint32_t datatype;  // Datatype (kConv2d)
-  std::uint32_t reserved[15];
+  // kConv2d, kMaxPool, kAvgPool, kAdd (first input): with a count, the input
+  // is gathered from `input_segment_count` InputSegments at
+  // `input_segments_addr` instead of read at input_addr / input_row_pitch.
+  std::uint32_t input_segment_count;
+  std::uint64_t input_segments_addr;
+  // Bytes between output pixels in DRAM; 0 means packed (out_c elements).
+  // Lets a layer write its channels into a slice of a wider tensor.
+  std::uint32_t output_pixel_pitch;
+  std::uint32_t reserved[10];
 };
 static_assert(sizeof(LayerCommand) == 256);
+
+// One piece of a gathered input: `channels` consecutive channels of the
+// layer's input, in segment order, read from a tensor of the layer's input
+// height and width whose pixels lie `pixel_pitch` bytes apart (rows in_w ×
+// pixel_pitch apart) starting at `addr`, moved by (dy, dx): the input's
+// channel at (y, x) is the source's at (y - dy, x - dx), and the input zero
+// point where that lies outside the image. Concatenated or sliced tensors and
+// channel shifts are read this way without being copied first.
+struct InputSegment {
+  std::uint64_t addr;
+  std::uint32_t pixel_pitch;
+  std::uint16_t channels;
+  std::int8_t dy, dx;
+};
+static_assert(sizeof(InputSegment) == 16);
+
+inline constexpr std::uint32_t kMaxInputSegments = 8;
+
+// The h × w × (Σ channels) tensor `segments` describe, packed HWC, with
+// `fill` outside the shifted sources; `read(addr, dst, bytes)` reads memory.
+template <class Read>
+void gather_segments(const InputSegment* segments, std::size_t count, std::uint32_t h, std::uint32_t w,
+                     std::int8_t fill, std::int8_t* out, Read&& read) {
+  std::uint32_t channels = 0;
+  for (std::size_t s = 0; s < count; ++s) channels += segments[s].channels;
+  for (std::uint32_t y = 0; y < h; ++y)
+    for (std::uint32_t x = 0; x < w; ++x) {
+      std::int8_t* pixel = out + (std::uint64_t{y} * w + x) * channels;
+      for (std::size_t s = 0; s < count; ++s) {
+        const InputSegment& g = segments[s];
+        const std::int64_t sy = std::int64_t{y} - g.dy, sx = std::int64_t{x} - g.dx;
+        if (sy < 0 || sx < 0 || sy >= h || sx >= w) {
+          for (std::uint32_t c = 0; c < g.channels; ++c) pixel[c] = fill;
+        } else {
+          read(g.addr + (static_cast<std::uint64_t>(sy) * w + static_cast<std::uint64_t>(sx)) * g.pixel_pitch, pixel,
+               std::size_t{g.channels});
+        }
+        pixel += g.channels;
+      }
+    }
+}
+
+// The byte layout of the in-memory formats, for docs/registers.md.
+struct FieldSpec {
+  const char* name;
+  std::size_t offset, bytes;
+  const char* description;
+};
+
+// The LayerCommand fields that say where a layer reads and writes.
+inline constexpr std::array<FieldSpec, 7> kLayerCommandAddressing{{
+    {"input_addr", offsetof(LayerCommand, input_addr), 8, "first byte of the input tensor (unless gathered)"},
+    {"output_addr", offsetof(LayerCommand, output_addr), 8, "first byte of the output tensor"},
+    {"input_row_pitch", offsetof(LayerCommand, input_row_pitch), 4, "bytes between input rows; 0: packed"},
+    {"input2_addr", offsetof(LayerCommand, input2_addr), 8, "kAdd: the second input, packed"},
+    {"input_segment_count", offsetof(LayerCommand, input_segment_count), 4,
+     "0: input read at input_addr; 1 to 8: gathered from that many InputSegments (int8 conv and pooling)"},
+    {"input_segments_addr", offsetof(LayerCommand, input_segments_addr), 8, "DRAM address of the InputSegments"},
+    {"output_pixel_pitch", offsetof(LayerCommand, output_pixel_pitch), 4,
+     "bytes between output pixels; 0: packed (out_c elements); more writes a channel slice of a wider tensor"},
+}};
+
+inline constexpr std::array<FieldSpec, 5> kInputSegmentFields{{
+    {"addr", offsetof(InputSegment, addr), 8, "the segment's first channel at pixel (0, 0) of its source"},
+    {"pixel_pitch", offsetof(InputSegment, pixel_pitch), 4, "bytes between the source's pixels (rows: in_w of them)"},
+    {"channels", offsetof(InputSegment, channels), 2, "consecutive channels it adds to the input"},
+    {"dy", offsetof(InputSegment, dy), 1, "input (y, x) reads source (y - dy, x - dx); the input zero point outside"},
+    {"dx", offsetof(InputSegment, dx), 1, "as dy, along x"},
+}};
 
 // A window value and the range its narrow command field holds, so that the
 // host can name what a layer asks beyond the format before write_window

@@ -49,6 +49,7 @@ class LayerRunner {
       run_copy();
       return;
     }
+    read_segments();
     plan();
     const ResidentWeights wanted{op_ == Opcode::kConv2d && t_.k_block == l_.out_c, l_.weights_addr, l_.bias_addr,
                                  l_.requant_addr, filter_bytes(l_) * l_.out_c};
@@ -155,6 +156,28 @@ class LayerRunner {
         l_.out_w == 0)
       bad();
     if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c * element_bytes(l_)) bad();
+    if (l_.output_pixel_pitch != 0 && l_.output_pixel_pitch < l_.out_c * element_bytes(l_)) bad();
+    if (l_.input_segment_count > kMaxInputSegments ||
+        (l_.input_segment_count != 0 && (op_ == Opcode::kAdd || element_bytes(l_) != 1)))
+      bad();
+  }
+
+  // A gathered input's segments, read from DRAM like the command; they must
+  // cover the input's channels exactly.
+  void read_segments() {
+    if (l_.input_segment_count == 0) return;
+    segments_.resize(l_.input_segment_count);
+    try {
+      hal_.read(l_.input_segments_addr, segments_.data(), segments_.size() * sizeof(InputSegment));
+    } catch (const BusError& e) {
+      throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
+    }
+    std::uint32_t channels = 0;
+    for (const InputSegment& g : segments_) {
+      if (g.channels == 0 || g.pixel_pitch < g.channels) bad();
+      channels += g.channels;
+    }
+    if (channels != l_.in_c) bad();
   }
 
   // The dataflow the command asks for, or the one the cost model prefers,
@@ -186,7 +209,7 @@ class LayerRunner {
 
   // Writes a chain of descriptors into the channel's slots and starts it.
   void start_dma(unsigned channel, std::vector<dma::Descriptor> chain) {
-    const std::uint64_t slot = sram(channel * kDmaSlots * sizeof(dma::Descriptor));
+    const std::uint64_t slot = sram(channel * dma_slots(l_) * sizeof(dma::Descriptor));
     for (std::size_t i = 0; i < chain.size(); ++i) {
       chain[i].next = slot + (i + 1) * sizeof(dma::Descriptor);
       if (i + 1 == chain.size()) chain[i].flags |= dma::kDescLast;
@@ -245,6 +268,8 @@ class LayerRunner {
     const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
     const std::uint32_t channels = block_input_channels(l_, kb);
     const std::uint32_t first_channel = block_input_channels(l_, k0);
+    if (!segments_.empty())
+      return gathered_loads(lo, hi, channels == l_.in_c ? 0 : first_channel, channels, sram(t_.input_offset[buffer]));
     dma::Descriptor d{l_.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel * e),
                       sram(t_.input_offset[buffer]),
                       row_bytes,
@@ -276,23 +301,77 @@ class LayerRunner {
     return chain;
   }
 
+  // Input rows [lo, hi) of the channels [first, first + channels), gathered
+  // from the segments into a packed tile at `dst`: per segment, the part whose
+  // shifted source lies in the image is copied and the strips around it are
+  // filled with the input zero point.
+  std::vector<dma::Descriptor> gathered_loads(std::uint32_t lo, std::uint32_t hi, std::uint32_t first,
+                                              std::uint32_t channels, std::uint64_t dst) const {
+    std::vector<dma::Descriptor> chain;
+    const std::int64_t w = l_.in_w, h = l_.in_h;
+    std::uint32_t start = 0;  // the segment's first input channel
+    for (const InputSegment& g : segments_) {
+      const std::uint32_t a = std::max(start, first), b = std::min(start + g.channels, first + channels);
+      const std::uint32_t skip = a - start;  // channels of the segment before the block
+      start += g.channels;
+      if (a >= b) continue;
+      const auto at = [&](std::int64_t y, std::int64_t x) {
+        return dst + static_cast<std::uint64_t>(((y - lo) * w + x) * channels) + (a - first);
+      };
+      const auto block = [&](std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
+        const auto p = static_cast<std::int32_t>(g.pixel_pitch);
+        const auto c = static_cast<std::int32_t>(channels);
+        return dma::Descriptor{
+            0, at(y0, x0), b - a, static_cast<std::uint32_t>(x1 - x0), static_cast<std::uint32_t>(y1 - y0),
+            0, p,          c,     static_cast<std::int32_t>(w) * p,    static_cast<std::int32_t>(w) * c,
+            0, 0};
+      };
+      const auto fill = [&](std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
+        if (y0 >= y1 || x0 >= x1) return;
+        dma::Descriptor d = block(y0, y1, x0, x1);
+        d.flags = dma::kDescFill;
+        d.reserved = static_cast<std::uint8_t>(l_.input_zero_point);
+        chain.push_back(d);
+      };
+      // Rows and columns whose source (y - dy, x - dx) lies in the image.
+      const std::int64_t y0 = std::clamp<std::int64_t>(g.dy, lo, hi), y1 = std::clamp<std::int64_t>(h + g.dy, y0, hi);
+      const std::int64_t x0 = std::clamp<std::int64_t>(g.dx, 0, w), x1 = std::clamp<std::int64_t>(w + g.dx, x0, w);
+      if (y0 < y1 && x0 < x1) {
+        dma::Descriptor d = block(y0, y1, x0, x1);
+        d.src = g.addr + static_cast<std::uint64_t>(((y0 - g.dy) * w + (x0 - g.dx)) * g.pixel_pitch) + skip;
+        if (g.pixel_pitch == b - a && channels == b - a) {
+          // Whole pixels on both sides: a row of them is one run of bytes.
+          d.row_bytes *= d.rows;
+          d.rows = 1;
+        }
+        chain.push_back(d);
+      }
+      fill(lo, y0, 0, w);
+      fill(y1, hi, 0, w);
+      fill(y0, y1, 0, x0);
+      fill(y0, y1, x1, w);
+    }
+    return chain;
+  }
+
   void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
     const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
     const std::uint64_t first_pixel = std::uint64_t{tile} * t_.rows_per_tile * l_.out_w;
     const std::uint32_t e = element_bytes(l_);
+    const std::uint32_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : l_.out_c * e;
     dma::Descriptor d{sram(t_.output_offset[buffer]),
-                      l_.output_addr + (first_pixel * l_.out_c + k0) * e,
+                      l_.output_addr + first_pixel * pitch + k0 * e,
                       kb * e,
                       pixels,
                       1,
                       0,
                       static_cast<std::int32_t>(kb * e),
-                      static_cast<std::int32_t>(l_.out_c * e),
+                      static_cast<std::int32_t>(pitch),
                       0,
                       0,
                       0,
                       0};
-    if (kb == l_.out_c) {
+    if (kb * e == pitch) {
       // All channels of each pixel: the tile is one contiguous block in DRAM.
       d.row_bytes = pixels * kb * e;
       d.rows = 1;
@@ -400,7 +479,7 @@ class LayerRunner {
         jobs.push_back(job);
       }
     }
-    const std::uint64_t job_slots = sram(kDmaSlots * sizeof(dma::Descriptor) * npu_.dma_channels);
+    const std::uint64_t job_slots = sram(dma_slots(l_) * sizeof(dma::Descriptor) * npu_.dma_channels);
     hal_.write(job_slots, jobs.data(), jobs.size() * sizeof(pe_array::ClusterJob));
     std::uint64_t started = 0;
     for (unsigned c = 0; c < jobs.size(); ++c) {
@@ -430,6 +509,7 @@ class LayerRunner {
   const std::uint32_t index_;
   const Opcode op_;
   ResidentWeights& resident_;
+  std::vector<InputSegment> segments_;
   LayerTiling t_;
   pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
 };

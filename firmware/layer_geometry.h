@@ -19,9 +19,15 @@ inline contract::BankInterleave sram_map(const NpuLayout& npu) {
           npu.sram_interleave_bytes};
 }
 
-// The first bytes of SRAM hold what the firmware hands the engines: a few DMA
-// descriptor slots per channel and one job slot per cluster.
-inline constexpr std::uint64_t kDmaSlots = 8;
+// The first bytes of SRAM hold what the firmware hands the engines: DMA
+// descriptor slots per channel and one job slot per cluster. A chain holds at
+// most a K block's three parameter loads and two input loads, or with a
+// gathered input those loads and up to five descriptors per segment (its copy
+// and the zero-point strips a shift leaves).
+inline std::uint64_t dma_slots(const LayerCommand& l) {
+  return l.input_segment_count == 0 ? 8 : 3 + 5 * std::uint64_t{l.input_segment_count};
+}
+
 // Cycles the command processor spends deciding and writing one tile's work.
 inline constexpr std::uint64_t kTileSetupCycles = 64;
 

@@ -12,8 +12,8 @@
 namespace npuvp::firmware {
 namespace {
 
-std::uint64_t control_bytes(const NpuLayout& npu) {
-  return align64(npu.dma_channels * kDmaSlots * sizeof(dma::Descriptor) +
+std::uint64_t control_bytes(const LayerCommand& l, const NpuLayout& npu) {
+  return align64(npu.dma_channels * dma_slots(l) * sizeof(dma::Descriptor) +
                  std::uint64_t{npu.clusters} * sizeof(pe_array::ClusterJob));
 }
 
@@ -29,8 +29,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
     t.bias_offset[b] = t.weights_offset[b] + align64(kb * filter);
     t.requant_offset[b] = t.bias_offset[b] + align64(param_channels * 4);
   };
-  place(0, control_bytes(npu));
-  std::uint64_t at = control_bytes(npu) + weight_buffer;
+  place(0, control_bytes(l, npu));
+  std::uint64_t at = control_bytes(l, npu) + weight_buffer;
   if (weight_buffers == 2) {
     // The second weight buffer starts on a chunk of its own (with the banks
     // back to back, a bank of its own): the DMA fills it while the clusters
@@ -285,7 +285,7 @@ class CostWalker {
 
 bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder order, LayerTiling& t) {
   const Opcode op = opcode_of(l);
-  const std::uint64_t control = control_bytes(npu);
+  const std::uint64_t control = control_bytes(l, npu);
   if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
   const std::uint64_t filter = filter_bytes(l);
   const std::uint32_t per_group = k_unit(l);
@@ -329,8 +329,8 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
   n.weight_buffer_bytes = kb * filter;
   // plan_layer_tiling keeps a K block's weights within a quarter of the SRAM.
   const std::uint64_t weights = align64(kb * filter) + align64(params * 4) + align64(params * 8);
-  n.sram_bytes =
-      control_bytes(npu) + std::max(weights + 2 * inputs * align64(in_bytes) + 2 * align64(out_bytes), 4 * kb * filter);
+  n.sram_bytes = control_bytes(l, npu) +
+                 std::max(weights + 2 * inputs * align64(in_bytes) + 2 * align64(out_bytes), 4 * kb * filter);
   n.input_buffer_bytes = inputs * in_bytes;
   return n;
 }

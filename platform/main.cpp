@@ -218,6 +218,17 @@ void print_registers(const char* title, std::uint64_t base, std::uint32_t stride
   std::cout << '\n';
 }
 
+template <std::size_t N>
+void print_fields(const char* title, const char* intro, std::size_t size,
+                  const std::array<npuvp::firmware::FieldSpec, N>& fields) {
+  std::cout << "## " << title << "\n\n"
+            << intro << " (" << size << " bytes).\n\n| offset | bytes | field | description |\n|---|---|---|---|\n";
+  for (const auto& f : fields)
+    std::cout << "| 0x" << std::hex << f.offset << std::dec << " | " << f.bytes << " | " << f.name << " | "
+              << f.description << " |\n";
+  std::cout << '\n';
+}
+
 void print_address_map() {
   std::cout << "## Address map\n\n| view | region | base | size | notes |\n|---|---|---|---|---|\n";
   for (const auto& r : npuvp::address_map::kRegions) {
@@ -241,6 +252,13 @@ int regs_command() {
                   npuvp::dma::kChannelRegisters);
   print_registers("PE clusters (NPU-local)", map::kClusterRegsBase, npuvp::pe_array::kClusterStride, "cluster",
                   npuvp::pe_array::kClusterRegisters);
+  print_fields("LayerCommand addressing (DRAM)",
+               "Where a command reads and writes; the rest of the format is in contract/command_format.h",
+               sizeof(npuvp::firmware::LayerCommand), npuvp::firmware::kLayerCommandAddressing);
+  print_fields("InputSegment (DRAM)",
+               "One run of a gathered input's channels: concatenations, channel slices and shuffles, and shifts are "
+               "read this way without a copy (docs/lowering.md)",
+               sizeof(npuvp::firmware::InputSegment), npuvp::firmware::kInputSegmentFields);
   return 0;
 }
 

@@ -248,7 +248,7 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   tree.remove("derived");
   const ConfigNode root(tree, file);
   root.reject_unknown({"name", "description", "npu", "pe_array", "sram", "dma", "noc", "dram", "host", "bus", "energy",
-                       "energy_scaling", "area", "simulation"});
+                       "energy_scaling", "area", "simulation", "firmware"});
   reject_derived(root);
   PlatformConfig p;
   p.source_file = file;
@@ -309,6 +309,11 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
     if (p.simulation.power_window_ns < cycle_ns)
       simulation.fail("power_window_ns",
                       "at least one NPU cycle (" + std::to_string(cycle_ns) + " ns at npu.clock_mhz)");
+  }
+  if (root.has("firmware")) {
+    const ConfigNode firmware = root.child("firmware");
+    firmware.reject_unknown({"fold_data_movement"});
+    p.firmware.fold_data_movement = firmware.get_bool("fold_data_movement", true);
   }
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);

@@ -40,6 +40,13 @@ struct SimulationConfig {
   TraceConfig trace;
 };
 
+// How the software stack maps networks onto the NPU (preset key `firmware`).
+struct FirmwareConfig {
+  // Concat, slice, channel shuffle and shift lowered into their producers'
+  // and consumers' addressing instead of copies (docs/lowering.md).
+  bool fold_data_movement = true;
+};
+
 struct PlatformConfig {
   std::string name;
   std::string description;
@@ -53,6 +60,7 @@ struct PlatformConfig {
   std::string area_file;  // configs/area/45nm.yaml unless the preset names another
   power::AreaTable area;  // at the node of energy_scaling, if given
   SimulationConfig simulation;
+  FirmwareConfig firmware;
   nlohmann::json resolved;  // the configuration as used, for report.json
 };
 

@@ -64,6 +64,8 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
   const auto wall_start = std::chrono::steady_clock::now();
   RunOptions options = run_options;
   options.keep_outputs = !options.dump_dir.empty();
+  options.fold_data_movement = config.firmware.fold_data_movement;
+  options.dram_access_bytes = config.dram.memspec.burst_bytes();
   const apps::Workload work = apps::make_workload(options);
   check_layers_fit(work.commands, work.layers, npu::Npu::firmware_layout(config.npu));
   sw::DriverConfig driver_config;

@@ -116,6 +116,11 @@ void layer_table(Html& h, const nlohmann::json& report) {
     const bool costed = l.contains("dataflow_costs") && l["dataflow_costs"].is_object();
     h.raw("<td class=\"l\">").text(text(l, "dataflow"));
     if (costed) h.raw("<div class=\"sub\">").text(text(l["dataflow_costs"], "reason")).raw("</div>");
+    if (l.contains("folded_into")) {
+      std::string into;
+      for (const auto& n : l["folded_into"]) into += (into.empty() ? "" : ", ") + n.get<std::string>();
+      h.raw("<div class=\"sub\">").text("into " + into).raw("</div>");
+    }
     h.raw("</td>");
     h.cell(fixed(number(l, "cycles"), 0)).cell(fixed(number(l, "compute_cycles"), 0));
     if (causes.empty()) h.cell(fixed(number(l, "stall_cycles"), 0));
@@ -228,6 +233,8 @@ std::string render_html(const RunRecord& record, const nlohmann::json& roof) {
     card(h, "Area", fixed(s.area_mm2, 2), "mm\u00b2");
     card(h, "Area efficiency", fixed(s.tops_per_mm2, 3), "TOPS/mm\u00b2");
   }
+  if (report.contains("totals") && report["totals"].contains("roofline_attainment"))
+    card(h, "Roofline attainment", fixed(number(report["totals"], "roofline_attainment"), 3), "");
   card(h, "Network", fixed(s.total_macs * 1e-6, 1), "MMACs");
   if (s.all_verified)
     card(h, "Outputs", *s.all_verified ? "bit-exact" : "MISMATCH", "", *s.all_verified ? "ok" : "bad");

@@ -150,6 +150,14 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
   });
   if (!in.work.verdicts->onnx_spec_mismatches.empty())
     row["onnx_spec_mismatches"] = in.work.verdicts->onnx_spec_mismatches[i];
+  const auto& folded = in.work.verdicts->folded_into;
+  if (i < folded.size() && !folded[i].empty()) {
+    // Its work went into other layers' addressing: it ran no command.
+    nlohmann::json names = nlohmann::json::array();
+    for (int k : folded[i]) names.push_back(in.work.layers.at(static_cast<std::size_t>(k))["name"]);
+    row["folded_into"] = names;
+    row["dataflow"] = "folded";
+  }
   return row;
 }
 
@@ -248,6 +256,10 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
   report["units"] = std::move(figures.unit_stats);
   report["counters"] = counters_json(figures.counters);
   report["totals"].update(derived_totals(report));
+  const auto& npu = in.config.npu;
+  report["totals"]["roofline_attainment"] = roofline_attainment(
+      report["layers"], {static_cast<double>(npu.mac_units()) * npu.clock_mhz * 1e6, in.config.dram.peak_gbps() * 1e9,
+                         npu.clock_mhz * 1e6, npu.cluster.int4_packing ? 2.0 : 1.0});
   report["roofline"] = roofline(roofline_input(in, layers));
   // peak_rss_mb is measured once every other output is written.
   report["sim"] = {

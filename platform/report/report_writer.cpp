@@ -116,6 +116,13 @@ std::string layers_csv(const nlohmann::json& report) {
     return l.contains("energy_pj") ? csv_number(number(l["energy_pj"], "total")) : "";
   });
   field("verified");
+  handled.insert("folded_into");
+  columns.emplace_back("folded_into", [](const nlohmann::json& l) {
+    std::string names;
+    for (const auto& n : l.value("folded_into", nlohmann::json::array()))
+      names += (names.empty() ? "" : ";") + n.get<std::string>();
+    return escape_csv(names);
+  });
   // Every other scalar: nested objects (tiling, dataflow_costs) one column per
   // leaf named by its path joined with '_', arrays of scalars in one cell.
   std::set<std::string> extra;

@@ -74,6 +74,21 @@ nlohmann::json roofline(const RooflineInput& input);
 // memspec file named by report["platform"]["dram"]["memspec"].
 nlohmann::json roofline(const nlohmann::json& report);
 
+// How close a network runs to its roofline: Σ over the layers that take time
+// (cycles > 0) of max(MACs ÷ peak MAC rate, compulsory DRAM bytes ÷ peak DRAM
+// bandwidth), over the network's latency (Σ cycles ÷ clock). A layer's
+// compulsory bytes are its inputs read once (each named in `inputs`, else
+// in_shape), its weights (`params`) read once and its output written once, at
+// the layer's element size. `macs_per_s` is the array's rate for int8; packed
+// int4 layers get `int4_lanes` times it. 0 when no layer takes time.
+struct AttainmentPeaks {
+  double macs_per_s = 0;
+  double dram_bytes_per_s = 0;
+  double clock_hz = 0;
+  double int4_lanes = 1;
+};
+double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& peaks);
+
 // Ops per byte of DRAM traffic, one MAC = 2 ops; empty when no DRAM bytes moved.
 std::optional<double> arithmetic_intensity(double macs, double dram_bytes);
 

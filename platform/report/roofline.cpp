@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 #include "platform/config/dram_yaml.h"
@@ -24,6 +25,34 @@ double required(const nlohmann::json& object, const char* path, const char* key)
 }
 
 }  // namespace
+
+double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& peaks) {
+  std::map<std::string, double> elements;  // per layer name: its output's elements
+  const auto product = [](const nlohmann::json& shape) {
+    double n = 1;
+    for (const auto& d : shape) n *= d.get<double>();
+    return n;
+  };
+  for (const auto& l : layers) elements[l.value("name", "")] = product(l.value("out_shape", nlohmann::json::array()));
+  double bound_s = 0, cycles = 0;
+  for (const auto& l : layers) {
+    const double c = number(l, "cycles");
+    if (c <= 0) continue;
+    cycles += c;
+    const std::string datatype = l.value("datatype", "int8");
+    const double element = datatype == "int16" || datatype == "fp16" ? 2.0 : 1.0;
+    double inputs = 0;
+    if (l.contains("inputs") && !l["inputs"].empty())
+      for (const auto& name : l["inputs"]) inputs += elements[name.get<std::string>()];
+    else
+      inputs = product(l.value("in_shape", nlohmann::json::array()));
+    const double bytes =
+        (inputs + number(l, "params") + product(l.value("out_shape", nlohmann::json::array()))) * element;
+    const double lanes = datatype == "int4" ? peaks.int4_lanes : 1.0;
+    bound_s += std::max(number(l, "macs") / (peaks.macs_per_s * lanes), bytes / peaks.dram_bytes_per_s);
+  }
+  return cycles > 0 ? bound_s / (cycles / peaks.clock_hz) : 0.0;
+}
 
 std::optional<double> arithmetic_intensity(double macs, double dram_bytes) {
   if (dram_bytes <= 0) return std::nullopt;

@@ -94,6 +94,14 @@ std::string format_text_report(const nlohmann::json& report, bool layer_table) {
   os << "  power             avg " << fixed(s.avg_power_mw, 1) << " mW, peak " << peak_power_text(s) << '\n';
   os << "  efficiency        " << fixed(s.effective_tops, 3) << " effective TOPS, " << fixed(s.tops_per_w, 3)
      << " TOPS/W (1 MAC = 2 ops)\n";
+  if (totals.contains("roofline_attainment"))
+    os << "  roofline          " << fixed(number(totals, "roofline_attainment"), 3)
+       << " attained (per-layer roofline bounds on compulsory traffic / latency)\n";
+  const auto folded =
+      std::count_if(layers.begin(), layers.end(), [](const auto& l) { return l.contains("folded_into"); });
+  if (folded > 0)
+    os << "  folded            " << folded
+       << " data-movement layers, no commands (their work in producers' and consumers' addressing)\n";
   if (s.area_mm2 > 0) {
     const nlohmann::json& area = report["platform"]["derived"]["area_mm2"];
     os << "  area              " << fixed(s.area_mm2, 3) << " mm2 =";

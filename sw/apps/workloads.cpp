@@ -235,13 +235,16 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   w.verdicts = std::make_shared<LayerVerdicts>();
   w.verdicts->mismatches.assign(w.layers.size(), 0);
   w.verdicts->verified.assign(w.layers.size(), false);
+  w.verdicts->folded_into.assign(w.layers.size(), {});
   const bool onnx = ends_with(name, ".onnx");
   if (options.keep_outputs) w.tensors = std::make_shared<NetworkTensors>();
-  w.program = [q, images, dataflow, onnx, input_file = options.input_file, verdicts = w.verdicts,
+  runtime::ExecutionOptions eo;
+  eo.dataflow = dataflow;
+  eo.fold_data_movement = options.fold_data_movement;
+  eo.dram_access_bytes = options.dram_access_bytes;
+  eo.keep_outputs = onnx || w.tensors != nullptr;
+  w.program = [q, images, eo, onnx, input_file = options.input_file, verdicts = w.verdicts,
                tensors = w.tensors](sw::NpuDriver& driver) {
-    runtime::ExecutionOptions eo;
-    eo.dataflow = dataflow;
-    eo.keep_outputs = onnx || tensors != nullptr;
     std::vector<const runtime::QuantizedNetwork*> batch{q.get()};
     for (const auto& image : *images) batch.push_back(&image);
     const std::vector<runtime::NetworkRun> runs =
@@ -253,6 +256,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
         const auto i = static_cast<std::size_t>(check.index);
         verdicts->mismatches.at(i) += check.mismatches;
         verdicts->verified.at(i) = verdicts->verified.at(i) && check.verified;
+        verdicts->folded_into.at(i) = check.folded_into;
       }
     if (eo.keep_outputs) keep_tensors(*q, runs.front(), input_file, onnx, tensors.get(), *verdicts);
   };

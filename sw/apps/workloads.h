@@ -49,6 +49,10 @@ struct WorkloadOptions {
   std::string input_file;
   // Keep every layer's output as the NPU wrote it (Workload::tensors).
   bool keep_outputs = false;
+  // Zoo, YAML and ONNX networks: data-movement layers folded into their
+  // producers and consumers (the preset's firmware.fold_data_movement).
+  bool fold_data_movement = true;
+  std::uint32_t dram_access_bytes = 32;  // the DRAM part's burst (runtime::LoweringOptions)
 };
 
 // The per-layer verdicts a program fills in as it runs.
@@ -58,6 +62,8 @@ struct LayerVerdicts {
   // ONNX models: per layer, the elements that differ from the ONNX operator
   // specification's arithmetic (onnx_spec.h). Empty for other networks.
   std::vector<std::size_t> onnx_spec_mismatches;
+  // Per layer: the layers a folded layer's work went into (empty otherwise).
+  std::vector<std::vector<int>> folded_into;
 };
 
 struct Workload {

@@ -166,6 +166,15 @@ TEST(PlatformConfig, UnknownKeyIsNamed) {
   EXPECT_NE(e.find("unknown key 'pe_array.rowz'"), std::string::npos) << e;
 }
 
+TEST(PlatformConfig, FoldingDataMovementIsAFirmwareSwitch) {
+  EXPECT_TRUE(load_platform(kPreset, {}).firmware.fold_data_movement);
+  EXPECT_FALSE(load_platform(kPreset, {"firmware.fold_data_movement=false"}).firmware.fold_data_movement);
+  std::string e = error_of(kPreset, {"firmware.fold_data_movement=maybe"});
+  EXPECT_NE(e.find("key 'firmware.fold_data_movement': expected true or false"), std::string::npos) << e;
+  e = error_of(kPreset, {"firmware.fold=true"});
+  EXPECT_NE(e.find("unknown key 'firmware.fold'"), std::string::npos) << e;
+}
+
 TEST(PlatformConfig, OverrideOfAMissingSectionIsNamed) {
   const std::string e = error_of(kPreset, {"nosuch.key=1"});
   EXPECT_NE(e.find("'nosuch.key'"), std::string::npos) << e;

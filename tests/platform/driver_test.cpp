@@ -107,6 +107,44 @@ TEST(Driver, InconsistentShapesAreABadCommand) {
   });
 }
 
+// Gathered inputs must cover the input's channels in at most eight segments,
+// and an output pixel pitch must hold the output's channels.
+TEST(Driver, BadGathersAndOutputPitchesAreABadCommand) {
+  simulate([](sw::NpuDriver& driver) {
+    firmware::LayerCommand cmd{};
+    cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
+    cmd.in_c = 8, cmd.in_h = 9, cmd.in_w = 7, cmd.out_c = 16, cmd.out_h = 9, cmd.out_w = 7;
+    cmd.kernel_h = cmd.kernel_w = 1;
+    cmd.stride_h = cmd.stride_w = cmd.dilation_h = cmd.dilation_w = 1;
+    cmd.groups = 1;
+    cmd.act_min = -128, cmd.act_max = 127;
+    const firmware::InputSegment six{driver.alloc(9 * 7 * 8), 8, 6, 0, 0};  // 6 of the 8 channels
+    cmd.input_segments_addr = driver.alloc(sizeof six);
+    driver.hal().memory_write(cmd.input_segments_addr, &six, sizeof six);
+    const auto expect_bad = [&](const firmware::LayerCommand& c, const char* what) {
+      const std::uint64_t buffer = driver.alloc(sizeof c);
+      driver.hal().memory_write(buffer, &c, sizeof c);
+      driver.submit(buffer, 1);
+      try {
+        driver.wait_idle();
+        ADD_FAILURE() << what << " was accepted";
+      } catch (const sw::NpuFault& f) {
+        EXPECT_EQ(f.code(), static_cast<std::uint32_t>(npu::NpuError::kBadCommand)) << what;
+      }
+    };
+    firmware::LayerCommand short_gather = cmd;
+    short_gather.input_segment_count = 1;
+    expect_bad(short_gather, "a gather of 6 of 8 channels");
+    firmware::LayerCommand many = cmd;
+    many.input_segment_count = firmware::kMaxInputSegments + 1;
+    expect_bad(many, "a gather of nine segments");
+    firmware::LayerCommand narrow = cmd;
+    narrow.input_addr = six.addr;
+    narrow.output_pixel_pitch = 15;
+    expect_bad(narrow, "an output pixel pitch below out_c");
+  });
+}
+
 TEST(Driver, TimesOutWhenTheNpuIsDisabled) {
   simulate([](sw::NpuDriver& driver) {
     driver.hal().mmio_write32(address_map::kNpuRegsBase + npu::reg::kCtrl, 0);

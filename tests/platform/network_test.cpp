@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include <sys/wait.h>
 
@@ -116,6 +117,53 @@ nlohmann::json run_cli(const std::string& args, const std::string& tag) {
   EXPECT_EQ(status, 0) << args;
   std::ifstream in(dir / "report.json");
   return nlohmann::json::parse(in);
+}
+
+// Each concat's producers write into it: the concat reports no time and the
+// layers doing its work; the attainment follows from the report's own layers.
+TEST(Network, FoldedConcatsTakeNoTimeAndNameTheirProducers) {
+  const auto r = run_network("squeezenet1_1", 64, 64);
+  expect_all_layers_exact(r);
+  int concats = 0;
+  for (const auto& l : r["layers"]) {
+    if (l["type"] != "concat") continue;
+    ++concats;
+    const std::string fire = l["name"].get<std::string>().substr(0, 5);
+    EXPECT_EQ(l["cycles"], 0u) << l["name"];
+    EXPECT_EQ(l["utilization"], 0.0) << l["name"];
+    EXPECT_EQ(l["folded_into"], nlohmann::json({fire + ".expand1x1", fire + ".expand3x3"})) << l["name"];
+  }
+  EXPECT_EQ(concats, 8);
+  const double clock = 800e6, macs_per_s = 1024 * clock, bytes_per_s = r["dram"]["peak_gbps"].get<double>() * 1e9;
+  std::map<std::string, double> elements;
+  double bound = 0;
+  for (const auto& l : r["layers"]) {
+    const auto& o = l["out_shape"];
+    elements[l["name"]] = o[0].get<double>() * o[1].get<double>() * o[2].get<double>();
+    if (l["cycles"].get<double>() == 0) continue;
+    double bytes = elements[l["name"]] + l["params"].get<double>();
+    for (const auto& in : l["inputs"]) bytes += elements[in.get<std::string>()];
+    bound += std::max(l["macs"].get<double>() / macs_per_s, bytes / bytes_per_s);
+  }
+  EXPECT_NEAR(r["totals"]["roofline_attainment"].get<double>(), bound / (r["totals"]["cycles"].get<double>() / clock),
+              1e-12);
+}
+
+// Unfolded, each concat runs as copies (in a process of its own).
+TEST(Network, FoldingOffRunsConcatsAsCopies) {
+  const auto r =
+      run_cli("--network squeezenet1_1 --input-size 64x64 --set firmware.fold_data_movement=false", "unfolded");
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  for (const auto& l : r["layers"])
+    if (l["type"] == "concat") {
+      EXPECT_GT(l["cycles"].get<std::uint64_t>(), 0u) << l["name"];
+      EXPECT_FALSE(l.contains("folded_into")) << l["name"];
+    }
+}
+
+// Gathered inputs point at each image's own tensors.
+TEST(Network, FoldedShuffleNetBatchOfTwoIsExact) {
+  expect_all_layers_exact(run_network("shufflenet_v2_x1_0", 64, 64, "hybrid", 2));
 }
 
 TEST(Network, HybridNeverLosesToTheWorseDataflowAndAllAgree) {

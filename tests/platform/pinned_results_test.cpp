@@ -39,7 +39,10 @@ void expect_pinned(const Pinned& p) {
 
 TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 160423, 259.591108729568, 280.65410016863484}); }
 
-TEST(PinnedResults, SqueezeNet11) { expect_pinned({"squeezenet1_1", 1709984, 1892.9476303431227, 2340.7697302446504}); }
+// Concat folded into the expands' output addressing (docs/lowering.md), with the
+// cluster buffers priced and the 64 KiB input buffer (docs/memory-hierarchy.md),
+// the global buffer interleaved by 1 KiB and its ports booked by interval (docs/memory.md).
+TEST(PinnedResults, SqueezeNet11) { expect_pinned({"squeezenet1_1", 1271815, 1635.3584912431097, 2239.670083227972}); }
 
 TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 2112350, 3115.313316821968, 3864.369601723971}); }
 

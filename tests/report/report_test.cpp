@@ -322,3 +322,35 @@ TEST(WriteRunOutputs, LeavesOutTheFilesNotAskedForAndMeasuresPeakRssLast) {
 
 }  // namespace
 }  // namespace npuvp::report
+
+namespace npuvp::report {
+namespace {
+
+// Peaks of 1 GMAC/s and 1 GB/s at 1 GHz: a layer's bound in ns is
+// max(MACs, compulsory bytes), its time its cycles.
+TEST(RooflineAttainment, SumsEachTimedLayersBoundOverTheLatency) {
+  const nlohmann::json layers = nlohmann::json::parse(R"([
+    {"name": "in", "type": "input", "out_shape": [2, 2, 2], "params": 0, "macs": 0, "cycles": 0},
+    {"name": "conv", "type": "conv2d", "inputs": ["in"], "in_shape": [2, 2, 2], "out_shape": [4, 2, 2],
+     "params": 16, "macs": 4000, "cycles": 8000},
+    {"name": "sum", "type": "add", "inputs": ["conv", "conv"], "in_shape": [4, 2, 2], "out_shape": [4, 2, 2],
+     "params": 0, "macs": 0, "cycles": 96},
+    {"name": "cat", "type": "concat", "inputs": ["conv", "sum"], "out_shape": [8, 2, 2], "params": 0, "macs": 0,
+     "cycles": 0},
+    {"name": "wide", "type": "conv2d", "datatype": "int16", "in_shape": [8, 2, 2], "out_shape": [1, 1, 1],
+     "params": 32, "macs": 32, "cycles": 200}
+  ])");
+  // conv: max(4000 MACs, 8 + 16 + 16 bytes) = 4000 ns; sum: 16 + 16 read, 16
+  // written = 48 ns; cat takes no time; wide (2-byte elements): (32 + 32 + 1)
+  // x 2 = 130 ns against 32 MACs. Latency 8000 + 96 + 200 = 8296 ns.
+  const double expected = (4000.0 + 48.0 + 130.0) / 8296.0;
+  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, 1}), expected);
+  // Packed int4 lanes double the MAC roof of int4 layers only.
+  nlohmann::json int4 = layers;
+  int4[1]["datatype"] = "int4";
+  EXPECT_DOUBLE_EQ(roofline_attainment(int4, {1e9, 1e9, 1e9, 2}), (2000.0 + 48.0 + 130.0) / 8296.0);
+  EXPECT_EQ(roofline_attainment(nlohmann::json::array(), {1e9, 1e9, 1e9, 1}), 0.0);
+}
+
+}  // namespace
+}  // namespace npuvp::report

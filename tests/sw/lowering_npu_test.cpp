@@ -40,14 +40,18 @@ QuantizedNetwork conv_only_network() {
   return quantize_network(std::move(n));
 }
 
+// With runs of three or four channels folded (as if the DRAM's access were
+// one byte), the shift is pw's gathered input: four commands.
 TEST(LoweringOnNpu, ConvNetworkInOneCommandBufferIsBitExact) {
   const QuantizedNetwork q = conv_only_network();
   simulate([&](sw::NpuDriver& driver) {
-    const NetworkRun run = run_network_on_npu(driver, q);
+    ExecutionOptions options;
+    options.dram_access_bytes = 1;
+    const NetworkRun run = run_network_on_npu(driver, q, options);
     EXPECT_EQ(run.command_buffers, 1u);
-    EXPECT_EQ(run.commands, 5u);
+    EXPECT_EQ(run.commands, 4u);
     expect_all_verified(run);
-    EXPECT_EQ(driver.counters().layers_done, 5u);
+    EXPECT_EQ(driver.counters().layers_done, 4u);
   });
 }
 
@@ -55,13 +59,17 @@ TEST(LoweringOnNpu, OneBufferPerLayerWithEachDataflowIsBitExact) {
   const QuantizedNetwork q = conv_only_network();
   simulate([&](sw::NpuDriver& driver) {
     for (auto df : {firmware::DataflowChoice::kWeightStationary, firmware::DataflowChoice::kOutputStationary}) {
-      ExecutionOptions options;
-      options.dataflow = df;
-      options.one_buffer_per_layer = true;
-      const NetworkRun run = run_network_on_npu(driver, q, options);
-      EXPECT_EQ(run.command_buffers, 5u);
-      expect_all_verified(run);
-      driver.free_all();
+      for (bool fold : {true, false}) {
+        ExecutionOptions options;
+        options.dataflow = df;
+        options.one_buffer_per_layer = true;
+        options.fold_data_movement = fold;
+        options.dram_access_bytes = 1;
+        const NetworkRun run = run_network_on_npu(driver, q, options);
+        EXPECT_EQ(run.command_buffers, fold ? 4u : 5u);  // unfolded, the shift is a depthwise conv
+        expect_all_verified(run);
+        driver.free_all();
+      }
     }
   });
 }
@@ -77,6 +85,9 @@ void run_zoo_network(const std::string& name, int h, int w) {
 TEST(LoweringOnNpu, Resnet20CifarIsBitExact) { run_zoo_network("resnet20_cifar", 32, 32); }
 
 TEST(LoweringOnNpu, Squeezenet11At64IsBitExact) { run_zoo_network("squeezenet1_1", 64, 64); }
+
+// Gathered inputs of up to eight runs, permuted weights, and readers that copy more runs.
+TEST(LoweringOnNpu, ShufflenetV2At64IsBitExact) { run_zoo_network("shufflenet_v2_x1_0", 64, 64); }
 
 }  // namespace
 }  // namespace npuvp::runtime

@@ -312,7 +312,9 @@ TEST(Lowering, ConvAndFullyConnectedCommandsCarryTheLayer) {
   expect_host_run_exact(q);
 }
 
-TEST(Lowering, DataMovementLayersBecomeCopiesAndFills) {
+// With folding off (firmware.fold_data_movement: false) every data-movement
+// layer runs as copies and fills.
+TEST(Lowering, DataMovementLayersBecomeCopiesAndFillsWithFoldingOff) {
   Network n("moves", {6, 5, 7});
   const int c = n.conv("conv", 0, 12, 3, 1, 1);
   const int sh = n.channel_shuffle("shuffle", c, 3);
@@ -324,7 +326,9 @@ TEST(Lowering, DataMovementLayersBecomeCopiesAndFills) {
   n.fc("fc", fl, 4);
   const QuantizedNetwork q = quantize_network(std::move(n));
   HostDram dram;
-  const LoweredNetwork lowered = lower_on(dram, q);
+  LoweringOptions unfolded;
+  unfolded.fold_data_movement = false;
+  const LoweredNetwork lowered = lower_on(dram, q, unfolded);
   EXPECT_EQ(count_opcode(lowered, sh, Opcode::kCopy), 3u);
   EXPECT_EQ(count_opcode(lowered, sl, Opcode::kCopy), 1u);
   EXPECT_EQ(count_opcode(lowered, pd, Opcode::kFill), 2u);
@@ -400,7 +404,9 @@ TEST(LoweringErrors, CommandFieldLimitsNameTheLayer) {
 TEST(LoweringErrors, TheHostCheckCatchesAWrongCopyPitch) {
   const QuantizedNetwork q = quantize_zoo("squeezenet1_1", 64, 64);
   HostDram dram;
-  LoweredNetwork lowered = lower_on(dram, q);
+  LoweringOptions unfolded;
+  unfolded.fold_data_movement = false;
+  LoweredNetwork lowered = lower_on(dram, q, unfolded);
   int victim = -1;
   for (int i = 0; i < static_cast<int>(q.network.size()) && victim < 0; ++i)
     if (q.network.layer(i).type == LayerType::kConcat) victim = i;

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <iterator>
+#include <map>
 #include <stdexcept>
 
 namespace npuvp::runtime {
@@ -16,6 +18,8 @@ using firmware::Opcode;
 LoweringOptions lowering_options(const ExecutionOptions& options) {
   LoweringOptions l;
   l.dataflow = options.dataflow;
+  l.fold_data_movement = options.fold_data_movement;
+  l.dram_access_bytes = options.dram_access_bytes;
   return l;
 }
 
@@ -34,10 +38,36 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
     c.name = l.name;
     c.type = layer_type_name(l.type);
     c.commands = lowered.layers[i].command_count;
+    c.folded_into = lowered.layers[i].folded_into;
+    const LoweredLayer& lowered_layer = lowered.layers[i];
     actual.resize(expected.size());
-    read_output(lowered.layers[i].output.addr, actual.data(), actual.size());
+    std::size_t bytes = lowered_layer.output.bytes;
+    if (lowered_layer.view.empty()) {
+      read_output(lowered_layer.output.addr, actual.data(), actual.size());
+    } else {
+      const TensorShape s = l.out_shape;
+      bytes = s.size();
+      // One bulk read per segment's span, then gathered here.
+      std::map<std::uint64_t, std::vector<std::int8_t>> spans;
+      for (const auto& g : lowered_layer.view) {
+        auto& span = spans[g.addr];
+        const std::size_t n = (s.size() / s.c - 1) * g.pixel_pitch + g.channels;
+        if (span.size() >= n) continue;
+        span.resize(n);
+        read_output(g.addr, span.data(), n);
+      }
+      firmware::gather_segments(lowered_layer.view.data(), lowered_layer.view.size(), static_cast<std::uint32_t>(s.h),
+                                static_cast<std::uint32_t>(s.w),
+                                static_cast<std::int8_t>(q.layers[i].output.zero_point), actual.data(),
+                                [&](std::uint64_t addr, void* dst, std::size_t n) {
+                                  auto it = spans.upper_bound(addr);
+                                  do --it;  // the nearest span below that holds [addr, addr + n)
+                                  while (addr + n > it->first + it->second.size());
+                                  std::memcpy(dst, it->second.data() + (addr - it->first), n);
+                                });
+    }
     for (std::size_t k = 0; k < expected.size(); ++k) c.mismatches += actual[k] != expected[k];
-    c.verified = c.mismatches == 0 && lowered.layers[i].output.bytes == expected.size();
+    c.verified = c.mismatches == 0 && bytes == expected.size();
     if (keep_outputs) c.output = actual;
     run.layers.push_back(std::move(c));
   }
@@ -59,6 +89,18 @@ std::vector<T> read_vector(const HostDram& dram, std::uint64_t addr, std::size_t
 // The input tensor of a command, gathered from rows of `input_row_pitch` bytes.
 std::vector<std::int8_t> read_input(const HostDram& dram, const LayerCommand& c, TensorShape in) {
   const std::size_t row = static_cast<std::size_t>(in.w) * in.c;
+  if (c.input_segment_count != 0) {
+    if (c.input_segment_count > firmware::kMaxInputSegments) throw std::invalid_argument("too many input segments");
+    const auto segments = read_vector<firmware::InputSegment>(dram, c.input_segments_addr, c.input_segment_count);
+    std::size_t channels = 0;
+    for (const auto& g : segments) channels += g.channels;
+    if (channels != static_cast<std::size_t>(in.c)) throw std::invalid_argument("input segments do not cover in_c");
+    std::vector<std::int8_t> v(in.size());
+    firmware::gather_segments(segments.data(), segments.size(), static_cast<std::uint32_t>(in.h),
+                              static_cast<std::uint32_t>(in.w), static_cast<std::int8_t>(c.input_zero_point), v.data(),
+                              [&](std::uint64_t a, void* dst, std::size_t n) { dram.read(a, dst, n); });
+    return v;
+  }
   if (c.input_row_pitch == 0 || c.input_row_pitch == row)
     return read_vector<std::int8_t>(dram, c.input_addr, in.size());
   std::vector<std::int8_t> v(in.size());
@@ -140,7 +182,15 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
     default:
       throw std::invalid_argument("unknown opcode");
   }
-  dram.write(c.output_addr, result.data(), result.size());
+  const auto pitch = static_cast<std::size_t>(c.output_pixel_pitch);
+  const auto channels = static_cast<std::size_t>(out.c);
+  if (pitch == 0 || pitch == channels) {
+    dram.write(c.output_addr, result.data(), result.size());
+    return;
+  }
+  if (pitch < channels) throw std::invalid_argument("output_pixel_pitch below out_c");
+  for (std::size_t p = 0; p < result.size() / channels; ++p)
+    dram.write(c.output_addr + p * pitch, result.data() + p * channels, channels);
 }
 
 }  // namespace
@@ -249,9 +299,9 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
       *images.front(), [&](std::uint64_t n) { return driver.alloc(n); }, lowering_options(options));
   for (const DramBlock& b : first.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
 
-  // Activation tensors (the layer outputs, the input among them) get a copy
-  // per image; parameters stay shared.
-  std::vector<DramRegion> tensors;
+  // Activation tensors (the layer outputs, the input among them, and packed
+  // copies of gathered views) get a copy per image; parameters stay shared.
+  std::vector<DramRegion> tensors = first.scratch;
   for (const LoweredLayer& l : first.layers)
     if (l.output.bytes > 0 &&
         std::none_of(tensors.begin(), tensors.end(), [&](const DramRegion& r) { return r.addr == l.output.addr; }))
@@ -270,6 +320,16 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
     hal.memory_write(relocate(b, first.layers[0].output.addr), input.data(), input.size());
   }
 
+  // A gathered input's segment table points at the first image's tensors:
+  // every further image gets its own copy, relocated.
+  const auto relocated_segments = [&](std::size_t b, const LayerCommand& cmd) {
+    std::vector<firmware::InputSegment> segments(cmd.input_segment_count);
+    hal.memory_read(cmd.input_segments_addr, segments.data(), segments.size() * sizeof(firmware::InputSegment));
+    for (auto& g : segments) g.addr = relocate(b, g.addr);
+    const std::uint64_t addr = driver.alloc(segments.size() * sizeof(firmware::InputSegment));
+    hal.memory_write(addr, segments.data(), segments.size() * sizeof(firmware::InputSegment));
+    return addr;
+  };
   std::vector<LayerCommand> commands;
   for (const LoweredLayer& l : first.layers)
     for (std::size_t b = 0; b < images.size(); ++b)
@@ -278,6 +338,7 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
         cmd.input_addr = relocate(b, cmd.input_addr);
         cmd.input2_addr = relocate(b, cmd.input2_addr);
         cmd.output_addr = relocate(b, cmd.output_addr);
+        if (cmd.input_segment_count != 0 && b > 0) cmd.input_segments_addr = relocated_segments(b, cmd);
         commands.push_back(cmd);
       }
   const std::uint64_t buffer = driver.alloc(commands.size() * sizeof(LayerCommand));
@@ -288,7 +349,10 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
   std::vector<NetworkRun> runs;
   for (std::size_t b = 0; b < images.size(); ++b) {
     LoweredNetwork view = first;
-    for (LoweredLayer& l : view.layers) l.output.addr = relocate(b, l.output.addr);
+    for (LoweredLayer& l : view.layers) {
+      l.output.addr = relocate(b, l.output.addr);
+      for (auto& g : l.view) g.addr = relocate(b, g.addr);
+    }
     runs.push_back(check_layers(*images[b], view, options.keep_outputs,
                                 [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); }));
   }

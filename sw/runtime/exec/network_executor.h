@@ -20,14 +20,17 @@ struct ExecutionOptions {
   bool one_buffer_per_layer = false;
   // Keep every layer's output as read back (LayerCheck::output), for a dump.
   bool keep_outputs = false;
+  bool fold_data_movement = true;        // LoweringOptions::fold_data_movement
+  std::uint32_t dram_access_bytes = 32;  // LoweringOptions::dram_access_bytes
 };
 
 // One IR layer's output compared with the reference executor's.
 struct LayerCheck {
   int index = 0;
   std::string name;
-  std::string type;          // layer_type_name
-  std::size_t commands = 0;  // LayerCommands the layer lowered to
+  std::string type;              // layer_type_name
+  std::size_t commands = 0;      // LayerCommands the layer lowered to
+  std::vector<int> folded_into;  // LoweredLayer::folded_into
   std::size_t mismatches = 0;
   bool verified = false;
   std::vector<std::int8_t> output;  // as read back (HWC), with ExecutionOptions::keep_outputs

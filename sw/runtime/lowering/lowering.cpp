@@ -1,8 +1,12 @@
 #include "sw/runtime/lowering/lowering.h"
 
+#include "sw/runtime/lowering/channel_map.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <map>
 #include <stdexcept>
 #include <utility>
 
@@ -45,19 +49,31 @@ class Lowerer {
   LoweredNetwork run() {
     const int count = static_cast<int>(n_.size());
     out_.layers.resize(n_.size());
-    // Output tensors: flatten and fused activations alias their input's.
-    for (int i = 0; i < count; ++i) {
-      const Layer& l = n_.layer(i);
-      const bool alias = l.type == LayerType::kFlatten || q_.layers[i].fused_into >= 0;
-      out_.layers[i].output =
-          alias ? out_.layers[l.inputs[0]].output : DramRegion{allocate(l.out_shape.size()), l.out_shape.size()};
-    }
+    views_.resize(n_.size());
+    plan_folding();
+    // Tensors: a folded layer owns none unless producers write into it;
+    // flatten and fused activations alias their input's.
+    for (int i = 0; i < count; ++i)
+      if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i)))
+        out_.layers[i].output = {allocate(n_.layer(i).out_shape.size()), n_.layer(i).out_shape.size()};
+    for (int i = 0; i < count; ++i)
+      if (placed_in_[i] >= 0)
+        out_.layers[i].output = {addr_of(placed_in_[i]) + placed_offset_[i], 0};
+      else if (aliases(i))
+        out_.layers[i].output = out_.layers[n_.layer(i).inputs[0]].output;
     out_.initial_data.push_back({out_.layers[0].output.addr, as_bytes(q_.input())});
+    views_[0] = own_view(0);
     for (int i = 1; i < count; ++i) {
       out_.layers[i].first_command = out_.commands.size();
       lower_layer(i);
       out_.layers[i].command_count = out_.commands.size() - out_.layers[i].first_command;
+      if (views_[i].empty()) views_[i] = aliases(i) ? views_[n_.layer(i).inputs[0]] : own_view(i);
+      LoweredLayer& lowered = out_.layers[i];
+      if (!(is_packed(views_[i]) && views_[i][0].buffer == lowered.output.addr && lowered.output.bytes > 0))
+        lowered.view = segments_of(views_[i]);
     }
+    for (int i = 1; i < count; ++i)
+      if (folded_[i] && out_.layers[i].command_count == 0) out_.layers[i].folded_into = doers(i);
     return std::move(out_);
   }
 
@@ -82,6 +98,243 @@ class Lowerer {
   }
 
   std::uint64_t addr_of(int layer) const { return out_.layers[layer].output.addr; }
+
+  bool aliases(int i) const { return n_.layer(i).type == LayerType::kFlatten || q_.layers[i].fused_into >= 0; }
+
+  static bool moves_data(LayerType t) {
+    return t == LayerType::kConcat || t == LayerType::kSliceChannels || t == LayerType::kChannelShuffle ||
+           t == LayerType::kShift;
+  }
+
+  // Layers whose command writes their own output through output_addr (and
+  // so can write it into a slice of a wider tensor).
+  bool writes_output(int i) const {
+    switch (n_.layer(i).type) {
+      case LayerType::kConv2d:
+      case LayerType::kBatchNorm:
+      case LayerType::kFullyConnected:
+      case LayerType::kMaxPool:
+      case LayerType::kAvgPool:
+      case LayerType::kAdaptiveAvgPool:
+      case LayerType::kGlobalAvgPool:
+      case LayerType::kAdd:
+        return true;
+      case LayerType::kReLU:
+      case LayerType::kReLU6:
+        return q_.layers[i].fused_into < 0;
+      default:
+        return false;
+    }
+  }
+
+  bool consumed_only_by(int layer, int consumer) const {
+    return consumers_[layer].size() == 1 && consumers_[layer][0] == consumer;
+  }
+
+  // The folded layers and, for each folded concat whose inputs all come
+  // straight from layers that write their own output and feed nothing else,
+  // those producers' slices of it.
+  void plan_folding() {
+    const std::size_t count = n_.size();
+    folded_.assign(count, false);
+    placed_in_.assign(count, -1);
+    placed_offset_.assign(count, 0);
+    consumers_.assign(count, {});
+    out_order_.assign(count, {});
+    for (std::size_t i = 0; i < count; ++i)
+      for (int src : n_.layer(static_cast<int>(i)).inputs) consumers_[src].push_back(static_cast<int>(i));
+    if (!options_.fold_data_movement) return;
+    for (std::size_t i = 0; i < count; ++i) {
+      const Layer& l = n_.layer(static_cast<int>(i));
+      // A move the segment's 8-bit shift cannot hold stays a convolution.
+      const bool short_moves = std::all_of(l.shifts.begin(), l.shifts.end(), [](const ChannelShift& s) {
+        return std::abs(s.dy) <= std::numeric_limits<std::int8_t>::max() &&
+               std::abs(s.dx) <= std::numeric_limits<std::int8_t>::max();
+      });
+      std::map<std::pair<int, int>, std::uint32_t> per_move;
+      for (const ChannelShift& s : l.shifts)
+        if (s.dy != 0 || s.dx != 0) ++per_move[{s.dy, s.dx}];
+      const bool long_runs = std::all_of(per_move.begin(), per_move.end(),
+                                         [&](const auto& m) { return m.second >= options_.dram_access_bytes; });
+      folded_[i] = moves_data(l.type) && short_moves && long_runs;
+    }
+    group_shifted_channels();
+    for (int cat = 0; cat < static_cast<int>(count); ++cat) {
+      const Layer& l = n_.layer(cat);
+      if (l.type != LayerType::kConcat) continue;
+      std::vector<int> producers;
+      for (int src : l.inputs) {
+        const int p = q_.layers[src].fused_into >= 0 ? q_.layers[src].fused_into : src;
+        const bool feeds_only_cat =
+            p == src ? consumed_only_by(p, cat) : consumed_only_by(p, src) && consumed_only_by(src, cat);
+        if (p > 0 && writes_output(p) && feeds_only_cat) producers.push_back(p);
+      }
+      if (producers.size() != l.inputs.size()) continue;
+      std::uint64_t offset = 0;
+      for (int p : producers) {
+        placed_in_[p] = cat;
+        placed_offset_[p] = offset;
+        offset += static_cast<std::uint64_t>(n_.layer(p).out_shape.c);
+      }
+    }
+  }
+
+  // Channels shifted alike are read as one run only if they lie side by side:
+  // the dense convolution that computes a folded shift's input (through
+  // activations and pooling, which keep channels) computes them grouped by
+  // shift, at no cost (its weights' rows reordered).
+  void group_shifted_channels() {
+    out_order_.assign(n_.size(), {});
+    for (std::size_t s = 0; s < n_.size(); ++s) {
+      const Layer& shift = n_.layer(static_cast<int>(s));
+      if (!folded_[s] || shift.type != LayerType::kShift) continue;
+      ChannelMap by_shift;
+      for (const ChannelShift& m : shift.shifts)
+        by_shift.push_back({0, 0, static_cast<std::uint32_t>(by_shift.size()), static_cast<std::int8_t>(m.dy),
+                            static_cast<std::int8_t>(m.dx)});
+      int p = shift.inputs[0];
+      for (;;) {
+        const Layer& l = n_.layer(p);
+        if (q_.layers[p].fused_into >= 0) {
+          p = q_.layers[p].fused_into;
+        } else if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool || l.type == LayerType::kBatchNorm ||
+                   (l.type == LayerType::kConv2d && l.conv.groups > 1 && l.conv.groups == l.conv.out_channels &&
+                    l.conv.groups == n_.layer(l.inputs[0]).out_shape.c)) {
+          p = l.inputs[0];  // keeps channels: computes them in the order it reads them
+        } else {
+          auto order = run_order(by_shift);
+          if (l.type == LayerType::kConv2d && l.conv.groups == 1 && !std::is_sorted(order.begin(), order.end()))
+            out_order_[p] = std::move(order);
+          break;
+        }
+      }
+    }
+  }
+
+  bool fed_in_place(int i) const { return std::find(placed_in_.begin(), placed_in_.end(), i) != placed_in_.end(); }
+
+  // The layers that do a folded layer's work: the producers writing into its
+  // slices, else the first layers with commands that read it.
+  std::vector<int> doers(int i) const {
+    std::vector<int> out;
+    for (std::size_t p = 0; p < placed_in_.size(); ++p)
+      if (placed_in_[p] == i) out.push_back(static_cast<int>(p));
+    if (!out.empty()) return out;
+    std::vector<int> pending = consumers_[i];
+    while (!pending.empty()) {
+      const int c = pending.back();
+      pending.pop_back();
+      if (out_.layers[c].command_count == 0 && (folded_[c] || aliases(c)))
+        pending.insert(pending.end(), consumers_[c].begin(), consumers_[c].end());
+      else if (std::find(out.begin(), out.end(), c) == out.end())
+        out.push_back(c);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // The layer's own output, as written by its command (in `perm` order if given).
+  ChannelMap own_view(int i, const std::vector<int>& perm = {}) const {
+    const auto c = static_cast<std::uint32_t>(n_.layer(i).out_shape.c);
+    ChannelMap v = placed_in_[i] >= 0 ? buffer_view(addr_of(placed_in_[i]),
+                                                    static_cast<std::uint32_t>(n_.layer(placed_in_[i]).out_shape.c),
+                                                    static_cast<std::uint32_t>(placed_offset_[i]), c)
+                                      : buffer_view(addr_of(i), c, 0, c);
+    if (perm.empty()) return v;
+    ChannelMap logical(v.size());
+    for (std::size_t j = 0; j < perm.size(); ++j) logical[static_cast<std::size_t>(perm[j])] = v[j];
+    return logical;
+  }
+
+  // How a layer's command may read an input that is not one packed tensor.
+  enum class Reads {
+    kPacked,       // not at all: a copy packs it first
+    kRuns,         // gathered in channel order
+    kChannelwise,  // gathered, in the order of fewest runs if need be (the layer's channels follow)
+    kDense,        // gathered in the order of fewest runs (the weights' input channels follow)
+  };
+
+  struct Gathered {
+    std::uint64_t addr = 0;
+    std::uint64_t segments_addr = 0;
+    std::uint32_t segment_count = 0;
+    std::vector<int> perm;  // the input channel each gathered channel is; empty: in order
+  };
+
+  Gathered gather(int layer, int src, Reads reads) {
+    const ChannelMap& v = views_[src];
+    if (is_packed(v)) return {v[0].buffer, 0, 0, {}};
+    const QuantParams q = q_.layers[src].output;
+    const TensorShape shape = n_.layer(src).out_shape;
+    if (reads == Reads::kPacked) return {materialize(layer, v, shape, q.zero_point), 0, 0, {}};
+    Gathered g;
+    auto segments = segments_of(v);
+    if (reads != Reads::kRuns) {
+      auto order = run_order(v);
+      auto fewer = segments_of(permuted(v, order));
+      if (fewer.size() < segments.size()) {
+        segments = std::move(fewer);
+        g.perm = std::move(order);
+      }
+    }
+    if (segments.size() > firmware::kMaxInputSegments) {
+      // Too many runs to gather per tile: copied once, run by run, into a
+      // packed tensor in the order gathered, which later readers in the same
+      // order share.
+      auto& staged = staged_[{src, g.perm}];
+      if (staged == 0) staged = materialize(layer, g.perm.empty() ? v : permuted(v, g.perm), shape, q.zero_point);
+      g.addr = staged;
+      return g;
+    }
+    if (segments.size() == 1 && segments[0].pixel_pitch == segments[0].channels && segments[0].dy == 0 &&
+        segments[0].dx == 0) {
+      g.addr = segments[0].addr;  // a whole packed tensor, in another channel order
+      return g;
+    }
+    g.segment_count = static_cast<std::uint32_t>(segments.size());
+    g.segments_addr = parameter_block(segments);
+    return g;
+  }
+
+  // Copies a view into a packed tensor of its own with the layer's commands.
+  std::uint64_t materialize(int layer, const ChannelMap& v, TensorShape s, std::int32_t zero_point) {
+    const std::uint64_t addr = allocate(s.size());
+    out_.scratch.push_back({addr, s.size()});
+    const auto segments = segments_of(v);
+    const auto c = static_cast<std::int32_t>(s.c);
+    if (std::any_of(segments.begin(), segments.end(), [](const auto& g) { return g.dy != 0 || g.dx != 0; }))
+      copy_command(layer, Opcode::kFill, 0, addr, static_cast<std::uint32_t>(s.size()), 1, 1, 0, 0, 0, 0, zero_point);
+    std::uint64_t channel = 0;
+    for (const auto& g : segments) {
+      const int y0 = std::max(0, int{g.dy}), y1 = std::min(s.h, s.h + g.dy);
+      const int x0 = std::max(0, int{g.dx}), x1 = std::min(s.w, s.w + g.dx);
+      const auto p = static_cast<std::int32_t>(g.pixel_pitch);
+      if (y0 < y1 && x0 < x1)
+        copy_command(layer, Opcode::kCopy,
+                     g.addr + (static_cast<std::uint64_t>(y0 - g.dy) * s.w + static_cast<std::uint64_t>(x0 - g.dx)) *
+                                  g.pixel_pitch,
+                     addr + (static_cast<std::uint64_t>(y0) * s.w + static_cast<std::uint64_t>(x0)) * s.c + channel,
+                     g.channels, static_cast<std::uint32_t>(x1 - x0), static_cast<std::uint32_t>(y1 - y0), p, c,
+                     s.w * p, s.w * c);
+      channel += g.channels;
+    }
+    return addr;
+  }
+
+  // Points the command's input at what gather() found.
+  static void set_input(LayerCommand& c, const Gathered& g) {
+    c.input_addr = g.addr;
+    c.input_segments_addr = g.segments_addr;
+    c.input_segment_count = g.segment_count;
+  }
+
+  // Points the command's output at the layer's tensor, or its slice of a
+  // concatenation; records the layer's view if its channels come out permuted.
+  void set_output(LayerCommand& c, int i, const std::vector<int>& perm) {
+    c.output_addr = addr_of(i);
+    if (placed_in_[i] >= 0) c.output_pixel_pitch = static_cast<std::uint32_t>(n_.layer(placed_in_[i]).out_shape.c);
+    if (!perm.empty()) views_[i] = own_view(i, perm);
+  }
 
   LayerCommand command(int layer, Opcode op, TensorShape in, TensorShape out) const {
     LayerCommand c{};
@@ -114,12 +367,47 @@ class Lowerer {
     firmware::write_window(c, w);
   }
 
-  void conv_command(int layer, std::uint64_t input, TensorShape in, TensorShape out, const ConvParams& p,
-                    const std::vector<std::int8_t>& weights, const std::vector<std::int32_t>& bias,
-                    const Requantization& rq) {
+  // Weights OHWI whose input channels come in `perm` order.
+  static void permute_inputs(const std::vector<int>& perm, std::vector<std::int8_t>& weights) {
+    const std::vector<std::int8_t> w = weights;
+    const std::size_t n = perm.size();
+    for (std::size_t f = 0; f < w.size() / n; ++f)  // every output channel and tap
+      for (std::size_t j = 0; j < n; ++j) weights[f * n + j] = w[f * n + static_cast<std::size_t>(perm[j])];
+  }
+
+  // A convolution that computes its output channels in `perm` order.
+  static void permute_outputs(const std::vector<int>& perm, std::vector<std::int8_t>& weights,
+                              std::vector<std::int32_t>& bias, Requantization& rq) {
+    const std::vector<std::int8_t> w = weights;
+    const std::vector<std::int32_t> b = bias;
+    const std::vector<FixedPointMultiplier> m = rq.per_channel;
+    const std::size_t row = w.size() / perm.size();
+    for (std::size_t j = 0; j < perm.size(); ++j) {
+      const auto from = static_cast<std::size_t>(perm[j]);
+      std::copy_n(w.begin() + static_cast<std::ptrdiff_t>(from * row), row,
+                  weights.begin() + static_cast<std::ptrdiff_t>(j * row));
+      if (!b.empty()) bias[j] = b[from];
+      if (m.size() > 1) rq.per_channel[j] = m[from];
+    }
+  }
+
+  void conv_command(int layer, int src, TensorShape in, TensorShape out, const ConvParams& p,
+                    std::vector<std::int8_t> weights, std::vector<std::int32_t> bias, Requantization rq) {
     LayerCommand c = command(layer, Opcode::kConv2d, in, out);
-    c.input_addr = input;
-    c.output_addr = addr_of(layer);
+    const bool fc = n_.layer(layer).type == LayerType::kFullyConnected;
+    const bool depthwise = p.groups > 1 && p.groups == in.c && out.c == in.c;
+    const Reads reads = fc              ? Reads::kPacked
+                        : p.groups == 1 ? Reads::kDense
+                        : depthwise     ? Reads::kChannelwise
+                                        : Reads::kRuns;
+    const Gathered input = gather(layer, src, reads);
+    // A dense convolution computes its channels in any order (out_order_); a
+    // channelwise one in its gathered input's.
+    const std::vector<int>& order = reads == Reads::kDense ? out_order_[layer] : input.perm;
+    if (reads == Reads::kDense && !input.perm.empty()) permute_inputs(input.perm, weights);
+    if (!order.empty()) permute_outputs(order, weights, bias, rq);
+    set_input(c, input);
+    set_output(c, layer, order);
     set_window(c, layer, p);
     c.input_zero_point = p.input_zero_point;
     c.output_zero_point = rq.output_zero_point;
@@ -140,8 +428,9 @@ class Lowerer {
   void pool_command(int layer, Opcode op, TensorShape in, TensorShape out, const PoolParams& p, QuantParams q,
                     ActivationRange act = {}) {
     LayerCommand c = command(layer, op, in, out);
-    c.input_addr = addr_of(n_.layer(layer).inputs[0]);
-    c.output_addr = addr_of(layer);
+    const Gathered input = gather(layer, n_.layer(layer).inputs[0], Reads::kChannelwise);
+    set_input(c, input);
+    set_output(c, layer, input.perm);
     set_window(c, layer, ConvWindow{p});
     c.input_zero_point = c.output_zero_point = q.zero_point;
     c.act_min = act.min;
@@ -205,8 +494,9 @@ class Lowerer {
         if (l.pad_after > 0)
           copy_command(i, Opcode::kFill, 0, addr_of(i) + static_cast<std::uint64_t>(l.pad_before + in.c),
                        static_cast<std::uint32_t>(l.pad_after), pixels, 1, 0, out.c, 0, 0, in_q.zero_point);
-        copy_command(i, Opcode::kCopy, addr_of(l.inputs[0]), addr_of(i) + static_cast<std::uint64_t>(l.pad_before),
-                     static_cast<std::uint32_t>(in.c), pixels, 1, in.c, out.c, 0, 0);
+        copy_command(i, Opcode::kCopy, gather(i, l.inputs[0], Reads::kPacked).addr,
+                     addr_of(i) + static_cast<std::uint64_t>(l.pad_before), static_cast<std::uint32_t>(in.c), pixels, 1,
+                     in.c, out.c, 0, 0);
         break;
       default:
         break;
@@ -221,9 +511,9 @@ class Lowerer {
     const QuantParams b_q = q_.layers[l.inputs[1]].output;
     const AddParams p = make_add_params(in_q, b_q, ql.output, ql.activation);
     LayerCommand c = command(i, Opcode::kAdd, in, l.out_shape);
-    c.input_addr = addr_of(l.inputs[0]);
-    c.input2_addr = addr_of(l.inputs[1]);
-    c.output_addr = addr_of(i);
+    c.input_addr = gather(i, l.inputs[0], Reads::kPacked).addr;
+    c.input2_addr = gather(i, l.inputs[1], Reads::kPacked).addr;
+    set_output(c, i, {});
     c.input_zero_point = in_q.zero_point;
     c.output_zero_point = ql.output.zero_point;
     c.act_min = p.act_min;
@@ -239,6 +529,47 @@ class Lowerer {
     out_.commands.push_back(c);
   }
 
+  // A folded concat, slice or channel shuffle: its input views rearranged.
+  ChannelMap folded_view(int i) const {
+    const Layer& l = n_.layer(i);
+    const ChannelMap& in = views_[l.inputs[0]];
+    ChannelMap v;
+    switch (l.type) {
+      case LayerType::kConcat:
+        for (int src : l.inputs) v.insert(v.end(), views_[src].begin(), views_[src].end());
+        break;
+      case LayerType::kSliceChannels:
+        v.assign(in.begin() + l.begin, in.begin() + l.end);
+        break;
+      default: {  // channel shuffle: output channel j is group j % G's channel j / G
+        const int groups = l.shuffle_groups, per = static_cast<int>(in.size()) / groups;
+        for (int j = 0; j < static_cast<int>(in.size()); ++j)
+          v.push_back(in[static_cast<std::size_t>(j % groups * per + j / groups)]);
+        break;
+      }
+    }
+    return v;
+  }
+
+  // A folded shift: its input's channels read moved. A shift of a moved read
+  // is not one move (the first move's zero-point border would move along), so
+  // such an input is packed first.
+  ChannelMap shifted_view(int i) {
+    const Layer& l = n_.layer(i);
+    ChannelMap v = views_[l.inputs[0]];
+    const bool moved = std::any_of(v.begin(), v.end(), [](const ChannelRef& r) { return r.dy != 0 || r.dx != 0; });
+    if (moved) {
+      const auto c = static_cast<std::uint32_t>(v.size());
+      v = buffer_view(materialize(i, v, n_.layer(l.inputs[0]).out_shape, q_.layers[l.inputs[0]].output.zero_point), c,
+                      0, c);
+    }
+    for (std::size_t ch = 0; ch < v.size(); ++ch) {
+      v[ch].dy = static_cast<std::int8_t>(l.shifts[ch].dy);
+      v[ch].dx = static_cast<std::int8_t>(l.shifts[ch].dx);
+    }
+    return v;
+  }
+
   void lower_layer(int i) {
     const Layer& l = n_.layer(i);
     const QuantizedLayer& ql = q_.layers[i];
@@ -250,10 +581,10 @@ class Lowerer {
         break;
       case LayerType::kConv2d:
       case LayerType::kBatchNorm:
-        conv_command(i, addr_of(l.inputs[0]), in, out, ql.conv, ql.weights, ql.bias, ql.requant);
+        conv_command(i, l.inputs[0], in, out, ql.conv, ql.weights, ql.bias, ql.requant);
         break;
       case LayerType::kFullyConnected:
-        conv_command(i, addr_of(l.inputs[0]), {static_cast<int>(in.size()), 1, 1}, out, ql.conv, ql.weights, ql.bias,
+        conv_command(i, l.inputs[0], {static_cast<int>(in.size()), 1, 1}, out, ql.conv, ql.weights, ql.bias,
                      ql.requant);
         break;
       case LayerType::kMaxPool:
@@ -290,16 +621,27 @@ class Lowerer {
         break;
       case LayerType::kConcat:
       case LayerType::kChannelShuffle:
-        copy_commands(i);
+      case LayerType::kSliceChannels:
+        if (folded_[i])
+          views_[i] = folded_view(i);
+        else
+          copy_commands(i);
         break;
-      case LayerType::kShift: {
-        const ShiftAsConv s = shift_as_depthwise_conv(l.shifts, in_q.zero_point);
-        conv_command(i, addr_of(l.inputs[0]), in, out, s.conv, s.weights, {}, s.requant);
+      case LayerType::kShift:
+        if (folded_[i]) {
+          views_[i] = shifted_view(i);
+        } else {
+          const ShiftAsConv s = shift_as_depthwise_conv(l.shifts, in_q.zero_point);
+          conv_command(i, l.inputs[0], in, out, s.conv, s.weights, {}, s.requant);
+        }
+        break;
+      case LayerType::kFlatten: {
+        // A reshape of a packed tensor; anything else is packed first.
+        const std::uint64_t addr = gather(i, l.inputs[0], Reads::kPacked).addr;
+        out_.layers[i].output = {addr, out.size()};
+        views_[i] = buffer_view(addr, static_cast<std::uint32_t>(out.c), 0, static_cast<std::uint32_t>(out.c));
         break;
       }
-      case LayerType::kFlatten:
-        break;
-      case LayerType::kSliceChannels:
       case LayerType::kPadChannels:
         copy_commands(i);
         break;
@@ -311,6 +653,14 @@ class Lowerer {
   const DramAllocator& alloc_;
   const LoweringOptions& options_;
   LoweredNetwork out_;
+  std::vector<ChannelMap> views_;  // per layer: where its output's channels live
+  std::vector<bool> folded_;       // per layer: a data-movement layer lowered without copies
+  std::vector<int> placed_in_;     // per layer: the concat whose slice it writes, or -1
+  std::vector<std::uint64_t> placed_offset_;
+  std::vector<std::vector<int>> consumers_;
+  std::vector<std::vector<int>> out_order_;
+  std::map<std::pair<int, std::vector<int>>, std::uint64_t>
+      staged_;  // (layer, read order): its packed copy  // per layer: the order a dense conv computes its channels in
 };
 
 }  // namespace

@@ -25,6 +25,15 @@ using DramAllocator = std::function<std::uint64_t(std::uint64_t bytes)>;
 
 struct LoweringOptions {
   firmware::DataflowChoice dataflow = firmware::DataflowChoice::kHybridLatency;  // of every kConv2d
+  // Concat, slice, channel shuffle and shift run no command: producers write
+  // into their slice of a concatenation and consumers gather their input
+  // (docs/lowering.md). Off, each runs as copies (shift as a depthwise conv).
+  bool fold_data_movement = true;
+  // A folded shift is read as one run per direction and pixel; runs shorter
+  // than the DRAM's access (its burst) waste most of each access, so a shift
+  // whose directions have fewer channels than this stays a depthwise conv
+  // (docs/lowering.md).
+  std::uint32_t dram_access_bytes = 32;
 };
 
 struct DramRegion {
@@ -40,14 +49,21 @@ struct DramBlock {
 
 struct LoweredLayer {
   std::size_t first_command = 0;  // into LoweredNetwork::commands
-  std::size_t command_count = 0;  // 0 for the input, flatten and fused activations
-  DramRegion output;              // where the layer's output tensor lives (HWC, packed)
+  std::size_t command_count = 0;  // 0 for the input, flatten, fused activations and folded layers
+  DramRegion output;              // the tensor the layer owns (HWC, packed); bytes 0 if it owns none
+  // Where the output's channels live when they are not `output` packed: a
+  // folded layer's view of other tensors, or a slice of a concatenation.
+  std::vector<firmware::InputSegment> view;
+  // A folded layer: the layers that do its work (the producers writing into
+  // its slices, or the layers gathering it as their input).
+  std::vector<int> folded_into;
 };
 
 struct LoweredNetwork {
   std::vector<firmware::LayerCommand> commands;  // in execution order
   std::vector<LoweredLayer> layers;              // one per IR layer
   std::vector<DramBlock> initial_data;           // the network input and every parameter block
+  std::vector<DramRegion> scratch;               // activations no layer owns: packed copies of gathered views
   std::uint64_t allocated_bytes = 0;
 };
 
