@@ -15,7 +15,8 @@ inline constexpr std::uint64_t kNpuRegsBase = 0x4000'0000;
 inline constexpr std::uint64_t kNpuRegsSize = 0x1000;
 inline constexpr std::uint64_t kDramBase = 0x8000'0000;
 
-// NPU-local view: SRAM bank i at kSramBase + i * bank bytes, PE cluster k's
+// NPU-local view: the SRAM banks share the window from kSramBase, chunks of
+// sram.interleave_bytes going to consecutive banks (sram_interleave.h), PE cluster k's
 // registers at kClusterRegsBase + k * pe_array::kClusterStride, DMA channel c's
 // at kDmaRegsBase + c * dma::kChannelStride.
 inline constexpr std::uint64_t kSramBase = 0x1000'0000;
@@ -41,7 +42,8 @@ struct Region {
 inline constexpr std::array<Region, 5> kRegions{{
     {"system", "NPU registers", kNpuRegsBase, kNpuRegsSize, "host MMIO to the command processor"},
     {"system", "DRAM", kDramBase, 0, "size set by the platform's DRAM part"},
-    {"NPU-local", "SRAM banks", kSramBase, kSramWindowSize, "global buffer, banks back to back"},
+    {"NPU-local", "SRAM banks", kSramBase, kSramWindowSize,
+     "global buffer, banks interleaved by sram.interleave_bytes"},
     {"NPU-local", "PE cluster registers", kClusterRegsBase, kDmaRegsBase - kClusterRegsBase, "one block per cluster"},
     {"NPU-local", "DMA channel registers", kDmaRegsBase, kDmaRegsSize, "one block per channel"},
 }};

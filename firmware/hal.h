@@ -42,7 +42,10 @@ struct NpuLayout {
   unsigned rf_entries = 1;         // per PE: the stationary operands it holds (contract/operand_fetches.h)
   unsigned buffer_port_bytes = 0;  // per cluster buffer and cycle; 0: never limits
   std::uint64_t sram_base = 0, sram_bytes = 0;
-  unsigned sram_banks = 16;  // equal banks, consecutive in the address map
+  unsigned sram_banks = 16;  // equal banks
+  // Consecutive chunks of this many bytes go to consecutive banks
+  // (contract/sram_interleave.h); sram_bytes / sram_banks: back to back.
+  std::uint64_t sram_interleave_bytes = 1024;
   std::uint64_t dma_regs_base = 0;
   unsigned dma_channels = 2;
   std::uint64_t cluster_regs_base = 0;

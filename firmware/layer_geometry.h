@@ -9,8 +9,15 @@
 
 #include "contract/cluster_regs.h"
 #include "contract/command_format.h"
+#include "contract/sram_interleave.h"
+#include "firmware/hal.h"
 
 namespace npuvp::firmware {
+
+inline contract::BankInterleave sram_map(const NpuLayout& npu) {
+  return {npu.sram_base, npu.sram_bytes / std::max(1u, npu.sram_banks), std::max(1u, npu.sram_banks),
+          npu.sram_interleave_bytes};
+}
 
 // The first bytes of SRAM hold what the firmware hands the engines: DMA
 // descriptor slots per channel and one job slot per cluster. A chain holds at
@@ -20,6 +27,7 @@ namespace npuvp::firmware {
 inline std::uint64_t dma_slots(const LayerCommand& l) {
   return l.input_segment_count == 0 ? 8 : 3 + 5 * std::uint64_t{l.input_segment_count};
 }
+
 // Cycles the command processor spends deciding and writing one tile's work.
 inline constexpr std::uint64_t kTileSetupCycles = 64;
 

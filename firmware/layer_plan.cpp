@@ -32,10 +32,11 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
   place(0, control_bytes(l, npu));
   std::uint64_t at = control_bytes(l, npu) + weight_buffer;
   if (weight_buffers == 2) {
-    // The second weight buffer starts in a bank of its own: the DMA fills it
-    // while the clusters read the first one.
-    const std::uint64_t bank = npu.sram_bytes / std::max(1u, npu.sram_banks);
-    at = (at + bank - 1) / bank * bank;
+    // The second weight buffer starts on a chunk of its own (with the banks
+    // back to back, a bank of its own): the DMA fills it while the clusters
+    // read the first one.
+    const std::uint64_t chunk = std::max<std::uint64_t>(1, npu.sram_interleave_bytes);
+    at = (at + chunk - 1) / chunk * chunk;
     place(1, at);
     at += weight_buffer;
   }
@@ -229,12 +230,12 @@ class CostWalker {
         ++jobs;
       }
     }
-    // Every cluster reads its weights from the few banks that hold the K
-    // block, one after another: the last one starts computing only when the
-    // banks have served all the others.
+    // Every cluster reads its weights from the banks that hold the K block,
+    // one after another: the last one starts computing only when the banks
+    // have served all the others.
     const double block_bytes = double(weight_bytes(kb));
     const double weight_banks =
-        std::max(1.0, std::ceil(block_bytes / double(npu_.sram_bytes / std::max(1u, npu_.sram_banks))));
+        std::max(1u, sram_map(npu_).banks_touched(npu_.sram_base + t_.weights_offset[0], weight_bytes(kb)));
     const double weight_serialization =
         std::max(0.0, double(weight_fetches) / (weight_banks * npu_.costs.bank_bytes_per_cycle) -
                           block_bytes / std::max<std::uint64_t>(1, jobs) / link);
@@ -313,6 +314,25 @@ bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder or
     if (kb <= per_group) return false;
     kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
   }
+}
+
+TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
+  // try_tiling's sums with a K block of one group and a tile of one row.
+  const std::uint32_t kb = k_unit(l);
+  const std::uint64_t filter = filter_bytes(l);
+  const std::uint64_t params = filter != 0 ? kb : 0;
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb) * element_bytes(l);
+  const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, 1)) * row_bytes;
+  const std::uint64_t out_bytes = std::uint64_t{l.out_w} * kb * element_bytes(l);
+  const unsigned inputs = opcode_of(l) == Opcode::kAdd ? 2 : 1;
+  TileNeeds n;
+  n.weight_buffer_bytes = kb * filter;
+  // plan_layer_tiling keeps a K block's weights within a quarter of the SRAM.
+  const std::uint64_t weights = align64(kb * filter) + align64(params * 4) + align64(params * 8);
+  n.sram_bytes = control_bytes(l, npu) +
+                 std::max(weights + 2 * inputs * align64(in_bytes) + 2 * align64(out_bytes), 4 * kb * filter);
+  n.input_buffer_bytes = inputs * in_bytes;
+  return n;
 }
 
 LayerCost estimate_layer_cost(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,

@@ -48,6 +48,17 @@ struct LayerTiling {
 // which it got).
 bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LoopOrder order, LayerTiling& tiling);
 
+// What the smallest tiling of a layer needs (one group of output channels,
+// one output row, one weight buffer): bytes of the global buffer, of a
+// cluster's weight buffer and of a cluster's input buffer. A platform that
+// cannot give one of them cannot run the layer.
+struct TileNeeds {
+  std::uint64_t sram_bytes = 0;
+  std::uint64_t weight_buffer_bytes = 0;
+  std::uint64_t input_buffer_bytes = 0;
+};
+TileNeeds smallest_tile_needs(const LayerCommand& layer, const NpuLayout& npu);
+
 // The firmware's estimate of running a layer with one plan: the tile loop
 // walked step by step with the systolic schedule of every cluster's job, the
 // bytes each step moves, and the DMA overlapping loads and stores of the

@@ -18,6 +18,14 @@ namespace {
 using config::ConfigError;
 using config::ConfigNode;
 
+bool is_power_of_two(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+// The default interleave granule: the engines' burst (the DMA's default
+// max_burst_bytes and the clusters' burst boundary), so a burst is one bank
+// access and one NoC packet, and a stream of bursts walks the banks in turn
+// (docs/memory.md).
+constexpr std::uint64_t kDefaultInterleaveBytes = 1024;
+
 nlohmann::json to_json(const YAML::Node& n) {
   if (n.IsMap()) {
     nlohmann::json j = nlohmann::json::object();
@@ -122,7 +130,8 @@ void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
 }
 
 void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
-  n.reject_unknown({"banks", "bank_kb", "word_bytes", "ports", "read_latency_cycles", "write_latency_cycles"});
+  n.reject_unknown(
+      {"banks", "bank_kb", "word_bytes", "ports", "read_latency_cycles", "write_latency_cycles", "interleave_bytes"});
   c.sram_banks = static_cast<unsigned>(n.get_int_in("banks", 1, 1024));
   c.sram_bank.size_bytes = static_cast<std::uint64_t>(n.get_int_in("bank_kb", 1, 1 << 20)) * 1024;
   c.sram_bank.word_bytes = static_cast<unsigned>(n.get_int_in("word_bytes", 1, 1024, 32));
@@ -131,12 +140,26 @@ void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
   c.sram_bank.write_latency_cycles = static_cast<unsigned>(n.get_int_in("write_latency_cycles", 0, 1000, 1));
   if (static_cast<std::uint64_t>(c.sram_banks) * c.sram_bank.size_bytes > address_map::kSramWindowSize)
     n.fail("bank_kb", "banks × bank_kb within the 256 MiB SRAM window");
+  const std::uint64_t bank = c.sram_bank.size_bytes;
+  const std::uint64_t word = c.sram_bank.word_bytes;
+  const auto fits = [&](std::uint64_t b) { return b % word == 0 && is_power_of_two(b) && bank % b == 0; };
+  c.sram_interleave_bytes = fits(kDefaultInterleaveBytes) ? kDefaultInterleaveBytes : bank;
+  if (n.has("interleave_bytes")) {
+    c.sram_interleave_bytes = static_cast<std::uint64_t>(n.get_int_in("interleave_bytes", 1, 1 << 30));
+    if (c.sram_interleave_bytes != bank && !fits(c.sram_interleave_bytes))
+      n.fail("interleave_bytes", "a power of two that is a multiple of word_bytes (" + std::to_string(word) +
+                                     ") and divides the bank (bank_kb × 1024 = " + std::to_string(bank) +
+                                     "), or the bank size itself (banks back to back)");
+  }
 }
 
 void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
   n.reject_unknown({"channels", "max_burst_bytes", "descriptor_cycles"});
   c.channels = static_cast<unsigned>(n.get_int_in("channels", 2, 16, 2));
   c.max_burst_bytes = static_cast<unsigned>(n.get_int_in("max_burst_bytes", 16, 1 << 20, 1024));
+  // Bursts stop at multiples of their own size (AXI's rule), which only a
+  // power of two lets every aligned transfer meet.
+  if (!is_power_of_two(c.max_burst_bytes)) n.fail("max_burst_bytes", "a power of two from 16 to 1048576");
   c.descriptor_cycles = static_cast<unsigned>(n.get_int_in("descriptor_cycles", 0, 10000, 8));
 }
 

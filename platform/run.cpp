@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "contract/address_map.h"
+#include "platform/layer_fit.h"
 #include "platform/report/power_csv.h"
 #include "platform/report/progress_line.h"
 #include "platform/report/report_builder.h"
@@ -66,6 +67,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
   options.fold_data_movement = config.firmware.fold_data_movement;
   options.dram_access_bytes = config.dram.memspec.burst_bytes();
   const apps::Workload work = apps::make_workload(options);
+  check_layers_fit(work.commands, work.layers, npu::Npu::firmware_layout(config.npu));
   sw::DriverConfig driver_config;
   driver_config.npu_regs_base = address_map::kNpuRegsBase;
   driver_config.dram_base = address_map::kDramBase;

@@ -127,7 +127,7 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
       const std::uint64_t dst_row = d.dst + std::int64_t{p} * d.dst_plane_pitch + std::int64_t{r} * d.dst_row_pitch;
       for (std::uint32_t off = 0, len = 0; off < d.row_bytes; off += len) {
         // Bursts never cross a max_burst_bytes-aligned boundary (AXI's 4 KiB
-        // rule), so one never spans two SRAM banks or two NoC targets.
+        // rule); the NoC splits one that spans several SRAM banks.
         const std::uint64_t boundary = config_.max_burst_bytes;
         const std::uint64_t to_boundary =
             std::min(boundary - (src_row + off) % boundary, boundary - (dst_row + off) % boundary);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "contract/sram_interleave.h"
 #include "models/common/log.h"
 
 namespace npuvp::noc {
@@ -76,13 +77,16 @@ void MeshNoc::advance_horizon() {
   fast_.set_horizon(sc_core::sc_time_stamp().value() / cycle_.value());
 }
 
-int MeshNoc::decode(std::uint64_t address, std::uint64_t length) const {
+MeshNoc::Route MeshNoc::decode(std::uint64_t address) const {
   for (std::size_t i = 0; i < config_.targets.size(); ++i) {
     const TargetAttachment& t = config_.targets[i];
-    if (address >= t.base && address - t.base < t.size && length <= t.size - (address - t.base))
-      return static_cast<int>(i);
+    if (address < t.base || address - t.base >= t.window_size()) continue;
+    if (t.interleave_bytes == 0) return {static_cast<int>(i), address - t.base, t.size - (address - t.base)};
+    const contract::BankInterleave window{t.base, t.size, t.ways, t.interleave_bytes};
+    const contract::BankInterleave::Place p = window.place(address);
+    if (p.bank == t.way) return {static_cast<int>(i), p.offset, p.run};
   }
-  return -1;
+  return {};
 }
 
 void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
@@ -93,31 +97,90 @@ void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time
     return;
   }
   const std::uint64_t address = gp.get_address();
-  const int target = decode(address, gp.get_data_length());
-  if (target < 0) {
+  const Route route = decode(address);
+  if (route.target < 0) {
     log_->debug("{}: no target at 0x{:x} (+{} bytes)", config_.initiators[id].name, address, gp.get_data_length());
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  const TargetAttachment& t = config_.targets[target];
-  const NodeId dst = node_of(t);
-  const std::uint64_t length = gp.get_data_length();
+  if (gp.get_data_length() > route.run) {
+    split(id, src, gp, delay);
+    return;
+  }
+  const sc_core::sc_time done = unicast(src, route, gp, delay);
+  delay = done - sc_core::sc_time_stamp();
+  gp.set_address(address);
+  gp.set_dmi_allowed(false);
+}
 
+sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp,
+                                  sc_core::sc_time delay) {
+  const NodeId dst = node_of(config_.targets[route.target]);
+  const std::uint64_t length = gp.get_data_length();
   const sc_core::sc_time issued = sc_core::sc_time_stamp();
   const Cycle request_done =
       fast_.unicast(src, dst, packet_flits(config_, gp.is_write() ? length : 0), edge_at_or_after(issued + delay));
   sc_core::sc_time target_delay = time_of(request_done) - issued;
-  gp.set_address(address - t.base);
-  initiator_sockets[target]->b_transport(gp, target_delay);
-  gp.set_address(address);
-  gp.set_dmi_allowed(false);
+  gp.set_address(route.offset);
+  initiator_sockets[route.target]->b_transport(gp, target_delay);
 
   // The target may have waited; its delay counts from when it returned.
   const sc_core::sc_time returned = sc_core::sc_time_stamp();
   const bool data_back = gp.is_read() && gp.is_response_ok();
   const Cycle response_done =
       fast_.unicast(dst, src, packet_flits(config_, data_back ? length : 0), edge_at_or_after(returned + target_delay));
-  delay = time_of(response_done) - returned;
+  return time_of(response_done);
+}
+
+void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  const std::uint64_t address = gp.get_address();
+  const std::uint64_t length = gp.get_data_length();
+  // Only an interleaved window is split, and every piece must stay in it; a
+  // byte-enable pattern shorter than the data repeats from the payload's
+  // start, which pieces could not keep. Nothing is delivered unless all fit.
+  const TargetAttachment& first = config_.targets[decode(address).target];
+  std::vector<Route> pieces;
+  for (std::uint64_t done = 0; done < length; done += pieces.back().run) {
+    Route r = decode(address + done);
+    if (r.target < 0 || first.interleave_bytes == 0 || config_.targets[r.target].base != first.base) {
+      log_->debug("{}: 0x{:x} (+{} bytes) leaves the window of '{}'", config_.initiators[id].name, address, length,
+                  first.name);
+      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+      return;
+    }
+    r.run = std::min(r.run, length - done);
+    pieces.push_back(r);
+  }
+  if (gp.get_byte_enable_ptr() != nullptr && gp.get_byte_enable_length() < length) {
+    gp.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return;
+  }
+  const sc_core::sc_time issued = sc_core::sc_time_stamp() + delay;
+  sc_core::sc_time last = issued;
+  std::uint64_t done = 0;
+  for (const Route& r : pieces) {
+    const auto n = static_cast<unsigned>(r.run);
+    tlm::tlm_generic_payload piece;
+    piece.set_command(gp.get_command());
+    piece.set_data_ptr(gp.get_data_ptr() + done);
+    piece.set_data_length(n);
+    piece.set_streaming_width(n);
+    if (gp.get_byte_enable_ptr() != nullptr) {
+      piece.set_byte_enable_ptr(gp.get_byte_enable_ptr() + done);
+      piece.set_byte_enable_length(n);
+    }
+    piece.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    last = std::max(last, unicast(src, r, piece, issued > now ? issued - now : sc_core::SC_ZERO_TIME));
+    if (!piece.is_response_ok()) {
+      gp.set_response_status(piece.get_response_status());
+      return;
+    }
+    done += n;
+  }
+  gp.set_dmi_allowed(false);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  delay = last - sc_core::sc_time_stamp();
 }
 
 void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const MulticastExtension& ext,
@@ -130,7 +193,8 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
   std::vector<int> targets;
   std::vector<NodeId> dests;
   for (std::uint64_t a : ext.addresses) {
-    const int t = decode(a, length);
+    const Route route = decode(a);
+    const int t = route.run >= length ? route.target : -1;
     if (t < 0) {
       log_->debug("multicast: no target at 0x{:x} (+{} bytes)", a, length);
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -153,11 +217,10 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
   sc_core::sc_time last_done = sc_core::sc_time_stamp() + delay;
   auto worst = tlm::TLM_OK_RESPONSE;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    const TargetAttachment& t = config_.targets[targets[i]];
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     const sc_core::sc_time arrival = time_of(done_at[i]);
     sc_core::sc_time target_delay = arrival > now ? arrival - now : sc_core::SC_ZERO_TIME;
-    gp.set_address(ext.addresses[i] - t.base);
+    gp.set_address(decode(ext.addresses[i]).offset);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     initiator_sockets[targets[i]]->b_transport(gp, target_delay);
     // Status codes grow worse as they decrease: OK 1, INCOMPLETE 0, errors < 0.
@@ -172,12 +235,23 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
 
 unsigned MeshNoc::transport_dbg(int, tlm::tlm_generic_payload& gp) {
   const std::uint64_t address = gp.get_address();
-  const int target = decode(address, gp.get_data_length());
-  if (target < 0) return 0;
-  gp.set_address(address - config_.targets[target].base);
-  const unsigned n = initiator_sockets[target]->transport_dbg(gp);
-  gp.set_address(address);
-  return n;
+  const std::uint64_t length = gp.get_data_length();
+  unsigned moved = 0;
+  for (std::uint64_t done = 0; done < length;) {
+    const Route route = decode(address + done);
+    if (route.target < 0) break;
+    const auto n = static_cast<unsigned>(std::min(route.run, length - done));
+    tlm::tlm_generic_payload piece;
+    piece.set_command(gp.get_command());
+    piece.set_address(route.offset);
+    piece.set_data_ptr(gp.get_data_ptr() + done);
+    piece.set_data_length(n);
+    const unsigned got = initiator_sockets[route.target]->transport_dbg(piece);
+    moved += got;
+    if (got < n) break;
+    done += n;
+  }
+  return moved;
 }
 
 }  // namespace npuvp::noc

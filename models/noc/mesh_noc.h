@@ -8,7 +8,10 @@
 //   the target's own annotated delay,
 //   response packet (header + read data flits)  target node -> initiator node.
 // Packets start on the next NoC clock edge at or after their time. There is no
-// maximum packet length: a tile transfer is one packet, timed at once.
+// maximum packet length: a tile transfer is one packet, timed at once. A
+// transaction spanning several targets of an interleaved window (the SRAM
+// banks) is split at the source into one such pair per chunk, all issued at
+// its time; it completes when the last response is back.
 // DMI is not granted, so every access is timed.
 
 #include <cstdint>
@@ -85,8 +88,20 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   void end_of_simulation() override;
 
   void multicast(NodeId src, tlm::tlm_generic_payload& gp, const MulticastExtension& ext, sc_core::sc_time& delay);
-  // Index of the target whose window holds [address, address + length), or -1.
-  int decode(std::uint64_t address, std::uint64_t length) const;
+  // The target holding the byte at `address` (-1 if none), the address in its
+  // own space and how many bytes from there it holds contiguously.
+  struct Route {
+    int target = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t run = 0;
+  };
+  Route decode(std::uint64_t address) const;
+  // One request/response pair between the initiator's node and one target,
+  // issued `delay` after now; returns when the response is back (absolute).
+  sc_core::sc_time unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp, sc_core::sc_time delay);
+  // A transaction spanning several targets (interleaved banks) goes out as one
+  // packet per target piece, all issued at once; the slowest decides.
+  void split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   NodeId node_of(const Attachment& a) const { return fast_.mesh().node(a.x, a.y); }
   // First clock edge at or after `t`.
   Cycle edge_at_or_after(const sc_core::sc_time& t) const;

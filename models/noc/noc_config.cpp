@@ -43,10 +43,19 @@ void validate(const NocConfig& c) {
     if (t.name.empty() || !names.insert(t.name).second)
       throw NocConfigError(key + ".name", "a non-empty name unique among the endpoints");
     if (t.size == 0) throw NocConfigError(key + ".size", "a positive window size");
-    if (t.base + t.size < t.base) throw NocConfigError(key + ".size", "a window that does not wrap past 2^64");
+    if (t.interleave_bytes != 0) {
+      if (t.size % t.interleave_bytes != 0)
+        throw NocConfigError(key + ".interleave_bytes", "a divisor of the target's size " + std::to_string(t.size));
+      if (t.ways == 0 || t.way >= t.ways) throw NocConfigError(key + ".way", "a way below ways");
+      if (t.size * t.ways / t.ways != t.size) throw NocConfigError(key + ".ways", "a window below 2^64 bytes");
+    }
+    const std::uint64_t size = t.window_size();
+    if (t.base + size < t.base) throw NocConfigError(key + ".size", "a window that does not wrap past 2^64");
     for (std::size_t j = 0; j < i; ++j) {
       const TargetAttachment& o = c.targets[j];
-      if (t.base < o.base + o.size && o.base < t.base + t.size)
+      const bool shared = t.interleave_bytes != 0 && o.base == t.base && o.size == t.size &&
+                          o.interleave_bytes == t.interleave_bytes && o.ways == t.ways && o.way != t.way;
+      if (!shared && t.base < o.base + o.window_size() && o.base < t.base + size)
         throw NocConfigError(key + ".base", "a window not overlapping that of '" + o.name + "'");
     }
   }

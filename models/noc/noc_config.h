@@ -16,9 +16,17 @@ struct Attachment {
   unsigned x = 0, y = 0;
 };
 
-// A target endpoint and the address window routed to it.
+// A target endpoint and the address window routed to it. Targets may share
+// an interleaved window (the SRAM banks): `ways` targets with equal base,
+// size and interleave_bytes, numbered by `way`; the window is size × ways
+// bytes and its chunk c of interleave_bytes goes to way c % ways (see
+// contract/sram_interleave.h). interleave_bytes 0: [base, base + size) alone.
 struct TargetAttachment : Attachment {
   std::uint64_t base = 0, size = 0;
+  std::uint64_t interleave_bytes = 0;
+  unsigned ways = 1, way = 0;
+
+  std::uint64_t window_size() const { return interleave_bytes == 0 ? size : size * ways; }
 };
 
 struct NocConfig {

@@ -20,6 +20,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.sram_base = address_map::kSramBase;
   l.sram_bytes = std::uint64_t{c.sram_banks} * c.sram_bank.size_bytes;
   l.sram_banks = c.sram_banks;
+  l.sram_interleave_bytes = c.sram_interleave_bytes;
   l.dma_regs_base = address_map::kDmaRegsBase;
   l.dma_channels = c.dma.channels;
   l.cluster_regs_base = address_map::kClusterRegsBase;
@@ -54,8 +55,11 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
     t.name = "sram" + std::to_string(b);
     t.x = x;
     t.y = y;
-    t.base = address_map::kSramBase + std::uint64_t{b} * c.sram_bank.size_bytes;
+    t.base = address_map::kSramBase;
     t.size = c.sram_bank.size_bytes;
+    t.interleave_bytes = c.sram_interleave_bytes;
+    t.ways = c.sram_banks;
+    t.way = b;
     n.targets.push_back(t);
   }
   noc::TargetAttachment dma_regs;

@@ -13,6 +13,7 @@
 #include <tlm>
 
 #include "contract/address_map.h"
+#include "contract/sram_interleave.h"
 #include "models/common/vcd_recorder.h"
 #include "models/dma/dma_engine.h"
 #include "models/noc/mesh_noc.h"
@@ -34,6 +35,9 @@ struct NpuConfig {
   pe_array::PeClusterConfig cluster;
   unsigned sram_banks = 16;
   sram::SramBankConfig sram_bank;
+  // Consecutive chunks of this many bytes of the global buffer go to
+  // consecutive banks; sram_bank.size_bytes puts the banks back to back.
+  std::uint64_t sram_interleave_bytes = 1024;
   dma::DmaConfig dma;
   // Mesh size, flit width and router timing; the attachments are derived:
   // cluster k and bank k sit at node k (row-major), the command processor
@@ -45,6 +49,9 @@ struct NpuConfig {
   firmware::CostTable firmware_costs;
 
   // Multipliers over all clusters: the array's MACs per cycle at one MAC per PE.
+  contract::BankInterleave sram_map() const {
+    return {address_map::kSramBase, sram_bank.size_bytes, sram_banks, sram_interleave_bytes};
+  }
   std::uint64_t mac_units() const { return std::uint64_t{clusters} * cluster.array.rows * cluster.array.cols; }
 };
 

@@ -345,7 +345,7 @@ void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFill
 tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
                                              const unsigned char* byte_enables, unsigned len,
                                              sc_core::sc_time& offset) {
-  // Split at kBurstBoundary-aligned addresses so no burst spans two SRAM banks;
+  // Split at kBurstBoundary-aligned addresses, as bus bursts are;
   // the bursts are issued back to back and the NoC serializes them.
   const sc_core::sc_time start = offset;
   for (unsigned done = 0, n = 0; done < len; done += n) {

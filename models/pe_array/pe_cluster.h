@@ -31,7 +31,8 @@
 
 namespace npuvp::pe_array {
 
-// No burst of a cluster crosses a multiple of this, so none spans two SRAM banks.
+// No burst of a cluster crosses a multiple of this; the NoC splits one that
+// spans several SRAM banks (sram.interleave_bytes below it) into a packet per bank.
 inline constexpr unsigned kBurstBoundary = 1024;
 
 struct PeClusterConfig {

@@ -12,7 +12,7 @@ SramBank::SramBank(const sc_core::sc_module_name& name, const SramBankConfig& co
       config_(config),
       clock_period_(sc_core::sc_time(1e3 / config.clock_mhz, sc_core::SC_NS)),
       storage_(config.size_bytes, 0),
-      port_free_at_(std::max(1u, config.ports), sc_core::SC_ZERO_TIME) {
+      ports_(std::max(1u, config.ports)) {
   target_socket.register_b_transport(this, &SramBank::b_transport);
   target_socket.register_transport_dbg(this, &SramBank::transport_dbg);
   target_socket.register_get_direct_mem_ptr(this, &SramBank::get_direct_mem_ptr);
@@ -29,11 +29,19 @@ void SramBank::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
   tlmx::copy_payload(gp, storage_.data());
 
   const std::uint64_t words = (gp.get_data_length() + config_.word_bytes - 1) / config_.word_bytes;
-  const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;
-  auto port = std::min_element(port_free_at_.begin(), port_free_at_.end());
-  const sc_core::sc_time start = std::max(arrival, *port);
-  stats_.conflict_cycles += static_cast<std::uint64_t>((start - arrival) / clock_period_ + 0.5);
-  *port = start + clock_period_ * static_cast<double>(words);
+  const std::uint64_t period = clock_period_.value();
+  // No access to come starts before now: older intervals cannot matter again.
+  const std::uint64_t now = sc_core::sc_time_stamp().value() / period;
+  for (auto& p : ports_) p.retire_before(now, [](std::uint64_t, bool) {});
+  const std::uint64_t arrival = ((sc_core::sc_time_stamp() + delay).value() + period - 1) / period;
+  noc::ReservationTimeline* port = &ports_.front();
+  std::uint64_t start = port->earliest_free(arrival, words);
+  for (auto& p : ports_) {
+    const std::uint64_t s = p.earliest_free(arrival, words);
+    if (s < start) start = s, port = &p;
+  }
+  port->reserve(start, start + words);
+  stats_.conflict_cycles += start - arrival;
   stats_.busy_cycles += words;
   const unsigned latency = gp.is_read() ? config_.read_latency_cycles : config_.write_latency_cycles;
   if (gp.is_read()) {
@@ -43,8 +51,9 @@ void SramBank::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
     ++stats_.writes;
     stats_.write_words += words;
   }
-  busy_trace_.busy(start, *port);
-  delay = (*port - sc_core::sc_time_stamp()) + clock_period_ * latency;
+  const sc_core::sc_time end = clock_period_ * static_cast<double>(start + words);
+  busy_trace_.busy(clock_period_ * static_cast<double>(start), end);
+  delay = (end - sc_core::sc_time_stamp()) + clock_period_ * latency;
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

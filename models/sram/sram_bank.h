@@ -3,7 +3,12 @@
 //
 // A bank serves `ports` accesses at a time, each moving one word per cycle.
 // Accesses that find every port busy wait, and the wait is counted as bank
-// conflict cycles. The bytes are real: the bank is the only copy of its data.
+// conflict cycles. Under loose timing accesses arrive in the order their
+// initiators run, not in the order of their times, so each port keeps its
+// busy intervals and an access takes the first gap long enough for it, before
+// or after ones booked earlier: an initiator running ahead of the others does
+// not push their earlier accesses behind its own. The bytes are real: the
+// bank is the only copy of its data.
 
 #include <cstdint>
 #include <vector>
@@ -15,6 +20,7 @@
 
 #include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
+#include "models/noc/reservation_timeline.h"
 
 namespace npuvp::sram {
 
@@ -62,8 +68,8 @@ class SramBank : public sc_core::sc_module, public stats::StatsSource {
   const SramBankConfig config_;
   const sc_core::sc_time clock_period_;
   std::vector<std::uint8_t> storage_;
-  // When each port is next free, in absolute simulated time.
-  std::vector<sc_core::sc_time> port_free_at_;
+  // Busy intervals of each port, in bank cycles from time zero.
+  std::vector<noc::ReservationTimeline> ports_;
   SramBankStats stats_;
   trace::BusyWire busy_trace_;
 };

@@ -6,6 +6,7 @@
 #include <optional>
 #include <random>
 #include <stdexcept>
+#include <utility>
 
 #include "sw/apps/onnx_spec.h"
 #include "sw/runtime/exec/network_executor.h"
@@ -14,6 +15,7 @@
 #include "sw/runtime/frontend/scalesim_topology.h"
 #include "sw/runtime/frontend/zoo.h"
 #include "sw/runtime/lowering/conv_workload.h"
+#include "sw/runtime/lowering/lowering.h"
 #include "sw/runtime/quantize/network_quantizer.h"
 #include "sw/runtime/reference/reference_executor.h"
 
@@ -114,6 +116,8 @@ Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, fi
                         {"params", l.parameter_count()}});
   runtime::LoweringFaults faults;
   faults.input_row_pitch_delta = options.fault_input_row_pitch_delta;
+  for (std::size_t i = 0; i < layers->size(); ++i)
+    w.commands.push_back(runtime::conv_command((*layers)[i], static_cast<std::uint32_t>(i), {}, faults));
   w.verdicts = std::make_shared<LayerVerdicts>();
   w.verdicts->mismatches.assign(layers->size(), 0);
   w.verdicts->verified.assign(layers->size(), false);
@@ -221,6 +225,13 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   const auto in = q->network.layer(0).out_shape;
   w.input_shape = {in.c, in.h, in.w};
   w.layers = q->network.layers_json();
+  std::uint64_t next = 0;
+  runtime::LoweringOptions lowering;
+  lowering.dataflow = dataflow;
+  w.commands =
+      runtime::lower_network(
+          *q, [&](std::uint64_t bytes) { return std::exchange(next, next + (bytes + 63) / 64 * 64); }, lowering)
+          .commands;
   w.verdicts = std::make_shared<LayerVerdicts>();
   w.verdicts->mismatches.assign(w.layers.size(), 0);
   w.verdicts->verified.assign(w.layers.size(), false);

@@ -71,6 +71,9 @@ struct Workload {
   nlohmann::json input_shape;
   nlohmann::json layers = nlohmann::json::array();  // name, type, shapes, kernel, stride, groups, macs, params
   std::shared_ptr<LayerVerdicts> verdicts;          // shared with `program`, which fills it
+  // The commands `program` submits, their shapes as the NPU sees them (DRAM
+  // addresses aside), for checks before simulation; layer_id indexes `layers`.
+  std::vector<firmware::LayerCommand> commands;
   std::function<void(sw::NpuDriver&)> program;
   // With WorkloadOptions::keep_outputs: every layer's output, filled by `program`.
   std::shared_ptr<NetworkTensors> tensors;

@@ -65,10 +65,11 @@ void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const LayerT
     EXPECT_LT(t.weights_offset[b], t.bias_offset[b]);
     EXPECT_LT(t.bias_offset[b], t.requant_offset[b]);
   }
-  // The second weight buffer begins a bank of its own, so that the DMA never
-  // writes into a bank the clusters read the first one from.
+  // The second weight buffer begins an interleave chunk of its own (with the
+  // banks back to back, a bank of its own, so that the DMA never writes into
+  // a bank the clusters read the first one from).
   if (weight_buffers == 2) {
-    EXPECT_EQ(t.weights_offset[1] % (npu.sram_bytes / npu.sram_banks), 0u);
+    EXPECT_EQ(t.weights_offset[1] % npu.sram_interleave_bytes, 0u);
     EXPECT_LT(t.requant_offset[0], t.weights_offset[1]);
   }
   EXPECT_LT(t.requant_offset[weight_buffers - 1], t.input_offset[0]);

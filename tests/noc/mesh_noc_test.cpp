@@ -61,7 +61,9 @@ struct System {
   std::unique_ptr<Driver> driver;
   std::vector<std::unique_ptr<Memory>> memories;
 
-  System() {
+  // interleave_bytes > 0: the four memories share one window from
+  // kSramBase, interleaved in chunks of that size.
+  explicit System(std::uint64_t interleave_bytes = 0) {
     config.initiators = {{"dma", 0, 0}, {"cp", 3, 3}};
     const unsigned xy[4][2] = {{3, 2}, {1, 1}, {3, 1}, {1, 3}};
     for (unsigned i = 0; i < 4; ++i) {
@@ -69,8 +71,11 @@ struct System {
       t.name = "mem" + std::to_string(i);
       t.x = xy[i][0];
       t.y = xy[i][1];
-      t.base = address_map::kSramBase + i * 0x1'0000ull;
+      t.base = address_map::kSramBase + (interleave_bytes == 0 ? i * 0x1'0000ull : 0);
       t.size = 0x1'0000;
+      t.interleave_bytes = interleave_bytes;
+      t.ways = interleave_bytes == 0 ? 1 : 4;
+      t.way = interleave_bytes == 0 ? 0 : i;
       config.targets.push_back(t);
     }
     noc = std::make_unique<MeshNoc>("noc", config);
@@ -209,6 +214,45 @@ TEST(MeshNoc, DebugTransportTranslatesTheAddress) {
   });
   sc_core::sc_start();
   EXPECT_EQ(sys.noc->stats().packets, 0u);
+}
+
+TEST(MeshNoc, ATransferSpanningInterleavedTargetsLandsByteExactInEach) {
+  // Chunks of 64 bytes: window bytes 40..339 are mem0 40..63, mem1 0..63,
+  // mem2 0..63, mem3 0..63, mem0 64..127 and mem1 64..83.
+  System sys(64);
+  std::vector<std::uint8_t> data(300), back(300), dbg(300);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  sys.driver->bodies.push_back([&](Driver& d) {
+    sc_time delay;
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, address_map::kSramBase + 40, data.data(), 300, delay),
+              tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(d.transfer(1, tlm::TLM_READ_COMMAND, address_map::kSramBase + 40, back.data(), 300, delay),
+              tlm::TLM_OK_RESPONSE);
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(address_map::kSramBase + 40);
+    gp.set_data_ptr(dbg.data());
+    gp.set_data_length(300);
+    EXPECT_EQ(d.initiator_sockets[0]->transport_dbg(gp), 300u);
+  });
+  sc_core::sc_start();
+  struct Piece {
+    unsigned memory, offset, from, length;
+  };
+  for (const Piece p : {Piece{0, 40, 0, 24}, Piece{1, 0, 24, 64}, Piece{2, 0, 88, 64}, Piece{3, 0, 152, 64},
+                        Piece{0, 64, 216, 64}, Piece{1, 64, 280, 20}})
+    for (unsigned i = 0; i < p.length; ++i)
+      ASSERT_EQ(sys.memories[p.memory]->bytes[p.offset + i], data[p.from + i]) << "memory " << p.memory << " +" << i;
+  EXPECT_EQ(sys.memories[0]->bytes[39], 0);
+  EXPECT_EQ(sys.memories[1]->bytes[84], 0);
+  EXPECT_EQ(back, data);
+  EXPECT_EQ(dbg, data);
+  // Each piece is a transaction of its own at its memory, write then read.
+  EXPECT_EQ(sys.memories[0]->seen_addresses, (std::vector<std::uint64_t>{40, 64, 40, 64}));
+  EXPECT_EQ(sys.memories[1]->seen_addresses, (std::vector<std::uint64_t>{0, 64, 0, 64}));
+  EXPECT_EQ(sys.memories[3]->seen_addresses, (std::vector<std::uint64_t>{0, 0}));
+  // Six pieces each way, a request and a response packet per piece.
+  EXPECT_EQ(sys.noc->stats().packets, 24u);
 }
 
 TEST(MeshNoc, MulticastDeliversIdenticalBytesAlongTheXyTree) {

@@ -57,6 +57,22 @@ TEST(SramBank, ConflictsOnOnePortAreCountedExactly) {
   EXPECT_EQ(bank.stats().busy_cycles, 11u);
 }
 
+TEST(SramBank, AnEarlierAccessIssuedLaterTakesTheGapBeforeABooking) {
+  // Loosely timed initiators reach the bank in the order they run: one far
+  // ahead books cycles [100, 108) first; one at cycle 0 issued after it still
+  // runs at once, and one at 96 needing 8 words cannot fit before 100.
+  SramBank bank("bank", config(1));
+  std::vector<std::uint8_t> buf(256);
+  auto ahead = transport(bank, tlm::TLM_READ_COMMAND, 0, buf.data(), 256, kCycle * 100);
+  EXPECT_EQ(ahead.delay, kCycle * (108 + 2));
+  auto early = transport(bank, tlm::TLM_READ_COMMAND, 0, buf.data(), 256);
+  EXPECT_EQ(early.delay, kCycle * (8 + 2));
+  EXPECT_EQ(bank.stats().conflict_cycles, 0u);
+  auto squeezed = transport(bank, tlm::TLM_READ_COMMAND, 0, buf.data(), 256, kCycle * 96);
+  EXPECT_EQ(squeezed.delay, kCycle * (116 + 2));
+  EXPECT_EQ(bank.stats().conflict_cycles, 12u);
+}
+
 TEST(SramBank, TwoPortsServeTwoAccessesAtOnce) {
   SramBank bank("bank", config(2));
   std::vector<std::uint8_t> buf(256);

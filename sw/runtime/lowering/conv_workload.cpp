@@ -296,6 +296,36 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   return l;
 }
 
+firmware::LayerCommand conv_command(const PreparedConv& l, std::uint32_t layer_id, const ConvAddresses& at,
+                                    const LoweringFaults& faults) {
+  firmware::LayerCommand cmd{};
+  cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
+  cmd.dataflow = static_cast<std::uint32_t>(l.spec.dataflow);
+  cmd.datatype = static_cast<std::uint32_t>(l.spec.datatype);
+  if (l.spec.datatype == Datatype::kFp16 && l.spec.relu) cmd.flags |= firmware::kFp16Relu;
+  cmd.input_addr = at.input;
+  cmd.output_addr = at.output;
+  cmd.weights_addr = at.weights;
+  cmd.bias_addr = at.bias;
+  cmd.requant_addr = at.requant;
+  cmd.in_c = l.in_shape.c;
+  cmd.in_h = l.in_shape.h;
+  cmd.in_w = l.in_shape.w;
+  cmd.out_c = l.out_shape.c;
+  cmd.out_h = l.out_shape.h;
+  cmd.out_w = l.out_shape.w;
+  firmware::write_window(cmd, l.params);
+  cmd.input_zero_point = l.params.input_zero_point;
+  cmd.output_zero_point = l.requant.output_zero_point;
+  cmd.act_min = l.requant.act_min;
+  cmd.act_max = l.requant.act_max;
+  cmd.layer_id = layer_id;
+  if (faults.input_row_pitch_delta != 0)
+    cmd.input_row_pitch = static_cast<std::uint32_t>(l.in_shape.w * l.in_shape.c * static_cast<int>(l.element_bytes()) +
+                                                     faults.input_row_pitch_delta);
+  return cmd;
+}
+
 ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uint32_t layer_id,
                           const LoweringFaults& faults) {
   sw::HostHal& hal = driver.hal();
@@ -319,31 +349,7 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   }
   hal.memory_write(requant, rq.data(), rq.size() * 4);
 
-  firmware::LayerCommand cmd{};
-  cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
-  cmd.dataflow = static_cast<std::uint32_t>(l.spec.dataflow);
-  cmd.datatype = static_cast<std::uint32_t>(l.spec.datatype);
-  if (l.spec.datatype == Datatype::kFp16 && l.spec.relu) cmd.flags |= firmware::kFp16Relu;
-  cmd.input_addr = input;
-  cmd.output_addr = output;
-  cmd.weights_addr = weights;
-  cmd.bias_addr = bias;
-  cmd.requant_addr = requant;
-  cmd.in_c = l.in_shape.c;
-  cmd.in_h = l.in_shape.h;
-  cmd.in_w = l.in_shape.w;
-  cmd.out_c = l.out_shape.c;
-  cmd.out_h = l.out_shape.h;
-  cmd.out_w = l.out_shape.w;
-  firmware::write_window(cmd, l.params);
-  cmd.input_zero_point = l.params.input_zero_point;
-  cmd.output_zero_point = l.requant.output_zero_point;
-  cmd.act_min = l.requant.act_min;
-  cmd.act_max = l.requant.act_max;
-  cmd.layer_id = layer_id;
-  if (faults.input_row_pitch_delta != 0)
-    cmd.input_row_pitch = static_cast<std::uint32_t>(l.in_shape.w * l.in_shape.c * static_cast<int>(l.element_bytes()) +
-                                                     faults.input_row_pitch_delta);
+  const firmware::LayerCommand cmd = conv_command(l, layer_id, {input, output, weights, bias, requant}, faults);
   hal.memory_write(command, &cmd, sizeof cmd);
 
   driver.submit(command, 1);

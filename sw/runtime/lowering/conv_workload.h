@@ -71,6 +71,14 @@ struct LoweringFaults {
   std::int32_t input_row_pitch_delta = 0;  // a wrong DMA source stride
 };
 
+// The layer's command with its tensors at the given DRAM addresses (zero:
+// for checks of the shape alone).
+struct ConvAddresses {
+  std::uint64_t input = 0, output = 0, weights = 0, bias = 0, requant = 0;
+};
+firmware::LayerCommand conv_command(const PreparedConv& layer, std::uint32_t layer_id, const ConvAddresses& at = {},
+                                    const LoweringFaults& faults = {});
+
 // Writes the tensors and the command into DRAM, runs it, reads the output back
 // and compares it with the reference.
 //

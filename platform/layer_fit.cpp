@@ -1,0 +1,69 @@
+#include "platform/layer_fit.h"
+
+#include <stdexcept>
+
+#include "firmware/layer_geometry.h"
+#include "firmware/layer_plan.h"
+
+namespace npuvp::platform {
+namespace {
+
+std::string layer_name(const nlohmann::json& layers, std::uint32_t id) {
+  if (id < layers.size() && layers[id].contains("name")) return layers[id]["name"].get<std::string>();
+  return "#" + std::to_string(id);
+}
+
+std::string bytes_text(std::uint64_t bytes) {
+  return std::to_string(bytes) + " bytes (" + std::to_string((bytes + 1023) / 1024) + " KiB)";
+}
+
+// Output index o reads inputs [o * stride - pad_before, ... + extent): the
+// first and the last output must each reach a real input, and then every
+// output between them does.
+void check_axis(const std::string& layer, const char* axis, std::uint32_t in, std::uint32_t out, int kernel,
+                int dilation, int stride, int pad_before) {
+  const std::int64_t extent = std::int64_t{dilation} * (kernel - 1) + 1;
+  const std::int64_t last_start = std::int64_t{out - 1} * stride - pad_before;
+  if (pad_before >= extent || last_start >= std::int64_t{in}) {
+    const bool first = pad_before >= extent;
+    throw std::invalid_argument("layer '" + layer + "': output " + axis + " " + std::to_string(first ? 0 : out - 1) +
+                                " reads only padding (kernel extent " + std::to_string(extent) + ", stride " +
+                                std::to_string(stride) + ", padding before " + std::to_string(pad_before) + ", " +
+                                std::to_string(in) + " input " + axis + "s); the NPU needs every output " + axis +
+                                " to read at least one input " + axis +
+                                ": padding below the kernel extent and a stride that stays within the input");
+  }
+}
+
+}  // namespace
+
+void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const nlohmann::json& layers,
+                      const firmware::NpuLayout& npu) {
+  for (const firmware::LayerCommand& c : commands) {
+    if (!firmware::is_tiled(firmware::opcode_of(c))) continue;
+    const std::string name = layer_name(layers, c.layer_id);
+    const contract::ConvWindow w = firmware::read_window(c);
+    if (c.out_h > 0 && c.out_w > 0 && w.stride_h > 0 && w.stride_w > 0) {
+      check_axis(name, "row", c.in_h, c.out_h, w.kernel_h, w.dilation_h, w.stride_h, w.pad.top);
+      check_axis(name, "column", c.in_w, c.out_w, w.kernel_w, w.dilation_w, w.stride_w, w.pad.left);
+    }
+    const firmware::TileNeeds need = firmware::smallest_tile_needs(c, npu);
+    const std::string tile = "layer '" + name + "': its smallest tile (one output row, " +
+                             std::to_string(firmware::k_unit(c)) + " output channel(s)) needs ";
+    if (need.weight_buffer_bytes > npu.cluster_weight_buffer_bytes)
+      throw std::invalid_argument(tile + bytes_text(need.weight_buffer_bytes) +
+                                  " of weights in a cluster's weight buffer; pe_array.weight_buffer_kb gives " +
+                                  bytes_text(npu.cluster_weight_buffer_bytes));
+    if (need.input_buffer_bytes > npu.cluster_input_buffer_bytes)
+      throw std::invalid_argument(tile + bytes_text(need.input_buffer_bytes) +
+                                  " of inputs in a cluster's input buffer; pe_array.input_buffer_kb gives " +
+                                  bytes_text(npu.cluster_input_buffer_bytes));
+    if (need.sram_bytes > npu.sram_bytes)
+      throw std::invalid_argument(tile + bytes_text(need.sram_bytes) +
+                                  " of global buffer (descriptors and job slots included); sram.banks × "
+                                  "sram.bank_kb give " +
+                                  bytes_text(npu.sram_bytes));
+  }
+}
+
+}  // namespace npuvp::platform
