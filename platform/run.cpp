@@ -102,6 +102,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
   monitor.on_power_window([&](const report::PowerSample& p) {
     if (power_csv) power_csv->append(p);
     power.push_back(p);
+    soc.flush_traces();
   });
   monitor.on_layer_start([&](std::int32_t id) {
     progress.update(static_cast<std::size_t>(id) + 1, work.layers.size(), sc_core::sc_time_stamp().to_seconds() * 1e9,

@@ -64,8 +64,6 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
                    sc_core::sc_time(config.simulation.power_window_ns + config.simulation.quantum_ns, sc_core::SC_NS));
     npu_->attach_trace(vcd_);
     dram_->attach_trace(vcd_, config.simulation.trace.vcd_dram_commands);
-    SC_HAS_PROCESS(Soc);
-    SC_METHOD(flush_traces);
   }
   if (!trace_dir.empty() && config.simulation.trace.timeline) {
     timeline_.stream_to(trace_dir + "/timeline.json");
@@ -80,12 +78,7 @@ std::vector<stats::StatsSource*> Soc::stats_sources() {
   return out;
 }
 
-// Writes out what can no longer change, once per power window: memory then
-// follows the reorder window, not the length of the run.
-void Soc::flush_traces() {
-  vcd_.flush_final(sc_core::sc_time_stamp());
-  next_trigger(sc_core::sc_time(config_.simulation.power_window_ns, sc_core::SC_NS));
-}
+void Soc::flush_traces() { vcd_.flush_final(sc_core::sc_time_stamp()); }
 
 void Soc::close_traces() {
   vcd_.close();

@@ -37,6 +37,12 @@ class Soc : public sc_core::sc_module {
   const sc_core::sc_signal<std::int32_t>& current_layer() const { return current_layer_; }
   trace::VcdRecorder& vcd() { return vcd_; }
   trace::TimelineRecorder& timeline() { return timeline_; }
+  // Writes out the trace changes that can no longer change, so that memory
+  // follows the reorder window rather than the run. The run monitor calls it
+  // once per power window: a process of the SoC's own would add events, and
+  // with them another order among processes due at the same time, so a
+  // traced run would time differently from an untraced one.
+  void flush_traces();
   // Writes what the trace files still lack; nothing may be recorded after.
   void close_traces();
 
@@ -46,8 +52,6 @@ class Soc : public sc_core::sc_module {
   const PlatformConfig& config() const { return config_; }
 
  private:
-  void flush_traces();
-
   const PlatformConfig config_;
   trace::VcdRecorder vcd_;
   trace::TimelineRecorder timeline_;
