@@ -1,11 +1,16 @@
 #include "models/pe_array/cluster_kernel.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "models/common/half.h"
+#include "models/pe_array/job_layout.h"
+#include "models/pe_array/vector_conv.h"
 
 namespace npuvp::pe_array {
 namespace {
@@ -13,75 +18,6 @@ namespace {
 std::int8_t saturate(std::int32_t v, const ClusterJob& job) {
   return static_cast<std::int8_t>(std::clamp(v, job.act_min, job.act_max));
 }
-
-// The taps of an output pixel that fall inside the tile, as tile coordinates.
-struct Window {
-  int y0, x0;        // tile coordinate of tap (0, 0)
-  int ky_lo, ky_hi;  // valid taps [lo, hi)
-  int kx_lo, kx_hi;
-};
-
-Window window(const ClusterJob& job, std::uint32_t oy, std::uint32_t ox) {
-  Window w;
-  w.y0 = job.origin_y + static_cast<int>(oy) * job.stride_h;
-  w.x0 = job.origin_x + static_cast<int>(ox) * job.stride_w;
-  auto range = [](int start, int dilation, int taps, int size, int& lo, int& hi) {
-    lo = 0;
-    while (lo < taps && start + lo * dilation < 0) ++lo;
-    hi = taps;
-    while (hi > lo && start + (hi - 1) * dilation >= size) --hi;
-  };
-  range(w.y0, job.dilation_h, job.kernel_h, static_cast<int>(job.in_h), w.ky_lo, w.ky_hi);
-  range(w.x0, job.dilation_w, job.kernel_w, static_cast<int>(job.in_w), w.kx_lo, w.kx_hi);
-  return w;
-}
-
-// Byte address of channel in_channel_offset of tile pixel (y, x).
-const std::int8_t* pixel(const ClusterJob& job, const std::int8_t* tile, int y, int x, unsigned element = 1) {
-  return tile + static_cast<std::size_t>(y) * job.in_row_pitch +
-         (static_cast<std::size_t>(x) * job.in_c + job.in_channel_offset) * element;
-}
-
-// The taps of an output pixel inside the tile: byte address of each tap's
-// pixel and the tap's index in the filter.
-int valid_taps(const ClusterJob& job, std::uint32_t oy, std::uint32_t ox, const std::int8_t* tile, unsigned element,
-               std::vector<const std::int8_t*>& tap_ptr, std::vector<int>& tap_index) {
-  const Window w = window(job, oy, ox);
-  int valid = 0;
-  for (int ky = w.ky_lo; ky < w.ky_hi; ++ky)
-    for (int kx = w.kx_lo; kx < w.kx_hi; ++kx) {
-      tap_ptr[valid] = pixel(job, tile, w.y0 + ky * job.dilation_h, w.x0 + kx * job.dilation_w, element);
-      tap_index[valid] = ky * job.kernel_w + kx;
-      ++valid;
-    }
-  return valid;
-}
-
-// Integer element formats: how an element is read and written, and the
-// range results saturate to (besides act_min/act_max).
-struct Int8Format {
-  static constexpr unsigned kBytes = 1;
-  static constexpr std::int32_t kMin = -128, kMax = 127;
-  static std::int32_t load(const std::int8_t* p, std::size_t i) { return p[i]; }
-  static void store(std::int8_t* p, std::size_t i, std::int32_t v) { p[i] = static_cast<std::int8_t>(v); }
-};
-// One value per byte, sign-extended: only the saturation range differs.
-struct Int4Format : Int8Format {
-  static constexpr std::int32_t kMin = -8, kMax = 7;
-};
-struct Int16Format {
-  static constexpr unsigned kBytes = 2;
-  static constexpr std::int32_t kMin = -32768, kMax = 32767;
-  static std::int32_t load(const std::int8_t* p, std::size_t i) {
-    const auto* b = reinterpret_cast<const std::uint8_t*>(p) + 2 * i;
-    return static_cast<std::int16_t>(static_cast<std::uint16_t>(b[0] | (b[1] << 8)));
-  }
-  static void store(std::int8_t* p, std::size_t i, std::int32_t v) {
-    auto* b = reinterpret_cast<std::uint8_t*>(p) + 2 * i;
-    b[0] = static_cast<std::uint8_t>(v);
-    b[1] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(v) >> 8);
-  }
-};
 
 // The accumulator is a 32-bit register: sums wrap modulo 2^32 (computed
 // unsigned, where wrapping is defined), as int16 products can make them.
@@ -169,19 +105,18 @@ void conv_fp16(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
   }
 }
 
-void conv(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
-  switch (static_cast<Datatype>(job.datatype)) {
+void conv(const ClusterJob& job, const JobOperands& in, std::int8_t* out, KernelPath path) {
+  const auto datatype = static_cast<Datatype>(job.datatype);
+  if (datatype == Datatype::kFp16) return conv_fp16(job, in, out);
+  if (const VectorIsa* isa = vector_isa(path)) return conv_vector(job, in, out, *isa);
+  switch (datatype) {
     case Datatype::kInt8:
-      conv_int<Int8Format>(job, in, out);
-      break;
+      return conv_int<Int8Format>(job, in, out);
     case Datatype::kInt4:
-      conv_int<Int4Format>(job, in, out);
-      break;
+      return conv_int<Int4Format>(job, in, out);
     case Datatype::kInt16:
-      conv_int<Int16Format>(job, in, out);
-      break;
+      return conv_int<Int16Format>(job, in, out);
     case Datatype::kFp16:
-      conv_fp16(job, in, out);
       break;
   }
 }
@@ -271,10 +206,44 @@ std::int32_t requantize(std::int32_t acc, RequantEntry rq) {
   return (high >> right) + (remainder > threshold ? 1 : 0);
 }
 
-void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
+const char* kernel_path_name(KernelPath path) {
+  switch (path) {
+    case KernelPath::kAvx2:
+      return "avx2";
+    case KernelPath::kAvx512:
+      return "avx512";
+    case KernelPath::kScalar:
+      break;
+  }
+  return "scalar";
+}
+
+KernelPath parse_kernel_path(const char* name) {
+  for (KernelPath p : {KernelPath::kScalar, KernelPath::kAvx2, KernelPath::kAvx512}) {
+    if (std::strcmp(name, kernel_path_name(p)) != 0) continue;
+    if (!kernel_path_supported(p))
+      throw std::invalid_argument(std::string("NPUVP_KERNEL=") + name + ": this CPU cannot run it");
+    return p;
+  }
+  throw std::invalid_argument(std::string("NPUVP_KERNEL=") + name + ": expected scalar, avx2 or avx512");
+}
+
+KernelPath kernel_path() {
+  static const KernelPath path = [] {
+    if (const char* name = std::getenv("NPUVP_KERNEL")) return parse_kernel_path(name);
+    for (KernelPath p : {KernelPath::kAvx512, KernelPath::kAvx2})
+      if (kernel_path_supported(p)) return p;
+    return KernelPath::kScalar;
+  }();
+  return path;
+}
+
+void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out) { run_job(job, in, out, kernel_path()); }
+
+void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out, KernelPath path) {
   switch (static_cast<JobOp>(job.op)) {
     case JobOp::kConv2d:
-      conv(job, in, out);
+      conv(job, in, out, path);
       break;
     case JobOp::kMaxPool:
     case JobOp::kAvgPool:

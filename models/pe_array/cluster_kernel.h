@@ -31,7 +31,22 @@ struct JobOperands {
   const RequantEntry* requant = nullptr;
 };
 
+// How the integer convolutions are computed on the host: the portable scalar
+// code, or the host's vector int8 units. Every path gives the same bits.
+enum class KernelPath { kScalar, kAvx2, kAvx512 };
+
+const char* kernel_path_name(KernelPath path);
+// Whether this CPU (and OS) can run the path.
+bool kernel_path_supported(KernelPath path);
+// The path a name (scalar, avx2, avx512) selects; throws std::invalid_argument
+// naming NPUVP_KERNEL on an unknown name or one this CPU cannot run.
+KernelPath parse_kernel_path(const char* name);
+// The environment's NPUVP_KERNEL if set, else the fastest supported path.
+// Decided once per process.
+KernelPath kernel_path();
+
 // Computes a job's outputs: out_h × out_w × k_count elements, HWC, packed.
 void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out);
+void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out, KernelPath path);
 
 }  // namespace npuvp::pe_array

@@ -28,6 +28,8 @@ PeCluster::PeCluster(const sc_core::sc_module_name& name, const PeClusterConfig&
     start_.notify(sc_core::SC_ZERO_TIME);
   });
   registers_.on_write(reg::kIrq, [this](std::uint32_t) { update_irq(); });
+  // At elaboration, so that a bad NPUVP_KERNEL stops the run before it starts.
+  log_->debug("cluster kernel: {}", kernel_path_name(kernel_path()));
   SC_HAS_PROCESS(PeCluster);
   SC_THREAD(job_thread);
 }

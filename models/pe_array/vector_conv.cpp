@@ -1,0 +1,151 @@
+#include "models/pe_array/vector_conv.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "models/pe_array/job_layout.h"
+
+namespace npuvp::pe_array {
+namespace {
+
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+// How the dot products see their operands. vpdpbusd multiplies unsigned by
+// signed bytes, so the patch holds x + 128 and the sum carries 128 × Σw,
+// subtracted once per filter; otherwise both operands widen to int16.
+struct U8S8 {
+  static constexpr std::size_t kBytes = 1;
+  static constexpr std::uint32_t kPatchOffset = 128;
+  static void put_patch(std::uint8_t* row, std::size_t i, std::int32_t v) {
+    row[i] = static_cast<std::uint8_t>(v + 128);
+  }
+  static void put_weight(std::uint8_t* row, std::size_t i, std::int32_t v) { row[i] = static_cast<std::uint8_t>(v); }
+};
+struct S16 {
+  static constexpr std::size_t kBytes = 2;
+  static constexpr std::uint32_t kPatchOffset = 0;
+  static void put_patch(std::uint8_t* row, std::size_t i, std::int32_t v) { put_weight(row, i, v); }
+  static void put_weight(std::uint8_t* row, std::size_t i, std::int32_t v) {
+    const auto u = static_cast<std::uint16_t>(v);
+    row[2 * i] = static_cast<std::uint8_t>(u);
+    row[2 * i + 1] = static_cast<std::uint8_t>(u >> 8);
+  }
+};
+
+template <typename F>
+void store_outputs(const ClusterJob& job, const JobOperands& in, const std::uint32_t* acc, std::size_t first,
+                   std::int8_t* out) {
+  const std::int32_t lo = std::max(job.act_min, F::kMin), hi = std::min(job.act_max, F::kMax);
+  for (std::uint32_t k = 0; k < job.k_count; ++k) {
+    const std::int32_t r = requantize(static_cast<std::int32_t>(acc[k]), in.requant[k]) + job.output_zero_point;
+    F::store(out, first + k, std::clamp(r, lo, hi));
+  }
+}
+
+// Each output pixel's taps are gathered into one patch row per group, padded
+// taps as 0; the zero point is folded in per filter as the scalar kernel
+// does (−zp × Σw over the taps inside the tile), so the dot products run over
+// whole filters without branches.
+template <typename F, typename Op>
+void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out,
+                  void (*dot)(const std::uint8_t*, const std::uint8_t*, std::size_t, std::size_t, std::uint32_t*)) {
+  const int taps = job.kernel_h * job.kernel_w;
+  const std::size_t cg = job.group_in;
+  const std::size_t filter_size = taps * cg;
+  const std::size_t row = round_up(filter_size * Op::kBytes, kRowAlign);
+  const std::size_t groups = (job.k_count - 1) / job.group_out + 1;
+  const auto zp = static_cast<std::uint32_t>(job.input_zero_point);
+  std::vector<std::uint8_t> filters(job.k_count * row);
+  std::vector<std::uint32_t> tap_sum(static_cast<std::size_t>(job.k_count) * taps), base(job.k_count);
+  for (std::size_t k = 0; k < job.k_count; ++k) {
+    std::uint32_t total = 0;
+    for (int t = 0; t < taps; ++t) {
+      std::uint32_t s = 0;
+      for (std::size_t i = 0; i < cg; ++i) {
+        const std::int32_t w = F::load(in.weights, k * filter_size + t * cg + i);
+        Op::put_weight(&filters[k * row], t * cg + i, w);
+        s += static_cast<std::uint32_t>(w);
+      }
+      tap_sum[k * taps + t] = s;
+      total += s;
+    }
+    base[k] = static_cast<std::uint32_t>(in.bias[k]) - (zp + Op::kPatchOffset) * total;
+  }
+  std::vector<std::uint8_t> patch(groups * row);
+  std::vector<std::uint32_t> acc(job.k_count);
+  for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
+      const Window w = window(job, oy, ox);
+      acc = base;
+      for (int ky = 0; ky < job.kernel_h; ++ky) {
+        for (int kx = 0; kx < job.kernel_w; ++kx) {
+          const std::size_t t = static_cast<std::size_t>(ky) * job.kernel_w + kx;
+          if (ky >= w.ky_lo && ky < w.ky_hi && kx >= w.kx_lo && kx < w.kx_hi) {
+            const std::int8_t* x = tap_pixel(job, w, in.tile, ky, kx, F::kBytes);
+            for (std::size_t g = 0; g < groups; ++g)
+              for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, F::load(x, g * cg + i));
+            continue;
+          }
+          for (std::size_t g = 0; g < groups; ++g)
+            for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, 0);
+          for (std::size_t k = 0; k < job.k_count; ++k) acc[k] += zp * tap_sum[k * taps + t];
+        }
+      }
+      for (std::size_t g = 0; g < groups; ++g) {
+        const std::size_t k0 = g * job.group_out;
+        const std::size_t count = std::min<std::size_t>(job.group_out, job.k_count - k0);
+        dot(&patch[g * row], &filters[k0 * row], row, count, &acc[k0]);
+      }
+      store_outputs<F>(job, in, acc.data(), (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count, out);
+    }
+  }
+}
+
+// One filter per channel: lanes run across channels, weights transposed to
+// tap-major rows once per job.
+template <typename F>
+void conv_depthwise(const ClusterJob& job, const JobOperands& in, std::int8_t* out, const VectorIsa& isa) {
+  const int taps = job.kernel_h * job.kernel_w;
+  const std::size_t stride = round_up(job.k_count, kLanes);
+  std::vector<std::int32_t> weights(taps * stride);
+  for (std::size_t k = 0; k < job.k_count; ++k)
+    for (int t = 0; t < taps; ++t) weights[t * stride + k] = F::load(in.weights, k * taps + t);
+  std::vector<std::uint32_t> acc(stride);
+  std::vector<const std::int8_t*> tap_ptr(taps);
+  std::vector<int> tap_index(taps);
+  for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
+      const int valid = valid_taps(job, oy, ox, in.tile, F::kBytes, tap_ptr, tap_index);
+      for (std::size_t k = 0; k < job.k_count; ++k) acc[k] = static_cast<std::uint32_t>(in.bias[k]);
+      isa.depthwise(tap_ptr.data(), tap_index.data(), valid, F::kBytes, weights.data(), stride, job.k_count,
+                    job.input_zero_point, acc.data());
+      store_outputs<F>(job, in, acc.data(), (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count, out);
+    }
+  }
+}
+
+template <typename F>
+void conv_bytes(const ClusterJob& job, const JobOperands& in, std::int8_t* out, const VectorIsa& isa) {
+  if (job.group_in == 1 && job.group_out == 1) return conv_depthwise<F>(job, in, out, isa);
+  if constexpr (F::kBytes == 1)
+    if (isa.dot_u8s8) return conv_patches<F, U8S8>(job, in, out, isa.dot_u8s8);
+  conv_patches<F, S16>(job, in, out, isa.dot_s16);
+}
+
+}  // namespace
+
+void conv_vector(const ClusterJob& job, const JobOperands& in, std::int8_t* out, const VectorIsa& isa) {
+  if (job.k_count == 0) return;
+  switch (static_cast<Datatype>(job.datatype)) {
+    case Datatype::kInt8:
+      return conv_bytes<Int8Format>(job, in, out, isa);
+    case Datatype::kInt4:
+      return conv_bytes<Int4Format>(job, in, out, isa);
+    case Datatype::kInt16:
+      return conv_bytes<Int16Format>(job, in, out, isa);
+    case Datatype::kFp16:
+      break;  // the caller's
+  }
+}
+
+}  // namespace npuvp::pe_array

@@ -1,0 +1,40 @@
+#pragma once
+// The cluster kernel's integer convolutions on the host's vector units.
+// The arithmetic is the scalar kernel's, reordered only where a sum modulo
+// 2^32 does not care: every product is exact and every accumulation wraps.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "models/pe_array/cluster_kernel.h"
+
+namespace npuvp::pe_array {
+
+// One ISA's inner loops. Operand rows are `bytes` long, a multiple of
+// kRowAlign, zero-filled past their elements.
+struct VectorIsa {
+  // acc[j] += patch · filters[j] for j < count, filters[j] at j × bytes:
+  // unsigned × signed bytes (null when the ISA has no such instruction)
+  void (*dot_u8s8)(const std::uint8_t* patch, const std::uint8_t* filters, std::size_t bytes, std::size_t count,
+                   std::uint32_t* acc);
+  // int16 × int16
+  void (*dot_s16)(const std::uint8_t* patch, const std::uint8_t* filters, std::size_t bytes, std::size_t count,
+                  std::uint32_t* acc);
+  // Depthwise: acc[k] += Σ_v (x_v[k] − zp) × weights[tap_index[v] × stride + k]
+  // for k < k_count, x_v the int8 or int16 elements at taps[v]; acc and each
+  // weight row hold stride ≥ k_count rounded up to kLanes entries.
+  void (*depthwise)(const std::int8_t* const* taps, const int* tap_index, int valid, unsigned element_bytes,
+                    const std::int32_t* weights, std::size_t stride, std::uint32_t k_count, std::int32_t zp,
+                    std::uint32_t* acc);
+};
+
+inline constexpr std::size_t kRowAlign = 64;
+inline constexpr std::size_t kLanes = 16;
+
+// The ISA of a vector path, or nullptr (the scalar path, or a host that is not x86-64).
+const VectorIsa* vector_isa(KernelPath path);
+
+// An int8, int4 or int16 convolution job, as the scalar kernel computes it.
+void conv_vector(const ClusterJob& job, const JobOperands& in, std::int8_t* out, const VectorIsa& isa);
+
+}  // namespace npuvp::pe_array

@@ -1,0 +1,163 @@
+// The vector paths' inner loops, each compiled for its ISA by a target
+// attribute so that one binary carries them all and picks one at run time.
+#include <algorithm>
+#include <cstring>
+
+#include "models/pe_array/vector_conv.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define NPUVP_AVX2 __attribute__((target("avx2")))
+#define NPUVP_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl,avx512vnni")))
+
+namespace npuvp::pe_array {
+namespace {
+
+NPUVP_AVX2 std::uint32_t sum_lanes(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return static_cast<std::uint32_t>(_mm_cvtsi128_si32(s));
+}
+
+// vpmaddwd sums two int16 products into an int32 lane; its one overflow,
+// 2 × (−2^15)² = 2^31, wraps to the same bits as a 32-bit accumulator.
+NPUVP_AVX2 void dot_s16_avx2(const std::uint8_t* patch, const std::uint8_t* filters, std::size_t bytes,
+                             std::size_t count, std::uint32_t* acc) {
+  for (std::size_t j = 0; j < count; ++j) {
+    const std::uint8_t* f = filters + j * bytes;
+    __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
+    for (std::size_t i = 0; i < bytes; i += 64) {
+      const auto* p = reinterpret_cast<const __m256i*>(patch + i);
+      const auto* w = reinterpret_cast<const __m256i*>(f + i);
+      a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_loadu_si256(p), _mm256_loadu_si256(w)));
+      b = _mm256_add_epi32(b, _mm256_madd_epi16(_mm256_loadu_si256(p + 1), _mm256_loadu_si256(w + 1)));
+    }
+    acc[j] += sum_lanes(_mm256_add_epi32(a, b));
+  }
+}
+
+NPUVP_AVX2 void depthwise_avx2(const std::int8_t* const* taps, const int* tap_index, int valid, unsigned element_bytes,
+                               const std::int32_t* weights, std::size_t stride, std::uint32_t k_count, std::int32_t zp,
+                               std::uint32_t* acc) {
+  const __m256i z = _mm256_set1_epi32(zp);
+  alignas(16) std::int8_t tail[16] = {};
+  for (std::uint32_t k = 0; k < k_count; k += 8) {
+    const std::uint32_t n = std::min<std::uint32_t>(8, k_count - k);
+    auto* a_at = reinterpret_cast<__m256i*>(acc + k);
+    __m256i a = _mm256_loadu_si256(a_at);
+    for (int v = 0; v < valid; ++v) {
+      const std::int8_t* x = taps[v] + static_cast<std::size_t>(k) * element_bytes;
+      if (n < 8) x = static_cast<const std::int8_t*>(std::memcpy(tail, x, n * element_bytes));
+      const __m256i xv = element_bytes == 1
+                             ? _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x)))
+                             : _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+      const auto* w = reinterpret_cast<const __m256i*>(weights + static_cast<std::size_t>(tap_index[v]) * stride + k);
+      a = _mm256_add_epi32(a, _mm256_mullo_epi32(_mm256_sub_epi32(xv, z), _mm256_loadu_si256(w)));
+    }
+    _mm256_storeu_si256(a_at, a);
+  }
+}
+
+NPUVP_AVX512 inline __m512i madd_s16(__m512i a, __m512i p, __m512i w) {
+  return _mm512_add_epi32(a, _mm512_madd_epi16(p, w));
+}
+// vpdpbusd: four u8 × s8 products per lane added to it, without saturation.
+NPUVP_AVX512 inline __m512i dot_u8s8_step(__m512i a, __m512i p, __m512i w) { return _mm512_dpbusd_epi32(a, p, w); }
+
+// The masked forms pass an explicit zero source: GCC 12 warns on the
+// unmasked ones' undefined source.
+NPUVP_AVX512 inline std::uint32_t sum_lanes(__m512i v) {
+  return sum_lanes(
+      _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xff, v, 0), _mm512_maskz_extracti64x4_epi64(0xff, v, 1)));
+}
+
+// Four filters per pass share each patch load.
+template <__m512i (*step)(__m512i, __m512i, __m512i)>
+NPUVP_AVX512 void dot_avx512(const std::uint8_t* patch, const std::uint8_t* filters, std::size_t bytes,
+                             std::size_t count, std::uint32_t* acc) {
+  std::size_t j = 0;
+  for (; j + 4 <= count; j += 4) {
+    const std::uint8_t* f = filters + j * bytes;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (std::size_t i = 0; i < bytes; i += 64) {
+      const __m512i p = _mm512_loadu_si512(patch + i);
+      a0 = step(a0, p, _mm512_loadu_si512(f + i));
+      a1 = step(a1, p, _mm512_loadu_si512(f + bytes + i));
+      a2 = step(a2, p, _mm512_loadu_si512(f + 2 * bytes + i));
+      a3 = step(a3, p, _mm512_loadu_si512(f + 3 * bytes + i));
+    }
+    acc[j] += sum_lanes(a0);
+    acc[j + 1] += sum_lanes(a1);
+    acc[j + 2] += sum_lanes(a2);
+    acc[j + 3] += sum_lanes(a3);
+  }
+  for (; j < count; ++j) {
+    __m512i a = _mm512_setzero_si512();
+    for (std::size_t i = 0; i < bytes; i += 64)
+      a = step(a, _mm512_loadu_si512(patch + i), _mm512_loadu_si512(filters + j * bytes + i));
+    acc[j] += sum_lanes(a);
+  }
+}
+
+NPUVP_AVX512 void depthwise_avx512(const std::int8_t* const* taps, const int* tap_index, int valid,
+                                   unsigned element_bytes, const std::int32_t* weights, std::size_t stride,
+                                   std::uint32_t k_count, std::int32_t zp, std::uint32_t* acc) {
+  const __m512i z = _mm512_set1_epi32(zp);
+  for (std::uint32_t k = 0; k < k_count; k += 16) {
+    const std::uint32_t n = std::min<std::uint32_t>(16, k_count - k);
+    const auto m = static_cast<__mmask16>((1u << n) - 1);
+    __m512i a = _mm512_loadu_si512(acc + k);
+    for (int v = 0; v < valid; ++v) {
+      const std::int8_t* x = taps[v] + static_cast<std::size_t>(k) * element_bytes;
+      // Masked loads: the lanes past k_count read nothing beyond the tile.
+      const __m512i xv = element_bytes == 1 ? _mm512_maskz_cvtepi8_epi32(m, _mm_maskz_loadu_epi8(m, x))
+                                            : _mm512_maskz_cvtepi16_epi32(m, _mm256_maskz_loadu_epi16(m, x));
+      const __m512i w = _mm512_loadu_si512(weights + static_cast<std::size_t>(tap_index[v]) * stride + k);
+      a = _mm512_add_epi32(a, _mm512_mullo_epi32(_mm512_sub_epi32(xv, z), w));
+    }
+    _mm512_storeu_si512(acc + k, a);
+  }
+}
+
+}  // namespace
+
+const VectorIsa* vector_isa(KernelPath path) {
+  static const VectorIsa avx2{nullptr, dot_s16_avx2, depthwise_avx2};
+  static const VectorIsa avx512{dot_avx512<dot_u8s8_step>, dot_avx512<madd_s16>, depthwise_avx512};
+  switch (path) {
+    case KernelPath::kAvx2:
+      return &avx2;
+    case KernelPath::kAvx512:
+      return &avx512;
+    case KernelPath::kScalar:
+      break;
+  }
+  return nullptr;
+}
+
+bool kernel_path_supported(KernelPath path) {
+  switch (path) {
+    case KernelPath::kScalar:
+      return true;
+    case KernelPath::kAvx2:
+      return __builtin_cpu_supports("avx2");
+    case KernelPath::kAvx512:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+}
+
+}  // namespace npuvp::pe_array
+
+#else  // not x86-64: the scalar path only
+
+namespace npuvp::pe_array {
+const VectorIsa* vector_isa(KernelPath) { return nullptr; }
+bool kernel_path_supported(KernelPath path) { return path == KernelPath::kScalar; }
+}  // namespace npuvp::pe_array
+
+#endif

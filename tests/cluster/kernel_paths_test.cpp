@@ -1,0 +1,127 @@
+// Every vector path of the cluster kernel gives the scalar path's bits, on
+// random integer convolution jobs of every shape the kernel takes: odd sizes,
+// taps outside the tile, strides, dilations, groups, depthwise, a channel
+// offset into a wider tile, and int8, int4 and int16 operands.
+#include <cstring>
+#include <random>
+#include <set>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+#include "models/pe_array/cluster_kernel.h"
+
+namespace npuvp::pe_array {
+namespace {
+
+struct RandomJob {
+  ClusterJob job{};
+  std::vector<std::int8_t> tile, weights;
+  std::vector<std::int32_t> bias;
+  std::vector<RequantEntry> requant;
+  JobOperands operands() const { return {tile.data(), nullptr, weights.data(), bias.data(), requant.data()}; }
+  std::size_t out_bytes() const {
+    return static_cast<std::size_t>(job.out_h) * job.out_w * job.k_count * element_bytes(Datatype(job.datatype));
+  }
+};
+
+enum class Shape { kDense, kGrouped, kDepthwise };
+
+// extreme: every element the most negative value, for the operand-sign and
+// vpmaddwd-overflow corners.
+RandomJob random_job(std::mt19937& rng, Datatype datatype, Shape shape, bool extreme) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  RandomJob r;
+  ClusterJob& j = r.job;
+  j.op = static_cast<std::uint32_t>(JobOp::kConv2d);
+  j.datatype = static_cast<std::uint32_t>(datatype);
+  j.kernel_h = pick(1, 5), j.kernel_w = pick(1, 5);
+  j.stride_h = pick(1, 3), j.stride_w = pick(1, 3);
+  j.dilation_h = pick(1, 2), j.dilation_w = pick(1, 2);
+  const int groups = shape == Shape::kDense ? 1 : pick(2, 40);
+  j.group_in = shape == Shape::kDepthwise ? 1 : pick(1, shape == Shape::kDense ? 150 : 9);
+  j.group_out = shape == Shape::kDepthwise ? 1 : pick(1, 13);
+  j.k_count = shape == Shape::kDepthwise ? groups : (groups - 1) * j.group_out + pick(1, j.group_out);
+  const std::uint32_t groups_read = (j.k_count - 1) / j.group_out + 1;
+  j.in_channel_offset = pick(0, 3);
+  j.in_c = j.in_channel_offset + groups_read * j.group_in + pick(0, 3);
+  j.in_h = pick(1, 9), j.in_w = pick(1, 9);
+  const unsigned eb = element_bytes(datatype);
+  j.in_row_pitch = j.in_w * j.in_c * eb + pick(0, 5);
+  j.origin_y = pick(-2, 1), j.origin_x = pick(-2, 1);
+  j.out_h = pick(1, 6), j.out_w = pick(1, 6);
+  j.out_pixel_pitch = j.k_count;
+  const int range = datatype == Datatype::kInt16 ? 32768 : datatype == Datatype::kInt4 ? 8 : 128;
+  j.input_zero_point = extreme ? -range : pick(-range, range - 1);
+  j.output_zero_point = pick(-5, 5);
+  j.act_min = -range + pick(0, 3), j.act_max = range - 1 - pick(0, 3);
+  auto fill = [&](std::vector<std::int8_t>& v, std::size_t elements) {
+    v.resize(elements * eb);
+    for (std::size_t i = 0; i < elements; ++i) {
+      const int x = extreme ? -range : pick(-range, range - 1);
+      for (unsigned b = 0; b < eb; ++b) v[i * eb + b] = static_cast<std::int8_t>(x >> (8 * b));
+    }
+  };
+  fill(r.tile, (j.in_row_pitch * j.in_h + eb - 1) / eb);
+  fill(r.weights, static_cast<std::size_t>(j.k_count) * j.kernel_h * j.kernel_w * j.group_in);
+  for (std::uint32_t k = 0; k < j.k_count; ++k) {
+    // A bias near the int32 limits makes the accumulator wrap.
+    r.bias.push_back(k % 5 == 0 ? std::numeric_limits<std::int32_t>::max() - pick(0, 1000) : pick(-50000, 50000));
+    r.requant.push_back({pick(1 << 29, std::numeric_limits<std::int32_t>::max()), pick(-14, 1)});
+  }
+  return r;
+}
+
+std::vector<std::int8_t> run(const RandomJob& r, KernelPath path) {
+  std::vector<std::int8_t> out(r.out_bytes());
+  run_job(r.job, r.operands(), out.data(), path);
+  return out;
+}
+
+void expect_paths_agree(KernelPath path, Datatype datatype) {
+  if (!kernel_path_supported(path)) GTEST_SKIP() << kernel_path_name(path) << " is not supported by this CPU";
+  std::mt19937 rng(17 + static_cast<int>(datatype));
+  std::set<std::int8_t> seen;  // the outputs are not all one clamped value
+  for (int trial = 0; trial < 600; ++trial) {
+    const auto shape = static_cast<Shape>(trial % 3);
+    const RandomJob r = random_job(rng, datatype, shape, trial % 50 == 49);
+    const auto scalar = run(r, KernelPath::kScalar);
+    ASSERT_EQ(run(r, path), scalar) << kernel_path_name(path) << " trial " << trial << " shape "
+                                    << static_cast<int>(shape) << " k_count " << r.job.k_count << " group_in "
+                                    << r.job.group_in << " group_out " << r.job.group_out;
+    seen.insert(scalar.begin(), scalar.end());
+  }
+  EXPECT_GT(seen.size(), 10u);
+}
+
+TEST(KernelPaths, Avx2MatchesScalarInt8) { expect_paths_agree(KernelPath::kAvx2, Datatype::kInt8); }
+TEST(KernelPaths, Avx2MatchesScalarInt4) { expect_paths_agree(KernelPath::kAvx2, Datatype::kInt4); }
+TEST(KernelPaths, Avx2MatchesScalarInt16) { expect_paths_agree(KernelPath::kAvx2, Datatype::kInt16); }
+TEST(KernelPaths, Avx512MatchesScalarInt8) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt8); }
+TEST(KernelPaths, Avx512MatchesScalarInt4) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt4); }
+TEST(KernelPaths, Avx512MatchesScalarInt16) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt16); }
+
+TEST(KernelPaths, NamesSelectPathsAndBadNamesSayWhatIsExpected) {
+  EXPECT_EQ(parse_kernel_path("scalar"), KernelPath::kScalar);
+  for (KernelPath p : {KernelPath::kAvx2, KernelPath::kAvx512}) {
+    if (kernel_path_supported(p)) {
+      EXPECT_EQ(parse_kernel_path(kernel_path_name(p)), p);
+      continue;
+    }
+    try {
+      parse_kernel_path(kernel_path_name(p));
+      ADD_FAILURE() << "no error";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), std::string("NPUVP_KERNEL=") + kernel_path_name(p) + ": this CPU cannot run it");
+    }
+  }
+  try {
+    parse_kernel_path("sse");
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "NPUVP_KERNEL=sse: expected scalar, avx2 or avx512");
+  }
+}
+
+}  // namespace
+}  // namespace npuvp::pe_array
