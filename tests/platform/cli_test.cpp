@@ -1,5 +1,6 @@
 // The npuvp command line as a user meets it: usage, version, strict argument
 // checking and the documented exit codes (0 ok, 1 error, 2 usage, 3 not exact).
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -73,6 +74,34 @@ TEST(Cli, DramBenchJsonDashIsStandardOutput) {
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["config"]["requests"], 2000);
   EXPECT_NE(r.err.find("bandwidth"), std::string::npos) << "the summary goes to stderr";
+}
+
+TEST(Cli, AnUnknownKernelPathStopsTheRunBeforeItStarts) {
+  const Result r =
+      npuvp::test::run_command("NPUVP_KERNEL=sse " NPUVP_CLI " run -q --traces none --out /tmp/npuvp_cli_kernel");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "npuvp: NPUVP_KERNEL=sse: expected scalar, avx2 or avx512\n");
+}
+
+// The default kernel path (the host's vector units where it has them) and
+// the portable one write the same bytes for every layer.
+TEST(Cli, TheScalarKernelPathWritesWhatTheDefaultOneDoes) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("npuvp_cli_kernel_" + std::to_string(::getpid()));
+  const std::string run = " run -q --network resnet20_cifar --traces none --out " + (dir / "out").string();
+  const Result scalar =
+      npuvp::test::run_command("NPUVP_KERNEL=scalar " NPUVP_CLI + run + " --dump " + (dir / "scalar").string());
+  ASSERT_EQ(scalar.exit_code, 0) << scalar.err;
+  const Result fast = npuvp(run + " --dump " + (dir / "default").string());
+  ASSERT_EQ(fast.exit_code, 0) << fast.err;
+  int layers = 0;
+  for (const auto& f : fs::directory_iterator(dir / "scalar")) {
+    EXPECT_EQ(npuvp::test::slurp(f.path()), npuvp::test::slurp(dir / "default" / f.path().filename()))
+        << f.path().filename();
+    ++layers;
+  }
+  EXPECT_EQ(layers, 57);  // the input, 54 layers, output.npy, manifest.json
+  fs::remove_all(dir);
 }
 
 }  // namespace
