@@ -19,8 +19,10 @@ packages=(cmake g++ make pkg-config python3
           libonnx-dev libprotobuf-dev protobuf-compiler)
 # Tests only: report.html is rendered in headless Chromium, and the ONNX
 # import tests write their models with Debian's python3-onnx; the format test
-# runs clang-format and the size-limit test universal-ctags.
-[ "$mode" = test ] && packages+=(chromium python3-onnx python3-numpy clang-format universal-ctags)
+# runs clang-format and the size-limit test universal-ctags; the fuzzers
+# (fuzz/) are built with clang and its libFuzzer runtime.
+[ "$mode" = test ] && packages+=(chromium python3-onnx python3-numpy clang-format universal-ctags
+                                 clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

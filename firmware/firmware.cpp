@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "contract/cluster_regs.h"
@@ -138,6 +139,7 @@ class LayerRunner {
     if (w.kernel_h == 0 || w.kernel_w == 0 || w.stride_h == 0 || w.stride_w == 0 || w.dilation_h == 0 ||
         w.dilation_w == 0 || l_.in_c == 0 || l_.out_c == 0 || l_.in_h == 0 || l_.in_w == 0 || l_.act_min > l_.act_max)
       bad();
+    if (std::max({l_.in_c, l_.in_h, l_.in_w, l_.out_c, l_.out_h, l_.out_w}) > kMaxLayerDim) bad();
     if (op_ == Opcode::kConv2d) {
       if (l_.groups == 0 || l_.in_c % l_.groups != 0 || l_.out_c % l_.groups != 0) bad();
       if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kHybridEnergy)) bad();
@@ -174,7 +176,10 @@ class LayerRunner {
     }
     std::uint32_t channels = 0;
     for (const InputSegment& g : segments_) {
-      if (g.channels == 0 || g.pixel_pitch < g.channels) bad();
+      // A row of the segment's pixels is one signed 32-bit DMA pitch.
+      if (g.channels == 0 || g.pixel_pitch < g.channels ||
+          std::uint64_t{g.pixel_pitch} * l_.in_w > std::numeric_limits<std::int32_t>::max())
+        bad();
       channels += g.channels;
     }
     if (channels != l_.in_c) bad();

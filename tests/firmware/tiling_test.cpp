@@ -117,6 +117,21 @@ TEST(LayerTiling, HugeOutputRowsShrinkTheKBlock) {
   EXPECT_LT(t.k_block, 4096u);
 }
 
+// A 65535-pixel-wide row of one channel leaves room for one row per tile, so
+// 65535 row tiles; two output channels fit one K block, eight need four. The
+// cost walk of such plans took minutes (the command_stream fuzzer's timeouts).
+TEST(LayerTiling, RefusesAPlanOfMoreThanTheMaximumSteps) {
+  LayerTiling t;
+  const auto two = conv(1, 65535, 65535, 2, 1, 1, 0);
+  ASSERT_TRUE(plan_layer_tiling(two, edge_ip(), kBlocksOuter, t));
+  EXPECT_EQ(t.rows_per_tile, 1u);
+  EXPECT_EQ(t.k_block, 2u);  // 65535 steps: within kMaxLayerSteps
+  const auto eight = conv(1, 65535, 65535, 8, 1, 1, 0);
+  EXPECT_FALSE(plan_layer_tiling(eight, edge_ip(), kBlocksOuter, t));  // 4 × 65535 steps
+  DataflowCosts costs;
+  EXPECT_FALSE(plan_dataflows(eight, edge_ip(), Objective::kLatency, costs));
+}
+
 std::uint64_t weight_bytes(const LayerCommand& l) {
   return std::uint64_t{l.out_c} * (std::uint64_t{l.kernel_h} * l.kernel_w * l.in_c + 12);
 }

@@ -106,6 +106,10 @@ TEST(ScaleSimTopology, OfmapKeepsPartialWindows) {
   EXPECT_EQ(scalesim_ofmap_dim(13, 3, 1), 11);
   EXPECT_EQ(scalesim_ofmap_dim(7, 7, 3), 1);
   EXPECT_THROW(scalesim_ofmap_dim(2, 3, 1), std::invalid_argument);
+  // Strides past INT_MAX / 2 (fuzz/corpus/scalesim_csv/regression-huge-stride.csv):
+  // ceil((4 - 3) / 2e9) + 1 = 2 and ceil(0 / 2e9) + 1 = 1, with no int overflow.
+  EXPECT_EQ(scalesim_ofmap_dim(4, 3, 2'000'000'000), 2);
+  EXPECT_EQ(scalesim_ofmap_dim(4, 4, 2'147'483'647), 1);
   const pe_array::GemmShape g = scalesim_gemm({"c", 224, 224, 11, 11, 3, 96, 4});
   EXPECT_EQ(g.m, 3025u);
   EXPECT_EQ(g.n, 96u);

@@ -3,6 +3,8 @@
 // its own platform (its own process under ctest).
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "contract/address_map.h"
 #include "contract/npu_regs.h"
 #include "sw/driver/npu_driver.h"
@@ -19,6 +21,21 @@ void simulate(const std::function<void(sw::NpuDriver&)>& program, std::uint32_t 
   dc.timeout_ns = 2'000'000;
   dc.ring_entries = ring_entries;
   testing::run_driver_on_soc(config, dc, program);
+}
+
+// Submits one command and expects the firmware to refuse it as a bad command
+// (info: its index in the buffer).
+void expect_bad_command(sw::NpuDriver& driver, const firmware::LayerCommand& c, const std::string& what) {
+  const std::uint64_t buffer = driver.alloc(sizeof c);
+  driver.hal().memory_write(buffer, &c, sizeof c);
+  driver.submit(buffer, 1);
+  try {
+    driver.wait_idle();
+    ADD_FAILURE() << what << " was accepted";
+  } catch (const sw::NpuFault& f) {
+    EXPECT_EQ(f.code(), static_cast<std::uint32_t>(npu::NpuError::kBadCommand)) << what << ": " << f.what();
+    EXPECT_EQ(f.info(), 0u) << what;
+  }
 }
 
 runtime::ConvLayerSpec small_conv() {
@@ -94,16 +111,7 @@ TEST(Driver, InconsistentShapesAreABadCommand) {
     cmd.stride_h = cmd.stride_w = cmd.dilation_h = cmd.dilation_w = 1;
     cmd.pad_top = cmd.pad_left = cmd.pad_bottom = cmd.pad_right = 1;
     cmd.groups = 1;
-    const std::uint64_t buffer = driver.alloc(sizeof cmd);
-    driver.hal().memory_write(buffer, &cmd, sizeof cmd);
-    driver.submit(buffer, 1);
-    try {
-      driver.wait_idle();
-      ADD_FAILURE() << "inconsistent shapes were accepted";
-    } catch (const sw::NpuFault& f) {
-      EXPECT_EQ(f.code(), static_cast<std::uint32_t>(npu::NpuError::kBadCommand));
-      EXPECT_EQ(f.info(), 0u);
-    }
+    expect_bad_command(driver, cmd, "inconsistent shapes");
   });
 }
 
@@ -121,27 +129,41 @@ TEST(Driver, BadGathersAndOutputPitchesAreABadCommand) {
     const firmware::InputSegment six{driver.alloc(9 * 7 * 8), 8, 6, 0, 0};  // 6 of the 8 channels
     cmd.input_segments_addr = driver.alloc(sizeof six);
     driver.hal().memory_write(cmd.input_segments_addr, &six, sizeof six);
-    const auto expect_bad = [&](const firmware::LayerCommand& c, const char* what) {
-      const std::uint64_t buffer = driver.alloc(sizeof c);
-      driver.hal().memory_write(buffer, &c, sizeof c);
-      driver.submit(buffer, 1);
-      try {
-        driver.wait_idle();
-        ADD_FAILURE() << what << " was accepted";
-      } catch (const sw::NpuFault& f) {
-        EXPECT_EQ(f.code(), static_cast<std::uint32_t>(npu::NpuError::kBadCommand)) << what;
-      }
-    };
     firmware::LayerCommand short_gather = cmd;
     short_gather.input_segment_count = 1;
-    expect_bad(short_gather, "a gather of 6 of 8 channels");
+    expect_bad_command(driver, short_gather, "a gather of 6 of 8 channels");
     firmware::LayerCommand many = cmd;
     many.input_segment_count = firmware::kMaxInputSegments + 1;
-    expect_bad(many, "a gather of nine segments");
+    expect_bad_command(driver, many, "a gather of nine segments");
+    // in_w × pixel_pitch past the DMA's signed 32-bit pitches
+    // (fuzz/corpus/command_stream/regression-segment-pitch.bin).
+    const firmware::InputSegment wide{six.addr, 0x4a000074, 8, 0, 0};
+    firmware::LayerCommand wide_gather = cmd;
+    wide_gather.input_segment_count = 1;
+    wide_gather.input_segments_addr = driver.alloc(sizeof wide);
+    driver.hal().memory_write(wide_gather.input_segments_addr, &wide, sizeof wide);
+    expect_bad_command(driver, wide_gather, "a segment whose rows are 8.7 GB apart");
     firmware::LayerCommand narrow = cmd;
     narrow.input_addr = six.addr;
     narrow.output_pixel_pitch = 15;
-    expect_bad(narrow, "an output pixel pitch below out_c");
+    expect_bad_command(driver, narrow, "an output pixel pitch below out_c");
+  });
+}
+
+// A consistent 1x1 convolution 65536 pixels wide: past the firmware's 16-bit
+// dimensions (kMaxLayerDim), refused before it is planned
+// (fuzz/corpus/command_stream/regression-67m-channels.bin planned for minutes).
+TEST(Driver, DimensionsPast16BitsAreABadCommand) {
+  simulate([](sw::NpuDriver& driver) {
+    firmware::LayerCommand cmd{};
+    cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
+    cmd.in_c = 8, cmd.in_h = 1, cmd.in_w = firmware::kMaxLayerDim + 1;
+    cmd.out_c = 8, cmd.out_h = 1, cmd.out_w = firmware::kMaxLayerDim + 1;
+    cmd.kernel_h = cmd.kernel_w = 1;
+    cmd.stride_h = cmd.stride_w = cmd.dilation_h = cmd.dilation_w = 1;
+    cmd.groups = 1;
+    cmd.act_min = -128, cmd.act_max = 127;
+    expect_bad_command(driver, cmd, "a 65536-pixel row");
   });
 }
 

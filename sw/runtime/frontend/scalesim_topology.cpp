@@ -142,7 +142,8 @@ std::vector<ScaleSimLayer> scalesim_expand_depthwise(const std::vector<ScaleSimL
 
 int scalesim_ofmap_dim(int in, int filter, int stride) {
   if (stride <= 0 || filter <= 0 || filter > in) throw std::invalid_argument("scalesim_ofmap_dim: invalid geometry");
-  return (in - filter + 2 * stride - 1) / stride;
+  // In 64 bits: a stride near INT_MAX is a valid row, and 2 * stride is not an int.
+  return static_cast<int>((std::int64_t{in} - filter + 2 * std::int64_t{stride} - 1) / stride);
 }
 
 pe_array::GemmShape scalesim_gemm(const ScaleSimLayer& l) {
