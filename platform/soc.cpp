@@ -87,9 +87,4 @@ void Soc::flush_traces() {
   next_trigger(sc_core::sc_time(config_.simulation.power_window_ns, sc_core::SC_NS));
 }
 
-void Soc::close_traces() {
-  vcd_.close();
-  timeline_.close();
-}
-
 }  // namespace npuvp::platform

@@ -25,7 +25,8 @@ class Soc : public sc_core::sc_module {
  public:
   // With a trace_dir, the traces config.simulation.trace asks for are
   // written there as the simulation runs (trace.vcd, timeline.json) and
-  // completed by close_traces(); without one, nothing is traced.
+  // completed by vcd().close() and timeline().close(); without one, nothing
+  // is traced.
   Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program,
       const std::string& trace_dir = {});
   Soc(const Soc&) = delete;
@@ -37,8 +38,6 @@ class Soc : public sc_core::sc_module {
   const sc_core::sc_signal<std::int32_t>& current_layer() const { return current_layer_; }
   trace::VcdRecorder& vcd() { return vcd_; }
   trace::TimelineRecorder& timeline() { return timeline_; }
-  // Writes what the trace files still lack; nothing may be recorded after.
-  void close_traces();
 
   const cpu::HostCpu& host() const { return *host_; }
   npu::Npu& npu() { return *npu_; }
