@@ -42,7 +42,13 @@ constexpr const char* kUsage =
     "  noc-bench    NoC latency/throughput under synthetic traffic (npuvp noc-bench --help)\n"
     "  regs         print the address map and register maps (markdown)\n"
     "  --version    print the version\n"
-    "exit status: 0 success, 1 error, 2 bad command line, 3 an output was not bit-exact\n";
+    "exit status: 0 success, 1 error, 2 bad command line, 3 an output was not bit-exact,\n"
+    "  130 interrupted (SIGINT/SIGTERM): what was measured so far is written, sim.interrupted true\n";
+
+constexpr const char* kRunExitStatus =
+    "exit status: 0 success, 1 error (an output that cannot be written is named), 2 bad command line,\n"
+    "  3 an output was not bit-exact, 130 interrupted by SIGINT or SIGTERM: the run stops at its next power\n"
+    "  window and writes what it measured so far (sim.interrupted true, layers[].completed) and whole traces\n";
 
 constexpr const char* kCompareUsage =
     "usage: npuvp compare A B\n"
@@ -105,7 +111,7 @@ int run_command(int argc, char** argv) {
   }
   po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
   if (vm.count("help")) {
-    std::cout << "usage: npuvp run [options]\n" << opts << '\n';
+    std::cout << "usage: npuvp run [options]\n" << opts << '\n' << kRunExitStatus;
     return 0;
   }
   po::notify(vm);
@@ -135,7 +141,13 @@ int run_command(int argc, char** argv) {
   if (vm.count("trace-window")) ro.trace.window_ns = npuvp::platform::parse_trace_window(trace_window);
   if (!input_size.empty()) std::tie(ro.input_h, ro.input_w) = npuvp::apps::parse_input_size(input_size);
   const auto config = npuvp::platform::load_platform(platform_file, sets);
-  const auto report = npuvp::platform::run(config, ro);
+  nlohmann::json report;
+  try {
+    report = npuvp::platform::run(config, ro);
+  } catch (const npuvp::platform::OutputError& e) {
+    std::cout << npuvp::platform::format_report(e.report(), !ro.quiet);
+    throw;
+  }
   std::cout << npuvp::platform::format_report(report, !ro.quiet);
   const nlohmann::json& sim = report["sim"];
   if (sim["trace_truncated"].get<bool>())
@@ -144,6 +156,11 @@ int run_command(int argc, char** argv) {
   std::string files;
   for (const auto& f : sim["files"]) files += (files.empty() ? "" : ",") + f.get<std::string>();
   std::cout << "wrote " << out_dir << "/{" << files << "}\n";
+  if (sim["interrupted"].get<bool>()) {
+    std::cerr << "npuvp: interrupted by " << sim["interrupted_by"].get<std::string>() << " after "
+              << sim["simulated_ns"].get<double>() << " ns simulated; the report covers the layers completed so far\n";
+    return 130;
+  }
   if (!dump_dir.empty()) std::cout << "wrote " << dump_dir << "/{NNN_<layer>.npy,output.npy,manifest.json}\n";
   return report["totals"]["all_verified"].get<bool>() ? 0 : 3;
 }

@@ -1,10 +1,12 @@
 #include "platform/run.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 
 #include "contract/address_map.h"
+#include "models/common/output_file.h"
 #include "platform/layer_fit.h"
 #include "platform/report/power_csv.h"
 #include "platform/report/progress_line.h"
@@ -12,6 +14,7 @@
 #include "platform/report/report_writer.h"
 #include "platform/run_monitor.h"
 #include "platform/soc.h"
+#include "platform/stop_signal.h"
 #include "sw/driver/npu_driver.h"
 
 namespace npuvp::platform {
@@ -41,17 +44,32 @@ void collect_model_stats(Soc& soc, report::RunFigures& figures) {
   }
 }
 
+// Completes one output; a failure is kept, so that the others are still
+// written, and the file is left out of the list of those written.
+void complete(report::TraceFigures& figures, std::vector<std::string>& failures, const std::string& file,
+              const std::function<void()>& close) {
+  try {
+    close();
+    figures.files.push_back(file);
+  } catch (const std::runtime_error& e) {
+    failures.push_back(e.what());
+  }
+}
+
 // Adds what only the end of the run knows to the streamed timeline (the power
 // counters), completes the trace files and says what they hold.
-report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSample>& power) {
-  report::add_power_counters(soc.timeline(), power);
-  soc.close_traces();
+report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSample>& power,
+                                  report::PowerCsvWriter* power_csv, std::vector<std::string>& failures) {
   const TraceConfig& trace = soc.config().simulation.trace;
   report::TraceFigures figures;
   figures.files = {"report.json", "layers.csv", "report.html", "roofline.svg"};
-  if (trace.vcd) figures.files.push_back("trace.vcd");
-  if (trace.timeline) figures.files.push_back("timeline.json");
-  if (trace.power) figures.files.push_back("power.csv");
+  if (trace.vcd) complete(figures, failures, "trace.vcd", [&] { soc.vcd().close(); });
+  if (trace.timeline)
+    complete(figures, failures, "timeline.json", [&] {
+      report::add_power_counters(soc.timeline(), power);
+      soc.timeline().close();
+    });
+  if (power_csv != nullptr) complete(figures, failures, "power.csv", [&] { power_csv->close(); });
   figures.changes = soc.vcd().change_count();
   figures.late_changes = soc.vcd().late_changes();
   figures.truncated = soc.vcd().truncated() || soc.timeline().truncated();
@@ -62,6 +80,9 @@ report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSampl
 
 nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  // Before anything takes time: a run must not end unable to write its results.
+  io::prepare_output_directory(run_options.out_dir);
+  const StopOnSignal stop;
   RunOptions options = run_options;
   options.keep_outputs = !options.dump_dir.empty();
   options.fold_data_movement = config.firmware.fold_data_movement;
@@ -74,7 +95,6 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
   driver_config.dram_bytes = config.dram.backing_bytes;
   PlatformConfig traced = config;
   traced.simulation.trace = with_trace_options(config.simulation.trace, options.trace);
-  report::create_output_directory(options.out_dir);
   Soc soc(
       "soc", traced,
       [&](sw::HostHal& hal) {
@@ -109,18 +129,31 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
                     layer_name(id));
   });
 
+  monitor.stop_when([&] { return stop.received() != 0; });
+
   sc_core::sc_start();
   progress.finish();
-  if (!soc.host().finished()) throw std::runtime_error("simulation ended before the host program finished");
-  if (!soc.host().failure().empty()) throw std::runtime_error("host software failed: " + soc.host().failure());
+  if (!monitor.stopped()) {
+    if (!soc.host().finished()) throw std::runtime_error("simulation ended before the host program finished");
+    if (!soc.host().failure().empty()) throw std::runtime_error("host software failed: " + soc.host().failure());
+  }
 
   monitor.finish();
   report::RunFigures figures = monitor.figures();
+  if (monitor.stopped()) figures.interrupted_by = signal_name(stop.received());
   collect_model_stats(soc, figures);
-  figures.traces = close_traces(soc, power);
+  std::vector<std::string> failures;
+  figures.traces = close_traces(soc, power, power_csv.get(), failures);
   figures.power = std::move(power);
-  if (work.tensors) apps::write_tensor_dump(options.dump_dir, *work.tensors);
-  return report::write_run_report({config, options, work, wall_start}, std::move(figures));
+  // An interrupted program left its tensors half computed.
+  if (work.tensors && !monitor.stopped()) apps::write_tensor_dump(options.dump_dir, *work.tensors);
+  nlohmann::json report = report::write_run_report({config, options, work, wall_start}, std::move(figures));
+  if (!failures.empty()) {
+    std::string message;
+    for (const auto& f : failures) message += (message.empty() ? "" : "; ") + f;
+    throw OutputError(message + " (the run's other outputs were written)", std::move(report));
+  }
+  return report;
 }
 
 std::string format_report(const nlohmann::json& r, bool layer_table) {

@@ -4,6 +4,7 @@
 // trace files. A run is a pure function of (platform config, options).
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,28 @@ struct RunOptions : apps::WorkloadOptions {
   std::vector<std::string> overrides;
 };
 
+// Thrown by run() when outputs could not be written, each named with its
+// cause in what(); the others were written, and report() is report.json's
+// content, so the results still reach the terminal.
+class OutputError : public std::runtime_error {
+ public:
+  OutputError(const std::string& what, nlohmann::json report) : std::runtime_error(what), report_(std::move(report)) {}
+  const nlohmann::json& report() const { return report_; }
+
+ private:
+  nlohmann::json report_;
+};
+
 // Runs and writes report.json, layers.csv, report.html, roofline.svg and the
 // trace files asked for (trace.vcd, timeline.json, power.csv) into
 // options.out_dir, and the tensors into options.dump_dir when given;
-// report.json's sim.files lists what was written. Returns
-// report.json's content. Throws std::invalid_argument
-// for an unknown network or bad options.
+// report.json's sim.files lists what was written. Each file is whole or
+// absent (io::OutputFile); options.out_dir is checked before anything is
+// simulated. A SIGINT or SIGTERM stops the simulation at the next power
+// window and the run writes what it measured so far (sim.interrupted).
+// Returns report.json's content. Throws std::invalid_argument for an unknown
+// network or bad options, std::runtime_error for an out_dir that cannot hold
+// files, OutputError for outputs that could not be written.
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options);
 
 // "npuvp <version> (SystemC <major.minor.patch>)", as `npuvp --version` prints

@@ -53,6 +53,8 @@ void RunMonitor::record_decision(const firmware::LayerDecision& decision) {
   decisions_.emplace(decision.layer_id, decision);
 }
 
+void RunMonitor::stop_when(std::function<bool()> requested) { stop_requested_ = std::move(requested); }
+
 report::RunFigures RunMonitor::figures() {
   report::RunFigures f;
   f.layers = layers_;
@@ -91,6 +93,11 @@ void RunMonitor::window_elapsed() {
   Sample now = sample();
   if (last_window_) close_window(now);
   last_window_ = std::move(now);
+  if (stop_requested_ && stop_requested_()) {
+    stopped_ = true;
+    sc_core::sc_stop();
+    return;
+  }
   next_trigger(config_.power_window);
 }
 

@@ -56,6 +56,12 @@ class RunMonitor : public sc_core::sc_module {
   void on_layer_start(std::function<void(std::int32_t)> sink);
   // The firmware's decisions, as the command processor publishes them.
   void record_decision(const firmware::LayerDecision& decision);
+  // Asked at every power window (the monitor's own process, where no model is
+  // halfway through anything): when it returns true the window is closed and
+  // the simulation stopped with sc_stop().
+  void stop_when(std::function<bool()> requested);
+  // Whether stop_when's request stopped the simulation.
+  bool stopped() const { return stopped_; }
 
   // Closes the power window the end of the run cut short, so that the windows
   // cover the whole run; call once the simulation has stopped.
@@ -90,6 +96,8 @@ class RunMonitor : public sc_core::sc_module {
   std::function<std::string(std::int32_t)> layer_name_;
   std::vector<std::function<void(const report::PowerSample&)>> window_sinks_;
   std::vector<std::function<void(std::int32_t)>> layer_start_sinks_;
+  std::function<bool()> stop_requested_;
+  bool stopped_ = false;
 };
 
 }  // namespace npuvp::platform

@@ -80,9 +80,4 @@ std::vector<stats::StatsSource*> Soc::stats_sources() {
 
 void Soc::flush_traces() { vcd_.flush_final(sc_core::sc_time_stamp()); }
 
-void Soc::close_traces() {
-  vcd_.close();
-  timeline_.close();
-}
-
 }  // namespace npuvp::platform

@@ -25,7 +25,8 @@ class Soc : public sc_core::sc_module {
  public:
   // With a trace_dir, the traces config.simulation.trace asks for are
   // written there as the simulation runs (trace.vcd, timeline.json) and
-  // completed by close_traces(); without one, nothing is traced.
+  // completed by vcd().close() and timeline().close(); without one, nothing
+  // is traced.
   Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program,
       const std::string& trace_dir = {});
   Soc(const Soc&) = delete;
@@ -43,8 +44,6 @@ class Soc : public sc_core::sc_module {
   // with them another order among processes due at the same time, so a
   // traced run would time differently from an untraced one.
   void flush_traces();
-  // Writes what the trace files still lack; nothing may be recorded after.
-  void close_traces();
 
   const cpu::HostCpu& host() const { return *host_; }
   npu::Npu& npu() { return *npu_; }

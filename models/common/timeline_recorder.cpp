@@ -33,10 +33,8 @@ double microseconds(const sc_core::sc_time& t) { return t.to_seconds() * 1e6; }
 TimelineRecorder::TimelineRecorder(TimelineOptions options) : options_(options) {}
 
 void TimelineRecorder::stream_to(const std::string& path) {
-  file_.open(path, std::ios::binary | std::ios::trunc);
-  if (!file_) throw std::runtime_error("cannot write " + path);
-  path_ = path;
-  stream_to(file_);
+  file_ = std::make_unique<io::OutputFile>(path);
+  stream_to(file_->stream());
 }
 
 void TimelineRecorder::stream_to(std::ostream& os) {
@@ -129,9 +127,12 @@ void TimelineRecorder::close() {
   out_->flush();
   const bool ok = static_cast<bool>(*out_);
   out_ = nullptr;
-  if (file_.is_open()) file_.close();
-  if (!ok || (!path_.empty() && !file_))
-    throw std::runtime_error("cannot write " + (path_.empty() ? "timeline" : path_));
+  if (file_ != nullptr) {
+    const auto file = std::move(file_);
+    file->commit();  // names the cause of a failed write
+  } else if (!ok) {
+    throw std::runtime_error("cannot write the timeline");
+  }
 }
 
 }  // namespace npuvp::trace

@@ -10,13 +10,15 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <systemc>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "models/common/output_file.h"
 
 namespace npuvp::trace {
 
@@ -57,8 +59,9 @@ class TimelineRecorder {
   void counter(const std::string& process, const std::string& name, const sc_core::sc_time& at,
                const std::vector<std::pair<std::string, double>>& values);
 
-  // Ends the JSON document. Throws std::runtime_error when the file cannot be
-  // written.
+  // Ends the JSON document; a file is then renamed into place (until then it
+  // is <path>.<pid>.part; a recorder destroyed unclosed removes it). Throws
+  // std::runtime_error "cannot write <path>: <cause>".
   void close();
 
   std::size_t slice_count() const { return slices_; }
@@ -72,8 +75,7 @@ class TimelineRecorder {
   void event(const std::string& json);
 
   TimelineOptions options_;
-  std::ofstream file_;
-  std::string path_;
+  std::unique_ptr<io::OutputFile> file_;  // written under a temporary name until close()
   std::ostream* out_ = nullptr;
   bool first_event_ = true;
   std::size_t slices_ = 0;

@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -143,10 +145,9 @@ void VcdRecorder::on_flush(std::function<void()> publish) { publishers_.push_bac
 
 void VcdRecorder::stream_to(const std::string& path, const sc_core::sc_time& lag_bound) {
   if (out_ != nullptr) throw std::logic_error("VCD recorder already streams to " + path_);
-  file_.open(path, std::ios::binary | std::ios::trunc);
-  if (!file_) throw std::runtime_error("cannot write " + path);
+  file_ = std::make_unique<io::OutputFile>(path);
   path_ = path;
-  out_ = &file_;
+  out_ = &file_->stream();
   lag_bound_ps_ = lag_bound.value() / ps_;
 }
 
@@ -300,9 +301,10 @@ void VcdRecorder::write_header(std::ostream& os) const {
 }
 
 void VcdRecorder::open_body() {
-  const auto before = out_->tellp();
-  write_header(*out_);
-  header_bytes_ = static_cast<std::size_t>(out_->tellp() - before);
+  std::ostringstream header;
+  write_header(header);
+  header_bytes_ = header.str().size();
+  *out_ << header.str();
   header_says_truncated_ = truncated_;
   body_open_ = true;
   stamp(window_start_ps_);
@@ -352,25 +354,22 @@ void VcdRecorder::close() {
   flush_before(UINT64_MAX);
   if (!body_open_) open_body();
   drain(true);
-  file_.close();
   out_ = nullptr;
-  if (!file_) throw std::runtime_error("cannot write " + path_);
+  const auto file = std::move(file_);
+  file->commit();
   if (truncated_ && !header_says_truncated_) note_truncation_in_header();
 }
 
 void VcdRecorder::note_truncation_in_header() {
   // The header went out before the cap was reached; the comment belongs in it,
   // so the file is copied once behind a header that has it.
-  const std::string tmp = path_ + ".tmp";
-  {
-    std::ifstream in(path_, std::ios::binary);
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    write_header(out);
-    in.seekg(static_cast<std::streamoff>(header_bytes_));
-    out << in.rdbuf();
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0) throw std::runtime_error("cannot replace " + path_);
+  std::ifstream in(path_, std::ios::binary);
+  io::OutputFile out(path_);
+  write_header(out.stream());
+  in.seekg(static_cast<std::streamoff>(header_bytes_));
+  out.stream() << in.rdbuf();
+  if (!in) throw std::runtime_error("cannot read back " + path_);
+  out.commit();
 }
 
 void BusyWire::bind(VcdRecorder& recorder, const std::string& hierarchical_name) {

@@ -17,13 +17,15 @@
 
 #include <cstdint>
 #include <deque>
-#include <fstream>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <systemc>
+
+#include "models/common/output_file.h"
 
 namespace npuvp::trace {
 
@@ -73,8 +75,9 @@ class VcdRecorder {
   // Called before each flush, in registration order, so that a model holding
   // finished changes back publishes them.
   void on_flush(std::function<void()> publish);
-  // Writes what is pending and completes the streamed file. Throws
-  // std::runtime_error when the file cannot be written.
+  // Writes what is pending, completes the streamed file and renames it into
+  // place (until then it is <path>.<pid>.part; a recorder destroyed unclosed
+  // removes it). Throws std::runtime_error "cannot write <path>: <cause>".
   void close();
   // Writes a recorder that is not streamed: the whole recording, at once.
   void write(std::ostream& os);
@@ -152,7 +155,7 @@ class VcdRecorder {
   Bucket scratch_;
 
   // Streaming.
-  std::ofstream file_;
+  std::unique_ptr<io::OutputFile> file_;  // written under a temporary name until close()
   std::string path_;
   std::ostream* out_ = nullptr;
   std::uint64_t lag_bound_ps_ = 0;

@@ -130,7 +130,7 @@ void layer_table(Html& h, const nlohmann::json& report) {
     h.cell(fixed(number(l, "dram_read_bytes") / 1024, 1) + " / " + fixed(number(l, "dram_write_bytes") / 1024, 1));
     h.cell(ai ? fixed(*ai, 1) : "-");
     h.cell(fixed(l.contains("energy_pj") ? number(l["energy_pj"], "total") * 1e-6 : 0.0, 3));
-    if (!l.contains("verified"))
+    if (!l.contains("verified") || !l.value("completed", true))
       h.cell("-", true);
     else if (l["verified"].get<bool>())
       h.raw(l.value("datatype", "int8") == "fp16" ? "<td class=\"l ok\">within tolerance</td>"
@@ -236,7 +236,9 @@ std::string render_html(const RunRecord& record, const nlohmann::json& roof) {
   if (report.contains("totals") && report["totals"].contains("roofline_attainment"))
     card(h, "Roofline attainment", fixed(number(report["totals"], "roofline_attainment"), 3), "");
   card(h, "Network", fixed(s.total_macs * 1e-6, 1), "MMACs");
-  if (s.all_verified)
+  if (report.contains("sim") && report["sim"].value("interrupted", false))
+    card(h, "Outputs", "INTERRUPTED", "", "bad");
+  else if (s.all_verified)
     card(h, "Outputs", *s.all_verified ? "bit-exact" : "MISMATCH", "", *s.all_verified ? "ok" : "bad");
   h.raw("</section>\n");
 

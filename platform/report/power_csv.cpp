@@ -1,7 +1,5 @@
 #include "platform/report/power_csv.h"
 
-#include <stdexcept>
-
 #include <iterator>
 
 #include <spdlog/fmt/fmt.h>
@@ -9,11 +7,10 @@
 namespace npuvp::report {
 
 PowerCsvWriter::PowerCsvWriter(const std::string& path, std::vector<std::string> components)
-    : path_(path), components_(std::move(components)), out_(path, std::ios::binary) {
-  out_ << "time_ns,window_ns";
-  for (const auto& c : components_) out_ << ',' << c << "_mw";
-  out_ << ",total_mw\n";
-  if (!out_) throw std::runtime_error("cannot write " + path_);
+    : components_(std::move(components)), out_(path) {
+  out_.stream() << "time_ns,window_ns";
+  for (const auto& c : components_) out_.stream() << ',' << c << "_mw";
+  out_.stream() << ",total_mw\n";
 }
 
 void PowerCsvWriter::append(const PowerSample& s) {
@@ -26,8 +23,9 @@ void PowerCsvWriter::append(const PowerSample& s) {
     fmt::format_to(std::back_inserter(row_), ",{}", it != s.component_mw.end() ? it->second : 0.0);
   }
   fmt::format_to(std::back_inserter(row_), ",{}\n", s.total_mw);
-  out_ << row_;
-  if (!out_) throw std::runtime_error("cannot write " + path_);
+  out_.stream() << row_;
 }
+
+void PowerCsvWriter::close() { out_.commit(); }
 
 }  // namespace npuvp::report

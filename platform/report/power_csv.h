@@ -2,10 +2,10 @@
 // power.csv written as the run produces its windows, so a long run's power
 // trace goes to disk instead of into memory.
 
-#include <fstream>
 #include <string>
 #include <vector>
 
+#include "models/common/output_file.h"
 #include "platform/report/run_record.h"
 
 namespace npuvp::report {
@@ -14,15 +14,19 @@ namespace npuvp::report {
 // component, total_mw; sum(total_mw * window_ns) is energy in pJ.
 class PowerCsvWriter {
  public:
-  // Throws std::runtime_error when the file cannot be opened.
+  // Throws std::runtime_error when the file cannot be created.
   PowerCsvWriter(const std::string& path, std::vector<std::string> components);
-  // Throws std::runtime_error when the row cannot be written.
   void append(const PowerSample& sample);
+  // Completes the file and renames it into place (until then it is
+  // <path>.<pid>.part; a writer destroyed unclosed removes it). Throws
+  // std::runtime_error "cannot write <path>: <cause>" when any row could not
+  // be written: a failed write mid-run is reported here, with the rest of the
+  // run's outputs already safe.
+  void close();
 
  private:
-  std::string path_;
   std::vector<std::string> components_;
-  std::ofstream out_;
+  io::OutputFile out_;
   std::string row_;
 };
 

@@ -1,7 +1,9 @@
 #include "platform/report/report_builder.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <numeric>
+#include <set>
 
 #include "platform/report/report_writer.h"
 
@@ -161,6 +163,23 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
   return row;
 }
 
+// An interrupted run's layers: whether each ran to its end before the stop. A
+// layer that runs no command of its own (the input, an activation fused into
+// its producer, a concatenation folded into addressing) counts as completed
+// once a later layer has.
+void mark_completed(nlohmann::json& rows, const RunFigures& figures) {
+  std::set<std::int32_t> finished;
+  std::int32_t last = -1;
+  for (const auto& f : figures.layers) {
+    finished.insert(f.layer_id);
+    last = std::max(last, f.layer_id);
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto id = static_cast<std::int32_t>(i);
+    rows[i]["completed"] = finished.count(id) != 0 || (figures.decisions.count(id) == 0 && id < last);
+  }
+}
+
 RooflineInput roofline_input(const RunInputs& in, const std::vector<LayerFigures>& layers) {
   const auto& npu = in.config.npu;
   RooflineInput r;
@@ -246,6 +265,8 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
   report["network"] = network_json(in);
   report["layers"] = nlohmann::json::array();
   for (std::size_t i = 0; i < layers.size(); ++i) report["layers"].push_back(layer_row(in, figures, i, layers[i]));
+  const bool interrupted = !figures.interrupted_by.empty();
+  if (interrupted) mark_completed(report["layers"], figures);
   report["totals"] = totals_json(in, figures, layers);
   report["dram"] = std::move(figures.dram_stats);
   // The DRAM's energy over each span the report covers: its own energy_pj and
@@ -272,7 +293,9 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
       {"trace_late_changes", figures.traces.late_changes},
       {"trace_truncated", figures.traces.truncated},
       {"command_line", in.options.command_line},
-      {"overrides", in.options.overrides}};
+      {"overrides", in.options.overrides},
+      {"interrupted", interrupted}};
+  if (interrupted) report["sim"]["interrupted_by"] = figures.interrupted_by;
   if (!in.options.dump_dir.empty()) report["sim"]["dump_dir"] = in.options.dump_dir;
 
   RunRecord record;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -10,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include "models/common/output_file.h"
 #include "platform/report/charts.h"
 #include "platform/report/html_report.h"
 #include "platform/report/power_csv.h"
@@ -21,13 +21,6 @@ namespace {
 using detail::csv_number;
 using detail::escape_csv;
 using detail::number;
-
-void write_file(const std::filesystem::path& path, const std::string& content) {
-  std::ofstream os(path, std::ios::binary);
-  os << content;
-  os.flush();
-  if (!os) throw std::runtime_error("cannot write " + path.string());
-}
 
 std::string cell(const nlohmann::json& v) {
   if (v.is_string()) return escape_csv(v.get<std::string>());
@@ -197,28 +190,23 @@ void add_power_counters(trace::TimelineRecorder& timeline, const std::vector<Pow
   counters(power.back().time_ns + power.back().window_ns, nullptr);
 }
 
-void create_output_directory(const std::string& out_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(out_dir, ec);
-  if (ec) throw std::runtime_error("cannot create output directory " + out_dir + ": " + ec.message());
-}
-
 nlohmann::json write_run_outputs(const RunRecord& record, const std::string& out_dir, const OutputOptions& options) {
   const std::filesystem::path dir(out_dir);
-  create_output_directory(out_dir);
+  io::prepare_output_directory(out_dir);
   const nlohmann::json roof = record.report.contains("roofline") ? record.report["roofline"] : roofline(record.report);
 
-  write_file(dir / "layers.csv", layers_csv(record.report));
+  io::write_file((dir / "layers.csv").string(), layers_csv(record.report));
   if (options.power_csv) {
     PowerCsvWriter power((dir / "power.csv").string(), detail::power_components(record.power));
     for (const auto& sample : record.power) power.append(sample);
+    power.close();
   }
   if (options.timeline_json) write_timeline(dir / "timeline.json", record);
-  write_file(dir / "roofline.svg", detail::roofline_svg(roof));
-  write_file(dir / "report.html", detail::render_html(record, roof));
+  io::write_file((dir / "roofline.svg").string(), detail::roofline_svg(roof));
+  io::write_file((dir / "report.html").string(), detail::render_html(record, roof));
   nlohmann::json report = record.report;
   if (options.measure_peak_rss) report["sim"]["peak_rss_mb"] = peak_rss_mb();
-  write_file(dir / "report.json", report.dump(2) + "\n");
+  io::write_file((dir / "report.json").string(), report.dump(2) + "\n");
   return report;
 }
 

@@ -23,7 +23,8 @@ struct OutputOptions {
   bool measure_peak_rss = false;
 };
 
-// Writes into out_dir (created if missing):
+// Writes into out_dir (created if missing), each file whole or not at all
+// (io::OutputFile):
 //   report.json    record.report, pretty-printed
 //   layers.csv     one row per layer
 //   power.csv      time_ns (window start), window_ns, one <component>_mw column
@@ -37,8 +38,6 @@ struct OutputOptions {
 // the file that cannot be written.
 nlohmann::json write_run_outputs(const RunRecord& record, const std::string& out_dir,
                                  const OutputOptions& options = {});
-// Creates out_dir and its parents; throws std::runtime_error when it cannot.
-void create_output_directory(const std::string& out_dir);
 
 // Adds power over time to a timeline: per window, a counter of each
 // component's and one of the total power, and a last one closing the run.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -64,6 +65,9 @@ struct RunFigures {
   nlohmann::json dram_stats, noc_stats;
   nlohmann::json unit_stats = nlohmann::json::object();  // the NPU's other units, by name
   double simulated_ns = 0;
+  // The signal that stopped the run before its program finished ("SIGINT"),
+  // empty for a run to its end.
+  std::string interrupted_by;
 };
 
 }  // namespace npuvp::report

@@ -53,7 +53,10 @@ void print_layer_table(std::ostream& os, const nlohmann::json& layers) {
     r.push_back(fixed(detail::layer_dram_bytes(l) / 1024.0, 1));
     r.push_back(ai ? fixed(*ai, 1) : "-");
     r.push_back(fixed(l.contains("energy_pj") ? number(l["energy_pj"], "total") * 1e-6 : 0.0, 3));
-    if (has_verified) r.push_back(!l.contains("verified") ? "-" : l["verified"].get<bool>() ? "yes" : "NO");
+    if (has_verified)
+      r.push_back(!l.contains("verified") || !l.value("completed", true) ? "-"
+                  : l["verified"].get<bool>()                            ? "yes"
+                                                                         : "NO");
     t.row(std::move(r));
   }
   t.print(os);
@@ -113,7 +116,13 @@ std::string format_text_report(const nlohmann::json& report, bool layer_table) {
   // fp16 layers are checked against a tolerance (sw/runtime/lowering/conv_workload.h), the rest bit-exact.
   const bool any_fp16 = std::any_of(layers.begin(), layers.end(),
                                     [](const nlohmann::json& l) { return l.value("datatype", "int8") == "fp16"; });
-  if (s.all_verified)
+  const nlohmann::json sim = report.value("sim", nlohmann::json::object());
+  if (sim.value("interrupted", false))
+    os << "  interrupted       by " << sim.value("interrupted_by", std::string("a signal")) << ": "
+       << std::count_if(layers.begin(), layers.end(), [](const auto& l) { return l.value("completed", false); })
+       << " of " << layers.size()
+       << " layers completed (layers[].completed): the totals cover those; the network output was not checked\n";
+  else if (s.all_verified)
     os << "  verified          "
        << (!*s.all_verified ? "NO: mismatches"
            : any_fp16       ? "all outputs match the reference (integers bit-exact, fp16 within tolerance)"

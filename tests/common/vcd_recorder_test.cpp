@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -262,4 +264,30 @@ TEST(VcdRecorder, RealValues) {
 }
 
 }  // namespace
+TEST(VcdRecorder, AStreamedFileIsRenamedIntoPlaceOnCloseAndAFailedWriteNamesIt) {
+  VcdRecorder rec;
+  Signals s(rec);
+  const auto path = scratch_file("renamed");
+  std::filesystem::remove(path);
+  rec.stream_to(path.string(), sc_time(1, SC_US));
+  s.a.set(sc_time(1, SC_US), 1);
+  rec.flush_final(sc_time(10, SC_US));
+  EXPECT_FALSE(std::filesystem::exists(path)) << "a reader never sees a partial trace";
+  rec.close();
+  EXPECT_NE(read_file(path).find("$enddefinitions $end\n"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(path.string() + "." + std::to_string(::getpid()) + ".part"));
+  std::filesystem::remove(path);
+
+  VcdRecorder full;
+  Signals f(full);
+  full.stream_to("/dev/full", sc_time(1, SC_US));  // a disk that fills up
+  f.a.set(sc_time(1, SC_US), 1);
+  try {
+    full.close();
+    ADD_FAILURE() << "a write to a full disk went unnoticed";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "cannot write /dev/full: No space left on device");
+  }
+}
+
 }  // namespace npuvp::trace

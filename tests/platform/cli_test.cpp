@@ -1,6 +1,10 @@
 // The npuvp command line as a user meets it: usage, version, strict argument
-// checking and the documented exit codes (0 ok, 1 error, 2 usage, 3 not exact).
+// checking and the documented exit codes (0 ok, 1 error, 2 usage, 3 not exact,
+// 130 interrupted: interrupt_test.sh).
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -18,9 +22,13 @@ TEST(Cli, NoArgumentsPrintsUsageWithTheExitCodes) {
   const Result r = npuvp("");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("usage: npuvp <command> [options]"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("exit status: 0 success, 1 error, 2 bad command line, 3 an output was not bit-exact"),
+  EXPECT_NE(r.err.find("exit status: 0 success, 1 error, 2 bad command line, 3 an output was not bit-exact,\n"
+                       "  130 interrupted (SIGINT/SIGTERM)"),
             std::string::npos)
       << r.err;
+  const Result run_help = npuvp("run --help");
+  EXPECT_NE(run_help.out.find("3 an output was not bit-exact, 130 interrupted by SIGINT or SIGTERM"), std::string::npos)
+      << run_help.out;
 }
 
 TEST(Cli, VersionNamesTheProjectAndSystemC) {
@@ -102,6 +110,44 @@ TEST(Cli, TheScalarKernelPathWritesWhatTheDefaultOneDoes) {
   }
   EXPECT_EQ(layers, 57);  // the input, 54 layers, output.npy, manifest.json
   fs::remove_all(dir);
+}
+
+std::filesystem::path scratch(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_cli_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+TEST(Cli, AnOutDirectoryThatCannotHoldFilesFailsBeforeAnythingIsSimulated) {
+  // It was found only after the whole simulation, and the results were lost.
+  const auto file = scratch("out_is_a_file");
+  std::ofstream(file) << "a regular file";
+  const std::string out = (file / "run").string();
+  const Result r = npuvp("run --network resnet50 -q --out " + out);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "npuvp: cannot write to output directory " + out + ": Not a directory\n");
+  EXPECT_EQ(r.out, "") << "nothing was simulated";
+  std::filesystem::remove(file);
+}
+
+TEST(Cli, ATraceThatCannotBeWrittenIsAnErrorNamingItAndTheRestIsWritten) {
+  // trace.vcd on a full disk was written without a check: exit 0, "wrote".
+  const auto dir = scratch("full_disk");
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_symlink("/dev/full", dir / "trace.vcd");
+  const Result r = npuvp("run -q --out " + dir.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "npuvp: cannot write " + (dir / "trace.vcd").string() +
+                       ": No space left on device (the run's other outputs were written)\n");
+  EXPECT_NE(r.out.find("\ntotals\n"), std::string::npos) << "the results still reach the terminal:\n" << r.out;
+  EXPECT_EQ(r.out.find("wrote "), std::string::npos) << r.out;
+  std::ifstream report(dir / "report.json");
+  const nlohmann::json sim = nlohmann::json::parse(report)["sim"];
+  EXPECT_EQ(sim["files"],
+            nlohmann::json({"report.json", "layers.csv", "report.html", "roofline.svg", "timeline.json", "power.csv"}));
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    EXPECT_NE(entry.path().extension(), ".part") << entry.path();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "platform/report/report_writer.h"
 #include "tests/report/crafted_record.h"
@@ -74,6 +76,24 @@ TEST_F(ReportOutputs, WritesEveryFile) {
     EXPECT_GT(std::filesystem::file_size(dir_ / f), 0u) << f;
   }
   EXPECT_EQ(nlohmann::json::parse(read_text(dir_ / "report.json")), record_.report);
+  std::size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    EXPECT_NE(entry.path().extension(), ".part") << entry.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 6u) << "no temporary or probe file is left";
+}
+
+TEST_F(ReportOutputs, AFileThatCannotBeWrittenIsAnErrorNamingIt) {
+  // power.csv on a full disk: /dev/full, linked to from its place.
+  std::filesystem::remove(dir_ / "power.csv");
+  std::filesystem::create_symlink("/dev/full", dir_ / "power.csv");
+  try {
+    write_run_outputs(record_, dir_.path().string());
+    ADD_FAILURE() << "a write to a full disk went unnoticed";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot write " + (dir_ / "power.csv").string() + ": No space left on device");
+  }
 }
 
 TEST_F(ReportOutputs, EnergyTotalsEqualSumsOfComponentsAndOfLayers) {

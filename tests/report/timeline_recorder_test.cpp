@@ -88,5 +88,17 @@ TEST(TimelineTrack, RecordsOnlyOnceBound) {
   EXPECT_EQ(slices[0]["name"], "tile 0");
 }
 
+TEST(TimelineRecorder, AFailedWriteNamesTheFileAndTheCause) {
+  TimelineRecorder rec;
+  rec.stream_to("/dev/full");  // a disk that fills up
+  rec.slice("npu.layers", "conv1", "layer", sc_time(0, SC_NS), sc_time(100, SC_NS));
+  try {
+    rec.close();
+    ADD_FAILURE() << "a write to a full disk went unnoticed";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "cannot write /dev/full: No space left on device");
+  }
+}
+
 }  // namespace
 }  // namespace npuvp::trace
