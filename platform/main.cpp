@@ -19,9 +19,11 @@
 #include "contract/npu_regs.h"
 #include "models/common/log.h"
 #include "platform/config/config_node.h"
+#include "platform/config/data_root.h"
 #include "platform/platform_config.h"
 #include "platform/report/report_compare.h"
 #include "platform/run.h"
+#include "platform/sweep/sweep_main.h"
 
 namespace po = boost::program_options;
 
@@ -37,6 +39,7 @@ constexpr const char* kUsage =
     "usage: npuvp <command> [options]\n"
     "  run          run a network on a platform (npuvp run --help)\n"
     "  list         list platforms | networks [--json]\n"
+    "  sweep        run a design-space sweep file: npuvp sweep FILE.yaml --out DIR (npuvp sweep --help)\n"
     "  compare      what changed between two runs: npuvp compare A/report.json B/report.json\n"
     "  dram-bench   LPDDR4 microbenchmark (npuvp dram-bench --help)\n"
     "  noc-bench    NoC latency/throughput under synthetic traffic (npuvp noc-bench --help)\n"
@@ -75,7 +78,7 @@ int run_command(int argc, char** argv) {
   // clang-format off
   opts.add_options()
       ("help,h", "this help")
-      ("platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")
+      ("platform", po::value(&platform_file)->default_value("edge-ip"), "a preset name from npuvp list platforms, or a platform file")
       ("network", po::value(&network)->default_value("conv_slice"), "a name from npuvp list networks, or a network file: *.yaml, *.onnx, SCALE-Sim *.csv")
       ("input-size", po::value(&input_size), "input HxW")
       ("input", po::value(&input_file), "network input from a .npy file: float32 NCHW (quantized with the input's scale; a float network's calibration input too) or int8/uint8 codes in the input's quantization (zoo, YAML and ONNX networks)")
@@ -211,7 +214,7 @@ int list_command(int argc, char** argv) {
     }
     return 0;
   }
-  const auto list = npuvp::platform::list_platforms("configs/platforms");
+  const auto list = npuvp::platform::list_platforms((npuvp::config::data_root() / "configs" / "platforms").string());
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [name, description] : list)
@@ -297,6 +300,7 @@ int sc_main(int argc, char* argv[]) {
   try {
     if (command == "run") return run_command(argc - 1, argv + 1);
     if (command == "list") return list_command(argc - 1, argv + 1);
+    if (command == "sweep") return npuvp::sweep::sweep_main(argc - 1, argv + 1);
     if (command == "compare") return compare_command(argc - 1, argv + 1);
     if (command == "dram-bench") return npuvp::bench::dram_bench_main(argc - 1, argv + 1);
     if (command == "noc-bench") return npuvp::bench::noc_bench_main(argc - 1, argv + 1);
