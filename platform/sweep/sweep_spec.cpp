@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -288,13 +289,11 @@ std::vector<Objective> read_objectives(const YAML::Node& root, Problems& problem
   for (const auto& c : columns) names += (names.empty() ? "" : ", ") + c;
   for (const bool maximize : {false, true}) {
     const char* key = maximize ? "maximize" : "objectives";
-    YAML::Node list = root[key];
-    if (!list.IsDefined() || list.IsNull()) {
-      if (!maximize)
-        list = YAML::Load("[latency_ms, energy_uj]");
-      else
-        continue;
-    }
+    const YAML::Node given = root[key];
+    const bool absent = !given.IsDefined() || given.IsNull();
+    if (absent && maximize) continue;
+    // Latency and energy unless the file says otherwise.
+    const YAML::Node list = absent ? YAML::Load("[latency_ms, energy_uj]") : given;
     if (!list.IsSequence()) {
       problems.add(key, "expected a list of columns (" + names + ")");
       continue;
@@ -414,22 +413,25 @@ SweepSpec load_sweep(const std::string& file) {
         problems.add(a.key, std::string("both fixed (") + (is_run ? "run" : "set") + ") and varied");
     }
   spec.objectives = read_objectives(root, problems);
-  problems.throw_if_any();
-
   expand(spec, vary, zip, sets, run, problems);
-  problems.throw_if_any();
   // Each point's platform is built as npuvp run will build it: a bad key or
   // value is found now, and the point's hash covers the configuration as used.
-  std::size_t failures = 0;
+  // An error every point shares (a typo in `set`) is listed once.
+  std::vector<std::pair<std::string, std::string>> failures;  // error, first point with it
+  std::map<std::string, std::size_t> count;
   for (auto& p : spec.points) {
+    if (spec.platform.empty()) break;
     try {
       const platform::PlatformConfig config = platform::load_platform(spec.platform, p.overrides);
       p.hash = short_hash(config.resolved.dump() + "\n" + nlohmann::json(p.run).dump());
     } catch (const std::exception& e) {
-      if (++failures <= 20) problems.add_line(file + ": " + describe_point(spec, p) + ": " + e.what());
+      if (count[e.what()]++ == 0) failures.emplace_back(e.what(), describe_point(spec, p));
     }
   }
-  if (failures > 20) problems.add_line("... and " + std::to_string(failures - 20) + " more points that fail");
+  for (const auto& [what, point] : failures) {
+    const std::size_t n = count[what];
+    problems.add_line(file + ": " + point + (n > 1 ? " and " + std::to_string(n - 1) + " more" : "") + ": " + what);
+  }
   problems.throw_if_any();
   std::set<std::string> hashes;
   for (const auto& p : spec.points)
