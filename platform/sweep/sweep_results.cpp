@@ -86,7 +86,7 @@ std::vector<std::string> result_columns(const SweepSpec& spec) {
   cols.insert(cols.end(), spec.varied.begin(), spec.varied.end());
   cols.insert(cols.end(), {"network", "status", "error"});
   cols.insert(cols.end(), metric_columns().begin(), metric_columns().end());
-  cols.insert(cols.end(), {"wall_s", "pareto"});
+  cols.insert(cols.end(), {"pareto", "wall_s"});
   return cols;
 }
 

@@ -14,8 +14,9 @@
 namespace npuvp::sweep {
 
 // Rows in task order: point, the varied keys, network, status (ok | failed |
-// unverified), error, the metric_columns() (null when not measured), wall_s,
-// pareto (on its network's front).
+// unverified), error, the metric_columns() (null when not measured), pareto
+// (on its network's front), wall_s (the run's wall-clock time: last, the one
+// column that differs between two sweeps of the same points).
 nlohmann::json gather_rows(const SweepSpec& spec, const std::vector<Task>& tasks);
 
 // Marks each row's `pareto`: ok rows no other ok row of the same network

@@ -33,7 +33,7 @@ wrote out/{results.csv,results.json,pareto.svg,index.html,points/}" ]] || fail "
 grep -q '^4/4 done, 2 failed, ETA 0:00:00' stderr.txt || fail "no final progress line: $(cat stderr.txt)"
 for f in results.csv results.json pareto.svg index.html; do [[ -s out/$f ]] || fail "no out/$f"; done
 header=$(head -1 out/results.csv)
-expected_header="point,sram.bank_kb,pe_array.rows,pe_array.cols,network,status,error,latency_ms,fps,energy_uj,avg_power_mw,dram_bytes,utilization,area_mm2,wall_s,pareto"
+expected_header="point,sram.bank_kb,pe_array.rows,pe_array.cols,network,status,error,latency_ms,fps,energy_uj,avg_power_mw,dram_bytes,utilization,area_mm2,pareto,wall_s"
 [[ $header == "$expected_header" ]] || fail "results.csv header: $header"
 
 # Row order is the points' (first vary key slowest, zip tuple fastest); the
