@@ -18,10 +18,11 @@ runs=$(wc -l <"$tmp/commands.sh")
 measure() {
   local start
   start=$(date +%s.%N)
-  local before after
-  before=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
+  # This shell's own and its waited-for children's user and system ticks.
+  local me=$BASHPID before after
+  before=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$me/stat")
   "$@" >/dev/null 2>&1
-  after=$(awk '{print $14 + $15 + $16 + $17}' /proc/$BASHPID/stat)
+  after=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$me/stat")
   echo "$(echo "$(date +%s.%N) - $start" | bc) $(echo "($after - $before) / $(getconf CLK_TCK)" | bc -l)"
 }
 one_after_another() {
