@@ -7,12 +7,16 @@ results, its table into docs/studies.md between the markers
 <!-- study:STUDY --> and <!-- /study:STUDY -->, and its chart to
 docs/studies/STUDY.svg. A study without results keeps what the page had.
 
-usage: bench/studies.py [--run] [--npuvp BIN] [--out DIR] [-j N] [STUDY ...]
+A rerun resumes: points with results are not run again. The point hash covers
+a point's inputs, not the simulator, so after the model changes use --fresh.
+
+usage: bench/studies.py [--run [--fresh]] [--npuvp BIN] [--out DIR] [-j N] [STUDY ...]
 """
 import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -41,25 +45,34 @@ def combos(doc):
     return out
 
 
+def cell(r, m):
+    if r is None:
+        return ""
+    if r["status"] == "failed":
+        return "failed"
+    mark = "**" if r["pareto"] else ""
+    return mark + fmt(r[m]) + mark
+
+
 def table(doc):
+    """Networks side by side when there are one or two, else one row per network and point."""
     metrics = [o["column"] for o in doc["objectives"]]
     nets = list(dict.fromkeys(r["network"] for r in doc["rows"]))
     by = {(tuple(r[k] for k in doc["varied"]), r["network"]): r for r in doc["rows"]}
-    head = list(doc["varied"]) + [f"{n} {m.split('_')[0]} ({UNITS[m]})".replace(" ()", "") for n in nets for m in metrics]
+    label = lambda m: f"{m.split('_')[0]} ({UNITS[m]})".replace(" ()", "")
+    wide = len(nets) <= 2
+    head = list(doc["varied"]) + ([f"{n} {label(m)}" for n in nets for m in metrics] if wide
+                                  else ["network"] + [label(m) for m in metrics])
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    for c in combos(doc):
-        cells = [fmt(v) for v in c]
+    if wide:
+        for c in combos(doc):
+            lines.append("| " + " | ".join([fmt(v) for v in c] + [cell(by.get((c, n)), m) for n in nets
+                                                                  for m in metrics]) + " |")
+    else:
         for n in nets:
-            r = by.get((c, n))
-            for m in metrics:
-                if r is None:
-                    cells.append("")
-                elif r["status"] == "failed":
-                    cells.append("failed")
-                else:
-                    mark = "**" if r["pareto"] else ""
-                    cells.append(mark + fmt(r[m]) + mark)
-        lines.append("| " + " | ".join(cells) + " |")
+            for c in combos(doc):
+                lines.append("| " + " | ".join([fmt(v) for v in c] + [n] + [cell(by.get((c, n)), m)
+                                                                        for m in metrics]) + " |")
     failed = [r for r in doc["rows"] if r["status"] == "failed"]
     notes = ["", "Bold: on that network's Pareto front (" + ", ".join(
         o["column"] + (" maximized" if o["maximize"] else "") for o in doc["objectives"]) + ")."]
@@ -94,7 +107,7 @@ def chart(doc):
         py = lambda v: mt + (hi - v) / (hi - lo) * ph
         svg.append(f'<rect x="{x0}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>')
         svg.append(f'<text x="{x0 + pw / 2}" y="{mt - 10}" text-anchor="middle">{m}, relative to the first point</text>')
-        for t in (lo + span * 0.05, 1.0, hi - span * 0.05):
+        for t in sorted({round(lo + span * (0.05 + 0.225 * i), 3) for i in range(5)} | {1.0}):
             svg.append(f'<text x="{x0 - 4}" y="{py(t) + 4:.1f}" text-anchor="end">{t:.2f}</text>')
         for i, c in enumerate(cs):
             label = "/".join(str(v) for v in c)
@@ -127,6 +140,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("studies", nargs="*", default=STUDIES)
     ap.add_argument("--run", action="store_true", help="run the sweeps first (a rerun resumes)")
+    ap.add_argument("--fresh", action="store_true", help="with --run: discard earlier results first")
     ap.add_argument("--npuvp", default=os.path.join(ROOT, "build/platform/npuvp"))
     ap.add_argument("--out", default=os.path.join(ROOT, "traces/studies"), help="sweep outputs, one folder per study")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
@@ -138,6 +152,8 @@ def main():
     page = open(page_path).read()
     for s in args.studies:
         out = os.path.join(args.out, s)
+        if args.run and args.fresh:
+            shutil.rmtree(out, ignore_errors=True)
         if args.run:
             subprocess.run([args.npuvp, "sweep", os.path.join(ROOT, "configs/sweeps", s + ".yaml"), "--out", out,
                             "-j", str(args.jobs)], check=False)

@@ -20,6 +20,13 @@ std::string num(double v) {
   return buf;
 }
 
+// Tick labels: 70000 rather than 7e+04.
+std::string tick(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, std::abs(v) < 1e9 ? "%.10g" : "%.4g", v);
+  return buf;
+}
+
 std::string axis_title(const Objective& o) { return o.column + (o.maximize ? " (higher is better)" : ""); }
 
 // Round tick positions: 1, 2 or 5 times a power of ten apart.
@@ -28,7 +35,8 @@ std::vector<double> ticks(double lo, double hi) {
   const double mag = std::pow(10, std::floor(std::log10(raw)));
   const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
   std::vector<double> out;
-  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push_back(t);
+  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+    out.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);  // no "-0" from rounding
   return out;
 }
 
@@ -68,10 +76,10 @@ std::string pareto_svg(const nlohmann::json& rows, const std::vector<Objective>&
   svg += "<rect x=\"" + num(kL) + "\" y=\"" + num(kT) + "\" width=\"" + num(kW - kL - kR) + "\" height=\"" +
          num(kH - kT - kB) + "\" fill=\"none\" stroke=\"#888\"/>\n";
   for (const double t : ticks(x0, x1))
-    svg +=
-        "<text x=\"" + num(px(t)) + "\" y=\"" + num(kH - kB + 16) + "\" text-anchor=\"middle\">" + num(t) + "</text>\n";
+    svg += "<text x=\"" + num(px(t)) + "\" y=\"" + num(kH - kB + 16) + "\" text-anchor=\"middle\">" + tick(t) +
+           "</text>\n";
   for (const double t : ticks(y0, y1))
-    svg += "<text x=\"" + num(kL - 6) + "\" y=\"" + num(py(t) + 4) + "\" text-anchor=\"end\">" + num(t) + "</text>\n";
+    svg += "<text x=\"" + num(kL - 6) + "\" y=\"" + num(py(t) + 4) + "\" text-anchor=\"end\">" + tick(t) + "</text>\n";
   svg += "<text x=\"" + num((kL + kW - kR) / 2) + "\" y=\"" + num(kH - 16) + "\" text-anchor=\"middle\">" +
          escape_xml(axis_title(objectives[0])) + "</text>\n";
   svg += "<text transform=\"translate(18," + num((kT + kH - kB) / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
