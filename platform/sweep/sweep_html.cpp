@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <map>
 
-#include "platform/report/charts.h"
 #include "platform/report/report_util.h"
 #include "platform/sweep/sweep_results.h"
 
@@ -26,6 +25,10 @@ std::string tick(double v) {
   std::snprintf(buf, sizeof buf, std::abs(v) < 1e9 ? "%.10g" : "%.4g", v);
   return buf;
 }
+
+// Ten colours distinguishable from each other, one per network.
+const std::vector<std::string> kColours = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+                                           "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 
 std::string axis_title(const Objective& o) { return o.column + (o.maximize ? " (higher is better)" : ""); }
 
@@ -85,7 +88,7 @@ std::string pareto_svg(const nlohmann::json& rows, const std::vector<Objective>&
   svg += "<text transform=\"translate(18," + num((kT + kH - kB) / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
          escape_xml(axis_title(objectives[1])) + "</text>\n";
   for (std::size_t n = 0; n < networks.size(); ++n) {
-    const std::string colour = report::detail::series_colour(networks[n], n);
+    const std::string colour = kColours[n % kColours.size()];
     std::vector<std::pair<double, double>> front;
     for (const auto* r : measured) {
       if ((*r)["network"] != networks[n]) continue;
