@@ -92,6 +92,25 @@ cmp first.csv out/results.csv || fail "the rerun's results differ from the first
 sed 's/\[1, 16\]/[16]/' sweep.yaml >good.yaml
 "$npuvp" sweep good.yaml --out out >/dev/null 2>&1 || fail "an all-ok sweep did not exit 0"
 
+# SIGTERM: no new run starts, the running one stops as npuvp run does, the
+# results so far are written, exit 130; a rerun completes the rest.
+printf 'platform: edge-ip\nnetworks: [squeezenet1_1]\nvary: {sram.bank_kb: [16, 32, 64, 128]}\n' >long.yaml
+"$npuvp" sweep long.yaml --out stopped -j 1 >/dev/null 2>stop.err &
+sweep_pid=$!
+for _ in $(seq 600); do
+  compgen -G "stopped/points/*/squeezenet1_1/run.log" >/dev/null && break
+  sleep 0.05
+done
+kill -TERM "$sweep_pid"
+status=0
+wait "$sweep_pid" || status=$?
+[[ $status == 130 ]] || fail "SIGTERM: expected exit 130, got $status: $(cat stop.err)"
+[[ $(grep -c ',squeezenet1_1,' stopped/results.csv) == 4 ]] || fail "SIGTERM: results.csv not written whole"
+grep -q ',squeezenet1_1,ok,' stopped/results.csv && fail "SIGTERM: a run finished that should have stopped"
+[[ $(ls stopped/points | wc -l) == 1 ]] || fail "SIGTERM: a new run started after the signal"
+"$npuvp" sweep long.yaml --out stopped -j 2 >/dev/null 2>&1 || fail "the rerun after SIGTERM"
+[[ $(grep -c ',squeezenet1_1,ok,' stopped/results.csv) == 4 ]] || fail "the rerun did not complete the sweep"
+
 # --dry-run: the command lines, nothing run or written.
 "$npuvp" sweep sweep.yaml --out dry --dry-run >dry.txt
 [[ ! -e dry ]] || fail "--dry-run wrote its --out"
