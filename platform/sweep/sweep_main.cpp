@@ -70,7 +70,8 @@ int sweep_main(int argc, char** argv) {
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
   if (vm.count("help")) {
-    std::cout << "usage: npuvp sweep FILE.yaml --out DIR [-j N] [--backend local|slurm] [--dry-run]\n"
+    std::cout << "usage: npuvp sweep FILE.yaml --out DIR [-j N] [--backend local|slurm [--partition P] [--time T] "
+                 "[--account A]] [--dry-run]\n"
               << opts << '\n'
               << kExitStatus;
     return 0;

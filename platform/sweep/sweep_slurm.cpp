@@ -79,6 +79,7 @@ std::string slurm_script(const std::vector<const Task*>& todo, const SlurmOption
   s += "#SBATCH --array=0-" + std::to_string(todo.size() - 1) + "\n";
   s += "#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
   s += "#SBATCH --chdir=" + shell_quote(dir) + "\n";
+  // Slurm does not create this folder: npuvp sweep does before submitting.
   s += "#SBATCH --output=" + shell_quote(dir + "/slurm/task-%a.log") + "\n";
   if (!options.partition.empty()) s += "#SBATCH --partition=" + shell_quote(options.partition) + "\n";
   if (!options.time.empty()) s += "#SBATCH --time=" + shell_quote(options.time) + "\n";
