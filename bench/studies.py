@@ -144,11 +144,13 @@ def main():
     ap.add_argument("--npuvp", default=os.path.join(ROOT, "build/platform/npuvp"))
     ap.add_argument("--out", default=os.path.join(ROOT, "traces/studies"), help="sweep outputs, one folder per study")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
+    ap.add_argument("--page", default=os.path.join(ROOT, "docs/studies.md"), help="the page to rewrite")
     args = ap.parse_args()
     for s in args.studies:
         if s not in STUDIES:
             sys.exit(f"studies.py: unknown study '{s}' (one of {', '.join(STUDIES)})")
-    page_path = os.path.join(ROOT, "docs/studies.md")
+    page_path = args.page
+    charts = os.path.join(os.path.dirname(os.path.abspath(page_path)), "studies")
     page = open(page_path).read()
     for s in args.studies:
         out = os.path.join(args.out, s)
@@ -164,9 +166,10 @@ def main():
         doc = json.load(open(results))
         pattern = re.compile(rf"<!-- study:{re.escape(s)} -->.*?<!-- /study:{re.escape(s)} -->", re.S)
         if not pattern.search(page):
-            sys.exit(f"studies.py: docs/studies.md has no <!-- study:{s} --> ... <!-- /study:{s} --> block")
+            sys.exit(f"studies.py: {page_path} has no <!-- study:{s} --> ... <!-- /study:{s} --> block")
         page = pattern.sub(lambda _: block(s, doc), page)
-        with open(os.path.join(ROOT, "docs/studies", s + ".svg"), "w") as f:
+        os.makedirs(charts, exist_ok=True)
+        with open(os.path.join(charts, s + ".svg"), "w") as f:
             f.write(chart(doc))
         print(f"studies.py: {s}: {len(doc['rows'])} rows from {results}")
     with open(page_path, "w") as f:
