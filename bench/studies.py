@@ -83,37 +83,41 @@ def table(doc):
 
 
 def chart(doc):
-    """One panel per objective: each network's value at each point relative to its first point."""
+    """One panel per objective. x: the first varied key's values; one line per network and value
+    of the other varied keys, each relative to its first point."""
     metrics = [o["column"] for o in doc["objectives"]]
-    nets = list(dict.fromkeys(r["network"] for r in doc["rows"]))
-    cs = combos(doc)
-    by = {(tuple(r[k] for k in doc["varied"]), r["network"]): r for r in doc["rows"]}
-    pw, ph, ml, mt, mb = 330, 260, 50, 30, 70
-    width = ml + len(metrics) * (pw + ml) + 150
-    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{ph + mt + mb}" '
+    varied = doc["varied"]
+    xs = list(dict.fromkeys(r[varied[0]] for r in doc["rows"])) if varied else [""]
+    lines = {}  # (network, other varied values) -> {x: row}
+    for r in doc["rows"]:
+        key = (r["network"],) + tuple(r[k] for k in varied[1:])
+        lines.setdefault(key, {})[r[varied[0]] if varied else ""] = r
+    pw, ph, ml, mt, mb = 330, 260, 50, 30, 60
+    width = ml + len(metrics) * (pw + ml) + 220
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{max(ph + mt + mb, 24 + 16 * len(lines))}" '
            'font-family="sans-serif" font-size="11">']
     for p, m in enumerate(metrics):
         series = {}
-        for n in nets:
-            base = next((by[(c, n)][m] for c in cs if (c, n) in by and by[(c, n)][m]), None)
-            series[n] = [by[(c, n)][m] / base if base and (c, n) in by and by[(c, n)][m] is not None else None
-                         for c in cs]
+        for key, by_x in lines.items():
+            base = next((by_x[x][m] for x in xs if x in by_x and by_x[x][m]), None)
+            series[key] = [by_x[x][m] / base if base and x in by_x and by_x[x][m] is not None else None for x in xs]
         vals = [v for s in series.values() for v in s if v is not None] or [1.0]
         lo, hi = min(vals + [1.0]), max(vals + [1.0])
         span = (hi - lo) or 1.0
         lo, hi = lo - 0.05 * span, hi + 0.05 * span
         x0 = ml + p * (pw + ml)
-        px = lambda i: x0 + (i + 0.5) * pw / len(cs)
+        px = lambda i: x0 + (i + 0.5) * pw / len(xs)
         py = lambda v: mt + (hi - v) / (hi - lo) * ph
         svg.append(f'<rect x="{x0}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>')
         svg.append(f'<text x="{x0 + pw / 2}" y="{mt - 10}" text-anchor="middle">{m}, relative to the first point</text>')
-        for t in sorted({round(lo + span * (0.05 + 0.225 * i), 3) for i in range(5)} | {1.0}):
+        ticks = [lo + (hi - lo) * (0.05 + 0.3 * i) for i in range(4)]
+        for t in [1.0] + [t for t in ticks if abs(t - 1.0) > 0.08 * (hi - lo)]:
             svg.append(f'<text x="{x0 - 4}" y="{py(t) + 4:.1f}" text-anchor="end">{t:.2f}</text>')
-        for i, c in enumerate(cs):
-            label = "/".join(str(v) for v in c)
-            svg.append(f'<text transform="translate({px(i):.1f},{mt + ph + 12}) rotate(40)">{label}</text>')
-        for k, n in enumerate(nets):
-            pts = [(px(i), py(v)) for i, v in enumerate(series[n]) if v is not None]
+        for i, x in enumerate(xs):
+            svg.append(f'<text x="{px(i):.1f}" y="{mt + ph + 14}" text-anchor="middle">{fmt(x)}</text>')
+        svg.append(f'<text x="{x0 + pw / 2}" y="{mt + ph + 34}" text-anchor="middle">{varied[0] if varied else ""}</text>')
+        for k, key in enumerate(series):
+            pts = [(px(i), py(v)) for i, v in enumerate(series[key]) if v is not None]
             colour = COLOURS[k % len(COLOURS)]
             if len(pts) > 1:
                 svg.append('<polyline fill="none" stroke="%s" points="%s"/>' % (
@@ -121,10 +125,12 @@ def chart(doc):
             for x, y in pts:
                 svg.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
     lx = ml + len(metrics) * (pw + ml)
-    for k, n in enumerate(nets):
+    for k, key in enumerate(lines):
+        name = key[0] + "".join(f", {v}" for v in key[1:])
         svg.append(f'<rect x="{lx}" y="{mt + 16 * k}" width="10" height="10" fill="{COLOURS[k % len(COLOURS)]}"/>'
-                   f'<text x="{lx + 14}" y="{mt + 16 * k + 9}">{n}</text>')
-    svg.append(f'<text x="{lx}" y="{mt + 16 * len(nets) + 14}">x: {"/".join(doc["varied"])}</text>')
+                   f'<text x="{lx + 14}" y="{mt + 16 * k + 9}">{name}</text>')
+    if len(varied) > 1:
+        svg.append(f'<text x="{lx}" y="{mt + 16 * len(lines) + 14}">network, {", ".join(varied[1:])}</text>')
     svg.append("</svg>")
     return "\n".join(svg) + "\n"
 
