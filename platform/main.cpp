@@ -122,7 +122,9 @@ int run_command(int argc, char** argv) {
     throw po::error("--log: expected one of trace|debug|info|warn|error|off, got '" + log_level + "'");
   npuvp::log::setup(spdlog::level::from_str(log_level));
   npuvp::platform::RunOptions ro;
-  ro.network = network;
+  // A network file not found as given may be a shipped one: configs/networks/... from any directory.
+  const auto network_file = npuvp::config::find_config_file(network, "");
+  ro.network = network_file ? network_file->string() : network;
   ro.dataflow = dataflow;
   ro.objective = objective;
   ro.datatype = datatype;

@@ -27,6 +27,10 @@ grep -q '^edge-ip ' <<<"$list" || fail "npuvp list platforms from elsewhere: $li
 grep -q '"name": "edge-ip"' run/report.json || fail "report.json does not name edge-ip"
 # The default platform is the preset by name, too.
 "$npuvp" run --network conv_slice --out run2 --quiet --traces none >/dev/null || fail "default --platform from elsewhere"
+# A shipped network file by its path under the data root.
+"$npuvp" run --network configs/networks/resnet20_cifar.yaml --out run6 --quiet --traces none >/dev/null ||
+  fail "a shipped network file from elsewhere"
+grep -q '"name": "resnet20_cifar"' run6/report.json || fail "run6/report.json does not name resnet20_cifar"
 # A preset copied out of the tree still finds its memspec, energy and area
 # tables (configs/... relative to the data root).
 cp "$tmp/prefix/share/npuvp/configs/platforms/edge-ip.yaml" mine.yaml
