@@ -42,4 +42,13 @@ for round in 1 2; do
   printf 'round %d, %d runs: one after another %.1f s wall (%.1f s CPU), npuvp sweep -j %d %.1f s wall (%.1f s CPU), ratio %.2f\n' \
     "$round" "$runs" "$hand_wall" "$hand_cpu" "$jobs" "$sweep_wall" "$sweep_cpu" "$(echo "$sweep_wall / $hand_wall" | bc -l)"
 done
+# How many runs the pool kept going: the runs' own wall times over the
+# sweep's. With free cores each run's wall time is its CPU time, and the
+# ratio above approaches 1 / this.
+/usr/bin/python3 - "$tmp/sweep/results.json" "$sweep_wall" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))["rows"]
+busy = sum(r["wall_s"] for r in rows)
+print(f"runs in flight on average (last sweep): {busy / float(sys.argv[2]):.2f} of {len(rows)} runs")
+PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
