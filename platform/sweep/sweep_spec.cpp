@@ -260,8 +260,12 @@ std::vector<std::string> resolve_networks(const YAML::Node& n, const std::string
       problems.add("networks", "two networks named " + network_dir_name(out.back()));
   };
   if (n.IsScalar()) add(n.Scalar());
-  for (const auto& item : n)
-    if (item.IsScalar()) add(item.Scalar());
+  for (const auto& item : n) {
+    if (item.IsScalar())
+      add(item.Scalar());
+    else
+      problems.add("networks", "expected network names or files, got " + value_text(item));
+  }
   return out;
 }
 
