@@ -62,14 +62,12 @@ constexpr const char* kCompareUsage =
     "  The last line says \"identical (sim.* aside)\" or \"N figures differ\".\n"
     "exit status: 0 compared (whether or not they differ), 1 a file cannot be read, 2 bad command line\n";
 
-const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
-
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
   std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir, input_file, dump_dir;
   std::vector<std::string> sets;
   std::string seed;
-  std::string log_level;
+  std::vector<std::string> log_options;
   double ro_sparsity = 0;
   int ro_batch = 1;
   std::vector<std::string> layer_dataflow;
@@ -98,7 +96,7 @@ int run_command(int argc, char** argv) {
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
       ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
       ("trace-window", po::value(&trace_window), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
-      ("log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
+      ("log", po::value(&log_options)->composing(), "log level, trace|debug|info|warn|error|off (default warn), or MODULE=LEVEL for the components whose hierarchical name starts with MODULE, e.g. soc.npu.dma=trace (repeatable; debug shows register accesses, interrupts, DMA descriptors, cluster jobs and firmware decisions, trace also host-bus transactions)");
   // clang-format on
   po::variables_map vm;
   // No positional options: "npuvp run squeezenet1_1" is an error, not conv_slice.
@@ -118,9 +116,14 @@ int run_command(int argc, char** argv) {
     return 0;
   }
   po::notify(vm);
-  if (std::find(kLogLevels.begin(), kLogLevels.end(), log_level) == kLogLevels.end())
-    throw po::error("--log: expected one of trace|debug|info|warn|error|off, got '" + log_level + "'");
-  npuvp::log::setup(spdlog::level::from_str(log_level));
+  auto log_level = spdlog::level::warn;
+  std::vector<npuvp::log::ModuleLevel> module_levels;
+  try {
+    for (const auto& option : log_options) npuvp::log::parse_option(option, log_level, module_levels);
+  } catch (const std::invalid_argument& e) {
+    throw po::error(e.what());
+  }
+  npuvp::log::setup(log_level, std::move(module_levels));
   npuvp::platform::RunOptions ro;
   // A network file not found as given may be a shipped one: configs/networks/... from any directory.
   const auto network_file = npuvp::config::find_config_file(network, "");
