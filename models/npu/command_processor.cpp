@@ -198,6 +198,10 @@ void CommandProcessor::mark_layer(std::int32_t layer_index) {
   layer_ = layer_index;
   current_layer.write(layer_index);
   layer_trace_.set(sc_core::sc_time_stamp(), static_cast<std::uint64_t>(layer_index) & 0xFFFF);
+  // Whoever samples at layer boundaries reacts to the signal in the next
+  // delta cycle, where method processes run before threads: one delta here
+  // lets them see the counters before this layer's first access.
+  sc_core::wait(sc_core::SC_ZERO_TIME);
 }
 
 void CommandProcessor::spend_cycles(std::uint64_t cycles) {

@@ -225,18 +225,23 @@ TEST(Network, HybridOnEitherObjectiveNeverLosesToTheWorseDataflow) {
 }
 
 TEST(Network, TheObjectiveChangesTheSlicesDataflow) {
-  // The slice's estimates: OS has the shorter schedule, WS spends less energy
-  // (no accumulator read per MAC) — and so it measures.
-  const auto fast = run_cli("--dataflow hybrid --objective latency", "slice_latency");
-  const auto frugal = run_cli("--dataflow hybrid --objective energy", "slice_energy");
+  // The slice at 48x48 on arrays that run all three dataflows: OS has the
+  // shortest estimated schedule, spatial OS spends the least energy (no
+  // partial sums out of the PEs, each weight broadcast to a whole patch) —
+  // and so it measures.
+  const std::string args = "--input-size 48x48 --set pe_array.dataflows=[ws,os,os2d] --dataflow hybrid";
+  const auto fast = run_cli(args + " --objective latency", "slice_latency");
+  const auto frugal = run_cli(args + " --objective energy", "slice_energy");
   const auto& fast_layer = fast["layers"][0];
   const auto& frugal_layer = frugal["layers"][0];
   EXPECT_EQ(fast_layer["dataflow"], "os");
-  EXPECT_EQ(frugal_layer["dataflow"], "ws");
+  EXPECT_EQ(frugal_layer["dataflow"], "os2d");
   EXPECT_LT(fast_layer["cycles"].get<std::uint64_t>(), frugal_layer["cycles"].get<std::uint64_t>());
   EXPECT_LT(frugal_layer["energy_pj"]["total"].get<double>(), fast_layer["energy_pj"]["total"].get<double>());
-  EXPECT_EQ(frugal_layer["dataflow_costs"]["reason"].get<std::string>().rfind("hybrid on energy: ws ", 0), 0u)
+  EXPECT_EQ(frugal_layer["dataflow_costs"]["reason"].get<std::string>().rfind("hybrid on energy: os2d ", 0), 0u)
       << frugal_layer["dataflow_costs"]["reason"];
+  // One entry per dataflow the arrays run.
+  for (const char* d : {"ws", "os", "os2d"}) EXPECT_TRUE(frugal_layer["dataflow_costs"].contains(d)) << d;
 }
 
 TEST(Network, ObjectiveWithoutHybridIsRefused) {
