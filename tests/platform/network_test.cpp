@@ -244,6 +244,26 @@ TEST(Network, TheObjectiveChangesTheSlicesDataflow) {
   for (const char* d : {"ws", "os", "os2d"}) EXPECT_TRUE(frugal_layer["dataflow_costs"].contains(d)) << d;
 }
 
+TEST(Network, SpatialOutputStationaryIsBitExactOnEveryLayerKind) {
+  // MobileNet v1 at 64x64 on the Squeezelerator: a strided first
+  // convolution, depthwise layers at stride 1 and 2 (inputs shifting between
+  // PEs, or fetched per tap), pointwise layers; every output checked.
+  const auto r = run_cli(
+      "--platform configs/platforms/squeezelerator.yaml --network mobilenet_v1 --input-size 64x64 "
+      "--dataflow os2d",
+      "mobilenet_os2d");
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  std::size_t convs = 0;
+  for (const auto& l : r["layers"]) {
+    if (l["type"] != "conv2d") continue;
+    ++convs;
+    EXPECT_EQ(l["dataflow"], "os2d") << l["name"];
+    EXPECT_EQ(l["dataflow_costs"]["chosen"], "os2d") << l["name"];
+    EXPECT_FALSE(l["dataflow_costs"].contains("os")) << l["name"];  // the preset's arrays do not run it
+  }
+  EXPECT_EQ(convs, 27u);
+}
+
 TEST(Network, ObjectiveWithoutHybridIsRefused) {
   const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
   RunOptions options;
