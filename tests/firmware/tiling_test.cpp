@@ -242,6 +242,42 @@ TEST(DataflowCost, TheObjectiveDecides) {
   EXPECT_NEAR(w.energy_pj, expected, 1e-6 * expected);
 }
 
+TEST(DataflowCost, EachDataflowSplitsATileItsOwnWay) {
+  // 16 output rows on 16 clusters of 8x8 arrays. OS: a row per cluster.
+  // os2d: patches of 8 rows, so 2 row groups, and the 64 filters in 8
+  // slices over the other clusters.
+  const auto l = conv(16, 16, 16, 64, 3, 1, 1);
+  LayerTiling os, os2d;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, os, kOs));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, os2d, kOs2d));
+  expect_consistent(l, edge_ip(), os2d);
+  EXPECT_EQ(os.rows_per_tile, 16u);
+  EXPECT_EQ(os.row_groups, 16u);
+  EXPECT_EQ(os.k_groups, 1u);
+  EXPECT_EQ(os2d.rows_per_tile, 16u);
+  EXPECT_EQ(os2d.row_groups, 2u);
+  EXPECT_EQ(os2d.k_groups, 8u);
+  EXPECT_EQ(os2d.k_slice, 8u);
+  // WS reserves input-buffer room for a column fold's partial sums (144
+  // reduction steps on 8 rows spill). With 1000 bytes of input buffer a
+  // cluster's one output row needs 3 input rows x 16 x 16 (768) and, for a
+  // slice of k filters, 16 pixels x min(k, 8) x 4 bytes. The largest K block
+  // is tried first, with ever fewer rows: at 64 filters even a one-row tile
+  // gives each of the 16 clusters 4 filters (768 + 256); at 32, one row in
+  // 16 slices of 2 filters fits (768 + 128). OS keeps all 64 filters and 16
+  // rows.
+  auto tight = edge_ip();
+  tight.cluster_input_buffer_bytes = 1000;
+  LayerTiling ws, os_tight;
+  ASSERT_TRUE(plan_layer_tiling(l, tight, kBlocksOuter, os_tight, kOs));
+  ASSERT_TRUE(plan_layer_tiling(l, tight, kBlocksOuter, ws, kWs));
+  EXPECT_EQ(os_tight.k_block, 64u);
+  EXPECT_EQ(os_tight.rows_per_tile, 16u);
+  EXPECT_EQ(ws.k_block, 32u);
+  EXPECT_EQ(ws.rows_per_tile, 1u);
+  EXPECT_EQ(ws.k_slice, 2u);
+}
+
 TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {
   auto l = conv(512, 28, 28, 512, 3, 1, 1);
   l.groups = 512;  // depthwise: a K block reads only its own channels
