@@ -102,17 +102,18 @@ struct TileTiming {
 // The spatial dataflow needs the output rectangle: spatial_tile_timing.
 TileTiming systolic_tile_timing(Dataflow dataflow, ArrayShape array, GemmShape gemm, bool preload_overlap);
 
-// How a cluster runs a dense convolution job (zero skipping aside): `groups`
-// independent GEMMs of m × n × k, one after another, unless every group has a
-// single input and output channel (depthwise) and the array spreads the
-// channels over its columns, which makes them one m × groups × k GEMM.
-// The job's output rectangle and window: what the spatial dataflow maps.
+// A job's output rectangle and window: what the spatial dataflow maps.
 struct SpatialShape {
   std::uint64_t out_h = 0, out_w = 0;
   unsigned kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   // Inputs shift between neighbouring PEs from one tap to the next.
   bool shifts() const { return stride_h == 1 && stride_w == 1 && dilation_h == 1 && dilation_w == 1; }
 };
+// How a cluster runs a dense convolution job (zero skipping aside): `groups`
+// independent GEMMs of m × n × k, one after another, unless every group has a
+// single input and output channel (depthwise) and the array spreads the
+// channels over its columns, which makes them one m × groups × k GEMM. The
+// spatial dataflow runs each group's n filters over its output rectangle.
 struct ConvJobShape {
   std::uint64_t groups = 1;
   GemmShape gemm;          // one group's (gemm.m = spatial.out_h × spatial.out_w)

@@ -201,7 +201,7 @@ class LayerRunner {
         d.dataflow = d.costs.cheapest();
       else if ((npu_.dataflows >> static_cast<unsigned>(d.dataflow) & 1u) == 0)
         bad();  // the arrays cannot run it
-      // A dataflow the arrays cannot run, or none that fits.
+      // A forced dataflow may have no tiling that fits where another has.
       fits = fits && d.costs.plan(d.dataflow).candidate;
       if (fits) d.tiling = d.costs.plan(d.dataflow).tiling;
     } else {
