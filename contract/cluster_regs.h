@@ -45,7 +45,12 @@ inline constexpr std::array<regs::RegisterSpec, 6> kClusterRegisters{{
 }};
 
 enum class JobOp : std::uint32_t { kConv2d = 1, kMaxPool = 2, kAvgPool = 3, kAdd = 4 };
-enum class Dataflow : std::uint32_t { kWeightStationary = 0, kOutputStationary = 1 };
+// kSpatialOutputStationary is ShiDianNao's (contract/systolic_timing.h): the
+// array holds a 2-D patch of one output channel's outputs.
+enum class Dataflow : std::uint32_t { kWeightStationary = 0, kOutputStationary = 1, kSpatialOutputStationary = 2 };
+inline constexpr unsigned kDataflows = 3;
+// As the CLI, presets and reports name them.
+inline constexpr const char* kDataflowNames[kDataflows] = {"ws", "os", "os2d"};
 // Element format of a convolution job's tile, weights and results (pooling
 // and add are int8); numbered as firmware::Datatype, semantics stated there.
 enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 3 };

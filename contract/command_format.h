@@ -64,6 +64,7 @@ enum class DataflowChoice : std::uint32_t {
   kOutputStationary = 1,
   kHybridLatency = 2,
   kHybridEnergy = 3,
+  kSpatialOutputStationary = 4,
 };
 
 inline constexpr std::uint32_t kPoolCountIncludePad = 1u << 0;  // in `flags`: average counts padded taps

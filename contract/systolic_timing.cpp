@@ -1,5 +1,7 @@
 #include "contract/systolic_timing.h"
 
+#include <algorithm>
+
 namespace npuvp::pe_array {
 namespace {
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
@@ -25,7 +27,28 @@ TileTiming systolic_tile_timing(Dataflow dataflow, ArrayShape array, GemmShape g
   return t;
 }
 
+TileTiming spatial_tile_timing(ArrayShape array, const SpatialShape& spatial, std::uint64_t n, std::uint64_t k) {
+  TileTiming t;
+  if (spatial.out_h == 0 || spatial.out_w == 0 || n == 0 || k == 0) return t;
+  const std::uint64_t rows = array.rows;
+  t.row_folds = ceil_div(spatial.out_h, rows) * ceil_div(spatial.out_w, array.cols);
+  t.col_folds = n;
+  t.folds = t.row_folds * t.col_folds;
+  t.stream_cycles = std::max(k, rows);
+  // The first fold computes for k cycles, the others wait for their
+  // predecessor's drain when that is longer; the last drain follows.
+  t.compute_cycles = k + (t.folds - 1) * t.stream_cycles + rows;
+  t.load_cycles = rows;
+  return t;
+}
+
 ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape job, ArrayFeatures features) {
+  if (dataflow == Dataflow::kSpatialOutputStationary) {
+    // Each group's output channels are folds of their own: channels are
+    // never spread over the array, so depthwise needs no special case.
+    const TileTiming t = spatial_tile_timing(array, job.spatial, job.gemm.n, job.gemm.k);
+    return {job.groups * t.total_cycles(), job.groups * t.folds};
+  }
   const bool channel_parallel = features.depthwise_channel_parallel && job.depthwise;
   const GemmShape gemm = channel_parallel ? GemmShape{job.gemm.m, job.groups, job.gemm.k} : job.gemm;
   const std::uint64_t runs = channel_parallel ? 1 : job.groups;
@@ -34,7 +57,9 @@ ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape 
 }
 
 RegisterFileAccesses conv_rf_accesses(Dataflow dataflow, ArrayShape array, std::uint64_t macs, std::uint64_t folds) {
-  return {macs * (dataflow == Dataflow::kWeightStationary ? 2 : 3), macs + folds * array.rows * array.cols};
+  const std::uint64_t loads = folds * array.rows * array.cols;
+  if (dataflow == Dataflow::kWeightStationary) return {2 * macs, macs + loads, macs};
+  return {3 * macs, macs + loads, 2 * macs + loads};
 }
 
 PostProcessWork postprocess_work(ArrayShape array, std::uint64_t outputs, std::uint64_t taps) {

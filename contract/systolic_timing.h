@@ -31,6 +31,22 @@
 //     distinct cycles, so one word per column per cycle suffices). One fold =
 //     K + R + C - 2 cycles; there is no separate drain or load phase.
 //
+//   spatial output-stationary (ShiDianNao's, "os2d"): the array holds an
+//     R × C patch of adjacent output pixels (R output rows, C output columns)
+//     of ONE output channel. Each cycle one weight is broadcast to every PE
+//     and each PE multiplies it with the input under it; between taps of a
+//     kernel row the inputs shift one PE sideways (at stride 1; otherwise each
+//     PE reads its own), so only the patch's edge reads new inputs. A fold is
+//     one patch of one output channel: k cycles (one weight each). Its R × C
+//     sums drain through the C column ports, R cycles, while the next fold
+//     computes, and the next fold's first inputs load (R cycles over the C
+//     ports) while the previous one computes: a fold takes max(k, R) cycles,
+//     except that the first load and the last drain are exposed:
+//     R + k + (folds - 1) · max(k, R) + R. folds = patches × n, patches =
+//     ceil(out_h / R) × ceil(out_w / C) of the job's output rectangle. The
+//     schedule is ours from the ShiDianNao paper's description (Du et al.,
+//     ISCA 2015); no simulator to match exists.
+//
 // Folds run one after another (SCALE-Sim walks column folds outer, row folds
 // inner; the order does not change the count), each starting when the previous
 // one has left the array. Partial folds cost as much as full ones: SCALE-Sim
@@ -56,6 +72,9 @@
 
 namespace npuvp::pe_array {
 
+// A partial sum: int32 (fp16 accumulates in fp32, also four bytes).
+inline constexpr unsigned kAccumulatorBytes = 4;
+
 struct ArrayShape {
   unsigned rows = 8;
   unsigned cols = 8;
@@ -70,8 +89,8 @@ struct GemmShape {
 };
 
 struct TileTiming {
-  std::uint64_t row_folds = 0;       // pieces of the dimension the rows hold (WS: k, OS: m)
-  std::uint64_t col_folds = 0;       // pieces of n
+  std::uint64_t row_folds = 0;       // pieces of the dimension the rows hold (WS: k, OS: m; os2d: patches)
+  std::uint64_t col_folds = 0;       // pieces of n (os2d: n)
   std::uint64_t folds = 0;           // row_folds × col_folds
   std::uint64_t stream_cycles = 0;   // one fold's skewed stream incl. fill and drain: streamed + rows + cols - 2
   std::uint64_t compute_cycles = 0;  // folds × stream_cycles
@@ -80,16 +99,26 @@ struct TileTiming {
 };
 
 // The tile's schedule; all zeros if a dimension is 0. Requires rows, cols >= 1.
+// The spatial dataflow needs the output rectangle: spatial_tile_timing.
 TileTiming systolic_tile_timing(Dataflow dataflow, ArrayShape array, GemmShape gemm, bool preload_overlap);
 
+// A job's output rectangle and window: what the spatial dataflow maps.
+struct SpatialShape {
+  std::uint64_t out_h = 0, out_w = 0;
+  unsigned kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  // Inputs shift between neighbouring PEs from one tap to the next.
+  bool shifts() const { return stride_h == 1 && stride_w == 1 && dilation_h == 1 && dilation_w == 1; }
+};
 // How a cluster runs a dense convolution job (zero skipping aside): `groups`
 // independent GEMMs of m × n × k, one after another, unless every group has a
 // single input and output channel (depthwise) and the array spreads the
-// channels over its columns, which makes them one m × groups × k GEMM.
+// channels over its columns, which makes them one m × groups × k GEMM. The
+// spatial dataflow runs each group's n filters over its output rectangle.
 struct ConvJobShape {
   std::uint64_t groups = 1;
-  GemmShape gemm;          // one group's
+  GemmShape gemm;          // one group's (gemm.m = spatial.out_h × spatial.out_w)
   bool depthwise = false;  // one input and one output channel per group
+  SpatialShape spatial;    // needed by the spatial dataflow only
 };
 struct ArrayFeatures {
   bool preload_overlap = false;
@@ -99,6 +128,7 @@ struct ConvJobTiming {
   std::uint64_t cycles = 0;  // Σ total_cycles() of the GEMMs run
   std::uint64_t folds = 0;
 };
+TileTiming spatial_tile_timing(ArrayShape array, const SpatialShape& spatial, std::uint64_t n, std::uint64_t k);
 ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape job, ArrayFeatures features);
 
 // The reduction steps a lane needs for `reduction` MACs: a packed int4 lane
@@ -110,10 +140,17 @@ inline std::uint64_t reduction_steps(std::uint64_t reduction, bool packed_int4) 
 struct RegisterFileAccesses {
   std::uint64_t reads = 0;
   std::uint64_t writes = 0;
+  // Of reads + writes, those of a partial sum (kAccumulatorBytes wide); the
+  // rest are operands, one element wide.
+  std::uint64_t accumulator = 0;
+  std::uint64_t bytes(unsigned element_bytes) const {
+    return (reads + writes - accumulator) * element_bytes + accumulator * kAccumulatorBytes;
+  }
 };
-// A convolution job's: per MAC both dataflows read two operand registers; WS
-// writes the partial sum onward, OS reads and writes its stationary
-// accumulator; every fold writes each PE once.
+// A convolution job's: per MAC every dataflow reads two operand registers; WS
+// writes the partial sum onward, both output-stationary ones read and write
+// their stationary accumulator; every fold writes each PE once (WS: a
+// weight, OS: an accumulator cleared).
 RegisterFileAccesses conv_rf_accesses(Dataflow dataflow, ArrayShape array, std::uint64_t macs, std::uint64_t folds);
 
 // Pooling and add run on the post-processing unit, one lane per column:

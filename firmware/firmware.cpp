@@ -142,7 +142,7 @@ class LayerRunner {
     if (std::max({l_.in_c, l_.in_h, l_.in_w, l_.out_c, l_.out_h, l_.out_w}) > kMaxLayerDim) bad();
     if (op_ == Opcode::kConv2d) {
       if (l_.groups == 0 || l_.in_c % l_.groups != 0 || l_.out_c % l_.groups != 0) bad();
-      if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kHybridEnergy)) bad();
+      if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kSpatialOutputStationary)) bad();
       if (l_.datatype > static_cast<std::uint32_t>(Datatype::kFp16)) bad();
     } else if (l_.out_c != l_.in_c || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8)) {
       bad();  // pooling and add keep the channels and are int8
@@ -197,10 +197,13 @@ class LayerRunner {
       fits = plan_dataflows(
           l_, npu_, d.asked == DataflowChoice::kHybridEnergy ? Objective::kEnergy : Objective::kLatency, d.costs);
       d.costed = fits;
-      const bool hybrid = d.asked == DataflowChoice::kHybridLatency || d.asked == DataflowChoice::kHybridEnergy;
-      const bool os = hybrid ? d.costs.output_stationary_wins() : d.asked == DataflowChoice::kOutputStationary;
-      d.dataflow = os ? pe_array::Dataflow::kOutputStationary : pe_array::Dataflow::kWeightStationary;
-      d.tiling = os ? d.costs.os_tiling : d.costs.ws_tiling;
+      if (!forced_dataflow(d.asked, d.dataflow))
+        d.dataflow = d.costs.cheapest();
+      else if ((npu_.dataflows >> static_cast<unsigned>(d.dataflow) & 1u) == 0)
+        bad();  // the arrays cannot run it
+      // A forced dataflow may have no tiling that fits where another has.
+      fits = fits && d.costs.plan(d.dataflow).candidate;
+      if (fits) d.tiling = d.costs.plan(d.dataflow).tiling;
     } else {
       fits = plan_layer_tiling(l_, npu_, LoopOrder::kWeightBlocksOuter, d.tiling);
     }

@@ -37,6 +37,8 @@ struct NpuLayout {
   bool int4_packing = false;                // the arrays do two int4 MACs per lane and cycle
   bool preload_overlap = false;             // the arrays preload the next fold's weights while computing
   bool depthwise_channel_parallel = false;  // a depthwise job spreads its channels over the columns
+  // The dataflows the arrays can run: bit d for pe_array::Dataflow d.
+  std::uint32_t dataflows = 0b011;
   std::uint32_t cluster_weight_buffer_bytes = 0;
   std::uint32_t cluster_input_buffer_bytes = 0;
   unsigned rf_entries = 1;         // per PE: the stationary operands it holds (contract/operand_fetches.h)

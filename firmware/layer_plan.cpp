@@ -17,8 +17,34 @@ std::uint64_t control_bytes(const LayerCommand& l, const NpuLayout& npu) {
                  std::uint64_t{npu.clusters} * sizeof(pe_array::ClusterJob));
 }
 
+// A cluster job of `rows` whole output rows and `k_count` output channels
+// of a convolution, as the contract's cost functions see it.
+pe_array::ConvJobShape job_shape(const LayerCommand& l, std::uint32_t rows, std::uint32_t k_count) {
+  const std::uint64_t group_out = l.groups > 1 ? l.out_c / l.groups : k_count;
+  const std::uint64_t group_in = l.in_c / l.groups;
+  return {k_count / group_out,
+          {std::uint64_t{rows} * l.out_w, group_out, filter_elements(l)},
+          group_in == 1 && group_out == 1,
+          {rows, l.out_w, l.kernel_h, l.kernel_w, l.stride_h, l.stride_w, l.dilation_h, l.dilation_w}};
+}
+
+pe_array::ArrayFeatures features(const NpuLayout& npu) { return {npu.preload_overlap, npu.depthwise_channel_parallel}; }
+
+bool packed_int4(const LayerCommand& l, const NpuLayout& npu) {
+  return npu.int4_packing && l.datatype == static_cast<std::uint32_t>(Datatype::kInt4);
+}
+
+// Input-buffer room a cluster's job needs for spilled partial sums.
+std::uint64_t psum_room(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow, std::uint32_t rows,
+                        std::uint32_t k_count) {
+  if (opcode_of(l) != Opcode::kConv2d) return 0;
+  return pe_array::psum_footprint_bytes(dataflow, {npu.array_rows, npu.array_cols}, features(npu),
+                                        job_shape(l, rows, k_count),
+                                        pe_array::reduction_steps(filter_elements(l), packed_int4(l, npu)));
+}
+
 bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filter, std::uint32_t kb,
-                unsigned weight_buffers, LayerTiling& t) {
+                unsigned weight_buffers, pe_array::Dataflow dataflow, LayerTiling& t) {
   const Opcode op = opcode_of(l);
   const std::uint32_t per_group = k_unit(l);
   t.k_block = kb;
@@ -48,19 +74,22 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
     const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
     const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb * element_bytes(l);
     if (2 * inputs * align64(in_bytes) + 2 * align64(out_bytes) > remaining) continue;
-    // Whole rows per cluster keep every cluster equally busy.
+    // Whole rows per cluster keep every cluster equally busy; the spatial
+    // dataflow's patches want the array's rows in each.
+    const std::uint32_t unit = dataflow == pe_array::Dataflow::kSpatialOutputStationary ? npu.array_rows : 1;
     std::uint32_t chosen = rows;
-    if (chosen > npu.clusters && chosen < l.out_h) chosen -= chosen % npu.clusters;
+    if (chosen > npu.clusters * unit && chosen < l.out_h) chosen -= chosen % (npu.clusters * unit);
     // Rows first; clusters left over split the K block into channel slices.
     // Fewer rows only add steps: past the limit no smaller tile will do.
     if (std::uint64_t{ceil_div(l.out_h, chosen)} * ceil_div(l.out_c, kb) > kMaxLayerSteps) return false;
-    const std::uint32_t row_groups = std::min(npu.clusters, chosen);
+    const std::uint32_t row_groups = std::min(npu.clusters, ceil_div(chosen, unit));
     const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
     std::uint32_t slice = ceil_div(kb, k_groups);
     slice = ceil_div(slice, per_group) * per_group;
     const std::uint32_t rows_per_group = ceil_div(chosen, row_groups);
     const std::uint64_t cluster_in =
-        inputs * std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows_per_group)) * row_bytes;
+        inputs * std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows_per_group)) * row_bytes +
+        psum_room(l, npu, dataflow, rows_per_group, std::min(slice, kb));
     if (cluster_in > npu.cluster_input_buffer_bytes) continue;
     t.rows_per_tile = chosen;
     t.row_groups = row_groups;
@@ -192,26 +221,16 @@ class CostWalker {
         const std::uint64_t written = pixels * k_count * e_;
         std::uint64_t array_cycles = 0, job_cycles = 0;  // the schedule; with the buffer ports' limit
         if (op_ == Opcode::kConv2d) {
-          const std::uint64_t group_out = l_.groups > 1 ? l_.out_c / l_.groups : k_count;
-          const std::uint64_t group_in = l_.in_c / l_.groups;
-          const std::uint64_t reduction = filter_elements(l_);
-          const bool packed = npu_.int4_packing && l_.datatype == static_cast<std::uint32_t>(Datatype::kInt4);
-          const pe_array::ConvJobShape shape{
-              k_count / group_out, {pixels, group_out, reduction}, group_in == 1 && group_out == 1};
-          const pe_array::ArrayFeatures features{npu_.preload_overlap, npu_.depthwise_channel_parallel};
-          pe_array::ConvJobShape steps = shape;
-          steps.gemm.k = pe_array::reduction_steps(reduction, packed);
-          const pe_array::ConvJobTiming timing = pe_array::conv_job_timing(dataflow_, array, steps, features);
-          const pe_array::OperandFetches fetches =
-              pe_array::conv_operand_fetches(dataflow_, array, shape, features, npu_.rf_entries);
-          array_cycles = timing.cycles;
-          job_cycles = pe_array::port_limited_cycles(array_cycles, fetches, e_, npu_.buffer_port_bytes);
-          const std::uint64_t macs = pixels * k_count * reduction;
-          s.macs += macs;
-          const auto rf = pe_array::conv_rf_accesses(dataflow_, array, macs, timing.folds);
-          s.rf_accesses += rf.reads + rf.writes;
-          s.weight_buffer_bytes += fetches.weight_words * e_ + weights;
-          s.input_buffer_bytes += fetches.input_words * e_;
+          const pe_array::ConvJobWork w =
+              pe_array::conv_job_work(dataflow_, array, features(npu_), job_shape(l_, my_rows, k_count),
+                                      packed_int4(l_, npu_), npu_.rf_entries, e_, npu_.buffer_port_bytes);
+          array_cycles = w.array_cycles;
+          job_cycles = w.cycles;
+          s.macs += w.macs;
+          s.rf_accesses += w.rf.reads + w.rf.writes;
+          s.weight_buffer_bytes += w.fetches.weight_words * e_ + weights;
+          // Partial sums are written to the input buffer and read back.
+          s.input_buffer_bytes += w.fetches.input_words * e_ + 2 * w.fetches.psum_words * pe_array::kAccumulatorBytes;
         } else {
           const std::uint64_t taps = op_ == Opcode::kAdd ? 2 : std::uint64_t{l_.kernel_h} * l_.kernel_w;
           const pe_array::PostProcessWork work = pe_array::postprocess_work(array, pixels * k_count, taps);
@@ -285,7 +304,8 @@ class CostWalker {
 
 }  // namespace
 
-bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder order, LayerTiling& t) {
+bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder order, LayerTiling& t,
+                       pe_array::Dataflow dataflow) {
   const Opcode op = opcode_of(l);
   const std::uint64_t control = control_bytes(l, npu);
   if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
@@ -309,10 +329,10 @@ bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder or
     if (order == LoopOrder::kRowTilesOuter && !channelwise(l) && kb < l.out_c) {
       t = LayerTiling{};
       t.order = LoopOrder::kRowTilesOuter;
-      if (try_tiling(l, npu, filter, kb, 2, t)) return true;
+      if (try_tiling(l, npu, filter, kb, 2, dataflow, t)) return true;
     }
     t = LayerTiling{};
-    if (try_tiling(l, npu, filter, kb, 1, t)) return true;
+    if (try_tiling(l, npu, filter, kb, 1, dataflow, t)) return true;
     if (kb <= per_group) return false;
     kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
   }
@@ -333,7 +353,9 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
   const std::uint64_t weights = align64(kb * filter) + align64(params * 4) + align64(params * 8);
   n.sram_bytes = control_bytes(l, npu) +
                  std::max(weights + 2 * inputs * align64(in_bytes) + 2 * align64(out_bytes), 4 * kb * filter);
-  n.input_buffer_bytes = inputs * in_bytes;
+  // Weight-stationary's spilled partial sums of that one row, where it may run.
+  const bool ws = npu.dataflows & (1u << static_cast<unsigned>(pe_array::Dataflow::kWeightStationary));
+  n.input_buffer_bytes = inputs * in_bytes + (ws ? psum_room(l, npu, pe_array::Dataflow::kWeightStationary, 1, kb) : 0);
   return n;
 }
 
@@ -342,26 +364,37 @@ LayerCost estimate_layer_cost(const LayerCommand& l, const NpuLayout& npu, const
   return CostWalker(l, npu, t, dataflow).run();
 }
 
+pe_array::Dataflow DataflowCosts::cheapest() const {
+  std::size_t best = plans.size();
+  for (std::size_t d = 0; d < plans.size(); ++d)
+    if (plans[d].candidate && (best == plans.size() || cheaper(plans[d].cost, plans[best].cost, objective))) best = d;
+  return static_cast<pe_array::Dataflow>(best);
+}
+
 bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs) {
   costs = DataflowCosts{};
   costs.objective = objective;
-  LayerTiling row_tiles_outer;
-  if (!plan_layer_tiling(l, npu, LoopOrder::kWeightBlocksOuter, costs.ws_tiling) ||
-      !plan_layer_tiling(l, npu, LoopOrder::kRowTilesOuter, row_tiles_outer))
-    return false;
-  costs.ws = estimate_layer_cost(l, npu, costs.ws_tiling, pe_array::Dataflow::kWeightStationary);
-  costs.os_tiling = costs.ws_tiling;
-  costs.os = estimate_layer_cost(l, npu, costs.os_tiling, pe_array::Dataflow::kOutputStationary);
-  if (row_tiles_outer.order == LoopOrder::kRowTilesOuter) {
-    costs.os_has_other_order = true;
-    costs.os_other_tiling = row_tiles_outer;
-    costs.os_other = estimate_layer_cost(l, npu, row_tiles_outer, pe_array::Dataflow::kOutputStationary);
-    if (cheaper(costs.os_other, costs.os, objective)) {
-      std::swap(costs.os_tiling, costs.os_other_tiling);
-      std::swap(costs.os, costs.os_other);
+  bool any = false;
+  for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
+    if ((npu.dataflows >> d & 1u) == 0) continue;
+    const auto dataflow = static_cast<pe_array::Dataflow>(d);
+    DataflowPlan& p = costs.plans[d];
+    LayerTiling row_tiles_outer;
+    if (!plan_layer_tiling(l, npu, LoopOrder::kWeightBlocksOuter, p.tiling, dataflow) ||
+        !plan_layer_tiling(l, npu, LoopOrder::kRowTilesOuter, row_tiles_outer, dataflow))
+      continue;
+    p.candidate = any = true;
+    p.cost = estimate_layer_cost(l, npu, p.tiling, dataflow);
+    if (row_tiles_outer.order != LoopOrder::kRowTilesOuter) continue;
+    p.has_other_order = true;
+    p.other_tiling = row_tiles_outer;
+    p.other = estimate_layer_cost(l, npu, row_tiles_outer, dataflow);
+    if (cheaper(p.other, p.cost, objective)) {
+      std::swap(p.tiling, p.other_tiling);
+      std::swap(p.cost, p.other);
     }
   }
-  return true;
+  return any;
 }
 
 }  // namespace npuvp::firmware

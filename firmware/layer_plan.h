@@ -5,6 +5,7 @@
 // split of a tile over the clusters, and what each dataflow would cost. Pure
 // logic: the firmware runs it, the report and the tests call it.
 
+#include <array>
 #include <cstdint>
 
 #include "contract/cluster_regs.h"
@@ -42,11 +43,16 @@ struct LayerTiling {
   std::uint64_t bytes_used = 0;
 };
 
-// Chooses a tiling walked in `order`, or returns false when none fits.
-// kRowTilesOuter applies only to a dense convolution that needs several K
-// blocks and falls back to kWeightBlocksOuter otherwise (tiling.order says
-// which it got).
-bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LoopOrder order, LayerTiling& tiling);
+// Chooses a tiling walked in `order` for a convolution run in `dataflow`, or
+// returns false when none fits. kRowTilesOuter applies only to a dense
+// convolution that needs several K blocks and falls back to
+// kWeightBlocksOuter otherwise (tiling.order says which it got). The
+// dataflow shapes the tiling: weight-stationary reserves input-buffer room
+// for the partial sums it spills (contract/operand_fetches.h); spatial
+// output-stationary gives each cluster whole patches of rows (at least the
+// array's rows each) and splits the output channels over the rest.
+bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LoopOrder order, LayerTiling& tiling,
+                       pe_array::Dataflow dataflow = pe_array::Dataflow::kOutputStationary);
 
 // What the smallest tiling of a layer needs (one group of output channels,
 // one output row, one weight buffer): bytes of the global buffer, of a
@@ -87,22 +93,48 @@ inline bool cheaper(const LayerCost& a, const LayerCost& b, Objective objective)
   return objective == Objective::kLatency ? a.latency_cycles < b.latency_cycles : a.energy_pj < b.energy_pj;
 }
 
-// Both dataflows' plans and costs behind a hybrid choice. The one cheaper on
-// the objective runs; a tie goes to weight-stationary. Weight-stationary
-// walks kWeightBlocksOuter; output-stationary whichever order is cheaper
-// (a tie goes to kWeightBlocksOuter), the other one kept for the report.
-struct DataflowCosts {
-  Objective objective = Objective::kLatency;
-  LayerTiling ws_tiling, os_tiling;
-  LayerCost ws, os;
-  bool os_has_other_order = false;
-  LayerTiling os_other_tiling;
-  LayerCost os_other;
-  bool output_stationary_wins() const { return cheaper(os, ws, objective); }
+// One dataflow's plan: the loop order cheaper on the objective (a tie goes
+// to kWeightBlocksOuter), and the other order where there is one, kept for
+// the report.
+struct DataflowPlan {
+  bool candidate = false;  // the array supports the dataflow and a tiling fits
+  LayerTiling tiling;
+  LayerCost cost;
+  bool has_other_order = false;
+  LayerTiling other_tiling;
+  LayerCost other;
 };
 
-// Fills `costs`, or returns false when no tiling fits.
+// Every dataflow's plan behind a hybrid choice, by pe_array::Dataflow. The
+// candidate cheaper on the objective runs; a tie goes to the lower-numbered
+// dataflow (weight-stationary first).
+struct DataflowCosts {
+  Objective objective = Objective::kLatency;
+  std::array<DataflowPlan, pe_array::kDataflows> plans;
+  const DataflowPlan& plan(pe_array::Dataflow d) const { return plans[static_cast<std::size_t>(d)]; }
+  pe_array::Dataflow cheapest() const;
+};
+
+// Fills `costs` with each dataflow in `npu.dataflows`, or returns false when
+// none has a tiling that fits.
 bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs);
+
+// The dataflow a command forces, or nothing for a hybrid choice.
+inline bool forced_dataflow(DataflowChoice choice, pe_array::Dataflow& dataflow) {
+  switch (choice) {
+    case DataflowChoice::kWeightStationary:
+      dataflow = pe_array::Dataflow::kWeightStationary;
+      return true;
+    case DataflowChoice::kOutputStationary:
+      dataflow = pe_array::Dataflow::kOutputStationary;
+      return true;
+    case DataflowChoice::kSpatialOutputStationary:
+      dataflow = pe_array::Dataflow::kSpatialOutputStationary;
+      return true;
+    default:
+      return false;
+  }
+}
 
 // What the firmware decided for one tiled layer command, for reports.
 struct LayerDecision {
@@ -110,7 +142,7 @@ struct LayerDecision {
   DataflowChoice asked = DataflowChoice::kWeightStationary;
   pe_array::Dataflow dataflow = pe_array::Dataflow::kWeightStationary;
   LayerTiling tiling;
-  bool costed = false;  // a convolution: both dataflows' costs (objective: latency unless asked for energy)
+  bool costed = false;  // a convolution: every supported dataflow's costs (objective: latency unless asked for energy)
   DataflowCosts costs;
 };
 

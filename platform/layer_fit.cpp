@@ -35,6 +35,21 @@ void check_axis(const std::string& layer, const char* axis, std::uint32_t in, st
   }
 }
 
+// A convolution forced to a dataflow the arrays cannot run.
+void check_dataflow(const std::string& layer, const firmware::LayerCommand& c, const firmware::NpuLayout& npu) {
+  pe_array::Dataflow forced{};
+  if (firmware::opcode_of(c) != firmware::Opcode::kConv2d ||
+      !firmware::forced_dataflow(static_cast<firmware::DataflowChoice>(c.dataflow), forced) ||
+      (npu.dataflows >> static_cast<unsigned>(forced) & 1u) != 0)
+    return;
+  std::string has;
+  for (unsigned d = 0; d < pe_array::kDataflows; ++d)
+    if (npu.dataflows >> d & 1u) has += (has.empty() ? "" : ", ") + std::string(pe_array::kDataflowNames[d]);
+  throw std::invalid_argument("layer '" + layer + "': dataflow " +
+                              pe_array::kDataflowNames[static_cast<unsigned>(forced)] +
+                              " is not one the arrays run; pe_array.dataflows gives [" + has + "]");
+}
+
 }  // namespace
 
 void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const nlohmann::json& layers,
@@ -47,6 +62,7 @@ void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const
       check_axis(name, "row", c.in_h, c.out_h, w.kernel_h, w.dilation_h, w.stride_h, w.pad.top);
       check_axis(name, "column", c.in_w, c.out_w, w.kernel_w, w.dilation_w, w.stride_w, w.pad.left);
     }
+    check_dataflow(name, c, npu);
     const firmware::TileNeeds need = firmware::smallest_tile_needs(c, npu);
     const std::string tile = "layer '" + name + "': its smallest tile (one output row, " +
                              std::to_string(firmware::k_unit(c)) + " output channel(s)) needs ";

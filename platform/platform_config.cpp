@@ -115,9 +115,25 @@ nlohmann::json derived_json(const PlatformConfig& p) {
           {"area_mm2", area_json(platform_area(p))}};
 }
 
+// pe_array.dataflows: the dataflows the arrays can run, as a bit per pe_array::Dataflow.
+std::uint32_t parse_dataflows(const ConfigNode& n) {
+  const std::string expected = "a list of distinct dataflows from ws, os, os2d (e.g. [ws, os2d])";
+  const YAML::Node list = n.yaml()["dataflows"];
+  if (!list.IsSequence() || list.size() == 0) n.fail("dataflows", expected);
+  std::uint32_t mask = 0;
+  for (const YAML::Node& item : list) {
+    const std::string name = item.IsScalar() ? item.as<std::string>() : "";
+    const auto* known = std::find(std::begin(pe_array::kDataflowNames), std::end(pe_array::kDataflowNames), name);
+    const std::uint32_t bit = 1u << (known - std::begin(pe_array::kDataflowNames));
+    if (known == std::end(pe_array::kDataflowNames) || (mask & bit) != 0) n.fail("dataflows", expected);
+    mask |= bit;
+  }
+  return mask;
+}
+
 void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   n.reject_unknown({"rows", "cols", "rf_entries", "weight_buffer_kb", "input_buffer_kb", "buffer_port_bytes",
-                    "preload_overlap", "zero_skipping", "depthwise_channel_parallel", "int4_packing"});
+                    "preload_overlap", "zero_skipping", "depthwise_channel_parallel", "int4_packing", "dataflows"});
   c.array.rows = static_cast<unsigned>(n.get_int_in("rows", 1, 256));
   c.array.cols = static_cast<unsigned>(n.get_int_in("cols", 1, 256));
   c.rf_entries = static_cast<unsigned>(n.get_int_in("rf_entries", 1, 4096, 16));
@@ -128,6 +144,7 @@ void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   c.zero_skipping = n.get_bool("zero_skipping", false);
   c.depthwise_channel_parallel = n.get_bool("depthwise_channel_parallel", false);
   c.int4_packing = n.get_bool("int4_packing", false);
+  if (n.has("dataflows")) c.dataflows = parse_dataflows(n);
 }
 
 void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {

@@ -159,8 +159,10 @@ report::LayerFigures RunMonitor::layer_figures(std::int32_t id, const Sample& be
   f.sram_conflict_cycles = delta(stats::Counter::kSramConflictCycles);
   f.buffer_bytes = {delta(stats::Counter::kWeightBufferReadBytes), delta(stats::Counter::kWeightBufferWriteBytes),
                     delta(stats::Counter::kInputBufferReadBytes), delta(stats::Counter::kInputBufferWriteBytes)};
-  f.ws_jobs = delta(stats::Counter::kWsJobs);
-  f.os_jobs = delta(stats::Counter::kOsJobs);
+  f.jobs_by_dataflow = {delta(stats::Counter::kWsJobs), delta(stats::Counter::kOsJobs),
+                        delta(stats::Counter::kOs2dJobs)};
+  f.traffic = {delta(stats::Counter::kRfBytes), delta(stats::Counter::kSramBytes), delta(stats::Counter::kNocBytes),
+               delta(stats::Counter::kNocByteHops)};
   return f;
 }
 

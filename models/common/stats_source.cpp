@@ -9,6 +9,7 @@ const CounterInfo& info(Counter counter) {
       {"int16_macs", Unit::kMacs},
       {"fp16_macs", Unit::kMacs},
       {"rf_accesses", Unit::kAccesses},
+      {"rf_bytes", Unit::kBytes},
       {"weight_buffer_read_bytes", Unit::kBytes},
       {"weight_buffer_write_bytes", Unit::kBytes},
       {"input_buffer_read_bytes", Unit::kBytes},
@@ -18,9 +19,12 @@ const CounterInfo& info(Counter counter) {
       {"buffer_port_stall_cycles", Unit::kCycles},
       {"ws_jobs", Unit::kCount},
       {"os_jobs", Unit::kCount},
+      {"os2d_jobs", Unit::kCount},
       {"sram_bytes", Unit::kBytes},
       {"sram_conflict_cycles", Unit::kCycles},
       {"noc_flit_hops", Unit::kFlitHops},
+      {"noc_bytes", Unit::kBytes},
+      {"noc_byte_hops", Unit::kByteHops},
       {"dma_wait_cycles", Unit::kCycles},
       {"dma_system_bytes", Unit::kBytes},
       {"dma_local_bytes", Unit::kBytes},
@@ -42,6 +46,8 @@ const char* unit_name(Unit unit) {
       return "B";
     case Unit::kCycles:
       return "cycle";
+    case Unit::kByteHops:
+      return "B-hop";
     case Unit::kFlitHops:
       return "flit-hop";
     case Unit::kPicojoules:

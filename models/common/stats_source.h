@@ -14,7 +14,7 @@
 
 namespace npuvp::stats {
 
-enum class Unit { kCount, kMacs, kAccesses, kBytes, kCycles, kFlitHops, kPicojoules };
+enum class Unit { kCount, kMacs, kAccesses, kBytes, kCycles, kFlitHops, kByteHops, kPicojoules };
 
 // Every counter any model reports; each is summed over the sources that report it.
 enum class Counter : std::size_t {
@@ -23,6 +23,7 @@ enum class Counter : std::size_t {
   kInt16Macs,  //
   kFp16Macs,   //
   kRfAccesses,
+  kRfBytes,  // operands at their element width, partial sums at four bytes
   // Bytes read from the clusters' buffers by the arrays (register-file
   // misses) and written into them from SRAM.
   kWeightBufferReadBytes,
@@ -34,9 +35,12 @@ enum class Counter : std::size_t {
   kBufferPortStallCycles,  // the part of kStallCycles the buffer ports cause
   kWsJobs,                 // convolution jobs run weight-stationary
   kOsJobs,                 // ... and output-stationary
+  kOs2dJobs,               // ... and spatial output-stationary
   kSramBytes,              // whole words moved in or out of the banks
   kSramConflictCycles,
   kNocFlitHops,
+  kNocBytes,       // data bytes injected (requests' and responses' payloads)
+  kNocByteHops,    // each of those times the routers it crossed
   kDmaWaitCycles,  // the firmware idle on DMA with no cluster work pending
   kDmaSystemBytes,
   kDmaLocalBytes,

@@ -55,6 +55,8 @@ void MeshNoc::end_of_simulation() { fast_.flush(); }
 
 void MeshNoc::sample(stats::Counters& into, const sc_core::sc_time&) {
   into.add(stats::Counter::kNocFlitHops, static_cast<double>(stats().flit_hops));
+  into.add(stats::Counter::kNocBytes, static_cast<double>(payload_.bytes));
+  into.add(stats::Counter::kNocByteHops, static_cast<double>(payload_.byte_hops));
 }
 
 nlohmann::json MeshNoc::stats_json() const {
@@ -118,6 +120,7 @@ sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_gener
   const NodeId dst = node_of(config_.targets[route.target]);
   const std::uint64_t length = gp.get_data_length();
   const sc_core::sc_time issued = sc_core::sc_time_stamp();
+  if (gp.is_write()) payload_.add(length, fast_.mesh().hops(src, dst));
   const Cycle request_done =
       fast_.unicast(src, dst, packet_flits(config_, gp.is_write() ? length : 0), edge_at_or_after(issued + delay));
   sc_core::sc_time target_delay = time_of(request_done) - issued;
@@ -127,6 +130,7 @@ sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_gener
   // The target may have waited; its delay counts from when it returned.
   const sc_core::sc_time returned = sc_core::sc_time_stamp();
   const bool data_back = gp.is_read() && gp.is_response_ok();
+  if (data_back) payload_.add(length, fast_.mesh().hops(dst, src));
   const Cycle response_done =
       fast_.unicast(dst, src, packet_flits(config_, data_back ? length : 0), edge_at_or_after(returned + target_delay));
   return time_of(response_done);
@@ -209,8 +213,11 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
   }
 
   std::vector<Cycle> done_at;
-  fast_.multicast(src, dests, packet_flits(config_, length), edge_at_or_after(sc_core::sc_time_stamp() + delay),
-                  done_at);
+  const std::uint64_t flits = packet_flits(config_, length);
+  const std::uint64_t flit_hops_before = fast_.stats().flit_hops;
+  fast_.multicast(src, dests, flits, edge_at_or_after(sc_core::sc_time_stamp() + delay), done_at);
+  // Injected once; every router of the tree carries it once.
+  payload_.add(length, (fast_.stats().flit_hops - flit_hops_before) / flits);
 
   // Targets may wait inside b_transport, so completion is tracked in absolute time.
   const std::uint64_t address = gp.get_address();

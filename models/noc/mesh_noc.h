@@ -114,6 +114,15 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   FastMeshModel fast_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<trace::Wire> busy_;  // per channel
+  // Data carried: write requests' and read responses' payloads, injected
+  // once each, and times the routers each crossed (headers not counted).
+  struct Payload {
+    std::uint64_t bytes = 0, byte_hops = 0;
+    void add(std::uint64_t n, std::uint64_t hops) {
+      bytes += n;
+      byte_hops += n * hops;
+    }
+  } payload_;
 };
 
 }  // namespace npuvp::noc

@@ -1,5 +1,6 @@
 #include "models/npu/command_processor.h"
 
+#include "contract/cluster_regs.h"
 #include "contract/npu_regs.h"
 #include "firmware/firmware.h"
 #include "models/common/log.h"
@@ -178,10 +179,7 @@ void CommandProcessor::record_decision(const firmware::LayerDecision& decision) 
   log_->debug(
       "layer {}: dataflow {}, {} output channels per weight block, {} rows per tile, {} row groups x {} "
       "channel groups",
-      decision.layer_id,
-      dataflow == 0   ? "ws"
-      : dataflow == 1 ? "os"
-                      : std::to_string(dataflow),
+      decision.layer_id, dataflow < pe_array::kDataflows ? pe_array::kDataflowNames[dataflow] : "?",
       decision.tiling.k_block, decision.tiling.rows_per_tile, decision.tiling.row_groups, decision.tiling.k_groups);
   for (const auto& observer : decision_observers_) observer(decision);
 }
@@ -207,6 +205,10 @@ void CommandProcessor::mark_layer(std::int32_t layer_index) {
   layer_ = layer_index;
   current_layer.write(layer_index);
   layer_trace_.set(sc_core::sc_time_stamp(), static_cast<std::uint64_t>(layer_index) & 0xFFFF);
+  // Whoever samples at layer boundaries reacts to the signal in the next
+  // delta cycle, where method processes run before threads: one delta here
+  // lets them see the counters before this layer's first access.
+  sc_core::wait(sc_core::SC_ZERO_TIME);
 }
 
 void CommandProcessor::spend_cycles(std::uint64_t cycles) {

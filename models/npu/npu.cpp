@@ -13,6 +13,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.int4_packing = c.cluster.int4_packing;
   l.preload_overlap = c.cluster.preload_overlap;
   l.depthwise_channel_parallel = c.cluster.depthwise_channel_parallel;
+  l.dataflows = c.cluster.dataflows;
   l.cluster_weight_buffer_bytes = c.cluster.weight_buffer_bytes;
   l.cluster_input_buffer_bytes = c.cluster.input_buffer_bytes;
   l.rf_entries = c.cluster.rf_entries;

@@ -49,6 +49,7 @@ void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
   into.add(stats::Counter::kInt16Macs, macs_at(now, Datatype::kInt16));
   into.add(stats::Counter::kFp16Macs, macs_at(now, Datatype::kFp16));
   into.add(stats::Counter::kRfAccesses, rf_over_time_.value_at(now));
+  into.add(stats::Counter::kRfBytes, rf_bytes_over_time_.value_at(now));
   into.add(stats::Counter::kWeightBufferReadBytes, buffer_over_time_[0].value_at(now));
   into.add(stats::Counter::kWeightBufferWriteBytes, buffer_over_time_[1].value_at(now));
   into.add(stats::Counter::kInputBufferReadBytes, buffer_over_time_[2].value_at(now));
@@ -56,20 +57,24 @@ void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
   into.add(stats::Counter::kComputeCycles, static_cast<double>(stats_.compute_cycles));
   into.add(stats::Counter::kStallCycles, static_cast<double>(stats_.stall_cycles));
   into.add(stats::Counter::kBufferPortStallCycles, static_cast<double>(stats_.buffer_port_stall_cycles));
-  into.add(stats::Counter::kWsJobs, static_cast<double>(stats_.weight_stationary_jobs));
-  into.add(stats::Counter::kOsJobs, static_cast<double>(stats_.output_stationary_jobs));
+  into.add(stats::Counter::kWsJobs, static_cast<double>(stats_.jobs_by_dataflow[0]));
+  into.add(stats::Counter::kOsJobs, static_cast<double>(stats_.jobs_by_dataflow[1]));
+  into.add(stats::Counter::kOs2dJobs, static_cast<double>(stats_.jobs_by_dataflow[2]));
 }
 
 nlohmann::json PeCluster::stats_json() const {
   const PeClusterStats& s = stats_;
   return {{"jobs", s.jobs},
-          {"weight_stationary_jobs", s.weight_stationary_jobs},
-          {"output_stationary_jobs", s.output_stationary_jobs},
+          {"weight_stationary_jobs", s.jobs_by_dataflow[0]},
+          {"output_stationary_jobs", s.jobs_by_dataflow[1]},
+          {"spatial_output_stationary_jobs", s.jobs_by_dataflow[2]},
           {"macs", s.macs},
           {"compute_cycles", s.compute_cycles},
           {"stall_cycles", s.stall_cycles},
           {"rf_reads", s.rf_reads},
           {"rf_writes", s.rf_writes},
+          {"rf_bytes", s.rf_bytes},
+          {"psum_bytes", s.psum_bytes},
           {"weight_buffer_read_bytes", s.weight_buffer_read_bytes},
           {"weight_buffer_write_bytes", s.weight_buffer_write_bytes},
           {"input_buffer_read_bytes", s.input_buffer_read_bytes},
@@ -119,7 +124,7 @@ bool valid_job(const ClusterJob& j) {
   if (j.kernel_h == 0 || j.kernel_w == 0 || j.stride_h == 0 || j.stride_w == 0 || j.dilation_h == 0 ||
       j.dilation_w == 0 || j.k_count == 0 || j.in_c == 0 || j.out_h == 0 || j.out_w == 0 || j.in_h == 0 ||
       j.in_w == 0 || j.in_row_pitch < j.in_w * j.in_c * e || j.out_pixel_pitch < j.k_count * e ||
-      j.out_row_pitch < j.out_w * j.out_pixel_pitch || j.dataflow > 1 || j.act_min > j.act_max)
+      j.out_row_pitch < j.out_w * j.out_pixel_pitch || j.dataflow >= kDataflows || j.act_min > j.act_max)
     return false;
   if (op == JobOp::kConv2d) {
     if (j.group_in == 0 || j.group_out == 0 || j.k_count % j.group_out != 0) return false;
@@ -127,6 +132,14 @@ bool valid_job(const ClusterJob& j) {
   }
   if (op == JobOp::kAdd && (j.left_shift < 0 || j.left_shift > 22)) return false;
   return std::uint64_t{j.in_channel_offset} + j.k_count <= j.in_c;
+}
+
+// A convolution job as the contract's cost functions see it (groups run one after another).
+ConvJobShape conv_shape(const ClusterJob& j) {
+  const std::uint64_t filter_elements = std::uint64_t{j.kernel_h} * j.kernel_w * j.group_in;
+  return {j.k_count / j.group_out, GemmShape{std::uint64_t{j.out_h} * j.out_w, j.group_out, filter_elements},
+          j.group_in == 1 && j.group_out == 1,
+          SpatialShape{j.out_h, j.out_w, j.kernel_h, j.kernel_w, j.stride_h, j.stride_w, j.dilation_h, j.dilation_w}};
 }
 
 // A weight the zero-skipping logic can drop: integer zero, or fp16 ±0.
@@ -187,17 +200,22 @@ JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::
 PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
   const auto datatype = static_cast<Datatype>(job.datatype);
   const std::uint64_t pixels = std::uint64_t{job.out_h} * job.out_w;
-  const std::uint64_t filter_elements = std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in;
   // A grouped convolution runs group after group, each a small GEMM.
   const std::uint64_t groups = job.k_count / job.group_out;
   const auto dataflow = static_cast<Dataflow>(job.dataflow);
   const bool packed = datatype == Datatype::kInt4 && config_.int4_packing;
-  ++(dataflow == Dataflow::kOutputStationary ? stats_.output_stationary_jobs : stats_.weight_stationary_jobs);
-  const ArrayFeatures features{config_.preload_overlap, config_.depthwise_channel_parallel};
+  ++stats_.jobs_by_dataflow[job.dataflow];
+  const unsigned element = element_bytes(datatype);
+  // Zero skipping aside, the dense loop nest decides what the register files miss.
+  const ConvJobWork dense = conv_job_work(dataflow, config_.array, features(), conv_shape(job), packed,
+                                          config_.rf_entries, element, config_.buffer_port_bytes);
   JobWork work;
-  std::uint64_t folds = 0;
-  if (config_.zero_skipping) {
+  work.macs = dense.macs;
+  work.array_cycles = dense.array_cycles;
+  std::uint64_t folds = dense.folds;
+  if (config_.zero_skipping && dataflow != Dataflow::kSpatialOutputStationary) {
     // Column folds of each group, each as deep as its densest filter.
+    work.macs = work.array_cycles = folds = 0;
     for (std::uint64_t g = 0; g < groups; ++g)
       for (std::uint64_t k0 = 0; k0 < job.group_out; k0 += config_.array.cols) {
         const std::uint64_t n = std::min<std::uint64_t>(config_.array.cols, job.group_out - k0);
@@ -212,26 +230,13 @@ PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
         work.array_cycles += t.total_cycles();
         folds += t.folds;
       }
-  } else {
-    const ConvJobTiming timing =
-        conv_job_timing(dataflow, config_.array,
-                        ConvJobShape{groups, GemmShape{pixels, job.group_out, reduction_steps(filter_elements, packed)},
-                                     job.group_in == 1 && job.group_out == 1},
-                        features);
-    work.array_cycles = timing.cycles;
-    work.macs = groups * pixels * job.group_out * filter_elements;
-    folds = timing.folds;
   }
   work.rf = conv_rf_accesses(dataflow, config_.array, work.macs, folds);
-  // Zero skipping aside, the dense loop nest decides what the register files miss.
-  const OperandFetches fetches = conv_operand_fetches(
-      dataflow, config_.array,
-      ConvJobShape{groups, GemmShape{pixels, job.group_out, filter_elements}, job.group_in == 1 && job.group_out == 1},
-      features, config_.rf_entries);
-  const unsigned element = element_bytes(datatype);
-  work.weight_buffer_bytes = fetches.weight_words * element;
-  work.input_buffer_bytes = fetches.input_words * element;
-  work.cycles = port_limited_cycles(work.array_cycles, fetches, element, config_.buffer_port_bytes);
+  work.rf_bytes = work.rf.bytes(element);
+  work.weight_buffer_bytes = dense.fetches.weight_words * element;
+  work.input_buffer_bytes = dense.fetches.input_words * element;
+  work.psum_bytes = dense.fetches.psum_words * kAccumulatorBytes;
+  work.cycles = port_limited_cycles(work.array_cycles, dense.fetches, element, config_.buffer_port_bytes);
   return work;
 }
 
@@ -246,6 +251,7 @@ PeCluster::JobWork PeCluster::postprocess_job_work(const ClusterJob& job) const 
   work.array_cycles = post.cycles;
   work.cycles = port_limited_cycles(post.cycles, fetches, 1, config_.buffer_port_bytes);
   work.rf = post.rf;
+  work.rf_bytes = post.rf.bytes(1);
   work.input_buffer_bytes = fetches.input_words;
   return work;
 }
@@ -276,16 +282,22 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
       job_addr, job.op, job.dataflow, job.in_c, job.in_h, job.in_w, job.in_addr, job.k_count, job.out_h, job.out_w,
       job.out_addr, job.kernel_h, job.kernel_w, job.stride_h, job.stride_w,
       job.flags & kJobLoadWeights ? "loaded" : "resident");
-  if (!valid_job(job)) return JobError::kInvalid;
+  if (!valid_job(job) ||
+      (static_cast<JobOp>(job.op) == JobOp::kConv2d && (config_.dataflows >> job.dataflow & 1u) == 0))
+    return JobError::kInvalid;
   const auto op = static_cast<JobOp>(job.op);
   const bool is_conv = op == JobOp::kConv2d;
   const auto datatype = static_cast<Datatype>(job.datatype);
+  const std::uint64_t psum_footprint = is_conv
+                                           ? psum_footprint_bytes(static_cast<Dataflow>(job.dataflow), config_.array,
+                                                                  features(), conv_shape(job), steps(job))
+                                           : 0;
   const unsigned tiles = op == JobOp::kAdd ? 2 : 1;
   const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
   const std::uint64_t weight_bytes =
       is_conv ? std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in * element_bytes(datatype) * job.k_count : 0;
   if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
-  if (tiles * tile_bytes > config_.input_buffer_bytes) return JobError::kInvalid;
+  if (tiles * tile_bytes + psum_footprint > config_.input_buffer_bytes) return JobError::kInvalid;
   if (is_conv) {
     if (const JobError error = load_weights(job, t); error != JobError::kNone) return error;
   }
@@ -333,14 +345,17 @@ void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFill
   stats_.stall_cycles += busy_cycles > work.array_cycles ? busy_cycles - work.array_cycles : 0;
   stats_.rf_reads += work.rf.reads;
   stats_.rf_writes += work.rf.writes;
+  stats_.rf_bytes += work.rf_bytes;
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   macs_over_time_[static_cast<std::size_t>(datatype)].add(now + compute_start, now + compute_end,
                                                           static_cast<double>(work.macs));
   rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(work.rf.reads + work.rf.writes));
   stats_.weight_buffer_read_bytes += work.weight_buffer_bytes;
   stats_.weight_buffer_write_bytes += fills.weight_bytes;
-  stats_.input_buffer_read_bytes += work.input_buffer_bytes;
-  stats_.input_buffer_write_bytes += fills.input_bytes;
+  // Partial sums go out to the input buffer and come back as many.
+  stats_.input_buffer_read_bytes += work.input_buffer_bytes + work.psum_bytes;
+  stats_.input_buffer_write_bytes += fills.input_bytes + work.psum_bytes;
+  stats_.psum_bytes += work.psum_bytes;
   // The ports' share of the stall: how much later the job ends than it would
   // with ports as wide as the schedule (late inputs may hide some of it).
   const sc_core::sc_time unlimited_end =
@@ -349,8 +364,11 @@ void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFill
   // Fills land while the operands arrive, reads while the array computes.
   buffer_over_time_[0].add(now + compute_start, now + compute_end, static_cast<double>(work.weight_buffer_bytes));
   buffer_over_time_[1].add(now, now + fills.filled_at, static_cast<double>(fills.weight_bytes));
-  buffer_over_time_[2].add(now + compute_start, now + compute_end, static_cast<double>(work.input_buffer_bytes));
+  buffer_over_time_[2].add(now + compute_start, now + compute_end,
+                           static_cast<double>(work.input_buffer_bytes + work.psum_bytes));
   buffer_over_time_[3].add(now, now + fills.filled_at, static_cast<double>(fills.input_bytes));
+  buffer_over_time_[3].add(now + compute_start, now + compute_end, static_cast<double>(work.psum_bytes));
+  rf_bytes_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(work.rf_bytes));
   registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(work.array_cycles));
 }
 

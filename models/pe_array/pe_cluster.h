@@ -54,19 +54,23 @@ struct PeClusterConfig {
   // Each int8 lane splits into two int4 multipliers: an int4 job's reduction
   // takes half as many cycles (rounded up) in the systolic schedule.
   bool int4_packing = false;
+  // The dataflows the array can run: bit d for Dataflow d (WS and OS by
+  // default); a job asking for another is invalid.
+  std::uint32_t dataflows = 0b011;
   double clock_mhz = 800;
 };
 
 struct PeClusterStats {
   std::uint64_t jobs = 0;
-  std::uint64_t output_stationary_jobs = 0;  // convolution jobs run output-stationary
-  std::uint64_t weight_stationary_jobs = 0;
+  std::array<std::uint64_t, kDataflows> jobs_by_dataflow{};  // convolution jobs, by Dataflow
   std::uint64_t macs = 0;
   std::array<std::uint64_t, 4> macs_by_datatype{};  // `macs` split by Datatype (energy differs)
   std::uint64_t compute_cycles = 0;                 // array cycles of the systolic schedule
   std::uint64_t stall_cycles = 0;                   // job time not covered by compute (operands late)
   std::uint64_t rf_reads = 0;
   std::uint64_t rf_writes = 0;
+  std::uint64_t rf_bytes = 0;    // operands at their element width, partial sums at kAccumulatorBytes
+  std::uint64_t psum_bytes = 0;  // partial sums spilled to the input buffer (as many read back)
   std::uint64_t weight_buffer_read_bytes = 0, weight_buffer_write_bytes = 0;
   std::uint64_t input_buffer_read_bytes = 0, input_buffer_write_bytes = 0;
   std::uint64_t buffer_port_stall_cycles = 0;  // job time the buffer ports added to the schedule
@@ -109,7 +113,9 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     std::uint64_t array_cycles = 0;
     std::uint64_t cycles = 0;  // array_cycles, or longer where a buffer port limits
     RegisterFileAccesses rf;
-    std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;
+    std::uint64_t rf_bytes = 0;
+    std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;  // operands read
+    std::uint64_t psum_bytes = 0;                                   // written to the input buffer, read back
   };
   JobError run_job(std::uint64_t job_addr);
   // Each advances `t`, the job's local time, by the transfers it makes.
@@ -117,6 +123,12 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   JobError load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t, sc_core::sc_time& first_row_at);
   JobError write_results(const ClusterJob& job, sc_core::sc_time& t);
   JobWork conv_work(const ClusterJob& job);
+  ArrayFeatures features() const { return {config_.preload_overlap, config_.depthwise_channel_parallel}; }
+  // The reduction steps of a convolution job's lanes.
+  std::uint64_t steps(const ClusterJob& job) const {
+    return reduction_steps(std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in,
+                           config_.int4_packing && static_cast<Datatype>(job.datatype) == Datatype::kInt4);
+  }
   JobWork postprocess_job_work(const ClusterJob& job) const;
   // The job's buffer fills: weights and inputs written from SRAM by `filled_at`.
   struct BufferFills {
@@ -152,6 +164,7 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   PeClusterStats stats_;
   std::array<stats::ProratedCounter, 4> macs_over_time_;  // by Datatype
   stats::ProratedCounter rf_over_time_;
+  stats::ProratedCounter rf_bytes_over_time_;
   // Weight buffer read, written; input buffer read, written (bytes).
   std::array<stats::ProratedCounter, 4> buffer_over_time_;
   trace::Wire busy_trace_;

@@ -14,7 +14,7 @@ const char* order_name(firmware::LoopOrder order) {
   return order == firmware::LoopOrder::kRowTilesOuter ? "row_tiles_outer" : "weight_blocks_outer";
 }
 
-const char* dataflow_name(pe_array::Dataflow d) { return d == pe_array::Dataflow::kOutputStationary ? "os" : "ws"; }
+const char* dataflow_name(pe_array::Dataflow d) { return pe_array::kDataflowNames[static_cast<std::size_t>(d)]; }
 
 nlohmann::json cost_json(const firmware::LayerCost& c) {
   return {{"latency_cycles", c.latency_cycles},
@@ -27,23 +27,28 @@ nlohmann::json cost_json(const firmware::LayerCost& c) {
           {"energy_pj", c.energy_pj}};
 }
 
-// Why the hybrid objective picked the dataflow it did, from both estimates.
+// Why the hybrid objective picked the dataflow it did, from every candidate's estimate.
 std::string hybrid_reason(const firmware::LayerDecision& d) {
   const auto& c = d.costs;
-  const bool os = d.dataflow == pe_array::Dataflow::kOutputStationary;
-  const auto& win = os ? c.os : c.ws;
-  const auto& lose = os ? c.ws : c.os;
-  char buf[160];
-  if (c.objective == firmware::Objective::kEnergy)
-    std::snprintf(buf, sizeof buf, "hybrid on energy: %s %.3f uJ %s %s %.3f uJ (estimates)", dataflow_name(d.dataflow),
-                  win.energy_pj * 1e-6, win.energy_pj < lose.energy_pj ? "<" : "=", os ? "ws" : "os",
-                  lose.energy_pj * 1e-6);
-  else
-    std::snprintf(buf, sizeof buf, "hybrid on latency: %s %llu %s %s %llu cycles (estimates)",
-                  dataflow_name(d.dataflow), static_cast<unsigned long long>(win.latency_cycles),
-                  win.latency_cycles < lose.latency_cycles ? "<" : "=", os ? "ws" : "os",
-                  static_cast<unsigned long long>(lose.latency_cycles));
-  return buf;
+  const bool energy = c.objective == firmware::Objective::kEnergy;
+  const auto figure = [&](const firmware::LayerCost& cost) {
+    char buf[48];
+    if (energy)
+      std::snprintf(buf, sizeof buf, "%.3f uJ", cost.energy_pj * 1e-6);
+    else
+      std::snprintf(buf, sizeof buf, "%llu cycles", static_cast<unsigned long long>(cost.latency_cycles));
+    return std::string(buf);
+  };
+  const auto& win = c.plan(d.dataflow).cost;
+  std::string out =
+      std::string("hybrid on ") + (energy ? "energy: " : "latency: ") + dataflow_name(d.dataflow) + " " + figure(win);
+  std::string others;
+  for (unsigned i = 0; i < pe_array::kDataflows; ++i) {
+    const auto other = static_cast<pe_array::Dataflow>(i);
+    if (other == d.dataflow || !c.plan(other).candidate) continue;
+    others += std::string(dataflow_name(other)) + " " + figure(c.plan(other).cost) + ", ";
+  }
+  return out + " (" + others + "estimates)";
 }
 
 // Why the firmware ran a layer as it did: the tiling it chose and, for a
@@ -71,23 +76,30 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::R
           : std::string("forced by ") + (options.dataflow == "hybrid" ? "the layer's dataflow setting" : "--dataflow");
   out["dataflow_costs"] = {{"objective", hybrid ? nlohmann::json(energy ? "energy" : "latency") : nlohmann::json()},
                            {"chosen", dataflow_name(d->dataflow)},
-                           {"reason", reason},
-                           {"ws", cost_json(c.ws)},
-                           {"os", cost_json(c.os)}};
-  if (c.os_has_other_order) {
-    // Output-stationary's loop order not taken, and what it would have cost.
-    nlohmann::json other = cost_json(c.os_other);
-    other["order"] = order_name(c.os_other_tiling.order);
-    out["dataflow_costs"]["os_other_order"] = other;
+                           {"reason", reason}};
+  // One entry per dataflow the array supports and that fits, with its loop
+  // order and, where there is one, the order not taken and what it would cost.
+  for (unsigned i = 0; i < pe_array::kDataflows; ++i) {
+    const firmware::DataflowPlan& p = c.plans[i];
+    if (!p.candidate) continue;
+    nlohmann::json entry = cost_json(p.cost);
+    entry["order"] = order_name(p.tiling.order);
+    if (p.has_other_order) {
+      nlohmann::json other = cost_json(p.other);
+      other["order"] = order_name(p.other_tiling.order);
+      entry["other_order"] = other;
+    }
+    out["dataflow_costs"][dataflow_name(static_cast<pe_array::Dataflow>(i))] = entry;
   }
   return out;
 }
 
-// What the firmware ran: "ws", "os", or "ws+os" if it changed within a layer.
-std::string used_dataflow(std::uint64_t ws_jobs, std::uint64_t os_jobs) {
-  if (ws_jobs != 0 && os_jobs != 0) return "ws+os";
-  if (os_jobs != 0) return "os";
-  return ws_jobs != 0 ? "ws" : "none";
+// What the firmware ran: "ws", "os", "os2d", or e.g. "ws+os" if it changed within a layer.
+std::string used_dataflow(const std::array<std::uint64_t, pe_array::kDataflows>& jobs) {
+  std::string out;
+  for (unsigned i = 0; i < pe_array::kDataflows; ++i)
+    if (jobs[i] != 0) out += (out.empty() ? "" : "+") + std::string(dataflow_name(static_cast<pe_array::Dataflow>(i)));
+  return out.empty() ? "none" : out;
 }
 
 nlohmann::json energy_json(const power::EnergyBreakdown& e) {
@@ -118,7 +130,7 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
   const std::uint64_t dram_bytes = f.dram_read_bytes + f.dram_write_bytes;
   nlohmann::json row = l;
   row.merge_patch({
-      {"dataflow", used_dataflow(f.ws_jobs, f.os_jobs)},
+      {"dataflow", used_dataflow(f.jobs_by_dataflow)},
       {"dataflow_mode", in.options.dataflow},
       {"datatype", l.value("datatype", "int8")},
       {"dataflow_costs", plan["dataflow_costs"]},
@@ -146,6 +158,16 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
         {"weight_written", f.buffer_bytes.weight_written},
         {"input_read", f.buffer_bytes.input_read},
         {"input_written", f.buffer_bytes.input_written}}},
+      // Reads + writes at each level of the hierarchy; the NoC's bytes as
+      // injected, and times the routers they crossed beside them.
+      {"traffic_bytes",
+       {{"rf", f.traffic.rf},
+        {"buffer", f.buffer_bytes.weight_read + f.buffer_bytes.weight_written + f.buffer_bytes.input_read +
+                       f.buffer_bytes.input_written},
+        {"sram", f.traffic.sram},
+        {"noc", f.traffic.noc},
+        {"dram", dram_bytes}}},
+      {"noc_byte_hops", f.traffic.noc_byte_hops},
       {"energy_pj", energy_json(f.energy_pj)},
       {"verified", static_cast<bool>(in.work.verdicts->verified[i])},
       {"mismatches", in.work.verdicts->mismatches[i]},

@@ -2,6 +2,7 @@
 // What the run monitor measured over one run, typed: the report builder turns
 // it into report.json and the output files.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -42,7 +43,13 @@ struct LayerFigures {
   struct BufferBytes {
     std::uint64_t weight_read = 0, weight_written = 0, input_read = 0, input_written = 0;
   } buffer_bytes;
-  std::uint64_t ws_jobs = 0, os_jobs = 0;  // jobs run weight- and output-stationary
+  std::array<std::uint64_t, pe_array::kDataflows> jobs_by_dataflow{};  // convolution jobs, by pe_array::Dataflow
+  // Bytes moved at the levels not counted above: register files (operands at
+  // their width, partial sums at four bytes), SRAM banks (whole words), NoC
+  // payloads injected and times the routers they crossed.
+  struct Traffic {
+    std::uint64_t rf = 0, sram = 0, noc = 0, noc_byte_hops = 0;
+  } traffic;
 };
 
 // What the trace files hold, for report.json's sim section.

@@ -174,7 +174,7 @@ std::shared_ptr<runtime::QuantizedNetwork> quantized_network(const std::string& 
   for (const auto& assignment : options.layer_dataflow) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos)
-      throw std::invalid_argument("--layer-dataflow: expected LAYER=ws|os, got '" + assignment + "'");
+      throw std::invalid_argument("--layer-dataflow: expected LAYER=ws|os|os2d, got '" + assignment + "'");
     net.set_dataflow(assignment.substr(0, eq), assignment.substr(eq + 1));
   }
   if (options.input_h > 0)
@@ -276,9 +276,10 @@ firmware::DataflowChoice parse_dataflow(const std::string& d, const std::string&
     throw std::invalid_argument("--objective: only a hybrid dataflow has one (--dataflow hybrid)");
   if (d == "ws") return firmware::DataflowChoice::kWeightStationary;
   if (d == "os") return firmware::DataflowChoice::kOutputStationary;
+  if (d == "os2d") return firmware::DataflowChoice::kSpatialOutputStationary;
   if (d == "hybrid")
     return objective == "energy" ? firmware::DataflowChoice::kHybridEnergy : firmware::DataflowChoice::kHybridLatency;
-  throw std::invalid_argument("--dataflow: expected ws, os or hybrid, got '" + d + "'");
+  throw std::invalid_argument("--dataflow: expected ws, os, os2d or hybrid, got '" + d + "'");
 }
 
 std::pair<int, int> parse_input_size(const std::string& text) {

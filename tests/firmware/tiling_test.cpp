@@ -10,6 +10,7 @@ namespace {
 
 constexpr auto kWs = pe_array::Dataflow::kWeightStationary;
 constexpr auto kOs = pe_array::Dataflow::kOutputStationary;
+constexpr auto kOs2d = pe_array::Dataflow::kSpatialOutputStationary;
 constexpr auto kBlocksOuter = LoopOrder::kWeightBlocksOuter;
 constexpr auto kTilesOuter = LoopOrder::kRowTilesOuter;
 
@@ -164,10 +165,10 @@ TEST(DataflowCost, OneWeightBlockPlansAndMovesTheSameEitherWay) {
   const auto l = conv(64, 56, 56, 64, 3, 1, 1);
   DataflowCosts c;
   ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, c));
-  EXPECT_EQ(c.os_tiling.order, LoopOrder::kWeightBlocksOuter);
-  EXPECT_EQ(c.os_tiling.rows_per_tile, c.ws_tiling.rows_per_tile);
-  EXPECT_EQ(c.ws.dram_bytes, c.os.dram_bytes);
-  EXPECT_EQ(c.ws.sram_bytes, c.os.sram_bytes);
+  EXPECT_EQ(c.plan(kOs).tiling.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_EQ(c.plan(kOs).tiling.rows_per_tile, c.plan(kWs).tiling.rows_per_tile);
+  EXPECT_EQ(c.plan(kWs).cost.dram_bytes, c.plan(kOs).cost.dram_bytes);
+  EXPECT_EQ(c.plan(kWs).cost.sram_bytes, c.plan(kOs).cost.sram_bytes);
 }
 
 TEST(DataflowCost, TheDramBandwidthDecidesOutputStationarysLoopOrder) {
@@ -178,19 +179,19 @@ TEST(DataflowCost, TheDramBandwidthDecidesOutputStationarysLoopOrder) {
   const auto l = conv(16, 7, 7, 8192, 1, 1, 0);
   DataflowCosts c;
   ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, c));
-  ASSERT_TRUE(c.os_has_other_order);
-  EXPECT_EQ(c.os_tiling.order, LoopOrder::kRowTilesOuter);
-  EXPECT_EQ(c.os_other_tiling.order, LoopOrder::kWeightBlocksOuter);
-  EXPECT_LT(c.os.latency_cycles, c.os_other.latency_cycles);
-  EXPECT_GT(c.os.dram_bytes, c.os_other.dram_bytes);
+  ASSERT_TRUE(c.plan(kOs).has_other_order);
+  EXPECT_EQ(c.plan(kOs).tiling.order, LoopOrder::kRowTilesOuter);
+  EXPECT_EQ(c.plan(kOs).other_tiling.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_LT(c.plan(kOs).cost.latency_cycles, c.plan(kOs).other.latency_cycles);
+  EXPECT_GT(c.plan(kOs).cost.dram_bytes, c.plan(kOs).other.dram_bytes);
   // A DRAM a tenth as fast makes the bytes count more than the overlap.
   auto slow = edge_ip();
   slow.costs.dram_bytes_per_cycle = 3.84;
   ASSERT_TRUE(plan_dataflows(l, slow, Objective::kLatency, c));
-  EXPECT_EQ(c.os_tiling.order, LoopOrder::kWeightBlocksOuter);
-  EXPECT_LT(c.os.dram_bytes, c.os_other.dram_bytes);
-  // Weight-stationary always keeps its weight blocks outer.
-  EXPECT_EQ(c.ws_tiling.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_EQ(c.plan(kOs).tiling.order, LoopOrder::kWeightBlocksOuter);
+  EXPECT_LT(c.plan(kOs).cost.dram_bytes, c.plan(kOs).other.dram_bytes);
+  // Weight-stationary picks its own order by the same estimate.
+  EXPECT_EQ(c.plan(kWs).tiling.order, LoopOrder::kWeightBlocksOuter);
 }
 
 TEST(DataflowCost, WithTheDramInThePictureTheRankingCanFlip) {
@@ -203,29 +204,35 @@ TEST(DataflowCost, WithTheDramInThePictureTheRankingCanFlip) {
   one_channel.costs.dram_bytes_per_cycle = 9.6;
   DataflowCosts c;
   ASSERT_TRUE(plan_dataflows(l, one_channel, Objective::kLatency, c));
-  EXPECT_EQ(c.ws.dram_bytes, c.os.dram_bytes);
-  EXPECT_FALSE(c.output_stationary_wins());
+  EXPECT_EQ(c.plan(kWs).cost.dram_bytes, c.plan(kOs).cost.dram_bytes);
+  EXPECT_FALSE((c.cheapest() == kOs));
   auto ideal_dram = edge_ip();
   ideal_dram.costs.dram_bytes_per_cycle = 1e9;
   ASSERT_TRUE(plan_dataflows(l, ideal_dram, Objective::kLatency, c));
-  EXPECT_LT(c.os.compute_cycles, c.ws.compute_cycles);
-  EXPECT_TRUE(c.output_stationary_wins());
+  EXPECT_LT(c.plan(kOs).cost.compute_cycles, c.plan(kWs).cost.compute_cycles);
+  EXPECT_TRUE((c.cheapest() == kOs));
 }
 
 TEST(DataflowCost, TheObjectiveDecides) {
-  // The slice: OS has the shorter schedule, but its accumulators cost a third
-  // register-file access per MAC, and WS spends less energy.
-  const auto l = conv(64, 56, 56, 64, 3, 1, 1);
+  // The slice at 48x48 on arrays that run all three dataflows: OS has the
+  // shortest schedule; spatial OS keeps every partial sum in its PE and
+  // broadcasts each weight to a whole patch, and spends the least energy.
+  const auto l = conv(64, 48, 48, 64, 3, 1, 1);
+  auto npu = edge_ip();
+  npu.dataflows = 0b111;
+  npu.rf_entries = 16;  // edge-ip's: a PE holds 16 channels' accumulators
   DataflowCosts latency, energy;
-  ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kLatency, latency));
-  ASSERT_TRUE(plan_dataflows(l, edge_ip(), Objective::kEnergy, energy));
-  EXPECT_LT(latency.os.latency_cycles, latency.ws.latency_cycles);
-  EXPECT_TRUE(latency.output_stationary_wins());
-  EXPECT_LT(energy.ws.energy_pj, energy.os.energy_pj);
-  EXPECT_FALSE(energy.output_stationary_wins());
+  ASSERT_TRUE(plan_dataflows(l, npu, Objective::kLatency, latency));
+  ASSERT_TRUE(plan_dataflows(l, npu, Objective::kEnergy, energy));
+  EXPECT_LT(latency.plan(kOs).cost.latency_cycles, latency.plan(kOs2d).cost.latency_cycles);
+  EXPECT_EQ(latency.cheapest(), kOs);
+  EXPECT_LT(energy.plan(kOs2d).cost.energy_pj, energy.plan(kOs).cost.energy_pj);
+  EXPECT_EQ(energy.cheapest(), kOs2d);
+  // Weight-stationary's 72 row folds on 8 rows spill partial sums 71 times.
+  EXPECT_GT(energy.plan(kWs).cost.input_buffer_bytes, 71u * 48u * 48u * 64u * 4u * 2u);
   // The energy is every priced action: MACs, register files, buffers, SRAM, NoC, DRAM, leakage.
   const auto& t = edge_ip().costs;
-  const auto& w = energy.ws;
+  const auto& w = energy.plan(kWs).cost;
   const double expected =
       w.macs * t.mac_pj[0] + w.rf_accesses * t.rf_pj_per_access + w.weight_buffer_bytes * t.weight_buffer_pj_per_byte +
       w.input_buffer_bytes * t.input_buffer_pj_per_byte + w.sram_bytes * t.sram_pj_per_byte +
@@ -233,6 +240,42 @@ TEST(DataflowCost, TheObjectiveDecides) {
       (w.dram_bytes * t.dma_hops + (w.noc_bytes - w.dram_bytes) * t.cluster_hops) * t.noc_pj_per_byte_hop +
       w.latency_cycles * t.static_pj_per_cycle;
   EXPECT_NEAR(w.energy_pj, expected, 1e-6 * expected);
+}
+
+TEST(DataflowCost, EachDataflowSplitsATileItsOwnWay) {
+  // 16 output rows on 16 clusters of 8x8 arrays. OS: a row per cluster.
+  // os2d: patches of 8 rows, so 2 row groups, and the 64 filters in 8
+  // slices over the other clusters.
+  const auto l = conv(16, 16, 16, 64, 3, 1, 1);
+  LayerTiling os, os2d;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, os, kOs));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, os2d, kOs2d));
+  expect_consistent(l, edge_ip(), os2d);
+  EXPECT_EQ(os.rows_per_tile, 16u);
+  EXPECT_EQ(os.row_groups, 16u);
+  EXPECT_EQ(os.k_groups, 1u);
+  EXPECT_EQ(os2d.rows_per_tile, 16u);
+  EXPECT_EQ(os2d.row_groups, 2u);
+  EXPECT_EQ(os2d.k_groups, 8u);
+  EXPECT_EQ(os2d.k_slice, 8u);
+  // WS reserves input-buffer room for a column fold's partial sums (144
+  // reduction steps on 8 rows spill). With 1000 bytes of input buffer a
+  // cluster's one output row needs 3 input rows x 16 x 16 (768) and, for a
+  // slice of k filters, 16 pixels x min(k, 8) x 4 bytes. The largest K block
+  // is tried first, with ever fewer rows: at 64 filters even a one-row tile
+  // gives each of the 16 clusters 4 filters (768 + 256); at 32, one row in
+  // 16 slices of 2 filters fits (768 + 128). OS keeps all 64 filters and 16
+  // rows.
+  auto tight = edge_ip();
+  tight.cluster_input_buffer_bytes = 1000;
+  LayerTiling ws, os_tight;
+  ASSERT_TRUE(plan_layer_tiling(l, tight, kBlocksOuter, os_tight, kOs));
+  ASSERT_TRUE(plan_layer_tiling(l, tight, kBlocksOuter, ws, kWs));
+  EXPECT_EQ(os_tight.k_block, 64u);
+  EXPECT_EQ(os_tight.rows_per_tile, 16u);
+  EXPECT_EQ(ws.k_block, 32u);
+  EXPECT_EQ(ws.rows_per_tile, 1u);
+  EXPECT_EQ(ws.k_slice, 2u);
 }
 
 TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {

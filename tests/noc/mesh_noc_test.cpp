@@ -163,6 +163,32 @@ TEST(MeshNoc, ConcurrentLargeTransfersContendForTheTargetPort) {
   EXPECT_EQ(sys.noc->stats().flits, 2 * 1025u + 2);
 }
 
+TEST(MeshNoc, PayloadBytesAreCountedOnceAndTimesTheRoutersTheyCross) {
+  System sys;
+  std::vector<std::uint8_t> data(64, 7);
+  MulticastExtension both({sys.base(2), sys.base(0)});
+  sys.driver->bodies.push_back([&](Driver& d) {
+    sc_time delay;
+    // A write carries its data to the target: (0,0) -> (3,2), 3 + 2 links,
+    // 6 routers.
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, sys.base(0), data.data(), 64, delay), tlm::TLM_OK_RESPONSE);
+    // A read's data comes back in the response: (1,1) -> (3,3), 5 routers.
+    EXPECT_EQ(d.transfer(1, tlm::TLM_READ_COMMAND, sys.base(1), data.data(), 32, delay), tlm::TLM_OK_RESPONSE);
+    // No target: nothing carried.
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, 0x42, data.data(), 8, delay), tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    // A multicast is injected once and crosses each router of its tree once:
+    // X first from (0,0) to (3,0), then up to (3,1), which ejects one copy
+    // and passes one to (3,2): routers (0,0), (1,0), (2,0), (3,0), (3,1)
+    // twice (two outputs), (3,2).
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, data.data(), 16, delay, &both), tlm::TLM_OK_RESPONSE);
+  });
+  sc_core::sc_start();
+  stats::Counters c;
+  sys.noc->sample(c, sc_core::sc_time_stamp());
+  EXPECT_EQ(c[stats::Counter::kNocBytes], 64 + 32 + 16);
+  EXPECT_EQ(c[stats::Counter::kNocByteHops], 64 * 6 + 32 * 5 + 16 * 7);
+}
+
 TEST(MeshNoc, UnmappedAddressIsAnAddressErrorAndReachesNoTarget) {
   System sys;
   sys.driver->bodies.push_back([&](Driver& d) {

@@ -15,7 +15,7 @@ constexpr ArrayFeatures kPlain{false, false};
 constexpr ConvJobShape kConv{1, {25, 16, 36}, false};
 
 OperandFetches fetches(Dataflow d, ConvJobShape job, unsigned rf_entries, ArrayFeatures f = kPlain) {
-  return conv_operand_fetches(d, kArray, job, f, rf_entries);
+  return conv_operand_fetches(d, kArray, job, f, rf_entries, job.gemm.k);
 }
 
 TEST(OperandFetches, WeightStationaryRegisterFilesReuseEachInputAcrossTheirFilters) {

@@ -160,11 +160,14 @@ TEST(PeCluster, OperandLatencyIsStallOnTopOfTheSchedule) {
 
 // The job of conv3x3 through the buffers (contract/operand_fetches.h): the
 // fills are its 576 weight bytes and 7 × 28 input bytes; the array reads
-// them back as often as the register files miss.
+// them back as often as the register files miss. WS also writes the partial
+// sums of each of its row folds but the last to the input buffer and reads
+// them back: K = 36 on 8 rows is 5 row folds, so 4 × 25 × 16 sums of 4 bytes.
 struct BufferCase {
   Dataflow dataflow;
   unsigned rf_entries;
   std::uint64_t weight_reads, input_reads;
+  std::uint64_t psum_bytes = 0;
 };
 
 void expect_buffer_traffic(const BufferCase& c) {
@@ -177,21 +180,22 @@ void expect_buffer_traffic(const BufferCase& c) {
   sc_core::sc_start();
   const PeClusterStats& s = b.cluster.stats();
   EXPECT_EQ(s.weight_buffer_write_bytes, 576u);
-  EXPECT_EQ(s.input_buffer_write_bytes, 7u * 28u);
+  EXPECT_EQ(s.input_buffer_write_bytes, 7u * 28u + c.psum_bytes);
   EXPECT_EQ(s.weight_buffer_read_bytes, c.weight_reads);
-  EXPECT_EQ(s.input_buffer_read_bytes, c.input_reads);
+  EXPECT_EQ(s.input_buffer_read_bytes, c.input_reads + c.psum_bytes);
+  EXPECT_EQ(s.psum_bytes, c.psum_bytes);
   stats::Counters counters;
   b.cluster.sample(counters, sc_core::sc_time_stamp());
   EXPECT_EQ(counters[stats::Counter::kWeightBufferReadBytes], static_cast<double>(c.weight_reads));
-  EXPECT_EQ(counters[stats::Counter::kInputBufferWriteBytes], 7.0 * 28.0);
+  EXPECT_EQ(counters[stats::Counter::kInputBufferWriteBytes], 7.0 * 28.0 + static_cast<double>(c.psum_bytes));
 }
 
 // WS: inputs fetched ceil(16 / (8·E)) times, weights once. M = 25, K = 36.
 TEST(PeCluster, WeightStationaryOneEntryRegisterFilesFetchEachInputPerColumnFold) {
-  expect_buffer_traffic({Dataflow::kWeightStationary, 1, 576, 2 * 25 * 36});
+  expect_buffer_traffic({Dataflow::kWeightStationary, 1, 576, 2 * 25 * 36, 4 * 25 * 16 * 4});
 }
 TEST(PeCluster, WeightStationaryTwoEntryRegisterFilesFetchEachInputOnce) {
-  expect_buffer_traffic({Dataflow::kWeightStationary, 2, 576, 25 * 36});
+  expect_buffer_traffic({Dataflow::kWeightStationary, 2, 576, 25 * 36, 4 * 25 * 16 * 4});
 }
 // OS: weights fetched ceil(25 / (8·E)) times, inputs ceil(16 / 8) = 2 times.
 TEST(PeCluster, OutputStationaryOneEntryRegisterFilesFetchEachWeightPerRowFold) {
@@ -202,19 +206,20 @@ TEST(PeCluster, OutputStationaryFourEntryRegisterFilesFetchEachWeightOnce) {
 }
 
 TEST(PeCluster, ANarrowBufferPortStretchesTheJob) {
-  // WS with one-entry register files reads 1800 input bytes; at 2 bytes per
-  // cycle that takes 900 cycles against the schedule's 470.
+  // WS with one-entry register files reads 1800 input bytes and moves 6400
+  // bytes of partial sums out and back through the same port; at 2 bytes per
+  // cycle that takes 7300 cycles against the schedule's 470.
   PeClusterConfig config;
   config.rf_entries = 1;
   config.buffer_port_bytes = 2;
   ClusterBench b(config);
   const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
   fill_operands(b.sram, job, 7);
-  b.body = [&] { EXPECT_EQ(b.run_job(job).took, kCycle * 900.0); };
+  b.body = [&] { EXPECT_EQ(b.run_job(job).took, kCycle * 7300.0); };
   sc_core::sc_start();
   EXPECT_EQ(b.cluster.stats().compute_cycles, kWsCycles);
-  EXPECT_EQ(b.cluster.stats().stall_cycles, 900 - kWsCycles);
-  EXPECT_EQ(b.cluster.stats().buffer_port_stall_cycles, 900 - kWsCycles);
+  EXPECT_EQ(b.cluster.stats().stall_cycles, 7300 - kWsCycles);
+  EXPECT_EQ(b.cluster.stats().buffer_port_stall_cycles, 7300 - kWsCycles);
 }
 
 TEST(PeCluster, NarrowResultsLeaveTheRestOfEachPixelAlone) {

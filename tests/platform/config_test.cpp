@@ -44,6 +44,23 @@ TEST(PlatformConfig, PresetLoadsWithItsValues) {
   EXPECT_TRUE(load_platform(kPreset, {"pe_array.int4_packing=true"}).npu.cluster.int4_packing);
 }
 
+TEST(PlatformConfig, TheArraysDataflowsAreAListOfKnownNames) {
+  // WS and SCALE-Sim's OS unless the preset says otherwise; the firmware gets a bit per dataflow.
+  EXPECT_EQ(load_platform(kPreset, {}).npu.cluster.dataflows, 0b011u);
+  const PlatformConfig squeezelerator = load_platform("configs/platforms/squeezelerator.yaml", {});
+  EXPECT_EQ(squeezelerator.npu.cluster.dataflows, 0b101u);
+  EXPECT_EQ(squeezelerator.npu.cluster.array.rows, 32u);
+  EXPECT_EQ(squeezelerator.npu.clusters, 1u);
+  EXPECT_EQ(load_platform(kPreset, {"pe_array.dataflows=[os2d]"}).npu.cluster.dataflows, 0b100u);
+  const std::string expected = std::string(kPreset) +
+                               ": key 'pe_array.dataflows': expected a list of distinct dataflows from ws, os, "
+                               "os2d (e.g. [ws, os2d]), got ";
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, rs]"}).rfind(expected, 0), 0u);
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, ws]"}).rfind(expected, 0), 0u);
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[]"}).rfind(expected, 0), 0u);
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=ws"}).rfind(expected, 0), 0u);
+}
+
 TEST(PlatformConfig, TheFirmwareCostTableComesFromThePlatform) {
   const PlatformConfig p = load_platform(kPreset, {});
   const firmware::CostTable& c = p.npu.firmware_costs;

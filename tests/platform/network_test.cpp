@@ -225,18 +225,43 @@ TEST(Network, HybridOnEitherObjectiveNeverLosesToTheWorseDataflow) {
 }
 
 TEST(Network, TheObjectiveChangesTheSlicesDataflow) {
-  // The slice's estimates: OS has the shorter schedule, WS spends less energy
-  // (no accumulator read per MAC) — and so it measures.
-  const auto fast = run_cli("--dataflow hybrid --objective latency", "slice_latency");
-  const auto frugal = run_cli("--dataflow hybrid --objective energy", "slice_energy");
+  // The slice at 48x48 on arrays that run all three dataflows: OS has the
+  // shortest estimated schedule, spatial OS spends the least energy (no
+  // partial sums out of the PEs, each weight broadcast to a whole patch) —
+  // and so it measures.
+  const std::string args = "--input-size 48x48 --set pe_array.dataflows=[ws,os,os2d] --dataflow hybrid";
+  const auto fast = run_cli(args + " --objective latency", "slice_latency");
+  const auto frugal = run_cli(args + " --objective energy", "slice_energy");
   const auto& fast_layer = fast["layers"][0];
   const auto& frugal_layer = frugal["layers"][0];
   EXPECT_EQ(fast_layer["dataflow"], "os");
-  EXPECT_EQ(frugal_layer["dataflow"], "ws");
+  EXPECT_EQ(frugal_layer["dataflow"], "os2d");
   EXPECT_LT(fast_layer["cycles"].get<std::uint64_t>(), frugal_layer["cycles"].get<std::uint64_t>());
   EXPECT_LT(frugal_layer["energy_pj"]["total"].get<double>(), fast_layer["energy_pj"]["total"].get<double>());
-  EXPECT_EQ(frugal_layer["dataflow_costs"]["reason"].get<std::string>().rfind("hybrid on energy: ws ", 0), 0u)
+  EXPECT_EQ(frugal_layer["dataflow_costs"]["reason"].get<std::string>().rfind("hybrid on energy: os2d ", 0), 0u)
       << frugal_layer["dataflow_costs"]["reason"];
+  // One entry per dataflow the arrays run.
+  for (const char* d : {"ws", "os", "os2d"}) EXPECT_TRUE(frugal_layer["dataflow_costs"].contains(d)) << d;
+}
+
+TEST(Network, SpatialOutputStationaryIsBitExactOnEveryLayerKind) {
+  // MobileNet v1 at 64x64 on the Squeezelerator: a strided first
+  // convolution, depthwise layers at stride 1 and 2 (inputs shifting between
+  // PEs, or fetched per tap), pointwise layers; every output checked.
+  const auto r = run_cli(
+      "--platform configs/platforms/squeezelerator.yaml --network mobilenet_v1 --input-size 64x64 "
+      "--dataflow os2d",
+      "mobilenet_os2d");
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  std::size_t convs = 0;
+  for (const auto& l : r["layers"]) {
+    if (l["type"] != "conv2d") continue;
+    ++convs;
+    EXPECT_EQ(l["dataflow"], "os2d") << l["name"];
+    EXPECT_EQ(l["dataflow_costs"]["chosen"], "os2d") << l["name"];
+    EXPECT_FALSE(l["dataflow_costs"].contains("os")) << l["name"];  // the preset's arrays do not run it
+  }
+  EXPECT_EQ(convs, 27u);
 }
 
 TEST(Network, ObjectiveWithoutHybridIsRefused) {

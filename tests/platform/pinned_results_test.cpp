@@ -37,12 +37,13 @@ void expect_pinned(const Pinned& p, const std::string& traces = "all") {
   EXPECT_NEAR(t["simulation_energy_uj"].get<double>(), p.simulation_energy_uj, p.simulation_energy_uj * 1e-9);
 }
 
-TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 160423, 259.591108729568, 280.65410016863484}); }
+TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 160423, 259.5925346754352, 280.65410016863484}); }
 
 // Concat folded into the expands' output addressing (docs/lowering.md), with the
 // cluster buffers priced and the 64 KiB input buffer (docs/memory-hierarchy.md),
-// the global buffer interleaved by 1 KiB and its ports booked by interval (docs/memory.md).
-const Pinned kSqueezeNet11{"squeezenet1_1", 1267802, 1634.0747885439898, 2238.412422784451};
+// the global buffer interleaved by 1 KiB and its ports booked by interval (docs/memory.md),
+// weight-stationary's partial sums spilled to the input buffer and read back (docs/dataflows.md).
+const Pinned kSqueezeNet11{"squeezenet1_1", 1267802, 2084.233294488877, 2688.569502783472};
 TEST(PinnedResults, SqueezeNet11) { expect_pinned(kSqueezeNet11); }
 
 // Tracing observes and must not time differently: a process of the traces'
@@ -50,6 +51,6 @@ TEST(PinnedResults, SqueezeNet11) { expect_pinned(kSqueezeNet11); }
 // network's SRAM bank bookings (1271815 cycles traced, 1267802 not).
 TEST(PinnedResults, SqueezeNet11WithoutTraces) { expect_pinned(kSqueezeNet11, "none"); }
 
-TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 2112350, 3115.313316821968, 3864.369601723971}); }
+TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 2112350, 3318.3664336411157, 4067.4212925972515}); }
 
 }  // namespace

@@ -139,7 +139,7 @@ layers:
             "out_channels: 8, kernel: 1, dataflow: rs}\n",
             "bad.yaml");
       },
-      "key 'dataflow': expected ws or os, got 'rs'");
+      "key 'dataflow': expected ws or os or os2d, got 'rs'");
 }
 
 TEST(NetworkYaml, WriterRoundTripsEveryZooNetwork) {

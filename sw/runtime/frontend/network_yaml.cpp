@@ -148,7 +148,7 @@ Layer read_layer(LayerReader& r, LayerType type, const YAML::Node& node) {
       l.conv.dilation_w = d.second;
       l.conv.groups = r.integer("groups", 1);
       l.conv.bias = r.boolean("bias", false);
-      l.conv.dataflow = r.choice("dataflow", {"ws", "os"});
+      l.conv.dataflow = r.choice("dataflow", {"ws", "os", "os2d"});
       break;
     }
     case LayerType::kFullyConnected:

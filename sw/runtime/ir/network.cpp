@@ -480,7 +480,8 @@ void Network::set_dataflow(const std::string& layer_name, const std::string& dat
   if (i < 0) throw std::invalid_argument("network '" + name() + "': no layer named '" + layer_name + "'");
   Layer& l = layers_[static_cast<std::size_t>(i)];
   if (l.type != LayerType::kConv2d) fail(l, "a dataflow can only be set on a conv2d layer");
-  if (dataflow != "ws" && dataflow != "os") fail(l, "dataflow must be ws or os, got '" + dataflow + "'");
+  if (dataflow != "ws" && dataflow != "os" && dataflow != "os2d")
+    fail(l, "dataflow must be ws, os or os2d, got '" + dataflow + "'");
   l.conv.dataflow = dataflow;
 }
 

@@ -342,8 +342,9 @@ class Lowerer {
     c.dataflow = static_cast<std::uint32_t>(options_.dataflow);
     const std::string& forced = q_.network.layer(layer).conv.dataflow;
     if (!forced.empty())
-      c.dataflow = static_cast<std::uint32_t>(forced == "ws" ? firmware::DataflowChoice::kWeightStationary
-                                                             : firmware::DataflowChoice::kOutputStationary);
+      c.dataflow = static_cast<std::uint32_t>(forced == "ws"   ? firmware::DataflowChoice::kWeightStationary
+                                              : forced == "os" ? firmware::DataflowChoice::kOutputStationary
+                                                               : firmware::DataflowChoice::kSpatialOutputStationary);
     c.layer_id = static_cast<std::uint32_t>(layer);
     c.in_c = static_cast<std::uint32_t>(in.c);
     c.in_h = static_cast<std::uint32_t>(in.h);
