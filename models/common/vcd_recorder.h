@@ -98,7 +98,7 @@ class VcdRecorder {
     std::string ident;  // VCD identifier
   };
   // Buckets of 2^22 ps (4.2 us) hold a few thousand changes of a busy run: a
-  // two-pass radix sort orders one in cache, and the window spans a handful.
+  // counting sort orders one in cache, and the window spans a handful.
   static constexpr unsigned kBucketBits = 22;
   static constexpr std::uint64_t kOffsetMask = (std::uint64_t{1} << kBucketBits) - 1;
   // Slots the first pass of the sort distributes a bucket's changes over.
@@ -136,7 +136,7 @@ class VcdRecorder {
   // Takes in the changes at c's time while the file's body is not open or
   // that time is before the window; returns the first one left to write.
   const Change* before_body(const Change* c, const Change* end, std::uint64_t start_ps);
-  // Write a line at p and return its end; p has room for kMaxLine bytes.
+  // Writes a line at p and returns its end; p has room for kMaxLine bytes.
   char* stamp(char* p, std::uint64_t time_ps);
   void open_body();
   void write_header(std::ostream& os) const;
