@@ -20,7 +20,6 @@
 namespace npuvp::trace {
 namespace {
 
-constexpr unsigned kRadixBits = 11;
 // The file is written in pieces of this size.
 constexpr std::size_t kWriteBytes = 1 << 20;
 
@@ -53,25 +52,17 @@ std::uint64_t ticks_per_ps() {
   return ps == 0 ? 1 : ps;
 }
 
-// The longest value line: 'b', 64 digits, ' ', an identifier, '\n'.
-constexpr std::size_t kMaxLine = 96;
-
-// A timestamp is written for most changes of a run. Its low eight digits
-// and the rest are converted separately, with 32-bit arithmetic where it
-// fits: two short dependency chains instead of one long one.
-char* write_decimal(char* p, std::uint64_t n) {
+// Eight decimal digits, leading zeros included, as two independent halves.
+char* write_eight_digits(char* p, std::uint32_t n) {
   static constexpr char kPairs[] =
       "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
       "8081828384858687888990919293949596979899";
-  constexpr std::uint64_t kLow = 100'000'000;
-  if (n < kLow) return std::to_chars(p, p + 8, static_cast<std::uint32_t>(n)).ptr;
-  p = std::to_chars(p, p + 12, n / kLow).ptr;
-  auto low = static_cast<std::uint32_t>(n % kLow);
-  for (int i = 6; i >= 0; i -= 2) {
-    std::memcpy(p + i, kPairs + 2 * (low % 100), 2);
-    low /= 100;
-  }
+  const std::uint32_t high = n / 10000, low = n % 10000;
+  std::memcpy(p, kPairs + 2 * (high / 100), 2);
+  std::memcpy(p + 2, kPairs + 2 * (high % 100), 2);
+  std::memcpy(p + 4, kPairs + 2 * (low / 100), 2);
+  std::memcpy(p + 6, kPairs + 2 * (low % 100), 2);
   return p + 8;
 }
 
@@ -96,9 +87,12 @@ VcdRecorder::SignalId VcdRecorder::add(const std::string& name, unsigned width) 
   if (body_open_) throw std::logic_error("VCD signal '" + name + "' declared after its file's header was written");
   const auto id = static_cast<SignalId>(signals_.size());
   signals_.push_back({name, width, identifier(id)});
+  Slot& slot = slots_.emplace_back();
+  slot.width = width;
+  slot.ident_size = static_cast<std::uint32_t>(signals_.back().ident.size() + 1);
+  std::memcpy(slot.ident, signals_.back().ident.data(), signals_.back().ident.size());
+  slot.ident[signals_.back().ident.size()] = '\n';
   value_.push_back(0);
-  written_.push_back(0);
-  seen_in_group_.push_back(0);
   return id;
 }
 
@@ -177,90 +171,101 @@ void VcdRecorder::flush_before(std::uint64_t cutoff_ps) {
   drain(false);
 }
 
-void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
-  // A stable sort: the last value recorded for a signal at a timestamp is the
-  // one written. Radix on the time within the bucket, which is stable.
-  auto by_time = [](const Change& a, const Change& b) { return a.offset < b.offset; };
-  if (!std::is_sorted(bucket.begin(), bucket.end(), by_time)) {
-    // Both digits counted in one pass over the bucket.
-    constexpr std::uint32_t kDigits = 1u << kRadixBits, kMask = kDigits - 1;
-    std::array<std::uint32_t, 2 * kDigits> start{};
-    for (const Change& c : bucket) {
-      ++start[c.offset & kMask];
-      ++start[kDigits + (c.offset >> kRadixBits)];
-    }
-    for (unsigned pass = 0; pass < 2; ++pass) {
-      std::uint32_t sum = 0;
-      for (unsigned d = 0; d < kDigits; ++d) sum += std::exchange(start[pass * kDigits + d], sum);
-    }
-    scratch_.resize(bucket.size());
-    for (const Change& c : bucket) scratch_[start[c.offset & kMask]++] = c;
-    for (const Change& c : scratch_) bucket[start[kDigits + (c.offset >> kRadixBits)]++] = c;
-  }
-  for (std::size_t i = 0; i < bucket.size();) {
-    const std::uint32_t offset = bucket[i].offset;
-    const std::uint64_t t = start_ps + offset;
-    std::size_t j = i;
-    while (j < bucket.size() && bucket[j].offset == offset) ++j;
-    const bool in_window = t >= window_start_ps_;
-    // The initial dump is the state at the window's start: it takes in the
-    // changes at that time, except at 0, where it is all zeros.
-    const bool dump_first = in_window && !body_open_ && (t > window_start_ps_ || window_start_ps_ == 0);
-    if (dump_first) open_body();
-    if (j == i + 1) {
-      // Most timestamps carry one change: no grouping needed.
-      const Change& c = bucket[i++];
-      value_[c.id] = c.bits;
-      if (!in_window) continue;
-      if (!body_open_) open_body();
-      if (written_[c.id] == c.bits) continue;
-      stamp(t);
-      write_value(c.id, c.bits);
-      written_[c.id] = c.bits;
-      continue;
-    }
-    ++group_;
-    touched_.clear();
-    for (; i < j; ++i) {
-      const Change& c = bucket[i];
-      if (seen_in_group_[c.id] != group_) {
-        seen_in_group_[c.id] = group_;
-        touched_.push_back(c.id);
-      }
-      value_[c.id] = c.bits;
-    }
-    if (!in_window) continue;
-    if (!body_open_) open_body();
-    emit_group(t, touched_);
-  }
-}
-
-void VcdRecorder::emit_group(std::uint64_t time_ps, std::vector<SignalId>& touched) {
-  // Signals in id order, so equal inputs give byte-identical files.
-  std::sort(touched.begin(), touched.end());
-  bool stamped = false;
-  for (const SignalId id : touched) {
-    if (written_[id] == value_[id]) continue;
-    if (!stamped) {
-      stamp(time_ps);
-      stamped = true;
-    }
-    write_value(id, value_[id]);
-    written_[id] = value_[id];
-  }
-}
-
-void VcdRecorder::stamp(std::uint64_t time_ps) {
-  char* p = room(kMaxLine);
-  *p++ = '#';
-  p = write_decimal(p, time_ps);
-  *p++ = '\n';
-  used_ = static_cast<std::size_t>(p - buffer_.data());
-}
-
-char* VcdRecorder::room(std::size_t bytes) {
+inline char* VcdRecorder::room(std::size_t bytes) {
   if (buffer_.size() - used_ < bytes) buffer_.resize(std::max(2 * buffer_.size(), used_ + bytes + kWriteBytes));
   return buffer_.data() + used_;
+}
+
+inline char* VcdRecorder::stamp(char* p, std::uint64_t time_ps) {
+  *p++ = '#';
+  // Consecutive timestamps share their digits above the low eight but for
+  // once every 100 us: those are converted when they change.
+  constexpr std::uint64_t kLow = 100'000'000;
+  const std::uint64_t high = time_ps / kLow;
+  if (high == 0) {
+    p = std::to_chars(p, p + 8, static_cast<std::uint32_t>(time_ps)).ptr;
+  } else {
+    if (high != stamp_high_) {
+      stamp_high_ = high;
+      stamp_high_size_ =
+          static_cast<std::size_t>(std::to_chars(stamp_high_text_, stamp_high_text_ + 20, high).ptr - stamp_high_text_);
+    }
+    std::memcpy(p, stamp_high_text_, sizeof stamp_high_text_);
+    p = write_eight_digits(p + stamp_high_size_, static_cast<std::uint32_t>(time_ps - high * kLow));
+  }
+  *p++ = '\n';
+  return p;
+}
+
+void VcdRecorder::sort_by_time(Bucket& bucket) {
+  // Ordered by time, then signal; changes equal in both keep the order they
+  // were recorded in, so the last one recorded is the one written. A counting
+  // sort on the high bits of the time within the bucket leaves a few changes
+  // per slot of 2^11 ps, which a (stable) insertion sort puts in order.
+  constexpr unsigned kSlotBits = kBucketBits - kSlotIndexBits;
+  auto by_time = [](const Change& a, const Change& b) { return a.offset < b.offset; };
+  if (!std::is_sorted(bucket.begin(), bucket.end(), by_time)) {
+    std::array<std::uint32_t, std::size_t{1} << kSlotIndexBits> start{};
+    for (const Change& c : bucket) ++start[c.offset >> kSlotBits];
+    std::uint32_t sum = 0;
+    for (std::uint32_t& s : start) sum += std::exchange(s, sum);
+    scratch_.resize(bucket.size());
+    for (const Change& c : bucket) scratch_[start[c.offset >> kSlotBits]++] = c;
+    bucket.swap(scratch_);
+  }
+  auto key = [](const Change& c) { return std::uint64_t{c.offset} << 32 | c.id; };
+  for (std::size_t i = 1; i < bucket.size(); ++i) {
+    if (key(bucket[i - 1]) <= key(bucket[i])) continue;
+    const Change c = bucket[i];
+    std::size_t j = i;
+    for (; j > 0 && key(bucket[j - 1]) > key(c); --j) bucket[j] = bucket[j - 1];
+    bucket[j] = c;
+  }
+}
+
+void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
+  sort_by_time(bucket);
+  const Change* c = bucket.data();
+  const Change* const end = c + bucket.size();
+  while (c != end && (!body_open_ || start_ps + c->offset < window_start_ps_)) c = before_body(c, end, start_ps);
+  std::uint32_t stamped = UINT32_MAX;  // offset of the last timestamp written
+  for (; c != end; ++c) {
+    const Change* next = c + 1;
+    if (next != end && next->offset == c->offset && next->id == c->id) continue;  // the later one wins
+    if (value_[c->id] == c->bits) continue;
+    value_[c->id] = c->bits;
+    char* p = room(2 * kMaxLine);
+    if (c->offset != stamped) {
+      stamped = c->offset;
+      p = stamp(p, start_ps + c->offset);
+    }
+    const Slot& s = slots_[c->id];
+    if (s.width == 1) {
+      // Most changes are of 1-bit signals: "0" or "1", the identifier, a newline.
+      *p = static_cast<char>('0' + (c->bits & 1));
+      std::memcpy(p + 1, s.ident, sizeof s.ident);
+      p += 1 + s.ident_size;
+    } else {
+      p = write_value(p, c->id, c->bits);
+    }
+    used_ = static_cast<std::size_t>(p - buffer_.data());
+  }
+}
+
+const VcdRecorder::Change* VcdRecorder::before_body(const Change* c, const Change* end, std::uint64_t start_ps) {
+  const std::uint64_t t = start_ps + c->offset;
+  const Change* group_end = c;
+  while (group_end != end && group_end->offset == c->offset) ++group_end;
+  // Before the window only the state is kept, for the initial dump: the
+  // state at the window's start, which takes in the changes at that time,
+  // except at 0, where it is all zeros.
+  if (t >= window_start_ps_ && (t > window_start_ps_ || window_start_ps_ == 0)) {
+    open_body();
+    return c;
+  }
+  for (; c != group_end; ++c) value_[c->id] = c->bits;
+  if (t == window_start_ps_) open_body();
+  return c;
 }
 
 void VcdRecorder::append(const std::string& text) {
@@ -307,31 +312,31 @@ void VcdRecorder::open_body() {
   *out_ << header.str();
   header_says_truncated_ = truncated_;
   body_open_ = true;
-  stamp(window_start_ps_);
+  used_ = static_cast<std::size_t>(stamp(room(kMaxLine), window_start_ps_) - buffer_.data());
   append("$dumpvars\n");
-  for (SignalId id = 0; id < signals_.size(); ++id) write_value(id, value_[id]);
+  for (SignalId id = 0; id < signals_.size(); ++id)
+    used_ = static_cast<std::size_t>(write_value(room(kMaxLine), id, value_[id]) - buffer_.data());
   append("$end\n");
-  written_ = value_;
 }
 
-void VcdRecorder::write_value(SignalId id, std::uint64_t bits) {
-  const Signal& s = signals_[id];
-  char* p = room(kMaxLine);
+char* VcdRecorder::write_value(char* p, SignalId id, std::uint64_t bits) {
+  const Slot& s = slots_[id];
+  if (s.width == 1) {
+    *p = (bits & 1) ? '1' : '0';
+    std::memcpy(p + 1, s.ident, sizeof s.ident);
+    return p + 1 + s.ident_size;
+  }
   if (s.width == 0) {
     double v;
     std::memcpy(&v, &bits, sizeof v);
     p = fmt::format_to(p, "r{} ", v);  // shortest exact form: fast, and loses nothing
-  } else if (s.width == 1) {
-    *p++ = (bits & 1) ? '1' : '0';
   } else {
     *p++ = 'b';
     for (int b = bits == 0 ? 0 : 63 - __builtin_clzll(bits); b >= 0; --b) *p++ = ((bits >> b) & 1) ? '1' : '0';
     *p++ = ' ';
   }
-  std::memcpy(p, s.ident.data(), s.ident.size());
-  p += s.ident.size();
-  *p++ = '\n';
-  used_ = static_cast<std::size_t>(p - buffer_.data());
+  std::memcpy(p, s.ident, sizeof s.ident);
+  return p + s.ident_size;
 }
 
 void VcdRecorder::drain(bool force) {

@@ -61,6 +61,10 @@ class VcdRecorder {
   // Recording is on every model's hot path: the common case (the change falls
   // in the bucket the previous one went to) is inline and appends 16 bytes.
   void record(SignalId id, const sc_core::sc_time& at, std::uint64_t value) { push(id, at.value(), value); }
+  // The same at a time given in sc_time ticks (sc_time::value()): a model
+  // counting cycles publishes without constructing an sc_time, which is not
+  // inline.
+  void record_ticks(SignalId id, std::uint64_t ticks, std::uint64_t value) { push(id, ticks, value); }
   void record_real(SignalId id, const sc_core::sc_time& at, double value);
 
   // Writes the file at `path` while the simulation runs (flush_final). Every
@@ -94,9 +98,13 @@ class VcdRecorder {
     std::string ident;  // VCD identifier
   };
   // Buckets of 2^22 ps (4.2 us) hold a few thousand changes of a busy run: a
-  // two-pass radix sort orders one in cache, and the window spans a handful.
+  // counting sort orders one in cache, and the window spans a handful.
   static constexpr unsigned kBucketBits = 22;
   static constexpr std::uint64_t kOffsetMask = (std::uint64_t{1} << kBucketBits) - 1;
+  // Slots the first pass of the sort distributes a bucket's changes over.
+  static constexpr unsigned kSlotIndexBits = 11;
+  // The longest line: 'b', 64 digits, ' ', an identifier, '\n'.
+  static constexpr std::size_t kMaxLine = 96;
   // 16 bytes: the reorder window holds many of them. A change's time is its
   // bucket's start plus `offset`.
   struct Change {
@@ -123,12 +131,16 @@ class VcdRecorder {
   }
   void push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bits);
   void flush_before(std::uint64_t cutoff_ps);
+  void sort_by_time(Bucket& bucket);
   void emit_bucket(Bucket& bucket, std::uint64_t start_ps);
-  void emit_group(std::uint64_t time_ps, std::vector<SignalId>& touched);
-  void stamp(std::uint64_t time_ps);
+  // Takes in the changes at c's time while the file's body is not open or
+  // that time is before the window; returns the first one left to write.
+  const Change* before_body(const Change* c, const Change* end, std::uint64_t start_ps);
+  // Writes a line at p and returns its end; p has room for kMaxLine bytes.
+  char* stamp(char* p, std::uint64_t time_ps);
   void open_body();
   void write_header(std::ostream& os) const;
-  void write_value(SignalId id, std::uint64_t bits);
+  char* write_value(char* p, SignalId id, std::uint64_t bits);
   void drain(bool force);
   // Room for `bytes` more at the end of the output buffer; the caller writes
   // there and commits with used_ = its end.
@@ -141,6 +153,15 @@ class VcdRecorder {
   std::uint64_t window_start_ps_;
   std::uint64_t window_end_ps_;
   std::vector<Signal> signals_;
+  // What writing a value line needs, per signal: its identifier and the
+  // newline after it, copied as one 8-byte word (an identifier of a 32-bit
+  // id has at most 5 characters).
+  struct Slot {
+    char ident[8] = {};
+    std::uint32_t ident_size;  // with the newline
+    unsigned width;
+  };
+  std::vector<Slot> slots_;
   std::size_t changes_ = 0;
   std::size_t late_ = 0;
   bool truncated_ = false;
@@ -168,11 +189,12 @@ class VcdRecorder {
   std::size_t header_bytes_ = 0;
   std::vector<char> buffer_;
   std::size_t used_ = 0;
-  std::uint64_t group_ = 0;
-  std::vector<std::uint64_t> value_;    // as of the last flushed time
-  std::vector<std::uint64_t> written_;  // last value written to the file
-  std::vector<std::uint64_t> seen_in_group_;
-  std::vector<SignalId> touched_;
+  std::uint64_t stamp_high_ = 0;  // timestamp / 10^8, as of the last stamp
+  char stamp_high_text_[24] = {};
+  std::size_t stamp_high_size_ = 0;
+  // Per signal: its value as of the last flushed time, which is also the
+  // last written to the file once the body is open.
+  std::vector<std::uint64_t> value_;
 };
 
 // A model's handle on one traced value: does nothing until bound to a recorder,
@@ -185,6 +207,9 @@ class Wire {
   }
   void set(const sc_core::sc_time& at, std::uint64_t value) const {
     if (recorder_ != nullptr) recorder_->record(id_, at, value);
+  }
+  void set_ticks(std::uint64_t ticks, std::uint64_t value) const {
+    if (recorder_ != nullptr) recorder_->record_ticks(id_, ticks, value);
   }
   bool bound() const { return recorder_ != nullptr && id_ != VcdRecorder::kFiltered; }
 

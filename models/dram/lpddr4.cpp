@@ -35,27 +35,27 @@ class DramTrace final : public CommandObserver {
     if (ch.command.bound()) publish_command(ch, c);
     switch (c.command) {
       case Command::kAct:
-        ch.banks[c.bank].set(at(c.cycle), kActive);
+        ch.banks[c.bank].set_ticks(at(c.cycle), kActive);
         break;
       case Command::kPre:
-        ch.banks[c.bank].set(at(c.cycle), kIdle);
+        ch.banks[c.bank].set_ticks(at(c.cycle), kIdle);
         break;
       case Command::kPreAll:
-        for (auto& b : ch.banks) b.set(at(c.cycle), kIdle);
+        for (auto& b : ch.banks) b.set_ticks(at(c.cycle), kIdle);
         break;
       case Command::kRda:
       case Command::kWra:
-        ch.banks[c.bank].set(at(c.auto_precharge_cycle), kIdle);
+        ch.banks[c.bank].set_ticks(at(c.auto_precharge_cycle), kIdle);
         break;
       case Command::kRefAll:
         for (auto& b : ch.banks) {
-          b.set(at(c.cycle), kRefreshing);
-          b.set(at(c.cycle + spec_.trfcab), kIdle);
+          b.set_ticks(at(c.cycle), kRefreshing);
+          b.set_ticks(at(c.cycle + spec_.trfcab), kIdle);
         }
         break;
       case Command::kRefBank:
-        ch.banks[c.bank].set(at(c.cycle), kRefreshing);
-        ch.banks[c.bank].set(at(c.cycle + spec_.trfcpb), kIdle);
+        ch.banks[c.bank].set_ticks(at(c.cycle), kRefreshing);
+        ch.banks[c.bank].set_ticks(at(c.cycle + spec_.trfcpb), kIdle);
         break;
       default:
         break;
@@ -75,13 +75,13 @@ class DramTrace final : public CommandObserver {
                             : c.command == Command::kPre || c.command == Command::kPreAll     ? spec_.pre_cycles
                             : c.command == Command::kRefAll || c.command == Command::kRefBank ? spec_.ref_cycles
                                                                                               : spec_.cas_cycles;
-    ch.command.set(at(c.cycle), std::uint64_t(c.command));
-    ch.command.set(at(c.cycle + length), std::uint64_t(Command::kNop));
+    ch.command.set_ticks(at(c.cycle), std::uint64_t(c.command));
+    ch.command.set_ticks(at(c.cycle + length), std::uint64_t(Command::kNop));
   }
-  // Called for every command: from the cycle count without a floating-point
-  // sc_time constructor.
-  sc_core::sc_time at(std::uint64_t cycle) const {
-    return sc_core::sc_time::from_value(static_cast<std::uint64_t>(double(cycle) * ticks_per_cycle_ + 0.5));
+  // Called for every command: sc_time ticks from the cycle count, without
+  // constructing an sc_time.
+  std::uint64_t at(std::uint64_t cycle) const {
+    return static_cast<std::uint64_t>(double(cycle) * ticks_per_cycle_ + 0.5);
   }
 
   const Memspec& spec_;

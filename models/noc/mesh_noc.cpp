@@ -40,9 +40,8 @@ void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
     if (fast_.link_index(c) >= 0) busy_[c].bind(recorder, std::string(name()) + "." + mesh.channel_name(c) + ".busy");
   }
   // Integer ticks: a busy edge is published for most packets on every link.
-  fast_.set_busy_observer([this](ChannelId c, Cycle at, bool busy) {
-    busy_[c].set(sc_core::sc_time::from_value(cycle_.value() * at), busy ? 1 : 0);
-  });
+  fast_.set_busy_observer(
+      [this](ChannelId c, Cycle at, bool busy) { busy_[c].set_ticks(cycle_.value() * at, busy ? 1 : 0); });
   // Busy intervals are final only once time passes them; a streamed trace
   // asks for them before it writes the times they fall in.
   recorder.on_flush([this] {

@@ -54,6 +54,47 @@ TEST(VcdRecorder, LastChangeAtATimestampWinsAndRepeatsAreDropped) {
   EXPECT_EQ(vcd.find("#9000"), std::string::npos) << vcd;
 }
 
+TEST(VcdRecorder, TimestampsKeepTheZerosOfTheirLowDigits) {
+  // The digits above the low eight are converted once and reused while they
+  // last; the low eight keep their leading zeros.
+  VcdRecorder rec;
+  Wire w;
+  w.bind(rec, "a.w");
+  using sc_core::SC_PS;
+  w.set(sc_time(99'999'999, SC_PS), 1);
+  w.set(sc_time(100'000'000, SC_PS), 0);
+  w.set(sc_time(100'000'005, SC_PS), 1);
+  w.set(sc_time(1'200'000'050, SC_PS), 0);
+  w.set(sc_time(1'200'070'000, SC_PS), 1);
+  w.set(sc_time(123'456'789'012, SC_PS), 0);
+  std::ostringstream os;
+  rec.write(os);
+  const std::string vcd = os.str();
+  const std::string body = vcd.substr(vcd.find("$end\n", vcd.find("$dumpvars")) + 5);
+  EXPECT_EQ(body,
+            "#99999999\n1!\n#100000000\n0!\n#100000005\n1!\n#1200000050\n0!\n#1200070000\n1!\n#123456789012\n0!\n");
+}
+
+TEST(VcdRecorder, ChangesAtOneTimeAreWrittenInSignalOrderWithTheLastOfEachSignal) {
+  VcdRecorder rec;
+  Wire a, b, c;
+  a.bind(rec, "s.a");
+  b.bind(rec, "s.b");
+  c.bind(rec, "s.c", 4);
+  // Recorded in reverse signal order, b twice, and out of time order.
+  c.set(sc_time(3, SC_NS), 9);
+  b.set(sc_time(3, SC_NS), 1);
+  a.set(sc_time(3, SC_NS), 1);
+  b.set(sc_time(3, SC_NS), 0);  // the last value at a time wins: b stays 0
+  a.set(sc_time(2, SC_NS), 1);
+  c.set(sc_time(3, SC_NS), 6);
+  std::ostringstream os;
+  rec.write(os);
+  const std::string vcd = os.str();
+  const std::string body = vcd.substr(vcd.find("$end\n", vcd.find("$dumpvars")) + 5);
+  EXPECT_EQ(body, "#2000\n1!\n#3000\nb110 #\n");
+}
+
 TEST(VcdRecorder, PrefixFilterAndLimit) {
   VcdRecorder rec(VcdOptions{{"top.dma"}, 2});
   Wire kept, dropped;
