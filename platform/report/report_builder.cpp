@@ -55,6 +55,7 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::R
   out["tiling"] = {{"order", order_name(t.order)},
                    {"k_block", t.k_block},
                    {"rows_per_tile", t.rows_per_tile},
+                   {"images_per_tile", t.images_per_tile},
                    {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
                                          std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
   if (!d->costed) {

@@ -235,6 +235,24 @@ TEST(Network, OutputStationaryWalksRowTilesOuterExactlyAndMovesWhatItsCostModelS
   }
 }
 
+// A batch of three whole 14x14 images: the 3x3 layer's input buffers hold
+// them all and each K block's weights pass them once; every image exact, and
+// the DMA moves what the estimate walked (the next command's 256 bytes and
+// its 64-byte batch table are read before the next layer starts).
+TEST(Network, OutputStationaryBatchSharesEachWeightPassAndMovesWhatItsCostModelSays) {
+  const auto r = run_network("tests/platform/wide_layers.yaml", 0, 0, "os", 3);
+  expect_all_layers_exact(r);
+  const auto& conv = r["layers"][1];
+  ASSERT_EQ(conv["name"], "conv3x3");
+  EXPECT_EQ(conv["tiling"]["order"], "row_tiles_outer");
+  EXPECT_EQ(conv["tiling"]["images_per_tile"], 3);
+  const std::uint64_t weights = 512 * (9 * 256 + 12), input = 14 * 14 * 256, output = 14 * 14 * 512;
+  const std::uint64_t estimated = conv["dataflow_costs"]["os"]["dram_bytes"].get<std::uint64_t>();
+  EXPECT_EQ(estimated, weights + 3 * input + 3 * output);
+  EXPECT_EQ(conv["dram_read_bytes"].get<std::uint64_t>() + conv["dram_write_bytes"].get<std::uint64_t>(),
+            estimated + 256 + 64);
+}
+
 TEST(Network, HybridOnEitherObjectiveNeverLosesToTheWorseDataflow) {
   const std::string net = "--network tests/platform/wide_layers.yaml";
   const auto ws = run_cli(net + " --dataflow ws", "wide_ws");
