@@ -175,8 +175,8 @@ inline constexpr std::uint32_t kMaxInputSegments = 8;
 // The firmware plans a tiled command (convolution, pooling, add) row tile by
 // row tile and K block by K block, and the plan's time grows with both: a
 // command whose channels, height or width exceed 16 bits is a kBadCommand,
-// and one that needs more than kMaxLayerSteps steps (row tiles × K blocks)
-// to fit is kLayerTooLarge, rather than a firmware that plans for hours.
+// and one that needs more than kMaxLayerSteps steps (row tiles × K blocks ×
+// images) to fit is kLayerTooLarge, rather than a firmware that plans for hours.
 // Real layers stay far below either (docs/architecture.md).
 inline constexpr std::uint32_t kMaxLayerDim = 65535;
 inline constexpr std::uint64_t kMaxLayerSteps = 65536;

@@ -53,7 +53,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
     if (chosen > npu.clusters && chosen < l.out_h) chosen -= chosen % npu.clusters;
     // Rows first; clusters left over split the K block into channel slices.
     // Fewer rows only add steps: past the limit no smaller tile will do.
-    if (std::uint64_t{ceil_div(l.out_h, chosen)} * ceil_div(l.out_c, kb) > kMaxLayerSteps) return false;
+    if (std::uint64_t{ceil_div(l.out_h, chosen)} * ceil_div(l.out_c, kb) * std::max(1u, l.batch_count) > kMaxLayerSteps)
+      return false;
     const std::uint32_t row_groups = std::min(npu.clusters, chosen);
     const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
     std::uint32_t slice = ceil_div(kb, k_groups);

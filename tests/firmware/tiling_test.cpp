@@ -133,6 +133,9 @@ TEST(LayerTiling, RefusesAPlanOfMoreThanTheMaximumSteps) {
   EXPECT_FALSE(plan_layer_tiling(eight, edge_ip(), kBlocksOuter, t));  // 4 × 65535 steps
   DataflowCosts costs;
   EXPECT_FALSE(plan_dataflows(eight, edge_ip(), Objective::kLatency, costs));
+  auto two_images = two;
+  two_images.batch_count = 2;
+  EXPECT_FALSE(plan_layer_tiling(two_images, edge_ip(), kBlocksOuter, t));  // 2 × 65535 steps
 }
 
 std::uint64_t weight_bytes(const LayerCommand& l) {
