@@ -418,6 +418,35 @@ TEST(LoweringErrors, TheHostCheckCatchesAWrongCopyPitch) {
   EXPECT_NE(out, q.layers[victim].expected);
 }
 
+// The host interpreter runs a batched command once per image, each at the
+// addresses its BatchImage gives.
+TEST(LoweringBatch, ABatchedCommandComputesEveryImageAtItsOwnAddresses) {
+  Network n("pair", {8, 6, 6});
+  const int conv = n.conv("conv", 0, 16, 3, 1, 1);
+  const QuantizedNetwork q = quantize_network(std::move(n));
+  HostDram dram;
+  const LoweredNetwork lowered = lower_on(dram, q);
+  const LoweredLayer& layer = lowered.layers[static_cast<std::size_t>(conv)];
+  ASSERT_EQ(layer.command_count, 1u);
+  LayerCommand c = lowered.commands[layer.first_command];
+  const std::uint64_t in_bytes = 8 * 6 * 6, out_bytes = q.layers[static_cast<std::size_t>(conv)].expected.size();
+  std::vector<std::int8_t> input(in_bytes);
+  dram.read(c.input_addr, input.data(), in_bytes);
+  const firmware::BatchImage second{dram.alloc(in_bytes), 0, dram.alloc(out_bytes), 0};
+  dram.write(second.input_addr, input.data(), in_bytes);
+  c.batch_count = 2;
+  c.batch_table_addr = dram.alloc(sizeof second);
+  dram.write(c.batch_table_addr, &second, sizeof second);
+  execute_commands_on_host(dram, {c});
+  for (const std::uint64_t out : {c.output_addr, second.output_addr}) {
+    std::vector<std::int8_t> actual(out_bytes);
+    dram.read(out, actual.data(), out_bytes);
+    EXPECT_EQ(actual, q.layers[static_cast<std::size_t>(conv)].expected);
+  }
+  c.batch_count = firmware::kMaxBatchImages + 1;
+  expect_invalid([&] { execute_commands_on_host(dram, {c}); }, "batch_count above 64");
+}
+
 TEST(LoweringErrors, MalformedCommandsNameTheirIndexAndLayer) {
   HostDram dram;
   LayerCommand c{};
