@@ -1,6 +1,7 @@
 #include "platform/report/report_builder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <set>
@@ -153,6 +154,11 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
   });
   if (!in.work.verdicts->onnx_spec_mismatches.empty())
     row["onnx_spec_mismatches"] = in.work.verdicts->onnx_spec_mismatches[i];
+  if (!in.work.verdicts->sqnr_db.empty()) {
+    // JSON has no infinity: an output equal to the float model's is null.
+    const double db = in.work.verdicts->sqnr_db[i];
+    row["sqnr_db"] = std::isfinite(db) ? nlohmann::json(db) : nlohmann::json(nullptr);
+  }
   const auto& folded = in.work.verdicts->folded_into;
   if (i < folded.size() && !folded[i].empty()) {
     // Its work went into other layers' addressing: it ran no command.

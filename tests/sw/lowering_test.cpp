@@ -447,6 +447,27 @@ TEST(LoweringBatch, ABatchedCommandComputesEveryImageAtItsOwnAddresses) {
   expect_invalid([&] { execute_commands_on_host(dram, {c}); }, "batch_count above 64");
 }
 
+// The input layer's SQNR is the rounding of the float input to its int8
+// codes, summed here by hand; a convolution's adds its weights', bias' and
+// requantization's rounding, within what 8 bits can give.
+TEST(Sqnr, TheInputsIsItsRoundingNoiseAndEachLayerIsAgainstTheFloatModel) {
+  Network n("pair", {8, 6, 6});
+  const int conv = n.conv("conv", 0, 16, 3, 1, 1);
+  const QuantizedNetwork q = quantize_network(std::move(n));
+  const std::vector<double> db = layer_sqnr_db(q);
+  ASSERT_EQ(db.size(), 2u);
+  const QuantParams in = q.layers[0].output;
+  double signal = 0, noise = 0;
+  for (std::size_t k = 0; k < q.float_input.size(); ++k) {
+    const double f = q.float_input[k], e = f - in.scale * (q.layers[0].expected[k] - in.zero_point);
+    signal += f * f;
+    noise += e * e;
+  }
+  EXPECT_NEAR(db[0], 10 * std::log10(signal / noise), 1e-9);
+  EXPECT_GT(db[static_cast<std::size_t>(conv)], 20.0);
+  EXPECT_LT(db[static_cast<std::size_t>(conv)], db[0]);
+}
+
 TEST(LoweringErrors, MalformedCommandsNameTheirIndexAndLayer) {
   HostDram dram;
   LayerCommand c{};
