@@ -20,9 +20,10 @@ packages=(cmake g++ make pkg-config python3
 # Tests only: report.html is rendered in headless Chromium, and the ONNX
 # import tests write their models with Debian's python3-onnx; the format test
 # runs clang-format and the size-limit test universal-ctags; the fuzzers
-# (fuzz/) are built with clang and its libFuzzer runtime.
+# (fuzz/) are built with clang and its libFuzzer runtime; the Slurm sweep
+# test starts a one-node Slurm cluster (slurmctld, slurmd, munged).
 [ "$mode" = test ] && packages+=(chromium python3-onnx python3-numpy clang-format universal-ctags
-                                 clang libclang-rt-14-dev)
+                                 clang libclang-rt-14-dev slurm-wlm munge)
 
 missing=()
 for p in "${packages[@]}"; do

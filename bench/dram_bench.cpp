@@ -17,6 +17,7 @@
 #include "bench/options.h"
 #include "models/dram/dram_system.h"
 #include "models/dram/protocol_checker.h"
+#include "platform/config/data_root.h"
 #include "platform/config/dram_yaml.h"
 
 namespace npuvp::bench {
@@ -207,7 +208,9 @@ bool parse_options(int argc, const char* const* argv, BenchSetup& setup) {
   const std::uint64_t size_bytes = parse_count("--size", size, 1, kMib);
   setup.stride = parse_count("--stride", stride, 0, std::uint64_t{1} << 40);
   DramConfig& config = setup.config;
-  config.memspec = config::load_memspec(setup.memspec_file);
+  // Relative to the current directory, else to the data root: runs from anywhere.
+  const auto memspec = config::find_config_file(setup.memspec_file, "");
+  config.memspec = config::load_memspec(memspec ? memspec->string() : setup.memspec_file);
   config.channels = unsigned(parse_count("--channels", channels, 1, 64));
   config.mapping = pick<AddressMapping>(
       "mapping", setup.mapping, {{"rbc", AddressMapping::kRowBankColumn}, {"brc", AddressMapping::kBankRowColumn}});

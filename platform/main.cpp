@@ -19,9 +19,11 @@
 #include "contract/npu_regs.h"
 #include "models/common/log.h"
 #include "platform/config/config_node.h"
+#include "platform/config/data_root.h"
 #include "platform/platform_config.h"
 #include "platform/report/report_compare.h"
 #include "platform/run.h"
+#include "platform/sweep/sweep_main.h"
 
 namespace po = boost::program_options;
 
@@ -37,6 +39,7 @@ constexpr const char* kUsage =
     "usage: npuvp <command> [options]\n"
     "  run          run a network on a platform (npuvp run --help)\n"
     "  list         list platforms | networks [--json]\n"
+    "  sweep        run a design-space sweep file: npuvp sweep FILE.yaml --out DIR (npuvp sweep --help)\n"
     "  compare      what changed between two runs: npuvp compare A/report.json B/report.json\n"
     "  dram-bench   LPDDR4 microbenchmark (npuvp dram-bench --help)\n"
     "  noc-bench    NoC latency/throughput under synthetic traffic (npuvp noc-bench --help)\n"
@@ -59,14 +62,12 @@ constexpr const char* kCompareUsage =
     "  The last line says \"identical (sim.* aside)\" or \"N figures differ\".\n"
     "exit status: 0 compared (whether or not they differ), 1 a file cannot be read, 2 bad command line\n";
 
-const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "off"};
-
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
   std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir, input_file, dump_dir;
   std::vector<std::string> sets;
   std::string seed;
-  std::string log_level;
+  std::vector<std::string> log_options;
   double ro_sparsity = 0;
   int ro_batch = 1;
   std::vector<std::string> layer_dataflow;
@@ -75,7 +76,7 @@ int run_command(int argc, char** argv) {
   // clang-format off
   opts.add_options()
       ("help,h", "this help")
-      ("platform", po::value(&platform_file)->default_value("configs/platforms/edge-ip.yaml"), "platform preset")
+      ("platform", po::value(&platform_file)->default_value("edge-ip"), "a preset name from npuvp list platforms, or a platform file")
       ("network", po::value(&network)->default_value("conv_slice"), "a name from npuvp list networks, or a network file: *.yaml, *.onnx, SCALE-Sim *.csv")
       ("input-size", po::value(&input_size), "input HxW")
       ("input", po::value(&input_file), "network input from a .npy file: float32 NCHW (quantized with the input's scale; a float network's calibration input too) or int8/uint8 codes in the input's quantization (zoo, YAML and ONNX networks)")
@@ -95,7 +96,7 @@ int run_command(int argc, char** argv) {
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
       ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
       ("trace-window", po::value(&trace_window), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
-      ("log", po::value(&log_level)->default_value("warn"), "log level: trace|debug|info|warn|error|off");
+      ("log", po::value(&log_options)->composing(), "log level, trace|debug|info|warn|error|off (default warn), or MODULE=LEVEL for the components whose hierarchical name starts with MODULE, e.g. soc.npu.dma=trace (repeatable; debug shows register accesses, interrupts, DMA descriptors, cluster jobs and firmware decisions, trace also host-bus transactions)");
   // clang-format on
   po::variables_map vm;
   // No positional options: "npuvp run squeezenet1_1" is an error, not conv_slice.
@@ -115,11 +116,18 @@ int run_command(int argc, char** argv) {
     return 0;
   }
   po::notify(vm);
-  if (std::find(kLogLevels.begin(), kLogLevels.end(), log_level) == kLogLevels.end())
-    throw po::error("--log: expected one of trace|debug|info|warn|error|off, got '" + log_level + "'");
-  npuvp::log::setup(spdlog::level::from_str(log_level));
+  auto log_level = spdlog::level::warn;
+  std::vector<npuvp::log::ModuleLevel> module_levels;
+  try {
+    for (const auto& option : log_options) npuvp::log::parse_option(option, log_level, module_levels);
+  } catch (const std::invalid_argument& e) {
+    throw po::error(e.what());
+  }
+  npuvp::log::setup(log_level, std::move(module_levels));
   npuvp::platform::RunOptions ro;
-  ro.network = network;
+  // A network file not found as given may be a shipped one: configs/networks/... from any directory.
+  const auto network_file = npuvp::config::find_config_file(network, "");
+  ro.network = network_file ? network_file->string() : network;
   ro.dataflow = dataflow;
   ro.objective = objective;
   ro.datatype = datatype;
@@ -211,7 +219,7 @@ int list_command(int argc, char** argv) {
     }
     return 0;
   }
-  const auto list = npuvp::platform::list_platforms("configs/platforms");
+  const auto list = npuvp::platform::list_platforms((npuvp::config::data_root() / "configs" / "platforms").string());
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [name, description] : list)
@@ -301,6 +309,7 @@ int sc_main(int argc, char* argv[]) {
   try {
     if (command == "run") return run_command(argc - 1, argv + 1);
     if (command == "list") return list_command(argc - 1, argv + 1);
+    if (command == "sweep") return npuvp::sweep::sweep_main(argc - 1, argv + 1);
     if (command == "compare") return compare_command(argc - 1, argv + 1);
     if (command == "dram-bench") return npuvp::bench::dram_bench_main(argc - 1, argv + 1);
     if (command == "noc-bench") return npuvp::bench::noc_bench_main(argc - 1, argv + 1);

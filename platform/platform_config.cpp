@@ -9,6 +9,7 @@
 #include "models/dram/energy.h"
 #include "platform/config/area_yaml.h"
 #include "platform/config/config_node.h"
+#include "platform/config/data_root.h"
 #include "platform/config/dram_yaml.h"
 #include "platform/config/noc_yaml.h"
 
@@ -212,12 +213,12 @@ void parse_energy_table(const ConfigNode& root, bool inline_table, power::Energy
 }
 
 // Brings the table file's entries into the tree when an override sets one.
-void inline_energy_table(YAML::Node& tree, const std::vector<std::string>& overrides) {
+void inline_energy_table(YAML::Node& tree, const std::string& source, const std::vector<std::string>& overrides) {
   const bool sets_entry =
       std::any_of(overrides.begin(), overrides.end(), [](const std::string& o) { return o.rfind("energy.", 0) == 0; });
   if (!sets_entry || !tree["energy"].IsScalar()) return;
   const std::string file = tree["energy"].as<std::string>();
-  YAML::Node table = YAML::Clone(ConfigNode::load_file(file).yaml());
+  YAML::Node table = YAML::Clone(ConfigNode::load_file(ConfigNode(tree, source).get_path("energy")).yaml());
   table["table"] = file;
   tree["energy"] = table;
 }
@@ -239,14 +240,14 @@ void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
 }  // namespace
 
 PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides) {
-  ConfigNode loaded = ConfigNode::load_file(file);
+  ConfigNode loaded = ConfigNode::load_file(config::find_platform(file));
   YAML::Node tree = YAML::Clone(loaded.yaml());
-  inline_energy_table(tree, overrides);
+  inline_energy_table(tree, loaded.file(), overrides);
   for (const auto& o : overrides) config::apply_override(tree, o, "--set");
   // A report's platform section loads back as a preset: what it derived is
   // derived again, never read.
   tree.remove("derived");
-  const ConfigNode root(tree, file);
+  const ConfigNode root(tree, loaded.file());
   root.reject_unknown({"name", "description", "npu", "pe_array", "sram", "dma", "noc", "dram", "host", "bus", "energy",
                        "energy_scaling", "area", "simulation", "firmware"});
   reject_derived(root);
@@ -294,12 +295,12 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   }
   const bool inline_table = root.has("energy") && root.child("energy").yaml().IsMap();
   p.energy_file = inline_table ? root.child("energy").get_string("table") : root.get_string("energy");
-  const ConfigNode table = inline_table ? root.child("energy") : ConfigNode::load_file(p.energy_file);
+  const ConfigNode table = inline_table ? root.child("energy") : ConfigNode::load_file(root.get_path("energy"));
   const std::optional<ConfigNode> scaling =
       root.has("energy_scaling") ? std::optional<ConfigNode>(root.child("energy_scaling")) : std::nullopt;
   parse_energy_table(table, inline_table, p.energy, scaling ? &*scaling : nullptr);
   p.area_file = root.get_string("area", "configs/area/45nm.yaml");
-  p.area = config::parse_area_file(p.area_file);
+  p.area = config::parse_area_file(root.get_path("area", p.area_file));
   // Area follows the feature size squared; the supply voltage does not enter.
   if (scaling) p.area = power::scale_area(p.area, scaling->get_positive("node_nm"));
   if (root.has("simulation")) {

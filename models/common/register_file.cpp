@@ -4,10 +4,12 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "models/common/log.h"
+
 namespace npuvp::regs {
 
 RegisterFile::RegisterFile(std::string owner, std::vector<RegisterSpec> specs)
-    : owner_(std::move(owner)), specs_(std::move(specs)) {
+    : owner_(std::move(owner)), log_(log::component(owner_)), specs_(std::move(specs)) {
   for (const auto& s : specs_) {
     if (s.offset % 4 != 0)
       throw std::invalid_argument(owner_ + ": register " + s.name + " offset is not 32-bit aligned");
@@ -59,23 +61,29 @@ void RegisterFile::set(std::uint32_t offset, std::uint32_t value) {
 }
 
 tlm::tlm_response_status RegisterFile::access(tlm::tlm_generic_payload& gp) {
-  if (gp.get_data_length() != 4 || gp.get_byte_enable_ptr() != nullptr) return tlm::TLM_BURST_ERROR_RESPONSE;
-  if (gp.get_address() > UINT32_MAX) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-  const int i = index_of(static_cast<std::uint32_t>(gp.get_address()));
-  if (i < 0) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  const auto refuse = [&](tlm::tlm_response_status status, const char* why) {
+    log_->debug("{} at offset {:#x} (+{} bytes) refused: {}", gp.is_read() ? "read" : "write", gp.get_address(),
+                gp.get_data_length(), why);
+    return status;
+  };
+  if (gp.get_data_length() != 4 || gp.get_byte_enable_ptr() != nullptr)
+    return refuse(tlm::TLM_BURST_ERROR_RESPONSE, "registers take aligned 32-bit accesses");
+  const int i = gp.get_address() > UINT32_MAX ? -1 : index_of(static_cast<std::uint32_t>(gp.get_address()));
+  if (i < 0) return refuse(tlm::TLM_ADDRESS_ERROR_RESPONSE, "no register there");
   const RegisterSpec& spec = specs_[i];
   std::uint32_t word;
   if (gp.is_read()) {
-    if (spec.access == Access::kWriteOnly) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    if (spec.access == Access::kWriteOnly) return refuse(tlm::TLM_COMMAND_ERROR_RESPONSE, "write-only register");
     word = read_hooks_[i] ? read_hooks_[i]() : values_[i];
     std::memcpy(gp.get_data_ptr(), &word, 4);
+    log_->debug("read {} -> {:#x}", spec.name, word);
     return tlm::TLM_OK_RESPONSE;
   }
-  if (!gp.is_write()) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  if (!gp.is_write()) return refuse(tlm::TLM_COMMAND_ERROR_RESPONSE, "neither a read nor a write");
   std::memcpy(&word, gp.get_data_ptr(), 4);
   switch (spec.access) {
     case Access::kReadOnly:
-      return tlm::TLM_COMMAND_ERROR_RESPONSE;
+      return refuse(tlm::TLM_COMMAND_ERROR_RESPONSE, "read-only register");
     case Access::kWriteOneToClear:
       values_[i] &= ~word;
       break;
@@ -84,6 +92,7 @@ tlm::tlm_response_status RegisterFile::access(tlm::tlm_generic_payload& gp) {
       values_[i] = word;
       break;
   }
+  log_->debug("write {} = {:#x}", spec.name, word);
   if (write_hooks_[i]) write_hooks_[i](word);
   return tlm::TLM_OK_RESPONSE;
 }

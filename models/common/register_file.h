@@ -4,12 +4,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <tlm>
 
 #include "contract/register_spec.h"
+
+namespace spdlog {
+class logger;
+}
 
 namespace npuvp::regs {
 
@@ -44,6 +49,8 @@ class RegisterFile {
   int index_of(std::uint32_t offset) const;
 
   std::string owner_;
+  // Register accesses at debug level, named: the firmware developer's view of the bus.
+  std::shared_ptr<spdlog::logger> log_;
   std::vector<RegisterSpec> specs_;
   std::vector<std::uint32_t> values_;
   std::vector<WriteHook> write_hooks_;

@@ -51,7 +51,12 @@ void DmaEngine::attach_timeline(trace::TimelineRecorder& recorder) {
     channels_[ch].timeline.bind(recorder, std::string(name()) + ".ch" + std::to_string(ch));
 }
 
-void DmaEngine::update_irq(unsigned ch) { irq[ch].write(channels_[ch].registers->get(reg::kIrq) != 0); }
+void DmaEngine::update_irq(unsigned ch) {
+  const std::uint32_t bits = channels_[ch].registers->get(reg::kIrq);
+  if ((bits != 0) != irq[ch].read())
+    log_->debug("channel {}: interrupt {} (IRQ {:#x})", ch, bits ? "raised" : "cleared", bits);
+  irq[ch].write(bits != 0);
+}
 
 void DmaEngine::channel_thread(unsigned ch) {
   Channel& c = channels_[ch];
@@ -107,6 +112,11 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
       failed_address = next;
       return DmaError::kDescriptorInvalid;
     }
+    log_->debug(
+        "channel {}: descriptor at {:#x}: {:#x} -> {:#x}, {} planes x {} rows x {} bytes, pitches src {}/{} "
+        "dst {}/{}, flags {:#x}",
+        ch, next, d.src, d.dst, d.planes, d.rows, d.row_bytes, d.src_row_pitch, d.src_plane_pitch, d.dst_row_pitch,
+        d.dst_plane_pitch, d.flags);
     const DmaError e = run_descriptor(d, c.burst_buffer.data(), cursor, failed_address);
     if (e != DmaError::kNone) return e;
     const std::uint32_t done = c.registers->get(reg::kBytesDone);

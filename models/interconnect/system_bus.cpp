@@ -42,6 +42,8 @@ void SystemBus::b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time&
   gp.set_address(address - config_.regions[target].base);
   initiator_sockets[target]->b_transport(gp, delay);
   gp.set_address(address);
+  log_->trace("{} {:#x} (+{} bytes) -> {}: {}", gp.is_read() ? "read" : "write", address, gp.get_data_length(),
+              config_.regions[target].name, gp.get_response_string());
 }
 
 unsigned SystemBus::transport_dbg(int, tlm::tlm_generic_payload& gp) {

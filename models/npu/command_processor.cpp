@@ -174,6 +174,15 @@ void CommandProcessor::report_error(std::uint32_t code, std::uint32_t info) {
 }
 
 void CommandProcessor::record_decision(const firmware::LayerDecision& decision) {
+  const auto dataflow = static_cast<unsigned>(decision.dataflow);
+  log_->debug(
+      "layer {}: dataflow {}, {} output channels per weight block, {} rows per tile, {} row groups x {} "
+      "channel groups",
+      decision.layer_id,
+      dataflow == 0   ? "ws"
+      : dataflow == 1 ? "os"
+                      : std::to_string(dataflow),
+      decision.tiling.k_block, decision.tiling.rows_per_tile, decision.tiling.row_groups, decision.tiling.k_groups);
   for (const auto& observer : decision_observers_) observer(decision);
 }
 
@@ -210,7 +219,10 @@ void CommandProcessor::raise(std::uint32_t irq_bits) {
 }
 
 void CommandProcessor::update_host_irq() {
-  host_irq.write((registers_.get(reg::kIrqStatus) & registers_.get(reg::kIrqEnable)) != 0);
+  const bool level = (registers_.get(reg::kIrqStatus) & registers_.get(reg::kIrqEnable)) != 0;
+  if (level != host_irq.read())
+    log_->debug("host interrupt {} (IRQ_STATUS {:#x})", level ? "raised" : "cleared", registers_.get(reg::kIrqStatus));
+  host_irq.write(level);
 }
 
 void CommandProcessor::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {

@@ -80,7 +80,11 @@ nlohmann::json PeCluster::stats_json() const {
           {"errors", s.errors}};
 }
 
-void PeCluster::update_irq() { irq.write(registers_.get(reg::kIrq) != 0); }
+void PeCluster::update_irq() {
+  const std::uint32_t bits = registers_.get(reg::kIrq);
+  if ((bits != 0) != irq.read()) log_->debug("interrupt {} (IRQ {:#x})", bits ? "raised" : "cleared", bits);
+  irq.write(bits != 0);
+}
 
 void PeCluster::job_thread() {
   for (;;) {
@@ -266,6 +270,12 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   sc_core::sc_time t = sc_core::SC_ZERO_TIME;
   ClusterJob job{};
   if (job_addr % 64 != 0 || read(job_addr, &job, sizeof job, t) != tlm::TLM_OK_RESPONSE) return JobError::kFetch;
+  log_->debug(
+      "job at {:#x}: op {}, dataflow {}, input {}x{}x{} at {:#x}, output {}x{}x{} at {:#x}, kernel {}x{} "
+      "stride {}x{}, weights {}",
+      job_addr, job.op, job.dataflow, job.in_c, job.in_h, job.in_w, job.in_addr, job.k_count, job.out_h, job.out_w,
+      job.out_addr, job.kernel_h, job.kernel_w, job.stride_h, job.stride_w,
+      job.flags & kJobLoadWeights ? "loaded" : "resident");
   if (!valid_job(job)) return JobError::kInvalid;
   const auto op = static_cast<JobOp>(job.op);
   const bool is_conv = op == JobOp::kConv2d;

@@ -4,6 +4,8 @@
 #include <map>
 #include <sstream>
 
+#include "platform/config/data_root.h"
+
 namespace npuvp::config {
 namespace {
 
@@ -103,6 +105,22 @@ YAML::Node ConfigNode::scalar(const std::string& key) const {
 std::string ConfigNode::get_string(const std::string& key) const { return scalar(key).Scalar(); }
 std::string ConfigNode::get_string(const std::string& key, const std::string& fallback) const {
   return has(key) ? get_string(key) : fallback;
+}
+
+std::string ConfigNode::get_path(const std::string& key) const {
+  const std::string named = get_string(key);
+  const auto found = find_config_file(named, file_);
+  if (!found) fail(key, "the path of an existing file (tried " + config_file_candidates(named, file_) + ")");
+  return found->string();
+}
+
+std::string ConfigNode::get_path(const std::string& key, const std::string& fallback) const {
+  if (has(key)) return get_path(key);
+  const auto found = find_config_file(fallback, file_);
+  if (!found)
+    throw ConfigError(file_ + ": key '" + key_path(key) + "' not given and its default " + fallback +
+                      " not found (tried " + config_file_candidates(fallback, file_) + ")");
+  return found->string();
 }
 
 std::int64_t ConfigNode::get_int(const std::string& key) const {

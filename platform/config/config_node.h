@@ -37,6 +37,11 @@ class ConfigNode {
   double get_double(const std::string& key) const;
   double get_double(const std::string& key, double fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
+  // A file the value names, found as find_config_file does (data_root.h):
+  // the path to open. A missing file is an error naming the key and where it
+  // was looked for.
+  std::string get_path(const std::string& key) const;
+  std::string get_path(const std::string& key, const std::string& fallback) const;
   // An integer in [lo, hi].
   std::int64_t get_int_in(const std::string& key, std::int64_t lo, std::int64_t hi) const;
   std::int64_t get_int_in(const std::string& key, std::int64_t lo, std::int64_t hi, std::int64_t fallback) const;

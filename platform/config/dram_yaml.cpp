@@ -106,15 +106,7 @@ dram::DramConfig parse_dram(const ConfigNode& n) {
                     "channel_interleave_bytes", "max_wait_ns", "write_high_watermark", "write_low_watermark",
                     "allow_dmi", "power_window_ns", "protocol_check"});
   dram::DramConfig c;
-  std::filesystem::path spec = n.get_string("memspec");
-  if (spec.is_relative() && !std::filesystem::exists(spec)) {
-    const std::filesystem::path beside = std::filesystem::path(n.file()).parent_path() / spec;
-    if (std::filesystem::exists(beside)) spec = beside;
-  }
-  if (!std::filesystem::exists(spec))
-    n.fail("memspec",
-           "the path of an existing memspec file (tried the current directory and the directory of " + n.file() + ")");
-  c.memspec = load_memspec(spec.string());
+  c.memspec = load_memspec(n.get_path("memspec"));
   c.channels = uint_in(n, "channels", 1, 64);
   c.mapping = n.get_choice("mapping", {"rbc", "brc"}, "rbc") == "rbc" ? dram::AddressMapping::kRowBankColumn
                                                                       : dram::AddressMapping::kBankRowColumn;

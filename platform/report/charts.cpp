@@ -292,6 +292,16 @@ std::vector<RooflineDot> roofline_dots(const nlohmann::json& roof, std::size_t& 
   return dots;
 }
 
+// A text or marker's extent on screen, for keeping labels apart.
+struct Box {
+  double x0, y0, x1, y1;
+  bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+};
+
+// Extent of a 10 px label: DejaVu Sans (the fallback every Debian system
+// has) averages under 6 px per character at that size.
+constexpr double kLabelCharPx = 6.2, kLabelHeightPx = 12;
+
 // The plot area and its log-log axes: decade-aligned ranges covering the
 // dots and both ridge points.
 struct RooflineFrame {
@@ -343,8 +353,8 @@ void draw_roofline_axes(std::ostream& os, const RooflineFrame& f) {
 }
 
 // Each roof: the bandwidth slope up to its ridge point, then the compute peak.
-void draw_roof(std::ostream& os, const RooflineFrame& f, double peak, double bw, const std::string& colour,
-               const std::string& dash, const std::string& label) {
+std::optional<Box> draw_roof(std::ostream& os, const RooflineFrame& f, double peak, double bw,
+                             const std::string& colour, const std::string& dash, const std::string& label) {
   const double x_min = std::pow(10.0, f.lx0), x_max = std::pow(10.0, f.lx1);
   // On log-log axes a bandwidth line has slope 1 in decades; its screen angle
   // follows from the pixels per decade of each axis.
@@ -355,22 +365,23 @@ void draw_roof(std::ostream& os, const RooflineFrame& f, double peak, double bw,
      << num(f.Y(peak)) << ' ' << num(f.X(x_max)) << ',' << num(f.Y(peak)) << "\"/>\n";
   // The label rides the slope a decade and a half left of the ridge, when that is on the plot.
   const double lx = ridge / std::pow(10.0, 1.5);
-  if (lx > x_min && f.Y(bw * lx) < f.top + f.plot_h - 10)
-    os << svg_text(f.X(lx), f.Y(bw * lx) - 6, label,
-                   "fill=\"" + colour + "\" transform=\"rotate(" + fixed(angle, 2) + ' ' + num(f.X(lx)) + ' ' +
-                       num(f.Y(bw * lx) - 6) + ")\"");
+  if (lx <= x_min || f.Y(bw * lx) >= f.top + f.plot_h - 10) return std::nullopt;
+  const double x = f.X(lx), y = f.Y(bw * lx) - 6;
+  os << svg_text(x, y, label,
+                 "fill=\"" + colour + "\" transform=\"rotate(" + fixed(angle, 2) + ' ' + num(x) + ' ' + num(y) + ")\"");
+  const double radians = angle * kPi / 180.0;
+  const double w = kLabelCharPx * static_cast<double>(label.size());
+  // The text runs from (x, y) along the slope (upwards to the right).
+  const double dx = w * std::cos(radians), dy = w * std::sin(radians);
+  return Box{x - 2, std::min(y, y + dy) - kLabelHeightPx, x + dx + 2, std::max(y, y + dy) + 3};
 }
 
-// Labels are placed greedily where they overlap no dot and no earlier label:
-// the layer's name if it fits somewhere around its dot, else its index (as in
-// the tables), so dense networks stay readable.
+// Labels are placed greedily where they overlap no dot, no roof label and
+// no earlier label: the layer's name if it fits somewhere around its dot,
+// else its index (as in the tables), else none (the dot's tooltip still
+// names it), so labels never collide however dense the network.
 void draw_roofline_dots(std::ostream& os, const RooflineFrame& f, const std::vector<RooflineDot>& dots,
-                        const std::string& compute_colour, const std::string& dram_colour) {
-  struct Box {
-    double x0, y0, x1, y1;
-    bool overlaps(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
-  };
-  std::vector<Box> taken;
+                        std::vector<Box> taken, const std::string& compute_colour, const std::string& dram_colour) {
   for (const auto& d : dots) taken.push_back({f.X(d.x) - 5, f.Y(d.y) - 5, f.X(d.x) + 5, f.Y(d.y) + 5});
   struct Spot {
     double dx, dy;
@@ -379,11 +390,11 @@ void draw_roofline_dots(std::ostream& os, const RooflineFrame& f, const std::vec
   static constexpr Spot kSpots[] = {{7, -6, "start"}, {7, 12, "start"},  {-7, -6, "end"},
                                     {-7, 12, "end"},  {0, -9, "middle"}, {0, 17, "middle"}};
   auto place = [&](double cx, double cy, const std::string& label) -> std::optional<std::pair<Spot, Box>> {
-    const double w = 5.8 * static_cast<double>(label.size()), h = 11;
+    const double w = kLabelCharPx * static_cast<double>(label.size()), h = kLabelHeightPx;
     for (const Spot& spot : kSpots) {
       const double x = cx + spot.dx, base = cy + spot.dy;
       const double x0 = spot.anchor[0] == 's' ? x : spot.anchor[0] == 'e' ? x - w : x - w / 2;
-      const Box box{x0, base - h + 2, x0 + w, base + 2};
+      const Box box{x0, base - h + 3, x0 + w, base + 3};
       if (box.x0 < f.left || box.x1 > f.left + f.plot_w || box.y0 < f.top || box.y1 > f.top + f.plot_h) continue;
       if (std::none_of(taken.begin(), taken.end(), [&](const Box& b) { return b.overlaps(box); }))
         return std::make_pair(spot, box);
@@ -399,16 +410,17 @@ void draw_roofline_dots(std::ostream& os, const RooflineFrame& f, const std::vec
       label = std::to_string(d.index);
       spot = place(cx, cy, label);
     }
-    const Spot where = spot ? spot->first : kSpots[0];
     if (spot) taken.push_back(spot->second);
     os << "<g><title>"
        << escape_xml(std::to_string(d.index) + " " + d.name + ": " + fixed(d.x, 2) + " ops/B, " + si(d.y, "ops/s"))
        << "</title>"
        << "<circle cx=\"" << num(cx) << "\" cy=\"" << num(cy) << "\" r=\"4.5\" fill=\"" << colour
-       << "\" stroke=\"#fff\" stroke-width=\"1\"/>"
-       << svg_text(cx + where.dx, cy + where.dy, label,
-                   "fill=\"#333\" font-size=\"10\" text-anchor=\"" + std::string(where.anchor) + "\"")
-       << "</g>\n";
+       << "\" stroke=\"#fff\" stroke-width=\"1\"/>";
+    if (spot)
+      os << svg_text(
+          cx + spot->first.dx, cy + spot->first.dy, label,
+          "class=\"dot-label\" fill=\"#333\" font-size=\"10\" text-anchor=\"" + std::string(spot->first.anchor) + "\"");
+    os << "</g>\n";
   }
 }
 
@@ -426,21 +438,30 @@ std::string roofline_svg(const nlohmann::json& roof) {
   std::ostringstream os;
   os << svg_open(f.width, f.height, "Roofline");
   draw_roofline_axes(os, f);
-  draw_roof(os, f, peak, sram_bw, "#8a94a6", " stroke-dasharray=\"6 4\"", "SRAM " + si(sram_bw, "B/s"));
-  draw_roof(os, f, peak, dram_bw, "#1f2430", "", "DRAM " + si(dram_bw, "B/s"));
-  os << svg_text(f.left + f.plot_w - 6, f.Y(peak) - 7, "peak " + datatype + " " + si(peak, "ops/s"),
-                 "text-anchor=\"end\" fill=\"#1f2430\" font-weight=\"600\"");
+  std::vector<Box> roof_labels;
+  for (const auto& box :
+       {draw_roof(os, f, peak, sram_bw, "#8a94a6", " stroke-dasharray=\"6 4\"", "SRAM " + si(sram_bw, "B/s")),
+        draw_roof(os, f, peak, dram_bw, "#1f2430", "", "DRAM " + si(dram_bw, "B/s"))})
+    if (box) roof_labels.push_back(*box);
+  const std::string peak_label = "peak " + datatype + " " + si(peak, "ops/s");
+  const double peak_x = f.left + f.plot_w - 6, peak_y = f.Y(peak) - 7;
+  os << svg_text(peak_x, peak_y, peak_label, "text-anchor=\"end\" fill=\"#1f2430\" font-weight=\"600\"");
+  // The peak label is 12 px semibold: wider per character than the dots' 10 px.
+  roof_labels.push_back({peak_x - 8.0 * static_cast<double>(peak_label.size()), peak_y - 13, peak_x + 2, peak_y + 4});
+  const std::string unplotted_note =
+      unplotted > 0 ? std::to_string(unplotted) + " layer(s) without DRAM traffic or time not plotted" : "";
+  const double note_x = f.left + f.plot_w - 6, note_y = f.top + f.plot_h - 8;
+  if (!unplotted_note.empty())
+    roof_labels.push_back(
+        {note_x - 7.0 * static_cast<double>(unplotted_note.size()), note_y - 13, note_x + 2, note_y + 4});
   const std::string compute_colour = "#4e79a7", dram_colour = "#e15759";
-  draw_roofline_dots(os, f, dots, compute_colour, dram_colour);
+  draw_roofline_dots(os, f, dots, roof_labels, compute_colour, dram_colour);
   os << legend(f.left, 24,
                {{"compute-bound layer", compute_colour},
                 {"DRAM-bound layer", dram_colour},
                 {"DRAM roof " + si(dram_bw, "B/s"), "#1f2430"},
                 {"SRAM roof " + si(sram_bw, "B/s") + " (dashed)", "#8a94a6"}});
-  if (unplotted > 0)
-    os << svg_text(f.left + f.plot_w - 6, f.top + f.plot_h - 8,
-                   std::to_string(unplotted) + " layer(s) without DRAM traffic or time not plotted",
-                   "text-anchor=\"end\" fill=\"#888\"");
+  if (!unplotted_note.empty()) os << svg_text(note_x, note_y, unplotted_note, "text-anchor=\"end\" fill=\"#888\"");
   os << "</svg>\n";
   return os.str();
 }

@@ -27,6 +27,10 @@ p.note { color:var(--muted); margin:6px 0 0; font-size:12.5px; }
 .card .value { font-size:22px; font-weight:600; font-variant-numeric:tabular-nums; }
 .card .unit { color:var(--muted); font-size:13px; margin-left:3px; font-weight:400; }
 .sub { color:var(--muted); font-size:11px; }
+td .sub { white-space:normal; }
+td.l { overflow-wrap:anywhere; }
+td.name { min-width:9em; max-width:19em; }
+td.why { max-width:14em; }
 .ok { color:var(--ok); } .bad { color:var(--bad); }
 .scroll { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; font-size:12px; font-variant-numeric:tabular-nums; }
@@ -91,8 +95,7 @@ void layer_table(Html& h, const nlohmann::json& report) {
   const auto causes = stall_causes(layers);
   h.raw("<section><h2>Layers</h2><div class=\"scroll\"><table><thead><tr>");
   h.head("#").head("layer", true).head("MMACs").head("dataflow", true).head("cycles").head("compute");
-  if (causes.empty()) h.head("stall");
-  for (const auto& c : causes) h.head("stall " + c);
+  h.head("stall");
   h.head("latency (\u00b5s)")
       .head("util")
       .head("DRAM rd / wr (KiB)")
@@ -110,11 +113,11 @@ void layer_table(Html& h, const nlohmann::json& report) {
                                (l.contains("stride") ? l["stride"].dump() : "-") + " g " +
                                (l.contains("groups") ? l["groups"].dump() : "-");
     h.raw("<tr>").cell(std::to_string(index++));
-    h.raw("<td class=\"l\">").text(text(l, "name")).raw("<div class=\"sub\">").text(detail).raw("</div></td>");
+    h.raw("<td class=\"l name\">").text(text(l, "name")).raw("<div class=\"sub\">").text(detail).raw("</div></td>");
     h.cell(fixed(number(l, "macs") * 1e-6, 3));
     // Why: the firmware's two estimates behind the choice.
     const bool costed = l.contains("dataflow_costs") && l["dataflow_costs"].is_object();
-    h.raw("<td class=\"l\">").text(text(l, "dataflow"));
+    h.raw("<td class=\"l why\">").text(text(l, "dataflow"));
     if (costed) h.raw("<div class=\"sub\">").text(text(l["dataflow_costs"], "reason")).raw("</div>");
     if (l.contains("folded_into")) {
       std::string into;
@@ -123,9 +126,16 @@ void layer_table(Html& h, const nlohmann::json& report) {
     }
     h.raw("</td>");
     h.cell(fixed(number(l, "cycles"), 0)).cell(fixed(number(l, "compute_cycles"), 0));
-    if (causes.empty()) h.cell(fixed(number(l, "stall_cycles"), 0));
-    for (const auto& c : causes)
-      h.cell(fixed(l.contains("stall_cycles_by_cause") ? number(l["stall_cycles_by_cause"], c.c_str()) : 0, 0));
+    // One stall column with its causes beneath, so the table's width does
+    // not grow with the number of causes a run happened to see.
+    std::string by_cause;
+    for (const auto& c : causes) {
+      const double v = l.contains("stall_cycles_by_cause") ? number(l["stall_cycles_by_cause"], c.c_str()) : 0;
+      if (v > 0) by_cause += (by_cause.empty() ? "" : " \u00b7 ") + c + " " + fixed(v, 0);
+    }
+    h.raw("<td>").text(fixed(number(l, "stall_cycles"), 0));
+    if (!by_cause.empty()) h.raw("<div class=\"sub\">").text(by_cause).raw("</div>");
+    h.raw("</td>");
     h.cell(fixed(number(l, "latency_ns") * 1e-3, 2)).cell(fixed(number(l, "utilization") * 100, 1) + "%");
     h.cell(fixed(number(l, "dram_read_bytes") / 1024, 1) + " / " + fixed(number(l, "dram_write_bytes") / 1024, 1));
     h.cell(ai ? fixed(*ai, 1) : "-");

@@ -49,8 +49,51 @@ TEST(Cli, AnUnknownLogLevelIsRefused) {
   // "--log bogus" once turned logging off silently.
   const Result r = npuvp("run --log bogus");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--log: expected one of trace|debug|info|warn|error|off, got 'bogus'"), std::string::npos)
+  EXPECT_NE(r.err.find("--log: expected one of trace|debug|info|warn|error|off or MODULE=LEVEL, got 'bogus'"),
+            std::string::npos)
       << r.err;
+  const Result no_module = npuvp("run --log =debug");
+  EXPECT_EQ(no_module.exit_code, 2);
+  EXPECT_NE(no_module.err.find("--log: MODULE=LEVEL needs a module (a hierarchical name prefix such as soc.npu), got "
+                               "'=debug'"),
+            std::string::npos)
+      << no_module.err;
+  const Result bad_level = npuvp("run --log soc.npu=loud");
+  EXPECT_EQ(bad_level.exit_code, 2);
+  EXPECT_NE(bad_level.err.find("or MODULE=LEVEL, got 'soc.npu=loud'"), std::string::npos) << bad_level.err;
+}
+
+int count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(Cli, DebugLogsShowRegistersInterruptsDescriptorsJobsAndDecisions) {
+  const Result r = npuvp("run --traces none -q --out /tmp/npuvp_cli_log_debug --log debug");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Register accesses by name, with the value: the NPU's ID register reads its magic.
+  EXPECT_NE(r.err.find("[soc.npu.control] [debug] read ID -> 0x4e505556"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[soc.npu.control] [debug] write RING_BASE_LO = 0x"), std::string::npos);
+  EXPECT_NE(r.err.find("[soc.npu.control] [debug] host interrupt raised (IRQ_STATUS 0x1)"), std::string::npos);
+  EXPECT_NE(r.err.find("[soc.npu.dma] [debug] channel 0: descriptor at 0x"), std::string::npos);
+  EXPECT_NE(r.err.find("[soc.npu.dma] [debug] channel 0: interrupt raised (IRQ 0x1)"), std::string::npos);
+  EXPECT_NE(r.err.find("[soc.npu.cluster_0] [debug] job at 0x"), std::string::npos);
+  EXPECT_NE(r.err.find("[soc.npu.control] [debug] layer 0: dataflow "), std::string::npos);
+  // Host-bus transactions only at trace level.
+  EXPECT_EQ(count(r.err, "[soc.bus]"), 0);
+}
+
+TEST(Cli, LogLevelsAreSetPerModuleByTheLongestPrefix) {
+  const Result r = npuvp(
+      "run --traces none -q --out /tmp/npuvp_cli_log_modules --log soc=trace --log soc.npu=warn --log "
+      "soc.npu.dma=debug");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(count(r.err, "[soc.bus] [trace] write 0x"), 0) << r.err;
+  EXPECT_GT(count(r.err, "[soc.npu.dma] [debug]"), 0);
+  EXPECT_GT(count(r.err, "[soc.npu.dma.ch0] [debug] write "), 0);  // the channels' registers: same prefix
+  EXPECT_EQ(count(r.err, "[soc.npu.control]"), 0);
+  EXPECT_EQ(count(r.err, "[soc.npu.cluster_"), 0);
 }
 
 TEST(Cli, ListIsStrictAndSpeaksJsonForPlatformsToo) {

@@ -1,0 +1,59 @@
+#pragma once
+// The runs a sweep is made of: one `npuvp run` process per point and network,
+// each writing into points/<point>/<network>/ with its log (run.log) and,
+// once it has ended, its exit status (exit_code). Both backends run these
+// same command lines; the status files are how a rerun resumes and how the
+// results are gathered, whichever backend ran them.
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/sweep/sweep_spec.h"
+
+namespace npuvp::sweep {
+
+struct Task {
+  std::size_t point = 0;  // index into SweepSpec::points
+  std::string network;
+  std::string dir;                // absolute: points/<point>/<network>
+  std::vector<std::string> args;  // after `npuvp`: run --platform ... --out dir
+};
+
+std::vector<Task> make_tasks(const SweepSpec& spec, const std::string& out_dir);
+
+// The exit status a finished run left, if it has finished.
+std::optional<int> exit_code(const Task& task);
+// Ran to its end with a report (exit 0, or 3 when an output was not
+// bit-exact): a rerun skips it.
+bool has_results(const Task& task);
+// Clears what an earlier, unfinished attempt left and makes the directory.
+void prepare(const Task& task);
+
+// This binary, for the runs to use the same simulator as the sweep.
+std::string self_exe();
+
+// "done/total, failed, ETA" on stderr: redrawn in place on a terminal, one
+// line per finished run otherwise (logs).
+class Progress {
+ public:
+  Progress(std::size_t total, std::size_t skipped);
+  void finished(const Task& task, int code);
+  void end();
+
+ private:
+  std::size_t total_, skipped_, done_ = 0, failed_ = 0;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// Runs `tasks` on this machine, `jobs` at a time; false when interrupted
+// (SIGINT/SIGTERM: no new run starts, the running ones stop as npuvp run does).
+bool run_local(const std::vector<Task>& tasks, unsigned jobs);
+
+// Quotes one argument for a POSIX shell.
+std::string shell_quote(const std::string& arg);
+
+}  // namespace npuvp::sweep

@@ -1,0 +1,172 @@
+// Sweep files: points expanded in a fixed order from lists, ranges and zips,
+// run options carried, hashes that follow the configuration as used, and the
+// data root's lookup rules for the files a config names.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "platform/config/config_node.h"
+#include "platform/config/data_root.h"
+#include "platform/sweep/sweep_spec.h"
+#include "platform/sweep/sweep_tasks.h"
+
+namespace npuvp::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const fs::path dir = fs::temp_directory_path() / ("npuvp_sweep_spec_" + std::to_string(::getpid()));
+  fs::create_directories((dir / name).parent_path());
+  std::ofstream(dir / name) << text;
+  return (dir / name).string();
+}
+
+std::string error_of(const std::string& file) {
+  try {
+    load_sweep(file);
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SweepSpec, VaryIsACrossProductTimesTheZipTuples) {
+  const SweepSpec s = load_sweep(write_temp("cross.yaml",
+                                            "platform: edge-ip\nnetworks: [conv_slice, squeezenet1_1]\n"
+                                            "vary:\n  sram.bank_kb: {from: 16, to: 64, step: 16}\n"
+                                            "  run.dataflow: [ws, os]\n"
+                                            "zip:\n  pe_array.rows: [8, 16]\n  pe_array.cols: [8, 16]\n"));
+  EXPECT_EQ(s.varied, (std::vector<std::string>{"sram.bank_kb", "run.dataflow", "pe_array.rows", "pe_array.cols"}));
+  ASSERT_EQ(s.points.size(), 4u * 2 * 2);
+  // The first vary key changes slowest, the zip tuple fastest.
+  EXPECT_EQ(s.points[0].values, (std::vector<std::string>{"16", "ws", "8", "8"}));
+  EXPECT_EQ(s.points[1].values, (std::vector<std::string>{"16", "ws", "16", "16"}));
+  EXPECT_EQ(s.points[2].values, (std::vector<std::string>{"16", "os", "8", "8"}));
+  EXPECT_EQ(s.points[15].values, (std::vector<std::string>{"64", "os", "16", "16"}));
+  EXPECT_EQ(s.points[1].overrides,
+            (std::vector<std::string>{"sram.bank_kb=16", "pe_array.rows=16", "pe_array.cols=16"}));
+  EXPECT_EQ(s.points[2].run.at("dataflow"), "os");
+  EXPECT_EQ(s.networks, (std::vector<std::string>{"conv_slice", "squeezenet1_1"}));
+  EXPECT_EQ(s.platform, (config::data_root() / "configs/platforms/edge-ip.yaml").lexically_normal().string());
+  // Latency and energy are the axes unless the file names others.
+  ASSERT_EQ(s.objectives.size(), 2u);
+  EXPECT_EQ(s.objectives[0].column, "latency_ms");
+  EXPECT_EQ(s.objectives[1].column, "energy_uj");
+}
+
+TEST(SweepSpec, GeometricRangesAndFractionalSteps) {
+  const SweepSpec s = load_sweep(write_temp("ranges.yaml",
+                                            "platform: edge-ip\nnetworks: [conv_slice]\n"
+                                            "vary:\n  sram.bank_kb: {from: 2, to: 128, factor: 4}\n"
+                                            "  npu.clock_mhz: {from: 400, to: 500, step: 50.5}\n"));
+  ASSERT_EQ(s.points.size(), 4u * 2);
+  std::vector<std::string> banks, clocks;
+  for (std::size_t i = 0; i < s.points.size(); i += 2) banks.push_back(s.points[i].values[0]);
+  for (std::size_t i = 0; i < 2; ++i) clocks.push_back(s.points[i].values[1]);
+  EXPECT_EQ(banks, (std::vector<std::string>{"2", "8", "32", "128"}));
+  EXPECT_EQ(clocks, (std::vector<std::string>{"400", "450.5"}));
+}
+
+TEST(SweepSpec, PointHashFollowsTheConfigurationAsUsed) {
+  // The same configuration reached through `set` or `vary` is the same point;
+  // a run option changes it; the hash is 12 hex digits.
+  const SweepSpec a = load_sweep(write_temp("hash_a.yaml",
+                                            "platform: edge-ip\nnetworks: [conv_slice]\n"
+                                            "set: {sram.bank_kb: 64}\nvary: {run.batch: [1, 4]}\n"));
+  const SweepSpec b = load_sweep(write_temp("hash_b.yaml",
+                                            "platform: configs/platforms/edge-ip.yaml\nnetworks: [conv_slice]\n"
+                                            "run: {batch: 1}\nvary: {sram.bank_kb: [32, 64]}\n"));
+  EXPECT_EQ(a.points[0].hash, b.points[1].hash);
+  EXPECT_NE(a.points[0].hash, a.points[1].hash);
+  EXPECT_NE(b.points[0].hash, b.points[1].hash);
+  EXPECT_EQ(a.points[0].hash.size(), 12u);
+  EXPECT_EQ(a.points[0].hash.find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+TEST(SweepSpec, TasksAreNpuvpRunCommandLines) {
+  const std::string file = write_temp("tasks.yaml",
+                                      "platform: edge-ip\nnetworks: [conv_slice]\nset: {simulation.vcd: false}\n"
+                                      "vary: {sram.bank_kb: [16]}\n"
+                                      "run: {ideal_memory: true, layer_dataflow: [conv3x3=ws], traces: power}\n");
+  const SweepSpec s = load_sweep(file);
+  const std::vector<Task> tasks = make_tasks(s, "/tmp/out");
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].dir, "/tmp/out/points/" + s.points[0].hash + "/conv_slice");
+  EXPECT_EQ(tasks[0].args,
+            (std::vector<std::string>{"run", "--platform", s.platform, "--network", "conv_slice", "--out", tasks[0].dir,
+                                      "--quiet", "--set", "simulation.vcd=false", "--set", "sram.bank_kb=16",
+                                      "--ideal-memory", "--layer-dataflow", "conv3x3=ws", "--traces", "power"}));
+}
+
+TEST(SweepSpec, AnErrorEveryPointSharesIsListedOnce) {
+  const std::string e = error_of(write_temp("shared.yaml",
+                                            "platform: edge-ip\nnetworks: [conv_slice]\n"
+                                            "set: {pe_array.rowz: 8}\nvary: {sram.bank_kb: [16, 32, 64]}\n"));
+  EXPECT_EQ(e.rfind("1 problem in the sweep file, nothing was run:\n  ", 0), 0u) << e;
+  EXPECT_NE(e.find("shared.yaml: point {sram.bank_kb=16} and 2 more: "), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key 'pe_array.rowz'"), std::string::npos) << e;
+}
+
+TEST(SweepSpec, ShapeErrorsNameTheirKeys) {
+  const std::string e = error_of(write_temp("shape.yaml",
+                                            "platform: no-such-preset\nnetworks: []\n"
+                                            "set: {sram.bank_kb: 16}\n"
+                                            "vary:\n  sram.bank_kb: [16]\n  npu.clock_mhz: {from: 1, to: 2}\n"
+                                            "  sram.banks: {from: 1, to: 8, factor: 1}\n  dma.channels: []\n"
+                                            "zip:\n  pe_array.rows: [8, 16]\n  pe_array.cols: [8]\n"
+                                            "objectives: [latency_ms]\nmaximize: [latency_ms]\n"));
+  const std::string f = write_temp("shape.yaml", "") + ": key ";
+  const std::string root = config::data_root().string();
+  EXPECT_EQ(e,
+            "8 problems in the sweep file, nothing was run:\n"
+            "  " +
+                f + "'platform': --platform 'no-such-preset': no preset of that name in " + root +
+                "/configs/platforms (npuvp list platforms)\n"
+                "  " +
+                f +
+                "'networks': expected a network name or a list of them (npuvp list networks)\n"
+                "  " +
+                f +
+                "'vary.npu.clock_mhz': expected exactly one of step and factor\n"
+                "  " +
+                f +
+                "'vary.sram.banks.factor': expected a factor above 1\n"
+                "  " +
+                f +
+                "'vary.dma.channels': expected at least one value, got an empty list\n"
+                "  " +
+                f +
+                "'sram.bank_kb': both fixed (set) and varied\n"
+                "  " +
+                f +
+                "'maximize': 'latency_ms' is listed twice\n"
+                "  " +
+                f + "'zip.pe_array.cols': expected 2 values like zip.pe_array.rows, got 1");
+}
+
+TEST(DataRoot, ConfigFilesAreFoundBesideTheirFileThenUnderTheDataRoot) {
+  const fs::path dir =
+      fs::path(write_temp("beside/configs/energy/x.yaml", "")).parent_path().parent_path().parent_path();
+  const std::string referrer = (dir / "preset.yaml").string();
+  // Beside the naming file first...
+  EXPECT_EQ(config::find_config_file("configs/energy/x.yaml", referrer), dir / "configs/energy/x.yaml");
+  // ... then the data root ...
+  // (named relative to the current directory when under it, as before data roots)
+  const auto shipped = config::find_config_file("configs/area/45nm.yaml", referrer);
+  ASSERT_TRUE(shipped);
+  EXPECT_EQ(fs::absolute(*shipped), config::data_root() / "configs/area/45nm.yaml");
+  // ... and an absolute path as given, or nowhere.
+  EXPECT_EQ(config::find_config_file(referrer + ".none", "x"), std::nullopt);
+  EXPECT_EQ(config::config_file_candidates("a.yaml", referrer),
+            (dir / "a.yaml").string() + " and " + (config::data_root() / "a.yaml").string());
+  setenv("NPUVP_DATA", "/elsewhere", 1);
+  EXPECT_EQ(config::data_root(), fs::path("/elsewhere"));
+  unsetenv("NPUVP_DATA");
+  EXPECT_TRUE(fs::is_regular_file(config::data_root() / "configs/platforms/edge-ip.yaml"));
+}
+
+}  // namespace
+}  // namespace npuvp::sweep
