@@ -119,9 +119,42 @@ struct LayerCommand {
   // Bytes between output pixels in DRAM; 0 means packed (out_c elements).
   // Lets a layer write its channels into a slice of a wider tensor.
   std::uint32_t output_pixel_pitch;
-  std::uint32_t reserved[10];
+  // kConv2d, kMaxPool, kAvgPool, kAdd: the command runs `batch_count` images
+  // (0 and 1: one) with the same weights and shape. Image 0 is the command's
+  // own addresses; images 1 to batch_count - 1 are the BatchImages at
+  // batch_table_addr. The host vouches that no image reads another's output,
+  // so the firmware may interleave them (a K block's weights are loaded once
+  // for all images).
+  std::uint32_t batch_count;
+  std::uint64_t batch_table_addr;
+  std::uint32_t reserved[8];
 };
 static_assert(sizeof(LayerCommand) == 256);
+
+// Where one further image of a batched command reads and writes: the fields of
+// the same names in LayerCommand, for that image (input_row_pitch,
+// output_pixel_pitch and the segment count are the command's).
+struct BatchImage {
+  std::uint64_t input_addr;
+  std::uint64_t input2_addr;
+  std::uint64_t output_addr;
+  std::uint64_t input_segments_addr;
+};
+static_assert(sizeof(BatchImage) == 32);
+
+// A batch is bounded so that a command's plan stays bounded (kMaxLayerSteps).
+inline constexpr std::uint32_t kMaxBatchImages = 64;
+
+// The one-image command that image `b` of a batched command amounts to.
+inline LayerCommand image_command(LayerCommand c, const BatchImage& b) {
+  c.input_addr = b.input_addr;
+  c.input2_addr = b.input2_addr;
+  c.output_addr = b.output_addr;
+  c.input_segments_addr = b.input_segments_addr;
+  c.batch_count = 0;
+  c.batch_table_addr = 0;
+  return c;
+}
 
 // One piece of a gathered input: `channels` consecutive channels of the
 // layer's input, in segment order, read from a tensor of the layer's input
@@ -143,8 +176,8 @@ inline constexpr std::uint32_t kMaxInputSegments = 8;
 // The firmware plans a tiled command (convolution, pooling, add) row tile by
 // row tile and K block by K block, and the plan's time grows with both: a
 // command whose channels, height or width exceed 16 bits is a kBadCommand,
-// and one that needs more than kMaxLayerSteps steps (row tiles × K blocks)
-// to fit is kLayerTooLarge, rather than a firmware that plans for hours.
+// and one that needs more than kMaxLayerSteps steps (row tiles × K blocks ×
+// images) to fit is kLayerTooLarge, rather than a firmware that plans for hours.
 // Real layers stay far below either (docs/architecture.md).
 inline constexpr std::uint32_t kMaxLayerDim = 65535;
 inline constexpr std::uint64_t kMaxLayerSteps = 65536;
@@ -181,7 +214,7 @@ struct FieldSpec {
 };
 
 // The LayerCommand fields that say where a layer reads and writes.
-inline constexpr std::array<FieldSpec, 7> kLayerCommandAddressing{{
+inline constexpr std::array<FieldSpec, 9> kLayerCommandAddressing{{
     {"input_addr", offsetof(LayerCommand, input_addr), 8, "first byte of the input tensor (unless gathered)"},
     {"output_addr", offsetof(LayerCommand, output_addr), 8, "first byte of the output tensor"},
     {"input_row_pitch", offsetof(LayerCommand, input_row_pitch), 4, "bytes between input rows; 0: packed"},
@@ -191,6 +224,18 @@ inline constexpr std::array<FieldSpec, 7> kLayerCommandAddressing{{
     {"input_segments_addr", offsetof(LayerCommand, input_segments_addr), 8, "DRAM address of the InputSegments"},
     {"output_pixel_pitch", offsetof(LayerCommand, output_pixel_pitch), 4,
      "bytes between output pixels; 0: packed (out_c elements); more writes a channel slice of a wider tensor"},
+    {"batch_count", offsetof(LayerCommand, batch_count), 4,
+     "images the command runs (0, 1: one; at most 64; conv, pooling, add), weights loaded once per K block"},
+    {"batch_table_addr", offsetof(LayerCommand, batch_table_addr), 8,
+     "DRAM address of batch_count - 1 BatchImages: images 1 and up"},
+}};
+
+inline constexpr std::array<FieldSpec, 4> kBatchImageFields{{
+    {"input_addr", offsetof(BatchImage, input_addr), 8, "the image's input (unless gathered)"},
+    {"input2_addr", offsetof(BatchImage, input2_addr), 8, "kAdd: the image's second input"},
+    {"output_addr", offsetof(BatchImage, output_addr), 8, "the image's output"},
+    {"input_segments_addr", offsetof(BatchImage, input_segments_addr), 8,
+     "the image's InputSegments (input_segment_count of them) when the command gathers its input"},
 }};
 
 inline constexpr std::array<FieldSpec, 5> kInputSegmentFields{{

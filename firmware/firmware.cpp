@@ -50,8 +50,9 @@ class LayerRunner {
       run_copy();
       return;
     }
-    read_segments();
+    read_images();
     plan();
+    image_tiles_ = ceil_div(l_.out_h, t_.rows_per_tile);
     const ResidentWeights wanted{op_ == Opcode::kConv2d && t_.k_block == l_.out_c, l_.weights_addr, l_.bias_addr,
                                  l_.requant_addr, filter_bytes(l_) * l_.out_c};
     const bool weights_resident = wanted.valid && resident_.valid && resident_.weights_addr == wanted.weights_addr &&
@@ -67,9 +68,10 @@ class LayerRunner {
 
  private:
   // Loading tile n+1 and storing tile n-1 overlap computing tile n; a K
-  // block's weights load before its first tile.
+  // block's weights load before its first tile. The tiles of all images of a
+  // batch pass one K block's weights before the next block loads.
   void run_weight_blocks_outer(bool weights_resident) {
-    const std::uint32_t tiles = ceil_div(l_.out_h, t_.rows_per_tile);
+    const std::uint32_t tiles = image_tiles_ * images();
     for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
       const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
       std::vector<dma::Descriptor> first;
@@ -92,19 +94,22 @@ class LayerRunner {
     }
   }
 
-  // Step s computes K block s % blocks of row tile s / blocks while the next
-  // step's weights (and at a tile boundary its inputs) load and step s-1's
-  // outputs store.
+  // Each step computes one K block of one row tile (row_tiles_outer_steps)
+  // while the next step's weights (at a pass boundary) and inputs (at an
+  // input buffer boundary) load and the previous step's outputs store. A
+  // batch of whole images shares each pass of the weights among as many
+  // images as an input buffer holds.
   void run_row_tiles_outer() {
     const std::uint32_t blocks = ceil_div(l_.out_c, t_.k_block);
-    const std::uint32_t steps = ceil_div(l_.out_h, t_.rows_per_tile) * blocks;
-    const auto loads = [&](std::uint32_t s) {
-      const std::uint32_t k0 = s % blocks * t_.k_block;
-      const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
-      auto chain = weight_loads(k0, kb, s % 2);
-      if (s % blocks == 0) {
-        const std::uint32_t tile = s / blocks;
-        const auto inputs = input_loads(tile, 0, l_.out_c, tile % 2);
+    const std::uint32_t tiles = image_tiles_ * images();
+    const auto steps = row_tiles_outer_steps(tiles, blocks, t_.images_per_tile);
+    const auto loads = [&](std::size_t i) {
+      const RowTilesStep& s = steps[i];
+      const std::uint32_t k0 = s.block * t_.k_block;
+      std::vector<dma::Descriptor> chain;
+      if (s.loads_weights) chain = weight_loads(k0, std::min(t_.k_block, l_.out_c - k0), s.pass % 2);
+      for (std::uint32_t tile = s.tile; s.loads_inputs && tile < std::min(tiles, s.tile + t_.images_per_tile); ++tile) {
+        const auto inputs = input_loads(tile, 0, l_.out_c, input_buffer(tile));
         chain.insert(chain.end(), inputs.begin(), inputs.end());
       }
       return chain;
@@ -112,15 +117,16 @@ class LayerRunner {
     start_dma(kLoadChannel, loads(0));
     wait_dma(kLoadChannel);
     bool store_pending = false;
-    for (std::uint32_t s = 0; s < steps; ++s) {
-      const std::uint32_t tile = s / blocks;
-      const std::uint32_t k0 = s % blocks * t_.k_block;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const RowTilesStep& s = steps[i];
+      const std::uint32_t k0 = s.block * t_.k_block;
       const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
-      const bool prefetch = s + 1 < steps;
-      if (prefetch) start_dma(kLoadChannel, loads(s + 1));
-      compute(tile, kb, {true, s % 2, s % 2});
+      const auto next = i + 1 < steps.size() ? loads(i + 1) : std::vector<dma::Descriptor>{};
+      const bool prefetch = !next.empty();
+      if (prefetch) start_dma(kLoadChannel, next);
+      compute(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2)});
       if (store_pending) wait_dma(kStoreChannel);
-      store_output(tile, k0, kb, s % 2);
+      store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2));
       store_pending = true;
       if (prefetch) wait_dma(kLoadChannel);
     }
@@ -131,7 +137,7 @@ class LayerRunner {
 
   void validate() const {
     if (op_ == Opcode::kCopy || op_ == Opcode::kFill) {
-      if (l_.copy.row_bytes == 0 || l_.copy.rows == 0 || l_.copy.planes == 0) bad();
+      if (l_.copy.row_bytes == 0 || l_.copy.rows == 0 || l_.copy.planes == 0 || l_.batch_count > 1) bad();
       return;
     }
     if (!is_tiled(op_)) bad();
@@ -162,20 +168,38 @@ class LayerRunner {
     if (l_.input_segment_count > kMaxInputSegments ||
         (l_.input_segment_count != 0 && (op_ == Opcode::kAdd || element_bytes(l_) != 1)))
       bad();
+    if (l_.batch_count > kMaxBatchImages) bad();
   }
 
-  // A gathered input's segments, read from DRAM like the command; they must
-  // cover the input's channels exactly.
-  void read_segments() {
-    if (l_.input_segment_count == 0) return;
-    segments_.resize(l_.input_segment_count);
+  std::uint32_t images() const { return static_cast<std::uint32_t>(images_.size()); }
+
+  void read_dram(std::uint64_t addr, void* dst, std::size_t bytes) {
     try {
-      hal_.read(l_.input_segments_addr, segments_.data(), segments_.size() * sizeof(InputSegment));
+      hal_.read(addr, dst, bytes);
     } catch (const BusError& e) {
       throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
     }
+  }
+
+  // Where each image of the command reads and writes (the batch table, read
+  // from DRAM like the command) and each one's input segments.
+  void read_images() {
+    images_.assign(1, BatchImage{l_.input_addr, l_.input2_addr, l_.output_addr, l_.input_segments_addr});
+    if (l_.batch_count > 1) {
+      images_.resize(l_.batch_count);
+      read_dram(l_.batch_table_addr, &images_[1], (images_.size() - 1) * sizeof(BatchImage));
+    }
+    segments_.assign(images_.size(), {});
+    for (std::size_t b = 0; b < images_.size(); ++b) read_segments(images_[b].input_segments_addr, segments_[b]);
+  }
+
+  // A gathered input's segments; they must cover the input's channels exactly.
+  void read_segments(std::uint64_t addr, std::vector<InputSegment>& segments) {
+    if (l_.input_segment_count == 0) return;
+    segments.resize(l_.input_segment_count);
+    read_dram(addr, segments.data(), segments.size() * sizeof(InputSegment));
     std::uint32_t channels = 0;
-    for (const InputSegment& g : segments_) {
+    for (const InputSegment& g : segments) {
       // A row of the segment's pixels is one signed 32-bit DMA pitch.
       if (g.channels == 0 || g.pixel_pitch < g.channels ||
           std::uint64_t{g.pixel_pitch} * l_.in_w > std::numeric_limits<std::int32_t>::max())
@@ -264,22 +288,32 @@ class LayerRunner {
         linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8)};
   }
 
-  std::uint32_t tile_rows(std::uint32_t tile) const {
-    return std::min(t_.rows_per_tile, l_.out_h - tile * t_.rows_per_tile);
+  // Tiles count on from one image to the next: tile t is row tile
+  // t % image_tiles_ of image t / image_tiles_.
+  std::uint32_t image_of(std::uint32_t tile) const { return tile / image_tiles_; }
+  std::uint32_t first_row(std::uint32_t tile) const { return tile % image_tiles_ * t_.rows_per_tile; }
+  std::uint32_t tile_rows(std::uint32_t tile) const { return std::min(t_.rows_per_tile, l_.out_h - first_row(tile)); }
+  // The input buffer a tile's inputs go to, and where in it (several whole
+  // images share one with LayerTiling::images_per_tile).
+  unsigned input_buffer(std::uint32_t tile) const { return tile / t_.images_per_tile % 2; }
+  std::uint64_t input_at(std::uint32_t tile, unsigned buffer) const {
+    return sram(t_.input_offset[buffer] + tile % t_.images_per_tile * t_.input_slot_bytes);
   }
 
   std::vector<dma::Descriptor> input_loads(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
                                            unsigned buffer) const {
-    const auto [lo, hi] = input_row_range(l_, tile * t_.rows_per_tile, tile_rows(tile));
+    const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
+    const BatchImage& image = images_[image_of(tile)];
     const std::uint32_t e = element_bytes(l_);
     const std::uint32_t row_bytes = l_.in_w * l_.in_c * e;
     const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
     const std::uint32_t channels = block_input_channels(l_, kb);
     const std::uint32_t first_channel = block_input_channels(l_, k0);
-    if (!segments_.empty())
-      return gathered_loads(lo, hi, channels == l_.in_c ? 0 : first_channel, channels, sram(t_.input_offset[buffer]));
-    dma::Descriptor d{l_.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel * e),
-                      sram(t_.input_offset[buffer]),
+    if (l_.input_segment_count != 0)
+      return gathered_loads(segments_[image_of(tile)], lo, hi, channels == l_.in_c ? 0 : first_channel, channels,
+                            input_at(tile, buffer));
+    dma::Descriptor d{image.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel * e),
+                      input_at(tile, buffer),
                       row_bytes,
                       hi - lo,
                       1,
@@ -303,7 +337,7 @@ class LayerRunner {
     std::vector<dma::Descriptor> chain{d};
     if (op_ == Opcode::kAdd) {
       chain.push_back(d);
-      chain.back().src = d.src - l_.input_addr + l_.input2_addr;
+      chain.back().src = d.src - image.input_addr + image.input2_addr;
       chain.back().dst = sram(t_.input2_offset[buffer]);
     }
     return chain;
@@ -313,12 +347,13 @@ class LayerRunner {
   // from the segments into a packed tile at `dst`: per segment, the part whose
   // shifted source lies in the image is copied and the strips around it are
   // filled with the input zero point.
-  std::vector<dma::Descriptor> gathered_loads(std::uint32_t lo, std::uint32_t hi, std::uint32_t first,
-                                              std::uint32_t channels, std::uint64_t dst) const {
+  std::vector<dma::Descriptor> gathered_loads(const std::vector<InputSegment>& segments, std::uint32_t lo,
+                                              std::uint32_t hi, std::uint32_t first, std::uint32_t channels,
+                                              std::uint64_t dst) const {
     std::vector<dma::Descriptor> chain;
     const std::int64_t w = l_.in_w, h = l_.in_h;
     std::uint32_t start = 0;  // the segment's first input channel
-    for (const InputSegment& g : segments_) {
+    for (const InputSegment& g : segments) {
       const std::uint32_t a = std::max(start, first), b = std::min(start + g.channels, first + channels);
       const std::uint32_t skip = a - start;  // channels of the segment before the block
       start += g.channels;
@@ -364,11 +399,11 @@ class LayerRunner {
 
   void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
     const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
-    const std::uint64_t first_pixel = std::uint64_t{tile} * t_.rows_per_tile * l_.out_w;
+    const std::uint64_t first_pixel = std::uint64_t{first_row(tile)} * l_.out_w;
     const std::uint32_t e = element_bytes(l_);
     const std::uint32_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : l_.out_c * e;
     dma::Descriptor d{sram(t_.output_offset[buffer]),
-                      l_.output_addr + first_pixel * pitch + k0 * e,
+                      images_[image_of(tile)].output_addr + first_pixel * pitch + k0 * e,
                       kb * e,
                       pixels,
                       1,
@@ -444,13 +479,13 @@ class LayerRunner {
 
   void compute(std::uint32_t tile, std::uint32_t kb, JobBuffers buffers) {
     hal_.spend_cycles(kTileSetupCycles);
-    const std::uint32_t row0 = tile * t_.rows_per_tile;
+    const std::uint32_t row0 = first_row(tile);
     const std::uint32_t rows = tile_rows(tile);
     const std::uint32_t tile_lo = input_row_range(l_, row0, rows).first;
     const std::uint32_t channels = block_input_channels(l_, kb);
     const std::uint32_t e = element_bytes(l_);
     const std::uint32_t row_bytes = l_.in_w * channels * e;
-    const unsigned buffer = tile % 2;  // inputs
+    const unsigned buffer = input_buffer(tile);
     const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
     const std::uint64_t filter = filter_bytes(l_);
     const pe_array::ClusterJob base = job_template();
@@ -465,7 +500,7 @@ class LayerRunner {
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
         job.flags |= buffers.load_weights ? pe_array::kJobLoadWeights : 0;
         const std::uint64_t in_offset = std::uint64_t{lo - tile_lo} * row_bytes;
-        job.in_addr = static_cast<std::uint32_t>(sram(t_.input_offset[buffer]) + in_offset);
+        job.in_addr = static_cast<std::uint32_t>(input_at(tile, buffer) + in_offset);
         job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + in_offset);
         job.in_h = hi - lo;
         job.tile_row0 = static_cast<std::int32_t>(lo);
@@ -517,8 +552,10 @@ class LayerRunner {
   const std::uint32_t index_;
   const Opcode op_;
   ResidentWeights& resident_;
-  std::vector<InputSegment> segments_;
+  std::vector<BatchImage> images_;                   // image 0: the command's own addresses
+  std::vector<std::vector<InputSegment>> segments_;  // per image
   LayerTiling t_;
+  std::uint32_t image_tiles_ = 1;  // row tiles per image
   pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
 };
 

@@ -81,7 +81,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
     if (chosen > npu.clusters * unit && chosen < l.out_h) chosen -= chosen % (npu.clusters * unit);
     // Rows first; clusters left over split the K block into channel slices.
     // Fewer rows only add steps: past the limit no smaller tile will do.
-    if (std::uint64_t{ceil_div(l.out_h, chosen)} * ceil_div(l.out_c, kb) > kMaxLayerSteps) return false;
+    if (std::uint64_t{ceil_div(l.out_h, chosen)} * ceil_div(l.out_c, kb) * std::max(1u, l.batch_count) > kMaxLayerSteps)
+      return false;
     const std::uint32_t row_groups = std::min(npu.clusters, ceil_div(chosen, unit));
     const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
     std::uint32_t slice = ceil_div(kb, k_groups);
@@ -107,6 +108,27 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
   return false;
 }
 
+// A batch of whole-image row tiles walked with the row tiles outer: as many
+// images' inputs as the SRAM holds (double-buffered) share each pass of the
+// K blocks' weights, so the weights are read once per that many images.
+void hold_whole_images(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
+  const std::uint32_t batch = std::max(1u, l.batch_count);
+  if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1) return;
+  const std::uint64_t slot = t.input_offset[1] - t.input_offset[0];
+  const std::uint64_t outputs = t.bytes_used - t.output_offset[0];
+  const std::uint64_t room = npu.sram_bytes - t.input_offset[0] - outputs;
+  const auto images = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch, room / (2 * slot)));
+  if (images <= 1) return;
+  t.images_per_tile = images;
+  t.input_slot_bytes = slot;
+  t.input_offset[1] = t.input_offset[0] + images * slot;
+  t.input2_offset[0] = t.input2_offset[1] = t.input_offset[1] + images * slot;
+  const std::uint64_t output_bytes = t.output_offset[1] - t.output_offset[0];
+  t.output_offset[0] = t.input2_offset[0];
+  t.output_offset[1] = t.output_offset[0] + output_bytes;
+  t.bytes_used = t.output_offset[0] + outputs;
+}
+
 // One step of the tile loop (a row tile of a K block) as the clusters see it.
 struct StepCost {
   std::uint64_t cycles = 0;         // setup, job issue, weight fetches queuing at the banks, the slowest job
@@ -127,7 +149,8 @@ class CostWalker {
         op_(opcode_of(l)),
         e_(element_bytes(l)),
         inputs_(op_ == Opcode::kAdd ? 2 : 1),
-        tiles_(ceil_div(l.out_h, t.rows_per_tile)),
+        image_tiles_(ceil_div(l.out_h, t.rows_per_tile)),
+        tiles_(image_tiles_ * std::max(1u, l.batch_count)),
         blocks_(ceil_div(l.out_c, t.k_block)) {}
 
   LayerCost run() {
@@ -142,17 +165,19 @@ class CostWalker {
           step(tile, kb, tile == 0, tile + 1 < tiles_ ? input_bytes(tile + 1, kb) : 0);
       }
     } else {
-      expose(weight_bytes(block_channels(0)) + input_bytes(0, block_channels(0)));
-      const std::uint32_t steps = tiles_ * blocks_;
-      for (std::uint32_t s = 0; s < steps; ++s) {
-        const std::uint32_t next = s + 1;
-        std::uint64_t prefetch = 0;
-        if (next < steps) {
-          prefetch = weight_bytes(block_channels(next % blocks_));
-          if (next % blocks_ == 0) prefetch += input_bytes(next / blocks_, block_channels(0));
-        }
-        step(s / blocks_, block_channels(s % blocks_), true, prefetch);
-      }
+      const auto steps = row_tiles_outer_steps(tiles_, blocks_, t_.images_per_tile);
+      const auto loads = [&](std::size_t i) {
+        if (i >= steps.size()) return std::uint64_t{0};
+        const RowTilesStep& s = steps[i];
+        std::uint64_t bytes = s.loads_weights ? weight_bytes(block_channels(s.block)) : 0;
+        if (s.loads_inputs)
+          for (std::uint32_t tile = s.tile; tile < std::min(tiles_, s.tile + t_.images_per_tile); ++tile)
+            bytes += input_bytes(tile, l_.out_c);
+        return bytes;
+      };
+      expose(loads(0));
+      for (std::size_t i = 0; i < steps.size(); ++i)
+        step(steps[i].tile, block_channels(steps[i].block), steps[i].loads_weights, loads(i + 1));
     }
     wait_for_store();
     return finish();
@@ -162,14 +187,14 @@ class CostWalker {
   std::uint32_t block_channels(std::uint32_t block) const {
     return std::min(t_.k_block, l_.out_c - block * t_.k_block);
   }
-  std::uint32_t tile_rows(std::uint32_t tile) const {
-    return std::min(t_.rows_per_tile, l_.out_h - tile * t_.rows_per_tile);
-  }
+  // As the firmware counts them, tiles run on from one image of a batch to the next.
+  std::uint32_t first_row(std::uint32_t tile) const { return tile % image_tiles_ * t_.rows_per_tile; }
+  std::uint32_t tile_rows(std::uint32_t tile) const { return std::min(t_.rows_per_tile, l_.out_h - first_row(tile)); }
   std::uint64_t input_row_bytes(std::uint32_t kb) const {
     return std::uint64_t{l_.in_w} * block_input_channels(l_, kb) * e_;
   }
   std::uint64_t input_bytes(std::uint32_t tile, std::uint32_t kb) const {
-    const auto [lo, hi] = input_row_range(l_, tile * t_.rows_per_tile, tile_rows(tile));
+    const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
     return inputs_ * (hi - lo) * input_row_bytes(kb);
   }
   std::uint64_t weight_bytes(std::uint32_t kb) const {
@@ -212,7 +237,7 @@ class CostWalker {
     std::uint64_t jobs = 0, weight_fetches = 0;
     for (std::uint32_t my0 = 0; my0 < rows; my0 += rows_per_group) {
       const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
-      const auto [lo, hi] = input_row_range(l_, tile * t_.rows_per_tile + my0, my_rows);
+      const auto [lo, hi] = input_row_range(l_, first_row(tile) + my0, my_rows);
       const std::uint64_t pixels = std::uint64_t{my_rows} * l_.out_w;
       for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice) {
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
@@ -295,7 +320,7 @@ class CostWalker {
   const Opcode op_;
   const std::uint32_t e_;
   const unsigned inputs_;
-  const std::uint32_t tiles_, blocks_;
+  const std::uint32_t image_tiles_, tiles_, blocks_;  // tiles_: of all images
   double latency_ = 0;
   std::uint64_t pending_store_ = 0;
   std::uint64_t dram_bytes_ = 0, cluster_bytes_ = 0, compute_cycles_ = 0, rf_accesses_ = 0, macs_ = 0;
@@ -329,13 +354,27 @@ bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder or
     if (order == LoopOrder::kRowTilesOuter && !channelwise(l) && kb < l.out_c) {
       t = LayerTiling{};
       t.order = LoopOrder::kRowTilesOuter;
-      if (try_tiling(l, npu, filter, kb, 2, dataflow, t)) return true;
+      if (try_tiling(l, npu, filter, kb, 2, dataflow, t)) {
+        hold_whole_images(l, npu, t);
+        return true;
+      }
     }
     t = LayerTiling{};
     if (try_tiling(l, npu, filter, kb, 1, dataflow, t)) return true;
     if (kb <= per_group) return false;
     kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
   }
+}
+
+std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32_t blocks,
+                                                std::uint32_t images_per_tile) {
+  std::vector<RowTilesStep> steps;
+  std::uint32_t pass = 0;
+  for (std::uint32_t first = 0; first < tiles; first += images_per_tile)
+    for (std::uint32_t block = 0; block < blocks; ++block, ++pass)
+      for (std::uint32_t tile = first; tile < std::min(tiles, first + images_per_tile); ++tile)
+        steps.push_back({tile, block, pass, tile == first, tile == first && block == 0});
+  return steps;
 }
 
 TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {

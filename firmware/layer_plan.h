@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "contract/cluster_regs.h"
 #include "contract/command_format.h"
@@ -19,11 +20,13 @@ namespace npuvp::firmware {
 // keeps its weights there too; output-stationary takes the cheaper order.
 enum class LoopOrder : std::uint32_t {
   // A K block's weights are loaded once and every row tile streams past
-  // them. A dense convolution reads its input once per K block.
+  // them. A dense convolution reads its input once per K block. In a batched
+  // command the row tiles of all images pass each block: its weights are
+  // read once per batch.
   kWeightBlocksOuter = 0,
   // A row tile's inputs stay while every K block's weights stream past
   // (double-buffered), finishing the tile's outputs before the next tile.
-  // Inputs are read once; weights once per row tile.
+  // Inputs are read once; weights once per row tile and image.
   kRowTilesOuter = 1,
 };
 
@@ -41,7 +44,23 @@ struct LayerTiling {
   std::uint64_t input2_offset[2] = {0, 0};  // kAdd's second operand
   std::uint64_t output_offset[2] = {0, 0};
   std::uint64_t bytes_used = 0;
+  // kRowTilesOuter on a batch whose row tile is a whole image: each input
+  // buffer holds this many images' inputs, input_slot_bytes apart, and every
+  // K block's weights pass all of them.
+  std::uint32_t images_per_tile = 1;
+  std::uint64_t input_slot_bytes = 0;
 };
+
+// One step of kRowTilesOuter: K block `block` of tile `tile` (tiles counted on
+// from one image of a batch to the next). A pass is one K block's weights
+// over one input buffer's tiles; the step that begins a pass loads its
+// weights, the one that begins an input buffer its tiles' inputs.
+struct RowTilesStep {
+  std::uint32_t tile, block, pass;
+  bool loads_weights, loads_inputs;
+};
+std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32_t blocks,
+                                                std::uint32_t images_per_tile);
 
 // Chooses a tiling walked in `order` for a convolution run in `dataflow`, or
 // returns false when none fits. kRowTilesOuter applies only to a dense

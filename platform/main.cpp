@@ -284,6 +284,10 @@ int regs_command() {
                "One run of a gathered input's channels: concatenations, channel slices and shuffles, and shifts are "
                "read this way without a copy (docs/lowering.md)",
                sizeof(npuvp::firmware::InputSegment), npuvp::firmware::kInputSegmentFields);
+  print_fields("BatchImage (DRAM)",
+               "Where image b of a batched command reads and writes (the table holds images 1 to batch_count - 1); "
+               "the images share the command's weights, shape and pitches",
+               sizeof(npuvp::firmware::BatchImage), npuvp::firmware::kBatchImageFields);
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "platform/report/report_builder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <set>
@@ -60,6 +61,7 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::R
   out["tiling"] = {{"order", order_name(t.order)},
                    {"k_block", t.k_block},
                    {"rows_per_tile", t.rows_per_tile},
+                   {"images_per_tile", t.images_per_tile},
                    {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
                                          std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
   if (!d->costed) {
@@ -174,6 +176,11 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
   });
   if (!in.work.verdicts->onnx_spec_mismatches.empty())
     row["onnx_spec_mismatches"] = in.work.verdicts->onnx_spec_mismatches[i];
+  if (!in.work.verdicts->sqnr_db.empty()) {
+    // JSON has no infinity: an output equal to the float model's is null.
+    const double db = in.work.verdicts->sqnr_db[i];
+    row["sqnr_db"] = std::isfinite(db) ? nlohmann::json(db) : nlohmann::json(nullptr);
+  }
   const auto& folded = in.work.verdicts->folded_into;
   if (i < folded.size() && !folded[i].empty()) {
     // Its work went into other layers' addressing: it ran no command.

@@ -236,6 +236,11 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   w.verdicts->mismatches.assign(w.layers.size(), 0);
   w.verdicts->verified.assign(w.layers.size(), false);
   w.verdicts->folded_into.assign(w.layers.size(), {});
+  // An int8 input file replaces the calibration input: the float model then
+  // saw another image than the NPU.
+  if (q->network.has_float_weights() &&
+      q->layers.front().expected == runtime::quantize_tensor(q->float_input, q->layers.front().output))
+    w.verdicts->sqnr_db = runtime::layer_sqnr_db(*q);
   const bool onnx = ends_with(name, ".onnx");
   if (options.keep_outputs) w.tensors = std::make_shared<NetworkTensors>();
   runtime::ExecutionOptions eo;

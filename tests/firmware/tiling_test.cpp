@@ -1,5 +1,8 @@
 // The firmware's tiling: every plan fits the SRAM and the cluster buffers,
 // buffers do not overlap, and layers too large for any tiling are refused.
+#include <array>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "contract/address_map.h"
@@ -131,6 +134,9 @@ TEST(LayerTiling, RefusesAPlanOfMoreThanTheMaximumSteps) {
   EXPECT_FALSE(plan_layer_tiling(eight, edge_ip(), kBlocksOuter, t));  // 4 × 65535 steps
   DataflowCosts costs;
   EXPECT_FALSE(plan_dataflows(eight, edge_ip(), Objective::kLatency, costs));
+  auto two_images = two;
+  two_images.batch_count = 2;
+  EXPECT_FALSE(plan_layer_tiling(two_images, edge_ip(), kBlocksOuter, t));  // 2 × 65535 steps
 }
 
 std::uint64_t weight_bytes(const LayerCommand& l) {
@@ -159,6 +165,47 @@ TEST(DataflowCost, RowTilesOuterReadsTheInputOnceAndTheWeightsPerTile) {
   EXPECT_EQ(os.dram_bytes, weight_bytes(l) + in + out);
   EXPECT_EQ(ws.macs, os.macs);
   EXPECT_EQ(ws.macs, std::uint64_t{14} * 14 * 512 * 9 * 256);
+}
+
+TEST(DataflowCost, ABatchPassesEachWeightBlockOnceForAllImagesTheBuffersHold) {
+  auto l = conv(256, 14, 14, 512, 3, 1, 1);
+  l.batch_count = 4;
+  LayerTiling blocks_outer, tiles_outer;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, blocks_outer));
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kTilesOuter, tiles_outer));
+  expect_consistent(l, edge_ip(), tiles_outer);
+  ASSERT_EQ(tiles_outer.rows_per_tile, 14u);
+  const std::uint64_t blocks = (l.out_c + blocks_outer.k_block - 1) / blocks_outer.k_block;
+  ASSERT_GT(blocks, 1u);
+  const std::uint64_t in = tensor_bytes(256, 14, 14), out = tensor_bytes(512, 14, 14);
+  // Tiles outer: each input buffer holds whole images, 2 × 3 × 49 KiB next to
+  // two 1.2 MB / blocks weight buffers and two output buffers in 512 KiB.
+  EXPECT_EQ(tiles_outer.images_per_tile, 3u);
+  EXPECT_EQ(tiles_outer.input_slot_bytes, in);
+  EXPECT_EQ(tiles_outer.input_offset[1] - tiles_outer.input_offset[0], 3 * in);
+  EXPECT_LE(tiles_outer.bytes_used, edge_ip().sram_bytes);
+  const auto ws = estimate_layer_cost(l, edge_ip(), blocks_outer, kWs);
+  const auto os = estimate_layer_cost(l, edge_ip(), tiles_outer, kOs);
+  // Blocks outer: each K block's weights once for the four images, every
+  // image's input once per block. Tiles outer: the weights once per input
+  // buffer (images 0-2, then 3), every input once.
+  EXPECT_EQ(ws.dram_bytes, weight_bytes(l) + 4 * blocks * in + 4 * out);
+  EXPECT_EQ(os.dram_bytes, 2 * weight_bytes(l) + 4 * in + 4 * out);
+  EXPECT_EQ(ws.macs, 4 * std::uint64_t{14} * 14 * 512 * 9 * 256);
+  EXPECT_EQ(os.macs, ws.macs);
+}
+
+TEST(DataflowCost, RowTilesOuterStepsShareAPassOfTheWeightsAmongAnInputBuffersTiles) {
+  const auto steps = row_tiles_outer_steps(5, 2, 3);
+  const std::vector<std::array<std::uint32_t, 5>> expected{
+      {0, 0, 0, 1, 1}, {1, 0, 0, 0, 0}, {2, 0, 0, 0, 0}, {0, 1, 1, 1, 0}, {1, 1, 1, 0, 0},
+      {2, 1, 1, 0, 0}, {3, 0, 2, 1, 1}, {4, 0, 2, 0, 0}, {3, 1, 3, 1, 0}, {4, 1, 3, 0, 0}};
+  ASSERT_EQ(steps.size(), expected.size());
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const auto& s = steps[i];
+    EXPECT_EQ((std::array<std::uint32_t, 5>{s.tile, s.block, s.pass, s.loads_weights, s.loads_inputs}), expected[i])
+        << i;
+  }
 }
 
 TEST(DataflowCost, OneWeightBlockPlansAndMovesTheSameEitherWay) {

@@ -54,7 +54,18 @@ TEST(Network, MobileNetV1At224IsBitExact) {
   EXPECT_EQ(r["network"]["total_macs"].get<std::uint64_t>(), 568'740'352u);
 }
 
-TEST(Network, ResNet20CifarIsBitExact) { expect_all_layers_exact(run_network("resnet20_cifar")); }
+TEST(Network, ResNet20CifarIsBitExactAndEachLayerHasItsSqnrAgainstTheFloatModel) {
+  const auto r = run_network("resnet20_cifar");
+  expect_all_layers_exact(r);
+  // int8 of a float network with seeded weights: every layer's output is
+  // within what 8 bits give (the input's own rounding is the best of them).
+  const double input_db = r["layers"][0]["sqnr_db"].get<double>();
+  for (const auto& layer : r["layers"]) {
+    ASSERT_TRUE(layer["sqnr_db"].is_number()) << layer["name"];
+    EXPECT_GT(layer["sqnr_db"].get<double>(), 10.0) << layer["name"];
+    EXPECT_LE(layer["sqnr_db"].get<double>(), input_db) << layer["name"];
+  }
+}
 
 TEST(Network, ShuffleNetV2AtASmallInputIsBitExact) {
   const auto r = run_network("shufflenet_v2_x1_0", 64, 64);
@@ -117,6 +128,34 @@ nlohmann::json run_cli(const std::string& args, const std::string& tag) {
   EXPECT_EQ(status, 0) << args;
   std::ifstream in(dir / "report.json");
   return nlohmann::json::parse(in);
+}
+
+// tests/platform/batch_layer.yaml walked with its K blocks outer: per block
+// the block's weights, bias and requantization table (256 × (256 + 4 + 8)
+// bytes) once, then every image's 8x8x256 input; each image's 8x8x512 output
+// is stored once. (The batch's table of two 32-byte BatchImages is read at
+// the instant the layer starts, before the report opens the layer's window,
+// like the command's own 256 bytes.) Each run in a process of its own.
+TEST(Network, ABatchReadsEachWeightBlockOnceForAllImages) {
+  const std::uint64_t weights = 512 * (256 + 4 + 8), input = 8 * 8 * 256, output = 8 * 8 * 512;
+  const std::string net = "--network tests/platform/batch_layer.yaml --dataflow ws";
+  const auto one = run_cli(net, "batch_layer1");
+  const auto three = run_cli(net + " --batch 3", "batch_layer3");
+  for (const auto* r : {&one, &three}) {
+    EXPECT_TRUE((*r)["totals"]["all_verified"].get<bool>());
+    const auto& conv = (*r)["layers"][1];
+    ASSERT_EQ(conv["name"], "conv");
+    EXPECT_EQ(conv["tiling"]["order"], "weight_blocks_outer");
+    EXPECT_EQ(conv["tiling"]["k_block"], 256);
+    EXPECT_EQ(conv["tiling"]["rows_per_tile"], 8);
+  }
+  EXPECT_EQ(one["layers"][1]["dram_read_bytes"].get<std::uint64_t>(), weights + 2 * input);
+  EXPECT_EQ(one["layers"][1]["dram_write_bytes"].get<std::uint64_t>(), output);
+  EXPECT_EQ(three["layers"][1]["dram_read_bytes"].get<std::uint64_t>(), weights + 2 * 3 * input);
+  EXPECT_EQ(three["layers"][1]["dram_write_bytes"].get<std::uint64_t>(), 3 * output);
+  // The estimate the firmware chose by counts the same DMA bytes.
+  EXPECT_EQ(three["layers"][1]["dataflow_costs"]["ws"]["dram_bytes"].get<std::uint64_t>(),
+            weights + 2 * 3 * input + 3 * output);
 }
 
 // Each concat's producers write into it: the concat reports no time and the
@@ -205,6 +244,24 @@ TEST(Network, OutputStationaryWalksRowTilesOuterExactlyAndMovesWhatItsCostModelS
     EXPECT_GE(measured, estimated) << layer["name"];
     EXPECT_LE(measured, estimated + 256) << layer["name"];
   }
+}
+
+// A batch of three whole 14x14 images: the 3x3 layer's input buffers hold
+// them all and each K block's weights pass them once; every image exact, and
+// the DMA moves what the estimate walked (the next command's 256 bytes and
+// its 64-byte batch table are read before the next layer starts).
+TEST(Network, OutputStationaryBatchSharesEachWeightPassAndMovesWhatItsCostModelSays) {
+  const auto r = run_network("tests/platform/wide_layers.yaml", 0, 0, "os", 3);
+  expect_all_layers_exact(r);
+  const auto& conv = r["layers"][1];
+  ASSERT_EQ(conv["name"], "conv3x3");
+  EXPECT_EQ(conv["tiling"]["order"], "row_tiles_outer");
+  EXPECT_EQ(conv["tiling"]["images_per_tile"], 3);
+  const std::uint64_t weights = 512 * (9 * 256 + 12), input = 14 * 14 * 256, output = 14 * 14 * 512;
+  const std::uint64_t estimated = conv["dataflow_costs"]["os"]["dram_bytes"].get<std::uint64_t>();
+  EXPECT_EQ(estimated, weights + 3 * input + 3 * output);
+  EXPECT_EQ(conv["dram_read_bytes"].get<std::uint64_t>() + conv["dram_write_bytes"].get<std::uint64_t>(),
+            estimated + 256 + 64);
 }
 
 TEST(Network, HybridOnEitherObjectiveNeverLosesToTheWorseDataflow) {

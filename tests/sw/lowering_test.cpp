@@ -418,6 +418,56 @@ TEST(LoweringErrors, TheHostCheckCatchesAWrongCopyPitch) {
   EXPECT_NE(out, q.layers[victim].expected);
 }
 
+// The host interpreter runs a batched command once per image, each at the
+// addresses its BatchImage gives.
+TEST(LoweringBatch, ABatchedCommandComputesEveryImageAtItsOwnAddresses) {
+  Network n("pair", {8, 6, 6});
+  const int conv = n.conv("conv", 0, 16, 3, 1, 1);
+  const QuantizedNetwork q = quantize_network(std::move(n));
+  HostDram dram;
+  const LoweredNetwork lowered = lower_on(dram, q);
+  const LoweredLayer& layer = lowered.layers[static_cast<std::size_t>(conv)];
+  ASSERT_EQ(layer.command_count, 1u);
+  LayerCommand c = lowered.commands[layer.first_command];
+  const std::uint64_t in_bytes = 8 * 6 * 6, out_bytes = q.layers[static_cast<std::size_t>(conv)].expected.size();
+  std::vector<std::int8_t> input(in_bytes);
+  dram.read(c.input_addr, input.data(), in_bytes);
+  const firmware::BatchImage second{dram.alloc(in_bytes), 0, dram.alloc(out_bytes), 0};
+  dram.write(second.input_addr, input.data(), in_bytes);
+  c.batch_count = 2;
+  c.batch_table_addr = dram.alloc(sizeof second);
+  dram.write(c.batch_table_addr, &second, sizeof second);
+  execute_commands_on_host(dram, {c});
+  for (const std::uint64_t out : {c.output_addr, second.output_addr}) {
+    std::vector<std::int8_t> actual(out_bytes);
+    dram.read(out, actual.data(), out_bytes);
+    EXPECT_EQ(actual, q.layers[static_cast<std::size_t>(conv)].expected);
+  }
+  c.batch_count = firmware::kMaxBatchImages + 1;
+  expect_invalid([&] { execute_commands_on_host(dram, {c}); }, "batch_count above 64");
+}
+
+// The input layer's SQNR is the rounding of the float input to its int8
+// codes, summed here by hand; a convolution's adds its weights', bias' and
+// requantization's rounding, within what 8 bits can give.
+TEST(Sqnr, TheInputsIsItsRoundingNoiseAndEachLayerIsAgainstTheFloatModel) {
+  Network n("pair", {8, 6, 6});
+  const int conv = n.conv("conv", 0, 16, 3, 1, 1);
+  const QuantizedNetwork q = quantize_network(std::move(n));
+  const std::vector<double> db = layer_sqnr_db(q);
+  ASSERT_EQ(db.size(), 2u);
+  const QuantParams in = q.layers[0].output;
+  double signal = 0, noise = 0;
+  for (std::size_t k = 0; k < q.float_input.size(); ++k) {
+    const double f = q.float_input[k], e = f - in.scale * (q.layers[0].expected[k] - in.zero_point);
+    signal += f * f;
+    noise += e * e;
+  }
+  EXPECT_NEAR(db[0], 10 * std::log10(signal / noise), 1e-9);
+  EXPECT_GT(db[static_cast<std::size_t>(conv)], 20.0);
+  EXPECT_LT(db[static_cast<std::size_t>(conv)], db[0]);
+}
+
 TEST(LoweringErrors, MalformedCommandsNameTheirIndexAndLayer) {
   HostDram dram;
   LayerCommand c{};

@@ -232,7 +232,12 @@ void HostDram::read(std::uint64_t addr, void* dst, std::size_t bytes) const {
 void execute_commands_on_host(HostDram& dram, const std::vector<LayerCommand>& commands) {
   for (std::size_t i = 0; i < commands.size(); ++i) {
     try {
-      execute_one(dram, commands[i]);
+      const LayerCommand& c = commands[i];
+      if (c.batch_count > firmware::kMaxBatchImages) throw std::invalid_argument("batch_count above 64");
+      execute_one(dram, c);
+      if (c.batch_count > 1)
+        for (const auto& image : read_vector<firmware::BatchImage>(dram, c.batch_table_addr, c.batch_count - 1))
+          execute_one(dram, firmware::image_command(c, image));
     } catch (const std::exception& e) {
       bad_command(i, commands[i], e.what());
     }
@@ -330,17 +335,32 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
     hal.memory_write(addr, segments.data(), segments.size() * sizeof(firmware::InputSegment));
     return addr;
   };
+  const auto image_of = [&](std::size_t b, const LayerCommand& cmd) {
+    return firmware::BatchImage{
+        relocate(b, cmd.input_addr), relocate(b, cmd.input2_addr), relocate(b, cmd.output_addr),
+        cmd.input_segment_count != 0 && b > 0 ? relocated_segments(b, cmd) : cmd.input_segments_addr};
+  };
+  // Each command for all images before the next (an image's commands keep
+  // their order). A tiled command runs up to kMaxBatchImages images at once,
+  // the others go once per image.
   std::vector<LayerCommand> commands;
-  for (const LoweredLayer& l : first.layers)
-    for (std::size_t b = 0; b < images.size(); ++b)
-      for (std::size_t i = l.first_command; i < l.first_command + l.command_count; ++i) {
-        LayerCommand cmd = first.commands[i];
-        cmd.input_addr = relocate(b, cmd.input_addr);
-        cmd.input2_addr = relocate(b, cmd.input2_addr);
-        cmd.output_addr = relocate(b, cmd.output_addr);
-        if (cmd.input_segment_count != 0 && b > 0) cmd.input_segments_addr = relocated_segments(b, cmd);
-        commands.push_back(cmd);
+  for (const LayerCommand& cmd : first.commands) {
+    const auto op = static_cast<Opcode>(cmd.opcode);
+    const std::size_t group = op == Opcode::kCopy || op == Opcode::kFill ? 1 : firmware::kMaxBatchImages;
+    for (std::size_t b0 = 0; b0 < images.size(); b0 += group) {
+      const std::size_t count = std::min(group, images.size() - b0);
+      std::vector<firmware::BatchImage> table;
+      for (std::size_t b = b0; b < b0 + count; ++b) table.push_back(image_of(b, cmd));
+      LayerCommand batched = firmware::image_command(cmd, table.front());
+      if (count > 1) {
+        batched.batch_count = static_cast<std::uint32_t>(count);
+        const std::uint64_t bytes = (count - 1) * sizeof(firmware::BatchImage);
+        batched.batch_table_addr = driver.alloc(bytes);
+        hal.memory_write(batched.batch_table_addr, table.data() + 1, bytes);
       }
+      commands.push_back(batched);
+    }
+  }
   const std::uint64_t buffer = driver.alloc(commands.size() * sizeof(LayerCommand));
   hal.memory_write(buffer, commands.data(), commands.size() * sizeof(LayerCommand));
   driver.submit(buffer, static_cast<std::uint32_t>(commands.size()));

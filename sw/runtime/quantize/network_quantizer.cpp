@@ -1,6 +1,8 @@
 #include "sw/runtime/quantize/network_quantizer.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -147,7 +149,35 @@ void for_layer(const Network& n, int i, Step&& step) {
   }
 }
 
+double sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q, QuantParams p) {
+  double signal = 0, noise = 0;
+  for (std::size_t k = 0; k < f.size(); ++k) {
+    const double e = double(f[k]) - double(dequantize_value(q[k], p));
+    signal += double(f[k]) * f[k];
+    noise += e * e;
+  }
+  return noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
+}
+
 }  // namespace
+
+std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
+  const Network& n = q.network;
+  const int count = static_cast<int>(n.size());
+  std::vector<int> last_reader(n.size(), -1);
+  for (int i = 0; i < count; ++i)
+    for (int in : n.layer(i).inputs) last_reader[in] = i;
+  std::vector<std::vector<float>> act(n.size());
+  std::vector<double> db(n.size(), std::numeric_limits<double>::quiet_NaN());
+  for (int i = 0; i < count; ++i) {
+    act[i] = i == 0 ? q.float_input : float_layer(n, i, act, q.layers[i].activation);
+    const QuantizedLayer& ql = q.layers[i];
+    if (!act[i].empty() && act[i].size() == ql.expected.size()) db[i] = sqnr_db(act[i], ql.expected, ql.output);
+    for (int in_index : n.layer(i).inputs)
+      if (last_reader[in_index] == i) std::vector<float>().swap(act[in_index]);
+  }
+  return db;
+}
 
 QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
   // Unsupported layers fail before the costly weights and passes.

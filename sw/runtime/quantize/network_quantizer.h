@@ -40,4 +40,12 @@ struct QuantizationOptions {
 // another resolution) and runs the reference executor.
 QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options = {});
 
+// Per layer, the signal-to-quantization-noise ratio of its expected int8
+// output against the float network's output for q.float_input, in dB:
+// 10·log10(Σ f² / Σ (f − scale·(q − zero_point))²); +inf where the two agree
+// exactly, NaN for a layer without an output. Meaningful when the expected
+// outputs were computed from float_input quantized (the input layer's own
+// entry is then its rounding noise).
+std::vector<double> layer_sqnr_db(const QuantizedNetwork& q);
+
 }  // namespace npuvp::runtime
