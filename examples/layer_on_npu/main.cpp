@@ -33,9 +33,9 @@ namespace {
 void print_npu(sw::HostHal& hal) {
   auto reg = [&](std::uint32_t offset) { return hal.mmio_read32(address_map::kNpuRegsBase + offset); };
   const std::uint32_t version = reg(npu::reg::kVersion);
-  const std::uint32_t array = reg(npu::reg::kCapArray);
+  const std::uint32_t array = reg(npu::reg::kCapArray);  // rows in bits 15:0, columns in 31:16
   std::printf("NPU id 0x%08x, version %u.%u: %u clusters of %ux%u PEs, %u KiB SRAM\n", reg(npu::reg::kId),
-              version >> 16, version & 0xffff, reg(npu::reg::kCapClusters), array >> 16, array & 0xffff,
+              version >> 16, version & 0xffff, reg(npu::reg::kCapClusters), array & 0xffff, array >> 16,
               reg(npu::reg::kCapSramKb));
 }
 
