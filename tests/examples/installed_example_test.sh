@@ -16,12 +16,12 @@ cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
 [[ -f $prefix/include/npuvp/platform/run.h && -f $prefix/include/npuvp/contract/command_format.h ]] ||
   fail "headers not installed under include/npuvp"
 [[ -f $prefix/lib/libnpuvp_platform.a ]] || fail "libnpuvp_platform.a not installed"
-# No installed header may include one that was not installed.
-for h in $(cd "$prefix/include/npuvp" && find . -name '*.h'); do
-  grep -ho '#include "[^"]*"' "$prefix/include/npuvp/$h" | sed 's/#include "\(.*\)"/\1/' | while read -r inc; do
-    [[ -f $prefix/include/npuvp/$inc ]] || fail "$h includes $inc, which is not installed"
-  done
-done
+# No installed header may include one of the project's that was not installed.
+grep -rho '#include "[^"]*"' "$prefix/include/npuvp" | sed 's/#include "\(.*\)"/\1/' | sort -u >"$tmp/includes"
+while read -r inc; do
+  [[ -f $prefix/include/npuvp/$inc ]] || echo "$inc"
+done <"$tmp/includes" >"$tmp/missing"
+[[ -s $tmp/missing ]] && fail "installed headers include what was not installed: $(tr '\n' ' ' <"$tmp/missing")"
 
 cp -r "$source/examples/layer_on_npu" "$tmp/src"
 cmake -S "$tmp/src" -B "$tmp/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >"$tmp/configure.log" 2>&1 ||
