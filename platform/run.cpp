@@ -116,7 +116,10 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
         std::vector<std::string>{"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"});
   report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
   auto layer_name = [&](std::int32_t id) {
-    return work.layers.at(static_cast<std::size_t>(id))["name"].get<std::string>();
+    if (static_cast<std::size_t>(id) >= work.layers.size())
+      throw std::out_of_range("the NPU ran a LayerCommand with layer_id " + std::to_string(id) + ", but workload '" +
+                              work.name + "' lists " + std::to_string(work.layers.size()) + " layers");
+    return work.layers[static_cast<std::size_t>(id)]["name"].get<std::string>();
   };
   RunMonitor monitor("monitor", monitor_config(config, options), soc.stats_sources());
   monitor.current_layer(soc.current_layer());
