@@ -76,18 +76,22 @@ report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSampl
   return figures;
 }
 
-}  // namespace
+// A workload of one's own must say what the report lists about each layer.
+void check_workload(const apps::Workload& work) {
+  const std::size_t n = work.layers.size();
+  if (!work.program) throw std::invalid_argument("workload '" + work.name + "': no program to run");
+  if (!work.layers.is_array() || n == 0)
+    throw std::invalid_argument("workload '" + work.name + "': layers must list at least one layer");
+  if (!work.verdicts || work.verdicts->verified.size() != n || work.verdicts->mismatches.size() != n)
+    throw std::invalid_argument("workload '" + work.name + "': verdicts must hold one entry per layer (" +
+                                std::to_string(n) + ")");
+}
 
-nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  // Before anything takes time: a run must not end unable to write its results.
-  io::prepare_output_directory(run_options.out_dir);
+using WallClock = std::chrono::steady_clock;
+
+nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& options, const apps::Workload& work,
+                            WallClock::time_point wall_start) {
   const StopOnSignal stop;
-  RunOptions options = run_options;
-  options.keep_outputs = !options.dump_dir.empty();
-  options.fold_data_movement = config.firmware.fold_data_movement;
-  options.dram_access_bytes = config.dram.memspec.burst_bytes();
-  const apps::Workload work = apps::make_workload(options);
   check_layers_fit(work.commands, work.layers, npu::Npu::firmware_layout(config.npu));
   sw::DriverConfig driver_config;
   driver_config.npu_regs_base = address_map::kNpuRegsBase;
@@ -112,7 +116,10 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
         std::vector<std::string>{"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"});
   report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
   auto layer_name = [&](std::int32_t id) {
-    return work.layers.at(static_cast<std::size_t>(id))["name"].get<std::string>();
+    if (static_cast<std::size_t>(id) >= work.layers.size())
+      throw std::out_of_range("the NPU ran a LayerCommand with layer_id " + std::to_string(id) + ", but workload '" +
+                              work.name + "' lists " + std::to_string(work.layers.size()) + " layers");
+    return work.layers[static_cast<std::size_t>(id)]["name"].get<std::string>();
   };
   RunMonitor monitor("monitor", monitor_config(config, options), soc.stats_sources());
   monitor.current_layer(soc.current_layer());
@@ -154,6 +161,26 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
     throw OutputError(message + " (the run's other outputs were written)", std::move(report));
   }
   return report;
+}
+
+}  // namespace
+
+nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) {
+  const auto wall_start = WallClock::now();
+  // Before anything takes time: a run must not end unable to write its results.
+  io::prepare_output_directory(run_options.out_dir);
+  RunOptions options = run_options;
+  options.keep_outputs = !options.dump_dir.empty();
+  options.fold_data_movement = config.firmware.fold_data_movement;
+  options.dram_access_bytes = config.dram.memspec.burst_bytes();
+  return run_workload(config, options, apps::make_workload(options), wall_start);
+}
+
+nlohmann::json run(const PlatformConfig& config, const RunOptions& options, const apps::Workload& work) {
+  const auto wall_start = WallClock::now();
+  check_workload(work);
+  io::prepare_output_directory(options.out_dir);
+  return run_workload(config, options, work, wall_start);
 }
 
 std::string format_report(const nlohmann::json& r, bool layer_table) {

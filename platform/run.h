@@ -57,6 +57,17 @@ class OutputError : public std::runtime_error {
 // files, OutputError for outputs that could not be written.
 nlohmann::json run(const PlatformConfig& config, const RunOptions& options);
 
+// Runs a host program of one's own (work.program, given a probed NpuDriver)
+// and writes the same outputs as run(): the workload names the layers the
+// report lists (apps::describe_conv_layer describes a convolution), and the
+// program records per layer whether its output checked out (work.verdicts,
+// one entry per layer) and gives each LayerCommand's layer_id as the index
+// into work.layers. work.commands, if given, are checked to fit the NPU
+// before simulation. options' workload fields (network, seed, ...) are only
+// recorded. examples/layer_on_npu shows it; throws as run() does, and
+// std::invalid_argument for a workload without program, layers or verdicts.
+nlohmann::json run(const PlatformConfig& config, const RunOptions& options, const apps::Workload& work);
+
 // "npuvp <version> (SystemC <major.minor.patch>)", as `npuvp --version` prints
 // it and report.json's sim.simulator records it.
 std::string version_string();

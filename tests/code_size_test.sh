@@ -6,7 +6,7 @@ set -euo pipefail
 root=$1
 cd "$root"
 command -v ctags >/dev/null || { echo "ctags is not installed (apt-get install universal-ctags)"; exit 1; }
-dirs=(models contract firmware sw platform bench)
+dirs=(models contract firmware sw platform bench examples)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   mapfile -t files < <(git ls-files "${dirs[@]}" | grep -E '\.(cpp|h)$')
 else

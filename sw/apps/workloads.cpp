@@ -84,6 +84,25 @@ NetworkDef find_network(const std::string& name) {
   throw std::invalid_argument("unknown network '" + name + "' (known: " + known + ", or a SCALE-Sim *.csv)");
 }
 
+}  // namespace
+
+nlohmann::json describe_conv_layer(const runtime::PreparedConv& l) {
+  return {{"name", l.spec.name},
+          {"type", "conv2d"},
+          {"in_shape", {l.in_shape.c, l.in_shape.h, l.in_shape.w}},
+          {"out_shape", {l.out_shape.c, l.out_shape.h, l.out_shape.w}},
+          {"kernel", {l.params.kernel_h, l.params.kernel_w}},
+          {"stride", {l.params.stride_h, l.params.stride_w}},
+          {"padding", {l.params.pad.top, l.params.pad.left, l.params.pad.bottom, l.params.pad.right}},
+          {"dilation", {l.params.dilation_h, l.params.dilation_w}},
+          {"groups", l.params.groups},
+          {"datatype", runtime::datatype_name(l.spec.datatype)},
+          {"macs", l.macs()},
+          {"params", l.parameter_count()}};
+}
+
+namespace {
+
 Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, firmware::DataflowChoice dataflow) {
   auto layers = std::make_shared<std::vector<runtime::PreparedConv>>();
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
@@ -101,19 +120,7 @@ Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, fi
   w.name = net.name;
   const auto& first = layers->front();
   w.input_shape = {first.in_shape.c, first.in_shape.h, first.in_shape.w};
-  for (const auto& l : *layers)
-    w.layers.push_back({{"name", l.spec.name},
-                        {"type", "conv2d"},
-                        {"in_shape", {l.in_shape.c, l.in_shape.h, l.in_shape.w}},
-                        {"out_shape", {l.out_shape.c, l.out_shape.h, l.out_shape.w}},
-                        {"kernel", {l.params.kernel_h, l.params.kernel_w}},
-                        {"stride", {l.params.stride_h, l.params.stride_w}},
-                        {"padding", {l.params.pad.top, l.params.pad.left, l.params.pad.bottom, l.params.pad.right}},
-                        {"dilation", {l.params.dilation_h, l.params.dilation_w}},
-                        {"groups", l.params.groups},
-                        {"datatype", runtime::datatype_name(l.spec.datatype)},
-                        {"macs", l.macs()},
-                        {"params", l.parameter_count()}});
+  for (const auto& l : *layers) w.layers.push_back(describe_conv_layer(l));
   runtime::LoweringFaults faults;
   faults.input_row_pitch_delta = options.fault_input_row_pitch_delta;
   for (std::size_t i = 0; i < layers->size(); ++i)

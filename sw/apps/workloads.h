@@ -17,6 +17,7 @@
 #include "contract/command_format.h"
 #include "sw/apps/tensor_io.h"
 #include "sw/driver/npu_driver.h"
+#include "sw/runtime/lowering/conv_workload.h"
 
 namespace npuvp::apps {
 
@@ -82,6 +83,10 @@ struct Workload {
   // With WorkloadOptions::keep_outputs: every layer's output, filled by `program`.
   std::shared_ptr<NetworkTensors> tensors;
 };
+
+// A convolution layer as Workload::layers describes it to the report (name,
+// type, shapes, kernel, stride, padding, dilation, groups, datatype, macs, params).
+nlohmann::json describe_conv_layer(const runtime::PreparedConv& layer);
 
 // Throws std::invalid_argument for an unknown network or options the
 // workload cannot take.

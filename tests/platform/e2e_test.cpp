@@ -11,6 +11,8 @@
 
 #include "platform/platform_config.h"
 #include "platform/run.h"
+#include "sw/apps/workloads.h"
+#include "sw/runtime/lowering/conv_workload.h"
 
 namespace npuvp::platform {
 namespace {
@@ -293,6 +295,65 @@ TEST(EndToEnd, NonInt8DatatypeIsRejectedForZooNetworks) {
   options.network = "conv_slice";
   options.datatype = "int3";
   EXPECT_THROW(run(config, options), std::invalid_argument);
+}
+
+// platform::run with a host program of one's own: the report lists the
+// workload's layers with what the program recorded, and the NPU's measured
+// cycles land on the layer its commands name.
+TEST(EndToEnd, AProgramOfOnesOwnIsRunAndReported) {
+  runtime::ConvLayerSpec spec;
+  spec.name = "mine";
+  spec.in_c = 8, spec.in_h = 9, spec.in_w = 7, spec.out_c = 16;
+  const runtime::PreparedConv layer = runtime::prepare_conv(spec, 3);
+  apps::Workload work;
+  work.name = "own_program";
+  work.input_shape = {8, 9, 7};
+  work.layers = {apps::describe_conv_layer(layer), apps::describe_conv_layer(layer)};
+  work.layers[1]["name"] = "mine_again";
+  auto verdicts = work.verdicts = std::make_shared<apps::LayerVerdicts>();
+  verdicts->mismatches = {0, 0};
+  verdicts->verified = {false, false};
+  work.program = [&layer, verdicts](sw::NpuDriver& driver) {
+    verdicts->verified[0] = runtime::run_conv_on_npu(driver, layer, 0).verified();
+    // The second layer's outputs are declared wrong: the report must say so.
+    runtime::run_conv_on_npu(driver, layer, 1);
+    verdicts->mismatches[1] = 5;
+  };
+  RunOptions options;
+  options.out_dir = out_dir("own");
+  const nlohmann::json r = run(load_platform(kPreset, {}), options, work);
+  EXPECT_EQ(r["network"]["name"], "own_program");
+  ASSERT_EQ(r["layers"].size(), 2u);
+  EXPECT_EQ(r["layers"][0]["name"], "mine");
+  EXPECT_TRUE(r["layers"][0]["verified"].get<bool>());
+  EXPECT_EQ(r["layers"][1]["name"], "mine_again");
+  EXPECT_FALSE(r["layers"][1]["verified"].get<bool>());
+  EXPECT_EQ(r["layers"][1]["mismatches"], 5);
+  EXPECT_FALSE(r["totals"]["all_verified"].get<bool>());
+  // The same layer twice: equal MACs, both measured.
+  EXPECT_EQ(r["layers"][0]["macs"], r["layers"][1]["macs"]);
+  EXPECT_GT(r["layers"][0]["cycles"].get<std::uint64_t>(), 0u);
+  EXPECT_GT(r["layers"][1]["cycles"].get<std::uint64_t>(), 0u);
+  for (const char* f : {"report.json", "layers.csv", "report.html", "trace.vcd"})
+    EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/" + f)) << f;
+}
+
+TEST(EndToEnd, AProgramWithoutAVerdictPerLayerIsRefused) {
+  apps::Workload work;
+  work.name = "own_program";
+  work.layers = nlohmann::json::array({{{"name", "a"}}, {{"name", "b"}}});
+  work.verdicts = std::make_shared<apps::LayerVerdicts>();
+  work.verdicts->verified = {true};
+  work.verdicts->mismatches = {0};
+  work.program = [](sw::NpuDriver&) {};
+  RunOptions options;
+  options.out_dir = out_dir("own_refused");
+  try {
+    run(load_platform(kPreset, {}), options, work);
+    ADD_FAILURE() << "a workload of 2 layers with 1 verdict ran";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "workload 'own_program': verdicts must hold one entry per layer (2)");
+  }
 }
 
 }  // namespace
