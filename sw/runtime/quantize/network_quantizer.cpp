@@ -97,28 +97,37 @@ std::vector<float> random_input(TensorShape shape, std::uint64_t seed) {
   return x;
 }
 
-// Calibration: a float forward pass recording every tensor's [lo, hi] (and
-// the network output). Tensors are dropped after their last reader.
-void calibrate(QuantizedNetwork& q, const Structure& s, std::vector<float>& lo, std::vector<float>& hi) {
-  const Network& n = q.network;
+// A float forward pass from `input`: visit(i, output) sees each layer's
+// output, which stays until its last reader has run.
+template <class ActivationOf, class Visit>
+void float_forward(const Network& n, const std::vector<float>& input, ActivationOf activation_of, Visit visit) {
   const int count = static_cast<int>(n.size());
   std::vector<int> last_reader(n.size(), -1);
   for (int i = 0; i < count; ++i)
     for (int in : n.layer(i).inputs) last_reader[in] = i;
   std::vector<std::vector<float>> act(n.size());
-  lo.assign(n.size(), 0.0f);
-  hi.assign(n.size(), 0.0f);
-  act[0] = q.float_input;
   for (int i = 0; i < count; ++i) {
-    std::vector<float> y = i == 0 ? act[0] : float_layer(n, i, act, s.activation[i]);
-    const auto [mn, mx] = std::minmax_element(y.begin(), y.end());
-    lo[i] = *mn;
-    hi[i] = *mx;
-    if (i == count - 1) q.float_output = y;
-    act[i] = std::move(y);
+    act[i] = i == 0 ? input : float_layer(n, i, act, activation_of(i));
+    visit(i, act[i]);
     for (int in_index : n.layer(i).inputs)
-      if (last_reader[in_index] == i && in_index != 0) std::vector<float>().swap(act[in_index]);
+      if (last_reader[in_index] == i) std::vector<float>().swap(act[in_index]);
   }
+}
+
+// Calibration: every tensor's [lo, hi] (and the network output) over a
+// float forward pass.
+void calibrate(QuantizedNetwork& q, const Structure& s, std::vector<float>& lo, std::vector<float>& hi) {
+  const int count = static_cast<int>(q.network.size());
+  lo.assign(q.network.size(), 0.0f);
+  hi.assign(q.network.size(), 0.0f);
+  float_forward(
+      q.network, q.float_input, [&](int i) { return s.activation[i]; },
+      [&](int i, const std::vector<float>& y) {
+        const auto [mn, mx] = std::minmax_element(y.begin(), y.end());
+        lo[i] = *mn;
+        hi[i] = *mx;
+        if (i == count - 1) q.float_output = y;
+      });
 }
 
 // Weights, biases and requantization of the conv-like layer `i`, whose input
@@ -162,20 +171,13 @@ double sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q, Q
 }  // namespace
 
 std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
-  const Network& n = q.network;
-  const int count = static_cast<int>(n.size());
-  std::vector<int> last_reader(n.size(), -1);
-  for (int i = 0; i < count; ++i)
-    for (int in : n.layer(i).inputs) last_reader[in] = i;
-  std::vector<std::vector<float>> act(n.size());
-  std::vector<double> db(n.size(), std::numeric_limits<double>::quiet_NaN());
-  for (int i = 0; i < count; ++i) {
-    act[i] = i == 0 ? q.float_input : float_layer(n, i, act, q.layers[i].activation);
-    const QuantizedLayer& ql = q.layers[i];
-    if (!act[i].empty() && act[i].size() == ql.expected.size()) db[i] = sqnr_db(act[i], ql.expected, ql.output);
-    for (int in_index : n.layer(i).inputs)
-      if (last_reader[in_index] == i) std::vector<float>().swap(act[in_index]);
-  }
+  std::vector<double> db(q.network.size(), std::numeric_limits<double>::quiet_NaN());
+  float_forward(
+      q.network, q.float_input, [&](int i) { return q.layers[i].activation; },
+      [&](int i, const std::vector<float>& y) {
+        const QuantizedLayer& ql = q.layers[i];
+        if (!y.empty() && y.size() == ql.expected.size()) db[i] = sqnr_db(y, ql.expected, ql.output);
+      });
   return db;
 }
 
