@@ -1,6 +1,7 @@
 #include "models/cpu/host_cpu.h"
 
 #include "models/common/log.h"
+#include "models/common/sim_control.h"
 
 namespace npuvp::cpu {
 
@@ -20,6 +21,8 @@ void HostCpu::run() {
   quantum_.reset();
   try {
     program_(*this);
+  } catch (const sc_core::sc_unwind_exception&) {
+    throw;  // killed by sim::stop(): the program is abandoned, its stack unwound
   } catch (const std::exception& e) {
     failure_ = e.what();
     log_->error("host program failed: {}", e.what());
@@ -81,8 +84,13 @@ void HostCpu::memory_write(std::uint64_t addr, const void* src, std::size_t byte
 
 bool HostCpu::wait_for_interrupt(std::uint64_t timeout_ns) {
   quantum_.sync();
-  if (!irq.read())
-    sc_core::wait(sc_core::sc_time(static_cast<double>(timeout_ns), sc_core::SC_NS), irq.posedge_event());
+  if (!irq.read()) {
+    const sc_core::sc_time timeout(static_cast<double>(timeout_ns), sc_core::SC_NS);
+    const auto* line = dynamic_cast<const sc_core::sc_object*>(irq.get_interface());
+    const sim::Waiting waiting("an interrupt on " + std::string(line != nullptr ? line->name() : irq.name()) +
+                               " until " + (sc_core::sc_time_stamp() + timeout).to_string());
+    sc_core::wait(timeout, irq.posedge_event());
+  }
   const bool raised = irq.read();
   if (raised) ++stats_.interrupts;
   return raised;
