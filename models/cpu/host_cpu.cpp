@@ -35,6 +35,7 @@ void HostCpu::run() {
 void HostCpu::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes, unsigned core_cycles) {
   // Bulk copies go out as bursts a bus would carry.
   constexpr std::size_t kMaxBurst = 4096;
+  waits_without_access_ = 0;
   auto* p = static_cast<unsigned char*>(data);
   for (std::size_t done = 0; done < bytes;) {
     const auto len = static_cast<unsigned>(std::min(kMaxBurst, bytes - done));
@@ -84,16 +85,25 @@ void HostCpu::memory_write(std::uint64_t addr, const void* src, std::size_t byte
 
 bool HostCpu::wait_for_interrupt(std::uint64_t timeout_ns) {
   quantum_.sync();
+  if (irq.read() && ++waits_without_access_ > kMaxWaitsWithoutAccess)
+    throw std::runtime_error(fmt::format(
+        "the host program waited {} times for an interrupt on {} that has stayed raised, without a bus access in "
+        "between: it does not acknowledge the interrupt (the device's IRQ status register)",
+        waits_without_access_, line_name()));
   if (!irq.read()) {
     const sc_core::sc_time timeout(static_cast<double>(timeout_ns), sc_core::SC_NS);
-    const auto* line = dynamic_cast<const sc_core::sc_object*>(irq.get_interface());
-    const sim::Waiting waiting("an interrupt on " + std::string(line != nullptr ? line->name() : irq.name()) +
-                               " until " + (sc_core::sc_time_stamp() + timeout).to_string());
+    const sim::Waiting waiting("an interrupt on " + line_name() + " until " +
+                               (sc_core::sc_time_stamp() + timeout).to_string());
     sc_core::wait(timeout, irq.posedge_event());
   }
   const bool raised = irq.read();
   if (raised) ++stats_.interrupts;
   return raised;
+}
+
+std::string HostCpu::line_name() const {
+  const auto* line = dynamic_cast<const sc_core::sc_object*>(irq.get_interface());
+  return line != nullptr ? line->name() : irq.name();
 }
 
 std::uint64_t HostCpu::now_ns() const {

@@ -189,6 +189,9 @@ void CommandProcessor::complete_entry(std::uint32_t new_head) {
 
 void CommandProcessor::report_error(std::uint32_t code, std::uint32_t info) {
   ++stats_.errors;
+  if (registers_.get(reg::kIrqStatus) & kIrqError)
+    log_->warn("the host has not acknowledged the previous error ({}): the error below replaces it",
+               describe_error(registers_.get(reg::kErrorCode), registers_.get(reg::kErrorInfo)));
   log_->warn("ring entry {}, layer {}: {} (ERROR_CODE {}, ERROR_INFO {:#x})", registers_.get(reg::kRingHead), layer_,
              describe_error(code, info), code, info);
   registers_.set(reg::kErrorCode, code);

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "contract/cluster_regs.h"
+#include "sw/apps/footprint.h"
 #include "sw/apps/onnx_spec.h"
 #include "sw/runtime/exec/network_executor.h"
 #include "sw/runtime/frontend/network_yaml.h"
@@ -85,47 +85,6 @@ NetworkDef find_network(const std::string& name) {
   throw std::invalid_argument("unknown network '" + name + "' (known: " + known + ", or a SCALE-Sim *.csv)");
 }
 
-// The DRAM the program allocates for one layer (run_conv_on_npu: input,
-// weights, bias, requantization, output, the command, each 64-byte aligned),
-// from the spec alone; 0 for a spec prepare_conv() refuses.
-double conv_dram_bytes(const runtime::ConvLayerSpec& s) {
-  const auto& w = s.window;
-  const auto out_dim = [](double in, int pad_a, int pad_b, int k, int d, int stride) {
-    return std::floor((in + pad_a + pad_b - double(d) * (k - 1) - 1) / stride) + 1;
-  };
-  if (s.in_c <= 0 || s.in_h <= 0 || s.in_w <= 0 || s.out_c <= 0 || w.groups <= 0 || w.stride_h <= 0 || w.stride_w <= 0)
-    return 0;
-  const double out_h = out_dim(s.in_h, w.pad.top, w.pad.bottom, w.kernel_h, w.dilation_h, w.stride_h);
-  const double out_w = out_dim(s.in_w, w.pad.left, w.pad.right, w.kernel_w, w.dilation_w, w.stride_w);
-  if (out_h <= 0 || out_w <= 0) return 0;
-  const double e = pe_array::element_bytes(static_cast<pe_array::Datatype>(s.datatype));
-  const auto aligned = [](double bytes) { return std::ceil(bytes / 64) * 64; };
-  return aligned(e * s.in_c * s.in_h * s.in_w) + aligned(e * s.out_c * (s.in_c / w.groups) * w.kernel_h * w.kernel_w) +
-         aligned(4.0 * s.out_c) + aligned(8.0 * s.out_c) + aligned(e * s.out_c * out_h * out_w) +
-         aligned(sizeof(firmware::LayerCommand));
-}
-
-// Before any tensor is generated: a network whose layers cannot all be held in
-// DRAM (the program keeps every layer's buffers) fails at once, not after the
-// host reference of a layer that was never going to run.
-void check_conv_dram(const std::vector<runtime::ConvLayerSpec>& specs, std::uint64_t dram_bytes) {
-  if (dram_bytes == 0) return;
-  double total = 0, largest = 0;
-  std::string largest_name;
-  for (const auto& s : specs) {
-    const double bytes = conv_dram_bytes(s);
-    total += bytes;
-    if (bytes > largest) largest = bytes, largest_name = s.name;
-  }
-  if (total <= static_cast<double>(dram_bytes)) return;
-  const auto mib = [](double bytes) { return std::to_string(static_cast<std::uint64_t>(std::ceil(bytes / 1048576))); };
-  throw std::invalid_argument(
-      "the layers' tensors need " + mib(total) + " MiB of DRAM (layer '" + largest_name + "' " + mib(largest) +
-      " MiB), more than the platform's dram.backing_mib = " + mib(static_cast<double>(dram_bytes)) +
-      ": raise it (--set dram.backing_mib=N, up to the part's capacity) or run a smaller "
-      "--input-size");
-}
-
 Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, firmware::DataflowChoice dataflow) {
   std::vector<runtime::ConvLayerSpec> specs;
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
@@ -139,7 +98,7 @@ Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, fi
     spec.datatype = runtime::parse_datatype(options.datatype);
     specs.push_back(spec);
   }
-  check_conv_dram(specs, options.dram_bytes);
+  check_footprint(conv_footprint(specs), options.dram_bytes, options.max_host_bytes);
   auto layers = std::make_shared<std::vector<runtime::PreparedConv>>();
   for (std::size_t i = 0; i < specs.size(); ++i)
     layers->push_back(runtime::prepare_conv(specs[i], options.seed + static_cast<std::uint32_t>(i)));
@@ -225,6 +184,7 @@ std::shared_ptr<runtime::QuantizedNetwork> quantized_network(const std::string& 
   }
   if (options.input_h > 0)
     net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
+  check_footprint(network_footprint(net), options.dram_bytes, options.max_host_bytes);
   read_input(net);
   // A float input is also the calibration input; int8 codes replace the seeded one after it.
   if (input && !input->quantized) qo.float_input = input->values;

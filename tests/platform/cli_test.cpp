@@ -144,6 +144,20 @@ TEST(Cli, ALayerThatCannotFitInDramFailsBeforeItsTensorsAreMade) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Cli, MaxMemoryRefusesARunWhoseTensorsWouldExceedIt) {
+  // 64 x 112 x 112 in and out, their reference and DRAM copies: 3.1 MiB.
+  const auto dir = scratch("max_memory");
+  const Result r = npuvp("run -q --input-size 112x112 --max-memory 1 --out " + dir.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "npuvp: the run needs at least 4 MiB of host memory for its tensors, their reference outputs and their "
+            "DRAM copies, more than --max-memory 1: raise --max-memory or run a smaller --input-size\n");
+  EXPECT_EQ(npuvp("run -q --input-size 112x112 --max-memory 4 --out " + dir.string()).exit_code, 0);
+  EXPECT_EQ(npuvp("run -q --max-memory 0 --out " + dir.string()).err,
+            "npuvp: --max-memory: expected an integer from 1 to 1073741824, got '0'\n");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, ATraceThatCannotBeWrittenIsAnErrorNamingItAndTheRestIsWritten) {
   // trace.vcd on a full disk was written without a check: exit 0, "wrote".
   const auto dir = scratch("full_disk");
