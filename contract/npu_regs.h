@@ -35,6 +35,7 @@ inline constexpr std::uint32_t kBusyCyclesLo = 0x48;
 inline constexpr std::uint32_t kBusyCyclesHi = 0x4C;
 inline constexpr std::uint32_t kLayersDone = 0x50;
 inline constexpr std::uint32_t kCmdBufsDone = 0x54;
+inline constexpr std::uint32_t kErrorLayer = 0x58;
 }  // namespace reg
 
 inline constexpr std::uint32_t kCtrlEnable = 1u << 0;
@@ -43,7 +44,8 @@ inline constexpr std::uint32_t kStatusError = 1u << 1;
 inline constexpr std::uint32_t kIrqComplete = 1u << 0;
 inline constexpr std::uint32_t kIrqError = 1u << 1;
 
-// ERROR_CODE values; ERROR_INFO then holds the layer index or the address.
+// ERROR_CODE values; ERROR_INFO then holds the layer index, the cluster, the
+// tail or the address (describe_error() in npu_errors.h says which).
 enum class NpuError : std::uint32_t {
   kNone = 0,
   kRingAccess = 1,     // a ring entry or command buffer could not be read
@@ -51,9 +53,10 @@ enum class NpuError : std::uint32_t {
   kLayerTooLarge = 3,  // no tiling of the layer fits the SRAM and buffers
   kDmaFault = 4,       // a DMA channel reported an error (bad address)
   kClusterFault = 5,   // a PE cluster reported an error
+  kBadRingTail = 6,    // RING_TAIL outside the ring or not ahead of the tail before (dropped)
 };
 
-inline constexpr std::array<regs::RegisterSpec, 22> kNpuRegisters{{
+inline constexpr std::array<regs::RegisterSpec, 23> kNpuRegisters{{
     {"ID", reg::kId, kNpuId, regs::Access::kReadOnly, "device identification, 'NPUV'"},
     {"VERSION", reg::kVersion, kNpuVersion, regs::Access::kReadOnly, "interface version, major.minor in 16.16"},
     {"CTRL", reg::kCtrl, 0, regs::Access::kReadWrite, "bit0 ENABLE: the command processor takes ring entries"},
@@ -83,6 +86,8 @@ inline constexpr std::array<regs::RegisterSpec, 22> kNpuRegisters{{
     {"BUSY_CYCLES_HI", reg::kBusyCyclesHi, 0, regs::Access::kReadOnly, "bits 63:32 (latched on LO read)"},
     {"LAYERS_DONE", reg::kLayersDone, 0, regs::Access::kReadOnly, "layers completed since reset"},
     {"CMDBUFS_DONE", reg::kCmdBufsDone, 0, regs::Access::kReadOnly, "command buffers completed since reset"},
+    {"ERROR_LAYER", reg::kErrorLayer, 0xFFFFFFFF, regs::Access::kReadOnly,
+     "layer_id of the command running at the last failure, 0xffffffff if none"},
 }};
 
 }  // namespace npuvp::npu

@@ -71,7 +71,7 @@ int run_command(int argc, char** argv) {
   double ro_sparsity = 0;
   int ro_batch = 1;
   std::vector<std::string> layer_dataflow;
-  std::string traces, trace_window;
+  std::string traces, trace_window, max_memory;
   std::vector<std::string> trace_include;
   // clang-format off
   opts.add_options()
@@ -91,6 +91,7 @@ int run_command(int argc, char** argv) {
       ("weight-sparsity", po::value(&ro_sparsity)->default_value(0.0), "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")
       ("layer-dataflow", po::value(&layer_dataflow)->composing(), "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws|os|os2d (repeatable)")
       ("batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")
+      ("max-memory", po::value(&max_memory), "host memory in MiB the run may take: one whose tensors need more fails before they are made")
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
       ("traces", po::value(&traces), "trace files to write: all | none | a list of vcd,timeline,power (default all; overrides simulation.vcd)")
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
@@ -134,6 +135,8 @@ int run_command(int argc, char** argv) {
   ro.out_dir = out_dir;
   ro.seed = static_cast<std::uint32_t>(npuvp::bench::parse_count("--seed", seed, 0, UINT32_MAX));
   ro.ideal_memory = vm.count("ideal-memory") > 0;
+  if (vm.count("max-memory"))
+    ro.max_host_bytes = npuvp::bench::parse_count("--max-memory", max_memory, 1, 1 << 30) << 20;
   ro.quiet = vm.count("quiet") > 0;
   ro.weight_sparsity = ro_sparsity;
   ro.batch = ro_batch;

@@ -7,6 +7,7 @@
 
 #include "contract/address_map.h"
 #include "models/common/output_file.h"
+#include "models/common/sim_control.h"
 #include "platform/layer_fit.h"
 #include "platform/report/power_csv.h"
 #include "platform/report/progress_line.h"
@@ -87,11 +88,18 @@ void check_workload(const apps::Workload& work) {
                                 std::to_string(n) + ")");
 }
 
+// The driver names the layer by its layer_id; the user knows it by name.
+std::string name_layer(const sw::NpuFault& fault, const nlohmann::json& layers) {
+  if (fault.layer() >= layers.size()) return fault.what();
+  return "layer '" + layers[fault.layer()]["name"].get<std::string>() + "': " + fault.what();
+}
+
 using WallClock = std::chrono::steady_clock;
 
 nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& options, const apps::Workload& work,
                             WallClock::time_point wall_start) {
   const StopOnSignal stop;
+
   check_layers_fit(work.commands, work.layers, npu::Npu::firmware_layout(config.npu));
   sw::DriverConfig driver_config;
   driver_config.npu_regs_base = address_map::kNpuRegsBase;
@@ -104,7 +112,11 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
       [&](sw::HostHal& hal) {
         sw::NpuDriver driver(hal, driver_config);
         driver.probe();
-        work.program(driver);
+        try {
+          work.program(driver);
+        } catch (const sw::NpuFault& f) {
+          throw std::runtime_error(name_layer(f, work.layers));
+        }
       },
       options.out_dir);
 
@@ -137,8 +149,18 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
   });
 
   monitor.stop_when([&] { return stop.received() != 0; });
+  monitor.watchdog(sc_core::sc_time(options.watchdog_ns, sc_core::SC_NS), [&] {
+    const cpu::HostCpuStats& host = soc.host().stats();
+    return host.mmio_writes + host.bytes_written + host.interrupts +
+           soc.npu().command_processor().stats().mmio_accesses;
+  });
 
-  sc_core::sc_start();
+  try {
+    sim::run_to_end();
+  } catch (...) {
+    progress.finish();
+    throw;
+  }
   progress.finish();
   if (!monitor.stopped()) {
     if (!soc.host().finished()) throw std::runtime_error("simulation ended before the host program finished");
@@ -173,6 +195,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
   options.keep_outputs = !options.dump_dir.empty();
   options.fold_data_movement = config.firmware.fold_data_movement;
   options.dram_access_bytes = config.dram.memspec.burst_bytes();
+  options.dram_bytes = config.dram.backing_bytes;
   return run_workload(config, options, apps::make_workload(options), wall_start);
 }
 

@@ -23,6 +23,10 @@ struct RunOptions : apps::WorkloadOptions {
   // its array schedule alone; memory traffic still happens and costs energy.
   bool ideal_memory = false;
   bool quiet = false;  // no progress line on the terminal
+  // A run that makes no progress for this long (simulated) fails, saying who
+  // waits on whom (RunMonitor::watchdog). No wait of the platform's own comes
+  // near it: a layer's longest wait is one tile's transfer or job.
+  double watchdog_ns = 10e6;
   TraceOptions trace;  // over the platform's simulation.* trace settings
   // --dump: every layer's output, output.npy and manifest.json go here
   // (tensor_io.h); empty: no dump.

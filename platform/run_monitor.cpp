@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/common/sim_control.h"
+
 namespace npuvp::platform {
 namespace {
 
@@ -76,29 +78,56 @@ RunMonitor::Sample RunMonitor::sample() {
 }
 
 void RunMonitor::layer_changed() {
-  const Sample now = sample();
-  if (open_layer_) {
-    const auto& [id, begin] = *open_layer_;
-    layers_.push_back(layer_figures(id, begin, now));
-    if (layer_track_.bound()) layer_track_.slice(layer_name_(id), "layer", begin.at, now.at);
-    open_layer_.reset();
-  }
-  const std::int32_t id = current_layer.read();
-  if (id < 0) return;
-  open_layer_.emplace(id, now);
-  for (const auto& sink : layer_start_sinks_) sink(id);
+  sim::guard([this] {
+    const Sample now = sample();
+    if (open_layer_) {
+      const auto& [id, begin] = *open_layer_;
+      layers_.push_back(layer_figures(id, begin, now));
+      if (layer_track_.bound()) layer_track_.slice(layer_name_(id), "layer", begin.at, now.at);
+      open_layer_.reset();
+    }
+    const std::int32_t id = current_layer.read();
+    if (id < 0) return;
+    open_layer_.emplace(id, now);
+    for (const auto& sink : layer_start_sinks_) sink(id);
+  });
 }
 
 void RunMonitor::window_elapsed() {
-  Sample now = sample();
-  if (last_window_) close_window(now);
-  last_window_ = std::move(now);
-  if (stop_requested_ && stop_requested_()) {
-    stopped_ = true;
-    sc_core::sc_stop();
+  sim::guard([this] {
+    Sample now = sample();
+    if (last_window_) close_window(now);
+    if (watchdog_) check_progress(now);
+    last_window_ = std::move(now);
+    if (stop_requested_ && stop_requested_()) {
+      stopped_ = true;
+      sim::stop();
+      return;
+    }
+    next_trigger(config_.power_window);
+  });
+}
+
+void RunMonitor::watchdog(const sc_core::sc_time& limit, std::function<std::uint64_t()> activity) {
+  watchdog_ = Watchdog{limit, std::move(activity), {}, sc_core::SC_ZERO_TIME};
+}
+
+void RunMonitor::check_progress(const Sample& now) {
+  using stats::Counter;
+  std::vector<double> progress;
+  for (const Counter c :
+       {Counter::kMacs, Counter::kRfAccesses, Counter::kSramBytes, Counter::kNocFlitHops, Counter::kDmaSystemBytes,
+        Counter::kDmaLocalBytes, Counter::kDramReadBytes, Counter::kDramWriteBytes})
+    progress.push_back(now.counters[c]);
+  progress.push_back(static_cast<double>(watchdog_->activity()));
+  if (progress != watchdog_->progress) {
+    watchdog_->progress = std::move(progress);
+    watchdog_->since = now.at;
     return;
   }
-  next_trigger(config_.power_window);
+  if (now.at - watchdog_->since < watchdog_->limit) return;
+  sim::fail("watchdog: no progress for " + (now.at - watchdog_->since).to_string() + " of simulated time since " +
+            watchdog_->since.to_string() + "; " + sim::waits());
 }
 
 void RunMonitor::finish() {

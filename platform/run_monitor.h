@@ -58,8 +58,15 @@ class RunMonitor : public sc_core::sc_module {
   void record_decision(const firmware::LayerDecision& decision);
   // Asked at every power window (the monitor's own process, where no model is
   // halfway through anything): when it returns true the window is closed and
-  // the simulation stopped with sc_stop().
+  // the simulation stopped with sim::stop().
   void stop_when(std::function<bool()> requested);
+  // Ends a run that makes no progress: when over `limit` of simulated time
+  // neither the models' work counters (MACs, bytes moved, flit hops; not
+  // stalls or background energy, which grow while everything waits) nor
+  // `activity` (the host's writes and interrupts, the firmware's accesses)
+  // changed, the run fails (sim::fail) saying what each process waits for.
+  // Checked at every power window.
+  void watchdog(const sc_core::sc_time& limit, std::function<std::uint64_t()> activity);
   // Whether stop_when's request stopped the simulation.
   bool stopped() const { return stopped_; }
 
@@ -97,6 +104,14 @@ class RunMonitor : public sc_core::sc_module {
   std::vector<std::function<void(const report::PowerSample&)>> window_sinks_;
   std::vector<std::function<void(std::int32_t)>> layer_start_sinks_;
   std::function<bool()> stop_requested_;
+  struct Watchdog {
+    sc_core::sc_time limit;
+    std::function<std::uint64_t()> activity;
+    std::vector<double> progress;  // the work counters and the activity when they last changed
+    sc_core::sc_time since;        // when that was
+  };
+  std::optional<Watchdog> watchdog_;
+  void check_progress(const Sample& now);
   bool stopped_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include "models/cpu/host_cpu.h"
 
 #include "models/common/log.h"
+#include "models/common/sim_control.h"
 
 namespace npuvp::cpu {
 
@@ -20,6 +21,8 @@ void HostCpu::run() {
   quantum_.reset();
   try {
     program_(*this);
+  } catch (const sc_core::sc_unwind_exception&) {
+    throw;  // killed by sim::stop(): the program is abandoned, its stack unwound
   } catch (const std::exception& e) {
     failure_ = e.what();
     log_->error("host program failed: {}", e.what());
@@ -32,6 +35,7 @@ void HostCpu::run() {
 void HostCpu::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes, unsigned core_cycles) {
   // Bulk copies go out as bursts a bus would carry.
   constexpr std::size_t kMaxBurst = 4096;
+  waits_without_access_ = 0;
   auto* p = static_cast<unsigned char*>(data);
   for (std::size_t done = 0; done < bytes;) {
     const auto len = static_cast<unsigned>(std::min(kMaxBurst, bytes - done));
@@ -81,11 +85,25 @@ void HostCpu::memory_write(std::uint64_t addr, const void* src, std::size_t byte
 
 bool HostCpu::wait_for_interrupt(std::uint64_t timeout_ns) {
   quantum_.sync();
-  if (!irq.read())
-    sc_core::wait(sc_core::sc_time(static_cast<double>(timeout_ns), sc_core::SC_NS), irq.posedge_event());
+  if (irq.read() && ++waits_without_access_ > kMaxWaitsWithoutAccess)
+    throw std::runtime_error(fmt::format(
+        "the host program waited {} times for an interrupt on {} that has stayed raised, without a bus access in "
+        "between: it does not acknowledge the interrupt (the device's IRQ status register)",
+        waits_without_access_, line_name()));
+  if (!irq.read()) {
+    const sc_core::sc_time timeout(static_cast<double>(timeout_ns), sc_core::SC_NS);
+    const sim::Waiting waiting("an interrupt on " + line_name() + " until " +
+                               (sc_core::sc_time_stamp() + timeout).to_string());
+    sc_core::wait(timeout, irq.posedge_event());
+  }
   const bool raised = irq.read();
   if (raised) ++stats_.interrupts;
   return raised;
+}
+
+std::string HostCpu::line_name() const {
+  const auto* line = dynamic_cast<const sc_core::sc_object*>(irq.get_interface());
+  return line != nullptr ? line->name() : irq.name();
 }
 
 std::uint64_t HostCpu::now_ns() const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include <spdlog/spdlog.h>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -57,6 +58,7 @@ class HostCpu : public sc_core::sc_module, private sw::HostHal {
   std::uint64_t now_ns() const override;
 
   void run();
+  std::string line_name() const;  // the signal the irq port is bound to
   void transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes, unsigned core_cycles);
 
   const HostCpuConfig config_;
@@ -64,6 +66,9 @@ class HostCpu : public sc_core::sc_module, private sw::HostHal {
   Program program_;
   tlm_utils::tlm_quantumkeeper quantum_;
   HostCpuStats stats_;
+  // Consecutive wait_for_interrupt() calls that found the line already high.
+  static constexpr unsigned kMaxWaitsWithoutAccess = 1000;
+  unsigned waits_without_access_ = 0;
   bool finished_ = false;
   std::string failure_;
   std::shared_ptr<spdlog::logger> log_;

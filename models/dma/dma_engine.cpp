@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "models/common/log.h"
+#include "models/common/sim_control.h"
 
 namespace npuvp::dma {
 
@@ -37,7 +38,8 @@ DmaEngine::DmaEngine(const sc_core::sc_module_name& name, const DmaConfig& confi
     });
     c.registers->on_write(reg::kIrq, [this, ch](std::uint32_t) { update_irq(ch); });
     sc_core::sc_spawn_options opts;
-    sc_core::sc_spawn([this, ch] { channel_thread(ch); }, (std::string("channel") + std::to_string(ch)).c_str(), &opts);
+    sc_core::sc_spawn([this, ch] { sim::guard([this, ch] { channel_thread(ch); }); },
+                      (std::string("channel") + std::to_string(ch)).c_str(), &opts);
   }
 }
 

@@ -1,9 +1,11 @@
 #include "models/npu/command_processor.h"
 
 #include "contract/cluster_regs.h"
+#include "contract/npu_errors.h"
 #include "contract/npu_regs.h"
 #include "firmware/firmware.h"
 #include "models/common/log.h"
+#include "models/common/sim_control.h"
 
 namespace npuvp::npu {
 
@@ -60,7 +62,7 @@ std::uint64_t CommandProcessor::cycles_now() const {
 
 void CommandProcessor::firmware_thread() {
   current_layer.write(-1);
-  firmware::firmware_main(*this);
+  sim::guard([this] { firmware::firmware_main(*this); });
 }
 
 void CommandProcessor::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes) {
@@ -103,6 +105,17 @@ void CommandProcessor::write(std::uint64_t addr, const void* src, std::size_t by
   transfer(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), bytes);
 }
 
+std::string CommandProcessor::event_lines_named(std::uint64_t mask) const {
+  std::string out;
+  const unsigned clusters_from = config_.layout.cluster_irq_base;
+  for (unsigned i = 0; i < 64; ++i) {
+    if ((mask >> i & 1) == 0) continue;
+    out += out.empty() ? "the IRQ of " : ", ";
+    out += i < clusters_from ? "DMA channel " + std::to_string(i) : "cluster " + std::to_string(i - clusters_from);
+  }
+  return out;
+}
+
 std::uint64_t CommandProcessor::wait_events(std::uint64_t mask) {
   const sc_core::sc_time began = sc_core::sc_time_stamp();
   const std::uint64_t dma_lines = (std::uint64_t{1} << config_.layout.cluster_irq_base) - 1;
@@ -125,6 +138,7 @@ std::uint64_t CommandProcessor::wait_events(std::uint64_t mask) {
     }
     if (high != 0) return high;
     if (any.size() == 0) throw firmware::BusError("wait on no IRQ line", mask);
+    const sim::Waiting waiting(event_lines_named(mask));
     sc_core::wait(any);
   }
 }
@@ -133,16 +147,25 @@ void CommandProcessor::wait_for_work() {
   for (;;) {
     const bool enabled = registers_.get(reg::kCtrl) & kCtrlEnable;
     const std::uint32_t size = registers_.get(reg::kRingSize);
+    const std::uint32_t head = registers_.get(reg::kRingHead);
     const std::uint32_t tail = registers_.get(reg::kRingTail);
-    if (enabled && registers_.get(reg::kRingHead) != tail) {
-      if (size == 0 || tail >= size) {
-        // A tail outside the ring is a driver bug: report it once, drop it.
-        report_error(static_cast<std::uint32_t>(NpuError::kRingAccess), tail);
-        registers_.set(reg::kRingTail, registers_.get(reg::kRingHead));
+    if (tail != accepted_tail_) {
+      // The entries between head and tail are the host's queue: a new tail
+      // outside the ring, or one that does not extend the queue (moved back,
+      // or so far on that it passed the head), is a driver bug. Reported
+      // once and dropped: the queue stays as it was.
+      const auto queued = [&](std::uint32_t t) { return (t + size - head) % size; };
+      if (size == 0 || tail >= size || (accepted_tail_ < size && queued(tail) < queued(accepted_tail_))) {
+        report_error(static_cast<std::uint32_t>(NpuError::kBadRingTail), tail);
+        accepted_tail_ = size != 0 && accepted_tail_ < size ? accepted_tail_ : head;
+        registers_.set(reg::kRingTail, accepted_tail_);
         continue;
       }
-      break;
+      accepted_tail_ = tail;
     }
+    if (enabled && head != tail) break;
+    const sim::Waiting waiting(fmt::format("a doorbell (CTRL {:#x}, RING_HEAD {}, RING_TAIL {})",
+                                           registers_.get(reg::kCtrl), registers_.get(reg::kRingHead), tail));
     sc_core::wait(doorbell_);
   }
   busy_since_ = sc_core::sc_time_stamp();
@@ -167,9 +190,14 @@ void CommandProcessor::complete_entry(std::uint32_t new_head) {
 
 void CommandProcessor::report_error(std::uint32_t code, std::uint32_t info) {
   ++stats_.errors;
-  log_->warn("firmware reports error {} (info {:#x})", code, info);
+  if (registers_.get(reg::kIrqStatus) & kIrqError)
+    log_->warn("the host has not acknowledged the previous error ({}): the error below replaces it",
+               describe_error(registers_.get(reg::kErrorCode), registers_.get(reg::kErrorInfo)));
+  log_->warn("ring entry {}, layer {}: {} (ERROR_CODE {}, ERROR_INFO {:#x})", registers_.get(reg::kRingHead), layer_,
+             describe_error(code, info), code, info);
   registers_.set(reg::kErrorCode, code);
   registers_.set(reg::kErrorInfo, info);
+  registers_.set(reg::kErrorLayer, static_cast<std::uint32_t>(layer_));
   registers_.set(reg::kStatus, registers_.get(reg::kStatus) | kStatusError);
   raise(kIrqError);
 }

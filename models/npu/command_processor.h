@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -84,6 +85,8 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   void spend_cycles(std::uint64_t cycles) override;
 
   void firmware_thread();
+  // "the IRQ of DMA channel 0, cluster 3" for a wait_events() mask.
+  std::string event_lines_named(std::uint64_t mask) const;
   void transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes);
   void raise(std::uint32_t irq_bits);
   void update_host_irq();
@@ -97,7 +100,8 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   regs::RegisterFile registers_;
   sc_core::sc_event doorbell_;
   sc_core::sc_time busy_since_ = sc_core::SC_ZERO_TIME;
-  std::int32_t layer_ = -1;  // the signal's value lags a delta cycle behind
+  std::int32_t layer_ = -1;          // the signal's value lags a delta cycle behind
+  std::uint32_t accepted_tail_ = 0;  // RING_TAIL as last checked
   std::vector<std::function<void(const firmware::LayerDecision&)>> decision_observers_;
   std::uint32_t latched_hi_cycles_ = 0;
   std::uint32_t latched_hi_busy_ = 0;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "models/common/log.h"
+#include "models/common/sim_control.h"
 
 namespace npuvp::pe_array {
 
@@ -92,24 +93,26 @@ void PeCluster::update_irq() {
 }
 
 void PeCluster::job_thread() {
-  for (;;) {
-    sc_core::wait(start_);
-    busy_trace_.set(sc_core::sc_time_stamp(), 1);
-    const JobError error = run_job(registers_.get(reg::kJobAddr));
-    busy_trace_.set(sc_core::sc_time_stamp(), 0);
-    std::uint32_t irq_bits = registers_.get(reg::kIrq);
-    if (error == JobError::kNone) {
-      irq_bits |= kIrqDone;
-      registers_.set(reg::kJobsDone, registers_.get(reg::kJobsDone) + 1);
-    } else {
-      ++stats_.errors;
-      irq_bits |= kIrqError;
-      log_->warn("job at {:#x} failed with error {}", registers_.get(reg::kJobAddr), static_cast<unsigned>(error));
+  sim::guard([this] {
+    for (;;) {
+      sc_core::wait(start_);
+      busy_trace_.set(sc_core::sc_time_stamp(), 1);
+      const JobError error = run_job(registers_.get(reg::kJobAddr));
+      busy_trace_.set(sc_core::sc_time_stamp(), 0);
+      std::uint32_t irq_bits = registers_.get(reg::kIrq);
+      if (error == JobError::kNone) {
+        irq_bits |= kIrqDone;
+        registers_.set(reg::kJobsDone, registers_.get(reg::kJobsDone) + 1);
+      } else {
+        ++stats_.errors;
+        irq_bits |= kIrqError;
+        log_->warn("job at {:#x} failed with error {}", registers_.get(reg::kJobAddr), static_cast<unsigned>(error));
+      }
+      registers_.set(reg::kStatus, static_cast<std::uint32_t>(error) << 8);
+      registers_.set(reg::kIrq, irq_bits);
+      update_irq();
     }
-    registers_.set(reg::kStatus, static_cast<std::uint32_t>(error) << 8);
-    registers_.set(reg::kIrq, irq_bits);
-    update_irq();
-  }
+  });
 }
 
 namespace {

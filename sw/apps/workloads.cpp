@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sw/apps/footprint.h"
 #include "sw/apps/onnx_spec.h"
 #include "sw/runtime/exec/network_executor.h"
 #include "sw/runtime/frontend/network_yaml.h"
@@ -104,7 +105,7 @@ nlohmann::json describe_conv_layer(const runtime::PreparedConv& l) {
 namespace {
 
 Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, firmware::DataflowChoice dataflow) {
-  auto layers = std::make_shared<std::vector<runtime::PreparedConv>>();
+  std::vector<runtime::ConvLayerSpec> specs;
   for (std::size_t i = 0; i < net.layers.size(); ++i) {
     runtime::ConvLayerSpec spec = net.layers[i];
     if (i == 0 && options.input_h > 0) {
@@ -114,8 +115,12 @@ Workload conv_workload(const NetworkDef& net, const WorkloadOptions& options, fi
     spec.dataflow = dataflow;
     spec.weight_sparsity = options.weight_sparsity;
     spec.datatype = runtime::parse_datatype(options.datatype);
-    layers->push_back(runtime::prepare_conv(spec, options.seed + static_cast<std::uint32_t>(i)));
+    specs.push_back(spec);
   }
+  check_footprint(conv_footprint(specs), options.dram_bytes, options.max_host_bytes);
+  auto layers = std::make_shared<std::vector<runtime::PreparedConv>>();
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    layers->push_back(runtime::prepare_conv(specs[i], options.seed + static_cast<std::uint32_t>(i)));
   Workload w;
   w.name = net.name;
   const auto& first = layers->front();
@@ -186,6 +191,7 @@ std::shared_ptr<runtime::QuantizedNetwork> quantized_network(const std::string& 
   }
   if (options.input_h > 0)
     net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
+  check_footprint(network_footprint(net), options.dram_bytes, options.max_host_bytes);
   read_input(net);
   // A float input is also the calibration input; int8 codes replace the seeded one after it.
   if (input && !input->quantized) qo.float_input = input->values;

@@ -54,6 +54,11 @@ struct WorkloadOptions {
   // producers and consumers (the preset's firmware.fold_data_movement).
   bool fold_data_movement = true;
   std::uint32_t dram_access_bytes = 32;  // the DRAM part's burst (runtime::LoweringOptions)
+  // The platform's DRAM backing and a cap on host memory (--max-memory):
+  // workloads whose tensors cannot fit fail before they are generated
+  // (footprint.h). 0: not checked.
+  std::uint64_t dram_bytes = 0;
+  std::uint64_t max_host_bytes = 0;
 };
 
 // The per-layer verdicts a program fills in as it runs.

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "contract/npu_errors.h"
 #include "contract/npu_regs.h"
 
 namespace npuvp::sw {
@@ -88,9 +89,14 @@ void NpuDriver::service_interrupt() {
   if (irq & npu::kIrqError) {
     const std::uint32_t code = read(reg::kErrorCode);
     const std::uint32_t info = read(reg::kErrorInfo);
+    const std::uint32_t layer = read(reg::kErrorLayer);
     std::ostringstream os;
-    os << "NPU error " << code << " (ERROR_CODE), info 0x" << std::hex << info << " (ERROR_INFO)";
-    throw NpuFault(os.str(), code, info);
+    os << "NPU error";
+    if (layer != NpuFault::kNoLayer) os << " in layer " << layer;
+    os << ": " << npu::describe_error(code, info) << " (ERROR_CODE " << code << ", ERROR_INFO 0x" << std::hex << info;
+    if (layer != NpuFault::kNoLayer) os << ", ERROR_LAYER " << std::dec << layer;
+    os << ")";
+    throw NpuFault(os.str(), code, info, layer);
   }
 }
 

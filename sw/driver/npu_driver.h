@@ -24,15 +24,21 @@ struct DriverConfig {
   std::uint64_t timeout_ns = 1'000'000'000;  // per command buffer, simulated
 };
 
+// what(): "NPU error in layer 3: cluster 8: a job failed (...) (ERROR_CODE 5,
+// ERROR_INFO 0x8, ERROR_LAYER 3)": the unit and the cause in words
+// (npu::describe_error), the raw registers after them.
 class NpuFault : public std::runtime_error {
  public:
-  NpuFault(const std::string& what, std::uint32_t code, std::uint32_t info)
-      : std::runtime_error(what), code_(code), info_(info) {}
+  static constexpr std::uint32_t kNoLayer = 0xFFFFFFFF;
+  NpuFault(const std::string& what, std::uint32_t code, std::uint32_t info, std::uint32_t layer = kNoLayer)
+      : std::runtime_error(what), code_(code), info_(info), layer_(layer) {}
   std::uint32_t code() const { return code_; }
   std::uint32_t info() const { return info_; }
+  // The layer_id of the failing command (ERROR_LAYER), kNoLayer if none ran.
+  std::uint32_t layer() const { return layer_; }
 
  private:
-  std::uint32_t code_, info_;
+  std::uint32_t code_, info_, layer_;
 };
 
 struct NpuCapabilities {

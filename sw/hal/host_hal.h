@@ -27,7 +27,10 @@ class HostHal {
   virtual void memory_read(std::uint64_t addr, void* dst, std::size_t bytes) = 0;
   virtual void memory_write(std::uint64_t addr, const void* src, std::size_t bytes) = 0;
   // Sleeps until the interrupt line is high or `timeout_ns` passed; returns
-  // whether the interrupt came.
+  // whether the interrupt came. A line that stays high is an interrupt the
+  // software has not acknowledged: waiting on it again and again without a
+  // bus access in between throws std::runtime_error (it would spin forever
+  // with no simulated time passing).
   virtual bool wait_for_interrupt(std::uint64_t timeout_ns) = 0;
   virtual std::uint64_t now_ns() const = 0;
 };

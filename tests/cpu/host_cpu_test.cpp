@@ -122,5 +122,31 @@ TEST(HostCpu, ABusErrorEndsTheProgramNamingTheAddress) {
   EXPECT_EQ(b.cpu.stats().mmio_reads, 0u);
 }
 
+// A program that waits on a raised line without ever acknowledging it spun
+// forever with no simulated time passing: a hang no watchdog could see.
+TEST(HostCpu, WaitingAgainAndAgainOnAnUnacknowledgedInterruptEndsTheProgram) {
+  HostBench b;
+  b.body = [&] {
+    sc_core::wait(sc_time(100, SC_NS));
+    b.irq.write(true);  // and nothing the program does lowers it
+  };
+  std::size_t waits = 0;
+  b.program = [&](sw::HostHal& hal) {
+    for (;;) {
+      hal.wait_for_interrupt(10'000);
+      ++waits;
+      if (waits == 500) hal.mmio_read32(kDev);  // a bus access starts the count again
+    }
+  };
+  sc_core::sc_start();
+  EXPECT_TRUE(b.cpu.finished());
+  EXPECT_EQ(b.cpu.failure(),
+            "the host program waited 1001 times for an interrupt on irq that has stayed raised, without a bus "
+            "access in between: it does not acknowledge the interrupt (the device's IRQ status register)");
+  // The first wait found the line low; 499 found it high, a read, 1000 more
+  // and the one refused.
+  EXPECT_EQ(waits, 1500u);
+}
+
 }  // namespace
 }  // namespace npuvp::cpu

@@ -178,7 +178,7 @@ TEST(CommandProcessor, FaultsRaiseErrorWithCodeAndInfoAndTheRingMovesOn) {
       EXPECT_EQ(b.host.read32(reg::kStatus), 0u);  // cleared with the ERROR irq
     };
     b.host.write32(reg::kRingTail, 7);  // outside the 4-entry ring: dropped
-    expect_error(NpuError::kRingAccess, 7);
+    expect_error(NpuError::kBadRingTail, 7);
     EXPECT_EQ(b.host.read32(reg::kRingTail), 0u);
     EXPECT_EQ(b.host.read32(reg::kRingHead), 0u);
     b.host.write32(reg::kRingTail, 1);
@@ -191,6 +191,51 @@ TEST(CommandProcessor, FaultsRaiseErrorWithCodeAndInfoAndTheRingMovesOn) {
   sc_core::sc_start();
   EXPECT_EQ(b.cp.stats().errors, 3u);
   EXPECT_TRUE(b.local.seen_addresses.empty());
+}
+
+// A driver that writes RING_TAIL behind its previous value, so far ahead that
+// the queue passes the head, or outside the ring (a ring of 0 entries holds
+// none): each is an error interrupt naming the tail, the queue stays as it
+// was, and nothing runs that the host did not queue.
+TEST(CommandProcessor, ATailThatDoesNotExtendTheQueueIsDroppedWithAnError) {
+  CommandProcessorBench b;
+  firmware::LayerCommand nothing{};
+  b.dram.write(kCommands, &nothing, sizeof nothing);
+  for (std::uint32_t i = 0; i < 4; ++i) b.put_entry(i, kCommands, 0);  // no layers: done at once
+  b.body = [&] {
+    b.set_up_ring(false);  // disabled: queued entries wait
+    auto ring_tail = [&](std::uint32_t tail) {
+      b.host.write32(reg::kRingTail, tail);
+      sc_core::wait(sc_time(100, sc_core::SC_NS));
+    };
+    auto expect_bad_tail = [&](std::uint32_t tail, std::uint32_t kept) {
+      EXPECT_TRUE(b.irq.read());
+      EXPECT_EQ(b.host.read32(reg::kErrorCode), static_cast<std::uint32_t>(NpuError::kBadRingTail));
+      EXPECT_EQ(b.host.read32(reg::kErrorInfo), tail);
+      EXPECT_EQ(b.host.read32(reg::kErrorLayer), 0xFFFFFFFFu);  // no layer ran
+      EXPECT_EQ(b.acknowledge(), kIrqError);
+      EXPECT_EQ(b.host.read32(reg::kRingTail), kept);
+    };
+    ring_tail(2);  // entries 0 and 1 queued
+    EXPECT_FALSE(b.irq.read());
+    ring_tail(1);  // behind the tail before
+    expect_bad_tail(1, 2);
+    ring_tail(0);  // four entries on from 0: past the head (a ring holds 3)
+    expect_bad_tail(0, 2);
+    ring_tail(3);  // entries 0, 1 and 2
+    EXPECT_FALSE(b.irq.read());
+    b.host.write32(reg::kCtrl, kCtrlEnable);
+    sc_core::wait(sc_time(10, sc_core::SC_US));
+    EXPECT_EQ(b.acknowledge(), kIrqComplete);
+    EXPECT_EQ(b.host.read32(reg::kRingHead), 3u);
+    EXPECT_EQ(b.host.read32(reg::kCmdBufsDone), 3u);
+    b.host.write32(reg::kRingSize, 0);
+    ring_tail(0);  // no ring at all
+    expect_bad_tail(0, 3);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.cp.stats().errors, 3u);
+  EXPECT_EQ(b.cp.stats().command_buffers, 3u);
 }
 
 }  // namespace

@@ -173,6 +173,34 @@ TEST(Cli, AnOutDirectoryThatCannotHoldFilesFailsBeforeAnythingIsSimulated) {
   std::filesystem::remove(file);
 }
 
+TEST(Cli, ALayerThatCannotFitInDramFailsBeforeItsTensorsAreMade) {
+  // A UHD input once ran the host reference for 119 s and 4.9 GB before
+  // "DRAM exhausted". 64 x 2160 x 3840 bytes in and out: 1013 MiB.
+  const auto dir = scratch("uhd");
+  const Result r = npuvp("run -q --input-size 2160x3840 --out " + dir.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "npuvp: the layers' tensors need 1013 MiB of DRAM (layer 'conv3x3' 1013 MiB), more than the platform's "
+            "dram.backing_mib = 256: raise it (--set dram.backing_mib=N, up to the part's capacity) or run a smaller "
+            "--input-size\n");
+  EXPECT_EQ(r.out, "") << "nothing was simulated";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, MaxMemoryRefusesARunWhoseTensorsWouldExceedIt) {
+  // 64 x 112 x 112 in and out, their reference and DRAM copies: 3.1 MiB.
+  const auto dir = scratch("max_memory");
+  const Result r = npuvp("run -q --input-size 112x112 --max-memory 1 --out " + dir.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "npuvp: the run needs at least 4 MiB of host memory for its tensors, their reference outputs and their "
+            "DRAM copies, more than --max-memory 1: raise --max-memory or run a smaller --input-size\n");
+  EXPECT_EQ(npuvp("run -q --input-size 112x112 --max-memory 4 --out " + dir.string()).exit_code, 0);
+  EXPECT_EQ(npuvp("run -q --max-memory 0 --out " + dir.string()).err,
+            "npuvp: --max-memory: expected an integer from 1 to 1073741824, got '0'\n");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, ATraceThatCannotBeWrittenIsAnErrorNamingItAndTheRestIsWritten) {
   // trace.vcd on a full disk was written without a check: exit 0, "wrote".
   const auto dir = scratch("full_disk");

@@ -93,12 +93,66 @@ TEST(Driver, BadInputAddressRaisesTheErrorInterrupt) {
     } catch (const sw::NpuFault& f) {
       EXPECT_EQ(f.code(), static_cast<std::uint32_t>(npu::NpuError::kDmaFault));
       EXPECT_EQ(f.info(), 0x7000'0000u);
-      EXPECT_NE(std::string(f.what()).find("ERROR_CODE"), std::string::npos);
+      EXPECT_EQ(std::string(f.what()),
+                "NPU error in layer 0: DMA: a transfer touched address 0x70000000, where nothing is mapped "
+                "(ERROR_CODE 4, ERROR_INFO 0x70000000, ERROR_LAYER 0)");
     }
     // The NPU goes on with the next command buffer after an error.
     const auto good = runtime::run_conv_on_npu(driver, runtime::prepare_conv(small_conv(), 2), 1);
     EXPECT_TRUE(good.verified());
   });
+}
+
+TEST(Driver, AnUnknownOpcodeIsABadCommandNamingTheLayer) {
+  simulate([](sw::NpuDriver& driver) {
+    firmware::LayerCommand cmd{};
+    cmd.opcode = 99;
+    cmd.layer_id = 12;
+    const std::uint64_t buffer = driver.alloc(sizeof cmd);
+    driver.hal().memory_write(buffer, &cmd, sizeof cmd);
+    driver.submit(buffer, 1);
+    try {
+      driver.wait_idle();
+      ADD_FAILURE() << "opcode 99 was accepted";
+    } catch (const sw::NpuFault& f) {
+      EXPECT_EQ(std::string(f.what()),
+                "NPU error in layer 12: command processor: command 0 of the command buffer has an unknown opcode or "
+                "inconsistent parameters (ERROR_CODE 2, ERROR_INFO 0x0, ERROR_LAYER 12)");
+      EXPECT_EQ(f.layer(), 12u);
+    }
+  });
+}
+
+// A ring entry whose command buffer is not in DRAM.
+TEST(Driver, AnUnmappedCommandBufferIsARingAccessErrorNamingTheAddress) {
+  simulate([](sw::NpuDriver& driver) {
+    driver.submit(0x7000'0000, 1);
+    try {
+      driver.wait_idle();
+      ADD_FAILURE() << "an unmapped command buffer was accepted";
+    } catch (const sw::NpuFault& f) {
+      EXPECT_EQ(std::string(f.what()),
+                "NPU error: command processor: the ring entry or command buffer at 0x70000000 could not be read "
+                "(ERROR_CODE 1, ERROR_INFO 0x70000000)");
+    }
+    // The ring goes on.
+    EXPECT_TRUE(runtime::run_conv_on_npu(driver, runtime::prepare_conv(small_conv(), 3), 1).verified());
+  });
+}
+
+// A 3-entry ring holds two command buffers: the third submit waits for the
+// NPU to take one instead of overwriting it.
+TEST(Driver, SubmittingToAFullRingWaitsForRoom) {
+  simulate(
+      [](sw::NpuDriver& driver) {
+        firmware::LayerCommand nothing{};
+        const std::uint64_t buffer = driver.alloc(sizeof nothing);
+        driver.hal().memory_write(buffer, &nothing, sizeof nothing);
+        for (std::uint32_t i = 0; i < 5; ++i) EXPECT_EQ(driver.submit(buffer, 0), i % 3);
+        driver.wait_idle();
+        EXPECT_EQ(driver.counters().command_buffers_done, 5u);
+      },
+      3);
 }
 
 TEST(Driver, InconsistentShapesAreABadCommand) {

@@ -29,12 +29,12 @@ pid=$!
 # (resnet50 runs for about 24 ms).
 part=$out/power.csv.$pid.part
 started() { [ -f "$part" ] && [ "$(stat -c %s "$part")" -ge 500000 ]; }
-for _ in $(seq 1200); do
+for _ in $(seq 2400); do
   started && break
   kill -0 "$pid" 2>/dev/null || fail "the run ended before the signal"
   sleep 0.1
 done
-started || fail "the run did not get under way within 120 s"
+started || fail "the run did not get under way within 240 s"
 kill -s "$signal" "$pid"
 wait "$pid"
 status=$?

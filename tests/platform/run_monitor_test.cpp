@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
+#include "models/common/sim_control.h"
+
 namespace npuvp::platform {
 namespace {
 
@@ -178,6 +180,46 @@ TEST(StatsCounters, CarryTheirUnits) {
   a.add(stats::Counter::kMacs, 10);
   b.add(stats::Counter::kMacs, 4);
   EXPECT_EQ((a - b)[stats::Counter::kMacs], 6);
+}
+
+// Work that stops at 300 ns, and a firmware that then waits for a doorbell
+// that never rings (as a host that never writes RING_TAIL leaves it).
+class StallingSource : public FakeSource {
+ public:
+  void sample(stats::Counters& into, const sc_time& now) override {
+    FakeSource::sample(into, std::min(now, sc_time(300, SC_NS)));
+  }
+};
+
+struct Waiter : sc_core::sc_module {
+  sc_core::sc_signal<std::int32_t> layer{"layer", -1};
+  sc_core::sc_event never;
+  explicit Waiter(const sc_core::sc_module_name& name) : sc_module(name) {
+    SC_HAS_PROCESS(Waiter);
+    SC_THREAD(run);
+  }
+  void run() {
+    wait(300, SC_NS);
+    const sim::Waiting waiting("a doorbell");
+    wait(never);
+  }
+};
+
+TEST(RunMonitor, TheWatchdogEndsARunWithoutProgressSayingWhoWaitsForWhat) {
+  StallingSource source;
+  Waiter waiter("waiter");
+  RunMonitor monitor("monitor", config(), {&source});
+  monitor.current_layer(waiter.layer);
+  monitor.watchdog(sc_time(1, sc_core::SC_US), [] { return std::uint64_t{7}; });
+  try {
+    sim::run_to_end();
+    ADD_FAILURE() << "the watchdog did not end the run";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "watchdog: no progress for 1 us of simulated time since 300 ns; waiter.run waits for a doorbell");
+  }
+  // Checked at power windows (100 ns): the first at least 1 us after 300 ns.
+  EXPECT_EQ(sc_core::sc_time_stamp(), sc_time(1300, SC_NS));
 }
 
 }  // namespace

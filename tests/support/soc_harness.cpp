@@ -4,6 +4,7 @@
 #include <systemc>
 
 #include "contract/address_map.h"
+#include "models/common/sim_control.h"
 #include "platform/soc.h"
 
 namespace npuvp::testing {
@@ -15,7 +16,7 @@ platform::PlatformConfig platform_config(const std::string& file, const std::vec
 SocRun run_on_soc(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program) {
   SocRun run;
   platform::Soc soc("soc", config, [&](sw::HostHal& hal) { program(hal); });
-  sc_core::sc_start();
+  sim::run_to_end();
   run.finished = soc.host().finished();
   run.failure = soc.host().failure();
   run.end_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;

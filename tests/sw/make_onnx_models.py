@@ -393,6 +393,30 @@ def qlinear(out, unsigned):
     save_model(graph, os.path.join(out, "qlinear_uint8.onnx" if unsigned else "qlinear_int8.onnx"), 13)
 
 
+def huge_scale(out):
+    """A QDQ convolution whose input scale is 1e30: its requantization
+    multiplier does not fit, and the error must name the node."""
+    rng = np.random.default_rng(7)
+    inits, nodes = [], []
+    w, ws = qweights(rng, (4, 3, 1, 1))
+    for name, scale, zp in (("x", 1e30, 0), ("c", 0.02, 0)):
+        init(f"{name}_s", np.array(scale, np.float32), inits)
+        init(f"{name}_z", np.array(zp, np.int8), inits)
+    init("w", w, inits)
+    init("w_s", ws, inits)
+    init("w_z", np.zeros(ws.shape, np.int8), inits)
+    nodes += [helper.make_node("QuantizeLinear", ["x", "x_s", "x_z"], ["xq"], name="x_quant"),
+              helper.make_node("DequantizeLinear", ["xq", "x_s", "x_z"], ["xdq"], name="x_dequant"),
+              helper.make_node("DequantizeLinear", ["w", "w_s", "w_z"], ["wdq"], name="w_dequant", axis=0),
+              helper.make_node("Conv", ["xdq", "wdq"], ["c"], name="conv_big"),
+              helper.make_node("QuantizeLinear", ["c", "c_s", "c_z"], ["cq"], name="c_quant"),
+              helper.make_node("DequantizeLinear", ["cq", "c_s", "c_z"], ["y"], name="c_dequant")]
+    graph = helper.make_graph(nodes, "huge_scale",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 4, 4])], inits)
+    save_model(graph, os.path.join(out, "huge_scale.onnx"), 13)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_onnx_models.py OUTDIR")
@@ -404,6 +428,7 @@ def main():
     huge_dims(out)
     nan_weights(out)
     qdq_cnn(out)
+    huge_scale(out)
     qlinear(out, False)
     qlinear(out, True)
 

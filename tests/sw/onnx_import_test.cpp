@@ -246,6 +246,16 @@ TEST(OnnxErrors, NanWeightsNameTheLayerThatQuantizationStopsAt) {
   }
 }
 
+TEST(OnnxErrors, AScaleWhoseMultiplierDoesNotFitNamesTheNode) {
+  // An input scale of 1e30 once failed with "quantize_multiplier: ... (shift
+  // 98 > 30)" and no node.
+  REQUIRE_MODELS();
+  const std::string path = model("huge_scale.onnx");
+  expect_invalid([&] { import_onnx_quantized(path); },
+                 path + ": node 'conv_big': quantize_multiplier: real multiplier ");
+  expect_invalid([&] { import_onnx_quantized(path); }, " too large (shift 97 > 30)");
+}
+
 TEST(OnnxErrors, FloatImportOfAQuantizedModelPointsToTheQuantizedImport) {
   REQUIRE_MODELS();
   expect_invalid([&] { import_onnx_float(model("qdq_cnn.onnx")); }, "import_onnx_quantized");

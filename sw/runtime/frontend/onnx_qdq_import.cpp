@@ -254,32 +254,41 @@ QuantizedNetwork Importer::finish_quantized(std::uint64_t seed) {
   QuantizedNetwork q{*net_, std::vector<QuantizedLayer>(n.size()), {}, {}};
   try {
     for (int i = 0; i < count; ++i) {
-      const Layer& l = n.layer(i);
-      QuantizedLayer& ql = q.layers[static_cast<std::size_t>(i)];
-      LayerInfo& li = info(i);
-      ql.output = *params_of(i);
-      ql.activation = li.act;
-      ql.fused_into = li.fused_into;
-      if (l.type != LayerType::kConv2d && l.type != LayerType::kFullyConnected) continue;
-      const QuantParams in_q = *params_of(l.inputs[0]);
-      if (l.type == LayerType::kConv2d) {
-        ql.conv = to_conv_params(l);
-      } else {
-        ql.conv.kernel_h = ql.conv.kernel_w = 1;
-        ql.conv.out_channels = l.fc.out_features;
-      }
-      ql.conv.input_zero_point = in_q.zero_point;
-      ql.weights = li.w;
-      ql.weight_scales = li.w_scales;
-      if (li.bias.present) {
-        bool exact = !li.bias.q.empty();
-        for (std::size_t k = 0; exact && k < li.bias.q.size(); ++k) {
-          const double want = static_cast<double>(in_q.scale) * li.w_scales[k];
-          exact = std::abs(li.bias.scales[k] - want) <= 1e-5 * want;
+      // The node is what the user can find in the model: a scale of 1e30
+      // fails deep in the requantization arithmetic otherwise.
+      const auto quantize_layer = [&] {
+        const Layer& l = n.layer(i);
+        QuantizedLayer& ql = q.layers[static_cast<std::size_t>(i)];
+        LayerInfo& li = info(i);
+        ql.output = *params_of(i);
+        ql.activation = li.act;
+        ql.fused_into = li.fused_into;
+        if (l.type != LayerType::kConv2d && l.type != LayerType::kFullyConnected) return;
+        const QuantParams in_q = *params_of(l.inputs[0]);
+        if (l.type == LayerType::kConv2d) {
+          ql.conv = to_conv_params(l);
+        } else {
+          ql.conv.kernel_h = ql.conv.kernel_w = 1;
+          ql.conv.out_channels = l.fc.out_features;
         }
-        ql.bias = exact ? li.bias.q : quantize_bias(li.bias.f, in_q.scale, li.w_scales);
+        ql.conv.input_zero_point = in_q.zero_point;
+        ql.weights = li.w;
+        ql.weight_scales = li.w_scales;
+        if (li.bias.present) {
+          bool exact = !li.bias.q.empty();
+          for (std::size_t k = 0; exact && k < li.bias.q.size(); ++k) {
+            const double want = static_cast<double>(in_q.scale) * li.w_scales[k];
+            exact = std::abs(li.bias.scales[k] - want) <= 1e-5 * want;
+          }
+          ql.bias = exact ? li.bias.q : quantize_bias(li.bias.f, in_q.scale, li.w_scales);
+        }
+        ql.requant = make_requantization(in_q.scale, li.w_scales, ql.output, ql.activation);
+      };
+      try {
+        quantize_layer();
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument("node '" + n.layer(i).name + "': " + e.what());
       }
-      ql.requant = make_requantization(in_q.scale, li.w_scales, ql.output, ql.activation);
     }
     const QuantParams in_q = q.layers[0].output;
     const double lo = static_cast<double>(in_q.scale) * (-128 - in_q.zero_point);
