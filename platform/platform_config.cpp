@@ -250,8 +250,10 @@ void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
   s.trace.vcd_dram_commands = n.get_bool("vcd_dram_commands", false);
   s.trace.vcd_max_changes = static_cast<std::size_t>(n.get_int_in("vcd_max_changes", 0, 1ll << 40, 20'000'000));
   if (n.has("vcd_include"))
-    for (const auto& item : n.child("vcd_include").items())
-      s.trace.vcd_include.push_back(item.yaml().as<std::string>());
+    for (const auto& item : n.child("vcd_include").items()) {
+      if (!item.yaml().IsScalar()) item.fail("", "a scope prefix such as soc.npu");
+      s.trace.vcd_include.push_back(item.yaml().Scalar());
+    }
 }
 
 }  // namespace

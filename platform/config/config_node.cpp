@@ -88,10 +88,16 @@ std::vector<ConfigNode> ConfigNode::items() const {
   return out;
 }
 
+std::string ConfigNode::key_text(const YAML::Node& key) const {
+  // A list or map used as a key ("? [a]: 1") is no name of a setting.
+  if (!key.IsScalar()) throw ConfigError(file_ + ": key under '" + path_ + "': expected a name, got " + describe(key));
+  return key.Scalar();
+}
+
 std::vector<std::string> ConfigNode::keys() const {
   if (!node_.IsMap()) fail("", "a map");
   std::vector<std::string> out;
-  for (const auto& kv : node_) out.push_back(kv.first.as<std::string>());
+  for (const auto& kv : node_) out.push_back(key_text(kv.first));
   return out;
 }
 
@@ -208,7 +214,7 @@ std::string ConfigNode::get_choice(const std::string& key, const std::vector<std
 void ConfigNode::reject_unknown(const std::set<std::string>& known) const {
   if (!node_.IsMap()) fail("", "a map");
   for (const auto& kv : node_) {
-    const std::string k = kv.first.as<std::string>();
+    const std::string k = key_text(kv.first);
     if (known.count(k) == 0) {
       std::string list;
       for (const auto& c : known) list += (list.empty() ? "" : ", ") + c;

@@ -68,6 +68,7 @@ class ConfigNode {
 
  private:
   YAML::Node scalar(const std::string& key) const;
+  std::string key_text(const YAML::Node& key) const;
 
   YAML::Node node_;
   std::string file_;

@@ -156,6 +156,22 @@ TEST(PlatformConfig, DerivedKeysAreRefusedWithTheirOrigin) {
   EXPECT_NE(e.find("npuvp_derived_key.yaml: key 'noc.initiators': derived from npu.clusters"), std::string::npos) << e;
 }
 
+// Found by fuzz_platform_yaml (fuzz/corpus/platform_yaml/regression-list-as-key.yaml):
+// yaml-cpp's bad conversion escaped, naming neither file nor key.
+TEST(PlatformConfig, AKeyThatIsNotANameIsRefusedWithWhereItIs) {
+  std::ifstream in(kPreset);
+  std::string preset((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string noc = "noc:\n";
+  preset.replace(preset.find(noc), noc.size(), noc + "  ? {router_cycles: 2}\n  : 3\n");
+  const std::string e = error_of(write_temp("npuvp_map_key.yaml", preset), {});
+  EXPECT_NE(e.find("npuvp_map_key.yaml: key under 'noc': expected a name, got a map"), std::string::npos) << e;
+  EXPECT_NE(error_of(kPreset, {"simulation.vcd_include=[[soc]]"})
+                .find("key 'simulation.vcd_include[0]': expected a "
+                      "scope prefix such as soc.npu"),
+            std::string::npos)
+      << error_of(kPreset, {"simulation.vcd_include=[[soc]]"});
+}
+
 TEST(PlatformConfig, ReportPlatformSectionLoadsBackAsTheSamePreset) {
   const PlatformConfig c = load_platform(kPreset, {"npu.clock_mhz=1000", "pe_array.rows=16", "sram.banks=8"});
   EXPECT_DOUBLE_EQ(c.resolved["derived"]["clock_mhz"]["noc"], 1000);

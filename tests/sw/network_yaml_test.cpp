@@ -121,6 +121,23 @@ TEST(NetworkYaml, ErrorsNameFileLineAndKey) {
   expect_invalid([] { load_network_yaml("/nonexistent/net.yaml"); }, "/nonexistent/net.yaml: cannot read");
 }
 
+// Found by fuzz_network_yaml (fuzz/corpus/network_yaml/regression-list-as-key.yaml):
+// a list or map where a name belongs escaped as yaml-cpp's bad conversion.
+TEST(NetworkYaml, AListWhereANameBelongsIsRefusedWithItsLine) {
+  const std::string head = "input: [3, 16, 16]\nlayers:\n";
+  expect_invalid([&] { parse_network_yaml("? [a]\n: 1\n" + head + "  - {name: c, type: relu}\n", "f.yaml"); },
+                 "f.yaml:1:3: a key must be a name");
+  expect_invalid([&] { parse_network_yaml("name: [a]\n" + head + "  - {name: c, type: relu}\n", "f.yaml"); },
+                 "f.yaml:1:7: key 'name': expected a name");
+  expect_invalid([&] { parse_network_yaml(head + "  - {name: c, type: relu, ? [k]: 1}\n", "f.yaml"); },
+                 "layer 'c': a key must be a name");
+  expect_invalid(
+      [&] {
+        parse_network_yaml(head + "  - {name: c, type: relu}\n  - {name: d, type: relu, inputs: [[c]]}\n", "f.yaml");
+      },
+      "layer 'd': key 'inputs': expected a list of layer names");
+}
+
 TEST(NetworkYaml, PerLayerDataflowParsesRoundTripsAndIsChecked) {
   const char* text = R"(name: df
 input: [8, 8, 8]

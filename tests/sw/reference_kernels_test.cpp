@@ -102,6 +102,24 @@ TEST(Conv2d, PaddingEdgesWithZeroPoint) {
             (std::vector<std::int32_t>{108, 115, 112, 121, 136, 127, 120, 133, 124}));
 }
 
+// Found by fuzz_onnx (fuzz/corpus/onnx/regression-bias-int32-max.onnx): a
+// bias of INT32_MAX overflowed the int32 accumulator (UBSan).
+TEST(Conv2d, ABiasThatLeavesTheAccumulatorNoRoomIsRefused) {
+  const ConvParams p = conv(3, 1);
+  const std::vector<std::int8_t> ones(9, 1);
+  // 9 products of at most 255 * 128: 293760 must fit beside the bias.
+  EXPECT_EQ(conv2d_accumulators(one_to_nine(), {1, 3, 3}, ones, {INT32_MAX - 293760}, p),
+            (std::vector<std::int32_t>{INT32_MAX - 293760 + 45}));
+  try {
+    conv2d_accumulators(one_to_nine(), {1, 3, 3}, ones, {INT32_MAX - 293759}, p);
+    FAIL() << "a bias one past the room was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "conv2d_accumulators: the bias of output channel 0 (2147189888) leaves no room in the "
+                 "int32 accumulator for up to 293760 from the products");
+  }
+}
+
 TEST(Conv2d, AsymmetricPaddingStride2) {
   ConvParams p = conv(2, 1);
   p.stride_h = p.stride_w = 2;

@@ -113,7 +113,8 @@ class LayerReader {
 
   void reject_unknown_keys() const {
     for (auto it = node_.begin(); it != node_.end(); ++it) {
-      const std::string key = it->first.as<std::string>();
+      if (!it->first.IsScalar()) fail(it->first, "a key must be a name");
+      const std::string key = it->first.Scalar();
       if (!used_.count(key)) {
         std::string known;
         for (const auto& k : used_) known += (known.empty() ? "" : ", ") + k;
@@ -263,13 +264,18 @@ Network parse_network_yaml(const std::string& text, const std::string& source) {
   }
   if (!root.IsMap()) throw std::invalid_argument(where(source, root) + "expected a mapping with 'input' and 'layers'");
   for (auto it = root.begin(); it != root.end(); ++it) {
-    const std::string key = it->first.as<std::string>();
+    if (!it->first.IsScalar()) throw std::invalid_argument(where(source, it->first) + "a key must be a name");
+    const std::string key = it->first.Scalar();
     if (key != "name" && key != "input" && key != "layers" && key != "description")
       throw std::invalid_argument(where(source, it->first) + "unknown key '" + key +
                                   "' (expected name, description, input, layers)");
   }
   std::string name = std::filesystem::path(source).stem().string();
-  if (root["name"]) name = root["name"].as<std::string>();
+  if (root["name"]) {
+    if (!root["name"].IsScalar())
+      throw std::invalid_argument(where(source, root["name"]) + "key 'name': expected a name");
+    name = root["name"].Scalar();
+  }
   const YAML::Node input = root["input"];
   if (!input) throw std::invalid_argument(where(source, root) + "missing key 'input' ([C, H, W])");
   TensorShape in{0, 0, 0};
@@ -312,7 +318,8 @@ Network parse_network_yaml(const std::string& text, const std::string& source) {
     if (inputs) {
       if (!inputs.IsSequence()) r.fail(inputs, "key 'inputs': expected a list of layer names");
       for (const auto& i : inputs) {
-        const std::string ref = i.as<std::string>();
+        if (!i.IsScalar()) r.fail(i, "key 'inputs': expected a list of layer names");
+        const std::string ref = i.Scalar();
         const int idx = net.index_of(ref);
         if (idx < 0) r.fail(i, "key 'inputs': no earlier layer named '" + ref + "'");
         l.inputs.push_back(idx);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -21,6 +22,20 @@ inline std::int32_t dot(const std::int8_t* a, const std::int8_t* b, int n) {
   std::int32_t sum = 0;
   for (int i = 0; i < n; ++i) sum += static_cast<std::int32_t>(a[i]) * static_cast<std::int32_t>(b[i]);
   return sum;
+}
+
+// The int32 accumulator holds the bias and every product: each of the
+// kernel_h * kernel_w * C/groups products is at most 255 * 128 in magnitude
+// (an input minus its zero point, times a weight). A bias that leaves less
+// room could overflow it, so it is refused rather than computed.
+void validate_accumulator_room(const char* where, TensorShape in, const ConvParams& p,
+                               const std::vector<std::int32_t>& bias) {
+  const std::int64_t products = std::int64_t{p.kernel_h} * p.kernel_w * (in.c / p.groups) * 255 * 128;
+  for (std::size_t o = 0; o < bias.size(); ++o)
+    if (std::abs(std::int64_t{bias[o]}) + products > INT32_MAX)
+      throw std::invalid_argument(std::string(where) + ": the bias of output channel " + std::to_string(o) + " (" +
+                                  std::to_string(bias[o]) + ") leaves no room in the int32 accumulator for up to " +
+                                  std::to_string(products) + " from the products");
 }
 
 // The int32 accumulators of a validated convolution, one output pixel at a time:
@@ -146,6 +161,7 @@ std::vector<std::int8_t> conv_requantized(const char* where, const std::vector<s
                                           const Requantization& rq) {
   const TensorShape out = validate_conv(where, in, p);
   validate_conv_data(where, input, in, weights, bias, p);
+  validate_accumulator_room(where, in, p, bias);
   validate_requantization(rq, p.out_channels, where);
   std::vector<std::int8_t> result(out.size());
   const int O = p.out_channels;
@@ -190,6 +206,7 @@ std::vector<std::int32_t> conv2d_accumulators(const std::vector<std::int8_t>& in
   const char* where = "conv2d_accumulators";
   const TensorShape out = validate_conv(where, in_shape, p);
   validate_conv_data(where, input, in_shape, weights, bias, p);
+  validate_accumulator_room(where, in_shape, p, bias);
   std::vector<std::int32_t> result(out.size());
   const int O = p.out_channels;
   conv_accumulate(input, in_shape, weights, bias, p, out,
