@@ -25,6 +25,11 @@ foreach(name ${NPUVP_EXPORTED_LIBRARIES})
   set_target_properties(npuvp_${name} PROPERTIES EXPORT_NAME ${name})
   list(APPEND npuvp_exported_targets npuvp_${name})
 endforeach()
+# A sanitized build's libraries call into the sanitizer runtimes: whatever
+# links them must link those too.
+if(NPUVP_SANITIZER_LINK_OPTIONS)
+  target_link_options(npuvp_contract INTERFACE ${NPUVP_SANITIZER_LINK_OPTIONS})
+endif()
 install(TARGETS ${npuvp_exported_targets} EXPORT npuvpTargets ARCHIVE DESTINATION lib)
 foreach(dir contract models firmware sw platform)
   install(DIRECTORY ${NPUVP_SOURCE_DIR}/${dir} DESTINATION include/npuvp FILES_MATCHING PATTERN "*.h")
