@@ -86,8 +86,9 @@ TEST(Cli, DebugLogsShowRegistersInterruptsDescriptorsJobsAndDecisions) {
 
 TEST(Cli, LogLevelsAreSetPerModuleByTheLongestPrefix) {
   const Result r = npuvp(
-      "run --traces none -q --out /tmp/npuvp_cli_log_modules --log soc=trace --log soc.npu=warn --log "
-      "soc.npu.dma=debug");
+      // Longest first: the order of the options must not matter.
+      "run --traces none -q --out /tmp/npuvp_cli_log_modules --log soc.npu.dma=debug --log soc.npu=warn --log "
+      "soc=trace");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GT(count(r.err, "[soc.bus] [trace] write 0x"), 0) << r.err;
   EXPECT_GT(count(r.err, "[soc.npu.dma] [debug]"), 0);
