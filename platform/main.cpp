@@ -93,7 +93,7 @@ int run_command(int argc, char** argv) {
       ("batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")
       ("max-memory", po::value(&max_memory), "host memory in MiB the run may take: one whose tensors need more fails before they are made")
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
-      ("traces", po::value(&traces), "trace files to write: all | none | a list of vcd,timeline,power (default all; overrides simulation.vcd)")
+      ("traces", po::value(&traces), "trace files to write: all | none | a list of vcd,timeline,power,fst (fst: trace.vcd converted to trace.fst by GTKWave's vcd2fst, found on PATH; default all; overrides simulation.vcd and simulation.vcd_fst)")
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
       ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
       ("trace-window", po::value(&trace_window), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")

@@ -21,6 +21,7 @@ namespace npuvp::platform {
 
 struct TraceConfig {
   bool vcd = true;                       // trace.vcd
+  bool fst = false;                      // trace.vcd converted to trace.fst by GTKWave's vcd2fst
   bool timeline = true;                  // timeline.json
   bool power = true;                     // power.csv
   std::vector<std::string> vcd_include;  // hierarchical prefixes; empty = all

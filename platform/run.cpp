@@ -16,6 +16,8 @@
 #include "platform/run_monitor.h"
 #include "platform/soc.h"
 #include "platform/stop_signal.h"
+#include "platform/trace_gtkw.h"
+#include "platform/vcd2fst.h"
 #include "sw/driver/npu_driver.h"
 
 namespace npuvp::platform {
@@ -59,12 +61,25 @@ void complete(report::TraceFigures& figures, std::vector<std::string>& failures,
 
 // Adds what only the end of the run knows to the streamed timeline (the power
 // counters), completes the trace files and says what they hold.
-report::TraceFigures close_traces(Soc& soc, const std::vector<report::PowerSample>& power,
-                                  report::PowerCsvWriter* power_csv, std::vector<std::string>& failures) {
+report::TraceFigures close_traces(Soc& soc, const std::string& dir, const std::vector<std::string>& layer_names,
+                                  const std::vector<report::PowerSample>& power, report::PowerCsvWriter* power_csv,
+                                  std::vector<std::string>& failures) {
   const TraceConfig& trace = soc.config().simulation.trace;
   report::TraceFigures figures;
   figures.files = {"report.json", "layers.csv", "report.html", "roofline.svg"};
-  if (trace.vcd) complete(figures, failures, "trace.vcd", [&] { soc.vcd().close(); });
+  if (trace.vcd) {
+    const std::string dump = trace.fst ? "trace.fst" : "trace.vcd";
+    complete(figures, failures, dump, [&] {
+      soc.vcd().close();
+      if (trace.fst) convert_to_fst(dir + "/trace.vcd", dir + "/trace.fst");
+    });
+    // GTKWave's view of the trace, once there is one to view.
+    if (figures.files.back() == dump) try {
+        for (auto& f : write_gtkwave_files(soc, dir, dump, layer_names)) figures.files.push_back(std::move(f));
+      } catch (const std::runtime_error& e) {
+        failures.push_back(e.what());
+      }
+  }
   if (trace.timeline)
     complete(figures, failures, "timeline.json", [&] {
       report::add_power_counters(soc.timeline(), power);
@@ -107,6 +122,7 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
   driver_config.dram_bytes = config.dram.backing_bytes;
   PlatformConfig traced = config;
   traced.simulation.trace = with_trace_options(config.simulation.trace, options.trace);
+  if (traced.simulation.trace.vcd && traced.simulation.trace.fst) require_vcd2fst();
   Soc soc(
       "soc", traced,
       [&](sw::HostHal& hal) {
@@ -172,7 +188,9 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
   if (monitor.stopped()) figures.interrupted_by = signal_name(stop.received());
   collect_model_stats(soc, figures);
   std::vector<std::string> failures;
-  figures.traces = close_traces(soc, power, power_csv.get(), failures);
+  std::vector<std::string> layer_names;
+  for (const auto& l : work.layers) layer_names.push_back(l["name"].get<std::string>());
+  figures.traces = close_traces(soc, options.out_dir, layer_names, power, power_csv.get(), failures);
   figures.power = std::move(power);
   // An interrupted program left its tensors half computed.
   if (work.tensors && !monitor.stopped()) apps::write_tensor_dump(options.dump_dir, *work.tensors);

@@ -83,7 +83,14 @@ void RunMonitor::layer_changed() {
     if (open_layer_) {
       const auto& [id, begin] = *open_layer_;
       layers_.push_back(layer_figures(id, begin, now));
-      if (layer_track_.bound()) layer_track_.slice(layer_name_(id), "layer", begin.at, now.at);
+      if (layer_track_.bound()) {
+        const report::LayerFigures& f = layers_.back();
+        layer_track_.slice(layer_name_(id), "layer", begin.at, now.at,
+                           {{"layer", id},
+                            {"cycles", static_cast<std::int64_t>(f.cycles)},
+                            {"dram_read_bytes", static_cast<std::int64_t>(f.dram_read_bytes)},
+                            {"dram_write_bytes", static_cast<std::int64_t>(f.dram_write_bytes)}});
+      }
       open_layer_.reset();
     }
     const std::int32_t id = current_layer.read();

@@ -37,6 +37,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
   host_ = std::make_unique<cpu::HostCpu>("host", config.host, std::move(program));
   interconnect::SystemBusConfig bus_config;
   bus_config.initiators = 3;
+  bus_config.initiator_names = {"host", "npu_dma", "npu_control"};
   bus_config.clock_mhz = config.npu.clock_mhz;
   bus_config.latency_cycles = config.bus_latency_cycles;
   bus_config.regions = {{"dram", address_map::kDramBase, config.dram.backing_bytes},
@@ -63,6 +64,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
     vcd_.stream_to(trace_dir + "/trace.vcd",
                    sc_core::sc_time(config.simulation.power_window_ns + config.simulation.quantum_ns, sc_core::SC_NS));
     npu_->attach_trace(vcd_);
+    bus_->attach_trace(vcd_);
     dram_->attach_trace(vcd_, config.simulation.trace.vcd_dram_commands);
   }
   if (!trace_dir.empty() && config.simulation.trace.timeline) {

@@ -17,9 +17,11 @@ TraceFiles parse_traces(const std::string& value) {
       files.timeline = true;
     else if (item == "power")
       files.power = true;
+    else if (item == "fst")
+      files.vcd = files.fst = true;
     else
       throw std::invalid_argument(
-          "--traces: expected all, none or a comma-separated list of vcd, timeline, power; got '" + value + "'");
+          "--traces: expected all, none or a comma-separated list of vcd, timeline, power, fst; got '" + value + "'");
   }
   return files;
 }
@@ -47,6 +49,7 @@ TraceConfig with_trace_options(TraceConfig trace, const TraceOptions& options) {
     trace.vcd = options.files->vcd;
     trace.timeline = options.files->timeline;
     trace.power = options.files->power;
+    trace.fst = options.files->fst;
   }
   if (!options.include.empty()) trace.vcd_include = options.include;
   if (options.dram_commands) trace.vcd_dram_commands = true;

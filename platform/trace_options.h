@@ -16,6 +16,7 @@ struct TraceFiles {
   bool vcd = true;       // trace.vcd
   bool timeline = true;  // timeline.json
   bool power = true;     // power.csv
+  bool fst = false;      // trace.vcd converted to trace.fst (and removed)
 };
 
 struct TraceOptions {
@@ -25,7 +26,8 @@ struct TraceOptions {
   std::optional<std::pair<double, double>> window_ns;  // --trace-window
 };
 
-// --traces: "all", "none" or a comma-separated list of vcd, timeline, power.
+// --traces: "all", "none" or a comma-separated list of vcd, timeline, power,
+// fst (the VCD converted to FST by GTKWave's vcd2fst).
 // Throws std::invalid_argument naming the option and what it expects.
 TraceFiles parse_traces(const std::string& value);
 

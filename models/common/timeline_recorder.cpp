@@ -85,7 +85,7 @@ bool TimelineRecorder::in_window(const sc_core::sc_time& start, const sc_core::s
 }
 
 void TimelineRecorder::slice(const std::string& track, const std::string& name, const std::string& category,
-                             const sc_core::sc_time& start, const sc_core::sc_time& end) {
+                             const sc_core::sc_time& start, const sc_core::sc_time& end, const SliceArgs& args) {
   if (end < start)
     throw std::invalid_argument("timeline slice '" + name + "' on track '" + track + "' ends (" + end.to_string() +
                                 ") before it starts (" + start.to_string() + ")");
@@ -101,8 +101,22 @@ void TimelineRecorder::slice(const std::string& track, const std::string& name, 
   append_json_string(line_, name);
   line_ += ",\"cat\":";
   append_json_string(line_, category);
-  fmt::format_to(std::back_inserter(line_), R"(,"pid":{},"tid":{},"ts":{},"dur":{}}})", pid, tid, microseconds(start),
+  fmt::format_to(std::back_inserter(line_), R"(,"pid":{},"tid":{},"ts":{},"dur":{})", pid, tid, microseconds(start),
                  microseconds(end - start));
+  if (!args.empty()) {
+    line_ += ",\"args\":{";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (i != 0) line_.push_back(',');
+      append_json_string(line_, args[i].name);
+      line_.push_back(':');
+      if (const auto* number = std::get_if<std::int64_t>(&args[i].value))
+        fmt::format_to(std::back_inserter(line_), "{}", *number);
+      else
+        append_json_string(line_, std::get<std::string>(args[i].value));
+    }
+    line_.push_back('}');
+  }
+  line_.push_back('}');
   event(line_);
 }
 

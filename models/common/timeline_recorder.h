@@ -16,6 +16,7 @@
 #include <systemc>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "models/common/output_file.h"
@@ -31,6 +32,14 @@ struct TimelineOptions {
   sc_core::sc_time window_start = sc_core::SC_ZERO_TIME;
   sc_core::sc_time window_end = sc_core::sc_max_time();
 };
+
+// What a slice is about (its layer, tile, bytes), shown by the viewer when the
+// slice is selected: a number or text per name.
+struct SliceArg {
+  std::string name;
+  std::variant<std::int64_t, std::string> value;
+};
+using SliceArgs = std::vector<SliceArg>;
 
 class TimelineRecorder {
  public:
@@ -52,7 +61,7 @@ class TimelineRecorder {
   // std::invalid_argument when end is before start: such a slice is a bug in
   // the calling model.
   void slice(const std::string& track, const std::string& name, const std::string& category,
-             const sc_core::sc_time& start, const sc_core::sc_time& end);
+             const sc_core::sc_time& start, const sc_core::sc_time& end, const SliceArgs& args = {});
 
   // A counter event: each (series, value) of `values` holds from `at` until
   // the next event of counter `name` of `process`.
@@ -94,8 +103,8 @@ class TimelineTrack {
     track_ = std::move(track);
   }
   void slice(const std::string& name, const std::string& category, const sc_core::sc_time& start,
-             const sc_core::sc_time& end) const {
-    if (recorder_ != nullptr) recorder_->slice(track_, name, category, start, end);
+             const sc_core::sc_time& end, const SliceArgs& args = {}) const {
+    if (recorder_ != nullptr) recorder_->slice(track_, name, category, start, end, args);
   }
   bool bound() const { return recorder_ != nullptr; }
 

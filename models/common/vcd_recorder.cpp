@@ -17,6 +17,8 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include "models/common/natural_order.h"
+
 namespace npuvp::trace {
 namespace {
 
@@ -42,8 +44,9 @@ std::vector<std::string> split(const std::string& name) {
   return parts;
 }
 
+// Scopes in natural order: cluster_2 before cluster_10.
 struct Scope {
-  std::map<std::string, std::unique_ptr<Scope>> children;
+  std::map<std::string, std::unique_ptr<Scope>, NaturalLess> children;
   std::vector<std::pair<std::string, VcdRecorder::SignalId>> vars;
 };
 

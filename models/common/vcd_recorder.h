@@ -90,6 +90,10 @@ class VcdRecorder {
   bool truncated() const { return truncated_; }
   std::size_t late_changes() const { return late_; }
   std::size_t signal_count() const { return signals_.size(); }
+  // A declared signal's hierarchical name and width (0 for a real), in
+  // declaration order: what a viewer's save file lists.
+  const std::string& signal_name(SignalId id) const { return signals_[id].name; }
+  unsigned signal_width(SignalId id) const { return signals_[id].width; }
 
  private:
   struct Signal {

@@ -44,8 +44,11 @@ DmaEngine::DmaEngine(const sc_core::sc_module_name& name, const DmaConfig& confi
 }
 
 void DmaEngine::attach_trace(trace::VcdRecorder& recorder) {
-  for (unsigned ch = 0; ch < config_.channels; ++ch)
-    channels_[ch].busy_trace.bind(recorder, std::string(name()) + ".ch" + std::to_string(ch) + ".busy");
+  for (unsigned ch = 0; ch < config_.channels; ++ch) {
+    const std::string scope = std::string(name()) + ".ch" + std::to_string(ch);
+    channels_[ch].busy_trace.bind(recorder, scope + ".busy");
+    channels_[ch].irq_trace.bind(recorder, scope + ".irq");
+  }
 }
 
 void DmaEngine::attach_timeline(trace::TimelineRecorder& recorder) {
@@ -58,6 +61,7 @@ void DmaEngine::update_irq(unsigned ch) {
   if ((bits != 0) != irq[ch].read())
     log_->debug("channel {}: interrupt {} (IRQ {:#x})", ch, bits ? "raised" : "cleared", bits);
   irq[ch].write(bits != 0);
+  channels_[ch].irq_trace.set(sc_core::sc_time_stamp(), bits != 0);
 }
 
 void DmaEngine::channel_thread(unsigned ch) {
@@ -65,12 +69,17 @@ void DmaEngine::channel_thread(unsigned ch) {
   for (;;) {
     sc_core::wait(c.start);
     const sc_core::sc_time began = sc_core::sc_time_stamp();
+    const std::uint32_t bytes_before = c.registers->get(reg::kBytesDone);
+    const std::uint64_t first = (std::uint64_t{c.registers->get(reg::kDescHi)} << 32) | c.registers->get(reg::kDescLo);
     c.busy_trace.set(began, 1);
     std::uint64_t failed_address = 0;
     const DmaError error = run_chain(ch, failed_address);
     c.busy_trace.set(sc_core::sc_time_stamp(), 0);
-    c.timeline.slice(error == DmaError::kNone ? "transfer" : "transfer (error)", "dma", began,
-                     sc_core::sc_time_stamp());
+    if (c.timeline.bound())
+      c.timeline.slice(error == DmaError::kNone ? "transfer" : "transfer (error)", "dma", began,
+                       sc_core::sc_time_stamp(),
+                       {{"descriptor", fmt::format("{:#x}", first)},
+                        {"bytes", static_cast<std::int64_t>(c.registers->get(reg::kBytesDone) - bytes_before)}});
     stats_.busy_time += sc_core::sc_time_stamp() - began;
     std::uint32_t irq_bits = c.registers->get(reg::kIrq);
     if (error == DmaError::kNone) {

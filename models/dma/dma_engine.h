@@ -75,6 +75,7 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
     std::unique_ptr<regs::RegisterFile> registers;
     sc_core::sc_event start;
     trace::Wire busy_trace;
+    trace::Wire irq_trace;
     trace::TimelineTrack timeline;
     // Per channel: a target may yield inside b_transport, letting another
     // channel run between this channel's read and write of a burst.

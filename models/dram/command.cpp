@@ -28,4 +28,16 @@ const char* to_string(Command command) {
   return "?";
 }
 
+const char* to_string(BankState state) {
+  switch (state) {
+    case BankState::kIdle:
+      return "idle";
+    case BankState::kActive:
+      return "active";
+    case BankState::kRefreshing:
+      return "refreshing";
+  }
+  return "?";
+}
+
 }  // namespace npuvp::dram

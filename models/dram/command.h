@@ -20,6 +20,12 @@ enum class Command : std::uint8_t {
 };
 
 const char* to_string(Command command);
+inline constexpr Command kLastCommand = Command::kRefBank;
+
+// A bank's state as the VCD trace shows it (signal bankN of each channel).
+enum class BankState : std::uint8_t { kIdle, kActive, kRefreshing };
+inline constexpr BankState kBankStates[] = {BankState::kIdle, BankState::kActive, BankState::kRefreshing};
+const char* to_string(BankState state);
 
 // Times are in clock cycles of the channel; a command's time is its first
 // command/address-bus edge (ACT-1, RD-1/WR-1 for the two-word commands). Each

@@ -63,7 +63,9 @@ class DramTrace final : public CommandObserver {
   }
 
  private:
-  static constexpr std::uint64_t kIdle = 0, kActive = 1, kRefreshing = 2;
+  static constexpr auto kIdle = static_cast<std::uint64_t>(BankState::kIdle);
+  static constexpr auto kActive = static_cast<std::uint64_t>(BankState::kActive);
+  static constexpr auto kRefreshing = static_cast<std::uint64_t>(BankState::kRefreshing);
   struct Channel {
     trace::Wire command;
     std::vector<trace::Wire> banks;

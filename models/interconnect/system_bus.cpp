@@ -18,6 +18,18 @@ SystemBus::SystemBus(const sc_core::sc_module_name& name, const SystemBusConfig&
   }
 }
 
+void SystemBus::attach_trace(trace::VcdRecorder& recorder) {
+  traces_ = std::vector<InitiatorTrace>(config_.initiators);
+  for (unsigned i = 0; i < config_.initiators; ++i) {
+    const std::string scope =
+        std::string(name()) + "." +
+        (i < config_.initiator_names.size() ? config_.initiator_names[i] : "initiator" + std::to_string(i));
+    traces_[i].busy.bind(recorder, scope + ".busy");
+    traces_[i].address.bind(recorder, scope + ".address", kAddressBits);
+    traces_[i].write.bind(recorder, scope + ".write");
+  }
+}
+
 int SystemBus::decode(std::uint64_t address, std::uint64_t length) const {
   for (std::size_t i = 0; i < config_.regions.size(); ++i) {
     const Region& r = config_.regions[i];
@@ -27,8 +39,9 @@ int SystemBus::decode(std::uint64_t address, std::uint64_t length) const {
   return -1;
 }
 
-void SystemBus::b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+void SystemBus::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const std::uint64_t address = gp.get_address();
+  const sc_core::sc_time start = sc_core::sc_time_stamp() + delay;
   const int target = decode(address, gp.get_data_length());
   if (target < 0) {
     ++stats_.decode_errors;
@@ -42,6 +55,12 @@ void SystemBus::b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time&
   gp.set_address(address - config_.regions[target].base);
   initiator_sockets[target]->b_transport(gp, delay);
   gp.set_address(address);
+  if (!traces_.empty()) {
+    InitiatorTrace& t = traces_[static_cast<std::size_t>(id)];
+    t.address.set(start, address);
+    t.write.set(start, gp.is_write());
+    t.busy.busy(start, sc_core::sc_time_stamp() + delay);
+  }
   log_->trace("{} {:#x} (+{} bytes) -> {}: {}", gp.is_read() ? "read" : "write", address, gp.get_data_length(),
               config_.regions[target].name, gp.get_response_string());
 }

@@ -15,6 +15,8 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/vcd_recorder.h"
+
 namespace npuvp::interconnect {
 
 struct Region {
@@ -25,6 +27,8 @@ struct Region {
 
 struct SystemBusConfig {
   unsigned initiators = 3;
+  // Their scopes in the VCD trace (bus.<name>.*); initiatorN when not given.
+  std::vector<std::string> initiator_names;
   std::vector<Region> regions;  // one initiator socket each, in this order
   unsigned latency_cycles = 4;
   double clock_mhz = 800;
@@ -46,6 +50,9 @@ class SystemBus : public sc_core::sc_module {
   SystemBus& operator=(const SystemBus&) = delete;
 
   const SystemBusStats& stats() const { return stats_; }
+  // Per initiator: busy while one of its transactions is in flight, and the
+  // address and direction (write) of its latest.
+  void attach_trace(trace::VcdRecorder& recorder);
 
  private:
   int decode(std::uint64_t address, std::uint64_t length) const;
@@ -57,6 +64,14 @@ class SystemBus : public sc_core::sc_module {
   const sc_core::sc_time latency_;
   SystemBusStats stats_;
   std::shared_ptr<spdlog::logger> log_;
+  // Wide enough for the DRAM window above 2 GiB.
+  static constexpr unsigned kAddressBits = 40;
+  struct InitiatorTrace {
+    trace::BusyWire busy;
+    trace::Wire address;
+    trace::Wire write;
+  };
+  std::vector<InitiatorTrace> traces_;  // empty unless traced
 };
 
 }  // namespace npuvp::interconnect

@@ -54,6 +54,7 @@ CommandProcessor::CommandProcessor(const sc_core::sc_module_name& name, const Co
 void CommandProcessor::attach_trace(trace::VcdRecorder& recorder) {
   busy_trace_.bind(recorder, std::string(name()) + ".busy");
   layer_trace_.bind(recorder, std::string(name()) + ".layer", 16);
+  irq_trace_.bind(recorder, std::string(name()) + ".host_irq");
 }
 
 std::uint64_t CommandProcessor::cycles_now() const {
@@ -253,6 +254,7 @@ void CommandProcessor::update_host_irq() {
   if (level != host_irq.read())
     log_->debug("host interrupt {} (IRQ_STATUS {:#x})", level ? "raised" : "cleared", registers_.get(reg::kIrqStatus));
   host_irq.write(level);
+  irq_trace_.set(sc_core::sc_time_stamp(), level);
 }
 
 void CommandProcessor::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {

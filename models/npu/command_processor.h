@@ -54,6 +54,8 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   CommandProcessor(const CommandProcessor&) = delete;
   CommandProcessor& operator=(const CommandProcessor&) = delete;
 
+  // The layer the firmware runs (its id), -1 between layers.
+  std::int32_t layer() const { return layer_; }
   void attach_trace(trace::VcdRecorder& recorder);
   const CommandProcessorStats& stats() const { return stats_; }
   std::uint64_t register_bytes() const { return registers_.size_bytes(); }
@@ -108,6 +110,7 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   CommandProcessorStats stats_;
   trace::Wire busy_trace_;
   trace::Wire layer_trace_;
+  trace::Wire irq_trace_;  // the host interrupt line
   std::shared_ptr<spdlog::logger> log_;
 };
 

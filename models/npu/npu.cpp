@@ -145,7 +145,7 @@ void Npu::attach_trace(trace::VcdRecorder& recorder) {
 
 void Npu::attach_timeline(trace::TimelineRecorder& recorder) {
   dma_->attach_timeline(recorder);
-  for (auto& c : clusters_) c.attach_timeline(recorder);
+  for (auto& c : clusters_) c.attach_timeline(recorder, [this] { return control_->layer(); });
 }
 
 std::vector<stats::StatsSource*> Npu::stats_sources() {

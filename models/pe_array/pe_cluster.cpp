@@ -38,9 +38,45 @@ PeCluster::PeCluster(const sc_core::sc_module_name& name, const PeClusterConfig&
 void PeCluster::attach_trace(trace::VcdRecorder& recorder) {
   busy_trace_.bind(recorder, std::string(name()) + ".busy");
   compute_trace_.bind(recorder, std::string(name()) + ".computing");
+  stall_trace_.bind(recorder, std::string(name()) + ".stall", 3);
+  irq_trace_.bind(recorder, std::string(name()) + ".irq");
 }
 
-void PeCluster::attach_timeline(trace::TimelineRecorder& recorder) { timeline_.bind(recorder, name()); }
+const char* to_string(ClusterStall stall) {
+  switch (stall) {
+    case ClusterStall::kNone:
+      return "none";
+    case ClusterStall::kWeights:
+      return "weights";
+    case ClusterStall::kInputs:
+      return "inputs";
+    case ClusterStall::kBufferPort:
+      return "buffer_port";
+    case ClusterStall::kResults:
+      return "results";
+  }
+  return "?";
+}
+
+void PeCluster::trace_stalls(const JobTimes& t) const {
+  // In time order: where two boundaries coincide, the later recorded wins.
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  auto at = [&](const sc_core::sc_time& offset, ClusterStall s) {
+    stall_trace_.set(now + offset, static_cast<std::uint64_t>(s));
+  };
+  at(sc_core::SC_ZERO_TIME, ClusterStall::kWeights);
+  at(t.weights_at, ClusterStall::kInputs);
+  at(t.first_row_at, ClusterStall::kNone);
+  at(t.array_end, ClusterStall::kInputs);
+  at(t.unlimited_end, ClusterStall::kBufferPort);
+  at(t.compute_end, ClusterStall::kResults);
+  at(t.written_at, ClusterStall::kNone);
+}
+
+void PeCluster::attach_timeline(trace::TimelineRecorder& recorder, std::function<std::int32_t()> layer) {
+  timeline_.bind(recorder, name());
+  timeline_layer_ = std::move(layer);
+}
 
 void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
   double macs = 0;
@@ -90,6 +126,7 @@ void PeCluster::update_irq() {
   const std::uint32_t bits = registers_.get(reg::kIrq);
   if ((bits != 0) != irq.read()) log_->debug("interrupt {} (IRQ {:#x})", bits ? "raised" : "cleared", bits);
   irq.write(bits != 0);
+  irq_trace_.set(sc_core::sc_time_stamp(), bits != 0);
 }
 
 void PeCluster::job_thread() {
@@ -304,6 +341,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   if (is_conv) {
     if (const JobError error = load_weights(job, t); error != JobError::kNone) return error;
   }
+  const sc_core::sc_time weights_at = t;
   // The array starts once the first input row is in; the rest of the tile
   // streams in while it computes.
   sc_core::sc_time first_row_at;
@@ -330,9 +368,24 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   if (const JobError error = write_results(job, write_t); error != JobError::kNone) return error;
   const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0, tiles * tile_bytes, inputs_at};
   account(work, datatype, fills, compute_start, compute_end, write_t);
+  if (stall_trace_.bound()) {
+    const sc_core::sc_time array_end = compute_start + clock_period_ * static_cast<double>(work.array_cycles);
+    trace_stalls({weights_at, first_row_at, array_end, std::max(array_end, inputs_at), compute_end, write_t});
+  }
   static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t);
+  if (timeline_.bound()) {
+    trace::SliceArgs args;
+    if (timeline_layer_) args.push_back({"layer", timeline_layer_()});
+    args.push_back({"job", fmt::format("{:#x}", job_addr)});
+    args.push_back({"tile_row", job.tile_row0});
+    args.push_back({"out", fmt::format("{}x{}x{}", job.out_h, job.out_w, job.k_count)});
+    args.push_back({"dataflow", is_conv ? kDataflowNames[job.dataflow] : "post"});
+    args.push_back({"input_bytes", static_cast<std::int64_t>(fills.input_bytes)});
+    args.push_back({"weight_bytes", static_cast<std::int64_t>(fills.weight_bytes)});
+    args.push_back({"result_bytes", static_cast<std::int64_t>(result_.size())});
+    timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t, args);
+  }
   sc_core::wait(write_t);
   return JobError::kNone;
 }

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -79,6 +80,21 @@ struct PeClusterStats {
   std::uint64_t errors = 0;
 };
 
+// What a cluster with a job is waiting on, as its VCD signal `stall` shows
+// it; the same split of a job's time that the stall counters make. kNone
+// while the array computes at full rate and while there is no job (`busy`
+// tells which).
+enum class ClusterStall : std::uint8_t {
+  kNone,
+  kWeights,     // the job's weights, loaded from SRAM over the NoC
+  kInputs,      // the input rows: the first before compute starts, later ones the array caught up with
+  kBufferPort,  // the buffer ports, narrower than the schedule's operand rate
+  kResults,     // the results, written back to SRAM
+};
+inline constexpr ClusterStall kClusterStalls[] = {ClusterStall::kNone, ClusterStall::kWeights, ClusterStall::kInputs,
+                                                  ClusterStall::kBufferPort, ClusterStall::kResults};
+const char* to_string(ClusterStall stall);
+
 class PeCluster : public sc_core::sc_module, public stats::StatsSource {
  public:
   tlm_utils::simple_target_socket<PeCluster> target_socket;  // registers
@@ -90,8 +106,9 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   PeCluster& operator=(const PeCluster&) = delete;
 
   void attach_trace(trace::VcdRecorder& recorder);
-  // One slice per job, from its start to its last result written.
-  void attach_timeline(trace::TimelineRecorder& recorder);
+  // One slice per job, from its start to its last result written; `layer`
+  // says which layer the job belongs to (its args).
+  void attach_timeline(trace::TimelineRecorder& recorder, std::function<std::int32_t()> layer = {});
   const PeClusterStats& stats() const { return stats_; }
   const PeClusterConfig& config() const { return config_; }
 
@@ -145,6 +162,11 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   tlm::tlm_response_status write(std::uint64_t addr, const std::int8_t* data, unsigned len, unsigned enabled_bytes,
                                  unsigned pitch, sc_core::sc_time& offset);
   void update_irq();
+  // Publishes the job's stall intervals; offsets are from the job's start.
+  struct JobTimes {
+    sc_core::sc_time weights_at, first_row_at, array_end, unlimited_end, compute_end, written_at;
+  };
+  void trace_stalls(const JobTimes& t) const;
 
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned transport_dbg(tlm::tlm_generic_payload& gp);
@@ -169,7 +191,10 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::array<stats::ProratedCounter, 4> buffer_over_time_;
   trace::Wire busy_trace_;
   trace::Wire compute_trace_;
+  trace::Wire stall_trace_;
+  trace::Wire irq_trace_;
   trace::TimelineTrack timeline_;
+  std::function<std::int32_t()> timeline_layer_;
   std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -3,6 +3,8 @@
 // address errors, debug transport and DMI in system addresses.
 #include <array>
 #include <cstdint>
+#include <sstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -151,6 +153,46 @@ TEST(SystemBus, DmiRegionsAreGivenInSystemAddressesAndClippedToTheWindow) {
     EXPECT_FALSE(b.cpu.socket->get_direct_mem_ptr(gp, dmi));
   };
   sc_core::sc_start();
+}
+
+// What a waveform shows of the bus: per initiator, busy while a transaction
+// is in flight (back-to-back ones as one run), the address and direction of
+// its latest, at the times the initiator's delay annotates.
+TEST(SystemBus, TracesEachInitiatorsBusyRunsAddressAndDirection) {
+  BusBench b;
+  trace::VcdRecorder rec;
+  b.bus.attach_trace(rec);
+  b.body = [&] {
+    b.cpu.write32(kRegsBase + 4, 1);    // [0, 7 ns): the bus's 5 ns and the registers' 2 ns
+    b.cpu.read32(kRamBase + 0x10);      // [7, 22 ns): the RAM's 10 ns
+    b.dma.write32(kRamBase + 0x20, 2);  // [22, 37 ns)
+  };
+  sc_core::sc_start();
+  std::ostringstream os;
+  rec.write(os);
+  const std::string vcd = os.str();
+  const auto body = vcd.substr(vcd.find("$enddefinitions $end\n"));
+  auto bin = [](std::uint64_t v) {
+    std::string s;
+    for (; v != 0; v >>= 1) s.insert(s.begin(), static_cast<char>('0' + (v & 1)));
+    return s;
+  };
+  EXPECT_EQ(body,
+            "$enddefinitions $end\n#0\n$dumpvars\n0!\nb0 \"\n0#\n0$\nb0 %\n0&\n$end\n"
+            "#0\n1!\nb" +
+                bin(kRegsBase + 4) +
+                " \"\n1#\n"
+                "#7000\nb" +
+                bin(kRamBase + 0x10) +
+                " \"\n0#\n"
+                "#22000\n0!\n1$\nb" +
+                bin(kRamBase + 0x20) +
+                " %\n1&\n"
+                "#37000\n0$\n");
+  for (const char* s : {"$scope module initiator0 $end\n$var wire 1 ! busy $end\n$var wire 40 \" address $end\n"
+                        "$var wire 1 # write $end\n",
+                        "$scope module initiator1 $end"})
+    EXPECT_NE(vcd.find(s), std::string::npos) << s << vcd;
 }
 
 }  // namespace

@@ -42,6 +42,26 @@ TEST(TimelineRecorder, StreamsSlicesInRecordingOrderInMicroseconds) {
   EXPECT_EQ(std::count_if(threads.begin(), threads.end(), [](const auto& e) { return e["name"] == "thread_name"; }), 2);
 }
 
+// Args, shown by the viewer for a selected slice: numbers as numbers, text
+// escaped; a slice without args has none.
+TEST(TimelineRecorder, WritesASlicesArgsAsNumbersAndText) {
+  std::ostringstream os;
+  TimelineRecorder rec;
+  rec.stream_to(os);
+  rec.slice("soc.npu.dma.ch0", "transfer", "dma", sc_time(0, SC_NS), sc_time(20, SC_NS),
+            {{"bytes", std::int64_t{4096}}, {"descriptor", std::string("0x80\"1")}, {"layer", std::int64_t{-1}}});
+  rec.slice("soc.npu.dma.ch0", "transfer", "dma", sc_time(20, SC_NS), sc_time(30, SC_NS));
+  rec.close();
+  const std::string text = os.str();
+  EXPECT_NE(text.find(R"({"ph":"X","name":"transfer","cat":"dma","pid":1,"tid":1,"ts":0,"dur":0.02,)"
+                      R"("args":{"bytes":4096,"descriptor":"0x80\"1","layer":-1}})"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"({"ph":"X","name":"transfer","cat":"dma","pid":1,"tid":1,"ts":0.02,"dur":0.01})"),
+            std::string::npos)
+      << text;
+}
+
 TEST(TimelineRecorder, StopsAtTheSizeLimitAndCountsWhatItDropped) {
   Streamed s(TimelineOptions{2});
   for (int i = 0; i < 5; ++i) s.rec.slice("t", "s", "c", sc_time(i, SC_NS), sc_time(i + 1, SC_NS));
