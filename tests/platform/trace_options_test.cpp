@@ -107,6 +107,11 @@ TEST(TraceOptions, TheDramCommandBusIsTracedWhenAskedFor) {
   const std::string vcd = read_file(options.out_dir + "/trace.vcd");
   EXPECT_THAT(vcd, HasSubstr("$var wire 4 "));
   EXPECT_THAT(vcd, HasSubstr(" command $end"));
+  // GTKWave shows the commands by name (docs/waveforms.md).
+  EXPECT_EQ(read_file(options.out_dir + "/trace.dram_command.txt"),
+            "0 NOP\n1 ACT\n2 PREpb\n3 PREab\n4 RD\n5 WR\n6 RDA\n7 WRA\n8 REFab\n9 REFpb\n");
+  EXPECT_THAT(read_file(options.out_dir + "/trace.gtkw"),
+              HasSubstr("soc.dram.ch0.bank7[1:0]\n^3 trace.dram_command.txt\nsoc.dram.ch0.command[3:0]\n"));
 }
 
 TEST(TraceOptions, TruncationByTheCapIsRecorded) {
