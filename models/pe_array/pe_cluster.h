@@ -86,7 +86,7 @@ struct PeClusterStats {
 // tells which).
 enum class ClusterStall : std::uint8_t {
   kNone,
-  kWeights,     // the job's weights, loaded from SRAM over the NoC
+  kWeights,     // the job itself and its weights, bias and requantization, read from SRAM over the NoC
   kInputs,      // the input rows: the first before compute starts, later ones the array caught up with
   kBufferPort,  // the buffer ports, narrower than the schedule's operand rate
   kResults,     // the results, written back to SRAM

@@ -4,6 +4,9 @@
 // the error codes.
 #include <cstdint>
 #include <random>
+#include <sstream>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -220,6 +223,85 @@ TEST(PeCluster, ANarrowBufferPortStretchesTheJob) {
   EXPECT_EQ(b.cluster.stats().compute_cycles, kWsCycles);
   EXPECT_EQ(b.cluster.stats().stall_cycles, 7300 - kWsCycles);
   EXPECT_EQ(b.cluster.stats().buffer_port_stall_cycles, 7300 - kWsCycles);
+}
+
+// The changes of one traced signal after the initial dump, as (time in
+// cycles since `from`, value).
+std::vector<std::pair<double, std::uint64_t>> traced(const std::string& vcd, const std::string& var, sc_time from) {
+  const std::size_t decl = vcd.find(" " + var + " $end");
+  const std::size_t id_start = vcd.rfind(' ', decl - 1) + 1;
+  const std::string id = vcd.substr(id_start, decl - id_start);
+  std::istringstream body(vcd.substr(vcd.find("$end", vcd.find("$dumpvars")) + 5));
+  std::vector<std::pair<double, std::uint64_t>> out;
+  double ps = 0;
+  for (std::string line; std::getline(body, line);) {
+    if (line[0] == '#') {
+      ps = std::stod(line.substr(1));
+    } else if (line[0] == 'b' && line.substr(line.find(' ') + 1) == id) {
+      out.emplace_back((sc_time(ps, sc_core::SC_PS) - from) / kCycle,
+                       std::stoull(line.substr(1, line.find(' ') - 1), nullptr, 2));
+    } else if (line[0] != 'b' && line.substr(1) == id) {
+      out.emplace_back((sc_time(ps, sc_core::SC_PS) - from) / kCycle, line[0] - '0');
+    }
+  }
+  return out;
+}
+
+// What the job waits on, interval by interval, as OperandLatencyIsStallOnTopOfTheSchedule
+// times it: the job and its weights (4L), the first input row (L), the
+// schedule (470), the results (5L); busy and the IRQ around it.
+TEST(PeCluster, TheStallSignalSaysWhatTheJobWaitsOn) {
+  constexpr double kL = 10;
+  ClusterBench b({}, kCycle * kL);
+  trace::VcdRecorder rec;
+  b.cluster.attach_trace(rec);
+  const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
+  fill_operands(b.sram, job, 3);
+  b.body = [&] { b.run_job(job); };
+  sc_core::sc_start();
+  std::ostringstream os;
+  rec.write(os);
+  const std::string vcd = os.str();
+  const auto busy = traced(vcd, "busy", sc_core::SC_ZERO_TIME);
+  ASSERT_EQ(busy.size(), 2u) << vcd;
+  const sc_time start = kCycle * busy[0].first;
+  using S = ClusterStall;
+  auto v = [](S s) { return static_cast<std::uint64_t>(s); };
+  EXPECT_EQ(traced(vcd, "stall", start),
+            (std::vector<std::pair<double, std::uint64_t>>{{0, v(S::kWeights)},
+                                                           {4 * kL, v(S::kInputs)},
+                                                           {5 * kL, v(S::kNone)},
+                                                           {5 * kL + kWsCycles, v(S::kResults)},
+                                                           {10 * kL + kWsCycles, v(S::kNone)}}));
+  EXPECT_EQ(traced(vcd, "busy", start),
+            (std::vector<std::pair<double, std::uint64_t>>{{0, 1}, {10 * kL + kWsCycles, 0}}));
+  const auto irq = traced(vcd, "irq", start);
+  ASSERT_EQ(irq.size(), 2u);
+  EXPECT_EQ(irq[0], std::make_pair(10 * kL + kWsCycles, std::uint64_t{1}));
+  EXPECT_EQ(irq[1].second, 0u) << "acknowledged";
+}
+
+// With operands at once and ports narrower than the schedule, the job waits
+// on the ports from the schedule's end (470) to the stretched end (7300).
+TEST(PeCluster, TheStallSignalShowsTheBufferPorts) {
+  PeClusterConfig config;
+  config.rf_entries = 1;
+  config.buffer_port_bytes = 2;
+  ClusterBench b(config);
+  trace::VcdRecorder rec;
+  b.cluster.attach_trace(rec);
+  const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
+  fill_operands(b.sram, job, 7);
+  b.body = [&] { b.run_job(job); };
+  sc_core::sc_start();
+  std::ostringstream os;
+  rec.write(os);
+  const auto busy = traced(os.str(), "busy", sc_core::SC_ZERO_TIME);
+  ASSERT_EQ(busy.size(), 2u);
+  EXPECT_EQ(traced(os.str(), "stall", kCycle * busy[0].first),
+            (std::vector<std::pair<double, std::uint64_t>>{
+                {static_cast<double>(kWsCycles), static_cast<std::uint64_t>(ClusterStall::kBufferPort)},
+                {7300, static_cast<std::uint64_t>(ClusterStall::kNone)}}));
 }
 
 TEST(PeCluster, NarrowResultsLeaveTheRestOfEachPixelAlone) {
