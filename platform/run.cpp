@@ -74,11 +74,13 @@ report::TraceFigures close_traces(Soc& soc, const std::string& dir, const std::v
       if (trace.fst) convert_to_fst(dir + "/trace.vcd", dir + "/trace.fst");
     });
     // GTKWave's view of the trace, once there is one to view.
-    if (figures.files.back() == dump) try {
+    if (figures.files.back() == dump) {
+      try {
         for (auto& f : write_gtkwave_files(soc, dir, dump, layer_names)) figures.files.push_back(std::move(f));
       } catch (const std::runtime_error& e) {
         failures.push_back(e.what());
       }
+    }
   }
   if (trace.timeline)
     complete(figures, failures, "timeline.json", [&] {
