@@ -21,9 +21,10 @@ packages=(cmake g++ make pkg-config python3
 # import tests write their models with Debian's python3-onnx; the format test
 # runs clang-format and the size-limit test universal-ctags; the fuzzers
 # (fuzz/) are built with clang and its libFuzzer runtime; the Slurm sweep
-# test starts a one-node Slurm cluster (slurmctld, slurmd, munged).
+# test starts a one-node Slurm cluster (slurmctld, slurmd, munged); GTKWave
+# itself reads the waveforms back on a virtual X display (xvfb-run).
 [ "$mode" = test ] && packages+=(chromium python3-onnx python3-numpy clang-format universal-ctags
-                                 clang libclang-rt-14-dev slurm-wlm munge)
+                                 clang libclang-rt-14-dev slurm-wlm munge xvfb xauth)
 
 missing=()
 for p in "${packages[@]}"; do
