@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "contract/int4_storage.h"
 #include "sw/runtime/exec/network_executor.h"
 #include "sw/runtime/frontend/network_yaml.h"
 #include "sw/runtime/frontend/zoo.h"
@@ -55,6 +56,21 @@ TEST(Int4Quantization, WeightsPerChannelInPlusMinusSeven) {
   EXPECT_EQ(q.values, (std::vector<std::int8_t>{7, -1, 2, -7, 1, 0}));
   EXPECT_EQ(q.scales[0], 0.5f);
   EXPECT_FLOAT_EQ(q.scales[1], 0.1f);
+}
+
+// Two filters of five values: the low nibble first, each filter padded to a
+// byte with a zero nibble.
+TEST(Int4Storage, FiltersPackLowNibbleFirstAndPadToAByte) {
+  const std::vector<std::int8_t> values{1, -2, 7, -8, 3, -1, 0, 0, 0, -8};
+  const std::vector<std::int8_t> packed = pe_array::pack_int4_filters(values, 5);
+  const std::vector<std::uint8_t> bytes(packed.begin(), packed.end());
+  EXPECT_EQ(bytes, (std::vector<std::uint8_t>{0xE1, 0x87, 0x03, 0x0F, 0x00, 0x08}));
+  EXPECT_EQ(pe_array::filter_storage_bytes(5, pe_array::Datatype::kInt4), 3u);
+  EXPECT_EQ(pe_array::filter_storage_bytes(5, pe_array::Datatype::kInt8), 5u);
+  EXPECT_EQ(pe_array::filter_storage_bytes(5, pe_array::Datatype::kInt16), 10u);
+  std::vector<std::int8_t> back(values.size());
+  pe_array::unpack_int4_filters(packed.data(), 2, 5, back.data());
+  EXPECT_EQ(back, values);
 }
 
 void expect_host_run_exact(const QuantizedNetwork& q) {
