@@ -51,6 +51,18 @@ TEST(Int4Network, ResNet20CifarAtInt4IsBitExactAndPaysItsAccuracyInSqnr) {
   }
 }
 
+// A batch keeps each K block's packed int4 weights resident for both images
+// (the cluster reuses the unpacked copy).
+TEST(Int4Network, ABatchOfTwoAtInt4IsBitExact) {
+  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
+  RunOptions options;
+  options.network = "resnet20_cifar";
+  options.datatype = "int4";
+  options.batch = 2;
+  options.out_dir = (std::filesystem::temp_directory_path() / "npuvp_int4_batch").string();
+  expect_all_verified(run(config, options));
+}
+
 constexpr const char* kMixed = R"(name: mixed
 input: [8, 16, 16]
 layers:
