@@ -347,8 +347,8 @@ Workload make_workload(const WorkloadOptions& options) {
         "weights)");
   if (ir && options.datatype != "int8" && options.datatype != "int4")
     throw std::invalid_argument("--datatype: zoo, YAML and ONNX networks take int8 or int4, got '" + options.datatype +
-                                "' (their pooling, add and copy commands are int8 or int4; int16 and fp16 run on "
-                                "conv_slice and SCALE-Sim layers)");
+                                "' (the network runtime quantizes to integers held in int8 and its pooling, add "
+                                "and copy commands are int8; int16 and fp16 run on conv_slice and SCALE-Sim layers)");
   return ir ? network_workload(options.network, options, dataflow)
             : conv_workload(find_network(options.network), options, dataflow);
 }
