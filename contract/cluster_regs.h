@@ -55,7 +55,8 @@ inline constexpr const char* kDataflowNames[kDataflows] = {"ws", "os", "os2d"};
 // and add are int8); numbered as firmware::Datatype, semantics stated there.
 enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 3 };
 
-// Bytes per element in SRAM: int4 is stored one value per byte.
+// Bytes per tile or result element in SRAM: int4 activations are one value
+// per byte (int4 weights are packed: contract/int4_storage.h).
 constexpr unsigned element_bytes(Datatype d) { return d == Datatype::kInt16 || d == Datatype::kFp16 ? 2 : 1; }
 
 inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;      // else the resident weights are reused

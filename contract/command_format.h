@@ -48,8 +48,10 @@ enum class Opcode : std::uint32_t {
 // Element format of a convolution's input, weights and output (other opcodes
 // are int8). Multi-byte elements are little-endian.
 //   kInt8:  as described above.
-//   kInt4:  values in [-8, 7], one per byte, sign-extended to the byte; int32
-//           accumulation, requantization as int8, output clamped to [-8, 7].
+//   kInt4:  values in [-8, 7]; input and output one per byte, sign-extended to
+//           the byte; weights two per byte, each filter padded to a byte
+//           (contract/int4_storage.h); int32 accumulation, requantization as
+//           int8, output clamped to [-8, 7].
 //   kInt16: 2 bytes; int32 accumulation wrapping modulo 2^32, requantization
 //           as int8, act_min/act_max within [-32768, 32767].
 //   kFp16:  IEEE binary16; fp32 accumulation, bias fp32 (4 bytes like int32),

@@ -9,6 +9,7 @@
 
 #include "contract/cluster_regs.h"
 #include "contract/command_format.h"
+#include "contract/int4_storage.h"
 #include "contract/sram_interleave.h"
 #include "firmware/hal.h"
 
@@ -80,7 +81,13 @@ inline std::uint64_t filter_elements(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d ? std::uint64_t{l.kernel_h} * l.kernel_w * (l.in_c / l.groups) : 0;
 }
 
-inline std::uint64_t filter_bytes(const LayerCommand& l) { return filter_elements(l) * element_bytes(l); }
+// Bytes of one filter in memory: int4 two values per byte, each filter
+// padded to a byte (contract/int4_storage.h).
+inline std::uint64_t filter_bytes(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d
+             ? pe_array::filter_storage_bytes(filter_elements(l), static_cast<pe_array::Datatype>(l.datatype))
+             : 0;
+}
 
 // Bias (int32) and requantization ({int32, int32}) bytes per output channel.
 inline constexpr std::uint64_t kParamBytesPerChannel = 12;

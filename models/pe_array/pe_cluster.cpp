@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "contract/int4_storage.h"
 #include "models/common/log.h"
 #include "models/common/sim_control.h"
 
@@ -196,19 +197,24 @@ JobError PeCluster::load_weights(const ClusterJob& job, sc_core::sc_time& t) {
   const auto datatype = static_cast<Datatype>(job.datatype);
   const unsigned element = element_bytes(datatype);
   const std::uint64_t filter_elements = std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in;
-  const std::uint64_t weight_bytes = filter_elements * element * job.k_count;
+  const std::uint64_t unpacked_bytes = filter_elements * element * job.k_count;
+  const std::uint64_t weight_bytes = filter_storage_bytes(filter_elements, datatype) * job.k_count;
   if (!(job.flags & kJobLoadWeights)) {
     // Reuse asked for: the resident weights must have this job's shape.
-    return weights_.size() == weight_bytes && bias_.size() == job.k_count ? JobError::kNone : JobError::kInvalid;
+    return weights_.size() == unpacked_bytes && bias_.size() == job.k_count ? JobError::kNone : JobError::kInvalid;
   }
-  weights_.resize(weight_bytes);
+  // int4 weights arrive two per byte and are unpacked on their way to the array.
+  std::vector<std::int8_t>& stored = datatype == Datatype::kInt4 ? packed_weights_ : weights_;
+  stored.resize(weight_bytes);
+  weights_.resize(unpacked_bytes);
   bias_.resize(job.k_count);
   requant_.resize(job.k_count);
-  if (read(job.weights_addr, weights_.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE ||
+  if (read(job.weights_addr, stored.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE ||
       read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
       read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
     return JobError::kOperandRead;
   stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
+  if (datatype == Datatype::kInt4) unpack_int4_filters(stored.data(), job.k_count, filter_elements, weights_.data());
   nonzero_weights_.assign(job.k_count, 0);
   for (std::uint32_t k = 0; k < job.k_count; ++k)
     for (std::uint64_t i = 0; i < filter_elements; ++i)
@@ -273,7 +279,9 @@ PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
   }
   work.rf = conv_rf_accesses(dataflow, config_.array, work.macs, folds);
   work.rf_bytes = work.rf.bytes(element);
-  work.weight_buffer_bytes = dense.fetches.weight_words * element;
+  // int4 weights stay packed in the buffer and are unpacked as they leave it.
+  work.weight_buffer_bytes =
+      datatype == Datatype::kInt4 ? (dense.fetches.weight_words + 1) / 2 : dense.fetches.weight_words * element;
   work.input_buffer_bytes = dense.fetches.input_words * element;
   work.psum_bytes = dense.fetches.psum_words * kAccumulatorBytes;
   work.cycles = port_limited_cycles(work.array_cycles, dense.fetches, element, config_.buffer_port_bytes);
@@ -335,7 +343,8 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   const unsigned tiles = op == JobOp::kAdd ? 2 : 1;
   const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
   const std::uint64_t weight_bytes =
-      is_conv ? std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in * element_bytes(datatype) * job.k_count : 0;
+      is_conv ? filter_storage_bytes(std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in, datatype) * job.k_count
+              : 0;
   if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
   if (tiles * tile_bytes + psum_footprint > config_.input_buffer_bytes) return JobError::kInvalid;
   if (is_conv) {

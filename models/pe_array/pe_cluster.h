@@ -175,7 +175,8 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   const sc_core::sc_time clock_period_;
   regs::RegisterFile registers_;
   sc_core::sc_event start_;
-  std::vector<std::int8_t> weights_;
+  std::vector<std::int8_t> weights_;            // one value per element (int4 unpacked)
+  std::vector<std::int8_t> packed_weights_;     // int4 weights as stored, two per byte
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping
   std::vector<std::int32_t> bias_;
   std::vector<RequantEntry> requant_;

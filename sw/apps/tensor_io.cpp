@@ -72,7 +72,7 @@ std::vector<std::int8_t> quantize_linear(const std::vector<float>& hwc, runtime:
   for (float x : hwc) {
     // std::nearbyint rounds half to even in the default rounding mode.
     const float r = std::nearbyint(x / q.scale) + static_cast<float>(q.zero_point);
-    out.push_back(static_cast<std::int8_t>(std::clamp(r, -128.0f, 127.0f)));
+    out.push_back(static_cast<std::int8_t>(std::clamp(r, float(q.qmin), float(q.qmax))));
   }
   return out;
 }

@@ -30,8 +30,8 @@ struct InputTensor {
 // starting with the file name for a bad file or a shape that differs.
 InputTensor read_input_tensor(const std::string& file, runtime::TensorShape shape, const std::string& network);
 
-// ONNX QuantizeLinear to int8: saturate(round_half_to_even(x / scale) + zero_point),
-// the division in float32.
+// ONNX QuantizeLinear: saturate(round_half_to_even(x / scale) + zero_point) to
+// q's [qmin, qmax] (int8, or int4 for an int4 input), the division in float32.
 std::vector<std::int8_t> quantize_linear(const std::vector<float>& hwc, runtime::QuantParams q);
 
 // One layer's output as the NPU wrote it.

@@ -152,8 +152,14 @@ runtime::Network load_ir_network(const std::string& name) {
 // its QuantizeLinear does (round half to even); the expected outputs follow.
 void use_input(runtime::QuantizedNetwork& q, const InputTensor* input, bool onnx) {
   std::vector<std::int8_t> codes = q.layers.front().expected;
+  const runtime::QuantParams& in_q = q.layers.front().output;
   if (input != nullptr && input->quantized) {
     codes = input->codes;
+    for (const std::int8_t v : codes)
+      if (v < in_q.qmin || v > in_q.qmax)
+        throw std::invalid_argument("--input: code " + std::to_string(int{v}) + " outside the int" +
+                                    std::to_string(q.layers.front().bits) + " input's range [" +
+                                    std::to_string(in_q.qmin) + ", " + std::to_string(in_q.qmax) + "]");
     q.float_input = runtime::dequantize_tensor(codes, q.layers.front().output);
   } else if (input != nullptr || onnx) {
     if (input != nullptr) q.float_input = input->values;
@@ -174,8 +180,12 @@ std::shared_ptr<runtime::QuantizedNetwork> quantized_network(const std::string& 
   auto read_input = [&](const runtime::Network& net) {
     if (!options.input_file.empty()) input = read_input_tensor(options.input_file, net.layer(0).out_shape, net.name());
   };
+  qo.bits = options.datatype == "int4" ? 4 : 8;
   if (onnx && runtime::onnx_model_is_quantized(name)) {
     // A quantized model brings its own scales and zero points.
+    if (qo.bits != 8)
+      throw std::invalid_argument(name + ": --datatype " + options.datatype +
+                                  " needs a float model (a quantized ONNX model brings its own int8 quantization)");
     if (options.input_h > 0) throw std::invalid_argument(name + ": --input-size cannot change a quantized model");
     auto q = std::make_shared<runtime::QuantizedNetwork>(runtime::import_onnx_quantized(name, qo.input_seed));
     read_input(q->network);
@@ -224,8 +234,8 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   auto images = std::make_shared<std::vector<runtime::QuantizedNetwork>>();
   std::mt19937 rng(options.seed + 2);
   const auto& in_q = q->layers.front().output;
-  const auto lo = static_cast<int>(std::max(-128.0f, std::round(-1.0f / in_q.scale) + in_q.zero_point));
-  const auto hi = static_cast<int>(std::min(127.0f, std::round(1.0f / in_q.scale) + in_q.zero_point));
+  const auto lo = static_cast<int>(std::max(float(in_q.qmin), std::round(-1.0f / in_q.scale) + in_q.zero_point));
+  const auto hi = static_cast<int>(std::min(float(in_q.qmax), std::round(1.0f / in_q.scale) + in_q.zero_point));
   for (int b = 1; b < options.batch; ++b) {
     runtime::QuantizedNetwork image = *q;
     std::uniform_int_distribution<int> value(lo, hi);
@@ -238,6 +248,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   const auto in = q->network.layer(0).out_shape;
   w.input_shape = {in.c, in.h, in.w};
   w.layers = q->network.layers_json();
+  for (std::size_t i = 0; i < w.layers.size(); ++i) w.layers[i]["datatype"] = "int" + std::to_string(q->layers[i].bits);
   std::uint64_t next = 0;
   runtime::LoweringOptions lowering;
   lowering.dataflow = dataflow;
@@ -334,8 +345,10 @@ Workload make_workload(const WorkloadOptions& options) {
     throw std::invalid_argument(
         "--weight-sparsity: only conv_slice and SCALE-Sim layers take it (zoo, YAML and ONNX networks bring their own "
         "weights)");
-  if (ir && runtime::parse_datatype(options.datatype) != firmware::Datatype::kInt8)
-    throw std::invalid_argument("--datatype: zoo, YAML and ONNX networks are int8");
+  if (ir && options.datatype != "int8" && options.datatype != "int4")
+    throw std::invalid_argument("--datatype: zoo, YAML and ONNX networks take int8 or int4, got '" + options.datatype +
+                                "' (the network runtime quantizes to integers held in int8 and its pooling, add "
+                                "and copy commands are int8; int16 and fp16 run on conv_slice and SCALE-Sim layers)");
   return ir ? network_workload(options.network, options, dataflow)
             : conv_workload(find_network(options.network), options, dataflow);
 }

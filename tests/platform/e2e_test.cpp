@@ -286,7 +286,7 @@ TEST(EndToEnd, Fp16ConvSliceIsWithinTolerance) {
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
 }
 
-TEST(EndToEnd, NonInt8DatatypeIsRejectedForZooNetworks) {
+TEST(EndToEnd, Fp16AndUnknownDatatypesAreRejectedForZooNetworks) {
   const PlatformConfig config = load_platform(kPreset, {});
   RunOptions options;
   options.network = "resnet18";

@@ -24,25 +24,53 @@ std::string make_models() {
   return dir.string();
 }
 
-void run_onnx(const std::string& model) {
-  if (std::system((std::string(kPython) + " -c 'import onnx' > /dev/null 2>&1").c_str()) != 0)
-    GTEST_SKIP() << "python3-onnx is not installed for " << kPython;
+// Runs `model` at `datatype`: every layer verified, every convolution of
+// that datatype. Returns what the run threw, "" when it ran.
+std::string run_onnx(const std::string& model, const std::string& datatype = "int8") {
   const std::string dir = make_models();
-  ASSERT_FALSE(dir.empty()) << "the model script failed";
+  EXPECT_FALSE(dir.empty()) << "the model script failed";
   const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
   RunOptions options;
   options.network = dir + "/" + model;
   options.out_dir = dir + "/out";
-  const nlohmann::json r = run(config, options);
-  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
-  EXPECT_GE(r["layers"].size(), 3u);
-  for (const auto& layer : r["layers"]) EXPECT_TRUE(layer["verified"].get<bool>()) << layer["name"];
+  options.datatype = datatype;
+  std::string error;
+  try {
+    const nlohmann::json r = run(config, options);
+    EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+    EXPECT_GE(r["layers"].size(), 3u);
+    for (const auto& layer : r["layers"]) {
+      EXPECT_TRUE(layer["verified"].get<bool>()) << layer["name"];
+      if (layer["type"] == "conv2d") {
+        EXPECT_EQ(layer["datatype"], datatype) << layer["name"];
+      }
+    }
+  } catch (const std::invalid_argument& e) {
+    error = e.what();
+    const auto at = error.find(dir);
+    if (at != std::string::npos) error.replace(at, dir.size(), "DIR");
+  }
   std::filesystem::remove_all(dir);
+  return error;
 }
 
-TEST(OnnxOnNpu, FloatModelQuantizedOnImportIsBitExact) { run_onnx("float_cnn.onnx"); }
-TEST(OnnxOnNpu, QdqModelWithItsOwnScalesIsBitExact) { run_onnx("qdq_cnn.onnx"); }
-TEST(OnnxOnNpu, QLinearConvModelIsBitExact) { run_onnx("qlinear_int8.onnx"); }
+class OnnxOnNpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system((std::string(kPython) + " -c 'import onnx' > /dev/null 2>&1").c_str()) != 0)
+      GTEST_SKIP() << "python3-onnx is not installed for " << kPython;
+  }
+};
+
+TEST_F(OnnxOnNpu, FloatModelQuantizedOnImportIsBitExact) { EXPECT_EQ(run_onnx("float_cnn.onnx"), ""); }
+TEST_F(OnnxOnNpu, FloatModelQuantizedToInt4IsBitExact) { EXPECT_EQ(run_onnx("float_cnn.onnx", "int4"), ""); }
+TEST_F(OnnxOnNpu, QdqModelWithItsOwnScalesIsBitExact) { EXPECT_EQ(run_onnx("qdq_cnn.onnx"), ""); }
+TEST_F(OnnxOnNpu, QdqModelRefusesInt4NamingTheModel) {
+  EXPECT_EQ(run_onnx("qdq_cnn.onnx", "int4"),
+            "DIR/qdq_cnn.onnx: --datatype int4 needs a float model (a quantized ONNX model brings its own int8 "
+            "quantization)");
+}
+TEST_F(OnnxOnNpu, QLinearConvModelIsBitExact) { EXPECT_EQ(run_onnx("qlinear_int8.onnx"), ""); }
 
 }  // namespace
 }  // namespace npuvp::platform

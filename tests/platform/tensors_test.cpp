@@ -143,6 +143,17 @@ TEST(Tensors, AnInputOfAnotherShapeIsRefusedNamingTheFile) {
                        "'squeezenet1_1'\n");
 }
 
+TEST(Tensors, Int8CodesOutsideAnInt4InputAreRefused) {
+  std::vector<std::int8_t> codes(3 * 32 * 32, 0);
+  codes[5] = 9;
+  const std::string file = (scratch("input") / "codes.npy").string();
+  npuvp::apps::write_npy(file, npuvp::apps::make_npy(codes, {1, 3, 32, 32}));
+  const auto r = run_cli("run -q --traces none --network resnet20_cifar --datatype int4 --input " + file + " --out " +
+                         scratch("out").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "npuvp: --input: code 9 outside the int4 input's range [-8, 7]\n");
+}
+
 TEST(Tensors, ConvSliceHasNoLayersToDump) {
   const auto r =
       run_cli("run -q --traces none --dump " + scratch("dump").string() + " --out " + scratch("out").string());

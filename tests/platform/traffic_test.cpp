@@ -18,7 +18,7 @@ constexpr std::uint64_t kMacs = 8 * 8 * 64 * 576;  // 64 pixels × 64 filters ×
 constexpr std::uint64_t kTile = 8 * 8 * 64;        // the input tile, the output (bytes)
 constexpr std::uint64_t kWeights = 64 * 576;
 
-nlohmann::json run_layer(const std::string& dataflow) {
+nlohmann::json run_layer(const std::string& dataflow, const std::string& datatype = "int8") {
   // The preset's arrays run WS and os2d; SCALE-Sim's OS is added to compare.
   const PlatformConfig config = load_platform("configs/platforms/squeezelerator.yaml",
                                               {"sram.banks=1", "sram.bank_kb=512", "pe_array.dataflows=[ws,os,os2d]"});
@@ -26,24 +26,26 @@ nlohmann::json run_layer(const std::string& dataflow) {
   options.out_dir = (std::filesystem::temp_directory_path() / ("npuvp_traffic_" + dataflow)).string();
   options.input_h = options.input_w = 8;
   options.dataflow = dataflow;
+  options.datatype = datatype;
   options.trace.files = parse_traces("none");
   const nlohmann::json r = run(config, options);
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   return r["layers"][0];
 }
 
-// The levels every dataflow shares in this layer.
-void expect_shared_levels(const nlohmann::json& t, const nlohmann::json& layer) {
+// The levels every dataflow shares in this layer, whose weights take
+// `weights` bytes in memory.
+void expect_shared_levels(const nlohmann::json& t, const nlohmann::json& layer, std::uint64_t weights = kWeights) {
   // DRAM: the input tile, 64 filters with 4 bytes of bias and 8 of
   // requantization each, and the output.
-  EXPECT_EQ(t["dram"], kTile + 64 * (576 + 12) + kTile);
+  EXPECT_EQ(t["dram"], kTile + weights + 64 * 12 + kTile);
   // SRAM (64-byte words, every access here whole words): the DMA writes what
   // it loads and reads the output it stores; the cluster reads its 192-byte
   // job, the weights, bias, requantization and tile and writes the output;
   // the firmware writes a chain of 4 descriptors (three weight loads, one
   // input load) and one of 1 (the store), 64 bytes each, which the DMA reads;
   // and writes the job.
-  const std::uint64_t data = (kTile + kWeights + 64 * 12) + kTile + (192 + kWeights + 64 * 12 + kTile) + kTile;
+  const std::uint64_t data = (kTile + weights + 64 * 12) + kTile + (192 + weights + 64 * 12 + kTile) + kTile;
   const std::uint64_t control = 5 * 64 * 2 + 192;
   EXPECT_EQ(t["sram"], data + control);
   // NoC: all of that, and 14 register accesses of 4 bytes by the command
@@ -71,6 +73,20 @@ TEST(LayerTraffic, WeightStationaryCountsEveryLevelByHand) {
   const std::uint64_t psums = 17 * 64 * 64 * 4;
   EXPECT_EQ(t["buffer"], 2 * kWeights + kTile + 64 * 576 + 2 * psums);
   expect_shared_levels(t, layer);
+}
+
+// int4: the values are one per byte in the tile and the output, the weights
+// two per byte (a filter's 576 values in 288 bytes) in DRAM, in SRAM, on the
+// NoC and in the weight buffer, which the array reads packed.
+TEST(LayerTraffic, Int4WeightsMoveTwoPerByteAtEveryLevel) {
+  const nlohmann::json layer = run_layer("ws", "int4");
+  const auto& t = layer["traffic_bytes"];
+  ASSERT_EQ(layer["datatype"], "int4");
+  constexpr std::uint64_t kPacked = 64 * 288;
+  EXPECT_EQ(t["dram"], 2 * 4096 + 18432 + 768);
+  EXPECT_EQ(t["rf"], kMacs * (2 + 4) + 36 * 1024);
+  EXPECT_EQ(t["buffer"], 2 * kPacked + kTile + 64 * 576 + 2 * 17 * 64 * 64 * 4);
+  expect_shared_levels(t, layer, kPacked);
 }
 
 TEST(LayerTraffic, OutputStationaryCountsEveryLevelByHand) {

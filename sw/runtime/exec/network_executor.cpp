@@ -8,6 +8,8 @@
 #include <map>
 #include <stdexcept>
 
+#include "contract/int4_storage.h"
+
 namespace npuvp::runtime {
 
 namespace {
@@ -118,9 +120,15 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
       const ConvParams p{firmware::read_window(c), c.input_zero_point, out.c};
       if (p.groups <= 0 || in.c % p.groups != 0) throw std::invalid_argument("groups must divide in_c");
       if (!(conv_output_shape(in, p) == out)) throw std::invalid_argument("out_c/out_h/out_w disagree with the window");
-      const std::size_t weight_count =
-          static_cast<std::size_t>(out.c) * p.kernel_h * p.kernel_w * static_cast<std::size_t>(in.c / p.groups);
-      const auto weights = read_vector<std::int8_t>(dram, c.weights_addr, weight_count);
+      const std::size_t filter = static_cast<std::size_t>(p.kernel_h) * p.kernel_w * (in.c / p.groups);
+      const auto stored = static_cast<pe_array::Datatype>(c.datatype);
+      auto weights = read_vector<std::int8_t>(
+          dram, c.weights_addr, static_cast<std::size_t>(out.c * pe_array::filter_storage_bytes(filter, stored)));
+      if (stored == pe_array::Datatype::kInt4) {
+        std::vector<std::int8_t> values(static_cast<std::size_t>(out.c) * filter);
+        pe_array::unpack_int4_filters(weights.data(), static_cast<std::size_t>(out.c), filter, values.data());
+        weights = std::move(values);
+      }
       const auto bias = read_vector<std::int32_t>(dram, c.bias_addr, static_cast<std::size_t>(out.c));
       const auto table = read_vector<std::int32_t>(dram, c.requant_addr, 2 * static_cast<std::size_t>(out.c));
       Requantization rq;

@@ -150,11 +150,13 @@ Layer read_layer(LayerReader& r, LayerType type, const YAML::Node& node) {
       l.conv.groups = r.integer("groups", 1);
       l.conv.bias = r.boolean("bias", false);
       l.conv.dataflow = r.choice("dataflow", {"ws", "os", "os2d"});
+      l.datatype = r.choice("datatype", {"int4", "int8"});
       break;
     }
     case LayerType::kFullyConnected:
       l.fc.out_features = r.integer("out_features", std::nullopt);
       l.fc.bias = r.boolean("bias", true);
+      l.datatype = r.choice("datatype", {"int4", "int8"});
       break;
     case LayerType::kMaxPool:
     case LayerType::kAvgPool: {
@@ -376,11 +378,13 @@ std::string network_to_yaml(const Network& network) {
         if (c.groups != 1) os << ", groups: " << c.groups;
         if (c.bias) os << ", bias: true";
         if (!c.dataflow.empty()) os << ", dataflow: " << c.dataflow;
+        if (!l.datatype.empty()) os << ", datatype: " << l.datatype;
         break;
       }
       case LayerType::kFullyConnected:
         os << ", out_features: " << l.fc.out_features;
         if (!l.fc.bias) os << ", bias: false";
+        if (!l.datatype.empty()) os << ", datatype: " << l.datatype;
         break;
       case LayerType::kMaxPool:
       case LayerType::kAvgPool: {

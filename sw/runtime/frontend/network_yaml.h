@@ -13,8 +13,10 @@
 // the previous layer unless `inputs` lists earlier layer names ("input" is the
 // network input). Type-specific keys, with defaults:
 //   conv2d            out_channels (required), kernel (required), stride: 1,
-//                     padding: 0, dilation: 1, groups: 1, bias: false
-//   fully_connected   out_features (required), bias: true
+//                     padding: 0, dilation: 1, groups: 1, bias: false,
+//                     dataflow: ws | os | os2d, datatype: int4 | int8
+//   fully_connected   out_features (required), bias: true, datatype: int4 | int8
+// (dataflow and datatype default to the run's --dataflow and --datatype.)
 //   max_pool/avg_pool kernel (required), stride: kernel, padding: 0,
 //                     ceil_mode: false, count_include_pad: true (avg_pool only)
 //   adaptive_avg_pool output (required)

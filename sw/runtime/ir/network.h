@@ -115,6 +115,9 @@ struct Layer {
   int channels = 0;                   // kBatchNorm / kShift: channel count fixed when added
   int begin = 0, end = 0;             // kSliceChannels: [begin, end)
   int pad_before = 0, pad_after = 0;  // kPadChannels
+  // Conv2d / FullyConnected: "int4" or "int8" computes this layer in that
+  // type; empty leaves it to the run (--datatype).
+  std::string datatype;
 
   FloatWeights weights;
 };

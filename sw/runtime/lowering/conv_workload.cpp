@@ -7,6 +7,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "contract/int4_storage.h"
+
 namespace npuvp::runtime {
 namespace {
 
@@ -329,8 +331,12 @@ firmware::LayerCommand conv_command(const PreparedConv& l, std::uint32_t layer_i
 ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uint32_t layer_id,
                           const LoweringFaults& faults) {
   sw::HostHal& hal = driver.hal();
+  // int4 weights are stored two per byte, each filter padded to a byte.
+  const std::vector<std::int8_t> stored = l.spec.datatype == Datatype::kInt4
+                                              ? pe_array::pack_int4_filters(l.weights, l.weights.size() / l.spec.out_c)
+                                              : l.weights;
   const std::uint64_t input = driver.alloc(l.input.size());
-  const std::uint64_t weights = driver.alloc(l.weights.size());
+  const std::uint64_t weights = driver.alloc(stored.size());
   const std::uint64_t bias = driver.alloc(l.bias.size() * 4);
   const std::uint64_t requant = driver.alloc(std::uint64_t(l.spec.out_c) * 8);
   const std::size_t out_elements = std::size_t(l.out_shape.c) * l.out_shape.h * l.out_shape.w;
@@ -338,7 +344,7 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   const std::uint64_t command = driver.alloc(sizeof(firmware::LayerCommand));
 
   hal.memory_write(input, l.input.data(), l.input.size());
-  hal.memory_write(weights, l.weights.data(), l.weights.size());
+  hal.memory_write(weights, stored.data(), stored.size());
   hal.memory_write(bias, l.bias.data(), l.bias.size() * 4);
   // fp16 has no requantization: its table stays zero (the firmware loads it all the same).
   std::vector<std::int32_t> rq(2 * std::size_t(l.spec.out_c));

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "contract/int4_storage.h"
+
 namespace npuvp::runtime {
 
 using firmware::LayerCommand;
@@ -414,7 +416,9 @@ class Lowerer {
     c.output_zero_point = rq.output_zero_point;
     c.act_min = rq.act_min;
     c.act_max = rq.act_max;
-    c.weights_addr = parameter_block(weights);
+    if (q_.layers[layer].bits == 4) c.datatype = static_cast<std::uint32_t>(firmware::Datatype::kInt4);
+    c.weights_addr = parameter_block(
+        q_.layers[layer].bits == 4 ? pe_array::pack_int4_filters(weights, weights.size() / out.c) : weights);
     c.bias_addr = parameter_block(bias.empty() ? std::vector<std::int32_t>(static_cast<std::size_t>(out.c), 0) : bias);
     std::vector<std::int32_t> table(2 * static_cast<std::size_t>(out.c));
     for (int k = 0; k < out.c; ++k) {

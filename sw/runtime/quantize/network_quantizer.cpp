@@ -130,6 +130,23 @@ void calibrate(QuantizedNetwork& q, const Structure& s, std::vector<float>& lo, 
       });
 }
 
+// The integer type of every tensor's quantization group: 4 bits where an int4
+// layer writes or reads a member, else 8; conv-like layers get their own type.
+std::vector<int> tensor_bits(QuantizedNetwork& q, const Structure& s, int default_bits) {
+  const Network& n = q.network;
+  std::vector<int> group_bits(n.size(), 8);
+  for (int i = 0; i < static_cast<int>(n.size()); ++i) {
+    const Layer& l = n.layer(i);
+    if (!is_conv_like(l.type)) continue;
+    const int bits = l.datatype == "int4" ? 4 : l.datatype == "int8" ? 8 : default_bits;
+    q.layers[i].bits = bits;
+    if (bits != 4) continue;
+    group_bits[s.group[i]] = 4;
+    for (int in : l.inputs) group_bits[s.group[in]] = 4;
+  }
+  return group_bits;
+}
+
 // Weights, biases and requantization of the conv-like layer `i`, whose input
 // and output parameters are chosen.
 void quantize_conv_like(QuantizedNetwork& q, int i) {
@@ -137,7 +154,7 @@ void quantize_conv_like(QuantizedNetwork& q, int i) {
   QuantizedLayer& ql = q.layers[i];
   const ConvForm f = conv_form(q.network, i);
   const QuantParams in_q = q.layers[l.inputs[0]].output;
-  PerChannelWeights pw = quantize_weights_per_channel(*f.weights, f.params.out_channels);
+  PerChannelWeights pw = quantize_weights_per_channel(*f.weights, f.params.out_channels, ql.bits);
   ql.conv = f.params;
   ql.conv.input_zero_point = in_q.zero_point;
   ql.weights = std::move(pw.values);
@@ -182,6 +199,9 @@ std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
 }
 
 QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
+  if (options.bits != 4 && options.bits != 8)
+    throw std::invalid_argument("network '" + network.name() + "': quantization bits must be 4 or 8, got " +
+                                std::to_string(options.bits));
   // Unsupported layers fail before the costly weights and passes.
   analyze(network, false);
   for (int i = 1; i < static_cast<int>(network.size()); ++i) {
@@ -212,9 +232,12 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
     group_lo[s.group[i]] = std::min(group_lo[s.group[i]], lo[i]);
     group_hi[s.group[i]] = std::max(group_hi[s.group[i]], hi[i]);
   }
+  const std::vector<int> group_bits = tensor_bits(q, s, options.bits);
   for (int i = 0; i < count; ++i) {
     QuantizedLayer& ql = q.layers[i];
-    for_layer(n, i, [&] { ql.output = choose_quant_params(group_lo[s.group[i]], group_hi[s.group[i]]); });
+    const int bits = group_bits[s.group[i]];
+    if (!is_conv_like(n.layer(i).type)) ql.bits = bits;
+    for_layer(n, i, [&] { ql.output = choose_quant_params(group_lo[s.group[i]], group_hi[s.group[i]], bits); });
     ql.activation = s.activation[i];
     ql.fused_into = s.fused_into[i];
   }

@@ -13,6 +13,14 @@
 // only reader of a conv/FC/add is fused into that layer's clamp.
 // The expected int8 output of every layer comes from the reference executor.
 //
+// int4 (a layer's datatype, or QuantizationOptions::bits): its weights are
+// per channel in [-7, 7], and its input and output tensors per tensor in
+// [-8, 7]. A tensor is int4 when an int4 layer writes or reads it (a whole
+// quantization group at once), so an int8 layer feeding an int4 one
+// requantizes straight to int4 in its own output stage (its clamp narrows to
+// [-8, 7]) and an int8 layer reading an int4 tensor reads it as int8 values:
+// both conversions are exact integer steps the reference and the NPU share.
+//
 // Unsupported layers or parameters throw std::invalid_argument naming the
 // network, the layer and what is supported.
 
@@ -34,6 +42,9 @@ struct QuantizationOptions {
   std::vector<float> float_input;
   // Fuse ReLU/ReLU6 into the clamp of a conv/FC/add it is the only reader of.
   bool fuse_activations = true;
+  // The integer type (4 or 8 bits) of every conv-like layer whose Layer::datatype
+  // is empty.
+  int bits = 8;
 };
 
 // Quantizes `network` at its current input shape (call infer_shapes first for

@@ -9,7 +9,9 @@ namespace npuvp::runtime {
 
 namespace {
 
-std::int32_t clamp_int8(std::int64_t v) { return static_cast<std::int32_t>(std::clamp<std::int64_t>(v, -128, 127)); }
+std::int32_t clamp_to(std::int64_t v, const QuantParams& q) {
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(v, q.qmin, q.qmax));
+}
 
 }  // namespace
 
@@ -49,16 +51,16 @@ ActivationRange activation_range(Activation act, QuantParams output) {
   auto quantize = [&](float r) {
     return static_cast<std::int64_t>(output.zero_point) + static_cast<std::int64_t>(std::round(r / output.scale));
   };
-  ActivationRange range;
+  ActivationRange range{output.qmin, output.qmax};
   switch (act) {
     case Activation::kNone:
       break;
     case Activation::kRelu:
-      range.min = clamp_int8(std::max<std::int64_t>(-128, quantize(0.0f)));
+      range.min = clamp_to(quantize(0.0f), output);
       break;
     case Activation::kRelu6:
-      range.min = clamp_int8(std::max<std::int64_t>(-128, quantize(0.0f)));
-      range.max = clamp_int8(std::min<std::int64_t>(127, quantize(6.0f)));
+      range.min = clamp_to(quantize(0.0f), output);
+      range.max = clamp_to(quantize(6.0f), output);
       break;
   }
   return range;
@@ -113,7 +115,9 @@ void validate_requantization(const Requantization& rq, int channels, const char*
   }
 }
 
-QuantParams choose_quant_params(float rmin_in, float rmax_in) {
+QuantParams choose_quant_params(float rmin_in, float rmax_in, int bits) {
+  if (bits != 4 && bits != 8) throw std::invalid_argument("choose_quant_params: bits must be 4 or 8");
+  const QuantParams range = with_bits({}, bits);
   if (!std::isfinite(rmin_in) || !std::isfinite(rmax_in)) {
     throw std::invalid_argument("choose_quant_params: rmin and rmax must be finite");
   }
@@ -123,9 +127,9 @@ QuantParams choose_quant_params(float rmin_in, float rmax_in) {
   }
   const double rmin = std::min(0.0, static_cast<double>(rmin_in));
   const double rmax = std::max(0.0, static_cast<double>(rmax_in));
-  if (rmin == rmax) return {1.0f, 0};
-  constexpr double qmin = -128.0;
-  constexpr double qmax = 127.0;
+  if (rmin == rmax) return with_bits({1.0f, 0}, bits);
+  const double qmin = range.qmin;
+  const double qmax = range.qmax;
   const double scale = (rmax - rmin) / (qmax - qmin);
   const double zp_from_min = qmin - rmin / scale;
   const double zp_from_max = qmax - rmax / scale;
@@ -134,21 +138,21 @@ QuantParams choose_quant_params(float rmin_in, float rmax_in) {
   const double zp = zp_from_min_error < zp_from_max_error ? zp_from_min : zp_from_max;
   std::int32_t nudged = 0;
   if (zp < qmin) {
-    nudged = -128;
+    nudged = range.qmin;
   } else if (zp > qmax) {
-    nudged = 127;
+    nudged = range.qmax;
   } else {
     nudged = static_cast<std::int32_t>(std::round(zp));
   }
-  return {static_cast<float>(scale), nudged};
+  return with_bits({static_cast<float>(scale), nudged}, bits);
 }
 
 std::int8_t quantize_value(float x, QuantParams q) {
-  if (std::isnan(x)) return static_cast<std::int8_t>(clamp_int8(q.zero_point));
+  if (std::isnan(x)) return static_cast<std::int8_t>(clamp_to(q.zero_point, q));
   const float scaled = std::round(x / q.scale);
   // Saturate in float first: a huge value must not overflow the int conversion.
   const float bounded = std::clamp(scaled, -1.0e6f, 1.0e6f);
-  return static_cast<std::int8_t>(clamp_int8(static_cast<std::int64_t>(bounded) + q.zero_point));
+  return static_cast<std::int8_t>(clamp_to(static_cast<std::int64_t>(bounded) + q.zero_point, q));
 }
 
 float dequantize_value(std::int8_t q, QuantParams p) {
@@ -174,7 +178,9 @@ std::vector<float> dequantize_tensor(const std::vector<std::int8_t>& values, Qua
   return out;
 }
 
-PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights, int out_channels) {
+PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights, int out_channels, int bits) {
+  if (bits != 4 && bits != 8) throw std::invalid_argument("quantize_weights_per_channel: bits must be 4 or 8");
+  const float qmax = static_cast<float>(with_bits({}, bits).qmax);
   if (out_channels <= 0) {
     throw std::invalid_argument("quantize_weights_per_channel: out_channels must be positive (got " +
                                 std::to_string(out_channels) + ")");
@@ -194,11 +200,11 @@ PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights
       if (!std::isfinite(w[i])) throw std::invalid_argument("quantize_weights_per_channel: weights must be finite");
       max_abs = std::max(max_abs, std::abs(w[i]));
     }
-    const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+    const float scale = max_abs > 0.0f ? max_abs / qmax : 1.0f;
     result.scales[static_cast<std::size_t>(k)] = scale;
     std::int8_t* q = result.values.data() + static_cast<std::size_t>(k) * per_channel;
     for (std::size_t i = 0; i < per_channel; ++i) {
-      const float r = std::clamp(std::round(w[i] / scale), -127.0f, 127.0f);
+      const float r = std::clamp(std::round(w[i] / scale), -qmax, qmax);
       q[i] = static_cast<std::int8_t>(r);
     }
   }

@@ -63,11 +63,21 @@ inline std::int32_t multiply_by_quantized_multiplier_unchecked(std::int32_t x, F
 // Throws std::invalid_argument when m.shift is outside [-31, 30].
 std::int32_t multiply_by_quantized_multiplier(std::int32_t x, FixedPointMultiplier m);
 
-// Per-tensor affine quantization: real = scale * (q - zero_point).
+// Per-tensor affine quantization: real = scale * (q - zero_point), with q in
+// [qmin, qmax]: [-128, 127] for an int8 tensor, [-8, 7] for an int4 one (held
+// one value per int8 on the host, two per byte in NPU memory).
 struct QuantParams {
   float scale = 1.0f;
   std::int32_t zero_point = 0;
+  std::int32_t qmin = -128, qmax = 127;
 };
+
+// The [qmin, qmax] of a signed integer type of `bits` (4 or 8).
+inline QuantParams with_bits(QuantParams q, int bits) {
+  q.qmax = (1 << (bits - 1)) - 1;
+  q.qmin = -q.qmax - 1;
+  return q;
+}
 
 enum class Activation { kNone, kRelu, kRelu6 };
 
@@ -77,9 +87,10 @@ struct ActivationRange {
   std::int32_t max = 127;
 };
 
-// TFLite's CalculateActivationRangeQuantized for int8: ReLU clamps below at the
+// TFLite's CalculateActivationRangeQuantized: ReLU clamps below at the
 // quantized 0, ReLU6 also above at the quantized 6 (each q = zp + round(r / scale)),
-// both intersected with [-128, 127].
+// both intersected with the tensor's [qmin, qmax] (which is the range without
+// an activation).
 ActivationRange activation_range(Activation act, QuantParams output);
 
 // How int32 accumulators of one layer become int8 outputs:
@@ -111,23 +122,27 @@ inline std::int8_t requantize(std::int32_t acc, FixedPointMultiplier m, const Re
   return static_cast<std::int8_t>(v);
 }
 
-// TFLite's ChooseQuantizationParams for int8 over [rmin, rmax]: the range is
-// first extended to contain 0, scale = (rmax - rmin) / 255, and the zero point is
-// the one (from min or from max) with the smaller error, rounded and clamped to
-// [-128, 127] so that real 0 is exactly representable. A range of a single point
-// (both 0) gives {1, 0}. Throws std::invalid_argument for non-finite bounds or
+// TFLite's ChooseQuantizationParams over [rmin, rmax] for a signed type of
+// `bits` (8: [-128, 127]; 4: [-8, 7]): the range is first extended to contain
+// 0, scale = (rmax - rmin) / (qmax - qmin), and the zero point is the one (from
+// min or from max) with the smaller error, rounded and clamped to [qmin, qmax]
+// so that real 0 is exactly representable. A range of a single point (both 0)
+// gives {1, 0}. Throws std::invalid_argument for non-finite bounds or
 // rmin > rmax.
-QuantParams choose_quant_params(float rmin, float rmax);
+QuantParams choose_quant_params(float rmin, float rmax, int bits = 8);
 
-// q = clamp(round(x / scale) + zero_point, -128, 127), round half away from
+// q = clamp(round(x / scale) + zero_point, qmin, qmax), round half away from
 // zero and the division in float, as TFLite's AffineQuantize; NaN gives the zero point.
 std::int8_t quantize_value(float x, QuantParams q);
 float dequantize_value(std::int8_t q, QuantParams p);
 std::vector<std::int8_t> quantize_tensor(const std::vector<float>& values, QuantParams q);
 std::vector<float> dequantize_tensor(const std::vector<std::int8_t>& values, QuantParams q);
 
-// Weights quantized per output channel, symmetric: scales[k] = max|w_k| / 127,
-// values clamped to [-127, 127]. A channel of zeros gets scale 1.
+// Weights quantized per output channel, symmetric and narrow-range:
+// scales[k] = max|w_k| / qmax, values clamped to [-qmax, qmax] with qmax 127
+// for int8 and 7 for int4 (the signed type of `bits` without its most negative
+// value, as TFLite's int8 and int4 weight schemes). A channel of zeros gets
+// scale 1.
 struct PerChannelWeights {
   std::vector<std::int8_t> values;
   std::vector<float> scales;
@@ -135,7 +150,7 @@ struct PerChannelWeights {
 
 // `weights` is laid out with the output channel outermost (OHWI conv weights,
 // [out][in] FC weights), so channel k is the k-th of out_channels equal slices.
-PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights, int out_channels);
+PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights, int out_channels, int bits = 8);
 
 // bias[k] quantized at scale input_scale * weight_scales[k], rounded half away
 // from zero and saturated to int32.

@@ -32,6 +32,9 @@ struct QuantizedLayer {
   int fused_into = -1;
   // The reference executor's output of this layer (HWC int8).
   std::vector<std::int8_t> expected;
+  // 4 or 8: a conv-like layer's arithmetic (weights and both tensors), any
+  // other layer's output tensor type.
+  int bits = 8;
 };
 
 struct QuantizedNetwork {
