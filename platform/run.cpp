@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "contract/address_map.h"
+#include "models/common/cpu_profile.h"
 #include "models/common/output_file.h"
 #include "models/common/sim_control.h"
 #include "platform/layer_fit.h"
@@ -156,6 +157,7 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
   });
 
   try {
+    const profile::Scope cpu(profile::Phase::kSimulate);
     sim::run_to_end();
   } catch (...) {
     progress.finish();
@@ -167,6 +169,10 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
     if (!soc.host().failure().empty()) throw std::runtime_error("host software failed: " + soc.host().failure());
   }
 
+  // The reference beside the simulation fills the verdicts the report reads
+  // (an interrupted program did not wait for it).
+  if (work.background.valid()) work.background.get();
+  const profile::Scope cpu(profile::Phase::kOutputs);
   monitor.finish();
   report::RunFigures figures = monitor.figures();
   if (monitor.stopped()) figures.interrupted_by = signal_name(stop.received());

@@ -444,6 +444,10 @@ bool Network::has_float_weights() const {
   return true;
 }
 
+void Network::drop_float_weights() {
+  for (auto& l : layers_) l.weights = FloatWeights();
+}
+
 nlohmann::json Network::layers_json() const {
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t i = 0; i < layers_.size(); ++i) {

@@ -220,6 +220,9 @@ class Network {
   // generator (mt19937_64 + Box-Muller), so they are the same on every platform.
   void generate_float_weights(std::uint64_t seed);
   bool has_float_weights() const;
+  // Frees every layer's float weights: a quantized network keeps its int8
+  // ones (QuantizedLayer) and has no further use for these.
+  void drop_float_weights();
 
   // One object per layer: name, type, inputs (names), out_shape [C,H,W],
   // in_shape (of the first input), kernel, stride, groups (conv/pool), params, macs.

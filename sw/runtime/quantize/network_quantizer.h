@@ -34,6 +34,9 @@ struct QuantizationOptions {
   std::vector<float> float_input;
   // Fuse ReLU/ReLU6 into the clamp of a conv/FC/add it is the only reader of.
   bool fuse_activations = true;
+  // false: layers[i].expected is left empty but for the input's, for a caller
+  // that runs compute_reference_outputs itself (beside the simulation).
+  bool reference_outputs = true;
 };
 
 // Quantizes `network` at its current input shape (call infer_shapes first for
