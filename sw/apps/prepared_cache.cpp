@@ -57,7 +57,7 @@ std::string file_hash(const std::string& path, const char* what) {
 // modification time (and most often its size).
 std::string build_id() {
   struct stat st {};
-  std::string id = NPUVP_VERSION;
+  std::string id = std::string("npuvp ") + NPUVP_VERSION;
   if (stat("/proc/self/exe", &st) == 0)
     id += " exe " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
           std::to_string(st.st_mtim.tv_nsec);
@@ -121,7 +121,7 @@ class Reader {
   template <class T>
   std::vector<T> vector() {
     const auto n = value<std::uint64_t>();
-    if (n > left_ / sizeof(T)) throw std::runtime_error("a length beyond the end of the file");
+    if (n > left_ / sizeof(T)) throw std::runtime_error("truncated (a length beyond the end of the file)");
     std::vector<T> v(static_cast<std::size_t>(n));
     bytes(v.data(), v.size() * sizeof(T));
     return v;
