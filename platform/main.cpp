@@ -65,6 +65,15 @@ constexpr const char* kCompareUsage =
     "  The last line says \"identical (sim.* aside)\" or \"N figures differ\".\n"
     "exit status: 0 compared (whether or not they differ), 1 a file cannot be read, 2 bad command line\n";
 
+// --cache, --no-cache and --threads.
+void set_host_options(const po::variables_map& vm, const std::string& cache_dir, int threads,
+                      npuvp::platform::RunOptions& ro) {
+  if (vm.count("no-cache") && vm.count("cache")) throw po::error("--cache and --no-cache exclude each other");
+  if (threads < 1 || threads > 256) throw po::error("--threads: expected 1 to 256");
+  ro.threads = threads;
+  if (!vm.count("no-cache")) ro.cache_dir = vm.count("cache") ? cache_dir : npuvp::apps::default_cache_dir();
+}
+
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
   std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir, input_file, dump_dir;
@@ -150,10 +159,7 @@ int run_command(int argc, char** argv) {
   ro.layer_dataflow = layer_dataflow;
   ro.input_file = input_file;
   ro.dump_dir = dump_dir;
-  if (vm.count("no-cache") && vm.count("cache")) throw po::error("--cache and --no-cache exclude each other");
-  if (threads < 1 || threads > 256) throw po::error("--threads: expected 1 to 256");
-  ro.threads = threads;
-  if (!vm.count("no-cache")) ro.cache_dir = vm.count("cache") ? cache_dir : npuvp::apps::default_cache_dir();
+  set_host_options(vm, cache_dir, threads, ro);
   ro.command_line.assign(argv, argv + argc);
   ro.command_line.insert(ro.command_line.begin(), "npuvp");
   ro.overrides = sets;
