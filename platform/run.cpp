@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <stdexcept>
 
@@ -178,10 +179,18 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
   if (monitor.stopped()) figures.interrupted_by = signal_name(stop.received());
   collect_model_stats(soc, figures);
   std::vector<std::string> failures;
+  // An interrupted program left its tensors half computed. The dump and the
+  // trace files are independent writers: with a second thread, side by side.
+  const bool dump = work.tensors && !monitor.stopped();
+  const auto write_dump = [&] { apps::write_tensor_dump(options.dump_dir, *work.tensors); };
+  std::future<void> dumped;
+  if (dump && options.threads >= 2) dumped = std::async(std::launch::async, write_dump);
   figures.traces = close_traces(soc, power, power_csv.get(), failures);
   figures.power = std::move(power);
-  // An interrupted program left its tensors half computed.
-  if (work.tensors && !monitor.stopped()) apps::write_tensor_dump(options.dump_dir, *work.tensors);
+  if (dumped.valid())
+    dumped.get();
+  else if (dump)
+    write_dump();
   nlohmann::json report = report::write_run_report({config, options, work, wall_start}, std::move(figures));
   if (!failures.empty()) {
     std::string message;

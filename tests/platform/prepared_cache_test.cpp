@@ -104,30 +104,41 @@ TEST(PreparedCache, ACorruptEntryIsPreparedAgainWithAWarning) {
   fs::remove_all(dir);
 }
 
+// Every file in `a` has its twin in `b`, byte for byte (report.html's footer,
+// which says how long the run took, aside); returns how many were compared.
+int expect_same_files(const fs::path& a, const fs::path& b) {
+  int compared = 0;
+  for (const auto& e : fs::directory_iterator(a)) {
+    const std::string name = e.path().filename().string();
+    if (name == "report.json") continue;
+    std::string x = npuvp::test::slurp(e.path()), y = npuvp::test::slurp(b / name);
+    if (name == "report.html") {
+      x = x.substr(0, x.find("simulated in "));
+      y = y.substr(0, y.find("simulated in "));
+    }
+    EXPECT_TRUE(x == y) << name << " differs";
+    ++compared;
+  }
+  return compared;
+}
+
 TEST(PreparedCache, OneAndTwoThreadsWriteTheSameFiles) {
   const fs::path dir = scratch("threads");
-  const std::string args = "--network squeezenet1_1 -q --no-cache --out ";
-  const CliResult one = npuvp::test::run_cli("run " + args + (dir / "one").string() + " --threads 1");
-  ASSERT_EQ(one.exit_code, 0) << one.err;
-  const CliResult two = npuvp::test::run_cli("run " + args + (dir / "two").string() + " --threads 2");
-  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const auto run_with = [&](const std::string& name, int threads) {
+    const CliResult r =
+        npuvp::test::run_cli("run --network squeezenet1_1 -q --no-cache --out " + (dir / name).string() + " --dump " +
+                             (dir / (name + "_dump")).string() + " --threads " + std::to_string(threads));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  };
+  run_with("one", 1);
+  run_with("two", 2);
   EXPECT_EQ(report(dir / "one")["sim"]["threads"], 1);
   EXPECT_EQ(report(dir / "two")["sim"]["threads"], 2);
   EXPECT_EQ(without_sim(report(dir / "one")), without_sim(report(dir / "two")));
-  int compared = 0;
-  for (const auto& e : fs::directory_iterator(dir / "one")) {
-    const std::string name = e.path().filename().string();
-    if (name == "report.json") continue;
-    std::string a = npuvp::test::slurp(e.path()), b = npuvp::test::slurp(dir / "two" / name);
-    // The HTML report's footer says how long the run took.
-    if (name == "report.html") {
-      a = a.substr(0, a.find("simulated in "));
-      b = b.substr(0, b.find("simulated in "));
-    }
-    EXPECT_TRUE(a == b) << name << " differs";
-    ++compared;
-  }
-  EXPECT_EQ(compared, 6);  // layers.csv, report.html, roofline.svg, trace.vcd, timeline.json, power.csv
+  // layers.csv, report.html, roofline.svg, trace.vcd, timeline.json, power.csv
+  EXPECT_EQ(expect_same_files(dir / "one", dir / "two"), 6);
+  // Every layer's output, output.npy and manifest.json.
+  EXPECT_GT(expect_same_files(dir / "one_dump", dir / "two_dump"), 60);
   fs::remove_all(dir);
 }
 
