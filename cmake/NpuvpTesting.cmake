@@ -5,6 +5,10 @@
 # each entry starts the binary with a --gtest_filter for that one test.
 include(GoogleTest)
 
+# Runs under test keep the prepared-network cache in the build tree, never in
+# the user's home (npuvp run's default cache is $XDG_CACHE_HOME/npuvp).
+set(NPUVP_TEST_ENVIRONMENT "XDG_CACHE_HOME=${CMAKE_BINARY_DIR}/test-cache")
+
 # npuvp_add_test(NAME name SOURCES ... LIBS ... [TIMEOUT s])
 #   A GoogleTest binary whose main is tests/support/sc_gtest_main.cpp (an
 #   sc_main that runs RUN_ALL_TESTS with SystemC reports turned into failures).
@@ -17,6 +21,6 @@ function(npuvp_add_test)
   target_link_libraries(${T_NAME} PRIVATE npuvp_test_support ${T_LIBS})
   gtest_discover_tests(${T_NAME}
     WORKING_DIRECTORY ${NPUVP_SOURCE_DIR}
-    PROPERTIES TIMEOUT ${T_TIMEOUT}
+    PROPERTIES TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${NPUVP_TEST_ENVIRONMENT}"
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -20,10 +20,12 @@
 #include "models/common/log.h"
 #include "platform/config/config_node.h"
 #include "platform/config/data_root.h"
+#include "platform/perf_bench.h"
 #include "platform/platform_config.h"
 #include "platform/report/report_compare.h"
 #include "platform/run.h"
 #include "platform/sweep/sweep_main.h"
+#include "sw/apps/prepared_cache.h"
 
 namespace po = boost::program_options;
 
@@ -44,6 +46,7 @@ constexpr const char* kUsage =
     "  dram-bench   LPDDR4 microbenchmark (npuvp dram-bench --help)\n"
     "  noc-bench    NoC latency/throughput under synthetic traffic (npuvp noc-bench --help)\n"
     "  regs         print the address map and register maps (markdown)\n"
+    "  bench        the simulator's own speed on a fixed set of runs (npuvp bench --help)\n"
     "  --version    print the version\n"
     "exit status: 0 success, 1 error, 2 bad command line, 3 an output was not bit-exact,\n"
     "  130 interrupted (SIGINT/SIGTERM): what was measured so far is written, sim.interrupted true\n";
@@ -62,6 +65,15 @@ constexpr const char* kCompareUsage =
     "  The last line says \"identical (sim.* aside)\" or \"N figures differ\".\n"
     "exit status: 0 compared (whether or not they differ), 1 a file cannot be read, 2 bad command line\n";
 
+// --cache, --no-cache and --threads.
+void set_host_options(const po::variables_map& vm, const std::string& cache_dir, int threads,
+                      npuvp::platform::RunOptions& ro) {
+  if (vm.count("no-cache") && vm.count("cache")) throw po::error("--cache and --no-cache exclude each other");
+  if (threads < 1 || threads > 256) throw po::error("--threads: expected 1 to 256");
+  ro.threads = threads;
+  if (!vm.count("no-cache")) ro.cache_dir = vm.count("cache") ? cache_dir : npuvp::apps::default_cache_dir();
+}
+
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
   std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir, input_file, dump_dir;
@@ -71,7 +83,8 @@ int run_command(int argc, char** argv) {
   double ro_sparsity = 0;
   int ro_batch = 1;
   std::vector<std::string> layer_dataflow;
-  std::string traces, trace_window, max_memory;
+  std::string traces, trace_window, max_memory, cache_dir;
+  int threads = 2;
   std::vector<std::string> trace_include;
   // clang-format off
   opts.add_options()
@@ -91,6 +104,9 @@ int run_command(int argc, char** argv) {
       ("weight-sparsity", po::value(&ro_sparsity)->default_value(0.0), "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")
       ("layer-dataflow", po::value(&layer_dataflow)->composing(), "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws|os|os2d (repeatable)")
       ("batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")
+      ("cache", po::value(&cache_dir), "directory of the prepared-network cache (zoo, YAML and float ONNX networks: quantized weights, scales and reference outputs, reused by later runs and sweep points; default $XDG_CACHE_HOME/npuvp, else ~/.cache/npuvp)")
+      ("no-cache", "prepare the network without reading or writing the cache")
+      ("threads", po::value(&threads)->default_value(2), "host threads: with 2 the reference outputs are computed beside the simulation (results are identical with 1)")
       ("max-memory", po::value(&max_memory), "host memory in MiB the run may take: one whose tensors need more fails before they are made")
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
       ("traces", po::value(&traces), "trace files to write: all | none | a list of vcd,timeline,power,fst (fst: trace.vcd converted to trace.fst by GTKWave's vcd2fst, found on PATH; default all; overrides simulation.vcd and simulation.vcd_fst)")
@@ -143,6 +159,7 @@ int run_command(int argc, char** argv) {
   ro.layer_dataflow = layer_dataflow;
   ro.input_file = input_file;
   ro.dump_dir = dump_dir;
+  set_host_options(vm, cache_dir, threads, ro);
   ro.command_line.assign(argv, argv + argc);
   ro.command_line.insert(ro.command_line.begin(), "npuvp");
   ro.overrides = sets;
@@ -317,6 +334,7 @@ int sc_main(int argc, char* argv[]) {
     if (command == "dram-bench") return npuvp::bench::dram_bench_main(argc - 1, argv + 1);
     if (command == "noc-bench") return npuvp::bench::noc_bench_main(argc - 1, argv + 1);
     if (command == "regs") return regs_command();
+    if (command == "bench") return npuvp::platform::bench_main(argc - 1, argv + 1);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return 0;

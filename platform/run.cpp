@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <stdexcept>
 
 #include "contract/address_map.h"
+#include "models/common/cpu_profile.h"
 #include "models/common/output_file.h"
 #include "models/common/sim_control.h"
 #include "platform/layer_fit.h"
@@ -174,6 +176,7 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
   });
 
   try {
+    const profile::Scope cpu(profile::Phase::kSimulate);
     sim::run_to_end();
   } catch (...) {
     progress.finish();
@@ -185,17 +188,29 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
     if (!soc.host().failure().empty()) throw std::runtime_error("host software failed: " + soc.host().failure());
   }
 
+  // The reference beside the simulation fills the verdicts the report reads
+  // (an interrupted program did not wait for it).
+  if (work.background.valid()) work.background.get();
+  const profile::Scope cpu(profile::Phase::kOutputs);
   monitor.finish();
   report::RunFigures figures = monitor.figures();
   if (monitor.stopped()) figures.interrupted_by = signal_name(stop.received());
   collect_model_stats(soc, figures);
   std::vector<std::string> failures;
+  // An interrupted program left its tensors half computed. The dump and the
+  // trace files are independent writers: with a second thread, side by side.
+  const bool dump = work.tensors && !monitor.stopped();
+  const auto write_dump = [&] { apps::write_tensor_dump(options.dump_dir, *work.tensors); };
+  std::future<void> dumped;
+  if (dump && options.threads >= 2) dumped = std::async(std::launch::async, write_dump);
   std::vector<std::string> layer_names;
   for (const auto& l : work.layers) layer_names.push_back(l["name"].get<std::string>());
   figures.traces = close_traces(soc, options.out_dir, layer_names, power, power_csv.get(), failures);
   figures.power = std::move(power);
-  // An interrupted program left its tensors half computed.
-  if (work.tensors && !monitor.stopped()) apps::write_tensor_dump(options.dump_dir, *work.tensors);
+  if (dumped.valid())
+    dumped.get();
+  else if (dump)
+    write_dump();
   nlohmann::json report = report::write_run_report({config, options, work, wall_start}, std::move(figures));
   if (!failures.empty()) {
     std::string message;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "contract/int4_storage.h"
+#include "models/common/cpu_profile.h"
 #include "models/common/log.h"
 #include "models/common/sim_control.h"
 
@@ -364,7 +365,10 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   operands.weights = weights_.data();
   operands.bias = bias_.data();
   operands.requant = requant_.data();
-  pe_array::run_job(job, operands, result_.data());
+  {
+    const profile::Scope cpu(profile::Phase::kCompute);
+    pe_array::run_job(job, operands, result_.data());
+  }
 
   const JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <set>
 
+#include "models/common/cpu_profile.h"
 #include "platform/report/report_writer.h"
 
 namespace npuvp::report {
@@ -323,7 +324,16 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
       {"trace_truncated", figures.traces.truncated},
       {"command_line", in.options.command_line},
       {"overrides", in.options.overrides},
-      {"interrupted", interrupted}};
+      {"interrupted", interrupted},
+      {"prepared_from_cache", in.work.prepared_from_cache},
+      {"threads", in.options.threads},
+      // Host CPU seconds by phase so far (models/common/cpu_profile.h); the
+      // outputs written after this report are not in it.
+      {"cpu_seconds",
+       {{"prepare", profile::seconds(profile::Phase::kPrepare)},
+        {"reference", profile::seconds(profile::Phase::kReference)},
+        {"simulate", profile::seconds(profile::Phase::kSimulate)},
+        {"compute", profile::seconds(profile::Phase::kCompute)}}}};
   if (interrupted) report["sim"]["interrupted_by"] = figures.interrupted_by;
   if (!in.options.dump_dir.empty()) report["sim"]["dump_dir"] = in.options.dump_dir;
 

@@ -10,6 +10,7 @@
 #include "platform/sweep/sweep_slurm.h"
 #include "platform/sweep/sweep_spec.h"
 #include "platform/sweep/sweep_tasks.h"
+#include "sw/apps/prepared_cache.h"
 
 namespace npuvp::sweep {
 namespace {
@@ -46,7 +47,7 @@ void print_dry_run(const std::vector<Task>& tasks, const std::string& backend, c
 }  // namespace
 
 int sweep_main(int argc, char** argv) {
-  std::string file, out_dir, backend;
+  std::string file, out_dir, backend, cache_dir;
   unsigned jobs = 0;
   SlurmOptions slurm;
   po::options_description opts("npuvp sweep options");
@@ -59,6 +60,8 @@ int sweep_main(int argc, char** argv) {
       ("partition", po::value(&slurm.partition), "slurm: sbatch --partition")
       ("time", po::value(&slurm.time), "slurm: sbatch --time, each run's limit")
       ("account", po::value(&slurm.account), "slurm: sbatch --account")
+      ("cache", po::value(&cache_dir), "the points' shared prepared-network cache (npuvp run --cache; default $XDG_CACHE_HOME/npuvp, else ~/.cache/npuvp)")
+      ("no-cache", "the points prepare their networks without the cache")
       ("dry-run", "print the runs (local) or the job script (slurm) without running anything");
   // clang-format on
   po::options_description hidden;
@@ -90,7 +93,15 @@ int sweep_main(int argc, char** argv) {
     throw std::runtime_error(out_dir + ": --out exists and is not a directory");
 
   const SweepSpec spec = load_sweep(file);
-  const std::vector<Task> tasks = make_tasks(spec, out_dir);
+  if (vm.count("no-cache") && vm.count("cache")) throw po::error("--cache and --no-cache exclude each other");
+  if (!vm.count("no-cache") && !vm.count("cache")) cache_dir = apps::default_cache_dir();
+  // Points run side by side, one thread each; they prepare a network once between them.
+  std::vector<std::string> point_args = {"--threads", "1"};
+  if (cache_dir.empty())
+    point_args.push_back("--no-cache");
+  else
+    point_args.insert(point_args.end(), {"--cache", fs::absolute(cache_dir).string()});
+  const std::vector<Task> tasks = make_tasks(spec, out_dir, point_args);
   if (vm.count("dry-run")) {
     print_dry_run(tasks, backend, slurm, out_dir);
     return 0;

@@ -106,7 +106,8 @@ std::string shell_quote(const std::string& arg) {
   return out + "'";
 }
 
-std::vector<Task> make_tasks(const SweepSpec& spec, const std::string& out_dir) {
+std::vector<Task> make_tasks(const SweepSpec& spec, const std::string& out_dir,
+                             const std::vector<std::string>& point_args) {
   const fs::path root = fs::absolute(out_dir).lexically_normal() / "points";
   std::vector<Task> tasks;
   for (std::size_t i = 0; i < spec.points.size(); ++i) {
@@ -120,6 +121,7 @@ std::vector<Task> make_tasks(const SweepSpec& spec, const std::string& out_dir) 
       t.args = {"run", "--platform", spec.platform, "--network", network, "--out", t.dir, "--quiet"};
       for (const auto& o : p.overrides) t.args.insert(t.args.end(), {"--set", o});
       t.args.insert(t.args.end(), options.begin(), options.end());
+      t.args.insert(t.args.end(), point_args.begin(), point_args.end());
       tasks.push_back(std::move(t));
     }
   }

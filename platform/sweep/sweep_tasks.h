@@ -22,7 +22,10 @@ struct Task {
   std::vector<std::string> args;  // after `npuvp`: run --platform ... --out dir
 };
 
-std::vector<Task> make_tasks(const SweepSpec& spec, const std::string& out_dir);
+// One run per point and network; `point_args` follow every run's own options
+// (the sweep's --threads and --cache).
+std::vector<Task> make_tasks(const SweepSpec& spec, const std::string& out_dir,
+                             const std::vector<std::string>& point_args = {});
 
 // The exit status a finished run left, if it has finished.
 std::optional<int> exit_code(const Task& task);

@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <random>
 #include <stdexcept>
 #include <utility>
 
+#include "models/common/cpu_profile.h"
 #include "sw/apps/footprint.h"
 #include "sw/apps/onnx_spec.h"
+#include "sw/apps/prepared_cache.h"
 #include "sw/runtime/exec/network_executor.h"
 #include "sw/runtime/frontend/network_yaml.h"
 #include "sw/runtime/frontend/onnx_import.h"
@@ -149,8 +152,9 @@ runtime::Network load_ir_network(const std::string& name) {
 }
 
 // The network input as --input gives it, and for an ONNX model quantized as
-// its QuantizeLinear does (round half to even); the expected outputs follow.
-void use_input(runtime::QuantizedNetwork& q, const InputTensor* input, bool onnx) {
+// its QuantizeLinear does (round half to even); the expected outputs follow,
+// now with `reference`, else when the preparation completes.
+void use_input(runtime::QuantizedNetwork& q, const InputTensor* input, bool onnx, bool reference) {
   std::vector<std::int8_t> codes = q.layers.front().expected;
   const runtime::QuantParams& in_q = q.layers.front().output;
   if (input != nullptr && input->quantized) {
@@ -168,10 +172,54 @@ void use_input(runtime::QuantizedNetwork& q, const InputTensor* input, bool onnx
   }
   if (codes == q.layers.front().expected) return;
   q.layers.front().expected = std::move(codes);
-  runtime::compute_reference_outputs(q);
+  if (reference) runtime::compute_reference_outputs(q);
 }
 
-std::shared_ptr<runtime::QuantizedNetwork> quantized_network(const std::string& name, const WorkloadOptions& options) {
+// A network quantized, with what completes its preparation: the reference
+// outputs, the SQNR against the float model (into the verdicts), the float
+// weights freed and the cache entry written. `complete` is empty when there
+// is nothing left (read from the cache, or a quantized ONNX model).
+struct PreparedNetwork {
+  std::shared_ptr<runtime::QuantizedNetwork> q;
+  std::function<void()> complete;
+  bool from_cache = false;
+};
+
+// The completion of a network quantized without its reference outputs.
+std::function<void()> completion(std::shared_ptr<runtime::QuantizedNetwork> q, bool generated_weights,
+                                 std::shared_ptr<LayerVerdicts> verdicts, std::string cache_dir, std::string key) {
+  return [q = std::move(q), generated_weights, verdicts = std::move(verdicts), cache_dir = std::move(cache_dir),
+          key = std::move(key)] {
+    const profile::Scope cpu(profile::Phase::kReference);
+    runtime::compute_reference_outputs(*q);
+    // An int8 input file replaces the calibration input: the float model then
+    // saw another image than the NPU.
+    if (q->network.has_float_weights() &&
+        q->layers.front().expected == runtime::quantize_tensor(q->float_input, q->layers.front().output))
+      verdicts->sqnr_db = runtime::layer_sqnr_db(*q);
+    // An imported model's own weights stay: the ONNX operator check reads them.
+    if (generated_weights) q->network.drop_float_weights();
+    if (!cache_dir.empty()) store_prepared(cache_dir, key, *q, verdicts->sqnr_db);
+  };
+}
+
+// The prepared network from the cache, if it holds `key` for `net`'s structure.
+std::shared_ptr<runtime::QuantizedNetwork> from_cache(const std::string& dir, const std::string& key,
+                                                      runtime::Network& net, LayerVerdicts& verdicts) {
+  // The quantizer folds BatchNorms after generating the weights, so a network
+  // without weights is folded on a copy unless the entry is used.
+  runtime::Network folded = net;
+  folded.fold_batchnorm();
+  auto data = load_prepared(dir, key, folded.size());
+  if (!data) return nullptr;
+  verdicts.sqnr_db = std::move(data->sqnr_db);
+  return std::make_shared<runtime::QuantizedNetwork>(runtime::QuantizedNetwork{
+      std::move(folded), std::move(data->layers), std::move(data->float_input), std::move(data->float_output)});
+}
+
+PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions& options,
+                                  const std::shared_ptr<LayerVerdicts>& verdicts) {
+  const profile::Scope cpu(profile::Phase::kPrepare);
   runtime::QuantizationOptions qo;
   qo.weight_seed = options.seed;
   qo.input_seed = options.seed + 1;
@@ -189,8 +237,8 @@ std::shared_ptr<runtime::QuantizedNetwork> quantized_network(const std::string& 
     if (options.input_h > 0) throw std::invalid_argument(name + ": --input-size cannot change a quantized model");
     auto q = std::make_shared<runtime::QuantizedNetwork>(runtime::import_onnx_quantized(name, qo.input_seed));
     read_input(q->network);
-    use_input(*q, input ? &*input : nullptr, true);
-    return q;
+    use_input(*q, input ? &*input : nullptr, true, true);
+    return {q, nullptr, false};
   }
   runtime::Network net = onnx ? runtime::import_onnx_float(name) : load_ir_network(name);
   for (const auto& assignment : options.layer_dataflow) {
@@ -203,11 +251,19 @@ std::shared_ptr<runtime::QuantizedNetwork> quantized_network(const std::string& 
     net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
   check_footprint(network_footprint(net), options.dram_bytes, options.max_host_bytes);
   read_input(net);
+  std::string key;
+  if (!options.cache_dir.empty()) {
+    key = prepared_key_text({name, options.input_h, options.input_w, options.seed, options.datatype, options.input_file,
+                             options.weight_sparsity, options.batch});
+    if (auto q = from_cache(options.cache_dir, key, net, *verdicts)) return {q, nullptr, true};
+  }
   // A float input is also the calibration input; int8 codes replace the seeded one after it.
   if (input && !input->quantized) qo.float_input = input->values;
+  qo.reference_outputs = false;
+  const bool generated_weights = !net.has_float_weights();
   auto q = std::make_shared<runtime::QuantizedNetwork>(runtime::quantize_network(std::move(net), qo));
-  use_input(*q, input ? &*input : nullptr, onnx);
-  return q;
+  use_input(*q, input ? &*input : nullptr, onnx, false);
+  return {q, completion(q, generated_weights, verdicts, options.cache_dir, key), false};
 }
 
 // Every layer's output as the NPU wrote it, and for an ONNX model how far it
@@ -229,7 +285,17 @@ void keep_tensors(const runtime::QuantizedNetwork& q, const runtime::NetworkRun&
 }
 
 Workload network_workload(const std::string& name, const WorkloadOptions& options, firmware::DataflowChoice dataflow) {
-  const std::shared_ptr<runtime::QuantizedNetwork> q = quantized_network(name, options);
+  Workload w;
+  w.verdicts = std::make_shared<LayerVerdicts>();
+  PreparedNetwork prepared = quantized_network(name, options, w.verdicts);
+  const std::shared_ptr<runtime::QuantizedNetwork> q = prepared.q;
+  w.prepared_from_cache = prepared.from_cache;
+  // The reference runs beside the simulation when a thread is free for it;
+  // further images copy the completed network, so a batch completes first.
+  if (prepared.complete && options.threads >= 2 && options.batch == 1)
+    w.background = std::async(std::launch::async, std::move(prepared.complete)).share();
+  else if (prepared.complete)
+    prepared.complete();
   // Further images: the same quantization, their own seeded inputs.
   auto images = std::make_shared<std::vector<runtime::QuantizedNetwork>>();
   std::mt19937 rng(options.seed + 2);
@@ -237,13 +303,13 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   const auto lo = static_cast<int>(std::max(float(in_q.qmin), std::round(-1.0f / in_q.scale) + in_q.zero_point));
   const auto hi = static_cast<int>(std::min(float(in_q.qmax), std::round(1.0f / in_q.scale) + in_q.zero_point));
   for (int b = 1; b < options.batch; ++b) {
+    const profile::Scope cpu(profile::Phase::kReference);
     runtime::QuantizedNetwork image = *q;
     std::uniform_int_distribution<int> value(lo, hi);
     for (auto& v : image.layers.front().expected) v = static_cast<std::int8_t>(value(rng));
     runtime::compute_reference_outputs(image);
     images->push_back(std::move(image));
   }
-  Workload w;
   w.name = q->network.name();
   const auto in = q->network.layer(0).out_shape;
   w.input_shape = {in.c, in.h, in.w};
@@ -256,15 +322,9 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
       runtime::lower_network(
           *q, [&](std::uint64_t bytes) { return std::exchange(next, next + (bytes + 63) / 64 * 64); }, lowering)
           .commands;
-  w.verdicts = std::make_shared<LayerVerdicts>();
   w.verdicts->mismatches.assign(w.layers.size(), 0);
   w.verdicts->verified.assign(w.layers.size(), false);
   w.verdicts->folded_into.assign(w.layers.size(), {});
-  // An int8 input file replaces the calibration input: the float model then
-  // saw another image than the NPU.
-  if (q->network.has_float_weights() &&
-      q->layers.front().expected == runtime::quantize_tensor(q->float_input, q->layers.front().output))
-    w.verdicts->sqnr_db = runtime::layer_sqnr_db(*q);
   const bool onnx = ends_with(name, ".onnx");
   if (options.keep_outputs) w.tensors = std::make_shared<NetworkTensors>();
   runtime::ExecutionOptions eo;
@@ -272,6 +332,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   eo.fold_data_movement = options.fold_data_movement;
   eo.dram_access_bytes = options.dram_access_bytes;
   eo.keep_outputs = onnx || w.tensors != nullptr;
+  if (w.background.valid()) eo.await_reference = [reference = w.background] { reference.get(); };
   w.program = [q, images, eo, onnx, input_file = options.input_file, verdicts = w.verdicts,
                tensors = w.tensors](sw::NpuDriver& driver) {
     std::vector<const runtime::QuantizedNetwork*> batch{q.get()};

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <utility>
@@ -59,6 +60,12 @@ struct WorkloadOptions {
   // (footprint.h). 0: not checked.
   std::uint64_t dram_bytes = 0;
   std::uint64_t max_host_bytes = 0;
+  // Zoo, YAML and float ONNX networks: the prepared-network cache's directory
+  // (prepared_cache.h); empty: prepared every run, no cache.
+  std::string cache_dir;
+  // Host threads the run may use: with 2 or more, the reference outputs are
+  // computed beside the simulation (batch 1).
+  int threads = 1;
 };
 
 // The per-layer verdicts a program fills in as it runs.
@@ -87,6 +94,11 @@ struct Workload {
   std::function<void(sw::NpuDriver&)> program;
   // With WorkloadOptions::keep_outputs: every layer's output, filled by `program`.
   std::shared_ptr<NetworkTensors> tensors;
+  // The network's preparation was read from the cache (report.json's sim.prepared_from_cache).
+  bool prepared_from_cache = false;
+  // Work started beside the simulation (the reference outputs), which the
+  // program waits for before comparing and the run before reporting.
+  std::shared_future<void> background;
 };
 
 // A convolution layer as Workload::layers describes it to the report (name,

@@ -108,14 +108,16 @@ wait "$sweep_pid" || status=$?
 [[ $(grep -c ',squeezenet1_1,' stopped/results.csv) == 4 ]] || fail "SIGTERM: results.csv not written whole"
 grep -q ',squeezenet1_1,ok,' stopped/results.csv && fail "SIGTERM: a run finished that should have stopped"
 [[ $(ls stopped/points | wc -l) == 1 ]] || fail "SIGTERM: a new run started after the signal"
-"$npuvp" sweep long.yaml --out stopped -j 2 >/dev/null 2>&1 || fail "the rerun after SIGTERM"
+"$npuvp" sweep long.yaml --out stopped -j 2 --cache "$tmp/cache" >/dev/null 2>&1 || fail "the rerun after SIGTERM"
 [[ $(grep -c ',squeezenet1_1,ok,' stopped/results.csv) == 4 ]] || fail "the rerun did not complete the sweep"
+# The points shared one prepared-network cache: one entry, no temporaries left.
+[[ $(ls "$tmp/cache" | wc -l) == 1 && $(ls "$tmp/cache") == *.prepared ]] || fail "--cache: expected one entry, found: $(ls "$tmp/cache")"
 
 # --dry-run: the command lines, nothing run or written.
 "$npuvp" sweep sweep.yaml --out dry --dry-run >dry.txt
 [[ ! -e dry ]] || fail "--dry-run wrote its --out"
 [[ $(head -1 dry.txt) == "# 4 of 4 runs to do" ]] || fail "dry run: $(head -1 dry.txt)"
-grep -q -- "run --platform [^ ]*/configs/platforms/edge-ip.yaml --network conv_slice --out $tmp/dry/points/[0-9a-f]\{12\}/conv_slice --quiet --set simulation.vcd=false --set sram.bank_kb=1 --set pe_array.rows=8 --set pe_array.cols=8 --batch 1 --dataflow hybrid --traces none$" dry.txt ||
+grep -q -- "run --platform [^ ]*/configs/platforms/edge-ip.yaml --network conv_slice --out $tmp/dry/points/[0-9a-f]\{12\}/conv_slice --quiet --set simulation.vcd=false --set sram.bank_kb=1 --set pe_array.rows=8 --set pe_array.cols=8 --batch 1 --dataflow hybrid --traces none --threads 1 --cache [^ ]*/npuvp$" dry.txt ||
   fail "dry run command line: $(sed -n 2p dry.txt)"
 
 # A bad file: every problem listed, naming its key; nothing run, no --out.

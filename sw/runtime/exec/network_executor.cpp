@@ -296,6 +296,7 @@ NetworkRun run_network_on_npu(sw::NpuDriver& driver, const QuantizedNetwork& q, 
   for (std::size_t b = 0; b < buffers.size(); ++b)
     driver.submit(addrs[b], static_cast<std::uint32_t>(buffers[b].second));
   driver.wait_idle();
+  if (options.await_reference) options.await_reference();
 
   NetworkRun run = check_layers(q, lowered, options.keep_outputs,
                                 [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); });
@@ -373,6 +374,7 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
   hal.memory_write(buffer, commands.data(), commands.size() * sizeof(LayerCommand));
   driver.submit(buffer, static_cast<std::uint32_t>(commands.size()));
   driver.wait_idle();
+  if (options.await_reference) options.await_reference();
 
   std::vector<NetworkRun> runs;
   for (std::size_t b = 0; b < images.size(); ++b) {

@@ -4,6 +4,7 @@
 // host with an interpreter of the command format.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct ExecutionOptions {
   bool keep_outputs = false;
   bool fold_data_movement = true;        // LoweringOptions::fold_data_movement
   std::uint32_t dram_access_bytes = 32;  // LoweringOptions::dram_access_bytes
+  // Called once the NPU has run and before its outputs are compared: the
+  // expected outputs may still be computed beside the simulation until then.
+  std::function<void()> await_reference;
 };
 
 // One IR layer's output compared with the reference executor's.

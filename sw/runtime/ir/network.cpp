@@ -48,26 +48,24 @@ class WeightRng {
 
   double uniform01() { return static_cast<double>(engine_() >> 11) * (1.0 / 9007199254740992.0); }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
-  double normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    double u1 = uniform01();
-    while (u1 <= 0.0) u1 = uniform01();
-    const double u2 = uniform01();
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    constexpr double kTwoPi = 6.283185307179586476925286766559;
-    spare_ = r * std::sin(kTwoPi * u2);
-    has_spare_ = true;
-    return r * std::cos(kTwoPi * u2);
-  }
 
  private:
   std::mt19937_64 engine_;
-  bool has_spare_ = false;
-  double spare_ = 0.0;
 };
+
+// A unit normal approximated by the sum of four uniforms (Irwin-Hall: mean 0,
+// variance 1, tails cut at +-3.46 sigma), from element i's own splitmix64
+// draw. Integer and exact float operations only, no libm: the same on every
+// platform, and a few ns per weight where Box-Muller in double took tens.
+float approx_normal(std::uint64_t key, std::uint64_t i) {
+  std::uint64_t z = key + (i + 1) * 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  const int sum = static_cast<int>((z & 0xFFFF) + (z >> 16 & 0xFFFF) + (z >> 32 & 0xFFFF) + (z >> 48));
+  // Each uniform is (u + 0.5) / 65536, so the sum minus its mean 2 is (sum - 131070) / 65536.
+  return static_cast<float>(sum - 131070) * (1.7320508f / 65536.0f);
+}
 
 std::uint64_t layer_seed(std::uint64_t seed, const std::string& name) {
   std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
@@ -402,7 +400,8 @@ int Network::fold_batchnorm() {
 
 void Network::generate_float_weights(std::uint64_t seed) {
   for (auto& l : layers_) {
-    WeightRng rng(layer_seed(seed, l.name));
+    const std::uint64_t key = layer_seed(seed, l.name);
+    WeightRng rng(key);
     FloatWeights w;
     if (l.type == LayerType::kConv2d || l.type == LayerType::kFullyConnected) {
       const bool conv = l.type == LayerType::kConv2d;
@@ -410,9 +409,9 @@ void Network::generate_float_weights(std::uint64_t seed) {
       const std::int64_t fan_in =
           conv ? static_cast<std::int64_t>(l.conv.in_channels / l.conv.groups) * l.conv.kernel_h * l.conv.kernel_w
                : l.fc.in_features;
-      const double stddev = std::sqrt(2.0 / static_cast<double>(fan_in));
+      const auto stddev = static_cast<float>(std::sqrt(2.0 / static_cast<double>(fan_in)));
       w.weights.resize(static_cast<std::size_t>(fan_in * out));
-      for (auto& x : w.weights) x = static_cast<float>(stddev * rng.normal());
+      for (std::size_t i = 0; i < w.weights.size(); ++i) w.weights[i] = stddev * approx_normal(key, i);
       if (conv ? l.conv.bias : l.fc.bias) {
         const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
         w.bias.resize(static_cast<std::size_t>(out));
@@ -442,6 +441,10 @@ bool Network::has_float_weights() const {
     if (needs && l.weights.empty()) return false;
   }
   return true;
+}
+
+void Network::drop_float_weights() {
+  for (auto& l : layers_) l.weights = FloatWeights();
 }
 
 nlohmann::json Network::layers_json() const {

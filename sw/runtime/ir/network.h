@@ -217,12 +217,16 @@ class Network {
   int fold_batchnorm();
 
   // Deterministic random float weights for every Conv2d, FC and BatchNorm: He
-  // (Kaiming normal, fan-in) weights, biases uniform in +-1/sqrt(fan_in), BN
-  // gamma in [0.5, 1.5], beta and mean in [-0.1, 0.1], var in [0.5, 1.5]. Each
-  // layer's values depend only on (seed, layer name), from a fully specified
-  // generator (mt19937_64 + Box-Muller), so they are the same on every platform.
+  // (Kaiming normal, fan-in) weights, the normal approximated by a sum of four
+  // uniforms (splitmix64 per element, float arithmetic), biases uniform in
+  // +-1/sqrt(fan_in), BN gamma in [0.5, 1.5], beta and mean in [-0.1, 0.1], var
+  // in [0.5, 1.5] (mt19937_64). Each layer's values depend only on (seed, layer
+  // name), from fully specified generators, so they are the same on every platform.
   void generate_float_weights(std::uint64_t seed);
   bool has_float_weights() const;
+  // Frees every layer's float weights: a quantized network keeps its int8
+  // ones (QuantizedLayer) and has no further use for these.
+  void drop_float_weights();
 
   // One object per layer: name, type, inputs (names), out_shape [C,H,W],
   // in_shape (of the first input), kernel, stride, groups (conv/pool), params, macs.

@@ -244,7 +244,7 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
   for (int i = 0; i < count; ++i)
     if (is_conv_like(n.layer(i).type)) for_layer(n, i, [&] { quantize_conv_like(q, i); });
   q.layers[0].expected = quantize_tensor(q.float_input, q.layers[0].output);
-  compute_reference_outputs(q);
+  if (options.reference_outputs) compute_reference_outputs(q);
   return q;
 }
 

@@ -45,6 +45,9 @@ struct QuantizationOptions {
   // The integer type (4 or 8 bits) of every conv-like layer whose Layer::datatype
   // is empty.
   int bits = 8;
+  // false: layers[i].expected is left empty but for the input's, for a caller
+  // that runs compute_reference_outputs itself (beside the simulation).
+  bool reference_outputs = true;
 };
 
 // Quantizes `network` at its current input shape (call infer_shapes first for

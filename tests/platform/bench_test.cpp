@@ -1,0 +1,45 @@
+// `npuvp bench --quick`: the shape of what it reports, never its timings.
+#include <cmath>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cli_runner.h"
+
+namespace {
+
+TEST(Bench, QuickReportsEveryCaseWithItsCpuShares) {
+  const npuvp::test::CliResult r = npuvp::test::run_cli("bench --quick --threads 1 --json -");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["threads"], 1);
+  EXPECT_GT(j["host_int8_gemm"]["gmacs_per_cpu_second"].get<double>(), 0);
+  EXPECT_TRUE(j["host_int8_gemm"]["kernel_path"].is_string());
+  const auto& cases = j["cases"];
+  ASSERT_EQ(cases.size(), 5u);
+  const std::vector<std::string> names = {"conv_slice", "squeezenet1_1", "squeezenet1_1 again, 1 GHz",
+                                          "dram-bench random reads", "noc-bench uniform"};
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto& c = cases[i];
+    EXPECT_EQ(c["case"], names[i]);
+    EXPECT_EQ(c["exit_code"], 0) << c.dump(2);
+    EXPECT_GT(c["cpu_seconds"].get<double>(), 0) << names[i];
+    EXPECT_GT(c["peak_rss_mb"].get<double>(), 0) << names[i];
+    EXPECT_GT(c["wall_seconds"].get<double>(), 0) << names[i];
+    EXPECT_EQ(c.contains("cpu_share"), i < 3) << names[i];
+    if (i >= 3) continue;
+    EXPECT_GT(c["simulated_cycles"].get<double>(), 0);
+    EXPECT_GT(c["macs_verified"].get<double>(), 0);
+    double sum = 0;
+    for (const char* share : {"prepare", "reference", "functional_compute", "timing_model", "outputs_and_other"})
+      sum += c["cpu_share"][share].get<double>();
+    EXPECT_NEAR(sum, 1.0, 1e-9) << names[i];
+  }
+  // The repeated network on another platform config finds it prepared.
+  EXPECT_FALSE(cases[1]["prepared_from_cache"].get<bool>());
+  EXPECT_TRUE(cases[2]["prepared_from_cache"].get<bool>());
+  EXPECT_EQ(cases[2]["macs_verified"], cases[1]["macs_verified"]);
+}
+
+}  // namespace
