@@ -6,6 +6,7 @@
 #include "firmware/firmware.h"
 #include "models/common/log.h"
 #include "models/common/sim_control.h"
+#include "models/noc/mesh_noc.h"
 
 namespace npuvp::npu {
 
@@ -65,8 +66,10 @@ void CommandProcessor::firmware_thread() {
   sim::guard([this] { firmware::firmware_main(*this); });
 }
 
-void CommandProcessor::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes) {
+void CommandProcessor::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes,
+                                noc::MulticastExtension* multicast) {
   tlm::tlm_generic_payload gp;
+  if (multicast != nullptr) gp.set_extension(multicast);  // the payload frees it
   gp.set_command(cmd);
   gp.set_address(addr);
   gp.set_data_ptr(static_cast<unsigned char*>(data));
@@ -103,6 +106,11 @@ void CommandProcessor::read(std::uint64_t addr, void* dst, std::size_t bytes) {
 
 void CommandProcessor::write(std::uint64_t addr, const void* src, std::size_t bytes) {
   transfer(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), bytes);
+}
+
+void CommandProcessor::write_multicast(const std::vector<std::uint64_t>& addrs, const void* src, std::size_t bytes) {
+  transfer(tlm::TLM_WRITE_COMMAND, addrs.empty() ? 0 : addrs.front(), const_cast<void*>(src), bytes,
+           new noc::MulticastExtension(addrs));
 }
 
 std::string CommandProcessor::event_lines_named(std::uint64_t mask) const {

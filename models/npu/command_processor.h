@@ -22,6 +22,10 @@
 #include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
 
+namespace npuvp::noc {
+struct MulticastExtension;
+}
+
 namespace npuvp::npu {
 
 struct CommandProcessorConfig {
@@ -75,6 +79,7 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   void write32(std::uint64_t addr, std::uint32_t value) override;
   void read(std::uint64_t addr, void* dst, std::size_t bytes) override;
   void write(std::uint64_t addr, const void* src, std::size_t bytes) override;
+  void write_multicast(const std::vector<std::uint64_t>& addrs, const void* src, std::size_t bytes) override;
   std::uint64_t wait_events(std::uint64_t mask) override;
   void wait_for_work() override;
   Ring ring() const override;
@@ -87,7 +92,8 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   void firmware_thread();
   // "the IRQ of DMA channel 0, cluster 3" for a wait_events() mask.
   std::string event_lines_named(std::uint64_t mask) const;
-  void transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes);
+  void transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes,
+                noc::MulticastExtension* multicast = nullptr);  // owned by the call
   void raise(std::uint32_t irq_bits);
   void update_host_irq();
   std::uint64_t cycles_now() const;
