@@ -131,9 +131,18 @@ std::uint64_t CommandProcessor::wait_events(std::uint64_t mask) {
     CommandProcessor& cp;
     const sc_core::sc_time& began;
     bool dma_only;
+    // While the firmware waits no job starts, so clusters idle at the end of
+    // the wait have been idle since the last of them finished.
     ~Account() {
-      if (dma_only)
-        cp.stats_.dma_wait_cycles += static_cast<std::uint64_t>((sc_core::sc_time_stamp() - began) / cp.clock_period_);
+      if (!dma_only) return;
+      sc_core::sc_time idle_from = began;
+      if (cp.clusters_idle_since_) {
+        const std::optional<sc_core::sc_time> since = cp.clusters_idle_since_();
+        if (!since) return;
+        idle_from = std::max(idle_from, *since);
+      }
+      cp.stats_.dma_wait_cycles +=
+          static_cast<std::uint64_t>((sc_core::sc_time_stamp() - idle_from) / cp.clock_period_);
     }
   } account{*this, began, (mask & ~dma_lines) == 0};
   for (;;) {

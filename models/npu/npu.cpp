@@ -126,6 +126,14 @@ Npu::Npu(const sc_core::sc_module_name& name, const NpuConfig& config)
   noc_->initiator_sockets[target++].bind(dma_->target_socket);
   for (auto& c : clusters_) noc_->initiator_sockets[target++].bind(c.target_socket);
 
+  control_->watch_clusters([this]() -> std::optional<sc_core::sc_time> {
+    sc_core::sc_time since = sc_core::SC_ZERO_TIME;
+    for (const auto& c : clusters_) {
+      if (c.busy()) return std::nullopt;
+      since = std::max(since, c.idle_since());
+    }
+    return since;
+  });
   unsigned line = 0;
   for (unsigned ch = 0; ch < config.dma.channels; ++ch, ++line) {
     dma_->irq[ch](event_signals_[line]);

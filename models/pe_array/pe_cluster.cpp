@@ -120,6 +120,7 @@ void PeCluster::job_thread() {
         log_->warn("job at {:#x} failed with error {}", job_addr, static_cast<unsigned>(error));
       }
       queued_jobs_.pop_front();
+      if (queued_jobs_.empty()) idle_since_ = sc_core::sc_time_stamp();
       registers_.set(reg::kStatus, static_cast<std::uint32_t>(error) << 8 | (queued_jobs_.empty() ? 0 : kStatusBusy));
       registers_.set(reg::kIrq, irq_bits);
       update_irq();

@@ -99,6 +99,9 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   void attach_timeline(trace::TimelineRecorder& recorder);
   const PeClusterStats& stats() const { return stats_; }
   const PeClusterConfig& config() const { return config_; }
+  // Whether a job runs or waits in the queue; since when none has.
+  bool busy() const { return !queued_jobs_.empty(); }
+  const sc_core::sc_time& idle_since() const { return idle_since_; }
 
   // stats::StatsSource. MACs and register-file accesses are counted as done
   // over each job's compute interval, so power over time follows the work.
@@ -169,6 +172,7 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   sc_core::sc_event irq_changed_;
   std::deque<std::uint64_t> queued_jobs_;  // job addresses started, the running one first
   std::uint32_t status_addr_ = 0;          // the running job's, once fetched
+  sc_core::sc_time idle_since_ = sc_core::SC_ZERO_TIME;
   std::vector<std::int8_t> weights_;
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping
   std::vector<std::int32_t> bias_;
