@@ -18,9 +18,14 @@ inline constexpr std::uint32_t kIrq = 0x08;
 inline constexpr std::uint32_t kJobAddr = 0x0C;
 inline constexpr std::uint32_t kBusyCycles = 0x10;
 inline constexpr std::uint32_t kJobsDone = 0x14;
+inline constexpr std::uint32_t kClusterId = 0x18;
 }  // namespace reg
 
 inline constexpr std::uint32_t kCtrlStart = 1u << 0;
+// Start from a job table shared by the clusters: cluster ID fetches the job at
+// JOB_ADDR + ID × sizeof(ClusterJob). One multicast write of JOB_ADDR and one
+// of CTRL start every cluster of a tile.
+inline constexpr std::uint32_t kCtrlStartTable = 1u << 1;
 inline constexpr std::uint32_t kStatusBusy = 1u << 0;
 inline constexpr std::uint32_t kIrqDone = 1u << 0;
 inline constexpr std::uint32_t kIrqError = 1u << 1;
@@ -34,15 +39,22 @@ enum class JobError : std::uint32_t {
   kWeightBuffer = 5,  // weights do not fit the cluster's weight buffer
 };
 
-inline constexpr std::array<regs::RegisterSpec, 6> kClusterRegisters{{
-    {"CTRL", reg::kCtrl, 0, regs::Access::kWriteOnly, "bit0 START: fetch the job at JOB_ADDR and run it"},
+inline constexpr std::array<regs::RegisterSpec, 7> kClusterRegisters{{
+    {"CTRL", reg::kCtrl, 0, regs::Access::kWriteOnly,
+     "bit0 START: fetch the job at JOB_ADDR and run it; bit1 START_TABLE: the job at JOB_ADDR + CLUSTER_ID * 192. "
+     "While busy the job is queued if the job queue has room (else ignored)"},
     {"STATUS", reg::kStatus, 0, regs::Access::kReadOnly, "bit0 BUSY; bits 15:8 error code of the last job"},
     {"IRQ", reg::kIrq, 0, regs::Access::kWriteOneToClear, "bit0 DONE, bit1 ERROR; the cluster's IRQ line is their OR"},
     {"JOB_ADDR", reg::kJobAddr, 0, regs::Access::kReadWrite,
      "NPU-local address of the job descriptor (64-byte aligned)"},
     {"BUSY_CYCLES", reg::kBusyCycles, 0, regs::Access::kReadOnly, "cycles the MAC array computed since reset (wraps)"},
     {"JOBS_DONE", reg::kJobsDone, 0, regs::Access::kReadOnly, "jobs completed since reset"},
+    {"CLUSTER_ID", reg::kClusterId, 0, regs::Access::kReadOnly, "the cluster's index in the NPU"},
 }};
+
+// Written to a job's status_addr (when not 0) once the job is over, before
+// the IRQ: the firmware learns of a whole tile's jobs with one SRAM read.
+inline constexpr std::uint32_t kJobStatusDone = 1u << 0;  // bits 15:8: the JobError
 
 enum class JobOp : std::uint32_t { kConv2d = 1, kMaxPool = 2, kAvgPool = 3, kAdd = 4 };
 // kSpatialOutputStationary is ShiDianNao's (contract/systolic_timing.h): the
@@ -112,8 +124,9 @@ struct ClusterJob {
   std::int32_t in1_multiplier, in1_shift;
   std::int32_t in2_multiplier, in2_shift;
   std::int32_t out_multiplier, out_shift;
-  std::uint32_t datatype;  // Datatype (kConv2d)
-  std::uint32_t reserved[5];
+  std::uint32_t datatype;     // Datatype (kConv2d)
+  std::uint32_t status_addr;  // NPU-local address of the job's completion word, or 0
+  std::uint32_t reserved[4];
 };
 static_assert(sizeof(ClusterJob) == 192, "job layout is part of the hardware interface");
 

@@ -69,7 +69,10 @@ class LayerRunner {
  private:
   // Loading tile n+1 and storing tile n-1 overlap computing tile n; a K
   // block's weights load before its first tile. The tiles of all images of a
-  // batch pass one K block's weights before the next block loads.
+  // batch pass one K block's weights before the next block loads. With a job
+  // queue, tile n+1's jobs start as soon as its inputs are in and tile n-1's
+  // outputs are stored, so the clusters go from one tile to the next without
+  // waiting for the command processor.
   void run_weight_blocks_outer(bool weights_resident) {
     const std::uint32_t tiles = image_tiles_ * images();
     for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
@@ -80,17 +83,19 @@ class LayerRunner {
       first.insert(first.end(), inputs.begin(), inputs.end());
       start_dma(kLoadChannel, first);
       wait_dma(kLoadChannel);
-      bool store_pending = false;
+      TileLoop loop(*this);
+      loop.first(issue(0, kb, {!weights_resident, 0, 0}));
       for (std::uint32_t tile = 0; tile < tiles; ++tile) {
         const bool prefetch = tile + 1 < tiles;
         if (prefetch) start_dma(kLoadChannel, input_loads(tile + 1, k0, kb, (tile + 1) % 2));
-        compute(tile, kb, {tile == 0 && !weights_resident, 0, tile % 2});
-        if (store_pending) wait_dma(kStoreChannel);
-        store_output(tile, k0, kb, tile % 2);
-        store_pending = true;
-        if (prefetch) wait_dma(kLoadChannel);
+        loop.step(
+            prefetch,
+            [&] {
+              return issue(tile + 1, kb, {false, 0, (tile + 1) % 2});
+            },
+            [&] { store_output(tile, k0, kb, tile % 2); });
       }
-      wait_dma(kStoreChannel);
+      loop.drain();
     }
   }
 
@@ -114,23 +119,27 @@ class LayerRunner {
       }
       return chain;
     };
+    const auto issue_step = [&](std::size_t i) {
+      const RowTilesStep& s = steps[i];
+      const std::uint32_t kb = std::min(t_.k_block, l_.out_c - s.block * t_.k_block);
+      return issue(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2)});
+    };
     start_dma(kLoadChannel, loads(0));
     wait_dma(kLoadChannel);
-    bool store_pending = false;
+    TileLoop loop(*this);
+    loop.first(issue_step(0));
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const RowTilesStep& s = steps[i];
       const std::uint32_t k0 = s.block * t_.k_block;
       const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
       const auto next = i + 1 < steps.size() ? loads(i + 1) : std::vector<dma::Descriptor>{};
-      const bool prefetch = !next.empty();
-      if (prefetch) start_dma(kLoadChannel, next);
-      compute(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2)});
-      if (store_pending) wait_dma(kStoreChannel);
-      store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2));
-      store_pending = true;
-      if (prefetch) wait_dma(kLoadChannel);
+      const bool prefetch = i + 1 < steps.size();
+      if (!next.empty()) start_dma(kLoadChannel, next);
+      loop.step(
+          prefetch, [&] { return issue_step(i + 1); },
+          [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, !next.empty());
     }
-    wait_dma(kStoreChannel);
+    loop.drain();
   }
 
   [[noreturn]] void bad() const { throw FirmwareError{npu::NpuError::kBadCommand, index_}; }
@@ -477,8 +486,72 @@ class LayerRunner {
     unsigned output;
   };
 
-  void compute(std::uint32_t tile, std::uint32_t kb, JobBuffers buffers) {
+  // A tile's jobs, started from job table `table`.
+  struct Issued {
+    unsigned table = 0;
+    std::uint32_t jobs = 0;
+  };
+
+  // The order of waits around one step of a tile loop: the step's jobs were
+  // issued before it; the next step's are issued once its loads (started by
+  // the caller) are in and the output buffer it writes is stored, before or
+  // (without a job queue) after this step's jobs end.
+  class TileLoop {
+   public:
+    explicit TileLoop(LayerRunner& r) : r_(r) {}
+    void first(Issued issued) { running_ = issued; }
+    template <typename Issue, typename Store>
+    void step(bool has_next, Issue&& issue_next, Store&& store, bool loading = true) {
+      loading = loading && has_next;
+      Issued next;
+      if (has_next && r_.pipelined()) {
+        if (loading) r_.wait_dma(kLoadChannel);
+        if (store_pending_) r_.wait_dma(kStoreChannel);
+        store_pending_ = false;
+        next = issue_next();
+      }
+      r_.wait_jobs(running_);
+      if (store_pending_) r_.wait_dma(kStoreChannel);
+      store();
+      store_pending_ = true;
+      if (has_next && !r_.pipelined()) {
+        if (loading) r_.wait_dma(kLoadChannel);
+        next = issue_next();
+      }
+      running_ = next;
+    }
+    void drain() {
+      if (store_pending_) r_.wait_dma(kStoreChannel);
+    }
+
+   private:
+    LayerRunner& r_;
+    Issued running_;
+    bool store_pending_ = false;
+  };
+
+  std::uint64_t job_table(unsigned table) const {
+    return sram(job_tables_offset(l_, npu_) + table * job_table_bytes(npu_));
+  }
+  std::uint64_t cluster_reg(unsigned cluster, std::uint32_t reg) const {
+    return npu_.cluster_regs_base + cluster * pe_array::kClusterStride + reg;
+  }
+  std::vector<std::uint64_t> cluster_regs(std::uint32_t clusters, std::uint32_t reg) const {
+    std::vector<std::uint64_t> regs(clusters);
+    for (unsigned c = 0; c < clusters; ++c) regs[c] = cluster_reg(c, reg);
+    return regs;
+  }
+  // With a job queue, the next tile's jobs can be started while this one's run.
+  bool pipelined() const { return npu_.job_queue_depth >= 2; }
+
+  // Writes the tile's jobs, one per cluster, into the next job table with
+  // their completion words cleared, and starts them all with two multicast
+  // writes (JOB_ADDR, START_TABLE): a cluster still busy queues its job.
+  Issued issue(std::uint32_t tile, std::uint32_t kb, JobBuffers buffers) {
     hal_.spend_cycles(kTileSetupCycles);
+    Issued issued{next_table_, 0};
+    next_table_ ^= 1u;
+    const std::uint64_t table = job_table(issued.table);
     const std::uint32_t row0 = first_row(tile);
     const std::uint32_t rows = tile_rows(tile);
     const std::uint32_t tile_lo = input_row_range(l_, row0, rows).first;
@@ -522,28 +595,47 @@ class LayerRunner {
         jobs.push_back(job);
       }
     }
-    const std::uint64_t job_slots = sram(dma_slots(l_) * sizeof(dma::Descriptor) * npu_.dma_channels);
-    hal_.write(job_slots, jobs.data(), jobs.size() * sizeof(pe_array::ClusterJob));
-    std::uint64_t started = 0;
+    issued.jobs = static_cast<std::uint32_t>(jobs.size());
+    const std::uint64_t status = job_status_bytes(npu_);
+    std::vector<std::uint8_t> bytes(status + jobs.size() * sizeof(pe_array::ClusterJob), 0);
     for (unsigned c = 0; c < jobs.size(); ++c) {
-      const std::uint64_t regs = npu_.cluster_regs_base + c * pe_array::kClusterStride;
-      hal_.write32(regs + pe_array::reg::kJobAddr,
-                   static_cast<std::uint32_t>(job_slots + c * sizeof(pe_array::ClusterJob)));
-      hal_.write32(regs + pe_array::reg::kCtrl, pe_array::kCtrlStart);
-      started |= std::uint64_t{1} << (npu_.cluster_irq_base + c);
+      jobs[c].status_addr = static_cast<std::uint32_t>(table + c * 4);
+      std::memcpy(&bytes[status + c * sizeof(pe_array::ClusterJob)], &jobs[c], sizeof(pe_array::ClusterJob));
     }
-    while (started != 0) {
-      const std::uint64_t raised = hal_.wait_events(started);
-      for (unsigned c = 0; c < jobs.size(); ++c) {
+    hal_.write(table, bytes.data(), bytes.size());
+    const auto table_jobs = static_cast<std::uint32_t>(table + status);
+    hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kJobAddr), &table_jobs, sizeof table_jobs);
+    const std::uint32_t start = pe_array::kCtrlStartTable;
+    hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kCtrl), &start, sizeof start);
+    return issued;
+  }
+
+  // Until every job of the tile has written its completion word. A cluster
+  // whose IRQ line is high without one failed before it could write it (its
+  // job could not be fetched). The DONE bits are cleared with one multicast
+  // once all are in; a cluster that finished a queued job meanwhile has its
+  // completion word to tell.
+  void wait_jobs(const Issued& issued) {
+    std::vector<std::uint32_t> status(issued.jobs);
+    std::uint64_t raised = 0;
+    for (;;) {
+      hal_.read(job_table(issued.table), status.data(), status.size() * 4);
+      std::uint64_t pending = 0;
+      for (unsigned c = 0; c < issued.jobs; ++c) {
         const std::uint64_t line = std::uint64_t{1} << (npu_.cluster_irq_base + c);
-        if ((raised & line) == 0) continue;
-        const std::uint64_t regs = npu_.cluster_regs_base + c * pe_array::kClusterStride;
-        const std::uint32_t irq = hal_.read32(regs + pe_array::reg::kIrq);
-        hal_.write32(regs + pe_array::reg::kIrq, irq);
-        if (irq & pe_array::kIrqError) throw FirmwareError{npu::NpuError::kClusterFault, c};
-        started &= ~line;
+        if ((status[c] & pe_array::kJobStatusDone) == 0) {
+          if ((raised & line) != 0 && (hal_.read32(cluster_reg(c, pe_array::reg::kIrq)) & pe_array::kIrqError))
+            throw FirmwareError{npu::NpuError::kClusterFault, c};
+          pending |= line;
+        } else if ((status[c] >> 8 & 0xFF) != 0) {
+          throw FirmwareError{npu::NpuError::kClusterFault, c};
+        }
       }
+      if (pending == 0) break;
+      raised = hal_.wait_events(pending);
     }
+    const std::uint32_t done = pe_array::kIrqDone;
+    hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kIrq), &done, sizeof done);
   }
 
   Hal& hal_;
@@ -557,6 +649,7 @@ class LayerRunner {
   LayerTiling t_;
   std::uint32_t image_tiles_ = 1;  // row tiles per image
   pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
+  unsigned next_table_ = 0;
 };
 
 void run_command_buffer(Hal& hal, const RingEntry& entry) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 namespace npuvp::firmware {
 
@@ -43,6 +44,9 @@ struct NpuLayout {
   std::uint32_t cluster_input_buffer_bytes = 0;
   unsigned rf_entries = 1;         // per PE: the stationary operands it holds (contract/operand_fetches.h)
   unsigned buffer_port_bytes = 0;  // per cluster buffer and cycle; 0: never limits
+  // Jobs a cluster holds (running and queued): 2 or more lets the firmware
+  // start a tile's jobs while the previous tile's still run.
+  unsigned job_queue_depth = 1;
   std::uint64_t sram_base = 0, sram_bytes = 0;
   unsigned sram_banks = 16;  // equal banks
   // Consecutive chunks of this many bytes go to consecutive banks
@@ -81,6 +85,8 @@ class Hal {
   virtual void write32(std::uint64_t addr, std::uint32_t value) = 0;
   virtual void read(std::uint64_t addr, void* dst, std::size_t bytes) = 0;
   virtual void write(std::uint64_t addr, const void* src, std::size_t bytes) = 0;
+  // One NoC packet writing the same bytes at every NPU-local address listed.
+  virtual void write_multicast(const std::vector<std::uint64_t>& addrs, const void* src, std::size_t bytes) = 0;
 
   // Blocks until one of the IRQ lines in `mask` is high; returns all high lines
   // of the mask. Lines are cleared at their source (W1C IRQ registers).

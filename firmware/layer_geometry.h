@@ -9,6 +9,7 @@
 
 #include "contract/cluster_regs.h"
 #include "contract/command_format.h"
+#include "contract/dma_regs.h"
 #include "contract/int4_storage.h"
 #include "contract/sram_interleave.h"
 #include "firmware/hal.h"
@@ -27,6 +28,17 @@ inline contract::BankInterleave sram_map(const NpuLayout& npu) {
 // and the zero-point strips a shift leaves).
 inline std::uint64_t dma_slots(const LayerCommand& l) {
   return l.input_segment_count == 0 ? 8 : 3 + 5 * std::uint64_t{l.input_segment_count};
+}
+
+// After the descriptor slots, two job tables (a tile's jobs start from one
+// while the previous tile's may still run from the other), each a completion
+// word per cluster (64-byte aligned) then a job per cluster.
+inline std::uint64_t job_tables_offset(const LayerCommand& l, const NpuLayout& npu) {
+  return (npu.dma_channels * dma_slots(l) * sizeof(dma::Descriptor) + 63) & ~std::uint64_t{63};
+}
+inline std::uint64_t job_status_bytes(const NpuLayout& npu) { return (std::uint64_t{npu.clusters} * 4 + 63) & ~63ull; }
+inline std::uint64_t job_table_bytes(const NpuLayout& npu) {
+  return job_status_bytes(npu) + std::uint64_t{npu.clusters} * sizeof(pe_array::ClusterJob);
 }
 
 // Cycles the command processor spends deciding and writing one tile's work.

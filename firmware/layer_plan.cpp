@@ -13,8 +13,7 @@ namespace npuvp::firmware {
 namespace {
 
 std::uint64_t control_bytes(const LayerCommand& l, const NpuLayout& npu) {
-  return align64(npu.dma_channels * dma_slots(l) * sizeof(dma::Descriptor) +
-                 std::uint64_t{npu.clusters} * sizeof(pe_array::ClusterJob));
+  return job_tables_offset(l, npu) + 2 * job_table_bytes(npu);
 }
 
 // A cluster job of `rows` whole output rows and `k_count` output channels

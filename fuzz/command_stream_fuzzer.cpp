@@ -62,7 +62,11 @@ class FakeHal final : public firmware::Hal {
       return;
     }
     if (npu_local(addr, bytes)) {
-      std::memset(out, 0, bytes);  // IRQ registers read "no error"; SRAM contents do not matter here
+      // IRQ registers read "no error"; in SRAM only the jobs' completion
+      // words are read back, and they read "done".
+      std::memset(out, 0, bytes);
+      if (addr >= layout_.sram_base && addr < layout_.sram_base + layout_.sram_bytes)
+        for (std::size_t i = 0; i + 4 <= bytes; i += 4) out[i] = pe_array::kJobStatusDone;
       return;
     }
     if (addr < address_map::kDramBase || addr - address_map::kDramBase > kDramBytes - bytes)
@@ -82,6 +86,10 @@ class FakeHal final : public firmware::Hal {
     if (addr >= layout_.sram_base && addr < address_map::kClusterRegsBase &&
         addr + bytes > layout_.sram_base + layout_.sram_bytes)
       throw BusError("write past the SRAM", addr);
+  }
+
+  void write_multicast(const std::vector<std::uint64_t>& addrs, const void* src, std::size_t bytes) override {
+    for (const std::uint64_t addr : addrs) write(addr, src, bytes);
   }
 
   std::uint64_t wait_events(std::uint64_t mask) override {

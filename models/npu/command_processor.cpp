@@ -6,6 +6,7 @@
 #include "firmware/firmware.h"
 #include "models/common/log.h"
 #include "models/common/sim_control.h"
+#include "models/noc/mesh_noc.h"
 
 namespace npuvp::npu {
 
@@ -66,8 +67,10 @@ void CommandProcessor::firmware_thread() {
   sim::guard([this] { firmware::firmware_main(*this); });
 }
 
-void CommandProcessor::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes) {
+void CommandProcessor::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes,
+                                noc::MulticastExtension* multicast) {
   tlm::tlm_generic_payload gp;
+  if (multicast != nullptr) gp.set_extension(multicast);  // the payload frees it
   gp.set_command(cmd);
   gp.set_address(addr);
   gp.set_data_ptr(static_cast<unsigned char*>(data));
@@ -106,6 +109,11 @@ void CommandProcessor::write(std::uint64_t addr, const void* src, std::size_t by
   transfer(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), bytes);
 }
 
+void CommandProcessor::write_multicast(const std::vector<std::uint64_t>& addrs, const void* src, std::size_t bytes) {
+  transfer(tlm::TLM_WRITE_COMMAND, addrs.empty() ? 0 : addrs.front(), const_cast<void*>(src), bytes,
+           new noc::MulticastExtension(addrs));
+}
+
 std::string CommandProcessor::event_lines_named(std::uint64_t mask) const {
   std::string out;
   const unsigned clusters_from = config_.layout.cluster_irq_base;
@@ -124,9 +132,18 @@ std::uint64_t CommandProcessor::wait_events(std::uint64_t mask) {
     CommandProcessor& cp;
     const sc_core::sc_time& began;
     bool dma_only;
+    // While the firmware waits no job starts, so clusters idle at the end of
+    // the wait have been idle since the last of them finished.
     ~Account() {
-      if (dma_only)
-        cp.stats_.dma_wait_cycles += static_cast<std::uint64_t>((sc_core::sc_time_stamp() - began) / cp.clock_period_);
+      if (!dma_only) return;
+      sc_core::sc_time idle_from = began;
+      if (cp.clusters_idle_since_) {
+        const std::optional<sc_core::sc_time> since = cp.clusters_idle_since_();
+        if (!since) return;
+        idle_from = std::max(idle_from, *since);
+      }
+      cp.stats_.dma_wait_cycles +=
+          static_cast<std::uint64_t>((sc_core::sc_time_stamp() - idle_from) / cp.clock_period_);
     }
   } account{*this, began, (mask & ~dma_lines) == 0};
   for (;;) {

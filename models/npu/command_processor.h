@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@
 #include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
 
+namespace npuvp::noc {
+struct MulticastExtension;
+}
+
 namespace npuvp::npu {
 
 struct CommandProcessorConfig {
@@ -36,8 +41,8 @@ struct CommandProcessorStats {
   std::uint64_t errors = 0;
   std::uint64_t mmio_accesses = 0;
   std::uint64_t busy_cycles = 0;
-  // Cycles the firmware waited for DMA transfers with no cluster work pending:
-  // the array idles on memory then.
+  // Cycles the firmware waited for DMA transfers with every cluster idle
+  // (no job running or queued): the array idles on memory then.
   std::uint64_t dma_wait_cycles = 0;
 };
 
@@ -64,6 +69,10 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   void on_decision(std::function<void(const firmware::LayerDecision&)> observer) {
     decision_observers_.push_back(std::move(observer));
   }
+  // Since when every cluster has been idle (no job running or queued), or
+  // nothing while one is busy: the NPU wires it to its clusters.
+  using ClustersIdleSince = std::function<std::optional<sc_core::sc_time>()>;
+  void watch_clusters(ClustersIdleSince idle_since) { clusters_idle_since_ = std::move(idle_since); }
 
   // stats::StatsSource
   std::string stats_name() const override { return name(); }
@@ -77,6 +86,7 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   void write32(std::uint64_t addr, std::uint32_t value) override;
   void read(std::uint64_t addr, void* dst, std::size_t bytes) override;
   void write(std::uint64_t addr, const void* src, std::size_t bytes) override;
+  void write_multicast(const std::vector<std::uint64_t>& addrs, const void* src, std::size_t bytes) override;
   std::uint64_t wait_events(std::uint64_t mask) override;
   void wait_for_work() override;
   Ring ring() const override;
@@ -89,7 +99,8 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   void firmware_thread();
   // "the IRQ of DMA channel 0, cluster 3" for a wait_events() mask.
   std::string event_lines_named(std::uint64_t mask) const;
-  void transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes);
+  void transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes,
+                noc::MulticastExtension* multicast = nullptr);  // owned by the call
   void raise(std::uint32_t irq_bits);
   void update_host_irq();
   std::uint64_t cycles_now() const;
@@ -105,6 +116,7 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   std::int32_t layer_ = -1;          // the signal's value lags a delta cycle behind
   std::uint32_t accepted_tail_ = 0;  // RING_TAIL as last checked
   std::vector<std::function<void(const firmware::LayerDecision&)>> decision_observers_;
+  ClustersIdleSince clusters_idle_since_;
   std::uint32_t latched_hi_cycles_ = 0;
   std::uint32_t latched_hi_busy_ = 0;
   CommandProcessorStats stats_;

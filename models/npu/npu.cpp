@@ -18,6 +18,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.cluster_input_buffer_bytes = c.cluster.input_buffer_bytes;
   l.rf_entries = c.cluster.rf_entries;
   l.buffer_port_bytes = c.cluster.buffer_port_bytes;
+  l.job_queue_depth = c.cluster.job_queue_depth;
   l.sram_base = address_map::kSramBase;
   l.sram_bytes = std::uint64_t{c.sram_banks} * c.sram_bank.size_bytes;
   l.sram_banks = c.sram_banks;
@@ -101,8 +102,10 @@ Npu::Npu(const sc_core::sc_module_name& name, const NpuConfig& config)
   dma_ = std::make_unique<dma::DmaEngine>("dma", dma_config);
   pe_array::PeClusterConfig cluster_config = config.cluster;
   cluster_config.clock_mhz = config.clock_mhz;
-  clusters_.init(config.clusters,
-                 [&](const char* n, std::size_t) { return new pe_array::PeCluster(n, cluster_config); });
+  clusters_.init(config.clusters, [&](const char* n, std::size_t k) {
+    cluster_config.index = static_cast<unsigned>(k);
+    return new pe_array::PeCluster(n, cluster_config);
+  });
   sram::SramBankConfig bank_config = config.sram_bank;
   bank_config.clock_mhz = config.clock_mhz;
   banks_.init(config.sram_banks, [&](const char* n, std::size_t) { return new sram::SramBank(n, bank_config); });
@@ -123,6 +126,14 @@ Npu::Npu(const sc_core::sc_module_name& name, const NpuConfig& config)
   noc_->initiator_sockets[target++].bind(dma_->target_socket);
   for (auto& c : clusters_) noc_->initiator_sockets[target++].bind(c.target_socket);
 
+  control_->watch_clusters([this]() -> std::optional<sc_core::sc_time> {
+    sc_core::sc_time since = sc_core::SC_ZERO_TIME;
+    for (const auto& c : clusters_) {
+      if (c.busy()) return std::nullopt;
+      since = std::max(since, c.idle_since());
+    }
+    return since;
+  });
   unsigned line = 0;
   for (unsigned ch = 0; ch < config.dma.channels; ++ch, ++line) {
     dma_->irq[ch](event_signals_[line]);

@@ -21,20 +21,16 @@ PeCluster::PeCluster(const sc_core::sc_module_name& name, const PeClusterConfig&
       log_(log::component(this->name())) {
   target_socket.register_b_transport(this, &PeCluster::b_transport);
   target_socket.register_transport_dbg(this, &PeCluster::transport_dbg);
-  registers_.on_write(reg::kCtrl, [this](std::uint32_t v) {
-    if ((v & kCtrlStart) == 0) return;
-    if (registers_.get(reg::kStatus) & kStatusBusy) {
-      log_->warn("START while busy is ignored");
-      return;
-    }
-    registers_.set(reg::kStatus, kStatusBusy);
-    start_.notify(sc_core::SC_ZERO_TIME);
-  });
+  registers_.on_write(reg::kCtrl, [this](std::uint32_t v) { start(v); });
+  registers_.set(reg::kClusterId, config_.index);
   registers_.on_write(reg::kIrq, [this](std::uint32_t) { update_irq(); });
   // At elaboration, so that a bad NPUVP_KERNEL stops the run before it starts.
   log_->debug("cluster kernel: {}", kernel_path_name(kernel_path()));
   SC_HAS_PROCESS(PeCluster);
   SC_THREAD(job_thread);
+  SC_METHOD(drive_irq);
+  sensitive << irq_changed_;
+  dont_initialize();
 }
 
 void PeCluster::attach_trace(trace::VcdRecorder& recorder) {
@@ -124,19 +120,34 @@ nlohmann::json PeCluster::stats_json() const {
           {"errors", s.errors}};
 }
 
-void PeCluster::update_irq() {
+void PeCluster::drive_irq() {
   const std::uint32_t bits = registers_.get(reg::kIrq);
   if ((bits != 0) != irq.read()) log_->debug("interrupt {} (IRQ {:#x})", bits ? "raised" : "cleared", bits);
   irq.write(bits != 0);
   irq_trace_.set(sc_core::sc_time_stamp(), bits != 0);
 }
 
+void PeCluster::start(std::uint32_t ctrl) {
+  if ((ctrl & (kCtrlStart | kCtrlStartTable)) == 0) return;
+  if (queued_jobs_.size() >= std::max(1u, config_.job_queue_depth)) {
+    log_->warn("START with {} jobs held (job_queue_depth {}) is ignored", queued_jobs_.size(), config_.job_queue_depth);
+    return;
+  }
+  std::uint64_t addr = registers_.get(reg::kJobAddr);
+  if (ctrl & kCtrlStartTable) addr += std::uint64_t{config_.index} * sizeof(ClusterJob);
+  queued_jobs_.push_back(addr);
+  registers_.set(reg::kStatus, registers_.get(reg::kStatus) | kStatusBusy);
+  if (queued_jobs_.size() == 1) start_.notify(sc_core::SC_ZERO_TIME);
+}
+
 void PeCluster::job_thread() {
   sim::guard([this] {
     for (;;) {
-      sc_core::wait(start_);
+      if (queued_jobs_.empty()) sc_core::wait(start_);
       busy_trace_.set(sc_core::sc_time_stamp(), 1);
-      const JobError error = run_job(registers_.get(reg::kJobAddr));
+      const std::uint64_t job_addr = queued_jobs_.front();
+      const JobError error = run_job(job_addr);
+      write_status(error);
       busy_trace_.set(sc_core::sc_time_stamp(), 0);
       std::uint32_t irq_bits = registers_.get(reg::kIrq);
       if (error == JobError::kNone) {
@@ -145,9 +156,11 @@ void PeCluster::job_thread() {
       } else {
         ++stats_.errors;
         irq_bits |= kIrqError;
-        log_->warn("job at {:#x} failed with error {}", registers_.get(reg::kJobAddr), static_cast<unsigned>(error));
+        log_->warn("job at {:#x} failed with error {}", job_addr, static_cast<unsigned>(error));
       }
-      registers_.set(reg::kStatus, static_cast<std::uint32_t>(error) << 8);
+      queued_jobs_.pop_front();
+      if (queued_jobs_.empty()) idle_since_ = sc_core::sc_time_stamp();
+      registers_.set(reg::kStatus, static_cast<std::uint32_t>(error) << 8 | (queued_jobs_.empty() ? 0 : kStatusBusy));
       registers_.set(reg::kIrq, irq_bits);
       update_irq();
     }
@@ -321,10 +334,22 @@ JobError PeCluster::write_results(const ClusterJob& job, sc_core::sc_time& t) {
   return JobError::kNone;
 }
 
+void PeCluster::write_status(JobError error) {
+  if (status_addr_ == 0) return;
+  std::uint32_t word = kJobStatusDone | static_cast<std::uint32_t>(error) << 8;
+  sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+  if (transfer(tlm::TLM_WRITE_COMMAND, status_addr_, reinterpret_cast<unsigned char*>(&word), nullptr, sizeof word,
+               t) != tlm::TLM_OK_RESPONSE)
+    log_->warn("the completion word at {:#x} could not be written", status_addr_);
+  sc_core::wait(t);
+}
+
 JobError PeCluster::run_job(std::uint64_t job_addr) {
   sc_core::sc_time t = sc_core::SC_ZERO_TIME;
   ClusterJob job{};
+  status_addr_ = 0;
   if (job_addr % 64 != 0 || read(job_addr, &job, sizeof job, t) != tlm::TLM_OK_RESPONSE) return JobError::kFetch;
+  status_addr_ = job.status_addr;
   log_->debug(
       "job at {:#x}: op {}, dataflow {}, input {}x{}x{} at {:#x}, output {}x{}x{} at {:#x}, kernel {}x{} "
       "stride {}x{}, weights {}",

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -58,6 +59,10 @@ struct PeClusterConfig {
   // The dataflows the array can run: bit d for Dataflow d (WS and OS by
   // default); a job asking for another is invalid.
   std::uint32_t dataflows = 0b011;
+  // Jobs the cluster holds: the one running and those started behind it,
+  // waiting in order. 1: a START while busy is ignored.
+  unsigned job_queue_depth = 1;
+  unsigned index = 0;  // CLUSTER_ID: its slot in a job table
   double clock_mhz = 800;
 };
 
@@ -111,6 +116,9 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   void attach_timeline(trace::TimelineRecorder& recorder, std::function<std::int32_t()> layer = {});
   const PeClusterStats& stats() const { return stats_; }
   const PeClusterConfig& config() const { return config_; }
+  // Whether a job runs or waits in the queue; since when none has.
+  bool busy() const { return !queued_jobs_.empty(); }
+  const sc_core::sc_time& idle_since() const { return idle_since_; }
 
   // stats::StatsSource. MACs and register-file accesses are counted as done
   // over each job's compute interval, so power over time follows the work.
@@ -135,6 +143,8 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     std::uint64_t psum_bytes = 0;                                   // written to the input buffer, read back
   };
   JobError run_job(std::uint64_t job_addr);
+  // Writes the job's completion word (if it asked for one) and waits for it.
+  void write_status(JobError error);
   // Each advances `t`, the job's local time, by the transfers it makes.
   JobError load_weights(const ClusterJob& job, sc_core::sc_time& t);
   JobError load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t, sc_core::sc_time& first_row_at);
@@ -161,7 +171,13 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // data at a `pitch`-byte stride in SRAM.
   tlm::tlm_response_status write(std::uint64_t addr, const std::int8_t* data, unsigned len, unsigned enabled_bytes,
                                  unsigned pitch, sc_core::sc_time& offset);
-  void update_irq();
+  // The IRQ line follows the IRQ register. The register is written by the
+  // job thread and by whoever clears it over the NoC; the line only by
+  // drive_irq, so that the two never drive it in the same delta cycle.
+  void update_irq() { irq_changed_.notify(sc_core::SC_ZERO_TIME); }
+  void drive_irq();
+  // Queues the job a START write asks for, if the queue has room.
+  void start(std::uint32_t ctrl);
   // Publishes the job's stall intervals; offsets are from the job's start.
   struct JobTimes {
     sc_core::sc_time weights_at, first_row_at, array_end, unlimited_end, compute_end, written_at;
@@ -175,6 +191,10 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   const sc_core::sc_time clock_period_;
   regs::RegisterFile registers_;
   sc_core::sc_event start_;
+  sc_core::sc_event irq_changed_;
+  std::deque<std::uint64_t> queued_jobs_;  // job addresses started, the running one first
+  std::uint32_t status_addr_ = 0;          // the running job's, once fetched
+  sc_core::sc_time idle_since_ = sc_core::SC_ZERO_TIME;
   std::vector<std::int8_t> weights_;            // one value per element (int4 unpacked)
   std::vector<std::int8_t> packed_weights_;     // int4 weights as stored, two per byte
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping

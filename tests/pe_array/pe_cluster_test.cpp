@@ -335,6 +335,58 @@ TEST(PeCluster, NarrowResultsLeaveTheRestOfEachPixelAlone) {
   EXPECT_EQ(std::vector<std::int8_t>(out, out + 24), std::vector<std::int8_t>(expected, expected + 24));
 }
 
+// Cluster 1 of a job table, with room for a second job: it fetches its job
+// at JOB_ADDR + 192, runs a job started while it is busy right after the
+// first, ignores a third START while it holds two, and writes each job's
+// completion word before its IRQ.
+TEST(PeCluster, AStartWhileBusyIsQueuedAndATableStartFetchesTheClustersSlot) {
+  PeClusterConfig config;
+  config.job_queue_depth = 2;
+  config.index = 1;
+  ClusterBench b(config);
+  constexpr std::uint32_t kTable = kSram + 0x6000, kSecond = kSram + 0x7000, kWords = kSram + 0x5000;
+  ClusterJob first = conv3x3(Dataflow::kWeightStationary);
+  const std::vector<std::int8_t> expected = fill_operands(b.sram, first, 11);
+  first.status_addr = kWords;
+  ClusterJob second = first;
+  second.flags = 0;  // the weights stay
+  second.out_addr = kOut + 0x800;
+  second.status_addr = kWords + 4;
+  b.body = [&] {
+    b.sram.write(kTable + sizeof(ClusterJob), &first, sizeof first);
+    b.sram.write(kSecond, &second, sizeof second);
+    b.cp.write32(reg::kJobAddr, kTable);
+    b.cp.write32(reg::kCtrl, kCtrlStartTable);
+    b.cp.write32(reg::kJobAddr, kSecond);
+    b.cp.write32(reg::kCtrl, kCtrlStart);
+    b.cp.write32(reg::kCtrl, kCtrlStart);  // a third: no room
+    b.cp.sync();
+    EXPECT_EQ(b.cp.read32(reg::kClusterId), 1u);
+    ASSERT_TRUE(b.irq.wait_high(sc_time(1, sc_core::SC_MS)));
+    // The first START lands after the one-cycle JOB_ADDR write.
+    EXPECT_EQ(sc_core::sc_time_stamp(), kCycle * static_cast<double>(1 + kWsCycles));
+    std::uint32_t words[2] = {};
+    b.sram.read(kWords, words, sizeof words);
+    EXPECT_EQ(words[0], kJobStatusDone);
+    EXPECT_EQ(words[1], 0u);
+    b.cp.write32(reg::kIrq, kIrqDone);
+    ASSERT_TRUE(b.irq.wait_high(sc_time(1, sc_core::SC_MS)));
+    // Back to back: the second job ends one schedule after the first.
+    EXPECT_EQ(sc_core::sc_time_stamp(), kCycle * static_cast<double>(1 + 2 * kWsCycles));
+    b.sram.read(kWords, words, sizeof words);
+    EXPECT_EQ(words[1], kJobStatusDone);
+    EXPECT_EQ(b.cp.read32(reg::kJobsDone), 2u);
+    EXPECT_EQ(b.cp.read32(reg::kStatus), 0u);
+  };
+  sc_core::sc_start();
+  for (const std::uint32_t out : {kOut, kOut + 0x800}) {
+    std::vector<std::int8_t> got(expected.size());
+    b.sram.read(out, got.data(), got.size());
+    EXPECT_EQ(got, expected);
+  }
+  EXPECT_EQ(b.cluster.stats().jobs, 2u);
+}
+
 TEST(PeCluster, BadJobsEndWithTheirErrorCode) {
   PeClusterConfig config;
   config.weight_buffer_bytes = 512;  // the 3x3 job's 576 bytes of weights do not fit

@@ -130,6 +130,21 @@ nlohmann::json run_cli(const std::string& args, const std::string& tag) {
   return nlohmann::json::parse(in);
 }
 
+// With a job queue the firmware starts a tile's jobs while the previous
+// tile's run (docs/firmware.md): the clusters wait less for the command
+// processor, the network runs faster and computes the same bytes.
+TEST(Network, AJobQueueOverlapsJobIssueWithTheRunningTile) {
+  const auto queued = run_cli("--network conv_slice --traces none", "queue2");
+  const auto waiting = run_cli("--network conv_slice --traces none --set pe_array.job_queue_depth=1", "queue1");
+  for (const auto* r : {&queued, &waiting}) EXPECT_TRUE((*r)["totals"]["all_verified"].get<bool>());
+  const auto& q = queued["layers"][0];
+  const auto& w = waiting["layers"][0];
+  EXPECT_EQ(q["macs"], w["macs"]);
+  EXPECT_LT(q["stall_cycles_by_cause"]["dependency"].get<std::uint64_t>(),
+            w["stall_cycles_by_cause"]["dependency"].get<std::uint64_t>());
+  EXPECT_LT(queued["totals"]["cycles"].get<std::uint64_t>(), waiting["totals"]["cycles"].get<std::uint64_t>());
+}
+
 // tests/platform/batch_layer.yaml under WS: its estimate walks the row
 // tiles outer (one row tile is the whole 8x8 image, so an input buffer holds
 // all three images of the batch) and each K block's weights, bias and

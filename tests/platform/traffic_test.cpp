@@ -44,14 +44,17 @@ void expect_shared_levels(const nlohmann::json& t, const nlohmann::json& layer, 
   // job, the weights, bias, requantization and tile and writes the output;
   // the firmware writes a chain of 4 descriptors (three weight loads, one
   // input load) and one of 1 (the store), 64 bytes each, which the DMA reads;
-  // and writes the job.
+  // and writes the job table (a 64-byte word of completion words, the job).
+  // The cluster writes its completion word, which the firmware reads twice
+  // (before and after the job's IRQ): three more word accesses.
   const std::uint64_t data = (kTile + weights + 64 * 12) + kTile + (192 + weights + 64 * 12 + kTile) + kTile;
-  const std::uint64_t control = 5 * 64 * 2 + 192;
-  EXPECT_EQ(t["sram"], data + control);
-  // NoC: all of that, and 14 register accesses of 4 bytes by the command
-  // processor: per DMA chain 3 writes to start it and an IRQ read and
-  // clear (2 chains), per job 2 writes to start it and an IRQ read and clear.
-  EXPECT_EQ(t["noc"], data + control + (2 * (3 + 2) + 2 + 2) * 4);
+  const std::uint64_t control = 5 * 64 * 2 + 64 + 192;
+  EXPECT_EQ(t["sram"], data + control + 3 * 64);
+  // NoC: the same bytes, the completion word 4 bytes each time, and 13
+  // register accesses of 4 bytes by the command processor: per DMA chain 3
+  // writes to start it and an IRQ read and clear (2 chains); for the job
+  // multicast writes of JOB_ADDR, START and (the IRQ) clear.
+  EXPECT_EQ(t["noc"], data + control + 3 * 4 + (2 * (3 + 2) + 3) * 4);
   // One router from every attachment to every other.
   EXPECT_EQ(layer["noc_byte_hops"], t["noc"]);
 }
