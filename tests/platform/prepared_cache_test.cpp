@@ -150,8 +150,9 @@ TEST(PreparedCache, OneAndTwoThreadsWriteTheSameFiles) {
   EXPECT_EQ(report(dir / "one")["sim"]["threads"], 1);
   EXPECT_EQ(report(dir / "two")["sim"]["threads"], 2);
   EXPECT_EQ(without_sim(report(dir / "one")), without_sim(report(dir / "two")));
-  // layers.csv, report.html, roofline.svg, trace.vcd, timeline.json, power.csv
-  EXPECT_EQ(expect_same_files(dir / "one", dir / "two"), 6);
+  // layers.csv, report.html, roofline.svg, trace.vcd, timeline.json,
+  // power.csv, trace.gtkw and its three translate filters.
+  EXPECT_EQ(expect_same_files(dir / "one", dir / "two"), 10);
   // Every layer's output, output.npy and manifest.json.
   EXPECT_GT(expect_same_files(dir / "one_dump", dir / "two_dump"), 60);
   fs::remove_all(dir);
