@@ -26,9 +26,11 @@ void FastMeshModel::retire(ChannelId c) {
   const Cycle credit_latency = mesh_.channel_latency(c);
   for (unsigned vc = 0; vc < config_.virtual_channels; ++vc) {
     VcLog& log = vc_log(c, vc);
-    while (!log.empty() && log.begin()->second.owned_until <= horizon_ &&
-           log.begin()->second.tail_out + credit_latency < horizon_)
-      log.erase(log.begin());
+    auto kept = log.begin();
+    while (kept != log.end() && kept->second.owned_until <= horizon_ &&
+           kept->second.tail_out + credit_latency < horizon_)
+      ++kept;
+    log.erase(log.begin(), kept);
   }
 }
 
@@ -95,7 +97,8 @@ FastMeshModel::Grant FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle
   const bool to_router = !(mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel));
   Cycle at = due;
   for (;;) {
-    const auto next = log.upper_bound(at);
+    const auto next =
+        std::upper_bound(log.begin(), log.end(), at, [](Cycle t, const VcLog::value_type& p) { return t < p.first; });
     if (next != log.begin() && std::prev(next)->second.owned_until > at) {
       at = std::prev(next)->second.owned_until;
       continue;
@@ -177,7 +180,11 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
       if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(runs_[r].first, runs_[r].second);
     }
     link.flits += flits;
-    vc_log(n.channel, n.vc).emplace(n.allocated, Passage{n.tail + 1, n.tail_out, flits});
+    VcLog& log = vc_log(n.channel, n.vc);
+    const auto at = std::lower_bound(log.begin(), log.end(), n.allocated,
+                                     [](const VcLog::value_type& p, Cycle t) { return p.first < t; });
+    if (at == log.end() || at->first != n.allocated)
+      log.insert(at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
     last_busy_ = std::max(last_busy_, n.tail + 1);
     if (!mesh_.is_injection(n.channel)) stats_.flit_hops += flits;
   }

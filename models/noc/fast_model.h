@@ -21,7 +21,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <utility>
 #include <vector>
 
@@ -74,7 +73,9 @@ class FastMeshModel {
     Cycle tail_out;     // cycle its tail left the router downstream
     std::uint64_t flits;
   };
-  using VcLog = std::map<Cycle, Passage>;
+  // By allocation cycle; a few entries each (those the horizon has not
+  // retired), so a sorted vector.
+  using VcLog = std::vector<std::pair<Cycle, Passage>>;
   struct TreeNode {
     ChannelId channel;
     int parent;  // index into tree_, -1 for the injection channel
