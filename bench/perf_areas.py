@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Splits a `perf record --call-graph dwarf` profile of npuvp into areas.
 
-Each sample counts once, for the innermost frame of its call chain that
-belongs to an area: a sample in malloc or std::map code called by the NoC is
-the NoC's, one in memcpy called by an SRAM bank is the SRAM's. Samples with no
-such frame (host compute, the reference executor, quantization, outputs
-outside the trace recorders) are "other".
+Each sample counts once, for the innermost frame of its call chain that is
+project or SystemC code: a sample in malloc or std::vector code called by the
+NoC is the NoC's, one in memcpy called by an SRAM bank is the SRAM's. Project
+code outside the areas (the clusters' compute, firmware, host compute, the
+reference executor, quantization, report writers) is "other", and so is a
+sample with no such frame.
 
 Usage (from the repository root):
   perf record -F 999 --call-graph dwarf -o perf.data \
@@ -26,11 +27,16 @@ AREAS = [
 TIMING = ("noc", "dram", "sram/dma", "systemc/tlm")
 
 
+PROJECT = re.compile(r"npuvp::")
+
+
 def area_of(frames):
     for sym in frames:
         for name, pattern in AREAS:
             if pattern.search(sym):
                 return name
+        if PROJECT.search(sym):
+            return "other"  # project code outside the areas (clusters' compute, firmware, ...)
     return "other"
 
 

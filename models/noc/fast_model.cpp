@@ -14,9 +14,15 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       next_injection_vc_(mesh_.nodes(), 0),
       stats_(),
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
+      retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
       node_of_channel_(mesh_.channel_count(), -1) {}
 
 void FastMeshModel::retire(ChannelId c) {
+  // Nothing timed since the last call can end before the same horizon (a
+  // packet is never ready before it), so a channel is retired once per
+  // horizon: under loosely timed simulation many transactions share one.
+  if (retired_at_[c] == horizon_) return;
+  retired_at_[c] = horizon_;
   links_[c].retire_before(horizon_, [&](Cycle at, bool busy) {
     if (observer_) observer_(c, at, busy);
   });
@@ -223,6 +229,7 @@ void FastMeshModel::report_final() {
 void FastMeshModel::flush() {
   const Cycle saved = horizon_;
   horizon_ = std::numeric_limits<Cycle>::max();
+  std::fill(retired_at_.begin(), retired_at_.end(), 0);
   report_final();
   horizon_ = saved;
 }

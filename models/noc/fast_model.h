@@ -119,6 +119,7 @@ class FastMeshModel {
   std::vector<unsigned> next_injection_vc_;    // per node: the injection port's turn
   NocStats stats_;                             // before link_of_channel_, which names its links
   std::vector<int> link_of_channel_;           // index into stats_.links, -1 if no such channel
+  std::vector<Cycle> retired_at_;              // per channel: the horizon of its last retire()
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
   BusyObserver observer_;
