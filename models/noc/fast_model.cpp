@@ -15,7 +15,8 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       stats_(),
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
       retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
-      node_of_channel_(mesh_.channel_count(), -1) {}
+      node_of_channel_(mesh_.channel_count(), -1),
+      granted_runs_(config.virtual_channels) {}
 
 void FastMeshModel::retire(ChannelId c) {
   // Nothing timed since the last call can end before the same horizon (a
@@ -75,7 +76,8 @@ Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_it
   return bound;
 }
 
-FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits, bool record) {
+FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits) {
+  trial_runs_.clear();
   const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
   Slots slots{0, 0};
   for (std::uint64_t left = flits; left > 0;) {
@@ -91,7 +93,7 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
     const Cycle taken = std::min<Cycle>(left, run.second - run.first);
     if (left == flits) slots.first = run.first;
     slots.last = run.first + taken - 1;
-    if (record) runs_.emplace_back(run.first, run.first + taken);
+    trial_runs_.emplace_back(run.first, run.first + taken);
     left -= taken;
     from = run.first + taken;
   }
@@ -109,8 +111,9 @@ FastMeshModel::Grant FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle
       at = std::prev(next)->second.owned_until;
       continue;
     }
-    const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits, false);
+    const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits);
     if (next == log.end() || slots.last < next->first) {
+      granted_runs_[vc].swap(trial_runs_);
       // Its head waits in the downstream buffer behind the tail of the
       // packet allocated the VC before it.
       const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
@@ -154,7 +157,9 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     n.tail = g.tail;
     n.head_free = g.head_free;
     n.runs_begin = runs_.size();
-    take_slots(n, n.start, flits, true);
+    // Nothing is reserved before reserve_tree(): the runs found when the VC
+    // was granted are still the first free ones from n.start.
+    runs_.insert(runs_.end(), granted_runs_[g.vc].begin(), granted_runs_[g.vc].end());
     n.runs_end = runs_.size();
     n.tail_out = 0;
   }

@@ -102,8 +102,8 @@ class FastMeshModel {
   Grant try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits);
   // The first `flits` cycles at or after `from` in which both the link and
   // the crossbar input are free: packets on different VCs interleave their
-  // flits on a link. Appends them to runs_ as intervals if `record`.
-  Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits, bool record);
+  // flits on a link. Leaves them in trial_runs_ as intervals.
+  Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits);
   // Earliest first-flit cycle the downstream buffer's credits allow, given
   // the passages allocated the VC before `next`.
   Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;
@@ -128,6 +128,8 @@ class FastMeshModel {
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
   std::vector<ChannelId> path_;
   std::vector<std::pair<Cycle, Cycle>> runs_;
+  std::vector<std::pair<Cycle, Cycle>> trial_runs_;                 // of the last take_slots()
+  std::vector<std::vector<std::pair<Cycle, Cycle>>> granted_runs_;  // per VC: of its last grant
 };
 
 }  // namespace npuvp::noc
