@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <new>
 #include <stdexcept>
 #include <streambuf>
 #include <system_error>
-#include <vector>
 
 namespace npuvp::io {
 namespace {
@@ -28,15 +30,24 @@ bool is_special_file(const std::string& path) {
 
 // A stream buffer over a file descriptor that keeps the first error: ofstream
 // turns every failure into one bit and loses the cause (ENOSPC, EIO, ...).
+// In direct mode (the descriptor has O_DIRECT) it writes whole blocks from an
+// aligned buffer, keeping the rest for the next write.
 class OutputFile::Buffer : public std::streambuf {
  public:
-  explicit Buffer(int fd) : fd_(fd), data_(std::size_t{1} << 16) { setp(data_.data(), data_.data() + data_.size()); }
+  Buffer(int fd, bool direct)
+      : fd_(fd),
+        direct_(direct),
+        size_(direct ? kDirectBytes : kCachedBytes),
+        data_(static_cast<char*>(std::aligned_alloc(kBlock, size_)), &std::free) {
+    if (!data_) throw std::bad_alloc();
+    setp(data_.get(), data_.get() + size_);
+  }
 
   int error() const { return error_; }
 
  protected:
   int_type overflow(int_type c) override {
-    if (!drain()) return traits_type::eof();
+    if (!drain(false)) return traits_type::eof();
     if (!traits_type::eq_int_type(c, traits_type::eof())) {
       *pptr() = traits_type::to_char_type(c);
       pbump(1);
@@ -45,19 +56,50 @@ class OutputFile::Buffer : public std::streambuf {
   }
 
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    // Large pieces (the VCD's megabyte chunks) skip the copy.
-    if (n < epptr() - pptr()) return std::streambuf::xsputn(s, n);
-    if (!drain() || !write_all(s, static_cast<std::size_t>(n))) return 0;
+    // Large pieces (the VCD's megabyte chunks) skip the copy, unless direct
+    // writes need them in the aligned buffer.
+    if (direct_ || n < epptr() - pptr()) return std::streambuf::xsputn(s, n);
+    if (!drain(true) || !write_all(s, static_cast<std::size_t>(n))) return 0;
     return n;
   }
 
-  int sync() override { return drain() ? 0 : -1; }
+  int sync() override { return drain(true) ? 0 : -1; }
 
  private:
-  bool drain() {
-    const bool ok = write_all(pbase(), static_cast<std::size_t>(pptr() - pbase()));
-    setp(data_.data(), data_.data() + data_.size());
+  // O_DIRECT wants buffer, length and file offset aligned to the device's
+  // logical block, which is at most this on Linux.
+  static constexpr std::size_t kBlock = 4096;
+  static constexpr std::size_t kCachedBytes = std::size_t{1} << 16;
+  static constexpr std::size_t kDirectBytes = std::size_t{1} << 20;
+
+  // Writes what is buffered; in direct mode only whole blocks unless `all`,
+  // which moves the file to cached writes for the rest.
+  bool drain(bool all) {
+    const char* p = pbase();
+    std::size_t n = static_cast<std::size_t>(pptr() - pbase());
+    bool ok = true;
+    if (direct_) {
+      const std::size_t whole = n & ~(kBlock - 1);
+      ok = write_all(p, whole);
+      p += whole;
+      n -= whole;
+      if (!all) {
+        std::memmove(data_.get(), p, n);
+        setp(data_.get(), data_.get() + size_);
+        pbump(static_cast<int>(n));
+        return ok;
+      }
+      if (n > 0) stop_direct();
+    }
+    ok = write_all(p, n) && ok;
+    setp(data_.get(), data_.get() + size_);
     return ok;
+  }
+
+  void stop_direct() {
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT);
+    direct_ = false;
   }
 
   bool write_all(const char* p, std::size_t n) {
@@ -65,6 +107,12 @@ class OutputFile::Buffer : public std::streambuf {
     while (n > 0) {
       const ssize_t written = ::write(fd_, p, n);
       if (written < 0 && errno == EINTR) continue;  // a signal the run handles itself
+      if (written < 0 && errno == EINVAL && direct_) {
+        // The file system took O_DIRECT at open but not this write (or a
+        // short direct write left the offset unaligned): write cached.
+        stop_direct();
+        continue;
+      }
       if (written <= 0) {
         error_ = written < 0 ? errno : EIO;
         return false;
@@ -76,19 +124,26 @@ class OutputFile::Buffer : public std::streambuf {
   }
 
   int fd_;
-  std::vector<char> data_;
+  bool direct_;
+  std::size_t size_;
+  std::unique_ptr<char, decltype(&std::free)> data_;
   int error_ = 0;
 };
 
-OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
+OutputFile::OutputFile(std::string path, Mode mode) : path_(std::move(path)) {
   const bool in_place = is_special_file(path_);
   // The process id keeps two runs writing into one directory (two test
   // suites sharing /tmp) from writing into one temporary.
   if (!in_place) temp_ = path_ + "." + std::to_string(::getpid()) + ".part";
   const std::string& opened = in_place ? path_ : temp_;
-  fd_ = ::open(opened.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  const bool direct = mode == Mode::kBulk && !in_place;
+  fd_ = direct ? ::open(opened.c_str(), flags | O_DIRECT, 0666) : -1;
+  // tmpfs, for one, refuses O_DIRECT.
+  const bool got_direct = fd_ >= 0;
+  if (!got_direct) fd_ = ::open(opened.c_str(), flags, 0666);
   if (fd_ < 0) throw write_error(path_, errno);
-  buffer_ = std::make_unique<Buffer>(fd_);
+  buffer_ = std::make_unique<Buffer>(fd_, got_direct);
   stream_ = std::make_unique<std::ostream>(buffer_.get());
 }
 

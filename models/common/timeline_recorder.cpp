@@ -33,7 +33,7 @@ double microseconds(const sc_core::sc_time& t) { return t.to_seconds() * 1e6; }
 TimelineRecorder::TimelineRecorder(TimelineOptions options) : options_(options) {}
 
 void TimelineRecorder::stream_to(const std::string& path) {
-  file_ = std::make_unique<io::OutputFile>(path);
+  file_ = std::make_unique<io::OutputFile>(path, io::OutputFile::Mode::kBulk);
   stream_to(file_->stream());
 }
 

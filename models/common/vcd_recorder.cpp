@@ -142,7 +142,7 @@ void VcdRecorder::on_flush(std::function<void()> publish) { publishers_.push_bac
 
 void VcdRecorder::stream_to(const std::string& path, const sc_core::sc_time& lag_bound) {
   if (out_ != nullptr) throw std::logic_error("VCD recorder already streams to " + path_);
-  file_ = std::make_unique<io::OutputFile>(path);
+  file_ = std::make_unique<io::OutputFile>(path, io::OutputFile::Mode::kBulk);
   path_ = path;
   out_ = &file_->stream();
   lag_bound_ps_ = lag_bound.value() / ps_;
@@ -372,7 +372,7 @@ void VcdRecorder::note_truncation_in_header() {
   // The header went out before the cap was reached; the comment belongs in it,
   // so the file is copied once behind a header that has it.
   std::ifstream in(path_, std::ios::binary);
-  io::OutputFile out(path_);
+  io::OutputFile out(path_, io::OutputFile::Mode::kBulk);
   write_header(out.stream());
   in.seekg(static_cast<std::streamoff>(header_bytes_));
   out.stream() << in.rdbuf();

@@ -14,9 +14,16 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       next_injection_vc_(mesh_.nodes(), 0),
       stats_(),
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
-      node_of_channel_(mesh_.channel_count(), -1) {}
+      retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
+      node_of_channel_(mesh_.channel_count(), -1),
+      granted_runs_(config.virtual_channels) {}
 
 void FastMeshModel::retire(ChannelId c) {
+  // Nothing timed since the last call can end before the same horizon (a
+  // packet is never ready before it), so a channel is retired once per
+  // horizon: under loosely timed simulation many transactions share one.
+  if (retired_at_[c] == horizon_) return;
+  retired_at_[c] = horizon_;
   links_[c].retire_before(horizon_, [&](Cycle at, bool busy) {
     if (observer_) observer_(c, at, busy);
   });
@@ -26,9 +33,11 @@ void FastMeshModel::retire(ChannelId c) {
   const Cycle credit_latency = mesh_.channel_latency(c);
   for (unsigned vc = 0; vc < config_.virtual_channels; ++vc) {
     VcLog& log = vc_log(c, vc);
-    while (!log.empty() && log.begin()->second.owned_until <= horizon_ &&
-           log.begin()->second.tail_out + credit_latency < horizon_)
-      log.erase(log.begin());
+    auto kept = log.begin();
+    while (kept != log.end() && kept->second.owned_until <= horizon_ &&
+           kept->second.tail_out + credit_latency < horizon_)
+      ++kept;
+    log.erase(log.begin(), kept);
   }
 }
 
@@ -67,7 +76,8 @@ Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_it
   return bound;
 }
 
-FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits, bool record) {
+FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits) {
+  trial_runs_.clear();
   const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
   Slots slots{0, 0};
   for (std::uint64_t left = flits; left > 0;) {
@@ -83,7 +93,7 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
     const Cycle taken = std::min<Cycle>(left, run.second - run.first);
     if (left == flits) slots.first = run.first;
     slots.last = run.first + taken - 1;
-    if (record) runs_.emplace_back(run.first, run.first + taken);
+    trial_runs_.emplace_back(run.first, run.first + taken);
     left -= taken;
     from = run.first + taken;
   }
@@ -95,13 +105,15 @@ FastMeshModel::Grant FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle
   const bool to_router = !(mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel));
   Cycle at = due;
   for (;;) {
-    const auto next = log.upper_bound(at);
+    const auto next =
+        std::upper_bound(log.begin(), log.end(), at, [](Cycle t, const VcLog::value_type& p) { return t < p.first; });
     if (next != log.begin() && std::prev(next)->second.owned_until > at) {
       at = std::prev(next)->second.owned_until;
       continue;
     }
-    const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits, false);
+    const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits);
     if (next == log.end() || slots.last < next->first) {
+      granted_runs_[vc].swap(trial_runs_);
       // Its head waits in the downstream buffer behind the tail of the
       // packet allocated the VC before it.
       const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
@@ -145,7 +157,9 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     n.tail = g.tail;
     n.head_free = g.head_free;
     n.runs_begin = runs_.size();
-    take_slots(n, n.start, flits, true);
+    // Nothing is reserved before reserve_tree(): the runs found when the VC
+    // was granted are still the first free ones from n.start.
+    runs_.insert(runs_.end(), granted_runs_[g.vc].begin(), granted_runs_[g.vc].end());
     n.runs_end = runs_.size();
     n.tail_out = 0;
   }
@@ -177,7 +191,11 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
       if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(runs_[r].first, runs_[r].second);
     }
     link.flits += flits;
-    vc_log(n.channel, n.vc).emplace(n.allocated, Passage{n.tail + 1, n.tail_out, flits});
+    VcLog& log = vc_log(n.channel, n.vc);
+    const auto at = std::lower_bound(log.begin(), log.end(), n.allocated,
+                                     [](const VcLog::value_type& p, Cycle t) { return p.first < t; });
+    if (at == log.end() || at->first != n.allocated)
+      log.insert(at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
     last_busy_ = std::max(last_busy_, n.tail + 1);
     if (!mesh_.is_injection(n.channel)) stats_.flit_hops += flits;
   }
@@ -216,6 +234,7 @@ void FastMeshModel::report_final() {
 void FastMeshModel::flush() {
   const Cycle saved = horizon_;
   horizon_ = std::numeric_limits<Cycle>::max();
+  std::fill(retired_at_.begin(), retired_at_.end(), 0);
   report_final();
   horizon_ = saved;
 }

@@ -21,7 +21,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <utility>
 #include <vector>
 
@@ -74,7 +73,9 @@ class FastMeshModel {
     Cycle tail_out;     // cycle its tail left the router downstream
     std::uint64_t flits;
   };
-  using VcLog = std::map<Cycle, Passage>;
+  // By allocation cycle; a few entries each (those the horizon has not
+  // retired), so a sorted vector.
+  using VcLog = std::vector<std::pair<Cycle, Passage>>;
   struct TreeNode {
     ChannelId channel;
     int parent;  // index into tree_, -1 for the injection channel
@@ -101,8 +102,8 @@ class FastMeshModel {
   Grant try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits);
   // The first `flits` cycles at or after `from` in which both the link and
   // the crossbar input are free: packets on different VCs interleave their
-  // flits on a link. Appends them to runs_ as intervals if `record`.
-  Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits, bool record);
+  // flits on a link. Leaves them in trial_runs_ as intervals.
+  Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits);
   // Earliest first-flit cycle the downstream buffer's credits allow, given
   // the passages allocated the VC before `next`.
   Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;
@@ -118,6 +119,7 @@ class FastMeshModel {
   std::vector<unsigned> next_injection_vc_;    // per node: the injection port's turn
   NocStats stats_;                             // before link_of_channel_, which names its links
   std::vector<int> link_of_channel_;           // index into stats_.links, -1 if no such channel
+  std::vector<Cycle> retired_at_;              // per channel: the horizon of its last retire()
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
   BusyObserver observer_;
@@ -126,6 +128,8 @@ class FastMeshModel {
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
   std::vector<ChannelId> path_;
   std::vector<std::pair<Cycle, Cycle>> runs_;
+  std::vector<std::pair<Cycle, Cycle>> trial_runs_;                 // of the last take_slots()
+  std::vector<std::vector<std::pair<Cycle, Cycle>>> granted_runs_;  // per VC: of its last grant
 };
 
 }  // namespace npuvp::noc

@@ -8,19 +8,28 @@
 
 namespace npuvp::noc {
 
-void LatencyHistogram::add(std::uint64_t cycles) {
-  ++counts_[cycles];
-  ++count_;
-  sum_ += cycles;
+void LatencyHistogram::add_rare(std::uint64_t cycles) {
+  if (cycles >= kDenseLimit) {
+    ++sparse_[cycles];
+    return;
+  }
+  // Doubling keeps the growth amortized; the array never passes kDenseLimit.
+  dense_.resize(
+      std::min(kDenseLimit, std::max<std::uint64_t>(2 * dense_.size(), std::max<std::uint64_t>(cycles + 1, 64))));
+  ++dense_[cycles];
 }
 
 std::uint64_t LatencyHistogram::percentile(double q) const {
   if (count_ == 0) return 0;
-  const auto rank = static_cast<std::uint64_t>(std::ceil(q * double(count_)));
+  const std::uint64_t rank = std::max<std::uint64_t>(static_cast<std::uint64_t>(std::ceil(q * double(count_))), 1);
   std::uint64_t seen = 0;
-  for (const auto& [value, n] : counts_) {
+  for (std::uint64_t value = 0; value < dense_.size(); ++value) {
+    seen += dense_[value];
+    if (seen >= rank) return value;
+  }
+  for (const auto& [value, n] : sparse_) {
     seen += n;
-    if (seen >= std::max<std::uint64_t>(rank, 1)) return value;
+    if (seen >= rank) return value;
   }
   return max();
 }

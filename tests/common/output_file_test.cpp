@@ -4,6 +4,7 @@
 // /dev/full.
 #include "models/common/output_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +67,66 @@ TEST(OutputFile, AFileNeverCommittedLeavesNothingBehind) {
     file.stream() << std::string(200'000, 'x');  // past the buffer: on disk already
   }
   EXPECT_TRUE(fs::is_empty(dir));
+  fs::remove_all(dir);
+}
+
+// Whether `path`'s directory takes O_DIRECT (tmpfs does not).
+bool takes_direct_writes(const fs::path& dir) {
+  const std::string probe = (dir / "probe").string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT, 0666);
+  if (fd >= 0) ::close(fd);
+  ::unlink(probe.c_str());
+  return fd >= 0;
+}
+
+// The open flags of the descriptor this process holds on `path`.
+std::string open_flags_of(const fs::path& path) {
+  for (const auto& fd : fs::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (fs::read_symlink(fd.path(), ec) != path) continue;
+    std::ifstream info("/proc/self/fdinfo/" + fd.path().filename().string());
+    for (std::string key; info >> key;)
+      if (key == "flags:" && info >> key) return key;
+  }
+  return "(not open)";
+}
+
+TEST(OutputFile, ABulkFileHoldsEveryByteInOrderWhateverThePieces) {
+  const fs::path dir = scratch_dir("bulk");
+  const fs::path path = dir / "trace.vcd";
+  std::string expected;
+  {
+    OutputFile file(path.string(), OutputFile::Mode::kBulk);
+    // Pieces smaller and larger than a block and than the buffer, so blocks
+    // straddle them, then a tail that is no whole block.
+    for (std::size_t n : {1u, 4095u, 4097u, 3u << 20, 7u, 1u << 20, 12345u}) {
+      const std::string piece(n, static_cast<char>('a' + expected.size() % 26));
+      file.stream().write(piece.data(), static_cast<std::streamsize>(n));
+      expected += piece;
+    }
+    file.stream() << "end\n";
+    expected += "end\n";
+    file.commit();
+  }
+  EXPECT_EQ(read(path), expected);
+  fs::remove_all(dir);
+}
+
+TEST(OutputFile, ABulkFileBypassesThePageCacheUntilFlushedThenShowsAll) {
+  const fs::path dir = scratch_dir("direct");
+  if (!takes_direct_writes(dir)) GTEST_SKIP() << dir << " does not take O_DIRECT";
+  const fs::path path = dir / "trace.vcd";
+  const fs::path part = dir / ("trace.vcd." + std::to_string(::getpid()) + ".part");
+  OutputFile file(path.string(), OutputFile::Mode::kBulk);
+  const int kODirect = 040000;  // octal, as /proc shows flags
+  EXPECT_NE(std::stoi(open_flags_of(part), nullptr, 8) & kODirect, 0);
+  file.stream() << std::string(10000, 'x');
+  file.stream().flush();  // two whole blocks directly, the rest cached
+  EXPECT_EQ(read(part), std::string(10000, 'x'));
+  EXPECT_EQ(std::stoi(open_flags_of(part), nullptr, 8) & kODirect, 0);
+  file.stream() << "y";
+  file.commit();
+  EXPECT_EQ(read(path), std::string(10000, 'x') + "y");
   fs::remove_all(dir);
 }
 

@@ -27,6 +27,23 @@ TEST(ReservationTimeline, MergesAndCountsOnlyNewlyBusyCycles) {
   EXPECT_EQ(t.earliest_free(0, 11), 45u);
 }
 
+TEST(ReservationTimeline, InsertsBetweenAndBridgesSeveralIntervals) {
+  ReservationTimeline t;
+  t.reserve(40, 50);
+  t.reserve(0, 10);
+  t.reserve(20, 30);  // between the two
+  EXPECT_EQ(t.intervals(), 3u);
+  EXPECT_EQ(t.free_run(5), (std::pair<std::uint64_t, std::uint64_t>{10, 20}));
+  EXPECT_EQ(t.free_run(30), (std::pair<std::uint64_t, std::uint64_t>{30, 40}));
+  EXPECT_EQ(t.reserve(8, 42), 20u);  // [10, 20) and [30, 40) were free
+  EXPECT_EQ(t.intervals(), 1u);
+  EXPECT_EQ(t.free_run(0), (std::pair<std::uint64_t, std::uint64_t>{50, UINT64_MAX}));
+  EXPECT_EQ(t.reserve(60, 61), 1u);
+  EXPECT_EQ(t.reserve(55, 56), 1u);
+  EXPECT_EQ(t.earliest_free(50, 5), 50u);
+  EXPECT_EQ(t.earliest_free(50, 6), 61u);
+}
+
 TEST(ReservationTimeline, RetiresFinishedIntervalsInTimeOrder) {
   ReservationTimeline t;
   t.reserve(50, 60);
