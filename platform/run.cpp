@@ -1,6 +1,7 @@
 #include "platform/run.h"
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
@@ -139,6 +140,9 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
         }
       },
       options.out_dir);
+  if (traced.simulation.trace.vcd)
+    check_trace_space(soc.vcd().size_bound(), std::filesystem::space(options.out_dir).available, options.out_dir,
+                      traced.simulation.trace.vcd_max_changes);
 
   std::vector<report::PowerSample> power;
   std::unique_ptr<report::PowerCsvWriter> power_csv;

@@ -60,4 +60,15 @@ TraceConfig with_trace_options(TraceConfig trace, const TraceOptions& options) {
   return trace;
 }
 
+void check_trace_space(std::uint64_t bound_bytes, std::uint64_t available_bytes, const std::string& dir,
+                       std::size_t max_changes) {
+  if (bound_bytes <= available_bytes) return;
+  const auto mib = [](std::uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20); };
+  throw std::invalid_argument("trace.vcd may take up to " + mib(bound_bytes) +
+                              " MiB (simulation.vcd_max_changes = " + std::to_string(max_changes) +
+                              " changes), more than the " + mib(available_bytes) + " MiB free in " + dir +
+                              ": lower simulation.vcd_max_changes (--set), narrow the trace with --trace-window or "
+                              "--trace-include, or leave it out with --traces timeline,power");
+}
+
 }  // namespace npuvp::platform

@@ -3,6 +3,8 @@
 // VCD signals and what time window. Each overrides its simulation.* key of the
 // platform file (vcd, vcd_include), which remains their config-file form.
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,6 +36,13 @@ TraceFiles parse_traces(const std::string& value);
 // --trace-window: "START_NS:END_NS", 0 <= START < END. Throws
 // std::invalid_argument naming the option and what it expects.
 std::pair<double, double> parse_trace_window(const std::string& value);
+
+// Refuses a run whose VCD could outgrow the space left where it is written:
+// `bound_bytes` (VcdRecorder::size_bound) against `available_bytes`. Throws
+// std::invalid_argument naming the sizes and the options that shrink the
+// bound; the check runs before simulation, so no result is lost to a full disk.
+void check_trace_space(std::uint64_t bound_bytes, std::uint64_t available_bytes, const std::string& dir,
+                       std::size_t max_changes);
 
 // The platform's trace settings with the command line's on top.
 TraceConfig with_trace_options(TraceConfig trace, const TraceOptions& options);

@@ -308,6 +308,24 @@ void VcdRecorder::write_header(std::ostream& os) const {
   os << "$enddefinitions $end\n";
 }
 
+std::uint64_t VcdRecorder::size_bound() const {
+  std::ostringstream header;
+  write_header(header);
+  // The truncation comment a header may gain, and the "$dumpvars"/"$end"
+  // around the initial dump.
+  const std::uint64_t fixed = header.str().size() + 64 + 16;
+  // A real's shortest exact form is at most 24 characters ("-2.2250738585072014e-308").
+  std::uint64_t longest = 0;
+  for (const Slot& slot : slots_) {
+    const std::uint64_t value = slot.width == 1 ? 1 : slot.width == 0 ? 1 + 24 + 1 : 1 + slot.width + 1;
+    longest = std::max(longest, value + slot.ident_size);
+  }
+  // '#', the 20 digits of the largest time in picoseconds, '\n'.
+  constexpr std::uint64_t kLongestStamp = 22;
+  return fixed + kLongestStamp + signals_.size() * longest +
+         static_cast<std::uint64_t>(options_.max_changes) * (longest + kLongestStamp);
+}
+
 void VcdRecorder::open_body() {
   std::ostringstream header;
   write_header(header);

@@ -90,6 +90,11 @@ class VcdRecorder {
   bool truncated() const { return truncated_; }
   std::size_t late_changes() const { return late_; }
   std::size_t signal_count() const { return signals_.size(); }
+  // The most bytes the file can take with the signals declared so far: the
+  // header, the initial dump and max_changes changes each at a time of its
+  // own, every one as long as the longest value line. Known at elaboration,
+  // so that a run whose trace could not fit on its disk is refused first.
+  std::uint64_t size_bound() const;
   // A declared signal's hierarchical name and width (0 for a real), in
   // declaration order: what a viewer's save file lists.
   const std::string& signal_name(SignalId id) const { return signals_[id].name; }

@@ -107,6 +107,27 @@ TEST(VcdRecorder, PrefixFilterAndLimit) {
   EXPECT_TRUE(rec.truncated());
 }
 
+// The bound a run checks against the free disk holds for the longest lines
+// and is not loose: a recording of nothing but full-width changes, each at a
+// time of its own, comes within the fixed slack and the digits its 10-digit
+// times have fewer than the 20 the bound allows.
+TEST(VcdRecorder, SizeBoundHoldsForTheLongestChangesAndIsTight) {
+  constexpr std::size_t kChanges = 300;
+  VcdRecorder rec(VcdOptions{{}, kChanges});
+  rec.add_wire("t.a", 1);
+  const auto wide = rec.add_wire("t.b", 40);
+  rec.add_real("t.p");
+  const std::uint64_t bound = rec.size_bound();
+  for (std::uint64_t i = 0; i < kChanges + 5; ++i)
+    rec.record_ticks(wide, 1'000'000'000 + 1000 * i, (i & 1) ? 0xFF'FFFF'FFFFull : 0x80'0000'0001ull);
+  std::ostringstream os;
+  rec.write(os);
+  EXPECT_TRUE(rec.truncated());
+  const std::uint64_t size = os.str().size();
+  EXPECT_LE(size, bound);
+  EXPECT_GE(size + 200 + 10 * kChanges, bound);
+}
+
 // What the writer before streaming (sort everything at the end) produced for
 // the recording of StreamedFileIsByteIdenticalToTheWholeRunWriter.
 constexpr const char* kWholeRunOutput =

@@ -29,6 +29,33 @@ std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+TEST(TraceOptions, AVcdThatCouldOutgrowTheFreeSpaceIsRefusedNamingTheCap) {
+  EXPECT_NO_THROW(check_trace_space(5u << 20, 5u << 20, "out", 100));
+  try {
+    check_trace_space((3u << 20) + 1, 1u << 20, "out", 100);
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "trace.vcd may take up to 4 MiB (simulation.vcd_max_changes = 100 changes), more than the 1 MiB free "
+                 "in out: lower simulation.vcd_max_changes (--set), narrow the trace with --trace-window or "
+                 "--trace-include, or leave it out with --traces timeline,power");
+  }
+}
+
+// The check runs before simulation on the recorder's own bound: no disk holds
+// 2^40 changes, and nothing is written.
+TEST(TraceOptions, ARunWhoseVcdCannotFitIsRefusedBeforeItStarts) {
+  RunOptions options;
+  options.out_dir = out_dir("no_room");
+  try {
+    run(load_platform(kPreset, {"simulation.vcd_max_changes=1099511627776"}), options);
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("(simulation.vcd_max_changes = 1099511627776 changes), more than the "));
+  }
+  EXPECT_FALSE(std::filesystem::exists(options.out_dir + "/report.json"));
+}
+
 TEST(TraceOptions, NoneWritesNoTraceFiles) {
   RunOptions options;
   options.out_dir = out_dir("none");
