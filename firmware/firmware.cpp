@@ -291,10 +291,10 @@ class LayerRunner {
 
   std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
     const std::uint64_t filter = filter_bytes(l_);
-    return {
-        linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset[buffer]), static_cast<std::uint32_t>(kb * filter)),
-        linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
-        linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8)};
+    return {linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
+            linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8),
+            linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset[buffer]),
+                   static_cast<std::uint32_t>(kb * filter))};
   }
 
   // Tiles count on from one image to the next: tile t is row tile

@@ -174,13 +174,14 @@ void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
 }
 
 void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
-  n.reject_unknown({"channels", "max_burst_bytes", "descriptor_cycles"});
+  n.reject_unknown({"channels", "max_burst_bytes", "descriptor_cycles", "max_outstanding"});
   c.channels = static_cast<unsigned>(n.get_int_in("channels", 2, 16, 2));
   c.max_burst_bytes = static_cast<unsigned>(n.get_int_in("max_burst_bytes", 16, 1 << 20, 1024));
   // Bursts stop at multiples of their own size (AXI's rule), which only a
   // power of two lets every aligned transfer meet.
   if (!is_power_of_two(c.max_burst_bytes)) n.fail("max_burst_bytes", "a power of two from 16 to 1048576");
   c.descriptor_cycles = static_cast<unsigned>(n.get_int_in("descriptor_cycles", 0, 10000, 8));
+  c.max_outstanding = static_cast<unsigned>(n.get_int_in("max_outstanding", 1, 256, 8));
 }
 
 // First-order scaling of on-chip energies from the table's node to another:

@@ -110,8 +110,9 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
       failed_address = next;
       return DmaError::kDescriptorInvalid;
     }
-    // The next descriptor is fetched once the bursts of the previous one are issued.
-    sc_core::sc_time fetch_at = std::max(cursor.read_issue, cursor.write_issue);
+    // The next descriptor is fetched once the reads of the previous one are
+    // issued, while its data is still in flight.
+    sc_core::sc_time fetch_at = cursor.read_issue;
     if (access(tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, fetch_at) !=
         tlm::TLM_OK_RESPONSE) {
       failed_address = next;

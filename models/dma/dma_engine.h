@@ -7,7 +7,9 @@
 // on the NoC (SRAM); all others on the system port (DRAM). Each port keeps up
 // to `max_outstanding` bursts in flight and a burst's write follows its read,
 // so a transfer costs about the slower of the two streams, not their sum, and
-// not one memory latency per burst.
+// not one memory latency per burst. The next descriptor of a chain is fetched
+// once the previous one's reads are issued (docs/memory.md, "DMA streams from
+// DRAM").
 
 #include <cstdint>
 #include <deque>
@@ -33,7 +35,8 @@ struct DmaConfig {
   unsigned channels = 2;
   unsigned max_burst_bytes = 1024;  // one bus transaction at most
   unsigned descriptor_cycles = 8;   // parsing a fetched descriptor
-  unsigned max_outstanding = 8;     // bursts in flight per port and channel (also the burst buffer depth)
+  // dma.max_outstanding: bursts in flight per port and channel (also the burst buffer depth).
+  unsigned max_outstanding = 8;
   unsigned port_bytes_per_cycle = 64;
   double clock_mhz = 800;
   sc_core::sc_time quantum = sc_core::sc_time(200, sc_core::SC_NS);  // how far a channel runs ahead of time

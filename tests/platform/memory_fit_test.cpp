@@ -131,6 +131,15 @@ TEST(MemoryFit, DmaBurstsArePowersOfTwo) {
   expect_runs_bit_exact("--set dma.max_burst_bytes=65536");
 }
 
+TEST(MemoryFit, DmaKeepsAtLeastOneBurstInFlight) {
+  for (const char* bad : {"0", "257"})
+    expect_refused(std::string("--set dma.max_outstanding=") + bad,
+                   std::string("configs/platforms/edge-ip.yaml: key 'dma.max_outstanding': expected an integer from 1 "
+                               "to 256, got '") +
+                       bad + "'");
+  expect_runs_bit_exact("--set dma.max_outstanding=1");
+}
+
 TEST(MemoryFit, InterleaveIsAPowerOfTwoMultipleOfTheWordDividingTheBank) {
   const std::string expected =
       "a power of two that is a multiple of word_bytes (32) and divides the bank (bank_kb × 1024 = 32768), or the "
