@@ -156,7 +156,13 @@ void Npu::attach_trace(trace::VcdRecorder& recorder) {
 
 void Npu::attach_timeline(trace::TimelineRecorder& recorder) {
   dma_->attach_timeline(recorder);
-  for (auto& c : clusters_) c.attach_timeline(recorder, [this] { return control_->layer(); });
+  const contract::BankInterleave sram = config_.sram_map();
+  const auto bank = [sram](std::uint64_t address) -> std::int64_t {
+    return sram.contains(address) ? sram.place(address).bank : -1;
+  };
+  for (auto& c : clusters_)
+    c.attach_timeline(
+        recorder, [this] { return control_->layer(); }, bank);
 }
 
 std::vector<stats::StatsSource*> Npu::stats_sources() {

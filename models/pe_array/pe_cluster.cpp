@@ -71,9 +71,11 @@ void PeCluster::trace_stalls(const JobTimes& t) const {
   at(t.written_at, ClusterStall::kNone);
 }
 
-void PeCluster::attach_timeline(trace::TimelineRecorder& recorder, std::function<std::int32_t()> layer) {
+void PeCluster::attach_timeline(trace::TimelineRecorder& recorder, std::function<std::int32_t()> layer,
+                                std::function<std::int64_t(std::uint64_t)> bank) {
   timeline_.bind(recorder, name());
   timeline_layer_ = std::move(layer);
+  timeline_bank_ = std::move(bank);
 }
 
 void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
@@ -422,6 +424,12 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     args.push_back({"input_bytes", static_cast<std::int64_t>(fills.input_bytes)});
     args.push_back({"weight_bytes", static_cast<std::int64_t>(fills.weight_bytes)});
     args.push_back({"result_bytes", static_cast<std::int64_t>(result_.size())});
+    if (timeline_bank_) {
+      // Where each operand starts: which banks a job's streams contend for.
+      args.push_back({"input_bank", timeline_bank_(job.in_addr)});
+      if (is_conv) args.push_back({"weight_bank", timeline_bank_(job.weights_addr)});
+      args.push_back({"output_bank", timeline_bank_(job.out_addr)});
+    }
     timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t, args);
   }
   sc_core::wait(write_t);

@@ -112,8 +112,10 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
 
   void attach_trace(trace::VcdRecorder& recorder);
   // One slice per job, from its start to its last result written; `layer`
-  // says which layer the job belongs to (its args).
-  void attach_timeline(trace::TimelineRecorder& recorder, std::function<std::int32_t()> layer = {});
+  // says which layer the job belongs to and `bank` which global-buffer bank
+  // an NPU-local address falls in (-1 outside it), for the slice's args.
+  void attach_timeline(trace::TimelineRecorder& recorder, std::function<std::int32_t()> layer = {},
+                       std::function<std::int64_t(std::uint64_t)> bank = {});
   const PeClusterStats& stats() const { return stats_; }
   const PeClusterConfig& config() const { return config_; }
   // Whether a job runs or waits in the queue; since when none has.
@@ -216,6 +218,7 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   trace::Wire irq_trace_;
   trace::TimelineTrack timeline_;
   std::function<std::int32_t()> timeline_layer_;
+  std::function<std::int64_t(std::uint64_t)> timeline_bank_;
   std::shared_ptr<spdlog::logger> log_;
 };
 

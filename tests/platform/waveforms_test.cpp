@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -259,6 +260,7 @@ TEST(Waveforms, TimelineSlicesCarryArgs) {
   const nlohmann::json r = run(load_platform(kPreset, {}), options);
   const auto timeline = nlohmann::json::parse(read_file(options.out_dir + "/timeline.json"));
   std::map<std::string, std::size_t> by_category;
+  std::map<std::string, std::set<std::int64_t>> banks;  // per operand, the banks its jobs start in
   for (const auto& e : timeline["traceEvents"]) {
     if (e["ph"] != "X") continue;
     ++by_category[e["cat"].get<std::string>()];
@@ -275,6 +277,11 @@ TEST(Waveforms, TimelineSlicesCarryArgs) {
       EXPECT_GT(a["result_bytes"].get<std::int64_t>(), 0);
       EXPECT_THAT(a["job"].get<std::string>(), ::testing::StartsWith("0x"));
       EXPECT_TRUE(a.contains("tile_row") && a.contains("out") && a.contains("dataflow")) << a;
+      for (const char* operand : {"input_bank", "weight_bank", "output_bank"}) {
+        const auto bank = a[operand].get<std::int64_t>();
+        EXPECT_TRUE(bank >= 0 && bank < r["platform"]["sram"]["banks"].get<std::int64_t>()) << operand << " " << a;
+        banks[operand].insert(bank);
+      }
     } else if (e["cat"] == "dma") {
       EXPECT_GT(a["bytes"].get<std::int64_t>(), 0);
       EXPECT_THAT(a["descriptor"].get<std::string>(), ::testing::StartsWith("0x"));
@@ -283,6 +290,9 @@ TEST(Waveforms, TimelineSlicesCarryArgs) {
   EXPECT_EQ(by_category["layer"], 1u);
   EXPECT_GT(by_category["cluster"], 0u);
   EXPECT_GT(by_category["dma"], 0u);
+  // Interleaved, the tiles' buffers start in different banks.
+  EXPECT_GT(banks["input_bank"].size(), 1u);
+  EXPECT_GT(banks["output_bank"].size(), 1u);
 }
 
 TEST(Waveforms, FstIsConvertedByVcd2fstAndTheSaveFilePointsAtIt) {
