@@ -1,7 +1,5 @@
 #include "platform/perf_bench.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/pe_array/cluster_kernel.h"
+#include "platform/sweep/sweep_tasks.h"
 
 extern char** environ;
 
@@ -38,27 +37,11 @@ struct Usage {
   int exit_code = -1;
 };
 
-std::string self_exe() { return fs::read_symlink("/proc/self/exe").string(); }
-
 // Runs `npuvp ARGS` with its output in `log`; wait4 gives the child's own
 // CPU time and peak RSS.
 Usage spawn(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> words = {"npuvp"};
-  words.insert(words.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
   const auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  const std::string exe = self_exe();
-  const int err = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) throw std::runtime_error("npuvp bench: cannot start " + exe);
+  const pid_t pid = sweep::spawn_self(args, log);
   int status = 0;
   rusage usage{};
   wait4(pid, &status, 0, &usage);

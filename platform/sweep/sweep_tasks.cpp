@@ -64,26 +64,6 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-pid_t spawn(const Task& task) {
-  const std::string exe = self_exe();
-  std::vector<std::string> words = {"npuvp"};
-  words.insert(words.end(), task.args.begin(), task.args.end());
-  std::vector<char*> argv;
-  for (auto& w : words) argv.push_back(w.data());
-  argv.push_back(nullptr);
-  const std::string log = task.dir + "/run.log";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  const int err = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) throw std::runtime_error("cannot start " + exe + ": " + std::strerror(err));
-  return pid;
-}
-
 void record_exit(const Task& task, int code) {
   const std::string tmp = task.dir + "/exit_code.tmp";
   {
@@ -147,6 +127,25 @@ void prepare(const Task& task) {
 
 std::string self_exe() { return fs::read_symlink("/proc/self/exe").string(); }
 
+pid_t spawn_self(const std::vector<std::string>& args, const std::string& log) {
+  const std::string exe = self_exe();
+  std::vector<std::string> words = {"npuvp"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int err = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) throw std::runtime_error("cannot start " + exe + ": " + std::strerror(err));
+  return pid;
+}
+
 Progress::Progress(std::size_t total, std::size_t skipped)
     : total_(total), skipped_(skipped), tty_(isatty(STDERR_FILENO) != 0) {
   if (skipped_ != 0) std::cerr << "npuvp sweep: " << skipped_ << " of " << total_ << " runs have results, skipped\n";
@@ -183,7 +182,7 @@ bool run_local(const std::vector<Task>& tasks, unsigned jobs) {
   while (next < todo.size() || !running.empty()) {
     while (stop.received() == 0 && running.size() < jobs && next < todo.size()) {
       prepare(*todo[next]);
-      running[spawn(*todo[next])] = todo[next];
+      running[spawn_self(todo[next]->args, todo[next]->dir + "/run.log")] = todo[next];
       ++next;
     }
     int status = 0;

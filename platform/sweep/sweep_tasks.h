@@ -5,6 +5,8 @@
 // same command lines; the status files are how a rerun resumes and how the
 // results are gathered, whichever backend ran them.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <optional>
@@ -37,6 +39,9 @@ void prepare(const Task& task);
 
 // This binary, for the runs to use the same simulator as the sweep.
 std::string self_exe();
+// Starts this binary with `args`, no input, its output and errors in `log`.
+// Throws std::runtime_error when it cannot be started.
+pid_t spawn_self(const std::vector<std::string>& args, const std::string& log);
 
 // "done/total, failed, ETA" on stderr: redrawn in place on a terminal, one
 // line per finished run otherwise (logs).
