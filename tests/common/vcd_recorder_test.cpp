@@ -108,9 +108,9 @@ TEST(VcdRecorder, PrefixFilterAndLimit) {
 }
 
 // The bound a run checks against the free disk holds for the longest lines
-// and is not loose: a recording of nothing but full-width changes, each at a
-// time of its own, comes within the fixed slack and the digits its 10-digit
-// times have fewer than the 20 the bound allows.
+// and is exact about them: a recording of nothing but full-width changes, each
+// at a time of its own, falls short of it by the fixed slack and the digits
+// its 10-digit times have fewer than the 20 the bound allows.
 TEST(VcdRecorder, SizeBoundHoldsForTheLongestChangesAndIsTight) {
   constexpr std::size_t kChanges = 300;
   VcdRecorder rec(VcdOptions{{}, kChanges});
@@ -124,8 +124,11 @@ TEST(VcdRecorder, SizeBoundHoldsForTheLongestChangesAndIsTight) {
   rec.write(os);
   EXPECT_TRUE(rec.truncated());
   const std::uint64_t size = os.str().size();
-  EXPECT_LE(size, bound);
-  EXPECT_GE(size + 200 + 10 * kChanges, bound);
+  ASSERT_LE(size, bound);
+  // 3000: ten digits fewer than the bound's 20 in each of the 300 timestamps;
+  // 159: the fixed slack (header comment, initial dump, "$dumpvars"/"$end")
+  // less the truncation comment this file has.
+  EXPECT_EQ(bound - size, 3000u + 159u);
 }
 
 // What the writer before streaming (sort everything at the end) produced for
