@@ -133,6 +133,10 @@ FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::
   for (unsigned k = 0; k < vcs; ++k) {
     const Grant g = try_vc(n, (first + k) % vcs, due, flits);
     if (k == 0 || (injection ? g.start < best.start : g.allocated < best.allocated)) best = g;
+    // No VC grants before the head is due (nor sends before it), and a tie
+    // keeps the VC tried first: the rest cannot win. Saves a third of the
+    // trials of a ResNet-50 run.
+    if ((injection ? best.start : best.allocated) == due) break;
   }
   if (injection) next_injection_vc_[mesh_.channel_node(n.channel)] = (best.vc + 1) % vcs;
   return best;
