@@ -193,7 +193,8 @@ std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
       q.network, q.float_input, [&](int i) { return q.layers[i].activation; },
       [&](int i, const std::vector<float>& y) {
         const QuantizedLayer& ql = q.layers[i];
-        if (!y.empty() && y.size() == ql.expected.size()) db[i] = sqnr_db(y, ql.expected, ql.output);
+        const std::vector<std::int8_t>& expected = q.expected(i);
+        if (!y.empty() && y.size() == expected.size()) db[i] = sqnr_db(y, expected, ql.output);
       });
   return db;
 }
