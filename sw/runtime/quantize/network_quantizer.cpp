@@ -107,7 +107,14 @@ void float_forward(const Network& n, const std::vector<float>& input, Activation
     for (int in : n.layer(i).inputs) last_reader[in] = i;
   std::vector<std::vector<float>> act(n.size());
   for (int i = 0; i < count; ++i) {
-    act[i] = i == 0 ? input : float_layer(n, i, act, activation_of(i));
+    const Layer& l = n.layer(i);
+    if ((l.type == LayerType::kReLU || l.type == LayerType::kReLU6) && last_reader[l.inputs[0]] == i) {
+      // The input's last reader clamps it in place rather than a copy.
+      act[i] = std::move(act[l.inputs[0]]);
+      apply_activation(act[i], runtime::activation_of(l.type));
+    } else {
+      act[i] = i == 0 ? input : float_layer(n, i, act, activation_of(i));
+    }
     visit(i, act[i]);
     for (int in_index : n.layer(i).inputs)
       if (last_reader[in_index] == i) std::vector<float>().swap(act[in_index]);
@@ -176,9 +183,12 @@ void for_layer(const Network& n, int i, Step&& step) {
 }
 
 double sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q, QuantParams p) {
+  // Each code's value looked up, not recomputed per element.
+  float value[256];
+  for (int c = -128; c < 128; ++c) value[c + 128] = dequantize_value(static_cast<std::int8_t>(c), p);
   double signal = 0, noise = 0;
   for (std::size_t k = 0; k < f.size(); ++k) {
-    const double e = double(f[k]) - double(dequantize_value(q[k], p));
+    const double e = double(f[k]) - double(value[q[k] + 128]);
     signal += double(f[k]) * f[k];
     noise += e * e;
   }

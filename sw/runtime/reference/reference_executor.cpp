@@ -34,13 +34,13 @@ std::vector<T> pad_channels_of(const std::vector<T>& x, TensorShape in, int befo
   return y;
 }
 
+}  // namespace
+
 void apply_activation(std::vector<float>& x, Activation act) {
   if (act == Activation::kNone) return;
   const float hi = act == Activation::kRelu6 ? 6.0f : std::numeric_limits<float>::infinity();
   for (auto& v : x) v = std::min(std::max(v, 0.0f), hi);
 }
-
-}  // namespace
 
 // Pool parameters of a max/avg pool layer at input `in`, with the checks the
 // int8 kernels and the NPU need.
