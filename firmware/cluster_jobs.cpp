@@ -1,0 +1,152 @@
+#include "firmware/layer_runner.h"
+
+#include <cstring>
+
+namespace npuvp::firmware {
+namespace {
+
+constexpr bool same_number(Datatype a, pe_array::Datatype b) {
+  return static_cast<std::uint32_t>(a) == static_cast<std::uint32_t>(b);
+}
+static_assert(same_number(Datatype::kInt8, pe_array::Datatype::kInt8) &&
+                  same_number(Datatype::kInt4, pe_array::Datatype::kInt4) &&
+                  same_number(Datatype::kInt16, pe_array::Datatype::kInt16) &&
+                  same_number(Datatype::kFp16, pe_array::Datatype::kFp16),
+              "the firmware passes the command's datatype to the clusters unchanged");
+
+}  // namespace
+
+pe_array::ClusterJob LayerRunner::job_template() const {
+  pe_array::ClusterJob job{};
+  switch (op_) {
+    case Opcode::kConv2d:
+      job.op = static_cast<std::uint32_t>(pe_array::JobOp::kConv2d);
+      break;
+    case Opcode::kMaxPool:
+      job.op = static_cast<std::uint32_t>(pe_array::JobOp::kMaxPool);
+      break;
+    case Opcode::kAvgPool:
+      job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAvgPool);
+      break;
+    default:
+      job.op = static_cast<std::uint32_t>(pe_array::JobOp::kAdd);
+      break;
+  }
+  job.dataflow = static_cast<std::uint32_t>(dataflow_);
+  job.datatype = op_ == Opcode::kConv2d ? l_.datatype : static_cast<std::uint32_t>(Datatype::kInt8);
+  job.in_w = l_.in_w;
+  job.in_c = l_.in_c;
+  job.in_row_pitch = l_.in_w * l_.in_c * element_bytes(l_);
+  job.origin_x = -static_cast<std::int32_t>(l_.pad_left);
+  job.out_w = l_.out_w;
+  contract::write_window_fields(job, read_window(l_));
+  job.input_zero_point = l_.input_zero_point;
+  job.output_zero_point = l_.output_zero_point;
+  job.act_min = l_.act_min;
+  job.act_max = l_.act_max;
+  if (op_ == Opcode::kConv2d) {
+    job.group_in = l_.in_c / l_.groups;
+    job.group_out = l_.out_c / l_.groups;
+  }
+  if (op_ == Opcode::kAvgPool && (l_.flags & kPoolCountIncludePad)) job.flags |= pe_array::kJobCountIncludePad;
+  if (op_ == Opcode::kConv2d && (l_.flags & kFp16Relu)) job.flags |= pe_array::kJobFp16Relu;
+  job.image_h = l_.in_h;
+  job.image_w = l_.in_w;
+  job.in2_zero_point = l_.add.input2_zero_point;
+  job.left_shift = l_.add.left_shift;
+  job.in1_multiplier = l_.add.input1_multiplier;
+  job.in1_shift = l_.add.input1_shift;
+  job.in2_multiplier = l_.add.input2_multiplier;
+  job.in2_shift = l_.add.input2_shift;
+  job.out_multiplier = l_.add.output_multiplier;
+  job.out_shift = l_.add.output_shift;
+  return job;
+}
+
+LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, JobBuffers buffers) {
+  hal_.spend_cycles(kTileSetupCycles);
+  Issued issued{next_table_, 0};
+  next_table_ ^= 1u;
+  const std::uint64_t table = job_table(issued.table);
+  const std::uint32_t row0 = first_row(tile);
+  const std::uint32_t rows = tile_rows(tile);
+  const std::uint32_t tile_lo = input_row_range(l_, row0, rows).first;
+  const std::uint32_t channels = block_input_channels(l_, kb);
+  const std::uint32_t e = element_bytes(l_);
+  const std::uint32_t row_bytes = l_.in_w * channels * e;
+  const unsigned buffer = input_buffer(tile);
+  const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
+  const std::uint64_t filter = filter_bytes(l_);
+  const pe_array::ClusterJob base = job_template();
+  std::vector<pe_array::ClusterJob> jobs;
+  for (std::uint32_t rg = 0; rg < t_.row_groups; ++rg) {
+    const std::uint32_t my0 = rg * rows_per_group;
+    if (my0 >= rows) break;
+    const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
+    const auto [lo, hi] = input_row_range(l_, row0 + my0, my_rows);
+    for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice) {
+      pe_array::ClusterJob job = base;
+      const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
+      job.flags |= buffers.load_weights ? pe_array::kJobLoadWeights : 0;
+      const std::uint64_t in_offset = std::uint64_t{lo - tile_lo} * row_bytes;
+      job.in_addr = static_cast<std::uint32_t>(input_at(tile, buffer) + in_offset);
+      job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + in_offset);
+      job.in_h = hi - lo;
+      job.tile_row0 = static_cast<std::int32_t>(lo);
+      job.origin_y = static_cast<std::int32_t>(std::int64_t{row0 + my0} * l_.stride_h - l_.pad_top - lo);
+      if (op_ == Opcode::kConv2d && l_.groups == 1) job.group_out = k_count;
+      job.in_c = channels;
+      job.in_row_pitch = row_bytes;
+      job.in_channel_offset = op_ == Opcode::kConv2d ? ks / job.group_out * job.group_in : ks;
+      if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
+      job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffers.output]) +
+                                                (std::uint64_t{my0} * l_.out_w * kb + ks) * e);
+      job.out_h = my_rows;
+      job.out_pixel_pitch = kb * e;
+      job.out_row_pitch = l_.out_w * kb * e;
+      job.k_count = k_count;
+      job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset[buffers.weights]) + ks * filter);
+      job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset[buffers.weights]) + ks * 4ull);
+      job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset[buffers.weights]) + ks * 8ull);
+      jobs.push_back(job);
+    }
+  }
+  issued.jobs = static_cast<std::uint32_t>(jobs.size());
+  const std::uint64_t status = job_status_bytes(npu_);
+  std::vector<std::uint8_t> bytes(status + jobs.size() * sizeof(pe_array::ClusterJob), 0);
+  for (unsigned c = 0; c < jobs.size(); ++c) {
+    jobs[c].status_addr = static_cast<std::uint32_t>(table + c * 4);
+    std::memcpy(&bytes[status + c * sizeof(pe_array::ClusterJob)], &jobs[c], sizeof(pe_array::ClusterJob));
+  }
+  hal_.write(table, bytes.data(), bytes.size());
+  const auto table_jobs = static_cast<std::uint32_t>(table + status);
+  hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kJobAddr), &table_jobs, sizeof table_jobs);
+  const std::uint32_t start = pe_array::kCtrlStartTable;
+  hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kCtrl), &start, sizeof start);
+  return issued;
+}
+
+void LayerRunner::wait_jobs(const Issued& issued) {
+  std::vector<std::uint32_t> status(issued.jobs);
+  std::uint64_t raised = 0;
+  for (;;) {
+    hal_.read(job_table(issued.table), status.data(), status.size() * 4);
+    std::uint64_t pending = 0;
+    for (unsigned c = 0; c < issued.jobs; ++c) {
+      const std::uint64_t line = std::uint64_t{1} << (npu_.cluster_irq_base + c);
+      if ((status[c] & pe_array::kJobStatusDone) == 0) {
+        if ((raised & line) != 0 && (hal_.read32(cluster_reg(c, pe_array::reg::kIrq)) & pe_array::kIrqError))
+          throw FirmwareError{npu::NpuError::kClusterFault, c};
+        pending |= line;
+      } else if ((status[c] >> 8 & 0xFF) != 0) {
+        throw FirmwareError{npu::NpuError::kClusterFault, c};
+      }
+    }
+    if (pending == 0) break;
+    raised = hal_.wait_events(pending);
+  }
+  const std::uint32_t done = pe_array::kIrqDone;
+  hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kIrq), &done, sizeof done);
+}
+
+}  // namespace npuvp::firmware

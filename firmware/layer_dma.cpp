@@ -1,0 +1,134 @@
+#include "firmware/layer_runner.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace npuvp::firmware {
+
+std::vector<dma::Descriptor> LayerRunner::weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
+  const std::uint64_t filter = filter_bytes(l_);
+  return {
+      linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
+      linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8),
+      linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset[buffer]), static_cast<std::uint32_t>(kb * filter))};
+}
+
+std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
+                                                      unsigned buffer) const {
+  const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
+  const BatchImage& image = images_[image_of(tile)];
+  const std::uint32_t e = element_bytes(l_);
+  const std::uint32_t row_bytes = l_.in_w * l_.in_c * e;
+  const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
+  const std::uint32_t channels = block_input_channels(l_, kb);
+  const std::uint32_t first_channel = block_input_channels(l_, k0);
+  if (l_.input_segment_count != 0)
+    return gathered_loads(segments_[image_of(tile)], lo, hi, channels == l_.in_c ? 0 : first_channel, channels,
+                          input_at(tile, buffer));
+  dma::Descriptor d{image.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel * e),
+                    input_at(tile, buffer),
+                    row_bytes,
+                    hi - lo,
+                    1,
+                    0,
+                    static_cast<std::int32_t>(dram_pitch),
+                    static_cast<std::int32_t>(row_bytes),
+                    0,
+                    0,
+                    0,
+                    0};
+  if (channels != l_.in_c) {
+    // A channel slice of every pixel: rows of pixels of `channels` bytes.
+    d.row_bytes = channels * e;
+    d.rows = l_.in_w;
+    d.planes = hi - lo;
+    d.src_row_pitch = static_cast<std::int32_t>(l_.in_c * e);
+    d.dst_row_pitch = static_cast<std::int32_t>(channels * e);
+    d.src_plane_pitch = static_cast<std::int32_t>(dram_pitch);
+    d.dst_plane_pitch = static_cast<std::int32_t>(l_.in_w * channels * e);
+  }
+  std::vector<dma::Descriptor> chain{d};
+  if (op_ == Opcode::kAdd) {
+    chain.push_back(d);
+    chain.back().src = d.src - image.input_addr + image.input2_addr;
+    chain.back().dst = sram(t_.input2_offset[buffer]);
+  }
+  return chain;
+}
+
+std::vector<dma::Descriptor> LayerRunner::gathered_loads(const std::vector<InputSegment>& segments, std::uint32_t lo,
+                                                         std::uint32_t hi, std::uint32_t first, std::uint32_t channels,
+                                                         std::uint64_t dst) const {
+  std::vector<dma::Descriptor> chain;
+  const std::int64_t w = l_.in_w, h = l_.in_h;
+  std::uint32_t start = 0;  // the segment's first input channel
+  for (const InputSegment& g : segments) {
+    const std::uint32_t a = std::max(start, first), b = std::min(start + g.channels, first + channels);
+    const std::uint32_t skip = a - start;  // channels of the segment before the block
+    start += g.channels;
+    if (a >= b) continue;
+    const auto at = [&](std::int64_t y, std::int64_t x) {
+      return dst + static_cast<std::uint64_t>(((y - lo) * w + x) * channels) + (a - first);
+    };
+    const auto block = [&](std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
+      const auto p = static_cast<std::int32_t>(g.pixel_pitch);
+      const auto c = static_cast<std::int32_t>(channels);
+      return dma::Descriptor{
+          0, at(y0, x0), b - a, static_cast<std::uint32_t>(x1 - x0), static_cast<std::uint32_t>(y1 - y0),
+          0, p,          c,     static_cast<std::int32_t>(w) * p,    static_cast<std::int32_t>(w) * c,
+          0, 0};
+    };
+    const auto fill = [&](std::int64_t y0, std::int64_t y1, std::int64_t x0, std::int64_t x1) {
+      if (y0 >= y1 || x0 >= x1) return;
+      dma::Descriptor d = block(y0, y1, x0, x1);
+      d.flags = dma::kDescFill;
+      d.reserved = static_cast<std::uint8_t>(l_.input_zero_point);
+      chain.push_back(d);
+    };
+    // Rows and columns whose source (y - dy, x - dx) lies in the image.
+    const std::int64_t y0 = std::clamp<std::int64_t>(g.dy, lo, hi), y1 = std::clamp<std::int64_t>(h + g.dy, y0, hi);
+    const std::int64_t x0 = std::clamp<std::int64_t>(g.dx, 0, w), x1 = std::clamp<std::int64_t>(w + g.dx, x0, w);
+    if (y0 < y1 && x0 < x1) {
+      dma::Descriptor d = block(y0, y1, x0, x1);
+      d.src = g.addr + static_cast<std::uint64_t>(((y0 - g.dy) * w + (x0 - g.dx)) * g.pixel_pitch) + skip;
+      if (g.pixel_pitch == b - a && channels == b - a) {
+        // Whole pixels on both sides: a row of them is one run of bytes.
+        d.row_bytes *= d.rows;
+        d.rows = 1;
+      }
+      chain.push_back(d);
+    }
+    fill(lo, y0, 0, w);
+    fill(y1, hi, 0, w);
+    fill(y0, y1, 0, x0);
+    fill(y0, y1, x1, w);
+  }
+  return chain;
+}
+
+void LayerRunner::store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
+  const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
+  const std::uint64_t first_pixel = std::uint64_t{first_row(tile)} * l_.out_w;
+  const std::uint32_t e = element_bytes(l_);
+  const std::uint32_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : l_.out_c * e;
+  dma::Descriptor d{sram(t_.output_offset[buffer]),
+                    images_[image_of(tile)].output_addr + first_pixel * pitch + k0 * e,
+                    kb * e,
+                    pixels,
+                    1,
+                    0,
+                    static_cast<std::int32_t>(kb * e),
+                    static_cast<std::int32_t>(pitch),
+                    0,
+                    0,
+                    0,
+                    0};
+  if (kb * e == pitch) {
+    // All channels of each pixel: the tile is one contiguous block in DRAM.
+    d.row_bytes = pixels * kb * e;
+    d.rows = 1;
+  }
+  start_dma(kStoreChannel, {d});
+}
+
+}  // namespace npuvp::firmware

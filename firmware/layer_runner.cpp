@@ -1,0 +1,223 @@
+#include "firmware/layer_runner.h"
+
+#include <algorithm>
+
+namespace npuvp::firmware {
+
+void LayerRunner::run() {
+  validate();
+  if (op_ == Opcode::kCopy || op_ == Opcode::kFill) {
+    run_copy();
+    return;
+  }
+  read_images();
+  plan();
+  image_tiles_ = ceil_div(l_.out_h, t_.rows_per_tile);
+  const ResidentWeights wanted{op_ == Opcode::kConv2d && t_.k_block == l_.out_c, l_.weights_addr, l_.bias_addr,
+                               l_.requant_addr, filter_bytes(l_) * l_.out_c};
+  const bool weights_resident = wanted.valid && resident_.valid && resident_.weights_addr == wanted.weights_addr &&
+                                resident_.bias_addr == wanted.bias_addr &&
+                                resident_.requant_addr == wanted.requant_addr && resident_.bytes == wanted.bytes;
+  // Pooling and add reuse the SRAM where weights were; anything else replaces them.
+  resident_ = wanted;
+  if (t_.order == LoopOrder::kRowTilesOuter)
+    run_row_tiles_outer();
+  else
+    run_weight_blocks_outer(weights_resident);
+}
+
+void LayerRunner::run_weight_blocks_outer(bool weights_resident) {
+  const std::uint32_t tiles = image_tiles_ * images();
+  for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
+    const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
+    std::vector<dma::Descriptor> first;
+    if (op_ == Opcode::kConv2d && !weights_resident) first = weight_loads(k0, kb, 0);
+    const auto inputs = input_loads(0, k0, kb, 0);
+    first.insert(first.end(), inputs.begin(), inputs.end());
+    start_dma(kLoadChannel, first);
+    wait_dma(kLoadChannel);
+    TileLoop loop(*this);
+    loop.first(issue(0, kb, {!weights_resident, 0, 0}));
+    for (std::uint32_t tile = 0; tile < tiles; ++tile) {
+      const bool prefetch = tile + 1 < tiles;
+      if (prefetch) start_dma(kLoadChannel, input_loads(tile + 1, k0, kb, (tile + 1) % 2));
+      loop.step(
+          prefetch,
+          [&] {
+            return issue(tile + 1, kb, {false, 0, (tile + 1) % 2});
+          },
+          [&] { store_output(tile, k0, kb, tile % 2); });
+    }
+    loop.drain();
+  }
+}
+
+void LayerRunner::run_row_tiles_outer() {
+  const std::uint32_t blocks = ceil_div(l_.out_c, t_.k_block);
+  const std::uint32_t tiles = image_tiles_ * images();
+  const auto steps = row_tiles_outer_steps(tiles, blocks, t_.images_per_tile);
+  const auto loads = [&](std::size_t i) {
+    const RowTilesStep& s = steps[i];
+    const std::uint32_t k0 = s.block * t_.k_block;
+    std::vector<dma::Descriptor> chain;
+    if (s.loads_weights) chain = weight_loads(k0, std::min(t_.k_block, l_.out_c - k0), s.pass % 2);
+    for (std::uint32_t tile = s.tile; s.loads_inputs && tile < std::min(tiles, s.tile + t_.images_per_tile); ++tile) {
+      const auto inputs = input_loads(tile, 0, l_.out_c, input_buffer(tile));
+      chain.insert(chain.end(), inputs.begin(), inputs.end());
+    }
+    return chain;
+  };
+  const auto issue_step = [&](std::size_t i) {
+    const RowTilesStep& s = steps[i];
+    const std::uint32_t kb = std::min(t_.k_block, l_.out_c - s.block * t_.k_block);
+    return issue(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2)});
+  };
+  start_dma(kLoadChannel, loads(0));
+  wait_dma(kLoadChannel);
+  TileLoop loop(*this);
+  loop.first(issue_step(0));
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const RowTilesStep& s = steps[i];
+    const std::uint32_t k0 = s.block * t_.k_block;
+    const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
+    const auto next = i + 1 < steps.size() ? loads(i + 1) : std::vector<dma::Descriptor>{};
+    const bool prefetch = i + 1 < steps.size();
+    if (!next.empty()) start_dma(kLoadChannel, next);
+    loop.step(
+        prefetch, [&] { return issue_step(i + 1); },
+        [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, !next.empty());
+  }
+  loop.drain();
+}
+
+void LayerRunner::validate() const {
+  if (op_ == Opcode::kCopy || op_ == Opcode::kFill) {
+    if (l_.copy.row_bytes == 0 || l_.copy.rows == 0 || l_.copy.planes == 0 || l_.batch_count > 1) bad();
+    return;
+  }
+  if (!is_tiled(op_)) bad();
+  const contract::ConvWindow w = read_window(l_);
+  if (w.kernel_h == 0 || w.kernel_w == 0 || w.stride_h == 0 || w.stride_w == 0 || w.dilation_h == 0 ||
+      w.dilation_w == 0 || l_.in_c == 0 || l_.out_c == 0 || l_.in_h == 0 || l_.in_w == 0 || l_.act_min > l_.act_max)
+    bad();
+  if (std::max({l_.in_c, l_.in_h, l_.in_w, l_.out_c, l_.out_h, l_.out_w}) > kMaxLayerDim) bad();
+  if (op_ == Opcode::kConv2d) {
+    if (l_.groups == 0 || l_.in_c % l_.groups != 0 || l_.out_c % l_.groups != 0) bad();
+    if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kSpatialOutputStationary)) bad();
+    if (l_.datatype > static_cast<std::uint32_t>(Datatype::kFp16)) bad();
+  } else if (l_.out_c != l_.in_c || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8)) {
+    bad();  // pooling and add keep the channels and are int8
+  }
+  if (op_ == Opcode::kAdd && (w.kernel_h != 1 || w.kernel_w != 1 || w.stride_h != 1 || w.stride_w != 1 || w.pad.any() ||
+                              l_.add.left_shift < 0 || l_.add.left_shift > 22))
+    bad();
+  const auto out_dim = [](std::uint32_t in, int pad_a, int pad_b, int k, int d, int s) -> std::int64_t {
+    return (std::int64_t{in} + pad_a + pad_b - std::int64_t{d} * (k - 1) - 1) / s + 1;
+  };
+  if (out_dim(l_.in_h, w.pad.top, w.pad.bottom, w.kernel_h, w.dilation_h, w.stride_h) != l_.out_h ||
+      out_dim(l_.in_w, w.pad.left, w.pad.right, w.kernel_w, w.dilation_w, w.stride_w) != l_.out_w || l_.out_h == 0 ||
+      l_.out_w == 0)
+    bad();
+  if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c * element_bytes(l_)) bad();
+  if (l_.output_pixel_pitch != 0 && l_.output_pixel_pitch < l_.out_c * element_bytes(l_)) bad();
+  if (l_.input_segment_count > kMaxInputSegments ||
+      (l_.input_segment_count != 0 && (op_ == Opcode::kAdd || element_bytes(l_) != 1)))
+    bad();
+  if (l_.batch_count > kMaxBatchImages) bad();
+}
+
+void LayerRunner::read_dram(std::uint64_t addr, void* dst, std::size_t bytes) {
+  try {
+    hal_.read(addr, dst, bytes);
+  } catch (const BusError& e) {
+    throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
+  }
+}
+
+void LayerRunner::read_images() {
+  images_.assign(1, BatchImage{l_.input_addr, l_.input2_addr, l_.output_addr, l_.input_segments_addr});
+  if (l_.batch_count > 1) {
+    images_.resize(l_.batch_count);
+    read_dram(l_.batch_table_addr, &images_[1], (images_.size() - 1) * sizeof(BatchImage));
+  }
+  segments_.assign(images_.size(), {});
+  for (std::size_t b = 0; b < images_.size(); ++b) read_segments(images_[b].input_segments_addr, segments_[b]);
+}
+
+void LayerRunner::read_segments(std::uint64_t addr, std::vector<InputSegment>& segments) {
+  if (l_.input_segment_count == 0) return;
+  segments.resize(l_.input_segment_count);
+  read_dram(addr, segments.data(), segments.size() * sizeof(InputSegment));
+  std::uint32_t channels = 0;
+  for (const InputSegment& g : segments) {
+    // A row of the segment's pixels is one signed 32-bit DMA pitch.
+    if (g.channels == 0 || g.pixel_pitch < g.channels ||
+        std::uint64_t{g.pixel_pitch} * l_.in_w > std::numeric_limits<std::int32_t>::max())
+      bad();
+    channels += g.channels;
+  }
+  if (channels != l_.in_c) bad();
+}
+
+void LayerRunner::plan() {
+  LayerDecision d;
+  d.layer_id = static_cast<std::int32_t>(l_.layer_id);
+  d.asked = op_ == Opcode::kConv2d ? static_cast<DataflowChoice>(l_.dataflow) : DataflowChoice::kWeightStationary;
+  bool fits = false;
+  if (op_ == Opcode::kConv2d) {
+    fits = plan_dataflows(l_, npu_, d.asked == DataflowChoice::kHybridEnergy ? Objective::kEnergy : Objective::kLatency,
+                          d.costs);
+    d.costed = fits;
+    if (!forced_dataflow(d.asked, d.dataflow))
+      d.dataflow = d.costs.cheapest();
+    else if ((npu_.dataflows >> static_cast<unsigned>(d.dataflow) & 1u) == 0)
+      bad();  // the arrays cannot run it
+    // A forced dataflow may have no tiling that fits where another has.
+    fits = fits && d.costs.plan(d.dataflow).candidate;
+    if (fits) d.tiling = d.costs.plan(d.dataflow).tiling;
+  } else {
+    fits = plan_layer_tiling(l_, npu_, LoopOrder::kWeightBlocksOuter, d.tiling);
+  }
+  if (!fits) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
+  dataflow_ = d.dataflow;
+  t_ = d.tiling;
+  hal_.record_decision(d);
+}
+
+void LayerRunner::start_dma(unsigned channel, std::vector<dma::Descriptor> chain) {
+  const std::uint64_t slot = sram(channel * dma_slots(l_) * sizeof(dma::Descriptor));
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    chain[i].next = slot + (i + 1) * sizeof(dma::Descriptor);
+    if (i + 1 == chain.size()) chain[i].flags |= dma::kDescLast;
+  }
+  hal_.write(slot, chain.data(), chain.size() * sizeof(dma::Descriptor));
+  const std::uint64_t regs = npu_.dma_regs_base + channel * dma::kChannelStride;
+  hal_.write32(regs + dma::reg::kDescLo, static_cast<std::uint32_t>(slot));
+  hal_.write32(regs + dma::reg::kDescHi, static_cast<std::uint32_t>(slot >> 32));
+  hal_.write32(regs + dma::reg::kCtrl, dma::kCtrlStart);
+}
+
+void LayerRunner::wait_dma(unsigned channel) {
+  hal_.wait_events(std::uint64_t{1} << channel);
+  const std::uint64_t regs = npu_.dma_regs_base + channel * dma::kChannelStride;
+  const std::uint32_t irq = hal_.read32(regs + dma::reg::kIrq);
+  hal_.write32(regs + dma::reg::kIrq, irq);
+  if (irq & dma::kIrqError) {
+    const std::uint32_t addr = hal_.read32(regs + dma::reg::kErrorAddrLo);
+    throw FirmwareError{npu::NpuError::kDmaFault, addr};
+  }
+}
+
+void LayerRunner::run_copy() {
+  const CopyParams& c = l_.copy;
+  dma::Descriptor d{l_.input_addr,   l_.output_addr,    c.row_bytes,       c.rows, c.planes, 0, c.src_row_pitch,
+                    c.dst_row_pitch, c.src_plane_pitch, c.dst_plane_pitch, 0,      0};
+  if (op_ == Opcode::kFill) {
+    d.flags = dma::kDescFill;
+    d.reserved = static_cast<std::uint8_t>(c.fill_value);
+  }
+  start_dma(kLoadChannel, {d});
+  wait_dma(kLoadChannel);
+}
+
+}  // namespace npuvp::firmware

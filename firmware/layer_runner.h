@@ -1,0 +1,213 @@
+#pragma once
+// One layer command as the firmware runs it: validation, planning, the tile
+// loops, and the DMA chains and cluster jobs they program. Internal to the
+// firmware library; layer_runner.cpp holds the loops, layer_dma.cpp the DMA
+// chains, cluster_jobs.cpp the cluster jobs.
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "contract/cluster_regs.h"
+#include "contract/dma_regs.h"
+#include "contract/npu_regs.h"
+#include "firmware/firmware.h"
+#include "firmware/layer_geometry.h"
+
+namespace npuvp::firmware {
+
+inline constexpr unsigned kLoadChannel = 0;
+inline constexpr unsigned kStoreChannel = 1;
+
+struct FirmwareError {
+  npu::NpuError code;
+  std::uint32_t info;
+};
+
+// The weights the SRAM and the clusters hold after a convolution that fitted
+// one K block: the next command of the buffer with the same weights (the next
+// image of a batch) needs neither the DMA load nor the clusters' weight fetch.
+struct ResidentWeights {
+  bool valid = false;
+  std::uint64_t weights_addr = 0, bias_addr = 0, requant_addr = 0;
+  std::uint64_t bytes = 0;
+};
+
+class LayerRunner {
+ public:
+  LayerRunner(Hal& hal, const LayerCommand& layer, std::uint32_t index, ResidentWeights& resident)
+      : hal_(hal), npu_(hal.layout()), l_(layer), index_(index), op_(opcode_of(layer)), resident_(resident) {}
+
+  void run();
+
+ private:
+  // Loading tile n+1 and storing tile n-1 overlap computing tile n; a K
+  // block's weights load before its first tile. The tiles of all images of a
+  // batch pass one K block's weights before the next block loads. With a job
+  // queue, tile n+1's jobs start as soon as its inputs are in and tile n-1's
+  // outputs are stored, so the clusters go from one tile to the next without
+  // waiting for the command processor.
+  void run_weight_blocks_outer(bool weights_resident);
+
+  // Each step computes one K block of one row tile (row_tiles_outer_steps)
+  // while the next step's weights (at a pass boundary) and inputs (at an
+  // input buffer boundary) load and the previous step's outputs store. A
+  // batch of whole images shares each pass of the weights among as many
+  // images as an input buffer holds.
+  void run_row_tiles_outer();
+
+  [[noreturn]] void bad() const { throw FirmwareError{npu::NpuError::kBadCommand, index_}; }
+
+  void validate() const;
+
+  std::uint32_t images() const { return static_cast<std::uint32_t>(images_.size()); }
+
+  void read_dram(std::uint64_t addr, void* dst, std::size_t bytes);
+
+  // Where each image of the command reads and writes (the batch table, read
+  // from DRAM like the command) and each one's input segments.
+  void read_images();
+
+  // A gathered input's segments; they must cover the input's channels exactly.
+  void read_segments(std::uint64_t addr, std::vector<InputSegment>& segments);
+
+  // The dataflow the command asks for, or the one the cost model prefers,
+  // and the tiling that goes with it. A convolution's costs are estimated
+  // either way so that the report can show both.
+  void plan();
+
+  std::uint64_t sram(std::uint64_t offset) const { return npu_.sram_base + offset; }
+
+  // Writes a chain of descriptors into the channel's slots and starts it.
+  void start_dma(unsigned channel, std::vector<dma::Descriptor> chain);
+
+  static dma::Descriptor linear(std::uint64_t src, std::uint64_t dst, std::uint32_t bytes) {
+    return dma::Descriptor{src, dst, bytes, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+  }
+
+  void wait_dma(unsigned channel);
+
+  void run_copy();
+
+  std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const;
+
+  // Tiles count on from one image to the next: tile t is row tile
+  // t % image_tiles_ of image t / image_tiles_.
+  std::uint32_t image_of(std::uint32_t tile) const { return tile / image_tiles_; }
+  std::uint32_t first_row(std::uint32_t tile) const { return tile % image_tiles_ * t_.rows_per_tile; }
+  std::uint32_t tile_rows(std::uint32_t tile) const { return std::min(t_.rows_per_tile, l_.out_h - first_row(tile)); }
+  // The input buffer a tile's inputs go to, and where in it (several whole
+  // images share one with LayerTiling::images_per_tile).
+  unsigned input_buffer(std::uint32_t tile) const { return tile / t_.images_per_tile % 2; }
+  std::uint64_t input_at(std::uint32_t tile, unsigned buffer) const {
+    return sram(t_.input_offset[buffer] + tile % t_.images_per_tile * t_.input_slot_bytes);
+  }
+
+  std::vector<dma::Descriptor> input_loads(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
+                                           unsigned buffer) const;
+
+  // Input rows [lo, hi) of the channels [first, first + channels), gathered
+  // from the segments into a packed tile at `dst`: per segment, the part whose
+  // shifted source lies in the image is copied and the strips around it are
+  // filled with the input zero point.
+  std::vector<dma::Descriptor> gathered_loads(const std::vector<InputSegment>& segments, std::uint32_t lo,
+                                              std::uint32_t hi, std::uint32_t first, std::uint32_t channels,
+                                              std::uint64_t dst) const;
+
+  void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer);
+
+  pe_array::ClusterJob job_template() const;
+
+  // Which SRAM buffers a tile's jobs use, and whether the clusters fetch the
+  // weights or still hold them from the previous tile.
+  struct JobBuffers {
+    bool load_weights;
+    unsigned weights;
+    unsigned output;
+  };
+
+  // A tile's jobs, started from job table `table`.
+  struct Issued {
+    unsigned table = 0;
+    std::uint32_t jobs = 0;
+  };
+
+  // The order of waits around one step of a tile loop: the step's jobs were
+  // issued before it; the next step's are issued once its loads (started by
+  // the caller) are in and the output buffer it writes is stored, before or
+  // (without a job queue) after this step's jobs end.
+  class TileLoop {
+   public:
+    explicit TileLoop(LayerRunner& r) : r_(r) {}
+    void first(Issued issued) { running_ = issued; }
+    template <typename Issue, typename Store>
+    void step(bool has_next, Issue&& issue_next, Store&& store, bool loading = true) {
+      loading = loading && has_next;
+      Issued next;
+      if (has_next && r_.pipelined()) {
+        if (loading) r_.wait_dma(kLoadChannel);
+        if (store_pending_) r_.wait_dma(kStoreChannel);
+        store_pending_ = false;
+        next = issue_next();
+      }
+      r_.wait_jobs(running_);
+      if (store_pending_) r_.wait_dma(kStoreChannel);
+      store();
+      store_pending_ = true;
+      if (has_next && !r_.pipelined()) {
+        if (loading) r_.wait_dma(kLoadChannel);
+        next = issue_next();
+      }
+      running_ = next;
+    }
+    void drain() {
+      if (store_pending_) r_.wait_dma(kStoreChannel);
+    }
+
+   private:
+    LayerRunner& r_;
+    Issued running_;
+    bool store_pending_ = false;
+  };
+
+  std::uint64_t job_table(unsigned table) const {
+    return sram(job_tables_offset(l_, npu_) + table * job_table_bytes(npu_));
+  }
+  std::uint64_t cluster_reg(unsigned cluster, std::uint32_t reg) const {
+    return npu_.cluster_regs_base + cluster * pe_array::kClusterStride + reg;
+  }
+  std::vector<std::uint64_t> cluster_regs(std::uint32_t clusters, std::uint32_t reg) const {
+    std::vector<std::uint64_t> regs(clusters);
+    for (unsigned c = 0; c < clusters; ++c) regs[c] = cluster_reg(c, reg);
+    return regs;
+  }
+  // With a job queue, the next tile's jobs can be started while this one's run.
+  bool pipelined() const { return npu_.job_queue_depth >= 2; }
+
+  // Writes the tile's jobs, one per cluster, into the next job table with
+  // their completion words cleared, and starts them all with two multicast
+  // writes (JOB_ADDR, START_TABLE): a cluster still busy queues its job.
+  Issued issue(std::uint32_t tile, std::uint32_t kb, JobBuffers buffers);
+
+  // Until every job of the tile has written its completion word. A cluster
+  // whose IRQ line is high without one failed before it could write it (its
+  // job could not be fetched). The DONE bits are cleared with one multicast
+  // once all are in; a cluster that finished a queued job meanwhile has its
+  // completion word to tell.
+  void wait_jobs(const Issued& issued);
+
+  Hal& hal_;
+  const NpuLayout& npu_;
+  const LayerCommand& l_;
+  const std::uint32_t index_;
+  const Opcode op_;
+  ResidentWeights& resident_;
+  std::vector<BatchImage> images_;                   // image 0: the command's own addresses
+  std::vector<std::vector<InputSegment>> segments_;  // per image
+  LayerTiling t_;
+  std::uint32_t image_tiles_ = 1;  // row tiles per image
+  pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
+  unsigned next_table_ = 0;
+};
+
+}  // namespace npuvp::firmware
