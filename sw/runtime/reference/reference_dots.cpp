@@ -1,5 +1,7 @@
 #include "sw/runtime/reference/reference_dots.h"
 
+#include <climits>
+
 // Each function is compiled once per ISA below; the loader's resolver picks the
 // widest the CPU has. The sums are of integers, so every clone gives the same bits.
 // (GCC's spelling; other compilers build the portable loop alone.)
@@ -60,6 +62,30 @@ NPUVP_REFERENCE_CLONES std::int32_t dot_1x1(const std::int16_t* x, const std::in
 // lanes before it is widened to the accumulator.
 NPUVP_REFERENCE_CLONES void multiply_accumulate(const std::int8_t* x, const std::int8_t* w, int n, std::int32_t* acc) {
   for (int i = 0; i < n; ++i) acc[i] += static_cast<std::int16_t>(x[i] * w[i]);
+}
+
+NPUVP_REFERENCE_CLONES void requantize_channels(const std::int32_t* acc, const std::int32_t* multiplier,
+                                                const std::int32_t* shift, int n, std::int32_t zero_point,
+                                                std::int32_t act_min, std::int32_t act_max, std::int8_t* out) {
+  for (int k = 0; k < n; ++k) {
+    const std::int32_t left = shift[k] > 0 ? shift[k] : 0, right = shift[k] > 0 ? 0 : -shift[k];
+    // SaturatingRoundingDoublingHighMul of acc << left (wrapping) and the multiplier.
+    const auto a = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[k]) << left);
+    const std::int32_t b = multiplier[k];
+    const std::int64_t ab = static_cast<std::int64_t>(a) * b;
+    const std::int64_t nudged = ab + (ab >= 0 ? std::int64_t{1} << 30 : 1 - (std::int64_t{1} << 30));
+    // Division by 2^31 rounding toward zero, as the scalar code's '/'.
+    const std::int64_t toward_zero = nudged + (nudged < 0 ? (std::int64_t{1} << 31) - 1 : 0);
+    std::int32_t high = static_cast<std::int32_t>(toward_zero >> 31);
+    high = a == b && a == INT32_MIN ? INT32_MAX : high;
+    // RoundingDivideByPOT by `right`, in [0, 31].
+    const auto mask = static_cast<std::int32_t>((std::uint32_t{1} << right) - 1u);
+    const std::int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    std::int32_t v = (high >> right) + ((high & mask) > threshold ? 1 : 0) + zero_point;
+    v = v < act_min ? act_min : v;
+    v = v > act_max ? act_max : v;
+    out[k] = static_cast<std::int8_t>(v);
+  }
 }
 
 }  // namespace npuvp::runtime::reference_dots

@@ -24,4 +24,10 @@ std::int32_t dot_1x1(const std::int16_t* x, const std::int16_t* w, int n);
 // acc[i] += x[i] * w[i] for i < n: a depthwise tap over contiguous channels.
 void multiply_accumulate(const std::int8_t* x, const std::int8_t* w, int n, std::int32_t* acc);
 
+// out[k] = requantize(acc[k], {multiplier[k], shift[k]}, rq) for k < n (quantization.h),
+// each step written without branches or 64-bit shifts by a variable so that
+// the loop vectorizes: one output pixel's channels.
+void requantize_channels(const std::int32_t* acc, const std::int32_t* multiplier, const std::int32_t* shift, int n,
+                         std::int32_t zero_point, std::int32_t act_min, std::int32_t act_max, std::int8_t* out);
+
 }  // namespace npuvp::runtime::reference_dots

@@ -234,12 +234,16 @@ std::vector<std::int8_t> conv_requantized(const char* where, const std::vector<s
   std::vector<std::int8_t> result(out.size());
   const int O = p.out_channels;
   const bool per_tensor = rq.per_channel.size() == 1;
-  std::vector<FixedPointMultiplier> m(static_cast<std::size_t>(O));
-  for (int k = 0; k < O; ++k)
-    m[static_cast<std::size_t>(k)] = rq.per_channel[per_tensor ? 0 : static_cast<std::size_t>(k)];
+  std::vector<std::int32_t> multiplier(static_cast<std::size_t>(O)), shift(static_cast<std::size_t>(O));
+  for (int k = 0; k < O; ++k) {
+    const FixedPointMultiplier m = rq.per_channel[per_tensor ? 0 : static_cast<std::size_t>(k)];
+    multiplier[static_cast<std::size_t>(k)] = m.multiplier;
+    shift[static_cast<std::size_t>(k)] = m.shift;
+  }
   conv_accumulate(input, in, weights, bias, p, out, [&](Index pixel, const std::int32_t* acc) {
     std::int8_t* o = result.data() + pixel * O;
-    for (int k = 0; k < O; ++k) o[k] = requantize(acc[k], m[static_cast<std::size_t>(k)], rq);
+    reference_dots::requantize_channels(acc, multiplier.data(), shift.data(), O, rq.output_zero_point, rq.act_min,
+                                        rq.act_max, o);
   });
   return result;
 }
