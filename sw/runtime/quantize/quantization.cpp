@@ -204,14 +204,8 @@ PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights
     result.scales[static_cast<std::size_t>(k)] = scale;
     std::int8_t* q = result.values.data() + static_cast<std::size_t>(k) * per_channel;
     for (std::size_t i = 0; i < per_channel; ++i) {
-      // std::round (half away from zero) without its library call, so the loop
-      // vectorizes: truncate, then step away from zero when the dropped part is
-      // at least a half (exact: v - trunc(v) has no rounding for |v| < 2^23).
-      // Beyond qmax + 1 the value clamps to qmax either way.
-      const float v = std::clamp(w[i] / scale, -qmax - 1.0f, qmax + 1.0f);
-      const float t = static_cast<float>(static_cast<std::int32_t>(v));
-      const float r = std::abs(v - t) >= 0.5f ? t + (v < 0.0f ? -1.0f : 1.0f) : t;
-      q[i] = static_cast<std::int8_t>(std::clamp(r, -qmax, qmax));
+      const float r = std::clamp(std::round(w[i] / scale), -qmax, qmax);
+      q[i] = static_cast<std::int8_t>(r);
     }
   }
   return result;
