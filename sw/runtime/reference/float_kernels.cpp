@@ -69,6 +69,8 @@ inline __attribute__((always_inline)) void float_block(const FloatBlock& b) {
 }
 
 NPUVP_FLOAT_CLONES void float_block_8(const FloatBlock& b) { float_block<8>(b); }
+NPUVP_FLOAT_CLONES void float_block_4(const FloatBlock& b) { float_block<4>(b); }
+NPUVP_FLOAT_CLONES void float_block_2(const FloatBlock& b) { float_block<2>(b); }
 NPUVP_FLOAT_CLONES void float_block_1(const FloatBlock& b) { float_block<1>(b); }
 
 NPUVP_FLOAT_CLONES void multiply_accumulate(const float* x, const float* w, int n, float* a) {
@@ -109,7 +111,7 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
         if (lo != kx_lo || hi != kx_hi) break;
         ++np;
       }
-      if (np < 8) np = 1;
+      np = np == 8 ? 8 : np >= 4 ? 4 : np >= 2 ? 2 : 1;
       for (int g = 0; g < G; ++g)
         for (int blk = 0; blk < blocks; ++blk) {
           const Index block = static_cast<Index>(g) * blocks + blk;
@@ -133,10 +135,19 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
           b.y = y.data() + (static_cast<Index>(oy) * out.w + ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
           b.y_step = O;
           b.lanes = std::min(kLanes, ocg - blk * kLanes);
-          if (np == 8)
-            float_block_8(b);
-          else
-            float_block_1(b);
+          switch (np) {
+            case 8:
+              float_block_8(b);
+              break;
+            case 4:
+              float_block_4(b);
+              break;
+            case 2:
+              float_block_2(b);
+              break;
+            default:
+              float_block_1(b);
+          }
         }
       ox += np;
     }
