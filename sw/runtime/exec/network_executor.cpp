@@ -34,7 +34,7 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
   std::vector<std::int8_t> actual;
   for (std::size_t i = 0; i < q.layers.size(); ++i) {
     const Layer& l = q.network.layer(static_cast<int>(i));
-    const std::vector<std::int8_t>& expected = q.layers[i].expected;
+    const std::vector<std::int8_t>& expected = q.expected(static_cast<int>(i));
     LayerCheck c;
     c.index = static_cast<int>(i);
     c.name = l.name;
