@@ -1,6 +1,7 @@
 #include "sw/runtime/lowering/lowering.h"
 
 #include "sw/runtime/lowering/channel_map.h"
+#include "sw/runtime/lowering/int4_packing.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,30 +18,6 @@ namespace npuvp::runtime {
 using firmware::LayerCommand;
 using firmware::Opcode;
 
-ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point) {
-  int r = 1;
-  for (const auto& s : shifts) r = std::max({r, std::abs(s.dy), std::abs(s.dx)});
-  const int k = 2 * r + 1;
-  ShiftAsConv out;
-  const int c = static_cast<int>(shifts.size());
-  out.conv.set_square(k, 1, r);
-  out.conv.groups = c;
-  out.conv.out_channels = c;
-  out.conv.input_zero_point = zero_point;
-  // out(y, x) = in(y - dy, x - dx) = in(y - r + ky, x - r + kx) at ky = r - dy,
-  // kx = r - dx.
-  out.weights.assign(static_cast<std::size_t>(c) * k * k, 0);
-  for (int ch = 0; ch < c; ++ch) {
-    const ChannelShift s = shifts[static_cast<std::size_t>(ch)];
-    out.weights[(static_cast<std::size_t>(ch) * k + (r - s.dy)) * k + (r - s.dx)] = 1;
-  }
-  // acc * 2^30 * 2^1 / 2^31 == acc exactly (see
-  // multiply_by_quantized_multiplier).
-  out.requant.per_channel = {FixedPointMultiplier{std::int32_t{1} << 30, 1}};
-  out.requant.output_zero_point = zero_point;
-  return out;
-}
-
 namespace {
 
 class Lowerer {
@@ -53,17 +30,27 @@ class Lowerer {
     out_.layers.resize(n_.size());
     views_.resize(n_.size());
     plan_folding();
+    plan_packing();
     // Tensors: a folded layer owns none unless producers write into it;
     // flatten and fused activations alias their input's.
     for (int i = 0; i < count; ++i)
-      if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i)))
-        out_.layers[i].output = {allocate(n_.layer(i).out_shape.size()), n_.layer(i).out_shape.size()};
+      if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i))) {
+        const TensorShape s = n_.layer(i).out_shape;
+        const std::uint64_t bytes = packed_[i] ? pe_array::storage_bytes(static_cast<std::uint64_t>(s.c),
+                                                                         pe_array::Datatype::kInt4) *
+                                                     s.h * s.w
+                                               : s.size();
+        out_.layers[i].output = {allocate(bytes), bytes};
+        out_.layers[i].int4_packed = packed_[i];
+      }
     for (int i = 0; i < count; ++i)
-      if (placed_in_[i] >= 0)
+      if (placed_in_[i] >= 0) {
         out_.layers[i].output = {addr_of(placed_in_[i]) + placed_offset_[i], 0};
-      else if (aliases(i))
+      } else if (aliases(i)) {
         out_.layers[i].output = out_.layers[n_.layer(i).inputs[0]].output;
-    out_.initial_data.push_back({out_.layers[0].output.addr, as_bytes(q_.input())});
+        out_.layers[i].int4_packed = out_.layers[n_.layer(i).inputs[0]].int4_packed;
+      }
+    out_.initial_data.push_back({out_.layers[0].output.addr, stored_input(q_, out_)});
     views_[0] = own_view(0);
     for (int i = 1; i < count; ++i) {
       out_.layers[i].first_command = out_.commands.size();
@@ -211,6 +198,27 @@ class Lowerer {
         }
       }
     }
+  }
+
+  // The layer whose tensor a layer's output is (through flatten and fused activations).
+  int owner(int i) const { return aliases(i) ? owner(n_.layer(i).inputs[0]) : i; }
+
+  // Which tensors are stored packed int4 (int4_packing.h).
+  void plan_packing() {
+    const int count = static_cast<int>(n_.size());
+    std::vector<int> owners(n_.size());
+    std::vector<bool> producer(n_.size());
+    for (int i = 0; i < count; ++i) {
+      owners[i] = owner(i);
+      producer[i] = !aliases(i) && writes_output(i) && placed_in_[i] < 0 && out_order_[i].empty();
+    }
+    packed_ = plan_int4_packing(q_, owners, producer);
+  }
+
+  // The packing flags of a command of layer i reading `src`.
+  std::uint32_t packing_flags(int i, int src) const {
+    return (packed_[owner(src)] ? firmware::kInt4PackedInput : 0u) |
+           (packed_[owner(i)] ? firmware::kInt4PackedOutput : 0u);
   }
 
   bool fed_in_place(int i) const { return std::find(placed_in_.begin(), placed_in_.end(), i) != placed_in_.end(); }
@@ -412,13 +420,14 @@ class Lowerer {
     set_input(c, input);
     set_output(c, layer, order);
     set_window(c, layer, p);
+    c.flags |= packing_flags(layer, src);
     c.input_zero_point = p.input_zero_point;
     c.output_zero_point = rq.output_zero_point;
     c.act_min = rq.act_min;
     c.act_max = rq.act_max;
     if (q_.layers[layer].bits == 4) c.datatype = static_cast<std::uint32_t>(firmware::Datatype::kInt4);
     c.weights_addr = parameter_block(
-        q_.layers[layer].bits == 4 ? pe_array::pack_int4_filters(weights, weights.size() / out.c) : weights);
+        q_.layers[layer].bits == 4 ? pe_array::pack_int4_runs(weights, weights.size() / out.c) : weights);
     c.bias_addr = parameter_block(bias.empty() ? std::vector<std::int32_t>(static_cast<std::size_t>(out.c), 0) : bias);
     std::vector<std::int32_t> table(2 * static_cast<std::size_t>(out.c));
     for (int k = 0; k < out.c; ++k) {
@@ -437,6 +446,7 @@ class Lowerer {
     set_input(c, input);
     set_output(c, layer, input.perm);
     set_window(c, layer, ConvWindow{p});
+    c.flags |= packing_flags(layer, n_.layer(layer).inputs[0]);
     c.input_zero_point = c.output_zero_point = q.zero_point;
     c.act_min = act.min;
     c.act_max = act.max;
@@ -519,6 +529,7 @@ class Lowerer {
     c.input_addr = gather(i, l.inputs[0], Reads::kPacked).addr;
     c.input2_addr = gather(i, l.inputs[1], Reads::kPacked).addr;
     set_output(c, i, {});
+    c.flags |= packing_flags(i, l.inputs[0]);
     c.input_zero_point = in_q.zero_point;
     c.output_zero_point = ql.output.zero_point;
     c.act_min = p.act_min;
@@ -643,7 +654,7 @@ class Lowerer {
       case LayerType::kFlatten: {
         // A reshape of a packed tensor; anything else is packed first.
         const std::uint64_t addr = gather(i, l.inputs[0], Reads::kPacked).addr;
-        out_.layers[i].output = {addr, out.size()};
+        out_.layers[i].output = {addr, packed_[owner(i)] ? out_.layers[owner(i)].output.bytes : out.size()};
         views_[i] = buffer_view(addr, static_cast<std::uint32_t>(out.c), 0, static_cast<std::uint32_t>(out.c));
         break;
       }
@@ -664,6 +675,7 @@ class Lowerer {
   std::vector<std::uint64_t> placed_offset_;
   std::vector<std::vector<int>> consumers_;
   std::vector<std::vector<int>> out_order_;
+  std::vector<bool> packed_;  // per layer: its tensor is stored packed int4 (plan_packing)
   std::map<std::pair<int, std::vector<int>>, std::uint64_t>
       staged_;  // (layer, read order): its packed copy  // per layer: the order a dense conv computes its channels in
 };
