@@ -100,9 +100,9 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       job.in_row_pitch = row_bytes;
       job.in_channel_offset = op_ == Opcode::kConv2d ? ks / job.group_out * job.group_in : ks;
       if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
-      job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffers.output]) +
-                                                std::uint64_t{my0} * l_.out_w * output_bytes(l_, kb) +
-                                                output_bytes(l_, ks));
+      job.out_addr =
+          static_cast<std::uint32_t>(sram(t_.output_offset[buffers.output]) +
+                                     std::uint64_t{my0} * l_.out_w * output_bytes(l_, kb) + output_bytes(l_, ks));
       job.out_h = my_rows;
       job.out_pixel_pitch = output_bytes(l_, kb);
       job.out_row_pitch = l_.out_w * output_bytes(l_, kb);

@@ -24,18 +24,19 @@ std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::u
   if (l_.input_segment_count != 0)
     return gathered_loads(segments_[image_of(tile)], lo, hi, channels == l_.in_c ? 0 : first_channel, channels,
                           input_at(tile, buffer));
-  dma::Descriptor d{image.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : input_bytes(l_, first_channel)),
-                    input_at(tile, buffer),
-                    row_bytes,
-                    hi - lo,
-                    1,
-                    0,
-                    static_cast<std::int32_t>(dram_pitch),
-                    static_cast<std::int32_t>(row_bytes),
-                    0,
-                    0,
-                    0,
-                    0};
+  dma::Descriptor d{
+      image.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : input_bytes(l_, first_channel)),
+      input_at(tile, buffer),
+      row_bytes,
+      hi - lo,
+      1,
+      0,
+      static_cast<std::int32_t>(dram_pitch),
+      static_cast<std::int32_t>(row_bytes),
+      0,
+      0,
+      0,
+      0};
   if (channels != l_.in_c) {
     // A channel slice of every pixel: rows of pixels of `channels` bytes.
     d.row_bytes = input_bytes(l_, channels);

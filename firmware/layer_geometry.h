@@ -76,13 +76,15 @@ inline bool packed_output(const LayerCommand& l) { return (l.flags & kInt4Packed
 // and clusters: a group of a grouped convolution reads its own input channels
 // and stays whole; a dense convolution's channels split anywhere. With packed
 // int4 tensors a split falls on an even channel of the output and (for a
-// channelwise layer) of the input, so every piece starts on a byte.
+// channelwise layer) of the input, so every piece starts on a byte (a layer
+// of one odd unit is never split).
 inline std::uint32_t k_unit(const LayerCommand& l) {
   const bool grouped = opcode_of(l) == Opcode::kConv2d && l.groups > 1;
+  const bool channelwise_input = opcode_of(l) != Opcode::kConv2d || grouped;
   const std::uint32_t unit = grouped ? l.out_c / l.groups : 1;
   const std::uint32_t unit_in = grouped ? l.in_c / l.groups : 1;
-  const bool odd = (packed_output(l) && unit % 2 != 0) || (packed_input(l) && grouped && unit_in % 2 != 0);
-  return odd ? 2 * unit : unit;
+  const bool odd = (packed_output(l) && unit % 2 != 0) || (packed_input(l) && channelwise_input && unit_in % 2 != 0);
+  return odd && 2 * unit <= l.out_c ? 2 * unit : unit;
 }
 
 // Channelwise layers (pooling, add, grouped convolution) read only the input

@@ -326,8 +326,8 @@ PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
   // int4 weights stay packed in the buffer and are unpacked as they leave it.
   work.weight_buffer_bytes =
       datatype == Datatype::kInt4 ? (dense.fetches.weight_words + 1) / 2 : dense.fetches.weight_words * element;
-  work.input_buffer_bytes = job.flags & kJobPackedInput ? (dense.fetches.input_words + 1) / 2
-                                                        : dense.fetches.input_words * element;
+  work.input_buffer_bytes =
+      job.flags & kJobPackedInput ? (dense.fetches.input_words + 1) / 2 : dense.fetches.input_words * element;
   work.psum_bytes = dense.fetches.psum_words * kAccumulatorBytes;
   work.cycles = port_limited_cycles(work.array_cycles, dense.fetches, element, config_.buffer_port_bytes);
   return work;
@@ -402,8 +402,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   const unsigned tiles = op == JobOp::kAdd ? 2 : 1;
   const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
   const std::uint64_t weight_bytes =
-      is_conv ? storage_bytes(std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in, datatype) * job.k_count
-              : 0;
+      is_conv ? storage_bytes(std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in, datatype) * job.k_count : 0;
   if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
   if (tiles * tile_bytes + psum_footprint > config_.input_buffer_bytes) return JobError::kInvalid;
   if (is_conv) {
@@ -457,8 +456,8 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     args.push_back({"dataflow", is_conv ? kDataflowNames[job.dataflow] : "post"});
     args.push_back({"input_bytes", static_cast<std::int64_t>(fills.input_bytes)});
     args.push_back({"weight_bytes", static_cast<std::int64_t>(fills.weight_bytes)});
-    args.push_back({"result_bytes", static_cast<std::int64_t>(std::uint64_t{job.out_h} * job.out_w *
-                                                             result_pixel_bytes(job))});
+    args.push_back(
+        {"result_bytes", static_cast<std::int64_t>(std::uint64_t{job.out_h} * job.out_w * result_pixel_bytes(job))});
     if (timeline_bank_) {
       // Where each operand starts: which banks a job's streams contend for.
       args.push_back({"input_bank", timeline_bank_(job.in_addr)});

@@ -327,7 +327,7 @@ firmware::LayerCommand conv_command(const PreparedConv& l, std::uint32_t layer_i
   if (faults.input_row_pitch_delta != 0)
     cmd.input_row_pitch = static_cast<std::uint32_t>(
         l.in_shape.w * static_cast<int>(pe_array::storage_bytes(static_cast<std::uint64_t>(l.in_shape.c),
-                                                                 static_cast<pe_array::Datatype>(l.spec.datatype))) +
+                                                                static_cast<pe_array::Datatype>(l.spec.datatype))) +
         faults.input_row_pitch_delta);
   return cmd;
 }
@@ -338,8 +338,8 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   // int4 weights are stored two per byte, each filter padded to a byte; int4
   // activations two per byte, each pixel padded to a byte.
   const bool int4 = l.spec.datatype == Datatype::kInt4;
-  const std::vector<std::int8_t> stored = int4 ? pe_array::pack_int4_runs(l.weights, l.weights.size() / l.spec.out_c)
-                                               : l.weights;
+  const std::vector<std::int8_t> stored =
+      int4 ? pe_array::pack_int4_runs(l.weights, l.weights.size() / l.spec.out_c) : l.weights;
   const std::vector<std::int8_t> in = int4 ? pe_array::pack_int4_runs(l.input, std::size_t(l.in_shape.c)) : l.input;
   const std::uint64_t input = driver.alloc(in.size());
   const std::uint64_t weights = driver.alloc(stored.size());
@@ -347,8 +347,8 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   const std::uint64_t requant = driver.alloc(std::uint64_t(l.spec.out_c) * 8);
   const std::size_t out_pixels = std::size_t(l.out_shape.h) * l.out_shape.w;
   const std::size_t out_elements = std::size_t(l.out_shape.c) * out_pixels;
-  const std::size_t out_bytes =
-      out_pixels * pe_array::storage_bytes(std::uint64_t(l.out_shape.c), static_cast<pe_array::Datatype>(l.spec.datatype));
+  const std::size_t out_bytes = out_pixels * pe_array::storage_bytes(std::uint64_t(l.out_shape.c),
+                                                                     static_cast<pe_array::Datatype>(l.spec.datatype));
   const std::uint64_t output = driver.alloc(out_bytes);
   const std::uint64_t command = driver.alloc(sizeof(firmware::LayerCommand));
 

@@ -55,9 +55,8 @@ std::vector<bool> plan_int4_packing(const QuantizedNetwork& q, const std::vector
     for (int src : l.inputs) {
       const TensorShape s = n.layer(owner[src]).out_shape;
       const bool one_run_per_pixel = s.c % 2 == 0 || s.h * s.w == 1;
-      const bool ok = l.type == LayerType::kFlatten || l.type == LayerType::kFullyConnected
-                          ? one_run_per_pixel
-                          : reads_plain(l.type);
+      const bool ok = l.type == LayerType::kFlatten || l.type == LayerType::kFullyConnected ? one_run_per_pixel
+                                                                                            : reads_plain(l.type);
       if (!ok) packed[owner[src]] = false;
     }
   }

@@ -36,10 +36,9 @@ class Lowerer {
     for (int i = 0; i < count; ++i)
       if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i))) {
         const TensorShape s = n_.layer(i).out_shape;
-        const std::uint64_t bytes = packed_[i] ? pe_array::storage_bytes(static_cast<std::uint64_t>(s.c),
-                                                                         pe_array::Datatype::kInt4) *
-                                                     s.h * s.w
-                                               : s.size();
+        const std::uint64_t bytes =
+            packed_[i] ? pe_array::storage_bytes(static_cast<std::uint64_t>(s.c), pe_array::Datatype::kInt4) * s.h * s.w
+                       : s.size();
         out_.layers[i].output = {allocate(bytes), bytes};
         out_.layers[i].int4_packed = packed_[i];
       }
