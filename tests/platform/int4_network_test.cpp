@@ -93,9 +93,11 @@ TEST(Int4Network, MixedPrecisionYamlIsBitExactWithEachLayersDatatype) {
 }
 
 // Odd channel counts (3, 5) end each packed pixel in a padding nibble; the
-// depthwise layer's K blocks and cluster slices stay on even channels; the
-// 1x1 convolutions read a packed tensor and write a concatenation one value
-// per byte (tests/sw/int4_test.cpp, Int4Storage.OddChannels...).
+// depthwise layer's K blocks and cluster slices stay on even channels; two
+// 1x1 convolutions write their slices of a packed concatenation (6 + 5
+// channels: the odd slice last, its pixels' padding nibble the
+// concatenation's), and a second concatenation whose second slice would start
+// on an odd channel stays one value per byte (tests/sw/int4_test.cpp).
 constexpr const char* kOdd = R"(name: odd
 input: [3, 17, 17]
 layers:
@@ -104,8 +106,12 @@ layers:
   - {name: dw, type: conv2d, out_channels: 5, kernel: 3, padding: 1, groups: 5}
   - {name: pool, type: max_pool, kernel: 2}
   - {name: left, type: conv2d, out_channels: 6, kernel: 1}
-  - {name: right, type: conv2d, inputs: [pool], out_channels: 6, kernel: 1}
+  - {name: right, type: conv2d, inputs: [pool], out_channels: 5, kernel: 1}
   - {name: cat, type: concat, inputs: [left, right]}
+  - {name: pool2, type: max_pool, kernel: 2}
+  - {name: odd_left, type: conv2d, out_channels: 3, kernel: 1}
+  - {name: odd_right, type: conv2d, inputs: [pool2], out_channels: 4, kernel: 1}
+  - {name: cat2, type: concat, inputs: [odd_left, odd_right]}
   - {name: gap, type: global_avg_pool}
   - {name: fc, type: fully_connected, out_features: 7}
 )";

@@ -172,9 +172,9 @@ TEST(Int4Quantization, MixedPrecisionRequantizesAtTheProducerAndIsBitExact) {
 }
 
 // Odd channel counts: each pixel's run ends in a padding nibble (3 input
-// channels in 2 bytes, 5 in 3). The concatenation stays one value per byte (its
-// producers write slices of it at channel offsets), and so does the global
-// pool that reads it (plan_int4_packing does not look through a folded view).
+// channels in 2 bytes, 5 in 3). The concatenation stays one value per byte, as
+// its second slice would start on an odd channel, and so do its producers'
+// outputs and the global pool that reads it through the concatenation's view.
 constexpr const char* kOdd = R"(name: odd
 input: [3, 9, 9]
 layers:
@@ -182,7 +182,7 @@ layers:
   - {name: a_relu, type: relu}
   - {name: dw, type: conv2d, out_channels: 5, kernel: 3, padding: 1, groups: 5}
   - {name: pool, type: max_pool, kernel: 2}
-  - {name: left, type: conv2d, out_channels: 6, kernel: 1}
+  - {name: left, type: conv2d, out_channels: 5, kernel: 1}
   - {name: right, type: conv2d, inputs: [pool], out_channels: 6, kernel: 1}
   - {name: cat, type: concat, inputs: [left, right]}
   - {name: gap, type: global_avg_pool}
@@ -222,6 +222,45 @@ TEST(Int4Quantization, ABadLayerDatatypeNamesFileLayerAndKey) {
             "bad.yaml");
       },
       "layer 'p': unknown key 'datatype'");
+}
+
+// Producers write their slices of a packed concatenation: 6 channels at byte
+// 0 and 5 at byte 3 of each 6-byte pixel (the odd slice last).
+constexpr const char* kPackedConcat = R"(name: cat
+input: [4, 6, 6]
+layers:
+  - {name: left, type: conv2d, out_channels: 6, kernel: 1}
+  - {name: left_relu, type: relu}
+  - {name: right, type: conv2d, inputs: [input], out_channels: 5, kernel: 3, padding: 1}
+  - {name: cat, type: concat, inputs: [left_relu, right]}
+  - {name: pool, type: max_pool, kernel: 2}
+)";
+
+TEST(Int4Storage, ProducersWriteTheirSlicesOfAPackedConcatenation) {
+  QuantizationOptions options;
+  options.bits = 4;
+  const QuantizedNetwork q = quantize_network(parse_network_yaml(kPackedConcat, "cat.yaml"), options);
+  const Network& n = q.network;
+  HostDram dram;
+  const LoweredNetwork lowered = lower_network(q, [&](std::uint64_t bytes) { return dram.alloc(bytes); });
+  const auto& tensor = [&](const char* name) { return lowered.layers[static_cast<std::size_t>(n.index_of(name))]; };
+  EXPECT_TRUE(tensor("cat").int4_packed);
+  EXPECT_EQ(tensor("cat").output.bytes, 6u * 6 * 6);
+  // The fused ReLU's output is left's slice, read back as bytes like it.
+  EXPECT_EQ(tensor("left_relu").view.at(0).addr, tensor("cat").output.addr);
+  EXPECT_EQ(tensor("left_relu").view.at(0).pixel_pitch, 6u);
+  for (const auto& [name, offset] : {std::pair{"left", 0u}, std::pair{"right", 3u}}) {
+    const LoweredLayer& l = tensor(name);
+    EXPECT_TRUE(l.int4_packed) << name;
+    EXPECT_EQ(l.output.addr, tensor("cat").output.addr + offset) << name;
+    const firmware::LayerCommand& c = lowered.commands[l.first_command];
+    EXPECT_EQ(c.output_pixel_pitch, 6u) << name;
+    EXPECT_EQ(c.flags, firmware::kInt4PackedInput | firmware::kInt4PackedOutput) << name;
+    ASSERT_EQ(l.view.size(), 1u) << name;
+    EXPECT_EQ(l.view[0].pixel_pitch, 6u) << name;
+  }
+  EXPECT_EQ(tensor("pool").output.bytes, 3u * 3 * 6);
+  expect_host_run_exact(q);
 }
 
 }  // namespace

@@ -45,9 +45,21 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
     actual.resize(expected.size());
     std::size_t bytes = lowered_layer.output.bytes;
     if (lowered_layer.int4_packed) {
+      // A packed tensor, or a producer's slice of a packed concatenation
+      // (one segment counting bytes, LoweredLayer::view).
       const TensorShape s = l.out_shape;
-      std::vector<std::int8_t> stored(bytes);
-      read_output(lowered_layer.output.addr, stored.data(), stored.size());
+      const std::size_t pixels = static_cast<std::size_t>(s.h) * s.w, run = (static_cast<std::size_t>(s.c) + 1) / 2;
+      std::vector<std::int8_t> stored(pixels * run);
+      if (lowered_layer.view.empty()) {
+        read_output(lowered_layer.output.addr, stored.data(), stored.size());
+      } else {
+        const std::size_t pitch = lowered_layer.view[0].pixel_pitch;
+        std::vector<std::int8_t> span((pixels - 1) * pitch + run);
+        read_output(lowered_layer.view[0].addr, span.data(), span.size());
+        for (std::size_t p = 0; p < pixels; ++p)
+          std::copy_n(span.begin() + static_cast<std::ptrdiff_t>(p * pitch), run,
+                      stored.begin() + static_cast<std::ptrdiff_t>(p * run));
+      }
       pe_array::unpack_int4_runs(stored.data(), static_cast<std::size_t>(s.h) * s.w, static_cast<std::size_t>(s.c),
                                  actual.data());
       bytes = expected.size();

@@ -33,14 +33,21 @@ bool reads_plain(LayerType t) {
 }  // namespace
 
 std::vector<bool> plan_int4_packing(const QuantizedNetwork& q, const std::vector<int>& owner,
-                                    const std::vector<bool>& producer) {
+                                    const std::vector<bool>& producer, const std::vector<int>& placed_in) {
   const Network& n = q.network;
   const int count = static_cast<int>(n.size());
   std::vector<bool> plain(n.size(), false), packed(n.size(), false);
   for (int i = 0; i < count; ++i) {
     const Layer& l = n.layer(i);
+    std::vector<int> slices;  // the producers writing into i, a concat, in channel order
+    for (int p = 0; p < i; ++p)
+      if (placed_in[static_cast<std::size_t>(p)] == i) slices.push_back(p);
     if (i == 0) {
       plain[0] = true;
+    } else if (!slices.empty()) {
+      plain[i] =
+          std::all_of(slices.begin(), slices.end() - 1, [&](int p) { return n.layer(p).out_shape.c % 2 == 0; }) &&
+          std::all_of(slices.begin(), slices.end(), [&](int p) { return bool(plain[p]); });
     } else if (producer[i]) {
       // A dense convolution takes any input order into its weights and
       // add reads packed copies; a channelwise layer keeps its input's order.
@@ -48,7 +55,7 @@ std::vector<bool> plan_int4_packing(const QuantizedNetwork& q, const std::vector
                             l.type == LayerType::kFullyConnected || l.type == LayerType::kAdd;
       plain[i] = reorders || std::all_of(l.inputs.begin(), l.inputs.end(), [&](int s) { return plain[owner[s]]; });
     }
-    packed[i] = plain[i] && owner[i] == i && q.layers[i].output.qmax == 7;
+    packed[i] = plain[i] && owner[i] == i && placed_in[static_cast<std::size_t>(i)] < 0 && q.layers[i].output.qmax == 7;
   }
   for (int j = 1; j < count; ++j) {
     const Layer& l = n.layer(j);

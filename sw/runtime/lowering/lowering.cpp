@@ -36,15 +36,14 @@ class Lowerer {
     for (int i = 0; i < count; ++i)
       if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i))) {
         const TensorShape s = n_.layer(i).out_shape;
-        const std::uint64_t bytes =
-            packed_[i] ? pe_array::storage_bytes(static_cast<std::uint64_t>(s.c), pe_array::Datatype::kInt4) * s.h * s.w
-                       : s.size();
+        const std::uint64_t bytes = std::uint64_t{pixel_bytes(i)} * s.h * s.w;
         out_.layers[i].output = {allocate(bytes), bytes};
         out_.layers[i].int4_packed = packed_[i];
       }
     for (int i = 0; i < count; ++i)
-      if (placed_in_[i] >= 0) {
-        out_.layers[i].output = {addr_of(placed_in_[i]) + placed_offset_[i], 0};
+      if (placed_in_[i] >= 0) {  // a packed concatenation's slices start on even channels
+        const bool packed = out_.layers[i].int4_packed = packed_[placed_in_[i]];
+        out_.layers[i].output = {addr_of(placed_in_[i]) + (packed ? placed_offset_[i] / 2 : placed_offset_[i]), 0};
       } else if (aliases(i)) {
         out_.layers[i].output = out_.layers[n_.layer(i).inputs[0]].output;
         out_.layers[i].int4_packed = out_.layers[n_.layer(i).inputs[0]].int4_packed;
@@ -57,7 +56,10 @@ class Lowerer {
       out_.layers[i].command_count = out_.commands.size() - out_.layers[i].first_command;
       if (views_[i].empty()) views_[i] = aliases(i) ? views_[n_.layer(i).inputs[0]] : own_view(i);
       LoweredLayer& lowered = out_.layers[i];
-      if (!(is_packed(views_[i]) && views_[i][0].buffer == lowered.output.addr && lowered.output.bytes > 0))
+      if (lowered.int4_packed && placed_in_[owner(i)] >= 0)  // its slice of a packed concatenation, in bytes
+        lowered.view = {{lowered.output.addr, pixel_bytes(placed_in_[owner(i)]),
+                         static_cast<std::uint16_t>((n_.layer(i).out_shape.c + 1) / 2), 0, 0}};
+      else if (!(is_packed(views_[i]) && views_[i][0].buffer == lowered.output.addr && lowered.output.bytes > 0))
         lowered.view = segments_of(views_[i]);
     }
     for (int i = 1; i < count; ++i)
@@ -209,15 +211,20 @@ class Lowerer {
     std::vector<bool> producer(n_.size());
     for (int i = 0; i < count; ++i) {
       owners[i] = owner(i);
-      producer[i] = !aliases(i) && writes_output(i) && placed_in_[i] < 0 && out_order_[i].empty();
+      producer[i] = !aliases(i) && writes_output(i) && out_order_[i].empty();
     }
-    packed_ = plan_int4_packing(q_, owners, producer);
+    packed_ = plan_int4_packing(q_, owners, producer, placed_in_);
+  }
+
+  // Bytes of a pixel of layer l's own tensor (int4 packed or one value per byte).
+  std::uint32_t pixel_bytes(int l) const {
+    return static_cast<std::uint32_t>((n_.layer(l).out_shape.c + (packed_[l] ? 1 : 0)) / (packed_[l] ? 2 : 1));
   }
 
   // The packing flags of a command of layer i reading `src`.
   std::uint32_t packing_flags(int i, int src) const {
     return (packed_[owner(src)] ? firmware::kInt4PackedInput : 0u) |
-           (packed_[owner(i)] ? firmware::kInt4PackedOutput : 0u);
+           (packed_[placed_in_[i] >= 0 ? placed_in_[i] : owner(i)] ? firmware::kInt4PackedOutput : 0u);
   }
 
   bool fed_in_place(int i) const { return std::find(placed_in_.begin(), placed_in_.end(), i) != placed_in_.end(); }
@@ -341,7 +348,7 @@ class Lowerer {
   // concatenation; records the layer's view if its channels come out permuted.
   void set_output(LayerCommand& c, int i, const std::vector<int>& perm) {
     c.output_addr = addr_of(i);
-    if (placed_in_[i] >= 0) c.output_pixel_pitch = static_cast<std::uint32_t>(n_.layer(placed_in_[i]).out_shape.c);
+    if (placed_in_[i] >= 0) c.output_pixel_pitch = pixel_bytes(placed_in_[i]);
     if (!perm.empty()) views_[i] = own_view(i, perm);
   }
 

@@ -55,7 +55,8 @@ struct LoweredLayer {
   // run (contract/int4_storage.h); `output.bytes` counts the packed bytes.
   bool int4_packed = false;
   // Where the output's channels live when they are not `output` packed: a
-  // folded layer's view of other tensors, or a slice of a concatenation.
+  // folded layer's view of other tensors, or a slice of a concatenation (of a
+  // packed one: one segment whose `channels` counts the slice's bytes).
   std::vector<firmware::InputSegment> view;
   // A folded layer: the layers that do its work (the producers writing into
   // its slices, or the layers gathering it as their input).
