@@ -73,8 +73,8 @@ TEST(Int4Storage, FiltersPackLowNibbleFirstAndPadToAByte) {
   EXPECT_EQ(back, values);
 }
 
-void expect_host_run_exact(const QuantizedNetwork& q) {
-  const NetworkRun run = run_network_on_host(q);
+void expect_host_run_exact(const QuantizedNetwork& q, const ExecutionOptions& options = {}) {
+  const NetworkRun run = run_network_on_host(q, options);
   for (const LayerCheck& l : run.layers)
     EXPECT_TRUE(l.verified) << "layer " << l.index << " '" << l.name << "': " << l.mismatches << " mismatches";
   EXPECT_TRUE(run.all_verified());
@@ -261,6 +261,18 @@ TEST(Int4Storage, ProducersWriteTheirSlicesOfAPackedConcatenation) {
   }
   EXPECT_EQ(tensor("pool").output.bytes, 3u * 3 * 6);
   expect_host_run_exact(q);
+  // Without folding the concat runs as byte copies: it, its inputs and the
+  // pool that reads it channelwise stay one value per byte.
+  LoweringOptions unfolded;
+  unfolded.fold_data_movement = false;
+  const LoweredNetwork copied = lower_network(
+      q, [&](std::uint64_t bytes) { return dram.alloc(bytes); }, unfolded);
+  for (const char* name : {"left", "right", "cat", "pool"})
+    EXPECT_FALSE(copied.layers[static_cast<std::size_t>(n.index_of(name))].int4_packed) << name;
+  EXPECT_TRUE(copied.layers[0].int4_packed);  // the input: read by the two convolutions only
+  ExecutionOptions copies;
+  copies.fold_data_movement = false;
+  expect_host_run_exact(q, copies);
 }
 
 }  // namespace
