@@ -67,13 +67,19 @@ inline constexpr const char* kDataflowNames[kDataflows] = {"ws", "os", "os2d"};
 // and add are int8); numbered as firmware::Datatype, semantics stated there.
 enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 3 };
 
-// Bytes per tile or result element in SRAM: int4 activations are one value
-// per byte (int4 weights are packed: contract/int4_storage.h).
+// Bytes per element of an int4 tile or result that is not packed (packed
+// int4, the job flags below and contract/int4_storage.h, is two per byte).
 constexpr unsigned element_bytes(Datatype d) { return d == Datatype::kInt16 || d == Datatype::kFp16 ? 2 : 1; }
 
 inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;      // else the resident weights are reused
 inline constexpr std::uint32_t kJobCountIncludePad = 1u << 1;  // average pool counts padded taps
 inline constexpr std::uint32_t kJobFp16Relu = 1u << 2;         // fp16 convolution clamps its results at 0
+// int4 values two per byte (contract/int4_storage.h): the input tile(s), in_c
+// channels a pixel in ceil(in_c / 2) bytes; the results, k_count channels a
+// pixel in ceil(k_count / 2) bytes. Only with int4 values (a kInt4
+// convolution, or int8 pooling and add of int4 tensors).
+inline constexpr std::uint32_t kJobPackedInput = 1u << 3;
+inline constexpr std::uint32_t kJobPackedOutput = 1u << 4;
 
 // One job: out_h × out_w output pixels × k_count channels from an input tile
 // held in SRAM (HWC, in_c channels per pixel, rows `in_row_pitch` bytes apart,

@@ -48,10 +48,11 @@ enum class Opcode : std::uint32_t {
 // Element format of a convolution's input, weights and output (other opcodes
 // are int8). Multi-byte elements are little-endian.
 //   kInt8:  as described above.
-//   kInt4:  values in [-8, 7]; input and output one per byte, sign-extended to
-//           the byte; weights two per byte, each filter padded to a byte
-//           (contract/int4_storage.h); int32 accumulation, requantization as
-//           int8, output clamped to [-8, 7].
+//   kInt4:  values in [-8, 7]; weights two per byte, each filter padded to a
+//           byte (contract/int4_storage.h); input and output one per byte,
+//           sign-extended to the byte, unless flags say they are packed
+//           (kInt4PackedInput / kInt4PackedOutput); int32 accumulation,
+//           requantization as int8, output clamped to [-8, 7].
 //   kInt16: 2 bytes; int32 accumulation wrapping modulo 2^32, requantization
 //           as int8, act_min/act_max within [-32768, 32767].
 //   kFp16:  IEEE binary16; fp32 accumulation, bias fp32 (4 bytes like int32),
@@ -71,6 +72,12 @@ enum class DataflowChoice : std::uint32_t {
 
 inline constexpr std::uint32_t kPoolCountIncludePad = 1u << 0;  // in `flags`: average counts padded taps
 inline constexpr std::uint32_t kFp16Relu = 1u << 1;             // in `flags`: fp16 convolution clamps at 0
+// In `flags` of kConv2d (int4 or int8), kMaxPool, kAvgPool and kAdd: the
+// input (both inputs of kAdd) or the output holds int4 values two per byte,
+// a pixel of c channels in ceil(c / 2) bytes (contract/int4_storage.h);
+// pitches stay in bytes. Not with a gathered input, int16 or fp16.
+inline constexpr std::uint32_t kInt4PackedInput = 1u << 2;
+inline constexpr std::uint32_t kInt4PackedOutput = 1u << 3;
 
 struct AddParams {
   std::int32_t input2_zero_point;

@@ -68,11 +68,23 @@ inline std::pair<std::uint32_t, std::uint32_t> input_row_range(const LayerComman
           static_cast<std::uint32_t>(std::min<std::int64_t>(l.in_h - 1, last) + 1)};
 }
 
+// Whether the command's input or output holds int4 values two per byte.
+inline bool packed_input(const LayerCommand& l) { return (l.flags & kInt4PackedInput) != 0; }
+inline bool packed_output(const LayerCommand& l) { return (l.flags & kInt4PackedOutput) != 0; }
+
 // The granularity in which output channels can be split between weight loads
 // and clusters: a group of a grouped convolution reads its own input channels
-// and stays whole; a dense convolution's channels split anywhere.
+// and stays whole; a dense convolution's channels split anywhere. With packed
+// int4 tensors a split falls on an even channel of the output and (for a
+// channelwise layer) of the input, so every piece starts on a byte (a layer
+// of one odd unit is never split).
 inline std::uint32_t k_unit(const LayerCommand& l) {
-  return opcode_of(l) == Opcode::kConv2d && l.groups > 1 ? l.out_c / l.groups : 1;
+  const bool grouped = opcode_of(l) == Opcode::kConv2d && l.groups > 1;
+  const bool channelwise_input = opcode_of(l) != Opcode::kConv2d || grouped;
+  const std::uint32_t unit = grouped ? l.out_c / l.groups : 1;
+  const std::uint32_t unit_in = grouped ? l.in_c / l.groups : 1;
+  const bool odd = (packed_output(l) && unit % 2 != 0) || (packed_input(l) && channelwise_input && unit_in % 2 != 0);
+  return odd && 2 * unit <= l.out_c ? 2 * unit : unit;
 }
 
 // Channelwise layers (pooling, add, grouped convolution) read only the input
@@ -89,6 +101,15 @@ inline std::uint32_t element_bytes(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d ? pe_array::element_bytes(static_cast<pe_array::Datatype>(l.datatype)) : 1;
 }
 
+// Bytes of `channels` channels of one input or output pixel (from an even
+// channel when packed): int4 two per byte where the flags say so.
+inline std::uint32_t input_bytes(const LayerCommand& l, std::uint32_t channels) {
+  return packed_input(l) ? (channels + 1) / 2 : channels * element_bytes(l);
+}
+inline std::uint32_t output_bytes(const LayerCommand& l, std::uint32_t channels) {
+  return packed_output(l) ? (channels + 1) / 2 : channels * element_bytes(l);
+}
+
 inline std::uint64_t filter_elements(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d ? std::uint64_t{l.kernel_h} * l.kernel_w * (l.in_c / l.groups) : 0;
 }
@@ -97,7 +118,7 @@ inline std::uint64_t filter_elements(const LayerCommand& l) {
 // padded to a byte (contract/int4_storage.h).
 inline std::uint64_t filter_bytes(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d
-             ? pe_array::filter_storage_bytes(filter_elements(l), static_cast<pe_array::Datatype>(l.datatype))
+             ? pe_array::storage_bytes(filter_elements(l), static_cast<pe_array::Datatype>(l.datatype))
              : 0;
 }
 

@@ -67,11 +67,11 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
   }
   if (at >= npu.sram_bytes) return false;
   const std::uint64_t remaining = npu.sram_bytes - at;
-  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb) * element_bytes(l);
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * input_bytes(l, block_input_channels(l, kb));
   const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
   for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
     const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
-    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb * element_bytes(l);
+    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * output_bytes(l, kb);
     if (2 * inputs * align64(in_bytes) + 2 * align64(out_bytes) > remaining) continue;
     // Whole rows per cluster keep every cluster equally busy; the spatial
     // dataflow's patches want the array's rows in each.
@@ -190,7 +190,7 @@ class CostWalker {
   std::uint32_t first_row(std::uint32_t tile) const { return tile % image_tiles_ * t_.rows_per_tile; }
   std::uint32_t tile_rows(std::uint32_t tile) const { return std::min(t_.rows_per_tile, l_.out_h - first_row(tile)); }
   std::uint64_t input_row_bytes(std::uint32_t kb) const {
-    return std::uint64_t{l_.in_w} * block_input_channels(l_, kb) * e_;
+    return std::uint64_t{l_.in_w} * firmware::input_bytes(l_, block_input_channels(l_, kb));
   }
   std::uint64_t input_bytes(std::uint32_t tile, std::uint32_t kb) const {
     const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
@@ -216,7 +216,7 @@ class CostWalker {
     const StepCost s = step_cost(tile, kb, clusters_load_weights);
     latency_ += std::max(double(s.cycles), dram_cycles(prefetch_bytes + pending_store_));
     dram_bytes_ += prefetch_bytes;
-    pending_store_ = std::uint64_t{tile_rows(tile)} * l_.out_w * kb * e_;
+    pending_store_ = std::uint64_t{tile_rows(tile)} * l_.out_w * output_bytes(l_, kb);
     dram_bytes_ += pending_store_;
     compute_cycles_ += s.array_cycles;
     cluster_bytes_ += s.cluster_bytes;
@@ -242,7 +242,7 @@ class CostWalker {
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
         const std::uint64_t inputs = inputs_ * (hi - lo) * input_row_bytes(kb);
         const std::uint64_t weights = load_weights ? weight_bytes(k_count) : 0;
-        const std::uint64_t written = pixels * k_count * e_;
+        const std::uint64_t written = pixels * output_bytes(l_, k_count);
         std::uint64_t array_cycles = 0, job_cycles = 0;  // the schedule; with the buffer ports' limit
         if (op_ == Opcode::kConv2d) {
           const pe_array::ConvJobWork w =
@@ -381,9 +381,9 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
   const std::uint32_t kb = k_unit(l);
   const std::uint64_t filter = filter_bytes(l);
   const std::uint64_t params = filter != 0 ? kb : 0;
-  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb) * element_bytes(l);
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * input_bytes(l, block_input_channels(l, kb));
   const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, 1)) * row_bytes;
-  const std::uint64_t out_bytes = std::uint64_t{l.out_w} * kb * element_bytes(l);
+  const std::uint64_t out_bytes = std::uint64_t{l.out_w} * output_bytes(l, kb);
   const unsigned inputs = opcode_of(l) == Opcode::kAdd ? 2 : 1;
   TileNeeds n;
   n.weight_buffer_bytes = kb * filter;

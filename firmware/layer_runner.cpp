@@ -118,11 +118,13 @@ void LayerRunner::validate() const {
       out_dim(l_.in_w, w.pad.left, w.pad.right, w.kernel_w, w.dilation_w, w.stride_w) != l_.out_w || l_.out_h == 0 ||
       l_.out_w == 0)
     bad();
-  if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c * element_bytes(l_)) bad();
-  if (l_.output_pixel_pitch != 0 && l_.output_pixel_pitch < l_.out_c * element_bytes(l_)) bad();
+  if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * input_bytes(l_, l_.in_c)) bad();
+  if (l_.output_pixel_pitch != 0 && l_.output_pixel_pitch < output_bytes(l_, l_.out_c)) bad();
   if (l_.input_segment_count > kMaxInputSegments ||
-      (l_.input_segment_count != 0 && (op_ == Opcode::kAdd || element_bytes(l_) != 1)))
+      (l_.input_segment_count != 0 && (op_ == Opcode::kAdd || element_bytes(l_) != 1 || packed_input(l_))))
     bad();
+  // Packed int4 holds int4 values: an int4 convolution's or int8 pooling's and add's.
+  if ((packed_input(l_) || packed_output(l_)) && element_bytes(l_) != 1) bad();
   if (l_.batch_count > kMaxBatchImages) bad();
 }
 

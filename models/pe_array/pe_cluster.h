@@ -202,8 +202,9 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping
   std::vector<std::int32_t> bias_;
   std::vector<RequantEntry> requant_;
-  std::vector<std::int8_t> tile_;
-  std::vector<std::int8_t> result_;
+  std::vector<std::int8_t> tile_;    // one value per element (packed int4 unpacked)
+  std::vector<std::int8_t> result_;  // one value per element
+  std::vector<std::int8_t> packed_;  // a packed int4 tile or result as it crosses the NoC
   std::vector<std::uint8_t> byte_enables_;
   std::vector<std::uint8_t> scatter_;
   PeClusterStats stats_;

@@ -1,6 +1,7 @@
 #include "sw/runtime/lowering/lowering.h"
 
 #include "sw/runtime/lowering/channel_map.h"
+#include "sw/runtime/lowering/int4_packing.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,30 +18,6 @@ namespace npuvp::runtime {
 using firmware::LayerCommand;
 using firmware::Opcode;
 
-ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point) {
-  int r = 1;
-  for (const auto& s : shifts) r = std::max({r, std::abs(s.dy), std::abs(s.dx)});
-  const int k = 2 * r + 1;
-  ShiftAsConv out;
-  const int c = static_cast<int>(shifts.size());
-  out.conv.set_square(k, 1, r);
-  out.conv.groups = c;
-  out.conv.out_channels = c;
-  out.conv.input_zero_point = zero_point;
-  // out(y, x) = in(y - dy, x - dx) = in(y - r + ky, x - r + kx) at ky = r - dy,
-  // kx = r - dx.
-  out.weights.assign(static_cast<std::size_t>(c) * k * k, 0);
-  for (int ch = 0; ch < c; ++ch) {
-    const ChannelShift s = shifts[static_cast<std::size_t>(ch)];
-    out.weights[(static_cast<std::size_t>(ch) * k + (r - s.dy)) * k + (r - s.dx)] = 1;
-  }
-  // acc * 2^30 * 2^1 / 2^31 == acc exactly (see
-  // multiply_by_quantized_multiplier).
-  out.requant.per_channel = {FixedPointMultiplier{std::int32_t{1} << 30, 1}};
-  out.requant.output_zero_point = zero_point;
-  return out;
-}
-
 namespace {
 
 class Lowerer {
@@ -53,17 +30,25 @@ class Lowerer {
     out_.layers.resize(n_.size());
     views_.resize(n_.size());
     plan_folding();
+    plan_packing();
     // Tensors: a folded layer owns none unless producers write into it;
     // flatten and fused activations alias their input's.
     for (int i = 0; i < count; ++i)
-      if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i)))
-        out_.layers[i].output = {allocate(n_.layer(i).out_shape.size()), n_.layer(i).out_shape.size()};
+      if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i))) {
+        const TensorShape s = n_.layer(i).out_shape;
+        const std::uint64_t bytes = std::uint64_t{pixel_bytes(i)} * s.h * s.w;
+        out_.layers[i].output = {allocate(bytes), bytes};
+        out_.layers[i].int4_packed = packed_[i];
+      }
     for (int i = 0; i < count; ++i)
-      if (placed_in_[i] >= 0)
-        out_.layers[i].output = {addr_of(placed_in_[i]) + placed_offset_[i], 0};
-      else if (aliases(i))
+      if (placed_in_[i] >= 0) {  // a packed concatenation's slices start on even channels
+        const bool packed = out_.layers[i].int4_packed = packed_[placed_in_[i]];
+        out_.layers[i].output = {addr_of(placed_in_[i]) + (packed ? placed_offset_[i] / 2 : placed_offset_[i]), 0};
+      } else if (aliases(i)) {
         out_.layers[i].output = out_.layers[n_.layer(i).inputs[0]].output;
-    out_.initial_data.push_back({out_.layers[0].output.addr, as_bytes(q_.input())});
+        out_.layers[i].int4_packed = out_.layers[n_.layer(i).inputs[0]].int4_packed;
+      }
+    out_.initial_data.push_back({out_.layers[0].output.addr, stored_input(q_, out_)});
     views_[0] = own_view(0);
     for (int i = 1; i < count; ++i) {
       out_.layers[i].first_command = out_.commands.size();
@@ -71,7 +56,10 @@ class Lowerer {
       out_.layers[i].command_count = out_.commands.size() - out_.layers[i].first_command;
       if (views_[i].empty()) views_[i] = aliases(i) ? views_[n_.layer(i).inputs[0]] : own_view(i);
       LoweredLayer& lowered = out_.layers[i];
-      if (!(is_packed(views_[i]) && views_[i][0].buffer == lowered.output.addr && lowered.output.bytes > 0))
+      if (lowered.int4_packed && placed_in_[owner(i)] >= 0)  // its slice of a packed concatenation, in bytes
+        lowered.view = {{lowered.output.addr, pixel_bytes(placed_in_[owner(i)]),
+                         static_cast<std::uint16_t>((n_.layer(i).out_shape.c + 1) / 2), 0, 0}};
+      else if (!(is_packed(views_[i]) && views_[i][0].buffer == lowered.output.addr && lowered.output.bytes > 0))
         lowered.view = segments_of(views_[i]);
     }
     for (int i = 1; i < count; ++i)
@@ -213,6 +201,32 @@ class Lowerer {
     }
   }
 
+  // The layer whose tensor a layer's output is (through flatten and fused activations).
+  int owner(int i) const { return aliases(i) ? owner(n_.layer(i).inputs[0]) : i; }
+
+  // Which tensors are stored packed int4 (int4_packing.h).
+  void plan_packing() {
+    const int count = static_cast<int>(n_.size());
+    std::vector<int> owners(n_.size());
+    std::vector<bool> producer(n_.size());
+    for (int i = 0; i < count; ++i) {
+      owners[i] = owner(i);
+      producer[i] = !aliases(i) && writes_output(i) && out_order_[i].empty();
+    }
+    packed_ = plan_int4_packing(q_, owners, producer, placed_in_);
+  }
+
+  // Bytes of a pixel of layer l's own tensor (int4 packed or one value per byte).
+  std::uint32_t pixel_bytes(int l) const {
+    return static_cast<std::uint32_t>((n_.layer(l).out_shape.c + (packed_[l] ? 1 : 0)) / (packed_[l] ? 2 : 1));
+  }
+
+  // The packing flags of a command of layer i reading `src`.
+  std::uint32_t packing_flags(int i, int src) const {
+    return (packed_[owner(src)] ? firmware::kInt4PackedInput : 0u) |
+           (packed_[placed_in_[i] >= 0 ? placed_in_[i] : owner(i)] ? firmware::kInt4PackedOutput : 0u);
+  }
+
   bool fed_in_place(int i) const { return std::find(placed_in_.begin(), placed_in_.end(), i) != placed_in_.end(); }
 
   // The layers that do a folded layer's work: the producers writing into its
@@ -334,7 +348,7 @@ class Lowerer {
   // concatenation; records the layer's view if its channels come out permuted.
   void set_output(LayerCommand& c, int i, const std::vector<int>& perm) {
     c.output_addr = addr_of(i);
-    if (placed_in_[i] >= 0) c.output_pixel_pitch = static_cast<std::uint32_t>(n_.layer(placed_in_[i]).out_shape.c);
+    if (placed_in_[i] >= 0) c.output_pixel_pitch = pixel_bytes(placed_in_[i]);
     if (!perm.empty()) views_[i] = own_view(i, perm);
   }
 
@@ -412,13 +426,14 @@ class Lowerer {
     set_input(c, input);
     set_output(c, layer, order);
     set_window(c, layer, p);
+    c.flags |= packing_flags(layer, src);
     c.input_zero_point = p.input_zero_point;
     c.output_zero_point = rq.output_zero_point;
     c.act_min = rq.act_min;
     c.act_max = rq.act_max;
     if (q_.layers[layer].bits == 4) c.datatype = static_cast<std::uint32_t>(firmware::Datatype::kInt4);
     c.weights_addr = parameter_block(
-        q_.layers[layer].bits == 4 ? pe_array::pack_int4_filters(weights, weights.size() / out.c) : weights);
+        q_.layers[layer].bits == 4 ? pe_array::pack_int4_runs(weights, weights.size() / out.c) : weights);
     c.bias_addr = parameter_block(bias.empty() ? std::vector<std::int32_t>(static_cast<std::size_t>(out.c), 0) : bias);
     std::vector<std::int32_t> table(2 * static_cast<std::size_t>(out.c));
     for (int k = 0; k < out.c; ++k) {
@@ -437,6 +452,7 @@ class Lowerer {
     set_input(c, input);
     set_output(c, layer, input.perm);
     set_window(c, layer, ConvWindow{p});
+    c.flags |= packing_flags(layer, n_.layer(layer).inputs[0]);
     c.input_zero_point = c.output_zero_point = q.zero_point;
     c.act_min = act.min;
     c.act_max = act.max;
@@ -519,6 +535,7 @@ class Lowerer {
     c.input_addr = gather(i, l.inputs[0], Reads::kPacked).addr;
     c.input2_addr = gather(i, l.inputs[1], Reads::kPacked).addr;
     set_output(c, i, {});
+    c.flags |= packing_flags(i, l.inputs[0]);
     c.input_zero_point = in_q.zero_point;
     c.output_zero_point = ql.output.zero_point;
     c.act_min = p.act_min;
@@ -643,7 +660,7 @@ class Lowerer {
       case LayerType::kFlatten: {
         // A reshape of a packed tensor; anything else is packed first.
         const std::uint64_t addr = gather(i, l.inputs[0], Reads::kPacked).addr;
-        out_.layers[i].output = {addr, out.size()};
+        out_.layers[i].output = {addr, packed_[owner(i)] ? out_.layers[owner(i)].output.bytes : out.size()};
         views_[i] = buffer_view(addr, static_cast<std::uint32_t>(out.c), 0, static_cast<std::uint32_t>(out.c));
         break;
       }
@@ -664,6 +681,7 @@ class Lowerer {
   std::vector<std::uint64_t> placed_offset_;
   std::vector<std::vector<int>> consumers_;
   std::vector<std::vector<int>> out_order_;
+  std::vector<bool> packed_;  // per layer: its tensor is stored packed int4 (plan_packing)
   std::map<std::pair<int, std::vector<int>>, std::uint64_t>
       staged_;  // (layer, read order): its packed copy  // per layer: the order a dense conv computes its channels in
 };
