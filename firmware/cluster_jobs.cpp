@@ -1,5 +1,6 @@
 #include "firmware/layer_runner.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace npuvp::firmware {
@@ -126,6 +127,12 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
   const std::uint32_t start = pe_array::kCtrlStartTable;
   hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kCtrl), &start, sizeof start);
   return issued;
+}
+
+bool LayerRunner::jobs_ended(const Issued& issued) {
+  std::vector<std::uint32_t> status(issued.jobs);
+  hal_.read(job_table(issued.table), status.data(), status.size() * 4);
+  return std::all_of(status.begin(), status.end(), [](std::uint32_t s) { return (s & pe_array::kJobStatusDone) != 0; });
 }
 
 void LayerRunner::wait_jobs(const Issued& issued) {

@@ -76,16 +76,22 @@ void LayerRunner::run_row_tiles_outer() {
   wait_dma(kLoadChannel);
   TileLoop loop(*this);
   loop.first(issue_step(0));
+  const auto loading = [&](std::size_t i) {
+    return i < steps.size() && (steps[i].loads_weights || steps[i].loads_inputs);
+  };
+  if (loading(1)) start_dma(kLoadChannel, loads(1));
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const RowTilesStep& s = steps[i];
     const std::uint32_t k0 = s.block * t_.k_block;
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
-    const auto next = i + 1 < steps.size() ? loads(i + 1) : std::vector<dma::Descriptor>{};
-    const bool prefetch = i + 1 < steps.size();
-    if (!next.empty()) start_dma(kLoadChannel, next);
+    // Step i + 2 reads the buffers step i's jobs read; without a job queue
+    // its loads start only once step i + 1's are in (one load chain at a time).
     loop.step(
-        prefetch, [&] { return issue_step(i + 1); },
-        [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, !next.empty());
+        i + 1 < steps.size(), [&] { return issue_step(i + 1); },
+        [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, loading(i + 1),
+        [&] {
+          if (loading(i + 2)) start_dma(kLoadChannel, loads(i + 2));
+        });
   }
   loop.drain();
 }

@@ -174,7 +174,7 @@ void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
 }
 
 void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
-  n.reject_unknown({"channels", "max_burst_bytes", "descriptor_cycles", "max_outstanding"});
+  n.reject_unknown({"channels", "max_burst_bytes", "descriptor_cycles", "max_outstanding", "noc_ports"});
   c.channels = static_cast<unsigned>(n.get_int_in("channels", 2, 16, 2));
   c.max_burst_bytes = static_cast<unsigned>(n.get_int_in("max_burst_bytes", 16, 1 << 20, 1024));
   // Bursts stop at multiples of their own size (AXI's rule), which only a
@@ -182,6 +182,7 @@ void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
   if (!is_power_of_two(c.max_burst_bytes)) n.fail("max_burst_bytes", "a power of two from 16 to 1048576");
   c.descriptor_cycles = static_cast<unsigned>(n.get_int_in("descriptor_cycles", 0, 10000, 8));
   c.max_outstanding = static_cast<unsigned>(n.get_int_in("max_outstanding", 1, 256, 8));
+  c.noc_ports = static_cast<unsigned>(n.get_int_in("noc_ports", 1, 255, 1));
 }
 
 // First-order scaling of on-chip energies from the table's node to another:
@@ -303,6 +304,9 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
     root.child("sram").fail("banks", "at most one bank per mesh node (" + std::to_string(nodes) + ")");
   if (p.npu.control_node.x >= p.npu.noc.width || p.npu.control_node.y >= p.npu.noc.height)
     npu_node.fail("control_node", "a node inside the mesh");
+  if (p.npu.dma.noc_ports > p.npu.noc.height)
+    root.child("dma").fail("noc_ports",
+                           "at most one port per mesh row (noc.height = " + std::to_string(p.npu.noc.height) + ")");
 
   p.dram = config::parse_dram(root.child("dram"));
 
