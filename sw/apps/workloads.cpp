@@ -330,6 +330,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   runtime::ExecutionOptions eo;
   eo.dataflow = dataflow;
   eo.fold_data_movement = options.fold_data_movement;
+  eo.fuse_layers = options.fuse_layers;
   eo.dram_access_bytes = options.dram_access_bytes;
   eo.keep_outputs = onnx || w.tensors != nullptr;
   if (w.background.valid()) eo.await_reference = [reference = w.background] { reference.get(); };

@@ -56,15 +56,18 @@ TEST(PinnedResults, SqueezeNet11WithoutTraces) { expect_pinned(kSqueezeNet11, "n
 
 // A batch-1 fully connected layer streams 0.51 MB of weights: its cycles follow
 // the DMA's descriptor prefetch and window and the mesh port it writes through
-// (docs/memory.md, "What bounds a batch-1 fully connected layer"); 0.44 of its
-// DRAM roof of 12,061 cycles.
+// (docs/memory.md, "What bounds a batch-1 fully connected layer"); 0.43 of its
+// DRAM roof of 12,061 cycles. With the residual adds fused into their
+// convolutions (docs/lowering.md) the network reaches it 56,496 cycles
+// earlier and its weight stream meets the DRAM in another state: 28,253
+// cycles (27,487 unfused, firmware.fuse_layers=false).
 TEST(PinnedResults, ResNet18FullyConnectedLayer) {
   const nlohmann::json r = run("resnet18", "none");
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   const auto& layers = r["layers"];
   const auto fc = std::find_if(layers.begin(), layers.end(), [](const auto& l) { return l["name"] == "fc"; });
   ASSERT_NE(fc, layers.end());
-  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 27487u);
+  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 28253u);
 }
 
 TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1520719, 3127.4714453849633, 3876.693717185815}); }

@@ -1,6 +1,7 @@
 #include "sw/runtime/lowering/lowering.h"
 
 #include "sw/runtime/lowering/channel_map.h"
+#include "sw/runtime/lowering/fusion.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -16,30 +17,6 @@ namespace npuvp::runtime {
 
 using firmware::LayerCommand;
 using firmware::Opcode;
-
-ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point) {
-  int r = 1;
-  for (const auto& s : shifts) r = std::max({r, std::abs(s.dy), std::abs(s.dx)});
-  const int k = 2 * r + 1;
-  ShiftAsConv out;
-  const int c = static_cast<int>(shifts.size());
-  out.conv.set_square(k, 1, r);
-  out.conv.groups = c;
-  out.conv.out_channels = c;
-  out.conv.input_zero_point = zero_point;
-  // out(y, x) = in(y - dy, x - dx) = in(y - r + ky, x - r + kx) at ky = r - dy,
-  // kx = r - dx.
-  out.weights.assign(static_cast<std::size_t>(c) * k * k, 0);
-  for (int ch = 0; ch < c; ++ch) {
-    const ChannelShift s = shifts[static_cast<std::size_t>(ch)];
-    out.weights[(static_cast<std::size_t>(ch) * k + (r - s.dy)) * k + (r - s.dx)] = 1;
-  }
-  // acc * 2^30 * 2^1 / 2^31 == acc exactly (see
-  // multiply_by_quantized_multiplier).
-  out.requant.per_channel = {FixedPointMultiplier{std::int32_t{1} << 30, 1}};
-  out.requant.output_zero_point = zero_point;
-  return out;
-}
 
 namespace {
 
@@ -76,6 +53,15 @@ class Lowerer {
     }
     for (int i = 1; i < count; ++i)
       if (folded_[i] && out_.layers[i].command_count == 0) out_.layers[i].folded_into = doers(i);
+    for (int conv = 1; conv < count; ++conv) {
+      const int add = fused_add_[conv];
+      if (add < 0) continue;
+      out_.layers[add].folded_into = {conv};
+      // The convolution's output, and the activation fused into it, are never written.
+      for (int j = 1; j < count; ++j)
+        if (j == conv || (aliases(j) && out_.layers[j].output.addr == addr_of(conv)))
+          out_.layers[j].unwritten_for = add;
+    }
     return std::move(out_);
   }
 
@@ -145,6 +131,9 @@ class Lowerer {
     out_order_.assign(count, {});
     for (std::size_t i = 0; i < count; ++i)
       for (int src : n_.layer(static_cast<int>(i)).inputs) consumers_[src].push_back(static_cast<int>(i));
+    fused_add_.assign(count, -1);
+    fused_conv_.assign(count, -1);
+    if (options_.fuse_layers) fusion_ = plan_add_fusion(q_, consumers_);
     if (!options_.fold_data_movement) return;
     for (std::size_t i = 0; i < count; ++i) {
       const Layer& l = n_.layer(static_cast<int>(i));
@@ -410,7 +399,7 @@ class Lowerer {
     if (reads == Reads::kDense && !input.perm.empty()) permute_inputs(input.perm, weights);
     if (!order.empty()) permute_outputs(order, weights, bias, rq);
     set_input(c, input);
-    set_output(c, layer, order);
+    if (!fuse_add(c, layer, order)) set_output(c, layer, order);
     set_window(c, layer, p);
     c.input_zero_point = p.input_zero_point;
     c.output_zero_point = rq.output_zero_point;
@@ -428,6 +417,19 @@ class Lowerer {
     }
     c.requant_addr = parameter_block(table);
     out_.commands.push_back(c);
+  }
+
+  // Points a convolution's epilogue at the add the fusion plan gives it, if
+  // its channels come out in order and the residual is one packed tensor.
+  bool fuse_add(LayerCommand& c, int conv, const std::vector<int>& order) {
+    const int add = fusion_.add_of.empty() ? -1 : fusion_.add_of[conv];
+    if (add < 0 || !order.empty() || !is_packed(views_[fusion_.residual_of[conv]])) return false;
+    const int residual = fusion_.residual_of[conv];
+    set_fused_add(c, q_.layers[conv].output, q_.layers[residual].output, q_.layers[add], views_[residual][0].buffer);
+    set_output(c, add, {});
+    fused_add_[conv] = add;
+    fused_conv_[add] = conv;
+    return true;
   }
 
   void pool_command(int layer, Opcode op, TensorShape in, TensorShape out, const PoolParams& p, QuantParams q,
@@ -622,7 +624,7 @@ class Lowerer {
         }
         break;
       case LayerType::kAdd:
-        add_command(i);
+        if (fused_conv_[i] < 0) add_command(i);
         break;
       case LayerType::kConcat:
       case LayerType::kChannelShuffle:
@@ -664,6 +666,9 @@ class Lowerer {
   std::vector<std::uint64_t> placed_offset_;
   std::vector<std::vector<int>> consumers_;
   std::vector<std::vector<int>> out_order_;
+  AddFusionPlan fusion_;
+  std::vector<int> fused_add_;   // per convolution: the add its epilogue computes, or -1
+  std::vector<int> fused_conv_;  // per add: the convolution computing it, or -1
   std::map<std::pair<int, std::vector<int>>, std::uint64_t>
       staged_;  // (layer, read order): its packed copy  // per layer: the order a dense conv computes its channels in
 };
