@@ -19,13 +19,14 @@ namespace {
 
 // Through the CLI: a process elaborates one platform, and tests compare two runs.
 nlohmann::json run_block(const std::string& preset, std::vector<std::string> overrides, bool fuse,
-                         const std::string& network = "tests/platform/fused_block.yaml") {
+                         const std::string& network = "tests/platform/fused_block.yaml",
+                         const std::string& dataflow = "hybrid") {
   overrides.push_back(std::string("firmware.fuse_layers=") + (fuse ? "true" : "false"));
   const auto dir = std::filesystem::temp_directory_path() /
                    ("npuvp_fusion_" + preset + "_" + std::filesystem::path(network).stem().string() +
-                    (fuse ? "" : "_off") + "_" + std::to_string(::getpid()));
+                    (fuse ? "" : "_off") + "_" + dataflow + "_" + std::to_string(::getpid()));
   std::string command = std::string(NPUVP_CLI) + " run -q --platform " + preset + " --network " + network +
-                        " --traces none --out " + dir.string();
+                        " --dataflow " + dataflow + " --traces none --out " + dir.string();
   for (const auto& o : overrides) command += " --set " + o;
   EXPECT_EQ(std::system((command + " > /dev/null").c_str()), 0) << command;
   std::ifstream in(dir / "report.json");
@@ -95,6 +96,21 @@ TEST(FusedNetwork, FusionSavesTheStoreAndLoadOfTheConvolutionsOutputAndTheAddsCo
 TEST(FusedNetwork, OffGivesTheResultsFromBeforeFusion) {
   EXPECT_EQ(run_block("edge-ip", {}, false)["totals"]["cycles"], 4441);
   EXPECT_EQ(run_block("edge-ip", {}, false, "resnet20_cifar")["totals"]["cycles"], 146258);
+}
+
+// Each dataflow's jobs run the epilogue: ResNet-20's 7 fusable adds (the
+// other 2 read a channel-padded shortcut computed after the convolution),
+// every output exact, on the Squeezelerator's arrays (ws, os2d).
+TEST(FusedNetwork, EveryDataflowRunsTheFusedEpilogueExactly) {
+  for (const char* dataflow : {"ws", "os2d"}) {
+    const nlohmann::json r = run_block("squeezelerator", {}, true, "resnet20_cifar", dataflow);
+    int fused = 0;
+    for (const auto& l : r["layers"]) {
+      EXPECT_TRUE(l["verified"].get<bool>()) << dataflow << " " << l["name"];
+      if (l["type"] == "add" && l.contains("folded_into")) ++fused;
+    }
+    EXPECT_EQ(fused, 7) << dataflow;
+  }
 }
 
 }  // namespace

@@ -22,7 +22,9 @@ LoweringOptions lowering_options(const ExecutionOptions& options) {
   l.dataflow = options.dataflow;
   l.fold_data_movement = options.fold_data_movement;
   l.dram_access_bytes = options.dram_access_bytes;
-  l.fuse_layers = options.fuse_layers;
+  // Every layer's output kept needs every output written: a fused
+  // convolution writes none of its own.
+  l.fuse_layers = options.fuse_layers && !options.keep_outputs;
   return l;
 }
 

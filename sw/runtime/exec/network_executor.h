@@ -23,7 +23,7 @@ struct ExecutionOptions {
   bool keep_outputs = false;
   bool fold_data_movement = true;        // LoweringOptions::fold_data_movement
   std::uint32_t dram_access_bytes = 32;  // LoweringOptions::dram_access_bytes
-  bool fuse_layers = true;               // LoweringOptions::fuse_layers
+  bool fuse_layers = true;               // LoweringOptions::fuse_layers, unless keep_outputs
   // Called once the NPU has run and before its outputs are compared: the
   // expected outputs may still be computed beside the simulation until then.
   std::function<void()> await_reference;
