@@ -80,6 +80,8 @@ struct LayerVerdicts {
   std::vector<std::size_t> onnx_spec_mismatches;
   // Per layer: the layers a folded layer's work went into (empty otherwise).
   std::vector<std::vector<int>> folded_into;
+  // Per layer: why an add was not fused into a convolution (empty otherwise).
+  std::vector<std::string> not_fused;
   // Networks with float weights run on the float input's quantization: per
   // layer, the expected output's SQNR against the float model
   // (runtime::layer_sqnr_db). Empty otherwise.

@@ -85,6 +85,7 @@ TEST(Fusion, AConvolutionAnotherLayerReadsKeepsItsAddSeparate) {
   EXPECT_EQ(only_command(l, k.add).opcode, static_cast<std::uint32_t>(Opcode::kAdd));
   EXPECT_EQ(only_command(l, k.b).fuse, 0u);
   EXPECT_TRUE(l.layers[k.add].folded_into.empty());
+  EXPECT_EQ(l.layers[k.add].not_fused, "'b' feeds other layers too; 'a' feeds other layers too");
   expect_host_run_exact(q);
 }
 
@@ -110,6 +111,7 @@ TEST(Fusion, OffEveryAddIsItsOwnCommandAndTheCommandsAreAsBefore) {
   EXPECT_EQ(only_command(unfused, k.b).fuse, 0u);
   EXPECT_EQ(only_command(unfused, k.b).output_addr, unfused.layers[k.b].output.addr);
   EXPECT_EQ(unfused.layers[k.b].unwritten_for, -1);
+  EXPECT_EQ(unfused.layers[k.add].not_fused, "");  // not asked for
   EXPECT_EQ(unfused.commands.size(), fused.commands.size() + 1);
   expect_host_run_exact(q, false);
 }

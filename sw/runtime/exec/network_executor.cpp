@@ -44,6 +44,7 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
     c.type = layer_type_name(l.type);
     c.commands = lowered.layers[i].command_count;
     c.folded_into = lowered.layers[i].folded_into;
+    c.not_fused = lowered.layers[i].not_fused;
     const LoweredLayer& lowered_layer = lowered.layers[i];
     if (lowered_layer.unwritten_for >= 0) {
       run.layers.push_back(std::move(c));  // vouched for below

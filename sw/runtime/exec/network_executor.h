@@ -36,6 +36,7 @@ struct LayerCheck {
   std::string type;              // layer_type_name
   std::size_t commands = 0;      // LayerCommands the layer lowered to
   std::vector<int> folded_into;  // LoweredLayer::folded_into
+  std::string not_fused;         // LoweredLayer::not_fused
   std::size_t mismatches = 0;
   bool verified = false;
   std::vector<std::int8_t> output;  // as read back (HWC), with ExecutionOptions::keep_outputs

@@ -1,5 +1,7 @@
 #include "sw/runtime/lowering/fusion.h"
 
+#include <string>
+
 #include "sw/runtime/reference/reference_kernels.h"
 
 namespace npuvp::runtime {
@@ -7,7 +9,8 @@ namespace npuvp::runtime {
 AddFusionPlan plan_add_fusion(const QuantizedNetwork& q, const std::vector<std::vector<int>>& consumers) {
   const Network& n = q.network;
   const auto count = static_cast<int>(n.size());
-  AddFusionPlan plan{std::vector<int>(n.size(), -1), std::vector<int>(n.size(), -1)};
+  AddFusionPlan plan{std::vector<int>(n.size(), -1), std::vector<int>(n.size(), -1),
+                     std::vector<std::string>(n.size())};
   const auto only_reader = [&](int layer, int reader) {
     return consumers[layer].size() == 1 && consumers[layer][0] == reader;
   };
@@ -15,20 +18,33 @@ AddFusionPlan plan_add_fusion(const QuantizedNetwork& q, const std::vector<std::
     const Layer& l = n.layer(add);
     if (l.type != LayerType::kAdd || l.inputs.size() != 2) continue;
     int best = -1, residual = -1;
+    std::string why;
     for (int side = 0; side < 2; ++side) {
       const int src = l.inputs[side], other = l.inputs[1 - side];
       // Through an activation fused into the convolution: it clamps before the add.
       const int conv = q.layers[src].fused_into >= 0 ? q.layers[src].fused_into : src;
       const LayerType t = n.layer(conv).type;
       const bool reads_only = conv == src ? only_reader(conv, add) : only_reader(conv, src) && only_reader(src, add);
-      // The epilogue runs when the convolution does: the residual must be written by then.
-      if ((t == LayerType::kConv2d || t == LayerType::kBatchNorm) && q.layers[conv].bits == 8 && reads_only &&
-          other < conv && conv > best) {
+      const std::string name = "'" + n.layer(conv).name + "'";
+      std::string fails;
+      if (t != LayerType::kConv2d && t != LayerType::kBatchNorm)
+        fails = name + " is not a convolution";
+      else if (q.layers[conv].bits != 8)
+        fails = name + " is not int8";
+      else if (!reads_only)
+        fails = name + " feeds other layers too";
+      else if (other >= conv)  // the epilogue runs when the convolution does: the residual must be written by then
+        fails = "'" + n.layer(other).name + "' is computed after " + name;
+      if (fails.empty() && conv > best) {
         best = conv;
         residual = other;
       }
+      why += (why.empty() ? "" : "; ") + fails;
     }
-    if (best < 0 || plan.add_of[best] >= 0) continue;
+    if (best < 0) {
+      plan.unfused_reason[static_cast<std::size_t>(add)] = why;
+      continue;
+    }
     plan.add_of[best] = add;
     plan.residual_of[best] = residual;
   }

@@ -6,6 +6,7 @@
 // other input is one packed tensor.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "contract/command_format.h"
@@ -18,6 +19,7 @@ struct AddFusionPlan {
   std::vector<int> add_of;  // per layer: the add a convolution's epilogue may compute, or -1
   // Per layer: an add's other input (the residual) when add_of names it, or -1.
   std::vector<int> residual_of;
+  std::vector<std::string> unfused_reason;  // per add that no convolution may take: why
 };
 
 // `consumers[i]`: the layers reading layer i's output, once per input.

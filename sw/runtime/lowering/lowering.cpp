@@ -53,6 +53,8 @@ class Lowerer {
     }
     for (int i = 1; i < count; ++i)
       if (folded_[i] && out_.layers[i].command_count == 0) out_.layers[i].folded_into = doers(i);
+    for (std::size_t i = 0; i < fusion_.unfused_reason.size(); ++i)
+      if (!fusion_.unfused_reason[i].empty()) out_.layers[i].not_fused = fusion_.unfused_reason[i];
     for (int conv = 1; conv < count; ++conv) {
       const int add = fused_add_[conv];
       if (add < 0) continue;
@@ -423,7 +425,12 @@ class Lowerer {
   // its channels come out in order and the residual is one packed tensor.
   bool fuse_add(LayerCommand& c, int conv, const std::vector<int>& order) {
     const int add = fusion_.add_of.empty() ? -1 : fusion_.add_of[conv];
-    if (add < 0 || !order.empty() || !is_packed(views_[fusion_.residual_of[conv]])) return false;
+    if (add < 0) return false;
+    if (!order.empty() || !is_packed(views_[fusion_.residual_of[conv]])) {
+      out_.layers[add].not_fused = !order.empty() ? "'" + n_.layer(conv).name + "' computes its channels permuted"
+                                                  : "the residual is not one packed tensor";
+      return false;
+    }
     const int residual = fusion_.residual_of[conv];
     set_fused_add(c, q_.layers[conv].output, q_.layers[residual].output, q_.layers[add], views_[residual][0].buffer);
     set_output(c, add, {});

@@ -64,6 +64,8 @@ struct LoweredLayer {
   // writes the add it feeds instead, and activations fused into it): that
   // add, whose output vouches for it; -1 otherwise.
   int unwritten_for = -1;
+  // An add that runs as its own command though fusion is on: why.
+  std::string not_fused;
 };
 
 struct LoweredNetwork {
