@@ -5,6 +5,13 @@
 namespace npuvp::firmware {
 namespace {
 
+// Waits for the load channel's chain to end and clears its IRQ.
+void settle_load_channel(Hal& hal) {
+  hal.wait_events(std::uint64_t{1} << kLoadChannel);
+  const std::uint64_t regs = hal.layout().dma_regs_base + kLoadChannel * dma::kChannelStride;
+  hal.write32(regs + dma::reg::kIrq, hal.read32(regs + dma::reg::kIrq));
+}
+
 void run_command_buffer(Hal& hal, const RingEntry& entry) {
   // Weights stay resident only within one command buffer: between buffers the
   // host may have rewritten DRAM at the same addresses. Likewise a layer
@@ -24,7 +31,14 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
     }
     const std::uint64_t next = i + 1 < entry.layer_count ? entry.command_buffer + (i + 1) * sizeof layer : 0;
     hal.mark_layer(static_cast<std::int32_t>(layer.layer_id));
-    LayerRunner(hal, layer, i, resident, ahead, next).run();
+    try {
+      LayerRunner(hal, layer, i, resident, ahead, next).run();
+    } catch (...) {
+      // A layer that fails after starting the next one's loads lets them end
+      // first, so that the next command buffer finds the load channel idle.
+      if (ahead.weights_loading || ahead.inputs_loading) settle_load_channel(hal);
+      throw;
+    }
   }
 }
 
