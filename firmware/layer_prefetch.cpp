@@ -120,6 +120,40 @@ void LayerRunner::prefetch_next(std::uint32_t tile, unsigned weights, const std:
   ahead_.segments = std::move(next.segments_);
   ahead_.weights_loading = weights_clear;
   ahead_.inputs_loading = inputs_clear;
+  if (!inputs_clear) next_inputs_ = loads.inputs;
+}
+
+void LayerRunner::forward_next(const dma::Descriptor& store) {
+  std::vector<dma::Descriptor> chain = std::move(next_inputs_);
+  next_inputs_.clear();
+  // Only a store of one run of bytes maps DRAM back to the buffer one to one.
+  if (chain.empty() || chain.size() > dma_slots(l_) || store.rows != 1 || store.planes != 1) return;
+  const Span written = destination(store);
+  const std::uint64_t control_end = job_tables_offset(l_, npu_) + 2 * job_table_bytes(npu_);
+  // What the store still reads and where its descriptor is.
+  const std::vector<Span> busy{{sram(dma_slots(l_) * sizeof(dma::Descriptor)), sram(control_end)},
+                               {sram(t_.output_offset[0]), sram(t_.bytes_used)}};
+  bool forwarded = false;
+  for (dma::Descriptor& d : chain) {
+    if (overlaps_any(busy, destination(d))) return;
+    if (d.flags & dma::kDescFill) continue;
+    const Span from = source(d);
+    if (!from.overlaps(written)) {
+      if (overlaps_any(busy, from)) return;
+      continue;  // in DRAM since an earlier store
+    }
+    if (from.lo < written.lo || from.hi > written.hi) return;
+    d.src = store.src + (d.src - store.dst);
+    forwarded = true;
+  }
+  if (!forwarded) return;
+  // One chain at a time on the channel: the weights loaded ahead end first.
+  const bool weights = ahead_.weights_loading;
+  ahead_.weights_loading = false;
+  if (weights) wait_dma(kLoadChannel);
+  ahead_.weights_loading = weights;
+  start_dma(kLoadChannel, chain);
+  ahead_.inputs_loading = true;
 }
 
 }  // namespace npuvp::firmware

@@ -109,6 +109,7 @@ void LayerRunner::run_weight_blocks_outer(bool weights_resident, const FirstLoad
           },
           [&] { store_output(tile, k0, kb, tile % 2); });
     }
+    if (k0 + kb == l_.out_c) forward_next(output_store(tiles - 1, k0, kb, (tiles - 1) % 2));
     loop.drain();
   }
 }
@@ -163,6 +164,10 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
           if (loading(i + 2)) start_dma(kLoadChannel, loads(i + 2));
         });
   }
+  const RowTilesStep& last = steps.back();
+  const std::uint32_t last_k0 = last.block * t_.k_block;
+  forward_next(output_store(last.tile, last_k0, std::min(t_.k_block, l_.out_c - last_k0),
+                            static_cast<unsigned>((steps.size() - 1) % 2)));
   loop.drain();
 }
 

@@ -91,6 +91,11 @@ class LayerRunner {
   // `tile` and `weights` are the step's tile and weight buffer, `stores` the
   // stores of this step and the one before, the last DRAM writes of the layer.
   void prefetch_next(std::uint32_t tile, unsigned weights, const std::vector<dma::Descriptor>& stores);
+  // Once the last step's jobs have ended and its store (`store`) started: the
+  // next layer's first inputs that this store writes to DRAM are copied from
+  // the output buffer instead, beside the store, if they are all there or
+  // already in DRAM.
+  void forward_next(const dma::Descriptor& store);
   // Validates, reads the images of and plans a command run later; false for
   // a copy or fill or a command that would fail (its run reports it).
   bool prepare(LayerDecision& decision);
@@ -289,6 +294,7 @@ class LayerRunner {
   ResidentWeights& resident_;
   Lookahead& ahead_;
   const std::uint64_t next_command_;
+  std::vector<dma::Descriptor> next_inputs_;         // the next layer's first inputs, not loaded ahead
   std::vector<BatchImage> images_;                   // image 0: the command's own addresses
   std::vector<std::vector<InputSegment>> segments_;  // per image
   LayerTiling t_;
