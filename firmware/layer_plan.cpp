@@ -43,32 +43,10 @@ std::uint64_t psum_room(const LayerCommand& l, const NpuLayout& npu, pe_array::D
                                         pe_array::reduction_steps(filter_elements(l), packed_int4(l, npu)));
 }
 
-std::uint32_t k_slice(const LayerCommand& l, std::uint32_t kb, std::uint32_t k_groups) {
-  return ceil_div(ceil_div(kb, k_groups), k_unit(l)) * k_unit(l);
-}
-
-// With a fused pool, every run of pooled rows a cluster takes computes the
-// convolution rows its windows share with the next run once more: the rows
-// split into as many groups as keep the busiest cluster's share (its
-// convolution rows times its channels) least, the clusters left over
-// splitting the channels.
-std::uint32_t pooled_row_groups(const LayerCommand& l, std::uint32_t clusters, std::uint32_t rows, std::uint32_t kb) {
-  std::uint32_t best = 1;
-  std::uint64_t least = ~std::uint64_t{0};
-  for (std::uint32_t groups = 1; groups <= std::min(clusters, rows); ++groups) {
-    const std::uint64_t share =
-        std::uint64_t{conv_rows_for(l, ceil_div(rows, groups))} * k_slice(l, kb, std::max(1u, clusters / groups));
-    if (share <= least) {
-      least = share;
-      best = groups;
-    }
-  }
-  return best;
-}
-
 bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filter, std::uint32_t kb,
                 unsigned weight_buffers, pe_array::Dataflow dataflow, LayerTiling& t) {
   const Opcode op = opcode_of(l);
+  const std::uint32_t per_group = k_unit(l);
   t.k_block = kb;
   const std::uint64_t param_channels = filter != 0 ? kb : 0;
   const std::uint64_t weight_buffer = align64(kb * filter) + align64(param_channels * 4) + align64(param_channels * 8);
@@ -110,10 +88,10 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
     // Fewer rows only add steps: past the limit no smaller tile will do.
     if (std::uint64_t{ceil_div(l.out_h, chosen)} * ceil_div(l.out_c, kb) * std::max(1u, l.batch_count) > kMaxLayerSteps)
       return false;
-    const std::uint32_t row_groups =
-        fuses_pool(l) ? pooled_row_groups(l, npu.clusters, chosen, kb) : std::min(npu.clusters, ceil_div(chosen, unit));
+    const std::uint32_t row_groups = std::min(npu.clusters, ceil_div(chosen, unit));
     const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
-    const std::uint32_t slice = k_slice(l, kb, k_groups);
+    std::uint32_t slice = ceil_div(kb, k_groups);
+    slice = ceil_div(slice, per_group) * per_group;
     const std::uint32_t rows_per_group = ceil_div(chosen, row_groups);
     const std::uint64_t cluster_in =
         inputs * std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows_per_group)) * row_bytes +
