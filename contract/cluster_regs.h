@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "contract/register_spec.h"
 
@@ -81,7 +82,9 @@ inline constexpr std::uint32_t kJobFp16Relu = 1u << 2;         // fp16 convoluti
 // convolution, or int8 pooling and add of int4 tensors).
 inline constexpr std::uint32_t kJobPackedInput = 1u << 3;
 inline constexpr std::uint32_t kJobPackedOutput = 1u << 4;
-inline constexpr std::uint16_t kJobFuseAdd = 1;  // ClusterJob::fuse: residual add in the epilogue
+inline constexpr std::uint16_t kJobFuseAdd = 1;      // ClusterJob::fuse: residual add in the epilogue
+inline constexpr std::uint16_t kJobFuseMaxPool = 2;  // max pool of the results (PoolEpilogue)
+inline constexpr std::uint16_t kJobFuseAvgPool = 3;  // average pool of the results (PoolEpilogue)
 
 // One job: out_h × out_w output pixels × k_count channels from an input tile
 // held in SRAM (HWC, in_c channels per pixel, rows `in_row_pitch` bytes apart,
@@ -146,6 +149,40 @@ struct ClusterJob {
 };
 static_assert(sizeof(ClusterJob) == 192, "job layout is part of the hardware interface");
 
+// A convolution job with fuse = kJobFuseMaxPool or kJobFuseAvgPool pools its
+// out_h × out_w × k_count int8 results (after their clamp) as a pooling job
+// would pool a tile of them: pooled pixel (py, px), tap (ky, kx) reads result
+// (origin_y + py*stride_h + ky, px*stride_w - pad_left + kx); results outside
+// the job's are outside the map (result row 0 is map row first_row of a map
+// of image_h × image_w, which the padding surrounds for a count of padded
+// taps). The pooled out_h × out_w pixels are clamped to [fused_act_min,
+// fused_act_max] and written instead of the results, at out_addr with the
+// job's pitches. No add is fused with a pool, so the window is held where an
+// add keeps its operands (from in2_addr on).
+struct PoolEpilogue {
+  std::uint8_t kernel_h, kernel_w, stride_h, stride_w;
+  std::uint8_t pad_top, pad_left, pad_bottom, pad_right;
+  std::int32_t origin_y;
+  std::uint16_t out_h, out_w;
+  std::uint16_t image_h, image_w;
+  std::int32_t first_row;
+};
+inline constexpr std::size_t kPoolEpilogueOffset = offsetof(ClusterJob, in2_addr);
+static_assert(kPoolEpilogueOffset + sizeof(PoolEpilogue) <= offsetof(ClusterJob, datatype),
+              "the pool epilogue fits the add's operand fields");
+
+inline bool fuses_pool(const ClusterJob& j) { return j.fuse == kJobFuseMaxPool || j.fuse == kJobFuseAvgPool; }
+
+inline void write_pool_epilogue(ClusterJob& j, const PoolEpilogue& p) {
+  std::memcpy(reinterpret_cast<unsigned char*>(&j) + kPoolEpilogueOffset, &p, sizeof p);
+}
+
+inline PoolEpilogue read_pool_epilogue(const ClusterJob& j) {
+  PoolEpilogue p;
+  std::memcpy(&p, reinterpret_cast<const unsigned char*>(&j) + kPoolEpilogueOffset, sizeof p);
+  return p;
+}
+
 // The job fields of a fused epilogue, for docs/registers.md.
 inline constexpr std::array<regs::FieldSpec, 9> kClusterJobFuseFields{{
     {"in2_addr", offsetof(ClusterJob, in2_addr), 4, "add: the second tile; fuse 1: the residual's first pixel"},
@@ -154,7 +191,8 @@ inline constexpr std::array<regs::FieldSpec, 9> kClusterJobFuseFields{{
     {"in1_multiplier", offsetof(ClusterJob, in1_multiplier), 8, "multiplier and shift of input 1 (the conv result)"},
     {"in2_multiplier", offsetof(ClusterJob, in2_multiplier), 8, "multiplier and shift of input 2 (the residual)"},
     {"out_multiplier", offsetof(ClusterJob, out_multiplier), 8, "multiplier and shift of the sum"},
-    {"fuse", offsetof(ClusterJob, fuse), 2, "convolution epilogue: 0 none; 1 residual add (int8 only)"},
+    {"fuse", offsetof(ClusterJob, fuse), 2,
+     "convolution epilogue (int8 only): 0 none; 1 residual add; 2 max pool, 3 average pool (PoolEpilogue at in2_addr)"},
     {"in2_pixel_pitch", offsetof(ClusterJob, in2_pixel_pitch), 2, "fuse 1: bytes between residual pixels"},
     {"fused_output_zero_point", offsetof(ClusterJob, fused_output_zero_point), 12,
      "fuse 1: the sum's zero point, then its clamp (fused_act_min, fused_act_max)"},

@@ -81,7 +81,7 @@ inline constexpr std::uint32_t kInt4PackedInput = 1u << 2;
 inline constexpr std::uint32_t kInt4PackedOutput = 1u << 3;
 
 // What a convolution's epilogue does after requantizing (LayerCommand::fuse).
-enum class Fuse : std::uint32_t { kNone = 0, kAdd = 1 };
+enum class Fuse : std::uint32_t { kNone = 0, kAdd = 1, kMaxPool = 2, kAvgPool = 3 };
 
 struct AddParams {
   std::int32_t input2_zero_point;
@@ -147,10 +147,18 @@ struct LayerCommand {
   // the sum, clamped to [fused_act_min, fused_act_max] around
   // fused_output_zero_point, at output_addr: the convolution's own output is
   // never written.
+  // kConv2d (int8) with kMaxPool or kAvgPool: the epilogue pools the
+  // convolution's conv_out_h × conv_out_w results with the pool_* window
+  // (zero point output_zero_point; kPoolCountIncludePad in flags) and writes
+  // only the pooled map, out_h × out_w, clamped to [fused_act_min,
+  // fused_act_max].
   std::uint32_t fuse;
   std::int32_t fused_output_zero_point;
   std::int32_t fused_act_min, fused_act_max;
-  std::uint32_t reserved[4];
+  std::uint8_t pool_kernel_h, pool_kernel_w, pool_stride_h, pool_stride_w;
+  std::uint8_t pool_pad_top, pool_pad_left, pool_pad_bottom, pool_pad_right;
+  std::uint16_t conv_out_h, conv_out_w;
+  std::uint32_t reserved;
 };
 static_assert(sizeof(LayerCommand) == 256);
 
@@ -233,7 +241,7 @@ void gather_segments(const InputSegment* segments, std::size_t count, std::uint3
 using FieldSpec = regs::FieldSpec;
 
 // The LayerCommand fields that say where a layer reads and writes.
-inline constexpr std::array<FieldSpec, 13> kLayerCommandAddressing{{
+inline constexpr std::array<FieldSpec, 15> kLayerCommandAddressing{{
     {"input_addr", offsetof(LayerCommand, input_addr), 8, "first byte of the input tensor (unless gathered)"},
     {"output_addr", offsetof(LayerCommand, output_addr), 8, "first byte of the output tensor"},
     {"input_row_pitch", offsetof(LayerCommand, input_row_pitch), 4, "bytes between input rows; 0: packed"},
@@ -248,10 +256,15 @@ inline constexpr std::array<FieldSpec, 13> kLayerCommandAddressing{{
     {"batch_table_addr", offsetof(LayerCommand, batch_table_addr), 8,
      "DRAM address of batch_count - 1 BatchImages: images 1 and up"},
     {"fuse", offsetof(LayerCommand, fuse), 4,
-     "kConv2d int8: 0 none; 1 add: the epilogue adds input2_addr's tensor (add_params) and writes only the sum"},
+     "kConv2d int8: 0 none; 1 add: the epilogue adds input2_addr's tensor (add_params) and writes only the sum; "
+     "2 max pool, 3 average pool: the epilogue pools the results and writes only the pooled map"},
     {"fused_output_zero_point", offsetof(LayerCommand, fused_output_zero_point), 4, "fuse 1: the sum's zero point"},
     {"fused_act_min", offsetof(LayerCommand, fused_act_min), 4, "fuse 1: the sum's lower clamp"},
     {"fused_act_max", offsetof(LayerCommand, fused_act_max), 4, "fuse 1: the sum's upper clamp"},
+    {"pool_kernel_h", offsetof(LayerCommand, pool_kernel_h), 8,
+     "fuse 2, 3: the pool's kernel, stride (h, w) and padding (top, left, bottom, right), a byte each"},
+    {"conv_out_h", offsetof(LayerCommand, conv_out_h), 4,
+     "fuse 2, 3: the convolution's output rows and columns (uint16 each); out_h, out_w are the pooled map's"},
 }};
 
 inline constexpr std::array<FieldSpec, 4> kBatchImageFields{{
@@ -311,6 +324,33 @@ inline contract::ConvWindow read_window(const LayerCommand& c) {
   w.dilation_w = c.dilation_w;
   w.pad = {c.pad_top, c.pad_left, c.pad_bottom, c.pad_right};
   w.groups = static_cast<int>(c.groups);
+  return w;
+}
+
+// A convolution whose epilogue pools its results (LayerCommand::fuse 2 or 3).
+inline bool fuses_pool(const LayerCommand& c) {
+  return c.fuse == static_cast<std::uint32_t>(Fuse::kMaxPool) || c.fuse == static_cast<std::uint32_t>(Fuse::kAvgPool);
+}
+
+// The fused pool's window (fields of 8 bits: the caller checks the range).
+inline void write_pool_window(LayerCommand& c, const contract::Window& w) {
+  c.pool_kernel_h = static_cast<std::uint8_t>(w.kernel_h);
+  c.pool_kernel_w = static_cast<std::uint8_t>(w.kernel_w);
+  c.pool_stride_h = static_cast<std::uint8_t>(w.stride_h);
+  c.pool_stride_w = static_cast<std::uint8_t>(w.stride_w);
+  c.pool_pad_top = static_cast<std::uint8_t>(w.pad.top);
+  c.pool_pad_left = static_cast<std::uint8_t>(w.pad.left);
+  c.pool_pad_bottom = static_cast<std::uint8_t>(w.pad.bottom);
+  c.pool_pad_right = static_cast<std::uint8_t>(w.pad.right);
+}
+
+inline contract::Window read_pool_window(const LayerCommand& c) {
+  contract::Window w;
+  w.kernel_h = c.pool_kernel_h;
+  w.kernel_w = c.pool_kernel_w;
+  w.stride_h = c.pool_stride_h;
+  w.stride_w = c.pool_stride_w;
+  w.pad = {c.pool_pad_top, c.pool_pad_left, c.pool_pad_bottom, c.pool_pad_right};
   return w;
 }
 

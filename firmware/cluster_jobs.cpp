@@ -39,7 +39,7 @@ pe_array::ClusterJob LayerRunner::job_template() const {
   job.in_c = l_.in_c;
   job.in_row_pitch = l_.in_w * input_bytes(l_, l_.in_c);
   job.origin_x = -static_cast<std::int32_t>(l_.pad_left);
-  job.out_w = l_.out_w;
+  job.out_w = conv_width(l_);
   contract::write_window_fields(job, read_window(l_));
   job.input_zero_point = l_.input_zero_point;
   job.output_zero_point = l_.output_zero_point;
@@ -68,6 +68,13 @@ pe_array::ClusterJob LayerRunner::job_template() const {
     job.fused_output_zero_point = l_.fused_output_zero_point;
     job.fused_act_min = l_.fused_act_min;
     job.fused_act_max = l_.fused_act_max;
+  }
+  if (fuses_pool(l_)) {
+    job.fuse =
+        l_.fuse == static_cast<std::uint32_t>(Fuse::kMaxPool) ? pe_array::kJobFuseMaxPool : pe_array::kJobFuseAvgPool;
+    job.fused_act_min = l_.fused_act_min;
+    job.fused_act_max = l_.fused_act_max;
+    if (l_.flags & kPoolCountIncludePad) job.flags |= pe_array::kJobCountIncludePad;
   }
   return job;
 }
@@ -101,7 +108,8 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + in_offset);
       job.in_h = hi - lo;
       job.tile_row0 = static_cast<std::int32_t>(lo);
-      job.origin_y = static_cast<std::int32_t>(std::int64_t{row0 + my0} * l_.stride_h - l_.pad_top - lo);
+      const std::uint32_t conv0 = conv_row_range(l_, row0 + my0, my_rows).first;
+      job.origin_y = static_cast<std::int32_t>(std::int64_t{conv0} * l_.stride_h - l_.pad_top - lo);
       if (op_ == Opcode::kConv2d && l_.groups == 1) job.group_out = k_count;
       job.in_c = channels;
       job.in_row_pitch = row_bytes;
@@ -111,6 +119,7 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
           static_cast<std::uint32_t>(sram(t_.output_offset[buffers.output]) +
                                      std::uint64_t{my0} * l_.out_w * output_bytes(l_, kb) + output_bytes(l_, ks));
       job.out_h = my_rows;
+      if (fuses_pool(l_)) set_pool_epilogue(job, row0 + my0, my_rows);
       job.out_pixel_pitch = output_bytes(l_, kb);
       job.out_row_pitch = l_.out_w * output_bytes(l_, kb);
       job.k_count = k_count;
@@ -139,6 +148,28 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
   const std::uint32_t start = pe_array::kCtrlStartTable;
   hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kCtrl), &start, sizeof start);
   return issued;
+}
+
+void LayerRunner::set_pool_epilogue(pe_array::ClusterJob& job, std::uint32_t row0, std::uint32_t rows) const {
+  const auto [c0, c1] = conv_row_range(l_, row0, rows);
+  const contract::Window w = read_pool_window(l_);
+  job.out_h = c1 - c0;
+  pe_array::PoolEpilogue e{};
+  e.kernel_h = l_.pool_kernel_h;
+  e.kernel_w = l_.pool_kernel_w;
+  e.stride_h = l_.pool_stride_h;
+  e.stride_w = l_.pool_stride_w;
+  e.pad_top = l_.pool_pad_top;
+  e.pad_left = l_.pool_pad_left;
+  e.pad_bottom = l_.pool_pad_bottom;
+  e.pad_right = l_.pool_pad_right;
+  e.origin_y = static_cast<std::int32_t>(std::int64_t{row0} * w.stride_h - w.pad.top - c0);
+  e.out_h = static_cast<std::uint16_t>(rows);
+  e.out_w = static_cast<std::uint16_t>(l_.out_w);
+  e.image_h = l_.conv_out_h;
+  e.image_w = l_.conv_out_w;
+  e.first_row = static_cast<std::int32_t>(c0);
+  pe_array::write_pool_epilogue(job, e);
 }
 
 bool LayerRunner::jobs_ended(const Issued& issued) {

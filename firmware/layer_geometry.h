@@ -58,17 +58,42 @@ inline bool is_tiled(Opcode op) {
   return op == Opcode::kConv2d || op == Opcode::kMaxPool || op == Opcode::kAvgPool || op == Opcode::kAdd;
 }
 
+// The map the convolution computes: the command's output, or with a fused
+// pool the map the epilogue pools.
+inline std::uint32_t conv_height(const LayerCommand& l) { return fuses_pool(l) ? l.conv_out_h : l.out_h; }
+inline std::uint32_t conv_width(const LayerCommand& l) { return fuses_pool(l) ? l.conv_out_w : l.out_w; }
+
+// The convolution rows a run of output rows needs: those rows, or with a
+// fused pool the rows of their windows inside the map, [first, last + 1).
+// Neighbouring runs share (kernel - stride) rows: each computes them.
+inline std::pair<std::uint32_t, std::uint32_t> conv_row_range(const LayerCommand& l, std::uint32_t out_row0,
+                                                              std::uint32_t out_rows) {
+  if (!fuses_pool(l)) return {out_row0, out_row0 + out_rows};
+  const std::int64_t first = std::int64_t{out_row0} * l.pool_stride_h - l.pool_pad_top;
+  const std::int64_t last =
+      std::int64_t{out_row0 + out_rows - 1} * l.pool_stride_h - l.pool_pad_top + l.pool_kernel_h - 1;
+  return {static_cast<std::uint32_t>(std::max<std::int64_t>(0, first)),
+          static_cast<std::uint32_t>(std::min<std::int64_t>(l.conv_out_h - 1, last) + 1)};
+}
+
+// At most how many convolution rows `out_rows` consecutive output rows need.
+inline std::uint32_t conv_rows_for(const LayerCommand& l, std::uint32_t out_rows) {
+  if (!fuses_pool(l)) return out_rows;
+  return std::min<std::uint32_t>(l.conv_out_h, (out_rows - 1) * l.pool_stride_h + l.pool_kernel_h);
+}
+
 // Input rows that `out_rows` consecutive output rows read (padding included).
 inline std::uint32_t input_rows_for(const LayerCommand& l, std::uint32_t out_rows) {
-  return (out_rows - 1) * l.stride_h + (l.kernel_h - 1) * l.dilation_h + 1;
+  return (conv_rows_for(l, out_rows) - 1) * l.stride_h + (l.kernel_h - 1) * l.dilation_h + 1;
 }
 
 // Input rows a run of output rows reads, clipped to the image (the rest is
 // padding): [first, last + 1).
 inline std::pair<std::uint32_t, std::uint32_t> input_row_range(const LayerCommand& l, std::uint32_t out_row0,
                                                                std::uint32_t out_rows) {
-  const std::int64_t first = std::int64_t{out_row0} * l.stride_h - l.pad_top;
-  const std::int64_t last = first + input_rows_for(l, out_rows) - 1;
+  const auto [c0, c1] = conv_row_range(l, out_row0, out_rows);
+  const std::int64_t first = std::int64_t{c0} * l.stride_h - l.pad_top;
+  const std::int64_t last = first + std::int64_t{c1 - c0 - 1} * l.stride_h + (l.kernel_h - 1) * l.dilation_h;
   return {static_cast<std::uint32_t>(std::max<std::int64_t>(0, first)),
           static_cast<std::uint32_t>(std::min<std::int64_t>(l.in_h - 1, last) + 1)};
 }

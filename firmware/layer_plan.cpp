@@ -18,13 +18,14 @@ std::uint64_t control_bytes(const LayerCommand& l, const NpuLayout& npu) {
 
 // A cluster job of `rows` whole output rows and `k_count` output channels
 // of a convolution, as the contract's cost functions see it.
+// (convolution rows: with a fused pool, those its pooled rows need).
 pe_array::ConvJobShape job_shape(const LayerCommand& l, std::uint32_t rows, std::uint32_t k_count) {
   const std::uint64_t group_out = l.groups > 1 ? l.out_c / l.groups : k_count;
   const std::uint64_t group_in = l.in_c / l.groups;
   return {k_count / group_out,
-          {std::uint64_t{rows} * l.out_w, group_out, filter_elements(l)},
+          {std::uint64_t{rows} * conv_width(l), group_out, filter_elements(l)},
           group_in == 1 && group_out == 1,
-          {rows, l.out_w, l.kernel_h, l.kernel_w, l.stride_h, l.stride_w, l.dilation_h, l.dilation_w}};
+          {rows, conv_width(l), l.kernel_h, l.kernel_w, l.stride_h, l.stride_w, l.dilation_h, l.dilation_w}};
 }
 
 pe_array::ArrayFeatures features(const NpuLayout& npu) { return {npu.preload_overlap, npu.depthwise_channel_parallel}; }
@@ -38,7 +39,7 @@ std::uint64_t psum_room(const LayerCommand& l, const NpuLayout& npu, pe_array::D
                         std::uint32_t k_count) {
   if (opcode_of(l) != Opcode::kConv2d) return 0;
   return pe_array::psum_footprint_bytes(dataflow, {npu.array_rows, npu.array_cols}, features(npu),
-                                        job_shape(l, rows, k_count),
+                                        job_shape(l, conv_rows_for(l, rows), k_count),
                                         pe_array::reduction_steps(filter_elements(l), packed_int4(l, npu)));
 }
 
@@ -245,6 +246,8 @@ class CostWalker {
       const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
       const auto [lo, hi] = input_row_range(l_, first_row(tile) + my0, my_rows);
       const std::uint64_t pixels = std::uint64_t{my_rows} * l_.out_w;
+      const auto [c0, c1] = conv_row_range(l_, first_row(tile) + my0, my_rows);
+      const std::uint32_t conv_rows = c1 - c0;
       for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice) {
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
         const std::uint64_t inputs = inputs_ * (hi - lo) * input_row_bytes(kb);
@@ -253,7 +256,7 @@ class CostWalker {
         std::uint64_t array_cycles = 0, job_cycles = 0;  // the schedule; with the buffer ports' limit
         if (op_ == Opcode::kConv2d) {
           const pe_array::ConvJobWork w =
-              pe_array::conv_job_work(dataflow_, array, features(npu_), job_shape(l_, my_rows, k_count),
+              pe_array::conv_job_work(dataflow_, array, features(npu_), job_shape(l_, conv_rows, k_count),
                                       packed_int4(l_, npu_), npu_.rf_entries, e_, npu_.buffer_port_bytes);
           array_cycles = w.array_cycles;
           job_cycles = w.cycles;
@@ -269,6 +272,14 @@ class CostWalker {
             job_cycles += add.cycles;
             s.rf_accesses += add.rf.reads + add.rf.writes;
             s.cluster_bytes += pixels * k_count;
+          }
+          if (fuses_pool(l_)) {
+            // The epilogue pools the results the lanes hold.
+            const pe_array::PostProcessWork pool =
+                pe_array::postprocess_work(array, pixels * k_count, std::uint64_t{l_.pool_kernel_h} * l_.pool_kernel_w);
+            array_cycles += pool.cycles;
+            job_cycles += pool.cycles;
+            s.rf_accesses += pool.rf.reads + pool.rf.writes;
           }
         } else {
           const std::uint64_t taps = op_ == Opcode::kAdd ? 2 : std::uint64_t{l_.kernel_h} * l_.kernel_w;

@@ -195,10 +195,17 @@ void LayerRunner::validate() const {
   const auto out_dim = [](std::uint32_t in, int pad_a, int pad_b, int k, int d, int s) -> std::int64_t {
     return (std::int64_t{in} + pad_a + pad_b - std::int64_t{d} * (k - 1) - 1) / s + 1;
   };
-  if (out_dim(l_.in_h, w.pad.top, w.pad.bottom, w.kernel_h, w.dilation_h, w.stride_h) != l_.out_h ||
-      out_dim(l_.in_w, w.pad.left, w.pad.right, w.kernel_w, w.dilation_w, w.stride_w) != l_.out_w || l_.out_h == 0 ||
-      l_.out_w == 0)
+  if (out_dim(l_.in_h, w.pad.top, w.pad.bottom, w.kernel_h, w.dilation_h, w.stride_h) != conv_height(l_) ||
+      out_dim(l_.in_w, w.pad.left, w.pad.right, w.kernel_w, w.dilation_w, w.stride_w) != conv_width(l_) ||
+      l_.out_h == 0 || l_.out_w == 0)
     bad();
+  if (fuses_pool(l_)) {
+    const contract::Window p = read_pool_window(l_);
+    if (p.kernel_h == 0 || p.kernel_w == 0 || p.stride_h == 0 || p.stride_w == 0 ||
+        out_dim(l_.conv_out_h, p.pad.top, p.pad.bottom, p.kernel_h, 1, p.stride_h) != l_.out_h ||
+        out_dim(l_.conv_out_w, p.pad.left, p.pad.right, p.kernel_w, 1, p.stride_w) != l_.out_w)
+      bad();
+  }
   if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * input_bytes(l_, l_.in_c)) bad();
   if (l_.output_pixel_pitch != 0 && l_.output_pixel_pitch < output_bytes(l_, l_.out_c)) bad();
   if (l_.input_segment_count > kMaxInputSegments ||
@@ -207,9 +214,10 @@ void LayerRunner::validate() const {
   // Packed int4 holds int4 values: an int4 convolution's or int8 pooling's and add's.
   if ((packed_input(l_) || packed_output(l_)) && element_bytes(l_) != 1) bad();
   if (l_.batch_count > kMaxBatchImages) bad();
-  if (l_.fuse > static_cast<std::uint32_t>(Fuse::kAdd) ||
+  if (l_.fuse > static_cast<std::uint32_t>(Fuse::kAvgPool) ||
       (l_.fuse != 0 && (op_ != Opcode::kConv2d || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8) ||
-                        l_.add.left_shift < 0 || l_.add.left_shift > 22 || l_.fused_act_min > l_.fused_act_max)))
+                        l_.fused_act_min > l_.fused_act_max)) ||
+      (fuses_add(l_) && (l_.add.left_shift < 0 || l_.add.left_shift > 22)) || (fuses_pool(l_) && packed_output(l_)))
     bad();
 }
 

@@ -189,6 +189,8 @@ class LayerRunner {
   }
 
   pe_array::ClusterJob job_template() const;
+  // A fused pool's job: the convolution rows output rows [row0, row0 + rows) pool.
+  void set_pool_epilogue(pe_array::ClusterJob& job, std::uint32_t row0, std::uint32_t rows) const;
 
   // Which SRAM buffers a tile's jobs use, and whether the clusters fetch the
   // weights or still hold them from the previous tile.

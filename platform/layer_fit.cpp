@@ -52,6 +52,12 @@ void check_dataflow(const std::string& layer, const firmware::LayerCommand& c, c
 
 }  // namespace
 
+bool smallest_tile_fits(const firmware::LayerCommand& c, const firmware::NpuLayout& npu) {
+  const firmware::TileNeeds need = firmware::smallest_tile_needs(c, npu);
+  return need.weight_buffer_bytes <= npu.cluster_weight_buffer_bytes &&
+         need.input_buffer_bytes <= npu.cluster_input_buffer_bytes && need.sram_bytes <= npu.sram_bytes;
+}
+
 void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const nlohmann::json& layers,
                       const firmware::NpuLayout& npu) {
   for (const firmware::LayerCommand& c : commands) {

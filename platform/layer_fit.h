@@ -18,6 +18,9 @@
 
 namespace npuvp::platform {
 
+// Whether the smallest tile of a tiled command fits the buffers.
+bool smallest_tile_fits(const firmware::LayerCommand& c, const firmware::NpuLayout& npu);
+
 // Throws std::invalid_argument for the first command the NPU cannot run.
 // `layers` names them: command.layer_id indexes it (its entries' "name").
 void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const nlohmann::json& layers,

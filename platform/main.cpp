@@ -263,6 +263,21 @@ void print_registers(const char* title, std::uint64_t base, std::uint32_t stride
   std::cout << '\n';
 }
 
+// PoolEpilogue's fields (contract/cluster_regs.h), at kPoolEpilogueOffset of the job.
+constexpr std::array<npuvp::regs::FieldSpec, 6> kPoolEpilogueFields{{
+    {"kernel_h", offsetof(npuvp::pe_array::PoolEpilogue, kernel_h), 4,
+     "the pool's kernel (h, w) and stride (h, w), a byte each"},
+    {"pad_top", offsetof(npuvp::pe_array::PoolEpilogue, pad_top), 4,
+     "its padding (top, left, bottom, right), a byte each"},
+    {"origin_y", offsetof(npuvp::pe_array::PoolEpilogue, origin_y), 4,
+     "result row of the first pooled row's first tap"},
+    {"out_h", offsetof(npuvp::pe_array::PoolEpilogue, out_h), 4,
+     "pooled rows and columns the job writes (uint16 each)"},
+    {"image_h", offsetof(npuvp::pe_array::PoolEpilogue, image_h), 4,
+     "rows and columns of the convolution's whole map (uint16 each)"},
+    {"first_row", offsetof(npuvp::pe_array::PoolEpilogue, first_row), 4, "the map row of the job's first result row"},
+}};
+
 template <std::size_t N>
 void print_fields(const char* title, const char* intro, std::size_t size,
                   const std::array<npuvp::firmware::FieldSpec, N>& fields) {
@@ -308,10 +323,15 @@ int regs_command() {
                "Where image b of a batched command reads and writes (the table holds images 1 to batch_count - 1); "
                "the images share the command's weights, shape and pitches",
                sizeof(npuvp::firmware::BatchImage), npuvp::firmware::kBatchImageFields);
-  print_fields("ClusterJob epilogue (NPU-local SRAM)",
-               "The job fields of a convolution's fused residual add (the whole job is in contract/cluster_regs.h); "
-               "the epilogue's datapath and cost are in docs/dataflows.md",
-               sizeof(npuvp::pe_array::ClusterJob), npuvp::pe_array::kClusterJobFuseFields);
+  print_fields(
+      "ClusterJob epilogue (NPU-local SRAM)",
+      "The job fields of a convolution's fused residual add or pool (the whole job is in contract/cluster_regs.h); "
+      "the epilogue's datapath and cost are in docs/dataflows.md",
+      sizeof(npuvp::pe_array::ClusterJob), npuvp::pe_array::kClusterJobFuseFields);
+  print_fields("PoolEpilogue (in a ClusterJob, from in2_addr)",
+               "A convolution job's fused pool (fuse 2 or 3): the window it pools the job's results with and where "
+               "they lie in the convolution's map",
+               sizeof(npuvp::pe_array::PoolEpilogue), kPoolEpilogueFields);
   return 0;
 }
 

@@ -198,6 +198,39 @@ void residual_add(const ClusterJob& job, const std::int8_t* residual, std::int8_
   }
 }
 
+// The fused pool epilogue: the convolution's int8 results are the pooling
+// job's tile (contract/cluster_regs.h, PoolEpilogue).
+void pool_results(const ClusterJob& job, const std::int8_t* results, std::int8_t* out) {
+  const PoolEpilogue e = read_pool_epilogue(job);
+  ClusterJob p = job;
+  p.op = static_cast<std::uint32_t>(job.fuse == kJobFuseMaxPool ? JobOp::kMaxPool : JobOp::kAvgPool);
+  p.in_h = job.out_h;
+  p.in_w = job.out_w;
+  p.in_c = job.k_count;
+  p.in_row_pitch = job.out_w * job.k_count;
+  p.in_channel_offset = 0;
+  p.origin_y = e.origin_y;
+  p.origin_x = -static_cast<std::int32_t>(e.pad_left);
+  p.kernel_h = e.kernel_h;
+  p.kernel_w = e.kernel_w;
+  p.stride_h = e.stride_h;
+  p.stride_w = e.stride_w;
+  p.dilation_h = p.dilation_w = 1;
+  p.out_h = e.out_h;
+  p.out_w = e.out_w;
+  p.input_zero_point = job.output_zero_point;
+  p.act_min = job.fused_act_min;
+  p.act_max = job.fused_act_max;
+  p.tile_row0 = e.first_row;
+  p.image_h = e.image_h;
+  p.image_w = e.image_w;
+  p.pad_top = e.pad_top;
+  p.pad_left = e.pad_left;
+  p.pad_bottom = e.pad_bottom;
+  p.pad_right = e.pad_right;
+  pool(p, JobOperands{results}, out);
+}
+
 }  // namespace
 
 std::int32_t requantize(std::int32_t acc, RequantEntry rq) {
@@ -260,6 +293,13 @@ void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out) { r
 void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out, KernelPath path) {
   switch (static_cast<JobOp>(job.op)) {
     case JobOp::kConv2d:
+      if (fuses_pool(job)) {
+        thread_local std::vector<std::int8_t> results;
+        results.resize(std::size_t{job.out_h} * job.out_w * job.k_count);
+        conv(job, in, results.data(), path);
+        pool_results(job, results.data(), out);
+        break;
+      }
       conv(job, in, out, path);
       if (job.fuse == kJobFuseAdd) residual_add(job, in.residual, out);
       break;

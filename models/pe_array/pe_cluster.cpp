@@ -193,12 +193,19 @@ bool valid_job(const ClusterJob& j) {
   if (j.kernel_h == 0 || j.kernel_w == 0 || j.stride_h == 0 || j.stride_w == 0 || j.dilation_h == 0 ||
       j.dilation_w == 0 || j.k_count == 0 || j.in_c == 0 || j.out_h == 0 || j.out_w == 0 || j.in_h == 0 ||
       j.in_w == 0 || j.in_row_pitch < j.in_w * input_pixel_bytes(j) || j.out_pixel_pitch < result_pixel_bytes(j) ||
-      j.out_row_pitch < j.out_w * j.out_pixel_pitch || j.dataflow >= kDataflows || j.act_min > j.act_max)
+      j.out_row_pitch < (fuses_pool(j) ? read_pool_epilogue(j).out_w : j.out_w) * j.out_pixel_pitch ||
+      j.dataflow >= kDataflows || j.act_min > j.act_max)
     return false;
-  if (j.fuse > kJobFuseAdd ||
-      (j.fuse == kJobFuseAdd &&
-       (op != JobOp::kConv2d || element_bytes(datatype) != 1 || (j.flags & kJobPackedOutput) != 0 ||
-        j.in2_pixel_pitch < j.k_count || j.fused_act_min > j.fused_act_max)))
+  if (fuses_pool(j)) {
+    const PoolEpilogue e = read_pool_epilogue(j);
+    if (op != JobOp::kConv2d || element_bytes(datatype) != 1 || (j.flags & kJobPackedOutput) != 0 || e.kernel_h == 0 ||
+        e.kernel_w == 0 || e.stride_h == 0 || e.stride_w == 0 || e.out_h == 0 || e.out_w == 0 ||
+        j.fused_act_min > j.fused_act_max)
+      return false;
+  } else if (j.fuse > kJobFuseAdd ||
+             (j.fuse == kJobFuseAdd &&
+              (op != JobOp::kConv2d || element_bytes(datatype) != 1 || (j.flags & kJobPackedOutput) != 0 ||
+               j.in2_pixel_pitch < j.k_count || j.fused_act_min > j.fused_act_max)))
     return false;
   if ((op == JobOp::kAdd || j.fuse == kJobFuseAdd) && (j.left_shift < 0 || j.left_shift > 22)) return false;
   if (op == JobOp::kConv2d) {
@@ -374,9 +381,15 @@ JobError PeCluster::load_residual(const ClusterJob& job, sc_core::sc_time& t) {
   return JobError::kNone;
 }
 
-void PeCluster::add_epilogue_work(const ClusterJob& job, JobWork& work) const {
-  // Input 1 is the requantized result already in the lane: one tap (the residual) per output.
-  const PostProcessWork post = postprocess_work(config_.array, std::uint64_t{job.out_h} * job.out_w * job.k_count, 1);
+void PeCluster::epilogue_work(const ClusterJob& job, JobWork& work) const {
+  // An add: input 1 is the requantized result already in the lane, one tap
+  // (the residual) per output. A pool: each pooled output takes its window's
+  // taps from the results the lanes hold, none from the input buffer.
+  const PoolEpilogue e = read_pool_epilogue(job);
+  const PostProcessWork post =
+      fuses_pool(job) ? postprocess_work(config_.array, std::uint64_t{e.out_h} * e.out_w * job.k_count,
+                                         std::uint64_t{e.kernel_h} * e.kernel_w)
+                      : postprocess_work(config_.array, std::uint64_t{job.out_h} * job.out_w * job.k_count, 1);
   work.array_cycles += post.cycles;
   work.cycles += post.cycles;
   work.rf.reads += post.rf.reads;
@@ -454,7 +467,9 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   }
   const sc_core::sc_time inputs_at = t;
 
-  result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count * element_bytes(datatype));
+  const ClusterJob stored = stored_job(job);  // a fused pool's map may be the larger one
+  result_.resize(std::max(std::uint64_t{job.out_h} * job.out_w, std::uint64_t{stored.out_h} * stored.out_w) *
+                 job.k_count * element_bytes(datatype));
   // The kernel sees the tile unpacked.
   ClusterJob unpacked = job;
   unpacked.in_row_pitch = static_cast<std::uint32_t>(unpacked_row_pitch(job));
@@ -471,7 +486,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   }
 
   JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
-  if (job.fuse == kJobFuseAdd) add_epilogue_work(job, work);
+  if (job.fuse != 0) epilogue_work(job, work);
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);
   const sc_core::sc_time compute_start = first_row_at;
   const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);
@@ -479,7 +494,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   compute_trace_.set(sc_core::sc_time_stamp() + compute_end, 0);
 
   sc_core::sc_time write_t = compute_end;
-  if (const JobError error = write_results(job, write_t); error != JobError::kNone) return error;
+  if (const JobError error = write_results(stored, write_t); error != JobError::kNone) return error;
   const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0, tiles * tile_bytes, inputs_at};
   account(work, datatype, fills, compute_start, compute_end, write_t);
   if (stall_trace_.bound()) {

@@ -161,8 +161,16 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
                            config_.int4_packing && static_cast<Datatype>(job.datatype) == Datatype::kInt4);
   }
   JobWork postprocess_job_work(const ClusterJob& job) const;
-  // What a fused residual add adds to a convolution job (docs/dataflows.md).
-  void add_epilogue_work(const ClusterJob& job, JobWork& work) const;
+  // What a fused residual add or pool adds to a convolution job (docs/dataflows.md).
+  void epilogue_work(const ClusterJob& job, JobWork& work) const;
+  // The job as its results are written: a fused pool writes the pooled pixels.
+  static ClusterJob stored_job(ClusterJob job) {
+    if (!fuses_pool(job)) return job;
+    const PoolEpilogue e = read_pool_epilogue(job);
+    job.out_h = e.out_h;
+    job.out_w = e.out_w;
+    return job;
+  }
   // The job's buffer fills: weights and inputs written from SRAM by `filled_at`.
   struct BufferFills {
     std::uint64_t weight_bytes = 0, input_bytes = 0;

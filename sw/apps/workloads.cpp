@@ -318,6 +318,8 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   std::uint64_t next = 0;
   runtime::LoweringOptions lowering;
   lowering.dataflow = dataflow;
+  lowering.fuse_layers = options.fuse_layers;
+  lowering.tile_fits = options.tile_fits;
   w.commands =
       runtime::lower_network(
           *q, [&](std::uint64_t bytes) { return std::exchange(next, next + (bytes + 63) / 64 * 64); }, lowering)
@@ -332,6 +334,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   eo.dataflow = dataflow;
   eo.fold_data_movement = options.fold_data_movement;
   eo.fuse_layers = options.fuse_layers;
+  eo.tile_fits = options.tile_fits;
   eo.dram_access_bytes = options.dram_access_bytes;
   eo.keep_outputs = onnx || w.tensors != nullptr;
   if (w.background.valid()) eo.await_reference = [reference = w.background] { reference.get(); };

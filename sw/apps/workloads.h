@@ -54,10 +54,11 @@ struct WorkloadOptions {
   // Zoo, YAML and ONNX networks: data-movement layers folded into their
   // producers and consumers (the preset's firmware.fold_data_movement).
   bool fold_data_movement = true;
-  // Residual adds computed in the epilogue of the convolution feeding them
-  // (the preset's firmware.fuse_layers).
+  // Residual adds and pools computed in the epilogue of the convolution
+  // feeding them (the preset's firmware.fuse_layers).
   bool fuse_layers = true;
-  std::uint32_t dram_access_bytes = 32;  // the DRAM part's burst (runtime::LoweringOptions)
+  std::function<bool(const firmware::LayerCommand&)> tile_fits;  // runtime::LoweringOptions::tile_fits
+  std::uint32_t dram_access_bytes = 32;                          // the DRAM part's burst (runtime::LoweringOptions)
   // The platform's DRAM backing and a cap on host memory (--max-memory):
   // workloads whose tensors cannot fit fail before they are generated
   // (footprint.h). 0: not checked.

@@ -2,7 +2,8 @@
 // (docs/firmware.md, "The next layer's first loads"), on
 // tests/platform/pool_fc.yaml: a convolution of one tile, a global average
 // pool and a fully connected layer whose first K block is 512 channels of
-// 128-byte filters.
+// 128-byte filters. Layer fusion is off: fused, the pool would be the
+// convolution's epilogue (docs/lowering.md) and have no step of its own.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -33,7 +34,7 @@ PoolFcRun run_pool_fc() {
   const auto dir = std::filesystem::temp_directory_path() / ("npuvp_prefetch_" + std::to_string(::getpid()));
   const std::string command = std::string(NPUVP_CLI) +
                               " run -q --network tests/platform/pool_fc.yaml --traces timeline --out " + dir.string() +
-                              " > /dev/null";
+                              " --set firmware.fuse_layers=false > /dev/null";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   PoolFcRun r;
   r.report = nlohmann::json::parse(std::ifstream(dir / "report.json"));

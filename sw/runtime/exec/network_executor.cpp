@@ -25,6 +25,7 @@ LoweringOptions lowering_options(const ExecutionOptions& options) {
   // Every layer's output kept needs every output written: a fused
   // convolution writes none of its own.
   l.fuse_layers = options.fuse_layers && !options.keep_outputs;
+  l.tile_fits = options.tile_fits;
   return l;
 }
 
@@ -173,6 +174,17 @@ AddParams add_params_of(const LayerCommand& c) {
   return p;
 }
 
+// The pool a convolution's epilogue computes on its results.
+PoolParams fused_pool_params(const LayerCommand& c) {
+  PoolParams p;
+  static_cast<Window&>(p) = firmware::read_pool_window(c);
+  p.count_include_pad = (c.flags & firmware::kPoolCountIncludePad) != 0;
+  p.zero_point = c.output_zero_point;
+  p.act_min = c.fused_act_min;
+  p.act_max = c.fused_act_max;
+  return p;
+}
+
 void execute_one(HostDram& dram, const LayerCommand& c) {
   const TensorShape in{static_cast<int>(c.in_c), static_cast<int>(c.in_h), static_cast<int>(c.in_w)};
   const TensorShape out{static_cast<int>(c.out_c), static_cast<int>(c.out_h), static_cast<int>(c.out_w)};
@@ -181,7 +193,10 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
     case Opcode::kConv2d: {
       const ConvParams p{firmware::read_window(c), c.input_zero_point, out.c};
       if (p.groups <= 0 || in.c % p.groups != 0) throw std::invalid_argument("groups must divide in_c");
-      if (!(conv_output_shape(in, p) == out)) throw std::invalid_argument("out_c/out_h/out_w disagree with the window");
+      const bool pools = firmware::fuses_pool(c);
+      const TensorShape conv_out = pools ? TensorShape{out.c, c.conv_out_h, c.conv_out_w} : out;
+      if (!(conv_output_shape(in, p) == conv_out))
+        throw std::invalid_argument("out_c/out_h/out_w disagree with the window");
       const std::size_t filter = static_cast<std::size_t>(p.kernel_h) * p.kernel_w * (in.c / p.groups);
       const auto stored = static_cast<pe_array::Datatype>(c.datatype);
       auto weights = read_vector<std::int8_t>(
@@ -199,9 +214,16 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
       rq.act_min = c.act_min;
       rq.act_max = c.act_max;
       result = conv2d(read_input(dram, c, in), in, weights, bias, p, rq);
-      if (c.fuse > static_cast<std::uint32_t>(firmware::Fuse::kAdd)) throw std::invalid_argument("unknown fuse");
-      if (c.fuse != 0)
+      if (c.fuse > static_cast<std::uint32_t>(firmware::Fuse::kAvgPool)) throw std::invalid_argument("unknown fuse");
+      if (pools) {
+        const PoolParams pp = fused_pool_params(c);
+        if (!(pool_output_shape(conv_out, pp) == out))
+          throw std::invalid_argument("out_h/out_w disagree with the pool");
+        result = c.fuse == static_cast<std::uint32_t>(firmware::Fuse::kMaxPool) ? max_pool(result, conv_out, pp)
+                                                                                : average_pool(result, conv_out, pp);
+      } else if (c.fuse != 0) {
         result = add(result, read_vector<std::int8_t>(dram, c.input2_addr, out.size()), out, add_params_of(c));
+      }
       break;
     }
     case Opcode::kMaxPool:

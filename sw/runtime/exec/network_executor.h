@@ -21,9 +21,10 @@ struct ExecutionOptions {
   bool one_buffer_per_layer = false;
   // Keep every layer's output as read back (LayerCheck::output), for a dump.
   bool keep_outputs = false;
-  bool fold_data_movement = true;        // LoweringOptions::fold_data_movement
-  std::uint32_t dram_access_bytes = 32;  // LoweringOptions::dram_access_bytes
-  bool fuse_layers = true;               // LoweringOptions::fuse_layers, unless keep_outputs
+  bool fold_data_movement = true;                                // LoweringOptions::fold_data_movement
+  std::uint32_t dram_access_bytes = 32;                          // LoweringOptions::dram_access_bytes
+  bool fuse_layers = true;                                       // LoweringOptions::fuse_layers, unless keep_outputs
+  std::function<bool(const firmware::LayerCommand&)> tile_fits;  // LoweringOptions::tile_fits
   // Called once the NPU has run and before its outputs are compared: the
   // expected outputs may still be computed beside the simulation until then.
   std::function<void()> await_reference;

@@ -12,6 +12,7 @@
 #include "contract/command_format.h"
 
 #include "sw/runtime/quantize/quantized_network.h"
+#include "sw/runtime/reference/reference_kernels.h"
 
 namespace npuvp::runtime {
 
@@ -24,6 +25,28 @@ struct AddFusionPlan {
 
 // `consumers[i]`: the layers reading layer i's output, once per input.
 AddFusionPlan plan_add_fusion(const QuantizedNetwork& q, const std::vector<std::vector<int>>& consumers);
+
+struct PoolFusionPlan {
+  std::vector<int> pool_of;                 // per layer: the pool a convolution's epilogue may compute, or -1
+  std::vector<std::string> unfused_reason;  // per pool that no convolution may take: why
+};
+
+// A max or average pool (adaptive and global ones included) whose input is a
+// convolution's output (through an activation fused into it), read by
+// nothing else, and whose convolution takes no add.
+PoolFusionPlan plan_pool_fusion(const QuantizedNetwork& q, const std::vector<std::vector<int>>& consumers,
+                                const AddFusionPlan& adds);
+
+// Whether layer `pool` is a pooling layer, and its window and opcode.
+bool is_pool(LayerType t);
+PoolParams pool_window(const Network& n, int pool, firmware::Opcode& op);
+
+// Sets a convolution command's fused pool: its results (conv_out_h ×
+// conv_out_w, quantized as `pool_input`) pooled with the pool layer's window
+// `p` into the command's out_h × out_w, clamped to int8 as the pool's own
+// command is. Returns why not, when the command's fields cannot hold it.
+std::string set_fused_pool(firmware::LayerCommand& c, firmware::Opcode op, const PoolParams& p, TensorShape pooled,
+                           QuantParams pool_input);
 
 // Sets a convolution command's fused add: its result (quantized as `conv`)
 // plus the packed residual at `residual_addr`, as the add layer `add` computes.

@@ -66,16 +66,17 @@ class Lowerer {
     }
     for (int i = 1; i < count; ++i)
       if (folded_[i] && out_.layers[i].command_count == 0) out_.layers[i].folded_into = doers(i);
-    for (std::size_t i = 0; i < fusion_.unfused_reason.size(); ++i)
-      if (!fusion_.unfused_reason[i].empty()) out_.layers[i].not_fused = fusion_.unfused_reason[i];
+    for (const auto* reasons : {&fusion_.unfused_reason, &pool_fusion_.unfused_reason})
+      for (std::size_t i = 0; i < reasons->size(); ++i)
+        if (!(*reasons)[i].empty()) out_.layers[i].not_fused = (*reasons)[i];
     for (int conv = 1; conv < count; ++conv) {
-      const int add = fused_add_[conv];
-      if (add < 0) continue;
-      out_.layers[add].folded_into = {conv};
+      const int into = fused_add_[conv] >= 0 ? fused_add_[conv] : fused_pool_[conv];
+      if (into < 0) continue;
+      out_.layers[into].folded_into = {conv};
       // The convolution's output, and the activation fused into it, are never written.
       for (int j = 1; j < count; ++j)
         if (j == conv || (aliases(j) && out_.layers[j].output.addr == addr_of(conv)))
-          out_.layers[j].unwritten_for = add;
+          out_.layers[j].unwritten_for = into;
     }
     return std::move(out_);
   }
@@ -112,22 +113,10 @@ class Lowerer {
   // Layers whose command writes their own output through output_addr (and
   // so can write it into a slice of a wider tensor).
   bool writes_output(int i) const {
-    switch (n_.layer(i).type) {
-      case LayerType::kConv2d:
-      case LayerType::kBatchNorm:
-      case LayerType::kFullyConnected:
-      case LayerType::kMaxPool:
-      case LayerType::kAvgPool:
-      case LayerType::kAdaptiveAvgPool:
-      case LayerType::kGlobalAvgPool:
-      case LayerType::kAdd:
-        return true;
-      case LayerType::kReLU:
-      case LayerType::kReLU6:
-        return q_.layers[i].fused_into < 0;
-      default:
-        return false;
-    }
+    const LayerType t = n_.layer(i).type;
+    if (t == LayerType::kReLU || t == LayerType::kReLU6) return q_.layers[i].fused_into < 0;
+    return t == LayerType::kConv2d || t == LayerType::kBatchNorm || t == LayerType::kFullyConnected || is_pool(t) ||
+           t == LayerType::kAdd;
   }
 
   bool consumed_only_by(int layer, int consumer) const {
@@ -148,7 +137,11 @@ class Lowerer {
       for (int src : n_.layer(static_cast<int>(i)).inputs) consumers_[src].push_back(static_cast<int>(i));
     fused_add_.assign(count, -1);
     fused_conv_.assign(count, -1);
-    if (options_.fuse_layers) fusion_ = plan_add_fusion(q_, consumers_);
+    fused_pool_.assign(count, -1);
+    if (options_.fuse_layers) {
+      fusion_ = plan_add_fusion(q_, consumers_);
+      pool_fusion_ = plan_pool_fusion(q_, consumers_, fusion_);
+    }
     if (!options_.fold_data_movement) return;
     for (std::size_t i = 0; i < count; ++i) {
       const Layer& l = n_.layer(static_cast<int>(i));
@@ -392,6 +385,7 @@ class Lowerer {
     c.act_min = rq.act_min;
     c.act_max = rq.act_max;
     if (q_.layers[layer].bits == 4) c.datatype = static_cast<std::uint32_t>(firmware::Datatype::kInt4);
+    fuse_pool(c, layer, order);
     c.weights_addr = parameter_block(
         q_.layers[layer].bits == 4 ? pe_array::pack_int4_runs(weights, weights.size() / out.c) : weights);
     c.bias_addr = parameter_block(bias.empty() ? std::vector<std::int32_t>(static_cast<std::size_t>(out.c), 0) : bias);
@@ -425,6 +419,30 @@ class Lowerer {
     fused_add_[conv] = add;
     fused_conv_[add] = conv;
     return true;
+  }
+
+  // Lets a convolution's epilogue compute the pool the fusion plan gives it,
+  // if its channels come out in order, one value a byte, and a tile of one
+  // pooled row fits the NPU.
+  void fuse_pool(LayerCommand& c, int conv, const std::vector<int>& order) {
+    const int pool = pool_fusion_.pool_of.empty() ? -1 : pool_fusion_.pool_of[conv];
+    if (pool < 0) return;
+    firmware::Opcode op{};
+    const PoolParams p = pool_window(n_, pool, op);
+    LayerCommand fused = c;
+    const std::string name = "'" + n_.layer(conv).name + "'";
+    std::string& why = out_.layers[pool].not_fused;
+    why = set_fused_pool(fused, op, p, n_.layer(pool).out_shape, q_.layers[n_.layer(pool).inputs[0]].output);
+    if (why.empty() && !order.empty()) why = name + " computes its channels permuted";
+    if (why.empty() && (packed_[owner(conv)] || packed_[placed_in_[pool] >= 0 ? placed_in_[pool] : owner(pool)]))
+      why = "its tensors are stored as packed int4";
+    if (why.empty() && options_.tile_fits && !options_.tile_fits(fused))
+      why = "a tile of one pooled row (" + std::to_string(std::min<int>(fused.conv_out_h, fused.pool_kernel_h)) +
+            " rows of " + name + ") does not fit the NPU";
+    if (!why.empty()) return;
+    set_output(fused, pool, {});
+    c = fused;
+    fused_pool_[conv] = pool;
   }
 
   void pool_command(int layer, Opcode op, TensorShape in, TensorShape out, const PoolParams& p, QuantParams q,
@@ -592,26 +610,18 @@ class Lowerer {
                      ql.requant);
         break;
       case LayerType::kMaxPool:
-        pool_command(i, Opcode::kMaxPool, in, out, pool_params(n_, i, in), in_q);
-        break;
       case LayerType::kAvgPool:
-        pool_command(i, Opcode::kAvgPool, in, out, pool_params(n_, i, in), in_q);
-        break;
       case LayerType::kAdaptiveAvgPool:
-        pool_command(i, Opcode::kAvgPool, in, out, adaptive_pool_as_uniform(l, in), in_q);
-        break;
       case LayerType::kGlobalAvgPool: {
-        // TFLite MEAN and AVERAGE_POOL_2D round alike here: the reference
-        // global_average_pool and a window of the whole map give the same bits.
-        PoolParams p;
-        p.kernel_h = in.h;
-        p.kernel_w = in.w;
-        if (in.h > 255 || in.w > 255)
+        Opcode op{};
+        const PoolParams p = pool_window(n_, i, op);
+        if (l.type == LayerType::kGlobalAvgPool && (in.h > 255 || in.w > 255))
           fail_layer(n_, i,
                      "global average over a " + std::to_string(in.h) + "x" + std::to_string(in.w) +
                          " map; supported: maps up to 255x255 (the command's 8-bit "
                          "kernel size)");
-        pool_command(i, Opcode::kAvgPool, in, out, p, in_q);
+        if (std::find(fused_pool_.begin(), fused_pool_.end(), i) == fused_pool_.end())
+          pool_command(i, op, in, out, p, in_q);
         break;
       }
       case LayerType::kReLU:
@@ -667,6 +677,8 @@ class Lowerer {
   AddFusionPlan fusion_;
   std::vector<int> fused_add_;   // per convolution: the add its epilogue computes, or -1
   std::vector<int> fused_conv_;  // per add: the convolution computing it, or -1
+  PoolFusionPlan pool_fusion_;
+  std::vector<int> fused_pool_;  // per convolution: the pool its epilogue computes, or -1
   std::map<std::pair<int, std::vector<int>>, std::uint64_t>
       staged_;  // (layer, read order): its packed copy  // per layer: the order a dense conv computes its channels in
 };

@@ -34,9 +34,12 @@ struct LoweringOptions {
   // whose directions have fewer channels than this stays a depthwise conv
   // (docs/lowering.md).
   std::uint32_t dram_access_bytes = 32;
-  // A residual add runs in the epilogue of the convolution producing one of
-  // its inputs (fusion.h); off, it runs as its own command.
+  // A residual add, or a pool, runs in the epilogue of the convolution
+  // producing (one of) its inputs (fusion.h); off, each runs as its own command.
   bool fuse_layers = true;
+  // Whether a command's smallest tile fits the NPU (unset: every one does).
+  // A convolution whose fused pool makes it too tall for that runs unfused.
+  std::function<bool(const firmware::LayerCommand&)> tile_fits;
 };
 
 struct DramRegion {
