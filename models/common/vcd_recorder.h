@@ -118,6 +118,8 @@ class VcdRecorder {
   static constexpr std::uint32_t kMaxIdSlots = 4096;
   // The longest line: 'b', 64 digits, ' ', an identifier, '\n'.
   static constexpr std::size_t kMaxLine = 96;
+  // Changes written between two checks of the output buffer's room.
+  static constexpr std::size_t kChangesPerRoom = 1024;
   // 16 bytes: the reorder window holds many of them. A change's time is its
   // bucket's start plus `offset`.
   struct Change {
