@@ -422,7 +422,12 @@ void BusyWire::bind(VcdRecorder& recorder, const std::string& hierarchical_name)
 }
 
 void BusyWire::open_run(const sc_core::sc_time& start, const sc_core::sc_time& end) {
-  finish();
+  // A request apart from the open run closes it, as finish() would, without
+  // comparing against the end of time.
+  if (open_) {
+    if (!start_published_) wire_.set(start_, 1);
+    wire_.set(end_, 0);
+  }
   open_ = true;
   start_published_ = false;
   start_ = start;
