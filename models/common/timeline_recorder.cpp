@@ -1,15 +1,15 @@
 #include "models/common/timeline_recorder.h"
 
-#include <iterator>
 #include <ostream>
 #include <stdexcept>
+#include <string_view>
 
 #include <spdlog/fmt/fmt.h>
 
 namespace npuvp::trace {
 namespace {
 
-void append_json_string(std::string& out, const std::string& s) {
+void append_json_string(fmt::memory_buffer& out, const std::string& s) {
   out.push_back('"');
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
@@ -17,13 +17,15 @@ void append_json_string(std::string& out, const std::string& s) {
       out.push_back('\\');
       out.push_back(ch);
     } else if (c < 0x20) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+      fmt::format_to(fmt::appender(out), "\\u{:04x}", c);
     } else {
       out.push_back(ch);
     }
   }
   out.push_back('"');
 }
+
+void append(fmt::memory_buffer& out, std::string_view text) { out.append(text.data(), text.data() + text.size()); }
 
 // Trace-event times are in microseconds.
 double microseconds(const sc_core::sc_time& t) { return t.to_seconds() * 1e6; }
@@ -43,18 +45,24 @@ void TimelineRecorder::stream_to(std::ostream& os) {
   *out_ << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
 }
 
-void TimelineRecorder::event(const std::string& json) {
-  *out_ << (first_event_ ? "\n" : ",\n") << json;
+void TimelineRecorder::event(const fmt::memory_buffer& json) {
+  *out_ << (first_event_ ? "\n" : ",\n");
+  out_->write(json.data(), static_cast<std::streamsize>(json.size()));
   first_event_ = false;
 }
 
 int TimelineRecorder::pid_of(const std::string& process) {
   const auto [it, inserted] = pids_.emplace(process, static_cast<int>(pids_.size()) + 1);
   if (inserted) {
-    line_ = "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + std::to_string(it->second) + ",\"args\":{\"name\":";
+    line_.clear();
+    fmt::format_to(fmt::appender(line_), R"({{"ph":"M","name":"process_name","pid":{},"args":{{"name":)", it->second);
     append_json_string(line_, process);
-    event(line_ + "}}");
-    event(fmt::format(R"({{"ph":"M","name":"process_sort_index","pid":{0},"args":{{"sort_index":{0}}}}})", it->second));
+    append(line_, "}}");
+    event(line_);
+    line_.clear();
+    fmt::format_to(fmt::appender(line_),
+                   R"({{"ph":"M","name":"process_sort_index","pid":{0},"args":{{"sort_index":{0}}}}})", it->second);
+    event(line_);
   }
   return it->second;
 }
@@ -68,11 +76,17 @@ std::pair<int, int> TimelineRecorder::ids_of(const std::string& track) {
   const int pid = pid_of(track.substr(0, track.find('.')));
   const int tid = static_cast<int>(tracks_.size()) + 1;
   tracks_.emplace(track, std::make_pair(pid, tid));
-  line_ = fmt::format(R"({{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":)", pid, tid);
+  line_.clear();
+  fmt::format_to(fmt::appender(line_), R"({{"ph":"M","name":"thread_name","pid":{},"tid":{},"args":{{"name":)", pid,
+                 tid);
   append_json_string(line_, track);
-  event(line_ + "}}");
-  event(fmt::format(R"({{"ph":"M","name":"thread_sort_index","pid":{},"tid":{},"args":{{"sort_index":{}}}}})", pid, tid,
-                    tid));
+  append(line_, "}}");
+  event(line_);
+  line_.clear();
+  fmt::format_to(fmt::appender(line_),
+                 R"({{"ph":"M","name":"thread_sort_index","pid":{},"tid":{},"args":{{"sort_index":{}}}}})", pid, tid,
+                 tid);
+  event(line_);
   return {pid, tid};
 }
 
@@ -97,20 +111,21 @@ void TimelineRecorder::slice(const std::string& track, const std::string& name, 
   ++slices_;
   if (out_ == nullptr) return;
   const auto [pid, tid] = ids_of(track);
-  line_ = "{\"ph\":\"X\",\"name\":";
+  line_.clear();
+  append(line_, "{\"ph\":\"X\",\"name\":");
   append_json_string(line_, name);
-  line_ += ",\"cat\":";
+  append(line_, ",\"cat\":");
   append_json_string(line_, category);
-  fmt::format_to(std::back_inserter(line_), R"(,"pid":{},"tid":{},"ts":{},"dur":{})", pid, tid, microseconds(start),
+  fmt::format_to(fmt::appender(line_), R"(,"pid":{},"tid":{},"ts":{},"dur":{})", pid, tid, microseconds(start),
                  microseconds(end - start));
   if (!args.empty()) {
-    line_ += ",\"args\":{";
+    append(line_, ",\"args\":{");
     for (std::size_t i = 0; i < args.size(); ++i) {
       if (i != 0) line_.push_back(',');
       append_json_string(line_, args[i].name);
       line_.push_back(':');
       if (const auto* number = std::get_if<std::int64_t>(&args[i].value))
-        fmt::format_to(std::back_inserter(line_), "{}", *number);
+        fmt::format_to(fmt::appender(line_), "{}", *number);
       else
         append_json_string(line_, std::get<std::string>(args[i].value));
     }
@@ -124,15 +139,17 @@ void TimelineRecorder::counter(const std::string& process, const std::string& na
                                const std::vector<std::pair<std::string, double>>& values) {
   if (out_ == nullptr || !in_window(at, at)) return;
   const int pid = pid_of(process);
-  line_ = "{\"ph\":\"C\",\"name\":";
+  line_.clear();
+  append(line_, "{\"ph\":\"C\",\"name\":");
   append_json_string(line_, name);
-  fmt::format_to(std::back_inserter(line_), R"(,"pid":{},"ts":{},"args":{{)", pid, microseconds(at));
+  fmt::format_to(fmt::appender(line_), R"(,"pid":{},"ts":{},"args":{{)", pid, microseconds(at));
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i != 0) line_.push_back(',');
     append_json_string(line_, values[i].first);
-    fmt::format_to(std::back_inserter(line_), ":{}", values[i].second);
+    fmt::format_to(fmt::appender(line_), ":{}", values[i].second);
   }
-  event(line_ + "}}");
+  append(line_, "}}");
+  event(line_);
 }
 
 void TimelineRecorder::close() {

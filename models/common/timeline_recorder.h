@@ -19,6 +19,8 @@
 #include <variant>
 #include <vector>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "models/common/output_file.h"
 
 namespace npuvp::trace {
@@ -81,7 +83,7 @@ class TimelineRecorder {
   int pid_of(const std::string& process);
   std::pair<int, int> ids_of(const std::string& track);
   bool in_window(const sc_core::sc_time& start, const sc_core::sc_time& end) const;
-  void event(const std::string& json);
+  void event(const fmt::memory_buffer& json);
 
   TimelineOptions options_;
   std::unique_ptr<io::OutputFile> file_;  // written under a temporary name until close()
@@ -91,7 +93,7 @@ class TimelineRecorder {
   std::size_t dropped_ = 0;
   std::unordered_map<std::string, int> pids_;
   std::unordered_map<std::string, std::pair<int, int>> tracks_;  // track -> (pid, tid)
-  std::string line_;
+  fmt::memory_buffer line_;  // fmt appends to its own buffer without resizing a string per number
 };
 
 // A model's handle on one timeline track: does nothing until bound, so models

@@ -110,10 +110,16 @@ class VcdRecorder {
   // counting sort orders one in cache, and the window spans a handful.
   static constexpr unsigned kBucketBits = 22;
   static constexpr std::uint64_t kOffsetMask = (std::uint64_t{1} << kBucketBits) - 1;
-  // Slots the first pass of the sort distributes a bucket's changes over.
-  static constexpr unsigned kSlotIndexBits = 11;
+  // Slots of 2^10 ps the time pass of the sort distributes a bucket's changes
+  // over: shorter than a clock period, so that a slot rarely holds two times.
+  static constexpr unsigned kSlotIndexBits = 12;
+  // Entries of the signal pass's histogram; with more signals than that, a
+  // signal shares one with others and the final insertion pass orders them.
+  static constexpr std::uint32_t kMaxIdSlots = 4096;
   // The longest line: 'b', 64 digits, ' ', an identifier, '\n'.
   static constexpr std::size_t kMaxLine = 96;
+  // Changes written between two checks of the output buffer's room.
+  static constexpr std::size_t kChangesPerRoom = 1024;
   // 16 bytes: the reorder window holds many of them. A change's time is its
   // bucket's start plus `offset`.
   struct Change {
@@ -127,7 +133,9 @@ class VcdRecorder {
   bool accept(const std::string& name) const;
   void push(SignalId id, std::uint64_t ticks, std::uint64_t bits) {
     if (id == kFiltered) return;
-    const std::uint64_t t = ps_ == 1 ? ticks : ticks / ps_;
+    // Not `ps_ == 1 ? ticks : ticks / ps_`, which compilers fold into an
+    // unconditional 64-bit division on every change.
+    const std::uint64_t t = ticks_are_ps_ ? ticks : ticks / ps_;
     if ((t >> kBucketBits) == last_bucket_ && t <= window_end_ps_ && changes_ < options_.max_changes) {
       ++changes_;
       Change& c = last_->emplace_back();
@@ -159,6 +167,7 @@ class VcdRecorder {
 
   VcdOptions options_;
   std::uint64_t ps_;  // sc_time ticks per picosecond
+  bool ticks_are_ps_;
   std::uint64_t window_start_ps_;
   std::uint64_t window_end_ps_;
   std::vector<Signal> signals_;
@@ -183,6 +192,7 @@ class VcdRecorder {
   std::uint64_t last_bucket_ = UINT64_MAX;
   Bucket* last_ = nullptr;
   Bucket scratch_;
+  std::vector<std::uint32_t> id_start_;  // the signal pass's histogram, kept for its capacity
 
   // Streaming.
   std::unique_ptr<io::OutputFile> file_;  // written under a temporary name until close()

@@ -1,7 +1,5 @@
 #include "platform/report/power_csv.h"
 
-#include <iterator>
-
 #include <spdlog/fmt/fmt.h>
 
 namespace npuvp::report {
@@ -17,13 +15,13 @@ void PowerCsvWriter::append(const PowerSample& s) {
   // One row per power window: numbers in their shortest exact form, which
   // is also the cheapest to produce (no fixed precision to round to).
   row_.clear();
-  fmt::format_to(std::back_inserter(row_), "{},{}", s.time_ns, s.window_ns);
+  fmt::format_to(fmt::appender(row_), "{},{}", s.time_ns, s.window_ns);
   for (const auto& c : components_) {
     const auto it = s.component_mw.find(c);
-    fmt::format_to(std::back_inserter(row_), ",{}", it != s.component_mw.end() ? it->second : 0.0);
+    fmt::format_to(fmt::appender(row_), ",{}", it != s.component_mw.end() ? it->second : 0.0);
   }
-  fmt::format_to(std::back_inserter(row_), ",{}\n", s.total_mw);
-  out_.stream() << row_;
+  fmt::format_to(fmt::appender(row_), ",{}\n", s.total_mw);
+  out_.stream().write(row_.data(), static_cast<std::streamsize>(row_.size()));
 }
 
 void PowerCsvWriter::close() { out_.commit(); }

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "models/common/output_file.h"
 #include "platform/report/run_record.h"
 
@@ -27,7 +29,7 @@ class PowerCsvWriter {
  private:
   std::vector<std::string> components_;
   io::OutputFile out_;
-  std::string row_;
+  fmt::memory_buffer row_;  // fmt appends to its own buffer without resizing a string per number
 };
 
 }  // namespace npuvp::report

@@ -173,17 +173,23 @@ double peak_rss_mb() {
 
 void add_power_counters(trace::TimelineRecorder& timeline, const std::vector<PowerSample>& power) {
   if (power.empty()) return;
+  // One counter event per window and series: the names are built once.
+  const std::string process = "power", by_component = "power by component (mW)", total = "total power (mW)";
+  std::vector<std::pair<std::string, double>> values, total_value = {{"total_mw", 0.0}};
   const auto components = detail::power_components(power);
-  std::vector<std::pair<std::string, double>> values;
+  for (const auto& c : components) values.emplace_back(c + "_mw", 0.0);
   auto counters = [&](double at_ns, const PowerSample* s) {
-    values.clear();
-    for (const auto& c : components) {
+    for (std::size_t i = 0; i < components.size(); ++i) {
       double mw = 0;
-      if (s != nullptr && s->component_mw.count(c) != 0) mw = s->component_mw.at(c);
-      values.emplace_back(c + "_mw", mw);
+      if (s != nullptr) {
+        const auto it = s->component_mw.find(components[i]);
+        if (it != s->component_mw.end()) mw = it->second;
+      }
+      values[i].second = mw;
     }
-    timeline.counter("power", "power by component (mW)", ns(at_ns), values);
-    timeline.counter("power", "total power (mW)", ns(at_ns), {{"total_mw", s != nullptr ? s->total_mw : 0.0}});
+    timeline.counter(process, by_component, ns(at_ns), values);
+    total_value[0].second = s != nullptr ? s->total_mw : 0.0;
+    timeline.counter(process, total, ns(at_ns), total_value);
   };
   for (const auto& s : power) counters(s.time_ns, &s);
   // A counter holds its value until the next event; end the last window.
