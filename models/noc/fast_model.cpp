@@ -119,7 +119,7 @@ bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint6
         // Its head waits in the downstream buffer behind the tail of the
         // packet allocated the VC before it.
         const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
-        grant = {vc, at, slots.first, slots.last, head_free};
+        grant = {vc, at, slots.first, slots.last, head_free, static_cast<std::size_t>(next - log.begin())};
         return true;
       }
       at = next->second.owned_until;
@@ -166,6 +166,7 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     n.start = g.start;
     n.tail = g.tail;
     n.head_free = g.head_free;
+    n.log_at = g.log_at;
     n.runs_begin = runs_.size();
     // Nothing is reserved before reserve_tree(): the runs found when the VC
     // was granted are still the first free ones from n.start.
@@ -201,10 +202,11 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
       if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(runs_[r].first, runs_[r].second);
     }
     link.flits += flits;
+    // The log is as the VC's grant found it (a tree holds each channel once),
+    // and no passage of it was allocated at n.allocated: that one would own
+    // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
-    const auto at = n.allocated == 0 ? log.begin() : first_after(log, n.allocated - 1);
-    if (at == log.end() || at->first != n.allocated)
-      log.insert(at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
+    log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
     last_busy_ = std::max(last_busy_, n.tail + 1);
     if (!mesh_.is_injection(n.channel)) stats_.flit_hops += flits;
   }

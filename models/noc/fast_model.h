@@ -82,12 +82,14 @@ class FastMeshModel {
     unsigned vc = 0;
     Cycle allocated = 0, start = 0, tail = 0, tail_out = 0;
     Cycle head_free = 0;                       // earliest cycle the head may leave the next router
+    std::size_t log_at = 0;                    // where its passage goes in the VC's log
     std::size_t runs_begin = 0, runs_end = 0;  // its flits' cycles on the link, in runs_
   };
   // Where and when a packet whose head is due at `due` gets a VC of a channel.
   struct Grant {
     unsigned vc;
     Cycle allocated, start, tail, head_free;
+    std::size_t log_at;  // the first passage of the VC's log allocated after it
   };
   struct Slots {
     Cycle first, last;

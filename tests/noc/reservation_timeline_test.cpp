@@ -93,10 +93,11 @@ TEST(ReservationTimeline, ExtendsOrFollowsItsLastIntervalLikeAnyOther) {
 }
 
 // first_after is std::upper_bound by .first; checked against it on every
-// position of vectors of each length up to 9, with repeated keys.
+// position of vectors of each length up to 40 (its gallop back from the end
+// takes up to five steps), with repeated keys.
 TEST(ReservationTimeline, FirstAfterAgreesWithUpperBound) {
   using Entry = std::pair<std::uint64_t, int>;
-  for (std::size_t size = 0; size <= 9; ++size) {
+  for (std::size_t size = 0; size <= 40; ++size) {
     std::vector<Entry> v;
     for (std::size_t i = 0; i < size; ++i) v.emplace_back(10 * (i / 2) + 10, int(i));  // 10, 10, 20, 20, ...
     for (std::uint64_t at = 0; at <= 10 * size + 20; ++at) {
