@@ -16,6 +16,7 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
       retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
       node_of_channel_(mesh_.channel_count(), -1),
+      paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()),
       granted_runs_(config.virtual_channels) {}
 
 void FastMeshModel::retire(ChannelId c) {
@@ -213,9 +214,10 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
 }
 
 Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle ready) {
-  add_path(src, dst);
+  std::vector<ChannelId>& path = paths_[std::size_t(src) * mesh_.nodes() + dst];
+  if (path.empty()) mesh_.xy_path(src, dst, path);
+  for (std::size_t i = 0; i < path.size(); ++i) tree_.push_back({path[i], static_cast<int>(i) - 1});
   const Cycle done = time_tree(flits, ready);
-  for (const TreeNode& n : tree_) node_of_channel_[n.channel] = -1;
   tree_.clear();
   runs_.clear();
   return done;

@@ -133,6 +133,9 @@ class FastMeshModel {
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
   std::vector<ChannelId> path_;
+  // XY path per (source, destination), computed on first use: a unicast
+  // packet's tree is its path, each channel once.
+  std::vector<std::vector<ChannelId>> paths_;
   std::vector<std::pair<Cycle, Cycle>> runs_;
   std::vector<std::pair<Cycle, Cycle>> trial_runs_;                 // of the last take_slots()
   std::vector<std::vector<std::pair<Cycle, Cycle>>> granted_runs_;  // per VC: of its last grant
