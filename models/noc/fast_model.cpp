@@ -82,9 +82,10 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
   const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
   Slots slots{0, 0};
   for (std::uint64_t left = flits; left > 0;) {
-    auto run = links_[n.channel].free_run(from);
+    std::size_t link_at = 0, crossbar_at = 0;
+    auto run = links_[n.channel].free_run(from, link_at);
     if (crossbar) {
-      const auto input = crossbar->free_run(run.first);
+      const auto input = crossbar->free_run(run.first, crossbar_at);
       if (input.first != run.first) {
         from = input.first;
         continue;
@@ -94,7 +95,7 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
     const Cycle taken = std::min<Cycle>(left, run.second - run.first);
     if (left == flits) slots.first = run.first;
     slots.last = run.first + taken - 1;
-    trial_runs_.emplace_back(run.first, run.first + taken);
+    trial_runs_.push_back({run.first, run.first + taken, link_at, crossbar_at});
     left -= taken;
     from = run.first + taken;
   }
@@ -199,8 +200,9 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
   for (const TreeNode& n : tree_) {
     LinkStats& link = stats_.links[link_of_channel_[n.channel]];
     for (std::size_t r = n.runs_begin; r < n.runs_end; ++r) {
-      link.busy_cycles += links_[n.channel].reserve(runs_[r].first, runs_[r].second);
-      if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(runs_[r].first, runs_[r].second);
+      const Run& run = runs_[r];
+      link.busy_cycles += links_[n.channel].reserve(run.first, run.end, run.link_at);
+      if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(run.first, run.end, run.crossbar_at);
     }
     link.flits += flits;
     // The log is as the VC's grant found it (a tree holds each channel once),

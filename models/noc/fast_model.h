@@ -94,6 +94,12 @@ class FastMeshModel {
   struct Slots {
     Cycle first, last;
   };
+  // Cycles [first, end) a packet's flits take on a link, and where they go
+  // among the link's and the crossbar input's intervals (reserve() hints).
+  struct Run {
+    Cycle first, end;
+    std::size_t link_at, crossbar_at;
+  };
 
   // Adds the XY path src->dst to tree_, sharing the channels already there.
   // Returns the index of its ejection node.
@@ -136,9 +142,9 @@ class FastMeshModel {
   // XY path per (source, destination), computed on first use: a unicast
   // packet's tree is its path, each channel once.
   std::vector<std::vector<ChannelId>> paths_;
-  std::vector<std::pair<Cycle, Cycle>> runs_;
-  std::vector<std::pair<Cycle, Cycle>> trial_runs_;                 // of the last take_slots()
-  std::vector<std::vector<std::pair<Cycle, Cycle>>> granted_runs_;  // per VC: of its last grant
+  std::vector<Run> runs_;
+  std::vector<Run> trial_runs_;                 // of the last take_slots()
+  std::vector<std::vector<Run>> granted_runs_;  // per VC: of its last grant
 };
 
 }  // namespace npuvp::noc

@@ -54,11 +54,22 @@ class ReservationTimeline {
 
   // The first free interval [first, second) starting at or after `from`;
   // second is the largest Cycle if nothing is reserved after it.
-  std::pair<Cycle, Cycle> free_run(Cycle from) const;
+  std::pair<Cycle, Cycle> free_run(Cycle from) const {
+    std::size_t next;
+    return free_run(from, next);
+  }
+  // The same, and in `next` the index of the first interval after it: a hint
+  // for reserve().
+  std::pair<Cycle, Cycle> free_run(Cycle from, std::size_t& next) const;
 
   // Marks [start, end) busy, merging with overlapping or touching intervals.
   // Returns how many cycles were not busy before (the growth of the union).
-  Cycle reserve(Cycle start, Cycle end);
+  // `hint`: the index of the first interval starting after `start`, as a
+  // free_run() just found it; used if it still is, searched for otherwise.
+  // Most of a packet's reservations land among intervals (packets are timed
+  // out of time order), and each would cost a second search.
+  static constexpr std::size_t kNoHint = ~std::size_t{0};
+  Cycle reserve(Cycle start, Cycle end, std::size_t hint = kNoHint);
 
   // Forgets intervals that end before `horizon`, reporting their edges to
   // `edge(cycle, busy)` in time order. Callers pass a horizon no future request
