@@ -63,6 +63,12 @@ pe_array::ClusterJob LayerRunner::job_template() const {
   job.in2_shift = l_.add.input2_shift;
   job.out_multiplier = l_.add.output_multiplier;
   job.out_shift = l_.add.output_shift;
+  if (fuses_add(l_)) {
+    job.fuse = pe_array::kJobFuseAdd;
+    job.fused_output_zero_point = l_.fused_output_zero_point;
+    job.fused_act_min = l_.fused_act_min;
+    job.fused_act_max = l_.fused_act_max;
+  }
   return job;
 }
 
@@ -111,6 +117,12 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset[buffers.weights]) + ks * filter);
       job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset[buffers.weights]) + ks * 4ull);
       job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset[buffers.weights]) + ks * 8ull);
+      if (fuses_add(l_)) {
+        const std::uint32_t c = residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb);
+        job.in2_pixel_pitch = static_cast<std::uint16_t>(c);
+        job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + std::uint64_t{my0} * l_.out_w * c +
+                                                  (c == kb ? 0 : buffers.k0) + ks);
+      }
       jobs.push_back(job);
     }
   }

@@ -21,9 +21,12 @@ std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::u
   const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
   const std::uint32_t channels = block_input_channels(l_, kb);
   const std::uint32_t first_channel = block_input_channels(l_, k0);
-  if (l_.input_segment_count != 0)
-    return gathered_loads(segments_[image_of(tile)], lo, hi, channels == l_.in_c ? 0 : first_channel, channels,
-                          input_at(tile, buffer));
+  if (l_.input_segment_count != 0) {
+    auto chain = gathered_loads(segments_[image_of(tile)], lo, hi, channels == l_.in_c ? 0 : first_channel, channels,
+                                input_at(tile, buffer));
+    if (fuses_add(l_)) chain.push_back(residual_load(tile, k0, kb, buffer));
+    return chain;
+  }
   dma::Descriptor d{
       image.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : input_bytes(l_, first_channel)),
       input_at(tile, buffer),
@@ -48,6 +51,7 @@ std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::u
     d.dst_plane_pitch = static_cast<std::int32_t>(l_.in_w * input_bytes(l_, channels));
   }
   std::vector<dma::Descriptor> chain{d};
+  if (fuses_add(l_)) chain.push_back(residual_load(tile, k0, kb, buffer));
   if (op_ == Opcode::kAdd) {
     chain.push_back(d);
     chain.back().src = d.src - image.input_addr + image.input2_addr;
@@ -104,6 +108,26 @@ std::vector<dma::Descriptor> LayerRunner::gathered_loads(const std::vector<Input
     fill(y0, y1, x1, w);
   }
   return chain;
+}
+
+dma::Descriptor LayerRunner::residual_load(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
+                                           unsigned buffer) const {
+  // The residual pixels the tile's outputs add, the block's channels of each
+  // (all of them when kb is every channel): rows of one pixel's channels.
+  const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
+  return dma::Descriptor{
+      images_[image_of(tile)].input2_addr + std::uint64_t{first_row(tile)} * l_.out_w * l_.out_c + k0,
+      sram(t_.input2_offset[buffer]),
+      kb == l_.out_c ? pixels * kb : kb,
+      kb == l_.out_c ? 1 : pixels,
+      1,
+      0,
+      static_cast<std::int32_t>(l_.out_c),
+      static_cast<std::int32_t>(kb),
+      0,
+      0,
+      0,
+      0};
 }
 
 void LayerRunner::store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {

@@ -21,13 +21,20 @@ inline contract::BankInterleave sram_map(const NpuLayout& npu) {
           npu.sram_interleave_bytes};
 }
 
+inline Opcode opcode_of(const LayerCommand& l) { return static_cast<Opcode>(l.opcode); }
+
+// A convolution whose epilogue adds a residual (LayerCommand::fuse).
+inline bool fuses_add(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d && l.fuse == static_cast<std::uint32_t>(Fuse::kAdd);
+}
+
 // The first bytes of SRAM hold what the firmware hands the engines: DMA
 // descriptor slots per channel and one job slot per cluster. A chain holds at
 // most a K block's three parameter loads and two input loads, or with a
 // gathered input those loads and up to five descriptors per segment (its copy
-// and the zero-point strips a shift leaves).
+// and the zero-point strips a shift leaves), and a fused add's residual.
 inline std::uint64_t dma_slots(const LayerCommand& l) {
-  return l.input_segment_count == 0 ? 8 : 3 + 5 * std::uint64_t{l.input_segment_count};
+  return l.input_segment_count == 0 ? 8 : 3 + 5 * std::uint64_t{l.input_segment_count} + (fuses_add(l) ? 1 : 0);
 }
 
 // After the descriptor slots, two job tables (a tile's jobs start from one
@@ -46,8 +53,6 @@ inline constexpr std::uint64_t kTileSetupCycles = 64;
 
 inline std::uint64_t align64(std::uint64_t v) { return (v + 63) & ~std::uint64_t{63}; }
 inline std::uint32_t ceil_div(std::uint32_t a, std::uint32_t b) { return (a + b - 1) / b; }
-
-inline Opcode opcode_of(const LayerCommand& l) { return static_cast<Opcode>(l.opcode); }
 
 inline bool is_tiled(Opcode op) {
   return op == Opcode::kConv2d || op == Opcode::kMaxPool || op == Opcode::kAvgPool || op == Opcode::kAdd;
@@ -94,6 +99,12 @@ inline bool channelwise(const LayerCommand& l) { return opcode_of(l) != Opcode::
 inline std::uint32_t block_input_channels(const LayerCommand& l, std::uint32_t kb) {
   if (opcode_of(l) != Opcode::kConv2d) return kb;
   return l.groups > 1 ? kb / (l.out_c / l.groups) * (l.in_c / l.groups) : l.in_c;
+}
+
+// Channels per pixel of a tile's residual in SRAM: the K block's, or every
+// channel when the tile's inputs load once for all K blocks (row tiles outer).
+inline std::uint32_t residual_channels(const LayerCommand& l, bool all_blocks, std::uint32_t kb) {
+  return all_blocks ? l.out_c : kb;
 }
 
 // Bytes per tensor element of the layer (only convolutions have a datatype).

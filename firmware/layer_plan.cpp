@@ -72,7 +72,12 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
   for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
     const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
     const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * output_bytes(l, kb);
-    if (2 * inputs * align64(in_bytes) + 2 * align64(out_bytes) > remaining) continue;
+    // A fused add's residual tiles take the second input's place.
+    const std::uint64_t in2_bytes = inputs == 2 ? in_bytes
+                                    : fuses_add(l)
+                                        ? std::uint64_t{rows} * l.out_w * residual_channels(l, weight_buffers == 2, kb)
+                                        : 0;
+    if (2 * align64(in_bytes) + 2 * align64(in2_bytes) + 2 * align64(out_bytes) > remaining) continue;
     // Whole rows per cluster keep every cluster equally busy; the spatial
     // dataflow's patches want the array's rows in each.
     const std::uint32_t unit = dataflow == pe_array::Dataflow::kSpatialOutputStationary ? npu.array_rows : 1;
@@ -98,8 +103,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
     t.input_offset[0] = at;
     t.input_offset[1] = t.input_offset[0] + align64(in_bytes);
     t.input2_offset[0] = t.input_offset[1] + align64(in_bytes);
-    t.input2_offset[1] = t.input2_offset[0] + (inputs == 2 ? align64(in_bytes) : 0);
-    t.output_offset[0] = t.input2_offset[1] + (inputs == 2 ? align64(in_bytes) : 0);
+    t.input2_offset[1] = t.input2_offset[0] + align64(in2_bytes);
+    t.output_offset[0] = t.input2_offset[1] + align64(in2_bytes);
     t.output_offset[1] = t.output_offset[0] + align64(out_bytes);
     t.bytes_used = t.output_offset[1] + align64(out_bytes);
     return true;
@@ -112,7 +117,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
 // K blocks' weights, so the weights are read once per that many images.
 void hold_whole_images(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
   const std::uint32_t batch = std::max(1u, l.batch_count);
-  if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1) return;
+  // A fused add's residual tiles stay one per buffer.
+  if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1 || fuses_add(l)) return;
   const std::uint64_t slot = t.input_offset[1] - t.input_offset[0];
   const std::uint64_t outputs = t.bytes_used - t.output_offset[0];
   const std::uint64_t room = npu.sram_bytes - t.input_offset[0] - outputs;
@@ -194,7 +200,8 @@ class CostWalker {
   }
   std::uint64_t input_bytes(std::uint32_t tile, std::uint32_t kb) const {
     const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
-    return inputs_ * (hi - lo) * input_row_bytes(kb);
+    return inputs_ * (hi - lo) * input_row_bytes(kb) +
+           (fuses_add(l_) ? std::uint64_t{tile_rows(tile)} * l_.out_w * kb : 0);
   }
   std::uint64_t weight_bytes(std::uint32_t kb) const {
     return op_ == Opcode::kConv2d ? kb * (filter_bytes(l_) + kParamBytesPerChannel) : 0;
@@ -255,6 +262,14 @@ class CostWalker {
           s.weight_buffer_bytes += w.fetches.weight_words * e_ + weights;
           // Partial sums are written to the input buffer and read back.
           s.input_buffer_bytes += w.fetches.input_words * e_ + 2 * w.fetches.psum_words * pe_array::kAccumulatorBytes;
+          if (fuses_add(l_)) {
+            // The epilogue reads the residual and adds one tap per output.
+            const pe_array::PostProcessWork add = pe_array::postprocess_work(array, pixels * k_count, 1);
+            array_cycles += add.cycles;
+            job_cycles += add.cycles;
+            s.rf_accesses += add.rf.reads + add.rf.writes;
+            s.cluster_bytes += pixels * k_count;
+          }
         } else {
           const std::uint64_t taps = op_ == Opcode::kAdd ? 2 : std::uint64_t{l_.kernel_h} * l_.kernel_w;
           const pe_array::PostProcessWork work = pe_array::postprocess_work(array, pixels * k_count, taps);
@@ -385,12 +400,14 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
   const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, 1)) * row_bytes;
   const std::uint64_t out_bytes = std::uint64_t{l.out_w} * output_bytes(l, kb);
   const unsigned inputs = opcode_of(l) == Opcode::kAdd ? 2 : 1;
+  const std::uint64_t residual = fuses_add(l) ? align64(std::uint64_t{l.out_w} * kb) : 0;
   TileNeeds n;
   n.weight_buffer_bytes = kb * filter;
   // plan_layer_tiling keeps a K block's weights within a quarter of the SRAM.
   const std::uint64_t weights = align64(kb * filter) + align64(params * 4) + align64(params * 8);
-  n.sram_bytes = control_bytes(l, npu) +
-                 std::max(weights + 2 * inputs * align64(in_bytes) + 2 * align64(out_bytes), 4 * kb * filter);
+  n.sram_bytes =
+      control_bytes(l, npu) +
+      std::max(weights + 2 * inputs * align64(in_bytes) + 2 * residual + 2 * align64(out_bytes), 4 * kb * filter);
   // Weight-stationary's spilled partial sums of that one row, where it may run.
   const bool ws = npu.dataflows & (1u << static_cast<unsigned>(pe_array::Dataflow::kWeightStationary));
   n.input_buffer_bytes = inputs * in_bytes + (ws ? psum_room(l, npu, pe_array::Dataflow::kWeightStationary, 1, kb) : 0);

@@ -70,7 +70,7 @@ void LayerRunner::run_row_tiles_outer() {
   const auto issue_step = [&](std::size_t i) {
     const RowTilesStep& s = steps[i];
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - s.block * t_.k_block);
-    return issue(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2)});
+    return issue(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2), s.block * t_.k_block});
   };
   start_dma(kLoadChannel, loads(0));
   wait_dma(kLoadChannel);
@@ -132,6 +132,10 @@ void LayerRunner::validate() const {
   // Packed int4 holds int4 values: an int4 convolution's or int8 pooling's and add's.
   if ((packed_input(l_) || packed_output(l_)) && element_bytes(l_) != 1) bad();
   if (l_.batch_count > kMaxBatchImages) bad();
+  if (l_.fuse > static_cast<std::uint32_t>(Fuse::kAdd) ||
+      (l_.fuse != 0 && (op_ != Opcode::kConv2d || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8) ||
+                        l_.add.left_shift < 0 || l_.add.left_shift > 22 || l_.fused_act_min > l_.fused_act_max)))
+    bad();
 }
 
 void LayerRunner::read_dram(std::uint64_t addr, void* dst, std::size_t bytes) {

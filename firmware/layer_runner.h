@@ -114,6 +114,9 @@ class LayerRunner {
                                               std::uint32_t hi, std::uint32_t first, std::uint32_t channels,
                                               std::uint64_t dst) const;
 
+  // A fused add's residual for the tile's outputs, channels [k0, k0 + kb).
+  dma::Descriptor residual_load(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) const;
+
   void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer);
 
   pe_array::ClusterJob job_template() const;
@@ -124,6 +127,7 @@ class LayerRunner {
     bool load_weights;
     unsigned weights;
     unsigned output;
+    std::uint32_t k0 = 0;  // the K block's first channel
   };
 
   // A tile's jobs, started from job table `table`.

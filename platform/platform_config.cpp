@@ -341,8 +341,9 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   }
   if (root.has("firmware")) {
     const ConfigNode firmware = root.child("firmware");
-    firmware.reject_unknown({"fold_data_movement"});
+    firmware.reject_unknown({"fold_data_movement", "fuse_layers"});
     p.firmware.fold_data_movement = firmware.get_bool("fold_data_movement", true);
+    p.firmware.fuse_layers = firmware.get_bool("fuse_layers", true);
   }
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);

@@ -195,11 +195,16 @@ bool valid_job(const ClusterJob& j) {
       j.in_w == 0 || j.in_row_pitch < j.in_w * input_pixel_bytes(j) || j.out_pixel_pitch < result_pixel_bytes(j) ||
       j.out_row_pitch < j.out_w * j.out_pixel_pitch || j.dataflow >= kDataflows || j.act_min > j.act_max)
     return false;
+  if (j.fuse > kJobFuseAdd ||
+      (j.fuse == kJobFuseAdd &&
+       (op != JobOp::kConv2d || element_bytes(datatype) != 1 || (j.flags & kJobPackedOutput) != 0 ||
+        j.in2_pixel_pitch < j.k_count || j.fused_act_min > j.fused_act_max)))
+    return false;
+  if ((op == JobOp::kAdd || j.fuse == kJobFuseAdd) && (j.left_shift < 0 || j.left_shift > 22)) return false;
   if (op == JobOp::kConv2d) {
     if (j.group_in == 0 || j.group_out == 0 || j.k_count % j.group_out != 0) return false;
     return std::uint64_t{j.in_channel_offset} + std::uint64_t{j.k_count / j.group_out} * j.group_in <= j.in_c;
   }
-  if (op == JobOp::kAdd && (j.left_shift < 0 || j.left_shift > 22)) return false;
   return std::uint64_t{j.in_channel_offset} + j.k_count <= j.in_c;
 }
 
@@ -352,6 +357,36 @@ PeCluster::JobWork PeCluster::postprocess_job_work(const ClusterJob& job) const 
   return work;
 }
 
+JobError PeCluster::load_residual(const ClusterJob& job, sc_core::sc_time& t) {
+  // Each row of residual pixels is one read of the span they lie in, the
+  // channels of other jobs included, as a row of results is one write.
+  const unsigned pixel = job.k_count, pitch = job.in2_pixel_pitch;
+  const unsigned span = (job.out_w - 1) * pitch + pixel;
+  residual_.resize(std::uint64_t{job.out_h} * job.out_w * pixel);
+  scatter_.resize(span);
+  for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    sc_core::sc_time row_t = t;
+    if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, scatter_.data(), span, row_t) !=
+        tlm::TLM_OK_RESPONSE)
+      return JobError::kOperandRead;
+    for (std::uint32_t ox = 0; ox < job.out_w; ++ox)
+      std::memcpy(&residual_[(std::uint64_t{oy} * job.out_w + ox) * pixel], &scatter_[std::size_t{ox} * pitch], pixel);
+    t = std::max(t, row_t);
+    stats_.operand_read_bytes += span;
+  }
+  return JobError::kNone;
+}
+
+void PeCluster::add_epilogue_work(const ClusterJob& job, JobWork& work) const {
+  // Input 1 is the requantized result already in the lane: one tap (the residual) per output.
+  const PostProcessWork post = postprocess_work(config_.array, std::uint64_t{job.out_h} * job.out_w * job.k_count, 1);
+  work.array_cycles += post.cycles;
+  work.cycles += post.cycles;
+  work.rf.reads += post.rf.reads;
+  work.rf.writes += post.rf.writes;
+  work.rf_bytes += post.rf.bytes(1);
+}
+
 JobError PeCluster::write_results(const ClusterJob& job, sc_core::sc_time& t) {
   const unsigned row_bytes = job.out_w * job.out_pixel_pitch;
   const unsigned pixel_bytes = result_pixel_bytes(job);
@@ -416,6 +451,10 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   // streams in while it computes.
   sc_core::sc_time first_row_at;
   if (const JobError error = load_inputs(job, tiles, t, first_row_at); error != JobError::kNone) return error;
+  // The residual streams in behind the tile, into the post-processing lanes.
+  if (job.fuse == kJobFuseAdd) {
+    if (const JobError error = load_residual(job, t); error != JobError::kNone) return error;
+  }
   const sc_core::sc_time inputs_at = t;
 
   result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count * element_bytes(datatype));
@@ -428,12 +467,14 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   operands.weights = weights_.data();
   operands.bias = bias_.data();
   operands.requant = requant_.data();
+  operands.residual = residual_.data();
   {
     const profile::Scope cpu(profile::Phase::kCompute);
     pe_array::run_job(unpacked, operands, result_.data());
   }
 
-  const JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
+  JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
+  if (job.fuse == kJobFuseAdd) add_epilogue_work(job, work);
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);
   const sc_core::sc_time compute_start = first_row_at;
   const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);

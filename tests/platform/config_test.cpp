@@ -209,6 +209,13 @@ TEST(PlatformConfig, FoldingDataMovementIsAFirmwareSwitch) {
   EXPECT_NE(e.find("unknown key 'firmware.fold'"), std::string::npos) << e;
 }
 
+TEST(PlatformConfig, FusingLayersIsAFirmwareSwitch) {
+  EXPECT_TRUE(load_platform(kPreset, {}).firmware.fuse_layers);
+  EXPECT_FALSE(load_platform(kPreset, {"firmware.fuse_layers=false"}).firmware.fuse_layers);
+  const std::string e = error_of(kPreset, {"firmware.fuse_layers=2"});
+  EXPECT_NE(e.find("key 'firmware.fuse_layers': expected true or false"), std::string::npos) << e;
+}
+
 TEST(PlatformConfig, OverrideOfAMissingSectionIsNamed) {
   const std::string e = error_of(kPreset, {"nosuch.key=1"});
   EXPECT_NE(e.find("'nosuch.key'"), std::string::npos) << e;

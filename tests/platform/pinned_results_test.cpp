@@ -59,15 +59,18 @@ TEST(PinnedResults, SqueezeNet11WithoutTraces) { expect_pinned(kSqueezeNet11, "n
 // A batch-1 fully connected layer streams 0.51 MB of weights: its cycles follow
 // the DMA's descriptor prefetch, window, realignment and mesh ports and the
 // firmware's turnaround between weight blocks (docs/memory.md, "What bounds a
-// batch-1 fully connected layer"); 0.566 of its DRAM roof of 12,061 cycles
+// batch-1 fully connected layer"); 0.577 of its DRAM roof of 12,061 cycles
 // (0.44 at 27,487 before the realignment, the four ports and the early loads).
+// With the residual adds fused into their convolutions (docs/lowering.md) the
+// network reaches it earlier and its weight stream meets the DRAM in another
+// state: 20,910 cycles (21,327 with firmware.fuse_layers=false).
 TEST(PinnedResults, ResNet18FullyConnectedLayer) {
   const nlohmann::json r = run("resnet18", "none");
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   const auto& layers = r["layers"];
   const auto fc = std::find_if(layers.begin(), layers.end(), [](const auto& l) { return l["name"] == "fc"; });
   ASSERT_NE(fc, layers.end());
-  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 21327u);
+  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 20910u);
 }
 
 TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1422196, 3090.559974242901, 3839.6147198947137}); }

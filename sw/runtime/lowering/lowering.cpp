@@ -1,6 +1,8 @@
 #include "sw/runtime/lowering/lowering.h"
 
 #include "sw/runtime/lowering/channel_map.h"
+#include "sw/runtime/lowering/channel_order.h"
+#include "sw/runtime/lowering/fusion.h"
 #include "sw/runtime/lowering/int4_packing.h"
 
 #include <algorithm>
@@ -64,6 +66,17 @@ class Lowerer {
     }
     for (int i = 1; i < count; ++i)
       if (folded_[i] && out_.layers[i].command_count == 0) out_.layers[i].folded_into = doers(i);
+    for (std::size_t i = 0; i < fusion_.unfused_reason.size(); ++i)
+      if (!fusion_.unfused_reason[i].empty()) out_.layers[i].not_fused = fusion_.unfused_reason[i];
+    for (int conv = 1; conv < count; ++conv) {
+      const int add = fused_add_[conv];
+      if (add < 0) continue;
+      out_.layers[add].folded_into = {conv};
+      // The convolution's output, and the activation fused into it, are never written.
+      for (int j = 1; j < count; ++j)
+        if (j == conv || (aliases(j) && out_.layers[j].output.addr == addr_of(conv)))
+          out_.layers[j].unwritten_for = add;
+    }
     return std::move(out_);
   }
 
@@ -133,6 +146,9 @@ class Lowerer {
     out_order_.assign(count, {});
     for (std::size_t i = 0; i < count; ++i)
       for (int src : n_.layer(static_cast<int>(i)).inputs) consumers_[src].push_back(static_cast<int>(i));
+    fused_add_.assign(count, -1);
+    fused_conv_.assign(count, -1);
+    if (options_.fuse_layers) fusion_ = plan_add_fusion(q_, consumers_);
     if (!options_.fold_data_movement) return;
     for (std::size_t i = 0; i < count; ++i) {
       const Layer& l = n_.layer(static_cast<int>(i));
@@ -148,7 +164,7 @@ class Lowerer {
                                          [&](const auto& m) { return m.second >= options_.dram_access_bytes; });
       folded_[i] = moves_data(l.type) && short_moves && long_runs;
     }
-    group_shifted_channels();
+    out_order_ = shift_grouping_orders(q_, folded_);
     for (int cat = 0; cat < static_cast<int>(count); ++cat) {
       const Layer& l = n_.layer(cat);
       if (l.type != LayerType::kConcat) continue;
@@ -165,38 +181,6 @@ class Lowerer {
         placed_in_[p] = cat;
         placed_offset_[p] = offset;
         offset += static_cast<std::uint64_t>(n_.layer(p).out_shape.c);
-      }
-    }
-  }
-
-  // Channels shifted alike are read as one run only if they lie side by side:
-  // the dense convolution that computes a folded shift's input (through
-  // activations and pooling, which keep channels) computes them grouped by
-  // shift, at no cost (its weights' rows reordered).
-  void group_shifted_channels() {
-    out_order_.assign(n_.size(), {});
-    for (std::size_t s = 0; s < n_.size(); ++s) {
-      const Layer& shift = n_.layer(static_cast<int>(s));
-      if (!folded_[s] || shift.type != LayerType::kShift) continue;
-      ChannelMap by_shift;
-      for (const ChannelShift& m : shift.shifts)
-        by_shift.push_back({0, 0, static_cast<std::uint32_t>(by_shift.size()), static_cast<std::int8_t>(m.dy),
-                            static_cast<std::int8_t>(m.dx)});
-      int p = shift.inputs[0];
-      for (;;) {
-        const Layer& l = n_.layer(p);
-        if (q_.layers[p].fused_into >= 0) {
-          p = q_.layers[p].fused_into;
-        } else if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool || l.type == LayerType::kBatchNorm ||
-                   (l.type == LayerType::kConv2d && l.conv.groups > 1 && l.conv.groups == l.conv.out_channels &&
-                    l.conv.groups == n_.layer(l.inputs[0]).out_shape.c)) {
-          p = l.inputs[0];  // keeps channels: computes them in the order it reads them
-        } else {
-          auto order = run_order(by_shift);
-          if (l.type == LayerType::kConv2d && l.conv.groups == 1 && !std::is_sorted(order.begin(), order.end()))
-            out_order_[p] = std::move(order);
-          break;
-        }
       }
     }
   }
@@ -384,30 +368,6 @@ class Lowerer {
     firmware::write_window(c, w);
   }
 
-  // Weights OHWI whose input channels come in `perm` order.
-  static void permute_inputs(const std::vector<int>& perm, std::vector<std::int8_t>& weights) {
-    const std::vector<std::int8_t> w = weights;
-    const std::size_t n = perm.size();
-    for (std::size_t f = 0; f < w.size() / n; ++f)  // every output channel and tap
-      for (std::size_t j = 0; j < n; ++j) weights[f * n + j] = w[f * n + static_cast<std::size_t>(perm[j])];
-  }
-
-  // A convolution that computes its output channels in `perm` order.
-  static void permute_outputs(const std::vector<int>& perm, std::vector<std::int8_t>& weights,
-                              std::vector<std::int32_t>& bias, Requantization& rq) {
-    const std::vector<std::int8_t> w = weights;
-    const std::vector<std::int32_t> b = bias;
-    const std::vector<FixedPointMultiplier> m = rq.per_channel;
-    const std::size_t row = w.size() / perm.size();
-    for (std::size_t j = 0; j < perm.size(); ++j) {
-      const auto from = static_cast<std::size_t>(perm[j]);
-      std::copy_n(w.begin() + static_cast<std::ptrdiff_t>(from * row), row,
-                  weights.begin() + static_cast<std::ptrdiff_t>(j * row));
-      if (!b.empty()) bias[j] = b[from];
-      if (m.size() > 1) rq.per_channel[j] = m[from];
-    }
-  }
-
   void conv_command(int layer, int src, TensorShape in, TensorShape out, const ConvParams& p,
                     std::vector<std::int8_t> weights, std::vector<std::int32_t> bias, Requantization rq) {
     LayerCommand c = command(layer, Opcode::kConv2d, in, out);
@@ -421,10 +381,10 @@ class Lowerer {
     // A dense convolution computes its channels in any order (out_order_); a
     // channelwise one in its gathered input's.
     const std::vector<int>& order = reads == Reads::kDense ? out_order_[layer] : input.perm;
-    if (reads == Reads::kDense && !input.perm.empty()) permute_inputs(input.perm, weights);
-    if (!order.empty()) permute_outputs(order, weights, bias, rq);
+    if (reads == Reads::kDense && !input.perm.empty()) permute_weight_inputs(input.perm, weights);
+    if (!order.empty()) permute_weight_outputs(order, weights, bias, rq);
     set_input(c, input);
-    set_output(c, layer, order);
+    if (!fuse_add(c, layer, order)) set_output(c, layer, order);
     set_window(c, layer, p);
     c.flags |= packing_flags(layer, src);
     c.input_zero_point = p.input_zero_point;
@@ -443,6 +403,28 @@ class Lowerer {
     }
     c.requant_addr = parameter_block(table);
     out_.commands.push_back(c);
+  }
+
+  // Points a convolution's epilogue at the add the fusion plan gives it, if
+  // its channels come out in order and the residual is one packed tensor.
+  bool fuse_add(LayerCommand& c, int conv, const std::vector<int>& order) {
+    const int add = fusion_.add_of.empty() ? -1 : fusion_.add_of[conv];
+    if (add < 0) return false;
+    const int residual = fusion_.residual_of[conv];
+    // The epilogue reads and writes one value per byte; int4 tensors stored
+    // two per byte stay a separate add.
+    const bool int4 = packed_[owner(conv)] || packed_[owner(residual)] || packed_[owner(add)];
+    if (!order.empty() || !is_packed(views_[residual]) || int4) {
+      out_.layers[add].not_fused = !order.empty() ? "'" + n_.layer(conv).name + "' computes its channels permuted"
+                                   : int4         ? "its tensors are stored as packed int4"
+                                                  : "the residual is not one packed tensor";
+      return false;
+    }
+    set_fused_add(c, q_.layers[conv].output, q_.layers[residual].output, q_.layers[add], views_[residual][0].buffer);
+    set_output(c, add, {});
+    fused_add_[conv] = add;
+    fused_conv_[add] = conv;
+    return true;
   }
 
   void pool_command(int layer, Opcode op, TensorShape in, TensorShape out, const PoolParams& p, QuantParams q,
@@ -639,7 +621,7 @@ class Lowerer {
         }
         break;
       case LayerType::kAdd:
-        add_command(i);
+        if (fused_conv_[i] < 0) add_command(i);
         break;
       case LayerType::kConcat:
       case LayerType::kChannelShuffle:
@@ -682,6 +664,9 @@ class Lowerer {
   std::vector<std::vector<int>> consumers_;
   std::vector<std::vector<int>> out_order_;
   std::vector<bool> packed_;  // per layer: its tensor is stored packed int4 (plan_packing)
+  AddFusionPlan fusion_;
+  std::vector<int> fused_add_;   // per convolution: the add its epilogue computes, or -1
+  std::vector<int> fused_conv_;  // per add: the convolution computing it, or -1
   std::map<std::pair<int, std::vector<int>>, std::uint64_t>
       staged_;  // (layer, read order): its packed copy  // per layer: the order a dense conv computes its channels in
 };

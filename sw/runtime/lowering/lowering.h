@@ -34,6 +34,9 @@ struct LoweringOptions {
   // whose directions have fewer channels than this stays a depthwise conv
   // (docs/lowering.md).
   std::uint32_t dram_access_bytes = 32;
+  // A residual add runs in the epilogue of the convolution producing one of
+  // its inputs (fusion.h); off, it runs as its own command.
+  bool fuse_layers = true;
 };
 
 struct DramRegion {
@@ -61,6 +64,12 @@ struct LoweredLayer {
   // A folded layer: the layers that do its work (the producers writing into
   // its slices, or the layers gathering it as their input).
   std::vector<int> folded_into;
+  // A layer whose output is never written (a convolution whose epilogue
+  // writes the add it feeds instead, and activations fused into it): that
+  // add, whose output vouches for it; -1 otherwise.
+  int unwritten_for = -1;
+  // An add that runs as its own command though fusion is on: why.
+  std::string not_fused;
 };
 
 struct LoweredNetwork {
