@@ -16,6 +16,7 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
       retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
       node_of_channel_(mesh_.channel_count(), -1),
+      paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()),
       granted_runs_(config.virtual_channels) {}
 
 void FastMeshModel::retire(ChannelId c) {
@@ -81,9 +82,10 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
   const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
   Slots slots{0, 0};
   for (std::uint64_t left = flits; left > 0;) {
-    auto run = links_[n.channel].free_run(from);
+    std::size_t link_at = 0, crossbar_at = 0;
+    auto run = links_[n.channel].free_run(from, link_at);
     if (crossbar) {
-      const auto input = crossbar->free_run(run.first);
+      const auto input = crossbar->free_run(run.first, crossbar_at);
       if (input.first != run.first) {
         from = input.first;
         continue;
@@ -93,7 +95,7 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
     const Cycle taken = std::min<Cycle>(left, run.second - run.first);
     if (left == flits) slots.first = run.first;
     slots.last = run.first + taken - 1;
-    trial_runs_.emplace_back(run.first, run.first + taken);
+    trial_runs_.push_back({run.first, run.first + taken, link_at, crossbar_at});
     left -= taken;
     from = run.first + taken;
   }
@@ -119,7 +121,7 @@ bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint6
         // Its head waits in the downstream buffer behind the tail of the
         // packet allocated the VC before it.
         const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
-        grant = {vc, at, slots.first, slots.last, head_free};
+        grant = {vc, at, slots.first, slots.last, head_free, static_cast<std::size_t>(next - log.begin())};
         return true;
       }
       at = next->second.owned_until;
@@ -166,6 +168,7 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     n.start = g.start;
     n.tail = g.tail;
     n.head_free = g.head_free;
+    n.log_at = g.log_at;
     n.runs_begin = runs_.size();
     // Nothing is reserved before reserve_tree(): the runs found when the VC
     // was granted are still the first free ones from n.start.
@@ -197,23 +200,26 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
   for (const TreeNode& n : tree_) {
     LinkStats& link = stats_.links[link_of_channel_[n.channel]];
     for (std::size_t r = n.runs_begin; r < n.runs_end; ++r) {
-      link.busy_cycles += links_[n.channel].reserve(runs_[r].first, runs_[r].second);
-      if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(runs_[r].first, runs_[r].second);
+      const Run& run = runs_[r];
+      link.busy_cycles += links_[n.channel].reserve(run.first, run.end, run.link_at);
+      if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(run.first, run.end, run.crossbar_at);
     }
     link.flits += flits;
+    // The log is as the VC's grant found it (a tree holds each channel once),
+    // and no passage of it was allocated at n.allocated: that one would own
+    // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
-    const auto at = n.allocated == 0 ? log.begin() : first_after(log, n.allocated - 1);
-    if (at == log.end() || at->first != n.allocated)
-      log.insert(at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
+    log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
     last_busy_ = std::max(last_busy_, n.tail + 1);
     if (!mesh_.is_injection(n.channel)) stats_.flit_hops += flits;
   }
 }
 
 Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle ready) {
-  add_path(src, dst);
+  std::vector<ChannelId>& path = paths_[std::size_t(src) * mesh_.nodes() + dst];
+  if (path.empty()) mesh_.xy_path(src, dst, path);
+  for (std::size_t i = 0; i < path.size(); ++i) tree_.push_back({path[i], static_cast<int>(i) - 1});
   const Cycle done = time_tree(flits, ready);
-  for (const TreeNode& n : tree_) node_of_channel_[n.channel] = -1;
   tree_.clear();
   runs_.clear();
   return done;

@@ -82,15 +82,23 @@ class FastMeshModel {
     unsigned vc = 0;
     Cycle allocated = 0, start = 0, tail = 0, tail_out = 0;
     Cycle head_free = 0;                       // earliest cycle the head may leave the next router
+    std::size_t log_at = 0;                    // where its passage goes in the VC's log
     std::size_t runs_begin = 0, runs_end = 0;  // its flits' cycles on the link, in runs_
   };
   // Where and when a packet whose head is due at `due` gets a VC of a channel.
   struct Grant {
     unsigned vc;
     Cycle allocated, start, tail, head_free;
+    std::size_t log_at;  // the first passage of the VC's log allocated after it
   };
   struct Slots {
     Cycle first, last;
+  };
+  // Cycles [first, end) a packet's flits take on a link, and where they go
+  // among the link's and the crossbar input's intervals (reserve() hints).
+  struct Run {
+    Cycle first, end;
+    std::size_t link_at, crossbar_at;
   };
 
   // Adds the XY path src->dst to tree_, sharing the channels already there.
@@ -131,9 +139,12 @@ class FastMeshModel {
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
   std::vector<ChannelId> path_;
-  std::vector<std::pair<Cycle, Cycle>> runs_;
-  std::vector<std::pair<Cycle, Cycle>> trial_runs_;                 // of the last take_slots()
-  std::vector<std::vector<std::pair<Cycle, Cycle>>> granted_runs_;  // per VC: of its last grant
+  // XY path per (source, destination), computed on first use: a unicast
+  // packet's tree is its path, each channel once.
+  std::vector<std::vector<ChannelId>> paths_;
+  std::vector<Run> runs_;
+  std::vector<Run> trial_runs_;                 // of the last take_slots()
+  std::vector<std::vector<Run>> granted_runs_;  // per VC: of its last grant
 };
 
 }  // namespace npuvp::noc

@@ -17,15 +17,20 @@ ReservationTimeline::Cycle ReservationTimeline::earliest_free(Cycle from, Cycle 
   return s;
 }
 
-std::pair<ReservationTimeline::Cycle, ReservationTimeline::Cycle> ReservationTimeline::free_run(Cycle from) const {
+std::pair<ReservationTimeline::Cycle, ReservationTimeline::Cycle> ReservationTimeline::free_run(
+    Cycle from, std::size_t& next) const {
   // A quarter of the queries fall after every reservation.
-  if (busy_.empty() || from >= busy_.back().second) return {from, std::numeric_limits<Cycle>::max()};
+  if (busy_.empty() || from >= busy_.back().second) {
+    next = busy_.size();
+    return {from, std::numeric_limits<Cycle>::max()};
+  }
   auto it = after(from);
+  next = static_cast<std::size_t>(it - busy_.begin());
   if (it != busy_.begin() && std::prev(it)->second > from) from = std::prev(it)->second;
   return {from, it == busy_.end() ? std::numeric_limits<Cycle>::max() : it->first};
 }
 
-ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end) {
+ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end, std::size_t hint) {
   if (end <= start) return 0;
   // Most reservations extend the last interval or follow it.
   if (busy_.empty() || start > busy_.back().second) {
@@ -40,7 +45,10 @@ ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end) 
   }
   Cycle added = end - start;
   Cycle merged_start = start, merged_end = end;
-  auto first = after(start);
+  // Past the fast paths some interval starts after `start`, so a valid hint
+  // is below size().
+  const bool hinted = hint < busy_.size() && (hint == 0 || busy_[hint - 1].first <= start) && busy_[hint].first > start;
+  auto first = hinted ? busy_.begin() + static_cast<std::ptrdiff_t>(hint) : after(start);
   if (first != busy_.begin() && std::prev(first)->second >= start) --first;
   auto last = first;  // one past the intervals it overlaps or touches
   for (; last != busy_.end() && last->first <= end; ++last) {

@@ -16,14 +16,28 @@
 namespace npuvp::noc {
 
 // The first element of `v` (sorted by .first) whose .first is above `at`:
-// std::upper_bound without branches. Where a packet lands among a channel's
-// few intervals is unpredictable, and the branches of a plain binary search
-// mispredicted on about half of their steps.
+// std::upper_bound. Most queries land among the last few elements (the
+// latest reservations: a third after all of them, half within two of the
+// end in a ResNet-50 run, of logs tens long), so it gallops back from the
+// end and searches the range found without branches. Where a packet lands
+// is unpredictable, and the branches of a plain binary search mispredicted
+// on about half of their steps.
 template <typename Pair>
 typename std::vector<Pair>::const_iterator first_after(const std::vector<Pair>& v, std::uint64_t at) {
-  if (v.empty()) return v.end();
-  const Pair* base = v.data();
-  for (std::size_t n = v.size(); n > 1;) {
+  // The answer lies in [lo, hi]: v[hi] is above `at` (or hi is the end),
+  // v[lo - 1] is not (or lo is 0).
+  std::size_t hi = v.size(), lo = 0;
+  for (std::size_t step = 1; hi >= step; step *= 2) {
+    if (v[hi - step].first <= at) {
+      lo = hi - step + 1;
+      break;
+    }
+    hi -= step;
+  }
+  const Pair* base = v.data() + lo;
+  std::size_t n = hi - lo;
+  if (n == 0) return v.begin() + lo;
+  for (; n > 1;) {
     const std::size_t half = n / 2;
     base = base[half].first <= at ? base + half : base;
     n -= half;
@@ -40,11 +54,22 @@ class ReservationTimeline {
 
   // The first free interval [first, second) starting at or after `from`;
   // second is the largest Cycle if nothing is reserved after it.
-  std::pair<Cycle, Cycle> free_run(Cycle from) const;
+  std::pair<Cycle, Cycle> free_run(Cycle from) const {
+    std::size_t next;
+    return free_run(from, next);
+  }
+  // The same, and in `next` the index of the first interval after it: a hint
+  // for reserve().
+  std::pair<Cycle, Cycle> free_run(Cycle from, std::size_t& next) const;
 
   // Marks [start, end) busy, merging with overlapping or touching intervals.
   // Returns how many cycles were not busy before (the growth of the union).
-  Cycle reserve(Cycle start, Cycle end);
+  // `hint`: the index of the first interval starting after `start`, as a
+  // free_run() just found it; used if it still is, searched for otherwise.
+  // Most of a packet's reservations land among intervals (packets are timed
+  // out of time order), and each would cost a second search.
+  static constexpr std::size_t kNoHint = ~std::size_t{0};
+  Cycle reserve(Cycle start, Cycle end, std::size_t hint = kNoHint);
 
   // Forgets intervals that end before `horizon`, reporting their edges to
   // `edge(cycle, busy)` in time order. Callers pass a horizon no future request
