@@ -150,12 +150,15 @@ void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
 }
 
 void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
-  n.reject_unknown(
-      {"banks", "bank_kb", "word_bytes", "ports", "read_latency_cycles", "write_latency_cycles", "interleave_bytes"});
+  n.reject_unknown({"banks", "bank_kb", "word_bytes", "ports", "read_latency_cycles", "write_latency_cycles",
+                    "interleave_bytes", "placement"});
   c.sram_banks = static_cast<unsigned>(n.get_int_in("banks", 1, 1024));
   c.sram_bank.size_bytes = static_cast<std::uint64_t>(n.get_int_in("bank_kb", 1, 1 << 20)) * 1024;
   c.sram_bank.word_bytes = static_cast<unsigned>(n.get_int_in("word_bytes", 1, 1024, 32));
   c.sram_bank.ports = static_cast<unsigned>(n.get_int_in("ports", 1, 16, 1));
+  c.sram_placement = n.get_choice("placement", {"spread", "row_major"}, "spread") == "spread"
+                         ? npu::NpuConfig::BankPlacement::kSpread
+                         : npu::NpuConfig::BankPlacement::kRowMajor;
   c.sram_bank.read_latency_cycles = static_cast<unsigned>(n.get_int_in("read_latency_cycles", 0, 1000, 2));
   c.sram_bank.write_latency_cycles = static_cast<unsigned>(n.get_int_in("write_latency_cycles", 0, 1000, 1));
   if (static_cast<std::uint64_t>(c.sram_banks) * c.sram_bank.size_bytes > address_map::kSramWindowSize)

@@ -34,6 +34,21 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
 
 }  // namespace
 
+NodePosition NpuConfig::bank_node(unsigned bank) const {
+  const unsigned nodes = noc.width * noc.height;
+  if (sram_placement == BankPlacement::kRowMajor || sram_banks >= nodes)
+    return {bank % nodes % noc.width, bank % nodes / noc.width};
+  // Every `stride`-th node in row-major order, each row's banks shifted
+  // (stride - 1) columns from the row above's: 4 banks on a 4 x 4 mesh take
+  // one node in every row and every column, 8 take two, 16 every node. XY
+  // routes then reach the banks over every column and row link, where banks
+  // on the first nodes draw every SRAM packet into one row.
+  const unsigned stride = nodes / sram_banks;
+  const unsigned index = bank * stride;
+  const unsigned y = index / noc.width;
+  return {(index % noc.width + y * (stride - 1)) % noc.width, y};
+}
+
 firmware::NpuLayout Npu::firmware_layout(const NpuConfig& config) { return control_config(config).layout; }
 
 noc::NocConfig Npu::attach(const NpuConfig& c) {
@@ -57,11 +72,11 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
     n.initiators.push_back({"cluster" + std::to_string(k), x, y});
   }
   for (unsigned b = 0; b < c.sram_banks; ++b) {
-    auto [x, y] = at(b);
+    const NodePosition node = c.bank_node(b);
     noc::TargetAttachment t;
     t.name = "sram" + std::to_string(b);
-    t.x = x;
-    t.y = y;
+    t.x = node.x;
+    t.y = node.y;
     t.base = address_map::kSramBase;
     t.size = c.sram_bank.size_bytes;
     t.interleave_bytes = c.sram_interleave_bytes;

@@ -38,9 +38,13 @@ struct NpuConfig {
   // Consecutive chunks of this many bytes of the global buffer go to
   // consecutive banks; sram_bank.size_bytes puts the banks back to back.
   std::uint64_t sram_interleave_bytes = 1024;
+  // Where the banks attach to the mesh when there are fewer banks than nodes
+  // (docs/memory.md, "Bank placement"): spread over the rows and columns, or
+  // on the first nodes in row-major order (banks along one edge).
+  enum class BankPlacement { kSpread, kRowMajor } sram_placement = BankPlacement::kSpread;
   dma::DmaConfig dma;
   // Mesh size, flit width and router timing; the attachments are derived:
-  // cluster k and bank k sit at node k (row-major), the command processor
+  // cluster k sits at node k (row-major), bank k as sram_placement says, the command processor
   // and the DMA's first port at `control_node`, its other ports below it.
   noc::NocConfig noc;
   NodePosition control_node;
@@ -49,6 +53,7 @@ struct NpuConfig {
   firmware::CostTable firmware_costs;
 
   // Multipliers over all clusters: the array's MACs per cycle at one MAC per PE.
+  NodePosition bank_node(unsigned bank) const;
   contract::BankInterleave sram_map() const {
     return {address_map::kSramBase, sram_bank.size_bytes, sram_banks, sram_interleave_bytes};
   }

@@ -103,6 +103,35 @@ struct NpuBench : testing::Bench {
   }
 };
 
+// Fewer banks than mesh nodes take one node in each row and column (4 on a
+// 4x4 mesh: the anti-diagonal), so XY routes reach them over every row and
+// column link; row_major puts them on the first nodes, along the top edge.
+TEST(Npu, BanksSpreadOverTheMeshRowsAndColumns) {
+  NpuConfig c;
+  c.noc.width = 4;
+  c.noc.height = 4;
+  const auto nodes = [&] {
+    std::vector<std::pair<unsigned, unsigned>> at;
+    for (const noc::TargetAttachment& t : Npu::attach(c).targets)
+      if (t.name.rfind("sram", 0) == 0) at.emplace_back(t.x, t.y);
+    return at;
+  };
+  using Nodes = std::vector<std::pair<unsigned, unsigned>>;
+  c.sram_banks = 4;
+  EXPECT_EQ(nodes(), (Nodes{{0, 0}, {3, 1}, {2, 2}, {1, 3}}));
+  c.sram_banks = 8;
+  EXPECT_EQ(nodes(), (Nodes{{0, 0}, {2, 0}, {1, 1}, {3, 1}, {2, 2}, {0, 2}, {3, 3}, {1, 3}}));
+  c.sram_banks = 2;
+  EXPECT_EQ(nodes(), (Nodes{{0, 0}, {2, 2}}));
+  c.sram_banks = 16;  // one per node, as the clusters
+  Nodes every;
+  for (unsigned k = 0; k < 16; ++k) every.emplace_back(k % 4, k / 4);
+  EXPECT_EQ(nodes(), every);
+  c.sram_banks = 4;
+  c.sram_placement = NpuConfig::BankPlacement::kRowMajor;
+  EXPECT_EQ(nodes(), (Nodes{{0, 0}, {1, 0}, {2, 0}, {3, 0}}));
+}
+
 TEST(Npu, RegistersDescribeTheConfigurationAndCostOneNpuCycle) {
   NpuBench b;
   b.body = [&] {

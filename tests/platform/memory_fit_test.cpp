@@ -166,4 +166,12 @@ TEST(MemoryFit, InterleaveIsAPowerOfTwoMultipleOfTheWordDividingTheBank) {
   expect_runs_bit_exact("--set sram.interleave_bytes=32768");
 }
 
+TEST(MemoryFit, BankPlacementIsSpreadOrRowMajor) {
+  expect_refused("--set sram.placement=diagonal",
+                 "configs/platforms/edge-ip.yaml: key 'sram.placement': expected one of spread|row_major, got "
+                 "'diagonal'");
+  expect_runs_bit_exact("--set sram.banks=4 --set sram.bank_kb=128 --set sram.placement=row_major");
+  expect_runs_bit_exact("--set sram.banks=4 --set sram.bank_kb=128");
+}
+
 }  // namespace
