@@ -215,7 +215,7 @@ TEST(Int4Quantization, ABadLayerDatatypeNamesFileLayerAndKey) {
             "datatype: int2}\n",
             "bad.yaml");
       },
-      "bad.yaml:4:67: layer 'a': key 'datatype': expected int4 or int8, got 'int2'");
+      "bad.yaml:4:67: layer 'a': key 'datatype': expected int4 or int8 or int16, got 'int2'");
   expect_invalid(
       [] {
         parse_network_yaml(
