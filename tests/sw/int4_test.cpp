@@ -32,7 +32,7 @@ TEST(Int4Quantization, ChooseQuantParamsOverFifteenSteps) {
   q = choose_quant_params(0.0f, 0.0f, 4);
   EXPECT_EQ(q.scale, 1.0f);
   EXPECT_EQ(q.qmax, 7);
-  expect_invalid([] { choose_quant_params(0.0f, 1.0f, 5); }, "bits must be 4 or 8");
+  expect_invalid([] { choose_quant_params(0.0f, 1.0f, 5); }, "bits must be 4, 8 or 16");
 }
 
 TEST(Int4Quantization, ValuesSaturateAndActivationsClampToFourBits) {

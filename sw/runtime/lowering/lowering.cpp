@@ -2,6 +2,7 @@
 
 #include "sw/runtime/lowering/channel_map.h"
 #include "sw/runtime/lowering/channel_order.h"
+#include "sw/runtime/lowering/command_fields.h"
 #include "sw/runtime/lowering/fusion.h"
 #include "sw/runtime/lowering/int4_packing.h"
 
@@ -352,36 +353,10 @@ class Lowerer {
   }
 
   LayerCommand command(int layer, Opcode op, TensorShape in, TensorShape out) const {
-    LayerCommand c{};
-    c.opcode = static_cast<std::uint32_t>(op);
-    c.dataflow = static_cast<std::uint32_t>(options_.dataflow);
-    const std::string& forced = q_.network.layer(layer).conv.dataflow;
-    if (!forced.empty())
-      c.dataflow = static_cast<std::uint32_t>(forced == "ws"   ? firmware::DataflowChoice::kWeightStationary
-                                              : forced == "os" ? firmware::DataflowChoice::kOutputStationary
-                                                               : firmware::DataflowChoice::kSpatialOutputStationary);
-    c.layer_id = static_cast<std::uint32_t>(layer);
-    c.in_c = static_cast<std::uint32_t>(in.c);
-    c.in_h = static_cast<std::uint32_t>(in.h);
-    c.in_w = static_cast<std::uint32_t>(in.w);
-    c.out_c = static_cast<std::uint32_t>(out.c);
-    c.out_h = static_cast<std::uint32_t>(out.h);
-    c.out_w = static_cast<std::uint32_t>(out.w);
-    c.act_min = -128;
-    c.act_max = 127;
-    firmware::write_window(c, {});
-    return c;
+    return layer_command(n_, layer, op, in, out, options_.dataflow);
   }
 
-  void set_window(LayerCommand& c, int layer, const ConvWindow& w) const {
-    for (const firmware::WindowField& f : firmware::window_fields(w))
-      if (f.value < f.lo || f.value > f.hi)
-        fail_layer(n_, layer,
-                   std::string(f.name) + " " + std::to_string(f.value) +
-                       " does not fit the command field (supported: " + std::to_string(f.lo) + ".." +
-                       std::to_string(f.hi) + ")");
-    firmware::write_window(c, w);
-  }
+  void set_window(LayerCommand& c, int layer, const ConvWindow& w) const { set_command_window(c, n_, layer, w); }
 
   void conv_command(int layer, int src, TensorShape in, TensorShape out, const ConvParams& p,
                     std::vector<std::int8_t> weights, std::vector<std::int32_t> bias, Requantization rq) {
