@@ -65,8 +65,8 @@ enum class Dataflow : std::uint32_t { kWeightStationary = 0, kOutputStationary =
 inline constexpr unsigned kDataflows = 3;
 // As the CLI, presets and reports name them.
 inline constexpr const char* kDataflowNames[kDataflows] = {"ws", "os", "os2d"};
-// Element format of a convolution job's tile, weights and results (pooling
-// and add are int8); numbered as firmware::Datatype, semantics stated there.
+// Element format of a job's tile, weights and results (pooling and add: int8
+// or int16); numbered as firmware::Datatype, semantics stated there.
 enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 3 };
 
 // Bytes per element of an int4 tile or result that is not packed (packed
@@ -82,6 +82,11 @@ inline constexpr std::uint32_t kJobFp16Relu = 1u << 2;         // fp16 convoluti
 // convolution, or int8 pooling and add of int4 tensors).
 inline constexpr std::uint32_t kJobPackedInput = 1u << 3;
 inline constexpr std::uint32_t kJobPackedOutput = 1u << 4;
+// A convolution's results stored at another integer width than its operands
+// (firmware::kInt16Output / kInt8Output): an int8 job writes int16 values, an
+// int16 job int8 values, clamped to that width.
+inline constexpr std::uint32_t kJobInt16Output = 1u << 5;
+inline constexpr std::uint32_t kJobInt8Output = 1u << 6;
 inline constexpr std::uint16_t kJobFuseAdd = 1;      // ClusterJob::fuse: residual add in the epilogue
 inline constexpr std::uint16_t kJobFuseMaxPool = 2;  // max pool of the results (PoolEpilogue)
 inline constexpr std::uint16_t kJobFuseAvgPool = 3;  // average pool of the results (PoolEpilogue)

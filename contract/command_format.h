@@ -46,16 +46,21 @@ enum class Opcode : std::uint32_t {
   kFill = 6,
 };
 
-// Element format of a convolution's input, weights and output (other opcodes
-// are int8). Multi-byte elements are little-endian.
+// Element format of a convolution's input, weights and output (pooling and
+// add: of their tensors; copies move bytes). Multi-byte elements are
+// little-endian.
 //   kInt8:  as described above.
 //   kInt4:  values in [-8, 7]; weights two per byte, each filter padded to a
 //           byte (contract/int4_storage.h); input and output one per byte,
 //           sign-extended to the byte, unless flags say they are packed
 //           (kInt4PackedInput / kInt4PackedOutput); int32 accumulation,
 //           requantization as int8, output clamped to [-8, 7].
-//   kInt16: 2 bytes; int32 accumulation wrapping modulo 2^32, requantization
-//           as int8, act_min/act_max within [-32768, 32767].
+//   kInt16: 2 bytes; products summed in a 48-bit accumulator (wrapping modulo
+//           2^48), requantized as TFLite's int16 kernels requantize int64
+//           accumulators (the multiplier rounded to 15 bits, one rounding
+//           shift of 15 - shift; shift at most 7), act_min/act_max within
+//           [-32768, 32767]. kMaxPool, kAvgPool and kAdd take kInt8 or kInt16
+//           (int16 ADD: left_shift 15, TFLite's).
 //   kFp16:  IEEE binary16; fp32 accumulation, bias fp32 (4 bytes like int32),
 //           no requantization (the table is not read for arithmetic), zero
 //           points and act_min/act_max ignored, padding 0.0, ReLU by kFp16Relu.
@@ -79,6 +84,14 @@ inline constexpr std::uint32_t kFp16Relu = 1u << 1;             // in `flags`: f
 // pitches stay in bytes. Not with a gathered input, int16 or fp16.
 inline constexpr std::uint32_t kInt4PackedInput = 1u << 2;
 inline constexpr std::uint32_t kInt4PackedOutput = 1u << 3;
+// In `flags` of kConv2d: the output is stored at another integer width than
+// the operands, converted in the output stage (mixed int8 / int16 networks):
+// kInt16Output, an int8 convolution writes int16 values; kInt8Output, an int16
+// convolution writes int8 values. The requantization is the operands' (int8:
+// 32-bit; int16: of the 48-bit accumulator), act_min/act_max lie within the
+// output's width. Not with packed int4 or a fused add.
+inline constexpr std::uint32_t kInt16Output = 1u << 4;
+inline constexpr std::uint32_t kInt8Output = 1u << 5;
 
 // What a convolution's epilogue does after requantizing (LayerCommand::fuse).
 enum class Fuse : std::uint32_t { kNone = 0, kAdd = 1, kMaxPool = 2, kAvgPool = 3 };

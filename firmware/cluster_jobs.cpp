@@ -34,7 +34,7 @@ pe_array::ClusterJob LayerRunner::job_template() const {
       break;
   }
   job.dataflow = static_cast<std::uint32_t>(dataflow_);
-  job.datatype = op_ == Opcode::kConv2d ? l_.datatype : static_cast<std::uint32_t>(Datatype::kInt8);
+  job.datatype = l_.datatype;
   job.in_w = l_.in_w;
   job.in_c = l_.in_c;
   job.in_row_pitch = l_.in_w * input_bytes(l_, l_.in_c);
@@ -53,6 +53,8 @@ pe_array::ClusterJob LayerRunner::job_template() const {
   if (op_ == Opcode::kConv2d && (l_.flags & kFp16Relu)) job.flags |= pe_array::kJobFp16Relu;
   if (packed_input(l_)) job.flags |= pe_array::kJobPackedInput;
   if (packed_output(l_)) job.flags |= pe_array::kJobPackedOutput;
+  if (l_.flags & kInt16Output) job.flags |= pe_array::kJobInt16Output;
+  if (l_.flags & kInt8Output) job.flags |= pe_array::kJobInt8Output;
   job.image_h = l_.in_h;
   job.image_w = l_.in_w;
   job.in2_zero_point = l_.add.input2_zero_point;

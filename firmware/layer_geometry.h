@@ -132,9 +132,10 @@ inline std::uint32_t residual_channels(const LayerCommand& l, bool all_blocks, s
   return all_blocks ? l.out_c : kb;
 }
 
-// Bytes per tensor element of the layer (only convolutions have a datatype).
+// Bytes per tensor element of the layer (convolutions, pooling and adds have
+// a datatype; copies move bytes).
 inline std::uint32_t element_bytes(const LayerCommand& l) {
-  return opcode_of(l) == Opcode::kConv2d ? pe_array::element_bytes(static_cast<pe_array::Datatype>(l.datatype)) : 1;
+  return is_tiled(opcode_of(l)) ? pe_array::element_bytes(static_cast<pe_array::Datatype>(l.datatype)) : 1;
 }
 
 // Bytes of `channels` channels of one input or output pixel (from an even
@@ -142,8 +143,13 @@ inline std::uint32_t element_bytes(const LayerCommand& l) {
 inline std::uint32_t input_bytes(const LayerCommand& l, std::uint32_t channels) {
   return packed_input(l) ? (channels + 1) / 2 : channels * element_bytes(l);
 }
+// Bytes per output element: the operands' unless the output stage converts
+// (kInt16Output, kInt8Output).
+inline std::uint32_t output_element_bytes(const LayerCommand& l) {
+  return l.flags & kInt16Output ? 2 : l.flags & kInt8Output ? 1 : element_bytes(l);
+}
 inline std::uint32_t output_bytes(const LayerCommand& l, std::uint32_t channels) {
-  return packed_output(l) ? (channels + 1) / 2 : channels * element_bytes(l);
+  return packed_output(l) ? (channels + 1) / 2 : channels * output_element_bytes(l);
 }
 
 inline std::uint64_t filter_elements(const LayerCommand& l) {

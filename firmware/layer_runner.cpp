@@ -186,8 +186,9 @@ void LayerRunner::validate() const {
     if (l_.groups == 0 || l_.in_c % l_.groups != 0 || l_.out_c % l_.groups != 0) bad();
     if (l_.dataflow > static_cast<std::uint32_t>(DataflowChoice::kSpatialOutputStationary)) bad();
     if (l_.datatype > static_cast<std::uint32_t>(Datatype::kFp16)) bad();
-  } else if (l_.out_c != l_.in_c || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8)) {
-    bad();  // pooling and add keep the channels and are int8
+  } else if (l_.out_c != l_.in_c || (l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8) &&
+                                     l_.datatype != static_cast<std::uint32_t>(Datatype::kInt16))) {
+    bad();  // pooling and add keep the channels and are int8 or int16
   }
   if (op_ == Opcode::kAdd && (w.kernel_h != 1 || w.kernel_w != 1 || w.stride_h != 1 || w.stride_w != 1 || w.pad.any() ||
                               l_.add.left_shift < 0 || l_.add.left_shift > 22))
@@ -214,6 +215,12 @@ void LayerRunner::validate() const {
   // Packed int4 holds int4 values: an int4 convolution's or int8 pooling's and add's.
   if ((packed_input(l_) || packed_output(l_)) && element_bytes(l_) != 1) bad();
   if (l_.batch_count > kMaxBatchImages) bad();
+  // Output conversion: int8 to int16 or back, of a convolution's plain output.
+  const auto is = [&](Datatype d) { return l_.datatype == static_cast<std::uint32_t>(d); };
+  if (((l_.flags & kInt16Output) && (op_ != Opcode::kConv2d || !is(Datatype::kInt8))) ||
+      ((l_.flags & kInt8Output) && (op_ != Opcode::kConv2d || !is(Datatype::kInt16))) ||
+      ((l_.flags & (kInt16Output | kInt8Output)) && (packed_output(l_) || l_.fuse != 0)))
+    bad();
   if (l_.fuse > static_cast<std::uint32_t>(Fuse::kAvgPool) ||
       (l_.fuse != 0 && (op_ != Opcode::kConv2d || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8) ||
                         l_.fused_act_min > l_.fused_act_max)) ||

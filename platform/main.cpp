@@ -96,7 +96,7 @@ int run_command(int argc, char** argv) {
       ("dump", po::value(&dump_dir), "write every layer's output as read back from DRAM into DIR: NNN_<layer>.npy (int8 NCHW), output.npy (float32) and manifest.json")
       ("dataflow", po::value(&dataflow)->default_value("hybrid"), "ws | os | os2d | hybrid (among pe_array.dataflows)")
       ("objective", po::value(&objective)->default_value("latency"), "what --dataflow hybrid minimizes per layer: latency | energy (the firmware's cost model)")
-      ("datatype", po::value(&datatype)->default_value("int8"), "int8 | int4 (any network) | int16 | fp16 (conv_slice / SCALE-Sim layers only)")
+      ("datatype", po::value(&datatype)->default_value("int8"), "int8 | int4 | int16 (any network) | fp16 (conv_slice / SCALE-Sim layers only)")
       ("set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")
       ("out", po::value(&out_dir)->default_value("traces/run"), "output directory")
       ("seed", po::value(&seed)->default_value("1"), "seed of weights and inputs (0 to 4294967295)")

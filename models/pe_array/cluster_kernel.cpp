@@ -15,28 +15,45 @@
 namespace npuvp::pe_array {
 namespace {
 
-std::int8_t saturate(std::int32_t v, const ClusterJob& job) {
-  return static_cast<std::int8_t>(std::clamp(v, job.act_min, job.act_max));
-}
+std::int32_t saturate(std::int32_t v, const ClusterJob& job) { return std::clamp(v, job.act_min, job.act_max); }
 
-// The accumulator is a 32-bit register: sums wrap modulo 2^32 (computed
-// unsigned, where wrapping is defined), as int16 products can make them.
+// The accumulator: int8 and int4 products sum in a 32-bit register, int16
+// products (up to 2^30 each) in a 48-bit one, as TFLite's 16-bit kernels
+// accumulate in int64 and requantize values below 2^47. Sums wrap modulo the
+// register's width (computed unsigned, where wrapping is defined).
 template <typename F>
+struct Accumulator {
+  using Sum = std::uint32_t;
+  static std::int32_t requantized(Sum acc, RequantEntry rq) { return requantize(static_cast<std::int32_t>(acc), rq); }
+};
+template <>
+struct Accumulator<Int16Format> {
+  using Sum = std::uint64_t;
+  static std::int32_t requantized(Sum acc, RequantEntry rq) {
+    const auto a48 = static_cast<std::int64_t>(acc << 16) / (std::int64_t{1} << 16);  // sign-extend bit 47
+    return requantize48(a48, rq);
+  }
+};
+
+// F: the operands' format; O: the results' (another width where the output
+// stage converts).
+template <typename F, typename O = F>
 void conv_int(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
+  using Sum = typename Accumulator<F>::Sum;
   const int taps = job.kernel_h * job.kernel_w;
   const int cg = static_cast<int>(job.group_in);
   const std::size_t filter_size = static_cast<std::size_t>(taps) * cg;
   // Sum of each filter tap's weights: with it, a padded tap (input equal to the
   // zero point) contributes nothing and a real tap needs no per-MAC subtraction.
-  std::vector<std::uint32_t> tap_weight_sum(static_cast<std::size_t>(job.k_count) * taps);
+  std::vector<Sum> tap_weight_sum(static_cast<std::size_t>(job.k_count) * taps);
   for (std::uint32_t k = 0; k < job.k_count; ++k)
     for (int t = 0; t < taps; ++t) {
-      std::uint32_t s = 0;
-      for (int i = 0; i < cg; ++i) s += static_cast<std::uint32_t>(F::load(in.weights, k * filter_size + t * cg + i));
+      Sum s = 0;
+      for (int i = 0; i < cg; ++i) s += static_cast<Sum>(F::load(in.weights, k * filter_size + t * cg + i));
       tap_weight_sum[k * taps + t] = s;
     }
-  const auto zp = static_cast<std::uint32_t>(job.input_zero_point);
-  const std::int32_t lo = std::max(job.act_min, F::kMin), hi = std::min(job.act_max, F::kMax);
+  const auto zp = static_cast<Sum>(job.input_zero_point);
+  const std::int32_t lo = std::max(job.act_min, O::kMin), hi = std::min(job.act_max, O::kMax);
   std::vector<const std::int8_t*> tap_ptr(taps);
   std::vector<int> tap_index(taps);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
@@ -46,16 +63,16 @@ void conv_int(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
       for (std::uint32_t k = 0; k < job.k_count; ++k) {
         const std::size_t group_channel = static_cast<std::size_t>(k / job.group_out) * cg;
         const std::size_t filter = k * filter_size;
-        auto acc = static_cast<std::uint32_t>(in.bias[k]);
+        auto acc = static_cast<Sum>(in.bias[k]);
         for (int v = 0; v < valid; ++v) {
           const std::size_t wt = filter + static_cast<std::size_t>(tap_index[v]) * cg;
-          std::uint32_t dot = 0;
+          Sum dot = 0;
           for (int i = 0; i < cg; ++i)
-            dot += static_cast<std::uint32_t>(F::load(tap_ptr[v], group_channel + i) * F::load(in.weights, wt + i));
+            dot += static_cast<Sum>(F::load(tap_ptr[v], group_channel + i) * F::load(in.weights, wt + i));
           acc += dot - zp * tap_weight_sum[k * taps + tap_index[v]];
         }
-        const std::int32_t r = requantize(static_cast<std::int32_t>(acc), in.requant[k]) + job.output_zero_point;
-        F::store(out, o + k, std::clamp(r, lo, hi));
+        const std::int32_t r = Accumulator<F>::requantized(acc, in.requant[k]) + job.output_zero_point;
+        O::store(out, o + k, std::clamp(r, lo, hi));
       }
     }
   }
@@ -108,7 +125,11 @@ void conv_fp16(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
 void conv(const ClusterJob& job, const JobOperands& in, std::int8_t* out, KernelPath path) {
   const auto datatype = static_cast<Datatype>(job.datatype);
   if (datatype == Datatype::kFp16) return conv_fp16(job, in, out);
-  if (const VectorIsa* isa = vector_isa(path)) return conv_vector(job, in, out, *isa);
+  if (job.flags & kJobInt16Output) return conv_int<Int8Format, Int16Format>(job, in, out);
+  if (job.flags & kJobInt8Output) return conv_int<Int16Format, Int8Format>(job, in, out);
+  // The host's vector units sum int16 products in 32-bit lanes: int16 stays scalar.
+  if (const VectorIsa* isa = vector_isa(path); isa && datatype != Datatype::kInt16)
+    return conv_vector(job, in, out, *isa);
   switch (datatype) {
     case Datatype::kInt8:
       return conv_int<Int8Format>(job, in, out);
@@ -121,6 +142,7 @@ void conv(const ClusterJob& job, const JobOperands& in, std::int8_t* out, Kernel
   }
 }
 
+template <typename F>
 void pool(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
   const bool is_max = job.op == static_cast<std::uint32_t>(JobOp::kMaxPool);
   std::vector<std::int32_t> acc(job.k_count);
@@ -130,13 +152,13 @@ void pool(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
       std::fill(acc.begin(), acc.end(), is_max ? std::numeric_limits<std::int32_t>::min() : 0);
       for (int ky = w.ky_lo; ky < w.ky_hi; ++ky)
         for (int kx = w.kx_lo; kx < w.kx_hi; ++kx) {
-          const std::int8_t* x = pixel(job, in.tile, w.y0 + ky, w.x0 + kx);
+          const std::int8_t* x = pixel(job, in.tile, w.y0 + ky, w.x0 + kx, F::kBytes);
           for (std::uint32_t k = 0; k < job.k_count; ++k)
-            acc[k] = is_max ? std::max<std::int32_t>(acc[k], x[k]) : acc[k] + x[k];
+            acc[k] = is_max ? std::max<std::int32_t>(acc[k], F::load(x, k)) : acc[k] + F::load(x, k);
         }
-      std::int8_t* o = out + (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
+      const std::size_t o = (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
       if (is_max) {
-        for (std::uint32_t k = 0; k < job.k_count; ++k) o[k] = saturate(acc[k], job);
+        for (std::uint32_t k = 0; k < job.k_count; ++k) F::store(out, o + k, saturate(acc[k], job));
         continue;
       }
       std::int32_t count = (w.ky_hi - w.ky_lo) * (w.kx_hi - w.kx_lo);
@@ -155,34 +177,36 @@ void pool(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
         const std::int32_t s = acc[k] + pad_sum;
         // Round half away from zero, as TFLite's average pool does.
         const std::int32_t avg = (s >= 0 ? s + count / 2 : s - count / 2) / count;
-        o[k] = saturate(avg, job);
+        F::store(out, o + k, saturate(avg, job));
       }
     }
   }
 }
 
-// TFLite int8 ADD of k_count channels: a (zero point za) plus b, written
-// around zo and clamped to [lo, hi].
+// TFLite ADD of k_count channels (int8, or int16 with left_shift 15): a
+// (zero point za) plus b, written around zo and clamped to [lo, hi].
+template <typename F>
 void add_channels(const ClusterJob& job, const std::int8_t* a, std::int32_t za, const std::int8_t* b, std::int32_t zo,
                   std::int32_t lo, std::int32_t hi, std::int8_t* o) {
   const RequantEntry m1{job.in1_multiplier, job.in1_shift};
   const RequantEntry m2{job.in2_multiplier, job.in2_shift};
   const RequantEntry mo{job.out_multiplier, job.out_shift};
   for (std::uint32_t k = 0; k < job.k_count; ++k) {
-    const std::int32_t s1 = requantize((a[k] - za) * (1 << job.left_shift), m1);
-    const std::int32_t s2 = requantize((b[k] - job.in2_zero_point) * (1 << job.left_shift), m2);
-    o[k] = static_cast<std::int8_t>(std::clamp(requantize(s1 + s2, mo) + zo, lo, hi));
+    const std::int32_t s1 = requantize((F::load(a, k) - za) * (1 << job.left_shift), m1);
+    const std::int32_t s2 = requantize((F::load(b, k) - job.in2_zero_point) * (1 << job.left_shift), m2);
+    F::store(o, k, std::clamp(requantize(s1 + s2, mo) + zo, lo, hi));
   }
 }
 
+template <typename F>
 void add(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
       const int y = job.origin_y + static_cast<int>(oy) * job.stride_h;
       const int x = job.origin_x + static_cast<int>(ox) * job.stride_w;
-      std::int8_t* o = out + (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
-      add_channels(job, pixel(job, in.tile, y, x), job.input_zero_point, pixel(job, in.tile2, y, x),
-                   job.output_zero_point, job.act_min, job.act_max, o);
+      std::int8_t* o = out + (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count * F::kBytes;
+      add_channels<F>(job, pixel(job, in.tile, y, x, F::kBytes), job.input_zero_point,
+                      pixel(job, in.tile2, y, x, F::kBytes), job.output_zero_point, job.act_min, job.act_max, o);
     }
   }
 }
@@ -193,8 +217,8 @@ void residual_add(const ClusterJob& job, const std::int8_t* residual, std::int8_
   const std::size_t pixels = std::size_t{job.out_h} * job.out_w;
   for (std::size_t p = 0; p < pixels; ++p) {
     std::int8_t* o = out + p * job.k_count;
-    add_channels(job, o, job.output_zero_point, residual + p * job.k_count, job.fused_output_zero_point,
-                 job.fused_act_min, job.fused_act_max, o);
+    add_channels<Int8Format>(job, o, job.output_zero_point, residual + p * job.k_count, job.fused_output_zero_point,
+                             job.fused_act_min, job.fused_act_max, o);
   }
 }
 
@@ -228,7 +252,7 @@ void pool_results(const ClusterJob& job, const std::int8_t* results, std::int8_t
   p.pad_left = e.pad_left;
   p.pad_bottom = e.pad_bottom;
   p.pad_right = e.pad_right;
-  pool(p, JobOperands{results}, out);
+  pool<Int8Format>(p, JobOperands{results}, out);
 }
 
 }  // namespace
@@ -254,6 +278,18 @@ std::int32_t requantize(std::int32_t acc, RequantEntry rq) {
   const std::int32_t remainder = high & mask;
   const std::int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
   return (high >> right) + (remainder > threshold ? 1 : 0);
+}
+
+std::int32_t requantize48(std::int64_t acc, RequantEntry rq) {
+  // TFLite's MultiplyByQuantizedMultiplier for int64 accumulators: the
+  // multiplier rounded to 15 bits, one rounding shift.
+  const std::int64_t reduced = rq.multiplier < 0x7FFF0000 ? (std::int64_t{rq.multiplier} + (1 << 15)) >> 16 : 0x7FFF;
+  const int total_shift = 15 - rq.shift;
+  // A left shift of 14 or more (never a quantizer's) keeps the product unrounded.
+  const std::int64_t product = acc * reduced;
+  const std::int64_t r = total_shift <= 0 ? product : (product + (std::int64_t{1} << (total_shift - 1))) >> total_shift;
+  return static_cast<std::int32_t>(
+      std::clamp<std::int64_t>(r, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()));
 }
 
 const char* kernel_path_name(KernelPath path) {
@@ -305,10 +341,12 @@ void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out, Ker
       break;
     case JobOp::kMaxPool:
     case JobOp::kAvgPool:
-      pool(job, in, out);
+      if (static_cast<Datatype>(job.datatype) == Datatype::kInt16) return pool<Int16Format>(job, in, out);
+      pool<Int8Format>(job, in, out);
       break;
     case JobOp::kAdd:
-      add(job, in, out);
+      if (static_cast<Datatype>(job.datatype) == Datatype::kInt16) return add<Int16Format>(job, in, out);
+      add<Int8Format>(job, in, out);
       break;
   }
 }

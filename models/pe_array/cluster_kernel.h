@@ -1,6 +1,7 @@
 #pragma once
 // The arithmetic a PE cluster performs on one job, as the hardware does it:
-// integer products (int8, int4, int16) accumulated in int32 modulo 2^32 with
+// integer products (int8, int4; int16) accumulated in int32 modulo 2^32 (int16:
+// a 48-bit accumulator modulo 2^48) with
 // the input zero point folded into a per-filter correction, fp16 products
 // accumulated in fp32, the post-processing unit's per-channel fixed-point
 // requantization and clamp, and its pooling and add datapaths.
@@ -20,6 +21,10 @@ struct RequantEntry {
 // TFLite's int8 requantization: a saturating rounding doubling high multiply
 // followed by a rounding right shift, exactly as the reference defines it.
 std::int32_t requantize(std::int32_t acc, RequantEntry rq);
+// The int16 requantization of a 48-bit accumulator: TFLite's
+// MultiplyByQuantizedMultiplier for int64 (the multiplier rounded to 15 bits,
+// one rounding shift of 15 - shift), saturated to int32.
+std::int32_t requantize48(std::int64_t acc, RequantEntry rq);
 
 // Tile, weights and results are the bytes of elements of job.datatype
 // (little-endian); bias is int32, or the bits of an fp32 for fp16.

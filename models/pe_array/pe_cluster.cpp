@@ -176,20 +176,31 @@ namespace {
 unsigned input_pixel_bytes(const ClusterJob& j) {
   return j.flags & kJobPackedInput ? (j.in_c + 1) / 2 : j.in_c * element_bytes(static_cast<Datatype>(j.datatype));
 }
+unsigned result_element_bytes(const ClusterJob& j) {
+  return j.flags & kJobInt16Output  ? 2
+         : j.flags & kJobInt8Output ? 1
+                                    : element_bytes(static_cast<Datatype>(j.datatype));
+}
 unsigned result_pixel_bytes(const ClusterJob& j) {
-  return j.flags & kJobPackedOutput ? (j.k_count + 1) / 2
-                                    : j.k_count * element_bytes(static_cast<Datatype>(j.datatype));
+  return j.flags & kJobPackedOutput ? (j.k_count + 1) / 2 : j.k_count * result_element_bytes(j);
 }
 
 bool valid_job(const ClusterJob& j) {
   const auto op = static_cast<JobOp>(j.op);
   if (op != JobOp::kConv2d && op != JobOp::kMaxPool && op != JobOp::kAvgPool && op != JobOp::kAdd) return false;
+  // Pooling and add run on int8 or int16 tensors.
   if (j.datatype > static_cast<std::uint32_t>(Datatype::kFp16) ||
-      (op != JobOp::kConv2d && j.datatype != static_cast<std::uint32_t>(Datatype::kInt8)))
+      (op != JobOp::kConv2d && j.datatype != static_cast<std::uint32_t>(Datatype::kInt8) &&
+       j.datatype != static_cast<std::uint32_t>(Datatype::kInt16)))
     return false;
   const auto datatype = static_cast<Datatype>(j.datatype);
   const bool packs = (j.flags & (kJobPackedInput | kJobPackedOutput)) != 0;
   if (packs && datatype != Datatype::kInt4 && datatype != Datatype::kInt8) return false;
+  // Output conversion: an int8 convolution's results to int16 or an int16 one's to int8.
+  if (((j.flags & kJobInt16Output) && (op != JobOp::kConv2d || datatype != Datatype::kInt8)) ||
+      ((j.flags & kJobInt8Output) && (op != JobOp::kConv2d || datatype != Datatype::kInt16)) ||
+      ((j.flags & (kJobInt16Output | kJobInt8Output)) && ((j.flags & kJobPackedOutput) || j.fuse != 0)))
+    return false;
   if (j.kernel_h == 0 || j.kernel_w == 0 || j.stride_h == 0 || j.stride_w == 0 || j.dilation_h == 0 ||
       j.dilation_w == 0 || j.k_count == 0 || j.in_c == 0 || j.out_h == 0 || j.out_w == 0 || j.in_h == 0 ||
       j.in_w == 0 || j.in_row_pitch < j.in_w * input_pixel_bytes(j) || j.out_pixel_pitch < result_pixel_bytes(j) ||
@@ -353,14 +364,15 @@ PeCluster::JobWork PeCluster::postprocess_job_work(const ClusterJob& job) const 
   const std::uint64_t taps = op == JobOp::kAdd ? 2 : std::uint64_t{job.kernel_h} * job.kernel_w;
   const PostProcessWork post =
       postprocess_work(config_.array, std::uint64_t{job.out_h} * job.out_w * job.k_count, taps);
-  // Every tap is read from the input buffer once (int8 only).
+  // Every tap is read from the input buffer once.
   const OperandFetches fetches{post.rf.reads, 0};
+  const unsigned element = element_bytes(static_cast<Datatype>(job.datatype));
   JobWork work;
   work.array_cycles = post.cycles;
-  work.cycles = port_limited_cycles(post.cycles, fetches, 1, config_.buffer_port_bytes);
+  work.cycles = port_limited_cycles(post.cycles, fetches, element, config_.buffer_port_bytes);
   work.rf = post.rf;
-  work.rf_bytes = post.rf.bytes(1);
-  work.input_buffer_bytes = job.flags & kJobPackedInput ? (fetches.input_words + 1) / 2 : fetches.input_words;
+  work.rf_bytes = post.rf.bytes(element);
+  work.input_buffer_bytes = job.flags & kJobPackedInput ? (fetches.input_words + 1) / 2 : fetches.input_words * element;
   return work;
 }
 
@@ -472,7 +484,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
 
   const ClusterJob stored = stored_job(job);  // a fused pool's map may be the larger one
   result_.resize(std::max(std::uint64_t{job.out_h} * job.out_w, std::uint64_t{stored.out_h} * stored.out_w) *
-                 job.k_count * element_bytes(datatype));
+                 job.k_count * result_element_bytes(job));
   // The kernel sees the tile unpacked.
   ClusterJob unpacked = job;
   unpacked.in_row_pitch = static_cast<std::uint32_t>(unpacked_row_pitch(job));

@@ -141,8 +141,7 @@ void conv_vector(const ClusterJob& job, const JobOperands& in, std::int8_t* out,
       return conv_bytes<Int8Format>(job, in, out, isa);
     case Datatype::kInt4:
       return conv_bytes<Int4Format>(job, in, out, isa);
-    case Datatype::kInt16:
-      return conv_bytes<Int16Format>(job, in, out, isa);
+    case Datatype::kInt16:  // a 48-bit accumulator: the scalar kernel's
     case Datatype::kFp16:
       break;  // the caller's
   }

@@ -174,7 +174,8 @@ runtime::QuantizedLayer read_layer(Reader& r) {
   l.fused_into = r.value<std::int32_t>();
   l.expected = r.vector<std::int8_t>();
   l.bits = r.value<std::int32_t>();
-  if (l.bits != 4 && l.bits != 8) throw std::runtime_error("a layer of " + std::to_string(l.bits) + " bits");
+  if (l.bits != 4 && l.bits != 8 && l.bits != 16)
+    throw std::runtime_error("a layer of " + std::to_string(l.bits) + " bits");
   return l;
 }
 

@@ -228,7 +228,7 @@ PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions
   auto read_input = [&](const runtime::Network& net) {
     if (!options.input_file.empty()) input = read_input_tensor(options.input_file, net.layer(0).out_shape, net.name());
   };
-  qo.bits = options.datatype == "int4" ? 4 : 8;
+  qo.bits = options.datatype == "int4" ? 4 : options.datatype == "int16" ? 16 : 8;
   if (onnx && runtime::onnx_model_is_quantized(name)) {
     // A quantized model brings its own scales and zero points.
     if (qo.bits != 8)
@@ -412,10 +412,11 @@ Workload make_workload(const WorkloadOptions& options) {
     throw std::invalid_argument(
         "--weight-sparsity: only conv_slice and SCALE-Sim layers take it (zoo, YAML and ONNX networks bring their own "
         "weights)");
-  if (ir && options.datatype != "int8" && options.datatype != "int4")
-    throw std::invalid_argument("--datatype: zoo, YAML and ONNX networks take int8 or int4, got '" + options.datatype +
-                                "' (the network runtime quantizes to integers held in int8 and its pooling, add "
-                                "and copy commands are int8; int16 and fp16 run on conv_slice and SCALE-Sim layers)");
+  if (ir && options.datatype != "int8" && options.datatype != "int4" && options.datatype != "int16")
+    throw std::invalid_argument("--datatype: zoo, YAML and ONNX networks take int8, int4 or int16, got '" +
+                                options.datatype +
+                                "' (the network runtime quantizes to integers; fp16 runs on "
+                                "conv_slice and SCALE-Sim layers)");
   return ir ? network_workload(options.network, options, dataflow)
             : conv_workload(find_network(options.network), options, dataflow);
 }

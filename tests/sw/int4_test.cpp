@@ -32,7 +32,7 @@ TEST(Int4Quantization, ChooseQuantParamsOverFifteenSteps) {
   q = choose_quant_params(0.0f, 0.0f, 4);
   EXPECT_EQ(q.scale, 1.0f);
   EXPECT_EQ(q.qmax, 7);
-  expect_invalid([] { choose_quant_params(0.0f, 1.0f, 5); }, "bits must be 4 or 8");
+  expect_invalid([] { choose_quant_params(0.0f, 1.0f, 5); }, "bits must be 4, 8 or 16");
 }
 
 TEST(Int4Quantization, ValuesSaturateAndActivationsClampToFourBits) {
@@ -215,7 +215,7 @@ TEST(Int4Quantization, ABadLayerDatatypeNamesFileLayerAndKey) {
             "datatype: int2}\n",
             "bad.yaml");
       },
-      "bad.yaml:4:67: layer 'a': key 'datatype': expected int4 or int8, got 'int2'");
+      "bad.yaml:4:67: layer 'a': key 'datatype': expected int4 or int8 or int16, got 'int2'");
   expect_invalid(
       [] {
         parse_network_yaml(

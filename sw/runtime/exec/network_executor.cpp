@@ -9,6 +9,8 @@
 #include <stdexcept>
 
 #include "contract/int4_storage.h"
+#include "sw/runtime/quantize/int16_values.h"
+#include "sw/runtime/reference/int16_kernels.h"
 
 namespace npuvp::runtime {
 
@@ -185,47 +187,53 @@ PoolParams fused_pool_params(const LayerCommand& c) {
   return p;
 }
 
-void execute_one(HostDram& dram, const LayerCommand& c) {
-  const TensorShape in{static_cast<int>(c.in_c), static_cast<int>(c.in_h), static_cast<int>(c.in_w)};
-  const TensorShape out{static_cast<int>(c.out_c), static_cast<int>(c.out_h), static_cast<int>(c.out_w)};
-  std::vector<std::int8_t> result;
+// A tensor of int16 values (two bytes each), packed rows unless `row_pitch`.
+std::vector<std::int8_t> read_int16_tensor(const HostDram& dram, std::uint64_t addr, std::uint32_t row_pitch,
+                                           TensorShape shape) {
+  return read_tensor(dram, addr, row_pitch, as_byte_channels(shape), false);
+}
+
+// A convolution converting between int8 and int16 in its output stage.
+std::vector<std::int8_t> execute_converting_conv(const HostDram& dram, const LayerCommand& c, TensorShape in,
+                                                 TensorShape out) {
+  const bool wide = c.datatype == static_cast<std::uint32_t>(firmware::Datatype::kInt16);
+  const ConvParams p{firmware::read_window(c), c.input_zero_point, out.c};
+  if (p.groups <= 0 || in.c % p.groups != 0) throw std::invalid_argument("groups must divide in_c");
+  const std::size_t filter = static_cast<std::size_t>(p.kernel_h) * p.kernel_w * (in.c / p.groups);
+  Requantization rq;
+  const auto table = read_vector<std::int32_t>(dram, c.requant_addr, 2 * static_cast<std::size_t>(out.c));
+  for (int k = 0; k < out.c; ++k) rq.per_channel.push_back({table[2 * k], table[2 * k + 1]});
+  rq.output_zero_point = c.output_zero_point;
+  rq.act_min = c.act_min;
+  rq.act_max = c.act_max;
+  const auto weights = read_vector<std::int8_t>(dram, c.weights_addr, (wide ? 2 : 1) * filter * out.c);
+  const auto bias = read_vector<std::int32_t>(dram, c.bias_addr, static_cast<std::size_t>(out.c));
+  if (wide) {
+    const auto y = conv2d_int16(read_int16_tensor(dram, c.input_addr, c.input_row_pitch, in), in, weights, bias, p, rq);
+    if (!(c.flags & firmware::kInt8Output)) return y;
+    std::vector<std::int8_t> narrow(y.size() / 2);
+    for (std::size_t k = 0; k < narrow.size(); ++k) narrow[k] = static_cast<std::int8_t>(load_int16(y.data(), k));
+    return narrow;
+  }
+  const auto acc =
+      conv2d_accumulators(read_tensor(dram, c.input_addr, c.input_row_pitch, in, false), in, weights, bias, p);
+  std::vector<std::int8_t> y(2 * acc.size());
+  for (std::size_t k = 0; k < acc.size(); ++k)
+    store_int16(y.data(), k,
+                std::clamp(multiply_by_quantized_multiplier(acc[k], rq.per_channel[k % rq.per_channel.size()]) +
+                               rq.output_zero_point,
+                           rq.act_min, rq.act_max));
+  return y;
+}
+
+// A convolution, pooling or add of int16 tensors, on the int16 reference kernels.
+std::vector<std::int8_t> execute_int16(const HostDram& dram, const LayerCommand& c, TensorShape in, TensorShape out) {
+  if (c.input_segment_count != 0 || (c.flags & (firmware::kInt4PackedInput | firmware::kInt4PackedOutput)) ||
+      c.fuse != 0)
+    throw std::invalid_argument("an int16 command reads no gathered or packed input and fuses nothing");
+  if (static_cast<Opcode>(c.opcode) == Opcode::kConv2d) return execute_converting_conv(dram, c, in, out);
+  const auto x = read_int16_tensor(dram, c.input_addr, c.input_row_pitch, in);
   switch (static_cast<Opcode>(c.opcode)) {
-    case Opcode::kConv2d: {
-      const ConvParams p{firmware::read_window(c), c.input_zero_point, out.c};
-      if (p.groups <= 0 || in.c % p.groups != 0) throw std::invalid_argument("groups must divide in_c");
-      const bool pools = firmware::fuses_pool(c);
-      const TensorShape conv_out = pools ? TensorShape{out.c, c.conv_out_h, c.conv_out_w} : out;
-      if (!(conv_output_shape(in, p) == conv_out))
-        throw std::invalid_argument("out_c/out_h/out_w disagree with the window");
-      const std::size_t filter = static_cast<std::size_t>(p.kernel_h) * p.kernel_w * (in.c / p.groups);
-      const auto stored = static_cast<pe_array::Datatype>(c.datatype);
-      auto weights = read_vector<std::int8_t>(
-          dram, c.weights_addr, static_cast<std::size_t>(out.c * pe_array::storage_bytes(filter, stored)));
-      if (stored == pe_array::Datatype::kInt4) {
-        std::vector<std::int8_t> values(static_cast<std::size_t>(out.c) * filter);
-        pe_array::unpack_int4_runs(weights.data(), static_cast<std::size_t>(out.c), filter, values.data());
-        weights = std::move(values);
-      }
-      const auto bias = read_vector<std::int32_t>(dram, c.bias_addr, static_cast<std::size_t>(out.c));
-      const auto table = read_vector<std::int32_t>(dram, c.requant_addr, 2 * static_cast<std::size_t>(out.c));
-      Requantization rq;
-      for (int k = 0; k < out.c; ++k) rq.per_channel.push_back({table[2 * k], table[2 * k + 1]});
-      rq.output_zero_point = c.output_zero_point;
-      rq.act_min = c.act_min;
-      rq.act_max = c.act_max;
-      result = conv2d(read_input(dram, c, in), in, weights, bias, p, rq);
-      if (c.fuse > static_cast<std::uint32_t>(firmware::Fuse::kAvgPool)) throw std::invalid_argument("unknown fuse");
-      if (pools) {
-        const PoolParams pp = fused_pool_params(c);
-        if (!(pool_output_shape(conv_out, pp) == out))
-          throw std::invalid_argument("out_h/out_w disagree with the pool");
-        result = c.fuse == static_cast<std::uint32_t>(firmware::Fuse::kMaxPool) ? max_pool(result, conv_out, pp)
-                                                                                : average_pool(result, conv_out, pp);
-      } else if (c.fuse != 0) {
-        result = add(result, read_vector<std::int8_t>(dram, c.input2_addr, out.size()), out, add_params_of(c));
-      }
-      break;
-    }
     case Opcode::kMaxPool:
     case Opcode::kAvgPool: {
       PoolParams p;
@@ -234,41 +242,112 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
       p.zero_point = c.input_zero_point;
       p.act_min = c.act_min;
       p.act_max = c.act_max;
-      if (in.c != out.c) throw std::invalid_argument("pooling needs out_c == in_c");
-      const TensorShape expect = pool_output_shape(in, p);
-      if (!(expect == out)) throw std::invalid_argument("out_h/out_w disagree with the window");
-      const auto x = read_input(dram, c, in);
-      result = static_cast<Opcode>(c.opcode) == Opcode::kMaxPool ? max_pool(x, in, p) : average_pool(x, in, p);
-      break;
-    }
-    case Opcode::kAdd: {
-      if (!(in == out)) throw std::invalid_argument("add needs equal input and output shapes");
-      result = add(read_input(dram, c, in),
-                   read_tensor(dram, c.input2_addr, 0, in, (c.flags & firmware::kInt4PackedInput) != 0), in,
-                   add_params_of(c));
-      break;
-    }
-    case Opcode::kCopy:
-    case Opcode::kFill: {
-      const firmware::CopyParams& p = c.copy;
-      const bool fill = static_cast<Opcode>(c.opcode) == Opcode::kFill;
-      if (p.row_bytes == 0 || p.rows == 0 || p.planes == 0) throw std::invalid_argument("empty copy geometry");
-      for (std::uint32_t plane = 0; plane < p.planes; ++plane)
-        for (std::uint32_t row = 0; row < p.rows; ++row) {
-          const std::int64_t dst_off = std::int64_t{plane} * p.dst_plane_pitch + std::int64_t{row} * p.dst_row_pitch;
-          std::uint8_t* dst = dram.span(c.output_addr + static_cast<std::uint64_t>(dst_off), p.row_bytes);
-          if (fill) {
-            std::memset(dst, static_cast<std::uint8_t>(p.fill_value), p.row_bytes);
-          } else {
-            const std::int64_t src_off = std::int64_t{plane} * p.src_plane_pitch + std::int64_t{row} * p.src_row_pitch;
-            std::memmove(dst, dram.span(c.input_addr + static_cast<std::uint64_t>(src_off), p.row_bytes), p.row_bytes);
-          }
-        }
-      return;
+      PoolParams window = p;  // pool_output_shape checks an int8 clamp
+      window.act_min = -128;
+      window.act_max = 127;
+      if (in.c != out.c || !(pool_output_shape(in, window) == out))
+        throw std::invalid_argument("pooling needs out_c == in_c and out_h/out_w of the window");
+      return static_cast<Opcode>(c.opcode) == Opcode::kMaxPool ? max_pool_int16(x, in, p)
+                                                               : average_pool_int16(x, in, p);
     }
     default:
-      throw std::invalid_argument("unknown opcode");
+      if (!(in == out)) throw std::invalid_argument("add needs equal input and output shapes");
+      return add_int16(x, read_int16_tensor(dram, c.input2_addr, 0, in), in, add_params_of(c));
   }
+}
+
+void execute_one(HostDram& dram, const LayerCommand& c) {
+  const TensorShape in{static_cast<int>(c.in_c), static_cast<int>(c.in_h), static_cast<int>(c.in_w)};
+  const TensorShape out{static_cast<int>(c.out_c), static_cast<int>(c.out_h), static_cast<int>(c.out_w)};
+  std::vector<std::int8_t> result;
+  const bool tiled =
+      c.opcode >= static_cast<std::uint32_t>(Opcode::kConv2d) && c.opcode <= static_cast<std::uint32_t>(Opcode::kAdd);
+  if (tiled &&
+      (c.datatype == static_cast<std::uint32_t>(firmware::Datatype::kInt16) || (c.flags & firmware::kInt16Output) != 0))
+    result = execute_int16(dram, c, in, out);
+  else
+    switch (static_cast<Opcode>(c.opcode)) {
+      case Opcode::kConv2d: {
+        const ConvParams p{firmware::read_window(c), c.input_zero_point, out.c};
+        if (p.groups <= 0 || in.c % p.groups != 0) throw std::invalid_argument("groups must divide in_c");
+        const bool pools = firmware::fuses_pool(c);
+        const TensorShape conv_out = pools ? TensorShape{out.c, c.conv_out_h, c.conv_out_w} : out;
+        if (!(conv_output_shape(in, p) == conv_out))
+          throw std::invalid_argument("out_c/out_h/out_w disagree with the window");
+        const std::size_t filter = static_cast<std::size_t>(p.kernel_h) * p.kernel_w * (in.c / p.groups);
+        const auto stored = static_cast<pe_array::Datatype>(c.datatype);
+        auto weights = read_vector<std::int8_t>(
+            dram, c.weights_addr, static_cast<std::size_t>(out.c * pe_array::storage_bytes(filter, stored)));
+        if (stored == pe_array::Datatype::kInt4) {
+          std::vector<std::int8_t> values(static_cast<std::size_t>(out.c) * filter);
+          pe_array::unpack_int4_runs(weights.data(), static_cast<std::size_t>(out.c), filter, values.data());
+          weights = std::move(values);
+        }
+        const auto bias = read_vector<std::int32_t>(dram, c.bias_addr, static_cast<std::size_t>(out.c));
+        const auto table = read_vector<std::int32_t>(dram, c.requant_addr, 2 * static_cast<std::size_t>(out.c));
+        Requantization rq;
+        for (int k = 0; k < out.c; ++k) rq.per_channel.push_back({table[2 * k], table[2 * k + 1]});
+        rq.output_zero_point = c.output_zero_point;
+        rq.act_min = c.act_min;
+        rq.act_max = c.act_max;
+        result = conv2d(read_input(dram, c, in), in, weights, bias, p, rq);
+        if (c.fuse > static_cast<std::uint32_t>(firmware::Fuse::kAvgPool)) throw std::invalid_argument("unknown fuse");
+        if (pools) {
+          const PoolParams pp = fused_pool_params(c);
+          if (!(pool_output_shape(conv_out, pp) == out))
+            throw std::invalid_argument("out_h/out_w disagree with the pool");
+          result = c.fuse == static_cast<std::uint32_t>(firmware::Fuse::kMaxPool) ? max_pool(result, conv_out, pp)
+                                                                                  : average_pool(result, conv_out, pp);
+        } else if (c.fuse != 0) {
+          result = add(result, read_vector<std::int8_t>(dram, c.input2_addr, out.size()), out, add_params_of(c));
+        }
+        break;
+      }
+      case Opcode::kMaxPool:
+      case Opcode::kAvgPool: {
+        PoolParams p;
+        static_cast<Window&>(p) = firmware::read_window(c);
+        p.count_include_pad = (c.flags & firmware::kPoolCountIncludePad) != 0;
+        p.zero_point = c.input_zero_point;
+        p.act_min = c.act_min;
+        p.act_max = c.act_max;
+        if (in.c != out.c) throw std::invalid_argument("pooling needs out_c == in_c");
+        const TensorShape expect = pool_output_shape(in, p);
+        if (!(expect == out)) throw std::invalid_argument("out_h/out_w disagree with the window");
+        const auto x = read_input(dram, c, in);
+        result = static_cast<Opcode>(c.opcode) == Opcode::kMaxPool ? max_pool(x, in, p) : average_pool(x, in, p);
+        break;
+      }
+      case Opcode::kAdd: {
+        if (!(in == out)) throw std::invalid_argument("add needs equal input and output shapes");
+        result = add(read_input(dram, c, in),
+                     read_tensor(dram, c.input2_addr, 0, in, (c.flags & firmware::kInt4PackedInput) != 0), in,
+                     add_params_of(c));
+        break;
+      }
+      case Opcode::kCopy:
+      case Opcode::kFill: {
+        const firmware::CopyParams& p = c.copy;
+        const bool fill = static_cast<Opcode>(c.opcode) == Opcode::kFill;
+        if (p.row_bytes == 0 || p.rows == 0 || p.planes == 0) throw std::invalid_argument("empty copy geometry");
+        for (std::uint32_t plane = 0; plane < p.planes; ++plane)
+          for (std::uint32_t row = 0; row < p.rows; ++row) {
+            const std::int64_t dst_off = std::int64_t{plane} * p.dst_plane_pitch + std::int64_t{row} * p.dst_row_pitch;
+            std::uint8_t* dst = dram.span(c.output_addr + static_cast<std::uint64_t>(dst_off), p.row_bytes);
+            if (fill) {
+              std::memset(dst, static_cast<std::uint8_t>(p.fill_value), p.row_bytes);
+            } else {
+              const std::int64_t src_off =
+                  std::int64_t{plane} * p.src_plane_pitch + std::int64_t{row} * p.src_row_pitch;
+              std::memmove(dst, dram.span(c.input_addr + static_cast<std::uint64_t>(src_off), p.row_bytes),
+                           p.row_bytes);
+            }
+          }
+        return;
+      }
+      default:
+        throw std::invalid_argument("unknown opcode");
+    }
   const auto channels = static_cast<std::size_t>(out.c);
   if (c.flags & firmware::kInt4PackedOutput) result = pe_array::pack_int4_runs(result, channels);
   const std::size_t pixel = result.size() / (static_cast<std::size_t>(out.h) * out.w);

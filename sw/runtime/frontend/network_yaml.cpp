@@ -150,13 +150,13 @@ Layer read_layer(LayerReader& r, LayerType type, const YAML::Node& node) {
       l.conv.groups = r.integer("groups", 1);
       l.conv.bias = r.boolean("bias", false);
       l.conv.dataflow = r.choice("dataflow", {"ws", "os", "os2d"});
-      l.datatype = r.choice("datatype", {"int4", "int8"});
+      l.datatype = r.choice("datatype", {"int4", "int8", "int16"});
       break;
     }
     case LayerType::kFullyConnected:
       l.fc.out_features = r.integer("out_features", std::nullopt);
       l.fc.bias = r.boolean("bias", true);
-      l.datatype = r.choice("datatype", {"int4", "int8"});
+      l.datatype = r.choice("datatype", {"int4", "int8", "int16"});
       break;
     case LayerType::kMaxPool:
     case LayerType::kAvgPool: {

@@ -33,6 +33,13 @@ void store_16(std::vector<std::int8_t>& bytes, std::size_t i, std::uint32_t v) {
   bytes[2 * i + 1] = static_cast<std::int8_t>((v >> 8) & 0xFF);
 }
 
+// `v` modulo 2^48, as a signed 48-bit value.
+std::int64_t wrap_48(std::int64_t v) {
+  const std::uint64_t low = static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << 48) - 1);
+  return low >= (std::uint64_t{1} << 47) ? static_cast<std::int64_t>(low) - (std::int64_t{1} << 48)
+                                         : static_cast<std::int64_t>(low);
+}
+
 // binary16 bits to their exact value (the host's own decoding).
 double half_value(std::uint16_t h) {
   const double sign = (h & 0x8000) != 0 ? -1.0 : 1.0;
@@ -67,7 +74,8 @@ void for_each_tap(const PreparedConv& l, int oy, int ox, Visit visit) {
 }
 
 // int4 and int16: exact int64 sums, reduced modulo 2^32 as the NPU's 32-bit
-// accumulator does, then TFLite requantization and the clamp.
+// accumulator does (int16: modulo 2^48, its 48-bit accumulator), then TFLite
+// requantization (int16: of an int64) and the clamp.
 std::vector<std::int8_t> reference_int(const PreparedConv& l) {
   const bool wide = l.spec.datatype == Datatype::kInt16;
   const auto element = [&](const std::vector<std::int8_t>& t, std::size_t i) -> std::int64_t {
@@ -88,10 +96,11 @@ std::vector<std::int8_t> reference_int(const PreparedConv& l) {
             acc += (element(l.input, pixel + c) - l.params.input_zero_point) *
                    element(l.weights, k * filter + static_cast<std::size_t>(tap) * cin + c);
         });
-        const auto acc32 = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc));
-        const std::int32_t v =
-            std::clamp(multiply_by_quantized_multiplier(acc32, l.requant.per_channel[k]) + l.requant.output_zero_point,
-                       l.requant.act_min, l.requant.act_max);
+        const FixedPointMultiplier m = l.requant.per_channel[k];
+        const std::int32_t scaled =
+            wide ? multiply_by_quantized_multiplier_int64(wrap_48(acc), m)
+                 : multiply_by_quantized_multiplier(static_cast<std::int32_t>(static_cast<std::uint32_t>(acc)), m);
+        const std::int32_t v = std::clamp(scaled + l.requant.output_zero_point, l.requant.act_min, l.requant.act_max);
         if (wide) {
           store_16(out, o, static_cast<std::uint32_t>(v));
         } else {

@@ -2,6 +2,7 @@
 
 #include "sw/runtime/lowering/channel_map.h"
 #include "sw/runtime/lowering/channel_order.h"
+#include "sw/runtime/lowering/command_fields.h"
 #include "sw/runtime/lowering/fusion.h"
 #include "sw/runtime/lowering/int4_packing.h"
 
@@ -31,6 +32,7 @@ class Lowerer {
     const int count = static_cast<int>(n_.size());
     out_.layers.resize(n_.size());
     views_.resize(n_.size());
+    int16_ = std::any_of(q_.layers.begin(), q_.layers.end(), [](const QuantizedLayer& l) { return l.bits == 16; });
     plan_folding();
     plan_packing();
     // Tensors: a folded layer owns none unless producers write into it;
@@ -142,7 +144,8 @@ class Lowerer {
       fusion_ = plan_add_fusion(q_, consumers_);
       pool_fusion_ = plan_pool_fusion(q_, consumers_, fusion_);
     }
-    if (!options_.fold_data_movement) return;
+    // The firmware gathers int8 inputs only: networks of int16 tensors copy.
+    if (!options_.fold_data_movement || int16_) return;
     for (std::size_t i = 0; i < count; ++i) {
       const Layer& l = n_.layer(static_cast<int>(i));
       // A move the segment's 8-bit shift cannot hold stays a convolution.
@@ -193,9 +196,22 @@ class Lowerer {
     packed_ = plan_int4_packing(q_, owners, producer, placed_in_);
   }
 
-  // Bytes of a pixel of layer l's own tensor (int4 packed or one value per byte).
+  // Bytes per value of layer l's tensor: 2 for int16, else 1 (int4 packed aside).
+  std::uint32_t value_bytes(int l) const { return bits_of(q_.layers[l].output) == 16 ? 2 : 1; }
+
+  // Bytes of a pixel of layer l's own tensor (int4 packed or whole bytes per value).
   std::uint32_t pixel_bytes(int l) const {
-    return static_cast<std::uint32_t>((n_.layer(l).out_shape.c + (packed_[l] ? 1 : 0)) / (packed_[l] ? 2 : 1));
+    return static_cast<std::uint32_t>((n_.layer(l).out_shape.c + (packed_[l] ? 1 : 0)) / (packed_[l] ? 2 : 1)) *
+           value_bytes(l);
+  }
+
+  // The datatype of a command computing layer l at `bits` (int4 and int8
+  // pooling and adds are int8).
+  static std::uint32_t datatype_of(int bits, bool conv) {
+    const firmware::Datatype d = bits == 16          ? firmware::Datatype::kInt16
+                                 : bits == 4 && conv ? firmware::Datatype::kInt4
+                                                     : firmware::Datatype::kInt8;
+    return static_cast<std::uint32_t>(d);
   }
 
   // The packing flags of a command of layer i reading `src`.
@@ -330,36 +346,10 @@ class Lowerer {
   }
 
   LayerCommand command(int layer, Opcode op, TensorShape in, TensorShape out) const {
-    LayerCommand c{};
-    c.opcode = static_cast<std::uint32_t>(op);
-    c.dataflow = static_cast<std::uint32_t>(options_.dataflow);
-    const std::string& forced = q_.network.layer(layer).conv.dataflow;
-    if (!forced.empty())
-      c.dataflow = static_cast<std::uint32_t>(forced == "ws"   ? firmware::DataflowChoice::kWeightStationary
-                                              : forced == "os" ? firmware::DataflowChoice::kOutputStationary
-                                                               : firmware::DataflowChoice::kSpatialOutputStationary);
-    c.layer_id = static_cast<std::uint32_t>(layer);
-    c.in_c = static_cast<std::uint32_t>(in.c);
-    c.in_h = static_cast<std::uint32_t>(in.h);
-    c.in_w = static_cast<std::uint32_t>(in.w);
-    c.out_c = static_cast<std::uint32_t>(out.c);
-    c.out_h = static_cast<std::uint32_t>(out.h);
-    c.out_w = static_cast<std::uint32_t>(out.w);
-    c.act_min = -128;
-    c.act_max = 127;
-    firmware::write_window(c, {});
-    return c;
+    return layer_command(n_, layer, op, in, out, options_.dataflow);
   }
 
-  void set_window(LayerCommand& c, int layer, const ConvWindow& w) const {
-    for (const firmware::WindowField& f : firmware::window_fields(w))
-      if (f.value < f.lo || f.value > f.hi)
-        fail_layer(n_, layer,
-                   std::string(f.name) + " " + std::to_string(f.value) +
-                       " does not fit the command field (supported: " + std::to_string(f.lo) + ".." +
-                       std::to_string(f.hi) + ")");
-    firmware::write_window(c, w);
-  }
+  void set_window(LayerCommand& c, int layer, const ConvWindow& w) const { set_command_window(c, n_, layer, w); }
 
   void conv_command(int layer, int src, TensorShape in, TensorShape out, const ConvParams& p,
                     std::vector<std::int8_t> weights, std::vector<std::int32_t> bias, Requantization rq) {
@@ -384,7 +374,10 @@ class Lowerer {
     c.output_zero_point = rq.output_zero_point;
     c.act_min = rq.act_min;
     c.act_max = rq.act_max;
-    if (q_.layers[layer].bits == 4) c.datatype = static_cast<std::uint32_t>(firmware::Datatype::kInt4);
+    c.datatype = datatype_of(q_.layers[layer].bits, true);
+    // Where its output tensor has another width, the output stage converts.
+    const bool wide_out = bits_of(q_.layers[layer].output) == 16;
+    if (wide_out != (q_.layers[layer].bits == 16)) c.flags |= wide_out ? firmware::kInt16Output : firmware::kInt8Output;
     fuse_pool(c, layer, order);
     c.weights_addr = parameter_block(
         q_.layers[layer].bits == 4 ? pe_array::pack_int4_runs(weights, weights.size() / out.c) : weights);
@@ -405,12 +398,14 @@ class Lowerer {
     const int add = fusion_.add_of.empty() ? -1 : fusion_.add_of[conv];
     if (add < 0) return false;
     const int residual = fusion_.residual_of[conv];
-    // The epilogue reads and writes one value per byte; int4 tensors stored
-    // two per byte stay a separate add.
+    // The epilogue reads and writes one int8 value per byte; int4 tensors
+    // stored two per byte and int16 tensors stay a separate add.
     const bool int4 = packed_[owner(conv)] || packed_[owner(residual)] || packed_[owner(add)];
-    if (!order.empty() || !is_packed(views_[residual]) || int4) {
+    const bool int16 = q_.layers[conv].bits == 16 || q_.layers[add].bits == 16;
+    if (!order.empty() || !is_packed(views_[residual]) || int4 || int16) {
       out_.layers[add].not_fused = !order.empty() ? "'" + n_.layer(conv).name + "' computes its channels permuted"
                                    : int4         ? "its tensors are stored as packed int4"
+                                   : int16        ? "its tensors are int16"
                                                   : "the residual is not one packed tensor";
       return false;
     }
@@ -454,6 +449,10 @@ class Lowerer {
     set_window(c, layer, ConvWindow{p});
     c.flags |= packing_flags(layer, n_.layer(layer).inputs[0]);
     c.input_zero_point = c.output_zero_point = q.zero_point;
+    c.datatype = datatype_of(bits_of(q), false);
+    // An int16 tensor's clamp spans int16 unless an activation narrows it.
+    if (bits_of(q) == 16 && act.min == ActivationRange{}.min && act.max == ActivationRange{}.max)
+      act = activation_range(Activation::kNone, q);
     c.act_min = act.min;
     c.act_max = act.max;
     if (op == Opcode::kAvgPool && p.count_include_pad && p.pad.any()) c.flags |= firmware::kPoolCountIncludePad;
@@ -482,42 +481,44 @@ class Lowerer {
     const TensorShape in = n_.layer(l.inputs[0]).out_shape;
     const QuantParams in_q = q_.layers[l.inputs[0]].output;
     const auto pixels = static_cast<std::uint32_t>(static_cast<std::uint64_t>(out.h) * out.w);
+    // Channel counts and offsets in bytes: an int16 value is two (its zero point 0 is two fill bytes).
+    const auto e = static_cast<int>(value_bytes(i));
     switch (l.type) {
       case LayerType::kConcat: {
         std::uint64_t offset = 0;
         for (int src : l.inputs) {
-          const auto c = static_cast<std::uint32_t>(n_.layer(src).out_shape.c);
+          const auto c = static_cast<std::uint32_t>(n_.layer(src).out_shape.c * e);
           copy_command(i, Opcode::kCopy, addr_of(src), addr_of(i) + offset, c, pixels, 1, static_cast<std::int32_t>(c),
-                       out.c, 0, 0);
+                       out.c * e, 0, 0);
           offset += c;
         }
         break;
       }
       case LayerType::kChannelShuffle: {
-        // Per group g: its channels (rows of one byte, source pitch 1) land
-        // every G-th output channel (destination pitch G), for every pixel
-        // (planes).
+        // Per group g: its channels (rows of one value, source pitch one
+        // value) land every G-th output channel (destination pitch G), for
+        // every pixel (planes).
         const int groups = l.shuffle_groups, per = in.c / groups;
         for (int g = 0; g < groups; ++g)
-          copy_command(i, Opcode::kCopy, addr_of(l.inputs[0]) + static_cast<std::uint64_t>(g) * per,
-                       addr_of(i) + static_cast<std::uint64_t>(g), 1, static_cast<std::uint32_t>(per), pixels, 1,
-                       groups, in.c, in.c);
+          copy_command(i, Opcode::kCopy, addr_of(l.inputs[0]) + static_cast<std::uint64_t>(g * per * e),
+                       addr_of(i) + static_cast<std::uint64_t>(g * e), static_cast<std::uint32_t>(e),
+                       static_cast<std::uint32_t>(per), pixels, e, groups * e, in.c * e, in.c * e);
         break;
       }
       case LayerType::kSliceChannels:
-        copy_command(i, Opcode::kCopy, addr_of(l.inputs[0]) + static_cast<std::uint64_t>(l.begin), addr_of(i),
-                     static_cast<std::uint32_t>(out.c), pixels, 1, in.c, out.c, 0, 0);
+        copy_command(i, Opcode::kCopy, addr_of(l.inputs[0]) + static_cast<std::uint64_t>(l.begin * e), addr_of(i),
+                     static_cast<std::uint32_t>(out.c * e), pixels, 1, in.c * e, out.c * e, 0, 0);
         break;
       case LayerType::kPadChannels:
         if (l.pad_before > 0)
-          copy_command(i, Opcode::kFill, 0, addr_of(i), static_cast<std::uint32_t>(l.pad_before), pixels, 1, 0, out.c,
-                       0, 0, in_q.zero_point);
+          copy_command(i, Opcode::kFill, 0, addr_of(i), static_cast<std::uint32_t>(l.pad_before * e), pixels, 1, 0,
+                       out.c * e, 0, 0, in_q.zero_point);
         if (l.pad_after > 0)
-          copy_command(i, Opcode::kFill, 0, addr_of(i) + static_cast<std::uint64_t>(l.pad_before + in.c),
-                       static_cast<std::uint32_t>(l.pad_after), pixels, 1, 0, out.c, 0, 0, in_q.zero_point);
+          copy_command(i, Opcode::kFill, 0, addr_of(i) + static_cast<std::uint64_t>((l.pad_before + in.c) * e),
+                       static_cast<std::uint32_t>(l.pad_after * e), pixels, 1, 0, out.c * e, 0, 0, in_q.zero_point);
         copy_command(i, Opcode::kCopy, gather(i, l.inputs[0], Reads::kPacked).addr,
-                     addr_of(i) + static_cast<std::uint64_t>(l.pad_before), static_cast<std::uint32_t>(in.c), pixels, 1,
-                     in.c, out.c, 0, 0);
+                     addr_of(i) + static_cast<std::uint64_t>(l.pad_before * e), static_cast<std::uint32_t>(in.c * e),
+                     pixels, 1, in.c * e, out.c * e, 0, 0);
         break;
       default:
         break;
@@ -536,6 +537,7 @@ class Lowerer {
     c.input2_addr = gather(i, l.inputs[1], Reads::kPacked).addr;
     set_output(c, i, {});
     c.flags |= packing_flags(i, l.inputs[0]);
+    c.datatype = datatype_of(bits_of(ql.output), false);
     c.input_zero_point = in_q.zero_point;
     c.output_zero_point = ql.output.zero_point;
     c.act_min = p.act_min;
@@ -645,14 +647,15 @@ class Lowerer {
         if (folded_[i]) {
           views_[i] = shifted_view(i);
         } else {
-          const ShiftAsConv s = shift_as_depthwise_conv(l.shifts, in_q.zero_point);
+          const ShiftAsConv s = shift_as_depthwise_conv(l.shifts, in_q.zero_point, ql.bits);
           conv_command(i, l.inputs[0], in, out, s.conv, s.weights, {}, s.requant);
         }
         break;
       case LayerType::kFlatten: {
         // A reshape of a packed tensor; anything else is packed first.
         const std::uint64_t addr = gather(i, l.inputs[0], Reads::kPacked).addr;
-        out_.layers[i].output = {addr, packed_[owner(i)] ? out_.layers[owner(i)].output.bytes : out.size()};
+        out_.layers[i].output = {addr,
+                                 packed_[owner(i)] ? out_.layers[owner(i)].output.bytes : out.size() * value_bytes(i)};
         views_[i] = buffer_view(addr, static_cast<std::uint32_t>(out.c), 0, static_cast<std::uint32_t>(out.c));
         break;
       }
@@ -674,6 +677,7 @@ class Lowerer {
   std::vector<std::vector<int>> consumers_;
   std::vector<std::vector<int>> out_order_;
   std::vector<bool> packed_;  // per layer: its tensor is stored packed int4 (plan_packing)
+  bool int16_ = false;        // some layer computes at int16
   AddFusionPlan fusion_;
   std::vector<int> fused_add_;   // per convolution: the add its epilogue computes, or -1
   std::vector<int> fused_conv_;  // per add: the convolution computing it, or -1

@@ -93,12 +93,13 @@ std::vector<std::uint8_t> stored_input(const QuantizedNetwork& q, const LoweredN
 // The commands of a Shift layer: a depthwise conv of kernel 2r+1 (3x3 for the
 // unit shifts of DiracDeltaNet) whose one-hot OHWI weights select each
 // channel's source tap, with zero bias and the exact unit requantization
-// (multiplier 2^30, shift 1, same zero point in and out). Exposed for tests.
+// (multiplier 2^30, shift 1, same zero point in and out); `bits` 16: int16
+// weights (as stored) and clamp. Exposed for tests.
 struct ShiftAsConv {
   ConvParams conv;
   std::vector<std::int8_t> weights;
   Requantization requant;
 };
-ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point);
+ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point, int bits = 8);
 
 }  // namespace npuvp::runtime

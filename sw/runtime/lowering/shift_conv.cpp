@@ -2,12 +2,14 @@
 // depthwise convolution of one-hot weights.
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include "sw/runtime/lowering/lowering.h"
+#include "sw/runtime/quantize/int16_values.h"
 
 namespace npuvp::runtime {
 
-ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point) {
+ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point, int bits) {
   int r = 1;
   for (const auto& s : shifts) r = std::max({r, std::abs(s.dy), std::abs(s.dx)});
   const int k = 2 * r + 1;
@@ -25,9 +27,18 @@ ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std
     out.weights[(static_cast<std::size_t>(ch) * k + (r - s.dy)) * k + (r - s.dx)] = 1;
   }
   // acc * 2^30 * 2^1 / 2^31 == acc exactly (see
-  // multiply_by_quantized_multiplier).
+  // multiply_by_quantized_multiplier; for int16 the multiplier reduces to
+  // 2^14 and the shift to 14: exact too).
   out.requant.per_channel = {FixedPointMultiplier{std::int32_t{1} << 30, 1}};
   out.requant.output_zero_point = zero_point;
+  if (bits == 16) {
+    std::vector<std::int8_t> wide(2 * out.weights.size());
+    for (std::size_t i = 0; i < out.weights.size(); ++i) store_int16(wide.data(), i, out.weights[i]);
+    out.weights = std::move(wide);
+    const QuantParams range = with_bits({}, 16);
+    out.requant.act_min = range.qmin;
+    out.requant.act_max = range.qmax;
+  }
   return out;
 }
 

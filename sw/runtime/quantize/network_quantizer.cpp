@@ -6,11 +6,13 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
 
+#include "sw/runtime/quantize/int16_values.h"
 #include "sw/runtime/reference/reference_executor.h"
 
 namespace npuvp::runtime {
@@ -166,20 +168,66 @@ void calibrate(QuantizedNetwork& q, const Structure& s, std::vector<float>& lo, 
       });
 }
 
-// The integer type of every tensor's quantization group: 4 bits where an int4
-// layer writes or reads a member, else 8; conv-like layers get their own type.
+int datatype_bits(const Layer& l, int default_bits) {
+  return l.datatype == "int4" ? 4 : l.datatype == "int8" ? 8 : l.datatype == "int16" ? 16 : default_bits;
+}
+
+// The integer type of every tensor's quantization group. int16 where an
+// int16 layer reads a member (or, read by no conv-like layer, an int16 layer
+// writes one), and across an add's inputs and output together; else 4 where
+// an int4 layer writes or reads a member, else 8. Conv-like layers get their
+// own type and convert in their output stage where their output's differs
+// (int8 to int16 and back); a tensor read at int16 and at another width, or
+// int16 meeting int4, is an error naming the layer.
 std::vector<int> tensor_bits(QuantizedNetwork& q, const Structure& s, int default_bits) {
   const Network& n = q.network;
-  std::vector<int> group_bits(n.size(), 8);
-  for (int i = 0; i < static_cast<int>(n.size()); ++i) {
+  const int count = static_cast<int>(n.size());
+  std::vector<std::set<int>> read_at(n.size()), written_at(n.size());
+  for (int i = 0; i < count; ++i) {
     const Layer& l = n.layer(i);
     if (!is_conv_like(l.type)) continue;
-    const int bits = l.datatype == "int4" ? 4 : l.datatype == "int8" ? 8 : default_bits;
-    q.layers[i].bits = bits;
-    if (bits != 4) continue;
-    group_bits[s.group[i]] = 4;
-    for (int in : l.inputs) group_bits[s.group[in]] = 4;
+    q.layers[i].bits = datatype_bits(l, default_bits);
+    read_at[s.group[l.inputs[0]]].insert(q.layers[i].bits);
+    written_at[s.group[i]].insert(q.layers[i].bits);
   }
+  std::vector<bool> wide(n.size());
+  for (int g = 0; g < count; ++g) wide[g] = read_at[g].count(16) || (read_at[g].empty() && written_at[g].count(16));
+  for (bool changed = true; changed;) {  // an add computes at one width
+    changed = false;
+    for (int i = 0; i < count; ++i) {
+      const Layer& l = n.layer(i);
+      if (l.type != LayerType::kAdd) continue;
+      std::vector<int> groups{s.group[i]};
+      for (int in : l.inputs) groups.push_back(s.group[in]);
+      if (std::none_of(groups.begin(), groups.end(), [&](int g) { return wide[g]; })) continue;
+      for (int g : groups) {
+        changed |= !wide[g];
+        wide[g] = true;
+      }
+    }
+  }
+  std::vector<int> group_bits(n.size(), 8);
+  for (int i = 0; i < count; ++i) {
+    const Layer& l = n.layer(i);
+    if (!is_conv_like(l.type)) continue;
+    const int bits = q.layers[i].bits;
+    const int in = s.group[l.inputs[0]], out = s.group[i];
+    if (wide[in] && bits != 16)
+      fail_layer(n, i,
+                 "an int" + std::to_string(bits) + " layer reads the int16 tensor of layer '" +
+                     n.layer(l.inputs[0]).name +
+                     "' (an int16 layer or an int16 add reads it too); supported: a tensor read at one width");
+    if (bits == 4 && wide[out])
+      fail_layer(n, i, "an int4 and an int16 layer share a tensor; supported: int4 beside int8, int16 beside int8");
+    if (bits == 4) group_bits[in] = group_bits[out] = 4;
+  }
+  for (int i = 0; i < count; ++i) {
+    const Layer& l = n.layer(i);
+    if (is_conv_like(l.type) && q.layers[i].bits == 16 && group_bits[s.group[i]] == 4)
+      fail_layer(n, i, "an int4 and an int16 layer share a tensor; supported: int4 beside int8, int16 beside int8");
+  }
+  for (int g = 0; g < count; ++g)
+    if (wide[g]) group_bits[g] = 16;
   return group_bits;
 }
 
@@ -212,6 +260,15 @@ void for_layer(const Network& n, int i, Step&& step) {
 }
 
 double sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q, QuantParams p) {
+  if (bits_of(p) == 16) {
+    double signal = 0, noise = 0;
+    for (std::size_t k = 0; k < f.size(); ++k) {
+      const double e = double(f[k]) - double(p.scale) * (load_int16(q.data(), k) - p.zero_point);
+      signal += double(f[k]) * f[k];
+      noise += e * e;
+    }
+    return noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
+  }
   // Each code's value looked up, not recomputed per element.
   float value[256];
   for (int c = -128; c < 128; ++c) value[c + 128] = dequantize_value(static_cast<std::int8_t>(c), p);
@@ -233,14 +290,15 @@ std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
       [&](int i, const std::vector<float>& y) {
         const QuantizedLayer& ql = q.layers[i];
         const std::vector<std::int8_t>& expected = q.expected(i);
-        if (!y.empty() && y.size() == expected.size()) db[i] = sqnr_db(y, expected, ql.output);
+        const std::size_t values = bits_of(ql.output) == 16 ? expected.size() / 2 : expected.size();
+        if (!y.empty() && y.size() == values) db[i] = sqnr_db(y, expected, ql.output);
       });
   return db;
 }
 
 QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
-  if (options.bits != 4 && options.bits != 8)
-    throw std::invalid_argument("network '" + network.name() + "': quantization bits must be 4 or 8, got " +
+  if (options.bits != 4 && options.bits != 8 && options.bits != 16)
+    throw std::invalid_argument("network '" + network.name() + "': quantization bits must be 4, 8 or 16, got " +
                                 std::to_string(options.bits));
   // Unsupported layers fail before the costly weights and passes.
   analyze(network, false);

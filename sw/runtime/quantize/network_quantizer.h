@@ -21,6 +21,13 @@
 // [-8, 7]) and an int8 layer reading an int4 tensor reads it as int8 values:
 // both conversions are exact integer steps the reference and the NPU share.
 //
+// int16 (a layer's datatype, or QuantizationOptions::bits 16): TFLite's
+// scheme for int16 activations (int16_values.h) with int16 weights per
+// channel in [-32767, 32767]. A tensor is int16 when an int16 layer writes or
+// reads it, and an add's inputs and output are int16 together; int4 and int8
+// layers cannot touch an int16 tensor (an error names the layers), so int16
+// and int8 meet only where no layer would have to convert.
+//
 // Unsupported layers or parameters throw std::invalid_argument naming the
 // network, the layer and what is supported.
 
@@ -42,8 +49,8 @@ struct QuantizationOptions {
   std::vector<float> float_input;
   // Fuse ReLU/ReLU6 into the clamp of a conv/FC/add it is the only reader of.
   bool fuse_activations = true;
-  // The integer type (4 or 8 bits) of every conv-like layer whose Layer::datatype
-  // is empty.
+  // The integer type (4, 8 or 16 bits) of every conv-like layer whose
+  // Layer::datatype is empty.
   int bits = 8;
   // false: layers[i].expected is left empty but for the input's, for a caller
   // that runs compute_reference_outputs itself (beside the simulation).

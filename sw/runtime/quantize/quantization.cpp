@@ -1,5 +1,7 @@
 #include "sw/runtime/quantize/quantization.h"
 
+#include "sw/runtime/quantize/int16_values.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -43,6 +45,20 @@ std::int32_t multiply_by_quantized_multiplier(std::int32_t x, FixedPointMultipli
                                 std::to_string(m.shift) + ")");
   }
   return detail::multiply_by_quantized_multiplier_unchecked(x, m);
+}
+
+std::int32_t multiply_by_quantized_multiplier_int64(std::int64_t x, FixedPointMultiplier m) {
+  if (m.shift > 7 || m.shift < -31) {
+    throw std::invalid_argument("multiply_by_quantized_multiplier_int64: shift must be in [-31, 7] (got " +
+                                std::to_string(m.shift) + ")");
+  }
+  const std::int32_t reduced = m.multiplier < 0x7FFF0000 ? (m.multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int total_shift = 15 - m.shift;
+  const std::int64_t round = std::int64_t{1} << (total_shift - 1);
+  const std::int64_t result = (x * static_cast<std::int64_t>(reduced) + round) >> total_shift;
+  return static_cast<std::int32_t>(
+      std::min<std::int64_t>(std::max<std::int64_t>(result, std::numeric_limits<std::int32_t>::min()),
+                             std::numeric_limits<std::int32_t>::max()));
 }
 
 ActivationRange activation_range(Activation act, QuantParams output) {
@@ -89,35 +105,40 @@ Requantization make_requantization(float input_scale, const std::vector<float>& 
   const ActivationRange range = activation_range(act, output);
   rq.act_min = range.min;
   rq.act_max = range.max;
-  validate_requantization(rq, static_cast<int>(weight_scales.size()), "make_requantization");
+  validate_requantization(rq, static_cast<int>(weight_scales.size()), "make_requantization", bits_of(output));
   return rq;
 }
 
-void validate_requantization(const Requantization& rq, int channels, const char* where) {
+void validate_requantization(const Requantization& rq, int channels, const char* where, int bits) {
   const std::string prefix = std::string(where) + ": ";
+  // int16 requantizes an int64 accumulator (TFLite's shifts up to 7).
+  const int max_shift = bits == 16 ? 7 : 30;
+  const QuantParams range = with_bits({}, bits == 16 ? 16 : 8);
+  const std::string lo = std::to_string(range.qmin), hi = std::to_string(range.qmax);
   if (rq.per_channel.size() != 1 && rq.per_channel.size() != static_cast<std::size_t>(channels)) {
     throw std::invalid_argument(prefix + "requantization per_channel has " + std::to_string(rq.per_channel.size()) +
                                 " entries, expected 1 or " + std::to_string(channels) + " (output channels)");
   }
   for (std::size_t k = 0; k < rq.per_channel.size(); ++k) {
     const int shift = rq.per_channel[k].shift;
-    if (shift > 30 || shift < -31) {
+    if (shift > max_shift || shift < -31) {
       throw std::invalid_argument(prefix + "requantization per_channel[" + std::to_string(k) +
-                                  "].shift must be in [-31, 30] (got " + std::to_string(shift) + ")");
+                                  "].shift must be in [-31, " + std::to_string(max_shift) + "] (got " +
+                                  std::to_string(shift) + ")");
     }
   }
-  if (rq.output_zero_point < -128 || rq.output_zero_point > 127) {
-    throw std::invalid_argument(prefix + "output_zero_point must be in [-128, 127] (got " +
+  if (rq.output_zero_point < range.qmin || rq.output_zero_point > range.qmax) {
+    throw std::invalid_argument(prefix + "output_zero_point must be in [" + lo + ", " + hi + "] (got " +
                                 std::to_string(rq.output_zero_point) + ")");
   }
-  if (rq.act_min < -128 || rq.act_max > 127 || rq.act_min > rq.act_max) {
-    throw std::invalid_argument(prefix + "act_min/act_max must satisfy -128 <= act_min <= act_max <= 127 (got " +
-                                std::to_string(rq.act_min) + ", " + std::to_string(rq.act_max) + ")");
+  if (rq.act_min < range.qmin || rq.act_max > range.qmax || rq.act_min > rq.act_max) {
+    throw std::invalid_argument(prefix + "act_min/act_max must satisfy " + lo + " <= act_min <= act_max <= " + hi +
+                                " (got " + std::to_string(rq.act_min) + ", " + std::to_string(rq.act_max) + ")");
   }
 }
 
 QuantParams choose_quant_params(float rmin_in, float rmax_in, int bits) {
-  if (bits != 4 && bits != 8) throw std::invalid_argument("choose_quant_params: bits must be 4 or 8");
+  if (bits != 4 && bits != 8 && bits != 16) throw std::invalid_argument("choose_quant_params: bits must be 4, 8 or 16");
   const QuantParams range = with_bits({}, bits);
   if (!std::isfinite(rmin_in) || !std::isfinite(rmax_in)) {
     throw std::invalid_argument("choose_quant_params: rmin and rmax must be finite");
@@ -126,6 +147,7 @@ QuantParams choose_quant_params(float rmin_in, float rmax_in, int bits) {
     throw std::invalid_argument("choose_quant_params: rmin (" + std::to_string(rmin_in) + ") > rmax (" +
                                 std::to_string(rmax_in) + ")");
   }
+  if (bits == 16) return symmetric_int16_params(rmin_in, rmax_in);
   const double rmin = std::min(0.0, static_cast<double>(rmin_in));
   const double rmax = std::max(0.0, static_cast<double>(rmax_in));
   if (rmin == rmax) return with_bits({1.0f, 0}, bits);
@@ -164,6 +186,7 @@ std::vector<std::int8_t> quantize_tensor(const std::vector<float>& values, Quant
   if (!(q.scale > 0.0f) || !std::isfinite(q.scale)) {
     throw std::invalid_argument("quantize_tensor: scale must be positive and finite");
   }
+  if (bits_of(q) == 16) return quantize_tensor_int16(values, q);
   if (q.zero_point < -128 || q.zero_point > 127) {
     throw std::invalid_argument("quantize_tensor: zero_point must be in [-128, 127] (got " +
                                 std::to_string(q.zero_point) + ")");
@@ -207,7 +230,8 @@ void round_and_clamp4(const float* w, float scale, float qmax, std::int8_t* q) {
 }  // namespace
 
 PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights, int out_channels, int bits) {
-  if (bits != 4 && bits != 8) throw std::invalid_argument("quantize_weights_per_channel: bits must be 4 or 8");
+  if (bits != 4 && bits != 8 && bits != 16)
+    throw std::invalid_argument("quantize_weights_per_channel: bits must be 4, 8 or 16");
   const float qmax = static_cast<float>(with_bits({}, bits).qmax);
   if (out_channels <= 0) {
     throw std::invalid_argument("quantize_weights_per_channel: out_channels must be positive (got " +
@@ -219,7 +243,7 @@ PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights
   }
   const std::size_t per_channel = weights.size() / static_cast<std::size_t>(out_channels);
   PerChannelWeights result;
-  result.values.resize(weights.size());
+  result.values.resize(weights.size() * (bits == 16 ? 2 : 1));
   result.scales.resize(static_cast<std::size_t>(out_channels));
   for (int k = 0; k < out_channels; ++k) {
     const float* w = weights.data() + static_cast<std::size_t>(k) * per_channel;
@@ -230,6 +254,10 @@ PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights
     }
     const float scale = max_abs > 0.0f ? max_abs / qmax : 1.0f;
     result.scales[static_cast<std::size_t>(k)] = scale;
+    if (bits == 16) {
+      quantize_int16_weights(w, per_channel, scale, result.values.data() + 2 * k * per_channel);
+      continue;
+    }
     std::int8_t* q = result.values.data() + static_cast<std::size_t>(k) * per_channel;
     std::size_t i = 0;
     for (; i + 4 <= per_channel; i += 4) round_and_clamp4(w + i, scale, qmax, q + i);

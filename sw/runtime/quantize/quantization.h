@@ -63,21 +63,34 @@ inline std::int32_t multiply_by_quantized_multiplier_unchecked(std::int32_t x, F
 // Throws std::invalid_argument when m.shift is outside [-31, 30].
 std::int32_t multiply_by_quantized_multiplier(std::int32_t x, FixedPointMultiplier m);
 
+// TFLite's MultiplyByQuantizedMultiplier for the int64 accumulators of its
+// 16-bit kernels (reference_ops, int16 activations): the multiplier reduced
+// to 15 bits (rounded, 0x7FFF at most), then (x × reduced + 2^(14 - shift))
+// >> (15 - shift), saturated to int32 (TFLite asserts the result fits).
+// The NPU's int16 convolutions requantize their 48-bit accumulators so.
+// Throws std::invalid_argument when m.shift is outside [-31, 7] (TFLite's range).
+std::int32_t multiply_by_quantized_multiplier_int64(std::int64_t x, FixedPointMultiplier m);
+
 // Per-tensor affine quantization: real = scale * (q - zero_point), with q in
 // [qmin, qmax]: [-128, 127] for an int8 tensor, [-8, 7] for an int4 one (held
-// one value per int8 on the host, two per byte in NPU memory).
+// one value per int8 on the host, two per byte in NPU memory), [-32768, 32767]
+// for an int16 one (zero point 0; held as stored, two bytes per value
+// little-endian, in the same byte vectors: int16_values.h).
 struct QuantParams {
   float scale = 1.0f;
   std::int32_t zero_point = 0;
   std::int32_t qmin = -128, qmax = 127;
 };
 
-// The [qmin, qmax] of a signed integer type of `bits` (4 or 8).
+// The [qmin, qmax] of a signed integer type of `bits` (4, 8 or 16).
 inline QuantParams with_bits(QuantParams q, int bits) {
   q.qmax = (1 << (bits - 1)) - 1;
   q.qmin = -q.qmax - 1;
   return q;
 }
+
+// The integer type a tensor's parameters describe: 4, 8 or 16 bits.
+inline int bits_of(QuantParams q) { return q.qmax > 127 ? 16 : q.qmax < 127 ? 4 : 8; }
 
 enum class Activation { kNone, kRelu, kRelu6 };
 
@@ -110,9 +123,10 @@ Requantization make_requantization(float input_scale, const std::vector<float>& 
                                    Activation act = Activation::kNone);
 
 // Throws std::invalid_argument (message prefixed by `where`) unless every shift
-// is in [-31, 30], the zero point and clamp bounds lie in [-128, 127] with
+// is in [-31, 30] (int16 output, `bits` 16: [-31, 7]), the zero point and
+// clamp bounds lie in [-128, 127] (int16: [-32768, 32767]) with
 // act_min <= act_max, and per_channel has 1 or `channels` entries.
-void validate_requantization(const Requantization& rq, int channels, const char* where);
+void validate_requantization(const Requantization& rq, int channels, const char* where, int bits = 8);
 
 // One int32 accumulator of output channel k requantized to int8 (no checks).
 inline std::int8_t requantize(std::int32_t acc, FixedPointMultiplier m, const Requantization& rq) {
@@ -122,6 +136,7 @@ inline std::int8_t requantize(std::int32_t acc, FixedPointMultiplier m, const Re
   return static_cast<std::int8_t>(v);
 }
 
+// int16 (`bits` 16): symmetric_int16_params (int16_values.h).
 // TFLite's ChooseQuantizationParams over [rmin, rmax] for a signed type of
 // `bits` (8: [-128, 127]; 4: [-8, 7]): the range is first extended to contain
 // 0, scale = (rmax - rmin) / (qmax - qmin), and the zero point is the one (from
@@ -132,7 +147,8 @@ inline std::int8_t requantize(std::int32_t acc, FixedPointMultiplier m, const Re
 QuantParams choose_quant_params(float rmin, float rmax, int bits = 8);
 
 // q = clamp(round(x / scale) + zero_point, qmin, qmax), round half away from
-// zero and the division in float, as TFLite's AffineQuantize; NaN gives the zero point.
+// zero and the division in float, as TFLite's AffineQuantize; NaN gives the
+// zero point. quantize_tensor of int16 parameters gives the stored bytes.
 std::int8_t quantize_value(float x, QuantParams q);
 float dequantize_value(std::int8_t q, QuantParams p);
 std::vector<std::int8_t> quantize_tensor(const std::vector<float>& values, QuantParams q);
@@ -140,9 +156,9 @@ std::vector<float> dequantize_tensor(const std::vector<std::int8_t>& values, Qua
 
 // Weights quantized per output channel, symmetric and narrow-range:
 // scales[k] = max|w_k| / qmax, values clamped to [-qmax, qmax] with qmax 127
-// for int8 and 7 for int4 (the signed type of `bits` without its most negative
-// value, as TFLite's int8 and int4 weight schemes). A channel of zeros gets
-// scale 1.
+// for int8, 7 for int4 and 32767 for int16 (the signed type of `bits` without
+// its most negative value, as TFLite's int8 and int4 weight schemes; int16
+// values as stored, two bytes each). A channel of zeros gets scale 1.
 struct PerChannelWeights {
   std::vector<std::int8_t> values;
   std::vector<float> scales;

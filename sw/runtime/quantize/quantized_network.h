@@ -34,8 +34,9 @@ struct QuantizedLayer {
   // fused ReLU, whose output is its producer's (QuantizedNetwork::expected):
   // a copy would double the memory the reference outputs hold.
   std::vector<std::int8_t> expected;
-  // 4 or 8: a conv-like layer's arithmetic (weights and both tensors), any
-  // other layer's output tensor type.
+  // 4, 8 or 16: a conv-like layer's arithmetic (weights and both tensors),
+  // any other layer's output tensor type. int16 weights and tensors (expected
+  // outputs included) are held as stored, two bytes per value (int16_values.h).
   int bits = 8;
 };
 

@@ -1,5 +1,8 @@
 #include "sw/runtime/reference/reference_executor.h"
 
+#include "sw/runtime/quantize/int16_values.h"
+#include "sw/runtime/reference/int16_kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -209,6 +212,91 @@ std::vector<float> float_layer(const Network& n, int index, const std::vector<st
   return y;
 }
 
+namespace {
+
+// The expected output of layer i of int16 tensors (int16_kernels.h), or of
+// a conv-like layer converting between int8 and int16 in its output stage.
+std::vector<std::int8_t> int16_layer_output(const QuantizedNetwork& q, int i) {
+  const Network& n = q.network;
+  const Layer& l = n.layer(i);
+  const QuantizedLayer& ql = q.layers[i];
+  const TensorShape in = n.layer(l.inputs[0]).out_shape;
+  const auto& x = q.expected(l.inputs[0]);
+  const QuantParams in_q = q.layers[l.inputs[0]].output;
+  if (is_conv_like(l.type)) {
+    // HWC flattening is the input's own memory order: FC is a 1x1 conv on a 1x1 map.
+    const TensorShape conv_in =
+        l.type == LayerType::kFullyConnected ? TensorShape{static_cast<int>(in.size()), 1, 1} : in;
+    if (ql.bits == 16) {
+      std::vector<std::int8_t> y = conv2d_int16(x, conv_in, ql.weights, ql.bias, ql.conv, ql.requant);
+      if (bits_of(ql.output) == 16) return y;
+      // The output stage narrows to int8 (the clamp already within it).
+      std::vector<std::int8_t> narrow(y.size() / 2);
+      for (std::size_t k = 0; k < narrow.size(); ++k) narrow[k] = static_cast<std::int8_t>(load_int16(y.data(), k));
+      return narrow;
+    }
+    // An int8 layer writing an int16 tensor: its requantization clamped to int16.
+    const std::vector<std::int32_t> acc = conv2d_accumulators(x, conv_in, ql.weights, ql.bias, ql.conv);
+    std::vector<std::int8_t> y(2 * acc.size());
+    const std::size_t channels = static_cast<std::size_t>(l.out_shape.c), shared = ql.requant.per_channel.size() == 1;
+    for (std::size_t k = 0; k < acc.size(); ++k) {
+      const FixedPointMultiplier m = ql.requant.per_channel[shared ? 0 : k % channels];
+      store_int16(y.data(), k,
+                  std::clamp(multiply_by_quantized_multiplier(acc[k], m) + ql.requant.output_zero_point,
+                             ql.requant.act_min, ql.requant.act_max));
+    }
+    return y;
+  }
+  // Pooling clamps to the int16 range.
+  const auto int16_pool = [&](PoolParams p) {
+    p.act_min = in_q.qmin;
+    p.act_max = in_q.qmax;
+    return p;
+  };
+  switch (l.type) {
+    case LayerType::kMaxPool:
+      return max_pool_int16(x, in, int16_pool(pool_params(n, i, in)));
+    case LayerType::kAvgPool: {
+      PoolParams p = pool_params(n, i, in);
+      p.zero_point = in_q.zero_point;
+      return average_pool_int16(x, in, int16_pool(p));
+    }
+    case LayerType::kAdaptiveAvgPool:
+      return average_pool_int16(x, in, int16_pool(adaptive_pool_as_uniform(l, in)));
+    case LayerType::kGlobalAvgPool: {
+      PoolParams p;
+      p.kernel_h = in.h;
+      p.kernel_w = in.w;
+      return average_pool_int16(x, in, int16_pool(p));
+    }
+    case LayerType::kReLU:
+    case LayerType::kReLU6:
+      return ql.fused_into >= 0 ? std::vector<std::int8_t>{}
+                                : clamp_int16(x, activation_range(activation_of(l.type), in_q));
+    case LayerType::kAdd:
+      return add_int16(x, q.expected(l.inputs[1]), l.out_shape,
+                       make_add_params(in_q, q.layers[l.inputs[1]].output, ql.output, ql.activation));
+    case LayerType::kConcat: {
+      std::vector<TensorView> views;
+      for (int src : l.inputs) views.push_back({&q.expected(src), as_byte_channels(n.layer(src).out_shape)});
+      return concat_channels(views);
+    }
+    case LayerType::kChannelShuffle:
+      return channel_shuffle_int16(x, in, l.shuffle_groups);
+    case LayerType::kShift:
+      return shift_channels_int16(x, in, l.shifts);
+    case LayerType::kSliceChannels:
+      return slice_channels_of(x, as_byte_channels(in), 2 * l.begin, 2 * l.end);
+    case LayerType::kPadChannels:
+      return pad_channels_of(x, as_byte_channels(in), 2 * l.pad_before, 2 * l.pad_after, std::int8_t{0});
+    default:  // input, flatten; conv-like layers above
+      break;
+  }
+  return x;
+}
+
+}  // namespace
+
 void compute_reference_outputs(QuantizedNetwork& q) {
   const Network& n = q.network;
   if (q.layers.size() != n.size())
@@ -220,6 +308,10 @@ void compute_reference_outputs(QuantizedNetwork& q) {
     const TensorShape in = n.layer(l.inputs[0]).out_shape;
     const auto& x = q.expected(l.inputs[0]);
     const QuantParams in_q = q.layers[l.inputs[0]].output;
+    if (ql.bits == 16 || bits_of(ql.output) == 16) {
+      ql.expected = int16_layer_output(q, i);
+      continue;
+    }
     switch (l.type) {
       case LayerType::kInput:
         break;

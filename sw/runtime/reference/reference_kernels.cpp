@@ -410,6 +410,8 @@ AddParams make_add_params(QuantParams input1, QuantParams input2, QuantParams ou
     require_int8(where, (std::string(name) + ".zero_point").c_str(), q.zero_point);
   }
   AddParams p;
+  // TFLite's int16 ADD shifts by 15: 2^15 × an int16 difference fits int32.
+  if (bits_of(output) == 16) p.left_shift = 15;
   const double twice_max_input_scale = 2.0 * static_cast<double>(std::max(input1.scale, input2.scale));
   p.input1_multiplier = quantize_multiplier(static_cast<double>(input1.scale) / twice_max_input_scale);
   p.input2_multiplier = quantize_multiplier(static_cast<double>(input2.scale) / twice_max_input_scale);

@@ -87,8 +87,8 @@ std::vector<std::int8_t> global_average_pool(const std::vector<std::int8_t>& inp
                                              ActivationRange act = {});
 
 // TFLite int8 ADD: both inputs offset by their zero points, shifted left by
-// left_shift (20), scaled to a common scale 2 * max(s1, s2), summed, rescaled to the
-// output and clamped. Build it with make_add_params.
+// left_shift (20; int16 output parameters: 15, TFLite's int16 ADD), scaled to a common scale 2 * max(s1, s2), summed,
+// rescaled to the output and clamped. Build it with make_add_params.
 struct AddParams {
   int left_shift = 20;
   std::int32_t input1_offset = 0, input2_offset = 0, output_offset = 0;
