@@ -3,6 +3,7 @@
 // cluster fetches from SRAM. Shared by the model and the firmware.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "contract/register_spec.h"
@@ -67,13 +68,20 @@ inline constexpr const char* kDataflowNames[kDataflows] = {"ws", "os", "os2d"};
 // and add are int8); numbered as firmware::Datatype, semantics stated there.
 enum class Datatype : std::uint32_t { kInt8 = 0, kInt4 = 1, kInt16 = 2, kFp16 = 3 };
 
-// Bytes per tile or result element in SRAM: int4 activations are one value
-// per byte (int4 weights are packed: contract/int4_storage.h).
+// Bytes per element of an int4 tile or result that is not packed (packed
+// int4, the job flags below and contract/int4_storage.h, is two per byte).
 constexpr unsigned element_bytes(Datatype d) { return d == Datatype::kInt16 || d == Datatype::kFp16 ? 2 : 1; }
 
 inline constexpr std::uint32_t kJobLoadWeights = 1u << 0;      // else the resident weights are reused
 inline constexpr std::uint32_t kJobCountIncludePad = 1u << 1;  // average pool counts padded taps
 inline constexpr std::uint32_t kJobFp16Relu = 1u << 2;         // fp16 convolution clamps its results at 0
+// int4 values two per byte (contract/int4_storage.h): the input tile(s), in_c
+// channels a pixel in ceil(in_c / 2) bytes; the results, k_count channels a
+// pixel in ceil(k_count / 2) bytes. Only with int4 values (a kInt4
+// convolution, or int8 pooling and add of int4 tensors).
+inline constexpr std::uint32_t kJobPackedInput = 1u << 3;
+inline constexpr std::uint32_t kJobPackedOutput = 1u << 4;
+inline constexpr std::uint16_t kJobFuseAdd = 1;  // ClusterJob::fuse: residual add in the epilogue
 
 // One job: out_h × out_w output pixels × k_count channels from an input tile
 // held in SRAM (HWC, in_c channels per pixel, rows `in_row_pitch` bytes apart,
@@ -126,8 +134,30 @@ struct ClusterJob {
   std::int32_t out_multiplier, out_shift;
   std::uint32_t datatype;     // Datatype (kConv2d)
   std::uint32_t status_addr;  // NPU-local address of the job's completion word, or 0
-  std::uint32_t reserved[4];
+  // Convolution (int8) with fuse = kJobFuseAdd: the epilogue adds each
+  // requantized result (input 1, zero point output_zero_point) to the
+  // residual at in2_addr (out_h rows of out_w pixels, in2_pixel_pitch bytes
+  // apart, k_count channels each) with the add fields above and writes the
+  // sum around fused_output_zero_point, clamped to [fused_act_min, fused_act_max].
+  std::uint16_t fuse;
+  std::uint16_t in2_pixel_pitch;
+  std::int32_t fused_output_zero_point;
+  std::int32_t fused_act_min, fused_act_max;
 };
 static_assert(sizeof(ClusterJob) == 192, "job layout is part of the hardware interface");
+
+// The job fields of a fused epilogue, for docs/registers.md.
+inline constexpr std::array<regs::FieldSpec, 9> kClusterJobFuseFields{{
+    {"in2_addr", offsetof(ClusterJob, in2_addr), 4, "add: the second tile; fuse 1: the residual's first pixel"},
+    {"in2_zero_point", offsetof(ClusterJob, in2_zero_point), 4, "zero point of the second input or residual"},
+    {"left_shift", offsetof(ClusterJob, left_shift), 4, "add and fuse 1: both inputs shifted left before scaling"},
+    {"in1_multiplier", offsetof(ClusterJob, in1_multiplier), 8, "multiplier and shift of input 1 (the conv result)"},
+    {"in2_multiplier", offsetof(ClusterJob, in2_multiplier), 8, "multiplier and shift of input 2 (the residual)"},
+    {"out_multiplier", offsetof(ClusterJob, out_multiplier), 8, "multiplier and shift of the sum"},
+    {"fuse", offsetof(ClusterJob, fuse), 2, "convolution epilogue: 0 none; 1 residual add (int8 only)"},
+    {"in2_pixel_pitch", offsetof(ClusterJob, in2_pixel_pitch), 2, "fuse 1: bytes between residual pixels"},
+    {"fused_output_zero_point", offsetof(ClusterJob, fused_output_zero_point), 12,
+     "fuse 1: the sum's zero point, then its clamp (fused_act_min, fused_act_max)"},
+}};
 
 }  // namespace npuvp::pe_array

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "contract/conv_params.h"
+#include "contract/register_spec.h"
 
 namespace npuvp::firmware {
 
@@ -48,10 +49,11 @@ enum class Opcode : std::uint32_t {
 // Element format of a convolution's input, weights and output (other opcodes
 // are int8). Multi-byte elements are little-endian.
 //   kInt8:  as described above.
-//   kInt4:  values in [-8, 7]; input and output one per byte, sign-extended to
-//           the byte; weights two per byte, each filter padded to a byte
-//           (contract/int4_storage.h); int32 accumulation, requantization as
-//           int8, output clamped to [-8, 7].
+//   kInt4:  values in [-8, 7]; weights two per byte, each filter padded to a
+//           byte (contract/int4_storage.h); input and output one per byte,
+//           sign-extended to the byte, unless flags say they are packed
+//           (kInt4PackedInput / kInt4PackedOutput); int32 accumulation,
+//           requantization as int8, output clamped to [-8, 7].
 //   kInt16: 2 bytes; int32 accumulation wrapping modulo 2^32, requantization
 //           as int8, act_min/act_max within [-32768, 32767].
 //   kFp16:  IEEE binary16; fp32 accumulation, bias fp32 (4 bytes like int32),
@@ -71,6 +73,15 @@ enum class DataflowChoice : std::uint32_t {
 
 inline constexpr std::uint32_t kPoolCountIncludePad = 1u << 0;  // in `flags`: average counts padded taps
 inline constexpr std::uint32_t kFp16Relu = 1u << 1;             // in `flags`: fp16 convolution clamps at 0
+// In `flags` of kConv2d (int4 or int8), kMaxPool, kAvgPool and kAdd: the
+// input (both inputs of kAdd) or the output holds int4 values two per byte,
+// a pixel of c channels in ceil(c / 2) bytes (contract/int4_storage.h);
+// pitches stay in bytes. Not with a gathered input, int16 or fp16.
+inline constexpr std::uint32_t kInt4PackedInput = 1u << 2;
+inline constexpr std::uint32_t kInt4PackedOutput = 1u << 3;
+
+// What a convolution's epilogue does after requantizing (LayerCommand::fuse).
+enum class Fuse : std::uint32_t { kNone = 0, kAdd = 1 };
 
 struct AddParams {
   std::int32_t input2_zero_point;
@@ -129,7 +140,17 @@ struct LayerCommand {
   // for all images).
   std::uint32_t batch_count;
   std::uint64_t batch_table_addr;
-  std::uint32_t reserved[8];
+  // kConv2d (int8): with kFuseAdd the convolution's epilogue adds its
+  // requantized int8 result (input 1, zero point output_zero_point) to the
+  // tensor at input2_addr (packed, out_h × out_w × out_c, zero point
+  // add.input2_zero_point) with the add's arithmetic (add_params), and writes
+  // the sum, clamped to [fused_act_min, fused_act_max] around
+  // fused_output_zero_point, at output_addr: the convolution's own output is
+  // never written.
+  std::uint32_t fuse;
+  std::int32_t fused_output_zero_point;
+  std::int32_t fused_act_min, fused_act_max;
+  std::uint32_t reserved[4];
 };
 static_assert(sizeof(LayerCommand) == 256);
 
@@ -209,18 +230,14 @@ void gather_segments(const InputSegment* segments, std::size_t count, std::uint3
 }
 
 // The byte layout of the in-memory formats, for docs/registers.md.
-struct FieldSpec {
-  const char* name;
-  std::size_t offset, bytes;
-  const char* description;
-};
+using FieldSpec = regs::FieldSpec;
 
 // The LayerCommand fields that say where a layer reads and writes.
-inline constexpr std::array<FieldSpec, 9> kLayerCommandAddressing{{
+inline constexpr std::array<FieldSpec, 13> kLayerCommandAddressing{{
     {"input_addr", offsetof(LayerCommand, input_addr), 8, "first byte of the input tensor (unless gathered)"},
     {"output_addr", offsetof(LayerCommand, output_addr), 8, "first byte of the output tensor"},
     {"input_row_pitch", offsetof(LayerCommand, input_row_pitch), 4, "bytes between input rows; 0: packed"},
-    {"input2_addr", offsetof(LayerCommand, input2_addr), 8, "kAdd: the second input, packed"},
+    {"input2_addr", offsetof(LayerCommand, input2_addr), 8, "kAdd, kConv2d with fuse 1: the second input, packed"},
     {"input_segment_count", offsetof(LayerCommand, input_segment_count), 4,
      "0: input read at input_addr; 1 to 8: gathered from that many InputSegments (int8 conv and pooling)"},
     {"input_segments_addr", offsetof(LayerCommand, input_segments_addr), 8, "DRAM address of the InputSegments"},
@@ -230,6 +247,11 @@ inline constexpr std::array<FieldSpec, 9> kLayerCommandAddressing{{
      "images the command runs (0, 1: one; at most 64; conv, pooling, add), weights loaded once per K block"},
     {"batch_table_addr", offsetof(LayerCommand, batch_table_addr), 8,
      "DRAM address of batch_count - 1 BatchImages: images 1 and up"},
+    {"fuse", offsetof(LayerCommand, fuse), 4,
+     "kConv2d int8: 0 none; 1 add: the epilogue adds input2_addr's tensor (add_params) and writes only the sum"},
+    {"fused_output_zero_point", offsetof(LayerCommand, fused_output_zero_point), 4, "fuse 1: the sum's zero point"},
+    {"fused_act_min", offsetof(LayerCommand, fused_act_min), 4, "fuse 1: the sum's lower clamp"},
+    {"fused_act_max", offsetof(LayerCommand, fused_act_max), 4, "fuse 1: the sum's upper clamp"},
 }};
 
 inline constexpr std::array<FieldSpec, 4> kBatchImageFields{{

@@ -4,6 +4,7 @@
 // firmware take their offsets from them, and `npuvp regs` documents them.
 // No SystemC here, so driver code can include it.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace npuvp::regs {
@@ -15,6 +16,13 @@ struct RegisterSpec {
   std::uint32_t offset;
   std::uint32_t reset;
   Access access;
+  const char* description;
+};
+
+// One field of an in-memory format (a command or a job descriptor).
+struct FieldSpec {
+  const char* name;
+  std::size_t offset, bytes;
   const char* description;
 };
 

@@ -1,5 +1,6 @@
 #include "firmware/layer_runner.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace npuvp::firmware {
@@ -36,7 +37,7 @@ pe_array::ClusterJob LayerRunner::job_template() const {
   job.datatype = op_ == Opcode::kConv2d ? l_.datatype : static_cast<std::uint32_t>(Datatype::kInt8);
   job.in_w = l_.in_w;
   job.in_c = l_.in_c;
-  job.in_row_pitch = l_.in_w * l_.in_c * element_bytes(l_);
+  job.in_row_pitch = l_.in_w * input_bytes(l_, l_.in_c);
   job.origin_x = -static_cast<std::int32_t>(l_.pad_left);
   job.out_w = l_.out_w;
   contract::write_window_fields(job, read_window(l_));
@@ -50,6 +51,8 @@ pe_array::ClusterJob LayerRunner::job_template() const {
   }
   if (op_ == Opcode::kAvgPool && (l_.flags & kPoolCountIncludePad)) job.flags |= pe_array::kJobCountIncludePad;
   if (op_ == Opcode::kConv2d && (l_.flags & kFp16Relu)) job.flags |= pe_array::kJobFp16Relu;
+  if (packed_input(l_)) job.flags |= pe_array::kJobPackedInput;
+  if (packed_output(l_)) job.flags |= pe_array::kJobPackedOutput;
   job.image_h = l_.in_h;
   job.image_w = l_.in_w;
   job.in2_zero_point = l_.add.input2_zero_point;
@@ -60,6 +63,12 @@ pe_array::ClusterJob LayerRunner::job_template() const {
   job.in2_shift = l_.add.input2_shift;
   job.out_multiplier = l_.add.output_multiplier;
   job.out_shift = l_.add.output_shift;
+  if (fuses_add(l_)) {
+    job.fuse = pe_array::kJobFuseAdd;
+    job.fused_output_zero_point = l_.fused_output_zero_point;
+    job.fused_act_min = l_.fused_act_min;
+    job.fused_act_max = l_.fused_act_max;
+  }
   return job;
 }
 
@@ -72,8 +81,7 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
   const std::uint32_t rows = tile_rows(tile);
   const std::uint32_t tile_lo = input_row_range(l_, row0, rows).first;
   const std::uint32_t channels = block_input_channels(l_, kb);
-  const std::uint32_t e = element_bytes(l_);
-  const std::uint32_t row_bytes = l_.in_w * channels * e;
+  const std::uint32_t row_bytes = l_.in_w * input_bytes(l_, channels);
   const unsigned buffer = input_buffer(tile);
   const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
   const std::uint64_t filter = filter_bytes(l_);
@@ -99,15 +107,22 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       job.in_row_pitch = row_bytes;
       job.in_channel_offset = op_ == Opcode::kConv2d ? ks / job.group_out * job.group_in : ks;
       if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
-      job.out_addr = static_cast<std::uint32_t>(sram(t_.output_offset[buffers.output]) +
-                                                (std::uint64_t{my0} * l_.out_w * kb + ks) * e);
+      job.out_addr =
+          static_cast<std::uint32_t>(sram(t_.output_offset[buffers.output]) +
+                                     std::uint64_t{my0} * l_.out_w * output_bytes(l_, kb) + output_bytes(l_, ks));
       job.out_h = my_rows;
-      job.out_pixel_pitch = kb * e;
-      job.out_row_pitch = l_.out_w * kb * e;
+      job.out_pixel_pitch = output_bytes(l_, kb);
+      job.out_row_pitch = l_.out_w * output_bytes(l_, kb);
       job.k_count = k_count;
       job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset[buffers.weights]) + ks * filter);
       job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset[buffers.weights]) + ks * 4ull);
       job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset[buffers.weights]) + ks * 8ull);
+      if (fuses_add(l_)) {
+        const std::uint32_t c = residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb);
+        job.in2_pixel_pitch = static_cast<std::uint16_t>(c);
+        job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + std::uint64_t{my0} * l_.out_w * c +
+                                                  (c == kb ? 0 : buffers.k0) + ks);
+      }
       jobs.push_back(job);
     }
   }
@@ -124,6 +139,12 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
   const std::uint32_t start = pe_array::kCtrlStartTable;
   hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kCtrl), &start, sizeof start);
   return issued;
+}
+
+bool LayerRunner::jobs_ended(const Issued& issued) {
+  std::vector<std::uint32_t> status(issued.jobs);
+  hal_.read(job_table(issued.table), status.data(), status.size() * 4);
+  return std::all_of(status.begin(), status.end(), [](std::uint32_t s) { return (s & pe_array::kJobStatusDone) != 0; });
 }
 
 void LayerRunner::wait_jobs(const Issued& issued) {

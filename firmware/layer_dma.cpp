@@ -17,37 +17,41 @@ std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::u
                                                       unsigned buffer) const {
   const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
   const BatchImage& image = images_[image_of(tile)];
-  const std::uint32_t e = element_bytes(l_);
-  const std::uint32_t row_bytes = l_.in_w * l_.in_c * e;
+  const std::uint32_t row_bytes = l_.in_w * input_bytes(l_, l_.in_c);
   const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
   const std::uint32_t channels = block_input_channels(l_, kb);
   const std::uint32_t first_channel = block_input_channels(l_, k0);
-  if (l_.input_segment_count != 0)
-    return gathered_loads(segments_[image_of(tile)], lo, hi, channels == l_.in_c ? 0 : first_channel, channels,
-                          input_at(tile, buffer));
-  dma::Descriptor d{image.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : first_channel * e),
-                    input_at(tile, buffer),
-                    row_bytes,
-                    hi - lo,
-                    1,
-                    0,
-                    static_cast<std::int32_t>(dram_pitch),
-                    static_cast<std::int32_t>(row_bytes),
-                    0,
-                    0,
-                    0,
-                    0};
+  if (l_.input_segment_count != 0) {
+    auto chain = gathered_loads(segments_[image_of(tile)], lo, hi, channels == l_.in_c ? 0 : first_channel, channels,
+                                input_at(tile, buffer));
+    if (fuses_add(l_)) chain.push_back(residual_load(tile, k0, kb, buffer));
+    return chain;
+  }
+  dma::Descriptor d{
+      image.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : input_bytes(l_, first_channel)),
+      input_at(tile, buffer),
+      row_bytes,
+      hi - lo,
+      1,
+      0,
+      static_cast<std::int32_t>(dram_pitch),
+      static_cast<std::int32_t>(row_bytes),
+      0,
+      0,
+      0,
+      0};
   if (channels != l_.in_c) {
     // A channel slice of every pixel: rows of pixels of `channels` bytes.
-    d.row_bytes = channels * e;
+    d.row_bytes = input_bytes(l_, channels);
     d.rows = l_.in_w;
     d.planes = hi - lo;
-    d.src_row_pitch = static_cast<std::int32_t>(l_.in_c * e);
-    d.dst_row_pitch = static_cast<std::int32_t>(channels * e);
+    d.src_row_pitch = static_cast<std::int32_t>(input_bytes(l_, l_.in_c));
+    d.dst_row_pitch = static_cast<std::int32_t>(input_bytes(l_, channels));
     d.src_plane_pitch = static_cast<std::int32_t>(dram_pitch);
-    d.dst_plane_pitch = static_cast<std::int32_t>(l_.in_w * channels * e);
+    d.dst_plane_pitch = static_cast<std::int32_t>(l_.in_w * input_bytes(l_, channels));
   }
   std::vector<dma::Descriptor> chain{d};
+  if (fuses_add(l_)) chain.push_back(residual_load(tile, k0, kb, buffer));
   if (op_ == Opcode::kAdd) {
     chain.push_back(d);
     chain.back().src = d.src - image.input_addr + image.input2_addr;
@@ -106,26 +110,46 @@ std::vector<dma::Descriptor> LayerRunner::gathered_loads(const std::vector<Input
   return chain;
 }
 
+dma::Descriptor LayerRunner::residual_load(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
+                                           unsigned buffer) const {
+  // The residual pixels the tile's outputs add, the block's channels of each
+  // (all of them when kb is every channel): rows of one pixel's channels.
+  const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
+  return dma::Descriptor{
+      images_[image_of(tile)].input2_addr + std::uint64_t{first_row(tile)} * l_.out_w * l_.out_c + k0,
+      sram(t_.input2_offset[buffer]),
+      kb == l_.out_c ? pixels * kb : kb,
+      kb == l_.out_c ? 1 : pixels,
+      1,
+      0,
+      static_cast<std::int32_t>(l_.out_c),
+      static_cast<std::int32_t>(kb),
+      0,
+      0,
+      0,
+      0};
+}
+
 void LayerRunner::store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
   const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
   const std::uint64_t first_pixel = std::uint64_t{first_row(tile)} * l_.out_w;
-  const std::uint32_t e = element_bytes(l_);
-  const std::uint32_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : l_.out_c * e;
+  const std::uint32_t block = output_bytes(l_, kb);
+  const std::uint32_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : output_bytes(l_, l_.out_c);
   dma::Descriptor d{sram(t_.output_offset[buffer]),
-                    images_[image_of(tile)].output_addr + first_pixel * pitch + k0 * e,
-                    kb * e,
+                    images_[image_of(tile)].output_addr + first_pixel * pitch + output_bytes(l_, k0),
+                    block,
                     pixels,
                     1,
                     0,
-                    static_cast<std::int32_t>(kb * e),
+                    static_cast<std::int32_t>(block),
                     static_cast<std::int32_t>(pitch),
                     0,
                     0,
                     0,
                     0};
-  if (kb * e == pitch) {
+  if (block == pitch) {
     // All channels of each pixel: the tile is one contiguous block in DRAM.
-    d.row_bytes = pixels * kb * e;
+    d.row_bytes = pixels * block;
     d.rows = 1;
   }
   start_dma(kStoreChannel, {d});

@@ -21,13 +21,20 @@ inline contract::BankInterleave sram_map(const NpuLayout& npu) {
           npu.sram_interleave_bytes};
 }
 
+inline Opcode opcode_of(const LayerCommand& l) { return static_cast<Opcode>(l.opcode); }
+
+// A convolution whose epilogue adds a residual (LayerCommand::fuse).
+inline bool fuses_add(const LayerCommand& l) {
+  return opcode_of(l) == Opcode::kConv2d && l.fuse == static_cast<std::uint32_t>(Fuse::kAdd);
+}
+
 // The first bytes of SRAM hold what the firmware hands the engines: DMA
 // descriptor slots per channel and one job slot per cluster. A chain holds at
 // most a K block's three parameter loads and two input loads, or with a
 // gathered input those loads and up to five descriptors per segment (its copy
-// and the zero-point strips a shift leaves).
+// and the zero-point strips a shift leaves), and a fused add's residual.
 inline std::uint64_t dma_slots(const LayerCommand& l) {
-  return l.input_segment_count == 0 ? 8 : 3 + 5 * std::uint64_t{l.input_segment_count};
+  return l.input_segment_count == 0 ? 8 : 3 + 5 * std::uint64_t{l.input_segment_count} + (fuses_add(l) ? 1 : 0);
 }
 
 // After the descriptor slots, two job tables (a tile's jobs start from one
@@ -46,8 +53,6 @@ inline constexpr std::uint64_t kTileSetupCycles = 64;
 
 inline std::uint64_t align64(std::uint64_t v) { return (v + 63) & ~std::uint64_t{63}; }
 inline std::uint32_t ceil_div(std::uint32_t a, std::uint32_t b) { return (a + b - 1) / b; }
-
-inline Opcode opcode_of(const LayerCommand& l) { return static_cast<Opcode>(l.opcode); }
 
 inline bool is_tiled(Opcode op) {
   return op == Opcode::kConv2d || op == Opcode::kMaxPool || op == Opcode::kAvgPool || op == Opcode::kAdd;
@@ -68,11 +73,23 @@ inline std::pair<std::uint32_t, std::uint32_t> input_row_range(const LayerComman
           static_cast<std::uint32_t>(std::min<std::int64_t>(l.in_h - 1, last) + 1)};
 }
 
+// Whether the command's input or output holds int4 values two per byte.
+inline bool packed_input(const LayerCommand& l) { return (l.flags & kInt4PackedInput) != 0; }
+inline bool packed_output(const LayerCommand& l) { return (l.flags & kInt4PackedOutput) != 0; }
+
 // The granularity in which output channels can be split between weight loads
 // and clusters: a group of a grouped convolution reads its own input channels
-// and stays whole; a dense convolution's channels split anywhere.
+// and stays whole; a dense convolution's channels split anywhere. With packed
+// int4 tensors a split falls on an even channel of the output and (for a
+// channelwise layer) of the input, so every piece starts on a byte (a layer
+// of one odd unit is never split).
 inline std::uint32_t k_unit(const LayerCommand& l) {
-  return opcode_of(l) == Opcode::kConv2d && l.groups > 1 ? l.out_c / l.groups : 1;
+  const bool grouped = opcode_of(l) == Opcode::kConv2d && l.groups > 1;
+  const bool channelwise_input = opcode_of(l) != Opcode::kConv2d || grouped;
+  const std::uint32_t unit = grouped ? l.out_c / l.groups : 1;
+  const std::uint32_t unit_in = grouped ? l.in_c / l.groups : 1;
+  const bool odd = (packed_output(l) && unit % 2 != 0) || (packed_input(l) && channelwise_input && unit_in % 2 != 0);
+  return odd && 2 * unit <= l.out_c ? 2 * unit : unit;
 }
 
 // Channelwise layers (pooling, add, grouped convolution) read only the input
@@ -84,9 +101,24 @@ inline std::uint32_t block_input_channels(const LayerCommand& l, std::uint32_t k
   return l.groups > 1 ? kb / (l.out_c / l.groups) * (l.in_c / l.groups) : l.in_c;
 }
 
+// Channels per pixel of a tile's residual in SRAM: the K block's, or every
+// channel when the tile's inputs load once for all K blocks (row tiles outer).
+inline std::uint32_t residual_channels(const LayerCommand& l, bool all_blocks, std::uint32_t kb) {
+  return all_blocks ? l.out_c : kb;
+}
+
 // Bytes per tensor element of the layer (only convolutions have a datatype).
 inline std::uint32_t element_bytes(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d ? pe_array::element_bytes(static_cast<pe_array::Datatype>(l.datatype)) : 1;
+}
+
+// Bytes of `channels` channels of one input or output pixel (from an even
+// channel when packed): int4 two per byte where the flags say so.
+inline std::uint32_t input_bytes(const LayerCommand& l, std::uint32_t channels) {
+  return packed_input(l) ? (channels + 1) / 2 : channels * element_bytes(l);
+}
+inline std::uint32_t output_bytes(const LayerCommand& l, std::uint32_t channels) {
+  return packed_output(l) ? (channels + 1) / 2 : channels * element_bytes(l);
 }
 
 inline std::uint64_t filter_elements(const LayerCommand& l) {
@@ -97,7 +129,7 @@ inline std::uint64_t filter_elements(const LayerCommand& l) {
 // padded to a byte (contract/int4_storage.h).
 inline std::uint64_t filter_bytes(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d
-             ? pe_array::filter_storage_bytes(filter_elements(l), static_cast<pe_array::Datatype>(l.datatype))
+             ? pe_array::storage_bytes(filter_elements(l), static_cast<pe_array::Datatype>(l.datatype))
              : 0;
 }
 

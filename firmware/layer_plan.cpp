@@ -68,12 +68,17 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
   }
   if (at >= npu.sram_bytes) return false;
   const std::uint64_t remaining = npu.sram_bytes - at;
-  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb) * element_bytes(l);
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * input_bytes(l, block_input_channels(l, kb));
   const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
   for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
     const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows)) * row_bytes;
-    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * kb * element_bytes(l);
-    if (2 * inputs * align64(in_bytes) + 2 * align64(out_bytes) > remaining) continue;
+    const std::uint64_t out_bytes = std::uint64_t{rows} * l.out_w * output_bytes(l, kb);
+    // A fused add's residual tiles take the second input's place.
+    const std::uint64_t in2_bytes = inputs == 2 ? in_bytes
+                                    : fuses_add(l)
+                                        ? std::uint64_t{rows} * l.out_w * residual_channels(l, weight_buffers == 2, kb)
+                                        : 0;
+    if (2 * align64(in_bytes) + 2 * align64(in2_bytes) + 2 * align64(out_bytes) > remaining) continue;
     // Whole rows per cluster keep every cluster equally busy; the spatial
     // dataflow's patches want the array's rows in each.
     const std::uint32_t unit = dataflow == pe_array::Dataflow::kSpatialOutputStationary ? npu.array_rows : 1;
@@ -99,8 +104,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
     t.input_offset[0] = at;
     t.input_offset[1] = t.input_offset[0] + align64(in_bytes);
     t.input2_offset[0] = t.input_offset[1] + align64(in_bytes);
-    t.input2_offset[1] = t.input2_offset[0] + (inputs == 2 ? align64(in_bytes) : 0);
-    t.output_offset[0] = t.input2_offset[1] + (inputs == 2 ? align64(in_bytes) : 0);
+    t.input2_offset[1] = t.input2_offset[0] + align64(in2_bytes);
+    t.output_offset[0] = t.input2_offset[1] + align64(in2_bytes);
     t.output_offset[1] = t.output_offset[0] + align64(out_bytes);
     t.bytes_used = t.output_offset[1] + align64(out_bytes);
     return true;
@@ -113,7 +118,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
 // K blocks' weights, so the weights are read once per that many images.
 void hold_whole_images(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
   const std::uint32_t batch = std::max(1u, l.batch_count);
-  if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1) return;
+  // A fused add's residual tiles stay one per buffer.
+  if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1 || fuses_add(l)) return;
   const std::uint64_t slot = t.input_offset[1] - t.input_offset[0];
   const std::uint64_t outputs = t.bytes_used - t.output_offset[0];
   const std::uint64_t room = npu.sram_bytes - t.input_offset[0] - outputs;
@@ -276,7 +282,7 @@ class CostWalker {
   std::uint32_t first_row(std::uint32_t tile) const { return tile % image_tiles_ * t_.rows_per_tile; }
   std::uint32_t tile_rows(std::uint32_t tile) const { return std::min(t_.rows_per_tile, l_.out_h - first_row(tile)); }
   std::uint64_t input_row_bytes(std::uint32_t kb) const {
-    return std::uint64_t{l_.in_w} * block_input_channels(l_, kb) * e_;
+    return std::uint64_t{l_.in_w} * firmware::input_bytes(l_, block_input_channels(l_, kb));
   }
   std::uint64_t weight_bytes(std::uint32_t kb) const {
     return op_ == Opcode::kConv2d ? kb * (filter_bytes(l_) + kParamBytesPerChannel) : 0;
@@ -296,36 +302,48 @@ class CostWalker {
   }
   void add_inputs(DmaStream& s, std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) const {
     const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
-    const std::uint64_t row_bytes = std::uint64_t{l_.in_w} * l_.in_c * e_;
+    const std::uint64_t row_bytes = std::uint64_t{l_.in_w} * firmware::input_bytes(l_, l_.in_c);
     const std::uint64_t pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
     const std::uint64_t channels = block_input_channels(l_, kb);
+    const std::uint64_t run = firmware::input_bytes(l_, channels);
     const unsigned buffer = tile / t_.images_per_tile % 2;
     const std::uint64_t dst = sram(t_.input_offset[buffer] + tile % t_.images_per_tile * t_.input_slot_bytes);
-    const std::uint64_t src =
-        l_.input_addr + lo * pitch + (channels == l_.in_c ? 0 : block_input_channels(l_, k0) * e_);
+    const std::uint64_t src = l_.input_addr + lo * pitch +
+                              (channels == l_.in_c ? 0 : firmware::input_bytes(l_, block_input_channels(l_, k0)));
     for (unsigned i = 0; i < inputs_; ++i) {
       if (l_.input_segment_count > 1 || channels != l_.in_c) {
         // Each pixel's channels of a segment (or of the block) are a run of
         // their own.
         const std::uint32_t runs = std::max(1u, l_.input_segment_count);
         for (std::uint32_t g = 0; g < runs; ++g)
-          load_.add(s, std::uint64_t{hi - lo} * l_.in_w, channels * e_ / runs, src + g * channels * e_ / runs,
-                    l_.in_c * e_, dst + g * channels * e_ / runs, channels * e_);
+          load_.add(s, std::uint64_t{hi - lo} * l_.in_w, run / runs, src + g * run / runs,
+                    firmware::input_bytes(l_, l_.in_c), dst + g * run / runs, run);
       } else {
         load_.add(s, hi - lo, row_bytes, src, pitch, dst, row_bytes);
       }
+    }
+    if (fuses_add(l_)) {
+      // The residual pixels the outputs add: the block's channels of each.
+      const std::uint64_t pixels = std::uint64_t{tile_rows(tile)} * l_.out_w;
+      const std::uint64_t from = l_.input2_addr + std::uint64_t{first_row(tile)} * l_.out_w * l_.out_c + k0;
+      const std::uint64_t to = sram(t_.input2_offset[buffer]);
+      if (kb == l_.out_c)
+        load_.add(s, 1, pixels * kb, from, 0, to, 0);
+      else
+        load_.add(s, pixels, kb, from, l_.out_c, to, kb);
     }
   }
   DmaStream store(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
     DmaStream s;
     const std::uint64_t pixels = std::uint64_t{tile_rows(tile)} * l_.out_w;
-    const std::uint64_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : std::uint64_t{l_.out_c} * e_;
+    const std::uint64_t block = output_bytes(l_, kb);
+    const std::uint64_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : output_bytes(l_, l_.out_c);
     const std::uint64_t src = sram(t_.output_offset[buffer]);
-    const std::uint64_t dst = l_.output_addr + std::uint64_t{first_row(tile)} * l_.out_w * pitch + k0 * e_;
-    if (kb * e_ == pitch)
-      store_.add(s, 1, pixels * kb * e_, src, 0, dst, 0);
+    const std::uint64_t dst = l_.output_addr + std::uint64_t{first_row(tile)} * l_.out_w * pitch + output_bytes(l_, k0);
+    if (block == pitch)
+      store_.add(s, 1, pixels * block, src, 0, dst, 0);
     else
-      store_.add(s, pixels, kb * e_, src, kb * e_, dst, pitch);
+      store_.add(s, pixels, block, src, block, dst, pitch);
     return s;
   }
 
@@ -385,7 +403,7 @@ class CostWalker {
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
         const std::uint64_t inputs = inputs_ * (hi - lo) * input_row_bytes(kb);
         const std::uint64_t weights = load_weights ? weight_bytes(k_count) : 0;
-        const std::uint64_t written = pixels * k_count * e_;
+        const std::uint64_t written = pixels * output_bytes(l_, k_count);
         std::uint64_t array_cycles = 0, job_cycles = 0;  // the schedule; with the buffer ports' limit
         if (op_ == Opcode::kConv2d) {
           const pe_array::ConvJobWork w =
@@ -398,6 +416,14 @@ class CostWalker {
           s.weight_buffer_bytes += w.fetches.weight_words * e_ + weights;
           // Partial sums are written to the input buffer and read back.
           s.input_buffer_bytes += w.fetches.input_words * e_ + 2 * w.fetches.psum_words * pe_array::kAccumulatorBytes;
+          if (fuses_add(l_)) {
+            // The epilogue reads the residual and adds one tap per output.
+            const pe_array::PostProcessWork add = pe_array::postprocess_work(array, pixels * k_count, 1);
+            array_cycles += add.cycles;
+            job_cycles += add.cycles;
+            s.rf_accesses += add.rf.reads + add.rf.writes;
+            s.cluster_bytes += pixels * k_count;
+          }
         } else {
           const std::uint64_t taps = op_ == Opcode::kAdd ? 2 : std::uint64_t{l_.kernel_h} * l_.kernel_w;
           const pe_array::PostProcessWork work = pe_array::postprocess_work(array, pixels * k_count, taps);
@@ -525,16 +551,18 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
   const std::uint32_t kb = k_unit(l);
   const std::uint64_t filter = filter_bytes(l);
   const std::uint64_t params = filter != 0 ? kb : 0;
-  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * block_input_channels(l, kb) * element_bytes(l);
+  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * input_bytes(l, block_input_channels(l, kb));
   const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, 1)) * row_bytes;
-  const std::uint64_t out_bytes = std::uint64_t{l.out_w} * kb * element_bytes(l);
+  const std::uint64_t out_bytes = std::uint64_t{l.out_w} * output_bytes(l, kb);
   const unsigned inputs = opcode_of(l) == Opcode::kAdd ? 2 : 1;
+  const std::uint64_t residual = fuses_add(l) ? align64(std::uint64_t{l.out_w} * kb) : 0;
   TileNeeds n;
   n.weight_buffer_bytes = kb * filter;
   // plan_layer_tiling keeps a K block's weights within a quarter of the SRAM.
   const std::uint64_t weights = align64(kb * filter) + align64(params * 4) + align64(params * 8);
-  n.sram_bytes = control_bytes(l, npu) +
-                 std::max(weights + 2 * inputs * align64(in_bytes) + 2 * align64(out_bytes), 4 * kb * filter);
+  n.sram_bytes =
+      control_bytes(l, npu) +
+      std::max(weights + 2 * inputs * align64(in_bytes) + 2 * residual + 2 * align64(out_bytes), 4 * kb * filter);
   // Weight-stationary's spilled partial sums of that one row, where it may run.
   const bool ws = npu.dataflows & (1u << static_cast<unsigned>(pe_array::Dataflow::kWeightStationary));
   n.input_buffer_bytes = inputs * in_bytes + (ws ? psum_room(l, npu, pe_array::Dataflow::kWeightStationary, 1, kb) : 0);

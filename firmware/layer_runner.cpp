@@ -70,22 +70,28 @@ void LayerRunner::run_row_tiles_outer() {
   const auto issue_step = [&](std::size_t i) {
     const RowTilesStep& s = steps[i];
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - s.block * t_.k_block);
-    return issue(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2)});
+    return issue(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2), s.block * t_.k_block});
   };
   start_dma(kLoadChannel, loads(0));
   wait_dma(kLoadChannel);
   TileLoop loop(*this);
   loop.first(issue_step(0));
+  const auto loading = [&](std::size_t i) {
+    return i < steps.size() && (steps[i].loads_weights || steps[i].loads_inputs);
+  };
+  if (loading(1)) start_dma(kLoadChannel, loads(1));
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const RowTilesStep& s = steps[i];
     const std::uint32_t k0 = s.block * t_.k_block;
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
-    const auto next = i + 1 < steps.size() ? loads(i + 1) : std::vector<dma::Descriptor>{};
-    const bool prefetch = i + 1 < steps.size();
-    if (!next.empty()) start_dma(kLoadChannel, next);
+    // Step i + 2 reads the buffers step i's jobs read; without a job queue
+    // its loads start only once step i + 1's are in (one load chain at a time).
     loop.step(
-        prefetch, [&] { return issue_step(i + 1); },
-        [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, !next.empty());
+        i + 1 < steps.size(), [&] { return issue_step(i + 1); },
+        [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, loading(i + 1),
+        [&] {
+          if (loading(i + 2)) start_dma(kLoadChannel, loads(i + 2));
+        });
   }
   loop.drain();
 }
@@ -118,12 +124,18 @@ void LayerRunner::validate() const {
       out_dim(l_.in_w, w.pad.left, w.pad.right, w.kernel_w, w.dilation_w, w.stride_w) != l_.out_w || l_.out_h == 0 ||
       l_.out_w == 0)
     bad();
-  if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * l_.in_c * element_bytes(l_)) bad();
-  if (l_.output_pixel_pitch != 0 && l_.output_pixel_pitch < l_.out_c * element_bytes(l_)) bad();
+  if (l_.input_row_pitch != 0 && l_.input_row_pitch < l_.in_w * input_bytes(l_, l_.in_c)) bad();
+  if (l_.output_pixel_pitch != 0 && l_.output_pixel_pitch < output_bytes(l_, l_.out_c)) bad();
   if (l_.input_segment_count > kMaxInputSegments ||
-      (l_.input_segment_count != 0 && (op_ == Opcode::kAdd || element_bytes(l_) != 1)))
+      (l_.input_segment_count != 0 && (op_ == Opcode::kAdd || element_bytes(l_) != 1 || packed_input(l_))))
     bad();
+  // Packed int4 holds int4 values: an int4 convolution's or int8 pooling's and add's.
+  if ((packed_input(l_) || packed_output(l_)) && element_bytes(l_) != 1) bad();
   if (l_.batch_count > kMaxBatchImages) bad();
+  if (l_.fuse > static_cast<std::uint32_t>(Fuse::kAdd) ||
+      (l_.fuse != 0 && (op_ != Opcode::kConv2d || l_.datatype != static_cast<std::uint32_t>(Datatype::kInt8) ||
+                        l_.add.left_shift < 0 || l_.add.left_shift > 22 || l_.fused_act_min > l_.fused_act_max)))
+    bad();
 }
 
 void LayerRunner::read_dram(std::uint64_t addr, void* dst, std::size_t bytes) {

@@ -114,6 +114,9 @@ class LayerRunner {
                                               std::uint32_t hi, std::uint32_t first, std::uint32_t channels,
                                               std::uint64_t dst) const;
 
+  // A fused add's residual for the tile's outputs, channels [k0, k0 + kb).
+  dma::Descriptor residual_load(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) const;
+
   void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer);
 
   pe_array::ClusterJob job_template() const;
@@ -124,6 +127,7 @@ class LayerRunner {
     bool load_weights;
     unsigned weights;
     unsigned output;
+    std::uint32_t k0 = 0;  // the K block's first channel
   };
 
   // A tile's jobs, started from job table `table`.
@@ -135,30 +139,45 @@ class LayerRunner {
   // The order of waits around one step of a tile loop: the step's jobs were
   // issued before it; the next step's are issued once its loads (started by
   // the caller) are in and the output buffer it writes is stored, before or
-  // (without a job queue) after this step's jobs end.
+  // (without a job queue) after this step's jobs end. `follow` starts the
+  // loads of the step after next, whose buffers this step's jobs free: at
+  // once if they have already ended when the next step's loads are in (the
+  // DMA, not the clusters, is then what the layer waits for, and it should
+  // not idle while jobs are issued), else as soon as they end.
   class TileLoop {
    public:
     explicit TileLoop(LayerRunner& r) : r_(r) {}
     void first(Issued issued) { running_ = issued; }
-    template <typename Issue, typename Store>
-    void step(bool has_next, Issue&& issue_next, Store&& store, bool loading = true) {
+    template <typename Issue, typename Store, typename Follow>
+    void step(bool has_next, Issue&& issue_next, Store&& store, bool loading, Follow&& follow) {
       loading = loading && has_next;
       Issued next;
+      bool followed = false;
       if (has_next && r_.pipelined()) {
         if (loading) r_.wait_dma(kLoadChannel);
         if (store_pending_) r_.wait_dma(kStoreChannel);
         store_pending_ = false;
+        if (r_.jobs_ended(running_)) {
+          follow();
+          followed = true;
+        }
         next = issue_next();
       }
       r_.wait_jobs(running_);
+      if (!followed && r_.pipelined()) follow();
       if (store_pending_) r_.wait_dma(kStoreChannel);
       store();
       store_pending_ = true;
       if (has_next && !r_.pipelined()) {
         if (loading) r_.wait_dma(kLoadChannel);
+        follow();
         next = issue_next();
       }
       running_ = next;
+    }
+    template <typename Issue, typename Store>
+    void step(bool has_next, Issue&& issue_next, Store&& store, bool loading = true) {
+      step(has_next, issue_next, store, loading, [] {});
     }
     void drain() {
       if (store_pending_) r_.wait_dma(kStoreChannel);
@@ -195,6 +214,8 @@ class LayerRunner {
   // once all are in; a cluster that finished a queued job meanwhile has its
   // completion word to tell.
   void wait_jobs(const Issued& issued);
+  // Whether every job of the tile has written its completion word, without waiting.
+  bool jobs_ended(const Issued& issued);
 
   Hal& hal_;
   const NpuLayout& npu_;

@@ -308,6 +308,10 @@ int regs_command() {
                "Where image b of a batched command reads and writes (the table holds images 1 to batch_count - 1); "
                "the images share the command's weights, shape and pitches",
                sizeof(npuvp::firmware::BatchImage), npuvp::firmware::kBatchImageFields);
+  print_fields("ClusterJob epilogue (NPU-local SRAM)",
+               "The job fields of a convolution's fused residual add (the whole job is in contract/cluster_regs.h); "
+               "the epilogue's datapath and cost are in docs/dataflows.md",
+               sizeof(npuvp::pe_array::ClusterJob), npuvp::pe_array::kClusterJobFuseFields);
   return 0;
 }
 

@@ -176,7 +176,7 @@ void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
 }
 
 void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
-  n.reject_unknown({"channels", "max_burst_bytes", "descriptor_cycles", "max_outstanding"});
+  n.reject_unknown({"channels", "max_burst_bytes", "descriptor_cycles", "max_outstanding", "noc_ports"});
   c.channels = static_cast<unsigned>(n.get_int_in("channels", 2, 16, 2));
   c.max_burst_bytes = static_cast<unsigned>(n.get_int_in("max_burst_bytes", 16, 1 << 20, 1024));
   // Bursts stop at multiples of their own size (AXI's rule), which only a
@@ -184,6 +184,7 @@ void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
   if (!is_power_of_two(c.max_burst_bytes)) n.fail("max_burst_bytes", "a power of two from 16 to 1048576");
   c.descriptor_cycles = static_cast<unsigned>(n.get_int_in("descriptor_cycles", 0, 10000, 8));
   c.max_outstanding = static_cast<unsigned>(n.get_int_in("max_outstanding", 1, 256, 8));
+  c.noc_ports = static_cast<unsigned>(n.get_int_in("noc_ports", 1, 255, 1));
 }
 
 // First-order scaling of on-chip energies from the table's node to another:
@@ -305,6 +306,9 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
     root.child("sram").fail("banks", "at most one bank per mesh node (" + std::to_string(nodes) + ")");
   if (p.npu.control_node.x >= p.npu.noc.width || p.npu.control_node.y >= p.npu.noc.height)
     npu_node.fail("control_node", "a node inside the mesh");
+  if (p.npu.dma.noc_ports > p.npu.noc.height)
+    root.child("dma").fail("noc_ports",
+                           "at most one port per mesh row (noc.height = " + std::to_string(p.npu.noc.height) + ")");
 
   p.dram = config::parse_dram(root.child("dram"));
 
@@ -339,8 +343,9 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   }
   if (root.has("firmware")) {
     const ConfigNode firmware = root.child("firmware");
-    firmware.reject_unknown({"fold_data_movement"});
+    firmware.reject_unknown({"fold_data_movement", "fuse_layers"});
     p.firmware.fold_data_movement = firmware.get_bool("fold_data_movement", true);
+    p.firmware.fuse_layers = firmware.get_bool("fuse_layers", true);
   }
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);

@@ -46,6 +46,9 @@ struct FirmwareConfig {
   // Concat, slice, channel shuffle and shift lowered into their producers'
   // and consumers' addressing instead of copies (docs/lowering.md).
   bool fold_data_movement = true;
+  // A residual add computed in the epilogue of the convolution that feeds it
+  // (docs/lowering.md).
+  bool fuse_layers = true;
 };
 
 struct PlatformConfig {

@@ -233,6 +233,7 @@ nlohmann::json run(const PlatformConfig& config, const RunOptions& run_options) 
   RunOptions options = run_options;
   options.keep_outputs = !options.dump_dir.empty();
   options.fold_data_movement = config.firmware.fold_data_movement;
+  options.fuse_layers = config.firmware.fuse_layers;
   options.dram_access_bytes = config.dram.memspec.burst_bytes();
   options.dram_bytes = config.dram.backing_bytes;
   return run_workload(config, options, apps::make_workload(options), wall_start);

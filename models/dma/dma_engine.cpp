@@ -12,7 +12,7 @@ DmaEngine::DmaEngine(const sc_core::sc_module_name& name, const DmaConfig& confi
     : sc_module(name),
       target_socket("target_socket"),
       system_socket("system_socket"),
-      noc_socket("noc_socket"),
+      noc_sockets("noc_socket", config.noc_ports),
       irq("irq", config.channels),
       config_(config),
       clock_period_(sc_core::sc_time(1e3 / config.clock_mhz, sc_core::SC_NS)),
@@ -149,16 +149,16 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
       const std::uint64_t dst_row = d.dst + std::int64_t{p} * d.dst_plane_pitch + std::int64_t{r} * d.dst_row_pitch;
       for (std::uint32_t off = 0, len = 0; off < d.row_bytes; off += len) {
         // Bursts never cross a max_burst_bytes-aligned boundary (AXI's 4 KiB
-        // rule); the NoC splits one that spans several SRAM banks.
+        // rule); the NoC splits one that spans several SRAM banks. Reads are
+        // aligned to the source and each one's data is written in as many
+        // bursts as it spans destination-aligned blocks, as a data
+        // realignment engine does: a source and destination misaligned to
+        // each other still read in whole bursts, not in two pieces each.
         const std::uint64_t boundary = config_.max_burst_bytes;
-        const std::uint64_t to_boundary =
-            std::min(boundary - (src_row + off) % boundary, boundary - (dst_row + off) % boundary);
-        len = static_cast<std::uint32_t>(std::min<std::uint64_t>(to_boundary, d.row_bytes - off));
-        const sc_core::sc_time occupancy =
-            clock_period_ *
-            static_cast<double>((len + config_.port_bytes_per_cycle - 1) / config_.port_bytes_per_cycle);
+        const std::uint64_t lead = (d.flags & kDescFill) ? dst_row + off : src_row + off;
+        len = static_cast<std::uint32_t>(std::min<std::uint64_t>(boundary - lead % boundary, d.row_bytes - off));
         // A read needs a free read slot and a free burst buffer entry (freed
-        // when the write of the burst max_outstanding back completed).
+        // when the writes of the burst max_outstanding back completed).
         sc_core::sc_time read_at = cursor.read_issue;
         if (cursor.reads_in_flight.size() >= config_.max_outstanding) {
           read_at = std::max(read_at, cursor.reads_in_flight.front());
@@ -175,17 +175,23 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
           failed_address = src_row + off;
           return DmaError::kSourceAccess;
         }
-        cursor.read_issue = read_at + occupancy;
+        cursor.read_issue = read_at + occupancy(len);
         cursor.reads_in_flight.push_back(read_done);
-        sc_core::sc_time write_done = std::max(read_done, cursor.write_issue);
-        const sc_core::sc_time write_at = write_done;
-        if (access(tlm::TLM_WRITE_COMMAND, dst_row + off, buffer, len, write_done) != tlm::TLM_OK_RESPONSE) {
-          failed_address = dst_row + off;
-          return DmaError::kDestinationAccess;
+        sc_core::sc_time written = read_done;
+        for (std::uint32_t w = 0, piece = 0; w < len; w += piece) {
+          const std::uint64_t dst = dst_row + off + w;
+          piece = static_cast<std::uint32_t>(std::min<std::uint64_t>(boundary - dst % boundary, len - w));
+          sc_core::sc_time write_done = std::max(read_done, cursor.write_issue);
+          const sc_core::sc_time write_at = write_done;
+          if (access(tlm::TLM_WRITE_COMMAND, dst, buffer + w, piece, write_done) != tlm::TLM_OK_RESPONSE) {
+            failed_address = dst;
+            return DmaError::kDestinationAccess;
+          }
+          cursor.write_issue = write_at + occupancy(piece);
+          written = std::max(written, write_done);
         }
-        cursor.write_issue = write_at + occupancy;
-        cursor.writes_in_flight.push_back(write_done);
-        cursor.done = std::max(cursor.done, write_done);
+        cursor.writes_in_flight.push_back(written);
+        cursor.done = std::max(cursor.done, written);
         if (cursor.read_issue >= config_.quantum) sync(cursor);
       }
     }
@@ -219,7 +225,14 @@ tlm::tlm_response_status DmaEngine::access(tlm::tlm_command cmd, std::uint64_t a
   const bool local =
       addr >= address_map::kLocalWindowBase && addr - address_map::kLocalWindowBase < address_map::kLocalWindowSize;
   gp.set_address(addr);
-  (local ? noc_socket : system_socket)->b_transport(gp, offset);
+  if (local) {
+    // Bursts take the ports in turn whatever their channel, as a striping
+    // engine's arbiter does; the ports share the channels' burst window.
+    noc_sockets[next_port_]->b_transport(gp, offset);
+    next_port_ = (next_port_ + 1) % config_.noc_ports;
+  } else {
+    system_socket->b_transport(gp, offset);
+  }
   if (gp.is_response_ok()) {
     const bool read = cmd == tlm::TLM_READ_COMMAND;
     (local ? (read ? stats_.local_read_bytes : stats_.local_write_bytes)

@@ -4,7 +4,8 @@
 // Each channel walks a linked list of Descriptors (dma_regs.h) that it reads
 // from memory itself, moves up to three-dimensional strided blocks, and raises
 // its IRQ line on completion or error. Addresses in the NPU-local window (address_map.h) go out
-// on the NoC (SRAM); all others on the system port (DRAM). Each port keeps up
+// on the NoC (SRAM), striped burst by burst over `noc_ports` attachments at
+// different mesh nodes; all others on the system port (DRAM). Each port keeps up
 // to `max_outstanding` bursts in flight and a burst's write follows its read,
 // so a transfer costs about the slower of the two streams, not their sum, and
 // not one memory latency per burst. The next descriptor of a chain is fetched
@@ -38,6 +39,9 @@ struct DmaConfig {
   // dma.max_outstanding: bursts in flight per port and channel (also the burst buffer depth).
   unsigned max_outstanding = 8;
   unsigned port_bytes_per_cycle = 64;
+  // dma.noc_ports: NoC attachments, each injecting one flit per cycle; one
+  // alone caps a DRAM-to-SRAM stream at the mesh's flit rate (docs/memory.md).
+  unsigned noc_ports = 1;
   double clock_mhz = 800;
   sc_core::sc_time quantum = sc_core::sc_time(200, sc_core::SC_NS);  // how far a channel runs ahead of time
 };
@@ -54,10 +58,10 @@ struct DmaStats {
 
 class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
  public:
-  tlm_utils::simple_target_socket<DmaEngine> target_socket;     // registers
-  tlm_utils::simple_initiator_socket<DmaEngine> system_socket;  // DRAM side
-  tlm_utils::simple_initiator_socket<DmaEngine> noc_socket;     // SRAM side
-  sc_core::sc_vector<sc_core::sc_out<bool>> irq;                // one per channel
+  tlm_utils::simple_target_socket<DmaEngine> target_socket;                       // registers
+  tlm_utils::simple_initiator_socket<DmaEngine> system_socket;                    // DRAM side
+  sc_core::sc_vector<tlm_utils::simple_initiator_socket<DmaEngine>> noc_sockets;  // SRAM side, one per port
+  sc_core::sc_vector<sc_core::sc_out<bool>> irq;                                  // one per channel
 
   DmaEngine(const sc_core::sc_module_name& name, const DmaConfig& config);
   DmaEngine(const DmaEngine&) = delete;
@@ -100,6 +104,11 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
   tlm::tlm_response_status access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, unsigned len,
                                   sc_core::sc_time& offset);
   void sync(Cursor& cursor);
+  // How long a burst of `bytes` holds the engine's side of a port.
+  sc_core::sc_time occupancy(std::uint32_t bytes) const {
+    return clock_period_ *
+           static_cast<double>((bytes + config_.port_bytes_per_cycle - 1) / config_.port_bytes_per_cycle);
+  }
   void update_irq(unsigned ch);
 
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -107,6 +116,7 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
 
   const DmaConfig config_;
   const sc_core::sc_time clock_period_;
+  unsigned next_port_ = 0;  // the NoC port the next local burst takes
   std::vector<Channel> channels_;
   DmaStats stats_;
   std::shared_ptr<spdlog::logger> log_;

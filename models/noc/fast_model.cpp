@@ -100,26 +100,32 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
   return slots;
 }
 
-FastMeshModel::Grant FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits) {
+bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection, Cycle bound,
+                           Grant& grant) {
   const VcLog& log = vc_log(n.channel, vc);
   const bool to_router = !(mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel));
   Cycle at = due;
+  auto next = first_after(log, at);  // the first passage allocated after `at`
   for (;;) {
-    const auto next =
-        std::upper_bound(log.begin(), log.end(), at, [](Cycle t, const VcLog::value_type& p) { return t < p.first; });
+    // Both the allocation and the first flit come at or after `at`.
+    if (at >= bound) return false;
     if (next != log.begin() && std::prev(next)->second.owned_until > at) {
       at = std::prev(next)->second.owned_until;
-      continue;
+    } else {
+      const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits);
+      if (next == log.end() || slots.last < next->first) {
+        if (injection && slots.first >= bound) return false;
+        granted_runs_[vc].swap(trial_runs_);
+        // Its head waits in the downstream buffer behind the tail of the
+        // packet allocated the VC before it.
+        const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
+        grant = {vc, at, slots.first, slots.last, head_free};
+        return true;
+      }
+      at = next->second.owned_until;
     }
-    const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits);
-    if (next == log.end() || slots.last < next->first) {
-      granted_runs_[vc].swap(trial_runs_);
-      // Its head waits in the downstream buffer behind the tail of the
-      // packet allocated the VC before it.
-      const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
-      return {vc, at, slots.first, slots.last, head_free};
-    }
-    at = next->second.owned_until;
+    // `at` only grows, and the log is sorted: walk on rather than search again.
+    while (next != log.end() && next->first <= at) ++next;
   }
 }
 
@@ -130,9 +136,13 @@ FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::
   const bool injection = mesh_.is_injection(n.channel);
   const unsigned first = injection ? next_injection_vc_[mesh_.channel_node(n.channel)] : 0;
   Grant best{};
-  for (unsigned k = 0; k < vcs; ++k) {
-    const Grant g = try_vc(n, (first + k) % vcs, due, flits);
-    if (k == 0 || (injection ? g.start < best.start : g.allocated < best.allocated)) best = g;
+  // A tie keeps the VC tried first, so a later one must come strictly
+  // earlier: its trial stops once it cannot. No VC grants before the head is
+  // due (nor sends before it), so once one does the rest are not tried.
+  Cycle bound = std::numeric_limits<Cycle>::max();
+  for (unsigned k = 0; k < vcs && bound > due; ++k) {
+    if (try_vc(n, (first + k) % vcs, due, flits, injection, bound, best))
+      bound = injection ? best.start : best.allocated;
   }
   if (injection) next_injection_vc_[mesh_.channel_node(n.channel)] = (best.vc + 1) % vcs;
   return best;
@@ -192,8 +202,7 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     }
     link.flits += flits;
     VcLog& log = vc_log(n.channel, n.vc);
-    const auto at = std::lower_bound(log.begin(), log.end(), n.allocated,
-                                     [](const VcLog::value_type& p, Cycle t) { return p.first < t; });
+    const auto at = n.allocated == 0 ? log.begin() : first_after(log, n.allocated - 1);
     if (at == log.end() || at->first != n.allocated)
       log.insert(at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
     last_busy_ = std::max(last_busy_, n.tail + 1);

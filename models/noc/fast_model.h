@@ -99,7 +99,11 @@ class FastMeshModel {
   Cycle time_tree(std::uint64_t flits, Cycle ready);
   void reserve_tree(std::uint64_t flits);
   Grant allocate(const TreeNode& n, Cycle due, std::uint64_t flits);
-  Grant try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits);
+  // Grants `vc` into `grant` unless it cannot come before `bound`: its
+  // allocation (a router's choice) or first flit (an injection's) would be
+  // no earlier. Returns whether it did.
+  bool try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection, Cycle bound,
+              Grant& grant);
   // The first `flits` cycles at or after `from` in which both the link and
   // the crossbar input are free: packets on different VCs interleave their
   // flits on a link. Leaves them in trial_runs_ as intervals.

@@ -6,7 +6,7 @@
 namespace npuvp::noc {
 
 std::vector<ReservationTimeline::Interval>::const_iterator ReservationTimeline::after(Cycle at) const {
-  return std::upper_bound(busy_.begin(), busy_.end(), at, [](Cycle t, const Interval& i) { return t < i.first; });
+  return first_after(busy_, at);
 }
 
 ReservationTimeline::Cycle ReservationTimeline::earliest_free(Cycle from, Cycle length) const {
@@ -18,6 +18,8 @@ ReservationTimeline::Cycle ReservationTimeline::earliest_free(Cycle from, Cycle 
 }
 
 std::pair<ReservationTimeline::Cycle, ReservationTimeline::Cycle> ReservationTimeline::free_run(Cycle from) const {
+  // A quarter of the queries fall after every reservation.
+  if (busy_.empty() || from >= busy_.back().second) return {from, std::numeric_limits<Cycle>::max()};
   auto it = after(from);
   if (it != busy_.begin() && std::prev(it)->second > from) from = std::prev(it)->second;
   return {from, it == busy_.end() ? std::numeric_limits<Cycle>::max() : it->first};
@@ -25,6 +27,17 @@ std::pair<ReservationTimeline::Cycle, ReservationTimeline::Cycle> ReservationTim
 
 ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end) {
   if (end <= start) return 0;
+  // Most reservations extend the last interval or follow it.
+  if (busy_.empty() || start > busy_.back().second) {
+    busy_.emplace_back(start, end);
+    return end - start;
+  }
+  if (start >= busy_.back().first) {
+    Cycle& last_end = busy_.back().second;
+    const Cycle added = end > last_end ? end - last_end : 0;
+    last_end = std::max(last_end, end);
+    return added;
+  }
   Cycle added = end - start;
   Cycle merged_start = start, merged_end = end;
   auto first = after(start);

@@ -15,6 +15,22 @@
 
 namespace npuvp::noc {
 
+// The first element of `v` (sorted by .first) whose .first is above `at`:
+// std::upper_bound without branches. Where a packet lands among a channel's
+// few intervals is unpredictable, and the branches of a plain binary search
+// mispredicted on about half of their steps.
+template <typename Pair>
+typename std::vector<Pair>::const_iterator first_after(const std::vector<Pair>& v, std::uint64_t at) {
+  if (v.empty()) return v.end();
+  const Pair* base = v.data();
+  for (std::size_t n = v.size(); n > 1;) {
+    const std::size_t half = n / 2;
+    base = base[half].first <= at ? base + half : base;
+    n -= half;
+  }
+  return v.begin() + ((base - v.data()) + (base->first <= at ? 1 : 0));
+}
+
 class ReservationTimeline {
  public:
   using Cycle = std::uint64_t;

@@ -46,7 +46,12 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
     return std::pair<unsigned, unsigned>{index % nodes % n.width, index % nodes / n.width};
   };
   n.initiators.push_back({"control", c.control_node.x, c.control_node.y});
-  n.initiators.push_back({"dma", c.control_node.x, c.control_node.y});
+  // The DMA's ports sit in the control node's column, spread over the rows
+  // from the control node's on: a burst to SRAM enters the mesh at one of
+  // them, so the DMA injects noc_ports flits per cycle.
+  for (unsigned p = 0; p < c.dma.noc_ports; ++p)
+    n.initiators.push_back({p == 0 ? std::string("dma") : "dma" + std::to_string(p), c.control_node.x,
+                            (c.control_node.y + p * n.height / c.dma.noc_ports) % n.height});
   for (unsigned k = 0; k < c.clusters; ++k) {
     auto [x, y] = at(k);
     n.initiators.push_back({"cluster" + std::to_string(k), x, y});
@@ -119,7 +124,7 @@ Npu::Npu(const sc_core::sc_module_name& name, const NpuConfig& config)
 
   unsigned initiator = 0;
   control_->noc_socket.bind(noc_->target_sockets[initiator++]);
-  dma_->noc_socket.bind(noc_->target_sockets[initiator++]);
+  for (auto& port : dma_->noc_sockets) port.bind(noc_->target_sockets[initiator++]);
   for (auto& c : clusters_) c.noc_socket.bind(noc_->target_sockets[initiator++]);
   unsigned target = 0;
   for (auto& b : banks_) noc_->initiator_sockets[target++].bind(b.target_socket);

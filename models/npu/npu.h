@@ -41,7 +41,7 @@ struct NpuConfig {
   dma::DmaConfig dma;
   // Mesh size, flit width and router timing; the attachments are derived:
   // cluster k and bank k sit at node k (row-major), the command processor
-  // and the DMA at `control_node`.
+  // and the DMA's first port at `control_node`, its other ports below it.
   noc::NocConfig noc;
   NodePosition control_node;
   // Prices for the firmware's dataflow cost model (it knows the hardware

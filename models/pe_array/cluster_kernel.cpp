@@ -161,23 +161,40 @@ void pool(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
   }
 }
 
-void add(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
+// TFLite int8 ADD of k_count channels: a (zero point za) plus b, written
+// around zo and clamped to [lo, hi].
+void add_channels(const ClusterJob& job, const std::int8_t* a, std::int32_t za, const std::int8_t* b, std::int32_t zo,
+                  std::int32_t lo, std::int32_t hi, std::int8_t* o) {
   const RequantEntry m1{job.in1_multiplier, job.in1_shift};
   const RequantEntry m2{job.in2_multiplier, job.in2_shift};
   const RequantEntry mo{job.out_multiplier, job.out_shift};
+  for (std::uint32_t k = 0; k < job.k_count; ++k) {
+    const std::int32_t s1 = requantize((a[k] - za) * (1 << job.left_shift), m1);
+    const std::int32_t s2 = requantize((b[k] - job.in2_zero_point) * (1 << job.left_shift), m2);
+    o[k] = static_cast<std::int8_t>(std::clamp(requantize(s1 + s2, mo) + zo, lo, hi));
+  }
+}
+
+void add(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
       const int y = job.origin_y + static_cast<int>(oy) * job.stride_h;
       const int x = job.origin_x + static_cast<int>(ox) * job.stride_w;
-      const std::int8_t* a = pixel(job, in.tile, y, x);
-      const std::int8_t* b = pixel(job, in.tile2, y, x);
       std::int8_t* o = out + (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
-      for (std::uint32_t k = 0; k < job.k_count; ++k) {
-        const std::int32_t s1 = requantize((a[k] - job.input_zero_point) * (1 << job.left_shift), m1);
-        const std::int32_t s2 = requantize((b[k] - job.in2_zero_point) * (1 << job.left_shift), m2);
-        o[k] = saturate(requantize(s1 + s2, mo) + job.output_zero_point, job);
-      }
+      add_channels(job, pixel(job, in.tile, y, x), job.input_zero_point, pixel(job, in.tile2, y, x),
+                   job.output_zero_point, job.act_min, job.act_max, o);
     }
+  }
+}
+
+// The fused epilogue: each int8 result, as the convolution wrote it, is
+// input 1 of the add; the sum replaces it.
+void residual_add(const ClusterJob& job, const std::int8_t* residual, std::int8_t* out) {
+  const std::size_t pixels = std::size_t{job.out_h} * job.out_w;
+  for (std::size_t p = 0; p < pixels; ++p) {
+    std::int8_t* o = out + p * job.k_count;
+    add_channels(job, o, job.output_zero_point, residual + p * job.k_count, job.fused_output_zero_point,
+                 job.fused_act_min, job.fused_act_max, o);
   }
 }
 
@@ -244,6 +261,7 @@ void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out, Ker
   switch (static_cast<JobOp>(job.op)) {
     case JobOp::kConv2d:
       conv(job, in, out, path);
+      if (job.fuse == kJobFuseAdd) residual_add(job, in.residual, out);
       break;
     case JobOp::kMaxPool:
     case JobOp::kAvgPool:

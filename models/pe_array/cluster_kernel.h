@@ -29,6 +29,8 @@ struct JobOperands {
   const std::int8_t* weights = nullptr;
   const std::int32_t* bias = nullptr;
   const RequantEntry* requant = nullptr;
+  // A convolution with kJobFuseAdd: the residual, out_h × out_w × k_count int8, packed.
+  const std::int8_t* residual = nullptr;
 };
 
 // How the integer convolutions are computed on the host: the portable scalar

@@ -171,24 +171,47 @@ void PeCluster::job_thread() {
 
 namespace {
 
+// Bytes of one pixel of the job's input tile and of its results in SRAM
+// (int4 not packed: one value per byte).
+unsigned input_pixel_bytes(const ClusterJob& j) {
+  return j.flags & kJobPackedInput ? (j.in_c + 1) / 2 : j.in_c * element_bytes(static_cast<Datatype>(j.datatype));
+}
+unsigned result_pixel_bytes(const ClusterJob& j) {
+  return j.flags & kJobPackedOutput ? (j.k_count + 1) / 2
+                                    : j.k_count * element_bytes(static_cast<Datatype>(j.datatype));
+}
+
 bool valid_job(const ClusterJob& j) {
   const auto op = static_cast<JobOp>(j.op);
   if (op != JobOp::kConv2d && op != JobOp::kMaxPool && op != JobOp::kAvgPool && op != JobOp::kAdd) return false;
   if (j.datatype > static_cast<std::uint32_t>(Datatype::kFp16) ||
       (op != JobOp::kConv2d && j.datatype != static_cast<std::uint32_t>(Datatype::kInt8)))
     return false;
-  const unsigned e = element_bytes(static_cast<Datatype>(j.datatype));
+  const auto datatype = static_cast<Datatype>(j.datatype);
+  const bool packs = (j.flags & (kJobPackedInput | kJobPackedOutput)) != 0;
+  if (packs && datatype != Datatype::kInt4 && datatype != Datatype::kInt8) return false;
   if (j.kernel_h == 0 || j.kernel_w == 0 || j.stride_h == 0 || j.stride_w == 0 || j.dilation_h == 0 ||
       j.dilation_w == 0 || j.k_count == 0 || j.in_c == 0 || j.out_h == 0 || j.out_w == 0 || j.in_h == 0 ||
-      j.in_w == 0 || j.in_row_pitch < j.in_w * j.in_c * e || j.out_pixel_pitch < j.k_count * e ||
+      j.in_w == 0 || j.in_row_pitch < j.in_w * input_pixel_bytes(j) || j.out_pixel_pitch < result_pixel_bytes(j) ||
       j.out_row_pitch < j.out_w * j.out_pixel_pitch || j.dataflow >= kDataflows || j.act_min > j.act_max)
     return false;
+  if (j.fuse > kJobFuseAdd ||
+      (j.fuse == kJobFuseAdd &&
+       (op != JobOp::kConv2d || element_bytes(datatype) != 1 || (j.flags & kJobPackedOutput) != 0 ||
+        j.in2_pixel_pitch < j.k_count || j.fused_act_min > j.fused_act_max)))
+    return false;
+  if ((op == JobOp::kAdd || j.fuse == kJobFuseAdd) && (j.left_shift < 0 || j.left_shift > 22)) return false;
   if (op == JobOp::kConv2d) {
     if (j.group_in == 0 || j.group_out == 0 || j.k_count % j.group_out != 0) return false;
     return std::uint64_t{j.in_channel_offset} + std::uint64_t{j.k_count / j.group_out} * j.group_in <= j.in_c;
   }
-  if (op == JobOp::kAdd && (j.left_shift < 0 || j.left_shift > 22)) return false;
   return std::uint64_t{j.in_channel_offset} + j.k_count <= j.in_c;
+}
+
+// Bytes between the rows of the tile the kernel reads: a packed tile's rows
+// unpacked to one value per byte.
+std::uint64_t unpacked_row_pitch(const ClusterJob& j) {
+  return j.flags & kJobPackedInput ? std::uint64_t{j.in_w} * j.in_c : j.in_row_pitch;
 }
 
 // A convolution job as the contract's cost functions see it (groups run one after another).
@@ -214,7 +237,7 @@ JobError PeCluster::load_weights(const ClusterJob& job, sc_core::sc_time& t) {
   const unsigned element = element_bytes(datatype);
   const std::uint64_t filter_elements = std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in;
   const std::uint64_t unpacked_bytes = filter_elements * element * job.k_count;
-  const std::uint64_t weight_bytes = filter_storage_bytes(filter_elements, datatype) * job.k_count;
+  const std::uint64_t weight_bytes = storage_bytes(filter_elements, datatype) * job.k_count;
   if (!(job.flags & kJobLoadWeights)) {
     // Reuse asked for: the resident weights must have this job's shape.
     return weights_.size() == unpacked_bytes && bias_.size() == job.k_count ? JobError::kNone : JobError::kInvalid;
@@ -230,7 +253,7 @@ JobError PeCluster::load_weights(const ClusterJob& job, sc_core::sc_time& t) {
       read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
     return JobError::kOperandRead;
   stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
-  if (datatype == Datatype::kInt4) unpack_int4_filters(stored.data(), job.k_count, filter_elements, weights_.data());
+  if (datatype == Datatype::kInt4) unpack_int4_runs(stored.data(), job.k_count, filter_elements, weights_.data());
   nonzero_weights_.assign(job.k_count, 0);
   for (std::uint32_t k = 0; k < job.k_count; ++k)
     for (std::uint64_t i = 0; i < filter_elements; ++i)
@@ -241,14 +264,16 @@ JobError PeCluster::load_weights(const ClusterJob& job, sc_core::sc_time& t) {
 JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t,
                                 sc_core::sc_time& first_row_at) {
   const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
-  tile_.resize(tiles * tile_bytes);
+  const bool packed = (job.flags & kJobPackedInput) != 0;
+  std::vector<std::int8_t>& stored = packed ? packed_ : tile_;
+  stored.resize(tiles * tile_bytes);
   first_row_at = sc_core::SC_ZERO_TIME;
   for (unsigned i = 0; i < tiles; ++i) {
     const std::uint64_t base = i == 0 ? job.in_addr : job.in2_addr;
     for (std::uint32_t row = 0; row < job.in_h; ++row) {
       sc_core::sc_time row_t = t;
       if (read(base + std::uint64_t{row} * job.in_row_pitch,
-               tile_.data() + i * tile_bytes + std::uint64_t{row} * job.in_row_pitch, job.in_row_pitch,
+               stored.data() + i * tile_bytes + std::uint64_t{row} * job.in_row_pitch, job.in_row_pitch,
                row_t) != tlm::TLM_OK_RESPONSE)
         return JobError::kOperandRead;
       if (row == 0) first_row_at = std::max(first_row_at, row_t);
@@ -256,6 +281,14 @@ JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::
     }
   }
   stats_.operand_read_bytes += tiles * tile_bytes;
+  if (packed) {
+    // The tile stays packed in the input buffer; its read port unpacks it
+    // into rows of in_w × in_c values (unpacked_row_pitch).
+    const std::uint64_t row = unpacked_row_pitch(job);
+    tile_.resize(tiles * job.in_h * row);
+    for (std::uint64_t r = 0; r < std::uint64_t{tiles} * job.in_h; ++r)
+      unpack_int4_runs(packed_.data() + r * job.in_row_pitch, job.in_w, job.in_c, tile_.data() + r * row);
+  }
   return JobError::kNone;
 }
 
@@ -298,7 +331,8 @@ PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
   // int4 weights stay packed in the buffer and are unpacked as they leave it.
   work.weight_buffer_bytes =
       datatype == Datatype::kInt4 ? (dense.fetches.weight_words + 1) / 2 : dense.fetches.weight_words * element;
-  work.input_buffer_bytes = dense.fetches.input_words * element;
+  work.input_buffer_bytes =
+      job.flags & kJobPackedInput ? (dense.fetches.input_words + 1) / 2 : dense.fetches.input_words * element;
   work.psum_bytes = dense.fetches.psum_words * kAccumulatorBytes;
   work.cycles = port_limited_cycles(work.array_cycles, dense.fetches, element, config_.buffer_port_bytes);
   return work;
@@ -316,23 +350,55 @@ PeCluster::JobWork PeCluster::postprocess_job_work(const ClusterJob& job) const 
   work.cycles = port_limited_cycles(post.cycles, fetches, 1, config_.buffer_port_bytes);
   work.rf = post.rf;
   work.rf_bytes = post.rf.bytes(1);
-  work.input_buffer_bytes = fetches.input_words;
+  work.input_buffer_bytes = job.flags & kJobPackedInput ? (fetches.input_words + 1) / 2 : fetches.input_words;
   return work;
 }
 
+JobError PeCluster::load_residual(const ClusterJob& job, sc_core::sc_time& t) {
+  // Each row of residual pixels is one read of the span they lie in, the
+  // channels of other jobs included, as a row of results is one write.
+  const unsigned pixel = job.k_count, pitch = job.in2_pixel_pitch;
+  const unsigned span = (job.out_w - 1) * pitch + pixel;
+  residual_.resize(std::uint64_t{job.out_h} * job.out_w * pixel);
+  scatter_.resize(span);
+  for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    sc_core::sc_time row_t = t;
+    if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, scatter_.data(), span, row_t) !=
+        tlm::TLM_OK_RESPONSE)
+      return JobError::kOperandRead;
+    for (std::uint32_t ox = 0; ox < job.out_w; ++ox)
+      std::memcpy(&residual_[(std::uint64_t{oy} * job.out_w + ox) * pixel], &scatter_[std::size_t{ox} * pitch], pixel);
+    t = std::max(t, row_t);
+    stats_.operand_read_bytes += span;
+  }
+  return JobError::kNone;
+}
+
+void PeCluster::add_epilogue_work(const ClusterJob& job, JobWork& work) const {
+  // Input 1 is the requantized result already in the lane: one tap (the residual) per output.
+  const PostProcessWork post = postprocess_work(config_.array, std::uint64_t{job.out_h} * job.out_w * job.k_count, 1);
+  work.array_cycles += post.cycles;
+  work.cycles += post.cycles;
+  work.rf.reads += post.rf.reads;
+  work.rf.writes += post.rf.writes;
+  work.rf_bytes += post.rf.bytes(1);
+}
+
 JobError PeCluster::write_results(const ClusterJob& job, sc_core::sc_time& t) {
-  const unsigned element = element_bytes(static_cast<Datatype>(job.datatype));
   const unsigned row_bytes = job.out_w * job.out_pixel_pitch;
-  const unsigned pixel_bytes = job.k_count * element;
+  const unsigned pixel_bytes = result_pixel_bytes(job);
+  // Packed int4 results leave the output stage two per byte, a pixel's channels a run.
+  if (job.flags & kJobPackedOutput) packed_ = pack_int4_runs(result_, job.k_count);
+  const std::vector<std::int8_t>& stored = job.flags & kJobPackedOutput ? packed_ : result_;
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     sc_core::sc_time row_t = t;
     if (write(job.out_addr + std::uint64_t{oy} * job.out_row_pitch,
-              result_.data() + std::uint64_t{oy} * job.out_w * pixel_bytes, row_bytes, pixel_bytes, job.out_pixel_pitch,
+              stored.data() + std::uint64_t{oy} * job.out_w * pixel_bytes, row_bytes, pixel_bytes, job.out_pixel_pitch,
               row_t) != tlm::TLM_OK_RESPONSE)
       return JobError::kResultWrite;
     t = std::max(t, row_t);
   }
-  stats_.result_write_bytes += result_.size();
+  stats_.result_write_bytes += std::uint64_t{job.out_h} * job.out_w * pixel_bytes;
   return JobError::kNone;
 }
 
@@ -371,8 +437,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   const unsigned tiles = op == JobOp::kAdd ? 2 : 1;
   const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
   const std::uint64_t weight_bytes =
-      is_conv ? filter_storage_bytes(std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in, datatype) * job.k_count
-              : 0;
+      is_conv ? storage_bytes(std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in, datatype) * job.k_count : 0;
   if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
   if (tiles * tile_bytes + psum_footprint > config_.input_buffer_bytes) return JobError::kInvalid;
   if (is_conv) {
@@ -383,21 +448,30 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   // streams in while it computes.
   sc_core::sc_time first_row_at;
   if (const JobError error = load_inputs(job, tiles, t, first_row_at); error != JobError::kNone) return error;
+  // The residual streams in behind the tile, into the post-processing lanes.
+  if (job.fuse == kJobFuseAdd) {
+    if (const JobError error = load_residual(job, t); error != JobError::kNone) return error;
+  }
   const sc_core::sc_time inputs_at = t;
 
   result_.resize(std::uint64_t{job.out_h} * job.out_w * job.k_count * element_bytes(datatype));
+  // The kernel sees the tile unpacked.
+  ClusterJob unpacked = job;
+  unpacked.in_row_pitch = static_cast<std::uint32_t>(unpacked_row_pitch(job));
   JobOperands operands;
   operands.tile = tile_.data();
-  operands.tile2 = tiles == 2 ? tile_.data() + tile_bytes : nullptr;
+  operands.tile2 = tiles == 2 ? tile_.data() + std::uint64_t{job.in_h} * unpacked.in_row_pitch : nullptr;
   operands.weights = weights_.data();
   operands.bias = bias_.data();
   operands.requant = requant_.data();
+  operands.residual = residual_.data();
   {
     const profile::Scope cpu(profile::Phase::kCompute);
-    pe_array::run_job(job, operands, result_.data());
+    pe_array::run_job(unpacked, operands, result_.data());
   }
 
-  const JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
+  JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
+  if (job.fuse == kJobFuseAdd) add_epilogue_work(job, work);
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);
   const sc_core::sc_time compute_start = first_row_at;
   const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);
@@ -423,7 +497,8 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     args.push_back({"dataflow", is_conv ? kDataflowNames[job.dataflow] : "post"});
     args.push_back({"input_bytes", static_cast<std::int64_t>(fills.input_bytes)});
     args.push_back({"weight_bytes", static_cast<std::int64_t>(fills.weight_bytes)});
-    args.push_back({"result_bytes", static_cast<std::int64_t>(result_.size())});
+    args.push_back(
+        {"result_bytes", static_cast<std::int64_t>(std::uint64_t{job.out_h} * job.out_w * result_pixel_bytes(job))});
     if (timeline_bank_) {
       // Where each operand starts: which banks a job's streams contend for.
       args.push_back({"input_bank", timeline_bank_(job.in_addr)});

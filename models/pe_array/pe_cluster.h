@@ -150,6 +150,8 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // Each advances `t`, the job's local time, by the transfers it makes.
   JobError load_weights(const ClusterJob& job, sc_core::sc_time& t);
   JobError load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t, sc_core::sc_time& first_row_at);
+  // A fused residual add's operand: out_h rows of k_count channels per pixel.
+  JobError load_residual(const ClusterJob& job, sc_core::sc_time& t);
   JobError write_results(const ClusterJob& job, sc_core::sc_time& t);
   JobWork conv_work(const ClusterJob& job);
   ArrayFeatures features() const { return {config_.preload_overlap, config_.depthwise_channel_parallel}; }
@@ -159,6 +161,8 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
                            config_.int4_packing && static_cast<Datatype>(job.datatype) == Datatype::kInt4);
   }
   JobWork postprocess_job_work(const ClusterJob& job) const;
+  // What a fused residual add adds to a convolution job (docs/dataflows.md).
+  void add_epilogue_work(const ClusterJob& job, JobWork& work) const;
   // The job's buffer fills: weights and inputs written from SRAM by `filled_at`.
   struct BufferFills {
     std::uint64_t weight_bytes = 0, input_bytes = 0;
@@ -202,8 +206,10 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping
   std::vector<std::int32_t> bias_;
   std::vector<RequantEntry> requant_;
-  std::vector<std::int8_t> tile_;
-  std::vector<std::int8_t> result_;
+  std::vector<std::int8_t> tile_;    // one value per element (packed int4 unpacked)
+  std::vector<std::int8_t> result_;  // one value per element
+  std::vector<std::int8_t> packed_;  // a packed int4 tile or result as it crosses the NoC
+  std::vector<std::int8_t> residual_;
   std::vector<std::uint8_t> byte_enables_;
   std::vector<std::uint8_t> scatter_;
   PeClusterStats stats_;

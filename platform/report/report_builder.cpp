@@ -182,6 +182,8 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
     const double db = in.work.verdicts->sqnr_db[i];
     row["sqnr_db"] = std::isfinite(db) ? nlohmann::json(db) : nlohmann::json(nullptr);
   }
+  const auto& not_fused = in.work.verdicts->not_fused;
+  if (i < not_fused.size() && !not_fused[i].empty()) row["not_fused"] = not_fused[i];
   const auto& folded = in.work.verdicts->folded_into;
   if (i < folded.size() && !folded[i].empty()) {
     // Its work went into other layers' addressing: it ran no command.

@@ -102,9 +102,13 @@ std::string format_text_report(const nlohmann::json& report, bool layer_table) {
        << " attained (per-layer roofline bounds on compulsory traffic / latency)\n";
   const auto folded =
       std::count_if(layers.begin(), layers.end(), [](const auto& l) { return l.contains("folded_into"); });
-  if (folded > 0)
-    os << "  folded            " << folded
+  const auto fused = std::count_if(layers.begin(), layers.end(), [](const auto& l) {
+    return l.contains("folded_into") && l.value("type", "") == "add";
+  });
+  if (folded > fused)
+    os << "  folded            " << folded - fused
        << " data-movement layers, no commands (their work in producers' and consumers' addressing)\n";
+  if (fused > 0) os << "  fused             " << fused << " adds into the epilogues of the convolutions feeding them\n";
   if (s.area_mm2 > 0) {
     const nlohmann::json& area = report["platform"]["derived"]["area_mm2"];
     os << "  area              " << fixed(s.area_mm2, 3) << " mm2 =";

@@ -325,11 +325,13 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   w.verdicts->mismatches.assign(w.layers.size(), 0);
   w.verdicts->verified.assign(w.layers.size(), false);
   w.verdicts->folded_into.assign(w.layers.size(), {});
+  w.verdicts->not_fused.assign(w.layers.size(), {});
   const bool onnx = ends_with(name, ".onnx");
   if (options.keep_outputs) w.tensors = std::make_shared<NetworkTensors>();
   runtime::ExecutionOptions eo;
   eo.dataflow = dataflow;
   eo.fold_data_movement = options.fold_data_movement;
+  eo.fuse_layers = options.fuse_layers;
   eo.dram_access_bytes = options.dram_access_bytes;
   eo.keep_outputs = onnx || w.tensors != nullptr;
   if (w.background.valid()) eo.await_reference = [reference = w.background] { reference.get(); };
@@ -347,6 +349,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
         verdicts->mismatches.at(i) += check.mismatches;
         verdicts->verified.at(i) = verdicts->verified.at(i) && check.verified;
         verdicts->folded_into.at(i) = check.folded_into;
+        verdicts->not_fused.at(i) = check.not_fused;
       }
     if (eo.keep_outputs) keep_tensors(*q, runs.front(), input_file, onnx, tensors.get(), *verdicts);
   };

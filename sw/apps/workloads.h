@@ -54,6 +54,9 @@ struct WorkloadOptions {
   // Zoo, YAML and ONNX networks: data-movement layers folded into their
   // producers and consumers (the preset's firmware.fold_data_movement).
   bool fold_data_movement = true;
+  // Residual adds computed in the epilogue of the convolution feeding them
+  // (the preset's firmware.fuse_layers).
+  bool fuse_layers = true;
   std::uint32_t dram_access_bytes = 32;  // the DRAM part's burst (runtime::LoweringOptions)
   // The platform's DRAM backing and a cap on host memory (--max-memory):
   // workloads whose tensors cannot fit fail before they are generated
@@ -77,6 +80,8 @@ struct LayerVerdicts {
   std::vector<std::size_t> onnx_spec_mismatches;
   // Per layer: the layers a folded layer's work went into (empty otherwise).
   std::vector<std::vector<int>> folded_into;
+  // Per layer: why an add was not fused into a convolution (empty otherwise).
+  std::vector<std::string> not_fused;
   // Networks with float weights run on the float input's quantization: per
   // layer, the expected output's SQNR against the float model
   // (runtime::layer_sqnr_db). Empty otherwise.

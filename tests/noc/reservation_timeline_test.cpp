@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "models/noc/reservation_timeline.h"
 
 namespace npuvp::noc {
@@ -69,6 +72,39 @@ TEST(ReservationTimeline, ReportsTheStartOfAnIntervalUnderWayOnce) {
   t.retire_before(130, edge);
   EXPECT_EQ(edges, (std::vector<Edge>{{10, true}, {120, false}}));
   EXPECT_EQ(t.intervals(), 0u);
+}
+
+TEST(ReservationTimeline, ExtendsOrFollowsItsLastIntervalLikeAnyOther) {
+  ReservationTimeline t;
+  t.reserve(10, 20);
+  t.reserve(30, 40);
+  EXPECT_EQ(t.reserve(30, 35), 0u);  // inside the last interval
+  EXPECT_EQ(t.reserve(35, 45), 5u);  // overlaps its end
+  EXPECT_EQ(t.reserve(45, 47), 2u);  // touches it: merges
+  EXPECT_EQ(t.intervals(), 2u);
+  EXPECT_EQ(t.reserve(48, 50), 2u);  // one free cycle after it: a new interval
+  EXPECT_EQ(t.intervals(), 3u);
+  EXPECT_EQ(t.free_run(47), (std::pair<std::uint64_t, std::uint64_t>{47, 48}));
+  EXPECT_EQ(t.free_run(50), (std::pair<std::uint64_t, std::uint64_t>{50, UINT64_MAX}));
+  EXPECT_EQ(t.free_run(49), (std::pair<std::uint64_t, std::uint64_t>{50, UINT64_MAX}));
+  EXPECT_EQ(t.reserve(25, 29), 4u);  // before the last: between [10, 20) and [30, 47)
+  EXPECT_EQ(t.intervals(), 4u);
+  EXPECT_EQ(t.free_run(20), (std::pair<std::uint64_t, std::uint64_t>{20, 25}));
+}
+
+// first_after is std::upper_bound by .first; checked against it on every
+// position of vectors of each length up to 9, with repeated keys.
+TEST(ReservationTimeline, FirstAfterAgreesWithUpperBound) {
+  using Entry = std::pair<std::uint64_t, int>;
+  for (std::size_t size = 0; size <= 9; ++size) {
+    std::vector<Entry> v;
+    for (std::size_t i = 0; i < size; ++i) v.emplace_back(10 * (i / 2) + 10, int(i));  // 10, 10, 20, 20, ...
+    for (std::uint64_t at = 0; at <= 10 * size + 20; ++at) {
+      const auto expected =
+          std::upper_bound(v.begin(), v.end(), at, [](std::uint64_t t, const Entry& e) { return t < e.first; });
+      EXPECT_EQ(first_after(v, at) - v.cbegin(), expected - v.begin()) << "size " << size << ", at " << at;
+    }
+  }
 }
 
 }  // namespace

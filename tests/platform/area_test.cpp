@@ -30,7 +30,8 @@ const std::vector<std::string> kTiny = {"npu.clusters=1",
                                         "noc.flit_bytes=4",
                                         "noc.virtual_channels=1",
                                         "noc.buffer_flits=4",
-                                        "dma.channels=2"};
+                                        "dma.channels=2",
+                                        "dma.noc_ports=1"};
 
 void expect_mm2(double got, double want) { EXPECT_NEAR(got, want, 1e-12 * want); }
 

@@ -68,10 +68,11 @@ TEST(PlatformConfig, TheFirmwareCostTableComesFromThePlatform) {
   EXPECT_NEAR(c.dram_bytes_per_cycle, 4 * 2 * 2 / 0.468 * 0.9 * 1.25, 1e-9);
   EXPECT_EQ(c.link_bytes_per_cycle, 32);
   EXPECT_EQ(c.bank_bytes_per_cycle, 32);
-  // On the 4x4 mesh: a bank is 3 hops from the control node at (0,0) on
-  // average, 2.5 from a cluster; a register round trip there and back costs
-  // (3 + 1) hops x 3 cycles each way.
-  EXPECT_DOUBLE_EQ(c.dma_hops, 3.0);
+  // On the 4x4 mesh: a bank is 2.75 hops on average from the DMA's four ports
+  // down column 0 (1.5 across, 1.25 down), 2.5 from a cluster; a register
+  // round trip from the control node at (0,0), 3 hops from a cluster on
+  // average, costs (3 + 1) hops x 3 cycles each way.
+  EXPECT_DOUBLE_EQ(c.dma_hops, 2.75);
   EXPECT_DOUBLE_EQ(c.cluster_hops, 2.5);
   EXPECT_DOUBLE_EQ(c.job_issue_cycles, 4 * (2 * 4 * 3 + 1));
   EXPECT_DOUBLE_EQ(c.mac_pj[0], p.energy.mac_int8_pj);
@@ -206,6 +207,13 @@ TEST(PlatformConfig, FoldingDataMovementIsAFirmwareSwitch) {
   EXPECT_NE(e.find("key 'firmware.fold_data_movement': expected true or false"), std::string::npos) << e;
   e = error_of(kPreset, {"firmware.fold=true"});
   EXPECT_NE(e.find("unknown key 'firmware.fold'"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, FusingLayersIsAFirmwareSwitch) {
+  EXPECT_TRUE(load_platform(kPreset, {}).firmware.fuse_layers);
+  EXPECT_FALSE(load_platform(kPreset, {"firmware.fuse_layers=false"}).firmware.fuse_layers);
+  const std::string e = error_of(kPreset, {"firmware.fuse_layers=2"});
+  EXPECT_NE(e.find("key 'firmware.fuse_layers': expected true or false"), std::string::npos) << e;
 }
 
 TEST(PlatformConfig, OverrideOfAMissingSectionIsNamed) {

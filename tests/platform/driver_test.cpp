@@ -204,6 +204,46 @@ TEST(Driver, BadGathersAndOutputPitchesAreABadCommand) {
   });
 }
 
+// Packed int4 (kInt4PackedInput/Output) is for int4 values: not with a
+// gathered input, an int16 convolution or a pitch below the packed pixel.
+TEST(Driver, PackedInt4WhereItCannotBeIsABadCommand) {
+  simulate([](sw::NpuDriver& driver) {
+    firmware::LayerCommand cmd{};
+    cmd.opcode = static_cast<std::uint32_t>(firmware::Opcode::kConv2d);
+    cmd.datatype = static_cast<std::uint32_t>(firmware::Datatype::kInt4);
+    cmd.flags = firmware::kInt4PackedInput | firmware::kInt4PackedOutput;
+    cmd.in_c = 8, cmd.in_h = 9, cmd.in_w = 7, cmd.out_c = 16, cmd.out_h = 9, cmd.out_w = 7;
+    cmd.kernel_h = cmd.kernel_w = 1;
+    cmd.stride_h = cmd.stride_w = cmd.dilation_h = cmd.dilation_w = 1;
+    cmd.groups = 1;
+    cmd.act_min = -8, cmd.act_max = 7;
+    const firmware::InputSegment all{driver.alloc(9 * 7 * 4), 4, 8, 0, 0};
+    firmware::LayerCommand gathered = cmd;
+    gathered.input_segment_count = 1;
+    gathered.input_segments_addr = driver.alloc(sizeof all);
+    driver.hal().memory_write(gathered.input_segments_addr, &all, sizeof all);
+    expect_bad_command(driver, gathered, "a packed gathered input");
+    firmware::LayerCommand int16 = cmd;
+    int16.datatype = static_cast<std::uint32_t>(firmware::Datatype::kInt16);
+    expect_bad_command(driver, int16, "packed int16");
+    firmware::LayerCommand narrow = cmd;
+    narrow.input_addr = all.addr;
+    narrow.output_pixel_pitch = 7;  // 16 packed channels take 8 bytes
+    expect_bad_command(driver, narrow, "an output pixel pitch below the packed pixel");
+    firmware::LayerCommand good = cmd;
+    good.input_addr = all.addr;
+    good.output_pixel_pitch = 8;
+    good.output_addr = driver.alloc(9 * 7 * 8);
+    good.weights_addr = driver.alloc(16 * 4);
+    good.bias_addr = driver.alloc(16 * 4);
+    good.requant_addr = driver.alloc(16 * 8);
+    const std::uint64_t buffer = driver.alloc(sizeof good);
+    driver.hal().memory_write(buffer, &good, sizeof good);
+    driver.submit(buffer, 1);
+    driver.wait_idle();  // the same command with a packed pitch runs
+  });
+}
+
 // A consistent 1x1 convolution 65536 pixels wide: past the firmware's 16-bit
 // dimensions (kMaxLayerDim), refused before it is planned
 // (fuzz/corpus/command_stream/regression-67m-channels.bin planned for minutes).

@@ -92,6 +92,71 @@ TEST(Int4Network, MixedPrecisionYamlIsBitExactWithEachLayersDatatype) {
   EXPECT_EQ(datatype, expected);
 }
 
+// Fusion and packed int4 (docs/lowering.md): the int8 convolution `c` reads a
+// packed int4 tile and takes `sum` into its epilogue (its output and the
+// residual one value a byte); `sum2`'s output feeds an int4 layer, so it is
+// stored two values a byte and the add stays its own command.
+constexpr const char* kFusedMixed = R"(name: fused_mixed
+input: [8, 16, 16]
+layers:
+  - {name: a, type: conv2d, out_channels: 16, kernel: 3, padding: 1, bias: true}
+  - {name: a_relu, type: relu}
+  - {name: b, type: conv2d, out_channels: 16, kernel: 3, padding: 1, groups: 16, datatype: int4}
+  - {name: pool, type: max_pool, kernel: 2}
+  - {name: sum_in, type: conv2d, out_channels: 24, kernel: 1, datatype: int4}
+  - {name: c, type: conv2d, inputs: [pool], out_channels: 24, kernel: 1, bias: true}
+  - {name: sum, type: add, inputs: [c, sum_in]}
+  - {name: d, type: conv2d, out_channels: 24, kernel: 1}
+  - {name: sum2, type: add, inputs: [d, sum]}
+  - {name: e, type: conv2d, out_channels: 8, kernel: 1, datatype: int4}
+  - {name: gap, type: global_avg_pool}
+  - {name: fc, type: fully_connected, out_features: 10}
+)";
+
+TEST(Int4Network, AddsFuseUnlessTheirTensorsArePackedInt4) {
+  const auto file = std::filesystem::temp_directory_path() / "npuvp_int4_fused_mixed.yaml";
+  std::ofstream(file) << kFusedMixed;
+  const nlohmann::json r = run_int4(file.string(), "int8", "fused_mixed");
+  expect_all_verified(r);
+  std::map<std::string, nlohmann::json> layer;
+  for (const auto& l : r["layers"]) layer[l["name"]] = l;
+  EXPECT_EQ(layer["sum"]["folded_into"], nlohmann::json::array({"c"}));
+  EXPECT_FALSE(layer["sum"].contains("not_fused"));
+  EXPECT_FALSE(layer["sum2"].contains("folded_into"));
+  EXPECT_EQ(layer["sum2"]["not_fused"], "its tensors are stored as packed int4");
+  EXPECT_EQ(layer["sum2"]["datatype"], "int4");
+}
+
+// Odd channel counts (3, 5) end each packed pixel in a padding nibble; the
+// depthwise layer's K blocks and cluster slices stay on even channels; two
+// 1x1 convolutions write their slices of a packed concatenation (6 + 5
+// channels: the odd slice last, its pixels' padding nibble the
+// concatenation's), and a second concatenation whose second slice would start
+// on an odd channel stays one value per byte (tests/sw/int4_test.cpp).
+constexpr const char* kOdd = R"(name: odd
+input: [3, 17, 17]
+layers:
+  - {name: a, type: conv2d, out_channels: 5, kernel: 3, padding: 1, bias: true}
+  - {name: a_relu, type: relu}
+  - {name: dw, type: conv2d, out_channels: 5, kernel: 3, padding: 1, groups: 5}
+  - {name: pool, type: max_pool, kernel: 2}
+  - {name: left, type: conv2d, out_channels: 6, kernel: 1}
+  - {name: right, type: conv2d, inputs: [pool], out_channels: 5, kernel: 1}
+  - {name: cat, type: concat, inputs: [left, right]}
+  - {name: pool2, type: max_pool, kernel: 2}
+  - {name: odd_left, type: conv2d, out_channels: 3, kernel: 1}
+  - {name: odd_right, type: conv2d, inputs: [pool2], out_channels: 4, kernel: 1}
+  - {name: cat2, type: concat, inputs: [odd_left, odd_right]}
+  - {name: gap, type: global_avg_pool}
+  - {name: fc, type: fully_connected, out_features: 7}
+)";
+
+TEST(Int4Network, OddChannelsAndAConcatenationAreBitExactOnTheNpu) {
+  const auto file = std::filesystem::temp_directory_path() / "npuvp_int4_odd.yaml";
+  std::ofstream(file) << kOdd;
+  expect_all_verified(run_int4(file.string(), "int4", "odd"));
+}
+
 std::string run_error(const std::string& network, const std::string& datatype) {
   try {
     run_int4(network, datatype, "bad");

@@ -140,6 +140,19 @@ TEST(MemoryFit, DmaKeepsAtLeastOneBurstInFlight) {
   expect_runs_bit_exact("--set dma.max_outstanding=1");
 }
 
+TEST(MemoryFit, DmaHasOnePortPerMeshRowAtMost) {
+  for (const char* bad : {"0", "256"})
+    expect_refused(std::string("--set dma.noc_ports=") + bad,
+                   std::string("configs/platforms/edge-ip.yaml: key 'dma.noc_ports': expected an integer from 1 "
+                               "to 255, got '") +
+                       bad + "'");
+  expect_refused("--set dma.noc_ports=5",
+                 "configs/platforms/edge-ip.yaml: key 'dma.noc_ports': expected at most one port per mesh row "
+                 "(noc.height = 4), got '5'");
+  expect_runs_bit_exact("--set dma.noc_ports=1");
+  expect_runs_bit_exact("--set dma.noc_ports=3");
+}
+
 TEST(MemoryFit, InterleaveIsAPowerOfTwoMultipleOfTheWordDividingTheBank) {
   const std::string expected =
       "a power of two that is a multiple of word_bytes (32) and divides the bank (bank_kb × 1024 = 32768), or the "

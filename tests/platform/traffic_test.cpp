@@ -34,11 +34,12 @@ nlohmann::json run_layer(const std::string& dataflow, const std::string& datatyp
 }
 
 // The levels every dataflow shares in this layer, whose weights take
-// `weights` bytes in memory.
-void expect_shared_levels(const nlohmann::json& t, const nlohmann::json& layer, std::uint64_t weights = kWeights) {
+// `weights` bytes in memory and whose input tile and output `tile` each.
+void expect_shared_levels(const nlohmann::json& t, const nlohmann::json& layer, std::uint64_t weights = kWeights,
+                          std::uint64_t tile = kTile) {
   // DRAM: the input tile, 64 filters with 4 bytes of bias and 8 of
   // requantization each, and the output.
-  EXPECT_EQ(t["dram"], kTile + weights + 64 * 12 + kTile);
+  EXPECT_EQ(t["dram"], tile + weights + 64 * 12 + tile);
   // SRAM (64-byte words, every access here whole words): the DMA writes what
   // it loads and reads the output it stores; the cluster reads its 192-byte
   // job, the weights, bias, requantization and tile and writes the output;
@@ -47,7 +48,7 @@ void expect_shared_levels(const nlohmann::json& t, const nlohmann::json& layer, 
   // and writes the job table (a 64-byte word of completion words, the job).
   // The cluster writes its completion word, which the firmware reads twice
   // (before and after the job's IRQ): three more word accesses.
-  const std::uint64_t data = (kTile + weights + 64 * 12) + kTile + (192 + weights + 64 * 12 + kTile) + kTile;
+  const std::uint64_t data = (tile + weights + 64 * 12) + tile + (192 + weights + 64 * 12 + tile) + tile;
   const std::uint64_t control = 5 * 64 * 2 + 64 + 192;
   EXPECT_EQ(t["sram"], data + control + 3 * 64);
   // NoC: the same bytes, the completion word 4 bytes each time, and 13
@@ -78,18 +79,21 @@ TEST(LayerTraffic, WeightStationaryCountsEveryLevelByHand) {
   expect_shared_levels(t, layer);
 }
 
-// int4: the values are one per byte in the tile and the output, the weights
-// two per byte (a filter's 576 values in 288 bytes) in DRAM, in SRAM, on the
-// NoC and in the weight buffer, which the array reads packed.
-TEST(LayerTraffic, Int4WeightsMoveTwoPerByteAtEveryLevel) {
+// int4: every operand two per byte (contract/int4_storage.h): the weights
+// (a filter's 576 values in 288 bytes), the input tile and the output (a
+// pixel's 64 channels in 32 bytes) in DRAM, in SRAM, on the NoC and in the
+// cluster's buffers, which the array reads packed.
+TEST(LayerTraffic, Int4OperandsMoveTwoPerByteAtEveryLevel) {
   const nlohmann::json layer = run_layer("ws", "int4");
   const auto& t = layer["traffic_bytes"];
   ASSERT_EQ(layer["datatype"], "int4");
   constexpr std::uint64_t kPacked = 64 * 288;
-  EXPECT_EQ(t["dram"], 2 * 4096 + 18432 + 768);
+  constexpr std::uint64_t kPackedTile = 8 * 8 * 32;
+  EXPECT_EQ(t["dram"], 2 * 2048 + 18432 + 768);
   EXPECT_EQ(t["rf"], kMacs * (2 + 4) + 36 * 1024);
-  EXPECT_EQ(t["buffer"], 2 * kPacked + kTile + 64 * 576 + 2 * 17 * 64 * 64 * 4);
-  expect_shared_levels(t, layer, kPacked);
+  // The input buffer's reads as for int8 (64 × 576 values), two per byte.
+  EXPECT_EQ(t["buffer"], 2 * kPacked + kPackedTile + 64 * 576 / 2 + 2 * 17 * 64 * 64 * 4);
+  expect_shared_levels(t, layer, kPacked, kPackedTile);
 }
 
 TEST(LayerTraffic, OutputStationaryCountsEveryLevelByHand) {

@@ -62,26 +62,27 @@ TEST(Int4Quantization, WeightsPerChannelInPlusMinusSeven) {
 // byte with a zero nibble.
 TEST(Int4Storage, FiltersPackLowNibbleFirstAndPadToAByte) {
   const std::vector<std::int8_t> values{1, -2, 7, -8, 3, -1, 0, 0, 0, -8};
-  const std::vector<std::int8_t> packed = pe_array::pack_int4_filters(values, 5);
+  const std::vector<std::int8_t> packed = pe_array::pack_int4_runs(values, 5);
   const std::vector<std::uint8_t> bytes(packed.begin(), packed.end());
   EXPECT_EQ(bytes, (std::vector<std::uint8_t>{0xE1, 0x87, 0x03, 0x0F, 0x00, 0x08}));
-  EXPECT_EQ(pe_array::filter_storage_bytes(5, pe_array::Datatype::kInt4), 3u);
-  EXPECT_EQ(pe_array::filter_storage_bytes(5, pe_array::Datatype::kInt8), 5u);
-  EXPECT_EQ(pe_array::filter_storage_bytes(5, pe_array::Datatype::kInt16), 10u);
+  EXPECT_EQ(pe_array::storage_bytes(5, pe_array::Datatype::kInt4), 3u);
+  EXPECT_EQ(pe_array::storage_bytes(5, pe_array::Datatype::kInt8), 5u);
+  EXPECT_EQ(pe_array::storage_bytes(5, pe_array::Datatype::kInt16), 10u);
   std::vector<std::int8_t> back(values.size());
-  pe_array::unpack_int4_filters(packed.data(), 2, 5, back.data());
+  pe_array::unpack_int4_runs(packed.data(), 2, 5, back.data());
   EXPECT_EQ(back, values);
 }
 
-void expect_host_run_exact(const QuantizedNetwork& q) {
-  const NetworkRun run = run_network_on_host(q);
+void expect_host_run_exact(const QuantizedNetwork& q, const ExecutionOptions& options = {}) {
+  const NetworkRun run = run_network_on_host(q, options);
   for (const LayerCheck& l : run.layers)
     EXPECT_TRUE(l.verified) << "layer " << l.index << " '" << l.name << "': " << l.mismatches << " mismatches";
   EXPECT_TRUE(run.all_verified());
 }
 
-void expect_within(const QuantizedLayer& l, int lo, int hi, const std::string& name) {
-  const auto [mn, mx] = std::minmax_element(l.expected.begin(), l.expected.end());
+void expect_within(const std::vector<std::int8_t>& expected, int lo, int hi, const std::string& name) {
+  ASSERT_FALSE(expected.empty()) << name;
+  const auto [mn, mx] = std::minmax_element(expected.begin(), expected.end());
   EXPECT_GE(*mn, lo) << name;
   EXPECT_LE(*mx, hi) << name;
 }
@@ -94,7 +95,7 @@ TEST(Int4Quantization, ResNet20AtInt4IsInt4EverywhereAndBitExactOnTheHost) {
     const std::string& name = q.network.layers()[i].name;
     EXPECT_EQ(q.layers[i].bits, 4) << name;
     EXPECT_EQ(q.layers[i].output.qmax, 7) << name;
-    expect_within(q.layers[i], -8, 7, name);
+    expect_within(q.expected(static_cast<int>(i)), -8, 7, name);
     for (std::int8_t w : q.layers[i].weights) ASSERT_LE(std::abs(int{w}), 7) << name;
   }
   HostDram dram;
@@ -138,7 +139,7 @@ TEST(Int4Quantization, MixedPrecisionRequantizesAtTheProducerAndIsBitExact) {
   // inside [-8, 7] (ReLU fused: from the quantized 0 = -8).
   EXPECT_EQ(layer("a").requant.act_min, -8);
   EXPECT_EQ(layer("a").requant.act_max, 7);
-  expect_within(layer("a"), -8, 7, "a");
+  expect_within(layer("a").expected, -8, 7, "a");
   EXPECT_LE(*std::max_element(layer("a").weights.begin(), layer("a").weights.end()), 127);
   // c reads int4 values as int8 and writes an int4 tensor for fc.
   EXPECT_EQ(layer("c").output.qmax, 7);
@@ -153,6 +154,56 @@ TEST(Int4Quantization, MixedPrecisionRequantizesAtTheProducerAndIsBitExact) {
   EXPECT_EQ(datatype("b"), firmware::Datatype::kInt4);
   EXPECT_EQ(datatype("c"), firmware::Datatype::kInt8);
   EXPECT_EQ(datatype("fc"), firmware::Datatype::kInt4);
+  // Every int4 tensor is stored two per byte: a's (read by b through the
+  // fused ReLU), b's, the pool's, c's and fc's; the int8 input is not.
+  const auto flags = [&](const char* name) {
+    return lowered.commands[lowered.layers[static_cast<std::size_t>(n.index_of(name))].first_command].flags;
+  };
+  const std::uint32_t both = firmware::kInt4PackedInput | firmware::kInt4PackedOutput;
+  EXPECT_EQ(flags("a"), firmware::kInt4PackedOutput);
+  for (const char* name : {"b", "pool", "c", "fc"}) EXPECT_EQ(flags(name), both) << name;
+  const auto& tensor = [&](const char* name) { return lowered.layers[static_cast<std::size_t>(n.index_of(name))]; };
+  EXPECT_FALSE(tensor("input").int4_packed);
+  EXPECT_EQ(tensor("a").output.bytes, 12u * 12 * 8);  // 16 channels in 8 bytes a pixel
+  EXPECT_TRUE(tensor("a_relu").int4_packed);
+  EXPECT_EQ(tensor("pool").output.bytes, 6u * 6 * 8);
+  EXPECT_EQ(tensor("c").output.bytes, 6u * 6 * 4);
+  EXPECT_EQ(tensor("fc").output.bytes, 5u);  // 10 values
+  expect_host_run_exact(q);
+}
+
+// Odd channel counts: each pixel's run ends in a padding nibble (3 input
+// channels in 2 bytes, 5 in 3). The concatenation stays one value per byte, as
+// its second slice would start on an odd channel, and so do its producers'
+// outputs and the global pool that reads it through the concatenation's view.
+constexpr const char* kOdd = R"(name: odd
+input: [3, 9, 9]
+layers:
+  - {name: a, type: conv2d, out_channels: 5, kernel: 3, padding: 1, bias: true}
+  - {name: a_relu, type: relu}
+  - {name: dw, type: conv2d, out_channels: 5, kernel: 3, padding: 1, groups: 5}
+  - {name: pool, type: max_pool, kernel: 2}
+  - {name: left, type: conv2d, out_channels: 5, kernel: 1}
+  - {name: right, type: conv2d, inputs: [pool], out_channels: 6, kernel: 1}
+  - {name: cat, type: concat, inputs: [left, right]}
+  - {name: gap, type: global_avg_pool}
+  - {name: fc, type: fully_connected, out_features: 7}
+)";
+
+TEST(Int4Storage, OddChannelsPadEachPixelAndDataMovementStaysOnePerByte) {
+  QuantizationOptions options;
+  options.bits = 4;
+  const QuantizedNetwork q = quantize_network(parse_network_yaml(kOdd, "odd.yaml"), options);
+  const Network& n = q.network;
+  HostDram dram;
+  const LoweredNetwork lowered = lower_network(q, [&](std::uint64_t bytes) { return dram.alloc(bytes); });
+  const auto& tensor = [&](const char* name) { return lowered.layers[static_cast<std::size_t>(n.index_of(name))]; };
+  EXPECT_EQ(tensor("input").output.bytes, 9u * 9 * 2);
+  EXPECT_EQ(tensor("a").output.bytes, 9u * 9 * 3);
+  EXPECT_EQ(tensor("pool").output.bytes, 4u * 4 * 3);
+  for (const char* name : {"input", "a", "dw", "pool", "fc"}) EXPECT_TRUE(tensor(name).int4_packed) << name;
+  for (const char* name : {"left", "right", "cat", "gap"}) EXPECT_FALSE(tensor(name).int4_packed) << name;
+  EXPECT_EQ(stored_input(q, lowered).size(), 9u * 9 * 2);
   expect_host_run_exact(q);
 }
 
@@ -172,6 +223,57 @@ TEST(Int4Quantization, ABadLayerDatatypeNamesFileLayerAndKey) {
             "bad.yaml");
       },
       "layer 'p': unknown key 'datatype'");
+}
+
+// Producers write their slices of a packed concatenation: 6 channels at byte
+// 0 and 5 at byte 3 of each 6-byte pixel (the odd slice last).
+constexpr const char* kPackedConcat = R"(name: cat
+input: [4, 6, 6]
+layers:
+  - {name: left, type: conv2d, out_channels: 6, kernel: 1}
+  - {name: left_relu, type: relu}
+  - {name: right, type: conv2d, inputs: [input], out_channels: 5, kernel: 3, padding: 1}
+  - {name: cat, type: concat, inputs: [left_relu, right]}
+  - {name: pool, type: max_pool, kernel: 2}
+)";
+
+TEST(Int4Storage, ProducersWriteTheirSlicesOfAPackedConcatenation) {
+  QuantizationOptions options;
+  options.bits = 4;
+  const QuantizedNetwork q = quantize_network(parse_network_yaml(kPackedConcat, "cat.yaml"), options);
+  const Network& n = q.network;
+  HostDram dram;
+  const LoweredNetwork lowered = lower_network(q, [&](std::uint64_t bytes) { return dram.alloc(bytes); });
+  const auto& tensor = [&](const char* name) { return lowered.layers[static_cast<std::size_t>(n.index_of(name))]; };
+  EXPECT_TRUE(tensor("cat").int4_packed);
+  EXPECT_EQ(tensor("cat").output.bytes, 6u * 6 * 6);
+  // The fused ReLU's output is left's slice, read back as bytes like it.
+  EXPECT_EQ(tensor("left_relu").view.at(0).addr, tensor("cat").output.addr);
+  EXPECT_EQ(tensor("left_relu").view.at(0).pixel_pitch, 6u);
+  for (const auto& [name, offset] : {std::pair{"left", 0u}, std::pair{"right", 3u}}) {
+    const LoweredLayer& l = tensor(name);
+    EXPECT_TRUE(l.int4_packed) << name;
+    EXPECT_EQ(l.output.addr, tensor("cat").output.addr + offset) << name;
+    const firmware::LayerCommand& c = lowered.commands[l.first_command];
+    EXPECT_EQ(c.output_pixel_pitch, 6u) << name;
+    EXPECT_EQ(c.flags, firmware::kInt4PackedInput | firmware::kInt4PackedOutput) << name;
+    ASSERT_EQ(l.view.size(), 1u) << name;
+    EXPECT_EQ(l.view[0].pixel_pitch, 6u) << name;
+  }
+  EXPECT_EQ(tensor("pool").output.bytes, 3u * 3 * 6);
+  expect_host_run_exact(q);
+  // Without folding the concat runs as byte copies: it, its inputs and the
+  // pool that reads it channelwise stay one value per byte.
+  LoweringOptions unfolded;
+  unfolded.fold_data_movement = false;
+  const LoweredNetwork copied = lower_network(
+      q, [&](std::uint64_t bytes) { return dram.alloc(bytes); }, unfolded);
+  for (const char* name : {"left", "right", "cat", "pool"})
+    EXPECT_FALSE(copied.layers[static_cast<std::size_t>(n.index_of(name))].int4_packed) << name;
+  EXPECT_TRUE(copied.layers[0].int4_packed);  // the input: read by the two convolutions only
+  ExecutionOptions copies;
+  copies.fold_data_movement = false;
+  expect_host_run_exact(q, copies);
 }
 
 }  // namespace

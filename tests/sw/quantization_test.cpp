@@ -6,7 +6,10 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
+#include <vector>
 
+#include "sw/runtime/reference/reference_dots.h"
 #include "tests/sw/runtime_test_util.h"
 
 namespace npuvp::runtime {
@@ -249,6 +252,35 @@ TEST(QuantizeBias, AtInputTimesWeightScale) {
             (std::vector<std::int32_t>{8, -1, 1}));  // 1 / 0.125, -0.5 / 0.5, 0.0625 / 0.125 = 0.5 -> 1
   EXPECT_EQ(quantize_bias({1e20f}, 1.0f, {1.0f}), (std::vector<std::int32_t>{kMax}));
   expect_invalid([] { quantize_bias({1.0f}, 1.0f, {1.0f, 2.0f}); }, "bias size");
+}
+
+// The reference convolution's vectorized epilogue against the scalar
+// requantize it replaces: random accumulators, multipliers and shifts, with the
+// extremes (INT32_MIN times INT32_MIN saturates, every shift, the clamp bounds).
+TEST(RequantizeChannels, MatchesRequantizeOnRandomAndExtremeValues) {
+  std::mt19937 rng(7);
+  const std::vector<std::int32_t> extremes = {INT32_MIN, INT32_MIN + 1, -1, 0, 1, INT32_MAX, 1 << 30, -(1 << 30)};
+  constexpr int kN = 4096;
+  std::vector<std::int32_t> acc(kN), multiplier(kN), shift(kN);
+  std::size_t compared = 0;
+  for (int round = 0; round < 64; ++round) {
+    for (int k = 0; k < kN; ++k) {
+      acc[k] = k % 7 == 0 ? extremes[rng() % extremes.size()] : static_cast<std::int32_t>(rng()) >> (rng() % 24);
+      multiplier[k] = k % 5 == 0 ? extremes[rng() % extremes.size()] : static_cast<std::int32_t>(rng());
+      shift[k] = static_cast<std::int32_t>(rng() % 62) - 31;
+    }
+    Requantization rq;
+    rq.output_zero_point = static_cast<std::int32_t>(rng() % 256) - 128;
+    rq.act_min = round % 2 == 0 ? -128 : static_cast<std::int32_t>(rng() % 128) - 128;
+    rq.act_max = round % 3 == 0 ? 127 : rq.act_min + static_cast<std::int32_t>(rng() % (128 - rq.act_min));
+    std::vector<std::int8_t> out(kN);
+    reference_dots::requantize_channels(acc.data(), multiplier.data(), shift.data(), kN, rq.output_zero_point,
+                                        rq.act_min, rq.act_max, out.data());
+    for (int k = 0; k < kN; ++k, ++compared)
+      ASSERT_EQ(out[k], requantize(acc[k], {multiplier[k], shift[k]}, rq))
+          << "acc " << acc[k] << " multiplier " << multiplier[k] << " shift " << shift[k];
+  }
+  EXPECT_EQ(compared, 64u * kN);
 }
 
 }  // namespace

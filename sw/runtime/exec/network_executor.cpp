@@ -22,6 +22,9 @@ LoweringOptions lowering_options(const ExecutionOptions& options) {
   l.dataflow = options.dataflow;
   l.fold_data_movement = options.fold_data_movement;
   l.dram_access_bytes = options.dram_access_bytes;
+  // Every layer's output kept needs every output written: a fused
+  // convolution writes none of its own.
+  l.fuse_layers = options.fuse_layers && !options.keep_outputs;
   return l;
 }
 
@@ -34,17 +37,41 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
   std::vector<std::int8_t> actual;
   for (std::size_t i = 0; i < q.layers.size(); ++i) {
     const Layer& l = q.network.layer(static_cast<int>(i));
-    const std::vector<std::int8_t>& expected = q.layers[i].expected;
+    const std::vector<std::int8_t>& expected = q.expected(static_cast<int>(i));
     LayerCheck c;
     c.index = static_cast<int>(i);
     c.name = l.name;
     c.type = layer_type_name(l.type);
     c.commands = lowered.layers[i].command_count;
     c.folded_into = lowered.layers[i].folded_into;
+    c.not_fused = lowered.layers[i].not_fused;
     const LoweredLayer& lowered_layer = lowered.layers[i];
+    if (lowered_layer.unwritten_for >= 0) {
+      run.layers.push_back(std::move(c));  // vouched for below
+      continue;
+    }
     actual.resize(expected.size());
     std::size_t bytes = lowered_layer.output.bytes;
-    if (lowered_layer.view.empty()) {
+    if (lowered_layer.int4_packed) {
+      // A packed tensor, or a producer's slice of a packed concatenation
+      // (one segment counting bytes, LoweredLayer::view).
+      const TensorShape s = l.out_shape;
+      const std::size_t pixels = static_cast<std::size_t>(s.h) * s.w, run = (static_cast<std::size_t>(s.c) + 1) / 2;
+      std::vector<std::int8_t> stored(pixels * run);
+      if (lowered_layer.view.empty()) {
+        read_output(lowered_layer.output.addr, stored.data(), stored.size());
+      } else {
+        const std::size_t pitch = lowered_layer.view[0].pixel_pitch;
+        std::vector<std::int8_t> span((pixels - 1) * pitch + run);
+        read_output(lowered_layer.view[0].addr, span.data(), span.size());
+        for (std::size_t p = 0; p < pixels; ++p)
+          std::copy_n(span.begin() + static_cast<std::ptrdiff_t>(p * pitch), run,
+                      stored.begin() + static_cast<std::ptrdiff_t>(p * run));
+      }
+      pe_array::unpack_int4_runs(stored.data(), static_cast<std::size_t>(s.h) * s.w, static_cast<std::size_t>(s.c),
+                                 actual.data());
+      bytes = expected.size();
+    } else if (lowered_layer.view.empty()) {
       read_output(lowered_layer.output.addr, actual.data(), actual.size());
     } else {
       const TensorShape s = l.out_shape;
@@ -73,6 +100,11 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
     if (keep_outputs) c.output = actual;
     run.layers.push_back(std::move(c));
   }
+  // An output computed only inside a fused epilogue is exact if the output it
+  // went into is: the epilogue requantizes it as the unfused layer does.
+  for (std::size_t i = 0; i < q.layers.size(); ++i)
+    if (const int by = lowered.layers[i].unwritten_for; by >= 0)
+      run.layers[i].verified = run.layers[static_cast<std::size_t>(by)].verified;
   return run;
 }
 
@@ -88,10 +120,28 @@ std::vector<T> read_vector(const HostDram& dram, std::uint64_t addr, std::size_t
   return v;
 }
 
+// A tensor of `shape` at `addr` (rows `row_pitch` bytes apart, 0: packed), one
+// value per byte; packed int4 pixels unpacked as contract/int4_storage.h says.
+std::vector<std::int8_t> read_tensor(const HostDram& dram, std::uint64_t addr, std::uint32_t row_pitch,
+                                     TensorShape shape, bool packed_int4) {
+  const auto w = static_cast<std::size_t>(shape.w), c = static_cast<std::size_t>(shape.c);
+  const std::size_t stored_row = packed_int4 ? w * ((c + 1) / 2) : w * c;
+  const std::size_t pitch = row_pitch != 0 ? row_pitch : stored_row;
+  std::vector<std::int8_t> v(shape.size()), row(stored_row);
+  for (int y = 0; y < shape.h; ++y) {
+    dram.read(addr + static_cast<std::uint64_t>(y) * pitch, row.data(), stored_row);
+    if (packed_int4)
+      pe_array::unpack_int4_runs(row.data(), w, c, v.data() + static_cast<std::size_t>(y) * w * c);
+    else
+      std::copy(row.begin(), row.end(), v.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(y) * w * c));
+  }
+  return v;
+}
+
 // The input tensor of a command, gathered from rows of `input_row_pitch` bytes.
 std::vector<std::int8_t> read_input(const HostDram& dram, const LayerCommand& c, TensorShape in) {
-  const std::size_t row = static_cast<std::size_t>(in.w) * in.c;
   if (c.input_segment_count != 0) {
+    if (c.flags & firmware::kInt4PackedInput) throw std::invalid_argument("a gathered input cannot be packed int4");
     if (c.input_segment_count > firmware::kMaxInputSegments) throw std::invalid_argument("too many input segments");
     const auto segments = read_vector<firmware::InputSegment>(dram, c.input_segments_addr, c.input_segment_count);
     std::size_t channels = 0;
@@ -103,12 +153,24 @@ std::vector<std::int8_t> read_input(const HostDram& dram, const LayerCommand& c,
                               [&](std::uint64_t a, void* dst, std::size_t n) { dram.read(a, dst, n); });
     return v;
   }
-  if (c.input_row_pitch == 0 || c.input_row_pitch == row)
-    return read_vector<std::int8_t>(dram, c.input_addr, in.size());
-  std::vector<std::int8_t> v(in.size());
-  for (int y = 0; y < in.h; ++y)
-    dram.read(c.input_addr + static_cast<std::uint64_t>(y) * c.input_row_pitch, v.data() + y * row, row);
-  return v;
+  return read_tensor(dram, c.input_addr, c.input_row_pitch, in, (c.flags & firmware::kInt4PackedInput) != 0);
+}
+
+// The add of a kAdd command, or of a convolution's fused epilogue (whose
+// input 1 is the convolution's output).
+AddParams add_params_of(const LayerCommand& c) {
+  const bool fused = c.fuse == static_cast<std::uint32_t>(firmware::Fuse::kAdd);
+  AddParams p;
+  p.left_shift = c.add.left_shift;
+  p.input1_offset = -(fused ? c.output_zero_point : c.input_zero_point);
+  p.input2_offset = -c.add.input2_zero_point;
+  p.output_offset = fused ? c.fused_output_zero_point : c.output_zero_point;
+  p.input1_multiplier = {c.add.input1_multiplier, c.add.input1_shift};
+  p.input2_multiplier = {c.add.input2_multiplier, c.add.input2_shift};
+  p.output_multiplier = {c.add.output_multiplier, c.add.output_shift};
+  p.act_min = fused ? c.fused_act_min : c.act_min;
+  p.act_max = fused ? c.fused_act_max : c.act_max;
+  return p;
 }
 
 void execute_one(HostDram& dram, const LayerCommand& c) {
@@ -123,10 +185,10 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
       const std::size_t filter = static_cast<std::size_t>(p.kernel_h) * p.kernel_w * (in.c / p.groups);
       const auto stored = static_cast<pe_array::Datatype>(c.datatype);
       auto weights = read_vector<std::int8_t>(
-          dram, c.weights_addr, static_cast<std::size_t>(out.c * pe_array::filter_storage_bytes(filter, stored)));
+          dram, c.weights_addr, static_cast<std::size_t>(out.c * pe_array::storage_bytes(filter, stored)));
       if (stored == pe_array::Datatype::kInt4) {
         std::vector<std::int8_t> values(static_cast<std::size_t>(out.c) * filter);
-        pe_array::unpack_int4_filters(weights.data(), static_cast<std::size_t>(out.c), filter, values.data());
+        pe_array::unpack_int4_runs(weights.data(), static_cast<std::size_t>(out.c), filter, values.data());
         weights = std::move(values);
       }
       const auto bias = read_vector<std::int32_t>(dram, c.bias_addr, static_cast<std::size_t>(out.c));
@@ -137,6 +199,9 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
       rq.act_min = c.act_min;
       rq.act_max = c.act_max;
       result = conv2d(read_input(dram, c, in), in, weights, bias, p, rq);
+      if (c.fuse > static_cast<std::uint32_t>(firmware::Fuse::kAdd)) throw std::invalid_argument("unknown fuse");
+      if (c.fuse != 0)
+        result = add(result, read_vector<std::int8_t>(dram, c.input2_addr, out.size()), out, add_params_of(c));
       break;
     }
     case Opcode::kMaxPool:
@@ -156,17 +221,9 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
     }
     case Opcode::kAdd: {
       if (!(in == out)) throw std::invalid_argument("add needs equal input and output shapes");
-      AddParams p;
-      p.left_shift = c.add.left_shift;
-      p.input1_offset = -c.input_zero_point;
-      p.input2_offset = -c.add.input2_zero_point;
-      p.output_offset = c.output_zero_point;
-      p.input1_multiplier = {c.add.input1_multiplier, c.add.input1_shift};
-      p.input2_multiplier = {c.add.input2_multiplier, c.add.input2_shift};
-      p.output_multiplier = {c.add.output_multiplier, c.add.output_shift};
-      p.act_min = c.act_min;
-      p.act_max = c.act_max;
-      result = add(read_input(dram, c, in), read_vector<std::int8_t>(dram, c.input2_addr, in.size()), in, p);
+      result = add(read_input(dram, c, in),
+                   read_tensor(dram, c.input2_addr, 0, in, (c.flags & firmware::kInt4PackedInput) != 0), in,
+                   add_params_of(c));
       break;
     }
     case Opcode::kCopy:
@@ -190,15 +247,17 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
     default:
       throw std::invalid_argument("unknown opcode");
   }
-  const auto pitch = static_cast<std::size_t>(c.output_pixel_pitch);
   const auto channels = static_cast<std::size_t>(out.c);
-  if (pitch == 0 || pitch == channels) {
+  if (c.flags & firmware::kInt4PackedOutput) result = pe_array::pack_int4_runs(result, channels);
+  const std::size_t pixel = result.size() / (static_cast<std::size_t>(out.h) * out.w);
+  const auto pitch = static_cast<std::size_t>(c.output_pixel_pitch);
+  if (pitch == 0 || pitch == pixel) {
     dram.write(c.output_addr, result.data(), result.size());
     return;
   }
-  if (pitch < channels) throw std::invalid_argument("output_pixel_pitch below out_c");
-  for (std::size_t p = 0; p < result.size() / channels; ++p)
-    dram.write(c.output_addr + p * pitch, result.data() + p * channels, channels);
+  if (pitch < pixel) throw std::invalid_argument("output_pixel_pitch below out_c");
+  for (std::size_t p = 0; p < result.size() / pixel; ++p)
+    dram.write(c.output_addr + p * pitch, result.data() + p * pixel, pixel);
 }
 
 }  // namespace
@@ -330,7 +389,7 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
     return addr;
   };
   for (std::size_t b = 1; b < images.size(); ++b) {
-    const auto& input = images[b]->input();
+    const std::vector<std::uint8_t> input = stored_input(*images[b], first);
     hal.memory_write(relocate(b, first.layers[0].output.addr), input.data(), input.size());
   }
 

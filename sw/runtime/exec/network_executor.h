@@ -23,6 +23,7 @@ struct ExecutionOptions {
   bool keep_outputs = false;
   bool fold_data_movement = true;        // LoweringOptions::fold_data_movement
   std::uint32_t dram_access_bytes = 32;  // LoweringOptions::dram_access_bytes
+  bool fuse_layers = true;               // LoweringOptions::fuse_layers, unless keep_outputs
   // Called once the NPU has run and before its outputs are compared: the
   // expected outputs may still be computed beside the simulation until then.
   std::function<void()> await_reference;
@@ -35,6 +36,7 @@ struct LayerCheck {
   std::string type;              // layer_type_name
   std::size_t commands = 0;      // LayerCommands the layer lowered to
   std::vector<int> folded_into;  // LoweredLayer::folded_into
+  std::string not_fused;         // LoweredLayer::not_fused
   std::size_t mismatches = 0;
   bool verified = false;
   std::vector<std::int8_t> output;  // as read back (HWC), with ExecutionOptions::keep_outputs

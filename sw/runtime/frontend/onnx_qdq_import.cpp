@@ -302,7 +302,7 @@ QuantizedNetwork Importer::finish_quantized(std::uint64_t seed) {
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  q.float_output = dequantize_tensor(q.layers.back().expected, q.layers.back().output);
+  q.float_output = dequantize_tensor(q.expected(static_cast<int>(q.layers.size()) - 1), q.layers.back().output);
   return q;
 }
 

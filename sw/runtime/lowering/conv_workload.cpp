@@ -305,6 +305,8 @@ firmware::LayerCommand conv_command(const PreparedConv& l, std::uint32_t layer_i
   cmd.dataflow = static_cast<std::uint32_t>(l.spec.dataflow);
   cmd.datatype = static_cast<std::uint32_t>(l.spec.datatype);
   if (l.spec.datatype == Datatype::kFp16 && l.spec.relu) cmd.flags |= firmware::kFp16Relu;
+  // int4 activations are stored two per byte, as weights are (contract/int4_storage.h).
+  if (l.spec.datatype == Datatype::kInt4) cmd.flags |= firmware::kInt4PackedInput | firmware::kInt4PackedOutput;
   cmd.input_addr = at.input;
   cmd.output_addr = at.output;
   cmd.weights_addr = at.weights;
@@ -323,27 +325,34 @@ firmware::LayerCommand conv_command(const PreparedConv& l, std::uint32_t layer_i
   cmd.act_max = l.requant.act_max;
   cmd.layer_id = layer_id;
   if (faults.input_row_pitch_delta != 0)
-    cmd.input_row_pitch = static_cast<std::uint32_t>(l.in_shape.w * l.in_shape.c * static_cast<int>(l.element_bytes()) +
-                                                     faults.input_row_pitch_delta);
+    cmd.input_row_pitch = static_cast<std::uint32_t>(
+        l.in_shape.w * static_cast<int>(pe_array::storage_bytes(static_cast<std::uint64_t>(l.in_shape.c),
+                                                                static_cast<pe_array::Datatype>(l.spec.datatype))) +
+        faults.input_row_pitch_delta);
   return cmd;
 }
 
 ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uint32_t layer_id,
                           const LoweringFaults& faults) {
   sw::HostHal& hal = driver.hal();
-  // int4 weights are stored two per byte, each filter padded to a byte.
-  const std::vector<std::int8_t> stored = l.spec.datatype == Datatype::kInt4
-                                              ? pe_array::pack_int4_filters(l.weights, l.weights.size() / l.spec.out_c)
-                                              : l.weights;
-  const std::uint64_t input = driver.alloc(l.input.size());
+  // int4 weights are stored two per byte, each filter padded to a byte; int4
+  // activations two per byte, each pixel padded to a byte.
+  const bool int4 = l.spec.datatype == Datatype::kInt4;
+  const std::vector<std::int8_t> stored =
+      int4 ? pe_array::pack_int4_runs(l.weights, l.weights.size() / l.spec.out_c) : l.weights;
+  const std::vector<std::int8_t> in = int4 ? pe_array::pack_int4_runs(l.input, std::size_t(l.in_shape.c)) : l.input;
+  const std::uint64_t input = driver.alloc(in.size());
   const std::uint64_t weights = driver.alloc(stored.size());
   const std::uint64_t bias = driver.alloc(l.bias.size() * 4);
   const std::uint64_t requant = driver.alloc(std::uint64_t(l.spec.out_c) * 8);
-  const std::size_t out_elements = std::size_t(l.out_shape.c) * l.out_shape.h * l.out_shape.w;
-  const std::uint64_t output = driver.alloc(out_elements * l.element_bytes());
+  const std::size_t out_pixels = std::size_t(l.out_shape.h) * l.out_shape.w;
+  const std::size_t out_elements = std::size_t(l.out_shape.c) * out_pixels;
+  const std::size_t out_bytes = out_pixels * pe_array::storage_bytes(std::uint64_t(l.out_shape.c),
+                                                                     static_cast<pe_array::Datatype>(l.spec.datatype));
+  const std::uint64_t output = driver.alloc(out_bytes);
   const std::uint64_t command = driver.alloc(sizeof(firmware::LayerCommand));
 
-  hal.memory_write(input, l.input.data(), l.input.size());
+  hal.memory_write(input, in.data(), in.size());
   hal.memory_write(weights, stored.data(), stored.size());
   hal.memory_write(bias, l.bias.data(), l.bias.size() * 4);
   // fp16 has no requantization: its table stays zero (the firmware loads it all the same).
@@ -362,8 +371,13 @@ ConvOnNpu run_conv_on_npu(sw::NpuDriver& driver, const PreparedConv& l, std::uin
   driver.wait_idle();
 
   ConvOnNpu result;
-  result.output.resize(out_elements * l.element_bytes());
+  result.output.resize(out_bytes);
   hal.memory_read(output, result.output.data(), result.output.size());
+  if (int4) {
+    std::vector<std::int8_t> values(out_elements);
+    pe_array::unpack_int4_runs(result.output.data(), out_pixels, std::size_t(l.out_shape.c), values.data());
+    result.output = std::move(values);
+  }
   for (std::size_t i = 0; i < out_elements; ++i) {
     if (l.spec.datatype == Datatype::kFp16) {
       // Written as a negated <= so that a NaN counts as a mismatch.

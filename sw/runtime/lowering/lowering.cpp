@@ -1,6 +1,9 @@
 #include "sw/runtime/lowering/lowering.h"
 
 #include "sw/runtime/lowering/channel_map.h"
+#include "sw/runtime/lowering/channel_order.h"
+#include "sw/runtime/lowering/fusion.h"
+#include "sw/runtime/lowering/int4_packing.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,30 +20,6 @@ namespace npuvp::runtime {
 using firmware::LayerCommand;
 using firmware::Opcode;
 
-ShiftAsConv shift_as_depthwise_conv(const std::vector<ChannelShift>& shifts, std::int32_t zero_point) {
-  int r = 1;
-  for (const auto& s : shifts) r = std::max({r, std::abs(s.dy), std::abs(s.dx)});
-  const int k = 2 * r + 1;
-  ShiftAsConv out;
-  const int c = static_cast<int>(shifts.size());
-  out.conv.set_square(k, 1, r);
-  out.conv.groups = c;
-  out.conv.out_channels = c;
-  out.conv.input_zero_point = zero_point;
-  // out(y, x) = in(y - dy, x - dx) = in(y - r + ky, x - r + kx) at ky = r - dy,
-  // kx = r - dx.
-  out.weights.assign(static_cast<std::size_t>(c) * k * k, 0);
-  for (int ch = 0; ch < c; ++ch) {
-    const ChannelShift s = shifts[static_cast<std::size_t>(ch)];
-    out.weights[(static_cast<std::size_t>(ch) * k + (r - s.dy)) * k + (r - s.dx)] = 1;
-  }
-  // acc * 2^30 * 2^1 / 2^31 == acc exactly (see
-  // multiply_by_quantized_multiplier).
-  out.requant.per_channel = {FixedPointMultiplier{std::int32_t{1} << 30, 1}};
-  out.requant.output_zero_point = zero_point;
-  return out;
-}
-
 namespace {
 
 class Lowerer {
@@ -53,17 +32,25 @@ class Lowerer {
     out_.layers.resize(n_.size());
     views_.resize(n_.size());
     plan_folding();
+    plan_packing();
     // Tensors: a folded layer owns none unless producers write into it;
     // flatten and fused activations alias their input's.
     for (int i = 0; i < count; ++i)
-      if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i)))
-        out_.layers[i].output = {allocate(n_.layer(i).out_shape.size()), n_.layer(i).out_shape.size()};
+      if (!aliases(i) && placed_in_[i] < 0 && (!folded_[i] || fed_in_place(i))) {
+        const TensorShape s = n_.layer(i).out_shape;
+        const std::uint64_t bytes = std::uint64_t{pixel_bytes(i)} * s.h * s.w;
+        out_.layers[i].output = {allocate(bytes), bytes};
+        out_.layers[i].int4_packed = packed_[i];
+      }
     for (int i = 0; i < count; ++i)
-      if (placed_in_[i] >= 0)
-        out_.layers[i].output = {addr_of(placed_in_[i]) + placed_offset_[i], 0};
-      else if (aliases(i))
+      if (placed_in_[i] >= 0) {  // a packed concatenation's slices start on even channels
+        const bool packed = out_.layers[i].int4_packed = packed_[placed_in_[i]];
+        out_.layers[i].output = {addr_of(placed_in_[i]) + (packed ? placed_offset_[i] / 2 : placed_offset_[i]), 0};
+      } else if (aliases(i)) {
         out_.layers[i].output = out_.layers[n_.layer(i).inputs[0]].output;
-    out_.initial_data.push_back({out_.layers[0].output.addr, as_bytes(q_.input())});
+        out_.layers[i].int4_packed = out_.layers[n_.layer(i).inputs[0]].int4_packed;
+      }
+    out_.initial_data.push_back({out_.layers[0].output.addr, stored_input(q_, out_)});
     views_[0] = own_view(0);
     for (int i = 1; i < count; ++i) {
       out_.layers[i].first_command = out_.commands.size();
@@ -71,11 +58,25 @@ class Lowerer {
       out_.layers[i].command_count = out_.commands.size() - out_.layers[i].first_command;
       if (views_[i].empty()) views_[i] = aliases(i) ? views_[n_.layer(i).inputs[0]] : own_view(i);
       LoweredLayer& lowered = out_.layers[i];
-      if (!(is_packed(views_[i]) && views_[i][0].buffer == lowered.output.addr && lowered.output.bytes > 0))
+      if (lowered.int4_packed && placed_in_[owner(i)] >= 0)  // its slice of a packed concatenation, in bytes
+        lowered.view = {{lowered.output.addr, pixel_bytes(placed_in_[owner(i)]),
+                         static_cast<std::uint16_t>((n_.layer(i).out_shape.c + 1) / 2), 0, 0}};
+      else if (!(is_packed(views_[i]) && views_[i][0].buffer == lowered.output.addr && lowered.output.bytes > 0))
         lowered.view = segments_of(views_[i]);
     }
     for (int i = 1; i < count; ++i)
       if (folded_[i] && out_.layers[i].command_count == 0) out_.layers[i].folded_into = doers(i);
+    for (std::size_t i = 0; i < fusion_.unfused_reason.size(); ++i)
+      if (!fusion_.unfused_reason[i].empty()) out_.layers[i].not_fused = fusion_.unfused_reason[i];
+    for (int conv = 1; conv < count; ++conv) {
+      const int add = fused_add_[conv];
+      if (add < 0) continue;
+      out_.layers[add].folded_into = {conv};
+      // The convolution's output, and the activation fused into it, are never written.
+      for (int j = 1; j < count; ++j)
+        if (j == conv || (aliases(j) && out_.layers[j].output.addr == addr_of(conv)))
+          out_.layers[j].unwritten_for = add;
+    }
     return std::move(out_);
   }
 
@@ -145,6 +146,9 @@ class Lowerer {
     out_order_.assign(count, {});
     for (std::size_t i = 0; i < count; ++i)
       for (int src : n_.layer(static_cast<int>(i)).inputs) consumers_[src].push_back(static_cast<int>(i));
+    fused_add_.assign(count, -1);
+    fused_conv_.assign(count, -1);
+    if (options_.fuse_layers) fusion_ = plan_add_fusion(q_, consumers_);
     if (!options_.fold_data_movement) return;
     for (std::size_t i = 0; i < count; ++i) {
       const Layer& l = n_.layer(static_cast<int>(i));
@@ -160,7 +164,7 @@ class Lowerer {
                                          [&](const auto& m) { return m.second >= options_.dram_access_bytes; });
       folded_[i] = moves_data(l.type) && short_moves && long_runs;
     }
-    group_shifted_channels();
+    out_order_ = shift_grouping_orders(q_, folded_);
     for (int cat = 0; cat < static_cast<int>(count); ++cat) {
       const Layer& l = n_.layer(cat);
       if (l.type != LayerType::kConcat) continue;
@@ -181,36 +185,30 @@ class Lowerer {
     }
   }
 
-  // Channels shifted alike are read as one run only if they lie side by side:
-  // the dense convolution that computes a folded shift's input (through
-  // activations and pooling, which keep channels) computes them grouped by
-  // shift, at no cost (its weights' rows reordered).
-  void group_shifted_channels() {
-    out_order_.assign(n_.size(), {});
-    for (std::size_t s = 0; s < n_.size(); ++s) {
-      const Layer& shift = n_.layer(static_cast<int>(s));
-      if (!folded_[s] || shift.type != LayerType::kShift) continue;
-      ChannelMap by_shift;
-      for (const ChannelShift& m : shift.shifts)
-        by_shift.push_back({0, 0, static_cast<std::uint32_t>(by_shift.size()), static_cast<std::int8_t>(m.dy),
-                            static_cast<std::int8_t>(m.dx)});
-      int p = shift.inputs[0];
-      for (;;) {
-        const Layer& l = n_.layer(p);
-        if (q_.layers[p].fused_into >= 0) {
-          p = q_.layers[p].fused_into;
-        } else if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool || l.type == LayerType::kBatchNorm ||
-                   (l.type == LayerType::kConv2d && l.conv.groups > 1 && l.conv.groups == l.conv.out_channels &&
-                    l.conv.groups == n_.layer(l.inputs[0]).out_shape.c)) {
-          p = l.inputs[0];  // keeps channels: computes them in the order it reads them
-        } else {
-          auto order = run_order(by_shift);
-          if (l.type == LayerType::kConv2d && l.conv.groups == 1 && !std::is_sorted(order.begin(), order.end()))
-            out_order_[p] = std::move(order);
-          break;
-        }
-      }
+  // The layer whose tensor a layer's output is (through flatten and fused activations).
+  int owner(int i) const { return aliases(i) ? owner(n_.layer(i).inputs[0]) : i; }
+
+  // Which tensors are stored packed int4 (int4_packing.h).
+  void plan_packing() {
+    const int count = static_cast<int>(n_.size());
+    std::vector<int> owners(n_.size());
+    std::vector<bool> producer(n_.size());
+    for (int i = 0; i < count; ++i) {
+      owners[i] = owner(i);
+      producer[i] = !aliases(i) && writes_output(i) && out_order_[i].empty();
     }
+    packed_ = plan_int4_packing(q_, owners, producer, placed_in_);
+  }
+
+  // Bytes of a pixel of layer l's own tensor (int4 packed or one value per byte).
+  std::uint32_t pixel_bytes(int l) const {
+    return static_cast<std::uint32_t>((n_.layer(l).out_shape.c + (packed_[l] ? 1 : 0)) / (packed_[l] ? 2 : 1));
+  }
+
+  // The packing flags of a command of layer i reading `src`.
+  std::uint32_t packing_flags(int i, int src) const {
+    return (packed_[owner(src)] ? firmware::kInt4PackedInput : 0u) |
+           (packed_[placed_in_[i] >= 0 ? placed_in_[i] : owner(i)] ? firmware::kInt4PackedOutput : 0u);
   }
 
   bool fed_in_place(int i) const { return std::find(placed_in_.begin(), placed_in_.end(), i) != placed_in_.end(); }
@@ -334,7 +332,7 @@ class Lowerer {
   // concatenation; records the layer's view if its channels come out permuted.
   void set_output(LayerCommand& c, int i, const std::vector<int>& perm) {
     c.output_addr = addr_of(i);
-    if (placed_in_[i] >= 0) c.output_pixel_pitch = static_cast<std::uint32_t>(n_.layer(placed_in_[i]).out_shape.c);
+    if (placed_in_[i] >= 0) c.output_pixel_pitch = pixel_bytes(placed_in_[i]);
     if (!perm.empty()) views_[i] = own_view(i, perm);
   }
 
@@ -370,30 +368,6 @@ class Lowerer {
     firmware::write_window(c, w);
   }
 
-  // Weights OHWI whose input channels come in `perm` order.
-  static void permute_inputs(const std::vector<int>& perm, std::vector<std::int8_t>& weights) {
-    const std::vector<std::int8_t> w = weights;
-    const std::size_t n = perm.size();
-    for (std::size_t f = 0; f < w.size() / n; ++f)  // every output channel and tap
-      for (std::size_t j = 0; j < n; ++j) weights[f * n + j] = w[f * n + static_cast<std::size_t>(perm[j])];
-  }
-
-  // A convolution that computes its output channels in `perm` order.
-  static void permute_outputs(const std::vector<int>& perm, std::vector<std::int8_t>& weights,
-                              std::vector<std::int32_t>& bias, Requantization& rq) {
-    const std::vector<std::int8_t> w = weights;
-    const std::vector<std::int32_t> b = bias;
-    const std::vector<FixedPointMultiplier> m = rq.per_channel;
-    const std::size_t row = w.size() / perm.size();
-    for (std::size_t j = 0; j < perm.size(); ++j) {
-      const auto from = static_cast<std::size_t>(perm[j]);
-      std::copy_n(w.begin() + static_cast<std::ptrdiff_t>(from * row), row,
-                  weights.begin() + static_cast<std::ptrdiff_t>(j * row));
-      if (!b.empty()) bias[j] = b[from];
-      if (m.size() > 1) rq.per_channel[j] = m[from];
-    }
-  }
-
   void conv_command(int layer, int src, TensorShape in, TensorShape out, const ConvParams& p,
                     std::vector<std::int8_t> weights, std::vector<std::int32_t> bias, Requantization rq) {
     LayerCommand c = command(layer, Opcode::kConv2d, in, out);
@@ -407,18 +381,19 @@ class Lowerer {
     // A dense convolution computes its channels in any order (out_order_); a
     // channelwise one in its gathered input's.
     const std::vector<int>& order = reads == Reads::kDense ? out_order_[layer] : input.perm;
-    if (reads == Reads::kDense && !input.perm.empty()) permute_inputs(input.perm, weights);
-    if (!order.empty()) permute_outputs(order, weights, bias, rq);
+    if (reads == Reads::kDense && !input.perm.empty()) permute_weight_inputs(input.perm, weights);
+    if (!order.empty()) permute_weight_outputs(order, weights, bias, rq);
     set_input(c, input);
-    set_output(c, layer, order);
+    if (!fuse_add(c, layer, order)) set_output(c, layer, order);
     set_window(c, layer, p);
+    c.flags |= packing_flags(layer, src);
     c.input_zero_point = p.input_zero_point;
     c.output_zero_point = rq.output_zero_point;
     c.act_min = rq.act_min;
     c.act_max = rq.act_max;
     if (q_.layers[layer].bits == 4) c.datatype = static_cast<std::uint32_t>(firmware::Datatype::kInt4);
     c.weights_addr = parameter_block(
-        q_.layers[layer].bits == 4 ? pe_array::pack_int4_filters(weights, weights.size() / out.c) : weights);
+        q_.layers[layer].bits == 4 ? pe_array::pack_int4_runs(weights, weights.size() / out.c) : weights);
     c.bias_addr = parameter_block(bias.empty() ? std::vector<std::int32_t>(static_cast<std::size_t>(out.c), 0) : bias);
     std::vector<std::int32_t> table(2 * static_cast<std::size_t>(out.c));
     for (int k = 0; k < out.c; ++k) {
@@ -430,6 +405,28 @@ class Lowerer {
     out_.commands.push_back(c);
   }
 
+  // Points a convolution's epilogue at the add the fusion plan gives it, if
+  // its channels come out in order and the residual is one packed tensor.
+  bool fuse_add(LayerCommand& c, int conv, const std::vector<int>& order) {
+    const int add = fusion_.add_of.empty() ? -1 : fusion_.add_of[conv];
+    if (add < 0) return false;
+    const int residual = fusion_.residual_of[conv];
+    // The epilogue reads and writes one value per byte; int4 tensors stored
+    // two per byte stay a separate add.
+    const bool int4 = packed_[owner(conv)] || packed_[owner(residual)] || packed_[owner(add)];
+    if (!order.empty() || !is_packed(views_[residual]) || int4) {
+      out_.layers[add].not_fused = !order.empty() ? "'" + n_.layer(conv).name + "' computes its channels permuted"
+                                   : int4         ? "its tensors are stored as packed int4"
+                                                  : "the residual is not one packed tensor";
+      return false;
+    }
+    set_fused_add(c, q_.layers[conv].output, q_.layers[residual].output, q_.layers[add], views_[residual][0].buffer);
+    set_output(c, add, {});
+    fused_add_[conv] = add;
+    fused_conv_[add] = conv;
+    return true;
+  }
+
   void pool_command(int layer, Opcode op, TensorShape in, TensorShape out, const PoolParams& p, QuantParams q,
                     ActivationRange act = {}) {
     LayerCommand c = command(layer, op, in, out);
@@ -437,6 +434,7 @@ class Lowerer {
     set_input(c, input);
     set_output(c, layer, input.perm);
     set_window(c, layer, ConvWindow{p});
+    c.flags |= packing_flags(layer, n_.layer(layer).inputs[0]);
     c.input_zero_point = c.output_zero_point = q.zero_point;
     c.act_min = act.min;
     c.act_max = act.max;
@@ -519,6 +517,7 @@ class Lowerer {
     c.input_addr = gather(i, l.inputs[0], Reads::kPacked).addr;
     c.input2_addr = gather(i, l.inputs[1], Reads::kPacked).addr;
     set_output(c, i, {});
+    c.flags |= packing_flags(i, l.inputs[0]);
     c.input_zero_point = in_q.zero_point;
     c.output_zero_point = ql.output.zero_point;
     c.act_min = p.act_min;
@@ -622,7 +621,7 @@ class Lowerer {
         }
         break;
       case LayerType::kAdd:
-        add_command(i);
+        if (fused_conv_[i] < 0) add_command(i);
         break;
       case LayerType::kConcat:
       case LayerType::kChannelShuffle:
@@ -643,7 +642,7 @@ class Lowerer {
       case LayerType::kFlatten: {
         // A reshape of a packed tensor; anything else is packed first.
         const std::uint64_t addr = gather(i, l.inputs[0], Reads::kPacked).addr;
-        out_.layers[i].output = {addr, out.size()};
+        out_.layers[i].output = {addr, packed_[owner(i)] ? out_.layers[owner(i)].output.bytes : out.size()};
         views_[i] = buffer_view(addr, static_cast<std::uint32_t>(out.c), 0, static_cast<std::uint32_t>(out.c));
         break;
       }
@@ -664,6 +663,10 @@ class Lowerer {
   std::vector<std::uint64_t> placed_offset_;
   std::vector<std::vector<int>> consumers_;
   std::vector<std::vector<int>> out_order_;
+  std::vector<bool> packed_;  // per layer: its tensor is stored packed int4 (plan_packing)
+  AddFusionPlan fusion_;
+  std::vector<int> fused_add_;   // per convolution: the add its epilogue computes, or -1
+  std::vector<int> fused_conv_;  // per add: the convolution computing it, or -1
   std::map<std::pair<int, std::vector<int>>, std::uint64_t>
       staged_;  // (layer, read order): its packed copy  // per layer: the order a dense conv computes its channels in
 };

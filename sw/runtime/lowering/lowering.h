@@ -34,6 +34,9 @@ struct LoweringOptions {
   // whose directions have fewer channels than this stays a depthwise conv
   // (docs/lowering.md).
   std::uint32_t dram_access_bytes = 32;
+  // A residual add runs in the epilogue of the convolution producing one of
+  // its inputs (fusion.h); off, it runs as its own command.
+  bool fuse_layers = true;
 };
 
 struct DramRegion {
@@ -51,12 +54,22 @@ struct LoweredLayer {
   std::size_t first_command = 0;  // into LoweredNetwork::commands
   std::size_t command_count = 0;  // 0 for the input, flatten, fused activations and folded layers
   DramRegion output;              // the tensor the layer owns (HWC, packed); bytes 0 if it owns none
+  // The output's int4 values are stored two per byte, a pixel's channels a
+  // run (contract/int4_storage.h); `output.bytes` counts the packed bytes.
+  bool int4_packed = false;
   // Where the output's channels live when they are not `output` packed: a
-  // folded layer's view of other tensors, or a slice of a concatenation.
+  // folded layer's view of other tensors, or a slice of a concatenation (of a
+  // packed one: one segment whose `channels` counts the slice's bytes).
   std::vector<firmware::InputSegment> view;
   // A folded layer: the layers that do its work (the producers writing into
   // its slices, or the layers gathering it as their input).
   std::vector<int> folded_into;
+  // A layer whose output is never written (a convolution whose epilogue
+  // writes the add it feeds instead, and activations fused into it): that
+  // add, whose output vouches for it; -1 otherwise.
+  int unwritten_for = -1;
+  // An add that runs as its own command though fusion is on: why.
+  std::string not_fused;
 };
 
 struct LoweredNetwork {
@@ -69,6 +82,10 @@ struct LoweredNetwork {
 
 LoweredNetwork lower_network(const QuantizedNetwork& q, const DramAllocator& alloc,
                              const LoweringOptions& options = {});
+
+// The network input as the lowered network stores it (packed int4 where
+// its layer 0 tensor is).
+std::vector<std::uint8_t> stored_input(const QuantizedNetwork& q, const LoweredNetwork& lowered);
 
 // The commands of a Shift layer: a depthwise conv of kernel 2r+1 (3x3 for the
 // unit shifts of DiracDeltaNet) whose one-hot OHWI weights select each

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "sw/runtime/reference/reference_executor.h"
@@ -107,11 +109,47 @@ void float_forward(const Network& n, const std::vector<float>& input, Activation
     for (int in : n.layer(i).inputs) last_reader[in] = i;
   std::vector<std::vector<float>> act(n.size());
   for (int i = 0; i < count; ++i) {
-    act[i] = i == 0 ? input : float_layer(n, i, act, activation_of(i));
+    const Layer& l = n.layer(i);
+    if ((l.type == LayerType::kReLU || l.type == LayerType::kReLU6) && last_reader[l.inputs[0]] == i) {
+      // The input's last reader clamps it in place rather than a copy.
+      act[i] = std::move(act[l.inputs[0]]);
+      apply_activation(act[i], runtime::activation_of(l.type));
+    } else {
+      act[i] = i == 0 ? input : float_layer(n, i, act, activation_of(i));
+    }
     visit(i, act[i]);
     for (int in_index : n.layer(i).inputs)
       if (last_reader[in_index] == i) std::vector<float>().swap(act[in_index]);
   }
+}
+
+// The smallest and largest value of a non-empty tensor as std::minmax_element
+// sees them (a NaN counts only as the first element), 16 at a time in vector
+// registers instead of one compare-and-branch per element.
+std::pair<float, float> value_range(const std::vector<float>& y) {
+  typedef float Lanes __attribute__((vector_size(4 * sizeof(float))));
+  constexpr int kWays = 4, kLanes = 4;
+  Lanes lo[kWays], hi[kWays];
+  for (int w = 0; w < kWays; ++w) lo[w] = hi[w] = Lanes{} + y.front();
+  std::size_t k = 0;
+  for (; k + kWays * kLanes <= y.size(); k += kWays * kLanes)
+    for (int w = 0; w < kWays; ++w) {
+      Lanes v;
+      std::memcpy(&v, y.data() + k + w * kLanes, sizeof v);
+      lo[w] = v < lo[w] ? v : lo[w];
+      hi[w] = hi[w] < v ? v : hi[w];
+    }
+  float mn = y.front(), mx = y.front();
+  for (int w = 0; w < kWays; ++w)
+    for (int j = 0; j < kLanes; ++j) {
+      mn = lo[w][j] < mn ? lo[w][j] : mn;
+      mx = mx < hi[w][j] ? hi[w][j] : mx;
+    }
+  for (; k < y.size(); ++k) {
+    mn = y[k] < mn ? y[k] : mn;
+    mx = mx < y[k] ? y[k] : mx;
+  }
+  return {mn, mx};
 }
 
 // Calibration: every tensor's [lo, hi] (and the network output) over a
@@ -123,9 +161,7 @@ void calibrate(QuantizedNetwork& q, const Structure& s, std::vector<float>& lo, 
   float_forward(
       q.network, q.float_input, [&](int i) { return s.activation[i]; },
       [&](int i, const std::vector<float>& y) {
-        const auto [mn, mx] = std::minmax_element(y.begin(), y.end());
-        lo[i] = *mn;
-        hi[i] = *mx;
+        std::tie(lo[i], hi[i]) = value_range(y);
         if (i == count - 1) q.float_output = y;
       });
 }
@@ -176,9 +212,12 @@ void for_layer(const Network& n, int i, Step&& step) {
 }
 
 double sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q, QuantParams p) {
+  // Each code's value looked up, not recomputed per element.
+  float value[256];
+  for (int c = -128; c < 128; ++c) value[c + 128] = dequantize_value(static_cast<std::int8_t>(c), p);
   double signal = 0, noise = 0;
   for (std::size_t k = 0; k < f.size(); ++k) {
-    const double e = double(f[k]) - double(dequantize_value(q[k], p));
+    const double e = double(f[k]) - double(value[q[k] + 128]);
     signal += double(f[k]) * f[k];
     noise += e * e;
   }
@@ -193,7 +232,8 @@ std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
       q.network, q.float_input, [&](int i) { return q.layers[i].activation; },
       [&](int i, const std::vector<float>& y) {
         const QuantizedLayer& ql = q.layers[i];
-        if (!y.empty() && y.size() == ql.expected.size()) db[i] = sqnr_db(y, ql.expected, ql.output);
+        const std::vector<std::int8_t>& expected = q.expected(i);
+        if (!y.empty() && y.size() == expected.size()) db[i] = sqnr_db(y, expected, ql.output);
       });
   return db;
 }

@@ -30,7 +30,9 @@ struct QuantizedLayer {
   // For a ReLU/ReLU6 fused into its producer: the producer's index (the layer
   // emits no command and its output is the producer's tensor); -1 otherwise.
   int fused_into = -1;
-  // The reference executor's output of this layer (HWC int8).
+  // The reference executor's output of this layer (HWC int8); empty for a
+  // fused ReLU, whose output is its producer's (QuantizedNetwork::expected):
+  // a copy would double the memory the reference outputs hold.
   std::vector<std::int8_t> expected;
   // 4 or 8: a conv-like layer's arithmetic (weights and both tensors), any
   // other layer's output tensor type.
@@ -46,6 +48,11 @@ struct QuantizedNetwork {
   std::vector<float> float_output;
   // The int8 network input: layers[0].expected.
   const std::vector<std::int8_t>& input() const { return layers.front().expected; }
+  // Layer i's expected output, a fused ReLU's its producer's.
+  const std::vector<std::int8_t>& expected(int i) const {
+    const int producer = layers[static_cast<std::size_t>(i)].fused_into;
+    return layers[static_cast<std::size_t>(producer >= 0 ? producer : i)].expected;
+  }
 };
 
 // Layers with weights, computed as a convolution (FC and an unfolded BatchNorm too).

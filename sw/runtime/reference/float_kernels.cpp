@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -14,47 +15,141 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
-// The weights transposed so that the innermost loop of conv2d_float runs over
-// contiguous output channels: [tap][channel] for a depthwise convolution,
-// [group][tap][in][out] otherwise.
-std::vector<float> transposed_weights(const std::vector<float>& w, TensorShape in, const ConvParams& p) {
-  const int C = in.c, O = p.out_channels, G = p.groups;
-  const int icg = C / G, ocg = O / G, taps = p.kernel_h * p.kernel_w;
-  std::vector<float> wt(w.size());
-  if (G == C && G == O) {
-    for (int c = 0; c < C; ++c)
-      for (int t = 0; t < taps; ++t)
-        wt[static_cast<std::size_t>(t) * C + c] = w[static_cast<std::size_t>(c) * taps + t];
-    return wt;
+// The calibration's float convolution keeps each output element's order of
+// additions (bias, then tap by tap, input channel by input channel) and so its
+// bits, but holds 16 output channels of up to 8 output pixels in vector
+// registers across the whole reduction. Compiled per ISA like the int8 dot
+// products (reference_dots.cpp); this file is built without floating-point
+// contraction, so no clone fuses a multiply and an add that the others round apart.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NPUVP_FLOAT_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define NPUVP_FLOAT_CLONES
+#endif
+
+constexpr int kLanes = 16;
+typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+
+// Up to 8 output pixels of one row with the same valid taps, and one block of
+// 16 output channels of one group.
+struct FloatBlock {
+  const float* x;       // the first pixel's first valid tap, at the group's first input channel
+  Index pixel_step;     // input elements from one pixel's window to the next
+  Index row_step;       // ... from one valid kernel row to the next
+  Index col_step;       // ... from one valid kernel column to the next
+  int rows, cols, icg;  // valid kernel rows and columns, input channels per group
+  const float* w;       // [valid tap ...][icg][16], at the first valid tap
+  Index w_row_step;     // weights from one kernel row to the next
+  const float* bias;    // 16 lanes
+  float* y;             // the first pixel's output at the block's first channel
+  Index y_step;         // output elements per pixel
+  int lanes;            // output channels of the block that exist
+};
+
+// Through memory rather than a return value: a 64-byte vector is returned in
+// different registers by each clone's ABI.
+void load(Lanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+
+template <int NP>
+inline __attribute__((always_inline)) void float_block(const FloatBlock& b) {
+  Lanes acc[NP];
+  for (int q = 0; q < NP; ++q) load(acc[q], b.bias);
+  for (int ky = 0; ky < b.rows; ++ky) {
+    for (int kx = 0; kx < b.cols; ++kx) {
+      const float* x = b.x + ky * b.row_step + kx * b.col_step;
+      const float* w = b.w + ky * b.w_row_step + static_cast<Index>(kx) * b.icg * kLanes;
+      for (int i = 0; i < b.icg; ++i) {
+        Lanes wv;
+        load(wv, w + static_cast<Index>(i) * kLanes);
+        for (int q = 0; q < NP; ++q) acc[q] += x[q * b.pixel_step + i] * wv;
+      }
+    }
   }
-  for (int g = 0; g < G; ++g)
-    for (int o = 0; o < ocg; ++o)
-      for (int t = 0; t < taps; ++t)
-        for (int i = 0; i < icg; ++i)
-          wt[((static_cast<std::size_t>(g) * taps + t) * icg + i) * ocg + o] =
-              w[((static_cast<std::size_t>(g) * ocg + o) * taps + t) * icg + i];
-  return wt;
+  for (int q = 0; q < NP; ++q) std::memcpy(b.y + q * b.y_step, &acc[q], sizeof(float) * b.lanes);
 }
 
-// Adds one kernel tap's contribution at input pixel `xp` to the accumulators
-// `a` of one output pixel.
-void accumulate_tap(const float* xp, const float* wt, int t, TensorShape in, const ConvParams& p, float* a) {
-  const int C = in.c, G = p.groups, icg = C / G, ocg = p.out_channels / G;
-  if (G == C && G == p.out_channels) {
-    const float* wp = wt + static_cast<Index>(t) * C;
-    for (int c = 0; c < C; ++c) a[c] += xp[c] * wp[c];
-    return;
-  }
-  const int taps = p.kernel_h * p.kernel_w;
-  for (int g = 0; g < G; ++g) {
-    const float* xg = xp + static_cast<Index>(g) * icg;
-    float* ag = a + static_cast<Index>(g) * ocg;
-    const float* wg = wt + (static_cast<Index>(g) * taps + t) * icg * ocg;
-    for (int i = 0; i < icg; ++i) {
-      const float xv = xg[i];
-      if (xv == 0.0f) continue;  // post-ReLU zeros are common
-      const float* wr = wg + static_cast<Index>(i) * ocg;
-      for (int o = 0; o < ocg; ++o) ag[o] += xv * wr[o];
+NPUVP_FLOAT_CLONES void float_block_8(const FloatBlock& b) { float_block<8>(b); }
+NPUVP_FLOAT_CLONES void float_block_4(const FloatBlock& b) { float_block<4>(b); }
+NPUVP_FLOAT_CLONES void float_block_2(const FloatBlock& b) { float_block<2>(b); }
+NPUVP_FLOAT_CLONES void float_block_1(const FloatBlock& b) { float_block<1>(b); }
+
+NPUVP_FLOAT_CLONES void multiply_accumulate(const float* x, const float* w, int n, float* a) {
+  for (int c = 0; c < n; ++c) a[c] += x[c] * w[c];
+}
+
+// A convolution that is not depthwise: the weights reordered to
+// [group][16-channel block][tap][in][16] (zero beyond the group's channels), then
+// every output row in blocks of pixels with the same valid taps.
+void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
+                const std::vector<float>& bias, const ConvParams& p, TensorShape out, std::vector<float>& y) {
+  const int C = in.c, O = p.out_channels, G = p.groups, icg = C / G, ocg = O / G;
+  const int kh = p.kernel_h, kw = p.kernel_w, taps = kh * kw, blocks = (ocg + kLanes - 1) / kLanes;
+  const Index block_size = static_cast<Index>(taps) * icg * kLanes;
+  std::vector<float> wt(static_cast<std::size_t>(G) * blocks * block_size, 0.0f);
+  std::vector<float> bt(static_cast<std::size_t>(G) * blocks * kLanes, 0.0f);
+  for (int g = 0; g < G; ++g)
+    for (int o = 0; o < ocg; ++o) {
+      const Index k = static_cast<Index>(g) * ocg + o, block = static_cast<Index>(g) * blocks + o / kLanes;
+      if (!bias.empty()) bt[static_cast<std::size_t>(block * kLanes + o % kLanes)] = bias[static_cast<std::size_t>(k)];
+      for (int t = 0; t < taps; ++t)
+        for (int i = 0; i < icg; ++i)
+          wt[static_cast<std::size_t>(block * block_size + (static_cast<Index>(t) * icg + i) * kLanes + o % kLanes)] =
+              w[static_cast<std::size_t>((k * taps + t) * icg + i)];
+    }
+  for (int oy = 0; oy < out.h; ++oy) {
+    const int iy0 = oy * p.stride_h - p.pad.top;
+    int ky_lo = 0, ky_hi = 0;
+    valid_taps(iy0, in.h, p.dilation_h, kh, ky_lo, ky_hi);
+    for (int ox = 0; ox < out.w;) {
+      const int ix0 = ox * p.stride_w - p.pad.left;
+      int kx_lo = 0, kx_hi = 0;
+      valid_taps(ix0, in.w, p.dilation_w, kw, kx_lo, kx_hi);
+      int np = 1;
+      while (np < 8 && ox + np < out.w) {
+        int lo = 0, hi = 0;
+        valid_taps(ix0 + np * p.stride_w, in.w, p.dilation_w, kw, lo, hi);
+        if (lo != kx_lo || hi != kx_hi) break;
+        ++np;
+      }
+      np = np == 8 ? 8 : np >= 4 ? 4 : np >= 2 ? 2 : 1;
+      for (int g = 0; g < G; ++g)
+        for (int blk = 0; blk < blocks; ++blk) {
+          const Index block = static_cast<Index>(g) * blocks + blk;
+          FloatBlock b;
+          // A window wholly in the padding reads nothing: its output is the bias.
+          const bool empty = ky_hi == ky_lo || kx_hi == kx_lo;
+          b.x = x.data() + (empty ? 0
+                                  : ((iy0 + static_cast<Index>(ky_lo) * p.dilation_h) * in.w + ix0 +
+                                     static_cast<Index>(kx_lo) * p.dilation_w) *
+                                            C +
+                                        static_cast<Index>(g) * icg);
+          b.pixel_step = static_cast<Index>(p.stride_w) * C;
+          b.row_step = static_cast<Index>(p.dilation_h) * in.w * C;
+          b.col_step = static_cast<Index>(p.dilation_w) * C;
+          b.rows = ky_hi - ky_lo;
+          b.cols = kx_hi - kx_lo;
+          b.icg = icg;
+          b.w = wt.data() + block * block_size + (static_cast<Index>(ky_lo) * kw + kx_lo) * icg * kLanes;
+          b.w_row_step = static_cast<Index>(kw) * icg * kLanes;
+          b.bias = bt.data() + block * kLanes;
+          b.y = y.data() + (static_cast<Index>(oy) * out.w + ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
+          b.y_step = O;
+          b.lanes = std::min(kLanes, ocg - blk * kLanes);
+          switch (np) {
+            case 8:
+              float_block_8(b);
+              break;
+            case 4:
+              float_block_4(b);
+              break;
+            case 2:
+              float_block_2(b);
+              break;
+            default:
+              float_block_1(b);
+          }
+        }
+      ox += np;
     }
   }
 }
@@ -93,24 +188,34 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
     clamp_all(y, act_min, act_max);
     return y;
   }
-  const std::vector<float> wt = transposed_weights(w, in, p);
-  for (int oy = 0; oy < out.h; ++oy) {
-    const int iy0 = oy * p.stride_h - p.pad.top;
-    int ky_lo = 0, ky_hi = 0;
-    valid_taps(iy0, in.h, p.dilation_h, p.kernel_h, ky_lo, ky_hi);
-    for (int ox = 0; ox < out.w; ++ox) {
-      const int ix0 = ox * p.stride_w - p.pad.left;
-      int kx_lo = 0, kx_hi = 0;
-      valid_taps(ix0, in.w, p.dilation_w, p.kernel_w, kx_lo, kx_hi);
-      float* a = y.data() + (static_cast<Index>(oy) * out.w + ox) * O;
-      for (int ky = ky_lo; ky < ky_hi; ++ky) {
-        const Index iy = iy0 + static_cast<Index>(ky) * p.dilation_h;
-        for (int kx = kx_lo; kx < kx_hi; ++kx) {
-          const Index ix = ix0 + static_cast<Index>(kx) * p.dilation_w;
-          accumulate_tap(x.data() + (iy * in.w + ix) * C, wt.data(), ky * p.kernel_w + kx, in, p, a);
+  if (p.groups == C && p.groups == O) {
+    // Depthwise: the weights as [tap][channel], the inner loop over contiguous channels.
+    const int taps = p.kernel_h * p.kernel_w;
+    std::vector<float> wt(w.size());
+    for (int c = 0; c < C; ++c)
+      for (int t = 0; t < taps; ++t)
+        wt[static_cast<std::size_t>(t) * C + c] = w[static_cast<std::size_t>(c) * taps + t];
+    for (int oy = 0; oy < out.h; ++oy) {
+      const int iy0 = oy * p.stride_h - p.pad.top;
+      int ky_lo = 0, ky_hi = 0;
+      valid_taps(iy0, in.h, p.dilation_h, p.kernel_h, ky_lo, ky_hi);
+      for (int ox = 0; ox < out.w; ++ox) {
+        const int ix0 = ox * p.stride_w - p.pad.left;
+        int kx_lo = 0, kx_hi = 0;
+        valid_taps(ix0, in.w, p.dilation_w, p.kernel_w, kx_lo, kx_hi);
+        float* a = y.data() + (static_cast<Index>(oy) * out.w + ox) * O;
+        for (int ky = ky_lo; ky < ky_hi; ++ky) {
+          const Index iy = iy0 + static_cast<Index>(ky) * p.dilation_h;
+          for (int kx = kx_lo; kx < kx_hi; ++kx) {
+            const Index ix = ix0 + static_cast<Index>(kx) * p.dilation_w;
+            multiply_accumulate(x.data() + (iy * in.w + ix) * C,
+                                wt.data() + static_cast<Index>(ky * p.kernel_w + kx) * C, C, a);
+          }
         }
       }
     }
+  } else {
+    conv_dense(x, in, w, bias, p, out, y);
   }
   clamp_all(y, act_min, act_max);
   return y;

@@ -34,13 +34,13 @@ std::vector<T> pad_channels_of(const std::vector<T>& x, TensorShape in, int befo
   return y;
 }
 
+}  // namespace
+
 void apply_activation(std::vector<float>& x, Activation act) {
   if (act == Activation::kNone) return;
   const float hi = act == Activation::kRelu6 ? 6.0f : std::numeric_limits<float>::infinity();
   for (auto& v : x) v = std::min(std::max(v, 0.0f), hi);
 }
-
-}  // namespace
 
 // Pool parameters of a max/avg pool layer at input `in`, with the checks the
 // int8 kernels and the NPU need.
@@ -218,7 +218,7 @@ void compute_reference_outputs(QuantizedNetwork& q) {
     const Layer& l = n.layer(i);
     QuantizedLayer& ql = q.layers[i];
     const TensorShape in = n.layer(l.inputs[0]).out_shape;
-    const auto& x = q.layers[l.inputs[0]].expected;
+    const auto& x = q.expected(l.inputs[0]);
     const QuantParams in_q = q.layers[l.inputs[0]].output;
     switch (l.type) {
       case LayerType::kInput:
@@ -251,16 +251,19 @@ void compute_reference_outputs(QuantizedNetwork& q) {
         break;
       case LayerType::kReLU:
       case LayerType::kReLU6:
-        ql.expected = ql.fused_into >= 0 ? x : clamp(x, activation_range(activation_of(l.type), in_q));
+        if (ql.fused_into >= 0)
+          ql.expected.clear();
+        else
+          ql.expected = clamp(x, activation_range(activation_of(l.type), in_q));
         break;
       case LayerType::kAdd: {
         const AddParams p = make_add_params(in_q, q.layers[l.inputs[1]].output, ql.output, ql.activation);
-        ql.expected = add(x, q.layers[l.inputs[1]].expected, l.out_shape, p);
+        ql.expected = add(x, q.expected(l.inputs[1]), l.out_shape, p);
         break;
       }
       case LayerType::kConcat: {
         std::vector<TensorView> views;
-        for (int src : l.inputs) views.push_back({&q.layers[src].expected, n.layer(src).out_shape});
+        for (int src : l.inputs) views.push_back({&q.expected(src), n.layer(src).out_shape});
         ql.expected = concat_channels(views);
         break;
       }

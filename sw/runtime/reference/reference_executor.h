@@ -35,6 +35,9 @@ struct ConvForm {
 };
 ConvForm conv_form(const Network& n, int index);
 
+// The clamp of a ReLU / ReLU6 applied to a float tensor (none: unchanged).
+void apply_activation(std::vector<float>& x, Activation act);
+
 // The float output of layer `index` (not the input) from the outputs of its
 // inputs (`act`, indexed by layer), with the activation `fused` into it.
 std::vector<float> float_layer(const Network& n, int index, const std::vector<std::vector<float>>& act,

@@ -1,6 +1,7 @@
 #include "sw/runtime/reference/reference_kernels.h"
 
 #include "sw/runtime/reference/kernel_checks.h"
+#include "sw/runtime/reference/reference_dots.h"
 
 #include <algorithm>
 #include <cmath>
@@ -38,25 +39,128 @@ void validate_accumulator_room(const char* where, TensorShape in, const ConvPara
                                   std::to_string(products) + " from the products");
 }
 
-// The int32 accumulators of a validated convolution, one output pixel at a time:
-// emit(pixel_index, acc) receives out_channels accumulators (bias included).
-// The input zero point is applied as zp * (sum of the weights of the valid taps),
-// outside the inner dot products.
+// The accumulators of up to two output pixels of one row whose windows have the
+// same valid taps (input columns ix0[q] + kx * dilation_w, kx in [kx_lo, kx_hi)),
+// into acc[q * out_channels + k]; `rows` holds the row's input rows in int16,
+// kernel row ky at ky * W * C.
+struct DenseConv {
+  const ConvParams& p;
+  TensorShape in;
+  const std::vector<std::int16_t>& w16;      // OHWI
+  const std::vector<std::int32_t>& tap_sum;  // per (output channel, tap), for the zero point
+  const std::vector<std::int32_t>& bias;     // out_channels entries
+  const std::vector<std::int16_t>& rows;
+
+  void pixels(int np, const int* ix0, int ky_lo, int ky_hi, int kx_lo, int kx_hi, std::int32_t* acc) const {
+    const int C = in.c, O = p.out_channels, icg = C / p.groups, ocg = O / p.groups;
+    const int kw = p.kernel_w, taps = p.kernel_h * kw;
+    const Index row = static_cast<Index>(in.w) * C;
+    // With one group and no horizontal dilation, a kernel row's valid taps read one
+    // contiguous run of input (HWC) and of weights (OHWI): a single dot product.
+    const bool contiguous = p.groups == 1 && p.dilation_w == 1;
+    std::fill(acc, acc + static_cast<Index>(np) * O, 0);
+    for (int oc = 0; oc < O;) {
+      const int g = oc / ocg;
+      const int nb = oc + 4 <= O && (oc + 3) / ocg == g ? 4 : 1;
+      for (int ky = ky_lo; ky < ky_hi; ++ky) {
+        const std::int16_t* xr = rows.data() + ky * row + static_cast<Index>(g) * icg;
+        const int segments = contiguous ? (kx_hi > kx_lo ? 1 : 0) : kx_hi - kx_lo;
+        const int n = contiguous ? (kx_hi - kx_lo) * C : icg;
+        for (int s = 0; s < segments; ++s) {
+          const int kx = kx_lo + s;
+          const Index wo = static_cast<Index>(ky * kw + kx) * icg;
+          const std::int16_t* w[4];
+          for (int j = 0; j < nb; ++j) w[j] = w16.data() + static_cast<Index>(oc + j) * taps * icg + wo;
+          const std::int16_t* x0 = xr + (ix0[0] + static_cast<Index>(kx) * p.dilation_w) * C;
+          std::int32_t* a0 = acc + oc;
+          if (nb == 1) {
+            a0[0] += reference_dots::dot_1x1(x0, w[0], n);
+            if (np == 2)
+              a0[O] += reference_dots::dot_1x1(xr + (ix0[1] + static_cast<Index>(kx) * p.dilation_w) * C, w[0], n);
+          } else if (np == 2) {
+            reference_dots::dot_2x4(x0, xr + (ix0[1] + static_cast<Index>(kx) * p.dilation_w) * C, w, n, a0, a0 + O);
+          } else {
+            reference_dots::dot_1x4(x0, w, n, a0);
+          }
+        }
+      }
+      oc += nb;
+    }
+    for (int oc = 0; oc < O; ++oc) {
+      std::int32_t weight_sum = 0;
+      if (p.input_zero_point != 0)
+        for (int ky = ky_lo; ky < ky_hi; ++ky)
+          for (int kx = kx_lo; kx < kx_hi; ++kx)
+            weight_sum += tap_sum[static_cast<std::size_t>(oc) * taps + ky * kw + kx];
+      for (int q = 0; q < np; ++q) {
+        std::int32_t& a = acc[static_cast<Index>(q) * O + oc];
+        a = bias[static_cast<std::size_t>(oc)] + a - p.input_zero_point * weight_sum;
+      }
+    }
+  }
+};
+
+// A convolution that is not depthwise, one output row at a time, its output
+// pixels in pairs of equal valid taps.
 template <class Emit>
-void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, const std::vector<std::int8_t>& weights,
-                     const std::vector<std::int32_t>& bias, const ConvParams& p, TensorShape out, Emit&& emit) {
-  const int C = in.c, H = in.h, W = in.w, O = p.out_channels, G = p.groups;
-  const int icg = C / G, ocg = O / G;
+void conv_accumulate_dense(const std::vector<std::int8_t>& input, TensorShape in,
+                           const std::vector<std::int8_t>& weights, const std::vector<std::int32_t>& bias,
+                           const ConvParams& p, TensorShape out, Emit&& emit) {
+  const int C = in.c, O = p.out_channels, icg = C / p.groups, kh = p.kernel_h, taps = kh * p.kernel_w;
+  // Per (output channel, tap) weight sums, for the zero-point correction.
+  std::vector<std::int32_t> tap_sum;
+  if (p.input_zero_point != 0) {
+    tap_sum.assign(static_cast<std::size_t>(O) * taps, 0);
+    for (std::size_t i = 0; i < tap_sum.size(); ++i) {
+      const std::int8_t* w = weights.data() + i * static_cast<std::size_t>(icg);
+      std::int32_t s = 0;
+      for (int j = 0; j < icg; ++j) s += w[j];
+      tap_sum[i] = s;
+    }
+  }
+  // int16 copies, which the dot products read (reference_dots.h): the weights,
+  // and per output row the input rows its windows cover.
+  const std::vector<std::int16_t> w16(weights.begin(), weights.end());
+  const Index row = static_cast<Index>(in.w) * C;
+  std::vector<std::int16_t> rows(static_cast<std::size_t>(kh * row));
+  const DenseConv conv{p, in, w16, tap_sum, bias, rows};
+  std::vector<std::int32_t> acc(2 * static_cast<std::size_t>(O));
+  for (int oy = 0; oy < out.h; ++oy) {
+    const int iy0 = oy * p.stride_h - p.pad.top;
+    int ky_lo = 0, ky_hi = 0;
+    valid_taps(iy0, in.h, p.dilation_h, kh, ky_lo, ky_hi);
+    for (int ky = ky_lo; ky < ky_hi; ++ky) {
+      const std::int8_t* src = input.data() + (iy0 + static_cast<Index>(ky) * p.dilation_h) * row;
+      std::copy(src, src + row, rows.begin() + ky * row);
+    }
+    for (int ox = 0; ox < out.w;) {
+      int ix0[2] = {ox * p.stride_w - p.pad.left, (ox + 1) * p.stride_w - p.pad.left};
+      int kx_lo = 0, kx_hi = 0, lo1 = 0, hi1 = 0;
+      valid_taps(ix0[0], in.w, p.dilation_w, p.kernel_w, kx_lo, kx_hi);
+      int np = 1;
+      if (ox + 1 < out.w) {
+        valid_taps(ix0[1], in.w, p.dilation_w, p.kernel_w, lo1, hi1);
+        if (lo1 == kx_lo && hi1 == kx_hi) np = 2;
+      }
+      conv.pixels(np, ix0, ky_lo, ky_hi, kx_lo, kx_hi, acc.data());
+      for (int q = 0; q < np; ++q)
+        emit(static_cast<Index>(oy) * out.w + ox + q, acc.data() + static_cast<Index>(q) * O);
+      ox += np;
+    }
+  }
+}
+
+// A depthwise convolution's accumulators (see conv_accumulate).
+template <class Emit>
+void conv_accumulate_depthwise(const std::vector<std::int8_t>& input, TensorShape in,
+                               const std::vector<std::int8_t>& weights, const std::vector<std::int32_t>& bias_or_zero,
+                               const ConvParams& p, TensorShape out, Emit&& emit) {
+  const int C = in.c, H = in.h, W = in.w;
   const int kh = p.kernel_h, kw = p.kernel_w, taps = kh * kw;
   const std::int32_t zp = p.input_zero_point;
   const std::int8_t* x = input.data();
-  std::vector<std::int32_t> acc(static_cast<std::size_t>(O));
-  std::vector<std::int32_t> bias_or_zero(static_cast<std::size_t>(O), 0);
-  if (!bias.empty()) std::copy(bias.begin(), bias.end(), bias_or_zero.begin());
-
-  if (G == C && G == O) {
-    // Depthwise: channels innermost in the weights too, so the inner loop runs over
-    // contiguous channels of input, weights and accumulators.
+  std::vector<std::int32_t> acc(static_cast<std::size_t>(C));
+  {
     std::vector<std::int8_t> wt(static_cast<std::size_t>(taps) * C);
     std::vector<std::int32_t> full_sum(static_cast<std::size_t>(C), 0), partial_sum(static_cast<std::size_t>(C));
     for (int c = 0; c < C; ++c) {
@@ -86,7 +190,7 @@ void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, cons
             const Index ix = ix0 + static_cast<Index>(kx) * p.dilation_w;
             const std::int8_t* xp = x + (iy * W + ix) * C;
             const std::int8_t* wp = wt.data() + static_cast<Index>(ky * kw + kx) * C;
-            for (int c = 0; c < C; ++c) a[c] += static_cast<std::int32_t>(xp[c]) * static_cast<std::int32_t>(wp[c]);
+            reference_dots::multiply_accumulate(xp, wp, C, a);
             if (track_sum) {
               for (int c = 0; c < C; ++c) ps[c] += wp[c];
             }
@@ -99,60 +203,24 @@ void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, cons
         emit(static_cast<Index>(oy) * out.w + ox, acc.data());
       }
     }
-    return;
   }
+}
 
-  // Per (output channel, tap) weight sums, for the zero-point correction.
-  std::vector<std::int32_t> tap_sum;
-  if (zp != 0) {
-    tap_sum.assign(static_cast<std::size_t>(O) * taps, 0);
-    for (std::size_t i = 0; i < tap_sum.size(); ++i) {
-      const std::int8_t* w = weights.data() + i * static_cast<std::size_t>(icg);
-      std::int32_t s = 0;
-      for (int j = 0; j < icg; ++j) s += w[j];
-      tap_sum[i] = s;
-    }
-  }
-  // With one group and no horizontal dilation, a kernel row's valid taps read one
-  // contiguous run of input (HWC) and of weights (OHWI): a single dot product.
-  const bool contiguous_rows = G == 1 && p.dilation_w == 1;
-  for (int oy = 0; oy < out.h; ++oy) {
-    const int iy0 = oy * p.stride_h - p.pad.top;
-    int ky_lo = 0, ky_hi = 0;
-    valid_taps(iy0, H, p.dilation_h, kh, ky_lo, ky_hi);
-    for (int ox = 0; ox < out.w; ++ox) {
-      const int ix0 = ox * p.stride_w - p.pad.left;
-      int kx_lo = 0, kx_hi = 0;
-      valid_taps(ix0, W, p.dilation_w, kw, kx_lo, kx_hi);
-      for (int oc = 0; oc < O; ++oc) {
-        const int g = oc / ocg;
-        std::int32_t sum = 0;
-        std::int32_t weight_sum = 0;
-        for (int ky = ky_lo; ky < ky_hi; ++ky) {
-          const Index iy = iy0 + static_cast<Index>(ky) * p.dilation_h;
-          const std::int8_t* xrow = x + iy * W * C + static_cast<Index>(g) * icg;
-          const std::int8_t* wrow = weights.data() + (static_cast<Index>(oc) * kh + ky) * kw * icg;
-          if (contiguous_rows) {
-            if (kx_hi > kx_lo) {
-              sum += dot(xrow + (static_cast<Index>(ix0) + kx_lo) * C, wrow + static_cast<Index>(kx_lo) * icg,
-                         (kx_hi - kx_lo) * C);
-            }
-          } else {
-            for (int kx = kx_lo; kx < kx_hi; ++kx) {
-              const Index ix = ix0 + static_cast<Index>(kx) * p.dilation_w;
-              sum += dot(xrow + ix * C, wrow + static_cast<Index>(kx) * icg, icg);
-            }
-          }
-          if (zp != 0) {
-            const std::int32_t* ts = tap_sum.data() + (static_cast<Index>(oc) * kh + ky) * kw;
-            for (int kx = kx_lo; kx < kx_hi; ++kx) weight_sum += ts[kx];
-          }
-        }
-        acc[static_cast<std::size_t>(oc)] = bias_or_zero[static_cast<std::size_t>(oc)] + sum - zp * weight_sum;
-      }
-      emit(static_cast<Index>(oy) * out.w + ox, acc.data());
-    }
-  }
+// The int32 accumulators of a validated convolution, one output pixel at a time:
+// emit(pixel_index, acc) receives out_channels accumulators (bias included).
+// The input zero point is applied as zp * (sum of the weights of the valid taps),
+// outside the inner dot products.
+template <class Emit>
+void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, const std::vector<std::int8_t>& weights,
+                     const std::vector<std::int32_t>& bias, const ConvParams& p, TensorShape out, Emit&& emit) {
+  std::vector<std::int32_t> bias_or_zero(static_cast<std::size_t>(p.out_channels), 0);
+  if (!bias.empty()) std::copy(bias.begin(), bias.end(), bias_or_zero.begin());
+  // Depthwise: channels innermost in the weights too, so the inner loop runs over
+  // contiguous channels of input, weights and accumulators.
+  if (p.groups == in.c && p.groups == p.out_channels)
+    conv_accumulate_depthwise(input, in, weights, bias_or_zero, p, out, emit);
+  else
+    conv_accumulate_dense(input, in, weights, bias_or_zero, p, out, emit);
 }
 
 std::vector<std::int8_t> conv_requantized(const char* where, const std::vector<std::int8_t>& input, TensorShape in,
@@ -166,12 +234,16 @@ std::vector<std::int8_t> conv_requantized(const char* where, const std::vector<s
   std::vector<std::int8_t> result(out.size());
   const int O = p.out_channels;
   const bool per_tensor = rq.per_channel.size() == 1;
-  std::vector<FixedPointMultiplier> m(static_cast<std::size_t>(O));
-  for (int k = 0; k < O; ++k)
-    m[static_cast<std::size_t>(k)] = rq.per_channel[per_tensor ? 0 : static_cast<std::size_t>(k)];
+  std::vector<std::int32_t> multiplier(static_cast<std::size_t>(O)), shift(static_cast<std::size_t>(O));
+  for (int k = 0; k < O; ++k) {
+    const FixedPointMultiplier m = rq.per_channel[per_tensor ? 0 : static_cast<std::size_t>(k)];
+    multiplier[static_cast<std::size_t>(k)] = m.multiplier;
+    shift[static_cast<std::size_t>(k)] = m.shift;
+  }
   conv_accumulate(input, in, weights, bias, p, out, [&](Index pixel, const std::int32_t* acc) {
     std::int8_t* o = result.data() + pixel * O;
-    for (int k = 0; k < O; ++k) o[k] = requantize(acc[k], m[static_cast<std::size_t>(k)], rq);
+    reference_dots::requantize_channels(acc, multiplier.data(), shift.data(), O, rq.output_zero_point, rq.act_min,
+                                        rq.act_max, o);
   });
   return result;
 }
