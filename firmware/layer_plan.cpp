@@ -43,8 +43,8 @@ std::uint64_t psum_room(const LayerCommand& l, const NpuLayout& npu, pe_array::D
                                         pe_array::reduction_steps(filter_elements(l), packed_int4(l, npu)));
 }
 
-bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_bytes, std::uint64_t filter,
-                std::uint32_t kb, unsigned weight_buffers, pe_array::Dataflow dataflow, LayerTiling& t) {
+bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filter, std::uint32_t kb,
+                unsigned weight_buffers, pe_array::Dataflow dataflow, LayerTiling& t) {
   const Opcode op = opcode_of(l);
   const std::uint32_t per_group = k_unit(l);
   t.k_block = kb;
@@ -66,8 +66,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_
     place(1, at);
     at += weight_buffer;
   }
-  if (at >= sram_bytes) return false;
-  const std::uint64_t remaining = sram_bytes - at;
+  if (at >= npu.sram_bytes) return false;
+  const std::uint64_t remaining = npu.sram_bytes - at;
   const std::uint64_t row_bytes = std::uint64_t{l.in_w} * input_bytes(l, block_input_channels(l, kb));
   const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
   for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
@@ -116,13 +116,13 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_
 // A batch of whole-image row tiles walked with the row tiles outer: as many
 // images' inputs as the SRAM holds (double-buffered) share each pass of the
 // K blocks' weights, so the weights are read once per that many images.
-void hold_whole_images(const LayerCommand& l, std::uint64_t sram_bytes, LayerTiling& t) {
+void hold_whole_images(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
   const std::uint32_t batch = std::max(1u, l.batch_count);
   // A fused add's residual tiles stay one per buffer.
   if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1 || fuses_add(l)) return;
   const std::uint64_t slot = t.input_offset[1] - t.input_offset[0];
   const std::uint64_t outputs = t.bytes_used - t.output_offset[0];
-  const std::uint64_t room = sram_bytes - t.input_offset[0] - outputs;
+  const std::uint64_t room = npu.sram_bytes - t.input_offset[0] - outputs;
   const auto images = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch, room / (2 * slot)));
   if (images <= 1) return;
   t.images_per_tile = images;
@@ -498,18 +498,14 @@ class CostWalker {
 
 }  // namespace
 
-namespace {
-
-// The tiling plan_layer_tiling would choose with only the first
-// `sram_bytes` of the global buffer.
-bool plan_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_bytes, LoopOrder order,
-                        LayerTiling& t, pe_array::Dataflow dataflow) {
+bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder order, LayerTiling& t,
+                       pe_array::Dataflow dataflow) {
   const Opcode op = opcode_of(l);
   const std::uint64_t control = control_bytes(l, npu);
-  if (!is_tiled(op) || npu.clusters == 0 || sram_bytes <= control) return false;
+  if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
   const std::uint64_t filter = filter_bytes(l);
   const std::uint32_t per_group = k_unit(l);
-  const std::uint64_t avail = sram_bytes - control;
+  const std::uint64_t avail = npu.sram_bytes - control;
   std::uint32_t kb = l.out_c;
   if (filter != 0) {
     const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
@@ -527,23 +523,16 @@ bool plan_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::uint64
     if (order == LoopOrder::kRowTilesOuter && !channelwise(l) && kb < l.out_c) {
       t = LayerTiling{};
       t.order = LoopOrder::kRowTilesOuter;
-      if (try_tiling(l, npu, sram_bytes, filter, kb, 2, dataflow, t)) {
-        hold_whole_images(l, sram_bytes, t);
+      if (try_tiling(l, npu, filter, kb, 2, dataflow, t)) {
+        hold_whole_images(l, npu, t);
         return true;
       }
     }
     t = LayerTiling{};
-    if (try_tiling(l, npu, sram_bytes, filter, kb, 1, dataflow, t)) return true;
+    if (try_tiling(l, npu, filter, kb, 1, dataflow, t)) return true;
     if (kb <= per_group) return false;
     kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
   }
-}
-
-}  // namespace
-
-bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder order, LayerTiling& t,
-                       pe_array::Dataflow dataflow) {
-  return plan_tiling_within(l, npu, npu.sram_bytes, order, t, dataflow);
 }
 
 std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32_t blocks,
@@ -592,33 +581,6 @@ pe_array::Dataflow DataflowCosts::cheapest() const {
   return static_cast<pe_array::Dataflow>(best);
 }
 
-namespace {
-
-// The global buffer's halves, quarters, ...: the tilings a smaller buffer
-// would choose. A larger buffer thus offers every plan a smaller one does and
-// the estimate picks (fewer, larger tiles overlap less of the DMA with
-// compute, so the largest tiling that fits is not always the fastest).
-// `plan(budget)` returns false when nothing fits in it, and nothing fits in
-// a smaller one either.
-//
-// A smaller budget's tiling is offered only where it keeps the clusters on as
-// many row groups as the whole buffer's: with fewer, more clusters share each
-// row's inputs as K slices, reading the same banks at once, which the
-// estimate does not price (ResNet-50's layer1.1.conv3 at one row per tile:
-// estimated 71 k cycles, 281 k measured).
-template <class Plan>
-void for_each_sram_budget(const LayerCommand& l, const NpuLayout& npu, Plan plan) {
-  for (std::uint64_t b = npu.sram_bytes; b > control_bytes(l, npu); b /= 2)
-    if (!plan(b)) return;
-}
-
-bool same_tiling(const LayerTiling& a, const LayerTiling& b) {
-  return a.order == b.order && a.k_block == b.k_block && a.rows_per_tile == b.rows_per_tile &&
-         a.images_per_tile == b.images_per_tile && a.k_slice == b.k_slice && a.row_groups == b.row_groups;
-}
-
-}  // namespace
-
 bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs) {
   costs = DataflowCosts{};
   costs.objective = objective;
@@ -627,68 +589,22 @@ bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objec
     if ((npu.dataflows >> d & 1u) == 0) continue;
     const auto dataflow = static_cast<pe_array::Dataflow>(d);
     DataflowPlan& p = costs.plans[d];
-    // The cheapest tiling of each loop order over the budgets.
-    std::array<bool, 2> found{};
-    std::array<LayerTiling, 2> best;
-    std::array<LayerCost, 2> best_cost;
-    std::uint32_t row_groups = 0;  // the most of the whole buffer's tilings
-    for_each_sram_budget(l, npu, [&](std::uint64_t budget) {
-      bool fits = false;
-      for (const LoopOrder order : {LoopOrder::kWeightBlocksOuter, LoopOrder::kRowTilesOuter}) {
-        LayerTiling t;
-        if (!plan_tiling_within(l, npu, budget, order, t, dataflow)) continue;
-        fits = true;
-        if (budget == npu.sram_bytes)
-          row_groups = std::max(row_groups, t.row_groups);
-        else if (t.row_groups < row_groups)
-          continue;
-        const auto o = static_cast<std::size_t>(t.order);
-        if (found[o] && same_tiling(t, best[o])) continue;
-        const LayerCost c = estimate_layer_cost(l, npu, t, dataflow);
-        if (found[o] && !cheaper(c, best_cost[o], objective)) continue;
-        found[o] = true;
-        best[o] = t;
-        best_cost[o] = c;
-      }
-      return fits;
-    });
-    if (!found[0]) continue;
+    LayerTiling row_tiles_outer;
+    if (!plan_layer_tiling(l, npu, LoopOrder::kWeightBlocksOuter, p.tiling, dataflow) ||
+        !plan_layer_tiling(l, npu, LoopOrder::kRowTilesOuter, row_tiles_outer, dataflow))
+      continue;
     p.candidate = any = true;
-    p.tiling = best[0];
-    p.cost = best_cost[0];
-    if (!found[1]) continue;
+    p.cost = estimate_layer_cost(l, npu, p.tiling, dataflow);
+    if (row_tiles_outer.order != LoopOrder::kRowTilesOuter) continue;
     p.has_other_order = true;
-    p.other_tiling = best[1];
-    p.other = best_cost[1];
+    p.other_tiling = row_tiles_outer;
+    p.other = estimate_layer_cost(l, npu, row_tiles_outer, dataflow);
     if (cheaper(p.other, p.cost, objective)) {
       std::swap(p.tiling, p.other_tiling);
       std::swap(p.cost, p.other);
     }
   }
   return any;
-}
-
-bool plan_fastest_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
-  bool found = false;
-  std::uint64_t best = 0;
-  LayerTiling whole;
-  for_each_sram_budget(l, npu, [&](std::uint64_t budget) {
-    LayerTiling candidate;
-    if (!plan_tiling_within(l, npu, budget, LoopOrder::kWeightBlocksOuter, candidate,
-                            pe_array::Dataflow::kOutputStationary))
-      return false;
-    if (!found) whole = candidate;
-    if (found && (same_tiling(candidate, t) || candidate.row_groups < whole.row_groups)) return true;
-    const std::uint64_t cycles =
-        estimate_layer_cost(l, npu, candidate, pe_array::Dataflow::kOutputStationary).latency_cycles;
-    if (!found || cycles < best) {
-      found = true;
-      t = candidate;
-      best = cycles;
-    }
-    return true;
-  });
-  return found;
 }
 
 }  // namespace npuvp::firmware

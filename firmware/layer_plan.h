@@ -73,12 +73,6 @@ std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32
 bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LoopOrder order, LayerTiling& tiling,
                        pe_array::Dataflow dataflow = pe_array::Dataflow::kOutputStationary);
 
-// The tiling, walked weight blocks outer, that the estimate finds fastest
-// among those plan_layer_tiling chooses within the global buffer, its half,
-// its quarter and so on; false when none fits. For the layers that are not
-// convolutions (one dataflow, one loop order).
-bool plan_fastest_tiling(const LayerCommand& layer, const NpuLayout& npu, LayerTiling& tiling);
-
 // What the smallest tiling of a layer needs (one group of output channels,
 // one output row, one weight buffer): bytes of the global buffer, of a
 // cluster's weight buffer and of a cluster's input buffer. A platform that
@@ -141,9 +135,7 @@ struct DataflowCosts {
 };
 
 // Fills `costs` with each dataflow in `npu.dataflows`, or returns false when
-// none has a tiling that fits. Each dataflow's plan (and its other loop order)
-// is the cheapest of the tilings plan_layer_tiling chooses within the global
-// buffer, its half, its quarter and so on (docs/firmware.md).
+// none has a tiling that fits.
 bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs);
 
 // The dataflow a command forces, or nothing for a hybrid choice.

@@ -188,7 +188,7 @@ void LayerRunner::plan() {
     fits = fits && d.costs.plan(d.dataflow).candidate;
     if (fits) d.tiling = d.costs.plan(d.dataflow).tiling;
   } else {
-    fits = plan_fastest_tiling(l_, npu_, d.tiling);
+    fits = plan_layer_tiling(l_, npu_, LoopOrder::kWeightBlocksOuter, d.tiling);
   }
   if (!fits) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
   dataflow_ = d.dataflow;
