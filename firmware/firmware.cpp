@@ -5,19 +5,40 @@
 namespace npuvp::firmware {
 namespace {
 
+// Waits for the load channel's chain to end and clears its IRQ.
+void settle_load_channel(Hal& hal) {
+  hal.wait_events(std::uint64_t{1} << kLoadChannel);
+  const std::uint64_t regs = hal.layout().dma_regs_base + kLoadChannel * dma::kChannelStride;
+  hal.write32(regs + dma::reg::kIrq, hal.read32(regs + dma::reg::kIrq));
+}
+
 void run_command_buffer(Hal& hal, const RingEntry& entry) {
   // Weights stay resident only within one command buffer: between buffers the
-  // host may have rewritten DRAM at the same addresses.
+  // host may have rewritten DRAM at the same addresses. Likewise a layer
+  // loads ahead only for the next command of its own buffer.
   ResidentWeights resident;
+  Lookahead ahead;
   for (std::uint32_t i = 0; i < entry.layer_count; ++i) {
     LayerCommand layer;
-    try {
-      hal.read(entry.command_buffer + std::uint64_t{i} * sizeof layer, &layer, sizeof layer);
-    } catch (const BusError& e) {
-      throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
+    if (ahead.read) {
+      layer = ahead.command;
+    } else {
+      try {
+        hal.read(entry.command_buffer + std::uint64_t{i} * sizeof layer, &layer, sizeof layer);
+      } catch (const BusError& e) {
+        throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
+      }
     }
+    const std::uint64_t next = i + 1 < entry.layer_count ? entry.command_buffer + (i + 1) * sizeof layer : 0;
     hal.mark_layer(static_cast<std::int32_t>(layer.layer_id));
-    LayerRunner(hal, layer, i, resident).run();
+    try {
+      LayerRunner(hal, layer, i, resident, ahead, next).run();
+    } catch (...) {
+      // A layer that fails after starting the next one's loads lets them end
+      // first, so that the next command buffer finds the load channel idle.
+      if (ahead.weights_loading || ahead.inputs_loading) settle_load_channel(hal);
+      throw;
+    }
   }
 }
 

@@ -130,7 +130,8 @@ dma::Descriptor LayerRunner::residual_load(std::uint32_t tile, std::uint32_t k0,
       0};
 }
 
-void LayerRunner::store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
+dma::Descriptor LayerRunner::output_store(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
+                                          unsigned buffer) const {
   const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
   const std::uint64_t first_pixel = std::uint64_t{first_row(tile)} * l_.out_w;
   const std::uint32_t block = output_bytes(l_, kb);
@@ -152,7 +153,7 @@ void LayerRunner::store_output(std::uint32_t tile, std::uint32_t k0, std::uint32
     d.row_bytes = pixels * block;
     d.rows = 1;
   }
-  start_dma(kStoreChannel, {d});
+  return d;
 }
 
 }  // namespace npuvp::firmware

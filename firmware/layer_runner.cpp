@@ -6,41 +6,102 @@ namespace npuvp::firmware {
 
 void LayerRunner::run() {
   validate();
+  Lookahead own = std::move(ahead_);  // what the layer before prepared for this one
+  ahead_ = Lookahead{};
   if (op_ == Opcode::kCopy || op_ == Opcode::kFill) {
     run_copy();
     return;
   }
-  read_images();
-  plan();
+  if (own.prepared) {
+    images_ = std::move(own.images);
+    segments_ = std::move(own.segments);
+    adopt(own.decision);
+  } else {
+    read_images();
+    adopt(decide());
+  }
+  if (own.weights_offset != 0) {
+    const std::uint64_t delta = own.weights_offset - t_.weights_offset[0];
+    t_.weights_offset[0] += delta;
+    t_.bias_offset[0] += delta;
+    t_.requant_offset[0] += delta;
+  }
   image_tiles_ = ceil_div(l_.out_h, t_.rows_per_tile);
-  const ResidentWeights wanted{op_ == Opcode::kConv2d && t_.k_block == l_.out_c, l_.weights_addr, l_.bias_addr,
-                               l_.requant_addr, filter_bytes(l_) * l_.out_c};
-  const bool weights_resident = wanted.valid && resident_.valid && resident_.weights_addr == wanted.weights_addr &&
-                                resident_.bias_addr == wanted.bias_addr &&
-                                resident_.requant_addr == wanted.requant_addr && resident_.bytes == wanted.bytes;
+  const bool resident = weights_resident();
   // Pooling and add reuse the SRAM where weights were; anything else replaces them.
-  resident_ = wanted;
+  resident_ = wanted_weights();
+  // A chain the layer before started is this layer's first: it waits for it
+  // (its IRQ is still high if it has ended) before starting the rest.
+  FirstLoads first = first_loads(resident);
+  if (own.weights_loading) first.weights.clear();
+  if (own.inputs_loading) first.inputs.clear();
+  if (own.weights_loading || own.inputs_loading) wait_dma(kLoadChannel);
   if (t_.order == LoopOrder::kRowTilesOuter)
-    run_row_tiles_outer();
+    run_row_tiles_outer(first);
   else
-    run_weight_blocks_outer(weights_resident);
+    run_weight_blocks_outer(resident, first);
 }
 
-void LayerRunner::run_weight_blocks_outer(bool weights_resident) {
+ResidentWeights LayerRunner::wanted_weights() const {
+  return {op_ == Opcode::kConv2d && t_.k_block == l_.out_c, l_.weights_addr, l_.bias_addr, l_.requant_addr,
+          filter_bytes(l_) * l_.out_c};
+}
+
+bool LayerRunner::weights_resident() const {
+  const ResidentWeights wanted = wanted_weights();
+  return wanted.valid && resident_.valid && resident_.weights_addr == wanted.weights_addr &&
+         resident_.bias_addr == wanted.bias_addr && resident_.requant_addr == wanted.requant_addr &&
+         resident_.bytes == wanted.bytes;
+}
+
+LayerRunner::FirstLoads LayerRunner::first_loads(bool weights_resident) const {
+  FirstLoads loads;
+  const std::uint32_t kb = std::min(t_.k_block, l_.out_c);
+  if (op_ == Opcode::kConv2d && !weights_resident) loads.weights = weight_loads(0, kb, 0);
+  if (t_.order == LoopOrder::kWeightBlocksOuter) {
+    loads.inputs = input_loads(0, 0, kb, 0);
+    return loads;
+  }
+  const std::uint32_t tiles = image_tiles_ * images();
+  for (std::uint32_t tile = 0; tile < std::min(tiles, t_.images_per_tile); ++tile) {
+    const auto inputs = input_loads(tile, 0, l_.out_c, input_buffer(tile));
+    loads.inputs.insert(loads.inputs.end(), inputs.begin(), inputs.end());
+  }
+  return loads;
+}
+
+void LayerRunner::load_first(const FirstLoads& loads) {
+  std::vector<dma::Descriptor> chain = loads.weights;
+  chain.insert(chain.end(), loads.inputs.begin(), loads.inputs.end());
+  if (chain.empty()) return;
+  start_dma(kLoadChannel, chain);
+  wait_dma(kLoadChannel);
+}
+
+void LayerRunner::run_weight_blocks_outer(bool weights_resident, const FirstLoads& first) {
   const std::uint32_t tiles = image_tiles_ * images();
   for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
-    std::vector<dma::Descriptor> first;
-    if (op_ == Opcode::kConv2d && !weights_resident) first = weight_loads(k0, kb, 0);
-    const auto inputs = input_loads(0, k0, kb, 0);
-    first.insert(first.end(), inputs.begin(), inputs.end());
-    start_dma(kLoadChannel, first);
-    wait_dma(kLoadChannel);
+    if (k0 == 0) {
+      load_first(first);
+    } else {
+      std::vector<dma::Descriptor> chain;
+      if (op_ == Opcode::kConv2d) chain = weight_loads(k0, kb, 0);
+      const auto inputs = input_loads(0, k0, kb, 0);
+      chain.insert(chain.end(), inputs.begin(), inputs.end());
+      start_dma(kLoadChannel, chain);
+      wait_dma(kLoadChannel);
+    }
     TileLoop loop(*this);
     loop.first(issue(0, kb, {!weights_resident, 0, 0}));
     for (std::uint32_t tile = 0; tile < tiles; ++tile) {
       const bool prefetch = tile + 1 < tiles;
       if (prefetch) start_dma(kLoadChannel, input_loads(tile + 1, k0, kb, (tile + 1) % 2));
+      if (!prefetch && k0 + kb == l_.out_c) {
+        std::vector<dma::Descriptor> stores{output_store(tile, k0, kb, tile % 2)};
+        if (tile > 0) stores.push_back(output_store(tile - 1, k0, kb, (tile - 1) % 2));
+        prefetch_next(tile, 0, stores);
+      }
       loop.step(
           prefetch,
           [&] {
@@ -48,11 +109,12 @@ void LayerRunner::run_weight_blocks_outer(bool weights_resident) {
           },
           [&] { store_output(tile, k0, kb, tile % 2); });
     }
+    if (k0 + kb == l_.out_c) forward_next(output_store(tiles - 1, k0, kb, (tiles - 1) % 2));
     loop.drain();
   }
 }
 
-void LayerRunner::run_row_tiles_outer() {
+void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
   const std::uint32_t blocks = ceil_div(l_.out_c, t_.k_block);
   const std::uint32_t tiles = image_tiles_ * images();
   const auto steps = row_tiles_outer_steps(tiles, blocks, t_.images_per_tile);
@@ -72,8 +134,7 @@ void LayerRunner::run_row_tiles_outer() {
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - s.block * t_.k_block);
     return issue(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2), s.block * t_.k_block});
   };
-  start_dma(kLoadChannel, loads(0));
-  wait_dma(kLoadChannel);
+  load_first(first);
   TileLoop loop(*this);
   loop.first(issue_step(0));
   const auto loading = [&](std::size_t i) {
@@ -84,6 +145,16 @@ void LayerRunner::run_row_tiles_outer() {
     const RowTilesStep& s = steps[i];
     const std::uint32_t k0 = s.block * t_.k_block;
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
+    if (i + 1 == steps.size()) {
+      std::vector<dma::Descriptor> stores{output_store(s.tile, k0, kb, static_cast<unsigned>(i % 2))};
+      if (i > 0) {
+        const RowTilesStep& p = steps[i - 1];
+        const std::uint32_t p0 = p.block * t_.k_block;
+        stores.push_back(
+            output_store(p.tile, p0, std::min(t_.k_block, l_.out_c - p0), static_cast<unsigned>((i - 1) % 2)));
+      }
+      prefetch_next(s.tile, s.pass % 2, stores);
+    }
     // Step i + 2 reads the buffers step i's jobs read; without a job queue
     // its loads start only once step i + 1's are in (one load chain at a time).
     loop.step(
@@ -93,6 +164,10 @@ void LayerRunner::run_row_tiles_outer() {
           if (loading(i + 2)) start_dma(kLoadChannel, loads(i + 2));
         });
   }
+  const RowTilesStep& last = steps.back();
+  const std::uint32_t last_k0 = last.block * t_.k_block;
+  forward_next(output_store(last.tile, last_k0, std::min(t_.k_block, l_.out_c - last_k0),
+                            static_cast<unsigned>((steps.size() - 1) % 2)));
   loop.drain();
 }
 
@@ -171,7 +246,7 @@ void LayerRunner::read_segments(std::uint64_t addr, std::vector<InputSegment>& s
   if (channels != l_.in_c) bad();
 }
 
-void LayerRunner::plan() {
+LayerDecision LayerRunner::decide() const {
   LayerDecision d;
   d.layer_id = static_cast<std::int32_t>(l_.layer_id);
   d.asked = op_ == Opcode::kConv2d ? static_cast<DataflowChoice>(l_.dataflow) : DataflowChoice::kWeightStationary;
@@ -191,6 +266,10 @@ void LayerRunner::plan() {
     fits = plan_layer_tiling(l_, npu_, LoopOrder::kWeightBlocksOuter, d.tiling);
   }
   if (!fits) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
+  return d;
+}
+
+void LayerRunner::adopt(const LayerDecision& d) {
   dataflow_ = d.dataflow;
   t_ = d.tiling;
   hal_.record_decision(d);

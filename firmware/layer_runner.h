@@ -33,28 +33,92 @@ struct ResidentWeights {
   std::uint64_t bytes = 0;
 };
 
+// A byte range [lo, hi) of DRAM or SRAM.
+struct Span {
+  std::uint64_t lo = 0, hi = 0;
+  bool overlaps(const Span& o) const { return lo < o.hi && o.lo < hi; }
+};
+
+// What the runner of one layer prepared during its last step for the next
+// command of the buffer, as a command processor that knows the next command
+// does: the command read ahead, its batch table and segments, its plan, and
+// which parts of its first load chain are already on the load channel.
+struct Lookahead {
+  bool read = false;  // `command` holds the next command
+  LayerCommand command{};
+  bool prepared = false;  // and images, segments and decision its run
+  std::vector<BatchImage> images;
+  std::vector<std::vector<InputSegment>> segments;
+  LayerDecision decision;
+  bool weights_loading = false, inputs_loading = false;
+  // The first weight buffer's offset when its own place was still in use by
+  // the layer before (0: where the plan put it).
+  std::uint64_t weights_offset = 0;
+};
+
 class LayerRunner {
  public:
-  LayerRunner(Hal& hal, const LayerCommand& layer, std::uint32_t index, ResidentWeights& resident)
-      : hal_(hal), npu_(hal.layout()), l_(layer), index_(index), op_(opcode_of(layer)), resident_(resident) {}
+  // `next_command` is the DRAM address of the buffer's next command, 0 for
+  // the last; `ahead` carries what one layer prepared for the next.
+  LayerRunner(Hal& hal, const LayerCommand& layer, std::uint32_t index, ResidentWeights& resident, Lookahead& ahead,
+              std::uint64_t next_command)
+      : hal_(hal),
+        npu_(hal.layout()),
+        l_(layer),
+        index_(index),
+        op_(opcode_of(layer)),
+        resident_(resident),
+        ahead_(ahead),
+        next_command_(next_command) {}
 
   void run();
 
  private:
+  // The first step's loads: the weights (none when resident) and the inputs.
+  struct FirstLoads {
+    std::vector<dma::Descriptor> weights, inputs;
+  };
+  FirstLoads first_loads(bool weights_resident) const;
+  // Starts what the layer before did not and waits for all of it.
+  void load_first(const FirstLoads& loads);
+  bool weights_resident() const;
+  ResidentWeights wanted_weights() const;
+
+  // Called at the start of the layer's last step, its jobs running and the
+  // load channel idle for good: reads and plans the next command and starts
+  // the parts of its first loads that neither overwrite SRAM this step still
+  // uses nor read DRAM this layer has yet to write (layer_prefetch.cpp).
+  // `tile` and `weights` are the step's tile and weight buffer, `stores` the
+  // stores of this step and the one before, the last DRAM writes of the layer.
+  void prefetch_next(std::uint32_t tile, unsigned weights, const std::vector<dma::Descriptor>& stores);
+  // Once the last step's jobs have ended and its store (`store`) started: the
+  // next layer's first inputs that this store writes to DRAM are copied from
+  // the output buffer instead, beside the store, if they are all there or
+  // already in DRAM.
+  void forward_next(const dma::Descriptor& store);
+  // Validates, reads the images of and plans a command run later; false for
+  // a copy or fill or a command that would fail (its run reports it).
+  bool prepare(LayerDecision& decision);
+  // What the layer's last step still reads or writes in SRAM.
+  std::vector<Span> sram_in_use(std::uint32_t tile, unsigned weights) const;
+  // Moves the first weight buffer to the top of SRAM, where this layer's
+  // plan leaves room, if it fits there and misses `busy`.
+  bool relocate_first_weights(const std::vector<Span>& busy);
+
   // Loading tile n+1 and storing tile n-1 overlap computing tile n; a K
   // block's weights load before its first tile. The tiles of all images of a
   // batch pass one K block's weights before the next block loads. With a job
   // queue, tile n+1's jobs start as soon as its inputs are in and tile n-1's
   // outputs are stored, so the clusters go from one tile to the next without
   // waiting for the command processor.
-  void run_weight_blocks_outer(bool weights_resident);
+  void run_weight_blocks_outer(bool weights_resident, const FirstLoads& first);
 
   // Each step computes one K block of one row tile (row_tiles_outer_steps)
   // while the next step's weights (at a pass boundary) and inputs (at an
   // input buffer boundary) load and the previous step's outputs store. A
   // batch of whole images shares each pass of the weights among as many
   // images as an input buffer holds.
-  void run_row_tiles_outer();
+  void run_row_tiles_outer(const FirstLoads& first);
 
   [[noreturn]] void bad() const { throw FirmwareError{npu::NpuError::kBadCommand, index_}; }
 
@@ -74,7 +138,9 @@ class LayerRunner {
   // The dataflow the command asks for, or the one the cost model prefers,
   // and the tiling that goes with it. A convolution's costs are estimated
   // either way so that the report can show both.
-  void plan();
+  LayerDecision decide() const;
+  // Records the decision and takes its dataflow and tiling.
+  void adopt(const LayerDecision& d);
 
   std::uint64_t sram(std::uint64_t offset) const { return npu_.sram_base + offset; }
 
@@ -117,7 +183,10 @@ class LayerRunner {
   // A fused add's residual for the tile's outputs, channels [k0, k0 + kb).
   dma::Descriptor residual_load(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) const;
 
-  void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer);
+  dma::Descriptor output_store(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) const;
+  void store_output(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) {
+    start_dma(kStoreChannel, {output_store(tile, k0, kb, buffer)});
+  }
 
   pe_array::ClusterJob job_template() const;
 
@@ -223,6 +292,9 @@ class LayerRunner {
   const std::uint32_t index_;
   const Opcode op_;
   ResidentWeights& resident_;
+  Lookahead& ahead_;
+  const std::uint64_t next_command_;
+  std::vector<dma::Descriptor> next_inputs_;         // the next layer's first inputs, not loaded ahead
   std::vector<BatchImage> images_;                   // image 0: the command's own addresses
   std::vector<std::vector<InputSegment>> segments_;  // per image
   LayerTiling t_;

@@ -235,13 +235,20 @@ TEST(Network, HybridNeverLosesToTheWorseDataflowAndAllAgree) {
   // state behind them (open rows, refresh phase, writes still queued), so the
   // same layer with the same dataflow differs between runs by up to about 1 %
   // (features.3.dw.conv: 19006 cycles as OS in the OS run, 19126 in the hybrid
-  // run); 2 % of slack keeps that noise out of the verdict.
+  // run); 2 % of slack keeps that noise out of the verdict. A layer's last
+  // step loads the next layer's first weights when SRAM allows
+  // (docs/firmware.md), which earlier layers' placements decide: a layer is
+  // judged with the next one that takes time, whose loads it may have taken.
+  const auto pair = [](const nlohmann::json& r, std::size_t i) {
+    const auto& layers = r["layers"];
+    std::uint64_t cycles = layers[i]["cycles"].get<std::uint64_t>(), next = 0;
+    for (std::size_t j = i + 1; j < layers.size() && next == 0; ++j) next = layers[j]["cycles"].get<std::uint64_t>();
+    return cycles + next;
+  };
   for (std::size_t i = 0; i < hybrid["layers"].size(); ++i) {
     if (hybrid["layers"][i]["type"] != "conv2d") continue;
-    const auto worse =
-        std::max(ws["layers"][i]["cycles"].get<std::uint64_t>(), os["layers"][i]["cycles"].get<std::uint64_t>());
-    EXPECT_LE(hybrid["layers"][i]["cycles"].get<double>(), 1.02 * static_cast<double>(worse))
-        << hybrid["layers"][i]["name"];
+    const auto worse = std::max(pair(ws, i), pair(os, i));
+    EXPECT_LE(static_cast<double>(pair(hybrid, i)), 1.02 * static_cast<double>(worse)) << hybrid["layers"][i]["name"];
   }
 }
 
@@ -253,11 +260,16 @@ TEST(Network, OutputStationaryWalksRowTilesOuterExactlyAndMovesWhatItsCostModelS
     EXPECT_EQ(layer["tiling"]["order"], "row_tiles_outer") << layer["name"];
     EXPECT_EQ(layer["dataflow"], "os");
     // The estimate counts every DMA byte. The layer's measured traffic also
-    // holds the next command's 256 bytes if there is one: the firmware reads
-    // it before it marks the next layer.
+    // holds the next command's 256 bytes if there is one (the firmware reads
+    // it before it marks the next layer), and conv3x3's the first weight
+    // block of conv1x1 (128 channels of 512-byte filters, bias and
+    // requantization words), loaded during its last step (docs/firmware.md).
     const std::uint64_t measured =
         layer["dram_read_bytes"].get<std::uint64_t>() + layer["dram_write_bytes"].get<std::uint64_t>();
-    const std::uint64_t estimated = layer["dataflow_costs"]["os"]["dram_bytes"].get<std::uint64_t>();
+    const std::uint64_t first_block = 128 * (512 + 12);
+    const std::uint64_t estimated = layer["dataflow_costs"]["os"]["dram_bytes"].get<std::uint64_t>() +
+                                    (layer["name"] == "conv3x3" ? first_block : 0) -
+                                    (layer["name"] == "conv1x1" ? first_block : 0);
     EXPECT_GE(measured, estimated) << layer["name"];
     EXPECT_LE(measured, estimated + 256) << layer["name"];
   }
@@ -266,7 +278,8 @@ TEST(Network, OutputStationaryWalksRowTilesOuterExactlyAndMovesWhatItsCostModelS
 // A batch of three whole 14x14 images: the 3x3 layer's input buffers hold
 // them all and each K block's weights pass them once; every image exact, and
 // the DMA moves what the estimate walked (the next command's 256 bytes and
-// its 64-byte batch table are read before the next layer starts).
+// the batch tables of both layers, 64 bytes each, are read before the next
+// layer starts, and so is the next layer's first weight block).
 TEST(Network, OutputStationaryBatchSharesEachWeightPassAndMovesWhatItsCostModelSays) {
   const auto r = run_network("tests/platform/wide_layers.yaml", 0, 0, "os", 3);
   expect_all_layers_exact(r);
@@ -278,7 +291,7 @@ TEST(Network, OutputStationaryBatchSharesEachWeightPassAndMovesWhatItsCostModelS
   const std::uint64_t estimated = conv["dataflow_costs"]["os"]["dram_bytes"].get<std::uint64_t>();
   EXPECT_EQ(estimated, weights + 3 * input + 3 * output);
   EXPECT_EQ(conv["dram_read_bytes"].get<std::uint64_t>() + conv["dram_write_bytes"].get<std::uint64_t>(),
-            estimated + 256 + 64);
+            estimated + 256 + 64 + 64 + 128 * (512 + 12));
 }
 
 TEST(Network, HybridOnEitherObjectiveNeverLosesToTheWorseDataflow) {

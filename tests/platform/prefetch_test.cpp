@@ -1,0 +1,95 @@
+// The next layer's first loads during the current layer's last step
+// (docs/firmware.md, "The next layer's first loads"), on
+// tests/platform/pool_fc.yaml: a convolution of one tile, a global average
+// pool and a fully connected layer whose first K block is 512 channels of
+// 128-byte filters.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Slice {
+  std::string thread;
+  double begin, end;  // NPU cycles
+  std::uint64_t bytes;
+};
+
+struct PoolFcRun {
+  nlohmann::json report;
+  std::vector<Slice> layers, dma;  // layer slices carry the layer's name in `thread`
+};
+
+PoolFcRun run_pool_fc() {
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_prefetch_" + std::to_string(::getpid()));
+  const std::string command = std::string(NPUVP_CLI) +
+                              " run -q --network tests/platform/pool_fc.yaml --traces timeline --out " + dir.string() +
+                              " > /dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  PoolFcRun r;
+  r.report = nlohmann::json::parse(std::ifstream(dir / "report.json"));
+  const nlohmann::json timeline = nlohmann::json::parse(std::ifstream(dir / "timeline.json"));
+  std::map<int, std::string> threads;
+  for (const auto& e : timeline["traceEvents"])
+    if (e["ph"] == "M" && e["name"] == "thread_name") threads[e["tid"].get<int>()] = e["args"]["name"];
+  for (const auto& e : timeline["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    const double at = e["ts"].get<double>() * 800, until = at + e["dur"].get<double>() * 800;  // µs at 800 MHz
+    if (e["cat"] == "layer") r.layers.push_back({e["name"], at, until, 0});
+    if (e["cat"] == "dma")
+      r.dma.push_back({threads.at(e["tid"].get<int>()), at, until, e["args"]["bytes"].get<std::uint64_t>()});
+  }
+  return r;
+}
+
+const Slice& find(const std::vector<Slice>& slices, const std::string& thread, std::uint64_t bytes) {
+  for (const auto& s : slices)
+    if (s.thread == thread && (bytes == 0 || s.bytes == bytes)) return s;
+  throw std::runtime_error("no slice " + thread + " of " + std::to_string(bytes) + " bytes");
+}
+
+std::uint64_t cycles(const nlohmann::json& report, const std::string& name) {
+  for (const auto& l : report["layers"])
+    if (l["name"] == name) return l["cycles"].get<std::uint64_t>();
+  throw std::runtime_error("no layer " + name);
+}
+
+TEST(LayerPrefetch, TheFullyConnectedLayersFirstWeightsLoadDuringThePoolsLastStep) {
+  const PoolFcRun r = run_pool_fc();
+  EXPECT_TRUE(r.report["totals"]["all_verified"].get<bool>());
+  const Slice& pool = find(r.layers, "avgpool", 0);
+  const Slice& fc = find(r.layers, "fc", 0);
+  // Bias, requantization words and weights of 512 output channels.
+  const Slice& weights = find(r.dma, "soc.npu.dma.ch0", 512 * (128 + 4 + 8));
+  EXPECT_GT(weights.begin, pool.begin);
+  EXPECT_LT(weights.end, fc.begin);
+  // 6,894 fc cycles and 30,695 in all when the weights loaded after the pool.
+  EXPECT_EQ(cycles(r.report, "fc"), 4708u);
+  EXPECT_EQ(r.report["totals"]["cycles"].get<std::uint64_t>(), 27605u);
+}
+
+TEST(LayerPrefetch, InputsInTheLastStoreAreCopiedFromTheOutputBuffer) {
+  // The pool's input is the convolution's only tile: once its jobs have ended
+  // the DMA copies it from the output buffer beside the store, and the pool
+  // reads from DRAM only the fully connected layer's first block and command.
+  const PoolFcRun r = run_pool_fc();
+  const Slice& store = find(r.dma, "soc.npu.dma.ch1", 128 * 16 * 16);
+  const Slice& input = find(r.dma, "soc.npu.dma.ch0", 128 * 16 * 16);
+  EXPECT_GE(input.begin, store.begin);
+  EXPECT_LT(input.begin, store.end);
+  for (const auto& l : r.report["layers"])
+    if (l["name"] == "avgpool") {
+      EXPECT_EQ(l["dram_read_bytes"], 512 * (128 + 4 + 8) + 256);
+    }
+}
+
+}  // namespace
