@@ -45,10 +45,10 @@ void expect_within(const std::string& network, unsigned convolutions, unsigned a
   EXPECT_GE(within, at_least) << network << ": " << within << " of " << count << " within 15 %";
 }
 
-TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 17); }
+TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 19); }
 TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 33); }
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 33); }
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 14); }
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 41); }
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 21); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store

@@ -67,14 +67,16 @@ TEST(PinnedResults, SqueezeNet11WithoutTraces) { expect_pinned(kSqueezeNet11, "n
 // network reaches it earlier and its weight stream meets the DRAM in another
 // state: 20,910 cycles (21,327 with firmware.fuse_layers=false). Its first weight
 // block loads during the pool's last step (docs/firmware.md): 20,360 cycles, 0.592;
-// its input comes from the pool's output buffer: 19,240 cycles, 0.627.
+// its input comes from the pool's output buffer: 19,240 cycles, 0.627. With the
+// estimate pricing DMA chains burst by burst, layer2.1.conv2 runs its row tiles
+// outer and the fc's weight stream meets the DRAM in another state: 19,141.
 TEST(PinnedResults, ResNet18FullyConnectedLayer) {
   const nlohmann::json r = run("resnet18", "none");
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   const auto& layers = r["layers"];
   const auto fc = std::find_if(layers.begin(), layers.end(), [](const auto& l) { return l["name"] == "fc"; });
   ASSERT_NE(fc, layers.end());
-  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 19240u);
+  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 19141u);
 }
 
 TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1392347, 3079.0342898681379, 3828.2332171837465}); }
