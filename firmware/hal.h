@@ -20,6 +20,15 @@ struct CostTable {
   // Command processor time to hand a cluster its job (job slot, START, IRQ
   // service: NoC round trips).
   double job_issue_cycles = 0;
+  // A DMA channel's stream (models/dma): bursts of at most dma_burst_bytes,
+  // cut at multiples of it on both sides; dma_outstanding of them in flight;
+  // each burst's round trip without its data's serialization, DRAM read or
+  // write and the NoC and bank access on the other side (0: not limiting);
+  // and the fetch of a chain's first descriptor.
+  double dma_burst_bytes = 1024;
+  double dma_outstanding = 8;
+  double dma_load_latency_cycles = 0, dma_store_latency_cycles = 0;
+  double dma_descriptor_cycles = 0;
   double dram_pj_per_byte = 0;  // commands, row activations and I/O of streaming access
   double sram_pj_per_byte = 0;
   double noc_pj_per_byte_hop = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <utility>
 
 #include "contract/dma_regs.h"
@@ -135,6 +136,81 @@ void hold_whole_images(const LayerCommand& l, const NpuLayout& npu, LayerTiling&
   t.bytes_used = t.output_offset[0] + outputs;
 }
 
+// What one DMA chain moves, cut into bursts as the channel cuts them
+// (models/dma): at every multiple of the burst size on either side.
+struct DmaStream {
+  std::uint64_t bytes = 0, bursts = 0, flits = 0, descriptors = 0;
+  double round_trips = 0;  // Σ over bursts: latency, data flits and DRAM data time
+};
+
+class DmaModel {
+ public:
+  DmaModel(const NpuLayout& npu, bool store)
+      : c_(npu.costs),
+        burst_(std::max<std::uint64_t>(1, static_cast<std::uint64_t>(npu.costs.dma_burst_bytes))),
+        flit_(std::max(1.0, npu.costs.link_bytes_per_cycle)),
+        latency_(store ? npu.costs.dma_store_latency_cycles : npu.costs.dma_load_latency_cycles) {}
+
+  // One descriptor: `rows` rows of `row_bytes`, each `src_pitch` and
+  // `dst_pitch` after the previous one. The cut pattern repeats after at
+  // most a burst's worth of rows, so only that many are walked.
+  void add(DmaStream& s, std::uint64_t rows, std::uint64_t row_bytes, std::uint64_t src, std::uint64_t src_pitch,
+           std::uint64_t dst, std::uint64_t dst_pitch) const {
+    if (rows == 0 || row_bytes == 0) return;
+    ++s.descriptors;
+    const std::uint64_t period = std::min(
+        rows, period_of(src_pitch) / std::gcd(period_of(src_pitch), period_of(dst_pitch)) * period_of(dst_pitch));
+    DmaStream once;
+    for (std::uint64_t r = 0; r < period; ++r) add_row(once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+    const std::uint64_t repeats = rows / period, rest = rows % period;
+    s.bytes += repeats * once.bytes;
+    s.bursts += repeats * once.bursts;
+    s.flits += repeats * once.flits;
+    s.round_trips += double(repeats) * once.round_trips;
+    for (std::uint64_t r = 0; r < rest; ++r) add_row(s, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+  }
+
+  // A chain's time on its channel: the first descriptor's fetch, then the
+  // slowest of the DRAM's rate, the NoC port at the DMA's node (a flit per
+  // cycle, a header per burst) and the burst window (Little's law over the
+  // round trips); the last burst's round trip trails the stream.
+  double cycles(const DmaStream& s) const {
+    if (s.bursts == 0) return 0;
+    const double round_trip = s.round_trips / double(s.bursts);
+    const double stream = std::max(double(s.bytes) / c_.dram_bytes_per_cycle, double(s.flits)) + round_trip;
+    const double window = c_.dma_outstanding > 0 ? s.round_trips / c_.dma_outstanding : 0;
+    const double fetches = double(s.descriptors - 1) * c_.dma_descriptor_cycles + round_trip;
+    return c_.dma_descriptor_cycles + std::max({stream, window, fetches});
+  }
+
+  // Loads and stores run on their own channels at once and share the DRAM.
+  double concurrent_cycles(const DmaStream& load, const DmaStream& store) const {
+    return std::max({cycles(load), cycles(store), double(load.bytes + store.bytes) / c_.dram_bytes_per_cycle});
+  }
+
+ private:
+  std::uint64_t period_of(std::uint64_t pitch) const { return burst_ / std::gcd(pitch % burst_, burst_); }
+
+  void add_row(DmaStream& s, std::uint64_t row_bytes, std::uint64_t src, std::uint64_t dst) const {
+    std::uint64_t off = 0;
+    while (off < row_bytes) {
+      const std::uint64_t len =
+          std::min({burst_ - (src + off) % burst_, burst_ - (dst + off) % burst_, row_bytes - off});
+      const double data_flits = std::ceil(double(len) / flit_);
+      s.bytes += len;
+      ++s.bursts;
+      s.flits += static_cast<std::uint64_t>(data_flits) + 1;
+      s.round_trips += latency_ + data_flits + double(len) / c_.dram_bytes_per_cycle;
+      off += len;
+    }
+  }
+
+  const CostTable& c_;
+  const std::uint64_t burst_;
+  const double flit_;
+  const double latency_;
+};
+
 // One step of the tile loop (a row tile of a K block) as the clusters see it.
 struct StepCost {
   std::uint64_t cycles = 0;         // setup, job issue, weight fetches queuing at the banks, the slowest job
@@ -157,33 +233,43 @@ class CostWalker {
         inputs_(op_ == Opcode::kAdd ? 2 : 1),
         image_tiles_(ceil_div(l.out_h, t.rows_per_tile)),
         tiles_(image_tiles_ * std::max(1u, l.batch_count)),
-        blocks_(ceil_div(l.out_c, t.k_block)) {}
+        blocks_(ceil_div(l.out_c, t.k_block)),
+        load_(npu, false),
+        store_(npu, true),
+        jobs_per_step_(std::uint64_t{t.row_groups} * t.k_groups) {}
 
   LayerCost run() {
     if (t_.order == LoopOrder::kWeightBlocksOuter) {
       for (std::uint32_t b = 0; b < blocks_; ++b) {
-        const std::uint32_t kb = block_channels(b);
+        const std::uint32_t k0 = b * t_.k_block, kb = block_channels(b);
         // The block's weights and first tile load while nothing computes, after
         // the previous block's last store.
         wait_for_store();
-        expose(weight_bytes(kb) + input_bytes(0, kb));
-        for (std::uint32_t tile = 0; tile < tiles_; ++tile)
-          step(tile, kb, tile == 0, tile + 1 < tiles_ ? input_bytes(tile + 1, kb) : 0);
+        DmaStream first = weight_loads(k0, kb, 0);
+        add_inputs(first, 0, k0, kb);
+        expose(first);
+        for (std::uint32_t tile = 0; tile < tiles_; ++tile) {
+          DmaStream next;
+          if (tile + 1 < tiles_) add_inputs(next, tile + 1, k0, kb);
+          step(tile, k0, kb, tile == 0, next, tile % 2);
+        }
       }
     } else {
       const auto steps = row_tiles_outer_steps(tiles_, blocks_, t_.images_per_tile);
       const auto loads = [&](std::size_t i) {
-        if (i >= steps.size()) return std::uint64_t{0};
+        DmaStream chain;
+        if (i >= steps.size()) return chain;
         const RowTilesStep& s = steps[i];
-        std::uint64_t bytes = s.loads_weights ? weight_bytes(block_channels(s.block)) : 0;
+        if (s.loads_weights) chain = weight_loads(s.block * t_.k_block, block_channels(s.block), s.pass % 2);
         if (s.loads_inputs)
           for (std::uint32_t tile = s.tile; tile < std::min(tiles_, s.tile + t_.images_per_tile); ++tile)
-            bytes += input_bytes(tile, l_.out_c);
-        return bytes;
+            add_inputs(chain, tile, 0, l_.out_c);
+        return chain;
       };
       expose(loads(0));
       for (std::size_t i = 0; i < steps.size(); ++i)
-        step(steps[i].tile, block_channels(steps[i].block), steps[i].loads_weights, loads(i + 1));
+        step(steps[i].tile, steps[i].block * t_.k_block, block_channels(steps[i].block), steps[i].loads_weights,
+             loads(i + 1), static_cast<unsigned>(i % 2));
     }
     wait_for_store();
     return finish();
@@ -199,33 +285,101 @@ class CostWalker {
   std::uint64_t input_row_bytes(std::uint32_t kb) const {
     return std::uint64_t{l_.in_w} * firmware::input_bytes(l_, block_input_channels(l_, kb));
   }
-  std::uint64_t input_bytes(std::uint32_t tile, std::uint32_t kb) const {
-    const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
-    return inputs_ * (hi - lo) * input_row_bytes(kb) +
-           (fuses_add(l_) ? std::uint64_t{tile_rows(tile)} * l_.out_w * kb : 0);
-  }
   std::uint64_t weight_bytes(std::uint32_t kb) const {
     return op_ == Opcode::kConv2d ? kb * (filter_bytes(l_) + kParamBytesPerChannel) : 0;
   }
-  double dram_cycles(std::uint64_t bytes) const { return double(bytes) / npu_.costs.dram_bytes_per_cycle; }
+  std::uint64_t sram(std::uint64_t offset) const { return npu_.sram_base + offset; }
 
-  void expose(std::uint64_t load_bytes) {
-    dram_bytes_ += load_bytes;
-    latency_ += dram_cycles(load_bytes);
+  // The chains the firmware's layer_dma.cpp programs, as the DMA cuts them
+  // (the first image's addresses stand for every image's).
+  DmaStream weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
+    DmaStream s;
+    if (op_ != Opcode::kConv2d) return s;
+    const std::uint64_t filter = filter_bytes(l_);
+    load_.add(s, 1, kb * 4ull, l_.bias_addr + k0 * 4ull, 0, sram(t_.bias_offset[buffer]), 0);
+    load_.add(s, 1, kb * 8ull, l_.requant_addr + k0 * 8ull, 0, sram(t_.requant_offset[buffer]), 0);
+    load_.add(s, 1, kb * filter, l_.weights_addr + k0 * filter, 0, sram(t_.weights_offset[buffer]), 0);
+    return s;
+  }
+  void add_inputs(DmaStream& s, std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) const {
+    const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
+    const std::uint64_t row_bytes = std::uint64_t{l_.in_w} * firmware::input_bytes(l_, l_.in_c);
+    const std::uint64_t pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
+    const std::uint64_t channels = block_input_channels(l_, kb);
+    const std::uint64_t run = firmware::input_bytes(l_, channels);
+    const unsigned buffer = tile / t_.images_per_tile % 2;
+    const std::uint64_t dst = sram(t_.input_offset[buffer] + tile % t_.images_per_tile * t_.input_slot_bytes);
+    const std::uint64_t src = l_.input_addr + lo * pitch +
+                              (channels == l_.in_c ? 0 : firmware::input_bytes(l_, block_input_channels(l_, k0)));
+    for (unsigned i = 0; i < inputs_; ++i) {
+      if (l_.input_segment_count > 1 || channels != l_.in_c) {
+        // Each pixel's channels of a segment (or of the block) are a run of
+        // their own.
+        const std::uint32_t runs = std::max(1u, l_.input_segment_count);
+        for (std::uint32_t g = 0; g < runs; ++g)
+          load_.add(s, std::uint64_t{hi - lo} * l_.in_w, run / runs, src + g * run / runs,
+                    firmware::input_bytes(l_, l_.in_c), dst + g * run / runs, run);
+      } else {
+        load_.add(s, hi - lo, row_bytes, src, pitch, dst, row_bytes);
+      }
+    }
+    if (fuses_add(l_)) {
+      // The residual pixels the outputs add: the block's channels of each.
+      const std::uint64_t pixels = std::uint64_t{tile_rows(tile)} * l_.out_w;
+      const std::uint64_t from = l_.input2_addr + std::uint64_t{first_row(tile)} * l_.out_w * l_.out_c + k0;
+      const std::uint64_t to = sram(t_.input2_offset[buffer]);
+      if (kb == l_.out_c)
+        load_.add(s, 1, pixels * kb, from, 0, to, 0);
+      else
+        load_.add(s, pixels, kb, from, l_.out_c, to, kb);
+    }
+  }
+  DmaStream store(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
+    DmaStream s;
+    const std::uint64_t pixels = std::uint64_t{tile_rows(tile)} * l_.out_w;
+    const std::uint64_t block = output_bytes(l_, kb);
+    const std::uint64_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : output_bytes(l_, l_.out_c);
+    const std::uint64_t src = sram(t_.output_offset[buffer]);
+    const std::uint64_t dst = l_.output_addr + std::uint64_t{first_row(tile)} * l_.out_w * pitch + output_bytes(l_, k0);
+    if (block == pitch)
+      store_.add(s, 1, pixels * block, src, 0, dst, 0);
+    else
+      store_.add(s, pixels, block, src, block, dst, pitch);
+    return s;
+  }
+
+  void expose(const DmaStream& loads) {
+    dram_bytes_ += loads.bytes;
+    latency_ += load_.cycles(loads) + issue_cycles();
   }
   void wait_for_store() {
-    latency_ += dram_cycles(pending_store_);
-    pending_store_ = 0;
+    latency_ += store_.cycles(pending_store_);
+    pending_store_ = DmaStream{};
+  }
+  // The command processor's work per step: deciding, writing the job table
+  // (a job per cluster over its NoC port) and the register round trips of
+  // the two multicast STARTs, the completion read and the IRQ clear.
+  double issue_cycles() const {
+    return double(kTileSetupCycles) + npu_.costs.job_issue_cycles +
+           double(jobs_per_step_ * sizeof(pe_array::ClusterJob)) / npu_.costs.link_bytes_per_cycle;
   }
 
   // A step computes while the DMA stores the previous step's outputs and
-  // loads the next step's operands.
-  void step(std::uint32_t tile, std::uint32_t kb, bool clusters_load_weights, std::uint64_t prefetch_bytes) {
+  // loads the next step's operands. With a job queue the next step's jobs
+  // are issued once those transfers are done, while this step's jobs still
+  // run; without one, after they ended.
+  void step(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, bool clusters_load_weights,
+            const DmaStream& prefetch, unsigned out_buffer) {
     const StepCost s = step_cost(tile, kb, clusters_load_weights);
-    latency_ += std::max(double(s.cycles), dram_cycles(prefetch_bytes + pending_store_));
-    dram_bytes_ += prefetch_bytes;
-    pending_store_ = std::uint64_t{tile_rows(tile)} * l_.out_w * output_bytes(l_, kb);
-    dram_bytes_ += pending_store_;
+    const double dma = std::max({load_.cycles(prefetch), store_.cycles(pending_store_),
+                                 double(prefetch.bytes + pending_store_.bytes) / npu_.costs.dram_bytes_per_cycle});
+    const bool last = prefetch.bytes == 0 && tile + 1 >= tiles_ && k0 + kb >= l_.out_c;
+    const double issue = last ? 0.0 : issue_cycles();
+    latency_ +=
+        npu_.job_queue_depth >= 2 ? std::max(double(s.cycles), dma + issue) : std::max(double(s.cycles), dma) + issue;
+    dram_bytes_ += prefetch.bytes;
+    pending_store_ = store(tile, k0, kb, out_buffer);
+    dram_bytes_ += pending_store_.bytes;
     compute_cycles_ += s.array_cycles;
     cluster_bytes_ += s.cluster_bytes;
     rf_accesses_ += s.rf_accesses;
@@ -310,8 +464,7 @@ class CostWalker {
     const double weight_serialization =
         std::max(0.0, double(weight_fetches) / (weight_banks * npu_.costs.bank_bytes_per_cycle) -
                           block_bytes / std::max<std::uint64_t>(1, jobs) / link);
-    s.cycles = kTileSetupCycles + static_cast<std::uint64_t>(double(jobs) * npu_.costs.job_issue_cycles +
-                                                             weight_serialization + slowest + 0.5);
+    s.cycles = static_cast<std::uint64_t>(weight_serialization + slowest + 0.5);
     return s;
   }
 
@@ -346,8 +499,10 @@ class CostWalker {
   const std::uint32_t e_;
   const unsigned inputs_;
   const std::uint32_t image_tiles_, tiles_, blocks_;  // tiles_: of all images
+  const DmaModel load_, store_;
+  const std::uint64_t jobs_per_step_;
   double latency_ = 0;
-  std::uint64_t pending_store_ = 0;
+  DmaStream pending_store_;
   std::uint64_t dram_bytes_ = 0, cluster_bytes_ = 0, compute_cycles_ = 0, rf_accesses_ = 0, macs_ = 0;
   std::uint64_t weight_buffer_bytes_ = 0, input_buffer_bytes_ = 0;
 };

@@ -1,11 +1,13 @@
 #include "platform/platform_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <set>
 
+#include "contract/dma_regs.h"
 #include "models/dram/energy.h"
 #include "platform/config/area_yaml.h"
 #include "platform/config/config_node.h"
@@ -431,6 +433,21 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
   // each there and back over the mean hops and one cycle in the cluster.
   const double control_hops = mean_hops("control", "cluster");
   c.job_issue_cycles = 4 * (2 * (control_hops + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1);
+  // A DMA burst's round trip without its data: a row hit's DRAM access (the
+  // column command to the end of its first burst, JESD209-4 via the
+  // memspec), the system bus, and a NoC request and response between the DMA
+  // and a bank with the bank's access. The descriptor fetch is one such NoC
+  // read of 64 bytes and the parsing.
+  const double dma_noc_round_trip = 2 * (c.dma_hops + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1;
+  const double tck_cycles = memspec.tck_ns / cycle_ns;
+  c.dma_burst_bytes = n.dma.max_burst_bytes;
+  c.dma_outstanding = n.dma.max_outstanding;
+  c.dma_load_latency_cycles = memspec.read_data_end() * tck_cycles + config.bus_latency_cycles + dma_noc_round_trip +
+                              n.sram_bank.write_latency_cycles;
+  c.dma_store_latency_cycles = memspec.write_data_end() * tck_cycles + config.bus_latency_cycles + dma_noc_round_trip +
+                               n.sram_bank.read_latency_cycles;
+  c.dma_descriptor_cycles = dma_noc_round_trip + n.sram_bank.read_latency_cycles +
+                            std::ceil(double(sizeof(dma::Descriptor)) / n.noc.flit_bytes) + n.dma.descriptor_cycles;
   c.rf_pj_per_access = power::rf_pj_per_access(e, n.cluster.rf_entries);
   c.weight_buffer_pj_per_byte = power::sram_pj_per_byte(e, n.cluster.weight_buffer_bytes / 1024.0);
   c.input_buffer_pj_per_byte = power::sram_pj_per_byte(e, n.cluster.input_buffer_bytes / 1024.0);

@@ -241,6 +241,33 @@ TEST(DataflowCost, TheDramBandwidthDecidesOutputStationarysLoopOrder) {
   EXPECT_EQ(c.plan(kWs).tiling.order, LoopOrder::kWeightBlocksOuter);
 }
 
+TEST(DataflowCost, AStoreOfPixelRunsIsBoundByTheDmaBurstWindow) {
+  // One tile of 8 x 8 pixels x 64 channels (4096 bytes) stored after
+  // everything else, from SRAM offset 11136 (896 past a kilobyte: 7296 of
+  // descriptor slots and job tables, 1792 of weights and parameters, two
+  // 1024-byte input buffers). Packed, the DMA cuts it at 128, 1024, 1152,
+  // 2048, 2176, 3072 and 3200: 8 bursts, 136 flits with their headers,
+  // round trips 8 x 50 + 128 data flits + 4096 / 38.4 = 634.67 cycles; the
+  // flits bound it: 136 + 634.67 / 8 = 215.33. Into a slice of a 128-channel
+  // tensor it is 64 bursts of 64 bytes (192 flits) whose round trips,
+  // 64 x (50 + 2 + 64 / 38.4), over 8 in flight take 429.33: the window
+  // bounds it, 214 cycles more.
+  auto npu = edge_ip();
+  npu.costs.dma_load_latency_cycles = npu.costs.dma_store_latency_cycles = 50;
+  npu.costs.dma_outstanding = 8;
+  npu.costs.dma_burst_bytes = 1024;
+  auto packed = conv(16, 8, 8, 64, 1, 1, 0);
+  packed.output_addr = 0x80000000;
+  auto slice = packed;
+  slice.output_pixel_pitch = 128;
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(packed, npu, kBlocksOuter, t, kOs));
+  ASSERT_EQ(t.output_offset[0], 11136u);
+  const LayerCost a = estimate_layer_cost(packed, npu, t, kOs), b = estimate_layer_cost(slice, npu, t, kOs);
+  EXPECT_EQ(a.dram_bytes, b.dram_bytes);
+  EXPECT_NEAR(double(b.latency_cycles) - double(a.latency_cycles), 429.33 - 215.33, 1.0);
+}
+
 TEST(DataflowCost, WithTheDramInThePictureTheRankingCanFlip) {
   // One K block, so both read the same bytes. OS has the shorter schedule
   // and wins with a DRAM that never holds it up; on a one-channel DRAM what

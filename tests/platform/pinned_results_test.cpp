@@ -69,14 +69,16 @@ TEST(PinnedResults, SqueezeNet11WithoutTraces) { expect_pinned(kSqueezeNet11, "n
 // state: 20,910 cycles (21,327 with firmware.fuse_layers=false). Its first weight
 // block loads during the pool's last step (docs/firmware.md): 20,360 cycles, 0.592;
 // its input comes from the pool's output buffer: 19,240 cycles, 0.627; with the
-// stem's max pool fused into conv1 as well, 18,978 (0.636).
+// stem's max pool fused into conv1 as well, 18,978 (0.636). With the estimate
+// pricing DMA chains burst by burst, layer2.1.conv2 runs its row tiles outer
+// and the fc's weight stream meets the DRAM in another state: 19,393 (0.622).
 TEST(PinnedResults, ResNet18FullyConnectedLayer) {
   const nlohmann::json r = run("resnet18", "none");
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   const auto& layers = r["layers"];
   const auto fc = std::find_if(layers.begin(), layers.end(), [](const auto& l) { return l["name"] == "fc"; });
   ASSERT_NE(fc, layers.end());
-  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 18978u);
+  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 19393u);
 }
 
 // The global average pool computed in the last convolution's epilogue

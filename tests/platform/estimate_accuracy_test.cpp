@@ -1,0 +1,67 @@
+// How close the firmware's per-convolution latency estimate
+// (firmware/layer_plan.h) comes to the measured cycles, per network of the
+// issue's target (within ±15 % for 90 % of the convolutions of these four
+// networks). The floors are the shares reached so far, so that a change that
+// loses accuracy fails; README.md ("The firmware's estimate") has the
+// distribution.
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+nlohmann::json run(const std::string& network, const std::string& tag) {
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_estimate_" + tag);
+  const std::string command =
+      std::string(NPUVP_CLI) + " run -q --network " + network + " --traces none --out " + dir.string() + " > /dev/null";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(dir / "report.json");
+  return nlohmann::json::parse(in);
+}
+
+// The chosen plan's estimate over the measured cycles of a convolution.
+double ratio(const nlohmann::json& layer) {
+  const auto& costs = layer["dataflow_costs"];
+  const auto estimate = costs[costs["chosen"].get<std::string>()]["latency_cycles"].get<double>();
+  return estimate / layer["cycles"].get<double>();
+}
+
+// Convolutions of the network, and how many of them the estimate puts within ±15 %.
+void expect_within(const std::string& network, unsigned convolutions, unsigned at_least) {
+  const nlohmann::json r = run(network, network);
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  unsigned count = 0, within = 0;
+  for (const auto& layer : r["layers"]) {
+    if (layer["type"] != "conv2d" || !layer.contains("dataflow_costs")) continue;
+    ++count;
+    within += std::abs(ratio(layer) - 1) <= 0.15;
+  }
+  EXPECT_EQ(count, convolutions);
+  EXPECT_GE(within, at_least) << network << ": " << within << " of " << count << " within 15 %";
+}
+
+TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 19); }
+TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 33); }
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 41); }
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 21); }
+
+// A convolution storing into its slice of a concatenation moves 64-byte
+// runs: the DMA's burst window over each burst's round trip bounds the store
+// (8.7 B/cycle measured), not the DRAM's rate. Priced at the DRAM's rate the
+// estimate was 0.41 of the measured cycles; with the burst model 0.79, and
+// 0.74 since main's DMA realigns bursts over four mesh ports (the store
+// measured slower against the same estimate; not investigated).
+TEST(EstimateAccuracy, StridedStoresIntoAConcatSliceArePricedByTheBurstWindow) {
+  const nlohmann::json r = run("tests/platform/concat_expands.yaml", "concat_expands");
+  const auto& layer = r["layers"][1];
+  ASSERT_EQ(layer["name"], "expand1x1");
+  EXPECT_GT(ratio(layer), 0.7);
+  EXPECT_LT(ratio(layer), 1.25);
+}
+
+}  // namespace
