@@ -68,6 +68,10 @@ struct NpuLayout {
   // line cluster_irq_base + k.
   unsigned cluster_irq_base = 16;
   CostTable costs;
+  // The planner also offers the tilings of the global buffer's half, quarter,
+  // ... and the estimate picks (firmware/layer_choice.cpp); false: the
+  // largest tiling that fits runs.
+  bool smaller_tilings = true;
 };
 
 // A bus access that came back with an error response.

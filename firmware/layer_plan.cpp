@@ -44,8 +44,8 @@ std::uint64_t psum_room(const LayerCommand& l, const NpuLayout& npu, pe_array::D
                                         pe_array::reduction_steps(filter_elements(l), packed_int4(l, npu)));
 }
 
-bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filter, std::uint32_t kb,
-                unsigned weight_buffers, pe_array::Dataflow dataflow, LayerTiling& t) {
+bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_bytes, std::uint64_t filter,
+                std::uint32_t kb, unsigned weight_buffers, pe_array::Dataflow dataflow, LayerTiling& t) {
   const Opcode op = opcode_of(l);
   const std::uint32_t per_group = k_unit(l);
   t.k_block = kb;
@@ -67,8 +67,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
     place(1, at);
     at += weight_buffer;
   }
-  if (at >= npu.sram_bytes) return false;
-  const std::uint64_t remaining = npu.sram_bytes - at;
+  if (at >= sram_bytes) return false;
+  const std::uint64_t remaining = sram_bytes - at;
   const std::uint64_t row_bytes = std::uint64_t{l.in_w} * input_bytes(l, block_input_channels(l, kb));
   const unsigned inputs = op == Opcode::kAdd ? 2 : 1;
   for (std::uint32_t rows = l.out_h; rows >= 1; --rows) {
@@ -117,13 +117,13 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t filte
 // A batch of whole-image row tiles walked with the row tiles outer: as many
 // images' inputs as the SRAM holds (double-buffered) share each pass of the
 // K blocks' weights, so the weights are read once per that many images.
-void hold_whole_images(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
+void hold_whole_images(const LayerCommand& l, std::uint64_t sram_bytes, LayerTiling& t) {
   const std::uint32_t batch = std::max(1u, l.batch_count);
   // A fused add's residual tiles stay one per buffer.
   if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1 || fuses_add(l)) return;
   const std::uint64_t slot = t.input_offset[1] - t.input_offset[0];
   const std::uint64_t outputs = t.bytes_used - t.output_offset[0];
-  const std::uint64_t room = npu.sram_bytes - t.input_offset[0] - outputs;
+  const std::uint64_t room = sram_bytes - t.input_offset[0] - outputs;
   const auto images = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch, room / (2 * slot)));
   if (images <= 1) return;
   t.images_per_tile = images;
@@ -509,14 +509,14 @@ class CostWalker {
 
 }  // namespace
 
-bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder order, LayerTiling& t,
-                       pe_array::Dataflow dataflow) {
+bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_bytes, LoopOrder order,
+                              LayerTiling& t, pe_array::Dataflow dataflow) {
   const Opcode op = opcode_of(l);
   const std::uint64_t control = control_bytes(l, npu);
-  if (!is_tiled(op) || npu.clusters == 0 || npu.sram_bytes <= control) return false;
+  if (!is_tiled(op) || npu.clusters == 0 || sram_bytes <= control) return false;
   const std::uint64_t filter = filter_bytes(l);
   const std::uint32_t per_group = k_unit(l);
-  const std::uint64_t avail = npu.sram_bytes - control;
+  const std::uint64_t avail = sram_bytes - control;
   std::uint32_t kb = l.out_c;
   if (filter != 0) {
     const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
@@ -534,16 +534,21 @@ bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder or
     if (order == LoopOrder::kRowTilesOuter && !channelwise(l) && kb < l.out_c) {
       t = LayerTiling{};
       t.order = LoopOrder::kRowTilesOuter;
-      if (try_tiling(l, npu, filter, kb, 2, dataflow, t)) {
-        hold_whole_images(l, npu, t);
+      if (try_tiling(l, npu, sram_bytes, filter, kb, 2, dataflow, t)) {
+        hold_whole_images(l, sram_bytes, t);
         return true;
       }
     }
     t = LayerTiling{};
-    if (try_tiling(l, npu, filter, kb, 1, dataflow, t)) return true;
+    if (try_tiling(l, npu, sram_bytes, filter, kb, 1, dataflow, t)) return true;
     if (kb <= per_group) return false;
     kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
   }
+}
+
+bool plan_layer_tiling(const LayerCommand& l, const NpuLayout& npu, LoopOrder order, LayerTiling& t,
+                       pe_array::Dataflow dataflow) {
+  return plan_layer_tiling_within(l, npu, npu.sram_bytes, order, t, dataflow);
 }
 
 std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32_t blocks,
@@ -583,39 +588,6 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
 LayerCost estimate_layer_cost(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
                               pe_array::Dataflow dataflow) {
   return CostWalker(l, npu, t, dataflow).run();
-}
-
-pe_array::Dataflow DataflowCosts::cheapest() const {
-  std::size_t best = plans.size();
-  for (std::size_t d = 0; d < plans.size(); ++d)
-    if (plans[d].candidate && (best == plans.size() || cheaper(plans[d].cost, plans[best].cost, objective))) best = d;
-  return static_cast<pe_array::Dataflow>(best);
-}
-
-bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs) {
-  costs = DataflowCosts{};
-  costs.objective = objective;
-  bool any = false;
-  for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
-    if ((npu.dataflows >> d & 1u) == 0) continue;
-    const auto dataflow = static_cast<pe_array::Dataflow>(d);
-    DataflowPlan& p = costs.plans[d];
-    LayerTiling row_tiles_outer;
-    if (!plan_layer_tiling(l, npu, LoopOrder::kWeightBlocksOuter, p.tiling, dataflow) ||
-        !plan_layer_tiling(l, npu, LoopOrder::kRowTilesOuter, row_tiles_outer, dataflow))
-      continue;
-    p.candidate = any = true;
-    p.cost = estimate_layer_cost(l, npu, p.tiling, dataflow);
-    if (row_tiles_outer.order != LoopOrder::kRowTilesOuter) continue;
-    p.has_other_order = true;
-    p.other_tiling = row_tiles_outer;
-    p.other = estimate_layer_cost(l, npu, row_tiles_outer, dataflow);
-    if (cheaper(p.other, p.cost, objective)) {
-      std::swap(p.tiling, p.other_tiling);
-      std::swap(p.cost, p.other);
-    }
-  }
-  return any;
 }
 
 }  // namespace npuvp::firmware

@@ -73,6 +73,17 @@ std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32
 bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LoopOrder order, LayerTiling& tiling,
                        pe_array::Dataflow dataflow = pe_array::Dataflow::kOutputStationary);
 
+// The tiling plan_layer_tiling would choose with only the first `sram_bytes`
+// of the global buffer (the same banks and interleave).
+bool plan_layer_tiling_within(const LayerCommand& layer, const NpuLayout& npu, std::uint64_t sram_bytes,
+                              LoopOrder order, LayerTiling& tiling, pe_array::Dataflow dataflow);
+
+// The tiling, walked weight blocks outer, that the estimate finds fastest
+// among those plan_layer_tiling chooses within the global buffer, its half,
+// its quarter and so on; false when none fits. For the layers that are not
+// convolutions (one dataflow, one loop order).
+bool plan_fastest_tiling(const LayerCommand& layer, const NpuLayout& npu, LayerTiling& tiling);
+
 // What the smallest tiling of a layer needs (one group of output channels,
 // one output row, one weight buffer): bytes of the global buffer, of a
 // cluster's weight buffer and of a cluster's input buffer. A platform that
@@ -135,7 +146,9 @@ struct DataflowCosts {
 };
 
 // Fills `costs` with each dataflow in `npu.dataflows`, or returns false when
-// none has a tiling that fits.
+// none has a tiling that fits. Each dataflow's plan (and its other loop order)
+// is the cheapest of the tilings plan_layer_tiling chooses within the global
+// buffer, its half, its quarter and so on (docs/firmware.md).
 bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs);
 
 // The dataflow a command forces, or nothing for a hybrid choice.

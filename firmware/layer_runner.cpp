@@ -278,7 +278,7 @@ LayerDecision LayerRunner::decide() const {
     fits = fits && d.costs.plan(d.dataflow).candidate;
     if (fits) d.tiling = d.costs.plan(d.dataflow).tiling;
   } else {
-    fits = plan_layer_tiling(l_, npu_, LoopOrder::kWeightBlocksOuter, d.tiling);
+    fits = plan_fastest_tiling(l_, npu_, d.tiling);
   }
   if (!fits) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
   return d;

@@ -346,10 +346,12 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   }
   if (root.has("firmware")) {
     const ConfigNode firmware = root.child("firmware");
-    firmware.reject_unknown({"fold_data_movement", "fuse_layers"});
+    firmware.reject_unknown({"fold_data_movement", "fuse_layers", "smaller_tilings"});
     p.firmware.fold_data_movement = firmware.get_bool("fold_data_movement", true);
     p.firmware.fuse_layers = firmware.get_bool("fuse_layers", true);
+    p.firmware.smaller_tilings = firmware.get_bool("smaller_tilings", true);
   }
+  p.npu.firmware_smaller_tilings = p.firmware.smaller_tilings;
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);
   p.resolved["derived"] = derived_json(p);

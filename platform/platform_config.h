@@ -49,6 +49,10 @@ struct FirmwareConfig {
   // A residual add computed in the epilogue of the convolution that feeds it
   // (docs/lowering.md).
   bool fuse_layers = true;
+  // Each layer's tile the estimate's pick among the tilings of the global
+  // buffer, its half, its quarter, ...; false: the largest that fits
+  // (docs/firmware.md, "The latency estimate").
+  bool smaller_tilings = true;
 };
 
 struct PlatformConfig {

@@ -28,6 +28,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.cluster_regs_base = address_map::kClusterRegsBase;
   l.cluster_irq_base = c.dma.channels;
   l.costs = c.firmware_costs;
+  l.smaller_tilings = c.firmware_smaller_tilings;
   cp.event_lines = c.dma.channels + c.clusters;
   return cp;
 }

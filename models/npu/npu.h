@@ -51,6 +51,8 @@ struct NpuConfig {
   // Prices for the firmware's dataflow cost model (it knows the hardware
   // around the NPU only through them).
   firmware::CostTable firmware_costs;
+  // The preset's firmware.smaller_tilings (firmware::NpuLayout::smaller_tilings).
+  bool firmware_smaller_tilings = true;
 
   // Multipliers over all clusters: the array's MACs per cycle at one MAC per PE.
   NodePosition bank_node(unsigned bank) const;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "contract/address_map.h"
+#include "models/npu/npu.h"
 #include "platform/config/config_node.h"
 #include "platform/platform_config.h"
 
@@ -207,6 +208,18 @@ TEST(PlatformConfig, FoldingDataMovementIsAFirmwareSwitch) {
   EXPECT_NE(e.find("key 'firmware.fold_data_movement': expected true or false"), std::string::npos) << e;
   e = error_of(kPreset, {"firmware.fold=true"});
   EXPECT_NE(e.find("unknown key 'firmware.fold'"), std::string::npos) << e;
+}
+
+// The firmware sees it in the layout it probes (models/npu).
+TEST(PlatformConfig, SmallerTilingsIsAFirmwareSwitch) {
+  const PlatformConfig on = load_platform(kPreset, {});
+  EXPECT_TRUE(on.firmware.smaller_tilings);
+  EXPECT_TRUE(npu::Npu::firmware_layout(on.npu).smaller_tilings);
+  const PlatformConfig off = load_platform(kPreset, {"firmware.smaller_tilings=false"});
+  EXPECT_FALSE(off.firmware.smaller_tilings);
+  EXPECT_FALSE(npu::Npu::firmware_layout(off.npu).smaller_tilings);
+  const std::string e = error_of(kPreset, {"firmware.smaller_tilings=2"});
+  EXPECT_NE(e.find("key 'firmware.smaller_tilings': expected true or false"), std::string::npos) << e;
 }
 
 TEST(PlatformConfig, FusingLayersIsAFirmwareSwitch) {

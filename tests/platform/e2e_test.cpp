@@ -98,7 +98,8 @@ TEST(EndToEnd, ReportHasEveryDesignField) {
 TEST(EndToEnd, HandComputedEnergyAndPowerCsvIntegral) {
   // 64-word register files: [P17]'s 0.23 pJ per access, as the energy table
   // scales its 16-word 0.12 pJ (exponent 0.469).
-  const PlatformConfig config = load_platform(kPreset, {"pe_array.rf_entries=64"});
+  // The largest tiling that fits (firmware.smaller_tilings=false): the tiles counted below.
+  const PlatformConfig config = load_platform(kPreset, {"pe_array.rf_entries=64", "firmware.smaller_tilings=false"});
   RunOptions options;
   options.out_dir = out_dir("energy");
   options.dataflow = "os";
@@ -193,7 +194,8 @@ TEST(EndToEnd, WrongDmaStrideIsCaughtByTheCheck) {
 
 // One platform per process: each forced dataflow is its own test.
 void expect_exact_with_dataflow(const std::string& dataflow) {
-  const PlatformConfig config = load_platform(kPreset, {});
+  // The largest tiling that fits (firmware.smaller_tilings=false): the two tiles counted below.
+  const PlatformConfig config = load_platform(kPreset, {"firmware.smaller_tilings=false"});
   RunOptions options;
   options.out_dir = out_dir(dataflow);
   options.dataflow = dataflow;

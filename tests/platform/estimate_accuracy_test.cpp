@@ -5,9 +5,11 @@
 // loses accuracy fails; README.md ("The firmware's estimate") has the
 // distribution.
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -15,10 +17,10 @@
 
 namespace {
 
-nlohmann::json run(const std::string& network, const std::string& tag) {
+nlohmann::json run(const std::string& network, const std::string& tag, const std::string& options = "") {
   const auto dir = std::filesystem::temp_directory_path() / ("npuvp_estimate_" + tag);
-  const std::string command =
-      std::string(NPUVP_CLI) + " run -q --network " + network + " --traces none --out " + dir.string() + " > /dev/null";
+  const std::string command = std::string(NPUVP_CLI) + " run -q --network " + network + " --traces none" + options +
+                              " --out " + dir.string() + " > /dev/null";
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   std::ifstream in(dir / "report.json");
   return nlohmann::json::parse(in);
@@ -47,8 +49,12 @@ void expect_within(const std::string& network, unsigned convolutions, unsigned a
 
 TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 19); }
 TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 33); }
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 41); }
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 21); }
+// MobileNet v2 was 41 before each layer's tile became the estimate's pick
+// among the buffer's halves' tilings: the picks that win are those the
+// estimate underprices most (features.0.conv at 16 rows per tile: 19,657
+// estimated, 26,427 measured; 24,489 at 48), docs/firmware.md.
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 36); }
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 22); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store
@@ -57,11 +63,37 @@ TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 21); }
 // 0.74 since main's DMA realigns bursts over four mesh ports (the store
 // measured slower against the same estimate; not investigated).
 TEST(EstimateAccuracy, StridedStoresIntoAConcatSliceArePricedByTheBurstWindow) {
-  const nlohmann::json r = run("tests/platform/concat_expands.yaml", "concat_expands");
+  // The largest tiling that fits, the one the figures above were measured on.
+  const nlohmann::json r =
+      run("tests/platform/concat_expands.yaml", "concat_expands", " --set firmware.smaller_tilings=false");
   const auto& layer = r["layers"][1];
   ASSERT_EQ(layer["name"], "expand1x1");
   EXPECT_GT(ratio(layer), 0.7);
   EXPECT_LT(ratio(layer), 1.25);
+}
+
+// The planner offers each layer the tilings a half, a quarter, ... of the
+// global buffer would get and the estimate picks, so a larger buffer keeps
+// the plans of a smaller one. Before, the largest tile that fit ran:
+// SqueezeNet 1.1 937,658 cycles at 16 KiB banks, 956,025 at 32 and 959,557
+// at 64 (fire2/fire3.expand3x3 at 55 rows per tile, 63,338 cycles against
+// 42,329 at 16); MobileNet v1 1,392,283 at 64 KiB, 1,399,894 at 128.
+void expect_not_slower_with_larger_banks(const std::string& network, std::initializer_list<const char*> sizes) {
+  std::uint64_t before = 0;
+  for (const char* kb : sizes) {
+    const nlohmann::json r = run(network, network + "_banks_" + kb, std::string(" --set sram.bank_kb=") + kb);
+    EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+    const auto cycles = r["totals"]["cycles"].get<std::uint64_t>();
+    if (before != 0) EXPECT_LE(cycles, before) << network << " with sram.bank_kb=" << kb;
+    before = cycles;
+  }
+}
+
+TEST(EstimateAccuracy, LargerBanksNeverSlowSqueezeNet11) {
+  expect_not_slower_with_larger_banks("squeezenet1_1", {"16", "32", "64", "128"});
+}
+TEST(EstimateAccuracy, LargerBanksNeverSlowMobileNetV1) {
+  expect_not_slower_with_larger_banks("mobilenet_v1", {"64", "128"});
 }
 
 }  // namespace

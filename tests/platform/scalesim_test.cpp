@@ -14,7 +14,9 @@ namespace npuvp::platform {
 namespace {
 
 void expect_scalesim_cycles(const std::string& dataflow, pe_array::Dataflow df) {
-  const PlatformConfig config = load_platform("configs/platforms/systolic-32x32.yaml", {});
+  // Each layer one tile, as SCALE-Sim runs it (firmware.smaller_tilings=false).
+  const PlatformConfig config =
+      load_platform("configs/platforms/systolic-32x32.yaml", {"firmware.smaller_tilings=false"});
   RunOptions options;
   options.network = "configs/networks/scalesim/alexnet.csv";
   options.dataflow = dataflow;

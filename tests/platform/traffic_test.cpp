@@ -20,8 +20,9 @@ constexpr std::uint64_t kWeights = 64 * 576;
 
 nlohmann::json run_layer(const std::string& dataflow, const std::string& datatype = "int8") {
   // The preset's arrays run WS and os2d; SCALE-Sim's OS is added to compare.
-  const PlatformConfig config = load_platform("configs/platforms/squeezelerator.yaml",
-                                              {"sram.banks=1", "sram.bank_kb=512", "pe_array.dataflows=[ws,os,os2d]"});
+  const PlatformConfig config = load_platform(
+      "configs/platforms/squeezelerator.yaml",
+      {"sram.banks=1", "sram.bank_kb=512", "pe_array.dataflows=[ws,os,os2d]", "firmware.smaller_tilings=false"});
   RunOptions options;
   options.out_dir = (std::filesystem::temp_directory_path() / ("npuvp_traffic_" + dataflow)).string();
   options.input_h = options.input_w = 8;

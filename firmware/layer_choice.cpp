@@ -1,0 +1,112 @@
+// The firmware's choice among the tilings it could run: each dataflow's and
+// loop order's tilings within the global buffer, its half, its quarter and so
+// on, priced by the estimate (docs/firmware.md, "The latency estimate").
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "firmware/layer_plan.h"
+
+namespace npuvp::firmware {
+namespace {
+
+// Fewer, larger tiles expose more of the first load and the last store and
+// overlap less of the DMA with compute, so the largest tiling that fits is
+// not always the fastest: a larger buffer offers every tiling a smaller one
+// would choose and the estimate picks. `plan(budget)` returns false when
+// nothing fits in that budget, and then nothing fits in a smaller one either.
+template <class Plan>
+void for_each_sram_budget(const NpuLayout& npu, Plan plan) {
+  for (std::uint64_t budget = npu.sram_bytes; budget > 0; budget /= 2)
+    if (!plan(budget) || !npu.smaller_tilings) return;
+}
+
+// A smaller budget's tiling is offered only where it does not split a K
+// block over more clusters than the whole buffer's: clusters sharing a row
+// tile as K slices read the same input rows from the same banks at once,
+// which the estimate does not price (ResNet-50's layer1.1.conv3 at one row
+// per tile: estimated 71 k cycles, 281 k measured).
+bool offered(const LayerTiling& candidate, std::uint32_t whole_row_groups) {
+  return candidate.row_groups >= whole_row_groups;
+}
+
+bool same_tiling(const LayerTiling& a, const LayerTiling& b) {
+  return a.order == b.order && a.k_block == b.k_block && a.rows_per_tile == b.rows_per_tile &&
+         a.images_per_tile == b.images_per_tile && a.k_slice == b.k_slice && a.row_groups == b.row_groups;
+}
+
+// The cheapest tiling of each loop order for one dataflow, by LoopOrder.
+struct OrderChoice {
+  std::array<bool, 2> found{};
+  std::array<LayerTiling, 2> tiling;
+  std::array<LayerCost, 2> cost;
+};
+
+OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow,
+                             Objective objective) {
+  OrderChoice c;
+  std::uint32_t row_groups = 0;  // the most of the whole buffer's tilings
+  for_each_sram_budget(npu, [&](std::uint64_t budget) {
+    bool fits = false;
+    for (const LoopOrder order : {LoopOrder::kWeightBlocksOuter, LoopOrder::kRowTilesOuter}) {
+      LayerTiling t;
+      if (!plan_layer_tiling_within(l, npu, budget, order, t, dataflow)) continue;
+      fits = true;
+      if (budget == npu.sram_bytes)
+        row_groups = std::max(row_groups, t.row_groups);
+      else if (!offered(t, row_groups))
+        continue;
+      const auto o = static_cast<std::size_t>(t.order);
+      if (c.found[o] && same_tiling(t, c.tiling[o])) continue;
+      const LayerCost cost = estimate_layer_cost(l, npu, t, dataflow);
+      if (c.found[o] && !cheaper(cost, c.cost[o], objective)) continue;
+      c.found[o] = true;
+      c.tiling[o] = t;
+      c.cost[o] = cost;
+    }
+    return fits;
+  });
+  return c;
+}
+
+}  // namespace
+
+pe_array::Dataflow DataflowCosts::cheapest() const {
+  std::size_t best = plans.size();
+  for (std::size_t d = 0; d < plans.size(); ++d)
+    if (plans[d].candidate && (best == plans.size() || cheaper(plans[d].cost, plans[best].cost, objective))) best = d;
+  return static_cast<pe_array::Dataflow>(best);
+}
+
+bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs) {
+  costs = DataflowCosts{};
+  costs.objective = objective;
+  bool any = false;
+  for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
+    if ((npu.dataflows >> d & 1u) == 0) continue;
+    const auto dataflow = static_cast<pe_array::Dataflow>(d);
+    const OrderChoice c = cheapest_tilings(l, npu, dataflow, objective);
+    if (!c.found[0]) continue;
+    DataflowPlan& p = costs.plans[d];
+    p.candidate = any = true;
+    p.tiling = c.tiling[0];
+    p.cost = c.cost[0];
+    if (!c.found[1]) continue;
+    p.has_other_order = true;
+    p.other_tiling = c.tiling[1];
+    p.other = c.cost[1];
+    if (cheaper(p.other, p.cost, objective)) {
+      std::swap(p.tiling, p.other_tiling);
+      std::swap(p.cost, p.other);
+    }
+  }
+  return any;
+}
+
+bool plan_fastest_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
+  const OrderChoice c = cheapest_tilings(l, npu, pe_array::Dataflow::kOutputStationary, Objective::kLatency);
+  if (c.found[0]) t = c.tiling[0];
+  return c.found[0];
+}
+
+}  // namespace npuvp::firmware
