@@ -28,9 +28,10 @@ inline bool fuses_add(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d && l.fuse == static_cast<std::uint32_t>(Fuse::kAdd);
 }
 
-// The most descriptors one image's input loads take: one copy, or with a
-// gathered input up to five per segment (its copy and the zero-point strips a
-// shift leaves); and a fused add's residual.
+// The most descriptors one image's input loads take in a convolution's chain:
+// one copy, or with a gathered input up to five per segment (its copy and the
+// zero-point strips a shift leaves); and a fused add's residual. (An add's two
+// loads are one image's chain; it never holds several.)
 inline std::uint64_t image_load_descriptors(const LayerCommand& l) {
   return (l.input_segment_count == 0 ? 1 : 5 * std::uint64_t{l.input_segment_count}) + (fuses_add(l) ? 1 : 0);
 }
@@ -40,7 +41,9 @@ inline std::uint64_t image_load_descriptors(const LayerCommand& l) {
 // K block's three parameter loads and the input loads of one image, or (a
 // plain input) of every image of a batch, which a batch whose images share
 // each pass of the weights loads at once (LayerTiling::images_per_tile). A
-// plain input's channels keep eight slots at least.
+// plain input keeps eight at least: the next layer's first chain, loaded
+// during this layer's last step (layer_prefetch.cpp), goes into this layer's
+// slots.
 inline std::uint64_t dma_slots(const LayerCommand& l) {
   const std::uint64_t images = l.input_segment_count == 0 ? std::max(1u, l.batch_count) : 1;
   const std::uint64_t slots = 3 + image_load_descriptors(l) * images;
