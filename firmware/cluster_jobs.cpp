@@ -107,7 +107,7 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       job.flags |= buffers.load_weights ? pe_array::kJobLoadWeights : 0;
       const std::uint64_t in_offset = std::uint64_t{lo - tile_lo} * row_bytes;
       job.in_addr = static_cast<std::uint32_t>(input_at(tile, buffer) + in_offset);
-      job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + in_offset);
+      job.in2_addr = static_cast<std::uint32_t>(input2_at(tile, buffer) + in_offset);
       job.in_h = hi - lo;
       job.tile_row0 = static_cast<std::int32_t>(lo);
       const std::uint32_t conv0 = conv_row_range(l_, row0 + my0, my_rows).first;
@@ -131,7 +131,7 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       if (fuses_add(l_)) {
         const std::uint32_t c = residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb);
         job.in2_pixel_pitch = static_cast<std::uint16_t>(c);
-        job.in2_addr = static_cast<std::uint32_t>(sram(t_.input2_offset[buffer]) + std::uint64_t{my0} * l_.out_w * c +
+        job.in2_addr = static_cast<std::uint32_t>(input2_at(tile, buffer) + std::uint64_t{my0} * l_.out_w * c +
                                                   (c == kb ? 0 : buffers.k0) + ks);
       }
       jobs.push_back(job);

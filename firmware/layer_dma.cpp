@@ -55,7 +55,7 @@ std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::u
   if (op_ == Opcode::kAdd) {
     chain.push_back(d);
     chain.back().src = d.src - image.input_addr + image.input2_addr;
-    chain.back().dst = sram(t_.input2_offset[buffer]);
+    chain.back().dst = input2_at(tile, buffer);
   }
   return chain;
 }
@@ -117,7 +117,7 @@ dma::Descriptor LayerRunner::residual_load(std::uint32_t tile, std::uint32_t k0,
   const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
   return dma::Descriptor{
       images_[image_of(tile)].input2_addr + std::uint64_t{first_row(tile)} * l_.out_w * l_.out_c + k0,
-      sram(t_.input2_offset[buffer]),
+      input2_at(tile, buffer),
       kb == l_.out_c ? pixels * kb : kb,
       kb == l_.out_c ? 1 : pixels,
       1,

@@ -28,13 +28,26 @@ inline bool fuses_add(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d && l.fuse == static_cast<std::uint32_t>(Fuse::kAdd);
 }
 
+// The most descriptors one image's input loads take in a convolution's chain:
+// one copy, or with a gathered input up to five per segment (its copy and the
+// zero-point strips a shift leaves); and a fused add's residual. (An add's two
+// loads are one image's chain; it never holds several.)
+inline std::uint64_t image_load_descriptors(const LayerCommand& l) {
+  return (l.input_segment_count == 0 ? 1 : 5 * std::uint64_t{l.input_segment_count}) + (fuses_add(l) ? 1 : 0);
+}
+
 // The first bytes of SRAM hold what the firmware hands the engines: DMA
-// descriptor slots per channel and one job slot per cluster. A chain holds at
-// most a K block's three parameter loads and two input loads, or with a
-// gathered input those loads and up to five descriptors per segment (its copy
-// and the zero-point strips a shift leaves), and a fused add's residual.
+// descriptor slots per channel and one job slot per cluster. A chain holds a
+// K block's three parameter loads and the input loads of one image, or (a
+// plain input) of every image of a batch, which a batch whose images share
+// each pass of the weights loads at once (LayerTiling::images_per_tile). A
+// plain input keeps eight at least: the next layer's first chain, loaded
+// during this layer's last step (layer_prefetch.cpp), goes into this layer's
+// slots.
 inline std::uint64_t dma_slots(const LayerCommand& l) {
-  return l.input_segment_count == 0 ? 8 : 3 + 5 * std::uint64_t{l.input_segment_count} + (fuses_add(l) ? 1 : 0);
+  const std::uint64_t images = l.input_segment_count == 0 ? std::max(1u, l.batch_count) : 1;
+  const std::uint64_t slots = 3 + image_load_descriptors(l) * images;
+  return l.input_segment_count == 0 ? std::max<std::uint64_t>(8, slots) : slots;
 }
 
 // After the descriptor slots, two job tables (a tile's jobs start from one

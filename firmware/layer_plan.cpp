@@ -115,23 +115,32 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_
 }
 
 // A batch of whole-image row tiles walked with the row tiles outer: as many
-// images' inputs as the SRAM holds (double-buffered) share each pass of the
-// K blocks' weights, so the weights are read once per that many images.
+// images' inputs (and second operands or residuals) as the SRAM holds share
+// each pass of the K blocks' weights, so the weights are read once per that
+// many images. The input buffers are double-buffered for the next group of
+// images; a batch that one buffer holds whole has no next group and takes
+// the room of both.
 void hold_whole_images(const LayerCommand& l, std::uint64_t sram_bytes, LayerTiling& t) {
   const std::uint32_t batch = std::max(1u, l.batch_count);
-  // A fused add's residual tiles stay one per buffer.
-  if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1 || fuses_add(l)) return;
+  if (t.order != LoopOrder::kRowTilesOuter || t.rows_per_tile != l.out_h || batch == 1) return;
   const std::uint64_t slot = t.input_offset[1] - t.input_offset[0];
+  const std::uint64_t slot2 = t.input2_offset[1] - t.input2_offset[0];
   const std::uint64_t outputs = t.bytes_used - t.output_offset[0];
   const std::uint64_t room = sram_bytes - t.input_offset[0] - outputs;
-  const auto images = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch, room / (2 * slot)));
+  // The images of an input buffer load in one chain, which the load channel's slots must hold.
+  const std::uint64_t chained = (dma_slots(l) - 3) / image_load_descriptors(l);
+  const unsigned buffers = batch <= chained && batch * (slot + slot2) <= room ? 1 : 2;
+  const auto images =
+      static_cast<std::uint32_t>(std::min({std::uint64_t{batch}, room / (buffers * (slot + slot2)), chained}));
   if (images <= 1) return;
   t.images_per_tile = images;
   t.input_slot_bytes = slot;
-  t.input_offset[1] = t.input_offset[0] + images * slot;
-  t.input2_offset[0] = t.input2_offset[1] = t.input_offset[1] + images * slot;
+  t.input2_slot_bytes = slot2;
+  t.input_offset[1] = t.input_offset[0] + (buffers - 1) * images * slot;
+  t.input2_offset[0] = t.input_offset[0] + buffers * images * slot;
+  t.input2_offset[1] = t.input2_offset[0] + (buffers - 1) * images * slot2;
   const std::uint64_t output_bytes = t.output_offset[1] - t.output_offset[0];
-  t.output_offset[0] = t.input2_offset[0];
+  t.output_offset[0] = t.input2_offset[0] + buffers * images * slot2;
   t.output_offset[1] = t.output_offset[0] + output_bytes;
   t.bytes_used = t.output_offset[0] + outputs;
 }
@@ -327,7 +336,7 @@ class CostWalker {
       // The residual pixels the outputs add: the block's channels of each.
       const std::uint64_t pixels = std::uint64_t{tile_rows(tile)} * l_.out_w;
       const std::uint64_t from = l_.input2_addr + std::uint64_t{first_row(tile)} * l_.out_w * l_.out_c + k0;
-      const std::uint64_t to = sram(t_.input2_offset[buffer]);
+      const std::uint64_t to = sram(t_.input2_offset[buffer] + tile % t_.images_per_tile * t_.input2_slot_bytes);
       if (kb == l_.out_c)
         load_.add(s, 1, pixels * kb, from, 0, to, 0);
       else

@@ -45,10 +45,13 @@ struct LayerTiling {
   std::uint64_t output_offset[2] = {0, 0};
   std::uint64_t bytes_used = 0;
   // kRowTilesOuter on a batch whose row tile is a whole image: each input
-  // buffer holds this many images' inputs, input_slot_bytes apart, and every
-  // K block's weights pass all of them.
+  // buffer holds this many images' inputs, input_slot_bytes apart (their
+  // second operands or residuals input2_slot_bytes apart), and every K
+  // block's weights pass all of them. When that is the whole batch, the two
+  // input buffers are one (offsets [0] and [1] equal).
   std::uint32_t images_per_tile = 1;
   std::uint64_t input_slot_bytes = 0;
+  std::uint64_t input2_slot_bytes = 0;
 };
 
 // One step of kRowTilesOuter: K block `block` of tile `tile` (tiles counted on

@@ -47,7 +47,10 @@ std::vector<Span> LayerRunner::sram_in_use(std::uint32_t tile, unsigned weights)
   const unsigned b = input_buffer(tile);
   // The two buffers of each kind lie side by side, in either order.
   const auto distance = [](const std::uint64_t(&o)[2]) { return std::max(o[0], o[1]) - std::min(o[0], o[1]); };
-  const std::uint64_t input = distance(t_.input_offset), input2 = distance(t_.input2_offset);
+  // A batch held whole in one buffer has both at one place.
+  const bool held = t_.images_per_tile > 1;
+  const std::uint64_t input = held ? t_.images_per_tile * t_.input_slot_bytes : distance(t_.input_offset);
+  const std::uint64_t input2 = held ? t_.images_per_tile * t_.input2_slot_bytes : distance(t_.input2_offset);
   const std::uint64_t params = op_ == Opcode::kConv2d ? t_.k_block : 0;
   const std::uint64_t control_end = job_tables_offset(l_, npu_) + 2 * job_table_bytes(npu_);
   // The load channel's slots are free: the layer loads nothing more.

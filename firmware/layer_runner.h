@@ -168,6 +168,10 @@ class LayerRunner {
   std::uint64_t input_at(std::uint32_t tile, unsigned buffer) const {
     return sram(t_.input_offset[buffer] + tile % t_.images_per_tile * t_.input_slot_bytes);
   }
+  // Where its second operand (kAdd) or fused residual goes.
+  std::uint64_t input2_at(std::uint32_t tile, unsigned buffer) const {
+    return sram(t_.input2_offset[buffer] + tile % t_.images_per_tile * t_.input2_slot_bytes);
+  }
 
   std::vector<dma::Descriptor> input_loads(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
                                            unsigned buffer) const;

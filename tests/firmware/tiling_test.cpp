@@ -7,6 +7,7 @@
 
 #include "contract/address_map.h"
 #include "firmware/firmware.h"
+#include "firmware/layer_geometry.h"
 
 namespace npuvp::firmware {
 namespace {
@@ -77,7 +78,11 @@ void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const LayerT
     EXPECT_LT(t.requant_offset[0], t.weights_offset[1]);
   }
   EXPECT_LT(t.requant_offset[weight_buffers - 1], t.input_offset[0]);
-  EXPECT_LT(t.input_offset[0], t.input_offset[1]);
+  // A batch held whole in one input buffer has no second one.
+  if (t.images_per_tile == std::max(1u, l.batch_count) && t.images_per_tile > 1)
+    EXPECT_EQ(t.input_offset[0], t.input_offset[1]);
+  else
+    EXPECT_LT(t.input_offset[0], t.input_offset[1]);
   EXPECT_LT(t.input_offset[1], t.output_offset[0]);
   EXPECT_LT(t.output_offset[0], t.output_offset[1]);
 }
@@ -169,7 +174,7 @@ TEST(DataflowCost, RowTilesOuterReadsTheInputOnceAndTheWeightsPerTile) {
 
 TEST(DataflowCost, ABatchPassesEachWeightBlockOnceForAllImagesTheBuffersHold) {
   auto l = conv(256, 14, 14, 512, 3, 1, 1);
-  l.batch_count = 4;
+  l.batch_count = 8;
   LayerTiling blocks_outer, tiles_outer;
   ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kBlocksOuter, blocks_outer));
   ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kTilesOuter, tiles_outer));
@@ -179,20 +184,64 @@ TEST(DataflowCost, ABatchPassesEachWeightBlockOnceForAllImagesTheBuffersHold) {
   ASSERT_GT(blocks, 1u);
   const std::uint64_t in = tensor_bytes(256, 14, 14), out = tensor_bytes(512, 14, 14);
   // Tiles outer: each input buffer holds whole images, 2 × 3 × 49 KiB next to
-  // two 1.2 MB / blocks weight buffers and two output buffers in 512 KiB.
+  // two 1.2 MB / blocks weight buffers and two output buffers in 512 KiB
+  // (eight images would not fit in one).
   EXPECT_EQ(tiles_outer.images_per_tile, 3u);
   EXPECT_EQ(tiles_outer.input_slot_bytes, in);
   EXPECT_EQ(tiles_outer.input_offset[1] - tiles_outer.input_offset[0], 3 * in);
   EXPECT_LE(tiles_outer.bytes_used, edge_ip().sram_bytes);
   const auto ws = estimate_layer_cost(l, edge_ip(), blocks_outer, kWs);
   const auto os = estimate_layer_cost(l, edge_ip(), tiles_outer, kOs);
-  // Blocks outer: each K block's weights once for the four images, every
+  // Blocks outer: each K block's weights once for the eight images, every
   // image's input once per block. Tiles outer: the weights once per input
-  // buffer (images 0-2, then 3), every input once.
-  EXPECT_EQ(ws.dram_bytes, weight_bytes(l) + 4 * blocks * in + 4 * out);
-  EXPECT_EQ(os.dram_bytes, 2 * weight_bytes(l) + 4 * in + 4 * out);
-  EXPECT_EQ(ws.macs, 4 * std::uint64_t{14} * 14 * 512 * 9 * 256);
+  // buffer (images 0-2, 3-5, then 6-7), every input once.
+  EXPECT_EQ(ws.dram_bytes, weight_bytes(l) + 8 * blocks * in + 8 * out);
+  EXPECT_EQ(os.dram_bytes, 3 * weight_bytes(l) + 8 * in + 8 * out);
+  EXPECT_EQ(ws.macs, 8 * std::uint64_t{14} * 14 * 512 * 9 * 256);
   EXPECT_EQ(os.macs, ws.macs);
+}
+
+TEST(DataflowCost, ABatchOneInputBufferHoldsTakesOnePassOfTheWeights) {
+  auto l = conv(256, 14, 14, 512, 3, 1, 1);
+  l.batch_count = 4;
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kTilesOuter, t));
+  expect_consistent(l, edge_ip(), t);
+  // 4 × 49 KiB fit in the room of the two buffers: no group follows, so one
+  // buffer holds them all.
+  EXPECT_EQ(t.images_per_tile, 4u);
+  EXPECT_EQ(t.input_offset[0], t.input_offset[1]);
+  const std::uint64_t in = tensor_bytes(256, 14, 14), out = tensor_bytes(512, 14, 14);
+  EXPECT_EQ(t.output_offset[0], t.input_offset[0] + 4 * in);
+  EXPECT_EQ(estimate_layer_cost(l, edge_ip(), t, kOs).dram_bytes, weight_bytes(l) + 4 * in + 4 * out);
+}
+
+TEST(DataflowCost, AHeldGroupOfImagesLoadsInOneChainTheLoadChannelsSlotsHold) {
+  // ResNet-18's layer4.1.conv2, its residual fused: two descriptors an image.
+  auto l = conv(512, 7, 7, 512, 3, 1, 1);
+  l.fuse = static_cast<std::uint32_t>(Fuse::kAdd);
+  l.batch_count = 8;
+  EXPECT_EQ(image_load_descriptors(l), 2u);
+  EXPECT_EQ(dma_slots(l), 3u + 2 * 8);
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kTilesOuter, t));
+  expect_consistent(l, edge_ip(), t);
+  const std::uint64_t image = tensor_bytes(512, 7, 7);
+  EXPECT_EQ(t.images_per_tile, 8u);
+  EXPECT_EQ(t.input_slot_bytes, image);
+  EXPECT_EQ(t.input2_slot_bytes, image);  // every channel of the residual
+  EXPECT_EQ(t.input2_offset[0], t.input_offset[0] + 8 * image);
+  // A gathered input's chain holds one image (five descriptors a segment):
+  // its images go one at a time.
+  l.fuse = 0;
+  l.input_segment_count = 2;
+  EXPECT_EQ(dma_slots(l), 3u + 5 * 2);
+  ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), kTilesOuter, t));
+  EXPECT_EQ(t.images_per_tile, 1u);
+  // One image, a plain input: the eight slots there always were.
+  l.input_segment_count = 0;
+  l.batch_count = 1;
+  EXPECT_EQ(dma_slots(l), 8u);
 }
 
 TEST(DataflowCost, RowTilesOuterStepsShareAPassOfTheWeightsAmongAnInputBuffersTiles) {

@@ -275,11 +275,12 @@ TEST(Network, OutputStationaryWalksRowTilesOuterExactlyAndMovesWhatItsCostModelS
   }
 }
 
-// A batch of three whole 14x14 images: the 3x3 layer's input buffers hold
+// A batch of three whole 14x14 images: the 3x3 layer's input buffer holds
 // them all and each K block's weights pass them once; every image exact, and
 // the DMA moves what the estimate walked (the next command's 256 bytes and
 // the batch tables of both layers, 64 bytes each, are read before the next
-// layer starts, and so is the next layer's first weight block).
+// layer starts; the next layer's first weight block is not: that layer holds
+// its three images too and leaves no room for it beside this one's buffers).
 TEST(Network, OutputStationaryBatchSharesEachWeightPassAndMovesWhatItsCostModelSays) {
   const auto r = run_network("tests/platform/wide_layers.yaml", 0, 0, "os", 3);
   expect_all_layers_exact(r);
@@ -291,8 +292,39 @@ TEST(Network, OutputStationaryBatchSharesEachWeightPassAndMovesWhatItsCostModelS
   const std::uint64_t estimated = conv["dataflow_costs"]["os"]["dram_bytes"].get<std::uint64_t>();
   EXPECT_EQ(estimated, weights + 3 * input + 3 * output);
   EXPECT_EQ(conv["dram_read_bytes"].get<std::uint64_t>() + conv["dram_write_bytes"].get<std::uint64_t>(),
-            estimated + 256 + 64 + 64 + 128 * (512 + 12));
+            estimated + 256 + 64 + 64);
+  const auto& next = r["layers"][3];
+  ASSERT_EQ(next["name"], "conv1x1");
+  EXPECT_EQ(next["tiling"]["images_per_tile"], 3);
 }
+
+// ResNet-18's last block (tests/platform/wide_residual.yaml): both 3x3
+// convolutions run in K blocks with the row tiles outer, the second adding
+// the residual in its epilogue. A batch whose images (inputs and residuals)
+// one input buffer holds shares one pass of the weights among all of them;
+// a larger batch goes in groups, each group's loads one DMA chain that the
+// next group's load runs beside the stores of the group before. Every image
+// exact; each convolution moves what its estimate walked, the second less its
+// first weight block, which the first loads during its last step.
+void expect_residual_batch(int batch, std::uint32_t images_per_tile, std::uint64_t weight_passes) {
+  const auto r = run_network("tests/platform/wide_residual.yaml", 0, 0, "hybrid", batch);
+  expect_all_layers_exact(r);
+  const auto& conv2 = r["layers"][3];
+  ASSERT_EQ(conv2["name"], "conv2");
+  EXPECT_EQ(conv2["tiling"]["order"], "row_tiles_outer");
+  EXPECT_EQ(conv2["tiling"]["images_per_tile"], images_per_tile);
+  const std::uint64_t weights = 512 * (9 * 512 + 12), image = 7 * 7 * 512;
+  const std::uint32_t k_block = conv2["tiling"]["k_block"].get<std::uint32_t>();
+  const std::uint64_t estimated = conv2["dataflow_costs"]["os"]["dram_bytes"].get<std::uint64_t>();
+  // Per image: its input, its residual and its output.
+  EXPECT_EQ(estimated, weight_passes * weights + batch * 3 * image);
+  EXPECT_EQ(conv2["dram_read_bytes"].get<std::uint64_t>() + conv2["dram_write_bytes"].get<std::uint64_t>(),
+            estimated - k_block * (9 * 512 + 12));
+}
+
+TEST(Network, AResidualBatchOfEightSharesOnePassOfEachWeightBlock) { expect_residual_batch(8, 8, 1); }
+
+TEST(Network, AResidualBatchOfTwelveSharesAPassPerGroupOfFourImages) { expect_residual_batch(12, 4, 3); }
 
 TEST(Network, HybridOnEitherObjectiveNeverLosesToTheWorseDataflow) {
   const std::string net = "--network tests/platform/wide_layers.yaml";
