@@ -25,9 +25,13 @@ void FastMeshModel::retire(ChannelId c) {
   // horizon: under loosely timed simulation many transactions share one.
   if (retired_at_[c] == horizon_) return;
   retired_at_[c] = horizon_;
-  links_[c].retire_before(horizon_, [&](Cycle at, bool busy) {
-    if (observer_) observer_(c, at, busy);
-  });
+  if (busy_wires_.empty()) {
+    links_[c].retire_before(horizon_, [](Cycle, bool) {});
+  } else {
+    const trace::Wire& wire = busy_wires_[c];
+    links_[c].retire_before(horizon_,
+                            [&](Cycle at, bool busy) { wire.set_ticks(ticks_per_cycle_ * at, busy ? 1 : 0); });
+  }
   crossbar_[c].retire_before(horizon_, [](Cycle, bool) {});
   // A passage stops mattering once its VC is free and the credits of its
   // flits are back upstream before the horizon.
@@ -40,6 +44,11 @@ void FastMeshModel::retire(ChannelId c) {
       ++kept;
     log.erase(log.begin(), kept);
   }
+}
+
+void FastMeshModel::trace_busy(std::vector<trace::Wire> wires, std::uint64_t ticks_per_cycle) {
+  busy_wires_ = std::move(wires);
+  ticks_per_cycle_ = ticks_per_cycle;
 }
 
 int FastMeshModel::add_path(NodeId src, NodeId dst) {
