@@ -122,6 +122,9 @@ class FastMeshModel {
   Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;
   // Forgets what no packet ready at or after the horizon can meet again.
   void retire(ChannelId c);
+  // Forgets the link's busy intervals that ended before the horizon,
+  // publishing their edges when traced.
+  void retire_link(ChannelId c);
   VcLog& vc_log(ChannelId c, unsigned vc) { return vc_logs_[c * config_.virtual_channels + vc]; }
 
   NocConfig config_;
