@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -57,8 +58,14 @@ class OutputFile::Buffer : public std::streambuf {
 
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     // Large pieces (the VCD's megabyte chunks) skip the copy, unless direct
-    // writes need them in the aligned buffer.
-    if (direct_ || n < epptr() - pptr()) return std::streambuf::xsputn(s, n);
+    // writes need them in the aligned buffer: those already aligned do not.
+    if (direct_) {
+      const auto size = static_cast<std::size_t>(n);
+      const bool aligned = reinterpret_cast<std::uintptr_t>(s) % kBlock == 0 && size % kBlock == 0;
+      if (!aligned || pptr() != pbase() || n < epptr() - pptr()) return std::streambuf::xsputn(s, n);
+      return write_all(s, size) ? n : 0;
+    }
+    if (n < epptr() - pptr()) return std::streambuf::xsputn(s, n);
     if (!drain(true) || !write_all(s, static_cast<std::size_t>(n))) return 0;
     return n;
   }
@@ -66,9 +73,7 @@ class OutputFile::Buffer : public std::streambuf {
   int sync() override { return drain(true) ? 0 : -1; }
 
  private:
-  // O_DIRECT wants buffer, length and file offset aligned to the device's
-  // logical block, which is at most this on Linux.
-  static constexpr std::size_t kBlock = 4096;
+  static constexpr std::size_t kBlock = kBlockBytes;
   static constexpr std::size_t kCachedBytes = std::size_t{1} << 16;
   static constexpr std::size_t kDirectBytes = std::size_t{1} << 20;
 

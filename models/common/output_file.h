@@ -5,6 +5,7 @@
 // half-written file under the name a reader opens, and a write that fails
 // (a full disk, a lost mount) is an error naming the file and the cause.
 
+#include <cstddef>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -22,6 +23,11 @@ class OutputFile {
   // VCD). The last partial block goes through the cache, and so does
   // everything after a flush. Where O_DIRECT is refused, kBulk is kCached.
   enum class Mode { kCached, kBulk };
+  // O_DIRECT wants buffer, length and file offset aligned to the device's
+  // logical block, which is at most this on Linux. A kBulk file handed whole
+  // blocks from an address aligned to it, with nothing buffered before them,
+  // writes them from there without a copy.
+  static constexpr std::size_t kBlockBytes = 4096;
 
   // Opens `path`'s temporary. A path that exists and is not a regular file (a
   // device such as /dev/null, a FIFO, or a link to one) is written in place:

@@ -2,7 +2,9 @@
 
 #include <ostream>
 #include <stdexcept>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <spdlog/fmt/fmt.h>
 
@@ -135,18 +137,43 @@ void TimelineRecorder::slice(const std::string& track, const std::string& name, 
   event(line_);
 }
 
-void TimelineRecorder::counter(const std::string& process, const std::string& name, const sc_core::sc_time& at,
-                               const std::vector<std::pair<std::string, double>>& values) {
-  if (out_ == nullptr || !in_window(at, at)) return;
-  const int pid = pid_of(process);
+TimelineRecorder::CounterId TimelineRecorder::add_counter(const std::string& process, const std::string& name,
+                                                          const std::vector<std::string>& series) {
+  Counter c;
+  c.process = process;
   line_.clear();
   append(line_, "{\"ph\":\"C\",\"name\":");
   append_json_string(line_, name);
-  fmt::format_to(fmt::appender(line_), R"(,"pid":{},"ts":{},"args":{{)", pid, microseconds(at));
-  for (std::size_t i = 0; i < values.size(); ++i) {
+  append(line_, ",\"pid\":");
+  c.head = fmt::to_string(line_);  // the pid follows once the process has one
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    line_.clear();
     if (i != 0) line_.push_back(',');
-    append_json_string(line_, values[i].first);
-    fmt::format_to(fmt::appender(line_), ":{}", values[i].second);
+    append_json_string(line_, series[i]);
+    line_.push_back(':');
+    c.series.push_back(fmt::to_string(line_));
+  }
+  counters_.push_back(std::move(c));
+  return counters_.size() - 1;
+}
+
+void TimelineRecorder::counter(CounterId id, const sc_core::sc_time& at, const std::vector<double>& values) {
+  Counter& c = counters_.at(id);
+  if (values.size() != c.series.size())
+    throw std::invalid_argument("timeline counter given " + std::to_string(values.size()) + " values for " +
+                                std::to_string(c.series.size()) + " series");
+  if (out_ == nullptr || !in_window(at, at)) return;
+  // The process is named when its first event is written, as for a slice.
+  if (!c.named) {
+    c.head += fmt::format(R"({},"ts":)", pid_of(c.process));
+    c.named = true;
+  }
+  line_.clear();
+  append(line_, c.head);
+  fmt::format_to(fmt::appender(line_), R"({},"args":{{)", microseconds(at));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    append(line_, c.series[i]);
+    fmt::format_to(fmt::appender(line_), "{}", values[i]);
   }
   append(line_, "}}");
   event(line_);

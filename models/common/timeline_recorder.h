@@ -65,10 +65,16 @@ class TimelineRecorder {
   void slice(const std::string& track, const std::string& name, const std::string& category,
              const sc_core::sc_time& start, const sc_core::sc_time& end, const SliceArgs& args = {});
 
-  // A counter event: each (series, value) of `values` holds from `at` until
-  // the next event of counter `name` of `process`.
-  void counter(const std::string& process, const std::string& name, const sc_core::sc_time& at,
-               const std::vector<std::pair<std::string, double>>& values);
+  // Declares counter `name` of `process` with its series, in the order its
+  // events give their values. A counter has many events (one per power
+  // window) that differ only in time and values: what they share is rendered
+  // once, at its first event.
+  using CounterId = std::size_t;
+  CounterId add_counter(const std::string& process, const std::string& name, const std::vector<std::string>& series);
+  // A counter event: values[i], of series i, holds from `at` until the
+  // counter's next event. Throws std::invalid_argument unless there is one
+  // value per series.
+  void counter(CounterId id, const sc_core::sc_time& at, const std::vector<double>& values);
 
   // Ends the JSON document; a file is then renamed into place (until then it
   // is <path>.<pid>.part; a recorder destroyed unclosed removes it). Throws
@@ -93,6 +99,13 @@ class TimelineRecorder {
   std::size_t dropped_ = 0;
   std::unordered_map<std::string, int> pids_;
   std::unordered_map<std::string, std::pair<int, int>> tracks_;  // track -> (pid, tid)
+  struct Counter {
+    std::string process;
+    bool named = false;               // whether head holds the process's pid
+    std::string head;                 // the event up to the time: {"ph":"C",...,"ts":
+    std::vector<std::string> series;  // each value's key, with the comma before it
+  };
+  std::vector<Counter> counters_;
   fmt::memory_buffer line_;  // fmt appends to its own buffer without resizing a string per number
 };
 

@@ -177,9 +177,20 @@ void VcdRecorder::flush_before(std::uint64_t cutoff_ps) {
   drain(false);
 }
 
+void VcdRecorder::grow(std::size_t bytes) {
+  constexpr std::size_t kBlock = io::OutputFile::kBlockBytes;
+  const std::size_t capacity = (std::max(2 * capacity_, bytes + kWriteBytes) + kBlock - 1) / kBlock * kBlock;
+  std::unique_ptr<char, decltype(&std::free)> grown(static_cast<char*>(std::aligned_alloc(kBlock, capacity)),
+                                                    &std::free);
+  if (!grown) throw std::bad_alloc();
+  if (used_ != 0) std::memcpy(grown.get(), buffer_.get(), used_);
+  buffer_ = std::move(grown);
+  capacity_ = capacity;
+}
+
 inline char* VcdRecorder::room(std::size_t bytes) {
-  if (buffer_.size() - used_ < bytes) buffer_.resize(std::max(2 * buffer_.size(), used_ + bytes + kWriteBytes));
-  return buffer_.data() + used_;
+  if (capacity_ - used_ < bytes) grow(used_ + bytes);
+  return buffer_.get() + used_;
 }
 
 inline char* VcdRecorder::stamp(char* p, std::uint64_t time_ps) {
@@ -269,7 +280,7 @@ void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
         p = write_value(p, c->id, c->bits);
       }
     }
-    used_ = static_cast<std::size_t>(p - buffer_.data());
+    used_ = static_cast<std::size_t>(p - buffer_.get());
   }
 }
 
@@ -348,13 +359,15 @@ void VcdRecorder::open_body() {
   std::ostringstream header;
   write_header(header);
   header_bytes_ = header.str().size();
-  *out_ << header.str();
+  // Through the buffer like the rest, so that the body's blocks stay aligned
+  // in the file.
+  append(header.str());
   header_says_truncated_ = truncated_;
   body_open_ = true;
-  used_ = static_cast<std::size_t>(stamp(room(kMaxLine), window_start_ps_) - buffer_.data());
+  used_ = static_cast<std::size_t>(stamp(room(kMaxLine), window_start_ps_) - buffer_.get());
   append("$dumpvars\n");
   for (SignalId id = 0; id < signals_.size(); ++id)
-    used_ = static_cast<std::size_t>(write_value(room(kMaxLine), id, value_[id]) - buffer_.data());
+    used_ = static_cast<std::size_t>(write_value(room(kMaxLine), id, value_[id]) - buffer_.get());
   append("$end\n");
 }
 
@@ -380,8 +393,11 @@ char* VcdRecorder::write_value(char* p, SignalId id, std::uint64_t bits) {
 
 void VcdRecorder::drain(bool force) {
   if (used_ == 0 || (!force && used_ < kWriteBytes)) return;
-  out_->write(buffer_.data(), static_cast<std::streamsize>(used_));
-  used_ = 0;
+  // Whole blocks only, but at the end: the file stays block-aligned.
+  const std::size_t n = force ? used_ : used_ / io::OutputFile::kBlockBytes * io::OutputFile::kBlockBytes;
+  out_->write(buffer_.get(), static_cast<std::streamsize>(n));
+  used_ -= n;
+  std::memmove(buffer_.get(), buffer_.get() + n, used_);
 }
 
 void VcdRecorder::write(std::ostream& os) {

@@ -16,6 +16,7 @@
 // every change until write().
 
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <iosfwd>
@@ -162,6 +163,7 @@ class VcdRecorder {
   // Room for `bytes` more at the end of the output buffer; the caller writes
   // there and commits with used_ = its end.
   char* room(std::size_t bytes);
+  void grow(std::size_t bytes);
   void append(const std::string& text);
   void note_truncation_in_header();
 
@@ -206,7 +208,10 @@ class VcdRecorder {
   bool body_open_ = false;
   bool header_says_truncated_ = false;
   std::size_t header_bytes_ = 0;
-  std::vector<char> buffer_;
+  // Aligned to io::OutputFile::kBlockBytes and handed on in whole blocks
+  // (drain), so that a bulk file writes them without copying them first.
+  std::unique_ptr<char, decltype(&std::free)> buffer_{nullptr, &std::free};
+  std::size_t capacity_ = 0;
   std::size_t used_ = 0;
   std::uint64_t stamp_high_ = 0;  // timestamp / 10^8, as of the last stamp
   char stamp_high_text_[24] = {};

@@ -25,9 +25,7 @@ void FastMeshModel::retire(ChannelId c) {
   // horizon: under loosely timed simulation many transactions share one.
   if (retired_at_[c] == horizon_) return;
   retired_at_[c] = horizon_;
-  links_[c].retire_before(horizon_, [&](Cycle at, bool busy) {
-    if (observer_) observer_(c, at, busy);
-  });
+  retire_link(c);
   crossbar_[c].retire_before(horizon_, [](Cycle, bool) {});
   // A passage stops mattering once its VC is free and the credits of its
   // flits are back upstream before the horizon.
@@ -40,6 +38,20 @@ void FastMeshModel::retire(ChannelId c) {
       ++kept;
     log.erase(log.begin(), kept);
   }
+}
+
+void FastMeshModel::retire_link(ChannelId c) {
+  if (busy_wires_.empty()) {
+    links_[c].retire_before(horizon_, [](Cycle, bool) {});
+    return;
+  }
+  const trace::Wire& wire = busy_wires_[c];
+  links_[c].retire_before(horizon_, [&](Cycle at, bool busy) { wire.set_ticks(ticks_per_cycle_ * at, busy ? 1 : 0); });
+}
+
+void FastMeshModel::trace_busy(std::vector<trace::Wire> wires, std::uint64_t ticks_per_cycle) {
+  busy_wires_ = std::move(wires);
+  ticks_per_cycle_ = ticks_per_cycle;
 }
 
 int FastMeshModel::add_path(NodeId src, NodeId dst) {
@@ -243,13 +255,15 @@ Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std:
 }
 
 void FastMeshModel::report_final() {
-  for (ChannelId c = 0; c < mesh_.channel_count(); ++c) retire(c);
+  // Only the links' edges: the rest of a channel's retirement (its crossbar
+  // input, its VC logs) forgets what no packet can meet again, which can wait
+  // until a packet meets the channel. A link's retirement is idempotent.
+  for (ChannelId c = 0; c < mesh_.channel_count(); ++c) retire_link(c);
 }
 
 void FastMeshModel::flush() {
   const Cycle saved = horizon_;
   horizon_ = std::numeric_limits<Cycle>::max();
-  std::fill(retired_at_.begin(), retired_at_.end(), 0);
   report_final();
   horizon_ = saved;
 }

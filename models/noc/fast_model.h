@@ -20,10 +20,10 @@
 // Mesh::zero_load_latency().
 
 #include <cstdint>
-#include <functional>
 #include <utility>
 #include <vector>
 
+#include "models/common/vcd_recorder.h"
 #include "models/noc/mesh.h"
 #include "models/noc/noc_stats.h"
 #include "models/noc/reservation_timeline.h"
@@ -48,10 +48,11 @@ class FastMeshModel {
   // No packet timed from now on will be ready before `horizon`; busy
   // intervals that ended before it are final and forgotten lazily.
   void set_horizon(Cycle horizon) { horizon_ = horizon; }
-  // Receives every final edge of a channel's busy intervals (busy from
-  // `at`, or idle from `at`), in time order per channel.
-  using BusyObserver = std::function<void(ChannelId, Cycle at, bool busy)>;
-  void set_busy_observer(BusyObserver observer) { observer_ = std::move(observer); }
+  // Publishes every final edge of a channel's busy intervals (busy from a
+  // cycle, or idle from it), in time order per channel, on wires[channel];
+  // a cycle is `ticks_per_cycle` sc_time ticks. Links' edges are most of a
+  // traced run's changes: they are recorded inline, not through a callback.
+  void trace_busy(std::vector<trace::Wire> wires, std::uint64_t ticks_per_cycle);
   // Reports the edges final at the horizon on every channel, not only on
   // those packets touch, so an idle channel's are not held back.
   void report_final();
@@ -121,6 +122,9 @@ class FastMeshModel {
   Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;
   // Forgets what no packet ready at or after the horizon can meet again.
   void retire(ChannelId c);
+  // Forgets the link's busy intervals that ended before the horizon,
+  // publishing their edges when traced.
+  void retire_link(ChannelId c);
   VcLog& vc_log(ChannelId c, unsigned vc) { return vc_logs_[c * config_.virtual_channels + vc]; }
 
   NocConfig config_;
@@ -134,7 +138,8 @@ class FastMeshModel {
   std::vector<Cycle> retired_at_;              // per channel: the horizon of its last retire()
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
-  BusyObserver observer_;
+  std::vector<trace::Wire> busy_wires_;  // per channel; empty when not traced
+  std::uint64_t ticks_per_cycle_ = 0;
   // Scratch reused between packets.
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree

@@ -35,13 +35,11 @@ MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
 
 void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
   const Mesh& mesh = fast_.mesh();
-  busy_.assign(mesh.channel_count(), {});
+  std::vector<trace::Wire> busy(mesh.channel_count());
   for (ChannelId c = 0; c < mesh.channel_count(); ++c) {
-    if (fast_.link_index(c) >= 0) busy_[c].bind(recorder, std::string(name()) + "." + mesh.channel_name(c) + ".busy");
+    if (fast_.link_index(c) >= 0) busy[c].bind(recorder, std::string(name()) + "." + mesh.channel_name(c) + ".busy");
   }
-  // Integer ticks: a busy edge is published for most packets on every link.
-  fast_.set_busy_observer(
-      [this](ChannelId c, Cycle at, bool busy) { busy_[c].set_ticks(cycle_.value() * at, busy ? 1 : 0); });
+  fast_.trace_busy(std::move(busy), cycle_.value());
   // Busy intervals are final only once time passes them; a streamed trace
   // asks for them before it writes the times they fall in.
   recorder.on_flush([this] {

@@ -113,7 +113,6 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   sc_core::sc_time cycle_;
   FastMeshModel fast_;
   std::shared_ptr<spdlog::logger> log_;
-  std::vector<trace::Wire> busy_;  // per channel
   // Data carried: write requests' and read responses' payloads, injected
   // once each, and times the routers each crossed (headers not counted).
   struct Payload {

@@ -173,11 +173,13 @@ double peak_rss_mb() {
 
 void add_power_counters(trace::TimelineRecorder& timeline, const std::vector<PowerSample>& power) {
   if (power.empty()) return;
-  // One counter event per window and series: the names are built once.
-  const std::string process = "power", by_component = "power by component (mW)", total = "total power (mW)";
-  std::vector<std::pair<std::string, double>> values, total_value = {{"total_mw", 0.0}};
+  // One counter event per window and series: the names are rendered once.
   const auto components = detail::power_components(power);
-  for (const auto& c : components) values.emplace_back(c + "_mw", 0.0);
+  std::vector<std::string> series;
+  for (const auto& c : components) series.push_back(c + "_mw");
+  const auto by_component = timeline.add_counter("power", "power by component (mW)", series);
+  const auto total = timeline.add_counter("power", "total power (mW)", {"total_mw"});
+  std::vector<double> values(components.size()), total_value(1);
   auto counters = [&](double at_ns, const PowerSample* s) {
     for (std::size_t i = 0; i < components.size(); ++i) {
       double mw = 0;
@@ -185,11 +187,11 @@ void add_power_counters(trace::TimelineRecorder& timeline, const std::vector<Pow
         const auto it = s->component_mw.find(components[i]);
         if (it != s->component_mw.end()) mw = it->second;
       }
-      values[i].second = mw;
+      values[i] = mw;
     }
-    timeline.counter(process, by_component, ns(at_ns), values);
-    total_value[0].second = s != nullptr ? s->total_mw : 0.0;
-    timeline.counter(process, total, ns(at_ns), total_value);
+    timeline.counter(by_component, ns(at_ns), values);
+    total_value[0] = s != nullptr ? s->total_mw : 0.0;
+    timeline.counter(total, ns(at_ns), total_value);
   };
   for (const auto& s : power) counters(s.time_ns, &s);
   // A counter holds its value until the next event; end the last window.

@@ -1,6 +1,7 @@
 #include "models/common/timeline_recorder.h"
 
 #include <sstream>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -78,14 +79,41 @@ TEST(TimelineRecorder, KeepsOnlySlicesAndCountersOverlappingTheWindow) {
   s.rec.slice("t", "before", "c", sc_time(0, SC_NS), sc_time(50, SC_NS));
   s.rec.slice("t", "across", "c", sc_time(90, SC_NS), sc_time(110, SC_NS));
   s.rec.slice("t", "after", "c", sc_time(250, SC_NS), sc_time(260, SC_NS));
-  s.rec.counter("power", "total", sc_time(50, SC_NS), {{"mw", 1.0}});
-  s.rec.counter("power", "total", sc_time(150, SC_NS), {{"mw", 2.0}});
+  const auto total = s.rec.add_counter("power", "total", {"mw"});
+  s.rec.counter(total, sc_time(50, SC_NS), {1.0});
+  s.rec.counter(total, sc_time(150, SC_NS), {2.0});
   const auto slices = s.events("X");
   ASSERT_EQ(slices.size(), 1u);
   EXPECT_EQ(slices[0]["name"], "across");
   const auto counters = s.events("C");
   ASSERT_EQ(counters.size(), 1u);
   EXPECT_DOUBLE_EQ(counters[0]["args"]["mw"].get<double>(), 2.0);
+}
+
+// A counter's events share their head and series keys, rendered once; its
+// process is named when the first event is written, after what came before.
+TEST(TimelineRecorder, WritesCounterEventsWithTheirSeriesInOrder) {
+  std::ostringstream os;
+  TimelineRecorder rec;
+  rec.stream_to(os);
+  const auto power = rec.add_counter("power", "by \"part\"", {"mac_mw", "dram_mw"});
+  rec.slice("npu.layers", "conv1", "layer", sc_time(0, SC_NS), sc_time(1, SC_NS));
+  rec.counter(power, sc_time(0, SC_NS), {1.5, 0});
+  rec.counter(power, sc_time(1500, SC_NS), {2, 0.25});
+  EXPECT_THROW(rec.counter(power, sc_time(2000, SC_NS), {1}), std::invalid_argument);
+  rec.close();
+  const std::string text = os.str();
+  EXPECT_NE(text.find("\n"
+                      R"({"ph":"M","name":"process_name","pid":2,"args":{"name":"power"}},)"
+                      "\n"
+                      R"({"ph":"M","name":"process_sort_index","pid":2,"args":{"sort_index":2}},)"
+                      "\n"
+                      R"({"ph":"C","name":"by \"part\"","pid":2,"ts":0,"args":{"mac_mw":1.5,"dram_mw":0}},)"
+                      "\n"
+                      R"({"ph":"C","name":"by \"part\"","pid":2,"ts":1.5,"args":{"mac_mw":2,"dram_mw":0.25}})"
+                      "\n]}"),
+            std::string::npos)
+      << text;
 }
 
 TEST(TimelineRecorder, RejectsASliceEndingBeforeItStarts) {
