@@ -187,6 +187,17 @@ PoolParams fused_pool_params(const LayerCommand& c) {
   return p;
 }
 
+// A pooling command's own window and clamp.
+PoolParams pool_params_of(const LayerCommand& c) {
+  PoolParams p;
+  static_cast<Window&>(p) = firmware::read_window(c);
+  p.count_include_pad = (c.flags & firmware::kPoolCountIncludePad) != 0;
+  p.zero_point = c.input_zero_point;
+  p.act_min = c.act_min;
+  p.act_max = c.act_max;
+  return p;
+}
+
 // A tensor of int16 values (two bytes each), packed rows unless `row_pitch`.
 std::vector<std::int8_t> read_int16_tensor(const HostDram& dram, std::uint64_t addr, std::uint32_t row_pitch,
                                            TensorShape shape) {
@@ -236,12 +247,7 @@ std::vector<std::int8_t> execute_int16(const HostDram& dram, const LayerCommand&
   switch (static_cast<Opcode>(c.opcode)) {
     case Opcode::kMaxPool:
     case Opcode::kAvgPool: {
-      PoolParams p;
-      static_cast<Window&>(p) = firmware::read_window(c);
-      p.count_include_pad = (c.flags & firmware::kPoolCountIncludePad) != 0;
-      p.zero_point = c.input_zero_point;
-      p.act_min = c.act_min;
-      p.act_max = c.act_max;
+      const PoolParams p = pool_params_of(c);
       PoolParams window = p;  // pool_output_shape checks an int8 clamp
       window.act_min = -128;
       window.act_max = 127;
@@ -305,12 +311,7 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
       }
       case Opcode::kMaxPool:
       case Opcode::kAvgPool: {
-        PoolParams p;
-        static_cast<Window&>(p) = firmware::read_window(c);
-        p.count_include_pad = (c.flags & firmware::kPoolCountIncludePad) != 0;
-        p.zero_point = c.input_zero_point;
-        p.act_min = c.act_min;
-        p.act_max = c.act_max;
+        const PoolParams p = pool_params_of(c);
         if (in.c != out.c) throw std::invalid_argument("pooling needs out_c == in_c");
         const TensorShape expect = pool_output_shape(in, p);
         if (!(expect == out)) throw std::invalid_argument("out_h/out_w disagree with the window");

@@ -124,20 +124,24 @@ std::string set_fused_pool(firmware::LayerCommand& c, firmware::Opcode op, const
   return {};
 }
 
+firmware::AddParams command_add_params(const AddParams& p, std::int32_t input2_zero_point) {
+  return {input2_zero_point,
+          p.left_shift,
+          p.input1_multiplier.multiplier,
+          p.input1_multiplier.shift,
+          p.input2_multiplier.multiplier,
+          p.input2_multiplier.shift,
+          p.output_multiplier.multiplier,
+          p.output_multiplier.shift};
+}
+
 void set_fused_add(firmware::LayerCommand& c, QuantParams conv, QuantParams residual, const QuantizedLayer& add,
                    std::uint64_t residual_addr) {
   // Input 1 is the convolution's result: the add is symmetric in its inputs.
   const AddParams p = make_add_params(conv, residual, add.output, add.activation);
   c.fuse = static_cast<std::uint32_t>(firmware::Fuse::kAdd);
   c.input2_addr = residual_addr;
-  c.add = firmware::AddParams{residual.zero_point,
-                              p.left_shift,
-                              p.input1_multiplier.multiplier,
-                              p.input1_multiplier.shift,
-                              p.input2_multiplier.multiplier,
-                              p.input2_multiplier.shift,
-                              p.output_multiplier.multiplier,
-                              p.output_multiplier.shift};
+  c.add = command_add_params(p, residual.zero_point);
   c.fused_output_zero_point = add.output.zero_point;
   c.fused_act_min = p.act_min;
   c.fused_act_max = p.act_max;

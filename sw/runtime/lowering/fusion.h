@@ -50,6 +50,9 @@ std::string set_fused_pool(firmware::LayerCommand& c, firmware::Opcode op, const
 
 // Sets a convolution command's fused add: its result (quantized as `conv`)
 // plus the packed residual at `residual_addr`, as the add layer `add` computes.
+// An add's parameters as a command carries them.
+firmware::AddParams command_add_params(const AddParams& p, std::int32_t input2_zero_point);
+
 void set_fused_add(firmware::LayerCommand& c, QuantParams conv, QuantParams residual, const QuantizedLayer& add,
                    std::uint64_t residual_addr);
 

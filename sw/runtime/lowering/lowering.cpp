@@ -542,14 +542,7 @@ class Lowerer {
     c.output_zero_point = ql.output.zero_point;
     c.act_min = p.act_min;
     c.act_max = p.act_max;
-    c.add = firmware::AddParams{b_q.zero_point,
-                                p.left_shift,
-                                p.input1_multiplier.multiplier,
-                                p.input1_multiplier.shift,
-                                p.input2_multiplier.multiplier,
-                                p.input2_multiplier.shift,
-                                p.output_multiplier.multiplier,
-                                p.output_multiplier.shift};
+    c.add = command_add_params(p, b_q.zero_point);
     out_.commands.push_back(c);
   }
 
