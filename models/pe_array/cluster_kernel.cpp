@@ -71,8 +71,9 @@ void conv_int(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
             dot += static_cast<Sum>(F::load(tap_ptr[v], group_channel + i) * F::load(in.weights, wt + i));
           acc += dot - zp * tap_weight_sum[k * taps + tap_index[v]];
         }
-        const std::int32_t r = Accumulator<F>::requantized(acc, in.requant[k]) + job.output_zero_point;
-        O::store(out, o + k, std::clamp(r, lo, hi));
+        // The zero point is added in a wider adder: a saturated product plus it clamps, never wraps.
+        const std::int64_t r = std::int64_t{Accumulator<F>::requantized(acc, in.requant[k])} + job.output_zero_point;
+        O::store(out, o + k, static_cast<std::int32_t>(std::clamp<std::int64_t>(r, lo, hi)));
       }
     }
   }

@@ -37,8 +37,9 @@ void store_outputs(const ClusterJob& job, const JobOperands& in, const std::uint
                    std::int8_t* out) {
   const std::int32_t lo = std::max(job.act_min, F::kMin), hi = std::min(job.act_max, F::kMax);
   for (std::uint32_t k = 0; k < job.k_count; ++k) {
-    const std::int32_t r = requantize(static_cast<std::int32_t>(acc[k]), in.requant[k]) + job.output_zero_point;
-    F::store(out, first + k, std::clamp(r, lo, hi));
+    const std::int64_t r =
+        std::int64_t{requantize(static_cast<std::int32_t>(acc[k]), in.requant[k])} + job.output_zero_point;
+    F::store(out, first + k, static_cast<std::int32_t>(std::clamp<std::int64_t>(r, lo, hi)));
   }
 }
 

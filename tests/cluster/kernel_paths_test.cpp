@@ -101,6 +101,39 @@ TEST(KernelPaths, Avx512MatchesScalarInt8) { expect_paths_agree(KernelPath::kAvx
 TEST(KernelPaths, Avx512MatchesScalarInt4) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt4); }
 TEST(KernelPaths, Avx512MatchesScalarInt16) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt16); }
 
+// A requantized result at the int32 limit plus a positive zero point clamps
+// to the activation's maximum on every path: the output stage adds the zero
+// point in a wider adder instead of wrapping to a negative value.
+TEST(KernelPaths, AZeroPointOnASaturatedResultClampsInsteadOfWrapping) {
+  for (const Datatype datatype : {Datatype::kInt8, Datatype::kInt16}) {
+    const bool wide = datatype == Datatype::kInt16;
+    RandomJob r;
+    ClusterJob& j = r.job;
+    j.op = static_cast<std::uint32_t>(JobOp::kConv2d);
+    j.datatype = static_cast<std::uint32_t>(datatype);
+    j.kernel_h = j.kernel_w = j.stride_h = j.stride_w = j.dilation_h = j.dilation_w = 1;
+    j.group_in = j.group_out = j.k_count = j.in_c = j.in_h = j.in_w = j.out_h = j.out_w = 1;
+    j.in_row_pitch = element_bytes(datatype);
+    j.out_pixel_pitch = 1;
+    j.output_zero_point = 5;
+    j.act_min = wide ? -32768 : -128;
+    j.act_max = wide ? 32767 : 127;
+    // int16: 32767 × 32767 on top of the largest bias exceeds int32 in the
+    // 48-bit accumulator; int8: the largest bias alone requantizes to 2^31 - 2.
+    const std::int8_t operand[2] = {wide ? std::int8_t{-1} : std::int8_t{0}, std::int8_t{0x7f}};
+    r.tile.assign(operand, operand + element_bytes(datatype));
+    r.weights = r.tile;
+    r.bias = {std::numeric_limits<std::int32_t>::max()};
+    r.requant = {{std::numeric_limits<std::int32_t>::max(), 0}};
+    for (const KernelPath path : {KernelPath::kScalar, KernelPath::kAvx2, KernelPath::kAvx512}) {
+      if (!kernel_path_supported(path)) continue;
+      const auto out = run(r, path);
+      const int value = wide ? static_cast<std::int16_t>(static_cast<std::uint8_t>(out[0]) | (out[1] << 8)) : out[0];
+      EXPECT_EQ(value, j.act_max) << kernel_path_name(path) << (wide ? " int16" : " int8");
+    }
+  }
+}
+
 TEST(KernelPaths, NamesSelectPathsAndBadNamesSayWhatIsExpected) {
   EXPECT_EQ(parse_kernel_path("scalar"), KernelPath::kScalar);
   for (KernelPath p : {KernelPath::kAvx2, KernelPath::kAvx512}) {

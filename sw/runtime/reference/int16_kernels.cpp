@@ -60,9 +60,11 @@ std::vector<std::int8_t> conv2d_int16(const std::vector<std::int8_t>& input, Ten
                      load_int16(weights.data(), w0 + c);
           }
         const FixedPointMultiplier m = rq.per_channel[rq.per_channel.size() == 1 ? 0 : static_cast<std::size_t>(k)];
-        const std::int32_t v = multiply_by_quantized_multiplier_int64(wrap48(acc), m) + rq.output_zero_point;
+        // Clamped, never wrapped, where a saturated product meets the zero point (as the NPU's output stage).
+        const std::int64_t v =
+            std::int64_t{multiply_by_quantized_multiplier_int64(wrap48(acc), m)} + rq.output_zero_point;
         store_int16(result.data(), (static_cast<Index>(oy) * out.w + ox) * out.c + k,
-                    std::clamp(v, rq.act_min, rq.act_max));
+                    static_cast<std::int32_t>(std::clamp<std::int64_t>(v, rq.act_min, rq.act_max)));
       }
   return result;
 }
