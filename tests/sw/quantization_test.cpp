@@ -284,4 +284,17 @@ TEST(RequantizeChannels, MatchesRequantizeOnRandomAndExtremeValues) {
 }
 
 }  // namespace
+// The largest product plus a positive zero point clamps to act_max: the sum is
+// taken wider than int32, as the NPU's output stage takes it.
+TEST(Requantization, AZeroPointOnASaturatedProductClampsInsteadOfWrapping) {
+  Requantization rq;
+  rq.per_channel = {{std::numeric_limits<std::int32_t>::max(), 0}};
+  rq.output_zero_point = 5;
+  EXPECT_EQ(rq.apply(std::numeric_limits<std::int32_t>::max(), 3), 127);
+  rq.output_zero_point = -5;
+  rq.act_min = -32768;
+  rq.act_max = 32767;
+  EXPECT_EQ(rq.apply(std::numeric_limits<std::int32_t>::min(), 0), -32768);
+}
+
 }  // namespace npuvp::runtime

@@ -229,11 +229,7 @@ std::vector<std::int8_t> execute_converting_conv(const HostDram& dram, const Lay
   const auto acc =
       conv2d_accumulators(read_tensor(dram, c.input_addr, c.input_row_pitch, in, false), in, weights, bias, p);
   std::vector<std::int8_t> y(2 * acc.size());
-  for (std::size_t k = 0; k < acc.size(); ++k)
-    store_int16(y.data(), k,
-                std::clamp(multiply_by_quantized_multiplier(acc[k], rq.per_channel[k % rq.per_channel.size()]) +
-                               rq.output_zero_point,
-                           rq.act_min, rq.act_max));
+  for (std::size_t k = 0; k < acc.size(); ++k) store_int16(y.data(), k, rq.apply(acc[k], k));
   return y;
 }
 

@@ -47,6 +47,12 @@ std::int32_t multiply_by_quantized_multiplier(std::int32_t x, FixedPointMultipli
   return detail::multiply_by_quantized_multiplier_unchecked(x, m);
 }
 
+std::int32_t Requantization::apply(std::int32_t acc, std::size_t k) const {
+  const std::int64_t v =
+      std::int64_t{multiply_by_quantized_multiplier(acc, per_channel[k % per_channel.size()])} + output_zero_point;
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(v, act_min, act_max));
+}
+
 std::int32_t multiply_by_quantized_multiplier_int64(std::int64_t x, FixedPointMultiplier m) {
   if (m.shift > 7 || m.shift < -31) {
     throw std::invalid_argument("multiply_by_quantized_multiplier_int64: shift must be in [-31, 7] (got " +

@@ -109,11 +109,15 @@ ActivationRange activation_range(Activation act, QuantParams output);
 // How int32 accumulators of one layer become int8 outputs:
 // clamp(multiply_by_quantized_multiplier(acc, per_channel[k]) + output_zero_point,
 //       act_min, act_max). per_channel holds one multiplier per output channel,
-// or a single one applied to every channel (per-tensor).
+// or a single one applied to every channel (per-tensor). The zero point is
+// added without wrapping, as the NPU's output stage does.
 struct Requantization {
   std::vector<FixedPointMultiplier> per_channel;
   std::int32_t output_zero_point = 0;
   std::int32_t act_min = -128, act_max = 127;
+
+  // The output of accumulator `acc` of channel k (any k: per-tensor repeats).
+  std::int32_t apply(std::int32_t acc, std::size_t k) const;
 };
 
 // Requantization of a conv/FC layer: real multiplier of channel k is

@@ -81,7 +81,8 @@ NPUVP_REFERENCE_CLONES void requantize_channels(const std::int32_t* acc, const s
     // RoundingDivideByPOT by `right`, in [0, 31].
     const auto mask = static_cast<std::int32_t>((std::uint32_t{1} << right) - 1u);
     const std::int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    std::int32_t v = (high >> right) + ((high & mask) > threshold ? 1 : 0) + zero_point;
+    // The zero point added without wrapping, as the NPU's output stage does.
+    std::int64_t v = std::int64_t{(high >> right) + ((high & mask) > threshold ? 1 : 0)} + zero_point;
     v = v < act_min ? act_min : v;
     v = v > act_max ? act_max : v;
     out[k] = static_cast<std::int8_t>(v);

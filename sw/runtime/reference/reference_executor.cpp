@@ -238,13 +238,7 @@ std::vector<std::int8_t> int16_layer_output(const QuantizedNetwork& q, int i) {
     // An int8 layer writing an int16 tensor: its requantization clamped to int16.
     const std::vector<std::int32_t> acc = conv2d_accumulators(x, conv_in, ql.weights, ql.bias, ql.conv);
     std::vector<std::int8_t> y(2 * acc.size());
-    const std::size_t channels = static_cast<std::size_t>(l.out_shape.c), shared = ql.requant.per_channel.size() == 1;
-    for (std::size_t k = 0; k < acc.size(); ++k) {
-      const FixedPointMultiplier m = ql.requant.per_channel[shared ? 0 : k % channels];
-      store_int16(y.data(), k,
-                  std::clamp(multiply_by_quantized_multiplier(acc[k], m) + ql.requant.output_zero_point,
-                             ql.requant.act_min, ql.requant.act_max));
-    }
+    for (std::size_t k = 0; k < acc.size(); ++k) store_int16(y.data(), k, ql.requant.apply(acc[k], k));
     return y;
   }
   // Pooling clamps to the int16 range.
