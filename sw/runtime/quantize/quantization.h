@@ -134,7 +134,8 @@ void validate_requantization(const Requantization& rq, int channels, const char*
 
 // One int32 accumulator of output channel k requantized to int8 (no checks).
 inline std::int8_t requantize(std::int32_t acc, FixedPointMultiplier m, const Requantization& rq) {
-  std::int32_t v = detail::multiply_by_quantized_multiplier_unchecked(acc, m) + rq.output_zero_point;
+  // The zero point added without wrapping, as Requantization::apply and the NPU do.
+  std::int64_t v = std::int64_t{detail::multiply_by_quantized_multiplier_unchecked(acc, m)} + rq.output_zero_point;
   v = v < rq.act_min ? rq.act_min : v;
   v = v > rq.act_max ? rq.act_max : v;
   return static_cast<std::int8_t>(v);
