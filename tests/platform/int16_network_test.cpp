@@ -64,28 +64,11 @@ TEST(Int16Network, MobileNetV1AtInt16IsBitExactAboveInt8SqnrAtAboutTwiceTheDramB
   expect_int16_beats_int8("mobilenet_v1", "", 2.0, 2.2);
 }
 
-// Mixed int8 / int16 (tests/sw/int16_test.cpp derives the widths): `a` and
-// `mid` are int8 convolutions writing int16 tensors, `c` an int16 one writing
-// int8, each converting in its output stage on the clusters.
-constexpr const char* kMixed = R"(name: mixed
-input: [8, 10, 10]
-layers:
-  - {name: a, type: conv2d, out_channels: 16, kernel: 3, padding: 1, bias: true}
-  - {name: a_relu, type: relu}
-  - {name: pool, type: max_pool, kernel: 2}
-  - {name: b, type: conv2d, out_channels: 16, kernel: 3, padding: 1, groups: 16, datatype: int16}
-  - {name: mid, type: conv2d, inputs: [input], out_channels: 16, kernel: 2, stride: 2}
-  - {name: sum, type: add, inputs: [b, mid]}
-  - {name: c, type: conv2d, out_channels: 24, kernel: 1, bias: true, datatype: int16}
-  - {name: d, type: conv2d, out_channels: 24, kernel: 1}
-  - {name: gap, type: global_avg_pool}
-  - {name: fc, type: fully_connected, out_features: 10}
-)";
-
 TEST(Int16Network, MixedInt8Int16YamlIsBitExactOnTheNpu) {
-  const auto file = std::filesystem::temp_directory_path() / "npuvp_int16_mixed.yaml";
-  std::ofstream(file) << kMixed;
-  const nlohmann::json r = run_cli_report(file.string(), "int8");
+  // tests/platform/mixed_int16.yaml: `a` and `mid` are int8 convolutions
+  // writing int16 tensors, `c` an int16 one writing int8, each converting in
+  // its output stage on the clusters.
+  const nlohmann::json r = run_cli_report("tests/platform/mixed_int16.yaml", "int8");
   expect_all_verified(r);
   std::map<std::string, std::string> datatype;
   for (const auto& layer : r["layers"]) datatype[layer["name"]] = layer["datatype"];

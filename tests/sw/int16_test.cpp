@@ -123,26 +123,8 @@ TEST(Int16Quantization, DataMovementPoolingAndAShiftAreBitExactAtInt16) {
   expect_host_run_exact(q);
 }
 
-// Mixed int8 / int16: a tensor takes the width of the layers reading it, and
-// a convolution converts in its output stage where its output's differs
-// (`a` writes int16 for `b`, `mid` for the int16 add, `c` int8 for `d`).
-constexpr const char* kMixed = R"(name: mixed
-input: [8, 10, 10]
-layers:
-  - {name: a, type: conv2d, out_channels: 16, kernel: 3, padding: 1, bias: true}
-  - {name: a_relu, type: relu}
-  - {name: pool, type: max_pool, kernel: 2}
-  - {name: b, type: conv2d, out_channels: 16, kernel: 3, padding: 1, groups: 16, datatype: int16}
-  - {name: mid, type: conv2d, inputs: [input], out_channels: 16, kernel: 2, stride: 2}
-  - {name: sum, type: add, inputs: [b, mid]}
-  - {name: c, type: conv2d, out_channels: 24, kernel: 1, bias: true, datatype: int16}
-  - {name: d, type: conv2d, out_channels: 24, kernel: 1}
-  - {name: gap, type: global_avg_pool}
-  - {name: fc, type: fully_connected, out_features: 10}
-)";
-
 TEST(Int16Quantization, MixedPrecisionConvertsAtTheProducerAndIsBitExact) {
-  const QuantizedNetwork q = quantize_network(parse_network_yaml(kMixed, "mixed.yaml"));
+  const QuantizedNetwork q = quantize_network(load_network_yaml("tests/platform/mixed_int16.yaml"));
   std::map<std::string, std::pair<int, int>> bits;  // arithmetic, output tensor
   for (std::size_t i = 0; i < q.layers.size(); ++i)
     bits[q.network.layers()[i].name] = {q.layers[i].bits, bits_of(q.layers[i].output)};
