@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include <spdlog/fmt/compile.h>
 #include <spdlog/fmt/fmt.h>
 
 namespace npuvp::trace {
@@ -118,8 +119,8 @@ void TimelineRecorder::slice(const std::string& track, const std::string& name, 
   append_json_string(line_, name);
   append(line_, ",\"cat\":");
   append_json_string(line_, category);
-  fmt::format_to(fmt::appender(line_), R"(,"pid":{},"tid":{},"ts":{},"dur":{})", pid, tid, microseconds(start),
-                 microseconds(end - start));
+  fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"pid":{},"tid":{},"ts":{},"dur":{})"), pid, tid,
+                 microseconds(start), microseconds(end - start));
   if (!args.empty()) {
     append(line_, ",\"args\":{");
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -127,7 +128,7 @@ void TimelineRecorder::slice(const std::string& track, const std::string& name, 
       append_json_string(line_, args[i].name);
       line_.push_back(':');
       if (const auto* number = std::get_if<std::int64_t>(&args[i].value))
-        fmt::format_to(fmt::appender(line_), "{}", *number);
+        fmt::format_to(fmt::appender(line_), FMT_COMPILE("{}"), *number);
       else
         append_json_string(line_, std::get<std::string>(args[i].value));
     }
@@ -170,10 +171,10 @@ void TimelineRecorder::counter(CounterId id, const sc_core::sc_time& at, const s
   }
   line_.clear();
   append(line_, c.head);
-  fmt::format_to(fmt::appender(line_), R"({},"args":{{)", microseconds(at));
+  fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"({},"args":{{)"), microseconds(at));
   for (std::size_t i = 0; i < values.size(); ++i) {
     append(line_, c.series[i]);
-    fmt::format_to(fmt::appender(line_), "{}", values[i]);
+    fmt::format_to(fmt::appender(line_), FMT_COMPILE("{}"), values[i]);
   }
   append(line_, "}}");
   event(line_);

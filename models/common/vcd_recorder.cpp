@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include <spdlog/fmt/compile.h>
 #include <spdlog/fmt/fmt.h>
 
 #include "models/common/natural_order.h"
@@ -55,19 +56,27 @@ std::uint64_t ticks_per_ps() {
   return ps == 0 ? 1 : ps;
 }
 
-// Eight decimal digits of n < 10^8, leading zeros included, with no table and
-// no division: each 64-bit step splits every lane in two (4+4 digits, then
-// 2+2 per 32-bit lane, then 1+1 per 16-bit lane) by multiplying by a scaled
-// reciprocal, exact for the lane's range; every value was checked against
-// printf("%08u").
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the digits are stored as one little-endian word");
+// The four decimal digits, leading zeros included, of every number below
+// 10^4: a timestamp's low digits come from two lookups. Times are multiples of
+// a few clock periods, so the entries in use stay in cache.
+struct FourDigits {
+  char text[10000][4];
+  FourDigits() {
+    for (unsigned n = 0; n < 10000; ++n) {
+      text[n][0] = static_cast<char>('0' + n / 1000);
+      text[n][1] = static_cast<char>('0' + n / 100 % 10);
+      text[n][2] = static_cast<char>('0' + n / 10 % 10);
+      text[n][3] = static_cast<char>('0' + n % 10);
+    }
+  }
+};
+const FourDigits kFourDigits;
+
+// Eight decimal digits of n < 10^8, leading zeros included.
 char* write_eight_digits(char* p, std::uint32_t n) {
-  const std::uint64_t halves = (n / 10000) | (std::uint64_t{n % 10000} << 32);
-  const std::uint64_t hundreds = ((halves * 10486) >> 20) & 0x0000007F0000007Full;
-  const std::uint64_t pairs = ((halves - 100 * hundreds) << 16) + hundreds;
-  const std::uint64_t tens = ((pairs * 103) >> 10) & 0x000F000F000F000Full;
-  const std::uint64_t digits = (tens + ((pairs - 10 * tens) << 8)) | 0x3030303030303030ull;
-  std::memcpy(p, &digits, 8);
+  const std::uint32_t high = n / 10000;
+  std::memcpy(p, kFourDigits.text[high], 4);
+  std::memcpy(p + 4, kFourDigits.text[n - high * 10000], 4);
   return p + 8;
 }
 
@@ -381,7 +390,7 @@ char* VcdRecorder::write_value(char* p, SignalId id, std::uint64_t bits) {
   if (s.width == 0) {
     double v;
     std::memcpy(&v, &bits, sizeof v);
-    p = fmt::format_to(p, "r{} ", v);  // shortest exact form: fast, and loses nothing
+    p = fmt::format_to(p, FMT_COMPILE("r{} "), v);  // shortest exact form: fast, and loses nothing
   } else {
     *p++ = 'b';
     for (int b = bits == 0 ? 0 : 63 - __builtin_clzll(bits); b >= 0; --b) *p++ = ((bits >> b) & 1) ? '1' : '0';
