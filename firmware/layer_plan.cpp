@@ -453,10 +453,21 @@ class CostWalker {
           s.input_buffer_bytes += work.rf.reads;
         }
         s.input_buffer_bytes += inputs;
-        // A job fetches its weights, then streams its inputs in while the
-        // array computes; its results leave after.
-        const double job =
-            double(weights) / link + std::max(double(job_cycles), double(inputs) / link) + double(written) / link;
+        // A job fetches its weights and its first input row; the array then
+        // computes while the other rows and a fused add's residual stream in,
+        // and its results leave after. A K slice reads each residual row and
+        // writes each result row as one span of the tile's pixels, the other
+        // slices' channels included (their bytes masked).
+        const std::uint64_t first_row = input_row_bytes(kb);
+        const std::uint64_t residual =
+            fuses_add(l_)
+                ? my_rows * ((l_.out_w - 1) *
+                                 std::uint64_t{residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb)} +
+                             k_count)
+                : 0;
+        const double job = double(weights + first_row) / link +
+                           std::max(double(job_cycles), double(inputs - first_row + residual) / link) +
+                           double(pixels * output_bytes(l_, kb)) / link;
         slowest = std::max(slowest, job);
         s.array_cycles = std::max(s.array_cycles, array_cycles);
         s.cluster_bytes += inputs + weights + written;
