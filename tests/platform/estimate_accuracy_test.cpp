@@ -52,8 +52,9 @@ TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 33); }
 // MobileNet v2 was 41 before each layer's tile became the estimate's pick
 // among the buffer's halves' tilings: the picks that win are those the
 // estimate underprices most (features.0.conv at 16 rows per tile: 19,657
-// estimated, 26,427 measured; 24,489 at 48), docs/firmware.md.
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 36); }
+// estimated, 26,427 measured; 24,489 at 48), docs/firmware.md. 36 before a
+// job's first input row was priced ahead of its schedule.
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 38); }
 TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 22); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
