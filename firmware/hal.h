@@ -29,6 +29,9 @@ struct CostTable {
   double dma_outstanding = 8;
   double dma_load_latency_cycles = 0, dma_store_latency_cycles = 0;
   double dma_descriptor_cycles = 0;
+  // Command processor time to start a chain (its descriptors written, the
+  // channel's registers) and service its IRQ, besides the descriptors' data.
+  double dma_control_cycles = 0;
   double dram_pj_per_byte = 0;  // commands, row activations and I/O of streaming access
   double sram_pj_per_byte = 0;
   double noc_pj_per_byte_hop = 0;

@@ -435,6 +435,12 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
   // each there and back over the mean hops and one cycle in the cluster.
   const double control_hops = mean_hops("control", "cluster");
   c.job_issue_cycles = 4 * (2 * (control_hops + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1);
+  // Per DMA chain it writes the descriptors to their slot in a bank (a NoC
+  // write there and back) and three channel registers (the chain's address,
+  // START), and services the IRQ (read, write): the DMA's registers are at
+  // its own node, one router and link each way.
+  c.dma_control_cycles = 2 * (mean_hops("control", "sram") + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1 +
+                         5 * (2 * (n.noc.router_cycles + n.noc.link_cycles) + 1);
   // A DMA burst's round trip without its data: a row hit's DRAM access (the
   // column command to the end of its first burst, JESD209-4 via the
   // memspec), the system bus, and a NoC request and response between the DMA
