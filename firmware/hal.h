@@ -15,6 +15,9 @@ namespace npuvp::firmware {
 // table; zeros leave a term out.
 struct CostTable {
   double dram_bytes_per_cycle = 32;  // sustained DRAM bandwidth
+  // With reads and writes mixed, the data bus's time per burst grows by this
+  // share of a burst's per write burst: the read/write turnarounds.
+  double dram_turnaround_per_write = 0;
   double link_bytes_per_cycle = 32;  // one NoC link: what a cluster's port moves per cycle
   double bank_bytes_per_cycle = 32;  // one SRAM bank, all its ports
   // Command processor time to hand a cluster its job (job slot, START, IRQ

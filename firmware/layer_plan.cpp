@@ -202,10 +202,13 @@ class DmaModel {
   double concurrent_cycles(const DmaStream& load, const DmaStream& store) const {
     const double alone_load = cycles(load), alone_store = cycles(store);
     if (load.bursts == 0 || store.bursts == 0) return std::max(alone_load, alone_store);
-    const double paired_load = cycles(load, window_data(store)), paired_store = cycles(store, window_data(load));
+    // The DRAM turns its bus around between the two streams' bursts.
+    const double mixed = 1 + c_.dram_turnaround_per_write * double(store.bytes) / double(load.bytes + store.bytes);
+    const double paired_load = cycles(load, mixed * window_data(store)),
+                 paired_store = cycles(store, mixed * window_data(load));
     const double both = paired_load <= paired_store ? paired_load + (1 - paired_load / paired_store) * alone_store
                                                     : paired_store + (1 - paired_store / paired_load) * alone_load;
-    return std::max(both, double(load.bytes + store.bytes) / c_.dram_bytes_per_cycle);
+    return std::max(both, mixed * double(load.bytes + store.bytes) / c_.dram_bytes_per_cycle);
   }
 
  private:

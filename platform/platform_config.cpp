@@ -454,6 +454,15 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
                               n.sram_bank.write_latency_cycles;
   c.dma_store_latency_cycles = memspec.write_data_end() * tck_cycles + config.bus_latency_cycles + dma_noc_round_trip +
                                n.sram_bank.read_latency_cycles;
+  // A load and a store streaming at once turn the DRAM's data bus around
+  // (RD->WR, then WR->RD, beyond tCCD) once per batch of the writes a channel
+  // sees at once: the store window's bursts spread over the channels (the
+  // model dram-bench's mix bound uses).
+  const double writes_at_once = std::max(1.0, double(n.dma.max_outstanding) * n.dma.max_burst_bytes /
+                                                  (double(config.dram.channels) * memspec.burst_bytes()));
+  const double turnaround = std::max(0.0, double(memspec.rd_to_wr()) - memspec.ccd()) +
+                            std::max(0.0, double(memspec.wr_to_rd()) - memspec.ccd());
+  c.dram_turnaround_per_write = turnaround / (memspec.ccd() * writes_at_once);
   c.dma_descriptor_cycles = dma_noc_round_trip + n.sram_bank.read_latency_cycles +
                             std::ceil(double(sizeof(dma::Descriptor)) / n.noc.flit_bytes) + n.dma.descriptor_cycles;
   c.rf_pj_per_access = power::rf_pj_per_access(e, n.cluster.rf_entries);

@@ -56,8 +56,8 @@ TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 42); }
 // job's first input row was priced ahead of its schedule, 38 before the
 // DMA's bursts were cut as the channel cuts them and waited at the DRAM
 // behind the window's others.
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 46); }
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 24); }
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 47); }
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 25); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store
