@@ -15,6 +15,9 @@ namespace npuvp::firmware {
 // table; zeros leave a term out.
 struct CostTable {
   double dram_bytes_per_cycle = 32;  // sustained DRAM bandwidth
+  // With reads and writes mixed, the data bus's time per burst grows by this
+  // share of a burst's per write burst: the read/write turnarounds.
+  double dram_turnaround_per_write = 0;
   double link_bytes_per_cycle = 32;  // one NoC link: what a cluster's port moves per cycle
   double bank_bytes_per_cycle = 32;  // one SRAM bank, all its ports
   // Command processor time to hand a cluster its job (job slot, START, IRQ
@@ -29,6 +32,9 @@ struct CostTable {
   double dma_outstanding = 8;
   double dma_load_latency_cycles = 0, dma_store_latency_cycles = 0;
   double dma_descriptor_cycles = 0;
+  // Command processor time to start a chain (its descriptors written, the
+  // channel's registers) and service its IRQ, besides the descriptors' data.
+  double dma_control_cycles = 0;
   double dram_pj_per_byte = 0;  // commands, row activations and I/O of streaming access
   double sram_pj_per_byte = 0;
   double noc_pj_per_byte_hop = 0;

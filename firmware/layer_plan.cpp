@@ -182,33 +182,56 @@ class DmaModel {
   // A chain's time on its channel: the first descriptor's fetch, then the
   // slowest of the DRAM's rate, the NoC port at the DMA's node (a flit per
   // cycle, a header per burst) and the burst window (Little's law over the
-  // round trips); the last burst's round trip trails the stream.
-  double cycles(const DmaStream& s) const {
+  // round trips, each `queued` cycles longer); the last burst's round trip
+  // trails the stream.
+  double cycles(const DmaStream& s, double queued = 0) const {
     if (s.bursts == 0) return 0;
-    const double round_trip = s.round_trips / double(s.bursts);
+    const double round_trip = s.round_trips / double(s.bursts) + queued;
     const double stream = std::max(double(s.bytes) / c_.dram_bytes_per_cycle, double(s.flits)) + round_trip;
-    const double window = c_.dma_outstanding > 0 ? s.round_trips / c_.dma_outstanding : 0;
+    const double window =
+        c_.dma_outstanding > 0 ? double(s.bursts) * (round_trip + window_data(s, 1)) / c_.dma_outstanding : 0;
     const double fetches = double(s.descriptors - 1) * c_.dma_descriptor_cycles + round_trip;
     return c_.dma_descriptor_cycles + std::max({stream, window, fetches});
   }
 
-  // Loads and stores run on their own channels at once and share the DRAM.
+  // A load and a store chain on their two channels at once. They share the
+  // DRAM: each burst of one waits there behind the other channel's window
+  // of bursts in flight (their data at the DRAM's rate) while both stream,
+  // and the longer chain runs the rest of its bursts alone. Their bytes
+  // together never move faster than the DRAM's rate.
   double concurrent_cycles(const DmaStream& load, const DmaStream& store) const {
-    return std::max({cycles(load), cycles(store), double(load.bytes + store.bytes) / c_.dram_bytes_per_cycle});
+    const double alone_load = cycles(load), alone_store = cycles(store);
+    if (load.bursts == 0 || store.bursts == 0) return std::max(alone_load, alone_store);
+    // The DRAM turns its bus around between the two streams' bursts.
+    const double mixed = 1 + c_.dram_turnaround_per_write * double(store.bytes) / double(load.bytes + store.bytes);
+    const double paired_load = cycles(load, mixed * window_data(store)),
+                 paired_store = cycles(store, mixed * window_data(load));
+    const double both = paired_load <= paired_store ? paired_load + (1 - paired_load / paired_store) * alone_store
+                                                    : paired_store + (1 - paired_store / paired_load) * alone_load;
+    return std::max(both, mixed * double(load.bytes + store.bytes) / c_.dram_bytes_per_cycle);
   }
 
  private:
+  // The DRAM time of a window of the chain's bursts in flight.
+  double window_data(const DmaStream& s, double less = 0) const {
+    return std::max(0.0, std::min(double(s.bursts), c_.dma_outstanding) - less) * double(s.bytes) / double(s.bursts) /
+           c_.dram_bytes_per_cycle;
+  }
+
   std::uint64_t period_of(std::uint64_t pitch) const { return burst_ / std::gcd(pitch % burst_, burst_); }
 
+  // The channel reads in bursts cut at the source's burst boundaries, each
+  // holding a slot of the window until its data is written, in as many
+  // pieces (a NoC header each) as it spans destination-aligned blocks.
   void add_row(DmaStream& s, std::uint64_t row_bytes, std::uint64_t src, std::uint64_t dst) const {
     std::uint64_t off = 0;
     while (off < row_bytes) {
-      const std::uint64_t len =
-          std::min({burst_ - (src + off) % burst_, burst_ - (dst + off) % burst_, row_bytes - off});
+      const std::uint64_t len = std::min(burst_ - (src + off) % burst_, row_bytes - off);
+      const std::uint64_t pieces = (dst + off + len - 1) / burst_ - (dst + off) / burst_ + 1;
       const double data_flits = std::ceil(double(len) / flit_);
       s.bytes += len;
       ++s.bursts;
-      s.flits += static_cast<std::uint64_t>(data_flits) + 1;
+      s.flits += static_cast<std::uint64_t>(data_flits) + pieces;
       s.round_trips += latency_ + data_flits + double(len) / c_.dram_bytes_per_cycle;
       off += len;
     }
@@ -359,11 +382,18 @@ class CostWalker {
 
   void expose(const DmaStream& loads) {
     dram_bytes_ += loads.bytes;
-    latency_ += load_.cycles(loads) + issue_cycles();
+    latency_ += load_.cycles(loads) + control_cycles(loads) + issue_cycles();
   }
   void wait_for_store() {
-    latency_ += store_.cycles(pending_store_);
+    latency_ += store_.cycles(pending_store_) + control_cycles(pending_store_);
     pending_store_ = DmaStream{};
+  }
+  // The command processor's work per DMA chain: writing its descriptors
+  // over its NoC port, starting the channel and servicing its IRQ.
+  double control_cycles(const DmaStream& chain) const {
+    return chain.bursts == 0 ? 0.0
+                             : npu_.costs.dma_control_cycles + double(chain.descriptors * sizeof(dma::Descriptor)) /
+                                                                   npu_.costs.link_bytes_per_cycle;
   }
   // The command processor's work per step: deciding, writing the job table
   // (a job per cluster over its NoC port) and the register round trips of
@@ -380,8 +410,8 @@ class CostWalker {
   void step(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, bool clusters_load_weights,
             const DmaStream& prefetch, unsigned out_buffer) {
     const StepCost s = step_cost(tile, kb, clusters_load_weights);
-    const double dma = std::max({load_.cycles(prefetch), store_.cycles(pending_store_),
-                                 double(prefetch.bytes + pending_store_.bytes) / npu_.costs.dram_bytes_per_cycle});
+    const double dma =
+        load_.concurrent_cycles(prefetch, pending_store_) + control_cycles(prefetch) + control_cycles(pending_store_);
     const bool last = prefetch.bytes == 0 && tile + 1 >= tiles_ && k0 + kb >= l_.out_c;
     const double issue = last ? 0.0 : issue_cycles();
     latency_ +=
@@ -453,10 +483,21 @@ class CostWalker {
           s.input_buffer_bytes += work.rf.reads;
         }
         s.input_buffer_bytes += inputs;
-        // A job fetches its weights, then streams its inputs in while the
-        // array computes; its results leave after.
-        const double job =
-            double(weights) / link + std::max(double(job_cycles), double(inputs) / link) + double(written) / link;
+        // A job fetches its weights and its first input row; the array then
+        // computes while the other rows and a fused add's residual stream in,
+        // and its results leave after. A K slice reads each residual row and
+        // writes each result row as one span of the tile's pixels, the other
+        // slices' channels included (their bytes masked).
+        const std::uint64_t first_row = input_row_bytes(kb);
+        const std::uint64_t residual =
+            fuses_add(l_)
+                ? my_rows * ((l_.out_w - 1) *
+                                 std::uint64_t{residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb)} +
+                             k_count)
+                : 0;
+        const double job = double(weights + first_row) / link +
+                           std::max(double(job_cycles), double(inputs - first_row + residual) / link) +
+                           double(pixels * output_bytes(l_, kb)) / link;
         slowest = std::max(slowest, job);
         s.array_cycles = std::max(s.array_cycles, array_cycles);
         s.cluster_bytes += inputs + weights + written;

@@ -435,6 +435,12 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
   // each there and back over the mean hops and one cycle in the cluster.
   const double control_hops = mean_hops("control", "cluster");
   c.job_issue_cycles = 4 * (2 * (control_hops + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1);
+  // Per DMA chain it writes the descriptors to their slot in a bank (a NoC
+  // write there and back) and three channel registers (the chain's address,
+  // START), and services the IRQ (read, write): the DMA's registers are at
+  // its own node, one router and link each way.
+  c.dma_control_cycles = 2 * (mean_hops("control", "sram") + 1) * (n.noc.router_cycles + n.noc.link_cycles) + 1 +
+                         5 * (2 * (n.noc.router_cycles + n.noc.link_cycles) + 1);
   // A DMA burst's round trip without its data: a row hit's DRAM access (the
   // column command to the end of its first burst, JESD209-4 via the
   // memspec), the system bus, and a NoC request and response between the DMA
@@ -448,6 +454,15 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
                               n.sram_bank.write_latency_cycles;
   c.dma_store_latency_cycles = memspec.write_data_end() * tck_cycles + config.bus_latency_cycles + dma_noc_round_trip +
                                n.sram_bank.read_latency_cycles;
+  // A load and a store streaming at once turn the DRAM's data bus around
+  // (RD->WR, then WR->RD, beyond tCCD) once per batch of the writes a channel
+  // sees at once: the store window's bursts spread over the channels (the
+  // model dram-bench's mix bound uses).
+  const double writes_at_once = std::max(1.0, double(n.dma.max_outstanding) * n.dma.max_burst_bytes /
+                                                  (double(config.dram.channels) * memspec.burst_bytes()));
+  const double turnaround = std::max(0.0, double(memspec.rd_to_wr()) - memspec.ccd()) +
+                            std::max(0.0, double(memspec.wr_to_rd()) - memspec.ccd());
+  c.dram_turnaround_per_write = turnaround / (memspec.ccd() * writes_at_once);
   c.dma_descriptor_cycles = dma_noc_round_trip + n.sram_bank.read_latency_cycles +
                             std::ceil(double(sizeof(dma::Descriptor)) / n.noc.flit_bytes) + n.dma.descriptor_cycles;
   c.rf_pj_per_access = power::rf_pj_per_access(e, n.cluster.rf_entries);

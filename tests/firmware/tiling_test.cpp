@@ -296,13 +296,15 @@ TEST(DataflowCost, AStoreOfPixelRunsIsBoundByTheDmaBurstWindow) {
   // One tile of 8 x 8 pixels x 64 channels (4096 bytes) stored after
   // everything else, from SRAM offset 11136 (896 past a kilobyte: 7296 of
   // descriptor slots and job tables, 1792 of weights and parameters, two
-  // 1024-byte input buffers). Packed, the DMA cuts it at 128, 1024, 1152,
-  // 2048, 2176, 3072 and 3200: 8 bursts, 136 flits with their headers,
-  // round trips 8 x 50 + 128 data flits + 4096 / 38.4 = 634.67 cycles; the
-  // flits bound it: 136 + 634.67 / 8 = 215.33. Into a slice of a 128-channel
-  // tensor it is 64 bursts of 64 bytes (192 flits) whose round trips,
-  // 64 x (50 + 2 + 64 / 38.4), over 8 in flight take 429.33: the window
-  // bounds it, 214 cycles more.
+  // 1024-byte input buffers). Packed, the DMA reads it in bursts cut at the
+  // source's kilobytes (128, 1024, 1024, 1024, 896 bytes) and writes them in
+  // 8 pieces cut at the destination's: 136 flits with their headers, round
+  // trips 5 x 50 + 128 data flits + 4096 / 38.4 = 484.67 cycles (96.93
+  // each); the flits bound it: 136 + 96.93 = 232.93. Into a slice of a
+  // 128-channel tensor it is 64 bursts of 64 bytes (192 flits), each round
+  // trip 50 + 2 + 64 / 38.4 = 53.67 plus the 7 bursts ahead of it in the
+  // window at the DRAM's rate (7 x 64 / 38.4 = 11.67); over 8 in flight they
+  // take 64 x 65.33 / 8 = 522.67: the window bounds it, 289.73 cycles more.
   auto npu = edge_ip();
   npu.costs.dma_load_latency_cycles = npu.costs.dma_store_latency_cycles = 50;
   npu.costs.dma_outstanding = 8;
@@ -316,7 +318,7 @@ TEST(DataflowCost, AStoreOfPixelRunsIsBoundByTheDmaBurstWindow) {
   ASSERT_EQ(t.output_offset[0], 11136u);
   const LayerCost a = estimate_layer_cost(packed, npu, t, kOs), b = estimate_layer_cost(slice, npu, t, kOs);
   EXPECT_EQ(a.dram_bytes, b.dram_bytes);
-  EXPECT_NEAR(double(b.latency_cycles) - double(a.latency_cycles), 429.33 - 215.33, 1.0);
+  EXPECT_NEAR(double(b.latency_cycles) - double(a.latency_cycles), 522.67 - 232.93, 1.0);
 }
 
 TEST(DataflowCost, WithTheDramInThePictureTheRankingCanFlip) {

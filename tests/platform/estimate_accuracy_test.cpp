@@ -47,14 +47,17 @@ void expect_within(const std::string& network, unsigned convolutions, unsigned a
   EXPECT_GE(within, at_least) << network << ": " << within << " of " << count << " within 15 %";
 }
 
-TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 19); }
-TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 33); }
+TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 20); }
+TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 42); }
 // MobileNet v2 was 41 before each layer's tile became the estimate's pick
 // among the buffer's halves' tilings: the picks that win are those the
 // estimate underprices most (features.0.conv at 16 rows per tile: 19,657
-// estimated, 26,427 measured; 24,489 at 48), docs/firmware.md.
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 36); }
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 22); }
+// estimated, 26,427 measured; 24,489 at 48), docs/firmware.md. 36 before a
+// job's first input row was priced ahead of its schedule, 38 before the
+// DMA's bursts were cut as the channel cuts them and waited at the DRAM
+// behind the window's others.
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 47); }
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 25); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store
