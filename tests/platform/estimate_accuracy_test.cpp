@@ -87,7 +87,9 @@ void expect_not_slower_with_larger_banks(const std::string& network, std::initia
     const nlohmann::json r = run(network, network + "_banks_" + kb, std::string(" --set sram.bank_kb=") + kb);
     EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
     const auto cycles = r["totals"]["cycles"].get<std::uint64_t>();
-    if (before != 0) EXPECT_LE(cycles, before) << network << " with sram.bank_kb=" << kb;
+    if (before != 0) {
+      EXPECT_LE(cycles, before) << network << " with sram.bank_kb=" << kb;
+    }
     before = cycles;
   }
 }
