@@ -136,6 +136,10 @@ class FastMeshModel {
   NocStats stats_;                             // before link_of_channel_, which names its links
   std::vector<int> link_of_channel_;           // index into stats_.links, -1 if no such channel
   std::vector<Cycle> retired_at_;              // per channel: the horizon of its last retire()
+  // Per channel: how many entries (intervals and passages) it may hold
+  // before retire() forgets what the horizon passed.
+  std::vector<std::size_t> forget_above_;
+  static constexpr std::size_t kForgetAtLeast = 32;
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
   std::vector<trace::Wire> busy_wires_;  // per channel; empty when not traced
@@ -144,6 +148,14 @@ class FastMeshModel {
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
   std::vector<ChannelId> path_;
+  // What the hop-by-hop timing asks of a channel, looked up once.
+  struct ChannelInfo {
+    Cycle latency;
+    NodeId node;     // the router it leaves from (the node it enters, injection)
+    bool injection;  // endpoint into its router
+    bool ejection;   // router out to its endpoint, which always accepts
+  };
+  std::vector<ChannelInfo> channel_info_;
   // XY path per (source, destination), computed on first use: a unicast
   // packet's tree is its path, each channel once.
   std::vector<std::vector<ChannelId>> paths_;
