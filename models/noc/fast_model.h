@@ -76,7 +76,13 @@ class FastMeshModel {
   };
   // By allocation cycle; a few entries each (those the horizon has not
   // retired), so a sorted vector.
-  using VcLog = std::vector<std::pair<Cycle, Passage>>;
+  // Trivially copyable (a std::pair is not), so the passages after an
+  // insertion move with one memmove.
+  struct LogEntry {
+    Cycle first;  // allocated
+    Passage second;
+  };
+  using VcLog = std::vector<LogEntry>;
   struct TreeNode {
     ChannelId channel;
     int parent;  // index into tree_, -1 for the injection channel

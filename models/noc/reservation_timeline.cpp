@@ -34,7 +34,7 @@ ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end, 
   if (end <= start) return 0;
   // Most reservations extend the last interval or follow it.
   if (busy_.empty() || start > busy_.back().second) {
-    busy_.emplace_back(start, end);
+    busy_.push_back({start, end});
     return end - start;
   }
   if (start >= busy_.back().first) {

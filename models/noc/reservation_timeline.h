@@ -95,7 +95,12 @@ class ReservationTimeline {
   std::size_t intervals() const { return busy_.size(); }
 
  private:
-  using Interval = std::pair<Cycle, Cycle>;  // [start, end)
+  // [first, second). Not a std::pair, whose assignment is user-provided:
+  // a plain struct is trivially copyable, so an insertion or erasure moves
+  // the intervals after it with one memmove, not element by element.
+  struct Interval {
+    Cycle first, second;
+  };
   // The first interval starting after `at`.
   std::vector<Interval>::const_iterator after(Cycle at) const;
 
