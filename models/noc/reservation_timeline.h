@@ -4,10 +4,10 @@
 // the order of their times, so a packet may take any gap long enough for it,
 // before or after intervals reserved earlier.
 //
-// A channel holds about ten intervals at a time (those no retired horizon has
+// A channel holds tens of intervals at a time (those no retired horizon has
 // passed yet; never more than a few hundred in a ResNet-50 run), so they are
-// kept in a sorted vector: a search touches one or two cache lines and an
-// update moves a few of them, where a tree allocates a node per interval.
+// kept in a sorted vector: a search touches a few cache lines and an update
+// moves a few of them, where a tree allocates a node per interval.
 
 #include <cstdint>
 #include <utility>
