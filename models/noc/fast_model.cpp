@@ -25,11 +25,7 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
                         mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
 }
 
-void FastMeshModel::retire(ChannelId c) {
-  // Nothing timed since the last call can end before the same horizon (a
-  // packet is never ready before it), so a channel is retired once per
-  // horizon: under loosely timed simulation many transactions share one.
-  if (retired_at_[c] == horizon_) return;
+void FastMeshModel::retire_at_new_horizon(ChannelId c) {
   retired_at_[c] = horizon_;
   // A traced link publishes its edges as soon as they are final.
   if (!busy_wires_.empty()) retire_link(c);

@@ -127,7 +127,14 @@ class FastMeshModel {
   // the passages allocated the VC before `next`.
   Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;
   // Forgets what no packet ready at or after the horizon can meet again.
-  void retire(ChannelId c);
+  // Nothing timed since the last call can end before the same horizon (a
+  // packet is never ready before it), so a channel is retired once per
+  // horizon: under loosely timed simulation many transactions share one, and
+  // most calls return at once.
+  void retire(ChannelId c) {
+    if (retired_at_[c] != horizon_) retire_at_new_horizon(c);
+  }
+  void retire_at_new_horizon(ChannelId c);
   // Forgets the link's busy intervals that ended before the horizon,
   // publishing their edges when traced.
   void retire_link(ChannelId c);
