@@ -15,29 +15,45 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       stats_(),
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
       retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
+      forget_above_(mesh_.channel_count(), kForgetAtLeast),
       node_of_channel_(mesh_.channel_count(), -1),
+      channel_info_(mesh_.channel_count()),
       paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()),
-      granted_runs_(config.virtual_channels) {}
+      granted_runs_(config.virtual_channels) {
+  for (ChannelId c = 0; c < mesh_.channel_count(); ++c)
+    channel_info_[c] = {mesh_.channel_latency(c), mesh_.channel_node(c), mesh_.is_injection(c),
+                        mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
+}
 
-void FastMeshModel::retire(ChannelId c) {
-  // Nothing timed since the last call can end before the same horizon (a
-  // packet is never ready before it), so a channel is retired once per
-  // horizon: under loosely timed simulation many transactions share one.
-  if (retired_at_[c] == horizon_) return;
+void FastMeshModel::retire_at_new_horizon(ChannelId c) {
   retired_at_[c] = horizon_;
-  retire_link(c);
+  // A traced link publishes its edges as soon as they are final.
+  if (!busy_wires_.empty()) retire_link(c);
+  // What ended before the horizon is never met again: searches start at or
+  // after it, and it is always a prefix of what a channel holds. Forgetting
+  // it is only housekeeping, so it waits until a channel's entries doubled,
+  // which costs one pass over them per insertion at most instead of a pass
+  // and a shift at each horizon.
+  const unsigned vcs = config_.virtual_channels;
+  std::size_t held = links_[c].intervals() + crossbar_[c].intervals();
+  for (unsigned vc = 0; vc < vcs; ++vc) held += vc_log(c, vc).size();
+  if (held < forget_above_[c]) return;
+  if (busy_wires_.empty()) retire_link(c);
   crossbar_[c].retire_before(horizon_, [](Cycle, bool) {});
   // A passage stops mattering once its VC is free and the credits of its
   // flits are back upstream before the horizon.
-  const Cycle credit_latency = mesh_.channel_latency(c);
-  for (unsigned vc = 0; vc < config_.virtual_channels; ++vc) {
+  const Cycle credit_latency = channel_info_[c].latency;
+  held = links_[c].intervals() + crossbar_[c].intervals();
+  for (unsigned vc = 0; vc < vcs; ++vc) {
     VcLog& log = vc_log(c, vc);
     auto kept = log.begin();
     while (kept != log.end() && kept->second.owned_until <= horizon_ &&
            kept->second.tail_out + credit_latency < horizon_)
       ++kept;
     log.erase(log.begin(), kept);
+    held += log.size();
   }
+  forget_above_[c] = std::max<std::size_t>(kForgetAtLeast, 2 * held);
 }
 
 void FastMeshModel::retire_link(ChannelId c) {
@@ -69,13 +85,13 @@ int FastMeshModel::add_path(NodeId src, NodeId dst) {
 
 Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next,
                                   std::uint64_t flits) const {
-  if (mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)) return 0;  // the endpoint always accepts
+  if (channel_info_[c].ejection) return 0;  // the endpoint always accepts
   // The packet's flit j needs the slot of the flit buffer_flits ahead of it
   // in the VC, which frees credit_latency after that flit left downstream.
   // Passages' flits leave back to back, ending at tail_out, so for a passage
   // `ahead` flits in front the bound is the same for every flit j landing on it.
   const std::uint64_t buffer = config_.buffer_flits;
-  const Cycle credit_latency = mesh_.channel_latency(c);
+  const Cycle credit_latency = channel_info_[c].latency;
   Cycle bound = 0;
   std::uint64_t ahead = 0;
   for (auto it = next; it != log.begin() && ahead < buffer;) {
@@ -117,7 +133,7 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
 bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection, Cycle bound,
                            Grant& grant) {
   const VcLog& log = vc_log(n.channel, vc);
-  const bool to_router = !(mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel));
+  const bool to_router = !channel_info_[n.channel].ejection;
   Cycle at = due;
   auto next = first_after(log, at);  // the first passage allocated after `at`
   for (;;) {
@@ -147,8 +163,9 @@ FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::
   // A router takes the lowest VC free when the head is due; an endpoint
   // injects into the next VC in turn that has room, whichever sends first.
   const unsigned vcs = config_.virtual_channels;
-  const bool injection = mesh_.is_injection(n.channel);
-  const unsigned first = injection ? next_injection_vc_[mesh_.channel_node(n.channel)] : 0;
+  const ChannelInfo& info = channel_info_[n.channel];
+  const bool injection = info.injection;
+  const unsigned first = injection ? next_injection_vc_[info.node] : 0;
   Grant best{};
   // A tie keeps the VC tried first, so a later one must come strictly
   // earlier: its trial stops once it cannot. No VC grants before the head is
@@ -158,7 +175,7 @@ FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::
     if (try_vc(n, (first + k) % vcs, due, flits, injection, bound, best))
       bound = injection ? best.start : best.allocated;
   }
-  if (injection) next_injection_vc_[mesh_.channel_node(n.channel)] = (best.vc + 1) % vcs;
+  if (injection) next_injection_vc_[info.node] = (best.vc + 1) % vcs;
   return best;
 }
 
@@ -172,7 +189,7 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     Cycle due = ready;
     if (n.parent >= 0) {
       const TreeNode& up = tree_[n.parent];
-      due = std::max(up.start + mesh_.channel_latency(up.channel) + router, up.head_free);
+      due = std::max(up.start + channel_info_[up.channel].latency + router, up.head_free);
     }
     const Grant g = allocate(n, due, flits);
     n.vc = g.vc;
@@ -191,17 +208,17 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
   const Cycle buffer = config_.buffer_flits;
   for (std::size_t i = tree_.size(); i-- > 0;) {
     TreeNode& n = tree_[i];
-    if (mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel))
+    const ChannelInfo& info = channel_info_[n.channel];
+    if (info.ejection)
       n.tail_out = n.tail;
-    else if (n.tail_out + mesh_.channel_latency(n.channel) > buffer)
-      n.tail = std::max(n.tail, n.tail_out + mesh_.channel_latency(n.channel) - buffer);
+    else if (n.tail_out + info.latency > buffer)
+      n.tail = std::max(n.tail, n.tail_out + info.latency - buffer);
     if (n.parent >= 0) tree_[n.parent].tail_out = std::max(tree_[n.parent].tail_out, n.tail);
   }
   reserve_tree(flits);
   Cycle done = 0;
   for (const TreeNode& n : tree_)
-    if (mesh_.channel_port(n.channel) == kLocal && !mesh_.is_injection(n.channel))
-      done = std::max(done, n.tail + mesh_.channel_latency(n.channel) + 1);
+    if (channel_info_[n.channel].ejection) done = std::max(done, n.tail + channel_info_[n.channel].latency + 1);
   ++stats_.packets;
   stats_.flits += flits;
   stats_.latency.add(done - ready);
@@ -223,7 +240,7 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     VcLog& log = vc_log(n.channel, n.vc);
     log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
     last_busy_ = std::max(last_busy_, n.tail + 1);
-    if (!mesh_.is_injection(n.channel)) stats_.flit_hops += flits;
+    if (!channel_info_[n.channel].injection) stats_.flit_hops += flits;
   }
 }
 
@@ -245,7 +262,7 @@ Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std:
   done_at.resize(dsts.size());
   for (std::size_t i = 0; i < dsts.size(); ++i) {
     const TreeNode& n = tree_[ejection[i]];
-    done_at[i] = n.tail + mesh_.channel_latency(n.channel) + 1;
+    done_at[i] = n.tail + channel_info_[n.channel].latency + 1;
   }
   ++stats_.multicast_packets;
   for (const TreeNode& n : tree_) node_of_channel_[n.channel] = -1;

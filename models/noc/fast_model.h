@@ -76,7 +76,13 @@ class FastMeshModel {
   };
   // By allocation cycle; a few entries each (those the horizon has not
   // retired), so a sorted vector.
-  using VcLog = std::vector<std::pair<Cycle, Passage>>;
+  // Trivially copyable (a std::pair is not), so the passages after an
+  // insertion move with one memmove.
+  struct LogEntry {
+    Cycle first;  // allocated
+    Passage second;
+  };
+  using VcLog = std::vector<LogEntry>;
   struct TreeNode {
     ChannelId channel;
     int parent;  // index into tree_, -1 for the injection channel
@@ -121,7 +127,14 @@ class FastMeshModel {
   // the passages allocated the VC before `next`.
   Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;
   // Forgets what no packet ready at or after the horizon can meet again.
-  void retire(ChannelId c);
+  // Nothing timed since the last call can end before the same horizon (a
+  // packet is never ready before it), so a channel is retired once per
+  // horizon: under loosely timed simulation many transactions share one, and
+  // most calls return at once.
+  void retire(ChannelId c) {
+    if (retired_at_[c] != horizon_) retire_at_new_horizon(c);
+  }
+  void retire_at_new_horizon(ChannelId c);
   // Forgets the link's busy intervals that ended before the horizon,
   // publishing their edges when traced.
   void retire_link(ChannelId c);
@@ -136,6 +149,10 @@ class FastMeshModel {
   NocStats stats_;                             // before link_of_channel_, which names its links
   std::vector<int> link_of_channel_;           // index into stats_.links, -1 if no such channel
   std::vector<Cycle> retired_at_;              // per channel: the horizon of its last retire()
+  // Per channel: how many entries (intervals and passages) it may hold
+  // before retire() forgets what the horizon passed.
+  std::vector<std::size_t> forget_above_;
+  static constexpr std::size_t kForgetAtLeast = 32;
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
   std::vector<trace::Wire> busy_wires_;  // per channel; empty when not traced
@@ -144,6 +161,14 @@ class FastMeshModel {
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
   std::vector<ChannelId> path_;
+  // What the hop-by-hop timing asks of a channel, looked up once.
+  struct ChannelInfo {
+    Cycle latency;
+    NodeId node;     // the router it leaves from (the node it enters, injection)
+    bool injection;  // endpoint into its router
+    bool ejection;   // router out to its endpoint, which always accepts
+  };
+  std::vector<ChannelInfo> channel_info_;
   // XY path per (source, destination), computed on first use: a unicast
   // packet's tree is its path, each channel once.
   std::vector<std::vector<ChannelId>> paths_;

@@ -34,7 +34,7 @@ ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end, 
   if (end <= start) return 0;
   // Most reservations extend the last interval or follow it.
   if (busy_.empty() || start > busy_.back().second) {
-    busy_.emplace_back(start, end);
+    busy_.push_back({start, end});
     return end - start;
   }
   if (start >= busy_.back().first) {
@@ -43,10 +43,25 @@ ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end, 
     last_end = std::max(last_end, end);
     return added;
   }
+  // Past the fast paths some interval starts after `start`, so a valid hint
+  // is below size(). Most reservations fill cycles a free_run() just found
+  // free: they meet at most the intervals either side, and merge with them
+  // in place.
+  if (hint < busy_.size() && busy_[hint].first >= end && (hint == 0 || busy_[hint - 1].second <= start)) {
+    Interval& next = busy_[hint];
+    const bool joins_next = next.first == end;
+    if (hint > 0 && busy_[hint - 1].second == start) {
+      busy_[hint - 1].second = joins_next ? next.second : end;
+      if (joins_next) busy_.erase(busy_.begin() + static_cast<std::ptrdiff_t>(hint));
+    } else if (joins_next) {
+      next.first = start;
+    } else {
+      busy_.insert(busy_.begin() + static_cast<std::ptrdiff_t>(hint), {start, end});
+    }
+    return end - start;
+  }
   Cycle added = end - start;
   Cycle merged_start = start, merged_end = end;
-  // Past the fast paths some interval starts after `start`, so a valid hint
-  // is below size().
   const bool hinted = hint < busy_.size() && (hint == 0 || busy_[hint - 1].first <= start) && busy_[hint].first > start;
   auto first = hinted ? busy_.begin() + static_cast<std::ptrdiff_t>(hint) : after(start);
   if (first != busy_.begin() && std::prev(first)->second >= start) --first;

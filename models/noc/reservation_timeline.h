@@ -4,10 +4,10 @@
 // the order of their times, so a packet may take any gap long enough for it,
 // before or after intervals reserved earlier.
 //
-// A channel holds about ten intervals at a time (those no retired horizon has
+// A channel holds tens of intervals at a time (those no retired horizon has
 // passed yet; never more than a few hundred in a ResNet-50 run), so they are
-// kept in a sorted vector: a search touches one or two cache lines and an
-// update moves a few of them, where a tree allocates a node per interval.
+// kept in a sorted vector: a search touches a few cache lines and an update
+// moves a few of them, where a tree allocates a node per interval.
 
 #include <cstdint>
 #include <utility>
@@ -95,7 +95,12 @@ class ReservationTimeline {
   std::size_t intervals() const { return busy_.size(); }
 
  private:
-  using Interval = std::pair<Cycle, Cycle>;  // [start, end)
+  // [first, second). Not a std::pair, whose assignment is user-provided:
+  // a plain struct is trivially copyable, so an insertion or erasure moves
+  // the intervals after it with one memmove, not element by element.
+  struct Interval {
+    Cycle first, second;
+  };
   // The first interval starting after `at`.
   std::vector<Interval>::const_iterator after(Cycle at) const;
 

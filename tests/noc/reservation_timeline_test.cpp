@@ -108,6 +108,36 @@ TEST(ReservationTimeline, ReserveHintNeverChangesTheResult) {
       }
 }
 
+// A reservation filling a free gap, at the index free_run() named, joins the
+// interval before it, the one after it, both, or neither.
+TEST(ReservationTimeline, FillsAGapJoiningEitherSideOrBoth) {
+  const auto build = [] {
+    ReservationTimeline t;
+    for (std::uint64_t s : {10, 30, 50}) t.reserve(s, s + 5);
+    return t;
+  };
+  ReservationTimeline t = build();
+  EXPECT_EQ(t.reserve(15, 30, 1), 15u);  // bridges [10, 15) and [30, 35)
+  EXPECT_EQ(t.intervals(), 2u);
+  EXPECT_EQ(t.free_run(0), (std::pair<std::uint64_t, std::uint64_t>{0, 10}));
+  EXPECT_EQ(t.free_run(10), (std::pair<std::uint64_t, std::uint64_t>{35, 50}));
+  t = build();
+  EXPECT_EQ(t.reserve(15, 20, 1), 5u);  // joins the one before
+  EXPECT_EQ(t.intervals(), 3u);
+  EXPECT_EQ(t.free_run(12), (std::pair<std::uint64_t, std::uint64_t>{20, 30}));
+  t = build();
+  EXPECT_EQ(t.reserve(25, 30, 1), 5u);  // joins the one after
+  EXPECT_EQ(t.intervals(), 3u);
+  EXPECT_EQ(t.free_run(15), (std::pair<std::uint64_t, std::uint64_t>{15, 25}));
+  t = build();
+  EXPECT_EQ(t.reserve(0, 5, 0), 5u);  // before the first, touching nothing
+  EXPECT_EQ(t.intervals(), 4u);
+  EXPECT_EQ(t.free_run(3), (std::pair<std::uint64_t, std::uint64_t>{5, 10}));
+  EXPECT_EQ(t.reserve(5, 10, 1), 5u);  // then bridging it to [10, 15)
+  EXPECT_EQ(t.intervals(), 3u);
+  EXPECT_EQ(t.free_run(0), (std::pair<std::uint64_t, std::uint64_t>{15, 30}));
+}
+
 // free_run's `next` is the index of the first interval after the run: the
 // hint reserve() wants for a reservation at the run's start.
 TEST(ReservationTimeline, FreeRunNamesTheIntervalAfterIt) {
