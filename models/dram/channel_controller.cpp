@@ -40,50 +40,33 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
   window_cycles_ = std::max<std::uint64_t>(1, std::llround(config.power_window_ns / s.tck_ns));
   next_sample_ = window_cycles_;
   stats_.banks.assign(s.banks, BankStats{});
-  for (auto& b : banks_) b.queue.reserve(depth_);
 }
 
 void ChannelController::enqueue(const Burst& burst) {
-  std::uint32_t slot;
-  if (!free_.empty()) {
-    slot = free_.back();
-    free_.pop_back();
-    pool_[slot] = burst;
-  } else {
-    slot = static_cast<std::uint32_t>(pool_.size());
-    pool_.push_back(burst);
-  }
   // Arrivals come nearly in order.
-  const Arrival a{burst.arrival, burst.seq, slot};
-  arrivals_.insert_sorted(a, [](const Arrival& x, const Arrival& y) { return x.before(y); });
-  ++queued_;
+  arrivals_.insert_sorted(burst, [](const Burst& x, const Burst& y) {
+    return x.arrival != y.arrival ? x.arrival < y.arrival : x.seq < y.seq;
+  });
   // A new arrival changes the next event only if it comes no later than it:
   // then admitting it is the next event (arrivals win ties).
-  if (!dirty_ && a.cycle <= next_cycle_) {
+  if (!dirty_ && burst.arrival <= next_cycle_) {
     choice_ = Choice::kAdmit;
-    next_cycle_ = a.cycle;
+    next_cycle_ = burst.arrival;
   }
-}
-
-void ChannelController::count_visible(const Burst& burst, int delta) {
-  (burst.write ? visible_writes_ : visible_reads_) += delta;
 }
 
 void ChannelController::admit(std::uint64_t cycle) {
   now_ = std::max(now_, cycle);
-  while (!arrivals_.empty() && arrivals_.front().cycle <= cycle) {
-    const std::uint32_t slot = arrivals_.front().slot;
-    arrivals_.pop_front();
-    const Burst& x = pool_[slot];
+  while (!arrivals_.empty() && arrivals_.front().arrival <= cycle) {
+    const Burst& x = arrivals_.front();
     Bank& b = banks_[x.bank];
     if (b.queue.size() < depth_) {
       if (b.queue.empty()) set_front(x.bank, x.arrival);
-      b.queue.push_back({x.row, slot, x.write});
-      count_visible(x, +1);
-    } else {
-      b.waiting.push_back(slot);
+      count_visible(x.write, +1);
     }
+    b.queue.push_back({x.arrival, x.row, x.request, x.write});
     mark_stale(x.bank);
+    arrivals_.pop_front();
   }
   dirty_ = true;
 }
@@ -99,7 +82,7 @@ void ChannelController::decide(unsigned i) {
   b.next = Command::kNop;
   ready_[i] = kNever;
   rank_[i] = kNever;
-  const std::uint32_t n = static_cast<std::uint32_t>(b.queue.size());
+  const std::uint32_t n = visible(b);
   // The oldest burst of the direction the channel serves (any, unbatched).
   std::uint32_t first = 0;
   const bool filter = write_high_ != 0;
@@ -113,12 +96,12 @@ void ChannelController::decide(unsigned i) {
     kind_[i] = kind;
     ready_[i] = ready;
     const bool column = kind >= kKindRd;
-    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | pool_[b.queue[target].slot].arrival;
+    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].arrival;
   };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
     // bursts hit the open row: FR-FCFS must not starve it.
-    const std::uint64_t starving_at = pool_[front.slot].arrival + max_wait_;
+    const std::uint64_t starving_at = front.arrival + max_wait_;
     if (now_ < starving_at || front.row == b.open_row) {
       for (std::uint32_t k = first; k < n; ++k) {
         const Queued& x = b.queue[k];
@@ -331,7 +314,7 @@ std::uint64_t ChannelController::recompute() {
   Command refresh_command = Command::kNop;
   unsigned refresh_bank = 0;
   const std::uint64_t refresh_at = best < refresh_due_ ? kNever : refresh_step(refresh_command, refresh_bank);
-  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.front().cycle;
+  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.front().arrival;
 
   if (arrival <= best && arrival <= refresh_at) {
     choice_ = Choice::kAdmit;
@@ -416,7 +399,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
   Bank& b = banks_[index];
   switch (command) {
     case Command::kAct: {
-      const Burst& x = pool_[b.queue[b.target].slot];
+      const Queued& x = b.queue[b.target];
       if (open_banks_ == 0 && t >= stretch_end_) {
         active_cycles_ += stretch_end_ - stretch_start_;
         stretch_start_ = stretch_end_ = t;
@@ -493,26 +476,12 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
 }
 
 void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
-  const std::uint32_t slot = b.queue[b.target].slot;
-  const Burst x = pool_[slot];
-  // Field by field: a few entries move, and a whole-entry loop would become a
-  // memmove call costing more than the moves.
-  for (std::size_t k = b.target; k + 1 < b.queue.size(); ++k) {
-    b.queue[k].row = b.queue[k + 1].row;
-    b.queue[k].slot = b.queue[k + 1].slot;
-    b.queue[k].write = b.queue[k + 1].write;
-  }
-  b.queue.pop_back();
-  count_visible(x, -1);
-  if (!b.waiting.empty()) {
-    const Burst& w = pool_[b.waiting.front()];
-    b.queue.push_back({w.row, b.waiting.front(), w.write});
-    b.waiting.pop_front();
-    count_visible(w, +1);
-  }
-  set_front(index, b.queue.empty() ? kNever : pool_[b.queue.front().slot].arrival);
-  free_.push_back(slot);
-  --queued_;
+  const Queued x = b.queue[b.target];
+  b.queue.erase(b.target);
+  count_visible(x.write, -1);
+  // The oldest waiting burst, if any, takes the freed queue entry.
+  if (b.queue.size() >= depth_) count_visible(b.queue[depth_ - 1].write, +1);
+  set_front(index, b.queue.empty() ? kNever : b.queue.front().arrival);
   mark_stale(index);
 
   BankStats& bs = stats_.banks[index];
@@ -533,8 +502,8 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
   bool auto_pre = false;
   if (closed_page_) {
     auto_pre = true;
-    for (const Queued& q : b.queue)
-      if (q.row == x.row) {
+    for (unsigned k = 0, n = visible(b); k < n; ++k)
+      if (b.queue[k].row == x.row) {
         auto_pre = false;
         break;
       }

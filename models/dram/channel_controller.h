@@ -72,11 +72,12 @@ class ChannelController {
   std::uint64_t window_cycles() const { return window_cycles_; }
 
  private:
-  // A visible burst with what deciding reads inline, so that the scan of a
-  // bank's queue does not chase pool indices.
+  // A queued burst with everything deciding and issuing read, inline, so that
+  // the scan of a bank's queue chases no indices.
   struct Queued {
+    std::uint64_t arrival;
     std::uint32_t row;
-    std::uint32_t slot;
+    std::uint32_t request;
     bool write;
   };
   struct Bank {
@@ -87,17 +88,13 @@ class ChannelController {
     std::uint64_t pre_ok = 0;   // tRAS, tRTP, tWR
     std::uint64_t idle_at = 0;  // precharge and refresh complete: a refresh may start, ACT-2 may come
     std::uint64_t opened_at = 0;
-    std::vector<Queued> queue;    // visible bursts, oldest first
-    Ring<std::uint32_t> waiting;  // arrived beyond the queue depth (pool indices)
+    // Arrived bursts, oldest first. The first depth_ are visible to the
+    // scheduler; the rest wait for a free queue entry.
+    Ring<Queued> queue;
     // The scheduling decision, cached by decide() (its timing part in the
     // per-bank arrays below) and made again when the bank is marked stale.
     Command next = Command::kNop;
     std::uint32_t target = 0;  // position in queue of the burst served next
-  };
-  struct Arrival {
-    std::uint64_t cycle, seq;
-    std::uint32_t slot;
-    bool before(const Arrival& o) const { return cycle != o.cycle ? cycle < o.cycle : seq < o.seq; }
   };
   enum class Choice { kNone, kAdmit, kBank, kRefresh };
   // Bank::kind: the channel-wide constraint a bank's next command waits for.
@@ -154,7 +151,8 @@ class ChannelController {
   void decide(unsigned bank);
   void mark_stale(unsigned bank) { stale_ |= std::uint64_t(1) << bank; }
   bool update_write_mode(int starving_bank);
-  void count_visible(const Burst& burst, int delta);
+  void count_visible(bool write, int delta) { (write ? visible_writes_ : visible_reads_) += delta; }
+  unsigned visible(const Bank& b) const { return unsigned(std::min<std::size_t>(b.queue.size(), depth_)); }
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
   void admit(std::uint64_t cycle);
   void issue(Command command, unsigned bank, std::uint64_t cycle);
@@ -203,10 +201,7 @@ class ChannelController {
   // that finds a starving burst is needed only once this bound has waited
   // max_wait.
   std::uint64_t oldest_bound_ = kNever;
-  std::vector<Burst> pool_;
-  std::vector<std::uint32_t> free_;
-  Ring<Arrival> arrivals_;    // not yet visible, in arrival order
-  std::uint64_t queued_ = 0;  // bursts in bank queues and waiting lists
+  Ring<Burst> arrivals_;  // not yet arrived, in (arrival, seq) order
 
   std::uint64_t now_ = 0;
   ChannelTiming timing_;

@@ -2,7 +2,10 @@
 // A FIFO in one power-of-two buffer. The DRAM model pushes and pops a few
 // entries per command; std::deque spends more on walking its block map than
 // on the entries, and a heap more on unpredictable comparisons than a sorted
-// ring whose new entries nearly always belong at the back.
+// ring whose new entries nearly always belong at the back. A bank's queue
+// also takes entries out of the middle (FR-FCFS serves row hits first), which
+// moves only the entries on the shorter side: serving the front, the usual
+// case, moves none.
 
 #include <algorithm>
 #include <cstddef>
@@ -16,7 +19,19 @@ class Ring {
   bool empty() const { return head_ == tail_; }
   std::size_t size() const { return tail_ - head_; }
   const T& front() const { return buf_[head_ & mask_]; }
+  // The i-th entry from the front.
+  const T& operator[](std::size_t i) const { return buf_[(head_ + i) & mask_]; }
   void pop_front() { ++head_; }
+  // Removes the i-th entry from the front; the others keep their order.
+  void erase(std::size_t i) {
+    if (i < size() - 1 - i) {
+      for (std::size_t k = head_ + i; k != head_; --k) buf_[k & mask_] = buf_[(k - 1) & mask_];
+      ++head_;
+    } else {
+      --tail_;
+      for (std::size_t k = head_ + i; k != tail_; ++k) buf_[k & mask_] = buf_[(k + 1) & mask_];
+    }
+  }
   void push_back(const T& value) {
     if (size() == buf_.size()) grow();
     buf_[tail_++ & mask_] = value;
