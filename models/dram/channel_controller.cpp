@@ -42,16 +42,29 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
   stats_.banks.assign(s.banks, BankStats{});
 }
 
-void ChannelController::enqueue(const Burst& burst) {
-  // Arrivals come nearly in order.
-  arrivals_.insert_sorted(burst, [](const Burst& x, const Burst& y) {
+void ChannelController::enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request,
+                                unsigned bank, bool write) {
+  // Arrivals come nearly in order: the new one nearly always goes at the back.
+  auto before = [](const Burst& x, const Burst& y) {
     return x.arrival != y.arrival ? x.arrival < y.arrival : x.seq < y.seq;
-  });
+  };
+  const Burst burst{arrival, seq, row, request, static_cast<std::uint16_t>(bank), write};
+  if (arrivals_.empty() || !before(burst, arrivals_.back())) {
+    Burst& b = arrivals_.push_back_slot();
+    b.arrival = arrival;
+    b.seq = seq;
+    b.row = row;
+    b.request = request;
+    b.bank = static_cast<std::uint16_t>(bank);
+    b.write = write;
+  } else {
+    arrivals_.insert_sorted(burst, before);
+  }
   // A new arrival changes the next event only if it comes no later than it:
   // then admitting it is the next event (arrivals win ties).
-  if (!dirty_ && burst.arrival <= next_cycle_) {
+  if (!dirty_ && arrival <= next_cycle_) {
     choice_ = Choice::kAdmit;
-    next_cycle_ = burst.arrival;
+    next_cycle_ = arrival;
   }
 }
 
@@ -387,9 +400,10 @@ void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsi
 
 void ChannelController::notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
                                std::uint64_t auto_pre) {
-  if (observers_.empty()) return;
+  const auto& to = command == Command::kRd || command == Command::kWr ? column_observers_ : observers_;
+  if (to.empty()) return;
   const IssuedCommand c{cycle, command, static_cast<std::uint8_t>(bank), row, auto_pre};
-  for (CommandObserver* o : observers_) o->on_command(index_, c);
+  for (CommandObserver* o : to) o->on_command(index_, c);
 }
 
 void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {

@@ -48,9 +48,13 @@ class ChannelController {
   ChannelController(const ChannelController&) = delete;
   ChannelController& operator=(const ChannelController&) = delete;
 
-  void add_observer(CommandObserver* observer) { observers_.push_back(observer); }
+  void add_observer(CommandObserver* observer) {
+    observers_.push_back(observer);
+    if (observer->wants_plain_columns()) column_observers_.push_back(observer);
+  }
 
-  void enqueue(const Burst& burst);
+  void enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request, unsigned bank,
+               bool write);
 
   // Cycle of the next thing this channel does: admit an arrived burst or issue
   // a command. Never kNever, because refresh is always coming. Memoised: only
@@ -169,6 +173,7 @@ class ChannelController {
   ChannelStats& stats_;
   BurstSink& sink_;
   std::vector<CommandObserver*> observers_;
+  std::vector<CommandObserver*> column_observers_;  // those that see plain RD and WR too
   unsigned depth_;
   bool closed_page_;
   bool per_bank_refresh_;

@@ -46,7 +46,7 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
   ++in_flight_;
   for (std::uint64_t k = first; k <= last; ++k) {
     const DecodedAddress d = mapper_.decode(k * burst);
-    channels_[d.channel]->enqueue({arrival_cycle, next_seq_++, d.row, id, static_cast<std::uint16_t>(d.bank), write});
+    channels_[d.channel]->enqueue(arrival_cycle, next_seq_++, d.row, id, d.bank, write);
     touch(d.channel);
   }
   if (stats_.first_arrival_ns < 0) stats_.first_arrival_ns = ns_of(arrival_cycle);

@@ -19,6 +19,7 @@ class Ring {
   bool empty() const { return head_ == tail_; }
   std::size_t size() const { return tail_ - head_; }
   const T& front() const { return buf_[head_ & mask_]; }
+  const T& back() const { return buf_[(tail_ - 1) & mask_]; }
   // The i-th entry from the front.
   const T& operator[](std::size_t i) const { return buf_[(head_ + i) & mask_]; }
   void pop_front() { ++head_; }
@@ -32,9 +33,13 @@ class Ring {
       for (std::size_t k = head_ + i; k != tail_; ++k) buf_[k & mask_] = buf_[(k + 1) & mask_];
     }
   }
-  void push_back(const T& value) {
+  void push_back(const T& value) { push_back_slot() = value; }
+  // A new entry at the back, for the caller to fill field by field: a whole
+  // struct copied from fields just written one by one would be loaded in
+  // wider pieces than were stored, and stall on store forwarding.
+  T& push_back_slot() {
     if (size() == buf_.size()) grow();
-    buf_[tail_++ & mask_] = value;
+    return buf_[tail_++ & mask_];
   }
   // Keeps the ring sorted by `before` (after equal entries), searching from
   // the back.
