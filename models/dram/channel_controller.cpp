@@ -95,6 +95,7 @@ void ChannelController::decide(unsigned i) {
   b.next = Command::kNop;
   ready_[i] = kNever;
   rank_[i] = kNever;
+  active_ &= ~(std::uint64_t(1) << i);
   const std::uint32_t n = visible(b);
   // The oldest burst of the direction the channel serves (any, unbatched).
   std::uint32_t first = 0;
@@ -110,6 +111,7 @@ void ChannelController::decide(unsigned i) {
     ready_[i] = ready;
     const bool column = kind >= kKindRd;
     rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].arrival;
+    active_ |= std::uint64_t(1) << i;
   };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
@@ -191,32 +193,21 @@ std::uint64_t ChannelController::decide_stale() {
   return decided;
 }
 
-// One pass over the banks, without branches on their data: the best
-// candidate command (`skip` is left out; the first bank on a tie). LPDDR4 has
-// 8 banks; the count is a template argument so that the loop unrolls.
-template <unsigned kBanks>
-void ChannelController::scan(const std::uint64_t* bases, unsigned skip, Scan& out) const {
-  const unsigned n = kBanks != 0 ? kBanks : static_cast<unsigned>(banks_.size());
+// One pass over the banks with a command to issue: the best candidate
+// command (`skip` is left out; the first bank on a tie). A bank without one
+// has the largest key and never wins, so passing over it changes nothing.
+void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
   Key best = ~Key(0);
   unsigned bank = 0;
-  for (unsigned i = 0; i < n; ++i) {
+  for (std::uint64_t m = active_; m != 0; m &= m - 1) {
+    const unsigned i = unsigned(__builtin_ctzll(m));
     const Key key = candidate(i, bases, skip);
     const bool better = key < best;
     best = better ? key : best;
     bank = better ? i : bank;
   }
-  out.best = best;
-  out.best_bank = bank;
-}
-
-// Leaving out a bank that does not win changes nothing, so the unrolled scan
-// runs without `skip` and the bank is left out only when it would win.
-void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
-  if (banks_.size() == 8)
-    scan<8>(bases, 8, last_scan_);
-  else
-    scan<0>(bases, unsigned(banks_.size()), last_scan_);
-  if (last_scan_.best_bank == skip) scan<0>(bases, skip, last_scan_);
+  last_scan_.best = best;
+  last_scan_.best_bank = bank;
 }
 
 // The scan, or the last scan updated with the banks whose decisions have
@@ -430,6 +421,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       kind_[index] = x.write ? kKindWr : kKindRd;
       ready_[index] = b.cas_ok;
       rank_[index] = x.arrival;
+      active_ |= std::uint64_t(1) << index;
       redecide_[index] = kNever;
       occupy(timing_, kKindAct, t);
       ++stats_.act;

@@ -134,8 +134,6 @@ class ChannelController {
     Key best = ~Key(0);
     unsigned best_bank = 0;
   };
-  template <unsigned kBanks>
-  void scan(const std::uint64_t* bases, unsigned skip, Scan& out) const;
   void scan_all(const std::uint64_t* bases, unsigned skip);
   void best_candidate(const std::uint64_t* bases, unsigned skip, std::uint64_t changed);
   // A bank's candidate command (never for `skip`).
@@ -200,6 +198,9 @@ class ChannelController {
   std::vector<std::uint64_t> rank_;          // tie-break among equal cycles: column commands, then the oldest
   std::vector<std::uint64_t> redecide_;      // cycle at which the decision must be made again
   std::vector<std::uint8_t> kind_;           // Kind: which channel-wide constraint the command waits for
+  // Bit per bank with a command to issue (rank_ below kNever): the others
+  // can never be the best candidate, so the scans pass over them.
+  std::uint64_t active_ = 0;
   std::uint64_t min_redecide_ = kNever;
   // A lower bound of front_: the fronts only move later except through
   // set_front, which lowers this with them, so the pass over the fronts
