@@ -77,7 +77,12 @@ void ChannelController::admit(std::uint64_t cycle) {
       if (b.queue.empty()) set_front(x.bank, x.arrival);
       count_visible(x.write, +1);
     }
-    b.queue.push_back({x.arrival, x.row, x.request, x.write});
+    // Field by field, as enqueue does (Ring::push_back_slot).
+    Queued& q = b.queue.push_back_slot();
+    q.arrival = x.arrival;
+    q.row = x.row;
+    q.request = x.request;
+    q.write = x.write;
     mark_stale(x.bank);
     arrivals_.pop_front();
   }
@@ -482,7 +487,13 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
 }
 
 void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
-  const Queued x = b.queue[b.target];
+  // Field by field: the entry may have been stored moments ago, and a wider
+  // load than its stores would wait for them to reach the cache.
+  const Queued& e = b.queue[b.target];
+  struct {
+    std::uint32_t row, request;
+    bool write;
+  } x{e.row, e.request, e.write};
   b.queue.erase(b.target);
   count_visible(x.write, -1);
   // The oldest waiting burst, if any, takes the freed queue entry.
