@@ -81,8 +81,7 @@ void ChannelController::admit(std::uint64_t cycle) {
     Queued& q = b.queue.push_back_slot();
     q.arrival = x.arrival;
     q.row = x.row;
-    q.request = x.request;
-    q.write = x.write;
+    q.tag = x.request << 1 | std::uint32_t(x.write);
     mark_stale(x.bank);
     arrivals_.pop_front();
   }
@@ -106,7 +105,7 @@ void ChannelController::decide(unsigned i) {
   std::uint32_t first = 0;
   const bool filter = write_high_ != 0;
   if (filter)
-    while (first < n && b.queue[first].write != write_mode_) ++first;
+    while (first < n && b.queue[first].write() != write_mode_) ++first;
   if (first == n) return;
   const Queued& front = b.queue[first];
   auto choose = [&](Command command, std::uint8_t kind, std::uint32_t target, std::uint64_t ready) {
@@ -125,8 +124,8 @@ void ChannelController::decide(unsigned i) {
     if (now_ < starving_at || front.row == b.open_row) {
       for (std::uint32_t k = first; k < n; ++k) {
         const Queued& x = b.queue[k];
-        if (x.row == b.open_row && (!filter || x.write == write_mode_)) {
-          choose(x.write ? Command::kWr : Command::kRd, x.write ? kKindWr : kKindRd, k, b.cas_ok);
+        if (x.row == b.open_row && (!filter || x.write() == write_mode_)) {
+          choose(x.write() ? Command::kWr : Command::kRd, x.write() ? kKindWr : kKindRd, k, b.cas_ok);
           // Passing the front over for a hit holds until the front starves.
           if (k != first) {
             redecide_[i] = starving_at;
@@ -150,7 +149,7 @@ bool ChannelController::update_write_mode(int starving_bank) {
     writes = visible_writes_ >= write_high_ || (visible_reads_ == 0 && visible_writes_ > 0);
   else
     writes = !(visible_writes_ == 0 || (visible_reads_ > 0 && visible_writes_ <= write_low_));
-  if (starving_bank >= 0) writes = banks_[starving_bank].queue.front().write;
+  if (starving_bank >= 0) writes = banks_[starving_bank].queue.front().write();
   if (writes == write_mode_) return false;
   write_mode_ = writes;
   stale_ = ~std::uint64_t(0);
@@ -198,10 +197,27 @@ std::uint64_t ChannelController::decide_stale() {
   return decided;
 }
 
-// One pass over the banks with a command to issue: the best candidate
-// command (`skip` is left out; the first bank on a tie). A bank without one
-// has the largest key and never wins, so passing over it changes nothing.
-void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
+// One pass over the banks, without branches on their data: the best
+// candidate command (`skip` is left out; the first bank on a tie). LPDDR4 has
+// 8 banks; the count is a template argument so that the loop unrolls.
+template <unsigned kBanks>
+void ChannelController::scan(const std::uint64_t* bases, unsigned skip, Scan& out) const {
+  const unsigned n = kBanks != 0 ? kBanks : static_cast<unsigned>(banks_.size());
+  Key best = ~Key(0);
+  unsigned bank = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    const Key key = candidate(i, bases, skip);
+    const bool better = key < best;
+    best = better ? key : best;
+    bank = better ? i : bank;
+  }
+  out.best = best;
+  out.best_bank = bank;
+}
+
+// The same pass over the banks with a command to issue only. A bank without
+// one has the largest key and never wins, so passing over it changes nothing.
+void ChannelController::scan_active(const std::uint64_t* bases, unsigned skip, Scan& out) const {
   Key best = ~Key(0);
   unsigned bank = 0;
   for (std::uint64_t m = active_; m != 0; m &= m - 1) {
@@ -211,8 +227,25 @@ void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
     best = better ? key : best;
     bank = better ? i : bank;
   }
-  last_scan_.best = best;
-  last_scan_.best_bank = bank;
+  out.best = best;
+  out.best_bank = bank;
+}
+
+// Streams keep one or two banks busy, random traffic all of them: the loop
+// over the active banks wins in the first case, the unrolled one in the
+// second. Leaving out a bank that does not win changes nothing, so the
+// unrolled scan runs without `skip` and the bank is left out only when it
+// would win.
+void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
+  if (__builtin_popcountll(active_) <= 2) {
+    scan_active(bases, skip, last_scan_);
+    return;
+  }
+  if (banks_.size() == 8)
+    scan<8>(bases, 8, last_scan_);
+  else
+    scan<0>(bases, unsigned(banks_.size()), last_scan_);
+  if (last_scan_.best_bank == skip) scan<0>(bases, skip, last_scan_);
 }
 
 // The scan, or the last scan updated with the banks whose decisions have
@@ -422,8 +455,8 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       b.act_ok = t + spec_.trc;
       // What decide() would find: the burst the row was opened for is the
       // oldest one it may serve and hits the row.
-      b.next = x.write ? Command::kWr : Command::kRd;
-      kind_[index] = x.write ? kKindWr : kKindRd;
+      b.next = x.write() ? Command::kWr : Command::kRd;
+      kind_[index] = x.write() ? kKindWr : kKindRd;
       ready_[index] = b.cas_ok;
       rank_[index] = x.arrival;
       active_ |= std::uint64_t(1) << index;
@@ -493,11 +526,11 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
   struct {
     std::uint32_t row, request;
     bool write;
-  } x{e.row, e.request, e.write};
+  } x{e.row, e.request(), e.write()};
   b.queue.erase(b.target);
   count_visible(x.write, -1);
   // The oldest waiting burst, if any, takes the freed queue entry.
-  if (b.queue.size() >= depth_) count_visible(b.queue[depth_ - 1].write, +1);
+  if (b.queue.size() >= depth_) count_visible(b.queue[depth_ - 1].write(), +1);
   set_front(index, b.queue.empty() ? kNever : b.queue.front().arrival);
   mark_stale(index);
 

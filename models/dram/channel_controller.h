@@ -81,8 +81,9 @@ class ChannelController {
   struct Queued {
     std::uint64_t arrival;
     std::uint32_t row;
-    std::uint32_t request;
-    bool write;
+    std::uint32_t tag;  // request << 1 | write: 16 bytes per entry
+    bool write() const { return (tag & 1) != 0; }
+    std::uint32_t request() const { return tag >> 1; }
   };
   struct Bank {
     std::int64_t open_row = -1;
@@ -134,6 +135,9 @@ class ChannelController {
     Key best = ~Key(0);
     unsigned best_bank = 0;
   };
+  template <unsigned kBanks>
+  void scan(const std::uint64_t* bases, unsigned skip, Scan& out) const;
+  void scan_active(const std::uint64_t* bases, unsigned skip, Scan& out) const;
   void scan_all(const std::uint64_t* bases, unsigned skip);
   void best_candidate(const std::uint64_t* bases, unsigned skip, std::uint64_t changed);
   // A bank's candidate command (never for `skip`).

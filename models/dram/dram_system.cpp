@@ -36,6 +36,8 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
     id = free_requests_.back();
     free_requests_.pop_back();
   } else {
+    // The controllers keep a request's handle in 31 bits.
+    if (requests_.size() >= (std::size_t(1) << 31)) throw std::length_error("more than 2^31 DRAM requests in flight");
     id = static_cast<std::uint32_t>(requests_.size());
     requests_.push_back({});
   }
