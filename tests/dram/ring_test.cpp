@@ -1,5 +1,6 @@
-// Ring: FIFO order across growth and wrap-around, sorted insertion, and
-// erasing from the middle (either side moves) against a std::deque.
+// Ring: FIFO order across slides to the buffer start and growth, sorted
+// insertion, and erasing from the middle (either side moves) against a
+// std::deque.
 #include "models/dram/ring.h"
 
 #include <cstdint>
@@ -35,7 +36,7 @@ TEST(Ring, EraseKeepsTheOrderOfTheOthersOnEitherSide) {
   EXPECT_EQ(ring[4], 6);
 }
 
-TEST(Ring, MatchesADequeUnderRandomPushPopEraseAcrossWrapAndGrowth) {
+TEST(Ring, MatchesADequeUnderRandomPushPopEraseAcrossSlidesAndGrowth) {
   Ring<int> ring;
   std::deque<int> model;
   std::mt19937 rng(7);
