@@ -237,7 +237,9 @@ void ChannelController::scan_active(const std::uint64_t* bases, unsigned skip, S
 // unrolled scan runs without `skip` and the bank is left out only when it
 // would win.
 void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
-  if (__builtin_popcountll(active_) <= 2) {
+  // At most two bits set (popcount is a library call without -mpopcnt).
+  const std::uint64_t rest = active_ & (active_ - 1);
+  if ((rest & (rest - 1)) == 0) {
     scan_active(bases, skip, last_scan_);
     return;
   }
