@@ -113,7 +113,7 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
     // The next descriptor is fetched once the reads of the previous one are
     // issued, while its data is still in flight.
     sc_core::sc_time fetch_at = cursor.read_issue;
-    if (access(tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, fetch_at) !=
+    if (access(cursor.payload, tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, fetch_at) !=
         tlm::TLM_OK_RESPONSE) {
       failed_address = next;
       return DmaError::kDescriptorFetch;
@@ -171,7 +171,8 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
         sc_core::sc_time read_done = read_at;
         if (d.flags & kDescFill) {
           std::memset(buffer, static_cast<int>(d.reserved & 0xFF), len);
-        } else if (access(tlm::TLM_READ_COMMAND, src_row + off, buffer, len, read_done) != tlm::TLM_OK_RESPONSE) {
+        } else if (access(cursor.payload, tlm::TLM_READ_COMMAND, src_row + off, buffer, len, read_done) !=
+                   tlm::TLM_OK_RESPONSE) {
           failed_address = src_row + off;
           return DmaError::kSourceAccess;
         }
@@ -183,7 +184,8 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
           piece = static_cast<std::uint32_t>(std::min<std::uint64_t>(boundary - dst % boundary, len - w));
           sc_core::sc_time write_done = std::max(read_done, cursor.write_issue);
           const sc_core::sc_time write_at = write_done;
-          if (access(tlm::TLM_WRITE_COMMAND, dst, buffer + w, piece, write_done) != tlm::TLM_OK_RESPONSE) {
+          if (access(cursor.payload, tlm::TLM_WRITE_COMMAND, dst, buffer + w, piece, write_done) !=
+              tlm::TLM_OK_RESPONSE) {
             failed_address = dst;
             return DmaError::kDestinationAccess;
           }
@@ -212,9 +214,8 @@ void DmaEngine::sync(Cursor& cursor) {
   for (auto& t : cursor.writes_in_flight) rebase(t);
 }
 
-tlm::tlm_response_status DmaEngine::access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, unsigned len,
-                                           sc_core::sc_time& offset) {
-  tlm::tlm_generic_payload gp;
+tlm::tlm_response_status DmaEngine::access(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, std::uint64_t addr,
+                                           std::uint8_t* data, unsigned len, sc_core::sc_time& offset) {
   gp.set_command(cmd);
   gp.set_data_ptr(data);
   gp.set_data_length(len);

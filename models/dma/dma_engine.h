@@ -96,13 +96,16 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
     std::deque<sc_core::sc_time> reads_in_flight;          // completion times, oldest first
     std::deque<sc_core::sc_time> writes_in_flight;
     sc_core::sc_time done = sc_core::SC_ZERO_TIME;  // when everything issued has completed
+    // Reused by every access of the transfer: constructing a payload
+    // allocates its extension array.
+    tlm::tlm_generic_payload payload;
   };
 
   void channel_thread(unsigned ch);
   DmaError run_chain(unsigned ch, std::uint64_t& failed_address);
   DmaError run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cursor& cursor, std::uint64_t& failed_address);
-  tlm::tlm_response_status access(tlm::tlm_command cmd, std::uint64_t addr, std::uint8_t* data, unsigned len,
-                                  sc_core::sc_time& offset);
+  tlm::tlm_response_status access(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, std::uint64_t addr,
+                                  std::uint8_t* data, unsigned len, sc_core::sc_time& offset);
   void sync(Cursor& cursor);
   // How long a burst of `bytes` holds the engine's side of a port.
   sc_core::sc_time occupancy(std::uint32_t bytes) const {

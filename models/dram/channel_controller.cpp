@@ -40,50 +40,50 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
   window_cycles_ = std::max<std::uint64_t>(1, std::llround(config.power_window_ns / s.tck_ns));
   next_sample_ = window_cycles_;
   stats_.banks.assign(s.banks, BankStats{});
-  for (auto& b : banks_) b.queue.reserve(depth_);
 }
 
-void ChannelController::enqueue(const Burst& burst) {
-  std::uint32_t slot;
-  if (!free_.empty()) {
-    slot = free_.back();
-    free_.pop_back();
-    pool_[slot] = burst;
+void ChannelController::enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request,
+                                unsigned bank, bool write) {
+  // Arrivals come nearly in order: the new one nearly always goes at the back.
+  auto before = [](const Burst& x, const Burst& y) {
+    return x.arrival != y.arrival ? x.arrival < y.arrival : x.seq < y.seq;
+  };
+  const Burst burst{arrival, seq, row, request, static_cast<std::uint16_t>(bank), write};
+  if (arrivals_.empty() || !before(burst, arrivals_.back())) {
+    Burst& b = arrivals_.push_back_slot();
+    b.arrival = arrival;
+    b.seq = seq;
+    b.row = row;
+    b.request = request;
+    b.bank = static_cast<std::uint16_t>(bank);
+    b.write = write;
   } else {
-    slot = static_cast<std::uint32_t>(pool_.size());
-    pool_.push_back(burst);
+    arrivals_.insert_sorted(burst, before);
   }
-  // Arrivals come nearly in order.
-  const Arrival a{burst.arrival, burst.seq, slot};
-  arrivals_.insert_sorted(a, [](const Arrival& x, const Arrival& y) { return x.before(y); });
-  ++queued_;
   // A new arrival changes the next event only if it comes no later than it:
   // then admitting it is the next event (arrivals win ties).
-  if (!dirty_ && a.cycle <= next_cycle_) {
+  if (!dirty_ && arrival <= next_cycle_) {
     choice_ = Choice::kAdmit;
-    next_cycle_ = a.cycle;
+    next_cycle_ = arrival;
   }
-}
-
-void ChannelController::count_visible(const Burst& burst, int delta) {
-  (burst.write ? visible_writes_ : visible_reads_) += delta;
 }
 
 void ChannelController::admit(std::uint64_t cycle) {
   now_ = std::max(now_, cycle);
-  while (!arrivals_.empty() && arrivals_.front().cycle <= cycle) {
-    const std::uint32_t slot = arrivals_.front().slot;
-    arrivals_.pop_front();
-    const Burst& x = pool_[slot];
+  while (!arrivals_.empty() && arrivals_.front().arrival <= cycle) {
+    const Burst& x = arrivals_.front();
     Bank& b = banks_[x.bank];
     if (b.queue.size() < depth_) {
       if (b.queue.empty()) set_front(x.bank, x.arrival);
-      b.queue.push_back({x.row, slot, x.write});
-      count_visible(x, +1);
-    } else {
-      b.waiting.push_back(slot);
+      count_visible(x.write, +1);
     }
+    // Field by field, as enqueue does (Ring::push_back_slot).
+    Queued& q = b.queue.push_back_slot();
+    q.arrival = x.arrival;
+    q.row = x.row;
+    q.tag = x.request << 1 | std::uint32_t(x.write);
     mark_stale(x.bank);
+    arrivals_.pop_front();
   }
   dirty_ = true;
 }
@@ -99,12 +99,13 @@ void ChannelController::decide(unsigned i) {
   b.next = Command::kNop;
   ready_[i] = kNever;
   rank_[i] = kNever;
-  const std::uint32_t n = static_cast<std::uint32_t>(b.queue.size());
+  active_ &= ~(std::uint64_t(1) << i);
+  const std::uint32_t n = visible(b);
   // The oldest burst of the direction the channel serves (any, unbatched).
   std::uint32_t first = 0;
   const bool filter = write_high_ != 0;
   if (filter)
-    while (first < n && b.queue[first].write != write_mode_) ++first;
+    while (first < n && b.queue[first].write() != write_mode_) ++first;
   if (first == n) return;
   const Queued& front = b.queue[first];
   auto choose = [&](Command command, std::uint8_t kind, std::uint32_t target, std::uint64_t ready) {
@@ -113,17 +114,18 @@ void ChannelController::decide(unsigned i) {
     kind_[i] = kind;
     ready_[i] = ready;
     const bool column = kind >= kKindRd;
-    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | pool_[b.queue[target].slot].arrival;
+    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].arrival;
+    active_ |= std::uint64_t(1) << i;
   };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
     // bursts hit the open row: FR-FCFS must not starve it.
-    const std::uint64_t starving_at = pool_[front.slot].arrival + max_wait_;
+    const std::uint64_t starving_at = front.arrival + max_wait_;
     if (now_ < starving_at || front.row == b.open_row) {
       for (std::uint32_t k = first; k < n; ++k) {
         const Queued& x = b.queue[k];
-        if (x.row == b.open_row && (!filter || x.write == write_mode_)) {
-          choose(x.write ? Command::kWr : Command::kRd, x.write ? kKindWr : kKindRd, k, b.cas_ok);
+        if (x.row == b.open_row && (!filter || x.write() == write_mode_)) {
+          choose(x.write() ? Command::kWr : Command::kRd, x.write() ? kKindWr : kKindRd, k, b.cas_ok);
           // Passing the front over for a hit holds until the front starves.
           if (k != first) {
             redecide_[i] = starving_at;
@@ -147,7 +149,7 @@ bool ChannelController::update_write_mode(int starving_bank) {
     writes = visible_writes_ >= write_high_ || (visible_reads_ == 0 && visible_writes_ > 0);
   else
     writes = !(visible_writes_ == 0 || (visible_reads_ > 0 && visible_writes_ <= write_low_));
-  if (starving_bank >= 0) writes = banks_[starving_bank].queue.front().write;
+  if (starving_bank >= 0) writes = banks_[starving_bank].queue.front().write();
   if (writes == write_mode_) return false;
   write_mode_ = writes;
   stale_ = ~std::uint64_t(0);
@@ -213,9 +215,34 @@ void ChannelController::scan(const std::uint64_t* bases, unsigned skip, Scan& ou
   out.best_bank = bank;
 }
 
-// Leaving out a bank that does not win changes nothing, so the unrolled scan
-// runs without `skip` and the bank is left out only when it would win.
+// The same pass over the banks with a command to issue only. A bank without
+// one has the largest key and never wins, so passing over it changes nothing.
+void ChannelController::scan_active(const std::uint64_t* bases, unsigned skip, Scan& out) const {
+  Key best = ~Key(0);
+  unsigned bank = 0;
+  for (std::uint64_t m = active_; m != 0; m &= m - 1) {
+    const unsigned i = unsigned(__builtin_ctzll(m));
+    const Key key = candidate(i, bases, skip);
+    const bool better = key < best;
+    best = better ? key : best;
+    bank = better ? i : bank;
+  }
+  out.best = best;
+  out.best_bank = bank;
+}
+
+// Streams keep one or two banks busy, random traffic all of them: the loop
+// over the active banks wins in the first case, the unrolled one in the
+// second. Leaving out a bank that does not win changes nothing, so the
+// unrolled scan runs without `skip` and the bank is left out only when it
+// would win.
 void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
+  // At most two bits set (popcount is a library call without -mpopcnt).
+  const std::uint64_t rest = active_ & (active_ - 1);
+  if ((rest & (rest - 1)) == 0) {
+    scan_active(bases, skip, last_scan_);
+    return;
+  }
   if (banks_.size() == 8)
     scan<8>(bases, 8, last_scan_);
   else
@@ -331,7 +358,7 @@ std::uint64_t ChannelController::recompute() {
   Command refresh_command = Command::kNop;
   unsigned refresh_bank = 0;
   const std::uint64_t refresh_at = best < refresh_due_ ? kNever : refresh_step(refresh_command, refresh_bank);
-  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.front().cycle;
+  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.front().arrival;
 
   if (arrival <= best && arrival <= refresh_at) {
     choice_ = Choice::kAdmit;
@@ -404,9 +431,10 @@ void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsi
 
 void ChannelController::notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
                                std::uint64_t auto_pre) {
-  if (observers_.empty()) return;
+  const auto& to = command == Command::kRd || command == Command::kWr ? column_observers_ : observers_;
+  if (to.empty()) return;
   const IssuedCommand c{cycle, command, static_cast<std::uint8_t>(bank), row, auto_pre};
-  for (CommandObserver* o : observers_) o->on_command(index_, c);
+  for (CommandObserver* o : to) o->on_command(index_, c);
 }
 
 void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {
@@ -414,9 +442,15 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
   dirty_ = true;
   scan_valid_ = false;
   Bank& b = banks_[index];
+  // Column commands first, before the switch's indirect jump: they are most
+  // commands, and a conditional branch predicts the mix better.
+  if (command == Command::kRd || command == Command::kWr) {
+    issue_column(b, index, t);
+    return;
+  }
   switch (command) {
     case Command::kAct: {
-      const Burst& x = pool_[b.queue[b.target].slot];
+      const Queued& x = b.queue[b.target];
       if (open_banks_ == 0 && t >= stretch_end_) {
         active_cycles_ += stretch_end_ - stretch_start_;
         stretch_start_ = stretch_end_ = t;
@@ -429,10 +463,11 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       b.act_ok = t + spec_.trc;
       // What decide() would find: the burst the row was opened for is the
       // oldest one it may serve and hits the row.
-      b.next = x.write ? Command::kWr : Command::kRd;
-      kind_[index] = x.write ? kKindWr : kKindRd;
+      b.next = x.write() ? Command::kWr : Command::kRd;
+      kind_[index] = x.write() ? kKindWr : kKindRd;
       ready_[index] = b.cas_ok;
       rank_[index] = x.arrival;
+      active_ |= std::uint64_t(1) << index;
       redecide_[index] = kNever;
       occupy(timing_, kKindAct, t);
       ++stats_.act;
@@ -483,36 +518,24 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       stats_.command_energy.refresh_pj += energy_.refresh_bank_pj;
       notify(t, command, index, 0);
       return;
-    case Command::kRd:
-    case Command::kWr:
-      issue_column(b, index, t);
-      return;
     default:
       return;
   }
 }
 
 void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
-  const std::uint32_t slot = b.queue[b.target].slot;
-  const Burst x = pool_[slot];
-  // Field by field: a few entries move, and a whole-entry loop would become a
-  // memmove call costing more than the moves.
-  for (std::size_t k = b.target; k + 1 < b.queue.size(); ++k) {
-    b.queue[k].row = b.queue[k + 1].row;
-    b.queue[k].slot = b.queue[k + 1].slot;
-    b.queue[k].write = b.queue[k + 1].write;
-  }
-  b.queue.pop_back();
-  count_visible(x, -1);
-  if (!b.waiting.empty()) {
-    const Burst& w = pool_[b.waiting.front()];
-    b.queue.push_back({w.row, b.waiting.front(), w.write});
-    b.waiting.pop_front();
-    count_visible(w, +1);
-  }
-  set_front(index, b.queue.empty() ? kNever : pool_[b.queue.front().slot].arrival);
-  free_.push_back(slot);
-  --queued_;
+  // Field by field: the entry may have been stored moments ago, and a wider
+  // load than its stores would wait for them to reach the cache.
+  const Queued& e = b.queue[b.target];
+  struct {
+    std::uint32_t row, request;
+    bool write;
+  } x{e.row, e.request(), e.write()};
+  b.queue.erase(b.target);
+  count_visible(x.write, -1);
+  // The oldest waiting burst, if any, takes the freed queue entry.
+  if (b.queue.size() >= depth_) count_visible(b.queue[depth_ - 1].write(), +1);
+  set_front(index, b.queue.empty() ? kNever : b.queue.front().arrival);
   mark_stale(index);
 
   BankStats& bs = stats_.banks[index];
@@ -533,8 +556,8 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
   bool auto_pre = false;
   if (closed_page_) {
     auto_pre = true;
-    for (const Queued& q : b.queue)
-      if (q.row == x.row) {
+    for (unsigned k = 0, n = visible(b); k < n; ++k)
+      if (b.queue[k].row == x.row) {
         auto_pre = false;
         break;
       }

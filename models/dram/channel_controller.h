@@ -48,9 +48,13 @@ class ChannelController {
   ChannelController(const ChannelController&) = delete;
   ChannelController& operator=(const ChannelController&) = delete;
 
-  void add_observer(CommandObserver* observer) { observers_.push_back(observer); }
+  void add_observer(CommandObserver* observer) {
+    observers_.push_back(observer);
+    if (observer->wants_plain_columns()) column_observers_.push_back(observer);
+  }
 
-  void enqueue(const Burst& burst);
+  void enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request, unsigned bank,
+               bool write);
 
   // Cycle of the next thing this channel does: admit an arrived burst or issue
   // a command. Never kNever, because refresh is always coming. Memoised: only
@@ -72,12 +76,14 @@ class ChannelController {
   std::uint64_t window_cycles() const { return window_cycles_; }
 
  private:
-  // A visible burst with what deciding reads inline, so that the scan of a
-  // bank's queue does not chase pool indices.
+  // A queued burst with everything deciding and issuing read, inline, so that
+  // the scan of a bank's queue chases no indices.
   struct Queued {
+    std::uint64_t arrival;
     std::uint32_t row;
-    std::uint32_t slot;
-    bool write;
+    std::uint32_t tag;  // request << 1 | write: 16 bytes per entry
+    bool write() const { return (tag & 1) != 0; }
+    std::uint32_t request() const { return tag >> 1; }
   };
   struct Bank {
     std::int64_t open_row = -1;
@@ -87,17 +93,13 @@ class ChannelController {
     std::uint64_t pre_ok = 0;   // tRAS, tRTP, tWR
     std::uint64_t idle_at = 0;  // precharge and refresh complete: a refresh may start, ACT-2 may come
     std::uint64_t opened_at = 0;
-    std::vector<Queued> queue;    // visible bursts, oldest first
-    Ring<std::uint32_t> waiting;  // arrived beyond the queue depth (pool indices)
+    // Arrived bursts, oldest first. The first depth_ are visible to the
+    // scheduler; the rest wait for a free queue entry.
+    Ring<Queued> queue;
     // The scheduling decision, cached by decide() (its timing part in the
     // per-bank arrays below) and made again when the bank is marked stale.
     Command next = Command::kNop;
     std::uint32_t target = 0;  // position in queue of the burst served next
-  };
-  struct Arrival {
-    std::uint64_t cycle, seq;
-    std::uint32_t slot;
-    bool before(const Arrival& o) const { return cycle != o.cycle ? cycle < o.cycle : seq < o.seq; }
   };
   enum class Choice { kNone, kAdmit, kBank, kRefresh };
   // Bank::kind: the channel-wide constraint a bank's next command waits for.
@@ -135,6 +137,7 @@ class ChannelController {
   };
   template <unsigned kBanks>
   void scan(const std::uint64_t* bases, unsigned skip, Scan& out) const;
+  void scan_active(const std::uint64_t* bases, unsigned skip, Scan& out) const;
   void scan_all(const std::uint64_t* bases, unsigned skip);
   void best_candidate(const std::uint64_t* bases, unsigned skip, std::uint64_t changed);
   // A bank's candidate command (never for `skip`).
@@ -154,7 +157,8 @@ class ChannelController {
   void decide(unsigned bank);
   void mark_stale(unsigned bank) { stale_ |= std::uint64_t(1) << bank; }
   bool update_write_mode(int starving_bank);
-  void count_visible(const Burst& burst, int delta);
+  void count_visible(bool write, int delta) { (write ? visible_writes_ : visible_reads_) += delta; }
+  unsigned visible(const Bank& b) const { return unsigned(std::min<std::size_t>(b.queue.size(), depth_)); }
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
   void admit(std::uint64_t cycle);
   void issue(Command command, unsigned bank, std::uint64_t cycle);
@@ -171,6 +175,7 @@ class ChannelController {
   ChannelStats& stats_;
   BurstSink& sink_;
   std::vector<CommandObserver*> observers_;
+  std::vector<CommandObserver*> column_observers_;  // those that see plain RD and WR too
   unsigned depth_;
   bool closed_page_;
   bool per_bank_refresh_;
@@ -197,16 +202,16 @@ class ChannelController {
   std::vector<std::uint64_t> rank_;          // tie-break among equal cycles: column commands, then the oldest
   std::vector<std::uint64_t> redecide_;      // cycle at which the decision must be made again
   std::vector<std::uint8_t> kind_;           // Kind: which channel-wide constraint the command waits for
+  // Bit per bank with a command to issue (rank_ below kNever): the others
+  // can never be the best candidate, so the scans pass over them.
+  std::uint64_t active_ = 0;
   std::uint64_t min_redecide_ = kNever;
   // A lower bound of front_: the fronts only move later except through
   // set_front, which lowers this with them, so the pass over the fronts
   // that finds a starving burst is needed only once this bound has waited
   // max_wait.
   std::uint64_t oldest_bound_ = kNever;
-  std::vector<Burst> pool_;
-  std::vector<std::uint32_t> free_;
-  Ring<Arrival> arrivals_;    // not yet visible, in arrival order
-  std::uint64_t queued_ = 0;  // bursts in bank queues and waiting lists
+  Ring<Burst> arrivals_;  // not yet arrived, in (arrival, seq) order
 
   std::uint64_t now_ = 0;
   ChannelTiming timing_;

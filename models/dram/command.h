@@ -46,6 +46,9 @@ class CommandObserver {
   virtual ~CommandObserver() = default;
   // Called once per command, in non-decreasing cycle order per channel.
   virtual void on_command(unsigned channel, const IssuedCommand& command) = 0;
+  // False if RD and WR without auto-precharge, which change no bank state and
+  // are nearly every command, are of no interest: they are then not passed.
+  virtual bool wants_plain_columns() const { return true; }
 };
 
 }  // namespace npuvp::dram

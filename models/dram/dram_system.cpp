@@ -36,6 +36,8 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
     id = free_requests_.back();
     free_requests_.pop_back();
   } else {
+    // The controllers keep a request's handle in 31 bits.
+    if (requests_.size() >= (std::size_t(1) << 31)) throw std::length_error("more than 2^31 DRAM requests in flight");
     id = static_cast<std::uint32_t>(requests_.size());
     requests_.push_back({});
   }
@@ -46,7 +48,7 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
   ++in_flight_;
   for (std::uint64_t k = first; k <= last; ++k) {
     const DecodedAddress d = mapper_.decode(k * burst);
-    channels_[d.channel]->enqueue({arrival_cycle, next_seq_++, d.row, id, static_cast<std::uint16_t>(d.bank), write});
+    channels_[d.channel]->enqueue(arrival_cycle, next_seq_++, d.row, id, d.bank, write);
     touch(d.channel);
   }
   if (stats_.first_arrival_ns < 0) stats_.first_arrival_ns = ns_of(arrival_cycle);

@@ -20,7 +20,8 @@ class DramTrace final : public CommandObserver {
             bool command_bus)
       : spec_(spec),
         ticks_per_cycle_(spec.tck_ns * double(sc_core::sc_time(1, sc_core::SC_NS).value())),
-        channels_(channels) {
+        channels_(channels),
+        command_bus_(command_bus) {
     for (unsigned c = 0; c < channels; ++c) {
       const std::string ch = prefix + ".ch" + std::to_string(c);
       if (command_bus) channels_[c].command.bind(recorder, ch + ".command", 4);
@@ -29,6 +30,9 @@ class DramTrace final : public CommandObserver {
         channels_[c].banks[b].bind(recorder, ch + ".bank" + std::to_string(b), 2);
     }
   }
+
+  // Bank states change only with row commands and auto-precharge.
+  bool wants_plain_columns() const override { return command_bus_; }
 
   void on_command(unsigned channel, const IssuedCommand& c) override {
     Channel& ch = channels_[channel];
@@ -89,6 +93,7 @@ class DramTrace final : public CommandObserver {
   const Memspec& spec_;
   double ticks_per_cycle_;
   std::vector<Channel> channels_;
+  bool command_bus_;
 };
 
 void Lpddr4::FreeDeleter::operator()(std::uint8_t* p) const { std::free(p); }

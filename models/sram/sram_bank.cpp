@@ -29,11 +29,15 @@ void SramBank::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
   tlmx::copy_payload(gp, storage_.data());
 
   const std::uint64_t words = (gp.get_data_length() + config_.word_bytes - 1) / config_.word_bytes;
+  // Times in SystemC ticks, integers: exactly what the sc_time arithmetic
+  // gives (cycle counts stay far below 2^53 ticks), without its conversions
+  // through double on every access.
   const std::uint64_t period = clock_period_.value();
+  const std::uint64_t stamp = sc_core::sc_time_stamp().value();
   // No access to come starts before now: older intervals cannot matter again.
-  const std::uint64_t now = sc_core::sc_time_stamp().value() / period;
+  const std::uint64_t now = stamp / period;
   for (auto& p : ports_) p.retire_before(now, [](std::uint64_t, bool) {});
-  const std::uint64_t arrival = ((sc_core::sc_time_stamp() + delay).value() + period - 1) / period;
+  const std::uint64_t arrival = (stamp + delay.value() + period - 1) / period;
   noc::ReservationTimeline* port = &ports_.front();
   std::uint64_t start = port->earliest_free(arrival, words);
   for (auto& p : ports_) {
@@ -51,9 +55,9 @@ void SramBank::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
     ++stats_.writes;
     stats_.write_words += words;
   }
-  const sc_core::sc_time end = clock_period_ * static_cast<double>(start + words);
-  busy_trace_.busy(clock_period_ * static_cast<double>(start), end);
-  delay = (end - sc_core::sc_time_stamp()) + clock_period_ * latency;
+  const std::uint64_t end = period * (start + words);
+  busy_trace_.busy(sc_core::sc_time::from_value(period * start), sc_core::sc_time::from_value(end));
+  delay = sc_core::sc_time::from_value(end - stamp + period * latency);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
