@@ -56,7 +56,9 @@ TEST(Ring, MatchesADequeUnderRandomPushPopEraseAcrossSlidesAndGrowth) {
     }
     ASSERT_EQ(ring.size(), model.size());
     ASSERT_EQ(ring.empty(), model.empty());
-    if (!model.empty()) ASSERT_EQ(ring.front(), model.front());
+    if (!model.empty()) {
+      ASSERT_EQ(ring.front(), model.front());
+    }
   }
   expect_same(ring, model);
 }
