@@ -26,8 +26,10 @@ void for_each_sram_budget(const NpuLayout& npu, Plan plan) {
 // tile as K slices read the same input rows from the same banks at once,
 // which the estimate does not price (ResNet-50's layer1.1.conv3 at one row
 // per tile: estimated 71 k cycles, 281 k measured).
-bool offered(const LayerTiling& candidate, std::uint32_t whole_row_groups) {
-  return candidate.row_groups >= whole_row_groups;
+// (Fewer row groups alone split nothing: a pool's 14 rows in 14 groups
+// beside the whole buffer's 27 in 16 are still one slice each.)
+bool offered(const LayerTiling& candidate, std::uint32_t whole_k_groups) {
+  return candidate.k_groups <= whole_k_groups;
 }
 
 bool same_tiling(const LayerTiling& a, const LayerTiling& b) {
@@ -45,7 +47,7 @@ struct OrderChoice {
 OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow,
                              Objective objective) {
   OrderChoice c;
-  std::uint32_t row_groups = 0;  // the most of the whole buffer's tilings
+  std::uint32_t k_groups = ~0u;  // the fewest of the whole buffer's tilings
   for_each_sram_budget(npu, [&](std::uint64_t budget) {
     bool fits = false;
     for (const LoopOrder order : {LoopOrder::kWeightBlocksOuter, LoopOrder::kRowTilesOuter}) {
@@ -53,8 +55,8 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       if (!plan_layer_tiling_within(l, npu, budget, order, t, dataflow)) continue;
       fits = true;
       if (budget == npu.sram_bytes)
-        row_groups = std::max(row_groups, t.row_groups);
-      else if (!offered(t, row_groups))
+        k_groups = std::min(k_groups, t.k_groups);
+      else if (!offered(t, k_groups))
         continue;
       const auto o = static_cast<std::size_t>(t.order);
       if (c.found[o] && same_tiling(t, c.tiling[o])) continue;

@@ -64,8 +64,18 @@ std::vector<Span> LayerRunner::sram_in_use(std::uint32_t tile, unsigned weights)
 bool LayerRunner::relocate_first_weights(const std::vector<Span>& busy) {
   const std::uint64_t bytes = t_.requant_offset[0] + align64(std::uint64_t{t_.k_block} * 8) - t_.weights_offset[0];
   if (bytes > npu_.sram_bytes) return false;
-  const std::uint64_t at = (npu_.sram_bytes - bytes) & ~std::uint64_t{63};
-  if (at < t_.bytes_used || overlaps_any(busy, {sram(at), sram(at + bytes)})) return false;
+  // As high as it goes below what the current step uses: the top itself may
+  // hold the current layer's own relocated first weights.
+  std::uint64_t at = (npu_.sram_bytes - bytes) & ~std::uint64_t{63};
+  for (;;) {
+    const auto hit = std::find_if(busy.begin(), busy.end(), [&](const Span& o) {
+      return o.overlaps({sram(at), sram(at + bytes)});
+    });
+    if (hit == busy.end()) break;
+    if (hit->lo < sram(bytes)) return false;
+    at = (hit->lo - sram(bytes)) & ~std::uint64_t{63};
+  }
+  if (at < t_.bytes_used) return false;
   const std::uint64_t delta = at - t_.weights_offset[0];
   t_.weights_offset[0] += delta;
   t_.bias_offset[0] += delta;

@@ -101,8 +101,8 @@ class LayerRunner {
   bool prepare(LayerDecision& decision);
   // What the layer's last step still reads or writes in SRAM.
   std::vector<Span> sram_in_use(std::uint32_t tile, unsigned weights) const;
-  // Moves the first weight buffer to the top of SRAM, where this layer's
-  // plan leaves room, if it fits there and misses `busy`.
+  // Moves the first weight buffer as high in SRAM as it fits below the
+  // spans of `busy` above it, if that is in the room this layer's plan leaves.
   bool relocate_first_weights(const std::vector<Span>& busy);
 
   // Loading tile n+1 and storing tile n-1 overlap computing tile n; a K

@@ -48,16 +48,20 @@ void expect_within(const std::string& network, unsigned convolutions, unsigned a
 }
 
 TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 20); }
-TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 42); }
+// 42 before the wait at the banks behind the other clusters' bytes.
+TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 46); }
 // MobileNet v2 was 41 before each layer's tile became the estimate's pick
 // among the buffer's halves' tilings: the picks that win are those the
 // estimate underprices most (features.0.conv at 16 rows per tile: 19,657
 // estimated, 26,427 measured; 24,489 at 48), docs/firmware.md. 36 before a
 // job's first input row was priced ahead of its schedule, 38 before the
 // DMA's bursts were cut as the channel cuts them and waited at the DRAM
-// behind the window's others.
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 47); }
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 25); }
+// behind the window's others, 47 before the wait at the banks.
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 51); }
+// 25 before the wait at the banks and the tilings a smaller buffer's K slices
+// allow: fire5.expand1x1 now runs 13 rows per tile (14,191 cycles measured,
+// 14,386 at 27) and is estimated at 0.84; fire3.expand1x1 moved to 0.848.
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 23); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store
@@ -99,6 +103,9 @@ TEST(EstimateAccuracy, LargerBanksNeverSlowSqueezeNet11) {
 }
 TEST(EstimateAccuracy, LargerBanksNeverSlowMobileNetV1) {
   expect_not_slower_with_larger_banks("mobilenet_v1", {"64", "128"});
+}
+TEST(EstimateAccuracy, LargerBanksNeverSlowResNet18) {
+  expect_not_slower_with_larger_banks("resnet18", {"16", "32", "64", "128"});
 }
 
 }  // namespace

@@ -38,7 +38,11 @@ void expect_pinned(const Pinned& p, const std::string& traces = "all") {
   EXPECT_NEAR(t["simulation_energy_uj"].get<double>(), p.simulation_energy_uj, p.simulation_energy_uj * 1e-9);
 }
 
-TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 146132, 254.9692697364542, 276.03463364829383}); }
+// 146,132 cycles before a smaller buffer's tiling was offered wherever it
+// splits the K block over no more slices than the whole buffer's (it now runs
+// 14 rows per tile in 14 groups rather than 32 in 16: faster, more energy
+// for the input rows the tiles' halos read again).
+TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 143514, 262.27901577804056, 283.3421122431604}); }
 
 // Concat folded into the expands' output addressing (docs/lowering.md), with the
 // cluster buffers priced and the 64 KiB input buffer (docs/memory-hierarchy.md),
@@ -52,8 +56,13 @@ TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 146132, 254.969269
 // output buffer (docs/firmware.md), conv1's max pool computed in its epilogue
 // (docs/lowering.md), and each layer's tile the estimate's pick among the tilings of the
 // global buffer, its half, its quarter, ... (docs/firmware.md: fire2.expand3x3 at 16 rows
-// per tile rather than 55).
-const Pinned kSqueezeNet11{"squeezenet1_1", 886028, 1633.895462963262, 2152.081478073101};
+// per tile rather than 55). 886,028 cycles before the estimate priced the
+// wait at the banks behind the other clusters' bytes, a smaller buffer's
+// tiling was offered by its K slices rather than its row groups (maxpool3 at
+// 14 rows per tile) and the next layer's first weights were moved below the
+// current layer's own relocated ones when those hold the top of SRAM
+// (fire9.squeeze's weights load during fire8.expand3x3 again).
+const Pinned kSqueezeNet11{"squeezenet1_1", 879782, 1615.041771203705, 2133.2278116863513};
 TEST(PinnedResults, SqueezeNet11) { expect_pinned(kSqueezeNet11); }
 
 // Tracing observes and must not time differently: a process of the traces'
@@ -74,13 +83,15 @@ TEST(PinnedResults, SqueezeNet11WithoutTraces) { expect_pinned(kSqueezeNet11, "n
 // stem's max pool fused into conv1 as well, 18,978 (0.636). With the estimate
 // pricing DMA chains burst by burst, layer2.1.conv2 runs its row tiles outer
 // and the fc's weight stream meets the DRAM in another state: 19,393 (0.622).
+// With the estimate's wait at the banks and the tilings it is offered
+// (docs/firmware.md), 19,101 (0.631).
 TEST(PinnedResults, ResNet18FullyConnectedLayer) {
   const nlohmann::json r = run("resnet18", "none");
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   const auto& layers = r["layers"];
   const auto fc = std::find_if(layers.begin(), layers.end(), [](const auto& l) { return l["name"] == "fc"; });
   ASSERT_NE(fc, layers.end());
-  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 19393u);
+  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 19101u);
 }
 
 // The global average pool computed in the last convolution's epilogue
@@ -89,7 +100,10 @@ TEST(PinnedResults, ResNet18FullyConnectedLayer) {
 // split its channels instead of its rows. With each layer's tile the estimate's
 // pick among the tilings of the buffer's halves, 1,407,998 (1,403,483 before):
 // conv1 at 16 rows per tile is estimated faster than at 48 and runs slower
-// (docs/firmware.md, "The latency estimate").
-TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1407998, 3131.054122656119, 3874.7913822540277}); }
+// (docs/firmware.md, "The latency estimate"). With the estimate's wait at the
+// banks behind the other clusters' bytes, the tilings a smaller buffer's K
+// slices allow and the next layer's weights moved below relocated ones:
+// 1,405,449.
+TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1405449, 3131.087184572337, 3874.846431570631}); }
 
 }  // namespace
