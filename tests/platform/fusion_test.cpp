@@ -118,10 +118,11 @@ TEST(FusedNetwork, EveryDataflowRunsTheFusedEpilogueExactly) {
     for (const auto& l : r["layers"]) {
       EXPECT_TRUE(l["verified"].get<bool>()) << dataflow << " " << l["name"];
       if (l["type"] == "add" && l.contains("folded_into")) ++fused;
-      if (l["name"] == "layer2.0.add")
+      if (l["name"] == "layer2.0.add") {
         EXPECT_EQ(l["not_fused"],
                   "'layer2.0.shortcut.pad' is computed after 'layer2.0.conv2'; 'layer2.0.shortcut.pad' is not a "
                   "convolution");
+      }
     }
     EXPECT_EQ(fused, 7) << dataflow;
   }
