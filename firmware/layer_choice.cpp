@@ -51,20 +51,27 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
   for_each_sram_budget(npu, [&](std::uint64_t budget) {
     bool fits = false;
     for (const LoopOrder order : {LoopOrder::kWeightBlocksOuter, LoopOrder::kRowTilesOuter}) {
-      LayerTiling t;
-      if (!plan_layer_tiling_within(l, npu, budget, order, t, dataflow)) continue;
+      LayerTiling one_cluster;
+      if (!plan_layer_tiling_within(l, npu, budget, order, one_cluster, dataflow)) continue;
       fits = true;
-      if (budget == npu.sram_bytes)
-        k_groups = std::min(k_groups, t.k_groups);
-      else if (!offered(t, k_groups))
-        continue;
-      const auto o = static_cast<std::size_t>(t.order);
-      if (c.found[o] && same_tiling(t, c.tiling[o])) continue;
-      const LayerCost cost = estimate_layer_cost(l, npu, t, dataflow);
-      if (c.found[o] && !cheaper(cost, c.cost[o], objective)) continue;
-      c.found[o] = true;
-      c.tiling[o] = t;
-      c.cost[o] = cost;
+      // The whole buffer's fewest K slices come from the blocks one cluster
+      // holds; the larger blocks are offered beside those, never in their
+      // place, and like a smaller budget's never split over more slices.
+      if (budget == npu.sram_bytes) k_groups = std::min(k_groups, one_cluster.k_groups);
+      LayerTiling sliced;
+      const bool larger =
+          plan_layer_tiling_within(l, npu, budget, order, sliced, dataflow, KBlockCap::kClusterSlices) &&
+          sliced.k_block > one_cluster.k_block;
+      for (const LayerTiling* t : {&one_cluster, larger ? &sliced : nullptr}) {
+        if (t == nullptr || ((t == &sliced || budget != npu.sram_bytes) && !offered(*t, k_groups))) continue;
+        const auto o = static_cast<std::size_t>(t->order);
+        if (c.found[o] && same_tiling(*t, c.tiling[o])) continue;
+        const LayerCost cost = estimate_layer_cost(l, npu, *t, dataflow);
+        if (c.found[o] && !cheaper(cost, c.cost[o], objective)) continue;
+        c.found[o] = true;
+        c.tiling[o] = *t;
+        c.cost[o] = cost;
+      }
     }
     return fits;
   });

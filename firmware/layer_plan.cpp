@@ -94,6 +94,9 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_
     const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
     std::uint32_t slice = ceil_div(kb, k_groups);
     slice = ceil_div(slice, per_group) * per_group;
+    // A cluster holds its slice's weights whole; fewer rows leave more
+    // clusters to split the block into smaller slices.
+    if (std::uint64_t{slice} * filter > npu.cluster_weight_buffer_bytes) continue;
     const std::uint32_t rows_per_group = ceil_div(chosen, row_groups);
     const std::uint64_t cluster_in =
         inputs * std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows_per_group)) * row_bytes +
@@ -576,7 +579,7 @@ class CostWalker {
 }  // namespace
 
 bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_bytes, LoopOrder order,
-                              LayerTiling& t, pe_array::Dataflow dataflow) {
+                              LayerTiling& t, pe_array::Dataflow dataflow, KBlockCap cap) {
   const Opcode op = opcode_of(l);
   const std::uint64_t control = control_bytes(l, npu);
   if (!is_tiled(op) || npu.clusters == 0 || sram_bytes <= control) return false;
@@ -585,7 +588,9 @@ bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::
   const std::uint64_t avail = sram_bytes - control;
   std::uint32_t kb = l.out_c;
   if (filter != 0) {
-    const std::uint64_t max_k = std::min<std::uint64_t>(npu.cluster_weight_buffer_bytes, avail / 4) / filter;
+    const std::uint64_t weight_buffers =
+        std::uint64_t{npu.cluster_weight_buffer_bytes} * (cap == KBlockCap::kClusterSlices ? npu.clusters : 1);
+    const std::uint64_t max_k = std::min<std::uint64_t>(weight_buffers, avail / 4) / filter;
     if (max_k < per_group) return false;
     kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
     kb -= kb % per_group;

@@ -76,10 +76,24 @@ std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32
 bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LoopOrder order, LayerTiling& tiling,
                        pe_array::Dataflow dataflow = pe_array::Dataflow::kOutputStationary);
 
+// What bounds a K block's weights besides a quarter of the global buffer.
+// Each cluster holds only its channel slice of the block, so the slices
+// must each fit one cluster's weight buffer; the block as a whole may then
+// span every cluster's. The larger blocks pay where a row tile leaves most
+// clusters to the K slices (a batch-1 fully connected layer: two output
+// channels per cluster keep 2 of its 64 MACs busy) and cost elsewhere (fewer
+// blocks to overlap the first load with), so the planner prices both.
+enum class KBlockCap {
+  kOneCluster,     // the whole block within one cluster's weight buffer
+  kClusterSlices,  // each slice within one, the block within all of them
+};
+
 // The tiling plan_layer_tiling would choose with only the first `sram_bytes`
-// of the global buffer (the same banks and interleave).
+// of the global buffer (the same banks and interleave) and K blocks capped
+// by `cap` (plan_layer_tiling: kOneCluster).
 bool plan_layer_tiling_within(const LayerCommand& layer, const NpuLayout& npu, std::uint64_t sram_bytes,
-                              LoopOrder order, LayerTiling& tiling, pe_array::Dataflow dataflow);
+                              LoopOrder order, LayerTiling& tiling, pe_array::Dataflow dataflow,
+                              KBlockCap cap = KBlockCap::kOneCluster);
 
 // The tiling, walked weight blocks outer, that the estimate finds fastest
 // among those plan_layer_tiling chooses within the global buffer, its half,
