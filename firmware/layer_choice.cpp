@@ -57,11 +57,20 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       // The whole buffer's fewest K slices come from the blocks one cluster
       // holds; the larger blocks are offered beside those, never in their
       // place, and like a smaller budget's never split over more slices.
+      // They are offered only where they fill columns of the array that one
+      // cluster's block leaves idle (a slice of fewer output channels than
+      // the array has columns) and where one tile's rows leave every cluster
+      // to the K slices (a batch-1 fully connected layer). With several row
+      // groups the estimate underprices them (ResNet-50's layer4.1.conv2 at
+      // 24 filters a block: 280,647 cycles estimated, 340,507 measured); with
+      // the columns full the larger first load slows the layer before
+      // (ResNet-18's fc at 248 filters a block: 1,339 cycles faster, its
+      // avgpool 1,851 slower), which the estimate of one layer cannot see.
       if (budget == npu.sram_bytes) k_groups = std::min(k_groups, one_cluster.k_groups);
       LayerTiling sliced;
       const bool larger =
           plan_layer_tiling_within(l, npu, budget, order, sliced, dataflow, KBlockCap::kClusterSlices) &&
-          sliced.k_block > one_cluster.k_block;
+          one_cluster.row_groups == 1 && one_cluster.k_slice < npu.array_cols && sliced.k_block > one_cluster.k_block;
       for (const LayerTiling* t : {&one_cluster, larger ? &sliced : nullptr}) {
         if (t == nullptr || ((t == &sliced || budget != npu.sram_bytes) && !offered(*t, k_groups))) continue;
         const auto o = static_cast<std::size_t>(t->order);

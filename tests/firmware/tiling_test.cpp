@@ -60,7 +60,8 @@ LayerCommand conv(std::uint32_t c, std::uint32_t h, std::uint32_t w, std::uint32
 
 void expect_consistent(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t) {
   EXPECT_LE(t.bytes_used, npu.sram_bytes);
-  EXPECT_LE(std::uint64_t{t.k_block} * l.kernel_h * l.kernel_w * l.in_c, npu.cluster_weight_buffer_bytes);
+  // Each cluster holds its slice of the K block (the block may span several).
+  EXPECT_LE(std::uint64_t{t.k_slice} * l.kernel_h * l.kernel_w * l.in_c, npu.cluster_weight_buffer_bytes);
   EXPECT_GE(t.rows_per_tile, 1u);
   EXPECT_LE(t.rows_per_tile, l.out_h);
   EXPECT_LE(t.row_groups * t.k_groups, npu.clusters);
@@ -142,6 +143,53 @@ TEST(LayerTiling, RefusesAPlanOfMoreThanTheMaximumSteps) {
   auto two_images = two;
   two_images.batch_count = 2;
   EXPECT_FALSE(plan_layer_tiling(two_images, edge_ip(), kBlocksOuter, t));  // 2 × 65535 steps
+}
+
+// ResNet-50's fc as the firmware runs it (a 1x1 convolution of a 1x1 map):
+// one row, so the clusters split each K block into 16 slices. Capped by one
+// cluster's 64 KiB, a block is 32 filters of 2 KiB: 2 output channels per
+// cluster, 2 of its 64 MACs busy. Capped by the slices, the block grows to a
+// quarter of the SRAM (56 filters, 14 slices of 4, each 8 KiB), and the
+// estimate takes it.
+TEST(LayerTiling, AKBlockMaySpanTheClustersWeightBuffersWhereEachSliceFitsOne) {
+  const auto fc = conv(2048, 1, 1, 1000, 1, 1, 0);
+  LayerTiling one, sliced;
+  ASSERT_TRUE(
+      plan_layer_tiling_within(fc, edge_ip(), edge_ip().sram_bytes, kTilesOuter, one, kOs, KBlockCap::kOneCluster));
+  ASSERT_TRUE(plan_layer_tiling_within(fc, edge_ip(), edge_ip().sram_bytes, kTilesOuter, sliced, kOs,
+                                       KBlockCap::kClusterSlices));
+  expect_consistent(fc, edge_ip(), one);
+  expect_consistent(fc, edge_ip(), sliced);
+  EXPECT_EQ(one.k_block, 32u);
+  EXPECT_EQ(one.k_slice, 2u);
+  EXPECT_EQ(sliced.k_block, 56u);
+  EXPECT_EQ(sliced.k_groups, 14u);
+  EXPECT_EQ(sliced.k_slice, 4u);
+  EXPECT_GT(std::uint64_t{sliced.k_block} * 2048, edge_ip().cluster_weight_buffer_bytes);
+  DataflowCosts costs;
+  ASSERT_TRUE(plan_dataflows(fc, edge_ip(), Objective::kLatency, costs));
+  const auto& os = costs.plans[static_cast<std::size_t>(kOs)];
+  ASSERT_TRUE(os.candidate);
+  EXPECT_EQ(os.tiling.k_block, 56u);
+  EXPECT_LT(os.cost.latency_cycles, estimate_layer_cost(fc, edge_ip(), one, kOs).latency_cycles);
+}
+
+// A slice over one cluster's weight buffer is refused, not run: with a
+// 16 KiB buffer the 2 KiB filters fit 8 to a slice, so the 16 slices of the
+// one row's block hold at most 128 filters.
+TEST(LayerTiling, NoSliceExceedsOneClustersWeightBuffer) {
+  auto npu = edge_ip();
+  npu.cluster_weight_buffer_bytes = 16 * 1024;
+  const auto fc = conv(2048, 1, 1, 1000, 1, 1, 0);
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling_within(fc, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kClusterSlices));
+  expect_consistent(fc, npu, t);
+  EXPECT_EQ(t.k_block, 56u);  // the SRAM's quarter binds first
+  npu.clusters = 4;           // 4 slices of at most 8 filters
+  ASSERT_TRUE(plan_layer_tiling_within(fc, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kClusterSlices));
+  expect_consistent(fc, npu, t);
+  EXPECT_EQ(t.k_block, 32u);
+  EXPECT_EQ(t.k_slice, 8u);
 }
 
 std::uint64_t weight_bytes(const LayerCommand& l) {

@@ -104,6 +104,9 @@ TEST(PinnedResults, ResNet18FullyConnectedLayer) {
 // banks behind the other clusters' bytes, the tilings a smaller buffer's K
 // slices allow and the next layer's weights moved below relocated ones:
 // 1,405,449.
-TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1405449, 3131.087184572337, 3874.846431570631}); }
+// 1,405,449 cycles before K blocks were offered over the clusters' weight
+// buffers (each slice within one): conv_pw_13 and fc run 120 filters a
+// block, 7 or 8 output channels per cluster rather than 4.
+TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1341159, 2991.1332827807428, 3734.7448495988997}); }
 
 }  // namespace
