@@ -203,32 +203,20 @@ std::uint64_t ChannelController::decide_stale() {
 template <unsigned kBanks>
 void ChannelController::scan(const std::uint64_t* bases, unsigned skip, Scan& out) const {
   const unsigned n = kBanks != 0 ? kBanks : static_cast<unsigned>(banks_.size());
-  Key best = ~Key(0);
-  unsigned bank = 0;
-  for (unsigned i = 0; i < n; ++i) {
-    const Key key = candidate(i, bases, skip);
-    const bool better = key < best;
-    best = better ? key : best;
-    bank = better ? i : bank;
-  }
-  out.best = best;
-  out.best_bank = bank;
+  Scan s;
+  for (unsigned i = 0; i < n; ++i) s.consider(candidate(i, bases, skip), i);
+  out = s;
 }
 
 // The same pass over the banks with a command to issue only. A bank without
 // one has the largest key and never wins, so passing over it changes nothing.
 void ChannelController::scan_active(const std::uint64_t* bases, unsigned skip, Scan& out) const {
-  Key best = ~Key(0);
-  unsigned bank = 0;
+  Scan s;
   for (std::uint64_t m = active_; m != 0; m &= m - 1) {
     const unsigned i = unsigned(__builtin_ctzll(m));
-    const Key key = candidate(i, bases, skip);
-    const bool better = key < best;
-    best = better ? key : best;
-    bank = better ? i : bank;
+    s.consider(candidate(i, bases, skip), i);
   }
-  out.best = best;
-  out.best_bank = bank;
+  out = s;
 }
 
 // Streams keep one or two banks busy, random traffic all of them: the loop

@@ -134,6 +134,12 @@ class ChannelController {
   struct Scan {
     Key best = ~Key(0);
     unsigned best_bank = 0;
+    // Without branches on the key: the scans' outcome is data-dependent.
+    void consider(Key key, unsigned bank) {
+      const bool better = key < best;
+      best = better ? key : best;
+      best_bank = better ? bank : best_bank;
+    }
   };
   template <unsigned kBanks>
   void scan(const std::uint64_t* bases, unsigned skip, Scan& out) const;
