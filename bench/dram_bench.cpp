@@ -126,8 +126,7 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic, do
   }
   if (mix && f > 0 && f < 1) {
     // The JESD209-4 distances the controller uses.
-    const double rd_to_wr = s.rd_to_wr(), wr_to_rd = s.wr_to_rd();
-    bound.turnaround_cycles = unsigned(std::max(0.0, rd_to_wr - ccd) + std::max(0.0, wr_to_rd - ccd));
+    bound.turnaround_cycles = s.turnaround_pair();
     const double bursts_per_request = std::ceil(double(traffic.size_bytes) / burst);
     const double in_flight = double(traffic.outstanding) * bursts_per_request / double(channels.size());
     const double window = std::min<double>(double(config.queue_depth) * s.banks, in_flight);

@@ -67,20 +67,21 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       // (ResNet-18's fc at 248 filters a block: 1,339 cycles faster, its
       // avgpool 1,851 slower), which the estimate of one layer cannot see.
       if (budget == npu.sram_bytes) k_groups = std::min(k_groups, one_cluster.k_groups);
-      LayerTiling sliced;
-      const bool larger =
-          plan_layer_tiling_within(l, npu, budget, order, sliced, dataflow, KBlockCap::kClusterSlices) &&
-          one_cluster.row_groups == 1 && one_cluster.k_slice < npu.array_cols && sliced.k_block > one_cluster.k_block;
-      for (const LayerTiling* t : {&one_cluster, larger ? &sliced : nullptr}) {
-        if (t == nullptr || ((t == &sliced || budget != npu.sram_bytes) && !offered(*t, k_groups))) continue;
-        const auto o = static_cast<std::size_t>(t->order);
-        if (c.found[o] && same_tiling(*t, c.tiling[o])) continue;
-        const LayerCost cost = estimate_layer_cost(l, npu, *t, dataflow);
-        if (c.found[o] && !cheaper(cost, c.cost[o], objective)) continue;
+      const auto consider = [&](const LayerTiling& t) {
+        const auto o = static_cast<std::size_t>(t.order);
+        if (c.found[o] && same_tiling(t, c.tiling[o])) return;
+        const LayerCost cost = estimate_layer_cost(l, npu, t, dataflow);
+        if (c.found[o] && !cheaper(cost, c.cost[o], objective)) return;
         c.found[o] = true;
-        c.tiling[o] = *t;
+        c.tiling[o] = t;
         c.cost[o] = cost;
-      }
+      };
+      if (budget == npu.sram_bytes || offered(one_cluster, k_groups)) consider(one_cluster);
+      if (one_cluster.row_groups != 1 || one_cluster.k_slice >= npu.array_cols) continue;
+      LayerTiling sliced;
+      if (plan_layer_tiling_within(l, npu, budget, order, sliced, dataflow, KBlockCap::kClusterSlices) &&
+          sliced.k_block > one_cluster.k_block && offered(sliced, k_groups))
+        consider(sliced);
     }
     return fits;
   });

@@ -460,9 +460,7 @@ firmware::CostTable firmware_cost_table(const PlatformConfig& config) {
   // model dram-bench's mix bound uses).
   const double writes_at_once = std::max(1.0, double(n.dma.max_outstanding) * n.dma.max_burst_bytes /
                                                   (double(config.dram.channels) * memspec.burst_bytes()));
-  const double turnaround = std::max(0.0, double(memspec.rd_to_wr()) - memspec.ccd()) +
-                            std::max(0.0, double(memspec.wr_to_rd()) - memspec.ccd());
-  c.dram_turnaround_per_write = turnaround / (memspec.ccd() * writes_at_once);
+  c.dram_turnaround_per_write = memspec.turnaround_pair() / (memspec.ccd() * writes_at_once);
   c.dma_descriptor_cycles = dma_noc_round_trip + n.sram_bank.read_latency_cycles +
                             std::ceil(double(sizeof(dma::Descriptor)) / n.noc.flit_bytes) + n.dma.descriptor_cycles;
   c.rf_pj_per_access = power::rf_pj_per_access(e, n.cluster.rf_entries);

@@ -83,6 +83,12 @@ struct Memspec {
   }
   // WR→RD: tWTR from the end of the write data to RD-1.
   unsigned wr_to_rd() const { return write_data_end() + twtr; }
+  // What one RD→WR and one WR→RD turnaround cost the data bus beyond the
+  // tCCD that back-to-back bursts of one direction keep anyway.
+  unsigned turnaround_pair() const {
+    const unsigned c = ccd();
+    return (rd_to_wr() > c ? rd_to_wr() - c : 0) + (wr_to_rd() > c ? wr_to_rd() - c : 0);
+  }
   // RD→PRE = BL/2 + max(8, nRTP) − 8 and WR→PRE = WL + 1 + BL/2 + nWR, both
   // from the last edge of CAS-2.
   unsigned rd_to_pre() const { return cas2_last_edge() + burst_cycles() + (trtp > 8 ? trtp : 8) - 8; }
