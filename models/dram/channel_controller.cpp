@@ -79,7 +79,7 @@ void ChannelController::admit(std::uint64_t cycle) {
     }
     // Field by field, as enqueue does (Ring::push_back_slot).
     Queued& q = b.queue.push_back_slot();
-    q.arrival = x.arrival;
+    q.queued = x.arrival;
     q.row = x.row;
     q.tag = x.request << 1 | std::uint32_t(x.write);
     mark_stale(x.bank);
@@ -88,9 +88,9 @@ void ChannelController::admit(std::uint64_t cycle) {
   dirty_ = true;
 }
 
-void ChannelController::set_front(unsigned bank, std::uint64_t arrival) {
-  front_[bank] = arrival;
-  oldest_bound_ = std::min(oldest_bound_, arrival);
+void ChannelController::set_front(unsigned bank, std::uint64_t queued) {
+  front_[bank] = queued;
+  oldest_bound_ = std::min(oldest_bound_, queued);
 }
 
 void ChannelController::decide(unsigned i) {
@@ -114,25 +114,38 @@ void ChannelController::decide(unsigned i) {
     kind_[i] = kind;
     ready_[i] = ready;
     const bool column = kind >= kKindRd;
-    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].arrival;
+    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].queued;
     active_ |= std::uint64_t(1) << i;
   };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
     // bursts hit the open row: FR-FCFS must not starve it.
-    const std::uint64_t starving_at = front.arrival + max_wait_;
-    if (now_ < starving_at || front.row == b.open_row) {
+    const std::uint64_t starving_at = front.queued + max_wait_;
+    const bool starving = now_ >= starving_at;
+    if (!starving || front.row == b.open_row) {
+      // The oldest hit, or while the front is not starving, the oldest hit
+      // in the direction the data bus last went: grouping reads and writes
+      // (FR-FCFS-Grp) saves the turnaround a change of direction costs.
+      const bool group = !filter && last_column_ >= 0 && !starving;
+      std::uint32_t hit = n;
       for (std::uint32_t k = first; k < n; ++k) {
         const Queued& x = b.queue[k];
-        if (x.row == b.open_row && (!filter || x.write() == write_mode_)) {
-          choose(x.write() ? Command::kWr : Command::kRd, x.write() ? kKindWr : kKindRd, k, b.cas_ok);
-          // Passing the front over for a hit holds until the front starves.
-          if (k != first) {
-            redecide_[i] = starving_at;
-            min_redecide_ = std::min(min_redecide_, starving_at);
-          }
-          return;
+        if (x.row != b.open_row || (filter && x.write() != write_mode_)) continue;
+        if (hit == n) hit = k;
+        if (!group || int(x.write()) == last_column_) {
+          hit = k;
+          break;
         }
+      }
+      if (hit != n) {
+        const bool write = b.queue[hit].write();
+        choose(write ? Command::kWr : Command::kRd, write ? kKindWr : kKindRd, hit, b.cas_ok);
+        // Passing the front over for a hit holds until the front starves.
+        if (hit != first) {
+          redecide_[i] = starving_at;
+          min_redecide_ = std::min(min_redecide_, starving_at);
+        }
+        return;
       }
     }
     choose(Command::kPre, kKindPre, first, b.pre_ok);
@@ -262,8 +275,8 @@ void ChannelController::best_candidate(const std::uint64_t* bases, unsigned skip
 
 // The bank of the oldest burst of the channel if that burst has waited too
 // long (the first such bank on a tie), else -1. The fronts are enough: a
-// bank's queue holds its oldest bursts in arrival order and its waiting list
-// only younger ones, so the oldest burst is always a front.
+// bank's bursts enter its queue in arrival order, so the one queued longest
+// is always a front, and the waiting list has not started to age.
 int ChannelController::starving_bank() {
   if (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_) return -1;
   const unsigned n = static_cast<unsigned>(banks_.size());
@@ -449,14 +462,9 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       b.cas_ok = t + act2_ + spec_.trcd;
       b.pre_ok = t + act2_ + spec_.tras;
       b.act_ok = t + spec_.trc;
-      // What decide() would find: the burst the row was opened for is the
-      // oldest one it may serve and hits the row.
-      b.next = x.write() ? Command::kWr : Command::kRd;
-      kind_[index] = x.write() ? kKindWr : kKindRd;
-      ready_[index] = b.cas_ok;
-      rank_[index] = x.arrival;
-      active_ |= std::uint64_t(1) << index;
-      redecide_[index] = kNever;
+      // Which of the row's bursts goes first depends on the direction the
+      // data bus goes by then: decide() works it out.
+      mark_stale(index);
       occupy(timing_, kKindAct, t);
       ++stats_.act;
       ++stats_.banks[index].activates;
@@ -519,14 +527,27 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
     std::uint32_t row, request;
     bool write;
   } x{e.row, e.request(), e.write()};
+  const std::uint64_t e_queued = e.queued;
   b.queue.erase(b.target);
   count_visible(x.write, -1);
-  // The oldest waiting burst, if any, takes the freed queue entry.
-  if (b.queue.size() >= depth_) count_visible(b.queue[depth_ - 1].write(), +1);
-  set_front(index, b.queue.empty() ? kNever : b.queue.front().arrival);
+  // The oldest waiting burst, if any, takes the freed queue entry, and ages
+  // from now on.
+  if (b.queue.size() >= depth_) {
+    Queued& entering = b.queue[depth_ - 1];
+    entering.queued = t;
+    count_visible(entering.write(), +1);
+  }
+  set_front(index, b.queue.empty() ? kNever : b.queue.front().queued);
   mark_stale(index);
 
   BankStats& bs = stats_.banks[index];
+  stats_.max_queued_cycles = std::max(stats_.max_queued_cycles, t - e_queued);
+  if (last_column_ != int(x.write)) {
+    if (last_column_ >= 0) ++stats_.turnarounds;
+    last_column_ = int(x.write);
+    // Every bank's choice among its row hits follows the direction.
+    if (write_high_ == 0) stale_ = ~std::uint64_t(0);
+  }
   occupy(timing_, x.write ? kKindWr : kKindRd, t);
   if (x.write) {
     b.pre_ok = std::max(b.pre_ok, t + wr_to_pre_);

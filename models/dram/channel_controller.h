@@ -5,10 +5,13 @@
 // earliest cycle at which each bank's next command would satisfy every JEDEC
 // constraint and issues the earliest (column commands first on a tie, then the
 // oldest burst). That is what a cycle-stepped FR-FCFS controller would issue,
-// at the cost of a few comparisons per command. Once the oldest burst has
-// waited max_wait, its bank's next command has priority: another bank's
-// command goes first only if it cannot make that one later. No SystemC event
-// is involved; the TLM wrapper and the benchmark drive it alike.
+// at the cost of a few comparisons per command. Among a bank's row hits the
+// oldest in the direction the data bus last went is served first (read/write
+// grouping, FR-FCFS-Grp), so a mix turns the bus around only when one
+// direction runs out of hits or the other starves. Once the oldest burst has
+// waited max_wait in the queue, its bank's next command has priority: another
+// bank's command goes first only if it cannot make that one later. No SystemC
+// event is involved; the TLM wrapper and the benchmark drive it alike.
 
 #include <algorithm>
 #include <cstdint>
@@ -79,7 +82,11 @@ class ChannelController {
   // A queued burst with everything deciding and issuing read, inline, so that
   // the scan of a bank's queue chases no indices.
   struct Queued {
-    std::uint64_t arrival;
+    // Cycle at which the burst entered the scheduler's queue (its arrival,
+    // or for a burst that waited for a free entry, the cycle one freed): a
+    // burst's age, for FCFS and for starvation, counts from there, as a
+    // controller can only age what its queue holds.
+    std::uint64_t queued;
     std::uint32_t row;
     std::uint32_t tag;  // request << 1 | write: 16 bytes per entry
     bool write() const { return (tag & 1) != 0; }
@@ -155,7 +162,7 @@ class ChannelController {
   void serve_around(unsigned starving, const std::uint64_t* bases, unsigned skip, unsigned& bank,
                     std::uint64_t& cycle) const;
   bool delays(unsigned bank, std::uint64_t cycle, unsigned starving, std::uint64_t due) const;
-  void set_front(unsigned bank, std::uint64_t arrival);
+  void set_front(unsigned bank, std::uint64_t queued);
 
   std::uint64_t recompute();
   // Returns the banks decided.
@@ -189,6 +196,7 @@ class ChannelController {
   // Write batching (DramConfig::write_high_watermark); off when high_ == 0.
   unsigned write_high_, write_low_;
   bool write_mode_ = false;                          // serving writes only
+  int last_column_ = -1;                             // direction of the last column command: 1 write, 0 read
   unsigned visible_reads_ = 0, visible_writes_ = 0;  // bursts in the bank queues
 
   // Distances between first edges from the memspec (JESD209-4 formulas and
@@ -203,7 +211,7 @@ class ChannelController {
   // write-batching mode flips; it also changes once the front burst starts
   // starving (redecide_).
   std::uint64_t stale_ = ~std::uint64_t(0);  // bit per bank (at most 64, see Memspec)
-  std::vector<std::uint64_t> front_;         // arrival of queue.front() (kNever: empty)
+  std::vector<std::uint64_t> front_;         // queued of queue.front() (kNever: empty)
   std::vector<std::uint64_t> ready_;         // the bank's own earliest cycle for its next command (kNever: none)
   std::vector<std::uint64_t> rank_;          // tie-break among equal cycles: column commands, then the oldest
   std::vector<std::uint64_t> redecide_;      // cycle at which the decision must be made again

@@ -206,8 +206,11 @@ nlohmann::json DramSystem::stats_json(std::uint64_t cycle) const {
   const char* names[9] = {"act", "pre", "pre_all", "rd", "wr", "rda", "wra", "ref_all", "ref_bank"};
   for (int i = 0; i < 9; ++i) commands[names[i]] = counts[i];
 
-  std::uint64_t conflicts = 0;
-  for (const ChannelStats& c : stats_.channels) conflicts += c.row_conflicts;
+  std::uint64_t conflicts = 0, turnarounds = 0;
+  for (const ChannelStats& c : stats_.channels) {
+    conflicts += c.row_conflicts;
+    turnarounds += c.turnarounds;
+  }
   const std::vector<double> windows = window_energy_until(cycle);
   json power = json::array();
   const double wns = window_ns();
@@ -230,6 +233,7 @@ nlohmann::json DramSystem::stats_json(std::uint64_t cycle) const {
           {"write_latency_ns", LatencySummary::of(stats_.write_latency_ns).to_json()},
           {"row_hit_rate", stats_.row_hit_rate()},
           {"row_conflicts", conflicts},
+          {"turnarounds", turnarounds},
           {"refresh_count", stats_.refreshes()},
           {"commands", commands},
           {"per_bank", per_bank},
