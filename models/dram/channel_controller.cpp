@@ -37,6 +37,7 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
   bus_cycles_[kKindPre] = s.pre_cycles;
   bus_cycles_[kKindRd] = bus_cycles_[kKindWr] = s.cas_cycles;
   refresh_due_ = per_bank_refresh_ ? s.trefipb() : s.trefi;
+  horizon_ = std::min<std::uint64_t>(s.trc, kBusWindow - std::max(s.act_cycles, s.cas_cycles));
   window_cycles_ = std::max<std::uint64_t>(1, std::llround(config.power_window_ns / s.tck_ns));
   next_sample_ = window_cycles_;
   stats_.banks.assign(s.banks, BankStats{});
@@ -83,6 +84,7 @@ void ChannelController::admit(std::uint64_t cycle) {
     q.row = x.row;
     q.tag = x.request << 1 | std::uint32_t(x.write);
     mark_stale(x.bank);
+    if (x.arrival < now_) late_ |= std::uint64_t(1) << x.bank;
     arrivals_.pop_front();
   }
   dirty_ = true;
@@ -353,6 +355,9 @@ std::uint64_t ChannelController::recompute() {
   std::uint64_t best = std::uint64_t(last_scan_.best >> 64);
   if (starving >= 0 && best_bank != unsigned(starving)) serve_around(unsigned(starving), bases, skip, best_bank, best);
   if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
+  // A precharge or activate that fits before the cycle reached goes there,
+  // unless a burst starves or a refresh is due.
+  if (starving < 0 && now_ < refresh_due_) best_backfill(skip, std::min(best, now_), best_bank, best);
 
   // A refresh step never starts before the due cycle, so while a bank command
   // comes earlier there is no need to work it out.
@@ -386,12 +391,15 @@ void ChannelController::step() {
   }
   sample_until(t);
   issue(choice_command_, choice_bank_, t);
+  if (!held_.empty()) release_notifications(std::max(floor_, now_ > horizon_ ? now_ - horizon_ : 0));
 }
 
 // What a command of `kind` issued at `cycle` does to the channel-wide
 // constraints; shared by issuing and by delays(), so that the two agree.
 void ChannelController::occupy(ChannelTiming& c, unsigned kind, std::uint64_t cycle) const {
-  c.ca_free = cycle + bus_cycles_[kind];
+  // A row command placed before the last one (backfill) leaves the bus busy
+  // until the later one's end.
+  c.ca_free = std::max(c.ca_free, cycle + bus_cycles_[kind]);
   switch (kind) {
     case kKindAct:
       c.rrd_ok = std::max(c.rrd_ok, cycle + spec_.trrd);
@@ -430,16 +438,9 @@ void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsi
   mark_stale(index);
 }
 
-void ChannelController::notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
-                               std::uint64_t auto_pre) {
-  const auto& to = command == Command::kRd || command == Command::kWr ? column_observers_ : observers_;
-  if (to.empty()) return;
-  const IssuedCommand c{cycle, command, static_cast<std::uint8_t>(bank), row, auto_pre};
-  for (CommandObserver* o : to) o->on_command(index_, c);
-}
-
 void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {
-  now_ = t;
+  now_ = std::max(now_, t);
+  record_bus(t, command);
   dirty_ = true;
   scan_valid_ = false;
   Bank& b = banks_[index];
@@ -538,6 +539,7 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
     count_visible(entering.write(), +1);
   }
   set_front(index, b.queue.empty() ? kNever : b.queue.front().queued);
+  if (b.queue.empty()) late_ &= ~(std::uint64_t(1) << index);
   mark_stale(index);
 
   BankStats& bs = stats_.banks[index];

@@ -10,10 +10,14 @@
 // grouping, FR-FCFS-Grp), so a mix turns the bus around only when one
 // direction runs out of hits or the other starves. Once the oldest burst has
 // waited max_wait in the queue, its bank's next command has priority: another
-// bank's command goes first only if it cannot make that one later. No SystemC
-// event is involved; the TLM wrapper and the benchmark drive it alike.
+// bank's command goes first only if it cannot make that one later. A burst
+// that arrives at a cycle already passed may still have its row opened in a
+// free command-bus slot before that cycle (backfill, channel_backfill.cpp).
+// No SystemC event is involved; the TLM wrapper and the benchmark drive it
+// alike.
 
 #include <algorithm>
+#include <bitset>
 #include <cstdint>
 #include <vector>
 
@@ -67,6 +71,14 @@ class ChannelController {
   void step();
 
   std::uint64_t now() const { return now_; }
+  // Passes every command issued so far to the observers. Commands are held
+  // back up to one backfill horizon (a row command may still be placed
+  // before them), so observers see them in cycle order; after this no
+  // command goes before the last one passed.
+  void flush_observers();
+  // Passes the commands before `cycle` on, for a caller that knows no burst
+  // arrives before `cycle` any more (so no backfill goes before it).
+  void release_observers_before(std::uint64_t cycle) { release_notifications(cycle); }
   // True while write batching has the channel serving writes only.
   bool draining_writes() const { return write_mode_; }
 
@@ -180,6 +192,14 @@ class ChannelController {
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
   void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0);
   void sample_until(std::uint64_t cycle);
+  // Backfill (channel_backfill.cpp): the earliest cycle before now_ at which
+  // bank's row command could have gone, or kNever.
+  std::uint64_t backfill_cycle(unsigned bank, std::uint64_t floor) const;
+  bool best_backfill(unsigned skip, std::uint64_t before, unsigned& bank, std::uint64_t& cycle) const;
+  std::uint64_t free_bus_slot(std::uint64_t from, bool act) const;
+  std::uint64_t backfill_floor() const;
+  void record_bus(std::uint64_t cycle, Command command);
+  void release_notifications(std::uint64_t before);
   void occupy(ChannelTiming& timing, unsigned kind, std::uint64_t cycle) const;
 
   unsigned index_;
@@ -229,6 +249,25 @@ class ChannelController {
 
   std::uint64_t now_ = 0;
   ChannelTiming timing_;
+  // The controller runs ahead of the requests it has not yet been given (the
+  // TLM wrapper completes one request before the next is submitted), so a
+  // burst may arrive at a cycle it has passed. Its bank's precharge and
+  // activate may then still go in a free command-bus slot between the
+  // commands already issued, as they would have had the controller seen the
+  // burst on time: up to horizon_ (one tRC, longer than a row miss's tRP +
+  // tRCD) before now_, never before floor_ (the last command observers have
+  // seen). Column commands never go back: the data bus is in order.
+  static constexpr unsigned kBusWindow = 256;
+  std::bitset<kBusWindow> bus_busy_;  // bit k: the command bus is busy at cycle bus_base_ + k
+  std::uint64_t bus_base_ = 0;        // moves on once a command ends kBusWindow after it
+  std::uint64_t horizon_;             // at most kBusWindow - the longest command
+  // Bit k: the bus is free for a PRE's (0) or an ACT's (1) length from
+  // bus_base_ + k; worked out when first needed after a command.
+  mutable std::bitset<kBusWindow> fits_[2];
+  mutable bool fits_valid_ = false;
+  std::uint64_t floor_ = 0;
+  std::uint64_t late_ = 0;    // bit per bank that was given a burst at a cycle already passed
+  Ring<IssuedCommand> held_;  // commands not yet passed to observers, by cycle
   std::uint64_t refresh_due_;
   std::uint64_t refab_ok_ = 0, refpb_ok_ = 0;
   unsigned refresh_bank_ = 0;  // next bank for per-bank refresh

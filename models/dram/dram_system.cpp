@@ -132,6 +132,15 @@ void DramSystem::drain() {
   Completion dropped;
   while (next_completion(dropped)) {
   }
+  flush_observers();
+}
+
+void DramSystem::flush_observers() {
+  for (auto& c : channels_) c->flush_observers();
+}
+
+void DramSystem::release_observers_before(std::uint64_t cycle) {
+  for (auto& c : channels_) c->release_observers_before(cycle);
 }
 
 void DramSystem::advance_to(std::uint64_t cycle) {

@@ -215,11 +215,41 @@ TEST(Controller, ACommandWaitsForTheCaBusWordsOfTheOneBefore) {
   const std::uint32_t miss = dram.submit(false, rbc_address(s, 1, 1), 32, 1000);
   dram.complete(hit);
   dram.complete(miss);
+  dram.flush_observers();
   ASSERT_EQ(log.commands.size(), 5u);
   const auto at = [&](std::size_t i) { return std::make_pair(log.commands[i].command, log.commands[i].cycle); };
   EXPECT_EQ(at(2), std::make_pair(Command::kRd, std::uint64_t(1000)));
   EXPECT_EQ(at(3), std::make_pair(Command::kAct, std::uint64_t(1004)));
   EXPECT_EQ(at(4), std::make_pair(Command::kRd, std::uint64_t(1035)));
+}
+
+// The TLM wrapper completes a request before it submits the next, so a
+// stream's next request reaches a controller that has already issued every
+// command up to the previous request's last read. Its bank's activate still
+// goes where it would have gone had the controller seen it on time: in a free
+// command-bus slot between those reads (here tRRD after the first ACT, both
+// requests arriving at 100), and its first read follows the previous
+// request's last one tCCD later instead of ACT-2 + tRCD after that read.
+TEST(Controller, ARequestSubmittedLateStillOpensItsRowBetweenTheCommandsIssued) {
+  const DramConfig config = config_of();
+  const Memspec& s = config.memspec;
+  DramSystem dram(config);
+  CommandLog log;
+  ProtocolChecker checker(s, 1);
+  dram.add_observer(log);
+  dram.add_observer(checker);
+  const std::uint64_t arrival = 100;
+  const std::uint64_t first = dram.complete(dram.submit(false, rbc_address(s, 0, 1), 8 * s.burst_bytes(), arrival));
+  const std::uint64_t first_rd = arrival + s.act2_edge() + s.trcd, last_rd = first_rd + 7 * s.ccd();
+  EXPECT_EQ(first, last_rd + s.read_data_end());
+  const std::uint64_t second = dram.complete(dram.submit(false, rbc_address(s, 1, 1), s.burst_bytes(), arrival));
+  EXPECT_EQ(second, last_rd + s.ccd() + s.read_data_end());
+  dram.flush_observers();
+  ASSERT_EQ(log.commands.size(), 11u);
+  EXPECT_EQ(log.commands[1].command, Command::kAct);
+  EXPECT_EQ(log.commands[1].bank, 1);
+  EXPECT_EQ(log.commands[1].cycle, arrival + s.trrd);
+  EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
 }
 
 TEST(Controller, RandomReadsKeepTheCaBusBusyFourteenCyclesInSixteen) {
