@@ -1,28 +1,21 @@
 // Row commands placed before the cycle the controller has reached, and the
 // observers held back for them (ChannelController, "backfill" in the header).
 #include <algorithm>
+#include <vector>
 
 #include "models/dram/channel_controller.h"
 
 namespace npuvp::dram {
 
-// The first cycle from `from` on with a PRE's or an ACT's length free on the
-// command bus, between the commands already issued (kNever past the window).
-std::uint64_t ChannelController::free_bus_slot(std::uint64_t from, bool act) const {
-  if (!fits_valid_) {
-    const unsigned lengths[2] = {spec_.pre_cycles, spec_.act_cycles};
-    for (int k = 0; k < 2; ++k) {
-      fits_[k] = ~bus_busy_;
-      for (unsigned j = 1; j < lengths[k]; ++j) fits_[k] &= ~bus_busy_ >> j;
-    }
-    fits_valid_ = true;
+// The first cycle from `from` on with `length` free cycles on the command
+// bus between the commands already issued; kNever if there is none.
+std::uint64_t ChannelController::free_bus_slot(std::uint64_t from, unsigned length) const {
+  for (std::size_t k = 0; k < bus_gaps_.size(); ++k) {
+    const Gap& gap = bus_gaps_[k];
+    const std::uint64_t t = std::max(from, gap.start);
+    if (t + length <= gap.end) return t;
   }
-  if (from < bus_base_) from = bus_base_;
-  const std::uint64_t offset = from - bus_base_;
-  if (offset >= kBusWindow) return kNever;
-  const std::bitset<kBusWindow>& fits = fits_[act ? 1 : 0];
-  const std::size_t first = offset == 0 ? fits._Find_first() : fits._Find_next(std::size_t(offset) - 1);
-  return first < kBusWindow ? bus_base_ + first : kNever;
+  return kNever;
 }
 
 // The earliest cycle any row command may be placed at: not before the last
@@ -43,7 +36,7 @@ std::uint64_t ChannelController::backfill_cycle(unsigned i, std::uint64_t floor)
   std::uint64_t from = std::max({ready_[i], b.queue[b.target].queued, floor});
   if (act) from = std::max({from, timing_.rrd_ok, timing_.faw_ok[timing_.faw_next]});
   if (from >= now_) return kNever;
-  const std::uint64_t t = free_bus_slot(from, act);
+  const std::uint64_t t = free_bus_slot(from, bus_cycles_[kind_[i]]);
   return t < now_ ? t : kNever;
 }
 
@@ -55,7 +48,7 @@ bool ChannelController::best_backfill(unsigned skip, std::uint64_t before, unsig
   if (late == 0) return false;
   const std::uint64_t floor = backfill_floor();
   // Nothing fits, not even a PRE: the usual case under load.
-  if (floor >= now_ || free_bus_slot(floor, false) >= now_) return false;
+  if (floor >= now_ || free_bus_slot(floor, spec_.pre_cycles) >= now_) return false;
   bool found = false;
   for (std::uint64_t m = late; m != 0; m &= m - 1) {
     const unsigned i = unsigned(__builtin_ctzll(m));
@@ -70,56 +63,63 @@ bool ChannelController::best_backfill(unsigned skip, std::uint64_t before, unsig
   return found;
 }
 
-void ChannelController::record_bus(std::uint64_t cycle, Command command) {
-  unsigned length = spec_.cas_cycles;
-  switch (command) {
-    case Command::kAct:
-      length = spec_.act_cycles;
-      break;
-    case Command::kPre:
-    case Command::kPreAll:
-      length = spec_.pre_cycles;
-      break;
-    case Command::kRefAll:
-    case Command::kRefBank:
-      length = spec_.ref_cycles;
-      break;
-    default:
-      break;
-  }
+// A command on the bus from `cycle` for `length` cycles: after the last one
+// it may leave a gap; placed back, it splits one.
+void ChannelController::record_bus(std::uint64_t cycle, unsigned length) {
   const std::uint64_t end = cycle + length;
-  if (end > bus_base_ + kBusWindow) {
-    // Keep the horizon, and move on as far as that allows, so that the
-    // window moves once per about kBusWindow - horizon cycles.
-    const std::uint64_t base = std::max(bus_base_ + 1, now_ > horizon_ ? now_ - horizon_ : 0);
-    const std::uint64_t shift = std::max(base, end - kBusWindow) - bus_base_;
-    bus_busy_ = shift >= kBusWindow ? std::bitset<kBusWindow>() : bus_busy_ >> shift;
-    bus_base_ += shift;
+  if (cycle >= timing_.ca_free) {
+    if (cycle > timing_.ca_free) bus_gaps_.push_back({timing_.ca_free, cycle});
+  } else {
+    for (std::size_t k = 0; k < bus_gaps_.size(); ++k) {
+      const Gap gap = bus_gaps_[k];
+      if (cycle < gap.start || end > gap.end) continue;
+      // Ring has no insert in the middle: rebuild from here on.
+      std::vector<Gap> rest;
+      if (gap.start < cycle) rest.push_back({gap.start, cycle});
+      if (end < gap.end) rest.push_back({end, gap.end});
+      for (std::size_t j = k + 1; j < bus_gaps_.size(); ++j) rest.push_back(bus_gaps_[j]);
+      while (bus_gaps_.size() > k) bus_gaps_.erase(bus_gaps_.size() - 1);
+      for (const Gap& g : rest) bus_gaps_.push_back(g);
+      break;
+    }
   }
-  for (std::uint64_t c = std::max(cycle, bus_base_); c < end; ++c) bus_busy_.set(c - bus_base_);
-  fits_valid_ = false;
+  const std::uint64_t oldest = now_ > horizon_ ? now_ - horizon_ : 0;
+  while (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest) bus_gaps_.pop_front();
 }
 
 void ChannelController::notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
                                std::uint64_t auto_pre) {
   const auto& to = command == Command::kRd || command == Command::kWr ? column_observers_ : observers_;
   if (to.empty()) return;
-  const IssuedCommand c{cycle, command, static_cast<std::uint8_t>(bank), row, auto_pre};
-  if (held_.empty() || held_.back().cycle <= cycle)
-    held_.push_back(c);
-  else
+  if (held_.empty() || held_.back().cycle <= cycle) {
+    // Field by field (Ring::push_back_slot).
+    IssuedCommand& c = held_.push_back_slot();
+    c.cycle = cycle;
+    c.command = command;
+    c.bank = static_cast<std::uint8_t>(bank);
+    c.row = row;
+    c.auto_precharge_cycle = auto_pre;
+  } else {
+    const IssuedCommand c{cycle, command, static_cast<std::uint8_t>(bank), row, auto_pre};
     held_.insert_sorted(c, [](const IssuedCommand& x, const IssuedCommand& y) { return x.cycle < y.cycle; });
+  }
 }
 
 // Passes the held commands issued before `before` on: no backfill can go
 // before them any more.
 void ChannelController::release_notifications(std::uint64_t before) {
   while (!held_.empty() && held_.front().cycle < before) {
-    const IssuedCommand c = held_.front();
-    held_.pop_front();
+    const IssuedCommand& c = held_.front();
     const auto& to = c.command == Command::kRd || c.command == Command::kWr ? column_observers_ : observers_;
     for (CommandObserver* o : to) o->on_command(index_, c);
+    held_.pop_front();
   }
+}
+
+void ChannelController::release_observers_before(std::uint64_t cycle) {
+  std::uint64_t before = std::min(cycle, arrivals_.empty() ? kNever : arrivals_.front().arrival);
+  for (std::uint64_t queued : front_) before = std::min(before, queued);
+  release_notifications(before);
 }
 
 void ChannelController::flush_observers() {

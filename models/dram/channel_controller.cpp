@@ -37,7 +37,7 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
   bus_cycles_[kKindPre] = s.pre_cycles;
   bus_cycles_[kKindRd] = bus_cycles_[kKindWr] = s.cas_cycles;
   refresh_due_ = per_bank_refresh_ ? s.trefipb() : s.trefi;
-  horizon_ = std::min<std::uint64_t>(s.trc, kBusWindow - std::max(s.act_cycles, s.cas_cycles));
+  horizon_ = s.trc;
   window_cycles_ = std::max<std::uint64_t>(1, std::llround(config.power_window_ns / s.tck_ns));
   next_sample_ = window_cycles_;
   stats_.banks.assign(s.banks, BankStats{});
@@ -440,7 +440,10 @@ void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsi
 
 void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {
   now_ = std::max(now_, t);
-  record_bus(t, command);
+  record_bus(t, command == Command::kAct                                      ? spec_.act_cycles
+                : command == Command::kRd || command == Command::kWr          ? spec_.cas_cycles
+                : command == Command::kRefAll || command == Command::kRefBank ? spec_.ref_cycles
+                                                                              : spec_.pre_cycles);
   dirty_ = true;
   scan_valid_ = false;
   Bank& b = banks_[index];

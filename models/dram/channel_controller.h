@@ -17,7 +17,6 @@
 // alike.
 
 #include <algorithm>
-#include <bitset>
 #include <cstdint>
 #include <vector>
 
@@ -77,8 +76,9 @@ class ChannelController {
   // command goes before the last one passed.
   void flush_observers();
   // Passes the commands before `cycle` on, for a caller that knows no burst
-  // arrives before `cycle` any more (so no backfill goes before it).
-  void release_observers_before(std::uint64_t cycle) { release_notifications(cycle); }
+  // arrives before `cycle` any more; those before a burst already given
+  // stay held (its row command may still go back).
+  void release_observers_before(std::uint64_t cycle);
   // True while write batching has the channel serving writes only.
   bool draining_writes() const { return write_mode_; }
 
@@ -196,9 +196,9 @@ class ChannelController {
   // bank's row command could have gone, or kNever.
   std::uint64_t backfill_cycle(unsigned bank, std::uint64_t floor) const;
   bool best_backfill(unsigned skip, std::uint64_t before, unsigned& bank, std::uint64_t& cycle) const;
-  std::uint64_t free_bus_slot(std::uint64_t from, bool act) const;
+  std::uint64_t free_bus_slot(std::uint64_t from, unsigned length) const;
   std::uint64_t backfill_floor() const;
-  void record_bus(std::uint64_t cycle, Command command);
+  void record_bus(std::uint64_t cycle, unsigned length);
   void release_notifications(std::uint64_t before);
   void occupy(ChannelTiming& timing, unsigned kind, std::uint64_t cycle) const;
 
@@ -257,14 +257,14 @@ class ChannelController {
   // burst on time: up to horizon_ (one tRC, longer than a row miss's tRP +
   // tRCD) before now_, never before floor_ (the last command observers have
   // seen). Column commands never go back: the data bus is in order.
-  static constexpr unsigned kBusWindow = 256;
-  std::bitset<kBusWindow> bus_busy_;  // bit k: the command bus is busy at cycle bus_base_ + k
-  std::uint64_t bus_base_ = 0;        // moves on once a command ends kBusWindow after it
-  std::uint64_t horizon_;             // at most kBusWindow - the longest command
-  // Bit k: the bus is free for a PRE's (0) or an ACT's (1) length from
-  // bus_base_ + k; worked out when first needed after a command.
-  mutable std::bitset<kBusWindow> fits_[2];
-  mutable bool fits_valid_ = false;
+  // The command bus's idle stretches between the commands issued, oldest
+  // first, those ending before now_ - horizon_ dropped: a bus busy most of
+  // the time has few, and recording one costs a comparison per command.
+  struct Gap {
+    std::uint64_t start, end;
+  };
+  Ring<Gap> bus_gaps_;
+  std::uint64_t horizon_;
   std::uint64_t floor_ = 0;
   std::uint64_t late_ = 0;    // bit per bank that was given a burst at a cycle already passed
   Ring<IssuedCommand> held_;  // commands not yet passed to observers, by cycle
