@@ -127,12 +127,14 @@ DramBound dram_bound(const DramConfig& config, const TrafficOptions& traffic, do
   if (mix && f > 0 && f < 1) {
     // The JESD209-4 distances the controller uses.
     bound.turnaround_cycles = s.turnaround_pair();
-    const double bursts_per_request = std::ceil(double(traffic.size_bytes) / burst);
-    const double in_flight = double(traffic.outstanding) * bursts_per_request / double(channels.size());
-    const double window = std::min<double>(double(config.queue_depth) * s.banks, in_flight);
-    double batch = f * window;
-    if (config.write_high_watermark > 0)
-      batch = std::max(batch, double(config.write_high_watermark - config.write_low_watermark));
+    // The controller keeps to one direction while it has row hits of it
+    // (FR-FCFS-Grp), and turns when the other direction's oldest burst has
+    // waited max_wait_ns in its queue. A run thus lasts at most max_wait_ns:
+    // at most M bursts, so a pair of turnarounds comes at best once per M
+    // writes, or once per M reads where writes are the majority. (Write
+    // batching's watermarks only end runs sooner.)
+    const double longest_run = std::ceil(config.max_wait_ns / s.tck_ns) / ccd;
+    const double batch = longest_run * std::min(1.0, f / (1 - f));
     bound.writes_per_batch = std::max(1.0, batch);
     // Per burst: tCCD plus the share of a turnaround pair (one pair per batch
     // of W writes, i.e. per W / f bursts).
@@ -332,12 +334,19 @@ void print_summary(const BenchSetup& setup, const nlohmann::json& out, const Dra
     os << "  mix bound       " << fixed(bound.turnaround_gbps, 2)
        << " GB/s = " << fixed(100 * bound.turnaround_gbps / config.peak_gbps(), 1)
        << "% of peak from the data bus and R/W "
-       << "turnarounds (+" << bound.turnaround_cycles << " tCK per RD->WR->RD, one per "
-       << fixed(bound.writes_per_batch, 0) << " writes"
-       << (config.write_high_watermark > 0 ? ", write batching " + std::to_string(config.write_high_watermark) + "/" +
+       << "turnarounds (+" << bound.turnaround_cycles << " tCK per RD->WR->RD, at best one per "
+       << fixed(bound.writes_per_batch, 0) << " writes: the longest run max_wait_ns allows"
+       << (config.write_high_watermark > 0 ? "; write batching " + std::to_string(config.write_high_watermark) + "/" +
                                                  std::to_string(config.write_low_watermark)
-                                           : ", no write batching")
+                                           : "; no write batching")
        << ")\n";
+  const auto turnarounds = stats["turnarounds"].get<std::uint64_t>();
+  if (turnarounds > 0)
+    os << "  turnarounds     " << turnarounds << " RD<->WR, one pair per "
+       << fixed(2.0 * double(stats["write_bytes"].get<std::uint64_t>()) / config.memspec.burst_bytes() /
+                    double(turnarounds),
+                0)
+       << " writes\n";
   if (stats["read_latency_ns"]["count"].get<std::uint64_t>() > 0)
     os << "  read latency    " << lat(stats["read_latency_ns"]) << "\n";
   if (stats["write_latency_ns"]["count"].get<std::uint64_t>() > 0)

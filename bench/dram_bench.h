@@ -20,9 +20,8 @@ struct DramBound {
   // --op mix: the read/write turnaround model behind the "data bus + R/W
   // turnaround" limit. Per batch of writes_per_batch writes (and the reads
   // between batches) the bus loses one RD->WR and one WR->RD distance beyond
-  // tCCD. A batch is the writes a channel can see at once (FR-FCFS could at
-  // best serve them together) or, with write batching, high - low watermark
-  // if that is more.
+  // tCCD. A batch is at most the writes of the longest run of one direction
+  // that the controller's age limit (max_wait_ns) allows.
   double writes_per_batch = 0;
   unsigned turnaround_cycles = 0;  // (RD->WR - tCCD) + (WR->RD - tCCD), tCK
   double turnaround_gbps = 0;      // the bound from the data bus and the turnarounds alone

@@ -37,6 +37,7 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
   bus_cycles_[kKindPre] = s.pre_cycles;
   bus_cycles_[kKindRd] = bus_cycles_[kKindWr] = s.cas_cycles;
   refresh_due_ = per_bank_refresh_ ? s.trefipb() : s.trefi;
+  horizon_ = s.trc;
   window_cycles_ = std::max<std::uint64_t>(1, std::llround(config.power_window_ns / s.tck_ns));
   next_sample_ = window_cycles_;
   stats_.banks.assign(s.banks, BankStats{});
@@ -79,18 +80,19 @@ void ChannelController::admit(std::uint64_t cycle) {
     }
     // Field by field, as enqueue does (Ring::push_back_slot).
     Queued& q = b.queue.push_back_slot();
-    q.arrival = x.arrival;
+    q.queued = x.arrival;
     q.row = x.row;
     q.tag = x.request << 1 | std::uint32_t(x.write);
     mark_stale(x.bank);
+    if (x.arrival < now_) late_ |= std::uint64_t(1) << x.bank;
     arrivals_.pop_front();
   }
   dirty_ = true;
 }
 
-void ChannelController::set_front(unsigned bank, std::uint64_t arrival) {
-  front_[bank] = arrival;
-  oldest_bound_ = std::min(oldest_bound_, arrival);
+void ChannelController::set_front(unsigned bank, std::uint64_t queued) {
+  front_[bank] = queued;
+  oldest_bound_ = std::min(oldest_bound_, queued);
 }
 
 void ChannelController::decide(unsigned i) {
@@ -114,25 +116,38 @@ void ChannelController::decide(unsigned i) {
     kind_[i] = kind;
     ready_[i] = ready;
     const bool column = kind >= kKindRd;
-    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].arrival;
+    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].queued;
     active_ |= std::uint64_t(1) << i;
   };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
     // bursts hit the open row: FR-FCFS must not starve it.
-    const std::uint64_t starving_at = front.arrival + max_wait_;
-    if (now_ < starving_at || front.row == b.open_row) {
+    const std::uint64_t starving_at = front.queued + max_wait_;
+    const bool starving = now_ >= starving_at;
+    if (!starving || front.row == b.open_row) {
+      // The oldest hit, or while the front is not starving, the oldest hit
+      // in the direction the data bus last went: grouping reads and writes
+      // (FR-FCFS-Grp) saves the turnaround a change of direction costs.
+      const bool group = !filter && last_column_ >= 0 && !starving;
+      std::uint32_t hit = n;
       for (std::uint32_t k = first; k < n; ++k) {
         const Queued& x = b.queue[k];
-        if (x.row == b.open_row && (!filter || x.write() == write_mode_)) {
-          choose(x.write() ? Command::kWr : Command::kRd, x.write() ? kKindWr : kKindRd, k, b.cas_ok);
-          // Passing the front over for a hit holds until the front starves.
-          if (k != first) {
-            redecide_[i] = starving_at;
-            min_redecide_ = std::min(min_redecide_, starving_at);
-          }
-          return;
+        if (x.row != b.open_row || (filter && x.write() != write_mode_)) continue;
+        if (hit == n) hit = k;
+        if (!group || int(x.write()) == last_column_) {
+          hit = k;
+          break;
         }
+      }
+      if (hit != n) {
+        const bool write = b.queue[hit].write();
+        choose(write ? Command::kWr : Command::kRd, write ? kKindWr : kKindRd, hit, b.cas_ok);
+        // Passing the front over for a hit holds until the front starves.
+        if (hit != first) {
+          redecide_[i] = starving_at;
+          min_redecide_ = std::min(min_redecide_, starving_at);
+        }
+        return;
       }
     }
     choose(Command::kPre, kKindPre, first, b.pre_ok);
@@ -262,8 +277,8 @@ void ChannelController::best_candidate(const std::uint64_t* bases, unsigned skip
 
 // The bank of the oldest burst of the channel if that burst has waited too
 // long (the first such bank on a tie), else -1. The fronts are enough: a
-// bank's queue holds its oldest bursts in arrival order and its waiting list
-// only younger ones, so the oldest burst is always a front.
+// bank's bursts enter its queue in arrival order, so the one queued longest
+// is always a front, and the waiting list has not started to age.
 int ChannelController::starving_bank() {
   if (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_) return -1;
   const unsigned n = static_cast<unsigned>(banks_.size());
@@ -340,6 +355,9 @@ std::uint64_t ChannelController::recompute() {
   std::uint64_t best = std::uint64_t(last_scan_.best >> 64);
   if (starving >= 0 && best_bank != unsigned(starving)) serve_around(unsigned(starving), bases, skip, best_bank, best);
   if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
+  // A precharge or activate that fits before the cycle reached goes there,
+  // unless a burst starves or a refresh is due.
+  if (starving < 0 && now_ < refresh_due_) best_backfill(skip, std::min(best, now_), best_bank, best);
 
   // A refresh step never starts before the due cycle, so while a bank command
   // comes earlier there is no need to work it out.
@@ -373,12 +391,15 @@ void ChannelController::step() {
   }
   sample_until(t);
   issue(choice_command_, choice_bank_, t);
+  if (!held_.empty()) release_notifications(std::max(floor_, now_ > horizon_ ? now_ - horizon_ : 0));
 }
 
 // What a command of `kind` issued at `cycle` does to the channel-wide
 // constraints; shared by issuing and by delays(), so that the two agree.
 void ChannelController::occupy(ChannelTiming& c, unsigned kind, std::uint64_t cycle) const {
-  c.ca_free = cycle + bus_cycles_[kind];
+  // A row command placed before the last one (backfill) leaves the bus busy
+  // until the later one's end.
+  c.ca_free = std::max(c.ca_free, cycle + bus_cycles_[kind]);
   switch (kind) {
     case kKindAct:
       c.rrd_ok = std::max(c.rrd_ok, cycle + spec_.trrd);
@@ -417,16 +438,12 @@ void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsi
   mark_stale(index);
 }
 
-void ChannelController::notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
-                               std::uint64_t auto_pre) {
-  const auto& to = command == Command::kRd || command == Command::kWr ? column_observers_ : observers_;
-  if (to.empty()) return;
-  const IssuedCommand c{cycle, command, static_cast<std::uint8_t>(bank), row, auto_pre};
-  for (CommandObserver* o : to) o->on_command(index_, c);
-}
-
 void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {
-  now_ = t;
+  now_ = std::max(now_, t);
+  record_bus(t, command == Command::kAct                                      ? spec_.act_cycles
+                : command == Command::kRd || command == Command::kWr          ? spec_.cas_cycles
+                : command == Command::kRefAll || command == Command::kRefBank ? spec_.ref_cycles
+                                                                              : spec_.pre_cycles);
   dirty_ = true;
   scan_valid_ = false;
   Bank& b = banks_[index];
@@ -449,14 +466,9 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
       b.cas_ok = t + act2_ + spec_.trcd;
       b.pre_ok = t + act2_ + spec_.tras;
       b.act_ok = t + spec_.trc;
-      // What decide() would find: the burst the row was opened for is the
-      // oldest one it may serve and hits the row.
-      b.next = x.write() ? Command::kWr : Command::kRd;
-      kind_[index] = x.write() ? kKindWr : kKindRd;
-      ready_[index] = b.cas_ok;
-      rank_[index] = x.arrival;
-      active_ |= std::uint64_t(1) << index;
-      redecide_[index] = kNever;
+      // Which of the row's bursts goes first depends on the direction the
+      // data bus goes by then: decide() works it out.
+      mark_stale(index);
       occupy(timing_, kKindAct, t);
       ++stats_.act;
       ++stats_.banks[index].activates;
@@ -519,14 +531,28 @@ void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
     std::uint32_t row, request;
     bool write;
   } x{e.row, e.request(), e.write()};
+  const std::uint64_t e_queued = e.queued;
   b.queue.erase(b.target);
   count_visible(x.write, -1);
-  // The oldest waiting burst, if any, takes the freed queue entry.
-  if (b.queue.size() >= depth_) count_visible(b.queue[depth_ - 1].write(), +1);
-  set_front(index, b.queue.empty() ? kNever : b.queue.front().arrival);
+  // The oldest waiting burst, if any, takes the freed queue entry, and ages
+  // from now on.
+  if (b.queue.size() >= depth_) {
+    Queued& entering = b.queue[depth_ - 1];
+    entering.queued = t;
+    count_visible(entering.write(), +1);
+  }
+  set_front(index, b.queue.empty() ? kNever : b.queue.front().queued);
+  if (b.queue.empty()) late_ &= ~(std::uint64_t(1) << index);
   mark_stale(index);
 
   BankStats& bs = stats_.banks[index];
+  stats_.max_queued_cycles = std::max(stats_.max_queued_cycles, t - e_queued);
+  if (last_column_ != int(x.write)) {
+    if (last_column_ >= 0) ++stats_.turnarounds;
+    last_column_ = int(x.write);
+    // Every bank's choice among its row hits follows the direction.
+    if (write_high_ == 0) stale_ = ~std::uint64_t(0);
+  }
   occupy(timing_, x.write ? kKindWr : kKindRd, t);
   if (x.write) {
     b.pre_ok = std::max(b.pre_ok, t + wr_to_pre_);

@@ -5,10 +5,16 @@
 // earliest cycle at which each bank's next command would satisfy every JEDEC
 // constraint and issues the earliest (column commands first on a tie, then the
 // oldest burst). That is what a cycle-stepped FR-FCFS controller would issue,
-// at the cost of a few comparisons per command. Once the oldest burst has
-// waited max_wait, its bank's next command has priority: another bank's
-// command goes first only if it cannot make that one later. No SystemC event
-// is involved; the TLM wrapper and the benchmark drive it alike.
+// at the cost of a few comparisons per command. Among a bank's row hits the
+// oldest in the direction the data bus last went is served first (read/write
+// grouping, FR-FCFS-Grp), so a mix turns the bus around only when one
+// direction runs out of hits or the other starves. Once the oldest burst has
+// waited max_wait in the queue, its bank's next command has priority: another
+// bank's command goes first only if it cannot make that one later. A burst
+// that arrives at a cycle already passed may still have its row opened in a
+// free command-bus slot before that cycle (backfill, channel_backfill.cpp).
+// No SystemC event is involved; the TLM wrapper and the benchmark drive it
+// alike.
 
 #include <algorithm>
 #include <cstdint>
@@ -64,6 +70,15 @@ class ChannelController {
   void step();
 
   std::uint64_t now() const { return now_; }
+  // Passes every command issued so far to the observers. Commands are held
+  // back up to one backfill horizon (a row command may still be placed
+  // before them), so observers see them in cycle order; after this no
+  // command goes before the last one passed.
+  void flush_observers();
+  // Passes the commands before `cycle` on, for a caller that knows no burst
+  // arrives before `cycle` any more; those before a burst already given
+  // stay held (its row command may still go back).
+  void release_observers_before(std::uint64_t cycle);
   // True while write batching has the channel serving writes only.
   bool draining_writes() const { return write_mode_; }
 
@@ -79,7 +94,11 @@ class ChannelController {
   // A queued burst with everything deciding and issuing read, inline, so that
   // the scan of a bank's queue chases no indices.
   struct Queued {
-    std::uint64_t arrival;
+    // Cycle at which the burst entered the scheduler's queue (its arrival,
+    // or for a burst that waited for a free entry, the cycle one freed): a
+    // burst's age, for FCFS and for starvation, counts from there, as a
+    // controller can only age what its queue holds.
+    std::uint64_t queued;
     std::uint32_t row;
     std::uint32_t tag;  // request << 1 | write: 16 bytes per entry
     bool write() const { return (tag & 1) != 0; }
@@ -155,7 +174,7 @@ class ChannelController {
   void serve_around(unsigned starving, const std::uint64_t* bases, unsigned skip, unsigned& bank,
                     std::uint64_t& cycle) const;
   bool delays(unsigned bank, std::uint64_t cycle, unsigned starving, std::uint64_t due) const;
-  void set_front(unsigned bank, std::uint64_t arrival);
+  void set_front(unsigned bank, std::uint64_t queued);
 
   std::uint64_t recompute();
   // Returns the banks decided.
@@ -173,6 +192,14 @@ class ChannelController {
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
   void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0);
   void sample_until(std::uint64_t cycle);
+  // Backfill (channel_backfill.cpp): the earliest cycle before now_ at which
+  // bank's row command could have gone, or kNever.
+  std::uint64_t backfill_cycle(unsigned bank, std::uint64_t floor) const;
+  bool best_backfill(unsigned skip, std::uint64_t before, unsigned& bank, std::uint64_t& cycle) const;
+  std::uint64_t free_bus_slot(std::uint64_t from, unsigned length) const;
+  std::uint64_t backfill_floor() const;
+  void record_bus(std::uint64_t cycle, unsigned length);
+  void release_notifications(std::uint64_t before);
   void occupy(ChannelTiming& timing, unsigned kind, std::uint64_t cycle) const;
 
   unsigned index_;
@@ -189,6 +216,7 @@ class ChannelController {
   // Write batching (DramConfig::write_high_watermark); off when high_ == 0.
   unsigned write_high_, write_low_;
   bool write_mode_ = false;                          // serving writes only
+  int last_column_ = -1;                             // direction of the last column command: 1 write, 0 read
   unsigned visible_reads_ = 0, visible_writes_ = 0;  // bursts in the bank queues
 
   // Distances between first edges from the memspec (JESD209-4 formulas and
@@ -203,7 +231,7 @@ class ChannelController {
   // write-batching mode flips; it also changes once the front burst starts
   // starving (redecide_).
   std::uint64_t stale_ = ~std::uint64_t(0);  // bit per bank (at most 64, see Memspec)
-  std::vector<std::uint64_t> front_;         // arrival of queue.front() (kNever: empty)
+  std::vector<std::uint64_t> front_;         // queued of queue.front() (kNever: empty)
   std::vector<std::uint64_t> ready_;         // the bank's own earliest cycle for its next command (kNever: none)
   std::vector<std::uint64_t> rank_;          // tie-break among equal cycles: column commands, then the oldest
   std::vector<std::uint64_t> redecide_;      // cycle at which the decision must be made again
@@ -221,6 +249,25 @@ class ChannelController {
 
   std::uint64_t now_ = 0;
   ChannelTiming timing_;
+  // The controller runs ahead of the requests it has not yet been given (the
+  // TLM wrapper completes one request before the next is submitted), so a
+  // burst may arrive at a cycle it has passed. Its bank's precharge and
+  // activate may then still go in a free command-bus slot between the
+  // commands already issued, as they would have had the controller seen the
+  // burst on time: up to horizon_ (one tRC, longer than a row miss's tRP +
+  // tRCD) before now_, never before floor_ (the last command observers have
+  // seen). Column commands never go back: the data bus is in order.
+  // The command bus's idle stretches between the commands issued, oldest
+  // first, those ending before now_ - horizon_ dropped: a bus busy most of
+  // the time has few, and recording one costs a comparison per command.
+  struct Gap {
+    std::uint64_t start, end;
+  };
+  Ring<Gap> bus_gaps_;
+  std::uint64_t horizon_;
+  std::uint64_t floor_ = 0;
+  std::uint64_t late_ = 0;    // bit per bank that was given a burst at a cycle already passed
+  Ring<IssuedCommand> held_;  // commands not yet passed to observers, by cycle
   std::uint64_t refresh_due_;
   std::uint64_t refab_ok_ = 0, refpb_ok_ = 0;
   unsigned refresh_bank_ = 0;  // next bank for per-bank refresh

@@ -26,6 +26,12 @@ struct ChannelStats {
   std::uint64_t ref_all = 0, ref_bank = 0;
   // Precharges issued because a queued burst needed another row of the bank.
   std::uint64_t row_conflicts = 0;
+  // Column commands whose direction differs from the one before on the
+  // channel: each pays RD->WR or WR->RD instead of tCCD on the data bus.
+  std::uint64_t turnarounds = 0;
+  // The longest a burst waited in the scheduler's queue, entry to its column
+  // command, in tCK: what max_wait_ns bounds.
+  std::uint64_t max_queued_cycles = 0;
   // Command and I/O energy; background energy depends on the query time and
   // is added by the system.
   EnergyBreakdown command_energy;

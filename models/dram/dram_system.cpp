@@ -132,6 +132,15 @@ void DramSystem::drain() {
   Completion dropped;
   while (next_completion(dropped)) {
   }
+  flush_observers();
+}
+
+void DramSystem::flush_observers() {
+  for (auto& c : channels_) c->flush_observers();
+}
+
+void DramSystem::release_observers_before(std::uint64_t cycle) {
+  for (auto& c : channels_) c->release_observers_before(cycle);
 }
 
 void DramSystem::advance_to(std::uint64_t cycle) {
@@ -206,8 +215,11 @@ nlohmann::json DramSystem::stats_json(std::uint64_t cycle) const {
   const char* names[9] = {"act", "pre", "pre_all", "rd", "wr", "rda", "wra", "ref_all", "ref_bank"};
   for (int i = 0; i < 9; ++i) commands[names[i]] = counts[i];
 
-  std::uint64_t conflicts = 0;
-  for (const ChannelStats& c : stats_.channels) conflicts += c.row_conflicts;
+  std::uint64_t conflicts = 0, turnarounds = 0;
+  for (const ChannelStats& c : stats_.channels) {
+    conflicts += c.row_conflicts;
+    turnarounds += c.turnarounds;
+  }
   const std::vector<double> windows = window_energy_until(cycle);
   json power = json::array();
   const double wns = window_ns();
@@ -230,6 +242,7 @@ nlohmann::json DramSystem::stats_json(std::uint64_t cycle) const {
           {"write_latency_ns", LatencySummary::of(stats_.write_latency_ns).to_json()},
           {"row_hit_rate", stats_.row_hit_rate()},
           {"row_conflicts", conflicts},
+          {"turnarounds", turnarounds},
           {"refresh_count", stats_.refreshes()},
           {"commands", commands},
           {"per_bank", per_bank},

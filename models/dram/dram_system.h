@@ -65,6 +65,12 @@ class DramSystem final : private BurstSink {
   void drain();
   // Runs every command (refreshes included) earlier than `cycle`.
   void advance_to(std::uint64_t cycle);
+  // Passes every command issued so far to the observers (they are held back
+  // while a row command may still be placed before them); drain() does too.
+  void flush_observers();
+  // Passes the commands before `cycle` on; the caller promises that no
+  // request arrives before `cycle` any more. Changes no timing.
+  void release_observers_before(std::uint64_t cycle);
   // The latest cycle any channel has reached.
   std::uint64_t now() const;
 

@@ -26,6 +26,7 @@ class Ring {
   const T& back() const { return buf_[tail_ - 1]; }
   // The i-th entry from the front.
   const T& operator[](std::size_t i) const { return buf_[head_ + i]; }
+  T& operator[](std::size_t i) { return buf_[head_ + i]; }
   void pop_front() {
     if (++head_ == tail_) head_ = tail_ = 0;
   }

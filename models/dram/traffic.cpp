@@ -96,6 +96,7 @@ std::uint64_t run_closed_loop(DramSystem& system, const TrafficOptions& options)
     if (issued < options.requests) issue(c.done_cycle);
   }
   system.queue_completions(false);
+  system.flush_observers();
   return last;
 }
 

@@ -82,5 +82,27 @@ TEST(DramBench, AShortRunStaysWithinItsBound) {
   std::remove(json_file.c_str());
 }
 
+TEST(DramBench, ASequentialMixRunsEachDirectionUntilTheOtherStarves) {
+  // 64 KiB in flight, 16 KiB a channel: more than its queues (16 bursts a
+  // bank) hold. Aged from arrival, the bursts waiting for an entry starved
+  // and the channel served in arrival order, turning around every 16 bursts
+  // (71.5 % of peak). Aged from the queue, it turns when a direction runs out
+  // of row hits or the other direction's oldest burst has waited
+  // max_wait_ns: never more often than the bound allows, and near the bound.
+  const std::string json_file = ::testing::TempDir() + "dram_bench_mix.json";
+  ASSERT_EQ(run({"--op", "mix", "--size", "1024", "--requests", "20000", "--json", json_file}), 0);
+  std::ifstream f(json_file);
+  const nlohmann::json j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["timing_violations"], 0);
+  const double gbps = j["bandwidth_gbps"].get<double>(), bound = j["bound_gbps"].get<double>();
+  EXPECT_LE(gbps, bound);
+  EXPECT_GT(gbps, 0.95 * bound);
+  const double writes = double(j["stats"]["write_bytes"].get<std::uint64_t>()) / 32;  // 32-byte bursts
+  const double pairs = double(j["stats"]["turnarounds"].get<std::uint64_t>()) / 2;
+  EXPECT_GE(pairs, writes / j["writes_per_turnaround"].get<double>());
+  EXPECT_LT(pairs, writes / 128);  // arrival order: a pair per 8 writes
+  std::remove(json_file.c_str());
+}
+
 }  // namespace
 }  // namespace npuvp::bench

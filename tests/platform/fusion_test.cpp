@@ -100,12 +100,14 @@ TEST(FusedNetwork, FusionSavesTheStoreOfTheConvolutionsOutputAndTheAddsCommand) 
 // current layer's last step, and copying its first inputs from the output
 // buffer, save (docs/firmware.md). ResNet-20 ran 126,562 before the next
 // layer's first weights could move below the current layer's own relocated
-// ones at the top of SRAM.
+// ones at the top of SRAM, 125,345 before the DRAM controller opened a late
+// request's row between the commands it had issued (docs/memory.md, "Why a
+// DMA load stream read at 0.80 of the peak").
 TEST(FusedNetwork, OffGivesTheResultsFromBeforeFusion) {
   // The tree before fusion ran the largest tiling that fits.
   const std::vector<std::string> largest{"firmware.smaller_tilings=false"};
   EXPECT_EQ(run_block("edge-ip", largest, false)["totals"]["cycles"], 3976);
-  EXPECT_EQ(run_block("edge-ip", largest, false, "resnet20_cifar")["totals"]["cycles"], 125345);
+  EXPECT_EQ(run_block("edge-ip", largest, false, "resnet20_cifar")["totals"]["cycles"], 125055);
 }
 
 // Each dataflow's jobs run the epilogue: ResNet-20's 7 fusable adds (the

@@ -106,12 +106,14 @@ TEST(PoolFusion, TheEpilogueAddsThePoolsLanePassesToTheArraysCycles) {
 // PinnedResults.SqueezeNet11's from before pools were fused (81c3af8); the
 // block's are pinned as measured with fusion off. SqueezeNet ran 975,570
 // before the next layer's first weights could move below the current layer's
-// own relocated ones at the top of SRAM (no plan changed).
+// own relocated ones at the top of SRAM (no plan changed), 969,914 before
+// the DRAM controller opened a late request's row between the commands it
+// had issued (docs/memory.md).
 TEST(PoolFusion, OffGivesTheResultsFromBeforePoolFusion) {
   // The tree before ran the largest tiling that fits.
   const std::vector<std::string> largest{"firmware.smaller_tilings=false"};
   EXPECT_EQ(run(kBlock, false, "edge-ip", largest)["totals"]["cycles"], 5547);
-  EXPECT_EQ(run("squeezenet1_1", false, "edge-ip", largest)["totals"]["cycles"], 969914);
+  EXPECT_EQ(run("squeezenet1_1", false, "edge-ip", largest)["totals"]["cycles"], 960596);
 }
 
 // Every zoo network with pools, fused: every output exact, and the pools
