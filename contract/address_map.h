@@ -17,10 +17,14 @@ inline constexpr std::uint64_t kDramBase = 0x8000'0000;
 
 // NPU-local view: the SRAM banks share the window from kSramBase, chunks of
 // sram.interleave_bytes going to consecutive banks (sram_interleave.h), PE cluster k's
-// registers at kClusterRegsBase + k * pe_array::kClusterStride, DMA channel c's
-// at kDmaRegsBase + c * dma::kChannelStride.
+// registers at kClusterRegsBase + k * pe_array::kClusterStride, its weight-fill
+// window at kClusterFillBase + k * kClusterFillStride (written by the NoC's
+// multicast read responses, pe_array/cluster_regs.h), DMA channel c's
+// registers at kDmaRegsBase + c * dma::kChannelStride.
 inline constexpr std::uint64_t kSramBase = 0x1000'0000;
 inline constexpr std::uint64_t kClusterRegsBase = 0x2000'0000;
+inline constexpr std::uint64_t kClusterFillBase = 0x2800'0000;
+inline constexpr std::uint64_t kClusterFillStride = 0x20'0000;  // 64 clusters up to kDmaRegsBase
 inline constexpr std::uint64_t kDmaRegsBase = 0x3000'0000;
 inline constexpr std::uint64_t kDmaRegsSize = 0x1000'0000;
 // The global buffer may grow up to the cluster registers.
@@ -39,12 +43,15 @@ struct Region {
   const char* description;
 };
 
-inline constexpr std::array<Region, 5> kRegions{{
+inline constexpr std::array<Region, 6> kRegions{{
     {"system", "NPU registers", kNpuRegsBase, kNpuRegsSize, "host MMIO to the command processor"},
     {"system", "DRAM", kDramBase, 0, "size set by the platform's DRAM part"},
     {"NPU-local", "SRAM banks", kSramBase, kSramWindowSize,
      "global buffer, banks interleaved by sram.interleave_bytes"},
-    {"NPU-local", "PE cluster registers", kClusterRegsBase, kDmaRegsBase - kClusterRegsBase, "one block per cluster"},
+    {"NPU-local", "PE cluster registers", kClusterRegsBase, kClusterFillBase - kClusterRegsBase,
+     "one block per cluster"},
+    {"NPU-local", "PE cluster weight-fill windows", kClusterFillBase, kDmaRegsBase - kClusterFillBase,
+     "one window per cluster: an operand group's weights, bias and requantization, written by multicast responses"},
     {"NPU-local", "DMA channel registers", kDmaRegsBase, kDmaRegsSize, "one block per channel"},
 }};
 

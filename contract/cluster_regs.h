@@ -21,6 +21,7 @@ inline constexpr std::uint32_t kJobAddr = 0x0C;
 inline constexpr std::uint32_t kBusyCycles = 0x10;
 inline constexpr std::uint32_t kJobsDone = 0x14;
 inline constexpr std::uint32_t kClusterId = 0x18;
+inline constexpr std::uint32_t kGroupReady = 0x1C;
 }  // namespace reg
 
 inline constexpr std::uint32_t kCtrlStart = 1u << 0;
@@ -39,9 +40,30 @@ enum class JobError : std::uint32_t {
   kOperandRead = 3,   // an operand read returned an error response
   kResultWrite = 4,   // the result write returned an error response
   kWeightBuffer = 5,  // weights do not fit the cluster's weight buffer
+  // An operand group's rendezvous failed: group fields that do not describe
+  // this cluster's group, a READY token from outside the group or for another
+  // job table, or no token (leader) or fill (follower) within kGroupTimeoutCycles.
+  kGroup = 6,
 };
 
-inline constexpr std::array<regs::RegisterSpec, 7> kClusterRegisters{{
+// Operand groups (ClusterJob::group_size >= 2): the clusters whose jobs of one
+// table load the same weights, bias and requantization. Members are clusters
+// leader + i × group_stride, i < group_size, the leader being CLUSTER_ID mod
+// group_stride. Each follower, on reaching its weight load, writes its READY
+// token (the job table's address, 64-byte aligned, ORed with its CLUSTER_ID) to
+// the leader's GROUP_READY register; the leader, holding every follower's
+// token for its table, reads the operands once with a forked response
+// (noc::ReadForkExtension) that the NoC also writes into each follower's
+// weight-fill window (address_map::kClusterFillBase + ID × kClusterFillStride):
+// weights from offset 0, bias from kFillBiasOffset, requantization from
+// kFillRequantOffset. A wait longer than kGroupTimeoutCycles ends the job
+// with kGroup, so a mis-programmed group never hangs the NPU.
+inline constexpr std::uint32_t kFillBiasOffset = 0x10'0000;
+inline constexpr std::uint32_t kFillRequantOffset = 0x18'0000;
+inline constexpr std::uint32_t kFillWeightBytes = kFillBiasOffset;  // the most a group's job may load
+inline constexpr std::uint64_t kGroupTimeoutCycles = 1ull << 24;
+
+inline constexpr std::array<regs::RegisterSpec, 8> kClusterRegisters{{
     {"CTRL", reg::kCtrl, 0, regs::Access::kWriteOnly,
      "bit0 START: fetch the job at JOB_ADDR and run it; bit1 START_TABLE: the job at JOB_ADDR + CLUSTER_ID * 192. "
      "While busy the job is queued if the job queue has room (else ignored)"},
@@ -52,6 +74,8 @@ inline constexpr std::array<regs::RegisterSpec, 7> kClusterRegisters{{
     {"BUSY_CYCLES", reg::kBusyCycles, 0, regs::Access::kReadOnly, "cycles the MAC array computed since reset (wraps)"},
     {"JOBS_DONE", reg::kJobsDone, 0, regs::Access::kReadOnly, "jobs completed since reset"},
     {"CLUSTER_ID", reg::kClusterId, 0, regs::Access::kReadOnly, "the cluster's index in the NPU"},
+    {"GROUP_READY", reg::kGroupReady, 0, regs::Access::kWriteOnly,
+     "an operand group follower's READY token: its job table's address ORed with its CLUSTER_ID (leader only)"},
 }};
 
 // Written to a job's status_addr (when not 0) once the job is over, before
@@ -120,7 +144,9 @@ struct ClusterJob {
   std::uint32_t bias_addr;     // int32 (fp16: fp32) per channel
   std::uint32_t requant_addr;  // per channel: int32 multiplier, int32 shift
   std::uint8_t kernel_h, kernel_w, stride_h, stride_w;
-  std::uint8_t dilation_h, dilation_w, reserved0, reserved1;
+  std::uint8_t dilation_h, dilation_w;
+  // Operand group (see kGroupTimeoutCycles above); group_size 0 or 1: none.
+  std::uint8_t group_stride, group_size;
   std::int32_t input_zero_point;
   std::int32_t output_zero_point;
   std::int32_t act_min, act_max;
@@ -187,6 +213,14 @@ inline PoolEpilogue read_pool_epilogue(const ClusterJob& j) {
   std::memcpy(&p, reinterpret_cast<const unsigned char*>(&j) + kPoolEpilogueOffset, sizeof p);
   return p;
 }
+
+// The job fields of an operand group, for docs/registers.md.
+inline constexpr std::array<regs::FieldSpec, 2> kClusterJobGroupFields{{
+    {"group_stride", offsetof(ClusterJob, group_stride), 1,
+     "CLUSTER_ID distance between the members of the job's operand group; the leader is CLUSTER_ID mod group_stride"},
+    {"group_size", offsetof(ClusterJob, group_size), 1,
+     "members of the group (>= 2: the weights, bias and requantization are multicast from the leader's one read)"},
+}};
 
 // The job fields of a fused epilogue, for docs/registers.md.
 inline constexpr std::array<regs::FieldSpec, 9> kClusterJobFuseFields{{

@@ -95,6 +95,10 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
   const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
   const std::uint64_t filter = filter_bytes(l_);
   const pe_array::ClusterJob base = job_template();
+  // The jobs of one K slice load the same weights: as an operand group, the
+  // row group 0 job's cluster reads them once for all (cluster_regs.h).
+  const std::uint32_t slices = ceil_div(kb, t_.k_slice);
+  const bool grouped = groups_operands(l_, npu_, t_, rows, buffers.load_weights);
   std::vector<pe_array::ClusterJob> jobs;
   for (std::uint32_t rg = 0; rg < t_.row_groups; ++rg) {
     const std::uint32_t my0 = rg * rows_per_group;
@@ -105,6 +109,10 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       pe_array::ClusterJob job = base;
       const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
       job.flags |= buffers.load_weights ? pe_array::kJobLoadWeights : 0;
+      if (grouped) {
+        job.group_stride = static_cast<std::uint8_t>(slices);
+        job.group_size = static_cast<std::uint8_t>(ceil_div(rows, rows_per_group));
+      }
       const std::uint64_t in_offset = std::uint64_t{lo - tile_lo} * row_bytes;
       job.in_addr = static_cast<std::uint32_t>(input_at(tile, buffer) + in_offset);
       job.in2_addr = static_cast<std::uint32_t>(input2_at(tile, buffer) + in_offset);

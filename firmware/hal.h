@@ -62,6 +62,9 @@ struct NpuLayout {
   // Jobs a cluster holds (running and queued): 2 or more lets the firmware
   // start a tile's jobs while the previous tile's still run.
   unsigned job_queue_depth = 1;
+  // The clusters take operand groups (pe_array.operand_multicast): the jobs
+  // of one K slice share one multicast read of its weights.
+  bool operand_multicast = false;
   std::uint64_t sram_base = 0, sram_bytes = 0;
   unsigned sram_banks = 16;  // equal banks
   // Consecutive chunks of this many bytes go to consecutive banks

@@ -441,6 +441,9 @@ class CostWalker {
     // Bytes the step's jobs move through the banks of the weight, input,
     // residual and output buffers, all jobs' and the slowest one's.
     std::array<std::uint64_t, 4> banked{}, slowest_banked{};
+    // In an operand group only the leader's read reaches the banks; every
+    // member waits for it as the leader does (the tree adds no link time).
+    const bool grouped = groups_operands(l_, npu_, t_, rows, load_weights);
     for (std::uint32_t my0 = 0; my0 < rows; my0 += rows_per_group) {
       const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
       const auto [lo, hi] = input_row_range(l_, first_row(tile) + my0, my_rows);
@@ -505,11 +508,12 @@ class CostWalker {
                            std::max(double(job_cycles), double(inputs - first_row + residual) / link) +
                            double(pixels * output_bytes(l_, kb)) / link;
         const std::array<std::uint64_t, 4> moved{weights, inputs, residual, pixels * output_bytes(l_, kb)};
+        const std::uint64_t weights_read = grouped && my0 != 0 ? 0 : weights;
         if (job > slowest) slowest_banked = moved;
-        for (std::size_t b = 0; b < moved.size(); ++b) banked[b] += moved[b];
+        for (std::size_t b = 0; b < moved.size(); ++b) banked[b] += b == 0 ? weights_read : moved[b];
         slowest = std::max(slowest, job);
         s.array_cycles = std::max(s.array_cycles, array_cycles);
-        s.cluster_bytes += inputs + weights + written;
+        s.cluster_bytes += inputs + weights_read + written;
       }
     }
     // The clusters start a step together and the banks serve them in the

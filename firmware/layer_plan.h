@@ -12,6 +12,7 @@
 #include "contract/cluster_regs.h"
 #include "contract/command_format.h"
 #include "firmware/hal.h"
+#include "firmware/layer_geometry.h"
 
 namespace npuvp::firmware {
 
@@ -53,6 +54,18 @@ struct LayerTiling {
   std::uint64_t input_slot_bytes = 0;
   std::uint64_t input2_slot_bytes = 0;
 };
+
+// Whether the jobs of a step of `rows` output rows form operand groups
+// (contract/cluster_regs.h): the clusters take them, the step loads weights
+// and more than one row group shares each K slice's, which fit the fill
+// window. Then each slice's weights are read from the banks once and
+// multicast to its row groups' clusters.
+inline bool groups_operands(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t, std::uint32_t rows,
+                            bool load_weights) {
+  return npu.operand_multicast && load_weights && opcode_of(l) == Opcode::kConv2d &&
+         ceil_div(rows, ceil_div(rows, t.row_groups)) >= 2 &&
+         std::uint64_t{t.k_slice} * filter_bytes(l) <= pe_array::kFillWeightBytes;
+}
 
 // One step of kRowTilesOuter: K block `block` of tile `tile` (tiles counted on
 // from one image of a batch to the next). A pass is one K block's weights

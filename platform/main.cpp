@@ -328,6 +328,11 @@ int regs_command() {
       "The job fields of a convolution's fused residual add or pool (the whole job is in contract/cluster_regs.h); "
       "the epilogue's datapath and cost are in docs/dataflows.md",
       sizeof(npuvp::pe_array::ClusterJob), npuvp::pe_array::kClusterJobFuseFields);
+  print_fields("ClusterJob operand group (NPU-local SRAM)",
+               "The clusters whose jobs load the same weights: the leader reads them once and the NoC multicasts the "
+               "response into each follower's weight-fill window, after every follower's READY token "
+               "(GROUP_READY); docs/dataflows.md",
+               sizeof(npuvp::pe_array::ClusterJob), npuvp::pe_array::kClusterJobGroupFields);
   print_fields("PoolEpilogue (in a ClusterJob, from in2_addr)",
                "A convolution job's fused pool (fuse 2 or 3): the window it pools the job's results with and where "
                "they lie in the convolution's map",

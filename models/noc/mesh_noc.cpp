@@ -95,6 +95,13 @@ void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time
     multicast(src, gp, *ext, delay);
     return;
   }
+  const auto* fork = gp.get_extension<ReadForkExtension>();
+  if (fork != nullptr && (!gp.is_read() || !fork_fits(*fork, gp.get_data_length()))) {
+    log_->debug("{}: a forked response needs a READ and windows of {} bytes", config_.initiators[id].name,
+                gp.get_data_length());
+    gp.set_response_status(gp.is_read() ? tlm::TLM_ADDRESS_ERROR_RESPONSE : tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return;
+  }
   const std::uint64_t address = gp.get_address();
   const Route route = decode(address);
   if (route.target < 0) {
@@ -103,17 +110,17 @@ void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time
     return;
   }
   if (gp.get_data_length() > route.run) {
-    split(id, src, gp, delay);
+    split(id, src, gp, delay, fork);
     return;
   }
-  const sc_core::sc_time done = unicast(src, route, gp, delay);
+  const sc_core::sc_time done = unicast(src, route, gp, delay, fork);
   delay = done - sc_core::sc_time_stamp();
   gp.set_address(address);
   gp.set_dmi_allowed(false);
 }
 
-sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp,
-                                  sc_core::sc_time delay) {
+sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp, sc_core::sc_time delay,
+                                  const ReadForkExtension* fork, std::uint64_t fork_offset) {
   const NodeId dst = node_of(config_.targets[route.target]);
   const std::uint64_t length = gp.get_data_length();
   const sc_core::sc_time issued = sc_core::sc_time_stamp();
@@ -127,13 +134,58 @@ sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_gener
   // The target may have waited; its delay counts from when it returned.
   const sc_core::sc_time returned = sc_core::sc_time_stamp();
   const bool data_back = gp.is_read() && gp.is_response_ok();
+  if (data_back && fork != nullptr) return fork_response(src, dst, gp, *fork, fork_offset, returned + target_delay);
   if (data_back) payload_.add(length, fast_.mesh().hops(dst, src));
   const Cycle response_done =
       fast_.unicast(dst, src, packet_flits(config_, data_back ? length : 0), edge_at_or_after(returned + target_delay));
   return time_of(response_done);
 }
 
-void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+bool MeshNoc::fork_fits(const ReadForkExtension& fork, std::uint64_t length) const {
+  return !fork.addresses.empty() && std::all_of(fork.addresses.begin(), fork.addresses.end(), [&](std::uint64_t a) {
+    const Route r = decode(a);
+    return r.target >= 0 && r.run >= length;
+  });
+}
+
+sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generic_payload& gp,
+                                        const ReadForkExtension& fork, std::uint64_t fork_offset,
+                                        const sc_core::sc_time& ready) {
+  const std::uint64_t length = gp.get_data_length();
+  std::vector<Route> copies;
+  std::vector<NodeId> dests{src};
+  for (std::uint64_t a : fork.addresses) {
+    copies.push_back(decode(a + fork_offset));
+    dests.push_back(node_of(config_.targets[copies.back().target]));
+  }
+  std::vector<Cycle> done_at;
+  const std::uint64_t flits = packet_flits(config_, length);
+  const std::uint64_t flit_hops_before = fast_.stats().flit_hops;
+  fast_.multicast(from, dests, flits, edge_at_or_after(ready), done_at);
+  // Injected once at the target; every router of the tree carries it once.
+  payload_.add(length, (fast_.stats().flit_hops - flit_hops_before) / flits);
+  auto worst = tlm::TLM_OK_RESPONSE;
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    tlm::tlm_generic_payload copy;
+    copy.set_command(tlm::TLM_WRITE_COMMAND);
+    copy.set_address(copies[i].offset);
+    copy.set_data_ptr(gp.get_data_ptr());
+    copy.set_data_length(static_cast<unsigned>(length));
+    copy.set_streaming_width(static_cast<unsigned>(length));
+    copy.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const sc_core::sc_time arrival = time_of(done_at[i + 1]);
+    sc_core::sc_time target_delay = arrival > now ? arrival - now : sc_core::SC_ZERO_TIME;
+    initiator_sockets[copies[i].target]->b_transport(copy, target_delay);
+    // Status codes grow worse as they decrease: OK 1, INCOMPLETE 0, errors < 0.
+    worst = std::min(worst, copy.get_response_status());
+  }
+  gp.set_response_status(worst);
+  return time_of(done_at[0]);
+}
+
+void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay,
+                    const ReadForkExtension* fork) {
   const std::uint64_t address = gp.get_address();
   const std::uint64_t length = gp.get_data_length();
   // Only an interleaved window is split, and every piece must stay in it; a
@@ -172,7 +224,7 @@ void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::s
     }
     piece.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     const sc_core::sc_time now = sc_core::sc_time_stamp();
-    last = std::max(last, unicast(src, r, piece, issued > now ? issued - now : sc_core::SC_ZERO_TIME));
+    last = std::max(last, unicast(src, r, piece, issued > now ? issued - now : sc_core::SC_ZERO_TIME, fork, done));
     if (!piece.is_response_ok()) {
       gp.set_response_status(piece.get_response_status());
       return;

@@ -11,7 +11,8 @@
 // maximum packet length: a tile transfer is one packet, timed at once. A
 // transaction spanning several targets of an interleaved window (the SRAM
 // banks) is split at the source into one such pair per chunk, all issued at
-// its time; it completes when the last response is back.
+// its time; it completes when the last response is back. A READ carrying a
+// ReadForkExtension (read_fork.h) sends its response down a multicast tree.
 // DMI is not granted, so every access is timed.
 
 #include <cstdint>
@@ -31,6 +32,7 @@
 #include "models/noc/fast_model.h"
 #include "models/noc/noc_config.h"
 #include "models/noc/noc_stats.h"
+#include "models/noc/read_fork.h"
 
 namespace npuvp::noc {
 
@@ -98,10 +100,19 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   Route decode(std::uint64_t address) const;
   // One request/response pair between the initiator's node and one target,
   // issued `delay` after now; returns when the response is back (absolute).
-  sc_core::sc_time unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp, sc_core::sc_time delay);
+  // With `fork`, the response is forked (ReadForkExtension), its copies
+  // written `fork_offset` bytes into each listed window.
+  sc_core::sc_time unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp, sc_core::sc_time delay,
+                           const ReadForkExtension* fork = nullptr, std::uint64_t fork_offset = 0);
+  // The forked response of a READ the target at `from` answered, ready at
+  // `ready`: one tree to `src` and every listed window; returns when `src` has it.
+  sc_core::sc_time fork_response(NodeId src, NodeId from, tlm::tlm_generic_payload& gp, const ReadForkExtension& fork,
+                                 std::uint64_t fork_offset, const sc_core::sc_time& ready);
+  // Whether every window of `fork` holds `length` bytes contiguously.
+  bool fork_fits(const ReadForkExtension& fork, std::uint64_t length) const;
   // A transaction spanning several targets (interleaved banks) goes out as one
   // packet per target piece, all issued at once; the slowest decides.
-  void split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  void split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, const ReadForkExtension* fork);
   NodeId node_of(const Attachment& a) const { return fast_.mesh().node(a.x, a.y); }
   // First clock edge at or after `t`.
   Cycle edge_at_or_after(const sc_core::sc_time& t) const;

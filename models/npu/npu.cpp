@@ -19,6 +19,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.rf_entries = c.cluster.rf_entries;
   l.buffer_port_bytes = c.cluster.buffer_port_bytes;
   l.job_queue_depth = c.cluster.job_queue_depth;
+  l.operand_multicast = c.cluster.operand_multicast;
   l.sram_base = address_map::kSramBase;
   l.sram_bytes = std::uint64_t{c.sram_banks} * c.sram_bank.size_bytes;
   l.sram_banks = c.sram_banks;
@@ -102,6 +103,16 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
     t.size = pe_array::kClusterStride;
     n.targets.push_back(t);
   }
+  for (unsigned k = 0; k < c.clusters; ++k) {
+    auto [x, y] = at(k);
+    noc::TargetAttachment t;
+    t.name = "cluster" + std::to_string(k) + "_fill";
+    t.x = x;
+    t.y = y;
+    t.base = address_map::kClusterFillBase + std::uint64_t{k} * address_map::kClusterFillStride;
+    t.size = address_map::kClusterFillStride;
+    n.targets.push_back(t);
+  }
   return n;
 }
 
@@ -146,6 +157,7 @@ Npu::Npu(const sc_core::sc_module_name& name, const NpuConfig& config)
   for (auto& b : banks_) noc_->initiator_sockets[target++].bind(b.target_socket);
   noc_->initiator_sockets[target++].bind(dma_->target_socket);
   for (auto& c : clusters_) noc_->initiator_sockets[target++].bind(c.target_socket);
+  for (auto& c : clusters_) noc_->initiator_sockets[target++].bind(c.fill_socket);
 
   control_->watch_clusters([this]() -> std::optional<sc_core::sc_time> {
     sc_core::sc_time since = sc_core::SC_ZERO_TIME;

@@ -7,12 +7,14 @@
 #include "models/common/cpu_profile.h"
 #include "models/common/log.h"
 #include "models/common/sim_control.h"
+#include "models/noc/read_fork.h"
 
 namespace npuvp::pe_array {
 
 PeCluster::PeCluster(const sc_core::sc_module_name& name, const PeClusterConfig& config)
     : sc_module(name),
       target_socket("target_socket"),
+      fill_socket("fill_socket"),
       noc_socket("noc_socket"),
       irq("irq"),
       config_(config),
@@ -21,9 +23,14 @@ PeCluster::PeCluster(const sc_core::sc_module_name& name, const PeClusterConfig&
       log_(log::component(this->name())) {
   target_socket.register_b_transport(this, &PeCluster::b_transport);
   target_socket.register_transport_dbg(this, &PeCluster::transport_dbg);
+  fill_socket.register_b_transport(this, &PeCluster::fill_transport);
   registers_.on_write(reg::kCtrl, [this](std::uint32_t v) { start(v); });
   registers_.set(reg::kClusterId, config_.index);
   registers_.on_write(reg::kIrq, [this](std::uint32_t) { update_irq(); });
+  registers_.on_write(reg::kGroupReady, [this](std::uint32_t v) {
+    tokens_.push_back({v, access_at_});
+    token_event_.notify(sc_core::SC_ZERO_TIME);
+  });
   // At elaboration, so that a bad NPUVP_KERNEL stops the run before it starts.
   log_->debug("cluster kernel: {}", kernel_path_name(kernel_path()));
   SC_HAS_PROCESS(PeCluster);
@@ -58,7 +65,7 @@ const char* to_string(ClusterStall stall) {
 
 void PeCluster::trace_stalls(const JobTimes& t) const {
   // In time order: where two boundaries coincide, the later recorded wins.
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time now = epoch_;
   auto at = [&](const sc_core::sc_time& offset, ClusterStall s) {
     stall_trace_.set(now + offset, static_cast<std::uint64_t>(s));
   };
@@ -135,9 +142,11 @@ void PeCluster::start(std::uint32_t ctrl) {
     log_->warn("START with {} jobs held (job_queue_depth {}) is ignored", queued_jobs_.size(), config_.job_queue_depth);
     return;
   }
-  std::uint64_t addr = registers_.get(reg::kJobAddr);
-  if (ctrl & kCtrlStartTable) addr += std::uint64_t{config_.index} * sizeof(ClusterJob);
-  queued_jobs_.push_back(addr);
+  const std::uint64_t addr = registers_.get(reg::kJobAddr);
+  if (ctrl & kCtrlStartTable)
+    queued_jobs_.push_back({addr + std::uint64_t{config_.index} * sizeof(ClusterJob), addr});
+  else
+    queued_jobs_.push_back({addr, kNoTable});
   registers_.set(reg::kStatus, registers_.get(reg::kStatus) | kStatusBusy);
   if (queued_jobs_.size() == 1) start_.notify(sc_core::SC_ZERO_TIME);
 }
@@ -147,8 +156,9 @@ void PeCluster::job_thread() {
     for (;;) {
       if (queued_jobs_.empty()) sc_core::wait(start_);
       busy_trace_.set(sc_core::sc_time_stamp(), 1);
-      const std::uint64_t job_addr = queued_jobs_.front();
-      const JobError error = run_job(job_addr);
+      const QueuedJob queued = queued_jobs_.front();
+      const std::uint64_t job_addr = queued.addr;
+      const JobError error = run_job(queued);
       write_status(error);
       busy_trace_.set(sc_core::sc_time_stamp(), 0);
       std::uint32_t irq_bits = registers_.get(reg::kIrq);
@@ -240,47 +250,7 @@ ConvJobShape conv_shape(const ClusterJob& j) {
           SpatialShape{j.out_h, j.out_w, j.kernel_h, j.kernel_w, j.stride_h, j.stride_w, j.dilation_h, j.dilation_w}};
 }
 
-// A weight the zero-skipping logic can drop: integer zero, or fp16 ±0.
-bool nonzero_weight(const std::int8_t* w, Datatype datatype) {
-  if (element_bytes(datatype) == 1) return w[0] != 0;
-  const auto bits =
-      static_cast<std::uint16_t>(static_cast<std::uint8_t>(w[0]) | (static_cast<std::uint8_t>(w[1]) << 8));
-  return (bits & (datatype == Datatype::kFp16 ? 0x7FFFu : 0xFFFFu)) != 0;
-}
-
 }  // namespace
-
-JobError PeCluster::load_weights(const ClusterJob& job, sc_core::sc_time& t) {
-  const auto datatype = static_cast<Datatype>(job.datatype);
-  const unsigned element = element_bytes(datatype);
-  const std::uint64_t filter_elements = std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in;
-  const std::uint64_t unpacked_bytes = filter_elements * element * job.k_count;
-  const std::uint64_t weight_bytes = storage_bytes(filter_elements, datatype) * job.k_count;
-  if (!(job.flags & kJobLoadWeights)) {
-    // Reuse asked for: the resident weights must have this job's shape.
-    return weights_.size() == unpacked_bytes && bias_.size() == job.k_count ? JobError::kNone : JobError::kInvalid;
-  }
-  // int4 weights arrive two per byte and are unpacked on their way to the array.
-  std::vector<std::int8_t>& stored = datatype == Datatype::kInt4 ? packed_weights_ : weights_;
-  stored.resize(weight_bytes);
-  weights_.resize(unpacked_bytes);
-  bias_.resize(job.k_count);
-  requant_.resize(job.k_count);
-  if (read(job.weights_addr, stored.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE ||
-      read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
-      read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
-    return JobError::kOperandRead;
-  stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
-  if (datatype == Datatype::kInt4) unpack_int4_runs(stored.data(), job.k_count, filter_elements, weights_.data());
-  // Only zero skipping reads the counts: without it, a pass over every
-  // weight each job loads (5 % of a ResNet-50 run's CPU) for nothing.
-  if (!config_.zero_skipping) return JobError::kNone;
-  nonzero_weights_.assign(job.k_count, 0);
-  for (std::uint32_t k = 0; k < job.k_count; ++k)
-    for (std::uint64_t i = 0; i < filter_elements; ++i)
-      nonzero_weights_[k] += nonzero_weight(&weights_[(k * filter_elements + i) * element], datatype);
-  return JobError::kNone;
-}
 
 JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t,
                                 sc_core::sc_time& first_row_at) {
@@ -433,6 +403,7 @@ JobError PeCluster::write_results(const ClusterJob& job, sc_core::sc_time& t) {
 void PeCluster::write_status(JobError error) {
   if (status_addr_ == 0) return;
   std::uint32_t word = kJobStatusDone | static_cast<std::uint32_t>(error) << 8;
+  epoch_ = sc_core::sc_time_stamp();
   sc_core::sc_time t = sc_core::SC_ZERO_TIME;
   if (transfer(tlm::TLM_WRITE_COMMAND, status_addr_, reinterpret_cast<unsigned char*>(&word), nullptr, sizeof word,
                t) != tlm::TLM_OK_RESPONSE)
@@ -440,7 +411,9 @@ void PeCluster::write_status(JobError error) {
   sc_core::wait(t);
 }
 
-JobError PeCluster::run_job(std::uint64_t job_addr) {
+JobError PeCluster::run_job(const QueuedJob& queued) {
+  const std::uint64_t job_addr = queued.addr;
+  epoch_ = sc_core::sc_time_stamp();
   sc_core::sc_time t = sc_core::SC_ZERO_TIME;
   ClusterJob job{};
   status_addr_ = 0;
@@ -469,7 +442,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
   if (tiles * tile_bytes + psum_footprint > config_.input_buffer_bytes) return JobError::kInvalid;
   if (is_conv) {
-    if (const JobError error = load_weights(job, t); error != JobError::kNone) return error;
+    if (const JobError error = load_weights(job, queued.table, t); error != JobError::kNone) return error;
   }
   const sc_core::sc_time weights_at = t;
   // The array starts once the first input row is in; the rest of the tile
@@ -505,8 +478,8 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);
   const sc_core::sc_time compute_start = first_row_at;
   const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);
-  compute_trace_.set(sc_core::sc_time_stamp() + compute_start, 1);
-  compute_trace_.set(sc_core::sc_time_stamp() + compute_end, 0);
+  compute_trace_.set(epoch_ + compute_start, 1);
+  compute_trace_.set(epoch_ + compute_end, 0);
 
   sc_core::sc_time write_t = compute_end;
   if (const JobError error = write_results(stored, write_t); error != JobError::kNone) return error;
@@ -517,7 +490,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     trace_stalls({weights_at, first_row_at, array_end, std::max(array_end, inputs_at), compute_end, write_t});
   }
   static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time now = epoch_;
   if (timeline_.bound()) {
     trace::SliceArgs args;
     if (timeline_layer_) args.push_back({"layer", timeline_layer_()});
@@ -537,7 +510,7 @@ JobError PeCluster::run_job(std::uint64_t job_addr) {
     }
     timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t, args);
   }
-  sc_core::wait(write_t);
+  sc_core::wait(std::max(epoch_ + write_t, sc_core::sc_time_stamp()) - sc_core::sc_time_stamp());
   return JobError::kNone;
 }
 
@@ -553,7 +526,7 @@ void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFill
   stats_.rf_reads += work.rf.reads;
   stats_.rf_writes += work.rf.writes;
   stats_.rf_bytes += work.rf_bytes;
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time now = epoch_;
   macs_over_time_[static_cast<std::size_t>(datatype)].add(now + compute_start, now + compute_end,
                                                           static_cast<double>(work.macs));
   rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(work.rf.reads + work.rf.writes));
@@ -580,11 +553,12 @@ void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFill
 }
 
 tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
-                                             const unsigned char* byte_enables, unsigned len,
-                                             sc_core::sc_time& offset) {
+                                             const unsigned char* byte_enables, unsigned len, sc_core::sc_time& offset,
+                                             const std::vector<std::uint64_t>* fork) {
   // Split at kBurstBoundary-aligned addresses, as bus bursts are;
   // the bursts are issued back to back and the NoC serializes them.
-  const sc_core::sc_time start = offset;
+  const sc_core::sc_time start = epoch_ + offset;
+  noc::ReadForkExtension forked;
   for (unsigned done = 0, n = 0; done < len; done += n) {
     n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
     tlm::tlm_generic_payload gp;
@@ -598,16 +572,25 @@ tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t
       gp.set_byte_enable_length(n);
     }
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time t = start;
+    if (fork != nullptr) {
+      forked.addresses.clear();
+      for (std::uint64_t a : *fork) forked.addresses.push_back(a + done);
+      gp.set_extension(&forked);
+    }
+    // A wait of the job (its group's rendezvous) may have moved time past the start.
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    sc_core::sc_time t = start > now ? start - now : sc_core::SC_ZERO_TIME;
     noc_socket->b_transport(gp, t);
+    if (fork != nullptr) gp.clear_extension(&forked);
     if (!gp.is_response_ok()) return gp.get_response_status();
-    offset = std::max(offset, t);
+    offset = std::max(offset, sc_core::sc_time_stamp() + t - epoch_);
   }
   return tlm::TLM_OK_RESPONSE;
 }
 
-tlm::tlm_response_status PeCluster::read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset) {
-  return transfer(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(data), nullptr, len, offset);
+tlm::tlm_response_status PeCluster::read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset,
+                                         const std::vector<std::uint64_t>* fork) {
+  return transfer(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(data), nullptr, len, offset, fork);
 }
 
 tlm::tlm_response_status PeCluster::write(std::uint64_t addr, const std::int8_t* data, unsigned len,
@@ -629,8 +612,9 @@ tlm::tlm_response_status PeCluster::write(std::uint64_t addr, const std::int8_t*
 }
 
 void PeCluster::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  gp.set_response_status(registers_.access(gp));
   delay += clock_period_;
+  access_at_ = sc_core::sc_time_stamp() + delay;
+  gp.set_response_status(registers_.access(gp));
 }
 
 unsigned PeCluster::transport_dbg(tlm::tlm_generic_payload& gp) { return registers_.debug_access(gp); }

@@ -5,6 +5,11 @@
 // read by the array whenever an operand is not in a PE's register file
 // (contract/operand_fetches.h).
 //
+// Clusters whose jobs load the same weights form an operand group
+// (cluster_regs.h): the leader reads them once and the NoC multicasts the
+// response into the followers' weight-fill windows (fill_socket), after a
+// READY token from each follower (operand_group.cpp, docs/dataflows.md).
+//
 // Timing comes from the systolic schedule of the whole job (systolic_timing.h),
 // not from stepping the array; operand reads overlap compute, and whatever part
 // of the job the reads do not cover in time is counted as stall.
@@ -62,6 +67,9 @@ struct PeClusterConfig {
   // Jobs the cluster holds: the one running and those started behind it,
   // waiting in order. 1: a START while busy is ignored.
   unsigned job_queue_depth = 1;
+  // Operand groups: a job may share its weights with other clusters' jobs
+  // through one multicast read; off, a group job fails with kGroup.
+  bool operand_multicast = true;
   unsigned index = 0;  // CLUSTER_ID: its slot in a job table
   double clock_mhz = 800;
 };
@@ -103,6 +111,9 @@ const char* to_string(ClusterStall stall);
 class PeCluster : public sc_core::sc_module, public stats::StatsSource {
  public:
   tlm_utils::simple_target_socket<PeCluster> target_socket;  // registers
+  // The weight-fill window, where an operand group's multicast response lands
+  // (bound where the cluster sits on a NoC that multicasts).
+  tlm_utils::simple_target_socket_optional<PeCluster> fill_socket;
   tlm_utils::simple_initiator_socket<PeCluster> noc_socket;  // jobs, operands, results
   sc_core::sc_out<bool> irq;
 
@@ -144,11 +155,28 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;  // operands read
     std::uint64_t psum_bytes = 0;                                   // written to the input buffer, read back
   };
-  JobError run_job(std::uint64_t job_addr);
+  // A started job: its descriptor's address and the job table it came from
+  // (kNoTable: started alone), which tags its operand group's tokens.
+  static constexpr std::uint64_t kNoTable = ~std::uint64_t{0};
+  struct QueuedJob {
+    std::uint64_t addr;
+    std::uint64_t table;
+  };
+  JobError run_job(const QueuedJob& queued);
   // Writes the job's completion word (if it asked for one) and waits for it.
   void write_status(JobError error);
-  // Each advances `t`, the job's local time, by the transfers it makes.
-  JobError load_weights(const ClusterJob& job, sc_core::sc_time& t);
+  // Each advances `t`, the job's local time (from epoch_), by the transfers it makes.
+  JobError load_weights(const ClusterJob& job, std::uint64_t table, sc_core::sc_time& t);
+  // Operand groups (operand_group.cpp). The leader waits for its followers'
+  // tokens, then reads for all; a follower sends its token and waits for the fill.
+  JobError lead_group(const ClusterJob& job, std::uint64_t table, sc_core::sc_time& t);
+  JobError follow_group(const ClusterJob& job, std::uint64_t table, sc_core::sc_time& t);
+  // Waits until `done()` holds or kGroupTimeoutCycles after `from` (absolute) pass.
+  bool wait_group(const sc_core::sc_event& event, const sc_core::sc_time& from, const std::function<bool()>& done);
+  std::vector<std::uint64_t> follower_clusters(const ClusterJob& job) const;
+  // Unpacks int4 weights and counts the nonzero ones, once they are in.
+  void weights_arrived(const ClusterJob& job);
+  void fill_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   JobError load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t, sc_core::sc_time& first_row_at);
   // A fused residual add's operand: out_h rows of k_count channels per pixel.
   JobError load_residual(const ClusterJob& job, sc_core::sc_time& t);
@@ -178,9 +206,13 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   };
   void account(const JobWork& work, Datatype datatype, const BufferFills& fills, const sc_core::sc_time& compute_start,
                const sc_core::sc_time& compute_end, const sc_core::sc_time& busy_until);
+  // `offset` counts from epoch_. With `fork`, the read's response is also
+  // written at each of these addresses (plus the burst's offset in `data`).
   tlm::tlm_response_status transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
-                                    const unsigned char* byte_enables, unsigned len, sc_core::sc_time& offset);
-  tlm::tlm_response_status read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset);
+                                    const unsigned char* byte_enables, unsigned len, sc_core::sc_time& offset,
+                                    const std::vector<std::uint64_t>* fork = nullptr);
+  tlm::tlm_response_status read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset,
+                                const std::vector<std::uint64_t>* fork = nullptr);
   // Writes `len` bytes of rows of pixels; each pixel holds `enabled_bytes` of
   // data at a `pitch`-byte stride in SRAM.
   tlm::tlm_response_status write(std::uint64_t addr, const std::int8_t* data, unsigned len, unsigned enabled_bytes,
@@ -192,7 +224,7 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   void drive_irq();
   // Queues the job a START write asks for, if the queue has room.
   void start(std::uint32_t ctrl);
-  // Publishes the job's stall intervals; offsets are from the job's start.
+  // Publishes the job's stall intervals; offsets are from epoch_.
   struct JobTimes {
     sc_core::sc_time weights_at, first_row_at, array_end, unlimited_end, compute_end, written_at;
   };
@@ -206,9 +238,28 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   regs::RegisterFile registers_;
   sc_core::sc_event start_;
   sc_core::sc_event irq_changed_;
-  std::deque<std::uint64_t> queued_jobs_;  // job addresses started, the running one first
-  std::uint32_t status_addr_ = 0;          // the running job's, once fetched
+  std::deque<QueuedJob> queued_jobs_;  // jobs started, the running one first
+  std::uint32_t status_addr_ = 0;      // the running job's, once fetched
   sc_core::sc_time idle_since_ = sc_core::SC_ZERO_TIME;
+  // When the running job started: its local times count from here, so that
+  // they hold across the waits of an operand group's rendezvous.
+  sc_core::sc_time epoch_ = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time access_at_;  // when the register access being served lands
+  // READY tokens received (leader): GROUP_READY values and their arrival.
+  struct Token {
+    std::uint64_t value;
+    sc_core::sc_time at;
+  };
+  std::vector<Token> tokens_;
+  sc_core::sc_event token_event_;
+  // The weight fill a follower waits for: open from its token until it is in.
+  struct Fill {
+    bool open = false;
+    std::vector<std::int8_t>* weights = nullptr;  // the stored weights (int4 packed)
+    std::uint64_t expected = 0, received = 0;
+    sc_core::sc_time done_at;
+  } fill_;
+  sc_core::sc_event fill_event_;
   std::vector<std::int8_t> weights_;            // one value per element (int4 unpacked)
   std::vector<std::int8_t> packed_weights_;     // int4 weights as stored, two per byte
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping

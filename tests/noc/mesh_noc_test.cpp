@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
@@ -37,7 +38,8 @@ class Driver : public sc_core::sc_module {
   }
 
   tlm::tlm_response_status transfer(std::size_t socket, tlm::tlm_command cmd, std::uint64_t address, std::uint8_t* data,
-                                    unsigned length, sc_time& delay, MulticastExtension* multicast = nullptr) {
+                                    unsigned length, sc_time& delay, MulticastExtension* multicast = nullptr,
+                                    ReadForkExtension* fork = nullptr) {
     tlm::tlm_generic_payload gp;
     gp.set_command(cmd);
     gp.set_address(address);
@@ -46,8 +48,10 @@ class Driver : public sc_core::sc_module {
     gp.set_streaming_width(length);
     gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     if (multicast != nullptr) gp.set_extension(multicast);
+    if (fork != nullptr) gp.set_extension(fork);
     initiator_sockets[socket]->b_transport(gp, delay);
     if (multicast != nullptr) gp.clear_extension(multicast);
+    if (fork != nullptr) gp.clear_extension(fork);
     EXPECT_EQ(gp.get_address(), address) << "the NoC must restore the address";
     return gp.get_response_status();
   }
@@ -347,6 +351,133 @@ TEST(MeshNoc, MulticastErrors) {
   sc_core::sc_start();
   EXPECT_EQ(sys.memories[1]->bytes[2], 3);
   EXPECT_EQ(sys.memories[2]->bytes[2], 3);
+}
+
+// A window that records when each write lands (its delay added to the time
+// it is called at) and keeps the bytes; or answers with `forced`.
+struct Recorder : sc_core::sc_module {
+  tlm_utils::simple_target_socket<Recorder> socket;
+  std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(0x1000);
+  std::vector<std::pair<std::uint64_t, sc_time>> arrivals;
+  tlm::tlm_response_status forced = tlm::TLM_OK_RESPONSE;
+
+  explicit Recorder(const sc_core::sc_module_name& name) : sc_core::sc_module(name), socket("socket") {
+    socket.register_b_transport(this, &Recorder::b_transport);
+  }
+  void b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
+    gp.set_response_status(forced);
+    if (forced != tlm::TLM_OK_RESPONSE) return;
+    std::memcpy(bytes.data() + gp.get_address(), gp.get_data_ptr(), gp.get_data_length());
+    arrivals.emplace_back(gp.get_address(), sc_core::sc_time_stamp() + delay);
+  }
+};
+
+// An initiator at (0,0), a memory at (3,2) (10 ns) and two recording windows
+// at (1,1) and (1,3), where a forked read response lands.
+struct ForkSystem {
+  NocConfig config;
+  std::unique_ptr<MeshNoc> noc;
+  std::unique_ptr<Driver> driver;
+  std::unique_ptr<Memory> memory;
+  std::unique_ptr<Recorder> windows[2];
+  static constexpr std::uint64_t kWindow[2] = {0x2800'0000, 0x2820'0000};
+
+  ForkSystem() {
+    config.initiators = {{"leader", 0, 0}};
+    config.targets = {{{"mem", 3, 2}, address_map::kSramBase, 0x1000},
+                      {{"fill1", 1, 1}, kWindow[0], 0x1000},
+                      {{"fill3", 1, 3}, kWindow[1], 0x1000}};
+    noc = std::make_unique<MeshNoc>("noc", config);
+    driver = std::make_unique<Driver>("driver", 1);
+    driver->initiator_sockets[0].bind(noc->target_sockets[0]);
+    memory = std::make_unique<Memory>("mem", 0x1000, sc_time(10, SC_NS));
+    noc->initiator_sockets[0].bind(memory->target_socket);
+    for (int i = 0; i < 2; ++i) {
+      windows[i] = std::make_unique<Recorder>(("window" + std::to_string(i)).c_str());
+      noc->initiator_sockets[1 + i].bind(windows[i]->socket);
+    }
+  }
+  // Zero-load cycles of a packet from the memory to the initiator (-1) or window i.
+  Cycle from_memory(int to, std::uint64_t flits) const {
+    const Mesh mesh(config);
+    const Attachment& a = config.targets[0];
+    const Attachment& b = to < 0 ? config.initiators[0] : config.targets[1 + to];
+    return mesh.zero_load_latency(mesh.node(a.x, a.y), mesh.node(b.x, b.y), flits);
+  }
+};
+
+TEST(MeshNoc, AForkedReadResponseReachesEveryWindowAlongOneTree) {
+  ForkSystem sys;
+  std::vector<std::uint8_t> weights(256);
+  for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<std::uint8_t>(i * 5 + 1);
+  sys.memory->write(0x100, weights.data(), weights.size());
+  std::vector<std::uint8_t> got(256);
+  ReadForkExtension fork({ForkSystem::kWindow[0] + 0x40, ForkSystem::kWindow[1]});
+  sc_time delay;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    EXPECT_EQ(
+        d.transfer(0, tlm::TLM_READ_COMMAND, address_map::kSramBase + 0x100, got.data(), 256, delay, nullptr, &fork),
+        tlm::TLM_OK_RESPONSE);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(got, weights);
+  EXPECT_EQ(std::memcmp(sys.windows[0]->bytes.data() + 0x40, weights.data(), 256), 0);
+  EXPECT_EQ(std::memcmp(sys.windows[1]->bytes.data(), weights.data(), 256), 0);
+  // The request (a header) reaches the memory at (3,2): 6 routers, 19
+  // cycles; the memory answers 8 cycles later; the response (header + 8
+  // flits) then reaches each node as a lone packet would, unloaded:
+  // (0,0) 6 routers, (1,1) and (1,3) 4 routers each.
+  const Cycle ready = sys.from_memory(-1, 1) + 8;
+  EXPECT_EQ(sys.from_memory(-1, 1), 19u);
+  EXPECT_EQ(delay, (ready + sys.from_memory(-1, 9)) * kCycle);
+  ASSERT_EQ(sys.windows[0]->arrivals.size(), 1u);
+  ASSERT_EQ(sys.windows[1]->arrivals.size(), 1u);
+  EXPECT_EQ(sys.windows[0]->arrivals[0].second, (ready + sys.from_memory(0, 9)) * kCycle);
+  EXPECT_EQ(sys.windows[1]->arrivals[0].second, (ready + sys.from_memory(1, 9)) * kCycle);
+  EXPECT_EQ(sys.windows[0]->arrivals[0].second, (ready + 4 * 3 + 9) * kCycle);
+  // The tree from (3,2): inject, (3,2)W, (2,2)W, (1,2)W, (0,2)N, (0,1)N and
+  // (0,0)'s ejection; (1,2)N to (1,1)'s, (1,2)S to (1,3)'s: a hop per
+  // channel after the injection, 10 for its 9 flits, where three responses
+  // would take 6 + 4 + 4. The request: 1 flit through 6 routers.
+  const NocStats& s = sys.noc->stats();
+  EXPECT_EQ(s.flit_hops, 9u * 10 + 6);
+  EXPECT_EQ(s.multicast_packets, 1u);
+  stats::Counters c;
+  sys.noc->sample(c, sc_core::sc_time_stamp());
+  EXPECT_EQ(c[stats::Counter::kNocBytes], 256);  // injected once, at the memory's node
+}
+
+TEST(MeshNoc, ForkedReadErrors) {
+  ForkSystem sys;
+  sys.windows[1]->forced = tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    std::uint8_t buf[16] = {};
+    sc_time delay;
+    const std::uint64_t mem = address_map::kSramBase;
+    ReadForkExtension unmapped({ForkSystem::kWindow[0], 0x42});
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, mem, buf, 16, delay, nullptr, &unmapped),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    // A window must hold the whole response from where it lands.
+    ReadForkExtension short_window({ForkSystem::kWindow[0] + 0x1000 - 8});
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, mem, buf, 16, delay, nullptr, &short_window),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    ReadForkExtension none;
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, mem, buf, 16, delay, nullptr, &none),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_TRUE(sys.memory->seen_addresses.empty()) << "nothing leaves before the fork is checked";
+    ReadForkExtension good({ForkSystem::kWindow[0]});
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, mem, buf, 16, delay, nullptr, &good),
+              tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_TRUE(sys.memory->seen_addresses.empty());
+    // A copy refused: the initiator hears of it, its own data still arrives.
+    sys.memory->write(0, "forked", 6);
+    ReadForkExtension refused({ForkSystem::kWindow[0], ForkSystem::kWindow[1]});
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, mem, buf, 16, delay, nullptr, &refused),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(std::memcmp(buf, "forked", 6), 0);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(std::memcmp(sys.windows[0]->bytes.data(), "forked", 6), 0);
 }
 
 TEST(MeshNoc, InvalidConfigurationNamesTheField) {

@@ -48,16 +48,24 @@ void expect_within(const std::string& network, unsigned convolutions, unsigned a
 }
 
 TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 20); }
-// 42 before the wait at the banks behind the other clusters' bytes.
-TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 46); }
+// 42 before the wait at the banks behind the other clusters' bytes, 46
+// before operand multicast.
+TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 51); }
 // MobileNet v2 was 41 before each layer's tile became the estimate's pick
 // among the buffer's halves' tilings: the picks that win are those the
 // estimate underprices most (features.0.conv at 16 rows per tile: 19,657
 // estimated, 26,427 measured; 24,489 at 48), docs/firmware.md. 36 before a
 // job's first input row was priced ahead of its schedule, 38 before the
 // DMA's bursts were cut as the channel cuts them and waited at the DRAM
-// behind the window's others, 47 before the wait at the banks.
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 51); }
+// behind the window's others, 47 before the wait at the banks. 51 before
+// operand multicast (docs/dataflows.md): the 14-row-group layers' measured
+// time fell by the weights' contention at the banks and the DMA's (e.g.
+// features.11.project.conv 17,869 -> 12,895 cycles), their estimate by the
+// banks' share only (17,401 -> 16,436), so four now run 1.15-1.28 over;
+// 45 with the DRAM controller's read/write grouping and row backfill as well
+// (docs/memory.md), whose faster streams the estimate's DRAM terms do not
+// yet see.
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 45); }
 // 25 before the wait at the banks and the tilings a smaller buffer's K slices
 // allow: fire5.expand1x1 now runs 13 rows per tile (14,191 cycles measured,
 // 14,386 at 27) and is estimated at 0.84; fire3.expand1x1 moved to 0.848.

@@ -41,14 +41,13 @@ void expect_pinned(const Pinned& p, const std::string& traces = "all") {
 // 146,132 cycles before a smaller buffer's tiling was offered wherever it
 // splits the K block over no more slices than the whole buffer's (it now runs
 // 14 rows per tile in 14 groups rather than 32 in 16: faster, more energy
-// for the input rows the tiles' halos read again).
-// The DRAM controller aging a burst from its queue entry and grouping reads
-// and writes (docs/memory.md, "How the controller schedules a read/write
-// mix") moves a few precharges: simulation energy 283.342 µJ before. 143,514
-// cycles before the controller opened a late request's row between the
-// commands it had issued (docs/memory.md, "Why a DMA load stream read at 0.80
-// of the peak").
-TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 143247, 262.22899458892056, 283.29000277780045}); }
+// for the input rows the tiles' halos read again). 143,514 cycles and 262.28 µJ
+// before the DRAM controller aged a burst from its queue entry, grouped reads
+// and writes and opened a late request's row between the commands it had
+// issued (docs/memory.md: 143,247) and the row groups of a K slice shared one
+// multicast read of its weights (pe_array.operand_multicast,
+// docs/dataflows.md: 141,490 alone).
+TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 140984, 258.51326105930383, 279.57500794890365}); }
 
 // Concat folded into the expands' output addressing (docs/lowering.md), with the
 // cluster buffers priced and the 64 KiB input buffer (docs/memory-hierarchy.md),
@@ -67,11 +66,12 @@ TEST(PinnedResults, ConvSlice) { expect_pinned({"conv_slice", 143247, 262.228994
 // tiling was offered by its K slices rather than its row groups (maxpool3 at
 // 14 rows per tile) and the next layer's first weights were moved below the
 // current layer's own relocated ones when those hold the top of SRAM
-// (fire9.squeeze's weights load during fire8.expand3x3 again). The DRAM
-// controller aging bursts from its queue (docs/memory.md) moves a few
-// precharges: simulation energy 2133.228 µJ before. 879,782 cycles before
-// it opened a late request's row between the commands it had issued.
-const Pinned kSqueezeNet11{"squeezenet1_1", 876757, 1613.9146961743372, 2132.1667125361846};
+// (fire9.squeeze's weights load during fire8.expand3x3 again). 879,782 cycles
+// and 1615.04 µJ before the DRAM controller's read/write grouping and row
+// backfill (docs/memory.md: 876,757) and operand multicast, each K slice's
+// weights read once for all its row groups' clusters (docs/dataflows.md:
+// 820,448 alone).
+const Pinned kSqueezeNet11{"squeezenet1_1", 813526, 1503.7760788777068, 2022.1242002551548};
 TEST(PinnedResults, SqueezeNet11) { expect_pinned(kSqueezeNet11); }
 
 // Tracing observes and must not time differently: a process of the traces'
@@ -94,15 +94,17 @@ TEST(PinnedResults, SqueezeNet11WithoutTraces) { expect_pinned(kSqueezeNet11, "n
 // and the fc's weight stream meets the DRAM in another state: 19,393 (0.622).
 // With the estimate's wait at the banks and the tilings it is offered
 // (docs/firmware.md), 19,101 (0.631). With the DRAM controller opening a
-// late request's row between the commands it had issued (docs/memory.md):
-// 18,450.
+// late request's row between the commands it had issued (docs/memory.md),
+// 18,450; with operand multicast as well the layers before it run faster and
+// its weight stream meets the DRAM in another state (the fc has one row
+// group: no group of its own): 18,617.
 TEST(PinnedResults, ResNet18FullyConnectedLayer) {
   const nlohmann::json r = run("resnet18", "none");
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   const auto& layers = r["layers"];
   const auto fc = std::find_if(layers.begin(), layers.end(), [](const auto& l) { return l["name"] == "fc"; });
   ASSERT_NE(fc, layers.end());
-  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 18450u);
+  EXPECT_EQ((*fc)["cycles"].get<std::uint64_t>(), 18617u);
 }
 
 // The global average pool computed in the last convolution's epilogue
@@ -117,16 +119,13 @@ TEST(PinnedResults, ResNet18FullyConnectedLayer) {
 // 1,405,449.
 // 1,405,449 cycles before K blocks were offered over the clusters' weight
 // buffers (each slice within one): conv_pw_13 and fc run 120 filters a
-// block, 7 or 8 output channels per cluster rather than 4.
-// 1,341,159 cycles and 2991.13 µJ before the DRAM controller aged a burst
-// from its queue entry rather than its arrival (docs/memory.md, "How the
-// controller schedules a read/write mix"): writes waiting for a queue entry
-// behind a load's reads no longer count as starving, so they go later (write
-// latency max 948 -> 2,213 ns, mean 183 -> 186 ns) and some steps wait
-// longer for their stores. 1,349,598 then; 1,323,766 once the controller
-// opens a late request's row between the commands it has issued, so that a
-// DMA load stream no longer pays a precharge and an activate at each page
-// (conv_dw_2's first tile loads at 37.4 B/cycle, 33.8 before).
-TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1323766, 2984.9591512062748, 3728.8829894330711}); }
+// block, 7 or 8 output channels per cluster rather than 4. 1,341,159 cycles
+// and 2991.13 µJ before the DRAM controller aged a burst from its queue
+// entry rather than its arrival and opened a late request's row between the
+// commands it had issued (docs/memory.md: 1,323,766, conv_dw_2's first tile
+// loading at 37.4 B/cycle rather than 33.8) and operand multicast, the 14 row
+// groups of conv_pw_7..11 sharing one read of each K block's weights
+// (docs/dataflows.md: 1,197,557 alone, 104-105 k -> 85.5 k cycles each).
+TEST(PinnedResults, MobileNetV1) { expect_pinned({"mobilenet_v1", 1178698, 2790.363885264044, 3534.081412821252}); }
 
 }  // namespace
