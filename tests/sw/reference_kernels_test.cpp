@@ -459,6 +459,30 @@ TEST(Add, RandomWithinOneLsbOfFloat) {
   }
 }
 
+// The add's vectorized loop against TFLite's steps written out per element, for
+// scales whose multipliers shift left and right, every zero point's sign and
+// a length that leaves a tail after every vector width.
+TEST(Add, EqualsTheScalarStepsForAnyScales) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> log_scale(-9.0f, 3.0f);
+  std::uniform_int_distribution<int> zero_point(-128, 127);
+  for (int trial = 0; trial < 200; ++trial) {
+    const QuantParams qa{std::exp2(log_scale(rng)), zero_point(rng)}, qb{std::exp2(log_scale(rng)), zero_point(rng)},
+        qo{std::exp2(log_scale(rng)), zero_point(rng)};
+    const AddParams p = make_add_params(qa, qb, qo, trial % 3 == 0 ? Activation::kRelu : Activation::kNone);
+    const auto a = random_int8(rng, 999), b = random_int8(rng, 999);
+    const std::vector<std::int8_t> out = add(a, b, {999, 1, 1}, p);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::int32_t s1 = multiply_by_quantized_multiplier((p.input1_offset + a[i]) << p.left_shift,
+                                                               p.input1_multiplier),
+                         s2 = multiply_by_quantized_multiplier((p.input2_offset + b[i]) << p.left_shift,
+                                                               p.input2_multiplier);
+      const std::int32_t raw = multiply_by_quantized_multiplier(s1 + s2, p.output_multiplier) + p.output_offset;
+      ASSERT_EQ(out[i], std::clamp(raw, p.act_min, p.act_max)) << "trial " << trial << " element " << i;
+    }
+  }
+}
+
 TEST(RequantizeTensor, Rescales) {
   // in scale 0.5 zp 2 -> out scale 0.25 zp -1: (x - 2) * 2 - 1.
   EXPECT_EQ(requantize_tensor({2, 3, -10, 127}, {0.5f, 2}, {0.25f, -1}), (std::vector<std::int8_t>{-1, 1, -25, 127}));

@@ -444,16 +444,16 @@ std::vector<std::int8_t> add(const std::vector<std::int8_t>& input1, const std::
   require_int8(where, "output_offset", p.output_offset);
   require_act_range(where, p.act_min, p.act_max);
   std::vector<std::int8_t> result(shape.size());
-  const std::int32_t scale_up = std::int32_t{1} << p.left_shift;
-  for (std::size_t i = 0; i < result.size(); ++i) {
-    const std::int32_t v1 = (p.input1_offset + input1[i]) * scale_up;
-    const std::int32_t v2 = (p.input2_offset + input2[i]) * scale_up;
-    const std::int32_t s1 = detail::multiply_by_quantized_multiplier_unchecked(v1, p.input1_multiplier);
-    const std::int32_t s2 = detail::multiply_by_quantized_multiplier_unchecked(v2, p.input2_multiplier);
-    const std::int32_t raw =
-        detail::multiply_by_quantized_multiplier_unchecked(s1 + s2, p.output_multiplier) + p.output_offset;
-    result[i] = clamp_to(raw, p.act_min, p.act_max);
-  }
+  const reference_dots::AddSteps steps{
+      p.left_shift,
+      p.input1_offset,
+      p.input2_offset,
+      p.output_offset,
+      {p.input1_multiplier.multiplier, p.input2_multiplier.multiplier, p.output_multiplier.multiplier},
+      {p.input1_multiplier.shift, p.input2_multiplier.shift, p.output_multiplier.shift},
+      p.act_min,
+      p.act_max};
+  reference_dots::add_elements(input1.data(), input2.data(), result.size(), steps, result.data());
   return result;
 }
 
