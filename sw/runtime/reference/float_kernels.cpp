@@ -96,10 +96,17 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
           wt[static_cast<std::size_t>(block * block_size + (static_cast<Index>(t) * icg + i) * kLanes + o % kLanes)] =
               w[static_cast<std::size_t>((k * taps + t) * icg + i)];
     }
+  // Each row's pixels in runs of 8, 4, 2 or 1 with the same valid taps; then
+  // each block of weights over the whole row while it stays in cache.
+  struct Run {
+    int ox, np, kx_lo, kx_hi;
+  };
+  std::vector<Run> runs;
   for (int oy = 0; oy < out.h; ++oy) {
     const int iy0 = oy * p.stride_h - p.pad.top;
     int ky_lo = 0, ky_hi = 0;
     valid_taps(iy0, in.h, p.dilation_h, kh, ky_lo, ky_hi);
+    runs.clear();
     for (int ox = 0; ox < out.w;) {
       const int ix0 = ox * p.stride_w - p.pad.left;
       int kx_lo = 0, kx_hi = 0;
@@ -112,9 +119,14 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
         ++np;
       }
       np = np == 8 ? 8 : np >= 4 ? 4 : np >= 2 ? 2 : 1;
-      for (int g = 0; g < G; ++g)
-        for (int blk = 0; blk < blocks; ++blk) {
+      runs.push_back({ox, np, kx_lo, kx_hi});
+      ox += np;
+    }
+    for (int g = 0; g < G; ++g)
+      for (int blk = 0; blk < blocks; ++blk)
+        for (const Run& run : runs) {
           const Index block = static_cast<Index>(g) * blocks + blk;
+          const int ix0 = run.ox * p.stride_w - p.pad.left, kx_lo = run.kx_lo, kx_hi = run.kx_hi;
           FloatBlock b;
           // A window wholly in the padding reads nothing: its output is the bias.
           const bool empty = ky_hi == ky_lo || kx_hi == kx_lo;
@@ -132,10 +144,10 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
           b.w = wt.data() + block * block_size + (static_cast<Index>(ky_lo) * kw + kx_lo) * icg * kLanes;
           b.w_row_step = static_cast<Index>(kw) * icg * kLanes;
           b.bias = bt.data() + block * kLanes;
-          b.y = y.data() + (static_cast<Index>(oy) * out.w + ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
+          b.y = y.data() + (static_cast<Index>(oy) * out.w + run.ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
           b.y_step = O;
           b.lanes = std::min(kLanes, ocg - blk * kLanes);
-          switch (np) {
+          switch (run.np) {
             case 8:
               float_block_8(b);
               break;
@@ -149,8 +161,6 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
               float_block_1(b);
           }
         }
-      ox += np;
-    }
   }
 }
 
