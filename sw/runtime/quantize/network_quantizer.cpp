@@ -266,9 +266,13 @@ double sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q, Q
   return noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
 }
 
-// Layer i's SQNR (layer_sqnr_db) from its float output y.
-double layer_sqnr(const QuantizedNetwork& q, int i, const std::vector<float>& y) {
+// Layer i's SQNR (layer_sqnr_db) from its float output y, given the SQNRs of
+// the layers before it in `db`: a ReLU fused into its producer has the
+// producer's (its float output is the producer's, clamped again to no
+// change; its codes and parameters are the producer's).
+double layer_sqnr(const QuantizedNetwork& q, int i, const std::vector<float>& y, const std::vector<double>& db) {
   const QuantizedLayer& ql = q.layers[i];
+  if (ql.fused_into >= 0) return db[ql.fused_into];
   const std::vector<std::int8_t>& expected = q.expected(i);
   const std::size_t values = bits_of(ql.output) == 16 ? expected.size() / 2 : expected.size();
   return !y.empty() && y.size() == values ? sqnr_db(y, expected, ql.output) : std::numeric_limits<double>::quiet_NaN();
@@ -362,7 +366,7 @@ class Calibration {
     if (!reference_) return;
     if (on_step_) on_step_(true);
     if (j > 0) compute_reference_output(q_, j);
-    if (db_ != nullptr) (*db_)[j] = layer_sqnr(q_, j, act_[holder_[j]]);
+    if (db_ != nullptr) (*db_)[j] = layer_sqnr(q_, j, act_[holder_[j]], *db_);
     if (on_step_) on_step_(false);
   }
 
@@ -417,7 +421,7 @@ std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
   std::vector<double> db(q.network.size(), std::numeric_limits<double>::quiet_NaN());
   float_forward(
       q.network, q.float_input, [&](int i) { return q.layers[i].activation; },
-      [&](int i, const std::vector<float>& y) { db[i] = layer_sqnr(q, i, y); });
+      [&](int i, const std::vector<float>& y) { db[i] = layer_sqnr(q, i, y, db); });
   return db;
 }
 
