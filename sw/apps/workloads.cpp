@@ -342,6 +342,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   lowering.dataflow = dataflow;
   lowering.fuse_layers = options.fuse_layers;
   lowering.tile_fits = options.tile_fits;
+  lowering.initial_data = false;  // the run lowers again, onto the NPU's memory
   w.commands =
       runtime::lower_network(
           *q, [&](std::uint64_t bytes) { return std::exchange(next, next + (bytes + 63) / 64 * 64); }, lowering)
