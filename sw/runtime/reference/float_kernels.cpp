@@ -87,14 +87,18 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
   const Index block_size = static_cast<Index>(taps) * icg * kLanes;
   std::vector<float> wt(static_cast<std::size_t>(G) * blocks * block_size, 0.0f);
   std::vector<float> bt(static_cast<std::size_t>(G) * blocks * kLanes, 0.0f);
+  // Written in order, a block's 16 channels read side by side: each line of
+  // the reordered weights is filled at once rather than once per channel.
+  const Index row = static_cast<Index>(taps) * icg;
   for (int g = 0; g < G; ++g)
-    for (int o = 0; o < ocg; ++o) {
-      const Index k = static_cast<Index>(g) * ocg + o, block = static_cast<Index>(g) * blocks + o / kLanes;
-      if (!bias.empty()) bt[static_cast<std::size_t>(block * kLanes + o % kLanes)] = bias[static_cast<std::size_t>(k)];
-      for (int t = 0; t < taps; ++t)
-        for (int i = 0; i < icg; ++i)
-          wt[static_cast<std::size_t>(block * block_size + (static_cast<Index>(t) * icg + i) * kLanes + o % kLanes)] =
-              w[static_cast<std::size_t>((k * taps + t) * icg + i)];
+    for (int blk = 0; blk < blocks; ++blk) {
+      const Index block = static_cast<Index>(g) * blocks + blk, k0 = static_cast<Index>(g) * ocg + blk * kLanes;
+      const int lanes = std::min(kLanes, ocg - blk * kLanes);
+      float* dst = wt.data() + block * block_size;
+      for (int o = 0; o < lanes && !bias.empty(); ++o)
+        bt[static_cast<std::size_t>(block * kLanes + o)] = bias[static_cast<std::size_t>(k0 + o)];
+      for (Index j = 0; j < row; ++j)
+        for (int o = 0; o < lanes; ++o) dst[j * kLanes + o] = w[static_cast<std::size_t>((k0 + o) * row + j)];
     }
   // Each row's pixels in runs of 8, 4, 2 or 1 with the same valid taps; then
   // each block of weights over the whole row while it stays in cache.

@@ -104,18 +104,24 @@ DenseConv::DenseConv(const std::vector<std::int8_t>& input, TensorShape in, cons
   for (std::size_t i = 0; i < input.size(); ++i) unsigned_x[i] = static_cast<std::uint8_t>(source[i] ^ 0x80);
   const Index tap_size = static_cast<Index>(quads_) * kVectorBytes;
   w_.assign(static_cast<std::size_t>(p.groups) * blocks_ * taps * tap_size, 0);
-  // Each output channel's tap is copied a quad at a time (the last one short).
+  // Written in order, a block's 16 channels read side by side, a quad each
+  // (the last one short).
   for (int g = 0; g < p.groups; ++g)
-    for (int o = 0; o < ocg_; ++o) {
-      const Index k = static_cast<Index>(g) * ocg_ + o;
-      const Index block = static_cast<Index>(g) * blocks_ + o / kLanes;
-      for (int t = 0; t < taps; ++t) {
-        const std::int8_t* src = weights.data() + (k * taps + t) * icg;
-        std::int8_t* dst = w_.data() + (block * taps + t) * tap_size + (o % kLanes) * kQuad;
-        int i = 0;
-        for (; i + kQuad <= icg; i += kQuad) std::memcpy(dst + (i / kQuad) * kVectorBytes, src + i, kQuad);
-        for (; i < icg; ++i) dst[(i / kQuad) * kVectorBytes + i % kQuad] = src[i];
-      }
+    for (int blk = 0; blk < blocks_; ++blk) {
+      const Index k0 = static_cast<Index>(g) * ocg_ + blk * kLanes;
+      const int lanes = std::min(kLanes, ocg_ - blk * kLanes);
+      std::int8_t* dst = w_.data() + (static_cast<Index>(g) * blocks_ + blk) * taps * tap_size;
+      for (int t = 0; t < taps; ++t)
+        for (int c = 0; c < quads_; ++c, dst += kVectorBytes) {
+          const int i = c * kQuad, n = std::min(kQuad, icg - i);
+          for (int o = 0; o < lanes; ++o) {
+            const std::int8_t* src = weights.data() + ((k0 + o) * taps + t) * icg + i;
+            if (n == kQuad)
+              std::memcpy(dst + o * kQuad, src, kQuad);
+            else
+              std::copy(src, src + n, dst + o * kQuad);
+          }
+        }
     }
 }
 
