@@ -490,6 +490,20 @@ TEST(Lowering, CommandsWithoutInitialDataAreTheSame) {
     EXPECT_EQ(std::memcmp(&bare.commands[k], &full.commands[k], sizeof(LayerCommand)), 0) << "command " << k;
 }
 
+// The check counts every byte that differs from the reference.
+TEST(Lowering, TheCheckCountsEachDifferingByte) {
+  QuantizedNetwork q = quantize_zoo("squeezenet1_1", 64, 64);
+  const std::size_t last = q.layers.size() - 1;
+  std::vector<std::int8_t>& expected = q.layers[last].expected;
+  ASSERT_GT(expected.size(), 900u);
+  for (const std::size_t k : {std::size_t{0}, std::size_t{17}, expected.size() - 1})
+    expected[k] = static_cast<std::int8_t>(expected[k] ^ 0x40);
+  const NetworkRun run = run_network_on_host(q);
+  EXPECT_EQ(run.layers[last].mismatches, 3u);
+  EXPECT_FALSE(run.layers[last].verified);
+  EXPECT_EQ(run.layers[last - 1].mismatches, 0u);
+}
+
 TEST(LoweringErrors, MalformedCommandsNameTheirIndexAndLayer) {
   HostDram dram;
   LayerCommand c{};
