@@ -324,7 +324,7 @@ class Calibration {
       if (i == count_ - 1) q_.float_output = y;
       while (next_ < count_ && ready(next_)) step(next_++);
       for (int h = 0; h <= i; ++h)
-        if (last_reader_[h] <= i && (db_ == nullptr || next_ > h)) std::vector<float>().swap(act_[h]);
+        if (last_reader_[h] <= i && (db_ == nullptr || next_ > h)) release(act_[h]);
     }
   }
 
@@ -342,8 +342,19 @@ class Calibration {
       apply_activation(act_[i], activation_of(l.type));
       std::replace(holder_.begin(), holder_.end(), p, i);
     } else {
-      act_[i] = i == 0 ? q_.float_input : float_layer(n_, i, act_, s_.activation[i]);
+      act_[i] = i == 0 ? q_.float_input : float_layer(n_, i, act_, s_.activation[i], std::move(spare_));
     }
+  }
+
+  // Frees a float output, or keeps it as the next output's storage when it
+  // is the largest freed so far: at 1080x1920 each output is tens of MB,
+  // which would otherwise be faulted in afresh, layer after layer.
+  void release(std::vector<float>& y) {
+    if (y.capacity() > spare_.capacity()) {
+      spare_ = std::move(y);
+      spare_.clear();
+    }
+    std::vector<float>().swap(y);
   }
 
   bool ready(int j) const {
@@ -383,7 +394,8 @@ class Calibration {
   std::vector<int> last_reader_;            // per layer, its last float reader, or -1
   std::vector<int> holder_;                 // per layer, the act_ entry its float output is in
   std::vector<std::vector<float>> act_;
-  int next_ = 0;  // the next layer whose step is due
+  std::vector<float> spare_;  // a freed output's memory, for the next (release)
+  int next_ = 0;              // the next layer whose step is due
 };
 
 QuantizedNetwork quantize(Network network, const QuantizationOptions& options, std::vector<double>* sqnr_db) {

@@ -3,6 +3,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "sw/runtime/reference/kernel_checks.h"
 #include "sw/runtime/reference/reference_kernels.h"
@@ -175,7 +176,8 @@ void clamp_all(std::vector<float>& y, float act_min, float act_max) {
 }  // namespace
 
 std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
-                                const std::vector<float>& bias, const ConvParams& p_in, float act_min, float act_max) {
+                                const std::vector<float>& bias, const ConvParams& p_in, float act_min, float act_max,
+                                std::vector<float> storage) {
   const char* where = "conv2d_float";
   ConvParams p = p_in;
   p.input_zero_point = 0;
@@ -183,7 +185,8 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   validate_conv_data(where, x, in, w, bias, p);
   if (!(act_min <= act_max)) fail(where, "act_min must not exceed act_max");
   const int C = in.c, O = p.out_channels;
-  std::vector<float> y(out.size());
+  std::vector<float> y = std::move(storage);
+  y.resize(out.size());  // every element is written below
   for (Index pix = 0; pix < static_cast<Index>(out.h) * out.w; ++pix) {
     float* a = y.data() + pix * O;
     if (bias.empty())

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace npuvp::runtime {
 
@@ -125,7 +126,7 @@ ConvForm conv_form(const Network& n, int index) {
 }
 
 std::vector<float> float_layer(const Network& n, int index, const std::vector<std::vector<float>>& act,
-                               Activation fused) {
+                               Activation fused, std::vector<float> storage) {
   const Layer& l = n.layer(index);
   const TensorShape in = l.inputs.empty() ? l.out_shape : n.layer(l.inputs[0]).out_shape;
   const auto& x = l.inputs.empty() ? act[0] : act[l.inputs[0]];
@@ -138,7 +139,8 @@ std::vector<float> float_layer(const Network& n, int index, const std::vector<st
     case LayerType::kFullyConnected:
     case LayerType::kBatchNorm: {
       const ConvForm f = conv_form(n, index);
-      y = conv2d_float(x, f.in, *f.weights, *f.bias, f.params);
+      y = conv2d_float(x, f.in, *f.weights, *f.bias, f.params, -std::numeric_limits<float>::infinity(),
+                       std::numeric_limits<float>::infinity(), std::move(storage));
       apply_activation(y, fused);
       break;
     }

@@ -39,9 +39,10 @@ ConvForm conv_form(const Network& n, int index);
 void apply_activation(std::vector<float>& x, Activation act);
 
 // The float output of layer `index` (not the input) from the outputs of its
-// inputs (`act`, indexed by layer), with the activation `fused` into it.
+// inputs (`act`, indexed by layer), with the activation `fused` into it; a
+// convolution's in `storage`'s memory (conv2d_float).
 std::vector<float> float_layer(const Network& n, int index, const std::vector<std::vector<float>>& act,
-                               Activation fused);
+                               Activation fused, std::vector<float> storage = {});
 
 // Computes layers[i].expected (i > 0) from the expected outputs of its inputs
 // and the quantization of i and its inputs (conv-like: conv, weights, bias and
