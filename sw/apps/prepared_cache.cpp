@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "models/common/output_file.h"
+
 namespace npuvp::apps {
 namespace {
 
@@ -64,11 +66,15 @@ std::string build_id() {
   return id;
 }
 
-// Streams the entry's fields with the checksum chained over every byte.
+// Streams the entry's fields with the checksum chained over every byte,
+// past the page cache where the file system allows (io::OutputFile's bulk
+// mode): an entry holds every layer's expected output (244 MB for MobileNet
+// v1 at 1080x1920), whose copy into fresh page-cache pages cost up to 0.65 s
+// of system time on this project's virtual machine, against 0.06 s direct.
+// Throws std::runtime_error naming the file when it cannot be written.
 class Writer {
  public:
-  explicit Writer(const std::string& path) : os_(path, std::ios::binary) {}
-  bool ok() const { return static_cast<bool>(os_); }
+  explicit Writer(const std::string& path) : file_(path, io::OutputFile::Mode::kBulk), os_(file_.stream()) {}
   void bytes(const void* data, std::size_t n) {
     sum_ = hash_bytes(data, n, sum_);
     os_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
@@ -87,11 +93,12 @@ class Writer {
   void finish() {
     const std::uint64_t sum = sum_;
     os_.write(reinterpret_cast<const char*>(&sum), sizeof sum);
-    os_.close();
+    file_.commit();
   }
 
  private:
-  std::ofstream os_;
+  io::OutputFile file_;
+  std::ostream& os_;
   std::uint64_t sum_ = 0;
 };
 
@@ -268,23 +275,20 @@ void store_prepared(const std::string& dir, const std::string& key_text, const r
   const std::string temp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(serial++);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  {
+  try {
     Writer w(temp);
-    if (w.ok()) {
-      w.bytes(kMagic, sizeof kMagic);
-      w.vector(std::vector<char>(key_text.begin(), key_text.end()));
-      w.value(static_cast<std::uint64_t>(q.layers.size()));
-      for (const auto& l : q.layers) write_layer(w, l);
-      w.vector(q.float_input);
-      w.vector(q.float_output);
-      w.vector(sqnr_db);
-      w.finish();
-    }
-    if (!w.ok()) {
-      fs::remove(temp, ec);
-      warn(dir + ": cannot write " + temp + ", the network is prepared again next time");
-      return;
-    }
+    w.bytes(kMagic, sizeof kMagic);
+    w.vector(std::vector<char>(key_text.begin(), key_text.end()));
+    w.value(static_cast<std::uint64_t>(q.layers.size()));
+    for (const auto& l : q.layers) write_layer(w, l);
+    w.vector(q.float_input);
+    w.vector(q.float_output);
+    w.vector(sqnr_db);
+    w.finish();
+  } catch (const std::runtime_error& e) {
+    fs::remove(temp, ec);
+    warn(dir + ": " + e.what() + ", the network is prepared again next time");
+    return;
   }
   fs::rename(temp, path, ec);
   if (ec) {

@@ -188,6 +188,23 @@ TEST(PreparedCache, EveryInputOfThePreparationIsInTheKey) {
   fs::remove_all(dir);
 }
 
+// A cache that cannot be written is a warning naming the file and the cause,
+// never a failed run, and leaves nothing behind.
+TEST(PreparedCache, AnUnwritableCacheIsAWarning) {
+  const fs::path dir = scratch("unwritable");
+  std::ofstream(dir / "file") << "x";
+  const std::string cache = (dir / "file" / "cache").string();  // under a regular file
+  npuvp::runtime::QuantizedNetwork q{npuvp::runtime::Network("n", {1, 2, 2}), {}, {1.0f, 2.0f}, {3.0f}};
+  q.layers.resize(1);
+  testing::internal::CaptureStderr();
+  npuvp::apps::store_prepared(cache, "key A", q, {});
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("npuvp: warning: prepared-network cache: " + cache + ": cannot write "), std::string::npos) << err;
+  EXPECT_NE(err.find(": Not a directory, the network is prepared again next time"), std::string::npos) << err;
+  EXPECT_EQ(entries(dir).size(), 1u);
+  fs::remove_all(dir);
+}
+
 TEST(PreparedCache, AnEntryForAnotherKeyIsNotUsed) {
   const fs::path dir = scratch("foreign");
   npuvp::runtime::QuantizedNetwork q{npuvp::runtime::Network("n", {1, 2, 2}), {}, {1.0f, 2.0f}, {3.0f}};

@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <iostream>
 #include <random>
+#include <utility>
 
 #include "sw/runtime/exec/network_executor.h"
 #include "sw/runtime/frontend/zoo.h"
@@ -467,6 +469,39 @@ TEST(Sqnr, TheInputsIsItsRoundingNoiseAndEachLayerIsAgainstTheFloatModel) {
   EXPECT_NEAR(db[0], 10 * std::log10(signal / noise), 1e-9);
   EXPECT_GT(db[static_cast<std::size_t>(conv)], 20.0);
   EXPECT_LT(db[static_cast<std::size_t>(conv)], db[0]);
+}
+
+// A caller that reads only the commands gets them byte for byte, at the same
+// addresses, without the parameter blocks' bytes.
+TEST(Lowering, CommandsWithoutInitialDataAreTheSame) {
+  const QuantizedNetwork q = quantize_zoo("squeezenet1_1", 64, 64);
+  std::uint64_t next[2] = {0, 0};
+  LoweringOptions options;
+  const LoweredNetwork full = lower_network(
+      q, [&](std::uint64_t bytes) { return std::exchange(next[0], next[0] + bytes); }, options);
+  options.initial_data = false;
+  const LoweredNetwork bare = lower_network(
+      q, [&](std::uint64_t bytes) { return std::exchange(next[1], next[1] + bytes); }, options);
+  EXPECT_FALSE(full.initial_data.empty());
+  EXPECT_TRUE(bare.initial_data.empty());
+  EXPECT_EQ(bare.allocated_bytes, full.allocated_bytes);
+  ASSERT_EQ(bare.commands.size(), full.commands.size());
+  for (std::size_t k = 0; k < full.commands.size(); ++k)
+    EXPECT_EQ(std::memcmp(&bare.commands[k], &full.commands[k], sizeof(LayerCommand)), 0) << "command " << k;
+}
+
+// The check counts every byte that differs from the reference.
+TEST(Lowering, TheCheckCountsEachDifferingByte) {
+  QuantizedNetwork q = quantize_zoo("squeezenet1_1", 64, 64);
+  const std::size_t last = q.layers.size() - 1;
+  std::vector<std::int8_t>& expected = q.layers[last].expected;
+  ASSERT_GT(expected.size(), 900u);
+  for (const std::size_t k : {std::size_t{0}, std::size_t{17}, expected.size() - 1})
+    expected[k] = static_cast<std::int8_t>(expected[k] ^ 0x40);
+  const NetworkRun run = run_network_on_host(q);
+  EXPECT_EQ(run.layers[last].mismatches, 3u);
+  EXPECT_FALSE(run.layers[last].verified);
+  EXPECT_EQ(run.layers[last - 1].mismatches, 0u);
 }
 
 TEST(LoweringErrors, MalformedCommandsNameTheirIndexAndLayer) {

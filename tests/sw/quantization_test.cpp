@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -245,6 +246,42 @@ TEST(QuantizeWeightsPerChannel, SymmetricPerChannel) {
   EXPECT_EQ(q.scales[2], 1.0f);
   expect_invalid([&] { quantize_weights_per_channel(w, 4); }, "out_channels");
   expect_invalid([&] { quantize_weights_per_channel(w, 0); }, "out_channels");
+}
+
+// The vectorized max and rounding against the scalar definition: random
+// weights with exact halves of a step (ties away from zero), channel lengths
+// that leave every tail of 16 lanes, int4 and int8; a NaN or an infinity in
+// any lane is refused.
+TEST(QuantizeWeightsPerChannel, EqualsTheScalarDefinition) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> value(-3.0f, 3.0f);
+  for (const int bits : {4, 8}) {
+    const float qmax = bits == 4 ? 7.0f : 127.0f;
+    for (int per_channel = 1; per_channel <= 40; ++per_channel) {
+      const int channels = 3;
+      std::vector<float> w(static_cast<std::size_t>(channels * per_channel));
+      for (std::size_t i = 0; i < w.size(); ++i)
+        w[i] = i % 5 == 0 ? (static_cast<float>(static_cast<int>(i % 9)) - 4.5f) * 0.25f : value(rng);
+      if (per_channel > 2) w[1] = -0.0f;
+      const PerChannelWeights q = quantize_weights_per_channel(w, channels, bits);
+      for (int k = 0; k < channels; ++k) {
+        float max_abs = 0.0f;
+        for (int i = 0; i < per_channel; ++i) max_abs = std::max(max_abs, std::abs(w[k * per_channel + i]));
+        const float scale = max_abs > 0.0f ? max_abs / qmax : 1.0f;
+        ASSERT_EQ(q.scales[k], scale) << bits << " bits, " << per_channel << " per channel, channel " << k;
+        for (int i = 0; i < per_channel; ++i) {
+          const auto expected =
+              static_cast<std::int8_t>(std::clamp(std::round(w[k * per_channel + i] / scale), -qmax, qmax));
+          ASSERT_EQ(q.values[k * per_channel + i], expected) << bits << " bits, weight " << k * per_channel + i;
+        }
+      }
+      for (const float bad : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+        std::vector<float> poisoned = w;
+        poisoned[poisoned.size() - 1 - static_cast<std::size_t>(per_channel) / 2] = bad;
+        expect_invalid([&] { quantize_weights_per_channel(poisoned, channels, bits); }, "weights must be finite");
+      }
+    }
+  }
 }
 
 TEST(QuantizeBias, AtInputTimesWeightScale) {

@@ -9,11 +9,13 @@
 #include <cmath>
 #include <numeric>
 
+#include "tests/sw/direct_conv.h"
 #include "tests/sw/runtime_test_util.h"
 
 namespace npuvp::runtime {
 namespace {
 
+using testing::direct_conv;
 using testing::expect_invalid;
 using testing::random_float;
 using testing::random_int8;
@@ -39,38 +41,6 @@ std::vector<std::int8_t> five_by_five() {
   std::vector<std::int8_t> v(25);
   std::iota(v.begin(), v.end(), 0);
   return v;
-}
-
-// The textbook loop nest TFLite's reference conv uses: (x - zp) * w for every tap
-// inside the map, taps in the padding skipped.
-std::vector<std::int32_t> direct_conv(const std::vector<std::int8_t>& in, TensorShape s,
-                                      const std::vector<std::int8_t>& w, const std::vector<std::int32_t>& bias,
-                                      const ConvParams& p) {
-  const TensorShape o = conv_output_shape(s, p);
-  const int icg = s.c / p.groups, ocg = p.out_channels / p.groups;
-  std::vector<std::int32_t> out(o.size());
-  for (int oy = 0; oy < o.h; ++oy) {
-    for (int ox = 0; ox < o.w; ++ox) {
-      for (int oc = 0; oc < o.c; ++oc) {
-        std::int32_t acc = bias.empty() ? 0 : bias[static_cast<std::size_t>(oc)];
-        for (int ky = 0; ky < p.kernel_h; ++ky) {
-          for (int kx = 0; kx < p.kernel_w; ++kx) {
-            const int iy = oy * p.stride_h - p.pad.top + ky * p.dilation_h;
-            const int ix = ox * p.stride_w - p.pad.left + kx * p.dilation_w;
-            if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
-            for (int i = 0; i < icg; ++i) {
-              const int ic = (oc / ocg) * icg + i;
-              const std::int32_t x = in[static_cast<std::size_t>((iy * s.w + ix) * s.c + ic)];
-              const std::int32_t wv = w[static_cast<std::size_t>(((oc * p.kernel_h + ky) * p.kernel_w + kx) * icg + i)];
-              acc += (x - p.input_zero_point) * wv;
-            }
-          }
-        }
-        out[static_cast<std::size_t>((oy * o.w + ox) * o.c + oc)] = acc;
-      }
-    }
-  }
-  return out;
 }
 
 TEST(ConvOutputShape, Formula) {
@@ -456,6 +426,30 @@ TEST(Add, RandomWithinOneLsbOfFloat) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     const float real = dequantize_value(a[i], qa) + dequantize_value(b[i], qb);
     EXPECT_LE(std::abs(out[i] - quantize_value(real, qo)), 1) << i;
+  }
+}
+
+// The add's vectorized loop against TFLite's steps written out per element, for
+// scales whose multipliers shift left and right, every zero point's sign and
+// a length that leaves a tail after every vector width.
+TEST(Add, EqualsTheScalarStepsForAnyScales) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> log_scale(-9.0f, 3.0f);
+  std::uniform_int_distribution<int> zero_point(-128, 127);
+  for (int trial = 0; trial < 200; ++trial) {
+    const QuantParams qa{std::exp2(log_scale(rng)), zero_point(rng)}, qb{std::exp2(log_scale(rng)), zero_point(rng)},
+        qo{std::exp2(log_scale(rng)), zero_point(rng)};
+    const AddParams p = make_add_params(qa, qb, qo, trial % 3 == 0 ? Activation::kRelu : Activation::kNone);
+    const auto a = random_int8(rng, 999), b = random_int8(rng, 999);
+    const std::vector<std::int8_t> out = add(a, b, {999, 1, 1}, p);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::int32_t s1 = multiply_by_quantized_multiplier((p.input1_offset + a[i]) << p.left_shift,
+                                                               p.input1_multiplier),
+                         s2 = multiply_by_quantized_multiplier((p.input2_offset + b[i]) << p.left_shift,
+                                                               p.input2_multiplier);
+      const std::int32_t raw = multiply_by_quantized_multiplier(s1 + s2, p.output_multiplier) + p.output_offset;
+      ASSERT_EQ(out[i], std::clamp(raw, p.act_min, p.act_max)) << "trial " << trial << " element " << i;
+    }
   }
 }
 

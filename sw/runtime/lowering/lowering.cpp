@@ -52,7 +52,7 @@ class Lowerer {
         out_.layers[i].output = out_.layers[n_.layer(i).inputs[0]].output;
         out_.layers[i].int4_packed = out_.layers[n_.layer(i).inputs[0]].int4_packed;
       }
-    out_.initial_data.push_back({out_.layers[0].output.addr, stored_input(q_, out_)});
+    if (options_.initial_data) out_.initial_data.push_back({out_.layers[0].output.addr, stored_input(q_, out_)});
     views_[0] = own_view(0);
     for (int i = 1; i < count; ++i) {
       out_.layers[i].first_command = out_.commands.size();
@@ -99,7 +99,7 @@ class Lowerer {
   template <class T>
   std::uint64_t parameter_block(const std::vector<T>& values) {
     const std::uint64_t addr = allocate(values.size() * sizeof(T));
-    out_.initial_data.push_back({addr, as_bytes(values)});
+    if (options_.initial_data) out_.initial_data.push_back({addr, as_bytes(values)});
     return addr;
   }
 

@@ -40,6 +40,9 @@ struct LoweringOptions {
   // Whether a command's smallest tile fits the NPU (unset: every one does).
   // A convolution whose fused pool makes it too tall for that runs unfused.
   std::function<bool(const firmware::LayerCommand&)> tile_fits;
+  // false: LoweredNetwork::initial_data stays empty (the same commands and
+  // addresses, for a caller that only reads the commands).
+  bool initial_data = true;
 };
 
 struct DramRegion {

@@ -9,7 +9,6 @@
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <utility>
 
 #include "sw/runtime/quantize/int16_values.h"
@@ -154,20 +153,6 @@ std::pair<float, float> value_range(const std::vector<float>& y) {
   return {mn, mx};
 }
 
-// Calibration: every tensor's [lo, hi] (and the network output) over a
-// float forward pass.
-void calibrate(QuantizedNetwork& q, const Structure& s, std::vector<float>& lo, std::vector<float>& hi) {
-  const int count = static_cast<int>(q.network.size());
-  lo.assign(q.network.size(), 0.0f);
-  hi.assign(q.network.size(), 0.0f);
-  float_forward(
-      q.network, q.float_input, [&](int i) { return s.activation[i]; },
-      [&](int i, const std::vector<float>& y) {
-        std::tie(lo[i], hi[i]) = value_range(y);
-        if (i == count - 1) q.float_output = y;
-      });
-}
-
 int datatype_bits(const Layer& l, int default_bits) {
   return l.datatype == "int4" ? 4 : l.datatype == "int8" ? 8 : l.datatype == "int16" ? 16 : default_bits;
 }
@@ -281,22 +266,139 @@ double sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q, Q
   return noise == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(signal / noise);
 }
 
-}  // namespace
-
-std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
-  std::vector<double> db(q.network.size(), std::numeric_limits<double>::quiet_NaN());
-  float_forward(
-      q.network, q.float_input, [&](int i) { return q.layers[i].activation; },
-      [&](int i, const std::vector<float>& y) {
-        const QuantizedLayer& ql = q.layers[i];
-        const std::vector<std::int8_t>& expected = q.expected(i);
-        const std::size_t values = bits_of(ql.output) == 16 ? expected.size() / 2 : expected.size();
-        if (!y.empty() && y.size() == values) db[i] = sqnr_db(y, expected, ql.output);
-      });
-  return db;
+// Layer i's SQNR (layer_sqnr_db) from its float output y, given the SQNRs of
+// the layers before it in `db`: a ReLU fused into its producer has the
+// producer's (its float output is the producer's, clamped again to no
+// change; its codes and parameters are the producer's).
+double layer_sqnr(const QuantizedNetwork& q, int i, const std::vector<float>& y, const std::vector<double>& db) {
+  const QuantizedLayer& ql = q.layers[i];
+  if (ql.fused_into >= 0) return db[ql.fused_into];
+  const std::vector<std::int8_t>& expected = q.expected(i);
+  const std::size_t values = bits_of(ql.output) == 16 ? expected.size() / 2 : expected.size();
+  return !y.empty() && y.size() == values ? sqnr_db(y, expected, ql.output) : std::numeric_limits<double>::quiet_NaN();
 }
 
-QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
+// The calibration: a float forward pass over the network that takes every
+// tensor's range, with each layer's quantization (and, when asked, its
+// reference output and SQNR) done as soon as what it depends on is known:
+// layer j's output parameters cover the union range of its quantization
+// group, and its weights and reference output need its inputs' parameters
+// too, so j's step runs once every member of those groups has had its float
+// output. A float output stays until its float readers are done and, for the
+// SQNR, until its layer's step: one float pass where the SQNR took a second.
+class Calibration {
+ public:
+  Calibration(QuantizedNetwork& q, const Structure& s, const std::vector<int>& group_bits,
+              const QuantizationOptions& options, std::vector<double>* db)
+      : q_(q),
+        n_(q.network),
+        s_(s),
+        group_bits_(group_bits),
+        reference_(options.reference_outputs),
+        on_step_(options.on_reference_step),
+        db_(db),
+        count_(static_cast<int>(n_.size())),
+        group_lo_(n_.size(), 0.0f),
+        group_hi_(n_.size(), 0.0f),
+        unvisited_(n_.size(), 0),
+        last_reader_(n_.size(), -1),
+        holder_(n_.size()),
+        act_(n_.size()) {
+    for (int i = 0; i < count_; ++i) {
+      ++unvisited_[s.group[i]];
+      for (int in : n_.layer(i).inputs) last_reader_[in] = i;
+    }
+    std::iota(holder_.begin(), holder_.end(), 0);
+    if (db_ != nullptr) db_->assign(n_.size(), std::numeric_limits<double>::quiet_NaN());
+  }
+
+  void run() {
+    for (int i = 0; i < count_; ++i) {
+      forward(i);
+      const std::vector<float>& y = act_[i];
+      const int g = s_.group[i];
+      const auto [lo, hi] = value_range(y);
+      group_lo_[g] = std::min(group_lo_[g], lo);
+      group_hi_[g] = std::max(group_hi_[g], hi);
+      --unvisited_[g];
+      if (i == count_ - 1) q_.float_output = y;
+      while (next_ < count_ && ready(next_)) step(next_++);
+      for (int h = 0; h <= i; ++h)
+        if (last_reader_[h] <= i && (db_ == nullptr || next_ > h)) release(act_[h]);
+    }
+  }
+
+ private:
+  // Layer i's float output into act_[i].
+  void forward(int i) {
+    const Layer& l = n_.layer(i);
+    const int p = l.inputs.empty() ? -1 : l.inputs[0];
+    const bool relu = l.type == LayerType::kReLU || l.type == LayerType::kReLU6;
+    // The input's last reader clamps it in place rather than a copy, unless
+    // the input's SQNR is still to come and the clamp would change it (a
+    // ReLU fused into its producer clamps what is already clamped).
+    if (relu && last_reader_[p] == i && (db_ == nullptr || next_ > p || s_.fused_into[i] == p)) {
+      act_[i] = std::move(act_[p]);
+      apply_activation(act_[i], activation_of(l.type));
+      std::replace(holder_.begin(), holder_.end(), p, i);
+    } else {
+      act_[i] = i == 0 ? q_.float_input : float_layer(n_, i, act_, s_.activation[i], std::move(spare_));
+    }
+  }
+
+  // Frees a float output, or keeps it as the next output's storage when it
+  // is the largest freed so far: at 1080x1920 each output is tens of MB,
+  // which would otherwise be faulted in afresh, layer after layer.
+  void release(std::vector<float>& y) {
+    if (y.capacity() > spare_.capacity()) {
+      spare_ = std::move(y);
+      spare_.clear();
+    }
+    std::vector<float>().swap(y);
+  }
+
+  bool ready(int j) const {
+    if (unvisited_[s_.group[j]] > 0) return false;
+    for (int in : n_.layer(j).inputs)
+      if (unvisited_[s_.group[in]] > 0) return false;
+    return true;
+  }
+
+  void step(int j) {
+    const Layer& l = n_.layer(j);
+    QuantizedLayer& ql = q_.layers[j];
+    const int g = s_.group[j];
+    if (!is_conv_like(l.type)) ql.bits = group_bits_[g];
+    for_layer(n_, j, [&] { ql.output = choose_quant_params(group_lo_[g], group_hi_[g], group_bits_[g]); });
+    ql.activation = s_.activation[j];
+    ql.fused_into = s_.fused_into[j];
+    if (is_conv_like(l.type)) for_layer(n_, j, [&] { quantize_conv_like(q_, j); });
+    if (j == 0) ql.expected = quantize_tensor(q_.float_input, ql.output);
+    if (!reference_) return;
+    if (on_step_) on_step_(true);
+    if (j > 0) compute_reference_output(q_, j);
+    if (db_ != nullptr) (*db_)[j] = layer_sqnr(q_, j, act_[holder_[j]], *db_);
+    if (on_step_) on_step_(false);
+  }
+
+  QuantizedNetwork& q_;
+  const Network& n_;
+  const Structure& s_;
+  const std::vector<int>& group_bits_;
+  const bool reference_;
+  const std::function<void(bool)>& on_step_;
+  std::vector<double>* const db_;
+  const int count_;
+  std::vector<float> group_lo_, group_hi_;  // per group, over its members' float outputs so far (and 0)
+  std::vector<int> unvisited_;              // per group, members without a float output yet
+  std::vector<int> last_reader_;            // per layer, its last float reader, or -1
+  std::vector<int> holder_;                 // per layer, the act_ entry its float output is in
+  std::vector<std::vector<float>> act_;
+  std::vector<float> spare_;  // a freed output's memory, for the next (release)
+  int next_ = 0;              // the next layer whose step is due
+};
+
+QuantizedNetwork quantize(Network network, const QuantizationOptions& options, std::vector<double>* sqnr_db) {
   if (options.bits != 4 && options.bits != 8 && options.bits != 16)
     throw std::invalid_argument("network '" + network.name() + "': quantization bits must be 4, 8 or 16, got " +
                                 std::to_string(options.bits));
@@ -313,7 +415,6 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
   const std::size_t size = network.size();
   QuantizedNetwork q{std::move(network), std::vector<QuantizedLayer>(size), {}, {}};
   const Network& n = q.network;
-  const int count = static_cast<int>(size);
   const Structure s = analyze(n, options.fuse_activations);
   q.float_input = options.float_input.empty() ? random_input(n.input_shape(), options.input_seed) : options.float_input;
   if (q.float_input.size() != n.input_shape().size())
@@ -321,29 +422,29 @@ QuantizedNetwork quantize_network(Network network, const QuantizationOptions& op
                                 " values, expected " + std::to_string(n.input_shape().size()) + " for input [" +
                                 std::to_string(n.input_shape().c) + "," + std::to_string(n.input_shape().h) + "," +
                                 std::to_string(n.input_shape().w) + "]");
-  std::vector<float> lo, hi;
-  calibrate(q, s, lo, hi);
-
-  // One set of parameters per group, over the union of its members' ranges.
-  std::vector<float> group_lo(n.size(), 0.0f), group_hi(n.size(), 0.0f);
-  for (int i = 0; i < count; ++i) {
-    group_lo[s.group[i]] = std::min(group_lo[s.group[i]], lo[i]);
-    group_hi[s.group[i]] = std::max(group_hi[s.group[i]], hi[i]);
-  }
   const std::vector<int> group_bits = tensor_bits(q, s, options.bits);
-  for (int i = 0; i < count; ++i) {
-    QuantizedLayer& ql = q.layers[i];
-    const int bits = group_bits[s.group[i]];
-    if (!is_conv_like(n.layer(i).type)) ql.bits = bits;
-    for_layer(n, i, [&] { ql.output = choose_quant_params(group_lo[s.group[i]], group_hi[s.group[i]], bits); });
-    ql.activation = s.activation[i];
-    ql.fused_into = s.fused_into[i];
-  }
-  for (int i = 0; i < count; ++i)
-    if (is_conv_like(n.layer(i).type)) for_layer(n, i, [&] { quantize_conv_like(q, i); });
-  q.layers[0].expected = quantize_tensor(q.float_input, q.layers[0].output);
-  if (options.reference_outputs) compute_reference_outputs(q);
+  Calibration(q, s, group_bits, options, sqnr_db).run();
   return q;
+}
+
+}  // namespace
+
+std::vector<double> layer_sqnr_db(const QuantizedNetwork& q) {
+  std::vector<double> db(q.network.size(), std::numeric_limits<double>::quiet_NaN());
+  float_forward(
+      q.network, q.float_input, [&](int i) { return q.layers[i].activation; },
+      [&](int i, const std::vector<float>& y) { db[i] = layer_sqnr(q, i, y, db); });
+  return db;
+}
+
+QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options) {
+  return quantize(std::move(network), options, nullptr);
+}
+
+QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options, std::vector<double>& sqnr_db) {
+  if (!options.reference_outputs)
+    throw std::invalid_argument("network '" + network.name() + "': the SQNR needs the reference outputs");
+  return quantize(std::move(network), options, &sqnr_db);
 }
 
 }  // namespace npuvp::runtime

@@ -32,6 +32,7 @@
 // network, the layer and what is supported.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "sw/runtime/ir/network.h"
@@ -55,11 +56,21 @@ struct QuantizationOptions {
   // false: layers[i].expected is left empty but for the input's, for a caller
   // that runs compute_reference_outputs itself (beside the simulation).
   bool reference_outputs = true;
+  // Called with true before and false after each layer's reference output
+  // (and SQNR), which the calibration computes as it goes, so that a caller
+  // can time them apart; may be empty.
+  std::function<void(bool)> on_reference_step;
 };
 
 // Quantizes `network` at its current input shape (call infer_shapes first for
 // another resolution) and runs the reference executor.
 QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options = {});
+
+// quantize_network with the reference outputs (options.reference_outputs, else
+// std::invalid_argument) and `sqnr_db` set to layer_sqnr_db of the result,
+// taken from the calibration's own float outputs rather than a second float
+// pass over the network.
+QuantizedNetwork quantize_network(Network network, const QuantizationOptions& options, std::vector<double>& sqnr_db);
 
 // Per layer, the signal-to-quantization-noise ratio of its expected int8
 // output against the float network's output for q.float_input, in dB:

@@ -210,27 +210,56 @@ std::vector<float> dequantize_tensor(const std::vector<std::int8_t>& values, Qua
 
 namespace {
 
-// clamp(round(w[j] / scale), -qmax, qmax) for j < 4 in vector lanes, with no
-// call and no branch per weight: truncate, then step away from zero when the
-// dropped part is at least a half (std::round's ties away from zero; v minus
-// its truncation is exact). Values beyond qmax + 1 clamp to qmax either way.
-// Checked equal to the scalar expression for every finite float quotient.
-void round_and_clamp4(const float* w, float scale, float qmax, std::int8_t* q) {
-  typedef float F4 __attribute__((vector_size(16)));
-  typedef std::int32_t I4 __attribute__((vector_size(16)));
-  F4 v;
-  std::memcpy(&v, w, sizeof v);
-  v = v / scale;
-  const F4 lo = F4{} - qmax - 1.0f, hi = F4{} + qmax + 1.0f;
-  v = v < lo ? lo : v;
-  v = v > hi ? hi : v;
-  const I4 t = __builtin_convertvector(v, I4);
-  const F4 dropped = v - __builtin_convertvector(t, F4);
-  I4 r = t - (dropped >= 0.5f) + (dropped <= -0.5f);  // a true compare is -1
-  const I4 rlo = I4{} - static_cast<std::int32_t>(qmax), rhi = I4{} + static_cast<std::int32_t>(qmax);
-  r = r < rlo ? rlo : r;
-  r = r > rhi ? rhi : r;
-  for (int j = 0; j < 4; ++j) q[j] = static_cast<std::int8_t>(r[j]);
+// Each function below is compiled once per ISA; the loader's resolver picks
+// the widest the CPU has. IEEE division, compares and conversions round alike
+// in every clone. (GCC's spelling; other compilers build the portable loop.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NPUVP_QUANTIZE_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define NPUVP_QUANTIZE_CLONES
+#endif
+
+// The largest |w[i]| for i < n as its bits, which for non-negative floats
+// order as the values do: an integer maximum that vectorizes, at least
+// 0x7f800000 when a weight is infinite or NaN.
+NPUVP_QUANTIZE_CLONES std::uint32_t max_abs_bits(const float* w, std::size_t n) {
+  std::uint32_t top = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, w + i, sizeof bits);
+    bits &= 0x7fffffffu;
+    top = bits > top ? bits : top;
+  }
+  return top;
+}
+
+// q[i] = clamp(round(w[i] / scale), -qmax, qmax) for i < n, 16 lanes at a
+// time with no call and no branch per weight: truncate, then step away from
+// zero when the dropped part is at least a half (std::round's ties away from
+// zero; v minus its truncation is exact). Values beyond qmax + 1 clamp to
+// qmax either way. Checked equal to the scalar expression for every finite
+// float quotient.
+NPUVP_QUANTIZE_CLONES void round_and_clamp(const float* w, std::size_t n, float scale, float qmax, std::int8_t* q) {
+  constexpr int kLanes = 16;
+  typedef float F __attribute__((vector_size(kLanes * sizeof(float))));
+  typedef std::int32_t I __attribute__((vector_size(kLanes * sizeof(std::int32_t))));
+  const F lo = F{} - qmax - 1.0f, hi = F{} + qmax + 1.0f;
+  const I rlo = I{} - static_cast<std::int32_t>(qmax), rhi = I{} + static_cast<std::int32_t>(qmax);
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    F v;
+    std::memcpy(&v, w + i, sizeof v);
+    v = v / scale;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    const I t = __builtin_convertvector(v, I);
+    const F dropped = v - __builtin_convertvector(t, F);
+    I r = t - (dropped >= 0.5f) + (dropped <= -0.5f);  // a true compare is -1
+    r = r < rlo ? rlo : r;
+    r = r > rhi ? rhi : r;
+    for (int j = 0; j < kLanes; ++j) q[i + j] = static_cast<std::int8_t>(r[j]);
+  }
+  for (; i < n; ++i) q[i] = static_cast<std::int8_t>(std::clamp(std::round(w[i] / scale), -qmax, qmax));
 }
 
 }  // namespace
@@ -253,24 +282,17 @@ PerChannelWeights quantize_weights_per_channel(const std::vector<float>& weights
   result.scales.resize(static_cast<std::size_t>(out_channels));
   for (int k = 0; k < out_channels; ++k) {
     const float* w = weights.data() + static_cast<std::size_t>(k) * per_channel;
-    float max_abs = 0.0f;
-    for (std::size_t i = 0; i < per_channel; ++i) {
-      if (!std::isfinite(w[i])) throw std::invalid_argument("quantize_weights_per_channel: weights must be finite");
-      max_abs = std::max(max_abs, std::abs(w[i]));
-    }
+    const std::uint32_t max_bits = max_abs_bits(w, per_channel);
+    if (max_bits >= 0x7f800000u) throw std::invalid_argument("quantize_weights_per_channel: weights must be finite");
+    float max_abs;
+    std::memcpy(&max_abs, &max_bits, sizeof max_abs);
     const float scale = max_abs > 0.0f ? max_abs / qmax : 1.0f;
     result.scales[static_cast<std::size_t>(k)] = scale;
     if (bits == 16) {
       quantize_int16_weights(w, per_channel, scale, result.values.data() + 2 * k * per_channel);
       continue;
     }
-    std::int8_t* q = result.values.data() + static_cast<std::size_t>(k) * per_channel;
-    std::size_t i = 0;
-    for (; i + 4 <= per_channel; i += 4) round_and_clamp4(w + i, scale, qmax, q + i);
-    for (; i < per_channel; ++i) {
-      const float r = std::clamp(std::round(w[i] / scale), -qmax, qmax);
-      q[i] = static_cast<std::int8_t>(r);
-    }
+    round_and_clamp(w, per_channel, scale, qmax, result.values.data() + static_cast<std::size_t>(k) * per_channel);
   }
   return result;
 }

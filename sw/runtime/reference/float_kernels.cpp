@@ -3,6 +3,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "sw/runtime/reference/kernel_checks.h"
 #include "sw/runtime/reference/reference_kernels.h"
@@ -87,19 +88,30 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
   const Index block_size = static_cast<Index>(taps) * icg * kLanes;
   std::vector<float> wt(static_cast<std::size_t>(G) * blocks * block_size, 0.0f);
   std::vector<float> bt(static_cast<std::size_t>(G) * blocks * kLanes, 0.0f);
+  // Written in order, a block's 16 channels read side by side: each line of
+  // the reordered weights is filled at once rather than once per channel.
+  const Index row = static_cast<Index>(taps) * icg;
   for (int g = 0; g < G; ++g)
-    for (int o = 0; o < ocg; ++o) {
-      const Index k = static_cast<Index>(g) * ocg + o, block = static_cast<Index>(g) * blocks + o / kLanes;
-      if (!bias.empty()) bt[static_cast<std::size_t>(block * kLanes + o % kLanes)] = bias[static_cast<std::size_t>(k)];
-      for (int t = 0; t < taps; ++t)
-        for (int i = 0; i < icg; ++i)
-          wt[static_cast<std::size_t>(block * block_size + (static_cast<Index>(t) * icg + i) * kLanes + o % kLanes)] =
-              w[static_cast<std::size_t>((k * taps + t) * icg + i)];
+    for (int blk = 0; blk < blocks; ++blk) {
+      const Index block = static_cast<Index>(g) * blocks + blk, k0 = static_cast<Index>(g) * ocg + blk * kLanes;
+      const int lanes = std::min(kLanes, ocg - blk * kLanes);
+      float* dst = wt.data() + block * block_size;
+      for (int o = 0; o < lanes && !bias.empty(); ++o)
+        bt[static_cast<std::size_t>(block * kLanes + o)] = bias[static_cast<std::size_t>(k0 + o)];
+      for (Index j = 0; j < row; ++j)
+        for (int o = 0; o < lanes; ++o) dst[j * kLanes + o] = w[static_cast<std::size_t>((k0 + o) * row + j)];
     }
+  // Each row's pixels in runs of 8, 4, 2 or 1 with the same valid taps; then
+  // each block of weights over the whole row while it stays in cache.
+  struct Run {
+    int ox, np, kx_lo, kx_hi;
+  };
+  std::vector<Run> runs;
   for (int oy = 0; oy < out.h; ++oy) {
     const int iy0 = oy * p.stride_h - p.pad.top;
     int ky_lo = 0, ky_hi = 0;
     valid_taps(iy0, in.h, p.dilation_h, kh, ky_lo, ky_hi);
+    runs.clear();
     for (int ox = 0; ox < out.w;) {
       const int ix0 = ox * p.stride_w - p.pad.left;
       int kx_lo = 0, kx_hi = 0;
@@ -112,9 +124,14 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
         ++np;
       }
       np = np == 8 ? 8 : np >= 4 ? 4 : np >= 2 ? 2 : 1;
-      for (int g = 0; g < G; ++g)
-        for (int blk = 0; blk < blocks; ++blk) {
+      runs.push_back({ox, np, kx_lo, kx_hi});
+      ox += np;
+    }
+    for (int g = 0; g < G; ++g)
+      for (int blk = 0; blk < blocks; ++blk)
+        for (const Run& run : runs) {
           const Index block = static_cast<Index>(g) * blocks + blk;
+          const int ix0 = run.ox * p.stride_w - p.pad.left, kx_lo = run.kx_lo, kx_hi = run.kx_hi;
           FloatBlock b;
           // A window wholly in the padding reads nothing: its output is the bias.
           const bool empty = ky_hi == ky_lo || kx_hi == kx_lo;
@@ -132,10 +149,10 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
           b.w = wt.data() + block * block_size + (static_cast<Index>(ky_lo) * kw + kx_lo) * icg * kLanes;
           b.w_row_step = static_cast<Index>(kw) * icg * kLanes;
           b.bias = bt.data() + block * kLanes;
-          b.y = y.data() + (static_cast<Index>(oy) * out.w + ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
+          b.y = y.data() + (static_cast<Index>(oy) * out.w + run.ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
           b.y_step = O;
           b.lanes = std::min(kLanes, ocg - blk * kLanes);
-          switch (np) {
+          switch (run.np) {
             case 8:
               float_block_8(b);
               break;
@@ -149,8 +166,6 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
               float_block_1(b);
           }
         }
-      ox += np;
-    }
   }
 }
 
@@ -161,7 +176,8 @@ void clamp_all(std::vector<float>& y, float act_min, float act_max) {
 }  // namespace
 
 std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
-                                const std::vector<float>& bias, const ConvParams& p_in, float act_min, float act_max) {
+                                const std::vector<float>& bias, const ConvParams& p_in, float act_min, float act_max,
+                                std::vector<float> storage) {
   const char* where = "conv2d_float";
   ConvParams p = p_in;
   p.input_zero_point = 0;
@@ -169,7 +185,8 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   validate_conv_data(where, x, in, w, bias, p);
   if (!(act_min <= act_max)) fail(where, "act_min must not exceed act_max");
   const int C = in.c, O = p.out_channels;
-  std::vector<float> y(out.size());
+  std::vector<float> y = std::move(storage);
+  y.resize(out.size());  // every element is written below
   for (Index pix = 0; pix < static_cast<Index>(out.h) * out.w; ++pix) {
     float* a = y.data() + pix * O;
     if (bias.empty())

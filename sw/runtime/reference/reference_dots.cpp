@@ -64,28 +64,52 @@ NPUVP_REFERENCE_CLONES void multiply_accumulate(const std::int8_t* x, const std:
   for (int i = 0; i < n; ++i) acc[i] += static_cast<std::int16_t>(x[i] * w[i]);
 }
 
+namespace {
+
+// MultiplyByQuantizedMultiplier (quantization.h) of x by {multiplier, shift},
+// each step written without branches or 64-bit shifts by a variable so that
+// the loops calling it vectorize.
+inline std::int32_t multiply_by_multiplier(std::int32_t x, std::int32_t multiplier, std::int32_t shift) {
+  const std::int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+  // SaturatingRoundingDoublingHighMul of x << left (wrapping) and the multiplier.
+  const auto a = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << left);
+  const std::int64_t ab = static_cast<std::int64_t>(a) * multiplier;
+  const std::int64_t nudged = ab + (ab >= 0 ? std::int64_t{1} << 30 : 1 - (std::int64_t{1} << 30));
+  // Division by 2^31 rounding toward zero, as the scalar code's '/'.
+  const std::int64_t toward_zero = nudged + (nudged < 0 ? (std::int64_t{1} << 31) - 1 : 0);
+  std::int32_t high = static_cast<std::int32_t>(toward_zero >> 31);
+  high = a == multiplier && a == INT32_MIN ? INT32_MAX : high;
+  // RoundingDivideByPOT by `right`, in [0, 31].
+  const auto mask = static_cast<std::int32_t>((std::uint32_t{1} << right) - 1u);
+  const std::int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+}
+
+inline std::int8_t clamp_to(std::int64_t v, std::int32_t lo, std::int32_t hi) {
+  v = v < lo ? lo : v;
+  v = v > hi ? hi : v;
+  return static_cast<std::int8_t>(v);
+}
+
+}  // namespace
+
 NPUVP_REFERENCE_CLONES void requantize_channels(const std::int32_t* acc, const std::int32_t* multiplier,
                                                 const std::int32_t* shift, int n, std::int32_t zero_point,
                                                 std::int32_t act_min, std::int32_t act_max, std::int8_t* out) {
-  for (int k = 0; k < n; ++k) {
-    const std::int32_t left = shift[k] > 0 ? shift[k] : 0, right = shift[k] > 0 ? 0 : -shift[k];
-    // SaturatingRoundingDoublingHighMul of acc << left (wrapping) and the multiplier.
-    const auto a = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[k]) << left);
-    const std::int32_t b = multiplier[k];
-    const std::int64_t ab = static_cast<std::int64_t>(a) * b;
-    const std::int64_t nudged = ab + (ab >= 0 ? std::int64_t{1} << 30 : 1 - (std::int64_t{1} << 30));
-    // Division by 2^31 rounding toward zero, as the scalar code's '/'.
-    const std::int64_t toward_zero = nudged + (nudged < 0 ? (std::int64_t{1} << 31) - 1 : 0);
-    std::int32_t high = static_cast<std::int32_t>(toward_zero >> 31);
-    high = a == b && a == INT32_MIN ? INT32_MAX : high;
-    // RoundingDivideByPOT by `right`, in [0, 31].
-    const auto mask = static_cast<std::int32_t>((std::uint32_t{1} << right) - 1u);
-    const std::int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    // The zero point added without wrapping, as the NPU's output stage does.
-    std::int64_t v = std::int64_t{(high >> right) + ((high & mask) > threshold ? 1 : 0)} + zero_point;
-    v = v < act_min ? act_min : v;
-    v = v > act_max ? act_max : v;
-    out[k] = static_cast<std::int8_t>(v);
+  // The zero point added without wrapping, as the NPU's output stage does.
+  for (int k = 0; k < n; ++k)
+    out[k] =
+        clamp_to(std::int64_t{multiply_by_multiplier(acc[k], multiplier[k], shift[k])} + zero_point, act_min, act_max);
+}
+
+NPUVP_REFERENCE_CLONES void add_elements(const std::int8_t* x1, const std::int8_t* x2, std::size_t n, const AddSteps& p,
+                                         std::int8_t* out) {
+  const std::int32_t scale_up = std::int32_t{1} << p.left_shift;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t s1 = multiply_by_multiplier((p.input1_offset + x1[i]) * scale_up, p.multiplier[0], p.shift[0]);
+    const std::int32_t s2 = multiply_by_multiplier((p.input2_offset + x2[i]) * scale_up, p.multiplier[1], p.shift[1]);
+    out[i] =
+        clamp_to(multiply_by_multiplier(s1 + s2, p.multiplier[2], p.shift[2]) + p.output_offset, p.act_min, p.act_max);
   }
 }
 

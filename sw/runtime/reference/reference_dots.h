@@ -6,6 +6,7 @@
 // binary runs on any x86-64 (and on other CPUs without the clones). They share
 // nothing with the cluster kernel (models/pe_array), which they check.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace npuvp::runtime::reference_dots {
@@ -29,5 +30,17 @@ void multiply_accumulate(const std::int8_t* x, const std::int8_t* w, int n, std:
 // the loop vectorizes: one output pixel's channels.
 void requantize_channels(const std::int32_t* acc, const std::int32_t* multiplier, const std::int32_t* shift, int n,
                          std::int32_t zero_point, std::int32_t act_min, std::int32_t act_max, std::int8_t* out);
+
+// The residual add's steps (AddParams, reference_kernels.h): the multipliers
+// and shifts of input 1, input 2 and the output.
+struct AddSteps {
+  int left_shift;
+  std::int32_t input1_offset, input2_offset, output_offset;
+  std::int32_t multiplier[3], shift[3];
+  std::int32_t act_min, act_max;
+};
+
+// out[i] = the add of x1[i] and x2[i] for i < n, written as requantize_channels.
+void add_elements(const std::int8_t* x1, const std::int8_t* x2, std::size_t n, const AddSteps& p, std::int8_t* out);
 
 }  // namespace npuvp::runtime::reference_dots

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace npuvp::runtime {
 
@@ -125,7 +126,7 @@ ConvForm conv_form(const Network& n, int index) {
 }
 
 std::vector<float> float_layer(const Network& n, int index, const std::vector<std::vector<float>>& act,
-                               Activation fused) {
+                               Activation fused, std::vector<float> storage) {
   const Layer& l = n.layer(index);
   const TensorShape in = l.inputs.empty() ? l.out_shape : n.layer(l.inputs[0]).out_shape;
   const auto& x = l.inputs.empty() ? act[0] : act[l.inputs[0]];
@@ -138,7 +139,8 @@ std::vector<float> float_layer(const Network& n, int index, const std::vector<st
     case LayerType::kFullyConnected:
     case LayerType::kBatchNorm: {
       const ConvForm f = conv_form(n, index);
-      y = conv2d_float(x, f.in, *f.weights, *f.bias, f.params);
+      y = conv2d_float(x, f.in, *f.weights, *f.bias, f.params, -std::numeric_limits<float>::infinity(),
+                       std::numeric_limits<float>::infinity(), std::move(storage));
       apply_activation(y, fused);
       break;
     }
@@ -291,84 +293,87 @@ std::vector<std::int8_t> int16_layer_output(const QuantizedNetwork& q, int i) {
 
 }  // namespace
 
+void compute_reference_output(QuantizedNetwork& q, int i) {
+  const Network& n = q.network;
+  const Layer& l = n.layer(i);
+  QuantizedLayer& ql = q.layers[i];
+  const TensorShape in = n.layer(l.inputs[0]).out_shape;
+  const auto& x = q.expected(l.inputs[0]);
+  const QuantParams in_q = q.layers[l.inputs[0]].output;
+  if (ql.bits == 16 || bits_of(ql.output) == 16) {
+    ql.expected = int16_layer_output(q, i);
+    return;
+  }
+  switch (l.type) {
+    case LayerType::kInput:
+      break;
+    case LayerType::kConv2d:
+    case LayerType::kBatchNorm:
+      ql.expected = conv2d(x, in, ql.weights, ql.bias, ql.conv, ql.requant);
+      break;
+    case LayerType::kFullyConnected: {
+      FullyConnectedParams p;
+      p.out_features = l.fc.out_features;
+      p.input_zero_point = in_q.zero_point;
+      ql.expected = fully_connected(x, in, ql.weights, ql.bias, p, ql.requant);
+      break;
+    }
+    case LayerType::kMaxPool:
+      ql.expected = max_pool(x, in, pool_params(n, i, in));
+      break;
+    case LayerType::kAvgPool: {
+      PoolParams p = pool_params(n, i, in);
+      p.zero_point = in_q.zero_point;
+      ql.expected = average_pool(x, in, p);
+      break;
+    }
+    case LayerType::kAdaptiveAvgPool:
+      ql.expected = average_pool(x, in, adaptive_pool_as_uniform(l, in));
+      break;
+    case LayerType::kGlobalAvgPool:
+      ql.expected = global_average_pool(x, in);
+      break;
+    case LayerType::kReLU:
+    case LayerType::kReLU6:
+      if (ql.fused_into >= 0)
+        ql.expected.clear();
+      else
+        ql.expected = clamp(x, activation_range(activation_of(l.type), in_q));
+      break;
+    case LayerType::kAdd: {
+      const AddParams p = make_add_params(in_q, q.layers[l.inputs[1]].output, ql.output, ql.activation);
+      ql.expected = add(x, q.expected(l.inputs[1]), l.out_shape, p);
+      break;
+    }
+    case LayerType::kConcat: {
+      std::vector<TensorView> views;
+      for (int src : l.inputs) views.push_back({&q.expected(src), n.layer(src).out_shape});
+      ql.expected = concat_channels(views);
+      break;
+    }
+    case LayerType::kChannelShuffle:
+      ql.expected = channel_shuffle(x, in, l.shuffle_groups);
+      break;
+    case LayerType::kShift:
+      ql.expected = shift_channels(x, in, l.shifts, in_q.zero_point);
+      break;
+    case LayerType::kFlatten:
+      ql.expected = x;
+      break;
+    case LayerType::kSliceChannels:
+      ql.expected = slice_channels_of(x, in, l.begin, l.end);
+      break;
+    case LayerType::kPadChannels:
+      ql.expected = pad_channels_of(x, in, l.pad_before, l.pad_after, static_cast<std::int8_t>(in_q.zero_point));
+      break;
+  }
+}
+
 void compute_reference_outputs(QuantizedNetwork& q) {
   const Network& n = q.network;
   if (q.layers.size() != n.size())
     throw std::invalid_argument("network '" + n.name() + "': QuantizedNetwork has " + std::to_string(q.layers.size()) +
                                 " layers, expected one per network layer (" + std::to_string(n.size()) + ")");
-  for (int i = 1; i < static_cast<int>(n.size()); ++i) {
-    const Layer& l = n.layer(i);
-    QuantizedLayer& ql = q.layers[i];
-    const TensorShape in = n.layer(l.inputs[0]).out_shape;
-    const auto& x = q.expected(l.inputs[0]);
-    const QuantParams in_q = q.layers[l.inputs[0]].output;
-    if (ql.bits == 16 || bits_of(ql.output) == 16) {
-      ql.expected = int16_layer_output(q, i);
-      continue;
-    }
-    switch (l.type) {
-      case LayerType::kInput:
-        break;
-      case LayerType::kConv2d:
-      case LayerType::kBatchNorm:
-        ql.expected = conv2d(x, in, ql.weights, ql.bias, ql.conv, ql.requant);
-        break;
-      case LayerType::kFullyConnected: {
-        FullyConnectedParams p;
-        p.out_features = l.fc.out_features;
-        p.input_zero_point = in_q.zero_point;
-        ql.expected = fully_connected(x, in, ql.weights, ql.bias, p, ql.requant);
-        break;
-      }
-      case LayerType::kMaxPool:
-        ql.expected = max_pool(x, in, pool_params(n, i, in));
-        break;
-      case LayerType::kAvgPool: {
-        PoolParams p = pool_params(n, i, in);
-        p.zero_point = in_q.zero_point;
-        ql.expected = average_pool(x, in, p);
-        break;
-      }
-      case LayerType::kAdaptiveAvgPool:
-        ql.expected = average_pool(x, in, adaptive_pool_as_uniform(l, in));
-        break;
-      case LayerType::kGlobalAvgPool:
-        ql.expected = global_average_pool(x, in);
-        break;
-      case LayerType::kReLU:
-      case LayerType::kReLU6:
-        if (ql.fused_into >= 0)
-          ql.expected.clear();
-        else
-          ql.expected = clamp(x, activation_range(activation_of(l.type), in_q));
-        break;
-      case LayerType::kAdd: {
-        const AddParams p = make_add_params(in_q, q.layers[l.inputs[1]].output, ql.output, ql.activation);
-        ql.expected = add(x, q.expected(l.inputs[1]), l.out_shape, p);
-        break;
-      }
-      case LayerType::kConcat: {
-        std::vector<TensorView> views;
-        for (int src : l.inputs) views.push_back({&q.expected(src), n.layer(src).out_shape});
-        ql.expected = concat_channels(views);
-        break;
-      }
-      case LayerType::kChannelShuffle:
-        ql.expected = channel_shuffle(x, in, l.shuffle_groups);
-        break;
-      case LayerType::kShift:
-        ql.expected = shift_channels(x, in, l.shifts, in_q.zero_point);
-        break;
-      case LayerType::kFlatten:
-        ql.expected = x;
-        break;
-      case LayerType::kSliceChannels:
-        ql.expected = slice_channels_of(x, in, l.begin, l.end);
-        break;
-      case LayerType::kPadChannels:
-        ql.expected = pad_channels_of(x, in, l.pad_before, l.pad_after, static_cast<std::int8_t>(in_q.zero_point));
-        break;
-    }
-  }
+  for (int i = 1; i < static_cast<int>(n.size()); ++i) compute_reference_output(q, i);
 }
 }  // namespace npuvp::runtime

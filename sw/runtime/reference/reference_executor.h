@@ -39,9 +39,16 @@ ConvForm conv_form(const Network& n, int index);
 void apply_activation(std::vector<float>& x, Activation act);
 
 // The float output of layer `index` (not the input) from the outputs of its
-// inputs (`act`, indexed by layer), with the activation `fused` into it.
+// inputs (`act`, indexed by layer), with the activation `fused` into it; a
+// convolution's in `storage`'s memory (conv2d_float).
 std::vector<float> float_layer(const Network& n, int index, const std::vector<std::vector<float>>& act,
-                               Activation fused);
+                               Activation fused, std::vector<float> storage = {});
+
+// Computes layers[i].expected (i > 0) from the expected outputs of its inputs
+// and the quantization of i and its inputs (conv-like: conv, weights, bias and
+// requant set): one step of compute_reference_outputs, for a caller that
+// quantizes layer by layer.
+void compute_reference_output(QuantizedNetwork& q, int i);
 
 // Recomputes every layers[i].expected (except the input's, which it keeps)
 // from the quantization in `q`. Conv-like layers need conv, weights, bias and

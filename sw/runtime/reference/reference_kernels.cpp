@@ -2,11 +2,13 @@
 
 #include "sw/runtime/reference/kernel_checks.h"
 #include "sw/runtime/reference/reference_dots.h"
+#include "sw/runtime/reference/reference_vnni.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -150,6 +152,50 @@ void conv_accumulate_dense(const std::vector<std::int8_t>& input, TensorShape in
   }
 }
 
+// conv_accumulate_dense on AVX-512 VNNI (reference_vnni.h): each output row's
+// sums of (x + 128) * w, then per pixel the bias added and (zero point + 128)
+// times the weight sums of its valid taps subtracted.
+template <class Emit>
+void conv_accumulate_vnni(const std::vector<std::int8_t>& input, TensorShape in,
+                          const std::vector<std::int8_t>& weights, const std::vector<std::int32_t>& bias,
+                          const ConvParams& p, TensorShape out, Emit&& emit) {
+  const int O = p.out_channels, icg = in.c / p.groups, kh = p.kernel_h, kw = p.kernel_w, taps = kh * kw;
+  std::vector<std::int32_t> tap_sum(static_cast<std::size_t>(O) * taps), full_sum(static_cast<std::size_t>(O), 0);
+  for (std::size_t i = 0; i < tap_sum.size(); ++i) {
+    const std::int8_t* w = weights.data() + i * static_cast<std::size_t>(icg);
+    tap_sum[i] = std::accumulate(w, w + icg, std::int32_t{0});
+    full_sum[i / static_cast<std::size_t>(taps)] += tap_sum[i];
+  }
+  const reference_vnni::DenseConv conv(input, in, weights, p, out);
+  const std::int64_t offset = std::int64_t{p.input_zero_point} + 128;
+  std::vector<std::int32_t> raw(static_cast<std::size_t>(out.w) * O), acc(static_cast<std::size_t>(O));
+  for (int oy = 0; oy < out.h; ++oy) {
+    conv.row(oy, raw.data());
+    int ky_lo = 0, ky_hi = 0;
+    valid_taps(oy * p.stride_h - p.pad.top, in.h, p.dilation_h, kh, ky_lo, ky_hi);
+    for (int ox = 0; ox < out.w; ++ox) {
+      int kx_lo = 0, kx_hi = 0;
+      valid_taps(ox * p.stride_w - p.pad.left, in.w, p.dilation_w, kw, kx_lo, kx_hi);
+      const bool interior = ky_lo == 0 && ky_hi == kh && kx_lo == 0 && kx_hi == kw;
+      const std::int32_t* r = raw.data() + static_cast<Index>(ox) * O;
+      for (int oc = 0; oc < O; ++oc) {
+        std::int64_t weight_sum = 0;
+        if (interior) {
+          weight_sum = full_sum[static_cast<std::size_t>(oc)];
+        } else {
+          const std::int32_t* t = tap_sum.data() + static_cast<Index>(oc) * taps;
+          for (int ky = ky_lo; ky < ky_hi; ++ky)
+            for (int kx = kx_lo; kx < kx_hi; ++kx) weight_sum += t[ky * kw + kx];
+        }
+        // The true sum fits int32 (validate_accumulator_room); its parts may not.
+        acc[static_cast<std::size_t>(oc)] =
+            static_cast<std::int32_t>(bias[static_cast<std::size_t>(oc)] + std::int64_t{r[oc]} - offset * weight_sum);
+      }
+      emit(static_cast<Index>(oy) * out.w + ox, acc.data());
+    }
+  }
+}
+
 // A depthwise convolution's accumulators (see conv_accumulate).
 template <class Emit>
 void conv_accumulate_depthwise(const std::vector<std::int8_t>& input, TensorShape in,
@@ -219,6 +265,8 @@ void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, cons
   // contiguous channels of input, weights and accumulators.
   if (p.groups == in.c && p.groups == p.out_channels)
     conv_accumulate_depthwise(input, in, weights, bias_or_zero, p, out, emit);
+  else if (reference_vnni::active_isa() == reference_vnni::Isa::kAvx512Vnni)
+    conv_accumulate_vnni(input, in, weights, bias_or_zero, p, out, emit);
   else
     conv_accumulate_dense(input, in, weights, bias_or_zero, p, out, emit);
 }
@@ -444,16 +492,16 @@ std::vector<std::int8_t> add(const std::vector<std::int8_t>& input1, const std::
   require_int8(where, "output_offset", p.output_offset);
   require_act_range(where, p.act_min, p.act_max);
   std::vector<std::int8_t> result(shape.size());
-  const std::int32_t scale_up = std::int32_t{1} << p.left_shift;
-  for (std::size_t i = 0; i < result.size(); ++i) {
-    const std::int32_t v1 = (p.input1_offset + input1[i]) * scale_up;
-    const std::int32_t v2 = (p.input2_offset + input2[i]) * scale_up;
-    const std::int32_t s1 = detail::multiply_by_quantized_multiplier_unchecked(v1, p.input1_multiplier);
-    const std::int32_t s2 = detail::multiply_by_quantized_multiplier_unchecked(v2, p.input2_multiplier);
-    const std::int32_t raw =
-        detail::multiply_by_quantized_multiplier_unchecked(s1 + s2, p.output_multiplier) + p.output_offset;
-    result[i] = clamp_to(raw, p.act_min, p.act_max);
-  }
+  const reference_dots::AddSteps steps{
+      p.left_shift,
+      p.input1_offset,
+      p.input2_offset,
+      p.output_offset,
+      {p.input1_multiplier.multiplier, p.input2_multiplier.multiplier, p.output_multiplier.multiplier},
+      {p.input1_multiplier.shift, p.input2_multiplier.shift, p.output_multiplier.shift},
+      p.act_min,
+      p.act_max};
+  reference_dots::add_elements(input1.data(), input2.data(), result.size(), steps, result.data());
   return result;
 }
 

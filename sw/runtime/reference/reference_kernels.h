@@ -152,10 +152,14 @@ std::vector<std::int8_t> relu6(const std::vector<std::int8_t>& input, QuantParam
 // ignored, output clamped to [act_min, act_max], `bias` may be empty. They
 // accumulate in float in a fixed order (bias first, then tap by tap): the
 // calibrated ranges, hence every quantized network, depend on these bits.
+// `storage`, if given, is a vector whose memory the output reuses (its
+// values are ignored): a pass over a network hands each layer a freed one
+// rather than fault in fresh pages for every output.
 std::vector<float> conv2d_float(const std::vector<float>& input, TensorShape in_shape,
                                 const std::vector<float>& weights, const std::vector<float>& bias, const ConvParams& p,
                                 float act_min = -std::numeric_limits<float>::infinity(),
-                                float act_max = std::numeric_limits<float>::infinity());
+                                float act_max = std::numeric_limits<float>::infinity(),
+                                std::vector<float> storage = {});
 
 std::vector<float> fully_connected_float(const std::vector<float>& input, TensorShape in_shape,
                                          const std::vector<float>& weights, const std::vector<float>& bias,
