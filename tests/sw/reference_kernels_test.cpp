@@ -443,10 +443,12 @@ TEST(Add, EqualsTheScalarStepsForAnyScales) {
     const auto a = random_int8(rng, 999), b = random_int8(rng, 999);
     const std::vector<std::int8_t> out = add(a, b, {999, 1, 1}, p);
     for (std::size_t i = 0; i < a.size(); ++i) {
-      const std::int32_t s1 = multiply_by_quantized_multiplier((p.input1_offset + a[i]) << p.left_shift,
-                                                               p.input1_multiplier),
-                         s2 = multiply_by_quantized_multiplier((p.input2_offset + b[i]) << p.left_shift,
-                                                               p.input2_multiplier);
+      // A multiply, not <<: the offset sums are negative as often as not.
+      const std::int32_t scale_up = std::int32_t{1} << p.left_shift;
+      const std::int32_t s1 =
+                             multiply_by_quantized_multiplier((p.input1_offset + a[i]) * scale_up, p.input1_multiplier),
+                         s2 =
+                             multiply_by_quantized_multiplier((p.input2_offset + b[i]) * scale_up, p.input2_multiplier);
       const std::int32_t raw = multiply_by_quantized_multiplier(s1 + s2, p.output_multiplier) + p.output_offset;
       ASSERT_EQ(out[i], std::clamp(raw, p.act_min, p.act_max)) << "trial " << trial << " element " << i;
     }
