@@ -45,7 +45,7 @@ struct OrderChoice {
 };
 
 OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow,
-                             Objective objective) {
+                             Objective objective, std::uint64_t ahead_cycles = 0) {
   OrderChoice c;
   std::uint32_t k_groups = ~0u;  // the fewest of the whole buffer's tilings
   for_each_sram_budget(npu, [&](std::uint64_t budget) {
@@ -70,7 +70,7 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       const auto consider = [&](const LayerTiling& t) {
         const auto o = static_cast<std::size_t>(t.order);
         if (c.found[o] && same_tiling(t, c.tiling[o])) return;
-        const LayerCost cost = estimate_layer_cost(l, npu, t, dataflow);
+        const LayerCost cost = estimate_layer_cost(l, npu, t, dataflow, ahead_cycles);
         if (c.found[o] && !cheaper(cost, c.cost[o], objective)) return;
         c.found[o] = true;
         c.tiling[o] = t;
@@ -97,14 +97,15 @@ pe_array::Dataflow DataflowCosts::cheapest() const {
   return static_cast<pe_array::Dataflow>(best);
 }
 
-bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs) {
+bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs,
+                    std::uint64_t ahead_cycles) {
   costs = DataflowCosts{};
   costs.objective = objective;
   bool any = false;
   for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
     if ((npu.dataflows >> d & 1u) == 0) continue;
     const auto dataflow = static_cast<pe_array::Dataflow>(d);
-    const OrderChoice c = cheapest_tilings(l, npu, dataflow, objective);
+    const OrderChoice c = cheapest_tilings(l, npu, dataflow, objective, ahead_cycles);
     if (!c.found[0]) continue;
     DataflowPlan& p = costs.plans[d];
     p.candidate = any = true;
@@ -122,9 +123,10 @@ bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objec
   return any;
 }
 
-bool plan_fastest_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t) {
+bool plan_fastest_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t, LayerCost* cost) {
   const OrderChoice c = cheapest_tilings(l, npu, pe_array::Dataflow::kOutputStationary, Objective::kLatency);
   if (c.found[0]) t = c.tiling[0];
+  if (c.found[0] && cost != nullptr) *cost = c.cost[0];
   return c.found[0];
 }
 

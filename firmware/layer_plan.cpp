@@ -259,7 +259,8 @@ struct StepCost {
 
 class CostWalker {
  public:
-  CostWalker(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t, pe_array::Dataflow dataflow)
+  CostWalker(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t, pe_array::Dataflow dataflow,
+             std::uint64_t ahead_cycles)
       : l_(l),
         npu_(npu),
         t_(t),
@@ -272,7 +273,8 @@ class CostWalker {
         blocks_(ceil_div(l.out_c, t.k_block)),
         load_(npu, false),
         store_(npu, true),
-        jobs_per_step_(std::uint64_t{t.row_groups} * t.k_groups) {}
+        jobs_per_step_(std::uint64_t{t.row_groups} * t.k_groups),
+        ahead_cycles_(double(ahead_cycles)) {}
 
   LayerCost run() {
     if (t_.order == LoopOrder::kWeightBlocksOuter) {
@@ -282,8 +284,9 @@ class CostWalker {
         // the previous block's last store.
         wait_for_store();
         DmaStream first = weight_loads(k0, kb, 0);
+        const double ahead = b == 0 ? loaded_ahead(first) : 0;
         add_inputs(first, 0, k0, kb);
-        expose(first);
+        expose(first, ahead);
         for (std::uint32_t tile = 0; tile < tiles_; ++tile) {
           DmaStream next;
           if (tile + 1 < tiles_) add_inputs(next, tile + 1, k0, kb);
@@ -302,7 +305,7 @@ class CostWalker {
             add_inputs(chain, tile, 0, l_.out_c);
         return chain;
       };
-      expose(loads(0));
+      expose(loads(0), loaded_ahead(weight_loads(0, block_channels(0), 0)));
       for (std::size_t i = 0; i < steps.size(); ++i)
         step(steps[i].tile, steps[i].block * t_.k_block, block_channels(steps[i].block), steps[i].loads_weights,
              loads(i + 1), static_cast<unsigned>(i % 2));
@@ -384,9 +387,17 @@ class CostWalker {
     return s;
   }
 
-  void expose(const DmaStream& loads) {
+  // The time of the first step's weights, bias and requantization words that
+  // the layer before's tail hides: the firmware loads them while its last
+  // step's jobs run and its last store follows (layer_prefetch.cpp; the
+  // layer before never writes them, so only their SRAM destination can hold
+  // them back). The rest of that load shows in this layer's cycles.
+  double loaded_ahead(const DmaStream& weights) const {
+    return std::min(ahead_cycles_, load_.cycles(weights) + control_cycles(weights));
+  }
+  void expose(const DmaStream& loads, double ahead) {
     dram_bytes_ += loads.bytes;
-    latency_ += load_.cycles(loads) + control_cycles(loads) + issue_cycles();
+    latency_ += load_.cycles(loads) + control_cycles(loads) - ahead + issue_cycles();
   }
   void wait_for_store() {
     latency_ += store_.cycles(pending_store_) + control_cycles(pending_store_);
@@ -414,6 +425,7 @@ class CostWalker {
   void step(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, bool clusters_load_weights,
             const DmaStream& prefetch, unsigned out_buffer) {
     const StepCost s = step_cost(tile, kb, clusters_load_weights, out_buffer);
+    last_step_start_ = latency_;
     const double dma =
         load_.concurrent_cycles(prefetch, pending_store_) + control_cycles(prefetch) + control_cycles(pending_store_);
     const bool last = prefetch.bytes == 0 && tile + 1 >= tiles_ && k0 + kb >= l_.out_c;
@@ -546,6 +558,7 @@ class CostWalker {
     LayerCost cost;
     cost.compute_cycles = compute_cycles_;
     cost.latency_cycles = static_cast<std::uint64_t>(latency_ + 0.5);
+    cost.tail_cycles = static_cast<std::uint64_t>(latency_ - last_step_start_ + 0.5);
     cost.dram_bytes = dram_bytes_;
     // The DMA writes what it loads into the banks and reads what it stores.
     cost.sram_bytes = dram_bytes_ + cluster_bytes_;
@@ -574,7 +587,8 @@ class CostWalker {
   const std::uint32_t image_tiles_, tiles_, blocks_;  // tiles_: of all images
   const DmaModel load_, store_;
   const std::uint64_t jobs_per_step_;
-  double latency_ = 0;
+  const double ahead_cycles_;
+  double latency_ = 0, last_step_start_ = 0;
   DmaStream pending_store_;
   std::uint64_t dram_bytes_ = 0, cluster_bytes_ = 0, compute_cycles_ = 0, rf_accesses_ = 0, macs_ = 0;
   std::uint64_t weight_buffer_bytes_ = 0, input_buffer_bytes_ = 0;
@@ -661,8 +675,8 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
 }
 
 LayerCost estimate_layer_cost(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
-                              pe_array::Dataflow dataflow) {
-  return CostWalker(l, npu, t, dataflow).run();
+                              pe_array::Dataflow dataflow, std::uint64_t ahead_cycles) {
+  return CostWalker(l, npu, t, dataflow, ahead_cycles).run();
 }
 
 }  // namespace npuvp::firmware

@@ -108,11 +108,14 @@ bool plan_layer_tiling_within(const LayerCommand& layer, const NpuLayout& npu, s
                               LoopOrder order, LayerTiling& tiling, pe_array::Dataflow dataflow,
                               KBlockCap cap = KBlockCap::kOneCluster);
 
+struct LayerCost;
+
 // The tiling, walked weight blocks outer, that the estimate finds fastest
 // among those plan_layer_tiling chooses within the global buffer, its half,
 // its quarter and so on; false when none fits. For the layers that are not
-// convolutions (one dataflow, one loop order).
-bool plan_fastest_tiling(const LayerCommand& layer, const NpuLayout& npu, LayerTiling& tiling);
+// convolutions (one dataflow, one loop order). `cost`, if given, gets its estimate.
+bool plan_fastest_tiling(const LayerCommand& layer, const NpuLayout& npu, LayerTiling& tiling,
+                         LayerCost* cost = nullptr);
 
 // What the smallest tiling of a layer needs (one group of output channels,
 // one output row, one weight buffer): bytes of the global buffer, of a
@@ -141,10 +144,15 @@ struct LayerCost {
   std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;
   std::uint64_t macs = 0;
   double energy_pj = 0;  // every term of the CostTable, leakage over latency_cycles
+  // The last step and the last store: while they run, the firmware loads the
+  // next layer's first weights (layer_prefetch.cpp).
+  std::uint64_t tail_cycles = 0;
 };
 
+// `ahead_cycles`: the layer before's tail, behind which this layer's first
+// weights load (0: the layer loads them itself).
 LayerCost estimate_layer_cost(const LayerCommand& layer, const NpuLayout& npu, const LayerTiling& tiling,
-                              pe_array::Dataflow dataflow);
+                              pe_array::Dataflow dataflow, std::uint64_t ahead_cycles = 0);
 
 enum class Objective { kLatency, kEnergy };
 
@@ -179,7 +187,8 @@ struct DataflowCosts {
 // none has a tiling that fits. Each dataflow's plan (and its other loop order)
 // is the cheapest of the tilings plan_layer_tiling chooses within the global
 // buffer, its half, its quarter and so on (docs/firmware.md).
-bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs);
+bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs,
+                    std::uint64_t ahead_cycles = 0);
 
 // The dataflow a command forces, or nothing for a hybrid choice.
 inline bool forced_dataflow(DataflowChoice choice, pe_array::Dataflow& dataflow) {
@@ -206,6 +215,7 @@ struct LayerDecision {
   LayerTiling tiling;
   bool costed = false;  // a convolution: every supported dataflow's costs (objective: latency unless asked for energy)
   DataflowCosts costs;
+  std::uint64_t tail_cycles = 0;  // the estimated LayerCost::tail_cycles of the plan that runs
 };
 
 }  // namespace npuvp::firmware

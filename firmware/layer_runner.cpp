@@ -268,7 +268,7 @@ LayerDecision LayerRunner::decide() const {
   bool fits = false;
   if (op_ == Opcode::kConv2d) {
     fits = plan_dataflows(l_, npu_, d.asked == DataflowChoice::kHybridEnergy ? Objective::kEnergy : Objective::kLatency,
-                          d.costs);
+                          d.costs, ahead_cycles_);
     d.costed = fits;
     if (!forced_dataflow(d.asked, d.dataflow))
       d.dataflow = d.costs.cheapest();
@@ -276,9 +276,14 @@ LayerDecision LayerRunner::decide() const {
       bad();  // the arrays cannot run it
     // A forced dataflow may have no tiling that fits where another has.
     fits = fits && d.costs.plan(d.dataflow).candidate;
-    if (fits) d.tiling = d.costs.plan(d.dataflow).tiling;
+    if (fits) {
+      d.tiling = d.costs.plan(d.dataflow).tiling;
+      d.tail_cycles = d.costs.plan(d.dataflow).cost.tail_cycles;
+    }
   } else {
-    fits = plan_fastest_tiling(l_, npu_, d.tiling);
+    LayerCost cost;
+    fits = plan_fastest_tiling(l_, npu_, d.tiling, &cost);
+    d.tail_cycles = cost.tail_cycles;
   }
   if (!fits) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};
   return d;
@@ -287,6 +292,7 @@ LayerDecision LayerRunner::decide() const {
 void LayerRunner::adopt(const LayerDecision& d) {
   dataflow_ = d.dataflow;
   t_ = d.tiling;
+  tail_cycles_ = d.tail_cycles;
   hal_.record_decision(d);
 }
 

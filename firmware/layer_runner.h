@@ -307,6 +307,10 @@ class LayerRunner {
   std::uint32_t image_tiles_ = 1;  // row tiles per image
   pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
   unsigned next_table_ = 0;
+  // The estimated tail of this layer's plan (LayerCost::tail_cycles), and of
+  // the layer before's when it planned this one ahead: the time this layer's
+  // first weights load behind.
+  std::uint64_t tail_cycles_ = 0, ahead_cycles_ = 0;
 };
 
 }  // namespace npuvp::firmware

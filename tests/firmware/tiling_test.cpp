@@ -264,6 +264,28 @@ TEST(DataflowCost, ABatchOneInputBufferHoldsTakesOnePassOfTheWeights) {
   EXPECT_EQ(estimate_layer_cost(l, edge_ip(), t, kOs).dram_bytes, weight_bytes(l) + 4 * in + 4 * out);
 }
 
+// The firmware loads a layer's first K block's weights during the layer
+// before's last step (layer_prefetch.cpp): the estimate takes their load's
+// time off, up to the layer before's tail, and still counts their bytes.
+TEST(DataflowCost, TheFirstWeightsLoadBehindTheLayerBeforesTail) {
+  const auto l = conv(256, 14, 14, 512, 3, 1, 1);
+  for (const LoopOrder order : {kBlocksOuter, kTilesOuter}) {
+    LayerTiling t;
+    ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), order, t));
+    const LayerCost alone = estimate_layer_cost(l, edge_ip(), t, kOs);
+    const LayerCost behind_short = estimate_layer_cost(l, edge_ip(), t, kOs, 100);
+    const LayerCost behind_long = estimate_layer_cost(l, edge_ip(), t, kOs, alone.latency_cycles);
+    EXPECT_EQ(alone.latency_cycles - behind_short.latency_cycles, 100u);
+    const std::uint64_t weights_load = alone.latency_cycles - behind_long.latency_cycles;
+    EXPECT_GT(weights_load, 100u);
+    EXPECT_LT(weights_load, alone.latency_cycles / 2);
+    EXPECT_EQ(estimate_layer_cost(l, edge_ip(), t, kOs, weights_load).latency_cycles, behind_long.latency_cycles);
+    EXPECT_EQ(behind_long.dram_bytes, alone.dram_bytes);
+    EXPECT_GT(alone.tail_cycles, 0u);
+    EXPECT_LT(alone.tail_cycles, alone.latency_cycles);
+  }
+}
+
 TEST(DataflowCost, AHeldGroupOfImagesLoadsInOneChainTheLoadChannelsSlotsHold) {
   // ResNet-18's layer4.1.conv2, its residual fused: two descriptors an image.
   auto l = conv(512, 7, 7, 512, 3, 1, 1);

@@ -49,8 +49,12 @@ void expect_within(const std::string& network, unsigned convolutions, unsigned a
 
 TEST(EstimateAccuracy, ResNet18) { expect_within("resnet18", 20, 20); }
 // 42 before the wait at the banks behind the other clusters' bytes, 46
-// before operand multicast.
-TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 51); }
+// before operand multicast. 51 before the first K block's weights were priced
+// behind the layer before's tail (they load during its last step): that
+// moved layer2.0.downsample.0, which the NoC's blocking already had the
+// estimate underprice (docs/firmware.md), to 0.848 of its 193,938 measured
+// cycles.
+TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 50); }
 // MobileNet v2 was 41 before each layer's tile became the estimate's pick
 // among the buffer's halves' tilings: the picks that win are those the
 // estimate underprices most (features.0.conv at 16 rows per tile: 19,657
@@ -64,12 +68,18 @@ TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 51); }
 // banks' share only (17,401 -> 16,436), so four now run 1.15-1.28 over;
 // 45 with the DRAM controller's read/write grouping and row backfill as well
 // (docs/memory.md), whose faster streams the estimate's DRAM terms do not
-// yet see.
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 45); }
+// yet see. 45 before the first K block's weights were priced behind the
+// layer before's tail, where the firmware loads them (layer_prefetch.cpp):
+// the 1.15-1.29 layers had them exposed in full (features.7.project.conv
+// 6,783 -> 6,159 estimated, 5,724 measured).
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 50); }
 // 25 before the wait at the banks and the tilings a smaller buffer's K slices
 // allow: fire5.expand1x1 now runs 13 rows per tile (14,191 cycles measured,
 // 14,386 at 27) and is estimated at 0.84; fire3.expand1x1 moved to 0.848.
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 23); }
+// 25 before the first K block's weights were priced behind the layer
+// before's tail: fire6.squeeze 1.27 -> 1.154, but fire3.expand1x1, whose
+// strided store the estimate underprices, went below (0.845).
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 24); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store
