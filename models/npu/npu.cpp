@@ -93,26 +93,21 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
   dma_regs.base = address_map::kDmaRegsBase;
   dma_regs.size = std::uint64_t{c.dma.channels} * dma::kChannelStride;
   n.targets.push_back(dma_regs);
-  for (unsigned k = 0; k < c.clusters; ++k) {
-    auto [x, y] = at(k);
-    noc::TargetAttachment t;
-    t.name = "cluster" + std::to_string(k) + "_regs";
-    t.x = x;
-    t.y = y;
-    t.base = address_map::kClusterRegsBase + std::uint64_t{k} * pe_array::kClusterStride;
-    t.size = pe_array::kClusterStride;
-    n.targets.push_back(t);
-  }
-  for (unsigned k = 0; k < c.clusters; ++k) {
-    auto [x, y] = at(k);
-    noc::TargetAttachment t;
-    t.name = "cluster" + std::to_string(k) + "_fill";
-    t.x = x;
-    t.y = y;
-    t.base = address_map::kClusterFillBase + std::uint64_t{k} * address_map::kClusterFillStride;
-    t.size = address_map::kClusterFillStride;
-    n.targets.push_back(t);
-  }
+  // Each cluster answers at two windows: its registers and its weight-fill window.
+  auto attach_clusters = [&](const char* window, std::uint64_t base, std::uint64_t stride) {
+    for (unsigned k = 0; k < c.clusters; ++k) {
+      auto [x, y] = at(k);
+      noc::TargetAttachment t;
+      t.name = "cluster" + std::to_string(k) + window;
+      t.x = x;
+      t.y = y;
+      t.base = base + std::uint64_t{k} * stride;
+      t.size = stride;
+      n.targets.push_back(t);
+    }
+  };
+  attach_clusters("_regs", address_map::kClusterRegsBase, pe_array::kClusterStride);
+  attach_clusters("_fill", address_map::kClusterFillBase, address_map::kClusterFillStride);
   return n;
 }
 
