@@ -158,30 +158,40 @@ sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generi
     copies.push_back(decode(a + fork_offset));
     dests.push_back(node_of(config_.targets[copies.back().target]));
   }
-  std::vector<Cycle> done_at;
-  const std::uint64_t flits = packet_flits(config_, length);
-  const std::uint64_t flit_hops_before = fast_.stats().flit_hops;
-  fast_.multicast(from, dests, flits, edge_at_or_after(ready), done_at);
-  // Injected once at the target; every router of the tree carries it once.
-  payload_.add(length, (fast_.stats().flit_hops - flit_hops_before) / flits);
+  const std::vector<Cycle> done_at = send_tree(from, dests, length, ready);
+  tlm::tlm_generic_payload copy;
+  copy.set_command(tlm::TLM_WRITE_COMMAND);
+  copy.set_data_ptr(gp.get_data_ptr());
+  copy.set_data_length(static_cast<unsigned>(length));
+  copy.set_streaming_width(static_cast<unsigned>(length));
   auto worst = tlm::TLM_OK_RESPONSE;
   for (std::size_t i = 0; i < copies.size(); ++i) {
-    tlm::tlm_generic_payload copy;
-    copy.set_command(tlm::TLM_WRITE_COMMAND);
-    copy.set_address(copies[i].offset);
-    copy.set_data_ptr(gp.get_data_ptr());
-    copy.set_data_length(static_cast<unsigned>(length));
-    copy.set_streaming_width(static_cast<unsigned>(length));
-    copy.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    const sc_core::sc_time arrival = time_of(done_at[i + 1]);
-    sc_core::sc_time target_delay = arrival > now ? arrival - now : sc_core::SC_ZERO_TIME;
-    initiator_sockets[copies[i].target]->b_transport(copy, target_delay);
-    // Status codes grow worse as they decrease: OK 1, INCOMPLETE 0, errors < 0.
+    deliver(copies[i].target, copies[i].offset, copy, done_at[i + 1]);
     worst = std::min(worst, copy.get_response_status());
   }
   gp.set_response_status(worst);
   return time_of(done_at[0]);
+}
+
+std::vector<Cycle> MeshNoc::send_tree(NodeId from, const std::vector<NodeId>& dests, std::uint64_t length,
+                                      const sc_core::sc_time& ready) {
+  std::vector<Cycle> done_at;
+  const std::uint64_t flits = packet_flits(config_, length);
+  const std::uint64_t flit_hops_before = fast_.stats().flit_hops;
+  fast_.multicast(from, dests, flits, edge_at_or_after(ready), done_at);
+  // Injected once; every router of the tree carries it once.
+  payload_.add(length, (fast_.stats().flit_hops - flit_hops_before) / flits);
+  return done_at;
+}
+
+sc_core::sc_time MeshNoc::deliver(int target, std::uint64_t offset, tlm::tlm_generic_payload& gp, Cycle arrival) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time at = time_of(arrival);
+  sc_core::sc_time target_delay = at > now ? at - now : sc_core::SC_ZERO_TIME;
+  gp.set_address(offset);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  initiator_sockets[target]->b_transport(gp, target_delay);
+  return sc_core::sc_time_stamp() + target_delay;
 }
 
 void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay,
@@ -261,27 +271,15 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
     return;
   }
 
-  std::vector<Cycle> done_at;
-  const std::uint64_t flits = packet_flits(config_, length);
-  const std::uint64_t flit_hops_before = fast_.stats().flit_hops;
-  fast_.multicast(src, dests, flits, edge_at_or_after(sc_core::sc_time_stamp() + delay), done_at);
-  // Injected once; every router of the tree carries it once.
-  payload_.add(length, (fast_.stats().flit_hops - flit_hops_before) / flits);
-
+  const std::vector<Cycle> done_at = send_tree(src, dests, length, sc_core::sc_time_stamp() + delay);
   // Targets may wait inside b_transport, so completion is tracked in absolute time.
   const std::uint64_t address = gp.get_address();
   sc_core::sc_time last_done = sc_core::sc_time_stamp() + delay;
   auto worst = tlm::TLM_OK_RESPONSE;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    const sc_core::sc_time arrival = time_of(done_at[i]);
-    sc_core::sc_time target_delay = arrival > now ? arrival - now : sc_core::SC_ZERO_TIME;
-    gp.set_address(decode(ext.addresses[i]).offset);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    initiator_sockets[targets[i]]->b_transport(gp, target_delay);
+    last_done = std::max(last_done, deliver(targets[i], decode(ext.addresses[i]).offset, gp, done_at[i]));
     // Status codes grow worse as they decrease: OK 1, INCOMPLETE 0, errors < 0.
     worst = std::min(worst, gp.get_response_status());
-    last_done = std::max(last_done, sc_core::sc_time_stamp() + target_delay);
   }
   gp.set_address(address);
   gp.set_dmi_allowed(false);

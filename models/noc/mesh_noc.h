@@ -110,6 +110,13 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
                                  std::uint64_t fork_offset, const sc_core::sc_time& ready);
   // Whether every window of `fork` holds `length` bytes contiguously.
   bool fork_fits(const ReadForkExtension& fork, std::uint64_t length) const;
+  // Times one packet of `length` bytes over the XY tree from `from` to each
+  // of `dests` (the arrival at each, in order) and counts its payload once.
+  std::vector<Cycle> send_tree(NodeId from, const std::vector<NodeId>& dests, std::uint64_t length,
+                               const sc_core::sc_time& ready);
+  // Writes gp at `offset` of target `target` as the packet arrives there;
+  // returns when the target is done with it.
+  sc_core::sc_time deliver(int target, std::uint64_t offset, tlm::tlm_generic_payload& gp, Cycle arrival);
   // A transaction spanning several targets (interleaved banks) goes out as one
   // packet per target piece, all issued at once; the slowest decides.
   void split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, const ReadForkExtension* fork);
