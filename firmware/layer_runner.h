@@ -155,7 +155,10 @@ class LayerRunner {
 
   void run_copy();
 
-  std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const;
+  // A K block's weights, bias and requantization into SRAM buffer `buffer`,
+  // or (`streamed`) the weights into the clusters' streamed slot `buffer`.
+  std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer,
+                                            bool streamed = false) const;
 
   // Tiles count on from one image to the next: tile t is row tile
   // t % image_tiles_ of image t / image_tiles_.
@@ -202,7 +205,8 @@ class LayerRunner {
     bool load_weights;
     unsigned weights;
     unsigned output;
-    std::uint32_t k0 = 0;  // the K block's first channel
+    std::uint32_t k0 = 0;   // the K block's first channel
+    bool streamed = false;  // the weights come into the clusters' streamed slot `weights`
   };
 
   // A tile's jobs, started from job table `table`.
