@@ -164,7 +164,8 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
         [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, loading(i + 1),
         [&] {
           if (loading(i + 2)) start_dma(kLoadChannel, loads(i + 2));
-        });
+        },
+        i + 1 < steps.size() && steps[i + 1].loads_weights && streams_step(t_, i + 1));
   }
   const RowTilesStep& last = steps.back();
   const std::uint32_t last_k0 = last.block * t_.k_block;
