@@ -19,7 +19,8 @@ inline constexpr std::uint64_t kDramBase = 0x8000'0000;
 // sram.interleave_bytes going to consecutive banks (sram_interleave.h), PE cluster k's
 // registers at kClusterRegsBase + k * pe_array::kClusterStride, its weight-fill
 // window at kClusterFillBase + k * kClusterFillStride (written by the NoC's
-// multicast read responses, pe_array/cluster_regs.h), DMA channel c's
+// multicast read responses and by the DMA's streamed weights,
+// pe_array/cluster_regs.h), DMA channel c's
 // registers at kDmaRegsBase + c * dma::kChannelStride.
 inline constexpr std::uint64_t kSramBase = 0x1000'0000;
 inline constexpr std::uint64_t kClusterRegsBase = 0x2000'0000;
@@ -51,7 +52,8 @@ inline constexpr std::array<Region, 6> kRegions{{
     {"NPU-local", "PE cluster registers", kClusterRegsBase, kClusterFillBase - kClusterRegsBase,
      "one block per cluster"},
     {"NPU-local", "PE cluster weight-fill windows", kClusterFillBase, kDmaRegsBase - kClusterFillBase,
-     "one window per cluster: an operand group's weights, bias and requantization, written by multicast responses"},
+     "one window per cluster: an operand group's weights, bias and requantization, written by multicast responses; "
+     "streamed weights written by the DMA"},
     {"NPU-local", "DMA channel registers", kDmaRegsBase, kDmaRegsSize, "one block per channel"},
 }};
 

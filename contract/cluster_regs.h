@@ -37,7 +37,7 @@ enum class JobError : std::uint32_t {
   kNone = 0,
   kFetch = 1,         // job descriptor could not be read
   kInvalid = 2,       // unknown op or inconsistent shapes
-  kOperandRead = 3,   // an operand read returned an error response
+  kOperandRead = 3,   // an operand read returned an error response, or streamed weights never came
   kResultWrite = 4,   // the result write returned an error response
   kWeightBuffer = 5,  // weights do not fit the cluster's weight buffer
   // An operand group's rendezvous failed: group fields that do not describe
@@ -60,7 +60,20 @@ enum class JobError : std::uint32_t {
 // with kGroup, so a mis-programmed group never hangs the NPU.
 inline constexpr std::uint32_t kFillBiasOffset = 0x10'0000;
 inline constexpr std::uint32_t kFillRequantOffset = 0x18'0000;
-inline constexpr std::uint32_t kFillWeightBytes = kFillBiasOffset;  // the most a group's job may load
+// Streamed weights: a job with kJobLoadWeights whose weights_addr lies in its
+// own weight-fill window takes its weights from what another initiator (the
+// DMA, straight from DRAM) writes there, into one of kFillStreamSlots slots:
+// slot s from kFillStreamOffset + s × kFillStreamSlotBytes. The slots are the
+// halves of the weight buffer (each holds at most half of it), so the DMA
+// fills one while the array computes with the other; the job waits until its
+// slot holds its weights' bytes, then frees the slot for the next fill (a
+// writer must not fill a slot again before the job that took it has ended).
+// Bias and requantization still come from bias_addr and requant_addr. Writes
+// there are always the slots'; a group's fill takes the window below them.
+inline constexpr std::uint32_t kFillStreamOffset = 0x8'0000;
+inline constexpr std::uint32_t kFillStreamSlotBytes = 0x4'0000;
+inline constexpr unsigned kFillStreamSlots = 2;
+inline constexpr std::uint32_t kFillWeightBytes = kFillStreamOffset;  // the most a group's job may load
 inline constexpr std::uint64_t kGroupTimeoutCycles = 1ull << 24;
 
 inline constexpr std::array<regs::RegisterSpec, 8> kClusterRegisters{{

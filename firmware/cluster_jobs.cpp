@@ -133,7 +133,9 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       job.out_pixel_pitch = output_bytes(l_, kb);
       job.out_row_pitch = l_.out_w * output_bytes(l_, kb);
       job.k_count = k_count;
-      job.weights_addr = static_cast<std::uint32_t>(sram(t_.weights_offset[buffers.weights]) + ks * filter);
+      job.weights_addr =
+          static_cast<std::uint32_t>(buffers.streamed ? streamed_weights_addr(jobs.size(), buffers.weights)
+                                                      : sram(t_.weights_offset[buffers.weights]) + ks * filter);
       job.bias_addr = static_cast<std::uint32_t>(sram(t_.bias_offset[buffers.weights]) + ks * 4ull);
       job.requant_addr = static_cast<std::uint32_t>(sram(t_.requant_offset[buffers.weights]) + ks * 8ull);
       if (fuses_add(l_)) {

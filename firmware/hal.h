@@ -81,6 +81,11 @@ struct NpuLayout {
   // ... and the estimate picks (firmware/layer_choice.cpp); false: the
   // largest tiling that fits runs.
   bool smaller_tilings = true;
+  // The planner also offers K blocks whose weights the DMA writes straight
+  // into the clusters' weight-fill windows (contract/cluster_regs.h, streamed
+  // weights) where each is used once, and the estimate picks; false: every
+  // weight goes through the global buffer.
+  bool stream_weights = false;
 };
 
 // A bus access that came back with an error response.

@@ -34,7 +34,21 @@ bool offered(const LayerTiling& candidate, std::uint32_t whole_k_groups) {
 
 bool same_tiling(const LayerTiling& a, const LayerTiling& b) {
   return a.order == b.order && a.k_block == b.k_block && a.rows_per_tile == b.rows_per_tile &&
-         a.images_per_tile == b.images_per_tile && a.k_slice == b.k_slice && a.row_groups == b.row_groups;
+         a.images_per_tile == b.images_per_tile && a.k_slice == b.k_slice && a.row_groups == b.row_groups &&
+         a.stream_weights == b.stream_weights;
+}
+
+// Whether a tiling's K blocks after the first may stream their weights into
+// the clusters (LayerTiling::stream_weights): each weight is used by one job
+// (one row tile of one image, one row group), so the global buffer keeps it
+// for nothing, and each slice fits one of the two streamed slots of a
+// cluster's weight buffer.
+bool may_stream(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t) {
+  const std::uint64_t slot = std::min<std::uint64_t>(pe_array::kFillStreamSlotBytes,
+                                                     npu.cluster_weight_buffer_bytes / pe_array::kFillStreamSlots);
+  return npu.stream_weights && opcode_of(l) == Opcode::kConv2d && t.order == LoopOrder::kRowTilesOuter &&
+         t.row_groups == 1 && t.rows_per_tile == l.out_h && std::max(1u, l.batch_count) == 1 && t.k_block < l.out_c &&
+         std::uint64_t{t.k_slice} * filter_bytes(l) <= slot;
 }
 
 // The cheapest tiling of each loop order for one dataflow, by LoopOrder.
@@ -76,12 +90,20 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
         c.tiling[o] = t;
         c.cost[o] = cost;
       };
-      if (budget == npu.sram_bytes || offered(one_cluster, k_groups)) consider(one_cluster);
+      // Each tiling also streamed, where it may: the estimate prices both.
+      const auto offer = [&](const LayerTiling& t) {
+        consider(t);
+        if (!may_stream(l, npu, t)) return;
+        LayerTiling streamed = t;
+        streamed.stream_weights = true;
+        consider(streamed);
+      };
+      if (budget == npu.sram_bytes || offered(one_cluster, k_groups)) offer(one_cluster);
       if (one_cluster.row_groups != 1 || one_cluster.k_slice >= npu.array_cols) continue;
       LayerTiling sliced;
       if (plan_layer_tiling_within(l, npu, budget, order, sliced, dataflow, KBlockCap::kClusterSlices) &&
           sliced.k_block > one_cluster.k_block && offered(sliced, k_groups))
-        consider(sliced);
+        offer(sliced);
     }
     return fits;
   });

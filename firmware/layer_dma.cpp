@@ -5,12 +5,28 @@
 
 namespace npuvp::firmware {
 
-std::vector<dma::Descriptor> LayerRunner::weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
+std::vector<dma::Descriptor> LayerRunner::weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer,
+                                                       bool streamed) const {
   const std::uint64_t filter = filter_bytes(l_);
-  return {
-      linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
-      linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8),
-      linear(l_.weights_addr + k0 * filter, sram(t_.weights_offset[buffer]), static_cast<std::uint32_t>(kb * filter))};
+  const std::uint64_t src = l_.weights_addr + k0 * filter;
+  std::vector<dma::Descriptor> chain{linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
+                                     linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8)};
+  if (!streamed) {
+    chain.push_back(linear(src, sram(t_.weights_offset[buffer]), static_cast<std::uint32_t>(kb * filter)));
+    return chain;
+  }
+  // Slice j's filters, consecutive in DRAM, into cluster j's slot: a row per
+  // cluster, the windows a fill stride apart; a shorter last slice alone.
+  const std::uint32_t slices = kb / t_.k_slice, rest = kb % t_.k_slice;
+  const auto row = static_cast<std::uint32_t>(t_.k_slice * filter);
+  if (slices > 0)
+    chain.push_back(dma::Descriptor{src, streamed_weights_addr(0, buffer), row, slices, 1, 0,
+                                    static_cast<std::int32_t>(row),
+                                    static_cast<std::int32_t>(address_map::kClusterFillStride), 0, 0, 0, 0});
+  if (rest > 0)
+    chain.push_back(linear(src + std::uint64_t{slices} * row, streamed_weights_addr(slices, buffer),
+                           static_cast<std::uint32_t>(rest * filter)));
+  return chain;
 }
 
 std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,

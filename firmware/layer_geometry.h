@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "contract/address_map.h"
 #include "contract/cluster_regs.h"
 #include "contract/command_format.h"
 #include "contract/dma_regs.h"
@@ -175,6 +176,14 @@ inline std::uint64_t filter_bytes(const LayerCommand& l) {
   return opcode_of(l) == Opcode::kConv2d
              ? pe_array::storage_bytes(filter_elements(l), static_cast<pe_array::Datatype>(l.datatype))
              : 0;
+}
+
+// Where the DMA writes a streamed K block's slice for cluster `cluster`, and
+// the job names its weights: the cluster's streamed slot `slot`
+// (contract/cluster_regs.h).
+inline std::uint64_t streamed_weights_addr(std::uint64_t cluster, unsigned slot) {
+  return address_map::kClusterFillBase + cluster * address_map::kClusterFillStride + pe_array::kFillStreamOffset +
+         std::uint64_t{slot} * pe_array::kFillStreamSlotBytes;
 }
 
 // Bias (int32) and requantization ({int32, int32}) bytes per output channel.

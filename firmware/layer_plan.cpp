@@ -9,6 +9,7 @@
 #include "contract/dma_regs.h"
 #include "contract/operand_fetches.h"
 #include "contract/systolic_timing.h"
+#include "firmware/dma_model.h"
 #include "firmware/layer_geometry.h"
 
 namespace npuvp::firmware {
@@ -149,104 +150,6 @@ void hold_whole_images(const LayerCommand& l, std::uint64_t sram_bytes, LayerTil
   t.bytes_used = t.output_offset[0] + outputs;
 }
 
-// What one DMA chain moves, cut into bursts as the channel cuts them
-// (models/dma): at every multiple of the burst size on either side.
-struct DmaStream {
-  std::uint64_t bytes = 0, bursts = 0, flits = 0, descriptors = 0;
-  double round_trips = 0;  // Σ over bursts: latency, data flits and DRAM data time
-};
-
-class DmaModel {
- public:
-  DmaModel(const NpuLayout& npu, bool store)
-      : c_(npu.costs),
-        burst_(std::max<std::uint64_t>(1, static_cast<std::uint64_t>(npu.costs.dma_burst_bytes))),
-        flit_(std::max(1.0, npu.costs.link_bytes_per_cycle)),
-        latency_(store ? npu.costs.dma_store_latency_cycles : npu.costs.dma_load_latency_cycles) {}
-
-  // One descriptor: `rows` rows of `row_bytes`, each `src_pitch` and
-  // `dst_pitch` after the previous one. The cut pattern repeats after at
-  // most a burst's worth of rows, so only that many are walked.
-  void add(DmaStream& s, std::uint64_t rows, std::uint64_t row_bytes, std::uint64_t src, std::uint64_t src_pitch,
-           std::uint64_t dst, std::uint64_t dst_pitch) const {
-    if (rows == 0 || row_bytes == 0) return;
-    ++s.descriptors;
-    const std::uint64_t period = std::min(
-        rows, period_of(src_pitch) / std::gcd(period_of(src_pitch), period_of(dst_pitch)) * period_of(dst_pitch));
-    DmaStream once;
-    for (std::uint64_t r = 0; r < period; ++r) add_row(once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
-    const std::uint64_t repeats = rows / period, rest = rows % period;
-    s.bytes += repeats * once.bytes;
-    s.bursts += repeats * once.bursts;
-    s.flits += repeats * once.flits;
-    s.round_trips += double(repeats) * once.round_trips;
-    for (std::uint64_t r = 0; r < rest; ++r) add_row(s, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
-  }
-
-  // A chain's time on its channel: the first descriptor's fetch, then the
-  // slowest of the DRAM's rate, the NoC port at the DMA's node (a flit per
-  // cycle, a header per burst) and the burst window (Little's law over the
-  // round trips, each `queued` cycles longer); the last burst's round trip
-  // trails the stream.
-  double cycles(const DmaStream& s, double queued = 0) const {
-    if (s.bursts == 0) return 0;
-    const double round_trip = s.round_trips / double(s.bursts) + queued;
-    const double stream = std::max(double(s.bytes) / c_.dram_bytes_per_cycle, double(s.flits)) + round_trip;
-    const double window =
-        c_.dma_outstanding > 0 ? double(s.bursts) * (round_trip + window_data(s, 1)) / c_.dma_outstanding : 0;
-    const double fetches = double(s.descriptors - 1) * c_.dma_descriptor_cycles + round_trip;
-    return c_.dma_descriptor_cycles + std::max({stream, window, fetches});
-  }
-
-  // A load and a store chain on their two channels at once. They share the
-  // DRAM: each burst of one waits there behind the other channel's window
-  // of bursts in flight (their data at the DRAM's rate) while both stream,
-  // and the longer chain runs the rest of its bursts alone. Their bytes
-  // together never move faster than the DRAM's rate.
-  double concurrent_cycles(const DmaStream& load, const DmaStream& store) const {
-    const double alone_load = cycles(load), alone_store = cycles(store);
-    if (load.bursts == 0 || store.bursts == 0) return std::max(alone_load, alone_store);
-    // The DRAM turns its bus around between the two streams' bursts.
-    const double mixed = 1 + c_.dram_turnaround_per_write * double(store.bytes) / double(load.bytes + store.bytes);
-    const double paired_load = cycles(load, mixed * window_data(store)),
-                 paired_store = cycles(store, mixed * window_data(load));
-    const double both = paired_load <= paired_store ? paired_load + (1 - paired_load / paired_store) * alone_store
-                                                    : paired_store + (1 - paired_store / paired_load) * alone_load;
-    return std::max(both, mixed * double(load.bytes + store.bytes) / c_.dram_bytes_per_cycle);
-  }
-
- private:
-  // The DRAM time of a window of the chain's bursts in flight.
-  double window_data(const DmaStream& s, double less = 0) const {
-    return std::max(0.0, std::min(double(s.bursts), c_.dma_outstanding) - less) * double(s.bytes) / double(s.bursts) /
-           c_.dram_bytes_per_cycle;
-  }
-
-  std::uint64_t period_of(std::uint64_t pitch) const { return burst_ / std::gcd(pitch % burst_, burst_); }
-
-  // The channel reads in bursts cut at the source's burst boundaries, each
-  // holding a slot of the window until its data is written, in as many
-  // pieces (a NoC header each) as it spans destination-aligned blocks.
-  void add_row(DmaStream& s, std::uint64_t row_bytes, std::uint64_t src, std::uint64_t dst) const {
-    std::uint64_t off = 0;
-    while (off < row_bytes) {
-      const std::uint64_t len = std::min(burst_ - (src + off) % burst_, row_bytes - off);
-      const std::uint64_t pieces = (dst + off + len - 1) / burst_ - (dst + off) / burst_ + 1;
-      const double data_flits = std::ceil(double(len) / flit_);
-      s.bytes += len;
-      ++s.bursts;
-      s.flits += static_cast<std::uint64_t>(data_flits) + pieces;
-      s.round_trips += latency_ + data_flits + double(len) / c_.dram_bytes_per_cycle;
-      off += len;
-    }
-  }
-
-  const CostTable& c_;
-  const std::uint64_t burst_;
-  const double flit_;
-  const double latency_;
-};
-
 // One step of the tile loop (a row tile of a K block) as the clusters see it.
 struct StepCost {
   std::uint64_t cycles = 0;         // setup, job issue, weight fetches queuing at the banks, the slowest job
@@ -255,6 +158,9 @@ struct StepCost {
   std::uint64_t rf_accesses = 0;
   std::uint64_t weight_buffer_bytes = 0, input_buffer_bytes = 0;  // filled and read, all jobs
   std::uint64_t macs = 0;
+  // The slowest job's weight fetch over its link, and the wait at the weight
+  // buffer's banks while they serve the other jobs' weights.
+  double weight_fetch = 0, weight_wait = 0;
 };
 
 class CostWalker {
@@ -299,16 +205,20 @@ class CostWalker {
         DmaStream chain;
         if (i >= steps.size()) return chain;
         const RowTilesStep& s = steps[i];
-        if (s.loads_weights) chain = weight_loads(s.block * t_.k_block, block_channels(s.block), s.pass % 2);
+        if (s.loads_weights)
+          chain = weight_loads(s.block * t_.k_block, block_channels(s.block), s.pass % 2, streams_step(t_, i));
         if (s.loads_inputs)
           for (std::uint32_t tile = s.tile; tile < std::min(tiles_, s.tile + t_.images_per_tile); ++tile)
             add_inputs(chain, tile, 0, l_.out_c);
         return chain;
       };
       expose(loads(0), loaded_ahead(weight_loads(0, block_channels(0), 0)));
-      for (std::size_t i = 0; i < steps.size(); ++i)
+      for (std::size_t i = 0; i < steps.size(); ++i) {
+        const bool next_into_banks = i + 1 < steps.size() && steps[i + 1].loads_weights && !streams_step(t_, i + 1);
         step(steps[i].tile, steps[i].block * t_.k_block, block_channels(steps[i].block), steps[i].loads_weights,
-             loads(i + 1), static_cast<unsigned>(i % 2));
+             loads(i + 1), static_cast<unsigned>(i % 2), steps[i].loads_weights && streams_step(t_, i),
+             next_into_banks);
+      }
     }
     wait_for_store();
     return finish();
@@ -331,13 +241,20 @@ class CostWalker {
 
   // The chains the firmware's layer_dma.cpp programs, as the DMA cuts them
   // (the first image's addresses stand for every image's).
-  DmaStream weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const {
+  DmaStream weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer, bool streamed = false) const {
     DmaStream s;
     if (op_ != Opcode::kConv2d) return s;
     const std::uint64_t filter = filter_bytes(l_);
+    const std::uint64_t src = l_.weights_addr + k0 * filter;
     load_.add(s, 1, kb * 4ull, l_.bias_addr + k0 * 4ull, 0, sram(t_.bias_offset[buffer]), 0);
     load_.add(s, 1, kb * 8ull, l_.requant_addr + k0 * 8ull, 0, sram(t_.requant_offset[buffer]), 0);
-    load_.add(s, 1, kb * filter, l_.weights_addr + k0 * filter, 0, sram(t_.weights_offset[buffer]), 0);
+    if (!streamed) {
+      load_.add(s, 1, kb * filter, src, 0, sram(t_.weights_offset[buffer]), 0);
+      return s;
+    }
+    const std::uint64_t slices = kb / t_.k_slice, row = t_.k_slice * filter;
+    load_.add(s, slices, row, src, row, streamed_weights_addr(0, buffer), address_map::kClusterFillStride);
+    load_.add(s, 1, kb % t_.k_slice * filter, src + slices * row, 0, streamed_weights_addr(slices, buffer), 0);
     return s;
   }
   void add_inputs(DmaStream& s, std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) const {
@@ -422,12 +339,21 @@ class CostWalker {
   // loads the next step's operands. With a job queue the next step's jobs
   // are issued once those transfers are done, while this step's jobs still
   // run; without one, after they ended.
+  // `next_into_banks`: the prefetch writes the next K block's weights into
+  // the banks this step's jobs read theirs from.
   void step(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, bool clusters_load_weights,
-            const DmaStream& prefetch, unsigned out_buffer) {
-    const StepCost s = step_cost(tile, kb, clusters_load_weights, out_buffer);
+            const DmaStream& prefetch, unsigned out_buffer, bool streamed = false, bool next_into_banks = false) {
+    const StepCost s = step_cost(tile, kb, clusters_load_weights, out_buffer, streamed);
+    if (streamed) streamed_bytes_ += kb * filter_bytes(l_);
     last_step_start_ = latency_;
-    const double dma =
-        load_.concurrent_cycles(prefetch, pending_store_) + control_cycles(prefetch) + control_cycles(pending_store_);
+    // While the jobs fetch their weights, the next block's bursts into the
+    // same banks queue behind those reads as the last job served does: the
+    // bursts of that phase of the chain each wait the jobs' bank time.
+    double queued = 0;
+    if (next_into_banks && clusters_load_weights && !streamed && prefetch.bursts > 0)
+      queued = s.weight_wait * std::min(1.0, (s.weight_fetch + s.weight_wait) / load_.cycles(prefetch));
+    const double dma = load_.concurrent_cycles(prefetch, pending_store_, queued) + control_cycles(prefetch) +
+                       control_cycles(pending_store_);
     const bool last = prefetch.bytes == 0 && tile + 1 >= tiles_ && k0 + kb >= l_.out_c;
     const double issue = last ? 0.0 : issue_cycles();
     latency_ +=
@@ -443,7 +369,10 @@ class CostWalker {
     macs_ += s.macs;
   }
 
-  StepCost step_cost(std::uint32_t tile, std::uint32_t kb, bool load_weights, unsigned out_buffer) const {
+  // `streamed`: the DMA wrote the weights into the clusters, which fetch
+  // only the bias and requantization from SRAM.
+  StepCost step_cost(std::uint32_t tile, std::uint32_t kb, bool load_weights, unsigned out_buffer,
+                     bool streamed) const {
     StepCost s;
     const pe_array::ArrayShape array{npu_.array_rows, npu_.array_cols};
     const std::uint32_t rows = tile_rows(tile);
@@ -465,7 +394,8 @@ class CostWalker {
       for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice) {
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
         const std::uint64_t inputs = inputs_ * (hi - lo) * input_row_bytes(kb);
-        const std::uint64_t weights = load_weights ? weight_bytes(k_count) : 0;
+        const std::uint64_t filled = load_weights ? weight_bytes(k_count) : 0;
+        const std::uint64_t weights = streamed ? k_count * kParamBytesPerChannel : filled;
         const std::uint64_t written = pixels * output_bytes(l_, k_count);
         std::uint64_t array_cycles = 0, job_cycles = 0;  // the schedule; with the buffer ports' limit
         if (op_ == Opcode::kConv2d) {
@@ -476,7 +406,7 @@ class CostWalker {
           job_cycles = w.cycles;
           s.macs += w.macs;
           s.rf_accesses += w.rf.reads + w.rf.writes;
-          s.weight_buffer_bytes += w.fetches.weight_words * e_ + weights;
+          s.weight_buffer_bytes += w.fetches.weight_words * e_ + filled;
           // Partial sums are written to the input buffer and read back.
           s.input_buffer_bytes += w.fetches.input_words * e_ + 2 * w.fetches.psum_words * pe_array::kAccumulatorBytes;
           if (fuses_add(l_)) {
@@ -521,7 +451,10 @@ class CostWalker {
                            double(pixels * output_bytes(l_, kb)) / link;
         const std::array<std::uint64_t, 4> moved{weights, inputs, residual, pixels * output_bytes(l_, kb)};
         const std::uint64_t weights_read = grouped && my0 != 0 ? 0 : weights;
-        if (job > slowest) slowest_banked = moved;
+        if (job > slowest) {
+          slowest_banked = moved;
+          s.weight_fetch = double(weights) / link;
+        }
         for (std::size_t b = 0; b < moved.size(); ++b) banked[b] += b == 0 ? weights_read : moved[b];
         slowest = std::max(slowest, job);
         s.array_cycles = std::max(s.array_cycles, array_cycles);
@@ -538,17 +471,20 @@ class CostWalker {
     const auto [lo, hi] = input_row_range(l_, first_row(tile), rows);
     const std::uint64_t tile_pixels = std::uint64_t{rows} * l_.out_w;
     const std::array<std::pair<std::uint64_t, std::uint64_t>, 4> regions{
-        {{t_.weights_offset[0], weight_bytes(kb)},
+        {{t_.weights_offset[0], streamed ? kb * kParamBytesPerChannel : weight_bytes(kb)},
          {t_.input_offset[in_buffer], inputs_ * (hi - lo) * input_row_bytes(kb)},
          {t_.input2_offset[in_buffer],
           fuses_add(l_) ? tile_pixels * residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb) : 0},
          {t_.output_offset[out_buffer], tile_pixels * output_bytes(l_, kb)}}};
     const contract::BankInterleave map = sram_map(npu_);
     double others = 0;
-    for (std::size_t b = 0; b < regions.size(); ++b)
-      others += double(banked[b] - slowest_banked[b]) /
-                (std::max(1u, map.banks_touched(npu_.sram_base + regions[b].first, regions[b].second)) *
-                 npu_.costs.bank_bytes_per_cycle);
+    for (std::size_t b = 0; b < regions.size(); ++b) {
+      const double wait = double(banked[b] - slowest_banked[b]) /
+                          (std::max(1u, map.banks_touched(npu_.sram_base + regions[b].first, regions[b].second)) *
+                           npu_.costs.bank_bytes_per_cycle);
+      if (b == 0) s.weight_wait = wait;
+      others += wait;
+    }
     s.cycles = static_cast<std::uint64_t>(others + slowest + 0.5);
     return s;
   }
@@ -560,8 +496,9 @@ class CostWalker {
     cost.latency_cycles = static_cast<std::uint64_t>(latency_ + 0.5);
     cost.tail_cycles = static_cast<std::uint64_t>(latency_ - last_step_start_ + 0.5);
     cost.dram_bytes = dram_bytes_;
-    // The DMA writes what it loads into the banks and reads what it stores.
-    cost.sram_bytes = dram_bytes_ + cluster_bytes_;
+    // The DMA writes what it loads into the banks (streamed weights aside)
+    // and reads what it stores.
+    cost.sram_bytes = dram_bytes_ + cluster_bytes_ - streamed_bytes_;
     cost.noc_bytes = dram_bytes_ + cluster_bytes_;
     cost.rf_accesses = rf_accesses_;
     cost.weight_buffer_bytes = weight_buffer_bytes_;
@@ -592,6 +529,7 @@ class CostWalker {
   DmaStream pending_store_;
   std::uint64_t dram_bytes_ = 0, cluster_bytes_ = 0, compute_cycles_ = 0, rf_accesses_ = 0, macs_ = 0;
   std::uint64_t weight_buffer_bytes_ = 0, input_buffer_bytes_ = 0;
+  std::uint64_t streamed_bytes_ = 0;  // weights the DMA wrote into the clusters, not the banks
 };
 
 }  // namespace

@@ -53,7 +53,18 @@ struct LayerTiling {
   std::uint32_t images_per_tile = 1;
   std::uint64_t input_slot_bytes = 0;
   std::uint64_t input2_slot_bytes = 0;
+  // kRowTilesOuter with one tile of one row group (a batch-1 fully connected
+  // layer: every weight used by one job): each step after the first has the
+  // DMA write its K block's weights straight into the clusters' weight-fill
+  // windows, slice k into cluster k's streamed slot pass % 2
+  // (streams_step); its bias and requantization still go into SRAM.
+  bool stream_weights = false;
 };
+
+// Whether step `step` of a kRowTilesOuter walk streams its weights into the
+// clusters. The first step's weights go into SRAM, where the layer before
+// loads them during its last step (layer_prefetch.cpp).
+inline bool streams_step(const LayerTiling& t, std::size_t step) { return t.stream_weights && step > 0; }
 
 // Whether the jobs of a step of `rows` output rows form operand groups
 // (contract/cluster_regs.h): the clusters take them, the step loads weights

@@ -122,7 +122,7 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
     const RowTilesStep& s = steps[i];
     const std::uint32_t k0 = s.block * t_.k_block;
     std::vector<dma::Descriptor> chain;
-    if (s.loads_weights) chain = weight_loads(k0, std::min(t_.k_block, l_.out_c - k0), s.pass % 2);
+    if (s.loads_weights) chain = weight_loads(k0, std::min(t_.k_block, l_.out_c - k0), s.pass % 2, streams_step(t_, i));
     for (std::uint32_t tile = s.tile; s.loads_inputs && tile < std::min(tiles, s.tile + t_.images_per_tile); ++tile) {
       const auto inputs = input_loads(tile, 0, l_.out_c, input_buffer(tile));
       chain.insert(chain.end(), inputs.begin(), inputs.end());
@@ -132,7 +132,9 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
   const auto issue_step = [&](std::size_t i) {
     const RowTilesStep& s = steps[i];
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - s.block * t_.k_block);
-    return issue(s.tile, kb, {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2), s.block * t_.k_block});
+    return issue(s.tile, kb,
+                 {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2), s.block * t_.k_block,
+                  s.loads_weights && streams_step(t_, i)});
   };
   load_first(first);
   TileLoop loop(*this);
@@ -162,7 +164,8 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
         [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, loading(i + 1),
         [&] {
           if (loading(i + 2)) start_dma(kLoadChannel, loads(i + 2));
-        });
+        },
+        i + 1 < steps.size() && steps[i + 1].loads_weights && streams_step(t_, i + 1));
   }
   const RowTilesStep& last = steps.back();
   const std::uint32_t last_k0 = last.block * t_.k_block;

@@ -155,7 +155,10 @@ class LayerRunner {
 
   void run_copy();
 
-  std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer) const;
+  // A K block's weights, bias and requantization into SRAM buffer `buffer`,
+  // or (`streamed`) the weights into the clusters' streamed slot `buffer`.
+  std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer,
+                                            bool streamed = false) const;
 
   // Tiles count on from one image to the next: tile t is row tile
   // t % image_tiles_ of image t / image_tiles_.
@@ -202,7 +205,8 @@ class LayerRunner {
     bool load_weights;
     unsigned weights;
     unsigned output;
-    std::uint32_t k0 = 0;  // the K block's first channel
+    std::uint32_t k0 = 0;   // the K block's first channel
+    bool streamed = false;  // the weights come into the clusters' streamed slot `weights`
   };
 
   // A tile's jobs, started from job table `table`.
@@ -218,27 +222,32 @@ class LayerRunner {
   // loads of the step after next, whose buffers this step's jobs free: at
   // once if they have already ended when the next step's loads are in (the
   // DMA, not the clusters, is then what the layer waits for, and it should
-  // not idle while jobs are issued), else as soon as they end.
+  // not idle while jobs are issued), else as soon as they end. With `early`
+  // (the next step's weights stream into the clusters, each of which waits
+  // for its own slot) the next step's jobs are issued while its loads still
+  // run, and the step after next's loads follow once those are in.
   class TileLoop {
    public:
     explicit TileLoop(LayerRunner& r) : r_(r) {}
     void first(Issued issued) { running_ = issued; }
     template <typename Issue, typename Store, typename Follow>
-    void step(bool has_next, Issue&& issue_next, Store&& store, bool loading, Follow&& follow) {
+    void step(bool has_next, Issue&& issue_next, Store&& store, bool loading, Follow&& follow, bool early = false) {
       loading = loading && has_next;
+      early = early && loading && r_.pipelined();
       Issued next;
       bool followed = false;
       if (has_next && r_.pipelined()) {
-        if (loading) r_.wait_dma(kLoadChannel);
+        if (loading && !early) r_.wait_dma(kLoadChannel);
         if (store_pending_) r_.wait_dma(kStoreChannel);
         store_pending_ = false;
-        if (r_.jobs_ended(running_)) {
+        if (!early && r_.jobs_ended(running_)) {
           follow();
           followed = true;
         }
         next = issue_next();
       }
       r_.wait_jobs(running_);
+      if (early) r_.wait_dma(kLoadChannel);
       if (!followed && r_.pipelined()) follow();
       if (store_pending_) r_.wait_dma(kStoreChannel);
       store();

@@ -53,6 +53,11 @@ struct FirmwareConfig {
   // buffer, its half, its quarter, ...; false: the largest that fits
   // (docs/firmware.md, "The latency estimate").
   bool smaller_tilings = true;
+  // A weight used once (a batch-1 fully connected layer's K blocks after the
+  // first) written by the DMA straight into the clusters' weight buffers,
+  // where the estimate prices it faster; false: through the global buffer
+  // (docs/memory.md, "What bounds a batch-1 fully connected layer").
+  bool stream_weights = true;
 };
 
 struct PlatformConfig {

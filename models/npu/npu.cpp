@@ -30,6 +30,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.cluster_irq_base = c.dma.channels;
   l.costs = c.firmware_costs;
   l.smaller_tilings = c.firmware_smaller_tilings;
+  l.stream_weights = c.firmware_stream_weights;
   cp.event_lines = c.dma.channels + c.clusters;
   return cp;
 }

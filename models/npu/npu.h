@@ -53,6 +53,8 @@ struct NpuConfig {
   firmware::CostTable firmware_costs;
   // The preset's firmware.smaller_tilings (firmware::NpuLayout::smaller_tilings).
   bool firmware_smaller_tilings = true;
+  // The preset's firmware.stream_weights (firmware::NpuLayout::stream_weights).
+  bool firmware_stream_weights = true;
 
   // Multipliers over all clusters: the array's MACs per cycle at one MAC per PE.
   NodePosition bank_node(unsigned bank) const;

@@ -53,12 +53,18 @@ JobError PeCluster::load_weights(const ClusterJob& job, std::uint64_t table, sc_
     const bool leader = config_.index < job.group_stride;
     if (const JobError e = leader ? lead_group(job, table, t) : follow_group(job, table, t); e != JobError::kNone)
       return e;
-  } else if (read(job.weights_addr, stored.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE ||
-             read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
-             read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE) {
-    return JobError::kOperandRead;
+  } else {
+    if (streams_weights(job)) {
+      if (const JobError e = take_streamed_weights(job, stored, t); e != JobError::kNone) return e;
+    } else if (read(job.weights_addr, stored.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE) {
+      return JobError::kOperandRead;
+    }
+    if (read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
+        read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
+      return JobError::kOperandRead;
   }
-  if (!grouped || config_.index < job.group_stride) stats_.operand_read_bytes += weight_bytes + job.k_count * 12;
+  if (!grouped || config_.index < job.group_stride)
+    stats_.operand_read_bytes += (streams_weights(job) ? 0 : weight_bytes) + job.k_count * 12;
   weights_arrived(job);
   return JobError::kNone;
 }
@@ -159,6 +165,10 @@ JobError PeCluster::follow_group(const ClusterJob& job, std::uint64_t table, sc_
 void PeCluster::fill_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const std::uint64_t at = gp.get_address();
   const std::uint64_t len = gp.get_data_length();
+  if (at >= kFillStreamOffset && at < kFillBiasOffset) {
+    stream_transport(gp, delay);
+    return;
+  }
   if (!gp.is_write() || !fill_.open) {
     gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
     return;

@@ -177,6 +177,13 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // Unpacks int4 weights and counts the nonzero ones, once they are in.
   void weights_arrived(const ClusterJob& job);
   void fill_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  // Streamed weights (weight_stream.cpp): a job whose weights_addr names a
+  // slot of its own weight-fill window waits until the DMA has written its
+  // weights there, then takes them and frees the slot.
+  static bool streams_weights(const ClusterJob& job);
+  std::uint64_t stream_slot_bytes() const;
+  JobError take_streamed_weights(const ClusterJob& job, std::vector<std::int8_t>& stored, sc_core::sc_time& t);
+  void stream_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   JobError load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t, sc_core::sc_time& first_row_at);
   // A fused residual add's operand: out_h rows of k_count channels per pixel.
   JobError load_residual(const ClusterJob& job, sc_core::sc_time& t);
@@ -260,6 +267,14 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     sc_core::sc_time done_at;
   } fill_;
   sc_core::sc_event fill_event_;
+  // The streamed weight slots: bytes written since the last job took them.
+  struct StreamSlot {
+    std::vector<std::int8_t> data;
+    std::uint64_t received = 0;
+    sc_core::sc_time done_at;
+  };
+  std::array<StreamSlot, kFillStreamSlots> stream_;
+  sc_core::sc_event stream_event_;
   std::vector<std::int8_t> weights_;            // one value per element (int4 unpacked)
   std::vector<std::int8_t> packed_weights_;     // int4 weights as stored, two per byte
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping

@@ -63,6 +63,7 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::R
                    {"k_block", t.k_block},
                    {"rows_per_tile", t.rows_per_tile},
                    {"images_per_tile", t.images_per_tile},
+                   {"stream_weights", t.stream_weights},
                    {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
                                          std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
   if (!d->costed) {

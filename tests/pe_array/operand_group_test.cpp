@@ -2,8 +2,11 @@
 // a 2x2 mesh NoC. The leader reads the shared weights once, the NoC forks the
 // response into the followers' fill windows after their READY tokens, and
 // every cluster computes exactly what it would alone. A group that is
-// programmed wrong ends in JobError::kGroup, never a hang. Each test runs in
-// its own process (one elaboration each).
+// programmed wrong ends in JobError::kGroup, never a hang. The same windows
+// take streamed weights: another initiator (here the command processor's
+// port, in the NPU the DMA) writes a job's weights into a slot of the
+// cluster's window and the job waits for them. Each test runs in its own
+// process (one elaboration each).
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -279,6 +282,96 @@ TEST(OperandGroup, AGroupNeedsAJobTable) {
     b.cp.write32(b.reg(0, reg::kJobAddr), kTable);
     b.cp.write32(b.reg(0, reg::kCtrl), kCtrlStart);
     EXPECT_EQ(b.error_of(0), static_cast<std::uint32_t>(JobError::kGroup));
+  };
+  sc_core::sc_start();
+}
+
+// Cluster k's streamed slot `slot`, where its job names its weights.
+std::uint32_t slot_addr(unsigned k, unsigned slot) {
+  return static_cast<std::uint32_t>(address_map::kClusterFillBase + k * address_map::kClusterFillStride +
+                                    kFillStreamOffset + slot * kFillStreamSlotBytes);
+}
+
+ClusterJob streamed_job(unsigned k, unsigned slot) {
+  ClusterJob j = job_of(k, 0, 0);
+  j.weights_addr = slot_addr(k, slot);
+  return j;
+}
+
+TEST(StreamedWeights, AJobTakesTheWeightsWrittenIntoItsSlotWithoutReadingThemFromSram) {
+  GroupBench b;
+  const ClusterJob job = streamed_job(1, 1);
+  sc_time done;
+  b.body = [&] {
+    // Written before the job starts, in two pieces as bursts would.
+    EXPECT_EQ(b.cp.access(tlm::TLM_WRITE_COMMAND, slot_addr(1, 1), b.weights.data(), 300), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b.cp.access(tlm::TLM_WRITE_COMMAND, slot_addr(1, 1) + 300, b.weights.data() + 300, 276),
+              tlm::TLM_OK_RESPONSE);
+    b.cp.sync();
+    b.start({job_of(0, 0, 0), job});
+    EXPECT_EQ(b.error_of(1, &done), 0u);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.output(job), b.expected(job));
+  EXPECT_EQ(b.weight_reads(), 1u) << "cluster 0's own read; cluster 1 reads none";
+  // Bias, requantization and the tile over the NoC; the weights were written in.
+  EXPECT_EQ(b.clusters[1]->stats().operand_read_bytes, 16u * 12 + 7 * 28);
+  EXPECT_EQ(b.clusters[1]->stats().weight_buffer_write_bytes, 576u);
+}
+
+TEST(StreamedWeights, AJobWaitsForItsSlotToFillAndFreesItForTheNext) {
+  PeClusterConfig config;
+  config.job_queue_depth = 2;
+  GroupBench b(config);
+  ClusterJob first = streamed_job(0, 0), second = streamed_job(0, 0);
+  second.out_addr += 0x800;
+  constexpr std::uint32_t kSecond = kTable + 0x400;
+  sc_time done;
+  b.body = [&] {
+    b.sram.write(kTable - kSram, &first, sizeof first);
+    b.sram.write(kSecond - kSram, &second, sizeof second);
+    for (const std::uint32_t table : {kTable, kSecond}) {
+      b.cp.write32(b.reg(0, reg::kJobAddr), table);
+      b.cp.write32(b.reg(0, reg::kCtrl), kCtrlStartTable);
+    }
+    sc_core::wait(5, sc_core::SC_US);
+    EXPECT_EQ(b.cp.read32(b.reg(0, reg::kJobsDone)), 0u) << "nothing in the slot yet";
+    for (int pass = 0; pass < 2; ++pass) {
+      EXPECT_EQ(b.cp.access(tlm::TLM_WRITE_COMMAND, slot_addr(0, 0), b.weights.data(), 576), tlm::TLM_OK_RESPONSE);
+      b.cp.sync();
+      sc_core::wait(5, sc_core::SC_US);
+      EXPECT_EQ(b.cp.read32(b.reg(0, reg::kJobsDone)), pass + 1u) << "one fill, one job";
+    }
+    EXPECT_EQ(b.cp.read32(b.reg(0, reg::kStatus)), 0u);
+  };
+  sc_core::sc_start();
+  EXPECT_EQ(b.output(first), b.expected(first));
+  EXPECT_EQ(b.output(second), b.expected(second));
+}
+
+TEST(StreamedWeights, AProgrammingErrorEndsTheJobWithItsCode) {
+  PeClusterConfig small;
+  small.weight_buffer_bytes = 1024;  // slots of 512 bytes: 576 do not fit
+  GroupBench b(small);
+  b.body = [&] {
+    // Cluster 1 names cluster 0's slot; cluster 2's weights exceed a slot;
+    // cluster 0's slot is written but not whole, so it never fills.
+    EXPECT_EQ(b.cp.access(tlm::TLM_WRITE_COMMAND, slot_addr(0, 0), b.weights.data(), 100), tlm::TLM_OK_RESPONSE);
+    sc_time delay = sc_core::SC_ZERO_TIME;
+    EXPECT_EQ(b.cp.transport(tlm::TLM_WRITE_COMMAND, slot_addr(0, 1), b.weights.data(), 576, delay),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE)
+        << "more than a slot";
+    b.cp.sync();
+    ClusterJob other = streamed_job(1, 0);
+    other.weights_addr = slot_addr(0, 0);
+    ClusterJob half = streamed_job(0, 0);  // 8 filters, 288 bytes: they fit
+    half.k_count = half.group_out = 8;
+    b.start({half, other, streamed_job(2, 0)});
+    EXPECT_EQ(b.error_of(1), static_cast<std::uint32_t>(JobError::kInvalid));
+    EXPECT_EQ(b.error_of(2), static_cast<std::uint32_t>(JobError::kWeightBuffer));
+    sc_time at;
+    EXPECT_EQ(b.error_of(0, &at), static_cast<std::uint32_t>(JobError::kOperandRead));
+    EXPECT_GE(at, kTimeout);
   };
   sc_core::sc_start();
 }

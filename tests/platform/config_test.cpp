@@ -210,16 +210,25 @@ TEST(PlatformConfig, FoldingDataMovementIsAFirmwareSwitch) {
   EXPECT_NE(e.find("unknown key 'firmware.fold'"), std::string::npos) << e;
 }
 
-// The firmware sees it in the layout it probes (models/npu).
-TEST(PlatformConfig, SmallerTilingsIsAFirmwareSwitch) {
-  const PlatformConfig on = load_platform(kPreset, {});
-  EXPECT_TRUE(on.firmware.smaller_tilings);
-  EXPECT_TRUE(npu::Npu::firmware_layout(on.npu).smaller_tilings);
-  const PlatformConfig off = load_platform(kPreset, {"firmware.smaller_tilings=false"});
-  EXPECT_FALSE(off.firmware.smaller_tilings);
-  EXPECT_FALSE(npu::Npu::firmware_layout(off.npu).smaller_tilings);
-  const std::string e = error_of(kPreset, {"firmware.smaller_tilings=2"});
-  EXPECT_NE(e.find("key 'firmware.smaller_tilings': expected true or false"), std::string::npos) << e;
+// The firmware sees them in the layout it probes (models/npu).
+TEST(PlatformConfig, SmallerTilingsAndStreamedWeightsAreFirmwareSwitches) {
+  struct Switch {
+    std::string key;
+    bool FirmwareConfig::*config;
+    bool firmware::NpuLayout::*layout;
+  };
+  for (const Switch& s :
+       {Switch{"smaller_tilings", &FirmwareConfig::smaller_tilings, &firmware::NpuLayout::smaller_tilings},
+        Switch{"stream_weights", &FirmwareConfig::stream_weights, &firmware::NpuLayout::stream_weights}}) {
+    const PlatformConfig on = load_platform(kPreset, {});
+    EXPECT_TRUE(on.firmware.*s.config) << s.key;
+    EXPECT_TRUE(npu::Npu::firmware_layout(on.npu).*s.layout) << s.key;
+    const PlatformConfig off = load_platform(kPreset, {"firmware." + s.key + "=false"});
+    EXPECT_FALSE(off.firmware.*s.config) << s.key;
+    EXPECT_FALSE(npu::Npu::firmware_layout(off.npu).*s.layout) << s.key;
+    const std::string e = error_of(kPreset, {"firmware." + s.key + "=2"});
+    EXPECT_NE(e.find("key 'firmware." + s.key + "': expected true or false"), std::string::npos) << e;
+  }
 }
 
 TEST(PlatformConfig, FusingLayersIsAFirmwareSwitch) {

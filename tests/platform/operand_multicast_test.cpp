@@ -30,23 +30,29 @@ const nlohmann::json& layer(const nlohmann::json& r, const std::string& name) {
 
 // ResNet-18 on edge-ip before operand groups existed: 3,550,323 cycles,
 // layer4.1.conv2 moving 31,060,640 bytes through the banks (7 row groups
-// each reading the K slice's weights).
+// each reading the K slice's weights). The fc's streamed weights came later
+// (docs/memory.md): off as well. Since the estimate prices the wait of the
+// next K block's bursts at the banks the step's jobs read their weights from
+// (docs/firmware.md), layer2.0.conv1 runs its weight blocks outer here
+// (111,591 -> 105,147 cycles) and the layers after it meet the DRAM in
+// another state: 3,546,070 cycles, layer4.1.conv2 31,056,800 bytes.
 TEST(OperandMulticast, OffGivesTheResultsFromBeforeIt) {
-  const nlohmann::json r = run_resnet18({"pe_array.operand_multicast=false"});
+  const nlohmann::json r = run_resnet18({"pe_array.operand_multicast=false", "firmware.stream_weights=false"});
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
-  EXPECT_EQ(r["totals"]["cycles"], 3550323);
-  EXPECT_EQ(layer(r, "layer4.1.conv2")["traffic_bytes"]["sram"], 31060640);
+  EXPECT_EQ(r["totals"]["cycles"], 3546070);
+  EXPECT_EQ(layer(r, "layer4.1.conv2")["traffic_bytes"]["sram"], 31056800);
 }
 
 // On: the weights of each of layer4.1.conv2's 64 steps (K blocks of 2
 // slices of 4 channels of 4,608 weight and 12 parameter bytes; one tile of 7
 // row groups) leave the banks once, not 7 times: 64 x 6 x 36,960 bytes
 // fewer. The layer's traffic is counted over its time, so the next layer's
-// first loads, prefetched in its tail, move with it.
+// first loads, prefetched in its tail, move with it. 3,315,407 cycles
+// before the fc's weights were streamed into the clusters (docs/memory.md).
 TEST(OperandMulticast, OnReadsEachSlicesWeightsOnceAndStaysExact) {
   const nlohmann::json r = run_resnet18({});
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
-  EXPECT_EQ(r["totals"]["cycles"], 3315407);
+  EXPECT_EQ(r["totals"]["cycles"], 3312985);
   const std::uint64_t sram = layer(r, "layer4.1.conv2")["traffic_bytes"]["sram"].get<std::uint64_t>();
   EXPECT_EQ(sram, 16845984u);
   EXPECT_GE(31060640u - sram, 64u * 6 * 2 * 4 * (4608 + 12));
