@@ -449,7 +449,7 @@ class CostWalker {
     const std::uint32_t rows = tile_rows(tile);
     const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
     const double link = npu_.costs.link_bytes_per_cycle;
-    double slowest = 0;
+    double slowest = 0, fold_cycles = 0;  // a column fold's, of the job being priced
     // Bytes the step's jobs move through the banks of the weight, input,
     // residual and output buffers, all jobs' and the slowest one's.
     std::array<std::uint64_t, 4> banked{}, slowest_banked{};
@@ -466,14 +466,19 @@ class CostWalker {
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
         const std::uint64_t inputs = inputs_ * (hi - lo) * input_row_bytes(kb);
         const std::uint64_t weights = load_weights ? weight_bytes(k_count) : 0;
-        const std::uint64_t written = pixels * output_bytes(l_, k_count);
-        std::uint64_t array_cycles = 0, job_cycles = 0;  // the schedule; with the buffer ports' limit
+        // The schedule, with the buffer ports' limit; the weights the array starts with.
+        std::uint64_t array_cycles = 0, job_cycles = 0, first_weights = weights, folds = 1;
         if (op_ == Opcode::kConv2d) {
+          const pe_array::ConvJobShape shape = job_shape(l_, conv_rows, k_count);
           const pe_array::ConvJobWork w =
-              pe_array::conv_job_work(dataflow_, array, features(npu_), job_shape(l_, conv_rows, k_count),
-                                      packed_int4(l_, npu_), npu_.rf_entries, e_, npu_.buffer_port_bytes);
+              pe_array::conv_job_work(dataflow_, array, features(npu_), shape, packed_int4(l_, npu_), npu_.rf_entries,
+                                      e_, npu_.buffer_port_bytes);
           array_cycles = w.array_cycles;
           job_cycles = w.cycles;
+          const pe_array::WeightStream stream =
+              pe_array::weight_stream(dataflow_, array, shape, features(npu_), npu_.stream_weights);
+          folds = stream.column_folds(), fold_cycles = double(w.cycles) / double(folds);
+          if (weights != 0) first_weights = stream.fold(0).second * filter_bytes(l_) + k_count * kParamBytesPerChannel;
           s.macs += w.macs;
           s.rf_accesses += w.rf.reads + w.rf.writes;
           s.weight_buffer_bytes += w.fetches.weight_words * e_ + weights;
@@ -504,11 +509,13 @@ class CostWalker {
           s.input_buffer_bytes += work.rf.reads;
         }
         s.input_buffer_bytes += inputs;
-        // A job fetches its weights and its first input row; the array then
-        // computes while the other rows and a fused add's residual stream in,
-        // and its results leave after. A K slice reads each residual row and
-        // writes each result row as one span of the tile's pixels, the other
-        // slices' channels included (their bytes masked).
+        // A job fetches its first column fold's weights, the parameters and its
+        // first input row; the array then computes while the other rows, a fused
+        // add's residual and the other folds' weights stream in (a group's second
+        // fold goes down its followers' links as they fetch their rows, which
+        // wait behind it), and its results leave after. A K slice reads each
+        // residual row and writes each result row as one span of the tile's
+        // pixels, the other slices' channels included (their bytes masked).
         const std::uint64_t first_row = input_row_bytes(kb);
         const std::uint64_t residual =
             fuses_add(l_)
@@ -516,16 +523,20 @@ class CostWalker {
                                  std::uint64_t{residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb)} +
                              k_count)
                 : 0;
-        const double job = double(weights + first_row) / link +
-                           std::max(double(job_cycles), double(inputs - first_row + residual) / link) +
-                           double(pixels * output_bytes(l_, kb)) / link;
+        const double rest = double(inputs - first_row + residual) / link,
+                     streamed = double(weights - first_weights) / link,
+                     behind = grouped && my0 != 0 && folds >= 2 ? streamed / double(folds - 1) : 0;
+        const double job =
+            double(first_weights + first_row) / link + behind +
+            std::max(double(job_cycles) + pe_array::streamed_weights_late(folds, fold_cycles, streamed, rest), rest) +
+            double(pixels * output_bytes(l_, kb)) / link;
         const std::array<std::uint64_t, 4> moved{weights, inputs, residual, pixels * output_bytes(l_, kb)};
         const std::uint64_t weights_read = grouped && my0 != 0 ? 0 : weights;
         if (job > slowest) slowest_banked = moved;
         for (std::size_t b = 0; b < moved.size(); ++b) banked[b] += b == 0 ? weights_read : moved[b];
         slowest = std::max(slowest, job);
         s.array_cycles = std::max(s.array_cycles, array_cycles);
-        s.cluster_bytes += inputs + weights_read + written;
+        s.cluster_bytes += inputs + weights_read + pixels * output_bytes(l_, k_count);
       }
     }
     // The clusters start a step together and the banks serve them in the
