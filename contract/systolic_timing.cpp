@@ -56,6 +56,17 @@ ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape 
   return {runs * t.total_cycles(), runs * t.folds};
 }
 
+WeightStream weight_stream(Dataflow dataflow, ArrayShape array, const ConvJobShape& job, ArrayFeatures features,
+                           bool stream) {
+  const std::uint64_t filters = job.groups * job.gemm.n;
+  if (!stream || dataflow == Dataflow::kSpatialOutputStationary || filters == 0) return {filters, filters, 1};
+  // As conv_job_timing runs the job: one GEMM of the channels spread over
+  // the columns, or the groups one after another.
+  const bool channel_parallel = features.depthwise_channel_parallel && job.depthwise;
+  const std::uint64_t n = channel_parallel ? job.groups : job.gemm.n;
+  return {n, std::min<std::uint64_t>(array.cols, n), channel_parallel ? 1 : job.groups};
+}
+
 RegisterFileAccesses conv_rf_accesses(Dataflow dataflow, ArrayShape array, std::uint64_t macs, std::uint64_t folds) {
   const std::uint64_t loads = folds * array.rows * array.cols;
   if (dataflow == Dataflow::kWeightStationary) return {2 * macs, macs + loads, macs};

@@ -66,7 +66,9 @@
 // and drain through the column ports as they finish), so the flag does not
 // change its timing.
 
+#include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include "contract/cluster_regs.h"
 
@@ -130,6 +132,44 @@ struct ConvJobTiming {
 };
 TileTiming spatial_tile_timing(ArrayShape array, const SpatialShape& spatial, std::uint64_t n, std::uint64_t k);
 ConvJobTiming conv_job_timing(Dataflow dataflow, ArrayShape array, ConvJobShape job, ArrayFeatures features);
+
+// How a convolution job's weights reach the array: the cluster fetches them
+// in filter order (OHWI, a filter's weights contiguous) into the weight
+// buffer, and the array, walking column folds outer, needs only the filters
+// of the column fold it computes; each later fold's filters arrive while the
+// earlier folds compute, as the input rows after the first do. Every column
+// fold takes an equal share of the job's cycles (partial folds cost as much
+// as full ones). The spatial dataflow broadcasts one filter's weights per
+// fold over every patch (no fold order to stream behind is assumed): one
+// fold of all its filters.
+struct WeightStream {
+  std::uint64_t run_filters = 0;   // filters of one GEMM run (the groups run one after another)
+  std::uint64_t fold_filters = 0;  // filters of a column fold (the last of a run may hold fewer)
+  std::uint64_t runs = 1;
+  std::uint64_t column_folds() const {
+    return fold_filters == 0 ? 0 : runs * ((run_filters + fold_filters - 1) / fold_filters);
+  }
+  // Column fold j's filters: [first, second).
+  std::pair<std::uint64_t, std::uint64_t> fold(std::uint64_t j) const {
+    const std::uint64_t per_run = (run_filters + fold_filters - 1) / fold_filters;
+    const std::uint64_t run = j / per_run, first = run * run_filters + j % per_run * fold_filters;
+    return {first, std::min(first + fold_filters, (run + 1) * run_filters)};
+  }
+};
+// `stream` false: one fold of all the filters (the array waits for them all).
+WeightStream weight_stream(Dataflow dataflow, ArrayShape array, const ConvJobShape& job, ArrayFeatures features,
+                           bool stream = true);
+
+// How much later a job's last column fold ends than its schedule says when
+// the cluster fetches fold j's weights once fold j - 1 has started, the
+// first of them after the other input rows (`inputs` cycles from the
+// array's start; operand_group.cpp): `folds` folds of `fold` cycles, the
+// later folds' weights `rest` cycles over the link in all.
+inline double streamed_weights_late(std::uint64_t folds, double fold, double rest, double inputs) {
+  if (folds < 2 || rest <= 0) return 0;
+  const double chunk = rest / double(folds - 1);
+  return std::max(fold, inputs + chunk) - fold + double(folds - 2) * std::max(0.0, chunk - fold);
+}
 
 // The reduction steps a lane needs for `reduction` MACs: a packed int4 lane
 // does two per step.

@@ -65,6 +65,9 @@ struct NpuLayout {
   // The clusters take operand groups (pe_array.operand_multicast): the jobs
   // of one K slice share one multicast read of its weights.
   bool operand_multicast = false;
+  // A job's later column folds' weights stream in while the array computes
+  // (pe_array.weights_by_fold).
+  bool weights_by_fold = false;
   std::uint64_t sram_base = 0, sram_bytes = 0;
   unsigned sram_banks = 16;  // equal banks
   // Consecutive chunks of this many bytes go to consecutive banks

@@ -369,6 +369,37 @@ class CostWalker {
     macs_ += s.macs;
   }
 
+  // The clusters start a step together and the banks serve them in the
+  // same order every step (ResNet-50's layer3.1.conv3: jobs priced alike
+  // take 10.5 k cycles on cluster 15 and 15.2 k on cluster 0): the last one
+  // served waits at each buffer's banks while they move every other job's
+  // bytes there, the weights at the K block's banks, the input rows and the
+  // residual spans at the tile's, the results at the output buffer's.
+  double bank_waits(std::uint32_t tile, std::uint32_t kb, unsigned out_buffer, bool streamed,
+                    const std::array<std::uint64_t, 4>& banked, const std::array<std::uint64_t, 4>& slowest_banked,
+                    StepCost& s) const {
+    const std::uint32_t rows = tile_rows(tile);
+    const unsigned in_buffer = tile / t_.images_per_tile % 2;
+    const auto [lo, hi] = input_row_range(l_, first_row(tile), rows);
+    const std::uint64_t tile_pixels = std::uint64_t{rows} * l_.out_w;
+    const std::array<std::pair<std::uint64_t, std::uint64_t>, 4> regions{
+        {{t_.weights_offset[0], streamed ? kb * kParamBytesPerChannel : weight_bytes(kb)},
+         {t_.input_offset[in_buffer], inputs_ * (hi - lo) * input_row_bytes(kb)},
+         {t_.input2_offset[in_buffer],
+          fuses_add(l_) ? tile_pixels * residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb) : 0},
+         {t_.output_offset[out_buffer], tile_pixels * output_bytes(l_, kb)}}};
+    const contract::BankInterleave map = sram_map(npu_);
+    double others = 0;
+    for (std::size_t b = 0; b < regions.size(); ++b) {
+      const double wait = double(banked[b] - slowest_banked[b]) /
+                          (std::max(1u, map.banks_touched(npu_.sram_base + regions[b].first, regions[b].second)) *
+                           npu_.costs.bank_bytes_per_cycle);
+      if (b == 0) s.weight_wait = wait;
+      others += wait;
+    }
+    return others;
+  }
+
   // `streamed`: the DMA wrote the weights into the clusters, which fetch
   // only the bias and requantization from SRAM.
   StepCost step_cost(std::uint32_t tile, std::uint32_t kb, bool load_weights, unsigned out_buffer,
@@ -378,7 +409,7 @@ class CostWalker {
     const std::uint32_t rows = tile_rows(tile);
     const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
     const double link = npu_.costs.link_bytes_per_cycle;
-    double slowest = 0;
+    double slowest = 0, fold_cycles = 0;  // a column fold's, of the job being priced
     // Bytes the step's jobs move through the banks of the weight, input,
     // residual and output buffers, all jobs' and the slowest one's.
     std::array<std::uint64_t, 4> banked{}, slowest_banked{};
@@ -397,13 +428,21 @@ class CostWalker {
         const std::uint64_t filled = load_weights ? weight_bytes(k_count) : 0;
         const std::uint64_t weights = streamed ? k_count * kParamBytesPerChannel : filled;
         const std::uint64_t written = pixels * output_bytes(l_, k_count);
-        std::uint64_t array_cycles = 0, job_cycles = 0;  // the schedule; with the buffer ports' limit
+        // The schedule, with the buffer ports' limit; the weights the array
+        // starts with (all of them when the DMA wrote them into the cluster).
+        std::uint64_t array_cycles = 0, job_cycles = 0, first_weights = weights, folds = 1;
         if (op_ == Opcode::kConv2d) {
+          const pe_array::ConvJobShape shape = job_shape(l_, conv_rows, k_count);
           const pe_array::ConvJobWork w =
-              pe_array::conv_job_work(dataflow_, array, features(npu_), job_shape(l_, conv_rows, k_count),
-                                      packed_int4(l_, npu_), npu_.rf_entries, e_, npu_.buffer_port_bytes);
+              pe_array::conv_job_work(dataflow_, array, features(npu_), shape, packed_int4(l_, npu_), npu_.rf_entries,
+                                      e_, npu_.buffer_port_bytes);
           array_cycles = w.array_cycles;
           job_cycles = w.cycles;
+          const pe_array::WeightStream stream =
+              pe_array::weight_stream(dataflow_, array, shape, features(npu_), npu_.weights_by_fold);
+          folds = stream.column_folds(), fold_cycles = double(w.cycles) / double(folds);
+          if (weights != 0 && !streamed)
+            first_weights = stream.fold(0).second * filter_bytes(l_) + k_count * kParamBytesPerChannel;
           s.macs += w.macs;
           s.rf_accesses += w.rf.reads + w.rf.writes;
           s.weight_buffer_bytes += w.fetches.weight_words * e_ + filled;
@@ -434,11 +473,13 @@ class CostWalker {
           s.input_buffer_bytes += work.rf.reads;
         }
         s.input_buffer_bytes += inputs;
-        // A job fetches its weights and its first input row; the array then
-        // computes while the other rows and a fused add's residual stream in,
-        // and its results leave after. A K slice reads each residual row and
-        // writes each result row as one span of the tile's pixels, the other
-        // slices' channels included (their bytes masked).
+        // A job fetches its first column fold's weights, the parameters and its
+        // first input row; the array then computes while the other rows, a fused
+        // add's residual and the other folds' weights stream in (a group's second
+        // fold goes down its followers' links as they fetch their rows, which
+        // wait behind it), and its results leave after. A K slice reads each
+        // residual row and writes each result row as one span of the tile's
+        // pixels, the other slices' channels included (their bytes masked).
         const std::uint64_t first_row = input_row_bytes(kb);
         const std::uint64_t residual =
             fuses_add(l_)
@@ -446,9 +487,13 @@ class CostWalker {
                                  std::uint64_t{residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb)} +
                              k_count)
                 : 0;
-        const double job = double(weights + first_row) / link +
-                           std::max(double(job_cycles), double(inputs - first_row + residual) / link) +
-                           double(pixels * output_bytes(l_, kb)) / link;
+        const double rest = double(inputs - first_row + residual) / link,
+                     by_fold = double(weights - first_weights) / link,
+                     behind = grouped && my0 != 0 && folds >= 2 ? by_fold / double(folds - 1) : 0;
+        const double job =
+            double(first_weights + first_row) / link + behind +
+            std::max(double(job_cycles) + pe_array::streamed_weights_late(folds, fold_cycles, by_fold, rest), rest) +
+            double(pixels * output_bytes(l_, kb)) / link;
         const std::array<std::uint64_t, 4> moved{weights, inputs, residual, pixels * output_bytes(l_, kb)};
         const std::uint64_t weights_read = grouped && my0 != 0 ? 0 : weights;
         if (job > slowest) {
@@ -461,31 +506,8 @@ class CostWalker {
         s.cluster_bytes += inputs + weights_read + written;
       }
     }
-    // The clusters start a step together and the banks serve them in the
-    // same order every step (ResNet-50's layer3.1.conv3: jobs priced alike
-    // take 10.5 k cycles on cluster 15 and 15.2 k on cluster 0): the last one
-    // served waits at each buffer's banks while they move every other job's
-    // bytes there, the weights at the K block's banks, the input rows and the
-    // residual spans at the tile's, the results at the output buffer's.
-    const unsigned in_buffer = tile / t_.images_per_tile % 2;
-    const auto [lo, hi] = input_row_range(l_, first_row(tile), rows);
-    const std::uint64_t tile_pixels = std::uint64_t{rows} * l_.out_w;
-    const std::array<std::pair<std::uint64_t, std::uint64_t>, 4> regions{
-        {{t_.weights_offset[0], streamed ? kb * kParamBytesPerChannel : weight_bytes(kb)},
-         {t_.input_offset[in_buffer], inputs_ * (hi - lo) * input_row_bytes(kb)},
-         {t_.input2_offset[in_buffer],
-          fuses_add(l_) ? tile_pixels * residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb) : 0},
-         {t_.output_offset[out_buffer], tile_pixels * output_bytes(l_, kb)}}};
-    const contract::BankInterleave map = sram_map(npu_);
-    double others = 0;
-    for (std::size_t b = 0; b < regions.size(); ++b) {
-      const double wait = double(banked[b] - slowest_banked[b]) /
-                          (std::max(1u, map.banks_touched(npu_.sram_base + regions[b].first, regions[b].second)) *
-                           npu_.costs.bank_bytes_per_cycle);
-      if (b == 0) s.weight_wait = wait;
-      others += wait;
-    }
-    s.cycles = static_cast<std::uint64_t>(others + slowest + 0.5);
+    s.cycles = static_cast<std::uint64_t>(bank_waits(tile, kb, out_buffer, streamed, banked, slowest_banked, s) +
+                                          slowest + 0.5);
     return s;
   }
 

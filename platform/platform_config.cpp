@@ -136,7 +136,7 @@ std::uint32_t parse_dataflows(const ConfigNode& n) {
 void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   n.reject_unknown({"rows", "cols", "rf_entries", "weight_buffer_kb", "input_buffer_kb", "buffer_port_bytes",
                     "preload_overlap", "zero_skipping", "depthwise_channel_parallel", "int4_packing", "dataflows",
-                    "job_queue_depth", "operand_multicast"});
+                    "job_queue_depth", "operand_multicast", "weights_by_fold"});
   c.array.rows = static_cast<unsigned>(n.get_int_in("rows", 1, 256));
   c.array.cols = static_cast<unsigned>(n.get_int_in("cols", 1, 256));
   c.rf_entries = static_cast<unsigned>(n.get_int_in("rf_entries", 1, 4096, 16));
@@ -150,6 +150,7 @@ void parse_pe_array(const ConfigNode& n, pe_array::PeClusterConfig& c) {
   if (n.has("dataflows")) c.dataflows = parse_dataflows(n);
   c.job_queue_depth = static_cast<unsigned>(n.get_int_in("job_queue_depth", 1, 64, 2));
   c.operand_multicast = n.get_bool("operand_multicast", true);
+  c.weights_by_fold = n.get_bool("weights_by_fold", true);
 }
 
 void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {

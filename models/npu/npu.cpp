@@ -20,6 +20,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.buffer_port_bytes = c.cluster.buffer_port_bytes;
   l.job_queue_depth = c.cluster.job_queue_depth;
   l.operand_multicast = c.cluster.operand_multicast;
+  l.weights_by_fold = c.cluster.weights_by_fold;
   l.sram_base = address_map::kSramBase;
   l.sram_bytes = std::uint64_t{c.sram_banks} * c.sram_bank.size_bytes;
   l.sram_banks = c.sram_banks;

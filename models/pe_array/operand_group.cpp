@@ -26,7 +26,8 @@ std::uint64_t filter_elements(const ClusterJob& job) {
 
 }  // namespace
 
-JobError PeCluster::load_weights(const ClusterJob& job, std::uint64_t table, sc_core::sc_time& t) {
+JobError PeCluster::load_weights(const ClusterJob& job, std::uint64_t table, const WeightStream& stream,
+                                 sc_core::sc_time& t) {
   const auto datatype = static_cast<Datatype>(job.datatype);
   const unsigned element = element_bytes(datatype);
   const std::uint64_t unpacked_bytes = filter_elements(job) * element * job.k_count;
@@ -43,6 +44,10 @@ JobError PeCluster::load_weights(const ClusterJob& job, std::uint64_t table, sc_
   weights_.resize(unpacked_bytes);
   bias_.resize(job.k_count);
   requant_.resize(job.k_count);
+  streamed_ = Streamed{true, grouped, grouped && config_.index < job.group_stride, stream};
+  streamed_.filter_bytes = weight_bytes / job.k_count;
+  streamed_.first_bytes = streamed_.filter_bytes * stream.fold(0).second;
+  streamed_.bytes = weight_bytes;
   if (grouped) {
     // The group's fields must name this cluster's group, from a job table,
     // with operands that fit the fill window.
@@ -50,23 +55,76 @@ JobError PeCluster::load_weights(const ClusterJob& job, std::uint64_t table, sc_
         config_.index >= std::uint64_t{job.group_stride} * job.group_size || table == kNoTable ||
         weight_bytes > kFillWeightBytes || std::uint64_t{job.k_count} * 8 > kFillRequantOffset - kFillBiasOffset)
       return JobError::kGroup;
-    const bool leader = config_.index < job.group_stride;
-    if (const JobError e = leader ? lead_group(job, table, t) : follow_group(job, table, t); e != JobError::kNone)
+    if (const JobError e = streamed_.leader ? lead_group(job, table, t) : follow_group(job, table, t);
+        e != JobError::kNone)
       return e;
   } else {
-    if (streams_weights(job)) {
-      if (const JobError e = take_streamed_weights(job, stored, t); e != JobError::kNone) return e;
-    } else if (read(job.weights_addr, stored.data(), static_cast<unsigned>(weight_bytes), t) != tlm::TLM_OK_RESPONSE) {
+    // Weights the DMA writes into one of this cluster's slots arrive whole.
+    if (weights_from_slot(job)) {
+      if (const JobError e = take_slot_weights(job, stored, t); e != JobError::kNone) return e;
+      streamed_.first_bytes = weight_bytes;
+    } else if (read(job.weights_addr, stored.data(), static_cast<unsigned>(streamed_.first_bytes), t) !=
+               tlm::TLM_OK_RESPONSE) {
       return JobError::kOperandRead;
     }
     if (read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
         read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
       return JobError::kOperandRead;
   }
-  if (!grouped || config_.index < job.group_stride)
-    stats_.operand_read_bytes += (streams_weights(job) ? 0 : weight_bytes) + job.k_count * 12;
-  weights_arrived(job);
+  if (!grouped || streamed_.leader)
+    stats_.operand_read_bytes += (weights_from_slot(job) ? 0 : weight_bytes) + job.k_count * 12;
   return JobError::kNone;
+}
+
+sc_core::sc_time PeCluster::stream_weights(const ClusterJob& job, const sc_core::sc_time& compute_start,
+                                           double fold_cycles, sc_core::sc_time& t, JobError& error) {
+  error = JobError::kNone;
+  if (!streamed_.loading) return sc_core::SC_ZERO_TIME;
+  if (!streamed_.has_rest()) {
+    weights_arrived(job);
+    return sc_core::SC_ZERO_TIME;
+  }
+  std::vector<std::int8_t>& stored =
+      static_cast<Datatype>(job.datatype) == Datatype::kInt4 ? packed_weights_ : weights_;
+  const WeightStream& stream = streamed_.stream;
+  const std::uint64_t folds = stream.column_folds(), filter = streamed_.filter_bytes;
+  const sc_core::sc_time fold = clock_period_ * fold_cycles;
+  const bool follower = streamed_.grouped && !streamed_.leader;
+  if (follower) {
+    error = await_fill(fill_.expected, job, t);
+    if (error != JobError::kNone) return sc_core::SC_ZERO_TIME;
+  }
+  std::vector<std::uint64_t> windows;
+  if (streamed_.leader)
+    for (std::uint64_t f : follower_clusters(job))
+      windows.push_back(address_map::kClusterFillBase + f * address_map::kClusterFillStride);
+  // Fold j's filters are fetched once fold j - 1 has started (never more
+  // than a fold ahead of the array, so the port leaves room for the other
+  // clusters' operands), fold j starts once they are in and fold j - 1 is done.
+  sc_core::sc_time port = t, start = compute_start;
+  for (std::uint64_t j = 1; j < folds; ++j) {
+    const auto [first, last] = stream.fold(j);
+    sc_core::sc_time at = std::max(port, start);
+    if (follower) {
+      at = fill_.fold_at[j] > epoch_ ? fill_.fold_at[j] - epoch_ : sc_core::SC_ZERO_TIME;
+    } else {
+      std::vector<std::uint64_t> forks = windows;
+      for (std::uint64_t& w : forks) w += first * filter;
+      if (read(job.weights_addr + first * filter, stored.data() + first * filter,
+               static_cast<unsigned>((last - first) * filter), at,
+               streamed_.leader ? &forks : nullptr) != tlm::TLM_OK_RESPONSE) {
+        error = JobError::kOperandRead;
+        return sc_core::SC_ZERO_TIME;
+      }
+      port = at;
+    }
+    t = std::max(t, at);
+    start = std::max(start + fold, at);
+  }
+  weights_arrived(job);
+  // How much later the last fold ends than it would with every weight in.
+  const sc_core::sc_time ends = start + fold, unstalled = compute_start + fold * static_cast<double>(folds);
+  return ends > unstalled ? ends - unstalled : sc_core::SC_ZERO_TIME;
 }
 
 void PeCluster::weights_arrived(const ClusterJob& job) {
@@ -130,7 +188,7 @@ JobError PeCluster::lead_group(const ClusterJob& job, std::uint64_t table, sc_co
   }
   std::vector<std::int8_t>& stored =
       static_cast<Datatype>(job.datatype) == Datatype::kInt4 ? packed_weights_ : weights_;
-  if (read(job.weights_addr, stored.data(), static_cast<unsigned>(stored.size()), t, &weights) !=
+  if (read(job.weights_addr, stored.data(), static_cast<unsigned>(streamed_.first_bytes), t, &weights) !=
           tlm::TLM_OK_RESPONSE ||
       read(job.bias_addr, bias_.data(), job.k_count * 4, t, &bias) != tlm::TLM_OK_RESPONSE ||
       read(job.requant_addr, requant_.data(), job.k_count * 8, t, &requant) != tlm::TLM_OK_RESPONSE)
@@ -141,24 +199,35 @@ JobError PeCluster::lead_group(const ClusterJob& job, std::uint64_t table, sc_co
 JobError PeCluster::follow_group(const ClusterJob& job, std::uint64_t table, sc_core::sc_time& t) {
   std::vector<std::int8_t>& stored =
       static_cast<Datatype>(job.datatype) == Datatype::kInt4 ? packed_weights_ : weights_;
-  fill_ = Fill{true, &stored, stored.size() + job.k_count * 12ull, 0, sc_core::SC_ZERO_TIME};
+  fill_ = Fill{true, &stored, stored.size() + job.k_count * 12ull, 0, sc_core::SC_ZERO_TIME, {}, {}};
+  fill_.fold_at.assign(streamed_.stream.column_folds(), sc_core::SC_ZERO_TIME);
   // The token is a posted write: the fill, not its acknowledgement, is awaited.
-  const std::uint64_t leader = config_.index % job.group_stride;
   std::uint32_t token = static_cast<std::uint32_t>(table | config_.index);
   sc_core::sc_time token_t = t;
-  const bool sent =
-      transfer(tlm::TLM_WRITE_COMMAND, address_map::kClusterRegsBase + leader * kClusterStride + reg::kGroupReady,
-               reinterpret_cast<unsigned char*>(&token), nullptr, sizeof token, token_t) == tlm::TLM_OK_RESPONSE;
-  const bool filled = sent && wait_group(fill_event_, epoch_ + t, [this] { return fill_.received >= fill_.expected; });
-  fill_.open = false;
-  if (!filled) {
-    log_->warn("operand group: {} from leader cluster {} for table {:#x}",
-               sent ? "no weight fill within " + std::to_string(kGroupTimeoutCycles) + " cycles"
-                    : std::string("the READY token could not be written"),
-               leader, table);
+  if (transfer(tlm::TLM_WRITE_COMMAND,
+               address_map::kClusterRegsBase + (config_.index % job.group_stride) * kClusterStride + reg::kGroupReady,
+               reinterpret_cast<unsigned char*>(&token), nullptr, sizeof token, token_t) != tlm::TLM_OK_RESPONSE) {
+    fill_.open = false;
+    log_->warn("operand group: the READY token could not be written to leader cluster {} for table {:#x}",
+               config_.index % job.group_stride, table);
     return JobError::kGroup;
   }
-  if (fill_.done_at > epoch_) t = std::max(t, fill_.done_at - epoch_);
+  fill_table_ = table;
+  // The first column fold's weights, the bias and the requantization come
+  // first (lead_group); the other folds' follow (stream_weights).
+  return await_fill(streamed_.first_bytes + job.k_count * 12ull, job, t);
+}
+
+JobError PeCluster::await_fill(std::uint64_t bytes, const ClusterJob& job, sc_core::sc_time& t) {
+  const bool filled = wait_group(fill_event_, epoch_ + t, [&] { return fill_.received >= bytes; });
+  if (!filled || bytes >= fill_.expected) fill_.open = false;
+  if (!filled) {
+    log_->warn("operand group: no weight fill within {} cycles from leader cluster {} for table {:#x}",
+               kGroupTimeoutCycles, config_.index % job.group_stride, fill_table_);
+    return JobError::kGroup;
+  }
+  const sc_core::sc_time at = bytes >= fill_.expected ? fill_.done_at : fill_.first_at;
+  if (at > epoch_) t = std::max(t, at - epoch_);
   return JobError::kNone;
 }
 
@@ -166,7 +235,7 @@ void PeCluster::fill_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& d
   const std::uint64_t at = gp.get_address();
   const std::uint64_t len = gp.get_data_length();
   if (at >= kFillStreamOffset && at < kFillBiasOffset) {
-    stream_transport(gp, delay);
+    slot_transport(gp, delay);
     return;
   }
   if (!gp.is_write() || !fill_.open) {
@@ -186,8 +255,20 @@ void PeCluster::fill_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& d
     return;
   }
   std::memcpy(dst, gp.get_data_ptr(), len);
+  const bool first_in = fill_.received < streamed_.first_bytes + bias_.size() * 12;
   fill_.received += len;
   fill_.done_at = std::max(fill_.done_at, sc_core::sc_time_stamp() + delay);
+  // The leader sends the first column fold's bytes before the rest.
+  if (first_in) fill_.first_at = fill_.done_at;
+  if (at < fill_.weights->size() && !fill_.fold_at.empty()) {
+    // The column fold the piece belongs to (no piece spans two: the leader reads fold by fold).
+    const WeightStream& stream = streamed_.stream;
+    std::uint64_t j = std::min<std::uint64_t>(
+        at / streamed_.filter_bytes / std::max<std::uint64_t>(1, stream.fold_filters), fill_.fold_at.size() - 1);
+    while (j > 0 && at < stream.fold(j).first * streamed_.filter_bytes) --j;
+    while (j + 1 < fill_.fold_at.size() && at >= stream.fold(j + 1).first * streamed_.filter_bytes) ++j;
+    fill_.fold_at[j] = std::max(fill_.fold_at[j], sc_core::sc_time_stamp() + delay);
+  }
   fill_event_.notify(sc_core::SC_ZERO_TIME);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }

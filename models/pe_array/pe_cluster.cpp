@@ -329,6 +329,15 @@ PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
   return work;
 }
 
+double PeCluster::dense_fold_cycles(const ClusterJob& job, const WeightStream& stream) const {
+  if (stream.column_folds() == 0) return 0;
+  const auto datatype = static_cast<Datatype>(job.datatype);
+  const ConvJobWork dense = conv_job_work(static_cast<Dataflow>(job.dataflow), config_.array, features(),
+                                          conv_shape(job), datatype == Datatype::kInt4 && config_.int4_packing,
+                                          config_.rf_entries, element_bytes(datatype), config_.buffer_port_bytes);
+  return double(dense.cycles) / double(stream.column_folds());
+}
+
 PeCluster::JobWork PeCluster::postprocess_job_work(const ClusterJob& job) const {
   const auto op = static_cast<JobOp>(job.op);
   const std::uint64_t taps = op == JobOp::kAdd ? 2 : std::uint64_t{job.kernel_h} * job.kernel_w;
@@ -417,6 +426,7 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   sc_core::sc_time t = sc_core::SC_ZERO_TIME;
   ClusterJob job{};
   status_addr_ = 0;
+  streamed_ = Streamed{};
   if (job_addr % 64 != 0 || read(job_addr, &job, sizeof job, t) != tlm::TLM_OK_RESPONSE) return JobError::kFetch;
   status_addr_ = job.status_addr;
   log_->debug(
@@ -441,8 +451,13 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
       is_conv ? storage_bytes(std::uint64_t{job.kernel_h} * job.kernel_w * job.group_in, datatype) * job.k_count : 0;
   if (weight_bytes > config_.weight_buffer_bytes) return JobError::kWeightBuffer;
   if (tiles * tile_bytes + psum_footprint > config_.input_buffer_bytes) return JobError::kInvalid;
+  // The array needs the first column fold's filters to start; the rest
+  // follow the input tile in while it computes.
+  const WeightStream stream = is_conv ? weight_stream(static_cast<Dataflow>(job.dataflow), config_.array,
+                                                      conv_shape(job), features(), config_.weights_by_fold)
+                                      : WeightStream{};
   if (is_conv) {
-    if (const JobError error = load_weights(job, queued.table, t); error != JobError::kNone) return error;
+    if (const JobError error = load_weights(job, queued.table, stream, t); error != JobError::kNone) return error;
   }
   const sc_core::sc_time weights_at = t;
   // The array starts once the first input row is in; the rest of the tile
@@ -454,6 +469,10 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
     if (const JobError error = load_residual(job, t); error != JobError::kNone) return error;
   }
   const sc_core::sc_time inputs_at = t;
+  JobError error = JobError::kNone;
+  const sc_core::sc_time weights_late = stream_weights(job, first_row_at, dense_fold_cycles(job, stream), t, error);
+  if (error != JobError::kNone) return error;
+  const sc_core::sc_time weights_in = t;
 
   const ClusterJob stored = stored_job(job);  // a fused pool's map may be the larger one
   result_.resize(std::max(std::uint64_t{job.out_h} * job.out_w, std::uint64_t{stored.out_h} * stored.out_w) *
@@ -477,17 +496,18 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   if (job.fuse != 0) epilogue_work(job, work);
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);
   const sc_core::sc_time compute_start = first_row_at;
-  const sc_core::sc_time compute_end = std::max(compute_start + compute_time, inputs_at);
+  const sc_core::sc_time compute_end = std::max(compute_start + compute_time + weights_late, inputs_at);
   compute_trace_.set(epoch_ + compute_start, 1);
   compute_trace_.set(epoch_ + compute_end, 0);
 
   sc_core::sc_time write_t = compute_end;
   if (const JobError error = write_results(stored, write_t); error != JobError::kNone) return error;
-  const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0, tiles * tile_bytes, inputs_at};
+  const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0, tiles * tile_bytes, weights_in,
+                          inputs_at, weights_late};
   account(work, datatype, fills, compute_start, compute_end, write_t);
   if (stall_trace_.bound()) {
     const sc_core::sc_time array_end = compute_start + clock_period_ * static_cast<double>(work.array_cycles);
-    trace_stalls({weights_at, first_row_at, array_end, std::max(array_end, inputs_at), compute_end, write_t});
+    trace_stalls({weights_at, first_row_at, array_end, fills.unlimited_end(array_end), compute_end, write_t});
   }
   static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
   const sc_core::sc_time now = epoch_;
@@ -539,7 +559,7 @@ void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFill
   // The ports' share of the stall: how much later the job ends than it would
   // with ports as wide as the schedule (late inputs may hide some of it).
   const sc_core::sc_time unlimited_end =
-      std::max(compute_start + clock_period_ * static_cast<double>(work.array_cycles), fills.filled_at);
+      fills.unlimited_end(compute_start + clock_period_ * static_cast<double>(work.array_cycles));
   stats_.buffer_port_stall_cycles += static_cast<std::uint64_t>((compute_end - unlimited_end) / clock_period_ + 0.5);
   // Fills land while the operands arrive, reads while the array computes.
   buffer_over_time_[0].add(now + compute_start, now + compute_end, static_cast<double>(work.weight_buffer_bytes));

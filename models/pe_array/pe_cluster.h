@@ -70,6 +70,10 @@ struct PeClusterConfig {
   // Operand groups: a job may share its weights with other clusters' jobs
   // through one multicast read; off, a group job fails with kGroup.
   bool operand_multicast = true;
+  // A convolution job's weights stream in column fold by column fold while
+  // the array computes (weight_stream in systolic_timing.h); off, the array
+  // starts once all of them are in.
+  bool weights_by_fold = true;
   unsigned index = 0;  // CLUSTER_ID: its slot in a job table
   double clock_mhz = 800;
 };
@@ -99,8 +103,9 @@ struct PeClusterStats {
 // tells which).
 enum class ClusterStall : std::uint8_t {
   kNone,
-  kWeights,     // the job itself and its weights, bias and requantization, read from SRAM over the NoC
-  kInputs,      // the input rows: the first before compute starts, later ones the array caught up with
+  kWeights,     // the job itself, its first column fold's weights, bias and requantization, read over the NoC
+  kInputs,      // the input rows: the first before compute starts, later ones (and later column folds'
+                // weights) the array caught up with
   kBufferPort,  // the buffer ports, narrower than the schedule's operand rate
   kResults,     // the results, written back to SRAM
 };
@@ -166,24 +171,35 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // Writes the job's completion word (if it asked for one) and waits for it.
   void write_status(JobError error);
   // Each advances `t`, the job's local time (from epoch_), by the transfers it makes.
-  JobError load_weights(const ClusterJob& job, std::uint64_t table, sc_core::sc_time& t);
+  // The first column fold's weights of `stream` (weight_stream in
+  // systolic_timing.h), the bias and the requantization: the array starts
+  // once they and the first input row are in.
+  JobError load_weights(const ClusterJob& job, std::uint64_t table, const WeightStream& stream, sc_core::sc_time& t);
+  // The other column folds' weights, fetched behind the input tile while the
+  // array computes from `compute_start`, each fold `fold_cycles` long (a
+  // follower waits for the leader's fill). Returns how much later the last
+  // fold ends for weights that came late.
+  sc_core::sc_time stream_weights(const ClusterJob& job, const sc_core::sc_time& compute_start, double fold_cycles,
+                                  sc_core::sc_time& t, JobError& error);
   // Operand groups (operand_group.cpp). The leader waits for its followers'
   // tokens, then reads for all; a follower sends its token and waits for the fill.
   JobError lead_group(const ClusterJob& job, std::uint64_t table, sc_core::sc_time& t);
   JobError follow_group(const ClusterJob& job, std::uint64_t table, sc_core::sc_time& t);
+  // A follower: until `bytes` of the fill are in (its first part, or all of it).
+  JobError await_fill(std::uint64_t bytes, const ClusterJob& job, sc_core::sc_time& t);
   // Waits until `done()` holds or kGroupTimeoutCycles after `from` (absolute) pass.
   bool wait_group(const sc_core::sc_event& event, const sc_core::sc_time& from, const std::function<bool()>& done);
   std::vector<std::uint64_t> follower_clusters(const ClusterJob& job) const;
   // Unpacks int4 weights and counts the nonzero ones, once they are in.
   void weights_arrived(const ClusterJob& job);
   void fill_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
-  // Streamed weights (weight_stream.cpp): a job whose weights_addr names a
+  // Streamed weights (weight_slots.cpp): a job whose weights_addr names a
   // slot of its own weight-fill window waits until the DMA has written its
   // weights there, then takes them and frees the slot.
-  static bool streams_weights(const ClusterJob& job);
-  std::uint64_t stream_slot_bytes() const;
-  JobError take_streamed_weights(const ClusterJob& job, std::vector<std::int8_t>& stored, sc_core::sc_time& t);
-  void stream_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  static bool weights_from_slot(const ClusterJob& job);
+  std::uint64_t slot_bytes() const;
+  JobError take_slot_weights(const ClusterJob& job, std::vector<std::int8_t>& stored, sc_core::sc_time& t);
+  void slot_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   JobError load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t, sc_core::sc_time& first_row_at);
   // A fused residual add's operand: out_h rows of k_count channels per pixel.
   JobError load_residual(const ClusterJob& job, sc_core::sc_time& t);
@@ -196,6 +212,9 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
                            config_.int4_packing && static_cast<Datatype>(job.datatype) == Datatype::kInt4);
   }
   JobWork postprocess_job_work(const ClusterJob& job) const;
+  // A column fold's cycles on the dense schedule (zero skipping not foreseen):
+  // what paces the fetch of the folds' weights.
+  double dense_fold_cycles(const ClusterJob& job, const WeightStream& stream) const;
   // What a fused residual add or pool adds to a convolution job (docs/dataflows.md).
   void epilogue_work(const ClusterJob& job, JobWork& work) const;
   // The job as its results are written: a fused pool writes the pooled pixels.
@@ -206,10 +225,16 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     job.out_w = e.out_w;
     return job;
   }
-  // The job's buffer fills: weights and inputs written from SRAM by `filled_at`.
+  // The job's buffer fills: weights and inputs written from SRAM by
+  // `filled_at`; the inputs in by `inputs_at`; the array's schedule
+  // stretched by `weights_late` for column folds whose weights came late.
   struct BufferFills {
     std::uint64_t weight_bytes = 0, input_bytes = 0;
-    sc_core::sc_time filled_at;
+    sc_core::sc_time filled_at, inputs_at, weights_late;
+    // When the array would end with buffer ports as wide as its schedule.
+    sc_core::sc_time unlimited_end(const sc_core::sc_time& array_end) const {
+      return std::max(array_end + weights_late, inputs_at);
+    }
   };
   void account(const JobWork& work, Datatype datatype, const BufferFills& fills, const sc_core::sc_time& compute_start,
                const sc_core::sc_time& compute_end, const sc_core::sc_time& busy_until);
@@ -265,16 +290,27 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     std::vector<std::int8_t>* weights = nullptr;  // the stored weights (int4 packed)
     std::uint64_t expected = 0, received = 0;
     sc_core::sc_time done_at;
+    sc_core::sc_time first_at;              // when the first column fold's weights and the parameters were in
+    std::vector<sc_core::sc_time> fold_at;  // when each column fold's weights were in
   } fill_;
+  std::uint64_t fill_table_ = 0;  // the job table of the fill, for the log
+  // The running job's weight load, between its first part and the rest.
+  struct Streamed {
+    bool loading = false;  // the job loads its weights
+    bool grouped = false, leader = false;
+    WeightStream stream;
+    std::uint64_t first_bytes = 0, bytes = 0, filter_bytes = 0;
+    bool has_rest() const { return loading && first_bytes < bytes; }
+  } streamed_;
   sc_core::sc_event fill_event_;
   // The streamed weight slots: bytes written since the last job took them.
-  struct StreamSlot {
+  struct WeightSlot {
     std::vector<std::int8_t> data;
     std::uint64_t received = 0;
     sc_core::sc_time done_at;
   };
-  std::array<StreamSlot, kFillStreamSlots> stream_;
-  sc_core::sc_event stream_event_;
+  std::array<WeightSlot, kFillStreamSlots> slots_;
+  sc_core::sc_event slot_event_;
   std::vector<std::int8_t> weights_;            // one value per element (int4 unpacked)
   std::vector<std::int8_t> packed_weights_;     // int4 weights as stored, two per byte
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping

@@ -56,6 +56,37 @@ TEST(DataflowWork, SpatialOutputStationaryRunsOnePatchOfOneChannelPerFold) {
   EXPECT_EQ(spatial_tile_timing(kArray, pointwise, 3, 4).total_cycles(), 8u + 4u + 2u * 8u + 8u);
 }
 
+TEST(DataflowWork, AJobsWeightsStreamInColumnFoldByColumnFold) {
+  // Dense: 16 filters on 8 columns, two folds of 8 filters.
+  WeightStream w = weight_stream(kOs, kArray, conv(), kPlain);
+  EXPECT_EQ(w.column_folds(), 2u);
+  EXPECT_EQ(w.fold(0), std::make_pair(std::uint64_t{0}, std::uint64_t{8}));
+  EXPECT_EQ(w.fold(1), std::make_pair(std::uint64_t{8}, std::uint64_t{16}));
+  EXPECT_EQ(weight_stream(kWs, kArray, conv(), kPlain).column_folds(), 2u);
+  // Two groups of 12 filters run one after another: folds of 8 and 4 each.
+  w = weight_stream(kOs, kArray, {2, {25, 12, 18}, false, {5, 5, 3, 3, 1, 1, 1, 1}}, kPlain);
+  EXPECT_EQ(w.column_folds(), 4u);
+  EXPECT_EQ(w.fold(1), std::make_pair(std::uint64_t{8}, std::uint64_t{12}));
+  EXPECT_EQ(w.fold(2), std::make_pair(std::uint64_t{12}, std::uint64_t{20}));
+  // Depthwise, 20 channels spread over the columns: one GEMM, folds of 8, 8, 4.
+  const ConvJobShape depthwise{20, {25, 1, 9}, true, {5, 5, 3, 3, 1, 1, 1, 1}};
+  w = weight_stream(kOs, kArray, depthwise, {false, true});
+  EXPECT_EQ(w.column_folds(), 3u);
+  EXPECT_EQ(w.fold(2), std::make_pair(std::uint64_t{16}, std::uint64_t{20}));
+  // Without spreading, each channel is a run of one filter.
+  EXPECT_EQ(weight_stream(kOs, kArray, depthwise, kPlain).column_folds(), 20u);
+  // The spatial dataflow starts with every filter in.
+  w = weight_stream(kOs2d, kArray, conv(), kPlain);
+  EXPECT_EQ(w.column_folds(), 1u);
+  EXPECT_EQ(w.fold(0).second, 16u);
+  // Late weights: 16 folds of 1052 cycles, 15 × 128 cycles of weights behind
+  // 100 cycles of inputs: all in time. 300-cycle folds behind 400-cycle
+  // chunks: the first waits 200 (100 + 400 - 300), each later one 100.
+  EXPECT_EQ(streamed_weights_late(16, 1052, 15 * 128, 100), 0);
+  EXPECT_EQ(streamed_weights_late(4, 300, 3 * 400, 100), 200 + 2 * 100);
+  EXPECT_EQ(streamed_weights_late(1, 300, 0, 100), 0);
+}
+
 TEST(DataflowWork, SpatialOutputStationaryFetchesThePatchRegionOncePerChannelPass) {
   // Stride 1: the 5x5 patch's 7x7 input region per input channel (4), once
   // per pass of E output channels; every weight once per patch.

@@ -161,6 +161,38 @@ TEST(PeCluster, OperandLatencyIsStallOnTopOfTheSchedule) {
   EXPECT_EQ(b.cluster.stats().stall_cycles, 10 * kL);
 }
 
+// The array needs only the first column fold's weights to start
+// (systolic_timing.h, weight_stream): the 16 filters of conv3x3 are two
+// column folds of 8 (200 cycles each, output-stationary), and filters 8-15
+// are fetched after the input rows, once fold 0 has started. Every access
+// takes L: job, fold 0's weights, bias, requant and the first row (5L), the
+// other 6 rows (11L), fold 1's weights (12L). With L = 10 they are in long
+// before fold 1 (at 5L + 200) and the job is the schedule and its 10
+// accesses; with L = 300 fold 1 waits for them and ends at 12L + 200,
+// then the 5 result rows (5L).
+void expect_streamed_conv_job(std::uint64_t latency, std::uint64_t took) {
+  ClusterBench b({}, kCycle * static_cast<double>(latency));
+  const ClusterJob job = conv3x3(Dataflow::kOutputStationary);
+  const std::vector<std::int8_t> expected = fill_operands(b.sram, job, 5);
+  b.body = [&] {
+    const JobResult r = b.run_job(job);
+    EXPECT_EQ(r.irq, kIrqDone);
+    EXPECT_EQ(r.took, kCycle * static_cast<double>(took));
+  };
+  sc_core::sc_start();
+  std::vector<std::int8_t> got(expected.size());
+  b.sram.read(kOut, got.data(), got.size());
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(b.cluster.stats().compute_cycles, kOsCycles);
+  EXPECT_EQ(b.cluster.stats().stall_cycles, took - kOsCycles);
+}
+
+TEST(PeCluster, LaterColumnFoldsWeightsStreamInWhileTheArrayComputes) {
+  expect_streamed_conv_job(10, 10 * 10 + kOsCycles);
+}
+
+TEST(PeCluster, AColumnFoldWaitsForItsLateWeights) { expect_streamed_conv_job(300, 17 * 300 + kOsCycles / 2); }
+
 // The job of conv3x3 through the buffers (contract/operand_fetches.h): the
 // fills are its 576 weight bytes and 7 × 28 input bytes; the array reads
 // them back as often as the register files miss. WS also writes the partial

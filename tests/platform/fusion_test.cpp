@@ -104,8 +104,10 @@ TEST(FusedNetwork, FusionSavesTheStoreOfTheConvolutionsOutputAndTheAddsCommand) 
 // request's row between the commands it had issued (docs/memory.md, "Why a
 // DMA load stream read at 0.80 of the peak").
 TEST(FusedNetwork, OffGivesTheResultsFromBeforeFusion) {
-  // The tree before fusion ran the largest tiling that fits, without operand groups.
-  const std::vector<std::string> largest{"firmware.smaller_tilings=false", "pe_array.operand_multicast=false"};
+  // The tree before fusion ran the largest tiling that fits, without operand
+  // groups, each job's weights whole before its array started.
+  const std::vector<std::string> largest{"firmware.smaller_tilings=false", "pe_array.operand_multicast=false",
+                                         "pe_array.weights_by_fold=false"};
   EXPECT_EQ(run_block("edge-ip", largest, false)["totals"]["cycles"], 3976);
   EXPECT_EQ(run_block("edge-ip", largest, false, "resnet20_cifar")["totals"]["cycles"], 125055);
 }

@@ -1,7 +1,9 @@
 // Operand multicast on a whole network (pe_array.operand_multicast): each K
 // slice's weights read from the banks once per step and multicast to the
 // clusters of its row groups, outputs still bit-exact; off, the cycles and
-// traffic of the platform before the mechanism.
+// traffic of the platform before the mechanism. Both runs keep each job's
+// weights whole before its array starts (pe_array.weights_by_fold=false, the
+// platform the mechanism was measured on; weight_streaming_test.cpp).
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,7 +17,9 @@ namespace npuvp::platform {
 namespace {
 
 nlohmann::json run_resnet18(const std::vector<std::string>& overrides) {
-  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", overrides);
+  std::vector<std::string> keys = overrides;
+  keys.push_back("pe_array.weights_by_fold=false");
+  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", keys);
   RunOptions options;
   options.network = "resnet18";
   options.out_dir = (std::filesystem::temp_directory_path() / "npuvp_operand_multicast").string();

@@ -110,8 +110,10 @@ TEST(PoolFusion, TheEpilogueAddsThePoolsLanePassesToTheArraysCycles) {
 // the DRAM controller opened a late request's row between the commands it
 // had issued (docs/memory.md).
 TEST(PoolFusion, OffGivesTheResultsFromBeforePoolFusion) {
-  // The tree before ran the largest tiling that fits, without operand groups.
-  const std::vector<std::string> largest{"firmware.smaller_tilings=false", "pe_array.operand_multicast=false"};
+  // The tree before ran the largest tiling that fits, without operand groups,
+  // each job's weights whole before its array started.
+  const std::vector<std::string> largest{"firmware.smaller_tilings=false", "pe_array.operand_multicast=false",
+                                         "pe_array.weights_by_fold=false"};
   EXPECT_EQ(run(kBlock, false, "edge-ip", largest)["totals"]["cycles"], 5547);
   EXPECT_EQ(run("squeezenet1_1", false, "edge-ip", largest)["totals"]["cycles"], 960596);
 }

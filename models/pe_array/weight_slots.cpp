@@ -11,25 +11,24 @@
 
 namespace npuvp::pe_array {
 
-bool PeCluster::streams_weights(const ClusterJob& job) {
+bool PeCluster::weights_from_slot(const ClusterJob& job) {
   return job.weights_addr >= address_map::kClusterFillBase && job.weights_addr < address_map::kDmaRegsBase;
 }
 
-std::uint64_t PeCluster::stream_slot_bytes() const {
+std::uint64_t PeCluster::slot_bytes() const {
   return std::min<std::uint64_t>(kFillStreamSlotBytes, config_.weight_buffer_bytes / kFillStreamSlots);
 }
 
-JobError PeCluster::take_streamed_weights(const ClusterJob& job, std::vector<std::int8_t>& stored,
-                                          sc_core::sc_time& t) {
+JobError PeCluster::take_slot_weights(const ClusterJob& job, std::vector<std::int8_t>& stored, sc_core::sc_time& t) {
   const std::uint64_t slots =
       address_map::kClusterFillBase + config_.index * address_map::kClusterFillStride + kFillStreamOffset;
   const std::uint64_t slot = (job.weights_addr - slots) / kFillStreamSlotBytes;
   // Only this cluster's own slots, from their first byte.
   if (job.weights_addr < slots || (job.weights_addr - slots) % kFillStreamSlotBytes != 0 || slot >= kFillStreamSlots)
     return JobError::kInvalid;
-  if (stored.size() > stream_slot_bytes()) return JobError::kWeightBuffer;
-  StreamSlot& s = stream_[slot];
-  if (!wait_group(stream_event_, epoch_ + t, [&] { return s.received >= stored.size(); })) {
+  if (stored.size() > slot_bytes()) return JobError::kWeightBuffer;
+  WeightSlot& s = slots_[slot];
+  if (!wait_group(slot_event_, epoch_ + t, [&] { return s.received >= stored.size(); })) {
     log_->warn("streamed weights: {} of {} bytes in slot {} within {} cycles", s.received, stored.size(), slot,
                kGroupTimeoutCycles);
     return JobError::kOperandRead;
@@ -43,16 +42,16 @@ JobError PeCluster::take_streamed_weights(const ClusterJob& job, std::vector<std
   return JobError::kNone;
 }
 
-void PeCluster::stream_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+void PeCluster::slot_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const std::uint64_t at = gp.get_address() - kFillStreamOffset;
   const std::uint64_t len = gp.get_data_length();
-  StreamSlot& s = stream_[at / kFillStreamSlotBytes];
+  WeightSlot& s = slots_[at / kFillStreamSlotBytes];
   const std::uint64_t offset = at % kFillStreamSlotBytes;
   if (!gp.is_write() || gp.get_byte_enable_ptr() != nullptr) {
     gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
     return;
   }
-  if (offset + len > stream_slot_bytes()) {
+  if (offset + len > slot_bytes()) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
@@ -60,7 +59,7 @@ void PeCluster::stream_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time&
   std::memcpy(s.data.data() + offset, gp.get_data_ptr(), len);
   s.received += len;
   s.done_at = std::max(s.done_at, sc_core::sc_time_stamp() + delay);
-  stream_event_.notify(sc_core::SC_ZERO_TIME);
+  slot_event_.notify(sc_core::SC_ZERO_TIME);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
