@@ -38,6 +38,8 @@ MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
     }
     shared->target_of_way[t.interleave_bytes == 0 ? 0 : t.way] = static_cast<int>(i);
   }
+  // By base, for decode()'s binary search.
+  std::sort(windows_.begin(), windows_.end(), [](const Window& a, const Window& b) { return a.base < b.base; });
   for (std::size_t i = 0; i < target_sockets.size(); ++i) {
     target_sockets[i].register_b_transport(this, &MeshNoc::b_transport, static_cast<int>(i));
     target_sockets[i].register_transport_dbg(this, &MeshNoc::transport_dbg, static_cast<int>(i));
@@ -90,17 +92,18 @@ void MeshNoc::advance_horizon() {
 }
 
 MeshNoc::Route MeshNoc::decode(std::uint64_t address) const {
-  // Windows do not overlap (validate()), so the first holding the address is
-  // the only one.
-  for (const Window& w : windows_) {
-    if (address < w.base || address - w.base >= w.window_size) continue;
-    if (w.interleave_bytes == 0) return {w.target_of_way[0], address - w.base, w.size - (address - w.base)};
-    const contract::BankInterleave window{w.base, w.size, w.ways, w.interleave_bytes};
-    const contract::BankInterleave::Place p = window.place(address);
-    const int target = w.target_of_way[p.bank];
-    return target < 0 ? Route{} : Route{target, p.offset, p.run};
-  }
-  return {};
+  // Windows do not overlap (validate()), so the last starting at or below
+  // the address is the only one that may hold it.
+  const auto above = std::upper_bound(windows_.begin(), windows_.end(), address,
+                                      [](std::uint64_t a, const Window& w) { return a < w.base; });
+  if (above == windows_.begin()) return {};
+  const Window& w = *std::prev(above);
+  if (address - w.base >= w.window_size) return {};
+  if (w.interleave_bytes == 0) return {w.target_of_way[0], address - w.base, w.size - (address - w.base)};
+  const contract::BankInterleave window{w.base, w.size, w.ways, w.interleave_bytes};
+  const contract::BankInterleave::Place p = window.place(address);
+  const int target = w.target_of_way[p.bank];
+  return target < 0 ? Route{} : Route{target, p.offset, p.run};
 }
 
 void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
