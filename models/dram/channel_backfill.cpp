@@ -43,9 +43,7 @@ std::uint64_t ChannelController::backfill_cycle(unsigned i, std::uint64_t floor)
 // The earliest row command that can go before `before` at a passed cycle;
 // false if there is none.
 bool ChannelController::best_backfill(unsigned skip, std::uint64_t before, unsigned& bank, std::uint64_t& cycle) const {
-  // Only a bank given a burst late can have a row command to place back.
   const std::uint64_t late = late_ & active_;
-  if (late == 0) return false;
   const std::uint64_t floor = backfill_floor();
   // Nothing fits, not even a PRE: the usual case under load.
   if (floor >= now_ || free_bus_slot(floor, spec_.pre_cycles) >= now_) return false;
@@ -70,25 +68,29 @@ void ChannelController::record_bus(std::uint64_t cycle, unsigned length) {
   if (cycle >= timing_.ca_free) {
     if (cycle > timing_.ca_free) bus_gaps_.push_back({timing_.ca_free, cycle});
   } else {
-    for (std::size_t k = 0; k < bus_gaps_.size(); ++k) {
-      const Gap gap = bus_gaps_[k];
-      if (cycle < gap.start || end > gap.end) continue;
-      // Ring has no insert in the middle: rebuild from here on.
-      std::vector<Gap> rest;
-      if (gap.start < cycle) rest.push_back({gap.start, cycle});
-      if (end < gap.end) rest.push_back({end, gap.end});
-      for (std::size_t j = k + 1; j < bus_gaps_.size(); ++j) rest.push_back(bus_gaps_[j]);
-      while (bus_gaps_.size() > k) bus_gaps_.erase(bus_gaps_.size() - 1);
-      for (const Gap& g : rest) bus_gaps_.push_back(g);
-      break;
-    }
+    split_bus_gap(cycle, end);
   }
   const std::uint64_t oldest = now_ > horizon_ ? now_ - horizon_ : 0;
   while (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest) bus_gaps_.pop_front();
 }
 
-void ChannelController::notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
-                               std::uint64_t auto_pre) {
+void ChannelController::split_bus_gap(std::uint64_t cycle, std::uint64_t end) {
+  for (std::size_t k = 0; k < bus_gaps_.size(); ++k) {
+    const Gap gap = bus_gaps_[k];
+    if (cycle < gap.start || end > gap.end) continue;
+    // Ring has no insert in the middle: rebuild from here on.
+    std::vector<Gap> rest;
+    if (gap.start < cycle) rest.push_back({gap.start, cycle});
+    if (end < gap.end) rest.push_back({end, gap.end});
+    for (std::size_t j = k + 1; j < bus_gaps_.size(); ++j) rest.push_back(bus_gaps_[j]);
+    while (bus_gaps_.size() > k) bus_gaps_.erase(bus_gaps_.size() - 1);
+    for (const Gap& g : rest) bus_gaps_.push_back(g);
+    return;
+  }
+}
+
+void ChannelController::hold(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
+                             std::uint64_t auto_pre) {
   const auto& to = command == Command::kRd || command == Command::kWr ? column_observers_ : observers_;
   if (to.empty()) return;
   if (held_.empty() || held_.back().cycle <= cycle) {

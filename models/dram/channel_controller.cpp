@@ -357,7 +357,7 @@ std::uint64_t ChannelController::recompute() {
   if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
   // A precharge or activate that fits before the cycle reached goes there,
   // unless a burst starves or a refresh is due.
-  if (starving < 0 && now_ < refresh_due_) best_backfill(skip, std::min(best, now_), best_bank, best);
+  if (starving < 0 && now_ < refresh_due_ && may_backfill()) best_backfill(skip, std::min(best, now_), best_bank, best);
 
   // A refresh step never starts before the due cycle, so while a bank command
   // comes earlier there is no need to work it out.

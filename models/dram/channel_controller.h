@@ -190,15 +190,27 @@ class ChannelController {
   void issue_column(Bank& bank, unsigned index, std::uint64_t cycle);
   void busy_until(Bank& bank, std::uint64_t until);
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
-  void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0);
+  // Holds the command for the observers; a run without any (no checker, no
+  // trace) makes no call per command.
+  void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0) {
+    if (!observers_.empty()) hold(cycle, command, bank, row, auto_pre);
+  }
+  void hold(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre);
   void sample_until(std::uint64_t cycle);
   // Backfill (channel_backfill.cpp): the earliest cycle before now_ at which
   // bank's row command could have gone, or kNever.
   std::uint64_t backfill_cycle(unsigned bank, std::uint64_t floor) const;
+  // Only a bank given a burst late can have a row command to place back:
+  // without one, no call (nearly every command).
+  bool may_backfill() const { return (late_ & active_) != 0; }
+  // Only when may_backfill().
   bool best_backfill(unsigned skip, std::uint64_t before, unsigned& bank, std::uint64_t& cycle) const;
   std::uint64_t free_bus_slot(std::uint64_t from, unsigned length) const;
   std::uint64_t backfill_floor() const;
   void record_bus(std::uint64_t cycle, unsigned length);
+  // A row command placed back into the idle stretch it falls in: out of
+  // line, so that recording a command after the last keeps no registers for it.
+  void split_bus_gap(std::uint64_t cycle, std::uint64_t end);
   void release_notifications(std::uint64_t before);
   void occupy(ChannelTiming& timing, unsigned kind, std::uint64_t cycle) const;
 

@@ -201,7 +201,8 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     n.runs_begin = runs_.size();
     // Nothing is reserved before reserve_tree(): the runs found when the VC
     // was granted are still the first free ones from n.start.
-    runs_.insert(runs_.end(), granted_runs_[g.vc].begin(), granted_runs_[g.vc].end());
+    // Nearly always one run: appended one by one, not by a range insertion.
+    for (const Run& run : granted_runs_[g.vc]) runs_.push_back(run);
     n.runs_end = runs_.size();
     n.tail_out = 0;
   }

@@ -25,6 +25,21 @@ MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
       log_(log::component(this->name())) {
   if (cycle_ == sc_core::SC_ZERO_TIME)
     throw NocConfigError("clock_mhz", "a clock period of at least the SystemC time resolution");
+  for (std::size_t i = 0; i < config.targets.size(); ++i) {
+    const TargetAttachment& t = config.targets[i];
+    // Banks sharing a window agree on all but their way (validate()).
+    auto shared = std::find_if(windows_.begin(), windows_.end(), [&](const Window& w) {
+      return t.interleave_bytes != 0 && w.base == t.base && w.interleave_bytes == t.interleave_bytes;
+    });
+    if (shared == windows_.end()) {
+      windows_.push_back({t.base, t.window_size(), t.size, t.interleave_bytes, t.ways,
+                          std::vector<int>(t.interleave_bytes == 0 ? 1 : t.ways, -1)});
+      shared = std::prev(windows_.end());
+    }
+    shared->target_of_way[t.interleave_bytes == 0 ? 0 : t.way] = static_cast<int>(i);
+  }
+  // By base, for decode()'s binary search.
+  std::sort(windows_.begin(), windows_.end(), [](const Window& a, const Window& b) { return a.base < b.base; });
   for (std::size_t i = 0; i < target_sockets.size(); ++i) {
     target_sockets[i].register_b_transport(this, &MeshNoc::b_transport, static_cast<int>(i));
     target_sockets[i].register_transport_dbg(this, &MeshNoc::transport_dbg, static_cast<int>(i));
@@ -77,15 +92,18 @@ void MeshNoc::advance_horizon() {
 }
 
 MeshNoc::Route MeshNoc::decode(std::uint64_t address) const {
-  for (std::size_t i = 0; i < config_.targets.size(); ++i) {
-    const TargetAttachment& t = config_.targets[i];
-    if (address < t.base || address - t.base >= t.window_size()) continue;
-    if (t.interleave_bytes == 0) return {static_cast<int>(i), address - t.base, t.size - (address - t.base)};
-    const contract::BankInterleave window{t.base, t.size, t.ways, t.interleave_bytes};
-    const contract::BankInterleave::Place p = window.place(address);
-    if (p.bank == t.way) return {static_cast<int>(i), p.offset, p.run};
-  }
-  return {};
+  // Windows do not overlap (validate()), so the last starting at or below
+  // the address is the only one that may hold it.
+  const auto above = std::upper_bound(windows_.begin(), windows_.end(), address,
+                                      [](std::uint64_t a, const Window& w) { return a < w.base; });
+  if (above == windows_.begin()) return {};
+  const Window& w = *std::prev(above);
+  if (address - w.base >= w.window_size) return {};
+  if (w.interleave_bytes == 0) return {w.target_of_way[0], address - w.base, w.size - (address - w.base)};
+  const contract::BankInterleave window{w.base, w.size, w.ways, w.interleave_bytes};
+  const contract::BankInterleave::Place p = window.place(address);
+  const int target = w.target_of_way[p.bank];
+  return target < 0 ? Route{} : Route{target, p.offset, p.run};
 }
 
 void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {

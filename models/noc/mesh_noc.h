@@ -128,6 +128,15 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   void advance_horizon();
 
   NocConfig config_;
+  // The targets' address windows, each once: interleaved banks share one, so
+  // a decode finds the window and places the address once, where a pass over
+  // the targets placed it once per bank.
+  struct Window {
+    std::uint64_t base, window_size, size, interleave_bytes;
+    unsigned ways;
+    std::vector<int> target_of_way;  // -1 for a way no target holds
+  };
+  std::vector<Window> windows_;
   sc_core::sc_time cycle_;
   FastMeshModel fast_;
   std::shared_ptr<spdlog::logger> log_;

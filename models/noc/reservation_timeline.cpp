@@ -17,32 +17,15 @@ ReservationTimeline::Cycle ReservationTimeline::earliest_free(Cycle from, Cycle 
   return s;
 }
 
-std::pair<ReservationTimeline::Cycle, ReservationTimeline::Cycle> ReservationTimeline::free_run(
+std::pair<ReservationTimeline::Cycle, ReservationTimeline::Cycle> ReservationTimeline::free_run_among(
     Cycle from, std::size_t& next) const {
-  // A quarter of the queries fall after every reservation.
-  if (busy_.empty() || from >= busy_.back().second) {
-    next = busy_.size();
-    return {from, std::numeric_limits<Cycle>::max()};
-  }
   auto it = after(from);
   next = static_cast<std::size_t>(it - busy_.begin());
   if (it != busy_.begin() && std::prev(it)->second > from) from = std::prev(it)->second;
   return {from, it == busy_.end() ? std::numeric_limits<Cycle>::max() : it->first};
 }
 
-ReservationTimeline::Cycle ReservationTimeline::reserve(Cycle start, Cycle end, std::size_t hint) {
-  if (end <= start) return 0;
-  // Most reservations extend the last interval or follow it.
-  if (busy_.empty() || start > busy_.back().second) {
-    busy_.push_back({start, end});
-    return end - start;
-  }
-  if (start >= busy_.back().first) {
-    Cycle& last_end = busy_.back().second;
-    const Cycle added = end > last_end ? end - last_end : 0;
-    last_end = std::max(last_end, end);
-    return added;
-  }
+ReservationTimeline::Cycle ReservationTimeline::reserve_among(Cycle start, Cycle end, std::size_t hint) {
   // Past the fast paths some interval starts after `start`, so a valid hint
   // is below size(). Most reservations fill cycles a free_run() just found
   // free: they meet at most the intervals either side, and merge with them
