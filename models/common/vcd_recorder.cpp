@@ -72,6 +72,24 @@ struct FourDigits {
 };
 const FourDigits kFourDigits;
 
+// The eight binary digits of every byte, and the same without leading zeros
+// ("0" for zero): a vector's value is written a byte at a time.
+struct EightBits {
+  char full[256][8];
+  char trimmed[256][8];
+  std::uint8_t trimmed_size[256];
+  EightBits() {
+    for (unsigned n = 0; n < 256; ++n) {
+      for (unsigned b = 0; b < 8; ++b) full[n][b] = static_cast<char>('0' + ((n >> (7 - b)) & 1));
+      const unsigned lead = n == 0 ? 7 : static_cast<unsigned>(__builtin_clz(n)) - 24;
+      trimmed_size[n] = static_cast<std::uint8_t>(8 - lead);
+      std::memset(trimmed[n], 0, 8);
+      std::memcpy(trimmed[n], full[n] + lead, 8 - lead);
+    }
+  }
+};
+const EightBits kEightBits;
+
 // Eight decimal digits of n < 10^8, leading zeros included.
 char* write_eight_digits(char* p, std::uint32_t n) {
   const std::uint32_t high = n / 10000;
@@ -132,6 +150,11 @@ void VcdRecorder::push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bit
     bucket = first_bucket_;
     t = bucket << kBucketBits;
   }
+  make_bucket(bucket)->push_back({bits, id, static_cast<std::uint32_t>(t & kOffsetMask)});
+}
+
+VcdRecorder::Bucket* VcdRecorder::make_bucket(std::uint64_t bucket) {
+  if (bucket < first_bucket_) return nullptr;
   while (bucket - first_bucket_ >= buckets_.size()) {
     buckets_.emplace_back();
     if (!spare_.empty()) {
@@ -141,7 +164,7 @@ void VcdRecorder::push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bit
   }
   last_bucket_ = bucket;
   last_ = &buckets_[bucket - first_bucket_];
-  last_->push_back({bits, id, static_cast<std::uint32_t>(t & kOffsetMask)});
+  return last_;
 }
 
 void VcdRecorder::record_real(SignalId id, const sc_core::sc_time& at, double value) {
@@ -393,7 +416,14 @@ char* VcdRecorder::write_value(char* p, SignalId id, std::uint64_t bits) {
     p = fmt::format_to(p, FMT_COMPILE("r{} "), v);  // shortest exact form: fast, and loses nothing
   } else {
     *p++ = 'b';
-    for (int b = bits == 0 ? 0 : 63 - __builtin_clzll(bits); b >= 0; --b) *p++ = ((bits >> b) & 1) ? '1' : '0';
+    int byte = bits == 0 ? 0 : (63 - __builtin_clzll(bits)) / 8;  // the highest one with a one
+    const auto top = static_cast<std::uint8_t>(bits >> (8 * byte));
+    std::memcpy(p, kEightBits.trimmed[top], 8);
+    p += kEightBits.trimmed_size[top];
+    while (--byte >= 0) {
+      std::memcpy(p, kEightBits.full[static_cast<std::uint8_t>(bits >> (8 * byte))], 8);
+      p += 8;
+    }
     *p++ = ' ';
   }
   std::memcpy(p, s.ident, sizeof s.ident);
