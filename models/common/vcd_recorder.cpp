@@ -25,6 +25,9 @@ namespace {
 
 // The file is written in pieces of this size.
 constexpr std::size_t kWriteBytes = 1 << 20;
+// A timestamp's digits above the low eight change once every 100 us: they
+// are converted only then.
+constexpr std::uint64_t kStampLow = 100'000'000;
 
 std::string identifier(VcdRecorder::SignalId id) {
   // VCD identifiers are strings over the printable characters '!'..'~'.
@@ -71,6 +74,29 @@ struct FourDigits {
   }
 };
 const FourDigits kFourDigits;
+
+// The eight binary digits of every byte, and the same without leading zeros
+// ("0" for zero): a vector's value is written a byte at a time.
+struct EightBits {
+  char full[256][8];
+  char trimmed[256][8];
+  std::uint8_t trimmed_size[256];
+  EightBits() {
+    for (unsigned n = 0; n < 256; ++n) {
+      for (unsigned b = 0; b < 8; ++b) full[n][b] = static_cast<char>('0' + ((n >> (7 - b)) & 1));
+      const unsigned lead = n == 0 ? 7 : static_cast<unsigned>(__builtin_clz(n)) - 24;
+      trimmed_size[n] = static_cast<std::uint8_t>(8 - lead);
+      std::memset(trimmed[n], 0, 8);
+      std::memcpy(trimmed[n], full[n] + lead, 8 - lead);
+    }
+  }
+};
+const EightBits kEightBits;
+
+// Writes v's decimal digits at out, which has room for 20; returns how many.
+std::size_t decimal(char* out, std::uint64_t v) {
+  return static_cast<std::size_t>(std::to_chars(out, out + 20, v).ptr - out);
+}
 
 // Eight decimal digits of n < 10^8, leading zeros included.
 char* write_eight_digits(char* p, std::uint32_t n) {
@@ -132,6 +158,11 @@ void VcdRecorder::push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bit
     bucket = first_bucket_;
     t = bucket << kBucketBits;
   }
+  make_bucket(bucket)->push_back({bits, id, static_cast<std::uint32_t>(t & kOffsetMask)});
+}
+
+VcdRecorder::Bucket* VcdRecorder::make_bucket(std::uint64_t bucket) {
+  if (bucket < first_bucket_) return nullptr;
   while (bucket - first_bucket_ >= buckets_.size()) {
     buckets_.emplace_back();
     if (!spare_.empty()) {
@@ -141,7 +172,7 @@ void VcdRecorder::push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bit
   }
   last_bucket_ = bucket;
   last_ = &buckets_[bucket - first_bucket_];
-  last_->push_back({bits, id, static_cast<std::uint32_t>(t & kOffsetMask)});
+  return last_;
 }
 
 void VcdRecorder::record_real(SignalId id, const sc_core::sc_time& at, double value) {
@@ -206,18 +237,13 @@ inline char* VcdRecorder::stamp(char* p, std::uint64_t time_ps) {
   *p++ = '#';
   // Consecutive timestamps share their digits above the low eight but for
   // once every 100 us: those are converted when they change.
-  constexpr std::uint64_t kLow = 100'000'000;
-  const std::uint64_t high = time_ps / kLow;
+  const std::uint64_t high = time_ps / kStampLow;
   if (high == 0) {
     p = std::to_chars(p, p + 8, static_cast<std::uint32_t>(time_ps)).ptr;
   } else {
-    if (high != stamp_high_) {
-      stamp_high_ = high;
-      stamp_high_size_ =
-          static_cast<std::size_t>(std::to_chars(stamp_high_text_, stamp_high_text_ + 20, high).ptr - stamp_high_text_);
-    }
+    if (high != stamp_high_) stamp_high_size_ = decimal(stamp_high_text_, stamp_high_ = high);
     std::memcpy(p, stamp_high_text_, sizeof stamp_high_text_);
-    p = write_eight_digits(p + stamp_high_size_, static_cast<std::uint32_t>(time_ps - high * kLow));
+    p = write_eight_digits(p + stamp_high_size_, static_cast<std::uint32_t>(time_ps - high * kStampLow));
   }
   *p++ = '\n';
   return p;
@@ -263,6 +289,16 @@ void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
   const Change* const end = c + bucket.size();
   while (c != end && (!body_open_ || start_ps + c->offset < window_start_ps_)) c = before_body(c, end, start_ps);
   std::uint32_t stamped = UINT32_MAX;  // offset of the last timestamp written
+  // A bucket seldom straddles a multiple of 10^8 ps: then its timestamps
+  // share the digits above their low eight, which are the bucket's own plus
+  // the offset, without a division per timestamp.
+  const std::uint64_t high = start_ps / kStampLow;
+  const bool one_high = high != 0 && (start_ps + kOffsetMask) / kStampLow == high;
+  if (one_high && high != stamp_high_) stamp_high_size_ = decimal(stamp_high_text_, stamp_high_ = high);
+  const std::uint64_t low_start = start_ps - high * kStampLow;
+  char high_text[16];  // a local: the stores of the lines cannot change it
+  std::memcpy(high_text, stamp_high_text_, sizeof high_text);
+  const std::size_t high_size = stamp_high_size_;
   while (c != end) {
     // Room for a run of changes at once, so that the loop keeps where it
     // writes in a register (a store through a char* may alias any member).
@@ -277,7 +313,14 @@ void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
       value[c->id] = c->bits;
       if (c->offset != stamped) {
         stamped = c->offset;
-        p = stamp(p, start_ps + c->offset);
+        if (one_high) {
+          *p = '#';
+          std::memcpy(p + 1, high_text, sizeof high_text);
+          p = write_eight_digits(p + 1 + high_size, static_cast<std::uint32_t>(low_start + c->offset));
+          *p++ = '\n';
+        } else {
+          p = stamp(p, start_ps + c->offset);
+        }
       }
       const Slot& s = slots[c->id];
       if (s.width == 1) {
@@ -393,7 +436,14 @@ char* VcdRecorder::write_value(char* p, SignalId id, std::uint64_t bits) {
     p = fmt::format_to(p, FMT_COMPILE("r{} "), v);  // shortest exact form: fast, and loses nothing
   } else {
     *p++ = 'b';
-    for (int b = bits == 0 ? 0 : 63 - __builtin_clzll(bits); b >= 0; --b) *p++ = ((bits >> b) & 1) ? '1' : '0';
+    int byte = bits == 0 ? 0 : (63 - __builtin_clzll(bits)) / 8;  // the highest one with a one
+    const auto top = static_cast<std::uint8_t>(bits >> (8 * byte));
+    std::memcpy(p, kEightBits.trimmed[top], 8);
+    p += kEightBits.trimmed_size[top];
+    while (--byte >= 0) {
+      std::memcpy(p, kEightBits.full[static_cast<std::uint8_t>(bits >> (8 * byte))], 8);
+      p += 8;
+    }
     *p++ = ' ';
   }
   std::memcpy(p, s.ident, sizeof s.ident);

@@ -27,8 +27,6 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
 
 void FastMeshModel::retire_at_new_horizon(ChannelId c) {
   retired_at_[c] = horizon_;
-  // A traced link publishes its edges as soon as they are final.
-  if (!busy_wires_.empty()) retire_link(c);
   // What ended before the horizon is never met again: searches start at or
   // after it, and it is always a prefix of what a channel holds. Forgetting
   // it is only housekeeping, so it waits until a channel's entries doubled,
@@ -38,7 +36,7 @@ void FastMeshModel::retire_at_new_horizon(ChannelId c) {
   std::size_t held = links_[c].intervals() + crossbar_[c].intervals();
   for (unsigned vc = 0; vc < vcs; ++vc) held += vc_log(c, vc).size();
   if (held < forget_above_[c]) return;
-  if (busy_wires_.empty()) retire_link(c);
+  retire_link(c);
   crossbar_[c].retire_before(horizon_, [](Cycle, bool) {});
   // A passage stops mattering once its VC is free and the credits of its
   // flits are back upstream before the horizon.
@@ -57,16 +55,29 @@ void FastMeshModel::retire_at_new_horizon(ChannelId c) {
 }
 
 void FastMeshModel::retire_link(ChannelId c) {
-  if (busy_wires_.empty()) {
+  const trace::VcdRecorder::SignalId id = recorder_ == nullptr ? trace::VcdRecorder::kFiltered : busy_ids_[c];
+  if (id == trace::VcdRecorder::kFiltered) {
     links_[c].retire_before(horizon_, [](Cycle, bool) {});
     return;
   }
-  const trace::Wire& wire = busy_wires_[c];
-  links_[c].retire_before(horizon_, [&](Cycle at, bool busy) { wire.set_ticks(ticks_per_cycle_ * at, busy ? 1 : 0); });
+  trace::VcdRecorder& recorder = *recorder_;
+  const std::uint64_t ticks = ticks_per_cycle_;
+  using Interval = ReservationTimeline::Interval;
+  links_[c].retire_before(
+      horizon_,
+      [&](const Interval* begin, const Interval* end, bool risen) {
+        if (risen) recorder.record_ticks(id, ticks * (begin++)->second, 0);
+        recorder.record_pulses(
+            id, begin, end, ticks, [](const Interval& i) { return i.first; },
+            [](const Interval& i) { return i.second; });
+      },
+      [&](Cycle at) { recorder.record_ticks(id, ticks * at, 1); });
 }
 
-void FastMeshModel::trace_busy(std::vector<trace::Wire> wires, std::uint64_t ticks_per_cycle) {
-  busy_wires_ = std::move(wires);
+void FastMeshModel::trace_busy(trace::VcdRecorder& recorder, std::vector<trace::VcdRecorder::SignalId> signals,
+                               std::uint64_t ticks_per_cycle) {
+  recorder_ = &recorder;
+  busy_ids_ = std::move(signals);
   ticks_per_cycle_ = ticks_per_cycle;
 }
 

@@ -49,10 +49,14 @@ class FastMeshModel {
   // intervals that ended before it are final and forgotten lazily.
   void set_horizon(Cycle horizon) { horizon_ = horizon; }
   // Publishes every final edge of a channel's busy intervals (busy from a
-  // cycle, or idle from it), in time order per channel, on wires[channel];
-  // a cycle is `ticks_per_cycle` sc_time ticks. Links' edges are most of a
-  // traced run's changes: they are recorded inline, not through a callback.
-  void trace_busy(std::vector<trace::Wire> wires, std::uint64_t ticks_per_cycle);
+  // cycle, or idle from it), in time order per channel, on the signal
+  // signals[channel] of `recorder` (kFiltered: none); a cycle is
+  // `ticks_per_cycle` sc_time ticks. Links' edges are most of a traced run's
+  // changes: they are recorded inline, not through a callback, and link by
+  // link when the recorder flushes (report_final), not whenever a packet
+  // meets a link at a new horizon, so that one call records many.
+  void trace_busy(trace::VcdRecorder& recorder, std::vector<trace::VcdRecorder::SignalId> signals,
+                  std::uint64_t ticks_per_cycle);
   // Reports the edges final at the horizon on every channel, not only on
   // those packets touch, so an idle channel's are not held back.
   void report_final();
@@ -155,7 +159,8 @@ class FastMeshModel {
   static constexpr std::size_t kForgetAtLeast = 32;
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
-  std::vector<trace::Wire> busy_wires_;  // per channel; empty when not traced
+  trace::VcdRecorder* recorder_ = nullptr;              // set when traced
+  std::vector<trace::VcdRecorder::SignalId> busy_ids_;  // per channel, when traced
   std::uint64_t ticks_per_cycle_ = 0;
   // Scratch reused between packets.
   std::vector<TreeNode> tree_;

@@ -50,11 +50,12 @@ MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
 
 void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
   const Mesh& mesh = fast_.mesh();
-  std::vector<trace::Wire> busy(mesh.channel_count());
+  std::vector<trace::VcdRecorder::SignalId> busy(mesh.channel_count(), trace::VcdRecorder::kFiltered);
   for (ChannelId c = 0; c < mesh.channel_count(); ++c) {
-    if (fast_.link_index(c) >= 0) busy[c].bind(recorder, std::string(name()) + "." + mesh.channel_name(c) + ".busy");
+    if (fast_.link_index(c) >= 0)
+      busy[c] = recorder.add_wire(std::string(name()) + "." + mesh.channel_name(c) + ".busy", 1);
   }
-  fast_.trace_busy(std::move(busy), cycle_.value());
+  fast_.trace_busy(recorder, std::move(busy), cycle_.value());
   // Busy intervals are final only once time passes them; a streamed trace
   // asks for them before it writes the times they fall in.
   recorder.on_flush([this] {

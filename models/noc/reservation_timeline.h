@@ -95,36 +95,52 @@ class ReservationTimeline {
     return reserve_among(start, end, hint);
   }
 
-  // Forgets intervals that end before `horizon`, reporting their edges to
-  // `edge(cycle, busy)` in time order. Callers pass a horizon no future request
-  // can start before, so forgotten intervals could never have mattered again
-  // and are final. So is the start of an interval under way at the horizon,
-  // though not its end: it is reported now, once, so an observer learns of a
-  // long busy stretch when it starts rather than when it ends.
-  template <typename F>
-  void retire_before(Cycle horizon, F&& edge) {
-    auto it = busy_.begin();
-    for (; it != busy_.end() && it->second < horizon; ++it) {
-      if (it->first != reported_start_) edge(it->first, true);
-      edge(it->second, false);
-    }
-    busy_.erase(busy_.begin(), it);
-    it = busy_.begin();
-    if (it != busy_.end() && it->first < horizon && it->first != reported_start_) {
-      edge(it->first, true);
-      reported_start_ = it->first;
-    }
-  }
-
-  std::size_t intervals() const { return busy_.size(); }
-
- private:
   // [first, second). Not a std::pair, whose assignment is user-provided:
   // a plain struct is trivially copyable, so an insertion or erasure moves
   // the intervals after it with one memmove, not element by element.
   struct Interval {
     Cycle first, second;
   };
+
+  // Forgets intervals that end before `horizon`, reporting their edges in
+  // time order: `ended(begin, end, risen)` gets those intervals, all at once
+  // (`risen`: the first one's start was reported before), `started(cycle)`
+  // the start of one under way at the horizon. Callers pass a horizon no
+  // future request can start before, so forgotten intervals could never have
+  // mattered again and are final. So is the start of an interval under way
+  // at the horizon, though not its end: it is reported now, once, so an
+  // observer learns of a long busy stretch when it starts rather than when
+  // it ends.
+  template <typename Ended, typename Started>
+  void retire_before(Cycle horizon, Ended&& ended, Started&& started) {
+    auto it = busy_.begin();
+    while (it != busy_.end() && it->second < horizon) ++it;
+    if (it != busy_.begin())
+      ended(busy_.data(), busy_.data() + (it - busy_.begin()), busy_.front().first == reported_start_);
+    busy_.erase(busy_.begin(), it);
+    it = busy_.begin();
+    if (it != busy_.end() && it->first < horizon && it->first != reported_start_) {
+      started(it->first);
+      reported_start_ = it->first;
+    }
+  }
+  // The same, edge by edge: `edge(cycle, busy)`.
+  template <typename F>
+  void retire_before(Cycle horizon, F&& edge) {
+    retire_before(
+        horizon,
+        [&](const Interval* begin, const Interval* end, bool risen) {
+          for (; begin != end; ++begin, risen = false) {
+            if (!risen) edge(begin->first, true);
+            edge(begin->second, false);
+          }
+        },
+        [&](Cycle at) { edge(at, true); });
+  }
+
+  std::size_t intervals() const { return busy_.size(); }
+
+ private:
   // The first interval starting after `at`.
   std::vector<Interval>::const_iterator after(Cycle at) const;
   // free_run() and reserve() where some interval ends after `from` (`start`).

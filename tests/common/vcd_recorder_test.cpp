@@ -296,6 +296,63 @@ TEST(VcdRecorder, AChangeForATimeAlreadyWrittenIsCountedAndWrittenAtTheEarliestO
   std::filesystem::remove(path);
 }
 
+// What record_pulses() writes straight into a bucket must be what two
+// record_ticks() per pulse give: across a bucket's end (2^22 ps), past the
+// window's end, at the change cap, and late.
+TEST(VcdRecorder, PulsesAreRecordedAsTheirTwoEdges) {
+  using Pulse = std::pair<std::uint64_t, std::uint64_t>;  // [rise, fall) in cycles of 1250 ps
+  const std::vector<Pulse> early = {{1, 2}, {100, 103}, {3354, 3356}, {3360, 3361}};
+  const std::vector<Pulse> late = {{2, 3}, {6800, 6810}, {7000, 7200}, {9000, 9001}};
+  const std::uint64_t ticks_per_cycle = sc_time(1250, sc_core::SC_PS).value();
+  for (const std::size_t cap : {std::size_t{100}, std::size_t{7}, std::size_t{12}}) {
+    for (const bool windowed : {false, true}) {
+      VcdOptions options;
+      options.max_changes = cap;
+      if (windowed) options.window_end = sc_time(8, sc_core::SC_US);
+      std::string out[2];
+      std::size_t counts[2], lates[2];
+      bool truncated[2];
+      for (int pulses = 0; pulses < 2; ++pulses) {
+        VcdRecorder rec(options);
+        Wire other;
+        other.bind(rec, "a.other");
+        const VcdRecorder::SignalId id = rec.add_wire("a.link", 1);
+        const auto path = scratch_file("pulses");
+        rec.stream_to(path.string(), sc_time(1, SC_NS));
+        auto record = [&](const std::vector<Pulse>& v) {
+          if (pulses == 1) {
+            rec.record_pulses(
+                id, v.begin(), v.end(), ticks_per_cycle, [](const Pulse& p) { return p.first; },
+                [](const Pulse& p) { return p.second; });
+            return;
+          }
+          for (const Pulse& p : v) {
+            rec.record_ticks(id, p.first * ticks_per_cycle, 1);
+            rec.record_ticks(id, p.second * ticks_per_cycle, 0);
+          }
+        };
+        other.set(sc_time(3, SC_NS), 1);
+        record(early);
+        rec.flush_final(sc_time(5, sc_core::SC_US));  // writes out the first 4.2 us
+        record(late);                                 // the first pulse is late
+        rec.close();
+        out[pulses] = read_file(path);
+        counts[pulses] = rec.change_count();
+        lates[pulses] = rec.late_changes();
+        truncated[pulses] = rec.truncated();
+        std::filesystem::remove(path);
+      }
+      SCOPED_TRACE("cap " + std::to_string(cap) + (windowed ? ", window to 8 us" : ""));
+      EXPECT_EQ(out[1], out[0]);
+      EXPECT_EQ(counts[1], counts[0]);
+      EXPECT_EQ(lates[1], lates[0]);
+      EXPECT_EQ(truncated[1], truncated[0]);
+      EXPECT_EQ(truncated[0], cap < (windowed ? 11u : 17u));                   // changes past the window do not count
+      EXPECT_NE(out[0].find("#4192500\n1\"\n"), std::string::npos) << out[0];  // 3354 cycles
+    }
+  }
+}
+
 TEST(VcdRecorder, WindowStartsWithTheStateThenAndDropsWhatFollowsItsEnd) {
   VcdOptions options;
   options.window_start = sc_time(4, SC_US);
