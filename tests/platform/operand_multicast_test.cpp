@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "platform/platform_config.h"
-#include "platform/run.h"
+#include "tests/support/preset_run.h"
 
 namespace npuvp::platform {
 namespace {
@@ -19,18 +19,10 @@ namespace {
 nlohmann::json run_resnet18(const std::vector<std::string>& overrides) {
   std::vector<std::string> keys = overrides;
   keys.push_back("pe_array.weights_by_fold=false");
-  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", keys);
-  RunOptions options;
-  options.network = "resnet18";
-  options.out_dir = (std::filesystem::temp_directory_path() / "npuvp_operand_multicast").string();
-  return run(config, options);
+  return test::run_on_preset("resnet18", keys, "npuvp_operand_multicast");
 }
 
-const nlohmann::json& layer(const nlohmann::json& r, const std::string& name) {
-  for (const auto& l : r["layers"])
-    if (l["name"] == name) return l;
-  throw std::runtime_error("no layer " + name);
-}
+using test::report_layer;
 
 // ResNet-18 on edge-ip before operand groups existed: 3,550,323 cycles,
 // layer4.1.conv2 moving 31,060,640 bytes through the banks (7 row groups
@@ -44,7 +36,7 @@ TEST(OperandMulticast, OffGivesTheResultsFromBeforeIt) {
   const nlohmann::json r = run_resnet18({"pe_array.operand_multicast=false", "firmware.stream_weights=false"});
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   EXPECT_EQ(r["totals"]["cycles"], 3546070);
-  EXPECT_EQ(layer(r, "layer4.1.conv2")["traffic_bytes"]["sram"], 31056800);
+  EXPECT_EQ(report_layer(r, "layer4.1.conv2")["traffic_bytes"]["sram"], 31056800);
 }
 
 // On: the weights of each of layer4.1.conv2's 64 steps (K blocks of 2
@@ -57,7 +49,7 @@ TEST(OperandMulticast, OnReadsEachSlicesWeightsOnceAndStaysExact) {
   const nlohmann::json r = run_resnet18({});
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   EXPECT_EQ(r["totals"]["cycles"], 3312985);
-  const std::uint64_t sram = layer(r, "layer4.1.conv2")["traffic_bytes"]["sram"].get<std::uint64_t>();
+  const std::uint64_t sram = report_layer(r, "layer4.1.conv2")["traffic_bytes"]["sram"].get<std::uint64_t>();
   EXPECT_EQ(sram, 16845984u);
   EXPECT_GE(31060640u - sram, 64u * 6 * 2 * 4 * (4608 + 12));
 }

@@ -9,24 +9,16 @@
 #include <gtest/gtest.h>
 
 #include "platform/platform_config.h"
-#include "platform/run.h"
+#include "tests/support/preset_run.h"
 
 namespace npuvp::platform {
 namespace {
 
 nlohmann::json run_mobilenet_v1(const std::vector<std::string>& overrides) {
-  const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", overrides);
-  RunOptions options;
-  options.network = "mobilenet_v1";
-  options.out_dir = (std::filesystem::temp_directory_path() / "npuvp_weight_streaming").string();
-  return run(config, options);
+  return test::run_on_preset("mobilenet_v1", overrides, "npuvp_weight_streaming");
 }
 
-const nlohmann::json& layer(const nlohmann::json& r, const std::string& name) {
-  for (const auto& l : r["layers"])
-    if (l["name"] == name) return l;
-  throw std::runtime_error("no layer " + name);
-}
+using test::report_layer;
 
 // MobileNet v1 on edge-ip before the weights streamed: 1,178,698 cycles,
 // conv_pw_7 85,270 (each of its 4 steps' jobs waiting for a 64 KiB K slice
@@ -36,7 +28,7 @@ TEST(WeightStreaming, OffGivesTheResultsFromBeforeIt) {
   const nlohmann::json r = run_mobilenet_v1({"pe_array.weights_by_fold=false", "firmware.stream_weights=false"});
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   EXPECT_EQ(r["totals"]["cycles"], 1178698);
-  EXPECT_EQ(layer(r, "conv_pw_7.conv")["cycles"], 85270);
+  EXPECT_EQ(report_layer(r, "conv_pw_7.conv")["cycles"], 85270);
 }
 
 // On: a conv_pw_7 job's array starts once the first of its 16 column folds'
@@ -47,7 +39,7 @@ TEST(WeightStreaming, OnHidesAllButTheFirstColumnFoldsWeights) {
   EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
   // 1,122,570 before the weights used once went from DRAM into the clusters.
   EXPECT_EQ(r["totals"]["cycles"], 1113559);
-  EXPECT_EQ(layer(r, "conv_pw_7.conv")["cycles"], 77511);
+  EXPECT_EQ(report_layer(r, "conv_pw_7.conv")["cycles"], 77511);
   EXPECT_GE(r["totals"]["roofline_attainment"].get<double>(), 0.6);
 }
 
