@@ -3,6 +3,20 @@
 #include <cstring>
 
 namespace npuvp::tlmx {
+namespace {
+
+// Whether all eight mask bytes at p are enabled (`enabled`) or all disabled.
+bool word_is(const std::uint8_t* p, bool enabled) {
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  if (enabled) return w == ~std::uint64_t{0};
+  // Disabled is anything but TLM_BYTE_ENABLED (0xff): no byte of ~w is zero.
+  const std::uint64_t x = ~w;
+  constexpr std::uint64_t kOnes = 0x0101010101010101, kHighs = 0x8080808080808080;
+  return ((x - kOnes) & ~x & kHighs) == 0;
+}
+
+}  // namespace
 
 tlm::tlm_response_status check_memory_access(const tlm::tlm_generic_payload& gp, std::uint64_t size) {
   const auto cmd = gp.get_command();
@@ -29,13 +43,30 @@ void copy_payload(tlm::tlm_generic_payload& gp, std::uint8_t* storage) {
       std::memcpy(mem, data, len);
     return;
   }
+  // A cluster writing k channels of each pixel enables runs of bytes: each
+  // run is copied whole, its end found a word of the mask at a time where
+  // the word lies within both the mask and the data.
   const std::uint32_t be_len = gp.get_byte_enable_length();
-  for (std::uint32_t i = 0; i < len; ++i) {
-    if (be[i % be_len] != TLM_BYTE_ENABLED) continue;
-    if (gp.is_read())
-      data[i] = mem[i];
-    else
-      mem[i] = data[i];
+  const bool read = gp.is_read();
+  std::uint32_t j = 0;  // i % be_len: the mask repeats when shorter than the data
+  for (std::uint32_t i = 0; i < len;) {
+    const bool enabled = be[j] == TLM_BYTE_ENABLED;
+    std::uint32_t end = i;
+    do {
+      if (j + 8 <= be_len && end + 8 <= len && word_is(be + j, enabled)) {
+        end += 8;
+        j += 8;
+      } else {
+        ++end;
+        ++j;
+      }
+      if (j == be_len) j = 0;
+    } while (end < len && (be[j] == TLM_BYTE_ENABLED) == enabled);
+    if (enabled && read)
+      std::memcpy(data + i, mem + i, end - i);
+    else if (enabled)
+      std::memcpy(mem + i, data + i, end - i);
+    i = end;
   }
 }
 
