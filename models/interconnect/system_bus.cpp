@@ -61,8 +61,10 @@ void SystemBus::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_ti
     t.write.set(start, gp.is_write());
     t.busy.busy(start, sc_core::sc_time_stamp() + delay);
   }
-  log_->trace("{} {:#x} (+{} bytes) -> {}: {}", gp.is_read() ? "read" : "write", address, gp.get_data_length(),
-              config_.regions[target].name, gp.get_response_string());
+  // The response's name is a string built per call: not for every DMA burst.
+  if (log_->should_log(spdlog::level::trace))
+    log_->trace("{} {:#x} (+{} bytes) -> {}: {}", gp.is_read() ? "read" : "write", address, gp.get_data_length(),
+                config_.regions[target].name, gp.get_response_string());
 }
 
 unsigned SystemBus::transport_dbg(int, tlm::tlm_generic_payload& gp) {
