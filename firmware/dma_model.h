@@ -4,6 +4,7 @@
 // DRAM's rate, the DMA's NoC port and its window of bursts in flight.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -35,15 +36,14 @@ class DmaModel {
            std::uint64_t dst, std::uint64_t dst_pitch) const {
     if (rows == 0 || row_bytes == 0) return;
     ++s.descriptors;
-    const std::uint64_t period = std::min(
-        rows, period_of(src_pitch) / std::gcd(period_of(src_pitch), period_of(dst_pitch)) * period_of(dst_pitch));
+    const std::uint64_t src_period = period_of(src_pitch), dst_period = period_of(dst_pitch);
+    const std::uint64_t period = std::min(rows, src_period / std::gcd(src_period, dst_period) * dst_period);
     const std::uint64_t repeats = rows / period, rest = rows % period;
     if (one_burst_rows(row_bytes, src, src_pitch) && rows < (std::uint64_t{1} << 32)) {
       add_one_burst_rows(s, rows, row_bytes, dst, dst_pitch, repeats, period);
       return;
     }
-    DmaStream once;
-    for (std::uint64_t r = 0; r < period; ++r) add_row(once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+    const DmaStream& once = period_of_rows(period, row_bytes, src, src_pitch, dst, dst_pitch);
     s.bytes += repeats * once.bytes;
     s.bursts += repeats * once.bursts;
     s.flits += repeats * once.flits;
@@ -91,14 +91,21 @@ class DmaModel {
            c_.dram_bytes_per_cycle;
   }
 
-  std::uint64_t period_of(std::uint64_t pitch) const { return burst_ / std::gcd(pitch % burst_, burst_); }
+  std::uint64_t period_of(std::uint64_t pitch) const { return burst_ / pitch_step(pitch); }
+  // The common divisor of a pitch and the burst size: with bursts of a power
+  // of two bytes (every preset's), the pitch's lowest set bit below it.
+  std::uint64_t pitch_step(std::uint64_t pitch) const {
+    const std::uint64_t within = pitch % burst_;
+    if (within == 0) return burst_;
+    return (burst_ & (burst_ - 1)) == 0 ? within & (~within + 1) : std::gcd(within, burst_);
+  }
 
   // Whether every row lies within one source burst: the rows start at
   // offsets within a burst that differ by multiples of the pitch's common
   // divisor with the burst size, the last of them that divisor before the
   // burst's end.
   bool one_burst_rows(std::uint64_t row_bytes, std::uint64_t src, std::uint64_t src_pitch) const {
-    const std::uint64_t step = std::gcd(src_pitch % burst_, burst_);
+    const std::uint64_t step = pitch_step(src_pitch);
     return src % step + row_bytes <= step;
   }
 
@@ -118,6 +125,22 @@ class DmaModel {
     const double round_trip = trip(row_bytes, data_flits);
     s.round_trips += double(repeats) * add_repeatedly(0.0, round_trip, period);
     s.round_trips = add_repeatedly(s.round_trips, round_trip, rows - repeats * period);
+  }
+
+  // The first `period` rows walked from nothing. They depend on the
+  // addresses' offsets within a burst only, and a layer's steps repeat a few
+  // of them (the two buffers' destinations): the last few are kept.
+  const DmaStream& period_of_rows(std::uint64_t period, std::uint64_t row_bytes, std::uint64_t src,
+                                  std::uint64_t src_pitch, std::uint64_t dst, std::uint64_t dst_pitch) const {
+    const std::array<std::uint64_t, 6> key{period,       row_bytes,         src % burst_, src_pitch % burst_,
+                                           dst % burst_, dst_pitch % burst_};
+    for (const Walked& w : walked_)
+      if (w.key == key) return w.once;
+    Walked& w = walked_[next_walked_++ % walked_.size()];
+    w.key = key;
+    w.once = DmaStream{};
+    for (std::uint64_t r = 0; r < period; ++r) add_row(w.once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+    return w.once;
   }
 
   // The channel reads in bursts cut at the source's burst boundaries, each
@@ -163,6 +186,12 @@ class DmaModel {
   // A whole burst's data flits and round trip.
   const double whole_flits_ = std::ceil(double(burst_) / flit_);
   const double whole_trip_ = trip(burst_, whole_flits_);
+  struct Walked {
+    std::array<std::uint64_t, 6> key{};  // period 0: none yet
+    DmaStream once;
+  };
+  mutable std::array<Walked, 4> walked_{};
+  mutable unsigned next_walked_ = 0;
 };
 
 }  // namespace npuvp::firmware
