@@ -4,10 +4,12 @@
 // DRAM's rate, the DMA's NoC port and its window of bursts in flight.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
 
+#include "firmware/exact_sums.h"
 #include "firmware/hal.h"
 
 namespace npuvp::firmware {
@@ -34,11 +36,14 @@ class DmaModel {
            std::uint64_t dst, std::uint64_t dst_pitch) const {
     if (rows == 0 || row_bytes == 0) return;
     ++s.descriptors;
-    const std::uint64_t period = std::min(
-        rows, period_of(src_pitch) / std::gcd(period_of(src_pitch), period_of(dst_pitch)) * period_of(dst_pitch));
-    DmaStream once;
-    for (std::uint64_t r = 0; r < period; ++r) add_row(once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+    const std::uint64_t src_period = period_of(src_pitch), dst_period = period_of(dst_pitch);
+    const std::uint64_t period = std::min(rows, src_period / std::gcd(src_period, dst_period) * dst_period);
     const std::uint64_t repeats = rows / period, rest = rows % period;
+    if (one_burst_rows(row_bytes, src, src_pitch) && rows < (std::uint64_t{1} << 32)) {
+      add_one_burst_rows(s, rows, row_bytes, dst, dst_pitch, repeats, period);
+      return;
+    }
+    const DmaStream& once = period_of_rows(period, row_bytes, src, src_pitch, dst, dst_pitch);
     s.bytes += repeats * once.bytes;
     s.bursts += repeats * once.bursts;
     s.flits += repeats * once.flits;
@@ -86,29 +91,107 @@ class DmaModel {
            c_.dram_bytes_per_cycle;
   }
 
-  std::uint64_t period_of(std::uint64_t pitch) const { return burst_ / std::gcd(pitch % burst_, burst_); }
+  std::uint64_t period_of(std::uint64_t pitch) const { return burst_ / pitch_step(pitch); }
+  // The common divisor of a pitch and the burst size: with bursts of a power
+  // of two bytes (every preset's), the pitch's lowest set bit below it.
+  std::uint64_t pitch_step(std::uint64_t pitch) const {
+    const std::uint64_t within = pitch % burst_;
+    if (within == 0) return burst_;
+    return (burst_ & (burst_ - 1)) == 0 ? within & (~within + 1) : std::gcd(within, burst_);
+  }
+
+  // Whether every row lies within one source burst: the rows start at
+  // offsets within a burst that differ by multiples of the pitch's common
+  // divisor with the burst size, the last of them that divisor before the
+  // burst's end.
+  bool one_burst_rows(std::uint64_t row_bytes, std::uint64_t src, std::uint64_t src_pitch) const {
+    const std::uint64_t step = pitch_step(src_pitch);
+    return src % step + row_bytes <= step;
+  }
+
+  // Rows of one burst each, all alike but for the destination blocks they
+  // span, summed as add()'s walk of a period and its rest sums them.
+  void add_one_burst_rows(DmaStream& s, std::uint64_t rows, std::uint64_t row_bytes, std::uint64_t dst,
+                          std::uint64_t dst_pitch, std::uint64_t repeats, std::uint64_t period) const {
+    const double data_flits = std::ceil(double(row_bytes) / flit_);
+    // pieces() summed over the rows: one each, and one more per block
+    // boundary a row's bytes cross.
+    const std::uint64_t at = dst % burst_, step = dst_pitch % burst_;
+    const std::uint64_t crossings =
+        floor_sum(rows, burst_, step, at + row_bytes - 1) - floor_sum(rows, burst_, step, at);
+    s.bytes += rows * row_bytes;
+    s.bursts += rows;
+    s.flits += rows * (static_cast<std::uint64_t>(data_flits) + 1) + crossings;
+    const double round_trip = trip(row_bytes, data_flits);
+    s.round_trips += double(repeats) * add_repeatedly(0.0, round_trip, period);
+    s.round_trips = add_repeatedly(s.round_trips, round_trip, rows - repeats * period);
+  }
+
+  // The first `period` rows walked from nothing. They depend on the
+  // addresses' offsets within a burst only, and a layer's steps repeat a few
+  // of them (the two buffers' destinations): the last few are kept.
+  const DmaStream& period_of_rows(std::uint64_t period, std::uint64_t row_bytes, std::uint64_t src,
+                                  std::uint64_t src_pitch, std::uint64_t dst, std::uint64_t dst_pitch) const {
+    const std::array<std::uint64_t, 6> key{period,       row_bytes,         src % burst_, src_pitch % burst_,
+                                           dst % burst_, dst_pitch % burst_};
+    for (const Walked& w : walked_)
+      if (w.key == key) return w.once;
+    Walked& w = walked_[next_walked_++ % walked_.size()];
+    w.key = key;
+    w.once = DmaStream{};
+    for (std::uint64_t r = 0; r < period; ++r) add_row(w.once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+    return w.once;
+  }
 
   // The channel reads in bursts cut at the source's burst boundaries, each
   // holding a slot of the window until its data is written, in as many
   // pieces (a NoC header each) as it spans destination-aligned blocks.
+  // Between the row's first and last burst every burst is whole and starts
+  // at the same destination offset within a block, so they are counted at
+  // once (their round trips summed as a walk of them sums them).
   void add_row(DmaStream& s, std::uint64_t row_bytes, std::uint64_t src, std::uint64_t dst) const {
-    std::uint64_t off = 0;
-    while (off < row_bytes) {
-      const std::uint64_t len = std::min(burst_ - (src + off) % burst_, row_bytes - off);
-      const std::uint64_t pieces = (dst + off + len - 1) / burst_ - (dst + off) / burst_ + 1;
-      const double data_flits = std::ceil(double(len) / flit_);
-      s.bytes += len;
-      ++s.bursts;
-      s.flits += static_cast<std::uint64_t>(data_flits) + pieces;
-      s.round_trips += latency_ + data_flits + double(len) / c_.dram_bytes_per_cycle;
-      off += len;
+    const std::uint64_t head = std::min(burst_ - src % burst_, row_bytes);
+    add_burst(s, head, dst);
+    const std::uint64_t whole = (row_bytes - head) / burst_;
+    if (whole > 0) {
+      s.bytes += whole * burst_;
+      s.bursts += whole;
+      s.flits += whole * (static_cast<std::uint64_t>(whole_flits_) + pieces(burst_, dst + head));
+      s.round_trips = add_repeatedly(s.round_trips, whole_trip_, whole);
     }
+    const std::uint64_t off = head + whole * burst_;
+    if (off < row_bytes) add_burst(s, row_bytes - off, dst + off);
+  }
+
+  void add_burst(DmaStream& s, std::uint64_t len, std::uint64_t dst) const {
+    const double data_flits = std::ceil(double(len) / flit_);
+    s.bytes += len;
+    ++s.bursts;
+    s.flits += static_cast<std::uint64_t>(data_flits) + pieces(len, dst);
+    s.round_trips += trip(len, data_flits);
+  }
+
+  // The destination-aligned blocks `len` bytes at `dst` span.
+  std::uint64_t pieces(std::uint64_t len, std::uint64_t dst) const {
+    return (dst + len - 1) / burst_ - dst / burst_ + 1;
+  }
+  double trip(std::uint64_t len, double data_flits) const {
+    return latency_ + data_flits + double(len) / c_.dram_bytes_per_cycle;
   }
 
   const CostTable& c_;
   const std::uint64_t burst_;
   const double flit_;
   const double latency_;
+  // A whole burst's data flits and round trip.
+  const double whole_flits_ = std::ceil(double(burst_) / flit_);
+  const double whole_trip_ = trip(burst_, whole_flits_);
+  struct Walked {
+    std::array<std::uint64_t, 6> key{};  // period 0: none yet
+    DmaStream once;
+  };
+  mutable std::array<Walked, 4> walked_{};
+  mutable unsigned next_walked_ = 0;
 };
 
 }  // namespace npuvp::firmware

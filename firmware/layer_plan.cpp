@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <utility>
+#include <vector>
 
 #include "contract/dma_regs.h"
 #include "contract/operand_fetches.h"
@@ -343,7 +344,7 @@ class CostWalker {
   // the banks this step's jobs read theirs from.
   void step(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, bool clusters_load_weights,
             const DmaStream& prefetch, unsigned out_buffer, bool streamed = false, bool next_into_banks = false) {
-    const StepCost s = step_cost(tile, kb, clusters_load_weights, out_buffer, streamed);
+    const StepCost s = priced_step(tile, kb, clusters_load_weights, out_buffer, streamed);
     if (streamed) streamed_bytes_ += kb * filter_bytes(l_);
     last_step_start_ = latency_;
     // While the jobs fetch their weights, the next block's bursts into the
@@ -398,6 +399,29 @@ class CostWalker {
       others += wait;
     }
     return others;
+  }
+
+  // step_cost reads of a tile only the row counts of its input rows and
+  // of each job's output, input and convolution rows, and which buffers it
+  // uses: steps alike in those cost alike, so a layer's interior tiles are
+  // priced once (the last few kept).
+  StepCost priced_step(std::uint32_t tile, std::uint32_t kb, bool load_weights, unsigned out_buffer, bool streamed) {
+    const std::uint32_t rows = tile_rows(tile), rows_per_group = ceil_div(rows, t_.row_groups);
+    const auto [lo, hi] = input_row_range(l_, first_row(tile), rows);
+    key_.assign({kb, rows, hi - lo, tile / t_.images_per_tile % 2, out_buffer, 2u * streamed + load_weights});
+    for (std::uint32_t my0 = 0; my0 < rows; my0 += rows_per_group) {
+      const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
+      const auto [in0, in1] = input_row_range(l_, first_row(tile) + my0, my_rows);
+      const auto [c0, c1] = conv_row_range(l_, first_row(tile) + my0, my_rows);
+      key_.push_back(in1 - in0);
+      key_.push_back(c1 - c0);
+    }
+    for (const Priced& p : priced_)
+      if (p.key == key_) return p.cost;
+    Priced& p = priced_[next_priced_++ % priced_.size()];
+    p.key = key_;
+    p.cost = step_cost(tile, kb, load_weights, out_buffer, streamed);
+    return p.cost;
   }
 
   // `streamed`: the DMA wrote the weights into the clusters, which fetch
@@ -547,6 +571,13 @@ class CostWalker {
   const DmaModel load_, store_;
   const std::uint64_t jobs_per_step_;
   const double ahead_cycles_;
+  struct Priced {
+    std::vector<std::uint32_t> key;  // empty: none yet
+    StepCost cost;
+  };
+  std::array<Priced, 4> priced_;
+  unsigned next_priced_ = 0;
+  std::vector<std::uint32_t> key_;
   double latency_ = 0, last_step_start_ = 0;
   DmaStream pending_store_;
   std::uint64_t dram_bytes_ = 0, cluster_bytes_ = 0, compute_cycles_ = 0, rf_accesses_ = 0, macs_ = 0;

@@ -1,7 +1,6 @@
 // Row commands placed before the cycle the controller has reached, and the
 // observers held back for them (ChannelController, "backfill" in the header).
 #include <algorithm>
-#include <vector>
 
 #include "models/dram/channel_controller.h"
 
@@ -78,13 +77,15 @@ void ChannelController::split_bus_gap(std::uint64_t cycle, std::uint64_t end) {
   for (std::size_t k = 0; k < bus_gaps_.size(); ++k) {
     const Gap gap = bus_gaps_[k];
     if (cycle < gap.start || end > gap.end) continue;
-    // Ring has no insert in the middle: rebuild from here on.
-    std::vector<Gap> rest;
-    if (gap.start < cycle) rest.push_back({gap.start, cycle});
-    if (end < gap.end) rest.push_back({end, gap.end});
-    for (std::size_t j = k + 1; j < bus_gaps_.size(); ++j) rest.push_back(bus_gaps_[j]);
-    while (bus_gaps_.size() > k) bus_gaps_.erase(bus_gaps_.size() - 1);
-    for (const Gap& g : rest) bus_gaps_.push_back(g);
+    // What is left of the gap before and after the command, in place.
+    if (gap.start < cycle) {
+      bus_gaps_[k].end = cycle;
+      if (end < gap.end) bus_gaps_.insert(k + 1, {end, gap.end});
+    } else if (end < gap.end) {
+      bus_gaps_[k].start = end;
+    } else {
+      bus_gaps_.erase(k);
+    }
     return;
   }
 }

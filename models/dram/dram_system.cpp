@@ -46,8 +46,16 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
   const std::uint64_t last = (address + bytes - 1) / burst;
   requests_[id] = {address, bytes, arrival_cycle, arrival_cycle, std::uint32_t(last - first + 1), write};
   ++in_flight_;
+  // A channel-interleave chunk lies within one page (DramConfig::validate):
+  // its bursts share channel, bank and row, decoded once.
+  const std::uint64_t chunk = config_.channel_interleave_bytes;
+  DecodedAddress d{};
+  std::uint64_t chunk_end = 0;
   for (std::uint64_t k = first; k <= last; ++k) {
-    const DecodedAddress d = mapper_.decode(k * burst);
+    if (k * burst >= chunk_end) {
+      d = mapper_.decode(k * burst);
+      chunk_end = (k * burst / chunk + 1) * chunk;
+    }
     channels_[d.channel]->enqueue(arrival_cycle, next_seq_++, d.row, id, d.bank, write);
     touch(d.channel);
   }

@@ -49,6 +49,12 @@ class Ring {
     if (tail_ == buf_.size()) make_room();
     return buf_[tail_++];
   }
+  // A new i-th entry from the front; the ones from there on move back.
+  void insert(std::size_t i, const T& value) {
+    if (tail_ == buf_.size()) make_room();
+    for (std::size_t k = tail_++; k != head_ + i; --k) buf_[k] = buf_[k - 1];
+    buf_[head_ + i] = value;
+  }
   // Keeps the entries sorted by `before` (after equal entries), searching
   // from the back.
   template <typename Before>

@@ -1,6 +1,6 @@
 // Ring: FIFO order across slides to the buffer start and growth, sorted
-// insertion, and erasing from the middle (either side moves) against a
-// std::deque.
+// insertion, and inserting into and erasing from the middle (either side
+// moves) against a std::deque.
 #include "models/dram/ring.h"
 
 #include <cstdint>
@@ -36,19 +36,23 @@ TEST(Ring, EraseKeepsTheOrderOfTheOthersOnEitherSide) {
   EXPECT_EQ(ring[4], 6);
 }
 
-TEST(Ring, MatchesADequeUnderRandomPushPopEraseAcrossSlidesAndGrowth) {
+TEST(Ring, MatchesADequeUnderRandomPushPopInsertEraseAcrossSlidesAndGrowth) {
   Ring<int> ring;
   std::deque<int> model;
   std::mt19937 rng(7);
   int next = 0;
   for (int step = 0; step < 20000; ++step) {
-    const unsigned op = rng() % 4;
+    const unsigned op = rng() % 5;
     if (op <= 1 || model.empty()) {
       ring.push_back(next);
       model.push_back(next++);
     } else if (op == 2) {
       ring.pop_front();
       model.pop_front();
+    } else if (op == 3) {
+      const std::size_t i = rng() % (model.size() + 1);
+      ring.insert(i, next);
+      model.insert(model.begin() + std::ptrdiff_t(i), next++);
     } else {
       const std::size_t i = rng() % model.size();
       ring.erase(i);
