@@ -116,7 +116,7 @@ Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_it
   return bound;
 }
 
-FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits) {
+inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits) {
   trial_runs_.clear();
   const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
   Slots slots{0, 0};
@@ -141,8 +141,8 @@ FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, st
   return slots;
 }
 
-bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection, Cycle bound,
-                           Grant& grant) {
+inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection,
+                                  Cycle bound, Grant& grant) {
   const VcLog& log = vc_log(n.channel, vc);
   const bool to_router = !channel_info_[n.channel].ejection;
   Cycle at = due;
@@ -170,7 +170,7 @@ bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint6
   }
 }
 
-FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::uint64_t flits) {
+inline FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::uint64_t flits) {
   // A router takes the lowest VC free when the head is due; an endpoint
   // injects into the next VC in turn that has room, whichever sends first.
   const unsigned vcs = config_.virtual_channels;

@@ -117,16 +117,19 @@ class FastMeshModel {
   int add_path(NodeId src, NodeId dst);
   Cycle time_tree(std::uint64_t flits, Cycle ready);
   void reserve_tree(std::uint64_t flits);
-  Grant allocate(const TreeNode& n, Cycle due, std::uint64_t flits);
+  // allocate(), try_vc() and take_slots() run once or more per hop, each
+  // from one caller: forced inline into time_tree(), since a call's saves,
+  // restores and arguments cost about as much as their own work.
+  [[gnu::always_inline]] Grant allocate(const TreeNode& n, Cycle due, std::uint64_t flits);
   // Grants `vc` into `grant` unless it cannot come before `bound`: its
   // allocation (a router's choice) or first flit (an injection's) would be
   // no earlier. Returns whether it did.
-  bool try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection, Cycle bound,
-              Grant& grant);
+  [[gnu::always_inline]] bool try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection,
+                                     Cycle bound, Grant& grant);
   // The first `flits` cycles at or after `from` in which both the link and
   // the crossbar input are free: packets on different VCs interleave their
   // flits on a link. Leaves them in trial_runs_ as intervals.
-  Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits);
+  [[gnu::always_inline]] Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits);
   // Earliest first-flit cycle the downstream buffer's credits allow, given
   // the passages allocated the VC before `next`.
   Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;

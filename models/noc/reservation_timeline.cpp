@@ -5,24 +5,12 @@
 
 namespace npuvp::noc {
 
-std::vector<ReservationTimeline::Interval>::const_iterator ReservationTimeline::after(Cycle at) const {
-  return first_after(busy_, at);
-}
-
 ReservationTimeline::Cycle ReservationTimeline::earliest_free(Cycle from, Cycle length) const {
   auto it = after(from);
   if (it != busy_.begin() && std::prev(it)->second > from) --it;
   Cycle s = from;
   for (; it != busy_.end() && it->first < s + length; ++it) s = std::max(s, it->second);
   return s;
-}
-
-std::pair<ReservationTimeline::Cycle, ReservationTimeline::Cycle> ReservationTimeline::free_run_among(
-    Cycle from, std::size_t& next) const {
-  auto it = after(from);
-  next = static_cast<std::size_t>(it - busy_.begin());
-  if (it != busy_.begin() && std::prev(it)->second > from) from = std::prev(it)->second;
-  return {from, it == busy_.end() ? std::numeric_limits<Cycle>::max() : it->first};
 }
 
 ReservationTimeline::Cycle ReservationTimeline::reserve_among(Cycle start, Cycle end, std::size_t hint) {

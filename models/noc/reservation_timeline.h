@@ -25,7 +25,8 @@ namespace npuvp::noc {
 // is unpredictable, and the branches of a plain binary search mispredicted
 // on about half of their steps.
 template <typename Pair>
-typename std::vector<Pair>::const_iterator first_after(const std::vector<Pair>& v, std::uint64_t at) {
+[[gnu::always_inline]] inline typename std::vector<Pair>::const_iterator first_after(const std::vector<Pair>& v,
+                                                                                     std::uint64_t at) {
   // The answer lies in [lo, hi]: v[hi] is above `at` (or hi is the end),
   // v[lo - 1] is not (or lo is 0).
   std::size_t hi = v.size(), lo = 0;
@@ -142,9 +143,17 @@ class ReservationTimeline {
 
  private:
   // The first interval starting after `at`.
-  std::vector<Interval>::const_iterator after(Cycle at) const;
-  // free_run() and reserve() where some interval ends after `from` (`start`).
-  std::pair<Cycle, Cycle> free_run_among(Cycle from, std::size_t& next) const;
+  std::vector<Interval>::const_iterator after(Cycle at) const { return first_after(busy_, at); }
+  // free_run() where some interval ends after `from`. Inline: the fast
+  // model asks it once or twice per hop, and the call cost as much as the
+  // search.
+  [[gnu::always_inline]] std::pair<Cycle, Cycle> free_run_among(Cycle from, std::size_t& next) const {
+    auto it = after(from);
+    next = static_cast<std::size_t>(it - busy_.begin());
+    if (it != busy_.begin() && std::prev(it)->second > from) from = std::prev(it)->second;
+    return {from, it == busy_.end() ? std::numeric_limits<Cycle>::max() : it->first};
+  }
+  // reserve() where some interval starts after `start`.
   Cycle reserve_among(Cycle start, Cycle end, std::size_t hint);
 
   std::vector<Interval> busy_;  // by start, disjoint and not touching
