@@ -133,6 +133,10 @@ VcdRecorder::SignalId VcdRecorder::add(const std::string& name, unsigned width) 
   slot.ident_size = static_cast<std::uint32_t>(signals_.back().ident.size() + 1);
   std::memcpy(slot.ident, signals_.back().ident.data(), signals_.back().ident.size());
   slot.ident[signals_.back().ident.size()] = '\n';
+  for (char bit : {'0', '1'}) {
+    slot.line[bit - '0'][0] = bit;
+    std::memcpy(slot.line[bit - '0'] + 1, slot.ident, sizeof slot.line[0] - 1);
+  }
   value_.push_back(0);
   return id;
 }
@@ -273,7 +277,6 @@ void VcdRecorder::sort_by_time(Bucket& bucket) {
   scratch_.resize(bucket.size());
   for (const Change& c : bucket) scratch_[id_start_[c.id & id_mask]++] = c;
   for (const Change& c : scratch_) bucket[start[c.offset >> kSlotBits]++] = c;
-  auto key = [](const Change& c) { return std::uint64_t{c.offset} << 32 | c.id; };
   for (std::size_t i = 1; i < bucket.size(); ++i) {
     if (key(bucket[i - 1]) <= key(bucket[i])) continue;
     const Change c = bucket[i];
@@ -285,8 +288,12 @@ void VcdRecorder::sort_by_time(Bucket& bucket) {
 
 void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
   sort_by_time(bucket);
+  const std::size_t size = bucket.size();
+  // After the last change, one no change can equal (no signal has the
+  // filtered id): the loop compares each change with the next unchecked.
+  bucket.push_back({0, kFiltered, UINT32_MAX});
   const Change* c = bucket.data();
-  const Change* const end = c + bucket.size();
+  const Change* const end = c + size;
   while (c != end && (!body_open_ || start_ps + c->offset < window_start_ps_)) c = before_body(c, end, start_ps);
   std::uint32_t stamped = UINT32_MAX;  // offset of the last timestamp written
   // A bucket seldom straddles a multiple of 10^8 ps: then its timestamps
@@ -307,8 +314,7 @@ void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
     std::uint64_t* const value = value_.data();
     const Slot* const slots = slots_.data();
     for (; c != run_end; ++c) {
-      const Change* next = c + 1;
-      if (next != end && next->offset == c->offset && next->id == c->id) continue;  // the later one wins
+      if (key(c[1]) == key(*c)) continue;  // the later one wins
       if (value[c->id] == c->bits) continue;
       value[c->id] = c->bits;
       if (c->offset != stamped) {
@@ -325,8 +331,7 @@ void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
       const Slot& s = slots[c->id];
       if (s.width == 1) {
         // Most changes are of 1-bit signals: "0" or "1", the identifier, a newline.
-        *p = static_cast<char>('0' + (c->bits & 1));
-        std::memcpy(p + 1, s.ident, sizeof s.ident);
+        std::memcpy(p, s.line[c->bits & 1], sizeof s.line[0]);
         p += 1 + s.ident_size;
       } else {
         p = write_value(p, c->id, c->bits);

@@ -152,6 +152,8 @@ class VcdRecorder {
     }
   };
   using Bucket = std::vector<Change, UnsetAllocator>;
+  // The order changes are written in: time, then signal.
+  static std::uint64_t key(const Change& c) { return std::uint64_t{c.offset} << 32 | c.id; }
 
   SignalId add(const std::string& name, unsigned width);
   bool accept(const std::string& name) const;
@@ -207,6 +209,9 @@ class VcdRecorder {
     char ident[8] = {};
     std::uint32_t ident_size;  // with the newline
     unsigned width;
+    // A 1-bit signal's two lines, "0<ident>\n" and "1<ident>\n" (8 bytes
+    // hold the longest): most changes are written by copying one.
+    char line[2][8] = {};
   };
   std::vector<Slot> slots_;
   std::size_t changes_ = 0;

@@ -107,30 +107,20 @@ std::string identifier(std::uint32_t id) {
   return s;
 }
 
-void expect_written_in_time_then_signal_order(std::uint32_t signal_count) {
-  // Changes spread over several buckets, many within a nanosecond of each
-  // other (a slot of the sort holds several times), recorded in a scrambled
-  // order: the body must be what a plain stable sort by (time, signal) gives.
+struct Recorded {
+  std::uint64_t ps;
+  std::uint32_t id;
+  std::uint64_t value;
+};
+
+// Records `recorded` in its order on `signal_count` 1-bit signals: the body
+// written must be what a plain stable sort by (time, signal) gives, with the
+// last change of a signal at a time and no repeats of a value.
+void expect_written_in_time_then_signal_order(std::uint32_t signal_count, std::vector<Recorded> recorded) {
   VcdRecorder rec;
   std::vector<Wire> wires(signal_count);
   for (std::uint32_t i = 0; i < signal_count; ++i) wires[i].bind(rec, "s.w" + std::to_string(i));
-  struct Recorded {
-    std::uint64_t ps;
-    std::uint32_t id;
-    std::uint64_t value;
-  };
-  std::vector<Recorded> recorded;
-  std::uint64_t state = 12345;
-  auto next = [&state](std::uint64_t bound) {
-    state = state * 6364136223846793005u + 1442695040888963407u;
-    return (state >> 33) % bound;
-  };
-  for (int i = 0; i < 20000; ++i) {
-    const std::uint64_t ps = 3'000 * next(4000) + next(3);
-    const auto id = static_cast<std::uint32_t>(next(signal_count));
-    recorded.push_back({ps, id, next(2)});
-    wires[id].set(sc_time(static_cast<double>(ps), sc_core::SC_PS), recorded.back().value);
-  }
+  for (const Recorded& r : recorded) wires[r.id].set(sc_time(static_cast<double>(r.ps), sc_core::SC_PS), r.value);
   std::stable_sort(recorded.begin(), recorded.end(),
                    [](const Recorded& a, const Recorded& b) { return std::tie(a.ps, a.id) < std::tie(b.ps, b.id); });
   std::string expected;
@@ -144,16 +134,67 @@ void expect_written_in_time_then_signal_order(std::uint32_t signal_count) {
     if (r.ps != stamped) expected += "#" + std::to_string(stamped = r.ps) + "\n";
     expected += std::to_string(r.value) + identifier(r.id) + "\n";
   }
+  ASSERT_FALSE(expected.empty());
   std::ostringstream os;
   rec.write(os);
   const std::string vcd = os.str();
   EXPECT_EQ(vcd.substr(vcd.find("$end\n", vcd.find("$dumpvars")) + 5), expected);
 }
 
+void expect_scrambled_changes_written_in_order(std::uint32_t signal_count) {
+  // Changes spread over several buckets, many within a nanosecond of each
+  // other (a slot of the sort holds several times), recorded in a scrambled
+  // order.
+  std::vector<Recorded> recorded;
+  std::uint64_t state = 12345;
+  auto next = [&state](std::uint64_t bound) {
+    state = state * 6364136223846793005u + 1442695040888963407u;
+    return (state >> 33) % bound;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t ps = 3'000 * next(4000) + next(3);
+    const auto id = static_cast<std::uint32_t>(next(signal_count));
+    recorded.push_back({ps, id, next(2)});
+  }
+  expect_written_in_time_then_signal_order(signal_count, std::move(recorded));
+}
+
 TEST(VcdRecorder, ScrambledChangesAreWrittenInTimeThenSignalOrder) {
-  expect_written_in_time_then_signal_order(40);
-  // More signals than the sort's signal pass has entries.
-  expect_written_in_time_then_signal_order(5000);
+  expect_scrambled_changes_written_in_order(40);
+  expect_scrambled_changes_written_in_order(5000);
+}
+
+TEST(VcdRecorder, ManySignalsChangingAtOnceInReverseOrderAreWrittenInSignalOrder) {
+  // One time slot of the sort holding thousands of changes, recorded in
+  // reverse signal order. Each signal changes twice at the same time (the
+  // last one wins: even signals end where they began) and some again a
+  // little earlier, recorded after.
+  constexpr std::uint32_t kSignals = 3000;
+  std::vector<Recorded> recorded;
+  for (std::uint32_t id = kSignals; id-- > 0;) recorded.push_back({7'000, id, 1});
+  for (std::uint32_t id = kSignals; id-- > 0;) recorded.push_back({7'000, id, id % 2});
+  for (std::uint32_t id = kSignals; id-- > 0;)
+    if (id % 3 == 0) recorded.push_back({6'500, id, 1});
+  expect_written_in_time_then_signal_order(kSignals, std::move(recorded));
+}
+
+TEST(VcdRecorder, InterleavedTimeOrderedRunsAreWrittenInTimeOrder) {
+  // What the NoC's links publish: each signal's pulses in time order, one
+  // signal's run after another's, the runs overlapping in time and crossing
+  // buckets (2^22 ps).
+  constexpr std::uint32_t kSignals = 24;
+  std::vector<Recorded> recorded;
+  for (std::uint64_t round = 0; round < 4; ++round) {
+    for (std::uint32_t id = 0; id < kSignals; ++id) {
+      const std::uint32_t signal = (id * 7 + round) % kSignals;
+      for (std::uint64_t pulse = 0; pulse < 400; ++pulse) {
+        const std::uint64_t rise = round * 4'000'000 + pulse * 10'000 + 1'250 * (signal % 5);
+        recorded.push_back({rise, signal, 1});
+        recorded.push_back({rise + 1'250 * (1 + signal % 3), signal, 0});
+      }
+    }
+  }
+  expect_written_in_time_then_signal_order(kSignals, std::move(recorded));
 }
 
 TEST(VcdRecorder, PrefixFilterAndLimit) {
