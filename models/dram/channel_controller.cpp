@@ -383,15 +383,46 @@ std::uint64_t ChannelController::recompute() {
   return next_cycle_;
 }
 
-void ChannelController::step() {
+std::uint64_t ChannelController::step(std::uint32_t run_request) {
   const std::uint64_t t = next_event_cycle();
   if (choice_ == Choice::kAdmit) {
     admit(t);
-    return;
+    return t;
   }
   sample_until(t);
   issue(choice_command_, choice_bank_, t);
-  if (!held_.empty()) release_notifications(std::max(floor_, now_ > horizon_ ? now_ - horizon_ : 0));
+  release_held();
+  if (run_request == kNoRun || choice_ != Choice::kBank ||
+      (choice_command_ != Command::kRd && choice_command_ != Command::kWr))
+    return t;
+  return run_columns(choice_bank_, run_request);
+}
+
+// A request's bursts to one open row, with nothing else queued, are most of a
+// network's commands. While no other bank has or may get a command (none
+// active, none stale), nothing arrives, no burst starves or needs a decision
+// made again, write batching is off and no refresh is due, the scheduling
+// pass (recompute) has one candidate, the bank's own next command: this
+// makes the decision that pass would make, and issues the command as step()
+// does, until it is not a column command for `request` or another of those
+// conditions fails. Backfill would leave the bank alone too: it places row
+// commands only. Returns the cycle of the last command issued.
+std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) {
+  const std::uint64_t others = ~(std::uint64_t(1) << i);
+  Bank& b = banks_[i];
+  while (write_high_ == 0 && ((active_ | stale_) & others) == 0 && now_ < min_redecide_ &&
+         (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_)) {
+    decide(i);
+    stale_ = 0;
+    const Command command = b.next;
+    if ((command != Command::kRd && command != Command::kWr) || b.queue[b.target].request() != request) break;
+    const std::uint64_t t = std::max(timing_.earliest(kind_[i], now_), ready_[i]);
+    if (t >= refresh_due_ || (!arrivals_.empty() && arrivals_.front().arrival <= t)) break;
+    sample_until(t);
+    issue(command, i, t);
+    release_held();
+  }
+  return now_;
 }
 
 // What a command of `kind` issued at `cycle` does to the channel-wide

@@ -66,8 +66,13 @@ class ChannelController {
   // a command. Never kNever, because refresh is always coming. Memoised: only
   // an admit, an issue or an earlier arrival makes it work again.
   std::uint64_t next_event_cycle() { return dirty_ ? recompute() : next_cycle_; }
-  // Does that next thing.
-  void step();
+  // Does that next thing, and returns its cycle. After a column command
+  // for a burst of `run_request`, also the next column commands for that
+  // request's bursts in the same bank while each is the channel's next thing
+  // anyway (run_columns), and returns the last one's cycle: one scheduling
+  // pass per run instead of one per burst (DramSystem::complete).
+  std::uint64_t step(std::uint32_t run_request = kNoRun);
+  static constexpr std::uint32_t kNoRun = ~std::uint32_t(0);  // no handle has 32 bits
 
   std::uint64_t now() const { return now_; }
   // Passes every command issued so far to the observers. Commands are held
@@ -177,6 +182,10 @@ class ChannelController {
   void set_front(unsigned bank, std::uint64_t queued);
 
   std::uint64_t recompute();
+  std::uint64_t run_columns(unsigned bank, std::uint32_t request);
+  void release_held() {
+    if (!held_.empty()) release_notifications(std::max(floor_, now_ > horizon_ ? now_ - horizon_ : 0));
+  }
   // Returns the banks decided.
   std::uint64_t decide_stale();
   void decide(unsigned bank);

@@ -107,10 +107,23 @@ void DramSystem::step(unsigned channel) {
 
 std::uint64_t DramSystem::complete(std::uint32_t id) {
   if (queue_completions_) throw std::logic_error("DramSystem::complete used while completions are queued");
+  const std::uint32_t run = in_flight_ == 1 ? id : ChannelController::kNoRun;
+  // K: the largest (cycle, channel) of the events done.
+  std::uint64_t k_cycle = 0;
+  unsigned k_channel = 0;
   while (requests_[id].remaining != 0) {
     std::uint64_t t;
-    step(earliest_channel(t));
+    const unsigned c = earliest_channel(t);
+    const std::uint64_t last = channels_[c]->step(run);
+    touch(c);
+    if (last > k_cycle || (last == k_cycle && c > k_channel)) {
+      k_cycle = last;
+      k_channel = c;
+    }
   }
+  if (run != ChannelController::kNoRun)
+    for (unsigned c = 0; c < channels_.size(); ++c)
+      while (next_[c] < k_cycle || (next_[c] == k_cycle && c < k_channel)) step(c);
   const std::uint64_t done = requests_[id].done;
   release(id);
   return done;
