@@ -44,22 +44,25 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
 }
 
 void ChannelController::enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request,
-                                unsigned bank, bool write) {
-  // Arrivals come nearly in order: the new one nearly always goes at the back.
+                                unsigned bank, bool write, unsigned count) {
+  // Arrivals come nearly in order: the new ones nearly always go at the back.
   auto before = [](const Burst& x, const Burst& y) {
     return x.arrival != y.arrival ? x.arrival < y.arrival : x.seq < y.seq;
   };
   const Burst burst{arrival, seq, row, request, static_cast<std::uint16_t>(bank), write};
   if (arrivals_.empty() || !before(burst, arrivals_.back())) {
-    Burst& b = arrivals_.push_back_slot();
-    b.arrival = arrival;
-    b.seq = seq;
-    b.row = row;
-    b.request = request;
-    b.bank = static_cast<std::uint16_t>(bank);
-    b.write = write;
+    for (unsigned k = 0; k < count; ++k) {
+      Burst& b = arrivals_.push_back_slot();
+      b.arrival = arrival;
+      b.seq = seq + k;
+      b.row = row;
+      b.request = request;
+      b.bank = static_cast<std::uint16_t>(bank);
+      b.write = write;
+    }
   } else {
-    arrivals_.insert_sorted(burst, before);
+    for (unsigned k = 0; k < count; ++k)
+      arrivals_.insert_sorted({arrival, seq + k, row, request, static_cast<std::uint16_t>(bank), write}, before);
   }
   // A new arrival changes the next event only if it comes no later than it:
   // then admitting it is the next event (arrivals win ties).
@@ -95,9 +98,33 @@ void ChannelController::set_front(unsigned bank, std::uint64_t queued) {
   oldest_bound_ = std::min(oldest_bound_, queued);
 }
 
+void ChannelController::choose(unsigned i, Command command, std::uint8_t kind, std::uint32_t target,
+                               std::uint64_t ready) {
+  Bank& b = banks_[i];
+  b.next = command;
+  b.target = target;
+  kind_[i] = kind;
+  ready_[i] = ready;
+  const bool column = kind >= kKindRd;
+  rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].queued;
+  active_ |= std::uint64_t(1) << i;
+}
+
 void ChannelController::decide(unsigned i) {
   Bank& b = banks_[i];
   redecide_[i] = kNever;
+  // A front burst that hits the open row in the direction the bus last went
+  // (or before any column command) is what the search below would choose,
+  // starving or not, unless write batching filters the queue: most
+  // decisions, made without it.
+  if (write_high_ == 0 && !b.queue.empty()) {
+    const Queued& front = b.queue.front();
+    if (front.row == b.open_row && (last_column_ < 0 || int(front.write()) == last_column_)) {
+      const bool write = front.write();
+      choose(i, write ? Command::kWr : Command::kRd, write ? kKindWr : kKindRd, 0, b.cas_ok);
+      return;
+    }
+  }
   b.next = Command::kNop;
   ready_[i] = kNever;
   rank_[i] = kNever;
@@ -110,15 +137,6 @@ void ChannelController::decide(unsigned i) {
     while (first < n && b.queue[first].write() != write_mode_) ++first;
   if (first == n) return;
   const Queued& front = b.queue[first];
-  auto choose = [&](Command command, std::uint8_t kind, std::uint32_t target, std::uint64_t ready) {
-    b.next = command;
-    b.target = target;
-    kind_[i] = kind;
-    ready_[i] = ready;
-    const bool column = kind >= kKindRd;
-    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].queued;
-    active_ |= std::uint64_t(1) << i;
-  };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
     // bursts hit the open row: FR-FCFS must not starve it.
@@ -141,7 +159,7 @@ void ChannelController::decide(unsigned i) {
       }
       if (hit != n) {
         const bool write = b.queue[hit].write();
-        choose(write ? Command::kWr : Command::kRd, write ? kKindWr : kKindRd, hit, b.cas_ok);
+        choose(i, write ? Command::kWr : Command::kRd, write ? kKindWr : kKindRd, hit, b.cas_ok);
         // Passing the front over for a hit holds until the front starves.
         if (hit != first) {
           redecide_[i] = starving_at;
@@ -150,10 +168,10 @@ void ChannelController::decide(unsigned i) {
         return;
       }
     }
-    choose(Command::kPre, kKindPre, first, b.pre_ok);
+    choose(i, Command::kPre, kKindPre, first, b.pre_ok);
     return;
   }
-  choose(Command::kAct, kKindAct, first, b.act_ok);
+  choose(i, Command::kAct, kKindAct, first, b.act_ok);
 }
 
 // Write batching: which direction the channel serves from now on; true if

@@ -59,8 +59,9 @@ class ChannelController {
     if (observer->wants_plain_columns()) column_observers_.push_back(observer);
   }
 
+  // `count` bursts of one request to one row, numbered from `seq` on.
   void enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request, unsigned bank,
-               bool write);
+               bool write, unsigned count);
 
   // Cycle of the next thing this channel does: admit an arrived burst or issue
   // a command. Never kNever, because refresh is always coming. Memoised: only
@@ -189,6 +190,8 @@ class ChannelController {
   // Returns the banks decided.
   std::uint64_t decide_stale();
   void decide(unsigned bank);
+  // Sets the bank's decision: its next command for the burst at `target`.
+  void choose(unsigned bank, Command command, std::uint8_t kind, std::uint32_t target, std::uint64_t ready);
   void mark_stale(unsigned bank) { stale_ |= std::uint64_t(1) << bank; }
   bool update_write_mode(int starving_bank);
   void count_visible(bool write, int delta) { (write ? visible_writes_ : visible_reads_) += delta; }

@@ -48,16 +48,14 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
   ++in_flight_;
   // A channel-interleave chunk lies within one page (DramConfig::validate):
   // its bursts share channel, bank and row, decoded once.
-  const std::uint64_t chunk = config_.channel_interleave_bytes;
-  DecodedAddress d{};
-  std::uint64_t chunk_end = 0;
-  for (std::uint64_t k = first; k <= last; ++k) {
-    if (k * burst >= chunk_end) {
-      d = mapper_.decode(k * burst);
-      chunk_end = (k * burst / chunk + 1) * chunk;
-    }
-    channels_[d.channel]->enqueue(arrival_cycle, next_seq_++, d.row, id, d.bank, write);
+  const std::uint64_t chunk_bursts = config_.channel_interleave_bytes / burst;
+  for (std::uint64_t k = first; k <= last;) {
+    const DecodedAddress d = mapper_.decode(k * burst);
+    const std::uint64_t n = std::min(last + 1, (k / chunk_bursts + 1) * chunk_bursts) - k;
+    channels_[d.channel]->enqueue(arrival_cycle, next_seq_, d.row, id, d.bank, write, unsigned(n));
+    next_seq_ += n;
     touch(d.channel);
+    k += n;
   }
   if (stats_.first_arrival_ns < 0) stats_.first_arrival_ns = ns_of(arrival_cycle);
   stats_.first_arrival_ns = std::min(stats_.first_arrival_ns, ns_of(arrival_cycle));
