@@ -45,24 +45,25 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
 
 void ChannelController::enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request,
                                 unsigned bank, bool write, unsigned count) {
-  // Arrivals come nearly in order: the new ones nearly always go at the back.
+  // Arrivals come nearly in order: the new one nearly always goes at the back.
+  // Entries never interleave: each holds consecutive seq.
   auto before = [](const Burst& x, const Burst& y) {
     return x.arrival != y.arrival ? x.arrival < y.arrival : x.seq < y.seq;
   };
-  const Burst burst{arrival, seq, row, request, static_cast<std::uint16_t>(bank), write};
+  const Burst burst{
+      arrival, seq, row, request, static_cast<std::uint16_t>(bank), write, static_cast<std::uint16_t>(count)};
   if (arrivals_.empty() || !before(burst, arrivals_.back())) {
-    for (unsigned k = 0; k < count; ++k) {
-      Burst& b = arrivals_.push_back_slot();
-      b.arrival = arrival;
-      b.seq = seq + k;
-      b.row = row;
-      b.request = request;
-      b.bank = static_cast<std::uint16_t>(bank);
-      b.write = write;
-    }
+    // Field by field (Ring::push_back_slot).
+    Burst& b = arrivals_.push_back_slot();
+    b.arrival = arrival;
+    b.seq = seq;
+    b.row = row;
+    b.request = request;
+    b.bank = static_cast<std::uint16_t>(bank);
+    b.write = write;
+    b.count = static_cast<std::uint16_t>(count);
   } else {
-    for (unsigned k = 0; k < count; ++k)
-      arrivals_.insert_sorted({arrival, seq + k, row, request, static_cast<std::uint16_t>(bank), write}, before);
+    arrivals_.insert_sorted(burst, before);
   }
   // A new arrival changes the next event only if it comes no later than it:
   // then admitting it is the next event (arrivals win ties).
@@ -77,15 +78,20 @@ void ChannelController::admit(std::uint64_t cycle) {
   while (!arrivals_.empty() && arrivals_.front().arrival <= cycle) {
     const Burst& x = arrivals_.front();
     Bank& b = banks_[x.bank];
-    if (b.queue.size() < depth_) {
-      if (b.queue.empty()) set_front(x.bank, x.arrival);
-      count_visible(x.write, +1);
+    // The bursts that find a free queue entry are visible to the scheduler.
+    const std::size_t size = b.queue.size();
+    if (size < depth_) {
+      if (size == 0) set_front(x.bank, x.arrival);
+      count_visible(x.write, int(std::min<std::size_t>(depth_ - size, x.count)));
     }
-    // Field by field, as enqueue does (Ring::push_back_slot).
-    Queued& q = b.queue.push_back_slot();
-    q.queued = x.arrival;
-    q.row = x.row;
-    q.tag = x.request << 1 | std::uint32_t(x.write);
+    const std::uint32_t tag = x.request << 1 | std::uint32_t(x.write);
+    for (unsigned k = 0; k < x.count; ++k) {
+      // Field by field, as enqueue does (Ring::push_back_slot).
+      Queued& q = b.queue.push_back_slot();
+      q.queued = x.arrival;
+      q.row = x.row;
+      q.tag = tag;
+    }
     mark_stale(x.bank);
     if (x.arrival < now_) late_ |= std::uint64_t(1) << x.bank;
     arrivals_.pop_front();

@@ -30,14 +30,16 @@ namespace npuvp::dram {
 
 inline constexpr std::uint64_t kNever = UINT64_MAX;
 
-// One column access: burst_length beats on the channel's data bus.
+// Column accesses of burst_length beats each on the channel's data bus:
+// `count` bursts of one request to one row, numbered from `seq` on.
 struct Burst {
-  std::uint64_t arrival;  // cycle at which the controller may see it
+  std::uint64_t arrival;  // cycle at which the controller may see them
   std::uint64_t seq;      // submission order, breaks ties between equal arrivals
   std::uint32_t row;
   std::uint32_t request;  // owner's handle, returned in BurstSink::burst_done
   std::uint16_t bank;
   bool write;
+  std::uint16_t count;
 };
 
 class BurstSink {
@@ -269,7 +271,7 @@ class ChannelController {
   // that finds a starving burst is needed only once this bound has waited
   // max_wait.
   std::uint64_t oldest_bound_ = kNever;
-  Ring<Burst> arrivals_;  // not yet arrived, in (arrival, seq) order
+  Ring<Burst> arrivals_;  // not yet arrived, in (arrival, seq) order, a chunk's bursts in one entry
 
   std::uint64_t now_ = 0;
   ChannelTiming timing_;
