@@ -443,7 +443,7 @@ std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) 
     const std::uint64_t t = std::max(timing_.earliest(kind_[i], now_), ready_[i]);
     if (t >= refresh_due_ || (!arrivals_.empty() && arrivals_.front().arrival <= t)) break;
     sample_until(t);
-    issue(command, i, t);
+    issue_column(i, t);
     release_held();
   }
   return now_;
@@ -494,20 +494,16 @@ void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsi
 }
 
 void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {
-  now_ = std::max(now_, t);
-  record_bus(t, command == Command::kAct                                      ? spec_.act_cycles
-                : command == Command::kRd || command == Command::kWr          ? spec_.cas_cycles
-                : command == Command::kRefAll || command == Command::kRefBank ? spec_.ref_cycles
-                                                                              : spec_.pre_cycles);
-  dirty_ = true;
-  scan_valid_ = false;
-  Bank& b = banks_[index];
   // Column commands first, before the switch's indirect jump: they are most
   // commands, and a conditional branch predicts the mix better.
   if (command == Command::kRd || command == Command::kWr) {
-    issue_column(b, index, t);
+    issue_column(index, t);
     return;
   }
+  begin_command(t, command == Command::kAct                                      ? spec_.act_cycles
+                   : command == Command::kRefAll || command == Command::kRefBank ? spec_.ref_cycles
+                                                                                 : spec_.pre_cycles);
+  Bank& b = banks_[index];
   switch (command) {
     case Command::kAct: {
       const Queued& x = b.queue[b.target];
@@ -578,7 +574,9 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
   }
 }
 
-void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
+void ChannelController::issue_column(unsigned index, std::uint64_t t) {
+  begin_command(t, spec_.cas_cycles);
+  Bank& b = banks_[index];
   // Field by field: the entry may have been stored moments ago, and a wider
   // load than its stores would wait for them to reach the cache.
   const Queued& e = b.queue[b.target];
@@ -661,7 +659,7 @@ EnergyBreakdown ChannelController::energy_until(std::uint64_t cycle) const {
   return e;
 }
 
-void ChannelController::sample_until(std::uint64_t cycle) {
+void ChannelController::sample_windows(std::uint64_t cycle) {
   while (next_sample_ <= cycle) {
     samples_.push_back(energy_until(next_sample_).total_pj());
     next_sample_ += window_cycles_;

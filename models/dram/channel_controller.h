@@ -201,7 +201,7 @@ class ChannelController {
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
   void admit(std::uint64_t cycle);
   void issue(Command command, unsigned bank, std::uint64_t cycle);
-  void issue_column(Bank& bank, unsigned index, std::uint64_t cycle);
+  void issue_column(unsigned index, std::uint64_t cycle);
   void busy_until(Bank& bank, std::uint64_t until);
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
   // Holds the command for the observers; a run without any (no checker, no
@@ -210,7 +210,11 @@ class ChannelController {
     if (!observers_.empty()) hold(cycle, command, bank, row, auto_pre);
   }
   void hold(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre);
-  void sample_until(std::uint64_t cycle);
+  // Closes the power windows that end by `cycle` (rarely any: inline check).
+  void sample_until(std::uint64_t cycle) {
+    if (next_sample_ <= cycle) sample_windows(cycle);
+  }
+  void sample_windows(std::uint64_t cycle);
   // Backfill (channel_backfill.cpp): the earliest cycle before now_ at which
   // bank's row command could have gone, or kNever.
   std::uint64_t backfill_cycle(unsigned bank, std::uint64_t floor) const;
@@ -221,7 +225,24 @@ class ChannelController {
   bool best_backfill(unsigned skip, std::uint64_t before, unsigned& bank, std::uint64_t& cycle) const;
   std::uint64_t free_bus_slot(std::uint64_t from, unsigned length) const;
   std::uint64_t backfill_floor() const;
-  void record_bus(std::uint64_t cycle, unsigned length);
+  // A command on the bus from `cycle` for `length` cycles: after the last one
+  // it may leave a gap; placed back, it splits one. Inline: once per command.
+  void record_bus(std::uint64_t cycle, unsigned length) {
+    if (cycle >= timing_.ca_free) {
+      if (cycle > timing_.ca_free) bus_gaps_.push_back({timing_.ca_free, cycle});
+    } else {
+      split_bus_gap(cycle, cycle + length);
+    }
+    const std::uint64_t oldest = now_ > horizon_ ? now_ - horizon_ : 0;
+    while (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest) bus_gaps_.pop_front();
+  }
+  // What every command does first: the time, the command bus, the memo.
+  void begin_command(std::uint64_t cycle, unsigned length) {
+    now_ = std::max(now_, cycle);
+    record_bus(cycle, length);
+    dirty_ = true;
+    scan_valid_ = false;
+  }
   // A row command placed back into the idle stretch it falls in: out of
   // line, so that recording a command after the last keeps no registers for it.
   void split_bus_gap(std::uint64_t cycle, std::uint64_t end);
