@@ -79,8 +79,6 @@ void ChannelController::split_bus_gap(std::uint64_t cycle, std::uint64_t end) {
 
 void ChannelController::hold(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
                              std::uint64_t auto_pre) {
-  const auto& to = command == Command::kRd || command == Command::kWr ? column_observers_ : observers_;
-  if (to.empty()) return;
   if (held_.empty() || held_.back().cycle <= cycle) {
     // Field by field (Ring::push_back_slot).
     IssuedCommand& c = held_.push_back_slot();

@@ -204,10 +204,12 @@ class ChannelController {
   void issue_column(unsigned index, std::uint64_t cycle);
   void busy_until(Bank& bank, std::uint64_t until);
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
-  // Holds the command for the observers; a run without any (no checker, no
-  // trace) makes no call per command.
+  // Holds the command for the observers that want it; a run without any (no
+  // checker, no trace, or a trace of bank states only for a plain RD or WR,
+  // nearly every command) makes no call.
   void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0) {
-    if (!observers_.empty()) hold(cycle, command, bank, row, auto_pre);
+    const bool plain_column = command == Command::kRd || command == Command::kWr;
+    if (!(plain_column ? column_observers_ : observers_).empty()) hold(cycle, command, bank, row, auto_pre);
   }
   void hold(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre);
   // Closes the power windows that end by `cycle` (rarely any: inline check).
