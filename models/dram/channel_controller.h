@@ -208,8 +208,9 @@ class ChannelController {
   // checker, no trace, or a trace of bank states only for a plain RD or WR,
   // nearly every command) makes no call.
   void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0) {
-    const bool plain_column = command == Command::kRd || command == Command::kWr;
-    if (!(plain_column ? column_observers_ : observers_).empty()) hold(cycle, command, bank, row, auto_pre);
+    if (observers_.empty() || ((command == Command::kRd || command == Command::kWr) && column_observers_.empty()))
+      return;
+    hold(cycle, command, bank, row, auto_pre);
   }
   void hold(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre);
   // Closes the power windows that end by `cycle` (rarely any: inline check).

@@ -103,6 +103,18 @@ void DramSystem::step(unsigned channel) {
   touch(channel);
 }
 
+// Stepping the channel with the earliest next event until the request is
+// complete does each channel's events in the order of their keys (cycle,
+// channel), an event's key being the largest of its own and those of its
+// channel's events before it in this loop; it stops after the request's last
+// burst, whose key K is the largest of the request's bursts: every event of
+// key below K is done, none above. The channels share nothing but that stop
+// (docs/dram.md, "How the channels are stepped"). With the request alone in
+// flight, a channel may thus issue the request's bursts ahead of the others
+// (ChannelController::step's runs): each of them, and what comes before it in
+// its channel, has a key up to K. Once the request is complete, the events of
+// key below K not yet done are. With other requests in flight, their
+// completion order (the latency samples' order) would depend on it: no runs.
 std::uint64_t DramSystem::complete(std::uint32_t id) {
   if (queue_completions_) throw std::logic_error("DramSystem::complete used while completions are queued");
   const std::uint32_t run = in_flight_ == 1 ? id : ChannelController::kNoRun;
