@@ -50,8 +50,7 @@ void ChannelController::enqueue(std::uint64_t arrival, std::uint64_t seq, std::u
   auto before = [](const Burst& x, const Burst& y) {
     return x.arrival != y.arrival ? x.arrival < y.arrival : x.seq < y.seq;
   };
-  const Burst burst{
-      arrival, seq, row, request, static_cast<std::uint16_t>(bank), write, static_cast<std::uint16_t>(count)};
+  const Burst burst{arrival, seq, row, request, static_cast<std::uint16_t>(bank), write, count};
   if (arrivals_.empty() || !before(burst, arrivals_.back())) {
     // Field by field (Ring::push_back_slot).
     Burst& b = arrivals_.push_back_slot();
@@ -61,7 +60,7 @@ void ChannelController::enqueue(std::uint64_t arrival, std::uint64_t seq, std::u
     b.request = request;
     b.bank = static_cast<std::uint16_t>(bank);
     b.write = write;
-    b.count = static_cast<std::uint16_t>(count);
+    b.count = count;
   } else {
     arrivals_.insert_sorted(burst, before);
   }

@@ -39,7 +39,7 @@ struct Burst {
   std::uint32_t request;  // owner's handle, returned in BurstSink::burst_done
   std::uint16_t bank;
   bool write;
-  std::uint16_t count;
+  std::uint32_t count;
 };
 
 class BurstSink {
