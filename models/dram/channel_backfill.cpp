@@ -60,19 +60,6 @@ bool ChannelController::best_backfill(unsigned skip, std::uint64_t before, unsig
   return found;
 }
 
-// A command on the bus from `cycle` for `length` cycles: after the last one
-// it may leave a gap; placed back, it splits one.
-void ChannelController::record_bus(std::uint64_t cycle, unsigned length) {
-  const std::uint64_t end = cycle + length;
-  if (cycle >= timing_.ca_free) {
-    if (cycle > timing_.ca_free) bus_gaps_.push_back({timing_.ca_free, cycle});
-  } else {
-    split_bus_gap(cycle, end);
-  }
-  const std::uint64_t oldest = now_ > horizon_ ? now_ - horizon_ : 0;
-  while (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest) bus_gaps_.pop_front();
-}
-
 void ChannelController::split_bus_gap(std::uint64_t cycle, std::uint64_t end) {
   for (std::size_t k = 0; k < bus_gaps_.size(); ++k) {
     const Gap gap = bus_gaps_[k];
@@ -92,8 +79,6 @@ void ChannelController::split_bus_gap(std::uint64_t cycle, std::uint64_t end) {
 
 void ChannelController::hold(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row,
                              std::uint64_t auto_pre) {
-  const auto& to = command == Command::kRd || command == Command::kWr ? column_observers_ : observers_;
-  if (to.empty()) return;
   if (held_.empty() || held_.back().cycle <= cycle) {
     // Field by field (Ring::push_back_slot).
     IssuedCommand& c = held_.push_back_slot();

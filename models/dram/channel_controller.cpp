@@ -44,13 +44,15 @@ ChannelController::ChannelController(unsigned index, const DramConfig& config, c
 }
 
 void ChannelController::enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request,
-                                unsigned bank, bool write) {
+                                unsigned bank, bool write, unsigned count) {
   // Arrivals come nearly in order: the new one nearly always goes at the back.
+  // Entries never interleave: each holds consecutive seq.
   auto before = [](const Burst& x, const Burst& y) {
     return x.arrival != y.arrival ? x.arrival < y.arrival : x.seq < y.seq;
   };
-  const Burst burst{arrival, seq, row, request, static_cast<std::uint16_t>(bank), write};
+  const Burst burst{arrival, seq, row, request, static_cast<std::uint16_t>(bank), write, count};
   if (arrivals_.empty() || !before(burst, arrivals_.back())) {
+    // Field by field (Ring::push_back_slot).
     Burst& b = arrivals_.push_back_slot();
     b.arrival = arrival;
     b.seq = seq;
@@ -58,6 +60,7 @@ void ChannelController::enqueue(std::uint64_t arrival, std::uint64_t seq, std::u
     b.request = request;
     b.bank = static_cast<std::uint16_t>(bank);
     b.write = write;
+    b.count = count;
   } else {
     arrivals_.insert_sorted(burst, before);
   }
@@ -74,15 +77,20 @@ void ChannelController::admit(std::uint64_t cycle) {
   while (!arrivals_.empty() && arrivals_.front().arrival <= cycle) {
     const Burst& x = arrivals_.front();
     Bank& b = banks_[x.bank];
-    if (b.queue.size() < depth_) {
-      if (b.queue.empty()) set_front(x.bank, x.arrival);
-      count_visible(x.write, +1);
+    // The bursts that find a free queue entry are visible to the scheduler.
+    const std::size_t size = b.queue.size();
+    if (size < depth_) {
+      if (size == 0) set_front(x.bank, x.arrival);
+      count_visible(x.write, int(std::min<std::size_t>(depth_ - size, x.count)));
     }
-    // Field by field, as enqueue does (Ring::push_back_slot).
-    Queued& q = b.queue.push_back_slot();
-    q.queued = x.arrival;
-    q.row = x.row;
-    q.tag = x.request << 1 | std::uint32_t(x.write);
+    const std::uint32_t tag = x.request << 1 | std::uint32_t(x.write);
+    for (unsigned k = 0; k < x.count; ++k) {
+      // Field by field, as enqueue does (Ring::push_back_slot).
+      Queued& q = b.queue.push_back_slot();
+      q.queued = x.arrival;
+      q.row = x.row;
+      q.tag = tag;
+    }
     mark_stale(x.bank);
     if (x.arrival < now_) late_ |= std::uint64_t(1) << x.bank;
     arrivals_.pop_front();
@@ -95,9 +103,33 @@ void ChannelController::set_front(unsigned bank, std::uint64_t queued) {
   oldest_bound_ = std::min(oldest_bound_, queued);
 }
 
+void ChannelController::choose(unsigned i, Command command, std::uint8_t kind, std::uint32_t target,
+                               std::uint64_t ready) {
+  Bank& b = banks_[i];
+  b.next = command;
+  b.target = target;
+  kind_[i] = kind;
+  ready_[i] = ready;
+  const bool column = kind >= kKindRd;
+  rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].queued;
+  active_ |= std::uint64_t(1) << i;
+}
+
 void ChannelController::decide(unsigned i) {
   Bank& b = banks_[i];
   redecide_[i] = kNever;
+  // A front burst that hits the open row in the direction the bus last went
+  // (or before any column command) is what the search below would choose,
+  // starving or not, unless write batching filters the queue: most
+  // decisions, made without it.
+  if (write_high_ == 0 && !b.queue.empty()) {
+    const Queued& front = b.queue.front();
+    if (front.row == b.open_row && (last_column_ < 0 || int(front.write()) == last_column_)) {
+      const bool write = front.write();
+      choose(i, write ? Command::kWr : Command::kRd, write ? kKindWr : kKindRd, 0, b.cas_ok);
+      return;
+    }
+  }
   b.next = Command::kNop;
   ready_[i] = kNever;
   rank_[i] = kNever;
@@ -110,15 +142,6 @@ void ChannelController::decide(unsigned i) {
     while (first < n && b.queue[first].write() != write_mode_) ++first;
   if (first == n) return;
   const Queued& front = b.queue[first];
-  auto choose = [&](Command command, std::uint8_t kind, std::uint32_t target, std::uint64_t ready) {
-    b.next = command;
-    b.target = target;
-    kind_[i] = kind;
-    ready_[i] = ready;
-    const bool column = kind >= kKindRd;
-    rank_[i] = (column ? 0 : std::uint64_t(1) << 63) | b.queue[target].queued;
-    active_ |= std::uint64_t(1) << i;
-  };
   if (b.open_row >= 0) {
     // A front burst that has waited too long is served next even if younger
     // bursts hit the open row: FR-FCFS must not starve it.
@@ -141,7 +164,7 @@ void ChannelController::decide(unsigned i) {
       }
       if (hit != n) {
         const bool write = b.queue[hit].write();
-        choose(write ? Command::kWr : Command::kRd, write ? kKindWr : kKindRd, hit, b.cas_ok);
+        choose(i, write ? Command::kWr : Command::kRd, write ? kKindWr : kKindRd, hit, b.cas_ok);
         // Passing the front over for a hit holds until the front starves.
         if (hit != first) {
           redecide_[i] = starving_at;
@@ -150,10 +173,10 @@ void ChannelController::decide(unsigned i) {
         return;
       }
     }
-    choose(Command::kPre, kKindPre, first, b.pre_ok);
+    choose(i, Command::kPre, kKindPre, first, b.pre_ok);
     return;
   }
-  choose(Command::kAct, kKindAct, first, b.act_ok);
+  choose(i, Command::kAct, kKindAct, first, b.act_ok);
 }
 
 // Write batching: which direction the channel serves from now on; true if
@@ -383,15 +406,46 @@ std::uint64_t ChannelController::recompute() {
   return next_cycle_;
 }
 
-void ChannelController::step() {
+std::uint64_t ChannelController::step(std::uint32_t run_request) {
   const std::uint64_t t = next_event_cycle();
   if (choice_ == Choice::kAdmit) {
     admit(t);
-    return;
+    return t;
   }
   sample_until(t);
   issue(choice_command_, choice_bank_, t);
-  if (!held_.empty()) release_notifications(std::max(floor_, now_ > horizon_ ? now_ - horizon_ : 0));
+  release_held();
+  if (run_request == kNoRun || choice_ != Choice::kBank ||
+      (choice_command_ != Command::kRd && choice_command_ != Command::kWr))
+    return t;
+  return run_columns(choice_bank_, run_request);
+}
+
+// A request's bursts to one open row, with nothing else queued, are most of a
+// network's commands. While no other bank has or may get a command (none
+// active, none stale), nothing arrives, no burst starves or needs a decision
+// made again, write batching is off and no refresh is due, the scheduling
+// pass (recompute) has one candidate, the bank's own next command: this
+// makes the decision that pass would make, and issues the command as step()
+// does, until it is not a column command for `request` or another of those
+// conditions fails. Backfill would leave the bank alone too: it places row
+// commands only. Returns the cycle of the last command issued.
+std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) {
+  const std::uint64_t others = ~(std::uint64_t(1) << i);
+  Bank& b = banks_[i];
+  while (write_high_ == 0 && ((active_ | stale_) & others) == 0 && now_ < min_redecide_ &&
+         (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_)) {
+    decide(i);
+    stale_ = 0;
+    const Command command = b.next;
+    if ((command != Command::kRd && command != Command::kWr) || b.queue[b.target].request() != request) break;
+    const std::uint64_t t = std::max(timing_.earliest(kind_[i], now_), ready_[i]);
+    if (t >= refresh_due_ || (!arrivals_.empty() && arrivals_.front().arrival <= t)) break;
+    sample_until(t);
+    issue_column(i, t);
+    release_held();
+  }
+  return now_;
 }
 
 // What a command of `kind` issued at `cycle` does to the channel-wide
@@ -439,20 +493,16 @@ void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsi
 }
 
 void ChannelController::issue(Command command, unsigned index, std::uint64_t t) {
-  now_ = std::max(now_, t);
-  record_bus(t, command == Command::kAct                                      ? spec_.act_cycles
-                : command == Command::kRd || command == Command::kWr          ? spec_.cas_cycles
-                : command == Command::kRefAll || command == Command::kRefBank ? spec_.ref_cycles
-                                                                              : spec_.pre_cycles);
-  dirty_ = true;
-  scan_valid_ = false;
-  Bank& b = banks_[index];
   // Column commands first, before the switch's indirect jump: they are most
   // commands, and a conditional branch predicts the mix better.
   if (command == Command::kRd || command == Command::kWr) {
-    issue_column(b, index, t);
+    issue_column(index, t);
     return;
   }
+  begin_command(t, command == Command::kAct                                      ? spec_.act_cycles
+                   : command == Command::kRefAll || command == Command::kRefBank ? spec_.ref_cycles
+                                                                                 : spec_.pre_cycles);
+  Bank& b = banks_[index];
   switch (command) {
     case Command::kAct: {
       const Queued& x = b.queue[b.target];
@@ -523,7 +573,9 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
   }
 }
 
-void ChannelController::issue_column(Bank& b, unsigned index, std::uint64_t t) {
+void ChannelController::issue_column(unsigned index, std::uint64_t t) {
+  begin_command(t, spec_.cas_cycles);
+  Bank& b = banks_[index];
   // Field by field: the entry may have been stored moments ago, and a wider
   // load than its stores would wait for them to reach the cache.
   const Queued& e = b.queue[b.target];
@@ -606,7 +658,7 @@ EnergyBreakdown ChannelController::energy_until(std::uint64_t cycle) const {
   return e;
 }
 
-void ChannelController::sample_until(std::uint64_t cycle) {
+void ChannelController::sample_windows(std::uint64_t cycle) {
   while (next_sample_ <= cycle) {
     samples_.push_back(energy_until(next_sample_).total_pj());
     next_sample_ += window_cycles_;

@@ -30,14 +30,16 @@ namespace npuvp::dram {
 
 inline constexpr std::uint64_t kNever = UINT64_MAX;
 
-// One column access: burst_length beats on the channel's data bus.
+// Column accesses of burst_length beats each on the channel's data bus:
+// `count` bursts of one request to one row, numbered from `seq` on.
 struct Burst {
-  std::uint64_t arrival;  // cycle at which the controller may see it
+  std::uint64_t arrival;  // cycle at which the controller may see them
   std::uint64_t seq;      // submission order, breaks ties between equal arrivals
   std::uint32_t row;
   std::uint32_t request;  // owner's handle, returned in BurstSink::burst_done
   std::uint16_t bank;
   bool write;
+  std::uint32_t count;
 };
 
 class BurstSink {
@@ -59,15 +61,21 @@ class ChannelController {
     if (observer->wants_plain_columns()) column_observers_.push_back(observer);
   }
 
+  // `count` bursts of one request to one row, numbered from `seq` on.
   void enqueue(std::uint64_t arrival, std::uint64_t seq, std::uint32_t row, std::uint32_t request, unsigned bank,
-               bool write);
+               bool write, unsigned count);
 
   // Cycle of the next thing this channel does: admit an arrived burst or issue
   // a command. Never kNever, because refresh is always coming. Memoised: only
   // an admit, an issue or an earlier arrival makes it work again.
   std::uint64_t next_event_cycle() { return dirty_ ? recompute() : next_cycle_; }
-  // Does that next thing.
-  void step();
+  // Does that next thing, and returns its cycle. After a column command
+  // for a burst of `run_request`, also the next column commands for that
+  // request's bursts in the same bank while each is the channel's next thing
+  // anyway (run_columns), and returns the last one's cycle: one scheduling
+  // pass per run instead of one per burst (DramSystem::complete).
+  std::uint64_t step(std::uint32_t run_request = kNoRun);
+  static constexpr std::uint32_t kNoRun = ~std::uint32_t(0);  // no handle has 32 bits
 
   std::uint64_t now() const { return now_; }
   // Passes every command issued so far to the observers. Commands are held
@@ -177,9 +185,15 @@ class ChannelController {
   void set_front(unsigned bank, std::uint64_t queued);
 
   std::uint64_t recompute();
+  std::uint64_t run_columns(unsigned bank, std::uint32_t request);
+  void release_held() {
+    if (!held_.empty()) release_notifications(std::max(floor_, now_ > horizon_ ? now_ - horizon_ : 0));
+  }
   // Returns the banks decided.
   std::uint64_t decide_stale();
   void decide(unsigned bank);
+  // Sets the bank's decision: its next command for the burst at `target`.
+  void choose(unsigned bank, Command command, std::uint8_t kind, std::uint32_t target, std::uint64_t ready);
   void mark_stale(unsigned bank) { stale_ |= std::uint64_t(1) << bank; }
   bool update_write_mode(int starving_bank);
   void count_visible(bool write, int delta) { (write ? visible_writes_ : visible_reads_) += delta; }
@@ -187,16 +201,23 @@ class ChannelController {
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
   void admit(std::uint64_t cycle);
   void issue(Command command, unsigned bank, std::uint64_t cycle);
-  void issue_column(Bank& bank, unsigned index, std::uint64_t cycle);
+  void issue_column(unsigned index, std::uint64_t cycle);
   void busy_until(Bank& bank, std::uint64_t until);
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
-  // Holds the command for the observers; a run without any (no checker, no
-  // trace) makes no call per command.
+  // Holds the command for the observers that want it; a run without any (no
+  // checker, no trace, or a trace of bank states only for a plain RD or WR,
+  // nearly every command) makes no call.
   void notify(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre = 0) {
-    if (!observers_.empty()) hold(cycle, command, bank, row, auto_pre);
+    if (observers_.empty() || ((command == Command::kRd || command == Command::kWr) && column_observers_.empty()))
+      return;
+    hold(cycle, command, bank, row, auto_pre);
   }
   void hold(std::uint64_t cycle, Command command, unsigned bank, std::uint32_t row, std::uint64_t auto_pre);
-  void sample_until(std::uint64_t cycle);
+  // Closes the power windows that end by `cycle` (rarely any: inline check).
+  void sample_until(std::uint64_t cycle) {
+    if (next_sample_ <= cycle) sample_windows(cycle);
+  }
+  void sample_windows(std::uint64_t cycle);
   // Backfill (channel_backfill.cpp): the earliest cycle before now_ at which
   // bank's row command could have gone, or kNever.
   std::uint64_t backfill_cycle(unsigned bank, std::uint64_t floor) const;
@@ -207,7 +228,24 @@ class ChannelController {
   bool best_backfill(unsigned skip, std::uint64_t before, unsigned& bank, std::uint64_t& cycle) const;
   std::uint64_t free_bus_slot(std::uint64_t from, unsigned length) const;
   std::uint64_t backfill_floor() const;
-  void record_bus(std::uint64_t cycle, unsigned length);
+  // A command on the bus from `cycle` for `length` cycles: after the last one
+  // it may leave a gap; placed back, it splits one. Inline: once per command.
+  void record_bus(std::uint64_t cycle, unsigned length) {
+    if (cycle >= timing_.ca_free) {
+      if (cycle > timing_.ca_free) bus_gaps_.push_back({timing_.ca_free, cycle});
+    } else {
+      split_bus_gap(cycle, cycle + length);
+    }
+    const std::uint64_t oldest = now_ > horizon_ ? now_ - horizon_ : 0;
+    while (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest) bus_gaps_.pop_front();
+  }
+  // What every command does first: the time, the command bus, the memo.
+  void begin_command(std::uint64_t cycle, unsigned length) {
+    now_ = std::max(now_, cycle);
+    record_bus(cycle, length);
+    dirty_ = true;
+    scan_valid_ = false;
+  }
   // A row command placed back into the idle stretch it falls in: out of
   // line, so that recording a command after the last keeps no registers for it.
   void split_bus_gap(std::uint64_t cycle, std::uint64_t end);
@@ -257,7 +295,7 @@ class ChannelController {
   // that finds a starving burst is needed only once this bound has waited
   // max_wait.
   std::uint64_t oldest_bound_ = kNever;
-  Ring<Burst> arrivals_;  // not yet arrived, in (arrival, seq) order
+  Ring<Burst> arrivals_;  // not yet arrived, in (arrival, seq) order, a chunk's bursts in one entry
 
   std::uint64_t now_ = 0;
   ChannelTiming timing_;

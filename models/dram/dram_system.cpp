@@ -48,16 +48,14 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
   ++in_flight_;
   // A channel-interleave chunk lies within one page (DramConfig::validate):
   // its bursts share channel, bank and row, decoded once.
-  const std::uint64_t chunk = config_.channel_interleave_bytes;
-  DecodedAddress d{};
-  std::uint64_t chunk_end = 0;
-  for (std::uint64_t k = first; k <= last; ++k) {
-    if (k * burst >= chunk_end) {
-      d = mapper_.decode(k * burst);
-      chunk_end = (k * burst / chunk + 1) * chunk;
-    }
-    channels_[d.channel]->enqueue(arrival_cycle, next_seq_++, d.row, id, d.bank, write);
+  const std::uint64_t chunk_bursts = config_.channel_interleave_bytes / burst;
+  for (std::uint64_t k = first; k <= last;) {
+    const DecodedAddress d = mapper_.decode(k * burst);
+    const std::uint64_t n = std::min(last + 1, (k / chunk_bursts + 1) * chunk_bursts) - k;
+    channels_[d.channel]->enqueue(arrival_cycle, next_seq_, d.row, id, d.bank, write, unsigned(n));
+    next_seq_ += n;
     touch(d.channel);
+    k += n;
   }
   if (stats_.first_arrival_ns < 0) stats_.first_arrival_ns = ns_of(arrival_cycle);
   stats_.first_arrival_ns = std::min(stats_.first_arrival_ns, ns_of(arrival_cycle));
@@ -105,12 +103,37 @@ void DramSystem::step(unsigned channel) {
   touch(channel);
 }
 
+// Stepping the channel with the earliest next event until the request is
+// complete does each channel's events in the order of their keys (cycle,
+// channel), an event's key being the largest of its own and those of its
+// channel's events before it in this loop; it stops after the request's last
+// burst, whose key K is the largest of the request's bursts: every event of
+// key below K is done, none above. The channels share nothing but that stop
+// (docs/dram.md, "How the channels are stepped"). With the request alone in
+// flight, a channel may thus issue the request's bursts ahead of the others
+// (ChannelController::step's runs): each of them, and what comes before it in
+// its channel, has a key up to K. Once the request is complete, the events of
+// key below K not yet done are. With other requests in flight, their
+// completion order (the latency samples' order) would depend on it: no runs.
 std::uint64_t DramSystem::complete(std::uint32_t id) {
   if (queue_completions_) throw std::logic_error("DramSystem::complete used while completions are queued");
+  const std::uint32_t run = in_flight_ == 1 ? id : ChannelController::kNoRun;
+  // K: the largest (cycle, channel) of the events done.
+  std::uint64_t k_cycle = 0;
+  unsigned k_channel = 0;
   while (requests_[id].remaining != 0) {
     std::uint64_t t;
-    step(earliest_channel(t));
+    const unsigned c = earliest_channel(t);
+    const std::uint64_t last = channels_[c]->step(run);
+    touch(c);
+    if (last > k_cycle || (last == k_cycle && c > k_channel)) {
+      k_cycle = last;
+      k_channel = c;
+    }
   }
+  if (run != ChannelController::kNoRun)
+    for (unsigned c = 0; c < channels_.size(); ++c)
+      while (next_[c] < k_cycle || (next_[c] == k_cycle && c < k_channel)) step(c);
   const std::uint64_t done = requests_[id].done;
   release(id);
   return done;
