@@ -147,9 +147,7 @@ nlohmann::json run_workload(const PlatformConfig& config, const RunOptions& opti
   std::vector<report::PowerSample> power;
   std::unique_ptr<report::PowerCsvWriter> power_csv;
   if (traced.simulation.trace.power)
-    power_csv = std::make_unique<report::PowerCsvWriter>(
-        options.out_dir + "/power.csv",
-        std::vector<std::string>{"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"});
+    power_csv = std::make_unique<report::PowerCsvWriter>(options.out_dir + "/power.csv");
   report::ProgressLine progress = report::ProgressLine::for_stderr(options.quiet);
   auto layer_name = [&](std::int32_t id) {
     if (static_cast<std::size_t>(id) >= work.layers.size())

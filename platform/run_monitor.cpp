@@ -5,11 +5,8 @@
 #include "models/common/sim_control.h"
 
 namespace npuvp::platform {
-namespace {
 
-constexpr const char* kComponents[] = {"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"};
-
-}  // namespace
+using report::kPowerComponents;
 
 report::PowerSample window_power(const power::EnergyBreakdown& e, const sc_core::sc_time& start, double seconds) {
   const double to_mw = 1e-12 / seconds * 1e3;
@@ -17,7 +14,8 @@ report::PowerSample window_power(const power::EnergyBreakdown& e, const sc_core:
   p.time_ns = start.to_seconds() * 1e9;
   p.window_ns = seconds * 1e9;
   const double values[] = {e.mac, e.rf, e.buffer, e.sram, e.noc, e.dram, e.leakage};
-  for (std::size_t i = 0; i < std::size(kComponents); ++i) p.component_mw[kComponents[i]] = values[i] * to_mw;
+  static_assert(std::size(values) == kPowerComponents.size());
+  for (std::size_t i = 0; i < kPowerComponents.size(); ++i) p.component_mw[i] = values[i] * to_mw;
   p.total_mw = e.total() * to_mw;
   return p;
 }
@@ -33,8 +31,8 @@ RunMonitor::RunMonitor(const sc_core::sc_module_name& name, const RunMonitorConf
 }
 
 void RunMonitor::trace_power(trace::VcdRecorder& recorder, const std::string& scope) {
-  for (std::size_t i = 0; i < std::size(kComponents); ++i)
-    power_traces_[i].bind(recorder, scope + ".power." + kComponents[i] + "_mw");
+  for (std::size_t i = 0; i < kPowerComponents.size(); ++i)
+    power_traces_[i].bind(recorder, scope + ".power." + kPowerComponents[i] + "_mw");
   power_traces_.back().bind(recorder, scope + ".power.total_mw");
 }
 
@@ -149,8 +147,7 @@ void RunMonitor::close_window(const Sample& now) {
   if (seconds <= 0) return;
   const auto energy = power::price(config_.energy, now.activity - last_window_->activity, config_.sizes, seconds);
   const report::PowerSample p = window_power(energy, last_window_->at, seconds);
-  for (std::size_t i = 0; i < std::size(kComponents); ++i)
-    power_traces_[i].set(last_window_->at, p.component_mw.at(kComponents[i]));
+  for (std::size_t i = 0; i < kPowerComponents.size(); ++i) power_traces_[i].set(last_window_->at, p.component_mw[i]);
   power_traces_.back().set(last_window_->at, p.total_mw);
   if (now.at - last_window_->at >= config_.power_window) peak_power_mw_ = std::max(peak_power_mw_, p.total_mw);
   simulation_energy_pj_ += energy;

@@ -98,7 +98,7 @@ class RunMonitor : public sc_core::sc_module {
   power::EnergyBreakdown simulation_energy_pj_;
   double peak_power_mw_ = 0;  // over whole windows only: a short last one is no window of the stated width
   // mac, rf, buffer, sram, noc, dram, leakage, total
-  std::array<trace::RealWire, 8> power_traces_;
+  std::array<trace::RealWire, report::kPowerComponents.size() + 1> power_traces_;
   trace::TimelineTrack layer_track_;
   std::function<std::string(std::int32_t)> layer_name_;
   std::vector<std::function<void(const report::PowerSample&)>> window_sinks_;

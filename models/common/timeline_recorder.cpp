@@ -9,6 +9,8 @@
 #include <spdlog/fmt/compile.h>
 #include <spdlog/fmt/fmt.h>
 
+#include "models/common/number_text.h"
+
 namespace npuvp::trace {
 namespace {
 
@@ -119,8 +121,14 @@ void TimelineRecorder::slice(const std::string& track, const std::string& name, 
   append_json_string(line_, name);
   append(line_, ",\"cat\":");
   append_json_string(line_, category);
-  fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"(,"pid":{},"tid":{},"ts":{},"dur":{})"), pid, tid,
-                 microseconds(start), microseconds(end - start));
+  append(line_, ",\"pid\":");
+  text::append_number(line_, pid);
+  append(line_, ",\"tid\":");
+  text::append_number(line_, tid);
+  append(line_, ",\"ts\":");
+  text::append_number(line_, microseconds(start));
+  append(line_, ",\"dur\":");
+  text::append_number(line_, microseconds(end - start));
   if (!args.empty()) {
     append(line_, ",\"args\":{");
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -128,7 +136,7 @@ void TimelineRecorder::slice(const std::string& track, const std::string& name, 
       append_json_string(line_, args[i].name);
       line_.push_back(':');
       if (const auto* number = std::get_if<std::int64_t>(&args[i].value))
-        fmt::format_to(fmt::appender(line_), FMT_COMPILE("{}"), *number);
+        text::append_number(line_, *number);
       else
         append_json_string(line_, std::get<std::string>(args[i].value));
     }
@@ -171,10 +179,11 @@ void TimelineRecorder::counter(CounterId id, const sc_core::sc_time& at, const s
   }
   line_.clear();
   append(line_, c.head);
-  fmt::format_to(fmt::appender(line_), FMT_COMPILE(R"({},"args":{{)"), microseconds(at));
+  text::append_number(line_, microseconds(at));
+  append(line_, ",\"args\":{");
   for (std::size_t i = 0; i < values.size(); ++i) {
     append(line_, c.series[i]);
-    fmt::format_to(fmt::appender(line_), FMT_COMPILE("{}"), values[i]);
+    text::append_number(line_, values[i]);
   }
   append(line_, "}}");
   event(line_);

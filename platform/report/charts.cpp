@@ -180,7 +180,6 @@ std::string energy_breakdown_svg(const nlohmann::json& report) {
 }
 
 std::string power_svg(const std::vector<PowerSample>& in) {
-  const auto components = power_components(in);
   // A long run has millions of windows; merge neighbours (keeping their
   // energy) so the page stays light. 1500 points exceed the plot's pixels.
   constexpr std::size_t kMaxPoints = 1500;
@@ -191,11 +190,12 @@ std::string power_svg(const std::vector<PowerSample>& in) {
     for (std::size_t j = i; j < std::min(in.size(), i + group); ++j) {
       merged.window_ns += in[j].window_ns;
       merged.total_mw += in[j].total_mw * in[j].window_ns;
-      for (const auto& [k, v] : in[j].component_mw) merged.component_mw[k] += v * in[j].window_ns;
+      for (std::size_t k = 0; k < kPowerComponents.size(); ++k)
+        merged.component_mw[k] += in[j].component_mw[k] * in[j].window_ns;
     }
     if (merged.window_ns <= 0) continue;
     merged.total_mw /= merged.window_ns;
-    for (auto& [k, v] : merged.component_mw) v /= merged.window_ns;
+    for (double& mw : merged.component_mw) mw /= merged.window_ns;
     samples.push_back(std::move(merged));
   }
 
@@ -215,7 +215,7 @@ std::string power_svg(const std::vector<PowerSample>& in) {
   double p_max = 0;
   for (const auto& s : samples) {
     p_max = std::max(p_max, s.total_mw);
-    for (const auto& [k, v] : s.component_mw) p_max = std::max(p_max, v);
+    for (const double mw : s.component_mw) p_max = std::max(p_max, mw);
   }
   const auto y_ticks = linear_ticks(p_max);
   const double y_max = y_ticks.back() > 0 ? y_ticks.back() : 1;
@@ -252,10 +252,9 @@ std::string power_svg(const std::vector<PowerSample>& in) {
     os << "\"><title>" << escape_xml(name) << "</title></polyline>\n";
   };
   std::vector<std::pair<std::string, std::string>> entries;
-  for (std::size_t i = 0; i < components.size(); ++i) {
-    const std::string& c = components[i];
-    polyline([&](const PowerSample& s) { return s.component_mw.count(c) ? s.component_mw.at(c) : 0.0; },
-             series_colour(c, i), 1.4, c);
+  for (std::size_t i = 0; i < kPowerComponents.size(); ++i) {
+    const std::string c = kPowerComponents[i];
+    polyline([&](const PowerSample& s) { return s.component_mw[i]; }, series_colour(c, i), 1.4, c);
     entries.emplace_back(c, series_colour(c, i));
   }
   polyline([](const PowerSample& s) { return s.total_mw; }, series_colour("total", 0), 2.2, "total");

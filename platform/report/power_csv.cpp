@@ -1,28 +1,29 @@
 #include "platform/report/power_csv.h"
 
-#include <spdlog/fmt/compile.h>
-#include <spdlog/fmt/fmt.h>
+#include "models/common/number_text.h"
 
 namespace npuvp::report {
 
-PowerCsvWriter::PowerCsvWriter(const std::string& path, std::vector<std::string> components)
-    : components_(std::move(components)), out_(path) {
+PowerCsvWriter::PowerCsvWriter(const std::string& path) : out_(path) {
   out_.stream() << "time_ns,window_ns";
-  for (const auto& c : components_) out_.stream() << ',' << c << "_mw";
+  for (const char* c : kPowerComponents) out_.stream() << ',' << c << "_mw";
   out_.stream() << ",total_mw\n";
 }
 
 void PowerCsvWriter::append(const PowerSample& s) {
   // One row per power window: numbers in their shortest exact form, which
-  // is also the cheapest to produce (no fixed precision to round to); the
-  // formats are compiled, so that no row parses one.
+  // is also the cheapest to produce (no fixed precision to round to).
   row_.clear();
-  fmt::format_to(fmt::appender(row_), FMT_COMPILE("{},{}"), s.time_ns, s.window_ns);
-  for (const auto& c : components_) {
-    const auto it = s.component_mw.find(c);
-    fmt::format_to(fmt::appender(row_), FMT_COMPILE(",{}"), it != s.component_mw.end() ? it->second : 0.0);
+  text::append_number(row_, s.time_ns);
+  row_.push_back(',');
+  text::append_number(row_, s.window_ns);
+  for (const double mw : s.component_mw) {
+    row_.push_back(',');
+    text::append_number(row_, mw);
   }
-  fmt::format_to(fmt::appender(row_), FMT_COMPILE(",{}\n"), s.total_mw);
+  row_.push_back(',');
+  text::append_number(row_, s.total_mw);
+  row_.push_back('\n');
   out_.stream().write(row_.data(), static_cast<std::streamsize>(row_.size()));
 }
 

@@ -3,7 +3,6 @@
 // trace goes to disk instead of into memory.
 
 #include <string>
-#include <vector>
 
 #include <spdlog/fmt/fmt.h>
 
@@ -17,7 +16,7 @@ namespace npuvp::report {
 class PowerCsvWriter {
  public:
   // Throws std::runtime_error when the file cannot be created.
-  PowerCsvWriter(const std::string& path, std::vector<std::string> components);
+  explicit PowerCsvWriter(const std::string& path);
   void append(const PowerSample& sample);
   // Completes the file and renames it into place (until then it is
   // <path>.<pid>.part; a writer destroyed unclosed removes it). Throws
@@ -27,7 +26,6 @@ class PowerCsvWriter {
   void close();
 
  private:
-  std::vector<std::string> components_;
   io::OutputFile out_;
   fmt::memory_buffer row_;  // fmt appends to its own buffer without resizing a string per number
 };

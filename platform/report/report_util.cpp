@@ -21,7 +21,7 @@ std::vector<std::string> ordered(const std::set<std::string>& present, const std
   return out;
 }
 
-const std::vector<std::string> kEnergyOrder = {"mac", "rf", "buffer", "sram", "noc", "dram", "leakage"};
+const std::vector<std::string> kEnergyOrder(kPowerComponents.begin(), kPowerComponents.end());
 
 void collect_energy_keys(const nlohmann::json& energy, std::set<std::string>& keys) {
   if (!energy.is_object()) return;
@@ -51,13 +51,6 @@ std::vector<std::string> energy_components(const nlohmann::json& layers_or_total
   } else if (layers_or_totals.is_object() && layers_or_totals.contains("energy_pj")) {
     collect_energy_keys(layers_or_totals["energy_pj"], keys);
   }
-  return ordered(keys, kEnergyOrder);
-}
-
-std::vector<std::string> power_components(const std::vector<PowerSample>& samples) {
-  std::set<std::string> keys;
-  for (const auto& s : samples)
-    for (const auto& [k, v] : s.component_mw) keys.insert(k);
   return ordered(keys, kEnergyOrder);
 }
 

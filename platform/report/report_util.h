@@ -22,8 +22,6 @@ std::string text(const nlohmann::json& object, const char* key, const std::strin
 // Energy components in report order (mac, rf, buffer, sram, noc, dram, leakage), then
 // any others the report carries, alphabetically; "total" excluded.
 std::vector<std::string> energy_components(const nlohmann::json& layers_or_totals);
-// The same order for the components of power samples.
-std::vector<std::string> power_components(const std::vector<PowerSample>& samples);
 // Stall causes found in layers[].stall_cycles_by_cause, in a fixed order
 // (dram, noc, sram_conflict, buffer_port, dependency), then others alphabetically.
 std::vector<std::string> stall_causes(const nlohmann::json& layers);

@@ -174,21 +174,13 @@ double peak_rss_mb() {
 void add_power_counters(trace::TimelineRecorder& timeline, const std::vector<PowerSample>& power) {
   if (power.empty()) return;
   // One counter event per window and series: the names are rendered once.
-  const auto components = detail::power_components(power);
   std::vector<std::string> series;
-  for (const auto& c : components) series.push_back(c + "_mw");
+  for (const char* c : kPowerComponents) series.push_back(std::string(c) + "_mw");
   const auto by_component = timeline.add_counter("power", "power by component (mW)", series);
   const auto total = timeline.add_counter("power", "total power (mW)", {"total_mw"});
-  std::vector<double> values(components.size()), total_value(1);
+  std::vector<double> values(kPowerComponents.size()), total_value(1);
   auto counters = [&](double at_ns, const PowerSample* s) {
-    for (std::size_t i = 0; i < components.size(); ++i) {
-      double mw = 0;
-      if (s != nullptr) {
-        const auto it = s->component_mw.find(components[i]);
-        if (it != s->component_mw.end()) mw = it->second;
-      }
-      values[i] = mw;
-    }
+    for (std::size_t i = 0; i < kPowerComponents.size(); ++i) values[i] = s != nullptr ? s->component_mw[i] : 0.0;
     timeline.counter(by_component, ns(at_ns), values);
     total_value[0] = s != nullptr ? s->total_mw : 0.0;
     timeline.counter(total, ns(at_ns), total_value);
@@ -205,7 +197,7 @@ nlohmann::json write_run_outputs(const RunRecord& record, const std::string& out
 
   io::write_file((dir / "layers.csv").string(), layers_csv(record.report));
   if (options.power_csv) {
-    PowerCsvWriter power((dir / "power.csv").string(), detail::power_components(record.power));
+    PowerCsvWriter power((dir / "power.csv").string());
     for (const auto& sample : record.power) power.append(sample);
     power.close();
   }

@@ -1,18 +1,24 @@
 #pragma once
 // What one `npuvp run` produced, handed to the writers of the output files.
 
-#include <map>
+#include <array>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace npuvp::report {
 
+// The components power is split into, in the order of the report's energy
+// tables: a fixed set, so that a window's figures are an array (one per
+// window of a long run) rather than a map of names.
+inline constexpr std::array<const char*, 7> kPowerComponents = {"mac", "rf",   "buffer", "sram",
+                                                                "noc", "dram", "leakage"};
+
 // Average power of each component over one window [time_ns, time_ns + window_ns).
 struct PowerSample {
   double time_ns = 0;
   double window_ns = 0;
-  std::map<std::string, double> component_mw;  // mac, rf, buffer, sram, noc, dram, leakage
+  std::array<double, kPowerComponents.size()> component_mw{};  // in kPowerComponents' order
   double total_mw = 0;
 };
 

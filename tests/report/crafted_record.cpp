@@ -46,9 +46,9 @@ json layer(const std::string& name, const std::string& type, double macs, double
 }
 
 PowerSample sample(double start_ns, double mac, double rf, double sram, double noc, double dram) {
-  PowerSample s{
-      start_ns, 50'000, {{"mac", mac}, {"rf", rf}, {"sram", sram}, {"noc", noc}, {"dram", dram}, {"leakage", 5}}, 0};
-  for (const auto& [k, v] : s.component_mw) s.total_mw += v;
+  // mac, rf, buffer, sram, noc, dram, leakage (kPowerComponents)
+  PowerSample s{start_ns, 50'000, {mac, rf, 0, sram, noc, dram, 5}, 0};
+  for (const double mw : s.component_mw) s.total_mw += mw;
   return s;
 }
 

@@ -133,7 +133,7 @@ TEST(EnergyCheck, NamesEachDisagreement) {
 
 TEST_F(ReportOutputs, PowerCsvIntegratesToTheRecordedEnergy) {
   const std::string text = read_text(dir_ / "power.csv");
-  EXPECT_EQ(first_line(text), "time_ns,window_ns,mac_mw,rf_mw,sram_mw,noc_mw,dram_mw,leakage_mw,total_mw");
+  EXPECT_EQ(first_line(text), "time_ns,window_ns,mac_mw,rf_mw,buffer_mw,sram_mw,noc_mw,dram_mw,leakage_mw,total_mw");
   const auto rows = parse_csv(text);
   ASSERT_EQ(rows.size(), record_.power.size());
   double energy_pj = 0, peak = 0, previous_end = 0;
