@@ -513,6 +513,7 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   const sc_core::sc_time now = epoch_;
   if (timeline_.bound()) {
     trace::SliceArgs args;
+    args.reserve(11);  // every one below: no regrowth per job
     if (timeline_layer_) args.push_back({"layer", timeline_layer_()});
     args.push_back({"job", fmt::format("{:#x}", job_addr)});
     args.push_back({"tile_row", job.tile_row0});
