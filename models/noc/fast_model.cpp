@@ -18,8 +18,7 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       forget_above_(mesh_.channel_count(), kForgetAtLeast),
       node_of_channel_(mesh_.channel_count(), -1),
       channel_info_(mesh_.channel_count()),
-      paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()),
-      granted_runs_(config.virtual_channels) {
+      paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()) {
   for (ChannelId c = 0; c < mesh_.channel_count(); ++c)
     channel_info_[c] = {mesh_.channel_latency(c), mesh_.channel_node(c), mesh_.is_injection(c),
                         mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
@@ -117,7 +116,6 @@ Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_it
 }
 
 inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits) {
-  trial_runs_.clear();
   const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
   Slots slots{0, 0};
   for (std::uint64_t left = flits; left > 0;) {
@@ -134,7 +132,7 @@ inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle f
     const Cycle taken = std::min<Cycle>(left, run.second - run.first);
     if (left == flits) slots.first = run.first;
     slots.last = run.first + taken - 1;
-    trial_runs_.push_back({run.first, run.first + taken, link_at, crossbar_at});
+    runs_.push_back({run.first, run.first + taken, link_at, crossbar_at});
     left -= taken;
     from = run.first + taken;
   }
@@ -147,20 +145,25 @@ inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std
   const bool to_router = !channel_info_[n.channel].ejection;
   Cycle at = due;
   auto next = first_after(log, at);  // the first passage allocated after `at`
+  // The trial's runs go after those of the grants so far (a superseded
+  // grant's stay, unused): nothing is copied when it is granted.
+  const std::size_t runs_begin = runs_.size();
   for (;;) {
     // Both the allocation and the first flit come at or after `at`.
-    if (at >= bound) return false;
+    if (at >= bound) break;
     if (next != log.begin() && std::prev(next)->second.owned_until > at) {
       at = std::prev(next)->second.owned_until;
     } else {
+      runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(runs_begin), runs_.end());
       const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits);
       if (next == log.end() || slots.last < next->first) {
-        if (injection && slots.first >= bound) return false;
-        granted_runs_[vc].swap(trial_runs_);
+        if (injection && slots.first >= bound) break;
         // Its head waits in the downstream buffer behind the tail of the
         // packet allocated the VC before it.
         const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
-        grant = {vc, at, slots.first, slots.last, head_free, static_cast<std::size_t>(next - log.begin())};
+        grant = {vc,         at,          slots.first,
+                 slots.last, head_free,   static_cast<std::size_t>(next - log.begin()),
+                 runs_begin, runs_.size()};
         return true;
       }
       at = next->second.owned_until;
@@ -168,6 +171,8 @@ inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std
     // `at` only grows, and the log is sorted: walk on rather than search again.
     while (next != log.end() && next->first <= at) ++next;
   }
+  runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(runs_begin), runs_.end());
+  return false;
 }
 
 inline FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::uint64_t flits) {
@@ -209,12 +214,10 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     n.tail = g.tail;
     n.head_free = g.head_free;
     n.log_at = g.log_at;
-    n.runs_begin = runs_.size();
     // Nothing is reserved before reserve_tree(): the runs found when the VC
     // was granted are still the first free ones from n.start.
-    // Nearly always one run: appended one by one, not by a range insertion.
-    for (const Run& run : granted_runs_[g.vc]) runs_.push_back(run);
-    n.runs_end = runs_.size();
+    n.runs_begin = g.runs_begin;
+    n.runs_end = g.runs_end;
     n.tail_out = 0;
   }
   const Cycle buffer = config_.buffer_flits;

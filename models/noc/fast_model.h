@@ -100,7 +100,8 @@ class FastMeshModel {
   struct Grant {
     unsigned vc;
     Cycle allocated, start, tail, head_free;
-    std::size_t log_at;  // the first passage of the VC's log allocated after it
+    std::size_t log_at;                // the first passage of the VC's log allocated after it
+    std::size_t runs_begin, runs_end;  // its flits' cycles on the link, in runs_
   };
   struct Slots {
     Cycle first, last;
@@ -128,7 +129,7 @@ class FastMeshModel {
                                      Cycle bound, Grant& grant);
   // The first `flits` cycles at or after `from` in which both the link and
   // the crossbar input are free: packets on different VCs interleave their
-  // flits on a link. Leaves them in trial_runs_ as intervals.
+  // flits on a link. Appends them to runs_ as intervals.
   [[gnu::always_inline]] Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits);
   // Earliest first-flit cycle the downstream buffer's credits allow, given
   // the passages allocated the VC before `next`.
@@ -180,9 +181,7 @@ class FastMeshModel {
   // XY path per (source, destination), computed on first use: a unicast
   // packet's tree is its path, each channel once.
   std::vector<std::vector<ChannelId>> paths_;
-  std::vector<Run> runs_;
-  std::vector<Run> trial_runs_;                 // of the last take_slots()
-  std::vector<std::vector<Run>> granted_runs_;  // per VC: of its last grant
+  std::vector<Run> runs_;  // of the packet's grants, and of the VC trial under way
 };
 
 }  // namespace npuvp::noc
