@@ -86,7 +86,7 @@ int FastMeshModel::add_path(NodeId src, NodeId dst) {
   for (ChannelId c : path_) {
     if (node_of_channel_[c] < 0) {
       node_of_channel_[c] = static_cast<int>(tree_.size());
-      tree_.push_back({c, parent});
+      tree_.emplace_back(c, parent);
     }
     parent = node_of_channel_[c];
   }
@@ -175,14 +175,14 @@ inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std
   return false;
 }
 
-inline FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::uint64_t flits) {
+inline void FastMeshModel::allocate(TreeNode& n, Cycle due, std::uint64_t flits) {
   // A router takes the lowest VC free when the head is due; an endpoint
   // injects into the next VC in turn that has room, whichever sends first.
   const unsigned vcs = config_.virtual_channels;
   const ChannelInfo& info = channel_info_[n.channel];
   const bool injection = info.injection;
   const unsigned first = injection ? next_injection_vc_[info.node] : 0;
-  Grant best{};
+  Grant& best = n;
   // A tie keeps the VC tried first, so a later one must come strictly
   // earlier: its trial stops once it cannot. No VC grants before the head is
   // due (nor sends before it), so once one does the rest are not tried.
@@ -192,7 +192,6 @@ inline FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due
       bound = injection ? best.start : best.allocated;
   }
   if (injection) next_injection_vc_[info.node] = (best.vc + 1) % vcs;
-  return best;
 }
 
 Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
@@ -207,17 +206,9 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
       const TreeNode& up = tree_[n.parent];
       due = std::max(up.start + channel_info_[up.channel].latency + router, up.head_free);
     }
-    const Grant g = allocate(n, due, flits);
-    n.vc = g.vc;
-    n.allocated = g.allocated;
-    n.start = g.start;
-    n.tail = g.tail;
-    n.head_free = g.head_free;
-    n.log_at = g.log_at;
     // Nothing is reserved before reserve_tree(): the runs found when the VC
     // was granted are still the first free ones from n.start.
-    n.runs_begin = g.runs_begin;
-    n.runs_end = g.runs_end;
+    allocate(n, due, flits);
     n.tail_out = 0;
   }
   const Cycle buffer = config_.buffer_flits;
@@ -262,7 +253,7 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
 Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle ready) {
   std::vector<ChannelId>& path = paths_[std::size_t(src) * mesh_.nodes() + dst];
   if (path.empty()) mesh_.xy_path(src, dst, path);
-  for (std::size_t i = 0; i < path.size(); ++i) tree_.push_back({path[i], static_cast<int>(i) - 1});
+  for (std::size_t i = 0; i < path.size(); ++i) tree_.emplace_back(path[i], static_cast<int>(i) - 1);
   const Cycle done = time_tree(flits, ready);
   tree_.clear();
   runs_.clear();

@@ -87,21 +87,20 @@ class FastMeshModel {
     Passage second;
   };
   using VcLog = std::vector<LogEntry>;
-  struct TreeNode {
-    ChannelId channel;
-    int parent;  // index into tree_, -1 for the injection channel
-    unsigned vc = 0;
-    Cycle allocated = 0, start = 0, tail = 0, tail_out = 0;
-    Cycle head_free = 0;                       // earliest cycle the head may leave the next router
-    std::size_t log_at = 0;                    // where its passage goes in the VC's log
-    std::size_t runs_begin = 0, runs_end = 0;  // its flits' cycles on the link, in runs_
-  };
   // Where and when a packet whose head is due at `due` gets a VC of a channel.
   struct Grant {
-    unsigned vc;
-    Cycle allocated, start, tail, head_free;
-    std::size_t log_at;                // the first passage of the VC's log allocated after it
-    std::size_t runs_begin, runs_end;  // its flits' cycles on the link, in runs_
+    unsigned vc = 0;
+    Cycle allocated = 0, start = 0, tail = 0;
+    Cycle head_free = 0;                       // earliest cycle the head may leave the next router
+    std::size_t log_at = 0;                    // the first passage of the VC's log allocated after it
+    std::size_t runs_begin = 0, runs_end = 0;  // its flits' cycles on the link, in runs_
+  };
+  // A channel of the packet's tree, with the grant allocate() wrote into it.
+  struct TreeNode : Grant {
+    TreeNode(ChannelId c, int p) : channel(c), parent(p) {}
+    ChannelId channel;
+    int parent;  // index into tree_, -1 for the injection channel
+    Cycle tail_out = 0;
   };
   struct Slots {
     Cycle first, last;
@@ -121,7 +120,8 @@ class FastMeshModel {
   // allocate(), try_vc() and take_slots() run once or more per hop, each
   // from one caller: forced inline into time_tree(), since a call's saves,
   // restores and arguments cost about as much as their own work.
-  [[gnu::always_inline]] Grant allocate(const TreeNode& n, Cycle due, std::uint64_t flits);
+  // Grants the hop into `n` itself: no Grant copied per hop.
+  [[gnu::always_inline]] void allocate(TreeNode& n, Cycle due, std::uint64_t flits);
   // Grants `vc` into `grant` unless it cannot come before `bound`: its
   // allocation (a router's choice) or first flit (an injection's) would be
   // no earlier. Returns whether it did.
