@@ -80,10 +80,15 @@ void FastMeshModel::trace_busy(trace::VcdRecorder& recorder, std::vector<trace::
   ticks_per_cycle_ = ticks_per_cycle;
 }
 
+const std::vector<ChannelId>& FastMeshModel::path(NodeId src, NodeId dst) {
+  std::vector<ChannelId>& path = paths_[std::size_t(src) * mesh_.nodes() + dst];
+  if (path.empty()) mesh_.xy_path(src, dst, path);
+  return path;
+}
+
 int FastMeshModel::add_path(NodeId src, NodeId dst) {
-  mesh_.xy_path(src, dst, path_);
   int parent = -1;
-  for (ChannelId c : path_) {
+  for (ChannelId c : path(src, dst)) {
     if (node_of_channel_[c] < 0) {
       node_of_channel_[c] = static_cast<int>(tree_.size());
       tree_.emplace_back(c, parent);
@@ -251,8 +256,7 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
 }
 
 Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle ready) {
-  std::vector<ChannelId>& path = paths_[std::size_t(src) * mesh_.nodes() + dst];
-  if (path.empty()) mesh_.xy_path(src, dst, path);
+  const std::vector<ChannelId>& path = this->path(src, dst);
   for (std::size_t i = 0; i < path.size(); ++i) tree_.emplace_back(path[i], static_cast<int>(i) - 1);
   const Cycle done = time_tree(flits, ready);
   tree_.clear();

@@ -88,12 +88,14 @@ class FastMeshModel {
   };
   using VcLog = std::vector<LogEntry>;
   // Where and when a packet whose head is due at `due` gets a VC of a channel.
+  // Not initialized: allocate() writes every field (its first VC trial
+  // always grants).
   struct Grant {
-    unsigned vc = 0;
-    Cycle allocated = 0, start = 0, tail = 0;
-    Cycle head_free = 0;                       // earliest cycle the head may leave the next router
-    std::size_t log_at = 0;                    // the first passage of the VC's log allocated after it
-    std::size_t runs_begin = 0, runs_end = 0;  // its flits' cycles on the link, in runs_
+    unsigned vc;
+    Cycle allocated, start, tail;
+    Cycle head_free;                   // earliest cycle the head may leave the next router
+    std::size_t log_at;                // the first passage of the VC's log allocated after it
+    std::size_t runs_begin, runs_end;  // its flits' cycles on the link, in runs_
   };
   // A channel of the packet's tree, with the grant allocate() wrote into it.
   struct TreeNode : Grant {
@@ -115,6 +117,7 @@ class FastMeshModel {
   // Adds the XY path src->dst to tree_, sharing the channels already there.
   // Returns the index of its ejection node.
   int add_path(NodeId src, NodeId dst);
+  const std::vector<ChannelId>& path(NodeId src, NodeId dst);
   Cycle time_tree(std::uint64_t flits, Cycle ready);
   void reserve_tree(std::uint64_t flits);
   // allocate(), try_vc() and take_slots() run once or more per hop, each
@@ -169,7 +172,6 @@ class FastMeshModel {
   // Scratch reused between packets.
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
-  std::vector<ChannelId> path_;
   // What the hop-by-hop timing asks of a channel, looked up once.
   struct ChannelInfo {
     Cycle latency;
@@ -179,7 +181,8 @@ class FastMeshModel {
   };
   std::vector<ChannelInfo> channel_info_;
   // XY path per (source, destination), computed on first use: a unicast
-  // packet's tree is its path, each channel once.
+  // packet's tree is its path, each channel once; a multicast tree is the
+  // union of its destinations' paths.
   std::vector<std::vector<ChannelId>> paths_;
   std::vector<Run> runs_;  // of the packet's grants, and of the VC trial under way
 };
