@@ -19,6 +19,9 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       node_of_channel_(mesh_.channel_count(), -1),
       channel_info_(mesh_.channel_count()),
       paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()) {
+  // allocate() keeps a packet's held VCs in a fixed array.
+  if (config.virtual_channels < 1 || config.virtual_channels > kMaxVirtualChannels)
+    throw NocConfigError("virtual_channels", "an integer from 1 to " + std::to_string(kMaxVirtualChannels));
   for (ChannelId c = 0; c < mesh_.channel_count(); ++c)
     channel_info_[c] = {mesh_.channel_latency(c), mesh_.channel_node(c), mesh_.is_injection(c),
                         mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
@@ -144,12 +147,11 @@ inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle f
   return slots;
 }
 
-inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection,
-                                  Cycle bound, Grant& grant) {
+inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, VcLog::const_iterator next, Cycle due,
+                                  std::uint64_t flits, bool injection, Cycle bound, Grant& grant) {
   const VcLog& log = vc_log(n.channel, vc);
   const bool to_router = !channel_info_[n.channel].ejection;
   Cycle at = due;
-  auto next = first_after(log, at);  // the first passage allocated after `at`
   // The trial's runs go after those of the grants so far (a superseded
   // grant's stay, unused): nothing is copied when it is granted.
   const std::size_t runs_begin = runs_.size();
@@ -181,22 +183,49 @@ inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std
 }
 
 inline void FastMeshModel::allocate(TreeNode& n, Cycle due, std::uint64_t flits) {
-  // A router takes the lowest VC free when the head is due; an endpoint
-  // injects into the next VC in turn that has room, whichever sends first.
   const unsigned vcs = config_.virtual_channels;
   const ChannelInfo& info = channel_info_[n.channel];
-  const bool injection = info.injection;
-  const unsigned first = injection ? next_injection_vc_[info.node] : 0;
   Grant& best = n;
   // A tie keeps the VC tried first, so a later one must come strictly
   // earlier: its trial stops once it cannot. No VC grants before the head is
   // due (nor sends before it), so once one does the rest are not tried.
   Cycle bound = std::numeric_limits<Cycle>::max();
-  for (unsigned k = 0; k < vcs && bound > due; ++k) {
-    if (try_vc(n, (first + k) % vcs, due, flits, injection, bound, best))
-      bound = injection ? best.start : best.allocated;
+  if (info.injection) {
+    // An endpoint injects into the next VC in turn that has room, whichever
+    // sends first.
+    const unsigned first = next_injection_vc_[info.node];
+    for (unsigned k = 0; k < vcs && bound > due; ++k) {
+      const unsigned vc = (first + k) % vcs;
+      if (try_vc(n, vc, first_after(vc_log(n.channel, vc), due), due, flits, true, bound, best)) bound = best.start;
+    }
+    next_injection_vc_[info.node] = (best.vc + 1) % vcs;
+    return;
   }
-  if (injection) next_injection_vc_[info.node] = (best.vc + 1) % vcs;
+  // A router takes the lowest VC allocated soonest (the lowest free when the
+  // head is due). A VC still held then is tried after those free: one of
+  // them granted at `due` wins outright, and the held VC's trial, which
+  // would have found its slots, is not run. The choice is the least
+  // (allocation, VC) whatever the order of the trials.
+  unsigned held[kMaxVirtualChannels];
+  std::size_t held_next[kMaxVirtualChannels];
+  unsigned held_count = 0;
+  for (unsigned vc = 0; vc < vcs && bound > due; ++vc) {
+    const VcLog& log = vc_log(n.channel, vc);
+    const auto next = first_after(log, due);  // the first passage allocated after `due`
+    if (next != log.begin() && std::prev(next)->second.owned_until > due) {
+      held[held_count] = vc;
+      held_next[held_count++] = static_cast<std::size_t>(next - log.begin());
+    } else if (try_vc(n, vc, next, due, flits, false, bound, best)) {
+      bound = best.allocated;
+    }
+  }
+  for (unsigned i = 0; i < held_count && bound > due; ++i) {
+    const unsigned vc = held[i];
+    const Cycle before = bound == std::numeric_limits<Cycle>::max() ? bound : bound + (vc < best.vc ? 1 : 0);
+    const VcLog& log = vc_log(n.channel, vc);
+    if (try_vc(n, vc, log.begin() + static_cast<std::ptrdiff_t>(held_next[i]), due, flits, false, before, best))
+      bound = best.allocated;
+  }
 }
 
 Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {

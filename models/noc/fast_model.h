@@ -128,8 +128,9 @@ class FastMeshModel {
   // Grants `vc` into `grant` unless it cannot come before `bound`: its
   // allocation (a router's choice) or first flit (an injection's) would be
   // no earlier. Returns whether it did.
-  [[gnu::always_inline]] bool try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection,
-                                     Cycle bound, Grant& grant);
+  // `next`: the first passage of the VC's log allocated after `due`.
+  [[gnu::always_inline]] bool try_vc(const TreeNode& n, unsigned vc, VcLog::const_iterator next, Cycle due,
+                                     std::uint64_t flits, bool injection, Cycle bound, Grant& grant);
   // The first `flits` cycles at or after `from` in which both the link and
   // the crossbar input are free: packets on different VCs interleave their
   // flits on a link. Appends them to runs_ as intervals.
