@@ -16,6 +16,7 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
       retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
       forget_above_(mesh_.channel_count(), kForgetAtLeast),
+      passages_(mesh_.channel_count(), 0),
       node_of_channel_(mesh_.channel_count(), -1),
       channel_info_(mesh_.channel_count()),
       paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()) {
@@ -27,29 +28,21 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
                         mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
 }
 
-void FastMeshModel::retire_at_new_horizon(ChannelId c) {
-  retired_at_[c] = horizon_;
-  // What ended before the horizon is never met again: searches start at or
-  // after it, and it is always a prefix of what a channel holds. Forgetting
-  // it is only housekeeping, so it waits until a channel's entries doubled,
-  // which costs one pass over them per insertion at most instead of a pass
-  // and a shift at each horizon.
+void FastMeshModel::forget_before_horizon(ChannelId c) {
   const unsigned vcs = config_.virtual_channels;
-  std::size_t held = links_[c].intervals() + crossbar_[c].intervals();
-  for (unsigned vc = 0; vc < vcs; ++vc) held += vc_log(c, vc).size();
-  if (held < forget_above_[c]) return;
   retire_link(c);
   crossbar_[c].retire_before(horizon_, [](Cycle, bool) {});
   // A passage stops mattering once its VC is free and the credits of its
   // flits are back upstream before the horizon.
   const Cycle credit_latency = channel_info_[c].latency;
-  held = links_[c].intervals() + crossbar_[c].intervals();
+  std::size_t held = links_[c].intervals() + crossbar_[c].intervals();
   for (unsigned vc = 0; vc < vcs; ++vc) {
     VcLog& log = vc_log(c, vc);
     auto kept = log.begin();
     while (kept != log.end() && kept->second.owned_until <= horizon_ &&
            kept->second.tail_out + credit_latency < horizon_)
       ++kept;
+    passages_[c] -= static_cast<std::size_t>(kept - log.begin());
     log.erase(log.begin(), kept);
     held += log.size();
   }
@@ -246,19 +239,19 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     n.tail_out = 0;
   }
   const Cycle buffer = config_.buffer_flits;
+  Cycle done = 0;  // the last tail into an endpoint
   for (std::size_t i = tree_.size(); i-- > 0;) {
     TreeNode& n = tree_[i];
     const ChannelInfo& info = channel_info_[n.channel];
-    if (info.ejection)
+    if (info.ejection) {
       n.tail_out = n.tail;
-    else if (n.tail_out + info.latency > buffer)
+      done = std::max(done, n.tail + info.latency + 1);
+    } else if (n.tail_out + info.latency > buffer) {
       n.tail = std::max(n.tail, n.tail_out + info.latency - buffer);
+    }
     if (n.parent >= 0) tree_[n.parent].tail_out = std::max(tree_[n.parent].tail_out, n.tail);
   }
   reserve_tree(flits);
-  Cycle done = 0;
-  for (const TreeNode& n : tree_)
-    if (channel_info_[n.channel].ejection) done = std::max(done, n.tail + channel_info_[n.channel].latency + 1);
   ++stats_.packets;
   stats_.flits += flits;
   stats_.latency.add(done - ready);
@@ -279,6 +272,7 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
     log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
+    ++passages_[n.channel];
     last_busy_ = std::max(last_busy_, n.tail + 1);
     if (!channel_info_[n.channel].injection) stats_.flit_hops += flits;
   }
