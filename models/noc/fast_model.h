@@ -117,6 +117,7 @@ class FastMeshModel {
   // Adds the XY path src->dst to tree_, sharing the channels already there.
   // Returns the index of its ejection node.
   int add_path(NodeId src, NodeId dst);
+  // The XY path src->dst from paths_, computed on first use.
   const std::vector<ChannelId>& path(NodeId src, NodeId dst);
   Cycle time_tree(std::uint64_t flits, Cycle ready);
   void reserve_tree(std::uint64_t flits);

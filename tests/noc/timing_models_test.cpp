@@ -312,6 +312,13 @@ TEST(FastModel, TimesOfRandomTrafficArePinnedForOneToFourVcs) {
   }
 }
 
+// allocate() keeps a router's held VCs in an array of kMaxVirtualChannels.
+TEST(FastModel, RejectsMoreVirtualChannelsThanItKeeps) {
+  EXPECT_THROW({ FastMeshModel m(mesh_config(4, kMaxVirtualChannels + 1)); }, NocConfigError);
+  EXPECT_THROW({ FastMeshModel m(mesh_config(4, 0)); }, NocConfigError);
+  EXPECT_NO_THROW({ FastMeshModel m(mesh_config(4, kMaxVirtualChannels)); });
+}
+
 TEST(FastModel, StatsJsonCarriesUnits) {
   FastMeshModel fast(mesh_config(2));
   fast.unicast(0, 3, 4, 0);
