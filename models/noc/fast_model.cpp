@@ -16,38 +16,33 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       link_of_channel_(make_link_stats(mesh_, stats_.links)),
       retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
       forget_above_(mesh_.channel_count(), kForgetAtLeast),
+      passages_(mesh_.channel_count(), 0),
       node_of_channel_(mesh_.channel_count(), -1),
       channel_info_(mesh_.channel_count()),
-      paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()),
-      granted_runs_(config.virtual_channels) {
+      paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()) {
+  // allocate() keeps a packet's held VCs in a fixed array.
+  if (config.virtual_channels < 1 || config.virtual_channels > kMaxVirtualChannels)
+    throw NocConfigError("virtual_channels", "an integer from 1 to " + std::to_string(kMaxVirtualChannels));
   for (ChannelId c = 0; c < mesh_.channel_count(); ++c)
     channel_info_[c] = {mesh_.channel_latency(c), mesh_.channel_node(c), mesh_.is_injection(c),
                         mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
 }
 
-void FastMeshModel::retire_at_new_horizon(ChannelId c) {
-  retired_at_[c] = horizon_;
-  // What ended before the horizon is never met again: searches start at or
-  // after it, and it is always a prefix of what a channel holds. Forgetting
-  // it is only housekeeping, so it waits until a channel's entries doubled,
-  // which costs one pass over them per insertion at most instead of a pass
-  // and a shift at each horizon.
+void FastMeshModel::forget_before_horizon(ChannelId c) {
   const unsigned vcs = config_.virtual_channels;
-  std::size_t held = links_[c].intervals() + crossbar_[c].intervals();
-  for (unsigned vc = 0; vc < vcs; ++vc) held += vc_log(c, vc).size();
-  if (held < forget_above_[c]) return;
   retire_link(c);
   crossbar_[c].retire_before(horizon_, [](Cycle, bool) {});
   // A passage stops mattering once its VC is free and the credits of its
   // flits are back upstream before the horizon.
   const Cycle credit_latency = channel_info_[c].latency;
-  held = links_[c].intervals() + crossbar_[c].intervals();
+  std::size_t held = links_[c].intervals() + crossbar_[c].intervals();
   for (unsigned vc = 0; vc < vcs; ++vc) {
     VcLog& log = vc_log(c, vc);
     auto kept = log.begin();
     while (kept != log.end() && kept->second.owned_until <= horizon_ &&
            kept->second.tail_out + credit_latency < horizon_)
       ++kept;
+    passages_[c] -= static_cast<std::size_t>(kept - log.begin());
     log.erase(log.begin(), kept);
     held += log.size();
   }
@@ -81,13 +76,18 @@ void FastMeshModel::trace_busy(trace::VcdRecorder& recorder, std::vector<trace::
   ticks_per_cycle_ = ticks_per_cycle;
 }
 
+const std::vector<ChannelId>& FastMeshModel::path(NodeId src, NodeId dst) {
+  std::vector<ChannelId>& path = paths_[std::size_t(src) * mesh_.nodes() + dst];
+  if (path.empty()) mesh_.xy_path(src, dst, path);
+  return path;
+}
+
 int FastMeshModel::add_path(NodeId src, NodeId dst) {
-  mesh_.xy_path(src, dst, path_);
   int parent = -1;
-  for (ChannelId c : path_) {
+  for (ChannelId c : path(src, dst)) {
     if (node_of_channel_[c] < 0) {
       node_of_channel_[c] = static_cast<int>(tree_.size());
-      tree_.push_back({c, parent});
+      tree_.emplace_back(c, parent);
     }
     parent = node_of_channel_[c];
   }
@@ -117,7 +117,6 @@ Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_it
 }
 
 inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits) {
-  trial_runs_.clear();
   const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
   Slots slots{0, 0};
   for (std::uint64_t left = flits; left > 0;) {
@@ -134,33 +133,37 @@ inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle f
     const Cycle taken = std::min<Cycle>(left, run.second - run.first);
     if (left == flits) slots.first = run.first;
     slots.last = run.first + taken - 1;
-    trial_runs_.push_back({run.first, run.first + taken, link_at, crossbar_at});
+    runs_.push_back({run.first, run.first + taken, link_at, crossbar_at});
     left -= taken;
     from = run.first + taken;
   }
   return slots;
 }
 
-inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection,
-                                  Cycle bound, Grant& grant) {
+inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, VcLog::const_iterator next, Cycle due,
+                                  std::uint64_t flits, bool injection, Cycle bound, Grant& grant) {
   const VcLog& log = vc_log(n.channel, vc);
   const bool to_router = !channel_info_[n.channel].ejection;
   Cycle at = due;
-  auto next = first_after(log, at);  // the first passage allocated after `at`
+  // The trial's runs go after those of the grants so far (a superseded
+  // grant's stay, unused): nothing is copied when it is granted.
+  const std::size_t runs_begin = runs_.size();
   for (;;) {
     // Both the allocation and the first flit come at or after `at`.
-    if (at >= bound) return false;
+    if (at >= bound) break;
     if (next != log.begin() && std::prev(next)->second.owned_until > at) {
       at = std::prev(next)->second.owned_until;
     } else {
+      runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(runs_begin), runs_.end());
       const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits);
       if (next == log.end() || slots.last < next->first) {
-        if (injection && slots.first >= bound) return false;
-        granted_runs_[vc].swap(trial_runs_);
+        if (injection && slots.first >= bound) break;
         // Its head waits in the downstream buffer behind the tail of the
         // packet allocated the VC before it.
         const Cycle head_free = to_router && next != log.begin() ? std::prev(next)->second.tail_out + 1 : 0;
-        grant = {vc, at, slots.first, slots.last, head_free, static_cast<std::size_t>(next - log.begin())};
+        grant = {vc,         at,          slots.first,
+                 slots.last, head_free,   static_cast<std::size_t>(next - log.begin()),
+                 runs_begin, runs_.size()};
         return true;
       }
       at = next->second.owned_until;
@@ -168,26 +171,54 @@ inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, Cycle due, std
     // `at` only grows, and the log is sorted: walk on rather than search again.
     while (next != log.end() && next->first <= at) ++next;
   }
+  runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(runs_begin), runs_.end());
+  return false;
 }
 
-inline FastMeshModel::Grant FastMeshModel::allocate(const TreeNode& n, Cycle due, std::uint64_t flits) {
-  // A router takes the lowest VC free when the head is due; an endpoint
-  // injects into the next VC in turn that has room, whichever sends first.
+inline void FastMeshModel::allocate(TreeNode& n, Cycle due, std::uint64_t flits) {
   const unsigned vcs = config_.virtual_channels;
   const ChannelInfo& info = channel_info_[n.channel];
-  const bool injection = info.injection;
-  const unsigned first = injection ? next_injection_vc_[info.node] : 0;
-  Grant best{};
+  Grant& best = n;
   // A tie keeps the VC tried first, so a later one must come strictly
   // earlier: its trial stops once it cannot. No VC grants before the head is
   // due (nor sends before it), so once one does the rest are not tried.
   Cycle bound = std::numeric_limits<Cycle>::max();
-  for (unsigned k = 0; k < vcs && bound > due; ++k) {
-    if (try_vc(n, (first + k) % vcs, due, flits, injection, bound, best))
-      bound = injection ? best.start : best.allocated;
+  if (info.injection) {
+    // An endpoint injects into the next VC in turn that has room, whichever
+    // sends first.
+    const unsigned first = next_injection_vc_[info.node];
+    for (unsigned k = 0; k < vcs && bound > due; ++k) {
+      const unsigned vc = (first + k) % vcs;
+      if (try_vc(n, vc, first_after(vc_log(n.channel, vc), due), due, flits, true, bound, best)) bound = best.start;
+    }
+    next_injection_vc_[info.node] = (best.vc + 1) % vcs;
+    return;
   }
-  if (injection) next_injection_vc_[info.node] = (best.vc + 1) % vcs;
-  return best;
+  // A router takes the lowest VC allocated soonest (the lowest free when the
+  // head is due). A VC still held then is tried after those free: one of
+  // them granted at `due` wins outright, and the held VC's trial, which
+  // would have found its slots, is not run. The choice is the least
+  // (allocation, VC) whatever the order of the trials.
+  unsigned held[kMaxVirtualChannels];
+  std::size_t held_next[kMaxVirtualChannels];
+  unsigned held_count = 0;
+  for (unsigned vc = 0; vc < vcs && bound > due; ++vc) {
+    const VcLog& log = vc_log(n.channel, vc);
+    const auto next = first_after(log, due);  // the first passage allocated after `due`
+    if (next != log.begin() && std::prev(next)->second.owned_until > due) {
+      held[held_count] = vc;
+      held_next[held_count++] = static_cast<std::size_t>(next - log.begin());
+    } else if (try_vc(n, vc, next, due, flits, false, bound, best)) {
+      bound = best.allocated;
+    }
+  }
+  for (unsigned i = 0; i < held_count && bound > due; ++i) {
+    const unsigned vc = held[i];
+    const Cycle before = bound == std::numeric_limits<Cycle>::max() ? bound : bound + (vc < best.vc ? 1 : 0);
+    const VcLog& log = vc_log(n.channel, vc);
+    if (try_vc(n, vc, log.begin() + static_cast<std::ptrdiff_t>(held_next[i]), due, flits, false, before, best))
+      bound = best.allocated;
+  }
 }
 
 Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
@@ -202,35 +233,25 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
       const TreeNode& up = tree_[n.parent];
       due = std::max(up.start + channel_info_[up.channel].latency + router, up.head_free);
     }
-    const Grant g = allocate(n, due, flits);
-    n.vc = g.vc;
-    n.allocated = g.allocated;
-    n.start = g.start;
-    n.tail = g.tail;
-    n.head_free = g.head_free;
-    n.log_at = g.log_at;
-    n.runs_begin = runs_.size();
     // Nothing is reserved before reserve_tree(): the runs found when the VC
     // was granted are still the first free ones from n.start.
-    // Nearly always one run: appended one by one, not by a range insertion.
-    for (const Run& run : granted_runs_[g.vc]) runs_.push_back(run);
-    n.runs_end = runs_.size();
+    allocate(n, due, flits);
     n.tail_out = 0;
   }
   const Cycle buffer = config_.buffer_flits;
+  Cycle done = 0;  // the last tail into an endpoint
   for (std::size_t i = tree_.size(); i-- > 0;) {
     TreeNode& n = tree_[i];
     const ChannelInfo& info = channel_info_[n.channel];
-    if (info.ejection)
+    if (info.ejection) {
       n.tail_out = n.tail;
-    else if (n.tail_out + info.latency > buffer)
+      done = std::max(done, n.tail + info.latency + 1);
+    } else if (n.tail_out + info.latency > buffer) {
       n.tail = std::max(n.tail, n.tail_out + info.latency - buffer);
+    }
     if (n.parent >= 0) tree_[n.parent].tail_out = std::max(tree_[n.parent].tail_out, n.tail);
   }
   reserve_tree(flits);
-  Cycle done = 0;
-  for (const TreeNode& n : tree_)
-    if (channel_info_[n.channel].ejection) done = std::max(done, n.tail + channel_info_[n.channel].latency + 1);
   ++stats_.packets;
   stats_.flits += flits;
   stats_.latency.add(done - ready);
@@ -251,15 +272,15 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
     log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
+    ++passages_[n.channel];
     last_busy_ = std::max(last_busy_, n.tail + 1);
     if (!channel_info_[n.channel].injection) stats_.flit_hops += flits;
   }
 }
 
 Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle ready) {
-  std::vector<ChannelId>& path = paths_[std::size_t(src) * mesh_.nodes() + dst];
-  if (path.empty()) mesh_.xy_path(src, dst, path);
-  for (std::size_t i = 0; i < path.size(); ++i) tree_.push_back({path[i], static_cast<int>(i) - 1});
+  const std::vector<ChannelId>& path = this->path(src, dst);
+  for (std::size_t i = 0; i < path.size(); ++i) tree_.emplace_back(path[i], static_cast<int>(i) - 1);
   const Cycle done = time_tree(flits, ready);
   tree_.clear();
   runs_.clear();

@@ -87,20 +87,22 @@ class FastMeshModel {
     Passage second;
   };
   using VcLog = std::vector<LogEntry>;
-  struct TreeNode {
-    ChannelId channel;
-    int parent;  // index into tree_, -1 for the injection channel
-    unsigned vc = 0;
-    Cycle allocated = 0, start = 0, tail = 0, tail_out = 0;
-    Cycle head_free = 0;                       // earliest cycle the head may leave the next router
-    std::size_t log_at = 0;                    // where its passage goes in the VC's log
-    std::size_t runs_begin = 0, runs_end = 0;  // its flits' cycles on the link, in runs_
-  };
   // Where and when a packet whose head is due at `due` gets a VC of a channel.
+  // Not initialized: allocate() writes every field (its first VC trial
+  // always grants).
   struct Grant {
     unsigned vc;
-    Cycle allocated, start, tail, head_free;
-    std::size_t log_at;  // the first passage of the VC's log allocated after it
+    Cycle allocated, start, tail;
+    Cycle head_free;                   // earliest cycle the head may leave the next router
+    std::size_t log_at;                // the first passage of the VC's log allocated after it
+    std::size_t runs_begin, runs_end;  // its flits' cycles on the link, in runs_
+  };
+  // A channel of the packet's tree, with the grant allocate() wrote into it.
+  struct TreeNode : Grant {
+    TreeNode(ChannelId c, int p) : channel(c), parent(p) {}
+    ChannelId channel;
+    int parent;  // index into tree_, -1 for the injection channel
+    Cycle tail_out = 0;
   };
   struct Slots {
     Cycle first, last;
@@ -115,20 +117,24 @@ class FastMeshModel {
   // Adds the XY path src->dst to tree_, sharing the channels already there.
   // Returns the index of its ejection node.
   int add_path(NodeId src, NodeId dst);
+  // The XY path src->dst from paths_, computed on first use.
+  const std::vector<ChannelId>& path(NodeId src, NodeId dst);
   Cycle time_tree(std::uint64_t flits, Cycle ready);
   void reserve_tree(std::uint64_t flits);
   // allocate(), try_vc() and take_slots() run once or more per hop, each
   // from one caller: forced inline into time_tree(), since a call's saves,
   // restores and arguments cost about as much as their own work.
-  [[gnu::always_inline]] Grant allocate(const TreeNode& n, Cycle due, std::uint64_t flits);
+  // Grants the hop into `n` itself: no Grant copied per hop.
+  [[gnu::always_inline]] void allocate(TreeNode& n, Cycle due, std::uint64_t flits);
   // Grants `vc` into `grant` unless it cannot come before `bound`: its
   // allocation (a router's choice) or first flit (an injection's) would be
   // no earlier. Returns whether it did.
-  [[gnu::always_inline]] bool try_vc(const TreeNode& n, unsigned vc, Cycle due, std::uint64_t flits, bool injection,
-                                     Cycle bound, Grant& grant);
+  // `next`: the first passage of the VC's log allocated after `due`.
+  [[gnu::always_inline]] bool try_vc(const TreeNode& n, unsigned vc, VcLog::const_iterator next, Cycle due,
+                                     std::uint64_t flits, bool injection, Cycle bound, Grant& grant);
   // The first `flits` cycles at or after `from` in which both the link and
   // the crossbar input are free: packets on different VCs interleave their
-  // flits on a link. Leaves them in trial_runs_ as intervals.
+  // flits on a link. Appends them to runs_ as intervals.
   [[gnu::always_inline]] Slots take_slots(const TreeNode& n, Cycle from, std::uint64_t flits);
   // Earliest first-flit cycle the downstream buffer's credits allow, given
   // the passages allocated the VC before `next`.
@@ -137,11 +143,19 @@ class FastMeshModel {
   // Nothing timed since the last call can end before the same horizon (a
   // packet is never ready before it), so a channel is retired once per
   // horizon: under loosely timed simulation many transactions share one, and
-  // most calls return at once.
+  // most calls return at once. What ended before the horizon is never met
+  // again (searches start at or after it) and is always a prefix of what a
+  // channel holds, so forgetting it is only housekeeping: it waits until a
+  // channel's entries doubled, which costs one pass over them per insertion
+  // at most instead of a pass and a shift at each horizon. The entries are
+  // counted as they come and go, and checked inline: most new horizons find
+  // too few to forget.
   void retire(ChannelId c) {
-    if (retired_at_[c] != horizon_) retire_at_new_horizon(c);
+    if (retired_at_[c] == horizon_) return;
+    retired_at_[c] = horizon_;
+    if (links_[c].intervals() + crossbar_[c].intervals() + passages_[c] >= forget_above_[c]) forget_before_horizon(c);
   }
-  void retire_at_new_horizon(ChannelId c);
+  void forget_before_horizon(ChannelId c);
   // Forgets the link's busy intervals that ended before the horizon,
   // publishing their edges when traced.
   void retire_link(ChannelId c);
@@ -159,6 +173,7 @@ class FastMeshModel {
   // Per channel: how many entries (intervals and passages) it may hold
   // before retire() forgets what the horizon passed.
   std::vector<std::size_t> forget_above_;
+  std::vector<std::size_t> passages_;  // per channel: in its VCs' logs
   static constexpr std::size_t kForgetAtLeast = 32;
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
@@ -168,7 +183,6 @@ class FastMeshModel {
   // Scratch reused between packets.
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
-  std::vector<ChannelId> path_;
   // What the hop-by-hop timing asks of a channel, looked up once.
   struct ChannelInfo {
     Cycle latency;
@@ -178,11 +192,10 @@ class FastMeshModel {
   };
   std::vector<ChannelInfo> channel_info_;
   // XY path per (source, destination), computed on first use: a unicast
-  // packet's tree is its path, each channel once.
+  // packet's tree is its path, each channel once; a multicast tree is the
+  // union of its destinations' paths.
   std::vector<std::vector<ChannelId>> paths_;
-  std::vector<Run> runs_;
-  std::vector<Run> trial_runs_;                 // of the last take_slots()
-  std::vector<std::vector<Run>> granted_runs_;  // per VC: of its last grant
+  std::vector<Run> runs_;  // of the packet's grants, and of the VC trial under way
 };
 
 }  // namespace npuvp::noc

@@ -21,8 +21,8 @@ void validate(const NocConfig& c) {
   if (c.router_cycles < 1) throw NocConfigError("router_cycles", "at least 1");
   if (c.link_cycles < 1) throw NocConfigError("link_cycles", "at least 1");
   if (c.header_flits < 1) throw NocConfigError("header_flits", "at least 1");
-  if (c.virtual_channels < 1 || c.virtual_channels > 16)
-    throw NocConfigError("virtual_channels", "an integer from 1 to 16");
+  if (c.virtual_channels < 1 || c.virtual_channels > kMaxVirtualChannels)
+    throw NocConfigError("virtual_channels", "an integer from 1 to " + std::to_string(kMaxVirtualChannels));
   const unsigned round_trip = c.router_cycles + 2 * c.link_cycles;
   if (c.buffer_flits < round_trip)
     throw NocConfigError("buffer_flits", "at least router_cycles + 2 * link_cycles = " + std::to_string(round_trip) +

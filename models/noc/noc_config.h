@@ -29,6 +29,8 @@ struct TargetAttachment : Attachment {
   std::uint64_t window_size() const { return interleave_bytes == 0 ? size : size * ways; }
 };
 
+constexpr unsigned kMaxVirtualChannels = 16;
+
 struct NocConfig {
   unsigned width = 4, height = 4;
   unsigned flit_bytes = 32;
@@ -42,7 +44,7 @@ struct NocConfig {
   double clock_mhz = 800;
   // Virtual channels per physical input port (1 = plain wormhole), each
   // buffer_flits deep; both timing models allocate them.
-  unsigned virtual_channels = 2;
+  unsigned virtual_channels = 2;  // at most kMaxVirtualChannels
   std::vector<Attachment> initiators;
   std::vector<TargetAttachment> targets;
 };

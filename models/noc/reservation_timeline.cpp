@@ -15,22 +15,7 @@ ReservationTimeline::Cycle ReservationTimeline::earliest_free(Cycle from, Cycle 
 
 ReservationTimeline::Cycle ReservationTimeline::reserve_among(Cycle start, Cycle end, std::size_t hint) {
   // Past the fast paths some interval starts after `start`, so a valid hint
-  // is below size(). Most reservations fill cycles a free_run() just found
-  // free: they meet at most the intervals either side, and merge with them
-  // in place.
-  if (hint < busy_.size() && busy_[hint].first >= end && (hint == 0 || busy_[hint - 1].second <= start)) {
-    Interval& next = busy_[hint];
-    const bool joins_next = next.first == end;
-    if (hint > 0 && busy_[hint - 1].second == start) {
-      busy_[hint - 1].second = joins_next ? next.second : end;
-      if (joins_next) busy_.erase(busy_.begin() + static_cast<std::ptrdiff_t>(hint));
-    } else if (joins_next) {
-      next.first = start;
-    } else {
-      busy_.insert(busy_.begin() + static_cast<std::ptrdiff_t>(hint), {start, end});
-    }
-    return end - start;
-  }
+  // is below size().
   Cycle added = end - start;
   Cycle merged_start = start, merged_end = end;
   const bool hinted = hint < busy_.size() && (hint == 0 || busy_[hint - 1].first <= start) && busy_[hint].first > start;

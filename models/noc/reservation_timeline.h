@@ -93,6 +93,13 @@ class ReservationTimeline {
       last_end = std::max(last_end, end);
       return added;
     }
+    // Most of the rest fill cycles a free_run() just found free: they meet
+    // at most the intervals either side, and merge with them in place.
+    // Inline too: the call's saves and restores cost as much as the work.
+    if (hint < busy_.size() && busy_[hint].first >= end && (hint == 0 || busy_[hint - 1].second <= start)) {
+      fill_gap(start, end, hint);
+      return end - start;
+    }
     return reserve_among(start, end, hint);
   }
 
@@ -153,7 +160,20 @@ class ReservationTimeline {
     if (it != busy_.begin() && std::prev(it)->second > from) from = std::prev(it)->second;
     return {from, it == busy_.end() ? std::numeric_limits<Cycle>::max() : it->first};
   }
-  // reserve() where some interval starts after `start`.
+  // reserve() of [start, end) inside the gap before interval `next`.
+  void fill_gap(Cycle start, Cycle end, std::size_t next) {
+    Interval& after = busy_[next];
+    const bool joins_next = after.first == end;
+    if (next > 0 && busy_[next - 1].second == start) {
+      busy_[next - 1].second = joins_next ? after.second : end;
+      if (joins_next) busy_.erase(busy_.begin() + static_cast<std::ptrdiff_t>(next));
+    } else if (joins_next) {
+      after.first = start;
+    } else {
+      busy_.insert(busy_.begin() + static_cast<std::ptrdiff_t>(next), {start, end});
+    }
+  }
+  // reserve() where some interval starts after `start`, off the paths above.
   Cycle reserve_among(Cycle start, Cycle end, std::size_t hint);
 
   std::vector<Interval> busy_;  // by start, disjoint and not touching

@@ -279,6 +279,46 @@ TEST(FastModel, ForgettingThePastNeverChangesATime) {
   EXPECT_EQ(forgetting.last_busy(), keeping.last_busy());
 }
 
+// Speed work on the fast model must not move a single time. Out-of-order,
+// near-saturation random traffic with multicasts on 1 to 4 VCs, every
+// delivery cycle hashed (FNV-1a); the hashes are those of the model as of
+// 4be7d65, before its per-hop work was cut (the VC trials reordered, the
+// grants written in place).
+TEST(FastModel, TimesOfRandomTrafficArePinnedForOneToFourVcs) {
+  const std::uint64_t pinned[] = {340308700296252593ull, 4845188623226806129ull, 12204604038488911877ull,
+                                  14308527615706177880ull};
+  for (unsigned vcs = 1; vcs <= 4; ++vcs) {
+    FastMeshModel m(mesh_config(4, vcs));
+    std::mt19937_64 rng(23);
+    std::uint64_t hash = 1469598103934665603ull;
+    const auto mix = [&](std::uint64_t v) { hash = (hash ^ v) * 1099511628211ull; };
+    Cycle now = 0;
+    std::vector<Cycle> done;
+    for (int i = 0; i < 20000; ++i) {
+      now += rng() % 3;
+      m.set_horizon(now);
+      const NodeId src = rng() % 16, dst = rng() % 16;
+      const std::uint64_t flits = 1 + rng() % 12;
+      const Cycle ready = now + rng() % 200;
+      if (i % 40 == 0) {
+        mix(m.multicast(src, {dst, NodeId((dst + 3) % 16), NodeId((dst + 10) % 16)}, flits, ready, done));
+        for (Cycle d : done) mix(d);
+      } else {
+        mix(m.unicast(src, dst, flits, ready));
+      }
+    }
+    EXPECT_EQ(hash, pinned[vcs - 1]) << vcs << " VCs";
+    EXPECT_EQ(m.last_busy(), vcs == 1 ? 20236u : 20214u) << vcs << " VCs";
+  }
+}
+
+// allocate() keeps a router's held VCs in an array of kMaxVirtualChannels.
+TEST(FastModel, RejectsMoreVirtualChannelsThanItKeeps) {
+  EXPECT_THROW({ FastMeshModel m(mesh_config(4, kMaxVirtualChannels + 1)); }, NocConfigError);
+  EXPECT_THROW({ FastMeshModel m(mesh_config(4, 0)); }, NocConfigError);
+  EXPECT_NO_THROW({ FastMeshModel m(mesh_config(4, kMaxVirtualChannels)); });
+}
+
 TEST(FastModel, StatsJsonCarriesUnits) {
   FastMeshModel fast(mesh_config(2));
   fast.unicast(0, 3, 4, 0);
