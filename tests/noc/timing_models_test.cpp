@@ -241,6 +241,24 @@ TEST(FastModel, MulticastUsesEachTreeLinkOnce) {
   EXPECT_EQ(fast.stats().multicast_packets, 1u);
 }
 
+// A packet of random traffic on a 4x4 mesh: the horizon `now` moves on by
+// less than `max_step`, the packet is ready less than `max_ahead` after it.
+struct RandomPacket {
+  NodeId src, dst;
+  std::uint64_t flits;
+  Cycle ready;
+};
+RandomPacket random_packet(std::mt19937_64& rng, Cycle& now, unsigned max_step, unsigned max_flits,
+                           unsigned max_ahead) {
+  now += rng() % max_step;
+  RandomPacket p;
+  p.src = rng() % 16;
+  p.dst = rng() % 16;
+  p.flits = 1 + rng() % max_flits;
+  p.ready = now + rng() % max_ahead;
+  return p;
+}
+
 // Forgetting what the horizon passed is housekeeping: packets ready out of
 // order up to 100 cycles ahead of a creeping horizon (as loosely timed
 // initiators issue them) get the same times, link counts and latency
@@ -253,11 +271,8 @@ TEST(FastModel, ForgettingThePastNeverChangesATime) {
   Cycle now = 0;
   std::vector<Cycle> done_a, done_b;
   for (int i = 0; i < 40000; ++i) {
-    now += rng() % 8;
+    const auto [src, dst, flits, ready] = random_packet(rng, now, 8, 24, 100);
     forgetting.set_horizon(now);
-    const NodeId src = rng() % 16, dst = rng() % 16;
-    const std::uint64_t flits = 1 + rng() % 24;
-    const Cycle ready = now + rng() % 100;
     if (i % 50 == 0) {
       const std::vector<NodeId> dsts = {dst, NodeId((dst + 5) % 16), NodeId((dst + 9) % 16)};
       ASSERT_EQ(forgetting.multicast(src, dsts, flits, ready, done_a),
@@ -295,11 +310,8 @@ TEST(FastModel, TimesOfRandomTrafficArePinnedForOneToFourVcs) {
     Cycle now = 0;
     std::vector<Cycle> done;
     for (int i = 0; i < 20000; ++i) {
-      now += rng() % 3;
+      const auto [src, dst, flits, ready] = random_packet(rng, now, 3, 12, 200);
       m.set_horizon(now);
-      const NodeId src = rng() % 16, dst = rng() % 16;
-      const std::uint64_t flits = 1 + rng() % 12;
-      const Cycle ready = now + rng() % 200;
       if (i % 40 == 0) {
         mix(m.multicast(src, {dst, NodeId((dst + 3) % 16), NodeId((dst + 10) % 16)}, flits, ready, done));
         for (Cycle d : done) mix(d);
