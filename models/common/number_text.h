@@ -1,8 +1,9 @@
 #pragma once
 // Numbers appended to a text buffer in their shortest exact form, as fmt's
-// "{}" writes them. Trace writers append hundreds of thousands of them: fmt
-// writing through an appender (a character at a time, with a capacity check
-// each) costs about twice what writing into the buffer's own storage does.
+// "{}" writes them. Trace writers append hundreds of thousands of them, and
+// fmt writing through an appender took about twice the instructions per
+// number of writing into the buffer's own storage (docs/performance.md,
+// "2026-12-04: traces").
 
 #include <cstddef>
 #include <type_traits>

@@ -21,8 +21,7 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       channel_info_(mesh_.channel_count()),
       paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()) {
   // allocate() keeps a packet's held VCs in a fixed array.
-  if (config.virtual_channels < 1 || config.virtual_channels > kMaxVirtualChannels)
-    throw NocConfigError("virtual_channels", "an integer from 1 to " + std::to_string(kMaxVirtualChannels));
+  validate_virtual_channels(config.virtual_channels);
   for (ChannelId c = 0; c < mesh_.channel_count(); ++c)
     channel_info_[c] = {mesh_.channel_latency(c), mesh_.channel_node(c), mesh_.is_injection(c),
                         mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};

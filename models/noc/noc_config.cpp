@@ -13,6 +13,11 @@ void check_position(const Attachment& a, const std::string& key, const NocConfig
 
 }  // namespace
 
+void validate_virtual_channels(unsigned virtual_channels) {
+  if (virtual_channels < 1 || virtual_channels > kMaxVirtualChannels)
+    throw NocConfigError("virtual_channels", "an integer from 1 to " + std::to_string(kMaxVirtualChannels));
+}
+
 void validate(const NocConfig& c) {
   // Node ids and channel ids are 32-bit; 256x256 is far beyond any NPU.
   if (c.width < 1 || c.width > 256) throw NocConfigError("width", "an integer from 1 to 256");
@@ -21,8 +26,7 @@ void validate(const NocConfig& c) {
   if (c.router_cycles < 1) throw NocConfigError("router_cycles", "at least 1");
   if (c.link_cycles < 1) throw NocConfigError("link_cycles", "at least 1");
   if (c.header_flits < 1) throw NocConfigError("header_flits", "at least 1");
-  if (c.virtual_channels < 1 || c.virtual_channels > kMaxVirtualChannels)
-    throw NocConfigError("virtual_channels", "an integer from 1 to " + std::to_string(kMaxVirtualChannels));
+  validate_virtual_channels(c.virtual_channels);
   const unsigned round_trip = c.router_cycles + 2 * c.link_cycles;
   if (c.buffer_flits < round_trip)
     throw NocConfigError("buffer_flits", "at least router_cycles + 2 * link_cycles = " + std::to_string(round_trip) +

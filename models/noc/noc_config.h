@@ -70,6 +70,9 @@ class NocConfigError : public std::invalid_argument {
 // with less, a lone packet cannot stream one flit per cycle and neither the
 // analytic latency nor the fast model's timing would hold.
 void validate(const NocConfig& config);
+// The virtual-channel count's rule alone: a model that keeps per-VC state in
+// fixed arrays checks it when built, whatever validated the config before.
+void validate_virtual_channels(unsigned virtual_channels);
 
 // Flits of a packet carrying `payload_bytes` of data behind its header.
 std::uint64_t packet_flits(const NocConfig& config, std::uint64_t payload_bytes);
