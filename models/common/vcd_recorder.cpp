@@ -533,9 +533,16 @@ void BusyWire::bind(VcdRecorder& recorder, const std::string& hierarchical_name)
 
 void BusyWire::merge(const sc_core::sc_time& start, const sc_core::sc_time& end) {
   // The runs from `first` on end at or after `start`; those from `last` on
-  // start after `end`. What lies between merges with the request.
+  // start after `end`. What lies between merges with the request. Most
+  // requests land a few runs back; some a hundred.
+  const auto live = runs_.begin() + static_cast<std::ptrdiff_t>(first_);
   auto first = runs_.end();
-  while (first != runs_.begin() + static_cast<std::ptrdiff_t>(first_) && std::prev(first)->end >= start) --first;
+  for (int steps = 0; first != live && std::prev(first)->end >= start; --first) {
+    if (++steps == 8) {
+      first = std::partition_point(live, first, [&](const Run& run) { return run.end < start; });
+      break;
+    }
+  }
   auto last = first;
   while (last != runs_.end() && last->start <= end) ++last;
   if (first == last) {
