@@ -153,16 +153,26 @@ void expect_written_in_time_then_record_order(std::uint32_t signal_count, std::v
   EXPECT_EQ(vcd.substr(vcd.find("$end\n", vcd.find("$dumpvars")) + 5), expected);
 }
 
+// A fixed pseudo-random sequence (a linear congruential generator).
+class Scramble {
+ public:
+  explicit Scramble(std::uint64_t seed) : state_(seed) {}
+  // The next draw in [0, bound).
+  std::uint64_t operator()(std::uint64_t bound) {
+    state_ = state_ * 6364136223846793005u + 1442695040888963407u;
+    return (state_ >> 33) % bound;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
 void expect_scrambled_changes_written_in_order(std::uint32_t signal_count) {
   // Changes spread over several buckets, many within a nanosecond of each
   // other (a slot of the sort holds several times), recorded in a scrambled
   // order.
   std::vector<Recorded> recorded;
-  std::uint64_t state = 12345;
-  auto next = [&state](std::uint64_t bound) {
-    state = state * 6364136223846793005u + 1442695040888963407u;
-    return (state >> 33) % bound;
-  };
+  Scramble next(12345);
   for (int i = 0; i < 20000; ++i) {
     const std::uint64_t ps = 3'000 * next(4000) + next(3);
     const auto id = static_cast<std::uint32_t>(next(signal_count));
@@ -517,11 +527,7 @@ TEST(BusyWire, RunsAreTheUnionOfScrambledRequestsPublishedAsTheyBecomeFinal) {
   VcdRecorder rec;
   BusyWire w;
   w.bind(rec, "a.busy");
-  std::uint64_t state = 7;
-  auto next = [&state](std::uint64_t bound) {
-    state = state * 6364136223846793005u + 1442695040888963407u;
-    return (state >> 33) % bound;
-  };
+  Scramble next(7);
   std::vector<std::pair<std::uint64_t, std::uint64_t>> requests;  // ns
   for (std::uint64_t step = 0; step < 300; ++step) {
     for (int i = 0; i < 6; ++i) {
