@@ -8,11 +8,15 @@ namespace npuvp::platform {
 
 using report::kPowerComponents;
 
-report::PowerSample window_power(const power::EnergyBreakdown& e, const sc_core::sc_time& start, double seconds) {
-  const double to_mw = 1e-12 / seconds * 1e3;
+report::PowerSample window_power(const power::EnergyBreakdown& e, const sc_core::sc_time& start,
+                                 const sc_core::sc_time& end) {
+  const double to_mw = 1e-12 / (end - start).to_seconds() * 1e3;
   report::PowerSample p;
-  p.time_ns = start.to_seconds() * 1e9;
-  p.window_ns = seconds * 1e9;
+  // Ratios of whole ticks: the nearest double to the exact figure, which
+  // prints as it (1000, not the 1000.0000000000001 of to_seconds() * 1e9).
+  const sc_core::sc_time ns(1, sc_core::SC_NS);
+  p.time_ns = start / ns;
+  p.window_ns = (end - start) / ns;
   const double values[] = {e.mac, e.rf, e.buffer, e.sram, e.noc, e.dram, e.leakage};
   static_assert(std::size(values) == kPowerComponents.size());
   for (std::size_t i = 0; i < kPowerComponents.size(); ++i) p.component_mw[i] = values[i] * to_mw;
@@ -146,7 +150,7 @@ void RunMonitor::close_window(const Sample& now) {
   const double seconds = (now.at - last_window_->at).to_seconds();
   if (seconds <= 0) return;
   const auto energy = power::price(config_.energy, now.activity - last_window_->activity, config_.sizes, seconds);
-  const report::PowerSample p = window_power(energy, last_window_->at, seconds);
+  const report::PowerSample p = window_power(energy, last_window_->at, now.at);
   for (std::size_t i = 0; i < kPowerComponents.size(); ++i) power_traces_[i].set(last_window_->at, p.component_mw[i]);
   power_traces_.back().set(last_window_->at, p.total_mw);
   if (now.at - last_window_->at >= config_.power_window) peak_power_mw_ = std::max(peak_power_mw_, p.total_mw);

@@ -34,9 +34,9 @@ struct RunMonitorConfig {
   bool ideal_memory = false;
 };
 
-// The average power of each component over [start, start + seconds).
+// The average power of each component over [start, end).
 report::PowerSample window_power(const power::EnergyBreakdown& energy_pj, const sc_core::sc_time& start,
-                                 double seconds);
+                                 const sc_core::sc_time& end);
 
 class RunMonitor : public sc_core::sc_module {
  public:

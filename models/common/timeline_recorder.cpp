@@ -32,8 +32,13 @@ void append_json_string(fmt::memory_buffer& out, const std::string& s) {
 
 void append(fmt::memory_buffer& out, std::string_view text) { out.append(text.data(), text.data() + text.size()); }
 
-// Trace-event times are in microseconds.
-double microseconds(const sc_core::sc_time& t) { return t.to_seconds() * 1e6; }
+// Trace-event times are in microseconds: a ratio of whole ticks, the nearest
+// double to the exact figure, prints as it (971.6525, not the
+// 971.6525000000001 of to_seconds() * 1e6).
+double microseconds(const sc_core::sc_time& t) {
+  static const sc_core::sc_time kMicrosecond(1, sc_core::SC_US);
+  return t / kMicrosecond;
+}
 
 }  // namespace
 

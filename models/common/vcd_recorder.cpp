@@ -15,6 +15,10 @@
 #include <stdexcept>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <spdlog/fmt/compile.h>
 #include <spdlog/fmt/fmt.h>
 
@@ -106,6 +110,28 @@ char* write_eight_digits(char* p, std::uint32_t n) {
   return p + 8;
 }
 
+// Replaces each count with the sum of those before it. Four at a time where
+// SSE2 is (every x86-64): one add after another would be a chain as long as
+// the array, run once per bucket.
+template <std::size_t N>
+void exclusive_prefix_sum(std::array<std::uint32_t, N>& counts) {
+#if defined(__SSE2__)
+  static_assert(N % 4 == 0);
+  __m128i carry = _mm_setzero_si128();
+  for (std::size_t i = 0; i < N; i += 4) {
+    auto* const at = reinterpret_cast<__m128i*>(&counts[i]);
+    const __m128i x = _mm_loadu_si128(at);
+    __m128i sum = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+    sum = _mm_add_epi32(_mm_add_epi32(sum, _mm_slli_si128(sum, 8)), carry);
+    _mm_storeu_si128(at, _mm_sub_epi32(sum, x));
+    carry = _mm_shuffle_epi32(sum, 0xFF);
+  }
+#else
+  std::uint32_t sum = 0;
+  for (std::uint32_t& s : counts) sum += std::exchange(s, sum);
+#endif
+}
+
 }  // namespace
 
 VcdRecorder::VcdRecorder(VcdOptions options)
@@ -127,6 +153,7 @@ VcdRecorder::SignalId VcdRecorder::add(const std::string& name, unsigned width) 
   if (!accept(name)) return kFiltered;
   if (body_open_) throw std::logic_error("VCD signal '" + name + "' declared after its file's header was written");
   const auto id = static_cast<SignalId>(signals_.size());
+  if (id >= kRepeat) throw std::length_error("VCD signal '" + name + "' is one more than a VCD recorder holds");
   signals_.push_back({name, width, identifier(id)});
   Slot& slot = slots_.emplace_back();
   slot.width = width;
@@ -138,6 +165,7 @@ VcdRecorder::SignalId VcdRecorder::add(const std::string& name, unsigned width) 
     std::memcpy(slot.line[bit - '0'] + 1, slot.ident, sizeof slot.line[0] - 1);
   }
   value_.push_back(0);
+  after_latest_.push_back(0);
   return id;
 }
 
@@ -155,14 +183,16 @@ void VcdRecorder::push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bit
   }
   ++changes_;
   std::uint64_t bucket = t >> kBucketBits;
+  SignalId marked = id | repeat_mark(id, t);
   if (bucket < first_bucket_) {
     // Its time is already in the file: the earliest time still open is the
     // nearest the file can show it, and the count says it happened.
     ++late_;
     bucket = first_bucket_;
     t = bucket << kBucketBits;
+    marked = id | kRepeat;  // the time it moved to may have changes of its own
   }
-  make_bucket(bucket)->push_back({bits, id, static_cast<std::uint32_t>(t & kOffsetMask)});
+  make_bucket(bucket)->push_back({bits, marked, static_cast<std::uint32_t>(t & kOffsetMask)});
 }
 
 VcdRecorder::Bucket* VcdRecorder::make_bucket(std::uint64_t bucket) {
@@ -185,7 +215,9 @@ void VcdRecorder::record_real(SignalId id, const sc_core::sc_time& at, double va
   push(id, at.value(), bits);
 }
 
-void VcdRecorder::on_flush(std::function<void()> publish) { publishers_.push_back(std::move(publish)); }
+void VcdRecorder::on_flush(std::function<void(const sc_core::sc_time&)> publish) {
+  publishers_.push_back(std::move(publish));
+}
 
 void VcdRecorder::stream_to(const std::string& path, const sc_core::sc_time& lag_bound) {
   if (out_ != nullptr) throw std::logic_error("VCD recorder already streams to " + path_);
@@ -204,7 +236,10 @@ void VcdRecorder::flush_final(const sc_core::sc_time& at) {
 }
 
 void VcdRecorder::flush_before(std::uint64_t cutoff_ps) {
-  for (const auto& publish : publishers_) publish();
+  const sc_core::sc_time final_before = cutoff_ps >= sc_core::sc_max_time().value() / ps_
+                                            ? sc_core::sc_max_time()
+                                            : sc_core::sc_time::from_value(cutoff_ps * ps_);
+  for (const auto& publish : publishers_) publish(final_before);
   const std::uint64_t end = cutoff_ps >> kBucketBits;  // buckets before it are complete
   last_bucket_ = UINT64_MAX;
   while (first_bucket_ < end) {
@@ -254,46 +289,42 @@ inline char* VcdRecorder::stamp(char* p, std::uint64_t time_ps) {
 }
 
 void VcdRecorder::sort_by_time(Bucket& bucket) {
-  // Ordered by time, then signal; changes equal in both keep the order they
-  // were recorded in, so the last one recorded is the one written. Two stable
-  // counting passes, by signal and then by the high bits of the time within
-  // the bucket, leave a slot's changes in signal order; a slot is shorter
-  // than the NPU's cycle (1.25 ns at the presets' 800 MHz), so the (stable)
-  // insertion pass that follows seldom finds two times in one to put in order.
-  if (bucket.size() < 2) return;
+  // Ordered by time; changes at one time stay in the order they were
+  // recorded. A stable counting pass by slot (shorter than the NPU's cycle,
+  // 1.25 ns at the presets' 800 MHz) leaves a slot's changes in that order,
+  // and the stable insertion pass that follows seldom finds two times in one
+  // to put in order. Where a signal has several changes at one time, the last
+  // one recorded is the one that counts: every one after the first is marked
+  // kRepeat when recorded, and gives its value to those before it, so that
+  // the first writes the last's value and the others write nothing.
   constexpr unsigned kSlotBits = kBucketBits - kSlotIndexBits;
-  const bool ids_fit = signals_.size() <= kMaxIdSlots;
-  const std::uint32_t id_mask = ids_fit ? UINT32_MAX : kMaxIdSlots - 1;
   std::array<std::uint32_t, std::size_t{1} << kSlotIndexBits> start{};
-  id_start_.assign(ids_fit ? signals_.size() : kMaxIdSlots, 0);
-  for (const Change& c : bucket) {
-    ++start[c.offset >> kSlotBits];
-    ++id_start_[c.id & id_mask];
-  }
-  std::uint32_t sum = 0;
-  for (std::uint32_t& s : start) sum += std::exchange(s, sum);
-  sum = 0;
-  for (std::uint32_t& s : id_start_) sum += std::exchange(s, sum);
+  for (const Change& c : bucket) ++start[c.offset >> kSlotBits];
+  exclusive_prefix_sum(start);
   scratch_.resize(bucket.size());
-  for (const Change& c : bucket) scratch_[id_start_[c.id & id_mask]++] = c;
-  for (const Change& c : scratch_) bucket[start[c.offset >> kSlotBits]++] = c;
-  for (std::size_t i = 1; i < bucket.size(); ++i) {
-    if (key(bucket[i - 1]) <= key(bucket[i])) continue;
-    const Change c = bucket[i];
-    std::size_t j = i;
-    for (; j > 0 && key(bucket[j - 1]) > key(c); --j) bucket[j] = bucket[j - 1];
-    bucket[j] = c;
+  for (const Change& c : bucket) scratch_[start[c.offset >> kSlotBits]++] = c;
+  bucket.swap(scratch_);
+  Change* const b = bucket.data();
+  const std::size_t size = bucket.size();
+  for (std::size_t i = 0; i < size; ++i) {
+    std::size_t at = i;
+    if (i != 0 && b[i - 1].offset > b[i].offset) {
+      const Change c = b[i];
+      for (; at > 0 && b[at - 1].offset > c.offset; --at) b[at] = b[at - 1];
+      b[at] = c;
+    }
+    if ((b[at].id & kRepeat) == 0) continue;
+    Change& last = b[at];
+    last.id &= ~kRepeat;
+    for (std::size_t k = at; k > 0 && b[k - 1].offset == last.offset; --k)
+      if (b[k - 1].id == last.id) b[k - 1].bits = last.bits;
   }
 }
 
 void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
   sort_by_time(bucket);
-  const std::size_t size = bucket.size();
-  // After the last change, one no change can equal (no signal has the
-  // filtered id): the loop compares each change with the next unchecked.
-  bucket.push_back({0, kFiltered, UINT32_MAX});
   const Change* c = bucket.data();
-  const Change* const end = c + size;
+  const Change* const end = c + bucket.size();
   while (c != end && (!body_open_ || start_ps + c->offset < window_start_ps_)) c = before_body(c, end, start_ps);
   std::uint32_t stamped = UINT32_MAX;  // offset of the last timestamp written
   // A bucket seldom straddles a multiple of 10^8 ps: then its timestamps
@@ -314,7 +345,6 @@ void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
     std::uint64_t* const value = value_.data();
     const Slot* const slots = slots_.data();
     for (; c != run_end; ++c) {
-      if (key(c[1]) == key(*c)) continue;  // the later one wins
       if (value[c->id] == c->bits) continue;
       value[c->id] = c->bits;
       if (c->offset != stamped) {
@@ -498,38 +528,54 @@ void VcdRecorder::note_truncation_in_header() {
 
 void BusyWire::bind(VcdRecorder& recorder, const std::string& hierarchical_name) {
   wire_.bind(recorder, hierarchical_name, 1);
-  if (wire_.bound()) recorder.on_flush([this] { publish_until(sc_core::sc_time_stamp()); });
+  if (wire_.bound()) recorder.on_flush([this](const sc_core::sc_time& final_before) { publish_until(final_before); });
 }
 
-void BusyWire::open_run(const sc_core::sc_time& start, const sc_core::sc_time& end) {
-  // A request apart from the open run closes it, as finish() would, without
-  // comparing against the end of time.
-  if (open_) {
-    if (!start_published_) wire_.set(start_, 1);
-    wire_.set(end_, 0);
+void BusyWire::merge(const sc_core::sc_time& start, const sc_core::sc_time& end) {
+  // The runs from `first` on end at or after `start`; those from `last` on
+  // start after `end`. What lies between merges with the request. Most
+  // requests land a few runs back; some a hundred.
+  const auto live = runs_.begin() + static_cast<std::ptrdiff_t>(first_);
+  auto first = runs_.end();
+  for (int steps = 0; first != live && std::prev(first)->end >= start; --first) {
+    if (++steps == 8) {
+      first = std::partition_point(live, first, [&](const Run& run) { return run.end < start; });
+      break;
+    }
   }
-  open_ = true;
-  start_published_ = false;
-  start_ = start;
-  end_ = end;
-}
-
-void BusyWire::extend_back(const sc_core::sc_time& start) {
-  // A request from an initiator running behind the others: the run began
-  // earlier than published so far.
-  start_ = start;
-  if (start_published_) wire_.set(start_, 1);
-}
-
-void BusyWire::publish_until(const sc_core::sc_time& now) {
-  if (!open_) return;
-  if (!start_published_) {
-    wire_.set(start_, 1);
-    start_published_ = true;
+  auto last = first;
+  while (last != runs_.end() && last->start <= end) ++last;
+  if (first == last) {
+    runs_.insert(first, Run{start, end, false});
+    return;
   }
-  if (end_ > now) return;
-  wire_.set(end_, 0);
-  open_ = false;
+  Run& run = *first;
+  // A start published already stays; an earlier one is published too (the
+  // later then repeats a value, which the recorder drops).
+  if (start < run.start) {
+    run.start = start;
+    run.start_published = false;
+  }
+  run.end = std::max(end, std::prev(last)->end);
+  runs_.erase(std::next(first), last);
+}
+
+void BusyWire::publish_until(const sc_core::sc_time& final_before) {
+  for (; first_ != runs_.size(); ++first_) {
+    Run& run = runs_[first_];
+    if (run.start >= final_before) break;
+    if (!run.start_published) {
+      wire_.set(run.start, 1);
+      run.start_published = true;
+    }
+    // A request starting at final_before would still touch it.
+    if (run.end >= final_before) break;
+    wire_.set(run.end, 0);
+  }
+  if (2 * first_ >= runs_.size()) {
+    runs_.erase(runs_.begin(), runs_.begin() + static_cast<std::ptrdiff_t>(first_));
+    first_ = 0;
+  }
 }
 
 }  // namespace npuvp::trace

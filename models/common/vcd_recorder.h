@@ -72,8 +72,10 @@ class VcdRecorder {
   void record_ticks(SignalId id, std::uint64_t ticks, std::uint64_t value) { push(id, ticks, value); }
   void record_real(SignalId id, const sc_core::sc_time& at, double value);
   // Records a 1-bit signal's pulses, high from rise(p) to fall(p) for each p
-  // in [first, last) (rise < fall, in `ticks_per_unit` sc_time ticks, and in
-  // time order): the same as two record_ticks() per pulse, but looked up
+  // in [first, last) (rise < fall, in `ticks_per_unit` sc_time ticks, each
+  // rising no earlier than the previous one's fall, the first no earlier than
+  // the signal's changes recorded before): the same as two record_ticks() per
+  // pulse, but looked up
   // once per bucket and written straight into it. The NoC's link edges, most
   // of a busy run's changes, are recorded so.
   template <typename It, typename Rise, typename Fall>
@@ -88,9 +90,10 @@ class VcdRecorder {
   // own, regularly (every few microseconds is plenty: it acts at most once
   // per 4 us of `now`), where no model is halfway through publishing.
   void flush_final(const sc_core::sc_time& now);
-  // Called before each flush, in registration order, so that a model holding
-  // finished changes back publishes them.
-  void on_flush(std::function<void()> publish);
+  // Called before each flush, in registration order, with the time before
+  // which changes are final (no change can be recorded before it from now
+  // on), so that a model holding finished changes back publishes them.
+  void on_flush(std::function<void(const sc_core::sc_time& final_before)> publish);
   // Writes what is pending, completes the streamed file and renames it into
   // place (until then it is <path>.<pid>.part; a recorder destroyed unclosed
   // removes it). Throws std::runtime_error "cannot write <path>: <cause>".
@@ -125,9 +128,6 @@ class VcdRecorder {
   // Slots of 2^10 ps the time pass of the sort distributes a bucket's changes
   // over: shorter than a clock period, so that a slot rarely holds two times.
   static constexpr unsigned kSlotIndexBits = 12;
-  // Entries of the signal pass's histogram; with more signals than that, a
-  // signal shares one with others and the final insertion pass orders them.
-  static constexpr std::uint32_t kMaxIdSlots = 4096;
   // The longest line: 'b', 64 digits, ' ', an identifier, '\n'.
   static constexpr std::size_t kMaxLine = 96;
   // Changes written between two checks of the output buffer's room.
@@ -135,10 +135,15 @@ class VcdRecorder {
   // 16 bytes: the reorder window holds many of them. A change's time is its
   // bucket's start plus `offset`.
   struct Change {
-    std::uint64_t bits;  // value, or the bit pattern of a double for reals
-    SignalId id;
+    std::uint64_t bits;    // value, or the bit pattern of a double for reals
+    SignalId id;           // with kRepeat when recorded at or before its signal's latest time
     std::uint32_t offset;  // ps within the bucket
   };
+  // Set in a change's id when its signal already has a change recorded at
+  // the same time or later: only such a change can be a repeat of one before
+  // it at its time, so the sort looks for repeats at those alone. Signal ids
+  // stay below it (add() refuses more).
+  static constexpr SignalId kRepeat = SignalId{1} << 31;
   // Leaves what a resize adds unset: record_pulses() writes it.
   struct UnsetAllocator : std::allocator<Change> {
     template <typename U>
@@ -152,8 +157,6 @@ class VcdRecorder {
     }
   };
   using Bucket = std::vector<Change, UnsetAllocator>;
-  // The order changes are written in: time, then signal.
-  static std::uint64_t key(const Change& c) { return std::uint64_t{c.offset} << 32 | c.id; }
 
   SignalId add(const std::string& name, unsigned width);
   bool accept(const std::string& name) const;
@@ -166,11 +169,19 @@ class VcdRecorder {
       ++changes_;
       Change& c = last_->emplace_back();
       c.bits = bits;
-      c.id = id;
+      c.id = id | repeat_mark(id, t);
       c.offset = static_cast<std::uint32_t>(t & kOffsetMask);
       return;
     }
     push_to_bucket(id, t, bits);
+  }
+  // kRepeat if `id` has a change recorded at t or later, else 0 (and t is
+  // its latest time from now on).
+  SignalId repeat_mark(SignalId id, std::uint64_t t) {
+    std::uint64_t& after = after_latest_[id];
+    if (t < after) return kRepeat;
+    after = t + 1;
+    return 0;
   }
   void push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bits);
   // The bucket numbered `bucket`, made if new; nullptr before the first one
@@ -226,7 +237,6 @@ class VcdRecorder {
   std::uint64_t last_bucket_ = UINT64_MAX;
   Bucket* last_ = nullptr;
   Bucket scratch_;
-  std::vector<std::uint32_t> id_start_;  // the signal pass's histogram, kept for its capacity
 
   // Streaming.
   std::unique_ptr<io::OutputFile> file_;  // written under a temporary name until close()
@@ -234,7 +244,7 @@ class VcdRecorder {
   std::ostream* out_ = nullptr;
   std::uint64_t lag_bound_ps_ = 0;
   std::uint64_t next_flush_ps_ = 0;
-  std::vector<std::function<void()>> publishers_;
+  std::vector<std::function<void(const sc_core::sc_time&)>> publishers_;
 
   // Writing.
   bool body_open_ = false;
@@ -251,6 +261,9 @@ class VcdRecorder {
   // Per signal: its value as of the last flushed time, which is also the
   // last written to the file once the body is open.
   std::vector<std::uint64_t> value_;
+  // Per signal: one past the latest time (ps) a change was recorded at, 0
+  // before the first.
+  std::vector<std::uint64_t> after_latest_;
 };
 
 template <typename It, typename Rise, typename Fall>
@@ -274,13 +287,18 @@ void VcdRecorder::record_pulses(SignalId id, It first, It last, std::uint64_t ti
       const std::size_t size = bucket->size();
       bucket->resize(size + 2 * room);
       Change* p = bucket->data() + size;
+      // repeat_mark() inline: a pulse starts at or after the previous one's
+      // end, so only its rise can come at or before the latest time.
+      std::uint64_t after = after_latest_[id];
       for (; room != 0; --room, ++first) {
         const std::uint64_t up = rise(*first) * ticks_per_unit, down = fall(*first) * ticks_per_unit;
         if (down >= end) break;
-        p[0] = {1, id, static_cast<std::uint32_t>(up - start)};
+        p[0] = {1, id | (up < after ? kRepeat : 0), static_cast<std::uint32_t>(up - start)};
         p[1] = {0, id, static_cast<std::uint32_t>(down - start)};
+        after = down + 1;
         p += 2;
       }
+      after_latest_[id] = after;
       const std::size_t written = static_cast<std::size_t>(p - bucket->data()) - size;
       bucket->resize(size + written);
       changes_ += written;
@@ -317,36 +335,47 @@ class Wire {
 };
 
 // A 1-bit activity signal fed with busy intervals [start, end). Intervals
-// that touch or overlap merge into one run, published when a gap ends it or
-// when the recorder flushes, so a unit serving back-to-back requests costs
-// two changes per run rather than two per request, and overlapping requests
-// (several ports) show as one busy run. The owner calls finish() at the end
-// of the simulation.
+// that touch or overlap merge into one run, so a unit serving back-to-back
+// requests costs two changes per run rather than two per request, and
+// overlapping requests (several ports) show as one busy run. Loosely-timed
+// initiators come in out of time order (microseconds apart), so runs are held
+// until they are final: a request starts no earlier than the recorder's
+// reorder bound, so a run's start before it is final, and its end once before
+// it. Its changes then go to the recorder in time order. The owner calls
+// finish() at the end of the simulation.
 class BusyWire {
  public:
   void bind(VcdRecorder& recorder, const std::string& hierarchical_name);
   void busy(const sc_core::sc_time& start, const sc_core::sc_time& end) {
     if (!wire_.bound()) return;
-    if (open_ && start <= end_ && end >= start_) {
-      if (start < start_) extend_back(start);
-      if (end > end_) end_ = end;
+    // Most requests come at or after the start of the latest run.
+    if (first_ != runs_.size() && start >= runs_.back().start && start <= runs_.back().end) {
+      if (end > runs_.back().end) runs_.back().end = end;
       return;
     }
-    open_run(start, end);
+    if (first_ == runs_.size() || start > runs_.back().end) {
+      runs_.push_back({start, end, false});
+      return;
+    }
+    merge(start, end);
   }
-  // Publishes what is final at `now`: the start of the open run, and its end
-  // once `now` has passed it.
-  void publish_until(const sc_core::sc_time& now);
+  // Publishes what is final when no request can start before `final_before`.
+  void publish_until(const sc_core::sc_time& final_before);
   void finish() { publish_until(sc_core::sc_max_time()); }
 
  private:
-  void open_run(const sc_core::sc_time& start, const sc_core::sc_time& end);
-  void extend_back(const sc_core::sc_time& start);
+  struct Run {
+    sc_core::sc_time start, end;
+    bool start_published;
+  };
+  // A request that starts before the latest run.
+  void merge(const sc_core::sc_time& start, const sc_core::sc_time& end);
 
   Wire wire_;
-  bool open_ = false;
-  bool start_published_ = false;
-  sc_core::sc_time start_, end_;
+  // From first_ on: disjoint, not touching, in time order. Those before
+  // first_ are published and wait to be dropped in bulk.
+  std::vector<Run> runs_;
+  std::size_t first_ = 0;
 };
 
 class RealWire {

@@ -132,7 +132,7 @@ void Lpddr4::attach_trace(trace::VcdRecorder& recorder, bool command_bus) {
   // go before them; none can go before the present (a request arrives no
   // earlier than it), so those before it are final and the trace gets them
   // before it writes that time out. Timing does not depend on this.
-  recorder.on_flush([this] { core_->release_observers_before(now_cycle()); });
+  recorder.on_flush([this](const sc_core::sc_time&) { core_->release_observers_before(now_cycle()); });
 }
 
 void Lpddr4::attach_observer(CommandObserver& observer) { core_->add_observer(observer); }

@@ -58,7 +58,7 @@ void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
   fast_.trace_busy(recorder, std::move(busy), cycle_.value());
   // Busy intervals are final only once time passes them; a streamed trace
   // asks for them before it writes the times they fall in.
-  recorder.on_flush([this] {
+  recorder.on_flush([this](const sc_core::sc_time&) {
     advance_horizon();
     fast_.report_final();
   });

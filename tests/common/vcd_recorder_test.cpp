@@ -1,9 +1,10 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
-#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -77,7 +78,7 @@ TEST(VcdRecorder, TimestampsKeepTheZerosOfTheirLowDigits) {
             "#99999999\n1!\n#100000000\n0!\n#100000005\n1!\n#1200000050\n0!\n#1200070000\n1!\n#123456789012\n0!\n");
 }
 
-TEST(VcdRecorder, ChangesAtOneTimeAreWrittenInSignalOrderWithTheLastOfEachSignal) {
+TEST(VcdRecorder, ChangesAtOneTimeAreWrittenInRecordOrderWithTheLastOfEachSignal) {
   VcdRecorder rec;
   Wire a, b, c;
   a.bind(rec, "s.a");
@@ -90,11 +91,14 @@ TEST(VcdRecorder, ChangesAtOneTimeAreWrittenInSignalOrderWithTheLastOfEachSignal
   b.set(sc_time(3, SC_NS), 0);  // the last value at a time wins: b stays 0
   a.set(sc_time(2, SC_NS), 1);
   c.set(sc_time(3, SC_NS), 6);
+  // In the order recorded, not in signal order.
+  b.set(sc_time(4, SC_NS), 1);
+  a.set(sc_time(4, SC_NS), 0);
   std::ostringstream os;
   rec.write(os);
   const std::string vcd = os.str();
   const std::string body = vcd.substr(vcd.find("$end\n", vcd.find("$dumpvars")) + 5);
-  EXPECT_EQ(body, "#2000\n1!\n#3000\nb110 #\n");
+  EXPECT_EQ(body, "#2000\n1!\n#3000\nb110 #\n#4000\n1\"\n0!\n");
 }
 
 // The VCD identifier of signal `id`: base 94 over '!'..'~', low digit first.
@@ -114,25 +118,33 @@ struct Recorded {
 };
 
 // Records `recorded` in its order on `signal_count` 1-bit signals: the body
-// written must be what a plain stable sort by (time, signal) gives, with the
-// last change of a signal at a time and no repeats of a value.
-void expect_written_in_time_then_signal_order(std::uint32_t signal_count, std::vector<Recorded> recorded) {
+// written must be what a plain stable sort by time gives, each signal's
+// changes at one time written as one, at its first change's place with its
+// last change's value, and no repeats of a value.
+void expect_written_in_time_then_record_order(std::uint32_t signal_count, std::vector<Recorded> recorded) {
   VcdRecorder rec;
   std::vector<Wire> wires(signal_count);
   for (std::uint32_t i = 0; i < signal_count; ++i) wires[i].bind(rec, "s.w" + std::to_string(i));
   for (const Recorded& r : recorded) wires[r.id].set(sc_time(static_cast<double>(r.ps), sc_core::SC_PS), r.value);
-  std::stable_sort(recorded.begin(), recorded.end(),
-                   [](const Recorded& a, const Recorded& b) { return std::tie(a.ps, a.id) < std::tie(b.ps, b.id); });
+  std::stable_sort(recorded.begin(), recorded.end(), [](const Recorded& a, const Recorded& b) { return a.ps < b.ps; });
   std::string expected;
   std::vector<std::uint64_t> value(signal_count, 0);
   std::uint64_t stamped = UINT64_MAX;
-  for (std::size_t i = 0; i < recorded.size(); ++i) {
-    const Recorded& r = recorded[i];
-    if (i + 1 < recorded.size() && recorded[i + 1].ps == r.ps && recorded[i + 1].id == r.id) continue;
-    if (value[r.id] == r.value) continue;
-    value[r.id] = r.value;
-    if (r.ps != stamped) expected += "#" + std::to_string(stamped = r.ps) + "\n";
-    expected += std::to_string(r.value) + identifier(r.id) + "\n";
+  for (auto group = recorded.begin(); group != recorded.end();) {
+    const auto group_end = std::find_if(group, recorded.end(), [&](const Recorded& r) { return r.ps != group->ps; });
+    std::map<std::uint32_t, std::uint64_t> last;
+    for (auto r = group; r != group_end; ++r) last[r->id] = r->value;
+    for (auto r = group; r != group_end; ++r) {
+      const auto found = last.find(r->id);
+      if (found == last.end()) continue;  // written at its first change
+      const std::uint64_t v = found->second;
+      last.erase(found);
+      if (value[r->id] == v) continue;
+      value[r->id] = v;
+      if (r->ps != stamped) expected += "#" + std::to_string(stamped = r->ps) + "\n";
+      expected += std::to_string(v) + identifier(r->id) + "\n";
+    }
+    group = group_end;
   }
   ASSERT_FALSE(expected.empty());
   std::ostringstream os;
@@ -141,30 +153,40 @@ void expect_written_in_time_then_signal_order(std::uint32_t signal_count, std::v
   EXPECT_EQ(vcd.substr(vcd.find("$end\n", vcd.find("$dumpvars")) + 5), expected);
 }
 
+// A fixed pseudo-random sequence (a linear congruential generator).
+class Scramble {
+ public:
+  explicit Scramble(std::uint64_t seed) : state_(seed) {}
+  // The next draw in [0, bound).
+  std::uint64_t operator()(std::uint64_t bound) {
+    state_ = state_ * 6364136223846793005u + 1442695040888963407u;
+    return (state_ >> 33) % bound;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
 void expect_scrambled_changes_written_in_order(std::uint32_t signal_count) {
   // Changes spread over several buckets, many within a nanosecond of each
   // other (a slot of the sort holds several times), recorded in a scrambled
   // order.
   std::vector<Recorded> recorded;
-  std::uint64_t state = 12345;
-  auto next = [&state](std::uint64_t bound) {
-    state = state * 6364136223846793005u + 1442695040888963407u;
-    return (state >> 33) % bound;
-  };
+  Scramble next(12345);
   for (int i = 0; i < 20000; ++i) {
     const std::uint64_t ps = 3'000 * next(4000) + next(3);
     const auto id = static_cast<std::uint32_t>(next(signal_count));
     recorded.push_back({ps, id, next(2)});
   }
-  expect_written_in_time_then_signal_order(signal_count, std::move(recorded));
+  expect_written_in_time_then_record_order(signal_count, std::move(recorded));
 }
 
-TEST(VcdRecorder, ScrambledChangesAreWrittenInTimeThenSignalOrder) {
+TEST(VcdRecorder, ScrambledChangesAreWrittenInTimeThenRecordOrder) {
   expect_scrambled_changes_written_in_order(40);
   expect_scrambled_changes_written_in_order(5000);
 }
 
-TEST(VcdRecorder, ManySignalsChangingAtOnceInReverseOrderAreWrittenInSignalOrder) {
+TEST(VcdRecorder, ManySignalsChangingAtOnceAreWrittenInTheOrderRecorded) {
   // One time slot of the sort holding thousands of changes, recorded in
   // reverse signal order. Each signal changes twice at the same time (the
   // last one wins: even signals end where they began) and some again a
@@ -175,7 +197,7 @@ TEST(VcdRecorder, ManySignalsChangingAtOnceInReverseOrderAreWrittenInSignalOrder
   for (std::uint32_t id = kSignals; id-- > 0;) recorded.push_back({7'000, id, id % 2});
   for (std::uint32_t id = kSignals; id-- > 0;)
     if (id % 3 == 0) recorded.push_back({6'500, id, 1});
-  expect_written_in_time_then_signal_order(kSignals, std::move(recorded));
+  expect_written_in_time_then_record_order(kSignals, std::move(recorded));
 }
 
 TEST(VcdRecorder, InterleavedTimeOrderedRunsAreWrittenInTimeOrder) {
@@ -194,7 +216,7 @@ TEST(VcdRecorder, InterleavedTimeOrderedRunsAreWrittenInTimeOrder) {
       }
     }
   }
-  expect_written_in_time_then_signal_order(kSignals, std::move(recorded));
+  expect_written_in_time_then_record_order(kSignals, std::move(recorded));
 }
 
 TEST(VcdRecorder, PrefixFilterAndLimit) {
@@ -463,19 +485,68 @@ TEST(BusyWire, TouchingAndOverlappingIntervalsAreOneRun) {
   EXPECT_EQ(rec.change_count(), 4u);
 }
 
-TEST(BusyWire, PublishesTheStartAtOnceAndTheEndOnceTimeHasPassedIt) {
+TEST(BusyWire, PublishesTheStartOnceFinalAndTheEndOnceNoRequestCanTouchIt) {
   VcdRecorder rec;
   BusyWire w;
   w.bind(rec, "a.busy");
   w.busy(sc_time(10, SC_NS), sc_time(20, SC_NS));
+  w.publish_until(sc_time(10, SC_NS));
+  EXPECT_EQ(rec.change_count(), 0u);  // a request may still start at 10 ns
   w.publish_until(sc_time(15, SC_NS));
   EXPECT_EQ(rec.change_count(), 1u);  // the start: the run may still grow
   w.busy(sc_time(18, SC_NS), sc_time(26, SC_NS));
   w.publish_until(sc_time(26, SC_NS));
+  EXPECT_EQ(rec.change_count(), 1u);  // a request from 26 ns on would join it
+  w.publish_until(sc_time(27, SC_NS));
   EXPECT_EQ(rec.change_count(), 2u);
   w.busy(sc_time(5, SC_NS), sc_time(7, SC_NS));  // late and disjoint: its own pulse
   w.finish();
   EXPECT_EQ(changes_of(rec), "#5000\n1!\n#7000\n0!\n#10000\n1!\n#26000\n0!\n");
+}
+
+TEST(BusyWire, ARequestBehindTheOthersDoesNotSplitARunItDoesNotTouch) {
+  // Loosely-timed initiators a run apart: one behind the others comes in
+  // between requests of the later run, which must stay whole.
+  VcdRecorder rec;
+  BusyWire w;
+  w.bind(rec, "a.busy");
+  w.busy(sc_time(10, SC_NS), sc_time(20, SC_NS));
+  w.busy(sc_time(5, SC_NS), sc_time(8, SC_NS));
+  w.busy(sc_time(12, SC_NS), sc_time(15, SC_NS));
+  w.busy(sc_time(6, SC_NS), sc_time(9, SC_NS));
+  w.busy(sc_time(30, SC_NS), sc_time(31, SC_NS));
+  w.busy(sc_time(9, SC_NS), sc_time(10, SC_NS));  // joins the two runs before
+  w.finish();
+  EXPECT_EQ(changes_of(rec), "#5000\n1!\n#20000\n0!\n#30000\n1!\n#31000\n0!\n");
+}
+
+TEST(BusyWire, RunsAreTheUnionOfScrambledRequestsPublishedAsTheyBecomeFinal) {
+  // Requests up to 2 us ahead of the bound on the starts still to come, which
+  // moves 100 ns per step: the file must show the union of the requests,
+  // touching ones joined.
+  VcdRecorder rec;
+  BusyWire w;
+  w.bind(rec, "a.busy");
+  Scramble next(7);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> requests;  // ns
+  for (std::uint64_t step = 0; step < 300; ++step) {
+    for (int i = 0; i < 6; ++i) {
+      const std::uint64_t start = step * 100 + next(2000), end = start + 1 + next(40);
+      requests.emplace_back(start, end);
+      w.busy(sc_time(static_cast<double>(start), SC_NS), sc_time(static_cast<double>(end), SC_NS));
+    }
+    w.publish_until(sc_time(static_cast<double>((step + 1) * 100), SC_NS));
+  }
+  w.finish();
+  std::sort(requests.begin(), requests.end());
+  std::string expected;
+  for (std::size_t i = 0; i < requests.size();) {
+    const std::uint64_t start = requests[i].first;
+    std::uint64_t end = requests[i].second;
+    for (++i; i < requests.size() && requests[i].first <= end; ++i) end = std::max(end, requests[i].second);
+    expected += "#" + std::to_string(start * 1000) + "\n1!\n#" + std::to_string(end * 1000) + "\n0!\n";
+  }
+  EXPECT_EQ(changes_of(rec), expected);
 }
 
 TEST(VcdRecorder, RealValues) {

@@ -177,17 +177,19 @@ TEST(SystemBus, TracesEachInitiatorsBusyRunsAddressAndDirection) {
     for (; v != 0; v >>= 1) s.insert(s.begin(), static_cast<char>('0' + (v & 1)));
     return s;
   };
+  // At one time, changes in the order they were recorded: a request's
+  // address and direction as it completes, the busy runs as they end.
   EXPECT_EQ(body,
             "$enddefinitions $end\n#0\n$dumpvars\n0!\nb0 \"\n0#\n0$\nb0 %\n0&\n$end\n"
-            "#0\n1!\nb" +
+            "#0\nb" +
                 bin(kRegsBase + 4) +
-                " \"\n1#\n"
+                " \"\n1#\n1!\n"
                 "#7000\nb" +
                 bin(kRamBase + 0x10) +
                 " \"\n0#\n"
-                "#22000\n0!\n1$\nb" +
+                "#22000\nb" +
                 bin(kRamBase + 0x20) +
-                " %\n1&\n"
+                " %\n1&\n0!\n1$\n"
                 "#37000\n0$\n");
   for (const char* s : {"$scope module initiator0 $end\n$var wire 1 ! busy $end\n$var wire 40 \" address $end\n"
                         "$var wire 1 # write $end\n",

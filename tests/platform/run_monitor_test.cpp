@@ -90,8 +90,10 @@ TEST(RunMonitor, PricesEachIntervalAsTheCounterDifferences) {
   double energy_pj = 0;
   for (std::size_t i = 0; i < windows.size(); ++i) {
     const sc_time start(100.0 * i, SC_NS);
-    const auto expected = window_power(priced(start, start + sc_time(100, SC_NS), 100e-9), start, 100e-9);
-    EXPECT_DOUBLE_EQ(windows[i].time_ns, expected.time_ns);
+    const auto expected =
+        window_power(priced(start, start + sc_time(100, SC_NS), 100e-9), start, start + sc_time(100, SC_NS));
+    EXPECT_EQ(windows[i].time_ns, 100.0 * i);  // exact
+    EXPECT_EQ(windows[i].window_ns, 100.0);
     EXPECT_DOUBLE_EQ(windows[i].total_mw, expected.total_mw);
     for (std::size_t k = 0; k < report::kPowerComponents.size(); ++k)
       EXPECT_DOUBLE_EQ(windows[i].component_mw[k], expected.component_mw[k]) << report::kPowerComponents[k];
