@@ -380,7 +380,10 @@ std::uint64_t ChannelController::recompute() {
   if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
   // A precharge or activate that fits before the cycle reached goes there,
   // unless a burst starves or a refresh is due.
-  if (starving < 0 && now_ < refresh_due_ && may_backfill()) best_backfill(skip, std::min(best, now_), best_bank, best);
+  if (starving < 0 && now_ < refresh_due_ && may_backfill()) {
+    drop_old_gaps();
+    best_backfill(skip, std::min(best, now_), best_bank, best);
+  }
 
   // A refresh step never starts before the due cycle, so while a bank command
   // comes earlier there is no need to work it out.
@@ -433,18 +436,34 @@ std::uint64_t ChannelController::step(std::uint32_t run_request) {
 std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) {
   const std::uint64_t others = ~(std::uint64_t(1) << i);
   Bank& b = banks_[i];
+  // The run follows a column command, so last_column_ is its direction.
+  const std::uint32_t front_hit = request << 1 | std::uint32_t(last_column_);
+  unsigned bursts = 0;
+  std::uint64_t done = 0;
   while (write_high_ == 0 && ((active_ | stale_) & others) == 0 && now_ < min_redecide_ &&
          (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_)) {
-    decide(i);
-    stale_ = 0;
-    const Command command = b.next;
-    if ((command != Command::kRd && command != Command::kWr) || b.queue[b.target].request() != request) break;
-    const std::uint64_t t = std::max(timing_.earliest(kind_[i], now_), ready_[i]);
+    std::uint64_t t;
+    if (!b.queue.empty() && b.queue.front().tag == front_hit && b.queue.front().row == b.open_row) {
+      // decide()'s first case, its choice not stored: the bank stays stale,
+      // and the pass after the run decides it again from the same state.
+      b.target = 0;
+      t = std::max(timing_.earliest(last_column_ ? kKindWr : kKindRd, now_), b.cas_ok);
+    } else {
+      decide(i);
+      stale_ = 0;
+      const Command command = b.next;
+      if ((command != Command::kRd && command != Command::kWr) || b.queue[b.target].request() != request) break;
+      t = std::max(timing_.earliest(kind_[i], now_), ready_[i]);
+    }
     if (t >= refresh_due_ || (!arrivals_.empty() && arrivals_.front().arrival <= t)) break;
     sample_until(t);
-    issue_column(i, t);
+    std::uint32_t burst_request;
+    done = issue_column(i, t, burst_request);
+    ++bursts;
     release_held();
   }
+  // A run's bursts go one way, so the last one's data beat is the latest.
+  if (bursts != 0) sink_.bursts_done(request, bursts, done);
   return now_;
 }
 
@@ -496,7 +515,9 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
   // Column commands first, before the switch's indirect jump: they are most
   // commands, and a conditional branch predicts the mix better.
   if (command == Command::kRd || command == Command::kWr) {
-    issue_column(index, t);
+    std::uint32_t request;
+    const std::uint64_t done = issue_column(index, t, request);
+    sink_.bursts_done(request, 1, done);
     return;
   }
   begin_command(t, command == Command::kAct                                      ? spec_.act_cycles
@@ -573,7 +594,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
   }
 }
 
-void ChannelController::issue_column(unsigned index, std::uint64_t t) {
+std::uint64_t ChannelController::issue_column(unsigned index, std::uint64_t t, std::uint32_t& request) {
   begin_command(t, spec_.cas_cycles);
   Bank& b = banks_[index];
   // Field by field: the entry may have been stored moments ago, and a wider
@@ -640,7 +661,8 @@ void ChannelController::issue_column(unsigned index, std::uint64_t t) {
   else
     ++(auto_pre ? stats_.rda : stats_.rd);
   notify(t, command, index, x.row, pre_at);
-  sink_.burst_done(x.request, t + (x.write ? write_latency_ : read_latency_));
+  request = x.request;
+  return t + (x.write ? write_latency_ : read_latency_);
 }
 
 std::uint64_t ChannelController::active_cycles_until(std::uint64_t cycle) const {
