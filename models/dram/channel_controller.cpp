@@ -434,14 +434,17 @@ std::uint64_t ChannelController::step(std::uint32_t run_request) {
 // conditions fails. Backfill would leave the bank alone too: it places row
 // commands only. Returns the cycle of the last command issued.
 std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) {
-  const std::uint64_t others = ~(std::uint64_t(1) << i);
+  // Nothing in a run changes the other banks (its bursts go the way the
+  // bus last went: no turnaround marks them stale), write batching, the
+  // arrivals or the refresh due: checked once.
+  if (write_high_ != 0 || ((active_ | stale_) & ~(std::uint64_t(1) << i)) != 0) return now_;
+  const std::uint64_t stop = std::min(refresh_due_, arrivals_.empty() ? kNever : arrivals_.front().arrival);
   Bank& b = banks_[i];
   // The run follows a column command, so last_column_ is its direction.
   const std::uint32_t front_hit = request << 1 | std::uint32_t(last_column_);
   unsigned bursts = 0;
   std::uint64_t done = 0;
-  while (write_high_ == 0 && ((active_ | stale_) & others) == 0 && now_ < min_redecide_ &&
-         (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_)) {
+  while (now_ < min_redecide_ && (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_)) {
     std::uint64_t t;
     if (!b.queue.empty() && b.queue.front().tag == front_hit && b.queue.front().row == b.open_row) {
       // decide()'s first case, its choice not stored: the bank stays stale,
@@ -455,7 +458,7 @@ std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) 
       if ((command != Command::kRd && command != Command::kWr) || b.queue[b.target].request() != request) break;
       t = std::max(timing_.earliest(kind_[i], now_), ready_[i]);
     }
-    if (t >= refresh_due_ || (!arrivals_.empty() && arrivals_.front().arrival <= t)) break;
+    if (t >= stop) break;
     sample_until(t);
     std::uint32_t burst_request;
     done = issue_column(i, t, burst_request);

@@ -204,7 +204,8 @@ class ChannelController {
   void issue(Command command, unsigned bank, std::uint64_t cycle);
   // Returns the cycle of the burst's last data beat and sets its request:
   // the caller tells the sink, once per run (run_columns).
-  std::uint64_t issue_column(unsigned index, std::uint64_t cycle, std::uint32_t& request);
+  // Inline in its two callers: a run issues one per burst.
+  [[gnu::always_inline]] inline std::uint64_t issue_column(unsigned index, std::uint64_t cycle, std::uint32_t& request);
   void busy_until(Bank& bank, std::uint64_t until);
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
   // Holds the command for the observers that want it; a run without any (no
@@ -248,10 +249,12 @@ class ChannelController {
   // A gap that ends by now_ - horizon_ can never take a command again (every
   // backfill starts at or after that cycle, and now_ only grows), so
   // searching past it finds what searching without it does: dropping it is
-  // only a matter of memory and of the searches' length.
+  // only a matter of memory and of the searches' length. The gaps do not
+  // overlap, so their ends increase: those to drop are a prefix.
   void drop_old_gaps() {
     const std::uint64_t oldest = now_ > horizon_ ? now_ - horizon_ : 0;
-    while (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest) bus_gaps_.pop_front();
+    if (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest)
+      bus_gaps_.pop_front_while([oldest](const Gap& g) { return g.end <= oldest; });
   }
   static constexpr std::size_t kKeptGaps = 64;
   // What every command does first: the time, the command bus, the memo.
