@@ -235,69 +235,6 @@ std::uint64_t ChannelController::decide_stale() {
   return decided;
 }
 
-// One pass over the banks, without branches on their data: the best
-// candidate command (`skip` is left out; the first bank on a tie). LPDDR4 has
-// 8 banks; the count is a template argument so that the loop unrolls.
-template <unsigned kBanks>
-void ChannelController::scan(const std::uint64_t* bases, unsigned skip, Scan& out) const {
-  const unsigned n = kBanks != 0 ? kBanks : static_cast<unsigned>(banks_.size());
-  Scan s;
-  for (unsigned i = 0; i < n; ++i) s.consider(candidate(i, bases, skip), i);
-  out = s;
-}
-
-// The same pass over the banks with a command to issue only. A bank without
-// one has the largest key and never wins, so passing over it changes nothing.
-void ChannelController::scan_active(const std::uint64_t* bases, unsigned skip, Scan& out) const {
-  Scan s;
-  for (std::uint64_t m = active_; m != 0; m &= m - 1) {
-    const unsigned i = unsigned(__builtin_ctzll(m));
-    s.consider(candidate(i, bases, skip), i);
-  }
-  out = s;
-}
-
-// Streams keep one or two banks busy, random traffic all of them: the loop
-// over the active banks wins in the first case, the unrolled one in the
-// second. Leaving out a bank that does not win changes nothing, so the
-// unrolled scan runs without `skip` and the bank is left out only when it
-// would win.
-void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
-  // At most two bits set (popcount is a library call without -mpopcnt).
-  const std::uint64_t rest = active_ & (active_ - 1);
-  if ((rest & (rest - 1)) == 0) {
-    scan_active(bases, skip, last_scan_);
-    return;
-  }
-  if (banks_.size() == 8)
-    scan<8>(bases, 8, last_scan_);
-  else
-    scan<0>(bases, unsigned(banks_.size()), last_scan_);
-  if (last_scan_.best_bank == skip) scan<0>(bases, skip, last_scan_);
-}
-
-// The scan, or the last scan updated with the banks whose decisions have
-// `changed` since. An admission is the only other change between two
-// commands, and moving the time to it (no later than the last best) leaves
-// every other bank's earliest cycle where it was.
-void ChannelController::best_candidate(const std::uint64_t* bases, unsigned skip, std::uint64_t changed) {
-  if (!scan_valid_ || skip != scan_skip_ || now_ > std::uint64_t(last_scan_.best >> 64) ||
-      (changed >> last_scan_.best_bank & 1) != 0) {
-    scan_all(bases, skip);
-  } else {
-    for (std::uint64_t m = changed; m != 0; m &= m - 1) {
-      const unsigned i = unsigned(__builtin_ctzll(m));
-      const Key key = candidate(i, bases, skip);
-      if (key < last_scan_.best || (key == last_scan_.best && i < last_scan_.best_bank)) {
-        last_scan_.best = key;
-        last_scan_.best_bank = i;
-      }
-    }
-  }
-  scan_valid_ = true;
-  scan_skip_ = skip;
-}
-
 // The bank of the oldest burst of the channel if that burst has waited too
 // long (the first such bank on a tie), else -1. The fronts are enough: a
 // bank's bursts enter its queue in arrival order, so the one queued longest
@@ -310,39 +247,6 @@ int ChannelController::starving_bank() {
     if (front_[i] < front_[bank]) bank = i;
   oldest_bound_ = front_[bank];
   return oldest_bound_ != kNever && now_ >= oldest_bound_ + max_wait_ ? int(bank) : -1;
-}
-
-// The oldest visible burst of the channel has waited too long: its bank's
-// next command comes first, and another bank's command may go before it only
-// if that cannot make it any later. Stopping the other banks instead would
-// leave the channel serving one bank at a time once queueing alone makes
-// every burst wait max_wait. Sets `bank` and `cycle` to the best such
-// command, the starving bank's own if there is none.
-void ChannelController::serve_around(unsigned starving, const std::uint64_t* bases, unsigned skip, unsigned& bank,
-                                     std::uint64_t& cycle) const {
-  Key best = candidate(starving, bases, skip);
-  const std::uint64_t due = std::uint64_t(best >> 64);
-  bank = starving;
-  const unsigned n = static_cast<unsigned>(banks_.size());
-  for (unsigned i = 0; i < n; ++i) {
-    const Key key = candidate(i, bases, skip);
-    if (key < best && !delays(i, std::uint64_t(key >> 64), starving, due)) {
-      best = key;
-      bank = i;
-    }
-  }
-  cycle = std::uint64_t(best >> 64);
-}
-
-// Would `bank`'s next command, issued at `cycle`, push the starving bank's
-// next command past `due`? Exactly: the channel-wide constraints are replayed
-// with that command. The banks' own constraints are untouched by another
-// bank's command, and while a burst starves the write-batching direction is
-// its own (update_write_mode), so these are all it could change.
-bool ChannelController::delays(unsigned bank, std::uint64_t cycle, unsigned starving, std::uint64_t due) const {
-  ChannelTiming after = timing_;
-  occupy(after, kind_[bank], cycle);
-  return std::max(after.earliest(kind_[starving], cycle), ready_[starving]) > due;
 }
 
 std::uint64_t ChannelController::recompute() {
@@ -447,6 +351,12 @@ std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) 
   while (now_ < min_redecide_ && (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_)) {
     std::uint64_t t;
     if (!b.queue.empty() && b.queue.front().tag == front_hit && b.queue.front().row == b.open_row) {
+      if (!closed_page_ && column_observers_.empty()) {
+        const unsigned n = issue_front_hits(i, front_hit, stop, done);
+        if (n == 0) break;
+        bursts += n;
+        continue;
+      }
       // decide()'s first case, its choice not stored: the bank stays stale,
       // and the pass after the run decides it again from the same state.
       b.target = 0;
@@ -468,6 +378,73 @@ std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) 
   // A run's bursts go one way, so the last one's data beat is the latest.
   if (bursts != 0) sink_.bursts_done(request, bursts, done);
   return now_;
+}
+
+// The run's next bursts while each is a front hit (decide()'s first case) and
+// the run's conditions hold, issued as issue_column issues them one by one,
+// with an open page and no observer of plain column commands (no
+// auto-precharge, no notification). Per burst only what the next burst or a
+// power window reads: the time, the command bus, the energy, the starvation
+// bound, a waiting burst taking the freed entry, the longest wait; the
+// queue, the counters, the other constraints and the held commands once for
+// them all. Returns the bursts issued: none if the first would be at or
+// after `stop`.
+unsigned ChannelController::issue_front_hits(unsigned i, std::uint32_t front_hit, std::uint64_t stop,
+                                             std::uint64_t& done) {
+  Bank& b = banks_[i];
+  const bool write = (front_hit & 1) != 0;
+  const unsigned kind = write ? kKindWr : kKindRd;
+  const unsigned cas = spec_.cas_cycles;
+  // After a column command at t the next one in the same direction waits for
+  // the command bus (t + cas) and tCCD (t + ccd_) only: the bank's tRCD is
+  // behind, the other direction's constraint is not involved.
+  const std::uint64_t spacing = std::max(ccd_, cas);
+  double& column_pj = write ? stats_.command_energy.write_pj : stats_.command_energy.read_pj;
+  const double burst_pj = write ? energy_.write_pj : energy_.read_pj;
+  const std::size_t size = b.queue.size();
+  std::uint64_t max_queued = stats_.max_queued_cycles;
+  std::uint64_t t = std::max(timing_.earliest(kind, now_), b.cas_ok);
+  std::size_t n = 0;
+  for (; t < stop; t += spacing) {
+    sample_until(t);
+    now_ = t;
+    record_bus(t, cas);
+    timing_.ca_free = t + cas;
+    const std::uint64_t queued = b.queue[n].queued;
+    // The oldest waiting burst takes the freed entry and ages from now on.
+    if (size - n > depth_) {
+      Queued& entering = b.queue[n + depth_];
+      entering.queued = t;
+      count_visible(entering.write(), +1);
+    }
+    max_queued = std::max(max_queued, t - queued);
+    column_pj += burst_pj;
+    stats_.command_energy.io_pj += energy_.io_burst_pj;
+    done = t + (write ? write_latency_ : read_latency_);
+    ++n;
+    if (n == size) break;
+    const Queued& next = b.queue[n];
+    oldest_bound_ = std::min(oldest_bound_, next.queued);
+    if (now_ >= min_redecide_ || now_ >= oldest_bound_ + max_wait_ || next.tag != front_hit || next.row != b.open_row)
+      break;
+  }
+  if (n == 0) return 0;
+  t = now_;  // the last burst's cycle
+  b.queue.pop_front_n(n);
+  count_visible(write, -int(n));
+  front_[i] = b.queue.empty() ? kNever : b.queue.front().queued;
+  if (b.queue.empty()) late_ &= ~(std::uint64_t(1) << i);
+  mark_stale(i);
+  stats_.max_queued_cycles = max_queued;
+  occupy(timing_, kind, t);
+  b.pre_ok = std::max(b.pre_ok, t + (write ? wr_to_pre_ : rd_to_pre_));
+  BankStats& bs = stats_.banks[i];
+  (write ? bs.writes : bs.reads) += n;
+  (write ? stats_.wr : stats_.rd) += n;
+  dirty_ = true;
+  scan_valid_ = false;
+  release_held();
+  return unsigned(n);
 }
 
 // What a command of `kind` issued at `cycle` does to the channel-wide

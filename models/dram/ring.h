@@ -30,14 +30,18 @@ class Ring {
   void pop_front() {
     if (++head_ == tail_) head_ = tail_ = 0;
   }
+  // Removes the first n entries (at most size()).
+  void pop_front_n(std::size_t n) {
+    head_ += n;
+    if (head_ == tail_) head_ = tail_ = 0;
+  }
   // Removes the leading entries for which `drop` holds, which must be a
   // prefix (entries sorted so that it holds up to some point): found by
   // bisection, removed at once.
   template <typename Drop>
   void pop_front_while(Drop drop) {
     const auto first = buf_.begin() + std::ptrdiff_t(head_);
-    head_ += std::size_t(std::partition_point(first, buf_.begin() + std::ptrdiff_t(tail_), drop) - first);
-    if (head_ == tail_) head_ = tail_ = 0;
+    pop_front_n(std::size_t(std::partition_point(first, buf_.begin() + std::ptrdiff_t(tail_), drop) - first));
   }
   // Removes the i-th entry from the front; the others keep their order.
   void erase(std::size_t i) {
