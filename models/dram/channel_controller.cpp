@@ -399,43 +399,59 @@ unsigned ChannelController::issue_front_hits(unsigned i, std::uint32_t front_hit
   // the command bus (t + cas) and tCCD (t + ccd_) only: the bank's tRCD is
   // behind, the other direction's constraint is not involved.
   const std::uint64_t spacing = std::max(ccd_, cas);
-  double& column_pj = write ? stats_.command_energy.write_pj : stats_.command_energy.read_pj;
+  // In locals while the loop runs (the members are written back for a power
+  // window and at the end): the stores in between would make the compiler
+  // load them again.
+  EnergyBreakdown& energy = stats_.command_energy;
+  double& column_pj = write ? energy.write_pj : energy.read_pj;
+  double column = column_pj, io = energy.io_pj;
   const double burst_pj = write ? energy_.write_pj : energy_.read_pj;
+  const double io_pj = energy_.io_burst_pj;
+  std::uint64_t ca_free = timing_.ca_free, bound = oldest_bound_, max_queued = stats_.max_queued_cycles;
+  const std::uint64_t redecide = min_redecide_, max_wait = max_wait_;
+  const std::uint64_t open_row = std::uint64_t(b.open_row);
   const std::size_t size = b.queue.size();
-  std::uint64_t max_queued = stats_.max_queued_cycles;
+  Queued* const queue = &b.queue[0];  // a Ring's entries are contiguous
   std::uint64_t t = std::max(timing_.earliest(kind, now_), b.cas_ok);
   std::size_t n = 0;
   for (; t < stop; t += spacing) {
-    sample_until(t);
+    if (next_sample_ <= t) {
+      column_pj = column;
+      energy.io_pj = io;
+      sample_windows(t);
+    }
     now_ = t;
-    record_bus(t, cas);
-    timing_.ca_free = t + cas;
-    const std::uint64_t queued = b.queue[n].queued;
+    if (t > ca_free) push_gap(ca_free, t);
+    ca_free = t + cas;
+    const std::uint64_t queued = queue[n].queued;
     // The oldest waiting burst takes the freed entry and ages from now on.
     if (size - n > depth_) {
-      Queued& entering = b.queue[n + depth_];
+      Queued& entering = queue[n + depth_];
       entering.queued = t;
       count_visible(entering.write(), +1);
     }
     max_queued = std::max(max_queued, t - queued);
-    column_pj += burst_pj;
-    stats_.command_energy.io_pj += energy_.io_burst_pj;
-    done = t + (write ? write_latency_ : read_latency_);
+    column += burst_pj;
+    io += io_pj;
     ++n;
     if (n == size) break;
-    const Queued& next = b.queue[n];
-    oldest_bound_ = std::min(oldest_bound_, next.queued);
-    if (now_ >= min_redecide_ || now_ >= oldest_bound_ + max_wait_ || next.tag != front_hit || next.row != b.open_row)
-      break;
+    const Queued& next = queue[n];
+    bound = std::min(bound, next.queued);
+    if (t >= redecide || t >= bound + max_wait || next.tag != front_hit || next.row != open_row) break;
   }
   if (n == 0) return 0;
   t = now_;  // the last burst's cycle
+  column_pj = column;
+  energy.io_pj = io;
+  timing_.ca_free = ca_free;
+  oldest_bound_ = bound;
+  stats_.max_queued_cycles = max_queued;
+  done = t + (write ? write_latency_ : read_latency_);
   b.queue.pop_front_n(n);
   count_visible(write, -int(n));
   front_[i] = b.queue.empty() ? kNever : b.queue.front().queued;
   if (b.queue.empty()) late_ &= ~(std::uint64_t(1) << i);
   mark_stale(i);
-  stats_.max_queued_cycles = max_queued;
   occupy(timing_, kind, t);
   b.pre_ok = std::max(b.pre_ok, t + (write ? wr_to_pre_ : rd_to_pre_));
   BankStats& bs = stats_.banks[i];

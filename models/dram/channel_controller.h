@@ -239,13 +239,14 @@ class ChannelController {
   // are many, or before a search (drop_old_gaps).
   void record_bus(std::uint64_t cycle, unsigned length) {
     if (cycle >= timing_.ca_free) {
-      if (cycle > timing_.ca_free) {
-        if (bus_gaps_.size() >= kKeptGaps) drop_old_gaps();
-        bus_gaps_.push_back({timing_.ca_free, cycle});
-      }
+      if (cycle > timing_.ca_free) push_gap(timing_.ca_free, cycle);
     } else {
       split_bus_gap(cycle, cycle + length);
     }
+  }
+  void push_gap(std::uint64_t start, std::uint64_t end) {
+    if (bus_gaps_.size() >= kKeptGaps) drop_old_gaps();
+    bus_gaps_.push_back({start, end});
   }
   // A gap that ends by now_ - horizon_ can never take a command again (every
   // backfill starts at or after that cycle, and now_ only grows), so
