@@ -84,12 +84,12 @@ void ChannelController::admit(std::uint64_t cycle) {
       count_visible(x.write, int(std::min<std::size_t>(depth_ - size, x.count)));
     }
     const std::uint32_t tag = x.request << 1 | std::uint32_t(x.write);
+    Queued* const slots = b.queue.push_back_n(x.count);
     for (unsigned k = 0; k < x.count; ++k) {
       // Field by field, as enqueue does (Ring::push_back_slot).
-      Queued& q = b.queue.push_back_slot();
-      q.queued = x.arrival;
-      q.row = x.row;
-      q.tag = tag;
+      slots[k].queued = x.arrival;
+      slots[k].row = x.row;
+      slots[k].tag = tag;
     }
     mark_stale(x.bank);
     if (x.arrival < now_) late_ |= std::uint64_t(1) << x.bank;
@@ -198,22 +198,19 @@ bool ChannelController::update_write_mode(int starving_bank) {
 std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) const {
   std::uint64_t t = std::max({now_, timing_.ca_free, refresh_due_});
   if (!per_bank_refresh_) {
-    bool any_open = false;
-    std::uint64_t pre_ok = 0, idle = 0;
-    for (const Bank& b : banks_) {
-      if (b.open_row >= 0) {
-        any_open = true;
-        pre_ok = std::max(pre_ok, b.pre_ok);
-      }
-      idle = std::max(idle, b.idle_at);
-    }
     bank = 0;
-    if (any_open) {
+    // open_banks_ counts the banks with a row open: one pass over the banks
+    // for the one constraint the step needs.
+    std::uint64_t at = t;
+    if (open_banks_ > 0) {
+      for (const Bank& b : banks_)
+        if (b.open_row >= 0) at = std::max(at, b.pre_ok);
       command = Command::kPreAll;
-      return std::max(t, pre_ok);
+      return at;
     }
+    for (const Bank& b : banks_) at = std::max(at, b.idle_at);
     command = Command::kRefAll;
-    return std::max({t, idle, refab_ok_});
+    return std::max(at, refab_ok_);
   }
   bank = refresh_bank_;
   const Bank& b = banks_[bank];
@@ -401,18 +398,19 @@ unsigned ChannelController::issue_front_hits(unsigned i, std::uint32_t front_hit
   const std::uint64_t spacing = std::max(ccd_, cas);
   // In locals while the loop runs (the members are written back for a power
   // window and at the end): the stores in between would make the compiler
-  // load them again.
+  // load them again. Nothing in the loop reads the time or the command bus.
   EnergyBreakdown& energy = stats_.command_energy;
   double& column_pj = write ? energy.write_pj : energy.read_pj;
   double column = column_pj, io = energy.io_pj;
   const double burst_pj = write ? energy_.write_pj : energy_.read_pj;
   const double io_pj = energy_.io_burst_pj;
-  std::uint64_t ca_free = timing_.ca_free, bound = oldest_bound_, max_queued = stats_.max_queued_cycles;
+  std::uint64_t bound = oldest_bound_, max_queued = stats_.max_queued_cycles;
   const std::uint64_t redecide = min_redecide_, max_wait = max_wait_;
   const std::uint64_t open_row = std::uint64_t(b.open_row);
   const std::size_t size = b.queue.size();
   Queued* const queue = &b.queue[0];  // a Ring's entries are contiguous
-  std::uint64_t t = std::max(timing_.earliest(kind, now_), b.cas_ok);
+  const std::uint64_t first = std::max(timing_.earliest(kind, now_), b.cas_ok);
+  std::uint64_t t = first;
   std::size_t n = 0;
   for (; t < stop; t += spacing) {
     if (next_sample_ <= t) {
@@ -420,9 +418,6 @@ unsigned ChannelController::issue_front_hits(unsigned i, std::uint32_t front_hit
       energy.io_pj = io;
       sample_windows(t);
     }
-    now_ = t;
-    if (t > ca_free) push_gap(ca_free, t);
-    ca_free = t + cas;
     const std::uint64_t queued = queue[n].queued;
     // The oldest waiting burst takes the freed entry and ages from now on.
     if (size - n > depth_) {
@@ -440,10 +435,11 @@ unsigned ChannelController::issue_front_hits(unsigned i, std::uint32_t front_hit
     if (t >= redecide || t >= bound + max_wait || next.tag != front_hit || next.row != open_row) break;
   }
   if (n == 0) return 0;
-  t = now_;  // the last burst's cycle
+  t = first + (n - 1) * spacing;  // the last burst's cycle
+  now_ = t;
+  record_front_hits(first, n, spacing);
   column_pj = column;
   energy.io_pj = io;
-  timing_.ca_free = ca_free;
   oldest_bound_ = bound;
   stats_.max_queued_cycles = max_queued;
   done = t + (write ? write_latency_ : read_latency_);
@@ -461,6 +457,21 @@ unsigned ChannelController::issue_front_hits(unsigned i, std::uint32_t front_hit
   scan_valid_ = false;
   release_held();
   return unsigned(n);
+}
+
+// The command bus's gaps before and between `n` column commands from
+// `first` on, `spacing` apart, as record_bus would leave them.
+void ChannelController::record_front_hits(std::uint64_t first, std::size_t n, std::uint64_t spacing) {
+  const unsigned cas = spec_.cas_cycles;
+  const bool before = first > timing_.ca_free;
+  const bool between = spacing > cas;
+  if (bus_gaps_.size() >= kKeptGaps) drop_old_gaps();
+  Gap* gap = bus_gaps_.push_back_n(std::size_t(before) + (between ? n - 1 : 0));
+  if (before) *gap++ = {timing_.ca_free, first};
+  if (between)
+    for (std::uint64_t end = first + spacing, last = first + (n - 1) * spacing; end <= last; end += spacing)
+      *gap++ = {end - spacing + cas, end};
+  timing_.ca_free = first + (n - 1) * spacing + cas;
 }
 
 // What a command of `kind` issued at `cycle` does to the channel-wide

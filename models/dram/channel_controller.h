@@ -188,6 +188,7 @@ class ChannelController {
   std::uint64_t recompute();
   std::uint64_t run_columns(unsigned bank, std::uint32_t request);
   unsigned issue_front_hits(unsigned bank, std::uint32_t front_hit, std::uint64_t stop, std::uint64_t& done);
+  void record_front_hits(std::uint64_t first, std::size_t n, std::uint64_t spacing);
   void release_held() {
     if (!held_.empty()) release_notifications(std::max(floor_, now_ > horizon_ ? now_ - horizon_ : 0));
   }

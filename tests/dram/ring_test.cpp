@@ -42,10 +42,15 @@ TEST(Ring, MatchesADequeUnderRandomPushPopInsertEraseAcrossSlidesAndGrowth) {
   std::mt19937 rng(7);
   int next = 0;
   for (int step = 0; step < 20000; ++step) {
-    const unsigned op = rng() % 5;
+    const unsigned op = rng() % 6;
     if (op <= 1 || model.empty()) {
       ring.push_back(next);
       model.push_back(next++);
+    } else if (op == 5) {
+      // Several at once, now and then more than the buffer holds.
+      const std::size_t n = rng() % 8 == 0 ? 1 + rng() % 100 : 1 + rng() % 5;
+      int* slots = ring.push_back_n(n);
+      for (std::size_t k = 0; k < n; ++k) slots[k] = next, model.push_back(next++);
     } else if (op == 2) {
       ring.pop_front();
       model.pop_front();
