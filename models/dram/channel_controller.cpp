@@ -260,30 +260,46 @@ std::uint64_t ChannelController::recompute() {
   const std::uint64_t changed = decide_stale();
   if (redecide) min_redecide_ = *std::min_element(redecide_.begin(), redecide_.end());
 
-  // The channel-wide part of each command's earliest cycle, shared by all
-  // banks, indexed by Kind.
-  const std::uint64_t bases[4] = {timing_.earliest(kKindAct, now_), timing_.earliest(kKindPre, now_),
-                                  timing_.earliest(kKindRd, now_), timing_.earliest(kKindWr, now_)};
-  // Refresh owns the bank (or all banks) from its due cycle on: per-bank
-  // refresh takes its bank out of the scan, all-bank refresh every command
-  // from refresh_due_ on.
-  auto owned_by_refresh = [&](unsigned i) { return std::uint64_t(candidate(i, bases, nbanks) >> 64) >= refresh_due_; };
-  const unsigned skip = per_bank_refresh_ && owned_by_refresh(refresh_bank_) ? refresh_bank_ : nbanks;
-  best_candidate(bases, skip, changed);
+  unsigned best_bank = 0;
+  std::uint64_t best = kNever;
+  if (active_ == 0 && write_high_ == 0) {
+    // No bank has a command, so every queue is empty (decide() gives a bank
+    // with bursts one) and nothing starves: the scan would find nothing, and
+    // is recorded as best_candidate records it.
+    last_scan_.best = ~Key(0);
+    last_scan_.best_bank = 0;
+    scan_valid_ = true;
+    scan_skip_ = per_bank_refresh_ ? refresh_bank_ : nbanks;
+    starving_bank();  // brings the starvation bound up to date, as the scan's pass does
+  } else {
+    // The channel-wide part of each command's earliest cycle, shared by all
+    // banks, indexed by Kind.
+    const std::uint64_t bases[4] = {timing_.earliest(kKindAct, now_), timing_.earliest(kKindPre, now_),
+                                    timing_.earliest(kKindRd, now_), timing_.earliest(kKindWr, now_)};
+    // Refresh owns the bank (or all banks) from its due cycle on: per-bank
+    // refresh takes its bank out of the scan, all-bank refresh every command
+    // from refresh_due_ on.
+    auto owned_by_refresh = [&](unsigned i) {
+      return std::uint64_t(candidate(i, bases, nbanks) >> 64) >= refresh_due_;
+    };
+    const unsigned skip = per_bank_refresh_ && owned_by_refresh(refresh_bank_) ? refresh_bank_ : nbanks;
+    best_candidate(bases, skip, changed);
 
-  // A burst that has waited too long goes first, beside whatever cannot
-  // delay it.
-  const int starving = starving_bank();
-  if (write_high_ != 0 && update_write_mode(starving)) best_candidate(bases, skip, decide_stale());
-  unsigned best_bank = last_scan_.best_bank;
-  std::uint64_t best = std::uint64_t(last_scan_.best >> 64);
-  if (starving >= 0 && best_bank != unsigned(starving)) serve_around(unsigned(starving), bases, skip, best_bank, best);
-  if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
-  // A precharge or activate that fits before the cycle reached goes there,
-  // unless a burst starves or a refresh is due.
-  if (starving < 0 && now_ < refresh_due_ && may_backfill()) {
-    drop_old_gaps();
-    best_backfill(skip, std::min(best, now_), best_bank, best);
+    // A burst that has waited too long goes first, beside whatever cannot
+    // delay it.
+    const int starving = starving_bank();
+    if (write_high_ != 0 && update_write_mode(starving)) best_candidate(bases, skip, decide_stale());
+    best_bank = last_scan_.best_bank;
+    best = std::uint64_t(last_scan_.best >> 64);
+    if (starving >= 0 && best_bank != unsigned(starving))
+      serve_around(unsigned(starving), bases, skip, best_bank, best);
+    if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
+    // A precharge or activate that fits before the cycle reached goes there,
+    // unless a burst starves or a refresh is due.
+    if (starving < 0 && now_ < refresh_due_ && may_backfill()) {
+      drop_old_gaps();
+      best_backfill(skip, std::min(best, now_), best_bank, best);
+    }
   }
 
   // A refresh step never starts before the due cycle, so while a bank command
@@ -310,21 +326,45 @@ std::uint64_t ChannelController::recompute() {
   return next_cycle_;
 }
 
+// Whether the column command the pass chose for bank `i` at `cycle` is the
+// first of a group of front hits for `request` that run_columns would issue
+// at that cycle (its conditions, and those of issue_front_hits): then the
+// run issues it too.
+bool ChannelController::starts_group(unsigned i, std::uint32_t request, std::uint64_t cycle) const {
+  const Bank& b = banks_[i];
+  if (closed_page_ || !column_observers_.empty() || write_high_ != 0 || b.target != 0 ||
+      ((active_ | stale_) & ~(std::uint64_t(1) << i)) != 0)
+    return false;
+  const Queued& front = b.queue.front();
+  if (front.request() != request || int(front.write()) != last_column_) return false;
+  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.front().arrival;
+  const std::uint64_t at = std::max(timing_.earliest(front.write() ? kKindWr : kKindRd, now_), b.cas_ok);
+  return now_ < min_redecide_ && (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_) && at == cycle &&
+         at < std::min(refresh_due_, arrival);
+}
+
 std::uint64_t ChannelController::step(std::uint32_t run_request) {
   const std::uint64_t t = next_event_cycle();
   if (choice_ == Choice::kAdmit) {
     admit(t);
     return t;
   }
-  const bool column = choice_ == Choice::kBank && (choice_command_ == Command::kRd || choice_command_ == Command::kWr);
-  // A run that starts with a group of front hits issues its first burst too.
-  if (run_request != kNoRun && column && starts_group(choice_bank_, run_request, t))
-    return run_columns(choice_bank_, run_request);
+  // Apart, so that a step without runs keeps nothing across the call.
+  if (run_request != kNoRun) return step_run(t, run_request);
   sample_until(t);
   issue(choice_command_, choice_bank_, t);
   release_held();
-  if (run_request == kNoRun || !column) return t;
-  return run_columns(choice_bank_, run_request);
+  return t;
+}
+
+std::uint64_t ChannelController::step_run(std::uint64_t t, std::uint32_t run_request) {
+  const bool column = choice_ == Choice::kBank && (choice_command_ == Command::kRd || choice_command_ == Command::kWr);
+  // A run that starts with a group of front hits issues its first burst too.
+  if (column && starts_group(choice_bank_, run_request, t)) return run_columns(choice_bank_, run_request);
+  sample_until(t);
+  issue(choice_command_, choice_bank_, t);
+  release_held();
+  return column ? run_columns(choice_bank_, run_request) : t;
 }
 
 // A request's bursts to one open row, with nothing else queued, are most of a

@@ -186,8 +186,10 @@ class ChannelController {
   void set_front(unsigned bank, std::uint64_t queued);
 
   std::uint64_t recompute();
+  std::uint64_t step_run(std::uint64_t cycle, std::uint32_t run_request);
   std::uint64_t run_columns(unsigned bank, std::uint32_t request);
-  bool starts_group(unsigned bank, std::uint32_t request, std::uint64_t cycle) const;
+  // Inline in step_run(), its only caller.
+  [[gnu::always_inline]] inline bool starts_group(unsigned bank, std::uint32_t request, std::uint64_t cycle) const;
   unsigned issue_front_hits(unsigned bank, std::uint32_t front_hit, std::uint64_t stop, std::uint64_t& done);
   void record_front_hits(std::uint64_t first, std::size_t n, std::uint64_t spacing);
   void release_held() {

@@ -6,23 +6,6 @@
 
 namespace npuvp::dram {
 
-// Whether the column command the pass chose for bank `i` at `cycle` is the
-// first of a group of front hits for `request` that run_columns would issue
-// at that cycle (its conditions, and those of issue_front_hits): then the
-// run issues it too.
-bool ChannelController::starts_group(unsigned i, std::uint32_t request, std::uint64_t cycle) const {
-  const Bank& b = banks_[i];
-  if (closed_page_ || !column_observers_.empty() || write_high_ != 0 || b.target != 0 ||
-      ((active_ | stale_) & ~(std::uint64_t(1) << i)) != 0)
-    return false;
-  const Queued& front = b.queue.front();
-  if (front.request() != request || int(front.write()) != last_column_) return false;
-  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.front().arrival;
-  const std::uint64_t at = std::max(timing_.earliest(front.write() ? kKindWr : kKindRd, now_), b.cas_ok);
-  return now_ < min_redecide_ && (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_) && at == cycle &&
-         at < std::min(refresh_due_, arrival);
-}
-
 // The run's next bursts while each is a front hit (decide()'s first case) and
 // the run's conditions hold, issued as issue_column issues them one by one,
 // with an open page and no observer of plain column commands (no
