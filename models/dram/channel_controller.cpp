@@ -84,12 +84,12 @@ void ChannelController::admit(std::uint64_t cycle) {
       count_visible(x.write, int(std::min<std::size_t>(depth_ - size, x.count)));
     }
     const std::uint32_t tag = x.request << 1 | std::uint32_t(x.write);
+    Queued* const slots = b.queue.push_back_n(x.count);
     for (unsigned k = 0; k < x.count; ++k) {
       // Field by field, as enqueue does (Ring::push_back_slot).
-      Queued& q = b.queue.push_back_slot();
-      q.queued = x.arrival;
-      q.row = x.row;
-      q.tag = tag;
+      slots[k].queued = x.arrival;
+      slots[k].row = x.row;
+      slots[k].tag = tag;
     }
     mark_stale(x.bank);
     if (x.arrival < now_) late_ |= std::uint64_t(1) << x.bank;
@@ -198,22 +198,19 @@ bool ChannelController::update_write_mode(int starving_bank) {
 std::uint64_t ChannelController::refresh_step(Command& command, unsigned& bank) const {
   std::uint64_t t = std::max({now_, timing_.ca_free, refresh_due_});
   if (!per_bank_refresh_) {
-    bool any_open = false;
-    std::uint64_t pre_ok = 0, idle = 0;
-    for (const Bank& b : banks_) {
-      if (b.open_row >= 0) {
-        any_open = true;
-        pre_ok = std::max(pre_ok, b.pre_ok);
-      }
-      idle = std::max(idle, b.idle_at);
-    }
     bank = 0;
-    if (any_open) {
+    // open_banks_ counts the banks with a row open: one pass over the banks
+    // for the one constraint the step needs.
+    std::uint64_t at = t;
+    if (open_banks_ > 0) {
+      for (const Bank& b : banks_)
+        if (b.open_row >= 0) at = std::max(at, b.pre_ok);
       command = Command::kPreAll;
-      return std::max(t, pre_ok);
+      return at;
     }
+    for (const Bank& b : banks_) at = std::max(at, b.idle_at);
     command = Command::kRefAll;
-    return std::max({t, idle, refab_ok_});
+    return std::max(at, refab_ok_);
   }
   bank = refresh_bank_;
   const Bank& b = banks_[bank];
@@ -235,69 +232,6 @@ std::uint64_t ChannelController::decide_stale() {
   return decided;
 }
 
-// One pass over the banks, without branches on their data: the best
-// candidate command (`skip` is left out; the first bank on a tie). LPDDR4 has
-// 8 banks; the count is a template argument so that the loop unrolls.
-template <unsigned kBanks>
-void ChannelController::scan(const std::uint64_t* bases, unsigned skip, Scan& out) const {
-  const unsigned n = kBanks != 0 ? kBanks : static_cast<unsigned>(banks_.size());
-  Scan s;
-  for (unsigned i = 0; i < n; ++i) s.consider(candidate(i, bases, skip), i);
-  out = s;
-}
-
-// The same pass over the banks with a command to issue only. A bank without
-// one has the largest key and never wins, so passing over it changes nothing.
-void ChannelController::scan_active(const std::uint64_t* bases, unsigned skip, Scan& out) const {
-  Scan s;
-  for (std::uint64_t m = active_; m != 0; m &= m - 1) {
-    const unsigned i = unsigned(__builtin_ctzll(m));
-    s.consider(candidate(i, bases, skip), i);
-  }
-  out = s;
-}
-
-// Streams keep one or two banks busy, random traffic all of them: the loop
-// over the active banks wins in the first case, the unrolled one in the
-// second. Leaving out a bank that does not win changes nothing, so the
-// unrolled scan runs without `skip` and the bank is left out only when it
-// would win.
-void ChannelController::scan_all(const std::uint64_t* bases, unsigned skip) {
-  // At most two bits set (popcount is a library call without -mpopcnt).
-  const std::uint64_t rest = active_ & (active_ - 1);
-  if ((rest & (rest - 1)) == 0) {
-    scan_active(bases, skip, last_scan_);
-    return;
-  }
-  if (banks_.size() == 8)
-    scan<8>(bases, 8, last_scan_);
-  else
-    scan<0>(bases, unsigned(banks_.size()), last_scan_);
-  if (last_scan_.best_bank == skip) scan<0>(bases, skip, last_scan_);
-}
-
-// The scan, or the last scan updated with the banks whose decisions have
-// `changed` since. An admission is the only other change between two
-// commands, and moving the time to it (no later than the last best) leaves
-// every other bank's earliest cycle where it was.
-void ChannelController::best_candidate(const std::uint64_t* bases, unsigned skip, std::uint64_t changed) {
-  if (!scan_valid_ || skip != scan_skip_ || now_ > std::uint64_t(last_scan_.best >> 64) ||
-      (changed >> last_scan_.best_bank & 1) != 0) {
-    scan_all(bases, skip);
-  } else {
-    for (std::uint64_t m = changed; m != 0; m &= m - 1) {
-      const unsigned i = unsigned(__builtin_ctzll(m));
-      const Key key = candidate(i, bases, skip);
-      if (key < last_scan_.best || (key == last_scan_.best && i < last_scan_.best_bank)) {
-        last_scan_.best = key;
-        last_scan_.best_bank = i;
-      }
-    }
-  }
-  scan_valid_ = true;
-  scan_skip_ = skip;
-}
-
 // The bank of the oldest burst of the channel if that burst has waited too
 // long (the first such bank on a tie), else -1. The fronts are enough: a
 // bank's bursts enter its queue in arrival order, so the one queued longest
@@ -310,39 +244,6 @@ int ChannelController::starving_bank() {
     if (front_[i] < front_[bank]) bank = i;
   oldest_bound_ = front_[bank];
   return oldest_bound_ != kNever && now_ >= oldest_bound_ + max_wait_ ? int(bank) : -1;
-}
-
-// The oldest visible burst of the channel has waited too long: its bank's
-// next command comes first, and another bank's command may go before it only
-// if that cannot make it any later. Stopping the other banks instead would
-// leave the channel serving one bank at a time once queueing alone makes
-// every burst wait max_wait. Sets `bank` and `cycle` to the best such
-// command, the starving bank's own if there is none.
-void ChannelController::serve_around(unsigned starving, const std::uint64_t* bases, unsigned skip, unsigned& bank,
-                                     std::uint64_t& cycle) const {
-  Key best = candidate(starving, bases, skip);
-  const std::uint64_t due = std::uint64_t(best >> 64);
-  bank = starving;
-  const unsigned n = static_cast<unsigned>(banks_.size());
-  for (unsigned i = 0; i < n; ++i) {
-    const Key key = candidate(i, bases, skip);
-    if (key < best && !delays(i, std::uint64_t(key >> 64), starving, due)) {
-      best = key;
-      bank = i;
-    }
-  }
-  cycle = std::uint64_t(best >> 64);
-}
-
-// Would `bank`'s next command, issued at `cycle`, push the starving bank's
-// next command past `due`? Exactly: the channel-wide constraints are replayed
-// with that command. The banks' own constraints are untouched by another
-// bank's command, and while a burst starves the write-batching direction is
-// its own (update_write_mode), so these are all it could change.
-bool ChannelController::delays(unsigned bank, std::uint64_t cycle, unsigned starving, std::uint64_t due) const {
-  ChannelTiming after = timing_;
-  occupy(after, kind_[bank], cycle);
-  return std::max(after.earliest(kind_[starving], cycle), ready_[starving]) > due;
 }
 
 std::uint64_t ChannelController::recompute() {
@@ -359,28 +260,47 @@ std::uint64_t ChannelController::recompute() {
   const std::uint64_t changed = decide_stale();
   if (redecide) min_redecide_ = *std::min_element(redecide_.begin(), redecide_.end());
 
-  // The channel-wide part of each command's earliest cycle, shared by all
-  // banks, indexed by Kind.
-  const std::uint64_t bases[4] = {timing_.earliest(kKindAct, now_), timing_.earliest(kKindPre, now_),
-                                  timing_.earliest(kKindRd, now_), timing_.earliest(kKindWr, now_)};
-  // Refresh owns the bank (or all banks) from its due cycle on: per-bank
-  // refresh takes its bank out of the scan, all-bank refresh every command
-  // from refresh_due_ on.
-  auto owned_by_refresh = [&](unsigned i) { return std::uint64_t(candidate(i, bases, nbanks) >> 64) >= refresh_due_; };
-  const unsigned skip = per_bank_refresh_ && owned_by_refresh(refresh_bank_) ? refresh_bank_ : nbanks;
-  best_candidate(bases, skip, changed);
+  unsigned best_bank = 0;
+  std::uint64_t best = kNever;
+  if (active_ == 0 && write_high_ == 0) {
+    // No bank has a command, so every queue is empty (decide() gives a bank
+    // with bursts one) and nothing starves: the scan would find nothing, and
+    // is recorded as best_candidate records it.
+    last_scan_.best = ~Key(0);
+    last_scan_.best_bank = 0;
+    scan_valid_ = true;
+    scan_skip_ = per_bank_refresh_ ? refresh_bank_ : nbanks;
+    starving_bank();  // brings the starvation bound up to date, as the scan's pass does
+  } else {
+    // The channel-wide part of each command's earliest cycle, shared by all
+    // banks, indexed by Kind.
+    const std::uint64_t bases[4] = {timing_.earliest(kKindAct, now_), timing_.earliest(kKindPre, now_),
+                                    timing_.earliest(kKindRd, now_), timing_.earliest(kKindWr, now_)};
+    // Refresh owns the bank (or all banks) from its due cycle on: per-bank
+    // refresh takes its bank out of the scan, all-bank refresh every command
+    // from refresh_due_ on.
+    auto owned_by_refresh = [&](unsigned i) {
+      return std::uint64_t(candidate(i, bases, nbanks) >> 64) >= refresh_due_;
+    };
+    const unsigned skip = per_bank_refresh_ && owned_by_refresh(refresh_bank_) ? refresh_bank_ : nbanks;
+    best_candidate(bases, skip, changed);
 
-  // A burst that has waited too long goes first, beside whatever cannot
-  // delay it.
-  const int starving = starving_bank();
-  if (write_high_ != 0 && update_write_mode(starving)) best_candidate(bases, skip, decide_stale());
-  unsigned best_bank = last_scan_.best_bank;
-  std::uint64_t best = std::uint64_t(last_scan_.best >> 64);
-  if (starving >= 0 && best_bank != unsigned(starving)) serve_around(unsigned(starving), bases, skip, best_bank, best);
-  if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
-  // A precharge or activate that fits before the cycle reached goes there,
-  // unless a burst starves or a refresh is due.
-  if (starving < 0 && now_ < refresh_due_ && may_backfill()) best_backfill(skip, std::min(best, now_), best_bank, best);
+    // A burst that has waited too long goes first, beside whatever cannot
+    // delay it.
+    const int starving = starving_bank();
+    if (write_high_ != 0 && update_write_mode(starving)) best_candidate(bases, skip, decide_stale());
+    best_bank = last_scan_.best_bank;
+    best = std::uint64_t(last_scan_.best >> 64);
+    if (starving >= 0 && best_bank != unsigned(starving))
+      serve_around(unsigned(starving), bases, skip, best_bank, best);
+    if (!per_bank_refresh_ && best >= refresh_due_) best = kNever;
+    // A precharge or activate that fits before the cycle reached goes there,
+    // unless a burst starves or a refresh is due.
+    if (starving < 0 && now_ < refresh_due_ && may_backfill()) {
+      drop_old_gaps();
+      best_backfill(skip, std::min(best, now_), best_bank, best);
+    }
+  }
 
   // A refresh step never starts before the due cycle, so while a bank command
   // comes earlier there is no need to work it out.
@@ -406,19 +326,45 @@ std::uint64_t ChannelController::recompute() {
   return next_cycle_;
 }
 
+// Whether the column command the pass chose for bank `i` at `cycle` is the
+// first of a group of front hits for `request` that run_columns would issue
+// at that cycle (its conditions, and those of issue_front_hits): then the
+// run issues it too.
+bool ChannelController::starts_group(unsigned i, std::uint32_t request, std::uint64_t cycle) const {
+  const Bank& b = banks_[i];
+  if (closed_page_ || !column_observers_.empty() || write_high_ != 0 || b.target != 0 ||
+      ((active_ | stale_) & ~(std::uint64_t(1) << i)) != 0)
+    return false;
+  const Queued& front = b.queue.front();
+  if (front.request() != request || int(front.write()) != last_column_) return false;
+  const std::uint64_t arrival = arrivals_.empty() ? kNever : arrivals_.front().arrival;
+  const std::uint64_t at = std::max(timing_.earliest(front.write() ? kKindWr : kKindRd, now_), b.cas_ok);
+  return now_ < min_redecide_ && (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_) && at == cycle &&
+         at < std::min(refresh_due_, arrival);
+}
+
 std::uint64_t ChannelController::step(std::uint32_t run_request) {
   const std::uint64_t t = next_event_cycle();
   if (choice_ == Choice::kAdmit) {
     admit(t);
     return t;
   }
+  // Apart, so that a step without runs keeps nothing across the call.
+  if (run_request != kNoRun) return step_run(t, run_request);
   sample_until(t);
   issue(choice_command_, choice_bank_, t);
   release_held();
-  if (run_request == kNoRun || choice_ != Choice::kBank ||
-      (choice_command_ != Command::kRd && choice_command_ != Command::kWr))
-    return t;
-  return run_columns(choice_bank_, run_request);
+  return t;
+}
+
+std::uint64_t ChannelController::step_run(std::uint64_t t, std::uint32_t run_request) {
+  const bool column = choice_ == Choice::kBank && (choice_command_ == Command::kRd || choice_command_ == Command::kWr);
+  // A run that starts with a group of front hits issues its first burst too.
+  if (column && starts_group(choice_bank_, run_request, t)) return run_columns(choice_bank_, run_request);
+  sample_until(t);
+  issue(choice_command_, choice_bank_, t);
+  release_held();
+  return column ? run_columns(choice_bank_, run_request) : t;
 }
 
 // A request's bursts to one open row, with nothing else queued, are most of a
@@ -431,20 +377,45 @@ std::uint64_t ChannelController::step(std::uint32_t run_request) {
 // conditions fails. Backfill would leave the bank alone too: it places row
 // commands only. Returns the cycle of the last command issued.
 std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) {
-  const std::uint64_t others = ~(std::uint64_t(1) << i);
+  // Nothing in a run changes the other banks (its bursts go the way the
+  // bus last went: no turnaround marks them stale), write batching, the
+  // arrivals or the refresh due: checked once.
+  if (write_high_ != 0 || ((active_ | stale_) & ~(std::uint64_t(1) << i)) != 0) return now_;
+  const std::uint64_t stop = std::min(refresh_due_, arrivals_.empty() ? kNever : arrivals_.front().arrival);
   Bank& b = banks_[i];
-  while (write_high_ == 0 && ((active_ | stale_) & others) == 0 && now_ < min_redecide_ &&
-         (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_)) {
-    decide(i);
-    stale_ = 0;
-    const Command command = b.next;
-    if ((command != Command::kRd && command != Command::kWr) || b.queue[b.target].request() != request) break;
-    const std::uint64_t t = std::max(timing_.earliest(kind_[i], now_), ready_[i]);
-    if (t >= refresh_due_ || (!arrivals_.empty() && arrivals_.front().arrival <= t)) break;
+  // The run follows a column command, so last_column_ is its direction.
+  const std::uint32_t front_hit = request << 1 | std::uint32_t(last_column_);
+  unsigned bursts = 0;
+  std::uint64_t done = 0;
+  while (now_ < min_redecide_ && (oldest_bound_ == kNever || now_ < oldest_bound_ + max_wait_)) {
+    std::uint64_t t;
+    if (!b.queue.empty() && b.queue.front().tag == front_hit && b.queue.front().row == b.open_row) {
+      if (!closed_page_ && column_observers_.empty()) {
+        const unsigned n = issue_front_hits(i, front_hit, stop, done);
+        if (n == 0) break;
+        bursts += n;
+        continue;
+      }
+      // decide()'s first case, its choice not stored: the bank stays stale,
+      // and the pass after the run decides it again from the same state.
+      b.target = 0;
+      t = std::max(timing_.earliest(last_column_ ? kKindWr : kKindRd, now_), b.cas_ok);
+    } else {
+      decide(i);
+      stale_ = 0;
+      const Command command = b.next;
+      if ((command != Command::kRd && command != Command::kWr) || b.queue[b.target].request() != request) break;
+      t = std::max(timing_.earliest(kind_[i], now_), ready_[i]);
+    }
+    if (t >= stop) break;
     sample_until(t);
-    issue_column(i, t);
+    std::uint32_t burst_request;
+    done = issue_column(i, t, burst_request);
+    ++bursts;
     release_held();
   }
+  // A run's bursts go one way, so the last one's data beat is the latest.
+  if (bursts != 0) sink_.bursts_done(request, bursts, done);
   return now_;
 }
 
@@ -496,7 +467,9 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
   // Column commands first, before the switch's indirect jump: they are most
   // commands, and a conditional branch predicts the mix better.
   if (command == Command::kRd || command == Command::kWr) {
-    issue_column(index, t);
+    std::uint32_t request;
+    const std::uint64_t done = issue_column(index, t, request);
+    sink_.bursts_done(request, 1, done);
     return;
   }
   begin_command(t, command == Command::kAct                                      ? spec_.act_cycles
@@ -573,7 +546,7 @@ void ChannelController::issue(Command command, unsigned index, std::uint64_t t) 
   }
 }
 
-void ChannelController::issue_column(unsigned index, std::uint64_t t) {
+std::uint64_t ChannelController::issue_column(unsigned index, std::uint64_t t, std::uint32_t& request) {
   begin_command(t, spec_.cas_cycles);
   Bank& b = banks_[index];
   // Field by field: the entry may have been stored moments ago, and a wider
@@ -640,7 +613,8 @@ void ChannelController::issue_column(unsigned index, std::uint64_t t) {
   else
     ++(auto_pre ? stats_.rda : stats_.rd);
   notify(t, command, index, x.row, pre_at);
-  sink_.burst_done(x.request, t + (x.write ? write_latency_ : read_latency_));
+  request = x.request;
+  return t + (x.write ? write_latency_ : read_latency_);
 }
 
 std::uint64_t ChannelController::active_cycles_until(std::uint64_t cycle) const {

@@ -36,7 +36,7 @@ struct Burst {
   std::uint64_t arrival;  // cycle at which the controller may see them
   std::uint64_t seq;      // submission order, breaks ties between equal arrivals
   std::uint32_t row;
-  std::uint32_t request;  // owner's handle, returned in BurstSink::burst_done
+  std::uint32_t request;  // owner's handle, returned in BurstSink::bursts_done
   std::uint16_t bank;
   bool write;
   std::uint32_t count;
@@ -45,8 +45,9 @@ struct Burst {
 class BurstSink {
  public:
   virtual ~BurstSink() = default;
-  // The last data beat of a burst belonging to `request` is at `done_cycle`.
-  virtual void burst_done(std::uint32_t request, std::uint64_t done_cycle) = 0;
+  // `count` bursts of `request` are scheduled, the last data beat of the
+  // latest at `done_cycle`.
+  virtual void bursts_done(std::uint32_t request, unsigned count, std::uint64_t done_cycle) = 0;
 };
 
 class ChannelController {
@@ -185,7 +186,12 @@ class ChannelController {
   void set_front(unsigned bank, std::uint64_t queued);
 
   std::uint64_t recompute();
+  std::uint64_t step_run(std::uint64_t cycle, std::uint32_t run_request);
   std::uint64_t run_columns(unsigned bank, std::uint32_t request);
+  // Inline in step_run(), its only caller.
+  [[gnu::always_inline]] inline bool starts_group(unsigned bank, std::uint32_t request, std::uint64_t cycle) const;
+  unsigned issue_front_hits(unsigned bank, std::uint32_t front_hit, std::uint64_t stop, std::uint64_t& done);
+  void record_front_hits(std::uint64_t first, std::size_t n, std::uint64_t spacing);
   void release_held() {
     if (!held_.empty()) release_notifications(std::max(floor_, now_ > horizon_ ? now_ - horizon_ : 0));
   }
@@ -201,7 +207,10 @@ class ChannelController {
   std::uint64_t refresh_step(Command& command, unsigned& bank) const;
   void admit(std::uint64_t cycle);
   void issue(Command command, unsigned bank, std::uint64_t cycle);
-  void issue_column(unsigned index, std::uint64_t cycle);
+  // Returns the cycle of the burst's last data beat and sets its request:
+  // the caller tells the sink, once per run (run_columns).
+  // Inline in its two callers: a run issues one per burst.
+  [[gnu::always_inline]] inline std::uint64_t issue_column(unsigned index, std::uint64_t cycle, std::uint32_t& request);
   void busy_until(Bank& bank, std::uint64_t until);
   void close(Bank& bank, unsigned index, std::uint64_t cycle, unsigned trp);
   // Holds the command for the observers that want it; a run without any (no
@@ -230,15 +239,30 @@ class ChannelController {
   std::uint64_t backfill_floor() const;
   // A command on the bus from `cycle` for `length` cycles: after the last one
   // it may leave a gap; placed back, it splits one. Inline: once per command.
+  // The gaps that have fallen behind the horizon are dropped only once they
+  // are many, or before a search (drop_old_gaps).
   void record_bus(std::uint64_t cycle, unsigned length) {
     if (cycle >= timing_.ca_free) {
-      if (cycle > timing_.ca_free) bus_gaps_.push_back({timing_.ca_free, cycle});
+      if (cycle > timing_.ca_free) push_gap(timing_.ca_free, cycle);
     } else {
       split_bus_gap(cycle, cycle + length);
     }
-    const std::uint64_t oldest = now_ > horizon_ ? now_ - horizon_ : 0;
-    while (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest) bus_gaps_.pop_front();
   }
+  void push_gap(std::uint64_t start, std::uint64_t end) {
+    if (bus_gaps_.size() >= kKeptGaps) drop_old_gaps();
+    bus_gaps_.push_back({start, end});
+  }
+  // A gap that ends by now_ - horizon_ can never take a command again (every
+  // backfill starts at or after that cycle, and now_ only grows), so
+  // searching past it finds what searching without it does: dropping it is
+  // only a matter of memory and of the searches' length. The gaps do not
+  // overlap, so their ends increase: those to drop are a prefix.
+  void drop_old_gaps() {
+    const std::uint64_t oldest = now_ > horizon_ ? now_ - horizon_ : 0;
+    if (!bus_gaps_.empty() && bus_gaps_.front().end <= oldest)
+      bus_gaps_.pop_front_while([oldest](const Gap& g) { return g.end <= oldest; });
+  }
+  static constexpr std::size_t kKeptGaps = 64;
   // What every command does first: the time, the command bus, the memo.
   void begin_command(std::uint64_t cycle, unsigned length) {
     now_ = std::max(now_, cycle);
@@ -308,8 +332,9 @@ class ChannelController {
   // tRCD) before now_, never before floor_ (the last command observers have
   // seen). Column commands never go back: the data bus is in order.
   // The command bus's idle stretches between the commands issued, oldest
-  // first, those ending before now_ - horizon_ dropped: a bus busy most of
-  // the time has few, and recording one costs a comparison per command.
+  // first; those ending before now_ - horizon_ are dropped now and then
+  // (drop_old_gaps). A bus busy most of the time has few, and recording one
+  // costs a comparison per command.
   struct Gap {
     std::uint64_t start, end;
   };

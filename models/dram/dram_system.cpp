@@ -62,10 +62,11 @@ std::uint32_t DramSystem::submit(bool write, std::uint64_t address, std::uint64_
   return id;
 }
 
-void DramSystem::burst_done(std::uint32_t request, std::uint64_t done_cycle) {
+void DramSystem::bursts_done(std::uint32_t request, unsigned count, std::uint64_t done_cycle) {
   Request& r = requests_[request];
   r.done = std::max(r.done, done_cycle);
-  if (--r.remaining == 0) finish(request);
+  r.remaining -= count;
+  if (r.remaining == 0) finish(request);
 }
 
 void DramSystem::finish(std::uint32_t id) {

@@ -93,7 +93,7 @@ class DramSystem final : private BurstSink {
     bool before(const Done& o) const { return cycle != o.cycle ? cycle < o.cycle : request < o.request; }
   };
 
-  void burst_done(std::uint32_t request, std::uint64_t done_cycle) override;
+  void bursts_done(std::uint32_t request, unsigned count, std::uint64_t done_cycle) override;
   void finish(std::uint32_t request);
   void release(std::uint32_t request);
   // The channel with the earliest next event (the lowest index on a tie).

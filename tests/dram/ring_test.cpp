@@ -1,6 +1,6 @@
 // Ring: FIFO order across slides to the buffer start and growth, sorted
-// insertion, and inserting into and erasing from the middle (either side
-// moves) against a std::deque.
+// insertion, inserting into and erasing from the middle (either side moves)
+// and dropping a leading run of entries, against a std::deque.
 #include "models/dram/ring.h"
 
 #include <cstdint>
@@ -42,10 +42,15 @@ TEST(Ring, MatchesADequeUnderRandomPushPopInsertEraseAcrossSlidesAndGrowth) {
   std::mt19937 rng(7);
   int next = 0;
   for (int step = 0; step < 20000; ++step) {
-    const unsigned op = rng() % 5;
+    const unsigned op = rng() % 6;
     if (op <= 1 || model.empty()) {
       ring.push_back(next);
       model.push_back(next++);
+    } else if (op == 5) {
+      // Several at once, now and then more than the buffer holds.
+      const std::size_t n = rng() % 8 == 0 ? 1 + rng() % 100 : 1 + rng() % 5;
+      int* slots = ring.push_back_n(n);
+      for (std::size_t k = 0; k < n; ++k) slots[k] = next, model.push_back(next++);
     } else if (op == 2) {
       ring.pop_front();
       model.pop_front();
@@ -65,6 +70,30 @@ TEST(Ring, MatchesADequeUnderRandomPushPopInsertEraseAcrossSlidesAndGrowth) {
     }
   }
   expect_same(ring, model);
+}
+
+TEST(Ring, PopFrontWhileDropsTheLeadingEntriesThatMatchAcrossSlides) {
+  Ring<int> ring;
+  std::deque<int> model;
+  std::mt19937 rng(11);
+  int next = 0;
+  for (int step = 0; step < 5000; ++step) {
+    for (unsigned k = rng() % 6; k != 0; --k) ring.push_back(next), model.push_back(next++);
+    // Sorted entries: the ones below a bound are a prefix, of any length.
+    const int below = next - int(rng() % 12);
+    ring.pop_front_while([below](int v) { return v < below; });
+    while (!model.empty() && model.front() < below) model.pop_front();
+    ASSERT_EQ(ring.size(), model.size()) << "step " << step;
+    ASSERT_EQ(ring.empty(), model.empty());
+    if (!model.empty()) {
+      ASSERT_EQ(ring.front(), model.front()) << "step " << step;
+    }
+  }
+  expect_same(ring, model);
+  ring.pop_front_while([](int) { return true; });
+  EXPECT_TRUE(ring.empty());
+  ring.push_back(3);  // the buffer is reused from its start
+  EXPECT_EQ(ring.front(), 3);
 }
 
 TEST(Ring, InsertSortedPlacesAfterEqualEntries) {
