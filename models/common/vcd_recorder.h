@@ -75,9 +75,8 @@ class VcdRecorder {
   // in [first, last) (rise < fall, in `ticks_per_unit` sc_time ticks, each
   // rising no earlier than the previous one's fall, the first no earlier than
   // the signal's changes recorded before): the same as two record_ticks() per
-  // pulse, but looked up
-  // once per bucket and written straight into it. The NoC's link edges, most
-  // of a busy run's changes, are recorded so.
+  // pulse, but looked up once per bucket and written straight into it. The
+  // NoC's link edges, most of a busy run's changes, are recorded so.
   template <typename It, typename Rise, typename Fall>
   void record_pulses(SignalId id, It first, It last, std::uint64_t ticks_per_unit, Rise rise, Fall fall);
 
