@@ -50,12 +50,15 @@ TEST(TimelineRecorder, WritesASlicesArgsAsNumbersAndText) {
   TimelineRecorder rec;
   rec.stream_to(os);
   rec.slice("soc.npu.dma.ch0", "transfer", "dma", sc_time(0, SC_NS), sc_time(20, SC_NS),
-            {{"bytes", std::int64_t{4096}}, {"descriptor", std::string("0x80\"1")}, {"layer", std::int64_t{-1}}});
+            {{"bytes", std::int64_t{4096}},
+             {"descriptor", std::string("0x80\"1")},
+             {"layer", std::int64_t{-1}},
+             {"note", std::string("a\\b\tc\"")}});
   rec.slice("soc.npu.dma.ch0", "transfer", "dma", sc_time(20, SC_NS), sc_time(30, SC_NS));
   rec.close();
   const std::string text = os.str();
   EXPECT_NE(text.find(R"({"ph":"X","name":"transfer","cat":"dma","pid":1,"tid":1,"ts":0,"dur":0.02,)"
-                      R"("args":{"bytes":4096,"descriptor":"0x80\"1","layer":-1}})"),
+                      R"("args":{"bytes":4096,"descriptor":"0x80\"1","layer":-1,"note":"a\\b\u0009c\""}})"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find(R"({"ph":"X","name":"transfer","cat":"dma","pid":1,"tid":1,"ts":0.02,"dur":0.01})"),
