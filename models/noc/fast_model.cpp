@@ -12,13 +12,13 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       vc_logs_(std::size_t(mesh_.channel_count()) * config.virtual_channels),
       next_injection_vc_(mesh_.nodes(), 0),
       stats_(),
-      link_of_channel_(make_link_stats(mesh_, stats_.links)),
       node_of_channel_(mesh_.channel_count(), -1),
       paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()) {
   // allocate() keeps a packet's held VCs in a fixed array.
   validate_virtual_channels(config.virtual_channels);
+  const std::vector<int> link_of_channel = make_link_stats(mesh_, stats_.links);
   for (ChannelId c = 0; c < mesh_.channel_count(); ++c)
-    channels_[c].info = {mesh_.channel_latency(c), mesh_.channel_node(c), mesh_.is_injection(c),
+    channels_[c].info = {mesh_.channel_latency(c), mesh_.channel_node(c), link_of_channel[c], mesh_.is_injection(c),
                          mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
 }
 
@@ -255,10 +255,11 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
 
 void FastMeshModel::reserve_tree(std::uint64_t flits) {
   for (const TreeNode& n : tree_) {
-    LinkStats& link = stats_.links[link_of_channel_[n.channel]];
+    Channel& channel = channels_[n.channel];
+    LinkStats& link = stats_.links[channel.info.link];
     for (std::size_t r = n.runs_begin; r < n.runs_end; ++r) {
       const Run& run = runs_[r];
-      link.busy_cycles += channels_[n.channel].link.reserve(run.first, run.end, run.link_at);
+      link.busy_cycles += channel.link.reserve(run.first, run.end, run.link_at);
       if (n.parent >= 0) channels_[tree_[n.parent].channel].crossbar.reserve(run.first, run.end, run.crossbar_at);
     }
     link.flits += flits;
@@ -267,9 +268,9 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
     log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
-    ++channels_[n.channel].passages;
+    ++channel.passages;
     last_busy_ = std::max(last_busy_, n.tail + 1);
-    if (!channels_[n.channel].info.injection) stats_.flit_hops += flits;
+    if (!channel.info.injection) stats_.flit_hops += flits;
   }
 }
 

@@ -67,7 +67,7 @@ class FastMeshModel {
   const Mesh& mesh() const { return mesh_; }
   const NocStats& stats() const { return stats_; }
   // Index of a channel into stats().links, -1 for a port with no neighbour.
-  int link_index(ChannelId c) const { return link_of_channel_[c]; }
+  int link_index(ChannelId c) const { return channels_[c].info.link; }
   // Latest cycle any channel is reserved until.
   Cycle last_busy() const { return last_busy_; }
 
@@ -145,11 +145,12 @@ class FastMeshModel {
   struct ChannelInfo {
     Cycle latency;
     NodeId node;     // the router it leaves from (the node it enters, injection)
+    int link;        // index into stats_.links, -1 for a port with no neighbour
     bool injection;  // endpoint into its router
     bool ejection;   // router out to its endpoint, which always accepts
   };
   // Per channel, what a hop reads and updates besides its VC logs, side by
-  // side: two cache lines per channel (104 bytes, aligned so that none
+  // side: two cache lines per channel (112 bytes, aligned so that none
   // straddles a third and the index is a shift) rather than a line in each of
   // six arrays. A hop's reads missed L1 less: docs/performance.md.
   struct alignas(64) Channel {
@@ -191,8 +192,7 @@ class FastMeshModel {
   std::vector<Channel> channels_;
   std::vector<VcLog> vc_logs_;               // per channel and VC
   std::vector<unsigned> next_injection_vc_;  // per node: the injection port's turn
-  NocStats stats_;                           // before link_of_channel_, which names its links
-  std::vector<int> link_of_channel_;         // index into stats_.links, -1 if no such channel
+  NocStats stats_;
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
   trace::VcdRecorder* recorder_ = nullptr;              // set when traced
