@@ -8,56 +8,52 @@ namespace npuvp::noc {
 FastMeshModel::FastMeshModel(const NocConfig& config)
     : config_(config),
       mesh_(config),
-      links_(mesh_.channel_count()),
-      crossbar_(mesh_.channel_count()),
+      channels_(mesh_.channel_count()),
       vc_logs_(std::size_t(mesh_.channel_count()) * config.virtual_channels),
       next_injection_vc_(mesh_.nodes(), 0),
       stats_(),
-      link_of_channel_(make_link_stats(mesh_, stats_.links)),
-      retired_at_(mesh_.channel_count(), std::numeric_limits<Cycle>::max()),
-      forget_above_(mesh_.channel_count(), kForgetAtLeast),
-      passages_(mesh_.channel_count(), 0),
       node_of_channel_(mesh_.channel_count(), -1),
-      channel_info_(mesh_.channel_count()),
       paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()) {
   // allocate() keeps a packet's held VCs in a fixed array.
   validate_virtual_channels(config.virtual_channels);
+  const std::vector<int> link_of_channel = make_link_stats(mesh_, stats_.links);
   for (ChannelId c = 0; c < mesh_.channel_count(); ++c)
-    channel_info_[c] = {mesh_.channel_latency(c), mesh_.channel_node(c), mesh_.is_injection(c),
-                        mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
+    channels_[c].info = {mesh_.channel_latency(c), mesh_.channel_node(c), link_of_channel[c], mesh_.is_injection(c),
+                         mesh_.channel_port(c) == kLocal && !mesh_.is_injection(c)};
 }
 
 void FastMeshModel::forget_before_horizon(ChannelId c) {
   const unsigned vcs = config_.virtual_channels;
+  Channel& channel = channels_[c];
   retire_link(c);
-  crossbar_[c].retire_before(horizon_, [](Cycle, bool) {});
+  channel.crossbar.retire_before(horizon_, [](Cycle, bool) {});
   // A passage stops mattering once its VC is free and the credits of its
   // flits are back upstream before the horizon.
-  const Cycle credit_latency = channel_info_[c].latency;
-  std::size_t held = links_[c].intervals() + crossbar_[c].intervals();
+  const Cycle credit_latency = channel.info.latency;
+  std::size_t held = channel.link.intervals() + channel.crossbar.intervals();
   for (unsigned vc = 0; vc < vcs; ++vc) {
     VcLog& log = vc_log(c, vc);
     auto kept = log.begin();
     while (kept != log.end() && kept->second.owned_until <= horizon_ &&
            kept->second.tail_out + credit_latency < horizon_)
       ++kept;
-    passages_[c] -= static_cast<std::size_t>(kept - log.begin());
+    channel.passages -= static_cast<std::size_t>(kept - log.begin());
     log.erase(log.begin(), kept);
     held += log.size();
   }
-  forget_above_[c] = std::max<std::size_t>(kForgetAtLeast, 2 * held);
+  channel.forget_above = std::max<std::size_t>(kForgetAtLeast, 2 * held);
 }
 
 void FastMeshModel::retire_link(ChannelId c) {
   const trace::VcdRecorder::SignalId id = recorder_ == nullptr ? trace::VcdRecorder::kFiltered : busy_ids_[c];
   if (id == trace::VcdRecorder::kFiltered) {
-    links_[c].retire_before(horizon_, [](Cycle, bool) {});
+    channels_[c].link.retire_before(horizon_, [](Cycle, bool) {});
     return;
   }
   trace::VcdRecorder& recorder = *recorder_;
   const std::uint64_t ticks = ticks_per_cycle_;
   using Interval = ReservationTimeline::Interval;
-  links_[c].retire_before(
+  channels_[c].link.retire_before(
       horizon_,
       [&](const Interval* begin, const Interval* end, bool risen) {
         if (risen) recorder.record_ticks(id, ticks * (begin++)->second, 0);
@@ -95,13 +91,13 @@ int FastMeshModel::add_path(NodeId src, NodeId dst) {
 
 Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next,
                                   std::uint64_t flits) const {
-  if (channel_info_[c].ejection) return 0;  // the endpoint always accepts
+  if (channels_[c].info.ejection) return 0;  // the endpoint always accepts
   // The packet's flit j needs the slot of the flit buffer_flits ahead of it
   // in the VC, which frees credit_latency after that flit left downstream.
   // Passages' flits leave back to back, ending at tail_out, so for a passage
   // `ahead` flits in front the bound is the same for every flit j landing on it.
   const std::uint64_t buffer = config_.buffer_flits;
-  const Cycle credit_latency = channel_info_[c].latency;
+  const Cycle credit_latency = channels_[c].info.latency;
   Cycle bound = 0;
   std::uint64_t ahead = 0;
   for (auto it = next; it != log.begin() && ahead < buffer;) {
@@ -116,11 +112,11 @@ Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_it
 }
 
 inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits) {
-  const ReservationTimeline* crossbar = n.parent >= 0 ? &crossbar_[tree_[n.parent].channel] : nullptr;
+  const ReservationTimeline* crossbar = n.parent >= 0 ? &channels_[tree_[n.parent].channel].crossbar : nullptr;
   Slots slots{0, 0};
   for (std::uint64_t left = flits; left > 0;) {
     std::size_t link_at = 0, crossbar_at = 0;
-    auto run = links_[n.channel].free_run(from, link_at);
+    auto run = channels_[n.channel].link.free_run(from, link_at);
     if (crossbar) {
       const auto input = crossbar->free_run(run.first, crossbar_at);
       if (input.first != run.first) {
@@ -142,7 +138,7 @@ inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle f
 inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, VcLog::const_iterator next, Cycle due,
                                   std::uint64_t flits, bool injection, Cycle bound, Grant& grant) {
   const VcLog& log = vc_log(n.channel, vc);
-  const bool to_router = !channel_info_[n.channel].ejection;
+  const bool to_router = !channels_[n.channel].info.ejection;
   Cycle at = due;
   // The trial's runs go after those of the grants so far (a superseded
   // grant's stay, unused): nothing is copied when it is granted.
@@ -176,7 +172,7 @@ inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, VcLog::const_i
 
 inline void FastMeshModel::allocate(TreeNode& n, Cycle due, std::uint64_t flits) {
   const unsigned vcs = config_.virtual_channels;
-  const ChannelInfo& info = channel_info_[n.channel];
+  const ChannelInfo& info = channels_[n.channel].info;
   Grant& best = n;
   // A tie keeps the VC tried first, so a later one must come strictly
   // earlier: its trial stops once it cannot. No VC grants before the head is
@@ -230,7 +226,7 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     Cycle due = ready;
     if (n.parent >= 0) {
       const TreeNode& up = tree_[n.parent];
-      due = std::max(up.start + channel_info_[up.channel].latency + router, up.head_free);
+      due = std::max(up.start + channels_[up.channel].info.latency + router, up.head_free);
     }
     // Nothing is reserved before reserve_tree(): the runs found when the VC
     // was granted are still the first free ones from n.start.
@@ -241,7 +237,7 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
   Cycle done = 0;  // the last tail into an endpoint
   for (std::size_t i = tree_.size(); i-- > 0;) {
     TreeNode& n = tree_[i];
-    const ChannelInfo& info = channel_info_[n.channel];
+    const ChannelInfo& info = channels_[n.channel].info;
     if (info.ejection) {
       n.tail_out = n.tail;
       done = std::max(done, n.tail + info.latency + 1);
@@ -259,11 +255,12 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
 
 void FastMeshModel::reserve_tree(std::uint64_t flits) {
   for (const TreeNode& n : tree_) {
-    LinkStats& link = stats_.links[link_of_channel_[n.channel]];
+    Channel& channel = channels_[n.channel];
+    LinkStats& link = stats_.links[channel.info.link];
     for (std::size_t r = n.runs_begin; r < n.runs_end; ++r) {
       const Run& run = runs_[r];
-      link.busy_cycles += links_[n.channel].reserve(run.first, run.end, run.link_at);
-      if (n.parent >= 0) crossbar_[tree_[n.parent].channel].reserve(run.first, run.end, run.crossbar_at);
+      link.busy_cycles += channel.link.reserve(run.first, run.end, run.link_at);
+      if (n.parent >= 0) channels_[tree_[n.parent].channel].crossbar.reserve(run.first, run.end, run.crossbar_at);
     }
     link.flits += flits;
     // The log is as the VC's grant found it (a tree holds each channel once),
@@ -271,9 +268,9 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
     log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
-    ++passages_[n.channel];
+    ++channel.passages;
     last_busy_ = std::max(last_busy_, n.tail + 1);
-    if (!channel_info_[n.channel].injection) stats_.flit_hops += flits;
+    if (!channel.info.injection) stats_.flit_hops += flits;
   }
 }
 
@@ -294,7 +291,7 @@ Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std:
   done_at.resize(dsts.size());
   for (std::size_t i = 0; i < dsts.size(); ++i) {
     const TreeNode& n = tree_[ejection[i]];
-    done_at[i] = n.tail + channel_info_[n.channel].latency + 1;
+    done_at[i] = n.tail + channels_[n.channel].info.latency + 1;
   }
   ++stats_.multicast_packets;
   for (const TreeNode& n : tree_) node_of_channel_[n.channel] = -1;

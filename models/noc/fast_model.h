@@ -20,6 +20,7 @@
 // Mesh::zero_load_latency().
 
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -66,7 +67,7 @@ class FastMeshModel {
   const Mesh& mesh() const { return mesh_; }
   const NocStats& stats() const { return stats_; }
   // Index of a channel into stats().links, -1 for a port with no neighbour.
-  int link_index(ChannelId c) const { return link_of_channel_[c]; }
+  int link_index(ChannelId c) const { return channels_[c].info.link; }
   // Latest cycle any channel is reserved until.
   Cycle last_busy() const { return last_busy_; }
 
@@ -139,6 +140,29 @@ class FastMeshModel {
   // Earliest first-flit cycle the downstream buffer's credits allow, given
   // the passages allocated the VC before `next`.
   Cycle credit_bound(ChannelId c, const VcLog& log, VcLog::const_iterator next, std::uint64_t flits) const;
+  static constexpr std::size_t kForgetAtLeast = 32;
+  // What the hop-by-hop timing asks of a channel, looked up once.
+  struct ChannelInfo {
+    Cycle latency;
+    NodeId node;     // the router it leaves from (the node it enters, injection)
+    int link;        // index into stats_.links, -1 for a port with no neighbour
+    bool injection;  // endpoint into its router
+    bool ejection;   // router out to its endpoint, which always accepts
+  };
+  // Per channel, what a hop reads and updates besides its VC logs, side by
+  // side: two cache lines per channel (112 bytes, aligned so that none
+  // straddles a third and the index is a shift) rather than a line in each of
+  // six arrays. A hop's reads missed L1 less: docs/performance.md.
+  struct alignas(64) Channel {
+    ChannelInfo info;
+    Cycle retired_at = std::numeric_limits<Cycle>::max();  // the horizon of its last retire()
+    // How many entries (intervals and passages) it may hold before retire()
+    // forgets what the horizon passed.
+    std::size_t forget_above = kForgetAtLeast;
+    std::size_t passages = 0;      // in its VCs' logs
+    ReservationTimeline link;      // flits on the link
+    ReservationTimeline crossbar;  // flits read out of its downstream buffer
+  };
   // Forgets what no packet ready at or after the horizon can meet again.
   // Nothing timed since the last call can end before the same horizon (a
   // packet is never ready before it), so a channel is retired once per
@@ -151,9 +175,11 @@ class FastMeshModel {
   // counted as they come and go, and checked inline: most new horizons find
   // too few to forget.
   void retire(ChannelId c) {
-    if (retired_at_[c] == horizon_) return;
-    retired_at_[c] = horizon_;
-    if (links_[c].intervals() + crossbar_[c].intervals() + passages_[c] >= forget_above_[c]) forget_before_horizon(c);
+    Channel& channel = channels_[c];
+    if (channel.retired_at == horizon_) return;
+    channel.retired_at = horizon_;
+    if (channel.link.intervals() + channel.crossbar.intervals() + channel.passages >= channel.forget_above)
+      forget_before_horizon(c);
   }
   void forget_before_horizon(ChannelId c);
   // Forgets the link's busy intervals that ended before the horizon,
@@ -163,18 +189,10 @@ class FastMeshModel {
 
   NocConfig config_;
   Mesh mesh_;
-  std::vector<ReservationTimeline> links_;     // per channel: flits on the link
-  std::vector<ReservationTimeline> crossbar_;  // per channel: flits read out of its downstream buffer
-  std::vector<VcLog> vc_logs_;                 // per channel and VC
-  std::vector<unsigned> next_injection_vc_;    // per node: the injection port's turn
-  NocStats stats_;                             // before link_of_channel_, which names its links
-  std::vector<int> link_of_channel_;           // index into stats_.links, -1 if no such channel
-  std::vector<Cycle> retired_at_;              // per channel: the horizon of its last retire()
-  // Per channel: how many entries (intervals and passages) it may hold
-  // before retire() forgets what the horizon passed.
-  std::vector<std::size_t> forget_above_;
-  std::vector<std::size_t> passages_;  // per channel: in its VCs' logs
-  static constexpr std::size_t kForgetAtLeast = 32;
+  std::vector<Channel> channels_;
+  std::vector<VcLog> vc_logs_;               // per channel and VC
+  std::vector<unsigned> next_injection_vc_;  // per node: the injection port's turn
+  NocStats stats_;
   Cycle horizon_ = 0;
   Cycle last_busy_ = 0;
   trace::VcdRecorder* recorder_ = nullptr;              // set when traced
@@ -183,14 +201,6 @@ class FastMeshModel {
   // Scratch reused between packets.
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree
-  // What the hop-by-hop timing asks of a channel, looked up once.
-  struct ChannelInfo {
-    Cycle latency;
-    NodeId node;     // the router it leaves from (the node it enters, injection)
-    bool injection;  // endpoint into its router
-    bool ejection;   // router out to its endpoint, which always accepts
-  };
-  std::vector<ChannelInfo> channel_info_;
   // XY path per (source, destination), computed on first use: a unicast
   // packet's tree is its path, each channel once; a multicast tree is the
   // union of its destinations' paths.
