@@ -473,18 +473,26 @@ std::string changes_of(VcdRecorder& rec) {
   return vcd.substr(vcd.find("$end\n", vcd.find("$dumpvars")) + 5);
 }
 
-TEST(BusyWire, TouchingAndOverlappingIntervalsAreOneRun) {
+// The changes a busy wire records for `requests_ns` ([start, end) in ns, in
+// the order given), and how many.
+std::pair<std::string, std::size_t> runs_of(std::initializer_list<std::pair<double, double>> requests_ns) {
   VcdRecorder rec;
   BusyWire w;
   w.bind(rec, "a.busy");
-  w.busy(sc_time(10, SC_NS), sc_time(20, SC_NS));
-  w.busy(sc_time(20, SC_NS), sc_time(30, SC_NS));  // back to back
-  w.busy(sc_time(25, SC_NS), sc_time(28, SC_NS));  // a second port, inside
-  w.busy(sc_time(8, SC_NS), sc_time(12, SC_NS));   // an initiator behind the others
-  w.busy(sc_time(40, SC_NS), sc_time(45, SC_NS));  // after a gap: a new run
+  for (const auto& [start, end] : requests_ns) w.busy(sc_time(start, SC_NS), sc_time(end, SC_NS));
   w.finish();
-  EXPECT_EQ(changes_of(rec), "#8000\n1!\n#30000\n0!\n#40000\n1!\n#45000\n0!\n");
-  EXPECT_EQ(rec.change_count(), 4u);
+  const std::size_t count = rec.change_count();
+  return {changes_of(rec), count};
+}
+
+TEST(BusyWire, TouchingAndOverlappingIntervalsAreOneRun) {
+  const auto [changes, count] = runs_of({{10, 20},
+                                         {20, 30},    // back to back
+                                         {25, 28},    // a second port, inside
+                                         {8, 12},     // an initiator behind the others
+                                         {40, 45}});  // after a gap: a new run
+  EXPECT_EQ(changes, "#8000\n1!\n#30000\n0!\n#40000\n1!\n#45000\n0!\n");
+  EXPECT_EQ(count, 4u);
 }
 
 TEST(BusyWire, PublishesTheStartOnceFinalAndTheEndOnceNoRequestCanTouchIt) {
@@ -508,18 +516,11 @@ TEST(BusyWire, PublishesTheStartOnceFinalAndTheEndOnceNoRequestCanTouchIt) {
 
 TEST(BusyWire, ARequestBehindTheOthersDoesNotSplitARunItDoesNotTouch) {
   // Loosely-timed initiators a run apart: one behind the others comes in
-  // between requests of the later run, which must stay whole.
-  VcdRecorder rec;
-  BusyWire w;
-  w.bind(rec, "a.busy");
-  w.busy(sc_time(10, SC_NS), sc_time(20, SC_NS));
-  w.busy(sc_time(5, SC_NS), sc_time(8, SC_NS));
-  w.busy(sc_time(12, SC_NS), sc_time(15, SC_NS));
-  w.busy(sc_time(6, SC_NS), sc_time(9, SC_NS));
-  w.busy(sc_time(30, SC_NS), sc_time(31, SC_NS));
-  w.busy(sc_time(9, SC_NS), sc_time(10, SC_NS));  // joins the two runs before
-  w.finish();
-  EXPECT_EQ(changes_of(rec), "#5000\n1!\n#20000\n0!\n#30000\n1!\n#31000\n0!\n");
+  // between requests of the later run, which must stay whole; the last
+  // request joins the two runs before it.
+  const auto [changes, count] = runs_of({{10, 20}, {5, 8}, {12, 15}, {6, 9}, {30, 31}, {9, 10}});
+  EXPECT_EQ(changes, "#5000\n1!\n#20000\n0!\n#30000\n1!\n#31000\n0!\n");
+  EXPECT_EQ(count, 4u);
 }
 
 TEST(BusyWire, RunsAreTheUnionOfScrambledRequestsPublishedAsTheyBecomeFinal) {
