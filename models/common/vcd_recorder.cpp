@@ -153,7 +153,7 @@ VcdRecorder::SignalId VcdRecorder::add(const std::string& name, unsigned width) 
   if (!accept(name)) return kFiltered;
   if (body_open_) throw std::logic_error("VCD signal '" + name + "' declared after its file's header was written");
   const auto id = static_cast<SignalId>(signals_.size());
-  if (id >= kRepeat) throw std::length_error("VCD signal '" + name + "' is one more than a VCD recorder holds");
+  if (id >= kRepeat) throw std::length_error("VCD signal '" + name + "': a recorder holds at most 2^31 signals");
   signals_.push_back({name, width, identifier(id)});
   Slot& slot = slots_.emplace_back();
   slot.width = width;

@@ -409,7 +409,7 @@ std::uint64_t ChannelController::run_columns(unsigned i, std::uint32_t request) 
     }
     if (t >= stop) break;
     sample_until(t);
-    std::uint32_t burst_request;
+    std::uint32_t burst_request;  // `request`: the loop stops at another's burst
     done = issue_column(i, t, burst_request);
     ++bursts;
     release_held();
