@@ -19,10 +19,8 @@
 #include <emmintrin.h>
 #endif
 
-#include <spdlog/fmt/compile.h>
-#include <spdlog/fmt/fmt.h>
-
 #include "models/common/natural_order.h"
+#include "models/common/number_text.h"
 
 namespace npuvp::trace {
 namespace {
@@ -192,7 +190,16 @@ void VcdRecorder::push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bit
     t = bucket << kBucketBits;
     marked = id | kRepeat;  // the time it moved to may have changes of its own
   }
-  make_bucket(bucket)->push_back({bits, marked, static_cast<std::uint32_t>(t & kOffsetMask)});
+  make_bucket(bucket)->append() = {bits, marked, static_cast<std::uint32_t>(t & kOffsetMask)};
+}
+
+void VcdRecorder::Bucket::grow(std::size_t at_least) {
+  const std::size_t capacity = std::max<std::size_t>({at_least, 2 * capacity_, 1024});
+  // new[] of a trivial type leaves the changes unset.
+  std::unique_ptr<Change[]> grown(new Change[capacity]);
+  if (size_ != 0) std::memcpy(grown.get(), data_.get(), size_ * sizeof(Change));
+  data_ = std::move(grown);
+  capacity_ = capacity;
 }
 
 VcdRecorder::Bucket* VcdRecorder::make_bucket(std::uint64_t bucket) {
@@ -301,8 +308,9 @@ void VcdRecorder::sort_by_time(Bucket& bucket) {
   std::array<std::uint32_t, std::size_t{1} << kSlotIndexBits> start{};
   for (const Change& c : bucket) ++start[c.offset >> kSlotBits];
   exclusive_prefix_sum(start);
-  scratch_.resize(bucket.size());
-  for (const Change& c : bucket) scratch_[start[c.offset >> kSlotBits]++] = c;
+  scratch_.resize_unset(bucket.size());
+  Change* const sorted = scratch_.data();
+  for (const Change& c : bucket) sorted[start[c.offset >> kSlotBits]++] = c;
   bucket.swap(scratch_);
   Change* const b = bucket.data();
   const std::size_t size = bucket.size();
@@ -468,7 +476,9 @@ char* VcdRecorder::write_value(char* p, SignalId id, std::uint64_t bits) {
   if (s.width == 0) {
     double v;
     std::memcpy(&v, &bits, sizeof v);
-    p = fmt::format_to(p, FMT_COMPILE("r{} "), v);  // shortest exact form: fast, and loses nothing
+    *p++ = 'r';
+    p = text::write_shortest(p, v);  // loses nothing
+    *p++ = ' ';
   } else {
     *p++ = 'b';
     int byte = bits == 0 ? 0 : (63 - __builtin_clzll(bits)) / 8;  // the highest one with a one

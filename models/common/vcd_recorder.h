@@ -23,7 +23,6 @@
 #include <iosfwd>
 #include <iterator>
 #include <memory>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -143,19 +142,54 @@ class VcdRecorder {
   // it at its time, so the sort looks for repeats at those alone. Signal ids
   // stay below it (add() refuses more).
   static constexpr SignalId kRepeat = SignalId{1} << 31;
-  // Leaves what a resize adds unset: record_pulses() writes it.
-  struct UnsetAllocator : std::allocator<Change> {
-    template <typename U>
-    struct rebind {
-      using other = UnsetAllocator;
-    };
-    void construct(Change* p) { ::new (static_cast<void*>(p)) Change; }
-    template <typename... Args>
-    void construct(Change* p, Args&&... args) {
-      ::new (static_cast<void*>(p)) Change{std::forward<Args>(args)...};
+  // A bucket's changes in the order recorded. Not a std::vector: room for a
+  // batch (record_pulses) is taken inline and left unset until written,
+  // where a vector's resize calls out of line and a reserve() leaves the
+  // room unusable.
+  class Bucket {
+   public:
+    Bucket() = default;
+    Bucket(Bucket&& other) noexcept { swap(other); }
+    Bucket& operator=(Bucket&& other) noexcept {
+      swap(other);
+      return *this;
     }
+    Change* begin() { return data_.get(); }
+    Change* end() { return data_.get() + size_; }
+    const Change* begin() const { return data_.get(); }
+    const Change* end() const { return data_.get() + size_; }
+    Change* data() { return data_.get(); }
+    std::size_t size() const { return size_; }
+    Change& append() {
+      if (size_ == capacity_) grow(size_ + 1);
+      return data_[size_++];
+    }
+    // Room for n changes after the last; the caller writes some and counts
+    // them in with commit().
+    Change* space_for(std::size_t n) {
+      if (size_ + n > capacity_) grow(size_ + n);
+      return data_.get() + size_;
+    }
+    void commit(std::size_t n) { size_ += n; }
+    // The size n, what it adds unset.
+    void resize_unset(std::size_t n) {
+      if (n > capacity_) grow(n);
+      size_ = n;
+    }
+    void clear() { size_ = 0; }
+    void swap(Bucket& other) noexcept {
+      std::swap(data_, other.data_);
+      std::swap(size_, other.size_);
+      std::swap(capacity_, other.capacity_);
+    }
+
+   private:
+    void grow(std::size_t at_least);
+
+    std::unique_ptr<Change[]> data_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
   };
-  using Bucket = std::vector<Change, UnsetAllocator>;
 
   SignalId add(const std::string& name, unsigned width);
   bool accept(const std::string& name) const;
@@ -166,7 +200,7 @@ class VcdRecorder {
     const std::uint64_t t = ticks_are_ps_ ? ticks : ticks / ps_;
     if ((t >> kBucketBits) == last_bucket_ && t <= window_end_ps_ && changes_ < options_.max_changes) {
       ++changes_;
-      Change& c = last_->emplace_back();
+      Change& c = last_->append();
       c.bits = bits;
       c.id = id | repeat_mark(id, t);
       c.offset = static_cast<std::uint32_t>(t & kOffsetMask);
@@ -283,9 +317,8 @@ void VcdRecorder::record_pulses(SignalId id, It first, It last, std::uint64_t ti
                                    (options_.max_changes - changes_) / 2);
     }
     if (room != 0) {
-      const std::size_t size = bucket->size();
-      bucket->resize(size + 2 * room);
-      Change* p = bucket->data() + size;
+      Change* const first_written = bucket->space_for(2 * room);
+      Change* p = first_written;
       // repeat_mark() inline: a pulse starts at or after the previous one's
       // end, so only its rise can come at or before the latest time.
       std::uint64_t after = after_latest_[id];
@@ -298,8 +331,8 @@ void VcdRecorder::record_pulses(SignalId id, It first, It last, std::uint64_t ti
         p += 2;
       }
       after_latest_[id] = after;
-      const std::size_t written = static_cast<std::size_t>(p - bucket->data()) - size;
-      bucket->resize(size + written);
+      const auto written = static_cast<std::size_t>(p - first_written);
+      bucket->commit(written);
       changes_ += written;
       if (first == last) return;
       if (written != 0) continue;
