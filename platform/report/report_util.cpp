@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <stdexcept>
 
 #include "platform/report/report_writer.h"
 
@@ -175,9 +177,14 @@ void Table::print(std::ostream& os) const {
 }
 
 std::string fixed(double value, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
-  return buf;
+  // report.html's power chart prints some 60,000 numbers; snprintf's "%.*f"
+  // took about 2,000 instructions each. to_chars writes the same characters
+  // (printf's in the C locale) at a fraction of that. The buffer holds any
+  // double with the few decimals the reports ask for (309 digits and more).
+  char buf[512];
+  const auto [end, error] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, decimals);
+  if (error != std::errc{}) throw std::length_error("fixed: " + std::to_string(decimals) + " decimals");
+  return std::string(buf, end);
 }
 
 std::string si(double value, const std::string& unit) {
