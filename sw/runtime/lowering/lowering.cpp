@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -86,9 +85,10 @@ class Lowerer {
  private:
   template <class T>
   static std::vector<std::uint8_t> as_bytes(const std::vector<T>& v) {
-    std::vector<std::uint8_t> b(v.size() * sizeof(T));
-    if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
-    return b;
+    // Built from the range, not zeroed first and then copied over: a
+    // network's weights are megabytes.
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(v.data());
+    return {bytes, bytes + v.size() * sizeof(T)};
   }
 
   std::uint64_t allocate(std::uint64_t bytes) {
