@@ -361,14 +361,15 @@ JobError PeCluster::load_residual(const ClusterJob& job, sc_core::sc_time& t) {
   const unsigned pixel = job.k_count, pitch = job.in2_pixel_pitch;
   const unsigned span = (job.out_w - 1) * pitch + pixel;
   residual_.resize(std::uint64_t{job.out_h} * job.out_w * pixel);
-  scatter_.resize(span);
+  if (residual_span_.size() < span) residual_span_.resize(span);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     sc_core::sc_time row_t = t;
-    if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, scatter_.data(), span, row_t) !=
+    if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, residual_span_.data(), span, row_t) !=
         tlm::TLM_OK_RESPONSE)
       return JobError::kOperandRead;
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox)
-      std::memcpy(&residual_[(std::uint64_t{oy} * job.out_w + ox) * pixel], &scatter_[std::size_t{ox} * pitch], pixel);
+      std::memcpy(&residual_[(std::uint64_t{oy} * job.out_w + ox) * pixel], &residual_span_[std::size_t{ox} * pitch],
+                  pixel);
     t = std::max(t, row_t);
     stats_.operand_read_bytes += span;
   }

@@ -320,6 +320,10 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::vector<std::int8_t> result_;  // one value per element
   std::vector<std::int8_t> packed_;  // a packed int4 tile or result as it crosses the NoC
   std::vector<std::int8_t> residual_;
+  // A row of residual pixels as read, other jobs' channels between them. Not
+  // shared with scatter_, whose every write resizes it: growing back to a
+  // residual row's span zero-filled what the read then overwrites.
+  std::vector<std::uint8_t> residual_span_;
   std::vector<std::uint8_t> byte_enables_;
   std::vector<std::uint8_t> scatter_;
   PeClusterStats stats_;
