@@ -86,12 +86,15 @@ void PeCluster::attach_timeline(trace::TimelineRecorder& recorder, std::function
 }
 
 void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
+  // Each counter walked once: value_at() walks the intervals still open.
+  std::array<double, std::tuple_size_v<decltype(macs_over_time_)>> by_type{};
   double macs = 0;
-  for (auto& c : macs_over_time_) macs += c.value_at(now);
+  for (std::size_t d = 0; d < by_type.size(); ++d) macs += by_type[d] = macs_over_time_[d].value_at(now);
+  const auto of = [&](Datatype d) { return by_type[static_cast<std::size_t>(d)]; };
   into.add(stats::Counter::kMacs, macs);
-  into.add(stats::Counter::kInt4Macs, macs_at(now, Datatype::kInt4));
-  into.add(stats::Counter::kInt16Macs, macs_at(now, Datatype::kInt16));
-  into.add(stats::Counter::kFp16Macs, macs_at(now, Datatype::kFp16));
+  into.add(stats::Counter::kInt4Macs, of(Datatype::kInt4));
+  into.add(stats::Counter::kInt16Macs, of(Datatype::kInt16));
+  into.add(stats::Counter::kFp16Macs, of(Datatype::kFp16));
   into.add(stats::Counter::kRfAccesses, rf_over_time_.value_at(now));
   into.add(stats::Counter::kRfBytes, rf_bytes_over_time_.value_at(now));
   into.add(stats::Counter::kWeightBufferReadBytes, buffer_over_time_[0].value_at(now));

@@ -145,9 +145,6 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   nlohmann::json stats_json() const override;
 
  private:
-  double macs_at(const sc_core::sc_time& t, Datatype datatype) {
-    return macs_over_time_[static_cast<std::size_t>(datatype)].value_at(t);
-  }
   void job_thread();
   // What a job does to the array: MACs, cycles of its schedule, register-file
   // accesses, bytes read from the buffers and cycles the buffer ports allow.
