@@ -178,7 +178,8 @@ sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generi
     dests.push_back(node_of(config_.targets[copies.back().target]));
   }
   const std::vector<Cycle> done_at = send_tree(from, dests, length, ready);
-  tlm::tlm_generic_payload copy;
+  const auto lease = payloads_.acquire();
+  tlm::tlm_generic_payload& copy = *lease;
   copy.set_command(tlm::TLM_WRITE_COMMAND);
   copy.set_data_ptr(gp.get_data_ptr());
   copy.set_data_length(static_cast<unsigned>(length));
@@ -242,7 +243,8 @@ void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::s
   std::uint64_t done = 0;
   for (const Route& r : pieces) {
     const auto n = static_cast<unsigned>(r.run);
-    tlm::tlm_generic_payload piece;
+    const auto lease = payloads_.acquire();
+    tlm::tlm_generic_payload& piece = *lease;
     piece.set_command(gp.get_command());
     piece.set_data_ptr(gp.get_data_ptr() + done);
     piece.set_data_length(n);

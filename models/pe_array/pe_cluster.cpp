@@ -584,10 +584,9 @@ tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t
   // the bursts are issued back to back and the NoC serializes them.
   const sc_core::sc_time start = epoch_ + offset;
   noc::ReadForkExtension forked;
-  // One payload for all the bursts: constructing and destroying one per
-  // burst (its extension array allocated, cleared and freed) cost more than
-  // the burst's own setup. Every field a burst uses is set below.
-  tlm::tlm_generic_payload gp;
+  // One payload from the pool for all the bursts; every field a burst uses is set below.
+  const auto lease = payloads_.acquire();
+  tlm::tlm_generic_payload& gp = *lease;
   for (unsigned done = 0, n = 0; done < len; done += n) {
     n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
     gp.set_command(cmd);

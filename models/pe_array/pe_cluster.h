@@ -29,6 +29,7 @@
 
 #include "contract/operand_fetches.h"
 #include "contract/systolic_timing.h"
+#include "models/common/payload_pool.h"
 #include "models/common/prorated_counter.h"
 #include "models/common/register_file.h"
 #include "models/common/stats_source.h"
@@ -323,6 +324,7 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::vector<std::uint8_t> residual_span_;
   std::vector<std::uint8_t> byte_enables_;
   std::vector<std::uint8_t> scatter_;
+  tlmx::PayloadPool payloads_;
   PeClusterStats stats_;
   std::array<stats::ProratedCounter, 4> macs_over_time_;  // by Datatype
   stats::ProratedCounter rf_over_time_;
