@@ -173,6 +173,8 @@ sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generi
   const std::uint64_t length = gp.get_data_length();
   std::vector<Route> copies;
   std::vector<NodeId> dests{src};
+  copies.reserve(fork.addresses.size());
+  dests.reserve(fork.addresses.size() + 1);
   for (std::uint64_t a : fork.addresses) {
     copies.push_back(decode(a + fork_offset));
     dests.push_back(node_of(config_.targets[copies.back().target]));
@@ -276,6 +278,8 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
   const std::uint64_t length = gp.get_data_length();
   std::vector<int> targets;
   std::vector<NodeId> dests;
+  targets.reserve(ext.addresses.size());
+  dests.reserve(ext.addresses.size());
   for (std::uint64_t a : ext.addresses) {
     const Route route = decode(a);
     const int t = route.run >= length ? route.target : -1;
