@@ -33,6 +33,12 @@ void collect_energy_keys(const nlohmann::json& energy, std::set<std::string>& ke
 
 }  // namespace
 
+const nlohmann::json& layers_of(const nlohmann::json& report) {
+  static const nlohmann::json kNone = nlohmann::json::array();
+  const auto it = report.find("layers");
+  return it != report.end() ? *it : kNone;
+}
+
 double number(const nlohmann::json& object, const char* key, double fallback) {
   if (!object.is_object()) return fallback;
   const auto it = object.find(key);
@@ -100,7 +106,7 @@ Summary summarize(const nlohmann::json& report) {
   const auto& net = report.contains("network") ? report["network"] : empty;
   const auto& plat = report.contains("platform") ? report["platform"] : empty;
   const auto& totals = report.contains("totals") ? report["totals"] : empty;
-  const auto& layers = report.contains("layers") ? report["layers"] : nlohmann::json::array();
+  const auto& layers = layers_of(report);
   s.network = text(net, "name", "network");
   s.platform = text(plat, "name", "platform");
   s.description = text(plat, "description");
