@@ -584,6 +584,7 @@ tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t
   // the bursts are issued back to back and the NoC serializes them.
   const sc_core::sc_time start = epoch_ + offset;
   noc::ReadForkExtension forked;
+  if (fork != nullptr) forked.addresses.reserve(fork->size());
   // One payload from the pool for all the bursts; every field a burst uses is set below.
   const auto lease = payloads_.acquire();
   tlm::tlm_generic_payload& gp = *lease;
