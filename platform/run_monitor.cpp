@@ -118,19 +118,22 @@ void RunMonitor::window_elapsed() {
 }
 
 void RunMonitor::watchdog(const sc_core::sc_time& limit, std::function<std::uint64_t()> activity) {
-  watchdog_ = Watchdog{limit, std::move(activity), {}, sc_core::SC_ZERO_TIME};
+  watchdog_ = Watchdog{limit, std::move(activity), std::nullopt, sc_core::SC_ZERO_TIME};
 }
 
 void RunMonitor::check_progress(const Sample& now) {
   using stats::Counter;
-  std::vector<double> progress;
-  for (const Counter c :
-       {Counter::kMacs, Counter::kRfAccesses, Counter::kSramBytes, Counter::kNocFlitHops, Counter::kDmaSystemBytes,
-        Counter::kDmaLocalBytes, Counter::kDramReadBytes, Counter::kDramWriteBytes})
-    progress.push_back(now.counters[c]);
-  progress.push_back(static_cast<double>(watchdog_->activity()));
+  const std::array<double, 9> progress{now.counters[Counter::kMacs],
+                                       now.counters[Counter::kRfAccesses],
+                                       now.counters[Counter::kSramBytes],
+                                       now.counters[Counter::kNocFlitHops],
+                                       now.counters[Counter::kDmaSystemBytes],
+                                       now.counters[Counter::kDmaLocalBytes],
+                                       now.counters[Counter::kDramReadBytes],
+                                       now.counters[Counter::kDramWriteBytes],
+                                       static_cast<double>(watchdog_->activity())};
   if (progress != watchdog_->progress) {
-    watchdog_->progress = std::move(progress);
+    watchdog_->progress = progress;
     watchdog_->since = now.at;
     return;
   }

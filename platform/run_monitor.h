@@ -107,8 +107,10 @@ class RunMonitor : public sc_core::sc_module {
   struct Watchdog {
     sc_core::sc_time limit;
     std::function<std::uint64_t()> activity;
-    std::vector<double> progress;  // the work counters and the activity when they last changed
-    sc_core::sc_time since;        // when that was
+    // The work counters and the activity when they last changed (none before
+    // the first window): an array, not a vector grown per power window.
+    std::optional<std::array<double, 9>> progress;
+    sc_core::sc_time since;  // when that was
   };
   std::optional<Watchdog> watchdog_;
   void check_progress(const Sample& now);

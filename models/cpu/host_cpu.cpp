@@ -39,7 +39,8 @@ void HostCpu::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std
   auto* p = static_cast<unsigned char*>(data);
   for (std::size_t done = 0; done < bytes;) {
     const auto len = static_cast<unsigned>(std::min(kMaxBurst, bytes - done));
-    tlm::tlm_generic_payload gp;
+    const auto lease = payloads_.acquire();
+    tlm::tlm_generic_payload& gp = *lease;
     gp.set_command(cmd);
     gp.set_address(addr + done);
     gp.set_data_ptr(p + done);

@@ -15,6 +15,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/payload_pool.h"
 #include "sw/hal/host_hal.h"
 
 namespace npuvp::cpu {
@@ -66,6 +67,7 @@ class HostCpu : public sc_core::sc_module, private sw::HostHal {
   Program program_;
   tlm_utils::tlm_quantumkeeper quantum_;
   HostCpuStats stats_;
+  tlmx::PayloadPool payloads_;
   // Consecutive wait_for_interrupt() calls that found the line already high.
   static constexpr unsigned kMaxWaitsWithoutAccess = 1000;
   unsigned waits_without_access_ = 0;

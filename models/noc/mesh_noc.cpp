@@ -173,12 +173,15 @@ sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generi
   const std::uint64_t length = gp.get_data_length();
   std::vector<Route> copies;
   std::vector<NodeId> dests{src};
+  copies.reserve(fork.addresses.size());
+  dests.reserve(fork.addresses.size() + 1);
   for (std::uint64_t a : fork.addresses) {
     copies.push_back(decode(a + fork_offset));
     dests.push_back(node_of(config_.targets[copies.back().target]));
   }
   const std::vector<Cycle> done_at = send_tree(from, dests, length, ready);
-  tlm::tlm_generic_payload copy;
+  const auto lease = payloads_.acquire();
+  tlm::tlm_generic_payload& copy = *lease;
   copy.set_command(tlm::TLM_WRITE_COMMAND);
   copy.set_data_ptr(gp.get_data_ptr());
   copy.set_data_length(static_cast<unsigned>(length));
@@ -242,7 +245,8 @@ void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::s
   std::uint64_t done = 0;
   for (const Route& r : pieces) {
     const auto n = static_cast<unsigned>(r.run);
-    tlm::tlm_generic_payload piece;
+    const auto lease = payloads_.acquire();
+    tlm::tlm_generic_payload& piece = *lease;
     piece.set_command(gp.get_command());
     piece.set_data_ptr(gp.get_data_ptr() + done);
     piece.set_data_length(n);
@@ -274,6 +278,8 @@ void MeshNoc::multicast(NodeId src, tlm::tlm_generic_payload& gp, const Multicas
   const std::uint64_t length = gp.get_data_length();
   std::vector<int> targets;
   std::vector<NodeId> dests;
+  targets.reserve(ext.addresses.size());
+  dests.reserve(ext.addresses.size());
   for (std::uint64_t a : ext.addresses) {
     const Route route = decode(a);
     const int t = route.run >= length ? route.target : -1;

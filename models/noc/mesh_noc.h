@@ -27,6 +27,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/payload_pool.h"
 #include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
 #include "models/noc/fast_model.h"
@@ -139,6 +140,7 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   std::vector<Window> windows_;
   sc_core::sc_time cycle_;
   FastMeshModel fast_;
+  tlmx::PayloadPool payloads_;  // forked responses' copies, split requests' pieces
   std::shared_ptr<spdlog::logger> log_;
   // Data carried: write requests' and read responses' payloads, injected
   // once each, and times the routers each crossed (headers not counted).

@@ -69,8 +69,9 @@ void CommandProcessor::firmware_thread() {
 
 void CommandProcessor::transfer(tlm::tlm_command cmd, std::uint64_t addr, void* data, std::size_t bytes,
                                 noc::MulticastExtension* multicast) {
-  tlm::tlm_generic_payload gp;
-  if (multicast != nullptr) gp.set_extension(multicast);  // the payload frees it
+  const auto lease = payloads_.acquire();
+  tlm::tlm_generic_payload& gp = *lease;
+  if (multicast != nullptr) gp.set_extension(multicast);  // freed when the lease ends
   gp.set_command(cmd);
   gp.set_address(addr);
   gp.set_data_ptr(static_cast<unsigned char*>(data));

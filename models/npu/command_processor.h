@@ -19,6 +19,7 @@
 #include "contract/address_map.h"
 #include "firmware/hal.h"
 #include "firmware/layer_plan.h"
+#include "models/common/payload_pool.h"
 #include "models/common/register_file.h"
 #include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
@@ -120,6 +121,7 @@ class CommandProcessor : public sc_core::sc_module, public stats::StatsSource, p
   std::uint32_t latched_hi_cycles_ = 0;
   std::uint32_t latched_hi_busy_ = 0;
   CommandProcessorStats stats_;
+  tlmx::PayloadPool payloads_;
   trace::Wire busy_trace_;
   trace::Wire layer_trace_;
   trace::Wire irq_trace_;  // the host interrupt line

@@ -8,6 +8,7 @@
 // Written independently of the host reference kernels, which check it.
 
 #include <cstdint>
+#include <limits>
 
 #include "contract/cluster_regs.h"
 
@@ -20,7 +21,30 @@ struct RequantEntry {
 
 // TFLite's int8 requantization: a saturating rounding doubling high multiply
 // followed by a rounding right shift, exactly as the reference defines it.
-std::int32_t requantize(std::int32_t acc, RequantEntry rq);
+// Inline: the kernels call it once per output element, and the call cost
+// about as much as its arithmetic.
+inline std::int32_t requantize(std::int32_t acc, RequantEntry rq) {
+  const int left = rq.shift > 0 ? rq.shift : 0;
+  const int right = rq.shift > 0 ? 0 : -rq.shift;
+  // The 32-bit left shift wraps, as a 32-bit shifter does (TFLite leaves the
+  // overflow undefined; its reference wraps on two's-complement machines).
+  const auto a32 = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc) << left);
+  // Doubling high multiply: round(a*b / 2^31), saturating the one overflow case.
+  std::int32_t high;
+  if (a32 == std::numeric_limits<std::int32_t>::min() && rq.multiplier == std::numeric_limits<std::int32_t>::min()) {
+    high = std::numeric_limits<std::int32_t>::max();
+  } else {
+    const std::int64_t product = static_cast<std::int64_t>(a32) * rq.multiplier;
+    const std::int64_t nudge = product >= 0 ? (std::int64_t{1} << 30) : (1 - (std::int64_t{1} << 30));
+    high = static_cast<std::int32_t>((product + nudge) / (std::int64_t{1} << 31));
+  }
+  if (right == 0) return high;
+  // Rounding shift right, ties away from zero.
+  const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << right) - 1);
+  const std::int32_t remainder = high & mask;
+  const std::int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> right) + (remainder > threshold ? 1 : 0);
+}
 // The int16 requantization of a 48-bit accumulator: TFLite's
 // MultiplyByQuantizedMultiplier for int64 (the multiplier rounded to 15 bits,
 // one rounding shift of 15 - shift), saturated to int32.

@@ -86,12 +86,15 @@ void PeCluster::attach_timeline(trace::TimelineRecorder& recorder, std::function
 }
 
 void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
+  // Each counter walked once: value_at() walks the intervals still open.
+  std::array<double, std::tuple_size_v<decltype(macs_over_time_)>> by_type{};
   double macs = 0;
-  for (auto& c : macs_over_time_) macs += c.value_at(now);
+  for (std::size_t d = 0; d < by_type.size(); ++d) macs += by_type[d] = macs_over_time_[d].value_at(now);
+  const auto of = [&](Datatype d) { return by_type[static_cast<std::size_t>(d)]; };
   into.add(stats::Counter::kMacs, macs);
-  into.add(stats::Counter::kInt4Macs, macs_at(now, Datatype::kInt4));
-  into.add(stats::Counter::kInt16Macs, macs_at(now, Datatype::kInt16));
-  into.add(stats::Counter::kFp16Macs, macs_at(now, Datatype::kFp16));
+  into.add(stats::Counter::kInt4Macs, of(Datatype::kInt4));
+  into.add(stats::Counter::kInt16Macs, of(Datatype::kInt16));
+  into.add(stats::Counter::kFp16Macs, of(Datatype::kFp16));
   into.add(stats::Counter::kRfAccesses, rf_over_time_.value_at(now));
   into.add(stats::Counter::kRfBytes, rf_bytes_over_time_.value_at(now));
   into.add(stats::Counter::kWeightBufferReadBytes, buffer_over_time_[0].value_at(now));
@@ -361,14 +364,15 @@ JobError PeCluster::load_residual(const ClusterJob& job, sc_core::sc_time& t) {
   const unsigned pixel = job.k_count, pitch = job.in2_pixel_pitch;
   const unsigned span = (job.out_w - 1) * pitch + pixel;
   residual_.resize(std::uint64_t{job.out_h} * job.out_w * pixel);
-  scatter_.resize(span);
+  if (residual_span_.size() < span) residual_span_.resize(span);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     sc_core::sc_time row_t = t;
-    if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, scatter_.data(), span, row_t) !=
+    if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, residual_span_.data(), span, row_t) !=
         tlm::TLM_OK_RESPONSE)
       return JobError::kOperandRead;
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox)
-      std::memcpy(&residual_[(std::uint64_t{oy} * job.out_w + ox) * pixel], &scatter_[std::size_t{ox} * pitch], pixel);
+      std::memcpy(&residual_[(std::uint64_t{oy} * job.out_w + ox) * pixel], &residual_span_[std::size_t{ox} * pitch],
+                  pixel);
     t = std::max(t, row_t);
     stats_.operand_read_bytes += span;
   }
@@ -580,9 +584,12 @@ tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t
   // the bursts are issued back to back and the NoC serializes them.
   const sc_core::sc_time start = epoch_ + offset;
   noc::ReadForkExtension forked;
+  if (fork != nullptr) forked.addresses.reserve(fork->size());
+  // One payload from the pool for all the bursts; every field a burst uses is set below.
+  const auto lease = payloads_.acquire();
+  tlm::tlm_generic_payload& gp = *lease;
   for (unsigned done = 0, n = 0; done < len; done += n) {
     n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
-    tlm::tlm_generic_payload gp;
     gp.set_command(cmd);
     gp.set_address(addr + done);
     gp.set_data_ptr(data + done);

@@ -29,6 +29,7 @@
 
 #include "contract/operand_fetches.h"
 #include "contract/systolic_timing.h"
+#include "models/common/payload_pool.h"
 #include "models/common/prorated_counter.h"
 #include "models/common/register_file.h"
 #include "models/common/stats_source.h"
@@ -145,9 +146,6 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   nlohmann::json stats_json() const override;
 
  private:
-  double macs_at(const sc_core::sc_time& t, Datatype datatype) {
-    return macs_over_time_[static_cast<std::size_t>(datatype)].value_at(t);
-  }
   void job_thread();
   // What a job does to the array: MACs, cycles of its schedule, register-file
   // accesses, bytes read from the buffers and cycles the buffer ports allow.
@@ -320,8 +318,13 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::vector<std::int8_t> result_;  // one value per element
   std::vector<std::int8_t> packed_;  // a packed int4 tile or result as it crosses the NoC
   std::vector<std::int8_t> residual_;
+  // A row of residual pixels as read, other jobs' channels between them. Not
+  // shared with scatter_, whose every write resizes it: growing back to a
+  // residual row's span zero-filled what the read then overwrites.
+  std::vector<std::uint8_t> residual_span_;
   std::vector<std::uint8_t> byte_enables_;
   std::vector<std::uint8_t> scatter_;
+  tlmx::PayloadPool payloads_;
   PeClusterStats stats_;
   std::array<stats::ProratedCounter, 4> macs_over_time_;  // by Datatype
   stats::ProratedCounter rf_over_time_;

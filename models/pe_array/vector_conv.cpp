@@ -1,6 +1,8 @@
 #include "models/pe_array/vector_conv.h"
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "models/pe_array/job_layout.h"
@@ -9,6 +11,16 @@ namespace npuvp::pe_array {
 namespace {
 
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+// `count` rows of `row` bytes whose first `used` bytes the caller writes:
+// only the tails past them, which the dot products read, are zeroed. A
+// zero-initialised vector cleared the whole of every job's filters and
+// patches, nearly all of it then overwritten.
+std::unique_ptr<std::uint8_t[]> rows_with_zero_tails(std::size_t count, std::size_t row, std::size_t used) {
+  std::unique_ptr<std::uint8_t[]> rows(new std::uint8_t[count * row]);
+  for (std::size_t r = 0; r < count; ++r) std::memset(&rows[r * row + used], 0, row - used);
+  return rows;
+}
 
 // How the dot products see their operands. vpdpbusd multiplies unsigned by
 // signed bytes, so the patch holds x + 128 and the sum carries 128 × Σw,
@@ -56,7 +68,7 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
   const std::size_t row = round_up(filter_size * Op::kBytes, kRowAlign);
   const std::size_t groups = (job.k_count - 1) / job.group_out + 1;
   const auto zp = static_cast<std::uint32_t>(job.input_zero_point);
-  std::vector<std::uint8_t> filters(job.k_count * row);
+  const auto filters = rows_with_zero_tails(job.k_count, row, filter_size * Op::kBytes);
   std::vector<std::uint32_t> tap_sum(static_cast<std::size_t>(job.k_count) * taps), base(job.k_count);
   for (std::size_t k = 0; k < job.k_count; ++k) {
     std::uint32_t total = 0;
@@ -72,7 +84,7 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
     }
     base[k] = static_cast<std::uint32_t>(in.bias[k]) - (zp + Op::kPatchOffset) * total;
   }
-  std::vector<std::uint8_t> patch(groups * row);
+  const auto patch = rows_with_zero_tails(groups, row, filter_size * Op::kBytes);
   std::vector<std::uint32_t> acc(job.k_count);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {

@@ -145,7 +145,7 @@ std::string series_colour(const std::string& name, std::size_t index) {
 }
 
 std::string latency_breakdown_svg(const nlohmann::json& report) {
-  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+  const nlohmann::json& layers = layers_of(report);
   const auto causes = stall_causes(layers);
   std::vector<std::string> series = {"compute"};
   if (causes.empty()) series.push_back("stall");
@@ -167,7 +167,7 @@ std::string latency_breakdown_svg(const nlohmann::json& report) {
 }
 
 std::string energy_breakdown_svg(const nlohmann::json& report) {
-  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+  const nlohmann::json& layers = layers_of(report);
   const auto components = energy_components(layers);
   std::vector<BarRow> rows;
   for (const auto& l : layers) {

@@ -18,7 +18,7 @@ std::string pj(double v) { return detail::csv_number(v) + " pJ"; }
 
 std::vector<std::string> energy_inconsistencies(const nlohmann::json& report, double tolerance) {
   std::vector<std::string> problems;
-  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+  const nlohmann::json& layers = detail::layers_of(report);
   const nlohmann::json totals = report.value("totals", nlohmann::json::object());
   const nlohmann::json total_energy = totals.value("energy_pj", nlohmann::json::object());
   auto components = detail::energy_components(layers);

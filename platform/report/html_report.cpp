@@ -91,7 +91,7 @@ void card(Html& h, const std::string& label, const std::string& value, const std
 }
 
 void layer_table(Html& h, const nlohmann::json& report) {
-  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+  const nlohmann::json& layers = layers_of(report);
   const auto causes = stall_causes(layers);
   h.raw("<section><h2>Layers</h2><div class=\"scroll\"><table><thead><tr>");
   h.head("#").head("layer", true).head("MMACs").head("dataflow", true).head("cycles").head("compute");

@@ -17,6 +17,9 @@ namespace npuvp::report::detail {
 // A number at `key` of an object, or `fallback` when absent or not a number:
 // reports from older runs lack newer fields, and that must not stop a render.
 double number(const nlohmann::json& object, const char* key, double fallback = 0.0);
+// The report's layers, or an empty array: json's value("layers", ...) would
+// copy the whole table, every layer's objects and strings, at each use.
+const nlohmann::json& layers_of(const nlohmann::json& report);
 std::string text(const nlohmann::json& object, const char* key, const std::string& fallback = "");
 
 // Energy components in report order (mac, rf, buffer, sram, noc, dram, leakage), then

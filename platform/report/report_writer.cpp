@@ -57,7 +57,7 @@ std::string list_cell(const nlohmann::json& v) {
 }
 
 std::string layers_csv(const nlohmann::json& report) {
-  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+  const nlohmann::json& layers = detail::layers_of(report);
   const auto causes = detail::stall_causes(layers);
   const auto components = detail::energy_components(layers);
 

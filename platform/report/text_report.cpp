@@ -66,7 +66,7 @@ void print_layer_table(std::ostream& os, const nlohmann::json& layers) {
 
 std::string format_text_report(const nlohmann::json& report, bool layer_table) {
   const auto s = detail::summarize(report);
-  const nlohmann::json layers = report.value("layers", nlohmann::json::array());
+  const nlohmann::json& layers = detail::layers_of(report);
 
   std::ostringstream os;
   os << "npuvp: " << s.network << " on " << s.platform;

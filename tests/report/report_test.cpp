@@ -2,12 +2,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
+#include "platform/report/report_util.h"
 #include "platform/report/report_writer.h"
 #include "tests/report/crafted_record.h"
 
@@ -300,6 +303,31 @@ TEST(TextReport, WithoutStallCausesShowsOneStallColumn) {
   const std::string text = format_text_report(report);
   EXPECT_THAT(text, Not(HasSubstr("stall:")));
   EXPECT_THAT(text, HasSubstr(" stall "));
+}
+
+// The reports' numbers were printf's "%.*f"; fixed() must keep every
+// character of them: ties rounded to even on the exact binary value, -0,
+// nan and inf spelt as printf spells them, and 309-digit magnitudes.
+TEST(Fixed, WritesWhatPrintfWrites) {
+  std::vector<double> values = {0.125,        0.375,         2.5,
+                                -2.5,         1e-300,        -0.0,
+                                0.0,          1e308,         -1.7976931348623157e308,
+                                std::nan(""), -std::nan(""), HUGE_VAL,
+                                -HUGE_VAL,    971.6525,      1000.0000000000001};
+  std::uint64_t state = 7;
+  for (int i = 0; i < 20000; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    values.push_back(std::ldexp(static_cast<double>(static_cast<std::int64_t>(state >> 40) - (1 << 23)),
+                                -static_cast<int>((state >> 8) % 16)));
+    values.push_back(static_cast<double>(static_cast<std::int64_t>(state >> 12)) * 1e-9);
+  }
+  for (const double v : values) {
+    for (int decimals = 0; decimals <= 4; ++decimals) {
+      char expected[512];
+      std::snprintf(expected, sizeof expected, "%.*f", decimals, v);
+      ASSERT_EQ(detail::fixed(v, decimals), expected) << v << " with " << decimals << " decimals";
+    }
+  }
 }
 
 TEST(DerivedTotals, FollowFromMacsLatencyAndEnergy) {

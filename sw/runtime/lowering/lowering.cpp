@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -86,9 +85,10 @@ class Lowerer {
  private:
   template <class T>
   static std::vector<std::uint8_t> as_bytes(const std::vector<T>& v) {
-    std::vector<std::uint8_t> b(v.size() * sizeof(T));
-    if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
-    return b;
+    // Built from the range, not zeroed first and then copied over: a
+    // network's weights are megabytes.
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(v.data());
+    return {bytes, bytes + v.size() * sizeof(T)};
   }
 
   std::uint64_t allocate(std::uint64_t bytes) {
@@ -352,7 +352,7 @@ class Lowerer {
   void set_window(LayerCommand& c, int layer, const ConvWindow& w) const { set_command_window(c, n_, layer, w); }
 
   void conv_command(int layer, int src, TensorShape in, TensorShape out, const ConvParams& p,
-                    std::vector<std::int8_t> weights, std::vector<std::int32_t> bias, Requantization rq) {
+                    const std::vector<std::int8_t>& layer_weights, std::vector<std::int32_t> bias, Requantization rq) {
     LayerCommand c = command(layer, Opcode::kConv2d, in, out);
     const bool fc = n_.layer(layer).type == LayerType::kFullyConnected;
     const bool depthwise = p.groups > 1 && p.groups == in.c && out.c == in.c;
@@ -364,8 +364,13 @@ class Lowerer {
     // A dense convolution computes its channels in any order (out_order_); a
     // channelwise one in its gathered input's.
     const std::vector<int>& order = reads == Reads::kDense ? out_order_[layer] : input.perm;
-    if (reads == Reads::kDense && !input.perm.empty()) permute_weight_inputs(input.perm, weights);
-    if (!order.empty()) permute_weight_outputs(order, weights, bias, rq);
+    // The layer's weights are copied only to be put in another order.
+    const bool permute_inputs = reads == Reads::kDense && !input.perm.empty();
+    std::vector<std::int8_t> permuted;
+    if (permute_inputs || !order.empty()) permuted = layer_weights;
+    if (permute_inputs) permute_weight_inputs(input.perm, permuted);
+    if (!order.empty()) permute_weight_outputs(order, permuted, bias, rq);
+    const std::vector<std::int8_t>& weights = permute_inputs || !order.empty() ? permuted : layer_weights;
     set_input(c, input);
     if (!fuse_add(c, layer, order)) set_output(c, layer, order);
     set_window(c, layer, p);
