@@ -23,16 +23,17 @@ fail() {
 cd "$root"
 "$npuvp" run --network resnet50 -q --out "$out" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-# power.csv.<pid>.part grows by a row per power window (about 140 bytes per
-# microsecond simulated), in 64 KiB pieces. Half a megabyte is some 3.5 ms into
-# the run: past the host's set-up and a few dozen layers, well before the end
-# (resnet50 runs for about 24 ms).
+# power.csv.<pid>.part grows by a row per power window (about 120 bytes per
+# microsecond simulated), in 64 KiB pieces. 300 kB is some 2.5 ms into the
+# run: past the host's set-up and a few dozen layers, well before the end
+# (resnet50 runs for about 12 ms simulated, about a second of CPU from the
+# prepared cache, so the poll is short enough not to miss the window).
 part=$out/power.csv.$pid.part
-started() { [ -f "$part" ] && [ "$(stat -c %s "$part")" -ge 500000 ]; }
-for _ in $(seq 2400); do
+started() { [ -f "$part" ] && [ "$(stat -c %s "$part")" -ge 300000 ]; }
+for _ in $(seq 12000); do
   started && break
   kill -0 "$pid" 2>/dev/null || fail "the run ended before the signal"
-  sleep 0.1
+  sleep 0.02
 done
 started || fail "the run did not get under way within 240 s"
 kill -s "$signal" "$pid"
