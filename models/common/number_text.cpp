@@ -31,31 +31,22 @@ void eight_digits(char* p, std::uint32_t n) {
   two_digits(p + 6, low % 100);
 }
 
+// 10^0 to 10^19, every power of ten a std::uint64_t holds.
+constexpr std::array<std::uint64_t, 20> kPowersOfTen = [] {
+  std::array<std::uint64_t, 20> powers{};
+  std::uint64_t power = 1;
+  for (std::uint64_t& p : powers) {
+    p = power;
+    power *= 10;  // wraps once, after the last
+  }
+  return powers;
+}();
+
 // The number of decimal digits of n > 0: log10 from the bit length, then
 // one comparison.
 int digit_count(std::uint64_t n) {
-  static constexpr std::uint64_t kPowers[20] = {1,
-                                                10,
-                                                100,
-                                                1000,
-                                                10000,
-                                                100000,
-                                                1000000,
-                                                10000000,
-                                                100000000,
-                                                1000000000,
-                                                10000000000,
-                                                100000000000,
-                                                1000000000000,
-                                                10000000000000,
-                                                100000000000000,
-                                                1000000000000000,
-                                                10000000000000000,
-                                                100000000000000000,
-                                                1000000000000000000,
-                                                10000000000000000000u};
   const int guess = ((64 - __builtin_clzll(n)) * 1233) >> 12;
-  return guess + (n >= kPowers[guess] ? 1 : 0);
+  return guess + (n >= kPowersOfTen[static_cast<std::size_t>(guess)] ? 1 : 0);
 }
 
 }  // namespace
