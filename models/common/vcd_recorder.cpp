@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -314,7 +315,7 @@ void VcdRecorder::sort_by_time(Bucket& bucket) {
   bucket.swap(scratch_);
   Change* const b = bucket.data();
   const std::size_t size = bucket.size();
-  for (std::size_t i = 0; i < size; ++i) {
+  for (std::size_t i = first_unsettled(b, 0, size); i < size; i = first_unsettled(b, i + 1, size)) {
     std::size_t at = i;
     if (i != 0 && b[i - 1].offset > b[i].offset) {
       const Change c = b[i];
@@ -327,6 +328,42 @@ void VcdRecorder::sort_by_time(Bucket& bucket) {
     for (std::size_t k = at; k > 0 && b[k - 1].offset == last.offset; --k)
       if (b[k - 1].id == last.id) b[k - 1].bits = last.bits;
   }
+}
+
+std::size_t VcdRecorder::first_unsettled(const Change* b, std::size_t from, std::size_t size) {
+  std::size_t i = from;
+  if (i == 0 && size != 0) {
+    if ((b[0].id & kRepeat) != 0) return 0;
+    i = 1;
+  }
+#if defined(__SSE2__)
+  // Four changes a step: their ids' kRepeat bits are their sign bits, and an
+  // offset below the one before it compares greater as a signed number
+  // (offsets stay below 2^31).
+  static_assert(sizeof(Change) == 16 && offsetof(Change, id) == 8 && offsetof(Change, offset) == 12);
+  static_assert(kRepeat == SignalId{1} << 31 && kBucketBits < 31);
+  // Sign bits set where one of the four changes from b + i is unsettled.
+  const auto unsettled = [b](std::size_t i) {
+    const auto* at = reinterpret_cast<const __m128i*>(b + i);
+    // [id, offset] of each change, then the four ids and the four offsets.
+    const __m128i low = _mm_unpackhi_epi32(_mm_loadu_si128(at), _mm_loadu_si128(at + 1));
+    const __m128i high = _mm_unpackhi_epi32(_mm_loadu_si128(at + 2), _mm_loadu_si128(at + 3));
+    const __m128i ids = _mm_unpacklo_epi64(low, high);
+    const __m128i offsets = _mm_unpackhi_epi64(low, high);
+    const __m128i before =
+        _mm_or_si128(_mm_slli_si128(offsets, 4), _mm_cvtsi32_si128(static_cast<int>(b[i - 1].offset)));
+    return _mm_or_si128(ids, _mm_cmpgt_epi32(before, offsets));
+  };
+  // Eight at a time while none is unsettled, then the four that hold the first.
+  while (i + 8 <= size && _mm_movemask_ps(_mm_castsi128_ps(_mm_or_si128(unsettled(i), unsettled(i + 4)))) == 0) i += 8;
+  for (; i + 4 <= size; i += 4) {
+    const int mask = _mm_movemask_ps(_mm_castsi128_ps(unsettled(i)));
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; i < size; ++i)
+    if (b[i - 1].offset > b[i].offset || (b[i].id & kRepeat) != 0) return i;
+  return size;
 }
 
 void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {

@@ -223,6 +223,10 @@ class VcdRecorder {
   Bucket* make_bucket(std::uint64_t bucket);
   void flush_before(std::uint64_t cutoff_ps);
   void sort_by_time(Bucket& bucket);
+  // The first change at or after `from` that is before the one preceding it
+  // or marked kRepeat, or `size`: most of a bucket needs neither, and is
+  // passed over four changes at a time.
+  static std::size_t first_unsettled(const Change* b, std::size_t from, std::size_t size);
   void emit_bucket(Bucket& bucket, std::uint64_t start_ps);
   // Takes in the changes at c's time while the file's body is not open or
   // that time is before the window; returns the first one left to write.
