@@ -155,8 +155,9 @@ VcdRecorder::SignalId VcdRecorder::add(const std::string& name, unsigned width) 
   if (id >= kRepeat) throw std::length_error("VCD signal '" + name + "': a recorder holds at most 2^31 signals");
   signals_.push_back({name, width, identifier(id)});
   Slot& slot = slots_.emplace_back();
-  slot.width = width;
-  slot.ident_size = static_cast<std::uint32_t>(signals_.back().ident.size() + 1);
+  slot.width = static_cast<std::uint8_t>(width);
+  slot.ident_size = static_cast<std::uint8_t>(signals_.back().ident.size() + 1);
+  slot.line_size = static_cast<std::uint8_t>(1 + slot.ident_size);
   std::memcpy(slot.ident, signals_.back().ident.data(), signals_.back().ident.size());
   slot.ident[signals_.back().ident.size()] = '\n';
   for (char bit : {'0', '1'}) {
@@ -390,26 +391,28 @@ void VcdRecorder::emit_bucket(Bucket& bucket, std::uint64_t start_ps) {
     std::uint64_t* const value = value_.data();
     const Slot* const slots = slots_.data();
     for (; c != run_end; ++c) {
-      if (value[c->id] == c->bits) continue;
-      value[c->id] = c->bits;
-      if (c->offset != stamped) {
-        stamped = c->offset;
+      // Read once: the lines' stores go through a char*, which may alias it.
+      const Change change = *c;
+      if (value[change.id] == change.bits) continue;
+      value[change.id] = change.bits;
+      if (change.offset != stamped) {
+        stamped = change.offset;
         if (one_high) {
           *p = '#';
           std::memcpy(p + 1, high_text, sizeof high_text);
-          p = write_eight_digits(p + 1 + high_size, static_cast<std::uint32_t>(low_start + c->offset));
+          p = write_eight_digits(p + 1 + high_size, static_cast<std::uint32_t>(low_start + change.offset));
           *p++ = '\n';
         } else {
-          p = stamp(p, start_ps + c->offset);
+          p = stamp(p, start_ps + change.offset);
         }
       }
-      const Slot& s = slots[c->id];
+      const Slot& s = slots[change.id];
       if (s.width == 1) {
         // Most changes are of 1-bit signals: "0" or "1", the identifier, a newline.
-        std::memcpy(p, s.line[c->bits & 1], sizeof s.line[0]);
-        p += 1 + s.ident_size;
+        std::memcpy(p, s.line[change.bits & 1], sizeof s.line[0]);
+        p += s.line_size;
       } else {
-        p = write_value(p, c->id, c->bits);
+        p = write_value(p, change.id, change.bits);
       }
     }
     used_ = static_cast<std::size_t>(p - buffer_.get());
@@ -457,7 +460,7 @@ void VcdRecorder::write_header(std::ostream& os) const {
       if (s.width == 0)
         os << "$var real 64 " << s.ident << ' ' << var << " $end\n";
       else
-        os << "$var wire " << s.width << ' ' << s.ident << ' ' << var << " $end\n";
+        os << "$var wire " << unsigned{s.width} << ' ' << s.ident << ' ' << var << " $end\n";
     }
     for (const auto& [name, child] : scope.children) {
       os << "$scope module " << name << " $end\n";

@@ -252,15 +252,17 @@ class VcdRecorder {
   std::vector<Signal> signals_;
   // What writing a value line needs, per signal: its identifier and the
   // newline after it, copied as one 8-byte word (an identifier of a 32-bit
-  // id has at most 5 characters).
-  struct Slot {
+  // id has at most 5 characters). 32 bytes: found by a shift.
+  struct alignas(32) Slot {
     char ident[8] = {};
-    std::uint32_t ident_size;  // with the newline
-    unsigned width;
+    std::uint8_t ident_size;  // with the newline
+    std::uint8_t line_size;   // of a 1-bit signal's line: 1 + ident_size
+    std::uint8_t width;       // 1 to 64, 0 for a real
     // A 1-bit signal's two lines, "0<ident>\n" and "1<ident>\n" (8 bytes
     // hold the longest): most changes are written by copying one.
     char line[2][8] = {};
   };
+  static_assert(sizeof(Slot) == 32);
   std::vector<Slot> slots_;
   std::size_t changes_ = 0;
   std::size_t late_ = 0;
