@@ -12,7 +12,7 @@ constexpr ArrayShape kArray{8, 8};
 constexpr ArrayFeatures kPlain{false, false};
 // A 3x3 convolution of 4 channels into 16 filters over 5x5 outputs:
 // M = 25 pixels, N = 16 filters, K = 3·3·4 = 36.
-constexpr ConvJobShape kConv{1, {25, 16, 36}, false};
+constexpr ConvJobShape kConv{1, {25, 16, 36}, false, {}};
 
 OperandFetches fetches(Dataflow d, ConvJobShape job, unsigned rf_entries, ArrayFeatures f = kPlain) {
   return conv_operand_fetches(d, kArray, job, f, rf_entries, job.gemm.k);
@@ -27,7 +27,7 @@ TEST(OperandFetches, WeightStationaryRegisterFilesReuseEachInputAcrossTheirFilte
     EXPECT_EQ(f.weight_words, 16u * 36u) << "E = " << e;
   }
   // 20 filters: 3 column folds at E = 1, ceil(20 / 16) = 2 passes at E = 2, one at E = 3.
-  const ConvJobShape wide{1, {25, 20, 36}, false};
+  const ConvJobShape wide{1, {25, 20, 36}, false, {}};
   EXPECT_EQ(fetches(Dataflow::kWeightStationary, wide, 1).input_words, 25u * 36u * 3u);
   EXPECT_EQ(fetches(Dataflow::kWeightStationary, wide, 2).input_words, 25u * 36u * 2u);
   EXPECT_EQ(fetches(Dataflow::kWeightStationary, wide, 3).input_words, 25u * 36u);
@@ -45,7 +45,7 @@ TEST(OperandFetches, OutputStationaryRegisterFilesReuseEachWeightAcrossTheirPixe
 
 TEST(OperandFetches, GroupsRunOneAfterAnotherEachWithItsOwnOperands) {
   // Two groups of 8 filters over 18 channels each: per group ceil(8 / 8E) = 1 pass.
-  const ConvJobShape grouped{2, {25, 8, 18}, false};
+  const ConvJobShape grouped{2, {25, 8, 18}, false, {}};
   const OperandFetches ws = fetches(Dataflow::kWeightStationary, grouped, 1);
   EXPECT_EQ(ws.input_words, 2u * 25u * 18u);
   EXPECT_EQ(ws.weight_words, 2u * 8u * 18u);
@@ -56,7 +56,7 @@ TEST(OperandFetches, GroupsRunOneAfterAnotherEachWithItsOwnOperands) {
 TEST(OperandFetches, ChannelParallelDepthwiseSharesNoInputBetweenColumns) {
   // 16 channels, 3x3 taps, 25 pixels: every column fetches its own channel's
   // 25 × 9 inputs whatever the register file holds.
-  const ConvJobShape depthwise{16, {25, 1, 9}, true};
+  const ConvJobShape depthwise{16, {25, 1, 9}, true, {}};
   const ArrayFeatures parallel{false, true};
   for (unsigned e : {1u, 4u, 256u}) {
     EXPECT_EQ(fetches(Dataflow::kWeightStationary, depthwise, e, parallel).input_words, 16u * 25u * 9u);
