@@ -90,6 +90,66 @@ std::uint64_t layer_seed(std::uint64_t seed, const std::string& name) {
   return z ^ (z >> 31);
 }
 
+// A Conv2d's or FC's own weights (in `storage`'s memory when it holds enough)
+// and, with `bias`, its bias.
+FloatWeights conv_like_weights(const Layer& l, std::uint64_t seed, bool bias, std::vector<float> storage) {
+  const std::uint64_t key = layer_seed(seed, l.name);
+  WeightRng rng(key);
+  FloatWeights w;
+  const bool conv = l.type == LayerType::kConv2d;
+  const int out = conv ? l.conv.out_channels : l.fc.out_features;
+  const std::int64_t fan_in =
+      conv ? static_cast<std::int64_t>(l.conv.in_channels / l.conv.groups) * l.conv.kernel_h * l.conv.kernel_w
+           : l.fc.in_features;
+  const auto stddev = static_cast<float>(std::sqrt(2.0 / static_cast<double>(fan_in)));
+  const auto n = static_cast<std::size_t>(fan_in * out);
+  // Every value is written below: reused memory is not cleared first.
+  if (storage.capacity() >= n)
+    storage.resize(n);
+  else
+    storage = std::vector<float>(n);
+  w.weights = std::move(storage);
+  fill_normal(w.weights.data(), w.weights.size(), key, stddev);
+  if (bias) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    w.bias.resize(static_cast<std::size_t>(out));
+    for (auto& x : w.bias) x = static_cast<float>(rng.uniform(-bound, bound));
+  }
+  return w;
+}
+
+FloatWeights batchnorm_weights(const std::string& name, std::size_t channels, std::uint64_t seed) {
+  WeightRng rng(layer_seed(seed, name));
+  FloatWeights w;
+  w.gamma.resize(channels);
+  w.beta.resize(channels);
+  w.mean.resize(channels);
+  w.var.resize(channels);
+  for (std::size_t k = 0; k < channels; ++k) {
+    w.gamma[k] = static_cast<float>(rng.uniform(0.5, 1.5));
+    w.beta[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
+    w.mean[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
+    w.var[k] = static_cast<float>(rng.uniform(0.5, 1.5));
+  }
+  return w;
+}
+
+// The BatchNorm `bn` (epsilon `eps`) folded into the weights `c` of a layer
+// with `out_c` outputs, which had a bias or not (fold_batchnorm).
+void fold_weights(FloatWeights& c, int out_c, const FloatWeights& bn, float eps, bool had_bias) {
+  const std::size_t per_out = c.weights.size() / static_cast<std::size_t>(out_c);
+  if (!had_bias) c.bias.assign(static_cast<std::size_t>(out_c), 0.0f);
+  for (int k = 0; k < out_c; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    const double s = bn.gamma[ku] / std::sqrt(static_cast<double>(bn.var[ku]) + eps);
+    for (std::size_t j = 0; j < per_out; ++j) {
+      float& w = c.weights[ku * per_out + j];
+      w = static_cast<float>(w * s);
+    }
+    c.bias[ku] = static_cast<float>((c.bias[ku] - bn.mean[ku]) * s + bn.beta[ku]);
+  }
+}
+
 }  // namespace
 
 const char* layer_type_name(LayerType type) {
@@ -379,19 +439,10 @@ int Network::fold_batchnorm() {
     const int out_c = c.type == LayerType::kConv2d ? c.conv.out_channels : c.fc.out_features;
     bool& has_bias = c.type == LayerType::kConv2d ? c.conv.bias : c.fc.bias;
     const bool had_bias = has_bias;
-    if (!c.weights.weights.empty() && !b.weights.gamma.empty()) {
-      const std::size_t per_out = c.weights.weights.size() / static_cast<std::size_t>(out_c);
-      if (!had_bias) c.weights.bias.assign(static_cast<std::size_t>(out_c), 0.0f);
-      for (int k = 0; k < out_c; ++k) {
-        const auto ku = static_cast<std::size_t>(k);
-        const double s = b.weights.gamma[ku] / std::sqrt(static_cast<double>(b.weights.var[ku]) + b.bn_eps);
-        for (std::size_t j = 0; j < per_out; ++j) {
-          float& w = c.weights.weights[ku * per_out + j];
-          w = static_cast<float>(w * s);
-        }
-        c.weights.bias[ku] = static_cast<float>((c.weights.bias[ku] - b.weights.mean[ku]) * s + b.weights.beta[ku]);
-      }
-    }
+    if (!c.weights.weights.empty() && !b.weights.gamma.empty())
+      fold_weights(c.weights, out_c, b.weights, b.bn_eps, had_bias);
+    else if (c.weights.empty() && b.weights.empty())
+      c.folded_batchnorms.push_back({b.name, b.bn_eps, had_bias});
     has_bias = true;
     if (!had_bias) c.params += out_c;
     // Readers of the BN read the conv; indices above the BN shift down by one.
@@ -410,39 +461,33 @@ int Network::fold_batchnorm() {
 }
 
 void Network::generate_float_weights(std::uint64_t seed) {
-  for (auto& l : layers_) {
-    const std::uint64_t key = layer_seed(seed, l.name);
-    WeightRng rng(key);
-    FloatWeights w;
-    if (l.type == LayerType::kConv2d || l.type == LayerType::kFullyConnected) {
-      const bool conv = l.type == LayerType::kConv2d;
-      const int out = conv ? l.conv.out_channels : l.fc.out_features;
-      const std::int64_t fan_in =
-          conv ? static_cast<std::int64_t>(l.conv.in_channels / l.conv.groups) * l.conv.kernel_h * l.conv.kernel_w
-               : l.fc.in_features;
-      const auto stddev = static_cast<float>(std::sqrt(2.0 / static_cast<double>(fan_in)));
-      w.weights.resize(static_cast<std::size_t>(fan_in * out));
-      fill_normal(w.weights.data(), w.weights.size(), key, stddev);
-      if (conv ? l.conv.bias : l.fc.bias) {
-        const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-        w.bias.resize(static_cast<std::size_t>(out));
-        for (auto& x : w.bias) x = static_cast<float>(rng.uniform(-bound, bound));
-      }
-    } else if (l.type == LayerType::kBatchNorm) {
-      const auto c = static_cast<std::size_t>(l.channels);
-      w.gamma.resize(c);
-      w.beta.resize(c);
-      w.mean.resize(c);
-      w.var.resize(c);
-      for (std::size_t k = 0; k < c; ++k) {
-        w.gamma[k] = static_cast<float>(rng.uniform(0.5, 1.5));
-        w.beta[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
-        w.mean[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
-        w.var[k] = static_cast<float>(rng.uniform(0.5, 1.5));
-      }
+  for (std::size_t i = 0; i < layers_.size(); ++i) generate_float_weights(static_cast<int>(i), seed);
+}
+
+void Network::generate_float_weights(int index, std::uint64_t seed, std::vector<float> storage) {
+  layer(index);  // checks the index
+  Layer& l = layers_[static_cast<std::size_t>(index)];
+  if (l.type == LayerType::kBatchNorm) {
+    l.weights = batchnorm_weights(l.name, static_cast<std::size_t>(l.channels), seed);
+  } else if (l.type == LayerType::kConv2d || l.type == LayerType::kFullyConnected) {
+    const bool conv = l.type == LayerType::kConv2d;
+    const int out = conv ? l.conv.out_channels : l.fc.out_features;
+    bool had_bias = l.folded_batchnorms.empty() ? (conv ? l.conv.bias : l.fc.bias) : l.folded_batchnorms[0].had_bias;
+    l.weights = conv_like_weights(l, seed, had_bias, std::move(storage));
+    for (const FoldedBatchNorm& bn : l.folded_batchnorms) {
+      fold_weights(l.weights, out, batchnorm_weights(bn.name, static_cast<std::size_t>(out), seed), bn.eps, had_bias);
+      had_bias = true;
     }
-    l.weights = std::move(w);
+  } else {
+    l.weights = FloatWeights();
   }
+}
+
+std::vector<float> Network::release_float_weights(int index) {
+  layer(index);
+  std::vector<float> weights = std::move(layers_[static_cast<std::size_t>(index)].weights.weights);
+  layers_[static_cast<std::size_t>(index)].weights = FloatWeights();
+  return weights;
 }
 
 bool Network::has_float_weights() const {
