@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "tests/sw/direct_conv.h"
@@ -344,8 +345,8 @@ std::vector<float> float_loop_nest(const std::vector<float>& x, TensorShape in, 
 }
 
 // Every width and height from 1 to 20 (runs of 1 to 8 pixels along rows, and
-// down the columns the padding cuts), strides, dilations, asymmetric padding
-// and groups: the same bits as the loop nest.
+// down the columns the padding cuts), strides, dilations, asymmetric padding,
+// groups and depthwise: the same bits as the loop nest.
 TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
   std::mt19937 rng(21);
   int tested = 0;
@@ -361,17 +362,27 @@ TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
     p.groups = trial % 5 == 0 ? 2 : 1;
     p.out_channels = p.groups * (1 + static_cast<int>(rng() % 20));
     const TensorShape in{p.groups * (1 + static_cast<int>(rng() % 5)), 1 + trial % 20, 1 + (trial * 7) % 20};
+    if (trial % 5 == 1) p.groups = p.out_channels = in.c;  // depthwise, a path of its own
+    TensorShape out;
     try {
-      conv_output_shape(in, p);
+      out = conv_output_shape(in, p);
     } catch (const std::invalid_argument&) {
       continue;  // the kernel exceeds the padded input
     }
+    // One output of a 1x1 kernel is a fully connected layer's dot product,
+    // added to the bias after.
+    if (out.h * out.w == 1 && p.kernel_h * p.kernel_w == 1 && p.groups == 1 && !p.pad.any()) continue;
     ++tested;
     const auto x = random_float(rng, in.size(), -1.0f, 1.0f);
     const auto w = random_float(
         rng, static_cast<std::size_t>(p.out_channels) * p.kernel_h * p.kernel_w * (in.c / p.groups), -1.0f, 1.0f);
     const auto bias = trial % 3 == 0 ? std::vector<float>{} : random_float(rng, p.out_channels, -0.5f, 0.5f);
-    EXPECT_EQ(conv2d_float(x, in, w, bias, p), float_loop_nest(x, in, w, bias, p)) << "trial " << trial;
+    const std::vector<float> expected = float_loop_nest(x, in, w, bias, p);
+    EXPECT_EQ(conv2d_float(x, in, w, bias, p), expected) << "trial " << trial;
+    // Storage holding other values (NaN, never equal): every one is overwritten.
+    constexpr float kInf = std::numeric_limits<float>::infinity();
+    std::vector<float> storage(out.size() + 3, std::numeric_limits<float>::quiet_NaN());
+    EXPECT_EQ(conv2d_float(x, in, w, bias, p, -kInf, kInf, std::move(storage)), expected) << "trial " << trial;
   }
   EXPECT_GT(tested, 90);
 }

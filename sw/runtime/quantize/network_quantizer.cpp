@@ -353,12 +353,11 @@ class Calibration {
 
   // Frees a float output, or keeps it as the next output's storage when it
   // is the largest freed so far: at 1080x1920 each output is tens of MB,
-  // which would otherwise be faulted in afresh, layer after layer.
+  // which would otherwise be faulted in afresh, layer after layer. Its
+  // values stay: the next output overwrites them rather than zero-filling
+  // them first.
   void release(std::vector<float>& y) {
-    if (y.capacity() > spare_.capacity()) {
-      spare_ = std::move(y);
-      spare_.clear();
-    }
+    if (y.capacity() > spare_.capacity()) spare_ = std::move(y);
     std::vector<float>().swap(y);
   }
 

@@ -204,15 +204,20 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   const int C = in.c, O = p.out_channels;
   std::vector<float> y = std::move(storage);
   y.resize(out.size());  // every element is written below
-  for (Index pix = 0; pix < static_cast<Index>(out.h) * out.w; ++pix) {
-    float* a = y.data() + pix * O;
-    if (bias.empty())
-      std::fill(a, a + O, 0.0f);
-    else
-      std::copy(bias.begin(), bias.end(), a);
-  }
+  // The sums of the two paths that accumulate into y start from the bias;
+  // conv_dense's start in registers and write y once.
+  const auto start_from_bias = [&] {
+    for (Index pix = 0; pix < static_cast<Index>(out.h) * out.w; ++pix) {
+      float* a = y.data() + pix * O;
+      if (bias.empty())
+        std::fill(a, a + O, 0.0f);
+      else
+        std::copy(bias.begin(), bias.end(), a);
+    }
+  };
   if (out.h * out.w == 1 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1 && p.pad.top == 0 && p.pad.left == 0) {
     // Fully connected: one dot product per output, no transposed copy of the weights.
+    start_from_bias();
     for (int o = 0; o < O; ++o) {
       const float* wr = w.data() + static_cast<Index>(o) * C;
       float sum = 0.0f;
@@ -224,6 +229,7 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   }
   if (p.groups == C && p.groups == O) {
     // Depthwise: the weights as [tap][channel], the inner loop over contiguous channels.
+    start_from_bias();
     const int taps = p.kernel_h * p.kernel_w;
     std::vector<float> wt(w.size());
     for (int c = 0; c < C; ++c)
