@@ -268,6 +268,9 @@ PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions
   // reference; else they follow the input's codes.
   const bool calibration_input = !onnx && !(input && input->quantized);
   qo.reference_outputs = calibration_input;
+  // The SQNR comes with the calibration too: the float weights are dropped
+  // after it (completion) and can go as soon as each layer is quantized.
+  qo.keep_generated_weights = !calibration_input;
   std::int64_t reference_ns = 0, step_start = 0;
   qo.on_reference_step = [&](bool begin) {
     const std::int64_t now = profile::thread_cpu_ns();
@@ -283,7 +286,7 @@ PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions
   // The steps ran inside this prepare scope.
   profile::phase_ns[static_cast<std::size_t>(profile::Phase::kPrepare)] -= reference_ns;
   profile::phase_ns[static_cast<std::size_t>(profile::Phase::kReference)] += reference_ns;
-  if (calibration_input && q->network.has_float_weights()) verdicts->sqnr_db = std::move(sqnr_db);
+  if (calibration_input) verdicts->sqnr_db = std::move(sqnr_db);
   use_input(*q, input ? &*input : nullptr, onnx, false);
   return {q, completion(q, !calibration_input, generated_weights, verdicts, options.cache_dir, key), false};
 }

@@ -112,6 +112,28 @@ TEST(Calibration, AStandaloneReluLastReaderKeepsItsInputForTheSqnr) {
   expect_one_pass_matches_steps(n, options);
 }
 
+// Generated float weights freed layer by layer as the calibration quantizes
+// them: the same quantization, reference outputs and SQNR, and no weights left.
+TEST(Calibration, FreeingGeneratedWeightsLayerByLayerChangesNothing) {
+  for (const char* name : {"resnet18", "mobilenet_v2", "squeezenet1_1"}) {
+    const Network n = zoo_at(name, 64, 64);
+    QuantizationOptions options;
+    std::vector<double> kept_db, freed_db;
+    const QuantizedNetwork kept = quantize_network(n, options, kept_db);
+    options.keep_generated_weights = false;
+    const QuantizedNetwork freed = quantize_network(n, options, freed_db);
+    EXPECT_TRUE(kept.network.has_float_weights()) << name;
+    for (const Layer& l : freed.network.layers()) EXPECT_TRUE(l.weights.empty()) << name << " " << l.name;
+    ASSERT_EQ(freed.layers.size(), kept.layers.size()) << name;
+    for (std::size_t i = 0; i < kept.layers.size(); ++i)
+      expect_same_layer(freed.layers[i], kept.layers[i], std::string(name) + " layer " + std::to_string(i));
+    EXPECT_EQ(freed.float_output, kept.float_output) << name;
+    ASSERT_EQ(freed_db.size(), kept_db.size()) << name;
+    for (std::size_t i = 0; i < kept_db.size(); ++i)
+      EXPECT_TRUE(freed_db[i] == kept_db[i] || (std::isnan(freed_db[i]) && std::isnan(kept_db[i]))) << name << " " << i;
+  }
+}
+
 TEST(Calibration, TheSqnrNeedsTheReferenceOutputs) {
   QuantizationOptions options;
   options.reference_outputs = false;

@@ -370,6 +370,57 @@ TEST(Network, FloatWeightsAreDeterministicHeInitialised) {
   EXPECT_EQ(solo.layer("conv1").weights.weights, a.layer("conv1").weights.weights);
 }
 
+// The quantizer folds first and generates layer by layer after: every
+// layer's weights must be the bits generating first and folding after gives,
+// BatchNorms after a conv with and without a bias, two in a row, after an FC
+// and one left unfolded included; memory handed in for reuse changes nothing.
+TEST(Network, WeightsGeneratedAfterTheFoldAreTheOnesFoldedAfterGenerating) {
+  Network custom("folds", {6, 9, 9});
+  const int a = custom.conv("a", 0, 8, 3, 1, 1);
+  const int bn_a = custom.bn("bn_a", a, 1e-3f);
+  const int b = custom.conv("b", bn_a, 8, 1, 1, 0, 1, true);
+  const int bn_b1 = custom.bn("bn_b1", b);
+  const int bn_b2 = custom.bn("bn_b2", bn_b1, 1e-2f);
+  const int sum = custom.add("sum", bn_b2, bn_a);
+  const int bn_sum = custom.bn("bn_sum", sum);
+  const int fc = custom.fc("fc", bn_sum, 10);
+  custom.bn("bn_fc", fc);
+  for (const Network& n : {custom, make_network("resnet20_cifar"), make_network("mobilenet_v1")}) {
+    Network before = n, after = n;
+    before.generate_float_weights(5);
+    ASSERT_GT(before.fold_batchnorm(), 0) << n.name();
+    after.fold_batchnorm();
+    ASSERT_FALSE(after.has_float_weights()) << n.name();
+    // Memory holding other values: the previous layer's weights.
+    std::vector<float> storage(1 << 20, 1.0f);
+    for (int i = 0; i < static_cast<int>(after.size()); ++i) {
+      after.generate_float_weights(i, 5);
+      const std::vector<float> fresh = after.layer(i).weights.weights;
+      std::vector<float> released = after.release_float_weights(i);
+      after.generate_float_weights(i, 5, std::move(storage));
+      EXPECT_EQ(after.layer(i).weights.weights, fresh) << n.name() << " " << after.layer(i).name;
+      storage = std::move(released);
+    }
+    ASSERT_EQ(after.size(), before.size()) << n.name();
+    for (std::size_t i = 0; i < after.size(); ++i) {
+      const FloatWeights& x = before.layers()[i].weights;
+      const FloatWeights& y = after.layers()[i].weights;
+      const std::string where = n.name() + " " + after.layers()[i].name;
+      EXPECT_EQ(x.weights, y.weights) << where;
+      EXPECT_EQ(x.bias, y.bias) << where;
+      EXPECT_EQ(x.gamma, y.gamma) << where;
+      EXPECT_EQ(x.beta, y.beta) << where;
+      EXPECT_EQ(x.mean, y.mean) << where;
+      EXPECT_EQ(x.var, y.var) << where;
+    }
+    EXPECT_TRUE(after.has_float_weights()) << n.name();
+  }
+  Network folded = custom;
+  EXPECT_EQ(folded.fold_batchnorm(), 4);
+  EXPECT_EQ(folded.layer("b").folded_batchnorms.size(), 2u);
+  EXPECT_EQ(folded.layer("bn_sum").type, LayerType::kBatchNorm);
+}
+
 TEST(Network, LayersJsonCarriesTheReportFields) {
   const Network n = make_network("resnet18");
   const auto j = n.layers_json();

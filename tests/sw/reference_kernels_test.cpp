@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "tests/sw/direct_conv.h"
@@ -316,6 +317,74 @@ TEST(FloatReference, ConvHandComputedWithClamp) {
   const std::vector<float> in = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   EXPECT_EQ(conv2d_float(in, {1, 3, 3}, std::vector<float>(9, 0.5f), {1.0f}, p, 0.0f, 15.0f),
             (std::vector<float>{7, 11.5f, 9, 14.5f, 15, 15, 13, 15, 15}));
+}
+
+// The calibration's float convolution in its documented order of additions
+// per output: the bias, then tap by tap, input channel by input channel.
+std::vector<float> float_loop_nest(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
+                                   const std::vector<float>& bias, const ConvParams& p) {
+  const TensorShape out = conv_output_shape(in, p);
+  const int O = p.out_channels, icg = in.c / p.groups, ocg = O / p.groups;
+  std::vector<float> y(out.size());
+  for (int oy = 0; oy < out.h; ++oy)
+    for (int ox = 0; ox < out.w; ++ox)
+      for (int o = 0; o < O; ++o) {
+        float acc = bias.empty() ? 0.0f : bias[o];
+        for (int ky = 0; ky < p.kernel_h; ++ky)
+          for (int kx = 0; kx < p.kernel_w; ++kx) {
+            const int iy = oy * p.stride_h - p.pad.top + ky * p.dilation_h;
+            const int ix = ox * p.stride_w - p.pad.left + kx * p.dilation_w;
+            if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) continue;
+            for (int i = 0; i < icg; ++i)
+              acc += x[(static_cast<std::size_t>(iy) * in.w + ix) * in.c + o / ocg * icg + i] *
+                     w[((static_cast<std::size_t>(o) * p.kernel_h + ky) * p.kernel_w + kx) * icg + i];
+          }
+        y[(static_cast<std::size_t>(oy) * out.w + ox) * O + o] = acc;
+      }
+  return y;
+}
+
+// Every width and height from 1 to 20 (runs of 1 to 8 pixels along rows, and
+// down the columns the padding cuts), strides, dilations, asymmetric padding,
+// groups and depthwise: the same bits as the loop nest.
+TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
+  std::mt19937 rng(21);
+  int tested = 0;
+  for (int trial = 0; trial < 120; ++trial) {
+    ConvParams p;
+    p.kernel_h = 1 + static_cast<int>(rng() % 4);
+    p.kernel_w = 1 + static_cast<int>(rng() % 4);
+    p.stride_h = 1 + static_cast<int>(rng() % 2);
+    p.stride_w = 1 + static_cast<int>(rng() % 2);
+    p.dilation_h = p.dilation_w = trial % 7 == 0 ? 2 : 1;
+    p.pad = {static_cast<int>(rng() % 3), static_cast<int>(rng() % 3), static_cast<int>(rng() % 3),
+             static_cast<int>(rng() % 3)};
+    p.groups = trial % 5 == 0 ? 2 : 1;
+    p.out_channels = p.groups * (1 + static_cast<int>(rng() % 20));
+    const TensorShape in{p.groups * (1 + static_cast<int>(rng() % 5)), 1 + trial % 20, 1 + (trial * 7) % 20};
+    if (trial % 5 == 1) p.groups = p.out_channels = in.c;  // depthwise, a path of its own
+    TensorShape out;
+    try {
+      out = conv_output_shape(in, p);
+    } catch (const std::invalid_argument&) {
+      continue;  // the kernel exceeds the padded input
+    }
+    // One output of a 1x1 kernel is a fully connected layer's dot product,
+    // added to the bias after.
+    if (out.h * out.w == 1 && p.kernel_h * p.kernel_w == 1 && p.groups == 1 && !p.pad.any()) continue;
+    ++tested;
+    const auto x = random_float(rng, in.size(), -1.0f, 1.0f);
+    const auto w = random_float(
+        rng, static_cast<std::size_t>(p.out_channels) * p.kernel_h * p.kernel_w * (in.c / p.groups), -1.0f, 1.0f);
+    const auto bias = trial % 3 == 0 ? std::vector<float>{} : random_float(rng, p.out_channels, -0.5f, 0.5f);
+    const std::vector<float> expected = float_loop_nest(x, in, w, bias, p);
+    EXPECT_EQ(conv2d_float(x, in, w, bias, p), expected) << "trial " << trial;
+    // Storage holding other values (NaN, never equal): every one is overwritten.
+    constexpr float kInf = std::numeric_limits<float>::infinity();
+    std::vector<float> storage(out.size() + 3, std::numeric_limits<float>::quiet_NaN());
+    EXPECT_EQ(conv2d_float(x, in, w, bias, p, -kInf, kInf, std::move(storage)), expected) << "trial " << trial;
+  }
+  EXPECT_GT(tested, 90);
 }
 
 PoolParams pool(int kernel, int stride, int pad = 0) {

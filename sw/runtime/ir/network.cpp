@@ -67,15 +67,18 @@ inline float approx_normal(std::uint64_t key, std::uint64_t i) {
   return static_cast<float>(sum - 131070) * (1.7320508f / 65536.0f);
 }
 
-// w[i] = stddev * approx_normal(key, i) for i < n, compiled per x86 ISA and
-// picked when the program loads (one binary for any x86-64): AVX-512's 64-bit
-// multiplies draw 8 weights at once. Integer steps and two float products,
-// which no clone can round differently.
+// w[i] = stddev * approx_normal(key, first + i) for i < n, times `scale` in
+// double (a BatchNorm folded in as fold_batchnorm folds it; 1 changes
+// nothing), compiled per x86 ISA and picked when the program loads (one
+// binary for any x86-64): AVX-512's 64-bit multiplies draw 8 weights at once.
+// Integer steps, two float products and a double one, which no clone can
+// round differently.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
-void fill_normal(float* w, std::size_t n, std::uint64_t key, float stddev) {
-  for (std::size_t i = 0; i < n; ++i) w[i] = stddev * approx_normal(key, i);
+void fill_normal(float* w, std::size_t first, std::size_t n, std::uint64_t key, float stddev, double scale) {
+  for (std::size_t i = 0; i < n; ++i)
+    w[i] = static_cast<float>(static_cast<double>(stddev * approx_normal(key, first + i)) * scale);
 }
 
 std::uint64_t layer_seed(std::uint64_t seed, const std::string& name) {
@@ -88,6 +91,92 @@ std::uint64_t layer_seed(std::uint64_t seed, const std::string& name) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
+}
+
+FloatWeights batchnorm_weights(const std::string& name, std::size_t channels, std::uint64_t seed) {
+  WeightRng rng(layer_seed(seed, name));
+  FloatWeights w;
+  w.gamma.resize(channels);
+  w.beta.resize(channels);
+  w.mean.resize(channels);
+  w.var.resize(channels);
+  for (std::size_t k = 0; k < channels; ++k) {
+    w.gamma[k] = static_cast<float>(rng.uniform(0.5, 1.5));
+    w.beta[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
+    w.mean[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
+    w.var[k] = static_cast<float>(rng.uniform(0.5, 1.5));
+  }
+  return w;
+}
+
+// BatchNorm `bn`'s factor for channel k (fold_batchnorm's s).
+double bn_scale(const FloatWeights& bn, std::size_t k, float eps) {
+  return bn.gamma[k] / std::sqrt(static_cast<double>(bn.var[k]) + eps);
+}
+
+// Channel k's bias `b` with BatchNorm `bn`, of factor s, folded in.
+void fold_bias(float& b, const FloatWeights& bn, std::size_t k, double s) {
+  b = static_cast<float>((b - bn.mean[k]) * s + bn.beta[k]);
+}
+
+// Channel k's `per_out` weights from `row` and its bias `b` with the
+// BatchNorm `bn` (epsilon `eps`) folded in.
+void fold_channel(float* row, std::size_t per_out, float& b, const FloatWeights& bn, std::size_t k, float eps) {
+  const double s = bn_scale(bn, k, eps);
+  for (std::size_t j = 0; j < per_out; ++j) row[j] = static_cast<float>(row[j] * s);
+  fold_bias(b, bn, k, s);
+}
+
+// The BatchNorm `bn` folded into the weights `c` of a layer with `out_c`
+// outputs, which had a bias or not.
+void fold_weights(FloatWeights& c, int out_c, const FloatWeights& bn, float eps, bool had_bias) {
+  const std::size_t per_out = c.weights.size() / static_cast<std::size_t>(out_c);
+  if (!had_bias) c.bias.assign(static_cast<std::size_t>(out_c), 0.0f);
+  for (std::size_t k = 0; k < static_cast<std::size_t>(out_c); ++k)
+    fold_channel(&c.weights[k * per_out], per_out, c.bias[k], bn, k, eps);
+}
+
+// A Conv2d's or FC's weights and bias with the BatchNorms folded into it
+// before it had weights folded in, the weights in `storage`'s memory when it
+// holds enough.
+FloatWeights conv_like_weights(const Layer& l, std::uint64_t seed, std::vector<float> storage) {
+  const std::uint64_t key = layer_seed(seed, l.name);
+  WeightRng rng(key);
+  FloatWeights w;
+  const bool conv = l.type == LayerType::kConv2d;
+  const auto out = static_cast<std::size_t>(conv ? l.conv.out_channels : l.fc.out_features);
+  const std::int64_t fan_in =
+      conv ? static_cast<std::int64_t>(l.conv.in_channels / l.conv.groups) * l.conv.kernel_h * l.conv.kernel_w
+           : l.fc.in_features;
+  const auto stddev = static_cast<float>(std::sqrt(2.0 / static_cast<double>(fan_in)));
+  const auto n = static_cast<std::size_t>(fan_in) * out;
+  // Every value is written below: reused memory is not cleared first.
+  if (storage.capacity() >= n)
+    storage.resize(n);
+  else
+    storage = std::vector<float>(n);
+  w.weights = std::move(storage);
+  const std::vector<FoldedBatchNorm>& folded = l.folded_batchnorms;
+  if (folded.empty() ? (conv ? l.conv.bias : l.fc.bias) : folded.front().had_bias) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    w.bias.resize(out);
+    for (auto& x : w.bias) x = static_cast<float>(rng.uniform(-bound, bound));
+  } else if (!folded.empty()) {
+    w.bias.assign(out, 0.0f);
+  }
+  std::vector<FloatWeights> bns;
+  for (const FoldedBatchNorm& bn : folded) bns.push_back(batchnorm_weights(bn.name, out, seed));
+  // The first BatchNorm scales each channel's weights as they are drawn,
+  // any further one while they are in cache.
+  const auto per_out = static_cast<std::size_t>(fan_in);
+  for (std::size_t k = 0; k < out; ++k) {
+    float* row = &w.weights[k * per_out];
+    const double s = bns.empty() ? 1.0 : bn_scale(bns[0], k, folded[0].eps);
+    fill_normal(row, k * per_out, per_out, key, stddev, s);
+    if (!bns.empty()) fold_bias(w.bias[k], bns[0], k, s);
+    for (std::size_t b = 1; b < bns.size(); ++b) fold_channel(row, per_out, w.bias[k], bns[b], k, folded[b].eps);
+  }
+  return w;
 }
 
 }  // namespace
@@ -379,19 +468,10 @@ int Network::fold_batchnorm() {
     const int out_c = c.type == LayerType::kConv2d ? c.conv.out_channels : c.fc.out_features;
     bool& has_bias = c.type == LayerType::kConv2d ? c.conv.bias : c.fc.bias;
     const bool had_bias = has_bias;
-    if (!c.weights.weights.empty() && !b.weights.gamma.empty()) {
-      const std::size_t per_out = c.weights.weights.size() / static_cast<std::size_t>(out_c);
-      if (!had_bias) c.weights.bias.assign(static_cast<std::size_t>(out_c), 0.0f);
-      for (int k = 0; k < out_c; ++k) {
-        const auto ku = static_cast<std::size_t>(k);
-        const double s = b.weights.gamma[ku] / std::sqrt(static_cast<double>(b.weights.var[ku]) + b.bn_eps);
-        for (std::size_t j = 0; j < per_out; ++j) {
-          float& w = c.weights.weights[ku * per_out + j];
-          w = static_cast<float>(w * s);
-        }
-        c.weights.bias[ku] = static_cast<float>((c.weights.bias[ku] - b.weights.mean[ku]) * s + b.weights.beta[ku]);
-      }
-    }
+    if (!c.weights.weights.empty() && !b.weights.gamma.empty())
+      fold_weights(c.weights, out_c, b.weights, b.bn_eps, had_bias);
+    else if (c.weights.empty() && b.weights.empty())
+      c.folded_batchnorms.push_back({b.name, b.bn_eps, had_bias});
     has_bias = true;
     if (!had_bias) c.params += out_c;
     // Readers of the BN read the conv; indices above the BN shift down by one.
@@ -410,39 +490,26 @@ int Network::fold_batchnorm() {
 }
 
 void Network::generate_float_weights(std::uint64_t seed) {
-  for (auto& l : layers_) {
-    const std::uint64_t key = layer_seed(seed, l.name);
-    WeightRng rng(key);
-    FloatWeights w;
-    if (l.type == LayerType::kConv2d || l.type == LayerType::kFullyConnected) {
-      const bool conv = l.type == LayerType::kConv2d;
-      const int out = conv ? l.conv.out_channels : l.fc.out_features;
-      const std::int64_t fan_in =
-          conv ? static_cast<std::int64_t>(l.conv.in_channels / l.conv.groups) * l.conv.kernel_h * l.conv.kernel_w
-               : l.fc.in_features;
-      const auto stddev = static_cast<float>(std::sqrt(2.0 / static_cast<double>(fan_in)));
-      w.weights.resize(static_cast<std::size_t>(fan_in * out));
-      fill_normal(w.weights.data(), w.weights.size(), key, stddev);
-      if (conv ? l.conv.bias : l.fc.bias) {
-        const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-        w.bias.resize(static_cast<std::size_t>(out));
-        for (auto& x : w.bias) x = static_cast<float>(rng.uniform(-bound, bound));
-      }
-    } else if (l.type == LayerType::kBatchNorm) {
-      const auto c = static_cast<std::size_t>(l.channels);
-      w.gamma.resize(c);
-      w.beta.resize(c);
-      w.mean.resize(c);
-      w.var.resize(c);
-      for (std::size_t k = 0; k < c; ++k) {
-        w.gamma[k] = static_cast<float>(rng.uniform(0.5, 1.5));
-        w.beta[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
-        w.mean[k] = static_cast<float>(rng.uniform(-0.1, 0.1));
-        w.var[k] = static_cast<float>(rng.uniform(0.5, 1.5));
-      }
-    }
-    l.weights = std::move(w);
+  for (std::size_t i = 0; i < layers_.size(); ++i) generate_float_weights(static_cast<int>(i), seed);
+}
+
+void Network::generate_float_weights(int index, std::uint64_t seed, std::vector<float> storage) {
+  layer(index);  // checks the index
+  Layer& l = layers_[static_cast<std::size_t>(index)];
+  if (l.type == LayerType::kBatchNorm) {
+    l.weights = batchnorm_weights(l.name, static_cast<std::size_t>(l.channels), seed);
+  } else if (l.type == LayerType::kConv2d || l.type == LayerType::kFullyConnected) {
+    l.weights = conv_like_weights(l, seed, std::move(storage));
+  } else {
+    l.weights = FloatWeights();
   }
+}
+
+std::vector<float> Network::release_float_weights(int index) {
+  layer(index);
+  std::vector<float> weights = std::move(layers_[static_cast<std::size_t>(index)].weights.weights);
+  layers_[static_cast<std::size_t>(index)].weights = FloatWeights();
+  return weights;
 }
 
 bool Network::has_float_weights() const {

@@ -96,6 +96,15 @@ struct FloatWeights {
   bool empty() const { return weights.empty() && bias.empty() && gamma.empty(); }
 };
 
+// A BatchNorm that fold_batchnorm merged into a layer without float weights
+// yet: generate_float_weights draws its parameters and folds them in, so that
+// weights generated after the fold are the ones folded after generating.
+struct FoldedBatchNorm {
+  std::string name;
+  float eps = 1e-5f;
+  bool had_bias = false;  // whether the layer had a bias before this fold
+};
+
 struct Layer {
   std::string name;
   LayerType type = LayerType::kInput;
@@ -120,6 +129,7 @@ struct Layer {
   std::string datatype;
 
   FloatWeights weights;
+  std::vector<FoldedBatchNorm> folded_batchnorms;  // Conv2d / FullyConnected, in folding order
 };
 
 // The 5-direction shift of DiracDeltaNet (the authors' Shift3x3): channel i is
@@ -212,7 +222,9 @@ class Network {
   // the BN disappears, its readers now reading the conv. MACs are unchanged;
   // params drop by the BN's 2*C and grow by C for a conv that had no bias. With
   // float weights present they are folded numerically:
-  //   s = gamma / sqrt(var + eps), w' = w * s, b' = (b - mean) * s + beta.
+  //   s = gamma / sqrt(var + eps), w' = w * s, b' = (b - mean) * s + beta;
+  // with none on either, the layer keeps the BN's name and epsilon
+  // (Layer::folded_batchnorms) for generate_float_weights to fold.
   // Returns the number of BatchNorms folded.
   int fold_batchnorm();
 
@@ -223,10 +235,19 @@ class Network {
   // in [0.5, 1.5] (mt19937_64). Each layer's values depend only on (seed, layer
   // name), from fully specified generators, so they are the same on every platform.
   void generate_float_weights(std::uint64_t seed);
+  // Layer `index`'s weights as generate_float_weights(seed) gives them, a
+  // BatchNorm folded into it before there were weights included, in
+  // `storage`'s memory when it holds enough: a caller that needs one layer's
+  // weights at a time reuses a freed layer's (release_float_weights) rather
+  // than fresh pages.
+  void generate_float_weights(int index, std::uint64_t seed, std::vector<float> storage = {});
   bool has_float_weights() const;
   // Frees every layer's float weights: a quantized network keeps its int8
   // ones (QuantizedLayer) and has no further use for these.
   void drop_float_weights();
+  // Frees layer `index`'s float weights, handing back the memory of the
+  // weights proper.
+  std::vector<float> release_float_weights(int index);
 
   // One object per layer: name, type, inputs (names), out_shape [C,H,W],
   // in_shape (of the first input), kernel, stride, groups (conv/pool), params, macs.

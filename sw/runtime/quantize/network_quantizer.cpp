@@ -289,13 +289,16 @@ double layer_sqnr(const QuantizedNetwork& q, int i, const std::vector<float>& y,
 class Calibration {
  public:
   Calibration(QuantizedNetwork& q, const Structure& s, const std::vector<int>& group_bits,
-              const QuantizationOptions& options, std::vector<double>* db)
+              const QuantizationOptions& options, bool generate, std::vector<double>* db)
       : q_(q),
         n_(q.network),
         s_(s),
         group_bits_(group_bits),
         reference_(options.reference_outputs),
         on_step_(options.on_reference_step),
+        generate_(generate),
+        release_weights_(generate && !options.keep_generated_weights),
+        weight_seed_(options.weight_seed),
         db_(db),
         count_(static_cast<int>(n_.size())),
         group_lo_(n_.size(), 0.0f),
@@ -342,18 +345,19 @@ class Calibration {
       apply_activation(act_[i], activation_of(l.type));
       std::replace(holder_.begin(), holder_.end(), p, i);
     } else {
+      if (generate_ && is_conv_like(l.type))
+        q_.network.generate_float_weights(i, weight_seed_, std::move(spare_weights_));
       act_[i] = i == 0 ? q_.float_input : float_layer(n_, i, act_, s_.activation[i], std::move(spare_));
     }
   }
 
   // Frees a float output, or keeps it as the next output's storage when it
   // is the largest freed so far: at 1080x1920 each output is tens of MB,
-  // which would otherwise be faulted in afresh, layer after layer.
+  // which would otherwise be faulted in afresh, layer after layer. Its
+  // values stay: the next output overwrites them rather than zero-filling
+  // them first.
   void release(std::vector<float>& y) {
-    if (y.capacity() > spare_.capacity()) {
-      spare_ = std::move(y);
-      spare_.clear();
-    }
+    if (y.capacity() > spare_.capacity()) spare_ = std::move(y);
     std::vector<float>().swap(y);
   }
 
@@ -373,6 +377,12 @@ class Calibration {
     ql.activation = s_.activation[j];
     ql.fused_into = s_.fused_into[j];
     if (is_conv_like(l.type)) for_layer(n_, j, [&] { quantize_conv_like(q_, j); });
+    // Its float output is taken (a step follows every member's), so its
+    // float weights have no further reader here.
+    if (release_weights_ && is_conv_like(l.type)) {
+      std::vector<float> weights = q_.network.release_float_weights(j);
+      if (weights.capacity() > spare_weights_.capacity()) spare_weights_ = std::move(weights);
+    }
     if (j == 0) ql.expected = quantize_tensor(q_.float_input, ql.output);
     if (!reference_) return;
     if (on_step_) on_step_(true);
@@ -387,6 +397,9 @@ class Calibration {
   const std::vector<int>& group_bits_;
   const bool reference_;
   const std::function<void(bool)>& on_step_;
+  const bool generate_;         // float weights generated layer by layer, before the layer's float output
+  const bool release_weights_;  // ... and freed after its step
+  const std::uint64_t weight_seed_;
   std::vector<double>* const db_;
   const int count_;
   std::vector<float> group_lo_, group_hi_;  // per group, over its members' float outputs so far (and 0)
@@ -394,8 +407,9 @@ class Calibration {
   std::vector<int> last_reader_;            // per layer, its last float reader, or -1
   std::vector<int> holder_;                 // per layer, the act_ entry its float output is in
   std::vector<std::vector<float>> act_;
-  std::vector<float> spare_;  // a freed output's memory, for the next (release)
-  int next_ = 0;              // the next layer whose step is due
+  std::vector<float> spare_;          // a freed output's memory, for the next (release)
+  std::vector<float> spare_weights_;  // the largest freed layer's weights' memory, for the next generated
+  int next_ = 0;                      // the next layer whose step is due
 };
 
 QuantizedNetwork quantize(Network network, const QuantizationOptions& options, std::vector<double>* sqnr_db) {
@@ -410,7 +424,10 @@ QuantizedNetwork quantize(Network network, const QuantizationOptions& options, s
     if (l.type == LayerType::kMaxPool || l.type == LayerType::kAvgPool) pool_params(network, i, in);
     if (l.type == LayerType::kAdaptiveAvgPool) adaptive_pool_as_uniform(l, in);
   }
-  if (!network.has_float_weights()) network.generate_float_weights(options.weight_seed);
+  // Generated weights replace any a layer has; the calibration generates
+  // them layer by layer, each as it is needed, BatchNorms folded in.
+  const bool generate = !network.has_float_weights();
+  if (generate) network.drop_float_weights();
   network.fold_batchnorm();
   const std::size_t size = network.size();
   QuantizedNetwork q{std::move(network), std::vector<QuantizedLayer>(size), {}, {}};
@@ -423,7 +440,7 @@ QuantizedNetwork quantize(Network network, const QuantizationOptions& options, s
                                 std::to_string(n.input_shape().c) + "," + std::to_string(n.input_shape().h) + "," +
                                 std::to_string(n.input_shape().w) + "]");
   const std::vector<int> group_bits = tensor_bits(q, s, options.bits);
-  Calibration(q, s, group_bits, options, sqnr_db).run();
+  Calibration(q, s, group_bits, options, generate, sqnr_db).run();
   return q;
 }
 

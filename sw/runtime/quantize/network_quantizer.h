@@ -60,6 +60,12 @@ struct QuantizationOptions {
   // (and SQNR), which the calibration computes as it goes, so that a caller
   // can time them apart; may be empty.
   std::function<void(bool)> on_reference_step;
+  // false: float weights the quantizer generates (the network had none) are
+  // freed layer by layer once the calibration has quantized them, and the
+  // result's network has none; for a caller with no further use for them,
+  // which then never holds the whole network's at once (about 100 MB for
+  // ResNet-50, each page faulted in afresh).
+  bool keep_generated_weights = true;
 };
 
 // Quantizes `network` at its current input shape (call infer_shapes first for

@@ -69,10 +69,22 @@ inline __attribute__((always_inline)) void float_block(const FloatBlock& b) {
   for (int q = 0; q < NP; ++q) std::memcpy(b.y + q * b.y_step, &acc[q], sizeof(float) * b.lanes);
 }
 
-NPUVP_FLOAT_CLONES void float_block_8(const FloatBlock& b) { float_block<8>(b); }
-NPUVP_FLOAT_CLONES void float_block_4(const FloatBlock& b) { float_block<4>(b); }
-NPUVP_FLOAT_CLONES void float_block_2(const FloatBlock& b) { float_block<2>(b); }
-NPUVP_FLOAT_CLONES void float_block_1(const FloatBlock& b) { float_block<1>(b); }
+// One function per pixel count (GCC clones functions, not templates).
+#define NPUVP_FLOAT_BLOCK(NP) \
+  NPUVP_FLOAT_CLONES void float_block_##NP(const FloatBlock& b) { float_block<NP>(b); }
+NPUVP_FLOAT_BLOCK(1)
+NPUVP_FLOAT_BLOCK(2)
+NPUVP_FLOAT_BLOCK(3)
+NPUVP_FLOAT_BLOCK(4)
+NPUVP_FLOAT_BLOCK(5)
+NPUVP_FLOAT_BLOCK(6)
+NPUVP_FLOAT_BLOCK(7)
+NPUVP_FLOAT_BLOCK(8)
+#undef NPUVP_FLOAT_BLOCK
+constexpr void (*kFloatBlocks[])(const FloatBlock&) = {nullptr,       float_block_1, float_block_2,
+                                                       float_block_3, float_block_4, float_block_5,
+                                                       float_block_6, float_block_7, float_block_8};
+constexpr int kMaxPixels = 8;
 
 NPUVP_FLOAT_CLONES void multiply_accumulate(const float* x, const float* w, int n, float* a) {
   for (int c = 0; c < n; ++c) a[c] += x[c] * w[c];
@@ -101,46 +113,62 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
       for (Index j = 0; j < row; ++j)
         for (int o = 0; o < lanes; ++o) dst[j * kLanes + o] = w[static_cast<std::size_t>((k0 + o) * row + j)];
     }
-  // Each row's pixels in runs of 8, 4, 2 or 1 with the same valid taps; then
-  // each block of weights over the whole row while it stays in cache.
+  // Output columns in segments with the same valid kernel columns.
+  struct Segment {
+    int lo, hi, kx_lo, kx_hi;  // columns [lo, hi)
+  };
+  std::vector<Segment> columns;
+  for (int ox = 0; ox < out.w; ++ox) {
+    int lo = 0, hi = 0;
+    valid_taps(ox * p.stride_w - p.pad.left, in.w, p.dilation_w, kw, lo, hi);
+    if (columns.empty() || columns.back().kx_lo != lo || columns.back().kx_hi != hi)
+      columns.push_back({ox, ox, lo, hi});
+    columns.back().hi = ox + 1;
+  }
+  // A run: up to 8 pixels with the same valid taps along a row or, for a
+  // segment narrower than 8 (the columns whose window the padding cuts), down
+  // a column, over rows with the same valid kernel rows: a lone pixel would
+  // hold one vector of sums, a chain of dependent additions.
   struct Run {
-    int ox, np, kx_lo, kx_hi;
+    int oy, ox, np, kx_lo, kx_hi;
+    bool down;
   };
   std::vector<Run> runs;
-  for (int oy = 0; oy < out.h; ++oy) {
+  // Each row's runs, and every 8 rows the column runs down them; then each
+  // block of weights over those runs while it stays in cache.
+  for (int oy = 0, band = 0; oy < out.h; ++oy) {
     const int iy0 = oy * p.stride_h - p.pad.top;
     int ky_lo = 0, ky_hi = 0;
     valid_taps(iy0, in.h, p.dilation_h, kh, ky_lo, ky_hi);
     runs.clear();
-    for (int ox = 0; ox < out.w;) {
-      const int ix0 = ox * p.stride_w - p.pad.left;
-      int kx_lo = 0, kx_hi = 0;
-      valid_taps(ix0, in.w, p.dilation_w, kw, kx_lo, kx_hi);
-      int np = 1;
-      while (np < 8 && ox + np < out.w) {
-        int lo = 0, hi = 0;
-        valid_taps(ix0 + np * p.stride_w, in.w, p.dilation_w, kw, lo, hi);
-        if (lo != kx_lo || hi != kx_hi) break;
-        ++np;
-      }
-      np = np == 8 ? 8 : np >= 4 ? 4 : np >= 2 ? 2 : 1;
-      runs.push_back({ox, np, kx_lo, kx_hi});
-      ox += np;
+    for (const Segment& seg : columns)
+      if (seg.hi - seg.lo >= kMaxPixels)
+        for (int ox = seg.lo; ox < seg.hi; ox += kMaxPixels)
+          runs.push_back({oy, ox, std::min(kMaxPixels, seg.hi - ox), seg.kx_lo, seg.kx_hi, false});
+    int next_lo = 0, next_hi = 0;
+    if (oy + 1 < out.h) valid_taps(iy0 + p.stride_h, in.h, p.dilation_h, kh, next_lo, next_hi);
+    if (oy + 1 == out.h || oy + 1 - band == kMaxPixels || next_lo != ky_lo || next_hi != ky_hi) {
+      for (const Segment& seg : columns)
+        if (seg.hi - seg.lo < kMaxPixels)
+          for (int ox = seg.lo; ox < seg.hi; ++ox)
+            runs.push_back({band, ox, oy + 1 - band, seg.kx_lo, seg.kx_hi, true});
+      band = oy + 1;
     }
     for (int g = 0; g < G; ++g)
       for (int blk = 0; blk < blocks; ++blk)
         for (const Run& run : runs) {
           const Index block = static_cast<Index>(g) * blocks + blk;
           const int ix0 = run.ox * p.stride_w - p.pad.left, kx_lo = run.kx_lo, kx_hi = run.kx_hi;
+          const int run_iy0 = run.oy * p.stride_h - p.pad.top;
           FloatBlock b;
           // A window wholly in the padding reads nothing: its output is the bias.
           const bool empty = ky_hi == ky_lo || kx_hi == kx_lo;
           b.x = x.data() + (empty ? 0
-                                  : ((iy0 + static_cast<Index>(ky_lo) * p.dilation_h) * in.w + ix0 +
+                                  : ((run_iy0 + static_cast<Index>(ky_lo) * p.dilation_h) * in.w + ix0 +
                                      static_cast<Index>(kx_lo) * p.dilation_w) *
                                             C +
                                         static_cast<Index>(g) * icg);
-          b.pixel_step = static_cast<Index>(p.stride_w) * C;
+          b.pixel_step = run.down ? static_cast<Index>(p.stride_h) * in.w * C : static_cast<Index>(p.stride_w) * C;
           b.row_step = static_cast<Index>(p.dilation_h) * in.w * C;
           b.col_step = static_cast<Index>(p.dilation_w) * C;
           b.rows = ky_hi - ky_lo;
@@ -149,22 +177,11 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
           b.w = wt.data() + block * block_size + (static_cast<Index>(ky_lo) * kw + kx_lo) * icg * kLanes;
           b.w_row_step = static_cast<Index>(kw) * icg * kLanes;
           b.bias = bt.data() + block * kLanes;
-          b.y = y.data() + (static_cast<Index>(oy) * out.w + run.ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
-          b.y_step = O;
+          b.y =
+              y.data() + (static_cast<Index>(run.oy) * out.w + run.ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
+          b.y_step = run.down ? static_cast<Index>(out.w) * O : O;
           b.lanes = std::min(kLanes, ocg - blk * kLanes);
-          switch (run.np) {
-            case 8:
-              float_block_8(b);
-              break;
-            case 4:
-              float_block_4(b);
-              break;
-            case 2:
-              float_block_2(b);
-              break;
-            default:
-              float_block_1(b);
-          }
+          kFloatBlocks[run.np](b);
         }
   }
 }
@@ -187,15 +204,20 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   const int C = in.c, O = p.out_channels;
   std::vector<float> y = std::move(storage);
   y.resize(out.size());  // every element is written below
-  for (Index pix = 0; pix < static_cast<Index>(out.h) * out.w; ++pix) {
-    float* a = y.data() + pix * O;
-    if (bias.empty())
-      std::fill(a, a + O, 0.0f);
-    else
-      std::copy(bias.begin(), bias.end(), a);
-  }
+  // The sums of the two paths that accumulate into y start from the bias;
+  // conv_dense's start in registers and write y once.
+  const auto start_from_bias = [&] {
+    for (Index pix = 0; pix < static_cast<Index>(out.h) * out.w; ++pix) {
+      float* a = y.data() + pix * O;
+      if (bias.empty())
+        std::fill(a, a + O, 0.0f);
+      else
+        std::copy(bias.begin(), bias.end(), a);
+    }
+  };
   if (out.h * out.w == 1 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1 && p.pad.top == 0 && p.pad.left == 0) {
     // Fully connected: one dot product per output, no transposed copy of the weights.
+    start_from_bias();
     for (int o = 0; o < O; ++o) {
       const float* wr = w.data() + static_cast<Index>(o) * C;
       float sum = 0.0f;
@@ -207,6 +229,7 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   }
   if (p.groups == C && p.groups == O) {
     // Depthwise: the weights as [tap][channel], the inner loop over contiguous channels.
+    start_from_bias();
     const int taps = p.kernel_h * p.kernel_w;
     std::vector<float> wt(w.size());
     for (int c = 0; c < C; ++c)
