@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <tuple>
 #include <vector>
 
 #include "contract/cluster_regs.h"
@@ -60,6 +61,22 @@ struct LayerTiling {
   // (streams_step); its bias and requantization still go into SRAM.
   bool stream_weights = false;
 };
+
+// Every field: the estimate reads each of them, offsets included (which
+// banks a buffer spans, where its bursts start).
+inline bool operator==(const LayerTiling& a, const LayerTiling& b) {
+  const auto fields = [](const LayerTiling& t) {
+    return std::tie(t.order, t.k_block, t.rows_per_tile, t.row_groups, t.k_groups, t.k_slice, t.weights_offset[0],
+                    t.weights_offset[1], t.bias_offset[0], t.bias_offset[1], t.requant_offset[0], t.requant_offset[1],
+                    t.input_offset[0], t.input_offset[1], t.input2_offset[0], t.input2_offset[1], t.output_offset[0],
+                    t.output_offset[1], t.bytes_used, t.images_per_tile, t.input_slot_bytes, t.input2_slot_bytes,
+                    t.stream_weights);
+  };
+  return fields(a) == fields(b);
+}
+// A field added to LayerTiling belongs in operator== (a memoized estimate
+// keyed on fewer would be another tiling's).
+static_assert(sizeof(LayerTiling) == 160);
 
 // Whether step `step` of a kRowTilesOuter walk streams its weights into the
 // clusters. The first step's weights go into SRAM, where the layer before

@@ -499,6 +499,79 @@ TEST(DataflowCost, EachDataflowSplitsATileItsOwnWay) {
   EXPECT_EQ(ws.k_slice, 2u);
 }
 
+TEST(LayerTiling, TilingsAreEqualOnlyInEveryField) {
+  // The estimates of tilings equal in all fields are shared (layer_choice.cpp):
+  // a field the comparison missed would give one tiling another's cost.
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(conv(64, 28, 28, 256, 3, 1, 1), edge_ip(), kTilesOuter, t));
+  EXPECT_TRUE(t == LayerTiling(t));
+  const std::vector<void (*)(LayerTiling&)> changes = {
+      [](LayerTiling& x) { x.order = LoopOrder::kWeightBlocksOuter; },
+      [](LayerTiling& x) { ++x.k_block; },
+      [](LayerTiling& x) { ++x.rows_per_tile; },
+      [](LayerTiling& x) { ++x.row_groups; },
+      [](LayerTiling& x) { ++x.k_groups; },
+      [](LayerTiling& x) { ++x.k_slice; },
+      [](LayerTiling& x) { x.weights_offset[0] += 64; },
+      [](LayerTiling& x) { x.weights_offset[1] += 64; },
+      [](LayerTiling& x) { x.bias_offset[0] += 64; },
+      [](LayerTiling& x) { x.bias_offset[1] += 64; },
+      [](LayerTiling& x) { x.requant_offset[0] += 64; },
+      [](LayerTiling& x) { x.requant_offset[1] += 64; },
+      [](LayerTiling& x) { x.input_offset[0] += 64; },
+      [](LayerTiling& x) { x.input_offset[1] += 64; },
+      [](LayerTiling& x) { x.input2_offset[0] += 64; },
+      [](LayerTiling& x) { x.input2_offset[1] += 64; },
+      [](LayerTiling& x) { x.output_offset[0] += 64; },
+      [](LayerTiling& x) { x.output_offset[1] += 64; },
+      [](LayerTiling& x) { x.bytes_used += 64; },
+      [](LayerTiling& x) { ++x.images_per_tile; },
+      [](LayerTiling& x) { x.input_slot_bytes += 64; },
+      [](LayerTiling& x) { x.input2_slot_bytes += 64; },
+      [](LayerTiling& x) { x.stream_weights = !x.stream_weights; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    LayerTiling other = t;
+    changes[i](other);
+    EXPECT_FALSE(t == other) << "change " << i;
+  }
+}
+
+void expect_same_cost(const LayerCost& a, const LayerCost& b) {
+  EXPECT_EQ(a.compute_cycles, b.compute_cycles);
+  EXPECT_EQ(a.latency_cycles, b.latency_cycles);
+  EXPECT_EQ(a.dram_bytes, b.dram_bytes);
+  EXPECT_EQ(a.sram_bytes, b.sram_bytes);
+  EXPECT_EQ(a.noc_bytes, b.noc_bytes);
+  EXPECT_EQ(a.rf_accesses, b.rf_accesses);
+  EXPECT_EQ(a.weight_buffer_bytes, b.weight_buffer_bytes);
+  EXPECT_EQ(a.input_buffer_bytes, b.input_buffer_bytes);
+  EXPECT_EQ(a.macs, b.macs);
+  EXPECT_EQ(a.energy_pj, b.energy_pj);
+  EXPECT_EQ(a.tail_cycles, b.tail_cycles);
+}
+
+TEST(DataflowCost, EachPlanCostsWhatAFreshWalkOfItsTilingDoes) {
+  // Among them layers whose K block and rows the clusters' buffers bound, so
+  // that several budgets plan the same tiling and its estimate is shared.
+  auto npu = edge_ip();
+  npu.dataflows = 0b111;
+  npu.cluster_weight_buffer_bytes = 4096;
+  npu.cluster_input_buffer_bytes = 16384;
+  for (const LayerCommand& l : {conv(512, 7, 7, 2048, 1, 1, 0), conv(256, 14, 14, 256, 3, 1, 1),
+                                conv(64, 56, 56, 256, 1, 1, 0), conv(16, 55, 55, 64, 3, 1, 1)}) {
+    DataflowCosts costs;
+    ASSERT_TRUE(plan_dataflows(l, npu, Objective::kLatency, costs, 5000));
+    for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
+      const DataflowPlan& p = costs.plans[d];
+      if (!p.candidate) continue;
+      const auto dataflow = static_cast<pe_array::Dataflow>(d);
+      expect_same_cost(p.cost, estimate_layer_cost(l, npu, p.tiling, dataflow, 5000));
+      if (p.has_other_order) expect_same_cost(p.other, estimate_layer_cost(l, npu, p.other_tiling, dataflow, 5000));
+    }
+  }
+}
+
 TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {
   auto l = conv(512, 28, 28, 512, 3, 1, 1);
   l.groups = 512;  // depthwise: a K block reads only its own channels
