@@ -218,6 +218,17 @@ struct DataflowCosts {
 bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs,
                     std::uint64_t ahead_cycles = 0);
 
+// What planning a command (plan_dataflows, plan_fastest_tiling) reads of it,
+// with the layer before's tail: on one platform, commands of equal keys plan
+// alike, so the firmware plans each key once (ResNet-50's bottleneck blocks
+// repeat their layers). Left out: the layer's id, its arithmetic (zero
+// points, clamps, the add's and the copy's parameters), where its segment
+// and batch tables lie, and of each DRAM address all but its offset within a
+// DMA burst, all the estimate's bursts depend on (DmaModel; the addresses
+// lie far below 2^64, so no offset wraps).
+using PlanKey = std::array<unsigned char, sizeof(LayerCommand) + sizeof(std::uint64_t)>;
+PlanKey plan_key(const LayerCommand& layer, const NpuLayout& npu, std::uint64_t ahead_cycles);
+
 // The dataflow a command forces, or nothing for a hybrid choice.
 inline bool forced_dataflow(DataflowChoice choice, pe_array::Dataflow& dataflow) {
   switch (choice) {

@@ -572,6 +572,139 @@ TEST(DataflowCost, EachPlanCostsWhatAFreshWalkOfItsTilingDoes) {
   }
 }
 
+// A convolution with a fused add at DRAM addresses of different offsets
+// within a burst, whose plan the firmware keys by plan_key.
+LayerCommand keyed_conv() {
+  auto l = conv(64, 28, 28, 128, 3, 1, 1);
+  l.fuse = static_cast<std::uint32_t>(Fuse::kAdd);
+  l.dataflow = static_cast<std::uint32_t>(DataflowChoice::kHybridLatency);
+  l.input_addr = address_map::kDramBase + 0x10040;
+  l.input2_addr = address_map::kDramBase + 0x20080;
+  l.output_addr = address_map::kDramBase + 0x300c0;
+  l.weights_addr = address_map::kDramBase + 0x40100;
+  l.bias_addr = address_map::kDramBase + 0x50140;
+  l.requant_addr = address_map::kDramBase + 0x60180;
+  l.layer_id = 7;
+  return l;
+}
+
+NpuLayout keyed_npu() {
+  auto npu = edge_ip();
+  npu.dataflows = 0b111;
+  npu.costs.dma_burst_bytes = 1024;
+  return npu;
+}
+
+void expect_same_plans(const DataflowCosts& a, const DataflowCosts& b) {
+  for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
+    ASSERT_EQ(a.plans[d].candidate, b.plans[d].candidate);
+    EXPECT_TRUE(a.plans[d].tiling == b.plans[d].tiling);
+    expect_same_cost(a.plans[d].cost, b.plans[d].cost);
+    ASSERT_EQ(a.plans[d].has_other_order, b.plans[d].has_other_order);
+    EXPECT_TRUE(a.plans[d].other_tiling == b.plans[d].other_tiling);
+    expect_same_cost(a.plans[d].other, b.plans[d].other);
+  }
+}
+
+TEST(PlanKey, CommandsOfOneKeyPlanAlike) {
+  // What the key leaves out: a command differing only there takes the plan
+  // of the one planned before, which must be its own.
+  const LayerCommand base = keyed_conv();
+  const NpuLayout npu = keyed_npu();
+  DataflowCosts planned;
+  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, planned, 3000));
+  const std::vector<void (*)(LayerCommand&)> changes = {
+      [](LayerCommand& l) { l.layer_id = 8; },
+      [](LayerCommand& l) { l.input_zero_point = -5; },
+      [](LayerCommand& l) { l.output_zero_point = 3; },
+      [](LayerCommand& l) { l.act_min = -100, l.act_max = 100; },
+      [](LayerCommand& l) { l.add.input2_zero_point = 4, l.add.left_shift = 20, l.add.output_multiplier = 12345; },
+      [](LayerCommand& l) { l.copy.rows = 3, l.copy.fill_value = 9; },
+      [](LayerCommand& l) { l.fused_output_zero_point = 2, l.fused_act_min = -7, l.fused_act_max = 90; },
+      [](LayerCommand& l) { l.input_segments_addr = 0x1000; },
+      [](LayerCommand& l) { l.batch_table_addr = 0x2000; },
+      // Whole bursts further on.
+      [](LayerCommand& l) { l.input_addr += 3 * 1024; },
+      [](LayerCommand& l) { l.input2_addr += 1024; },
+      [](LayerCommand& l) { l.output_addr += 5 * 1024; },
+      [](LayerCommand& l) { l.weights_addr += 1024; },
+      [](LayerCommand& l) { l.bias_addr += 2 * 1024; },
+      [](LayerCommand& l) { l.requant_addr += 1024; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    LayerCommand other = base;
+    changes[i](other);
+    EXPECT_TRUE(plan_key(other, npu, 3000) == plan_key(base, npu, 3000)) << "change " << i;
+    DataflowCosts fresh;
+    ASSERT_TRUE(plan_dataflows(other, npu, Objective::kLatency, fresh, 3000));
+    expect_same_plans(fresh, planned);
+  }
+}
+
+TEST(PlanKey, EveryFieldPlanningReadsIsInTheKey) {
+  const LayerCommand base = keyed_conv();
+  const NpuLayout npu = keyed_npu();
+  const std::vector<void (*)(LayerCommand&)> changes = {
+      [](LayerCommand& l) { l.opcode = static_cast<std::uint32_t>(Opcode::kMaxPool); },
+      [](LayerCommand& l) { l.dataflow = static_cast<std::uint32_t>(DataflowChoice::kHybridEnergy); },
+      // Another offset within a burst.
+      [](LayerCommand& l) { l.input_addr += 64; },
+      [](LayerCommand& l) { l.input2_addr += 64; },
+      [](LayerCommand& l) { l.output_addr += 64; },
+      [](LayerCommand& l) { l.weights_addr += 64; },
+      [](LayerCommand& l) { l.bias_addr += 64; },
+      [](LayerCommand& l) { l.requant_addr += 64; },
+      [](LayerCommand& l) { ++l.in_c; },
+      [](LayerCommand& l) { ++l.in_h; },
+      [](LayerCommand& l) { ++l.in_w; },
+      [](LayerCommand& l) { ++l.out_c; },
+      [](LayerCommand& l) { ++l.out_h; },
+      [](LayerCommand& l) { ++l.out_w; },
+      [](LayerCommand& l) { ++l.kernel_h; },
+      [](LayerCommand& l) { ++l.kernel_w; },
+      [](LayerCommand& l) { ++l.stride_h; },
+      [](LayerCommand& l) { ++l.stride_w; },
+      [](LayerCommand& l) { ++l.dilation_h; },
+      [](LayerCommand& l) { ++l.dilation_w; },
+      [](LayerCommand& l) { ++l.pad_top; },
+      [](LayerCommand& l) { ++l.pad_left; },
+      [](LayerCommand& l) { ++l.pad_bottom; },
+      [](LayerCommand& l) { ++l.pad_right; },
+      [](LayerCommand& l) { l.groups = 2; },
+      [](LayerCommand& l) { l.input_row_pitch = 28 * 64 + 64; },
+      [](LayerCommand& l) { l.flags = kInt4PackedInput; },
+      [](LayerCommand& l) { l.datatype = static_cast<std::uint32_t>(Datatype::kInt16); },
+      [](LayerCommand& l) { l.input_segment_count = 2; },
+      [](LayerCommand& l) { l.output_pixel_pitch = 256; },
+      [](LayerCommand& l) { l.batch_count = 2; },
+      [](LayerCommand& l) { l.fuse = static_cast<std::uint32_t>(Fuse::kMaxPool); },
+      [](LayerCommand& l) { l.pool_kernel_h = 2; },
+      [](LayerCommand& l) { l.pool_kernel_w = 2; },
+      [](LayerCommand& l) { l.pool_stride_h = 2; },
+      [](LayerCommand& l) { l.pool_stride_w = 2; },
+      [](LayerCommand& l) { l.pool_pad_top = 1; },
+      [](LayerCommand& l) { l.pool_pad_left = 1; },
+      [](LayerCommand& l) { l.pool_pad_bottom = 1; },
+      [](LayerCommand& l) { l.pool_pad_right = 1; },
+      [](LayerCommand& l) { l.conv_out_h = 56; },
+      [](LayerCommand& l) { l.conv_out_w = 56; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    LayerCommand other = base;
+    changes[i](other);
+    EXPECT_FALSE(plan_key(other, npu, 3000) == plan_key(base, npu, 3000)) << "change " << i;
+  }
+  EXPECT_FALSE(plan_key(base, npu, 3001) == plan_key(base, npu, 3000));
+  // An offset within a burst is no formality: it moves the bursts the
+  // estimate prices.
+  LayerCommand moved = base;
+  moved.output_addr += 64;
+  DataflowCosts a, b;
+  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, a, 3000));
+  ASSERT_TRUE(plan_dataflows(moved, npu, Objective::kLatency, b, 3000));
+  EXPECT_NE(a.plan(kOs).cost.latency_cycles, b.plan(kOs).cost.latency_cycles);
+}
+
 TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {
   auto l = conv(512, 28, 28, 512, 3, 1, 1);
   l.groups = 512;  // depthwise: a K block reads only its own channels
