@@ -3,9 +3,12 @@
 // on, priced by the estimate (docs/firmware.md, "The latency estimate").
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "firmware/dma_model.h"
 #include "firmware/layer_plan.h"
 
 namespace npuvp::firmware {
@@ -156,6 +159,26 @@ bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objec
     }
   }
   return any;
+}
+
+PlanKey plan_key(const LayerCommand& l, const NpuLayout& npu, std::uint64_t ahead_cycles) {
+  // Its bytes are its fields: equal keys are equal commands.
+  static_assert(std::has_unique_object_representations_v<LayerCommand>);
+  LayerCommand k = l;
+  k.layer_id = 0;
+  k.input_zero_point = k.output_zero_point = k.act_min = k.act_max = 0;
+  k.add = AddParams{};
+  k.copy = CopyParams{};
+  k.fused_output_zero_point = k.fused_act_min = k.fused_act_max = 0;
+  k.input_segments_addr = k.batch_table_addr = 0;
+  const std::uint64_t burst = dma_burst_bytes(npu.costs);
+  for (std::uint64_t* addr :
+       {&k.input_addr, &k.output_addr, &k.weights_addr, &k.bias_addr, &k.requant_addr, &k.input2_addr})
+    *addr %= burst;
+  PlanKey key;
+  std::memcpy(key.data(), &k, sizeof k);
+  std::memcpy(key.data() + sizeof k, &ahead_cycles, sizeof ahead_cycles);
+  return key;
 }
 
 bool plan_fastest_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t, LayerCost* cost) {

@@ -705,6 +705,43 @@ TEST(PlanKey, EveryFieldPlanningReadsIsInTheKey) {
   EXPECT_NE(a.plan(kOs).cost.latency_cycles, b.plan(kOs).cost.latency_cycles);
 }
 
+TEST(DataflowCost, ATilesInputsReadAlikeByEveryKBlockArePricedAlike) {
+  // Weight blocks outer, two row tiles a block: a dense convolution's
+  // blocks read the same inputs, a fused add's residual and a depthwise
+  // layer's input channels differ by block. The figures are the walk's
+  // before each tile's inputs were priced once per run of like blocks.
+  auto npu = edge_ip();
+  npu.cluster_weight_buffer_bytes = 4096;
+  npu.cluster_input_buffer_bytes = 6144;
+  // Short bursts, so that a block's offset changes how its rows cross them,
+  // each a long round trip, so that the loads outlast the jobs.
+  npu.costs.dma_burst_bytes = 64;
+  npu.costs.dma_load_latency_cycles = 2000;
+  npu.costs.dma_outstanding = 1;
+  auto dense = keyed_conv();
+  dense.fuse = static_cast<std::uint32_t>(Fuse::kNone);
+  auto depthwise = dense;
+  depthwise.in_c = depthwise.out_c = depthwise.groups = 512;
+  const struct {
+    LayerCommand layer;
+    std::uint64_t latency, tail, dram;
+    double energy;
+  } cases[] = {{dense, 34469844, 3214, 1197056, 9023375199.2000008},
+               {keyed_conv(), 65848968, 3231, 1297408, 17030158732.48},
+               {depthwise, 27310638, 1574, 842240, 7045142814.8000002}};
+  for (const auto& c : cases) {
+    LayerTiling t;
+    ASSERT_TRUE(plan_layer_tiling(c.layer, npu, kBlocksOuter, t, kOs));
+    ASSERT_EQ(ceil_div(c.layer.out_h, t.rows_per_tile), 2u);
+    ASSERT_GT(ceil_div(c.layer.out_c, t.k_block), 2u);
+    const LayerCost cost = estimate_layer_cost(c.layer, npu, t, kOs, 3000);
+    EXPECT_EQ(cost.latency_cycles, c.latency);
+    EXPECT_EQ(cost.tail_cycles, c.tail);
+    EXPECT_EQ(cost.dram_bytes, c.dram);
+    EXPECT_EQ(cost.energy_pj, c.energy);
+  }
+}
+
 TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {
   auto l = conv(512, 28, 28, 512, 3, 1, 1);
   l.groups = 512;  // depthwise: a K block reads only its own channels
