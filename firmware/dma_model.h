@@ -21,11 +21,16 @@ struct DmaStream {
   double round_trips = 0;  // Σ over bursts: latency, data flits and DRAM data time
 };
 
+// The bursts the channel cuts a row into, at multiples of this many bytes.
+inline std::uint64_t dma_burst_bytes(const CostTable& c) {
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(c.dma_burst_bytes));
+}
+
 class DmaModel {
  public:
   DmaModel(const NpuLayout& npu, bool store)
       : c_(npu.costs),
-        burst_(std::max<std::uint64_t>(1, static_cast<std::uint64_t>(npu.costs.dma_burst_bytes))),
+        burst_(dma_burst_bytes(npu.costs)),
         flit_(std::max(1.0, npu.costs.link_bytes_per_cycle)),
         latency_(store ? npu.costs.dma_store_latency_cycles : npu.costs.dma_load_latency_cycles) {}
 

@@ -18,6 +18,8 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
   // loads ahead only for the next command of its own buffer.
   ResidentWeights resident;
   Lookahead ahead;
+  // A plan depends on the platform and the command alone (plan_key).
+  PlannedDecisions planned;
   for (std::uint32_t i = 0; i < entry.layer_count; ++i) {
     LayerCommand layer;
     if (ahead.read) {
@@ -32,7 +34,7 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
     const std::uint64_t next = i + 1 < entry.layer_count ? entry.command_buffer + (i + 1) * sizeof layer : 0;
     hal.mark_layer(static_cast<std::int32_t>(layer.layer_id));
     try {
-      LayerRunner(hal, layer, i, resident, ahead, next).run();
+      LayerRunner(hal, layer, i, resident, ahead, next, planned).run();
     } catch (...) {
       // A layer that fails after starting the next one's loads lets them end
       // first, so that the next command buffer finds the load channel idle.

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <tuple>
 #include <vector>
 
 #include "contract/cluster_regs.h"
@@ -60,6 +61,22 @@ struct LayerTiling {
   // (streams_step); its bias and requantization still go into SRAM.
   bool stream_weights = false;
 };
+
+// Every field: the estimate reads each of them, offsets included (which
+// banks a buffer spans, where its bursts start).
+inline bool operator==(const LayerTiling& a, const LayerTiling& b) {
+  const auto fields = [](const LayerTiling& t) {
+    return std::tie(t.order, t.k_block, t.rows_per_tile, t.row_groups, t.k_groups, t.k_slice, t.weights_offset[0],
+                    t.weights_offset[1], t.bias_offset[0], t.bias_offset[1], t.requant_offset[0], t.requant_offset[1],
+                    t.input_offset[0], t.input_offset[1], t.input2_offset[0], t.input2_offset[1], t.output_offset[0],
+                    t.output_offset[1], t.bytes_used, t.images_per_tile, t.input_slot_bytes, t.input2_slot_bytes,
+                    t.stream_weights);
+  };
+  return fields(a) == fields(b);
+}
+// A field added to LayerTiling belongs in operator== (a memoized estimate
+// keyed on fewer would be another tiling's).
+static_assert(sizeof(LayerTiling) == 160);
 
 // Whether step `step` of a kRowTilesOuter walk streams its weights into the
 // clusters. The first step's weights go into SRAM, where the layer before
@@ -200,6 +217,17 @@ struct DataflowCosts {
 // buffer, its half, its quarter and so on (docs/firmware.md).
 bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs,
                     std::uint64_t ahead_cycles = 0);
+
+// What planning a command (plan_dataflows, plan_fastest_tiling) reads of it,
+// with the layer before's tail: on one platform, commands of equal keys plan
+// alike, so the firmware plans each key once (ResNet-50's bottleneck blocks
+// repeat their layers). Left out: the layer's id, its arithmetic (zero
+// points, clamps, the add's and the copy's parameters), where its segment
+// and batch tables lie, and of each DRAM address all but its offset within a
+// DMA burst, all the estimate's bursts depend on (DmaModel; the addresses
+// lie far below 2^64, so no offset wraps).
+using PlanKey = std::array<unsigned char, sizeof(LayerCommand) + sizeof(std::uint64_t)>;
+PlanKey plan_key(const LayerCommand& layer, const NpuLayout& npu, std::uint64_t ahead_cycles);
 
 // The dataflow a command forces, or nothing for a hybrid choice.
 inline bool forced_dataflow(DataflowChoice choice, pe_array::Dataflow& dataflow) {

@@ -92,7 +92,7 @@ void LayerRunner::prefetch_next(std::uint32_t tile, unsigned weights, const std:
   }
   ahead_.read = true;
   Lookahead unused;
-  LayerRunner next(hal_, ahead_.command, index_ + 1, resident_, unused, 0);
+  LayerRunner next(hal_, ahead_.command, index_ + 1, resident_, unused, 0, planned_);
   next.ahead_cycles_ = tail_cycles_;
   if (!next.prepare(ahead_.decision)) return;
   const std::vector<Span> busy = sram_in_use(tile, weights);

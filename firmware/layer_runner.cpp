@@ -265,8 +265,16 @@ void LayerRunner::read_segments(std::uint64_t addr, std::vector<InputSegment>& s
 }
 
 LayerDecision LayerRunner::decide() const {
-  LayerDecision d;
+  const PlanKey key = plan_key(l_, npu_, ahead_cycles_);
+  auto planned = planned_.find(key);
+  if (planned == planned_.end()) planned = planned_.emplace(key, plan()).first;
+  LayerDecision d = planned->second;
   d.layer_id = static_cast<std::int32_t>(l_.layer_id);
+  return d;
+}
+
+LayerDecision LayerRunner::plan() const {
+  LayerDecision d;
   d.asked = op_ == Opcode::kConv2d ? static_cast<DataflowChoice>(l_.dataflow) : DataflowChoice::kWeightStationary;
   bool fits = false;
   if (op_ == Opcode::kConv2d) {

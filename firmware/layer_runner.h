@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "contract/cluster_regs.h"
@@ -32,6 +33,10 @@ struct ResidentWeights {
   std::uint64_t weights_addr = 0, bias_addr = 0, requant_addr = 0;
   std::uint64_t bytes = 0;
 };
+
+// The decisions the firmware made, by what each depends on: a command like
+// one planned before takes its decision (ResNet-50: 55 decisions, 37 keys).
+using PlannedDecisions = std::map<PlanKey, LayerDecision>;
 
 // A byte range [lo, hi) of DRAM or SRAM.
 struct Span {
@@ -61,7 +66,7 @@ class LayerRunner {
   // `next_command` is the DRAM address of the buffer's next command, 0 for
   // the last; `ahead` carries what one layer prepared for the next.
   LayerRunner(Hal& hal, const LayerCommand& layer, std::uint32_t index, ResidentWeights& resident, Lookahead& ahead,
-              std::uint64_t next_command)
+              std::uint64_t next_command, PlannedDecisions& planned)
       : hal_(hal),
         npu_(hal.layout()),
         l_(layer),
@@ -69,7 +74,8 @@ class LayerRunner {
         op_(opcode_of(layer)),
         resident_(resident),
         ahead_(ahead),
-        next_command_(next_command) {}
+        next_command_(next_command),
+        planned_(planned) {}
 
   void run();
 
@@ -139,6 +145,8 @@ class LayerRunner {
   // and the tiling that goes with it. A convolution's costs are estimated
   // either way so that the report can show both.
   LayerDecision decide() const;
+  // decide()'s planning, for a command not planned before.
+  LayerDecision plan() const;
   // Records the decision and takes its dataflow and tiling.
   void adopt(const LayerDecision& d);
 
@@ -309,6 +317,7 @@ class LayerRunner {
   ResidentWeights& resident_;
   Lookahead& ahead_;
   const std::uint64_t next_command_;
+  PlannedDecisions& planned_;
   std::vector<dma::Descriptor> next_inputs_;         // the next layer's first inputs, not loaded ahead
   std::vector<BatchImage> images_;                   // image 0: the command's own addresses
   std::vector<std::vector<InputSegment>> segments_;  // per image

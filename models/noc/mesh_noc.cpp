@@ -114,13 +114,15 @@ void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time
     multicast(src, gp, *ext, delay);
     return;
   }
-  const auto* fork = gp.get_extension<ReadForkExtension>();
-  if (fork != nullptr && (!gp.is_read() || !fork_fits(*fork, gp.get_data_length()))) {
+  const auto* extension = gp.get_extension<ReadForkExtension>();
+  ForkRoutes fork_routes;
+  if (extension != nullptr && (!gp.is_read() || !decode_fork(*extension, gp.get_data_length(), fork_routes))) {
     log_->debug("{}: a forked response needs a READ and windows of {} bytes", config_.initiators[id].name,
                 gp.get_data_length());
     gp.set_response_status(gp.is_read() ? tlm::TLM_ADDRESS_ERROR_RESPONSE : tlm::TLM_COMMAND_ERROR_RESPONSE);
     return;
   }
+  const ForkRoutes* fork = extension != nullptr ? &fork_routes : nullptr;
   const std::uint64_t address = gp.get_address();
   const Route route = decode(address);
   if (route.target < 0) {
@@ -139,7 +141,7 @@ void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time
 }
 
 sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp, sc_core::sc_time delay,
-                                  const ReadForkExtension* fork, std::uint64_t fork_offset) {
+                                  const ForkRoutes* fork, std::uint64_t fork_offset) {
   const NodeId dst = node_of(config_.targets[route.target]);
   const std::uint64_t length = gp.get_data_length();
   const sc_core::sc_time issued = sc_core::sc_time_stamp();
@@ -160,25 +162,22 @@ sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_gener
   return time_of(response_done);
 }
 
-bool MeshNoc::fork_fits(const ReadForkExtension& fork, std::uint64_t length) const {
-  return !fork.addresses.empty() && std::all_of(fork.addresses.begin(), fork.addresses.end(), [&](std::uint64_t a) {
-    const Route r = decode(a);
-    return r.target >= 0 && r.run >= length;
-  });
+bool MeshNoc::decode_fork(const ReadForkExtension& fork, std::uint64_t length, ForkRoutes& routes) const {
+  if (fork.addresses.empty()) return false;
+  routes.reserve(fork.addresses.size());
+  for (std::uint64_t a : fork.addresses) {
+    routes.push_back(decode(a));
+    if (routes.back().target < 0 || routes.back().run < length) return false;
+  }
+  return true;
 }
 
-sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generic_payload& gp,
-                                        const ReadForkExtension& fork, std::uint64_t fork_offset,
-                                        const sc_core::sc_time& ready) {
+sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generic_payload& gp, const ForkRoutes& fork,
+                                        std::uint64_t fork_offset, const sc_core::sc_time& ready) {
   const std::uint64_t length = gp.get_data_length();
-  std::vector<Route> copies;
   std::vector<NodeId> dests{src};
-  copies.reserve(fork.addresses.size());
-  dests.reserve(fork.addresses.size() + 1);
-  for (std::uint64_t a : fork.addresses) {
-    copies.push_back(decode(a + fork_offset));
-    dests.push_back(node_of(config_.targets[copies.back().target]));
-  }
+  dests.reserve(fork.size() + 1);
+  for (const Route& r : fork) dests.push_back(node_of(config_.targets[r.target]));
   const std::vector<Cycle> done_at = send_tree(from, dests, length, ready);
   const auto lease = payloads_.acquire();
   tlm::tlm_generic_payload& copy = *lease;
@@ -187,8 +186,10 @@ sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generi
   copy.set_data_length(static_cast<unsigned>(length));
   copy.set_streaming_width(static_cast<unsigned>(length));
   auto worst = tlm::TLM_OK_RESPONSE;
-  for (std::size_t i = 0; i < copies.size(); ++i) {
-    deliver(copies[i].target, copies[i].offset, copy, done_at[i + 1]);
+  for (std::size_t i = 0; i < fork.size(); ++i) {
+    // Within the window's run, `fork_offset` bytes on lie in the same target
+    // as many bytes further.
+    deliver(fork[i].target, fork[i].offset + fork_offset, copy, done_at[i + 1]);
     worst = std::min(worst, copy.get_response_status());
   }
   gp.set_response_status(worst);
@@ -216,8 +217,7 @@ sc_core::sc_time MeshNoc::deliver(int target, std::uint64_t offset, tlm::tlm_gen
   return sc_core::sc_time_stamp() + target_delay;
 }
 
-void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay,
-                    const ReadForkExtension* fork) {
+void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, const ForkRoutes* fork) {
   const std::uint64_t address = gp.get_address();
   const std::uint64_t length = gp.get_data_length();
   // Only an interleaved window is split, and every piece must stay in it; a

@@ -99,18 +99,22 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
     std::uint64_t run = 0;
   };
   Route decode(std::uint64_t address) const;
+  // The windows of a forked response (ReadForkExtension), each decoded once
+  // per transaction: every piece's copy lies within the run found there.
+  using ForkRoutes = std::vector<Route>;
+  // Decodes the windows of `fork` into `routes`; false unless each holds
+  // `length` bytes contiguously.
+  bool decode_fork(const ReadForkExtension& fork, std::uint64_t length, ForkRoutes& routes) const;
   // One request/response pair between the initiator's node and one target,
   // issued `delay` after now; returns when the response is back (absolute).
-  // With `fork`, the response is forked (ReadForkExtension), its copies
-  // written `fork_offset` bytes into each listed window.
+  // With `fork`, the response is forked, its copies written `fork_offset`
+  // bytes into each window.
   sc_core::sc_time unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp, sc_core::sc_time delay,
-                           const ReadForkExtension* fork = nullptr, std::uint64_t fork_offset = 0);
+                           const ForkRoutes* fork = nullptr, std::uint64_t fork_offset = 0);
   // The forked response of a READ the target at `from` answered, ready at
-  // `ready`: one tree to `src` and every listed window; returns when `src` has it.
-  sc_core::sc_time fork_response(NodeId src, NodeId from, tlm::tlm_generic_payload& gp, const ReadForkExtension& fork,
+  // `ready`: one tree to `src` and every window; returns when `src` has it.
+  sc_core::sc_time fork_response(NodeId src, NodeId from, tlm::tlm_generic_payload& gp, const ForkRoutes& fork,
                                  std::uint64_t fork_offset, const sc_core::sc_time& ready);
-  // Whether every window of `fork` holds `length` bytes contiguously.
-  bool fork_fits(const ReadForkExtension& fork, std::uint64_t length) const;
   // Times one packet of `length` bytes over the XY tree from `from` to each
   // of `dests` (the arrival at each, in order) and counts its payload once.
   std::vector<Cycle> send_tree(NodeId from, const std::vector<NodeId>& dests, std::uint64_t length,
@@ -120,7 +124,7 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   sc_core::sc_time deliver(int target, std::uint64_t offset, tlm::tlm_generic_payload& gp, Cycle arrival);
   // A transaction spanning several targets (interleaved banks) goes out as one
   // packet per target piece, all issued at once; the slowest decides.
-  void split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, const ReadForkExtension* fork);
+  void split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, const ForkRoutes* fork);
   NodeId node_of(const Attachment& a) const { return fast_.mesh().node(a.x, a.y); }
   // First clock edge at or after `t`.
   Cycle edge_at_or_after(const sc_core::sc_time& t) const;

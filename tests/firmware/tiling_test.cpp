@@ -499,6 +499,249 @@ TEST(DataflowCost, EachDataflowSplitsATileItsOwnWay) {
   EXPECT_EQ(ws.k_slice, 2u);
 }
 
+TEST(LayerTiling, TilingsAreEqualOnlyInEveryField) {
+  // The estimates of tilings equal in all fields are shared (layer_choice.cpp):
+  // a field the comparison missed would give one tiling another's cost.
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(conv(64, 28, 28, 256, 3, 1, 1), edge_ip(), kTilesOuter, t));
+  EXPECT_TRUE(t == LayerTiling(t));
+  const std::vector<void (*)(LayerTiling&)> changes = {
+      [](LayerTiling& x) { x.order = LoopOrder::kWeightBlocksOuter; },
+      [](LayerTiling& x) { ++x.k_block; },
+      [](LayerTiling& x) { ++x.rows_per_tile; },
+      [](LayerTiling& x) { ++x.row_groups; },
+      [](LayerTiling& x) { ++x.k_groups; },
+      [](LayerTiling& x) { ++x.k_slice; },
+      [](LayerTiling& x) { x.weights_offset[0] += 64; },
+      [](LayerTiling& x) { x.weights_offset[1] += 64; },
+      [](LayerTiling& x) { x.bias_offset[0] += 64; },
+      [](LayerTiling& x) { x.bias_offset[1] += 64; },
+      [](LayerTiling& x) { x.requant_offset[0] += 64; },
+      [](LayerTiling& x) { x.requant_offset[1] += 64; },
+      [](LayerTiling& x) { x.input_offset[0] += 64; },
+      [](LayerTiling& x) { x.input_offset[1] += 64; },
+      [](LayerTiling& x) { x.input2_offset[0] += 64; },
+      [](LayerTiling& x) { x.input2_offset[1] += 64; },
+      [](LayerTiling& x) { x.output_offset[0] += 64; },
+      [](LayerTiling& x) { x.output_offset[1] += 64; },
+      [](LayerTiling& x) { x.bytes_used += 64; },
+      [](LayerTiling& x) { ++x.images_per_tile; },
+      [](LayerTiling& x) { x.input_slot_bytes += 64; },
+      [](LayerTiling& x) { x.input2_slot_bytes += 64; },
+      [](LayerTiling& x) { x.stream_weights = !x.stream_weights; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    LayerTiling other = t;
+    changes[i](other);
+    EXPECT_FALSE(t == other) << "change " << i;
+  }
+}
+
+void expect_same_cost(const LayerCost& a, const LayerCost& b) {
+  EXPECT_EQ(a.compute_cycles, b.compute_cycles);
+  EXPECT_EQ(a.latency_cycles, b.latency_cycles);
+  EXPECT_EQ(a.dram_bytes, b.dram_bytes);
+  EXPECT_EQ(a.sram_bytes, b.sram_bytes);
+  EXPECT_EQ(a.noc_bytes, b.noc_bytes);
+  EXPECT_EQ(a.rf_accesses, b.rf_accesses);
+  EXPECT_EQ(a.weight_buffer_bytes, b.weight_buffer_bytes);
+  EXPECT_EQ(a.input_buffer_bytes, b.input_buffer_bytes);
+  EXPECT_EQ(a.macs, b.macs);
+  EXPECT_EQ(a.energy_pj, b.energy_pj);
+  EXPECT_EQ(a.tail_cycles, b.tail_cycles);
+}
+
+TEST(DataflowCost, EachPlanCostsWhatAFreshWalkOfItsTilingDoes) {
+  // Among them layers whose K block and rows the clusters' buffers bound, so
+  // that several budgets plan the same tiling and its estimate is shared.
+  auto npu = edge_ip();
+  npu.dataflows = 0b111;
+  npu.cluster_weight_buffer_bytes = 4096;
+  npu.cluster_input_buffer_bytes = 16384;
+  for (const LayerCommand& l : {conv(512, 7, 7, 2048, 1, 1, 0), conv(256, 14, 14, 256, 3, 1, 1),
+                                conv(64, 56, 56, 256, 1, 1, 0), conv(16, 55, 55, 64, 3, 1, 1)}) {
+    DataflowCosts costs;
+    ASSERT_TRUE(plan_dataflows(l, npu, Objective::kLatency, costs, 5000));
+    for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
+      const DataflowPlan& p = costs.plans[d];
+      if (!p.candidate) continue;
+      const auto dataflow = static_cast<pe_array::Dataflow>(d);
+      expect_same_cost(p.cost, estimate_layer_cost(l, npu, p.tiling, dataflow, 5000));
+      if (p.has_other_order) expect_same_cost(p.other, estimate_layer_cost(l, npu, p.other_tiling, dataflow, 5000));
+    }
+  }
+}
+
+// A convolution with a fused add at DRAM addresses of different offsets
+// within a burst, whose plan the firmware keys by plan_key.
+LayerCommand keyed_conv() {
+  auto l = conv(64, 28, 28, 128, 3, 1, 1);
+  l.fuse = static_cast<std::uint32_t>(Fuse::kAdd);
+  l.dataflow = static_cast<std::uint32_t>(DataflowChoice::kHybridLatency);
+  l.input_addr = address_map::kDramBase + 0x10040;
+  l.input2_addr = address_map::kDramBase + 0x20080;
+  l.output_addr = address_map::kDramBase + 0x300c0;
+  l.weights_addr = address_map::kDramBase + 0x40100;
+  l.bias_addr = address_map::kDramBase + 0x50140;
+  l.requant_addr = address_map::kDramBase + 0x60180;
+  l.layer_id = 7;
+  return l;
+}
+
+NpuLayout keyed_npu() {
+  auto npu = edge_ip();
+  npu.dataflows = 0b111;
+  npu.costs.dma_burst_bytes = 1024;
+  return npu;
+}
+
+void expect_same_plans(const DataflowCosts& a, const DataflowCosts& b) {
+  for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
+    ASSERT_EQ(a.plans[d].candidate, b.plans[d].candidate);
+    EXPECT_TRUE(a.plans[d].tiling == b.plans[d].tiling);
+    expect_same_cost(a.plans[d].cost, b.plans[d].cost);
+    ASSERT_EQ(a.plans[d].has_other_order, b.plans[d].has_other_order);
+    EXPECT_TRUE(a.plans[d].other_tiling == b.plans[d].other_tiling);
+    expect_same_cost(a.plans[d].other, b.plans[d].other);
+  }
+}
+
+TEST(PlanKey, CommandsOfOneKeyPlanAlike) {
+  // What the key leaves out: a command differing only there takes the plan
+  // of the one planned before, which must be its own.
+  const LayerCommand base = keyed_conv();
+  const NpuLayout npu = keyed_npu();
+  DataflowCosts planned;
+  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, planned, 3000));
+  const std::vector<void (*)(LayerCommand&)> changes = {
+      [](LayerCommand& l) { l.layer_id = 8; },
+      [](LayerCommand& l) { l.input_zero_point = -5; },
+      [](LayerCommand& l) { l.output_zero_point = 3; },
+      [](LayerCommand& l) { l.act_min = -100, l.act_max = 100; },
+      [](LayerCommand& l) { l.add.input2_zero_point = 4, l.add.left_shift = 20, l.add.output_multiplier = 12345; },
+      [](LayerCommand& l) { l.copy.rows = 3, l.copy.fill_value = 9; },
+      [](LayerCommand& l) { l.fused_output_zero_point = 2, l.fused_act_min = -7, l.fused_act_max = 90; },
+      [](LayerCommand& l) { l.input_segments_addr = 0x1000; },
+      [](LayerCommand& l) { l.batch_table_addr = 0x2000; },
+      // Whole bursts further on.
+      [](LayerCommand& l) { l.input_addr += 3 * 1024; },
+      [](LayerCommand& l) { l.input2_addr += 1024; },
+      [](LayerCommand& l) { l.output_addr += 5 * 1024; },
+      [](LayerCommand& l) { l.weights_addr += 1024; },
+      [](LayerCommand& l) { l.bias_addr += 2 * 1024; },
+      [](LayerCommand& l) { l.requant_addr += 1024; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    LayerCommand other = base;
+    changes[i](other);
+    EXPECT_TRUE(plan_key(other, npu, 3000) == plan_key(base, npu, 3000)) << "change " << i;
+    DataflowCosts fresh;
+    ASSERT_TRUE(plan_dataflows(other, npu, Objective::kLatency, fresh, 3000));
+    expect_same_plans(fresh, planned);
+  }
+}
+
+TEST(PlanKey, EveryFieldPlanningReadsIsInTheKey) {
+  const LayerCommand base = keyed_conv();
+  const NpuLayout npu = keyed_npu();
+  const std::vector<void (*)(LayerCommand&)> changes = {
+      [](LayerCommand& l) { l.opcode = static_cast<std::uint32_t>(Opcode::kMaxPool); },
+      [](LayerCommand& l) { l.dataflow = static_cast<std::uint32_t>(DataflowChoice::kHybridEnergy); },
+      // Another offset within a burst.
+      [](LayerCommand& l) { l.input_addr += 64; },
+      [](LayerCommand& l) { l.input2_addr += 64; },
+      [](LayerCommand& l) { l.output_addr += 64; },
+      [](LayerCommand& l) { l.weights_addr += 64; },
+      [](LayerCommand& l) { l.bias_addr += 64; },
+      [](LayerCommand& l) { l.requant_addr += 64; },
+      [](LayerCommand& l) { ++l.in_c; },
+      [](LayerCommand& l) { ++l.in_h; },
+      [](LayerCommand& l) { ++l.in_w; },
+      [](LayerCommand& l) { ++l.out_c; },
+      [](LayerCommand& l) { ++l.out_h; },
+      [](LayerCommand& l) { ++l.out_w; },
+      [](LayerCommand& l) { ++l.kernel_h; },
+      [](LayerCommand& l) { ++l.kernel_w; },
+      [](LayerCommand& l) { ++l.stride_h; },
+      [](LayerCommand& l) { ++l.stride_w; },
+      [](LayerCommand& l) { ++l.dilation_h; },
+      [](LayerCommand& l) { ++l.dilation_w; },
+      [](LayerCommand& l) { ++l.pad_top; },
+      [](LayerCommand& l) { ++l.pad_left; },
+      [](LayerCommand& l) { ++l.pad_bottom; },
+      [](LayerCommand& l) { ++l.pad_right; },
+      [](LayerCommand& l) { l.groups = 2; },
+      [](LayerCommand& l) { l.input_row_pitch = 28 * 64 + 64; },
+      [](LayerCommand& l) { l.flags = kInt4PackedInput; },
+      [](LayerCommand& l) { l.datatype = static_cast<std::uint32_t>(Datatype::kInt16); },
+      [](LayerCommand& l) { l.input_segment_count = 2; },
+      [](LayerCommand& l) { l.output_pixel_pitch = 256; },
+      [](LayerCommand& l) { l.batch_count = 2; },
+      [](LayerCommand& l) { l.fuse = static_cast<std::uint32_t>(Fuse::kMaxPool); },
+      [](LayerCommand& l) { l.pool_kernel_h = 2; },
+      [](LayerCommand& l) { l.pool_kernel_w = 2; },
+      [](LayerCommand& l) { l.pool_stride_h = 2; },
+      [](LayerCommand& l) { l.pool_stride_w = 2; },
+      [](LayerCommand& l) { l.pool_pad_top = 1; },
+      [](LayerCommand& l) { l.pool_pad_left = 1; },
+      [](LayerCommand& l) { l.pool_pad_bottom = 1; },
+      [](LayerCommand& l) { l.pool_pad_right = 1; },
+      [](LayerCommand& l) { l.conv_out_h = 56; },
+      [](LayerCommand& l) { l.conv_out_w = 56; },
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    LayerCommand other = base;
+    changes[i](other);
+    EXPECT_FALSE(plan_key(other, npu, 3000) == plan_key(base, npu, 3000)) << "change " << i;
+  }
+  EXPECT_FALSE(plan_key(base, npu, 3001) == plan_key(base, npu, 3000));
+  // An offset within a burst is no formality: it moves the bursts the
+  // estimate prices.
+  LayerCommand moved = base;
+  moved.output_addr += 64;
+  DataflowCosts a, b;
+  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, a, 3000));
+  ASSERT_TRUE(plan_dataflows(moved, npu, Objective::kLatency, b, 3000));
+  EXPECT_NE(a.plan(kOs).cost.latency_cycles, b.plan(kOs).cost.latency_cycles);
+}
+
+TEST(DataflowCost, ATilesInputsReadAlikeByEveryKBlockArePricedAlike) {
+  // Weight blocks outer, two row tiles a block: a dense convolution's
+  // blocks read the same inputs, a fused add's residual and a depthwise
+  // layer's input channels differ by block. The figures are the walk's
+  // before each tile's inputs were priced once per run of like blocks.
+  auto npu = edge_ip();
+  npu.cluster_weight_buffer_bytes = 4096;
+  npu.cluster_input_buffer_bytes = 6144;
+  // Short bursts, so that a block's offset changes how its rows cross them,
+  // each a long round trip, so that the loads outlast the jobs.
+  npu.costs.dma_burst_bytes = 64;
+  npu.costs.dma_load_latency_cycles = 2000;
+  npu.costs.dma_outstanding = 1;
+  auto dense = keyed_conv();
+  dense.fuse = static_cast<std::uint32_t>(Fuse::kNone);
+  auto depthwise = dense;
+  depthwise.in_c = depthwise.out_c = depthwise.groups = 512;
+  const struct {
+    LayerCommand layer;
+    std::uint64_t latency, tail, dram;
+    double energy;
+  } cases[] = {{dense, 34469844, 3214, 1197056, 9023375199.2000008},
+               {keyed_conv(), 65848968, 3231, 1297408, 17030158732.48},
+               {depthwise, 27310638, 1574, 842240, 7045142814.8000002}};
+  for (const auto& c : cases) {
+    LayerTiling t;
+    ASSERT_TRUE(plan_layer_tiling(c.layer, npu, kBlocksOuter, t, kOs));
+    ASSERT_EQ(ceil_div(c.layer.out_h, t.rows_per_tile), 2u);
+    ASSERT_GT(ceil_div(c.layer.out_c, t.k_block), 2u);
+    const LayerCost cost = estimate_layer_cost(c.layer, npu, t, kOs, 3000);
+    EXPECT_EQ(cost.latency_cycles, c.latency);
+    EXPECT_EQ(cost.tail_cycles, c.tail);
+    EXPECT_EQ(cost.dram_bytes, c.dram);
+    EXPECT_EQ(cost.energy_pj, c.energy);
+  }
+}
+
 TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {
   auto l = conv(512, 28, 28, 512, 3, 1, 1);
   l.groups = 512;  // depthwise: a K block reads only its own channels

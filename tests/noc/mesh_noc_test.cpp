@@ -480,6 +480,50 @@ TEST(MeshNoc, ForkedReadErrors) {
   EXPECT_EQ(std::memcmp(sys.windows[0]->bytes.data(), "forked", 6), 0);
 }
 
+TEST(MeshNoc, AForkedReadSplitOverBanksCopiesEachPieceToItsPlace) {
+  // The source interleaved over two memories in 64-byte chunks: a read of
+  // 256 bytes from 0x20 goes out in five pieces, each forked into the window
+  // as far on as the piece lies into the read.
+  NocConfig config;
+  config.initiators = {{"leader", 0, 0}};
+  for (unsigned way = 0; way < 2; ++way) {
+    TargetAttachment t;
+    t.name = "mem" + std::to_string(way);
+    t.x = 3 - way;
+    t.y = 2;
+    t.base = address_map::kSramBase;
+    t.size = 0x1000;
+    t.interleave_bytes = 64;
+    t.ways = 2;
+    t.way = way;
+    config.targets.push_back(t);
+  }
+  config.targets.push_back({{"fill", 1, 1}, ForkSystem::kWindow[0], 0x1000});
+  MeshNoc noc("noc", config);
+  Driver driver("driver", 1);
+  driver.initiator_sockets[0].bind(noc.target_sockets[0]);
+  Memory mem0("mem0", 0x1000, sc_time(10, SC_NS)), mem1("mem1", 0x1000, sc_time(10, SC_NS));
+  noc.initiator_sockets[0].bind(mem0.target_socket);
+  noc.initiator_sockets[1].bind(mem1.target_socket);
+  Recorder window("window");
+  noc.initiator_sockets[2].bind(window.socket);
+  std::vector<std::uint8_t> data(256), got(256);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  ReadForkExtension fork({ForkSystem::kWindow[0] + 0x40});
+  driver.bodies.push_back([&](Driver& d) {
+    sc_time delay;
+    const std::uint64_t at = address_map::kSramBase + 0x20;
+    EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, at, data.data(), 256, delay), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, at, got.data(), 256, delay, nullptr, &fork), tlm::TLM_OK_RESPONSE);
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(got, data);
+  EXPECT_EQ(std::memcmp(window.bytes.data() + 0x40, data.data(), 256), 0);
+  std::vector<std::uint64_t> landed;
+  for (const auto& a : window.arrivals) landed.push_back(a.first);
+  EXPECT_EQ(landed, (std::vector<std::uint64_t>{0x40, 0x60, 0xa0, 0xe0, 0x120}));
+}
+
 TEST(MeshNoc, InvalidConfigurationNamesTheField) {
   NocConfig c;
   c.buffer_flits = 3;
