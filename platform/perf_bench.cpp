@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -30,6 +31,9 @@ struct Case {
   std::string name;
   std::vector<std::string> args;  // after `npuvp`
   bool run = false;               // an `npuvp run`, which writes report.json
+  // Run as `npuvp sweep` runs a point (its own --threads and --traces), not
+  // with the bench's --threads.
+  bool sweep_point = false;
 };
 
 struct Usage {
@@ -99,12 +103,22 @@ std::vector<Case> cases(bool quick) {
     args.insert(args.begin(), "run");
     return Case{std::move(name), std::move(args), true};
   };
+  // The same network on another platform config, its preparation cached: once
+  // as a default run (all traces, the bench's threads), once as a sweep runs it.
+  auto again = [&](std::vector<Case>& c, const std::string& network) {
+    const std::vector<std::string> args = {"--network", network, "--set", "npu.clock_mhz=1000"};
+    c.push_back(run(network + " again, 1 GHz", args));
+    Case point = run(network + " sweep point, 1 GHz", args);
+    for (const auto* extra : {&sweep::kPointThreadArgs, &sweep::kPointTraceArgs})
+      point.args.insert(point.args.end(), extra->begin(), extra->end());
+    point.sweep_point = true;
+    c.push_back(std::move(point));
+  };
   std::vector<Case> c;
   c.push_back(run("conv_slice", {"--network", "conv_slice"}));
   if (quick) {
     c.push_back(run("squeezenet1_1", {"--network", "squeezenet1_1"}));
-    // The same network on another platform config: a sweep point, its preparation cached.
-    c.push_back(run("squeezenet1_1 again, 1 GHz", {"--network", "squeezenet1_1", "--set", "npu.clock_mhz=1000"}));
+    again(c, "squeezenet1_1");
     c.push_back({"dram-bench random reads", {"dram-bench", "--pattern", "random", "--requests", "20000"}, false});
     c.push_back({"noc-bench uniform", {"noc-bench", "--mesh", "4x4", "--rates", "0.1", "--cycles", "2000"}, false});
     return c;
@@ -112,7 +126,7 @@ std::vector<Case> cases(bool quick) {
   c.push_back(run("mobilenet_v1", {"--network", "mobilenet_v1"}));
   c.push_back(run("squeezenet1_1", {"--network", "squeezenet1_1"}));
   c.push_back(run("resnet50", {"--network", "resnet50"}));
-  c.push_back(run("resnet50 again, 1 GHz", {"--network", "resnet50", "--set", "npu.clock_mhz=1000"}));
+  again(c, "resnet50");
   c.push_back(run("mobilenet_v1 1080x1920", {"--network", "mobilenet_v1", "--input-size", "1080x1920"}));
   c.push_back({"dram-bench random reads", {"dram-bench", "--pattern", "random"}, false});
   c.push_back({"noc-bench uniform", {"noc-bench", "--mesh", "4x4", "--rates", "0.1,0.3,0.5"}, false});
@@ -124,11 +138,12 @@ nlohmann::json measure(const Case& c, const fs::path& work, int threads) {
   const fs::path dir = work / std::to_string(std::hash<std::string>()(c.name));
   fs::create_directories(dir);
   std::vector<std::string> args = c.args;
-  if (c.run)
-    args.insert(args.end(), {"--out", (dir / "out").string(), "--quiet", "--threads", std::to_string(threads),
-                             "--cache", (work / "cache").string()});
-  else if (c.args.front() == "noc-bench")
+  if (c.run) {
+    args.insert(args.end(), {"--out", (dir / "out").string(), "--quiet", "--cache", (work / "cache").string()});
+    if (!c.sweep_point) args.insert(args.end(), {"--threads", std::to_string(threads)});
+  } else if (c.args.front() == "noc-bench") {
     args.insert(args.end(), {"--json", (dir / "noc.json").string()});
+  }
   const Usage u = spawn(args, (dir / "log.txt").string());
   std::string command = "npuvp";
   for (const auto& a : c.args) command += " " + a;
@@ -150,6 +165,9 @@ nlohmann::json measure(const Case& c, const fs::path& work, int threads) {
   const double prepare = phase["prepare"], reference = phase["reference"], simulate = phase["simulate"],
                compute = phase["compute"];
   j["prepared_from_cache"] = report["sim"]["prepared_from_cache"];
+  j["threads"] = report["sim"]["threads"];
+  const auto& files = report["sim"]["files"];
+  j["traces"] = std::find(files.begin(), files.end(), "trace.vcd") != files.end();
   j["simulated_cycles"] = cycles;
   j["cycles_per_cpu_second"] = cycles / u.cpu;
   j["macs_verified"] = macs;
@@ -213,9 +231,10 @@ int bench_main(int argc, char** argv) {
   if (vm.count("help")) {
     std::cout << "usage: npuvp bench [--quick] [--threads N] [--json FILE|-]\n"
               << opts
-              << "\nEach case runs as a child process (CPU time and peak RSS from wait4); the runs use an empty "
-                 "prepared-network cache\nof their own, except the \"again\" case, which finds its network "
-                 "prepared by the case before it.\nexit status: 0 every case ran, 1 one failed, 2 bad command line\n";
+              << "\nEach case runs as a child process (CPU time and peak RSS from wait4); the runs share a "
+                 "prepared-network cache\nthat starts empty, so the \"again\" and \"sweep point\" cases find "
+                 "their network prepared.\nThe sweep point runs as npuvp sweep runs a point: --threads 1 --traces "
+                 "none.\nexit status: 0 every case ran, 1 one failed, 2 bad command line\n";
     return 0;
   }
   po::notify(vm);

@@ -96,7 +96,7 @@ int sweep_main(int argc, char** argv) {
   if (vm.count("no-cache") && vm.count("cache")) throw po::error("--cache and --no-cache exclude each other");
   if (!vm.count("no-cache") && !vm.count("cache")) cache_dir = apps::default_cache_dir();
   // Points run side by side, one thread each; they prepare a network once between them.
-  std::vector<std::string> point_args = {"--threads", "1"};
+  std::vector<std::string> point_args = kPointThreadArgs;
   if (cache_dir.empty())
     point_args.push_back("--no-cache");
   else

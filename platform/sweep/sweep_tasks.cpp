@@ -22,6 +22,10 @@
 extern char** environ;
 
 namespace npuvp::sweep {
+
+const std::vector<std::string> kPointThreadArgs = {"--threads", "1"};
+const std::vector<std::string> kPointTraceArgs = {"--traces", "none"};
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -52,8 +56,7 @@ std::vector<std::string> run_option_args(const std::map<std::string, nlohmann::j
     }
     traces = traces || key == "traces";
   }
-  // A sweep compares figures; traces cost most of a run's time and disk.
-  if (!traces) args.insert(args.end(), {"--traces", "none"});
+  if (!traces) args.insert(args.end(), kPointTraceArgs.begin(), kPointTraceArgs.end());
   return args;
 }
 
