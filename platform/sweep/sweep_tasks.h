@@ -24,10 +24,10 @@ struct Task {
   std::vector<std::string> args;  // after `npuvp`: run --platform ... --out dir
 };
 
-// What a point's run gets unless its keys say otherwise: one thread, since
-// points run side by side, and no trace files, since a sweep compares
-// figures and traces cost much of a run's time and disk. `npuvp bench`
-// measures its sweep point with the same.
+// What every point's run gets: one thread, since points run side by side,
+// and, unless the sweep's run keys set `traces`, no trace files, since a
+// sweep compares figures and traces cost much of a run's time and disk.
+// `npuvp bench` measures its sweep point with the same.
 extern const std::vector<std::string> kPointThreadArgs;  // --threads 1
 extern const std::vector<std::string> kPointTraceArgs;   // --traces none
 
