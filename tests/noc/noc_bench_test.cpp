@@ -1,4 +1,6 @@
 // noc-bench as a user runs it: the figures it writes, read back from its JSON.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -13,8 +15,11 @@
 
 namespace {
 
+// Its JSON in a file of this process's own: ctest runs this file's tests as
+// parallel processes, which once read each other's half-written file.
 nlohmann::json run_bench(std::vector<std::string> args) {
-  const auto file = std::filesystem::temp_directory_path() / "npuvp_noc_bench_test.json";
+  const auto file =
+      std::filesystem::temp_directory_path() / ("npuvp_noc_bench_test_" + std::to_string(::getpid()) + ".json");
   args.insert(args.begin(), "noc-bench");
   args.push_back("--json");
   args.push_back(file.string());
@@ -22,7 +27,10 @@ nlohmann::json run_bench(std::vector<std::string> args) {
   for (const auto& a : args) argv.push_back(a.c_str());
   EXPECT_EQ(npuvp::bench::noc_bench_main(static_cast<int>(argv.size()), argv.data()), 0);
   std::ifstream in(file);
-  return nlohmann::json::parse(in);
+  nlohmann::json j = nlohmann::json::parse(in);
+  in.close();
+  std::filesystem::remove(file);
+  return j;
 }
 
 TEST(NocBench, LightLoadDeliveredBeforeTheWindowEndsIsAcceptedAsOffered) {
