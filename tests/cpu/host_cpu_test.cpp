@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/common/sim_control.h"
 #include "models/cpu/host_cpu.h"
 #include "tests/support/bench.h"
 
@@ -53,7 +54,7 @@ TEST(HostCpu, MmioCostsCoreCyclesPlusTheBusAndIsSynchronized) {
     EXPECT_EQ(hal.mmio_read32(kDev + 4), 0xABCu);
     EXPECT_EQ(sc_core::sc_time_stamp(), ns(60));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_TRUE(b.cpu.finished());
   EXPECT_EQ(b.cpu.failure(), "");
   EXPECT_EQ(b.cpu.stats().mmio_writes, 1u);
@@ -75,7 +76,7 @@ TEST(HostCpu, BulkCopiesGoOutAsBurstsAndRunAheadWithinTheQuantum) {
     hal.mmio_write32(kDev, 1);  // MMIO synchronizes
     EXPECT_EQ(sc_core::sc_time_stamp(), ns(33 + 30));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cpu.failure(), "");
   EXPECT_EQ(b.dev.seen_addresses, (std::vector<std::uint64_t>{kDev + 0x100, kDev + 0x1100, kDev + 0x2100, kDev}));
   EXPECT_EQ(std::vector<std::uint8_t>(b.dev.bytes.begin() + 0x100, b.dev.bytes.begin() + 0x100 + 10000), data);
@@ -100,7 +101,7 @@ TEST(HostCpu, WaitsForTheInterruptUntilItRisesOrTimesOut) {
     EXPECT_FALSE(hal.wait_for_interrupt(2'000));
     EXPECT_EQ(now(hal), 800 + 2'000);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cpu.failure(), "");
   EXPECT_TRUE(b.cpu.finished());
   EXPECT_EQ(b.cpu.stats().interrupts, 2u);
@@ -114,7 +115,7 @@ TEST(HostCpu, ABusErrorEndsTheProgramNamingTheAddress) {
     hal.mmio_read32(0x5000'0000);  // nothing there
     went_on = true;
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_TRUE(b.cpu.finished());
   EXPECT_FALSE(went_on);
   EXPECT_NE(b.cpu.failure().find("0x50000000"), std::string::npos) << b.cpu.failure();
@@ -138,7 +139,7 @@ TEST(HostCpu, WaitingAgainAndAgainOnAnUnacknowledgedInterruptEndsTheProgram) {
       if (waits == 500) hal.mmio_read32(kDev);  // a bus access starts the count again
     }
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_TRUE(b.cpu.finished());
   EXPECT_EQ(b.cpu.failure(),
             "the host program waited 1001 times for an interrupt on irq that has stayed raised, without a bus "

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/common/sim_control.h"
 #include "models/dma/dma_engine.h"
 #include "tests/support/memory_harness.h"
 
@@ -86,7 +87,7 @@ TEST(Dma, RandomStridedTransfersAreByteExact) {
     testing::peek(*b.mem.local, 0x10000, got.data(), static_cast<unsigned>(got.size()));
     EXPECT_EQ(got, expected);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.dma.stats().errors, 0u);
 }
 
@@ -105,7 +106,7 @@ TEST(Dma, ChainsRunInOrderAndCountBytes) {
     EXPECT_EQ(back, data);
     EXPECT_EQ(b.driver.read32(reg::kBytesDone), 512u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.dma.stats().descriptors, 2u);
   EXPECT_EQ(b.dma.stats().system_read_bytes, 256u);
   EXPECT_EQ(b.dma.stats().system_write_bytes, 256u);
@@ -121,7 +122,7 @@ TEST(Dma, UnmappedSourceRaisesErrorWithTheAddress) {
     EXPECT_EQ(b.driver.read32(regs + reg::kErrorAddrLo), 0x7000'0000u);
     EXPECT_FALSE(b.irq[1].read());  // cleared by the W1C write
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.dma.stats().errors, 1u);
 }
 
@@ -139,7 +140,7 @@ TEST(Dma, MisalignedOrEmptyDescriptorIsInvalid) {
     EXPECT_EQ(b.run_chain(0, {empty}, kLocalBase + 0x800), kIrqError);
     EXPECT_EQ(b.driver.read32(reg::kStatus) >> 8, static_cast<std::uint32_t>(DmaError::kDescriptorInvalid));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 }
 
 TEST(Dma, ReadsOverlapWritesSoATransferCostsAboutTheSlowerStream) {
@@ -153,7 +154,7 @@ TEST(Dma, ReadsOverlapWritesSoATransferCostsAboutTheSlowerStream) {
     EXPECT_EQ(b.run_chain(0, {d}, kLocalBase), kIrqDone);
     took = sc_core::sc_time_stamp() - start;
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   const double cycles = took / sc_core::sc_time(1.25, sc_core::SC_NS);
   std::printf("16 KiB copy took %.0f cycles\n", cycles);
   EXPECT_GT(cycles, 512);
@@ -179,7 +180,7 @@ double copy_cycles(const DmaConfig& config, std::vector<Descriptor> chain) {
     EXPECT_EQ(b.run_chain(0, std::move(chain), kLocalBase), kIrqDone);
     took = sc_core::sc_time_stamp() - start;
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   return took / sc_core::sc_time(1.25, sc_core::SC_NS);
 }
 
@@ -234,7 +235,7 @@ TEST(Dma, MisalignedSourceStillReadsWholeBursts) {
     testing::peek(*b.mem.local, 0x10000, got.data(), static_cast<unsigned>(got.size()));
     EXPECT_EQ(got, data);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(cycles, 1484);
   EXPECT_EQ(b.dma.stats().system_read_bytes, 65536u);
 }

@@ -11,6 +11,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/sim_control.h"
 #include "models/common/vcd_recorder.h"
 #include "models/dram/lpddr4.h"
 #include "models/dram/protocol_checker.h"
@@ -88,7 +89,7 @@ TEST(Lpddr4Tlm, ReadDelayIsTheUnloadedLatencyPlusTheAnnotatedDelay) {
     ran = true;
   });
   cpu.socket.bind(dram.target_socket);
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_TRUE(ran);
   EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
   EXPECT_EQ(dram.stats().read_requests, 3u);
@@ -116,7 +117,7 @@ TEST(Lpddr4Tlm, DataIsStoredWithByteEnablesAndLargeBursts) {
     for (int k = 0; k < 8; ++k) EXPECT_EQ(back[k], (k % 2 == 0) ? pattern[k] : out[k]) << k;
   });
   dma.socket.bind(dram.target_socket);
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(dram.stats().write_bytes, 4096u + 8u);
 }
 
@@ -137,7 +138,7 @@ TEST(Lpddr4Tlm, ErrorsGetTheRightResponseAndNoDelay) {
     EXPECT_EQ(delay, before);
   });
   cpu.socket.bind(dram.target_socket);
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(dram.stats().read_requests + dram.stats().write_requests, 0u);
 }
 
@@ -170,7 +171,7 @@ TEST(Lpddr4Tlm, DebugTransportAndDmiSeeTheSameBytes) {
     EXPECT_EQ(dram.stats().read_requests, 1u);
   });
   loader.socket.bind(dram.target_socket);
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 }
 
 // Two loosely-timed initiators (a DMA engine and a CPU) with local time
@@ -208,7 +209,7 @@ TEST(Lpddr4Tlm, ConcurrentLooselyTimedInitiatorsGetConsistentTimes) {
   dma.socket.bind(bus.target_socket);
   cpu.socket.bind(bus.target_socket);
   bus.initiator_socket.bind(dram.target_socket);
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(dram.stats().read_requests, 550u);
   EXPECT_EQ(checker.violation_count(), 0u) << checker.summary();
 }
@@ -254,7 +255,7 @@ TEST_P(ProtocolCheckTraffic, DmaLikeMixedTrafficHasNoViolation) {
   a.socket.bind(bus.target_socket);
   b.socket.bind(bus.target_socket);
   bus.initiator_socket.bind(dram.target_socket);
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(dram.stats().write_requests, 240u);
   EXPECT_EQ(dram.stats().read_requests, 240u * 17);
   EXPECT_GT(dram.stats().refreshes(), 0u);
@@ -297,7 +298,7 @@ TEST(Lpddr4Tlm, StatisticsEnergyAndTrace) {
     stats = dram.stats_json();
   });
   cpu.socket.bind(dram.target_socket);
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   // 20 µs more of standby and refresh cost energy.
   const double standby_mw = (s.vdd1_currents.idd2n * s.vdd1 + s.vdd2_currents.idd2n * s.vdd2) * config.channels;
   EXPECT_GT(energy_late - energy_early, standby_mw * 20000 * 0.99);

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/common/sim_control.h"
 #include "models/interconnect/system_bus.h"
 #include "tests/support/bench.h"
 
@@ -62,7 +63,7 @@ TEST(SystemBus, RoutesEachWindowToItsTargetAtTheTargetsOwnAddresses) {
     b.ram.read(kRamBytes - 64, back.data(), 64);
     EXPECT_EQ(back, burst);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.ram.seen_addresses, (std::vector<std::uint64_t>{0x10, 0x10, kRamBytes - 64}));
   EXPECT_EQ(b.regs.seen_addresses, (std::vector<std::uint64_t>{0xFC}));
   EXPECT_EQ(b.bus.stats().transactions, 4u);
@@ -89,7 +90,7 @@ TEST(SystemBus, AddsItsLatencyToTheCallersDelayOnTopOfTheTargets) {
     EXPECT_EQ(delay, sc_core::SC_ZERO_TIME);
     EXPECT_EQ(sc_core::sc_time_stamp(), kBusLatency + sc_time(10, SC_NS));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 }
 
 TEST(SystemBus, UnmappedOrStraddlingAccessesAreAddressErrorsThatReachNoTarget) {
@@ -108,7 +109,7 @@ TEST(SystemBus, UnmappedOrStraddlingAccessesAreAddressErrorsThatReachNoTarget) {
     b.regs.forced = tlm::TLM_GENERIC_ERROR_RESPONSE;
     EXPECT_EQ(b.dma.transport(tlm::TLM_READ_COMMAND, kRegsBase, &v, 4, delay), tlm::TLM_GENERIC_ERROR_RESPONSE);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_TRUE(b.ram.seen_addresses.empty());
   EXPECT_EQ(b.regs.seen_addresses.size(), 1u);
   EXPECT_EQ(b.bus.stats().decode_errors, 3u);
@@ -127,7 +128,7 @@ TEST(SystemBus, DebugTransportRoutesWithoutTimeOrStatistics) {
     EXPECT_EQ(b.cpu.debug(tlm::TLM_READ_COMMAND, kRegsBase + kRegsBytes - 2, &out, 4), 0u);
     EXPECT_EQ(sc_core::sc_time_stamp(), sc_core::SC_ZERO_TIME);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.ram.get<std::uint32_t>(0x200), 0xA5A5'0001u);
   EXPECT_TRUE(b.ram.seen_addresses.empty());
   EXPECT_EQ(b.bus.stats().transactions, 0u);
@@ -152,7 +153,7 @@ TEST(SystemBus, DmiRegionsAreGivenInSystemAddressesAndClippedToTheWindow) {
     testing::fill_payload(gp, tlm::TLM_READ_COMMAND, 0x7000'0000, &v, 4);
     EXPECT_FALSE(b.cpu.socket->get_direct_mem_ptr(gp, dmi));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 }
 
 // What a waveform shows of the bus: per initiator, busy while a transaction
@@ -167,7 +168,7 @@ TEST(SystemBus, TracesEachInitiatorsBusyRunsAddressAndDirection) {
     b.cpu.read32(kRamBase + 0x10);      // [7, 22 ns): the RAM's 10 ns
     b.dma.write32(kRamBase + 0x20, 2);  // [22, 37 ns)
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   std::ostringstream os;
   rec.write(os);
   const std::string vcd = os.str();

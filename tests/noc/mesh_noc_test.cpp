@@ -11,6 +11,7 @@
 #include <tlm>
 
 #include "contract/address_map.h"
+#include "models/common/sim_control.h"
 #include "models/noc/mesh_noc.h"
 #include "tests/support/bench.h"
 
@@ -122,7 +123,7 @@ TEST(MeshNoc, ZeroLoadTransactionTimeIsRequestPlusTargetPlusResponse) {
               tlm::TLM_OK_RESPONSE);
     synced_delay += sc_core::sc_time_stamp() - before;
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   // (0,0) -> (3,2): 6 routers of 2 + 1 cycles = 18 cycles for a head; 64 bytes
   // are 2 flits of 32 bytes behind a 1-flit header. Target: 10 ns = 8 cycles.
   // write: request 18 + 3, target 8, response 18 + 1 = 48 cycles;
@@ -149,7 +150,7 @@ TEST(MeshNoc, ConcurrentLargeTransfersContendForTheTargetPort) {
     EXPECT_EQ(d.transfer(1, tlm::TLM_WRITE_COMMAND, sys.base(1) + a.size(), b.data(), b.size(), delay_b),
               tlm::TLM_OK_RESPONSE);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   // Each request is 1 + 1024 flits; both end in (1,1)'s ejection port, so the
   // one timed second waits for the other's 1025 flits to pass there.
   const Cycle alone_a = sys.zero_load(sys.config.initiators[0], sys.config.targets[1], 1025) + 8 +
@@ -186,7 +187,7 @@ TEST(MeshNoc, PayloadBytesAreCountedOnceAndTimesTheRoutersTheyCross) {
     // twice (two outputs), (3,2).
     EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, data.data(), 16, delay, &both), tlm::TLM_OK_RESPONSE);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   stats::Counters c;
   sys.noc->sample(c, sc_core::sc_time_stamp());
   EXPECT_EQ(c[stats::Counter::kNocBytes], 64 + 32 + 16);
@@ -205,7 +206,7 @@ TEST(MeshNoc, UnmappedAddressIsAnAddressErrorAndReachesNoTarget) {
     EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, sys.base(3) + 0x1'0000, buf, 8, delay),
               tlm::TLM_ADDRESS_ERROR_RESPONSE);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   for (const auto& m : sys.memories) EXPECT_TRUE(m->seen_addresses.empty());
   EXPECT_EQ(sys.noc->stats().packets, 0u);
 }
@@ -222,7 +223,7 @@ TEST(MeshNoc, TargetResponseStatusAndLocalAddress) {
     sys.memories[2]->forced = tlm::TLM_BURST_ERROR_RESPONSE;
     EXPECT_EQ(d.transfer(1, tlm::TLM_WRITE_COMMAND, sys.base(2) + 0x40, buf, 4, delay), tlm::TLM_BURST_ERROR_RESPONSE);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(sys.memories[2]->seen_addresses, (std::vector<std::uint64_t>{0x20, 0x30, 0x40}));
 }
 
@@ -242,7 +243,7 @@ TEST(MeshNoc, DebugTransportTranslatesTheAddress) {
     gp.set_address(0x42);
     EXPECT_EQ(d.initiator_sockets[0]->transport_dbg(gp), 0u);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(sys.noc->stats().packets, 0u);
 }
 
@@ -265,7 +266,7 @@ TEST(MeshNoc, ATransferSpanningInterleavedTargetsLandsByteExactInEach) {
     gp.set_data_length(300);
     EXPECT_EQ(d.initiator_sockets[0]->transport_dbg(gp), 300u);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   struct Piece {
     unsigned memory, offset, from, length;
   };
@@ -300,7 +301,7 @@ TEST(MeshNoc, MulticastDeliversIdenticalBytesAlongTheXyTree) {
     sc_core::wait(1, sc_core::SC_US);
     sc_core::sc_stop();  // end_of_simulation flushes the busy intervals to the trace
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(std::memcmp(sys.memories[1]->bytes.data() + 0x100, weights.data(), weights.size()), 0);
   EXPECT_EQ(std::memcmp(sys.memories[2]->bytes.data() + 0x2000, weights.data(), weights.size()), 0);
   EXPECT_EQ(std::memcmp(sys.memories[3]->bytes.data(), weights.data(), weights.size()), 0);
@@ -348,7 +349,7 @@ TEST(MeshNoc, MulticastErrors) {
     MulticastExtension with_failing({sys.base(1), sys.base(3), sys.base(2)});
     EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, 0, buf, 16, delay, &with_failing), tlm::TLM_ADDRESS_ERROR_RESPONSE);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(sys.memories[1]->bytes[2], 3);
   EXPECT_EQ(sys.memories[2]->bytes[2], 3);
 }
@@ -419,7 +420,7 @@ TEST(MeshNoc, AForkedReadResponseReachesEveryWindowAlongOneTree) {
         d.transfer(0, tlm::TLM_READ_COMMAND, address_map::kSramBase + 0x100, got.data(), 256, delay, nullptr, &fork),
         tlm::TLM_OK_RESPONSE);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(got, weights);
   EXPECT_EQ(std::memcmp(sys.windows[0]->bytes.data() + 0x40, weights.data(), 256), 0);
   EXPECT_EQ(std::memcmp(sys.windows[1]->bytes.data(), weights.data(), 256), 0);
@@ -476,7 +477,7 @@ TEST(MeshNoc, ForkedReadErrors) {
               tlm::TLM_ADDRESS_ERROR_RESPONSE);
     EXPECT_EQ(std::memcmp(buf, "forked", 6), 0);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(std::memcmp(sys.windows[0]->bytes.data(), "forked", 6), 0);
 }
 
@@ -516,7 +517,7 @@ TEST(MeshNoc, AForkedReadSplitOverBanksCopiesEachPieceToItsPlace) {
     EXPECT_EQ(d.transfer(0, tlm::TLM_WRITE_COMMAND, at, data.data(), 256, delay), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, at, got.data(), 256, delay, nullptr, &fork), tlm::TLM_OK_RESPONSE);
   });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(got, data);
   EXPECT_EQ(std::memcmp(window.bytes.data() + 0x40, data.data(), 256), 0);
   std::vector<std::uint64_t> landed;

@@ -8,6 +8,7 @@
 
 #include "contract/command_format.h"
 #include "contract/npu_regs.h"
+#include "models/common/sim_control.h"
 #include "models/npu/command_processor.h"
 #include "tests/support/bench.h"
 
@@ -101,7 +102,7 @@ TEST(CommandProcessor, RegistersDescribeTheLayoutAndEachAccessTakesOneCycle) {
     EXPECT_EQ(b.host.read32(reg::kCyclesLo), 800'000u);
     EXPECT_EQ(b.host.read32(reg::kCyclesHi), 0u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cp.stats().command_buffers, 0u);
 }
 
@@ -127,7 +128,7 @@ TEST(CommandProcessor, DoorbellRunsTheRingEntryAndRaisesCompleteAfterTheRingRead
     EXPECT_EQ(b.host.read32(reg::kBusyCyclesLo), 2 * kDramLatencyCycles);
     EXPECT_EQ(b.acknowledge(), kIrqComplete);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.dram.seen_addresses, (std::vector<std::uint64_t>{kRing, kRing + 16}));
   EXPECT_TRUE(b.local.seen_addresses.empty());
   EXPECT_EQ(b.cp.stats().command_buffers, 2u);
@@ -155,7 +156,7 @@ TEST(CommandProcessor, NothingRunsWhileDisabledAndIrqEnableMasksTheLine) {
     EXPECT_FALSE(b.irq.read());
     EXPECT_EQ(b.acknowledge(), kIrqComplete);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cp.stats().command_buffers, 1u);
 }
 
@@ -188,7 +189,7 @@ TEST(CommandProcessor, FaultsRaiseErrorWithCodeAndInfoAndTheRingMovesOn) {
     expect_error(NpuError::kBadCommand, 0);  // layer 0 of the buffer
     EXPECT_EQ(b.host.read32(reg::kRingHead), 2u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cp.stats().errors, 3u);
   EXPECT_TRUE(b.local.seen_addresses.empty());
 }
@@ -233,7 +234,7 @@ TEST(CommandProcessor, ATailThatDoesNotExtendTheQueueIsDroppedWithAnError) {
     ring_tail(0);  // no ring at all
     expect_bad_tail(0, 3);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cp.stats().errors, 3u);
   EXPECT_EQ(b.cp.stats().command_buffers, 3u);
 }

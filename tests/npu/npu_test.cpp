@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "contract/npu_regs.h"
+#include "models/common/sim_control.h"
 #include "models/interconnect/system_bus.h"
 #include "models/npu/npu.h"
 #include "sw/driver/npu_driver.h"
@@ -147,7 +148,7 @@ TEST(Npu, RegistersDescribeTheConfigurationAndCostOneNpuCycle) {
     EXPECT_EQ(v, 8u);
     EXPECT_FALSE(b.irq.read());
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 }
 
 TEST(Npu, DoorbellRunsAConvBitExactAndTheIrqSignalsCompletion) {
@@ -170,7 +171,7 @@ TEST(Npu, DoorbellRunsAConvBitExactAndTheIrqSignalsCompletion) {
     EXPECT_EQ(counters.layers_done, 1u);
     EXPECT_GT(counters.busy_cycles, 0u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.layer.read(), -1);  // idle again
   EXPECT_EQ(std::count(decided.begin(), decided.end(), 3), 1);
   EXPECT_EQ(b.npu.command_processor().stats().errors, 0u);

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "contract/address_map.h"
+#include "models/common/sim_control.h"
 #include "models/noc/mesh_noc.h"
 #include "models/pe_array/cluster_kernel.h"
 #include "models/pe_array/pe_cluster.h"
@@ -156,7 +157,7 @@ TEST(OperandGroup, TheLeaderReadsTheWeightsOnceForEveryMember) {
     b.start(jobs);
     for (unsigned k = 0; k < kClusters; ++k) EXPECT_EQ(b.error_of(k, &done[k]), 0u) << k;
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   for (unsigned k = 0; k < kClusters; ++k) EXPECT_EQ(b.output(jobs[k]), b.expected(jobs[k])) << "cluster " << k;
   EXPECT_EQ(b.weight_reads(), 1u);
   // The weights' two column folds of 8 filters (288 bytes each, streamed:
@@ -194,7 +195,7 @@ TEST(OperandGroup, AnEarlyTokenWaitsForTheLeadersJobOfItsTable) {
     EXPECT_EQ(b.cp.read32(b.reg(0, reg::kJobsDone)), 2u);
     EXPECT_EQ(b.cp.read32(b.reg(0, reg::kStatus)), 0u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.output(alone), b.expected(alone));
   EXPECT_EQ(b.output(leader), b.expected(leader));
   EXPECT_EQ(b.output(follower), b.expected(follower));
@@ -215,7 +216,7 @@ TEST(OperandGroup, ATokenForAnotherTableDoesNotCount) {
     EXPECT_EQ(b.error_of(0), static_cast<std::uint32_t>(JobError::kGroup));
     EXPECT_EQ(b.error_of(1), static_cast<std::uint32_t>(JobError::kGroup));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.weight_reads(), 0u);
 }
 
@@ -230,7 +231,7 @@ TEST(OperandGroup, AFollowerWhoseLeaderNeverReadsEndsWithAGroupError) {
     EXPECT_LT(at, kTimeout + kCycle * 1000.0);
     EXPECT_EQ(b.cp.read32(b.reg(1, reg::kIrq)), kIrqError);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.clusters[1]->stats().errors, 1u);
 }
 
@@ -243,7 +244,7 @@ TEST(OperandGroup, ALeaderWhoseFollowerNeverComesEndsWithAGroupError) {
     EXPECT_EQ(b.error_of(0, &at), static_cast<std::uint32_t>(JobError::kGroup));
     EXPECT_GE(at, kTimeout);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.weight_reads(), 1u) << "only cluster 1's own read";
 }
 
@@ -259,7 +260,7 @@ TEST(OperandGroup, APlatformWithoutOperandGroupsRefusesThemAtOnce) {
       EXPECT_LT(at, kCycle * 1000.0);
     }
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.weight_reads(), 0u);
 }
 
@@ -272,7 +273,7 @@ TEST(OperandGroup, AClusterOutsideItsJobsGroupFailsAtOnce) {
     EXPECT_EQ(b.error_of(2, &at), static_cast<std::uint32_t>(JobError::kGroup));
     EXPECT_LT(at, kCycle * 1000.0);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 }
 
 TEST(OperandGroup, AGroupNeedsAJobTable) {
@@ -284,7 +285,7 @@ TEST(OperandGroup, AGroupNeedsAJobTable) {
     b.cp.write32(b.reg(0, reg::kCtrl), kCtrlStart);
     EXPECT_EQ(b.error_of(0), static_cast<std::uint32_t>(JobError::kGroup));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 }
 
 // Cluster k's streamed slot `slot`, where its job names its weights.
@@ -312,7 +313,7 @@ TEST(StreamedWeights, AJobTakesTheWeightsWrittenIntoItsSlotWithoutReadingThemFro
     b.start({job_of(0, 0, 0), job});
     EXPECT_EQ(b.error_of(1, &done), 0u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.output(job), b.expected(job));
   EXPECT_EQ(b.weight_reads(), 1u) << "cluster 0's own read; cluster 1 reads none";
   // Bias, requantization and the tile over the NoC; the weights were written in.
@@ -345,7 +346,7 @@ TEST(StreamedWeights, AJobWaitsForItsSlotToFillAndFreesItForTheNext) {
     }
     EXPECT_EQ(b.cp.read32(b.reg(0, reg::kStatus)), 0u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.output(first), b.expected(first));
   EXPECT_EQ(b.output(second), b.expected(second));
 }
@@ -374,7 +375,7 @@ TEST(StreamedWeights, AProgrammingErrorEndsTheJobWithItsCode) {
     EXPECT_EQ(b.error_of(0, &at), static_cast<std::uint32_t>(JobError::kOperandRead));
     EXPECT_GE(at, kTimeout);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 }
 
 }  // namespace

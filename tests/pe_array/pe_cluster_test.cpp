@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/common/sim_control.h"
 #include "models/pe_array/cluster_kernel.h"
 #include "models/pe_array/pe_cluster.h"
 #include "tests/support/bench.h"
@@ -123,7 +124,7 @@ void expect_conv_job(Dataflow dataflow, std::uint64_t cycles) {
     EXPECT_EQ(b.cp.read32(reg::kBusyCycles), cycles);
     EXPECT_EQ(b.cp.read32(reg::kJobsDone), 1u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   std::vector<std::int8_t> got(expected.size());
   b.sram.read(kOut, got.data(), got.size());
   EXPECT_EQ(got, expected);
@@ -156,7 +157,7 @@ TEST(PeCluster, OperandLatencyIsStallOnTopOfTheSchedule) {
     EXPECT_EQ(r.irq, kIrqDone);
     EXPECT_EQ(r.took, kCycle * static_cast<double>(10 * kL + kWsCycles));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cluster.stats().compute_cycles, kWsCycles);
   EXPECT_EQ(b.cluster.stats().stall_cycles, 10 * kL);
 }
@@ -179,7 +180,7 @@ void expect_streamed_conv_job(std::uint64_t latency, std::uint64_t took) {
     EXPECT_EQ(r.irq, kIrqDone);
     EXPECT_EQ(r.took, kCycle * static_cast<double>(took));
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   std::vector<std::int8_t> got(expected.size());
   b.sram.read(kOut, got.data(), got.size());
   EXPECT_EQ(got, expected);
@@ -212,7 +213,7 @@ void expect_buffer_traffic(const BufferCase& c) {
   const ClusterJob job = conv3x3(c.dataflow);
   fill_operands(b.sram, job, 5);
   b.body = [&] { b.run_job(job); };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   const PeClusterStats& s = b.cluster.stats();
   EXPECT_EQ(s.weight_buffer_write_bytes, 576u);
   EXPECT_EQ(s.input_buffer_write_bytes, 7u * 28u + c.psum_bytes);
@@ -251,7 +252,7 @@ TEST(PeCluster, ANarrowBufferPortStretchesTheJob) {
   const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
   fill_operands(b.sram, job, 7);
   b.body = [&] { EXPECT_EQ(b.run_job(job).took, kCycle * 7300.0); };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cluster.stats().compute_cycles, kWsCycles);
   EXPECT_EQ(b.cluster.stats().stall_cycles, 7300 - kWsCycles);
   EXPECT_EQ(b.cluster.stats().buffer_port_stall_cycles, 7300 - kWsCycles);
@@ -290,7 +291,7 @@ TEST(PeCluster, TheStallSignalSaysWhatTheJobWaitsOn) {
   const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
   fill_operands(b.sram, job, 3);
   b.body = [&] { b.run_job(job); };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   std::ostringstream os;
   rec.write(os);
   const std::string vcd = os.str();
@@ -325,7 +326,7 @@ TEST(PeCluster, TheStallSignalShowsTheBufferPorts) {
   const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
   fill_operands(b.sram, job, 7);
   b.body = [&] { b.run_job(job); };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   std::ostringstream os;
   rec.write(os);
   const auto busy = traced(os.str(), "busy", sc_core::SC_ZERO_TIME);
@@ -358,7 +359,7 @@ TEST(PeCluster, NarrowResultsLeaveTheRestOfEachPixelAlone) {
   const std::vector<std::uint8_t> untouched(24, 0xEE);
   b.sram.write(kOut, untouched.data(), untouched.size());
   b.body = [&] { EXPECT_EQ(b.run_job(j).irq, kIrqDone); };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   std::int8_t out[24];
   b.sram.read(kOut, out, sizeof out);
   const auto e = static_cast<std::int8_t>(0xEE);
@@ -410,7 +411,7 @@ TEST(PeCluster, AStartWhileBusyIsQueuedAndATableStartFetchesTheClustersSlot) {
     EXPECT_EQ(b.cp.read32(reg::kJobsDone), 2u);
     EXPECT_EQ(b.cp.read32(reg::kStatus), 0u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   for (const std::uint32_t out : {kOut, kOut + 0x800}) {
     std::vector<std::int8_t> got(expected.size());
     b.sram.read(out, got.data(), got.size());
@@ -442,7 +443,7 @@ TEST(PeCluster, BadJobsEndWithTheirErrorCode) {
     EXPECT_EQ(r.status >> 8, static_cast<std::uint32_t>(JobError::kOperandRead));
     EXPECT_EQ(b.cp.read32(reg::kJobsDone), 0u);
   };
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   EXPECT_EQ(b.cluster.stats().errors, 4u);
   EXPECT_EQ(b.cluster.stats().jobs, 0u);
 }

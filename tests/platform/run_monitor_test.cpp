@@ -84,7 +84,7 @@ TEST(RunMonitor, PricesEachIntervalAsTheCounterDifferences) {
   monitor.current_layer(firmware.layer);
   std::vector<report::PowerSample> windows;
   monitor.on_power_window([&](const report::PowerSample& p) { windows.push_back(p); });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 
   ASSERT_EQ(windows.size(), 4u);  // [0, 400) ns; the tail to 430 ns is no whole window
   double energy_pj = 0;
@@ -121,7 +121,7 @@ TEST(RunMonitor, FinishClosesTheLastWindowButPeakIsOverWholeWindows) {
   monitor.current_layer(firmware.layer);
   std::vector<report::PowerSample> windows;
   monitor.on_power_window([&](const report::PowerSample& p) { windows.push_back(p); });
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
   monitor.finish();
 
   ASSERT_EQ(windows.size(), 5u);  // [0, 400) ns and the tail to 430 ns
@@ -149,7 +149,7 @@ TEST(RunMonitor, IdealMemoryPricesTimeOverTheReportedCycles) {
   c.ideal_memory = true;
   RunMonitor monitor("monitor", c, {&source});
   monitor.current_layer(firmware.layer);
-  sc_core::sc_start();
+  npuvp::sim::run_to_end();
 
   const report::RunFigures figures = monitor.figures();
   ASSERT_EQ(figures.layers.size(), 1u);

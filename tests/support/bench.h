@@ -16,7 +16,7 @@
 //   TEST(Dut, Works) {
 //     MyBench b;
 //     b.body = [&] { b.cpu.write32(0x0, 1); EXPECT_EQ(b.cpu.read32(0x4), 2u); };
-//     sc_core::sc_start();
+//     sim::run_to_end();  // sc_start(), then ASan back on the main stack
 //   }
 //
 // The pieces (TlmMemory, Initiator, IrqLine, debug_write/debug_read) are
