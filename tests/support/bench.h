@@ -90,7 +90,7 @@ class TlmMemory : public sc_core::sc_module {
   bool in_window(const tlm::tlm_generic_payload& gp) const;
 };
 
-// An initiator port with a quantum keeper (loosely timed, as a CPU stub).
+// An initiator port with a quantum keeper (loosely timed, as the host CPU model drives a bus).
 class Initiator : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Initiator> socket;
