@@ -90,7 +90,9 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
   const std::uint32_t rows = tile_rows(tile);
   const std::uint32_t tile_lo = input_row_range(l_, row0, rows).first;
   const std::uint32_t channels = block_input_channels(l_, kb);
-  const std::uint32_t row_bytes = l_.in_w * input_bytes(l_, channels);
+  const auto [x0, x1] = grid_.input_cols(l_, tile);
+  const std::uint32_t col0 = grid_.first_col(tile), cols = grid_.cols(tile);
+  const std::uint32_t row_bytes = (x1 - x0) * input_bytes(l_, channels);
   const unsigned buffer = input_buffer(tile);
   const std::uint32_t rows_per_group = ceil_div(rows, t_.row_groups);
   const std::uint64_t filter = filter_bytes(l_);
@@ -123,15 +125,20 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       if (op_ == Opcode::kConv2d && l_.groups == 1) job.group_out = k_count;
       job.in_c = channels;
       job.in_row_pitch = row_bytes;
+      if (!grid_.whole_width()) {
+        job.in_w = x1 - x0;
+        job.origin_x = static_cast<std::int32_t>(std::int64_t{col0} * l_.stride_w - l_.pad_left - x0);
+        job.out_w = cols;
+      }
       job.in_channel_offset = op_ == Opcode::kConv2d ? ks / job.group_out * job.group_in : ks;
       if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
       job.out_addr =
           static_cast<std::uint32_t>(sram(t_.output_offset[buffers.output]) +
-                                     std::uint64_t{my0} * l_.out_w * output_bytes(l_, kb) + output_bytes(l_, ks));
+                                     std::uint64_t{my0} * cols * output_bytes(l_, kb) + output_bytes(l_, ks));
       job.out_h = my_rows;
       if (fuses_pool(l_)) set_pool_epilogue(job, row0 + my0, my_rows);
       job.out_pixel_pitch = output_bytes(l_, kb);
-      job.out_row_pitch = l_.out_w * output_bytes(l_, kb);
+      job.out_row_pitch = cols * output_bytes(l_, kb);
       job.k_count = k_count;
       job.weights_addr =
           static_cast<std::uint32_t>(buffers.streamed ? streamed_weights_addr(jobs.size(), buffers.weights)

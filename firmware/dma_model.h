@@ -56,6 +56,18 @@ class DmaModel {
     for (std::uint64_t r = 0; r < rest; ++r) add_row(s, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
   }
 
+  // One descriptor of `planes` planes, each `rows` rows as add() takes
+  // them: the DMA cuts it plane after plane (a column strip's rows of
+  // pixels).
+  void add_planes(DmaStream& s, std::uint64_t planes, std::uint64_t rows, std::uint64_t row_bytes, std::uint64_t src,
+                  std::uint64_t src_pitch, std::uint64_t src_plane_pitch, std::uint64_t dst, std::uint64_t dst_pitch,
+                  std::uint64_t dst_plane_pitch) const {
+    const std::uint64_t descriptors = s.descriptors;
+    for (std::uint64_t p = 0; p < planes; ++p)
+      add(s, rows, row_bytes, src + p * src_plane_pitch, src_pitch, dst + p * dst_plane_pitch, dst_pitch);
+    s.descriptors = std::min(s.descriptors, descriptors + 1);
+  }
+
   // A chain's time on its channel: the first descriptor's fetch, then the
   // slowest of the DRAM's rate, the NoC port at the DMA's node (a flit per
   // cycle, a header per burst) and the burst window (Little's law over the

@@ -89,6 +89,10 @@ struct NpuLayout {
   // weights) where each is used once, and the estimate picks; false: every
   // weight goes through the global buffer.
   bool stream_weights = false;
+  // The planner also offers column strips of a layer's row tiles where whole
+  // rows split its channels or its clusters (firmware/layer_choice.cpp), and
+  // the estimate picks; false: whole rows only.
+  bool column_strips = true;
 };
 
 // A bus access that came back with an error response.

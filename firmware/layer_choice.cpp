@@ -32,14 +32,17 @@ void for_each_sram_budget(const NpuLayout& npu, Plan plan) {
 // per tile: estimated 71 k cycles, 281 k measured).
 // (Fewer row groups alone split nothing: a pool's 14 rows in 14 groups
 // beside the whole buffer's 27 in 16 are still one slice each.)
+// The narrowest strips offered: a 64th of the width.
+constexpr std::uint32_t kMaxColumnStrips = 64;
+
 bool offered(const LayerTiling& candidate, std::uint32_t whole_k_groups) {
   return candidate.k_groups <= whole_k_groups;
 }
 
 bool same_tiling(const LayerTiling& a, const LayerTiling& b) {
   return a.order == b.order && a.k_block == b.k_block && a.rows_per_tile == b.rows_per_tile &&
-         a.images_per_tile == b.images_per_tile && a.k_slice == b.k_slice && a.row_groups == b.row_groups &&
-         a.stream_weights == b.stream_weights;
+         a.cols_per_tile == b.cols_per_tile && a.images_per_tile == b.images_per_tile && a.k_slice == b.k_slice &&
+         a.row_groups == b.row_groups && a.stream_weights == b.stream_weights;
 }
 
 // Whether a tiling's K blocks after the first may stream their weights into
@@ -115,6 +118,31 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
         consider(streamed);
       };
       if (budget == npu.sram_bytes || offered(one_cluster, k_groups)) offer(one_cluster);
+      // Whole rows cost some layers their shape. A channelwise layer whose
+      // rows fit only a part of its channels loads each pixel's channels of
+      // the block as a run of their own, a burst each from DRAM (MobileNet
+      // v1's conv_dw_1 at 1080 x 1920: 16 bytes, the DRAM 12 % busy). A tile
+      // of fewer rows than K slices has most clusters read the same input
+      // rows as slices, from the same banks at once, which the estimate
+      // does not price (above). Column strips keep the block whole or give
+      // the clusters rows of their own: there the estimate prices strips of
+      // a half, a quarter, ... of the width beside whole rows, each strip's
+      // input row at least a DMA burst (narrower, each row is a burst round
+      // trip of its own and a NoC packet per cluster row, and the estimate
+      // ranked them wrongly: MobileNet v1's conv_pw_2 in strips of 2 columns
+      // estimated faster, ran 42,403 -> 67,748 cycles).
+      const bool block_cut = channelwise(l) && one_cluster.k_block < l.out_c;
+      if (npu.column_strips && cuts_columns(l, order) && (block_cut || one_cluster.k_groups > one_cluster.row_groups))
+        for (std::uint32_t strips = 2; strips <= kMaxColumnStrips && strips <= l.out_w; strips *= 2) {
+          LayerTiling stripped;
+          if (plan_layer_tiling_within(l, npu, budget, order, stripped, dataflow, KBlockCap::kOneCluster, strips) &&
+              std::uint64_t{input_cols_for(l, stripped.cols_per_tile)} *
+                      input_bytes(l, block_input_channels(l, stripped.k_block)) >=
+                  dma_burst_bytes(npu.costs) &&
+              (stripped.k_block > one_cluster.k_block || stripped.row_groups > one_cluster.row_groups) &&
+              offered(stripped, k_groups))
+            offer(stripped);
+        }
       if (one_cluster.row_groups != 1 || one_cluster.k_slice >= npu.array_cols) continue;
       LayerTiling sliced;
       if (plan_layer_tiling_within(l, npu, budget, order, sliced, dataflow, KBlockCap::kClusterSlices) &&

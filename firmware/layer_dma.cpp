@@ -32,9 +32,11 @@ std::vector<dma::Descriptor> LayerRunner::weight_loads(std::uint32_t k0, std::ui
 std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
                                                       unsigned buffer) const {
   const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
+  const auto [x0, x1] = grid_.input_cols(l_, tile);
   const BatchImage& image = images_[image_of(tile)];
-  const std::uint32_t row_bytes = l_.in_w * input_bytes(l_, l_.in_c);
-  const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : row_bytes;
+  const std::uint32_t pixel = input_bytes(l_, l_.in_c);
+  const std::uint32_t row_bytes = (x1 - x0) * pixel;
+  const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : l_.in_w * pixel;
   const std::uint32_t channels = block_input_channels(l_, kb);
   const std::uint32_t first_channel = block_input_channels(l_, k0);
   if (l_.input_segment_count != 0) {
@@ -43,28 +45,28 @@ std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::u
     if (fuses_add(l_)) chain.push_back(residual_load(tile, k0, kb, buffer));
     return chain;
   }
-  dma::Descriptor d{
-      image.input_addr + std::uint64_t{lo} * dram_pitch + (channels == l_.in_c ? 0 : input_bytes(l_, first_channel)),
-      input_at(tile, buffer),
-      row_bytes,
-      hi - lo,
-      1,
-      0,
-      static_cast<std::int32_t>(dram_pitch),
-      static_cast<std::int32_t>(row_bytes),
-      0,
-      0,
-      0,
-      0};
+  dma::Descriptor d{image.input_addr + std::uint64_t{lo} * dram_pitch + std::uint64_t{x0} * pixel +
+                        (channels == l_.in_c ? 0 : input_bytes(l_, first_channel)),
+                    input_at(tile, buffer),
+                    row_bytes,
+                    hi - lo,
+                    1,
+                    0,
+                    static_cast<std::int32_t>(dram_pitch),
+                    static_cast<std::int32_t>(row_bytes),
+                    0,
+                    0,
+                    0,
+                    0};
   if (channels != l_.in_c) {
     // A channel slice of every pixel: rows of pixels of `channels` bytes.
     d.row_bytes = input_bytes(l_, channels);
-    d.rows = l_.in_w;
+    d.rows = x1 - x0;
     d.planes = hi - lo;
-    d.src_row_pitch = static_cast<std::int32_t>(input_bytes(l_, l_.in_c));
+    d.src_row_pitch = static_cast<std::int32_t>(pixel);
     d.dst_row_pitch = static_cast<std::int32_t>(input_bytes(l_, channels));
     d.src_plane_pitch = static_cast<std::int32_t>(dram_pitch);
-    d.dst_plane_pitch = static_cast<std::int32_t>(l_.in_w * input_bytes(l_, channels));
+    d.dst_plane_pitch = static_cast<std::int32_t>((x1 - x0) * input_bytes(l_, channels));
   }
   std::vector<dma::Descriptor> chain{d};
   if (fuses_add(l_)) chain.push_back(residual_load(tile, k0, kb, buffer));
@@ -149,7 +151,7 @@ dma::Descriptor LayerRunner::residual_load(std::uint32_t tile, std::uint32_t k0,
 dma::Descriptor LayerRunner::output_store(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
                                           unsigned buffer) const {
   const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
-  const std::uint64_t first_pixel = std::uint64_t{first_row(tile)} * l_.out_w;
+  const std::uint64_t first_pixel = std::uint64_t{first_row(tile)} * l_.out_w + grid_.first_col(tile);
   const std::uint32_t block = output_bytes(l_, kb);
   const std::uint32_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : output_bytes(l_, l_.out_c);
   dma::Descriptor d{sram(t_.output_offset[buffer]),
@@ -164,7 +166,23 @@ dma::Descriptor LayerRunner::output_store(std::uint32_t tile, std::uint32_t k0, 
                     0,
                     0,
                     0};
-  if (block == pitch) {
+  if (!grid_.whole_width()) {
+    // A strip: a plane per row of the tile, its pixels a run of bytes
+    // where they hold every channel.
+    const std::uint32_t cols = grid_.cols(tile);
+    d.rows = cols;
+    d.planes = tile_rows(tile);
+    d.src_plane_pitch = static_cast<std::int32_t>(cols * block);
+    d.dst_plane_pitch = static_cast<std::int32_t>(l_.out_w * pitch);
+    if (block == pitch) {
+      d.row_bytes = cols * block;
+      d.rows = d.planes;
+      d.planes = 1;
+      d.src_row_pitch = d.src_plane_pitch;
+      d.dst_row_pitch = d.dst_plane_pitch;
+      d.src_plane_pitch = d.dst_plane_pitch = 0;
+    }
+  } else if (block == pitch) {
     // All channels of each pixel: the tile is one contiguous block in DRAM.
     d.row_bytes = pixels * block;
     d.rows = 1;

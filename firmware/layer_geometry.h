@@ -112,6 +112,22 @@ inline std::pair<std::uint32_t, std::uint32_t> input_row_range(const LayerComman
           static_cast<std::uint32_t>(std::min<std::int64_t>(l.in_h - 1, last) + 1)};
 }
 
+// Input columns a run of output columns reads, clipped to the image (the
+// rest is padding): [first, last + 1). A column strip is a convolution's
+// without a fused pool (LayerTiling::cols_per_tile).
+inline std::pair<std::uint32_t, std::uint32_t> input_col_range(const LayerCommand& l, std::uint32_t out_col0,
+                                                               std::uint32_t out_cols) {
+  const std::int64_t first = std::int64_t{out_col0} * l.stride_w - l.pad_left;
+  const std::int64_t last = first + std::int64_t{out_cols - 1} * l.stride_w + (l.kernel_w - 1) * l.dilation_w;
+  return {static_cast<std::uint32_t>(std::max<std::int64_t>(0, first)),
+          static_cast<std::uint32_t>(std::min<std::int64_t>(l.in_w - 1, last) + 1)};
+}
+
+// At most how many input columns `out_cols` consecutive output columns read.
+inline std::uint32_t input_cols_for(const LayerCommand& l, std::uint32_t out_cols) {
+  return std::min<std::uint32_t>(l.in_w, (out_cols - 1) * l.stride_w + (l.kernel_w - 1) * l.dilation_w + 1);
+}
+
 // Whether the command's input or output holds int4 values two per byte.
 inline bool packed_input(const LayerCommand& l) { return (l.flags & kInt4PackedInput) != 0; }
 inline bool packed_output(const LayerCommand& l) { return (l.flags & kInt4PackedOutput) != 0; }

@@ -5,9 +5,11 @@
 // split of a tile over the clusters, and what each dataflow would cost. Pure
 // logic: the firmware runs it, the report and the tests call it.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "contract/cluster_regs.h"
@@ -38,9 +40,14 @@ struct LayerTiling {
   LoopOrder order = LoopOrder::kWeightBlocksOuter;
   std::uint32_t k_block = 0;        // output channels per weight load
   std::uint32_t rows_per_tile = 0;  // output rows per tile
-  std::uint32_t row_groups = 0;     // clusters split a tile's rows into this many groups...
-  std::uint32_t k_groups = 0;       // ...and a K block into this many channel slices
-  std::uint32_t k_slice = 0;        // channels per slice (a multiple of the channels per group)
+  // Output columns per tile, 0 for the whole width: a row tile is then cut
+  // into column strips (TileGrid), so that a wide map keeps its K block
+  // whole and its pixels' channels together in DRAM (docs/firmware.md,
+  // "Column strips").
+  std::uint32_t cols_per_tile = 0;
+  std::uint32_t row_groups = 0;  // clusters split a tile's rows into this many groups...
+  std::uint32_t k_groups = 0;    // ...and a K block into this many channel slices
+  std::uint32_t k_slice = 0;     // channels per slice (a multiple of the channels per group)
   std::uint64_t weights_offset[2] = {0, 0}, bias_offset[2] = {0, 0}, requant_offset[2] = {0, 0};
   std::uint64_t input_offset[2] = {0, 0};
   std::uint64_t input2_offset[2] = {0, 0};  // kAdd's second operand
@@ -66,17 +73,52 @@ struct LayerTiling {
 // banks a buffer spans, where its bursts start).
 inline bool operator==(const LayerTiling& a, const LayerTiling& b) {
   const auto fields = [](const LayerTiling& t) {
-    return std::tie(t.order, t.k_block, t.rows_per_tile, t.row_groups, t.k_groups, t.k_slice, t.weights_offset[0],
-                    t.weights_offset[1], t.bias_offset[0], t.bias_offset[1], t.requant_offset[0], t.requant_offset[1],
-                    t.input_offset[0], t.input_offset[1], t.input2_offset[0], t.input2_offset[1], t.output_offset[0],
-                    t.output_offset[1], t.bytes_used, t.images_per_tile, t.input_slot_bytes, t.input2_slot_bytes,
-                    t.stream_weights);
+    return std::tie(t.order, t.k_block, t.rows_per_tile, t.cols_per_tile, t.row_groups, t.k_groups, t.k_slice,
+                    t.weights_offset[0], t.weights_offset[1], t.bias_offset[0], t.bias_offset[1], t.requant_offset[0],
+                    t.requant_offset[1], t.input_offset[0], t.input_offset[1], t.input2_offset[0], t.input2_offset[1],
+                    t.output_offset[0], t.output_offset[1], t.bytes_used, t.images_per_tile, t.input_slot_bytes,
+                    t.input2_slot_bytes, t.stream_weights);
   };
   return fields(a) == fields(b);
 }
 // A field added to LayerTiling belongs in operator== (a memoized estimate
 // keyed on fewer would be another tiling's).
-static_assert(sizeof(LayerTiling) == 160);
+static_assert(sizeof(LayerTiling) == 168);
+
+// How a tiling cuts the output into tiles, as the firmware and the estimate
+// count them: row tiles of rows_per_tile rows, each cut into strips of
+// cols_per_tile columns (one strip of the whole width when 0); tile by tile
+// along a row tile's strips, then the next row tile, and on from one image
+// of a batch to the next.
+class TileGrid {
+ public:
+  TileGrid() = default;
+  TileGrid(const LayerCommand& l, const LayerTiling& t)
+      : out_h_(l.out_h),
+        out_w_(l.out_w),
+        in_w_(l.in_w),
+        rows_(t.rows_per_tile),
+        cols_(t.cols_per_tile == 0 ? l.out_w : t.cols_per_tile),
+        strips_(ceil_div(l.out_w, cols_)),
+        per_image_(ceil_div(l.out_h, rows_) * strips_) {}
+
+  std::uint32_t per_image() const { return per_image_; }
+  std::uint32_t image(std::uint32_t tile) const { return tile / per_image_; }
+  std::uint32_t first_row(std::uint32_t tile) const { return tile % per_image_ / strips_ * rows_; }
+  std::uint32_t rows(std::uint32_t tile) const { return std::min(rows_, out_h_ - first_row(tile)); }
+  std::uint32_t first_col(std::uint32_t tile) const { return tile % strips_ * cols_; }
+  std::uint32_t cols(std::uint32_t tile) const { return std::min(cols_, out_w_ - first_col(tile)); }
+  bool whole_width() const { return strips_ == 1; }
+  // The input columns the tile loads: the whole width's, or its strip's.
+  std::pair<std::uint32_t, std::uint32_t> input_cols(const LayerCommand& l, std::uint32_t tile) const {
+    if (whole_width()) return {0, in_w_};
+    return input_col_range(l, first_col(tile), cols(tile));
+  }
+
+ private:
+  std::uint32_t out_h_ = 0, out_w_ = 0, in_w_ = 0;
+  std::uint32_t rows_ = 1, cols_ = 1, strips_ = 1, per_image_ = 1;
+};
 
 // Whether step `step` of a kRowTilesOuter walk streams its weights into the
 // clusters. The first step's weights go into SRAM, where the layer before
@@ -129,12 +171,24 @@ enum class KBlockCap {
   kClusterSlices,  // each slice within one, the block within all of them
 };
 
+// Whether a layer's row tiles may be cut into column strips: a convolution
+// without a fused pool or add, whose input is one tensor, walked weight
+// blocks outer. (A fused pool's windows and an average pool's padded count
+// would cross the strips; a residual or a gathered input would load as a
+// descriptor per row.)
+inline bool cuts_columns(const LayerCommand& l, LoopOrder order) {
+  return opcode_of(l) == Opcode::kConv2d && !fuses_pool(l) && !fuses_add(l) && l.input_segment_count == 0 &&
+         order == LoopOrder::kWeightBlocksOuter;
+}
+
 // The tiling plan_layer_tiling would choose with only the first `sram_bytes`
-// of the global buffer (the same banks and interleave) and K blocks capped
-// by `cap` (plan_layer_tiling: kOneCluster).
+// of the global buffer (the same banks and interleave), K blocks capped by
+// `cap` (plan_layer_tiling: kOneCluster) and each row tile cut into `strips`
+// column strips of equal width (the last may be narrower); false where the
+// layer may not be cut so (cuts_columns).
 bool plan_layer_tiling_within(const LayerCommand& layer, const NpuLayout& npu, std::uint64_t sram_bytes,
                               LoopOrder order, LayerTiling& tiling, pe_array::Dataflow dataflow,
-                              KBlockCap cap = KBlockCap::kOneCluster);
+                              KBlockCap cap = KBlockCap::kOneCluster, std::uint32_t strips = 1);
 
 struct LayerCost;
 

@@ -39,7 +39,7 @@ bool LayerRunner::prepare(LayerDecision& decision) {
   }
   dataflow_ = decision.dataflow;
   t_ = decision.tiling;
-  image_tiles_ = ceil_div(l_.out_h, t_.rows_per_tile);
+  grid_ = TileGrid(l_, t_);
   return true;
 }
 

@@ -26,7 +26,7 @@ void LayerRunner::run() {
     t_.bias_offset[0] += delta;
     t_.requant_offset[0] += delta;
   }
-  image_tiles_ = ceil_div(l_.out_h, t_.rows_per_tile);
+  grid_ = TileGrid(l_, t_);
   const bool resident = weights_resident();
   // Pooling and add reuse the SRAM where weights were; anything else replaces them.
   resident_ = wanted_weights();
@@ -62,7 +62,7 @@ LayerRunner::FirstLoads LayerRunner::first_loads(bool weights_resident) const {
     loads.inputs = input_loads(0, 0, kb, 0);
     return loads;
   }
-  const std::uint32_t tiles = image_tiles_ * images();
+  const std::uint32_t tiles = grid_.per_image() * images();
   for (std::uint32_t tile = 0; tile < std::min(tiles, t_.images_per_tile); ++tile) {
     const auto inputs = input_loads(tile, 0, l_.out_c, input_buffer(tile));
     loads.inputs.insert(loads.inputs.end(), inputs.begin(), inputs.end());
@@ -79,7 +79,7 @@ void LayerRunner::load_first(const FirstLoads& loads) {
 }
 
 void LayerRunner::run_weight_blocks_outer(bool weights_resident, const FirstLoads& first) {
-  const std::uint32_t tiles = image_tiles_ * images();
+  const std::uint32_t tiles = grid_.per_image() * images();
   for (std::uint32_t k0 = 0; k0 < l_.out_c; k0 += t_.k_block) {
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
     if (k0 == 0) {
@@ -116,7 +116,7 @@ void LayerRunner::run_weight_blocks_outer(bool weights_resident, const FirstLoad
 
 void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
   const std::uint32_t blocks = ceil_div(l_.out_c, t_.k_block);
-  const std::uint32_t tiles = image_tiles_ * images();
+  const std::uint32_t tiles = grid_.per_image() * images();
   const auto steps = row_tiles_outer_steps(tiles, blocks, t_.images_per_tile);
   const auto loads = [&](std::size_t i) {
     const RowTilesStep& s = steps[i];

@@ -14,6 +14,7 @@
 #include "contract/npu_regs.h"
 #include "firmware/firmware.h"
 #include "firmware/layer_geometry.h"
+#include "firmware/layer_plan.h"
 
 namespace npuvp::firmware {
 
@@ -168,11 +169,10 @@ class LayerRunner {
   std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer,
                                             bool streamed = false) const;
 
-  // Tiles count on from one image to the next: tile t is row tile
-  // t % image_tiles_ of image t / image_tiles_.
-  std::uint32_t image_of(std::uint32_t tile) const { return tile / image_tiles_; }
-  std::uint32_t first_row(std::uint32_t tile) const { return tile % image_tiles_ * t_.rows_per_tile; }
-  std::uint32_t tile_rows(std::uint32_t tile) const { return std::min(t_.rows_per_tile, l_.out_h - first_row(tile)); }
+  // Tiles count on from one image to the next (TileGrid).
+  std::uint32_t image_of(std::uint32_t tile) const { return grid_.image(tile); }
+  std::uint32_t first_row(std::uint32_t tile) const { return grid_.first_row(tile); }
+  std::uint32_t tile_rows(std::uint32_t tile) const { return grid_.rows(tile); }
   // The input buffer a tile's inputs go to, and where in it (several whole
   // images share one with LayerTiling::images_per_tile).
   unsigned input_buffer(std::uint32_t tile) const { return tile / t_.images_per_tile % 2; }
@@ -322,7 +322,7 @@ class LayerRunner {
   std::vector<BatchImage> images_;                   // image 0: the command's own addresses
   std::vector<std::vector<InputSegment>> segments_;  // per image
   LayerTiling t_;
-  std::uint32_t image_tiles_ = 1;  // row tiles per image
+  TileGrid grid_;  // the tiling's tiles
   pe_array::Dataflow dataflow_ = pe_array::Dataflow::kWeightStationary;
   unsigned next_table_ = 0;
   // The estimated tail of this layer's plan (LayerCost::tail_cycles), and of

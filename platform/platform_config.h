@@ -58,6 +58,10 @@ struct FirmwareConfig {
   // where the estimate prices it faster; false: through the global buffer
   // (docs/memory.md, "What bounds a batch-1 fully connected layer").
   bool stream_weights = true;
+  // A wide layer's row tiles cut into column strips where whole rows would
+  // split its channels or its clusters, and the estimate picks
+  // (docs/firmware.md, "Column strips"); false: whole rows only.
+  bool column_strips = true;
 };
 
 struct PlatformConfig {

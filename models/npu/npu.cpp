@@ -32,6 +32,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.costs = c.firmware_costs;
   l.smaller_tilings = c.firmware_smaller_tilings;
   l.stream_weights = c.firmware_stream_weights;
+  l.column_strips = c.firmware_column_strips;
   cp.event_lines = c.dma.channels + c.clusters;
   return cp;
 }

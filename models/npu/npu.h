@@ -55,6 +55,8 @@ struct NpuConfig {
   bool firmware_smaller_tilings = true;
   // The preset's firmware.stream_weights (firmware::NpuLayout::stream_weights).
   bool firmware_stream_weights = true;
+  // The preset's firmware.column_strips (firmware::NpuLayout::column_strips).
+  bool firmware_column_strips = true;
 
   // Multipliers over all clusters: the array's MACs per cycle at one MAC per PE.
   NodePosition bank_node(unsigned bank) const;

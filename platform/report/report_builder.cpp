@@ -55,13 +55,16 @@ std::string hybrid_reason(const firmware::LayerDecision& d) {
 
 // Why the firmware ran a layer as it did: the tiling it chose and, for a
 // convolution, both dataflows' estimated costs and the reason for the choice.
-nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::RunOptions& options) {
+// `width`: the layer's output width, what a tiling of whole rows has per tile.
+nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::RunOptions& options,
+                             std::uint32_t width) {
   if (d == nullptr) return {{"tiling", nullptr}, {"dataflow_costs", nullptr}};
   const firmware::LayerTiling& t = d->tiling;
   nlohmann::json out;
   out["tiling"] = {{"order", order_name(t.order)},
                    {"k_block", t.k_block},
                    {"rows_per_tile", t.rows_per_tile},
+                   {"cols_per_tile", t.cols_per_tile == 0 ? width : t.cols_per_tile},
                    {"images_per_tile", t.images_per_tile},
                    {"stream_weights", t.stream_weights},
                    {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
@@ -127,8 +130,10 @@ std::vector<LayerFigures> per_layer(const RunFigures& figures, std::size_t layer
 nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::size_t i, const LayerFigures& f) {
   const auto& l = in.work.layers[i];
   const auto decision = figures.decisions.find(static_cast<std::int32_t>(i));
+  const nlohmann::json out_shape = l.value("out_shape", nlohmann::json::array());
+  const std::uint32_t width = out_shape.size() >= 3 ? out_shape.back().get<std::uint32_t>() : 1;
   const nlohmann::json plan =
-      decision_json(decision == figures.decisions.end() ? nullptr : &decision->second, in.options);
+      decision_json(decision == figures.decisions.end() ? nullptr : &decision->second, in.options, width);
   const double lane_macs = in.config.npu.cluster.int4_packing && l.value("datatype", "int8") == "int4" ? 2.0 : 1.0;
   const double macs = static_cast<double>(l["macs"].get<std::uint64_t>());
   const std::uint64_t dram_bytes = f.dram_read_bytes + f.dram_write_bytes;

@@ -750,5 +750,73 @@ TEST(DataflowCost, ChannelwiseLayersKeepTheirWeightBlocksOuter) {
   EXPECT_EQ(t.order, LoopOrder::kWeightBlocksOuter);
 }
 
+// MobileNet v1's conv_dw_1 at 1080 x 1920: one output row of all 32 channels
+// reads 3 input rows of 960 pixels, 92,160 bytes, more than a cluster's
+// 64 KiB input buffer, so whole rows fit a K block of 16 channels (46,080
+// bytes), each pixel's 16 a run of its own in DRAM. Strips of an eighth of
+// the width (120 columns, 122 input columns with the halo: 3 x 122 x 32 =
+// 11,712 bytes a row) keep all 32 channels.
+TEST(LayerTiling, ColumnStripsKeepAWideDepthwiseLayersKBlockWhole) {
+  auto l = conv(32, 540, 960, 32, 3, 1, 1);
+  l.groups = 32;
+  const NpuLayout npu = edge_ip();
+  LayerTiling whole, strips;
+  ASSERT_TRUE(plan_layer_tiling_within(l, npu, npu.sram_bytes, kBlocksOuter, whole, kWs));
+  EXPECT_EQ(whole.k_block, 16u);
+  EXPECT_EQ(whole.cols_per_tile, 0u);
+  ASSERT_TRUE(plan_layer_tiling_within(l, npu, npu.sram_bytes, kBlocksOuter, strips, kWs, KBlockCap::kOneCluster, 8));
+  expect_consistent(l, npu, strips);
+  EXPECT_EQ(strips.k_block, 32u);
+  EXPECT_EQ(strips.cols_per_tile, 120u);
+  // As many rows as the double-buffered strips fit: one more would not.
+  const auto buffers = [&](std::uint64_t rows) { return 2 * ((rows + 2) * 122 * 32 + rows * 120 * 32); };
+  EXPECT_LE(buffers(strips.rows_per_tile), npu.sram_bytes - strips.input_offset[0]);
+  EXPECT_GT(buffers(strips.rows_per_tile + 1), npu.sram_bytes - strips.input_offset[0]);
+  // A fused pool's windows would cross the strips: refused.
+  auto pooled = l;
+  pooled.fuse = static_cast<std::uint32_t>(Fuse::kMaxPool);
+  EXPECT_FALSE(
+      plan_layer_tiling_within(pooled, npu, npu.sram_bytes, kBlocksOuter, strips, kWs, KBlockCap::kOneCluster, 8));
+}
+
+// Tiles run along a row tile's strips, then to the next row tile; the last
+// strip is what is left of the width. Input columns are the strip's
+// windows', the padding clipped.
+TEST(TileGrid, CountsStripsWithinRowTiles) {
+  auto l = conv(8, 10, 10, 8, 3, 2, 1);  // 5 x 5 outputs, stride 2
+  LayerTiling t;
+  t.rows_per_tile = 2;
+  t.cols_per_tile = 2;
+  const TileGrid g(l, t);
+  EXPECT_EQ(g.per_image(), 9u);  // 3 row tiles x 3 strips
+  EXPECT_EQ(g.first_row(4), 2u);
+  EXPECT_EQ(g.first_col(4), 2u);
+  EXPECT_EQ(g.cols(5), 1u);
+  EXPECT_EQ(g.rows(8), 1u);
+  EXPECT_EQ(g.image(9), 1u);
+  // Output columns 0-1 read input columns -1..3 (the first is padding).
+  EXPECT_EQ(g.input_cols(l, 0), (std::pair<std::uint32_t, std::uint32_t>{0, 4}));
+  // Output column 4 reads 7..9.
+  EXPECT_EQ(g.input_cols(l, 2), (std::pair<std::uint32_t, std::uint32_t>{7, 10}));
+  t.cols_per_tile = 0;  // whole rows: every input column
+  EXPECT_EQ(TileGrid(l, t).input_cols(l, 1), (std::pair<std::uint32_t, std::uint32_t>{0, 10}));
+}
+
+// A 3x3 depthwise layer of 32 channels, 20 x 300, in 4 strips of 75 columns:
+// one row tile of all 20 rows. The strips read input columns [0, 76),
+// [74, 151), [149, 226), [224, 300): 306 columns of 20 rows of 32 bytes, the
+// halo read twice; the outputs once; the weights, bias and requantization
+// 32 x (9 + 4 + 8) bytes.
+TEST(DataflowCost, StripsReadTheirHaloColumnsTwice) {
+  auto l = conv(32, 20, 300, 32, 3, 1, 1);
+  l.groups = 32;
+  const NpuLayout npu = edge_ip();
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling_within(l, npu, npu.sram_bytes, kBlocksOuter, t, kWs, KBlockCap::kOneCluster, 4));
+  ASSERT_EQ(t.cols_per_tile, 75u);
+  ASSERT_EQ(t.rows_per_tile, 20u);
+  EXPECT_EQ(estimate_layer_cost(l, npu, t, kWs).dram_bytes, 20u * 306 * 32 + 20 * 300 * 32 + 32 * (9 + 4 + 8));
+}
+
 }  // namespace
 }  // namespace npuvp::firmware

@@ -211,7 +211,7 @@ TEST(PlatformConfig, FoldingDataMovementIsAFirmwareSwitch) {
 }
 
 // The firmware sees them in the layout it probes (models/npu).
-TEST(PlatformConfig, SmallerTilingsAndStreamedWeightsAreFirmwareSwitches) {
+TEST(PlatformConfig, SmallerTilingsStreamedWeightsAndColumnStripsAreFirmwareSwitches) {
   struct Switch {
     std::string key;
     bool FirmwareConfig::*config;
@@ -219,7 +219,8 @@ TEST(PlatformConfig, SmallerTilingsAndStreamedWeightsAreFirmwareSwitches) {
   };
   for (const Switch& s :
        {Switch{"smaller_tilings", &FirmwareConfig::smaller_tilings, &firmware::NpuLayout::smaller_tilings},
-        Switch{"stream_weights", &FirmwareConfig::stream_weights, &firmware::NpuLayout::stream_weights}}) {
+        Switch{"stream_weights", &FirmwareConfig::stream_weights, &firmware::NpuLayout::stream_weights},
+        Switch{"column_strips", &FirmwareConfig::column_strips, &firmware::NpuLayout::column_strips}}) {
     const PlatformConfig on = load_platform(kPreset, {});
     EXPECT_TRUE(on.firmware.*s.config) << s.key;
     EXPECT_TRUE(npu::Npu::firmware_layout(on.npu).*s.layout) << s.key;

@@ -130,6 +130,45 @@ nlohmann::json run_cli(const std::string& args, const std::string& tag) {
   return nlohmann::json::parse(in);
 }
 
+// tests/platform/wide_depthwise.yaml with 16 KiB cluster input buffers: whole
+// rows hold a K block of 16 of the 32 channels, so the DMA loads each pixel's
+// 16 bytes as a run of its own; column strips load all 32 channels of a
+// strip's pixels, a run a row, and read each strip's halo columns (one each
+// side, clipped at the map's edges) once more. Each run in a process of its own.
+TEST(Network, ColumnStripsKeepTheDepthwiseBlockWholeAndStayExact) {
+  const std::string net =
+      "--network tests/platform/wide_depthwise.yaml --traces none --set pe_array.input_buffer_kb=16";
+  const auto strips = run_cli(net, "strips");
+  const auto rows = run_cli(net + " --set firmware.column_strips=false", "whole_rows");
+  const std::uint64_t h = 64, w = 256, c = 32, params = c * (9 + 4 + 8);
+  for (const auto* r : {&strips, &rows}) {
+    EXPECT_TRUE((*r)["totals"]["all_verified"].get<bool>());
+    EXPECT_EQ((*r)["layers"][1]["dram_write_bytes"].get<std::uint64_t>(), h * w * c);
+  }
+  const auto& whole = rows["layers"][1];
+  EXPECT_EQ(whole["tiling"]["k_block"], 16);
+  EXPECT_EQ(whole["tiling"]["cols_per_tile"], w);
+  const auto& dw = strips["layers"][1];
+  ASSERT_EQ(dw["name"], "dw");
+  EXPECT_EQ(dw["tiling"]["k_block"], c);
+  const std::uint64_t cols = dw["tiling"]["cols_per_tile"].get<std::uint64_t>();
+  const std::uint64_t tile_rows = dw["tiling"]["rows_per_tile"].get<std::uint64_t>();
+  ASSERT_LT(cols, w);
+  // Each row tile reads its rows and one more each side inside the map;
+  // each strip its columns and one more each side inside the map.
+  std::uint64_t input_rows = 0, input_cols = 0;
+  for (std::uint64_t r0 = 0; r0 < h; r0 += tile_rows)
+    input_rows += std::min(h, r0 + tile_rows + 1) - (r0 == 0 ? 0 : r0 - 1);
+  for (std::uint64_t x0 = 0; x0 < w; x0 += cols) input_cols += std::min(w, x0 + cols + 1) - (x0 == 0 ? 0 : x0 - 1);
+  EXPECT_EQ(dw["dram_read_bytes"].get<std::uint64_t>(), input_rows * input_cols * c + params);
+  EXPECT_EQ(dw["dataflow_costs"][dw["dataflow_costs"]["chosen"].get<std::string>()]["dram_bytes"].get<std::uint64_t>(),
+            input_rows * input_cols * c + params + h * w * c);
+  // Whole pixels a row rather than 16 bytes a pixel: fewer DRAM requests, less time.
+  EXPECT_LT(strips["dram"]["read_requests"].get<std::uint64_t>(),
+            rows["dram"]["read_requests"].get<std::uint64_t>() / 4);
+  EXPECT_LT(strips["totals"]["cycles"].get<std::uint64_t>(), rows["totals"]["cycles"].get<std::uint64_t>());
+}
+
 // With a job queue the firmware starts a tile's jobs while the previous
 // tile's run (docs/firmware.md): the clusters wait less for the command
 // processor, the network runs faster and computes the same bytes.
