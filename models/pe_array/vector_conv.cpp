@@ -46,8 +46,13 @@ struct S16 {
 
 template <typename F>
 void store_outputs(const ClusterJob& job, const JobOperands& in, const std::uint32_t* acc, std::size_t first,
-                   std::int8_t* out) {
+                   std::int8_t* out, const VectorIsa& isa) {
   const std::int32_t lo = std::max(job.act_min, F::kMin), hi = std::min(job.act_max, F::kMax);
+  if constexpr (F::kBytes == 1) {
+    const std::int32_t zp = job.output_zero_point;
+    if (isa.requantize_bytes != nullptr && zp >= -kVectorZeroPointLimit && zp <= kVectorZeroPointLimit && lo <= hi)
+      return isa.requantize_bytes(acc, in.requant, job.k_count, zp, lo, hi, out + first);
+  }
   for (std::uint32_t k = 0; k < job.k_count; ++k) {
     const std::int64_t r =
         std::int64_t{requantize(static_cast<std::int32_t>(acc[k]), in.requant[k])} + job.output_zero_point;
@@ -60,7 +65,7 @@ void store_outputs(const ClusterJob& job, const JobOperands& in, const std::uint
 // does (−zp × Σw over the taps inside the tile), so the dot products run over
 // whole filters without branches.
 template <typename F, typename Op>
-void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out,
+void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out, const VectorIsa& isa,
                   void (*dot)(const std::uint8_t*, const std::uint8_t*, std::size_t, std::size_t, std::uint32_t*)) {
   const int taps = job.kernel_h * job.kernel_w;
   const std::size_t cg = job.group_in;
@@ -109,7 +114,7 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
         const std::size_t count = std::min<std::size_t>(job.group_out, job.k_count - k0);
         dot(&patch[g * row], &filters[k0 * row], row, count, &acc[k0]);
       }
-      store_outputs<F>(job, in, acc.data(), (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count, out);
+      store_outputs<F>(job, in, acc.data(), (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count, out, isa);
     }
   }
 }
@@ -132,7 +137,7 @@ void conv_depthwise(const ClusterJob& job, const JobOperands& in, std::int8_t* o
       for (std::size_t k = 0; k < job.k_count; ++k) acc[k] = static_cast<std::uint32_t>(in.bias[k]);
       isa.depthwise(tap_ptr.data(), tap_index.data(), valid, F::kBytes, weights.data(), stride, job.k_count,
                     job.input_zero_point, acc.data());
-      store_outputs<F>(job, in, acc.data(), (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count, out);
+      store_outputs<F>(job, in, acc.data(), (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count, out, isa);
     }
   }
 }
@@ -141,8 +146,8 @@ template <typename F>
 void conv_bytes(const ClusterJob& job, const JobOperands& in, std::int8_t* out, const VectorIsa& isa) {
   if (job.group_in == 1 && job.group_out == 1) return conv_depthwise<F>(job, in, out, isa);
   if constexpr (F::kBytes == 1)
-    if (isa.dot_u8s8) return conv_patches<F, U8S8>(job, in, out, isa.dot_u8s8);
-  conv_patches<F, S16>(job, in, out, isa.dot_s16);
+    if (isa.dot_u8s8) return conv_patches<F, U8S8>(job, in, out, isa, isa.dot_u8s8);
+  conv_patches<F, S16>(job, in, out, isa, isa.dot_s16);
 }
 
 }  // namespace

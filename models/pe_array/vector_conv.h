@@ -26,7 +26,17 @@ struct VectorIsa {
   void (*depthwise)(const std::int8_t* const* taps, const int* tap_index, int valid, unsigned element_bytes,
                     const std::int32_t* weights, std::size_t stride, std::uint32_t k_count, std::int32_t zp,
                     std::uint32_t* acc);
+  // One byte per result: out[k] = clamp(requantize(acc[k], rq[k]) + zp, lo,
+  // hi) for k < count (cluster_kernel.h's requantize), for |zp| at most
+  // kVectorZeroPointLimit and [lo, hi] within int8 (null: the scalar loop).
+  void (*requantize_bytes)(const std::uint32_t* acc, const RequantEntry* rq, std::uint32_t count, std::int32_t zp,
+                           std::int32_t lo, std::int32_t hi, std::int8_t* out);
 };
+
+// The zero points requantize_bytes takes: a result is clamped to ±2^24
+// before the zero point is added, which changes no clamped output while
+// |zp| stays far below that (int8 zero points are within ±128).
+inline constexpr std::int32_t kVectorZeroPointLimit = 1 << 16;
 
 inline constexpr std::size_t kRowAlign = 64;
 inline constexpr std::size_t kLanes = 16;

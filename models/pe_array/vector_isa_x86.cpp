@@ -2,6 +2,7 @@
 // attribute so that one binary carries them all and picks one at run time.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "models/pe_array/vector_conv.h"
 
@@ -121,11 +122,81 @@ NPUVP_AVX512 void depthwise_avx512(const std::int8_t* const* taps, const int* ta
   }
 }
 
+// Every lane: the masked forms with a zero source (see sum_lanes).
+constexpr __mmask8 kLanes64 = 0xff;
+constexpr __mmask16 kLanes32 = 0xffff;
+
+// round(x * m / 2^31) of the low halves of each 64-bit lane, toward zero as
+// the scalar's integer division.
+NPUVP_AVX512 __m512i doubling_high_half(__m512i x, __m512i m) {
+  const __m512i product = _mm512_maskz_mul_epi32(kLanes64, x, m);
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(product, _mm512_setzero_si512());
+  const __m512i nudge = _mm512_mask_blend_epi64(negative, _mm512_set1_epi64(std::int64_t{1} << 30),
+                                                _mm512_set1_epi64(1 - (std::int64_t{1} << 30)));
+  const __m512i sum = _mm512_add_epi64(product, nudge);
+  const __mmask8 below = _mm512_cmplt_epi64_mask(sum, _mm512_setzero_si512());
+  // Toward zero: a negative dividend first gets the divisor less one.
+  return _mm512_maskz_srai_epi64(
+      kLanes64, _mm512_mask_add_epi64(sum, below, sum, _mm512_set1_epi64((std::int64_t{1} << 31) - 1)), 31);
+}
+
+// requantize() on 16 lanes. The doubling high multiply needs each lane's
+// 64-bit product: even and odd lanes are multiplied apart (vpmuldq takes
+// the low half of each 64-bit lane).
+NPUVP_AVX512 __m512i requantize_lanes(__m512i acc, __m512i multiplier, __m512i shift) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i left = _mm512_maskz_max_epi32(kLanes32, shift, zero),
+                right = _mm512_maskz_max_epi32(kLanes32, _mm512_sub_epi32(zero, shift), zero);
+  const __m512i a = _mm512_maskz_sllv_epi32(kLanes32, acc, left);  // wraps, as a 32-bit shifter does
+  const __m512i even = doubling_high_half(a, multiplier);
+  const __m512i odd =
+      doubling_high_half(_mm512_maskz_srli_epi64(kLanes64, a, 32), _mm512_maskz_srli_epi64(kLanes64, multiplier, 32));
+  __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_maskz_slli_epi64(kLanes64, odd, 32));
+  const __m512i int_min = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
+  const __mmask16 overflow = _mm512_cmpeq_epi32_mask(a, int_min) & _mm512_cmpeq_epi32_mask(multiplier, int_min);
+  high = _mm512_mask_mov_epi32(high, overflow, _mm512_set1_epi32(std::numeric_limits<std::int32_t>::max()));
+  // Rounding shift right, ties away from zero.
+  const __m512i mask =
+      _mm512_sub_epi32(_mm512_maskz_sllv_epi32(kLanes32, _mm512_set1_epi32(1), right), _mm512_set1_epi32(1));
+  const __m512i remainder = _mm512_and_si512(high, mask);
+  const __mmask16 negative = _mm512_cmplt_epi32_mask(high, zero);
+  const __m512i threshold = _mm512_mask_add_epi32(_mm512_maskz_srai_epi32(kLanes32, mask, 1), negative,
+                                                  _mm512_maskz_srai_epi32(kLanes32, mask, 1), _mm512_set1_epi32(1));
+  const __m512i shifted = _mm512_maskz_srav_epi32(kLanes32, high, right);
+  return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, _mm512_set1_epi32(1));
+}
+
+NPUVP_AVX512 void requantize_bytes_avx512(const std::uint32_t* acc, const RequantEntry* rq, std::uint32_t count,
+                                          std::int32_t zp, std::int32_t lo, std::int32_t hi, std::int8_t* out) {
+  static_assert(sizeof(RequantEntry) == 8, "pairs of {multiplier, shift}");
+  const __m512i pairs = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i limit = _mm512_set1_epi32(1 << 24);
+  const __m512i z = _mm512_set1_epi32(zp), low = _mm512_set1_epi32(lo), top = _mm512_set1_epi32(hi);
+  for (std::uint32_t k = 0; k < count; k += 16) {
+    const std::uint32_t n = std::min<std::uint32_t>(16, count - k);
+    const auto m = static_cast<__mmask16>((1u << n) - 1);
+    const auto* entries = reinterpret_cast<const std::int32_t*>(rq + k);
+    // {multiplier, shift} pairs: the multipliers at even words, the shifts at odd ones.
+    const auto words = [](std::uint32_t lanes) { return static_cast<__mmask16>((1u << (2 * lanes)) - 1); };
+    const __m512i first = _mm512_maskz_loadu_epi32(words(std::min(n, 8u)), entries);
+    const __m512i second = n > 8 ? _mm512_maskz_loadu_epi32(words(n - 8), entries + 16) : _mm512_setzero_si512();
+    const __m512i multiplier = _mm512_permutex2var_epi32(first, pairs, second);
+    const __m512i shift = _mm512_permutex2var_epi32(first, _mm512_add_epi32(pairs, _mm512_set1_epi32(1)), second);
+    const __m512i r = requantize_lanes(_mm512_maskz_loadu_epi32(m, acc + k), multiplier, shift);
+    const __m512i clamped = _mm512_maskz_min_epi32(
+        kLanes32, _mm512_maskz_max_epi32(kLanes32, r, _mm512_sub_epi32(_mm512_setzero_si512(), limit)), limit);
+    const __m512i v =
+        _mm512_maskz_min_epi32(kLanes32, _mm512_maskz_max_epi32(kLanes32, _mm512_add_epi32(clamped, z), low), top);
+    _mm_mask_storeu_epi8(out + k, m, _mm512_maskz_cvtepi32_epi8(kLanes32, v));
+  }
+}
+
 }  // namespace
 
 const VectorIsa* vector_isa(KernelPath path) {
-  static const VectorIsa avx2{nullptr, dot_s16_avx2, depthwise_avx2};
-  static const VectorIsa avx512{dot_avx512<dot_u8s8_step>, dot_avx512<madd_s16>, depthwise_avx512};
+  static const VectorIsa avx2{nullptr, dot_s16_avx2, depthwise_avx2, nullptr};
+  static const VectorIsa avx512{dot_avx512<dot_u8s8_step>, dot_avx512<madd_s16>, depthwise_avx512,
+                                requantize_bytes_avx512};
   switch (path) {
     case KernelPath::kAvx2:
       return &avx2;

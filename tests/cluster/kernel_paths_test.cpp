@@ -2,7 +2,9 @@
 // random integer convolution jobs of every shape the kernel takes: odd sizes,
 // taps outside the tile, strides, dilations, groups, depthwise, a channel
 // offset into a wider tile, and int8, int4 and int16 operands.
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -10,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "models/pe_array/cluster_kernel.h"
+#include "models/pe_array/vector_conv.h"
 
 namespace npuvp::pe_array {
 namespace {
@@ -100,6 +103,48 @@ TEST(KernelPaths, Avx2MatchesScalarInt16) { expect_paths_agree(KernelPath::kAvx2
 TEST(KernelPaths, Avx512MatchesScalarInt8) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt8); }
 TEST(KernelPaths, Avx512MatchesScalarInt4) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt4); }
 TEST(KernelPaths, Avx512MatchesScalarInt16) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt16); }
+
+// The vector output stage gives the scalar requantize()'s bits over the whole
+// int32 range of accumulators and multipliers (the one overflow case of the
+// doubling high multiply, INT32_MIN x INT32_MIN, included), every shift from
+// 31 right to 31 left, ties, counts that leave a partial vector, and any
+// zero point and clamp of an int8 output.
+TEST(KernelPaths, VectorRequantizationMatchesScalar) {
+  for (const KernelPath path : {KernelPath::kAvx2, KernelPath::kAvx512}) {
+    if (!kernel_path_supported(path)) continue;
+    const VectorIsa* isa = vector_isa(path);
+    if (isa == nullptr || isa->requantize_bytes == nullptr) continue;
+    std::mt19937 rng(5);
+    auto pick = [&](std::int64_t lo, std::int64_t hi) {
+      return static_cast<std::int32_t>(std::uniform_int_distribution<std::int64_t>(lo, hi)(rng));
+    };
+    constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min(),
+                           kMax = std::numeric_limits<std::int32_t>::max();
+    for (int trial = 0; trial < 2000; ++trial) {
+      const auto count = static_cast<std::uint32_t>(pick(1, 40));
+      std::vector<std::uint32_t> acc(count);
+      std::vector<RequantEntry> rq(count);
+      for (std::uint32_t k = 0; k < count; ++k) {
+        const int corner = pick(0, 9);
+        acc[k] = static_cast<std::uint32_t>(corner == 0 ? kMin : corner == 1 ? kMax : pick(kMin, kMax));
+        // Small accumulators with large shifts land on ties of the rounding shift.
+        if (corner == 2) acc[k] = static_cast<std::uint32_t>(pick(-4096, 4096));
+        rq[k] = {corner == 0 || corner == 3 ? kMin : pick(kMin, kMax), pick(-31, 31)};
+        if (rq[k].shift > 0) acc[k] >>= rq[k].shift;  // left shifts that keep the value's bits
+        // A negative product plus its nudge exactly -2^31: the division's
+        // rounding toward zero decides it (-1, not 0).
+        if (corner == 4) acc[k] = static_cast<std::uint32_t>(-(1 << 30) - 1), rq[k] = {1, 0};
+      }
+      const std::int32_t zp = pick(-128, 127), lo = pick(-128, 0), hi = pick(lo, 127);
+      std::vector<std::int8_t> vector(count + 1, 42), scalar(count + 1, 42);
+      isa->requantize_bytes(acc.data(), rq.data(), count, zp, lo, hi, vector.data());
+      for (std::uint32_t k = 0; k < count; ++k)
+        scalar[k] = static_cast<std::int8_t>(
+            std::clamp<std::int64_t>(std::int64_t{requantize(static_cast<std::int32_t>(acc[k]), rq[k])} + zp, lo, hi));
+      ASSERT_EQ(vector, scalar) << kernel_path_name(path) << " trial " << trial;  // and nothing past count written
+    }
+  }
+}
 
 // A requantized result at the int32 limit plus a positive zero point clamps
 // to the activation's maximum on every path: the output stage adds the zero
