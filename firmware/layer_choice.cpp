@@ -69,6 +69,7 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
                              Objective objective, std::uint64_t ahead_cycles = 0) {
   OrderChoice c;
   std::uint32_t k_groups = ~0u;  // the fewest of the whole buffer's tilings
+  std::uint32_t k_block = 0;     // the largest K block of the whole buffer's tilings
   // Budgets down to the one that no longer fits often plan the same tiling
   // (the clusters' buffers, not the SRAM, bound its K block and rows), and
   // the estimate of one is a function of the tiling alone here: each is
@@ -99,7 +100,10 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       // the columns full the larger first load slows the layer before
       // (ResNet-18's fc at 248 filters a block: 1,339 cycles faster, its
       // avgpool 1,851 slower), which the estimate of one layer cannot see.
-      if (budget == npu.sram_bytes) k_groups = std::min(k_groups, one_cluster.k_groups);
+      if (budget == npu.sram_bytes) {
+        k_groups = std::min(k_groups, one_cluster.k_groups);
+        k_block = std::max(k_block, one_cluster.k_block);
+      }
       const auto consider = [&](const LayerTiling& t) {
         const auto o = static_cast<std::size_t>(t.order);
         if (c.found[o] && same_tiling(t, c.tiling[o])) return;
@@ -126,7 +130,11 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       // rows as slices, from the same banks at once, which the estimate
       // does not price (above). Column strips keep the block whole or give
       // the clusters rows of their own: there the estimate prices strips of
-      // a half, a quarter, ... of the width beside whole rows, each strip's
+      // a half, a quarter, ... of the width beside whole rows, none with a
+      // smaller K block than the whole buffer's whole rows (each block reads
+      // a dense layer's input again:
+      // ResNet-50's layer2.0.conv1 at 120 filters a block in strips, 192.9 k
+      // -> 213.4 k cycles, estimated faster), each strip's
       // input row at least a DMA burst (narrower, each row is a burst round
       // trip of its own and a NoC packet per cluster row, and the estimate
       // ranked them wrongly: MobileNet v1's conv_pw_2 in strips of 2 columns
@@ -139,6 +147,7 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
               std::uint64_t{input_cols_for(l, stripped.cols_per_tile)} *
                       input_bytes(l, block_input_channels(l, stripped.k_block)) >=
                   dma_burst_bytes(npu.costs) &&
+              stripped.k_block >= std::max(one_cluster.k_block, k_block) &&
               (stripped.k_block > one_cluster.k_block || stripped.row_groups > one_cluster.row_groups) &&
               offered(stripped, k_groups))
             offer(stripped);
