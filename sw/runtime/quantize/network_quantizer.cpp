@@ -251,11 +251,16 @@ template <typename Value>
 double sqnr_of(const std::vector<float>& f, Value value) {
   constexpr std::size_t kSums = 8;
   double signal[kSums] = {}, noise[kSums] = {};
-  for (std::size_t k = 0; k < f.size(); ++k) {
+  const auto add = [&](std::size_t j, std::size_t k) {
     const double x = f[k], e = x - value(k);
-    signal[k % kSums] += x * x;
-    noise[k % kSums] += e * e;
-  }
+    signal[j] += x * x;
+    noise[j] += e * e;
+  };
+  // A fixed inner count: the sums stay in registers.
+  std::size_t k = 0;
+  for (; k + kSums <= f.size(); k += kSums)
+    for (std::size_t j = 0; j < kSums; ++j) add(j, k + j);
+  for (; k < f.size(); ++k) add(k % kSums, k);
   double s = 0, n = 0;
   for (std::size_t j = 0; j < kSums; ++j) s += signal[j], n += noise[j];
   return n == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(s / n);
