@@ -32,9 +32,6 @@ void for_each_sram_budget(const NpuLayout& npu, Plan plan) {
 // per tile: estimated 71 k cycles, 281 k measured).
 // (Fewer row groups alone split nothing: a pool's 14 rows in 14 groups
 // beside the whole buffer's 27 in 16 are still one slice each.)
-// The narrowest strips offered: a 64th of the width.
-constexpr std::uint32_t kMaxColumnStrips = 64;
-
 bool offered(const LayerTiling& candidate, std::uint32_t whole_k_groups) {
   return candidate.k_groups <= whole_k_groups;
 }
@@ -82,11 +79,42 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
     walked.emplace_back(t, estimate_layer_cost(l, npu, t, dataflow, ahead_cycles));
     return walked.back().second;
   };
+  const auto consider = [&](const LayerTiling& t) {
+    const auto o = static_cast<std::size_t>(t.order);
+    if (c.found[o] && same_tiling(t, c.tiling[o])) return;
+    const LayerCost cost = estimate(t);
+    if (c.found[o] && !cheaper(cost, c.cost[o], objective)) return;
+    c.found[o] = true;
+    c.tiling[o] = t;
+    c.cost[o] = cost;
+  };
+  // Each tiling also streamed, where it may: the estimate prices both.
+  const auto offer = [&](const LayerTiling& t) {
+    consider(t);
+    if (!may_stream(l, npu, t)) return;
+    LayerTiling streamed = t;
+    streamed.stream_weights = true;
+    consider(streamed);
+  };
   for_each_sram_budget(npu, [&](std::uint64_t budget) {
     bool fits = false;
     for (const LoopOrder order : {LoopOrder::kWeightBlocksOuter, LoopOrder::kRowTilesOuter}) {
       LayerTiling one_cluster;
-      if (!plan_layer_tiling_within(l, npu, budget, order, one_cluster, dataflow)) continue;
+      if (!plan_layer_tiling_within(l, npu, budget, order, one_cluster, dataflow)) {
+        // No whole row fits: where the layer may be cut so, its tiles are
+        // column strips, the narrowest a most_column_strips()th of the width
+        // (smallest_tile_needs).
+        if (npu.column_strips && cuts_columns(l, order))
+          for (std::uint32_t strips = 2; strips <= most_column_strips(l); strips *= 2) {
+            LayerTiling stripped;
+            if (!plan_layer_tiling_within(l, npu, budget, order, stripped, dataflow, KBlockCap::kOneCluster, strips) ||
+                !offered(stripped, k_groups))
+              continue;
+            offer(stripped);
+            fits = true;
+          }
+        continue;
+      }
       fits = true;
       // The whole buffer's fewest K slices come from the blocks one cluster
       // holds; the larger blocks are offered beside those, never in their
@@ -104,23 +132,6 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
         k_groups = std::min(k_groups, one_cluster.k_groups);
         k_block = std::max(k_block, one_cluster.k_block);
       }
-      const auto consider = [&](const LayerTiling& t) {
-        const auto o = static_cast<std::size_t>(t.order);
-        if (c.found[o] && same_tiling(t, c.tiling[o])) return;
-        const LayerCost cost = estimate(t);
-        if (c.found[o] && !cheaper(cost, c.cost[o], objective)) return;
-        c.found[o] = true;
-        c.tiling[o] = t;
-        c.cost[o] = cost;
-      };
-      // Each tiling also streamed, where it may: the estimate prices both.
-      const auto offer = [&](const LayerTiling& t) {
-        consider(t);
-        if (!may_stream(l, npu, t)) return;
-        LayerTiling streamed = t;
-        streamed.stream_weights = true;
-        consider(streamed);
-      };
       if (budget == npu.sram_bytes || offered(one_cluster, k_groups)) offer(one_cluster);
       // Whole rows cost some layers their shape. A channelwise layer whose
       // rows fit only a part of its channels loads each pixel's channels of
@@ -141,7 +152,7 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       // estimated faster, ran 42,403 -> 67,748 cycles).
       const bool block_cut = channelwise(l) && one_cluster.k_block < l.out_c;
       if (npu.column_strips && cuts_columns(l, order) && (block_cut || one_cluster.k_groups > one_cluster.row_groups))
-        for (std::uint32_t strips = 2; strips <= kMaxColumnStrips && strips <= l.out_w; strips *= 2) {
+        for (std::uint32_t strips = 2; strips <= most_column_strips(l); strips *= 2) {
           LayerTiling stripped;
           if (plan_layer_tiling_within(l, npu, budget, order, stripped, dataflow, KBlockCap::kOneCluster, strips) &&
               std::uint64_t{input_cols_for(l, stripped.cols_per_tile)} *

@@ -196,16 +196,20 @@ std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32
 }
 
 TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
-  // try_tiling's sums with a K block of one group and a tile of one row.
+  // try_tiling's sums with a K block of one group and a tile of one row, of
+  // the narrowest strip where the planner may cut the row into strips.
   const std::uint32_t kb = k_unit(l);
   const std::uint64_t filter = filter_bytes(l);
   const std::uint64_t params = filter != 0 ? kb : 0;
-  const std::uint64_t row_bytes = std::uint64_t{l.in_w} * input_bytes(l, block_input_channels(l, kb));
+  TileNeeds n;
+  if (npu.column_strips && cuts_columns(l, LoopOrder::kWeightBlocksOuter) && most_column_strips(l) > 1)
+    n.cols = ceil_div(l.out_w, most_column_strips(l));
+  const std::uint64_t row_bytes =
+      std::uint64_t{n.cols == 0 ? l.in_w : input_cols_for(l, n.cols)} * input_bytes(l, block_input_channels(l, kb));
   const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, 1)) * row_bytes;
-  const std::uint64_t out_bytes = std::uint64_t{l.out_w} * output_bytes(l, kb);
+  const std::uint64_t out_bytes = std::uint64_t{n.cols == 0 ? l.out_w : n.cols} * output_bytes(l, kb);
   const unsigned inputs = opcode_of(l) == Opcode::kAdd ? 2 : 1;
   const std::uint64_t residual = fuses_add(l) ? align64(std::uint64_t{l.out_w} * kb) : 0;
-  TileNeeds n;
   n.weight_buffer_bytes = kb * filter;
   // plan_layer_tiling keeps a K block's weights within a quarter of the SRAM.
   const std::uint64_t weights = align64(kb * filter) + align64(params * 4) + align64(params * 8);
@@ -214,7 +218,8 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
       std::max(weights + 2 * inputs * align64(in_bytes) + 2 * residual + 2 * align64(out_bytes), 4 * kb * filter);
   // Weight-stationary's spilled partial sums of that one row, where it may run.
   const bool ws = npu.dataflows & (1u << static_cast<unsigned>(pe_array::Dataflow::kWeightStationary));
-  n.input_buffer_bytes = inputs * in_bytes + (ws ? psum_room(l, npu, pe_array::Dataflow::kWeightStationary, 1, kb) : 0);
+  n.input_buffer_bytes =
+      inputs * in_bytes + (ws ? psum_room(l, npu, pe_array::Dataflow::kWeightStationary, 1, kb, n.cols) : 0);
   return n;
 }
 

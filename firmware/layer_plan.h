@@ -171,6 +171,15 @@ enum class KBlockCap {
   kClusterSlices,  // each slice within one, the block within all of them
 };
 
+// The planner cuts a row tile into at most this many column strips (a power
+// of two, and no more than the output's columns).
+inline constexpr std::uint32_t kMaxColumnStrips = 64;
+inline std::uint32_t most_column_strips(const LayerCommand& l) {
+  std::uint32_t strips = 1;
+  while (2 * strips <= std::min(kMaxColumnStrips, l.out_w)) strips *= 2;
+  return strips;
+}
+
 // Whether a layer's row tiles may be cut into column strips: a convolution
 // without a fused pool or add, whose input is one tensor, walked weight
 // blocks outer. (A fused pool's windows and an average pool's padded count
@@ -207,6 +216,7 @@ struct TileNeeds {
   std::uint64_t sram_bytes = 0;
   std::uint64_t weight_buffer_bytes = 0;
   std::uint64_t input_buffer_bytes = 0;
+  std::uint32_t cols = 0;  // the tile's output columns: its narrowest strip's, 0 for a whole row
 };
 TileNeeds smallest_tile_needs(const LayerCommand& layer, const NpuLayout& npu);
 

@@ -70,7 +70,9 @@ void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const
     }
     check_dataflow(name, c, npu);
     const firmware::TileNeeds need = firmware::smallest_tile_needs(c, npu);
-    const std::string tile = "layer '" + name + "': its smallest tile (one output row, " +
+    const std::string row =
+        need.cols == 0 ? "one output row" : "one output row of " + std::to_string(need.cols) + " column(s)";
+    const std::string tile = "layer '" + name + "': its smallest tile (" + row + ", " +
                              std::to_string(firmware::k_unit(c)) + " output channel(s)) needs ";
     if (need.weight_buffer_bytes > npu.cluster_weight_buffer_bytes)
       throw std::invalid_argument(tile + bytes_text(need.weight_buffer_bytes) +

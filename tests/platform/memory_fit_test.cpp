@@ -64,17 +64,31 @@ void expect_runs_bit_exact(const std::string& args) {
   EXPECT_NE(slurp(test_dir() / "out" / "report.json").find("\"all_verified\": true"), std::string::npos) << args;
 }
 
-// conv_slice (3x3, 56x56x64 -> 64, padding 1, int8) at its smallest tile,
-// one output row of one output channel: descriptor slots 2 x 8 x 64 and two
-// job tables of 16 completion words (64) and 16 jobs x 192 (7296); weights
-// 576 + bias 64 + requantization 64 (704); two input buffers of 3 rows x 56 x
-// 64 (2 x 10752); two output buffers of 56 bytes, 64 aligned (128). 29632 in
-// all.
+// conv_slice (3x3, 56x56x64 -> 64, padding 1, int8) at its smallest tile of
+// whole rows, one output row of one output channel: descriptor slots 2 x 8 x
+// 64 and two job tables of 16 completion words (64) and 16 jobs x 192
+// (7296); weights 576 + bias 64 + requantization 64 (704); two input buffers
+// of 3 rows x 56 x 64 (2 x 10752); two output buffers of 56 bytes, 64
+// aligned (128). 29632 in all. In column strips the narrowest is a 32nd of
+// the 56 columns, 2, reading 4 input columns: input buffers of 3 x 4 x 64
+// (2 x 768) and output buffers of 2 bytes (2 x 64), 9664 in all.
 TEST(MemoryFit, AGlobalBufferBelowTheSmallestTileIsRefusedNamingTheKeys) {
-  expect_refused("--set sram.bank_kb=1",
+  expect_refused("--set sram.bank_kb=1 --set firmware.column_strips=false",
                  "layer 'conv3x3': its smallest tile (one output row, 1 output channel(s)) needs 29632 bytes (29 KiB) "
                  "of global buffer (descriptors and job slots included); sram.banks × sram.bank_kb give 16384 bytes "
                  "(16 KiB)");
+  expect_refused("--set sram.banks=2 --set sram.bank_kb=4",
+                 "layer 'conv3x3': its smallest tile (one output row of 2 column(s), 1 output channel(s)) needs 9664 "
+                 "bytes (10 KiB) of global buffer (descriptors and job slots included); sram.banks × sram.bank_kb give "
+                 "8192 bytes (8 KiB)");
+}
+
+// What the smallest strip needs is what a platform must give: 2 x 5 KiB
+// holds the 9664 bytes above, and 16 x 1 KiB holds strips of 4 columns.
+TEST(MemoryFit, BuffersThatHoldOnlyColumnStripsRunBitExact) {
+  expect_runs_bit_exact("--set sram.banks=2 --set sram.bank_kb=5");
+  expect_runs_bit_exact("--set sram.bank_kb=1");
+  expect_runs_bit_exact("--set pe_array.input_buffer_kb=8");
 }
 
 TEST(MemoryFit, SmallGlobalBuffersThatHoldTheSmallestTileRunBitExact) {
@@ -87,15 +101,17 @@ TEST(MemoryFit, ClusterBuffersBelowTheSmallestTileAreRefused) {
   // 3 input rows x 56 x 64 (10752) and weight-stationary's partial sums of
   // the row, 56 pixels x 1 filter x 4 bytes (224): 576 reduction steps do not
   // fit 8 rows.
-  expect_refused("--set pe_array.input_buffer_kb=8",
+  expect_refused("--set pe_array.input_buffer_kb=8 --set firmware.column_strips=false",
                  "layer 'conv3x3': its smallest tile (one output row, 1 output channel(s)) needs 10976 bytes (11 KiB) "
                  "of inputs in a cluster's input buffer; pe_array.input_buffer_kb gives 8192 bytes (8 KiB)");
-  // 3x3 over 256 input channels: 2304 bytes of weights per output channel.
+  // 3x3 over 256 input channels: 2304 bytes of weights per output channel,
+  // whatever the tile's width (its narrowest strip: an 8th of 14 columns).
   const auto net = write_file("wide.yaml",
                               "name: wide\ninput: [256, 14, 14]\nlayers:\n"
                               "  - {name: wide3x3, type: conv2d, out_channels: 8, kernel: 3, padding: 1}\n");
   expect_refused("--network " + net.string() + " --set pe_array.weight_buffer_kb=2",
-                 "layer 'wide3x3': its smallest tile (one output row, 1 output channel(s)) needs 2304 bytes (3 KiB) "
+                 "layer 'wide3x3': its smallest tile (one output row of 2 column(s), 1 output channel(s)) needs 2304 "
+                 "bytes (3 KiB) "
                  "of weights in a cluster's weight buffer; pe_array.weight_buffer_kb gives 2048 bytes (2 KiB)");
 }
 

@@ -14,9 +14,9 @@ cd "$tmp"  # not the source tree: the sweep runs from anywhere
 cat >sweep.yaml <<'YAML'
 platform: edge-ip
 networks: [conv_slice]
-set: {simulation.vcd: false}
+set: {simulation.vcd: false, firmware.column_strips: false}
 vary:
-  sram.bank_kb: [1, 16]   # 1 KiB banks cannot hold conv3x3's smallest tile
+  sram.bank_kb: [1, 16]   # 1 KiB banks cannot hold conv3x3's smallest tile of whole rows
 zip:
   pe_array.rows: [8, 16]
   pe_array.cols: [8, 8]
@@ -54,7 +54,7 @@ assert doc["objectives"] == [{"column": "latency_ms", "maximize": False}, {"colu
 # The sweep's figures are the run's report's: run the same point by hand.
 ok = doc["rows"][3]
 subprocess.run([sys.argv[1], "run", "--network", "conv_slice", "--set", "simulation.vcd=false", "--set",
-                "sram.bank_kb=16", "--set", "pe_array.rows=16", "--set", "pe_array.cols=8", "--out", "direct",
+                "firmware.column_strips=false", "--set", "sram.bank_kb=16", "--set", "pe_array.rows=16", "--set", "pe_array.cols=8", "--out", "direct",
                 "--quiet", "--traces", "none"], check=True, stdout=subprocess.DEVNULL)
 rep = json.load(open("direct/report.json"))
 t = rep["totals"]
@@ -117,7 +117,7 @@ grep -q ',squeezenet1_1,ok,' stopped/results.csv && fail "SIGTERM: a run finishe
 "$npuvp" sweep sweep.yaml --out dry --dry-run >dry.txt
 [[ ! -e dry ]] || fail "--dry-run wrote its --out"
 [[ $(head -1 dry.txt) == "# 4 of 4 runs to do" ]] || fail "dry run: $(head -1 dry.txt)"
-grep -q -- "run --platform [^ ]*/configs/platforms/edge-ip.yaml --network conv_slice --out $tmp/dry/points/[0-9a-f]\{12\}/conv_slice --quiet --set simulation.vcd=false --set sram.bank_kb=1 --set pe_array.rows=8 --set pe_array.cols=8 --batch 1 --dataflow hybrid --traces none --threads 1 --cache [^ ]*/npuvp$" dry.txt ||
+grep -q -- "run --platform [^ ]*/configs/platforms/edge-ip.yaml --network conv_slice --out $tmp/dry/points/[0-9a-f]\{12\}/conv_slice --quiet --set simulation.vcd=false --set firmware.column_strips=false --set sram.bank_kb=1 --set pe_array.rows=8 --set pe_array.cols=8 --batch 1 --dataflow hybrid --traces none --threads 1 --cache [^ ]*/npuvp$" dry.txt ||
   fail "dry run command line: $(sed -n 2p dry.txt)"
 
 # A bad file: every problem listed, naming its key; nothing run, no --out.
