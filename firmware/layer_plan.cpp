@@ -100,6 +100,13 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_
     t.output_offset[0] = t.input2_offset[1] + align64(in2_bytes);
     t.output_offset[1] = t.output_offset[0] + align64(out_bytes);
     t.bytes_used = t.output_offset[1] + align64(out_bytes);
+    // A K slice writes each result row as one span from its first channel to
+    // the end of the row's last pixel of the block, the other slices' bytes
+    // masked: the last buffer's span may reach the block's pixel less a
+    // slice's past it, which must still be memory (a strip tiling that filled the
+    // SRAM to its last byte failed mid-run with writes past its end).
+    if (t.output_offset[1] + out_bytes + output_bytes(l, kb) - output_bytes(l, std::min(slice, kb)) > npu.sram_bytes)
+      continue;
     return true;
   }
   return false;

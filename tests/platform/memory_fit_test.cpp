@@ -91,6 +91,16 @@ TEST(MemoryFit, BuffersThatHoldOnlyColumnStripsRunBitExact) {
   expect_runs_bit_exact("--set pe_array.input_buffer_kb=8");
 }
 
+// A K slice writes each result row as one span of the tile's pixels, the
+// other slices' channels masked, so the last output buffer's span reaches
+// past the buffer by the block's pixel less the slice's. MobileNet v1 on 4 x
+// 8 KiB banks planned conv_dw_6 in strips whose second output buffer ended at
+// the SRAM's last byte, and its slices' writes went past it (NPU error 5,
+// kResultWrite).
+TEST(MemoryFit, AResultSpanPastTheLastBufferStaysInTheGlobalBuffer) {
+  expect_runs_bit_exact("--network mobilenet_v1 --set sram.banks=4 --set sram.bank_kb=8");
+}
+
 TEST(MemoryFit, SmallGlobalBuffersThatHoldTheSmallestTileRunBitExact) {
   expect_runs_bit_exact("--set sram.bank_kb=2");
   expect_runs_bit_exact("--set sram.bank_kb=3");
