@@ -138,18 +138,17 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       // the block as a run of their own, a burst each from DRAM (MobileNet
       // v1's conv_dw_1 at 1080 x 1920: 16 bytes, the DRAM 12 % busy). A tile
       // of fewer rows than K slices has most clusters read the same input
-      // rows as slices, from the same banks at once, which the estimate
-      // does not price (above). Column strips keep the block whole or give
-      // the clusters rows of their own: there the estimate prices strips of
-      // a half, a quarter, ... of the width beside whole rows, none with a
-      // smaller K block than the whole buffer's whole rows (each block reads
-      // a dense layer's input again:
-      // ResNet-50's layer2.0.conv1 at 120 filters a block in strips, 192.9 k
-      // -> 213.4 k cycles, estimated faster), each strip's
-      // input row at least a DMA burst (narrower, each row is a burst round
-      // trip of its own and a NoC packet per cluster row, and the estimate
-      // ranked them wrongly: MobileNet v1's conv_pw_2 in strips of 2 columns
-      // estimated faster, ran 42,403 -> 67,748 cycles).
+      // rows as slices, from the same banks at once, which the estimate does
+      // not price (above). Column strips keep the block whole or give the
+      // clusters rows of their own: there the estimate prices strips of a
+      // half, a quarter, ... of the width beside whole rows. Two floors keep
+      // out the strips it ranks wrongly: a strip's input row fills at least
+      // a DMA burst (narrower, each row is a burst round trip and a NoC
+      // packet of its own: MobileNet v1's conv_pw_2 in strips of 2 columns
+      // ran 42,403 -> 67,748 cycles), and its K block is no smaller than the
+      // whole buffer's whole rows' (each block reads a dense layer's input
+      // again: ResNet-50's layer2.0.conv1 at 120 filters a block, 192,895 ->
+      // 213,448 cycles).
       const bool block_cut = channelwise(l) && one_cluster.k_block < l.out_c;
       if (npu.column_strips && cuts_columns(l, order) && (block_cut || one_cluster.k_groups > one_cluster.row_groups))
         for (std::uint32_t strips = 2; strips <= most_column_strips(l); strips *= 2) {
