@@ -148,7 +148,7 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       if (fuses_add(l_)) {
         const std::uint32_t c = residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb);
         job.in2_pixel_pitch = static_cast<std::uint16_t>(c);
-        job.in2_addr = static_cast<std::uint32_t>(input2_at(tile, buffer) + std::uint64_t{my0} * l_.out_w * c +
+        job.in2_addr = static_cast<std::uint32_t>(input2_at(tile, buffer) + std::uint64_t{my0} * cols * c +
                                                   (c == kb ? 0 : buffers.k0) + ks);
       }
       jobs.push_back(job);

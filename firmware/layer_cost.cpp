@@ -151,9 +151,15 @@ class CostWalker {
     if (fuses_add(l_)) {
       // The residual pixels the outputs add: the block's channels of each.
       const std::uint64_t pixels = std::uint64_t{tile_rows(tile)} * l_.out_w;
-      const std::uint64_t from = l_.input2_addr + std::uint64_t{first_row(tile)} * l_.out_w * l_.out_c + k0;
+      const std::uint64_t from =
+          l_.input2_addr + (std::uint64_t{first_row(tile)} * l_.out_w + grid_.first_col(tile)) * l_.out_c + k0;
       const std::uint64_t to = sram(t_.input2_offset[buffer] + tile % t_.images_per_tile * t_.input2_slot_bytes);
-      if (kb == l_.out_c)
+      const std::uint64_t cols = grid_.cols(tile), rows = tile_rows(tile);
+      if (!grid_.whole_width() && kb == l_.out_c)
+        load_.add(s, rows, cols * kb, from, l_.out_w * l_.out_c, to, cols * kb);
+      else if (!grid_.whole_width())
+        load_.add_planes(s, rows, cols, kb, from, l_.out_c, l_.out_w * l_.out_c, to, kb, cols * kb);
+      else if (kb == l_.out_c)
         load_.add(s, 1, pixels * kb, from, 0, to, 0);
       else
         load_.add(s, pixels, kb, from, l_.out_c, to, kb);
@@ -402,9 +408,9 @@ class CostWalker {
         const std::uint64_t first_row = input_row_bytes(tile, kb);
         const std::uint64_t residual =
             fuses_add(l_)
-                ? my_rows * ((l_.out_w - 1) *
-                                 std::uint64_t{residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb)} +
-                             k_count)
+                ? my_rows *
+                      ((cols - 1) * std::uint64_t{residual_channels(l_, t_.order == LoopOrder::kRowTilesOuter, kb)} +
+                       k_count)
                 : 0;
         const double rest = double(inputs - first_row + residual) / link,
                      by_fold = double(weights - first_weights) / link,

@@ -133,19 +133,37 @@ dma::Descriptor LayerRunner::residual_load(std::uint32_t tile, std::uint32_t k0,
   // The residual pixels the tile's outputs add, the block's channels of each
   // (all of them when kb is every channel): rows of one pixel's channels.
   const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
-  return dma::Descriptor{
-      images_[image_of(tile)].input2_addr + std::uint64_t{first_row(tile)} * l_.out_w * l_.out_c + k0,
-      input2_at(tile, buffer),
-      kb == l_.out_c ? pixels * kb : kb,
-      kb == l_.out_c ? 1 : pixels,
-      1,
-      0,
-      static_cast<std::int32_t>(l_.out_c),
-      static_cast<std::int32_t>(kb),
-      0,
-      0,
-      0,
-      0};
+  dma::Descriptor d{images_[image_of(tile)].input2_addr +
+                        (std::uint64_t{first_row(tile)} * l_.out_w + grid_.first_col(tile)) * l_.out_c + k0,
+                    input2_at(tile, buffer),
+                    kb == l_.out_c ? pixels * kb : kb,
+                    kb == l_.out_c ? 1 : pixels,
+                    1,
+                    0,
+                    static_cast<std::int32_t>(l_.out_c),
+                    static_cast<std::int32_t>(kb),
+                    0,
+                    0,
+                    0,
+                    0};
+  if (!grid_.whole_width()) {
+    // A strip: a plane per row of the tile (a row of every channel is one run).
+    const std::uint32_t cols = grid_.cols(tile);
+    d.row_bytes = kb;
+    d.rows = cols;
+    d.planes = tile_rows(tile);
+    d.src_plane_pitch = static_cast<std::int32_t>(l_.out_w * l_.out_c);
+    d.dst_plane_pitch = static_cast<std::int32_t>(cols * kb);
+    if (kb == l_.out_c) {
+      d.row_bytes = cols * kb;
+      d.rows = d.planes;
+      d.planes = 1;
+      d.src_row_pitch = d.src_plane_pitch;
+      d.dst_row_pitch = d.dst_plane_pitch;
+      d.src_plane_pitch = d.dst_plane_pitch = 0;
+    }
+  }
+  return d;
 }
 
 dma::Descriptor LayerRunner::output_store(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,

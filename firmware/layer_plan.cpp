@@ -63,7 +63,7 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_
     // A fused add's residual tiles take the second input's place.
     const std::uint64_t in2_bytes = inputs == 2 ? in_bytes
                                     : fuses_add(l)
-                                        ? std::uint64_t{rows} * l.out_w * residual_channels(l, weight_buffers == 2, kb)
+                                        ? std::uint64_t{rows} * width * residual_channels(l, weight_buffers == 2, kb)
                                         : 0;
     if (2 * align64(in_bytes) + 2 * align64(in2_bytes) + 2 * align64(out_bytes) > remaining) continue;
     // Whole rows per cluster keep every cluster equally busy; the spatial
@@ -216,7 +216,7 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
   const std::uint64_t in_bytes = std::min<std::uint64_t>(l.in_h, input_rows_for(l, 1)) * row_bytes;
   const std::uint64_t out_bytes = std::uint64_t{n.cols == 0 ? l.out_w : n.cols} * output_bytes(l, kb);
   const unsigned inputs = opcode_of(l) == Opcode::kAdd ? 2 : 1;
-  const std::uint64_t residual = fuses_add(l) ? align64(std::uint64_t{l.out_w} * kb) : 0;
+  const std::uint64_t residual = fuses_add(l) ? align64(std::uint64_t{n.cols == 0 ? l.out_w : n.cols} * kb) : 0;
   n.weight_buffer_bytes = kb * filter;
   // plan_layer_tiling keeps a K block's weights within a quarter of the SRAM.
   const std::uint64_t weights = align64(kb * filter) + align64(params * 4) + align64(params * 8);

@@ -181,12 +181,11 @@ inline std::uint32_t most_column_strips(const LayerCommand& l) {
 }
 
 // Whether a layer's row tiles may be cut into column strips: a convolution
-// without a fused pool or add, whose input is one tensor, walked weight
-// blocks outer. (A fused pool's windows and an average pool's padded count
-// would cross the strips; a residual or a gathered input would load as a
-// descriptor per row.)
+// without a fused pool, whose input is one tensor, walked weight blocks
+// outer. (A fused pool's windows and an average pool's padded count would
+// cross the strips; a gathered input would load as descriptors per row.)
 inline bool cuts_columns(const LayerCommand& l, LoopOrder order) {
-  return opcode_of(l) == Opcode::kConv2d && !fuses_pool(l) && !fuses_add(l) && l.input_segment_count == 0 &&
+  return opcode_of(l) == Opcode::kConv2d && !fuses_pool(l) && l.input_segment_count == 0 &&
          order == LoopOrder::kWeightBlocksOuter;
 }
 

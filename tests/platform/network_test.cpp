@@ -169,6 +169,27 @@ TEST(Network, ColumnStripsKeepTheDepthwiseBlockWholeAndStayExact) {
   EXPECT_LT(strips["totals"]["cycles"].get<std::uint64_t>(), rows["totals"]["cycles"].get<std::uint64_t>());
 }
 
+// tests/platform/strip_residual.yaml with 16 KiB cluster input buffers: no
+// whole row fits, so the convolution runs in column strips, each loading its
+// input columns (one more each side inside the map) and its columns of the
+// residual it adds, once each: 8 rows of 64 channels; the weights, bias and
+// requantization 64 x (576 + 4 + 8) bytes.
+TEST(Network, ColumnStripsCarryTheFusedResidual) {
+  const auto r = run_cli("--network tests/platform/strip_residual.yaml --traces none --set pe_array.input_buffer_kb=16",
+                         "strip_residual");
+  EXPECT_TRUE(r["totals"]["all_verified"].get<bool>());
+  const auto& conv = r["layers"][1];
+  ASSERT_EQ(conv["name"], "conv");
+  EXPECT_EQ(conv["tiling"]["k_block"], 64);
+  EXPECT_EQ(conv["tiling"]["rows_per_tile"], 8);
+  const std::uint64_t w = 256, cols = conv["tiling"]["cols_per_tile"].get<std::uint64_t>();
+  ASSERT_LT(cols, w);
+  std::uint64_t input_cols = 0;
+  for (std::uint64_t x0 = 0; x0 < w; x0 += cols) input_cols += std::min(w, x0 + cols + 1) - (x0 == 0 ? 0 : x0 - 1);
+  EXPECT_EQ(conv["dram_read_bytes"].get<std::uint64_t>(), 8 * input_cols * 64 + 8 * w * 64 + 64 * (576 + 4 + 8));
+  EXPECT_EQ(conv["dram_write_bytes"].get<std::uint64_t>(), 8 * w * 64);
+}
+
 // With a job queue the firmware starts a tile's jobs while the previous
 // tile's run (docs/firmware.md): the clusters wait less for the command
 // processor, the network runs faster and computes the same bytes.
