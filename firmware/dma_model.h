@@ -11,6 +11,7 @@
 
 #include "firmware/exact_sums.h"
 #include "firmware/hal.h"
+#include "firmware/layer_geometry.h"
 
 namespace npuvp::firmware {
 
@@ -56,15 +57,13 @@ class DmaModel {
     for (std::uint64_t r = 0; r < rest; ++r) add_row(s, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
   }
 
-  // One descriptor of `planes` planes, each `rows` rows as add() takes
-  // them: the DMA cuts it plane after plane (a column strip's rows of
-  // pixels).
-  void add_planes(DmaStream& s, std::uint64_t planes, std::uint64_t rows, std::uint64_t row_bytes, std::uint64_t src,
-                  std::uint64_t src_pitch, std::uint64_t src_plane_pitch, std::uint64_t dst, std::uint64_t dst_pitch,
-                  std::uint64_t dst_plane_pitch) const {
+  // PixelBlock::descriptor(): a row per descriptor row, or a plane per row
+  // of pixels, which the DMA cuts plane after plane.
+  void add(DmaStream& s, const PixelBlock& b) const {
+    if (b.rows_are_runs()) return add(s, b.rows, std::uint64_t{b.pixels} * b.run, b.src, b.src_row, b.dst, b.dst_row);
     const std::uint64_t descriptors = s.descriptors;
-    for (std::uint64_t p = 0; p < planes; ++p)
-      add(s, rows, row_bytes, src + p * src_plane_pitch, src_pitch, dst + p * dst_plane_pitch, dst_pitch);
+    for (std::uint64_t r = 0; r < b.rows; ++r)
+      add(s, b.pixels, b.run, b.src + r * b.src_row, b.src_pixel, b.dst + r * b.dst_row, b.dst_pixel);
     s.descriptors = std::min(s.descriptors, descriptors + 1);
   }
 

@@ -125,7 +125,6 @@ class CostWalker {
     const auto [x0, x1] = grid_.input_cols(l_, tile);
     const std::uint64_t pixel = firmware::input_bytes(l_, l_.in_c);
     const std::uint64_t pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : l_.in_w * pixel;
-    const std::uint64_t row_bytes = std::uint64_t{x1 - x0} * pixel;
     const std::uint64_t channels = block_input_channels(l_, kb);
     const std::uint64_t run = firmware::input_bytes(l_, channels);
     const unsigned buffer = tile / t_.images_per_tile % 2;
@@ -133,11 +132,7 @@ class CostWalker {
     const std::uint64_t src = l_.input_addr + lo * pitch + x0 * pixel +
                               (channels == l_.in_c ? 0 : firmware::input_bytes(l_, block_input_channels(l_, k0)));
     for (unsigned i = 0; i < inputs_; ++i) {
-      if (!grid_.whole_width() && channels != l_.in_c) {
-        // A strip's rows are planes of their own: the DMA cuts each row's
-        // pixels apart.
-        load_.add_planes(s, hi - lo, x1 - x0, run, src, pixel, pitch, dst, run, (x1 - x0) * run);
-      } else if (l_.input_segment_count > 1 || channels != l_.in_c) {
+      if (grid_.whole_width() && (l_.input_segment_count > 1 || channels != l_.in_c)) {
         // Each pixel's channels of a segment (or of the block) are a run of
         // their own.
         const std::uint32_t runs = std::max(1u, l_.input_segment_count);
@@ -145,7 +140,9 @@ class CostWalker {
           load_.add(s, std::uint64_t{hi - lo} * l_.in_w, run / runs, src + g * run / runs,
                     firmware::input_bytes(l_, l_.in_c), dst + g * run / runs, run);
       } else {
-        load_.add(s, hi - lo, row_bytes, src, pitch, dst, row_bytes);
+        const auto cols = static_cast<std::uint32_t>(x1 - x0), bytes = static_cast<std::uint32_t>(run);
+        load_.add(s, PixelBlock{src, dst, bytes, cols, hi - lo, static_cast<std::uint32_t>(pixel), bytes,
+                                static_cast<std::uint32_t>(pitch), cols * bytes});
       }
     }
     if (fuses_add(l_)) {
@@ -154,11 +151,9 @@ class CostWalker {
       const std::uint64_t from =
           l_.input2_addr + (std::uint64_t{first_row(tile)} * l_.out_w + grid_.first_col(tile)) * l_.out_c + k0;
       const std::uint64_t to = sram(t_.input2_offset[buffer] + tile % t_.images_per_tile * t_.input2_slot_bytes);
-      const std::uint64_t cols = grid_.cols(tile), rows = tile_rows(tile);
-      if (!grid_.whole_width() && kb == l_.out_c)
-        load_.add(s, rows, cols * kb, from, l_.out_w * l_.out_c, to, cols * kb);
-      else if (!grid_.whole_width())
-        load_.add_planes(s, rows, cols, kb, from, l_.out_c, l_.out_w * l_.out_c, to, kb, cols * kb);
+      const std::uint32_t cols = grid_.cols(tile);
+      if (!grid_.whole_width())
+        load_.add(s, PixelBlock{from, to, kb, cols, tile_rows(tile), l_.out_c, kb, l_.out_w * l_.out_c, cols * kb});
       else if (kb == l_.out_c)
         load_.add(s, 1, pixels * kb, from, 0, to, 0);
       else
@@ -190,14 +185,10 @@ class CostWalker {
     const std::uint64_t dst = l_.output_addr +
                               (std::uint64_t{first_row(tile)} * l_.out_w + grid_.first_col(tile)) * pitch +
                               output_bytes(l_, k0);
-    if (!grid_.whole_width()) {
-      // A strip's rows, each a run of whole pixels or a pixel at a time.
-      const std::uint64_t cols = grid_.cols(tile), row = cols * block;
-      if (block == pitch)
-        store_.add(s, tile_rows(tile), row, src, row, dst, l_.out_w * pitch);
-      else
-        store_.add_planes(s, tile_rows(tile), cols, block, src, block, row, dst, pitch, l_.out_w * pitch);
-    } else if (block == pitch)
+    const auto b = static_cast<std::uint32_t>(block), p = static_cast<std::uint32_t>(pitch), cols = grid_.cols(tile);
+    if (!grid_.whole_width())
+      store_.add(s, PixelBlock{src, dst, b, cols, tile_rows(tile), b, p, cols * b, l_.out_w * p});
+    else if (block == pitch)
       store_.add(s, 1, pixels * block, src, 0, dst, 0);
     else
       store_.add(s, pixels, block, src, block, dst, pitch);

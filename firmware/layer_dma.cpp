@@ -35,7 +35,6 @@ std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::u
   const auto [x0, x1] = grid_.input_cols(l_, tile);
   const BatchImage& image = images_[image_of(tile)];
   const std::uint32_t pixel = input_bytes(l_, l_.in_c);
-  const std::uint32_t row_bytes = (x1 - x0) * pixel;
   const std::uint32_t dram_pitch = l_.input_row_pitch != 0 ? l_.input_row_pitch : l_.in_w * pixel;
   const std::uint32_t channels = block_input_channels(l_, kb);
   const std::uint32_t first_channel = block_input_channels(l_, k0);
@@ -45,29 +44,20 @@ std::vector<dma::Descriptor> LayerRunner::input_loads(std::uint32_t tile, std::u
     if (fuses_add(l_)) chain.push_back(residual_load(tile, k0, kb, buffer));
     return chain;
   }
-  dma::Descriptor d{image.input_addr + std::uint64_t{lo} * dram_pitch + std::uint64_t{x0} * pixel +
-                        (channels == l_.in_c ? 0 : input_bytes(l_, first_channel)),
-                    input_at(tile, buffer),
-                    row_bytes,
-                    hi - lo,
-                    1,
-                    0,
-                    static_cast<std::int32_t>(dram_pitch),
-                    static_cast<std::int32_t>(row_bytes),
-                    0,
-                    0,
-                    0,
-                    0};
-  if (channels != l_.in_c) {
-    // A channel slice of every pixel: rows of pixels of `channels` bytes.
-    d.row_bytes = input_bytes(l_, channels);
-    d.rows = x1 - x0;
-    d.planes = hi - lo;
-    d.src_row_pitch = static_cast<std::int32_t>(pixel);
-    d.dst_row_pitch = static_cast<std::int32_t>(input_bytes(l_, channels));
-    d.src_plane_pitch = static_cast<std::int32_t>(dram_pitch);
-    d.dst_plane_pitch = static_cast<std::int32_t>((x1 - x0) * input_bytes(l_, channels));
-  }
+  // The tile's columns of its rows, `channels` of each pixel (a slice of
+  // every pixel when the block reads only its own channels).
+  const std::uint32_t run = input_bytes(l_, channels), cols = x1 - x0;
+  const dma::Descriptor d = PixelBlock{image.input_addr + std::uint64_t{lo} * dram_pitch + std::uint64_t{x0} * pixel +
+                                           (channels == l_.in_c ? 0 : input_bytes(l_, first_channel)),
+                                       input_at(tile, buffer),
+                                       run,
+                                       cols,
+                                       hi - lo,
+                                       pixel,
+                                       run,
+                                       dram_pitch,
+                                       cols * run}
+                                .descriptor();
   std::vector<dma::Descriptor> chain{d};
   if (fuses_add(l_)) chain.push_back(residual_load(tile, k0, kb, buffer));
   if (op_ == Opcode::kAdd) {
@@ -133,37 +123,26 @@ dma::Descriptor LayerRunner::residual_load(std::uint32_t tile, std::uint32_t k0,
   // The residual pixels the tile's outputs add, the block's channels of each
   // (all of them when kb is every channel): rows of one pixel's channels.
   const std::uint32_t pixels = tile_rows(tile) * l_.out_w;
-  dma::Descriptor d{images_[image_of(tile)].input2_addr +
-                        (std::uint64_t{first_row(tile)} * l_.out_w + grid_.first_col(tile)) * l_.out_c + k0,
-                    input2_at(tile, buffer),
-                    kb == l_.out_c ? pixels * kb : kb,
-                    kb == l_.out_c ? 1 : pixels,
-                    1,
-                    0,
-                    static_cast<std::int32_t>(l_.out_c),
-                    static_cast<std::int32_t>(kb),
-                    0,
-                    0,
-                    0,
-                    0};
+  const std::uint64_t src = images_[image_of(tile)].input2_addr +
+                            (std::uint64_t{first_row(tile)} * l_.out_w + grid_.first_col(tile)) * l_.out_c + k0;
   if (!grid_.whole_width()) {
-    // A strip: a plane per row of the tile (a row of every channel is one run).
     const std::uint32_t cols = grid_.cols(tile);
-    d.row_bytes = kb;
-    d.rows = cols;
-    d.planes = tile_rows(tile);
-    d.src_plane_pitch = static_cast<std::int32_t>(l_.out_w * l_.out_c);
-    d.dst_plane_pitch = static_cast<std::int32_t>(cols * kb);
-    if (kb == l_.out_c) {
-      d.row_bytes = cols * kb;
-      d.rows = d.planes;
-      d.planes = 1;
-      d.src_row_pitch = d.src_plane_pitch;
-      d.dst_row_pitch = d.dst_plane_pitch;
-      d.src_plane_pitch = d.dst_plane_pitch = 0;
-    }
+    return PixelBlock{src, input2_at(tile, buffer), kb,       cols, tile_rows(tile), l_.out_c,
+                      kb,  l_.out_w * l_.out_c,     cols * kb}
+        .descriptor();
   }
-  return d;
+  return dma::Descriptor{src,
+                         input2_at(tile, buffer),
+                         kb == l_.out_c ? pixels * kb : kb,
+                         kb == l_.out_c ? 1 : pixels,
+                         1,
+                         0,
+                         static_cast<std::int32_t>(l_.out_c),
+                         static_cast<std::int32_t>(kb),
+                         0,
+                         0,
+                         0,
+                         0};
 }
 
 dma::Descriptor LayerRunner::output_store(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb,
@@ -172,35 +151,16 @@ dma::Descriptor LayerRunner::output_store(std::uint32_t tile, std::uint32_t k0, 
   const std::uint64_t first_pixel = std::uint64_t{first_row(tile)} * l_.out_w + grid_.first_col(tile);
   const std::uint32_t block = output_bytes(l_, kb);
   const std::uint32_t pitch = l_.output_pixel_pitch != 0 ? l_.output_pixel_pitch : output_bytes(l_, l_.out_c);
-  dma::Descriptor d{sram(t_.output_offset[buffer]),
-                    images_[image_of(tile)].output_addr + first_pixel * pitch + output_bytes(l_, k0),
-                    block,
-                    pixels,
-                    1,
-                    0,
-                    static_cast<std::int32_t>(block),
-                    static_cast<std::int32_t>(pitch),
-                    0,
-                    0,
-                    0,
-                    0};
+  const std::uint64_t dst = images_[image_of(tile)].output_addr + first_pixel * pitch + output_bytes(l_, k0);
   if (!grid_.whole_width()) {
-    // A strip: a plane per row of the tile, its pixels a run of bytes
-    // where they hold every channel.
     const std::uint32_t cols = grid_.cols(tile);
-    d.rows = cols;
-    d.planes = tile_rows(tile);
-    d.src_plane_pitch = static_cast<std::int32_t>(cols * block);
-    d.dst_plane_pitch = static_cast<std::int32_t>(l_.out_w * pitch);
-    if (block == pitch) {
-      d.row_bytes = cols * block;
-      d.rows = d.planes;
-      d.planes = 1;
-      d.src_row_pitch = d.src_plane_pitch;
-      d.dst_row_pitch = d.dst_plane_pitch;
-      d.src_plane_pitch = d.dst_plane_pitch = 0;
-    }
-  } else if (block == pitch) {
+    return PixelBlock{
+        sram(t_.output_offset[buffer]), dst, block, cols, tile_rows(tile), block, pitch, cols * block, l_.out_w * pitch}
+        .descriptor();
+  }
+  dma::Descriptor d{sram(t_.output_offset[buffer]),   dst, block, pixels, 1, 0, static_cast<std::int32_t>(block),
+                    static_cast<std::int32_t>(pitch), 0,   0,     0,      0};
+  if (block == pitch) {
     // All channels of each pixel: the tile is one contiguous block in DRAM.
     d.row_bytes = pixels * block;
     d.rows = 1;

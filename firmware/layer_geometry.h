@@ -202,6 +202,26 @@ inline std::uint64_t streamed_weights_addr(std::uint64_t cluster, unsigned slot)
          std::uint64_t{slot} * pe_array::kFillStreamSlotBytes;
 }
 
+// `rows` rows of `pixels` pixels, `run` bytes of each moved: pixels
+// src_pixel and dst_pixel bytes apart, rows src_row and dst_row apart (a
+// column strip's pixels of a tensor, or a channel block of each). The
+// firmware programs it as one descriptor (descriptor()), the estimate cuts
+// it the same way (DmaModel::add).
+struct PixelBlock {
+  std::uint64_t src, dst;
+  std::uint32_t run, pixels, rows;
+  std::uint32_t src_pixel, dst_pixel, src_row, dst_row;
+
+  // Pixels back to back on both sides: each row is one run of bytes.
+  bool rows_are_runs() const { return run == src_pixel && run == dst_pixel; }
+  // A row per descriptor row, or a plane per row of pixels.
+  dma::Descriptor descriptor() const {
+    const auto pitch = [](std::uint32_t p) { return static_cast<std::int32_t>(p); };
+    if (rows_are_runs()) return {src, dst, pixels * run, rows, 1, 0, pitch(src_row), pitch(dst_row), 0, 0, 0, 0};
+    return {src, dst, run, pixels, rows, 0, pitch(src_pixel), pitch(dst_pixel), pitch(src_row), pitch(dst_row), 0, 0};
+  }
+};
+
 // Bias (int32) and requantization ({int32, int32}) bytes per output channel.
 inline constexpr std::uint64_t kParamBytesPerChannel = 12;
 
