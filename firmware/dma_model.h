@@ -187,10 +187,10 @@ class DmaModel {
     s.round_trips += trip(len, data_flits);
   }
 
-  // The destination-aligned blocks `len` bytes at `dst` span.
-  std::uint64_t pieces(std::uint64_t len, std::uint64_t dst) const {
-    return (dst + len - 1) / burst_ - dst / burst_ + 1;
-  }
+  // The destination-aligned blocks `len` bytes at `dst` span, counted from
+  // dst's offset within a block: a destination near the top of the address
+  // space (a command's DRAM address the DMA will fault on) must not wrap.
+  std::uint64_t pieces(std::uint64_t len, std::uint64_t dst) const { return (dst % burst_ + len - 1) / burst_ + 1; }
   double trip(std::uint64_t len, double data_flits) const {
     return latency_ + data_flits + double(len) / c_.dram_bytes_per_cycle;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -14,6 +15,14 @@
 
 namespace npuvp::firmware {
 namespace {
+
+// An estimate in whole cycles. A command may describe a layer of more than
+// 2^64 cycles (the decoder checks shapes and sizes, not run time): it
+// saturates rather than wrapping to a small, attractive figure.
+std::uint64_t whole_cycles(double cycles) {
+  if (!(cycles > 0)) return 0;
+  return cycles < 0x1p64 ? static_cast<std::uint64_t>(cycles + 0.5) : std::numeric_limits<std::uint64_t>::max();
+}
 
 // One step of the tile loop (a row tile of a K block) as the clusters see it.
 struct StepCost {
@@ -422,8 +431,7 @@ class CostWalker {
         s.cluster_bytes += inputs + weights_read + written;
       }
     }
-    s.cycles = static_cast<std::uint64_t>(bank_waits(tile, kb, out_buffer, streamed, banked, slowest_banked, s) +
-                                          slowest + 0.5);
+    s.cycles = whole_cycles(bank_waits(tile, kb, out_buffer, streamed, banked, slowest_banked, s) + slowest);
     return s;
   }
 
@@ -431,8 +439,8 @@ class CostWalker {
     const CostTable& c = npu_.costs;
     LayerCost cost;
     cost.compute_cycles = compute_cycles_;
-    cost.latency_cycles = static_cast<std::uint64_t>(latency_ + 0.5);
-    cost.tail_cycles = static_cast<std::uint64_t>(latency_ - last_step_start_ + 0.5);
+    cost.latency_cycles = whole_cycles(latency_);
+    cost.tail_cycles = whole_cycles(latency_ - last_step_start_);
     cost.dram_bytes = dram_bytes_;
     // The DMA writes what it loads into the banks (streamed weights aside)
     // and reads what it stores.

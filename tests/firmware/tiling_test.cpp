@@ -1,6 +1,7 @@
 // The firmware's tiling: every plan fits the SRAM and the cluster buffers,
 // buffers do not overlap, and layers too large for any tiling are refused.
 #include <array>
+#include <limits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -816,6 +817,37 @@ TEST(DataflowCost, StripsReadTheirHaloColumnsTwice) {
   ASSERT_EQ(t.cols_per_tile, 75u);
   ASSERT_EQ(t.rows_per_tile, 20u);
   EXPECT_EQ(estimate_layer_cost(l, npu, t, kWs).dram_bytes, 20u * 306 * 32 + 20 * 300 * 32 + 32 * (9 + 4 + 8));
+}
+
+// The firmware does not check addresses against the system's memory (the DMA
+// faults on them), so a command may place its output at the top of the
+// address space; the estimate cuts its stores by their offset within a burst
+// alone, as it does any other address. (Found by the command_stream fuzzer:
+// the flits of a store past 2^64 wrapped to 2^64 and the latency overflowed.)
+TEST(DataflowCost, AnOutputAtTheTopOfTheAddressSpaceCostsWhatOneAtTheBottomDoes) {
+  auto low = conv(16, 28, 28, 32, 3, 1, 1);
+  low.output_addr = 0x40;
+  auto top = low;
+  // The same offset in a DMA burst (1 KiB), 25088 bytes to store from 960 below 2^64.
+  top.output_addr = ~std::uint64_t{0} - 0x3ff + 0x40;
+  const NpuLayout npu = edge_ip();
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(low, npu, kBlocksOuter, t));
+  const LayerCost a = estimate_layer_cost(low, npu, t, kWs), b = estimate_layer_cost(top, npu, t, kWs);
+  EXPECT_EQ(b.latency_cycles, a.latency_cycles);
+  EXPECT_EQ(b.noc_bytes, a.noc_bytes);
+  EXPECT_LT(a.latency_cycles, 100'000u);
+}
+
+// A cost table no platform validates (a DRAM of 1e-12 bytes per cycle):
+// the estimate saturates rather than converting a double beyond 2^64.
+TEST(DataflowCost, AnEstimatePast2To64CyclesSaturates) {
+  const auto l = conv(16, 28, 28, 32, 3, 1, 1);
+  NpuLayout npu = edge_ip();
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling(l, npu, kBlocksOuter, t));
+  npu.costs.dram_bytes_per_cycle = 1e-15;
+  EXPECT_EQ(estimate_layer_cost(l, npu, t, kWs).latency_cycles, std::numeric_limits<std::uint64_t>::max());
 }
 
 }  // namespace
