@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -71,22 +72,27 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
   // (the clusters' buffers, not the SRAM, bound its K block and rows), and
   // the estimate of one is a function of the tiling alone here: each is
   // walked once (ResNet-50: 340 walks, 27 of them repeats, which had been
-  // 47 % of the steps walked).
-  std::vector<std::pair<LayerTiling, LayerCost>> walked;
+  // 47 % of the steps walked). On latency, a walk stops once it reaches its
+  // order's best so far, which only falls: such a tiling is kept as never
+  // cheaper (nothing for its cost).
+  std::vector<std::pair<LayerTiling, std::optional<LayerCost>>> walked;
   const auto estimate = [&](const LayerTiling& t) {
     for (const auto& w : walked)
       if (w.first == t) return w.second;
-    walked.emplace_back(t, estimate_layer_cost(l, npu, t, dataflow, ahead_cycles));
+    const auto o = static_cast<std::size_t>(t.order);
+    walked.emplace_back(t, objective == Objective::kLatency && c.found[o]
+                               ? estimate_layer_cost_below(l, npu, t, dataflow, ahead_cycles, c.cost[o].latency_cycles)
+                               : estimate_layer_cost(l, npu, t, dataflow, ahead_cycles));
     return walked.back().second;
   };
   const auto consider = [&](const LayerTiling& t) {
     const auto o = static_cast<std::size_t>(t.order);
     if (c.found[o] && same_tiling(t, c.tiling[o])) return;
-    const LayerCost cost = estimate(t);
-    if (c.found[o] && !cheaper(cost, c.cost[o], objective)) return;
+    const std::optional<LayerCost> cost = estimate(t);
+    if (!cost || (c.found[o] && !cheaper(*cost, c.cost[o], objective))) return;
     c.found[o] = true;
     c.tiling[o] = t;
-    c.cost[o] = cost;
+    c.cost[o] = *cost;
   };
   // Each tiling also streamed, where it may: the estimate prices both.
   const auto offer = [&](const LayerTiling& t) {

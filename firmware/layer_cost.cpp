@@ -56,7 +56,11 @@ class CostWalker {
         jobs_per_step_(std::uint64_t{t.row_groups} * t.k_groups),
         ahead_cycles_(double(ahead_cycles)) {}
 
-  LayerCost run() {
+  // The cost, or nothing once the latency reaches `bound` cycles (none:
+  // the whole walk): every term the walk adds is a time, never negative, so
+  // the rest of the walk cannot bring it back below.
+  std::optional<LayerCost> run(std::optional<std::uint64_t> bound = std::nullopt) {
+    const auto reached = [&] { return bound && whole_cycles(latency_) >= *bound; };
     if (t_.order == LoopOrder::kWeightBlocksOuter) {
       for (std::uint32_t b = 0; b < blocks_; ++b) {
         const std::uint32_t k0 = b * t_.k_block, kb = block_channels(b);
@@ -67,8 +71,10 @@ class CostWalker {
         const double ahead = b == 0 ? loaded_ahead(first) : 0;
         add_inputs(first, 0, k0, kb);
         expose(first, ahead);
-        for (std::uint32_t tile = 0; tile < tiles_; ++tile)
+        for (std::uint32_t tile = 0; tile < tiles_; ++tile) {
           step(tile, k0, kb, tile == 0, tile + 1 < tiles_ ? tile_inputs(tile + 1, k0, kb) : DmaStream{}, tile % 2);
+          if (reached()) return std::nullopt;
+        }
       }
     } else {
       const auto steps = row_tiles_outer_steps(tiles_, blocks_, t_.images_per_tile);
@@ -89,9 +95,11 @@ class CostWalker {
         step(steps[i].tile, steps[i].block * t_.k_block, block_channels(steps[i].block), steps[i].loads_weights,
              loads(i + 1), static_cast<unsigned>(i % 2), steps[i].loads_weights && streams_step(t_, i),
              next_into_banks);
+        if (reached()) return std::nullopt;
       }
     }
     wait_for_store();
+    if (reached()) return std::nullopt;
     return finish();
   }
 
@@ -492,7 +500,13 @@ class CostWalker {
 
 LayerCost estimate_layer_cost(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
                               pe_array::Dataflow dataflow, std::uint64_t ahead_cycles) {
-  return CostWalker(l, npu, t, dataflow, ahead_cycles).run();
+  return *CostWalker(l, npu, t, dataflow, ahead_cycles).run();
+}
+
+std::optional<LayerCost> estimate_layer_cost_below(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
+                                                   pe_array::Dataflow dataflow, std::uint64_t ahead_cycles,
+                                                   std::uint64_t latency_bound) {
+  return CostWalker(l, npu, t, dataflow, ahead_cycles).run(latency_bound);
 }
 
 }  // namespace npuvp::firmware

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -244,6 +245,11 @@ struct LayerCost {
 // weights load (0: the layer loads them itself).
 LayerCost estimate_layer_cost(const LayerCommand& layer, const NpuLayout& npu, const LayerTiling& tiling,
                               pe_array::Dataflow dataflow, std::uint64_t ahead_cycles = 0);
+// The same, or nothing where the latency is `latency_bound` cycles or more:
+// the walk stops where it reaches the bound (a planner's best so far).
+std::optional<LayerCost> estimate_layer_cost_below(const LayerCommand& layer, const NpuLayout& npu,
+                                                   const LayerTiling& tiling, pe_array::Dataflow dataflow,
+                                                   std::uint64_t ahead_cycles, std::uint64_t latency_bound);
 
 enum class Objective { kLatency, kEnergy };
 

@@ -573,6 +573,23 @@ TEST(DataflowCost, EachPlanCostsWhatAFreshWalkOfItsTilingDoes) {
   }
 }
 
+// The planner stops a walk once it reaches the best so far: at the bound the
+// estimate gives nothing, one cycle above it the whole cost, field for field.
+TEST(DataflowCost, AWalkStopsAtItsLatencyBound) {
+  const auto npu = edge_ip();
+  for (const LayerCommand& l : {conv(64, 56, 56, 256, 1, 1, 0), conv(256, 14, 14, 256, 3, 1, 1)})
+    for (const LoopOrder order : {kBlocksOuter, kTilesOuter}) {
+      LayerTiling t;
+      ASSERT_TRUE(plan_layer_tiling(l, npu, order, t));
+      const LayerCost whole = estimate_layer_cost(l, npu, t, kWs, 700);
+      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, 700, whole.latency_cycles));
+      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, 700, whole.latency_cycles / 2));
+      const auto below = estimate_layer_cost_below(l, npu, t, kWs, 700, whole.latency_cycles + 1);
+      ASSERT_TRUE(below);
+      expect_same_cost(*below, whole);
+    }
+}
+
 // A convolution with a fused add at DRAM addresses of different offsets
 // within a burst, whose plan the firmware keys by plan_key.
 LayerCommand keyed_conv() {
