@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "models/common/half.h"
@@ -184,43 +185,63 @@ void pool(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
   }
 }
 
-// TFLite ADD of k_count channels (int8, or int16 with left_shift 15): a
-// (zero point za) plus b, written around zo and clamped to [lo, hi].
-template <typename F>
-void add_channels(const ClusterJob& job, const std::int8_t* a, std::int32_t za, const std::int8_t* b, std::int32_t zo,
-                  std::int32_t lo, std::int32_t hi, std::int8_t* o) {
-  const RequantEntry m1{job.in1_multiplier, job.in1_shift};
-  const RequantEntry m2{job.in2_multiplier, job.in2_shift};
-  const RequantEntry mo{job.out_multiplier, job.out_shift};
-  for (std::uint32_t k = 0; k < job.k_count; ++k) {
-    const std::int32_t s1 = requantize((F::load(a, k) - za) * (1 << job.left_shift), m1);
-    const std::int32_t s2 = requantize((F::load(b, k) - job.in2_zero_point) * (1 << job.left_shift), m2);
-    F::store(o, k, std::clamp(requantize(s1 + s2, mo) + zo, lo, hi));
-  }
+// The terms of a TFLite ADD (int8, or int16 with left_shift 15): input 1
+// around in1_zero, the job's input 2, the sum around out_zero in [lo, hi].
+AddTerms add_terms(const ClusterJob& job, std::int32_t in1_zero, std::int32_t out_zero, std::int32_t lo,
+                   std::int32_t hi) {
+  return {{job.in1_multiplier, job.in1_shift},
+          {job.in2_multiplier, job.in2_shift},
+          {job.out_multiplier, job.out_shift},
+          in1_zero,
+          job.in2_zero_point,
+          out_zero,
+          lo,
+          hi,
+          job.left_shift};
 }
 
 template <typename F>
-void add(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
+void add_channels(const AddTerms& t, std::size_t count, const std::int8_t* a, const std::int8_t* b, std::int8_t* o) {
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::int32_t s1 = requantize((F::load(a, k) - t.in1_zero) * (1 << t.left_shift), t.in1);
+    const std::int32_t s2 = requantize((F::load(b, k) - t.in2_zero) * (1 << t.left_shift), t.in2);
+    F::store(o, k, std::clamp(requantize(s1 + s2, t.out) + t.out_zero, t.lo, t.hi));
+  }
+}
+
+// An int8 add's vector loop, where the path has one that takes its terms.
+const VectorIsa* vector_add(KernelPath path, const AddTerms& t) {
+  const VectorIsa* isa = vector_isa(path);
+  return isa != nullptr && isa->add_bytes != nullptr && vector_add_fits(t) ? isa : nullptr;
+}
+
+template <typename F>
+void add(const ClusterJob& job, const JobOperands& in, std::int8_t* out, KernelPath path) {
+  const AddTerms t = add_terms(job, job.input_zero_point, job.output_zero_point, job.act_min, job.act_max);
+  const VectorIsa* isa = std::is_same_v<F, Int8Format> ? vector_add(path, t) : nullptr;
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
       const int y = job.origin_y + static_cast<int>(oy) * job.stride_h;
       const int x = job.origin_x + static_cast<int>(ox) * job.stride_w;
       std::int8_t* o = out + (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count * F::kBytes;
-      add_channels<F>(job, pixel(job, in.tile, y, x, F::kBytes), job.input_zero_point,
-                      pixel(job, in.tile2, y, x, F::kBytes), job.output_zero_point, job.act_min, job.act_max, o);
+      const std::int8_t* a = pixel(job, in.tile, y, x, F::kBytes);
+      const std::int8_t* b = pixel(job, in.tile2, y, x, F::kBytes);
+      if (isa != nullptr)
+        isa->add_bytes(a, b, job.k_count, t, o);
+      else
+        add_channels<F>(t, job.k_count, a, b, o);
     }
   }
 }
 
 // The fused epilogue: each int8 result, as the convolution wrote it, is
 // input 1 of the add; the sum replaces it.
-void residual_add(const ClusterJob& job, const std::int8_t* residual, std::int8_t* out) {
-  const std::size_t pixels = std::size_t{job.out_h} * job.out_w;
-  for (std::size_t p = 0; p < pixels; ++p) {
-    std::int8_t* o = out + p * job.k_count;
-    add_channels<Int8Format>(job, o, job.output_zero_point, residual + p * job.k_count, job.fused_output_zero_point,
-                             job.fused_act_min, job.fused_act_max, o);
-  }
+void residual_add(const ClusterJob& job, const std::int8_t* residual, std::int8_t* out, KernelPath path) {
+  const AddTerms t =
+      add_terms(job, job.output_zero_point, job.fused_output_zero_point, job.fused_act_min, job.fused_act_max);
+  const std::size_t count = std::size_t{job.out_h} * job.out_w * job.k_count;
+  if (const VectorIsa* isa = vector_add(path, t)) return isa->add_bytes(out, residual, count, t, out);
+  add_channels<Int8Format>(t, count, out, residual, out);
 }
 
 // The fused pool epilogue: the convolution's int8 results are the pooling
@@ -315,7 +336,7 @@ void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out, Ker
         break;
       }
       conv(job, in, out, path);
-      if (job.fuse == kJobFuseAdd) residual_add(job, in.residual, out);
+      if (job.fuse == kJobFuseAdd) residual_add(job, in.residual, out, path);
       break;
     case JobOp::kMaxPool:
     case JobOp::kAvgPool:
@@ -323,8 +344,8 @@ void run_job(const ClusterJob& job, const JobOperands& in, std::int8_t* out, Ker
       pool<Int8Format>(job, in, out);
       break;
     case JobOp::kAdd:
-      if (static_cast<Datatype>(job.datatype) == Datatype::kInt16) return add<Int16Format>(job, in, out);
-      add<Int8Format>(job, in, out);
+      if (static_cast<Datatype>(job.datatype) == Datatype::kInt16) return add<Int16Format>(job, in, out, path);
+      add<Int8Format>(job, in, out, path);
       break;
   }
 }

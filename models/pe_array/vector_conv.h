@@ -5,10 +5,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "models/pe_array/cluster_kernel.h"
 
 namespace npuvp::pe_array {
+
+// TFLite ADD of int8 elements, as cluster_kernel.cpp's add_channels: each
+// input less its zero point, shifted left and requantized, the two summed,
+// requantized, put around out_zero and clamped to [lo, hi].
+struct AddTerms {
+  RequantEntry in1, in2, out;
+  std::int32_t in1_zero, in2_zero, out_zero, lo, hi;
+  std::int32_t left_shift;
+};
 
 // One ISA's inner loops. Operand rows are `bytes` long, a multiple of
 // kRowAlign, zero-filled past their elements.
@@ -31,12 +41,30 @@ struct VectorIsa {
   // kVectorZeroPointLimit and [lo, hi] within int8 (null: the scalar loop).
   void (*requantize_bytes)(const std::uint32_t* acc, const RequantEntry* rq, std::uint32_t count, std::int32_t zp,
                            std::int32_t lo, std::int32_t hi, std::int8_t* out);
+  // out[k] = a[k] + b[k] as AddTerms says, for k < count, for the terms
+  // vector_add_fits() admits (null: the scalar loop). out may be a.
+  void (*add_bytes)(const std::int8_t* a, const std::int8_t* b, std::size_t count, const AddTerms& terms,
+                    std::int8_t* out);
 };
 
 // The zero points requantize_bytes takes: a result is clamped to ±2^24
 // before the zero point is added, which changes no clamped output while
 // |zp| stays far below that (int8 zero points are within ±128).
 inline constexpr std::int32_t kVectorZeroPointLimit = 1 << 16;
+
+// The adds add_bytes takes: no input less its zero point overflows 32 bits
+// when shifted (the scalar's arithmetic is then defined and the lanes' the
+// same), and the output stage's zero point and clamp as requantize_bytes's.
+inline bool vector_add_fits(const AddTerms& t) {
+  const auto fits = [&](std::int32_t zero) {
+    return zero >= -kVectorZeroPointLimit && zero <= kVectorZeroPointLimit &&
+           (std::int64_t{128} + (zero < 0 ? -std::int64_t{zero} : std::int64_t{zero})) << t.left_shift <=
+               std::numeric_limits<std::int32_t>::max();
+  };
+  return t.left_shift >= 0 && t.left_shift <= 22 && fits(t.in1_zero) && fits(t.in2_zero) &&
+         t.out_zero >= -kVectorZeroPointLimit && t.out_zero <= kVectorZeroPointLimit && t.lo >= -128 && t.hi <= 127 &&
+         t.lo <= t.hi;
+}
 
 inline constexpr std::size_t kRowAlign = 64;
 inline constexpr std::size_t kLanes = 16;

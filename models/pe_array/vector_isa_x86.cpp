@@ -166,11 +166,22 @@ NPUVP_AVX512 __m512i requantize_lanes(__m512i acc, __m512i multiplier, __m512i s
   return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, _mm512_set1_epi32(1));
 }
 
+// The output stage of one vector: clamped to ±2^24 (which changes no
+// output, kVectorZeroPointLimit), put around the zero point, clamped to
+// [lo, hi] and stored as the bytes of the lanes in `n`.
+NPUVP_AVX512 void store_bytes(__m512i r, __m512i zp, __m512i lo, __m512i hi, __mmask16 n, std::int8_t* out) {
+  const __m512i limit = _mm512_set1_epi32(1 << 24);
+  const __m512i clamped = _mm512_maskz_min_epi32(
+      kLanes32, _mm512_maskz_max_epi32(kLanes32, r, _mm512_sub_epi32(_mm512_setzero_si512(), limit)), limit);
+  const __m512i v =
+      _mm512_maskz_min_epi32(kLanes32, _mm512_maskz_max_epi32(kLanes32, _mm512_add_epi32(clamped, zp), lo), hi);
+  _mm_mask_storeu_epi8(out, n, _mm512_maskz_cvtepi32_epi8(kLanes32, v));
+}
+
 NPUVP_AVX512 void requantize_bytes_avx512(const std::uint32_t* acc, const RequantEntry* rq, std::uint32_t count,
                                           std::int32_t zp, std::int32_t lo, std::int32_t hi, std::int8_t* out) {
   static_assert(sizeof(RequantEntry) == 8, "pairs of {multiplier, shift}");
   const __m512i pairs = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-  const __m512i limit = _mm512_set1_epi32(1 << 24);
   const __m512i z = _mm512_set1_epi32(zp), low = _mm512_set1_epi32(lo), top = _mm512_set1_epi32(hi);
   for (std::uint32_t k = 0; k < count; k += 16) {
     const std::uint32_t n = std::min<std::uint32_t>(16, count - k);
@@ -182,21 +193,35 @@ NPUVP_AVX512 void requantize_bytes_avx512(const std::uint32_t* acc, const Requan
     const __m512i second = n > 8 ? _mm512_maskz_loadu_epi32(words(n - 8), entries + 16) : _mm512_setzero_si512();
     const __m512i multiplier = _mm512_permutex2var_epi32(first, pairs, second);
     const __m512i shift = _mm512_permutex2var_epi32(first, _mm512_add_epi32(pairs, _mm512_set1_epi32(1)), second);
-    const __m512i r = requantize_lanes(_mm512_maskz_loadu_epi32(m, acc + k), multiplier, shift);
-    const __m512i clamped = _mm512_maskz_min_epi32(
-        kLanes32, _mm512_maskz_max_epi32(kLanes32, r, _mm512_sub_epi32(_mm512_setzero_si512(), limit)), limit);
-    const __m512i v =
-        _mm512_maskz_min_epi32(kLanes32, _mm512_maskz_max_epi32(kLanes32, _mm512_add_epi32(clamped, z), low), top);
-    _mm_mask_storeu_epi8(out + k, m, _mm512_maskz_cvtepi32_epi8(kLanes32, v));
+    store_bytes(requantize_lanes(_mm512_maskz_loadu_epi32(m, acc + k), multiplier, shift), z, low, top, m, out + k);
+  }
+}
+
+NPUVP_AVX512 void add_bytes_avx512(const std::int8_t* a, const std::int8_t* b, std::size_t count, const AddTerms& t,
+                                   std::int8_t* out) {
+  const __m512i m1 = _mm512_set1_epi32(t.in1.multiplier), s1 = _mm512_set1_epi32(t.in1.shift),
+                m2 = _mm512_set1_epi32(t.in2.multiplier), s2 = _mm512_set1_epi32(t.in2.shift),
+                mo = _mm512_set1_epi32(t.out.multiplier), so = _mm512_set1_epi32(t.out.shift);
+  const __m512i z1 = _mm512_set1_epi32(t.in1_zero), z2 = _mm512_set1_epi32(t.in2_zero),
+                zo = _mm512_set1_epi32(t.out_zero), lo = _mm512_set1_epi32(t.lo), hi = _mm512_set1_epi32(t.hi);
+  const __m128i left = _mm_cvtsi32_si128(t.left_shift);
+  for (std::size_t k = 0; k < count; k += 16) {
+    const auto n = static_cast<__mmask16>((1u << std::min<std::size_t>(16, count - k)) - 1);
+    const __m512i x1 = _mm512_maskz_sll_epi32(
+        kLanes32, _mm512_sub_epi32(_mm512_maskz_cvtepi8_epi32(kLanes32, _mm_maskz_loadu_epi8(n, a + k)), z1), left);
+    const __m512i x2 = _mm512_maskz_sll_epi32(
+        kLanes32, _mm512_sub_epi32(_mm512_maskz_cvtepi8_epi32(kLanes32, _mm_maskz_loadu_epi8(n, b + k)), z2), left);
+    const __m512i sum = _mm512_add_epi32(requantize_lanes(x1, m1, s1), requantize_lanes(x2, m2, s2));
+    store_bytes(requantize_lanes(sum, mo, so), zo, lo, hi, n, out + k);
   }
 }
 
 }  // namespace
 
 const VectorIsa* vector_isa(KernelPath path) {
-  static const VectorIsa avx2{nullptr, dot_s16_avx2, depthwise_avx2, nullptr};
+  static const VectorIsa avx2{nullptr, dot_s16_avx2, depthwise_avx2, nullptr, nullptr};
   static const VectorIsa avx512{dot_avx512<dot_u8s8_step>, dot_avx512<madd_s16>, depthwise_avx512,
-                                requantize_bytes_avx512};
+                                requantize_bytes_avx512, add_bytes_avx512};
   switch (path) {
     case KernelPath::kAvx2:
       return &avx2;

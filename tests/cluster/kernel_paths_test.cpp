@@ -146,6 +146,95 @@ TEST(KernelPaths, VectorRequantizationMatchesScalar) {
   }
 }
 
+// TFLite ADD on the vector path (an add job, and a convolution's fused add)
+// gives the scalar path's bits: random multipliers over the whole int32
+// range, every shift a layer may take, every left shift up to 22, zero
+// points within an int8's range and beyond the vector loop's (where the
+// scalar loop runs), and counts that leave a partial vector.
+TEST(KernelPaths, VectorAddMatchesScalar) {
+  if (!kernel_path_supported(KernelPath::kAvx512)) GTEST_SKIP() << "avx512 is not supported by this CPU";
+  ASSERT_NE(vector_isa(KernelPath::kAvx512)->add_bytes, nullptr);
+  std::mt19937 rng(23);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) {
+    return static_cast<std::int32_t>(std::uniform_int_distribution<std::int64_t>(lo, hi)(rng));
+  };
+  std::set<std::int8_t> seen;
+  int vector_terms = 0;
+  for (int trial = 0; trial < 1500; ++trial) {
+    RandomJob r;
+    ClusterJob& j = r.job;
+    const bool fused = trial % 2 == 1;
+    j.datatype = static_cast<std::uint32_t>(Datatype::kInt8);
+    j.kernel_h = j.kernel_w = j.stride_h = j.stride_w = j.dilation_h = j.dilation_w = 1;
+    j.group_in = j.group_out = 1;
+    j.k_count = static_cast<std::uint32_t>(pick(1, 40));
+    j.in_channel_offset = fused ? 0 : static_cast<std::uint32_t>(pick(0, 3));
+    j.in_c = j.in_channel_offset + j.k_count + (fused ? 0 : static_cast<std::uint32_t>(pick(0, 3)));
+    j.in_h = j.out_h = static_cast<std::uint32_t>(pick(1, 4));
+    j.in_w = j.out_w = static_cast<std::uint32_t>(pick(1, 4));
+    j.in_row_pitch = j.in_w * j.in_c;
+    j.out_pixel_pitch = j.k_count;
+    const bool wide = trial % 10 == 0;  // zero points the vector loop does not take
+    const auto zero = [&] { return wide ? pick(-100000, 100000) : pick(-128, 127); };
+    j.left_shift = pick(0, 22);
+    j.in1_multiplier = pick(1, std::numeric_limits<std::int32_t>::max()), j.in1_shift = pick(-31, 0);
+    j.in2_multiplier = pick(1, std::numeric_limits<std::int32_t>::max()), j.in2_shift = pick(-31, 0);
+    j.out_multiplier = pick(1, std::numeric_limits<std::int32_t>::max()), j.out_shift = pick(-31, 8);
+    j.in2_zero_point = zero();
+    const std::int32_t lo = pick(-128, 0), hi = pick(lo, 127);
+    std::vector<std::int8_t> second(std::size_t{j.in_h} * j.in_row_pitch);
+    for (auto& v : second) v = static_cast<std::int8_t>(pick(-128, 127));
+    std::vector<std::int8_t> tile2;
+    if (fused) {
+      // A 1x1 convolution of one input channel, its result input 1.
+      j.op = static_cast<std::uint32_t>(JobOp::kConv2d);
+      j.fuse = kJobFuseAdd;
+      j.in_c = 1, j.in_row_pitch = j.in_w;
+      j.input_zero_point = pick(-128, 127), j.output_zero_point = zero();
+      j.act_min = -128, j.act_max = 127;
+      j.fused_output_zero_point = zero(), j.fused_act_min = lo, j.fused_act_max = hi;
+      r.tile.resize(std::size_t{j.in_h} * j.in_w);
+      r.weights.resize(j.k_count);
+      for (auto& v : r.tile) v = static_cast<std::int8_t>(pick(-128, 127));
+      for (auto& v : r.weights) v = static_cast<std::int8_t>(pick(-128, 127));
+      for (std::uint32_t k = 0; k < j.k_count; ++k) {
+        r.bias.push_back(pick(-5000, 5000));
+        r.requant.push_back({pick(1 << 29, std::numeric_limits<std::int32_t>::max()), pick(-10, 0)});
+      }
+      second.resize(std::size_t{j.out_h} * j.out_w * j.k_count);
+    } else {
+      j.op = static_cast<std::uint32_t>(JobOp::kAdd);
+      j.input_zero_point = zero(), j.output_zero_point = zero();
+      j.act_min = lo, j.act_max = hi;
+      r.tile.resize(second.size());
+      for (auto& v : r.tile) v = static_cast<std::int8_t>(pick(-128, 127));
+      tile2 = second;
+    }
+    JobOperands in = r.operands();
+    if (fused)
+      in.residual = second.data();
+    else
+      in.tile2 = tile2.data();
+    const AddTerms terms{{j.in1_multiplier, j.in1_shift},
+                         {j.in2_multiplier, j.in2_shift},
+                         {j.out_multiplier, j.out_shift},
+                         fused ? j.output_zero_point : j.input_zero_point,
+                         j.in2_zero_point,
+                         fused ? j.fused_output_zero_point : j.output_zero_point,
+                         lo,
+                         hi,
+                         j.left_shift};
+    vector_terms += vector_add_fits(terms) ? 1 : 0;
+    std::vector<std::int8_t> scalar(r.out_bytes() + 1, 42), vector(r.out_bytes() + 1, 42);
+    run_job(j, in, scalar.data(), KernelPath::kScalar);
+    run_job(j, in, vector.data(), KernelPath::kAvx512);
+    ASSERT_EQ(vector, scalar) << "trial " << trial << (fused ? " fused" : " add");  // and nothing past the outputs
+    seen.insert(scalar.begin(), scalar.end());
+  }
+  EXPECT_GT(seen.size(), 100u);
+  EXPECT_GT(vector_terms, 1200);
+}
+
 // A requantized result at the int32 limit plus a positive zero point clamps
 // to the activation's maximum on every path: the output stage adds the zero
 // point in a wider adder instead of wrapping to a negative value.
