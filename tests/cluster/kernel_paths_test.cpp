@@ -189,7 +189,7 @@ TEST(KernelPaths, VectorAddMatchesScalar) {
       // A 1x1 convolution of one input channel, its result input 1.
       j.op = static_cast<std::uint32_t>(JobOp::kConv2d);
       j.fuse = kJobFuseAdd;
-      j.in_c = 1, j.in_row_pitch = j.in_w;
+      j.in_c = 1, j.in_row_pitch = j.in_w, j.group_out = j.k_count;
       j.input_zero_point = pick(-128, 127), j.output_zero_point = zero();
       j.act_min = -128, j.act_max = 127;
       j.fused_output_zero_point = zero(), j.fused_act_min = lo, j.fused_act_max = hi;
