@@ -61,6 +61,106 @@ NPUVP_AVX2 void depthwise_avx2(const std::int8_t* const* taps, const int* tap_in
   }
 }
 
+// round(x * m / 2^31) of the low halves of each 64-bit lane, toward zero as
+// the scalar's integer division. AVX2 has no 64-bit arithmetic shift, but
+// the quotient fits 32 bits (but for INT32_MIN², which requantize_lanes_avx2
+// replaces): a logical shift leaves the same low half.
+NPUVP_AVX2 __m256i doubling_high_half_avx2(__m256i x, __m256i m) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i product = _mm256_mul_epi32(x, m);
+  const __m256i nudge =
+      _mm256_blendv_epi8(_mm256_set1_epi64x(std::int64_t{1} << 30), _mm256_set1_epi64x(1 - (std::int64_t{1} << 30)),
+                         _mm256_cmpgt_epi64(zero, product));
+  const __m256i sum = _mm256_add_epi64(product, nudge);
+  // Toward zero: a negative dividend first gets the divisor less one.
+  const __m256i below = _mm256_cmpgt_epi64(zero, sum);
+  return _mm256_srli_epi64(
+      _mm256_add_epi64(sum, _mm256_and_si256(below, _mm256_set1_epi64x((std::int64_t{1} << 31) - 1))), 31);
+}
+
+// requantize() on 8 lanes, as requantize_lanes on 16.
+NPUVP_AVX2 __m256i requantize_lanes_avx2(__m256i acc, __m256i multiplier, __m256i shift) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  const __m256i left = _mm256_max_epi32(shift, zero), right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+  const __m256i a = _mm256_sllv_epi32(acc, left);  // wraps, as a 32-bit shifter does
+  const __m256i even = doubling_high_half_avx2(a, multiplier);
+  const __m256i odd = doubling_high_half_avx2(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(multiplier, 32));
+  __m256i high = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  const __m256i int_min = _mm256_set1_epi32(std::numeric_limits<std::int32_t>::min());
+  const __m256i overflow = _mm256_and_si256(_mm256_cmpeq_epi32(a, int_min), _mm256_cmpeq_epi32(multiplier, int_min));
+  high = _mm256_blendv_epi8(high, _mm256_set1_epi32(std::numeric_limits<std::int32_t>::max()), overflow);
+  // Rounding shift right, ties away from zero.
+  const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
+  const __m256i remainder = _mm256_and_si256(high, mask);
+  const __m256i threshold =
+      _mm256_add_epi32(_mm256_srai_epi32(mask, 1), _mm256_and_si256(_mm256_cmpgt_epi32(zero, high), one));
+  return _mm256_add_epi32(_mm256_srav_epi32(high, right),
+                          _mm256_and_si256(_mm256_cmpgt_epi32(remainder, threshold), one));
+}
+
+// The output stage of 8 lanes, as store_bytes's of 16; `n` of them stored.
+NPUVP_AVX2 void store_bytes_avx2(__m256i r, __m256i zp, __m256i lo, __m256i hi, std::size_t n, std::int8_t* out) {
+  const __m256i limit = _mm256_set1_epi32(1 << 24);
+  const __m256i clamped = _mm256_min_epi32(_mm256_max_epi32(r, _mm256_sub_epi32(_mm256_setzero_si256(), limit)), limit);
+  const __m256i v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(clamped, zp), lo), hi);
+  // Within an int8's range: the saturating packs keep every value.
+  const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  alignas(16) std::int8_t bytes[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(bytes), _mm_packs_epi16(words, words));
+  std::memcpy(out, bytes, n);
+}
+
+NPUVP_AVX2 void requantize_bytes_avx2(const std::uint32_t* acc, const RequantEntry* rq, std::uint32_t count,
+                                      std::int32_t zp, std::int32_t lo, std::int32_t hi, std::int8_t* out) {
+  static_assert(sizeof(RequantEntry) == 8, "pairs of {multiplier, shift}");
+  // {multiplier, shift} pairs: each half's multipliers first, then its shifts.
+  const __m256i pairs = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  const __m256i z = _mm256_set1_epi32(zp), low = _mm256_set1_epi32(lo), top = _mm256_set1_epi32(hi);
+  for (std::uint32_t k = 0; k < count; k += 8) {
+    const std::size_t n = std::min<std::uint32_t>(8, count - k);
+    // A partial vector from a copy: nothing past `count` is read.
+    std::uint32_t acc_tail[8] = {};
+    RequantEntry rq_tail[8] = {};
+    const std::uint32_t* a = acc + k;
+    const RequantEntry* r = rq + k;
+    if (n < 8) {
+      a = static_cast<const std::uint32_t*>(std::memcpy(acc_tail, a, n * sizeof *a));
+      r = static_cast<const RequantEntry*>(std::memcpy(rq_tail, r, n * sizeof *r));
+    }
+    const __m256i first = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r)), pairs);
+    const __m256i second =
+        _mm256_permutevar8x32_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r + 4)), pairs);
+    const __m256i multiplier = _mm256_permute2x128_si256(first, second, 0x20);
+    const __m256i shift = _mm256_permute2x128_si256(first, second, 0x31);
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+    store_bytes_avx2(requantize_lanes_avx2(v, multiplier, shift), z, low, top, n, out + k);
+  }
+}
+
+// `n` int8 inputs of an add (n <= 8) less their zero point, shifted left.
+NPUVP_AVX2 __m256i add_input_avx2(const std::int8_t* x, std::size_t n, __m256i zero, __m128i left) {
+  std::int8_t tail[8] = {};
+  if (n < 8) x = static_cast<const std::int8_t*>(std::memcpy(tail, x, n));
+  const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x)));
+  return _mm256_sll_epi32(_mm256_sub_epi32(v, zero), left);
+}
+
+NPUVP_AVX2 void add_bytes_avx2(const std::int8_t* a, const std::int8_t* b, std::size_t count, const AddTerms& t,
+                               std::int8_t* out) {
+  const __m256i m1 = _mm256_set1_epi32(t.in1.multiplier), s1 = _mm256_set1_epi32(t.in1.shift),
+                m2 = _mm256_set1_epi32(t.in2.multiplier), s2 = _mm256_set1_epi32(t.in2.shift),
+                mo = _mm256_set1_epi32(t.out.multiplier), so = _mm256_set1_epi32(t.out.shift);
+  const __m256i z1 = _mm256_set1_epi32(t.in1_zero), z2 = _mm256_set1_epi32(t.in2_zero),
+                zo = _mm256_set1_epi32(t.out_zero), lo = _mm256_set1_epi32(t.lo), hi = _mm256_set1_epi32(t.hi);
+  const __m128i left = _mm_cvtsi32_si128(t.left_shift);
+  for (std::size_t k = 0; k < count; k += 8) {
+    const std::size_t n = std::min<std::size_t>(8, count - k);
+    const __m256i sum = _mm256_add_epi32(requantize_lanes_avx2(add_input_avx2(a + k, n, z1, left), m1, s1),
+                                         requantize_lanes_avx2(add_input_avx2(b + k, n, z2, left), m2, s2));
+    store_bytes_avx2(requantize_lanes_avx2(sum, mo, so), zo, lo, hi, n, out + k);
+  }
+}
+
 NPUVP_AVX512 inline __m512i madd_s16(__m512i a, __m512i p, __m512i w) {
   return _mm512_add_epi32(a, _mm512_madd_epi16(p, w));
 }
@@ -219,7 +319,7 @@ NPUVP_AVX512 void add_bytes_avx512(const std::int8_t* a, const std::int8_t* b, s
 }  // namespace
 
 const VectorIsa* vector_isa(KernelPath path) {
-  static const VectorIsa avx2{nullptr, dot_s16_avx2, depthwise_avx2, nullptr, nullptr};
+  static const VectorIsa avx2{nullptr, dot_s16_avx2, depthwise_avx2, requantize_bytes_avx2, add_bytes_avx2};
   static const VectorIsa avx512{dot_avx512<dot_u8s8_step>, dot_avx512<madd_s16>, depthwise_avx512,
                                 requantize_bytes_avx512, add_bytes_avx512};
   switch (path) {

@@ -113,7 +113,8 @@ TEST(KernelPaths, VectorRequantizationMatchesScalar) {
   for (const KernelPath path : {KernelPath::kAvx2, KernelPath::kAvx512}) {
     if (!kernel_path_supported(path)) continue;
     const VectorIsa* isa = vector_isa(path);
-    if (isa == nullptr || isa->requantize_bytes == nullptr) continue;
+    ASSERT_NE(isa, nullptr);
+    ASSERT_NE(isa->requantize_bytes, nullptr) << kernel_path_name(path);
     std::mt19937 rng(5);
     auto pick = [&](std::int64_t lo, std::int64_t hi) {
       return static_cast<std::int32_t>(std::uniform_int_distribution<std::int64_t>(lo, hi)(rng));
@@ -151,9 +152,9 @@ TEST(KernelPaths, VectorRequantizationMatchesScalar) {
 // range, every shift a layer may take, every left shift up to 22, zero
 // points within an int8's range and beyond the vector loop's (where the
 // scalar loop runs), and counts that leave a partial vector.
-TEST(KernelPaths, VectorAddMatchesScalar) {
-  if (!kernel_path_supported(KernelPath::kAvx512)) GTEST_SKIP() << "avx512 is not supported by this CPU";
-  ASSERT_NE(vector_isa(KernelPath::kAvx512)->add_bytes, nullptr);
+void expect_vector_add_agrees(KernelPath path) {
+  if (!kernel_path_supported(path)) GTEST_SKIP() << kernel_path_name(path) << " is not supported by this CPU";
+  ASSERT_NE(vector_isa(path)->add_bytes, nullptr);
   std::mt19937 rng(23);
   auto pick = [&](std::int64_t lo, std::int64_t hi) {
     return static_cast<std::int32_t>(std::uniform_int_distribution<std::int64_t>(lo, hi)(rng));
@@ -227,13 +228,17 @@ TEST(KernelPaths, VectorAddMatchesScalar) {
     vector_terms += vector_add_fits(terms) ? 1 : 0;
     std::vector<std::int8_t> scalar(r.out_bytes() + 1, 42), vector(r.out_bytes() + 1, 42);
     run_job(j, in, scalar.data(), KernelPath::kScalar);
-    run_job(j, in, vector.data(), KernelPath::kAvx512);
-    ASSERT_EQ(vector, scalar) << "trial " << trial << (fused ? " fused" : " add");  // and nothing past the outputs
+    run_job(j, in, vector.data(), path);
+    ASSERT_EQ(vector, scalar) << kernel_path_name(path) << " trial " << trial << (fused ? " fused" : " add");
+    // (and nothing past the outputs written)
     seen.insert(scalar.begin(), scalar.end());
   }
   EXPECT_GT(seen.size(), 100u);
   EXPECT_GT(vector_terms, 1200);
 }
+
+TEST(KernelPaths, VectorAddMatchesScalarAvx2) { expect_vector_add_agrees(KernelPath::kAvx2); }
+TEST(KernelPaths, VectorAddMatchesScalarAvx512) { expect_vector_add_agrees(KernelPath::kAvx512); }
 
 // A requantized result at the int32 limit plus a positive zero point clamps
 // to the activation's maximum on every path: the output stage adds the zero
