@@ -96,15 +96,12 @@ class DramTrace final : public CommandObserver {
   bool command_bus_;
 };
 
-void Lpddr4::FreeDeleter::operator()(std::uint8_t* p) const { std::free(p); }
-
 Lpddr4::Lpddr4(const sc_core::sc_module_name& name, const DramConfig& config)
     : sc_module(name),
       target_socket("target_socket"),
       config_(config),
       core_(std::make_unique<DramSystem>(config)),
-      storage_(static_cast<std::uint8_t*>(std::calloc(config.backing_bytes, 1))) {
-  if (!storage_) throw std::bad_alloc();
+      storage_(config.backing_bytes) {
   if (config_.protocol_check) {
     checker_ = std::make_unique<ProtocolChecker>(config_.memspec, config_.channels);
     core_->add_observer(*checker_);
@@ -156,7 +153,7 @@ void Lpddr4::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) 
   const std::uint32_t id =
       core_->submit(gp.is_write(), gp.get_address(), gp.get_data_length(), core_->cycle_at(arrival_ns));
   const std::uint64_t done = core_->complete(id);
-  tlmx::copy_payload(gp, storage_.get());
+  tlmx::copy_payload(gp, storage_.data());
   const sc_core::sc_time completion(core_->ns_of(done), sc_core::SC_NS);
   delay = completion > now ? completion - now : sc_core::SC_ZERO_TIME;
   gp.set_dmi_allowed(config_.allow_dmi);
@@ -168,14 +165,14 @@ unsigned Lpddr4::transport_dbg(tlm::tlm_generic_payload& gp) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return 0;
   }
-  tlmx::copy_payload(gp, storage_.get());
+  tlmx::copy_payload(gp, storage_.data());
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   return gp.get_data_length();
 }
 
 bool Lpddr4::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) {
   if (!config_.allow_dmi || gp.get_address() >= config_.backing_bytes) return false;
-  dmi.set_dmi_ptr(storage_.get());
+  dmi.set_dmi_ptr(storage_.data());
   dmi.set_start_address(0);
   dmi.set_end_address(config_.backing_bytes - 1);
   dmi.allow_read_write();

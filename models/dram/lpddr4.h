@@ -20,6 +20,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/common/backing_store.h"
 #include "models/common/stats_source.h"
 #include "models/common/vcd_recorder.h"
 #include "models/dram/command.h"
@@ -81,14 +82,9 @@ class Lpddr4 : public sc_core::sc_module, public stats::StatsSource {
   std::uint64_t now_cycle() const;
   EnergyBreakdown energy_now() const;
 
-  struct FreeDeleter {
-    void operator()(std::uint8_t* p) const;
-  };
-
   DramConfig config_;
   std::unique_ptr<DramSystem> core_;
-  // calloc'ed so that untouched pages of a large backing store cost no memory.
-  std::unique_ptr<std::uint8_t, FreeDeleter> storage_;
+  BackingStore storage_;
   std::unique_ptr<DramTrace> trace_;
   std::unique_ptr<ProtocolChecker> checker_;  // with config_.protocol_check
   sc_core::sc_time dmi_read_latency_, dmi_write_latency_;
