@@ -89,9 +89,12 @@ class HeapPolicy {
   std::mutex grow_mutex_;
 };
 
+// Built by the first allocation and never destroyed: static destructors run
+// after it would be may still allocate.
 HeapPolicy& heap_policy() {
-  static HeapPolicy policy;
-  return policy;
+  alignas(HeapPolicy) static unsigned char storage[sizeof(HeapPolicy)];
+  static HeapPolicy* const policy = ::new (storage) HeapPolicy;
+  return *policy;
 }
 
 }  // namespace
