@@ -31,6 +31,7 @@ TEST(Bench, QuickReportsEveryCaseWithItsCpuShares) {
     EXPECT_EQ(c["exit_code"], 0) << c.dump(2);
     EXPECT_GT(c["cpu_seconds"].get<double>(), 0) << names[i];
     EXPECT_GT(c["peak_rss_mb"].get<double>(), 0) << names[i];
+    EXPECT_GT(c["page_faults"].get<long>(), 0) << names[i];  // a process touches pages as it loads
     EXPECT_GT(c["wall_seconds"].get<double>(), 0) << names[i];
     EXPECT_EQ(c.contains("cpu_share"), i < runs) << names[i];
     if (i >= runs) continue;
