@@ -5,7 +5,7 @@
 // outputs. With glibc's defaults every 4 KiB of it is a page fault, and
 // medium blocks are mapped and unmapped again layer after layer; on a
 // virtual machine the faults cost more than the work on the memory
-// (ResNet-50: 39,000 faults and about a quarter of a 1.5 s run; docs/performance.md,
+// (ResNet-50: 39,000 faults and about 0.2 s of a 1.5 s run; docs/performance.md,
 // "2026-12-05 (morning): page faults"). So for this process only:
 // - blocks up to 32 MiB come from the main heap and freed space is kept
 //   (a fixed mmap threshold, no trimming below 256 MiB), so that a block
