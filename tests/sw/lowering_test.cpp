@@ -490,6 +490,30 @@ TEST(Lowering, CommandsWithoutInitialDataAreTheSame) {
     EXPECT_EQ(std::memcmp(&bare.commands[k], &full.commands[k], sizeof(LayerCommand)), 0) << "command " << k;
 }
 
+// A host writing the initial data as it is lowered gets every block
+// initial_data would hold, in the same order, at the same addresses, and
+// nothing is kept.
+TEST(Lowering, InitialDataWrittenAsLoweredIsTheBlocksInOrder) {
+  const QuantizedNetwork q = quantize_zoo("squeezenet1_1", 64, 64);
+  std::uint64_t next[2] = {0, 0};
+  LoweringOptions options;
+  const LoweredNetwork kept = lower_network(
+      q, [&](std::uint64_t bytes) { return std::exchange(next[0], next[0] + bytes); }, options);
+  std::vector<DramBlock> written;
+  options.write_initial_data = [&](std::uint64_t addr, const std::uint8_t* bytes, std::size_t size) {
+    written.push_back({addr, std::vector<std::uint8_t>(bytes, bytes + size)});
+  };
+  const LoweredNetwork streamed = lower_network(
+      q, [&](std::uint64_t bytes) { return std::exchange(next[1], next[1] + bytes); }, options);
+  EXPECT_TRUE(streamed.initial_data.empty());
+  ASSERT_EQ(written.size(), kept.initial_data.size());
+  ASSERT_GT(written.size(), 50u);  // the input and three blocks per convolution
+  for (std::size_t k = 0; k < written.size(); ++k) {
+    EXPECT_EQ(written[k].addr, kept.initial_data[k].addr) << "block " << k;
+    EXPECT_EQ(written[k].bytes, kept.initial_data[k].bytes) << "block " << k;
+  }
+}
+
 // The check counts every byte that differs from the reference.
 TEST(Lowering, TheCheckCountsEachDifferingByte) {
   QuantizedNetwork q = quantize_zoo("squeezenet1_1", 64, 64);

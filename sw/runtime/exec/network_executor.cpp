@@ -31,6 +31,16 @@ LoweringOptions lowering_options(const ExecutionOptions& options) {
   return l;
 }
 
+// The lowering with its initial data written through the host as it is
+// lowered: the same writes in the same order as from initial_data, without
+// the copy of every weight that would hold them until then.
+LoweringOptions written_to(sw::HostHal& hal, LoweringOptions l) {
+  l.write_initial_data = [&hal](std::uint64_t addr, const std::uint8_t* bytes, std::size_t n) {
+    hal.memory_write(addr, bytes, n);
+  };
+  return l;
+}
+
 // Compares every layer's output (read by `read_output`) with the reference.
 template <class ReadOutput>
 NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered, bool keep_outputs,
@@ -419,9 +429,12 @@ void execute_commands_on_host(HostDram& dram, const std::vector<LayerCommand>& c
 
 NetworkRun run_network_on_host(const QuantizedNetwork& q, const ExecutionOptions& options) {
   HostDram dram;
+  LoweringOptions lowering = lowering_options(options);
+  lowering.write_initial_data = [&](std::uint64_t addr, const std::uint8_t* bytes, std::size_t n) {
+    dram.write(addr, bytes, n);
+  };
   const LoweredNetwork lowered = lower_network(
-      q, [&](std::uint64_t bytes) { return dram.alloc(bytes); }, lowering_options(options));
-  for (const DramBlock& b : lowered.initial_data) dram.write(b.addr, b.bytes.data(), b.bytes.size());
+      q, [&](std::uint64_t bytes) { return dram.alloc(bytes); }, lowering);
   execute_commands_on_host(dram, lowered.commands);
   NetworkRun run = check_layers(q, lowered, options.keep_outputs,
                                 [&](std::uint64_t addr, void* dst, std::size_t n) { dram.read(addr, dst, n); });
@@ -439,8 +452,7 @@ NetworkRun run_network_on_npu(sw::NpuDriver& driver, const QuantizedNetwork& q, 
         bytes += n;
         return driver.alloc(n);
       },
-      lowering_options(options));
-  for (const DramBlock& b : lowered.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
+      written_to(hal, lowering_options(options)));
 
   // (first command, count) of each command buffer.
   std::vector<std::pair<std::size_t, std::size_t>> buffers;
@@ -475,8 +487,7 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
   if (images.empty()) throw std::invalid_argument("run_batch_on_npu: no images");
   sw::HostHal& hal = driver.hal();
   const LoweredNetwork first = lower_network(
-      *images.front(), [&](std::uint64_t n) { return driver.alloc(n); }, lowering_options(options));
-  for (const DramBlock& b : first.initial_data) hal.memory_write(b.addr, b.bytes.data(), b.bytes.size());
+      *images.front(), [&](std::uint64_t n) { return driver.alloc(n); }, written_to(hal, lowering_options(options)));
 
   // Activation tensors (the layer outputs, the input among them, and packed
   // copies of gathered views) get a copy per image; parameters stay shared.

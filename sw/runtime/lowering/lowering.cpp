@@ -51,7 +51,7 @@ class Lowerer {
         out_.layers[i].output = out_.layers[n_.layer(i).inputs[0]].output;
         out_.layers[i].int4_packed = out_.layers[n_.layer(i).inputs[0]].int4_packed;
       }
-    if (options_.initial_data) out_.initial_data.push_back({out_.layers[0].output.addr, stored_input(q_, out_)});
+    if (options_.initial_data) initial_block(out_.layers[0].output.addr, stored_input(q_, out_));
     views_[0] = own_view(0);
     for (int i = 1; i < count; ++i) {
       out_.layers[i].first_command = out_.commands.size();
@@ -83,12 +83,13 @@ class Lowerer {
   }
 
  private:
+  // Hands the block to the caller's writer, or keeps a copy in initial_data.
   template <class T>
-  static std::vector<std::uint8_t> as_bytes(const std::vector<T>& v) {
-    // Built from the range, not zeroed first and then copied over: a
-    // network's weights are megabytes.
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(v.data());
-    return {bytes, bytes + v.size() * sizeof(T)};
+  void initial_block(std::uint64_t addr, const std::vector<T>& values) {
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(values.data());
+    const std::size_t size = values.size() * sizeof(T);
+    if (options_.write_initial_data) return options_.write_initial_data(addr, bytes, size);
+    out_.initial_data.push_back({addr, std::vector<std::uint8_t>(bytes, bytes + size)});
   }
 
   std::uint64_t allocate(std::uint64_t bytes) {
@@ -99,7 +100,7 @@ class Lowerer {
   template <class T>
   std::uint64_t parameter_block(const std::vector<T>& values) {
     const std::uint64_t addr = allocate(values.size() * sizeof(T));
-    if (options_.initial_data) out_.initial_data.push_back({addr, as_bytes(values)});
+    if (options_.initial_data) initial_block(addr, values);
     return addr;
   }
 

@@ -43,6 +43,11 @@ struct LoweringOptions {
   // false: LoweredNetwork::initial_data stays empty (the same commands and
   // addresses, for a caller that only reads the commands).
   bool initial_data = true;
+  // Set: each block of initial data is handed to it as it is lowered, in the
+  // order initial_data would hold them (the network input, then every
+  // parameter block), instead of being kept there. A host writing them
+  // straight into DRAM keeps no second copy of the weights (ResNet-50: 23 MB).
+  std::function<void(std::uint64_t addr, const std::uint8_t* bytes, std::size_t size)> write_initial_data;
 };
 
 struct DramRegion {
