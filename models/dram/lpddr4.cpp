@@ -1,6 +1,5 @@
 #include "models/dram/lpddr4.h"
 
-#include <cstdlib>
 #include <new>
 #include <string>
 

@@ -471,17 +471,21 @@ TEST(Sqnr, TheInputsIsItsRoundingNoiseAndEachLayerIsAgainstTheFloatModel) {
   EXPECT_LT(db[static_cast<std::size_t>(conv)], db[0]);
 }
 
+// Lowered with every block placed one after the other from address 0.
+LoweredNetwork lower_from_zero(const QuantizedNetwork& q, const LoweringOptions& options) {
+  std::uint64_t next = 0;
+  return lower_network(
+      q, [&](std::uint64_t bytes) { return std::exchange(next, next + bytes); }, options);
+}
+
 // A caller that reads only the commands gets them byte for byte, at the same
 // addresses, without the parameter blocks' bytes.
 TEST(Lowering, CommandsWithoutInitialDataAreTheSame) {
   const QuantizedNetwork q = quantize_zoo("squeezenet1_1", 64, 64);
-  std::uint64_t next[2] = {0, 0};
   LoweringOptions options;
-  const LoweredNetwork full = lower_network(
-      q, [&](std::uint64_t bytes) { return std::exchange(next[0], next[0] + bytes); }, options);
+  const LoweredNetwork full = lower_from_zero(q, options);
   options.initial_data = false;
-  const LoweredNetwork bare = lower_network(
-      q, [&](std::uint64_t bytes) { return std::exchange(next[1], next[1] + bytes); }, options);
+  const LoweredNetwork bare = lower_from_zero(q, options);
   EXPECT_FALSE(full.initial_data.empty());
   EXPECT_TRUE(bare.initial_data.empty());
   EXPECT_EQ(bare.allocated_bytes, full.allocated_bytes);
@@ -495,16 +499,13 @@ TEST(Lowering, CommandsWithoutInitialDataAreTheSame) {
 // nothing is kept.
 TEST(Lowering, InitialDataWrittenAsLoweredIsTheBlocksInOrder) {
   const QuantizedNetwork q = quantize_zoo("squeezenet1_1", 64, 64);
-  std::uint64_t next[2] = {0, 0};
   LoweringOptions options;
-  const LoweredNetwork kept = lower_network(
-      q, [&](std::uint64_t bytes) { return std::exchange(next[0], next[0] + bytes); }, options);
+  const LoweredNetwork kept = lower_from_zero(q, options);
   std::vector<DramBlock> written;
   options.write_initial_data = [&](std::uint64_t addr, const std::uint8_t* bytes, std::size_t size) {
     written.push_back({addr, std::vector<std::uint8_t>(bytes, bytes + size)});
   };
-  const LoweredNetwork streamed = lower_network(
-      q, [&](std::uint64_t bytes) { return std::exchange(next[1], next[1] + bytes); }, options);
+  const LoweredNetwork streamed = lower_from_zero(q, options);
   EXPECT_TRUE(streamed.initial_data.empty());
   ASSERT_EQ(written.size(), kept.initial_data.size());
   ASSERT_GT(written.size(), 50u);  // the input and three blocks per convolution
