@@ -37,7 +37,8 @@ struct VcdOptions {
   // Only signals whose hierarchical name starts with one of these are kept;
   // empty keeps everything.
   std::vector<std::string> include_prefixes;
-  // Recording stops (and the file says so in a comment) past this many changes.
+  // Recording stops past this many changes; the file then ends with a
+  // comment saying so, after the last change recorded.
   std::size_t max_changes = 20'000'000;
   // Only changes in [window_start, window_end] are written; the file's
   // initial dump is the state at window_start. Changes past the window are
@@ -242,7 +243,9 @@ class VcdRecorder {
   char* room(std::size_t bytes);
   void grow(std::size_t bytes);
   void append(const std::string& text);
-  void note_truncation_in_header();
+  // Flushes every change, opens the body if nothing did, notes a truncation
+  // after the last change and writes out what is buffered.
+  void finish_body();
 
   VcdOptions options_;
   std::uint64_t ps_;  // sc_time ticks per picosecond
@@ -287,8 +290,6 @@ class VcdRecorder {
 
   // Writing.
   bool body_open_ = false;
-  bool header_says_truncated_ = false;
-  std::size_t header_bytes_ = 0;
   // Aligned to io::OutputFile::kBlockBytes and handed on in whole blocks
   // (drain), so that a bulk file writes them without copying them first.
   std::unique_ptr<char, decltype(&std::free)> buffer_{nullptr, &std::free};

@@ -203,6 +203,9 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   if (!(act_min <= act_max)) fail(where, "act_min must not exceed act_max");
   const int C = in.c, O = p.out_channels;
   std::vector<float> y = std::move(storage);
+  // Storage too small is replaced, not grown: growing would copy its stale
+  // values into the new block first.
+  if (y.capacity() < out.size()) y.clear();
   y.resize(out.size());  // every element is written below
   // The sums of the two paths that accumulate into y start from the bias;
   // conv_dense's start in registers and write y once.
