@@ -32,17 +32,37 @@ inline std::int64_t thread_cpu_ns() {
 
 inline double seconds(Phase p) { return static_cast<double>(phase_ns[static_cast<std::size_t>(p)].load()) * 1e-9; }
 
-// Adds the current thread's CPU time over its lifetime to `phase`.
-class Scope {
+// A stretch that never blocks (a cluster kernel's call) has its thread's CPU
+// for as long as it runs, so its wall time stands for its CPU time. The wall
+// clock is read in user space (vDSO, about 25 ns), the thread's CPU clock
+// through a system call: 1.3-1.5 us on the bench's virtual machine, where
+// two per job (19,500 in a ResNet-50 run) took 2 % of the run. Time the
+// host takes the core away while it runs counts as the stretch's.
+inline std::int64_t running_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+// Adds the time between its construction and destruction to `phase`, on
+// `Clock`: thread_cpu_ns for a phase that may block or wait, running_ns for
+// one that does not and runs often.
+template <std::int64_t (*Clock)()>
+class ScopeOn {
  public:
-  explicit Scope(Phase p) : phase_(p), start_(thread_cpu_ns()) {}
-  ~Scope() { phase_ns[static_cast<std::size_t>(phase_)] += thread_cpu_ns() - start_; }
-  Scope(const Scope&) = delete;
-  Scope& operator=(const Scope&) = delete;
+  explicit ScopeOn(Phase p) : phase_(p), start_(Clock()) {}
+  ~ScopeOn() { phase_ns[static_cast<std::size_t>(phase_)] += Clock() - start_; }
+  ScopeOn(const ScopeOn&) = delete;
+  ScopeOn& operator=(const ScopeOn&) = delete;
 
  private:
   Phase phase_;
   std::int64_t start_;
 };
+
+// Adds the current thread's CPU time over its lifetime to `phase`.
+using Scope = ScopeOn<thread_cpu_ns>;
+// Adds its lifetime, which never blocks, to `phase` (running_ns).
+using RunningScope = ScopeOn<running_ns>;
 
 }  // namespace npuvp::profile

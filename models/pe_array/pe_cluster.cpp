@@ -492,7 +492,7 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   operands.requant = requant_.data();
   operands.residual = residual_.data();
   {
-    const profile::Scope cpu(profile::Phase::kCompute);
+    const profile::RunningScope cpu(profile::Phase::kCompute);
     pe_array::run_job(unpacked, operands, result_.data());
   }
 
