@@ -1,4 +1,5 @@
 // `npuvp bench --quick`: the shape of what it reports, never its timings.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -10,10 +11,11 @@
 namespace {
 
 TEST(Bench, QuickReportsEveryCaseWithItsCpuShares) {
-  const npuvp::test::CliResult r = npuvp::test::run_cli("bench --quick --threads 2 --json -");
+  const npuvp::test::CliResult r = npuvp::test::run_cli("bench --quick --threads 2 --repeat 2 --json -");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["threads"], 2);
+  EXPECT_EQ(j["repeat"], 2);
   EXPECT_GT(j["host_int8_gemm"]["gmacs_per_cpu_second"].get<double>(), 0);
   EXPECT_TRUE(j["host_int8_gemm"]["kernel_path"].is_string());
   const auto& cases = j["cases"];
@@ -30,6 +32,11 @@ TEST(Bench, QuickReportsEveryCaseWithItsCpuShares) {
     EXPECT_EQ(c["case"], names[i]);
     EXPECT_EQ(c["exit_code"], 0) << c.dump(2);
     EXPECT_GT(c["cpu_seconds"].get<double>(), 0) << names[i];
+    // The round shown is the one with the least CPU time.
+    ASSERT_EQ(c["cpu_seconds_rounds"].size(), 2u) << names[i];
+    EXPECT_EQ(c["cpu_seconds"].get<double>(),
+              std::min(c["cpu_seconds_rounds"][0].get<double>(), c["cpu_seconds_rounds"][1].get<double>()))
+        << names[i];
     EXPECT_GT(c["peak_rss_mb"].get<double>(), 0) << names[i];
     EXPECT_GT(c["page_faults"].get<long>(), 0) << names[i];  // a process touches pages as it loads
     EXPECT_GT(c["wall_seconds"].get<double>(), 0) << names[i];
@@ -60,3 +67,11 @@ TEST(Bench, QuickReportsEveryCaseWithItsCpuShares) {
 }
 
 }  // namespace
+
+TEST(Bench, RepeatOutsideItsRangeIsRefused) {
+  for (const char* n : {"0", "101"}) {
+    const npuvp::test::CliResult r = npuvp::test::run_cli(std::string("bench --quick --repeat ") + n);
+    EXPECT_EQ(r.exit_code, 2) << n;
+    EXPECT_NE(r.err.find("--repeat: expected 1 to 100"), std::string::npos) << r.err;
+  }
+}
