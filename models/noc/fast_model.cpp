@@ -104,7 +104,7 @@ Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_it
     const Passage& p = (--it)->second;
     // Selects, not branches: whether a passage binds depends on its size
     // against the packet's, which alternate (one-flit requests, data
-    // responses), and the branch mispredicted on a quarter of the passages.
+    // responses); cachegrind's branch model mispredicted a quarter of them.
     const Cycle t = p.tail_out + ahead + 1 + credit_latency;
     const bool binds = ahead + p.flits + flits > buffer && t > buffer;
     bound = std::max(bound, binds ? t - buffer : 0);
