@@ -192,19 +192,15 @@ nlohmann::json measure(const Case& c, const fs::path& work, int threads) {
 nlohmann::json least_of(const std::vector<nlohmann::json>& rounds) {
   nlohmann::json cases = nlohmann::json::array();
   for (std::size_t i = 0; i < rounds.front().size(); ++i) {
-    const nlohmann::json* least = nullptr;
     nlohmann::json cpu = nlohmann::json::array();
-    bool failed = false;
-    for (const auto& round : rounds) {
-      const nlohmann::json& c = round[i];
-      cpu.push_back(c["cpu_seconds"]);
-      // A failed round is the one shown, so that the failure is seen.
-      if (failed) continue;
-      failed = c["exit_code"] != 0;
-      if (least == nullptr || failed || c["cpu_seconds"].get<double>() < (*least)["cpu_seconds"].get<double>())
-        least = &c;
-    }
-    cases.push_back(*least);
+    for (const auto& round : rounds) cpu.push_back(round[i]["cpu_seconds"]);
+    // A failed round is the one shown, so that the failure is seen.
+    const auto failed =
+        std::find_if(rounds.begin(), rounds.end(), [&](const auto& r) { return r[i]["exit_code"] != 0; });
+    const auto least = std::min_element(rounds.begin(), rounds.end(), [&](const auto& a, const auto& b) {
+      return a[i]["cpu_seconds"].template get<double>() < b[i]["cpu_seconds"].template get<double>();
+    });
+    cases.push_back((failed != rounds.end() ? *failed : *least)[i]);
     cases.back()["cpu_seconds_rounds"] = std::move(cpu);
   }
   return cases;
