@@ -1,5 +1,6 @@
 # What `cmake --install build --prefix P` puts where, all in this one place:
 #   P/bin/npuvp                 the simulator
+#   P/lib/npuvp/npuvp_onnx.so   its ONNX importer, loaded when a network is ONNX
 #   P/share/npuvp/configs       its shipped data: presets, memspecs, energy and
 #                               area tables, network files, sweep files
 #   P/include/npuvp/...         the headers, in the source tree's layout
@@ -13,6 +14,8 @@
 include(CMakePackageConfigHelpers)
 
 install(TARGETS npuvp RUNTIME DESTINATION bin)
+# The ONNX importer, loaded by npuvp from <exe>/../lib/npuvp (sw/runtime/frontend/onnx_module.h).
+install(TARGETS npuvp_onnx_module LIBRARY DESTINATION lib/npuvp)
 install(DIRECTORY ${NPUVP_SOURCE_DIR}/configs DESTINATION share/npuvp)
 
 # npuvp_platform and every library it links, exported as npuvp::<name

@@ -15,7 +15,7 @@
 #include "sw/apps/prepared_cache.h"
 #include "sw/runtime/exec/network_executor.h"
 #include "sw/runtime/frontend/network_yaml.h"
-#include "sw/runtime/frontend/onnx_import.h"
+#include "sw/runtime/frontend/onnx_module.h"
 #include "sw/runtime/frontend/scalesim_topology.h"
 #include "sw/runtime/frontend/zoo.h"
 #include "sw/runtime/lowering/conv_workload.h"
@@ -232,18 +232,19 @@ PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions
     if (!options.input_file.empty()) input = read_input_tensor(options.input_file, net.layer(0).out_shape, net.name());
   };
   qo.bits = options.datatype == "int4" ? 4 : options.datatype == "int16" ? 16 : 8;
-  if (onnx && runtime::onnx_model_is_quantized(name)) {
+  if (onnx && runtime::onnx_importer().is_quantized(name)) {
     // A quantized model brings its own scales and zero points.
     if (qo.bits != 8)
       throw std::invalid_argument(name + ": --datatype " + options.datatype +
                                   " needs a float model (a quantized ONNX model brings its own int8 quantization)");
     if (options.input_h > 0) throw std::invalid_argument(name + ": --input-size cannot change a quantized model");
-    auto q = std::make_shared<runtime::QuantizedNetwork>(runtime::import_onnx_quantized(name, qo.input_seed));
+    auto q =
+        std::make_shared<runtime::QuantizedNetwork>(runtime::onnx_importer().import_quantized(name, qo.input_seed));
     read_input(q->network);
     use_input(*q, input ? &*input : nullptr, true, true);
     return {q, nullptr, false};
   }
-  runtime::Network net = onnx ? runtime::import_onnx_float(name) : load_ir_network(name);
+  runtime::Network net = onnx ? runtime::onnx_importer().import_float(name) : load_ir_network(name);
   for (const auto& assignment : options.layer_dataflow) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos)

@@ -2,9 +2,11 @@
 # cmake --install gives a P/bin/npuvp that runs from any directory: presets by
 # name, the files they name found under P/share/npuvp, a sweep file from
 # there too; NPUVP_DATA overrides where the data is.
-# usage: install_test.sh BUILD_DIR
+# An ONNX network loads the installed importer module, P/lib/npuvp/npuvp_onnx.so.
+# usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
+source=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -54,4 +56,13 @@ expected="npuvp: --platform 'edge-ip': no preset of that name in $tmp/nowhere/co
   fail "sweep --dry-run of an installed sweep file: $(cat dry.txt)"
 grep -q "^'\?$npuvp'\? run --platform $tmp/prefix/share/npuvp/configs/platforms/edge-ip.yaml" dry.txt ||
   fail "the dry run does not run the installed binary on the installed preset: $(head -3 dry.txt)"
+# An ONNX model: the installed module is the one loaded (glibc's LD_DEBUG
+# names every object loaded and who loaded it).
+[[ -f $tmp/prefix/lib/npuvp/npuvp_onnx.so ]] || fail "the ONNX module was not installed under lib/npuvp"
+/usr/bin/python3 "$source/tests/sw/make_onnx_models.py" "$tmp/models" >/dev/null
+LD_DEBUG=files "$npuvp" run --network "$tmp/models/qdq_cnn.onnx" --out run7 --quiet --traces none >run7.txt 2>ld.txt ||
+  fail "an ONNX model with the installed npuvp: $(cat run7.txt)"
+grep -q "verified          all outputs bit-exact" run7.txt || fail "the ONNX run was not bit-exact: $(cat run7.txt)"
+grep -q "file=$tmp/prefix/lib/npuvp/npuvp_onnx.so .*dynamically loaded by $npuvp" ld.txt ||
+  fail "the installed npuvp did not load the installed module: $(grep npuvp_onnx ld.txt)"
 echo "installed npuvp runs from $tmp/elsewhere"
