@@ -19,22 +19,9 @@ namespace npuvp::apps {
 namespace {
 
 namespace fs = std::filesystem;
+using runtime::hash_bytes;
 
-constexpr char kMagic[8] = {'N', 'P', 'U', 'V', 'P', 'P', 'N', '2'};
-
-constexpr std::uint64_t kPrime1 = 0x9E3779B185EBCA87ull;
-constexpr std::uint64_t kPrime2 = 0xC2B2AE3D27D4EB4Full;
-constexpr std::uint64_t kPrime3 = 0x165667B19E3779F9ull;
-
-std::uint64_t rotl(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-std::uint64_t mix(std::uint64_t acc, std::uint64_t word) { return rotl(acc + word * kPrime2, 31) * kPrime1; }
-
-std::uint64_t load64(const unsigned char* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
+constexpr char kMagic[8] = {'N', 'P', 'U', 'V', 'P', 'P', 'N', '3'};
 
 std::string hex(std::uint64_t v) {
   char text[17];
@@ -160,6 +147,7 @@ void write_layer(Writer& w, const runtime::QuantizedLayer& l) {
   w.value(static_cast<std::int32_t>(l.activation));
   w.value(static_cast<std::int32_t>(l.fused_into));
   w.vector(l.expected);
+  w.value(l.expected_digest);
   w.value(static_cast<std::int32_t>(l.bits));
 }
 
@@ -180,6 +168,7 @@ runtime::QuantizedLayer read_layer(Reader& r) {
   l.activation = static_cast<runtime::Activation>(activation);
   l.fused_into = r.value<std::int32_t>();
   l.expected = r.vector<std::int8_t>();
+  l.expected_digest = r.value<runtime::TensorDigest>();
   l.bits = r.value<std::int32_t>();
   if (l.bits != 4 && l.bits != 8 && l.bits != 16)
     throw std::runtime_error("a layer of " + std::to_string(l.bits) + " bits");
@@ -189,29 +178,6 @@ runtime::QuantizedLayer read_layer(Reader& r) {
 void warn(const std::string& what) { std::cerr << "npuvp: warning: prepared-network cache: " << what << '\n'; }
 
 }  // namespace
-
-std::uint64_t hash_bytes(const void* data, std::size_t n, std::uint64_t seed) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  const unsigned char* const end = p + n;
-  std::uint64_t h;
-  if (n >= 32) {
-    std::uint64_t v[4] = {seed + kPrime1 + kPrime2, seed + kPrime2, seed, seed - kPrime1};
-    for (; p + 32 <= end; p += 32)
-      for (int k = 0; k < 4; ++k) v[k] = mix(v[k], load64(p + 8 * k));
-    h = rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18);
-    for (std::uint64_t x : v) h = (h ^ mix(0, x)) * kPrime1 + kPrime3;
-  } else {
-    h = seed + kPrime3;
-  }
-  h += n;
-  for (; p + 8 <= end; p += 8) h = rotl(h ^ mix(0, load64(p)), 27) * kPrime1 + kPrime3;
-  for (; p < end; ++p) h = rotl(h ^ (*p * kPrime3), 11) * kPrime1;
-  h ^= h >> 33;
-  h *= kPrime2;
-  h ^= h >> 29;
-  h *= kPrime3;
-  return h ^ (h >> 32);
-}
 
 std::string prepared_key_text(const PreparedKey& key) {
   std::string text = "npuvp prepared network, format 1\nbuild " + build_id() + "\nnetwork " + key.network;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sw/runtime/quantize/quantized_network.h"
+#include "sw/runtime/quantize/tensor_digest.h"
 
 namespace npuvp::apps {
 
@@ -61,8 +62,5 @@ std::string prepared_entry_path(const std::string& dir, const std::string& key_t
 
 // $XDG_CACHE_HOME/npuvp, else $HOME/.cache/npuvp; empty when neither is set.
 std::string default_cache_dir();
-
-// 64-bit hash of `n` bytes chained from `seed` (the cache's checksum and keys).
-std::uint64_t hash_bytes(const void* data, std::size_t n, std::uint64_t seed);
 
 }  // namespace npuvp::apps

@@ -199,6 +199,7 @@ std::function<void()> completion(std::shared_ptr<runtime::QuantizedNetwork> q, b
       if (q->network.has_float_weights() &&
           q->layers.front().expected == runtime::quantize_tensor(q->float_input, q->layers.front().output))
         verdicts->sqnr_db = runtime::layer_sqnr_db(*q);
+      runtime::release_reference_outputs(*q);
     }
     // An imported model's own weights stay: the ONNX operator check reads them.
     if (generated_weights) q->network.drop_float_weights();
@@ -242,6 +243,7 @@ PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions
         std::make_shared<runtime::QuantizedNetwork>(runtime::onnx_importer().import_quantized(name, qo.input_seed));
     read_input(q->network);
     use_input(*q, input ? &*input : nullptr, true, true);
+    runtime::release_reference_outputs(*q);
     return {q, nullptr, false};
   }
   runtime::Network net = onnx ? runtime::onnx_importer().import_float(name) : load_ir_network(name);
@@ -269,6 +271,7 @@ PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions
   // reference; else they follow the input's codes.
   const bool calibration_input = !onnx && !(input && input->quantized);
   qo.reference_outputs = calibration_input;
+  qo.keep_reference_outputs = false;  // the run checks against digests
   // The SQNR comes with the calibration too: the float weights are dropped
   // after it (completion) and can go as soon as each layer is quantized.
   qo.keep_generated_weights = !calibration_input;
@@ -334,6 +337,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
     std::uniform_int_distribution<int> value(lo, hi);
     for (auto& v : image.layers.front().expected) v = static_cast<std::int8_t>(value(rng));
     runtime::compute_reference_outputs(image);
+    runtime::release_reference_outputs(image);
     images->push_back(std::move(image));
   }
   w.name = q->network.name();

@@ -4,6 +4,7 @@
 // or two threads write the same files.
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -67,6 +68,43 @@ TEST(PreparedCache, ASecondRunReadsTheEntryAndReportsTheSameFigures) {
   ASSERT_EQ(run(cache + " --seed 2", dir / "seed2").exit_code, 0);
   EXPECT_FALSE(report(dir / "seed2")["sim"]["prepared_from_cache"].get<bool>());
   EXPECT_EQ(entries(dir / "cache").size(), 2u);
+  fs::remove_all(dir);
+}
+
+// The key an entry holds, after its magic (prepared_cache.cpp's format).
+std::string key_of_entry(const fs::path& entry) {
+  std::ifstream is(entry, std::ios::binary);
+  char magic[8];
+  std::uint64_t length = 0;
+  is.read(magic, sizeof magic);
+  is.read(reinterpret_cast<char*>(&length), sizeof length);
+  std::string key(length, '\0');
+  is.read(key.data(), static_cast<std::streamsize>(length));
+  return key;
+}
+
+// A run checks the NPU's outputs against digests: its entry holds the values
+// of the network's input and output only, and every other layer's digest.
+TEST(PreparedCache, AnEntryHoldsDigestsOfTheOutputsARunOnlyChecks) {
+  const fs::path dir = scratch("digests");
+  ASSERT_EQ(run("--cache " + (dir / "cache").string(), dir / "first").exit_code, 0);
+  const std::vector<fs::path> files = entries(dir / "cache");
+  ASSERT_EQ(files.size(), 1u);
+  const std::size_t layers = report(dir / "first")["layers"].size();
+  const auto data = npuvp::apps::load_prepared((dir / "cache").string(), key_of_entry(files[0]), layers);
+  ASSERT_TRUE(data.has_value());
+  EXPECT_FALSE(data->layers.front().expected.empty());
+  EXPECT_EQ(data->layers.back().expected.size(), 10u);  // the classifier's outputs
+  std::size_t digests = 0;
+  for (std::size_t i = 1; i + 1 < data->layers.size(); ++i) {
+    const auto& l = data->layers[i];
+    EXPECT_TRUE(l.expected.empty()) << i;
+    if (l.fused_into < 0) {
+      EXPECT_NE(l.expected_digest.bytes, 0u) << i;
+      ++digests;
+    }
+  }
+  EXPECT_GT(digests, 10u);
   fs::remove_all(dir);
 }
 
@@ -210,10 +248,12 @@ TEST(PreparedCache, AnEntryForAnotherKeyIsNotUsed) {
   npuvp::runtime::QuantizedNetwork q{npuvp::runtime::Network("n", {1, 2, 2}), {}, {1.0f, 2.0f}, {3.0f}};
   q.layers.resize(1);
   q.layers[0].expected = {1, 2, 3, 4};
+  q.layers[0].expected_digest = {4, 0x1234};
   npuvp::apps::store_prepared(dir.string(), "key A", q, {0.5});
   const auto a = npuvp::apps::load_prepared(dir.string(), "key A", 1);
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->layers.at(0).expected, q.layers[0].expected);
+  EXPECT_EQ(a->layers.at(0).expected_digest, q.layers[0].expected_digest);
   EXPECT_EQ(a->float_input, q.float_input);
   EXPECT_EQ(a->sqnr_db, std::vector<double>{0.5});
   // An entry under key B's name that holds key A (a hash collision, or a file copied by hand).

@@ -8,11 +8,14 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "sw/runtime/exec/network_executor.h"
 #include "sw/runtime/frontend/network_yaml.h"
 #include "sw/runtime/frontend/zoo.h"
 #include "sw/runtime/reference/reference_executor.h"
+#include "tests/sw/runtime_test_util.h"
 
 namespace npuvp::runtime {
 namespace {
@@ -89,13 +92,19 @@ TEST(Calibration, OnePassEqualsTheSeparateStepsOnTheZoo) {
   expect_one_pass_matches_steps(make_network("resnet20_cifar"), {});
 }
 
-TEST(Calibration, OnePassEqualsTheSeparateStepsAtInt4AndInt16) {
+// ResNet-20 at int4 and int16, and a network mixing int8 and int16 layers.
+template <class Check>
+void for_int4_and_int16(Check&& check) {
   for (int bits : {4, 16}) {
     QuantizationOptions options;
     options.bits = bits;
-    expect_one_pass_matches_steps(make_network("resnet20_cifar"), options);
+    check(make_network("resnet20_cifar"), options);
   }
-  expect_one_pass_matches_steps(load_network_yaml("tests/platform/mixed_int16.yaml"), {});
+  check(load_network_yaml("tests/platform/mixed_int16.yaml"), QuantizationOptions{});
+}
+
+TEST(Calibration, OnePassEqualsTheSeparateStepsAtInt4AndInt16) {
+  for_int4_and_int16([](const Network& n, const QuantizationOptions& o) { expect_one_pass_matches_steps(n, o); });
 }
 
 // A ReLU that is the last of several readers of a convolution is not fused:
@@ -144,6 +153,120 @@ TEST(Calibration, TheSqnrNeedsTheReferenceOutputs) {
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()), "network 'resnet20_cifar': the SQNR needs the reference outputs");
   }
+}
+
+// Reference outputs released to their digests as the calibration goes
+// (QuantizationOptions::keep_reference_outputs false), as a run prepares its
+// network: the same digests as the values kept, the input's and the network
+// output's values still held, every value recomputable; and the check of
+// layer outputs against them (ReferenceCheck) counting mismatches as it does
+// against held values.
+
+struct KeptAndReleased {
+  QuantizedNetwork kept, released;
+  std::vector<double> kept_db, released_db;
+};
+
+KeptAndReleased quantize_both(const Network& n, QuantizationOptions options) {
+  std::vector<double> kept_db, released_db;
+  QuantizedNetwork kept = quantize_network(n, options, kept_db);
+  options.keep_reference_outputs = false;
+  QuantizedNetwork released = quantize_network(n, options, released_db);
+  return {std::move(kept), std::move(released), std::move(kept_db), std::move(released_db)};
+}
+
+void expect_released_like_kept(const Network& unfolded, const QuantizationOptions& options) {
+  const KeptAndReleased q = quantize_both(unfolded, options);
+  const Network& n = q.kept.network;  // BatchNorms folded: the layer indices
+  const int last = static_cast<int>(n.size()) - 1;
+  ASSERT_EQ(q.released.layers.size(), q.kept.layers.size());
+  std::size_t released = 0;
+  for (int i = 0; i < static_cast<int>(n.size()); ++i) {
+    const std::string where = n.name() + " layer " + std::to_string(i) + " '" + n.layer(i).name + "'";
+    const QuantizedLayer& r = q.released.layers[static_cast<std::size_t>(i)];
+    const QuantizedLayer& k = q.kept.layers[static_cast<std::size_t>(i)];
+    EXPECT_EQ(q.released.expected_digest(i), digest_of(q.kept.expected(i))) << where;
+    if (i == 0 || i == q.released.expected_holder(last)) {
+      EXPECT_FALSE(q.released.expected_released(i)) << where;
+      EXPECT_EQ(q.released.expected(i), q.kept.expected(i)) << where;
+    } else if (!k.expected.empty()) {
+      EXPECT_TRUE(r.expected.empty()) << where;
+      EXPECT_TRUE(q.released.expected_released(i)) << where;
+      EXPECT_EQ(r.expected_digest, digest_of(k.expected)) << where;
+      ++released;
+    }
+    const double a = q.released_db[static_cast<std::size_t>(i)], b = q.kept_db[static_cast<std::size_t>(i)];
+    EXPECT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << where;
+  }
+  EXPECT_GT(released, 0u) << n.name();
+  // The values come back whole from the input's.
+  QuantizedNetwork recomputed = q.released;
+  compute_reference_outputs(recomputed);
+  for (int i = 0; i < static_cast<int>(n.size()); ++i) {
+    EXPECT_EQ(recomputed.expected(i), q.kept.expected(i)) << n.name() << " layer " << i;
+    EXPECT_FALSE(recomputed.expected_released(i)) << n.name() << " layer " << i;
+  }
+  // Releasing them all at once leaves what releasing them as read left.
+  QuantizedNetwork at_once = q.kept;
+  release_reference_outputs(at_once);
+  for (int i = 0; i < static_cast<int>(n.size()); ++i) {
+    const std::size_t k = static_cast<std::size_t>(i);
+    EXPECT_EQ(at_once.layers[k].expected, q.released.layers[k].expected) << n.name() << " layer " << i;
+    EXPECT_EQ(at_once.layers[k].expected_digest, q.released.layers[k].expected_digest) << n.name() << " layer " << i;
+  }
+}
+
+// Residual adds, concats, fused and standalone ReLUs, channel shuffles.
+TEST(ReleasedReferenceOutputs, KeepTheDigestsOfTheValues) {
+  for (const char* name : {"resnet18", "squeezenet1_1", "mobilenet_v2", "shufflenet_v2_x1_0"})
+    expect_released_like_kept(zoo_at(name, 64, 64), {});
+}
+
+TEST(ReleasedReferenceOutputs, KeepTheDigestsAtInt4AndInt16) {
+  for_int4_and_int16([](const Network& n, const QuantizationOptions& o) { expect_released_like_kept(n, o); });
+}
+
+// A network ending in a ReLU fused into its producer: the producer holds the
+// network's output, which stays.
+TEST(ReleasedReferenceOutputs, KeepTheOutputOfAFusedReluAtTheEnd) {
+  Network n("relu_last", {8, 10, 10});
+  const int a = n.conv("a", 0, 16, 3, 1, 1);
+  const int b = n.conv("b", a, 16, 3, 1, 1);
+  n.relu("relu", b);
+  QuantizationOptions options;
+  options.keep_reference_outputs = false;
+  const QuantizedNetwork q = quantize_network(n, options);
+  EXPECT_EQ(q.expected_holder(3), b);
+  EXPECT_TRUE(q.expected_released(a));
+  EXPECT_FALSE(q.expected_released(3));
+  EXPECT_EQ(q.expected(3).size(), 16u * 10 * 10);
+  expect_released_like_kept(n, {});
+}
+
+TEST(ReferenceCheck, CountsMismatchesAgainstReleasedOutputsAsAgainstHeldOnes) {
+  const KeptAndReleased q = quantize_both(zoo_at("resnet18", 64, 64), {});
+  ReferenceCheck kept(q.kept), released(q.released);
+  int checked = 0;
+  for (int i = 1; i < static_cast<int>(q.kept.layers.size()); ++i) {
+    if (!q.released.expected_released(i)) continue;
+    std::vector<std::int8_t> actual = q.kept.expected(i);
+    ASSERT_EQ(released.bytes(i), actual.size()) << i;
+    EXPECT_EQ(released.mismatches(i, actual), 0u) << i;
+    for (std::size_t k : {std::size_t{0}, actual.size() / 2, actual.size() - 1}) actual[k] = ~actual[k];
+    EXPECT_EQ(released.mismatches(i, actual), 3u) << i;
+    EXPECT_EQ(kept.mismatches(i, actual), 3u) << i;
+    ++checked;
+  }
+  EXPECT_GT(checked, 10);
+  testing::expect_invalid([&] { released.mismatches(1, std::vector<std::int8_t>(3)); },
+                          "layer 1: an output of 3 bytes, expected ");
+}
+
+TEST(ReferenceCheck, AReleasedNetworkRunsExactOnTheHost) {
+  const KeptAndReleased q = quantize_both(zoo_at("squeezenet1_1", 64, 64), {});
+  const NetworkRun run = run_network_on_host(q.released);
+  ASSERT_EQ(run.layers.size(), q.released.network.size());
+  for (const LayerCheck& l : run.layers) EXPECT_TRUE(l.verified) << l.index << " " << l.name;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,25 @@ struct NetworkRun {
   std::size_t command_buffers = 0;
   std::uint64_t dram_bytes = 0;  // tensors + parameters + commands
   bool all_verified() const;
+};
+
+// Layer outputs against a network's expected outputs, held or released to
+// their digests (release_reference_output). A released layer's output is
+// told by its digest; its values are recomputed from `q` (every layer's, once)
+// only when it differs, to count the values that do.
+class ReferenceCheck {
+ public:
+  explicit ReferenceCheck(const QuantizedNetwork& q);
+  ~ReferenceCheck();
+  // Bytes of layer i's expected output.
+  std::size_t bytes(int i) const;
+  // How many of `actual`'s bytes differ from layer i's expected output;
+  // std::invalid_argument when its size is not bytes(i).
+  std::size_t mismatches(int i, const std::vector<std::int8_t>& actual);
+
+ private:
+  const QuantizedNetwork& q_;
+  std::unique_ptr<QuantizedNetwork> recomputed_;
 };
 
 // Lowers `q`, allocates every tensor, parameter block and command buffer with

@@ -304,6 +304,7 @@ class Calibration {
         s_(s),
         group_bits_(group_bits),
         reference_(options.reference_outputs),
+        release_reference_(options.reference_outputs && !options.keep_reference_outputs),
         on_step_(options.on_reference_step),
         generate_(generate),
         release_weights_(generate && !options.keep_generated_weights),
@@ -314,6 +315,7 @@ class Calibration {
         group_hi_(n_.size(), 0.0f),
         unvisited_(n_.size(), 0),
         last_reader_(n_.size(), -1),
+        last_reference_reader_(last_reference_readers(n_, s.fused_into)),
         holder_(n_.size()),
         act_(n_.size()) {
     for (int i = 0; i < count_; ++i) {
@@ -397,7 +399,18 @@ class Calibration {
     if (on_step_) on_step_(true);
     if (j > 0) compute_reference_output(q_, j);
     if (db_ != nullptr) (*db_)[j] = layer_sqnr(q_, j, act_[holder_[j]], *db_);
+    if (release_reference_) release_read_outputs(j);
     if (on_step_) on_step_(false);
+  }
+
+  // Releases the expected outputs whose last reader is layer j.
+  void release_read_outputs(int j) {
+    const int last = count_ - 1;
+    const int output_holder = s_.fused_into[last] >= 0 ? s_.fused_into[last] : last;
+    for (int in : n_.layer(j).inputs) {
+      const int h = s_.fused_into[in] >= 0 ? s_.fused_into[in] : in;
+      if (h != 0 && h != output_holder && last_reference_reader_[h] == j) release_reference_output(q_, h);
+    }
   }
 
   QuantizedNetwork& q_;
@@ -405,6 +418,7 @@ class Calibration {
   const Structure& s_;
   const std::vector<int>& group_bits_;
   const bool reference_;
+  const bool release_reference_;  // reference outputs released once read (keep_reference_outputs false)
   const std::function<void(bool)>& on_step_;
   const bool generate_;         // float weights generated layer by layer, before the layer's float output
   const bool release_weights_;  // ... and freed after its step
@@ -414,6 +428,7 @@ class Calibration {
   std::vector<float> group_lo_, group_hi_;  // per group, over its members' float outputs so far (and 0)
   std::vector<int> unvisited_;              // per group, members without a float output yet
   std::vector<int> last_reader_;            // per layer, its last float reader, or -1
+  std::vector<int> last_reference_reader_;  // per layer, the last reference output reading its own, or -1
   std::vector<int> holder_;                 // per layer, the act_ entry its float output is in
   std::vector<std::vector<float>> act_;
   std::vector<float> spare_;          // a freed output's memory, for the next (release)

@@ -56,6 +56,11 @@ struct QuantizationOptions {
   // false: layers[i].expected is left empty but for the input's, for a caller
   // that runs compute_reference_outputs itself (beside the simulation).
   bool reference_outputs = true;
+  // false: each reference output is released to its digest
+  // (release_reference_output) once the reference outputs reading it are
+  // computed, but the input's and the network output's; the calibration
+  // then never holds more than the outputs its next steps read.
+  bool keep_reference_outputs = true;
   // Called with true before and false after each layer's reference output
   // (and SQNR), which the calibration computes as it goes, so that a caller
   // can time them apart; may be empty.

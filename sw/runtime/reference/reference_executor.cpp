@@ -297,6 +297,7 @@ void compute_reference_output(QuantizedNetwork& q, int i) {
   const Network& n = q.network;
   const Layer& l = n.layer(i);
   QuantizedLayer& ql = q.layers[i];
+  ql.expected_digest = {};
   const TensorShape in = n.layer(l.inputs[0]).out_shape;
   const auto& x = q.expected(l.inputs[0]);
   const QuantParams in_q = q.layers[l.inputs[0]].output;
@@ -375,5 +376,31 @@ void compute_reference_outputs(QuantizedNetwork& q) {
     throw std::invalid_argument("network '" + n.name() + "': QuantizedNetwork has " + std::to_string(q.layers.size()) +
                                 " layers, expected one per network layer (" + std::to_string(n.size()) + ")");
   for (int i = 1; i < static_cast<int>(n.size()); ++i) compute_reference_output(q, i);
+}
+
+std::vector<int> last_reference_readers(const Network& n, const std::vector<int>& fused_into) {
+  std::vector<int> last(n.size(), -1);
+  for (int i = 0; i < static_cast<int>(n.size()); ++i)
+    for (int in : n.layer(i).inputs) {
+      const int holder = fused_into[static_cast<std::size_t>(in)] >= 0 ? fused_into[static_cast<std::size_t>(in)] : in;
+      last[static_cast<std::size_t>(holder)] = i;
+    }
+  return last;
+}
+
+bool reference_output_kept(const QuantizedNetwork& q, int i) {
+  return i == 0 || i == q.expected_holder(static_cast<int>(q.layers.size()) - 1);
+}
+
+void release_reference_output(QuantizedNetwork& q, int i) {
+  QuantizedLayer& l = q.layers[static_cast<std::size_t>(i)];
+  if (l.expected.empty()) return;
+  l.expected_digest = digest_of(l.expected);
+  std::vector<std::int8_t>().swap(l.expected);
+}
+
+void release_reference_outputs(QuantizedNetwork& q) {
+  for (int i = 0; i < static_cast<int>(q.layers.size()); ++i)
+    if (!reference_output_kept(q, i)) release_reference_output(q, i);
 }
 }  // namespace npuvp::runtime

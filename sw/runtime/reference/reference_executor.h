@@ -55,4 +55,20 @@ void compute_reference_output(QuantizedNetwork& q, int i);
 // requant set.
 void compute_reference_outputs(QuantizedNetwork& q);
 
+// Per layer, the last layer whose reference output reads its expected output
+// (a fused ReLU's readers read its producer's), -1 for none; `fused_into` as
+// QuantizedLayer::fused_into, per layer.
+std::vector<int> last_reference_readers(const Network& n, const std::vector<int>& fused_into);
+
+// Replaces layer i's expected output by its digest (expected_digest),
+// freeing its memory; for a caller that only compares outputs with it.
+void release_reference_output(QuantizedNetwork& q, int i);
+
+// Releases every expected output but the network input's (the NPU's input)
+// and the network output's.
+void release_reference_outputs(QuantizedNetwork& q);
+
+// Whether layer i's expected output stays when the others are released.
+bool reference_output_kept(const QuantizedNetwork& q, int i);
+
 }  // namespace npuvp::runtime
