@@ -22,6 +22,30 @@ std::unique_ptr<std::uint8_t[]> rows_with_zero_tails(std::size_t count, std::siz
   return rows;
 }
 
+// The two loops below run per job over every weight and per output pixel
+// over every tap: compiled once per ISA, the loader's resolver picking the
+// widest the CPU has (integer sums and copies: the same result in each).
+// GCC's spelling; other compilers build the portable loop.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NPUVP_KERNEL_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define NPUVP_KERNEL_CLONES
+#endif
+
+// sums[r] = Σ v[r × n + i], i < n, for each of `runs` runs of n values.
+NPUVP_KERNEL_CLONES void run_sums(const std::int8_t* v, std::size_t runs, std::size_t n, std::uint32_t* sums) {
+  for (std::size_t r = 0; r < runs; ++r) {
+    std::int32_t s = 0;
+    for (std::size_t i = 0; i < n; ++i) s += v[r * n + i];
+    sums[r] = static_cast<std::uint32_t>(s);
+  }
+}
+
+// dst[i] = v[i] + 128 as an unsigned byte, i < n: a patch row for vpdpbusd.
+NPUVP_KERNEL_CLONES void offset_bytes(std::uint8_t* dst, const std::int8_t* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::uint8_t>(v[i] ^ 0x80);
+}
+
 // How the dot products see their operands. vpdpbusd multiplies unsigned by
 // signed bytes, so the patch holds x + 128 and the sum carries 128 × Σw,
 // subtracted once per filter; otherwise both operands widen to int16.
@@ -75,17 +99,23 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
   const auto zp = static_cast<std::uint32_t>(job.input_zero_point);
   const auto filters = rows_with_zero_tails(job.k_count, row, filter_size * Op::kBytes);
   std::vector<std::uint32_t> tap_sum(static_cast<std::size_t>(job.k_count) * taps), base(job.k_count);
+  // One byte per value both sides: a filter row is the weights as stored.
+  constexpr bool kBytewise = F::kBytes == 1 && Op::kBytes == 1;
+  if constexpr (kBytewise) run_sums(in.weights, job.k_count * taps, cg, tap_sum.data());
   for (std::size_t k = 0; k < job.k_count; ++k) {
     std::uint32_t total = 0;
+    if constexpr (kBytewise) std::memcpy(&filters[k * row], in.weights + k * filter_size, filter_size);
     for (int t = 0; t < taps; ++t) {
-      std::uint32_t s = 0;
-      for (std::size_t i = 0; i < cg; ++i) {
-        const std::int32_t w = F::load(in.weights, k * filter_size + t * cg + i);
-        Op::put_weight(&filters[k * row], t * cg + i, w);
-        s += static_cast<std::uint32_t>(w);
+      if constexpr (!kBytewise) {
+        std::uint32_t s = 0;
+        for (std::size_t i = 0; i < cg; ++i) {
+          const std::int32_t w = F::load(in.weights, k * filter_size + t * cg + i);
+          Op::put_weight(&filters[k * row], t * cg + i, w);
+          s += static_cast<std::uint32_t>(w);
+        }
+        tap_sum[k * taps + t] = s;
       }
-      tap_sum[k * taps + t] = s;
-      total += s;
+      total += tap_sum[k * taps + t];
     }
     base[k] = static_cast<std::uint32_t>(in.bias[k]) - (zp + Op::kPatchOffset) * total;
   }
@@ -100,8 +130,12 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
           const std::size_t t = static_cast<std::size_t>(ky) * job.kernel_w + kx;
           if (ky >= w.ky_lo && ky < w.ky_hi && kx >= w.kx_lo && kx < w.kx_hi) {
             const std::int8_t* x = tap_pixel(job, w, in.tile, ky, kx, F::kBytes);
-            for (std::size_t g = 0; g < groups; ++g)
-              for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, F::load(x, g * cg + i));
+            for (std::size_t g = 0; g < groups; ++g) {
+              if constexpr (kBytewise)
+                offset_bytes(&patch[g * row + t * cg], x + g * cg, cg);
+              else
+                for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, F::load(x, g * cg + i));
+            }
             continue;
           }
           for (std::size_t g = 0; g < groups; ++g)

@@ -174,6 +174,20 @@ NPUVP_AVX512 inline std::uint32_t sum_lanes(__m512i v) {
       _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xff, v, 0), _mm512_maskz_extracti64x4_epi64(0xff, v, 1)));
 }
 
+NPUVP_AVX512 inline __m256i add_halves(__m512i v) {
+  return _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xff, v, 0), _mm512_maskz_extracti64x4_epi64(0xff, v, 1));
+}
+
+// acc[i] += the sum of a_i's lanes, i < 4: the four reduced together, halving
+// and pairwise adding across them rather than each on its own.
+NPUVP_AVX512 inline void add_sums4(__m512i a0, __m512i a1, __m512i a2, __m512i a3, std::uint32_t* acc) {
+  const __m256i pairs = _mm256_hadd_epi32(_mm256_hadd_epi32(add_halves(a0), add_halves(a1)),
+                                          _mm256_hadd_epi32(add_halves(a2), add_halves(a3)));
+  const __m128i sums = _mm_add_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+  auto* out = reinterpret_cast<__m128i*>(acc);
+  _mm_storeu_si128(out, _mm_add_epi32(_mm_loadu_si128(out), sums));
+}
+
 // Four filters per pass share each patch load.
 template <__m512i (*step)(__m512i, __m512i, __m512i)>
 NPUVP_AVX512 void dot_avx512(const std::uint8_t* patch, const std::uint8_t* filters, std::size_t bytes,
@@ -189,10 +203,7 @@ NPUVP_AVX512 void dot_avx512(const std::uint8_t* patch, const std::uint8_t* filt
       a2 = step(a2, p, _mm512_loadu_si512(f + 2 * bytes + i));
       a3 = step(a3, p, _mm512_loadu_si512(f + 3 * bytes + i));
     }
-    acc[j] += sum_lanes(a0);
-    acc[j + 1] += sum_lanes(a1);
-    acc[j + 2] += sum_lanes(a2);
-    acc[j + 3] += sum_lanes(a3);
+    add_sums4(a0, a1, a2, a3, acc + j);
   }
   for (; j < count; ++j) {
     __m512i a = _mm512_setzero_si512();
