@@ -167,16 +167,13 @@ NPUVP_AVX512 inline __m512i madd_s16(__m512i a, __m512i p, __m512i w) {
 // vpdpbusd: four u8 × s8 products per lane added to it, without saturation.
 NPUVP_AVX512 inline __m512i dot_u8s8_step(__m512i a, __m512i p, __m512i w) { return _mm512_dpbusd_epi32(a, p, w); }
 
-// The masked forms pass an explicit zero source: GCC 12 warns on the
-// unmasked ones' undefined source.
-NPUVP_AVX512 inline std::uint32_t sum_lanes(__m512i v) {
-  return sum_lanes(
-      _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xff, v, 0), _mm512_maskz_extracti64x4_epi64(0xff, v, 1)));
-}
-
+// The lanes of v's two halves added. The masked forms pass an explicit zero
+// source: GCC 12 warns on the unmasked ones' undefined source.
 NPUVP_AVX512 inline __m256i add_halves(__m512i v) {
   return _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xff, v, 0), _mm512_maskz_extracti64x4_epi64(0xff, v, 1));
 }
+
+NPUVP_AVX512 inline std::uint32_t sum_lanes(__m512i v) { return sum_lanes(add_halves(v)); }
 
 // acc[i] += the sum of a_i's lanes, i < 4: the four reduced together, halving
 // and pairwise adding across them rather than each on its own.
@@ -233,7 +230,7 @@ NPUVP_AVX512 void depthwise_avx512(const std::int8_t* const* taps, const int* ta
   }
 }
 
-// Every lane: the masked forms with a zero source (see sum_lanes).
+// Every lane: the masked forms with a zero source (see add_halves).
 constexpr __mmask8 kLanes64 = 0xff;
 constexpr __mmask16 kLanes32 = 0xffff;
 
