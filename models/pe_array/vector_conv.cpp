@@ -101,12 +101,13 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
   std::vector<std::uint32_t> tap_sum(static_cast<std::size_t>(job.k_count) * taps), base(job.k_count);
   // One byte per value both sides: a filter row is the weights as stored.
   constexpr bool kBytewise = F::kBytes == 1 && Op::kBytes == 1;
-  if constexpr (kBytewise) run_sums(in.weights, job.k_count * taps, cg, tap_sum.data());
-  for (std::size_t k = 0; k < job.k_count; ++k) {
-    std::uint32_t total = 0;
-    if constexpr (kBytewise) std::memcpy(&filters[k * row], in.weights + k * filter_size, filter_size);
-    for (int t = 0; t < taps; ++t) {
-      if constexpr (!kBytewise) {
+  if constexpr (kBytewise) {
+    run_sums(in.weights, job.k_count * taps, cg, tap_sum.data());
+    for (std::size_t k = 0; k < job.k_count; ++k)
+      std::memcpy(&filters[k * row], in.weights + k * filter_size, filter_size);
+  } else {
+    for (std::size_t k = 0; k < job.k_count; ++k)
+      for (int t = 0; t < taps; ++t) {
         std::uint32_t s = 0;
         for (std::size_t i = 0; i < cg; ++i) {
           const std::int32_t w = F::load(in.weights, k * filter_size + t * cg + i);
@@ -115,8 +116,10 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
         }
         tap_sum[k * taps + t] = s;
       }
-      total += tap_sum[k * taps + t];
-    }
+  }
+  for (std::size_t k = 0; k < job.k_count; ++k) {
+    std::uint32_t total = 0;
+    for (int t = 0; t < taps; ++t) total += tap_sum[k * taps + t];
     base[k] = static_cast<std::uint32_t>(in.bias[k]) - (zp + Op::kPatchOffset) * total;
   }
   const auto patch = rows_with_zero_tails(groups, row, filter_size * Op::kBytes);

@@ -403,12 +403,13 @@ class Calibration {
     if (on_step_) on_step_(false);
   }
 
-  // Releases the expected outputs whose last reader is layer j.
+  // Releases the expected outputs whose last reader is layer j. Its inputs
+  // have had their steps (their fused_into is set); the last layer's comes later.
   void release_read_outputs(int j) {
     const int last = count_ - 1;
     const int output_holder = s_.fused_into[last] >= 0 ? s_.fused_into[last] : last;
     for (int in : n_.layer(j).inputs) {
-      const int h = s_.fused_into[in] >= 0 ? s_.fused_into[in] : in;
+      const int h = q_.expected_holder(in);
       if (h != 0 && h != output_holder && last_reference_reader_[h] == j) release_reference_output(q_, h);
     }
   }
