@@ -114,9 +114,22 @@ Cycle FastMeshModel::credit_bound(ChannelId c, const VcLog& log, VcLog::const_it
 }
 
 inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle from, std::uint64_t flits) {
-  const ReservationTimeline* crossbar = n.parent >= 0 ? &channels_[tree_[n.parent].channel].crossbar : nullptr;
+  // Flits leave a router no earlier than they arrived: those that crossed the
+  // link upstream in one run arrive one a cycle, the link's and the router's
+  // cycles after it. At an injection all are there from the start.
+  const TreeNode* up = n.parent >= 0 ? &tree_[n.parent] : nullptr;
+  const ReservationTimeline* crossbar = up != nullptr ? &channels_[up->channel].crossbar : nullptr;
+  const Cycle pipeline = up != nullptr ? channels_[up->channel].info.latency + config_.router_cycles : 0;
+  // The first run's flits are in by `from`: the head is due after it.
+  std::size_t next_arrival = up != nullptr ? up->runs_begin + 1 : 0;
+  std::uint64_t arrived = up != nullptr ? runs_[up->runs_begin].end - runs_[up->runs_begin].first : flits;
   Slots slots{0, 0};
-  for (std::uint64_t left = flits; left > 0;) {
+  for (std::uint64_t sent = 0; sent < flits;) {
+    if (sent == arrived) {
+      const Run& in = runs_[next_arrival++];
+      from = std::max(from, in.first + pipeline);
+      arrived += in.end - in.first;
+    }
     std::size_t link_at = 0, crossbar_at = 0;
     auto run = channels_[n.channel].link.free_run(from, link_at);
     if (crossbar) {
@@ -127,11 +140,11 @@ inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle f
       }
       run.second = std::min(run.second, input.second);
     }
-    const Cycle taken = std::min<Cycle>(left, run.second - run.first);
-    if (left == flits) slots.first = run.first;
+    const Cycle taken = std::min<Cycle>(arrived - sent, run.second - run.first);
+    if (sent == 0) slots.first = run.first;
     slots.last = run.first + taken - 1;
     runs_.push_back({run.first, run.first + taken, link_at, crossbar_at});
-    left -= taken;
+    sent += taken;
     from = run.first + taken;
   }
   return slots;
@@ -221,8 +234,9 @@ inline void FastMeshModel::allocate(TreeNode& n, Cycle due, std::uint64_t flits)
 Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
   const Cycle router = config_.router_cycles;
   // Parents precede children in tree_: one pass forward finds when each hop
-  // starts, one backward when each tail leaves (a tail cannot leave before the
-  // flits buffer_flits behind it left the router downstream).
+  // starts, one backward when each tail leaves. A packet longer than a buffer
+  // holds its own tail: it cannot cross before the packet's flit buffer_flits
+  // ahead of it left the router downstream, its credit back.
   for (TreeNode& n : tree_) {
     retire(n.channel);
     Cycle due = ready;
@@ -243,7 +257,8 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     if (info.ejection) {
       n.tail_out = n.tail;
       done = std::max(done, n.tail + info.latency + 1);
-    } else if (n.tail_out + info.latency > buffer) {
+    } else if (flits > buffer && n.tail_out + info.latency > buffer) {
+      // Downstream its flits are taken as leaving back to back up to the tail.
       n.tail = std::max(n.tail, n.tail_out + info.latency - buffer);
     }
     if (n.parent >= 0) tree_[n.parent].tail_out = std::max(tree_[n.parent].tail_out, n.tail);

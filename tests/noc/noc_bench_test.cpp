@@ -49,44 +49,71 @@ TEST(NocBench, LightLoadDeliveredBeforeTheWindowEndsIsAcceptedAsOffered) {
 
 namespace {
 
-// Fixed seed and windows (warm-up a fifth of the window): the same numbers on
-// every run.
+// Fixed seeds and windows (warm-up a fifth of the window): the same numbers on
+// every run. Near saturation one seed's mean latency swings by ten points
+// between seeds (4x4 hotspot at 0.9x: -17 % to -6 %), so each point pools
+// three seeds' 20,000-cycle windows: the deviation of the mean of their means.
 struct Sweep {
   const char* mesh;
   const char* traffic;
   double saturation;  // the cycle-level model's, measured with this bench
-  // The fast model's known deviation near saturation (see docs/noc.md):
+  // The fast model's known deviation where it exceeds 5 % (docs/noc.md):
   // tolerance for the point at 0.9x saturation and above it.
   double near_tolerance, above_tolerance;
 };
 
-TEST(NocBench, FastModelAgreesWithCycleLevelBelowAndAboveSaturation) {
-  constexpr double kTolerance = 0.05;
-  for (const Sweep s :
-       {Sweep{"4x4", "uniform", 0.69, kTolerance, 0.07}, Sweep{"4x4", "transpose", 0.34, kTolerance, kTolerance},
-        Sweep{"4x4", "hotspot", 0.26, 0.08, kTolerance}, Sweep{"8x8", "uniform", 0.385, kTolerance, kTolerance},
-        Sweep{"8x8", "transpose", 0.155, kTolerance, kTolerance}, Sweep{"8x8", "hotspot", 0.075, 0.08, kTolerance}}) {
-    const double half = 0.5 * s.saturation, near = 0.9 * s.saturation, above = std::min(1.0, 2 * s.saturation);
-    const std::string rates = std::to_string(half) + "," + std::to_string(near) + "," + std::to_string(above);
-    const auto r = run_bench({"--mesh", s.mesh, "--traffic", s.traffic, "--rates", rates, "--cycles", "5000", "--seed",
-                              "3", "--model", "both"});
+constexpr double kTolerance = 0.05;
+constexpr int kSeeds = 3;
+
+void expect_agreement(const Sweep& s) {
+  const double half = 0.5 * s.saturation, near = 0.9 * s.saturation, above = std::min(1.0, 2 * s.saturation);
+  const std::string rates = std::to_string(half) + "," + std::to_string(near) + "," + std::to_string(above);
+  // Per rate, summed over the seeds: fast and cycle-level mean latency and
+  // accepted throughput, and the cycle-level model's offered load.
+  struct Sums {
+    double fast_latency = 0, cycle_latency = 0, fast_accepted = 0, cycle_accepted = 0, offered = 0;
+  };
+  std::vector<Sums> sums(3);
+  for (int seed = 1; seed <= kSeeds; ++seed) {
+    const auto r = run_bench({"--mesh", s.mesh, "--traffic", s.traffic, "--rates", rates, "--cycles", "20000", "--seed",
+                              std::to_string(seed), "--model", "both"});
     ASSERT_EQ(r["rates"].size(), 3u);
     for (int i = 0; i < 3; ++i) {
       const auto& p = r["rates"][i];
-      const double accepted = p["fast_vs_cycle"]["accepted"], latency = p["fast_vs_cycle"]["latency_mean"];
-      const double tolerance = i == 0 ? kTolerance : i == 1 ? s.near_tolerance : s.above_tolerance;
-      const std::string where = std::string(s.mesh) + " " + s.traffic + " at " + p["offered"].dump();
-      EXPECT_LE(std::abs(accepted), tolerance) << where;
-      if (i < 2) {
-        EXPECT_LE(std::abs(latency), tolerance) << where;
-        // Below saturation the reference delivers what is offered.
-        EXPECT_NEAR(p["cycle"]["accepted"].get<double>(), p["offered"].get<double>(),
-                    0.05 * p["offered"].get<double>());
-      } else {
-        EXPECT_LT(p["cycle"]["accepted"].get<double>(), 0.9 * p["offered"].get<double>()) << where;
-      }
+      sums[i].fast_latency += p["fast"]["latency_mean"].get<double>();
+      sums[i].cycle_latency += p["cycle"]["latency_mean"].get<double>();
+      sums[i].fast_accepted += p["fast"]["accepted"].get<double>();
+      sums[i].cycle_accepted += p["cycle"]["accepted"].get<double>();
+      sums[i].offered += p["offered"].get<double>();
     }
   }
+  for (int i = 0; i < 3; ++i) {
+    const Sums& p = sums[i];
+    const double tolerance = i == 0 ? kTolerance : i == 1 ? s.near_tolerance : s.above_tolerance;
+    const std::string where = std::string(s.mesh) + " " + s.traffic + " at " + std::to_string(p.offered / kSeeds);
+    EXPECT_LE(std::abs(p.fast_accepted / p.cycle_accepted - 1), tolerance) << where;
+    if (i < 2) {
+      EXPECT_LE(std::abs(p.fast_latency / p.cycle_latency - 1), tolerance) << where;
+      // Below saturation the reference delivers what is offered.
+      EXPECT_NEAR(p.cycle_accepted, p.offered, 0.05 * p.offered) << where;
+    } else {
+      EXPECT_LT(p.cycle_accepted, 0.9 * p.offered) << where;
+    }
+  }
+}
+
+TEST(NocBench, FastModelAgreesWithCycleLevelBelowAndAboveSaturationOn4x4) {
+  for (const Sweep& s :
+       {Sweep{"4x4", "uniform", 0.69, kTolerance, kTolerance}, Sweep{"4x4", "transpose", 0.34, kTolerance, kTolerance},
+        Sweep{"4x4", "hotspot", 0.26, 0.12, kTolerance}})
+    expect_agreement(s);
+}
+
+TEST(NocBench, FastModelAgreesWithCycleLevelBelowAndAboveSaturationOn8x8) {
+  for (const Sweep& s :
+       {Sweep{"8x8", "uniform", 0.385, kTolerance, 0.08}, Sweep{"8x8", "transpose", 0.155, kTolerance, kTolerance},
+        Sweep{"8x8", "hotspot", 0.075, kTolerance, kTolerance}})
+    expect_agreement(s);
 }
 
 TEST(NocBench, HotspotBoundIsTheHotNodesEjectionChannel) {

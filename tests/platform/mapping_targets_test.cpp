@@ -65,12 +65,13 @@ TEST(FullyConnectedRoof, SqueezeNext) { expect_at_roof("squeezenext", "fc1000");
 // firmware.stream_weights=false sends every weight through the global buffer,
 // as before the mechanism: ResNet-18's fc takes the cycles it took then
 // (18,617; 18,483 since the weights of a job are fetched by column fold,
-// pe_array.weights_by_fold), 0.66 of its roof.
+// pe_array.weights_by_fold; 18,934 since the NoC's fast model lets a flit
+// leave a router no earlier than it arrived, docs/noc.md), 0.66 of its roof.
 TEST(FullyConnectedRoof, WithoutStreamingTheWeightsGoThroughTheGlobalBuffer) {
   const nlohmann::json r = run("resnet18", "firmware.stream_weights=false");
   const nlohmann::json& fc = layer(r, "fc");
   EXPECT_FALSE(fc["tiling"]["stream_weights"].get<bool>());
-  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 18483u);
+  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 18934u);
   EXPECT_LT(roof_fraction(fc), 0.70);
 }
 
