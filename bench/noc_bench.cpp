@@ -35,6 +35,7 @@ struct BenchOptions {
   std::uint64_t packet_flits = 4;
   std::uint64_t cycles = 10000;
   std::uint64_t seed = 1;
+  std::uint64_t seeds = 1;  // runs per rate, seeds seed, seed + 1, ...: their packets pooled
   bool cycle_level = true;  // the reference runs (alone or beside the fast model)
   bool fast = false;
   std::string json;
@@ -70,17 +71,36 @@ std::vector<double> parse_rates(const std::string& text) {
   return rates;
 }
 
+// What the runs of one rate measured, pooled over their seeds.
+struct Measured {
+  noc::LatencyHistogram latency;  // of every measured packet
+  std::uint64_t tagged = 0;       // packets measured, delivered or not
+  std::uint64_t accepted_flits = 0;
+
+  RatePoint point(const BenchOptions& o, double rate, unsigned nodes) const {
+    RatePoint p;
+    p.offered = rate;
+    p.accepted = double(accepted_flits) / double(nodes) / double(o.cycles) / double(o.seeds);
+    p.latency_mean = latency.mean();
+    p.latency_p99 = latency.percentile(0.99);
+    p.measured = latency.count();
+    p.undelivered = tagged - latency.count();
+    return p;
+  }
+};
+
 // Packets created in [warmup, warmup + window) are measured; throughput is
 // counted over that window; the run then continues, still injecting, until
 // they are all delivered or another window has passed.
-RatePoint run_cycle_level(const BenchOptions& o, double rate, Work& work) {
+void run_cycle_level(const BenchOptions& o, double rate, std::uint64_t seed, Measured& into, Work& work) {
   noc::CycleMeshModel model(o.noc);
-  noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, o.seed);
+  noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, seed);
   const Cycle warmup = std::max<Cycle>(1, o.cycles / 5), end = warmup + o.cycles, limit = end + o.cycles;
-  noc::LatencyHistogram latency;
+  noc::LatencyHistogram& latency = into.latency;
+  const std::uint64_t measured_before = latency.count();
   std::uint64_t tagged = 0, ejected_at_start = 0, ejected_at_end = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  for (Cycle c = 0; c < limit && (c < end || latency.count() < tagged); ++c) {
+  for (Cycle c = 0; c < limit && (c < end || latency.count() - measured_before < tagged); ++c) {
     if (c == warmup) ejected_at_start = model.ejected_flits();
     const bool measure = c >= warmup && c < end;
     traffic.tick([&](NodeId src, NodeId dst) {
@@ -96,24 +116,19 @@ RatePoint run_cycle_level(const BenchOptions& o, double rate, Work& work) {
   }
   work.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   work.flit_hops += model.stats().flit_hops;
-  RatePoint p;
-  p.offered = rate;
-  p.accepted = double(ejected_at_end - ejected_at_start) / double(model.mesh().nodes()) / double(o.cycles);
-  p.latency_mean = latency.mean();
-  p.latency_p99 = latency.percentile(0.99);
-  p.measured = latency.count();
-  p.undelivered = tagged - latency.count();
-  return p;
+  into.tagged += tagged;
+  into.accepted_flits += ejected_at_end - ejected_at_start;
 }
 
 // Same windows with the fast model, which times each packet when created; a
 // packet's flits count as accepted in the window its tail is delivered in.
-RatePoint run_fast(const BenchOptions& o, double rate, Work& work) {
+void run_fast(const BenchOptions& o, double rate, std::uint64_t seed, Measured& into, Work& work) {
   noc::FastMeshModel model(o.noc);
-  noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, o.seed);
+  noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, seed);
   const Cycle warmup = std::max<Cycle>(1, o.cycles / 5), end = warmup + o.cycles, limit = end + o.cycles;
-  noc::LatencyHistogram latency;
-  std::uint64_t tagged = 0, accepted_flits = 0;
+  noc::LatencyHistogram& latency = into.latency;
+  std::uint64_t& tagged = into.tagged;
+  std::uint64_t& accepted_flits = into.accepted_flits;
   const auto t0 = std::chrono::steady_clock::now();
   for (Cycle c = 0; c < end; ++c) {
     model.set_horizon(c);
@@ -127,14 +142,15 @@ RatePoint run_fast(const BenchOptions& o, double rate, Work& work) {
   }
   work.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   work.flit_hops += model.stats().flit_hops;
-  RatePoint p;
-  p.offered = rate;
-  p.accepted = double(accepted_flits) / double(model.mesh().nodes()) / double(o.cycles);
-  p.latency_mean = latency.mean();
-  p.latency_p99 = latency.percentile(0.99);
-  p.measured = latency.count();
-  p.undelivered = tagged - latency.count();
-  return p;
+}
+
+using RunOne = void (*)(const BenchOptions&, double, std::uint64_t, Measured&, Work&);
+
+// One rate with one model, over every seed.
+RatePoint run_seeds(RunOne run, const BenchOptions& o, double rate, Work& work) {
+  Measured m;
+  for (std::uint64_t k = 0; k < o.seeds; ++k) run(o, rate, o.seed + k, m, work);
+  return m.point(o, rate, noc::Mesh(o.noc).nodes());
 }
 
 // Every (source, destination) pair of the pattern timed alone in an empty
@@ -186,7 +202,8 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   po::options_description desc(
       "npuvp noc-bench: the 2D mesh NoC alone under synthetic traffic\n"
       "Each rate runs a warm-up of cycles/5, then measures over --cycles cycles (packets created\n"
-      "then, throughput delivered then) and drains for up to --cycles more cycles.\nOptions");
+      "then, throughput delivered then) and drains for up to --cycles more cycles; with --seeds N,\n"
+      "N times with consecutive seeds, the figures those of all N runs' packets and windows.\nOptions");
   // clang-format off
   desc.add_options()("help,h", "this help")
       ("mesh", po::value<std::string>()->required(), "WxH routers, e.g. 4x4")
@@ -195,6 +212,8 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
       ("packet-flits", po::value<std::string>()->default_value("4"), "flits per packet, header included")
       ("cycles", po::value<std::string>()->default_value("10000"), "measurement window in cycles")
       ("seed", po::value<std::string>()->default_value("1"), "random seed")
+      ("seeds", po::value<std::string>()->default_value("1"),
+       "runs per rate, with seeds seed, seed+1, ...; their measured packets and windows pooled")
       ("model", po::value<std::string>()->default_value("cycle"),
        "cycle: flit-by-flit reference model; fast: per-packet model of the platform; "
        "both: the two side by side with the fast model's deviation")
@@ -235,6 +254,9 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   o.packet_flits = parse_count("--packet-flits", vm["packet-flits"].as<std::string>(), 1, 1 << 20);
   o.cycles = parse_count("--cycles", vm["cycles"].as<std::string>(), 10, std::uint64_t(1) << 32);
   o.seed = parse_count("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX);
+  o.seeds = parse_count("--seeds", vm["seeds"].as<std::string>(), 1, 1000);
+  if (o.seed > UINT64_MAX - (o.seeds - 1))
+    throw OptionError("--seeds", "seeds that stay below 2^64 from --seed", vm["seeds"].as<std::string>());
   const std::string model = vm["model"].as<std::string>();
   if (model != "cycle" && model != "fast" && model != "both")
     throw OptionError("--model", "cycle, fast or both", model);
@@ -269,13 +291,13 @@ nlohmann::json run_rates(const BenchOptions& o, Work& work) {
   for (double r : o.rates) {
     std::cout << std::setw(7) << r;
     if (!both) {
-      const RatePoint p = o.cycle_level ? run_cycle_level(o, r, work) : run_fast(o, r, work);
+      const RatePoint p = run_seeds(o.cycle_level ? run_cycle_level : run_fast, o, r, work);
       print_point(p);
       std::cout << saturation_note(p) << "\n";
       rates.push_back(point_json(p));
       continue;
     }
-    const RatePoint ref = run_cycle_level(o, r, work), fast = run_fast(o, r, work);
+    const RatePoint ref = run_seeds(run_cycle_level, o, r, work), fast = run_seeds(run_fast, o, r, work);
     const double d_accepted = fast.accepted / ref.accepted - 1, d_latency = fast.latency_mean / ref.latency_mean - 1;
     print_point(ref);
     print_point(fast);
@@ -320,7 +342,8 @@ int noc_bench_main(int argc, const char* const* argv) {
   const double bound = std::min(bisection, endpoints);
 
   std::cout << "noc-bench: " << o.noc.width << "x" << o.noc.height << " mesh, " << noc::to_string(o.traffic)
-            << " traffic, " << o.packet_flits << "-flit packets, " << o.cycles << " cycles, "
+            << " traffic, " << o.packet_flits << "-flit packets, " << o.cycles << " cycles"
+            << (o.seeds > 1 ? " x " + std::to_string(o.seeds) + " seeds" : "") << ", "
             << (o.fast ? (o.cycle_level ? "cycle-level reference and fast" : "fast per-packet")
                        : "cycle-level reference")
             << " model (router " << o.noc.router_cycles << ", link " << o.noc.link_cycles << ", buffer "
@@ -345,6 +368,7 @@ int noc_bench_main(int argc, const char* const* argv) {
                               {"packet_flits", o.packet_flits},
                               {"cycles", o.cycles},
                               {"seed", o.seed},
+                              {"seeds", o.seeds},
                               {"model", o.fast ? (o.cycle_level ? "both" : "fast") : "cycle"},
                               {"noc",
                                {{"flit_bytes", o.noc.flit_bytes},

@@ -11,11 +11,12 @@
 //  - takes an output VC (the lowest free one; the injection port takes turns),
 //    holding it until its tail has crossed the link,
 //  - sends once the downstream buffer has room for its flits (credits: the
-//    flits buffer_flits ahead of it in that VC must have left), and
+//    flits buffer_flits ahead of it in that VC must have left; a packet
+//    longer than a buffer waits for its own flits too), and
 //  - needs its input's crossbar port and the output link for flits cycles.
 // Flits of packets on different VCs interleave on a link: a packet's flits
-// take the first cycles the link and crossbar input are free. A packet never
-// waits for one timed after it.
+// take the first cycles the link and crossbar input are free, each no earlier
+// than it arrived. A packet never waits for one timed after it.
 // At zero load the timing equals the cycle-level model exactly:
 // Mesh::zero_load_latency().
 
