@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 namespace npuvp::noc {
 
@@ -291,7 +292,18 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
   }
 }
 
+namespace {
+
+// A hop's flits follow the runs its parent took, of which a packet without
+// flits has none. Checked before a packet changes any state.
+void require_flits(std::uint64_t flits) {
+  if (flits == 0) throw std::invalid_argument("FastMeshModel: a packet has at least one flit (its header)");
+}
+
+}  // namespace
+
 Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle ready) {
+  require_flits(flits);
   const std::vector<ChannelId>& path = this->path(src, dst);
   for (std::size_t i = 0; i < path.size(); ++i) tree_.emplace_back(path[i], static_cast<int>(i) - 1);
   const Cycle done = time_tree(flits, ready);
@@ -302,6 +314,7 @@ Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle 
 
 Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std::uint64_t flits, Cycle ready,
                                std::vector<Cycle>& done_at) {
+  require_flits(flits);
   std::vector<int> ejection(dsts.size());
   for (std::size_t i = 0; i < dsts.size(); ++i) ejection[i] = add_path(src, dsts[i]);
   const Cycle done = time_tree(flits, ready);

@@ -38,6 +38,7 @@ class FastMeshModel {
 
   // Times a packet of `flits` flits ready at its source endpoint at `ready`
   // and returns the cycle at which its tail is in the destination endpoint.
+  // Both throw std::invalid_argument for a packet of no flits.
   Cycle unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle ready);
 
   // Times one packet delivered to every node in `dsts` along the XY tree

@@ -355,6 +355,25 @@ TEST(FastModel, APacketShorterThanABufferDoesNotHoldItsVcUpstream) {
   EXPECT_EQ(fast.unicast(src, dst, 4, 10) - 10, alone);
 }
 
+TEST(FastModel, APacketWithoutFlitsIsRefusedAndChangesNothing) {
+  const NocConfig c = mesh_config(4);
+  FastMeshModel fast(c);
+  const Mesh& mesh = fast.mesh();
+  std::vector<Cycle> done;
+  try {
+    fast.unicast(mesh.node(0, 0), mesh.node(3, 2), 0, 0);
+    ADD_FAILURE() << "a packet of no flits was timed";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "FastMeshModel: a packet has at least one flit (its header)");
+  }
+  EXPECT_THROW(fast.multicast(mesh.node(0, 0), {mesh.node(1, 1), mesh.node(3, 1)}, 0, 0, done), std::invalid_argument);
+  EXPECT_EQ(fast.stats().packets, 0u);
+  // The same tree timed afterwards is timed as in an empty network.
+  const Cycle last = fast.multicast(mesh.node(0, 0), {mesh.node(1, 1), mesh.node(3, 1)}, 6, 0, done);
+  EXPECT_EQ(done[0], mesh.zero_load_latency(mesh.node(0, 0), mesh.node(1, 1), 6));
+  EXPECT_EQ(last, mesh.zero_load_latency(mesh.node(0, 0), mesh.node(3, 1), 6));
+}
+
 // As a flit leaves a router no earlier than it arrived and only a packet
 // longer than a buffer holds its own tail (docs/noc.md); the times before were
 // 4be7d65's, kept through the per-hop work's cuts.
