@@ -53,28 +53,31 @@ namespace {
 // every run. Near saturation one seed's mean latency swings by ten points
 // between seeds (4x4 hotspot at 0.9x: -17 % to -6 %), so each point pools
 // three seeds' 20,000-cycle windows (--seeds 3).
+constexpr double kTolerance = 0.05;
+
 struct Sweep {
   const char* mesh;
   const char* traffic;
   double saturation;  // the cycle-level model's, measured with this bench
   // The fast model's known deviation where it exceeds 5 % (docs/noc.md):
-  // tolerance for the point at 0.9x saturation and above it.
-  double near_tolerance, above_tolerance;
+  // tolerance for the point at 0.9x saturation and above it, and at half.
+  double near_tolerance, above_tolerance, half_tolerance = kTolerance;
+  unsigned virtual_channels = 2;  // the platform's
 };
-
-constexpr double kTolerance = 0.05;
 
 void expect_agreement(const Sweep& s) {
   const double half = 0.5 * s.saturation, near = 0.9 * s.saturation, above = std::min(1.0, 2 * s.saturation);
   const std::string rates = std::to_string(half) + "," + std::to_string(near) + "," + std::to_string(above);
-  const auto r = run_bench({"--mesh", s.mesh, "--traffic", s.traffic, "--rates", rates, "--cycles", "20000", "--seed",
-                            "1", "--seeds", "3", "--model", "both"});
+  const auto r =
+      run_bench({"--mesh", s.mesh, "--traffic", s.traffic, "--rates", rates, "--cycles", "20000", "--seed", "1",
+                 "--seeds", "3", "--model", "both", "--set", "virtual_channels=" + std::to_string(s.virtual_channels)});
   ASSERT_EQ(r["rates"].size(), 3u);
   for (int i = 0; i < 3; ++i) {
     const auto& p = r["rates"][i];
     const double accepted = p["fast_vs_cycle"]["accepted"], latency = p["fast_vs_cycle"]["latency_mean"];
-    const double tolerance = i == 0 ? kTolerance : i == 1 ? s.near_tolerance : s.above_tolerance;
-    const std::string where = std::string(s.mesh) + " " + s.traffic + " at " + p["offered"].dump();
+    const double tolerance = i == 0 ? s.half_tolerance : i == 1 ? s.near_tolerance : s.above_tolerance;
+    const std::string where = std::string(s.mesh) + " " + s.traffic + " at " + p["offered"].dump() + ", " +
+                              std::to_string(s.virtual_channels) + " VCs";
     EXPECT_LE(std::abs(accepted), tolerance) << where;
     if (i < 2) {
       EXPECT_LE(std::abs(latency), tolerance) << where;
@@ -97,6 +100,21 @@ TEST(NocBench, FastModelAgreesWithCycleLevelBelowAndAboveSaturationOn8x8) {
   for (const Sweep& s :
        {Sweep{"8x8", "uniform", 0.385, kTolerance, 0.08}, Sweep{"8x8", "transpose", 0.155, kTolerance, kTolerance},
         Sweep{"8x8", "hotspot", 0.075, kTolerance, kTolerance}})
+    expect_agreement(s);
+}
+
+// One VC and four, uniform traffic, the saturation points scaled by the
+// reference's accepted throughput at load 1 against two VCs'. Outside 5 %
+// the fast model's deviation is held where it was measured (docs/noc.md,
+// "Other VC counts"): at one VC +5.5 % and +5.6 % at half load, +8.3 % at
+// 0.9x on 4x4; at four VCs -6.1 % at half load and -23.6 % and -15.0 % at
+// 0.9x, +15.4 % and +15.3 % accepted above saturation: the flit-by-flit
+// interleaving of up to four packets a packet sent whole lacks.
+TEST(NocBench, FastModelDeviationAtOtherVcCountsIsAsMeasured) {
+  for (const Sweep& s :
+       {Sweep{"4x4", "uniform", 0.58, 0.09, kTolerance, 0.06, 1},
+        Sweep{"8x8", "uniform", 0.330, kTolerance, kTolerance, 0.06, 1},
+        Sweep{"4x4", "uniform", 0.708, 0.24, 0.16, 0.07, 4}, Sweep{"8x8", "uniform", 0.396, 0.16, 0.16, kTolerance, 4}})
     expect_agreement(s);
 }
 
