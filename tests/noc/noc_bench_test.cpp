@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -149,13 +150,13 @@ TEST(NocBench, SeedsPoolTheRunsOfConsecutiveSeeds) {
 TEST(NocBench, BadSeedsNameTheOptionAndTheExpectation) {
   const char* const zero[] = {"noc-bench", "--mesh", "4x4", "--rates", "0.1", "--seeds", "0", "--json", "unused.json"};
   ::testing::internal::CaptureStderr();
-  EXPECT_EQ(npuvp::bench::noc_bench_main(9, zero), 2);
+  EXPECT_EQ(npuvp::bench::noc_bench_main(static_cast<int>(std::size(zero)), zero), 2);
   std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("--seeds: expected an integer from 1 to 1000, got '0'"), std::string::npos) << err;
   const char* const wrap[] = {"noc-bench", "--mesh", "4x4",    "--rates",    "0.1", "--seed", "18446744073709551615",
                               "--seeds",   "2",      "--json", "unused.json"};
   ::testing::internal::CaptureStderr();
-  EXPECT_EQ(npuvp::bench::noc_bench_main(11, wrap), 2);
+  EXPECT_EQ(npuvp::bench::noc_bench_main(static_cast<int>(std::size(wrap)), wrap), 2);
   err = ::testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("--seeds: expected seeds that stay below 2^64 from --seed, got '2'"), std::string::npos) << err;
 }
