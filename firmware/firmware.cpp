@@ -33,12 +33,20 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
     }
     const std::uint64_t next = i + 1 < entry.layer_count ? entry.command_buffer + (i + 1) * sizeof layer : 0;
     hal.mark_layer(static_cast<std::int32_t>(layer.layer_id));
+    // A layer that fails after starting the next one's loads lets them end
+    // first, so that the next command buffer finds the load channel idle.
+    // Only the failures firmware_main reports and moves on from: anything
+    // else ends the run, and a thread being killed must not wait again.
+    const auto settle = [&] {
+      if (ahead.weights_loading || ahead.inputs_loading) settle_load_channel(hal);
+    };
     try {
       LayerRunner(hal, layer, i, resident, ahead, next, planned).run();
-    } catch (...) {
-      // A layer that fails after starting the next one's loads lets them end
-      // first, so that the next command buffer finds the load channel idle.
-      if (ahead.weights_loading || ahead.inputs_loading) settle_load_channel(hal);
+    } catch (const FirmwareError&) {
+      settle();
+      throw;
+    } catch (const BusError&) {
+      settle();
       throw;
     }
   }

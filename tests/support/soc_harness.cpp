@@ -1,6 +1,9 @@
 #include "tests/support/soc_harness.h"
 
 #include <gtest/gtest.h>
+
+// sc_spawn, for the thread that stops a run.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <systemc>
 
 #include "contract/address_map.h"
@@ -13,16 +16,39 @@ platform::PlatformConfig platform_config(const std::string& file, const std::vec
   return platform::load_platform(file, overrides);
 }
 
-SocRun run_on_soc(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program) {
+namespace {
+
+// A negative stop_ns: the run is not stopped.
+SocRun simulate(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program,
+                double stop_ns) {
   SocRun run;
   platform::Soc soc("soc", config, [&](sw::HostHal& hal) { program(hal); });
+  if (stop_ns >= 0)
+    sc_core::sc_spawn(
+        [stop_ns] {
+          sc_core::wait(sc_core::sc_time(stop_ns, sc_core::SC_NS));
+          sim::stop();
+        },
+        "stop_at");
   sim::run_to_end();
   run.finished = soc.host().finished();
   run.failure = soc.host().failure();
   run.end_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
   run.host = soc.host().stats();
   run.control = soc.npu().command_processor().stats();
+  run.dma = soc.npu().dma().stats();
   return run;
+}
+
+}  // namespace
+
+SocRun run_on_soc(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program) {
+  return simulate(config, program, -1);
+}
+
+SocRun run_on_soc_stopped_at(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program,
+                             double stop_ns) {
+  return simulate(config, program, stop_ns);
 }
 
 sw::DriverConfig driver_config(const platform::PlatformConfig& config) {

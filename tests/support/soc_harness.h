@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/cpu/host_cpu.h"
+#include "models/dma/dma_engine.h"
 #include "models/npu/command_processor.h"
 #include "platform/platform_config.h"
 #include "sw/driver/npu_driver.h"
@@ -30,10 +31,16 @@ struct SocRun {
   double end_ns = 0;      // simulated time when the simulation stopped
   cpu::HostCpuStats host;
   npu::CommandProcessorStats control;
+  dma::DmaStats dma;
 };
 
 // Runs `program` as the host software of a fresh SoC. Call once per process.
 SocRun run_on_soc(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program);
+
+// As run_on_soc, but the run is stopped from inside at `stop_ns` simulated
+// (sim::stop(), as SIGINT, SIGTERM and the watchdog stop it).
+SocRun run_on_soc_stopped_at(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program,
+                             double stop_ns);
 
 // The driver's view of the platform's address map.
 sw::DriverConfig driver_config(const platform::PlatformConfig& config);

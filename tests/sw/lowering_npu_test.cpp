@@ -5,6 +5,7 @@
 
 #include "sw/driver/npu_driver.h"
 #include "sw/runtime/exec/network_executor.h"
+#include "sw/runtime/frontend/network_yaml.h"
 #include "sw/runtime/frontend/zoo.h"
 #include "sw/runtime/quantize/network_quantizer.h"
 #include "tests/support/soc_harness.h"
@@ -73,6 +74,51 @@ TEST(LoweringOnNpu, OneBufferPerLayerWithEachDataflowIsBitExact) {
     }
   });
 }
+
+// A run stopped while the firmware has the next layer's loads in flight (what
+// SIGINT, SIGTERM and the watchdog do at any moment) ends cleanly: the
+// firmware thread is killed in the middle of a layer, and a stack being
+// unwound must not wait for those loads (SystemC's E537, "wait() not allowed
+// during unwinding", used to end such a run). On pool_fc, unfused, the DMA
+// writes into the global buffer the conv's 8,192 input and 38,400 parameter
+// bytes, then during the conv's last step the pool's 32,768 input bytes (the
+// conv's output, forwarded), then during the pool's last step the fc's first K
+// block of 512 × (128 + 4 + 8) = 71,680 bytes (tests/platform/prefetch_test.cpp).
+// Each stop time falls inside one of those last two loads, which the bytes
+// written by then confirm.
+struct StopPoint {
+  double ns;
+  std::uint64_t written_before, written_by_the_end;  // of that load
+};
+
+void PrintTo(const StopPoint& p, std::ostream* os) { *os << p.ns << " ns"; }
+
+class StoppedRun : public ::testing::TestWithParam<StopPoint> {};
+
+TEST_P(StoppedRun, EndsCleanlyWithTheNextLayersLoadsInFlight) {
+  const StopPoint& at = GetParam();
+  const QuantizedNetwork q = quantize_network(load_network_yaml("tests/platform/pool_fc.yaml"));
+  const platform::PlatformConfig config = testing::platform_config();
+  const testing::SocRun run = testing::run_on_soc_stopped_at(
+      config,
+      [&](sw::HostHal& hal) {
+        sw::NpuDriver driver(hal, testing::driver_config(config));
+        driver.probe();
+        ExecutionOptions options;
+        options.fuse_layers = false;
+        run_network_on_npu(driver, q, options);
+      },
+      at.ns);
+  EXPECT_FALSE(run.finished);
+  EXPECT_DOUBLE_EQ(run.end_ns, at.ns);
+  EXPECT_GT(run.dma.local_write_bytes, at.written_before);
+  EXPECT_LT(run.dma.local_write_bytes, at.written_by_the_end);
+  EXPECT_EQ(run.control.errors, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(LoweringOnNpu, StoppedRun,
+                         ::testing::Values(StopPoint{24'000, 46'592, 46'592 + 32'768},
+                                           StopPoint{27'000, 79'360, 79'360 + 71'680}));
 
 // Every opcode the network lowers to; an NPU fault fails the test.
 void run_zoo_network(const std::string& name, int h, int w) {
