@@ -1,6 +1,8 @@
 // Quantized networks lowered and run on the whole platform through the
 // driver, every layer's output read back and compared with the reference
 // executor. Each TEST builds its own platform (its own process under ctest).
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "sw/driver/npu_driver.h"
@@ -118,7 +120,10 @@ TEST_P(StoppedRun, EndsCleanlyWithTheNextLayersLoadsInFlight) {
 
 INSTANTIATE_TEST_SUITE_P(LoweringOnNpu, StoppedRun,
                          ::testing::Values(StopPoint{24'000, 46'592, 46'592 + 32'768},
-                                           StopPoint{27'000, 79'360, 79'360 + 71'680}));
+                                           StopPoint{27'000, 79'360, 79'360 + 71'680}),
+                         [](const ::testing::TestParamInfo<StopPoint>& p) {
+                           return std::to_string(static_cast<int>(p.param.ns)) + "ns";
+                         });
 
 // Every opcode the network lowers to; an NPU fault fails the test.
 void run_zoo_network(const std::string& name, int h, int w) {
