@@ -203,9 +203,11 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   if (!(act_min <= act_max)) fail(where, "act_min must not exceed act_max");
   const int C = in.c, O = p.out_channels;
   std::vector<float> y = std::move(storage);
-  // Storage too small is replaced, not grown: growing would copy its stale
-  // values into the new block first.
-  if (y.capacity() < out.size()) y.clear();
+  // Storage too small is freed before the output is allocated, not grown:
+  // growing would copy its stale values into the new block, and holding it
+  // meanwhile keeps its pages from the new block (on a virtual machine a
+  // page the host has not backed yet costs several times one it has).
+  if (y.capacity() < out.size()) std::vector<float>().swap(y);
   y.resize(out.size());  // every element is written below
   // The sums of the two paths that accumulate into y start from the bias;
   // conv_dense's start in registers and write y once.
