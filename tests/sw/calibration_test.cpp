@@ -121,6 +121,31 @@ TEST(Calibration, AStandaloneReluLastReaderKeepsItsInputForTheSqnr) {
   expect_one_pass_matches_steps(n, options);
 }
 
+// A layer's SQNR is the same number on every CPU: eight interleaved double
+// sums of x^2 and (x - its code's value)^2, added up in order, whichever
+// ISA's build of the sum the loader picked.
+TEST(Calibration, TheSqnrIsEightSumsOfSeparateMultipliesAndAdds) {
+  Network n("one_conv", {16, 24, 24});
+  n.conv("conv", 0, 32, 3, 1, 1);
+  QuantizationOptions options;
+  options.input_seed = 3;
+  std::vector<double> db;
+  const QuantizedNetwork q = quantize_network(n, options, db);
+  const std::vector<float>& y = q.float_output;
+  const std::vector<std::int8_t>& codes = q.expected(1);
+  ASSERT_EQ(y.size(), codes.size());
+  double signal[8] = {}, noise[8] = {};
+  for (std::size_t k = 0; k < y.size(); ++k) {
+    const double x = y[k], e = x - double(dequantize_value(codes[k], q.layers[1].output));
+    const double x2 = x * x, e2 = e * e;
+    signal[k % 8] += x2;
+    noise[k % 8] += e2;
+  }
+  double s = 0, e = 0;
+  for (int j = 0; j < 8; ++j) s += signal[j], e += noise[j];
+  EXPECT_EQ(db[1], 10 * std::log10(s / e));
+}
+
 // Generated float weights freed layer by layer as the calibration quantizes
 // them: the same quantization, reference outputs and SQNR, and no weights left.
 TEST(Calibration, FreeingGeneratedWeightsLayerByLayerChangesNothing) {

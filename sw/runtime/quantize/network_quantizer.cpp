@@ -248,7 +248,7 @@ void for_layer(const Network& n, int i, Step&& step) {
 // interleaved partial sums: one running sum waited on each addition's
 // latency (3.7 % of MobileNet v1's first run at 1080 x 1920).
 template <typename Value>
-double sqnr_of(const std::vector<float>& f, Value value) {
+[[gnu::always_inline]] inline double sqnr_of(const std::vector<float>& f, Value value) {
   constexpr std::size_t kSums = 8;
   double signal[kSums] = {}, noise[kSums] = {};
   const auto add = [&](std::size_t j, std::size_t k) {
@@ -266,13 +266,27 @@ double sqnr_of(const std::vector<float>& f, Value value) {
   return n == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(s / n);
 }
 
+// The int8 SQNR, each code's value looked up in `value` (by code + 128) rather
+// than recomputed per element; compiled per ISA (the loader picks the widest
+// the CPU has), the eight sums becoming a vector's lanes, each summed in the
+// same order as in the portable loop, so every clone gives the same bits.
+// (GCC's spelling; other compilers build the portable loop.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NPUVP_SQNR_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define NPUVP_SQNR_CLONES
+#endif
+NPUVP_SQNR_CLONES double int8_sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q,
+                                      const float* value) {
+  return sqnr_of(f, [&](std::size_t k) { return double(value[q[k] + 128]); });
+}
+
 double sqnr_db(const std::vector<float>& f, const std::vector<std::int8_t>& q, QuantParams p) {
   if (bits_of(p) == 16)
     return sqnr_of(f, [&](std::size_t k) { return double(p.scale) * (load_int16(q.data(), k) - p.zero_point); });
-  // Each code's value looked up, not recomputed per element.
   float value[256];
   for (int c = -128; c < 128; ++c) value[c + 128] = dequantize_value(static_cast<std::int8_t>(c), p);
-  return sqnr_of(f, [&](std::size_t k) { return double(value[q[k] + 128]); });
+  return int8_sqnr_db(f, q, value);
 }
 
 // Layer i's SQNR (layer_sqnr_db) from its float output y, given the SQNRs of
