@@ -168,6 +168,12 @@ void conv_accumulate_vnni(const std::vector<std::int8_t>& input, TensorShape in,
   }
   const reference_vnni::DenseConv conv(input, in, weights, p, out);
   const std::int64_t offset = std::int64_t{p.input_zero_point} + 128;
+  // The true sum fits int32 (validate_accumulator_room) though its parts may
+  // not, so it is summed modulo 2^32 (unsigned): exact, and for an interior
+  // pixel one add per channel of a precomputed bias less the correction.
+  std::vector<std::uint32_t> interior_base(static_cast<std::size_t>(O));
+  for (std::size_t oc = 0; oc < interior_base.size(); ++oc)
+    interior_base[oc] = static_cast<std::uint32_t>(bias[oc] - offset * full_sum[oc]);
   std::vector<std::int32_t> raw(static_cast<std::size_t>(out.w) * O), acc(static_cast<std::size_t>(O));
   for (int oy = 0; oy < out.h; ++oy) {
     conv.row(oy, raw.data());
@@ -178,18 +184,19 @@ void conv_accumulate_vnni(const std::vector<std::int8_t>& input, TensorShape in,
       valid_taps(ox * p.stride_w - p.pad.left, in.w, p.dilation_w, kw, kx_lo, kx_hi);
       const bool interior = ky_lo == 0 && ky_hi == kh && kx_lo == 0 && kx_hi == kw;
       const std::int32_t* r = raw.data() + static_cast<Index>(ox) * O;
-      for (int oc = 0; oc < O; ++oc) {
-        std::int64_t weight_sum = 0;
-        if (interior) {
-          weight_sum = full_sum[static_cast<std::size_t>(oc)];
-        } else {
+      if (interior) {
+        for (int oc = 0; oc < O; ++oc)
+          acc[static_cast<std::size_t>(oc)] = static_cast<std::int32_t>(interior_base[static_cast<std::size_t>(oc)] +
+                                                                        static_cast<std::uint32_t>(r[oc]));
+      } else {
+        for (int oc = 0; oc < O; ++oc) {
+          std::int64_t weight_sum = 0;
           const std::int32_t* t = tap_sum.data() + static_cast<Index>(oc) * taps;
           for (int ky = ky_lo; ky < ky_hi; ++ky)
             for (int kx = kx_lo; kx < kx_hi; ++kx) weight_sum += t[ky * kw + kx];
+          acc[static_cast<std::size_t>(oc)] =
+              static_cast<std::int32_t>(bias[static_cast<std::size_t>(oc)] + std::int64_t{r[oc]} - offset * weight_sum);
         }
-        // The true sum fits int32 (validate_accumulator_room); its parts may not.
-        acc[static_cast<std::size_t>(oc)] =
-            static_cast<std::int32_t>(bias[static_cast<std::size_t>(oc)] + std::int64_t{r[oc]} - offset * weight_sum);
       }
       emit(static_cast<Index>(oy) * out.w + ox, acc.data());
     }
