@@ -361,8 +361,12 @@ TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
              static_cast<int>(rng() % 3)};
     p.groups = trial % 5 == 0 ? 2 : 1;
     p.out_channels = p.groups * (1 + static_cast<int>(rng() % 20));
-    const TensorShape in{p.groups * (1 + static_cast<int>(rng() % 5)), 1 + trial % 20, 1 + (trial * 7) % 20};
-    if (trial % 5 == 1) p.groups = p.out_channels = in.c;  // depthwise, a path of its own
+    // Depthwise, a path of its own, in blocks of 16 channels and a remainder.
+    const bool depthwise = trial % 5 == 1;
+    constexpr int kDepthwiseChannels[] = {3, 16, 37, 64};
+    const int channels = depthwise ? kDepthwiseChannels[trial / 5 % 4] : p.groups * (1 + static_cast<int>(rng() % 5));
+    const TensorShape in{channels, 1 + trial % 20, 1 + (trial * 7) % 20};
+    if (depthwise) p.groups = p.out_channels = in.c;
     TensorShape out;
     try {
       out = conv_output_shape(in, p);

@@ -86,8 +86,24 @@ constexpr void (*kFloatBlocks[])(const FloatBlock&) = {nullptr,       float_bloc
                                                        float_block_6, float_block_7, float_block_8};
 constexpr int kMaxPixels = 8;
 
-NPUVP_FLOAT_CLONES void multiply_accumulate(const float* x, const float* w, int n, float* a) {
-  for (int c = 0; c < n; ++c) a[c] += x[c] * w[c];
+// One depthwise output pixel: a[c] += x[t][c] * w[t][c] over its valid taps
+// t in order, for each of n channels (a holds the bias). Channels go in
+// blocks of kLanes whose sums stay in registers across the taps, so `a` is
+// loaded and stored once, not once per tap; each sum's additions keep their order.
+NPUVP_FLOAT_CLONES void depthwise_pixel(const float* const* x, const float* const* w, int taps, int n, float* a) {
+  int c = 0;
+  for (; c + kLanes <= n; c += kLanes) {
+    Lanes sum, xv, wv;
+    load(sum, a + c);
+    for (int t = 0; t < taps; ++t) {
+      load(xv, x[t] + c);
+      load(wv, w[t] + c);
+      sum += xv * wv;
+    }
+    std::memcpy(a + c, &sum, sizeof sum);
+  }
+  for (; c < n; ++c)
+    for (int t = 0; t < taps; ++t) a[c] += x[t][c] * w[t][c];
 }
 
 // A convolution that is not depthwise: the weights reordered to
@@ -240,6 +256,8 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
     for (int c = 0; c < C; ++c)
       for (int t = 0; t < taps; ++t)
         wt[static_cast<std::size_t>(t) * C + c] = w[static_cast<std::size_t>(c) * taps + t];
+    // A pixel's valid taps: where each reads the input and its weights.
+    std::vector<const float*> tap_x(static_cast<std::size_t>(taps)), tap_w(static_cast<std::size_t>(taps));
     for (int oy = 0; oy < out.h; ++oy) {
       const int iy0 = oy * p.stride_h - p.pad.top;
       int ky_lo = 0, ky_hi = 0;
@@ -248,15 +266,16 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
         const int ix0 = ox * p.stride_w - p.pad.left;
         int kx_lo = 0, kx_hi = 0;
         valid_taps(ix0, in.w, p.dilation_w, p.kernel_w, kx_lo, kx_hi);
-        float* a = y.data() + (static_cast<Index>(oy) * out.w + ox) * O;
+        int valid = 0;
         for (int ky = ky_lo; ky < ky_hi; ++ky) {
           const Index iy = iy0 + static_cast<Index>(ky) * p.dilation_h;
-          for (int kx = kx_lo; kx < kx_hi; ++kx) {
+          for (int kx = kx_lo; kx < kx_hi; ++kx, ++valid) {
             const Index ix = ix0 + static_cast<Index>(kx) * p.dilation_w;
-            multiply_accumulate(x.data() + (iy * in.w + ix) * C,
-                                wt.data() + static_cast<Index>(ky * p.kernel_w + kx) * C, C, a);
+            tap_x[static_cast<std::size_t>(valid)] = x.data() + (iy * in.w + ix) * C;
+            tap_w[static_cast<std::size_t>(valid)] = wt.data() + static_cast<Index>(ky * p.kernel_w + kx) * C;
           }
         }
+        depthwise_pixel(tap_x.data(), tap_w.data(), valid, C, y.data() + (static_cast<Index>(oy) * out.w + ox) * O);
       }
     }
   } else {
