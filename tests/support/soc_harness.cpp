@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 // sc_spawn, for the thread that stops a run.
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <systemc>
@@ -18,15 +20,14 @@ platform::PlatformConfig platform_config(const std::string& file, const std::vec
 
 namespace {
 
-// A negative stop_ns: the run is not stopped.
 SocRun simulate(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program,
-                double stop_ns) {
+                std::optional<double> stop_ns) {
   SocRun run;
   platform::Soc soc("soc", config, [&](sw::HostHal& hal) { program(hal); });
-  if (stop_ns >= 0)
+  if (stop_ns)
     sc_core::sc_spawn(
-        [stop_ns] {
-          sc_core::wait(sc_core::sc_time(stop_ns, sc_core::SC_NS));
+        [ns = *stop_ns] {
+          sc_core::wait(sc_core::sc_time(ns, sc_core::SC_NS));
           sim::stop();
         },
         "stop_at");
@@ -43,7 +44,7 @@ SocRun simulate(const platform::PlatformConfig& config, const std::function<void
 }  // namespace
 
 SocRun run_on_soc(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program) {
-  return simulate(config, program, -1);
+  return simulate(config, program, std::nullopt);
 }
 
 SocRun run_on_soc_stopped_at(const platform::PlatformConfig& config, const std::function<void(sw::HostHal&)>& program,

@@ -124,7 +124,7 @@ TEST(Calibration, AStandaloneReluLastReaderKeepsItsInputForTheSqnr) {
 // A layer's SQNR is the same number on every CPU: eight interleaved double
 // sums of x^2 and (x - its code's value)^2, added up in order, whichever
 // ISA's build of the sum the loader picked.
-TEST(Calibration, TheSqnrIsEightSumsOfSeparateMultipliesAndAdds) {
+TEST(Calibration, TheSqnrIsEightInterleavedSumsAddedInOrder) {
   Network n("one_conv", {16, 24, 24});
   n.conv("conv", 0, 32, 3, 1, 1);
   QuantizationOptions options;
