@@ -123,30 +123,35 @@ std::vector<std::string> axis_values(const std::string& key, const YAML::Node& n
   return out;
 }
 
-// `npuvp run` options a sweep may set (underscored), each with its check.
+// `npuvp run` options a sweep may set (underscored), each with its check,
+// which returns what is wrong with a value (the value quoted) or nothing.
+// Where `npuvp run` has a parser of its own the check is that parser, so
+// the two accept the same values.
 // --platform, --network, --out and --set belong to the sweep itself.
 using RunCheck = std::function<std::string(const YAML::Node&)>;
 const std::map<std::string, RunCheck>& run_options() {
-  const auto choice = [](std::vector<std::string> words) {
-    return RunCheck([words](const YAML::Node& n) {
+  const auto got = [](const YAML::Node& n) { return ", got '" + value_text(n) + "'"; };
+  const auto choice = [got](std::vector<std::string> words) {
+    return RunCheck([words, got](const YAML::Node& n) {
       for (const auto& w : words)
         if (n.IsScalar() && n.Scalar() == w) return std::string();
       std::string list;
       for (const auto& w : words) list += (list.empty() ? "" : " | ") + w;
-      return "expected " + list;
+      return "expected " + list + got(n);
     });
   };
-  const auto integer = [](long long lo, long long hi) {
-    return RunCheck([lo, hi](const YAML::Node& n) {
+  const auto integer = [got](long long lo, long long hi) {
+    return RunCheck([lo, hi, got](const YAML::Node& n) {
       double v = 0;
       if (parse_number(n, v) && is_integer_text(n.Scalar()) && v >= lo && v <= hi) return std::string();
-      return "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+      return "expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) + got(n);
     });
   };
-  const auto rethrown = [](std::function<void(const std::string&)> parse) {
-    return RunCheck([parse](const YAML::Node& n) {
+  // The run's own parser; its message names the option and the value.
+  const auto rethrown = [got](std::function<void(const std::string&)> parse) {
+    return RunCheck([parse, got](const YAML::Node& n) {
       try {
-        if (!n.IsScalar()) return std::string("expected a single value");
+        if (!n.IsScalar()) return "expected a single value" + got(n);
         parse(n.Scalar());
         return std::string();
       } catch (const std::exception& e) {
@@ -154,8 +159,24 @@ const std::map<std::string, RunCheck>& run_options() {
       }
     });
   };
+  // One LAYER=DATAFLOW assignment, or a list of them; which layers the
+  // network has is checked when the point runs.
+  const auto layer_dataflow = [got](const YAML::Node& n) {
+    const std::string expected = "expected LAYER=ws|os|os2d or a list of them";
+    if (!n.IsScalar() && !n.IsSequence()) return expected + got(n);
+    std::vector<YAML::Node> items;
+    if (n.IsScalar()) items.push_back(n);
+    for (const YAML::Node& item : n) items.push_back(item);
+    for (const YAML::Node& item : items) {
+      const std::string text = item.IsScalar() ? item.Scalar() : std::string();
+      const auto eq = text.find('=');
+      const std::string dataflow = eq == std::string::npos ? std::string() : text.substr(eq + 1);
+      if (eq == 0 || (dataflow != "ws" && dataflow != "os" && dataflow != "os2d")) return expected + got(item);
+    }
+    return std::string();
+  };
   static const std::map<std::string, RunCheck> options = {
-      {"dataflow", choice({"ws", "os", "hybrid"})},
+      {"dataflow", rethrown([](const std::string& s) { apps::parse_dataflow(s, "latency"); })},
       {"objective", choice({"latency", "energy"})},
       {"datatype", choice({"int8", "int4", "int16", "fp16"})},
       {"batch", integer(1, 1024)},
@@ -164,15 +185,12 @@ const std::map<std::string, RunCheck>& run_options() {
       {"traces", rethrown([](const std::string& s) { platform::parse_traces(s); })},
       {"ideal_memory", choice({"true", "false"})},
       {"weight_sparsity",
-       [](const YAML::Node& n) {
+       [got](const YAML::Node& n) {
          double v = 0;
-         return parse_number(n, v) && v >= 0 && v < 1 ? std::string() : std::string("expected a number in [0, 1)");
+         return parse_number(n, v) && v >= 0 && v < 1 ? std::string() : "expected a number in [0, 1)" + got(n);
        }},
-      {"layer_dataflow",
-       [](const YAML::Node& n) {
-         return n.IsSequence() || n.IsScalar() ? std::string() : std::string("expected LAYER=ws|os or a list of them");
-       }},
-      {"input", [](const YAML::Node& n) { return n.IsScalar() ? std::string() : std::string("expected a .npy file"); }},
+      {"layer_dataflow", layer_dataflow},
+      {"input", [got](const YAML::Node& n) { return n.IsScalar() ? std::string() : "expected a .npy file" + got(n); }},
   };
   return options;
 }
@@ -186,8 +204,7 @@ void check_run_option(const std::string& key, const std::string& option, const Y
     problems.add(key, "expected an npuvp run option (" + names + ")");
     return;
   }
-  if (const std::string what = it->second(value); !what.empty())
-    problems.add(key, what + ", got '" + value_text(value) + "'");
+  if (const std::string what = it->second(value); !what.empty()) problems.add(key, what);
 }
 
 std::uint64_t fnv1a(const std::string& text) {

@@ -142,7 +142,7 @@ diff err.txt - <<'TXT' || fail "bad file errors"
 npuvp: 7 problems in the sweep file, nothing was run:
   bad.yaml: key 'colour': expected one of description, platform, networks, set, vary, zip, run, objectives, maximize
   bad.yaml: key 'networks': expected a network from npuvp list networks or a .yaml/.onnx/.csv file, got 'nosuchnet'
-  bad.yaml: key 'run.dataflow': expected ws | os | hybrid, got 'diagonal'
+  bad.yaml: key 'run.dataflow': --dataflow: expected ws, os, os2d or hybrid, got 'diagonal'
   bad.yaml: key 'run.batchsize': expected an npuvp run option (batch, dataflow, datatype, ideal_memory, input, input_size, layer_dataflow, objective, seed, traces, weight_sparsity)
   bad.yaml: key 'vary.sram.bank_kb': expected from <= to
   bad.yaml: key 'zip.pe_array.rows': a key in both vary and zip

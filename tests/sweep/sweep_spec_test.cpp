@@ -1,6 +1,7 @@
 // Sweep files: points expanded in a fixed order from lists, ranges and zips,
 // run options carried, hashes that follow the configuration as used, and the
 // data root's lookup rules for the files a config names.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -145,6 +146,39 @@ TEST(SweepSpec, ShapeErrorsNameTheirKeys) {
                 "'maximize': 'latency_ms' is listed twice\n"
                 "  " +
                 f + "'zip.pe_array.cols': expected 2 values like zip.pe_array.rows, got 1");
+}
+
+// Run options take what npuvp run takes, os2d among the dataflows, and each
+// problem quotes the value once.
+TEST(SweepSpec, RunOptionsAcceptWhatTheRunAcceptsAndQuoteTheValueOnce) {
+  const SweepSpec s = load_sweep(write_temp("os2d.yaml",
+                                            "platform: squeezelerator\nnetworks: [conv_slice]\n"
+                                            "vary: {run.dataflow: [ws, os2d]}\n"
+                                            "run: {layer_dataflow: [conv3x3=os2d, conv3x3=os]}\n"));
+  const std::vector<Task> tasks = make_tasks(s, "/tmp/out");
+  ASSERT_EQ(tasks.size(), 2u);
+  const auto has = [](const Task& t, const std::vector<std::string>& pair) {
+    return std::search(t.args.begin(), t.args.end(), pair.begin(), pair.end()) != t.args.end();
+  };
+  EXPECT_TRUE(has(tasks[1], {"--dataflow", "os2d"}));
+  EXPECT_TRUE(has(tasks[1], {"--layer-dataflow", "conv3x3=os2d"}));
+
+  const std::string e = error_of(write_temp("runbad.yaml",
+                                            "platform: edge-ip\nnetworks: [conv_slice]\n"
+                                            "run: {dataflow: diagonal, input_size: 3by4, traces: zz, batch: 0,\n"
+                                            "      layer_dataflow: [conv3x3=ws, conv3x3=rs]}\n"));
+  const std::string f = write_temp("runbad.yaml", "") + ": key ";
+  EXPECT_EQ(e,
+            "5 problems in the sweep file, nothing was run:\n"
+            "  " +
+                f + "'run.dataflow': --dataflow: expected ws, os, os2d or hybrid, got 'diagonal'\n  " + f +
+                "'run.input_size': --input-size: expected HxW with H and W from 1 to 16384 (e.g. 112x112), got "
+                "'3by4'\n  " +
+                f +
+                "'run.traces': --traces: expected all, none or a comma-separated list of vcd, timeline, power, fst; "
+                "got 'zz'\n  " +
+                f + "'run.batch': expected a whole number from 1 to 1024, got '0'\n  " + f +
+                "'run.layer_dataflow': expected LAYER=ws|os|os2d or a list of them, got 'conv3x3=rs'");
 }
 
 TEST(DataRoot, ConfigFilesAreFoundBesideTheirFileThenUnderTheDataRoot) {
