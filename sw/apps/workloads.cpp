@@ -338,6 +338,7 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
     for (auto& v : image.layers.front().expected) v = static_cast<std::int8_t>(value(rng));
     runtime::compute_reference_outputs(image);
     runtime::release_reference_outputs(image);
+    runtime::drop_weights(image);  // the run reads the first image's
     images->push_back(std::move(image));
   }
   w.name = q->network.name();

@@ -287,6 +287,27 @@ TEST(ReferenceCheck, CountsMismatchesAgainstReleasedOutputsAsAgainstHeldOnes) {
                           "layer 1: an output of 3 bytes, expected ");
 }
 
+// A further image of a batch holds no weights of its own (drop_weights): a
+// mismatch in it is counted from the values recomputed with the first image's.
+TEST(ReferenceCheck, AnImageWithoutWeightsRecomputesWithTheFirstImagesWeights) {
+  const KeptAndReleased q = quantize_both(zoo_at("resnet18", 64, 64), {});
+  QuantizedNetwork image = q.released;
+  drop_weights(image);
+  for (const QuantizedLayer& l : image.layers) ASSERT_TRUE(l.weights.empty());
+  ReferenceCheck check(image, &q.released);
+  int checked = 0;
+  for (int i = 1; i < static_cast<int>(image.layers.size()) && checked < 4; ++i) {
+    if (!image.expected_released(i)) continue;
+    std::vector<std::int8_t> actual = q.kept.expected(i);
+    EXPECT_EQ(check.mismatches(i, actual), 0u) << i;
+    for (std::size_t k : {std::size_t{0}, actual.size() - 1}) actual[k] = ~actual[k];
+    EXPECT_EQ(check.mismatches(i, actual), 2u) << i;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+  EXPECT_TRUE(image.layers[1].weights.empty());  // the image's own stay dropped
+}
+
 TEST(ReferenceCheck, AReleasedNetworkRunsExactOnTheHost) {
   const KeptAndReleased q = quantize_both(zoo_at("squeezenet1_1", 64, 64), {});
   const NetworkRun run = run_network_on_host(q.released);

@@ -46,11 +46,11 @@ LoweringOptions written_to(sw::HostHal& hal, LoweringOptions l) {
 // Compares every layer's output (read by `read_output`) with the reference.
 template <class ReadOutput>
 NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered, bool keep_outputs,
-                        ReadOutput&& read_output) {
+                        ReadOutput&& read_output, const QuantizedNetwork* weights = nullptr) {
   NetworkRun run;
   run.commands = lowered.commands.size();
   std::vector<std::int8_t> actual;
-  ReferenceCheck reference(q);
+  ReferenceCheck reference(q, weights);
   for (std::size_t i = 0; i < q.layers.size(); ++i) {
     const Layer& l = q.network.layer(static_cast<int>(i));
     const std::size_t expected_bytes = reference.bytes(static_cast<int>(i));
@@ -554,13 +554,14 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
       l.output.addr = relocate(b, l.output.addr);
       for (auto& g : l.view) g.addr = relocate(b, g.addr);
     }
-    runs.push_back(check_layers(*images[b], view, options.keep_outputs,
-                                [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); }));
+    runs.push_back(check_layers(
+        *images[b], view, options.keep_outputs,
+        [&](std::uint64_t addr, void* dst, std::size_t n) { hal.memory_read(addr, dst, n); }, images.front()));
   }
   return runs;
 }
 
-ReferenceCheck::ReferenceCheck(const QuantizedNetwork& q) : q_(q) {}
+ReferenceCheck::ReferenceCheck(const QuantizedNetwork& q, const QuantizedNetwork* weights) : q_(q), weights_(weights) {}
 ReferenceCheck::~ReferenceCheck() = default;
 
 std::size_t ReferenceCheck::bytes(int i) const {
@@ -579,6 +580,9 @@ std::size_t ReferenceCheck::mismatches(int i, const std::vector<std::int8_t>& ac
   if (!differs) return 0;
   if (released && !recomputed_) {
     recomputed_ = std::make_unique<QuantizedNetwork>(q_);
+    if (weights_ != nullptr && weights_ != &q_)
+      for (std::size_t k = 0; k < recomputed_->layers.size(); ++k)
+        recomputed_->layers[k].weights = weights_->layers[k].weights;
     compute_reference_outputs(*recomputed_);
   }
   // Counted in a local over raw pointers: a byte store may alias a member,

@@ -55,10 +55,12 @@ struct NetworkRun {
 // Layer outputs against a network's expected outputs, held or released to
 // their digests (release_reference_output). A released layer's output is
 // told by its digest; its values are recomputed from `q` (every layer's, once)
-// only when it differs, to count the values that do.
+// only when it differs, to count the values that do. A further image of a
+// batch may hold no weights of its own (drop_weights): `weights` is then the
+// image whose weights it shares.
 class ReferenceCheck {
  public:
-  explicit ReferenceCheck(const QuantizedNetwork& q);
+  explicit ReferenceCheck(const QuantizedNetwork& q, const QuantizedNetwork* weights = nullptr);
   ~ReferenceCheck();
   // Bytes of layer i's expected output.
   std::size_t bytes(int i) const;
@@ -68,6 +70,7 @@ class ReferenceCheck {
 
  private:
   const QuantizedNetwork& q_;
+  const QuantizedNetwork* weights_;
   std::unique_ptr<QuantizedNetwork> recomputed_;
 };
 
@@ -80,7 +83,8 @@ NetworkRun run_network_on_npu(sw::NpuDriver& driver, const QuantizedNetwork& q, 
 // commands for all images follow each other, sharing one copy of the
 // parameters, so the NPU can keep a layer's weights resident across the batch.
 // `images` share their quantization and differ in their input (and expected
-// outputs). Returns one NetworkRun per image.
+// outputs); only the first's weights are read, so the others' may be dropped
+// (drop_weights). Returns one NetworkRun per image.
 std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vector<const QuantizedNetwork*>& images,
                                          const ExecutionOptions& options = {});
 
