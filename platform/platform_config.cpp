@@ -192,13 +192,20 @@ void parse_dma(const ConfigNode& n, dma::DmaConfig& c) {
   c.noc_ports = static_cast<unsigned>(n.get_int_in("noc_ports", 1, 255, 1));
 }
 
+// Bounds on the energy table's entries, far above any real figure (45 nm:
+// an int8 MAC 0.2 pJ, a 1 MB SRAM's byte tens of pJ, a router's leakage a
+// few mW) yet low enough that a run's energies and powers stay finite: a
+// value like 1e300 made them infinite and the report's charts fail.
+constexpr double kMaxEventPj = 1e6;
+constexpr double kMaxLeakageMw = 1e6;
+
 // First-order scaling of on-chip energies from the table's node to another:
 // switched energy C·V² with capacitance proportional to the feature size.
 // DRAM is off-chip and keeps its memspec figures. An estimate, not a fit.
 void scale_energy(const ConfigNode& n, double table_node_nm, double table_vdd, power::EnergyTable& t) {
   n.reject_unknown({"node_nm", "vdd"});
-  const double node = n.get_positive("node_nm");
-  const double vdd = n.get_positive("vdd");
+  const double node = n.get_double_in("node_nm", 1, 1000, "nm");
+  const double vdd = n.get_double_in("vdd", 0.1, 10, "V");
   const double factor = (node / table_node_nm) * (vdd / table_vdd) * (vdd / table_vdd);
   for (double* e : {&t.mac_int8_pj, &t.mac_int4_pj, &t.mac_int16_pj, &t.mac_fp16_pj, &t.rf_access_pj,
                     &t.sram_pj_per_byte, &t.noc_pj_per_flit_byte_hop, &t.leakage_pe_mw_per_mac,
@@ -216,28 +223,29 @@ void parse_energy_table(const ConfigNode& root, bool inline_table, power::Energy
       "sram",         "noc",         "leakage"};
   if (inline_table) keys.insert("table");
   root.reject_unknown(keys);
-  t.mac_int8_pj = root.get_positive("mac_int8_pj");
-  t.mac_int4_pj = root.get_positive("mac_int4_pj");
-  t.mac_int16_pj = root.get_positive("mac_int16_pj");
-  t.mac_fp16_pj = root.get_positive("mac_fp16_pj");
-  t.rf_access_pj = root.get_positive("rf_access_pj");
+  t.mac_int8_pj = root.get_positive_at_most("mac_int8_pj", kMaxEventPj, "pJ");
+  t.mac_int4_pj = root.get_positive_at_most("mac_int4_pj", kMaxEventPj, "pJ");
+  t.mac_int16_pj = root.get_positive_at_most("mac_int16_pj", kMaxEventPj, "pJ");
+  t.mac_fp16_pj = root.get_positive_at_most("mac_fp16_pj", kMaxEventPj, "pJ");
+  t.rf_access_pj = root.get_positive_at_most("rf_access_pj", kMaxEventPj, "pJ");
   t.rf_reference_entries = root.get_positive("rf_reference_entries");
   t.rf_size_exponent = root.get_positive("rf_size_exponent");
   const ConfigNode sram = root.child("sram");
   sram.reject_unknown({"pj_per_byte", "reference_kb", "size_exponent"});
-  t.sram_pj_per_byte = sram.get_positive("pj_per_byte");
+  t.sram_pj_per_byte = sram.get_positive_at_most("pj_per_byte", kMaxEventPj, "pJ");
   t.sram_reference_kb = sram.get_positive("reference_kb");
   t.sram_size_exponent = sram.get_positive("size_exponent");
   const ConfigNode noc = root.child("noc");
   noc.reject_unknown({"pj_per_flit_byte_hop"});
-  t.noc_pj_per_flit_byte_hop = noc.get_positive("pj_per_flit_byte_hop");
+  t.noc_pj_per_flit_byte_hop = noc.get_positive_at_most("pj_per_flit_byte_hop", kMaxEventPj, "pJ");
   const ConfigNode leak = root.child("leakage");
   leak.reject_unknown({"pe_mw_per_mac", "sram_mw_per_kb", "noc_mw_per_router", "control_mw"});
-  t.leakage_pe_mw_per_mac = leak.get_positive("pe_mw_per_mac");
-  t.leakage_sram_mw_per_kb = leak.get_positive("sram_mw_per_kb");
-  t.leakage_noc_mw_per_router = leak.get_positive("noc_mw_per_router");
-  t.leakage_control_mw = leak.get_positive("control_mw");
-  if (scale_to != nullptr) scale_energy(*scale_to, root.get_positive("node_nm"), root.get_positive("vdd"), t);
+  t.leakage_pe_mw_per_mac = leak.get_positive_at_most("pe_mw_per_mac", kMaxLeakageMw, "mW");
+  t.leakage_sram_mw_per_kb = leak.get_positive_at_most("sram_mw_per_kb", kMaxLeakageMw, "mW");
+  t.leakage_noc_mw_per_router = leak.get_positive_at_most("noc_mw_per_router", kMaxLeakageMw, "mW");
+  t.leakage_control_mw = leak.get_positive_at_most("control_mw", kMaxLeakageMw, "mW");
+  if (scale_to != nullptr)
+    scale_energy(*scale_to, root.get_double_in("node_nm", 1, 1000, "nm"), root.get_double_in("vdd", 0.1, 10, "V"), t);
 }
 
 // Brings the table file's entries into the tree when an override sets one.
@@ -337,7 +345,7 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   p.area_file = root.get_string("area", "configs/area/45nm.yaml");
   p.area = config::parse_area_file(root.get_path("area", p.area_file));
   // Area follows the feature size squared; the supply voltage does not enter.
-  if (scaling) p.area = power::scale_area(p.area, scaling->get_positive("node_nm"));
+  if (scaling) p.area = power::scale_area(p.area, scaling->get_double_in("node_nm", 1, 1000, "nm"));
   if (root.has("simulation")) {
     const ConfigNode simulation = root.child("simulation");
     parse_simulation(simulation, p.simulation);

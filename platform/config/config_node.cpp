@@ -188,6 +188,12 @@ double ConfigNode::get_positive(const std::string& key, double fallback) const {
   return has(key) ? get_positive(key) : fallback;
 }
 
+double ConfigNode::get_positive_at_most(const std::string& key, double hi, const std::string& unit) const {
+  const double v = get_double(key);
+  if (!(v > 0) || v > hi) fail(key, "a positive number up to " + number_text(hi) + " " + unit);
+  return v;
+}
+
 double ConfigNode::get_double_in(const std::string& key, double lo, double hi, const std::string& unit) const {
   const double v = get_double(key);
   if (v < lo || v > hi) fail(key, "a number from " + number_text(lo) + " to " + number_text(hi) + " " + unit);

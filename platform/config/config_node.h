@@ -47,6 +47,9 @@ class ConfigNode {
   std::int64_t get_int_in(const std::string& key, std::int64_t lo, std::int64_t hi, std::int64_t fallback) const;
   double get_positive(const std::string& key) const;
   double get_positive(const std::string& key, double fallback) const;
+  // A number in (0, hi] of `unit`: a physical figure whose products must
+  // stay finite.
+  double get_positive_at_most(const std::string& key, double hi, const std::string& unit) const;
   // A number in [lo, hi] of `unit`, which the error message names.
   double get_double_in(const std::string& key, double lo, double hi, const std::string& unit) const;
   double get_double_in(const std::string& key, double lo, double hi, const std::string& unit, double fallback) const;

@@ -20,7 +20,9 @@ std::string num(double v) { return fixed(v, 1); }
 
 // 1-2-5 steps, about `target` of them between 0 and hi.
 std::vector<double> linear_ticks(double hi, int target = 5) {
-  if (hi <= 0) return {0};
+  // No axis to divide: nothing, or a figure that overflowed (the config
+  // bounds prevent it; a chart must not loop on it regardless).
+  if (!(hi > 0) || !std::isfinite(hi)) return {0};
   const double raw = hi / target;
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
   double step = mag;

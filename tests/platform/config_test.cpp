@@ -195,6 +195,25 @@ TEST(PlatformConfig, EnergyScalesToAnotherNode) {
   EXPECT_NE(e.find("key 'energy_scaling.vdd'"), std::string::npos) << e;
 }
 
+// Energies and the node they scale to are bounded, so that no run's totals
+// overflow (a supply of 1e154 V once made them infinite and the report's
+// chart crashed).
+TEST(PlatformConfig, EnergyFiguresAreBoundedSoThatTotalsStayFinite) {
+  const auto expect_error = [](std::vector<std::string> sets, const std::string& text) {
+    const std::string e = error_of(kPreset, sets);
+    EXPECT_NE(e.find(text), std::string::npos) << e;
+  };
+  expect_error({"energy_scaling={node_nm: 16, vdd: 1e154}"},
+               "key 'energy_scaling.vdd': expected a number from 0.1 to 10 V, got '1e154'");
+  expect_error({"energy_scaling={node_nm: 1e300, vdd: 0.8}"},
+               "key 'energy_scaling.node_nm': expected a number from 1 to 1000 nm, got '1e300'");
+  expect_error({"energy.mac_int8_pj=1e307"}, "key 'energy.mac_int8_pj': expected a positive number up to 1e+06 pJ");
+  expect_error({"energy.noc.pj_per_flit_byte_hop=-1"}, "key 'energy.noc.pj_per_flit_byte_hop': expected a positive");
+  expect_error({"energy.leakage.sram_mw_per_kb=2e6"},
+               "key 'energy.leakage.sram_mw_per_kb': expected a positive number up to 1e+06 mW");
+  EXPECT_DOUBLE_EQ(load_platform(kPreset, {"energy.mac_int8_pj=1e6"}).energy.mac_int8_pj, 1e6);
+}
+
 TEST(PlatformConfig, UnknownKeyIsNamed) {
   const std::string e = error_of(kPreset, {"pe_array.rowz=4"});
   EXPECT_NE(e.find("edge-ip.yaml"), std::string::npos) << e;
