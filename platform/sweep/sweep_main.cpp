@@ -48,7 +48,7 @@ void print_dry_run(const std::vector<Task>& tasks, const std::string& backend, c
 
 int sweep_main(int argc, char** argv) {
   std::string file, out_dir, backend, cache_dir;
-  unsigned jobs = 0;
+  long long jobs = 0;  // signed, so that -j -3 is refused rather than wrapped
   SlurmOptions slurm;
   po::options_description opts("npuvp sweep options");
   // clang-format off
@@ -87,7 +87,7 @@ int sweep_main(int argc, char** argv) {
   if (backend == "local" && (vm.count("partition") || vm.count("time") || vm.count("account")))
     throw po::error("--partition, --time and --account are for --backend slurm");
   if (backend == "slurm" && vm.count("jobs")) throw po::error("-j is for --backend local (Slurm schedules the array)");
-  if (vm.count("jobs") && jobs == 0) throw po::error("-j: expected at least 1");
+  if (vm.count("jobs") && (jobs < 1 || jobs > 4096)) throw po::error("-j: expected 1 to 4096");
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   if (fs::exists(out_dir) && !fs::is_directory(out_dir))
     throw std::runtime_error(out_dir + ": --out exists and is not a directory");
@@ -110,7 +110,8 @@ int sweep_main(int argc, char** argv) {
   std::cerr << "npuvp sweep: " << spec.points.size() << " points x " << spec.networks.size()
             << " networks = " << tasks.size() << " runs, "
             << (backend == "slurm" ? "on Slurm" : std::to_string(jobs) + " at a time") << '\n';
-  const bool completed = backend == "slurm" ? run_slurm(tasks, slurm, out_dir) : run_local(tasks, jobs);
+  const bool completed =
+      backend == "slurm" ? run_slurm(tasks, slurm, out_dir) : run_local(tasks, static_cast<unsigned>(jobs));
   nlohmann::json rows = gather_rows(spec, tasks);
   mark_front(rows, spec.objectives);
   write_results(spec, rows, out_dir);

@@ -113,12 +113,20 @@ std::vector<std::string> axis_values(const std::string& key, const YAML::Node& n
   }
   const bool integer = is_integer_text(n["from"].Scalar()) && is_integer_text(n[by_key].Scalar());
   const double slack = 1e-9 * std::max(std::abs(to), 1.0);
-  for (double v = from; v <= to + slack; v = geometric ? v * by : v + by) {
-    if (out.size() == 100000) {
-      problems.add(key, "expected at most 100000 values");
-      break;
-    }
+  // Counted before any is made: a step too small to move `from` (100 + 1e-300
+  // is 100) would otherwise repeat it, and ten million values are not worth
+  // making to refuse.
+  const double steps = geometric ? std::log(to / from) / std::log(by) : (to - from) / by;
+  if (!(steps < 100000) || (to > from && (geometric ? from * by : from + by) == from)) {
+    problems.add(key, "expected at most 100000 values (from " + number_text(from, false) + " to " +
+                          number_text(to, false) + " by " + by_key + " " + number_text(by, false) + ")");
+    return out;
+  }
+  for (double v = from; v <= to + slack;) {
     out.push_back(number_text(v, integer));
+    const double next = geometric ? v * by : v + by;
+    if (next == v) break;  // from == to, by below its resolution
+    v = next;
   }
   return out;
 }
@@ -179,7 +187,7 @@ const std::map<std::string, RunCheck>& run_options() {
       {"dataflow", rethrown([](const std::string& s) { apps::parse_dataflow(s, "latency"); })},
       {"objective", choice({"latency", "energy"})},
       {"datatype", choice({"int8", "int4", "int16", "fp16"})},
-      {"batch", integer(1, 1024)},
+      {"batch", integer(1, apps::kMaxBatch)},
       {"seed", integer(0, UINT32_MAX)},
       {"input_size", rethrown([](const std::string& s) { apps::parse_input_size(s); })},
       {"traces", rethrown([](const std::string& s) { platform::parse_traces(s); })},

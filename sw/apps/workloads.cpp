@@ -429,7 +429,8 @@ std::pair<int, int> parse_input_size(const std::string& text) {
 Workload make_workload(const WorkloadOptions& options) {
   const auto dataflow = parse_dataflow(options.dataflow, options.objective);
   if (options.input_h < 0 || options.input_w < 0) throw std::invalid_argument("--input-size: expected HxW > 0");
-  if (options.batch < 1 || options.batch > 256) throw std::invalid_argument("--batch: expected 1 to 256");
+  if (options.batch < 1 || options.batch > kMaxBatch)
+    throw std::invalid_argument("--batch: expected 1 to " + std::to_string(kMaxBatch));
   const bool ir = is_ir_network(options.network);
   if (!ir && !options.layer_dataflow.empty())
     throw std::invalid_argument("--layer-dataflow: only zoo, YAML and ONNX networks have named layers to override");

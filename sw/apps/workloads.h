@@ -22,6 +22,9 @@
 
 namespace npuvp::apps {
 
+// The most images one run takes (--batch).
+constexpr int kMaxBatch = 256;
+
 struct WorkloadOptions {
   // A name from `npuvp list networks`, a network file (*.yaml, *.onnx) or a
   // SCALE-Sim topology file (*.csv).
@@ -35,7 +38,7 @@ struct WorkloadOptions {
   std::int32_t fault_input_row_pitch_delta = 0;
   // Images per run (zoo, YAML and ONNX networks): run layer by layer over the
   // batch, weights loaded once per layer.
-  int batch = 1;
+  int batch = 1;  // 1 to kMaxBatch
   // Per-layer dataflow overrides, "layer_name=ws|os" (zoo, YAML and ONNX networks).
   std::vector<std::string> layer_dataflow;
   // Convolution workloads (conv_slice, SCALE-Sim files): fraction of each

@@ -157,7 +157,7 @@ grep -q "^  bad2.yaml: point {sram.bank_kb=16}: .*edge-ip.yaml: unknown key 'sim
 grep -q "^  bad2.yaml: point {sram.bank_kb=0}: .*edge-ip.yaml: key 'sram.bank_kb': expected an integer from 1 to 1048576, got '0'$" err.txt ||
   fail "bad2: $(cat err.txt)"
 # Bad command lines: exit 2.
-for args in "sweep.yaml" "sweep.yaml --out o --backend ssh" "sweep.yaml --out o -j 0" "sweep.yaml --out o --partition p"; do
+for args in "sweep.yaml" "sweep.yaml --out o --backend ssh" "sweep.yaml --out o -j 0" "sweep.yaml --out o -j -3" "sweep.yaml --out o --partition p"; do
   status=0
   # shellcheck disable=SC2086
   "$npuvp" sweep $args >/dev/null 2>&1 || status=$?

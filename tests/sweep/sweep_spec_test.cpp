@@ -177,8 +177,32 @@ TEST(SweepSpec, RunOptionsAcceptWhatTheRunAcceptsAndQuoteTheValueOnce) {
                 f +
                 "'run.traces': --traces: expected all, none or a comma-separated list of vcd, timeline, power, fst; "
                 "got 'zz'\n  " +
-                f + "'run.batch': expected a whole number from 1 to 1024, got '0'\n  " + f +
+                f + "'run.batch': expected a whole number from 1 to 256, got '0'\n  " + f +
                 "'run.layer_dataflow': expected LAYER=ws|os|os2d or a list of them, got 'conv3x3=rs'");
+}
+
+// A range is counted before its values are made: a step too small to move
+// `from` once looped forever, and ten million values took a minute to refuse.
+TEST(SweepSpec, ARangeIsCountedBeforeItsValuesAreMade) {
+  const auto error = [](const std::string& range) {
+    return error_of(
+        write_temp("range.yaml", "platform: edge-ip\nnetworks: [conv_slice]\nvary: {npu.clock_mhz: " + range + "}\n"));
+  };
+  EXPECT_NE(error("{from: 100, to: 101, step: 1e-300}")
+                .find("key 'vary.npu.clock_mhz': expected at most 100000 values (from 100 to 101 by step 1e-300)"),
+            std::string::npos);
+  EXPECT_NE(error("{from: 1, to: 10000000, step: 1}").find("expected at most 100000 values"), std::string::npos);
+  EXPECT_NE(error("{from: 1, to: 1e300, factor: 1.0000001}").find("expected at most 100000 values"), std::string::npos);
+  const SweepSpec one = load_sweep(write_temp("one.yaml",
+                                              "platform: edge-ip\nnetworks: [conv_slice]\n"
+                                              "vary: {npu.clock_mhz: {from: 100, to: 100, step: 1e-300}}\n"));
+  ASSERT_EQ(one.points.size(), 1u);
+  const SweepSpec batch =
+      load_sweep(write_temp("batch.yaml", "platform: edge-ip\nnetworks: [conv_slice]\nvary: {run.batch: [1, 256]}\n"));
+  EXPECT_EQ(batch.points.size(), 2u);
+  EXPECT_NE(error_of(write_temp("batch.yaml", "platform: edge-ip\nnetworks: [conv_slice]\nvary: {run.batch: [300]}\n"))
+                .find("key 'vary.run.batch': expected a whole number from 1 to 256, got '300'"),
+            std::string::npos);
 }
 
 TEST(DataRoot, ConfigFilesAreFoundBesideTheirFileThenUnderTheDataRoot) {
