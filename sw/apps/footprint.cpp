@@ -48,17 +48,19 @@ Footprint conv_footprint(const std::vector<runtime::ConvLayerSpec>& specs) {
   return f;
 }
 
-Footprint network_footprint(const runtime::Network& network) {
+Footprint network_footprint(const runtime::Network& network, int images) {
   Footprint f;
+  f.images = images;
   for (int i = 0; i < static_cast<int>(network.size()); ++i) {
     const runtime::Layer& l = network.layer(i);
-    const double values = static_cast<double>(l.out_shape.size()) + static_cast<double>(l.params);
+    const double tensor = static_cast<double>(l.out_shape.size()), params = static_cast<double>(l.params);
+    const double values = tensor * images + params;
     // Data movement and batch normalization may be folded into their
     // neighbours; the input, convolutions and fully connected layers always
     // have buffers of their own.
     const bool own_buffers =
         i == 0 || l.type == runtime::LayerType::kConv2d || l.type == runtime::LayerType::kFullyConnected;
-    add_layer(f, l.name, own_buffers ? values : 0, (sizeof(float) + 1) * values);
+    add_layer(f, l.name, own_buffers ? values : 0, sizeof(float) * (tensor + params) + values);
   }
   return f;
 }
@@ -70,13 +72,15 @@ void check_footprint(const Footprint& f, std::uint64_t dram_bytes, std::uint64_t
         mib(f.largest_dram_bytes) +
         " MiB), more than the platform's dram.backing_mib = " + mib(static_cast<double>(dram_bytes)) +
         ": raise it (--set dram.backing_mib=N, up to the part's capacity) or run a smaller "
-        "--input-size");
+        "--input-size" +
+        (f.images > 1 ? std::string(" or --batch") : std::string()));
   if (max_host_bytes != 0 && f.host_bytes > static_cast<double>(max_host_bytes))
     throw std::invalid_argument("the run needs at least " + mib(f.host_bytes) +
                                 " MiB of host memory for its tensors, their reference outputs and their DRAM copies, "
                                 "more than --max-memory " +
                                 mib(static_cast<double>(max_host_bytes)) +
-                                ": raise --max-memory or run a smaller --input-size");
+                                ": raise --max-memory or run a smaller --input-size" +
+                                (f.images > 1 ? std::string(" or --batch") : std::string()));
 }
 
 }  // namespace npuvp::apps

@@ -20,6 +20,7 @@ struct Footprint {
   double host_bytes = 0;
   std::string largest_layer;  // the layer needing the most DRAM
   double largest_dram_bytes = 0;
+  int images = 1;  // a batch's: its tensors are per image, its parameters shared
 };
 
 // Convolution workloads (conv_slice, SCALE-Sim): run_conv_on_npu's buffers of
@@ -29,9 +30,10 @@ struct Footprint {
 Footprint conv_footprint(const std::vector<runtime::ConvLayerSpec>& specs);
 
 // Networks (zoo, YAML, float ONNX) before quantization: the input's and every
-// convolution's and fully connected layer's output and parameters in DRAM as
-// int8; every layer's on the host as float (calibration) and int8 (reference).
-Footprint network_footprint(const runtime::Network& network);
+// convolution's and fully connected layer's output (per image of a batch) and
+// parameters (once) in DRAM as int8; every layer's on the host as float
+// (calibration, once) and int8 (reference, per image).
+Footprint network_footprint(const runtime::Network& network, int images = 1);
 
 // Throws std::invalid_argument when `f` needs more DRAM than `dram_bytes`
 // (naming dram.backing_mib) or more host memory than `max_host_bytes`

@@ -255,7 +255,7 @@ PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions
   }
   if (options.input_h > 0)
     net.infer_shapes(runtime::TensorShape{net.layer(0).out_shape.c, options.input_h, options.input_w});
-  check_footprint(network_footprint(net), options.dram_bytes, options.max_host_bytes);
+  check_footprint(network_footprint(net, options.batch), options.dram_bytes, options.max_host_bytes);
   read_input(net);
   std::string key;
   if (!options.cache_dir.empty()) {

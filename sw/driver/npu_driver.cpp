@@ -56,7 +56,10 @@ NpuCapabilities NpuDriver::probe() {
 std::uint64_t NpuDriver::alloc(std::uint64_t bytes) {
   const std::uint64_t addr = (heap_next_ + 63) & ~std::uint64_t{63};
   if (addr + bytes > config_.dram_base + config_.dram_bytes)
-    throw std::runtime_error("DRAM exhausted: cannot allocate " + std::to_string(bytes) + " bytes");
+    throw std::runtime_error("DRAM exhausted: cannot allocate " + std::to_string(bytes) + " bytes with " +
+                             std::to_string(heap_next_ - config_.dram_base) + " of the " +
+                             std::to_string(config_.dram_bytes) +
+                             " the driver manages in use (the platform's dram.backing_mib: raise it)");
   heap_next_ = addr + bytes;
   return addr;
 }

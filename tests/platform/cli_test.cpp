@@ -188,6 +188,20 @@ TEST(Cli, ALayerThatCannotFitInDramFailsBeforeItsTensorsAreMade) {
   std::filesystem::remove_all(dir);
 }
 
+// A batch's tensors are per image: VGG-16 at --batch 10 was accepted and ran
+// out of DRAM mid-run.
+TEST(Cli, ABatchThatCannotFitInDramFailsBeforeItsTensorsAreMade) {
+  const auto dir = scratch("batch_dram");
+  const Result r = npuvp("run -q --network resnet20_cifar --batch 64 --set dram.backing_mib=1 --out " + dir.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "npuvp: the layers' tensors need 12 MiB of DRAM (layer 'layer1.0.conv1' 2 MiB), more than the platform's "
+            "dram.backing_mib = 1: raise it (--set dram.backing_mib=N, up to the part's capacity) or run a smaller "
+            "--input-size or --batch\n");
+  EXPECT_EQ(r.out, "") << "nothing was simulated";
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, MaxMemoryRefusesARunWhoseTensorsWouldExceedIt) {
   // 64 x 112 x 112 in and out, their reference and DRAM copies: 3.1 MiB.
   const auto dir = scratch("max_memory");
