@@ -80,10 +80,16 @@ std::uint32_t NpuDriver::submit(std::uint64_t command_buffer, std::uint32_t laye
 }
 
 void NpuDriver::service_interrupt() {
-  if (!hal_.wait_for_interrupt(config_.timeout_ns)) {
+  for (std::uint32_t layers = read(reg::kLayersDone); !hal_.wait_for_interrupt(config_.timeout_ns);) {
+    const std::uint32_t now = read(reg::kLayersDone);
+    if (now != layers) {  // still completing layers: not hung
+      layers = now;
+      continue;
+    }
     std::ostringstream os;
-    os << "NPU timeout: no interrupt within " << config_.timeout_ns << " ns (RING_HEAD " << read(reg::kRingHead)
-       << ", RING_TAIL " << tail_ << ", STATUS 0x" << std::hex << read(reg::kStatus) << ")";
+    os << "NPU timeout: no interrupt and no layer completed within " << config_.timeout_ns
+       << " ns of simulated time (LAYERS_DONE " << now << ", RING_HEAD " << read(reg::kRingHead) << ", RING_TAIL "
+       << tail_ << ", STATUS 0x" << std::hex << read(reg::kStatus) << ")";
     throw std::runtime_error(os.str());
   }
   const std::uint32_t irq = read(reg::kIrqStatus);

@@ -21,7 +21,10 @@ struct DriverConfig {
   std::uint64_t dram_base = address_map::kDramBase;
   std::uint64_t dram_bytes = 256ull << 20;
   std::uint32_t ring_entries = 64;
-  std::uint64_t timeout_ns = 1'000'000'000;  // per command buffer, simulated
+  // The watchdog, simulated: the NPU is taken as hung when it raises no
+  // interrupt and completes no layer (LAYERS_DONE) for this long, so a long
+  // network is never cut short while its layers complete.
+  std::uint64_t timeout_ns = 1'000'000'000;
 };
 
 // what(): "NPU error in layer 3: cluster 8: a job failed (...) (ERROR_CODE 5,

@@ -1,10 +1,13 @@
-// The driver against a register file that records what it is asked: misuse is
-// refused before the hardware is touched.
+// The driver against register files that stand in for the NPU: misuse is
+// refused before the hardware is touched, and the watchdog tells a long
+// network from a hung NPU.
 #include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "contract/address_map.h"
+#include "contract/npu_regs.h"
 #include "sw/driver/npu_driver.h"
 
 namespace npuvp::sw {
@@ -40,6 +43,79 @@ TEST(DriverConfig, ARingTooSmallToHoldACommandIsRefusedBeforeTheHardware) {
     }
     EXPECT_EQ(hal.accesses, 0);
   }
+}
+
+// An NPU that completes one layer in each watchdog period the driver waits,
+// `layers` of them, then raises its completion interrupt, or, when `hangs`,
+// nothing more.
+struct SlowNpu : HostHal {
+  std::uint32_t layers_to_go = 0, layers_done = 0, tail = 0;
+  bool hangs = false, complete = false;
+  int waits = 0;
+  std::uint32_t mmio_read32(std::uint64_t address) override {
+    switch (address - address_map::kNpuRegsBase) {
+      case npu::reg::kId:
+        return npu::kNpuId;
+      case npu::reg::kLayersDone:
+        return layers_done;
+      case npu::reg::kRingHead:
+        return complete ? tail : 0;
+      case npu::reg::kIrqStatus:
+        return complete ? npu::kIrqComplete : 0;
+      default:
+        return 0;
+    }
+  }
+  void mmio_write32(std::uint64_t address, std::uint32_t v) override {
+    if (address - address_map::kNpuRegsBase == npu::reg::kRingTail) tail = v;
+  }
+  void memory_read(std::uint64_t, void*, std::size_t) override {}
+  void memory_write(std::uint64_t, const void*, std::size_t) override {}
+  bool wait_for_interrupt(std::uint64_t) override {
+    ++waits;
+    if (layers_to_go > 0) {
+      --layers_to_go;
+      ++layers_done;
+      return false;
+    }
+    complete = !hangs;
+    return complete;
+  }
+  std::uint64_t now_ns() const override { return 0; }
+};
+
+// A network longer than the watchdog's period runs on while its layers
+// complete (VGG-16 at --batch 12 once failed after 1 s of simulated time).
+TEST(DriverWatchdog, LayersCompletingKeepItWaiting) {
+  SlowNpu npu;
+  npu.layers_to_go = 5;
+  DriverConfig config;
+  config.timeout_ns = 1000;
+  NpuDriver driver(npu, config);
+  driver.probe();
+  driver.submit(driver.alloc(64), 5);
+  driver.wait_idle();
+  EXPECT_EQ(npu.waits, 6);
+}
+
+TEST(DriverWatchdog, AnNpuThatCompletesNothingForAPeriodIsHung) {
+  SlowNpu npu;
+  npu.layers_to_go = 2;
+  npu.hangs = true;
+  DriverConfig config;
+  config.timeout_ns = 1000;
+  NpuDriver driver(npu, config);
+  driver.probe();
+  driver.submit(driver.alloc(64), 5);
+  try {
+    driver.wait_idle();
+    ADD_FAILURE() << "a hung NPU was waited for";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "NPU timeout: no interrupt and no layer completed within 1000 ns of simulated time (LAYERS_DONE 2, "
+              "RING_HEAD 0, RING_TAIL 1, STATUS 0x0)");
+  }
+  EXPECT_EQ(npu.waits, 3);
 }
 
 }  // namespace
