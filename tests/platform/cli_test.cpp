@@ -202,6 +202,21 @@ TEST(Cli, ABatchThatCannotFitInDramFailsBeforeItsTensorsAreMade) {
   std::filesystem::remove_all(dir);
 }
 
+// A command holds each layer dimension in 16 bits: 65536 filters were
+// accepted and refused by the NPU mid-run as an inconsistent command.
+TEST(Cli, ALayerDimensionBeyondSixteenBitsIsRefusedBeforeTheRun) {
+  const auto dir = scratch("wide_layer");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "wide.csv") << "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+                                     "Num Filter, Strides,\nL1, 2, 2, 1, 1, 16, 65536, 1,\n";
+  const Result r = npuvp("run -q --platform systolic-32x32 --network " + (dir / "wide.csv").string() + " --out " +
+                         (dir / "out").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "npuvp: layer 'L1': filters 65536 exceeds the NPU's layer dimensions (at most 65535 each)\n");
+  EXPECT_EQ(r.out, "") << "nothing was simulated";
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, MaxMemoryRefusesARunWhoseTensorsWouldExceedIt) {
   // 64 x 112 x 112 in and out, their reference and DRAM copies: 3.1 MiB.
   const auto dir = scratch("max_memory");

@@ -271,6 +271,16 @@ PreparedConv prepare_conv(const ConvLayerSpec& spec, std::uint32_t seed) {
   l.params = ConvParams{spec.window, 0, spec.out_c};
   l.in_shape = TensorShape{spec.in_c, spec.in_h, spec.in_w};
   l.out_shape = conv_output_shape(l.in_shape, l.params);
+  // A command holds each dimension in 16 bits: refused here, with the layer,
+  // rather than by the NPU as an inconsistent command.
+  const std::pair<const char*, int> dims[] = {{"channels", spec.in_c},          {"input height", spec.in_h},
+                                              {"input width", spec.in_w},       {"filters", spec.out_c},
+                                              {"output height", l.out_shape.h}, {"output width", l.out_shape.w}};
+  for (const auto& [name, value] : dims)
+    if (static_cast<std::uint32_t>(value) > firmware::kMaxLayerDim)
+      throw std::invalid_argument("layer '" + spec.name + "': " + name + " " + std::to_string(value) +
+                                  " exceeds the NPU's layer dimensions (at most " +
+                                  std::to_string(firmware::kMaxLayerDim) + " each)");
 
   std::mt19937 rng(seed);
   if (spec.datatype == Datatype::kFp16) {
