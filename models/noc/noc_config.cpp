@@ -30,7 +30,8 @@ void validate(const NocConfig& c) {
   const unsigned round_trip = c.router_cycles + 2 * c.link_cycles;
   if (c.buffer_flits < round_trip)
     throw NocConfigError("buffer_flits", "at least router_cycles + 2 * link_cycles = " + std::to_string(round_trip) +
-                                             " (the credit round trip) so a link streams one flit per cycle");
+                                             " (the credit round trip) so a link streams one flit per cycle, got " +
+                                             std::to_string(c.buffer_flits));
   if (!(c.clock_mhz > 0) || !std::isfinite(c.clock_mhz)) throw NocConfigError("clock_mhz", "a positive number");
 
   std::set<std::string> names;

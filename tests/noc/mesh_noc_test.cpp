@@ -533,6 +533,9 @@ TEST(MeshNoc, InvalidConfigurationNamesTheField) {
     FAIL() << "accepted a buffer shorter than the credit round trip";
   } catch (const NocConfigError& e) {
     EXPECT_EQ(e.key(), "buffer_flits");
+    EXPECT_NE(std::string(e.what()).find("= 4 (the credit round trip) so a link streams one flit per cycle, got 3"),
+              std::string::npos)
+        << e.what();
   }
   c = NocConfig{};
   c.targets = {{{"a", 4, 0}, 0, 16}};
