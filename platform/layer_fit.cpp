@@ -50,6 +50,21 @@ void check_dataflow(const std::string& layer, const firmware::LayerCommand& c, c
                               " is not one the arrays run; pe_array.dataflows gives [" + has + "]");
 }
 
+// Whether the firmware's planner finds a tiling for `c`, as the command
+// processor will ask it: for a convolution, in the dataflow the command forces
+// or in any the arrays run.
+bool firmware_plans(const firmware::LayerCommand& c, const firmware::NpuLayout& npu) {
+  if (firmware::opcode_of(c) != firmware::Opcode::kConv2d) {
+    firmware::LayerTiling t;
+    return firmware::plan_fastest_tiling(c, npu, t, nullptr);
+  }
+  firmware::DataflowCosts costs;
+  if (!firmware::plan_dataflows(c, npu, firmware::Objective::kLatency, costs, 0)) return false;
+  pe_array::Dataflow forced{};
+  return !firmware::forced_dataflow(static_cast<firmware::DataflowChoice>(c.dataflow), forced) ||
+         costs.plan(forced).candidate;
+}
+
 }  // namespace
 
 bool smallest_tile_fits(const firmware::LayerCommand& c, const firmware::NpuLayout& npu) {
@@ -87,6 +102,19 @@ void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const
                                   " of global buffer (descriptors and job slots included); sram.banks × "
                                   "sram.bank_kb give " +
                                   bytes_text(npu.sram_bytes));
+    // So small a tile may take more steps than a command may have; the
+    // firmware then needs larger tiles, which only its planner can place.
+    const std::uint64_t steps = std::uint64_t{c.out_h} *
+                                firmware::ceil_div(c.out_w, need.cols == 0 ? c.out_w : need.cols) *
+                                firmware::ceil_div(c.out_c, firmware::k_unit(c)) * std::max(1u, c.batch_count);
+    if (steps > firmware::kMaxLayerSteps && !firmware_plans(c, npu))
+      throw std::invalid_argument("layer '" + name +
+                                  "': tiles small enough for the global buffer (sram.banks × "
+                                  "sram.bank_kb give " +
+                                  bytes_text(npu.sram_bytes) + ") take more than the firmware's " +
+                                  std::to_string(firmware::kMaxLayerSteps) +
+                                  " steps (row tiles × column strips × K blocks × images), and no larger tile fits: "
+                                  "raise sram.bank_kb or sram.banks");
   }
 }
 

@@ -107,6 +107,21 @@ TEST(MemoryFit, SmallGlobalBuffersThatHoldTheSmallestTileRunBitExact) {
   expect_runs_bit_exact("--set sram.banks=8 --set sram.bank_kb=4");
 }
 
+// The smallest tile by bytes may take more steps than a command may have
+// (kMaxLayerSteps): on one 32x32 array (squeezelerator) with 4 KiB of global
+// buffer, conv_slice's one-row strips of 2 columns and 1 channel are 56 x 28
+// x 64 = 100,352 steps, and every larger tile overflows the buffer. It passed
+// the byte check and failed on the NPU (error 3); 5 KiB runs.
+TEST(MemoryFit, TilesThatFitOnlyBeyondTheStepLimitAreRefused) {
+  expect_refused("--platform squeezelerator --set sram.banks=1 --set sram.bank_kb=4 --set sram.interleave_bytes=4096",
+                 "layer 'conv3x3': tiles small enough for the global buffer (sram.banks × sram.bank_kb give 4096 bytes "
+                 "(4 KiB)) take more than the firmware's 65536 steps (row tiles × column strips × K blocks × images), "
+                 "and no larger tile fits: raise sram.bank_kb or sram.banks");
+  expect_runs_bit_exact(
+      "--platform squeezelerator --set sram.banks=1 --set sram.bank_kb=5 --set "
+      "sram.interleave_bytes=5120");
+}
+
 TEST(MemoryFit, ClusterBuffersBelowTheSmallestTileAreRefused) {
   // 3 input rows x 56 x 64 (10752) and weight-stationary's partial sums of
   // the row, 56 pixels x 1 filter x 4 bytes (224): 576 reduction steps do not
