@@ -12,8 +12,15 @@ namespace {
 std::string describe(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return "nothing";
   if (n.IsScalar()) return "'" + n.Scalar() + "'";
-  if (n.IsSequence()) return "a list";
-  return "a map";
+  // The value itself, on one line and cut short: "got a list" alone did not
+  // say which entry was wrong.
+  YAML::Emitter flow;
+  flow.SetSeqFormat(YAML::Flow);
+  flow.SetMapFormat(YAML::Flow);
+  flow << n;
+  std::string text = flow.c_str();
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  return (n.IsSequence() ? "a list " : "a map ") + text;
 }
 
 // yaml-cpp keeps both entries of a repeated key and lookups find the first,

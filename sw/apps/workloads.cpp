@@ -85,7 +85,9 @@ NetworkDef find_network(const std::string& name) {
     if (name == n.name) return n;
   std::string known;
   for (const auto& n : networks()) known += std::string(known.empty() ? "" : ", ") + n.name;
-  throw std::invalid_argument("unknown network '" + name + "' (known: " + known + ", or a SCALE-Sim *.csv)");
+  for (const auto& n : runtime::zoo_names()) known += ", " + n;
+  throw std::invalid_argument("unknown network '" + name + "' (known: " + known +
+                              "; or a network file: *.yaml, *.onnx, a SCALE-Sim *.csv)");
 }
 
 }  // namespace

@@ -56,10 +56,13 @@ TEST(PlatformConfig, TheArraysDataflowsAreAListOfKnownNames) {
   const std::string expected = std::string(kPreset) +
                                ": key 'pe_array.dataflows': expected a list of distinct dataflows from ws, os, "
                                "os2d (e.g. [ws, os2d]), got ";
-  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, rs]"}).rfind(expected, 0), 0u);
-  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, ws]"}).rfind(expected, 0), 0u);
-  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[]"}).rfind(expected, 0), 0u);
-  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=ws"}).rfind(expected, 0), 0u);
+  // Each quotes the value given ("got a list" alone did not say which).
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, rs]"}), expected + "a list [ws, rs]");
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, ws]"}), expected + "a list [ws, ws]");
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[]"}), expected + "a list []");
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=ws"}), expected + "'ws'");
+  EXPECT_NE(error_of(kPreset, {"npu.control_node.x=5"}).find("expected a node inside the mesh, got a map {x: 5, y: 0}"),
+            std::string::npos);
 }
 
 TEST(PlatformConfig, TheFirmwareCostTableComesFromThePlatform) {
