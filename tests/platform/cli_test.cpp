@@ -174,32 +174,35 @@ TEST(Cli, AnOutDirectoryThatCannotHoldFilesFailsBeforeAnythingIsSimulated) {
   std::filesystem::remove(file);
 }
 
+// Runs `args` (the --out added) expecting it refused with `message` before
+// anything is simulated.
+void expect_refused_before_simulation(const std::string& args, const std::string& message) {
+  const auto dir = scratch("refused");
+  const Result r = npuvp(args + " --out " + (dir / "out").string());
+  EXPECT_EQ(r.exit_code, 1) << args;
+  EXPECT_EQ(r.err, "npuvp: " + message + "\n") << args;
+  EXPECT_EQ(r.out, "") << args << ": nothing was simulated";
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, ALayerThatCannotFitInDramFailsBeforeItsTensorsAreMade) {
   // A UHD input once ran the host reference for 119 s and 4.9 GB before
   // "DRAM exhausted". 64 x 2160 x 3840 bytes in and out: 1013 MiB.
-  const auto dir = scratch("uhd");
-  const Result r = npuvp("run -q --input-size 2160x3840 --out " + dir.string());
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err,
-            "npuvp: the layers' tensors need 1013 MiB of DRAM (layer 'conv3x3' 1013 MiB), more than the platform's "
-            "dram.backing_mib = 256: raise it (--set dram.backing_mib=N, up to the part's capacity) or run a smaller "
-            "--input-size\n");
-  EXPECT_EQ(r.out, "") << "nothing was simulated";
-  std::filesystem::remove_all(dir);
+  expect_refused_before_simulation(
+      "run -q --input-size 2160x3840",
+      "the layers' tensors need 1013 MiB of DRAM (layer 'conv3x3' 1013 MiB), more than the platform's "
+      "dram.backing_mib = 256: raise it (--set dram.backing_mib=N, up to the part's capacity) or run a smaller "
+      "--input-size");
 }
 
 // A batch's tensors are per image: VGG-16 at --batch 10 was accepted and ran
 // out of DRAM mid-run.
 TEST(Cli, ABatchThatCannotFitInDramFailsBeforeItsTensorsAreMade) {
-  const auto dir = scratch("batch_dram");
-  const Result r = npuvp("run -q --network resnet20_cifar --batch 64 --set dram.backing_mib=1 --out " + dir.string());
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err,
-            "npuvp: the layers' tensors need 12 MiB of DRAM (layer 'layer1.0.conv1' 2 MiB), more than the platform's "
-            "dram.backing_mib = 1: raise it (--set dram.backing_mib=N, up to the part's capacity) or run a smaller "
-            "--input-size or --batch\n");
-  EXPECT_EQ(r.out, "") << "nothing was simulated";
-  std::filesystem::remove_all(dir);
+  expect_refused_before_simulation(
+      "run -q --network resnet20_cifar --batch 64 --set dram.backing_mib=1",
+      "the layers' tensors need 12 MiB of DRAM (layer 'layer1.0.conv1' 2 MiB), more than the platform's "
+      "dram.backing_mib = 1: raise it (--set dram.backing_mib=N, up to the part's capacity) or run a smaller "
+      "--input-size or --batch");
 }
 
 // A command holds each layer dimension in 16 bits: 65536 filters were
@@ -209,11 +212,8 @@ TEST(Cli, ALayerDimensionBeyondSixteenBitsIsRefusedBeforeTheRun) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "wide.csv") << "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
                                      "Num Filter, Strides,\nL1, 2, 2, 1, 1, 16, 65536, 1,\n";
-  const Result r = npuvp("run -q --platform systolic-32x32 --network " + (dir / "wide.csv").string() + " --out " +
-                         (dir / "out").string());
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "npuvp: layer 'L1': filters 65536 exceeds the NPU's layer dimensions (at most 65535 each)\n");
-  EXPECT_EQ(r.out, "") << "nothing was simulated";
+  expect_refused_before_simulation("run -q --platform systolic-32x32 --network " + (dir / "wide.csv").string(),
+                                   "layer 'L1': filters 65536 exceeds the NPU's layer dimensions (at most 65535 each)");
   std::filesystem::remove_all(dir);
 }
 
