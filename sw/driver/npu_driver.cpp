@@ -1,5 +1,6 @@
 #include "sw/driver/npu_driver.h"
 
+#include <optional>
 #include <sstream>
 
 #include "contract/npu_errors.h"
@@ -80,9 +81,12 @@ std::uint32_t NpuDriver::submit(std::uint64_t command_buffer, std::uint32_t laye
 }
 
 void NpuDriver::service_interrupt() {
-  for (std::uint32_t layers = read(reg::kLayersDone); !hal_.wait_for_interrupt(config_.timeout_ns);) {
+  // LAYERS_DONE is read only once a wait times out, so that a run whose
+  // interrupts come in time makes no access it did not make before.
+  std::optional<std::uint32_t> layers;
+  while (!hal_.wait_for_interrupt(config_.timeout_ns)) {
     const std::uint32_t now = read(reg::kLayersDone);
-    if (now != layers) {  // still completing layers: not hung
+    if (now != layers) {  // the first period out, or still completing layers: not hung
       layers = now;
       continue;
     }

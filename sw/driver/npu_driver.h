@@ -21,9 +21,10 @@ struct DriverConfig {
   std::uint64_t dram_base = address_map::kDramBase;
   std::uint64_t dram_bytes = 256ull << 20;
   std::uint32_t ring_entries = 64;
-  // The watchdog, simulated: the NPU is taken as hung when it raises no
-  // interrupt and completes no layer (LAYERS_DONE) for this long, so a long
-  // network is never cut short while its layers complete.
+  // The watchdog, simulated: the NPU is taken as hung when, a wait for its
+  // interrupt having timed out, it raises none and completes no layer
+  // (LAYERS_DONE) for this long again, so a long network is never cut short
+  // while its layers complete.
   std::uint64_t timeout_ns = 1'000'000'000;
 };
 
