@@ -73,10 +73,7 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_
     if (chosen > npu.clusters * unit && chosen < l.out_h) chosen -= chosen % (npu.clusters * unit);
     // Rows first; clusters left over split the K block into channel slices.
     // Fewer rows only add steps: past the limit no smaller tile will do.
-    if (std::uint64_t{ceil_div(l.out_h, chosen)} * ceil_div(l.out_w, width) * ceil_div(l.out_c, kb) *
-            std::max(1u, l.batch_count) >
-        kMaxLayerSteps)
-      return false;
+    if (tiling_steps(l, chosen, width, kb) > kMaxLayerSteps) return false;
     const std::uint32_t row_groups = std::min(npu.clusters, ceil_div(chosen, unit));
     const std::uint32_t k_groups = std::max(1u, npu.clusters / row_groups);
     std::uint32_t slice = ceil_div(kb, k_groups);
@@ -202,6 +199,11 @@ std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32
   return steps;
 }
 
+std::uint64_t tiling_steps(const LayerCommand& l, std::uint32_t rows, std::uint32_t cols, std::uint32_t kb) {
+  return std::uint64_t{ceil_div(l.out_h, rows)} * ceil_div(l.out_w, cols == 0 ? l.out_w : cols) *
+         ceil_div(l.out_c, kb) * std::max(1u, l.batch_count);
+}
+
 TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
   // try_tiling's sums with a K block of one group and a tile of one row, of
   // the narrowest strip where the planner may cut the row into strips.
@@ -227,6 +229,7 @@ TileNeeds smallest_tile_needs(const LayerCommand& l, const NpuLayout& npu) {
   const bool ws = npu.dataflows & (1u << static_cast<unsigned>(pe_array::Dataflow::kWeightStationary));
   n.input_buffer_bytes =
       inputs * in_bytes + (ws ? psum_room(l, npu, pe_array::Dataflow::kWeightStationary, 1, kb, n.cols) : 0);
+  n.steps = tiling_steps(l, 1, n.cols, kb);
   return n;
 }
 

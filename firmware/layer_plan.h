@@ -208,6 +208,11 @@ struct LayerCost;
 bool plan_fastest_tiling(const LayerCommand& layer, const NpuLayout& npu, LayerTiling& tiling,
                          LayerCost* cost = nullptr);
 
+// Steps of a tiling in tiles of `rows` output rows, `cols` output columns (0:
+// the whole width) and `kb` output channels: row tiles × column strips × K
+// blocks × images. A command may take at most kMaxLayerSteps.
+std::uint64_t tiling_steps(const LayerCommand& layer, std::uint32_t rows, std::uint32_t cols, std::uint32_t kb);
+
 // What the smallest tiling of a layer needs (one group of output channels,
 // one output row, one weight buffer): bytes of the global buffer, of a
 // cluster's weight buffer and of a cluster's input buffer. A platform that
@@ -217,6 +222,9 @@ struct TileNeeds {
   std::uint64_t weight_buffer_bytes = 0;
   std::uint64_t input_buffer_bytes = 0;
   std::uint32_t cols = 0;  // the tile's output columns: its narrowest strip's, 0 for a whole row
+  // Steps of a tiling of such tiles (tiling_steps): above kMaxLayerSteps the
+  // planner needs larger tiles, which the sizes above do not describe.
+  std::uint64_t steps = 0;
 };
 TileNeeds smallest_tile_needs(const LayerCommand& layer, const NpuLayout& npu);
 

@@ -104,10 +104,7 @@ void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const
                                   bytes_text(npu.sram_bytes));
     // So small a tile may take more steps than a command may have; the
     // firmware then needs larger tiles, which only its planner can place.
-    const std::uint64_t steps = std::uint64_t{c.out_h} *
-                                firmware::ceil_div(c.out_w, need.cols == 0 ? c.out_w : need.cols) *
-                                firmware::ceil_div(c.out_c, firmware::k_unit(c)) * std::max(1u, c.batch_count);
-    if (steps > firmware::kMaxLayerSteps && !firmware_plans(c, npu))
+    if (need.steps > firmware::kMaxLayerSteps && !firmware_plans(c, npu))
       throw std::invalid_argument("layer '" + name +
                                   "': tiles small enough for the global buffer (sram.banks × "
                                   "sram.bank_kb give " +

@@ -1,5 +1,6 @@
 #include "platform/sweep/sweep_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "contract/cluster_regs.h"
 #include "platform/config/config_node.h"
 #include "platform/config/data_root.h"
 #include "platform/platform_config.h"
@@ -179,7 +181,9 @@ const std::map<std::string, RunCheck>& run_options() {
       const std::string text = item.IsScalar() ? item.Scalar() : std::string();
       const auto eq = text.find('=');
       const std::string dataflow = eq == std::string::npos ? std::string() : text.substr(eq + 1);
-      if (eq == 0 || (dataflow != "ws" && dataflow != "os" && dataflow != "os2d")) return expected + got(item);
+      const auto& names = pe_array::kDataflowNames;
+      if (eq == 0 || std::find(std::begin(names), std::end(names), dataflow) == std::end(names))
+        return expected + got(item);
     }
     return std::string();
   };
