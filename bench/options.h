@@ -3,15 +3,17 @@
 // as text so that "-1" is refused rather than wrapped to 2^64 - 1.
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+
+#include <boost/program_options/errors.hpp>
 
 namespace npuvp::bench {
 
-// A bad command line: the option and what it expected.
-struct OptionError : std::runtime_error {
+// A bad command line (exit status 2, as for an unknown option): the option
+// and what it expected.
+struct OptionError : boost::program_options::error {
   OptionError(const std::string& option, const std::string& expected, const std::string& got)
-      : std::runtime_error(option + ": expected " + expected + ", got '" + got + "'") {}
+      : boost::program_options::error(option + ": expected " + expected + ", got '" + got + "'") {}
 };
 
 // `text` as a whole number in [lo, hi]; throws OptionError naming `option`.

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -74,16 +75,40 @@ void set_host_options(const po::variables_map& vm, const std::string& cache_dir,
   if (!vm.count("no-cache")) ro.cache_dir = vm.count("cache") ? cache_dir : npuvp::apps::default_cache_dir();
 }
 
+// A value that no run takes is a bad command line (exit 2), as an unknown
+// option is; what a value cannot do with this network or platform is found
+// by the run (exit 1).
+void parse_run_values(const po::variables_map& vm, npuvp::platform::RunOptions& ro) {
+  const auto text = [&](const char* option) { return vm[option].as<std::string>(); };
+  ro.seed = static_cast<std::uint32_t>(npuvp::bench::parse_count("--seed", text("seed"), 0, UINT32_MAX));
+  if (vm.count("max-memory"))
+    ro.max_host_bytes = npuvp::bench::parse_count("--max-memory", text("max-memory"), 1, 1 << 30) << 20;
+  try {
+    if (vm.count("traces")) ro.trace.files = npuvp::platform::parse_traces(text("traces"));
+    if (vm.count("trace-window")) ro.trace.window_ns = npuvp::platform::parse_trace_window(text("trace-window"));
+    if (vm.count("input-size")) std::tie(ro.input_h, ro.input_w) = npuvp::apps::parse_input_size(text("input-size"));
+    npuvp::apps::parse_dataflow(ro.dataflow, ro.objective);
+  } catch (const std::invalid_argument& e) {
+    throw po::error(e.what());
+  }
+  ro.batch = vm["batch"].as<int>();
+  if (ro.batch < 1 || ro.batch > npuvp::apps::kMaxBatch)
+    throw npuvp::bench::OptionError("--batch", "an integer from 1 to " + std::to_string(npuvp::apps::kMaxBatch),
+                                    std::to_string(ro.batch));
+  ro.weight_sparsity = vm["weight-sparsity"].as<double>();
+  if (!(ro.weight_sparsity >= 0 && ro.weight_sparsity <= 1)) {
+    std::ostringstream got;
+    got << ro.weight_sparsity;
+    throw npuvp::bench::OptionError("--weight-sparsity", "a fraction from 0 to 1", got.str());
+  }
+}
+
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
-  std::string platform_file, network, input_size, dataflow, objective, datatype, out_dir, input_file, dump_dir;
+  std::string platform_file, network, dataflow, objective, datatype, out_dir, input_file, dump_dir, cache_dir;
   std::vector<std::string> sets;
-  std::string seed;
   std::vector<std::string> log_options;
-  double ro_sparsity = 0;
-  int ro_batch = 1;
   std::vector<std::string> layer_dataflow;
-  std::string traces, trace_window, max_memory, cache_dir;
   int threads = 2;
   std::vector<std::string> trace_include;
   // clang-format off
@@ -91,7 +116,7 @@ int run_command(int argc, char** argv) {
       ("help,h", "this help")
       ("platform", po::value(&platform_file)->default_value("edge-ip"), "a preset name from npuvp list platforms, or a platform file")
       ("network", po::value(&network)->default_value("conv_slice"), "a name from npuvp list networks, or a network file: *.yaml, *.onnx, SCALE-Sim *.csv")
-      ("input-size", po::value(&input_size), "input HxW")
+      ("input-size", po::value<std::string>(), "input HxW")
       ("input", po::value(&input_file), "network input from a .npy file: float32 NCHW (quantized with the input's scale; a float network's calibration input too) or int8/uint8 codes in the input's quantization (zoo, YAML and ONNX networks)")
       ("dump", po::value(&dump_dir), "write every layer's output as read back from DRAM into DIR: NNN_<layer>.npy (int8 NCHW), output.npy (float32) and manifest.json")
       ("dataflow", po::value(&dataflow)->default_value("hybrid"), "ws | os | os2d | hybrid (among pe_array.dataflows)")
@@ -99,20 +124,20 @@ int run_command(int argc, char** argv) {
       ("datatype", po::value(&datatype)->default_value("int8"), "int8 | int4 | int16 (any network) | fp16 (conv_slice / SCALE-Sim layers only)")
       ("set", po::value(&sets)->composing(), "override a config key: --set pe_array.rows=16 (repeatable)")
       ("out", po::value(&out_dir)->default_value("traces/run"), "output directory")
-      ("seed", po::value(&seed)->default_value("1"), "seed of weights and inputs (0 to 4294967295)")
+      ("seed", po::value<std::string>()->default_value("1"), "seed of weights and inputs (0 to 4294967295)")
       ("quiet,q", "no progress line and no layer table: the totals only")
-      ("weight-sparsity", po::value(&ro_sparsity)->default_value(0.0), "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")
+      ("weight-sparsity", po::value<double>()->default_value(0.0), "conv_slice / SCALE-Sim layers: fraction of input channels pruned to zero")
       ("layer-dataflow", po::value(&layer_dataflow)->composing(), "force one layer's dataflow: --layer-dataflow conv_pw_3.conv=ws|os|os2d (repeatable)")
-      ("batch", po::value(&ro_batch)->default_value(1), "images per run (weights loaded once per layer)")
+      ("batch", po::value<int>()->default_value(1), "images per run (weights loaded once per layer)")
       ("cache", po::value(&cache_dir), "directory of the prepared-network cache (zoo, YAML and float ONNX networks: quantized weights, scales and reference outputs, reused by later runs and sweep points; default $XDG_CACHE_HOME/npuvp, else ~/.cache/npuvp)")
       ("no-cache", "prepare the network without reading or writing the cache")
       ("threads", po::value(&threads)->default_value(2), "host threads: with 2 the reference outputs are computed beside the simulation (results are identical with 1)")
-      ("max-memory", po::value(&max_memory), "host memory in MiB the run may take: one whose tensors need more fails before they are made")
+      ("max-memory", po::value<std::string>(), "host memory in MiB the run may take: one whose tensors need more fails before they are made")
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
-      ("traces", po::value(&traces), "trace files to write: all | none | a list of vcd,timeline,power,fst (fst: trace.vcd converted to trace.fst by GTKWave's vcd2fst, found on PATH; default all; overrides simulation.vcd and simulation.vcd_fst)")
+      ("traces", po::value<std::string>(), "trace files to write: all | none | a list of vcd,timeline,power,fst (fst: trace.vcd converted to trace.fst by GTKWave's vcd2fst, found on PATH; default all; overrides simulation.vcd and simulation.vcd_fst)")
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
       ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
-      ("trace-window", po::value(&trace_window), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
+      ("trace-window", po::value<std::string>(), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
       ("log", po::value(&log_options)->composing(), "log level, trace|debug|info|warn|error|off (default warn), or MODULE=LEVEL for the components whose hierarchical name starts with MODULE, e.g. soc.npu.dma=trace (repeatable; debug shows register accesses, interrupts, DMA descriptors, cluster jobs and firmware decisions, trace also host-bus transactions)");
   // clang-format on
   po::variables_map vm;
@@ -149,13 +174,8 @@ int run_command(int argc, char** argv) {
   ro.objective = objective;
   ro.datatype = datatype;
   ro.out_dir = out_dir;
-  ro.seed = static_cast<std::uint32_t>(npuvp::bench::parse_count("--seed", seed, 0, UINT32_MAX));
   ro.ideal_memory = vm.count("ideal-memory") > 0;
-  if (vm.count("max-memory"))
-    ro.max_host_bytes = npuvp::bench::parse_count("--max-memory", max_memory, 1, 1 << 30) << 20;
   ro.quiet = vm.count("quiet") > 0;
-  ro.weight_sparsity = ro_sparsity;
-  ro.batch = ro_batch;
   ro.layer_dataflow = layer_dataflow;
   ro.input_file = input_file;
   ro.dump_dir = dump_dir;
@@ -163,11 +183,9 @@ int run_command(int argc, char** argv) {
   ro.command_line.assign(argv, argv + argc);
   ro.command_line.insert(ro.command_line.begin(), "npuvp");
   ro.overrides = sets;
-  if (vm.count("traces")) ro.trace.files = npuvp::platform::parse_traces(traces);
   ro.trace.include = trace_include;
   ro.trace.dram_commands = vm.count("trace-dram-commands") > 0;
-  if (vm.count("trace-window")) ro.trace.window_ns = npuvp::platform::parse_trace_window(trace_window);
-  if (!input_size.empty()) std::tie(ro.input_h, ro.input_w) = npuvp::apps::parse_input_size(input_size);
+  parse_run_values(vm, ro);
   const auto config = npuvp::platform::load_platform(platform_file, sets);
   nlohmann::json report;
   try {

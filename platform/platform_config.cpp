@@ -86,7 +86,8 @@ constexpr DerivedKey kDerivedKeys[] = {
 void reject_derived(const ConfigNode& root) {
   for (const DerivedKey& d : kDerivedKeys)
     if (root.has(d.section) && root.child(d.section).has(d.key))
-      throw ConfigError(root.file() + ": key '" + std::string(d.section) + "." + d.key + "': " + d.origin);
+      throw ConfigError(root.source(std::string(d.section) + "." + d.key) + ": key '" + d.section + "." + d.key +
+                        "': " + d.origin);
 }
 
 nlohmann::json area_json(const power::AreaBreakdown& a) {
@@ -173,6 +174,13 @@ void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
   c.sram_interleave_bytes = fits(kDefaultInterleaveBytes) ? kDefaultInterleaveBytes : bank;
   if (n.has("interleave_bytes")) {
     c.sram_interleave_bytes = static_cast<std::uint64_t>(n.get_int_in("interleave_bytes", 1, 1 << 30));
+    // Of two keys that disagree, the one an override set is the one to name.
+    const bool word_overridden = n.source(n.key_path("word_bytes")) != n.file();
+    const bool interleave_overridden = n.source(n.key_path("interleave_bytes")) != n.file();
+    if (c.sram_interleave_bytes != bank && c.sram_interleave_bytes % word != 0 && word_overridden &&
+        !interleave_overridden)
+      n.fail("word_bytes",
+             "a word size that divides sram.interleave_bytes (" + std::to_string(c.sram_interleave_bytes) + ")");
     if (c.sram_interleave_bytes != bank && !fits(c.sram_interleave_bytes))
       n.fail("interleave_bytes", "a power of two that is a multiple of word_bytes (" + std::to_string(word) +
                                      ") and divides the bank (bank_kb × 1024 = " + std::to_string(bank) +
@@ -279,15 +287,17 @@ void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
 
 }  // namespace
 
-PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides) {
+PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides,
+                             const std::string& override_origin) {
   ConfigNode loaded = ConfigNode::load_file(config::find_platform(file));
   YAML::Node tree = YAML::Clone(loaded.yaml());
   inline_energy_table(tree, loaded.file(), overrides);
-  for (const auto& o : overrides) config::apply_override(tree, o, "--set");
+  auto origins = std::make_shared<config::OverrideOrigins>();
+  for (const auto& o : overrides) config::apply_override(tree, o, override_origin, origins.get());
   // A report's platform section loads back as a preset: what it derived is
   // derived again, never read.
   tree.remove("derived");
-  const ConfigNode root(tree, loaded.file());
+  const ConfigNode root(tree, loaded.file(), "", std::move(origins));
   root.reject_unknown({"name", "description", "npu", "pe_array", "sram", "dma", "noc", "dram", "host", "bus", "energy",
                        "energy_scaling", "area", "simulation", "firmware"});
   reject_derived(root);

@@ -81,8 +81,10 @@ struct PlatformConfig {
   nlohmann::json resolved;  // the configuration as used, for report.json
 };
 
-// Throws config::ConfigError naming the file, the key and what was expected.
-PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides);
+// Throws config::ConfigError naming the file, the key and what was expected;
+// a key an override set is named with it, as "<override_origin> key=value".
+PlatformConfig load_platform(const std::string& file, const std::vector<std::string>& overrides,
+                             const std::string& override_origin = "--set");
 
 // The sizes the power model prices this platform's actions and leakage by.
 power::PricedSizes priced_sizes(const PlatformConfig& config);

@@ -54,8 +54,22 @@ std::string number_text(double v) {
 
 }  // namespace
 
-ConfigNode::ConfigNode(YAML::Node node, std::string file, std::string path)
-    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+ConfigNode::ConfigNode(YAML::Node node, std::string file, std::string path,
+                       std::shared_ptr<const OverrideOrigins> overrides)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), overrides_(std::move(overrides)) {}
+
+std::string ConfigNode::source(const std::string& key_path) const {
+  if (overrides_ == nullptr) return file_;
+  // The override of the key itself or of the closest section above it.
+  const OverrideOrigins::const_iterator none = overrides_->end();
+  OverrideOrigins::const_iterator found = none;
+  for (auto it = overrides_->begin(); it != none; ++it) {
+    const std::string& set = it->first;
+    const bool covers = key_path == set || key_path.rfind(set + ".", 0) == 0 || key_path.rfind(set + "[", 0) == 0;
+    if (covers && (found == none || set.size() > found->first.size())) found = it;
+  }
+  return found == none ? file_ : file_ + " with " + found->second;
+}
 
 ConfigNode ConfigNode::load_file(const std::string& file) {
   try {
@@ -74,8 +88,8 @@ std::string ConfigNode::key_path(const std::string& key) const { return path_.em
 
 void ConfigNode::fail(const std::string& key, const std::string& expected) const {
   const YAML::Node n = node_.IsMap() && !key.empty() ? node_[key] : node_;
-  throw ConfigError(file_ + ": key '" + (key.empty() ? path_ : key_path(key)) + "': expected " + expected + ", got " +
-                    describe(n));
+  const std::string where = key.empty() ? path_ : key_path(key);
+  throw ConfigError(source(where) + ": key '" + where + "': expected " + expected + ", got " + describe(n));
 }
 
 bool ConfigNode::has(const std::string& key) const {
@@ -84,20 +98,21 @@ bool ConfigNode::has(const std::string& key) const {
 
 ConfigNode ConfigNode::child(const std::string& key) const {
   if (!has(key)) fail(key, "a value (the key is required)");
-  return ConfigNode(node_[key], file_, key_path(key));
+  return ConfigNode(node_[key], file_, key_path(key), overrides_);
 }
 
 std::vector<ConfigNode> ConfigNode::items() const {
   if (!node_.IsSequence()) fail("", "a list");
   std::vector<ConfigNode> out;
   for (std::size_t i = 0; i < node_.size(); ++i)
-    out.emplace_back(node_[i], file_, path_ + "[" + std::to_string(i) + "]");
+    out.emplace_back(node_[i], file_, path_ + "[" + std::to_string(i) + "]", overrides_);
   return out;
 }
 
 std::string ConfigNode::key_text(const YAML::Node& key) const {
   // A list or map used as a key ("? [a]: 1") is no name of a setting.
-  if (!key.IsScalar()) throw ConfigError(file_ + ": key under '" + path_ + "': expected a name, got " + describe(key));
+  if (!key.IsScalar())
+    throw ConfigError(source(path_) + ": key under '" + path_ + "': expected a name, got " + describe(key));
   return key.Scalar();
 }
 
@@ -131,22 +146,29 @@ std::string ConfigNode::get_path(const std::string& key, const std::string& fall
   if (has(key)) return get_path(key);
   const auto found = find_config_file(fallback, file_);
   if (!found)
-    throw ConfigError(file_ + ": key '" + key_path(key) + "' not given and its default " + fallback +
+    throw ConfigError(source(key_path(key)) + ": key '" + key_path(key) + "' not given and its default " + fallback +
                       " not found (tried " + config_file_candidates(fallback, file_) + ")");
   return found->string();
 }
 
-std::int64_t ConfigNode::get_int(const std::string& key) const {
+std::int64_t ConfigNode::parse_int(const std::string& key, const std::string& range) const {
   const std::string text = scalar(key).Scalar();
   std::size_t used = 0;
   long long v = 0;
   try {
     v = std::stoll(text, &used, 0);
+  } catch (const std::out_of_range&) {
+    // Twenty digits are an integer all the same: say what range it left.
+    fail(key, "an integer from " + range);
   } catch (const std::exception&) {
     fail(key, "an integer");
   }
   if (used != text.size()) fail(key, "an integer");
   return v;
+}
+
+std::int64_t ConfigNode::get_int(const std::string& key) const {
+  return parse_int(key, std::to_string(INT64_MIN) + " to " + std::to_string(INT64_MAX));
 }
 std::int64_t ConfigNode::get_int(const std::string& key, std::int64_t fallback) const {
   return has(key) ? get_int(key) : fallback;
@@ -177,8 +199,9 @@ bool ConfigNode::get_bool(const std::string& key, bool fallback) const {
 }
 
 std::int64_t ConfigNode::get_int_in(const std::string& key, std::int64_t lo, std::int64_t hi) const {
-  const std::int64_t v = get_int(key);
-  if (v < lo || v > hi) fail(key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
+  const std::int64_t v = parse_int(key, range);
+  if (v < lo || v > hi) fail(key, "an integer from " + range);
   return v;
 }
 std::int64_t ConfigNode::get_int_in(const std::string& key, std::int64_t lo, std::int64_t hi,
@@ -231,12 +254,13 @@ void ConfigNode::reject_unknown(const std::set<std::string>& known) const {
     if (known.count(k) == 0) {
       std::string list;
       for (const auto& c : known) list += (list.empty() ? "" : ", ") + c;
-      throw ConfigError(file_ + ": unknown key '" + key_path(k) + "' (known here: " + list + ")");
+      throw ConfigError(source(key_path(k)) + ": unknown key '" + key_path(k) + "' (known here: " + list + ")");
     }
   }
 }
 
-void apply_override(YAML::Node& root, const std::string& assignment, const std::string& origin) {
+void apply_override(YAML::Node& root, const std::string& assignment, const std::string& origin,
+                    OverrideOrigins* record) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
     throw ConfigError(origin + ": override '" + assignment + "': expected key=value");
@@ -254,16 +278,25 @@ void apply_override(YAML::Node& root, const std::string& assignment, const std::
     if (p.empty()) throw ConfigError(origin + ": override key '" + key + "' has an empty component");
     parts.push_back(p);
   }
+  const std::string as_given = origin.empty() ? assignment : origin + " " + assignment;
+  std::string walked;
   // yaml-cpp nodes are handles, so walking with reset() keeps writes in the tree.
   YAML::Node cur;
   cur.reset(root);
   for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    walked += (i == 0 ? "" : ".") + parts[i];
     YAML::Node next = cur[parts[i]];
-    if (!next.IsDefined() || !next.IsMap())
-      throw ConfigError(origin + ": unknown key '" + key + "' ('" + parts[i] + "' is not a section)");
+    if (!next.IsDefined() || next.IsNull()) {
+      cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      next = cur[parts[i]];
+      if (record != nullptr) record->emplace(walked, as_given);
+    } else if (!next.IsMap()) {
+      throw ConfigError(as_given + ": key '" + key + "': '" + walked + "' holds a value, not a section of keys");
+    }
     cur.reset(next);
   }
   cur[parts.back()] = value;
+  if (record != nullptr) (*record)[key] = as_given;
 }
 
 }  // namespace npuvp::config

@@ -3,6 +3,8 @@
 // configuration error names the file, the key and what was expected.
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -18,9 +20,14 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Which keys a command line or sweep point set over the file: the dotted key
+// of each override and the override as given ("--set pe_array.rows=0").
+using OverrideOrigins = std::map<std::string, std::string>;
+
 class ConfigNode {
  public:
-  ConfigNode(YAML::Node node, std::string file, std::string path = "");
+  ConfigNode(YAML::Node node, std::string file, std::string path = "",
+             std::shared_ptr<const OverrideOrigins> overrides = nullptr);
 
   // Loads a YAML file; a missing or malformed file is a ConfigError naming it.
   static ConfigNode load_file(const std::string& file);
@@ -65,22 +72,33 @@ class ConfigNode {
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
 
   const std::string& file() const { return file_; }
+  // Where the value at `key_path` came from, as an error names it: the file,
+  // or the file with the override that set the key or a section above it.
+  std::string source(const std::string& key_path) const;
   const std::string& path() const { return path_; }
   std::string key_path(const std::string& key) const;
   const YAML::Node& yaml() const { return node_; }
 
  private:
   YAML::Node scalar(const std::string& key) const;
+  // An integer; one beyond 64 bits is refused as outside `range`.
+  std::int64_t parse_int(const std::string& key, const std::string& range) const;
   std::string key_text(const YAML::Node& key) const;
 
   YAML::Node node_;
   std::string file_;
   std::string path_;
+  std::shared_ptr<const OverrideOrigins> overrides_;
 };
 
 // Applies "a.b.c=value" overrides to a YAML tree (last one wins). The value is
-// parsed as YAML so numbers, booleans and lists keep their types. An override
-// whose parent path does not exist is an error naming the key.
-void apply_override(YAML::Node& root, const std::string& assignment, const std::string& origin);
+// parsed as YAML so numbers, booleans and lists keep their types. Sections
+// missing on the way are made (an optional section the file leaves out, such
+// as energy_scaling; a misspelt one is then an unknown key to the reader); one
+// that holds a value is an error naming the key. `record`, when given, maps
+// each key set and each section made to the override as given ("--set
+// pe_array.rows=0" for origin "--set"), for ConfigNode::source().
+void apply_override(YAML::Node& root, const std::string& assignment, const std::string& origin,
+                    OverrideOrigins* record = nullptr);
 
 }  // namespace npuvp::config

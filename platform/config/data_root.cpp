@@ -60,6 +60,11 @@ std::string find_platform(const std::string& name_or_file) {
                       " (npuvp list platforms)");
   }
   if (fs::is_regular_file(name_or_file, ec)) return name_or_file;
+  // "Cannot open" would send the user looking for a file that is there.
+  if (fs::is_directory(name_or_file, ec))
+    throw ConfigError(name_or_file + ": a directory, expected a platform file (*.yaml)");
+  if (fs::exists(name_or_file, ec))
+    throw ConfigError(name_or_file + ": not a regular file, expected a platform file (*.yaml)");
   const fs::path shipped = data_root() / name_or_file;
   if (!fs::path(name_or_file).is_absolute() && fs::is_regular_file(shipped, ec)) return shown(shipped).string();
   throw ConfigError(name_or_file + ": cannot open the file (tried the current directory" +

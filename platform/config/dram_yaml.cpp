@@ -136,7 +136,8 @@ dram::DramConfig parse_dram(const ConfigNode& n) {
   } catch (const std::invalid_argument& e) {
     const std::string what = e.what();
     const std::string key = what.substr(0, what.find(':'));
-    throw ConfigError(n.file() + ": key '" + n.key_path(key) + "': " + what.substr(what.find(':') + 2));
+    throw ConfigError(n.source(n.key_path(key)) + ": key '" + n.key_path(key) +
+                      "': " + what.substr(what.find(':') + 2));
   }
   return c;
 }

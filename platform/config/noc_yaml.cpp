@@ -64,7 +64,8 @@ noc::NocConfig parse_noc(const ConfigNode& section) {
   try {
     noc::validate(c);
   } catch (const noc::NocConfigError& e) {
-    throw ConfigError(section.file() + ": key '" + section.key_path(e.key()) + "': expected " + e.expected());
+    throw ConfigError(section.source(section.key_path(e.key())) + ": key '" + section.key_path(e.key()) +
+                      "': expected " + e.expected());
   }
   return c;
 }

@@ -455,7 +455,7 @@ SweepSpec load_sweep(const std::string& file) {
   for (auto& p : spec.points) {
     if (spec.platform.empty()) break;
     try {
-      const platform::PlatformConfig config = platform::load_platform(spec.platform, p.overrides);
+      const platform::PlatformConfig config = platform::load_platform(spec.platform, p.overrides, "");
       p.hash = short_hash(config.resolved.dump() + "\n" + nlohmann::json(p.run).dump());
     } catch (const std::exception& e) {
       if (count[e.what()]++ == 0) failures.emplace_back(e.what(), describe_point(spec, p));

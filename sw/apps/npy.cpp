@@ -1,5 +1,6 @@
 #include "sw/apps/npy.h"
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -13,6 +14,7 @@ namespace {
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicBytes = 6;
 constexpr std::size_t kPreambleBytes = kMagicBytes + 2 + 2;  // magic, version, header length
+constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 40;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw std::invalid_argument(path + ": " + what);
@@ -58,6 +60,11 @@ std::vector<std::size_t> parse_shape(const std::string& header, std::size_t at, 
       fail(path, "the .npy header's shape " + header.substr(at, end - at + 1) + " is not a tuple of whole numbers");
     }
   }
+  // The product is the data's size: one that wraps 64 bits would match a short file.
+  std::uint64_t elements = 1;
+  for (const std::size_t d : shape)
+    if (__builtin_mul_overflow(elements, std::uint64_t{d}, &elements) || elements > kMaxElements)
+      fail(path, "the .npy header's shape " + npy_shape_text(shape) + " has more than 2^40 elements");
   return shape;
 }
 

@@ -227,7 +227,7 @@ TEST(Cli, MaxMemoryRefusesARunWhoseTensorsWouldExceedIt) {
             "DRAM copies, more than --max-memory 1: raise --max-memory or run a smaller --input-size\n");
   EXPECT_EQ(npuvp("run -q --input-size 112x112 --max-memory 4 --out " + dir.string()).exit_code, 0);
   EXPECT_EQ(npuvp("run -q --max-memory 0 --out " + dir.string()).err,
-            "npuvp: --max-memory: expected an integer from 1 to 1073741824, got '0'\n");
+            "npuvp run: --max-memory: expected an integer from 1 to 1073741824, got '0'\n");
   std::filesystem::remove_all(dir);
 }
 

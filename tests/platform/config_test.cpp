@@ -53,14 +53,17 @@ TEST(PlatformConfig, TheArraysDataflowsAreAListOfKnownNames) {
   EXPECT_EQ(squeezelerator.npu.cluster.array.rows, 32u);
   EXPECT_EQ(squeezelerator.npu.clusters, 1u);
   EXPECT_EQ(load_platform(kPreset, {"pe_array.dataflows=[os2d]"}).npu.cluster.dataflows, 0b100u);
-  const std::string expected = std::string(kPreset) +
-                               ": key 'pe_array.dataflows': expected a list of distinct dataflows from ws, os, "
-                               "os2d (e.g. [ws, os2d]), got ";
+  const auto expected = [](const std::string& value, const std::string& got) {
+    return std::string(kPreset) + " with --set pe_array.dataflows=" + value +
+           ": key 'pe_array.dataflows': expected a list of distinct dataflows from ws, os, os2d (e.g. [ws, os2d]), "
+           "got " +
+           got;
+  };
   // Each quotes the value given ("got a list" alone did not say which).
-  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, rs]"}), expected + "a list [ws, rs]");
-  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, ws]"}), expected + "a list [ws, ws]");
-  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[]"}), expected + "a list []");
-  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=ws"}), expected + "'ws'");
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, rs]"}), expected("[ws, rs]", "a list [ws, rs]"));
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[ws, ws]"}), expected("[ws, ws]", "a list [ws, ws]"));
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=[]"}), expected("[]", "a list []"));
+  EXPECT_EQ(error_of(kPreset, {"pe_array.dataflows=ws"}), expected("ws", "'ws'"));
   EXPECT_NE(error_of(kPreset, {"npu.control_node.x=5"}).find("expected a node inside the mesh, got a map {x: 5, y: 0}"),
             std::string::npos);
 }
@@ -261,9 +264,47 @@ TEST(PlatformConfig, FusingLayersIsAFirmwareSwitch) {
   EXPECT_NE(e.find("key 'firmware.fuse_layers': expected true or false"), std::string::npos) << e;
 }
 
-TEST(PlatformConfig, OverrideOfAMissingSectionIsNamed) {
-  const std::string e = error_of(kPreset, {"nosuch.key=1"});
-  EXPECT_NE(e.find("'nosuch.key'"), std::string::npos) << e;
+// Errors named the preset file for a value the command line had set; the
+// section an override needs is made, so a preset without energy_scaling takes
+// --set energy_scaling.node_nm (it said "not a section").
+TEST(PlatformConfig, AnOverriddenKeyIsNamedWithItsOverride) {
+  const std::string file = std::string(kPreset) + " with --set ";
+  EXPECT_EQ(error_of(kPreset, {"pe_array.rows=0"}),
+            file + "pe_array.rows=0: key 'pe_array.rows': expected an integer from 1 to 256, got '0'");
+  const std::string misspelt_section = file + "nosuch.key=1: unknown key 'nosuch' (known here: area, ";
+  EXPECT_EQ(error_of(kPreset, {"nosuch.key=1"}).substr(0, misspelt_section.size()), misspelt_section);
+  const std::string misspelt_key = file + "pe_array.rowz=8: unknown key 'pe_array.rowz' (known here: ";
+  EXPECT_EQ(error_of(kPreset, {"pe_array.rowz=8"}).substr(0, misspelt_key.size()), misspelt_key);
+  EXPECT_EQ(error_of(kPreset, {"energy_scaling.node_nm=7"}),
+            file +
+                "energy_scaling.node_nm=7: key 'energy_scaling.vdd': expected a value (the key is required), got "
+                "nothing");
+  EXPECT_EQ(error_of(kPreset, {"name.x=1"}),
+            "--set name.x=1: key 'name.x': 'name' holds a value, not a section of keys");
+  // The file's own values are the file's, whatever else was set.
+  EXPECT_EQ(error_of(kPreset, {"pe_array.rows=8", "pe_array.cols=0"}),
+            file + "pe_array.cols=0: key 'pe_array.cols': expected an integer from 1 to 256, got '0'");
+  const PlatformConfig scaled = load_platform(kPreset, {"energy_scaling.node_nm=7", "energy_scaling.vdd=0.8"});
+  const PlatformConfig whole = load_platform(kPreset, {"energy_scaling={node_nm: 7, vdd: 0.8}"});
+  EXPECT_EQ(scaled.energy.mac_int8_pj, whole.energy.mac_int8_pj);
+  EXPECT_LT(scaled.energy.mac_int8_pj, load_platform(kPreset, {}).energy.mac_int8_pj);
+}
+
+// Twenty digits are an integer out of range, not "not an integer"; of two
+// keys that disagree, the one set on the command line is named.
+TEST(PlatformConfig, ARangeErrorNamesTheRangeAndTheKeyAtFault) {
+  EXPECT_EQ(error_of(kPreset, {"pe_array.rows=12345678901234567890"}),
+            std::string(kPreset) +
+                " with --set pe_array.rows=12345678901234567890: key 'pe_array.rows': expected an "
+                "integer from 1 to 256, got '12345678901234567890'");
+  EXPECT_EQ(error_of(kPreset, {"sram.word_bytes=3"}),
+            std::string(kPreset) +
+                " with --set sram.word_bytes=3: key 'sram.word_bytes': expected a word size that "
+                "divides sram.interleave_bytes (1024), got '3'");
+  EXPECT_NE(error_of(kPreset, {"sram.interleave_bytes=16"})
+                .find("with --set sram.interleave_bytes=16: key 'sram.interleave_bytes': expected a power of two that "
+                      "is a multiple of word_bytes (32)"),
+            std::string::npos);
 }
 
 TEST(PlatformConfig, WrongTypeAndRangeNameKeyAndExpectation) {
@@ -300,6 +341,10 @@ TEST(PlatformConfig, MissingAndMalformedFilesAreNamed) {
   const std::string bad = write_temp("npuvp_malformed.yaml", "name: x\nnpu: [1, 2\n");
   e = error_of(bad, {});
   EXPECT_NE(e.find("npuvp_malformed.yaml: malformed YAML at line"), std::string::npos) << e;
+  // Both said "cannot open the file", sending the user after one that is there.
+  EXPECT_EQ(error_of("/dev/null", {}), "/dev/null: not a regular file, expected a platform file (*.yaml)");
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  EXPECT_EQ(error_of(dir, {}), dir + ": a directory, expected a platform file (*.yaml)");
 }
 
 TEST(PlatformConfig, MissingRequiredKeyIsNamed) {

@@ -58,6 +58,11 @@ void expect_refused(const std::string& args, const std::string& message) {
   EXPECT_FALSE(std::filesystem::exists(test_dir() / "out" / "report.json")) << args;
 }
 
+// A preset value set by --set: the message names the override with the file.
+void expect_set_refused(const std::string& assignment, const std::string& message) {
+  expect_refused("--set " + assignment, "configs/platforms/edge-ip.yaml with --set " + assignment + ": " + message);
+}
+
 void expect_runs_bit_exact(const std::string& args) {
   const Result r = run(args);
   EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.err;
@@ -164,32 +169,26 @@ TEST(MemoryFit, AScaleSimStrideBeyondTheInputIsRefused) {
 
 TEST(MemoryFit, DmaBurstsArePowersOfTwo) {
   for (const char* bad : {"17", "100", "255", "1000"})
-    expect_refused(std::string("--set dma.max_burst_bytes=") + bad,
-                   std::string("configs/platforms/edge-ip.yaml: key 'dma.max_burst_bytes': expected a power of two "
-                               "from 16 to 1048576, got '") +
-                       bad + "'");
+    expect_set_refused(
+        std::string("dma.max_burst_bytes=") + bad,
+        std::string("key 'dma.max_burst_bytes': expected a power of two from 16 to 1048576, got '") + bad + "'");
   // Bursts longer than a bank, split over the banks they cover.
   expect_runs_bit_exact("--set dma.max_burst_bytes=65536");
 }
 
 TEST(MemoryFit, DmaKeepsAtLeastOneBurstInFlight) {
   for (const char* bad : {"0", "257"})
-    expect_refused(std::string("--set dma.max_outstanding=") + bad,
-                   std::string("configs/platforms/edge-ip.yaml: key 'dma.max_outstanding': expected an integer from 1 "
-                               "to 256, got '") +
-                       bad + "'");
+    expect_set_refused(std::string("dma.max_outstanding=") + bad,
+                       std::string("key 'dma.max_outstanding': expected an integer from 1 to 256, got '") + bad + "'");
   expect_runs_bit_exact("--set dma.max_outstanding=1");
 }
 
 TEST(MemoryFit, DmaHasOnePortPerMeshRowAtMost) {
   for (const char* bad : {"0", "256"})
-    expect_refused(std::string("--set dma.noc_ports=") + bad,
-                   std::string("configs/platforms/edge-ip.yaml: key 'dma.noc_ports': expected an integer from 1 "
-                               "to 255, got '") +
-                       bad + "'");
-  expect_refused("--set dma.noc_ports=5",
-                 "configs/platforms/edge-ip.yaml: key 'dma.noc_ports': expected at most one port per mesh row "
-                 "(noc.height = 4), got '5'");
+    expect_set_refused(std::string("dma.noc_ports=") + bad,
+                       std::string("key 'dma.noc_ports': expected an integer from 1 to 255, got '") + bad + "'");
+  expect_set_refused("dma.noc_ports=5",
+                     "key 'dma.noc_ports': expected at most one port per mesh row (noc.height = 4), got '5'");
   expect_runs_bit_exact("--set dma.noc_ports=1");
   expect_runs_bit_exact("--set dma.noc_ports=3");
 }
@@ -199,18 +198,16 @@ TEST(MemoryFit, InterleaveIsAPowerOfTwoMultipleOfTheWordDividingTheBank) {
       "a power of two that is a multiple of word_bytes (32) and divides the bank (bank_kb × 1024 = 32768), or the "
       "bank size itself (banks back to back)";
   for (const char* bad : {"16", "48", "65536"})
-    expect_refused(
-        std::string("--set sram.interleave_bytes=") + bad,
-        "configs/platforms/edge-ip.yaml: key 'sram.interleave_bytes': expected " + expected + ", got '" + bad + "'");
+    expect_set_refused(std::string("sram.interleave_bytes=") + bad,
+                       "key 'sram.interleave_bytes': expected " + expected + ", got '" + bad + "'");
   // Every burst of the DMA and the clusters spans several banks.
   expect_runs_bit_exact("--set sram.interleave_bytes=64");
   expect_runs_bit_exact("--set sram.interleave_bytes=32768");
 }
 
 TEST(MemoryFit, BankPlacementIsSpreadOrRowMajor) {
-  expect_refused("--set sram.placement=diagonal",
-                 "configs/platforms/edge-ip.yaml: key 'sram.placement': expected one of spread|row_major, got "
-                 "'diagonal'");
+  expect_set_refused("sram.placement=diagonal",
+                     "key 'sram.placement': expected one of spread|row_major, got 'diagonal'");
   expect_runs_bit_exact("--set sram.banks=4 --set sram.bank_kb=128 --set sram.placement=row_major");
   expect_runs_bit_exact("--set sram.banks=4 --set sram.bank_kb=128");
 }

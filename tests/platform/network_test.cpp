@@ -519,15 +519,22 @@ std::string cli_error(const std::string& args, int expected_exit) {
 }
 
 TEST(Network, MalformedNumbersAreRefusedNotTruncatedOrWrapped) {
-  // "56x56abc" once ran as 56x56 and "-1" as seed 4294967295.
-  EXPECT_NE(cli_error("--input-size 56x56abc", 1)
+  // "56x56abc" once ran as 56x56 and "-1" as seed 4294967295. A value no run
+  // takes is a bad command line: exit 2, as --help says (they gave 1).
+  EXPECT_NE(cli_error("--input-size 56x56abc", 2)
                 .find("--input-size: expected HxW with H and W from 1 to 16384 (e.g. 112x112), got '56x56abc'"),
             std::string::npos);
-  EXPECT_NE(cli_error("--input-size 0x56", 1).find("got '0x56'"), std::string::npos);
-  EXPECT_NE(cli_error("--input-size -8x8", 1).find("got '-8x8'"), std::string::npos);
-  EXPECT_NE(cli_error("--seed -1", 1).find("--seed: expected an integer from 0 to 4294967295, got '-1'"),
+  EXPECT_NE(cli_error("--input-size 0x56", 2).find("got '0x56'"), std::string::npos);
+  EXPECT_NE(cli_error("--input-size -8x8", 2).find("got '-8x8'"), std::string::npos);
+  EXPECT_NE(cli_error("--seed -1", 2).find("--seed: expected an integer from 0 to 4294967295, got '-1'"),
             std::string::npos);
-  EXPECT_NE(cli_error("--seed 4294967296", 1).find("got '4294967296'"), std::string::npos);
+  EXPECT_NE(cli_error("--seed 4294967296", 2).find("got '4294967296'"), std::string::npos);
+  EXPECT_EQ(cli_error("--batch 0", 2), "npuvp run: --batch: expected an integer from 1 to 256, got '0'\n");
+  EXPECT_EQ(cli_error("--weight-sparsity 1.5", 2),
+            "npuvp run: --weight-sparsity: expected a fraction from 0 to 1, got '1.5'\n");
+  EXPECT_EQ(cli_error("--dataflow rs", 2), "npuvp run: --dataflow: expected ws, os, os2d or hybrid, got 'rs'\n");
+  // A value this network cannot take is the run's to refuse.
+  EXPECT_NE(cli_error("--batch 2", 1).find("--batch: only zoo, YAML and ONNX networks run batched"), std::string::npos);
 }
 
 TEST(Network, WeightSparsityOnANetworkWithItsOwnWeightsIsRefused) {

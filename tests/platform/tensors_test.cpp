@@ -143,6 +143,20 @@ TEST(Tensors, AnInputOfAnotherShapeIsRefusedNamingTheFile) {
                        "'squeezenet1_1'\n");
 }
 
+// A finite input whose sums overflow float was blamed on "its weights", in a
+// message naming an internal function (choose_quant_params).
+TEST(Tensors, AnInputThatOverflowsTheCalibrationIsNamedAsSuch) {
+  const std::string file = (scratch("input") / "huge.npy").string();
+  npuvp::apps::write_npy(file, npuvp::apps::make_npy(std::vector<float>(3 * 32 * 32, 3e38f), {1, 3, 32, 32}));
+  const auto r = run_cli("run -q --traces none --no-cache --network resnet20_cifar --input " + file + " --out " +
+                         scratch("out").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "npuvp: network 'resnet20_cifar': layer 'conv1': its float output overflows to infinity while the ranges "
+            "are measured (the values reaching it are up to 3e+38 in magnitude): scale the input down (--input) or "
+            "check the weights\n");
+}
+
 TEST(Tensors, Int8CodesOutsideAnInt4InputAreRefused) {
   std::vector<std::int8_t> codes(3 * 32 * 32, 0);
   codes[5] = 9;

@@ -90,6 +90,12 @@ TEST_F(Npy, RefusesWhatItCannotReadNamingTheFile) {
             p("short.npy") + ": holds 12 data bytes; shape (2, 2) of '<f4' needs 16");
   EXPECT_EQ(error_of(file("noshape.npy", "{'descr': '<f4', 'fortran_order': False, }", 16)),
             p("noshape.npy") + ": the .npy header has no 'shape' (header: {'descr': '<f4', 'fortran_order': False, })");
+  // 2^32 x 2^32 x 1024 wrapped to 0 elements: "holds 16 data bytes; ... needs 0".
+  EXPECT_EQ(error_of(file("wraps.npy",
+                          "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, "
+                          "1024), }",
+                          16)),
+            p("wraps.npy") + ": the .npy header's shape (4294967296, 4294967296, 1024) has more than 2^40 elements");
 }
 
 TEST(TensorIo, QuantizeLinearRoundsHalfToEvenAndSaturates) {

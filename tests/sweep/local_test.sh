@@ -153,8 +153,9 @@ printf 'platform: edge-ip\nnetworks: [conv_slice]\nset: {simulation.vcdd: false}
 status=0
 "$npuvp" sweep bad2.yaml --out badout >/dev/null 2>err.txt || status=$?
 [[ $status == 1 ]] || fail "bad2: expected exit 1, got $status"
-grep -q "^  bad2.yaml: point {sram.bank_kb=16}: .*edge-ip.yaml: unknown key 'simulation.vcdd'" err.txt || fail "bad2: $(cat err.txt)"
-grep -q "^  bad2.yaml: point {sram.bank_kb=0}: .*edge-ip.yaml: key 'sram.bank_kb': expected an integer from 1 to 1048576, got '0'$" err.txt ||
+# The key a point sets is named with it, as --set names its own.
+grep -q "^  bad2.yaml: point {sram.bank_kb=16}: .*edge-ip.yaml with simulation.vcdd=false: unknown key 'simulation.vcdd'" err.txt || fail "bad2: $(cat err.txt)"
+grep -q "^  bad2.yaml: point {sram.bank_kb=0}: .*edge-ip.yaml with sram.bank_kb=0: key 'sram.bank_kb': expected an integer from 1 to 1048576, got '0'$" err.txt ||
   fail "bad2: $(cat err.txt)"
 # Bad command lines: exit 2.
 for args in "sweep.yaml" "sweep.yaml --out o --backend ssh" "sweep.yaml --out o -j 0" "sweep.yaml --out o -j -3" "sweep.yaml --out o --partition p"; do

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -346,6 +347,7 @@ class Calibration {
       const std::vector<float>& y = act_[i];
       const int g = s_.group[i];
       const auto [lo, hi] = value_range(y);
+      if (!std::isfinite(lo) || !std::isfinite(hi)) refuse_overflow(i);
       group_lo_[g] = std::min(group_lo_[g], lo);
       group_hi_[g] = std::max(group_hi_[g], hi);
       --unvisited_[g];
@@ -357,6 +359,23 @@ class Calibration {
   }
 
  private:
+  // Finite inputs can still overflow float in a layer's sums (an input of
+  // 3e38): that is the values reaching the layer, not its weights.
+  [[noreturn]] void refuse_overflow(int i) const {
+    double largest = 0;
+    for (int in : n_.layer(i).inputs)
+      if (!act_[in].empty()) {
+        const auto [lo, hi] = value_range(act_[in]);
+        largest = std::max({largest, std::fabs(double(lo)), std::fabs(double(hi))});
+      }
+    std::ostringstream text;
+    text << "network '" << n_.name() << "': layer '" << n_.layer(i).name
+         << "': its float output overflows to infinity while the ranges are measured";
+    if (largest > 0) text << " (the values reaching it are up to " << largest << " in magnitude)";
+    text << ": scale the input down (--input) or check the weights";
+    throw std::invalid_argument(text.str());
+  }
+
   // Layer i's float output into act_[i].
   void forward(int i) {
     const Layer& l = n_.layer(i);
