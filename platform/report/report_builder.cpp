@@ -153,6 +153,7 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
         {"buffer_port", f.stalls.buffer_port},
         {"dependency", f.stalls.dependency}}},
       {"cycles", f.cycles},
+      {"performed_macs", f.array_macs},
       {"latency_ns", latency_ns(f, in.config)},
       // MACs the array performed over those it could have: packed int4 lanes do two per cycle.
       {"utilization", f.cycles == 0 ? 0.0
@@ -231,9 +232,11 @@ RooflineInput roofline_input(const RunInputs& in, const std::vector<LayerFigures
       static_cast<double>(npu.sram_banks) * npu.sram_bank.word_bytes * npu.sram_bank.ports * r.clock_hz;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const auto& l = in.work.layers[i];
-    r.layers.push_back({l.value("name", ""), l.value("type", ""), static_cast<double>(l["macs"].get<std::uint64_t>()),
-                        static_cast<double>(layers[i].dram_read_bytes + layers[i].dram_write_bytes),
-                        latency_ns(layers[i], in.config)});
+    r.layers.push_back(
+        {l.value("name", ""), l.value("type", ""),
+         needed_macs(static_cast<double>(l["macs"].get<std::uint64_t>()), static_cast<double>(layers[i].array_macs)),
+         static_cast<double>(layers[i].dram_read_bytes + layers[i].dram_write_bytes),
+         latency_ns(layers[i], in.config)});
   }
   return r;
 }

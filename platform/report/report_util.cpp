@@ -119,9 +119,10 @@ Summary summarize(const nlohmann::json& report) {
     s.description = platform_as_run(plat) + "; --set " + sets;
   }
 
-  double layer_macs = 0, layer_latency_ns = 0, layer_energy_pj = 0, layer_cycles = 0;
+  double layer_macs = 0, performed_macs = 0, layer_latency_ns = 0, layer_energy_pj = 0, layer_cycles = 0;
   for (const auto& l : layers) {
     layer_macs += number(l, "macs");
+    performed_macs += number(l, "performed_macs", number(l, "macs"));
     layer_latency_ns += number(l, "latency_ns");
     layer_cycles += number(l, "cycles");
     if (l.contains("energy_pj")) layer_energy_pj += number(l["energy_pj"], "total");
@@ -137,6 +138,7 @@ Summary summarize(const nlohmann::json& report) {
   s.peak_power_mw = number(totals, "peak_power_mw", s.avg_power_mw);
   s.peak_power_window_ns = number(totals, "peak_power_window_ns", 0.0);
   s.effective_tops = latency_s > 0 ? 2.0 * s.total_macs / latency_s * 1e-12 : 0.0;
+  s.performed_tops = latency_s > 0 ? 2.0 * performed_macs / latency_s * 1e-12 : 0.0;
   s.tops_per_w = energy_j > 0 ? 2.0 * s.total_macs / energy_j * 1e-12 : 0.0;
   if (plat.contains("derived") && plat["derived"].contains("area_mm2"))
     s.area_mm2 = number(plat["derived"]["area_mm2"], "total");

@@ -57,7 +57,7 @@ struct RooflineInput {
   double sram_bytes_per_s = 0;
   struct Layer {
     std::string name, type;
-    double macs = 0;
+    double macs = 0;        // needed_macs(): what the roofs count
     double dram_bytes = 0;  // read + write
     double latency_ns = 0;
   };
@@ -73,8 +73,16 @@ nlohmann::json roofline(const RooflineInput& input);
 // memspec file named by report["platform"]["dram"]["memspec"].
 nlohmann::json roofline(const nlohmann::json& report);
 
+// The MACs a layer needs for its roofs: its own, or the fewer the array
+// performed when it skipped zero weights (pe_array.zero_skipping). Skipped
+// MACs are work the layer does not need; more performed than its own
+// (a fused pool's overlapping tiles computed twice) are work its mapping
+// added. Counting dense MACs against a skipping array put a run of pruned
+// weights at 5.9 times its roofline.
+double needed_macs(double macs, double performed_macs);
+
 // How close a network runs to its roofline: Σ over the layers that take time
-// (cycles > 0) of max(MACs ÷ peak MAC rate, compulsory DRAM bytes ÷ peak DRAM
+// (cycles > 0) of max(needed MACs ÷ peak MAC rate, compulsory DRAM bytes ÷ peak DRAM
 // bandwidth), over the network's latency (Σ cycles ÷ clock). A layer's
 // compulsory bytes are its inputs read once (each named in `inputs`, else
 // in_shape), its weights (`params`) read once and its output written once, at

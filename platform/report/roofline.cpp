@@ -26,6 +26,8 @@ double required(const nlohmann::json& object, const char* path, const char* key)
 
 }  // namespace
 
+double needed_macs(double macs, double performed_macs) { return std::min(macs, performed_macs); }
+
 double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& peaks) {
   std::map<std::string, double> elements;  // per layer name: its output's elements
   const auto product = [](const nlohmann::json& shape) {
@@ -49,7 +51,8 @@ double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& 
     const double bytes =
         (inputs + number(l, "params") + product(l.value("out_shape", nlohmann::json::array()))) * element;
     const double lanes = datatype == "int4" ? peaks.int4_lanes : 1.0;
-    bound_s += std::max(number(l, "macs") / (peaks.macs_per_s * lanes), bytes / peaks.dram_bytes_per_s);
+    const double macs = needed_macs(number(l, "macs"), number(l, "performed_macs", number(l, "macs")));
+    bound_s += std::max(macs / (peaks.macs_per_s * lanes), bytes / peaks.dram_bytes_per_s);
   }
   return cycles > 0 ? bound_s / (cycles / peaks.clock_hz) : 0.0;
 }
@@ -129,7 +132,8 @@ nlohmann::json roofline(const nlohmann::json& report) {
       required(sram, "sram", "banks") * required(sram, "sram", "word_bytes") * number(sram, "ports", 1) * in.clock_hz;
   if (report.contains("layers"))
     for (const auto& l : report["layers"])
-      in.layers.push_back({detail::text(l, "name"), detail::text(l, "type"), number(l, "macs"),
+      in.layers.push_back({detail::text(l, "name"), detail::text(l, "type"),
+                           needed_macs(number(l, "macs"), number(l, "performed_macs", number(l, "macs"))),
                            detail::layer_dram_bytes(l), number(l, "latency_ns")});
   return roofline(in);
 }

@@ -95,8 +95,11 @@ std::string format_text_report(const nlohmann::json& report, bool layer_table) {
   }
   os << '\n';
   os << "  power             avg " << fixed(s.avg_power_mw, 1) << " mW, peak " << peak_power_text(s) << '\n';
-  os << "  efficiency        " << fixed(s.effective_tops, 3) << " effective TOPS, " << fixed(s.tops_per_w, 3)
-     << " TOPS/W (1 MAC = 2 ops)\n";
+  os << "  efficiency        " << fixed(s.effective_tops, 3) << " effective TOPS";
+  // Skipped zero weights make the effective figure pass the array's peak;
+  // the work it did is beside it.
+  if (s.performed_tops < s.effective_tops) os << " (" << fixed(s.performed_tops, 3) << " performed, zeros skipped)";
+  os << ", " << fixed(s.tops_per_w, 3) << " TOPS/W (1 MAC = 2 ops)\n";
   if (totals.contains("roofline_attainment"))
     os << "  roofline          " << fixed(number(totals, "roofline_attainment"), 3)
        << " attained (per-layer roofline bounds on compulsory traffic / latency)\n";
@@ -147,6 +150,7 @@ std::string format_text_report(const nlohmann::json& report, bool layer_table) {
 nlohmann::json derived_totals(const nlohmann::json& report) {
   const auto s = detail::summarize(report);
   return {{"effective_tops", s.effective_tops},
+          {"performed_tops", s.performed_tops},
           {"tops_per_w", s.tops_per_w},
           {"area_mm2", s.area_mm2},
           {"tops_per_mm2", s.tops_per_mm2},

@@ -178,6 +178,12 @@ TEST(EndToEnd, ZeroSkippingSavesCyclesAndEnergyWithTheSameResults) {
   EXPECT_EQ(layer["compute_cycles"].get<std::uint64_t>(), 7 * 8 * (taps + 14) * 56 / 16);
   // MAC energy counts only the MACs performed: half.
   EXPECT_NEAR(layer["energy_pj"]["mac"].get<double>(), 0.3 * layer["macs"].get<double>() / 2, 1.0);
+  EXPECT_EQ(layer["performed_macs"].get<std::uint64_t>(), layer["macs"].get<std::uint64_t>() / 2);
+  // The roofs count the MACs performed: effective TOPS pass what the array
+  // did, the roofline does not (its attainment read 5.9 with every weight zero).
+  EXPECT_DOUBLE_EQ(r["totals"]["performed_tops"].get<double>(), r["totals"]["effective_tops"].get<double>() / 2);
+  EXPECT_EQ(r["roofline"]["layers"][0]["ops"].get<double>(), layer["macs"].get<double>());
+  EXPECT_LE(r["totals"]["roofline_attainment"].get<double>(), 1.0);
 }
 
 TEST(EndToEnd, WrongDmaStrideIsCaughtByTheCheck) {

@@ -334,6 +334,8 @@ TEST(DerivedTotals, FollowFromMacsLatencyAndEnergy) {
   const auto t = derived_totals(crafted_record().report);
   // 2.6 Mops in 200 us; 2.6 Mops per 10.4 uJ.
   EXPECT_DOUBLE_EQ(t["effective_tops"].get<double>(), 2 * Expected::kTotalMacs / 200e-6 * 1e-12);
+  // Without layers[].performed_macs (reports from before it) every MAC was performed.
+  EXPECT_DOUBLE_EQ(t["performed_tops"].get<double>(), t["effective_tops"].get<double>());
   EXPECT_DOUBLE_EQ(t["tops_per_w"].get<double>(), 0.25);
   EXPECT_DOUBLE_EQ(t["energy_per_inference_uj"].get<double>(), 10.4);
 }
@@ -398,6 +400,14 @@ TEST(RooflineAttainment, SumsEachTimedLayersBoundOverTheLatency) {
   int4[1]["datatype"] = "int4";
   EXPECT_DOUBLE_EQ(roofline_attainment(int4, {1e9, 1e9, 1e9, 2}), (2000.0 + 48.0 + 130.0) / 8296.0);
   EXPECT_EQ(roofline_attainment(nlohmann::json::array(), {1e9, 1e9, 1e9, 1}), 0.0);
+  // Zero weights skipped: the conv needs the 1000 MACs performed, not its
+  // 4000 (which put a run of pruned weights at 5.9); MACs performed twice
+  // (overlapping fused tiles) are the mapping's, not the layer's.
+  nlohmann::json skipped = layers;
+  skipped[1]["performed_macs"] = 1000;
+  EXPECT_DOUBLE_EQ(roofline_attainment(skipped, {1e9, 1e9, 1e9, 1}), (1000.0 + 48.0 + 130.0) / 8296.0);
+  skipped[1]["performed_macs"] = 5000;
+  EXPECT_DOUBLE_EQ(roofline_attainment(skipped, {1e9, 1e9, 1e9, 1}), expected);
 }
 
 }  // namespace
