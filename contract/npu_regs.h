@@ -36,6 +36,7 @@ inline constexpr std::uint32_t kBusyCyclesHi = 0x4C;
 inline constexpr std::uint32_t kLayersDone = 0x50;
 inline constexpr std::uint32_t kCmdBufsDone = 0x54;
 inline constexpr std::uint32_t kErrorLayer = 0x58;
+inline constexpr std::uint32_t kEventsDone = 0x5C;
 }  // namespace reg
 
 inline constexpr std::uint32_t kCtrlEnable = 1u << 0;
@@ -56,7 +57,7 @@ enum class NpuError : std::uint32_t {
   kBadRingTail = 6,    // RING_TAIL outside the ring or not ahead of the tail before (dropped)
 };
 
-inline constexpr std::array<regs::RegisterSpec, 23> kNpuRegisters{{
+inline constexpr std::array<regs::RegisterSpec, 24> kNpuRegisters{{
     {"ID", reg::kId, kNpuId, regs::Access::kReadOnly, "device identification, 'NPUV'"},
     {"VERSION", reg::kVersion, kNpuVersion, regs::Access::kReadOnly, "interface version, major.minor in 16.16"},
     {"CTRL", reg::kCtrl, 0, regs::Access::kReadWrite, "bit0 ENABLE: the command processor takes ring entries"},
@@ -88,6 +89,8 @@ inline constexpr std::array<regs::RegisterSpec, 23> kNpuRegisters{{
     {"CMDBUFS_DONE", reg::kCmdBufsDone, 0, regs::Access::kReadOnly, "command buffers completed since reset"},
     {"ERROR_LAYER", reg::kErrorLayer, 0xFFFFFFFF, regs::Access::kReadOnly,
      "layer_id of the command running at the last failure, 0xffffffff if none"},
+    {"EVENTS_DONE", reg::kEventsDone, 0, regs::Access::kReadOnly,
+     "completions the firmware has taken since reset (DMA chains, cluster jobs): advances within a layer"},
 }};
 
 }  // namespace npuvp::npu

@@ -155,7 +155,11 @@ std::uint64_t CommandProcessor::wait_events(std::uint64_t mask) {
       if (event_lines[i].read()) high |= std::uint64_t{1} << i;
       any |= event_lines[i].posedge_event();
     }
-    if (high != 0) return high;
+    if (high != 0) {
+      // A layer can outlast the driver's watchdog period; its steps cannot.
+      registers_.set(reg::kEventsDone, registers_.get(reg::kEventsDone) + 1);
+      return high;
+    }
     if (any.size() == 0) throw firmware::BusError("wait on no IRQ line", mask);
     const sim::Waiting waiting(event_lines_named(mask));
     sc_core::wait(any);

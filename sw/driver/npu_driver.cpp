@@ -81,19 +81,21 @@ std::uint32_t NpuDriver::submit(std::uint64_t command_buffer, std::uint32_t laye
 }
 
 void NpuDriver::service_interrupt() {
-  // LAYERS_DONE is read only once a wait times out, so that a run whose
-  // interrupts come in time makes no access it did not make before.
-  std::optional<std::uint32_t> layers;
+  // The progress counters are read only once a wait times out, so that a run
+  // whose interrupts come in time makes no access it did not make before.
+  // EVENTS_DONE advances within a layer: one layer may take longer than the
+  // period (a 1x1 array), none of its DMA chains or cluster jobs should.
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> progress;
   while (!hal_.wait_for_interrupt(config_.timeout_ns)) {
-    const std::uint32_t now = read(reg::kLayersDone);
-    if (now != layers) {  // the first period out, or still completing layers: not hung
-      layers = now;
+    const std::pair<std::uint32_t, std::uint32_t> now{read(reg::kLayersDone), read(reg::kEventsDone)};
+    if (now != progress) {  // the first period out, or still making progress: not hung
+      progress = now;
       continue;
     }
     std::ostringstream os;
-    os << "NPU timeout: no interrupt and no layer completed within " << config_.timeout_ns
-       << " ns of simulated time (LAYERS_DONE " << now << ", RING_HEAD " << read(reg::kRingHead) << ", RING_TAIL "
-       << tail_ << ", STATUS 0x" << std::hex << read(reg::kStatus) << ")";
+    os << "NPU timeout: no interrupt and no progress within " << config_.timeout_ns
+       << " ns of simulated time (LAYERS_DONE " << now.first << ", EVENTS_DONE " << now.second << ", RING_HEAD "
+       << read(reg::kRingHead) << ", RING_TAIL " << tail_ << ", STATUS 0x" << std::hex << read(reg::kStatus) << ")";
     throw std::runtime_error(os.str());
   }
   const std::uint32_t irq = read(reg::kIrqStatus);

@@ -46,10 +46,11 @@ TEST(DriverConfig, ARingTooSmallToHoldACommandIsRefusedBeforeTheHardware) {
 }
 
 // An NPU that completes one layer in each watchdog period the driver waits,
-// `layers` of them, then raises its completion interrupt, or, when `hangs`,
-// nothing more.
+// `layers_to_go` of them, then one DMA chain or job in each period,
+// `events_to_go` of them, then raises its completion interrupt, or, when
+// `hangs`, nothing more.
 struct SlowNpu : HostHal {
-  std::uint32_t layers_to_go = 0, layers_done = 0, tail = 0;
+  std::uint32_t layers_to_go = 0, layers_done = 0, events_to_go = 0, events_done = 0, tail = 0;
   bool hangs = false, complete = false;
   int waits = 0;
   std::uint32_t mmio_read32(std::uint64_t address) override {
@@ -58,6 +59,8 @@ struct SlowNpu : HostHal {
         return npu::kNpuId;
       case npu::reg::kLayersDone:
         return layers_done;
+      case npu::reg::kEventsDone:
+        return events_done;
       case npu::reg::kRingHead:
         return complete ? tail : 0;
       case npu::reg::kIrqStatus:
@@ -76,6 +79,11 @@ struct SlowNpu : HostHal {
     if (layers_to_go > 0) {
       --layers_to_go;
       ++layers_done;
+      return false;
+    }
+    if (events_to_go > 0) {
+      --events_to_go;
+      ++events_done;
       return false;
     }
     complete = !hangs;
@@ -98,6 +106,20 @@ TEST(DriverWatchdog, LayersCompletingKeepItWaiting) {
   EXPECT_EQ(npu.waits, 6);
 }
 
+// One layer longer than the period runs on while its steps complete (a 1x1
+// array at 224x224 once failed after 2 s of its 2.3 s first layer).
+TEST(DriverWatchdog, StepsCompletingWithinALayerKeepItWaiting) {
+  SlowNpu npu;
+  npu.events_to_go = 4;
+  DriverConfig config;
+  config.timeout_ns = 1000;
+  NpuDriver driver(npu, config);
+  driver.probe();
+  driver.submit(driver.alloc(64), 1);
+  driver.wait_idle();
+  EXPECT_EQ(npu.waits, 5);
+}
+
 TEST(DriverWatchdog, AnNpuThatCompletesNothingForAPeriodIsHung) {
   SlowNpu npu;
   npu.layers_to_go = 2;
@@ -112,8 +134,8 @@ TEST(DriverWatchdog, AnNpuThatCompletesNothingForAPeriodIsHung) {
     ADD_FAILURE() << "a hung NPU was waited for";
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "NPU timeout: no interrupt and no layer completed within 1000 ns of simulated time (LAYERS_DONE 2, "
-              "RING_HEAD 0, RING_TAIL 1, STATUS 0x0)");
+              "NPU timeout: no interrupt and no progress within 1000 ns of simulated time (LAYERS_DONE 2, "
+              "EVENTS_DONE 0, RING_HEAD 0, RING_TAIL 1, STATUS 0x0)");
   }
   EXPECT_EQ(npu.waits, 3);
 }
