@@ -24,6 +24,11 @@ std::string error_of(const std::string& file, const std::vector<std::string>& ov
   return "";
 }
 
+std::string preset_text() {
+  std::ifstream in(kPreset);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 std::string write_temp(const std::string& name, const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() / name;
   std::ofstream(path) << text;
@@ -156,8 +161,7 @@ TEST(PlatformConfig, DerivedKeysAreRefusedWithTheirOrigin) {
   e = error_of(kPreset, {"noc.targets=[]"});
   EXPECT_NE(e.find("key 'noc.targets': derived from sram.banks"), std::string::npos) << e;
   // In a preset file as on the command line.
-  std::ifstream in(kPreset);
-  std::string preset((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string preset = preset_text();
   const std::string noc = "noc:\n";
   preset.replace(preset.find(noc), noc.size(), noc + "  initiators: [{name: dma, x: 0, y: 0}]\n");
   e = error_of(write_temp("npuvp_derived_key.yaml", preset), {});
@@ -167,8 +171,7 @@ TEST(PlatformConfig, DerivedKeysAreRefusedWithTheirOrigin) {
 // Found by fuzz_platform_yaml (fuzz/corpus/platform_yaml/regression-list-as-key.yaml):
 // yaml-cpp's bad conversion escaped, naming neither file nor key.
 TEST(PlatformConfig, AKeyThatIsNotANameIsRefusedWithWhereItIs) {
-  std::ifstream in(kPreset);
-  std::string preset((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string preset = preset_text();
   const std::string noc = "noc:\n";
   preset.replace(preset.find(noc), noc.size(), noc + "  ? {router_cycles: 2}\n  : 3\n");
   const std::string e = error_of(write_temp("npuvp_map_key.yaml", preset), {});
@@ -281,9 +284,12 @@ TEST(PlatformConfig, AnOverriddenKeyIsNamedWithItsOverride) {
                 "nothing");
   EXPECT_EQ(error_of(kPreset, {"name.x=1"}),
             "--set name.x=1: key 'name.x': 'name' holds a value, not a section of keys");
-  // The file's own values are the file's, whatever else was set.
-  EXPECT_EQ(error_of(kPreset, {"pe_array.rows=8", "pe_array.cols=0"}),
-            file + "pe_array.cols=0: key 'pe_array.cols': expected an integer from 1 to 256, got '0'");
+  // A value the file holds is the file's, whatever else was set beside it.
+  std::string preset = preset_text();
+  preset.replace(preset.find("cols: 8"), 7, "cols: 0");
+  const std::string bad = write_temp("npuvp_bad_cols.yaml", preset);
+  EXPECT_EQ(error_of(bad, {"pe_array.rows=16"}),
+            bad + ": key 'pe_array.cols': expected an integer from 1 to 256, got '0'");
   const PlatformConfig scaled = load_platform(kPreset, {"energy_scaling.node_nm=7", "energy_scaling.vdd=0.8"});
   const PlatformConfig whole = load_platform(kPreset, {"energy_scaling={node_nm: 7, vdd: 0.8}"});
   EXPECT_EQ(scaled.energy.mac_int8_pj, whole.energy.mac_int8_pj);
@@ -356,8 +362,7 @@ TEST(PlatformConfig, MissingRequiredKeyIsNamed) {
 TEST(PlatformConfig, ARepeatedKeyIsRefusedWithBothLines) {
   // yaml-cpp reads the first and dumps the last: a run simulated one value
   // and recorded the other in report.json.
-  std::ifstream in(kPreset);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = preset_text();
   const auto at = text.find("  rows: 8\n");
   ASSERT_NE(at, std::string::npos);
   text.insert(at, "  rows: 16\n");
