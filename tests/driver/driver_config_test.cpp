@@ -92,17 +92,23 @@ struct SlowNpu : HostHal {
   std::uint64_t now_ns() const override { return 0; }
 };
 
+// Submits a command buffer of `layers` layers to `npu` with a watchdog
+// period of 1000 ns, and waits for it.
+void run_to_idle(SlowNpu& npu, std::uint32_t layers) {
+  DriverConfig config;
+  config.timeout_ns = 1000;
+  NpuDriver driver(npu, config);
+  driver.probe();
+  driver.submit(driver.alloc(64), layers);
+  driver.wait_idle();
+}
+
 // A network longer than the watchdog's period runs on while its layers
 // complete (VGG-16 at --batch 12 once failed after 1 s of simulated time).
 TEST(DriverWatchdog, LayersCompletingKeepItWaiting) {
   SlowNpu npu;
   npu.layers_to_go = 5;
-  DriverConfig config;
-  config.timeout_ns = 1000;
-  NpuDriver driver(npu, config);
-  driver.probe();
-  driver.submit(driver.alloc(64), 5);
-  driver.wait_idle();
+  run_to_idle(npu, 5);
   EXPECT_EQ(npu.waits, 6);
 }
 
@@ -111,12 +117,7 @@ TEST(DriverWatchdog, LayersCompletingKeepItWaiting) {
 TEST(DriverWatchdog, StepsCompletingWithinALayerKeepItWaiting) {
   SlowNpu npu;
   npu.events_to_go = 4;
-  DriverConfig config;
-  config.timeout_ns = 1000;
-  NpuDriver driver(npu, config);
-  driver.probe();
-  driver.submit(driver.alloc(64), 1);
-  driver.wait_idle();
+  run_to_idle(npu, 1);
   EXPECT_EQ(npu.waits, 5);
 }
 
@@ -124,13 +125,8 @@ TEST(DriverWatchdog, AnNpuThatCompletesNothingForAPeriodIsHung) {
   SlowNpu npu;
   npu.layers_to_go = 2;
   npu.hangs = true;
-  DriverConfig config;
-  config.timeout_ns = 1000;
-  NpuDriver driver(npu, config);
-  driver.probe();
-  driver.submit(driver.alloc(64), 5);
   try {
-    driver.wait_idle();
+    run_to_idle(npu, 5);
     ADD_FAILURE() << "a hung NPU was waited for";
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()),
