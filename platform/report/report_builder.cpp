@@ -226,17 +226,18 @@ RooflineInput roofline_input(const RunInputs& in, const std::vector<LayerFigures
   r.clock_hz = npu.clock_mhz * 1e6;
   r.dram_bytes_per_s = in.config.dram.peak_gbps() * 1e9;
   r.dram_bandwidth_source = "report.dram.peak_gbps";
+  r.ideal_memory = in.options.ideal_memory;
   // Every bank delivers one word per port per cycle when accesses spread
   // across banks: the SRAM's ceiling, not what conflicts leave of it.
   r.sram_bytes_per_s =
       static_cast<double>(npu.sram_banks) * npu.sram_bank.word_bytes * npu.sram_bank.ports * r.clock_hz;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const auto& l = in.work.layers[i];
-    r.layers.push_back(
-        {l.value("name", ""), l.value("type", ""),
-         needed_macs(static_cast<double>(l["macs"].get<std::uint64_t>()), static_cast<double>(layers[i].array_macs)),
-         static_cast<double>(layers[i].dram_read_bytes + layers[i].dram_write_bytes),
-         latency_ns(layers[i], in.config)});
+    r.layers.push_back({l.value("name", ""), l.value("type", ""),
+                        needed_macs(static_cast<double>(l["macs"].get<std::uint64_t>()) * in.options.batch,
+                                    static_cast<double>(layers[i].array_macs)),
+                        static_cast<double>(layers[i].dram_read_bytes + layers[i].dram_write_bytes),
+                        latency_ns(layers[i], in.config)});
   }
   return r;
 }
@@ -251,6 +252,7 @@ nlohmann::json network_json(const RunInputs& in) {
   return {{"name", in.work.name},
           {"input_shape", in.work.input_shape},
           {"batch", o.batch},
+          {"ideal_memory", o.ideal_memory},
           {"dataflow", o.dataflow},
           {"objective", o.dataflow == "hybrid" ? nlohmann::json(o.objective) : nlohmann::json()},
           {"total_macs", total_macs},
@@ -321,7 +323,8 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
   const auto& npu = in.config.npu;
   report["totals"]["roofline_attainment"] = roofline_attainment(
       report["layers"], {static_cast<double>(npu.mac_units()) * npu.clock_mhz * 1e6, in.config.dram.peak_gbps() * 1e9,
-                         npu.clock_mhz * 1e6, npu.cluster.int4_packing ? 2.0 : 1.0});
+                         npu.clock_mhz * 1e6, npu.cluster.int4_packing ? 2.0 : 1.0,
+                         static_cast<double>(in.options.batch), in.options.ideal_memory});
   report["roofline"] = roofline(roofline_input(in, layers));
   // peak_rss_mb is measured once every other output is written.
   report["sim"] = {

@@ -119,10 +119,13 @@ Summary summarize(const nlohmann::json& report) {
     s.description = platform_as_run(plat) + "; --set " + sets;
   }
 
+  // Layers' MACs are one image's, the MACs performed, latency and energy the
+  // batch's.
+  const double images = number(net, "batch", 1);
   double layer_macs = 0, performed_macs = 0, layer_latency_ns = 0, layer_energy_pj = 0, layer_cycles = 0;
   for (const auto& l : layers) {
     layer_macs += number(l, "macs");
-    performed_macs += number(l, "performed_macs", number(l, "macs"));
+    performed_macs += number(l, "performed_macs", number(l, "macs") * images);
     layer_latency_ns += number(l, "latency_ns");
     layer_cycles += number(l, "cycles");
     if (l.contains("energy_pj")) layer_energy_pj += number(l["energy_pj"], "total");
@@ -137,9 +140,10 @@ Summary summarize(const nlohmann::json& report) {
   s.avg_power_mw = number(totals, "avg_power_mw", latency_s > 0 ? energy_j / latency_s * 1e3 : 0.0);
   s.peak_power_mw = number(totals, "peak_power_mw", s.avg_power_mw);
   s.peak_power_window_ns = number(totals, "peak_power_window_ns", 0.0);
-  s.effective_tops = latency_s > 0 ? 2.0 * s.total_macs / latency_s * 1e-12 : 0.0;
+  const double batch_macs = s.total_macs * images;
+  s.effective_tops = latency_s > 0 ? 2.0 * batch_macs / latency_s * 1e-12 : 0.0;
   s.performed_tops = latency_s > 0 ? 2.0 * performed_macs / latency_s * 1e-12 : 0.0;
-  s.tops_per_w = energy_j > 0 ? 2.0 * s.total_macs / energy_j * 1e-12 : 0.0;
+  s.tops_per_w = energy_j > 0 ? 2.0 * batch_macs / energy_j * 1e-12 : 0.0;
   if (plat.contains("derived") && plat["derived"].contains("area_mm2"))
     s.area_mm2 = number(plat["derived"]["area_mm2"], "total");
   s.tops_per_mm2 = s.area_mm2 > 0 ? s.effective_tops / s.area_mm2 : 0.0;

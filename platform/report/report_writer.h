@@ -55,9 +55,12 @@ struct RooflineInput {
   double dram_bytes_per_s = 0;
   std::string dram_bandwidth_source;
   double sram_bytes_per_s = 0;
+  // Operands always on time (--ideal-memory): the DRAM roof does not bound
+  // what a layer can attain.
+  bool ideal_memory = false;
   struct Layer {
     std::string name, type;
-    double macs = 0;        // needed_macs(): what the roofs count
+    double macs = 0;        // needed_macs() of the whole batch: what the roofs count
     double dram_bytes = 0;  // read + write
     double latency_ns = 0;
   };
@@ -87,12 +90,18 @@ double needed_macs(double macs, double performed_macs);
 // compulsory bytes are its inputs read once (each named in `inputs`, else
 // in_shape), its weights (`params`) read once and its output written once, at
 // the layer's element size. `macs_per_s` is the array's rate for int8; packed
-// int4 layers get `int4_lanes` times it. 0 when no layer takes time.
+// int4 layers get `int4_lanes` times it. A batch of `images` does each
+// image's MACs and moves each image's inputs and outputs, its weights once
+// (layers' `macs` and shapes are one image's; `performed_macs` the batch's).
+// With `ideal_memory` the DRAM term is left out: operands were on time. 0
+// when no layer takes time.
 struct AttainmentPeaks {
   double macs_per_s = 0;
   double dram_bytes_per_s = 0;
   double clock_hz = 0;
   double int4_lanes = 1;
+  double images = 1;
+  bool ideal_memory = false;
 };
 double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& peaks);
 

@@ -49,10 +49,12 @@ double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& 
     else
       inputs = product(l.value("in_shape", nlohmann::json::array()));
     const double bytes =
-        (inputs + number(l, "params") + product(l.value("out_shape", nlohmann::json::array()))) * element;
+        ((inputs + product(l.value("out_shape", nlohmann::json::array()))) * peaks.images + number(l, "params")) *
+        element;
     const double lanes = datatype == "int4" ? peaks.int4_lanes : 1.0;
-    const double macs = needed_macs(number(l, "macs"), number(l, "performed_macs", number(l, "macs")));
-    bound_s += std::max(macs / (peaks.macs_per_s * lanes), bytes / peaks.dram_bytes_per_s);
+    const double batch_macs = number(l, "macs") * peaks.images;
+    const double macs = needed_macs(batch_macs, number(l, "performed_macs", batch_macs));
+    bound_s += std::max(macs / (peaks.macs_per_s * lanes), peaks.ideal_memory ? 0.0 : bytes / peaks.dram_bytes_per_s);
   }
   return cycles > 0 ? bound_s / (cycles / peaks.clock_hz) : 0.0;
 }
@@ -76,7 +78,7 @@ nlohmann::json roofline(const RooflineInput& in) {
                           {"ops", ops},
                           {"dram_bytes", l.dram_bytes},
                           {"achieved_ops_per_s", seconds > 0 ? ops / seconds : 0.0}};
-    if (ai) {
+    if (ai && !in.ideal_memory) {
       const double dram_ceiling = in.dram_bytes_per_s * *ai;
       const double attainable = std::min(peak_ops, dram_ceiling);
       row["intensity_ops_per_byte"] = *ai;
@@ -84,8 +86,9 @@ nlohmann::json roofline(const RooflineInput& in) {
       row["bound"] = dram_ceiling < peak_ops ? "dram" : "compute";
       row["fraction_of_attainable"] = attainable > 0 ? row["achieved_ops_per_s"].get<double>() / attainable : 0.0;
     } else {
-      // No DRAM traffic: infinitely far right, only the compute roof applies.
-      row["intensity_ops_per_byte"] = nullptr;
+      // No DRAM traffic (infinitely far right) or ideal memory (no DRAM
+      // roof): only the compute roof applies.
+      row["intensity_ops_per_byte"] = ai ? nlohmann::json(*ai) : nlohmann::json();
       row["attainable_ops_per_s"] = peak_ops;
       row["bound"] = "compute";
       row["fraction_of_attainable"] = row["achieved_ops_per_s"].get<double>() / peak_ops;
@@ -130,11 +133,16 @@ nlohmann::json roofline(const nlohmann::json& report) {
   // across banks: the SRAM's ceiling, not what conflicts leave of it.
   in.sram_bytes_per_s =
       required(sram, "sram", "banks") * required(sram, "sram", "word_bytes") * number(sram, "ports", 1) * in.clock_hz;
+  const auto& network = section(report, "network");
+  const double images = number(network, "batch", 1);
+  in.ideal_memory = network.value("ideal_memory", false);
   if (report.contains("layers"))
-    for (const auto& l : report["layers"])
+    for (const auto& l : report["layers"]) {
+      const double batch_macs = number(l, "macs") * images;
       in.layers.push_back({detail::text(l, "name"), detail::text(l, "type"),
-                           needed_macs(number(l, "macs"), number(l, "performed_macs", number(l, "macs"))),
+                           needed_macs(batch_macs, number(l, "performed_macs", batch_macs)),
                            detail::layer_dram_bytes(l), number(l, "latency_ns")});
+    }
   return roofline(in);
 }
 

@@ -250,6 +250,21 @@ TEST(Roofline, UsesThePresetsRoofsAndTwoOpsPerMac) {
   EXPECT_DOUBLE_EQ(layers[2]["fraction_of_attainable"].get<double>(), (2e5 / 50e-6) / 4e9);
 }
 
+// With --ideal-memory the DRAM roof bounded nothing the run did: layers
+// "bound" by it read 3.4 times their attainable rate.
+TEST(Roofline, IdealMemoryLeavesTheComputeRoofAlone) {
+  auto report = crafted_record().report;
+  report["network"]["ideal_memory"] = true;
+  const nlohmann::json r = roofline(report);
+  const auto& layers = r["layers"];
+  EXPECT_DOUBLE_EQ(layers[1]["intensity_ops_per_byte"].get<double>(), 4.0);
+  EXPECT_EQ(layers[1]["bound"], "compute");
+  EXPECT_DOUBLE_EQ(layers[1]["attainable_ops_per_s"].get<double>(), 32e9);
+  // A batch's layers did each image's MACs in their latency.
+  report["network"]["batch"] = 2;
+  EXPECT_DOUBLE_EQ(roofline(report)["layers"][0]["achieved_ops_per_s"].get<double>(), 2 * 2e6 / 100e-6);
+}
+
 TEST(Roofline, FallsBackToTheMemspecForDramBandwidth) {
   auto report = crafted_record().report;
   report.erase("dram");
@@ -336,6 +351,13 @@ TEST(DerivedTotals, FollowFromMacsLatencyAndEnergy) {
   EXPECT_DOUBLE_EQ(t["effective_tops"].get<double>(), 2 * Expected::kTotalMacs / 200e-6 * 1e-12);
   // Without layers[].performed_macs (reports from before it) every MAC was performed.
   EXPECT_DOUBLE_EQ(t["performed_tops"].get<double>(), t["effective_tops"].get<double>());
+  // A batch's latency and energy are its images': each did the network's MACs.
+  auto batch = crafted_record().report;
+  batch["network"]["batch"] = 4;
+  const auto b = derived_totals(batch);
+  EXPECT_DOUBLE_EQ(b["effective_tops"].get<double>(), 4 * t["effective_tops"].get<double>());
+  EXPECT_DOUBLE_EQ(b["tops_per_w"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(b["performed_tops"].get<double>(), b["effective_tops"].get<double>());
   EXPECT_DOUBLE_EQ(t["tops_per_w"].get<double>(), 0.25);
   EXPECT_DOUBLE_EQ(t["energy_per_inference_uj"].get<double>(), 10.4);
 }
@@ -408,6 +430,13 @@ TEST(RooflineAttainment, SumsEachTimedLayersBoundOverTheLatency) {
   EXPECT_DOUBLE_EQ(roofline_attainment(skipped, {1e9, 1e9, 1e9, 1}), (1000.0 + 48.0 + 130.0) / 8296.0);
   skipped[1]["performed_macs"] = 5000;
   EXPECT_DOUBLE_EQ(roofline_attainment(skipped, {1e9, 1e9, 1e9, 1}), expected);
+  // A batch of 3 does each image's MACs and moves each image's tensors, the
+  // weights once (it was counted as one image against three images' time).
+  // conv: max(12000, 3 x 24 + 16) = 12000; sum: 3 x 48 = 144; wide: (3 x 33
+  // + 32) x 2 = 262 against 96 MACs.
+  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, 1, 3}), (12000.0 + 144.0 + 262.0) / 8296.0);
+  // Ideal memory: operands were on time, only the MACs bound a layer.
+  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, 1, 1, true}), (4000.0 + 0 + 32.0) / 8296.0);
 }
 
 }  // namespace
