@@ -35,6 +35,19 @@ void check_axis(const std::string& layer, const char* axis, std::uint32_t in, st
   }
 }
 
+// A command holds each dimension in 16 bits; the NPU refused a larger one
+// mid-run as an inconsistent command.
+void check_dimensions(const std::string& layer, const firmware::LayerCommand& c) {
+  const std::pair<const char*, std::uint32_t> dims[] = {{"channels", c.in_c},       {"input height", c.in_h},
+                                                        {"input width", c.in_w},    {"output channels", c.out_c},
+                                                        {"output height", c.out_h}, {"output width", c.out_w}};
+  for (const auto& [name, value] : dims)
+    if (value > firmware::kMaxLayerDim)
+      throw std::invalid_argument("layer '" + layer + "': " + name + " " + std::to_string(value) +
+                                  " exceeds the NPU's layer dimensions (at most " +
+                                  std::to_string(firmware::kMaxLayerDim) + " each)");
+}
+
 // A convolution forced to a dataflow the arrays cannot run.
 void check_dataflow(const std::string& layer, const firmware::LayerCommand& c, const firmware::NpuLayout& npu) {
   pe_array::Dataflow forced{};
@@ -78,6 +91,7 @@ void check_layers_fit(const std::vector<firmware::LayerCommand>& commands, const
   for (const firmware::LayerCommand& c : commands) {
     if (!firmware::is_tiled(firmware::opcode_of(c))) continue;
     const std::string name = layer_name(layers, c.layer_id);
+    check_dimensions(name, c);
     const contract::ConvWindow w = firmware::read_window(c);
     if (c.out_h > 0 && c.out_w > 0 && w.stride_h > 0 && w.stride_w > 0) {
       check_axis(name, "row", c.in_h, c.out_h, w.kernel_h, w.dilation_h, w.stride_h, w.pad.top);

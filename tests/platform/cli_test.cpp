@@ -214,6 +214,13 @@ TEST(Cli, ALayerDimensionBeyondSixteenBitsIsRefusedBeforeTheRun) {
                                      "Num Filter, Strides,\nL1, 2, 2, 1, 1, 16, 65536, 1,\n";
   expect_refused_before_simulation("run -q --platform systolic-32x32 --network " + (dir / "wide.csv").string(),
                                    "layer 'L1': filters 65536 exceeds the NPU's layer dimensions (at most 65535 each)");
+  // A network file's layers the same: an input 65536 rows high was refused
+  // by the NPU mid-run as an inconsistent command.
+  std::ofstream(dir / "tall.yaml") << "name: tall\ninput: [1, 65536, 1]\nlayers:\n"
+                                      "  - {name: c, type: conv2d, out_channels: 1, kernel: 1}\n";
+  expect_refused_before_simulation(
+      "run -q --network " + (dir / "tall.yaml").string(),
+      "layer 'c': input height 65536 exceeds the NPU's layer dimensions (at most 65535 each)");
   std::filesystem::remove_all(dir);
 }
 

@@ -235,6 +235,33 @@ def nan_weights(out):
     save_model(graph, os.path.join(out, "nan_weights.onnx"), 13)
 
 
+def nan_first_weights(out):
+    # A NaN weight of the first output channel: the calibration pass's float
+    # output starts with NaN, where it was called an overflow of the input.
+    rng = np.random.default_rng(10)
+    inits = []
+    w = he(rng, (4, 2, 1, 1))
+    w[0, 0, 0, 0] = np.nan
+    nodes = [helper.make_node("Conv", ["x", init("w", w, inits)], ["y"], name="poisoned_first")]
+    graph = helper.make_graph(nodes, "nan_first_weights",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 4, 4])], inits)
+    save_model(graph, os.path.join(out, "nan_first_weights.onnx"), 13)
+
+
+def wrapping_input_dims(out):
+    # A graph input of height 2^32 + 8 once ran as height 8. The checker is
+    # skipped, as for any hostile file.
+    inits = []
+    nodes = [helper.make_node("Conv", ["x", init("w", np.ones((4, 4, 1, 1), np.float32), inits)], ["y"], name="c")]
+    graph = helper.make_graph(nodes, "wrapping_input_dims",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 2**32 + 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 2**32 + 8, 8])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="npuvp-test")
+    model.ir_version = 7
+    onnx.save(model, os.path.join(out, "wrapping_input_dims.onnx"))
+
+
 def huge_dims(out):
     # An initializer whose dims multiply past 2^63 (4611686018427387914 x 4
     # wraps to 40 in 64 bits) with 40 values: it must be refused, not read as
@@ -426,7 +453,9 @@ def main():
     clip_attr(out)
     unsupported(out)
     huge_dims(out)
+    wrapping_input_dims(out)
     nan_weights(out)
+    nan_first_weights(out)
     qdq_cnn(out)
     huge_scale(out)
     qlinear(out, False)

@@ -119,6 +119,15 @@ TEST(NetworkYaml, ErrorsNameFileLineAndKey) {
   expect_invalid([&] { parse_network_yaml("input: [3, 16, 16]\nlayer: []\n", "f.yaml"); }, "unknown key 'layer'");
   expect_invalid([&] { parse_network_yaml("input: [3, 16, 16]\nlayers: [\n", "f.yaml"); }, "malformed YAML");
   expect_invalid([] { load_network_yaml("/nonexistent/net.yaml"); }, "/nonexistent/net.yaml: cannot read");
+  // Under a square root beside the variance: -1 made the folded weights NaN.
+  expect_invalid(
+      [&] {
+        parse_network_yaml(head +
+                               "  - {name: c, type: conv2d, out_channels: 4, kernel: 3}\n"
+                               "  - {name: s, type: batch_norm, eps: -1}\n",
+                           "f.yaml");
+      },
+      "f.yaml:4:5: layer 's': key 'eps': expected a positive number");
 }
 
 // Found by fuzz_network_yaml (fuzz/corpus/network_yaml/regression-list-as-key.yaml):

@@ -232,6 +232,23 @@ TEST(OnnxErrors, DimsWhoseProductOverflowsAreRefused) {
                  path + ": initializer tensor 'b': dims [4611686018427387914,4] hold more than 2^40 elements");
 }
 
+TEST(OnnxErrors, AGraphInputDimensionBeyondAnIntIsRefused) {
+  // Cast to int, a height of 2^32 + 8 ran as 8.
+  REQUIRE_MODELS();
+  const std::string path = model("wrapping_input_dims.onnx");
+  expect_invalid([&] { import_onnx_float(path); },
+                 path + ": graph input 'x': dimension 2 is 4294967304; expected 1 to 2147483647");
+}
+
+// The calibration pass met the NaN first and called it an overflow of the
+// values reaching the layer.
+TEST(OnnxErrors, NanWeightsMetByTheCalibrationAreNamedAsTheLayersParameters) {
+  REQUIRE_MODELS();
+  Network n = import_onnx_float(model("nan_first_weights.onnx"));
+  expect_invalid([&] { quantize_network(std::move(n)); },
+                 "layer 'poisoned_first' (conv2d): its float parameters hold NaN or infinite values");
+}
+
 TEST(OnnxErrors, NanWeightsNameTheLayerThatQuantizationStopsAt) {
   // The message once said only "choose_quant_params: rmin and rmax must be finite".
   REQUIRE_MODELS();

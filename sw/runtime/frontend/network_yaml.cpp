@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -178,9 +179,14 @@ Layer read_layer(LayerReader& r, LayerType type, const YAML::Node& node) {
       l.adaptive = {o->first, o->second};
       break;
     }
-    case LayerType::kBatchNorm:
-      l.bn_eps = static_cast<float>(r.real("eps", 1e-5));
+    case LayerType::kBatchNorm: {
+      // Added to the variance under a square root: a negative one made the
+      // folded weights NaN.
+      const double eps = r.real("eps", 1e-5);
+      if (!(eps > 0) || !std::isfinite(eps)) r.fail(node, "key 'eps': expected a positive number");
+      l.bn_eps = static_cast<float>(eps);
       break;
+    }
     case LayerType::kChannelShuffle:
       l.shuffle_groups = r.integer("groups", std::nullopt);
       break;

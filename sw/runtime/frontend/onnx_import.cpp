@@ -86,12 +86,16 @@ void Importer::make_input() {
   int d[4];
   for (int k = 0; k < 4; ++k) {
     const auto& dim = shape.dim(k);
-    if (dim.has_dim_value())
-      d[k] = static_cast<int>(dim.dim_value());
-    else if (k == 0)
+    if (!dim.has_dim_value()) {
+      if (k != 0) fail(where + ": dimension " + std::to_string(k) + " is symbolic; expected fixed C, H and W");
       d[k] = 1;  // a symbolic batch: batch 1
-    else
-      fail(where + ": dimension " + std::to_string(k) + " is symbolic; expected fixed C, H and W");
+      continue;
+    }
+    // Cast as it was, 2^32 + 8 ran as 8.
+    if (dim.dim_value() < 1 || dim.dim_value() > std::numeric_limits<int>::max())
+      fail(where + ": dimension " + std::to_string(k) + " is " + std::to_string(dim.dim_value()) + "; expected 1 to " +
+           std::to_string(std::numeric_limits<int>::max()));
+    d[k] = static_cast<int>(dim.dim_value());
   }
   if (d[0] != 1) fail(where + ": batch " + std::to_string(d[0]) + "; supported: batch 1");
   const std::string stem = std::filesystem::path(path_).stem().string();

@@ -359,9 +359,16 @@ class Calibration {
   }
 
  private:
-  // Finite inputs can still overflow float in a layer's sums (an input of
-  // 3e38): that is the values reaching the layer, not its weights.
+  // A NaN or infinite float output: the layer's own parameters (a NaN weight,
+  // a batch normalization with a negative variance folded in) or, with those
+  // finite, finite inputs whose sums overflow float (an input of 3e38).
   [[noreturn]] void refuse_overflow(int i) const {
+    const FloatWeights& own = n_.layer(i).weights;
+    for (const std::vector<float>* p : {&own.weights, &own.bias, &own.gamma, &own.beta, &own.mean, &own.var})
+      if (std::any_of(p->begin(), p->end(), [](float v) { return !std::isfinite(v); }))
+        fail_layer(n_, i,
+                   "its float parameters hold NaN or infinite values (weights and bias, with any batch "
+                   "normalization folded into them)");
     double largest = 0;
     for (int in : n_.layer(i).inputs)
       if (!act_[in].empty()) {
