@@ -420,6 +420,34 @@ def qlinear(out, unsigned):
     save_model(graph, os.path.join(out, "qlinear_uint8.onnx" if unsigned else "qlinear_int8.onnx"), 13)
 
 
+def per_tensor_bias(out):
+    # A QDQ convolution whose int32 bias has one scale and no axis attribute:
+    # ONNX ignores the default axis 1 for a per-tensor scale, so a 1-D bias
+    # is valid; it was refused as "axis out of range".
+    rng = np.random.default_rng(11)
+    inits = []
+    xs, ws, ys = np.float32(0.02), np.float32(0.01), np.float32(0.05)
+    zero8 = np.int8(0)
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", init("xs", np.array(xs), inits), init("xz", np.array(zero8), inits)],
+                         ["xq"], name="xq"),
+        helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"], name="xd"),
+        helper.make_node("DequantizeLinear", [init("wq", rng.integers(-127, 128, (8, 4, 3, 3)).astype(np.int8), inits),
+                                              init("ws", np.array(ws), inits), init("wz", np.array(zero8), inits)],
+                         ["wd"], name="wd"),
+        helper.make_node("DequantizeLinear", [init("bq", rng.integers(-1000, 1000, 8).astype(np.int32), inits),
+                                              init("bs", np.array(xs * ws, np.float32), inits)], ["bd"], name="bd"),
+        helper.make_node("Conv", ["xd", "wd", "bd"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("QuantizeLinear", ["c", init("ys", np.array(ys), inits), init("yz", np.array(zero8), inits)],
+                         ["cq"], name="cq"),
+        helper.make_node("DequantizeLinear", ["cq", "ys", "yz"], ["y"], name="y"),
+    ]
+    graph = helper.make_graph(nodes, "per_tensor_bias",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8, 8])], inits)
+    save_model(graph, os.path.join(out, "per_tensor_bias.onnx"), 13)
+
+
 def huge_scale(out):
     """A QDQ convolution whose input scale is 1e30: its requantization
     multiplier does not fit, and the error must name the node."""
@@ -458,6 +486,7 @@ def main():
     nan_first_weights(out)
     qdq_cnn(out)
     huge_scale(out)
+    per_tensor_bias(out)
     qlinear(out, False)
     qlinear(out, True)
 

@@ -282,6 +282,16 @@ TEST(OnnxErrors, FloatImportOfAQuantizedModelPointsToTheQuantizedImport) {
 
 // ------------------------------------------------------------------ quantized models
 
+// ONNX reads a DequantizeLinear's axis only for per-axis scales: a 1-D
+// bias with one scale and the default axis 1 was refused as out of range.
+TEST(OnnxQuantized, APerTensorScaleIgnoresTheAxis) {
+  REQUIRE_MODELS();
+  const QuantizedNetwork q = import_onnx_quantized(model("per_tensor_bias.onnx"));
+  const QuantizedLayer& conv = qlayer(q, "conv");
+  EXPECT_EQ(conv.bias.size(), 8u);
+  EXPECT_EQ(conv.weight_scales, std::vector<float>(8, 0.01f));
+}
+
 TEST(OnnxQuantized, QdqModelKeepsItsOwnParameters) {
   REQUIRE_MODELS();
   const QuantizedNetwork q = import_onnx_quantized(model("qdq_cnn.onnx"));

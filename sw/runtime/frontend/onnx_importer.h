@@ -276,7 +276,9 @@ class Importer {
   // zero point is ONNX's uint8 0 for QuantizeLinear.
   QuantParams activation_params(const Node& n, int scale_k, int zero_k) const;
 
-  int axis_of(const Node& n, std::size_t rank) const;
+  // The quantization axis of a tensor of `rank` dimensions with `scales`
+  // scales: 0 (unused) for one scale.
+  int axis_of(const Node& n, std::size_t rank, std::size_t scales) const;
 
   void quantize_linear(int, const Node& n);
 

@@ -97,10 +97,14 @@ QuantParams Importer::activation_params(const Node& n, int scale_k, int zero_k) 
   return {s[0], z[0]};
 }
 
-int Importer::axis_of(const Node& n, std::size_t rank) const {
-  std::int64_t axis = attr_int(n, "axis", 1);
-  if (axis < 0) axis += static_cast<std::int64_t>(rank);
-  if (rank > 0 && (axis < 0 || axis >= static_cast<std::int64_t>(rank))) fail(n, "axis out of range");
+int Importer::axis_of(const Node& n, std::size_t rank, std::size_t scales) const {
+  // ONNX reads `axis` for per-axis scales only: a 1-D bias with one scale and
+  // the default axis 1 is per tensor, and was refused.
+  if (scales == 1) return 0;
+  const std::int64_t given = attr_int(n, "axis", 1);
+  const std::int64_t axis = given < 0 ? given + static_cast<std::int64_t>(rank) : given;
+  if (rank > 0 && (axis < 0 || axis >= static_cast<std::int64_t>(rank)))
+    fail(n, "axis " + std::to_string(given) + " out of range for a tensor of rank " + std::to_string(rank));
   return static_cast<int>(axis);
 }
 
@@ -113,7 +117,7 @@ void Importer::quantize_linear(int, const Node& n) {
     read_qparams(n, 1, 2, q.scales, q.zero, type);
     if (type == -1) q.zero.assign(q.scales.size(), -128);
     q.dims = c.dims;
-    q.axis = axis_of(n, c.dims.size());
+    q.axis = axis_of(n, c.dims.size(), q.scales.size());
     std::size_t inner = 1;
     for (std::size_t d = static_cast<std::size_t>(q.axis) + 1; d < c.dims.size(); ++d)
       inner *= static_cast<std::size_t>(c.dims[d]);
@@ -148,7 +152,7 @@ void Importer::dequantize_linear(int, const Node& n) {
     if (type != -1 && type != c->type) fail(n, "zero point type differs from the data type");
     q.int32 = c->type == onnx::TensorProto::INT32;
     q.dims = c->dims;
-    q.axis = axis_of(n, c->dims.size());
+    q.axis = axis_of(n, c->dims.size(), q.scales.size());
     if (q.scales.size() != 1 && (c->dims.empty() || q.scales.size() != static_cast<std::size_t>(c->dims[q.axis])))
       fail(n, "per-axis scale count " + std::to_string(q.scales.size()) + " does not match axis " +
                   std::to_string(q.axis) + " of " + dims_str(c->dims));
