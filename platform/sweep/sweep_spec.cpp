@@ -420,17 +420,22 @@ SweepSpec load_sweep(const std::string& file) {
 
   std::vector<std::string> sets;
   if (root["set"].IsDefined() && !root["set"].IsNull()) {
-    if (!root["set"].IsMap()) problems.add("set", "expected a map of config keys to values");
-    for (const auto& e : root["set"]) sets.push_back(e.first.Scalar() + "=" + value_text(e.second));
+    // A list iterated as a map escaped as yaml-cpp's "invalid node".
+    if (!root["set"].IsMap())
+      problems.add("set", "expected a map of config keys to values");
+    else
+      for (const auto& e : root["set"]) sets.push_back(e.first.Scalar() + "=" + value_text(e.second));
   }
   std::map<std::string, nlohmann::json> run;
   if (root["run"].IsDefined() && !root["run"].IsNull()) {
-    if (!root["run"].IsMap()) problems.add("run", "expected a map of npuvp run options to values");
-    for (const auto& e : root["run"]) {
-      const std::string key = e.first.Scalar();
-      check_run_option("run." + key, key, e.second, problems);
-      run[key] = e.second.IsScalar() ? nlohmann::json(e.second.Scalar()) : nlohmann::json(value_text(e.second));
-    }
+    if (!root["run"].IsMap())
+      problems.add("run", "expected a map of npuvp run options to values");
+    else
+      for (const auto& e : root["run"]) {
+        const std::string key = e.first.Scalar();
+        check_run_option("run." + key, key, e.second, problems);
+        run[key] = e.second.IsScalar() ? nlohmann::json(e.second.Scalar()) : nlohmann::json(value_text(e.second));
+      }
   }
   const std::vector<Axis> vary = read_axes(root["vary"], "vary", problems);
   const std::vector<Axis> zip = read_axes(root["zip"], "zip", problems);

@@ -148,6 +148,16 @@ TEST(SweepSpec, ShapeErrorsNameTheirKeys) {
                 f + "'zip.pe_array.cols': expected 2 values like zip.pe_array.rows, got 1");
 }
 
+// A list where a map belongs ended in yaml-cpp's "invalid node; this may
+// result from using a map iterator as a sequence iterator", naming nothing.
+TEST(SweepSpec, AListWhereAMapBelongsIsNamed) {
+  const std::string file =
+      write_temp("lists.yaml", "platform: edge-ip\nnetworks: [conv_slice]\nset: [a, b]\nrun: [1]\n");
+  EXPECT_EQ(error_of(file), "2 problems in the sweep file, nothing was run:\n  " + file +
+                                ": key 'set': expected a map of config keys to values\n  " + file +
+                                ": key 'run': expected a map of npuvp run options to values");
+}
+
 // Run options take what npuvp run takes, os2d among the dataflows, and each
 // problem quotes the value once.
 TEST(SweepSpec, RunOptionsAcceptWhatTheRunAcceptsAndQuoteTheValueOnce) {
