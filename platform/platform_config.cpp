@@ -175,8 +175,8 @@ void parse_sram(const ConfigNode& n, npu::NpuConfig& c) {
   if (n.has("interleave_bytes")) {
     c.sram_interleave_bytes = static_cast<std::uint64_t>(n.get_int_in("interleave_bytes", 1, 1 << 30));
     // Of two keys that disagree, the one an override set is the one to name.
-    const bool word_overridden = n.source(n.key_path("word_bytes")) != n.file();
-    const bool interleave_overridden = n.source(n.key_path("interleave_bytes")) != n.file();
+    const bool word_overridden = n.override_of(n.key_path("word_bytes")).has_value();
+    const bool interleave_overridden = n.override_of(n.key_path("interleave_bytes")).has_value();
     if (c.sram_interleave_bytes != bank && c.sram_interleave_bytes % word != 0 && word_overridden &&
         !interleave_overridden)
       n.fail("word_bytes",
@@ -323,15 +323,17 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   if (root.has("dma")) parse_dma(root.child("dma"), p.npu.dma);
   p.npu.noc = config::parse_noc(root.child("noc"));
   const unsigned nodes = p.npu.noc.width * p.npu.noc.height;
+  const std::vector<std::string> mesh_keys = {"noc.width", "noc.height"};
   if (p.npu.clusters > nodes)
-    npu_node.fail("clusters", "at most one cluster per mesh node (" + std::to_string(nodes) + ")");
+    npu_node.fail("clusters", "at most one cluster per mesh node (" + std::to_string(nodes) + ")", mesh_keys);
   if (p.npu.sram_banks > nodes)
-    root.child("sram").fail("banks", "at most one bank per mesh node (" + std::to_string(nodes) + ")");
+    root.child("sram").fail("banks", "at most one bank per mesh node (" + std::to_string(nodes) + ")", mesh_keys);
   if (p.npu.control_node.x >= p.npu.noc.width || p.npu.control_node.y >= p.npu.noc.height)
-    npu_node.fail("control_node", "a node inside the mesh");
+    npu_node.fail("control_node", "a node inside the mesh", mesh_keys);
   if (p.npu.dma.noc_ports > p.npu.noc.height)
     root.child("dma").fail("noc_ports",
-                           "at most one port per mesh row (noc.height = " + std::to_string(p.npu.noc.height) + ")");
+                           "at most one port per mesh row (noc.height = " + std::to_string(p.npu.noc.height) + ")",
+                           mesh_keys);
 
   p.dram = config::parse_dram(root.child("dram"));
 

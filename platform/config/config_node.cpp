@@ -58,17 +58,28 @@ ConfigNode::ConfigNode(YAML::Node node, std::string file, std::string path,
                        std::shared_ptr<const OverrideOrigins> overrides)
     : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), overrides_(std::move(overrides)) {}
 
-std::string ConfigNode::source(const std::string& key_path) const {
-  if (overrides_ == nullptr) return file_;
-  // The override of the key itself or of the closest section above it.
+std::optional<std::string> ConfigNode::override_of(const std::string& key_path) const {
+  if (overrides_ == nullptr) return std::nullopt;
+  // The override of the key itself or of the closest section above it, else
+  // one inside it (a section checked as a whole: npu.control_node).
   const OverrideOrigins::const_iterator none = overrides_->end();
-  OverrideOrigins::const_iterator found = none;
+  OverrideOrigins::const_iterator above = none, inside = none;
   for (auto it = overrides_->begin(); it != none; ++it) {
     const std::string& set = it->first;
-    const bool covers = key_path == set || key_path.rfind(set + ".", 0) == 0 || key_path.rfind(set + "[", 0) == 0;
-    if (covers && (found == none || set.size() > found->first.size())) found = it;
+    if (key_path == set || key_path.rfind(set + ".", 0) == 0 || key_path.rfind(set + "[", 0) == 0) {
+      if (above == none || set.size() > above->first.size()) above = it;
+    } else if (!key_path.empty() && set.rfind(key_path + ".", 0) == 0 && inside == none) {
+      inside = it;
+    }
   }
-  return found == none ? file_ : file_ + " with " + found->second;
+  if (above != none) return above->second;
+  if (inside != none) return inside->second;
+  return std::nullopt;
+}
+
+std::string ConfigNode::source(const std::string& key_path) const {
+  const std::optional<std::string> set = override_of(key_path);
+  return set ? file_ + " with " + *set : file_;
 }
 
 ConfigNode ConfigNode::load_file(const std::string& file) {
@@ -86,10 +97,22 @@ ConfigNode ConfigNode::load_file(const std::string& file) {
 
 std::string ConfigNode::key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
-void ConfigNode::fail(const std::string& key, const std::string& expected) const {
+void ConfigNode::fail_at(const std::string& source, const std::string& key, const std::string& expected) const {
   const YAML::Node n = node_.IsMap() && !key.empty() ? node_[key] : node_;
-  const std::string where = key.empty() ? path_ : key_path(key);
-  throw ConfigError(source(where) + ": key '" + where + "': expected " + expected + ", got " + describe(n));
+  throw ConfigError(source + ": key '" + (key.empty() ? path_ : key_path(key)) + "': expected " + expected + ", got " +
+                    describe(n));
+}
+
+void ConfigNode::fail(const std::string& key, const std::string& expected) const {
+  fail_at(source(key.empty() ? path_ : key_path(key)), key, expected);
+}
+
+void ConfigNode::fail(const std::string& key, const std::string& expected,
+                      const std::vector<std::string>& related) const {
+  if (!override_of(key_path(key)))
+    for (const std::string& other : related)
+      if (const std::optional<std::string> set = override_of(other)) fail_at(file_ + " with " + *set, key, expected);
+  fail(key, expected);
 }
 
 bool ConfigNode::has(const std::string& key) const {

@@ -70,17 +70,25 @@ class ConfigNode {
   void reject_unknown(const std::set<std::string>& known) const;
 
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
+  // The same for a value that disagrees with others (dotted paths from the
+  // root): the message names the override that set any of them.
+  [[noreturn]] void fail(const std::string& key, const std::string& expected,
+                         const std::vector<std::string>& related) const;
 
   const std::string& file() const { return file_; }
   // Where the value at `key_path` came from, as an error names it: the file,
-  // or the file with the override that set the key or a section above it.
+  // or the file with the override that set the key, a section above it or a
+  // key inside it.
   std::string source(const std::string& key_path) const;
+  // The override as given that set what source() names, if any.
+  std::optional<std::string> override_of(const std::string& key_path) const;
   const std::string& path() const { return path_; }
   std::string key_path(const std::string& key) const;
   const YAML::Node& yaml() const { return node_; }
 
  private:
   YAML::Node scalar(const std::string& key) const;
+  [[noreturn]] void fail_at(const std::string& source, const std::string& key, const std::string& expected) const;
   // An integer; one beyond 64 bits is refused as outside `range`.
   std::int64_t parse_int(const std::string& key, const std::string& range) const;
   std::string key_text(const YAML::Node& key) const;

@@ -307,6 +307,16 @@ TEST(PlatformConfig, ARangeErrorNamesTheRangeAndTheKeyAtFault) {
             std::string(kPreset) +
                 " with --set sram.word_bytes=3: key 'sram.word_bytes': expected a word size that "
                 "divides sram.interleave_bytes (1024), got '3'");
+  // A key checked against the mesh names the override that shrank the mesh;
+  // a section checked whole names the override inside it.
+  EXPECT_EQ(error_of(kPreset, {"noc.width=1", "noc.height=1"}),
+            std::string(kPreset) +
+                " with --set noc.width=1: key 'npu.clusters': expected at most one cluster per mesh "
+                "node (1), got '16'");
+  EXPECT_EQ(error_of(kPreset, {"npu.control_node.x=9"}),
+            std::string(kPreset) +
+                " with --set npu.control_node.x=9: key 'npu.control_node': expected a node inside "
+                "the mesh, got a map {x: 9, y: 0}");
   EXPECT_NE(error_of(kPreset, {"sram.interleave_bytes=16"})
                 .find("with --set sram.interleave_bytes=16: key 'sram.interleave_bytes': expected a power of two that "
                       "is a multiple of word_bytes (32)"),
