@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include "platform/report/report_util.h"
 
@@ -80,8 +82,10 @@ double energy_total(const nlohmann::json& layer) {
 }
 
 std::size_t compare_layers(std::ostream& os, const nlohmann::json& a, const nlohmann::json& b) {
-  std::map<std::string, const nlohmann::json*> by_name;
-  for (const auto& l : b) by_name[detail::text(l, "name")] = &l;
+  // A name may repeat (SCALE-Sim topologies): its n-th layer in A meets its
+  // n-th in B. With one per name, the second "c1" was "only in A".
+  std::map<std::string, std::deque<const nlohmann::json*>> by_name;
+  for (const auto& l : b) by_name[detail::text(l, "name")].push_back(&l);
   Table t;
   for (const char* h : {"layer", "cycles A", "cycles B", "B/A", "energy_uJ A", "energy_uJ B", "B/A", "DRAM_KiB A",
                         "DRAM_KiB B", "B/A", "dataflow", "verified"})
@@ -91,12 +95,12 @@ std::size_t compare_layers(std::ostream& os, const nlohmann::json& a, const nloh
   for (const auto& la : a) {
     const std::string name = detail::text(la, "name");
     const auto it = by_name.find(name);
-    if (it == by_name.end()) {
+    if (it == by_name.end() || it->second.empty()) {
       only_a += (only_a.empty() ? "" : ", ") + name;
       continue;
     }
-    const nlohmann::json& lb = *it->second;
-    by_name.erase(it);
+    const nlohmann::json& lb = *it->second.front();
+    it->second.pop_front();
     if (la == lb) continue;
     ++differ;
     const double ca = number(la, "cycles"), cb = number(lb, "cycles");
@@ -111,7 +115,8 @@ std::size_t compare_layers(std::ostream& os, const nlohmann::json& a, const nloh
            dfa == dfb ? dfa : dfa + " -> " + dfb,
            verdict(la) == verdict(lb) ? verdict(la) : verdict(la) + " -> " + verdict(lb)});
   }
-  for (const auto& [name, l] : by_name) only_b += (only_b.empty() ? "" : ", ") + name;
+  for (const auto& [name, left] : by_name)
+    for (std::size_t k = 0; k < left.size(); ++k) only_b += (only_b.empty() ? "" : ", ") + name;
   os << "\nlayers: " << differ << " of " << a.size() << " differ (matched by name)\n";
   if (!t.empty()) t.print(os);
   if (!only_a.empty()) os << "only in A: " << only_a << '\n';
@@ -135,6 +140,13 @@ std::string describe(const nlohmann::json& report, const std::string& file) {
 
 ReportComparison compare_reports(const nlohmann::json& a, const nlohmann::json& b, const std::string& name_a,
                                  const std::string& name_b) {
+  // Any JSON compared as a report differed in every figure it lacked.
+  for (const auto& [report, name] : {std::pair{&a, &name_a}, std::pair{&b, &name_b}})
+    if (!report->is_object() || !report->contains("layers") || !(*report)["layers"].is_array() ||
+        !report->contains("totals") || !(*report)["totals"].is_object())
+      throw std::invalid_argument(*name +
+                                  ": not an npuvp report (expected a map with a 'layers' list and a 'totals' "
+                                  "map, as npuvp run writes report.json)");
   std::ostringstream os;
   os << "A " << describe(a, name_a) << "\nB " << describe(b, name_b) << '\n';
   std::size_t differ = 0;

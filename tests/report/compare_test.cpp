@@ -25,6 +25,33 @@ TEST(CompareReports, IdenticalReportsApartFromSimHaveNoDifferences) {
             "identical (sim.* aside)\n");
 }
 
+// `{}` compared as a report differed in 406 figures, exit 0.
+TEST(CompareReports, AnythingButAReportIsRefusedNamingIt) {
+  const nlohmann::json a = testing::crafted_record().report;
+  for (const char* text : {"{}", "[]", R"({"layers": [], "totals": 3})"}) {
+    try {
+      compare_reports(a, nlohmann::json::parse(text), "a.json", "b.json");
+      ADD_FAILURE() << text << " was compared";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "b.json: not an npuvp report (expected a map with a 'layers' list and a 'totals' map, as npuvp run "
+                "writes report.json)");
+    }
+  }
+}
+
+// A name may repeat (SCALE-Sim topologies): the second "conv1" was "only in A".
+TEST(CompareReports, ARepeatedLayerNameMeetsItsNamesakeInOrder) {
+  nlohmann::json a = testing::crafted_record().report;
+  a["layers"][1]["name"] = "conv1";
+  nlohmann::json b = a;
+  b["layers"][1]["cycles"] = 1;
+  const ReportComparison c = compare_reports(a, b, "a.json", "b.json");
+  EXPECT_EQ(c.differences, 1u);
+  EXPECT_EQ(c.text.find("only in"), std::string::npos) << c.text;
+  EXPECT_NE(c.text.find("layers: 1 of 3 differ"), std::string::npos) << c.text;
+}
+
 TEST(CompareReports, PrintsPlatformTotalsAndLayersWithRatios) {
   const nlohmann::json a = testing::crafted_record().report;
   nlohmann::json b = a;
