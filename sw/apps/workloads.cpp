@@ -160,6 +160,10 @@ void use_input(runtime::QuantizedNetwork& q, const InputTensor* input, bool onnx
   std::vector<std::int8_t> codes = q.layers.front().expected;
   const runtime::QuantParams& in_q = q.layers.front().output;
   if (input != nullptr && input->quantized) {
+    // One byte a code: an int16 input's codes need two (it failed mid-run).
+    if (q.layers.front().bits == 16)
+      throw std::invalid_argument(
+          "--input: int8/uint8 codes for an int16 input, whose codes take 16 bits; give it float32 values");
     codes = input->codes;
     for (const std::int8_t v : codes)
       if (v < in_q.qmin || v > in_q.qmax)

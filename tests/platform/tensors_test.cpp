@@ -168,6 +168,18 @@ TEST(Tensors, Int8CodesOutsideAnInt4InputAreRefused) {
   EXPECT_EQ(r.err, "npuvp: --input: code 9 outside the int4 input's range [-8, 7]\n");
 }
 
+// It failed only once the simulation had started: "conv2d_int16: input has
+// 3072 bytes, expected 6144".
+TEST(Tensors, Int8CodesForAnInt16InputAreRefused) {
+  const std::string file = (scratch("input") / "codes16.npy").string();
+  npuvp::apps::write_npy(file, npuvp::apps::make_npy(std::vector<std::int8_t>(3 * 32 * 32, 1), {1, 3, 32, 32}));
+  const auto r = run_cli("run -q --traces none --network resnet20_cifar --datatype int16 --input " + file + " --out " +
+                         scratch("out").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "npuvp: --input: int8/uint8 codes for an int16 input, whose codes take 16 bits; give it float32 values\n");
+}
+
 TEST(Tensors, ConvSliceHasNoLayersToDump) {
   const auto r =
       run_cli("run -q --traces none --dump " + scratch("dump").string() + " --out " + scratch("out").string());
