@@ -105,14 +105,14 @@ nlohmann::json gather_rows(const SweepSpec& spec, const std::vector<Task>& tasks
       row["status"] = "failed";
       row["error"] = "did not finish (no exit status in " + t.dir + ")";
     } else if (*code == 0 || *code == 3) {
-      std::ifstream is(t.dir + "/report.json");
-      try {
-        add_metrics(row, nlohmann::json::parse(is));
+      std::string error;
+      if (const std::optional<nlohmann::json> report = read_report(t, error)) {
+        add_metrics(row, *report);
         row["status"] = *code == 0 ? "ok" : "unverified";
         row["error"] = *code == 0 ? "" : "an output was not bit-exact (exit status 3)";
-      } catch (const nlohmann::json::exception& e) {
+      } else {
         row["status"] = "failed";
-        row["error"] = t.dir + "/report.json: not a report (" + e.what() + ")";
+        row["error"] = error;
       }
     } else {
       row["status"] = "failed";

@@ -118,9 +118,29 @@ std::optional<int> exit_code(const Task& task) {
   return std::nullopt;
 }
 
+std::optional<nlohmann::json> read_report(const Task& task, std::string& error) {
+  const std::string path = task.dir + "/report.json";
+  std::ifstream is(path);
+  if (!is) {
+    error = path + ": cannot open";
+    return std::nullopt;
+  }
+  try {
+    nlohmann::json report = nlohmann::json::parse(is);
+    if (report.is_object() && report.contains("totals") && report["totals"].is_object() && report.contains("layers") &&
+        report["layers"].is_array() && report.contains("sim") && report["sim"].is_object())
+      return report;
+    error = path + ": not a report (no totals, layers or sim)";
+  } catch (const nlohmann::json::exception& e) {
+    error = path + ": not a report (" + e.what() + ")";
+  }
+  return std::nullopt;
+}
+
 bool has_results(const Task& task) {
   const auto code = exit_code(task);
-  return code && (*code == 0 || *code == 3) && fs::exists(task.dir + "/report.json");
+  std::string error;
+  return code && (*code == 0 || *code == 3) && read_report(task, error);
 }
 
 void prepare(const Task& task) {

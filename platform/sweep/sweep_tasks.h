@@ -38,8 +38,12 @@ std::vector<Task> make_tasks(const SweepSpec& spec, const std::string& out_dir,
 
 // The exit status a finished run left, if it has finished.
 std::optional<int> exit_code(const Task& task);
-// Ran to its end with a report (exit 0, or 3 when an output was not
-// bit-exact): a rerun skips it.
+// The run's report.json, if it reads as a report; else empty, with why in
+// `error`. A file cut short or emptied (a full disk, an interrupted copy) is
+// no result: it was skipped on every later sweep and listed as zeros.
+std::optional<nlohmann::json> read_report(const Task& task, std::string& error);
+// Ran to its end with a report that reads (exit 0, or 3 when an output was
+// not bit-exact): a rerun skips it.
 bool has_results(const Task& task);
 // Clears what an earlier, unfinished attempt left and makes the directory.
 void prepare(const Task& task);

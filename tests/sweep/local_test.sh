@@ -87,6 +87,13 @@ status=0
 grep -q '^npuvp sweep: 2 of 4 runs have results, skipped$' stderr2.txt || fail "rerun skipped nothing: $(cat stderr2.txt)"
 [[ $(stat -c %Y.%s out/points/$ok_point/conv_slice/report.json) == "$before" ]] || fail "rerun rewrote an ok run"
 cmp first.csv out/results.csv || fail "the rerun's results differ from the first run's"
+# A report cut short is no result: the next sweep runs its point again (it
+# was skipped on every rerun and listed as failed).
+truncate -s 100 out/points/$ok_point/conv_slice/report.json
+status=0
+"$npuvp" sweep sweep.yaml --out out -j 2 >/dev/null 2>stderr3.txt || status=$?
+grep -q '^npuvp sweep: 1 of 4 runs have results, skipped$' stderr3.txt || fail "a cut report was kept: $(cat stderr3.txt)"
+grep -q "^$ok_point,.*,ok," out/results.csv || fail "the point run again is not ok: $(cat out/results.csv)"
 
 # Every point ok: exit 0.
 sed 's/\[1, 16\]/[16]/' sweep.yaml >good.yaml
