@@ -157,6 +157,21 @@ TEST(Tensors, AnInputThatOverflowsTheCalibrationIsNamedAsSuch) {
             "check the weights\n");
 }
 
+// Values near 1e-8 make the input's scale so small that a bias no longer fits
+// int32; the reference found it later, naming neither the layer nor --input.
+TEST(Tensors, AnInputTooSmallForTheBiasesNamesTheLayer) {
+  const std::string file = (scratch("input") / "tiny.npy").string();
+  std::vector<float> values(3 * 32 * 32);
+  for (std::size_t k = 0; k < values.size(); ++k) values[k] = 1e-8f * static_cast<float>(k % 7);
+  npuvp::apps::write_npy(file, npuvp::apps::make_npy(values, {1, 3, 32, 32}));
+  const auto r = run_cli("run -q --traces none --no-cache --network resnet20_cifar --input " + file + " --out " +
+                         scratch("out").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("npuvp: network 'resnet20_cifar': layer 'conv1': the bias ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("does not fit int32 at its scale"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(an --input scaled down?)\n"), std::string::npos) << r.err;
+}
+
 TEST(Tensors, Int8CodesOutsideAnInt4InputAreRefused) {
   std::vector<std::int8_t> codes(3 * 32 * 32, 0);
   codes[5] = 9;

@@ -229,7 +229,21 @@ void quantize_conv_like(QuantizedNetwork& q, int i) {
   ql.conv.input_zero_point = in_q.zero_point;
   ql.weights = std::move(pw.values);
   ql.weight_scales = std::move(pw.scales);
-  if (!f.bias->empty()) ql.bias = quantize_bias(*f.bias, in_q.scale, ql.weight_scales);
+  if (!f.bias->empty()) {
+    ql.bias = quantize_bias(*f.bias, in_q.scale, ql.weight_scales);
+    // quantize_bias saturates; a saturated bias leaves the accumulator no
+    // room, which the reference found later without a layer ("conv2d: the
+    // bias of output channel 0 (-2147483648) leaves no room").
+    for (std::size_t k = 0; k < ql.bias.size(); ++k)
+      if (ql.bias[k] == std::numeric_limits<std::int32_t>::min() ||
+          ql.bias[k] == std::numeric_limits<std::int32_t>::max()) {
+        std::ostringstream text;
+        text << "the bias " << (*f.bias)[k] << " of output channel " << k << " does not fit int32 at its scale "
+             << double(in_q.scale) * ql.weight_scales[k] << " (input scale " << in_q.scale
+             << " x weight scale): the values reaching the layer span too small a range (an --input scaled down?)";
+        throw std::invalid_argument(text.str());
+      }
+  }
   ql.requant = make_requantization(in_q.scale, ql.weight_scales, ql.output, ql.activation);
 }
 
@@ -240,8 +254,11 @@ void for_layer(const Network& n, int i, Step&& step) {
   try {
     step();
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument("network '" + n.name() + "': layer '" + n.layer(i).name + "': " + e.what() +
-                                " (NaN or infinite values in its weights or in a layer before it?)");
+    const std::string what = e.what();
+    throw std::invalid_argument("network '" + n.name() + "': layer '" + n.layer(i).name + "': " + what +
+                                (what.find("finite") != std::string::npos
+                                     ? " (NaN or infinite values in its weights or in a layer before it?)"
+                                     : ""));
   }
 }
 
