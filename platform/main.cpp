@@ -1,4 +1,5 @@
 // npuvp command line: a thin dispatcher over the platform library.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -103,6 +104,19 @@ void parse_run_values(const po::variables_map& vm, npuvp::platform::RunOptions& 
   }
 }
 
+// A trace the options left empty was written without a word.
+void warn_empty_trace(const nlohmann::json& sim, const npuvp::platform::TraceOptions& trace) {
+  const bool vcd = std::find(sim["files"].begin(), sim["files"].end(), "trace.vcd") != sim["files"].end();
+  if (!vcd) return;
+  const double end_ns = sim["simulated_ns"].get<double>();
+  if (trace.window_ns && trace.window_ns->first >= end_ns)
+    std::cerr << "npuvp: warning: trace.vcd and timeline.json hold nothing: --trace-window starts at "
+              << trace.window_ns->first << " ns, after the run ended at " << end_ns << " ns\n";
+  else if (!trace.include.empty() && sim["trace_changes"].get<std::uint64_t>() == 0)
+    std::cerr << "npuvp: warning: trace.vcd holds no signal: none lies under --trace-include (scopes start with "
+                 "soc., e.g. soc.npu)\n";
+}
+
 int run_command(int argc, char** argv) {
   po::options_description opts("npuvp run options");
   std::string platform_file, network, dataflow, objective, datatype, out_dir, input_file, dump_dir, cache_dir;
@@ -201,6 +215,7 @@ int run_command(int argc, char** argv) {
               << " VCD changes kept)\n";
   std::string files;
   for (const auto& f : sim["files"]) files += (files.empty() ? "" : ",") + f.get<std::string>();
+  warn_empty_trace(sim, ro.trace);
   std::cout << "wrote " << out_dir << "/{" << files << "}\n";
   if (sim["interrupted"].get<bool>()) {
     std::cerr << "npuvp: interrupted by " << sim["interrupted_by"].get<std::string>() << " after "

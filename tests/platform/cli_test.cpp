@@ -238,6 +238,25 @@ TEST(Cli, MaxMemoryRefusesARunWhoseTensorsWouldExceedIt) {
   std::filesystem::remove_all(dir);
 }
 
+// Trace options that leave the trace empty wrote it without a word.
+TEST(Cli, AnEmptyTraceIsWarnedOf) {
+  const auto dir = scratch("empty_trace");
+  Result r = npuvp("run -q --trace-include zzz.nothing --out " + dir.string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "npuvp: warning: trace.vcd holds no signal: none lies under --trace-include (scopes start with soc., e.g. "
+            "soc.npu)\n");
+  r = npuvp("run -q --trace-window 1000000000:2000000000 --out " + dir.string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.rfind("npuvp: warning: trace.vcd and timeline.json hold nothing: --trace-window starts at 1e+09 ns, "
+                        "after the run ended at ",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_EQ(npuvp("run -q --trace-include soc.npu --out " + dir.string()).err, "");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Cli, ATraceThatCannotBeWrittenIsAnErrorNamingItAndTheRestIsWritten) {
   // trace.vcd on a full disk was written without a check: exit 0, "wrote".
   const auto dir = scratch("full_disk");
