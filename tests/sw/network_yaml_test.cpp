@@ -119,6 +119,11 @@ TEST(NetworkYaml, ErrorsNameFileLineAndKey) {
   expect_invalid([&] { parse_network_yaml("input: [3, 16, 16]\nlayer: []\n", "f.yaml"); }, "unknown key 'layer'");
   expect_invalid([&] { parse_network_yaml("input: [3, 16, 16]\nlayers: [\n", "f.yaml"); }, "malformed YAML");
   expect_invalid([] { load_network_yaml("/nonexistent/net.yaml"); }, "/nonexistent/net.yaml: cannot read");
+  expect_invalid(
+      [&] {
+        parse_network_yaml(head + "  - {name: c, type: conv2d, out_channels: 4, kernel: 3, kernel: 5}\n", "f.yaml");
+      },
+      "f.yaml:3:57: layer 'c': key 'kernel' appears twice; expected each key once");
   // Under a square root beside the variance: -1 made the folded weights NaN.
   expect_invalid(
       [&] {

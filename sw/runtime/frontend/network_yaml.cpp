@@ -113,9 +113,12 @@ class LayerReader {
   }
 
   void reject_unknown_keys() const {
+    std::set<std::string> seen;
     for (auto it = node_.begin(); it != node_.end(); ++it) {
       if (!it->first.IsScalar()) fail(it->first, "a key must be a name");
       const std::string key = it->first.Scalar();
+      // yaml-cpp keeps both and finds the first: the second was ignored.
+      if (!seen.insert(key).second) fail(it->first, "key '" + key + "' appears twice; expected each key once");
       if (!used_.count(key)) {
         std::string known;
         for (const auto& k : used_) known += (known.empty() ? "" : ", ") + k;
