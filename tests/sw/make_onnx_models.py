@@ -262,6 +262,24 @@ def wrapping_input_dims(out):
     onnx.save(model, os.path.join(out, "wrapping_input_dims.onnx"))
 
 
+def malformed_attributes(out):
+    # A MaxPool without its required kernel_shape, and a Conv whose strides
+    # are floats: each was read as an empty list. The checker is skipped.
+    rng = np.random.default_rng(12)
+    for name, node, inits in [
+        ("pool_without_kernel", helper.make_node("MaxPool", ["x"], ["y"], name="pool"), []),
+        ("float_strides", None, []),
+    ]:
+        if node is None:
+            node = helper.make_node("Conv", ["x", init("w", he(rng, (2, 2, 1, 1)), inits)], ["y"], name="conv")
+            node.attribute.append(helper.make_attribute("strides", [1.0, 1.0]))
+        graph = helper.make_graph([node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="npuvp-test")
+        model.ir_version = 7
+        onnx.save(model, os.path.join(out, name + ".onnx"))
+
+
 def huge_dims(out):
     # An initializer whose dims multiply past 2^63 (4611686018427387914 x 4
     # wraps to 40 in 64 bits) with 40 values: it must be refused, not read as
@@ -482,6 +500,7 @@ def main():
     unsupported(out)
     huge_dims(out)
     wrapping_input_dims(out)
+    malformed_attributes(out)
     nan_weights(out)
     nan_first_weights(out)
     qdq_cnn(out)

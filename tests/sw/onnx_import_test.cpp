@@ -232,6 +232,18 @@ TEST(OnnxErrors, DimsWhoseProductOverflowsAreRefused) {
                  path + ": initializer tensor 'b': dims [4611686018427387914,4] hold more than 2^40 elements");
 }
 
+// Both were read as empty lists: "kernel_shape [0,0]: expected positive",
+// "strides []: expected 2 values".
+TEST(OnnxErrors, AMissingOrMistypedAttributeIsNamed) {
+  REQUIRE_MODELS();
+  std::string path = model("pool_without_kernel.onnx");
+  expect_invalid([&] { import_onnx_float(path); },
+                 path + ": node 'pool' (MaxPool): the required attribute kernel_shape is missing");
+  path = model("float_strides.onnx");
+  expect_invalid([&] { import_onnx_float(path); },
+                 path + ": node 'conv' (Conv): attribute strides: expected INTS, got FLOATS");
+}
+
 TEST(OnnxErrors, AGraphInputDimensionBeyondAnIntIsRefused) {
   // Cast to int, a height of 2^32 + 8 ran as 8.
   REQUIRE_MODELS();

@@ -366,6 +366,8 @@ void Importer::pool(int, const Node& n) {
   require_4d(n, x);
   no_extra_outputs(n, 1);
   if (max && attr_int(n, "storage_order", 0) != 0) fail(n, "storage_order=1; supported: 0");
+  // Required by ONNX; without it the message was "kernel_shape [0,0]: expected positive".
+  if (attr(n, "kernel_shape") == nullptr) fail(n, "the required attribute kernel_shape is missing");
   const auto kernel = attr_pair(n, "kernel_shape", 0);
   const auto stride = attr_pair(n, "strides", 1);
   const auto dilation = attr_pair(n, "dilations", 1);

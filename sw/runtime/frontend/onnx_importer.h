@@ -135,6 +135,9 @@ class Importer {
   // ------------------------------------------------------------ attributes
 
   const onnx::AttributeProto* attr(const Node& n, const char* name) const;
+  // attr(), refused when the file gives it another type.
+  const onnx::AttributeProto* typed_attr(const Node& n, const char* name,
+                                         onnx::AttributeProto::AttributeType type) const;
   std::int64_t attr_int(const Node& n, const char* name, std::int64_t def) const;
   float attr_float(const Node& n, const char* name, float def) const;
   Dims attr_ints(const Node& n, const char* name, Dims def = {}) const;

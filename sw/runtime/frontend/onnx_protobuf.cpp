@@ -147,23 +147,34 @@ const onnx::AttributeProto* Importer::attr(const Node& n, const char* name) cons
   return nullptr;
 }
 
-std::int64_t Importer::attr_int(const Node& n, const char* name, std::int64_t def) const {
+const onnx::AttributeProto* Importer::typed_attr(const Node& n, const char* name,
+                                                 onnx::AttributeProto::AttributeType type) const {
+  // Read as another type, float strides were an empty list ("strides []:
+  // expected 2 values").
   const auto* a = attr(n, name);
+  if (a != nullptr && a->type() != type && a->type() != onnx::AttributeProto::UNDEFINED)
+    fail(n, std::string("attribute ") + name + ": expected " + onnx::AttributeProto::AttributeType_Name(type) +
+                ", got " + onnx::AttributeProto::AttributeType_Name(a->type()));
+  return a;
+}
+
+std::int64_t Importer::attr_int(const Node& n, const char* name, std::int64_t def) const {
+  const auto* a = typed_attr(n, name, onnx::AttributeProto::INT);
   return a ? a->i() : def;
 }
 
 float Importer::attr_float(const Node& n, const char* name, float def) const {
-  const auto* a = attr(n, name);
+  const auto* a = typed_attr(n, name, onnx::AttributeProto::FLOAT);
   return a ? a->f() : def;
 }
 
 Dims Importer::attr_ints(const Node& n, const char* name, Dims def) const {
-  const auto* a = attr(n, name);
+  const auto* a = typed_attr(n, name, onnx::AttributeProto::INTS);
   return a ? Dims(a->ints().begin(), a->ints().end()) : def;
 }
 
 std::string Importer::attr_string(const Node& n, const char* name, const std::string& def) const {
-  const auto* a = attr(n, name);
+  const auto* a = typed_attr(n, name, onnx::AttributeProto::STRING);
   return a ? a->s() : def;
 }
 
