@@ -350,10 +350,16 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   }
   const bool inline_table = root.has("energy") && root.child("energy").yaml().IsMap();
   p.energy_file = inline_table ? root.child("energy").get_string("table") : root.get_string("energy");
-  const ConfigNode table = inline_table ? root.child("energy") : ConfigNode::load_file(root.get_path("energy"));
   const std::optional<ConfigNode> scaling =
       root.has("energy_scaling") ? std::optional<ConfigNode>(root.child("energy_scaling")) : std::nullopt;
-  parse_energy_table(table, inline_table, p.energy, scaling ? &*scaling : nullptr);
+  const auto parse_table = [&](const ConfigNode& table) {
+    parse_energy_table(table, inline_table, p.energy, scaling ? &*scaling : nullptr);
+    return true;
+  };
+  if (inline_table)
+    parse_table(root.child("energy"));
+  else
+    root.read_file_of("energy", [&](const std::string& file) { return parse_table(ConfigNode::load_file(file)); });
   p.area_file = root.get_string("area", "configs/area/45nm.yaml");
   p.area = config::parse_area_file(root.get_path("area", p.area_file));
   // Area follows the feature size squared; the supply voltage does not enter.

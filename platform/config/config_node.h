@@ -70,6 +70,20 @@ class ConfigNode {
   void reject_unknown(const std::set<std::string>& known) const;
 
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
+  // Reads the file `key` names with `read`; what it throws about that file
+  // names this key too ("the file of key 'dram.memspec' in edge-ip.yaml"):
+  // a platform file given as a memspec said only "unknown key 'description'".
+  template <typename Read>
+  auto read_file_of(const std::string& key, Read&& read) const {
+    const std::string file = get_path(key);
+    try {
+      return read(file);
+    } catch (const ConfigError& e) {
+      const std::string what = e.what();
+      if (what.rfind(file + ":", 0) != 0) throw;  // about another file or key
+      throw ConfigError(what + " (the file of key '" + key_path(key) + "' in " + source(key_path(key)) + ")");
+    }
+  }
   // The same for a value that disagrees with others (dotted paths from the
   // root): the message names the override that set any of them.
   [[noreturn]] void fail(const std::string& key, const std::string& expected,

@@ -106,7 +106,7 @@ dram::DramConfig parse_dram(const ConfigNode& n) {
                     "channel_interleave_bytes", "max_wait_ns", "write_high_watermark", "write_low_watermark",
                     "allow_dmi", "power_window_ns", "protocol_check"});
   dram::DramConfig c;
-  c.memspec = load_memspec(n.get_path("memspec"));
+  c.memspec = n.read_file_of("memspec", load_memspec);
   c.channels = uint_in(n, "channels", 1, 64);
   c.mapping = n.get_choice("mapping", {"rbc", "brc"}, "rbc") == "rbc" ? dram::AddressMapping::kRowBankColumn
                                                                       : dram::AddressMapping::kBankRowColumn;

@@ -357,6 +357,15 @@ TEST(PlatformConfig, MissingAndMalformedFilesAreNamed) {
   const std::string bad = write_temp("npuvp_malformed.yaml", "name: x\nnpu: [1, 2\n");
   e = error_of(bad, {});
   EXPECT_NE(e.find("npuvp_malformed.yaml: malformed YAML at line"), std::string::npos) << e;
+  // A file of the wrong kind where a memspec or an energy table belongs said
+  // only "unknown key 'description'", naming no key that led to it.
+  for (const std::string key : {"dram.memspec", "energy"}) {
+    e = error_of(kPreset, {key + "=" + kPreset});
+    const std::string tail =
+        "(the file of key '" + key + "' in " + kPreset + " with --set " + key + "=" + kPreset + ")";
+    EXPECT_EQ(e.rfind(std::string(kPreset) + ": unknown key 'description' (known here: ", 0), 0u) << e;
+    EXPECT_EQ(e.substr(e.size() - tail.size()), tail) << e;
+  }
   // Both said "cannot open the file", sending the user after one that is there.
   EXPECT_EQ(error_of("/dev/null", {}), "/dev/null: not a regular file, expected a platform file (*.yaml)");
   const std::string dir = std::filesystem::temp_directory_path().string();
