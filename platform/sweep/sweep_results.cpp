@@ -30,6 +30,7 @@ void add_metrics(nlohmann::json& row, const nlohmann::json& report) {
   row["latency_ms"] = number(totals, "latency_ms");
   row["fps"] = number(totals, "fps");
   row["energy_uj"] = number(totals, "energy_uj");
+  row["energy_per_inference_uj"] = number(totals, "energy_per_inference_uj");
   row["avg_power_mw"] = number(totals, "avg_power_mw");
   std::uint64_t bytes = 0;
   double busy = 0, cycles = 0;

@@ -33,7 +33,7 @@ wrote out/{results.csv,results.json,pareto.svg,index.html,points/}" ]] || fail "
 grep -q '^4/4 done, 2 failed, ETA 0:00:00' stderr.txt || fail "no final progress line: $(cat stderr.txt)"
 for f in results.csv results.json pareto.svg index.html; do [[ -s out/$f ]] || fail "no out/$f"; done
 header=$(head -1 out/results.csv)
-expected_header="point,sram.bank_kb,pe_array.rows,pe_array.cols,network,status,error,latency_ms,fps,energy_uj,avg_power_mw,dram_bytes,utilization,area_mm2,pareto,wall_s"
+expected_header="point,sram.bank_kb,pe_array.rows,pe_array.cols,network,status,error,latency_ms,fps,energy_uj,energy_per_inference_uj,avg_power_mw,dram_bytes,utilization,area_mm2,pareto,wall_s"
 [[ $header == "$expected_header" ]] || fail "results.csv header: $header"
 
 # Row order is the points' (first vary key slowest, zip tuple fastest); the
@@ -58,7 +58,7 @@ subprocess.run([sys.argv[1], "run", "--network", "conv_slice", "--set", "simulat
                 "--quiet", "--traces", "none"], check=True, stdout=subprocess.DEVNULL)
 rep = json.load(open("direct/report.json"))
 t = rep["totals"]
-for k in ("latency_ms", "fps", "energy_uj", "avg_power_mw", "area_mm2"):
+for k in ("latency_ms", "fps", "energy_uj", "energy_per_inference_uj", "avg_power_mw", "area_mm2"):
     assert ok[k] == t[k], (k, ok[k], t[k])
 assert ok["dram_bytes"] == sum(l["dram_read_bytes"] + l["dram_write_bytes"] for l in rep["layers"])
 cycles = sum(l["cycles"] for l in rep["layers"])
@@ -153,7 +153,7 @@ npuvp: 7 problems in the sweep file, nothing was run:
   bad.yaml: key 'run.batchsize': expected an npuvp run option (batch, dataflow, datatype, ideal_memory, input, input_size, layer_dataflow, objective, seed, traces, weight_sparsity)
   bad.yaml: key 'vary.sram.bank_kb': expected from <= to
   bad.yaml: key 'zip.pe_array.rows': a key in both vary and zip
-  bad.yaml: key 'objectives': expected columns from latency_ms, fps, energy_uj, avg_power_mw, dram_bytes, utilization, area_mm2, got 'joules'
+  bad.yaml: key 'objectives': expected columns from latency_ms, fps, energy_uj, energy_per_inference_uj, avg_power_mw, dram_bytes, utilization, area_mm2, got 'joules'
 TXT
 # Config keys are checked on every point's platform, as npuvp run would.
 printf 'platform: edge-ip\nnetworks: [conv_slice]\nset: {simulation.vcdd: false}\nvary: {sram.bank_kb: [16, 0]}\n' >bad2.yaml

@@ -59,9 +59,9 @@ grep -q '^npuvp sweep: submitted job array [0-9]* (8 runs)' slurm.err || fail "n
 "$npuvp" sweep sweep.yaml --out local -j 2 >/dev/null 2>&1 || fail "the local sweep"
 
 # Identical but for wall-clock time (wall_s), in the CSV and the JSON.
-cmp <(cut -d, -f1-15 slurm/results.csv) <(cut -d, -f1-15 local/results.csv) ||
-  fail "results.csv differs: $(diff <(cut -d, -f1-15 slurm/results.csv) <(cut -d, -f1-15 local/results.csv))"
-[[ $(head -1 slurm/results.csv | cut -d, -f16-) == "wall_s" ]] || fail "wall_s is not the last column (16)"
+cmp <(cut -d, -f1-16 slurm/results.csv) <(cut -d, -f1-16 local/results.csv) ||
+  fail "results.csv differs: $(diff <(cut -d, -f1-16 slurm/results.csv) <(cut -d, -f1-16 local/results.csv))"
+[[ $(head -1 slurm/results.csv | cut -d, -f17-) == "wall_s" ]] || fail "wall_s is not the last column (17)"
 /usr/bin/python3 - <<'PY' || fail "results.json differs"
 import json
 def rows(d):

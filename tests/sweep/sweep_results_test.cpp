@@ -56,13 +56,13 @@ TEST(SweepResults, CsvJsonSvgAndHtml) {
   std::stringstream csv;
   csv << std::ifstream(dir / "results.csv").rdbuf();
   EXPECT_EQ(csv.str(),
-            "point,sram.bank_kb,network,status,error,latency_ms,fps,energy_uj,avg_power_mw,dram_bytes,utilization,"
-            "area_mm2,pareto,wall_s\n"
-            "aaaaaaaaaaaa,16,n1,ok,,1.25,800,,,,,,true,1.5\n"
-            "bbbbbbbbbbbb,32,n1,failed,\"npuvp: layer 'x', said \"\"no\"\"\",,,,,,,,false,1.5\n");
+            "point,sram.bank_kb,network,status,error,latency_ms,fps,energy_uj,energy_per_inference_uj,avg_power_mw,"
+            "dram_bytes,utilization,area_mm2,pareto,wall_s\n"
+            "aaaaaaaaaaaa,16,n1,ok,,1.25,800,,,,,,,true,1.5\n"
+            "bbbbbbbbbbbb,32,n1,failed,\"npuvp: layer 'x', said \"\"no\"\"\",,,,,,,,,false,1.5\n");
   const nlohmann::json doc = nlohmann::json::parse(std::ifstream(dir / "results.json"));
   EXPECT_EQ(doc["rows"], rows);
-  EXPECT_EQ(doc["columns"].size(), 14u);
+  EXPECT_EQ(doc["columns"].size(), 15u);
   const std::string svg = pareto_svg(rows, spec.objectives);
   EXPECT_NE(svg.find("fps (higher is better)"), std::string::npos);
   EXPECT_NE(svg.find("<title>aaaaaaaaaaaa n1</title>"), std::string::npos);
