@@ -22,7 +22,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUDIES = ["global-buffer", "register-file", "dataflow", "datatype", "batch", "compact-networks"]
-UNITS = {"latency_ms": "ms", "energy_uj": "µJ", "fps": "FPS", "avg_power_mw": "mW", "dram_bytes": "B",
+UNITS = {"latency_ms": "ms", "energy_uj": "µJ", "energy_per_inference_uj": "µJ", "fps": "FPS", "avg_power_mw": "mW", "dram_bytes": "B",
          "utilization": "", "area_mm2": "mm²"}
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
@@ -59,7 +59,8 @@ def table(doc):
     metrics = [o["column"] for o in doc["objectives"]]
     nets = list(dict.fromkeys(r["network"] for r in doc["rows"]))
     by = {(tuple(r[k] for k in doc["varied"]), r["network"]): r for r in doc["rows"]}
-    label = lambda m: f"{m.split('_')[0]} ({UNITS[m]})".replace(" ()", "")
+    names = {"energy_per_inference_uj": "energy per image"}
+    label = lambda m: f"{names.get(m, m.split('_')[0])} ({UNITS[m]})".replace(" ()", "")
     wide = len(nets) <= 2
     head = list(doc["varied"]) + ([f"{n} {label(m)}" for n in nets for m in metrics] if wide
                                   else ["network"] + [label(m) for m in metrics])
