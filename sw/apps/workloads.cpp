@@ -6,6 +6,7 @@
 #include <future>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -253,10 +254,15 @@ PreparedNetwork quantized_network(const std::string& name, const WorkloadOptions
     return {q, nullptr, false};
   }
   runtime::Network net = onnx ? runtime::onnx_importer().import_float(name) : load_ir_network(name);
+  std::set<std::string> forced;
   for (const auto& assignment : options.layer_dataflow) {
     const auto eq = assignment.find('=');
     if (eq == std::string::npos)
       throw std::invalid_argument("--layer-dataflow: expected LAYER=ws|os|os2d, got '" + assignment + "'");
+    // Given twice, the last one won without a word.
+    if (!forced.insert(assignment.substr(0, eq)).second)
+      throw std::invalid_argument("--layer-dataflow: layer '" + assignment.substr(0, eq) +
+                                  "' is given twice; expected one dataflow per layer");
     net.set_dataflow(assignment.substr(0, eq), assignment.substr(eq + 1));
   }
   if (options.input_h > 0)

@@ -537,6 +537,12 @@ TEST(Network, MalformedNumbersAreRefusedNotTruncatedOrWrapped) {
   EXPECT_NE(cli_error("--batch 2", 1).find("--batch: only zoo, YAML and ONNX networks run batched"), std::string::npos);
 }
 
+// Given twice for one layer, the last dataflow won without a word.
+TEST(Network, ALayerDataflowGivenTwiceIsRefused) {
+  EXPECT_EQ(cli_error("--network resnet20_cifar --layer-dataflow conv1=ws --layer-dataflow conv1=os", 1),
+            "npuvp: --layer-dataflow: layer 'conv1' is given twice; expected one dataflow per layer\n");
+}
+
 TEST(Network, WeightSparsityOnANetworkWithItsOwnWeightsIsRefused) {
   // It once was silently ignored on zoo networks.
   const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});
