@@ -453,6 +453,18 @@ SweepSpec load_sweep(const std::string& file) {
           }))
         problems.add(a.key, std::string("both fixed (") + (is_run ? "run" : "set") + ") and varied");
     }
+  // An --input file is looked for as the tasks will look for it: a missing
+  // one failed every point it reached, each naming the path unresolved.
+  const auto check_input = [&](const std::string& key, const std::string& named) {
+    if (!config::find_config_file(named, file))
+      problems.add(key, "expected an existing .npy file (tried " + config::config_file_candidates(named, file) +
+                            "), got '" + named + "'");
+  };
+  if (run.count("input") && run["input"].is_string()) check_input("run.input", run["input"].get<std::string>());
+  for (const std::vector<Axis>* axes : {&vary, &zip})
+    for (const Axis& a : *axes)
+      if (a.key == "run.input")
+        for (const std::string& v : a.values) check_input(a.key, v);
   spec.objectives = read_objectives(root, problems);
   expand(spec, vary, zip, sets, run, problems);
   // Each point's platform is built as npuvp run will build it: a bad key or

@@ -158,6 +158,19 @@ TEST(SweepSpec, AListWhereAMapBelongsIsNamed) {
                                 ": key 'run': expected a map of npuvp run options to values");
 }
 
+// A missing --input failed each point it reached, naming the path as the
+// file wrote it; it is looked for as the tasks look for it, beside the file.
+TEST(SweepSpec, AnInputFileIsFoundBeforeAnythingRuns) {
+  const std::string file = write_temp("inputs.yaml",
+                                      "platform: edge-ip\nnetworks: [resnet20_cifar]\n"
+                                      "vary: {run.input: [no-such-input.npy]}\n");
+  const std::string dir = std::filesystem::path(file).parent_path().string();
+  EXPECT_EQ(error_of(file), "1 problem in the sweep file, nothing was run:\n  " + file +
+                                ": key 'run.input': expected an existing .npy file (tried " + dir +
+                                "/no-such-input.npy and " + config::data_root().string() +
+                                "/no-such-input.npy), got 'no-such-input.npy'");
+}
+
 // Run options take what npuvp run takes, os2d among the dataflows, and each
 // problem quotes the value once.
 TEST(SweepSpec, RunOptionsAcceptWhatTheRunAcceptsAndQuoteTheValueOnce) {
