@@ -7,6 +7,7 @@
 #include <map>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -507,15 +508,20 @@ TEST(Network, UnknownNetworkIsNamed) {
 }
 
 // Runs the CLI expecting it to fail; returns what it printed on stderr.
+// Its files are the process's own: ctest runs the tests that call it side by side.
 std::string cli_error(const std::string& args, int expected_exit) {
-  const auto err = std::filesystem::temp_directory_path() / "npuvp_net_cli_err.txt";
-  const int status = std::system((std::string(NPUVP_CLI) + " run -q " + args + " --out " +
-                                  (std::filesystem::temp_directory_path() / "npuvp_net_cli_bad").string() +
-                                  " > /dev/null 2> " + err.string())
-                                     .c_str());
+  const std::string pid = std::to_string(::getpid());
+  const auto err = std::filesystem::temp_directory_path() / ("npuvp_net_cli_err_" + pid + ".txt");
+  const auto out = std::filesystem::temp_directory_path() / ("npuvp_net_cli_bad_" + pid);
+  const int status = std::system(
+      (std::string(NPUVP_CLI) + " run -q " + args + " --out " + out.string() + " > /dev/null 2> " + err.string())
+          .c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == expected_exit) << args << ": status " << status;
   std::ifstream in(err);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(err);
+  std::filesystem::remove_all(out);
+  return text;
 }
 
 TEST(Network, MalformedNumbersAreRefusedNotTruncatedOrWrapped) {
