@@ -358,20 +358,6 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   w.input_shape = {in.c, in.h, in.w};
   w.layers = q->network.layers_json();
   for (std::size_t i = 0; i < w.layers.size(); ++i) w.layers[i]["datatype"] = "int" + std::to_string(q->layers[i].bits);
-  std::uint64_t next = 0;
-  runtime::LoweringOptions lowering;
-  lowering.dataflow = dataflow;
-  lowering.fuse_layers = options.fuse_layers;
-  lowering.tile_fits = options.tile_fits;
-  lowering.initial_data = false;  // the run lowers again, onto the NPU's memory
-  w.commands =
-      runtime::lower_network(
-          *q, [&](std::uint64_t bytes) { return std::exchange(next, next + (bytes + 63) / 64 * 64); }, lowering)
-          .commands;
-  w.verdicts->mismatches.assign(w.layers.size(), 0);
-  w.verdicts->verified.assign(w.layers.size(), false);
-  w.verdicts->folded_into.assign(w.layers.size(), {});
-  w.verdicts->not_fused.assign(w.layers.size(), {});
   const bool onnx = ends_with(name, ".onnx");
   if (options.keep_outputs) w.tensors = std::make_shared<NetworkTensors>();
   runtime::ExecutionOptions eo;
@@ -381,6 +367,27 @@ Workload network_workload(const std::string& name, const WorkloadOptions& option
   eo.tile_fits = options.tile_fits;
   eo.dram_access_bytes = options.dram_access_bytes;
   eo.keep_outputs = onnx || w.tensors != nullptr;
+  // The commands the run will submit, for the checks before simulation: the
+  // same options lower them (kept outputs unfuse adds, unfolded data
+  // movement copies), only onto addresses from 0.
+  std::uint64_t next = 0;
+  runtime::LoweringOptions lowering = runtime::lowering_options(eo);
+  lowering.initial_data = false;  // the run lowers again, onto the NPU's memory
+  w.commands =
+      runtime::lower_network(
+          *q, [&](std::uint64_t bytes) { return std::exchange(next, next + (bytes + 63) / 64 * 64); }, lowering)
+          .commands;
+  if (w.commands.empty())
+    throw std::invalid_argument(
+        "network '" + q->network.name() +
+        "': no layer gives the NPU work: every layer is data movement folded into how the host reads the "
+        "output (flatten, slice_channels, channel_shuffle, ...), so there is nothing to simulate; add a layer "
+        "that computes (a convolution, pooling, an activation or an add), or run them as copies "
+        "(--set firmware.fold_data_movement=false)");
+  w.verdicts->mismatches.assign(w.layers.size(), 0);
+  w.verdicts->verified.assign(w.layers.size(), false);
+  w.verdicts->folded_into.assign(w.layers.size(), {});
+  w.verdicts->not_fused.assign(w.layers.size(), {});
   if (w.background.valid()) eo.await_reference = [reference = w.background] { reference.get(); };
   w.program = [q, images, eo, onnx, input_file = options.input_file, verdicts = w.verdicts,
                tensors = w.tensors](sw::NpuDriver& driver) {

@@ -549,6 +549,23 @@ TEST(Network, ALayerDataflowGivenTwiceIsRefused) {
             "npuvp: --layer-dataflow: layer 'conv1' is given twice; expected one dataflow per layer\n");
 }
 
+// Of only folded data movement, the NPU had nothing to do: the run reported
+// 0 cycles, 0.0 FPS and "verified". The commands checked before simulation
+// are lowered as the run lowers them: unfolded, the same network runs as a copy.
+TEST(Network, ANetworkGivingTheNpuNoWorkIsRefusedUnlessItsDataMovementRunsAsCopies) {
+  const auto file =
+      std::filesystem::temp_directory_path() / ("npuvp_only_views_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(file) << "name: only_views\ninput: [8, 4, 4]\nlayers:\n"
+                         "  - {name: half, type: slice_channels, begin: 0, end: 4}\n";
+  EXPECT_EQ(cli_error("--traces none --network " + file.string(), 1),
+            "npuvp: network 'only_views': no layer gives the NPU work: every layer is data movement folded into how "
+            "the host reads the output (flatten, slice_channels, channel_shuffle, ...), so there is nothing to "
+            "simulate; add a layer that computes (a convolution, pooling, an activation or an add), or run them as "
+            "copies (--set firmware.fold_data_movement=false)\n");
+  EXPECT_EQ(cli_error("--traces none --network " + file.string() + " --set firmware.fold_data_movement=false", 0), "");
+  std::filesystem::remove(file);
+}
+
 TEST(Network, WeightSparsityOnANetworkWithItsOwnWeightsIsRefused) {
   // It once was silently ignored on zoo networks.
   const PlatformConfig config = load_platform("configs/platforms/edge-ip.yaml", {});

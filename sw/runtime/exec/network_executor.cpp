@@ -16,11 +16,6 @@
 
 namespace npuvp::runtime {
 
-namespace {
-
-using firmware::LayerCommand;
-using firmware::Opcode;
-
 LoweringOptions lowering_options(const ExecutionOptions& options) {
   LoweringOptions l;
   l.dataflow = options.dataflow;
@@ -32,6 +27,11 @@ LoweringOptions lowering_options(const ExecutionOptions& options) {
   l.tile_fits = options.tile_fits;
   return l;
 }
+
+namespace {
+
+using firmware::LayerCommand;
+using firmware::Opcode;
 
 // The lowering with its initial data written through the host as it is
 // lowered: the same writes in the same order as from initial_data, without

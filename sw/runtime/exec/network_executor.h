@@ -74,6 +74,9 @@ class ReferenceCheck {
   std::unique_ptr<QuantizedNetwork> recomputed_;
 };
 
+// The lowering a run with `options` uses (run_network_on_npu, run_batch_on_npu).
+LoweringOptions lowering_options(const ExecutionOptions& options);
+
 // Lowers `q`, allocates every tensor, parameter block and command buffer with
 // driver.alloc, writes the input and parameters, submits, waits and reads
 // back every layer's output. NpuFault and driver errors propagate.
