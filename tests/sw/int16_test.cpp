@@ -158,8 +158,18 @@ TEST(Int16Quantization, ATensorReadAtTwoWidthsOrInt4BesideInt16IsRefusedNamingTh
                  "reads it too); supported: a tensor read at one width");
   expect_invalid(
       [&] { quantize("  - {name: b, type: conv2d, out_channels: 8, kernel: 1, datatype: int4}\n"); },
-      "network 'x': layer 'a' (conv2d): an int4 and an int16 layer share a tensor; supported: int4 beside int8, "
-      "int16 beside int8");
+      "network 'x': layer 'a' (conv2d): it shares a tensor with the int4 layer 'b': an int4 and an int16 layer "
+      "cannot share a tensor (supported: int4 beside int8, int16 beside int8)");
+  // The int4 side found first: the int16 layer reading its output is named.
+  expect_invalid(
+      [&] {
+        quantize_network(parse_network_yaml(
+            "name: y\ninput: [8, 8, 8]\nlayers:\n  - {name: narrow, type: conv2d, out_channels: 8, kernel: 1, "
+            "datatype: int4}\n  - {name: wide, type: conv2d, out_channels: 8, kernel: 1, datatype: int16}\n",
+            "bad.yaml"));
+      },
+      "network 'y': layer 'narrow' (conv2d): it shares a tensor with the int16 layer 'wide': an int4 and an int16 "
+      "layer cannot share a tensor (supported: int4 beside int8, int16 beside int8)");
 }
 
 }  // namespace

@@ -192,6 +192,22 @@ std::vector<int> tensor_bits(QuantizedNetwork& q, const Structure& s, int defaul
       }
     }
   }
+  // The other side of an int4/int16 conflict over group g: a conv-like layer
+  // of `bits` that reads or writes it.
+  auto meeting = [&](int g, int bits) {
+    for (int j = 0; j < count; ++j) {
+      const Layer& l = n.layer(j);
+      if (is_conv_like(l.type) && q.layers[j].bits == bits && (s.group[j] == g || s.group[l.inputs[0]] == g))
+        return "the int" + std::to_string(bits) + " layer '" + l.name + "'";
+    }
+    return std::string("an int16 add");
+  };
+  auto refuse_int4_beside_int16 = [&](int i, int g, int other_bits) {
+    fail_layer(n, i,
+               "it shares a tensor with " + meeting(g, other_bits) +
+                   ": an int4 and an int16 layer cannot share a tensor (supported: int4 beside int8, int16 beside "
+                   "int8)");
+  };
   std::vector<int> group_bits(n.size(), 8);
   for (int i = 0; i < count; ++i) {
     const Layer& l = n.layer(i);
@@ -203,14 +219,13 @@ std::vector<int> tensor_bits(QuantizedNetwork& q, const Structure& s, int defaul
                  "an int" + std::to_string(bits) + " layer reads the int16 tensor of layer '" +
                      n.layer(l.inputs[0]).name +
                      "' (an int16 layer or an int16 add reads it too); supported: a tensor read at one width");
-    if (bits == 4 && wide[out])
-      fail_layer(n, i, "an int4 and an int16 layer share a tensor; supported: int4 beside int8, int16 beside int8");
+    if (bits == 4 && wide[out]) refuse_int4_beside_int16(i, out, 16);
     if (bits == 4) group_bits[in] = group_bits[out] = 4;
   }
   for (int i = 0; i < count; ++i) {
     const Layer& l = n.layer(i);
     if (is_conv_like(l.type) && q.layers[i].bits == 16 && group_bits[s.group[i]] == 4)
-      fail_layer(n, i, "an int4 and an int16 layer share a tensor; supported: int4 beside int8, int16 beside int8");
+      refuse_int4_beside_int16(i, s.group[i], 4);
   }
   for (int g = 0; g < count; ++g)
     if (wide[g]) group_bits[g] = 16;
