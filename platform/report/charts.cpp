@@ -366,7 +366,7 @@ std::optional<Box> draw_roof(std::ostream& os, const RooflineFrame& f, double pe
      << num(f.Y(peak)) << ' ' << num(f.X(x_max)) << ',' << num(f.Y(peak)) << "\"/>\n";
   // The label rides the slope a decade and a half left of the ridge, when that is on the plot.
   const double lx = ridge / std::pow(10.0, 1.5);
-  if (lx <= x_min || f.Y(bw * lx) >= f.top + f.plot_h - 10) return std::nullopt;
+  if (label.empty() || lx <= x_min || f.Y(bw * lx) >= f.top + f.plot_h - 10) return std::nullopt;
   const double x = f.X(lx), y = f.Y(bw * lx) - 6;
   os << svg_text(x, y, label,
                  "fill=\"" + colour + "\" transform=\"rotate(" + fixed(angle, 2) + ' ' + num(x) + ' ' + num(y) + ")\"");
@@ -434,7 +434,10 @@ std::string roofline_svg(const nlohmann::json& roof) {
   const double sram_bw = roof["sram_bytes_per_s"].get<double>();
   std::size_t unplotted = 0;
   const std::vector<RooflineDot> dots = roofline_dots(roof, unplotted);
-  const RooflineFrame f(dots, peak, dram_bw, sram_bw);
+  // Datatypes that run more MACs per unit (packed int4) have a higher roof of their own.
+  double top_peak = peak;
+  for (const auto& r : roof["compute_roofs"]) top_peak = std::max(top_peak, r["peak_ops_per_s"].get<double>());
+  const RooflineFrame f(dots, top_peak, dram_bw, sram_bw);
 
   std::ostringstream os;
   os << svg_open(f.width, f.height, "Roofline");
@@ -449,6 +452,15 @@ std::string roofline_svg(const nlohmann::json& roof) {
   os << svg_text(peak_x, peak_y, peak_label, "text-anchor=\"end\" fill=\"#1f2430\" font-weight=\"600\"");
   // The peak label is 12 px semibold: wider per character than the dots' 10 px.
   roof_labels.push_back({peak_x - 8.0 * static_cast<double>(peak_label.size()), peak_y - 13, peak_x + 2, peak_y + 4});
+  for (std::size_t i = 1; i < roof["compute_roofs"].size(); ++i) {
+    const auto& r = roof["compute_roofs"][i];
+    const double other = r["peak_ops_per_s"].get<double>();
+    draw_roof(os, f, other, dram_bw, "#1f2430", " stroke-dasharray=\"2 3\"", "");
+    const std::string label = "peak " + r.value("datatype", "") + " " + si(other, "ops/s");
+    const double y = f.Y(other) - 7;
+    os << svg_text(peak_x, y, label, "text-anchor=\"end\" fill=\"#1f2430\" font-weight=\"600\"");
+    roof_labels.push_back({peak_x - 8.0 * static_cast<double>(label.size()), y - 13, peak_x + 2, y + 4});
+  }
   const std::string unplotted_note =
       unplotted > 0 ? std::to_string(unplotted) + " layer(s) without DRAM traffic or time not plotted" : "";
   const double note_x = f.left + f.plot_w - 6, note_y = f.top + f.plot_h - 8;

@@ -127,6 +127,11 @@ std::vector<LayerFigures> per_layer(const RunFigures& figures, std::size_t layer
   return out;
 }
 
+// MACs a MAC unit performs per cycle at `datatype`: packed int4 lanes do two.
+double mac_lanes(const platform::PlatformConfig& config, const std::string& datatype) {
+  return config.npu.cluster.int4_packing && datatype == "int4" ? 2.0 : 1.0;
+}
+
 nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::size_t i, const LayerFigures& f) {
   const auto& l = in.work.layers[i];
   const auto decision = figures.decisions.find(static_cast<std::int32_t>(i));
@@ -134,8 +139,9 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
   const std::uint32_t width = out_shape.size() >= 3 ? out_shape.back().get<std::uint32_t>() : 1;
   const nlohmann::json plan =
       decision_json(decision == figures.decisions.end() ? nullptr : &decision->second, in.options, width);
-  const double lane_macs = in.config.npu.cluster.int4_packing && l.value("datatype", "int8") == "int4" ? 2.0 : 1.0;
-  const double macs = static_cast<double>(l["macs"].get<std::uint64_t>());
+  const double lane_macs = mac_lanes(in.config, l.value("datatype", "int8"));
+  // The batch's MACs over the batch's DRAM bytes.
+  const double macs = static_cast<double>(l["macs"].get<std::uint64_t>()) * in.options.batch;
   const std::uint64_t dram_bytes = f.dram_read_bytes + f.dram_write_bytes;
   nlohmann::json row = l;
   row.merge_patch({
@@ -233,11 +239,12 @@ RooflineInput roofline_input(const RunInputs& in, const std::vector<LayerFigures
       static_cast<double>(npu.sram_banks) * npu.sram_bank.word_bytes * npu.sram_bank.ports * r.clock_hz;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const auto& l = in.work.layers[i];
+    const std::string datatype = l.value("datatype", "int8");
     r.layers.push_back({l.value("name", ""), l.value("type", ""),
                         needed_macs(static_cast<double>(l["macs"].get<std::uint64_t>()) * in.options.batch,
                                     static_cast<double>(layers[i].array_macs)),
                         static_cast<double>(layers[i].dram_read_bytes + layers[i].dram_write_bytes),
-                        latency_ns(layers[i], in.config)});
+                        latency_ns(layers[i], in.config), mac_lanes(in.config, datatype), datatype});
   }
   return r;
 }

@@ -76,7 +76,12 @@ double layer_dram_bytes(const nlohmann::json& layer) {
 }
 
 std::optional<double> arithmetic_intensity(const nlohmann::json& layer) {
-  return report::arithmetic_intensity(number(layer, "macs"), layer_dram_bytes(layer));
+  const double bytes = layer_dram_bytes(layer);
+  // The layer's own figure counts a batch's MACs, which its `macs` (one
+  // image's) does not; a report without it is of batch 1.
+  if (bytes > 0 && layer.contains("arithmetic_intensity") && layer["arithmetic_intensity"].is_number())
+    return layer["arithmetic_intensity"].get<double>();
+  return report::arithmetic_intensity(number(layer, "macs"), bytes);
 }
 
 std::string platform_as_run(const nlohmann::json& platform) {

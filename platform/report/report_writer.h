@@ -63,6 +63,10 @@ struct RooflineInput {
     double macs = 0;        // needed_macs() of the whole batch: what the roofs count
     double dram_bytes = 0;  // read + write
     double latency_ns = 0;
+    // MACs a MAC unit does per cycle at the layer's datatype: 2 for int4
+    // with pe_array.int4_packing, so its compute roof is twice the int8 one.
+    double lanes = 1;
+    std::string datatype = "int8";
   };
   std::vector<Layer> layers;
 };

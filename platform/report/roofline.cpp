@@ -42,7 +42,8 @@ double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& 
     if (c <= 0) continue;
     cycles += c;
     const std::string datatype = l.value("datatype", "int8");
-    const double element = datatype == "int16" || datatype == "fp16" ? 2.0 : 1.0;
+    // int4 values are stored two per byte (docs/memory.md).
+    const double element = datatype == "int16" || datatype == "fp16" ? 2.0 : datatype == "int4" ? 0.5 : 1.0;
     double inputs = 0;
     if (l.contains("inputs") && !l["inputs"].empty())
       for (const auto& name : l["inputs"]) inputs += elements[name.get<std::string>()];
@@ -65,11 +66,22 @@ std::optional<double> arithmetic_intensity(double macs, double dram_bytes) {
 }
 
 nlohmann::json roofline(const RooflineInput& in) {
-  // One MAC per PE per cycle at the array's datatype; a preset with several
-  // datatypes at different rates adds entries here.
+  // One MAC per PE per cycle at the array's datatype; layers whose datatype
+  // runs more lanes per MAC unit (packed int4) have a roof of their own.
   const double peak_ops = 2.0 * in.macs_per_cycle * in.clock_hz;
+  nlohmann::json compute_roofs = nlohmann::json::array({{{"datatype", in.datatype},
+                                                         {"peak_ops_per_s", peak_ops},
+                                                         {"macs_per_cycle", in.macs_per_cycle},
+                                                         {"clock_hz", in.clock_hz}}});
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : in.layers) {
+    const double layer_peak = peak_ops * l.lanes;
+    if (l.lanes != 1 && std::none_of(compute_roofs.begin(), compute_roofs.end(),
+                                     [&](const nlohmann::json& r) { return r["datatype"] == l.datatype; }))
+      compute_roofs.push_back({{"datatype", l.datatype},
+                               {"peak_ops_per_s", layer_peak},
+                               {"macs_per_cycle", in.macs_per_cycle * l.lanes},
+                               {"clock_hz", in.clock_hz}});
     const double ops = 2.0 * l.macs;
     const double seconds = l.latency_ns * 1e-9;
     const auto ai = arithmetic_intensity(l.macs, l.dram_bytes);
@@ -77,30 +89,28 @@ nlohmann::json roofline(const RooflineInput& in) {
                           {"type", l.type},
                           {"ops", ops},
                           {"dram_bytes", l.dram_bytes},
-                          {"achieved_ops_per_s", seconds > 0 ? ops / seconds : 0.0}};
+                          {"achieved_ops_per_s", seconds > 0 ? ops / seconds : 0.0},
+                          {"peak_ops_per_s", layer_peak}};
     if (ai && !in.ideal_memory) {
       const double dram_ceiling = in.dram_bytes_per_s * *ai;
-      const double attainable = std::min(peak_ops, dram_ceiling);
+      const double attainable = std::min(layer_peak, dram_ceiling);
       row["intensity_ops_per_byte"] = *ai;
       row["attainable_ops_per_s"] = attainable;
-      row["bound"] = dram_ceiling < peak_ops ? "dram" : "compute";
+      row["bound"] = dram_ceiling < layer_peak ? "dram" : "compute";
       row["fraction_of_attainable"] = attainable > 0 ? row["achieved_ops_per_s"].get<double>() / attainable : 0.0;
     } else {
       // No DRAM traffic (infinitely far right) or ideal memory (no DRAM
       // roof): only the compute roof applies.
       row["intensity_ops_per_byte"] = ai ? nlohmann::json(*ai) : nlohmann::json();
-      row["attainable_ops_per_s"] = peak_ops;
+      row["attainable_ops_per_s"] = layer_peak;
       row["bound"] = "compute";
-      row["fraction_of_attainable"] = row["achieved_ops_per_s"].get<double>() / peak_ops;
+      row["fraction_of_attainable"] = row["achieved_ops_per_s"].get<double>() / layer_peak;
     }
     layers.push_back(row);
   }
 
   return {{"intensity_unit", "ops per DRAM byte (read + write), 1 MAC = 2 ops"},
-          {"compute_roofs", nlohmann::json::array({{{"datatype", in.datatype},
-                                                    {"peak_ops_per_s", peak_ops},
-                                                    {"macs_per_cycle", in.macs_per_cycle},
-                                                    {"clock_hz", in.clock_hz}}})},
+          {"compute_roofs", compute_roofs},
           {"dram_bytes_per_s", in.dram_bytes_per_s},
           {"dram_bandwidth_source", in.dram_bandwidth_source},
           {"sram_bytes_per_s", in.sram_bytes_per_s},
@@ -136,12 +146,15 @@ nlohmann::json roofline(const nlohmann::json& report) {
   const auto& network = section(report, "network");
   const double images = number(network, "batch", 1);
   in.ideal_memory = network.value("ideal_memory", false);
+  const bool int4_packing = pe.value("int4_packing", false);
   if (report.contains("layers"))
     for (const auto& l : report["layers"]) {
       const double batch_macs = number(l, "macs") * images;
+      const std::string datatype = detail::text(l, "datatype", "int8");
       in.layers.push_back({detail::text(l, "name"), detail::text(l, "type"),
                            needed_macs(batch_macs, number(l, "performed_macs", batch_macs)),
-                           detail::layer_dram_bytes(l), number(l, "latency_ns")});
+                           detail::layer_dram_bytes(l), number(l, "latency_ns"),
+                           int4_packing && datatype == "int4" ? 2.0 : 1.0, datatype});
     }
   return roofline(in);
 }

@@ -111,6 +111,19 @@ TEST(Network, BatchOfThreeLoadsWeightsOnceAndEveryImageIsExact) {
   EXPECT_LT(r["totals"]["energy_per_inference_uj"].get<double>(), single["totals"]["energy_uj"].get<double>());
   EXPECT_NEAR(r["totals"]["energy_per_inference_uj"].get<double>(), r["totals"]["energy_uj"].get<double>() / 3, 1e-6);
   EXPECT_GT(r["totals"]["fps"].get<double>(), single["totals"]["fps"].get<double>());
+  // A layer's intensity is the batch's MACs over the batch's DRAM bytes, as
+  // the roofline's (it counted one image's MACs: 3 times too low).
+  for (std::size_t i = 0; i < r["layers"].size(); ++i) {
+    const auto& layer = r["layers"][i];
+    const auto& roof = r["roofline"]["layers"][i];
+    if (layer["dram_read_bytes"].get<double>() + layer["dram_write_bytes"].get<double>() == 0) continue;
+    EXPECT_DOUBLE_EQ(layer["arithmetic_intensity"].get<double>(), roof["intensity_ops_per_byte"].get<double>())
+        << layer["name"];
+    EXPECT_DOUBLE_EQ(layer["arithmetic_intensity"].get<double>(),
+                     6.0 * layer["macs"].get<double>() /
+                         (layer["dram_read_bytes"].get<double>() + layer["dram_write_bytes"].get<double>()))
+        << layer["name"];
+  }
 }
 
 TEST(Network, WholeNetworkRunHasNoDramTimingViolation) {

@@ -265,6 +265,25 @@ TEST(Roofline, IdealMemoryLeavesTheComputeRoofAlone) {
   EXPECT_DOUBLE_EQ(roofline(report)["layers"][0]["achieved_ops_per_s"].get<double>(), 2 * 2e6 / 100e-6);
 }
 
+// Packed int4 lanes do two MACs a cycle: an int4 layer's roof is twice the
+// int8 one (it was held to the int8 roof and read 1.56 of its attainable).
+TEST(Roofline, PackedInt4LayersHaveARoofOfTheirOwn) {
+  auto report = crafted_record().report;
+  report["platform"]["pe_array"]["int4_packing"] = true;
+  report["layers"][0]["datatype"] = "int4";
+  const auto r = roofline(report);
+  ASSERT_EQ(r["compute_roofs"].size(), 2u);
+  EXPECT_EQ(r["compute_roofs"][1]["datatype"], "int4");
+  EXPECT_DOUBLE_EQ(r["compute_roofs"][1]["peak_ops_per_s"].get<double>(), 64e9);
+  EXPECT_DOUBLE_EQ(r["layers"][0]["peak_ops_per_s"].get<double>(), 64e9);
+  EXPECT_DOUBLE_EQ(r["layers"][0]["attainable_ops_per_s"].get<double>(), 64e9);
+  EXPECT_DOUBLE_EQ(r["layers"][1]["peak_ops_per_s"].get<double>(), 32e9);
+  // Unpacked, int4 runs one MAC a lane: the int8 roof.
+  report["platform"]["pe_array"]["int4_packing"] = false;
+  EXPECT_EQ(roofline(report)["compute_roofs"].size(), 1u);
+  EXPECT_DOUBLE_EQ(roofline(report)["layers"][0]["attainable_ops_per_s"].get<double>(), 32e9);
+}
+
 TEST(Roofline, FallsBackToTheMemspecForDramBandwidth) {
   auto report = crafted_record().report;
   report.erase("dram");
@@ -421,6 +440,10 @@ TEST(RooflineAttainment, SumsEachTimedLayersBoundOverTheLatency) {
   nlohmann::json int4 = layers;
   int4[1]["datatype"] = "int4";
   EXPECT_DOUBLE_EQ(roofline_attainment(int4, {1e9, 1e9, 1e9, 2}), (2000.0 + 48.0 + 130.0) / 8296.0);
+  // int4 tensors are stored two values a byte: the add moves 24 bytes, not 48.
+  nlohmann::json narrow = layers;
+  narrow[2]["datatype"] = "int4";
+  EXPECT_DOUBLE_EQ(roofline_attainment(narrow, {1e9, 1e9, 1e9, 1}), (4000.0 + 24.0 + 130.0) / 8296.0);
   EXPECT_EQ(roofline_attainment(nlohmann::json::array(), {1e9, 1e9, 1e9, 1}), 0.0);
   // Zero weights skipped: the conv needs the 1000 MACs performed, not its
   // 4000 (which put a run of pruned weights at 5.9); MACs performed twice
