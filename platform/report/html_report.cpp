@@ -234,7 +234,8 @@ std::string render_html(const RunRecord& record, const nlohmann::json& roof) {
   card(h, "Energy / inference", fixed(s.energy_uj, 2), "\u00b5J");
   card(h, "Average power", fixed(s.avg_power_mw, 1), "mW");
   card(h,
-       s.peak_power_window_ns > 0 ? "Peak power (" + fixed(s.peak_power_window_ns, 0) + " ns window)"
+       s.peak_power_window_ns > 0 ? "Peak power (" + fixed(s.peak_power_window_ns, 0) + " ns window" +
+                                        (s.ideal_memory ? " of the simulated run" : "") + ")"
                                   : std::string("Peak power"),
        fixed(s.peak_power_mw, 1), "mW");
   card(h, "Effective compute", fixed(s.effective_tops, 3), "TOPS");

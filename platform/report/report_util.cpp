@@ -113,6 +113,7 @@ Summary summarize(const nlohmann::json& report) {
   const auto& totals = report.contains("totals") ? report["totals"] : empty;
   const auto& layers = layers_of(report);
   s.network = text(net, "name", "network");
+  s.ideal_memory = net.value("ideal_memory", false);
   s.platform = text(plat, "name", "platform");
   s.description = text(plat, "description");
   // The preset's description is prose about the preset as shipped: after
@@ -159,7 +160,9 @@ Summary summarize(const nlohmann::json& report) {
 
 std::string peak_power_text(const Summary& s) {
   std::string text = fixed(s.peak_power_mw, 1) + " mW";
-  if (s.peak_power_window_ns > 0) text += " (highest " + fixed(s.peak_power_window_ns, 0) + " ns window)";
+  if (s.peak_power_window_ns > 0)
+    text += " (highest " + fixed(s.peak_power_window_ns, 0) + " ns window" +
+            (s.ideal_memory ? " of the simulated run, not of the ideal-memory latency" : "") + ")";
   return text;
 }
 

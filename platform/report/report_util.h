@@ -44,8 +44,11 @@ struct Summary {
   double avg_power_mw = 0;
   double peak_power_mw = 0;
   double peak_power_window_ns = 0;  // the width of the windows peak_power_mw is the highest of; 0 if unknown
-  double effective_tops = 0;        // the network's MACs, skipped ones included: can pass the array's peak
-  double performed_tops = 0;        // the MACs the array performed (layers[].performed_macs)
+  // --ideal-memory: the windows are of the simulated run, longer than the
+  // latency reported, so the peak may read below the average.
+  bool ideal_memory = false;
+  double effective_tops = 0;  // the network's MACs, skipped ones included: can pass the array's peak
+  double performed_tops = 0;  // the MACs the array performed (layers[].performed_macs)
   double tops_per_w = 0;
   double area_mm2 = 0;  // 0 for reports from before the area model
   double tops_per_mm2 = 0;

@@ -331,6 +331,17 @@ TEST(TextReport, ShowsEveryLayerStallCausesAndTotals) {
   EXPECT_THAT(line, HasSubstr("3.300"));
 }
 
+// With --ideal-memory the power windows are of the simulated run, longer than
+// the latency reported: a peak below the average is said to be that run's.
+TEST(TextReport, AnIdealMemoryPeakIsNamedTheSimulatedRuns) {
+  auto report = crafted_record().report;
+  report["totals"]["peak_power_window_ns"] = 1000;
+  EXPECT_THAT(format_text_report(report), HasSubstr("peak 89.0 mW (highest 1000 ns window)\n"));
+  report["network"]["ideal_memory"] = true;
+  EXPECT_THAT(format_text_report(report),
+              HasSubstr("peak 89.0 mW (highest 1000 ns window of the simulated run, not of the ideal-memory latency)"));
+}
+
 TEST(TextReport, WithoutStallCausesShowsOneStallColumn) {
   auto report = crafted_record().report;
   for (auto& l : report["layers"]) l.erase("stall_cycles_by_cause");
