@@ -149,7 +149,7 @@ int run_command(int argc, char** argv) {
       ("max-memory", po::value<std::string>(), "host memory in MiB the run may take: one whose tensors need more fails before they are made")
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
       ("traces", po::value<std::string>(), "trace files to write: all | none | a list of vcd,timeline,power,fst (fst: trace.vcd converted to trace.fst by GTKWave's vcd2fst, found on PATH; default all; overrides simulation.vcd and simulation.vcd_fst)")
-      ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope prefix, e.g. soc.npu (repeatable; overrides simulation.vcd_include)")
+      ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope, e.g. soc.npu or soc.npu.cluster_1 (whole names: not cluster_10; repeatable; overrides simulation.vcd_include)")
       ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
       ("trace-window", po::value<std::string>(), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
       ("log", po::value(&log_options)->composing(), "log level, trace|debug|info|warn|error|off (default warn), or MODULE=LEVEL for the components whose hierarchical name starts with MODULE, e.g. soc.npu.dma=trace (repeatable; debug shows register accesses, interrupts, DMA descriptors, cluster jobs and firmware decisions, trace also host-bus transactions)");

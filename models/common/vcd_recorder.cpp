@@ -141,10 +141,16 @@ VcdRecorder::VcdRecorder(VcdOptions options)
 
 VcdRecorder::~VcdRecorder() = default;
 
+bool under_scope(const std::string& name, const std::string& scope) {
+  // A whole scope or signal name: soc.npu.cluster_1 is not soc.npu.cluster_10's.
+  return name.compare(0, scope.size(), scope) == 0 &&
+         (name.size() == scope.size() || scope.empty() || scope.back() == '.' || name[scope.size()] == '.');
+}
+
 bool VcdRecorder::accept(const std::string& name) const {
   if (options_.include_prefixes.empty()) return true;
   return std::any_of(options_.include_prefixes.begin(), options_.include_prefixes.end(),
-                     [&](const std::string& p) { return name.compare(0, p.size(), p) == 0; });
+                     [&](const std::string& p) { return under_scope(name, p); });
 }
 
 VcdRecorder::SignalId VcdRecorder::add(const std::string& name, unsigned width) {

@@ -33,9 +33,13 @@
 
 namespace npuvp::trace {
 
+// Whether the hierarchical `name` is `scope` itself or lies under it.
+bool under_scope(const std::string& name, const std::string& scope);
+
 struct VcdOptions {
-  // Only signals whose hierarchical name starts with one of these are kept;
-  // empty keeps everything.
+  // Only signals under one of these scopes (or named by one) are kept:
+  // "soc.npu.cluster_1" keeps soc.npu.cluster_1.busy, not cluster_10's; empty
+  // keeps everything.
   std::vector<std::string> include_prefixes;
   // Recording stops past this many changes; the file then ends with a
   // comment saying so, after the last change recorded.

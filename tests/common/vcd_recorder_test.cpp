@@ -219,6 +219,21 @@ TEST(VcdRecorder, InterleavedTimeOrderedRunsAreWrittenInTimeOrder) {
   expect_written_in_time_then_record_order(kSignals, std::move(recorded));
 }
 
+// A scope, not a text prefix: cluster_1 kept cluster_10 to cluster_15 too.
+TEST(VcdRecorder, IncludeKeepsWholeScopesOnly) {
+  EXPECT_TRUE(under_scope("soc.npu.cluster_1.busy", "soc.npu.cluster_1"));
+  EXPECT_TRUE(under_scope("soc.npu.cluster_1", "soc.npu.cluster_1"));
+  EXPECT_TRUE(under_scope("soc.npu.cluster_1.busy", "soc.npu."));
+  EXPECT_FALSE(under_scope("soc.npu.cluster_10.busy", "soc.npu.cluster_1"));
+  EXPECT_FALSE(under_scope("soc.npu", "soc.npu.cluster_1"));
+  VcdRecorder rec(VcdOptions{{"top.c1"}});
+  Wire one, ten;
+  one.bind(rec, "top.c1.busy");
+  ten.bind(rec, "top.c10.busy");
+  EXPECT_TRUE(one.bound());
+  EXPECT_FALSE(ten.bound());
+}
+
 TEST(VcdRecorder, PrefixFilterAndLimit) {
   VcdRecorder rec(VcdOptions{{"top.dma"}, 2});
   Wire kept, dropped;
