@@ -451,6 +451,12 @@ void ChannelController::busy_until(Bank& b, std::uint64_t until) {
   b.act_ok = std::max(b.act_ok, until - act2_);
 }
 
+std::uint64_t ChannelController::open_cycles_until(unsigned bank, std::uint64_t cycle) const {
+  const Bank& b = banks_[bank];
+  const std::uint64_t open = b.open_row >= 0 && cycle > b.opened_at ? cycle - b.opened_at : 0;
+  return stats_.banks[bank].open_cycles + open;
+}
+
 void ChannelController::close(Bank& b, unsigned index, std::uint64_t cycle, unsigned trp) {
   b.open_row = -1;
   busy_until(b, cycle + trp);

@@ -97,6 +97,9 @@ class ChannelController {
   EnergyBreakdown energy_until(std::uint64_t cycle) const;
   // Cumulative energy at the end of each power window that has closed so far.
   const std::vector<double>& energy_samples() const { return samples_; }
+  // Cycles bank `bank` has had a row open up to `cycle`: the closed rows'
+  // (BankStats::open_cycles) and the open one's so far.
+  std::uint64_t open_cycles_until(unsigned bank, std::uint64_t cycle) const;
   std::uint64_t window_cycles() const { return window_cycles_; }
 
  private:

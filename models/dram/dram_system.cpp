@@ -228,11 +228,15 @@ nlohmann::json DramSystem::stats_json(std::uint64_t cycle) const {
   json commands = json::object();
   json per_bank = json::array();
   std::uint64_t counts[9] = {};
-  for (const ChannelStats& c : stats_.channels) {
+  for (std::size_t ch = 0; ch < stats_.channels.size(); ++ch) {
+    const ChannelStats& c = stats_.channels[ch];
     const std::uint64_t v[9] = {c.act, c.pre, c.pre_all, c.rd, c.wr, c.rda, c.wra, c.ref_all, c.ref_bank};
     for (int i = 0; i < 9; ++i) counts[i] += v[i];
     json banks = json::array();
-    for (const BankStats& b : c.banks) {
+    for (unsigned bank = 0; bank < c.banks.size(); ++bank) {
+      const BankStats& b = c.banks[bank];
+      // A row still open at the end counts up to it, as the VCD's bank state shows it.
+      const std::uint64_t open = channels_[ch]->open_cycles_until(bank, cycle);
       const double data_cycles = double(b.reads + b.writes) * s.burst_cycles();
       banks.push_back({{"reads", b.reads},
                        {"writes", b.writes},
@@ -240,7 +244,7 @@ nlohmann::json DramSystem::stats_json(std::uint64_t cycle) const {
                        {"precharges", b.precharges},
                        {"refreshes", b.refreshes},
                        {"utilization", cycle > 0 ? data_cycles / double(cycle) : 0.0},
-                       {"row_open_fraction", cycle > 0 ? double(b.open_cycles) / double(cycle) : 0.0}});
+                       {"row_open_fraction", cycle > 0 ? double(open) / double(cycle) : 0.0}});
     }
     per_bank.push_back(banks);
   }

@@ -25,6 +25,7 @@ class DramTrace final : public CommandObserver {
       const std::string ch = prefix + ".ch" + std::to_string(c);
       if (command_bus) channels_[c].command.bind(recorder, ch + ".command", 4);
       channels_[c].banks.resize(spec.banks);
+      channels_[c].refresh_end.assign(spec.banks, 0);
       for (unsigned b = 0; b < spec.banks; ++b)
         channels_[c].banks[b].bind(recorder, ch + ".bank" + std::to_string(b), 2);
     }
@@ -39,6 +40,10 @@ class DramTrace final : public CommandObserver {
     switch (c.command) {
       case Command::kAct:
         ch.banks[c.bank].set_ticks(at(c.cycle), kActive);
+        // An ACT may start before a refresh's tRFC ends (its second part
+        // lands on the end): the refresh's idle there, recorded before the
+        // ACT was known, is replaced (the last change at a time wins).
+        if (c.cycle < ch.refresh_end[c.bank]) ch.banks[c.bank].set_ticks(at(ch.refresh_end[c.bank]), kActive);
         break;
       case Command::kPre:
         ch.banks[c.bank].set_ticks(at(c.cycle), kIdle);
@@ -51,14 +56,10 @@ class DramTrace final : public CommandObserver {
         ch.banks[c.bank].set_ticks(at(c.auto_precharge_cycle), kIdle);
         break;
       case Command::kRefAll:
-        for (auto& b : ch.banks) {
-          b.set_ticks(at(c.cycle), kRefreshing);
-          b.set_ticks(at(c.cycle + spec_.trfcab), kIdle);
-        }
+        for (unsigned b = 0; b < ch.banks.size(); ++b) refresh(ch, b, c.cycle, spec_.trfcab);
         break;
       case Command::kRefBank:
-        ch.banks[c.bank].set_ticks(at(c.cycle), kRefreshing);
-        ch.banks[c.bank].set_ticks(at(c.cycle + spec_.trfcpb), kIdle);
+        refresh(ch, c.bank, c.cycle, spec_.trfcpb);
         break;
       default:
         break;
@@ -72,7 +73,13 @@ class DramTrace final : public CommandObserver {
   struct Channel {
     trace::Wire command;
     std::vector<trace::Wire> banks;
+    std::vector<std::uint64_t> refresh_end;  // per bank: the cycle its last refresh's tRFC ends
   };
+  void refresh(Channel& ch, unsigned bank, std::uint64_t cycle, std::uint64_t trfc) {
+    ch.banks[bank].set_ticks(at(cycle), kRefreshing);
+    ch.banks[bank].set_ticks(at(cycle + trfc), kIdle);
+    ch.refresh_end[bank] = cycle + trfc;
+  }
   // A command holds the CA bus for its length; the bus shows NOP (deselect)
   // between commands.
   void publish_command(const Channel& ch, const IssuedCommand& c) const {
