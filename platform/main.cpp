@@ -210,7 +210,11 @@ int run_command(int argc, char** argv) {
   }
   std::cout << npuvp::platform::format_report(report, !ro.quiet);
   const nlohmann::json& sim = report["sim"];
-  if (sim["trace_truncated"].get<bool>())
+  if (sim["trace_vcd_complete_until_ns"].is_number())
+    std::cerr << "npuvp: warning: trace.vcd reached its cap (simulation.vcd_max_changes): every signal is complete "
+                 "up to "
+              << sim["trace_vcd_complete_until_ns"].get<double>() << " ns, later changes are left out\n";
+  else if (sim["trace_truncated"].get<bool>())
     std::cerr << "npuvp: warning: traces truncated at the cap (simulation.vcd_max_changes, " << sim["trace_changes"]
               << " VCD changes kept)\n";
   std::string files;

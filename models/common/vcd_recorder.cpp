@@ -183,6 +183,11 @@ VcdRecorder::SignalId VcdRecorder::add_real(const std::string& name) { return ad
 void VcdRecorder::push_to_bucket(SignalId id, std::uint64_t t, std::uint64_t bits) {
   if (t > window_end_ps_) return;
   if (changes_ >= options_.max_changes) {
+    // Every change before the latest flush's cutoff is in: the models that
+    // hold changes back (BusyWire) published theirs then. Past it some may
+    // still be held, to be published after the cap: the file is whole up
+    // to the cutoff only.
+    if (!truncated_ && out_ != nullptr) complete_before_ps_ = final_before_ps_ >> kBucketBits << kBucketBits;
     truncated_ = true;
     return;
   }
@@ -254,7 +259,10 @@ void VcdRecorder::flush_before(std::uint64_t cutoff_ps) {
                                             ? sc_core::sc_max_time()
                                             : sc_core::sc_time::from_value(cutoff_ps * ps_);
   for (const auto& publish : publishers_) publish(final_before);
-  const std::uint64_t end = cutoff_ps >> kBucketBits;  // buckets before it are complete
+  if (cutoff_ps != UINT64_MAX) final_before_ps_ = std::max(final_before_ps_, cutoff_ps);
+  // Buckets before it are complete; past the cap, only those before the
+  // time the recording was whole up to are written.
+  const std::uint64_t end = std::min(cutoff_ps, complete_before_ps_) >> kBucketBits;
   last_bucket_ = UINT64_MAX;
   while (first_bucket_ < end) {
     if (buckets_.empty()) {
@@ -568,7 +576,12 @@ void VcdRecorder::finish_body() {
   // out long before the cap may be reached, and putting the note there
   // would mean copying the whole file behind a new header (MobileNet v1 at
   // 1080x1920: 0.3-1.0 s of system time reading back its 200 MB trace).
-  if (truncated_) append("$comment\n  truncated after " + std::to_string(options_.max_changes) + " changes\n$end\n");
+  if (truncated_ && complete_before_ps_ != UINT64_MAX)
+    append("#" + std::to_string(complete_before_ps_) + "\n$comment\n  truncated at " +
+           std::to_string(options_.max_changes) +
+           " changes: every signal is complete up to here, later changes are left out\n$end\n");
+  else if (truncated_)
+    append("$comment\n  truncated after " + std::to_string(options_.max_changes) + " changes\n$end\n");
   drain(true);
 }
 

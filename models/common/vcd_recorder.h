@@ -106,6 +106,14 @@ class VcdRecorder {
 
   std::size_t change_count() const { return changes_; }
   bool truncated() const { return truncated_; }
+  // A streamed recording that reached the cap holds every signal's changes
+  // before this time and none after (the models record out of time order,
+  // so the changes recorded before the cap past it were not all there is);
+  // the largest time otherwise.
+  sc_core::sc_time complete_before() const {
+    return complete_before_ps_ == UINT64_MAX ? sc_core::sc_max_time()
+                                             : sc_core::sc_time::from_value(complete_before_ps_ * ps_);
+  }
   std::size_t late_changes() const { return late_; }
   std::size_t signal_count() const { return signals_.size(); }
   // The most bytes the file can take with the signals declared so far: the
@@ -274,6 +282,8 @@ class VcdRecorder {
   std::size_t changes_ = 0;
   std::size_t late_ = 0;
   bool truncated_ = false;
+  std::uint64_t complete_before_ps_ = UINT64_MAX;  // complete_before(), a bucket's start
+  std::uint64_t final_before_ps_ = 0;              // the latest flush's cutoff: every earlier change is in
 
   // Reorder window: buckets of 2^kBucketBits ps from first_bucket_ on.
   std::deque<Bucket> buckets_;

@@ -58,6 +58,9 @@ struct TraceFigures {
   std::size_t changes = 0;         // VCD value changes recorded
   std::size_t late_changes = 0;    // recorded for a time already written (clamped)
   bool truncated = false;          // a change or slice cap was reached
+  // trace.vcd reached its change cap: every signal's changes before this are
+  // in the file, none after; negative when it did not.
+  double vcd_complete_until_ns = -1;
 };
 
 struct RunFigures {

@@ -148,8 +148,12 @@ TEST(TraceOptions, TruncationByTheCapIsRecorded) {
   const nlohmann::json r = run(load_platform(kPreset, {"simulation.vcd_max_changes=1000"}), options);
   EXPECT_TRUE(r["sim"]["trace_truncated"].get<bool>());
   EXPECT_EQ(r["sim"]["trace_changes"].get<std::size_t>(), 1000u);
+  // The file is whole up to a time it names, where it ends: 2^22 ps here.
+  const double until_ns = r["sim"]["trace_vcd_complete_until_ns"].get<double>();
+  EXPECT_DOUBLE_EQ(until_ns, 4194.304);
   EXPECT_THAT(read_file(options.out_dir + "/trace.vcd"),
-              EndsWith("\n$comment\n  truncated after 1000 changes\n$end\n"));
+              EndsWith("\n#4194304\n$comment\n  truncated at 1000 changes: every signal is complete up to here, "
+                       "later changes are left out\n$end\n"));
 }
 
 TEST(TraceOptions, NoChangeArrivesLaterThanTheWindowAllows) {
@@ -157,6 +161,7 @@ TEST(TraceOptions, NoChangeArrivesLaterThanTheWindowAllows) {
   options.out_dir = out_dir("late");
   const nlohmann::json r = run(load_platform(kPreset, {}), options);
   EXPECT_FALSE(r["sim"]["trace_truncated"].get<bool>());
+  EXPECT_TRUE(r["sim"]["trace_vcd_complete_until_ns"].is_null());
   EXPECT_GT(r["sim"]["trace_changes"].get<std::size_t>(), 10000u);
   EXPECT_EQ(r["sim"]["trace_late_changes"].get<std::size_t>(), 0u);
 }
