@@ -63,19 +63,8 @@ const char* to_string(ClusterStall stall) {
   return "?";
 }
 
-void PeCluster::trace_stalls(const JobTimes& t) const {
-  // In time order: where two boundaries coincide, the later recorded wins.
-  const sc_core::sc_time now = epoch_;
-  auto at = [&](const sc_core::sc_time& offset, ClusterStall s) {
-    stall_trace_.set(now + offset, static_cast<std::uint64_t>(s));
-  };
-  at(sc_core::SC_ZERO_TIME, ClusterStall::kWeights);
-  at(t.weights_at, ClusterStall::kInputs);
-  at(t.first_row_at, ClusterStall::kNone);
-  at(t.array_end, ClusterStall::kInputs);
-  at(t.unlimited_end, ClusterStall::kBufferPort);
-  at(t.compute_end, ClusterStall::kResults);
-  at(t.written_at, ClusterStall::kNone);
+void PeCluster::trace_stall(const sc_core::sc_time& offset, ClusterStall stall) const {
+  if (stall_trace_.bound()) stall_trace_.set(epoch_ + offset, static_cast<std::uint64_t>(stall));
 }
 
 void PeCluster::attach_timeline(trace::TimelineRecorder& recorder, std::function<std::int32_t()> layer,
@@ -162,6 +151,9 @@ void PeCluster::job_thread() {
       const QueuedJob queued = queued_jobs_.front();
       const std::uint64_t job_addr = queued.addr;
       const JobError error = run_job(queued);
+      // A failed job waits on nothing from its end on (its stall edges so
+      // far were recorded as it went).
+      if (error != JobError::kNone) trace_stall(sc_core::sc_time_stamp() - epoch_, ClusterStall::kNone);
       write_status(error);
       busy_trace_.set(sc_core::sc_time_stamp(), 0);
       std::uint32_t irq_bits = registers_.get(reg::kIrq);
@@ -460,14 +452,22 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   const WeightStream stream = is_conv ? weight_stream(static_cast<Dataflow>(job.dataflow), config_.array,
                                                       conv_shape(job), features(), config_.weights_by_fold)
                                       : WeightStream{};
+  // Each stall edge is recorded once its time is known, in time order (where
+  // two coincide, the later recorded wins): recorded at the job's end, the
+  // first ones of a job longer than the trace's reorder window came too late
+  // for it (MobileNet v1 at 64x64: 7 late changes, a cluster shown not
+  // stalled for 0.96 us while it waited on weights).
+  trace_stall(sc_core::SC_ZERO_TIME, ClusterStall::kWeights);
   if (is_conv) {
     if (const JobError error = load_weights(job, queued.table, stream, t); error != JobError::kNone) return error;
   }
   const sc_core::sc_time weights_at = t;
+  trace_stall(weights_at, ClusterStall::kInputs);
   // The array starts once the first input row is in; the rest of the tile
   // streams in while it computes.
   sc_core::sc_time first_row_at;
   if (const JobError error = load_inputs(job, tiles, t, first_row_at); error != JobError::kNone) return error;
+  trace_stall(first_row_at, ClusterStall::kNone);
   // The residual streams in behind the tile, into the post-processing lanes.
   if (job.fuse == kJobFuseAdd) {
     if (const JobError error = load_residual(job, t); error != JobError::kNone) return error;
@@ -504,15 +504,18 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   compute_trace_.set(epoch_ + compute_start, 1);
   compute_trace_.set(epoch_ + compute_end, 0);
 
-  sc_core::sc_time write_t = compute_end;
-  if (const JobError error = write_results(stored, write_t); error != JobError::kNone) return error;
   const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0, tiles * tile_bytes, weights_in,
                           inputs_at, weights_late};
-  account(work, datatype, fills, compute_start, compute_end, write_t);
   if (stall_trace_.bound()) {
     const sc_core::sc_time array_end = compute_start + clock_period_ * static_cast<double>(work.array_cycles);
-    trace_stalls({weights_at, first_row_at, array_end, fills.unlimited_end(array_end), compute_end, write_t});
+    trace_stall(array_end, ClusterStall::kInputs);
+    trace_stall(fills.unlimited_end(array_end), ClusterStall::kBufferPort);
+    trace_stall(compute_end, ClusterStall::kResults);
   }
+  sc_core::sc_time write_t = compute_end;
+  if (const JobError error = write_results(stored, write_t); error != JobError::kNone) return error;
+  account(work, datatype, fills, compute_start, compute_end, write_t);
+  trace_stall(write_t, ClusterStall::kNone);
   static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
   const sc_core::sc_time now = epoch_;
   if (timeline_.bound()) {

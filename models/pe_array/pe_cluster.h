@@ -255,10 +255,8 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // Queues the job a START write asks for, if the queue has room.
   void start(std::uint32_t ctrl);
   // Publishes the job's stall intervals; offsets are from epoch_.
-  struct JobTimes {
-    sc_core::sc_time weights_at, first_row_at, array_end, unlimited_end, compute_end, written_at;
-  };
-  void trace_stalls(const JobTimes& t) const;
+  // The cluster's stall signal from `offset` into the running job on.
+  void trace_stall(const sc_core::sc_time& offset, ClusterStall stall) const;
 
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned transport_dbg(tlm::tlm_generic_payload& gp);
