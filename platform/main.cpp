@@ -20,6 +20,7 @@
 #include "contract/dma_regs.h"
 #include "contract/npu_regs.h"
 #include "models/common/log.h"
+#include "models/common/timeline_recorder.h"
 #include "platform/config/config_node.h"
 #include "platform/config/data_root.h"
 #include "platform/perf_bench.h"
@@ -214,9 +215,9 @@ int run_command(int argc, char** argv) {
     std::cerr << "npuvp: warning: trace.vcd reached its cap (simulation.vcd_max_changes): every signal is complete "
                  "up to "
               << sim["trace_vcd_complete_until_ns"].get<double>() << " ns, later changes are left out\n";
-  else if (sim["trace_truncated"].get<bool>())
-    std::cerr << "npuvp: warning: traces truncated at the cap (simulation.vcd_max_changes, " << sim["trace_changes"]
-              << " VCD changes kept)\n";
+  if (sim["trace_timeline_truncated"].get<bool>())
+    std::cerr << "npuvp: warning: timeline.json reached its cap of " << npuvp::trace::TimelineOptions{}.max_slices
+              << " slices: later slices are left out (narrow it with --trace-window)\n";
   std::string files;
   for (const auto& f : sim["files"]) files += (files.empty() ? "" : ",") + f.get<std::string>();
   warn_empty_trace(sim, ro.trace);

@@ -94,6 +94,7 @@ report::TraceFigures close_traces(Soc& soc, const std::string& dir, const std::v
   figures.changes = soc.vcd().change_count();
   figures.late_changes = soc.vcd().late_changes();
   figures.truncated = soc.vcd().truncated() || soc.timeline().truncated();
+  figures.timeline_truncated = soc.timeline().truncated();
   if (soc.vcd().truncated() && soc.vcd().complete_before() != sc_core::sc_max_time())
     figures.vcd_complete_until_ns = soc.vcd().complete_before().to_seconds() * 1e9;
   return figures;

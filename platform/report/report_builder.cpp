@@ -343,6 +343,7 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
       {"trace_changes", figures.traces.changes},
       {"trace_late_changes", figures.traces.late_changes},
       {"trace_truncated", figures.traces.truncated},
+      {"trace_timeline_truncated", figures.traces.timeline_truncated},
       {"trace_vcd_complete_until_ns", figures.traces.vcd_complete_until_ns >= 0
                                           ? nlohmann::json(figures.traces.vcd_complete_until_ns)
                                           : nlohmann::json()},

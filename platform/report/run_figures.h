@@ -61,6 +61,7 @@ struct TraceFigures {
   // trace.vcd reached its change cap: every signal's changes before this are
   // in the file, none after; negative when it did not.
   double vcd_complete_until_ns = -1;
+  bool timeline_truncated = false;  // timeline.json reached its slice cap
 };
 
 struct RunFigures {

@@ -149,6 +149,7 @@ TEST(TraceOptions, TruncationByTheCapIsRecorded) {
   EXPECT_TRUE(r["sim"]["trace_truncated"].get<bool>());
   EXPECT_EQ(r["sim"]["trace_changes"].get<std::size_t>(), 1000u);
   // The file is whole up to a time it names, where it ends: 2^22 ps here.
+  EXPECT_FALSE(r["sim"]["trace_timeline_truncated"].get<bool>()) << "the VCD's cap, not the timeline's";
   const double until_ns = r["sim"]["trace_vcd_complete_until_ns"].get<double>();
   EXPECT_DOUBLE_EQ(until_ns, 4194.304);
   EXPECT_THAT(read_file(options.out_dir + "/trace.vcd"),
