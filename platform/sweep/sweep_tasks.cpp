@@ -140,7 +140,17 @@ std::optional<nlohmann::json> read_report(const Task& task, std::string& error) 
 bool has_results(const Task& task) {
   const auto code = exit_code(task);
   std::string error;
-  return code && (*code == 0 || *code == 3) && read_report(task, error);
+  if (!code || (*code != 0 && *code != 3)) return false;
+  const std::optional<nlohmann::json> report = read_report(task, error);
+  if (!report) return false;
+  // A run directory is named by the network file's name alone: a sweep of
+  // another file of that name into the same output took this one's results
+  // for its own (a/net.onnx, then b/net.onnx). The run must have been of
+  // this network.
+  const nlohmann::json& line = (*report)["sim"].value("command_line", nlohmann::json::array());
+  for (std::size_t i = 0; i + 1 < line.size(); ++i)
+    if (line[i] == "--network") return line[i + 1] == task.network;
+  return false;
 }
 
 void prepare(const Task& task) {

@@ -102,6 +102,24 @@ TEST(SweepSpec, TasksAreNpuvpRunCommandLines) {
                                       "--ideal-memory", "--layer-dataflow", "conv3x3=ws", "--traces", "power"}));
 }
 
+// Resumed, a run directory's results count only if they are of the task's
+// network: a sweep of b/net.onnx into the output a/net.onnx had been swept
+// into took a's results as its own ("2 of 2 runs have results, skipped").
+TEST(SweepTasks, ResultsOfAnotherNetworkOfTheSameNameAreNotReused) {
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_sweep_resume_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "exit_code") << "0\n";
+  std::ofstream(dir / "report.json")
+      << R"({"totals": {}, "layers": [], "sim": {"command_line": ["npuvp", "run", "--network", "/a/net.onnx"]}})";
+  Task task;
+  task.dir = dir.string();
+  task.network = "/a/net.onnx";
+  EXPECT_TRUE(has_results(task));
+  task.network = "/b/net.onnx";
+  EXPECT_FALSE(has_results(task));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SweepSpec, AnErrorEveryPointSharesIsListedOnce) {
   const std::string e = error_of(write_temp("shared.yaml",
                                             "platform: edge-ip\nnetworks: [conv_slice]\n"
