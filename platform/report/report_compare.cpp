@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -124,6 +125,38 @@ std::size_t compare_layers(std::ostream& os, const nlohmann::json& a, const nloh
   return differ + (only_a.empty() ? 0 : 1) + (only_b.empty() ? 0 : 1);
 }
 
+// The models' statistics beside them (dram, noc, counters, roofline, units,
+// ...): a line for each section that differs, with how many figures and the
+// first, all counted in the total, so that "identical" covers everything but
+// `sim` (a doubled dram.read_bytes was "identical").
+std::size_t summarize_other_sections(std::ostream& os, const nlohmann::json& a, const nlohmann::json& b) {
+  std::set<std::string> keys;
+  for (const nlohmann::json* r : {&a, &b})
+    for (const auto& [k, v] : r->items()) keys.insert(k);
+  for (const char* shown : {"sim", "platform", "network", "totals", "layers"}) keys.erase(shown);
+  std::size_t total = 0;
+  bool first_line = true;
+  for (const std::string& key : keys) {
+    std::map<std::string, nlohmann::json> la, lb;
+    leaves(section(a, key.c_str()), "", la);
+    leaves(section(b, key.c_str()), "", lb);
+    for (const auto& [k, v] : lb) la.emplace(k, nullptr);
+    std::size_t differ = 0;
+    std::string example;
+    for (const auto& [k, va] : la) {
+      const nlohmann::json vb = lb.count(k) != 0 ? lb[k] : nlohmann::json();
+      if (va == vb) continue;
+      if (differ++ == 0) example = (k.empty() ? key : k) + ": " + value_text(va) + " -> " + value_text(vb);
+    }
+    if (differ == 0) continue;
+    os << (first_line ? "\n" : "") << key << ": " << differ << (differ == 1 ? " figure differs" : " figures differ")
+       << ", first " << example << '\n';
+    first_line = false;
+    total += differ;
+  }
+  return total;
+}
+
 std::string describe(const nlohmann::json& report, const std::string& file) {
   std::string out = file + ": " + detail::text(section(report, "network"), "name", "?") + " on " +
                     detail::text(section(report, "platform"), "name", "?");
@@ -154,6 +187,7 @@ ReportComparison compare_reports(const nlohmann::json& a, const nlohmann::json& 
   differ += compare_section(os, "network", section(a, "network"), section(b, "network"));
   differ += compare_section(os, "totals", section(a, "totals"), section(b, "totals"));
   differ += compare_layers(os, section(a, "layers"), section(b, "layers"));
+  differ += summarize_other_sections(os, a, b);
   os << '\n'
      << (differ == 0 ? std::string("identical (sim.* aside)") : std::to_string(differ) + " figures differ") << '\n';
   return {os.str(), differ};

@@ -25,6 +25,23 @@ TEST(CompareReports, IdenticalReportsApartFromSimHaveNoDifferences) {
             "identical (sim.* aside)\n");
 }
 
+// The models' statistics count too: a doubled dram.read_bytes, a changed
+// counter or a section only one report has were "identical (sim.* aside)".
+TEST(CompareReports, OtherSectionsAreSummarizedAndCounted) {
+  nlohmann::json c = testing::crafted_record().report;
+  c["dram"]["read_bytes"] = 1024;
+  nlohmann::json b = c;
+  b["dram"]["read_bytes"] = 2048;
+  b["counters"] = {{"macs", 5}};
+  const ReportComparison r = compare_reports(c, b, "a.json", "b.json");
+  EXPECT_EQ(r.differences, 2u);
+  EXPECT_NE(r.text.find("\ncounters: 1 figure differs, first macs: - -> 5\n"
+                        "dram: 1 figure differs, first read_bytes: 1024 -> 2048\n"),
+            std::string::npos)
+      << r.text;
+  EXPECT_NE(r.text.find("\n2 figures differ\n"), std::string::npos) << r.text;
+}
+
 // `{}` compared as a report differed in 406 figures, exit 0.
 TEST(CompareReports, AnythingButAReportIsRefusedNamingIt) {
   const nlohmann::json a = testing::crafted_record().report;
