@@ -136,9 +136,11 @@ std::string index_html(const SweepSpec& spec, const nlohmann::json& rows) {
     html += "<tr" + cls + ">";
     for (const auto& c : cols) {
       const nlohmann::json& v = r[c];
+      const bool varied = std::find(spec.varied.begin(), spec.varied.end(), c) != spec.varied.end();
       html += "<td>" +
               escape_xml(v.is_null()           ? ""
                          : v.is_string()       ? v.get<std::string>()
+                         : varied              ? varied_cell(v)
                          : v.is_number_float() ? num(v.get<double>())
                                                : v.dump()) +
               "</td>";

@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
+#include "models/common/number_text.h"
 #include "platform/report/report_util.h"
 
 namespace npuvp::sweep {
@@ -69,6 +71,16 @@ std::string csv_cell(const nlohmann::json& v) {
   }
   return report::detail::escape_csv(v.get<std::string>());
 }
+
+}  // namespace
+
+std::string varied_cell(const nlohmann::json& v) {
+  if (!v.is_number_float()) return csv_cell(v);
+  char buf[text::kLongestNumber];
+  return std::string(buf, text::write_shortest(buf, v.get<double>()));
+}
+
+namespace {
 
 void write_file(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
@@ -153,8 +165,10 @@ void write_results(const SweepSpec& spec, const nlohmann::json& rows, const std:
   std::string csv;
   for (std::size_t i = 0; i < cols.size(); ++i) csv += (i ? "," : "") + csv_cell(cols[i]);
   csv += '\n';
+  const std::set<std::string> varied(spec.varied.begin(), spec.varied.end());
   for (const auto& row : rows) {
-    for (std::size_t i = 0; i < cols.size(); ++i) csv += (i ? "," : "") + csv_cell(row[cols[i]]);
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      csv += (i ? "," : "") + (varied.count(cols[i]) != 0 ? varied_cell(row[cols[i]]) : csv_cell(row[cols[i]]));
     csv += '\n';
   }
   write_file(out_dir + "/results.csv", csv);

@@ -23,6 +23,11 @@ nlohmann::json gather_rows(const SweepSpec& spec, const std::vector<Task>& tasks
 // dominates on the objectives.
 void mark_front(nlohmann::json& rows, const std::vector<Objective>& objectives);
 
+// A varied value's cell: the shortest text that reads back as the value, so
+// that two points a file tells apart are told apart in the table (0.1234567891
+// and 0.1234567894 were both "0.123456789").
+std::string varied_cell(const nlohmann::json& v);
+
 // The columns of results.csv, in order.
 std::vector<std::string> result_columns(const SweepSpec& spec);
 

@@ -24,6 +24,16 @@ nlohmann::json row(const std::string& point, const std::string& network, const s
   return r;
 }
 
+// Two points the file tells apart are told apart in the table: 0.1234567891
+// and 0.1234567894 were both "0.123456789" in results.csv ("0.1234" in the page).
+TEST(SweepResults, AVariedValueIsWrittenAsExactlyAsItReadsBack) {
+  EXPECT_EQ(varied_cell(0.1234567891), "0.1234567891");
+  EXPECT_EQ(varied_cell(0.1234567894), "0.1234567894");
+  EXPECT_EQ(varied_cell(0.5), "0.5");
+  EXPECT_EQ(varied_cell(16), "16");
+  EXPECT_EQ(varied_cell("ws"), "ws");
+}
+
 TEST(SweepResults, FrontPerNetworkOverOkRows) {
   nlohmann::json rows = {row("a", "n1", "ok", 1.0, 10), row("b", "n1", "ok", 2.0, 20),
                          row("c", "n1", "ok", 2.0, 15), row("d", "n1", "unverified", 0.5, 50),
