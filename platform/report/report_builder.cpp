@@ -127,11 +127,6 @@ std::vector<LayerFigures> per_layer(const RunFigures& figures, std::size_t layer
   return out;
 }
 
-// MACs a MAC unit performs per cycle at `datatype`: packed int4 lanes do two.
-double mac_lanes(const platform::PlatformConfig& config, const std::string& datatype) {
-  return config.npu.cluster.int4_packing && datatype == "int4" ? 2.0 : 1.0;
-}
-
 nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::size_t i, const LayerFigures& f) {
   const auto& l = in.work.layers[i];
   const auto decision = figures.decisions.find(static_cast<std::int32_t>(i));
@@ -139,7 +134,7 @@ nlohmann::json layer_row(const RunInputs& in, const RunFigures& figures, std::si
   const std::uint32_t width = out_shape.size() >= 3 ? out_shape.back().get<std::uint32_t>() : 1;
   const nlohmann::json plan =
       decision_json(decision == figures.decisions.end() ? nullptr : &decision->second, in.options, width);
-  const double lane_macs = mac_lanes(in.config, l.value("datatype", "int8"));
+  const double lane_macs = mac_lanes(in.config.npu.cluster.int4_packing, l.value("datatype", "int8"));
   // The batch's MACs over the batch's DRAM bytes.
   const double macs = static_cast<double>(l["macs"].get<std::uint64_t>()) * in.options.batch;
   const std::uint64_t dram_bytes = f.dram_read_bytes + f.dram_write_bytes;
@@ -244,7 +239,8 @@ RooflineInput roofline_input(const RunInputs& in, const std::vector<LayerFigures
                         needed_macs(static_cast<double>(l["macs"].get<std::uint64_t>()) * in.options.batch,
                                     static_cast<double>(layers[i].array_macs)),
                         static_cast<double>(layers[i].dram_read_bytes + layers[i].dram_write_bytes),
-                        latency_ns(layers[i], in.config), mac_lanes(in.config, datatype), datatype});
+                        latency_ns(layers[i], in.config), mac_lanes(in.config.npu.cluster.int4_packing, datatype),
+                        datatype});
   }
   return r;
 }
@@ -329,9 +325,9 @@ nlohmann::json write_run_report(const RunInputs& in, RunFigures figures) {
   report["totals"].update(derived_totals(report));
   const auto& npu = in.config.npu;
   report["totals"]["roofline_attainment"] = roofline_attainment(
-      report["layers"], {static_cast<double>(npu.mac_units()) * npu.clock_mhz * 1e6, in.config.dram.peak_gbps() * 1e9,
-                         npu.clock_mhz * 1e6, npu.cluster.int4_packing ? 2.0 : 1.0,
-                         static_cast<double>(in.options.batch), in.options.ideal_memory});
+      report["layers"],
+      {static_cast<double>(npu.mac_units()) * npu.clock_mhz * 1e6, in.config.dram.peak_gbps() * 1e9,
+       npu.clock_mhz * 1e6, npu.cluster.int4_packing, static_cast<double>(in.options.batch), in.options.ideal_memory});
   report["roofline"] = roofline(roofline_input(in, layers));
   // peak_rss_mb is measured once every other output is written.
   report["sim"] = {

@@ -87,14 +87,17 @@ nlohmann::json roofline(const nlohmann::json& report);
 // added. Counting dense MACs against a skipping array put a run of pruned
 // weights at 5.9 times its roofline.
 double needed_macs(double macs, double performed_macs);
+// MACs a MAC unit performs per cycle at `datatype`: packed int4 lanes
+// (pe_array.int4_packing) do two.
+double mac_lanes(bool int4_packing, const std::string& datatype);
 
 // How close a network runs to its roofline: Σ over the layers that take time
 // (cycles > 0) of max(needed MACs ÷ peak MAC rate, compulsory DRAM bytes ÷ peak DRAM
 // bandwidth), over the network's latency (Σ cycles ÷ clock). A layer's
 // compulsory bytes are its inputs read once (each named in `inputs`, else
 // in_shape), its weights (`params`) read once and its output written once, at
-// the layer's element size. `macs_per_s` is the array's rate for int8; packed
-// int4 layers get `int4_lanes` times it. A batch of `images` does each
+// the layer's element size. `macs_per_s` is the array's rate for int8; with
+// `int4_packing` int4 layers get mac_lanes() times it. A batch of `images` does each
 // image's MACs and moves each image's inputs and outputs, its weights once
 // (layers' `macs` and shapes are one image's; `performed_macs` the batch's).
 // With `ideal_memory` the DRAM term is left out: operands were on time. 0
@@ -103,7 +106,7 @@ struct AttainmentPeaks {
   double macs_per_s = 0;
   double dram_bytes_per_s = 0;
   double clock_hz = 0;
-  double int4_lanes = 1;
+  bool int4_packing = false;
   double images = 1;
   bool ideal_memory = false;
 };

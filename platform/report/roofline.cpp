@@ -28,6 +28,10 @@ double required(const nlohmann::json& object, const char* path, const char* key)
 
 double needed_macs(double macs, double performed_macs) { return std::min(macs, performed_macs); }
 
+double mac_lanes(bool int4_packing, const std::string& datatype) {
+  return int4_packing && datatype == "int4" ? 2.0 : 1.0;
+}
+
 double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& peaks) {
   std::map<std::string, double> elements;  // per layer name: its output's elements
   const auto product = [](const nlohmann::json& shape) {
@@ -52,7 +56,7 @@ double roofline_attainment(const nlohmann::json& layers, const AttainmentPeaks& 
     const double bytes =
         ((inputs + product(l.value("out_shape", nlohmann::json::array()))) * peaks.images + number(l, "params")) *
         element;
-    const double lanes = datatype == "int4" ? peaks.int4_lanes : 1.0;
+    const double lanes = mac_lanes(peaks.int4_packing, datatype);
     const double batch_macs = number(l, "macs") * peaks.images;
     const double macs = needed_macs(batch_macs, number(l, "performed_macs", batch_macs));
     bound_s += std::max(macs / (peaks.macs_per_s * lanes), peaks.ideal_memory ? 0.0 : bytes / peaks.dram_bytes_per_s);
@@ -153,8 +157,8 @@ nlohmann::json roofline(const nlohmann::json& report) {
       const std::string datatype = detail::text(l, "datatype", "int8");
       in.layers.push_back({detail::text(l, "name"), detail::text(l, "type"),
                            needed_macs(batch_macs, number(l, "performed_macs", batch_macs)),
-                           detail::layer_dram_bytes(l), number(l, "latency_ns"),
-                           int4_packing && datatype == "int4" ? 2.0 : 1.0, datatype});
+                           detail::layer_dram_bytes(l), number(l, "latency_ns"), mac_lanes(int4_packing, datatype),
+                           datatype});
     }
   return roofline(in);
 }

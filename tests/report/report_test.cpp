@@ -446,31 +446,31 @@ TEST(RooflineAttainment, SumsEachTimedLayersBoundOverTheLatency) {
   // written = 48 ns; cat takes no time; wide (2-byte elements): (32 + 32 + 1)
   // x 2 = 130 ns against 32 MACs. Latency 8000 + 96 + 200 = 8296 ns.
   const double expected = (4000.0 + 48.0 + 130.0) / 8296.0;
-  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, 1}), expected);
+  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, false}), expected);
   // Packed int4 lanes double the MAC roof of int4 layers only.
   nlohmann::json int4 = layers;
   int4[1]["datatype"] = "int4";
-  EXPECT_DOUBLE_EQ(roofline_attainment(int4, {1e9, 1e9, 1e9, 2}), (2000.0 + 48.0 + 130.0) / 8296.0);
+  EXPECT_DOUBLE_EQ(roofline_attainment(int4, {1e9, 1e9, 1e9, true}), (2000.0 + 48.0 + 130.0) / 8296.0);
   // int4 tensors are stored two values a byte: the add moves 24 bytes, not 48.
   nlohmann::json narrow = layers;
   narrow[2]["datatype"] = "int4";
-  EXPECT_DOUBLE_EQ(roofline_attainment(narrow, {1e9, 1e9, 1e9, 1}), (4000.0 + 24.0 + 130.0) / 8296.0);
-  EXPECT_EQ(roofline_attainment(nlohmann::json::array(), {1e9, 1e9, 1e9, 1}), 0.0);
+  EXPECT_DOUBLE_EQ(roofline_attainment(narrow, {1e9, 1e9, 1e9, false}), (4000.0 + 24.0 + 130.0) / 8296.0);
+  EXPECT_EQ(roofline_attainment(nlohmann::json::array(), {1e9, 1e9, 1e9, false}), 0.0);
   // Zero weights skipped: the conv needs the 1000 MACs performed, not its
   // 4000 (which put a run of pruned weights at 5.9); MACs performed twice
   // (overlapping fused tiles) are the mapping's, not the layer's.
   nlohmann::json skipped = layers;
   skipped[1]["performed_macs"] = 1000;
-  EXPECT_DOUBLE_EQ(roofline_attainment(skipped, {1e9, 1e9, 1e9, 1}), (1000.0 + 48.0 + 130.0) / 8296.0);
+  EXPECT_DOUBLE_EQ(roofline_attainment(skipped, {1e9, 1e9, 1e9, false}), (1000.0 + 48.0 + 130.0) / 8296.0);
   skipped[1]["performed_macs"] = 5000;
-  EXPECT_DOUBLE_EQ(roofline_attainment(skipped, {1e9, 1e9, 1e9, 1}), expected);
+  EXPECT_DOUBLE_EQ(roofline_attainment(skipped, {1e9, 1e9, 1e9, false}), expected);
   // A batch of 3 does each image's MACs and moves each image's tensors, the
   // weights once (it was counted as one image against three images' time).
   // conv: max(12000, 3 x 24 + 16) = 12000; sum: 3 x 48 = 144; wide: (3 x 33
   // + 32) x 2 = 262 against 96 MACs.
-  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, 1, 3}), (12000.0 + 144.0 + 262.0) / 8296.0);
+  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, false, 3}), (12000.0 + 144.0 + 262.0) / 8296.0);
   // Ideal memory: operands were on time, only the MACs bound a layer.
-  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, 1, 1, true}), (4000.0 + 0 + 32.0) / 8296.0);
+  EXPECT_DOUBLE_EQ(roofline_attainment(layers, {1e9, 1e9, 1e9, false, 1, true}), (4000.0 + 0 + 32.0) / 8296.0);
 }
 
 }  // namespace
