@@ -153,10 +153,11 @@ TEST(ReservationTimeline, FreeRunNamesTheIntervalAfterIt) {
   EXPECT_EQ(next, 2u);
 }
 
-// first_after is std::upper_bound by .first; checked against it on every
-// position of vectors of each length up to 40 (its gallop back from the end
-// takes up to five steps), with repeated keys.
-TEST(ReservationTimeline, FirstAfterAgreesWithUpperBound) {
+// first_after is std::upper_bound by .first whatever index it starts from;
+// checked against it on every position of vectors of each length up to 40
+// (a gallop takes up to five steps), with repeated keys, from every start,
+// the default (the end) and one past the end included.
+TEST(ReservationTimeline, FirstAfterAgreesWithUpperBoundFromAnyStart) {
   using Entry = std::pair<std::uint64_t, int>;
   for (std::size_t size = 0; size <= 40; ++size) {
     std::vector<Entry> v;
@@ -165,8 +166,33 @@ TEST(ReservationTimeline, FirstAfterAgreesWithUpperBound) {
       const auto expected =
           std::upper_bound(v.begin(), v.end(), at, [](std::uint64_t t, const Entry& e) { return t < e.first; });
       EXPECT_EQ(first_after(v, at) - v.cbegin(), expected - v.begin()) << "size " << size << ", at " << at;
+      for (std::size_t near = 0; near <= size + 1; ++near)
+        ASSERT_EQ(first_after(v, at, near) - v.cbegin(), expected - v.begin())
+            << "size " << size << ", at " << at << ", from " << near;
     }
   }
+}
+
+// A timeline searches from where its previous search ended, a hint that its
+// reservations and retirements move under it: the answers stay those of a
+// search from the end.
+TEST(ReservationTimeline, SearchesFromThePreviousAnswerStayExactAsIntervalsComeAndGo) {
+  ReservationTimeline t;
+  for (std::uint64_t i = 0; i < 30; ++i) t.reserve(100 * i, 100 * i + 50);
+  std::size_t next = 0;
+  EXPECT_EQ(t.free_run(2990, next), (std::pair<std::uint64_t, std::uint64_t>{2990, UINT64_MAX}));
+  EXPECT_EQ(t.free_run(120, next), (std::pair<std::uint64_t, std::uint64_t>{150, 200}));
+  EXPECT_EQ(next, 2u);
+  EXPECT_EQ(t.free_run(2810, next), (std::pair<std::uint64_t, std::uint64_t>{2850, 2900}));
+  EXPECT_EQ(next, 29u);
+  t.retire_before(2000, [](std::uint64_t, bool) {});  // forgets 20 intervals before the last answer
+  EXPECT_EQ(t.free_run(2010, next), (std::pair<std::uint64_t, std::uint64_t>{2050, 2100}));
+  EXPECT_EQ(next, 1u);
+  t.reserve(2060, 2070);  // inserted before the last answer's place
+  EXPECT_EQ(t.free_run(2055, next), (std::pair<std::uint64_t, std::uint64_t>{2055, 2060}));
+  EXPECT_EQ(next, 1u);
+  EXPECT_EQ(t.free_run(2065, next), (std::pair<std::uint64_t, std::uint64_t>{2070, 2100}));
+  EXPECT_EQ(next, 2u);
 }
 
 }  // namespace
