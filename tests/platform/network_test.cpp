@@ -222,7 +222,8 @@ TEST(Network, AJobQueueOverlapsJobIssueWithTheRunningTile) {
 // tests/platform/batch_layer.yaml under WS: its estimate walks the row
 // tiles outer (one row tile is the whole 8x8 image, so an input buffer holds
 // all three images of the batch) and each K block's weights, bias and
-// requantization table (256 x (256 + 4 + 8) bytes) pass all images once; each
+// requantization table (128 x (256 + 4 + 8) bytes: the blocks of half a
+// cluster's weight buffer, whose next block loads sooner) pass all images once; each
 // image's 8x8x256 input is read once and its 8x8x512 output stored once. The
 // batch's table of two 32-byte BatchImages is read inside the layer's window;
 // the estimate does not count it. Each run in a process of its own.
@@ -236,7 +237,7 @@ TEST(Network, ABatchReadsEachWeightBlockOnceForAllImages) {
     const auto& conv = (*r)["layers"][1];
     ASSERT_EQ(conv["name"], "conv");
     EXPECT_EQ(conv["tiling"]["order"], "row_tiles_outer");
-    EXPECT_EQ(conv["tiling"]["k_block"], 256);
+    EXPECT_EQ(conv["tiling"]["k_block"], 128);
     EXPECT_EQ(conv["tiling"]["rows_per_tile"], 8);
   }
   EXPECT_EQ(three["layers"][1]["tiling"]["images_per_tile"], 3);
