@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "platform/platform_config.h"
@@ -20,7 +21,11 @@ inline nlohmann::json run_on_preset(const std::string& network, const std::vecto
   const platform::PlatformConfig config = platform::load_platform(preset, overrides);
   platform::RunOptions options;
   options.network = network;
-  options.out_dir = (std::filesystem::temp_directory_path() / out_name).string();
+  // ctest runs a file's tests side by side, each in a process of its own:
+  // the test's name keeps two of them from writing the same files at once.
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  options.out_dir =
+      (std::filesystem::temp_directory_path() / (out_name + (test ? std::string("_") + test->name() : ""))).string();
   return platform::run(config, options);
 }
 
