@@ -44,6 +44,8 @@ enum class JobError : std::uint32_t {
   // this cluster's group, a READY token from outside the group or for another
   // job table, or no token (leader) or fill (follower) within kGroupTimeoutCycles.
   kGroup = 6,
+  // kJobKeepInput on a job whose tile the cluster does not hold.
+  kInputNotResident = 7,
 };
 
 // Operand groups (ClusterJob::group_size >= 2): the clusters whose jobs of one
@@ -124,6 +126,14 @@ inline constexpr std::uint32_t kJobPackedOutput = 1u << 4;
 // int16 job int8 values, clamped to that width.
 inline constexpr std::uint32_t kJobInt16Output = 1u << 5;
 inline constexpr std::uint32_t kJobInt8Output = 1u << 6;
+// A convolution whose input tile is the one the cluster's previous job
+// loaded (the same in_addr, rows, row pitch, width, channels and format,
+// unchanged in SRAM since): the tile is still in the input buffer and is not
+// fetched again. A row tile's K blocks run one after another on a cluster
+// reuse it so, as NVDLA's convolution DMA reuses its buffer's data when its
+// register says so. A job with the flag whose cluster holds no such tile
+// ends with kInputNotResident; it is not a hint the cluster may ignore.
+inline constexpr std::uint32_t kJobKeepInput = 1u << 7;
 inline constexpr std::uint16_t kJobFuseAdd = 1;      // ClusterJob::fuse: residual add in the epilogue
 inline constexpr std::uint16_t kJobFuseMaxPool = 2;  // max pool of the results (PoolEpilogue)
 inline constexpr std::uint16_t kJobFuseAvgPool = 3;  // average pool of the results (PoolEpilogue)

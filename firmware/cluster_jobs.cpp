@@ -111,6 +111,8 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       pe_array::ClusterJob job = base;
       const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
       job.flags |= buffers.load_weights ? pe_array::kJobLoadWeights : 0;
+      if (keeps_rows(static_cast<std::uint32_t>(jobs.size()), slices, buffers.kept_after))
+        job.flags |= pe_array::kJobKeepInput;
       if (grouped) {
         job.group_stride = static_cast<std::uint8_t>(slices);
         job.group_size = static_cast<std::uint8_t>(ceil_div(rows, rows_per_group));

@@ -93,6 +93,10 @@ struct NpuLayout {
   // rows split its channels or its clusters (firmware/layer_choice.cpp), and
   // the estimate picks; false: whole rows only.
   bool column_strips = true;
+  // A cluster's job of a row tile's next K block, walked rows outer, keeps
+  // the input rows its job of the block before loaded (kJobKeepInput); false:
+  // it fetches them again.
+  bool keep_input_rows = true;
 };
 
 // A bus access that came back with an error response.

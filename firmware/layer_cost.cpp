@@ -93,8 +93,8 @@ class CostWalker {
       for (std::size_t i = 0; i < steps.size(); ++i) {
         const bool next_into_banks = i + 1 < steps.size() && steps[i + 1].loads_weights && !streams_step(t_, i + 1);
         step(steps[i].tile, steps[i].block * t_.k_block, block_channels(steps[i].block), steps[i].loads_weights,
-             loads(i + 1), static_cast<unsigned>(i % 2), steps[i].loads_weights && streams_step(t_, i),
-             next_into_banks);
+             loads(i + 1), static_cast<unsigned>(i % 2), steps[i].loads_weights && streams_step(t_, i), next_into_banks,
+             slices_keeping_rows(l_, npu_, t_, steps, i));
         if (reached()) return std::nullopt;
       }
     }
@@ -248,10 +248,12 @@ class CostWalker {
   // are issued once those transfers are done, while this step's jobs still
   // run; without one, after they ended.
   // `next_into_banks`: the prefetch writes the next K block's weights into
-  // the banks this step's jobs read theirs from.
+  // the banks this step's jobs read theirs from. `kept_after`: the jobs
+  // that keep their input rows (slices_keeping_rows).
   void step(std::uint32_t tile, std::uint32_t k0, std::uint32_t kb, bool clusters_load_weights,
-            const DmaStream& prefetch, unsigned out_buffer, bool streamed = false, bool next_into_banks = false) {
-    const StepCost s = priced_step(tile, kb, clusters_load_weights, out_buffer, streamed);
+            const DmaStream& prefetch, unsigned out_buffer, bool streamed = false, bool next_into_banks = false,
+            std::uint32_t kept_after = 0) {
+    const StepCost s = priced_step(tile, kb, clusters_load_weights, out_buffer, streamed, kept_after);
     if (streamed) streamed_bytes_ += kb * filter_bytes(l_);
     last_step_start_ = latency_;
     // While the jobs fetch their weights, the next block's bursts into the
@@ -312,12 +314,13 @@ class CostWalker {
   // of each job's output, input and convolution rows, and which buffers it
   // uses: steps alike in those cost alike, so a layer's interior tiles are
   // priced once (the last few kept).
-  StepCost priced_step(std::uint32_t tile, std::uint32_t kb, bool load_weights, unsigned out_buffer, bool streamed) {
+  StepCost priced_step(std::uint32_t tile, std::uint32_t kb, bool load_weights, unsigned out_buffer, bool streamed,
+                       std::uint32_t kept_after) {
     const std::uint32_t rows = tile_rows(tile), rows_per_group = ceil_div(rows, t_.row_groups);
     const auto [lo, hi] = input_row_range(l_, first_row(tile), rows);
     const auto [x0, x1] = grid_.input_cols(l_, tile);
     key_.assign({kb, rows, hi - lo, grid_.cols(tile), x1 - x0, tile / t_.images_per_tile % 2, out_buffer,
-                 2u * streamed + load_weights});
+                 2u * streamed + load_weights, kept_after});
     for (std::uint32_t my0 = 0; my0 < rows; my0 += rows_per_group) {
       const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
       const auto [in0, in1] = input_row_range(l_, first_row(tile) + my0, my_rows);
@@ -329,14 +332,14 @@ class CostWalker {
       if (p.key == key_) return p.cost;
     Priced& p = priced_[next_priced_++ % priced_.size()];
     p.key = key_;
-    p.cost = step_cost(tile, kb, load_weights, out_buffer, streamed);
+    p.cost = step_cost(tile, kb, load_weights, out_buffer, streamed, kept_after);
     return p.cost;
   }
 
   // `streamed`: the DMA wrote the weights into the clusters, which fetch
   // only the bias and requantization from SRAM.
-  StepCost step_cost(std::uint32_t tile, std::uint32_t kb, bool load_weights, unsigned out_buffer,
-                     bool streamed) const {
+  StepCost step_cost(std::uint32_t tile, std::uint32_t kb, bool load_weights, unsigned out_buffer, bool streamed,
+                     std::uint32_t kept_after) const {
     StepCost s;
     const pe_array::ArrayShape array{npu_.array_rows, npu_.array_cols};
     const std::uint32_t rows = tile_rows(tile), cols = grid_.cols(tile);
@@ -349,15 +352,20 @@ class CostWalker {
     // In an operand group only the leader's read reaches the banks; every
     // member waits for it as the leader does (the tree adds no link time).
     const bool grouped = groups_operands(l_, npu_, t_, rows, load_weights);
+    const std::uint32_t slices = ceil_div(kb, t_.k_slice);
+    std::uint32_t job_index = 0;
     for (std::uint32_t my0 = 0; my0 < rows; my0 += rows_per_group) {
       const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
       const auto [lo, hi] = input_row_range(l_, first_row(tile) + my0, my_rows);
       const std::uint64_t pixels = std::uint64_t{my_rows} * cols;
       const auto [c0, c1] = conv_row_range(l_, first_row(tile) + my0, my_rows);
       const std::uint32_t conv_rows = c1 - c0;
-      for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice) {
+      for (std::uint32_t ks = 0; ks < kb; ks += t_.k_slice, ++job_index) {
         const std::uint32_t k_count = std::min(t_.k_slice, kb - ks);
-        const std::uint64_t inputs = inputs_ * (hi - lo) * input_row_bytes(tile, kb);
+        // A job that keeps its rows fetches none: it starts once its first
+        // weights are in, with nothing behind them.
+        const bool kept = keeps_rows(job_index, slices, kept_after);
+        const std::uint64_t inputs = kept ? 0 : inputs_ * (hi - lo) * input_row_bytes(tile, kb);
         const std::uint64_t filled = load_weights ? weight_bytes(k_count) : 0;
         const std::uint64_t weights = streamed ? k_count * kParamBytesPerChannel : filled;
         const std::uint64_t written = pixels * output_bytes(l_, k_count);
@@ -413,7 +421,7 @@ class CostWalker {
         // wait behind it), and its results leave after. A K slice reads each
         // residual row and writes each result row as one span of the tile's
         // pixels, the other slices' channels included (their bytes masked).
-        const std::uint64_t first_row = input_row_bytes(tile, kb);
+        const std::uint64_t first_row = kept ? 0 : input_row_bytes(tile, kb);
         const std::uint64_t residual =
             fuses_add(l_)
                 ? my_rows *
@@ -422,7 +430,7 @@ class CostWalker {
                 : 0;
         const double rest = double(inputs - first_row + residual) / link,
                      by_fold = double(weights - first_weights) / link,
-                     behind = grouped && my0 != 0 && folds >= 2 ? by_fold / double(folds - 1) : 0;
+                     behind = grouped && my0 != 0 && folds >= 2 && !kept ? by_fold / double(folds - 1) : 0;
         const double job =
             double(first_weights + first_row) / link + behind +
             std::max(double(job_cycles) + pe_array::streamed_weights_late(folds, fold_cycles, by_fold, rest), rest) +

@@ -149,6 +149,22 @@ struct RowTilesStep {
 std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32_t blocks,
                                                 std::uint32_t images_per_tile);
 
+// Step `i` of a kRowTilesOuter walk follows a step of the same tile (its K
+// block before) when a pass holds one tile: then each cluster whose row
+// group stays keeps the input rows its job before loaded (kJobKeepInput).
+// Returns the K slices of the step before, 0 when no job keeps its rows.
+inline std::uint32_t slices_keeping_rows(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
+                                         const std::vector<RowTilesStep>& steps, std::size_t i) {
+  if (!npu.keep_input_rows || i == 0 || steps[i - 1].tile != steps[i].tile) return 0;
+  return ceil_div(std::min(t.k_block, l.out_c - steps[i - 1].block * t.k_block), t.k_slice);
+}
+// Whether job `c` of a step of `slices` K slices keeps its rows after a step
+// of `slices_before` (slices_keeping_rows; 0: none): job c of a step is row
+// group c / slices, so its cluster's row group stays when the two agree.
+inline bool keeps_rows(std::uint32_t c, std::uint32_t slices, std::uint32_t slices_before) {
+  return slices_before != 0 && c / slices == c / slices_before;
+}
+
 // Chooses a tiling walked in `order` for a convolution run in `dataflow`, or
 // returns false when none fits. kRowTilesOuter applies only to a dense
 // convolution that needs several K blocks and falls back to

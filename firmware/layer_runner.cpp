@@ -134,7 +134,7 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - s.block * t_.k_block);
     return issue(s.tile, kb,
                  {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2), s.block * t_.k_block,
-                  s.loads_weights && streams_step(t_, i)});
+                  s.loads_weights && streams_step(t_, i), slices_keeping_rows(l_, npu_, t_, steps, i)});
   };
   load_first(first);
   TileLoop loop(*this);

@@ -213,8 +213,9 @@ class LayerRunner {
     bool load_weights;
     unsigned weights;
     unsigned output;
-    std::uint32_t k0 = 0;   // the K block's first channel
-    bool streamed = false;  // the weights come into the clusters' streamed slot `weights`
+    std::uint32_t k0 = 0;          // the K block's first channel
+    bool streamed = false;         // the weights come into the clusters' streamed slot `weights`
+    std::uint32_t kept_after = 0;  // slices_keeping_rows: the step before's K slices, or 0
   };
 
   // A tile's jobs, started from job table `table`.

@@ -375,16 +375,18 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   if (root.has("firmware")) {
     const ConfigNode firmware = root.child("firmware");
     firmware.reject_unknown(
-        {"fold_data_movement", "fuse_layers", "smaller_tilings", "stream_weights", "column_strips"});
+        {"fold_data_movement", "fuse_layers", "smaller_tilings", "stream_weights", "column_strips", "keep_input_rows"});
     p.firmware.fold_data_movement = firmware.get_bool("fold_data_movement", true);
     p.firmware.fuse_layers = firmware.get_bool("fuse_layers", true);
     p.firmware.smaller_tilings = firmware.get_bool("smaller_tilings", true);
     p.firmware.stream_weights = firmware.get_bool("stream_weights", true);
     p.firmware.column_strips = firmware.get_bool("column_strips", true);
+    p.firmware.keep_input_rows = firmware.get_bool("keep_input_rows", true);
   }
   p.npu.firmware_smaller_tilings = p.firmware.smaller_tilings;
   p.npu.firmware_stream_weights = p.firmware.stream_weights;
   p.npu.firmware_column_strips = p.firmware.column_strips;
+  p.npu.firmware_keep_input_rows = p.firmware.keep_input_rows;
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
   p.resolved = to_json(tree);
   p.resolved["derived"] = derived_json(p);

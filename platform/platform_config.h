@@ -62,6 +62,10 @@ struct FirmwareConfig {
   // split its channels or its clusters, and the estimate picks
   // (docs/firmware.md, "Column strips"); false: whole rows only.
   bool column_strips = true;
+  // A row tile's input rows kept in each cluster's input buffer from one K
+  // block's job to the next walked rows outer (contract/cluster_regs.h,
+  // kJobKeepInput); false: every job fetches its rows from SRAM again.
+  bool keep_input_rows = true;
 };
 
 struct PlatformConfig {

@@ -33,6 +33,7 @@ CommandProcessorConfig control_config(const NpuConfig& c) {
   l.smaller_tilings = c.firmware_smaller_tilings;
   l.stream_weights = c.firmware_stream_weights;
   l.column_strips = c.firmware_column_strips;
+  l.keep_input_rows = c.firmware_keep_input_rows;
   cp.event_lines = c.dma.channels + c.clusters;
   return cp;
 }

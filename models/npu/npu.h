@@ -57,6 +57,8 @@ struct NpuConfig {
   bool firmware_stream_weights = true;
   // The preset's firmware.column_strips (firmware::NpuLayout::column_strips).
   bool firmware_column_strips = true;
+  // The preset's firmware.keep_input_rows (firmware::NpuLayout::keep_input_rows).
+  bool firmware_keep_input_rows = true;
 
   // Multipliers over all clusters: the array's MACs per cycle at one MAC per PE.
   NodePosition bank_node(unsigned bank) const;

@@ -229,6 +229,7 @@ bool valid_job(const ClusterJob& j) {
                j.in2_pixel_pitch < j.k_count || j.fused_act_min > j.fused_act_max)))
     return false;
   if ((op == JobOp::kAdd || j.fuse == kJobFuseAdd) && (j.left_shift < 0 || j.left_shift > 22)) return false;
+  if ((j.flags & kJobKeepInput) && op != JobOp::kConv2d) return false;
   if (op == JobOp::kConv2d) {
     if (j.group_in == 0 || j.group_out == 0 || j.k_count % j.group_out != 0) return false;
     return std::uint64_t{j.in_channel_offset} + std::uint64_t{j.k_count / j.group_out} * j.group_in <= j.in_c;
@@ -240,6 +241,12 @@ bool valid_job(const ClusterJob& j) {
 // unpacked to one value per byte.
 std::uint64_t unpacked_row_pitch(const ClusterJob& j) {
   return j.flags & kJobPackedInput ? std::uint64_t{j.in_w} * j.in_c : j.in_row_pitch;
+}
+
+// What identifies a job's input tile in SRAM and in the input buffer; in_h
+// is never 0 in a valid job, so a cluster that loaded none matches no job.
+std::array<std::uint32_t, 7> input_tile_of(const ClusterJob& j) {
+  return {j.in_addr, j.in_h, j.in_row_pitch, j.in_w, j.in_c, j.datatype, j.flags & kJobPackedInput};
 }
 
 // A convolution job as the contract's cost functions see it (groups run one after another).
@@ -254,10 +261,18 @@ ConvJobShape conv_shape(const ClusterJob& j) {
 
 JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::sc_time& t,
                                 sc_core::sc_time& first_row_at) {
+  if (job.flags & kJobKeepInput) {
+    // The tile is in already; the array may start at once.
+    first_row_at = t;
+    if (input_tile_ == input_tile_of(job)) return JobError::kNone;
+    log_->warn("the input buffer does not hold the tile at {:#x} the job keeps", job.in_addr);
+    return JobError::kInputNotResident;
+  }
   const std::uint64_t tile_bytes = std::uint64_t{job.in_h} * job.in_row_pitch;
   const bool packed = (job.flags & kJobPackedInput) != 0;
   std::vector<std::int8_t>& stored = packed ? packed_ : tile_;
   stored.resize(tiles * tile_bytes);
+  input_tile_ = {};
   first_row_at = sc_core::SC_ZERO_TIME;
   for (unsigned i = 0; i < tiles; ++i) {
     const std::uint64_t base = i == 0 ? job.in_addr : job.in2_addr;
@@ -280,6 +295,7 @@ JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::
     for (std::uint64_t r = 0; r < std::uint64_t{tiles} * job.in_h; ++r)
       unpack_int4_runs(packed_.data() + r * job.in_row_pitch, job.in_w, job.in_c, tile_.data() + r * row);
   }
+  if (tiles == 1) input_tile_ = input_tile_of(job);
   return JobError::kNone;
 }
 
@@ -504,8 +520,8 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   compute_trace_.set(epoch_ + compute_start, 1);
   compute_trace_.set(epoch_ + compute_end, 0);
 
-  const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0, tiles * tile_bytes, weights_in,
-                          inputs_at, weights_late};
+  const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0,
+                          job.flags & kJobKeepInput ? 0 : tiles * tile_bytes, weights_in, inputs_at, weights_late};
   if (stall_trace_.bound()) {
     const sc_core::sc_time array_end = compute_start + clock_period_ * static_cast<double>(work.array_cycles);
     trace_stall(array_end, ClusterStall::kInputs);

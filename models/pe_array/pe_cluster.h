@@ -316,6 +316,9 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::vector<std::int8_t> result_;  // one value per element
   std::vector<std::int8_t> packed_;  // a packed int4 tile or result as it crosses the NoC
   std::vector<std::int8_t> residual_;
+  // What the tile in the input buffer is, as the job that loaded it gave it
+  // (kJobKeepInput compares it); all zero before a load has ended.
+  std::array<std::uint32_t, 7> input_tile_{};
   // A row of residual pixels as read, other jobs' channels between them. Not
   // shared with scatter_, whose every write resizes it: growing back to a
   // residual row's span zero-filled what the read then overwrites.

@@ -420,6 +420,69 @@ TEST(PeCluster, AStartWhileBusyIsQueuedAndATableStartFetchesTheClustersSlot) {
   EXPECT_EQ(b.cluster.stats().jobs, 2u);
 }
 
+// kJobKeepInput: the second job reads the tile the first loaded from the
+// input buffer. With every access taking L = 10 cycles the first job is
+// OperandLatencyIsStallOnTopOfTheSchedule's 10L + 470; the second fetches
+// its job, weights, bias and requantization (4L), starts at once, and writes
+// its 5 result rows (5L): 9L + 470, and none of the tile's 7 x 28 bytes
+// crosses the port or is written into the input buffer again.
+TEST(PeCluster, AJobThatKeepsItsInputTileFetchesNoRowsAndStaysExact) {
+  constexpr std::uint64_t kL = 10;
+  ClusterBench b({}, kCycle * static_cast<double>(kL));
+  const ClusterJob first = conv3x3(Dataflow::kWeightStationary);
+  const std::vector<std::int8_t> expected = fill_operands(b.sram, first, 5);
+  ClusterJob kept = first;
+  kept.flags |= kJobKeepInput;
+  kept.out_addr = kOut + 0x800;
+  b.body = [&] {
+    EXPECT_EQ(b.run_job(first).took, kCycle * static_cast<double>(10 * kL + kWsCycles));
+    const JobResult r = b.run_job(kept);
+    EXPECT_EQ(r.irq, kIrqDone);
+    EXPECT_EQ(r.took, kCycle * static_cast<double>(9 * kL + kWsCycles));
+  };
+  npuvp::sim::run_to_end();
+  for (const std::uint32_t out : {kOut, kOut + 0x800}) {
+    std::vector<std::int8_t> got(expected.size());
+    b.sram.read(out, got.data(), got.size());
+    EXPECT_EQ(got, expected);
+  }
+  const auto& s = b.cluster.stats();
+  EXPECT_EQ(s.operand_read_bytes, 2 * (576u + 16u * 12u) + 7u * 28u);
+  EXPECT_EQ(s.input_buffer_write_bytes - s.psum_bytes, 7u * 28u);
+}
+
+// A kept tile must be the one the input buffer holds: before any load, after
+// a load of another tile, or of the same address with another row pitch the
+// job ends with kInputNotResident; on a pooling job the flag is invalid.
+TEST(PeCluster, KeepingATileTheInputBufferDoesNotHoldIsAnError) {
+  ClusterBench b;
+  const ClusterJob loads = conv3x3(Dataflow::kOutputStationary);
+  fill_operands(b.sram, loads, 9);
+  ClusterJob kept = loads;
+  kept.flags |= kJobKeepInput;
+  b.body = [&] {
+    JobResult r = b.run_job(kept);
+    EXPECT_EQ(r.irq, kIrqError);
+    EXPECT_EQ(r.status >> 8, static_cast<std::uint32_t>(JobError::kInputNotResident));
+    EXPECT_EQ(b.run_job(loads).irq, kIrqDone);
+    ClusterJob elsewhere = kept;
+    elsewhere.in_addr += 64;
+    EXPECT_EQ(b.run_job(elsewhere).status >> 8, static_cast<std::uint32_t>(JobError::kInputNotResident));
+    ClusterJob wider = kept;
+    wider.in_row_pitch += 4;
+    EXPECT_EQ(b.run_job(wider).status >> 8, static_cast<std::uint32_t>(JobError::kInputNotResident));
+    ClusterJob pool = kept;
+    pool.op = static_cast<std::uint32_t>(JobOp::kMaxPool);
+    pool.flags = kJobKeepInput;
+    pool.k_count = 4, pool.out_pixel_pitch = 4, pool.out_row_pitch = 5 * 4;
+    EXPECT_EQ(b.run_job(pool).status >> 8, static_cast<std::uint32_t>(JobError::kInvalid));
+    EXPECT_EQ(b.run_job(kept).irq, kIrqDone);  // the tile loaded is still held
+  };
+  npuvp::sim::run_to_end();
+  EXPECT_EQ(b.cluster.stats().errors, 4u);
+  EXPECT_EQ(b.cluster.stats().jobs, 2u);
+}
+
 TEST(PeCluster, BadJobsEndWithTheirErrorCode) {
   PeClusterConfig config;
   config.weight_buffer_bytes = 512;  // the 3x3 job's 576 bytes of weights do not fit

@@ -239,7 +239,7 @@ TEST(PlatformConfig, FoldingDataMovementIsAFirmwareSwitch) {
 }
 
 // The firmware sees them in the layout it probes (models/npu).
-TEST(PlatformConfig, SmallerTilingsStreamedWeightsAndColumnStripsAreFirmwareSwitches) {
+TEST(PlatformConfig, TilingAndReuseChoicesAreFirmwareSwitches) {
   struct Switch {
     std::string key;
     bool FirmwareConfig::*config;
@@ -248,7 +248,8 @@ TEST(PlatformConfig, SmallerTilingsStreamedWeightsAndColumnStripsAreFirmwareSwit
   for (const Switch& s :
        {Switch{"smaller_tilings", &FirmwareConfig::smaller_tilings, &firmware::NpuLayout::smaller_tilings},
         Switch{"stream_weights", &FirmwareConfig::stream_weights, &firmware::NpuLayout::stream_weights},
-        Switch{"column_strips", &FirmwareConfig::column_strips, &firmware::NpuLayout::column_strips}}) {
+        Switch{"column_strips", &FirmwareConfig::column_strips, &firmware::NpuLayout::column_strips},
+        Switch{"keep_input_rows", &FirmwareConfig::keep_input_rows, &firmware::NpuLayout::keep_input_rows}}) {
     const PlatformConfig on = load_platform(kPreset, {});
     EXPECT_TRUE(on.firmware.*s.config) << s.key;
     EXPECT_TRUE(npu::Npu::firmware_layout(on.npu).*s.layout) << s.key;
