@@ -22,6 +22,21 @@ struct DmaStream {
   double round_trips = 0;  // Σ over bursts: latency, data flits and DRAM data time
 };
 
+// What is left of a chain once a share `done` (0 to 1) of it has moved, its
+// bursts taken as alike: as a chain of its own.
+inline DmaStream rest_of(const DmaStream& s, double done) {
+  const double left = std::clamp(1 - done, 0.0, 1.0);
+  DmaStream rest;
+  if (s.bursts == 0 || left == 0) return rest;
+  rest.bursts = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(double(s.bursts) * left)));
+  const double share = double(rest.bursts) / double(s.bursts);
+  rest.bytes = static_cast<std::uint64_t>(std::llround(double(s.bytes) * share));
+  rest.flits = static_cast<std::uint64_t>(std::llround(double(s.flits) * share));
+  rest.round_trips = s.round_trips * share;
+  rest.descriptors = 1;
+  return rest;
+}
+
 // The bursts the channel cuts a row into, at multiples of this many bytes.
 inline std::uint64_t dma_burst_bytes(const CostTable& c) {
   return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(c.dma_burst_bytes));
@@ -89,18 +104,49 @@ class DmaModel {
   // together never move faster than the DRAM's rate. Each burst of the load
   // also waits `load_queued` cycles at its destination.
   double concurrent_cycles(const DmaStream& load, const DmaStream& store, double load_queued = 0) const {
-    const double alone_load = cycles(load, load_queued), alone_store = cycles(store);
-    if (load.bursts == 0 || store.bursts == 0) return std::max(alone_load, alone_store);
-    // The DRAM turns its bus around between the two streams' bursts.
-    const double mixed = 1 + c_.dram_turnaround_per_write * double(store.bytes) / double(load.bytes + store.bytes);
-    const double paired_load = cycles(load, mixed * window_data(store) + load_queued),
-                 paired_store = cycles(store, mixed * window_data(load));
-    const double both = paired_load <= paired_store ? paired_load + (1 - paired_load / paired_store) * alone_store
-                                                    : paired_store + (1 - paired_store / paired_load) * alone_load;
-    return std::max(both, mixed * double(load.bytes + store.bytes) / c_.dram_bytes_per_cycle);
+    const Pair p = pair(load, store, load_queued);
+    if (load.bursts == 0 || store.bursts == 0) return std::max(p.alone_load, p.alone_store);
+    const double both = p.load <= p.store ? p.load + (1 - p.load / p.store) * p.alone_store
+                                          : p.store + (1 - p.store / p.load) * p.alone_load;
+    return std::max(both, p.mixed * double(load.bytes + store.bytes) / c_.dram_bytes_per_cycle);
+  }
+
+  // When each chain ends, both started at once: the later end is
+  // concurrent_cycles; the earlier chain's bytes and the other's bytes moved
+  // meanwhile share the DRAM's rate.
+  struct Ends {
+    double load, store;
+  };
+  Ends ends(const DmaStream& load, const DmaStream& store) const {
+    const Pair p = pair(load, store, 0);
+    if (load.bursts == 0 || store.bursts == 0) return {p.alone_load, p.alone_store};
+    const double last = concurrent_cycles(load, store);
+    const double rate = c_.dram_bytes_per_cycle;
+    if (p.load <= p.store)
+      return {std::min(last, std::max(p.load,
+                                      p.mixed * (double(load.bytes) + double(store.bytes) * p.load / p.store) / rate)),
+              last};
+    return {last,
+            std::min(last, std::max(p.store,
+                                    p.mixed * (double(store.bytes) + double(load.bytes) * p.store / p.load) / rate))};
   }
 
  private:
+  // Each chain's time alone, and beside the other: each burst also waits at
+  // the DRAM behind the other channel's window, which turns the DRAM's bus
+  // around between the two streams' bursts.
+  struct Pair {
+    double alone_load, alone_store, mixed, load, store;
+  };
+  Pair pair(const DmaStream& load, const DmaStream& store, double load_queued) const {
+    Pair p{cycles(load, load_queued), cycles(store), 1, 0, 0};
+    if (load.bursts == 0 || store.bursts == 0) return p;
+    p.mixed = 1 + c_.dram_turnaround_per_write * double(store.bytes) / double(load.bytes + store.bytes);
+    p.load = cycles(load, p.mixed * window_data(store) + load_queued);
+    p.store = cycles(store, p.mixed * window_data(load));
+    return p;
+  }
+
   // The DRAM time of a window of the chain's bursts in flight.
   double window_data(const DmaStream& s, double less = 0) const {
     return std::max(0.0, std::min(double(s.bursts), c_.dma_outstanding) - less) * double(s.bytes) / double(s.bursts) /

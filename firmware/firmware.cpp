@@ -31,7 +31,6 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
         throw FirmwareError{npu::NpuError::kRingAccess, static_cast<std::uint32_t>(e.address())};
       }
     }
-    const std::uint64_t next = i + 1 < entry.layer_count ? entry.command_buffer + (i + 1) * sizeof layer : 0;
     hal.mark_layer(static_cast<std::int32_t>(layer.layer_id));
     // A layer that fails after starting the next one's loads lets them end
     // first, so that the next command buffer finds the load channel idle.
@@ -41,7 +40,8 @@ void run_command_buffer(Hal& hal, const RingEntry& entry) {
       if (ahead.weights_loading || ahead.inputs_loading) settle_load_channel(hal);
     };
     try {
-      LayerRunner(hal, layer, i, resident, ahead, next, planned).run();
+      LayerRunner(hal, layer, i, resident, ahead, CommandBuffer{entry.command_buffer, entry.layer_count}, planned)
+          .run();
     } catch (const FirmwareError&) {
       settle();
       throw;

@@ -92,7 +92,7 @@ struct OrderChoice {
 };
 
 OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow,
-                             Objective objective, std::uint64_t ahead_cycles = 0) {
+                             Objective objective, const Neighbours& around = {}) {
   OrderChoice c;
   std::uint32_t k_groups = ~0u;  // the fewest of the whole buffer's tilings
   std::uint32_t k_block = 0;     // the largest K block of the whole buffer's tilings
@@ -109,8 +109,8 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       if (w.first == t) return w.second;
     const auto o = static_cast<std::size_t>(t.order);
     walked.emplace_back(t, objective == Objective::kLatency && c.found[o]
-                               ? estimate_layer_cost_below(l, npu, t, dataflow, ahead_cycles, c.cost[o].latency_cycles)
-                               : estimate_layer_cost(l, npu, t, dataflow, ahead_cycles));
+                               ? estimate_layer_cost_below(l, npu, t, dataflow, around, c.cost[o].latency_cycles)
+                               : estimate_layer_cost(l, npu, t, dataflow, around));
     return walked.back().second;
   };
   const auto consider = [&](const LayerTiling& t) {
@@ -221,14 +221,14 @@ pe_array::Dataflow DataflowCosts::cheapest() const {
 }
 
 bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objective, DataflowCosts& costs,
-                    std::uint64_t ahead_cycles) {
+                    const Neighbours& around) {
   costs = DataflowCosts{};
   costs.objective = objective;
   bool any = false;
   for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
     if ((npu.dataflows >> d & 1u) == 0) continue;
     const auto dataflow = static_cast<pe_array::Dataflow>(d);
-    const OrderChoice c = cheapest_tilings(l, npu, dataflow, objective, ahead_cycles);
+    const OrderChoice c = cheapest_tilings(l, npu, dataflow, objective, around);
     if (!c.found[0]) continue;
     DataflowPlan& p = costs.plans[d];
     p.candidate = any = true;
@@ -246,7 +246,7 @@ bool plan_dataflows(const LayerCommand& l, const NpuLayout& npu, Objective objec
   return any;
 }
 
-PlanKey plan_key(const LayerCommand& l, const NpuLayout& npu, std::uint64_t ahead_cycles) {
+PlanKey plan_key(const LayerCommand& l, const NpuLayout& npu, const Neighbours& around) {
   // Its bytes are its fields: equal keys are equal commands.
   static_assert(std::has_unique_object_representations_v<LayerCommand>);
   LayerCommand k = l;
@@ -260,14 +260,19 @@ PlanKey plan_key(const LayerCommand& l, const NpuLayout& npu, std::uint64_t ahea
   for (std::uint64_t* addr :
        {&k.input_addr, &k.output_addr, &k.weights_addr, &k.bias_addr, &k.requant_addr, &k.input2_addr})
     *addr %= burst;
+  const DmaStream& next = around.next_loads;
+  const std::uint64_t words[] = {around.ahead_cycles, next.bytes, next.bursts, next.flits, next.descriptors};
+  static_assert(sizeof k + sizeof words + sizeof next.round_trips == std::tuple_size_v<PlanKey>);
   PlanKey key;
   std::memcpy(key.data(), &k, sizeof k);
-  std::memcpy(key.data() + sizeof k, &ahead_cycles, sizeof ahead_cycles);
+  std::memcpy(key.data() + sizeof k, words, sizeof words);
+  std::memcpy(key.data() + sizeof k + sizeof words, &next.round_trips, sizeof next.round_trips);
   return key;
 }
 
-bool plan_fastest_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t, LayerCost* cost) {
-  const OrderChoice c = cheapest_tilings(l, npu, pe_array::Dataflow::kOutputStationary, Objective::kLatency);
+bool plan_fastest_tiling(const LayerCommand& l, const NpuLayout& npu, LayerTiling& t, LayerCost* cost,
+                         const Neighbours& around) {
+  const OrderChoice c = cheapest_tilings(l, npu, pe_array::Dataflow::kOutputStationary, Objective::kLatency, around);
   if (c.found[0]) t = c.tiling[0];
   if (c.found[0] && cost != nullptr) *cost = c.cost[0];
   return c.found[0];

@@ -40,7 +40,7 @@ struct StepCost {
 class CostWalker {
  public:
   CostWalker(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t, pe_array::Dataflow dataflow,
-             std::uint64_t ahead_cycles)
+             const Neighbours& around)
       : l_(l),
         npu_(npu),
         t_(t),
@@ -54,7 +54,8 @@ class CostWalker {
         load_(npu, false),
         store_(npu, true),
         jobs_per_step_(std::uint64_t{t.row_groups} * t.k_groups),
-        ahead_cycles_(double(ahead_cycles)) {}
+        ahead_cycles_(double(around.ahead_cycles)),
+        next_loads_(around.next_loads) {}
 
   // The cost, or nothing once the latency reaches `bound` cycles (none:
   // the whole walk): every term the walk adds is a time, never negative, so
@@ -98,10 +99,13 @@ class CostWalker {
         if (reached()) return std::nullopt;
       }
     }
-    wait_for_store();
+    wait_for_store(next_left_);
     if (reached()) return std::nullopt;
     return finish();
   }
+
+  // The chain that loads the first step's weights, bias and requantization.
+  DmaStream first_weight_loads() const { return weight_loads(0, block_channels(0), 0); }
 
  private:
   std::uint32_t block_channels(std::uint32_t block) const {
@@ -224,8 +228,9 @@ class CostWalker {
     dram_bytes_ += loads.bytes;
     latency_ += load_.cycles(loads) + control_cycles(loads) - ahead + issue_cycles();
   }
-  void wait_for_store() {
-    latency_ += store_.cycles(pending_store_) + control_cycles(pending_store_);
+  // `beside`: what of the next layer's first loads still streams then.
+  void wait_for_store(const DmaStream& beside = {}) {
+    latency_ += store_.ends(beside, pending_store_).store + control_cycles(pending_store_);
     pending_store_ = DmaStream{};
   }
   // The command processor's work per DMA chain: writing its descriptors
@@ -262,9 +267,18 @@ class CostWalker {
     double queued = 0;
     if (next_into_banks && clusters_load_weights && !streamed && prefetch.bursts > 0)
       queued = s.weight_wait * std::min(1.0, (s.weight_fetch + s.weight_wait) / load_.cycles(prefetch));
-    const double dma = load_.concurrent_cycles(prefetch, pending_store_, queued) + control_cycles(prefetch) +
-                       control_cycles(pending_store_);
     const bool last = prefetch.bytes == 0 && tile + 1 >= tiles_ && k0 + kb >= l_.out_c;
+    double dma = load_.concurrent_cycles(prefetch, pending_store_, queued) + control_cycles(prefetch) +
+                 control_cycles(pending_store_);
+    if (last && next_loads_.bursts > 0) {
+      // The firmware starts the next layer's first loads as the last step
+      // begins (layer_prefetch.cpp): the step's store shares the DRAM with
+      // them, and so does the last store while they still stream.
+      const DmaModel::Ends ends = load_.ends(next_loads_, pending_store_);
+      dma = ends.store + control_cycles(pending_store_);
+      const double step = std::max(double(s.cycles), dma);
+      next_left_ = rest_of(next_loads_, ends.load > step ? step / ends.load : 1);
+    }
     const double issue = last ? 0.0 : issue_cycles();
     latency_ +=
         npu_.job_queue_depth >= 2 ? std::max(double(s.cycles), dma + issue) : std::max(double(s.cycles), dma) + issue;
@@ -488,6 +502,8 @@ class CostWalker {
   const DmaModel load_, store_;
   const std::uint64_t jobs_per_step_;
   const double ahead_cycles_;
+  const DmaStream next_loads_;
+  DmaStream next_left_;  // of next_loads_, once the last step has ended
   struct Priced {
     std::vector<std::uint32_t> key;  // empty: none yet
     StepCost cost;
@@ -507,14 +523,19 @@ class CostWalker {
 }  // namespace
 
 LayerCost estimate_layer_cost(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
-                              pe_array::Dataflow dataflow, std::uint64_t ahead_cycles) {
-  return *CostWalker(l, npu, t, dataflow, ahead_cycles).run();
+                              pe_array::Dataflow dataflow, const Neighbours& around) {
+  return *CostWalker(l, npu, t, dataflow, around).run();
 }
 
 std::optional<LayerCost> estimate_layer_cost_below(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
-                                                   pe_array::Dataflow dataflow, std::uint64_t ahead_cycles,
+                                                   pe_array::Dataflow dataflow, const Neighbours& around,
                                                    std::uint64_t latency_bound) {
-  return CostWalker(l, npu, t, dataflow, ahead_cycles).run(latency_bound);
+  return CostWalker(l, npu, t, dataflow, around).run(latency_bound);
+}
+
+DmaStream next_first_loads(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t) {
+  if (opcode_of(l) != Opcode::kConv2d) return {};
+  return CostWalker(l, npu, t, pe_array::Dataflow::kOutputStationary, {}).first_weight_loads();
 }
 
 }  // namespace npuvp::firmware

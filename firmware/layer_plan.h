@@ -15,6 +15,7 @@
 
 #include "contract/cluster_regs.h"
 #include "contract/command_format.h"
+#include "firmware/dma_model.h"
 #include "firmware/hal.h"
 #include "firmware/layer_geometry.h"
 
@@ -217,12 +218,25 @@ bool plan_layer_tiling_within(const LayerCommand& layer, const NpuLayout& npu, s
 
 struct LayerCost;
 
+// What the layers on either side do to a layer's estimate: the firmware
+// loads each layer's first weights during the last step of the layer before
+// (layer_prefetch.cpp), behind that layer's last step and stores and beside
+// them at the DRAM.
+struct Neighbours {
+  // The layer before's estimated tail (LayerCost::tail_cycles), behind which
+  // this layer's first weights load; 0 where the layer loads them itself.
+  std::uint64_t ahead_cycles = 0;
+  // The next layer's first loads, as its plan without neighbours has them
+  // (next_first_loads); none for the last command of a buffer.
+  DmaStream next_loads;
+};
+
 // The tiling, walked weight blocks outer, that the estimate finds fastest
 // among those plan_layer_tiling chooses within the global buffer, its half,
 // its quarter and so on; false when none fits. For the layers that are not
 // convolutions (one dataflow, one loop order). `cost`, if given, gets its estimate.
 bool plan_fastest_tiling(const LayerCommand& layer, const NpuLayout& npu, LayerTiling& tiling,
-                         LayerCost* cost = nullptr);
+                         LayerCost* cost = nullptr, const Neighbours& around = {});
 
 // Steps of a tiling in tiles of `rows` output rows, `cols` output columns (0:
 // the whole width) and `kb` output channels: row tiles × column strips × K
@@ -265,15 +279,17 @@ struct LayerCost {
   std::uint64_t tail_cycles = 0;
 };
 
-// `ahead_cycles`: the layer before's tail, behind which this layer's first
-// weights load (0: the layer loads them itself).
 LayerCost estimate_layer_cost(const LayerCommand& layer, const NpuLayout& npu, const LayerTiling& tiling,
-                              pe_array::Dataflow dataflow, std::uint64_t ahead_cycles = 0);
+                              pe_array::Dataflow dataflow, const Neighbours& around = {});
 // The same, or nothing where the latency is `latency_bound` cycles or more:
 // the walk stops where it reaches the bound (a planner's best so far).
 std::optional<LayerCost> estimate_layer_cost_below(const LayerCommand& layer, const NpuLayout& npu,
                                                    const LayerTiling& tiling, pe_array::Dataflow dataflow,
-                                                   std::uint64_t ahead_cycles, std::uint64_t latency_bound);
+                                                   const Neighbours& around, std::uint64_t latency_bound);
+// The DMA chain that loads the layer's first weights, bias and
+// requantization words under `tiling` (none for a layer without weights):
+// what the layer before's last stores share the DRAM with.
+DmaStream next_first_loads(const LayerCommand& layer, const NpuLayout& npu, const LayerTiling& tiling);
 
 enum class Objective { kLatency, kEnergy };
 
@@ -309,18 +325,18 @@ struct DataflowCosts {
 // is the cheapest of the tilings plan_layer_tiling chooses within the global
 // buffer, its half, its quarter and so on (docs/firmware.md).
 bool plan_dataflows(const LayerCommand& layer, const NpuLayout& npu, Objective objective, DataflowCosts& costs,
-                    std::uint64_t ahead_cycles = 0);
+                    const Neighbours& around = {});
 
 // What planning a command (plan_dataflows, plan_fastest_tiling) reads of it,
-// with the layer before's tail: on one platform, commands of equal keys plan
+// with its neighbours: on one platform, commands of equal keys plan
 // alike, so the firmware plans each key once (ResNet-50's bottleneck blocks
 // repeat their layers). Left out: the layer's id, its arithmetic (zero
 // points, clamps, the add's and the copy's parameters), where its segment
 // and batch tables lie, and of each DRAM address all but its offset within a
 // DMA burst, all the estimate's bursts depend on (DmaModel; the addresses
 // lie far below 2^64, so no offset wraps).
-using PlanKey = std::array<unsigned char, sizeof(LayerCommand) + sizeof(std::uint64_t)>;
-PlanKey plan_key(const LayerCommand& layer, const NpuLayout& npu, std::uint64_t ahead_cycles);
+using PlanKey = std::array<unsigned char, sizeof(LayerCommand) + 5 * sizeof(std::uint64_t) + sizeof(double)>;
+PlanKey plan_key(const LayerCommand& layer, const NpuLayout& npu, const Neighbours& around);
 
 // The dataflow a command forces, or nothing for a hybrid choice.
 inline bool forced_dataflow(DataflowChoice choice, pe_array::Dataflow& dataflow) {

@@ -84,15 +84,13 @@ bool LayerRunner::relocate_first_weights(const std::vector<Span>& busy) {
 }
 
 void LayerRunner::prefetch_next(std::uint32_t tile, unsigned weights, const std::vector<dma::Descriptor>& stores) {
-  if (next_command_ == 0) return;
-  try {
-    hal_.read(next_command_, &ahead_.command, sizeof ahead_.command);
-  } catch (const BusError&) {
-    return;  // the command's own read reports it
-  }
-  ahead_.read = true;
+  if (!read_ahead(true)) return;
+  // The command after next, if read with it, is what the next layer's plan
+  // reads for its own next loads.
   Lookahead unused;
-  LayerRunner next(hal_, ahead_.command, index_ + 1, resident_, unused, 0, planned_);
+  unused.read = ahead_.after_read;
+  unused.command = ahead_.after;
+  LayerRunner next(hal_, ahead_.command, index_ + 1, resident_, unused, buffer_, planned_);
   next.ahead_cycles_ = tail_cycles_;
   if (!next.prepare(ahead_.decision)) return;
   const std::vector<Span> busy = sram_in_use(tile, weights);

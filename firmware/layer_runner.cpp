@@ -8,6 +8,9 @@ void LayerRunner::run() {
   validate();
   Lookahead own = std::move(ahead_);  // what the layer before prepared for this one
   ahead_ = Lookahead{};
+  // The command after this one, if the layer before read it.
+  ahead_.read = own.after_read;
+  ahead_.command = own.after;
   if (op_ == Opcode::kCopy || op_ == Opcode::kFill) {
     run_copy();
     return;
@@ -265,21 +268,65 @@ void LayerRunner::read_segments(std::uint64_t addr, std::vector<InputSegment>& s
 }
 
 LayerDecision LayerRunner::decide() const {
-  const PlanKey key = plan_key(l_, npu_, ahead_cycles_);
-  auto planned = planned_.find(key);
-  if (planned == planned_.end()) planned = planned_.emplace(key, plan()).first;
-  LayerDecision d = planned->second;
+  const auto planned_with = [&](const Neighbours& around) {
+    const PlanKey key = plan_key(l_, npu_, around);
+    auto planned = planned_.find(key);
+    if (planned == planned_.end()) planned = planned_.emplace(key, plan(around)).first;
+    return planned->second;
+  };
+  // The next layer's first loads depend on its plan, which depends on this
+  // layer's tail: it is planned behind the tail this layer has without them.
+  Neighbours around{ahead_cycles_, {}};
+  if (next_command_ != 0) around.next_loads = next_loads(planned_with(around).tail_cycles);
+  LayerDecision d = planned_with(around);
   d.layer_id = static_cast<std::int32_t>(l_.layer_id);
   return d;
 }
 
-LayerDecision LayerRunner::plan() const {
+DmaStream LayerRunner::next_loads(std::uint64_t tail) const {
+  if (!read_ahead(false)) return {};
+  Lookahead unused;
+  LayerRunner next(hal_, ahead_.command, index_ + 1, resident_, unused, CommandBuffer{}, planned_);
+  next.ahead_cycles_ = tail;
+  // Planning reads the command alone: its batch table and segments wait for
+  // its run (prepare).
+  try {
+    next.validate();
+    if (next.op_ == Opcode::kCopy || next.op_ == Opcode::kFill) return {};
+    return next_first_loads(ahead_.command, npu_, next.decide().tiling);
+  } catch (const FirmwareError&) {
+    return {};  // its run reports it
+  }
+}
+
+bool LayerRunner::read_ahead(bool with_after) const {
+  const std::uint64_t after = with_after ? buffer_.command(index_ + 2) : 0;
+  try {
+    if (!ahead_.read && next_command_ != 0) {
+      // Both in one read where both are wanted.
+      LayerCommand both[2];
+      hal_.read(next_command_, both, (after != 0 ? 2 : 1) * sizeof(LayerCommand));
+      ahead_.command = both[0];
+      ahead_.read = true;
+      ahead_.after = both[1];
+      ahead_.after_read = after != 0;
+    } else if (ahead_.read && !ahead_.after_read && after != 0) {
+      hal_.read(after, &ahead_.after, sizeof ahead_.after);
+      ahead_.after_read = true;
+    }
+  } catch (const BusError&) {
+    // Each command's own read reports it.
+  }
+  return ahead_.read;
+}
+
+LayerDecision LayerRunner::plan(const Neighbours& around) const {
   LayerDecision d;
   d.asked = op_ == Opcode::kConv2d ? static_cast<DataflowChoice>(l_.dataflow) : DataflowChoice::kWeightStationary;
   bool fits = false;
   if (op_ == Opcode::kConv2d) {
     fits = plan_dataflows(l_, npu_, d.asked == DataflowChoice::kHybridEnergy ? Objective::kEnergy : Objective::kLatency,
-                          d.costs, ahead_cycles_);
+                          d.costs, around);
     d.costed = fits;
     if (!forced_dataflow(d.asked, d.dataflow))
       d.dataflow = d.costs.cheapest();
@@ -293,7 +340,7 @@ LayerDecision LayerRunner::plan() const {
     }
   } else {
     LayerCost cost;
-    fits = plan_fastest_tiling(l_, npu_, d.tiling, &cost);
+    fits = plan_fastest_tiling(l_, npu_, d.tiling, &cost, around);
     d.tail_cycles = cost.tail_cycles;
   }
   if (!fits) throw FirmwareError{npu::NpuError::kLayerTooLarge, index_};

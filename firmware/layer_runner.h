@@ -52,6 +52,8 @@ struct Span {
 struct Lookahead {
   bool read = false;  // `command` holds the next command
   LayerCommand command{};
+  bool after_read = false;  // `after` holds the command after it
+  LayerCommand after{};
   bool prepared = false;  // and images, segments and decision its run
   std::vector<BatchImage> images;
   std::vector<std::vector<InputSegment>> segments;
@@ -62,12 +64,22 @@ struct Lookahead {
   std::uint64_t weights_offset = 0;
 };
 
+// The commands a layer's command belongs to, in DRAM one after another.
+struct CommandBuffer {
+  std::uint64_t base = 0;
+  std::uint32_t count = 0;  // 0: the layer is run alone, nothing after it known
+  // The DRAM address of command `index`, 0 past the last.
+  std::uint64_t command(std::uint32_t index) const {
+    return index < count ? base + std::uint64_t{index} * sizeof(LayerCommand) : 0;
+  }
+};
+
 class LayerRunner {
  public:
-  // `next_command` is the DRAM address of the buffer's next command, 0 for
-  // the last; `ahead` carries what one layer prepared for the next.
+  // The layer is command `index` of `buffer`; `ahead` carries what one layer
+  // prepared for the next.
   LayerRunner(Hal& hal, const LayerCommand& layer, std::uint32_t index, ResidentWeights& resident, Lookahead& ahead,
-              std::uint64_t next_command, PlannedDecisions& planned)
+              const CommandBuffer& buffer, PlannedDecisions& planned)
       : hal_(hal),
         npu_(hal.layout()),
         l_(layer),
@@ -75,7 +87,8 @@ class LayerRunner {
         op_(opcode_of(layer)),
         resident_(resident),
         ahead_(ahead),
-        next_command_(next_command),
+        buffer_(buffer),
+        next_command_(buffer.command(index + 1)),
         planned_(planned) {}
 
   void run();
@@ -147,7 +160,17 @@ class LayerRunner {
   // either way so that the report can show both.
   LayerDecision decide() const;
   // decide()'s planning, for a command not planned before.
-  LayerDecision plan() const;
+  LayerDecision plan(const Neighbours& around) const;
+  // The next command's first loads, which the estimate prices beside this
+  // layer's last stores: as its plan behind `tail` has them, itself planned
+  // without the command after it (Neighbours); none for the buffer's last
+  // command or one that would fail.
+  DmaStream next_loads(std::uint64_t tail) const;
+  // The next command in ahead_.command and, `with_after`, the one after it in
+  // ahead_.after, each read from DRAM unless it is there already (a command
+  // is read once); false for the buffer's last command or one that cannot be
+  // read.
+  bool read_ahead(bool with_after) const;
   // Records the decision and takes its dataflow and tiling.
   void adopt(const LayerDecision& d);
 
@@ -317,6 +340,7 @@ class LayerRunner {
   const Opcode op_;
   ResidentWeights& resident_;
   Lookahead& ahead_;
+  const CommandBuffer buffer_;
   const std::uint64_t next_command_;
   PlannedDecisions& planned_;
   std::vector<dma::Descriptor> next_inputs_;         // the next layer's first inputs, not loaded ahead

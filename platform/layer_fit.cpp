@@ -72,7 +72,7 @@ bool firmware_plans(const firmware::LayerCommand& c, const firmware::NpuLayout& 
     return firmware::plan_fastest_tiling(c, npu, t, nullptr);
   }
   firmware::DataflowCosts costs;
-  if (!firmware::plan_dataflows(c, npu, firmware::Objective::kLatency, costs, 0)) return false;
+  if (!firmware::plan_dataflows(c, npu, firmware::Objective::kLatency, costs)) return false;
   pe_array::Dataflow forced{};
   return !firmware::forced_dataflow(static_cast<firmware::DataflowChoice>(c.dataflow), forced) ||
          costs.plan(forced).candidate;

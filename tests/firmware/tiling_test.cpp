@@ -274,13 +274,14 @@ TEST(DataflowCost, TheFirstWeightsLoadBehindTheLayerBeforesTail) {
     LayerTiling t;
     ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), order, t));
     const LayerCost alone = estimate_layer_cost(l, edge_ip(), t, kOs);
-    const LayerCost behind_short = estimate_layer_cost(l, edge_ip(), t, kOs, 100);
-    const LayerCost behind_long = estimate_layer_cost(l, edge_ip(), t, kOs, alone.latency_cycles);
+    const LayerCost behind_short = estimate_layer_cost(l, edge_ip(), t, kOs, Neighbours{100});
+    const LayerCost behind_long = estimate_layer_cost(l, edge_ip(), t, kOs, Neighbours{alone.latency_cycles});
     EXPECT_EQ(alone.latency_cycles - behind_short.latency_cycles, 100u);
     const std::uint64_t weights_load = alone.latency_cycles - behind_long.latency_cycles;
     EXPECT_GT(weights_load, 100u);
     EXPECT_LT(weights_load, alone.latency_cycles / 2);
-    EXPECT_EQ(estimate_layer_cost(l, edge_ip(), t, kOs, weights_load).latency_cycles, behind_long.latency_cycles);
+    EXPECT_EQ(estimate_layer_cost(l, edge_ip(), t, kOs, Neighbours{weights_load}).latency_cycles,
+              behind_long.latency_cycles);
     EXPECT_EQ(behind_long.dram_bytes, alone.dram_bytes);
     EXPECT_GT(alone.tail_cycles, 0u);
     EXPECT_LT(alone.tail_cycles, alone.latency_cycles);
@@ -354,6 +355,72 @@ TEST(DataflowCost, AJobKeepsItsRowsAfterAStepOfItsTileThatGaveItsClusterTheSameR
   EXPECT_TRUE(keeps_rows(0, 1, 3));
   EXPECT_FALSE(keeps_rows(1, 1, 3));
   EXPECT_TRUE(keeps_rows(3, 3, 3));
+}
+
+// A layer's last step and last store run while the DMA loads the next
+// layer's first weights (layer_prefetch.cpp). SqueezeNet 1.1's
+// fire9.expand1x1 (64 -> 256 channels, 13 x 13, its outputs 256 of each
+// pixel's 512 bytes in the concatenation), walked rows outer in two blocks
+// of 128, stores block 0's results in 128-byte runs beside the first 112
+// filters of fire9.expand3x3 (3 x 3 x 64 bytes, bias and requantization
+// each: the next layer's plan behind this one's tail), and block 1's after
+// them. With DMA round trips of 60 cycles (edge-ip's are about that) the
+// step's store then outlasts its jobs, and both its tail and its latency
+// grow by the same 576 cycles; its DRAM bytes are its own. The one block of
+// 256 walked blocks outer computes for longer than the loads take: it pays
+// nothing.
+TEST(DataflowCost, TheNextLayersFirstLoadsShareTheDramWithTheLastStores) {
+  NpuLayout npu = edge_ip();
+  npu.costs.dma_load_latency_cycles = npu.costs.dma_store_latency_cycles = 60;
+  npu.costs.dma_descriptor_cycles = 30;
+  auto l = conv(64, 13, 13, 256, 1, 1, 0);
+  l.output_pixel_pitch = 512;
+  const auto next = conv(64, 13, 13, 256, 3, 1, 1);
+  DataflowCosts alone;
+  ASSERT_TRUE(plan_dataflows(l, npu, Objective::kLatency, alone));
+  const DataflowPlan& p = alone.plan(kOs);
+  ASSERT_EQ(p.tiling.order, kTilesOuter);
+  ASSERT_EQ(p.tiling.k_block, 128u);
+  DataflowCosts next_plan;
+  ASSERT_TRUE(plan_dataflows(next, npu, Objective::kLatency, next_plan, Neighbours{p.cost.tail_cycles}));
+  ASSERT_EQ(next_plan.plan(kOs).tiling.k_block, 112u);
+  const DmaStream loads = next_first_loads(next, npu, next_plan.plan(kOs).tiling);
+  EXPECT_EQ(loads.bytes, 112u * (576 + 4 + 8));
+  const LayerCost beside = estimate_layer_cost(l, npu, p.tiling, kOs, Neighbours{0, loads});
+  EXPECT_EQ(beside.latency_cycles, p.cost.latency_cycles + 576);
+  EXPECT_EQ(beside.tail_cycles, p.cost.tail_cycles + 576);
+  EXPECT_EQ(beside.dram_bytes, p.cost.dram_bytes);
+  ASSERT_TRUE(p.has_other_order);
+  EXPECT_EQ(p.other_tiling.k_block, 256u);
+  EXPECT_EQ(estimate_layer_cost(l, npu, p.other_tiling, kOs, Neighbours{0, loads}).latency_cycles,
+            p.other.latency_cycles);
+  // Pooling has no weights: nothing to load.
+  LayerCommand pool = next;
+  pool.opcode = static_cast<std::uint32_t>(Opcode::kMaxPool);
+  EXPECT_EQ(next_first_loads(pool, npu, next_plan.plan(kOs).tiling).bursts, 0u);
+}
+
+// Two chains started at once: the later one ends when concurrent_cycles
+// says, the earlier one sooner, and a chain beside nothing as alone.
+TEST(DataflowCost, EachOfTwoChainsAtTheDramEndsInItsOwnTime) {
+  NpuLayout npu = edge_ip();
+  npu.costs.dma_load_latency_cycles = npu.costs.dma_store_latency_cycles = 60;
+  const DmaModel load_model(npu, false), store_model(npu, true);
+  DmaStream load, store;
+  load_model.add(load, 1, 256 * 1024, 0, 0, address_map::kSramBase, 0);
+  store_model.add(store, 169, 128, address_map::kSramBase, 128, 0, 512);
+  const double both = load_model.concurrent_cycles(load, store);
+  const DmaModel::Ends ends = load_model.ends(load, store);
+  EXPECT_EQ(ends.load, both);
+  EXPECT_LT(ends.store, both);
+  EXPECT_GT(ends.store, store_model.cycles(store));
+  EXPECT_EQ(load_model.ends(DmaStream{}, store).store, store_model.cycles(store));
+  // What is left of a chain: its bursts alike, a chain of its own.
+  const DmaStream half = rest_of(load, 0.5);
+  EXPECT_EQ(half.bursts, load.bursts / 2);
+  EXPECT_EQ(half.bytes, load.bytes / 2);
+  EXPECT_EQ(half.descriptors, 1u);
+  EXPECT_EQ(rest_of(load, 1).bursts, 0u);
 }
 
 TEST(DataflowCost, OneWeightBlockPlansAndMovesTheSameEitherWay) {
@@ -624,13 +691,14 @@ TEST(DataflowCost, EachPlanCostsWhatAFreshWalkOfItsTilingDoes) {
   for (const LayerCommand& l : {conv(512, 7, 7, 2048, 1, 1, 0), conv(256, 14, 14, 256, 3, 1, 1),
                                 conv(64, 56, 56, 256, 1, 1, 0), conv(16, 55, 55, 64, 3, 1, 1)}) {
     DataflowCosts costs;
-    ASSERT_TRUE(plan_dataflows(l, npu, Objective::kLatency, costs, 5000));
+    ASSERT_TRUE(plan_dataflows(l, npu, Objective::kLatency, costs, Neighbours{5000}));
     for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
       const DataflowPlan& p = costs.plans[d];
       if (!p.candidate) continue;
       const auto dataflow = static_cast<pe_array::Dataflow>(d);
-      expect_same_cost(p.cost, estimate_layer_cost(l, npu, p.tiling, dataflow, 5000));
-      if (p.has_other_order) expect_same_cost(p.other, estimate_layer_cost(l, npu, p.other_tiling, dataflow, 5000));
+      expect_same_cost(p.cost, estimate_layer_cost(l, npu, p.tiling, dataflow, Neighbours{5000}));
+      if (p.has_other_order)
+        expect_same_cost(p.other, estimate_layer_cost(l, npu, p.other_tiling, dataflow, Neighbours{5000}));
     }
   }
 }
@@ -643,10 +711,10 @@ TEST(DataflowCost, AWalkStopsAtItsLatencyBound) {
     for (const LoopOrder order : {kBlocksOuter, kTilesOuter}) {
       LayerTiling t;
       ASSERT_TRUE(plan_layer_tiling(l, npu, order, t));
-      const LayerCost whole = estimate_layer_cost(l, npu, t, kWs, 700);
-      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, 700, whole.latency_cycles));
-      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, 700, whole.latency_cycles / 2));
-      const auto below = estimate_layer_cost_below(l, npu, t, kWs, 700, whole.latency_cycles + 1);
+      const LayerCost whole = estimate_layer_cost(l, npu, t, kWs, Neighbours{700});
+      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, Neighbours{700}, whole.latency_cycles));
+      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, Neighbours{700}, whole.latency_cycles / 2));
+      const auto below = estimate_layer_cost_below(l, npu, t, kWs, Neighbours{700}, whole.latency_cycles + 1);
       ASSERT_TRUE(below);
       expect_same_cost(*below, whole);
     }
@@ -692,7 +760,7 @@ TEST(PlanKey, CommandsOfOneKeyPlanAlike) {
   const LayerCommand base = keyed_conv();
   const NpuLayout npu = keyed_npu();
   DataflowCosts planned;
-  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, planned, 3000));
+  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, planned, Neighbours{3000}));
   const std::vector<void (*)(LayerCommand&)> changes = {
       [](LayerCommand& l) { l.layer_id = 8; },
       [](LayerCommand& l) { l.input_zero_point = -5; },
@@ -714,9 +782,9 @@ TEST(PlanKey, CommandsOfOneKeyPlanAlike) {
   for (std::size_t i = 0; i < changes.size(); ++i) {
     LayerCommand other = base;
     changes[i](other);
-    EXPECT_TRUE(plan_key(other, npu, 3000) == plan_key(base, npu, 3000)) << "change " << i;
+    EXPECT_TRUE(plan_key(other, npu, Neighbours{3000}) == plan_key(base, npu, Neighbours{3000})) << "change " << i;
     DataflowCosts fresh;
-    ASSERT_TRUE(plan_dataflows(other, npu, Objective::kLatency, fresh, 3000));
+    ASSERT_TRUE(plan_dataflows(other, npu, Objective::kLatency, fresh, Neighbours{3000}));
     expect_same_plans(fresh, planned);
   }
 }
@@ -772,17 +840,17 @@ TEST(PlanKey, EveryFieldPlanningReadsIsInTheKey) {
   for (std::size_t i = 0; i < changes.size(); ++i) {
     LayerCommand other = base;
     changes[i](other);
-    EXPECT_FALSE(plan_key(other, npu, 3000) == plan_key(base, npu, 3000)) << "change " << i;
+    EXPECT_FALSE(plan_key(other, npu, Neighbours{3000}) == plan_key(base, npu, Neighbours{3000})) << "change " << i;
   }
-  EXPECT_FALSE(plan_key(base, npu, 3001) == plan_key(base, npu, 3000));
+  EXPECT_FALSE(plan_key(base, npu, Neighbours{3001}) == plan_key(base, npu, Neighbours{3000}));
   // An offset within a burst is no formality: it moves the bursts the
   // estimate prices (here those of the weight-blocks-outer plan, whose last
   // store is exposed; the row-tiles-outer plan chosen hides it).
   LayerCommand moved = base;
   moved.output_addr += 64;
   DataflowCosts a, b;
-  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, a, 3000));
-  ASSERT_TRUE(plan_dataflows(moved, npu, Objective::kLatency, b, 3000));
+  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, a, Neighbours{3000}));
+  ASSERT_TRUE(plan_dataflows(moved, npu, Objective::kLatency, b, Neighbours{3000}));
   ASSERT_TRUE(a.plan(kOs).has_other_order && b.plan(kOs).has_other_order);
   ASSERT_TRUE(a.plan(kOs).other_tiling == b.plan(kOs).other_tiling);
   EXPECT_NE(a.plan(kOs).other.latency_cycles, b.plan(kOs).other.latency_cycles);
@@ -817,7 +885,7 @@ TEST(DataflowCost, ATilesInputsReadAlikeByEveryKBlockArePricedAlike) {
     ASSERT_TRUE(plan_layer_tiling(c.layer, npu, kBlocksOuter, t, kOs));
     ASSERT_EQ(ceil_div(c.layer.out_h, t.rows_per_tile), 2u);
     ASSERT_GT(ceil_div(c.layer.out_c, t.k_block), 2u);
-    const LayerCost cost = estimate_layer_cost(c.layer, npu, t, kOs, 3000);
+    const LayerCost cost = estimate_layer_cost(c.layer, npu, t, kOs, Neighbours{3000});
     EXPECT_EQ(cost.latency_cycles, c.latency);
     EXPECT_EQ(cost.tail_cycles, c.tail);
     EXPECT_EQ(cost.dram_bytes, c.dram);

@@ -96,8 +96,13 @@ TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 51); }
 // (docs/firmware.md): fire8.expand1x1 and fire9.expand1x1 run their rows
 // outer in two blocks of 128 filters, which the estimate underprices (0.844
 // and 0.796; 1.03 and 1.00 as one block walked blocks outer), and
-// fire5.expand1x1 came back within (0.828 -> 0.862).
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 22); }
+// fire5.expand1x1 came back within (0.828 -> 0.862). 22 before the estimate
+// priced the next layer's first loads beside each layer's last stores
+// (docs/firmware.md): the two blocks' stores of fire8/9.expand1x1 into the
+// concatenation share the DRAM with fire8/9.expand3x3's first weights, and
+// both layers run one block walked blocks outer again; fire3.expand1x1,
+// whose strided store the same loads slow, came within.
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 25); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store

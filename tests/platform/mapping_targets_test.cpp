@@ -69,12 +69,14 @@ TEST(FullyConnectedRoof, SqueezeNext) { expect_at_roof("squeezenext", "fc1000");
 // leave a router no earlier than it arrived, docs/noc.md; 18,585 since the
 // planner offers the K blocks of a half, a quarter, ... of a cluster's weight
 // buffer, docs/firmware.md; 18,203 since each cluster keeps the fc's input row
-// from one K block's job to the next, docs/firmware.md), 0.66 of its roof.
+// from one K block's job to the next, docs/firmware.md; 17,705 since the
+// estimate prices the next layer's first loads beside the last stores),
+// 0.685 of its roof.
 TEST(FullyConnectedRoof, WithoutStreamingTheWeightsGoThroughTheGlobalBuffer) {
   const nlohmann::json r = run("resnet18", "firmware.stream_weights=false");
   const nlohmann::json& fc = layer(r, "fc");
   EXPECT_FALSE(fc["tiling"]["stream_weights"].get<bool>());
-  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 18203u);
+  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 17705u);
   EXPECT_LT(roof_fraction(fc), 0.70);
 }
 
