@@ -1,6 +1,7 @@
 #include "firmware/layer_runner.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace npuvp::firmware {
 
@@ -268,26 +269,23 @@ void LayerRunner::read_segments(std::uint64_t addr, std::vector<InputSegment>& s
 }
 
 LayerDecision LayerRunner::decide() const {
-  const auto planned_with = [&](const Neighbours& around) {
-    const PlanKey key = plan_key(l_, npu_, around);
-    auto planned = planned_.find(key);
-    if (planned == planned_.end()) planned = planned_.emplace(key, plan(around)).first;
-    return planned->second;
-  };
-  // The next layer's first loads depend on its plan, which depends on this
-  // layer's tail: it is planned behind the tail this layer has without them.
-  Neighbours around{ahead_cycles_, {}};
-  if (next_command_ != 0) around.next_loads = next_loads(planned_with(around).tail_cycles);
-  LayerDecision d = planned_with(around);
+  const Neighbours around{ahead_cycles_, next_command_ != 0 ? next_loads() : DmaStream{}};
+  const PlanKey key = plan_key(l_, npu_, around);
+  auto planned = planned_.find(key);
+  if (planned == planned_.end()) planned = planned_.emplace(key, plan(around)).first;
+  LayerDecision d = planned->second;
   d.layer_id = static_cast<std::int32_t>(l_.layer_id);
   return d;
 }
 
-DmaStream LayerRunner::next_loads(std::uint64_t tail) const {
+DmaStream LayerRunner::next_loads() const {
   if (!read_ahead(false)) return {};
   Lookahead unused;
   LayerRunner next(hal_, ahead_.command, index_ + 1, resident_, unused, CommandBuffer{}, planned_);
-  next.ahead_cycles_ = tail;
+  // Its plan depends on this layer's tail, which depends on its loads: it is
+  // planned as if this layer's tail hid them whole, the case the firmware
+  // loads them ahead for.
+  next.ahead_cycles_ = std::numeric_limits<std::uint64_t>::max();
   // Planning reads the command alone: its batch table and segments wait for
   // its run (prepare).
   try {

@@ -162,10 +162,10 @@ class LayerRunner {
   // decide()'s planning, for a command not planned before.
   LayerDecision plan(const Neighbours& around) const;
   // The next command's first loads, which the estimate prices beside this
-  // layer's last stores: as its plan behind `tail` has them, itself planned
-  // without the command after it (Neighbours); none for the buffer's last
-  // command or one that would fail.
-  DmaStream next_loads(std::uint64_t tail) const;
+  // layer's last stores, as the next command's plan has them (planned
+  // without the command after it); none for the buffer's last command or
+  // one that would fail.
+  DmaStream next_loads() const;
   // The next command in ahead_.command and, `with_after`, the one after it in
   // ahead_.after, each read from DRAM unless it is there already (a command
   // is read once); false for the buffer's last command or one that cannot be
