@@ -226,8 +226,9 @@ struct Neighbours {
   // The layer before's estimated tail (LayerCost::tail_cycles), behind which
   // this layer's first weights load; 0 where the layer loads them itself.
   std::uint64_t ahead_cycles = 0;
-  // The next layer's first loads, as its plan without neighbours has them
-  // (next_first_loads); none for the last command of a buffer.
+  // The next layer's first loads (next_first_loads), as its plan has them
+  // when this layer's tail is taken to hide them whole; none for the last
+  // command of a buffer.
   DmaStream next_loads;
 };
 

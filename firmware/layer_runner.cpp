@@ -269,7 +269,7 @@ void LayerRunner::read_segments(std::uint64_t addr, std::vector<InputSegment>& s
 }
 
 LayerDecision LayerRunner::decide() const {
-  const Neighbours around{ahead_cycles_, next_command_ != 0 ? next_loads() : DmaStream{}};
+  const Neighbours around{ahead_cycles_, next_loads()};
   const PlanKey key = plan_key(l_, npu_, around);
   auto planned = planned_.find(key);
   if (planned == planned_.end()) planned = planned_.emplace(key, plan(around)).first;
@@ -298,12 +298,13 @@ DmaStream LayerRunner::next_loads() const {
 }
 
 bool LayerRunner::read_ahead(bool with_after) const {
+  const std::uint64_t next = buffer_.command(index_ + 1);
   const std::uint64_t after = with_after ? buffer_.command(index_ + 2) : 0;
   try {
-    if (!ahead_.read && next_command_ != 0) {
+    if (!ahead_.read && next != 0) {
       // Both in one read where both are wanted.
       LayerCommand both[2];
-      hal_.read(next_command_, both, (after != 0 ? 2 : 1) * sizeof(LayerCommand));
+      hal_.read(next, both, (after != 0 ? 2 : 1) * sizeof(LayerCommand));
       ahead_.command = both[0];
       ahead_.read = true;
       ahead_.after = both[1];

@@ -88,7 +88,6 @@ class LayerRunner {
         resident_(resident),
         ahead_(ahead),
         buffer_(buffer),
-        next_command_(buffer.command(index + 1)),
         planned_(planned) {}
 
   void run();
@@ -341,7 +340,6 @@ class LayerRunner {
   ResidentWeights& resident_;
   Lookahead& ahead_;
   const CommandBuffer buffer_;
-  const std::uint64_t next_command_;
   PlannedDecisions& planned_;
   std::vector<dma::Descriptor> next_inputs_;         // the next layer's first inputs, not loaded ahead
   std::vector<BatchImage> images_;                   // image 0: the command's own addresses

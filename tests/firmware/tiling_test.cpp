@@ -44,6 +44,14 @@ NpuLayout edge_ip() {
   return l;
 }
 
+// The neighbours of a layer whose first weights load behind `ahead` cycles
+// of the layer before's tail.
+Neighbours behind(std::uint64_t ahead) {
+  Neighbours n;
+  n.ahead_cycles = ahead;
+  return n;
+}
+
 LayerCommand conv(std::uint32_t c, std::uint32_t h, std::uint32_t w, std::uint32_t k, std::uint8_t kernel,
                   std::uint8_t stride, std::uint16_t pad) {
   LayerCommand l{};
@@ -274,13 +282,13 @@ TEST(DataflowCost, TheFirstWeightsLoadBehindTheLayerBeforesTail) {
     LayerTiling t;
     ASSERT_TRUE(plan_layer_tiling(l, edge_ip(), order, t));
     const LayerCost alone = estimate_layer_cost(l, edge_ip(), t, kOs);
-    const LayerCost behind_short = estimate_layer_cost(l, edge_ip(), t, kOs, Neighbours{100});
-    const LayerCost behind_long = estimate_layer_cost(l, edge_ip(), t, kOs, Neighbours{alone.latency_cycles});
+    const LayerCost behind_short = estimate_layer_cost(l, edge_ip(), t, kOs, behind(100));
+    const LayerCost behind_long = estimate_layer_cost(l, edge_ip(), t, kOs, behind(alone.latency_cycles));
     EXPECT_EQ(alone.latency_cycles - behind_short.latency_cycles, 100u);
     const std::uint64_t weights_load = alone.latency_cycles - behind_long.latency_cycles;
     EXPECT_GT(weights_load, 100u);
     EXPECT_LT(weights_load, alone.latency_cycles / 2);
-    EXPECT_EQ(estimate_layer_cost(l, edge_ip(), t, kOs, Neighbours{weights_load}).latency_cycles,
+    EXPECT_EQ(estimate_layer_cost(l, edge_ip(), t, kOs, behind(weights_load)).latency_cycles,
               behind_long.latency_cycles);
     EXPECT_EQ(behind_long.dram_bytes, alone.dram_bytes);
     EXPECT_GT(alone.tail_cycles, 0u);
@@ -382,7 +390,7 @@ TEST(DataflowCost, TheNextLayersFirstLoadsShareTheDramWithTheLastStores) {
   ASSERT_EQ(p.tiling.order, kTilesOuter);
   ASSERT_EQ(p.tiling.k_block, 128u);
   DataflowCosts next_plan;
-  ASSERT_TRUE(plan_dataflows(next, npu, Objective::kLatency, next_plan, Neighbours{p.cost.tail_cycles}));
+  ASSERT_TRUE(plan_dataflows(next, npu, Objective::kLatency, next_plan, behind(p.cost.tail_cycles)));
   ASSERT_EQ(next_plan.plan(kOs).tiling.k_block, 112u);
   const DmaStream loads = next_first_loads(next, npu, next_plan.plan(kOs).tiling);
   EXPECT_EQ(loads.bytes, 112u * (576 + 4 + 8));
@@ -691,14 +699,14 @@ TEST(DataflowCost, EachPlanCostsWhatAFreshWalkOfItsTilingDoes) {
   for (const LayerCommand& l : {conv(512, 7, 7, 2048, 1, 1, 0), conv(256, 14, 14, 256, 3, 1, 1),
                                 conv(64, 56, 56, 256, 1, 1, 0), conv(16, 55, 55, 64, 3, 1, 1)}) {
     DataflowCosts costs;
-    ASSERT_TRUE(plan_dataflows(l, npu, Objective::kLatency, costs, Neighbours{5000}));
+    ASSERT_TRUE(plan_dataflows(l, npu, Objective::kLatency, costs, behind(5000)));
     for (unsigned d = 0; d < pe_array::kDataflows; ++d) {
       const DataflowPlan& p = costs.plans[d];
       if (!p.candidate) continue;
       const auto dataflow = static_cast<pe_array::Dataflow>(d);
-      expect_same_cost(p.cost, estimate_layer_cost(l, npu, p.tiling, dataflow, Neighbours{5000}));
+      expect_same_cost(p.cost, estimate_layer_cost(l, npu, p.tiling, dataflow, behind(5000)));
       if (p.has_other_order)
-        expect_same_cost(p.other, estimate_layer_cost(l, npu, p.other_tiling, dataflow, Neighbours{5000}));
+        expect_same_cost(p.other, estimate_layer_cost(l, npu, p.other_tiling, dataflow, behind(5000)));
     }
   }
 }
@@ -711,10 +719,10 @@ TEST(DataflowCost, AWalkStopsAtItsLatencyBound) {
     for (const LoopOrder order : {kBlocksOuter, kTilesOuter}) {
       LayerTiling t;
       ASSERT_TRUE(plan_layer_tiling(l, npu, order, t));
-      const LayerCost whole = estimate_layer_cost(l, npu, t, kWs, Neighbours{700});
-      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, Neighbours{700}, whole.latency_cycles));
-      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, Neighbours{700}, whole.latency_cycles / 2));
-      const auto below = estimate_layer_cost_below(l, npu, t, kWs, Neighbours{700}, whole.latency_cycles + 1);
+      const LayerCost whole = estimate_layer_cost(l, npu, t, kWs, behind(700));
+      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, behind(700), whole.latency_cycles));
+      EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, behind(700), whole.latency_cycles / 2));
+      const auto below = estimate_layer_cost_below(l, npu, t, kWs, behind(700), whole.latency_cycles + 1);
       ASSERT_TRUE(below);
       expect_same_cost(*below, whole);
     }
@@ -760,7 +768,7 @@ TEST(PlanKey, CommandsOfOneKeyPlanAlike) {
   const LayerCommand base = keyed_conv();
   const NpuLayout npu = keyed_npu();
   DataflowCosts planned;
-  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, planned, Neighbours{3000}));
+  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, planned, behind(3000)));
   const std::vector<void (*)(LayerCommand&)> changes = {
       [](LayerCommand& l) { l.layer_id = 8; },
       [](LayerCommand& l) { l.input_zero_point = -5; },
@@ -782,9 +790,9 @@ TEST(PlanKey, CommandsOfOneKeyPlanAlike) {
   for (std::size_t i = 0; i < changes.size(); ++i) {
     LayerCommand other = base;
     changes[i](other);
-    EXPECT_TRUE(plan_key(other, npu, Neighbours{3000}) == plan_key(base, npu, Neighbours{3000})) << "change " << i;
+    EXPECT_TRUE(plan_key(other, npu, behind(3000)) == plan_key(base, npu, behind(3000))) << "change " << i;
     DataflowCosts fresh;
-    ASSERT_TRUE(plan_dataflows(other, npu, Objective::kLatency, fresh, Neighbours{3000}));
+    ASSERT_TRUE(plan_dataflows(other, npu, Objective::kLatency, fresh, behind(3000)));
     expect_same_plans(fresh, planned);
   }
 }
@@ -840,17 +848,17 @@ TEST(PlanKey, EveryFieldPlanningReadsIsInTheKey) {
   for (std::size_t i = 0; i < changes.size(); ++i) {
     LayerCommand other = base;
     changes[i](other);
-    EXPECT_FALSE(plan_key(other, npu, Neighbours{3000}) == plan_key(base, npu, Neighbours{3000})) << "change " << i;
+    EXPECT_FALSE(plan_key(other, npu, behind(3000)) == plan_key(base, npu, behind(3000))) << "change " << i;
   }
-  EXPECT_FALSE(plan_key(base, npu, Neighbours{3001}) == plan_key(base, npu, Neighbours{3000}));
+  EXPECT_FALSE(plan_key(base, npu, behind(3001)) == plan_key(base, npu, behind(3000)));
   // An offset within a burst is no formality: it moves the bursts the
   // estimate prices (here those of the weight-blocks-outer plan, whose last
   // store is exposed; the row-tiles-outer plan chosen hides it).
   LayerCommand moved = base;
   moved.output_addr += 64;
   DataflowCosts a, b;
-  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, a, Neighbours{3000}));
-  ASSERT_TRUE(plan_dataflows(moved, npu, Objective::kLatency, b, Neighbours{3000}));
+  ASSERT_TRUE(plan_dataflows(base, npu, Objective::kLatency, a, behind(3000)));
+  ASSERT_TRUE(plan_dataflows(moved, npu, Objective::kLatency, b, behind(3000)));
   ASSERT_TRUE(a.plan(kOs).has_other_order && b.plan(kOs).has_other_order);
   ASSERT_TRUE(a.plan(kOs).other_tiling == b.plan(kOs).other_tiling);
   EXPECT_NE(a.plan(kOs).other.latency_cycles, b.plan(kOs).other.latency_cycles);
@@ -885,7 +893,7 @@ TEST(DataflowCost, ATilesInputsReadAlikeByEveryKBlockArePricedAlike) {
     ASSERT_TRUE(plan_layer_tiling(c.layer, npu, kBlocksOuter, t, kOs));
     ASSERT_EQ(ceil_div(c.layer.out_h, t.rows_per_tile), 2u);
     ASSERT_GT(ceil_div(c.layer.out_c, t.k_block), 2u);
-    const LayerCost cost = estimate_layer_cost(c.layer, npu, t, kOs, Neighbours{3000});
+    const LayerCost cost = estimate_layer_cost(c.layer, npu, t, kOs, behind(3000));
     EXPECT_EQ(cost.latency_cycles, c.latency);
     EXPECT_EQ(cost.tail_cycles, c.tail);
     EXPECT_EQ(cost.dram_bytes, c.dram);
