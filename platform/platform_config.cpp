@@ -388,6 +388,7 @@ PlatformConfig load_platform(const std::string& file, const std::vector<std::str
   p.npu.firmware_column_strips = p.firmware.column_strips;
   p.npu.firmware_keep_input_rows = p.firmware.keep_input_rows;
   p.npu.dma.quantum = sc_core::sc_time(p.simulation.quantum_ns, sc_core::SC_NS);
+  p.npu.cluster.quantum = p.npu.dma.quantum;
   p.resolved = to_json(tree);
   p.resolved["derived"] = derived_json(p);
   p.npu.firmware_costs = firmware_cost_table(p);

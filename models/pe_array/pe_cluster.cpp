@@ -528,45 +528,59 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
     trace_stall(fills.unlimited_end(array_end), ClusterStall::kBufferPort);
     trace_stall(compute_end, ClusterStall::kResults);
   }
+  account(work, datatype, fills, compute_start, compute_end);
+  // The layer the job belongs to, asked before the results wait: the
+  // command processor may have moved on by the time they leave.
+  const std::optional<std::int32_t> layer =
+      timeline_.bound() && timeline_layer_ ? std::optional<std::int32_t>(timeline_layer_()) : std::nullopt;
+  // A long job's results would otherwise be timed on the NoC far ahead of
+  // the traffic issued meanwhile, which then has to fit around them.
+  sync_to(compute_end);
   sc_core::sc_time write_t = compute_end;
   if (const JobError error = write_results(stored, write_t); error != JobError::kNone) return error;
-  account(work, datatype, fills, compute_start, compute_end, write_t);
+  const std::uint64_t busy_cycles = static_cast<std::uint64_t>(write_t / clock_period_ + 0.5);
+  stats_.stall_cycles += busy_cycles > work.array_cycles ? busy_cycles - work.array_cycles : 0;
   trace_stall(write_t, ClusterStall::kNone);
-  static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
-  const sc_core::sc_time now = epoch_;
-  if (timeline_.bound()) {
-    trace::SliceArgs args;
-    args.reserve(11);  // every one below: no regrowth per job
-    if (timeline_layer_) args.push_back({"layer", timeline_layer_()});
-    args.push_back({"job", fmt::format("{:#x}", job_addr)});
-    args.push_back({"tile_row", job.tile_row0});
-    args.push_back({"out", fmt::format("{}x{}x{}", job.out_h, job.out_w, job.k_count)});
-    args.push_back({"dataflow", is_conv ? kDataflowNames[job.dataflow] : "post"});
-    args.push_back({"input_bytes", static_cast<std::int64_t>(fills.input_bytes)});
-    args.push_back({"weight_bytes", static_cast<std::int64_t>(fills.weight_bytes)});
-    args.push_back(
-        {"result_bytes", static_cast<std::int64_t>(std::uint64_t{job.out_h} * job.out_w * result_pixel_bytes(job))});
-    if (timeline_bank_) {
-      // Where each operand starts: which banks a job's streams contend for.
-      args.push_back({"input_bank", timeline_bank_(job.in_addr)});
-      if (is_conv) args.push_back({"weight_bank", timeline_bank_(job.weights_addr)});
-      args.push_back({"output_bank", timeline_bank_(job.out_addr)});
-    }
-    timeline_.slice(kOpNames[job.op], "cluster", now, now + write_t, args);
-  }
+  if (timeline_.bound()) trace_slice(job, job_addr, fills, layer, write_t);
   sc_core::wait(std::max(epoch_ + write_t, sc_core::sc_time_stamp()) - sc_core::sc_time_stamp());
   return JobError::kNone;
 }
 
+void PeCluster::trace_slice(const ClusterJob& job, std::uint64_t job_addr, const BufferFills& fills,
+                            std::optional<std::int32_t> layer, const sc_core::sc_time& end) {
+  static constexpr const char* kOpNames[] = {"", "conv", "maxpool", "avgpool", "add"};
+  const bool is_conv = static_cast<JobOp>(job.op) == JobOp::kConv2d;
+  trace::SliceArgs args;
+  args.reserve(11);  // every one below: no regrowth per job
+  if (layer) args.push_back({"layer", *layer});
+  args.push_back({"job", fmt::format("{:#x}", job_addr)});
+  args.push_back({"tile_row", job.tile_row0});
+  args.push_back({"out", fmt::format("{}x{}x{}", job.out_h, job.out_w, job.k_count)});
+  args.push_back({"dataflow", is_conv ? kDataflowNames[job.dataflow] : "post"});
+  args.push_back({"input_bytes", static_cast<std::int64_t>(fills.input_bytes)});
+  args.push_back({"weight_bytes", static_cast<std::int64_t>(fills.weight_bytes)});
+  args.push_back(
+      {"result_bytes", static_cast<std::int64_t>(std::uint64_t{job.out_h} * job.out_w * result_pixel_bytes(job))});
+  if (timeline_bank_) {
+    // Where each operand starts: which banks a job's streams contend for.
+    args.push_back({"input_bank", timeline_bank_(job.in_addr)});
+    if (is_conv) args.push_back({"weight_bank", timeline_bank_(job.weights_addr)});
+    args.push_back({"output_bank", timeline_bank_(job.out_addr)});
+  }
+  timeline_.slice(kOpNames[job.op], "cluster", epoch_, epoch_ + end, args);
+}
+
+void PeCluster::sync_to(const sc_core::sc_time& at) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  if (epoch_ + at > now + config_.quantum) sc_core::wait(epoch_ + at - now);
+}
+
 void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFills& fills,
-                        const sc_core::sc_time& compute_start, const sc_core::sc_time& compute_end,
-                        const sc_core::sc_time& busy_until) {
-  const std::uint64_t busy_cycles = static_cast<std::uint64_t>(busy_until / clock_period_ + 0.5);
+                        const sc_core::sc_time& compute_start, const sc_core::sc_time& compute_end) {
   ++stats_.jobs;
   stats_.macs += work.macs;
   stats_.macs_by_datatype[static_cast<std::size_t>(datatype)] += work.macs;
   stats_.compute_cycles += work.array_cycles;
-  stats_.stall_cycles += busy_cycles > work.array_cycles ? busy_cycles - work.array_cycles : 0;
   stats_.rf_reads += work.rf.reads;
   stats_.rf_writes += work.rf.writes;
   stats_.rf_bytes += work.rf_bytes;

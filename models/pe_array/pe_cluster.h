@@ -19,6 +19,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -77,6 +78,9 @@ struct PeClusterConfig {
   bool weights_by_fold = true;
   unsigned index = 0;  // CLUSTER_ID: its slot in a job table
   double clock_mhz = 800;
+  // How far ahead of simulated time a transfer may be issued: one that
+  // starts later waits until its start (the loosely timed quantum).
+  sc_core::sc_time quantum = sc_core::sc_time(200, sc_core::SC_NS);
 };
 
 struct PeClusterStats {
@@ -234,8 +238,18 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
       return std::max(array_end + weights_late, inputs_at);
     }
   };
+  // Counts a job's work and spreads it over the times it happens. Called
+  // before the job's results leave: the power windows it spans may close
+  // once simulated time has moved on to the writes.
   void account(const JobWork& work, Datatype datatype, const BufferFills& fills, const sc_core::sc_time& compute_start,
-               const sc_core::sc_time& compute_end, const sc_core::sc_time& busy_until);
+               const sc_core::sc_time& compute_end);
+  // Waits until `at` (from epoch_) unless it is within a quantum of now, so
+  // that what the cluster issues then meets the other initiators' traffic in
+  // time order.
+  void sync_to(const sc_core::sc_time& at);
+  // The job's slice on the timeline, from its start to `end` (from epoch_).
+  void trace_slice(const ClusterJob& job, std::uint64_t job_addr, const BufferFills& fills,
+                   std::optional<std::int32_t> layer, const sc_core::sc_time& end);
   // `offset` counts from epoch_. With `fork`, the read's response is also
   // written at each of these addresses (plus the burst's offset in `data`).
   tlm::tlm_response_status transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,

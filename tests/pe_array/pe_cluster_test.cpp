@@ -139,6 +139,35 @@ TEST(PeCluster, WeightStationaryConvIsExactInBytesAndCycles) {
   expect_conv_job(Dataflow::kWeightStationary, kWsCycles);
 }
 
+// A job's results leave when its array finishes, and the cluster issues them
+// then, within a quantum, not when the job starts with the whole job as their
+// delay: traffic issued during the job would otherwise have to fit around
+// them at the banks and on the NoC (docs/architecture.md, "Loosely timed,
+// within a quantum"). The job takes as long either way.
+TEST(PeCluster, ResultsAreIssuedWithinAQuantumOfWhenTheyLeave) {
+  PeClusterConfig config;
+  config.quantum = kCycle * 50.0;  // the 470-cycle job runs well past it
+  ClusterBench b(config);
+  const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
+  const std::vector<std::int8_t> expected = fill_operands(b.sram, job, 11);
+  b.body = [&] {
+    const JobResult r = b.run_job(job);
+    EXPECT_EQ(r.status, 0u);
+    EXPECT_EQ(r.took, kCycle * static_cast<double>(kWsCycles));
+  };
+  npuvp::sim::run_to_end();
+  std::vector<std::int8_t> got(expected.size());
+  b.sram.read(kOut, got.data(), got.size());
+  EXPECT_EQ(got, expected);
+  unsigned writes = 0;
+  for (std::size_t i = 0; i < b.sram.seen_addresses.size(); ++i) {
+    if (b.sram.seen_addresses[i] < kOut || b.sram.seen_addresses[i] >= kOut + 25 * 16) continue;
+    ++writes;
+    EXPECT_LE(b.sram.seen_delays[i], config.quantum) << "result write " << writes;
+  }
+  EXPECT_EQ(writes, 5u);  // one per output row
+}
+
 TEST(PeCluster, OutputStationaryConvIsExactInBytesAndCycles) {
   expect_conv_job(Dataflow::kOutputStationary, kOsCycles);
 }

@@ -80,7 +80,12 @@ TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 52); }
 // the 1.15-1.29 layers had them exposed in full (features.7.project.conv
 // 6,783 -> 6,159 estimated, 5,724 measured). 50 before each cluster kept a
 // row tile's input rows from one K block's job to the next (docs/firmware.md).
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 51); }
+// 51 before each cluster issued a job's results when its array finishes
+// rather than when the job starts (docs/architecture.md, "Loosely timed,
+// within a quantum"): features.10.dw.conv ran 8,381 -> 7,824 cycles, its
+// results no longer timed at the banks ahead of the traffic issued during the
+// job, and its estimate of 9,191 went from 1.097 to 1.175 of it.
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 50); }
 // 25 before the wait at the banks and the tilings a smaller buffer's K slices
 // allow: fire5.expand1x1 now runs 13 rows per tile (14,191 cycles measured,
 // 14,386 at 27) and is estimated at 0.84; fire3.expand1x1 moved to 0.848.

@@ -70,13 +70,14 @@ TEST(FullyConnectedRoof, SqueezeNext) { expect_at_roof("squeezenext", "fc1000");
 // planner offers the K blocks of a half, a quarter, ... of a cluster's weight
 // buffer, docs/firmware.md; 18,203 since each cluster keeps the fc's input row
 // from one K block's job to the next, docs/firmware.md; 17,705 since the
-// estimate prices the next layer's first loads beside the last stores),
-// 0.685 of its roof.
+// estimate prices the next layer's first loads beside the last stores;
+// 17,917 since each cluster issues a job's results when its array finishes
+// rather than when the job starts, docs/architecture.md), 0.673 of its roof.
 TEST(FullyConnectedRoof, WithoutStreamingTheWeightsGoThroughTheGlobalBuffer) {
   const nlohmann::json r = run("resnet18", "firmware.stream_weights=false");
   const nlohmann::json& fc = layer(r, "fc");
   EXPECT_FALSE(fc["tiling"]["stream_weights"].get<bool>());
-  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 17705u);
+  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 17917u);
   EXPECT_LT(roof_fraction(fc), 0.70);
 }
 

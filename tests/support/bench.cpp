@@ -46,6 +46,7 @@ bool TlmMemory::in_window(const tlm::tlm_generic_payload& gp) const {
 
 void TlmMemory::b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   seen_addresses.push_back(gp.get_address());
+  seen_delays.push_back(delay);
   delay += latency;
   if (synchronizes) {
     sc_core::wait(delay);

@@ -69,6 +69,7 @@ class TlmMemory : public sc_core::sc_module {
   bool synchronizes = false;  // wait the delay inside b_transport instead of annotating it
   bool allow_dmi = false;
   std::vector<std::uint64_t> seen_addresses;  // of every b_transport, as received
+  std::vector<sc_core::sc_time> seen_delays;  // the delay each b_transport was annotated with
 
   TlmMemory(const sc_core::sc_module_name& name, std::size_t size, sc_core::sc_time latency = sc_core::SC_ZERO_TIME,
             std::uint64_t base = 0);
