@@ -272,7 +272,7 @@ void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
       {"quantum_ns", "power_window_ns", "vcd", "vcd_include", "vcd_dram_commands", "vcd_max_changes", "vcd_fst"});
   // Below the kernel's 1 ps resolution a time is zero; above a millisecond
   // nothing interleaves.
-  s.quantum_ns = n.get_double_in("quantum_ns", 0.001, 1e6, "ns", 200);
+  s.quantum_ns = n.get_double_in("quantum_ns", 0.001, 1e6, "ns", 10);
   s.power_window_ns = n.get_double_in("power_window_ns", 0.001, 1e9, "ns", 1000);
   s.trace.vcd = n.get_bool("vcd", true);
   s.trace.vcd_dram_commands = n.get_bool("vcd_dram_commands", false);

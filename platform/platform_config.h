@@ -36,7 +36,7 @@ struct TraceConfig {
 };
 
 struct SimulationConfig {
-  double quantum_ns = 200;
+  double quantum_ns = 10;
   double power_window_ns = 1000;
   TraceConfig trace;
 };

@@ -43,7 +43,7 @@ struct DmaConfig {
   // alone caps a DRAM-to-SRAM stream at the mesh's flit rate (docs/memory.md).
   unsigned noc_ports = 1;
   double clock_mhz = 800;
-  sc_core::sc_time quantum = sc_core::sc_time(200, sc_core::SC_NS);  // how far a channel runs ahead of time
+  sc_core::sc_time quantum = sc_core::sc_time(10, sc_core::SC_NS);  // how far a channel runs ahead of time
 };
 
 struct DmaStats {

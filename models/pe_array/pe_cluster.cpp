@@ -415,6 +415,11 @@ JobError PeCluster::write_results(const ClusterJob& job, sc_core::sc_time& t) {
   if (job.flags & kJobPackedOutput) packed_ = pack_int4_runs(result_, job.k_count);
   const std::vector<std::int8_t>& stored = job.flags & kJobPackedOutput ? packed_ : result_;
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    // Each row leaves once the one before it is out; issued then, within a
+    // quantum, not when the job started: a long job's results would otherwise
+    // be timed on the NoC and at the banks ahead of the traffic issued
+    // meanwhile, which would then have to fit around them.
+    sync_to(t);
     sc_core::sc_time row_t = t;
     if (write(job.out_addr + std::uint64_t{oy} * job.out_row_pitch,
               stored.data() + std::uint64_t{oy} * job.out_w * pixel_bytes, row_bytes, pixel_bytes, job.out_pixel_pitch,
@@ -533,9 +538,6 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   // command processor may have moved on by the time they leave.
   const std::optional<std::int32_t> layer =
       timeline_.bound() && timeline_layer_ ? std::optional<std::int32_t>(timeline_layer_()) : std::nullopt;
-  // A long job's results would otherwise be timed on the NoC far ahead of
-  // the traffic issued meanwhile, which then has to fit around them.
-  sync_to(compute_end);
   sc_core::sc_time write_t = compute_end;
   if (const JobError error = write_results(stored, write_t); error != JobError::kNone) return error;
   const std::uint64_t busy_cycles = static_cast<std::uint64_t>(write_t / clock_period_ + 0.5);

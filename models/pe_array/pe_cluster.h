@@ -80,7 +80,7 @@ struct PeClusterConfig {
   double clock_mhz = 800;
   // How far ahead of simulated time a transfer may be issued: one that
   // starts later waits until its start (the loosely timed quantum).
-  sc_core::sc_time quantum = sc_core::sc_time(200, sc_core::SC_NS);
+  sc_core::sc_time quantum = sc_core::sc_time(10, sc_core::SC_NS);
 };
 
 struct PeClusterStats {

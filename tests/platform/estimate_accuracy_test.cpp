@@ -84,8 +84,11 @@ TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 52); }
 // rather than when the job starts (docs/architecture.md, "Loosely timed,
 // within a quantum"): features.10.dw.conv ran 8,381 -> 7,824 cycles, its
 // results no longer timed at the banks ahead of the traffic issued during the
-// job, and its estimate of 9,191 went from 1.097 to 1.175 of it.
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 50); }
+// job, and its estimate of 9,191 went from 1.097 to 1.175 of it. 50 before
+// each result row was issued within a quantum of when it leaves and the
+// presets' quantum went from 200 to 10 ns: features.7.project.conv measured
+// 5,126 -> 5,067 cycles against 5,871 estimated (1.145 -> 1.159).
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 49); }
 // 25 before the wait at the banks and the tilings a smaller buffer's K slices
 // allow: fire5.expand1x1 now runs 13 rows per tile (14,191 cycles measured,
 // 14,386 at 27) and is estimated at 0.84; fire3.expand1x1 moved to 0.848.
@@ -106,8 +109,12 @@ TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 50); }
 // (docs/firmware.md): the two blocks' stores of fire8/9.expand1x1 into the
 // concatenation share the DRAM with fire8/9.expand3x3's first weights, and
 // both layers run one block walked blocks outer again; fire3.expand1x1,
-// whose strided store the same loads slow, came within.
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 25); }
+// whose strided store the same loads slow, came within. 25 before each result
+// row was issued within a quantum of when it leaves and the presets' quantum
+// went from 200 to 10 ns (docs/architecture.md, "Loosely timed, within a
+// quantum"): fire6.squeeze measured 4,911 -> 5,145 cycles against 5,890
+// estimated (1.199 -> 1.145).
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 26); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store

@@ -72,12 +72,14 @@ TEST(FullyConnectedRoof, SqueezeNext) { expect_at_roof("squeezenext", "fc1000");
 // from one K block's job to the next, docs/firmware.md; 17,705 since the
 // estimate prices the next layer's first loads beside the last stores;
 // 17,917 since each cluster issues a job's results when its array finishes
-// rather than when the job starts, docs/architecture.md), 0.673 of its roof.
+// rather than when the job starts, docs/architecture.md; 18,572 since each
+// result row is issued within a quantum of when it leaves and the presets'
+// quantum is 10 ns rather than 200), 0.649 of its roof.
 TEST(FullyConnectedRoof, WithoutStreamingTheWeightsGoThroughTheGlobalBuffer) {
   const nlohmann::json r = run("resnet18", "firmware.stream_weights=false");
   const nlohmann::json& fc = layer(r, "fc");
   EXPECT_FALSE(fc["tiling"]["stream_weights"].get<bool>());
-  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 17917u);
+  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 18572u);
   EXPECT_LT(roof_fraction(fc), 0.70);
 }
 
