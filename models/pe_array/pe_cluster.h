@@ -78,8 +78,9 @@ struct PeClusterConfig {
   bool weights_by_fold = true;
   unsigned index = 0;  // CLUSTER_ID: its slot in a job table
   double clock_mhz = 800;
-  // How far ahead of simulated time a transfer may be issued: one that
-  // starts later waits until its start (the loosely timed quantum).
+  // How far ahead of simulated time a result row may be issued (the loosely
+  // timed quantum): one due later waits until then. Operand reads are issued
+  // when the job starts.
   sc_core::sc_time quantum = sc_core::sc_time(10, sc_core::SC_NS);
 };
 
