@@ -139,27 +139,32 @@ TEST(PeCluster, WeightStationaryConvIsExactInBytesAndCycles) {
   expect_conv_job(Dataflow::kWeightStationary, kWsCycles);
 }
 
-// The annotated delays of a job's result writes, one per output row, and
-// its outputs checked against the kernel's.
-std::vector<sc_time> result_write_delays(const PeClusterConfig& config, sc_time latency, sc_time* took) {
+// A job's result writes as the memory received them: their annotated
+// delays, one per output row; its outputs checked against the kernel's.
+struct ResultWrites {
+  std::vector<sc_time> delays;
+  sc_time took;  // START to the IRQ
+};
+
+ResultWrites result_writes(const PeClusterConfig& config, sc_time latency) {
   ClusterBench b(config, latency);
   const ClusterJob job = conv3x3(Dataflow::kWeightStationary);
   const std::vector<std::int8_t> expected = fill_operands(b.sram, job, 11);
+  ResultWrites w;
   b.body = [&] {
     const JobResult r = b.run_job(job);
     EXPECT_EQ(r.status, 0u);
-    *took = r.took;
+    w.took = r.took;
   };
   npuvp::sim::run_to_end();
   std::vector<std::int8_t> got(expected.size());
   b.sram.read(kOut, got.data(), got.size());
   EXPECT_EQ(got, expected);
-  std::vector<sc_time> delays;
   for (std::size_t i = 0; i < b.sram.seen_addresses.size(); ++i)
     if (b.sram.seen_addresses[i] >= kOut && b.sram.seen_addresses[i] < kOut + 25 * 16)
-      delays.push_back(b.sram.seen_delays[i]);
-  EXPECT_EQ(delays.size(), 5u);  // one per output row
-  return delays;
+      w.delays.push_back(b.sram.seen_delays[i]);
+  EXPECT_EQ(w.delays.size(), 5u);  // one per output row
+  return w;
 }
 
 // A job's results leave when its array finishes, and the cluster issues them
@@ -170,10 +175,9 @@ std::vector<sc_time> result_write_delays(const PeClusterConfig& config, sc_time 
 TEST(PeCluster, ResultsAreIssuedWithinAQuantumOfWhenTheyLeave) {
   PeClusterConfig config;
   config.quantum = kCycle * 50.0;  // the 470-cycle job runs well past it
-  sc_time took;
-  for (const sc_time& delay : result_write_delays(config, sc_core::SC_ZERO_TIME, &took))
-    EXPECT_LE(delay, config.quantum);
-  EXPECT_EQ(took, kCycle * static_cast<double>(kWsCycles));
+  const ResultWrites w = result_writes(config, sc_core::SC_ZERO_TIME);
+  for (const sc_time& delay : w.delays) EXPECT_LE(delay, config.quantum);
+  EXPECT_EQ(w.took, kCycle * static_cast<double>(kWsCycles));
 }
 
 // Each output row leaves once the row before it is written, and is issued
@@ -182,8 +186,7 @@ TEST(PeCluster, ResultsAreIssuedWithinAQuantumOfWhenTheyLeave) {
 TEST(PeCluster, EachResultRowIsIssuedWithinAQuantumOfItsOwnTime) {
   PeClusterConfig config;
   config.quantum = kCycle * 50.0;
-  sc_time took;
-  for (const sc_time& delay : result_write_delays(config, kCycle * 100.0, &took)) EXPECT_LE(delay, config.quantum);
+  for (const sc_time& delay : result_writes(config, kCycle * 100.0).delays) EXPECT_LE(delay, config.quantum);
 }
 
 TEST(PeCluster, OutputStationaryConvIsExactInBytesAndCycles) {
