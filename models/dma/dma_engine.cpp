@@ -22,7 +22,7 @@ DmaEngine::DmaEngine(const sc_core::sc_module_name& name, const DmaConfig& confi
   target_socket.register_transport_dbg(this, &DmaEngine::transport_dbg);
   for (unsigned ch = 0; ch < config_.channels; ++ch) {
     Channel& c = channels_[ch];
-    c.burst_buffer.resize(config_.max_burst_bytes);
+    c.burst_buffer.resize(std::size_t{config_.max_burst_bytes} * config_.max_outstanding);
     c.registers = std::make_unique<regs::RegisterFile>(
         std::string(this->name()) + ".ch" + std::to_string(ch),
         std::vector<regs::RegisterSpec>(kChannelRegisters.begin(), kChannelRegisters.end()));
@@ -112,9 +112,11 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
     }
     // The next descriptor is fetched once the reads of the previous one are
     // issued, while its data is still in flight.
+    if (!write_due(cursor, c.burst_buffer.data(), cursor.read_issue, failed_address))
+      return DmaError::kDestinationAccess;
     sc_core::sc_time fetch_at = cursor.read_issue;
-    if (access(cursor.payload, tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, fetch_at) !=
-        tlm::TLM_OK_RESPONSE) {
+    if (access(cursor.payload, tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, fetch_at,
+               port_for(next)) != tlm::TLM_OK_RESPONSE) {
       failed_address = next;
       return DmaError::kDescriptorFetch;
     }
@@ -137,12 +139,15 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
     if (d.flags & kDescLast) break;
     next = d.next;
   }
+  if (!write_due(cursor, c.burst_buffer.data(), sc_core::sc_max_time(), failed_address))
+    return DmaError::kDestinationAccess;
   sc_core::wait(std::max(cursor.done, cursor.read_issue));
   return DmaError::kNone;
 }
 
 DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cursor& cursor,
                                    std::uint64_t& failed_address) {
+  const bool fill = (d.flags & kDescFill) != 0;
   for (std::uint32_t p = 0; p < d.planes; ++p) {
     for (std::uint32_t r = 0; r < d.rows; ++r) {
       const std::uint64_t src_row = d.src + std::int64_t{p} * d.src_plane_pitch + std::int64_t{r} * d.src_row_pitch;
@@ -155,56 +160,134 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
         // realignment engine does: a source and destination misaligned to
         // each other still read in whole bursts, not in two pieces each.
         const std::uint64_t boundary = config_.max_burst_bytes;
-        const std::uint64_t lead = (d.flags & kDescFill) ? dst_row + off : src_row + off;
+        const std::uint64_t lead = fill ? dst_row + off : src_row + off;
         len = static_cast<std::uint32_t>(std::min<std::uint64_t>(boundary - lead % boundary, d.row_bytes - off));
         // A read needs a free read slot and a free burst buffer entry (freed
-        // when the writes of the burst max_outstanding back completed).
-        sc_core::sc_time read_at = cursor.read_issue;
-        if (cursor.reads_in_flight.size() >= config_.max_outstanding) {
-          read_at = std::max(read_at, cursor.reads_in_flight.front());
-          cursor.reads_in_flight.pop_front();
+        // when the writes of the burst max_outstanding back completed), and
+        // goes after the writes due before it.
+        const std::uint64_t read_from = fill ? 0 : src_row + off, read_len = fill ? 0 : len;
+        sc_core::sc_time read_at;
+        for (;;) {
+          const bool buffer_full = cursor.writes_in_flight.size() + cursor.unwritten.size() >= config_.max_outstanding;
+          if (buffer_full && cursor.writes_in_flight.empty()) {
+            if (!write_oldest(cursor, buffer, failed_address)) return DmaError::kDestinationAccess;
+            continue;
+          }
+          read_at = cursor.read_issue;
+          if (cursor.reads_in_flight.size() >= config_.max_outstanding)
+            read_at = std::max(read_at, cursor.reads_in_flight.front());
+          if (buffer_full) read_at = std::max(read_at, cursor.writes_in_flight.front());
+          const std::size_t unwritten = cursor.unwritten.size();
+          if (!write_before_read(cursor, buffer, read_at, read_from, read_len, failed_address))
+            return DmaError::kDestinationAccess;
+          // Writes issued may have let time pass: the slots are looked up again.
+          if (cursor.unwritten.size() != unwritten) continue;
+          // A read waiting for a slot goes out at its time too.
+          if (read_at < config_.quantum) break;
+          sync(cursor, read_at);
         }
-        if (cursor.writes_in_flight.size() >= config_.max_outstanding) {
-          read_at = std::max(read_at, cursor.writes_in_flight.front());
+        if (cursor.reads_in_flight.size() >= config_.max_outstanding) cursor.reads_in_flight.pop_front();
+        if (cursor.writes_in_flight.size() + cursor.unwritten.size() >= config_.max_outstanding)
           cursor.writes_in_flight.pop_front();
-        }
-        sc_core::sc_time read_done = read_at;
-        if (d.flags & kDescFill) {
-          std::memset(buffer, static_cast<int>(d.reserved & 0xFF), len);
-        } else if (access(cursor.payload, tlm::TLM_READ_COMMAND, src_row + off, buffer, len, read_done) !=
-                   tlm::TLM_OK_RESPONSE) {
+        Unwritten burst{read_at, cursor.next_entry, 0, {}};
+        cursor.next_entry = (cursor.next_entry + 1) % config_.max_outstanding;
+        std::uint8_t* data = buffer + std::size_t{burst.entry} * config_.max_burst_bytes;
+        if (fill) {
+          std::memset(data, static_cast<int>(d.reserved & 0xFF), len);
+        } else if (access(cursor.payload, tlm::TLM_READ_COMMAND, src_row + off, data, len, burst.read_done,
+                          port_for(src_row + off)) != tlm::TLM_OK_RESPONSE) {
           failed_address = src_row + off;
+          // The bursts read before it are still written, as they were issued.
+          std::uint64_t ignored = 0;
+          write_due(cursor, buffer, sc_core::sc_max_time(), ignored);
           return DmaError::kSourceAccess;
         }
         cursor.read_issue = read_at + occupancy(len);
-        cursor.reads_in_flight.push_back(read_done);
-        sc_core::sc_time written = read_done;
+        cursor.reads_in_flight.push_back(burst.read_done);
         for (std::uint32_t w = 0, piece = 0; w < len; w += piece) {
           const std::uint64_t dst = dst_row + off + w;
           piece = static_cast<std::uint32_t>(std::min<std::uint64_t>(boundary - dst % boundary, len - w));
-          sc_core::sc_time write_done = std::max(read_done, cursor.write_issue);
-          const sc_core::sc_time write_at = write_done;
-          if (access(cursor.payload, tlm::TLM_WRITE_COMMAND, dst, buffer + w, piece, write_done) !=
-              tlm::TLM_OK_RESPONSE) {
-            failed_address = dst;
-            return DmaError::kDestinationAccess;
-          }
-          cursor.write_issue = write_at + occupancy(piece);
-          written = std::max(written, write_done);
+          burst.piece[burst.pieces++] = {dst, w, piece, port_for(dst)};
         }
-        cursor.writes_in_flight.push_back(written);
-        cursor.done = std::max(cursor.done, written);
-        if (cursor.read_issue >= config_.quantum) sync(cursor);
+        cursor.unwritten_lo = std::min(cursor.unwritten_lo, dst_row + off);
+        cursor.unwritten_hi = std::max(cursor.unwritten_hi, dst_row + off + len);
+        cursor.unwritten.push_back(burst);
+        if (cursor.read_issue >= config_.quantum) {
+          if (!write_due(cursor, buffer, cursor.read_issue, failed_address)) return DmaError::kDestinationAccess;
+          sync(cursor, cursor.read_issue);
+        }
       }
     }
   }
   return DmaError::kNone;
 }
 
-void DmaEngine::sync(Cursor& cursor) {
-  // Let simulated time catch up with the read port so other initiators see
-  // the shared memories in time order; later times stay relative to now.
-  const sc_core::sc_time step = cursor.read_issue;
+bool DmaEngine::write_before_read(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time read_at,
+                                  std::uint64_t src, std::uint64_t len, std::uint64_t& failed_address) {
+  // A read after a write of the same bytes sees the written data, whatever
+  // their times: the bursts up to the last one holding such bytes go first.
+  std::size_t hazard = 0;
+  if (src < cursor.unwritten_hi && cursor.unwritten_lo < src + len)
+    for (std::size_t i = 0; i < cursor.unwritten.size(); ++i)
+      for (unsigned k = 0; k < cursor.unwritten[i].pieces; ++k) {
+        const Piece& piece = cursor.unwritten[i].piece[k];
+        if (piece.dst < src + len && src < piece.dst + piece.len) hazard = i + 1;
+      }
+  for (; hazard > 0; --hazard)
+    if (!write_oldest(cursor, buffer, failed_address)) return false;
+  return write_due(cursor, buffer, read_at, failed_address);
+}
+
+bool DmaEngine::write_due(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time until,
+                          std::uint64_t& failed_address) {
+  // `until` is an offset from now, which a write's wait moves.
+  const bool all = until == sc_core::sc_max_time();
+  const sc_core::sc_time deadline = all ? until : sc_core::sc_time_stamp() + until;
+  while (!cursor.unwritten.empty()) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const sc_core::sc_time due = std::max(cursor.unwritten.front().read_done, cursor.write_issue);
+    if (!all && now + due > deadline) break;
+    if (!write_oldest(cursor, buffer, failed_address)) return false;
+  }
+  return true;
+}
+
+bool DmaEngine::write_oldest(Cursor& cursor, const std::uint8_t* buffer, std::uint64_t& failed_address) {
+  const Unwritten burst = cursor.unwritten.front();
+  cursor.unwritten.pop_front();
+  if (cursor.unwritten.empty()) {
+    cursor.unwritten_lo = ~std::uint64_t{0};
+    cursor.unwritten_hi = 0;
+  }
+  const std::uint8_t* data = buffer + std::size_t{burst.entry} * config_.max_burst_bytes;
+  sc_core::sc_time read_done = burst.read_done;
+  sc_core::sc_time written = read_done;
+  for (unsigned k = 0; k < burst.pieces; ++k) {
+    const Piece& piece = burst.piece[k];
+    sc_core::sc_time write_at = std::max(read_done, cursor.write_issue);
+    if (write_at >= config_.quantum) {
+      // Within a quantum of its time, as the reads are.
+      sync(cursor, write_at);
+      written = written > write_at ? written - write_at : sc_core::SC_ZERO_TIME;
+      read_done = write_at = sc_core::SC_ZERO_TIME;
+    }
+    sc_core::sc_time write_done = write_at;
+    if (access(cursor.payload, tlm::TLM_WRITE_COMMAND, piece.dst, const_cast<std::uint8_t*>(data) + piece.at, piece.len,
+               write_done, piece.port) != tlm::TLM_OK_RESPONSE) {
+      failed_address = piece.dst;
+      return false;
+    }
+    cursor.write_issue = write_at + occupancy(piece.len);
+    written = std::max(written, write_done);
+  }
+  cursor.writes_in_flight.push_back(written);
+  cursor.done = std::max(cursor.done, written);
+  return true;
+}
+
+void DmaEngine::sync(Cursor& cursor, sc_core::sc_time step) {
+  // Let simulated time catch up so other initiators see the shared memories
+  // in time order.
   sc_core::wait(step);
   auto rebase = [&](sc_core::sc_time& t) { t = t > step ? t - step : sc_core::SC_ZERO_TIME; };
   rebase(cursor.read_issue);
@@ -212,10 +295,22 @@ void DmaEngine::sync(Cursor& cursor) {
   rebase(cursor.done);
   for (auto& t : cursor.reads_in_flight) rebase(t);
   for (auto& t : cursor.writes_in_flight) rebase(t);
+  for (auto& b : cursor.unwritten) rebase(b.read_done);
+}
+
+unsigned DmaEngine::port_for(std::uint64_t addr) {
+  const bool local =
+      addr >= address_map::kLocalWindowBase && addr - address_map::kLocalWindowBase < address_map::kLocalWindowSize;
+  if (!local) return config_.noc_ports;
+  // Bursts take the ports in turn whatever their channel, as a striping
+  // engine's arbiter does; the ports share the channels' burst window.
+  const unsigned port = next_port_;
+  next_port_ = (next_port_ + 1) % config_.noc_ports;
+  return port;
 }
 
 tlm::tlm_response_status DmaEngine::access(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, std::uint64_t addr,
-                                           std::uint8_t* data, unsigned len, sc_core::sc_time& offset) {
+                                           std::uint8_t* data, unsigned len, sc_core::sc_time& offset, unsigned port) {
   gp.set_command(cmd);
   gp.set_data_ptr(data);
   gp.set_data_length(len);
@@ -223,17 +318,12 @@ tlm::tlm_response_status DmaEngine::access(tlm::tlm_generic_payload& gp, tlm::tl
   gp.set_byte_enable_ptr(nullptr);
   gp.set_dmi_allowed(false);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  const bool local =
-      addr >= address_map::kLocalWindowBase && addr - address_map::kLocalWindowBase < address_map::kLocalWindowSize;
   gp.set_address(addr);
-  if (local) {
-    // Bursts take the ports in turn whatever their channel, as a striping
-    // engine's arbiter does; the ports share the channels' burst window.
-    noc_sockets[next_port_]->b_transport(gp, offset);
-    next_port_ = (next_port_ + 1) % config_.noc_ports;
-  } else {
+  const bool local = port < config_.noc_ports;
+  if (local)
+    noc_sockets[port]->b_transport(gp, offset);
+  else
     system_socket->b_transport(gp, offset);
-  }
   if (gp.is_response_ok()) {
     const bool read = cmd == tlm::TLM_READ_COMMAND;
     (local ? (read ? stats_.local_read_bytes : stats_.local_write_bytes)

@@ -10,7 +10,9 @@
 // so a transfer costs about the slower of the two streams, not their sum, and
 // not one memory latency per burst. The next descriptor of a chain is fetched
 // once the previous one's reads are issued (docs/memory.md, "DMA streams from
-// DRAM").
+// DRAM"). Reads and writes leave in time order, each within a quantum of its
+// time: a burst's data waits in the burst buffer until its write is due, and
+// a read of bytes still waiting there goes after their write.
 
 #include <cstdint>
 #include <deque>
@@ -84,9 +86,26 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
     trace::Wire busy_trace;
     trace::Wire irq_trace;
     trace::TimelineTrack timeline;
-    // Per channel: a target may yield inside b_transport, letting another
-    // channel run between this channel's read and write of a burst.
+    // Per channel, max_outstanding entries of max_burst_bytes: a burst's
+    // data waits in its entry from its read until its writes are issued at
+    // their time, and a target may yield inside b_transport, letting another
+    // channel run meanwhile.
     std::vector<std::uint8_t> burst_buffer;
+  };
+  // One destination-aligned piece of a burst's write, with the port it takes.
+  struct Piece {
+    std::uint64_t dst;
+    std::uint32_t at, len;  // in the burst's buffer entry
+    unsigned port;
+  };
+  // A burst read (or filled) whose writes are not issued yet: its data waits
+  // in burst buffer entry `entry`. A read of at most max_burst_bytes aligned
+  // to one side spans at most two blocks aligned to the other.
+  struct Unwritten {
+    sc_core::sc_time read_done;
+    unsigned entry;
+    unsigned pieces;
+    Piece piece[2];
   };
   // Where a channel's transfers stand, as offsets from the current simulated
   // time (the channel runs ahead of it by up to a quantum).
@@ -94,7 +113,12 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
     sc_core::sc_time read_issue = sc_core::SC_ZERO_TIME;   // next free slot on the read port
     sc_core::sc_time write_issue = sc_core::SC_ZERO_TIME;  // next free slot on the write port
     std::deque<sc_core::sc_time> reads_in_flight;          // completion times, oldest first
-    std::deque<sc_core::sc_time> writes_in_flight;
+    std::deque<sc_core::sc_time> writes_in_flight;         // of bursts whose writes are issued
+    std::deque<Unwritten> unwritten;                       // oldest first; their writes are due in this order
+    // [unwritten_lo, unwritten_hi) holds every unwritten piece's
+    // destination: most reads are from elsewhere, and need no search.
+    std::uint64_t unwritten_lo = ~std::uint64_t{0}, unwritten_hi = 0;
+    unsigned next_entry = 0;                        // the burst buffer entry the next read fills
     sc_core::sc_time done = sc_core::SC_ZERO_TIME;  // when everything issued has completed
     // Reused by every access of the transfer: constructing a payload
     // allocates its extension array.
@@ -104,9 +128,21 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
   void channel_thread(unsigned ch);
   DmaError run_chain(unsigned ch, std::uint64_t& failed_address);
   DmaError run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cursor& cursor, std::uint64_t& failed_address);
+  // Before a read at `read_at` of [src, src + len): issues the writes due
+  // no later, and those of a burst holding bytes the read covers.
+  bool write_before_read(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time read_at, std::uint64_t src,
+                         std::uint64_t len, std::uint64_t& failed_address);
+  // Issues the writes due no later than `until`, oldest first.
+  bool write_due(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time until, std::uint64_t& failed_address);
+  // Issues the oldest unwritten burst's writes, each within a quantum of its time.
+  bool write_oldest(Cursor& cursor, const std::uint8_t* buffer, std::uint64_t& failed_address);
+  // The port a local burst takes (they take the ports in turn), or
+  // noc_ports for the system port.
+  unsigned port_for(std::uint64_t addr);
   tlm::tlm_response_status access(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, std::uint64_t addr,
-                                  std::uint8_t* data, unsigned len, sc_core::sc_time& offset);
-  void sync(Cursor& cursor);
+                                  std::uint8_t* data, unsigned len, sc_core::sc_time& offset, unsigned port);
+  // Lets simulated time advance by `step`; later times stay relative to now.
+  void sync(Cursor& cursor, sc_core::sc_time step);
   // How long a burst of `bytes` holds the engine's side of a port.
   sc_core::sc_time occupancy(std::uint32_t bytes) const {
     return clock_period_ *

@@ -13,7 +13,29 @@ namespace npuvp::dma {
 namespace {
 
 using testing::kLocalBase;
+using testing::kLocalBytes;
 using testing::kMemBase;
+using testing::kMemBytes;
+
+// Writes a chain at `at` with `poke(address, data, length)` and runs it on
+// channel `ch`; returns the IRQ bits it raised.
+template <typename Poke>
+std::uint32_t run_chain(testing::Initiator& driver, testing::IrqLine& irq, unsigned ch, std::vector<Descriptor> chain,
+                        std::uint64_t at, Poke poke) {
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    chain[i].next = at + (i + 1) * sizeof(Descriptor);
+    chain[i].flags = i + 1 == chain.size() ? kDescLast : 0;
+  }
+  poke(at, chain.data(), static_cast<unsigned>(chain.size() * sizeof(Descriptor)));
+  const std::uint64_t regs = ch * kChannelStride;
+  driver.write32(regs + reg::kDescLo, static_cast<std::uint32_t>(at));
+  driver.write32(regs + reg::kDescHi, static_cast<std::uint32_t>(at >> 32));
+  driver.write32(regs + reg::kCtrl, kCtrlStart);
+  irq.wait_high();
+  const std::uint32_t bits = driver.read32(regs + reg::kIrq);
+  driver.write32(regs + reg::kIrq, bits);
+  return bits;
+}
 
 // DMA registers sit at address 0 of the driver's socket.
 struct Bench : testing::Bench {
@@ -33,19 +55,9 @@ struct Bench : testing::Bench {
 
   // Writes a chain into local memory at `at` and runs it on channel `ch`.
   std::uint32_t run_chain(unsigned ch, std::vector<Descriptor> chain, std::uint64_t at) {
-    for (std::size_t i = 0; i < chain.size(); ++i) {
-      chain[i].next = at + (i + 1) * sizeof(Descriptor);
-      chain[i].flags = i + 1 == chain.size() ? kDescLast : 0;
-    }
-    testing::poke(*mem.local, at - kLocalBase, chain.data(), static_cast<unsigned>(chain.size() * sizeof(Descriptor)));
-    const std::uint64_t regs = ch * kChannelStride;
-    driver.write32(regs + reg::kDescLo, static_cast<std::uint32_t>(at));
-    driver.write32(regs + reg::kDescHi, static_cast<std::uint32_t>(at >> 32));
-    driver.write32(regs + reg::kCtrl, kCtrlStart);
-    irq[ch].wait_high();
-    const std::uint32_t bits = driver.read32(regs + reg::kIrq);
-    driver.write32(regs + reg::kIrq, bits);
-    return bits;
+    return dma::run_chain(
+        driver, irq[ch], ch, std::move(chain), at,
+        [&](std::uint64_t a, const void* data, unsigned len) { testing::poke(*mem.local, a - kLocalBase, data, len); });
   }
 };
 
@@ -238,6 +250,91 @@ TEST(Dma, MisalignedSourceStillReadsWholeBursts) {
   npuvp::sim::run_to_end();
   EXPECT_EQ(cycles, 1484);
   EXPECT_EQ(b.dma.stats().system_read_bytes, 65536u);
+}
+
+// Memories that record each transaction's annotated delay: the system side
+// 250 ns from the engine (DRAM behind an interconnect), the local side 100 ns
+// (SRAM across the NoC). No port limits, so the timing is the engine's alone.
+struct RecordingBench : testing::Bench {
+  testing::TlmMemory system{"system", kMemBytes, sc_core::sc_time(250, sc_core::SC_NS), kMemBase};
+  testing::TlmMemory local{"local", kLocalBytes, sc_core::sc_time(100, sc_core::SC_NS), kLocalBase};
+  DmaEngine dma{"dma", DmaConfig{}};
+  testing::Initiator driver{"driver"};
+  sc_core::sc_vector<testing::IrqLine> irq{"irq", 2};
+
+  RecordingBench() : testing::Bench("bench") {
+    dma.system_socket.bind(system.target_socket);
+    dma.noc_sockets[0].bind(local.target_socket);
+    driver.socket.bind(dma.target_socket);
+    dma.irq[0](irq[0]);
+    dma.irq[1](irq[1]);
+  }
+
+  std::uint32_t run_chain(std::vector<Descriptor> chain, std::uint64_t at) {
+    return dma::run_chain(driver, irq[0], 0, std::move(chain), at,
+                          [&](std::uint64_t a, const void* data, unsigned len) { local.write(a, data, len); });
+  }
+};
+
+std::vector<std::uint8_t> pattern(std::size_t bytes) {
+  std::vector<std::uint8_t> data(bytes);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 13 + 5);
+  return data;
+}
+
+// A burst's write is due when its read's data arrives, 250 ns after the
+// read, and the ninth read when the first burst's write has completed,
+// 100 ns after the write. Before 2026-12-06 every write was issued with its
+// read, reaching the local memory 250 ns or more ahead of simulated time and
+// booking it before transactions due earlier, and a read waiting for a
+// buffer entry went out up to 100 ns early. Each is now issued within the
+// engine's 10 ns quantum of its time. The copy takes as long as it did (764
+// cycles for 16 KiB in 1 KiB bursts, 8 in flight): the times are the same,
+// only the order the targets see them in changed.
+TEST(Dma, WritesLeaveWithinAQuantumOfTheirTime) {
+  RecordingBench b;
+  const std::vector<std::uint8_t> data = pattern(16384);
+  double cycles = 0;
+  b.body = [&] {
+    b.system.write(kMemBase, data.data(), data.size());
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    EXPECT_EQ(b.run_chain({{kMemBase, kLocalBase + 0x10000, 16384, 1, 1, 0, 0, 0, 0, 0, 0, 0}}, kLocalBase), kIrqDone);
+    cycles = (sc_core::sc_time_stamp() - start) / sc_core::sc_time(1.25, sc_core::SC_NS);
+  };
+  npuvp::sim::run_to_end();
+  std::vector<std::uint8_t> got(data.size());
+  b.local.read(kLocalBase + 0x10000, got.data(), got.size());
+  EXPECT_EQ(got, data);
+  unsigned writes = 0;
+  for (std::size_t i = 0; i < b.local.seen_addresses.size(); ++i) {
+    if (b.local.seen_addresses[i] < kLocalBase + 0x10000) continue;  // the descriptor's fetch
+    ++writes;
+    EXPECT_LE(b.local.seen_delays[i], DmaConfig{}.quantum) << "write " << writes;
+  }
+  EXPECT_EQ(writes, 16u);
+  for (const sc_core::sc_time& d : b.system.seen_delays) EXPECT_LE(d, DmaConfig{}.quantum);
+  EXPECT_EQ(cycles, 764);
+}
+
+// Two descriptors of one chain: the first copies 4 KiB from the system side
+// into local memory, the second copies those local bytes back out. The
+// second's reads come due while the first's data is still on its way (250 ns)
+// and waiting in the burst buffer; each goes after the write of the bytes it
+// reads, so the copy of the copy is the original.
+TEST(Dma, AReadOfBytesStillInTheBurstBufferFollowsTheirWrite) {
+  RecordingBench b;
+  const std::vector<std::uint8_t> data = pattern(4096);
+  b.body = [&] {
+    b.system.write(kMemBase, data.data(), data.size());
+    EXPECT_EQ(b.run_chain({{kMemBase, kLocalBase + 0x10000, 4096, 1, 1, 0, 0, 0, 0, 0, 0, 0},
+                           {kLocalBase + 0x10000, kMemBase + 0x8000, 4096, 1, 1, 0, 0, 0, 0, 0, 0, 0}},
+                          kLocalBase),
+              kIrqDone);
+  };
+  npuvp::sim::run_to_end();
+  std::vector<std::uint8_t> got(data.size());
+  b.system.read(kMemBase + 0x8000, got.data(), got.size());
+  EXPECT_EQ(got, data);
 }
 
 }  // namespace
