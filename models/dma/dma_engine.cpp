@@ -101,7 +101,7 @@ void DmaEngine::channel_thread(unsigned ch) {
 DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
   Channel& c = channels_[ch];
   std::uint64_t next = (std::uint64_t{c.registers->get(reg::kDescHi)} << 32) | c.registers->get(reg::kDescLo);
-  Cursor cursor;
+  Cursor cursor(sc_core::sc_time_stamp());
   // A chain longer than this is taken for a loop in the list, not a transfer.
   constexpr unsigned kMaxChain = 1u << 20;
   for (unsigned n = 0; n < kMaxChain; ++n) {
@@ -114,13 +114,13 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
     // issued, while its data is still in flight.
     if (!write_due(cursor, c.burst_buffer.data(), cursor.read_issue, failed_address))
       return DmaError::kDestinationAccess;
-    sc_core::sc_time fetch_at = cursor.read_issue;
-    if (access(cursor.payload, tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, fetch_at,
+    sc_core::sc_time fetched = std::max(cursor.read_issue, sc_core::sc_time_stamp());
+    if (access(cursor.payload, tlm::TLM_READ_COMMAND, next, reinterpret_cast<std::uint8_t*>(&d), sizeof d, fetched,
                port_for(next)) != tlm::TLM_OK_RESPONSE) {
       failed_address = next;
       return DmaError::kDescriptorFetch;
     }
-    cursor.read_issue = fetch_at + clock_period_ * config_.descriptor_cycles;
+    cursor.read_issue = fetched + clock_period_ * config_.descriptor_cycles;
     ++stats_.descriptors;
     if (d.row_bytes == 0 || d.rows == 0 || d.planes == 0) {
       failed_address = next;
@@ -141,7 +141,7 @@ DmaError DmaEngine::run_chain(unsigned ch, std::uint64_t& failed_address) {
   }
   if (!write_due(cursor, c.burst_buffer.data(), sc_core::sc_max_time(), failed_address))
     return DmaError::kDestinationAccess;
-  sc_core::wait(std::max(cursor.done, cursor.read_issue));
+  wait_until(std::max(cursor.done, cursor.read_issue));
   return DmaError::kNone;
 }
 
@@ -173,7 +173,7 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
             if (!write_oldest(cursor, buffer, failed_address)) return DmaError::kDestinationAccess;
             continue;
           }
-          read_at = cursor.read_issue;
+          read_at = std::max(cursor.read_issue, sc_core::sc_time_stamp());
           if (cursor.reads_in_flight.size() >= config_.max_outstanding)
             read_at = std::max(read_at, cursor.reads_in_flight.front());
           if (buffer_full) read_at = std::max(read_at, cursor.writes_in_flight.front());
@@ -183,8 +183,8 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
           // Writes issued may have let time pass: the slots are looked up again.
           if (cursor.unwritten.size() != unwritten) continue;
           // A read waiting for a slot goes out at its time too.
-          if (read_at < config_.quantum) break;
-          sync(cursor, read_at);
+          if (ahead(read_at) < config_.quantum) break;
+          wait_until(read_at);
         }
         if (cursor.reads_in_flight.size() >= config_.max_outstanding) cursor.reads_in_flight.pop_front();
         if (cursor.writes_in_flight.size() + cursor.unwritten.size() >= config_.max_outstanding)
@@ -212,9 +212,9 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
         cursor.unwritten_lo = std::min(cursor.unwritten_lo, dst_row + off);
         cursor.unwritten_hi = std::max(cursor.unwritten_hi, dst_row + off + len);
         cursor.unwritten.push_back(burst);
-        if (cursor.read_issue >= config_.quantum) {
+        if (ahead(cursor.read_issue) >= config_.quantum) {
           if (!write_due(cursor, buffer, cursor.read_issue, failed_address)) return DmaError::kDestinationAccess;
-          sync(cursor, cursor.read_issue);
+          wait_until(cursor.read_issue);
         }
       }
     }
@@ -240,13 +240,11 @@ bool DmaEngine::write_before_read(Cursor& cursor, const std::uint8_t* buffer, sc
 
 bool DmaEngine::write_due(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time until,
                           std::uint64_t& failed_address) {
-  // `until` is an offset from now, which a write's wait moves.
-  const bool all = until == sc_core::sc_max_time();
-  const sc_core::sc_time deadline = all ? until : sc_core::sc_time_stamp() + until;
+  const sc_core::sc_time deadline = std::max(until, sc_core::sc_time_stamp());
   while (!cursor.unwritten.empty()) {
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    const sc_core::sc_time due = std::max(cursor.unwritten.front().read_done, cursor.write_issue);
-    if (!all && now + due > deadline) break;
+    const sc_core::sc_time due =
+        std::max({cursor.unwritten.front().read_done, cursor.write_issue, sc_core::sc_time_stamp()});
+    if (due > deadline) break;
     if (!write_oldest(cursor, buffer, failed_address)) return false;
   }
   return true;
@@ -260,17 +258,12 @@ bool DmaEngine::write_oldest(Cursor& cursor, const std::uint8_t* buffer, std::ui
     cursor.unwritten_hi = 0;
   }
   const std::uint8_t* data = buffer + std::size_t{burst.entry} * config_.max_burst_bytes;
-  sc_core::sc_time read_done = burst.read_done;
-  sc_core::sc_time written = read_done;
+  sc_core::sc_time written = burst.read_done;
   for (unsigned k = 0; k < burst.pieces; ++k) {
     const Piece& piece = burst.piece[k];
-    sc_core::sc_time write_at = std::max(read_done, cursor.write_issue);
-    if (write_at >= config_.quantum) {
-      // Within a quantum of its time, as the reads are.
-      sync(cursor, write_at);
-      written = written > write_at ? written - write_at : sc_core::SC_ZERO_TIME;
-      read_done = write_at = sc_core::SC_ZERO_TIME;
-    }
+    const sc_core::sc_time write_at = std::max({burst.read_done, cursor.write_issue, sc_core::sc_time_stamp()});
+    // Within a quantum of its time, as the reads are.
+    if (ahead(write_at) >= config_.quantum) wait_until(write_at);
     sc_core::sc_time write_done = write_at;
     if (access(cursor.payload, tlm::TLM_WRITE_COMMAND, piece.dst, const_cast<std::uint8_t*>(data) + piece.at, piece.len,
                write_done, piece.port) != tlm::TLM_OK_RESPONSE) {
@@ -285,19 +278,6 @@ bool DmaEngine::write_oldest(Cursor& cursor, const std::uint8_t* buffer, std::ui
   return true;
 }
 
-void DmaEngine::sync(Cursor& cursor, sc_core::sc_time step) {
-  // Let simulated time catch up so other initiators see the shared memories
-  // in time order.
-  sc_core::wait(step);
-  auto rebase = [&](sc_core::sc_time& t) { t = t > step ? t - step : sc_core::SC_ZERO_TIME; };
-  rebase(cursor.read_issue);
-  rebase(cursor.write_issue);
-  rebase(cursor.done);
-  for (auto& t : cursor.reads_in_flight) rebase(t);
-  for (auto& t : cursor.writes_in_flight) rebase(t);
-  for (auto& b : cursor.unwritten) rebase(b.read_done);
-}
-
 unsigned DmaEngine::port_for(std::uint64_t addr) {
   const bool local =
       addr >= address_map::kLocalWindowBase && addr - address_map::kLocalWindowBase < address_map::kLocalWindowSize;
@@ -310,7 +290,7 @@ unsigned DmaEngine::port_for(std::uint64_t addr) {
 }
 
 tlm::tlm_response_status DmaEngine::access(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, std::uint64_t addr,
-                                           std::uint8_t* data, unsigned len, sc_core::sc_time& offset, unsigned port) {
+                                           std::uint8_t* data, unsigned len, sc_core::sc_time& at, unsigned port) {
   gp.set_command(cmd);
   gp.set_data_ptr(data);
   gp.set_data_length(len);
@@ -319,11 +299,14 @@ tlm::tlm_response_status DmaEngine::access(tlm::tlm_generic_payload& gp, tlm::tl
   gp.set_dmi_allowed(false);
   gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   gp.set_address(addr);
+  sc_core::sc_time delay = ahead(at);
   const bool local = port < config_.noc_ports;
   if (local)
-    noc_sockets[port]->b_transport(gp, offset);
+    noc_sockets[port]->b_transport(gp, delay);
   else
-    system_socket->b_transport(gp, offset);
+    system_socket->b_transport(gp, delay);
+  // A target that waited inside b_transport returned its delay from the new now.
+  at = sc_core::sc_time_stamp() + delay;
   if (gp.is_response_ok()) {
     const bool read = cmd == tlm::TLM_READ_COMMAND;
     (local ? (read ? stats_.local_read_bytes : stats_.local_write_bytes)

@@ -107,19 +107,20 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
     unsigned pieces;
     Piece piece[2];
   };
-  // Where a channel's transfers stand, as offsets from the current simulated
-  // time (the channel runs ahead of it by up to a quantum).
+  // Where a channel's transfers stand, in simulated time; a time already
+  // passed stands for now (the channel runs ahead of now by up to a quantum).
   struct Cursor {
-    sc_core::sc_time read_issue = sc_core::SC_ZERO_TIME;   // next free slot on the read port
-    sc_core::sc_time write_issue = sc_core::SC_ZERO_TIME;  // next free slot on the write port
-    std::deque<sc_core::sc_time> reads_in_flight;          // completion times, oldest first
-    std::deque<sc_core::sc_time> writes_in_flight;         // of bursts whose writes are issued
-    std::deque<Unwritten> unwritten;                       // oldest first; their writes are due in this order
+    explicit Cursor(const sc_core::sc_time& now) : read_issue(now), write_issue(now), done(now) {}
+    sc_core::sc_time read_issue;                    // next free slot on the read port
+    sc_core::sc_time write_issue;                   // next free slot on the write port
+    std::deque<sc_core::sc_time> reads_in_flight;   // completion times, oldest first
+    std::deque<sc_core::sc_time> writes_in_flight;  // of bursts whose writes are issued
+    std::deque<Unwritten> unwritten;                // oldest first; their writes are due in this order
     // [unwritten_lo, unwritten_hi) holds every unwritten piece's
     // destination: most reads are from elsewhere, and need no search.
     std::uint64_t unwritten_lo = ~std::uint64_t{0}, unwritten_hi = 0;
-    unsigned next_entry = 0;                        // the burst buffer entry the next read fills
-    sc_core::sc_time done = sc_core::SC_ZERO_TIME;  // when everything issued has completed
+    unsigned next_entry = 0;  // the burst buffer entry the next read fills
+    sc_core::sc_time done;    // when everything issued has completed
     // Reused by every access of the transfer: constructing a payload
     // allocates its extension array.
     tlm::tlm_generic_payload payload;
@@ -139,10 +140,19 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
   // The port a local burst takes (they take the ports in turn), or
   // noc_ports for the system port.
   unsigned port_for(std::uint64_t addr);
+  // One transaction issued at `at` (simulated time, at most a quantum
+  // ahead); `at` becomes the time it completes.
   tlm::tlm_response_status access(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, std::uint64_t addr,
-                                  std::uint8_t* data, unsigned len, sc_core::sc_time& offset, unsigned port);
-  // Lets simulated time advance by `step`; later times stay relative to now.
-  void sync(Cursor& cursor, sc_core::sc_time step);
+                                  std::uint8_t* data, unsigned len, sc_core::sc_time& at, unsigned port);
+  // How far `t` lies ahead of simulated time (zero once passed).
+  static sc_core::sc_time ahead(const sc_core::sc_time& t) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    return t > now ? t - now : sc_core::SC_ZERO_TIME;
+  }
+  // Lets simulated time catch up with `t`, so that other initiators see the
+  // shared memories in time order; a delta cycle when `t` has passed, so
+  // that the other processes due now go first.
+  static void wait_until(const sc_core::sc_time& t) { sc_core::wait(ahead(t)); }
   // How long a burst of `bytes` holds the engine's side of a port.
   sc_core::sc_time occupancy(std::uint32_t bytes) const {
     return clock_period_ *
