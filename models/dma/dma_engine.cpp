@@ -167,15 +167,16 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
         // goes after the writes due before it.
         const std::uint64_t read_from = fill ? 0 : src_row + off, read_len = fill ? 0 : len;
         sc_core::sc_time read_at;
+        bool reads_full = false, buffer_full = false;
         for (;;) {
-          const bool buffer_full = cursor.writes_in_flight.size() + cursor.unwritten.size() >= config_.max_outstanding;
+          reads_full = cursor.reads_in_flight.size() >= config_.max_outstanding;
+          buffer_full = cursor.writes_in_flight.size() + cursor.unwritten.size() >= config_.max_outstanding;
           if (buffer_full && cursor.writes_in_flight.empty()) {
             if (!write_oldest(cursor, buffer, failed_address)) return DmaError::kDestinationAccess;
             continue;
           }
           read_at = std::max(cursor.read_issue, sc_core::sc_time_stamp());
-          if (cursor.reads_in_flight.size() >= config_.max_outstanding)
-            read_at = std::max(read_at, cursor.reads_in_flight.front());
+          if (reads_full) read_at = std::max(read_at, cursor.reads_in_flight.front());
           if (buffer_full) read_at = std::max(read_at, cursor.writes_in_flight.front());
           const std::size_t unwritten = cursor.unwritten.size();
           if (!write_before_read(cursor, buffer, read_at, read_from, read_len, failed_address))
@@ -186,9 +187,9 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
           if (ahead(read_at) < config_.quantum) break;
           wait_until(read_at);
         }
-        if (cursor.reads_in_flight.size() >= config_.max_outstanding) cursor.reads_in_flight.pop_front();
-        if (cursor.writes_in_flight.size() + cursor.unwritten.size() >= config_.max_outstanding)
-          cursor.writes_in_flight.pop_front();
+        // The slots the read waited for are its own now.
+        if (reads_full) cursor.reads_in_flight.pop_front();
+        if (buffer_full) cursor.writes_in_flight.pop_front();
         Unwritten burst{read_at, cursor.next_entry, 0, {}};
         cursor.next_entry = (cursor.next_entry + 1) % config_.max_outstanding;
         std::uint8_t* data = buffer + std::size_t{burst.entry} * config_.max_burst_bytes;
@@ -222,8 +223,8 @@ DmaError DmaEngine::run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cu
   return DmaError::kNone;
 }
 
-bool DmaEngine::write_before_read(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time read_at,
-                                  std::uint64_t src, std::uint64_t len, std::uint64_t& failed_address) {
+bool DmaEngine::write_before_read(Cursor& cursor, std::uint8_t* buffer, sc_core::sc_time read_at, std::uint64_t src,
+                                  std::uint64_t len, std::uint64_t& failed_address) {
   // A read after a write of the same bytes sees the written data, whatever
   // their times: the bursts up to the last one holding such bytes go first.
   std::size_t hazard = 0;
@@ -238,8 +239,7 @@ bool DmaEngine::write_before_read(Cursor& cursor, const std::uint8_t* buffer, sc
   return write_due(cursor, buffer, read_at, failed_address);
 }
 
-bool DmaEngine::write_due(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time until,
-                          std::uint64_t& failed_address) {
+bool DmaEngine::write_due(Cursor& cursor, std::uint8_t* buffer, sc_core::sc_time until, std::uint64_t& failed_address) {
   const sc_core::sc_time deadline = std::max(until, sc_core::sc_time_stamp());
   while (!cursor.unwritten.empty()) {
     const sc_core::sc_time due =
@@ -250,14 +250,14 @@ bool DmaEngine::write_due(Cursor& cursor, const std::uint8_t* buffer, sc_core::s
   return true;
 }
 
-bool DmaEngine::write_oldest(Cursor& cursor, const std::uint8_t* buffer, std::uint64_t& failed_address) {
+bool DmaEngine::write_oldest(Cursor& cursor, std::uint8_t* buffer, std::uint64_t& failed_address) {
   const Unwritten burst = cursor.unwritten.front();
   cursor.unwritten.pop_front();
   if (cursor.unwritten.empty()) {
     cursor.unwritten_lo = ~std::uint64_t{0};
     cursor.unwritten_hi = 0;
   }
-  const std::uint8_t* data = buffer + std::size_t{burst.entry} * config_.max_burst_bytes;
+  std::uint8_t* data = buffer + std::size_t{burst.entry} * config_.max_burst_bytes;
   sc_core::sc_time written = burst.read_done;
   for (unsigned k = 0; k < burst.pieces; ++k) {
     const Piece& piece = burst.piece[k];
@@ -265,8 +265,8 @@ bool DmaEngine::write_oldest(Cursor& cursor, const std::uint8_t* buffer, std::ui
     // Within a quantum of its time, as the reads are.
     if (ahead(write_at) >= config_.quantum) wait_until(write_at);
     sc_core::sc_time write_done = write_at;
-    if (access(cursor.payload, tlm::TLM_WRITE_COMMAND, piece.dst, const_cast<std::uint8_t*>(data) + piece.at, piece.len,
-               write_done, piece.port) != tlm::TLM_OK_RESPONSE) {
+    if (access(cursor.payload, tlm::TLM_WRITE_COMMAND, piece.dst, data + piece.at, piece.len, write_done, piece.port) !=
+        tlm::TLM_OK_RESPONSE) {
       failed_address = piece.dst;
       return false;
     }

@@ -131,12 +131,12 @@ class DmaEngine : public sc_core::sc_module, public stats::StatsSource {
   DmaError run_descriptor(const Descriptor& d, std::uint8_t* buffer, Cursor& cursor, std::uint64_t& failed_address);
   // Before a read at `read_at` of [src, src + len): issues the writes due
   // no later, and those of a burst holding bytes the read covers.
-  bool write_before_read(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time read_at, std::uint64_t src,
+  bool write_before_read(Cursor& cursor, std::uint8_t* buffer, sc_core::sc_time read_at, std::uint64_t src,
                          std::uint64_t len, std::uint64_t& failed_address);
   // Issues the writes due no later than `until`, oldest first.
-  bool write_due(Cursor& cursor, const std::uint8_t* buffer, sc_core::sc_time until, std::uint64_t& failed_address);
+  bool write_due(Cursor& cursor, std::uint8_t* buffer, sc_core::sc_time until, std::uint64_t& failed_address);
   // Issues the oldest unwritten burst's writes, each within a quantum of its time.
-  bool write_oldest(Cursor& cursor, const std::uint8_t* buffer, std::uint64_t& failed_address);
+  bool write_oldest(Cursor& cursor, std::uint8_t* buffer, std::uint64_t& failed_address);
   // The port a local burst takes (they take the ports in turn), or
   // noc_ports for the system port.
   unsigned port_for(std::uint64_t addr);
