@@ -251,8 +251,13 @@ void VcdRecorder::flush_final(const sc_core::sc_time& at) {
   const std::uint64_t now = at.value() / ps_;
   if (now < next_flush_ps_) return;
   next_flush_ps_ = now + (std::uint64_t{1} << kBucketBits);
-  if (now > lag_bound_ps_) flush_before(now - lag_bound_ps_);
+  if (now <= lag_bound_ps_) return;
+  std::uint64_t cutoff = now - lag_bound_ps_;
+  for (const auto& earliest : holds_) cutoff = std::min<std::uint64_t>(cutoff, earliest().value() / ps_);
+  flush_before(cutoff);
 }
+
+void VcdRecorder::hold_from(std::function<sc_core::sc_time()> earliest) { holds_.push_back(std::move(earliest)); }
 
 void VcdRecorder::flush_before(std::uint64_t cutoff_ps) {
   const sc_core::sc_time final_before = cutoff_ps >= sc_core::sc_max_time().value() / ps_

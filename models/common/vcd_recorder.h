@@ -97,6 +97,12 @@ class VcdRecorder {
   // which changes are final (no change can be recorded before it from now
   // on), so that a model holding finished changes back publishes them.
   void on_flush(std::function<void(const sc_core::sc_time& final_before)> publish);
+  // For a model that may record a change more than lag_bound after its time
+  // (a PE cluster's stall edges, known once the job's operands are in, which
+  // it reads as simulated time reaches them): `earliest()` is the earliest
+  // time it may still record a change at, and nothing from there on is
+  // written out until it moves on.
+  void hold_from(std::function<sc_core::sc_time()> earliest);
   // Writes what is pending, completes the streamed file and renames it into
   // place (until then it is <path>.<pid>.part; a recorder destroyed unclosed
   // removes it). Throws std::runtime_error "cannot write <path>: <cause>".
@@ -301,6 +307,7 @@ class VcdRecorder {
   std::uint64_t lag_bound_ps_ = 0;
   std::uint64_t next_flush_ps_ = 0;
   std::vector<std::function<void(const sc_core::sc_time&)>> publishers_;
+  std::vector<std::function<sc_core::sc_time()>> holds_;
 
   // Writing.
   bool body_open_ = false;

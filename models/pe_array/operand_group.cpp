@@ -63,12 +63,12 @@ JobError PeCluster::load_weights(const ClusterJob& job, std::uint64_t table, con
     if (weights_from_slot(job)) {
       if (const JobError e = take_slot_weights(job, stored, t); e != JobError::kNone) return e;
       streamed_.first_bytes = weight_bytes;
-    } else if (read(job.weights_addr, stored.data(), static_cast<unsigned>(streamed_.first_bytes), t) !=
+    } else if (read_in_time(job.weights_addr, stored.data(), static_cast<unsigned>(streamed_.first_bytes), t) !=
                tlm::TLM_OK_RESPONSE) {
       return JobError::kOperandRead;
     }
-    if (read(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
-        read(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
+    if (read_in_time(job.bias_addr, bias_.data(), job.k_count * 4, t) != tlm::TLM_OK_RESPONSE ||
+        read_in_time(job.requant_addr, requant_.data(), job.k_count * 8, t) != tlm::TLM_OK_RESPONSE)
       return JobError::kOperandRead;
   }
   if (!grouped || streamed_.leader)
@@ -79,21 +79,13 @@ JobError PeCluster::load_weights(const ClusterJob& job, std::uint64_t table, con
 sc_core::sc_time PeCluster::stream_weights(const ClusterJob& job, const sc_core::sc_time& compute_start,
                                            double fold_cycles, sc_core::sc_time& t, JobError& error) {
   error = JobError::kNone;
-  if (!streamed_.loading) return sc_core::SC_ZERO_TIME;
-  if (!streamed_.has_rest()) {
-    weights_arrived(job);
-    return sc_core::SC_ZERO_TIME;
-  }
+  if (!streamed_.has_rest()) return sc_core::SC_ZERO_TIME;
   std::vector<std::int8_t>& stored =
       static_cast<Datatype>(job.datatype) == Datatype::kInt4 ? packed_weights_ : weights_;
   const WeightStream& stream = streamed_.stream;
   const std::uint64_t folds = stream.column_folds(), filter = streamed_.filter_bytes;
   const sc_core::sc_time fold = clock_period_ * fold_cycles;
   const bool follower = streamed_.grouped && !streamed_.leader;
-  if (follower) {
-    error = await_fill(fill_.expected, job, t);
-    if (error != JobError::kNone) return sc_core::SC_ZERO_TIME;
-  }
   std::vector<std::uint64_t> windows;
   if (streamed_.leader)
     for (std::uint64_t f : follower_clusters(job))
@@ -101,25 +93,34 @@ sc_core::sc_time PeCluster::stream_weights(const ClusterJob& job, const sc_core:
   // Fold j's filters are fetched once fold j - 1 has started (never more
   // than a fold ahead of the array, so the port leaves room for the other
   // clusters' operands), fold j starts once they are in and fold j - 1 is done.
+  // A follower's come in the leader's fill, fold after fold.
   sc_core::sc_time port = t, start = compute_start;
+  std::uint64_t filled = streamed_.first_bytes + job.k_count * 12ull;
   for (std::uint64_t j = 1; j < folds; ++j) {
     const auto [first, last] = stream.fold(j);
+    const std::uint64_t bytes = (last - first) * filter;
     sc_core::sc_time at = std::max(port, start);
+    const sc_core::sc_time issued = follower ? sc_core::SC_ZERO_TIME : at;
     if (follower) {
+      filled += bytes;
+      error = await_fill(filled, job, t);
+      if (error != JobError::kNone) return sc_core::SC_ZERO_TIME;
       at = fill_.fold_at[j] > epoch_ ? fill_.fold_at[j] - epoch_ : sc_core::SC_ZERO_TIME;
     } else {
+      sync_operand(at);
       std::vector<std::uint64_t> forks = windows;
       for (std::uint64_t& w : forks) w += first * filter;
-      if (read(job.weights_addr + first * filter, stored.data() + first * filter,
-               static_cast<unsigned>((last - first) * filter), at,
+      if (read(job.weights_addr + first * filter, stored.data() + first * filter, static_cast<unsigned>(bytes), at,
                streamed_.leader ? &forks : nullptr) != tlm::TLM_OK_RESPONSE) {
         error = JobError::kOperandRead;
         return sc_core::SC_ZERO_TIME;
       }
       port = at;
     }
+    record_fill(1, issued, at, bytes);
     t = std::max(t, at);
     start = std::max(start + fold, at);
+    fold_started(start);
   }
   weights_arrived(job);
   // How much later the last fold ends than it would with every weight in.
@@ -188,10 +189,10 @@ JobError PeCluster::lead_group(const ClusterJob& job, std::uint64_t table, sc_co
   }
   std::vector<std::int8_t>& stored =
       static_cast<Datatype>(job.datatype) == Datatype::kInt4 ? packed_weights_ : weights_;
-  if (read(job.weights_addr, stored.data(), static_cast<unsigned>(streamed_.first_bytes), t, &weights) !=
+  if (read_in_time(job.weights_addr, stored.data(), static_cast<unsigned>(streamed_.first_bytes), t, &weights) !=
           tlm::TLM_OK_RESPONSE ||
-      read(job.bias_addr, bias_.data(), job.k_count * 4, t, &bias) != tlm::TLM_OK_RESPONSE ||
-      read(job.requant_addr, requant_.data(), job.k_count * 8, t, &requant) != tlm::TLM_OK_RESPONSE)
+      read_in_time(job.bias_addr, bias_.data(), job.k_count * 4, t, &bias) != tlm::TLM_OK_RESPONSE ||
+      read_in_time(job.requant_addr, requant_.data(), job.k_count * 8, t, &requant) != tlm::TLM_OK_RESPONSE)
     return JobError::kOperandRead;
   return JobError::kNone;
 }

@@ -45,6 +45,7 @@ void PeCluster::attach_trace(trace::VcdRecorder& recorder) {
   compute_trace_.bind(recorder, std::string(name()) + ".computing");
   stall_trace_.bind(recorder, std::string(name()) + ".stall", 3);
   irq_trace_.bind(recorder, std::string(name()) + ".irq");
+  recorder.hold_from([this] { return job_started_; });
 }
 
 const char* to_string(ClusterStall stall) {
@@ -155,10 +156,12 @@ void PeCluster::job_thread() {
       busy_trace_.set(sc_core::sc_time_stamp(), 1);
       const QueuedJob queued = queued_jobs_.front();
       const std::uint64_t job_addr = queued.addr;
+      job_started_ = sc_core::sc_time_stamp();
       const JobError error = run_job(queued);
       // A failed job waits on nothing from its end on (its stall edges so
       // far were recorded as it went).
       if (error != JobError::kNone) trace_stall(sc_core::sc_time_stamp() - epoch_, ClusterStall::kNone);
+      job_started_ = sc_core::sc_max_time();
       write_status(error);
       busy_trace_.set(sc_core::sc_time_stamp(), 0);
       std::uint32_t irq_bits = registers_.get(reg::kIrq);
@@ -264,7 +267,10 @@ JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::
   if (job.flags & kJobKeepInput) {
     // The tile is in already; the array may start at once.
     first_row_at = t;
-    if (input_tile_ == input_tile_of(job)) return JobError::kNone;
+    if (input_tile_ == input_tile_of(job)) {
+      fold_started(first_row_at);
+      return JobError::kNone;
+    }
     log_->warn("the input buffer does not hold the tile at {:#x} the job keeps", job.in_addr);
     return JobError::kInputNotResident;
   }
@@ -277,12 +283,16 @@ JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::
   for (unsigned i = 0; i < tiles; ++i) {
     const std::uint64_t base = i == 0 ? job.in_addr : job.in2_addr;
     for (std::uint32_t row = 0; row < job.in_h; ++row) {
+      sync_operand(t);
       sc_core::sc_time row_t = t;
       if (read(base + std::uint64_t{row} * job.in_row_pitch,
                stored.data() + i * tile_bytes + std::uint64_t{row} * job.in_row_pitch, job.in_row_pitch,
                row_t) != tlm::TLM_OK_RESPONSE)
         return JobError::kOperandRead;
+      record_fill(3, t, row_t, job.in_row_pitch);
       if (row == 0) first_row_at = std::max(first_row_at, row_t);
+      // The rows stream in one after another: the array starts on the last tile's first.
+      if (row == 0 && i + 1 == tiles) fold_started(first_row_at);
       t = std::max(t, row_t);
     }
   }
@@ -315,7 +325,7 @@ PeCluster::JobWork PeCluster::conv_work(const ClusterJob& job) {
   work.macs = dense.macs;
   work.array_cycles = dense.array_cycles;
   std::uint64_t folds = dense.folds;
-  if (config_.zero_skipping && dataflow != Dataflow::kSpatialOutputStationary) {
+  if (skips_zeros(job)) {
     // Column folds of each group, each as deep as its densest filter.
     work.macs = work.array_cycles = folds = 0;
     for (std::uint64_t g = 0; g < groups; ++g)
@@ -379,6 +389,7 @@ JobError PeCluster::load_residual(const ClusterJob& job, sc_core::sc_time& t) {
   residual_.resize(std::uint64_t{job.out_h} * job.out_w * pixel);
   if (residual_span_.size() < span) residual_span_.resize(span);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
+    sync_operand(t);
     sc_core::sc_time row_t = t;
     if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, residual_span_.data(), span, row_t) !=
         tlm::TLM_OK_RESPONSE)
@@ -484,6 +495,13 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   }
   const sc_core::sc_time weights_at = t;
   trace_stall(weights_at, ClusterStall::kInputs);
+  if (is_conv && (job.flags & kJobLoadWeights))
+    record_fill(1, sc_core::SC_ZERO_TIME, weights_at, streamed_.first_bytes);
+  if (streamed_.loading && !streamed_.has_rest()) weights_arrived(job);
+  const bool streams = streamed_.has_rest();
+  const double fold_cycles = streams ? dense_fold_cycles(job, stream) : 0;
+  plan_schedule(streams ? stream.column_folds() : 1, fold_cycles, streams && skips_zeros(job));
+  if (!schedule_.operands_ahead) schedule_work(job_work(job), datatype);
   // The array starts once the first input row is in; the rest of the tile
   // streams in while it computes.
   sc_core::sc_time first_row_at;
@@ -495,9 +513,11 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   }
   const sc_core::sc_time inputs_at = t;
   JobError error = JobError::kNone;
-  const sc_core::sc_time weights_late = stream_weights(job, first_row_at, dense_fold_cycles(job, stream), t, error);
+  const sc_core::sc_time weights_late = stream_weights(job, first_row_at, fold_cycles, t, error);
   if (error != JobError::kNone) return error;
   const sc_core::sc_time weights_in = t;
+  if (schedule_.operands_ahead) schedule_work(job_work(job), datatype);
+  const JobWork& work = schedule_.work;
 
   const ClusterJob stored = stored_job(job);  // a fused pool's map may be the larger one
   result_.resize(std::max(std::uint64_t{job.out_h} * job.out_w, std::uint64_t{stored.out_h} * stored.out_w) *
@@ -517,8 +537,6 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
     pe_array::run_job(unpacked, operands, result_.data());
   }
 
-  JobWork work = is_conv ? conv_work(job) : postprocess_job_work(job);
-  if (job.fuse != 0) epilogue_work(job, work);
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);
   const sc_core::sc_time compute_start = first_row_at;
   const sc_core::sc_time compute_end = std::max(compute_start + compute_time + weights_late, inputs_at);
@@ -575,41 +593,6 @@ void PeCluster::trace_slice(const ClusterJob& job, std::uint64_t job_addr, const
 void PeCluster::sync_to(const sc_core::sc_time& at) {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   if (epoch_ + at > now + config_.quantum) sc_core::wait(epoch_ + at - now);
-}
-
-void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFills& fills,
-                        const sc_core::sc_time& compute_start, const sc_core::sc_time& compute_end) {
-  ++stats_.jobs;
-  stats_.macs += work.macs;
-  stats_.macs_by_datatype[static_cast<std::size_t>(datatype)] += work.macs;
-  stats_.compute_cycles += work.array_cycles;
-  stats_.rf_reads += work.rf.reads;
-  stats_.rf_writes += work.rf.writes;
-  stats_.rf_bytes += work.rf_bytes;
-  const sc_core::sc_time now = epoch_;
-  macs_over_time_[static_cast<std::size_t>(datatype)].add(now + compute_start, now + compute_end,
-                                                          static_cast<double>(work.macs));
-  rf_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(work.rf.reads + work.rf.writes));
-  stats_.weight_buffer_read_bytes += work.weight_buffer_bytes;
-  stats_.weight_buffer_write_bytes += fills.weight_bytes;
-  // Partial sums go out to the input buffer and come back as many.
-  stats_.input_buffer_read_bytes += work.input_buffer_bytes + work.psum_bytes;
-  stats_.input_buffer_write_bytes += fills.input_bytes + work.psum_bytes;
-  stats_.psum_bytes += work.psum_bytes;
-  // The ports' share of the stall: how much later the job ends than it would
-  // with ports as wide as the schedule (late inputs may hide some of it).
-  const sc_core::sc_time unlimited_end =
-      fills.unlimited_end(compute_start + clock_period_ * static_cast<double>(work.array_cycles));
-  stats_.buffer_port_stall_cycles += static_cast<std::uint64_t>((compute_end - unlimited_end) / clock_period_ + 0.5);
-  // Fills land while the operands arrive, reads while the array computes.
-  buffer_over_time_[0].add(now + compute_start, now + compute_end, static_cast<double>(work.weight_buffer_bytes));
-  buffer_over_time_[1].add(now, now + fills.filled_at, static_cast<double>(fills.weight_bytes));
-  buffer_over_time_[2].add(now + compute_start, now + compute_end,
-                           static_cast<double>(work.input_buffer_bytes + work.psum_bytes));
-  buffer_over_time_[3].add(now, now + fills.filled_at, static_cast<double>(fills.input_bytes));
-  buffer_over_time_[3].add(now + compute_start, now + compute_end, static_cast<double>(work.psum_bytes));
-  rf_bytes_over_time_.add(now + compute_start, now + compute_end, static_cast<double>(work.rf_bytes));
-  registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(work.array_cycles));
 }
 
 tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,

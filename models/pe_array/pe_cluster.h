@@ -180,8 +180,8 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   JobError load_weights(const ClusterJob& job, std::uint64_t table, const WeightStream& stream, sc_core::sc_time& t);
   // The other column folds' weights, fetched behind the input tile while the
   // array computes from `compute_start`, each fold `fold_cycles` long (a
-  // follower waits for the leader's fill). Returns how much later the last
-  // fold ends for weights that came late.
+  // follower waits for the leader's fill, fold by fold). Returns how much
+  // later the last fold ends for weights that came late.
   sc_core::sc_time stream_weights(const ClusterJob& job, const sc_core::sc_time& compute_start, double fold_cycles,
                                   sc_core::sc_time& t, JobError& error);
   // Operand groups (operand_group.cpp). The leader waits for its followers'
@@ -208,6 +208,13 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   JobError load_residual(const ClusterJob& job, sc_core::sc_time& t);
   JobError write_results(const ClusterJob& job, sc_core::sc_time& t);
   JobWork conv_work(const ClusterJob& job);
+  // A job's work: its convolution's or post-processing's, and its fused epilogue's.
+  JobWork job_work(const ClusterJob& job);
+  // Whether the array skips the job's zero weights, so that its work depends on their values.
+  bool skips_zeros(const ClusterJob& job) const {
+    return config_.zero_skipping && static_cast<JobOp>(job.op) == JobOp::kConv2d &&
+           static_cast<Dataflow>(job.dataflow) != Dataflow::kSpatialOutputStationary;
+  }
   ArrayFeatures features() const { return {config_.preload_overlap, config_.depthwise_channel_parallel}; }
   // The reduction steps of a convolution job's lanes.
   std::uint64_t steps(const ClusterJob& job) const {
@@ -239,15 +246,53 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
       return std::max(array_end + weights_late, inputs_at);
     }
   };
-  // Counts a job's work and spreads it over the times it happens. Called
-  // before the job's results leave: the power windows it spans may close
-  // once simulated time has moved on to the writes.
+  // Counts a job's work (its spread over time is the schedule's, below).
   void account(const JobWork& work, Datatype datatype, const BufferFills& fills, const sc_core::sc_time& compute_start,
                const sc_core::sc_time& compute_end);
   // Waits until `at` (from epoch_) unless it is within a quantum of now, so
   // that what the cluster issues then meets the other initiators' traffic in
   // time order.
   void sync_to(const sc_core::sc_time& at);
+  // The same for an operand read, unless the job reads its operands ahead
+  // (ArraySchedule).
+  void sync_operand(const sc_core::sc_time& at) {
+    if (!schedule_.operands_ahead) sync_to(at);
+  }
+
+  // The running job's work over time. The power windows and the layers'
+  // energy are priced by sampling the counters below as simulated time
+  // passes, so a job's work is recorded as soon as its cycles are known and
+  // never over cycles already past: a column fold's once the fold has started
+  // (its weights in), what the schedule holds beyond its folds (a fused
+  // epilogue, buffer-port limits) once the last has. The work is known before
+  // the job's operands are read, except with zero skipping and weights still
+  // to stream, where it depends on their values: such a job reads its
+  // operands ahead, as soon as it can issue them, and records its work once
+  // every weight is in.
+  struct ArraySchedule {
+    bool operands_ahead = false;
+    bool work_known = false;
+    JobWork work;
+    Datatype datatype = Datatype::kInt8;
+    sc_core::sc_time fold;                 // a column fold's cycles (0: the schedule is one stretch)
+    sc_core::sc_time tail;                 // the schedule's cycles beyond its folds
+    sc_core::sc_time compute;              // the whole schedule, over which the work is spread
+    std::uint64_t folds = 1;               // of `fold` each, one after another
+    std::vector<sc_core::sc_time> starts;  // of the folds started so far, from epoch_
+    std::size_t recorded = 0;              // of those, the folds whose work is recorded
+  } schedule_;
+  // Starts a job's schedule of `folds` column folds of `fold_cycles` each.
+  void plan_schedule(std::uint64_t folds, double fold_cycles, bool operands_ahead);
+  // The job's work, and so its schedule's length.
+  void schedule_work(const JobWork& work, Datatype datatype);
+  // The next fold starts at `at` (from epoch_).
+  void fold_started(const sc_core::sc_time& at);
+  // Records the work of the folds started since the last call.
+  void record_schedule();
+  // Adds `share` of the job's work to every work counter, spread over [from, to) from epoch_.
+  void spread_work(const sc_core::sc_time& from, const sc_core::sc_time& to, double share);
+  // `bytes` written into a buffer (buffer_over_time_[counter]) over [from, to) from epoch_, none before now.
+  void record_fill(std::size_t counter, sc_core::sc_time from, sc_core::sc_time to, std::uint64_t bytes);
   // The job's slice on the timeline, from its start to `end` (from epoch_).
   void trace_slice(const ClusterJob& job, std::uint64_t job_addr, const BufferFills& fills,
                    std::optional<std::int32_t> layer, const sc_core::sc_time& end);
@@ -258,6 +303,13 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
                                     const std::vector<std::uint64_t>* fork = nullptr);
   tlm::tlm_response_status read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset,
                                 const std::vector<std::uint64_t>* fork = nullptr);
+  // A read issued within a quantum of its time (sync_to): the operands the
+  // array needs before it starts, whose wait no work recorded so far depends on.
+  tlm::tlm_response_status read_in_time(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset,
+                                        const std::vector<std::uint64_t>* fork = nullptr) {
+    sync_to(offset);
+    return read(addr, data, len, offset, fork);
+  }
   // Writes `len` bytes of rows of pixels; each pixel holds `enabled_bytes` of
   // data at a `pitch`-byte stride in SRAM.
   tlm::tlm_response_status write(std::uint64_t addr, const std::int8_t* data, unsigned len, unsigned enabled_bytes,
@@ -287,6 +339,10 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // When the running job started: its local times count from here, so that
   // they hold across the waits of an operand group's rendezvous.
   sc_core::sc_time epoch_ = sc_core::SC_ZERO_TIME;
+  // When the running job started (none: the largest time): its stall and
+  // compute edges are recorded once known, which may be after the trace's
+  // window, so the trace holds its changes from then on (hold_from).
+  sc_core::sc_time job_started_ = sc_core::sc_max_time();
   sc_core::sc_time access_at_;  // when the register access being served lands
   // READY tokens received (leader): GROUP_READY values and their arrival.
   struct Token {

@@ -374,6 +374,28 @@ TEST(VcdRecorder, AChangeForATimeAlreadyWrittenIsCountedAndWrittenAtTheEarliestO
   std::filesystem::remove(path);
 }
 
+// A model that records changes later than the bound (a PE cluster, once its
+// job's operands are in) holds the flush back to the earliest time it may
+// still record at: the change above, at 2 us, is then on time.
+TEST(VcdRecorder, AHeldBackFlushLeavesTheHoldersChangesOnTime) {
+  VcdRecorder rec;
+  Signals s(rec);
+  const auto path = scratch_file("held");
+  rec.stream_to(path.string(), sc_time(1, SC_US));
+  sc_time earliest(1.5, SC_US);
+  rec.hold_from([&] { return earliest; });
+  s.a.set(sc_time(1, SC_US), 1);
+  rec.flush_final(sc_time(10, SC_US));  // writes out [0, 1.5 us) only
+  s.a.set(sc_time(2, SC_US), 0);
+  earliest = sc_core::sc_max_time();
+  rec.flush_final(sc_time(20, SC_US));
+  rec.close();
+  EXPECT_EQ(rec.late_changes(), 0u);
+  const std::string vcd = read_file(path);
+  EXPECT_NE(vcd.find("#1000000\n1!\n#2000000\n0!\n"), std::string::npos) << vcd;
+  std::filesystem::remove(path);
+}
+
 // What record_pulses() writes straight into a bucket must be what two
 // record_ticks() per pulse give: across a bucket's end (2^22 ps), past the
 // window's end, at the change cap, and late.

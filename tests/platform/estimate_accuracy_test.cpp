@@ -95,8 +95,15 @@ TEST(EstimateAccuracy, ResNet50) { expect_within("resnet50", 53, 52); }
 // traffic. features.7.project.conv measured 5,067 -> 5,371 cycles (1.093 of
 // it), features.10.dw.conv 7,826 -> 8,363 (1.099), and features.12.dw.conv
 // 12,133 -> 11,843 against 13,652 estimated (1.153), its DRAM stall 6,146 ->
-// 5,859.
-TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 51); }
+// 5,859. 51 before each cluster issued its operand reads within a quantum of
+// their time: the input rows and later folds' weights of a job met the other
+// clusters' traffic in time order rather than booked at the job's start.
+// features.16.dw.conv and features.17.dw.conv ran 7,360 -> 8,356 and 6,893 ->
+// 8,033 cycles against 6,746 and 6,740 estimated (0.807 and 0.839), their NoC
+// stall 964 -> 2,003 and 948 -> 2,146; features.1.project.conv 20,663 ->
+// 19,587 and features.11.project.conv 12,208 -> 11,973 went above (1.153 and
+// 1.169); features.12.dw.conv came within (1.098).
+TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 48); }
 // 25 before the wait at the banks and the tilings a smaller buffer's K slices
 // allow: fire5.expand1x1 now runs 13 rows per tile (14,191 cycles measured,
 // 14,386 at 27) and is estimated at 0.84; fire3.expand1x1 moved to 0.848.
@@ -121,8 +128,10 @@ TEST(EstimateAccuracy, MobileNetV2) { expect_within("mobilenet_v2", 52, 51); }
 // row was issued within a quantum of when it leaves and the presets' quantum
 // went from 200 to 10 ns (docs/architecture.md, "Loosely timed, within a
 // quantum"): fire6.squeeze measured 4,911 -> 5,145 cycles against 5,890
-// estimated (1.199 -> 1.145).
-TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 26); }
+// estimated (1.199 -> 1.145). 26 before each cluster issued its operand reads
+// within a quantum of their time: fire6.squeeze measured 5,345 -> 5,036
+// cycles (1.102 -> 1.170), its DRAM stall 927 -> 684.
+TEST(EstimateAccuracy, SqueezeNet11) { expect_within("squeezenet1_1", 26, 25); }
 
 // A convolution storing into its slice of a concatenation moves 64-byte
 // runs: the DMA's burst window over each burst's round trip bounds the store

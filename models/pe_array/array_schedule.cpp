@@ -1,0 +1,104 @@
+// A PE cluster's work over time (PeCluster::ArraySchedule): the run monitor
+// prices power windows and layers by sampling these counters as simulated
+// time passes, so a job's work is recorded as soon as the cycles it takes
+// are known, and never over cycles already past.
+#include <algorithm>
+
+#include "models/pe_array/pe_cluster.h"
+
+namespace npuvp::pe_array {
+
+void PeCluster::account(const JobWork& work, Datatype datatype, const BufferFills& fills,
+                        const sc_core::sc_time& compute_start, const sc_core::sc_time& compute_end) {
+  ++stats_.jobs;
+  stats_.macs += work.macs;
+  stats_.macs_by_datatype[static_cast<std::size_t>(datatype)] += work.macs;
+  stats_.compute_cycles += work.array_cycles;
+  stats_.rf_reads += work.rf.reads;
+  stats_.rf_writes += work.rf.writes;
+  stats_.rf_bytes += work.rf_bytes;
+  stats_.weight_buffer_read_bytes += work.weight_buffer_bytes;
+  stats_.weight_buffer_write_bytes += fills.weight_bytes;
+  // Partial sums go out to the input buffer and come back as many.
+  stats_.input_buffer_read_bytes += work.input_buffer_bytes + work.psum_bytes;
+  stats_.input_buffer_write_bytes += fills.input_bytes + work.psum_bytes;
+  stats_.psum_bytes += work.psum_bytes;
+  // The ports' share of the stall: how much later the job ends than it would
+  // with ports as wide as the schedule (late inputs may hide some of it).
+  const sc_core::sc_time unlimited_end =
+      fills.unlimited_end(compute_start + clock_period_ * static_cast<double>(work.array_cycles));
+  stats_.buffer_port_stall_cycles += static_cast<std::uint64_t>((compute_end - unlimited_end) / clock_period_ + 0.5);
+  registers_.set(reg::kBusyCycles, registers_.get(reg::kBusyCycles) + static_cast<std::uint32_t>(work.array_cycles));
+}
+
+PeCluster::JobWork PeCluster::job_work(const ClusterJob& job) {
+  JobWork work = static_cast<JobOp>(job.op) == JobOp::kConv2d ? conv_work(job) : postprocess_job_work(job);
+  if (job.fuse != 0) epilogue_work(job, work);
+  return work;
+}
+
+void PeCluster::plan_schedule(std::uint64_t folds, double fold_cycles, bool operands_ahead) {
+  schedule_.operands_ahead = operands_ahead;
+  schedule_.work_known = false;
+  schedule_.folds = std::max<std::uint64_t>(folds, 1);
+  schedule_.fold = clock_period_ * fold_cycles;
+  schedule_.starts.clear();
+  schedule_.recorded = 0;
+}
+
+void PeCluster::schedule_work(const JobWork& work, Datatype datatype) {
+  ArraySchedule& s = schedule_;
+  s.work = work;
+  s.datatype = datatype;
+  s.work_known = true;
+  s.compute = clock_period_ * static_cast<double>(work.cycles);
+  // Zero skipping shortens the folds the fetches were paced by.
+  const double folds = static_cast<double>(s.folds);
+  if (s.fold * folds > s.compute) s.fold = s.compute / folds;
+  s.tail = s.compute - s.fold * folds;
+  record_schedule();
+}
+
+void PeCluster::fold_started(const sc_core::sc_time& at) {
+  schedule_.starts.push_back(at);
+  record_schedule();
+}
+
+void PeCluster::record_schedule() {
+  ArraySchedule& s = schedule_;
+  if (!s.work_known) return;
+  // A schedule of no cycles has all its work at its start.
+  const bool timed = s.compute > sc_core::SC_ZERO_TIME;
+  for (; s.recorded < s.starts.size(); ++s.recorded) {
+    const sc_core::sc_time& start = s.starts[s.recorded];
+    spread_work(start, start + s.fold, timed ? s.fold / s.compute : 0);
+  }
+  // Once the last fold has started, what follows it (all of a schedule of one stretch).
+  if (s.recorded == s.folds && s.starts.size() == s.folds) {
+    const sc_core::sc_time end_of_folds = s.starts.back() + s.fold;
+    spread_work(end_of_folds, end_of_folds + s.tail, timed ? s.tail / s.compute : 1);
+    ++s.recorded;
+  }
+}
+
+void PeCluster::spread_work(const sc_core::sc_time& from, const sc_core::sc_time& to, double share) {
+  if (share <= 0) return;
+  const ArraySchedule& s = schedule_;
+  const JobWork& w = s.work;
+  const sc_core::sc_time start = epoch_ + from, end = epoch_ + to;
+  macs_over_time_[static_cast<std::size_t>(s.datatype)].add(start, end, share * static_cast<double>(w.macs));
+  rf_over_time_.add(start, end, share * static_cast<double>(w.rf.reads + w.rf.writes));
+  rf_bytes_over_time_.add(start, end, share * static_cast<double>(w.rf_bytes));
+  // Partial sums go out to the input buffer and come back as many.
+  buffer_over_time_[0].add(start, end, share * static_cast<double>(w.weight_buffer_bytes));
+  buffer_over_time_[2].add(start, end, share * static_cast<double>(w.input_buffer_bytes + w.psum_bytes));
+  buffer_over_time_[3].add(start, end, share * static_cast<double>(w.psum_bytes));
+}
+
+void PeCluster::record_fill(std::size_t counter, sc_core::sc_time from, sc_core::sc_time to, std::uint64_t bytes) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  from = std::max(epoch_ + from, now);
+  buffer_over_time_[counter].add(from, std::max(epoch_ + to, from), static_cast<double>(bytes));
+}
+
+}  // namespace npuvp::pe_array
