@@ -59,8 +59,10 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
     // A change may be recorded after the time it describes: power traces one
     // window late (the run monitor prices a window when it ends), and the
     // DRAM controller, run lazily, is brought up to date by each window's
-    // sample. No one records later than that (the NoC publishes on the
-    // recorder's request); the quantum is margin.
+    // sample. The NoC publishes on the recorder's request; a PE cluster,
+    // whose stall edges are known once its job's operands are in, holds the
+    // flush back to its job's start (VcdRecorder::hold_from); the quantum is
+    // margin.
     vcd_.stream_to(trace_dir + "/trace.vcd",
                    sc_core::sc_time(config.simulation.power_window_ns + config.simulation.quantum_ns, sc_core::SC_NS));
     npu_->attach_trace(vcd_);
