@@ -37,48 +37,29 @@ PeCluster::JobWork PeCluster::job_work(const ClusterJob& job) {
   return work;
 }
 
-void PeCluster::plan_schedule(std::uint64_t folds, double fold_cycles, bool operands_ahead) {
-  schedule_.operands_ahead = operands_ahead;
-  schedule_.work_known = false;
-  schedule_.folds = std::max<std::uint64_t>(folds, 1);
-  schedule_.fold = clock_period_ * fold_cycles;
-  schedule_.starts.clear();
-  schedule_.recorded = 0;
-}
-
-void PeCluster::schedule_work(const JobWork& work, Datatype datatype) {
+void PeCluster::plan_schedule(const JobWork& work, Datatype datatype, std::uint64_t folds, double fold_cycles) {
   ArraySchedule& s = schedule_;
   s.work = work;
   s.datatype = datatype;
-  s.work_known = true;
+  s.folds = std::max<std::uint64_t>(folds, 1);
+  s.fold = clock_period_ * fold_cycles;
   s.compute = clock_period_ * static_cast<double>(work.cycles);
-  // Zero skipping shortens the folds the fetches were paced by.
-  const double folds = static_cast<double>(s.folds);
-  if (s.fold * folds > s.compute) s.fold = s.compute / folds;
-  s.tail = s.compute - s.fold * folds;
-  record_schedule();
+  // Zero skipping shortens the folds the fetches were paced by. sc_time is
+  // unsigned: the folds' time rounded above the schedule leaves no tail.
+  const double count = static_cast<double>(s.folds);
+  if (s.fold * count > s.compute) s.fold = s.compute / count;
+  const sc_core::sc_time folded = s.fold * count;
+  s.tail = s.compute > folded ? s.compute - folded : sc_core::SC_ZERO_TIME;
+  s.started = 0;
 }
 
 void PeCluster::fold_started(const sc_core::sc_time& at) {
-  schedule_.starts.push_back(at);
-  record_schedule();
-}
-
-void PeCluster::record_schedule() {
   ArraySchedule& s = schedule_;
-  if (!s.work_known) return;
   // A schedule of no cycles has all its work at its start.
   const bool timed = s.compute > sc_core::SC_ZERO_TIME;
-  for (; s.recorded < s.starts.size(); ++s.recorded) {
-    const sc_core::sc_time& start = s.starts[s.recorded];
-    spread_work(start, start + s.fold, timed ? s.fold / s.compute : 0);
-  }
+  spread_work(at, at + s.fold, timed ? s.fold / s.compute : 0);
   // Once the last fold has started, what follows it (all of a schedule of one stretch).
-  if (s.recorded == s.folds && s.starts.size() == s.folds) {
-    const sc_core::sc_time end_of_folds = s.starts.back() + s.fold;
-    spread_work(end_of_folds, end_of_folds + s.tail, timed ? s.tail / s.compute : 1);
-    ++s.recorded;
-  }
+  if (++s.started == s.folds) spread_work(at + s.fold, at + s.fold + s.tail, timed ? s.tail / s.compute : 1);
 }
 
 void PeCluster::spread_work(const sc_core::sc_time& from, const sc_core::sc_time& to, double share) {

@@ -107,7 +107,7 @@ sc_core::sc_time PeCluster::stream_weights(const ClusterJob& job, const sc_core:
       if (error != JobError::kNone) return sc_core::SC_ZERO_TIME;
       at = fill_.fold_at[j] > epoch_ ? fill_.fold_at[j] - epoch_ : sc_core::SC_ZERO_TIME;
     } else {
-      sync_operand(at);
+      sync_to(at);
       std::vector<std::uint64_t> forks = windows;
       for (std::uint64_t& w : forks) w += first * filter;
       if (read(job.weights_addr + first * filter, stored.data() + first * filter, static_cast<unsigned>(bytes), at,
@@ -130,16 +130,40 @@ sc_core::sc_time PeCluster::stream_weights(const ClusterJob& job, const sc_core:
 
 void PeCluster::weights_arrived(const ClusterJob& job) {
   const auto datatype = static_cast<Datatype>(job.datatype);
-  const std::uint64_t filter = filter_elements(job);
-  if (datatype == Datatype::kInt4) unpack_int4_runs(packed_weights_.data(), job.k_count, filter, weights_.data());
+  if (datatype == Datatype::kInt4)
+    unpack_int4_runs(packed_weights_.data(), job.k_count, filter_elements(job), weights_.data());
   // Only zero skipping reads the counts: without it, a pass over every
   // weight each job loads (5 % of a ResNet-50 run's CPU) for nothing.
-  if (!config_.zero_skipping) return;
+  if (config_.zero_skipping) count_nonzero_weights(job, weights_.data());
+}
+
+void PeCluster::count_nonzero_weights(const ClusterJob& job, const std::int8_t* weights) {
+  const auto datatype = static_cast<Datatype>(job.datatype);
+  const std::uint64_t filter = filter_elements(job);
   const unsigned element = element_bytes(datatype);
   nonzero_weights_.assign(job.k_count, 0);
   for (std::uint32_t k = 0; k < job.k_count; ++k)
     for (std::uint64_t i = 0; i < filter; ++i)
-      nonzero_weights_[k] += nonzero_weight(&weights_[(k * filter + i) * element], datatype);
+      nonzero_weights_[k] += nonzero_weight(&weights[(k * filter + i) * element], datatype);
+}
+
+JobError PeCluster::count_streamed_nonzero_weights(const ClusterJob& job) {
+  const auto datatype = static_cast<Datatype>(job.datatype);
+  std::vector<std::int8_t> stored(streamed_.bytes);
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_READ_COMMAND);
+  gp.set_address(job.weights_addr);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(stored.data()));
+  gp.set_data_length(static_cast<unsigned>(stored.size()));
+  if (noc_socket->transport_dbg(gp) != stored.size()) return JobError::kOperandRead;
+  if (datatype != Datatype::kInt4) {
+    count_nonzero_weights(job, stored.data());
+    return JobError::kNone;
+  }
+  std::vector<std::int8_t> values(filter_elements(job) * job.k_count);
+  unpack_int4_runs(stored.data(), job.k_count, filter_elements(job), values.data());
+  count_nonzero_weights(job, values.data());
+  return JobError::kNone;
 }
 
 std::vector<std::uint64_t> PeCluster::follower_clusters(const ClusterJob& job) const {

@@ -283,7 +283,7 @@ JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::
   for (unsigned i = 0; i < tiles; ++i) {
     const std::uint64_t base = i == 0 ? job.in_addr : job.in2_addr;
     for (std::uint32_t row = 0; row < job.in_h; ++row) {
-      sync_operand(t);
+      sync_to(t);
       sc_core::sc_time row_t = t;
       if (read(base + std::uint64_t{row} * job.in_row_pitch,
                stored.data() + i * tile_bytes + std::uint64_t{row} * job.in_row_pitch, job.in_row_pitch,
@@ -389,7 +389,7 @@ JobError PeCluster::load_residual(const ClusterJob& job, sc_core::sc_time& t) {
   residual_.resize(std::uint64_t{job.out_h} * job.out_w * pixel);
   if (residual_span_.size() < span) residual_span_.resize(span);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
-    sync_operand(t);
+    sync_to(t);
     sc_core::sc_time row_t = t;
     if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, residual_span_.data(), span, row_t) !=
         tlm::TLM_OK_RESPONSE)
@@ -497,11 +497,13 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   trace_stall(weights_at, ClusterStall::kInputs);
   if (is_conv && (job.flags & kJobLoadWeights))
     record_fill(1, sc_core::SC_ZERO_TIME, weights_at, streamed_.first_bytes);
-  if (streamed_.loading && !streamed_.has_rest()) weights_arrived(job);
   const bool streams = streamed_.has_rest();
+  if (streamed_.loading && !streams) weights_arrived(job);
+  if (streams && skips_zeros(job)) {
+    if (const JobError error = count_streamed_nonzero_weights(job); error != JobError::kNone) return error;
+  }
   const double fold_cycles = streams ? dense_fold_cycles(job, stream) : 0;
-  plan_schedule(streams ? stream.column_folds() : 1, fold_cycles, streams && skips_zeros(job));
-  if (!schedule_.operands_ahead) schedule_work(job_work(job), datatype);
+  plan_schedule(job_work(job), datatype, streams ? stream.column_folds() : 1, fold_cycles);
   // The array starts once the first input row is in; the rest of the tile
   // streams in while it computes.
   sc_core::sc_time first_row_at;
@@ -516,7 +518,6 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   const sc_core::sc_time weights_late = stream_weights(job, first_row_at, fold_cycles, t, error);
   if (error != JobError::kNone) return error;
   const sc_core::sc_time weights_in = t;
-  if (schedule_.operands_ahead) schedule_work(job_work(job), datatype);
   const JobWork& work = schedule_.work;
 
   const ClusterJob stored = stored_job(job);  // a fused pool's map may be the larger one

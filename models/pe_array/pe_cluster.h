@@ -195,6 +195,15 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::vector<std::uint64_t> follower_clusters(const ClusterJob& job) const;
   // Unpacks int4 weights and counts the nonzero ones, once they are in.
   void weights_arrived(const ClusterJob& job);
+  // Per filter, the nonzero weights of `weights` (one value per element).
+  void count_nonzero_weights(const ClusterJob& job, const std::int8_t* weights);
+  // With zero skipping a job's work depends on how many of each filter's
+  // weights are zero, which a job whose weights stream by fold would know only
+  // once the last fold is in, after the cycles of the first. The counts come
+  // from the weights in SRAM as the job starts (debug access, untimed),
+  // standing for the per-filter counts a compressed filter format carries
+  // ahead of its weights; the weights stream in as dense ones do.
+  JobError count_streamed_nonzero_weights(const ClusterJob& job);
   void fill_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   // Streamed weights (weight_slots.cpp): a job whose weights_addr names a
   // slot of its own weight-fill window waits until the DMA has written its
@@ -253,11 +262,6 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // that what the cluster issues then meets the other initiators' traffic in
   // time order.
   void sync_to(const sc_core::sc_time& at);
-  // The same for an operand read, unless the job reads its operands ahead
-  // (ArraySchedule).
-  void sync_operand(const sc_core::sc_time& at) {
-    if (!schedule_.operands_ahead) sync_to(at);
-  }
 
   // The running job's work over time. The power windows and the layers'
   // energy are priced by sampling the counters below as simulated time
@@ -265,30 +269,22 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // never over cycles already past: a column fold's once the fold has started
   // (its weights in), what the schedule holds beyond its folds (a fused
   // epilogue, buffer-port limits) once the last has. The work is known before
-  // the job's operands are read, except with zero skipping and weights still
-  // to stream, where it depends on their values: such a job reads its
-  // operands ahead, as soon as it can issue them, and records its work once
-  // every weight is in.
+  // the job's operands are read (count_streamed_nonzero_weights).
   struct ArraySchedule {
-    bool operands_ahead = false;
-    bool work_known = false;
     JobWork work;
     Datatype datatype = Datatype::kInt8;
-    sc_core::sc_time fold;                 // a column fold's cycles (0: the schedule is one stretch)
-    sc_core::sc_time tail;                 // the schedule's cycles beyond its folds
-    sc_core::sc_time compute;              // the whole schedule, over which the work is spread
-    std::uint64_t folds = 1;               // of `fold` each, one after another
-    std::vector<sc_core::sc_time> starts;  // of the folds started so far, from epoch_
-    std::size_t recorded = 0;              // of those, the folds whose work is recorded
+    sc_core::sc_time fold;      // a column fold's cycles (0: the schedule is one stretch)
+    sc_core::sc_time tail;      // the schedule's cycles beyond its folds
+    sc_core::sc_time compute;   // the whole schedule, over which the work is spread
+    std::uint64_t folds = 1;    // of `fold` each, one after another
+    std::uint64_t started = 0;  // folds started so far
   } schedule_;
-  // Starts a job's schedule of `folds` column folds of `fold_cycles` each.
-  void plan_schedule(std::uint64_t folds, double fold_cycles, bool operands_ahead);
-  // The job's work, and so its schedule's length.
-  void schedule_work(const JobWork& work, Datatype datatype);
-  // The next fold starts at `at` (from epoch_).
+  // Starts a job's schedule: `work` done over `folds` column folds of
+  // `fold_cycles` each and what follows them, work.cycles in all.
+  void plan_schedule(const JobWork& work, Datatype datatype, std::uint64_t folds, double fold_cycles);
+  // The next fold starts at `at` (from epoch_): records its work, and after
+  // the last fold's what follows it.
   void fold_started(const sc_core::sc_time& at);
-  // Records the work of the folds started since the last call.
-  void record_schedule();
   // Adds `share` of the job's work to every work counter, spread over [from, to) from epoch_.
   void spread_work(const sc_core::sc_time& from, const sc_core::sc_time& to, double share);
   // `bytes` written into a buffer (buffer_over_time_[counter]) over [from, to) from epoch_, none before now.
