@@ -107,11 +107,10 @@ sc_core::sc_time PeCluster::stream_weights(const ClusterJob& job, const sc_core:
       if (error != JobError::kNone) return sc_core::SC_ZERO_TIME;
       at = fill_.fold_at[j] > epoch_ ? fill_.fold_at[j] - epoch_ : sc_core::SC_ZERO_TIME;
     } else {
-      sync_to(at);
       std::vector<std::uint64_t> forks = windows;
       for (std::uint64_t& w : forks) w += first * filter;
-      if (read(job.weights_addr + first * filter, stored.data() + first * filter, static_cast<unsigned>(bytes), at,
-               streamed_.leader ? &forks : nullptr) != tlm::TLM_OK_RESPONSE) {
+      if (read_in_time(job.weights_addr + first * filter, stored.data() + first * filter, static_cast<unsigned>(bytes),
+                       at, streamed_.leader ? &forks : nullptr) != tlm::TLM_OK_RESPONSE) {
         error = JobError::kOperandRead;
         return sc_core::SC_ZERO_TIME;
       }

@@ -283,11 +283,10 @@ JobError PeCluster::load_inputs(const ClusterJob& job, unsigned tiles, sc_core::
   for (unsigned i = 0; i < tiles; ++i) {
     const std::uint64_t base = i == 0 ? job.in_addr : job.in2_addr;
     for (std::uint32_t row = 0; row < job.in_h; ++row) {
-      sync_to(t);
       sc_core::sc_time row_t = t;
-      if (read(base + std::uint64_t{row} * job.in_row_pitch,
-               stored.data() + i * tile_bytes + std::uint64_t{row} * job.in_row_pitch, job.in_row_pitch,
-               row_t) != tlm::TLM_OK_RESPONSE)
+      if (read_in_time(base + std::uint64_t{row} * job.in_row_pitch,
+                       stored.data() + i * tile_bytes + std::uint64_t{row} * job.in_row_pitch, job.in_row_pitch,
+                       row_t) != tlm::TLM_OK_RESPONSE)
         return JobError::kOperandRead;
       record_fill(3, t, row_t, job.in_row_pitch);
       if (row == 0) first_row_at = std::max(first_row_at, row_t);
@@ -389,9 +388,8 @@ JobError PeCluster::load_residual(const ClusterJob& job, sc_core::sc_time& t) {
   residual_.resize(std::uint64_t{job.out_h} * job.out_w * pixel);
   if (residual_span_.size() < span) residual_span_.resize(span);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
-    sync_to(t);
     sc_core::sc_time row_t = t;
-    if (read(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, residual_span_.data(), span, row_t) !=
+    if (read_in_time(job.in2_addr + std::uint64_t{oy} * job.out_w * pitch, residual_span_.data(), span, row_t) !=
         tlm::TLM_OK_RESPONSE)
       return JobError::kOperandRead;
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox)

@@ -299,8 +299,7 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
                                     const std::vector<std::uint64_t>* fork = nullptr);
   tlm::tlm_response_status read(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset,
                                 const std::vector<std::uint64_t>* fork = nullptr);
-  // A read issued within a quantum of its time (sync_to): the operands the
-  // array needs before it starts, whose wait no work recorded so far depends on.
+  // A read issued within a quantum of its time (sync_to), as every operand read is.
   tlm::tlm_response_status read_in_time(std::uint64_t addr, void* data, unsigned len, sc_core::sc_time& offset,
                                         const std::vector<std::uint64_t>* fork = nullptr) {
     sync_to(offset);

@@ -36,42 +36,43 @@ std::string text_of(const std::filesystem::path& file) {
   return s.str();
 }
 
-// power.csv's energy of one column (mW × ns = pJ) and the end of its last window.
-std::pair<double, double> integrate(const std::filesystem::path& csv, const std::string& column) {
+// power.csv's windows: per row its start and width (ns) and the value of `column`.
+struct Window {
+  double start_ns, width_ns, value;
+};
+std::vector<Window> windows(const std::filesystem::path& csv, const std::string& column) {
   std::stringstream in(text_of(csv));
   std::string line;
   std::getline(in, line);
   std::stringstream header(line);
   std::size_t index = 0;
   for (std::string cell; std::getline(header, cell, ',') && cell != column;) ++index;
-  double pj = 0, end_ns = 0;
+  std::vector<Window> rows;
   while (std::getline(in, line)) {
     std::stringstream row(line);
     std::vector<double> v;
     for (std::string cell; std::getline(row, cell, ',');) v.push_back(std::stod(cell));
-    pj += v.at(index) * v.at(1);
-    end_ns = v.at(0) + v.at(1);
+    rows.push_back({v.at(0), v.at(1), v.at(index)});
+  }
+  return rows;
+}
+
+// power.csv's energy of one column (mW × ns = pJ) and the end of its last window.
+std::pair<double, double> integrate(const std::filesystem::path& csv, const std::string& column) {
+  double pj = 0, end_ns = 0;
+  for (const Window& w : windows(csv, column)) {
+    pj += w.value * w.width_ns;
+    end_ns = w.start_ns + w.width_ns;
   }
   return {pj, end_ns};
 }
 
 // The highest value of one power.csv column over its windows, the last (shorter) one left out.
 double highest(const std::filesystem::path& csv, const std::string& column) {
-  std::stringstream in(text_of(csv));
-  std::string line;
-  std::getline(in, line);
-  std::stringstream header(line);
-  std::size_t index = 0;
-  for (std::string cell; std::getline(header, cell, ',') && cell != column;) ++index;
-  std::vector<double> values;
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    std::vector<double> v;
-    for (std::string cell; std::getline(row, cell, ',');) v.push_back(std::stod(cell));
-    values.push_back(v.at(index));
-  }
-  values.pop_back();
-  return *std::max_element(values.begin(), values.end());
+  std::vector<Window> rows = windows(csv, column);
+  rows.pop_back();
+  return std::max_element(rows.begin(), rows.end(), [](const Window& a, const Window& b) { return a.value < b.value; })
+      ->value;
 }
 
 // No power window holds more work than the hardware can do in it: MACs at
