@@ -37,6 +37,8 @@ TEST(Bench, QuickReportsEveryCaseWithItsCpuShares) {
     EXPECT_EQ(c["cpu_seconds"].get<double>(),
               std::min(c["cpu_seconds_rounds"][0].get<double>(), c["cpu_seconds_rounds"][1].get<double>()))
         << names[i];
+    EXPECT_GE(c["system_seconds"].get<double>(), 0) << names[i];
+    EXPECT_LE(c["system_seconds"].get<double>(), c["cpu_seconds"].get<double>()) << names[i];
     EXPECT_GT(c["peak_rss_mb"].get<double>(), 0) << names[i];
     EXPECT_GT(c["page_faults"].get<long>(), 0) << names[i];  // a process touches pages as it loads
     EXPECT_GT(c["wall_seconds"].get<double>(), 0) << names[i];
