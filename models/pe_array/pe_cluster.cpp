@@ -515,7 +515,6 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   JobError error = JobError::kNone;
   const sc_core::sc_time weights_late = stream_weights(job, first_row_at, fold_cycles, t, error);
   if (error != JobError::kNone) return error;
-  const sc_core::sc_time weights_in = t;
   const JobWork& work = schedule_.work;
 
   const ClusterJob stored = stored_job(job);  // a fused pool's map may be the larger one
@@ -543,7 +542,7 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   compute_trace_.set(epoch_ + compute_end, 0);
 
   const BufferFills fills{is_conv && (job.flags & kJobLoadWeights) ? weight_bytes : 0,
-                          job.flags & kJobKeepInput ? 0 : tiles * tile_bytes, weights_in, inputs_at, weights_late};
+                          job.flags & kJobKeepInput ? 0 : tiles * tile_bytes, inputs_at, weights_late};
   if (stall_trace_.bound()) {
     const sc_core::sc_time array_end = compute_start + clock_period_ * static_cast<double>(work.array_cycles);
     trace_stall(array_end, ClusterStall::kInputs);

@@ -244,12 +244,12 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     job.out_w = e.out_w;
     return job;
   }
-  // The job's buffer fills: weights and inputs written from SRAM by
-  // `filled_at`; the inputs in by `inputs_at`; the array's schedule
-  // stretched by `weights_late` for column folds whose weights came late.
+  // The job's buffer fills: the weight and input bytes written from SRAM;
+  // the inputs in by `inputs_at`; the array's schedule stretched by
+  // `weights_late` for column folds whose weights came late.
   struct BufferFills {
     std::uint64_t weight_bytes = 0, input_bytes = 0;
-    sc_core::sc_time filled_at, inputs_at, weights_late;
+    sc_core::sc_time inputs_at, weights_late;
     // When the array would end with buffer ports as wide as its schedule.
     sc_core::sc_time unlimited_end(const sc_core::sc_time& array_end) const {
       return std::max(array_end + weights_late, inputs_at);
