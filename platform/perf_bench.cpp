@@ -220,10 +220,9 @@ std::string table(const nlohmann::json& result) {
   std::string t = "host int8 GEMM (" + host["kernel_path"].get<std::string>() +
                   ", one thread): " + fixed(host["gmacs_per_cpu_second"].get<double>(), 1) +
                   " GMAC/s; runs with --threads " + std::to_string(result["threads"].get<int>()) + "\n\n";
-  t += "| case | wall s | CPU s | of it system s | peak RSS MB | page faults | Mcycles / CPU s | GMAC verified / CPU s "
-       "| "
-       "prepare | reference | compute | timing model | outputs+other "
-       "|\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  t += "| case | wall s | CPU s | of it system s | peak RSS MB | page faults | Mcycles / CPU s | "
+       "GMAC verified / CPU s | prepare | reference | compute | timing model | outputs+other |\n"
+       "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   const auto pct = [](double v) { return fixed(100 * v, 0) + "%"; };
   for (const auto& c : result["cases"]) {
     std::string cpu = fixed(c["cpu_seconds"], 2);

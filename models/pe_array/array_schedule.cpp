@@ -1,7 +1,8 @@
-// A PE cluster's work over time (PeCluster::ArraySchedule): the run monitor
-// prices power windows and layers by sampling these counters as simulated
-// time passes, so a job's work is recorded as soon as the cycles it takes
-// are known, and never over cycles already past.
+// A PE cluster's work: its totals (account), and its spread over time
+// (PeCluster::ArraySchedule). The run monitor prices power windows and layers
+// by sampling the over-time counters as simulated time passes, so a job's
+// work is recorded as soon as the cycles it takes are known, and never over
+// cycles already past.
 #include <algorithm>
 
 #include "models/pe_array/pe_cluster.h"

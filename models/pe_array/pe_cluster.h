@@ -78,9 +78,8 @@ struct PeClusterConfig {
   bool weights_by_fold = true;
   unsigned index = 0;  // CLUSTER_ID: its slot in a job table
   double clock_mhz = 800;
-  // How far ahead of simulated time a result row may be issued (the loosely
-  // timed quantum): one due later waits until then. Operand reads are issued
-  // when the job starts.
+  // How far ahead of simulated time an operand read or a result row may be
+  // issued (the loosely timed quantum): one due later waits until then.
   sc_core::sc_time quantum = sc_core::sc_time(10, sc_core::SC_NS);
 };
 
