@@ -16,8 +16,8 @@ BackingStore::BackingStore(std::size_t bytes) : size_(bytes) {
   void* p =
       mmap(nullptr, bytes == 0 ? 1 : bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
-  // Advice only: a kernel without transparent huge pages keeps 4 KiB pages.
-  madvise(p, bytes, MADV_HUGEPAGE);
+  // Advice only: a kernel without transparent huge pages has nothing to turn off.
+  madvise(p, bytes, MADV_NOHUGEPAGE);
   data_ = static_cast<std::uint8_t*>(p);
 }
 

@@ -9,12 +9,12 @@ namespace npuvp {
 // A zero-filled byte array whose untouched pages cost no memory, so a model
 // can back a whole DRAM's address range while a run touches only a part.
 //
-// Where the host can (Linux), the array is its own anonymous mapping advised
-// for transparent huge pages: a run writing a network's weights and
-// activations into DRAM otherwise takes one page fault per 4 KiB it touches,
-// about 8,000 for ResNet-50, which cost more host time than copying the bytes
-// (docs/performance.md, "2026-12-05 (morning): page faults"). The price is
-// memory: a 2 MiB page is resident as soon as one of its bytes is written.
+// Where the host can (Linux), the array is its own anonymous mapping kept
+// on 4 KiB pages (MADV_NOHUGEPAGE), so what is resident follows what a run
+// writes. It was advised for transparent huge pages until 2026-12-06; on the
+// virtual machine the benchmarks run on, a huge page fresh to its host then
+// cost 8-10 ms of kernel time per MiB against 0.4-0.9 ms for 4 KiB pages
+// (docs/performance.md, "2026-12-06 (evening): huge pages").
 class BackingStore {
  public:
   // Throws std::bad_alloc when the host cannot reserve `bytes`.
