@@ -28,7 +28,7 @@ TEST(BackingStore, WhatIsResidentFollowsWhatIsWritten) {
   BackingStore store(kBytes);
   for (std::size_t at : {std::size_t{5} << 20, std::size_t{30} << 20, kBytes - 100}) store.data()[at] = 1;
   EXPECT_LE(test::smaps_kib_at(store.data(), "Rss"), 3 * 4);
-  EXPECT_EQ(test::smaps_kib_at(store.data(), "AnonHugePages"), 0);
+  EXPECT_LE(test::smaps_kib_at(store.data(), "AnonHugePages"), 0);  // -1: a kernel without the field
 }
 
 TEST(BackingStore, AnEmptyStoreIsValid) {
