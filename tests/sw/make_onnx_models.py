@@ -22,6 +22,8 @@ bytes):
   qdq_cnn_input.bin    an input for it, float32 NCHW [1, 3, 16, 16]
   qdq_cnn_output_int8.bin  its int8 output codes [1, 10] from a float64
                        simulation of the QDQ semantics
+  bias_zero_point_overflow.onnx  a QDQ convolution whose int32 bias less its
+                       zero point leaves int32
   qlinear_int8.onnx    QLinearConv x2 between QuantizeLinear/DequantizeLinear
   qlinear_uint8.onnx   the same with uint8 activations (zero points + 128)
 """
@@ -438,32 +440,39 @@ def qlinear(out, unsigned):
     save_model(graph, os.path.join(out, "qlinear_uint8.onnx" if unsigned else "qlinear_int8.onnx"), 13)
 
 
-def per_tensor_bias(out):
+def per_tensor_bias(out, name="per_tensor_bias", bias_zero=None):
     # A QDQ convolution whose int32 bias has one scale and no axis attribute:
     # ONNX ignores the default axis 1 for a per-tensor scale, so a 1-D bias
-    # is valid; it was refused as "axis out of range".
+    # is valid; it was refused as "axis out of range". With `bias_zero`, the
+    # bias's DequantizeLinear also has that zero point.
     rng = np.random.default_rng(11)
     inits = []
+    weights_q = rng.integers(-127, 128, (8, 4, 3, 3)).astype(np.int8)
+    bias_q = rng.integers(-1000, 1000, 8).astype(np.int32)
+    bias_zero_input = []
+    if bias_zero is not None:
+        bias_zero_input = [init("bz", np.array(bias_zero, np.int32), inits)]
+        bias_q[3] = np.iinfo(np.int32).min if bias_zero > 0 else np.iinfo(np.int32).max
     xs, ws, ys = np.float32(0.02), np.float32(0.01), np.float32(0.05)
     zero8 = np.int8(0)
     nodes = [
         helper.make_node("QuantizeLinear", ["x", init("xs", np.array(xs), inits), init("xz", np.array(zero8), inits)],
                          ["xq"], name="xq"),
         helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"], name="xd"),
-        helper.make_node("DequantizeLinear", [init("wq", rng.integers(-127, 128, (8, 4, 3, 3)).astype(np.int8), inits),
+        helper.make_node("DequantizeLinear", [init("wq", weights_q, inits),
                                               init("ws", np.array(ws), inits), init("wz", np.array(zero8), inits)],
                          ["wd"], name="wd"),
-        helper.make_node("DequantizeLinear", [init("bq", rng.integers(-1000, 1000, 8).astype(np.int32), inits),
-                                              init("bs", np.array(xs * ws, np.float32), inits)], ["bd"], name="bd"),
+        helper.make_node("DequantizeLinear", [init("bq", bias_q, inits), init("bs", np.array(xs * ws, np.float32), inits)]
+                         + bias_zero_input, ["bd"], name="bd"),
         helper.make_node("Conv", ["xd", "wd", "bd"], ["c"], name="conv", pads=[1, 1, 1, 1]),
         helper.make_node("QuantizeLinear", ["c", init("ys", np.array(ys), inits), init("yz", np.array(zero8), inits)],
                          ["cq"], name="cq"),
         helper.make_node("DequantizeLinear", ["cq", "ys", "yz"], ["y"], name="y"),
     ]
-    graph = helper.make_graph(nodes, "per_tensor_bias",
+    graph = helper.make_graph(nodes, name,
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8, 8])], inits)
-    save_model(graph, os.path.join(out, "per_tensor_bias.onnx"), 13)
+    save_model(graph, os.path.join(out, name + ".onnx"), 13)
 
 
 def huge_scale(out):
@@ -506,6 +515,7 @@ def main():
     qdq_cnn(out)
     huge_scale(out)
     per_tensor_bias(out)
+    per_tensor_bias(out, "bias_zero_point_overflow", bias_zero=2000000000)
     qlinear(out, False)
     qlinear(out, True)
 

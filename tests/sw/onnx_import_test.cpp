@@ -285,6 +285,17 @@ TEST(OnnxErrors, AScaleWhoseMultiplierDoesNotFitNamesTheNode) {
   expect_invalid([&] { import_onnx_quantized(path); }, " too large (shift 97 > 30)");
 }
 
+TEST(OnnxErrors, ABiasLessItsZeroPointOutsideInt32NamesTheChannel) {
+  // An int32 bias of -2^31 with zero point 2e9 overflowed an int (UBSan;
+  // fuzz/corpus/onnx/regression-bias-zero-point.onnx).
+  REQUIRE_MODELS();
+  const std::string path = model("bias_zero_point_overflow.onnx");
+  expect_invalid([&] { import_onnx_quantized(path); },
+                 path +
+                     ": node 'conv' (Conv): bias 'bd' channel 3: -2147483648 less its zero point 2000000000 is "
+                     "outside int32");
+}
+
 TEST(OnnxErrors, FloatImportOfAQuantizedModelPointsToTheQuantizedImport) {
   REQUIRE_MODELS();
   expect_invalid([&] { import_onnx_float(model("qdq_cnn.onnx")); }, "import_onnx_quantized");

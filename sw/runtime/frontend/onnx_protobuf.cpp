@@ -263,7 +263,11 @@ BiasTensor Importer::bias_from(const Node& n, const std::string& name, std::size
     for (std::size_t k = 0; k < channels; ++k) {
       const float s = qc.scales.size() == 1 ? qc.scales[0] : qc.scales[k];
       const std::int32_t z = qc.zero.size() == 1 ? qc.zero[0] : qc.zero[k];
-      b.q[k] = qc.values[k] - z;
+      const std::int64_t q = std::int64_t{qc.values[k]} - z;
+      if (q < std::numeric_limits<std::int32_t>::min() || q > std::numeric_limits<std::int32_t>::max())
+        fail(n, "bias '" + name + "' channel " + std::to_string(k) + ": " + std::to_string(qc.values[k]) +
+                    " less its zero point " + std::to_string(z) + " is outside int32");
+      b.q[k] = static_cast<std::int32_t>(q);
       b.scales[k] = s;
       b.f[k] = static_cast<float>(b.q[k]) * s;
     }
