@@ -15,6 +15,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/noc_replay.h"
 #include "bench/options.h"
 #include "models/noc/cycle_model.h"
 #include "models/noc/fast_model.h"
@@ -39,6 +40,7 @@ struct BenchOptions {
   bool cycle_level = true;  // the reference runs (alone or beside the fast model)
   bool fast = false;
   std::string json;
+  std::string replay;  // a noc_packets.csv to time again instead of synthetic traffic
 };
 
 struct RatePoint {
@@ -203,12 +205,13 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
       "npuvp noc-bench: the 2D mesh NoC alone under synthetic traffic\n"
       "Each rate runs a warm-up of cycles/5, then measures over --cycles cycles (packets created\n"
       "then, throughput delivered then) and drains for up to --cycles more cycles; with --seeds N,\n"
-      "N times with consecutive seeds, the figures those of all N runs' packets and windows.\nOptions");
+      "N times with consecutive seeds, the figures those of all N runs' packets and windows.\n"
+      "With --replay, the packets of a run instead (npuvp run --traces packets), on the NoC they ran on.\nOptions");
   // clang-format off
   desc.add_options()("help,h", "this help")
-      ("mesh", po::value<std::string>()->required(), "WxH routers, e.g. 4x4")
+      ("mesh", po::value<std::string>(), "WxH routers, e.g. 4x4 (required but with --replay)")
       ("traffic", po::value<std::string>()->default_value("uniform"), "uniform|transpose|hotspot|neighbor")
-      ("rates", po::value<std::string>()->required(), "offered loads R1,R2,... in flits/node/cycle, each in (0, 1]")
+      ("rates", po::value<std::string>(), "offered loads R1,R2,... in flits/node/cycle, each in (0, 1] (required but with --replay)")
       ("packet-flits", po::value<std::string>()->default_value("4"), "flits per packet, header included")
       ("cycles", po::value<std::string>()->default_value("10000"), "measurement window in cycles")
       ("seed", po::value<std::string>()->default_value("1"), "random seed")
@@ -219,6 +222,10 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
        "both: the two side by side with the fast model's deviation")
       ("set", po::value<std::vector<std::string>>()->composing(),
        "NoC parameter override key=value of the preset's noc section, e.g. buffer_flits=16 (repeatable)")
+      ("replay", po::value<std::string>(),
+       "a run's noc_packets.csv: its packets timed again, each ready when it was, by the fast model in the run's "
+       "order and in ready order and by the cycle-level model (unicasts), packet class by class; takes no "
+       "traffic, mesh or model option")
       ("json", po::value<std::string>()->required(), "write the results to this JSON file");
   // clang-format on
   po::variables_map vm;
@@ -231,6 +238,19 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   po::notify(vm);
 
   BenchOptions o;
+  o.json = vm["json"].as<std::string>();
+  if (vm.count("replay")) {
+    // The trace names its NoC; nothing else shapes a replay.
+    for (const char* other : {"mesh", "traffic", "rates", "packet-flits", "cycles", "seed", "seeds", "model", "set"})
+      if (vm.count(other) && !vm[other].defaulted())
+        throw OptionError("--" + std::string(other),
+                          "no traffic, mesh or model option with --replay (the trace names its NoC)",
+                          "--" + std::string(other) + " with --replay");
+    o.replay = vm["replay"].as<std::string>();
+    return o;
+  }
+  for (const char* needed : {"mesh", "rates"})
+    if (!vm.count(needed)) throw po::required_option("--" + std::string(needed));
   const std::string mesh = vm["mesh"].as<std::string>();
   const std::string mesh_expected = "WxH with W and H from 1 to 256";
   std::smatch m;
@@ -262,7 +282,6 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
     throw OptionError("--model", "cycle, fast or both", model);
   o.cycle_level = model != "fast";
   o.fast = model != "cycle";
-  o.json = vm["json"].as<std::string>();
   return o;
 }
 
@@ -313,6 +332,16 @@ nlohmann::json run_rates(const BenchOptions& o, Work& work) {
 
 nlohmann::json bound_json(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+int write_json(std::ofstream& file, const nlohmann::json& out, const std::string& path) {
+  file << out.dump(2) << "\n";
+  file.flush();
+  if (!file) {
+    std::cerr << "npuvp noc-bench: --json: cannot write '" << path << "'\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int noc_bench_main(int argc, const char* const* argv) {
@@ -331,6 +360,16 @@ int noc_bench_main(int argc, const char* const* argv) {
   if (!file) {
     std::cerr << "npuvp noc-bench: --json: cannot write '" << o.json << "'\n";
     return 1;
+  }
+  if (!o.replay.empty()) {
+    nlohmann::json out;
+    try {
+      out = replay_noc_packets(o.replay);
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "npuvp noc-bench: --replay: " << e.what() << "\n";
+      return 2;
+    }
+    return write_json(file, out, o.json);
   }
 
   const noc::Mesh mesh(o.noc);
@@ -383,13 +422,7 @@ int noc_bench_main(int argc, const char* const* argv) {
                               {"endpoint_bound", endpoints},
                               {"throughput_bound", bound},
                               {"flit_hops_per_wall_s", speed}};
-  file << out.dump(2) << "\n";
-  file.flush();
-  if (!file) {
-    std::cerr << "npuvp noc-bench: --json: cannot write '" << o.json << "'\n";
-    return 1;
-  }
-  return 0;
+  return write_json(file, out, o.json);
 }
 
 }  // namespace npuvp::bench

@@ -21,7 +21,7 @@ install(DIRECTORY ${NPUVP_SOURCE_DIR}/configs DESTINATION share/npuvp)
 # npuvp_platform and every library it links, exported as npuvp::<name
 # without the npuvp_ prefix>: npuvp::platform, npuvp::npu, npuvp::driver, ...
 set(NPUVP_EXPORTED_LIBRARIES
-    platform report config config_dram config_noc config_area
+    platform noc_packet_log report config config_dram config_noc config_area
     npu noc sram dma pe_array dram cpu interconnect power common contract firmware
     driver apps frontend exec lowering reference quantizer quantization ir)
 foreach(name ${NPUVP_EXPORTED_LIBRARIES})

@@ -149,7 +149,7 @@ int run_command(int argc, char** argv) {
       ("threads", po::value(&threads)->default_value(2), "host threads: with 2 the reference outputs are computed beside the simulation (results are identical with 1)")
       ("max-memory", po::value<std::string>(), "host memory in MiB the run may take: one whose tensors need more fails before they are made")
       ("ideal-memory", "operands always on time: layer cycles are the array schedule alone (SCALE-Sim's view)")
-      ("traces", po::value<std::string>(), "trace files to write: all | none | a list of vcd,timeline,power,fst (fst: trace.vcd converted to trace.fst by GTKWave's vcd2fst, found on PATH; default all; overrides simulation.vcd and simulation.vcd_fst)")
+      ("traces", po::value<std::string>(), "trace files to write: all | none | a list of vcd,timeline,power,fst,packets (fst: trace.vcd converted to trace.fst by GTKWave's vcd2fst, found on PATH; packets: noc_packets.csv, every NoC packet as timed, for noc-bench --replay; not in all; default all; overrides simulation.vcd and simulation.vcd_fst)")
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope, e.g. soc.npu or soc.npu.cluster_1 (whole names: not cluster_10; repeatable; overrides simulation.vcd_include)")
       ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
       ("trace-window", po::value<std::string>(), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")

@@ -24,6 +24,7 @@ struct TraceConfig {
   bool fst = false;                      // trace.vcd converted to trace.fst by GTKWave's vcd2fst
   bool timeline = true;                  // timeline.json
   bool power = true;                     // power.csv
+  bool packets = false;                  // noc_packets.csv: every NoC packet as timed (platform/noc_packet_log.h)
   std::vector<std::string> vcd_include;  // hierarchical prefixes; empty = all
   // The DRAM command bus, two changes per command: in a network run most of
   // the VCD's changes, so off unless asked for.

@@ -91,6 +91,7 @@ report::TraceFigures close_traces(Soc& soc, const std::string& dir, const std::v
       soc.timeline().close();
     });
   if (power_csv != nullptr) complete(figures, failures, "power.csv", [&] { power_csv->close(); });
+  if (soc.noc_packets() != nullptr) complete(figures, failures, "noc_packets.csv", [&] { soc.noc_packets()->close(); });
   figures.changes = soc.vcd().change_count();
   figures.late_changes = soc.vcd().late_changes();
   figures.truncated = soc.vcd().truncated() || soc.timeline().truncated();

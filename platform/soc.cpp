@@ -69,6 +69,10 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
     bus_->attach_trace(vcd_);
     dram_->attach_trace(vcd_, config.simulation.trace.vcd_dram_commands);
   }
+  if (!trace_dir.empty() && config.simulation.trace.packets) {
+    noc_packets_ = std::make_unique<NocPacketLog>(trace_dir + "/noc_packets.csv", npu_->noc().config());
+    npu_->record_noc_packets(*noc_packets_);
+  }
   if (!trace_dir.empty() && config.simulation.trace.timeline) {
     timeline_.stream_to(trace_dir + "/timeline.json");
     timeline_.declare_track("npu.layers");

@@ -17,6 +17,7 @@
 #include "models/dram/lpddr4.h"
 #include "models/interconnect/system_bus.h"
 #include "models/npu/npu.h"
+#include "platform/noc_packet_log.h"
 #include "platform/platform_config.h"
 
 namespace npuvp::platform {
@@ -24,9 +25,9 @@ namespace npuvp::platform {
 class Soc : public sc_core::sc_module {
  public:
   // With a trace_dir, the traces config.simulation.trace asks for are
-  // written there as the simulation runs (trace.vcd, timeline.json) and
-  // completed by vcd().close() and timeline().close(); without one, nothing
-  // is traced.
+  // written there as the simulation runs (trace.vcd, timeline.json,
+  // noc_packets.csv) and completed by vcd().close(), timeline().close() and
+  // noc_packets()->close(); without one, nothing is traced.
   Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu::HostCpu::Program program,
       const std::string& trace_dir = {});
   Soc(const Soc&) = delete;
@@ -38,6 +39,8 @@ class Soc : public sc_core::sc_module {
   const sc_core::sc_signal<std::int32_t>& current_layer() const { return current_layer_; }
   trace::VcdRecorder& vcd() { return vcd_; }
   trace::TimelineRecorder& timeline() { return timeline_; }
+  // nullptr unless the packet trace was asked for.
+  NocPacketLog* noc_packets() { return noc_packets_.get(); }
   // Writes out the trace changes that can no longer change, so that memory
   // follows the reorder window rather than the run. The run monitor calls it
   // once per power window: a process of the SoC's own would add events, and
@@ -54,6 +57,7 @@ class Soc : public sc_core::sc_module {
   const PlatformConfig config_;
   trace::VcdRecorder vcd_;
   trace::TimelineRecorder timeline_;
+  std::unique_ptr<NocPacketLog> noc_packets_;
   std::unique_ptr<cpu::HostCpu> host_;
   std::unique_ptr<interconnect::SystemBus> bus_;
   std::unique_ptr<dram::Lpddr4> dram_;

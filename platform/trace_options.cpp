@@ -19,9 +19,12 @@ TraceFiles parse_traces(const std::string& value) {
       files.power = true;
     else if (item == "fst")
       files.vcd = files.fst = true;
+    else if (item == "packets")
+      files.packets = true;
     else
       throw std::invalid_argument(
-          "--traces: expected all, none or a comma-separated list of vcd, timeline, power, fst; got '" + value + "'");
+          "--traces: expected all, none or a comma-separated list of vcd, timeline, power, fst, packets; got '" +
+          value + "'");
   }
   return files;
 }
@@ -50,6 +53,7 @@ TraceConfig with_trace_options(TraceConfig trace, const TraceOptions& options) {
     trace.timeline = options.files->timeline;
     trace.power = options.files->power;
     trace.fst = options.files->fst;
+    trace.packets = options.files->packets;
   }
   if (!options.include.empty()) trace.vcd_include = options.include;
   if (options.dram_commands) trace.vcd_dram_commands = true;

@@ -19,6 +19,7 @@ struct TraceFiles {
   bool timeline = true;  // timeline.json
   bool power = true;     // power.csv
   bool fst = false;      // trace.vcd converted to trace.fst (and removed)
+  bool packets = false;  // noc_packets.csv
 };
 
 struct TraceOptions {
@@ -29,7 +30,8 @@ struct TraceOptions {
 };
 
 // --traces: "all", "none" or a comma-separated list of vcd, timeline, power,
-// fst (the VCD converted to FST by GTKWave's vcd2fst).
+// fst (the VCD converted to FST by GTKWave's vcd2fst), packets (every NoC
+// packet; not in "all").
 // Throws std::invalid_argument naming the option and what it expects.
 TraceFiles parse_traces(const std::string& value);
 

@@ -309,6 +309,7 @@ Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle 
   const Cycle done = time_tree(flits, ready);
   tree_.clear();
   runs_.clear();
+  if (sink_ != nullptr) sink_->packet({src, dst, flits, ready, done, 0});
   return done;
 }
 
@@ -324,6 +325,9 @@ Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std:
     done_at[i] = n.tail + channels_[n.channel].info.latency + 1;
   }
   ++stats_.multicast_packets;
+  if (sink_ != nullptr)
+    for (std::size_t i = 0; i < dsts.size(); ++i)
+      sink_->packet({src, dsts[i], flits, ready, done_at[i], stats_.multicast_packets});
   for (const TreeNode& n : tree_) node_of_channel_[n.channel] = -1;
   tree_.clear();
   runs_.clear();

@@ -32,6 +32,22 @@
 
 namespace npuvp::noc {
 
+// One packet as the fast model timed it, for a packet trace: a multicast
+// gives one record per destination, numbered alike (unicasts 0).
+struct PacketRecord {
+  NodeId src, dst;
+  std::uint64_t flits;
+  Cycle ready, done;
+  std::uint64_t multicast;
+};
+
+// Receives each packet in the order the model times it.
+class PacketSink {
+ public:
+  virtual ~PacketSink() = default;
+  virtual void packet(const PacketRecord& record) = 0;
+};
+
 class FastMeshModel {
  public:
   explicit FastMeshModel(const NocConfig& config);
@@ -65,6 +81,9 @@ class FastMeshModel {
   void report_final();
   // Makes all intervals final (end of simulation) and reports them.
   void flush();
+
+  // Hands every packet timed from now on to `sink` (nullptr: none).
+  void record_packets(PacketSink* sink) { sink_ = sink; }
 
   const Mesh& mesh() const { return mesh_; }
   const NocStats& stats() const { return stats_; }
@@ -200,6 +219,7 @@ class FastMeshModel {
   trace::VcdRecorder* recorder_ = nullptr;              // set when traced
   std::vector<trace::VcdRecorder::SignalId> busy_ids_;  // per channel, when traced
   std::uint64_t ticks_per_cycle_ = 0;
+  PacketSink* sink_ = nullptr;
   // Scratch reused between packets.
   std::vector<TreeNode> tree_;
   std::vector<int> node_of_channel_;  // tree_ index per channel, -1 if not in the tree

@@ -73,6 +73,8 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   // packet holds it. Intervals are final only once no earlier transaction can
   // come, so they are recorded late, the rest at end of simulation.
   void attach_trace(trace::VcdRecorder& recorder);
+  // Hands every packet to `sink` as the fast model times it (a packet trace).
+  void record_packets(PacketSink& sink) { fast_.record_packets(&sink); }
 
   // Cumulative: packets, flits, flit-hops (NoC energy is charged per
   // flit-hop), per-link flits and busy cycles, packet latency distribution.

@@ -82,6 +82,7 @@ class Npu : public sc_core::sc_module {
 
   void attach_trace(trace::VcdRecorder& recorder);
   void attach_timeline(trace::TimelineRecorder& recorder);
+  void record_noc_packets(noc::PacketSink& sink) { noc_->record_packets(sink); }
 
   const NpuConfig& config() const { return config_; }
   const CommandProcessor& command_processor() const { return *control_; }

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "platform/noc_packet_log.h"
 #include "platform/platform_config.h"
 #include "platform/run.h"
 #include "platform/trace_options.h"
@@ -76,6 +77,33 @@ TEST(TraceOptions, AListWritesJustThoseFiles) {
   EXPECT_FALSE(std::filesystem::exists(options.out_dir + "/trace.vcd"));
   EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/timeline.json"));
   EXPECT_TRUE(std::filesystem::exists(options.out_dir + "/power.csv"));
+}
+
+// Every packet the NoC timed, as noc-bench --replay reads them back: one row
+// per unicast, one per destination of each multicast.
+TEST(TraceOptions, PacketsWritesEveryNocPacketAsTheRunTimedIt) {
+  RunOptions options;
+  options.out_dir = out_dir("packets");
+  options.trace.files = parse_traces("packets");
+  const nlohmann::json r = run(load_platform(kPreset, {}), options);
+  EXPECT_EQ(r["sim"]["files"],
+            nlohmann::json({"report.json", "layers.csv", "report.html", "roofline.svg", "noc_packets.csv"}));
+  const NocPacketTrace trace = read_noc_packet_trace(options.out_dir + "/noc_packets.csv");
+  EXPECT_EQ(trace.noc.width, 4u);
+  EXPECT_EQ(trace.noc.buffer_flits, 8u);
+  std::uint64_t unicasts = 0, multicasts = 0, flits = 0;
+  for (const noc::PacketRecord& p : trace.packets) {
+    unicasts += p.multicast == 0;
+    multicasts = std::max(multicasts, p.multicast);
+    EXPECT_GT(p.done, p.ready);
+  }
+  for (std::size_t i = 0; i < trace.packets.size(); ++i)
+    if (trace.packets[i].multicast == 0 || i == 0 || trace.packets[i - 1].multicast != trace.packets[i].multicast)
+      flits += trace.packets[i].flits;
+  EXPECT_EQ(unicasts + multicasts, r["noc"]["packets"].get<std::uint64_t>());
+  EXPECT_EQ(multicasts, r["noc"]["multicast_packets"].get<std::uint64_t>());
+  EXPECT_EQ(flits, r["noc"]["flits"].get<std::uint64_t>());
+  EXPECT_GT(multicasts, 0u);
 }
 
 TEST(TraceOptions, WindowLimitsTheVcdTimesAndTheTimelineButNotPowerCsv) {
@@ -174,7 +202,7 @@ TEST(TraceOptions, BadValuesAreRefusedNamingTheOptionAndTheText) {
   } catch (const std::invalid_argument& e) {
     EXPECT_THAT(e.what(), HasSubstr("--traces"));
     EXPECT_THAT(e.what(), HasSubstr("'vcd,bogus'"));
-    EXPECT_THAT(e.what(), HasSubstr("vcd, timeline, power"));
+    EXPECT_THAT(e.what(), HasSubstr("vcd, timeline, power, fst, packets"));
   }
   for (const char* bad : {"100", "5:2", "-1:10", "a:b", "1:2x"}) {
     try {
@@ -187,6 +215,7 @@ TEST(TraceOptions, BadValuesAreRefusedNamingTheOptionAndTheText) {
   }
   const TraceFiles all = parse_traces("all");
   EXPECT_TRUE(all.vcd && all.timeline && all.power);
+  EXPECT_FALSE(all.packets);
   EXPECT_EQ(parse_trace_window("10:20.5"), std::make_pair(10.0, 20.5));
 }
 

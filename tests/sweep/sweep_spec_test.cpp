@@ -216,8 +216,8 @@ TEST(SweepSpec, RunOptionsAcceptWhatTheRunAcceptsAndQuoteTheValueOnce) {
                 "'run.input_size': --input-size: expected HxW with H and W from 1 to 16384 (e.g. 112x112), got "
                 "'3by4'\n  " +
                 f +
-                "'run.traces': --traces: expected all, none or a comma-separated list of vcd, timeline, power, fst; "
-                "got 'zz'\n  " +
+                "'run.traces': --traces: expected all, none or a comma-separated list of vcd, timeline, power, fst, "
+                "packets; got 'zz'\n  " +
                 f + "'run.batch': expected a whole number from 1 to 256, got '0'\n  " + f +
                 "'run.layer_dataflow': expected LAYER=ws|os|os2d or a list of them, got 'conv3x3=rs'");
 }

@@ -1,0 +1,232 @@
+#include "bench/noc_replay.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "models/noc/cycle_model.h"
+#include "models/noc/fast_model.h"
+#include "models/noc/noc_stats.h"
+#include "platform/noc_packet_log.h"
+
+namespace npuvp::bench {
+namespace {
+
+using noc::Cycle;
+using noc::PacketRecord;
+
+// A packet: its rows [first, end) of the trace, one per destination.
+struct Packet {
+  std::size_t first, end;
+};
+
+std::vector<Packet> packets_of(const std::vector<PacketRecord>& rows) {
+  std::vector<Packet> packets;
+  for (std::size_t i = 0; i < rows.size();) {
+    std::size_t end = i + 1;
+    if (rows[i].multicast != 0)
+      while (end < rows.size() && rows[end].multicast == rows[i].multicast) ++end;
+    packets.push_back({i, end});
+    i = end;
+  }
+  return packets;
+}
+
+// The packets of `order` (indices into `packets`) timed one after another by
+// a fresh fast model: the delivery cycle of every row they hold, 0 elsewhere.
+std::vector<Cycle> time_fast(const noc::NocConfig& noc, const std::vector<PacketRecord>& rows,
+                             const std::vector<Packet>& packets, const std::vector<std::size_t>& order) {
+  noc::FastMeshModel model(noc);
+  // No packet timed later is ready before the least ready time still to come.
+  std::vector<Cycle> horizon(order.size() + 1, std::numeric_limits<Cycle>::max());
+  for (std::size_t k = order.size(); k-- > 0;)
+    horizon[k] = std::min(horizon[k + 1], rows[packets[order[k]].first].ready);
+  std::vector<Cycle> done(rows.size(), 0), at;
+  std::vector<noc::NodeId> dsts;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const Packet& p = packets[order[k]];
+    const PacketRecord& r = rows[p.first];
+    model.set_horizon(horizon[k]);
+    if (r.multicast == 0) {
+      done[p.first] = model.unicast(r.src, r.dst, r.flits, r.ready);
+      continue;
+    }
+    dsts.clear();
+    for (std::size_t i = p.first; i < p.end; ++i) dsts.push_back(rows[i].dst);
+    model.multicast(r.src, dsts, r.flits, r.ready, at);
+    std::copy(at.begin(), at.end(), done.begin() + static_cast<std::ptrdiff_t>(p.first));
+  }
+  return done;
+}
+
+// The unicasts of `order` (by ready cycle) offered to the cycle-level model
+// each in its ready cycle.
+std::vector<Cycle> time_cycle_level(const noc::NocConfig& noc, const std::vector<PacketRecord>& rows,
+                                    const std::vector<Packet>& packets, const std::vector<std::size_t>& order) {
+  noc::CycleMeshModel model(noc);
+  std::vector<Cycle> done(rows.size(), 0);
+  std::size_t next = 0, delivered = 0;
+  while (delivered < order.size()) {
+    for (; next < order.size() && rows[packets[order[next]].first].ready <= model.now(); ++next) {
+      const std::size_t row = packets[order[next]].first;
+      model.offer(row, rows[row].src, rows[row].dst, rows[row].flits);
+    }
+    model.step();
+    for (const auto& d : model.take_deliveries()) {
+      done[d.tag] = d.done;
+      ++delivered;
+    }
+  }
+  return done;
+}
+
+std::vector<std::size_t> by_ready(const std::vector<PacketRecord>& rows, const std::vector<Packet>& packets,
+                                  bool unicasts_only) {
+  std::vector<std::size_t> order;
+  for (std::size_t k = 0; k < packets.size(); ++k)
+    if (!unicasts_only || rows[packets[k].first].multicast == 0) order.push_back(k);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return rows[packets[a].first].ready < rows[packets[b].first].ready;
+  });
+  return order;
+}
+
+// How far behind the latest ready cycle of the packets timed before it each
+// row's packet was timed in the run.
+std::vector<Cycle> lateness(const std::vector<PacketRecord>& rows, const std::vector<Packet>& packets) {
+  std::vector<Cycle> late(rows.size(), 0);
+  Cycle latest = 0;
+  for (const Packet& p : packets) {
+    const Cycle ready = rows[p.first].ready;
+    std::fill(late.begin() + static_cast<std::ptrdiff_t>(p.first), late.begin() + static_cast<std::ptrdiff_t>(p.end),
+              latest > ready ? latest - ready : 0);
+    latest = std::max(latest, ready);
+  }
+  return late;
+}
+
+constexpr Cycle kFarBehind = 100;
+
+// The rows of one class and their latency under each timing.
+struct Class {
+  const char* name;
+  bool (*holds)(const PacketRecord&, Cycle late);
+  noc::LatencyHistogram run, ready, ready_unicasts, cycle_level;
+};
+
+nlohmann::json histogram_json(const noc::LatencyHistogram& h) {
+  if (h.count() == 0) return nullptr;
+  return {{"mean", h.mean()}, {"p99", h.percentile(0.99)}};
+}
+
+void print_mean(const noc::LatencyHistogram& h) {
+  if (h.count() == 0)
+    std::cout << std::setw(14) << "-";
+  else
+    std::cout << std::setw(14) << h.mean();
+}
+
+}  // namespace
+
+nlohmann::json replay_noc_packets(const std::string& path) {
+  const platform::NocPacketTrace trace = platform::read_noc_packet_trace(path);
+  const std::vector<PacketRecord>& rows = trace.packets;
+  const std::vector<Packet> packets = packets_of(rows);
+  std::vector<std::size_t> run_order(packets.size());
+  std::iota(run_order.begin(), run_order.end(), std::size_t{0});
+
+  const std::vector<Cycle> run = time_fast(trace.noc, rows, packets, run_order);
+  const std::vector<Cycle> ready = time_fast(trace.noc, rows, packets, by_ready(rows, packets, false));
+  const std::vector<std::size_t> unicasts = by_ready(rows, packets, true);
+  const std::vector<Cycle> ready_unicasts = time_fast(trace.noc, rows, packets, unicasts);
+  const std::vector<Cycle> cycle_level = time_cycle_level(trace.noc, rows, packets, unicasts);
+  const std::vector<Cycle> late = lateness(rows, packets);
+
+  Class classes[] = {
+      {"unicasts", [](const PacketRecord& r, Cycle) { return r.multicast == 0; }, {}, {}, {}, {}},
+      {"  of one flit", [](const PacketRecord& r, Cycle) { return r.multicast == 0 && r.flits == 1; }, {}, {}, {}, {}},
+      {"  of more flits", [](const PacketRecord& r, Cycle) { return r.multicast == 0 && r.flits > 1; }, {}, {}, {}, {}},
+      {"  timed in ready order",
+       [](const PacketRecord& r, Cycle l) { return r.multicast == 0 && l == 0; },
+       {},
+       {},
+       {},
+       {}},
+      {"  timed 1-100 late",
+       [](const PacketRecord& r, Cycle l) { return r.multicast == 0 && l > 0 && l <= kFarBehind; },
+       {},
+       {},
+       {},
+       {}},
+      {"  timed >100 late",
+       [](const PacketRecord& r, Cycle l) { return r.multicast == 0 && l > kFarBehind; },
+       {},
+       {},
+       {},
+       {}},
+      {"multicast deliveries", [](const PacketRecord& r, Cycle) { return r.multicast != 0; }, {}, {}, {}, {}},
+  };
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const PacketRecord& r = rows[i];
+    differ += run[i] != r.done;
+    for (Class& c : classes) {
+      if (!c.holds(r, late[i])) continue;
+      c.run.add(r.done - r.ready);
+      c.ready.add(ready[i] - r.ready);
+      if (r.multicast != 0) continue;
+      c.ready_unicasts.add(ready_unicasts[i] - r.ready);
+      c.cycle_level.add(cycle_level[i] - r.ready);
+    }
+  }
+
+  const noc::NocConfig& n = trace.noc;
+  std::cout << "noc-bench --replay " << path << ": " << n.width << "x" << n.height << " mesh (router "
+            << n.router_cycles << ", link " << n.link_cycles << ", buffer " << n.buffer_flits << " x "
+            << n.virtual_channels << " VCs), " << packets.size() << " packets (" << unicasts.size() << " unicasts, "
+            << packets.size() - unicasts.size() << " multicasts to " << classes[6].run.count() << " destinations)\n";
+  if (differ == 0)
+    std::cout << "fast model in the run's order: every recorded time reproduced\n";
+  else
+    std::cout << "fast model in the run's order: " << differ << " of " << rows.size()
+              << " recorded times differ (the trace comes from another build or NoC)\n";
+  std::cout << "mean latency, cycles           packets     run order   ready order   ready order   cycle-level\n"
+            << "                                                                     (unicasts)    (unicasts)\n"
+            << std::fixed << std::setprecision(2);
+  nlohmann::json out_classes = nlohmann::json::array();
+  for (const Class& c : classes) {
+    std::cout << std::left << std::setw(24) << c.name << std::right << std::setw(14) << c.run.count();
+    print_mean(c.run);
+    print_mean(c.ready);
+    print_mean(c.ready_unicasts);
+    print_mean(c.cycle_level);
+    std::cout << "\n";
+    std::string name = c.name;
+    name.erase(0, name.find_first_not_of(' '));
+    out_classes.push_back({{"class", name},
+                           {"packets", c.run.count()},
+                           {"run_order", histogram_json(c.run)},
+                           {"ready_order", histogram_json(c.ready)},
+                           {"ready_order_unicasts", histogram_json(c.ready_unicasts)},
+                           {"cycle_level_unicasts", histogram_json(c.cycle_level)}});
+  }
+  std::cout << std::defaultfloat;
+  return {{"replay", path},
+          {"mesh", std::to_string(n.width) + "x" + std::to_string(n.height)},
+          {"noc",
+           {{"flit_bytes", n.flit_bytes},
+            {"router_cycles", n.router_cycles},
+            {"link_cycles", n.link_cycles},
+            {"buffer_flits", n.buffer_flits},
+            {"virtual_channels", n.virtual_channels}}},
+          {"packets", packets.size()},
+          {"unicasts", unicasts.size()},
+          {"recorded_times_differing", differ},
+          {"late_threshold_cycles", kFarBehind},
+          {"classes", out_classes}};
+}
+
+}  // namespace npuvp::bench
