@@ -70,6 +70,8 @@ std::vector<Cycle> time_cycle_level(const noc::NocConfig& noc, const std::vector
   std::vector<Cycle> done(rows.size(), 0);
   std::size_t next = 0, delivered = 0;
   while (delivered < order.size()) {
+    // A trace's packets may lie far apart (a run's idle host steps).
+    if (next < order.size()) model.skip_idle_to(rows[packets[order[next]].first].ready);
     for (; next < order.size() && rows[packets[order[next]].first].ready <= model.now(); ++next) {
       const std::size_t row = packets[order[next]].first;
       model.offer(row, rows[row].src, rows[row].dst, rows[row].flits);

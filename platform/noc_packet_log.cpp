@@ -12,6 +12,7 @@ namespace npuvp::platform {
 namespace {
 
 constexpr const char* kColumns = "src,dst,flits,ready_cycle,done_cycle,multicast";
+constexpr std::uint64_t kMaxCycle = std::uint64_t{1} << 48;
 
 // The header's fields in order, each with the NocConfig member it fills.
 struct HeaderField {
@@ -99,6 +100,8 @@ NocPacketTrace read_noc_packet_trace(const std::string& path) {
     if (r.src >= nodes || r.dst >= nodes)
       throw bad(line, "nodes below " + std::to_string(nodes) + " (the header's mesh)", text);
     if (r.flits == 0 || r.done < r.ready) throw bad(line, "at least one flit and done_cycle >= ready_cycle", text);
+    // Far from wrapping when a replay adds a packet's latency to it.
+    if (r.done >= kMaxCycle || r.flits >= kMaxCycle) throw bad(line, "cycles and flits below 2^48", text);
     trace.packets.push_back(r);
   }
   return trace;

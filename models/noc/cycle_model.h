@@ -38,6 +38,11 @@ class CycleMeshModel {
   // `tag` comes back with its delivery.
   void offer(std::uint64_t tag, NodeId src, NodeId dst, std::uint64_t flits);
   void step();
+  // Moves now() on to `cycle` if nothing is in the network and nothing is
+  // queued: idle cycles change nothing else. Does nothing otherwise.
+  void skip_idle_to(Cycle cycle) {
+    if (idle() && cycle > now_) now_ = cycle;
+  }
   Cycle now() const { return now_; }
   // Nothing queued, buffered, on a link or owed as a credit.
   bool idle() const;

@@ -119,6 +119,8 @@ TEST(PacketTrace, AMalformedTraceIsRefusedNamingTheLine) {
                  ":3: expected nodes below 16 (the header's mesh), got '0,16,4,100,115,0'");
   expect_refused("done.csv", header + "0,5,4,100,99,0\n",
                  ":3: expected at least one flit and done_cycle >= ready_cycle, got '0,5,4,100,99,0'");
+  expect_refused("far.csv", header + "0,5,4,281474976710656,281474976710700,0\n",
+                 ":3: expected cycles and flits below 2^48, got '0,5,4,281474976710656,281474976710700,0'");
   std::string shallow = header;
   shallow.replace(shallow.find("buffer_flits 8"), 14, "buffer_flits 2");
   expect_refused("config.csv", shallow,
@@ -207,6 +209,24 @@ TEST(NocReplay, ALonePacketTakesTheZeroLoadLatencyInEveryColumn) {
   const nlohmann::json& c = class_of(r, "unicasts");
   for (const char* column : {"run_order", "ready_order", "ready_order_unicasts", "cycle_level_unicasts"})
     EXPECT_DOUBLE_EQ(c[column]["mean"].get<double>(), zero_load) << column;
+  std::filesystem::remove(path);
+}
+
+// A packet ready billions of cycles after the one before: the cycle-level
+// model is not stepped through the idle cycles between them.
+TEST(NocReplay, PacketsFarApartReplayAtOnce) {
+  const std::string path = temp_file("far_apart.csv");
+  {
+    platform::NocPacketLog log(path, noc::NocConfig{});
+    noc::FastMeshModel model{noc::NocConfig{}};
+    model.record_packets(&log);
+    model.unicast(1, 14, 5, 40);
+    model.unicast(14, 1, 5, 40'000'000'000'000);
+    log.close();
+  }
+  const nlohmann::json r = replay({"--replay", path}, 0);
+  const double zero_load = double(noc::Mesh(noc::NocConfig{}).zero_load_latency(1, 14, 5));
+  EXPECT_DOUBLE_EQ(class_of(r, "unicasts")["cycle_level_unicasts"]["mean"].get<double>(), zero_load);
   std::filesystem::remove(path);
 }
 
