@@ -271,6 +271,11 @@ def malformed_attributes(out):
     for name, node, inits in [
         ("pool_without_kernel", helper.make_node("MaxPool", ["x"], ["y"], name="pool"), []),
         ("float_strides", None, []),
+        # A DequantizeLinear of a constant with no output: its output was read
+        # regardless, which aborted in protobuf (fuzzer).
+        ("node_without_output", helper.make_node("DequantizeLinear", ["q", "s"], [], name="dq"),
+         [numpy_helper.from_array(np.array([1, 2], np.int8), "q"),
+          numpy_helper.from_array(np.array(0.5, np.float32), "s")]),
     ]:
         if node is None:
             node = helper.make_node("Conv", ["x", init("w", he(rng, (2, 2, 1, 1)), inits)], ["y"], name="conv")

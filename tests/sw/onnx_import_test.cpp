@@ -244,6 +244,15 @@ TEST(OnnxErrors, AMissingOrMistypedAttributeIsNamed) {
                  path + ": node 'conv' (Conv): attribute strides: expected INTS, got FLOATS");
 }
 
+TEST(OnnxErrors, ANodeWithoutAnOutputIsNamed) {
+  // Its output 0 was read regardless: protobuf aborted the process
+  // (fuzz/corpus/onnx/regression-node-without-output.onnx).
+  REQUIRE_MODELS();
+  const std::string path = model("node_without_output.onnx");
+  expect_invalid([&] { import_onnx_quantized(path); }, path + ": node 'dq' (DequantizeLinear): missing output 0");
+  expect_invalid([&] { import_onnx_float(path); }, path + ": node 'dq' (DequantizeLinear): missing output 0");
+}
+
 TEST(OnnxErrors, AGraphInputDimensionBeyondAnIntIsRefused) {
   // Cast to int, a height of 2^32 + 8 ran as 8.
   REQUIRE_MODELS();

@@ -121,9 +121,14 @@ void Importer::run() {
   model_ = load_model(path_);
   const onnx::GraphProto& g = model_.graph();
   for (const auto& t : g.initializer()) consts_[t.name()] = decode_tensor(t, path_ + ": initializer ");
-  for (int k = 0; k < g.node_size(); ++k)
-    for (const auto& in : g.node(k).input())
+  for (int k = 0; k < g.node_size(); ++k) {
+    const Node& n = g.node(k);
+    // Every supported operator has an output 0, and importing a node looks
+    // ahead at its readers' outputs: a node without one is refused first.
+    if (n.output_size() == 0 || n.output(0).empty()) fail(n, "missing output 0");
+    for (const auto& in : n.input())
       if (!in.empty()) consumers_[in].push_back(k);
+  }
   make_input();
   consumed_.assign(static_cast<std::size_t>(g.node_size()), false);
   for (int k = 0; k < g.node_size(); ++k)
