@@ -21,6 +21,7 @@ MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
       initiator_sockets("initiator_sockets", config.targets.size()),
       config_(config),
       cycle_(1e3 / config.clock_mhz, sc_core::SC_NS),
+      quantum_(config.quantum_ns, sc_core::SC_NS),
       fast_(config),
       log_(log::component(this->name())) {
   if (cycle_ == sc_core::SC_ZERO_TIME)
@@ -134,14 +135,14 @@ void MeshNoc::b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time
     split(id, src, gp, delay, fork);
     return;
   }
-  const sc_core::sc_time done = unicast(src, route, gp, delay, fork);
+  const sc_core::sc_time done = unicast(src, route, gp, delay, config_.initiators[id].awaits_responses, fork);
   delay = done - sc_core::sc_time_stamp();
   gp.set_address(address);
   gp.set_dmi_allowed(false);
 }
 
 sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp, sc_core::sc_time delay,
-                                  const ForkRoutes* fork, std::uint64_t fork_offset) {
+                                  bool awaited, const ForkRoutes* fork, std::uint64_t fork_offset) {
   const NodeId dst = node_of(config_.targets[route.target]);
   const std::uint64_t length = gp.get_data_length();
   const sc_core::sc_time issued = sc_core::sc_time_stamp();
@@ -153,7 +154,16 @@ sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_gener
   initiator_sockets[route.target]->b_transport(gp, target_delay);
 
   // The target may have waited; its delay counts from when it returned.
-  const sc_core::sc_time returned = sc_core::sc_time_stamp();
+  sc_core::sc_time returned = sc_core::sc_time_stamp();
+  if (awaited && target_delay > quantum_) {
+    // Its initiator would wait for it anyway: the response is timed a
+    // quantum before it is ready, among the packets of that time, rather
+    // than booked now ahead of packets ready before it (docs/noc.md, "On the
+    // platform's own traffic").
+    sc_core::wait(target_delay - quantum_);
+    returned = sc_core::sc_time_stamp();
+    target_delay = quantum_;
+  }
   const bool data_back = gp.is_read() && gp.is_response_ok();
   if (data_back && fork != nullptr) return fork_response(src, dst, gp, *fork, fork_offset, returned + target_delay);
   if (data_back) payload_.add(length, fast_.mesh().hops(dst, src));
@@ -257,7 +267,9 @@ void MeshNoc::split(int id, NodeId src, tlm::tlm_generic_payload& gp, sc_core::s
     }
     piece.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     const sc_core::sc_time now = sc_core::sc_time_stamp();
-    last = std::max(last, unicast(src, r, piece, issued > now ? issued - now : sc_core::SC_ZERO_TIME, fork, done));
+    // The pieces all leave at the burst's time: none waits for another's response.
+    last =
+        std::max(last, unicast(src, r, piece, issued > now ? issued - now : sc_core::SC_ZERO_TIME, false, fork, done));
     if (!piece.is_response_ok()) {
       gp.set_response_status(piece.get_response_status());
       return;

@@ -111,8 +111,9 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   // issued `delay` after now; returns when the response is back (absolute).
   // With `fork`, the response is forked, its copies written `fork_offset`
   // bytes into each window.
+  // `awaited`: the initiator awaits the response (Attachment::awaits_responses).
   sc_core::sc_time unicast(NodeId src, const Route& route, tlm::tlm_generic_payload& gp, sc_core::sc_time delay,
-                           const ForkRoutes* fork = nullptr, std::uint64_t fork_offset = 0);
+                           bool awaited, const ForkRoutes* fork = nullptr, std::uint64_t fork_offset = 0);
   // The forked response of a READ the target at `from` answered, ready at
   // `ready`: one tree to `src` and every window; returns when `src` has it.
   sc_core::sc_time fork_response(NodeId src, NodeId from, tlm::tlm_generic_payload& gp, const ForkRoutes& fork,
@@ -145,6 +146,7 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   };
   std::vector<Window> windows_;
   sc_core::sc_time cycle_;
+  sc_core::sc_time quantum_;
   FastMeshModel fast_;
   tlmx::PayloadPool payloads_;  // forked responses' copies, split requests' pieces
   std::shared_ptr<spdlog::logger> log_;

@@ -33,6 +33,7 @@ void validate(const NocConfig& c) {
                                              " (the credit round trip) so a link streams one flit per cycle, got " +
                                              std::to_string(c.buffer_flits));
   if (!(c.clock_mhz > 0) || !std::isfinite(c.clock_mhz)) throw NocConfigError("clock_mhz", "a positive number");
+  if (!(c.quantum_ns > 0) || !std::isfinite(c.quantum_ns)) throw NocConfigError("quantum_ns", "a positive number");
 
   std::set<std::string> names;
   for (std::size_t i = 0; i < c.initiators.size(); ++i) {

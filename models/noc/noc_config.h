@@ -14,6 +14,10 @@ namespace npuvp::noc {
 struct Attachment {
   std::string name;
   unsigned x = 0, y = 0;
+  // An initiator that issues its next transaction only once the response to
+  // the one before has arrived (a PE cluster's load unit): the NoC may time
+  // its responses in the order of time (MeshNoc). Targets ignore it.
+  bool awaits_responses = false;
 };
 
 // A target endpoint and the address window routed to it. Targets may share
@@ -45,6 +49,9 @@ struct NocConfig {
   // Virtual channels per physical input port (1 = plain wormhole), each
   // buffer_flits deep; both timing models allocate them.
   unsigned virtual_channels = 2;  // at most kMaxVirtualChannels
+  // How far ahead of simulated time a response to an initiator that awaits
+  // it is timed (the loosely timed quantum).
+  double quantum_ns = 10;
   std::vector<Attachment> initiators;
   std::vector<TargetAttachment> targets;
 };

@@ -60,6 +60,7 @@ firmware::NpuLayout Npu::firmware_layout(const NpuConfig& config) { return contr
 noc::NocConfig Npu::attach(const NpuConfig& c) {
   noc::NocConfig n = c.noc;
   n.clock_mhz = c.clock_mhz;
+  n.quantum_ns = c.cluster.quantum.to_seconds() * 1e9;
   n.initiators.clear();
   n.targets.clear();
   const unsigned nodes = n.width * n.height;
@@ -75,7 +76,7 @@ noc::NocConfig Npu::attach(const NpuConfig& c) {
                             (c.control_node.y + p * n.height / c.dma.noc_ports) % n.height});
   for (unsigned k = 0; k < c.clusters; ++k) {
     auto [x, y] = at(k);
-    n.initiators.push_back({"cluster" + std::to_string(k), x, y});
+    n.initiators.push_back({"cluster" + std::to_string(k), x, y, true});
   }
   for (unsigned b = 0; b < c.sram_banks; ++b) {
     const NodePosition node = c.bank_node(b);

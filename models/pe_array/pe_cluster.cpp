@@ -604,6 +604,16 @@ tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t
   // One payload from the pool for all the bursts; every field a burst uses is set below.
   const auto lease = payloads_.acquire();
   tlm::tlm_generic_payload& gp = *lease;
+  // The fork extension lives here, and a payload back in the pool has its
+  // extensions freed: it is taken off however this is left, a stop's unwinding
+  // of the thread while the NoC holds it for its response included.
+  struct ForkTakenOff {
+    tlm::tlm_generic_payload& gp;
+    noc::ReadForkExtension& forked;
+    ~ForkTakenOff() {
+      if (gp.get_extension<noc::ReadForkExtension>() == &forked) gp.clear_extension(&forked);
+    }
+  } fork_taken_off{gp, forked};
   for (unsigned done = 0, n = 0; done < len; done += n) {
     n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
     gp.set_command(cmd);

@@ -139,6 +139,73 @@ TEST(MeshNoc, ZeroLoadTransactionTimeIsRequestPlusTargetPlusResponse) {
   EXPECT_EQ(sys.noc->stats().packets, 8u);
 }
 
+// A responds 300 ns after a request from A (3,0) reaches it at (1,0); B at
+// (0,0) writes 1 KiB to F at (2,0) 280 ns in, ready before A's 1 KiB
+// response, and both need the link (1,0) east. In ready order B goes first.
+struct OrderCase {
+  Cycle a_done = 0, b_done = 0, a_zero_load = 0, b_zero_load = 0;
+};
+
+OrderCase run_order_case(bool a_awaits) {
+  NocConfig config;
+  config.initiators = {{"a", 3, 0, a_awaits}, {"b", 0, 0}};
+  for (unsigned i = 0; i < 2; ++i) {
+    TargetAttachment t;
+    t.name = i == 0 ? "slow" : "fast";
+    t.x = 1 + i;
+    t.base = address_map::kSramBase + i * 0x1'0000ull;
+    t.size = 0x1'0000;
+    config.targets.push_back(t);
+  }
+  MeshNoc noc("noc", config);
+  Driver driver("driver", 2);
+  Memory slow("slow", 0x1'0000, sc_time(300, SC_NS)), fast("fast", 0x1'0000, sc_time(10, SC_NS));
+  for (std::size_t i = 0; i < 2; ++i) driver.initiator_sockets[i].bind(noc.target_sockets[i]);
+  noc.initiator_sockets[0].bind(slow.target_socket);
+  noc.initiator_sockets[1].bind(fast.target_socket);
+  std::vector<std::uint8_t> a(1024), b(1024, 7);
+  OrderCase c;
+  const auto done = [](const sc_time& delay) { return Cycle((sc_core::sc_time_stamp() + delay) / kCycle); };
+  driver.bodies.push_back([&](Driver& d) {
+    sc_time delay;
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, config.targets[0].base, a.data(), 1024, delay),
+              tlm::TLM_OK_RESPONSE);
+    c.a_done = done(delay);
+  });
+  driver.bodies.push_back([&](Driver& d) {
+    sc_core::wait(280, SC_NS);
+    sc_time delay;
+    EXPECT_EQ(d.transfer(1, tlm::TLM_WRITE_COMMAND, config.targets[1].base, b.data(), 1024, delay),
+              tlm::TLM_OK_RESPONSE);
+    c.b_done = done(delay);
+  });
+  npuvp::sim::run_to_end();
+  const Mesh mesh(config);
+  const NodeId a_node = mesh.node(3, 0), b_node = mesh.node(0, 0), slow_node = mesh.node(1, 0),
+               fast_node = mesh.node(2, 0);
+  // A request of 1 flit, the target's latency, 1 KiB back in 32 flits behind a header.
+  c.a_zero_load = mesh.zero_load_latency(a_node, slow_node, 1) + 240 + mesh.zero_load_latency(slow_node, a_node, 33);
+  c.b_zero_load =
+      224 + mesh.zero_load_latency(b_node, fast_node, 33) + 8 + mesh.zero_load_latency(fast_node, b_node, 1);
+  return c;
+}
+
+// A's initiator awaits its response, so the NoC times the response a quantum
+// before it is ready: B, issued before then, meets an empty link.
+TEST(MeshNoc, AnAwaitedResponseIsTimedAmongThePacketsOfItsTime) {
+  const OrderCase c = run_order_case(true);
+  EXPECT_EQ(c.b_done, c.b_zero_load);
+  EXPECT_GT(c.a_done, c.a_zero_load);
+}
+
+// Not awaited, the response is booked when the request is served, ahead of
+// B, whose flits then wait for it.
+TEST(MeshNoc, AResponseNotAwaitedIsBookedWhenItsRequestIsServed) {
+  const OrderCase c = run_order_case(false);
+  EXPECT_EQ(c.a_done, c.a_zero_load);
+  EXPECT_GT(c.b_done, c.b_zero_load);
+}
+
 TEST(MeshNoc, ConcurrentLargeTransfersContendForTheTargetPort) {
   System sys;
   std::vector<std::uint8_t> a(32 * 1024, 1), b(32 * 1024, 2);
