@@ -80,6 +80,34 @@ TEST(NetworkYaml, ParsesLayersDefaultsAndInputs) {
   EXPECT_TRUE(n.layer("fc").fc.bias);
 }
 
+// A padding of 555,555,551 made an output of 32 x 1.1e9 x 1.1e9, whose MAC
+// count overflowed 64 bits (fuzzer, UBSan;
+// fuzz/corpus/network_yaml/regression-huge-padding.yaml). Kernels, dilations
+// and paddings near 2^31 overflowed an int as well.
+TEST(NetworkYaml, ALayerTooLargeToCountIsRefused) {
+  const std::string head = "input: [3, 224, 224]\nlayers:\n";
+  expect_invalid(
+      [&] {
+        parse_network_yaml(head + "  - {name: c, type: conv2d, out_channels: 32, kernel: 3, padding: 555555551}\n",
+                           "f.yaml");
+      },
+      "f.yaml:3:5: network 'f', layer 'c' (conv2d): output 32x1111111324x1111111324 is beyond what a layer may be: "
+      "at most 2^40 elements and 2^62 parameters or MACs");
+  expect_invalid(
+      [&] {
+        parse_network_yaml(
+            head +
+                "  - {name: c, type: conv2d, out_channels: 2, kernel: 3, padding: 2000000000, dilation: 1000000000}\n",
+            "f.yaml");
+      },
+      "layer 'c' (conv2d): output 2x");
+  // Twice the padding and the padded input once overflowed an int: the
+  // window fits, the stride (the kernel) leaves one output pixel.
+  const Network pool =
+      parse_network_yaml(head + "  - {name: p, type: max_pool, kernel: 2000000000, padding: 1000000000}\n", "f.yaml");
+  EXPECT_EQ(pool.layer("p").out_shape, (TensorShape{3, 1, 1}));
+}
+
 TEST(NetworkYaml, ErrorsNameFileLineAndKey) {
   const std::string head = "input: [3, 16, 16]\nlayers:\n";
   expect_invalid(

@@ -260,6 +260,11 @@ class Network {
   void infer_conv(Layer& layer, TensorShape in) const;
   void infer_fc(Layer& layer, TensorShape in) const;
   void infer_pool(Layer& layer, TensorShape in) const;
+  // Refuses a layer whose output, parameters or MACs this tool cannot count:
+  // more than 2^40 elements or 2^62 parameters or MACs (an edge NPU's layers
+  // are orders of magnitude below), so the counts below never overflow.
+  void check_counts(const Layer& layer, std::int64_t c, std::int64_t h, std::int64_t w, long double params,
+                    long double macs) const;
   int add_simple(const std::string& name, LayerType type, std::vector<int> inputs);
   int add_pool(const std::string& name, LayerType type, int input, const PoolAttrs& attrs);
 

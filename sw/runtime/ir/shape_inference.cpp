@@ -2,6 +2,7 @@
 #include "sw/runtime/ir/network.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -13,10 +14,11 @@ namespace {
 
 // One spatial dimension of a PyTorch pooling window (floor or ceil mode).
 // Returns the output size, possibly <= 0 (the caller reports it).
-int pool_extent(int in, int pad_begin, int pad_end, int kernel, int stride, bool ceil_mode) {
-  const int span = in + pad_begin + pad_end - kernel;
+std::int64_t pool_extent(std::int64_t in, std::int64_t pad_begin, std::int64_t pad_end, std::int64_t kernel,
+                         std::int64_t stride, bool ceil_mode) {
+  const std::int64_t span = in + pad_begin + pad_end - kernel;
   if (span < 0) return 0;
-  int out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  std::int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
   // PyTorch: the last window must start inside the input or its leading padding.
   if (ceil_mode && (out - 1) * stride >= in + pad_begin) --out;
   return out;
@@ -30,8 +32,8 @@ PoolParams to_pool_params(const Layer& l, TensorShape in) {
   p.count_include_pad = l.pool.count_include_pad;
   if (l.pool.ceil_mode) {
     // Extra padding so that the floor-mode formula gives the ceil-mode size.
-    const int oh = pool_extent(in.h, p.pad.top, p.pad.bottom, p.kernel_h, p.stride_h, true);
-    const int ow = pool_extent(in.w, p.pad.left, p.pad.right, p.kernel_w, p.stride_w, true);
+    const auto oh = static_cast<int>(pool_extent(in.h, p.pad.top, p.pad.bottom, p.kernel_h, p.stride_h, true));
+    const auto ow = static_cast<int>(pool_extent(in.w, p.pad.left, p.pad.right, p.kernel_w, p.stride_w, true));
     p.pad.bottom = std::max(p.pad.bottom, (oh - 1) * p.stride_h + p.kernel_h - in.h - p.pad.top);
     p.pad.right = std::max(p.pad.right, (ow - 1) * p.stride_w + p.kernel_w - in.w - p.pad.left);
   }
@@ -54,18 +56,31 @@ void Network::infer_conv(Layer& l, TensorShape x) const {
     fail(l, "input channels " + std::to_string(x.c) + " not divisible by groups " + std::to_string(a.groups));
   if (a.out_channels % a.groups != 0)
     fail(l, "out_channels " + std::to_string(a.out_channels) + " not divisible by groups " + std::to_string(a.groups));
-  const int eff_kh = a.dilation_h * (a.kernel_h - 1) + 1;
-  const int eff_kw = a.dilation_w * (a.kernel_w - 1) + 1;
-  const int ph = x.h + a.pad.top + a.pad.bottom;
-  const int pw = x.w + a.pad.left + a.pad.right;
+  // In 64 bits: a file's dilations, kernels and paddings may be large.
+  const std::int64_t eff_kh = std::int64_t{a.dilation_h} * (a.kernel_h - 1) + 1;
+  const std::int64_t eff_kw = std::int64_t{a.dilation_w} * (a.kernel_w - 1) + 1;
+  const std::int64_t ph = std::int64_t{x.h} + a.pad.top + a.pad.bottom;
+  const std::int64_t pw = std::int64_t{x.w} + a.pad.left + a.pad.right;
   if (eff_kh > ph || eff_kw > pw)
     fail(l, "kernel " + hw_str(a.kernel_h, a.kernel_w) + " (dilated " + hw_str(eff_kh, eff_kw) +
                 ") larger than the padded input " + hw_str(ph, pw) + " (input " + shape_str(x) + ", padding " +
                 pad_str(a.pad) + ")");
-  l.out_shape = {a.out_channels, (ph - eff_kh) / a.stride_h + 1, (pw - eff_kw) / a.stride_w + 1};
+  const std::int64_t oh = (ph - eff_kh) / a.stride_h + 1, ow = (pw - eff_kw) / a.stride_w + 1;
+  const long double taps = static_cast<long double>(x.c / a.groups) * a.kernel_h * a.kernel_w;
+  check_counts(l, a.out_channels, oh, ow, taps * a.out_channels, taps * a.out_channels * oh * ow);
+  l.out_shape = {a.out_channels, static_cast<int>(oh), static_cast<int>(ow)};
   const std::int64_t per_out = static_cast<std::int64_t>(x.c / a.groups) * a.kernel_h * a.kernel_w;
   l.params = per_out * a.out_channels + (a.bias ? a.out_channels : 0);
   l.macs = per_out * static_cast<std::int64_t>(l.out_shape.size());
+}
+
+void Network::check_counts(const Layer& l, std::int64_t c, std::int64_t h, std::int64_t w, long double params,
+                           long double macs) const {
+  const long double elements = static_cast<long double>(c) * h * w;
+  if (h > std::numeric_limits<int>::max() || w > std::numeric_limits<int>::max() || elements > 0x1p40L ||
+      params > 0x1p62L || macs > 0x1p62L)
+    fail(l, "output " + std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w) +
+                " is beyond what a layer may be: at most 2^40 elements and 2^62 parameters or MACs");
 }
 
 void Network::infer_fc(Layer& l, TensorShape x) const {
@@ -77,6 +92,8 @@ void Network::infer_fc(Layer& l, TensorShape x) const {
                 " (a network with fully connected layers after resolution-dependent maps accepts only the "
                 "input size it was built for, " +
                 shape_str(default_input_) + ")");
+  const long double weights = static_cast<long double>(features) * l.fc.out_features;
+  check_counts(l, l.fc.out_features, 1, 1, weights, weights);
   l.out_shape = {l.fc.out_features, 1, 1};
   l.params = features * l.fc.out_features + (l.fc.bias ? l.fc.out_features : 0);
   l.macs = features * l.fc.out_features;
@@ -88,17 +105,19 @@ void Network::infer_pool(Layer& l, TensorShape x) const {
   if (a.stride_h <= 0 || a.stride_w <= 0) fail(l, "stride must be positive, got " + hw_str(a.stride_h, a.stride_w));
   if (a.pad.top < 0 || a.pad.left < 0 || a.pad.bottom < 0 || a.pad.right < 0)
     fail(l, "padding must be >= 0, got " + pad_str(a.pad));
-  if (2 * std::max(a.pad.top, a.pad.bottom) > a.kernel_h || 2 * std::max(a.pad.left, a.pad.right) > a.kernel_w)
+  if (2 * std::int64_t{std::max(a.pad.top, a.pad.bottom)} > a.kernel_h ||
+      2 * std::int64_t{std::max(a.pad.left, a.pad.right)} > a.kernel_w)
     fail(l, "padding " + pad_str(a.pad) + " must be at most half the kernel " + hw_str(a.kernel_h, a.kernel_w));
-  const int ph = x.h + a.pad.top + a.pad.bottom;
-  const int pw = x.w + a.pad.left + a.pad.right;
+  const std::int64_t ph = std::int64_t{x.h} + a.pad.top + a.pad.bottom;
+  const std::int64_t pw = std::int64_t{x.w} + a.pad.left + a.pad.right;
   if (a.kernel_h > ph || a.kernel_w > pw)
     fail(l, "kernel " + hw_str(a.kernel_h, a.kernel_w) + " larger than the padded input " + hw_str(ph, pw) +
                 " (input " + shape_str(x) + ", padding " + pad_str(a.pad) + ")");
-  const int oh = pool_extent(x.h, a.pad.top, a.pad.bottom, a.kernel_h, a.stride_h, a.ceil_mode);
-  const int ow = pool_extent(x.w, a.pad.left, a.pad.right, a.kernel_w, a.stride_w, a.ceil_mode);
+  const std::int64_t oh = pool_extent(x.h, a.pad.top, a.pad.bottom, a.kernel_h, a.stride_h, a.ceil_mode);
+  const std::int64_t ow = pool_extent(x.w, a.pad.left, a.pad.right, a.kernel_w, a.stride_w, a.ceil_mode);
   if (oh <= 0 || ow <= 0) fail(l, "output would be empty for input " + shape_str(x));
-  l.out_shape = {x.c, oh, ow};
+  check_counts(l, x.c, oh, ow, 0, 0);
+  l.out_shape = {x.c, static_cast<int>(oh), static_cast<int>(ow)};
 }
 
 void Network::infer_layer(Layer& l, const std::vector<TensorShape>& in) const {
@@ -155,7 +174,7 @@ void Network::infer_layer(Layer& l, const std::vector<TensorShape>& in) const {
       return;
     case LayerType::kConcat: {
       if (in.empty()) fail(l, "expects at least one input");
-      int c = 0;
+      std::int64_t c = 0;
       for (std::size_t i = 0; i < in.size(); ++i) {
         if (in[i].h != in[0].h || in[i].w != in[0].w)
           fail(l, "input '" + layers_[static_cast<std::size_t>(l.inputs[i])].name + "' is " + shape_str(in[i]) +
@@ -163,7 +182,10 @@ void Network::infer_layer(Layer& l, const std::vector<TensorShape>& in) const {
                       "; expected equal H and W");
         c += in[i].c;
       }
-      l.out_shape = {c, in[0].h, in[0].w};
+      check_counts(l, c, in[0].h, in[0].w, 0, 0);
+      if (c > std::numeric_limits<int>::max())
+        fail(l, "output of " + std::to_string(c) + " channels: at most 2^31 - 1");
+      l.out_shape = {static_cast<int>(c), in[0].h, in[0].w};
       return;
     }
     case LayerType::kChannelShuffle:
@@ -181,6 +203,9 @@ void Network::infer_layer(Layer& l, const std::vector<TensorShape>& in) const {
       return;
     case LayerType::kFlatten:
       need_inputs(1);
+      check_counts(l, static_cast<std::int64_t>(in[0].size()), 1, 1, 0, 0);
+      if (in[0].size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+        fail(l, "output of " + std::to_string(in[0].size()) + " features: at most 2^31 - 1");
       l.out_shape = {static_cast<int>(in[0].size()), 1, 1};
       return;
     case LayerType::kSliceChannels:
