@@ -158,8 +158,8 @@ sc_core::sc_time MeshNoc::unicast(NodeId src, const Route& route, tlm::tlm_gener
   if (awaited && target_delay > quantum_) {
     // Its initiator would wait for it anyway: the response is timed a
     // quantum before it is ready, among the packets of that time, rather
-    // than booked now ahead of packets ready before it (docs/noc.md, "On the
-    // platform's own traffic").
+    // than booked now ahead of packets ready before it (docs/noc.md, "A
+    // cluster's responses timed in time order").
     sc_core::wait(target_delay - quantum_);
     returned = sc_core::sc_time_stamp();
     target_delay = quantum_;

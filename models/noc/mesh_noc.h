@@ -13,7 +13,10 @@
 // banks) is split at the source into one such pair per chunk, all issued at
 // its time; it completes when the last response is back. A READ carrying a
 // ReadForkExtension (read_fork.h) sends its response down a multicast tree.
-// DMI is not granted, so every access is timed.
+// An initiator that awaits its responses (Attachment::awaits_responses) is
+// held in b_transport until a quantum before a response the target delays by
+// more, so that the response is timed among the packets of its time. DMI is
+// not granted, so every access is timed.
 
 #include <cstdint>
 #include <memory>
