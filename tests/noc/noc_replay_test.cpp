@@ -3,6 +3,7 @@
 // replay's figures on traces made here with the fast model itself.
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -195,15 +196,20 @@ TEST(NocReplay, TheRunsOrderReproducesTheTraceAndTheReadyOrderTimesItAfresh) {
   std::filesystem::remove(path);
 }
 
+// The trace of unicasts {src, dst, flits, ready} timed one after another on
+// the default NoC.
+void write_unicasts(const std::string& path, const std::vector<std::array<std::uint64_t, 4>>& packets) {
+  platform::NocPacketLog log(path, noc::NocConfig{});
+  noc::FastMeshModel model{noc::NocConfig{}};
+  model.record_packets(&log);
+  for (const auto& p : packets)
+    model.unicast(static_cast<noc::NodeId>(p[0]), static_cast<noc::NodeId>(p[1]), p[2], p[3]);
+  log.close();
+}
+
 TEST(NocReplay, ALonePacketTakesTheZeroLoadLatencyInEveryColumn) {
   const std::string path = temp_file("lone.csv");
-  {
-    platform::NocPacketLog log(path, noc::NocConfig{});
-    noc::FastMeshModel model{noc::NocConfig{}};
-    model.record_packets(&log);
-    model.unicast(1, 14, 5, 40);
-    log.close();
-  }
+  write_unicasts(path, {{1, 14, 5, 40}});
   const nlohmann::json r = replay({"--replay", path}, 0);
   const double zero_load = double(noc::Mesh(noc::NocConfig{}).zero_load_latency(1, 14, 5));
   const nlohmann::json& c = class_of(r, "unicasts");
@@ -216,14 +222,7 @@ TEST(NocReplay, ALonePacketTakesTheZeroLoadLatencyInEveryColumn) {
 // model is not stepped through the idle cycles between them.
 TEST(NocReplay, PacketsFarApartReplayAtOnce) {
   const std::string path = temp_file("far_apart.csv");
-  {
-    platform::NocPacketLog log(path, noc::NocConfig{});
-    noc::FastMeshModel model{noc::NocConfig{}};
-    model.record_packets(&log);
-    model.unicast(1, 14, 5, 40);
-    model.unicast(14, 1, 5, 40'000'000'000'000);
-    log.close();
-  }
+  write_unicasts(path, {{1, 14, 5, 40}, {14, 1, 5, 40'000'000'000'000}});
   const nlohmann::json r = replay({"--replay", path}, 0);
   const double zero_load = double(noc::Mesh(noc::NocConfig{}).zero_load_latency(1, 14, 5));
   EXPECT_DOUBLE_EQ(class_of(r, "unicasts")["cycle_level_unicasts"]["mean"].get<double>(), zero_load);
