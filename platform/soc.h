@@ -1,5 +1,5 @@
 #pragma once
-// The SoC top: host CPU stub, system bus, LPDDR4 subsystem and NPU, wired per
+// The SoC top: host CPU, system bus, LPDDR4 subsystem and NPU, wired per
 // the address map. Built from a PlatformConfig; nothing global, so the top can
 // be built by tests and by the CLI alike. What the models count is read through
 // their StatsSources (see RunMonitor).

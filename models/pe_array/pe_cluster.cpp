@@ -606,14 +606,16 @@ tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t
   tlm::tlm_generic_payload& gp = *lease;
   // The fork extension lives here, and a payload back in the pool has its
   // extensions freed: it is taken off however this is left, a stop's unwinding
-  // of the thread while the NoC holds it for its response included.
+  // of the thread while the NoC holds it for its response included. Each
+  // burst rewrites its addresses in place.
+  if (fork != nullptr) gp.set_extension(&forked);
   struct ForkTakenOff {
     tlm::tlm_generic_payload& gp;
-    noc::ReadForkExtension& forked;
+    noc::ReadForkExtension* forked;
     ~ForkTakenOff() {
-      if (gp.get_extension<noc::ReadForkExtension>() == &forked) gp.clear_extension(&forked);
+      if (forked != nullptr) gp.clear_extension(forked);
     }
-  } fork_taken_off{gp, forked};
+  } fork_taken_off{gp, fork != nullptr ? &forked : nullptr};
   for (unsigned done = 0, n = 0; done < len; done += n) {
     n = static_cast<unsigned>(std::min<std::uint64_t>(kBurstBoundary - (addr + done) % kBurstBoundary, len - done));
     gp.set_command(cmd);
@@ -629,13 +631,11 @@ tlm::tlm_response_status PeCluster::transfer(tlm::tlm_command cmd, std::uint64_t
     if (fork != nullptr) {
       forked.addresses.clear();
       for (std::uint64_t a : *fork) forked.addresses.push_back(a + done);
-      gp.set_extension(&forked);
     }
     // A wait of the job (its group's rendezvous) may have moved time past the start.
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     sc_core::sc_time t = start > now ? start - now : sc_core::SC_ZERO_TIME;
     noc_socket->b_transport(gp, t);
-    if (fork != nullptr) gp.clear_extension(&forked);
     if (!gp.is_response_ok()) return gp.get_response_status();
     offset = std::max(offset, sc_core::sc_time_stamp() + t - epoch_);
   }
