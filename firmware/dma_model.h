@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <unordered_map>
 
 #include "firmware/exact_sums.h"
 #include "firmware/hal.h"
@@ -191,17 +192,31 @@ class DmaModel {
 
   // The first `period` rows walked from nothing. They depend on the
   // addresses' offsets within a burst only, and a layer's steps repeat a few
-  // of them (the two buffers' destinations): the last few are kept.
+  // of them (the two buffers' destinations): the last few are kept. A long
+  // period (pitches that are no multiple of a power of two, so hundreds of
+  // rows) is kept for the whole estimate: a command with odd pitches steps
+  // through thousands of destination offsets, and walking each again for
+  // every candidate tiling took seconds (fuzz/corpus/command_stream/
+  // regression-odd-pitches.bin).
   const DmaStream& period_of_rows(std::uint64_t period, std::uint64_t row_bytes, std::uint64_t src,
                                   std::uint64_t src_pitch, std::uint64_t dst, std::uint64_t dst_pitch) const {
-    const std::array<std::uint64_t, 6> key{period,       row_bytes,         src % burst_, src_pitch % burst_,
-                                           dst % burst_, dst_pitch % burst_};
+    const WalkKey key{period, row_bytes, src % burst_, src_pitch % burst_, dst % burst_, dst_pitch % burst_};
     for (const Walked& w : walked_)
       if (w.key == key) return w.once;
+    const auto walk = [&] {
+      DmaStream once;
+      for (std::uint64_t r = 0; r < period; ++r) add_row(once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+      return once;
+    };
     Walked& w = walked_[next_walked_++ % walked_.size()];
     w.key = key;
-    w.once = DmaStream{};
-    for (std::uint64_t r = 0; r < period; ++r) add_row(w.once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+    if (period < kLongPeriod) {
+      w.once = walk();
+    } else {
+      const auto [it, added] = long_walks_.try_emplace(key);
+      if (added) it->second = walk();
+      w.once = it->second;
+    }
     return w.once;
   }
 
@@ -248,12 +263,23 @@ class DmaModel {
   // A whole burst's data flits and round trip.
   const double whole_flits_ = std::ceil(double(burst_) / flit_);
   const double whole_trip_ = trip(burst_, whole_flits_);
+  using WalkKey = std::array<std::uint64_t, 6>;
   struct Walked {
-    std::array<std::uint64_t, 6> key{};  // period 0: none yet
+    WalkKey key{};  // period 0: none yet
     DmaStream once;
   };
+  struct WalkKeyHash {
+    std::size_t operator()(const WalkKey& k) const {
+      std::uint64_t h = 0;
+      for (const std::uint64_t v : k) h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+      return static_cast<std::size_t>(h ^ (h >> 32));
+    }
+  };
+  // Walks shorter than this cost less than a hash lookup.
+  static constexpr std::uint64_t kLongPeriod = 64;
   mutable std::array<Walked, 4> walked_{};
   mutable unsigned next_walked_ = 0;
+  mutable std::unordered_map<WalkKey, DmaStream, WalkKeyHash> long_walks_;
 };
 
 }  // namespace npuvp::firmware

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <numeric>
 #include <random>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -107,6 +109,61 @@ TEST(ExactSums, DmaChainsSumAsTheirBurstsDo) {
           << rows << " x " << row_bytes << " pitches " << src_pitch << " " << dst_pitch;
     }
   }
+}
+
+// Odd pitches make periods of hundreds of rows, whose walks the model keeps
+// for the whole estimate: every descriptor that differs from another in any
+// one of its offsets within a burst, its pitches or its row length must still
+// get its own sums, however many walks came between them.
+TEST(ExactSums, ReusedWalksOfLongPeriodsSumAsTheirBurstsDo) {
+  NpuLayout npu;
+  npu.costs.dma_burst_bytes = 1024;
+  npu.costs.link_bytes_per_cycle = 32;
+  npu.costs.dram_bytes_per_cycle = 27.3141;
+  npu.costs.dma_load_latency_cycles = 41.7;
+  const DmaModel model(npu, false);
+  struct Descriptor {
+    std::uint64_t rows, row_bytes, src, src_pitch, dst, dst_pitch;
+  };
+  const Descriptor base{700, 168, 0x80000200, 168, 0x10000238, 43229};
+  std::vector<Descriptor> descriptors{base};
+  for (int variant = 1; variant <= 3; ++variant) {
+    Descriptor d = base;
+    d.rows += std::uint64_t(variant) * 100;
+    descriptors.push_back(d);
+    d = base;
+    d.row_bytes += std::uint64_t(variant);
+    descriptors.push_back(d);
+    d = base;
+    d.src += std::uint64_t(variant) * 8;
+    descriptors.push_back(d);
+    d = base;
+    d.src_pitch += std::uint64_t(variant) * 1024;  // the same offsets: the same walk
+    descriptors.push_back(d);
+    d = base;
+    d.src_pitch += std::uint64_t(variant) * 8;
+    descriptors.push_back(d);
+    d = base;
+    d.dst += std::uint64_t(variant);
+    descriptors.push_back(d);
+    d = base;
+    d.dst_pitch += std::uint64_t(variant) * 2;
+    descriptors.push_back(d);
+  }
+  for (int round = 0; round < 2; ++round)
+    for (const Descriptor& d : descriptors) {
+      DmaStream got;
+      model.add(got, d.rows, d.row_bytes, d.src, d.src_pitch, d.dst, d.dst_pitch);
+      const DmaStream want = walked(npu, d.rows, d.row_bytes, d.src, d.src_pitch, d.dst, d.dst_pitch);
+      const std::string which = "round " + std::to_string(round) + ": " + std::to_string(d.rows) + " x " +
+                                std::to_string(d.row_bytes) + " from " + std::to_string(d.src) + " pitch " +
+                                std::to_string(d.src_pitch) + " to " + std::to_string(d.dst) + " pitch " +
+                                std::to_string(d.dst_pitch);
+      EXPECT_EQ(got.bytes, want.bytes) << which;
+      EXPECT_EQ(got.bursts, want.bursts) << which;
+      EXPECT_EQ(got.flits, want.flits) << which;
+      EXPECT_EQ(got.round_trips, want.round_trips) << which;
+    }
 }
 
 }  // namespace
