@@ -83,6 +83,7 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
 std::vector<stats::StatsSource*> Soc::stats_sources() {
   std::vector<stats::StatsSource*> out = npu_->stats_sources();
   out.push_back(dram_.get());
+  out.push_back(host_.get());
   return out;
 }
 

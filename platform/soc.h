@@ -33,7 +33,7 @@ class Soc : public sc_core::sc_module {
   Soc(const Soc&) = delete;
   Soc& operator=(const Soc&) = delete;
 
-  // Every model that counts activity: the NPU's units and the DRAM.
+  // Every model that counts activity: the NPU's units, the DRAM and the host.
   std::vector<stats::StatsSource*> stats_sources();
   // The layer the NPU runs, -1 when idle.
   const sc_core::sc_signal<std::int32_t>& current_layer() const { return current_layer_; }

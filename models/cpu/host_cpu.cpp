@@ -102,6 +102,14 @@ bool HostCpu::wait_for_interrupt(std::uint64_t timeout_ns) {
   return raised;
 }
 
+nlohmann::json HostCpu::stats_json() const {
+  return {{"mmio_reads", stats_.mmio_reads},
+          {"mmio_writes", stats_.mmio_writes},
+          {"bytes_read", stats_.bytes_read},
+          {"bytes_written", stats_.bytes_written},
+          {"interrupts", stats_.interrupts}};
+}
+
 std::string HostCpu::line_name() const {
   const auto* line = dynamic_cast<const sc_core::sc_object*>(irq.get_interface());
   return line != nullptr ? line->name() : irq.name();

@@ -16,6 +16,7 @@
 #include <tlm>
 
 #include "models/common/payload_pool.h"
+#include "models/common/stats_source.h"
 #include "sw/hal/host_hal.h"
 
 namespace npuvp::cpu {
@@ -33,7 +34,7 @@ struct HostCpuStats {
   std::uint64_t interrupts = 0;
 };
 
-class HostCpu : public sc_core::sc_module, private sw::HostHal {
+class HostCpu : public sc_core::sc_module, public stats::StatsSource, private sw::HostHal {
  public:
   using Program = std::function<void(sw::HostHal&)>;
 
@@ -46,6 +47,12 @@ class HostCpu : public sc_core::sc_module, private sw::HostHal {
   HostCpu& operator=(const HostCpu&) = delete;
 
   const HostCpuStats& stats() const { return stats_; }
+
+  // stats::StatsSource: report.json's units."soc.host". The host is no part
+  // of the NPU's energy, so it adds no counters.
+  std::string stats_name() const override { return name(); }
+  void sample(stats::Counters&, const sc_core::sc_time&) override {}
+  nlohmann::json stats_json() const override;
   bool finished() const { return finished_; }
   // What the program threw, if anything (empty when it returned normally).
   const std::string& failure() const { return failure_; }

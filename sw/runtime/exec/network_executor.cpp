@@ -92,14 +92,22 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
     } else {
       const TensorShape s = l.out_shape;
       bytes = s.size();
-      // One bulk read per segment's span, then gathered here.
+      // One bulk read per run of overlapping segment spans, then gathered
+      // here. A channel shuffle's segments are a channel each, every one
+      // spanning nearly the whole tensor: read span by span, ShuffleNet v2's
+      // outputs were read 116 times over.
+      std::vector<std::pair<std::uint64_t, std::uint64_t>> wanted;  // [from, to)
+      for (const auto& g : lowered_layer.view)
+        wanted.emplace_back(g.addr, g.addr + (s.size() / s.c - 1) * g.pixel_pitch + g.channels);
+      std::sort(wanted.begin(), wanted.end());
       std::map<std::uint64_t, std::vector<std::int8_t>> spans;
-      for (const auto& g : lowered_layer.view) {
-        auto& span = spans[g.addr];
-        const std::size_t n = (s.size() / s.c - 1) * g.pixel_pitch + g.channels;
-        if (span.size() >= n) continue;
-        span.resize(n);
-        read_output(g.addr, span.data(), n);
+      for (std::size_t k = 0; k < wanted.size();) {
+        const std::uint64_t from = wanted[k].first;
+        std::uint64_t to = wanted[k].second;
+        for (++k; k < wanted.size() && wanted[k].first <= to; ++k) to = std::max(to, wanted[k].second);
+        auto& span = spans[from];
+        span.resize(to - from);
+        read_output(from, span.data(), span.size());
       }
       firmware::gather_segments(lowered_layer.view.data(), lowered_layer.view.size(), static_cast<std::uint32_t>(s.h),
                                 static_cast<std::uint32_t>(s.w),
