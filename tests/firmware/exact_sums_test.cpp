@@ -5,6 +5,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -127,29 +128,17 @@ TEST(ExactSums, ReusedWalksOfLongPeriodsSumAsTheirBurstsDo) {
   };
   const Descriptor base{700, 168, 0x80000200, 168, 0x10000238, 43229};
   std::vector<Descriptor> descriptors{base};
-  for (int variant = 1; variant <= 3; ++variant) {
-    Descriptor d = base;
-    d.rows += std::uint64_t(variant) * 100;
-    descriptors.push_back(d);
-    d = base;
-    d.row_bytes += std::uint64_t(variant);
-    descriptors.push_back(d);
-    d = base;
-    d.src += std::uint64_t(variant) * 8;
-    descriptors.push_back(d);
-    d = base;
-    d.src_pitch += std::uint64_t(variant) * 1024;  // the same offsets: the same walk
-    descriptors.push_back(d);
-    d = base;
-    d.src_pitch += std::uint64_t(variant) * 8;
-    descriptors.push_back(d);
-    d = base;
-    d.dst += std::uint64_t(variant);
-    descriptors.push_back(d);
-    d = base;
-    d.dst_pitch += std::uint64_t(variant) * 2;
-    descriptors.push_back(d);
-  }
+  // Each field varied alone, three times.
+  const std::pair<std::uint64_t Descriptor::*, std::uint64_t> steps[] = {
+      {&Descriptor::rows, 100},       {&Descriptor::row_bytes, 1}, {&Descriptor::src, 8},
+      {&Descriptor::src_pitch, 1024},  // the same offsets: the same walk
+      {&Descriptor::src_pitch, 8},    {&Descriptor::dst, 1},       {&Descriptor::dst_pitch, 2}};
+  for (const auto& [field, step] : steps)
+    for (std::uint64_t variant = 1; variant <= 3; ++variant) {
+      Descriptor d = base;
+      d.*field += variant * step;
+      descriptors.push_back(d);
+    }
   for (int round = 0; round < 2; ++round)
     for (const Descriptor& d : descriptors) {
       DmaStream got;
