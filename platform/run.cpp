@@ -38,7 +38,7 @@ RunMonitorConfig monitor_config(const PlatformConfig& config, const RunOptions& 
 }
 
 // The models' own descriptions: the DRAM's and the NoC's have their places in
-// report.json, the NPU's other units are listed by name.
+// report.json, the NPU's other units and the host CPU are listed by name.
 void collect_model_stats(Soc& soc, report::RunFigures& figures) {
   for (stats::StatsSource* s : soc.stats_sources()) {
     if (s == &soc.dram())

@@ -74,7 +74,7 @@ struct RunFigures {
   TraceFigures traces;
   stats::Counters counters;  // summed over the models at the end of the run
   nlohmann::json dram_stats, noc_stats;
-  nlohmann::json unit_stats = nlohmann::json::object();  // the NPU's other units, by name
+  nlohmann::json unit_stats = nlohmann::json::object();  // the NPU's other units and the host CPU, by name
   double simulated_ns = 0;
   // The signal that stopped the run before its program finished ("SIGINT"),
   // empty for a run to its end.
