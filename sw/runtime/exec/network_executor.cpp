@@ -94,8 +94,8 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
       bytes = s.size();
       // One bulk read per run of overlapping segment spans, then gathered
       // here. A channel shuffle's segments are a channel each, every one
-      // spanning nearly the whole tensor: read span by span, ShuffleNet v2's
-      // outputs were read 116 times over.
+      // spanning nearly the whole tensor: read span by span, ShuffleNet v2 at
+      // 64x64 read back 19.9 MB for 0.49 MB of outputs.
       std::vector<std::pair<std::uint64_t, std::uint64_t>> wanted;  // [from, to)
       for (const auto& g : lowered_layer.view)
         wanted.emplace_back(g.addr, g.addr + (s.size() / s.c - 1) * g.pixel_pitch + g.channels);
