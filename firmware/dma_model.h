@@ -51,6 +51,9 @@ class DmaModel {
         flit_(std::max(1.0, npu.costs.link_bytes_per_cycle)),
         latency_(store ? npu.costs.dma_store_latency_cycles : npu.costs.dma_load_latency_cycles) {}
 
+  // The rows of descriptor periods walked so far, each kept walk counted once.
+  std::uint64_t period_rows_walked() const { return period_rows_walked_; }
+
   // One descriptor: `rows` rows of `row_bytes`, each `src_pitch` and
   // `dst_pitch` after the previous one. The cut pattern repeats after at
   // most a burst's worth of rows, so only that many are walked.
@@ -196,7 +199,7 @@ class DmaModel {
   // period (pitches that are no multiple of a power of two, so hundreds of
   // rows) is kept for the whole estimate: a command with odd pitches steps
   // through thousands of destination offsets, and walking each again for
-  // every candidate tiling took seconds (fuzz/corpus/command_stream/
+  // every candidate tiling took seconds (fuzz/slow/command_stream/
   // regression-odd-pitches.bin).
   const DmaStream& period_of_rows(std::uint64_t period, std::uint64_t row_bytes, std::uint64_t src,
                                   std::uint64_t src_pitch, std::uint64_t dst, std::uint64_t dst_pitch) const {
@@ -206,6 +209,7 @@ class DmaModel {
     const auto walk = [&] {
       DmaStream once;
       for (std::uint64_t r = 0; r < period; ++r) add_row(once, row_bytes, src + r * src_pitch, dst + r * dst_pitch);
+      period_rows_walked_ += period;
       return once;
     };
     Walked& w = walked_[next_walked_++ % walked_.size()];
@@ -280,6 +284,7 @@ class DmaModel {
   mutable std::array<Walked, 4> walked_{};
   mutable unsigned next_walked_ = 0;
   mutable std::unordered_map<WalkKey, DmaStream, WalkKeyHash> long_walks_;
+  mutable std::uint64_t period_rows_walked_ = 0;
 };
 
 }  // namespace npuvp::firmware

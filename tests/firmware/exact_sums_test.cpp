@@ -155,5 +155,31 @@ TEST(ExactSums, ReusedWalksOfLongPeriodsSumAsTheirBurstsDo) {
     }
 }
 
+// A long period is walked once per estimate however many walks come between
+// its uses; a short one only while it is among the last four.
+TEST(ExactSums, ALongPeriodIsWalkedOncePerEstimate) {
+  NpuLayout npu;
+  npu.costs.dma_burst_bytes = 1024;
+  npu.costs.link_bytes_per_cycle = 32;
+  npu.costs.dram_bytes_per_cycle = 27.3141;
+  const DmaModel model(npu, false);
+  // Pitches of 168 bytes: 128 rows to a period. Six destinations, more than
+  // the last four walks hold, each used three times in turn.
+  constexpr std::uint64_t kPeriod = 128, kDestinations = 6;
+  for (int use = 0; use < 3; ++use)
+    for (std::uint64_t d = 0; d < kDestinations; ++d) {
+      DmaStream s;
+      model.add(s, 2 * kPeriod, 168, 0x80000000, 168, 0x10000000 + 8 * d, 168);
+    }
+  EXPECT_EQ(model.period_rows_walked(), kDestinations * kPeriod);
+  // Pitches of 256 bytes: 4 rows to a period, walked again on each use.
+  for (int use = 0; use < 3; ++use)
+    for (std::uint64_t d = 0; d < kDestinations; ++d) {
+      DmaStream s;
+      model.add(s, 8, 300, 0x80000000, 256, 0x10000000 + 8 * d, 256);
+    }
+  EXPECT_EQ(model.period_rows_walked(), kDestinations * kPeriod + 3 * kDestinations * 4);
+}
+
 }  // namespace
 }  // namespace npuvp::firmware
