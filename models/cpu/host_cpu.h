@@ -1,5 +1,5 @@
 #pragma once
-// The host CPU stub: runs host software natively in an SC_THREAD. The software
+// The host CPU: runs host software natively in an SC_THREAD. The software
 // sees the platform only through the HostHal, implemented here over one TLM
 // initiator socket and the interrupt input. Accesses run ahead of simulated
 // time up to the global quantum (loosely timed, tlm_quantumkeeper).
@@ -47,15 +47,15 @@ class HostCpu : public sc_core::sc_module, public stats::StatsSource, private sw
   HostCpu& operator=(const HostCpu&) = delete;
 
   const HostCpuStats& stats() const { return stats_; }
+  bool finished() const { return finished_; }
+  // What the program threw, if anything (empty when it returned normally).
+  const std::string& failure() const { return failure_; }
 
   // stats::StatsSource: report.json's units."soc.host". The host is no part
   // of the NPU's energy, so it adds no counters.
   std::string stats_name() const override { return name(); }
   void sample(stats::Counters&, const sc_core::sc_time&) override {}
   nlohmann::json stats_json() const override;
-  bool finished() const { return finished_; }
-  // What the program threw, if anything (empty when it returned normally).
-  const std::string& failure() const { return failure_; }
 
  private:
   std::uint32_t mmio_read32(std::uint64_t addr) override;

@@ -113,9 +113,8 @@ NetworkRun check_layers(const QuantizedNetwork& q, const LoweredNetwork& lowered
                                 static_cast<std::uint32_t>(s.w),
                                 static_cast<std::int8_t>(q.layers[i].output.zero_point), actual.data(),
                                 [&](std::uint64_t addr, void* dst, std::size_t n) {
-                                  auto it = spans.upper_bound(addr);
-                                  do --it;  // the nearest span below that holds [addr, addr + n)
-                                  while (addr + n > it->first + it->second.size());
+                                  // The spans are disjoint: the last one from at or below `addr` holds it.
+                                  const auto it = std::prev(spans.upper_bound(addr));
                                   std::memcpy(dst, it->second.data() + (addr - it->first), n);
                                 });
     }
