@@ -11,6 +11,7 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       mesh_(config),
       channels_(mesh_.channel_count()),
       vc_logs_(std::size_t(mesh_.channel_count()) * config.virtual_channels),
+      latest_tail_out_(vc_logs_.size(), 0),
       next_injection_vc_(mesh_.nodes(), 0),
       stats_(),
       node_of_channel_(mesh_.channel_count(), -1),
@@ -154,6 +155,7 @@ inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle f
 inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, VcLog::const_iterator next, Cycle due,
                                   std::uint64_t flits, bool injection, Cycle bound, Grant& grant) {
   const VcLog& log = vc_log(n.channel, vc);
+  const Cycle latest_tail_out = latest_tail_out_[n.channel * config_.virtual_channels + vc];
   const bool to_router = !channels_[n.channel].info.ejection;
   Cycle at = due;
   // The trial's runs go after those of the grants so far (a superseded
@@ -166,7 +168,11 @@ inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, VcLog::const_i
       at = std::prev(next)->second.owned_until;
     } else {
       runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(runs_begin), runs_.end());
-      const Slots slots = take_slots(n, std::max(at, credit_bound(n.channel, log, next, flits)), flits);
+      // No passage of the VC can bind later than its latest tail left
+      // downstream plus the credit's way back: most trials skip the walk.
+      const bool credits_back = latest_tail_out + channels_[n.channel].info.latency <= at;
+      const Cycle from = credits_back ? at : std::max(at, credit_bound(n.channel, log, next, flits));
+      const Slots slots = take_slots(n, from, flits);
       if (next == log.end() || slots.last < next->first) {
         if (injection && slots.first >= bound) break;
         // Its head waits in the downstream buffer behind the tail of the
@@ -286,6 +292,8 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
     log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
+    Cycle& latest = latest_tail_out_[n.channel * config_.virtual_channels + n.vc];
+    latest = std::max(latest, n.tail_out);
     ++channel.passages;
     last_busy_ = std::max(last_busy_, n.tail + 1);
     if (!channel.info.injection) stats_.flit_hops += flits;

@@ -211,7 +211,10 @@ class FastMeshModel {
   NocConfig config_;
   Mesh mesh_;
   std::vector<Channel> channels_;
-  std::vector<VcLog> vc_logs_;               // per channel and VC
+  std::vector<VcLog> vc_logs_;  // per channel and VC
+  // Per channel and VC, the latest tail_out of its passages, forgotten ones
+  // included: a bound on when the last of their credits is back.
+  std::vector<Cycle> latest_tail_out_;
   std::vector<unsigned> next_injection_vc_;  // per node: the injection port's turn
   NocStats stats_;
   Cycle horizon_ = 0;
