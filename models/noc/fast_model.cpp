@@ -145,7 +145,7 @@ inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle f
     const Cycle taken = std::min<Cycle>(arrived - sent, run.second - run.first);
     if (sent == 0) slots.first = run.first;
     slots.last = run.first + taken - 1;
-    runs_.push_back({run.first, run.first + taken, link_at, crossbar_at});
+    runs_.emplace_back(run.first, run.first + taken, link_at, crossbar_at);
     sent += taken;
     from = run.first + taken;
   }
@@ -291,7 +291,7 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     // and no passage of it was allocated at n.allocated: that one would own
     // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
-    log.insert(log.begin() + n.log_at, {n.allocated, Passage{n.tail + 1, n.tail_out, flits}});
+    log.emplace(log.begin() + n.log_at, n.allocated, n.tail + 1, n.tail_out, flits);
     Cycle& latest = latest_tail_out_[n.channel * config_.virtual_channels + n.vc];
     latest = std::max(latest, n.tail_out);
     ++channel.passages;
