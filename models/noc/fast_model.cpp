@@ -168,8 +168,11 @@ inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, VcLog::const_i
       at = std::prev(next)->second.owned_until;
     } else {
       runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(runs_begin), runs_.end());
-      // No passage of the VC can bind later than its latest tail left
-      // downstream plus the credit's way back: most trials skip the walk.
+      // A passage `ahead` flits in front binds no later than its tail_out +
+      // ahead + 1 + credit latency - buffer_flits, and ahead < buffer_flits:
+      // none binds after the VC's latest tail_out plus the credit latency.
+      // Most trials are due later and skip the walk, whose branches were
+      // mispredicted more than its instructions cost.
       const bool credits_back = latest_tail_out + channels_[n.channel].info.latency <= at;
       const Cycle from = credits_back ? at : std::max(at, credit_bound(n.channel, log, next, flits));
       const Slots slots = take_slots(n, from, flits);
