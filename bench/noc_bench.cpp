@@ -226,7 +226,7 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
        "a run's noc_packets.csv: its packets timed again, each ready when it was, by the fast model in the run's "
        "order and in ready order and by the cycle-level model (unicasts), packet class by class; takes no "
        "traffic, mesh or model option")
-      ("json", po::value<std::string>()->required(), "write the results to this JSON file");
+      ("json", po::value<std::string>(), "also write the results to this JSON file");
   // clang-format on
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -238,7 +238,7 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   po::notify(vm);
 
   BenchOptions o;
-  o.json = vm["json"].as<std::string>();
+  if (vm.count("json")) o.json = vm["json"].as<std::string>();
   if (vm.count("replay")) {
     // The trace names its NoC; nothing else shapes a replay.
     for (const char* other : {"mesh", "traffic", "rates", "packet-flits", "cycles", "seed", "seeds", "model", "set"})
@@ -356,11 +356,15 @@ int noc_bench_main(int argc, const char* const* argv) {
   }
 
   // Opened before the runs so a bad path fails at once, not after minutes.
-  std::ofstream file(o.json);
-  if (!file) {
-    std::cerr << "npuvp noc-bench: --json: cannot write '" << o.json << "'\n";
-    return 1;
+  std::ofstream file;
+  if (!o.json.empty()) {
+    file.open(o.json);
+    if (!file) {
+      std::cerr << "npuvp noc-bench: --json: cannot write '" << o.json << "'\n";
+      return 1;
+    }
   }
+  const auto finish = [&](const nlohmann::json& out) { return o.json.empty() ? 0 : write_json(file, out, o.json); };
   if (!o.replay.empty()) {
     nlohmann::json out;
     try {
@@ -369,7 +373,7 @@ int noc_bench_main(int argc, const char* const* argv) {
       std::cerr << "npuvp noc-bench: --replay: " << e.what() << "\n";
       return 2;
     }
-    return write_json(file, out, o.json);
+    return finish(out);
   }
 
   const noc::Mesh mesh(o.noc);
@@ -422,7 +426,7 @@ int noc_bench_main(int argc, const char* const* argv) {
                               {"endpoint_bound", endpoints},
                               {"throughput_bound", bound},
                               {"flit_hops_per_wall_s", speed}};
-  return write_json(file, out, o.json);
+  return finish(out);
 }
 
 }  // namespace npuvp::bench

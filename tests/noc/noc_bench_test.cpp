@@ -161,6 +161,29 @@ TEST(NocBench, BadSeedsNameTheOptionAndTheExpectation) {
   EXPECT_NE(err.find("--seeds: expected seeds that stay below 2^64 from --seed, got '2'"), std::string::npos) << err;
 }
 
+// The table alone, as dram-bench and bench print it: --json only adds a file.
+TEST(NocBench, WithoutJsonItPrintsTheTable) {
+  const char* const argv[] = {"noc-bench", "--mesh", "2x2", "--rates", "0.05", "--cycles", "100", "--model", "fast"};
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(npuvp::bench::noc_bench_main(static_cast<int>(std::size(argv)), argv), 0);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_NE(out.find("noc-bench: 2x2 mesh, uniform traffic, 4-flit packets, 100 cycles, fast per-packet model"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("zero-load latency: analytic"), std::string::npos) << out;
+}
+
+TEST(NocBench, AJsonFileItCannotWriteFailsBeforeTheRuns) {
+  const char* const argv[] = {"noc-bench", "--mesh", "2x2", "--rates", "0.05", "--json", "/nonexistent-dir/f.json"};
+  ::testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(npuvp::bench::noc_bench_main(static_cast<int>(std::size(argv)), argv), 1);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("npuvp noc-bench: --json: cannot write '/nonexistent-dir/f.json'"), std::string::npos) << err;
+  EXPECT_EQ(out.find("noc-bench:"), std::string::npos) << out;
+}
+
 TEST(NocBench, HotspotBoundIsTheHotNodesEjectionChannel) {
   // 8x8: the 63 other nodes send a fifth of their load to the centre, plus
   // its 1/63 share of the uniform rest: 63 * 0.2 + 0.8 = 13.4 times the offered
