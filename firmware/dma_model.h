@@ -195,11 +195,11 @@ class DmaModel {
 
   // The first `period` rows walked from nothing. They depend on the
   // addresses' offsets within a burst only, and a layer's steps repeat a few
-  // of them (the two buffers' destinations): the last few are kept. A long
-  // period (pitches that are no multiple of a power of two, so hundreds of
-  // rows) is kept for the whole estimate: a command with odd pitches steps
-  // through thousands of destination offsets, and walking each again for
-  // every candidate tiling took seconds (fuzz/slow/command_stream/
+  // of them (the two buffers' destinations): the last few are kept. A period
+  // of kLongPeriod rows or more is kept for the whole estimate: a command
+  // with odd pitches (no multiple of a power of two: hundreds of rows to a
+  // period) steps through thousands of destination offsets, and walking each
+  // again for every candidate tiling took seconds (fuzz/slow/command_stream/
   // regression-odd-pitches.bin).
   const DmaStream& period_of_rows(std::uint64_t period, std::uint64_t row_bytes, std::uint64_t src,
                                   std::uint64_t src_pitch, std::uint64_t dst, std::uint64_t dst_pitch) const {

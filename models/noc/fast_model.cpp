@@ -155,7 +155,7 @@ inline FastMeshModel::Slots FastMeshModel::take_slots(const TreeNode& n, Cycle f
 inline bool FastMeshModel::try_vc(const TreeNode& n, unsigned vc, VcLog::const_iterator next, Cycle due,
                                   std::uint64_t flits, bool injection, Cycle bound, Grant& grant) {
   const VcLog& log = vc_log(n.channel, vc);
-  const Cycle latest_tail_out = latest_tail_out_[n.channel * config_.virtual_channels + vc];
+  const Cycle latest_tail_out = latest_tail_out_[vc_slot(n.channel, vc)];
   const bool to_router = !channels_[n.channel].info.ejection;
   Cycle at = due;
   // The trial's runs go after those of the grants so far (a superseded
@@ -295,7 +295,7 @@ void FastMeshModel::reserve_tree(std::uint64_t flits) {
     // the VC then.
     VcLog& log = vc_log(n.channel, n.vc);
     log.emplace(log.begin() + n.log_at, n.allocated, n.tail + 1, n.tail_out, flits);
-    Cycle& latest = latest_tail_out_[n.channel * config_.virtual_channels + n.vc];
+    Cycle& latest = latest_tail_out_[vc_slot(n.channel, n.vc)];
     latest = std::max(latest, n.tail_out);
     ++channel.passages;
     last_busy_ = std::max(last_busy_, n.tail + 1);

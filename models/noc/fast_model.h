@@ -214,7 +214,9 @@ class FastMeshModel {
   // Forgets the link's busy intervals that ended before the horizon,
   // publishing their edges when traced.
   void retire_link(ChannelId c);
-  VcLog& vc_log(ChannelId c, unsigned vc) { return vc_logs_[c * config_.virtual_channels + vc]; }
+  // Index of a channel's VC into vc_logs_ and latest_tail_out_.
+  std::size_t vc_slot(ChannelId c, unsigned vc) const { return std::size_t(c) * config_.virtual_channels + vc; }
+  VcLog& vc_log(ChannelId c, unsigned vc) { return vc_logs_[vc_slot(c, vc)]; }
 
   NocConfig config_;
   Mesh mesh_;
