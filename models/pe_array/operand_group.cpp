@@ -178,7 +178,17 @@ bool PeCluster::wait_group(const sc_core::sc_event& event, const sc_core::sc_tim
   while (!done()) {
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     if (now >= deadline) return false;
-    sc_core::wait(deadline - now, event);
+    // Not wait(deadline - now, event): when the event comes first SystemC
+    // leaves the cancelled timeout queued until its time, after the run, and
+    // a run's thousands of them slowed every timed notification (7 % of a
+    // ResNet-50 run). One notification per cluster stands for every wait's
+    // deadline: armed for the earliest, it wakes a later wait early, which
+    // arms it again.
+    if (group_deadline_at_ <= now || group_deadline_at_ > deadline) {
+      group_deadline_.notify(deadline - now);
+      group_deadline_at_ = deadline;
+    }
+    sc_core::wait(event | group_deadline_);
   }
   return true;
 }

@@ -372,6 +372,11 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   };
   std::array<WeightSlot, kFillStreamSlots> slots_;
   sc_core::sc_event slot_event_;
+  // wait_group()'s timeout, and when its pending notification fires (past:
+  // none is pending; a timed notification has fired before any process runs
+  // at its time).
+  sc_core::sc_event group_deadline_;
+  sc_core::sc_time group_deadline_at_;
   std::vector<std::int8_t> weights_;            // one value per element (int4 unpacked)
   std::vector<std::int8_t> packed_weights_;     // int4 weights as stored, two per byte
   std::vector<std::uint32_t> nonzero_weights_;  // per resident filter, for zero skipping

@@ -248,6 +248,32 @@ TEST(OperandGroup, ALeaderWhoseFollowerNeverComesEndsWithAGroupError) {
   EXPECT_EQ(b.weight_reads(), 1u) << "only cluster 1's own read";
 }
 
+// A cluster's group waits share one timed notification, armed for the
+// earliest deadline: a later wait it wakes too early arms it again, and times
+// out kGroupTimeoutCycles after its own start, not after the first wait's.
+TEST(OperandGroup, ALaterGroupTimesOutFromItsOwnStart) {
+  GroupBench b;
+  constexpr std::uint32_t kSecond = kTable + 0x400;
+  ClusterJob leader = job_of(0, 1, 2);
+  leader.out_addr += 0x800;
+  b.body = [&] {
+    b.start({job_of(0, 1, 2), job_of(1, 1, 2)});
+    EXPECT_EQ(b.error_of(0), 0u);
+    b.cp.write32(b.reg(0, reg::kIrq), kIrqDone);
+    sc_core::wait(kTimeout / 2);
+    b.sram.write(kSecond - kSram, &leader, sizeof leader);
+    const sc_time second = sc_core::sc_time_stamp();
+    b.cp.write32(b.reg(0, reg::kJobAddr), kSecond);
+    b.cp.write32(b.reg(0, reg::kCtrl), kCtrlStartTable);  // cluster 1 never follows
+    sc_time at;
+    EXPECT_EQ(b.error_of(0, &at), static_cast<std::uint32_t>(JobError::kGroup));
+    EXPECT_GE(at, second + kTimeout);
+    EXPECT_LT(at, second + kTimeout + kCycle * 1000.0);
+  };
+  npuvp::sim::run_to_end();
+  EXPECT_EQ(b.clusters[0]->stats().errors, 1u);
+}
+
 TEST(OperandGroup, APlatformWithoutOperandGroupsRefusesThemAtOnce) {
   PeClusterConfig off;
   off.operand_multicast = false;

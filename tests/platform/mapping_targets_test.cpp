@@ -78,15 +78,19 @@ TEST(FullyConnectedRoof, SqueezeNext) { expect_at_roof("squeezenext", "fc1000");
 // burst's read and write within a quantum of its time; 18,181 since each
 // cluster issues its operand reads within a quantum of their time, 0.663 of
 // its roof; 16,722 since the NoC times a cluster's responses a quantum before
-// they are ready, docs/noc.md), 0.725 of its roof: below the streamed run's
-// 16,041 (0.756), as the two weight paths' figures were before (0.663 and
-// 0.743), if by less.
+// they are ready, docs/noc.md, 0.725 of its roof; 16,590 since the clusters'
+// operand-group waits leave no cancelled timeout in SystemC's queue of timed
+// notifications, which changed the order of simultaneous events,
+// docs/architecture.md), 0.731 of its roof: below the streamed run's 15,804
+// (0.768), as the two weight paths' figures were before (0.663 and 0.743), if
+// by less.
 TEST(FullyConnectedRoof, WithoutStreamingTheWeightsGoThroughTheGlobalBuffer) {
   const nlohmann::json r = run("resnet18", "firmware.stream_weights=false");
   const nlohmann::json& fc = layer(r, "fc");
   EXPECT_FALSE(fc["tiling"]["stream_weights"].get<bool>());
-  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 16722u);
-  EXPECT_LT(roof_fraction(fc), 0.73);
+  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 16590u);
+  const nlohmann::json streamed = run("resnet18");
+  EXPECT_LT(roof_fraction(fc), roof_fraction(layer(streamed, "fc")));
 }
 
 // 13.9 ms when its channel shuffles ran as one-byte-row copies; 0.825 ms at
