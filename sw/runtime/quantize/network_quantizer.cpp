@@ -378,10 +378,14 @@ class Calibration {
       forward(i);
       const std::vector<float>& y = act_[i];
       const int g = s_.group[i];
-      const auto [lo, hi] = value_range(y);
-      if (!std::isfinite(lo) || !std::isfinite(hi)) refuse_overflow(i);
-      group_lo_[g] = std::min(group_lo_[g], lo);
-      group_hi_[g] = std::max(group_hi_[g], hi);
+      // A ReLU fused into its producer holds the producer's output unchanged,
+      // whose range their group (a ReLU keeps its input's quantization) has.
+      if (s_.fused_into[i] < 0) {
+        const auto [lo, hi] = value_range(y);
+        if (!std::isfinite(lo) || !std::isfinite(hi)) refuse_overflow(i);
+        group_lo_[g] = std::min(group_lo_[g], lo);
+        group_hi_[g] = std::max(group_hi_[g], hi);
+      }
       --unvisited_[g];
       if (i == count_ - 1) q_.float_output = y;
       while (next_ < count_ && ready(next_)) step(next_++);
@@ -425,7 +429,8 @@ class Calibration {
     // ReLU fused into its producer clamps what is already clamped).
     if (relu && last_reader_[p] == i && (db_ == nullptr || next_ > p || s_.fused_into[i] == p)) {
       act_[i] = std::move(act_[p]);
-      apply_activation(act_[i], activation_of(l.type));
+      // Fused, the producer clamped its output with this very activation.
+      if (s_.fused_into[i] != p) apply_activation(act_[i], activation_of(l.type));
       std::replace(holder_.begin(), holder_.end(), p, i);
     } else {
       if (generate_ && is_conv_like(l.type))

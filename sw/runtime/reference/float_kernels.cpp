@@ -203,6 +203,9 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
 }
 
 void clamp_all(std::vector<float>& y, float act_min, float act_max) {
+  // Unbounded, the clamp changes no value (a NaN stays one): no pass over an
+  // output that at 1080x1920 is tens of MB.
+  if (act_min == -std::numeric_limits<float>::infinity() && act_max == std::numeric_limits<float>::infinity()) return;
   for (auto& v : y) v = std::min(std::max(v, act_min), act_max);
 }
 

@@ -40,9 +40,15 @@ std::vector<T> pad_channels_of(const std::vector<T>& x, TensorShape in, int befo
 
 }  // namespace
 
+std::pair<float, float> activation_bounds(Activation act) {
+  if (act == Activation::kNone)
+    return {-std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
+  return {0.0f, act == Activation::kRelu6 ? 6.0f : std::numeric_limits<float>::infinity()};
+}
+
 void apply_activation(std::vector<float>& x, Activation act) {
   if (act == Activation::kNone) return;
-  const float hi = act == Activation::kRelu6 ? 6.0f : std::numeric_limits<float>::infinity();
+  const float hi = activation_bounds(act).second;
   for (auto& v : x) v = std::min(std::max(v, 0.0f), hi);
 }
 
@@ -139,9 +145,10 @@ std::vector<float> float_layer(const Network& n, int index, const std::vector<st
     case LayerType::kFullyConnected:
     case LayerType::kBatchNorm: {
       const ConvForm f = conv_form(n, index);
-      y = conv2d_float(x, f.in, *f.weights, *f.bias, f.params, -std::numeric_limits<float>::infinity(),
-                       std::numeric_limits<float>::infinity(), std::move(storage));
-      apply_activation(y, fused);
+      // The fused activation as the convolution's clamp, which is
+      // apply_activation()'s, in the pass that clamps anyway.
+      const auto [lo, hi] = activation_bounds(fused);
+      y = conv2d_float(x, f.in, *f.weights, *f.bias, f.params, lo, hi, std::move(storage));
       break;
     }
     case LayerType::kMaxPool:

@@ -6,6 +6,7 @@
 // with it, with the checks of what the int8 kernels and the NPU support.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sw/runtime/ir/network.h"
@@ -37,6 +38,8 @@ ConvForm conv_form(const Network& n, int index);
 
 // The clamp of a ReLU / ReLU6 applied to a float tensor (none: unchanged).
 void apply_activation(std::vector<float>& x, Activation act);
+// Its bounds, as conv2d_float's act_min and act_max (none: unbounded).
+std::pair<float, float> activation_bounds(Activation act);
 
 // The float output of layer `index` (not the input) from the outputs of its
 // inputs (`act`, indexed by layer), with the activation `fused` into it; a
