@@ -253,7 +253,9 @@ JobError PeCluster::follow_group(const ClusterJob& job, std::uint64_t table, sc_
 }
 
 JobError PeCluster::await_fill(std::uint64_t bytes, const ClusterJob& job, sc_core::sc_time& t) {
+  fill_.awaited = bytes;
   const bool filled = wait_group(fill_event_, epoch_ + t, [&] { return fill_.received >= bytes; });
+  fill_.awaited = 0;
   if (!filled || bytes >= fill_.expected) fill_.open = false;
   if (!filled) {
     log_->warn("operand group: no weight fill within {} cycles from leader cluster {} for table {:#x}",
@@ -303,7 +305,7 @@ void PeCluster::fill_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& d
     while (j + 1 < fill_.fold_at.size() && at >= stream.fold(j + 1).first * streamed_.filter_bytes) ++j;
     fill_.fold_at[j] = std::max(fill_.fold_at[j], sc_core::sc_time_stamp() + delay);
   }
-  fill_event_.notify(sc_core::SC_ZERO_TIME);
+  if (fill_.received >= fill_.awaited) fill_event_.notify(sc_core::SC_ZERO_TIME);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

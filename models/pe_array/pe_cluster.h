@@ -353,6 +353,9 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     sc_core::sc_time done_at;
     sc_core::sc_time first_at;              // when the first column fold's weights and the parameters were in
     std::vector<sc_core::sc_time> fold_at;  // when each column fold's weights were in
+    // While the follower waits, the bytes it waits for: pieces short of them
+    // do not wake it (a fill comes in tens of pieces).
+    std::uint64_t awaited = 0;
   } fill_;
   std::uint64_t fill_table_ = 0;  // the job table of the fill, for the log
   // The running job's weight load, between its first part and the rest.
@@ -368,6 +371,7 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   struct WeightSlot {
     std::vector<std::int8_t> data;
     std::uint64_t received = 0;
+    std::uint64_t awaited = 0;  // as Fill's
     sc_core::sc_time done_at;
   };
   std::array<WeightSlot, kFillStreamSlots> slots_;

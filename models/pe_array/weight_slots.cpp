@@ -28,7 +28,10 @@ JobError PeCluster::take_slot_weights(const ClusterJob& job, std::vector<std::in
     return JobError::kInvalid;
   if (stored.size() > slot_bytes()) return JobError::kWeightBuffer;
   WeightSlot& s = slots_[slot];
-  if (!wait_group(slot_event_, epoch_ + t, [&] { return s.received >= stored.size(); })) {
+  s.awaited = stored.size();
+  const bool filled = wait_group(slot_event_, epoch_ + t, [&] { return s.received >= stored.size(); });
+  s.awaited = 0;
+  if (!filled) {
     log_->warn("streamed weights: {} of {} bytes in slot {} within {} cycles", s.received, stored.size(), slot,
                kGroupTimeoutCycles);
     return JobError::kOperandRead;
@@ -59,7 +62,7 @@ void PeCluster::slot_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& d
   std::memcpy(s.data.data() + offset, gp.get_data_ptr(), len);
   s.received += len;
   s.done_at = std::max(s.done_at, sc_core::sc_time_stamp() + delay);
-  slot_event_.notify(sc_core::SC_ZERO_TIME);
+  if (s.received >= s.awaited) slot_event_.notify(sc_core::SC_ZERO_TIME);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
