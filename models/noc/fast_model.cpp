@@ -47,11 +47,7 @@ void FastMeshModel::forget_before_horizon(ChannelId c) {
 }
 
 void FastMeshModel::retire_link(ChannelId c) {
-  // A recorder past its change cap takes nothing more: the edges would each
-  // be offered and refused (a 1080x1920 run reaches the cap a quarter of the
-  // way through).
-  const bool recording = recorder_ != nullptr && !recorder_->truncated();
-  const trace::VcdRecorder::SignalId id = recording ? busy_ids_[c] : trace::VcdRecorder::kFiltered;
+  const trace::VcdRecorder::SignalId id = recorder_ == nullptr ? trace::VcdRecorder::kFiltered : busy_ids_[c];
   if (id == trace::VcdRecorder::kFiltered) {
     channels_[c].link.retire_before(horizon_, [](Cycle, bool) {});
     return;
@@ -350,7 +346,6 @@ Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std:
 }
 
 void FastMeshModel::report_final() {
-  if (recorder_ != nullptr && recorder_->truncated()) return;
   // Only the links' edges: the rest of a channel's retirement (its crossbar
   // input, its VC logs) forgets what no packet can meet again, which can wait
   // until a packet meets the channel. A link's retirement is idempotent.
