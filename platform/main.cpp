@@ -152,6 +152,7 @@ int run_command(int argc, char** argv) {
       ("traces", po::value<std::string>(), "trace files to write: all | none | a list of vcd,timeline,power,fst,packets (fst: trace.vcd converted to trace.fst by GTKWave's vcd2fst, found on PATH; packets: noc_packets.csv, every NoC packet as timed, for noc-bench --replay; not in all; default all; overrides simulation.vcd and simulation.vcd_fst)")
       ("trace-include", po::value(&trace_include)->composing(), "trace only VCD signals under this scope, e.g. soc.npu or soc.npu.cluster_1 (whole names: not cluster_10; repeatable; overrides simulation.vcd_include)")
       ("trace-dram-commands", "trace.vcd also shows each DRAM channel's command bus (sets simulation.vcd_dram_commands; most of a network run's VCD)")
+      ("trace-noc-links", "trace.vcd also shows each NoC link's busy cycles, edge by edge (sets simulation.vcd_noc_links; most of a network run's VCD; each link's utilization per power window is always there)")
       ("trace-window", po::value<std::string>(), "trace.vcd and timeline.json cover START_NS:END_NS only (power.csv covers the whole run)")
       ("log", po::value(&log_options)->composing(), "log level, trace|debug|info|warn|error|off (default warn), or MODULE=LEVEL for the components whose hierarchical name starts with MODULE, e.g. soc.npu.dma=trace (repeatable; debug shows register accesses, interrupts, DMA descriptors, cluster jobs and firmware decisions, trace also host-bus transactions)");
   // clang-format on
@@ -200,6 +201,7 @@ int run_command(int argc, char** argv) {
   ro.overrides = sets;
   ro.trace.include = trace_include;
   ro.trace.dram_commands = vm.count("trace-dram-commands") > 0;
+  ro.trace.noc_links = vm.count("trace-noc-links") > 0;
   parse_run_values(vm, ro);
   const auto config = npuvp::platform::load_platform(platform_file, sets);
   nlohmann::json report;

@@ -268,14 +268,15 @@ void inline_energy_table(YAML::Node& tree, const std::string& source, const std:
 }
 
 void parse_simulation(const ConfigNode& n, SimulationConfig& s) {
-  n.reject_unknown(
-      {"quantum_ns", "power_window_ns", "vcd", "vcd_include", "vcd_dram_commands", "vcd_max_changes", "vcd_fst"});
+  n.reject_unknown({"quantum_ns", "power_window_ns", "vcd", "vcd_include", "vcd_dram_commands", "vcd_noc_links",
+                    "vcd_max_changes", "vcd_fst"});
   // Below the kernel's 1 ps resolution a time is zero; above a millisecond
   // nothing interleaves.
   s.quantum_ns = n.get_double_in("quantum_ns", 0.001, 1e6, "ns", 10);
   s.power_window_ns = n.get_double_in("power_window_ns", 0.001, 1e9, "ns", 1000);
   s.trace.vcd = n.get_bool("vcd", true);
   s.trace.vcd_dram_commands = n.get_bool("vcd_dram_commands", false);
+  s.trace.vcd_noc_links = n.get_bool("vcd_noc_links", false);
   s.trace.fst = n.get_bool("vcd_fst", false);
   s.trace.vcd_max_changes = static_cast<std::size_t>(n.get_int_in("vcd_max_changes", 0, 1ll << 40, 20'000'000));
   if (n.has("vcd_include"))

@@ -29,6 +29,10 @@ struct TraceConfig {
   // The DRAM command bus, two changes per command: in a network run most of
   // the VCD's changes, so off unless asked for.
   bool vcd_dram_commands = false;
+  // Each NoC link's busy edges, cycle by cycle: without the DRAM commands most
+  // of a network run's changes, so off unless asked for; each link's
+  // utilization per power window is always traced.
+  bool vcd_noc_links = false;
   std::size_t vcd_max_changes = 20'000'000;
   // trace.vcd and timeline.json cover [window_start_ns, window_end_ns];
   // power.csv always covers the whole run.

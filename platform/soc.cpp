@@ -65,7 +65,8 @@ Soc::Soc(const sc_core::sc_module_name& name, const PlatformConfig& config, cpu:
     // margin.
     vcd_.stream_to(trace_dir + "/trace.vcd",
                    sc_core::sc_time(config.simulation.power_window_ns + config.simulation.quantum_ns, sc_core::SC_NS));
-    npu_->attach_trace(vcd_);
+    npu_->attach_trace(vcd_, {config.simulation.trace.vcd_noc_links,
+                              sc_core::sc_time(config.simulation.power_window_ns, sc_core::SC_NS)});
     bus_->attach_trace(vcd_);
     dram_->attach_trace(vcd_, config.simulation.trace.vcd_dram_commands);
   }

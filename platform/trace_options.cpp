@@ -57,6 +57,7 @@ TraceConfig with_trace_options(TraceConfig trace, const TraceOptions& options) {
   }
   if (!options.include.empty()) trace.vcd_include = options.include;
   if (options.dram_commands) trace.vcd_dram_commands = true;
+  if (options.noc_links) trace.vcd_noc_links = true;
   if (options.window_ns) {
     trace.window_start_ns = options.window_ns->first;
     trace.window_end_ns = options.window_ns->second;

@@ -26,6 +26,7 @@ struct TraceOptions {
   std::optional<TraceFiles> files;                     // --traces
   std::vector<std::string> include;                    // --trace-include, replaces vcd_include when given
   bool dram_commands = false;                          // --trace-dram-commands, sets vcd_dram_commands
+  bool noc_links = false;                              // --trace-noc-links, sets vcd_noc_links
   std::optional<std::pair<double, double>> window_ns;  // --trace-window
 };
 

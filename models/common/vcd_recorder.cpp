@@ -229,9 +229,13 @@ VcdRecorder::Bucket* VcdRecorder::make_bucket(std::uint64_t bucket) {
 }
 
 void VcdRecorder::record_real(SignalId id, const sc_core::sc_time& at, double value) {
+  record_real_ticks(id, at.value(), value);
+}
+
+void VcdRecorder::record_real_ticks(SignalId id, std::uint64_t ticks, double value) {
   std::uint64_t bits;
   std::memcpy(&bits, &value, sizeof bits);
-  push(id, at.value(), bits);
+  push(id, ticks, bits);
 }
 
 void VcdRecorder::on_flush(std::function<void(const sc_core::sc_time&)> publish) {

@@ -75,6 +75,7 @@ class VcdRecorder {
   // inline.
   void record_ticks(SignalId id, std::uint64_t ticks, std::uint64_t value) { push(id, ticks, value); }
   void record_real(SignalId id, const sc_core::sc_time& at, double value);
+  void record_real_ticks(SignalId id, std::uint64_t ticks, double value);
   // Records a 1-bit signal's pulses, high from rise(p) to fall(p) for each p
   // in [first, last) (rise < fall, in `ticks_per_unit` sc_time ticks, each
   // rising no earlier than the previous one's fall, the first no earlier than

@@ -47,13 +47,15 @@ void FastMeshModel::forget_before_horizon(ChannelId c) {
 }
 
 void FastMeshModel::retire_link(ChannelId c) {
-  const trace::VcdRecorder::SignalId id = recorder_ == nullptr ? trace::VcdRecorder::kFiltered : busy_ids_[c];
+  if (!link_use_.empty() && links_.utilization[c] != trace::VcdRecorder::kFiltered)
+    count_utilization(c, std::min(horizon_, utilization_end_));
+  const trace::VcdRecorder::SignalId id = recorder_ == nullptr ? trace::VcdRecorder::kFiltered : links_.busy[c];
   if (id == trace::VcdRecorder::kFiltered) {
     channels_[c].link.retire_before(horizon_, [](Cycle, bool) {});
     return;
   }
   trace::VcdRecorder& recorder = *recorder_;
-  const std::uint64_t ticks = ticks_per_cycle_;
+  const std::uint64_t ticks = links_.ticks_per_cycle;
   using Interval = ReservationTimeline::Interval;
   channels_[c].link.retire_before(
       horizon_,
@@ -66,11 +68,54 @@ void FastMeshModel::retire_link(ChannelId c) {
       [&](Cycle at) { recorder.record_ticks(id, ticks * at, 1); });
 }
 
-void FastMeshModel::trace_busy(trace::VcdRecorder& recorder, std::vector<trace::VcdRecorder::SignalId> signals,
-                               std::uint64_t ticks_per_cycle) {
+void FastMeshModel::count_utilization(ChannelId c, Cycle until) {
+  LinkUse& use = link_use_[c];
+  if (until <= use.counted_until) return;
+  // Cycles before the horizon are final: no packet timed from now on is
+  // ready before it. The interval under way at it stays and is counted
+  // again from counted_until on.
+  for (const ReservationTimeline::Interval& busy : channels_[c].link.busy()) {
+    if (busy.first >= until) break;
+    const Cycle end = std::min(busy.second, until);
+    for (Cycle at = std::max(busy.first, use.counted_until); at < end;) {
+      close_windows_before(c, window_of(at));
+      const Cycle taken = std::min(end, window_start(use.window + 1)) - at;
+      use.busy += taken;
+      at += taken;
+    }
+  }
+  close_windows_before(c, window_of(until));
+  use.counted_until = until;
+}
+
+void FastMeshModel::close_windows_before(ChannelId c, std::uint64_t k) {
+  LinkUse& use = link_use_[c];
+  if (k <= use.window) return;
+  const Cycle first = window_start(use.window);
+  publish_utilization(c, use.window,
+                      static_cast<double>(use.busy) / static_cast<double>(window_start(use.window + 1) - first));
+  if (k > use.window + 1) publish_utilization(c, use.window + 1, 0);
+  use.window = k;
+  use.busy = 0;
+}
+
+void FastMeshModel::publish_utilization(ChannelId c, std::uint64_t window, double value) {
+  LinkUse& use = link_use_[c];
+  if (value == use.published) return;
+  use.published = value;
+  recorder_->record_real_ticks(links_.utilization[c], window * links_.window_ticks, value);
+}
+
+void FastMeshModel::trace_links(trace::VcdRecorder& recorder, LinkSignals signals) {
+  // Every window then holds a cycle.
+  if (signals.window_ticks < signals.ticks_per_cycle || signals.ticks_per_cycle == 0)
+    throw std::invalid_argument("FastMeshModel: a utilization window is at least a cycle");
+  const std::size_t channels = static_cast<std::size_t>(mesh_.channel_count());
+  if (signals.busy.size() != channels || signals.utilization.size() != channels)
+    throw std::invalid_argument("FastMeshModel: link signals name every channel");
   recorder_ = &recorder;
-  busy_ids_ = std::move(signals);
-  ticks_per_cycle_ = ticks_per_cycle;
+  links_ = std::move(signals);
+  link_use_.assign(channels, LinkUse{});
 }
 
 const std::vector<ChannelId>& FastMeshModel::path(NodeId src, NodeId dst) {
@@ -241,6 +286,32 @@ inline void FastMeshModel::allocate(TreeNode& n, Cycle due, std::uint64_t flits)
   }
 }
 
+inline bool FastMeshModel::grant_uncontended(TreeNode& n, Cycle due, std::uint64_t flits) {
+  const Channel& channel = channels_[n.channel];
+  if (!channel.link.free_from(due)) return false;
+  std::size_t crossbar_at = 0;
+  if (n.parent >= 0) {
+    const TreeNode& up = tree_[n.parent];
+    const ReservationTimeline& crossbar = channels_[up.channel].crossbar;
+    if (up.runs_end - up.runs_begin != 1 || !crossbar.free_from(due)) return false;
+    crossbar_at = crossbar.intervals();
+  }
+  const unsigned vc = channel.info.injection ? next_injection_vc_[channel.info.node] : 0;
+  const std::size_t slot = vc_slot(n.channel, vc);
+  const VcLog& log = vc_logs_[slot];
+  // Its last passage is the one allocated last: free by `due`, so were all.
+  if ((!log.empty() && log.back().second.owned_until > due) || latest_tail_out_[slot] + channel.info.latency > due)
+    return false;
+  if (channel.info.injection) next_injection_vc_[channel.info.node] = (vc + 1) % config_.virtual_channels;
+  const std::size_t runs_begin = runs_.size();
+  runs_.emplace_back(due, due + flits, channel.link.intervals(), crossbar_at);
+  // Its VC's last tail left the router downstream by `due` (the credits are
+  // back), so the head, there at due + router_cycles at the earliest, waits
+  // behind nothing: no head_free bound.
+  static_cast<Grant&>(n) = {vc, due, due, due + flits - 1, 0, log.size(), runs_begin, runs_.size()};
+  return true;
+}
+
 Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
   const Cycle router = config_.router_cycles;
   // Parents precede children in tree_: one pass forward finds when each hop
@@ -256,7 +327,7 @@ Cycle FastMeshModel::time_tree(std::uint64_t flits, Cycle ready) {
     }
     // Nothing is reserved before reserve_tree(): the runs found when the VC
     // was granted are still the first free ones from n.start.
-    allocate(n, due, flits);
+    if (!grant_uncontended(n, due, flits)) allocate(n, due, flits);
     n.tail_out = 0;
   }
   const Cycle buffer = config_.buffer_flits;
@@ -352,7 +423,17 @@ void FastMeshModel::report_final() {
   for (ChannelId c = 0; c < mesh_.channel_count(); ++c) retire_link(c);
 }
 
-void FastMeshModel::flush() {
+void FastMeshModel::flush(Cycle end) {
+  utilization_end_ = std::max(end, last_busy_);
+  // The last window, cut short by the end, over the cycles it had.
+  for (ChannelId c = 0; c < static_cast<ChannelId>(link_use_.size()); ++c) {
+    if (links_.utilization[c] == trace::VcdRecorder::kFiltered) continue;
+    count_utilization(c, utilization_end_);
+    LinkUse& use = link_use_[c];
+    const Cycle first = window_start(use.window);
+    if (first < utilization_end_)
+      publish_utilization(c, use.window, static_cast<double>(use.busy) / static_cast<double>(utilization_end_ - first));
+  }
   const Cycle saved = horizon_;
   horizon_ = std::numeric_limits<Cycle>::max();
   report_final();

@@ -1,6 +1,7 @@
 #include "models/noc/mesh_noc.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "contract/sram_interleave.h"
 #include "models/common/log.h"
@@ -49,14 +50,24 @@ MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
               config.targets.size(), cycle_.to_string());
 }
 
-void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
+void MeshNoc::attach_trace(trace::VcdRecorder& recorder, const NocTraceOptions& options) {
+  if (options.utilization_window < cycle_)
+    throw std::invalid_argument(std::string(name()) + ": the links' utilization window (" +
+                                options.utilization_window.to_string() + ") is shorter than a NoC cycle (" +
+                                cycle_.to_string() + ")");
   const Mesh& mesh = fast_.mesh();
-  std::vector<trace::VcdRecorder::SignalId> busy(mesh.channel_count(), trace::VcdRecorder::kFiltered);
+  LinkSignals signals;
+  signals.busy.assign(mesh.channel_count(), trace::VcdRecorder::kFiltered);
+  signals.utilization = signals.busy;
+  signals.ticks_per_cycle = cycle_.value();
+  signals.window_ticks = options.utilization_window.value();
   for (ChannelId c = 0; c < mesh.channel_count(); ++c) {
-    if (fast_.link_index(c) >= 0)
-      busy[c] = recorder.add_wire(std::string(name()) + "." + mesh.channel_name(c) + ".busy", 1);
+    if (fast_.link_index(c) < 0) continue;
+    const std::string link = std::string(name()) + "." + mesh.channel_name(c);
+    signals.utilization[c] = recorder.add_real(link + ".utilization");
+    if (options.link_busy) signals.busy[c] = recorder.add_wire(link + ".busy", 1);
   }
-  fast_.trace_busy(recorder, std::move(busy), cycle_.value());
+  fast_.trace_links(recorder, std::move(signals));
   // Busy intervals are final only once time passes them; a streamed trace
   // asks for them before it writes the times they fall in.
   recorder.on_flush([this](const sc_core::sc_time&) {
@@ -65,7 +76,10 @@ void MeshNoc::attach_trace(trace::VcdRecorder& recorder) {
   });
 }
 
-void MeshNoc::end_of_simulation() { fast_.flush(); }
+void MeshNoc::end_of_simulation() {
+  // The cycles that started before the end.
+  fast_.flush((sc_core::sc_time_stamp().value() + cycle_.value() - 1) / cycle_.value());
+}
 
 void MeshNoc::sample(stats::Counters& into, const sc_core::sc_time&) {
   into.add(stats::Counter::kNocFlitHops, static_cast<double>(stats().flit_hops));

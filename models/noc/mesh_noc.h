@@ -60,6 +60,14 @@ struct MulticastExtension : tlm::tlm_extension<MulticastExtension> {
   }
 };
 
+// What the VCD shows of the NoC's links.
+struct NocTraceOptions {
+  // Each link's busy wire, edge by edge: most of a network run's changes.
+  bool link_busy = false;
+  // The window each link's utilization is given over; at least a NoC cycle.
+  sc_core::sc_time utilization_window = sc_core::sc_time(1, sc_core::SC_US);
+};
+
 class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
  public:
   // One per initiator attachment, same order.
@@ -72,10 +80,12 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   MeshNoc(const MeshNoc&) = delete;
   MeshNoc& operator=(const MeshNoc&) = delete;
 
-  // Publishes one busy wire per link ("<name>.r1_2.E.busy"), high while a
-  // packet holds it. Intervals are final only once no earlier transaction can
-  // come, so they are recorded late, the rest at end of simulation.
-  void attach_trace(trace::VcdRecorder& recorder);
+  // Publishes each link's utilization per window ("<name>.r1_2.E.utilization",
+  // a real) and, with options.link_busy, a busy wire per link
+  // ("<name>.r1_2.E.busy", high in every cycle it carries a flit). Busy
+  // cycles are final only once no earlier transaction can come, so they are
+  // recorded late, the rest at end of simulation.
+  void attach_trace(trace::VcdRecorder& recorder, const NocTraceOptions& options = {});
   // Hands every packet to `sink` as the fast model times it (a packet trace).
   void record_packets(PacketSink& sink) { fast_.record_packets(&sink); }
 

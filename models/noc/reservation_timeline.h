@@ -80,7 +80,7 @@ class ReservationTimeline {
   // for reserve(). A quarter of the queries fall after every reservation:
   // those are answered inline, without a call.
   std::pair<Cycle, Cycle> free_run(Cycle from, std::size_t& next) const {
-    if (busy_.empty() || from >= busy_.back().second) {
+    if (free_from(from)) {
       next = busy_.size();
       return {from, std::numeric_limits<Cycle>::max()};
     }
@@ -162,6 +162,10 @@ class ReservationTimeline {
   }
 
   std::size_t intervals() const { return busy_.size(); }
+  // Whether nothing is reserved at or after `from`.
+  bool free_from(Cycle from) const { return busy_.empty() || from >= busy_.back().second; }
+  // The intervals held, by start: those the last retire_before() left.
+  const std::vector<Interval>& busy() const { return busy_; }
 
  private:
   // The first interval starting after `at`, searched from the previous

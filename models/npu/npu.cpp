@@ -179,8 +179,8 @@ Npu::Npu(const sc_core::sc_module_name& name, const NpuConfig& config)
   }
 }
 
-void Npu::attach_trace(trace::VcdRecorder& recorder) {
-  noc_->attach_trace(recorder);
+void Npu::attach_trace(trace::VcdRecorder& recorder, const noc::NocTraceOptions& noc) {
+  noc_->attach_trace(recorder, noc);
   control_->attach_trace(recorder);
   dma_->attach_trace(recorder);
   for (auto& c : clusters_) c.attach_trace(recorder);

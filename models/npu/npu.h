@@ -80,7 +80,7 @@ class Npu : public sc_core::sc_module {
   Npu(const Npu&) = delete;
   Npu& operator=(const Npu&) = delete;
 
-  void attach_trace(trace::VcdRecorder& recorder);
+  void attach_trace(trace::VcdRecorder& recorder, const noc::NocTraceOptions& noc = {});
   void attach_timeline(trace::TimelineRecorder& recorder);
   void record_noc_packets(noc::PacketSink& sink) { noc_->record_packets(sink); }
 

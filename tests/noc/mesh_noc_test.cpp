@@ -356,7 +356,9 @@ TEST(MeshNoc, ATransferSpanningInterleavedTargetsLandsByteExactInEach) {
 TEST(MeshNoc, MulticastDeliversIdenticalBytesAlongTheXyTree) {
   System sys;
   trace::VcdRecorder recorder;
-  sys.noc->attach_trace(recorder);
+  NocTraceOptions links;
+  links.link_busy = true;
+  sys.noc->attach_trace(recorder, links);
   std::vector<std::uint8_t> weights(256);
   for (std::size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<std::uint8_t>(i * 7 + 3);
   // mem1 (1,1), mem2 (3,1), mem3 (1,3), at different offsets.
@@ -397,6 +399,7 @@ TEST(MeshNoc, MulticastDeliversIdenticalBytesAlongTheXyTree) {
   EXPECT_NE(vcd.str().find("$scope module r1_0 $end"), std::string::npos);
   EXPECT_NE(vcd.str().find("$var wire 1"), std::string::npos);
   EXPECT_NE(vcd.str().find("\n1"), std::string::npos) << "busy intervals recorded";
+  EXPECT_NE(vcd.str().find("$var real 64 ! utilization $end"), std::string::npos);
 }
 
 TEST(MeshNoc, MulticastErrors) {

@@ -284,8 +284,8 @@ TEST(FastModel, ForgettingThePastNeverChangesATime) {
       ASSERT_EQ(forgetting.unicast(src, dst, flits, ready), keeping.unicast(src, dst, flits, ready)) << "packet " << i;
     }
   }
-  forgetting.flush();
-  keeping.flush();
+  forgetting.flush(now);
+  keeping.flush(now);
   for (std::size_t l = 0; l < keeping.stats().links.size(); ++l) {
     EXPECT_EQ(forgetting.stats().links[l].busy_cycles, keeping.stats().links[l].busy_cycles);
     EXPECT_EQ(forgetting.stats().links[l].flits, keeping.stats().links[l].flits);
@@ -295,9 +295,6 @@ TEST(FastModel, ForgettingThePastNeverChangesATime) {
   EXPECT_EQ(forgetting.last_busy(), keeping.last_busy());
 }
 
-// Speed work on the fast model must not move a single time. Out-of-order,
-// near-saturation random traffic with multicasts on 1 to 4 VCs, every
-// delivery cycle hashed (FNV-1a); the hashes are those of the model as of
 TEST(FastModel, AFlitLeavesARouterNoEarlierThanItArrived) {
   // 4x4, router 2 cycles, link 1, injection 0. R (0,0)->(1,1), 4 flits ready
   // at 2, timed first, crosses the injection channel at 2..5, (0,0)E at 4..7
@@ -374,9 +371,12 @@ TEST(FastModel, APacketWithoutFlitsIsRefusedAndChangesNothing) {
   EXPECT_EQ(last, mesh.zero_load_latency(mesh.node(0, 0), mesh.node(3, 1), 6));
 }
 
-// As a flit leaves a router no earlier than it arrived and only a packet
-// longer than a buffer holds its own tail (docs/noc.md); the times before were
-// 4be7d65's, kept through the per-hop work's cuts.
+// Speed work on the fast model must not move a single time. Out-of-order,
+// near-saturation random traffic with multicasts on 1 to 4 VCs, every
+// delivery cycle hashed (FNV-1a): the times of the model since a flit leaves a
+// router no earlier than it arrived and only a packet longer than a buffer
+// holds its own tail (docs/noc.md); the times before were 4be7d65's, kept
+// through the per-hop work's cuts.
 TEST(FastModel, TimesOfRandomTrafficArePinnedForOneToFourVcs) {
   const std::uint64_t pinned[] = {12898750633147051918ull, 14138777912984188681ull, 14936590906599038362ull,
                                   6025391126722536199ull};

@@ -11,6 +11,7 @@
 #include "platform/platform_config.h"
 #include "platform/run.h"
 #include "platform/trace_options.h"
+#include "tests/support/vcd_text.h"
 
 namespace npuvp::platform {
 namespace {
@@ -168,6 +169,57 @@ TEST(TraceOptions, TheDramCommandBusIsTracedWhenAskedFor) {
             "0 NOP\n1 ACT\n2 PREpb\n3 PREab\n4 RD\n5 WR\n6 RDA\n7 WRA\n8 REFab\n9 REFpb\n");
   EXPECT_THAT(read_file(options.out_dir + "/trace.gtkw"),
               HasSubstr("soc.dram.ch0.bank7[1:0]\n^3 trace.dram_command.txt\nsoc.dram.ch0.command[3:0]\n"));
+}
+
+// A link's busy edges are most of a network run's changes: left out unless
+// asked for, while its utilization per power window is always traced.
+TEST(TraceOptions, NocLinksShowTheirUtilizationAndNoBusyEdgesByDefault) {
+  RunOptions options;
+  options.out_dir = out_dir("noc_default");
+  run(load_platform(kPreset, {}), options);
+  const auto signals = test::changes_by_name(read_file(options.out_dir + "/trace.vcd"));
+  std::size_t utilization = 0;
+  for (const auto& [name, changes] : signals) {
+    if (name.rfind("soc.npu.noc.", 0) != 0) continue;
+    EXPECT_THAT(name, EndsWith(".utilization"));
+    if (!changes.empty()) ++utilization;
+  }
+  EXPECT_GT(utilization, 10u) << "links that carried flits";
+}
+
+// Asked for, every link's busy edges are there, and each power window's
+// utilization is the share of its 800 cycles (1.25 ns, 1 us windows) between
+// them, all but the last window, which the end of the run cuts short.
+TEST(TraceOptions, EachNocLinksUtilizationIsItsBusyCyclesPerPowerWindow) {
+  RunOptions options;
+  options.out_dir = out_dir("noc_links");
+  options.trace.noc_links = true;
+  const nlohmann::json r = run(load_platform(kPreset, {}), options);
+  const auto signals = test::changes_by_name(read_file(options.out_dir + "/trace.vcd"));
+  constexpr std::uint64_t kCyclePs = 1250, kWindowPs = 1'000'000, kCycles = kWindowPs / kCyclePs;
+  const auto windows = static_cast<std::uint64_t>(r["sim"]["simulated_ns"].get<double>() * 1000) / kWindowPs;
+  std::size_t links = 0;
+  for (const auto& [name, edges] : signals) {
+    if (name.rfind("soc.npu.noc.", 0) != 0 || name.size() < 5 || name.compare(name.size() - 5, 5, ".busy") != 0)
+      continue;
+    if (!edges.empty()) ++links;
+    std::vector<std::uint64_t> busy(windows + 1, 0);
+    std::uint64_t rise = 0;
+    for (const auto& [ps, value] : edges) {
+      if (value == "1") rise = ps;
+      for (std::uint64_t cycle = rise / kCyclePs; value == "0" && cycle < ps / kCyclePs; ++cycle)
+        if (cycle * kCyclePs / kWindowPs <= windows) ++busy[cycle * kCyclePs / kWindowPs];
+    }
+    const std::string link = name.substr(0, name.size() - 5);
+    const test::Changes& values = signals.at(link + ".utilization");
+    auto next = values.begin();
+    double value = 0;
+    for (std::uint64_t w = 0; w < windows; ++w) {
+      for (; next != values.end() && next->first <= w * kWindowPs; ++next) value = std::stod(next->second);
+      ASSERT_EQ(value, static_cast<double>(busy[w]) / kCycles) << link << " window " << w;
+    }
+  }
+  EXPECT_GT(links, 10u);
 }
 
 TEST(TraceOptions, TruncationByTheCapIsRecorded) {

@@ -19,6 +19,7 @@
 #include "platform/trace_gtkw.h"
 #include "platform/trace_options.h"
 #include "platform/vcd2fst.h"
+#include "tests/support/vcd_text.h"
 
 namespace npuvp::platform {
 namespace {
@@ -120,48 +121,14 @@ TEST(Waveforms, FstIsAListItemThatAlsoWritesTheVcd) {
 // Value changes of one signal, by hierarchical name, from a VCD's text (not
 // the initial dump).
 std::vector<std::pair<std::uint64_t, std::uint64_t>> changes(const std::string& vcd, const std::string& name) {
-  std::istringstream in(vcd);
-  std::vector<std::string> scopes;
-  std::string ident;
+  const auto signals = test::changes_by_name(vcd);
+  const auto signal = signals.find(name);
   std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
-  std::uint64_t now = 0;
-  bool in_dumpvars = false;
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream words(line);
-    std::string w;
-    words >> w;
-    if (w == "$scope") {
-      words >> w >> w;
-      scopes.push_back(w);
-    } else if (w == "$upscope") {
-      scopes.pop_back();
-    } else if (w == "$var") {
-      std::string type, width, id, var;
-      words >> type >> width >> id >> var;
-      std::string full;
-      for (const auto& s : scopes) full += s + ".";
-      if (full + var == name) ident = id;
-    } else if (w == "$dumpvars") {
-      in_dumpvars = true;
-    } else if (w == "$end") {
-      in_dumpvars = false;
-    } else if (in_dumpvars) {
-      continue;
-    } else if (!w.empty() && w[0] == '#') {
-      now = std::stoull(w.substr(1));
-    } else if (!ident.empty() && !w.empty() && (w[0] == 'b' || w[0] == '0' || w[0] == '1')) {
-      std::string value = w, id;
-      if (w[0] == 'b') {
-        words >> id;
-        value = w.substr(1);
-      } else {
-        id = w.substr(1);
-        value = w.substr(0, 1);
-      }
-      if (id == ident) out.emplace_back(now, std::stoull(value, nullptr, 2));
-    }
+  if (signal == signals.end()) {
+    ADD_FAILURE() << name << " is not in the VCD";
+    return out;
   }
-  EXPECT_FALSE(ident.empty()) << name << " is not in the VCD";
+  for (const auto& [t, value] : signal->second) out.emplace_back(t, std::stoull(value, nullptr, 2));
   return out;
 }
 
