@@ -78,24 +78,25 @@ void FastMeshModel::count_utilization(ChannelId c, Cycle until) {
     if (busy.first >= until) break;
     const Cycle end = std::min(busy.second, until);
     for (Cycle at = std::max(busy.first, use.counted_until); at < end;) {
-      close_windows_before(c, window_of(at));
-      const Cycle taken = std::min(end, window_start(use.window + 1)) - at;
+      if (at >= use.window_end) close_windows_before(c, window_of(at));
+      const Cycle taken = std::min(end, use.window_end) - at;
       use.busy += taken;
       at += taken;
     }
   }
-  close_windows_before(c, window_of(until));
+  if (until >= use.window_end) close_windows_before(c, window_of(until));
   use.counted_until = until;
 }
 
 void FastMeshModel::close_windows_before(ChannelId c, std::uint64_t k) {
   LinkUse& use = link_use_[c];
   if (k <= use.window) return;
-  const Cycle first = window_start(use.window);
   publish_utilization(c, use.window,
-                      static_cast<double>(use.busy) / static_cast<double>(window_start(use.window + 1) - first));
+                      static_cast<double>(use.busy) / static_cast<double>(use.window_end - use.window_first));
   if (k > use.window + 1) publish_utilization(c, use.window + 1, 0);
   use.window = k;
+  use.window_first = window_start(k);
+  use.window_end = window_start(k + 1);
   use.busy = 0;
 }
 
@@ -115,7 +116,9 @@ void FastMeshModel::trace_links(trace::VcdRecorder& recorder, LinkSignals signal
     throw std::invalid_argument("FastMeshModel: link signals name every channel");
   recorder_ = &recorder;
   links_ = std::move(signals);
-  link_use_.assign(channels, LinkUse{});
+  LinkUse first;
+  first.window_end = window_start(1);
+  link_use_.assign(channels, first);
 }
 
 const std::vector<ChannelId>& FastMeshModel::path(NodeId src, NodeId dst) {
@@ -429,10 +432,10 @@ void FastMeshModel::flush(Cycle end) {
   for (ChannelId c = 0; c < static_cast<ChannelId>(link_use_.size()); ++c) {
     if (links_.utilization[c] == trace::VcdRecorder::kFiltered) continue;
     count_utilization(c, utilization_end_);
-    LinkUse& use = link_use_[c];
-    const Cycle first = window_start(use.window);
-    if (first < utilization_end_)
-      publish_utilization(c, use.window, static_cast<double>(use.busy) / static_cast<double>(utilization_end_ - first));
+    const LinkUse& use = link_use_[c];
+    if (use.window_first < utilization_end_)
+      publish_utilization(c, use.window,
+                          static_cast<double>(use.busy) / static_cast<double>(utilization_end_ - use.window_first));
   }
   const Cycle saved = horizon_;
   horizon_ = std::numeric_limits<Cycle>::max();

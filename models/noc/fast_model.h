@@ -236,11 +236,15 @@ class FastMeshModel {
   // publishing their edges and utilization when traced.
   void retire_link(ChannelId c);
   // A link's utilization counted so far, when traced.
+  // The window's cycles are kept, so that an interval inside it (nearly
+  // every one: a window holds hundreds of cycles) is counted without a
+  // division.
   struct LinkUse {
-    Cycle counted_until = 0;   // its busy cycles before this one are counted
-    std::uint64_t window = 0;  // the window they are counted in
-    Cycle busy = 0;            // the busy cycles of that window so far
-    double published = 0;      // the value last recorded; the file starts at 0
+    Cycle counted_until = 0;                 // its busy cycles before this one are counted
+    std::uint64_t window = 0;                // the window they are counted in
+    Cycle window_first = 0, window_end = 0;  // its cycles, [first, end)
+    Cycle busy = 0;                          // the busy cycles of that window so far
+    double published = 0;                    // the value last recorded; the file starts at 0
   };
   // Counts the link's busy cycles up to `until` (all final) and publishes
   // the windows that ended by then.
