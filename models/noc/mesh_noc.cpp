@@ -1,7 +1,6 @@
 #include "models/noc/mesh_noc.h"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "contract/sram_interleave.h"
 #include "models/common/log.h"
@@ -51,10 +50,6 @@ MeshNoc::MeshNoc(const sc_core::sc_module_name& name, const NocConfig& config)
 }
 
 void MeshNoc::attach_trace(trace::VcdRecorder& recorder, const NocTraceOptions& options) {
-  if (options.utilization_window < cycle_)
-    throw std::invalid_argument(std::string(name()) + ": the links' utilization window (" +
-                                options.utilization_window.to_string() + ") is shorter than a NoC cycle (" +
-                                cycle_.to_string() + ")");
   const Mesh& mesh = fast_.mesh();
   LinkSignals signals;
   signals.busy.assign(mesh.channel_count(), trace::VcdRecorder::kFiltered);

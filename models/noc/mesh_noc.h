@@ -64,7 +64,9 @@ struct MulticastExtension : tlm::tlm_extension<MulticastExtension> {
 struct NocTraceOptions {
   // Each link's busy wire, edge by edge: most of a network run's changes.
   bool link_busy = false;
-  // The window each link's utilization is given over; at least a NoC cycle.
+  // The window each link's utilization is given over; at least a NoC cycle
+  // (FastMeshModel::trace_links throws std::invalid_argument otherwise; the
+  // platform's configuration refuses a shorter power window first).
   sc_core::sc_time utilization_window = sc_core::sc_time(1, sc_core::SC_US);
 };
 
