@@ -533,10 +533,23 @@ char* VcdRecorder::write_value(char* p, SignalId id, std::uint64_t bits) {
     return p + 1 + s.ident_size;
   }
   if (s.width == 0) {
-    double v;
-    std::memcpy(&v, &bits, sizeof v);
     *p++ = 'r';
-    p = text::write_shortest(p, v);  // loses nothing
+    RealText& memo = real_texts_[(bits * 0x9E3779B97F4A7C15ULL) >> (64 - kRealTextBits)];
+    if (memo.size != 0 && memo.bits == bits) {
+      std::memcpy(p, memo.text, sizeof memo.text);
+      p += memo.size;
+    } else {
+      double v;
+      std::memcpy(&v, &bits, sizeof v);
+      char* const first = p;
+      p = text::write_shortest(p, v);  // loses nothing
+      const auto size = static_cast<std::size_t>(p - first);
+      if (size <= sizeof memo.text) {
+        memo.bits = bits;
+        memo.size = static_cast<std::uint8_t>(size);
+        std::memcpy(memo.text, first, size);
+      }
+    }
     *p++ = ' ';
   } else {
     *p++ = 'b';

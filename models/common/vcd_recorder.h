@@ -286,6 +286,18 @@ class VcdRecorder {
   };
   static_assert(sizeof(Slot) == 32);
   std::vector<Slot> slots_;
+  // Reals as last written, by a hash of their bits: the values a run's
+  // real signals take repeat (a link's utilization is busy cycles over the
+  // window's, a few hundred fractions), and copying the text is several
+  // times cheaper than finding the shortest digits again.
+  struct RealText {
+    std::uint64_t bits = 0;
+    std::uint8_t size = 0;  // 0: empty
+    char text[23];
+  };
+  static_assert(sizeof(RealText) == 32);
+  static constexpr unsigned kRealTextBits = 9;
+  std::vector<RealText> real_texts_ = std::vector<RealText>(std::size_t{1} << kRealTextBits);
   std::size_t changes_ = 0;
   std::size_t late_ = 0;
   bool truncated_ = false;

@@ -68,19 +68,23 @@ void PeCluster::spread_work(const sc_core::sc_time& from, const sc_core::sc_time
   const ArraySchedule& s = schedule_;
   const JobWork& w = s.work;
   const sc_core::sc_time start = epoch_ + from, end = epoch_ + to;
-  macs_over_time_[static_cast<std::size_t>(s.datatype)].add(start, end, share * static_cast<double>(w.macs));
-  rf_over_time_.add(start, end, share * static_cast<double>(w.rf.reads + w.rf.writes));
-  rf_bytes_over_time_.add(start, end, share * static_cast<double>(w.rf_bytes));
+  decltype(work_over_time_)::Amounts work{};
+  work[kMacsOverTime + static_cast<std::size_t>(s.datatype)] = share * static_cast<double>(w.macs);
+  work[kRfOverTime] = share * static_cast<double>(w.rf.reads + w.rf.writes);
+  work[kRfBytesOverTime] = share * static_cast<double>(w.rf_bytes);
   // Partial sums go out to the input buffer and come back as many.
-  buffer_over_time_[0].add(start, end, share * static_cast<double>(w.weight_buffer_bytes));
-  buffer_over_time_[2].add(start, end, share * static_cast<double>(w.input_buffer_bytes + w.psum_bytes));
-  buffer_over_time_[3].add(start, end, share * static_cast<double>(w.psum_bytes));
+  work[kBufferOverTime + 0] = share * static_cast<double>(w.weight_buffer_bytes);
+  work[kBufferOverTime + 2] = share * static_cast<double>(w.input_buffer_bytes + w.psum_bytes);
+  work[kBufferOverTime + 3] = share * static_cast<double>(w.psum_bytes);
+  work_over_time_.add(start, end, work);
 }
 
 void PeCluster::record_fill(std::size_t counter, sc_core::sc_time from, sc_core::sc_time to, std::uint64_t bytes) {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   from = std::max(epoch_ + from, now);
-  buffer_over_time_[counter].add(from, std::max(epoch_ + to, from), static_cast<double>(bytes));
+  decltype(work_over_time_)::Amounts written{};
+  written[kBufferOverTime + counter] = static_cast<double>(bytes);
+  work_over_time_.add(from, std::max(epoch_ + to, from), written);
 }
 
 }  // namespace npuvp::pe_array

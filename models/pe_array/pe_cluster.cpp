@@ -81,21 +81,20 @@ void PeCluster::attach_timeline(trace::TimelineRecorder& recorder, std::function
 }
 
 void PeCluster::sample(stats::Counters& into, const sc_core::sc_time& now) {
-  // Each counter walked once: value_at() walks the intervals still open.
-  std::array<double, std::tuple_size_v<decltype(macs_over_time_)>> by_type{};
+  const auto work = work_over_time_.value_at(now);
+  const auto of = [&](Datatype d) { return work[kMacsOverTime + static_cast<std::size_t>(d)]; };
   double macs = 0;
-  for (std::size_t d = 0; d < by_type.size(); ++d) macs += by_type[d] = macs_over_time_[d].value_at(now);
-  const auto of = [&](Datatype d) { return by_type[static_cast<std::size_t>(d)]; };
+  for (std::size_t d = 0; d < kDatatypes; ++d) macs += work[kMacsOverTime + d];
   into.add(stats::Counter::kMacs, macs);
   into.add(stats::Counter::kInt4Macs, of(Datatype::kInt4));
   into.add(stats::Counter::kInt16Macs, of(Datatype::kInt16));
   into.add(stats::Counter::kFp16Macs, of(Datatype::kFp16));
-  into.add(stats::Counter::kRfAccesses, rf_over_time_.value_at(now));
-  into.add(stats::Counter::kRfBytes, rf_bytes_over_time_.value_at(now));
-  into.add(stats::Counter::kWeightBufferReadBytes, buffer_over_time_[0].value_at(now));
-  into.add(stats::Counter::kWeightBufferWriteBytes, buffer_over_time_[1].value_at(now));
-  into.add(stats::Counter::kInputBufferReadBytes, buffer_over_time_[2].value_at(now));
-  into.add(stats::Counter::kInputBufferWriteBytes, buffer_over_time_[3].value_at(now));
+  into.add(stats::Counter::kRfAccesses, work[kRfOverTime]);
+  into.add(stats::Counter::kRfBytes, work[kRfBytesOverTime]);
+  into.add(stats::Counter::kWeightBufferReadBytes, work[kBufferOverTime + 0]);
+  into.add(stats::Counter::kWeightBufferWriteBytes, work[kBufferOverTime + 1]);
+  into.add(stats::Counter::kInputBufferReadBytes, work[kBufferOverTime + 2]);
+  into.add(stats::Counter::kInputBufferWriteBytes, work[kBufferOverTime + 3]);
   into.add(stats::Counter::kComputeCycles, static_cast<double>(stats_.compute_cycles));
   into.add(stats::Counter::kStallCycles, static_cast<double>(stats_.stall_cycles));
   into.add(stats::Counter::kBufferPortStallCycles, static_cast<double>(stats_.buffer_port_stall_cycles));

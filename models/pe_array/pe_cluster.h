@@ -286,7 +286,8 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   void fold_started(const sc_core::sc_time& at);
   // Adds `share` of the job's work to every work counter, spread over [from, to) from epoch_.
   void spread_work(const sc_core::sc_time& from, const sc_core::sc_time& to, double share);
-  // `bytes` written into a buffer (buffer_over_time_[counter]) over [from, to) from epoch_, none before now.
+  // `bytes` written into buffer counter `counter` (kBufferOverTime + counter) over [from, to) from epoch_,
+  // none before now.
   void record_fill(std::size_t counter, sc_core::sc_time from, sc_core::sc_time to, std::uint64_t bytes);
   // The job's slice on the timeline, from its start to `end` (from epoch_).
   void trace_slice(const ClusterJob& job, std::uint64_t job_addr, const BufferFills& fills,
@@ -401,11 +402,13 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   std::vector<std::uint8_t> scatter_;
   tlmx::PayloadPool payloads_;
   PeClusterStats stats_;
-  std::array<stats::ProratedCounter, 4> macs_over_time_;  // by Datatype
-  stats::ProratedCounter rf_over_time_;
-  stats::ProratedCounter rf_bytes_over_time_;
-  // Weight buffer read, written; input buffer read, written (bytes).
-  std::array<stats::ProratedCounter, 4> buffer_over_time_;
+  // The work counted over time, by quantity: MACs by Datatype, register file
+  // accesses and bytes, then weight buffer read, written and input buffer
+  // read, written (bytes).
+  static constexpr std::size_t kDatatypes = 4;  // kInt8 ... kFp16
+  static constexpr std::size_t kMacsOverTime = 0, kRfOverTime = kDatatypes, kRfBytesOverTime = kRfOverTime + 1,
+                               kBufferOverTime = kRfBytesOverTime + 1;
+  stats::ProratedCounters<kBufferOverTime + 4> work_over_time_;
   trace::Wire busy_trace_;
   trace::Wire compute_trace_;
   trace::Wire stall_trace_;

@@ -41,9 +41,19 @@ NPUVP_KERNEL_CLONES void run_sums(const std::int8_t* v, std::size_t runs, std::s
   }
 }
 
-// dst[i] = v[i] + 128 as an unsigned byte, i < n: a patch row for vpdpbusd.
-NPUVP_KERNEL_CLONES void offset_bytes(std::uint8_t* dst, const std::int8_t* v, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::uint8_t>(v[i] ^ 0x80);
+// One output pixel's patch rows for vpdpbusd, the values offset by 128 to
+// unsigned bytes: for each of `count` taps j and each group g, the cg values
+// at src[j] + g × cg go to patch + g × row + at[j]. One call per pixel: a call
+// per tap, through the clones' resolver, cost more than its copy (a 7×7
+// stem's taps are 3 bytes each, a 3×3 layer's 64).
+NPUVP_KERNEL_CLONES void gather_offset(std::uint8_t* patch, std::size_t row, std::size_t groups, std::size_t cg,
+                                       const std::int8_t* const* src, const std::size_t* at, std::size_t count) {
+  for (std::size_t j = 0; j < count; ++j)
+    for (std::size_t g = 0; g < groups; ++g) {
+      std::uint8_t* dst = patch + g * row + at[j];
+      const std::int8_t* v = src[j] + g * cg;
+      for (std::size_t i = 0; i < cg; ++i) dst[i] = static_cast<std::uint8_t>(v[i] ^ 0x80);
+    }
 }
 
 // How the dot products see their operands. vpdpbusd multiplies unsigned by
@@ -97,55 +107,77 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
   const std::size_t row = round_up(filter_size * Op::kBytes, kRowAlign);
   const std::size_t groups = (job.k_count - 1) / job.group_out + 1;
   const auto zp = static_cast<std::uint32_t>(job.input_zero_point);
-  const auto filters = rows_with_zero_tails(job.k_count, row, filter_size * Op::kBytes);
-  std::vector<std::uint32_t> tap_sum(static_cast<std::size_t>(job.k_count) * taps), base(job.k_count);
-  // One byte per value both sides: a filter row is the weights as stored.
+  // One byte per value both sides: a filter row is the weights as stored,
+  // read where they are when a filter fills its rows exactly (channels in
+  // multiples of 64, as most layers have), copied into padded rows otherwise.
   constexpr bool kBytewise = F::kBytes == 1 && Op::kBytes == 1;
+  const bool in_place = kBytewise && row == filter_size;
+  std::unique_ptr<std::uint8_t[]> copied;
+  if (!in_place) copied = rows_with_zero_tails(job.k_count, row, filter_size * Op::kBytes);
+  const std::uint8_t* filters = in_place ? reinterpret_cast<const std::uint8_t*>(in.weights) : copied.get();
+  // Σw per filter and per tap: the zero point is folded in per filter, and a
+  // padded tap's part taken back out. The per-tap sums are needed only for a
+  // padded tap under a nonzero zero point, so the bytewise path sums them
+  // then; its totals are a dot product with ones (the tails are zero).
+  std::vector<std::uint32_t> tap_sum, total(job.k_count, 0), base(job.k_count);
+  bool tap_sums_known = !kBytewise;
   if constexpr (kBytewise) {
-    run_sums(in.weights, job.k_count * taps, cg, tap_sum.data());
-    for (std::size_t k = 0; k < job.k_count; ++k)
-      std::memcpy(&filters[k * row], in.weights + k * filter_size, filter_size);
+    for (std::size_t k = 0; k < job.k_count && !in_place; ++k)
+      std::memcpy(&copied[k * row], in.weights + k * filter_size, filter_size);
+    const std::vector<std::uint8_t> ones(row, 1);
+    dot(ones.data(), filters, row, job.k_count, total.data());
   } else {
+    tap_sum.resize(static_cast<std::size_t>(job.k_count) * taps);
     for (std::size_t k = 0; k < job.k_count; ++k)
       for (int t = 0; t < taps; ++t) {
         std::uint32_t s = 0;
         for (std::size_t i = 0; i < cg; ++i) {
           const std::int32_t w = F::load(in.weights, k * filter_size + t * cg + i);
-          Op::put_weight(&filters[k * row], t * cg + i, w);
+          Op::put_weight(&copied[k * row], t * cg + i, w);
           s += static_cast<std::uint32_t>(w);
         }
         tap_sum[k * taps + t] = s;
+        total[k] += s;
       }
   }
-  for (std::size_t k = 0; k < job.k_count; ++k) {
-    std::uint32_t total = 0;
-    for (int t = 0; t < taps; ++t) total += tap_sum[k * taps + t];
-    base[k] = static_cast<std::uint32_t>(in.bias[k]) - (zp + Op::kPatchOffset) * total;
-  }
+  for (std::size_t k = 0; k < job.k_count; ++k)
+    base[k] = static_cast<std::uint32_t>(in.bias[k]) - (zp + Op::kPatchOffset) * total[k];
   const auto patch = rows_with_zero_tails(groups, row, filter_size * Op::kBytes);
   std::vector<std::uint32_t> acc(job.k_count);
+  // The pixel's taps inside the tile, gathered in one call (kBytewise).
+  std::vector<const std::int8_t*> tap_src(taps);
+  std::vector<std::size_t> tap_at(taps);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
       const Window w = window(job, oy, ox);
       acc = base;
+      std::size_t inside = 0;
       for (int ky = 0; ky < job.kernel_h; ++ky) {
         for (int kx = 0; kx < job.kernel_w; ++kx) {
           const std::size_t t = static_cast<std::size_t>(ky) * job.kernel_w + kx;
           if (ky >= w.ky_lo && ky < w.ky_hi && kx >= w.kx_lo && kx < w.kx_hi) {
             const std::int8_t* x = tap_pixel(job, w, in.tile, ky, kx, F::kBytes);
-            for (std::size_t g = 0; g < groups; ++g) {
-              if constexpr (kBytewise)
-                offset_bytes(&patch[g * row + t * cg], x + g * cg, cg);
-              else
+            if constexpr (kBytewise) {
+              tap_src[inside] = x;
+              tap_at[inside++] = t * cg;
+            } else {
+              for (std::size_t g = 0; g < groups; ++g)
                 for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, F::load(x, g * cg + i));
             }
             continue;
           }
           for (std::size_t g = 0; g < groups; ++g)
             for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, 0);
+          if (zp == 0) continue;
+          if (!tap_sums_known) {
+            tap_sum.resize(static_cast<std::size_t>(job.k_count) * taps);
+            run_sums(in.weights, job.k_count * taps, cg, tap_sum.data());
+            tap_sums_known = true;
+          }
           for (std::size_t k = 0; k < job.k_count; ++k) acc[k] += zp * tap_sum[k * taps + t];
         }
       }
+      if constexpr (kBytewise) gather_offset(patch.get(), row, groups, cg, tap_src.data(), tap_at.data(), inside);
       for (std::size_t g = 0; g < groups; ++g) {
         const std::size_t k0 = g * job.group_out;
         const std::size_t count = std::min<std::size_t>(job.group_out, job.k_count - k0);

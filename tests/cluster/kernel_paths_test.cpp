@@ -43,6 +43,9 @@ RandomJob random_job(std::mt19937& rng, Datatype datatype, Shape shape, bool ext
   j.dilation_h = pick(1, 2), j.dilation_w = pick(1, 2);
   const int groups = shape == Shape::kDense ? 1 : pick(2, 40);
   j.group_in = shape == Shape::kDepthwise ? 1 : pick(1, shape == Shape::kDense ? 150 : 9);
+  // Filters that fill whole 64-byte rows, as layers of 64 channels do, are
+  // read where they are rather than copied into padded rows.
+  if (shape == Shape::kDense && pick(0, 3) == 0) j.group_in = 64 * pick(1, 2);
   j.group_out = shape == Shape::kDepthwise ? 1 : pick(1, 13);
   j.k_count = shape == Shape::kDepthwise ? groups : (groups - 1) * j.group_out + pick(1, j.group_out);
   const std::uint32_t groups_read = (j.k_count - 1) / j.group_out + 1;

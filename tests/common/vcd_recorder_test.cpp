@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -9,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "models/common/number_text.h"
 #include "models/common/vcd_recorder.h"
 
 namespace npuvp::trace {
@@ -639,6 +641,33 @@ TEST(VcdRecorder, RealValues) {
   rec.write(os);
   EXPECT_NE(os.str().find("$var real 64 ! total_mw $end"), std::string::npos);
   EXPECT_NE(os.str().find("#1000\nr12.5 !\n"), std::string::npos) << os.str();
+}
+
+TEST(VcdRecorder, RealsRepeatedOrSharingAMemoSlotAreEachWrittenAsTheirOwnShortestDigits) {
+  // More distinct values than the recorder keeps texts for, so that values
+  // share its slots, each met many times in a scrambled order; and values
+  // whose text is too long to keep.
+  std::vector<double> values;
+  for (int k = 0; k <= 800; ++k) values.push_back(k / 800.0);
+  values.push_back(-1.2345678901234567e-300);
+  values.push_back(0.1 + 0.2);
+  values.push_back(-0.0);
+  VcdRecorder rec;
+  RealWire p;
+  p.bind(rec, "top.p");
+  Scramble next(11);
+  std::string expected;
+  double last = 0;
+  for (std::uint64_t t = 1; t <= 20000; ++t) {
+    double v = values[next(values.size())];
+    if (std::memcmp(&v, &last, sizeof v) == 0) v = values[(next(values.size() - 1) + 1) % values.size()];
+    if (std::memcmp(&v, &last, sizeof v) == 0) continue;
+    p.set(sc_time(static_cast<double>(t), SC_NS), v);
+    char text[32];
+    expected += "#" + std::to_string(t * 1000) + "\nr" + std::string(text, text::write_shortest(text, v)) + " !\n";
+    last = v;
+  }
+  EXPECT_EQ(changes_of(rec), expected);
 }
 
 }  // namespace
