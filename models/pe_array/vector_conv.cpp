@@ -166,8 +166,12 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
             }
             continue;
           }
-          for (std::size_t g = 0; g < groups; ++g)
-            for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, 0);
+          for (std::size_t g = 0; g < groups; ++g) {
+            if constexpr (kBytewise)
+              std::memset(&patch[g * row + t * cg], Op::kPatchOffset, cg);  // a 0, offset as the taps inside are
+            else
+              for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, 0);
+          }
           if (zp == 0) continue;
           if (!tap_sums_known) {
             tap_sum.resize(static_cast<std::size_t>(job.k_count) * taps);
