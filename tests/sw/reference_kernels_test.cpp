@@ -388,8 +388,22 @@ TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
     constexpr float kInf = std::numeric_limits<float>::infinity();
     std::vector<float> storage(out.size() + 3, std::numeric_limits<float>::quiet_NaN());
     EXPECT_EQ(conv2d_float(x, in, w, bias, p, -kInf, kInf, std::move(storage)), expected) << "trial " << trial;
+    // An activation's clamp, applied as each path stores its sums.
+    std::vector<float> clamped = expected;
+    for (float& v : clamped) v = std::min(std::max(v, -0.25f), 0.5f);
+    EXPECT_EQ(conv2d_float(x, in, w, bias, p, -0.25f, 0.5f), clamped) << "trial " << trial;
   }
   EXPECT_GT(tested, 90);
+}
+
+TEST(FloatReference, FullyConnectedAddsItsDotProductToTheBiasThenClamps) {
+  ConvParams p;
+  p.kernel_h = p.kernel_w = 1;
+  p.out_channels = 3;
+  const std::vector<float> x = {1, 2, 3, 4};
+  const std::vector<float> w = {1, 1, 1, 1, -1, -1, -1, -1, 0.5f, 0, 0, 0};
+  EXPECT_EQ(conv2d_float(x, {4, 1, 1}, w, {0.5f, 1, -1}, p, -6.0f, 6.0f), (std::vector<float>{6, -6, -0.5f}));
+  EXPECT_EQ(conv2d_float(x, {4, 1, 1}, w, {}, p), (std::vector<float>{10, -10, 0.5f}));
 }
 
 PoolParams pool(int kernel, int stride, int pad = 0) {

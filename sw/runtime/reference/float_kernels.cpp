@@ -31,6 +31,32 @@ using Index = std::ptrdiff_t;
 constexpr int kLanes = 16;
 typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
 
+// The activation's clamp, std::min(std::max(v, lo), hi) (a NaN stays one),
+// applied to each sum as it is stored rather than in a pass of its own over
+// the output: at 1080x1920 a layer's output is up to 133 MB, which that pass
+// read and wrote again (0.12 s of the calibration). `none`: no activation
+// bounds them.
+struct Bounds {
+  float lo, hi;
+  bool none;
+};
+
+// Through memory rather than a return value: a 64-byte vector is returned in
+// different registers by each clone's ABI.
+void load(Lanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+
+// std::max(v, lo) is (v < lo ? lo : v) and std::min(m, hi) (hi < m ? hi : m),
+// lane by lane.
+inline __attribute__((always_inline)) void clamp(Lanes& v, const Bounds& b) {
+  if (b.none) return;
+  Lanes lo{}, hi{};
+  lo += b.lo;
+  hi += b.hi;
+  v = v < lo ? lo : v;
+  v = hi < v ? hi : v;
+}
+inline float clamp(float v, const Bounds& b) { return b.none ? v : std::min(std::max(v, b.lo), b.hi); }
+
 // Up to 8 output pixels of one row with the same valid taps, and one block of
 // 16 output channels of one group.
 struct FloatBlock {
@@ -45,11 +71,8 @@ struct FloatBlock {
   float* y;             // the first pixel's output at the block's first channel
   Index y_step;         // output elements per pixel
   int lanes;            // output channels of the block that exist
+  Bounds bounds;        // the activation's clamp, applied as the sums are stored
 };
-
-// Through memory rather than a return value: a 64-byte vector is returned in
-// different registers by each clone's ABI.
-void load(Lanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 
 template <int NP>
 inline __attribute__((always_inline)) void float_block(const FloatBlock& b) {
@@ -66,7 +89,10 @@ inline __attribute__((always_inline)) void float_block(const FloatBlock& b) {
       }
     }
   }
-  for (int q = 0; q < NP; ++q) std::memcpy(b.y + q * b.y_step, &acc[q], sizeof(float) * b.lanes);
+  for (int q = 0; q < NP; ++q) {
+    clamp(acc[q], b.bounds);
+    std::memcpy(b.y + q * b.y_step, &acc[q], sizeof(float) * b.lanes);
+  }
 }
 
 // One function per pixel count (GCC clones functions, not templates).
@@ -86,31 +112,38 @@ constexpr void (*kFloatBlocks[])(const FloatBlock&) = {nullptr,       float_bloc
                                                        float_block_6, float_block_7, float_block_8};
 constexpr int kMaxPixels = 8;
 
-// One depthwise output pixel: a[c] += x[t][c] * w[t][c] over its valid taps
-// t in order, for each of n channels (a holds the bias). Channels go in
-// blocks of kLanes whose sums stay in registers across the taps, so `a` is
-// loaded and stored once, not once per tap; each sum's additions keep their order.
-NPUVP_FLOAT_CLONES void depthwise_pixel(const float* const* x, const float* const* w, int taps, int n, float* a) {
+// One depthwise output pixel: a[c] = bias[c] (0 without one), then
+// a[c] += x[t][c] * w[t][c] over its valid taps t in order, for each of n
+// channels, clamped. Channels go in blocks of kLanes whose sums stay in
+// registers across the taps, so `a` is stored once, not once per tap; each
+// sum's additions keep their order.
+NPUVP_FLOAT_CLONES void depthwise_pixel(const float* const* x, const float* const* w, int taps, int n,
+                                        const float* bias, const Bounds& bounds, float* a) {
   int c = 0;
   for (; c + kLanes <= n; c += kLanes) {
-    Lanes sum, xv, wv;
-    load(sum, a + c);
+    Lanes sum{}, xv, wv;
+    if (bias != nullptr) load(sum, bias + c);
     for (int t = 0; t < taps; ++t) {
       load(xv, x[t] + c);
       load(wv, w[t] + c);
       sum += xv * wv;
     }
+    clamp(sum, bounds);
     std::memcpy(a + c, &sum, sizeof sum);
   }
-  for (; c < n; ++c)
-    for (int t = 0; t < taps; ++t) a[c] += x[t][c] * w[t][c];
+  for (; c < n; ++c) {
+    float sum = bias != nullptr ? bias[c] : 0.0f;
+    for (int t = 0; t < taps; ++t) sum += x[t][c] * w[t][c];
+    a[c] = clamp(sum, bounds);
+  }
 }
 
 // A convolution that is not depthwise: the weights reordered to
 // [group][16-channel block][tap][in][16] (zero beyond the group's channels), then
 // every output row in blocks of pixels with the same valid taps.
 void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
-                const std::vector<float>& bias, const ConvParams& p, TensorShape out, std::vector<float>& y) {
+                const std::vector<float>& bias, const ConvParams& p, TensorShape out, const Bounds& bounds,
+                std::vector<float>& y) {
   const int C = in.c, O = p.out_channels, G = p.groups, icg = C / G, ocg = O / G;
   const int kh = p.kernel_h, kw = p.kernel_w, taps = kh * kw, blocks = (ocg + kLanes - 1) / kLanes;
   const Index block_size = static_cast<Index>(taps) * icg * kLanes;
@@ -197,16 +230,10 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
               y.data() + (static_cast<Index>(run.oy) * out.w + run.ox) * O + static_cast<Index>(g) * ocg + blk * kLanes;
           b.y_step = run.down ? static_cast<Index>(out.w) * O : O;
           b.lanes = std::min(kLanes, ocg - blk * kLanes);
+          b.bounds = bounds;
           kFloatBlocks[run.np](b);
         }
   }
-}
-
-void clamp_all(std::vector<float>& y, float act_min, float act_max) {
-  // Unbounded, the clamp changes no value (a NaN stays one): no pass over an
-  // output that at 1080x1920 is tens of MB.
-  if (act_min == -std::numeric_limits<float>::infinity() && act_max == std::numeric_limits<float>::infinity()) return;
-  for (auto& v : y) v = std::min(std::max(v, act_min), act_max);
 }
 
 }  // namespace
@@ -228,32 +255,23 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   // page the host has not backed yet costs several times one it has).
   if (y.capacity() < out.size()) std::vector<float>().swap(y);
   y.resize(out.size());  // every element is written below
-  // The sums of the two paths that accumulate into y start from the bias;
-  // conv_dense's start in registers and write y once.
-  const auto start_from_bias = [&] {
-    for (Index pix = 0; pix < static_cast<Index>(out.h) * out.w; ++pix) {
-      float* a = y.data() + pix * O;
-      if (bias.empty())
-        std::fill(a, a + O, 0.0f);
-      else
-        std::copy(bias.begin(), bias.end(), a);
-    }
-  };
+  const Bounds bounds{
+      act_min, act_max,
+      act_min == -std::numeric_limits<float>::infinity() && act_max == std::numeric_limits<float>::infinity()};
   if (out.h * out.w == 1 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1 && p.pad.top == 0 && p.pad.left == 0) {
-    // Fully connected: one dot product per output, no transposed copy of the weights.
-    start_from_bias();
+    // Fully connected: one dot product per output, no transposed copy of the
+    // weights, added to the bias.
     for (int o = 0; o < O; ++o) {
       const float* wr = w.data() + static_cast<Index>(o) * C;
       float sum = 0.0f;
       for (int i = 0; i < C; ++i) sum += x[static_cast<std::size_t>(i)] * wr[i];
-      y[static_cast<std::size_t>(o)] += sum;
+      const float start = bias.empty() ? 0.0f : bias[static_cast<std::size_t>(o)];
+      y[static_cast<std::size_t>(o)] = clamp(start + sum, bounds);
     }
-    clamp_all(y, act_min, act_max);
     return y;
   }
   if (p.groups == C && p.groups == O) {
     // Depthwise: the weights as [tap][channel], the inner loop over contiguous channels.
-    start_from_bias();
     const int taps = p.kernel_h * p.kernel_w;
     std::vector<float> wt(w.size());
     for (int c = 0; c < C; ++c)
@@ -261,6 +279,7 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
         wt[static_cast<std::size_t>(t) * C + c] = w[static_cast<std::size_t>(c) * taps + t];
     // A pixel's valid taps: where each reads the input and its weights.
     std::vector<const float*> tap_x(static_cast<std::size_t>(taps)), tap_w(static_cast<std::size_t>(taps));
+    const float* const bias_or_none = bias.empty() ? nullptr : bias.data();
     for (int oy = 0; oy < out.h; ++oy) {
       const int iy0 = oy * p.stride_h - p.pad.top;
       int ky_lo = 0, ky_hi = 0;
@@ -278,13 +297,13 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
             tap_w[static_cast<std::size_t>(valid)] = wt.data() + static_cast<Index>(ky * p.kernel_w + kx) * C;
           }
         }
-        depthwise_pixel(tap_x.data(), tap_w.data(), valid, C, y.data() + (static_cast<Index>(oy) * out.w + ox) * O);
+        depthwise_pixel(tap_x.data(), tap_w.data(), valid, C, bias_or_none, bounds,
+                        y.data() + (static_cast<Index>(oy) * out.w + ox) * O);
       }
     }
-  } else {
-    conv_dense(x, in, w, bias, p, out, y);
+    return y;
   }
-  clamp_all(y, act_min, act_max);
+  conv_dense(x, in, w, bias, p, out, bounds, y);
   return y;
 }
 
