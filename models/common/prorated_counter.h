@@ -26,7 +26,6 @@ class ProratedCounters {
   // Work `amounts` spread evenly over [start, end); all at `start` when the
   // interval is empty.
   void add(const sc_core::sc_time& start, const sc_core::sc_time& end, const Amounts& amounts) {
-    for (std::size_t q = 0; q < N; ++q) total_[q] += amounts[q];
     open_.push_back({start, end > start ? end : start, amounts});
   }
 
@@ -53,9 +52,6 @@ class ProratedCounters {
     return partial;
   }
 
-  // All work recorded, finished or not.
-  const Amounts& total() const { return total_; }
-
  private:
   struct Interval {
     sc_core::sc_time start, end;
@@ -63,7 +59,6 @@ class ProratedCounters {
   };
   std::vector<Interval> open_;  // in the order added
   Amounts settled_{};
-  Amounts total_{};
 };
 
 }  // namespace npuvp::stats

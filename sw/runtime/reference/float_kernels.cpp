@@ -31,14 +31,13 @@ using Index = std::ptrdiff_t;
 constexpr int kLanes = 16;
 typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
 
-// The activation's clamp, std::min(std::max(v, lo), hi) (a NaN stays one),
-// applied to each sum as it is stored rather than in a pass of its own over
-// the output: at 1080x1920 a layer's output is up to 133 MB, which that pass
-// read and wrote again (0.12 s of the calibration). `none`: no activation
-// bounds them.
+// The activation's clamp, std::min(std::max(v, lo), hi) (a NaN stays one;
+// with no activation lo and hi are infinite and it changes nothing), applied
+// to each sum as it is stored rather than in a pass of its own over the
+// output: at 1080x1920 a layer's output is up to 133 MB, which that pass read
+// and wrote again (0.12 s of the calibration).
 struct Bounds {
   float lo, hi;
-  bool none;
 };
 
 // Through memory rather than a return value: a 64-byte vector is returned in
@@ -48,14 +47,13 @@ void load(Lanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
 // std::max(v, lo) is (v < lo ? lo : v) and std::min(m, hi) (hi < m ? hi : m),
 // lane by lane.
 inline __attribute__((always_inline)) void clamp(Lanes& v, const Bounds& b) {
-  if (b.none) return;
   Lanes lo{}, hi{};
   lo += b.lo;
   hi += b.hi;
   v = v < lo ? lo : v;
   v = hi < v ? hi : v;
 }
-inline float clamp(float v, const Bounds& b) { return b.none ? v : std::min(std::max(v, b.lo), b.hi); }
+inline float clamp(float v, const Bounds& b) { return std::min(std::max(v, b.lo), b.hi); }
 
 // Up to 8 output pixels of one row with the same valid taps, and one block of
 // 16 output channels of one group.
@@ -255,9 +253,7 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   // page the host has not backed yet costs several times one it has).
   if (y.capacity() < out.size()) std::vector<float>().swap(y);
   y.resize(out.size());  // every element is written below
-  const Bounds bounds{
-      act_min, act_max,
-      act_min == -std::numeric_limits<float>::infinity() && act_max == std::numeric_limits<float>::infinity()};
+  const Bounds bounds{act_min, act_max};
   if (out.h * out.w == 1 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1 && p.pad.top == 0 && p.pad.left == 0) {
     // Fully connected: one dot product per output, no transposed copy of the
     // weights, added to the bias.
