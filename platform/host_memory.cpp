@@ -7,9 +7,16 @@
 // what it costs depends on the page size (docs/performance.md, "2026-12-05
 // (morning): page faults" and "2026-12-06 (evening): huge pages"). So for
 // this process only:
-// - blocks up to 32 MiB come from the main heap and freed space is kept (a
-//   fixed mmap threshold, no trimming below 256 MiB), so that a block freed
-//   by one layer serves the next without faulting again;
+// - every block comes from the main heap and freed space is kept (no block
+//   mapped on its own, no trimming), so that a block freed by one layer
+//   serves the next, and the DRAM model's store (taken from the heap in
+//   chunks, models/common/backing_store.h) reuses what the preparation
+//   freed, without faulting again. Until 2026-12-07 blocks above 32 MiB (the
+//   most glibc's mmap threshold can be set to) were mapped and unmapped each
+//   time, and space above 256 MiB trimmed: at 1080x1920 the calibration's
+//   float tensors (up to 133 MB) were faulted in afresh layer after layer,
+//   and the store's 209 MB after them (docs/performance.md, "2026-12-07 (morning): the
+//   DRAM store on the heap");
 // - one arena for all threads, so that the reference thread's blocks share
 //   that heap;
 // - no transparent huge pages. Until 2026-12-06 the heap and the DRAM store
@@ -43,8 +50,8 @@ namespace {
 // which run earlier, allocate little.
 [[gnu::constructor(101)]] void set_host_memory_policy() {
   mallopt(M_ARENA_MAX, 1);
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, -1);
   // Overrides any advice, and is kept across fork and exec: the runs that
   // bench and sweep start are npuvp processes too.
   prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);

@@ -1,37 +1,41 @@
 #include "models/common/backing_store.h"
 
-#include <cstdlib>
-#include <new>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
+#include <algorithm>
 
 namespace npuvp {
+namespace {
 
-#if defined(__linux__)
+// What a chunk never written reads as. Handed out as const only; not const
+// itself so that it takes no room in the executable (zero-filled at load,
+// like any uninitialized static, rather than stored in its read-only data).
+std::uint8_t zeros[BackingStore::kChunkBytes];
+
+}  // namespace
 
 BackingStore::BackingStore(std::size_t bytes) : size_(bytes) {
-  // mmap refuses a zero length; one page stands for an empty store.
-  void* p =
-      mmap(nullptr, bytes == 0 ? 1 : bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  // Advice only: a kernel without transparent huge pages has nothing to turn off.
-  madvise(p, bytes, MADV_NOHUGEPAGE);
-  data_ = static_cast<std::uint8_t*>(p);
+  chunks_.resize(bytes / kChunkBytes + (bytes % kChunkBytes != 0 ? 1 : 0));
 }
 
-BackingStore::~BackingStore() { munmap(data_, size_ == 0 ? 1 : size_); }
-
-#else
-
-BackingStore::BackingStore(std::size_t bytes)
-    : data_(static_cast<std::uint8_t*>(std::calloc(bytes == 0 ? 1 : bytes, 1))), size_(bytes) {
-  if (data_ == nullptr) throw std::bad_alloc();
+std::size_t BackingStore::room_from(std::uint64_t address) const {
+  return std::min<std::size_t>(kChunkBytes - address % kChunkBytes, size_ - address);
 }
 
-BackingStore::~BackingStore() { std::free(data_); }
+std::uint8_t* BackingStore::writable(std::uint64_t address, std::size_t& room) {
+  std::unique_ptr<std::uint8_t[]>& chunk = chunks_[address / kChunkBytes];
+  if (!chunk) {
+    // Value-initialized: zero-filled, from the heap's freed blocks where it
+    // has some.
+    chunk = std::make_unique<std::uint8_t[]>(kChunkBytes);
+    ++resident_chunks_;
+  }
+  room = room_from(address);
+  return chunk.get() + address % kChunkBytes;
+}
 
-#endif
+const std::uint8_t* BackingStore::readable(std::uint64_t address, std::size_t& room) const {
+  const std::unique_ptr<std::uint8_t[]>& chunk = chunks_[address / kChunkBytes];
+  room = room_from(address);
+  return (chunk ? chunk.get() : zeros) + address % kChunkBytes;
+}
 
 }  // namespace npuvp

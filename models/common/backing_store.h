@@ -3,32 +3,52 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace npuvp {
 
-// A zero-filled byte array whose untouched pages cost no memory, so a model
+// A zero-filled byte array whose unwritten parts cost no memory, so a model
 // can back a whole DRAM's address range while a run touches only a part.
 //
-// Where the host can (Linux), the array is its own anonymous mapping kept
-// on 4 KiB pages (MADV_NOHUGEPAGE), so what is resident follows what a run
-// writes. It was advised for transparent huge pages until 2026-12-06; on the
-// virtual machine the benchmarks run on, a huge page fresh to its host then
-// cost 8-10 ms of kernel time per MiB against 0.4-0.9 ms for 4 KiB pages
-// (docs/performance.md, "2026-12-06 (evening): huge pages").
+// It is kept in chunks of kChunkBytes, each taken from the process's heap
+// the first time a byte of it is written (or a direct pointer to it is
+// granted) and zero-filled then; a chunk never written reads as zeros
+// without being allocated. Until 2026-12-07 the store was one anonymous
+// mapping, every page of it fresh to the process: on the virtual machine the
+// benchmarks run on, a page fresh to its host costs 2-16 us of kernel time
+// at its first touch, while a run's preparation has by then freed tens of
+// MB of heap (its float calibration tensors) that the chunks now reuse
+// (docs/performance.md, "2026-12-07 (morning): the DRAM store on the heap").
 class BackingStore {
  public:
-  // Throws std::bad_alloc when the host cannot reserve `bytes`.
+  // Small enough for the heap's freed blocks (below the mmap threshold,
+  // platform/host_memory.cpp) and to keep a sparse store small; large enough
+  // that a run's copies seldom straddle two chunks.
+  static constexpr std::size_t kChunkBytes = std::size_t{64} << 10;
+
+  // Throws std::bad_alloc when the host cannot hold the chunk table.
   explicit BackingStore(std::size_t bytes);
-  ~BackingStore();
   BackingStore(const BackingStore&) = delete;
   BackingStore& operator=(const BackingStore&) = delete;
 
-  std::uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
 
+  // The byte at `address` (below size()) for writing, and in `room` how many
+  // bytes from it lie in the same chunk (up to the chunk's or the store's end).
+  std::uint8_t* writable(std::uint64_t address, std::size_t& room);
+  // The same for reading: a chunk never written is a shared block of zeros.
+  const std::uint8_t* readable(std::uint64_t address, std::size_t& room) const;
+
+  // Bytes held by the chunks written so far.
+  std::size_t resident_bytes() const { return resident_chunks_ * kChunkBytes; }
+
  private:
-  std::uint8_t* data_;
+  std::size_t room_from(std::uint64_t address) const;
+
   std::size_t size_;
+  std::vector<std::unique_ptr<std::uint8_t[]>> chunks_;
+  std::size_t resident_chunks_ = 0;
 };
 
 }  // namespace npuvp

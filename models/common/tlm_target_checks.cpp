@@ -1,5 +1,6 @@
 #include "models/common/tlm_target_checks.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace npuvp::tlmx {
@@ -14,6 +15,43 @@ bool word_is(const std::uint8_t* p, bool enabled) {
   const std::uint64_t x = ~w;
   constexpr std::uint64_t kOnes = 0x0101010101010101, kHighs = 0x8080808080808080;
   return ((x - kOnes) & ~x & kHighs) == 0;
+}
+
+void copy_payload_part(tlm::tlm_generic_payload& gp, std::uint32_t first, std::uint32_t count, std::uint8_t* mem) {
+  std::uint8_t* data = gp.get_data_ptr() + first;
+  const std::uint8_t* be = gp.get_byte_enable_ptr();
+  if (be == nullptr) {
+    if (gp.is_read())
+      std::memcpy(data, mem, count);
+    else
+      std::memcpy(mem, data, count);
+    return;
+  }
+  // A cluster writing k channels of each pixel enables runs of bytes: each
+  // run is copied whole, its end found a word of the mask at a time where
+  // the word lies within both the mask and the data.
+  const std::uint32_t be_len = gp.get_byte_enable_length();
+  const bool read = gp.is_read();
+  std::uint32_t j = first % be_len;  // (first + i) % be_len: the mask repeats when shorter than the data
+  for (std::uint32_t i = 0; i < count;) {
+    const bool enabled = be[j] == TLM_BYTE_ENABLED;
+    std::uint32_t end = i;
+    do {
+      if (j + 8 <= be_len && end + 8 <= count && word_is(be + j, enabled)) {
+        end += 8;
+        j += 8;
+      } else {
+        ++end;
+        ++j;
+      }
+      if (j == be_len) j = 0;
+    } while (end < count && (be[j] == TLM_BYTE_ENABLED) == enabled);
+    if (enabled && read)
+      std::memcpy(data + i, mem + i, end - i);
+    else if (enabled)
+      std::memcpy(mem + i, data + i, end - i);
+    i = end;
+  }
 }
 
 }  // namespace
@@ -32,41 +70,20 @@ tlm::tlm_response_status check_memory_access(const tlm::tlm_generic_payload& gp,
 }
 
 void copy_payload(tlm::tlm_generic_payload& gp, std::uint8_t* storage) {
-  std::uint8_t* mem = storage + gp.get_address();
-  std::uint8_t* data = gp.get_data_ptr();
-  const std::uint32_t len = gp.get_data_length();
-  const std::uint8_t* be = gp.get_byte_enable_ptr();
-  if (be == nullptr) {
-    if (gp.is_read())
-      std::memcpy(data, mem, len);
-    else
-      std::memcpy(mem, data, len);
-    return;
-  }
-  // A cluster writing k channels of each pixel enables runs of bytes: each
-  // run is copied whole, its end found a word of the mask at a time where
-  // the word lies within both the mask and the data.
-  const std::uint32_t be_len = gp.get_byte_enable_length();
-  const bool read = gp.is_read();
-  std::uint32_t j = 0;  // i % be_len: the mask repeats when shorter than the data
-  for (std::uint32_t i = 0; i < len;) {
-    const bool enabled = be[j] == TLM_BYTE_ENABLED;
-    std::uint32_t end = i;
-    do {
-      if (j + 8 <= be_len && end + 8 <= len && word_is(be + j, enabled)) {
-        end += 8;
-        j += 8;
-      } else {
-        ++end;
-        ++j;
-      }
-      if (j == be_len) j = 0;
-    } while (end < len && (be[j] == TLM_BYTE_ENABLED) == enabled);
-    if (enabled && read)
-      std::memcpy(data + i, mem + i, end - i);
-    else if (enabled)
-      std::memcpy(mem + i, data + i, end - i);
-    i = end;
+  copy_payload_part(gp, 0, gp.get_data_length(), storage + gp.get_address());
+}
+
+void copy_payload(tlm::tlm_generic_payload& gp, BackingStore& storage) {
+  const std::uint64_t address = gp.get_address();
+  const std::uint32_t length = gp.get_data_length();
+  for (std::uint32_t done = 0; done < length;) {
+    std::size_t room = 0;
+    // A read leaves a chunk never written unallocated: it reads as zeros.
+    std::uint8_t* mem = gp.is_read() ? const_cast<std::uint8_t*>(storage.readable(address + done, room))
+                                     : storage.writable(address + done, room);
+    const auto count = static_cast<std::uint32_t>(std::min<std::size_t>(room, length - done));
+    copy_payload_part(gp, done, count, mem);
+    done += count;
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include <tlm>
 
+#include "models/common/backing_store.h"
+
 namespace npuvp::tlmx {
 
 // Validates command, address range [0, size), byte enables and streaming width
@@ -15,5 +17,7 @@ tlm::tlm_response_status check_memory_access(const tlm::tlm_generic_payload& gp,
 // Copies data between the payload and target storage honouring byte enables.
 // The access must already have passed check_memory_access.
 void copy_payload(tlm::tlm_generic_payload& gp, std::uint8_t* storage);
+// The same for a chunked store: the payload's range is copied chunk by chunk.
+void copy_payload(tlm::tlm_generic_payload& gp, BackingStore& storage);
 
 }  // namespace npuvp::tlmx

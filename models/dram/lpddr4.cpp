@@ -159,7 +159,7 @@ void Lpddr4::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) 
   const std::uint32_t id =
       core_->submit(gp.is_write(), gp.get_address(), gp.get_data_length(), core_->cycle_at(arrival_ns));
   const std::uint64_t done = core_->complete(id);
-  tlmx::copy_payload(gp, storage_.data());
+  tlmx::copy_payload(gp, storage_);
   const sc_core::sc_time completion(core_->ns_of(done), sc_core::SC_NS);
   delay = completion > now ? completion - now : sc_core::SC_ZERO_TIME;
   gp.set_dmi_allowed(config_.allow_dmi);
@@ -171,16 +171,21 @@ unsigned Lpddr4::transport_dbg(tlm::tlm_generic_payload& gp) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return 0;
   }
-  tlmx::copy_payload(gp, storage_.data());
+  tlmx::copy_payload(gp, storage_);
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   return gp.get_data_length();
 }
 
 bool Lpddr4::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) {
   if (!config_.allow_dmi || gp.get_address() >= config_.backing_bytes) return false;
-  dmi.set_dmi_ptr(storage_.data());
-  dmi.set_start_address(0);
-  dmi.set_end_address(config_.backing_bytes - 1);
+  // The chunk holding the address: the store is not one block.
+  const std::uint64_t address = gp.get_address();
+  std::size_t room = 0;
+  std::uint8_t* const at = storage_.writable(address, room);
+  const std::uint64_t first = address - address % BackingStore::kChunkBytes;
+  dmi.set_dmi_ptr(at - (address - first));
+  dmi.set_start_address(first);
+  dmi.set_end_address(address + room - 1);
   dmi.allow_read_write();
   dmi.set_read_latency(dmi_read_latency_);
   dmi.set_write_latency(dmi_write_latency_);

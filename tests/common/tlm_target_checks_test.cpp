@@ -77,5 +77,50 @@ TEST(CopyPayload, WithoutByteEnablesCopiesEverything) {
   EXPECT_EQ(memory, (std::vector<std::uint8_t>{0, 5, 6, 7}));
 }
 
+// Into a chunked store: a payload across three chunks, its mask repeating
+// from a different offset in each, lands where the flat copy puts it.
+TEST(CopyPayload, IntoAStoreAcrossChunksAsIntoFlatMemory) {
+  constexpr std::size_t kChunk = BackingStore::kChunkBytes;
+  std::vector<unsigned char> enables = {kOn, kOn, kOn, kOff, kOn, kOn, kOff};  // 7: no divisor of a chunk
+  std::vector<std::uint8_t> data(kChunk + 200);
+  for (std::size_t k = 0; k < data.size(); ++k) data[k] = static_cast<std::uint8_t>(k * 7 + 3);
+  const std::uint64_t address = kChunk - 100;  // 100 bytes in the first chunk, 100 in the third
+  std::vector<std::uint8_t> flat(3 * kChunk, 0);
+  BackingStore store(3 * kChunk);
+  tlm::tlm_generic_payload gp;
+  prepare(gp, tlm::TLM_WRITE_COMMAND, address, data, enables);
+  copy_payload(gp, flat.data());
+  copy_payload(gp, store);
+  EXPECT_EQ(store.resident_bytes(), 3 * kChunk);
+  for (std::size_t at = 0; at < flat.size(); ++at) {
+    std::size_t room = 0;
+    ASSERT_EQ(*store.readable(at, room), flat[at]) << at;
+  }
+  // Read back through the same mask: the enabled bytes, the others left.
+  std::vector<std::uint8_t> back(data.size(), 0xee);
+  prepare(gp, tlm::TLM_READ_COMMAND, address, back, enables);
+  copy_payload(gp, store);
+  for (std::size_t k = 0; k < data.size(); ++k)
+    ASSERT_EQ(back[k], enables[k % enables.size()] == kOn ? data[k] : 0xee) << k;
+}
+
+// A read of chunks never written gives zeros and takes no memory.
+TEST(CopyPayload, FromAStoreReadsUnwrittenChunksAsZeros) {
+  constexpr std::size_t kChunk = BackingStore::kChunkBytes;
+  BackingStore store(4 * kChunk);
+  std::size_t room = 0;
+  *store.writable(kChunk + 1, room) = 9;
+  std::vector<std::uint8_t> data(kChunk + 4, 0xee);
+  std::vector<unsigned char> none;
+  tlm::tlm_generic_payload gp;
+  prepare(gp, tlm::TLM_READ_COMMAND, 2 * kChunk - 2, data, none);  // the written chunk's last bytes, then the next
+  copy_payload(gp, store);
+  EXPECT_EQ(data, std::vector<std::uint8_t>(data.size(), 0));
+  prepare(gp, tlm::TLM_READ_COMMAND, kChunk, data, none);
+  copy_payload(gp, store);
+  EXPECT_EQ(data[1], 9);
+  EXPECT_EQ(store.resident_bytes(), kChunk);
+}
+
 }  // namespace
 }  // namespace npuvp::tlmx

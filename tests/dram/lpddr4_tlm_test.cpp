@@ -158,17 +158,28 @@ TEST(Lpddr4Tlm, DebugTransportAndDmiSeeTheSameBytes) {
     gp.set_command(tlm::TLM_READ_COMMAND);
     ASSERT_TRUE(i.socket->get_direct_mem_ptr(gp, dmi));
     EXPECT_TRUE(dmi.is_read_write_allowed());
-    EXPECT_EQ(dmi.get_end_address(), config.backing_bytes - 1);
+    // The region granted is the store's chunk holding the address.
+    EXPECT_EQ(dmi.get_start_address(), 0u);
+    EXPECT_EQ(dmi.get_end_address(), BackingStore::kChunkBytes - 1);
     EXPECT_EQ(dmi.get_dmi_ptr()[0x203], 0xef);
     dmi.get_dmi_ptr()[0x204] = 0x42;
     std::uint8_t b = 0;
     sc_time delay = sc_core::SC_ZERO_TIME;
     EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, 0x204, &b, 1, delay), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(b, 0x42);
+    // A later chunk's region, and its bytes where the store holds them.
+    const std::uint64_t later = 3 * BackingStore::kChunkBytes + 5;
+    gp.set_address(later);
+    ASSERT_TRUE(i.socket->get_direct_mem_ptr(gp, dmi));
+    EXPECT_EQ(dmi.get_start_address(), 3 * BackingStore::kChunkBytes);
+    EXPECT_EQ(dmi.get_end_address(), 4 * BackingStore::kChunkBytes - 1);
+    dmi.get_dmi_ptr()[5] = 0x17;
+    EXPECT_EQ(i.access(tlm::TLM_READ_COMMAND, later, &b, 1, delay), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(b, 0x17);
     gp.set_address(config.backing_bytes);
     EXPECT_FALSE(i.socket->get_direct_mem_ptr(gp, dmi));
     // Debug accesses are not timed and leave the statistics alone.
-    EXPECT_EQ(dram.stats().read_requests, 1u);
+    EXPECT_EQ(dram.stats().read_requests, 2u);
   });
   loader.socket.bind(dram.target_socket);
   npuvp::sim::run_to_end();
