@@ -3,8 +3,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <vector>
 
 namespace npuvp {
 
@@ -27,8 +25,9 @@ class BackingStore {
   // that a run's copies seldom straddle two chunks.
   static constexpr std::size_t kChunkBytes = std::size_t{64} << 10;
 
-  // Throws std::bad_alloc when the host cannot hold the chunk table.
+  // Throws std::bad_alloc when the host cannot reserve the chunk table.
   explicit BackingStore(std::size_t bytes);
+  ~BackingStore();
   BackingStore(const BackingStore&) = delete;
   BackingStore& operator=(const BackingStore&) = delete;
 
@@ -47,7 +46,12 @@ class BackingStore {
   std::size_t room_from(std::uint64_t address) const;
 
   std::size_t size_;
-  std::vector<std::unique_ptr<std::uint8_t[]>> chunks_;
+  std::size_t chunk_count_;
+  // A pointer per chunk, null until it is written. The table is a mapping of
+  // its own where the host has them, so that only the parts of it a run
+  // reaches cost memory (a 16 GiB store's is 2 MiB), and a size the host
+  // cannot reserve is refused by the host rather than by the allocator.
+  std::uint8_t** chunks_;
   std::size_t resident_chunks_ = 0;
 };
 

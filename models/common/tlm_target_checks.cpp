@@ -17,21 +17,20 @@ bool word_is(const std::uint8_t* p, bool enabled) {
   return ((x - kOnes) & ~x & kHighs) == 0;
 }
 
-void copy_payload_part(tlm::tlm_generic_payload& gp, std::uint32_t first, std::uint32_t count, std::uint8_t* mem) {
-  std::uint8_t* data = gp.get_data_ptr() + first;
+// Calls run(i, end) for each run [i, end) of enabled bytes among the
+// payload's bytes [first, first + count), numbered from `first`; without
+// byte enables, once for all of them.
+template <typename Run>
+void for_each_enabled_run(const tlm::tlm_generic_payload& gp, std::uint32_t first, std::uint32_t count, Run&& run) {
   const std::uint8_t* be = gp.get_byte_enable_ptr();
   if (be == nullptr) {
-    if (gp.is_read())
-      std::memcpy(data, mem, count);
-    else
-      std::memcpy(mem, data, count);
+    run(std::uint32_t{0}, count);
     return;
   }
   // A cluster writing k channels of each pixel enables runs of bytes: each
   // run is copied whole, its end found a word of the mask at a time where
   // the word lies within both the mask and the data.
   const std::uint32_t be_len = gp.get_byte_enable_length();
-  const bool read = gp.is_read();
   std::uint32_t j = first % be_len;  // (first + i) % be_len: the mask repeats when shorter than the data
   for (std::uint32_t i = 0; i < count;) {
     const bool enabled = be[j] == TLM_BYTE_ENABLED;
@@ -46,12 +45,24 @@ void copy_payload_part(tlm::tlm_generic_payload& gp, std::uint32_t first, std::u
       }
       if (j == be_len) j = 0;
     } while (end < count && (be[j] == TLM_BYTE_ENABLED) == enabled);
-    if (enabled && read)
-      std::memcpy(data + i, mem + i, end - i);
-    else if (enabled)
-      std::memcpy(mem + i, data + i, end - i);
+    if (enabled) run(i, end);
     i = end;
   }
+}
+
+// The payload's bytes [first, first + count) into its data from `mem`, the
+// storage of byte `first`.
+void read_part(tlm::tlm_generic_payload& gp, std::uint32_t first, std::uint32_t count, const std::uint8_t* mem) {
+  std::uint8_t* data = gp.get_data_ptr() + first;
+  for_each_enabled_run(gp, first, count,
+                       [&](std::uint32_t i, std::uint32_t end) { std::memcpy(data + i, mem + i, end - i); });
+}
+
+// The same bytes from its data into `mem`.
+void write_part(const tlm::tlm_generic_payload& gp, std::uint32_t first, std::uint32_t count, std::uint8_t* mem) {
+  const std::uint8_t* data = gp.get_data_ptr() + first;
+  for_each_enabled_run(gp, first, count,
+                       [&](std::uint32_t i, std::uint32_t end) { std::memcpy(mem + i, data + i, end - i); });
 }
 
 }  // namespace
@@ -70,20 +81,28 @@ tlm::tlm_response_status check_memory_access(const tlm::tlm_generic_payload& gp,
 }
 
 void copy_payload(tlm::tlm_generic_payload& gp, std::uint8_t* storage) {
-  copy_payload_part(gp, 0, gp.get_data_length(), storage + gp.get_address());
+  std::uint8_t* mem = storage + gp.get_address();
+  if (gp.is_read())
+    read_part(gp, 0, gp.get_data_length(), mem);
+  else
+    write_part(gp, 0, gp.get_data_length(), mem);
 }
 
 void copy_payload(tlm::tlm_generic_payload& gp, BackingStore& storage) {
   const std::uint64_t address = gp.get_address();
   const std::uint32_t length = gp.get_data_length();
-  for (std::uint32_t done = 0; done < length;) {
-    std::size_t room = 0;
-    // A read leaves a chunk never written unallocated: it reads as zeros.
-    std::uint8_t* mem = gp.is_read() ? const_cast<std::uint8_t*>(storage.readable(address + done, room))
-                                     : storage.writable(address + done, room);
-    const auto count = static_cast<std::uint32_t>(std::min<std::size_t>(room, length - done));
-    copy_payload_part(gp, done, count, mem);
-    done += count;
+  std::size_t part = 0;  // the bytes copied in one chunk
+  for (std::uint32_t done = 0; done < length; done += static_cast<std::uint32_t>(part)) {
+    if (gp.is_read()) {
+      // A chunk never written stays unallocated: it reads as zeros.
+      const std::uint8_t* from = storage.readable(address + done, part);
+      part = std::min<std::size_t>(part, length - done);
+      read_part(gp, done, static_cast<std::uint32_t>(part), from);
+    } else {
+      std::uint8_t* to = storage.writable(address + done, part);
+      part = std::min<std::size_t>(part, length - done);
+      write_part(gp, done, static_cast<std::uint32_t>(part), to);
+    }
   }
 }
 
