@@ -15,8 +15,8 @@
 //   most glibc's mmap threshold can be set to) were mapped and unmapped each
 //   time, and space above 256 MiB trimmed: at 1080x1920 the calibration's
 //   float tensors (up to 133 MB) were faulted in afresh layer after layer,
-//   and the store's 209 MB after them (docs/performance.md, "2026-12-07 (morning): the
-//   DRAM store on the heap");
+//   and the store's 209 MB after them (docs/performance.md,
+//   "2026-12-07 (morning): the DRAM store on the heap");
 // - one arena for all threads, so that the reference thread's blocks share
 //   that heap;
 // - no transparent huge pages. Until 2026-12-06 the heap and the DRAM store

@@ -20,9 +20,10 @@ namespace npuvp {
 // (docs/performance.md, "2026-12-07 (morning): the DRAM store on the heap").
 class BackingStore {
  public:
-  // Small enough for the heap's freed blocks (below the mmap threshold,
-  // platform/host_memory.cpp) and to keep a sparse store small; large enough
-  // that a run's copies seldom straddle two chunks.
+  // Small enough to come from the heap under glibc's default policy too
+  // (below its 128 KiB mmap threshold), to fit the holes freed blocks leave
+  // and to keep a sparse store small; large enough that a run's copies
+  // seldom straddle two chunks.
   static constexpr std::size_t kChunkBytes = std::size_t{64} << 10;
 
   // Throws std::bad_alloc when the host cannot reserve the chunk table.
