@@ -32,7 +32,7 @@ void release_table(std::uint8_t** table, std::size_t chunks) { munmap(table, tab
 #else
 
 std::uint8_t** reserve_table(std::size_t chunks) {
-  void* p = std::calloc(std::max<std::size_t>(chunks, 1), sizeof(std::uint8_t*));
+  void* p = std::calloc(table_bytes(chunks), 1);
   if (p == nullptr) throw std::bad_alloc();
   return static_cast<std::uint8_t**>(p);
 }

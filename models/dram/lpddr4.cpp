@@ -182,9 +182,9 @@ bool Lpddr4::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi)
   const std::uint64_t address = gp.get_address();
   std::size_t room = 0;
   std::uint8_t* const at = storage_.writable(address, room);
-  const std::uint64_t first = address - address % BackingStore::kChunkBytes;
-  dmi.set_dmi_ptr(at - (address - first));
-  dmi.set_start_address(first);
+  const std::uint64_t into_chunk = address % BackingStore::kChunkBytes;
+  dmi.set_dmi_ptr(at - into_chunk);
+  dmi.set_start_address(address - into_chunk);
   dmi.set_end_address(address + room - 1);
   dmi.allow_read_write();
   dmi.set_read_latency(dmi_read_latency_);
