@@ -58,11 +58,21 @@ class CostWalker {
         next_loads_(around.next_loads) {}
 
   // The cost, or nothing once the latency reaches `bound` cycles (none:
-  // the whole walk): every term the walk adds is a time, never negative, so
-  // the rest of the walk cannot bring it back below.
+  // the whole walk) or the steps still to walk must take it there: every
+  // term the walk adds is a time, never negative, so the rest of the walk
+  // cannot bring it back below.
   std::optional<LayerCost> run(std::optional<std::uint64_t> bound = std::nullopt) {
-    const auto reached = [&] { return bound && whole_cycles(latency_) >= *bound; };
+    // Each step but the last adds at least issue_cycles() (step()), so with
+    // `left` steps to go the walk ends that much later at least: it stops as
+    // soon as that reaches the bound. The walk adds its terms one at a time,
+    // each sum rounded, and may come out a few parts in 2^53 per step below
+    // the product: the floor is taken a part in 2^16 lower.
+    const auto reached = [&](std::uint64_t left) {
+      const double floor = left > 1 ? (latency_ + double(left - 1) * issue_cycles()) * (1 - 0x1p-16) : latency_;
+      return bound && whole_cycles(floor) >= *bound;
+    };
     if (t_.order == LoopOrder::kWeightBlocksOuter) {
+      if (reached(std::uint64_t{blocks_} * tiles_)) return std::nullopt;
       for (std::uint32_t b = 0; b < blocks_; ++b) {
         const std::uint32_t k0 = b * t_.k_block, kb = block_channels(b);
         // The block's weights and first tile load while nothing computes, after
@@ -74,7 +84,7 @@ class CostWalker {
         expose(first, ahead);
         for (std::uint32_t tile = 0; tile < tiles_; ++tile) {
           step(tile, k0, kb, tile == 0, tile + 1 < tiles_ ? tile_inputs(tile + 1, k0, kb) : DmaStream{}, tile % 2);
-          if (reached()) return std::nullopt;
+          if (reached(std::uint64_t{blocks_ - b} * tiles_ - tile - 1)) return std::nullopt;
         }
       }
     } else {
@@ -90,17 +100,18 @@ class CostWalker {
             add_inputs(chain, tile, 0, l_.out_c);
         return chain;
       };
+      if (reached(steps.size())) return std::nullopt;
       expose(loads(0), loaded_ahead(weight_loads(0, block_channels(0), 0)));
       for (std::size_t i = 0; i < steps.size(); ++i) {
         const bool next_into_banks = i + 1 < steps.size() && steps[i + 1].loads_weights && !streams_step(t_, i + 1);
         step(steps[i].tile, steps[i].block * t_.k_block, block_channels(steps[i].block), steps[i].loads_weights,
              loads(i + 1), static_cast<unsigned>(i % 2), steps[i].loads_weights && streams_step(t_, i), next_into_banks,
              slices_keeping_rows(l_, npu_, t_, steps, i));
-        if (reached()) return std::nullopt;
+        if (reached(steps.size() - i - 1)) return std::nullopt;
       }
     }
     wait_for_store(next_left_);
-    if (reached()) return std::nullopt;
+    if (reached(0)) return std::nullopt;
     return finish();
   }
 

@@ -728,6 +728,35 @@ TEST(DataflowCost, AWalkStopsAtItsLatencyBound) {
     }
 }
 
+// A walk also stops where the steps it has still to walk must take it to the
+// bound, each but the last adding at least a step's issue: never before its
+// whole latency would reach the bound. The tilings of shrinking SRAM budgets
+// have up to hundreds of steps; with a slow command processor each step is
+// little more than its issue, and the last one, which issues nothing, much
+// less. With a job queue a step's issue overlaps its transfers.
+TEST(DataflowCost, AWalkStopsEarlyOnlyWhereItsLatencyWouldReachTheBound) {
+  auto npu = edge_ip();
+  std::size_t tilings = 0;
+  for (const auto [depth, job_issue] : {std::pair{1u, 0.0}, {2u, 0.0}, {1u, 20000.0}, {2u, 20000.0}}) {
+    npu.job_queue_depth = depth;
+    npu.costs.job_issue_cycles = job_issue;
+    for (const LayerCommand& l :
+         {conv(8, 112, 112, 16, 1, 1, 0), conv(3, 224, 224, 32, 3, 2, 1), conv(32, 56, 56, 64, 3, 1, 1)})
+      for (const LoopOrder order : {kBlocksOuter, kTilesOuter})
+        for (std::uint64_t budget = npu.sram_bytes; budget >= 4096; budget /= 2) {
+          LayerTiling t;
+          if (!plan_layer_tiling_within(l, npu, budget, order, t, kWs)) continue;
+          ++tilings;
+          const LayerCost whole = estimate_layer_cost(l, npu, t, kWs, behind(700));
+          EXPECT_FALSE(estimate_layer_cost_below(l, npu, t, kWs, behind(700), whole.latency_cycles));
+          const auto above = estimate_layer_cost_below(l, npu, t, kWs, behind(700), whole.latency_cycles + 1);
+          ASSERT_TRUE(above) << "budget " << budget << ", " << whole.latency_cycles << " cycles";
+          expect_same_cost(*above, whole);
+        }
+  }
+  EXPECT_GE(tilings, 80u);
+}
+
 // A convolution with a fused add at DRAM addresses of different offsets
 // within a burst, whose plan the firmware keys by plan_key.
 LayerCommand keyed_conv() {
