@@ -184,10 +184,6 @@ std::int8_t quantize_value(float x, QuantParams q) {
   return static_cast<std::int8_t>(clamp_to(static_cast<std::int64_t>(bounded) + q.zero_point, q));
 }
 
-float dequantize_value(std::int8_t q, QuantParams p) {
-  return p.scale * static_cast<float>(static_cast<std::int32_t>(q) - p.zero_point);
-}
-
 std::vector<std::int8_t> quantize_tensor(const std::vector<float>& values, QuantParams q) {
   if (!(q.scale > 0.0f) || !std::isfinite(q.scale)) {
     throw std::invalid_argument("quantize_tensor: scale must be positive and finite");

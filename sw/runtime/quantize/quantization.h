@@ -155,7 +155,10 @@ QuantParams choose_quant_params(float rmin, float rmax, int bits = 8);
 // zero and the division in float, as TFLite's AffineQuantize; NaN gives the
 // zero point. quantize_tensor of int16 parameters gives the stored bytes.
 std::int8_t quantize_value(float x, QuantParams q);
-float dequantize_value(std::int8_t q, QuantParams p);
+// Inline: the SQNR's loops over whole tensors vectorize it.
+inline float dequantize_value(std::int8_t q, QuantParams p) {
+  return p.scale * static_cast<float>(static_cast<std::int32_t>(q) - p.zero_point);
+}
 std::vector<std::int8_t> quantize_tensor(const std::vector<float>& values, QuantParams q);
 std::vector<float> dequantize_tensor(const std::vector<std::int8_t>& values, QuantParams q);
 
