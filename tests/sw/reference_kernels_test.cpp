@@ -387,11 +387,21 @@ TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
     // Storage holding other values (NaN, never equal): every one is overwritten.
     constexpr float kInf = std::numeric_limits<float>::infinity();
     std::vector<float> storage(out.size() + 3, std::numeric_limits<float>::quiet_NaN());
-    EXPECT_EQ(conv2d_float(x, in, w, bias, p, -kInf, kInf, std::move(storage)), expected) << "trial " << trial;
+    // The range of what each path stored, every lane of a ragged block of
+    // channels included and none beyond it.
+    StoredRange stored;
+    EXPECT_EQ(conv2d_float(x, in, w, bias, p, -kInf, kInf, std::move(storage), &stored), expected) << "trial " << trial;
+    const auto [lo, hi] = std::minmax_element(expected.begin(), expected.end());
+    EXPECT_TRUE(stored.seen);
+    EXPECT_EQ(stored.lo, *lo) << "trial " << trial;
+    EXPECT_EQ(stored.hi, *hi) << "trial " << trial;
     // An activation's clamp, applied as each path stores its sums.
     std::vector<float> clamped = expected;
     for (float& v : clamped) v = std::min(std::max(v, -0.25f), 0.5f);
-    EXPECT_EQ(conv2d_float(x, in, w, bias, p, -0.25f, 0.5f), clamped) << "trial " << trial;
+    StoredRange stored_clamped;
+    EXPECT_EQ(conv2d_float(x, in, w, bias, p, -0.25f, 0.5f, {}, &stored_clamped), clamped) << "trial " << trial;
+    EXPECT_EQ(stored_clamped.lo, *std::min_element(clamped.begin(), clamped.end())) << "trial " << trial;
+    EXPECT_EQ(stored_clamped.hi, *std::max_element(clamped.begin(), clamped.end())) << "trial " << trial;
   }
   EXPECT_GT(tested, 90);
 }
@@ -404,6 +414,59 @@ TEST(FloatReference, FullyConnectedAddsItsDotProductToTheBiasThenClamps) {
   const std::vector<float> w = {1, 1, 1, 1, -1, -1, -1, -1, 0.5f, 0, 0, 0};
   EXPECT_EQ(conv2d_float(x, {4, 1, 1}, w, {0.5f, 1, -1}, p, -6.0f, 6.0f), (std::vector<float>{6, -6, -0.5f}));
   EXPECT_EQ(conv2d_float(x, {4, 1, 1}, w, {}, p), (std::vector<float>{10, -10, 0.5f}));
+  StoredRange stored;
+  conv2d_float(x, {4, 1, 1}, w, {0.5f, 1, -1}, p, -6.0f, 6.0f, {}, &stored);
+  EXPECT_EQ(stored.lo, -6.0f);
+  EXPECT_EQ(stored.hi, 6.0f);
+}
+
+// The range a kernel stored is of the channels that exist: a block of fewer
+// than 16 computes lanes beyond them (zero weights, a zero bias), which a
+// range of positive outputs would otherwise take down to 0.
+TEST(FloatReference, TheStoredRangeIsOfTheChannelsThatExist) {
+  ConvParams p;
+  p.out_channels = 20;  // a block of 16 channels and a ragged one of 4
+  p.kernel_h = p.kernel_w = 3;
+  p.pad = {1, 1, 1, 1};
+  std::vector<float> w(20 * 9 * 2, 0.25f);
+  for (std::size_t k = 0; k < w.size(); ++k) w[k] += 0.001f * static_cast<float>(k % 7);
+  const std::vector<float> x(2 * 5 * 5, 1.0f);
+  const std::vector<float> bias(20, 1.0f);
+  StoredRange stored;
+  const std::vector<float> y = conv2d_float(x, {2, 5, 5}, w, bias, p, -100.0f, 100.0f, {}, &stored);
+  EXPECT_EQ(stored.lo, *std::min_element(y.begin(), y.end()));
+  EXPECT_EQ(stored.hi, *std::max_element(y.begin(), y.end()));
+  EXPECT_GT(stored.lo, 1.0f);
+}
+
+// A NaN loses every comparison: the range a kernel stored passes over it,
+// on the dense, depthwise and fully connected paths alike.
+TEST(FloatReference, TheStoredRangePassesOverNaN) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  ConvParams dense;
+  dense.out_channels = 20;  // a block of 16 channels and a ragged one of 4
+  std::vector<float> w(20 * 2, 1.0f);
+  w[2 * 17] = nan;                                    // channel 17 of every pixel
+  const std::vector<float> x = {1, 2, 3, 4, -5, -6};  // three pixels of two channels
+  StoredRange stored;
+  conv2d_float(x, {2, 1, 3}, w, {}, dense, -100.0f, 100.0f, {}, &stored);
+  EXPECT_EQ(stored.lo, -11.0f);
+  EXPECT_EQ(stored.hi, 7.0f);
+  ConvParams depthwise;
+  depthwise.out_channels = depthwise.groups = 17;
+  std::vector<float> dw(17, 2.0f), dx(17 * 2, 1.0f);
+  dw[3] = nan;
+  dx[17 + 16] = -4.0f;  // the second pixel's channel 16, past the vector block
+  StoredRange dstored;
+  conv2d_float(dx, {17, 1, 2}, dw, {}, depthwise, -100.0f, 100.0f, {}, &dstored);
+  EXPECT_EQ(dstored.lo, -8.0f);
+  EXPECT_EQ(dstored.hi, 2.0f);
+  ConvParams fc;
+  fc.out_channels = 3;
+  StoredRange fstored;
+  conv2d_float({1, 1}, {2, 1, 1}, {1, 1, nan, 1, -3, 1}, {}, fc, -100.0f, 100.0f, {}, &fstored);
+  EXPECT_EQ(fstored.lo, -2.0f);
+  EXPECT_EQ(fstored.hi, 2.0f);
 }
 
 PoolParams pool(int kernel, int stride, int pad = 0) {

@@ -127,8 +127,11 @@ void float_forward(const Network& n, const std::vector<float>& input, Activation
 
 // The smallest and largest value of a non-empty tensor as std::minmax_element
 // sees them (a NaN counts only as the first element), 16 at a time in vector
-// registers instead of one compare-and-branch per element.
-std::pair<float, float> value_range(const std::vector<float>& y) {
+// registers instead of one compare-and-branch per element; from what the
+// kernel saw as it stored them where it did (the same, but for which of an
+// equal -0 and +0 it keeps).
+std::pair<float, float> value_range(const std::vector<float>& y, const StoredRange& stored = {}) {
+  if (stored.seen) return std::isnan(y.front()) ? std::pair{y.front(), y.front()} : std::pair{stored.lo, stored.hi};
   typedef float Lanes __attribute__((vector_size(4 * sizeof(float))));
   constexpr int kWays = 4, kLanes = 4;
   Lanes lo[kWays], hi[kWays];
@@ -373,13 +376,14 @@ class Calibration {
 
   void run() {
     for (int i = 0; i < count_; ++i) {
-      forward(i);
+      StoredRange stored;
+      forward(i, stored);
       const std::vector<float>& y = act_[i];
       const int g = s_.group[i];
       // A ReLU fused into its producer holds the producer's output unchanged,
       // whose range their group (a ReLU keeps its input's quantization) has.
       if (s_.fused_into[i] < 0) {
-        const auto [lo, hi] = value_range(y);
+        const auto [lo, hi] = value_range(y, stored);
         if (!std::isfinite(lo) || !std::isfinite(hi)) refuse_overflow(i);
         group_lo_[g] = std::min(group_lo_[g], lo);
         group_hi_[g] = std::max(group_hi_[g], hi);
@@ -417,8 +421,8 @@ class Calibration {
     throw std::invalid_argument(text.str());
   }
 
-  // Layer i's float output into act_[i].
-  void forward(int i) {
+  // Layer i's float output into act_[i]; a convolution's range into `stored`.
+  void forward(int i, StoredRange& stored) {
     const Layer& l = n_.layer(i);
     const int p = l.inputs.empty() ? -1 : l.inputs[0];
     const bool relu = l.type == LayerType::kReLU || l.type == LayerType::kReLU6;
@@ -433,7 +437,7 @@ class Calibration {
     } else {
       if (generate_ && is_conv_like(l.type))
         q_.network.generate_float_weights(i, weight_seed_, std::move(spare_weights_));
-      act_[i] = i == 0 ? q_.float_input : float_layer(n_, i, act_, s_.activation[i], std::move(spare_));
+      act_[i] = i == 0 ? q_.float_input : float_layer(n_, i, act_, s_.activation[i], std::move(spare_), &stored);
     }
   }
 

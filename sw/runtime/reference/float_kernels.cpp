@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -55,6 +56,42 @@ inline __attribute__((always_inline)) void clamp(Lanes& v, const Bounds& b) {
 }
 inline float clamp(float v, const Bounds& b) { return std::min(std::max(v, b.lo), b.hi); }
 
+// The least and greatest value stored so far, lane by lane (a NaN loses
+// every comparison, so it is passed over), as the values are stored: the
+// calibration's range without a pass of its own over each output.
+struct LaneRange {
+  float lo[kLanes], hi[kLanes];
+  LaneRange() {
+    std::fill(std::begin(lo), std::end(lo), std::numeric_limits<float>::infinity());
+    std::fill(std::begin(hi), std::end(hi), -std::numeric_limits<float>::infinity());
+  }
+  void add(float v, int lane) {
+    lo[lane] = v < lo[lane] ? v : lo[lane];
+    hi[lane] = hi[lane] < v ? v : hi[lane];
+  }
+  void into(StoredRange* stored) const {
+    if (stored == nullptr) return;
+    stored->seen = true;
+    for (int j = 0; j < kLanes; ++j) {
+      stored->lo = lo[j] < stored->lo ? lo[j] : stored->lo;
+      stored->hi = stored->hi < hi[j] ? hi[j] : stored->hi;
+    }
+  }
+};
+inline __attribute__((always_inline)) void add_lanes(const Lanes& v, int lanes, LaneRange& r) {
+  if (lanes < kLanes) {
+    for (int j = 0; j < lanes; ++j) r.add(v[j], j);
+    return;
+  }
+  Lanes lo, hi;
+  load(lo, r.lo);
+  load(hi, r.hi);
+  lo = v < lo ? v : lo;
+  hi = hi < v ? v : hi;
+  std::memcpy(r.lo, &lo, sizeof lo);
+  std::memcpy(r.hi, &hi, sizeof hi);
+}
+
 // Up to 8 output pixels of one row with the same valid taps, and one block of
 // 16 output channels of one group.
 struct FloatBlock {
@@ -70,6 +107,7 @@ struct FloatBlock {
   Index y_step;         // output elements per pixel
   int lanes;            // output channels of the block that exist
   Bounds bounds;        // the activation's clamp, applied as the sums are stored
+  LaneRange* range;     // what is stored, for the calibration
 };
 
 template <int NP>
@@ -90,6 +128,7 @@ inline __attribute__((always_inline)) void float_block(const FloatBlock& b) {
   for (int q = 0; q < NP; ++q) {
     clamp(acc[q], b.bounds);
     std::memcpy(b.y + q * b.y_step, &acc[q], sizeof(float) * b.lanes);
+    add_lanes(acc[q], b.lanes, *b.range);
   }
 }
 
@@ -116,7 +155,7 @@ constexpr int kMaxPixels = 8;
 // registers across the taps, so `a` is stored once, not once per tap; each
 // sum's additions keep their order.
 NPUVP_FLOAT_CLONES void depthwise_pixel(const float* const* x, const float* const* w, int taps, int n,
-                                        const float* bias, const Bounds& bounds, float* a) {
+                                        const float* bias, const Bounds& bounds, float* a, LaneRange& range) {
   int c = 0;
   for (; c + kLanes <= n; c += kLanes) {
     Lanes sum{}, xv, wv;
@@ -128,11 +167,13 @@ NPUVP_FLOAT_CLONES void depthwise_pixel(const float* const* x, const float* cons
     }
     clamp(sum, bounds);
     std::memcpy(a + c, &sum, sizeof sum);
+    add_lanes(sum, kLanes, range);
   }
   for (; c < n; ++c) {
     float sum = bias != nullptr ? bias[c] : 0.0f;
     for (int t = 0; t < taps; ++t) sum += x[t][c] * w[t][c];
     a[c] = clamp(sum, bounds);
+    range.add(a[c], 0);
   }
 }
 
@@ -141,7 +182,7 @@ NPUVP_FLOAT_CLONES void depthwise_pixel(const float* const* x, const float* cons
 // every output row in blocks of pixels with the same valid taps.
 void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
                 const std::vector<float>& bias, const ConvParams& p, TensorShape out, const Bounds& bounds,
-                std::vector<float>& y) {
+                std::vector<float>& y, LaneRange& range) {
   const int C = in.c, O = p.out_channels, G = p.groups, icg = C / G, ocg = O / G;
   const int kh = p.kernel_h, kw = p.kernel_w, taps = kh * kw, blocks = (ocg + kLanes - 1) / kLanes;
   const Index block_size = static_cast<Index>(taps) * icg * kLanes;
@@ -229,6 +270,7 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
           b.y_step = run.down ? static_cast<Index>(out.w) * O : O;
           b.lanes = std::min(kLanes, ocg - blk * kLanes);
           b.bounds = bounds;
+          b.range = &range;
           kFloatBlocks[run.np](b);
         }
   }
@@ -238,7 +280,7 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
 
 std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
                                 const std::vector<float>& bias, const ConvParams& p_in, float act_min, float act_max,
-                                std::vector<float> storage) {
+                                std::vector<float> storage, StoredRange* stored) {
   const char* where = "conv2d_float";
   ConvParams p = p_in;
   p.input_zero_point = 0;
@@ -254,6 +296,7 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   if (y.capacity() < out.size()) std::vector<float>().swap(y);
   y.resize(out.size());  // every element is written below
   const Bounds bounds{act_min, act_max};
+  LaneRange range;
   if (out.h * out.w == 1 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1 && p.pad.top == 0 && p.pad.left == 0) {
     // Fully connected: one dot product per output, no transposed copy of the
     // weights, added to the bias.
@@ -263,7 +306,9 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
       for (int i = 0; i < C; ++i) sum += x[static_cast<std::size_t>(i)] * wr[i];
       const float start = bias.empty() ? 0.0f : bias[static_cast<std::size_t>(o)];
       y[static_cast<std::size_t>(o)] = clamp(start + sum, bounds);
+      range.add(y[static_cast<std::size_t>(o)], 0);
     }
+    range.into(stored);
     return y;
   }
   if (p.groups == C && p.groups == O) {
@@ -294,12 +339,14 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
           }
         }
         depthwise_pixel(tap_x.data(), tap_w.data(), valid, C, bias_or_none, bounds,
-                        y.data() + (static_cast<Index>(oy) * out.w + ox) * O);
+                        y.data() + (static_cast<Index>(oy) * out.w + ox) * O, range);
       }
     }
+    range.into(stored);
     return y;
   }
-  conv_dense(x, in, w, bias, p, out, bounds, y);
+  conv_dense(x, in, w, bias, p, out, bounds, y, range);
+  range.into(stored);
   return y;
 }
 

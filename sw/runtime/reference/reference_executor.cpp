@@ -132,7 +132,7 @@ ConvForm conv_form(const Network& n, int index) {
 }
 
 std::vector<float> float_layer(const Network& n, int index, const std::vector<std::vector<float>>& act,
-                               Activation fused, std::vector<float> storage) {
+                               Activation fused, std::vector<float> storage, StoredRange* stored) {
   const Layer& l = n.layer(index);
   const TensorShape in = l.inputs.empty() ? l.out_shape : n.layer(l.inputs[0]).out_shape;
   const auto& x = l.inputs.empty() ? act[0] : act[l.inputs[0]];
@@ -148,7 +148,7 @@ std::vector<float> float_layer(const Network& n, int index, const std::vector<st
       // The fused activation as the convolution's clamp, which is
       // apply_activation()'s, in the pass that clamps anyway.
       const auto [lo, hi] = activation_bounds(fused);
-      y = conv2d_float(x, f.in, *f.weights, *f.bias, f.params, lo, hi, std::move(storage));
+      y = conv2d_float(x, f.in, *f.weights, *f.bias, f.params, lo, hi, std::move(storage), stored);
       break;
     }
     case LayerType::kMaxPool:

@@ -43,9 +43,9 @@ std::pair<float, float> activation_bounds(Activation act);
 
 // The float output of layer `index` (not the input) from the outputs of its
 // inputs (`act`, indexed by layer), with the activation `fused` into it; a
-// convolution's in `storage`'s memory (conv2d_float).
+// convolution's in `storage`'s memory, its range into `stored` (conv2d_float).
 std::vector<float> float_layer(const Network& n, int index, const std::vector<std::vector<float>>& act,
-                               Activation fused, std::vector<float> storage = {});
+                               Activation fused, std::vector<float> storage = {}, StoredRange* stored = nullptr);
 
 // Computes layers[i].expected (i > 0) from the expected outputs of its inputs
 // and the quantization of i and its inputs (conv-like: conv, weights, bias and

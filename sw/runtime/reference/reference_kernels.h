@@ -155,11 +155,19 @@ std::vector<std::int8_t> relu6(const std::vector<std::int8_t>& input, QuantParam
 // `storage`, if given, is a vector whose memory the output reuses (its
 // values are ignored): a pass over a network hands each layer a freed one
 // rather than fault in fresh pages for every output.
+// `stored`, if given, receives the least and greatest value stored (NaNs
+// passed over), which the calibration would otherwise read the output again
+// for: at 1080x1920 a layer's output is up to 133 MB.
+struct StoredRange {
+  bool seen = false;  // set by the kernel that filled it
+  float lo = std::numeric_limits<float>::infinity();
+  float hi = -std::numeric_limits<float>::infinity();
+};
 std::vector<float> conv2d_float(const std::vector<float>& input, TensorShape in_shape,
                                 const std::vector<float>& weights, const std::vector<float>& bias, const ConvParams& p,
                                 float act_min = -std::numeric_limits<float>::infinity(),
-                                float act_max = std::numeric_limits<float>::infinity(),
-                                std::vector<float> storage = {});
+                                float act_max = std::numeric_limits<float>::infinity(), std::vector<float> storage = {},
+                                StoredRange* stored = nullptr);
 
 std::vector<float> fully_connected_float(const std::vector<float>& input, TensorShape in_shape,
                                          const std::vector<float>& weights, const std::vector<float>& bias,
