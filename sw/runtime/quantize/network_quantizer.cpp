@@ -127,9 +127,9 @@ void float_forward(const Network& n, const std::vector<float>& input, Activation
 
 // The smallest and largest value of a non-empty tensor as std::minmax_element
 // sees them (a NaN counts only as the first element), 16 at a time in vector
-// registers instead of one compare-and-branch per element; from what the
-// kernel saw as it stored them where it did (the same, but for which of an
-// equal -0 and +0 it keeps).
+// registers instead of one compare-and-branch per element; or, where the
+// kernel kept the range of what it stored (`stored`), from that: the same but
+// for which of an equal -0 and +0 it keeps.
 std::pair<float, float> value_range(const std::vector<float>& y, const StoredRange& stored = {}) {
   if (stored.seen) return std::isnan(y.front()) ? std::pair{y.front(), y.front()} : std::pair{stored.lo, stored.hi};
   typedef float Lanes __attribute__((vector_size(4 * sizeof(float))));
