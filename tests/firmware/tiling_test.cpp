@@ -737,7 +737,7 @@ TEST(DataflowCost, AWalkStopsAtItsLatencyBound) {
 TEST(DataflowCost, AWalkStopsEarlyOnlyWhereItsLatencyWouldReachTheBound) {
   auto npu = edge_ip();
   std::size_t tilings = 0;
-  for (const auto [depth, job_issue] : {std::pair{1u, 0.0}, {2u, 0.0}, {1u, 20000.0}, {2u, 20000.0}}) {
+  for (const auto& [depth, job_issue] : {std::pair{1u, 0.0}, {2u, 0.0}, {1u, 20000.0}, {2u, 20000.0}}) {
     npu.job_queue_depth = depth;
     npu.costs.job_issue_cycles = job_issue;
     for (const LayerCommand& l :
