@@ -68,8 +68,9 @@ class CostWalker {
     // each sum rounded, and may come out a few parts in 2^53 per step below
     // the product: the floor is taken a part in 2^16 lower.
     const auto reached = [&](std::uint64_t left) {
+      if (!bound) return false;
       const double floor = left > 1 ? (latency_ + double(left - 1) * issue_cycles()) * (1 - 0x1p-16) : latency_;
-      return bound && whole_cycles(floor) >= *bound;
+      return whole_cycles(floor) >= *bound;
     };
     if (t_.order == LoopOrder::kWeightBlocksOuter) {
       if (reached(std::uint64_t{blocks_} * tiles_)) return std::nullopt;
