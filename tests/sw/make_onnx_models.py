@@ -276,6 +276,9 @@ def malformed_attributes(out):
         ("node_without_output", helper.make_node("DequantizeLinear", ["q", "s"], [], name="dq"),
          [numpy_helper.from_array(np.array([1, 2], np.int8), "q"),
           numpy_helper.from_array(np.array(0.5, np.float32), "s")]),
+        # A QuantizeLinear without its input x: it was read regardless, which
+        # aborted in protobuf (fuzzer).
+        ("quantize_without_input", helper.make_node("QuantizeLinear", [], ["y"], name="q"), []),
     ]:
         if node is None:
             node = helper.make_node("Conv", ["x", init("w", he(rng, (2, 2, 1, 1)), inits)], ["y"], name="conv")

@@ -253,6 +253,14 @@ TEST(OnnxErrors, ANodeWithoutAnOutputIsNamed) {
   expect_invalid([&] { import_onnx_float(path); }, path + ": node 'dq' (DequantizeLinear): missing output 0");
 }
 
+TEST(OnnxErrors, AQuantizeLinearWithoutItsInputIsNamed) {
+  // Its input 0 was read regardless: protobuf aborted the process
+  // (fuzz/corpus/onnx/regression-quantize-without-input.onnx).
+  REQUIRE_MODELS();
+  const std::string path = model("quantize_without_input.onnx");
+  expect_invalid([&] { import_onnx_quantized(path); }, path + ": node 'q' (QuantizeLinear): missing input x");
+}
+
 TEST(OnnxErrors, AGraphInputDimensionBeyondAnIntIsRefused) {
   // Cast to int, a height of 2^32 + 8 ran as 8.
   REQUIRE_MODELS();

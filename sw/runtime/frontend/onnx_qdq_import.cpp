@@ -109,6 +109,7 @@ int Importer::axis_of(const Node& n, std::size_t rank, std::size_t scales) const
 }
 
 void Importer::quantize_linear(int, const Node& n) {
+  if (!has_input(n, 0)) fail(n, "missing input x");
   if (find_const(n.input(0))) {  // a float weight quantized in the graph
     const Constant& c = *find_const(n.input(0));
     if (!c.is_float()) fail(n, "input must be float");
