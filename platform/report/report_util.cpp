@@ -129,14 +129,24 @@ Summary summarize(const nlohmann::json& report) {
   // batch's.
   const double images = number(net, "batch", 1);
   double layer_macs = 0, performed_macs = 0, layer_latency_ns = 0, layer_energy_pj = 0, layer_cycles = 0;
+  // An interrupted run's totals cover the layers it completed
+  // (layers[].completed), so its rates count those layers' MACs only: the
+  // network's would credit the latency with work never done.
+  double completed_macs = 0;
+  bool interrupted = false;
   for (const auto& l : layers) {
     layer_macs += number(l, "macs");
+    if (l.contains("completed") && l["completed"].is_boolean() && !l["completed"].get<bool>())
+      interrupted = true;
+    else
+      completed_macs += number(l, "macs");
     performed_macs += number(l, "performed_macs", number(l, "macs") * images);
     layer_latency_ns += number(l, "latency_ns");
     layer_cycles += number(l, "cycles");
     if (l.contains("energy_pj")) layer_energy_pj += number(l["energy_pj"], "total");
   }
   s.total_macs = number(net, "total_macs", layer_macs);
+  s.done_macs = interrupted ? completed_macs : s.total_macs;
   s.cycles = number(totals, "cycles", layer_cycles);
   s.latency_ms = number(totals, "latency_ms", layer_latency_ns * 1e-6);
   const double latency_s = s.latency_ms * 1e-3;
@@ -146,7 +156,7 @@ Summary summarize(const nlohmann::json& report) {
   s.avg_power_mw = number(totals, "avg_power_mw", latency_s > 0 ? energy_j / latency_s * 1e3 : 0.0);
   s.peak_power_mw = number(totals, "peak_power_mw", s.avg_power_mw);
   s.peak_power_window_ns = number(totals, "peak_power_window_ns", 0.0);
-  const double batch_macs = s.total_macs * images;
+  const double batch_macs = s.done_macs * images;
   s.effective_tops = latency_s > 0 ? 2.0 * batch_macs / latency_s * 1e-12 : 0.0;
   s.performed_tops = latency_s > 0 ? 2.0 * performed_macs / latency_s * 1e-12 : 0.0;
   s.tops_per_w = energy_j > 0 ? 2.0 * batch_macs / energy_j * 1e-12 : 0.0;

@@ -36,7 +36,10 @@ std::optional<double> arithmetic_intensity(const nlohmann::json& layer);
 // The totals every output shows, read or derived once.
 struct Summary {
   std::string network, platform, description;
-  double total_macs = 0;
+  double total_macs = 0;  // the network's, one image's
+  // The MACs the totals' latency and energy did, one image's: the network's,
+  // or the completed layers' of an interrupted run (layers[].completed).
+  double done_macs = 0;
   double cycles = 0;
   double latency_ms = 0;
   double fps = 0;
@@ -47,7 +50,7 @@ struct Summary {
   // --ideal-memory: the windows are of the simulated run, longer than the
   // latency reported, so the peak may read below the average.
   bool ideal_memory = false;
-  double effective_tops = 0;  // the network's MACs, skipped ones included: can pass the array's peak
+  double effective_tops = 0;  // done_macs, skipped ones included: can pass the array's peak
   double performed_tops = 0;  // the MACs the array performed (layers[].performed_macs)
   double tops_per_w = 0;
   double area_mm2 = 0;  // 0 for reports from before the area model

@@ -70,6 +70,10 @@ first_open = next(i for i, l in enumerate(layers) if not l["completed"])
 assert all(not l["completed"] for l in layers[first_open:]), "a layer after the stop completed"
 assert all(l["cycles"] == 0 for l in layers[first_open + 1:]), "a layer after the stop took time"
 assert report["totals"]["cycles"] == sum(l["cycles"] for l in layers)
+# The rates count the MACs of the layers completed, not the network's.
+totals, ops = report["totals"], 2 * sum(l["macs"] for l in done)
+for rate, per in (("effective_tops", totals["latency_ms"] * 1e-3), ("tops_per_w", totals["energy_uj"] * 1e-6)):
+    assert abs(totals[rate] * per * 1e12 - ops) <= 1e-9 * ops, f"{rate} {totals[rate]} is not of {ops} ops"
 assert "trace.vcd" in sim["files"] and "power.csv" in sim["files"]
 print(f"interrupted by {signal} at {sim['simulated_ns']:.0f} ns: {len(done)} of {len(layers)} layers completed")
 PY

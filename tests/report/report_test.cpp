@@ -392,6 +392,26 @@ TEST(DerivedTotals, FollowFromMacsLatencyAndEnergy) {
   EXPECT_DOUBLE_EQ(t["energy_per_inference_uj"].get<double>(), 10.4);
 }
 
+// Stopped before "fc": the totals are the first two layers', and so are the
+// MACs the rates count; the summary reads no skipped work into the difference.
+TEST(DerivedTotals, AnInterruptedRunsRatesCountTheLayersItCompleted) {
+  auto r = crafted_record().report;
+  r["layers"][0]["completed"] = true;
+  r["layers"][1]["completed"] = true;
+  r["layers"][2]["completed"] = false;
+  r["layers"][2]["performed_macs"] = 0;
+  r["sim"]["interrupted"] = true;
+  const auto t = derived_totals(r);
+  // 2.4 Mops of conv1 and dw in the totals' 200 us and 10.4 uJ.
+  EXPECT_DOUBLE_EQ(t["effective_tops"].get<double>(), 2 * 1'200'000 / 200e-6 * 1e-12);
+  EXPECT_DOUBLE_EQ(t["performed_tops"].get<double>(), t["effective_tops"].get<double>());
+  EXPECT_DOUBLE_EQ(t["tops_per_w"].get<double>(), 2 * 1'200'000 / 10.4e-6 * 1e-12);
+  EXPECT_EQ(detail::summarize(r).total_macs, Expected::kTotalMacs);
+  const std::string text = format_text_report(r);
+  EXPECT_THAT(text, HasSubstr("0.012 effective TOPS, 0.231 TOPS/W"));
+  EXPECT_THAT(text, Not(HasSubstr("performed")));
+}
+
 TEST_F(ReportOutputs, HtmlIsSelfContainedEscapedAndEmbedsTheRoofline) {
   const std::string html = read_text(dir_ / "report.html");
   const std::string svg = read_text(dir_ / "roofline.svg");
