@@ -221,7 +221,8 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
        "cycle: flit-by-flit reference model; fast: per-packet model of the platform; "
        "both: the two side by side with the fast model's deviation")
       ("set", po::value<std::vector<std::string>>()->composing(),
-       "NoC parameter override key=value of the preset's noc section, e.g. buffer_flits=16 (repeatable)")
+       "NoC parameter override key=value of the preset's noc section but its size (--mesh), e.g. buffer_flits=16 "
+       "(repeatable)")
       ("replay", po::value<std::string>(),
        "a run's noc_packets.csv: its packets timed again, each ready when it was, by the fast model in the run's "
        "order and in ready order and by the cycle-level model (unicasts), packet class by class; takes no "
@@ -262,7 +263,14 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   section["width"] = width;
   section["height"] = height;
   if (vm.count("set"))
-    for (const std::string& kv : vm["set"].as<std::vector<std::string>>()) config::apply_override(section, kv, "--set");
+    for (const std::string& kv : vm["set"].as<std::vector<std::string>>()) {
+      // --mesh gives the size: an override of it made another mesh than the
+      // one named, and the traffic's checks named --mesh's.
+      const std::string key = kv.substr(0, kv.find('='));
+      if (key == "width" || key == "height")
+        throw OptionError("--set", "a NoC parameter other than the mesh's size, which --mesh gives", kv);
+      config::apply_override(section, kv, "--set");
+    }
   o.noc = config::parse_noc(config::ConfigNode(section, "--set", "noc"));
 
   const std::string traffic = vm["traffic"].as<std::string>();

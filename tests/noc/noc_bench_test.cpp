@@ -161,6 +161,23 @@ TEST(NocBench, BadSeedsNameTheOptionAndTheExpectation) {
   EXPECT_NE(err.find("--seeds: expected seeds that stay below 2^64 from --seed, got '2'"), std::string::npos) << err;
 }
 
+// --mesh gives the size: --set width=8 once ran an 8x4 mesh under --mesh 4x4,
+// and a transpose on --set height=2 was refused as "transpose on 4x4".
+TEST(NocBench, TheMeshSizeComesFromMeshNotFromSet) {
+  for (const char* size : {"width=8", "height=2"}) {
+    const char* const argv[] = {"noc-bench", "--mesh",    "4x4",   "--rates", "0.1",
+                                "--traffic", "transpose", "--set", size};
+    ::testing::internal::CaptureStderr();
+    EXPECT_EQ(npuvp::bench::noc_bench_main(static_cast<int>(std::size(argv)), argv), 2);
+    const std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(
+        err.find(std::string("--set: expected a NoC parameter other than the mesh's size, which --mesh gives, got '") +
+                 size + "'"),
+        std::string::npos)
+        << err;
+  }
+}
+
 // The table alone, as dram-bench and bench print it: --json only adds a file.
 TEST(NocBench, WithoutJsonItPrintsTheTable) {
   const char* const argv[] = {"noc-bench", "--mesh", "2x2", "--rates", "0.05", "--cycles", "100", "--model", "fast"};
