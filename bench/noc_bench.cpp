@@ -91,13 +91,27 @@ struct Measured {
   }
 };
 
-// Packets created in [warmup, warmup + window) are measured; throughput is
-// counted over that window; the run then continues, still injecting, until
-// they are all delivered or another window has passed.
+// A run's cycles: a warm-up of cycles/5, the window, and a drain of another
+// window, warm-up and drain each at least twice the mesh's longest zero-load
+// latency (corner to corner). A window short beside that once measured a
+// network still filling (32x32 at 0.01 flits/node/cycle: half the load
+// accepted) and called the packets still on their way at its end saturated.
+struct Phases {
+  Cycle warmup, end, limit;
+};
+Phases phases(const BenchOptions& o, const noc::Mesh& mesh) {
+  const Cycle fill = 2 * mesh.zero_load_latency(0, mesh.nodes() - 1, o.packet_flits);
+  const Cycle warmup = std::max<Cycle>({1, o.cycles / 5, fill}), end = warmup + o.cycles;
+  return {warmup, end, end + std::max<Cycle>(o.cycles, fill)};
+}
+
+// Packets created in [warmup, end) are measured; throughput is counted over
+// that window; the run then continues, still injecting, until they are all
+// delivered or the drain has passed.
 void run_cycle_level(const BenchOptions& o, double rate, std::uint64_t seed, Measured& into, Work& work) {
   noc::CycleMeshModel model(o.noc);
   noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, seed);
-  const Cycle warmup = std::max<Cycle>(1, o.cycles / 5), end = warmup + o.cycles, limit = end + o.cycles;
+  const auto [warmup, end, limit] = phases(o, model.mesh());
   noc::LatencyHistogram& latency = into.latency;
   const std::uint64_t measured_before = latency.count();
   std::uint64_t tagged = 0, ejected_at_start = 0, ejected_at_end = 0;
@@ -127,7 +141,7 @@ void run_cycle_level(const BenchOptions& o, double rate, std::uint64_t seed, Mea
 void run_fast(const BenchOptions& o, double rate, std::uint64_t seed, Measured& into, Work& work) {
   noc::FastMeshModel model(o.noc);
   noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, seed);
-  const Cycle warmup = std::max<Cycle>(1, o.cycles / 5), end = warmup + o.cycles, limit = end + o.cycles;
+  const auto [warmup, end, limit] = phases(o, model.mesh());
   noc::LatencyHistogram& latency = into.latency;
   std::uint64_t& tagged = into.tagged;
   std::uint64_t& accepted_flits = into.accepted_flits;
@@ -204,7 +218,8 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   po::options_description desc(
       "npuvp noc-bench: the 2D mesh NoC alone under synthetic traffic\n"
       "Each rate runs a warm-up of cycles/5, then measures over --cycles cycles (packets created\n"
-      "then, throughput delivered then) and drains for up to --cycles more cycles; with --seeds N,\n"
+      "then, throughput delivered then) and drains for up to --cycles more cycles, warm-up and drain\n"
+      "each at least twice the mesh's longest zero-load latency; with --seeds N,\n"
       "N times with consecutive seeds, the figures those of all N runs' packets and windows.\n"
       "With --replay, the packets of a run instead (npuvp run --traces packets), on the NoC they ran on.\nOptions");
   // clang-format off

@@ -161,6 +161,20 @@ TEST(NocBench, BadSeedsNameTheOptionAndTheExpectation) {
   EXPECT_NE(err.find("--seeds: expected seeds that stay below 2^64 from --seed, got '2'"), std::string::npos) << err;
 }
 
+// A window far shorter than the mesh's latency (32x32: up to 193 cycles
+// corner to corner at zero load) still measures a full network and drains
+// every packet: warm-up and drain run at least twice that latency. With a
+// warm-up of cycles/5 and a drain of --cycles, both models accepted half the
+// offered load and left 9 packets undelivered, printed as saturation.
+TEST(NocBench, AShortWindowOnALargeMeshWarmsUpAndDrainsItsPackets) {
+  for (const char* model : {"cycle", "fast"}) {
+    const auto r = run_bench({"--mesh", "32x32", "--rates", "0.01", "--cycles", "100", "--model", model});
+    const auto& p = r["rates"][0];
+    EXPECT_EQ(p["packets_undelivered"].get<std::uint64_t>(), 0u) << model;
+    EXPECT_NEAR(p["accepted"].get<double>(), 0.01, 0.0015) << model;
+  }
+}
+
 // --mesh gives the size: --set width=8 once ran an 8x4 mesh under --mesh 4x4,
 // and a transpose on --set height=2 was refused as "transpose on 4x4".
 TEST(NocBench, TheMeshSizeComesFromMeshNotFromSet) {
