@@ -48,8 +48,8 @@ def combos(doc):
 def cell(r, m):
     if r is None:
         return ""
-    if r["status"] == "failed":
-        return "failed"
+    if r["status"] in ("failed", "pending"):  # pending: the sweep stopped before it
+        return r["status"]
     mark = "**" if r["pareto"] else ""
     return mark + fmt(r[m]) + mark
 

@@ -147,8 +147,11 @@ std::string index_html(const SweepSpec& spec, const nlohmann::json& rows) {
     }
     const std::string dir = "points/" + r["point"].get<std::string>() + "/" + r["network"].get<std::string>() + "/";
     const bool failed = r["status"] == "failed";
-    html += "<td><a href=\"" + escape_xml(dir + (failed ? "run.log" : "report.html")) + "\">" +
-            (failed ? "log" : "report") + "</a></td></tr>\n";
+    if (r["status"] == "pending")
+      html += "<td></td></tr>\n";  // no directory to link to
+    else
+      html += "<td><a href=\"" + escape_xml(dir + (failed ? "run.log" : "report.html")) + "\">" +
+              (failed ? "log" : "report") + "</a></td></tr>\n";
   }
   return html + "</table>\n</body></html>\n";
 }

@@ -115,18 +115,20 @@ int sweep_main(int argc, char** argv) {
   nlohmann::json rows = gather_rows(spec, tasks);
   mark_front(rows, spec.objectives);
   write_results(spec, rows, out_dir);
-  std::size_t ok = 0, unverified = 0, failed = 0;
+  std::size_t ok = 0, unverified = 0, failed = 0, pending = 0;
   for (const auto& r : rows) {
     const std::string status = r["status"].get<std::string>();
     ok += status == "ok";
     unverified += status == "unverified";
     failed += status == "failed";
-    if (status != "ok" && failed + unverified <= 10)
+    pending += status == "pending";
+    if ((status == "failed" || status == "unverified") && failed + unverified <= 10)
       std::cerr << "npuvp sweep: " << status << ": " << r["point"].get<std::string>() << "/"
                 << r["network"].get<std::string>() << ": " << r["error"].get<std::string>() << '\n';
   }
-  std::cout << tasks.size() << " runs: " << ok << " ok, " << unverified << " unverified, " << failed << " failed\n"
-            << "wrote " << out_dir << "/{results.csv,results.json,pareto.svg,index.html,points/}\n";
+  std::cout << tasks.size() << " runs: " << ok << " ok, " << unverified << " unverified, " << failed << " failed"
+            << (pending != 0 ? ", " + std::to_string(pending) + " not started (a rerun runs them)" : std::string())
+            << "\nwrote " << out_dir << "/{results.csv,results.json,pareto.svg,index.html,points/}\n";
   if (!completed) return 130;
   return ok == rows.size() ? 0 : 1;
 }

@@ -114,7 +114,11 @@ nlohmann::json gather_rows(const SweepSpec& spec, const std::vector<Task>& tasks
     row["wall_s"] = nullptr;
     row["pareto"] = false;
     const auto code = exit_code(t);
-    if (!code) {
+    if (!code && !fs::exists(t.dir)) {
+      // An interrupted sweep starts no new run; a rerun runs it.
+      row["status"] = "pending";
+      row["error"] = "not started";
+    } else if (!code) {
       row["status"] = "failed";
       row["error"] = "did not finish (no exit status in " + t.dir + ")";
     } else if (*code == 0 || *code == 3) {

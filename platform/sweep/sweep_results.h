@@ -14,9 +14,10 @@
 namespace npuvp::sweep {
 
 // Rows in task order: point, the varied keys, network, status (ok | failed |
-// unverified), error, the metric_columns() (null when not measured), pareto
-// (on its network's front), wall_s (the run's wall-clock time: last, the one
-// column that differs between two sweeps of the same points).
+// unverified | pending: never started, as when the sweep was interrupted),
+// error, the metric_columns() (null when not measured), pareto (on its
+// network's front), wall_s (the run's wall-clock time: last, the one column
+// that differs between two sweeps of the same points).
 nlohmann::json gather_rows(const SweepSpec& spec, const std::vector<Task>& tasks);
 
 // Marks each row's `pareto`: ok rows no other ok row of the same network

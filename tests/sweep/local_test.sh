@@ -102,7 +102,7 @@ sed 's/\[1, 16\]/[16]/' sweep.yaml >good.yaml
 # SIGTERM: no new run starts, the running one stops as npuvp run does, the
 # results so far are written, exit 130; a rerun completes the rest.
 printf 'platform: edge-ip\nnetworks: [squeezenet1_1]\nvary: {sram.bank_kb: [16, 32, 64, 128]}\n' >long.yaml
-"$npuvp" sweep long.yaml --out stopped -j 1 >/dev/null 2>stop.err &
+"$npuvp" sweep long.yaml --out stopped -j 1 >stop.out 2>stop.err &
 sweep_pid=$!
 for _ in $(seq 600); do
   compgen -G "stopped/points/*/squeezenet1_1/run.log" >/dev/null && break
@@ -115,6 +115,11 @@ wait "$sweep_pid" || status=$?
 [[ $(grep -c ',squeezenet1_1,' stopped/results.csv) == 4 ]] || fail "SIGTERM: results.csv not written whole"
 grep -q ',squeezenet1_1,ok,' stopped/results.csv && fail "SIGTERM: a run finished that should have stopped"
 [[ $(ls stopped/points | wc -l) == 1 ]] || fail "SIGTERM: a new run started after the signal"
+# The three never started are pending, not failed: nothing went wrong with them.
+[[ $(grep -c ',squeezenet1_1,pending,not started,' stopped/results.csv) == 3 ]] ||
+  fail "SIGTERM: the runs not started: $(cat stopped/results.csv)"
+grep -q '^4 runs: 0 ok, 0 unverified, 1 failed, 3 not started (a rerun runs them)$' stop.out ||
+  fail "SIGTERM: summary $(cat stop.out)"
 "$npuvp" sweep long.yaml --out stopped -j 2 --cache "$tmp/cache" >/dev/null 2>&1 || fail "the rerun after SIGTERM"
 [[ $(grep -c ',squeezenet1_1,ok,' stopped/results.csv) == 4 ]] || fail "the rerun did not complete the sweep"
 # The points shared one prepared-network cache: one entry, no temporaries left.

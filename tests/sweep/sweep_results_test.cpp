@@ -85,5 +85,28 @@ TEST(SweepResults, CsvJsonSvgAndHtml) {
   std::filesystem::remove_all(dir);
 }
 
+// A run whose directory exists but holds no exit status stopped part-way: it
+// failed. One with no directory never started (the sweep was stopped first):
+// pending, and the page links to nothing for it.
+TEST(SweepResults, ARunNeverStartedIsPendingAndLinksNothing) {
+  SweepSpec spec;
+  spec.file = "s.yaml";
+  spec.networks = {"n1"};
+  spec.varied = {"sram.bank_kb"};
+  spec.points = {{"aaaaaaaaaaaa", {"16"}, {}, {}}, {"bbbbbbbbbbbb", {"32"}, {}, {}}};
+  const auto dir = std::filesystem::temp_directory_path() / ("npuvp_sweep_pending_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "started");
+  const std::vector<Task> tasks = {{0, "n1", (dir / "started").string(), {}}, {1, "n1", (dir / "never").string(), {}}};
+  const nlohmann::json rows = gather_rows(spec, tasks);
+  EXPECT_EQ(rows[0]["status"], "failed");
+  EXPECT_EQ(rows[0]["error"], "did not finish (no exit status in " + (dir / "started").string() + ")");
+  EXPECT_EQ(rows[1]["status"], "pending");
+  EXPECT_EQ(rows[1]["error"], "not started");
+  const std::string html = index_html(spec, rows);
+  EXPECT_NE(html.find("<a href=\"points/aaaaaaaaaaaa/n1/run.log\">log</a>"), std::string::npos);
+  EXPECT_EQ(html.find("points/bbbbbbbbbbbb"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace npuvp::sweep
