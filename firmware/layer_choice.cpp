@@ -152,11 +152,12 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       fits = true;
       // The whole buffer's fewest K slices come from the blocks one cluster
       // holds; the larger blocks are offered beside those, never in their
-      // place, and like a smaller budget's never split over more slices.
-      // They are offered only where they fill columns of the array that one
-      // cluster's block leaves idle (a slice of fewer output channels than
-      // the array has columns) and where one tile's rows leave every cluster
-      // to the K slices (a batch-1 fully connected layer). With several row
+      // place, where they fill array columns one cluster's block leaves idle
+      // (a slice of fewer output channels than the array has columns) and
+      // one tile's rows leave every cluster to the K slices (a batch-1 fully
+      // connected layer); unlike a smaller budget's, in more slices than that
+      // block where it leaves clusters idle too (AlexNet's classifier.1: 7 of
+      // 16 busy; docs/memory.md, "Output channels per cluster"). With several row
       // groups the estimate underprices them (ResNet-50's layer4.1.conv2 at
       // 24 filters a block: 280,647 cycles estimated, 340,507 measured); with
       // the columns full the larger first load slows the layer before
@@ -203,7 +204,7 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
       if (one_cluster.row_groups != 1 || one_cluster.k_slice >= npu.array_cols) continue;
       LayerTiling sliced;
       if (plan_layer_tiling_within(l, npu, budget, order, sliced, dataflow, KBlockCap::kClusterSlices) &&
-          sliced.k_block > one_cluster.k_block && offered(sliced, k_groups))
+          sliced.k_block > one_cluster.k_block)
         offer(sliced);
     }
     return fits;
