@@ -154,60 +154,55 @@ TEST(LayerTiling, RefusesAPlanOfMoreThanTheMaximumSteps) {
   EXPECT_FALSE(plan_layer_tiling(two_images, edge_ip(), kBlocksOuter, t));  // 2 × 65535 steps
 }
 
-// ResNet-50's fc as the firmware runs it (a 1x1 convolution of a 1x1 map):
-// one row, so the clusters split each K block into 16 slices. Capped by one
-// cluster's 64 KiB, a block is 32 filters of 2 KiB: 2 output channels per
-// cluster, 2 of its 64 MACs busy. Capped by the slices, the block grows to a
-// quarter of the SRAM (56 filters, 14 slices of 4, each 8 KiB), and the
-// estimate takes it.
-TEST(LayerTiling, AKBlockMaySpanTheClustersWeightBuffersWhereEachSliceFitsOne) {
-  const auto fc = conv(2048, 1, 1, 1000, 1, 1, 0);
-  LayerTiling one, sliced;
+// A batch-1 fully connected layer's whole-buffer tilings on edge-ip, row
+// tiles outer, output stationary: its K block capped by one cluster's weight
+// buffer (`one`) and by all the clusters' slices (`sliced`).
+void plan_fc_blocks(const LayerCommand& fc, LayerTiling& one, LayerTiling& sliced) {
   ASSERT_TRUE(
       plan_layer_tiling_within(fc, edge_ip(), edge_ip().sram_bytes, kTilesOuter, one, kOs, KBlockCap::kOneCluster));
   ASSERT_TRUE(plan_layer_tiling_within(fc, edge_ip(), edge_ip().sram_bytes, kTilesOuter, sliced, kOs,
                                        KBlockCap::kClusterSlices));
   expect_consistent(fc, edge_ip(), one);
   expect_consistent(fc, edge_ip(), sliced);
-  EXPECT_EQ(one.k_block, 32u);
-  EXPECT_EQ(one.k_slice, 2u);
-  EXPECT_EQ(sliced.k_block, 56u);
-  EXPECT_EQ(sliced.k_groups, 14u);
-  EXPECT_EQ(sliced.k_slice, 4u);
-  EXPECT_GT(std::uint64_t{sliced.k_block} * 2048, edge_ip().cluster_weight_buffer_bytes);
-  DataflowCosts costs;
-  ASSERT_TRUE(plan_dataflows(fc, edge_ip(), Objective::kLatency, costs));
-  const auto& os = costs.plans[static_cast<std::size_t>(kOs)];
-  ASSERT_TRUE(os.candidate);
-  EXPECT_EQ(os.tiling.k_block, 56u);
-  EXPECT_LT(os.cost.latency_cycles, estimate_layer_cost(fc, edge_ip(), one, kOs).latency_cycles);
 }
 
-// AlexNet's classifier.1 (9 KiB filters): one cluster's 64 KiB holds 7, so
-// the one-cluster block is 7 slices of 1 and leaves 9 clusters idle. The
-// block capped by the slices holds 8, in 8 slices: more slices than the
-// one-cluster block's, which the rule for smaller budgets' tilings (no more
-// slices than the whole buffer's) had kept it from being offered. The
-// estimate takes it; the run measures 5,504,141 → 4,818,912 cycles.
-TEST(LayerTiling, AFullyConnectedBlockMayUseTheClustersTheOneClusterBlockLeavesIdle) {
-  const auto fc = conv(9216, 1, 1, 4096, 1, 1, 0);
-  LayerTiling one, sliced;
-  ASSERT_TRUE(
-      plan_layer_tiling_within(fc, edge_ip(), edge_ip().sram_bytes, kTilesOuter, one, kOs, KBlockCap::kOneCluster));
-  ASSERT_TRUE(plan_layer_tiling_within(fc, edge_ip(), edge_ip().sram_bytes, kTilesOuter, sliced, kOs,
-                                       KBlockCap::kClusterSlices));
-  expect_consistent(fc, edge_ip(), one);
-  expect_consistent(fc, edge_ip(), sliced);
-  EXPECT_EQ(one.k_block, 7u);
-  EXPECT_EQ(one.k_groups, 7u);
-  EXPECT_EQ(sliced.k_block, 8u);
-  EXPECT_EQ(sliced.k_groups, 8u);
-  DataflowCosts costs;
-  ASSERT_TRUE(plan_dataflows(fc, edge_ip(), Objective::kLatency, costs));
-  const auto& os = costs.plans[static_cast<std::size_t>(kOs)];
-  ASSERT_TRUE(os.candidate);
-  EXPECT_EQ(os.tiling.k_block, 8u);
-  EXPECT_EQ(os.tiling.k_groups, 8u);
+// Batch-1 fully connected layers as the firmware runs them (a 1x1
+// convolution of a 1x1 map): one row, so the clusters split each K block into
+// slices, one per cluster, each holding its slice's filters.
+// - ResNet-50's fc (2 KiB filters): capped by one cluster's 64 KiB, a block
+//   is 32 filters, 16 slices of 2: 2 of a cluster's 64 MACs busy. Capped by
+//   the slices, it grows to a quarter of the SRAM, 56 filters in 14 slices of
+//   4 (8 KiB each, the block past one cluster's buffer).
+// - AlexNet's classifier.1 (9 KiB filters): one cluster's 64 KiB holds 7, so
+//   the one-cluster block is 7 slices of 1 and leaves 9 clusters idle. The
+//   block capped by the slices holds 8, in 8 slices: more slices than the
+//   one-cluster block's, which the rule for smaller budgets' tilings (no more
+//   slices than the whole buffer's) had kept it from being offered; the run
+//   measures 5,504,141 → 4,818,912 cycles.
+// The estimate takes the larger block in both.
+TEST(LayerTiling, AFullyConnectedBlockMaySpanTheClustersWeightBuffers) {
+  struct Case {
+    std::uint32_t in_c, out_c, one_block, one_slices, block, slices, slice;
+  };
+  for (const Case& c : {Case{2048, 1000, 32, 16, 56, 14, 4}, Case{9216, 4096, 7, 7, 8, 8, 1}}) {
+    SCOPED_TRACE(c.in_c);
+    const auto fc = conv(c.in_c, 1, 1, c.out_c, 1, 1, 0);
+    LayerTiling one, sliced;
+    plan_fc_blocks(fc, one, sliced);
+    EXPECT_EQ(one.k_block, c.one_block);
+    EXPECT_EQ(one.k_groups, c.one_slices);
+    EXPECT_EQ(sliced.k_block, c.block);
+    EXPECT_EQ(sliced.k_groups, c.slices);
+    EXPECT_EQ(sliced.k_slice, c.slice);
+    DataflowCosts costs;
+    ASSERT_TRUE(plan_dataflows(fc, edge_ip(), Objective::kLatency, costs));
+    const DataflowPlan& os = costs.plan(kOs);
+    ASSERT_TRUE(os.candidate);
+    EXPECT_EQ(os.tiling.k_block, c.block);
+    EXPECT_EQ(os.tiling.k_groups, c.slices);
+    EXPECT_LT(os.cost.latency_cycles, estimate_layer_cost(fc, edge_ip(), one, kOs).latency_cycles);
+  }
+  EXPECT_GT(std::uint64_t{56} * 2048, edge_ip().cluster_weight_buffer_bytes);
 }
 
 // A slice over one cluster's weight buffer is refused, not run: with a
