@@ -25,6 +25,28 @@ TEST(CompareReports, IdenticalReportsApartFromSimHaveNoDifferences) {
             "identical (sim.* aside)\n");
 }
 
+// A run stopped by a signal has totals of its completed layers only: its
+// header says so, or its fewer cycles read as a speed-up.
+TEST(CompareReports, AnInterruptedRunIsNamedSo) {
+  const nlohmann::json a = testing::crafted_record().report;
+  nlohmann::json b = a;
+  b["sim"]["interrupted"] = true;
+  b["sim"]["interrupted_by"] = "SIGINT";
+  b["layers"][0]["completed"] = true;
+  b["layers"][1]["completed"] = false;
+  b["layers"][2]["completed"] = false;
+  const ReportComparison c = compare_reports(a, b, "a.json", "b.json");
+  EXPECT_EQ(c.text.substr(0, c.text.find("\n\n")),
+            "A a.json: handnet on tiny\n"
+            "B b.json: handnet on tiny\n"
+            "   interrupted by SIGINT: 1 of 3 layers completed, which are all its totals cover");
+  b["sim"].erase("interrupted_by");
+  b["layers"][1]["completed"] = "yes";  // not a flag: not counted, not thrown on
+  EXPECT_NE(compare_reports(b, a, "b.json", "a.json")
+                .text.find("   interrupted by a signal: 1 of 3 layers completed, which are all its totals cover"),
+            std::string::npos);
+}
+
 // The models' statistics count too: a doubled dram.read_bytes, a changed
 // counter or a section only one report has were "identical (sim.* aside)".
 TEST(CompareReports, OtherSectionsAreSummarizedAndCounted) {
