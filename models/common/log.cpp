@@ -1,5 +1,7 @@
 #include "models/common/log.h"
 
+#include <cmath>
+#include <cstdint>
 #include <mutex>
 #include <stdexcept>
 
@@ -13,7 +15,8 @@ namespace {
 class SimTimeFlag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
-    const std::string t = sc_core::sc_time_stamp().to_string();
+    const auto ps = static_cast<std::uint64_t>(std::llround(sc_core::sc_time_stamp().to_seconds() * 1e12));
+    const std::string t = time_text(ps);
     dest.append(t.data(), t.data() + t.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<SimTimeFlag>(); }
@@ -42,6 +45,16 @@ std::unique_ptr<spdlog::formatter> make_formatter() {
 }
 
 }  // namespace
+
+std::string time_text(std::uint64_t picoseconds) {
+  std::string text = std::to_string(picoseconds / 1000);
+  if (const std::uint64_t ps = picoseconds % 1000; ps != 0) {
+    std::string fraction = std::to_string(1000 + ps).substr(1);
+    fraction.erase(fraction.find_last_not_of('0') + 1);
+    text += "." + fraction;
+  }
+  return text + " ns";
+}
 
 spdlog::level::level_enum level_for(const std::string& name, spdlog::level::level_enum base,
                                     const std::vector<ModuleLevel>& modules) {

@@ -2,6 +2,7 @@
 // Logging for every component: one named spdlog logger per SystemC module,
 // every line prefixed with the simulated time and the hierarchical name.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,11 @@ struct ModuleLevel {
   std::string prefix;
   spdlog::level::level_enum level;
 };
+
+// A simulated time as every log line shows it: nanoseconds whatever its size
+// ("9230 ns", "9242.5 ns"), where sc_time's own text picked a unit per value
+// and printed the second as "9242500 ps".
+std::string time_text(std::uint64_t picoseconds);
 
 // The level of `name`: the longest matching module prefix's, else `base`.
 spdlog::level::level_enum level_for(const std::string& name, spdlog::level::level_enum base,

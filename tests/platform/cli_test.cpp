@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -82,6 +84,16 @@ TEST(Cli, DebugLogsShowRegistersInterruptsDescriptorsJobsAndDecisions) {
   EXPECT_NE(r.err.find("[soc.npu.control] [debug] layer 0: dataflow "), std::string::npos);
   // Host-bus transactions only at trace level.
   EXPECT_EQ(count(r.err, "[soc.bus]"), 0);
+  // Every line's time in nanoseconds: sc_time's text wrote "[9242500 ps]"
+  // between "[9230 ns]" and "[9255 ns]".
+  std::istringstream lines(r.err);
+  int timed = 0;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("[", 0) == 0 && line.find("] [soc.") != std::string::npos) {
+      ++timed;
+      EXPECT_TRUE(std::regex_search(line, std::regex(R"(^\[[0-9]+(\.[0-9]*[1-9])? ns\] \[soc\.)"))) << line;
+    }
+  EXPECT_GT(timed, 100);
 }
 
 TEST(Cli, LogLevelsAreSetPerModuleByTheLongestPrefix) {
