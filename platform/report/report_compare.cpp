@@ -168,18 +168,8 @@ std::string describe(const nlohmann::json& report, const std::string& file) {
   }
   // Its totals cover fewer layers: a ratio against a whole run would read as
   // a speed-up.
-  const auto is_true = [](const nlohmann::json& o, const char* key) {
-    return o.is_object() && o.contains(key) && o[key].is_boolean() && o[key].get<bool>();
-  };
-  if (is_true(sim, "interrupted")) {
-    const nlohmann::json& layers = section(report, "layers");
-    const auto done =
-        std::count_if(layers.begin(), layers.end(), [&](const nlohmann::json& l) { return is_true(l, "completed"); });
-    const bool named = sim.contains("interrupted_by") && sim["interrupted_by"].is_string();
-    out += "\n   interrupted by " + (named ? sim["interrupted_by"].get<std::string>() : "a signal") + ": " +
-           std::to_string(done) + " of " + std::to_string(layers.size()) +
-           " layers completed, which are all its totals cover";
-  }
+  if (const auto stopped = detail::interruption(report))
+    out += "\n   interrupted " + *stopped + ", which are all its totals cover";
   return out;
 }
 

@@ -105,6 +105,21 @@ std::string platform_as_run(const nlohmann::json& platform) {
   return out;
 }
 
+std::optional<std::string> interruption(const nlohmann::json& report) {
+  const auto is_true = [](const nlohmann::json& o, const char* key) {
+    return o.is_object() && o.contains(key) && o[key].is_boolean() && o[key].get<bool>();
+  };
+  if (!report.is_object() || !report.contains("sim") || !is_true(report["sim"], "interrupted")) return std::nullopt;
+  const nlohmann::json& sim = report["sim"];
+  const nlohmann::json empty = nlohmann::json::array();
+  const nlohmann::json& layers = report.contains("layers") && report["layers"].is_array() ? report["layers"] : empty;
+  const auto done =
+      std::count_if(layers.begin(), layers.end(), [&](const nlohmann::json& l) { return is_true(l, "completed"); });
+  const bool named = sim.contains("interrupted_by") && sim["interrupted_by"].is_string();
+  return "by " + (named ? sim["interrupted_by"].get<std::string>() : std::string("a signal")) + ": " +
+         std::to_string(done) + " of " + std::to_string(layers.size()) + " layers completed";
+}
+
 Summary summarize(const nlohmann::json& report) {
   Summary s;
   const nlohmann::json empty = nlohmann::json::object();

@@ -29,6 +29,10 @@ std::vector<std::string> energy_components(const nlohmann::json& layers_or_total
 // (dram, noc, sram_conflict, buffer_port, dependency), then others alphabetically.
 std::vector<std::string> stall_causes(const nlohmann::json& layers);
 
+// "by SIGINT: 80 of 123 layers completed" for a run a signal stopped
+// (sim.interrupted, layers[].completed), else nothing.
+std::optional<std::string> interruption(const nlohmann::json& report);
+
 double layer_dram_bytes(const nlohmann::json& layer);  // read + write
 // arithmetic_intensity() of a report's layer.
 std::optional<double> arithmetic_intensity(const nlohmann::json& layer);

@@ -123,12 +123,9 @@ std::string format_text_report(const nlohmann::json& report, bool layer_table) {
   // fp16 layers are checked against a tolerance (sw/runtime/lowering/conv_workload.h), the rest bit-exact.
   const bool any_fp16 = std::any_of(layers.begin(), layers.end(),
                                     [](const nlohmann::json& l) { return l.value("datatype", "int8") == "fp16"; });
-  const nlohmann::json sim = report.value("sim", nlohmann::json::object());
-  if (sim.value("interrupted", false))
-    os << "  interrupted       by " << sim.value("interrupted_by", std::string("a signal")) << ": "
-       << std::count_if(layers.begin(), layers.end(), [](const auto& l) { return l.value("completed", false); })
-       << " of " << layers.size()
-       << " layers completed (layers[].completed): the totals cover those; the network output was not checked\n";
+  if (const auto stopped = detail::interruption(report))
+    os << "  interrupted       " << *stopped
+       << " (layers[].completed): the totals cover those; the network output was not checked\n";
   else if (s.all_verified)
     os << "  verified          "
        << (!*s.all_verified ? "NO: mismatches"
