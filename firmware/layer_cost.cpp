@@ -102,7 +102,7 @@ class CostWalker {
         return chain;
       };
       if (reached(steps.size())) return std::nullopt;
-      expose(loads(0), loaded_ahead(weight_loads(0, block_channels(0), 0)));
+      expose(loads(0), t_.stream_first_step ? 0.0 : loaded_ahead(weight_loads(0, block_channels(0), 0)));
       for (std::size_t i = 0; i < steps.size(); ++i) {
         const bool next_into_banks = i + 1 < steps.size() && steps[i + 1].loads_weights && !streams_step(t_, i + 1);
         step(steps[i].tile, steps[i].block * t_.k_block, block_channels(steps[i].block), steps[i].loads_weights,
@@ -116,8 +116,11 @@ class CostWalker {
     return finish();
   }
 
-  // The chain that loads the first step's weights, bias and requantization.
-  DmaStream first_weight_loads() const { return weight_loads(0, block_channels(0), 0); }
+  // The chain that loads the first step's weights, bias and requantization
+  // while the layer before runs: none when they stream into the clusters.
+  DmaStream first_weight_loads() const {
+    return t_.stream_first_step ? DmaStream{} : weight_loads(0, block_channels(0), 0);
+  }
 
  private:
   std::uint32_t block_channels(std::uint32_t block) const {

@@ -25,18 +25,20 @@ std::uint64_t psum_room(const LayerCommand& l, const NpuLayout& npu, pe_array::D
                                         pe_array::reduction_steps(filter_elements(l), packed_int4(l, npu)));
 }
 
-// `cols`: output columns per tile, 0 for the whole width.
+// `cols`: output columns per tile, 0 for the whole width. `streamed`: the
+// weights go into the clusters' streamed slots, never into SRAM.
 bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_bytes, std::uint64_t filter,
                 std::uint32_t kb, unsigned weight_buffers, pe_array::Dataflow dataflow, std::uint32_t cols,
-                LayerTiling& t) {
+                LayerTiling& t, bool streamed = false) {
   const Opcode op = opcode_of(l);
   const std::uint32_t per_group = k_unit(l);
   t.k_block = kb;
   const std::uint64_t param_channels = filter != 0 ? kb : 0;
-  const std::uint64_t weight_buffer = align64(kb * filter) + align64(param_channels * 4) + align64(param_channels * 8);
+  const std::uint64_t sram_weights = streamed ? 0 : align64(kb * filter);
+  const std::uint64_t weight_buffer = sram_weights + align64(param_channels * 4) + align64(param_channels * 8);
   const auto place = [&](unsigned b, std::uint64_t at) {
     t.weights_offset[b] = at;
-    t.bias_offset[b] = t.weights_offset[b] + align64(kb * filter);
+    t.bias_offset[b] = t.weights_offset[b] + sram_weights;
     t.requant_offset[b] = t.bias_offset[b] + align64(param_channels * 4);
   };
   place(0, control_bytes(l, npu));
@@ -80,7 +82,8 @@ bool try_tiling(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_
     slice = ceil_div(slice, per_group) * per_group;
     // A cluster holds its slice's weights whole; fewer rows leave more
     // clusters to split the block into smaller slices.
-    if (std::uint64_t{slice} * filter > npu.cluster_weight_buffer_bytes) continue;
+    if (std::uint64_t{slice} * filter > (streamed ? streamed_slot_bytes(npu) : npu.cluster_weight_buffer_bytes))
+      continue;
     const std::uint32_t rows_per_group = ceil_div(chosen, row_groups);
     const std::uint64_t cluster_in =
         inputs * std::min<std::uint64_t>(l.in_h, input_rows_for(l, rows_per_group)) * row_bytes +
@@ -147,7 +150,14 @@ bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::
   const Opcode op = opcode_of(l);
   const std::uint64_t control = control_bytes(l, npu);
   if (!is_tiled(op) || npu.clusters == 0 || sram_bytes <= control) return false;
-  if (strips > 1 && (!cuts_columns(l, order) || strips > l.out_w)) return false;
+  const bool streamed = cap == KBlockCap::kStreamedSlots;
+  if (streamed && (filter_bytes(l) == 0 || order != LoopOrder::kRowTilesOuter || channelwise(l))) return false;
+  // Streamed blocks pass each strip in turn (row tiles outer), read again
+  // for each: a batch folded into a row whose pixels fill more than a
+  // cluster's input buffer (docs/memory.md, "Blocks past the global buffer").
+  if (strips > 1 &&
+      (!(cuts_columns(l, LoopOrder::kWeightBlocksOuter) && (streamed || cuts_columns(l, order))) || strips > l.out_w))
+    return false;
   const std::uint32_t cols = strips > 1 ? ceil_div(l.out_w, strips) : 0;
   const std::uint64_t filter = filter_bytes(l);
   const std::uint32_t per_group = k_unit(l);
@@ -156,7 +166,8 @@ bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::
   if (filter != 0) {
     const std::uint64_t weight_buffers =
         std::uint64_t{npu.cluster_weight_buffer_bytes} * (cap == KBlockCap::kClusterSlices ? npu.clusters : 1);
-    const std::uint64_t max_k = std::min<std::uint64_t>(weight_buffers, avail / 4) / filter;
+    const std::uint64_t max_k = streamed ? std::uint64_t{npu.clusters} * (streamed_slot_bytes(npu) / filter)
+                                         : std::min<std::uint64_t>(weight_buffers, avail / 4) / filter;
     if (max_k < per_group) return false;
     kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
     kb -= kb % per_group;
@@ -171,10 +182,16 @@ bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::
     if (order == LoopOrder::kRowTilesOuter && !channelwise(l) && kb < l.out_c) {
       t = LayerTiling{};
       t.order = LoopOrder::kRowTilesOuter;
-      if (try_tiling(l, npu, sram_bytes, filter, kb, 2, dataflow, 0, t)) {
-        hold_whole_images(l, sram_bytes, t);
+      if (try_tiling(l, npu, sram_bytes, filter, kb, 2, dataflow, streamed ? cols : 0, t, streamed)) {
+        if (!streamed) hold_whole_images(l, sram_bytes, t);
         return true;
       }
+    }
+    if (streamed) {
+      // Only a walk of the K blocks past one row tile streams them.
+      if (kb <= per_group) return false;
+      kb = std::max(per_group, kb / 2 - (kb / 2) % per_group);
+      continue;
     }
     t = LayerTiling{};
     if (try_tiling(l, npu, sram_bytes, filter, kb, 1, dataflow, cols, t)) return true;

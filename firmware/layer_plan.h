@@ -69,6 +69,11 @@ struct LayerTiling {
   // windows, slice k into cluster k's streamed slot pass % 2
   // (streams_step); its bias and requantization still go into SRAM.
   bool stream_weights = false;
+  // The first step's weights stream too (KBlockCap::kStreamedSlots): no
+  // weight passes the global buffer, so the K block is bounded by the
+  // clusters' streamed slots rather than by the SRAM, and the layer before
+  // cannot load it ahead (its jobs still use the buffers the slots are).
+  bool stream_first_step = false;
 };
 
 // Every field: the estimate reads each of them, offsets included (which
@@ -79,7 +84,7 @@ inline bool operator==(const LayerTiling& a, const LayerTiling& b) {
                     t.weights_offset[0], t.weights_offset[1], t.bias_offset[0], t.bias_offset[1], t.requant_offset[0],
                     t.requant_offset[1], t.input_offset[0], t.input_offset[1], t.input2_offset[0], t.input2_offset[1],
                     t.output_offset[0], t.output_offset[1], t.bytes_used, t.images_per_tile, t.input_slot_bytes,
-                    t.input2_slot_bytes, t.stream_weights);
+                    t.input2_slot_bytes, t.stream_weights, t.stream_first_step);
   };
   return fields(a) == fields(b);
 }
@@ -124,8 +129,18 @@ class TileGrid {
 
 // Whether step `step` of a kRowTilesOuter walk streams its weights into the
 // clusters. The first step's weights go into SRAM, where the layer before
-// loads them during its last step (layer_prefetch.cpp).
-inline bool streams_step(const LayerTiling& t, std::size_t step) { return t.stream_weights && step > 0; }
+// loads them during its last step (layer_prefetch.cpp), unless the tiling
+// streams them too.
+inline bool streams_step(const LayerTiling& t, std::size_t step) {
+  return t.stream_weights && (step > 0 || t.stream_first_step);
+}
+
+// The most a cluster's streamed slot holds: half its weight buffer, within
+// the slot's window (contract/cluster_regs.h).
+inline std::uint64_t streamed_slot_bytes(const NpuLayout& npu) {
+  return std::min<std::uint64_t>(pe_array::kFillStreamSlotBytes,
+                                 npu.cluster_weight_buffer_bytes / pe_array::kFillStreamSlots);
+}
 
 // Whether the jobs of a step of `rows` output rows form operand groups
 // (contract/cluster_regs.h): the clusters take them, the step loads weights
@@ -187,6 +202,14 @@ bool plan_layer_tiling(const LayerCommand& layer, const NpuLayout& npu, LoopOrde
 enum class KBlockCap {
   kOneCluster,     // the whole block within one cluster's weight buffer
   kClusterSlices,  // each slice within one, the block within all of them
+  // Every step's weights streamed into the clusters (a kRowTilesOuter tiling
+  // of one row tile of one row group): each slice within a streamed slot,
+  // the block within all clusters' slots, and only the block's bias and
+  // requantization in SRAM. A batch-1 fully connected layer with large
+  // filters otherwise gets blocks of a quarter of the SRAM, one or two
+  // filters a cluster (AlexNet's classifier.1: 9 KiB filters, 8 clusters of
+  // 16 busy with one each; docs/memory.md, "Blocks past the global buffer").
+  kStreamedSlots,
 };
 
 // The planner cuts a row tile into at most this many column strips (a power
@@ -365,6 +388,9 @@ struct LayerDecision {
   bool costed = false;  // a convolution: every supported dataflow's costs (objective: latency unless asked for energy)
   DataflowCosts costs;
   std::uint64_t tail_cycles = 0;  // the estimated LayerCost::tail_cycles of the plan that runs
+  // The command's output width: a batch run as one row of pixels (a fully
+  // connected layer's images side by side) has the images' count.
+  std::uint32_t out_w = 0;
 };
 
 }  // namespace npuvp::firmware

@@ -106,6 +106,9 @@ void LayerRunner::prefetch_next(std::uint32_t tile, unsigned weights, const std:
     });
   };
   FirstLoads loads = next.first_loads(next.weights_resident());
+  // Weights streamed into the clusters would land in the weight buffers
+  // this step's jobs compute from: they wait for the next layer's run.
+  if (next.t_.stream_first_step) loads.weights.clear();
   bool weights_clear = clear(loads.weights);
   if (!weights_clear && !loads.weights.empty() && next.relocate_first_weights(busy)) {
     loads.weights = next.first_loads(false).weights;

@@ -61,7 +61,7 @@ bool LayerRunner::weights_resident() const {
 LayerRunner::FirstLoads LayerRunner::first_loads(bool weights_resident) const {
   FirstLoads loads;
   const std::uint32_t kb = std::min(t_.k_block, l_.out_c);
-  if (op_ == Opcode::kConv2d && !weights_resident) loads.weights = weight_loads(0, kb, 0);
+  if (op_ == Opcode::kConv2d && !weights_resident) loads.weights = weight_loads(0, kb, 0, streams_step(t_, 0));
   if (t_.order == LoopOrder::kWeightBlocksOuter) {
     loads.inputs = input_loads(0, 0, kb, 0);
     return loads;
@@ -169,7 +169,9 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
         [&] {
           if (loading(i + 2)) start_dma(kLoadChannel, loads(i + 2));
         },
-        i + 1 < steps.size() && steps[i + 1].loads_weights && streams_step(t_, i + 1));
+        // Jobs issued early wait for their streamed weights, not for input
+        // rows the same chain writes into SRAM (a new column strip's).
+        i + 1 < steps.size() && steps[i + 1].loads_weights && streams_step(t_, i + 1) && !steps[i + 1].loads_inputs);
   }
   const RowTilesStep& last = steps.back();
   const std::uint32_t last_k0 = last.block * t_.k_block;
@@ -275,6 +277,7 @@ LayerDecision LayerRunner::decide() const {
   if (planned == planned_.end()) planned = planned_.emplace(key, plan(around)).first;
   LayerDecision d = planned->second;
   d.layer_id = static_cast<std::int32_t>(l_.layer_id);
+  d.out_w = l_.out_w;
   return d;
 }
 

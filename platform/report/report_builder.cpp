@@ -64,9 +64,12 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::R
   out["tiling"] = {{"order", order_name(t.order)},
                    {"k_block", t.k_block},
                    {"rows_per_tile", t.rows_per_tile},
-                   {"cols_per_tile", t.cols_per_tile == 0 ? width : t.cols_per_tile},
+                   {"cols_per_tile", t.cols_per_tile != 0 ? t.cols_per_tile
+                                     : d->out_w != 0      ? d->out_w
+                                                          : width},
                    {"images_per_tile", t.images_per_tile},
                    {"stream_weights", t.stream_weights},
+                   {"stream_first_step", t.stream_first_step},
                    {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
                                          std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
   if (!d->costed) {

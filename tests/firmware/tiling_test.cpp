@@ -223,6 +223,60 @@ TEST(LayerTiling, NoSliceExceedsOneClustersWeightBuffer) {
   EXPECT_EQ(t.k_slice, 8u);
 }
 
+// Blocks streamed into the clusters from the first step on
+// (KBlockCap::kStreamedSlots) hold no weight in SRAM, so the SRAM's quarter
+// no longer bounds them: each slice fills a streamed slot, half a cluster's
+// 64 KiB weight buffer.
+// - AlexNet's classifier.1 (9 KiB filters): 3 filters a slot, 16 slices of
+//   3. Its best SRAM-bound plan is the array's (8 filters a block, one a
+//   cluster: about 9,216 cycles a step against 1,900 for the block's bytes
+//   at the DRAM's rate), so the planner offers the streamed blocks, and the
+//   estimate takes them (the run: 4,818,912 -> 1,235,706 cycles).
+// - ResNet-50's fc (2 KiB filters): its best plan is the DRAM's, so none
+//   is offered: the larger blocks would only give up loading the first one
+//   during the layer before (63,281 -> 71,710 cycles, measured).
+// - Eight images of AlexNet's classifier.1 folded into one row (the
+//   runtime's fold of a batch, docs/memory.md): 8 x 9,216 input bytes pass a
+//   cluster's 64 KiB input buffer, so the row goes in two strips of 4.
+TEST(LayerTiling, AStreamedBlockIsBoundByTheClustersSlotsNotTheGlobalBuffer) {
+  auto npu = edge_ip();
+  npu.stream_weights = true;
+  const auto alexnet = conv(9216, 1, 1, 4096, 1, 1, 0);
+  LayerTiling t;
+  ASSERT_TRUE(plan_layer_tiling_within(alexnet, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kStreamedSlots));
+  EXPECT_EQ(t.k_block, 48u);
+  EXPECT_EQ(t.k_slice, 3u);
+  EXPECT_EQ(t.k_groups, 16u);
+  EXPECT_EQ(t.row_groups, 1u);
+  EXPECT_EQ(t.cols_per_tile, 0u);
+  EXPECT_LE(std::uint64_t{t.k_slice} * 9216, npu.cluster_weight_buffer_bytes / 2);
+  EXPECT_EQ(t.bias_offset[0], t.weights_offset[0]);  // no weight byte in SRAM
+  EXPECT_EQ(t.bias_offset[1], t.weights_offset[1]);
+  EXPECT_LE(t.bytes_used, npu.sram_bytes);
+  EXPECT_GT(std::uint64_t{t.k_block} * 9216, npu.sram_bytes / 4);
+  DataflowCosts costs;
+  ASSERT_TRUE(plan_dataflows(alexnet, npu, Objective::kLatency, costs));
+  EXPECT_TRUE(costs.plan(kOs).tiling.stream_first_step);
+  EXPECT_TRUE(costs.plan(kOs).tiling.stream_weights);
+  EXPECT_EQ(costs.plan(kOs).tiling.k_block, 48u);
+
+  const auto resnet50 = conv(2048, 1, 1, 1000, 1, 1, 0);
+  ASSERT_TRUE(plan_dataflows(resnet50, npu, Objective::kLatency, costs));
+  EXPECT_FALSE(costs.plan(kOs).tiling.stream_first_step);
+  EXPECT_EQ(costs.plan(kOs).tiling.k_block, 56u);
+  ASSERT_TRUE(plan_layer_tiling_within(resnet50, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kStreamedSlots));
+  EXPECT_EQ(t.k_block, 256u);  // 16 slots of 16 filters: offered it would have been larger
+
+  const auto eight = conv(9216, 1, 8, 4096, 1, 1, 0);
+  EXPECT_FALSE(plan_layer_tiling_within(eight, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kStreamedSlots));
+  ASSERT_TRUE(plan_layer_tiling_within(eight, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kStreamedSlots, 2));
+  EXPECT_EQ(t.cols_per_tile, 4u);
+  EXPECT_EQ(t.k_block, 48u);
+  ASSERT_TRUE(plan_dataflows(eight, npu, Objective::kLatency, costs));
+  EXPECT_TRUE(costs.plan(kOs).tiling.stream_first_step);
+  EXPECT_EQ(costs.plan(kOs).tiling.cols_per_tile, 4u);
+}
+
 std::uint64_t weight_bytes(const LayerCommand& l) {
   return std::uint64_t{l.out_c} * (std::uint64_t{l.kernel_h} * l.kernel_w * l.in_c + 12);
 }
@@ -689,6 +743,7 @@ TEST(LayerTiling, TilingsAreEqualOnlyInEveryField) {
       [](LayerTiling& x) { x.input_slot_bytes += 64; },
       [](LayerTiling& x) { x.input2_slot_bytes += 64; },
       [](LayerTiling& x) { x.stream_weights = !x.stream_weights; },
+      [](LayerTiling& x) { x.stream_first_step = !x.stream_first_step; },
   };
   for (std::size_t i = 0; i < changes.size(); ++i) {
     LayerTiling other = t;

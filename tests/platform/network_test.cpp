@@ -303,6 +303,48 @@ TEST(Network, ABatchReadsEachWeightBlockOnceForAllImages) {
             weights + 3 * input + 3 * output);
 }
 
+// tests/platform/batch_fc.yaml at batch 1, 4 and 8. The runtime lays each
+// image's input and output of a fully connected layer side by side, so the
+// NPU runs the layer once for the batch, its images the pixels of one row
+// (report.json: cols_per_tile). fc1 (256 filters of 9,216 bytes) streams
+// 6 blocks of 48 into the clusters' slots, 16 slices of 3 (the last block's
+// 16 filters in 6 slices), its images in the array's rows: each cluster
+// runs a job a block whatever the images, but the pool one per image. Eight
+// inputs (73,728 bytes) pass a cluster's 64 KiB input buffer: two strips of
+// four, each streaming every block, bias and requantization again.
+// cluster_0's jobs: B (pool) + 6 x strips (fc1) + 1 (fc2); cluster_15's:
+// 5 x strips. Each run in a process of its own.
+TEST(Network, ABatchRunsAFullyConnectedLayerAsOneRowOfItsImages) {
+  const std::uint64_t pixel = 9216, block_pass = 256 * (pixel + 4 + 8);
+  std::map<unsigned, nlohmann::json> r;
+  for (const unsigned b : {1u, 4u, 8u})
+    r[b] = run_cli("--network tests/platform/batch_fc.yaml --traces none --batch " + std::to_string(b),
+                   "batch_fc" + std::to_string(b));
+  const std::map<unsigned, unsigned> strips{{1, 1}, {4, 1}, {8, 2}};
+  for (const auto& [b, report] : r) {
+    SCOPED_TRACE(b);
+    EXPECT_TRUE(report["totals"]["all_verified"].get<bool>());
+    const auto& fc1 = report["layers"][3];
+    ASSERT_EQ(fc1["name"], "fc1");
+    EXPECT_EQ(fc1["tiling"]["k_block"], 48);
+    EXPECT_EQ(fc1["tiling"]["cluster_split"], "rows into 1 groups, output channels into 16 slices of 3");
+    EXPECT_TRUE(fc1["tiling"]["stream_first_step"].get<bool>());
+    EXPECT_EQ(fc1["tiling"]["cols_per_tile"], std::min(b, 4u));
+    EXPECT_EQ(report["layers"][5]["tiling"]["cols_per_tile"], b);  // fc2: 10 filters of 256 bytes, one row
+    EXPECT_EQ(report["units"]["soc.npu.cluster_0"]["jobs"], b + 6 * strips.at(b) + 1);
+    EXPECT_EQ(report["units"]["soc.npu.cluster_15"]["jobs"], 5 * strips.at(b));
+  }
+  const auto reads = [&](unsigned b) { return r[b]["layers"][3]["dram_read_bytes"].get<std::uint64_t>(); };
+  // One image's input is copied from the pool's output buffer, not read
+  // back (docs/firmware.md, "The next layer's first loads"); a batch's are read.
+  EXPECT_EQ(reads(4) - reads(1), 4 * pixel);
+  EXPECT_EQ(reads(8) - reads(4), block_pass + 4 * pixel);
+  // The weights bound the layer, not the images: four cost the clusters no
+  // more jobs, and the layer about its single image's time.
+  const auto cycles = [&](unsigned b) { return r[b]["layers"][3]["cycles"].get<std::uint64_t>(); };
+  EXPECT_LT(cycles(4), cycles(1) * 11 / 10);
+}
+
 // Each concat's producers write into it: the concat reports no time and the
 // layers doing its work; the attainment follows from the report's own layers.
 TEST(Network, FoldedConcatsTakeNoTimeAndNameTheirProducers) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "contract/cluster_regs.h"
 #include "contract/int4_storage.h"
 #include "sw/runtime/quantize/int16_values.h"
 #include "sw/runtime/reference/int16_kernels.h"
@@ -378,6 +379,33 @@ void execute_one(HostDram& dram, const LayerCommand& c) {
     dram.write(c.output_addr + p * pitch, result.data() + p * pixel, pixel);
 }
 
+// A fully connected layer of a batch is one matrix product over the images
+// (M = images): a command that reads one pixel and writes one, with a 1 x 1
+// kernel and nothing fused, runs every image of the batch as one row of
+// pixels, when each image's input and output are whole tensors of their
+// own that the batch can lay side by side. Its weights then pass the NPU
+// once for all images and its jobs hold the images in the array's rows;
+// run image by image, each job held one pixel, using one array row.
+bool folds_batch(const LayerCommand& c) {
+  return static_cast<Opcode>(c.opcode) == Opcode::kConv2d && c.in_h == 1 && c.in_w == 1 && c.out_h == 1 &&
+         c.out_w == 1 && c.kernel_h == 1 && c.kernel_w == 1 && c.groups == 1 &&
+         c.fuse == static_cast<std::uint32_t>(firmware::Fuse::kNone) && c.input_segment_count == 0 &&
+         c.input_row_pitch == 0 && c.output_pixel_pitch == 0;
+}
+
+// The bytes of the one input and the one output pixel of such a command
+// (the command's datatype numbers the clusters' alike).
+std::uint64_t input_pixel_bytes(const LayerCommand& c) {
+  if (c.flags & firmware::kInt4PackedInput) return (c.in_c + 1) / 2;
+  return std::uint64_t{c.in_c} * pe_array::element_bytes(static_cast<pe_array::Datatype>(c.datatype));
+}
+std::uint64_t output_pixel_bytes(const LayerCommand& c) {
+  if (c.flags & firmware::kInt4PackedOutput) return (c.out_c + 1) / 2;
+  if (c.flags & firmware::kInt16Output) return 2ull * c.out_c;
+  if (c.flags & firmware::kInt8Output) return c.out_c;
+  return std::uint64_t{c.out_c} * pe_array::element_bytes(static_cast<pe_array::Datatype>(c.datatype));
+}
+
 }  // namespace
 
 bool NetworkRun::all_verified() const {
@@ -498,9 +526,34 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
     if (l.output.bytes > 0 &&
         std::none_of(tensors.begin(), tensors.end(), [&](const DramRegion& r) { return r.addr == l.output.addr; }))
       tensors.push_back(l.output);
+  // The tensors a folded command reads or writes lie image after image
+  // (folds_batch): each is exactly the command's pixel, and the network's
+  // input, written before, stays where it is.
+  const auto tensor_at = [&](std::uint64_t addr) {
+    return std::find_if(tensors.begin(), tensors.end(), [&](const DramRegion& r) { return r.addr == addr; });
+  };
+  const auto folds = [&](const LayerCommand& c) {
+    if (images.size() < 2 || !folds_batch(c)) return false;
+    const auto in = tensor_at(c.input_addr), out = tensor_at(c.output_addr);
+    return in != tensors.end() && out != tensors.end() && in->bytes == input_pixel_bytes(c) &&
+           out->bytes == output_pixel_bytes(c) && c.input_addr != first.layers[0].output.addr;
+  };
+  std::vector<bool> side_by_side(tensors.size(), false);
+  for (const LayerCommand& c : first.commands)
+    if (folds(c))
+      for (const std::uint64_t addr : {c.input_addr, c.output_addr})
+        side_by_side[static_cast<std::size_t>(tensor_at(addr) - tensors.begin())] = true;
+  // The other tensors first, one image's after another's as before; the folded
+  // ones after all of them.
   std::vector<std::vector<std::uint64_t>> moved(images.size());  // per image, per tensor: its address
   for (std::size_t b = 0; b < images.size(); ++b)
-    for (const DramRegion& r : tensors) moved[b].push_back(b == 0 ? r.addr : driver.alloc(r.bytes));
+    for (std::size_t t = 0; t < tensors.size(); ++t)
+      moved[b].push_back(b == 0 ? tensors[t].addr : side_by_side[t] ? 0 : driver.alloc(tensors[t].bytes));
+  for (std::size_t t = 0; t < tensors.size(); ++t) {
+    if (!side_by_side[t]) continue;
+    const std::uint64_t block = driver.alloc(tensors[t].bytes * images.size());
+    for (std::size_t b = 0; b < images.size(); ++b) moved[b][t] = block + b * tensors[t].bytes;
+  }
   const auto relocate = [&](std::size_t b, std::uint64_t addr) {
     for (std::size_t t = 0; t < tensors.size(); ++t)
       if (addr >= tensors[t].addr && addr < tensors[t].addr + tensors[t].bytes)
@@ -532,6 +585,15 @@ std::vector<NetworkRun> run_batch_on_npu(sw::NpuDriver& driver, const std::vecto
   // the others go once per image.
   std::vector<LayerCommand> commands;
   for (const LayerCommand& cmd : first.commands) {
+    if (folds(cmd)) {
+      for (std::size_t b0 = 0; b0 < images.size(); b0 += firmware::kMaxBatchImages) {
+        LayerCommand row = firmware::image_command(cmd, image_of(b0, cmd));
+        row.in_w = row.out_w =
+            static_cast<std::uint32_t>(std::min<std::size_t>(images.size() - b0, firmware::kMaxBatchImages));
+        commands.push_back(row);
+      }
+      continue;
+    }
     const auto op = static_cast<Opcode>(cmd.opcode);
     const std::size_t group = op == Opcode::kCopy || op == Opcode::kFill ? 1 : firmware::kMaxBatchImages;
     for (std::size_t b0 = 0; b0 < images.size(); b0 += group) {
