@@ -46,6 +46,9 @@ enum class JobError : std::uint32_t {
   kGroup = 6,
   // kJobKeepInput on a job whose tile the cluster does not hold.
   kInputNotResident = 7,
+  // kJobAccumulate on a job whose cluster holds no sums of its shape (its
+  // previous job did not end with kJobHoldSums, or held another shape).
+  kSumsNotHeld = 8,
 };
 
 // Operand groups (ClusterJob::group_size >= 2): the clusters whose jobs of one
@@ -134,6 +137,18 @@ inline constexpr std::uint32_t kJobInt8Output = 1u << 6;
 // register says so. A job with the flag whose cluster holds no such tile
 // ends with kInputNotResident; it is not a hint the cluster may ignore.
 inline constexpr std::uint32_t kJobKeepInput = 1u << 7;
+// A reduction split over several jobs (a filter longer than a streamed slot
+// holds): kJobHoldSums ends a convolution with its sums left in the array's
+// PEs, neither requantized nor written; the cluster's next job, with
+// kJobAccumulate and the same out_h, out_w, k_count and datatype, starts its
+// sums from them instead of from the bias. Output stationary only, whose PEs
+// hold the sums: the job's pixels within the array's rows and its channels
+// within its columns, a dense integer convolution with nothing fused;
+// anything else is kInvalid. Any job without kJobAccumulate discards held
+// sums, and one with it that finds none of its shape ends with kSumsNotHeld.
+// Sums wrap as the accumulator does, so a split gives the unsplit job's bits.
+inline constexpr std::uint32_t kJobHoldSums = 1u << 8;
+inline constexpr std::uint32_t kJobAccumulate = 1u << 9;
 inline constexpr std::uint16_t kJobFuseAdd = 1;      // ClusterJob::fuse: residual add in the epilogue
 inline constexpr std::uint16_t kJobFuseMaxPool = 2;  // max pool of the results (PoolEpilogue)
 inline constexpr std::uint16_t kJobFuseAvgPool = 3;  // average pool of the results (PoolEpilogue)

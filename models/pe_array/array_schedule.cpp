@@ -87,4 +87,25 @@ void PeCluster::record_fill(std::size_t counter, sc_core::sc_time from, sc_core:
   work_over_time_.add(from, std::max(epoch_ + to, from), written);
 }
 
+JobError PeCluster::check_split_reduction(const ClusterJob& job, bool held) const {
+  if ((job.flags & (kJobHoldSums | kJobAccumulate)) == 0) return JobError::kNone;
+  // The output-stationary PEs hold the sums: one fold of pixels and channels.
+  if (static_cast<JobOp>(job.op) != JobOp::kConv2d || static_cast<Datatype>(job.datatype) == Datatype::kFp16 ||
+      job.fuse != 0 || static_cast<Dataflow>(job.dataflow) != Dataflow::kOutputStationary ||
+      std::uint64_t{job.out_h} * job.out_w > config_.array.rows || job.k_count > config_.array.cols) {
+    log_->warn(
+        "a split reduction (flags {:#x}) needs an output-stationary integer convolution, nothing fused, "
+        "its {}x{} pixels within the array's {} rows and its {} channels within its {} columns",
+        job.flags, job.out_h, job.out_w, config_.array.rows, job.k_count, config_.array.cols);
+    return JobError::kInvalid;
+  }
+  const std::array<std::uint32_t, 4> shape{job.out_h, job.out_w, job.k_count, job.datatype};
+  if ((job.flags & kJobAccumulate) && !(held && held_shape_ == shape)) {
+    log_->warn("kJobAccumulate on a job of {}x{}x{} with {} sums held", job.out_h, job.out_w, job.k_count,
+               held ? fmt::format("{}x{}x{}", held_shape_[0], held_shape_[1], held_shape_[2]) : "no");
+    return JobError::kSumsNotHeld;
+  }
+  return JobError::kNone;
+}
+
 }  // namespace npuvp::pe_array

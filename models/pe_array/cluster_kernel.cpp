@@ -26,6 +26,7 @@ template <typename F>
 struct Accumulator {
   using Sum = std::uint32_t;
   static std::int32_t requantized(Sum acc, RequantEntry rq) { return requantize(static_cast<std::int32_t>(acc), rq); }
+  static std::int64_t held(Sum acc) { return static_cast<std::int32_t>(acc); }
 };
 template <>
 struct Accumulator<Int16Format> {
@@ -34,6 +35,7 @@ struct Accumulator<Int16Format> {
     const auto a48 = static_cast<std::int64_t>(acc << 16) / (std::int64_t{1} << 16);  // sign-extend bit 47
     return requantize48(a48, rq);
   }
+  static std::int64_t held(Sum acc) { return static_cast<std::int64_t>(acc); }
 };
 
 // F: the operands' format; O: the results' (another width where the output
@@ -64,13 +66,17 @@ void conv_int(const ClusterJob& job, const JobOperands& in, std::int8_t* out) {
       for (std::uint32_t k = 0; k < job.k_count; ++k) {
         const std::size_t group_channel = static_cast<std::size_t>(k / job.group_out) * cg;
         const std::size_t filter = k * filter_size;
-        auto acc = static_cast<Sum>(in.bias[k]);
+        auto acc = job.flags & kJobAccumulate ? static_cast<Sum>(in.sums[o + k]) : static_cast<Sum>(in.bias[k]);
         for (int v = 0; v < valid; ++v) {
           const std::size_t wt = filter + static_cast<std::size_t>(tap_index[v]) * cg;
           Sum dot = 0;
           for (int i = 0; i < cg; ++i)
             dot += static_cast<Sum>(F::load(tap_ptr[v], group_channel + i) * F::load(in.weights, wt + i));
           acc += dot - zp * tap_weight_sum[k * taps + tap_index[v]];
+        }
+        if (job.flags & kJobHoldSums) {
+          in.held[o + k] = Accumulator<F>::held(acc);
+          continue;
         }
         // The zero point is added in a wider adder: a saturated product plus it clamps, never wraps.
         const std::int64_t r = std::int64_t{Accumulator<F>::requantized(acc, in.requant[k])} + job.output_zero_point;

@@ -60,6 +60,11 @@ struct JobOperands {
   const RequantEntry* requant = nullptr;
   // A convolution with kJobFuseAdd: the residual, out_h × out_w × k_count int8, packed.
   const std::int8_t* residual = nullptr;
+  // kJobAccumulate: the sums a kJobHoldSums job left (out_h × out_w ×
+  // k_count, HWC), which this job's start from instead of the bias.
+  const std::int64_t* sums = nullptr;
+  // kJobHoldSums: where the job's sums go instead of its results.
+  std::int64_t* held = nullptr;
 };
 
 // How the integer convolutions are computed on the host: the portable scalar

@@ -468,6 +468,10 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   if (!valid_job(job) ||
       (static_cast<JobOp>(job.op) == JobOp::kConv2d && (config_.dataflows >> job.dataflow & 1u) == 0))
     return JobError::kInvalid;
+  // Held sums last one job: a job without kJobAccumulate discards them.
+  const bool held = holds_sums_;
+  holds_sums_ = false;
+  if (const JobError error = check_split_reduction(job, held); error != JobError::kNone) return error;
   const auto op = static_cast<JobOp>(job.op);
   const bool is_conv = op == JobOp::kConv2d;
   const auto datatype = static_cast<Datatype>(job.datatype);
@@ -517,22 +521,8 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   const JobWork& work = schedule_.work;
 
   const ClusterJob stored = stored_job(job);  // a fused pool's map may be the larger one
-  result_.resize(std::max(std::uint64_t{job.out_h} * job.out_w, std::uint64_t{stored.out_h} * stored.out_w) *
-                 job.k_count * result_element_bytes(job));
-  // The kernel sees the tile unpacked.
-  ClusterJob unpacked = job;
-  unpacked.in_row_pitch = static_cast<std::uint32_t>(unpacked_row_pitch(job));
-  JobOperands operands;
-  operands.tile = tile_.data();
-  operands.tile2 = tiles == 2 ? tile_.data() + std::uint64_t{job.in_h} * unpacked.in_row_pitch : nullptr;
-  operands.weights = weights_.data();
-  operands.bias = bias_.data();
-  operands.requant = requant_.data();
-  operands.residual = residual_.data();
-  {
-    const profile::RunningScope cpu(profile::Phase::kCompute);
-    pe_array::run_job(unpacked, operands, result_.data());
-  }
+  compute(job, stored, tiles);
+  const bool holds = (job.flags & kJobHoldSums) != 0;
 
   const sc_core::sc_time compute_time = clock_period_ * static_cast<double>(work.cycles);
   const sc_core::sc_time compute_start = first_row_at;
@@ -554,13 +544,39 @@ JobError PeCluster::run_job(const QueuedJob& queued) {
   const std::optional<std::int32_t> layer =
       timeline_.bound() && timeline_layer_ ? std::optional<std::int32_t>(timeline_layer_()) : std::nullopt;
   sc_core::sc_time write_t = compute_end;
-  if (const JobError error = write_results(stored, write_t); error != JobError::kNone) return error;
+  if (holds) {
+    held_sums_.swap(sums_);
+    held_shape_ = {job.out_h, job.out_w, job.k_count, job.datatype};
+    holds_sums_ = true;
+  } else if (const JobError error = write_results(stored, write_t); error != JobError::kNone) {
+    return error;
+  }
   const std::uint64_t busy_cycles = static_cast<std::uint64_t>(write_t / clock_period_ + 0.5);
   stats_.stall_cycles += busy_cycles > work.array_cycles ? busy_cycles - work.array_cycles : 0;
   trace_stall(write_t, ClusterStall::kNone);
   if (timeline_.bound()) trace_slice(job, job_addr, fills, layer, write_t);
   sc_core::wait(std::max(epoch_ + write_t, sc_core::sc_time_stamp()) - sc_core::sc_time_stamp());
   return JobError::kNone;
+}
+
+void PeCluster::compute(const ClusterJob& job, const ClusterJob& stored, unsigned tiles) {
+  result_.resize(std::max(std::uint64_t{job.out_h} * job.out_w, std::uint64_t{stored.out_h} * stored.out_w) *
+                 job.k_count * result_element_bytes(job));
+  // The kernel sees the tile unpacked.
+  ClusterJob unpacked = job;
+  unpacked.in_row_pitch = static_cast<std::uint32_t>(unpacked_row_pitch(job));
+  JobOperands operands;
+  operands.tile = tile_.data();
+  operands.tile2 = tiles == 2 ? tile_.data() + std::uint64_t{job.in_h} * unpacked.in_row_pitch : nullptr;
+  operands.weights = weights_.data();
+  operands.bias = bias_.data();
+  operands.requant = requant_.data();
+  operands.residual = residual_.data();
+  if (job.flags & kJobHoldSums) sums_.resize(std::size_t{job.out_h} * job.out_w * job.k_count);
+  operands.sums = held_sums_.data();
+  operands.held = sums_.data();
+  const profile::RunningScope cpu(profile::Phase::kCompute);
+  pe_array::run_job(unpacked, operands, result_.data());
 }
 
 void PeCluster::trace_slice(const ClusterJob& job, std::uint64_t job_addr, const BufferFills& fills,
@@ -576,8 +592,10 @@ void PeCluster::trace_slice(const ClusterJob& job, std::uint64_t job_addr, const
   args.push_back({"dataflow", is_conv ? kDataflowNames[job.dataflow] : "post"});
   args.push_back({"input_bytes", static_cast<std::int64_t>(fills.input_bytes)});
   args.push_back({"weight_bytes", static_cast<std::int64_t>(fills.weight_bytes)});
-  args.push_back(
-      {"result_bytes", static_cast<std::int64_t>(std::uint64_t{job.out_h} * job.out_w * result_pixel_bytes(job))});
+  args.push_back({"result_bytes",
+                  job.flags & kJobHoldSums
+                      ? std::int64_t{0}
+                      : static_cast<std::int64_t>(std::uint64_t{job.out_h} * job.out_w * result_pixel_bytes(job))});
   if (timeline_bank_) {
     // Where each operand starts: which banks a job's streams contend for.
     args.push_back({"input_bank", timeline_bank_(job.in_addr)});

@@ -170,6 +170,12 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
     std::uint64_t table;
   };
   JobError run_job(const QueuedJob& queued);
+  // A job's kJobHoldSums and kJobAccumulate against the array and the sums
+  // held (`held`: whether the job before left any).
+  JobError check_split_reduction(const ClusterJob& job, bool held) const;
+  // The job's results into result_ (`stored`: the map it writes), or its
+  // sums into sums_ where it holds them.
+  void compute(const ClusterJob& job, const ClusterJob& stored, unsigned tiles);
   // Writes the job's completion word (if it asked for one) and waits for it.
   void write_status(JobError error);
   // Each advances `t`, the job's local time (from epoch_), by the transfers it makes.
@@ -394,6 +400,12 @@ class PeCluster : public sc_core::sc_module, public stats::StatsSource {
   // What the tile in the input buffer is, as the job that loaded it gave it
   // (kJobKeepInput compares it); all zero before a load has ended.
   std::array<std::uint32_t, 7> input_tile_{};
+  // The sums a kJobHoldSums job left in the array (HWC), and the shape they
+  // have (out_h, out_w, k_count, datatype); none held: holds_sums_ false.
+  // sums_ is where the running job's go, swapped in when it holds them.
+  std::vector<std::int64_t> held_sums_, sums_;
+  std::array<std::uint32_t, 4> held_shape_{};
+  bool holds_sums_ = false;
   // A row of residual pixels as read, other jobs' channels between them. Not
   // shared with scatter_, whose every write resizes it: growing back to a
   // residual row's span zero-filled what the read then overwrites.

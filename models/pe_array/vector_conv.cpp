@@ -94,6 +94,14 @@ void store_outputs(const ClusterJob& job, const JobOperands& in, const std::uint
   }
 }
 
+// A pixel's sums as results, or held in the array for the next job (kJobHoldSums).
+template <typename F>
+void store_or_hold(const ClusterJob& job, const JobOperands& in, const std::uint32_t* acc, std::size_t first,
+                   std::int8_t* out, const VectorIsa& isa) {
+  if ((job.flags & kJobHoldSums) == 0) return store_outputs<F>(job, in, acc, first, out, isa);
+  for (std::size_t k = 0; k < job.k_count; ++k) in.held[first + k] = static_cast<std::int32_t>(acc[k]);
+}
+
 // Each output pixel's taps are gathered into one patch row per group, padded
 // taps as 0; the zero point is folded in per filter as the scalar kernel
 // does (−zp × Σw over the taps inside the tile), so the dot products run over
@@ -150,7 +158,11 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
       const Window w = window(job, oy, ox);
+      const std::size_t first = (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
       acc = base;
+      if (job.flags & kJobAccumulate)
+        for (std::size_t k = 0; k < job.k_count; ++k)
+          acc[k] += static_cast<std::uint32_t>(in.sums[first + k]) - static_cast<std::uint32_t>(in.bias[k]);
       std::size_t inside = 0;
       for (int ky = 0; ky < job.kernel_h; ++ky) {
         for (int kx = 0; kx < job.kernel_w; ++kx) {
@@ -187,7 +199,7 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
         const std::size_t count = std::min<std::size_t>(job.group_out, job.k_count - k0);
         dot(&patch[g * row], &filters[k0 * row], row, count, &acc[k0]);
       }
-      store_outputs<F>(job, in, acc.data(), (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count, out, isa);
+      store_or_hold<F>(job, in, acc.data(), first, out, isa);
     }
   }
 }
@@ -207,10 +219,12 @@ void conv_depthwise(const ClusterJob& job, const JobOperands& in, std::int8_t* o
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
     for (std::uint32_t ox = 0; ox < job.out_w; ++ox) {
       const int valid = valid_taps(job, oy, ox, in.tile, F::kBytes, tap_ptr, tap_index);
-      for (std::size_t k = 0; k < job.k_count; ++k) acc[k] = static_cast<std::uint32_t>(in.bias[k]);
+      const std::size_t first = (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count;
+      for (std::size_t k = 0; k < job.k_count; ++k)
+        acc[k] = static_cast<std::uint32_t>(job.flags & kJobAccumulate ? in.sums[first + k] : in.bias[k]);
       isa.depthwise(tap_ptr.data(), tap_index.data(), valid, F::kBytes, weights.data(), stride, job.k_count,
                     job.input_zero_point, acc.data());
-      store_outputs<F>(job, in, acc.data(), (static_cast<std::size_t>(oy) * job.out_w + ox) * job.k_count, out, isa);
+      store_or_hold<F>(job, in, acc.data(), first, out, isa);
     }
   }
 }

@@ -107,6 +107,53 @@ TEST(KernelPaths, Avx512MatchesScalarInt8) { expect_paths_agree(KernelPath::kAvx
 TEST(KernelPaths, Avx512MatchesScalarInt4) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt4); }
 TEST(KernelPaths, Avx512MatchesScalarInt16) { expect_paths_agree(KernelPath::kAvx512, Datatype::kInt16); }
 
+// A dense job's reduction split over two or three jobs, each reading its
+// run of the input channels with its weights' part: the first holds its sums
+// (kJobHoldSums), the next start from them (kJobAccumulate), and the last
+// gives the unsplit job's bits, on every path and datatype.
+void expect_split_reduction_agrees(KernelPath path, Datatype datatype) {
+  if (!kernel_path_supported(path)) GTEST_SKIP() << kernel_path_name(path) << " is not supported by this CPU";
+  std::mt19937 rng(41 + static_cast<int>(datatype));
+  for (int trial = 0; trial < 200; ++trial) {
+    const RandomJob r = random_job(rng, datatype, Shape::kDense, trial % 50 == 49);
+    const std::uint32_t cg = r.job.group_in, taps = r.job.kernel_h * r.job.kernel_w;
+    if (cg < 2) continue;
+    std::vector<std::uint32_t> cuts{0, std::uniform_int_distribution<std::uint32_t>(1, cg - 1)(rng), cg};
+    if (cuts[1] + 1 < cg && trial % 2 == 0)
+      cuts.insert(cuts.begin() + 2, std::uniform_int_distribution<std::uint32_t>(cuts[1] + 1, cg - 1)(rng));
+    const unsigned eb = element_bytes(datatype);
+    std::vector<std::int64_t> sums(std::size_t{r.job.out_h} * r.job.out_w * r.job.k_count), held(sums.size());
+    std::vector<std::int8_t> out(r.out_bytes());
+    for (std::size_t c = 0; c + 1 < cuts.size(); ++c) {
+      RandomJob part = r;
+      part.job.group_in = cuts[c + 1] - cuts[c];
+      part.job.in_channel_offset += cuts[c];
+      part.job.flags |= (c > 0 ? kJobAccumulate : 0) | (c + 2 < cuts.size() ? kJobHoldSums : 0);
+      part.weights.clear();
+      for (std::uint32_t k = 0; k < r.job.k_count; ++k)
+        for (std::uint32_t t = 0; t < taps; ++t) {
+          const auto* from = &r.weights[((std::size_t{k} * taps + t) * cg + cuts[c]) * eb];
+          part.weights.insert(part.weights.end(), from, from + std::size_t{part.job.group_in} * eb);
+        }
+      JobOperands in = part.operands();
+      in.sums = sums.data();
+      in.held = held.data();
+      run_job(part.job, in, out.data(), path);
+      sums = held;
+    }
+    ASSERT_EQ(out, run(r, KernelPath::kScalar)) << kernel_path_name(path) << " datatype " << static_cast<int>(datatype)
+                                                << " trial " << trial << " cut at " << cuts[1] << " of " << cg;
+  }
+}
+
+TEST(KernelPaths, AReductionSplitOverJobsGivesTheUnsplitBits) {
+  for (const KernelPath path : {KernelPath::kScalar, KernelPath::kAvx2, KernelPath::kAvx512})
+    for (const Datatype d : {Datatype::kInt8, Datatype::kInt4, Datatype::kInt16}) {
+      SCOPED_TRACE(kernel_path_name(path));
+      if (kernel_path_supported(path)) expect_split_reduction_agrees(path, d);
+    }
+}
+
 // The vector output stage gives the scalar requantize()'s bits over the whole
 // int32 range of accumulators and multipliers (the one overflow case of the
 // doubling high multiply, INT32_MIN x INT32_MIN, included), every shift from

@@ -633,6 +633,91 @@ TEST(PeCluster, KeepingATileTheInputBufferDoesNotHoldIsAnError) {
   EXPECT_EQ(b.cluster.stats().jobs, 2u);
 }
 
+// A fully connected job's reduction (2 pixels, 64 input channels, 8 filters)
+// split over two jobs: the first reads channels 0-23 and holds its sums in the
+// array (kJobHoldSums), writing nothing; the second reads channels 24-63 with
+// its own weights, starts from them (kJobAccumulate) and writes the unsplit
+// job's outputs. The pixels and filters must fit one fold of the array.
+TEST(PeCluster, AReductionSplitOverTwoJobsHoldsItsSumsInTheArray) {
+  ClusterBench b;
+  ClusterJob whole{};
+  whole.op = static_cast<std::uint32_t>(JobOp::kConv2d);
+  whole.flags = kJobLoadWeights;
+  whole.dataflow = static_cast<std::uint32_t>(Dataflow::kOutputStationary);
+  whole.in_addr = kIn, whole.in_h = 1, whole.in_w = 2, whole.in_c = 64, whole.in_row_pitch = 2 * 64;
+  whole.out_addr = kOut, whole.out_h = 1, whole.out_w = 2, whole.k_count = 8;
+  whole.out_pixel_pitch = 8, whole.out_row_pitch = 2 * 8;
+  whole.weights_addr = kWeights, whole.bias_addr = kBias, whole.requant_addr = kRequant;
+  whole.kernel_h = whole.kernel_w = whole.stride_h = whole.stride_w = whole.dilation_h = whole.dilation_w = 1;
+  whole.act_min = -128, whole.act_max = 127, whole.input_zero_point = 3;
+  whole.group_in = 64, whole.group_out = 8;
+  const std::vector<std::int8_t> expected = fill_operands(b.sram, whole, 23);
+  std::vector<std::int8_t> weights(8 * 64);
+  b.sram.read(kWeights, weights.data(), weights.size());
+  ClusterJob first = whole, second = whole;
+  first.group_in = 24, first.flags |= kJobHoldSums;
+  second.group_in = 40, second.in_channel_offset = 24, second.flags |= kJobAccumulate;
+  second.weights_addr = kWeights + 0x400;
+  for (std::uint32_t k = 0; k < 8; ++k) {
+    b.sram.write(kWeights + k * 24, &weights[k * 64], 24);
+    b.sram.write(kWeights + 0x400 + k * 40, &weights[k * 64 + 24], 40);
+  }
+  const std::vector<std::int8_t> untouched(expected.size(), 0x5A);
+  b.sram.write(kOut, untouched.data(), untouched.size());
+  std::vector<std::int8_t> after_first(expected.size());
+  b.body = [&] {
+    EXPECT_EQ(b.run_job(first).irq, kIrqDone);
+    b.sram.read(kOut, after_first.data(), after_first.size());
+    EXPECT_EQ(b.run_job(second, kJobAt + 0x100).irq, kIrqDone);
+  };
+  npuvp::sim::run_to_end();
+  EXPECT_EQ(after_first, untouched);  // the held sums are not written
+  std::vector<std::int8_t> got(expected.size());
+  b.sram.read(kOut, got.data(), got.size());
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(b.cluster.stats().result_write_bytes, 2u * 8u);
+}
+
+// Held sums are for the next job alone, and only for one of their shape:
+// kJobAccumulate with none held, after a job that did not hold them, or with
+// another k_count ends with kSumsNotHeld; a split whose channels pass the
+// array's columns, or whose dataflow is weight-stationary, is invalid.
+TEST(PeCluster, AccumulatingWithoutHeldSumsOfItsShapeIsAnError) {
+  ClusterBench b;
+  ClusterJob hold = conv3x3(Dataflow::kOutputStationary);
+  hold.in_h = 3, hold.in_w = 4, hold.in_row_pitch = 4 * 4;  // 1 x 2 outputs of 8 channels
+  hold.out_h = 1, hold.out_w = 2, hold.k_count = 8, hold.group_out = 8;
+  hold.out_pixel_pitch = 8, hold.out_row_pitch = 16;
+  fill_operands(b.sram, hold, 5);
+  hold.flags |= kJobHoldSums;
+  ClusterJob accumulate = hold;
+  accumulate.flags = kJobLoadWeights | kJobAccumulate;
+  const auto error = [&](const ClusterJob& j) { return b.run_job(j).status >> 8; };
+  const auto sums_not_held = static_cast<std::uint32_t>(JobError::kSumsNotHeld);
+  b.body = [&] {
+    EXPECT_EQ(error(accumulate), sums_not_held);
+    EXPECT_EQ(error(hold), 0u);
+    ClusterJob plain = hold;
+    plain.flags = kJobLoadWeights;
+    EXPECT_EQ(error(plain), 0u);
+    EXPECT_EQ(error(accumulate), sums_not_held);  // the plain job discarded them
+    EXPECT_EQ(error(hold), 0u);
+    ClusterJob fewer = accumulate;
+    fewer.k_count = fewer.group_out = fewer.out_pixel_pitch = 4;
+    EXPECT_EQ(error(fewer), sums_not_held);
+    ClusterJob wide = hold;
+    wide.k_count = wide.group_out = wide.out_pixel_pitch = 16, wide.out_row_pitch = 32;
+    EXPECT_EQ(error(wide), static_cast<std::uint32_t>(JobError::kInvalid));
+    ClusterJob ws = hold;
+    ws.dataflow = static_cast<std::uint32_t>(Dataflow::kWeightStationary);
+    EXPECT_EQ(error(ws), static_cast<std::uint32_t>(JobError::kInvalid));
+    EXPECT_EQ(error(hold), 0u);
+    EXPECT_EQ(error(accumulate), 0u);
+  };
+  npuvp::sim::run_to_end();
+  EXPECT_EQ(b.cluster.stats().errors, 5u);
+}
+
 TEST(PeCluster, BadJobsEndWithTheirErrorCode) {
   PeClusterConfig config;
   config.weight_buffer_bytes = 512;  // the 3x3 job's 576 bytes of weights do not fit
