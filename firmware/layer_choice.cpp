@@ -52,7 +52,8 @@ bool same_tiling(const LayerTiling& a, const LayerTiling& b) {
 bool may_stream(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t) {
   return npu.stream_weights && opcode_of(l) == Opcode::kConv2d && t.order == LoopOrder::kRowTilesOuter &&
          t.row_groups == 1 && t.rows_per_tile == l.out_h && std::max(1u, l.batch_count) == 1 && t.k_block < l.out_c &&
-         std::uint64_t{t.k_slice} * filter_bytes(l) <= streamed_slot_bytes(npu);
+         std::uint64_t{t.k_slice} * (t.reduction_chunks > 1 ? input_bytes(l, chunk_channels(l, t)) : filter_bytes(l)) <=
+             streamed_slot_bytes(npu);
 }
 
 // The tilings of the whole global buffer that one cluster's weight buffer
@@ -90,6 +91,24 @@ struct OrderChoice {
   std::array<LayerCost, 2> cost;
 };
 
+// Into how many runs a streamed block's filters split their input channels
+// so that a slice of the array's columns' filters fills a slot (1: none):
+// where a slot holds fewer whole filters, a one-pixel job leaves columns
+// idle (VGG-16's classifier.0: 24.5 KiB filters, one a slot). The sums stay
+// in the output-stationary array between a filter's chunks, so only that
+// dataflow splits, a dense 1 x 1 integer convolution with nothing fused,
+// each element a whole byte or two.
+std::uint32_t reduction_chunks(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow) {
+  const auto datatype = static_cast<Datatype>(l.datatype);
+  const std::uint64_t slot = streamed_slot_bytes(npu), filter = filter_bytes(l);
+  if (filter == 0 || dataflow != pe_array::Dataflow::kOutputStationary || l.kernel_h != 1 || l.kernel_w != 1 ||
+      l.groups != 1 || fuses_add(l) || fuses_pool(l) || (datatype != Datatype::kInt8 && datatype != Datatype::kInt16) ||
+      slot / filter >= npu.array_cols)
+    return 1;
+  const std::uint64_t chunk = slot / npu.array_cols / element_bytes(l);  // channels a chunk may hold
+  return chunk == 0 ? 1 : ceil_div(l.in_c, static_cast<std::uint32_t>(chunk));
+}
+
 // Blocks that never pass the SRAM (KBlockCap::kStreamedSlots), streamed
 // from the first step on, in the fewest column strips whose pixels fit a
 // cluster's input buffer (a batch folded into one row). They give the
@@ -98,19 +117,32 @@ struct OrderChoice {
 // bytes at the DRAM's rate); elsewhere they would only give up loading the
 // first block during the layer before (ResNet-50's fc, DRAM-bound: 63,281 ->
 // 71,710 cycles, estimated 81,528 and 80,484). Offered only where the
-// blocks are larger than the best plan's.
+// blocks are larger than the best plan's; `chunks` splits the filters'
+// input channels (reduction_chunks), offered after the whole filters, so
+// only where those too leave the array the bound.
 bool streamed_blocks(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow, const OrderChoice& c,
-                     Objective objective, LayerTiling& t) {
+                     Objective objective, std::uint32_t chunks, LayerTiling& t) {
   const std::size_t o = c.found[1] && (!c.found[0] || cheaper(c.cost[1], c.cost[0], objective)) ? 1 : 0;
   if (!c.found[o] || double(c.cost[o].compute_cycles) <= double(c.cost[o].dram_bytes) / npu.costs.dram_bytes_per_cycle)
     return false;
   for (std::uint32_t strips = 1; strips <= most_column_strips(l); strips *= 2)
     if (plan_layer_tiling_within(l, npu, npu.sram_bytes, LoopOrder::kRowTilesOuter, t, dataflow,
-                                 KBlockCap::kStreamedSlots, strips)) {
+                                 KBlockCap::kStreamedSlots, strips, chunks) &&
+        (chunks == 1 || (t.cols_per_tile == 0 ? l.out_w : t.cols_per_tile) <= npu.array_rows)) {
       t.stream_weights = t.stream_first_step = true;
       return may_stream(l, npu, t) && t.k_block > c.tiling[o].k_block;
     }
   return false;
+}
+
+// The whole filters' streamed blocks, then their chunks' (where those too
+// leave the array the bound), each to `consider`.
+template <class Consider>
+void offer_streamed_blocks(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow,
+                           Objective objective, const OrderChoice& c, Consider consider) {
+  LayerTiling streamed;
+  for (const std::uint32_t chunks : {1u, reduction_chunks(l, npu, dataflow)})
+    if (streamed_blocks(l, npu, dataflow, c, objective, chunks, streamed)) consider(streamed);
 }
 
 OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow,
@@ -227,8 +259,7 @@ OrderChoice cheapest_tilings(const LayerCommand& l, const NpuLayout& npu, pe_arr
           sliced.k_block > one_cluster.k_block)
         offer(sliced);
     }
-    LayerTiling streamed;
-    if (budget == npu.sram_bytes && streamed_blocks(l, npu, dataflow, c, objective, streamed)) consider(streamed);
+    if (budget == npu.sram_bytes) offer_streamed_blocks(l, npu, dataflow, objective, c, consider);
     return fits;
   });
   return c;

@@ -50,7 +50,7 @@ class CostWalker {
         inputs_(op_ == Opcode::kAdd ? 2 : 1),
         grid_(l, t),
         tiles_(grid_.per_image() * std::max(1u, l.batch_count)),
-        blocks_(ceil_div(l.out_c, t.k_block)),
+        blocks_(ceil_div(l.out_c, t.k_block) * std::max(1u, t.reduction_chunks)),
         load_(npu, false),
         store_(npu, true),
         jobs_per_step_(std::uint64_t{t.row_groups} * t.k_groups),
@@ -94,8 +94,10 @@ class CostWalker {
         DmaStream chain;
         if (i >= steps.size()) return chain;
         const RowTilesStep& s = steps[i];
+        const BlockChunk bc = block_chunk(t_, s.block);
         if (s.loads_weights)
-          chain = weight_loads(s.block * t_.k_block, block_channels(s.block), s.pass % 2, streams_step(t_, i));
+          chain = weight_loads(bc.k_block_index * t_.k_block, block_channels(bc.k_block_index), s.pass % 2,
+                               streams_step(t_, i), bc.chunk);
         if (s.loads_inputs)
           for (std::uint32_t tile = s.tile; tile < std::min(tiles_, s.tile + t_.images_per_tile); ++tile)
             add_inputs(chain, tile, 0, l_.out_c);
@@ -105,8 +107,10 @@ class CostWalker {
       expose(loads(0), t_.stream_first_step ? 0.0 : loaded_ahead(weight_loads(0, block_channels(0), 0)));
       for (std::size_t i = 0; i < steps.size(); ++i) {
         const bool next_into_banks = i + 1 < steps.size() && steps[i + 1].loads_weights && !streams_step(t_, i + 1);
-        step(steps[i].tile, steps[i].block * t_.k_block, block_channels(steps[i].block), steps[i].loads_weights,
-             loads(i + 1), static_cast<unsigned>(i % 2), steps[i].loads_weights && streams_step(t_, i), next_into_banks,
+        chunk_ = block_chunk(t_, steps[i].block);
+        step(steps[i].tile, chunk_.k_block_index * t_.k_block, block_channels(chunk_.k_block_index),
+             steps[i].loads_weights, loads(i + 1), static_cast<unsigned>(i % 2),
+             steps[i].loads_weights && streams_step(t_, i), next_into_banks,
              slices_keeping_rows(l_, npu_, t_, steps, i));
         if (reached(steps.size() - i - 1)) return std::nullopt;
       }
@@ -140,7 +144,8 @@ class CostWalker {
 
   // The chains the firmware's layer_dma.cpp programs, as the DMA cuts them
   // (the first image's addresses stand for every image's).
-  DmaStream weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer, bool streamed = false) const {
+  DmaStream weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer, bool streamed = false,
+                         std::uint32_t chunk = 0) const {
     DmaStream s;
     if (op_ != Opcode::kConv2d) return s;
     const std::uint64_t filter = filter_bytes(l_);
@@ -152,9 +157,25 @@ class CostWalker {
       return s;
     }
     const std::uint64_t slices = kb / t_.k_slice, row = t_.k_slice * filter;
+    if (t_.reduction_chunks > 1) {
+      // Each slice a plane of its filters' chunks (layer_dma.cpp).
+      const std::uint64_t c0 = std::uint64_t{chunk} * chunk_channels(l_, t_), run = chunk_run_bytes(chunk);
+      for (std::uint64_t j = 0; j * t_.k_slice < kb; ++j)
+        load_.add(s, std::min<std::uint64_t>(t_.k_slice, kb - j * t_.k_slice), run,
+                  src + j * row + firmware::input_bytes(l_, static_cast<std::uint32_t>(c0)), filter,
+                  streamed_weights_addr(j, buffer), run);
+      return s;
+    }
     load_.add(s, slices, row, src, row, streamed_weights_addr(0, buffer), address_map::kClusterFillStride);
     load_.add(s, 1, kb % t_.k_slice * filter, src + slices * row, 0, streamed_weights_addr(slices, buffer), 0);
     return s;
+  }
+  // The bytes of a filter's chunk `chunk` of input channels (the whole
+  // filter without chunks).
+  std::uint64_t chunk_run_bytes(std::uint32_t chunk) const {
+    if (t_.reduction_chunks <= 1) return filter_bytes(l_);
+    const std::uint32_t c0 = chunk * chunk_channels(l_, t_);
+    return firmware::input_bytes(l_, std::min(chunk_channels(l_, t_), l_.in_c - c0));
   }
   void add_inputs(DmaStream& s, std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) const {
     const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
@@ -274,7 +295,7 @@ class CostWalker {
             const DmaStream& prefetch, unsigned out_buffer, bool streamed = false, bool next_into_banks = false,
             std::uint32_t kept_after = 0) {
     const StepCost s = priced_step(tile, kb, clusters_load_weights, out_buffer, streamed, kept_after);
-    if (streamed) streamed_bytes_ += kb * filter_bytes(l_);
+    if (streamed) streamed_bytes_ += kb * chunk_run_bytes(chunk_.chunk);
     last_step_start_ = latency_;
     // While the jobs fetch their weights, the next block's bursts into the
     // same banks queue behind those reads as the last job served does: the
@@ -298,7 +319,7 @@ class CostWalker {
     latency_ +=
         npu_.job_queue_depth >= 2 ? std::max(double(s.cycles), dma + issue) : std::max(double(s.cycles), dma) + issue;
     dram_bytes_ += prefetch.bytes;
-    pending_store_ = store(tile, k0, kb, out_buffer);
+    pending_store_ = chunk_.last_chunk ? store(tile, k0, kb, out_buffer) : DmaStream{};
     dram_bytes_ += pending_store_.bytes;
     compute_cycles_ += s.array_cycles;
     cluster_bytes_ += s.cluster_bytes;
@@ -349,7 +370,7 @@ class CostWalker {
     const auto [lo, hi] = input_row_range(l_, first_row(tile), rows);
     const auto [x0, x1] = grid_.input_cols(l_, tile);
     key_.assign({kb, rows, hi - lo, grid_.cols(tile), x1 - x0, tile / t_.images_per_tile % 2, out_buffer,
-                 2u * streamed + load_weights, kept_after});
+                 2u * streamed + load_weights, kept_after, chunk_.chunk, chunk_.last_chunk});
     for (std::uint32_t my0 = 0; my0 < rows; my0 += rows_per_group) {
       const std::uint32_t my_rows = std::min(rows_per_group, rows - my0);
       const auto [in0, in1] = input_row_range(l_, first_row(tile) + my0, my_rows);
@@ -395,14 +416,22 @@ class CostWalker {
         // weights are in, with nothing behind them.
         const bool kept = keeps_rows(job_index, slices, kept_after);
         const std::uint64_t inputs = kept ? 0 : inputs_ * (hi - lo) * input_row_bytes(tile, kb);
-        const std::uint64_t filled = load_weights ? weight_bytes(k_count) : 0;
+        const std::uint64_t filled =
+            load_weights
+                ? k_count * (chunk_run_bytes(chunk_.chunk) + (filter_bytes(l_) != 0 ? kParamBytesPerChannel : 0))
+                : 0;
         const std::uint64_t weights = streamed ? k_count * kParamBytesPerChannel : filled;
-        const std::uint64_t written = pixels * output_bytes(l_, k_count);
+        // A chunk that holds its sums writes nothing.
+        const std::uint64_t result_bytes = chunk_.last_chunk ? pixels * output_bytes(l_, kb) : 0;
+        const std::uint64_t written = chunk_.last_chunk ? pixels * output_bytes(l_, k_count) : 0;
         // The schedule, with the buffer ports' limit; the weights the array
         // starts with (all of them when the DMA wrote them into the cluster).
         std::uint64_t array_cycles = 0, job_cycles = 0, first_weights = weights, folds = 1;
         if (op_ == Opcode::kConv2d) {
-          const pe_array::ConvJobShape shape = job_shape(l_, conv_rows, k_count, grid_.whole_width() ? 0 : cols);
+          LayerCommand reduced = l_;  // the job reduces its chunk's channels
+          reduced.in_c =
+              static_cast<std::uint32_t>(t_.reduction_chunks > 1 ? chunk_run_bytes(chunk_.chunk) / e_ : l_.in_c);
+          const pe_array::ConvJobShape shape = job_shape(reduced, conv_rows, k_count, grid_.whole_width() ? 0 : cols);
           const pe_array::ConvJobWork w =
               pe_array::conv_job_work(dataflow_, array, features(npu_), shape, packed_int4(l_, npu_), npu_.rf_entries,
                                       e_, npu_.buffer_port_bytes);
@@ -463,8 +492,8 @@ class CostWalker {
         const double job =
             double(first_weights + first_row) / link + behind +
             std::max(double(job_cycles) + pe_array::streamed_weights_late(folds, fold_cycles, by_fold, rest), rest) +
-            double(pixels * output_bytes(l_, kb)) / link;
-        const std::array<std::uint64_t, 4> moved{weights, inputs, residual, pixels * output_bytes(l_, kb)};
+            double(result_bytes) / link;
+        const std::array<std::uint64_t, 4> moved{weights, inputs, residual, result_bytes};
         const std::uint64_t weights_read = grouped && my0 != 0 ? 0 : weights;
         if (job > slowest) {
           slowest_banked = moved;
@@ -528,6 +557,7 @@ class CostWalker {
   std::vector<std::optional<DmaStream>> tile_inputs_;  // by tile, for K blocks of inputs_kb_ from inputs_k0_
   std::uint32_t inputs_kb_ = 0, inputs_k0_ = 0;
   std::vector<std::uint32_t> key_;
+  BlockChunk chunk_{0, 0, true};  // the step being walked's (LayerTiling::reduction_chunks)
   double latency_ = 0, last_step_start_ = 0;
   DmaStream pending_store_;
   std::uint64_t dram_bytes_ = 0, cluster_bytes_ = 0, compute_cycles_ = 0, rf_accesses_ = 0, macs_ = 0;

@@ -6,13 +6,30 @@
 namespace npuvp::firmware {
 
 std::vector<dma::Descriptor> LayerRunner::weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer,
-                                                       bool streamed) const {
+                                                       bool streamed, std::uint32_t chunk) const {
   const std::uint64_t filter = filter_bytes(l_);
   const std::uint64_t src = l_.weights_addr + k0 * filter;
   std::vector<dma::Descriptor> chain{linear(l_.bias_addr + k0 * 4ull, sram(t_.bias_offset[buffer]), kb * 4),
                                      linear(l_.requant_addr + k0 * 8ull, sram(t_.requant_offset[buffer]), kb * 8)};
   if (!streamed) {
     chain.push_back(linear(src, sram(t_.weights_offset[buffer]), static_cast<std::uint32_t>(kb * filter)));
+    return chain;
+  }
+  if (t_.reduction_chunks > 1) {
+    // Each slice's filters' chunk, a row a filter, into its cluster's slot:
+    // a plane a slice, the windows a fill stride apart.
+    const std::uint32_t c0 = chunk * chunk_channels(l_, t_);
+    const std::uint32_t run = input_bytes(l_, std::min(chunk_channels(l_, t_), l_.in_c - c0));
+    const std::uint32_t slices = kb / t_.k_slice, rest = kb % t_.k_slice;
+    const auto add = [&](std::uint32_t first, std::uint32_t filters, std::uint32_t planes) {
+      chain.push_back(dma::Descriptor{src + first * filter + input_bytes(l_, c0),
+                                      streamed_weights_addr(first / t_.k_slice, buffer), run, filters, planes, 0,
+                                      static_cast<std::int32_t>(filter), static_cast<std::int32_t>(run),
+                                      static_cast<std::int32_t>(t_.k_slice * filter),
+                                      static_cast<std::int32_t>(address_map::kClusterFillStride), 0, 0});
+    };
+    if (slices > 0) add(0, t_.k_slice, slices);
+    if (rest > 0) add(slices * t_.k_slice, rest, 1);
     return chain;
   }
   // Slice j's filters, consecutive in DRAM, into cluster j's slot: a row per

@@ -146,7 +146,8 @@ void hold_whole_images(const LayerCommand& l, std::uint64_t sram_bytes, LayerTil
 }  // namespace
 
 bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::uint64_t sram_bytes, LoopOrder order,
-                              LayerTiling& t, pe_array::Dataflow dataflow, KBlockCap cap, std::uint32_t strips) {
+                              LayerTiling& t, pe_array::Dataflow dataflow, KBlockCap cap, std::uint32_t strips,
+                              std::uint32_t chunks) {
   const Opcode op = opcode_of(l);
   const std::uint64_t control = control_bytes(l, npu);
   if (!is_tiled(op) || npu.clusters == 0 || sram_bytes <= control) return false;
@@ -159,15 +160,24 @@ bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::
       (!(cuts_columns(l, LoopOrder::kWeightBlocksOuter) && (streamed || cuts_columns(l, order))) || strips > l.out_w))
     return false;
   const std::uint32_t cols = strips > 1 ? ceil_div(l.out_w, strips) : 0;
-  const std::uint64_t filter = filter_bytes(l);
+  if (chunks > 1 && (!streamed || l.kernel_h != 1 || l.kernel_w != 1 || l.groups != 1 || chunks > l.in_c)) return false;
+  // A slice holds its filters' chunks: the first chunk is the largest.
+  LayerCommand chunked = l;
+  chunked.in_c = ceil_div(l.in_c, chunks);
+  const std::uint64_t filter = filter_bytes(chunked);
   const std::uint32_t per_group = k_unit(l);
   const std::uint64_t avail = sram_bytes - control;
   std::uint32_t kb = l.out_c;
   if (filter != 0) {
     const std::uint64_t weight_buffers =
         std::uint64_t{npu.cluster_weight_buffer_bytes} * (cap == KBlockCap::kClusterSlices ? npu.clusters : 1);
-    const std::uint64_t max_k = streamed ? std::uint64_t{npu.clusters} * (streamed_slot_bytes(npu) / filter)
-                                         : std::min<std::uint64_t>(weight_buffers, avail / 4) / filter;
+    // A chunked slice holds no more filters than the array has columns:
+    // their sums stay in its PEs from one chunk to the next.
+    const std::uint64_t per_slot = streamed_slot_bytes(npu) / filter;
+    const std::uint64_t max_k =
+        streamed
+            ? std::uint64_t{npu.clusters} * (chunks > 1 ? std::min<std::uint64_t>(per_slot, npu.array_cols) : per_slot)
+            : std::min<std::uint64_t>(weight_buffers, avail / 4) / filter;
     if (max_k < per_group) return false;
     kb = static_cast<std::uint32_t>(std::min<std::uint64_t>(l.out_c, max_k));
     kb -= kb % per_group;
@@ -184,6 +194,7 @@ bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::
       t.order = LoopOrder::kRowTilesOuter;
       if (try_tiling(l, npu, sram_bytes, filter, kb, 2, dataflow, streamed ? cols : 0, t, streamed)) {
         if (!streamed) hold_whole_images(l, sram_bytes, t);
+        t.reduction_chunks = chunks;
         return true;
       }
     }

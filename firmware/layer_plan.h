@@ -74,6 +74,13 @@ struct LayerTiling {
   // clusters' streamed slots rather than by the SRAM, and the layer before
   // cannot load it ahead (its jobs still use the buffers the slots are).
   bool stream_first_step = false;
+  // A streamed tiling whose filters a slot holds too few of to fill the
+  // array's columns may split each filter's input channels into this many
+  // runs (a fully connected layer of long filters): the walk's steps are a
+  // K block's chunks in turn, its jobs holding their sums in the array from
+  // one to the next (contract/cluster_regs.h, kJobHoldSums), the last one
+  // writing the results (chunk_steps, chunk_channels).
+  std::uint32_t reduction_chunks = 1;
 };
 
 // Every field: the estimate reads each of them, offsets included (which
@@ -84,13 +91,29 @@ inline bool operator==(const LayerTiling& a, const LayerTiling& b) {
                     t.weights_offset[0], t.weights_offset[1], t.bias_offset[0], t.bias_offset[1], t.requant_offset[0],
                     t.requant_offset[1], t.input_offset[0], t.input_offset[1], t.input2_offset[0], t.input2_offset[1],
                     t.output_offset[0], t.output_offset[1], t.bytes_used, t.images_per_tile, t.input_slot_bytes,
-                    t.input2_slot_bytes, t.stream_weights, t.stream_first_step);
+                    t.input2_slot_bytes, t.stream_weights, t.stream_first_step, t.reduction_chunks);
   };
   return fields(a) == fields(b);
 }
 // A field added to LayerTiling belongs in operator== (a memoized estimate
 // keyed on fewer would be another tiling's).
 static_assert(sizeof(LayerTiling) == 168);
+
+// Step `block` of a kRowTilesOuter walk (RowTilesStep::block) as its K
+// block and the run of that block's input channels it reduces
+// (LayerTiling::reduction_chunks).
+struct BlockChunk {
+  std::uint32_t k_block_index, chunk;
+  bool last_chunk;
+};
+inline BlockChunk block_chunk(const LayerTiling& t, std::uint32_t block) {
+  const std::uint32_t chunks = std::max(1u, t.reduction_chunks);
+  return {block / chunks, block % chunks, block % chunks + 1 == chunks};
+}
+// The input channels each chunk reduces (the last: what is left).
+inline std::uint32_t chunk_channels(const LayerCommand& l, const LayerTiling& t) {
+  return ceil_div(l.in_c, std::max(1u, t.reduction_chunks));
+}
 
 // How a tiling cuts the output into tiles, as the firmware and the estimate
 // count them: row tiles of rows_per_tile rows, each cut into strips of
@@ -172,7 +195,8 @@ std::vector<RowTilesStep> row_tiles_outer_steps(std::uint32_t tiles, std::uint32
 inline std::uint32_t slices_keeping_rows(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t,
                                          const std::vector<RowTilesStep>& steps, std::size_t i) {
   if (!npu.keep_input_rows || i == 0 || steps[i - 1].tile != steps[i].tile) return 0;
-  return ceil_div(std::min(t.k_block, l.out_c - steps[i - 1].block * t.k_block), t.k_slice);
+  const std::uint32_t k0 = block_chunk(t, steps[i - 1].block).k_block_index * t.k_block;
+  return ceil_div(std::min(t.k_block, l.out_c - k0), t.k_slice);
 }
 // Whether job `c` of a step of `slices` K slices keeps its rows after a step
 // of `slices_before` (slices_keeping_rows; 0: none): job c of a step is row
@@ -235,9 +259,12 @@ inline bool cuts_columns(const LayerCommand& l, LoopOrder order) {
 // `cap` (plan_layer_tiling: kOneCluster) and each row tile cut into `strips`
 // column strips of equal width (the last may be narrower); false where the
 // layer may not be cut so (cuts_columns).
+// With kStreamedSlots, `chunks` splits each filter's input channels
+// (LayerTiling::reduction_chunks): a slice then holds its filters' chunks.
 bool plan_layer_tiling_within(const LayerCommand& layer, const NpuLayout& npu, std::uint64_t sram_bytes,
                               LoopOrder order, LayerTiling& tiling, pe_array::Dataflow dataflow,
-                              KBlockCap cap = KBlockCap::kOneCluster, std::uint32_t strips = 1);
+                              KBlockCap cap = KBlockCap::kOneCluster, std::uint32_t strips = 1,
+                              std::uint32_t chunks = 1);
 
 struct LayerCost;
 

@@ -119,14 +119,18 @@ void LayerRunner::run_weight_blocks_outer(bool weights_resident, const FirstLoad
 }
 
 void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
-  const std::uint32_t blocks = ceil_div(l_.out_c, t_.k_block);
+  // A K block's chunks are steps of their own (LayerTiling::reduction_chunks).
+  const std::uint32_t blocks = ceil_div(l_.out_c, t_.k_block) * t_.reduction_chunks;
   const std::uint32_t tiles = grid_.per_image() * images();
   const auto steps = row_tiles_outer_steps(tiles, blocks, t_.images_per_tile);
+  const auto first_channel = [&](const RowTilesStep& s) { return block_chunk(t_, s.block).k_block_index * t_.k_block; };
   const auto loads = [&](std::size_t i) {
     const RowTilesStep& s = steps[i];
-    const std::uint32_t k0 = s.block * t_.k_block;
+    const std::uint32_t k0 = first_channel(s);
     std::vector<dma::Descriptor> chain;
-    if (s.loads_weights) chain = weight_loads(k0, std::min(t_.k_block, l_.out_c - k0), s.pass % 2, streams_step(t_, i));
+    if (s.loads_weights)
+      chain = weight_loads(k0, std::min(t_.k_block, l_.out_c - k0), s.pass % 2, streams_step(t_, i),
+                           block_chunk(t_, s.block).chunk);
     for (std::uint32_t tile = s.tile; s.loads_inputs && tile < std::min(tiles, s.tile + t_.images_per_tile); ++tile) {
       const auto inputs = input_loads(tile, 0, l_.out_c, input_buffer(tile));
       chain.insert(chain.end(), inputs.begin(), inputs.end());
@@ -135,10 +139,10 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
   };
   const auto issue_step = [&](std::size_t i) {
     const RowTilesStep& s = steps[i];
-    const std::uint32_t kb = std::min(t_.k_block, l_.out_c - s.block * t_.k_block);
-    return issue(s.tile, kb,
-                 {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2), s.block * t_.k_block,
-                  s.loads_weights && streams_step(t_, i), slices_keeping_rows(l_, npu_, t_, steps, i)});
+    const std::uint32_t k0 = first_channel(s);
+    return issue(s.tile, std::min(t_.k_block, l_.out_c - k0),
+                 {s.loads_weights, s.pass % 2, static_cast<unsigned>(i % 2), k0, s.loads_weights && streams_step(t_, i),
+                  slices_keeping_rows(l_, npu_, t_, steps, i), block_chunk(t_, s.block)});
   };
   load_first(first);
   TileLoop loop(*this);
@@ -149,13 +153,13 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
   if (loading(1)) start_dma(kLoadChannel, loads(1));
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const RowTilesStep& s = steps[i];
-    const std::uint32_t k0 = s.block * t_.k_block;
+    const std::uint32_t k0 = first_channel(s);
     const std::uint32_t kb = std::min(t_.k_block, l_.out_c - k0);
     if (i + 1 == steps.size()) {
       std::vector<dma::Descriptor> stores{output_store(s.tile, k0, kb, static_cast<unsigned>(i % 2))};
       if (i > 0) {
         const RowTilesStep& p = steps[i - 1];
-        const std::uint32_t p0 = p.block * t_.k_block;
+        const std::uint32_t p0 = first_channel(p);
         stores.push_back(
             output_store(p.tile, p0, std::min(t_.k_block, l_.out_c - p0), static_cast<unsigned>((i - 1) % 2)));
       }
@@ -165,7 +169,13 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
     // its loads start only once step i + 1's are in (one load chain at a time).
     loop.step(
         i + 1 < steps.size(), [&] { return issue_step(i + 1); },
-        [&] { store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2)); }, loading(i + 1),
+        [&] {
+          // A K block's chunks before its last hold their sums: nothing to store.
+          if (!block_chunk(t_, s.block).last_chunk) return false;
+          store_output(s.tile, k0, kb, static_cast<unsigned>(i % 2));
+          return true;
+        },
+        loading(i + 1),
         [&] {
           if (loading(i + 2)) start_dma(kLoadChannel, loads(i + 2));
         },
@@ -174,7 +184,7 @@ void LayerRunner::run_row_tiles_outer(const FirstLoads& first) {
         i + 1 < steps.size() && steps[i + 1].loads_weights && streams_step(t_, i + 1) && !steps[i + 1].loads_inputs);
   }
   const RowTilesStep& last = steps.back();
-  const std::uint32_t last_k0 = last.block * t_.k_block;
+  const std::uint32_t last_k0 = first_channel(last);
   forward_next(output_store(last.tile, last_k0, std::min(t_.k_block, l_.out_c - last_k0),
                             static_cast<unsigned>((steps.size() - 1) % 2)));
   loop.drain();

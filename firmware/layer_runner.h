@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <type_traits>
 #include <vector>
 
 #include "contract/cluster_regs.h"
@@ -188,8 +189,9 @@ class LayerRunner {
 
   // A K block's weights, bias and requantization into SRAM buffer `buffer`,
   // or (`streamed`) the weights into the clusters' streamed slot `buffer`.
-  std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer,
-                                            bool streamed = false) const;
+  // `chunk`: the run of input channels (LayerTiling::reduction_chunks).
+  std::vector<dma::Descriptor> weight_loads(std::uint32_t k0, std::uint32_t kb, unsigned buffer, bool streamed = false,
+                                            std::uint32_t chunk = 0) const;
 
   // Tiles count on from one image to the next (TileGrid).
   std::uint32_t image_of(std::uint32_t tile) const { return grid_.image(tile); }
@@ -238,6 +240,7 @@ class LayerRunner {
     std::uint32_t k0 = 0;          // the K block's first channel
     bool streamed = false;         // the weights come into the clusters' streamed slot `weights`
     std::uint32_t kept_after = 0;  // slices_keeping_rows: the step before's K slices, or 0
+    BlockChunk chunk{0, 0, true};  // the run of input channels the jobs reduce
   };
 
   // A tile's jobs, started from job table `table`.
@@ -281,8 +284,8 @@ class LayerRunner {
       if (early) r_.wait_dma(kLoadChannel);
       if (!followed && r_.pipelined()) follow();
       if (store_pending_) r_.wait_dma(kStoreChannel);
-      store();
-      store_pending_ = true;
+      store_pending_ = false;
+      stored(store);
       if (has_next && !r_.pipelined()) {
         if (loading) r_.wait_dma(kLoadChannel);
         follow();
@@ -293,6 +296,17 @@ class LayerRunner {
     template <typename Issue, typename Store>
     void step(bool has_next, Issue&& issue_next, Store&& store, bool loading = true) {
       step(has_next, issue_next, store, loading, [] {});
+    }
+    // `store` returns whether it started a store (a step of a K block's
+    // chunks before its last writes none), or nothing when it always does.
+    template <typename Store>
+    void stored(Store&& store) {
+      if constexpr (std::is_void_v<std::invoke_result_t<Store>>) {
+        store();
+        store_pending_ = true;
+      } else {
+        store_pending_ = store();
+      }
     }
     void drain() {
       if (store_pending_) r_.wait_dma(kStoreChannel);

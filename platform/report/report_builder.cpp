@@ -70,6 +70,7 @@ nlohmann::json decision_json(const firmware::LayerDecision* d, const platform::R
                    {"images_per_tile", t.images_per_tile},
                    {"stream_weights", t.stream_weights},
                    {"stream_first_step", t.stream_first_step},
+                   {"reduction_chunks", t.reduction_chunks},
                    {"cluster_split", "rows into " + std::to_string(t.row_groups) + " groups, output channels into " +
                                          std::to_string(t.k_groups) + " slices of " + std::to_string(t.k_slice)}};
   if (!d->costed) {

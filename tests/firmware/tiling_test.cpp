@@ -267,6 +267,18 @@ TEST(LayerTiling, AStreamedBlockIsBoundByTheClustersSlotsNotTheGlobalBuffer) {
   ASSERT_TRUE(plan_layer_tiling_within(resnet50, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kStreamedSlots));
   EXPECT_EQ(t.k_block, 256u);  // 16 slots of 16 filters: offered it would have been larger
 
+  // VGG-16's classifier.0 (24.5 KiB filters): a slot holds one whole, and
+  // the whole filters' streamed plan is still the array's, so their input
+  // channels split into 7 runs of 3,584, 8 filters' runs to a slot.
+  const auto vgg16 = conv(25088, 1, 1, 4096, 1, 1, 0);
+  ASSERT_TRUE(plan_dataflows(vgg16, npu, Objective::kLatency, costs));
+  EXPECT_EQ(costs.plan(kOs).tiling.reduction_chunks, 7u);
+  EXPECT_EQ(costs.plan(kOs).tiling.k_block, 128u);
+  EXPECT_EQ(costs.plan(kOs).tiling.k_slice, 8u);
+  EXPECT_LE(8u * chunk_channels(vgg16, costs.plan(kOs).tiling), npu.cluster_weight_buffer_bytes / 2);
+  ASSERT_TRUE(plan_dataflows(alexnet, npu, Objective::kLatency, costs));
+  EXPECT_EQ(costs.plan(kOs).tiling.reduction_chunks, 1u);  // its whole filters' blocks are the DRAM's
+
   const auto eight = conv(9216, 1, 8, 4096, 1, 1, 0);
   EXPECT_FALSE(plan_layer_tiling_within(eight, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kStreamedSlots));
   ASSERT_TRUE(plan_layer_tiling_within(eight, npu, npu.sram_bytes, kTilesOuter, t, kOs, KBlockCap::kStreamedSlots, 2));
@@ -744,6 +756,7 @@ TEST(LayerTiling, TilingsAreEqualOnlyInEveryField) {
       [](LayerTiling& x) { x.input2_slot_bytes += 64; },
       [](LayerTiling& x) { x.stream_weights = !x.stream_weights; },
       [](LayerTiling& x) { x.stream_first_step = !x.stream_first_step; },
+      [](LayerTiling& x) { ++x.reduction_chunks; },
   };
   for (std::size_t i = 0; i < changes.size(); ++i) {
     LayerTiling other = t;

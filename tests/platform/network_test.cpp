@@ -345,6 +345,33 @@ TEST(Network, ABatchRunsAFullyConnectedLayerAsOneRowOfItsImages) {
   EXPECT_LT(cycles(4), cycles(1) * 11 / 10);
 }
 
+// tests/platform/long_fc.yaml at batch 1 and 2: a streamed slot (32 KiB)
+// holds one whole 25,088-byte filter, so each filter's input channels split
+// into 7 runs of 3,584 and a slot takes 8 filters' run, one per array column.
+// Two K blocks of 128 (16 slices of 8) in 7 steps each: every cluster runs
+// 14 jobs whatever the images, 6 of each 7 holding their sums in the array
+// for the next (kJobHoldSums, kJobAccumulate), the 7th writing the outputs.
+// The weights are read once, each step's bias and requantization words
+// (128 x 12 bytes) with them; one image's input is copied from the pool's
+// output buffer, two images' are read. Each run in a process of its own.
+TEST(Network, ALongFilterSplitsItsReductionOverJobsThatHoldTheirSums) {
+  constexpr std::uint64_t kIn = 25088, kSteps = 2 * 7;
+  const auto one = run_cli("--network tests/platform/long_fc.yaml --traces none", "long_fc1");
+  const auto two = run_cli("--network tests/platform/long_fc.yaml --traces none --batch 2", "long_fc2");
+  for (const auto* r : {&one, &two}) {
+    EXPECT_TRUE((*r)["totals"]["all_verified"].get<bool>());
+    const auto& fc = (*r)["layers"][3];
+    ASSERT_EQ(fc["name"], "fc");
+    EXPECT_EQ(fc["tiling"]["reduction_chunks"], 7);
+    EXPECT_EQ(fc["tiling"]["k_block"], 128);
+    EXPECT_EQ(fc["tiling"]["cluster_split"], "rows into 1 groups, output channels into 16 slices of 8");
+    EXPECT_EQ((*r)["units"]["soc.npu.cluster_15"]["jobs"], kSteps);
+  }
+  const auto reads = [](const nlohmann::json& r) { return r["layers"][3]["dram_read_bytes"].get<std::uint64_t>(); };
+  EXPECT_EQ(reads(one), 256 * kIn + kSteps * 128 * 12);
+  EXPECT_EQ(reads(two) - reads(one), 2 * kIn);
+}
+
 // Each concat's producers write into it: the concat reports no time and the
 // layers doing its work; the attainment follows from the report's own layers.
 TEST(Network, FoldedConcatsTakeNoTimeAndNameTheirProducers) {
