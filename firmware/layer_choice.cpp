@@ -128,7 +128,8 @@ bool streamed_blocks(const LayerCommand& l, const NpuLayout& npu, pe_array::Data
   for (std::uint32_t strips = 1; strips <= most_column_strips(l); strips *= 2)
     if (plan_layer_tiling_within(l, npu, npu.sram_bytes, LoopOrder::kRowTilesOuter, t, dataflow,
                                  KBlockCap::kStreamedSlots, strips, chunks) &&
-        (chunks == 1 || (t.cols_per_tile == 0 ? l.out_w : t.cols_per_tile) <= npu.array_rows)) {
+        (chunks == 1 ||
+         std::uint64_t{t.rows_per_tile} * (t.cols_per_tile == 0 ? l.out_w : t.cols_per_tile) <= npu.array_rows)) {
       t.stream_weights = t.stream_first_step = true;
       return may_stream(l, npu, t) && t.k_block > c.tiling[o].k_block;
     }
