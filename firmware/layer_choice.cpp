@@ -101,9 +101,10 @@ struct OrderChoice {
 std::uint32_t reduction_chunks(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow) {
   const auto datatype = static_cast<Datatype>(l.datatype);
   const std::uint64_t slot = streamed_slot_bytes(npu), filter = filter_bytes(l);
-  if (filter == 0 || dataflow != pe_array::Dataflow::kOutputStationary || l.kernel_h != 1 || l.kernel_w != 1 ||
-      l.groups != 1 || fuses_add(l) || fuses_pool(l) || (datatype != Datatype::kInt8 && datatype != Datatype::kInt16) ||
-      slot / filter >= npu.array_cols)
+  if (filter == 0 ||
+      (dataflow != pe_array::Dataflow::kOutputStationary && dataflow != pe_array::Dataflow::kWeightStationary) ||
+      l.kernel_h != 1 || l.kernel_w != 1 || l.groups != 1 || fuses_add(l) || fuses_pool(l) ||
+      (datatype != Datatype::kInt8 && datatype != Datatype::kInt16) || slot / filter >= npu.array_cols)
     return 1;
   const std::uint64_t chunk = slot / npu.array_cols / element_bytes(l);  // channels a chunk may hold
   return chunk == 0 ? 1 : ceil_div(l.in_c, static_cast<std::uint32_t>(chunk));
@@ -128,7 +129,7 @@ bool streamed_blocks(const LayerCommand& l, const NpuLayout& npu, pe_array::Data
   for (std::uint32_t strips = 1; strips <= most_column_strips(l); strips *= 2)
     if (plan_layer_tiling_within(l, npu, npu.sram_bytes, LoopOrder::kRowTilesOuter, t, dataflow,
                                  KBlockCap::kStreamedSlots, strips, chunks) &&
-        (chunks == 1 ||
+        (chunks == 1 || dataflow != pe_array::Dataflow::kOutputStationary ||
          std::uint64_t{t.rows_per_tile} * (t.cols_per_tile == 0 ? l.out_w : t.cols_per_tile) <= npu.array_rows)) {
       t.stream_weights = t.stream_first_step = true;
       return may_stream(l, npu, t) && t.k_block > c.tiling[o].k_block;

@@ -89,14 +89,23 @@ void PeCluster::record_fill(std::size_t counter, sc_core::sc_time from, sc_core:
 
 JobError PeCluster::check_split_reduction(const ClusterJob& job, bool held) const {
   if ((job.flags & (kJobHoldSums | kJobAccumulate)) == 0) return JobError::kNone;
-  // The output-stationary PEs hold the sums: one fold of pixels and channels.
+  // Output stationary holds the sums in its PEs: one fold of pixels and
+  // channels. Weight stationary holds them where it spills its partial sums,
+  // the input buffer beside the tile: one column fold of channels.
+  const auto dataflow = static_cast<Dataflow>(job.dataflow);
+  const std::uint64_t pixels = std::uint64_t{job.out_h} * job.out_w;
+  const bool room = job.k_count <= config_.array.cols &&
+                    (dataflow == Dataflow::kOutputStationary ? pixels <= config_.array.rows
+                     : dataflow == Dataflow::kWeightStationary
+                         ? pixels * job.k_count * kAccumulatorBytes + std::uint64_t{job.in_h} * job.in_row_pitch <=
+                               config_.input_buffer_bytes
+                         : false);
   if (static_cast<JobOp>(job.op) != JobOp::kConv2d || static_cast<Datatype>(job.datatype) == Datatype::kFp16 ||
-      job.fuse != 0 || static_cast<Dataflow>(job.dataflow) != Dataflow::kOutputStationary ||
-      std::uint64_t{job.out_h} * job.out_w > config_.array.rows || job.k_count > config_.array.cols) {
+      job.fuse != 0 || !room) {
     log_->warn(
-        "a split reduction (flags {:#x}) needs an output-stationary integer convolution, nothing fused, "
-        "its {}x{} pixels within the array's {} rows and its {} channels within its {} columns",
-        job.flags, job.out_h, job.out_w, config_.array.rows, job.k_count, config_.array.cols);
+        "a split reduction (flags {:#x}) needs an output- or weight-stationary integer convolution, nothing "
+        "fused, its {} channels within the array's {} columns and its {}x{} sums where the dataflow holds them",
+        job.flags, job.k_count, config_.array.cols, job.out_h, job.out_w);
     return JobError::kInvalid;
   }
   const std::array<std::uint32_t, 4> shape{job.out_h, job.out_w, job.k_count, job.datatype};

@@ -634,11 +634,12 @@ TEST(PeCluster, KeepingATileTheInputBufferDoesNotHoldIsAnError) {
 }
 
 // A fully connected job's reduction (2 pixels, 64 input channels, 8 filters)
-// split over two jobs: the first reads channels 0-23 and holds its sums in the
-// array (kJobHoldSums), writing nothing; the second reads channels 24-63 with
-// its own weights, starts from them (kJobAccumulate) and writes the unsplit
-// job's outputs. The pixels and filters must fit one fold of the array.
-TEST(PeCluster, AReductionSplitOverTwoJobsHoldsItsSumsInTheArray) {
+// split over two jobs: the first reads channels 0-23 and holds its sums
+// (kJobHoldSums), writing nothing; the second reads channels 24-63 with its
+// own weights, starts from them (kJobAccumulate) and writes the unsplit job's
+// outputs. Output stationary holds the sums in its PEs, weight stationary
+// where it spills its partial sums; each pair gives the same bits.
+TEST(PeCluster, AReductionSplitOverTwoJobsHoldsItsSums) {
   ClusterBench b;
   ClusterJob whole{};
   whole.op = static_cast<std::uint32_t>(JobOp::kConv2d);
@@ -665,23 +666,32 @@ TEST(PeCluster, AReductionSplitOverTwoJobsHoldsItsSumsInTheArray) {
   const std::vector<std::int8_t> untouched(expected.size(), 0x5A);
   b.sram.write(kOut, untouched.data(), untouched.size());
   std::vector<std::int8_t> after_first(expected.size());
+  ClusterJob ws_first = first, ws_second = second;
+  for (ClusterJob* j : {&ws_first, &ws_second}) {
+    j->dataflow = static_cast<std::uint32_t>(Dataflow::kWeightStationary);
+    j->out_addr = kOut + 0x100;
+  }
   b.body = [&] {
     EXPECT_EQ(b.run_job(first).irq, kIrqDone);
     b.sram.read(kOut, after_first.data(), after_first.size());
     EXPECT_EQ(b.run_job(second, kJobAt + 0x100).irq, kIrqDone);
+    EXPECT_EQ(b.run_job(ws_first).irq, kIrqDone);
+    EXPECT_EQ(b.run_job(ws_second, kJobAt + 0x100).irq, kIrqDone);
   };
   npuvp::sim::run_to_end();
   EXPECT_EQ(after_first, untouched);  // the held sums are not written
-  std::vector<std::int8_t> got(expected.size());
-  b.sram.read(kOut, got.data(), got.size());
-  EXPECT_EQ(got, expected);
-  EXPECT_EQ(b.cluster.stats().result_write_bytes, 2u * 8u);
+  for (const std::uint32_t out : {kOut, kOut + 0x100}) {
+    std::vector<std::int8_t> got(expected.size());
+    b.sram.read(out, got.data(), got.size());
+    EXPECT_EQ(got, expected) << std::hex << out;
+  }
+  EXPECT_EQ(b.cluster.stats().result_write_bytes, 2u * 2u * 8u);
 }
 
 // Held sums are for the next job alone, and only for one of their shape:
 // kJobAccumulate with none held, after a job that did not hold them, or with
 // another k_count ends with kSumsNotHeld; a split whose channels pass the
-// array's columns, or whose dataflow is weight-stationary, is invalid.
+// array's columns, or with an epilogue fused, is invalid.
 TEST(PeCluster, AccumulatingWithoutHeldSumsOfItsShapeIsAnError) {
   ClusterBench b;
   ClusterJob hold = conv3x3(Dataflow::kOutputStationary);
@@ -708,9 +718,9 @@ TEST(PeCluster, AccumulatingWithoutHeldSumsOfItsShapeIsAnError) {
     ClusterJob wide = hold;
     wide.k_count = wide.group_out = wide.out_pixel_pitch = 16, wide.out_row_pitch = 32;
     EXPECT_EQ(error(wide), static_cast<std::uint32_t>(JobError::kInvalid));
-    ClusterJob ws = hold;
-    ws.dataflow = static_cast<std::uint32_t>(Dataflow::kWeightStationary);
-    EXPECT_EQ(error(ws), static_cast<std::uint32_t>(JobError::kInvalid));
+    ClusterJob fused = hold;
+    fused.fuse = kJobFuseAdd, fused.in2_pixel_pitch = 8;
+    EXPECT_EQ(error(fused), static_cast<std::uint32_t>(JobError::kInvalid));
     EXPECT_EQ(error(hold), 0u);
     EXPECT_EQ(error(accumulate), 0u);
   };
