@@ -95,8 +95,9 @@ struct OrderChoice {
 // so that a slice of the array's columns' filters fills a slot (1: none):
 // where a slot holds fewer whole filters, a one-pixel job leaves columns
 // idle (VGG-16's classifier.0: 24.5 KiB filters, one a slot). The sums stay
-// in the output-stationary array between a filter's chunks, so only that
-// dataflow splits, a dense 1 x 1 integer convolution with nothing fused,
+// between a filter's chunks where the dataflow keeps them (output
+// stationary: its PEs; weight stationary: its partial-sum spill), so only
+// those two split, a dense 1 x 1 integer convolution with nothing fused,
 // each element a whole byte or two.
 std::uint32_t reduction_chunks(const LayerCommand& l, const NpuLayout& npu, pe_array::Dataflow dataflow) {
   const auto datatype = static_cast<Datatype>(l.datatype);
