@@ -138,13 +138,14 @@ inline constexpr std::uint32_t kJobInt8Output = 1u << 6;
 // ends with kInputNotResident; it is not a hint the cluster may ignore.
 inline constexpr std::uint32_t kJobKeepInput = 1u << 7;
 // A reduction split over several jobs (a filter longer than a streamed slot
-// holds): kJobHoldSums ends a convolution with its sums left in the array's
-// PEs, neither requantized nor written; the cluster's next job, with
-// kJobAccumulate and the same out_h, out_w, k_count and datatype, starts its
-// sums from them instead of from the bias. Output stationary only, whose PEs
-// hold the sums: the job's pixels within the array's rows and its channels
-// within its columns, a dense integer convolution with nothing fused;
-// anything else is kInvalid. Any job without kJobAccumulate discards held
+// holds): kJobHoldSums ends a convolution with its sums held, neither
+// requantized nor written; the cluster's next job, with kJobAccumulate and
+// the same out_h, out_w, k_count and datatype, starts its sums from them
+// instead of from the bias. Output stationary holds them in its PEs (the
+// job's pixels within the array's rows), weight stationary where it spills
+// its partial sums (in the input buffer, beside the tile); either way the
+// job's channels within the array's columns, an integer convolution with
+// nothing fused; anything else is kInvalid. Any job without kJobAccumulate discards held
 // sums, and one with it that finds none of its shape ends with kSumsNotHeld.
 // Sums wrap as the accumulator does, so a split gives the unsplit job's bits.
 inline constexpr std::uint32_t kJobHoldSums = 1u << 8;

@@ -135,11 +135,11 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
       job.in_channel_offset = op_ == Opcode::kConv2d ? ks / job.group_out * job.group_in : ks;
       if (op_ == Opcode::kConv2d && l_.groups == 1) job.in_channel_offset = 0;
       if (t_.reduction_chunks > 1) {
-        // One run of the filters' input channels; the sums stay in the array
-        // from a K block's chunk to the next (contract/cluster_regs.h).
+        // One run of the filters' input channels; the sums are held from a
+        // K block's chunk to the next (contract/cluster_regs.h).
         const BlockChunk& c = buffers.chunk;
         job.in_channel_offset = c.chunk * chunk_channels(l_, t_);
-        job.group_in = std::min(chunk_channels(l_, t_), l_.in_c - job.in_channel_offset);
+        job.group_in = chunk_channel_count(l_, t_, c.chunk);
         job.flags |= (c.chunk > 0 ? pe_array::kJobAccumulate : 0) | (c.last_chunk ? 0 : pe_array::kJobHoldSums);
       }
       job.out_addr =

@@ -52,8 +52,7 @@ bool same_tiling(const LayerTiling& a, const LayerTiling& b) {
 bool may_stream(const LayerCommand& l, const NpuLayout& npu, const LayerTiling& t) {
   return npu.stream_weights && opcode_of(l) == Opcode::kConv2d && t.order == LoopOrder::kRowTilesOuter &&
          t.row_groups == 1 && t.rows_per_tile == l.out_h && std::max(1u, l.batch_count) == 1 && t.k_block < l.out_c &&
-         std::uint64_t{t.k_slice} * (t.reduction_chunks > 1 ? input_bytes(l, chunk_channels(l, t)) : filter_bytes(l)) <=
-             streamed_slot_bytes(npu);
+         std::uint64_t{t.k_slice} * filter_run_bytes(l, t, 0) <= streamed_slot_bytes(npu);
 }
 
 // The tilings of the whole global buffer that one cluster's weight buffer

@@ -159,7 +159,7 @@ class CostWalker {
     const std::uint64_t slices = kb / t_.k_slice, row = t_.k_slice * filter;
     if (t_.reduction_chunks > 1) {
       // Each slice a plane of its filters' chunks (layer_dma.cpp).
-      const std::uint64_t c0 = std::uint64_t{chunk} * chunk_channels(l_, t_), run = chunk_run_bytes(chunk);
+      const std::uint64_t c0 = std::uint64_t{chunk} * chunk_channels(l_, t_), run = filter_run_bytes(l_, t_, chunk);
       for (std::uint64_t j = 0; j * t_.k_slice < kb; ++j)
         load_.add(s, std::min<std::uint64_t>(t_.k_slice, kb - j * t_.k_slice), run,
                   src + j * row + firmware::input_bytes(l_, static_cast<std::uint32_t>(c0)), filter,
@@ -169,13 +169,6 @@ class CostWalker {
     load_.add(s, slices, row, src, row, streamed_weights_addr(0, buffer), address_map::kClusterFillStride);
     load_.add(s, 1, kb % t_.k_slice * filter, src + slices * row, 0, streamed_weights_addr(slices, buffer), 0);
     return s;
-  }
-  // The bytes of a filter's chunk `chunk` of input channels (the whole
-  // filter without chunks).
-  std::uint64_t chunk_run_bytes(std::uint32_t chunk) const {
-    if (t_.reduction_chunks <= 1) return filter_bytes(l_);
-    const std::uint32_t c0 = chunk * chunk_channels(l_, t_);
-    return firmware::input_bytes(l_, std::min(chunk_channels(l_, t_), l_.in_c - c0));
   }
   void add_inputs(DmaStream& s, std::uint32_t tile, std::uint32_t k0, std::uint32_t kb) const {
     const auto [lo, hi] = input_row_range(l_, first_row(tile), tile_rows(tile));
@@ -295,7 +288,7 @@ class CostWalker {
             const DmaStream& prefetch, unsigned out_buffer, bool streamed = false, bool next_into_banks = false,
             std::uint32_t kept_after = 0) {
     const StepCost s = priced_step(tile, kb, clusters_load_weights, out_buffer, streamed, kept_after);
-    if (streamed) streamed_bytes_ += kb * chunk_run_bytes(chunk_.chunk);
+    if (streamed) streamed_bytes_ += kb * filter_run_bytes(l_, t_, chunk_.chunk);
     last_step_start_ = latency_;
     // While the jobs fetch their weights, the next block's bursts into the
     // same banks queue behind those reads as the last job served does: the
@@ -416,10 +409,9 @@ class CostWalker {
         // weights are in, with nothing behind them.
         const bool kept = keeps_rows(job_index, slices, kept_after);
         const std::uint64_t inputs = kept ? 0 : inputs_ * (hi - lo) * input_row_bytes(tile, kb);
-        const std::uint64_t filled =
-            load_weights
-                ? k_count * (chunk_run_bytes(chunk_.chunk) + (filter_bytes(l_) != 0 ? kParamBytesPerChannel : 0))
-                : 0;
+        const std::uint64_t filled = load_weights ? k_count * (filter_run_bytes(l_, t_, chunk_.chunk) +
+                                                               (filter_bytes(l_) != 0 ? kParamBytesPerChannel : 0))
+                                                  : 0;
         const std::uint64_t weights = streamed ? k_count * kParamBytesPerChannel : filled;
         // A chunk that holds its sums writes nothing.
         const std::uint64_t result_bytes = chunk_.last_chunk ? pixels * output_bytes(l_, kb) : 0;
@@ -429,8 +421,7 @@ class CostWalker {
         std::uint64_t array_cycles = 0, job_cycles = 0, first_weights = weights, folds = 1;
         if (op_ == Opcode::kConv2d) {
           LayerCommand reduced = l_;  // the job reduces its chunk's channels
-          reduced.in_c =
-              static_cast<std::uint32_t>(t_.reduction_chunks > 1 ? chunk_run_bytes(chunk_.chunk) / e_ : l_.in_c);
+          if (t_.reduction_chunks > 1) reduced.in_c = chunk_channel_count(l_, t_, chunk_.chunk);
           const pe_array::ConvJobShape shape = job_shape(reduced, conv_rows, k_count, grid_.whole_width() ? 0 : cols);
           const pe_array::ConvJobWork w =
               pe_array::conv_job_work(dataflow_, array, features(npu_), shape, packed_int4(l_, npu_), npu_.rf_entries,

@@ -19,7 +19,7 @@ std::vector<dma::Descriptor> LayerRunner::weight_loads(std::uint32_t k0, std::ui
     // Each slice's filters' chunk, a row a filter, into its cluster's slot:
     // a plane a slice, the windows a fill stride apart.
     const std::uint32_t c0 = chunk * chunk_channels(l_, t_);
-    const std::uint32_t run = input_bytes(l_, std::min(chunk_channels(l_, t_), l_.in_c - c0));
+    const auto run = static_cast<std::uint32_t>(filter_run_bytes(l_, t_, chunk));
     const std::uint32_t slices = kb / t_.k_slice, rest = kb % t_.k_slice;
     const auto add = [&](std::uint32_t first, std::uint32_t filters, std::uint32_t planes) {
       chain.push_back(dma::Descriptor{src + first * filter + input_bytes(l_, c0),

@@ -172,7 +172,7 @@ bool plan_layer_tiling_within(const LayerCommand& l, const NpuLayout& npu, std::
     const std::uint64_t weight_buffers =
         std::uint64_t{npu.cluster_weight_buffer_bytes} * (cap == KBlockCap::kClusterSlices ? npu.clusters : 1);
     // A chunked slice holds no more filters than the array has columns:
-    // their sums stay in its PEs from one chunk to the next.
+    // their sums are held from one chunk to the next (one column fold).
     const std::uint64_t per_slot = streamed_slot_bytes(npu) / filter;
     const std::uint64_t max_k =
         streamed

@@ -77,9 +77,9 @@ struct LayerTiling {
   // A streamed tiling whose filters a slot holds too few of to fill the
   // array's columns may split each filter's input channels into this many
   // runs (a fully connected layer of long filters): the walk's steps are a
-  // K block's chunks in turn, its jobs holding their sums in the array from
-  // one to the next (contract/cluster_regs.h, kJobHoldSums), the last one
-  // writing the results (chunk_steps, chunk_channels).
+  // K block's chunks in turn, its jobs holding their sums from one to the
+  // next (contract/cluster_regs.h, kJobHoldSums), the last one writing the
+  // results (block_chunk, chunk_channels).
   std::uint32_t reduction_chunks = 1;
 };
 
@@ -113,6 +113,14 @@ inline BlockChunk block_chunk(const LayerTiling& t, std::uint32_t block) {
 // The input channels each chunk reduces (the last: what is left).
 inline std::uint32_t chunk_channels(const LayerCommand& l, const LayerTiling& t) {
   return ceil_div(l.in_c, std::max(1u, t.reduction_chunks));
+}
+// The input channels chunk `chunk` reduces, and the bytes of a (1 x 1)
+// filter's run of them: the whole filter's without chunks.
+inline std::uint32_t chunk_channel_count(const LayerCommand& l, const LayerTiling& t, std::uint32_t chunk) {
+  return std::min(chunk_channels(l, t), l.in_c - chunk * chunk_channels(l, t));
+}
+inline std::uint64_t filter_run_bytes(const LayerCommand& l, const LayerTiling& t, std::uint32_t chunk) {
+  return t.reduction_chunks > 1 ? input_bytes(l, chunk_channel_count(l, t, chunk)) : filter_bytes(l);
 }
 
 // How a tiling cuts the output into tiles, as the firmware and the estimate

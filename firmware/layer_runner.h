@@ -285,7 +285,7 @@ class LayerRunner {
       if (!followed && r_.pipelined()) follow();
       if (store_pending_) r_.wait_dma(kStoreChannel);
       store_pending_ = false;
-      stored(store);
+      start_store(store);
       if (has_next && !r_.pipelined()) {
         if (loading) r_.wait_dma(kLoadChannel);
         follow();
@@ -300,7 +300,7 @@ class LayerRunner {
     // `store` returns whether it started a store (a step of a K block's
     // chunks before its last writes none), or nothing when it always does.
     template <typename Store>
-    void stored(Store&& store) {
+    void start_store(Store&& store) {
       if constexpr (std::is_void_v<std::invoke_result_t<Store>>) {
         store();
         store_pending_ = true;
