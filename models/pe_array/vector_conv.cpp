@@ -56,26 +56,43 @@ NPUVP_KERNEL_CLONES void gather_offset(std::uint8_t* patch, std::size_t row, std
     }
 }
 
+// The same for the dot products on int16 operands: the values sign-extended
+// to two bytes, little-endian.
+NPUVP_KERNEL_CLONES void gather_widened(std::uint8_t* patch, std::size_t row, std::size_t groups, std::size_t cg,
+                                        const std::int8_t* const* src, const std::size_t* at, std::size_t count) {
+  for (std::size_t j = 0; j < count; ++j)
+    for (std::size_t g = 0; g < groups; ++g) {
+      std::uint8_t* dst = patch + g * row + at[j];
+      const std::int8_t* v = src[j] + g * cg;
+      for (std::size_t i = 0; i < cg; ++i) {
+        const auto u = static_cast<std::uint16_t>(static_cast<std::int16_t>(v[i]));
+        std::memcpy(dst + 2 * i, &u, 2);
+      }
+    }
+}
+
+// Each of `count` runs of n values at v, sign-extended into the first 2n
+// bytes of a row of `row` bytes at dst: a job's filters for the int16 dot
+// products, converted once per job.
+NPUVP_KERNEL_CLONES void widen_rows(const std::int8_t* v, std::size_t count, std::size_t n, std::uint8_t* dst,
+                                    std::size_t row) {
+  for (std::size_t r = 0; r < count; ++r)
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto u = static_cast<std::uint16_t>(static_cast<std::int16_t>(v[r * n + i]));
+      std::memcpy(dst + r * row + 2 * i, &u, 2);
+    }
+}
+
 // How the dot products see their operands. vpdpbusd multiplies unsigned by
 // signed bytes, so the patch holds x + 128 and the sum carries 128 × Σw,
 // subtracted once per filter; otherwise both operands widen to int16.
 struct U8S8 {
   static constexpr std::size_t kBytes = 1;
   static constexpr std::uint32_t kPatchOffset = 128;
-  static void put_patch(std::uint8_t* row, std::size_t i, std::int32_t v) {
-    row[i] = static_cast<std::uint8_t>(v + 128);
-  }
-  static void put_weight(std::uint8_t* row, std::size_t i, std::int32_t v) { row[i] = static_cast<std::uint8_t>(v); }
 };
 struct S16 {
   static constexpr std::size_t kBytes = 2;
   static constexpr std::uint32_t kPatchOffset = 0;
-  static void put_patch(std::uint8_t* row, std::size_t i, std::int32_t v) { put_weight(row, i, v); }
-  static void put_weight(std::uint8_t* row, std::size_t i, std::int32_t v) {
-    const auto u = static_cast<std::uint16_t>(v);
-    row[2 * i] = static_cast<std::uint8_t>(u);
-    row[2 * i + 1] = static_cast<std::uint8_t>(u >> 8);
-  }
 };
 
 template <typename F>
@@ -109,6 +126,7 @@ void store_or_hold(const ClusterJob& job, const JobOperands& in, const std::uint
 template <typename F, typename Op>
 void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out, const VectorIsa& isa,
                   void (*dot)(const std::uint8_t*, const std::uint8_t*, std::size_t, std::size_t, std::uint32_t*)) {
+  static_assert(F::kBytes == 1, "the taps are gathered and the filters summed as bytes");
   const int taps = job.kernel_h * job.kernel_w;
   const std::size_t cg = job.group_in;
   const std::size_t filter_size = taps * cg;
@@ -118,41 +136,32 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
   // One byte per value both sides: a filter row is the weights as stored,
   // read where they are when a filter fills its rows exactly (channels in
   // multiples of 64, as most layers have), copied into padded rows otherwise.
-  constexpr bool kBytewise = F::kBytes == 1 && Op::kBytes == 1;
+  constexpr bool kBytewise = Op::kBytes == 1;
   const bool in_place = kBytewise && row == filter_size;
   std::unique_ptr<std::uint8_t[]> copied;
   if (!in_place) copied = rows_with_zero_tails(job.k_count, row, filter_size * Op::kBytes);
   const std::uint8_t* filters = in_place ? reinterpret_cast<const std::uint8_t*>(in.weights) : copied.get();
   // Σw per filter and per tap: the zero point is folded in per filter, and a
   // padded tap's part taken back out. The per-tap sums are needed only for a
-  // padded tap under a nonzero zero point, so the bytewise path sums them
-  // then; its totals are a dot product with ones (the tails are zero).
+  // padded tap under a nonzero zero point, so they are summed then.
   std::vector<std::uint32_t> tap_sum, total(job.k_count, 0), base(job.k_count);
-  bool tap_sums_known = !kBytewise;
+  bool tap_sums_known = false;
   if constexpr (kBytewise) {
     for (std::size_t k = 0; k < job.k_count && !in_place; ++k)
       std::memcpy(&copied[k * row], in.weights + k * filter_size, filter_size);
+    // A dot product with ones (the tails are zero).
     const std::vector<std::uint8_t> ones(row, 1);
     dot(ones.data(), filters, row, job.k_count, total.data());
   } else {
-    tap_sum.resize(static_cast<std::size_t>(job.k_count) * taps);
-    for (std::size_t k = 0; k < job.k_count; ++k)
-      for (int t = 0; t < taps; ++t) {
-        std::uint32_t s = 0;
-        for (std::size_t i = 0; i < cg; ++i) {
-          const std::int32_t w = F::load(in.weights, k * filter_size + t * cg + i);
-          Op::put_weight(&copied[k * row], t * cg + i, w);
-          s += static_cast<std::uint32_t>(w);
-        }
-        tap_sum[k * taps + t] = s;
-        total[k] += s;
-      }
+    widen_rows(in.weights, job.k_count, filter_size, copied.get(), row);
+    run_sums(in.weights, job.k_count, filter_size, total.data());
   }
   for (std::size_t k = 0; k < job.k_count; ++k)
     base[k] = static_cast<std::uint32_t>(in.bias[k]) - (zp + Op::kPatchOffset) * total[k];
   const auto patch = rows_with_zero_tails(groups, row, filter_size * Op::kBytes);
   std::vector<std::uint32_t> acc(job.k_count);
-  // The pixel's taps inside the tile, gathered in one call (kBytewise).
+  // The pixel's taps inside the tile and where their values go in a patch
+  // row, gathered in one call.
   std::vector<const std::int8_t*> tap_src(taps);
   std::vector<std::size_t> tap_at(taps);
   for (std::uint32_t oy = 0; oy < job.out_h; ++oy) {
@@ -168,22 +177,13 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
         for (int kx = 0; kx < job.kernel_w; ++kx) {
           const std::size_t t = static_cast<std::size_t>(ky) * job.kernel_w + kx;
           if (ky >= w.ky_lo && ky < w.ky_hi && kx >= w.kx_lo && kx < w.kx_hi) {
-            const std::int8_t* x = tap_pixel(job, w, in.tile, ky, kx, F::kBytes);
-            if constexpr (kBytewise) {
-              tap_src[inside] = x;
-              tap_at[inside++] = t * cg;
-            } else {
-              for (std::size_t g = 0; g < groups; ++g)
-                for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, F::load(x, g * cg + i));
-            }
+            tap_src[inside] = tap_pixel(job, w, in.tile, ky, kx, F::kBytes);
+            tap_at[inside++] = t * cg * Op::kBytes;
             continue;
           }
-          for (std::size_t g = 0; g < groups; ++g) {
-            if constexpr (kBytewise)
-              std::memset(&patch[g * row + t * cg], Op::kPatchOffset, cg);  // a 0, offset as the taps inside are
-            else
-              for (std::size_t i = 0; i < cg; ++i) Op::put_patch(&patch[g * row], t * cg + i, 0);
-          }
+          // A 0, offset as the taps inside are.
+          for (std::size_t g = 0; g < groups; ++g)
+            std::memset(&patch[g * row + t * cg * Op::kBytes], Op::kPatchOffset, cg * Op::kBytes);
           if (zp == 0) continue;
           if (!tap_sums_known) {
             tap_sum.resize(static_cast<std::size_t>(job.k_count) * taps);
@@ -193,7 +193,10 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
           for (std::size_t k = 0; k < job.k_count; ++k) acc[k] += zp * tap_sum[k * taps + t];
         }
       }
-      if constexpr (kBytewise) gather_offset(patch.get(), row, groups, cg, tap_src.data(), tap_at.data(), inside);
+      if constexpr (kBytewise)
+        gather_offset(patch.get(), row, groups, cg, tap_src.data(), tap_at.data(), inside);
+      else
+        gather_widened(patch.get(), row, groups, cg, tap_src.data(), tap_at.data(), inside);
       for (std::size_t g = 0; g < groups; ++g) {
         const std::size_t k0 = g * job.group_out;
         const std::size_t count = std::min<std::size_t>(job.group_out, job.k_count - k0);

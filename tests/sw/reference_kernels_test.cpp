@@ -345,10 +345,7 @@ std::vector<float> float_loop_nest(const std::vector<float>& x, TensorShape in, 
   return y;
 }
 
-// Every width and height from 1 to 20 (runs of 1 to 8 pixels along rows, and
-// down the columns the padding cuts), strides, dilations, asymmetric padding,
-// groups and depthwise: the same bits as the loop nest.
-TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
+void conv_matches_the_loop_nest() {
   std::mt19937 rng(21);
   int tested = 0;
   for (int trial = 0; trial < 120; ++trial) {
@@ -404,6 +401,45 @@ TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
     EXPECT_EQ(stored_clamped.hi, *std::max_element(clamped.begin(), clamped.end())) << "trial " << trial;
   }
   EXPECT_GT(tested, 90);
+}
+
+// The float convolutions' instruction sets this CPU has, each forced in turn;
+// the CPU's own restored when a test ends.
+std::vector<FloatIsa> float_isas() {
+  std::vector<FloatIsa> list{FloatIsa::kPortable};
+  if (best_float_isa() != FloatIsa::kPortable) list.push_back(FloatIsa::kAvx2);
+  if (best_float_isa() == FloatIsa::kAvx512) list.push_back(FloatIsa::kAvx512);
+  return list;
+}
+struct ForcedFloatIsa {
+  explicit ForcedFloatIsa(FloatIsa isa) { force_float_isa(isa); }
+  ~ForcedFloatIsa() { force_float_isa(best_float_isa()); }
+};
+
+// Every width and height from 1 to 20 (runs of 1 to 8 pixels along rows, and
+// down the columns the padding cuts), strides, dilations, asymmetric padding,
+// groups and depthwise, on every instruction set: the same bits as the loop nest.
+TEST(FloatReference, ConvMatchesTheLoopNestBitForBit) {
+  for (const FloatIsa isa : float_isas()) {
+    SCOPED_TRACE(isa == FloatIsa::kPortable ? "portable" : isa == FloatIsa::kAvx2 ? "avx2" : "avx512");
+    const ForcedFloatIsa forced(isa);
+    conv_matches_the_loop_nest();
+  }
+}
+
+TEST(FloatReference, AnInstructionSetTheCpuLacksIsRefused) {
+  if (best_float_isa() == FloatIsa::kAvx512) GTEST_SKIP() << "this CPU has every one";
+  EXPECT_THROW(
+      {
+        try {
+          force_float_isa(FloatIsa::kAvx512);
+        } catch (const std::invalid_argument& e) {
+          EXPECT_STREQ(e.what(), "force_float_isa: this CPU has no AVX-512");
+          throw;
+        }
+      },
+      std::invalid_argument);
+  EXPECT_EQ(float_isa(), best_float_isa());
 }
 
 TEST(FloatReference, FullyConnectedAddsItsDotProductToTheBiasThenClamps) {

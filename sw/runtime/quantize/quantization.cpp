@@ -229,33 +229,27 @@ NPUVP_QUANTIZE_CLONES std::uint32_t max_abs_bits(const float* w, std::size_t n) 
   return top;
 }
 
-// q[i] = clamp(round(w[i] / scale), -qmax, qmax) for i < n, 16 lanes at a
-// time with no call and no branch per weight: truncate, then step away from
-// zero when the dropped part is at least a half (std::round's ties away from
-// zero; v minus its truncation is exact). Values beyond qmax + 1 clamp to
-// qmax either way. Checked equal to the scalar expression for every finite
-// float quotient.
+// q[i] = clamp(round(w[i] / scale), -qmax, qmax) for i < n with no call and
+// no branch per weight, a loop each clone vectorizes at its own width:
+// truncate, then step away from zero when the dropped part is at least a half
+// (std::round's ties away from zero; v minus its truncation is exact). Values
+// beyond qmax + 1 clamp to qmax either way. Checked equal to the scalar
+// expression for every finite float quotient. (Written on 16-float vectors,
+// it ran its clamps lane by lane on AVX2, which has no 64-byte vector.)
 NPUVP_QUANTIZE_CLONES void round_and_clamp(const float* w, std::size_t n, float scale, float qmax, std::int8_t* q) {
-  constexpr int kLanes = 16;
-  typedef float F __attribute__((vector_size(kLanes * sizeof(float))));
-  typedef std::int32_t I __attribute__((vector_size(kLanes * sizeof(std::int32_t))));
-  const F lo = F{} - qmax - 1.0f, hi = F{} + qmax + 1.0f;
-  const I rlo = I{} - static_cast<std::int32_t>(qmax), rhi = I{} + static_cast<std::int32_t>(qmax);
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    F v;
-    std::memcpy(&v, w + i, sizeof v);
-    v = v / scale;
+  const float lo = -qmax - 1.0f, hi = qmax + 1.0f;
+  const auto rhi = static_cast<std::int32_t>(qmax), rlo = -rhi;
+  for (std::size_t i = 0; i < n; ++i) {
+    float v = w[i] / scale;
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
-    const I t = __builtin_convertvector(v, I);
-    const F dropped = v - __builtin_convertvector(t, F);
-    I r = t - (dropped >= 0.5f) + (dropped <= -0.5f);  // a true compare is -1
+    const auto t = static_cast<std::int32_t>(v);
+    const float dropped = v - static_cast<float>(t);
+    std::int32_t r = t + (dropped >= 0.5f ? 1 : 0) - (dropped <= -0.5f ? 1 : 0);
     r = r < rlo ? rlo : r;
     r = r > rhi ? rhi : r;
-    for (int j = 0; j < kLanes; ++j) q[i + j] = static_cast<std::int8_t>(r[j]);
+    q[i] = static_cast<std::int8_t>(r);
   }
-  for (; i < n; ++i) q[i] = static_cast<std::int8_t>(std::clamp(std::round(w[i] / scale), -qmax, qmax));
 }
 
 }  // namespace

@@ -19,18 +19,28 @@ using Index = std::ptrdiff_t;
 
 // The calibration's float convolution keeps each output element's order of
 // additions (bias, then tap by tap, input channel by input channel) and so its
-// bits, but holds 16 output channels of up to 8 output pixels in vector
-// registers across the whole reduction. Compiled per ISA like the int8 dot
-// products (reference_dots.cpp); this file is built without floating-point
-// contraction, so no clone fuses a multiply and an add that the others round apart.
+// bits, but holds its sums in vector registers across the whole reduction.
+// This file is built without floating-point contraction, so no instruction
+// set fuses a multiply and an add that the others round apart. The kernels
+// are written once per vector width W and compiled for the instruction set
+// whose registers hold W floats, chosen at run time (float_isa()). Written
+// for 16-float vectors alone, GCC split each into two on AVX2, kept a block's
+// 16 sums for 8 pixels on the stack (loaded and stored at each addition), and
+// took the clamp and range apart lane by lane: the calibration was 36 % of a
+// ResNet-50 run's CPU on an AVX2 host (docs/performance.md).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define NPUVP_FLOAT_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#define NPUVP_FLOAT_X86 1
+#define NPUVP_FLOAT_AVX512 __attribute__((target("arch=x86-64-v4")))
+#define NPUVP_FLOAT_AVX2 __attribute__((target("avx2")))
 #else
-#define NPUVP_FLOAT_CLONES
+#define NPUVP_FLOAT_X86 0
 #endif
 
-constexpr int kLanes = 16;
-typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+constexpr int kLanes = 16;  // output channels a block of weights holds side by side
+template <int W>
+struct FloatVector {
+  typedef float type __attribute__((vector_size(W * sizeof(float))));
+};
 
 // The activation's clamp, std::min(std::max(v, lo), hi) (a NaN stays one;
 // with no activation lo and hi are infinite and it changes nothing), applied
@@ -41,14 +51,18 @@ struct Bounds {
   float lo, hi;
 };
 
-// Through memory rather than a return value: a 64-byte vector is returned in
-// different registers by each clone's ABI.
-void load(Lanes& v, const float* p) { std::memcpy(&v, p, sizeof v); }
+// Through memory rather than a return value: a wide vector is returned in
+// different registers by each instruction set's ABI.
+template <class V>
+inline __attribute__((always_inline)) void load(V& v, const float* p) {
+  std::memcpy(&v, p, sizeof v);
+}
 
 // std::max(v, lo) is (v < lo ? lo : v) and std::min(m, hi) (hi < m ? hi : m),
 // lane by lane.
-inline __attribute__((always_inline)) void clamp(Lanes& v, const Bounds& b) {
-  Lanes lo{}, hi{};
+template <class V>
+inline __attribute__((always_inline)) void clamp(V& v, const Bounds& b) {
+  V lo{}, hi{};
   lo += b.lo;
   hi += b.hi;
   v = v < lo ? lo : v;
@@ -78,18 +92,21 @@ struct LaneRange {
     }
   }
 };
-inline __attribute__((always_inline)) void add_lanes(const Lanes& v, int lanes, LaneRange& r) {
-  if (lanes < kLanes) {
-    for (int j = 0; j < lanes; ++j) r.add(v[j], j);
+// Adds the first `count` lanes of `v` to the range's lanes `first` on.
+template <int W>
+inline __attribute__((always_inline)) void add_lanes(const typename FloatVector<W>::type& v, int first, int count,
+                                                     LaneRange& r) {
+  if (count < W) {
+    for (int j = 0; j < count; ++j) r.add(v[j], first + j);
     return;
   }
-  Lanes lo, hi;
-  load(lo, r.lo);
-  load(hi, r.hi);
+  typename FloatVector<W>::type lo, hi;
+  load(lo, r.lo + first);
+  load(hi, r.hi + first);
   lo = v < lo ? v : lo;
   hi = hi < v ? v : hi;
-  std::memcpy(r.lo, &lo, sizeof lo);
-  std::memcpy(r.hi, &hi, sizeof hi);
+  std::memcpy(r.lo + first, &lo, sizeof lo);
+  std::memcpy(r.hi + first, &hi, sizeof hi);
 }
 
 // Up to 8 output pixels of one row with the same valid taps, and one block of
@@ -110,70 +127,118 @@ struct FloatBlock {
   LaneRange* range;     // what is stored, for the calibration
 };
 
-template <int NP>
+// NP pixels' sums of W of the block's channels at a time, each slice a pass
+// over the whole reduction (its inputs come again from the cache); the
+// channels past `lanes` are not computed.
+template <int NP, int W>
 inline __attribute__((always_inline)) void float_block(const FloatBlock& b) {
-  Lanes acc[NP];
-  for (int q = 0; q < NP; ++q) load(acc[q], b.bias);
-  for (int ky = 0; ky < b.rows; ++ky) {
-    for (int kx = 0; kx < b.cols; ++kx) {
-      const float* x = b.x + ky * b.row_step + kx * b.col_step;
-      const float* w = b.w + ky * b.w_row_step + static_cast<Index>(kx) * b.icg * kLanes;
-      for (int i = 0; i < b.icg; ++i) {
-        Lanes wv;
-        load(wv, w + static_cast<Index>(i) * kLanes);
-        for (int q = 0; q < NP; ++q) acc[q] += x[q * b.pixel_step + i] * wv;
+  using V = typename FloatVector<W>::type;
+  for (int s = 0; s < b.lanes; s += W) {
+    V acc[NP];
+    for (int q = 0; q < NP; ++q) load(acc[q], b.bias + s);
+    for (int ky = 0; ky < b.rows; ++ky) {
+      for (int kx = 0; kx < b.cols; ++kx) {
+        const float* x = b.x + ky * b.row_step + kx * b.col_step;
+        const float* w = b.w + ky * b.w_row_step + static_cast<Index>(kx) * b.icg * kLanes + s;
+        for (int i = 0; i < b.icg; ++i) {
+          V wv;
+          load(wv, w + static_cast<Index>(i) * kLanes);
+          for (int q = 0; q < NP; ++q) acc[q] += x[q * b.pixel_step + i] * wv;
+        }
       }
     }
-  }
-  for (int q = 0; q < NP; ++q) {
-    clamp(acc[q], b.bounds);
-    std::memcpy(b.y + q * b.y_step, &acc[q], sizeof(float) * b.lanes);
-    add_lanes(acc[q], b.lanes, *b.range);
+    const int count = std::min(W, b.lanes - s);
+    for (int q = 0; q < NP; ++q) {
+      clamp(acc[q], b.bounds);
+      std::memcpy(b.y + q * b.y_step + s, &acc[q], sizeof(float) * static_cast<std::size_t>(count));
+      add_lanes<W>(acc[q], s, count, *b.range);
+    }
   }
 }
 
-// One function per pixel count (GCC clones functions, not templates).
-#define NPUVP_FLOAT_BLOCK(NP) \
-  NPUVP_FLOAT_CLONES void float_block_##NP(const FloatBlock& b) { float_block<NP>(b); }
-NPUVP_FLOAT_BLOCK(1)
-NPUVP_FLOAT_BLOCK(2)
-NPUVP_FLOAT_BLOCK(3)
-NPUVP_FLOAT_BLOCK(4)
-NPUVP_FLOAT_BLOCK(5)
-NPUVP_FLOAT_BLOCK(6)
-NPUVP_FLOAT_BLOCK(7)
-NPUVP_FLOAT_BLOCK(8)
-#undef NPUVP_FLOAT_BLOCK
-constexpr void (*kFloatBlocks[])(const FloatBlock&) = {nullptr,       float_block_1, float_block_2,
-                                                       float_block_3, float_block_4, float_block_5,
-                                                       float_block_6, float_block_7, float_block_8};
 constexpr int kMaxPixels = 8;
 
 // One depthwise output pixel: a[c] = bias[c] (0 without one), then
 // a[c] += x[t][c] * w[t][c] over its valid taps t in order, for each of n
-// channels, clamped. Channels go in blocks of kLanes whose sums stay in
-// registers across the taps, so `a` is stored once, not once per tap; each
-// sum's additions keep their order.
-NPUVP_FLOAT_CLONES void depthwise_pixel(const float* const* x, const float* const* w, int taps, int n,
-                                        const float* bias, const Bounds& bounds, float* a, LaneRange& range) {
-  int c = 0;
-  for (; c + kLanes <= n; c += kLanes) {
-    Lanes sum{}, xv, wv;
-    if (bias != nullptr) load(sum, bias + c);
-    for (int t = 0; t < taps; ++t) {
-      load(xv, x[t] + c);
-      load(wv, w[t] + c);
-      sum += xv * wv;
+// channels, clamped.
+struct DepthwisePixel {
+  const float* const* x;  // per valid tap, the input pixel's first channel
+  const float* const* w;  // per valid tap, its weights' first channel
+  int taps, n;
+  const float* bias;  // nullptr: none
+  Bounds bounds;
+  float* a;
+  LaneRange* range;
+};
+
+// The sums of V vectors of W channels from channel c on stay in registers
+// across the taps, so `a` is stored once, not once per tap, and V chains of
+// additions run side by side; each sum's additions keep their order.
+template <int W, int V>
+inline __attribute__((always_inline)) void depthwise_channels(const DepthwisePixel& d, int c) {
+  using Vec = typename FloatVector<W>::type;
+  Vec sum[V] = {};
+  for (int v = 0; v < V && d.bias != nullptr; ++v) load(sum[v], d.bias + c + v * W);
+  for (int t = 0; t < d.taps; ++t)
+    for (int v = 0; v < V; ++v) {
+      Vec xv, wv;
+      load(xv, d.x[t] + c + v * W);
+      load(wv, d.w[t] + c + v * W);
+      sum[v] += xv * wv;
     }
-    clamp(sum, bounds);
-    std::memcpy(a + c, &sum, sizeof sum);
-    add_lanes(sum, kLanes, range);
+  for (int v = 0; v < V; ++v) {
+    clamp(sum[v], d.bounds);
+    std::memcpy(d.a + c + v * W, &sum[v], sizeof sum[v]);
+    add_lanes<W>(sum[v], 0, W, *d.range);
   }
-  for (; c < n; ++c) {
-    float sum = bias != nullptr ? bias[c] : 0.0f;
-    for (int t = 0; t < taps; ++t) sum += x[t][c] * w[t][c];
-    a[c] = clamp(sum, bounds);
-    range.add(a[c], 0);
+}
+
+template <int W>
+inline __attribute__((always_inline)) void depthwise_pixel(const DepthwisePixel& d) {
+  int c = 0;
+  for (; c + 4 * W <= d.n; c += 4 * W) depthwise_channels<W, 4>(d, c);
+  for (; c + W <= d.n; c += W) depthwise_channels<W, 1>(d, c);
+  for (; c < d.n; ++c) {
+    float sum = d.bias != nullptr ? d.bias[c] : 0.0f;
+    for (int t = 0; t < d.taps; ++t) sum += d.x[t][c] * d.w[t][c];
+    d.a[c] = clamp(sum, d.bounds);
+    d.range->add(d.a[c], 0);
+  }
+}
+
+// The kernels of one instruction set: float_block<1..8> indexed by pixels,
+// and the depthwise pixel.
+struct FloatKernels {
+  void (*block[kMaxPixels + 1])(const FloatBlock&);
+  void (*depthwise)(const DepthwisePixel&);
+};
+// Defines ISA's kernels for vectors of W floats, compiled with TARGET.
+#define NPUVP_FLOAT_KERNELS(ISA, TARGET, W)                                                                \
+  template <int NP>                                                                                        \
+  TARGET void block_##ISA(const FloatBlock& b) {                                                           \
+    float_block<NP, W>(b);                                                                                 \
+  }                                                                                                        \
+  TARGET void depthwise_##ISA(const DepthwisePixel& d) { depthwise_pixel<W>(d); }                          \
+  constexpr FloatKernels k_##ISA{{nullptr, block_##ISA<1>, block_##ISA<2>, block_##ISA<3>, block_##ISA<4>, \
+                                  block_##ISA<5>, block_##ISA<6>, block_##ISA<7>, block_##ISA<8>},         \
+                                 depthwise_##ISA};
+NPUVP_FLOAT_KERNELS(portable, , 4)
+#if NPUVP_FLOAT_X86
+NPUVP_FLOAT_KERNELS(avx2, NPUVP_FLOAT_AVX2, 8)
+NPUVP_FLOAT_KERNELS(avx512, NPUVP_FLOAT_AVX512, 16)
+#endif
+#undef NPUVP_FLOAT_KERNELS
+
+const FloatKernels& float_kernels() {
+  switch (float_isa()) {
+#if NPUVP_FLOAT_X86
+    case FloatIsa::kAvx512:
+      return k_avx512;
+    case FloatIsa::kAvx2:
+      return k_avx2;
+#endif
+    default:
+      return k_portable;
   }
 }
 
@@ -186,6 +251,7 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
   const int C = in.c, O = p.out_channels, G = p.groups, icg = C / G, ocg = O / G;
   const int kh = p.kernel_h, kw = p.kernel_w, taps = kh * kw, blocks = (ocg + kLanes - 1) / kLanes;
   const Index block_size = static_cast<Index>(taps) * icg * kLanes;
+  const FloatKernels& kernels = float_kernels();
   std::vector<float> wt(static_cast<std::size_t>(G) * blocks * block_size, 0.0f);
   std::vector<float> bt(static_cast<std::size_t>(G) * blocks * kLanes, 0.0f);
   // Written in order, a block's 16 channels read side by side: each line of
@@ -271,12 +337,37 @@ void conv_dense(const std::vector<float>& x, TensorShape in, const std::vector<f
           b.lanes = std::min(kLanes, ocg - blk * kLanes);
           b.bounds = bounds;
           b.range = &range;
-          kFloatBlocks[run.np](b);
+          kernels.block[run.np](b);
         }
   }
 }
 
 }  // namespace
+
+FloatIsa best_float_isa() {
+#if NPUVP_FLOAT_X86
+  if (__builtin_cpu_supports("x86-64-v4")) return FloatIsa::kAvx512;
+  if (__builtin_cpu_supports("avx2")) return FloatIsa::kAvx2;
+#endif
+  return FloatIsa::kPortable;
+}
+
+namespace {
+FloatIsa& chosen_float_isa() {
+  static FloatIsa isa = best_float_isa();
+  return isa;
+}
+}  // namespace
+
+FloatIsa float_isa() { return chosen_float_isa(); }
+
+void force_float_isa(FloatIsa isa) {
+  const FloatIsa best = best_float_isa();
+  if (static_cast<int>(isa) > static_cast<int>(best))
+    throw std::invalid_argument(std::string("force_float_isa: this CPU has no ") +
+                                (isa == FloatIsa::kAvx512 ? "AVX-512" : "AVX2"));
+  chosen_float_isa() = isa;
+}
 
 std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, const std::vector<float>& w,
                                 const std::vector<float>& bias, const ConvParams& p_in, float act_min, float act_max,
@@ -321,6 +412,7 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
     // A pixel's valid taps: where each reads the input and its weights.
     std::vector<const float*> tap_x(static_cast<std::size_t>(taps)), tap_w(static_cast<std::size_t>(taps));
     const float* const bias_or_none = bias.empty() ? nullptr : bias.data();
+    const auto depthwise = float_kernels().depthwise;
     for (int oy = 0; oy < out.h; ++oy) {
       const int iy0 = oy * p.stride_h - p.pad.top;
       int ky_lo = 0, ky_hi = 0;
@@ -338,8 +430,8 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
             tap_w[static_cast<std::size_t>(valid)] = wt.data() + static_cast<Index>(ky * p.kernel_w + kx) * C;
           }
         }
-        depthwise_pixel(tap_x.data(), tap_w.data(), valid, C, bias_or_none, bounds,
-                        y.data() + (static_cast<Index>(oy) * out.w + ox) * O, range);
+        depthwise({tap_x.data(), tap_w.data(), valid, C, bias_or_none, bounds,
+                   y.data() + (static_cast<Index>(oy) * out.w + ox) * O, &range});
       }
     }
     range.into(stored);

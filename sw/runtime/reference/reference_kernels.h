@@ -169,6 +169,18 @@ std::vector<float> conv2d_float(const std::vector<float>& input, TensorShape in_
                                 float act_max = std::numeric_limits<float>::infinity(), std::vector<float> storage = {},
                                 StoredRange* stored = nullptr);
 
+// The vector registers conv2d_float's convolutions that are not depthwise
+// are written for: 16 floats (AVX-512), 8 (AVX2) or 4 (any CPU). Every one
+// gives the same bits.
+enum class FloatIsa { kPortable, kAvx2, kAvx512 };
+// The widest this CPU has.
+FloatIsa best_float_isa();
+// best_float_isa(), unless force_float_isa chose another.
+FloatIsa float_isa();
+// A test seam: conv2d_float uses `isa` from now on; throws
+// std::invalid_argument if this CPU does not have it.
+void force_float_isa(FloatIsa isa);
+
 std::vector<float> fully_connected_float(const std::vector<float>& input, TensorShape in_shape,
                                          const std::vector<float>& weights, const std::vector<float>& bias,
                                          int out_features, float act_min = -std::numeric_limits<float>::infinity(),
