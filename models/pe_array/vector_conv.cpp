@@ -72,15 +72,19 @@ NPUVP_KERNEL_CLONES void gather_widened(std::uint8_t* patch, std::size_t row, st
 }
 
 // Each of `count` runs of n values at v, sign-extended into the first 2n
-// bytes of a row of `row` bytes at dst: a job's filters for the int16 dot
-// products, converted once per job.
+// bytes of a row of `row` bytes at dst, and summed into sums[r]: a job's
+// filters for the int16 dot products, converted and summed in one pass.
 NPUVP_KERNEL_CLONES void widen_rows(const std::int8_t* v, std::size_t count, std::size_t n, std::uint8_t* dst,
-                                    std::size_t row) {
-  for (std::size_t r = 0; r < count; ++r)
+                                    std::size_t row, std::uint32_t* sums) {
+  for (std::size_t r = 0; r < count; ++r) {
+    std::int32_t s = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const auto u = static_cast<std::uint16_t>(static_cast<std::int16_t>(v[r * n + i]));
       std::memcpy(dst + r * row + 2 * i, &u, 2);
+      s += v[r * n + i];
     }
+    sums[r] = static_cast<std::uint32_t>(s);
+  }
 }
 
 // How the dot products see their operands. vpdpbusd multiplies unsigned by
@@ -153,8 +157,7 @@ void conv_patches(const ClusterJob& job, const JobOperands& in, std::int8_t* out
     const std::vector<std::uint8_t> ones(row, 1);
     dot(ones.data(), filters, row, job.k_count, total.data());
   } else {
-    widen_rows(in.weights, job.k_count, filter_size, copied.get(), row);
-    run_sums(in.weights, job.k_count, filter_size, total.data());
+    widen_rows(in.weights, job.k_count, filter_size, copied.get(), row, total.data());
   }
   for (std::size_t k = 0; k < job.k_count; ++k)
     base[k] = static_cast<std::uint32_t>(in.bias[k]) - (zp + Op::kPatchOffset) * total[k];
