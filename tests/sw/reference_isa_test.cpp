@@ -1,9 +1,9 @@
-// The reference convolution's instruction-set paths (reference_vnni.h), each
+// The reference convolution's instruction-set paths (reference_simd.h), each
 // forced in turn, against the textbook loop nest: channel counts that leave
-// tails of 4-channel quads and 16-channel blocks, runs of 1 to 8 pixels with
+// tails of input groups (4 or 2 channels) and channel blocks (16 or 8), runs of 1 to 8 pixels with
 // the same valid taps, strides, dilations, asymmetric padding, groups, input
 // zero points and biases at the accumulator's limit.
-#include "sw/runtime/reference/reference_vnni.h"
+#include "sw/runtime/reference/reference_simd.h"
 
 #include <gtest/gtest.h>
 
@@ -19,22 +19,25 @@
 namespace npuvp::runtime {
 namespace {
 
-using reference_vnni::Isa;
+using reference_simd::Isa;
 using testing::direct_conv;
 using testing::random_int8;
 
 std::vector<Isa> isas() {
   std::vector<Isa> list{Isa::kPortable};
-  if (reference_vnni::best_isa() == Isa::kAvx512Vnni) list.push_back(Isa::kAvx512Vnni);
+  if (reference_simd::best_isa() != Isa::kPortable) list.push_back(Isa::kAvx2);
+  if (reference_simd::best_isa() == Isa::kAvx512Vnni) list.push_back(Isa::kAvx512Vnni);
   return list;
 }
 
-const char* isa_name(Isa isa) { return isa == Isa::kPortable ? "portable" : "avx512-vnni"; }
+const char* isa_name(Isa isa) {
+  return isa == Isa::kPortable ? "portable" : isa == Isa::kAvx2 ? "avx2" : "avx512-vnni";
+}
 
 // Restores the CPU's own ISA when a test ends.
 struct ForcedIsa {
-  explicit ForcedIsa(Isa isa) { reference_vnni::force_isa(isa); }
-  ~ForcedIsa() { reference_vnni::force_isa(reference_vnni::best_isa()); }
+  explicit ForcedIsa(Isa isa) { reference_simd::force_isa(isa); }
+  ~ForcedIsa() { reference_simd::force_isa(reference_simd::best_isa()); }
 };
 
 TEST(ReferenceIsa, EveryPathMatchesTheLoopNestOnRandomConvolutions) {

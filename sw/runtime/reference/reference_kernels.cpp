@@ -2,7 +2,7 @@
 
 #include "sw/runtime/reference/kernel_checks.h"
 #include "sw/runtime/reference/reference_dots.h"
-#include "sw/runtime/reference/reference_vnni.h"
+#include "sw/runtime/reference/reference_simd.h"
 
 #include <algorithm>
 #include <cmath>
@@ -152,11 +152,11 @@ void conv_accumulate_dense(const std::vector<std::int8_t>& input, TensorShape in
   }
 }
 
-// conv_accumulate_dense on AVX-512 VNNI (reference_vnni.h): each output row's
+// conv_accumulate_dense on the host's vector units (reference_simd.h): each output row's
 // sums of (x + 128) * w, then per pixel the bias added and (zero point + 128)
 // times the weight sums of its valid taps subtracted.
 template <class Emit>
-void conv_accumulate_vnni(const std::vector<std::int8_t>& input, TensorShape in,
+void conv_accumulate_simd(const std::vector<std::int8_t>& input, TensorShape in,
                           const std::vector<std::int8_t>& weights, const std::vector<std::int32_t>& bias,
                           const ConvParams& p, TensorShape out, Emit&& emit) {
   const int O = p.out_channels, icg = in.c / p.groups, kh = p.kernel_h, kw = p.kernel_w, taps = kh * kw;
@@ -166,7 +166,7 @@ void conv_accumulate_vnni(const std::vector<std::int8_t>& input, TensorShape in,
     tap_sum[i] = std::accumulate(w, w + icg, std::int32_t{0});
     full_sum[i / static_cast<std::size_t>(taps)] += tap_sum[i];
   }
-  const reference_vnni::DenseConv conv(input, in, weights, p, out);
+  const reference_simd::DenseConv conv(reference_simd::active_isa(), input, in, weights, p, out);
   const std::int64_t offset = std::int64_t{p.input_zero_point} + 128;
   // The true sum fits int32 (validate_accumulator_room) though its parts may
   // not, so it is summed modulo 2^32 (unsigned): exact, and for an interior
@@ -272,8 +272,8 @@ void conv_accumulate(const std::vector<std::int8_t>& input, TensorShape in, cons
   // contiguous channels of input, weights and accumulators.
   if (p.groups == in.c && p.groups == p.out_channels)
     conv_accumulate_depthwise(input, in, weights, bias_or_zero, p, out, emit);
-  else if (reference_vnni::active_isa() == reference_vnni::Isa::kAvx512Vnni)
-    conv_accumulate_vnni(input, in, weights, bias_or_zero, p, out, emit);
+  else if (reference_simd::active_isa() != reference_simd::Isa::kPortable)
+    conv_accumulate_simd(input, in, weights, bias_or_zero, p, out, emit);
   else
     conv_accumulate_dense(input, in, weights, bias_or_zero, p, out, emit);
 }
