@@ -22,7 +22,7 @@ std::unique_ptr<std::uint8_t[]> rows_with_zero_tails(std::size_t count, std::siz
   return rows;
 }
 
-// The two loops below run per job over every weight and per output pixel
+// The loops below run per job over every weight and per output pixel
 // over every tap: compiled once per ISA, the loader's resolver picking the
 // widest the CPU has (integer sums and copies: the same result in each).
 // GCC's spelling; other compilers build the portable loop.
