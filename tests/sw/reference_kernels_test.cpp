@@ -456,6 +456,31 @@ TEST(FloatReference, FullyConnectedAddsItsDotProductToTheBiasThenClamps) {
   EXPECT_EQ(stored.hi, 6.0f);
 }
 
+// Outputs in runs of eight and a ragged tail, each summed input by input
+// from 0 and then added to its bias: the same bits as that loop.
+TEST(FloatReference, FullyConnectedSumsEachOutputInInputOrder) {
+  std::mt19937 rng(5);
+  for (const int outputs : {1, 8, 21}) {
+    ConvParams p;
+    p.kernel_h = p.kernel_w = 1;
+    p.out_channels = outputs;
+    const int inputs = 37;
+    const auto x = random_float(rng, inputs, -1.0f, 1.0f);
+    const auto w = random_float(rng, static_cast<std::size_t>(outputs) * inputs, -1.0f, 1.0f);
+    const auto bias = random_float(rng, outputs, -0.5f, 0.5f);
+    std::vector<float> expected(static_cast<std::size_t>(outputs));
+    for (int o = 0; o < outputs; ++o) {
+      float sum = 0.0f;
+      for (int i = 0; i < inputs; ++i) sum += x[i] * w[static_cast<std::size_t>(o) * inputs + i];
+      expected[o] = std::min(std::max(bias[o] + sum, -0.75f), 0.75f);
+    }
+    StoredRange stored;
+    EXPECT_EQ(conv2d_float(x, {inputs, 1, 1}, w, bias, p, -0.75f, 0.75f, {}, &stored), expected) << outputs;
+    EXPECT_EQ(stored.lo, *std::min_element(expected.begin(), expected.end())) << outputs;
+    EXPECT_EQ(stored.hi, *std::max_element(expected.begin(), expected.end())) << outputs;
+  }
+}
+
 // The range a kernel stored is of the channels that exist: a block of fewer
 // than 16 computes lanes beyond them (zero weights, a zero bias), which a
 // range of positive outputs would otherwise take down to 0.
