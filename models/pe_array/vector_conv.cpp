@@ -41,34 +41,38 @@ NPUVP_KERNEL_CLONES void run_sums(const std::int8_t* v, std::size_t runs, std::s
   }
 }
 
-// One output pixel's patch rows for vpdpbusd, the values offset by 128 to
-// unsigned bytes: for each of `count` taps j and each group g, the cg values
-// at src[j] + g × cg go to patch + g × row + at[j]. One call per pixel: a call
-// per tap, through the clones' resolver, cost more than its copy (a 7×7
-// stem's taps are 3 bytes each, a 3×3 layer's 64).
-NPUVP_KERNEL_CLONES void gather_offset(std::uint8_t* patch, std::size_t row, std::size_t groups, std::size_t cg,
-                                       const std::int8_t* const* src, const std::size_t* at, std::size_t count) {
+// One output pixel's patch rows: for each of `count` taps j and each group g,
+// the cg values at src[j] + g × cg go to patch + g × row + at[j], each
+// written by put(row, i, value). One call per pixel: a call per tap, through
+// the clones' resolver, cost more than its copy (a 7×7 stem's taps are 3
+// bytes each, a 3×3 layer's 64).
+template <typename Put>
+inline __attribute__((always_inline)) void gather_taps(std::uint8_t* patch, std::size_t row, std::size_t groups,
+                                                       std::size_t cg, const std::int8_t* const* src,
+                                                       const std::size_t* at, std::size_t count, Put put) {
   for (std::size_t j = 0; j < count; ++j)
     for (std::size_t g = 0; g < groups; ++g) {
       std::uint8_t* dst = patch + g * row + at[j];
       const std::int8_t* v = src[j] + g * cg;
-      for (std::size_t i = 0; i < cg; ++i) dst[i] = static_cast<std::uint8_t>(v[i] ^ 0x80);
+      for (std::size_t i = 0; i < cg; ++i) put(dst, i, v[i]);
     }
 }
 
-// The same for the dot products on int16 operands: the values sign-extended
-// to two bytes, little-endian.
+// For vpdpbusd, the values offset by 128 to unsigned bytes.
+NPUVP_KERNEL_CLONES void gather_offset(std::uint8_t* patch, std::size_t row, std::size_t groups, std::size_t cg,
+                                       const std::int8_t* const* src, const std::size_t* at, std::size_t count) {
+  gather_taps(patch, row, groups, cg, src, at, count,
+              [](std::uint8_t* dst, std::size_t i, std::int8_t v) { dst[i] = static_cast<std::uint8_t>(v ^ 0x80); });
+}
+
+// For the dot products on int16 operands, the values sign-extended to two
+// bytes, little-endian.
 NPUVP_KERNEL_CLONES void gather_widened(std::uint8_t* patch, std::size_t row, std::size_t groups, std::size_t cg,
                                         const std::int8_t* const* src, const std::size_t* at, std::size_t count) {
-  for (std::size_t j = 0; j < count; ++j)
-    for (std::size_t g = 0; g < groups; ++g) {
-      std::uint8_t* dst = patch + g * row + at[j];
-      const std::int8_t* v = src[j] + g * cg;
-      for (std::size_t i = 0; i < cg; ++i) {
-        const auto u = static_cast<std::uint16_t>(static_cast<std::int16_t>(v[i]));
-        std::memcpy(dst + 2 * i, &u, 2);
-      }
-    }
+  gather_taps(patch, row, groups, cg, src, at, count, [](std::uint8_t* dst, std::size_t i, std::int8_t v) {
+    const auto u = static_cast<std::uint16_t>(static_cast<std::int16_t>(v));
+    std::memcpy(dst + 2 * i, &u, 2);
+  });
 }
 
 // Each of `count` runs of n values at v, sign-extended into the first 2n
