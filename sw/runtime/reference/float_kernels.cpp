@@ -391,9 +391,8 @@ std::vector<float> conv2d_float(const std::vector<float>& x, TensorShape in, con
   if (out.h * out.w == 1 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1 && p.pad.top == 0 && p.pad.left == 0) {
     // Fully connected: one dot product per output, no transposed copy of the
     // weights, added to the bias. Eight outputs' sums go side by side, each
-    // its own chain of additions in order: one chain waited out each
-    // addition's latency, and AlexNet's and VGG-16's classifiers took longer
-    // than all their convolutions.
+    // its own chain of additions in input order: a single chain waited out
+    // each addition's latency.
     constexpr int kChains = 8;
     const auto finish = [&](int o, float sum) {
       const float start = bias.empty() ? 0.0f : bias[static_cast<std::size_t>(o)];
