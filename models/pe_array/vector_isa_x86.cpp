@@ -29,6 +29,7 @@ NPUVP_AVX2 std::uint32_t sum_lanes(__m256i v) {
 // per filter were as many instructions as the products.
 NPUVP_AVX2 void dot_s16_avx2(const std::uint8_t* patch, const std::uint8_t* filters, std::size_t bytes,
                              std::size_t count, std::uint32_t* acc) {
+  const std::size_t next = bytes / sizeof(__m256i);  // vectors from one filter's row to the next
   std::size_t j = 0;
   for (; j + 4 <= count; j += 4) {
     const std::uint8_t* f = filters + j * bytes;
@@ -36,7 +37,6 @@ NPUVP_AVX2 void dot_s16_avx2(const std::uint8_t* patch, const std::uint8_t* filt
     for (std::size_t i = 0; i < bytes; i += 32) {
       const __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(patch + i));
       const auto* w = reinterpret_cast<const __m256i*>(f + i);
-      const std::size_t next = bytes / sizeof(__m256i);  // from one filter's row to the next
       a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(p, _mm256_loadu_si256(w)));
       a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(p, _mm256_loadu_si256(w + next)));
       a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(p, _mm256_loadu_si256(w + 2 * next)));
