@@ -69,33 +69,51 @@ class CycleMeshModel {
     std::uint64_t flits;
     Cycle offered;
   };
-  struct Flit {
+  // A flit in an input buffer.
+  struct BufferedFlit {
+    Cycle due;             // cycle it may leave the router
     std::uint32_t packet;  // slot in packets_
     bool head, tail;
+    std::uint8_t route;  // a head's XY output port at this router
   };
-  struct BufferedFlit {
-    Flit flit;
-    Cycle due;  // cycle it may leave the router
-  };
+  // An input VC's buffer is a ring of its router's slots: credits never let
+  // it hold more than buffer_flits flits, so it needs no allocation.
   struct InputVc {
-    std::deque<BufferedFlit> fifo;
+    std::uint32_t first = 0, count = 0;
     int out_port = -1, out_vc = -1;  // held from head to tail
   };
   struct Router {
     std::vector<InputVc> in;                 // port * vcs + vc
+    std::vector<BufferedFlit> slots;         // ring_ per input VC, same order
     std::vector<unsigned> credits;           // output port * vcs + vc
     std::vector<std::uint8_t> out_vc_taken;  // output port * vcs + vc
     std::vector<unsigned> in_rr;             // per input port: next VC to offer
     std::vector<unsigned> out_rr;            // per output port: next input port to grant
     unsigned va_rr = 0;
     unsigned buffered = 0;
+    // Per input port, a bit per VC with a flit: in `unrouted` if its front is
+    // a head without an output VC (VC allocation's candidates), in `routed`
+    // if it holds one (the switch allocator's).
+    std::uint32_t unrouted[kPorts] = {};
+    std::uint32_t routed[kPorts] = {};
+    // Per port, looked up once: the neighbour it leads to, the index of VC 0
+    // of the neighbour's port facing it (where a flit sent out of it, or a
+    // credit returned from it, lands), the link statistics of the output.
+    NodeId neighbour[kPorts] = {};
+    unsigned facing[kPorts] = {};
+    int link[kPorts] = {};
   };
   // A flit or a credit on a link; every link has the same latency, so what
   // was sent at cycle c arrives at c + link_cycles, in sending order.
-  struct OnLink {
-    ChannelId channel;
-    Flit flit;  // unused for credits
-    unsigned vc;
+  struct FlitOnLink {
+    NodeId router;   // the router it enters
+    unsigned input;  // input VC there: port * vcs + vc
+    std::uint32_t packet;
+    bool head, tail;
+  };
+  struct CreditOnLink {
+    NodeId router;    // the router it returns to
+    unsigned output;  // output port * vcs + vc there
   };
   struct Source {
     std::deque<std::uint32_t> queue;
@@ -109,18 +127,26 @@ class CycleMeshModel {
   void allocate_vcs(NodeId r);
   void traverse_switch(NodeId r);
   void inject(NodeId n);
+  // Appends a flit of `packet` due at `due` to input VC `i` of router `r`,
+  // keeping its candidate bits.
+  void push(NodeId r, unsigned i, Cycle due, std::uint32_t packet, bool head, bool tail);
   std::uint32_t new_packet_slot();
   unsigned at(unsigned port, unsigned vc) const { return port * vcs_ + vc; }
 
   NocConfig config_;
   Mesh mesh_;
   unsigned vcs_;
+  unsigned ring_;  // slots per input VC: buffer_flits rounded up to a power of two
   Cycle now_ = 0;
+  std::size_t send_slot_ = 0;  // wheel slot of what is sent this cycle
   std::vector<Router> routers_;
   std::vector<Source> sources_;
+  // A bit per node: the routers holding flits, the sources with packets
+  // queued. A step visits those only, in node order as a pass over all would.
+  std::vector<std::uint64_t> busy_routers_, queueing_sources_;
   // Indexed by arrival cycle modulo link_cycles + 1.
-  std::vector<std::vector<OnLink>> flit_wheel_;
-  std::vector<std::vector<OnLink>> credit_wheel_;  // channel: the output port the credit returns to
+  std::vector<std::vector<FlitOnLink>> flit_wheel_;
+  std::vector<std::vector<CreditOnLink>> credit_wheel_;
   std::vector<Packet> packets_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<Delivery> deliveries_;
