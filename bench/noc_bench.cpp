@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <boost/program_options.hpp>
@@ -39,14 +40,30 @@ struct BenchOptions {
   std::uint64_t seeds = 1;  // runs per rate, seeds seed, seed + 1, ...: their packets pooled
   bool cycle_level = true;  // the reference runs (alone or beside the fast model)
   bool fast = false;
+  bool by_hops = false;  // mean latency per hop count (and, for hotspot traffic, toward the hotspot or not)
   std::string json;
   std::string replay;  // a noc_packets.csv to time again instead of synthetic traffic
+};
+
+// The measured packets of one class: those crossing the same number of
+// routers, and for hotspot traffic going to the hotspot or elsewhere.
+struct ClassLatency {
+  std::uint64_t packets = 0;
+  double cycles = 0;  // summed
 };
 
 struct RatePoint {
   double offered = 0, accepted = 0, latency_mean = 0;
   std::uint64_t latency_p99 = 0, measured = 0, undelivered = 0;
+  std::vector<ClassLatency> classes;  // by class_of()
 };
+
+// Index of a packet's class: hops * 2, plus one if hotspot traffic takes it
+// to the hotspot.
+std::size_t class_of(const noc::Mesh& mesh, noc::TrafficPattern traffic, NodeId src, NodeId dst) {
+  return 2 * std::size_t{mesh.hops(src, dst)} +
+         (traffic == noc::TrafficPattern::kHotspot && dst == noc::hotspot_node(mesh) ? 1 : 0);
+}
 
 // Totals over the loaded runs of one invocation, for the speed figure.
 struct Work {
@@ -78,6 +95,14 @@ struct Measured {
   noc::LatencyHistogram latency;  // of every measured packet
   std::uint64_t tagged = 0;       // packets measured, delivered or not
   std::uint64_t accepted_flits = 0;
+  std::vector<ClassLatency> classes;
+
+  void add(std::size_t packet_class, Cycle latency_cycles) {
+    latency.add(latency_cycles);
+    if (classes.size() <= packet_class) classes.resize(packet_class + 1);
+    ++classes[packet_class].packets;
+    classes[packet_class].cycles += double(latency_cycles);
+  }
 
   RatePoint point(const BenchOptions& o, double rate, unsigned nodes) const {
     RatePoint p;
@@ -87,6 +112,7 @@ struct Measured {
     p.latency_p99 = latency.percentile(0.99);
     p.measured = latency.count();
     p.undelivered = tagged - latency.count();
+    p.classes = classes;
     return p;
   }
 };
@@ -112,15 +138,16 @@ void run_cycle_level(const BenchOptions& o, double rate, std::uint64_t seed, Mea
   noc::CycleMeshModel model(o.noc);
   noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, seed);
   const auto [warmup, end, limit] = phases(o, model.mesh());
-  noc::LatencyHistogram& latency = into.latency;
+  const noc::LatencyHistogram& latency = into.latency;
   const std::uint64_t measured_before = latency.count();
   std::uint64_t tagged = 0, ejected_at_start = 0, ejected_at_end = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (Cycle c = 0; c < limit && (c < end || latency.count() - measured_before < tagged); ++c) {
     if (c == warmup) ejected_at_start = model.ejected_flits();
     const bool measure = c >= warmup && c < end;
+    // A measured packet's tag is its class + 1; 0 marks the others.
     traffic.tick([&](NodeId src, NodeId dst) {
-      model.offer(measure ? 1 : 0, src, dst, o.packet_flits);
+      model.offer(measure ? 1 + class_of(model.mesh(), o.traffic, src, dst) : 0, src, dst, o.packet_flits);
       tagged += measure;
     });
     model.step();
@@ -128,7 +155,7 @@ void run_cycle_level(const BenchOptions& o, double rate, std::uint64_t seed, Mea
     // there when every measured packet has been delivered.
     if (c + 1 == end) ejected_at_end = model.ejected_flits();
     for (const auto& d : model.take_deliveries())
-      if (d.tag == 1) latency.add(d.done - d.offered);
+      if (d.tag != 0) into.add(d.tag - 1, d.done - d.offered);
   }
   work.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   work.flit_hops += model.stats().flit_hops;
@@ -142,7 +169,6 @@ void run_fast(const BenchOptions& o, double rate, std::uint64_t seed, Measured& 
   noc::FastMeshModel model(o.noc);
   noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, seed);
   const auto [warmup, end, limit] = phases(o, model.mesh());
-  noc::LatencyHistogram& latency = into.latency;
   std::uint64_t& tagged = into.tagged;
   std::uint64_t& accepted_flits = into.accepted_flits;
   const auto t0 = std::chrono::steady_clock::now();
@@ -153,7 +179,7 @@ void run_fast(const BenchOptions& o, double rate, std::uint64_t seed, Measured& 
       if (done > warmup && done <= end) accepted_flits += o.packet_flits;
       if (c < warmup) return;
       ++tagged;
-      if (done <= limit) latency.add(done - c);
+      if (done <= limit) into.add(class_of(model.mesh(), o.traffic, src, dst), done - c);
     });
   }
   work.wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -232,6 +258,9 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
       ("seed", po::value<std::string>()->default_value("1"), "random seed")
       ("seeds", po::value<std::string>()->default_value("1"),
        "runs per rate, with seeds seed, seed+1, ...; their measured packets and windows pooled")
+      ("by-hops", po::bool_switch(),
+       "also each rate's mean latency by the number of routers packets cross, and for hotspot traffic by whether "
+       "they go to the hotspot")
       ("model", po::value<std::string>()->default_value("cycle"),
        "cycle: flit-by-flit reference model; fast: per-packet model of the platform; "
        "both: the two side by side with the fast model's deviation")
@@ -257,7 +286,8 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   if (vm.count("json")) o.json = vm["json"].as<std::string>();
   if (vm.count("replay")) {
     // The trace names its NoC; nothing else shapes a replay.
-    for (const char* other : {"mesh", "traffic", "rates", "packet-flits", "cycles", "seed", "seeds", "model", "set"})
+    for (const char* other :
+         {"mesh", "traffic", "rates", "packet-flits", "cycles", "seed", "seeds", "model", "set", "by-hops"})
       if (vm.count(other) && !vm[other].defaulted())
         throw OptionError("--" + std::string(other),
                           "no traffic, mesh or model option with --replay (the trace names its NoC)",
@@ -305,6 +335,7 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
     throw OptionError("--model", "cycle, fast or both", model);
   o.cycle_level = model != "fast";
   o.fast = model != "cycle";
+  o.by_hops = vm["by-hops"].as<bool>();
   return o;
 }
 
@@ -316,6 +347,47 @@ nlohmann::json point_json(const RatePoint& p) {
 void print_point(const RatePoint& p) {
   std::cout << std::setw(10) << p.accepted << std::setw(14) << std::setprecision(2) << p.latency_mean << std::setw(13)
             << p.latency_p99 << std::setprecision(3);
+}
+
+// --by-hops: a row per class either model measured packets of, under the
+// rate's row; `ref` or `fast` is null when that model did not run.
+nlohmann::json print_classes(const BenchOptions& o, const RatePoint* ref, const RatePoint* fast) {
+  const bool hotspot = o.traffic == noc::TrafficPattern::kHotspot;
+  const std::size_t classes = std::max(ref ? ref->classes.size() : 0, fast ? fast->classes.size() : 0);
+  nlohmann::json rows = nlohmann::json::array();
+  const auto of = [](const RatePoint* p, std::size_t k) {
+    return p != nullptr && k < p->classes.size() ? p->classes[k] : ClassLatency{};
+  };
+  const auto model_json = [](const ClassLatency& c) {
+    return nlohmann::json{{"packets", c.packets},
+                          {"latency_mean", c.packets ? nlohmann::json(c.cycles / double(c.packets)) : nullptr}};
+  };
+  for (std::size_t k = 0; k < classes; ++k) {
+    const ClassLatency c = of(ref, k), f = of(fast, k);
+    if (c.packets == 0 && f.packets == 0) continue;
+    nlohmann::json row = {{"hops", k / 2}};
+    if (hotspot) row["to_hotspot"] = k % 2 == 1;
+    std::cout << "    " << std::setw(2) << k / 2 << " hops"
+              << (hotspot ? (k % 2 ? ", to the hotspot" : ", elsewhere     ") : "");
+    for (const auto& [name, p, m] : {std::tuple{"cycle", ref, c}, std::tuple{"fast", fast, f}}) {
+      if (p == nullptr) continue;
+      std::cout << " | " << name << ": " << std::setw(7) << m.packets << " packets, latency " << std::setprecision(2)
+                << std::setw(7) << (m.packets ? m.cycles / double(m.packets) : 0.0) << std::setprecision(3);
+      if (ref != nullptr && fast != nullptr)
+        row[name] = model_json(m);
+      else
+        row.update(model_json(m));
+    }
+    if (ref != nullptr && fast != nullptr && c.packets != 0 && f.packets != 0) {
+      const double d = (f.cycles / double(f.packets)) / (c.cycles / double(c.packets)) - 1;
+      row["fast_vs_cycle_latency"] = d;
+      std::cout << std::showpos << std::setprecision(1) << " | " << 100 * d << "%" << std::noshowpos
+                << std::setprecision(3);
+    }
+    std::cout << "\n";
+    rows.push_back(row);
+  }
+  return rows;
 }
 
 std::string saturation_note(const RatePoint& p) {
@@ -337,6 +409,7 @@ nlohmann::json run_rates(const BenchOptions& o, Work& work) {
       print_point(p);
       std::cout << saturation_note(p) << "\n";
       rates.push_back(point_json(p));
+      if (o.by_hops) rates.back()["by_hops"] = print_classes(o, o.cycle_level ? &p : nullptr, o.fast ? &p : nullptr);
       continue;
     }
     const RatePoint ref = run_seeds(run_cycle_level, o, r, work), fast = run_seeds(run_fast, o, r, work);
@@ -349,6 +422,7 @@ nlohmann::json run_rates(const BenchOptions& o, Work& work) {
                      {"cycle", point_json(ref)},
                      {"fast", point_json(fast)},
                      {"fast_vs_cycle", {{"accepted", d_accepted}, {"latency_mean", d_latency}}}});
+    if (o.by_hops) rates.back()["by_hops"] = print_classes(o, &ref, &fast);
   }
   return rates;
 }

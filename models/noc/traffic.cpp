@@ -4,11 +4,8 @@
 #include <limits>
 
 namespace npuvp::noc {
-namespace {
 
 NodeId hotspot_node(const Mesh& mesh) { return mesh.node(mesh.width() / 2, mesh.height() / 2); }
-
-}  // namespace
 
 const char* to_string(TrafficPattern pattern) {
   switch (pattern) {

@@ -22,6 +22,9 @@ constexpr double kHotspotShare = 0.2;
 const char* to_string(TrafficPattern pattern);
 // False if `text` names no pattern.
 bool parse_traffic(const std::string& text, TrafficPattern& pattern);
+
+// The node hotspot traffic favours: the centre (W/2, H/2).
+NodeId hotspot_node(const Mesh& mesh);
 // Empty if the pattern applies to the mesh, otherwise what it needs.
 std::string traffic_requirement(const Mesh& mesh, TrafficPattern pattern);
 

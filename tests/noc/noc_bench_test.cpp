@@ -215,6 +215,63 @@ TEST(NocBench, AJsonFileItCannotWriteFailsBeforeTheRuns) {
   EXPECT_EQ(out.find("noc-bench:"), std::string::npos) << out;
 }
 
+// Each --by-hops row of one model, checked against the rate's own figures:
+// its classes hold every measured packet, their means average to the rate's,
+// and at a light load each mean lies within a few cycles above the zero-load
+// latency of its hop count (hops * (router 2 + link 1) + 4 flits).
+void expect_classes_of(const nlohmann::json& rate, const nlohmann::json& rows, const char* model) {
+  std::uint64_t packets = 0;
+  double cycles = 0;
+  for (const auto& row : rows) {
+    const auto& m = model != nullptr ? row[model] : row;
+    const std::uint64_t n = m["packets"].get<std::uint64_t>();
+    packets += n;
+    if (n == 0) continue;
+    const double mean = m["latency_mean"].get<double>(), zero_load = 3.0 * row["hops"].get<double>() + 4;
+    cycles += mean * double(n);
+    EXPECT_GE(mean, zero_load) << row.dump();
+    EXPECT_LT(mean, zero_load + 2) << row.dump();
+  }
+  const auto& whole = model != nullptr ? rate[model] : rate;
+  EXPECT_EQ(packets, whole["packets_measured"].get<std::uint64_t>());
+  EXPECT_NEAR(cycles / double(packets), whole["latency_mean"].get<double>(), 1e-9);
+}
+
+TEST(NocBench, ByHopsSplitsEachModelsPacketsByRoutersCrossed) {
+  const auto r = run_bench({"--mesh", "4x4", "--rates", "0.02", "--cycles", "2000", "--model", "both", "--by-hops"});
+  const auto& rate = r["rates"].at(0);
+  const auto& rows = rate["by_hops"];
+  // Uniform traffic on 4x4: 1 to 6 links apart, so 2 to 7 routers; no
+  // hotspot, so no split by destination.
+  ASSERT_EQ(rows.size(), 6u) << rows.dump();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i]["hops"].get<unsigned>(), i + 2);
+    EXPECT_FALSE(rows[i].contains("to_hotspot"));
+  }
+  expect_classes_of(rate, rows, "cycle");
+  expect_classes_of(rate, rows, "fast");
+}
+
+TEST(NocBench, ByHopsOnHotspotTrafficSetsThePacketsToTheHotspotApart) {
+  const auto r = run_bench({"--mesh", "4x4", "--traffic", "hotspot", "--rates", "0.02", "--cycles", "2000", "--model",
+                            "cycle", "--by-hops"});
+  const auto& rate = r["rates"].at(0);
+  const auto& rows = rate["by_hops"];
+  expect_classes_of(rate, rows, nullptr);
+  // The hotspot (2, 2) is at most 4 links from any node of a 4x4 mesh.
+  std::uint64_t to_hotspot = 0;
+  for (const auto& row : rows)
+    if (row["to_hotspot"].get<bool>()) {
+      EXPECT_LE(row["hops"].get<unsigned>(), 5u) << row.dump();
+      to_hotspot += row["packets"].get<std::uint64_t>();
+    }
+  // A fifth of every other node's packets, and the hotspot's 1/15 share of
+  // the rest: about a quarter of them.
+  const double share = double(to_hotspot) / rate["packets_measured"].get<double>();
+  EXPECT_GT(share, 0.15);
+  EXPECT_LT(share, 0.35);
+}
+
 TEST(NocBench, HotspotBoundIsTheHotNodesEjectionChannel) {
   // 8x8: the 63 other nodes send a fifth of their load to the centre, plus
   // its 1/63 share of the uniform rest: 63 * 0.2 + 0.8 = 13.4 times the offered

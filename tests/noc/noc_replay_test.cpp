@@ -236,6 +236,8 @@ TEST(NocReplay, TrafficOptionsAndBadTracesAreRefused) {
                      "'--mesh with --replay'"),
             std::string::npos)
       << err;
+  replay({"--replay", "t.csv", "--by-hops"}, 2, &err);
+  EXPECT_NE(err.find("--by-hops: expected no traffic, mesh or model option with --replay"), std::string::npos) << err;
   replay({"--rates", "0.1"}, 2, &err);
   EXPECT_NE(err.find("'--mesh' is required"), std::string::npos) << err;
   const std::string missing = temp_file("missing.csv");
