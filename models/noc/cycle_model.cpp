@@ -22,6 +22,7 @@ CycleMeshModel::CycleMeshModel(const NocConfig& config)
       queueing_sources_(busy_routers_.size()),
       flit_wheel_(config.link_cycles + 1),
       credit_wheel_(config.link_cycles + 1),
+      due_heads_(config.router_cycles + 1),
       stats_(),
       link_of_channel_(make_link_stats(mesh_, stats_.links)) {
   for (NodeId n = 0; n < mesh_.nodes(); ++n) {
@@ -76,7 +77,13 @@ void CycleMeshModel::push(NodeId r, unsigned i, Cycle due, std::uint32_t packet,
   const auto route = static_cast<std::uint8_t>(head ? mesh_.xy_port(r, packets_[packet].dst) : 0);
   router.slots[std::size_t{i} * ring_ + ((in.first + in.count) & (ring_ - 1))] = {due, packet, head, tail, route};
   if (in.count++ == 0) {
-    (in.out_vc < 0 ? router.unrouted : router.routed)[i / vcs_] |= 1u << (i % vcs_);
+    if (in.out_vc >= 0)
+      router.routed[i / vcs_] |= 1u << (i % vcs_);
+    else if (due > now_)
+      // VC allocation would pass it over until then.
+      due_heads_[due % due_heads_.size()].emplace_back(r, i);
+    else
+      router.unrouted[i / vcs_] |= 1u << (i % vcs_);
   }
   if (router.buffered++ == 0) busy_routers_[r / 64] |= std::uint64_t{1} << (r % 64);
 }
@@ -84,12 +91,16 @@ void CycleMeshModel::push(NodeId r, unsigned i, Cycle due, std::uint32_t packet,
 void CycleMeshModel::step() {
   arrive();
   send_slot_ = (now_ + config_.link_cycles) % flit_wheel_.size();
+  auto& due_now = due_heads_[now_ % due_heads_.size()];
+  for (const auto& [r, i] : due_now) routers_[r].unrouted[i / vcs_] |= 1u << (i % vcs_);
+  due_now.clear();
   // Routers in order, only those holding flits (a router's traversal puts
   // nothing into another's buffers before the next cycle).
   for (std::size_t w = 0; w < busy_routers_.size(); ++w) {
     for (std::uint64_t bits = busy_routers_[w]; bits != 0; bits &= bits - 1) {
       const auto r = static_cast<NodeId>(w * 64 + __builtin_ctzll(bits));
-      allocate_vcs(r);
+      const std::uint32_t* waiting = routers_[r].unrouted;
+      if ((waiting[0] | waiting[1] | waiting[2] | waiting[3] | waiting[4]) != 0) allocate_vcs(r);
       traverse_switch(r);
     }
   }
@@ -180,7 +191,7 @@ void CycleMeshModel::traverse_switch(NodeId r) {
     if (p == kLocal) {
       ++sources_[r].credits[vc];
     } else {
-      credit_wheel_[send_slot_].push_back({router.neighbour[p], router.facing[p] + vc});
+      credit_wheel_[send_slot_].emplace_back(router.neighbour[p], router.facing[p] + vc);
       ++credits_in_flight_;
     }
     LinkStats& link = stats_.links[router.link[o]];
@@ -199,8 +210,8 @@ void CycleMeshModel::traverse_switch(NodeId r) {
       }
     } else {
       --router.credits[at(o, out_vc)];
-      flit_wheel_[send_slot_].push_back(
-          {router.neighbour[o], router.facing[o] + out_vc, flit.packet, flit.head, flit.tail});
+      flit_wheel_[send_slot_].emplace_back(router.neighbour[o], router.facing[o] + out_vc, flit.packet, flit.head,
+                                           flit.tail);
     }
     if (flit.tail) {
       router.out_vc_taken[at(o, out_vc)] = 0;

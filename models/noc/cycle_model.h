@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <utility>
 #include <vector>
 
 #include "models/noc/mesh.h"
@@ -105,13 +106,19 @@ class CycleMeshModel {
   };
   // A flit or a credit on a link; every link has the same latency, so what
   // was sent at cycle c arrives at c + link_cycles, in sending order.
+  // Built in place (emplace_back): a braced temporary was stored field by
+  // field and read back whole, a load the stores could not forward (an eighth
+  // of a replay's time in the reference).
   struct FlitOnLink {
+    FlitOnLink(NodeId to, unsigned vc_there, std::uint32_t slot, bool is_head, bool is_tail)
+        : router(to), input(vc_there), packet(slot), head(is_head), tail(is_tail) {}
     NodeId router;   // the router it enters
     unsigned input;  // input VC there: port * vcs + vc
     std::uint32_t packet;
     bool head, tail;
   };
   struct CreditOnLink {
+    CreditOnLink(NodeId to, unsigned vc_there) : router(to), output(vc_there) {}
     NodeId router;    // the router it returns to
     unsigned output;  // output port * vcs + vc there
   };
@@ -147,6 +154,9 @@ class CycleMeshModel {
   // Indexed by arrival cycle modulo link_cycles + 1.
   std::vector<std::vector<FlitOnLink>> flit_wheel_;
   std::vector<std::vector<CreditOnLink>> credit_wheel_;
+  // Heads that became the front of an input VC, by the cycle they are due
+  // (modulo router_cycles + 1): each joins its router's `unrouted` then.
+  std::vector<std::vector<std::pair<NodeId, unsigned>>> due_heads_;
   std::vector<Packet> packets_;
   std::vector<std::uint32_t> free_slots_;
   std::vector<Delivery> deliveries_;
