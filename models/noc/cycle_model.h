@@ -108,7 +108,7 @@ class CycleMeshModel {
   // was sent at cycle c arrives at c + link_cycles, in sending order.
   // Built in place (emplace_back): a braced temporary was stored field by
   // field and read back whole, a load the stores could not forward (an eighth
-  // of a replay's time in the reference).
+  // of the switch traversal's time).
   struct FlitOnLink {
     FlitOnLink(NodeId to, unsigned vc_there, std::uint32_t slot, bool is_head, bool is_tail)
         : router(to), input(vc_there), packet(slot), head(is_head), tail(is_tail) {}
