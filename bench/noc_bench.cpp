@@ -260,7 +260,7 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
        "runs per rate, with seeds seed, seed+1, ...; their measured packets and windows pooled")
       ("by-hops", po::bool_switch(),
        "also each rate's mean latency by the number of routers packets cross, and for hotspot traffic by whether "
-       "they go to the hotspot")
+       "they go to the hotspot; with --replay, the unicasts by routers crossed")
       ("model", po::value<std::string>()->default_value("cycle"),
        "cycle: flit-by-flit reference model; fast: per-packet model of the platform; "
        "both: the two side by side with the fast model's deviation")
@@ -286,13 +286,13 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
   if (vm.count("json")) o.json = vm["json"].as<std::string>();
   if (vm.count("replay")) {
     // The trace names its NoC; nothing else shapes a replay.
-    for (const char* other :
-         {"mesh", "traffic", "rates", "packet-flits", "cycles", "seed", "seeds", "model", "set", "by-hops"})
+    for (const char* other : {"mesh", "traffic", "rates", "packet-flits", "cycles", "seed", "seeds", "model", "set"})
       if (vm.count(other) && !vm[other].defaulted())
         throw OptionError("--" + std::string(other),
                           "no traffic, mesh or model option with --replay (the trace names its NoC)",
                           "--" + std::string(other) + " with --replay");
     o.replay = vm["replay"].as<std::string>();
+    o.by_hops = vm["by-hops"].as<bool>();
     return o;
   }
   for (const char* needed : {"mesh", "rates"})
@@ -465,7 +465,7 @@ int noc_bench_main(int argc, const char* const* argv) {
   if (!o.replay.empty()) {
     nlohmann::json out;
     try {
-      out = replay_noc_packets(o.replay);
+      out = replay_noc_packets(o.replay, o.by_hops);
     } catch (const std::invalid_argument& e) {
       std::cerr << "npuvp noc-bench: --replay: " << e.what() << "\n";
       return 2;

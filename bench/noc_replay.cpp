@@ -112,11 +112,16 @@ std::vector<Cycle> lateness(const std::vector<PacketRecord>& rows, const std::ve
 
 constexpr Cycle kFarBehind = 100;
 
-// The rows of one class and their latency under each timing.
+// The latencies of some rows under each timing.
+struct Timings {
+  noc::LatencyHistogram run, ready, ready_unicasts, cycle_level;
+};
+
+// The rows of one class.
 struct Class {
   const char* name;
   bool (*holds)(const PacketRecord&, Cycle late);
-  noc::LatencyHistogram run, ready, ready_unicasts, cycle_level;
+  Timings t;
 };
 
 nlohmann::json histogram_json(const noc::LatencyHistogram& h) {
@@ -131,9 +136,22 @@ void print_mean(const noc::LatencyHistogram& h) {
     std::cout << std::setw(14) << h.mean();
 }
 
+// One row of the table, and its JSON under `key` = `name`.
+nlohmann::json print_row(const std::string& label, const char* key, const nlohmann::json& name, const Timings& t) {
+  std::cout << std::left << std::setw(24) << label << std::right << std::setw(14) << t.run.count();
+  for (const noc::LatencyHistogram* h : {&t.run, &t.ready, &t.ready_unicasts, &t.cycle_level}) print_mean(*h);
+  std::cout << "\n";
+  return {{key, name},
+          {"packets", t.run.count()},
+          {"run_order", histogram_json(t.run)},
+          {"ready_order", histogram_json(t.ready)},
+          {"ready_order_unicasts", histogram_json(t.ready_unicasts)},
+          {"cycle_level_unicasts", histogram_json(t.cycle_level)}};
+}
+
 }  // namespace
 
-nlohmann::json replay_noc_packets(const std::string& path) {
+nlohmann::json replay_noc_packets(const std::string& path, bool by_hops) {
   const platform::NocPacketTrace trace = platform::read_noc_packet_trace(path);
   const std::vector<PacketRecord>& rows = trace.packets;
   const std::vector<Packet> packets = packets_of(rows);
@@ -148,48 +166,42 @@ nlohmann::json replay_noc_packets(const std::string& path) {
   const std::vector<Cycle> late = lateness(rows, packets);
 
   Class classes[] = {
-      {"unicasts", [](const PacketRecord& r, Cycle) { return r.multicast == 0; }, {}, {}, {}, {}},
-      {"  of one flit", [](const PacketRecord& r, Cycle) { return r.multicast == 0 && r.flits == 1; }, {}, {}, {}, {}},
-      {"  of more flits", [](const PacketRecord& r, Cycle) { return r.multicast == 0 && r.flits > 1; }, {}, {}, {}, {}},
-      {"  timed in ready order",
-       [](const PacketRecord& r, Cycle l) { return r.multicast == 0 && l == 0; },
-       {},
-       {},
-       {},
-       {}},
+      {"unicasts", [](const PacketRecord& r, Cycle) { return r.multicast == 0; }, {}},
+      {"  of one flit", [](const PacketRecord& r, Cycle) { return r.multicast == 0 && r.flits == 1; }, {}},
+      {"  of more flits", [](const PacketRecord& r, Cycle) { return r.multicast == 0 && r.flits > 1; }, {}},
+      {"  timed in ready order", [](const PacketRecord& r, Cycle l) { return r.multicast == 0 && l == 0; }, {}},
       {"  timed 1-100 late",
        [](const PacketRecord& r, Cycle l) { return r.multicast == 0 && l > 0 && l <= kFarBehind; },
-       {},
-       {},
-       {},
        {}},
-      {"  timed >100 late",
-       [](const PacketRecord& r, Cycle l) { return r.multicast == 0 && l > kFarBehind; },
-       {},
-       {},
-       {},
-       {}},
-      {"multicast deliveries", [](const PacketRecord& r, Cycle) { return r.multicast != 0; }, {}, {}, {}, {}},
+      {"  timed >100 late", [](const PacketRecord& r, Cycle l) { return r.multicast == 0 && l > kFarBehind; }, {}},
+      {"multicast deliveries", [](const PacketRecord& r, Cycle) { return r.multicast != 0; }, {}},
   };
+  const noc::Mesh mesh(trace.noc);
+  std::vector<Timings> hops;  // the unicasts by routers crossed, for by_hops
   std::size_t differ = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const PacketRecord& r = rows[i];
     differ += run[i] != r.done;
-    for (Class& c : classes) {
-      if (!c.holds(r, late[i])) continue;
-      c.run.add(r.done - r.ready);
-      c.ready.add(ready[i] - r.ready);
-      if (r.multicast != 0) continue;
-      c.ready_unicasts.add(ready_unicasts[i] - r.ready);
-      c.cycle_level.add(cycle_level[i] - r.ready);
-    }
+    const auto add = [&](Timings& t) {
+      t.run.add(r.done - r.ready);
+      t.ready.add(ready[i] - r.ready);
+      if (r.multicast != 0) return;
+      t.ready_unicasts.add(ready_unicasts[i] - r.ready);
+      t.cycle_level.add(cycle_level[i] - r.ready);
+    };
+    for (Class& c : classes)
+      if (c.holds(r, late[i])) add(c.t);
+    if (!by_hops || r.multicast != 0) continue;
+    const unsigned h = mesh.hops(r.src, r.dst);
+    if (hops.size() <= h) hops.resize(h + 1);
+    add(hops[h]);
   }
 
   const noc::NocConfig& n = trace.noc;
   std::cout << "noc-bench --replay " << path << ": " << n.width << "x" << n.height << " mesh (router "
             << n.router_cycles << ", link " << n.link_cycles << ", buffer " << n.buffer_flits << " x "
             << n.virtual_channels << " VCs), " << packets.size() << " packets (" << unicasts.size() << " unicasts, "
-            << packets.size() - unicasts.size() << " multicasts to " << classes[6].run.count() << " destinations)\n";
+            << packets.size() - unicasts.size() << " multicasts to " << classes[6].t.run.count() << " destinations)\n";
   if (differ == 0)
     std::cout << "fast model in the run's order: every recorded time reproduced\n";
   else
@@ -200,35 +212,31 @@ nlohmann::json replay_noc_packets(const std::string& path) {
             << std::fixed << std::setprecision(2);
   nlohmann::json out_classes = nlohmann::json::array();
   for (const Class& c : classes) {
-    std::cout << std::left << std::setw(24) << c.name << std::right << std::setw(14) << c.run.count();
-    print_mean(c.run);
-    print_mean(c.ready);
-    print_mean(c.ready_unicasts);
-    print_mean(c.cycle_level);
-    std::cout << "\n";
     std::string name = c.name;
     name.erase(0, name.find_first_not_of(' '));
-    out_classes.push_back({{"class", name},
-                           {"packets", c.run.count()},
-                           {"run_order", histogram_json(c.run)},
-                           {"ready_order", histogram_json(c.ready)},
-                           {"ready_order_unicasts", histogram_json(c.ready_unicasts)},
-                           {"cycle_level_unicasts", histogram_json(c.cycle_level)}});
+    out_classes.push_back(print_row(c.name, "class", name, c.t));
   }
+  nlohmann::json out_hops = nlohmann::json::array();
+  for (std::size_t h = 0; h < hops.size(); ++h)
+    if (hops[h].run.count() != 0)
+      out_hops.push_back(
+          print_row("  crossing " + std::to_string(h) + (h == 1 ? " router" : " routers"), "hops", h, hops[h]));
   std::cout << std::defaultfloat;
-  return {{"replay", path},
-          {"mesh", std::to_string(n.width) + "x" + std::to_string(n.height)},
-          {"noc",
-           {{"flit_bytes", n.flit_bytes},
-            {"router_cycles", n.router_cycles},
-            {"link_cycles", n.link_cycles},
-            {"buffer_flits", n.buffer_flits},
-            {"virtual_channels", n.virtual_channels}}},
-          {"packets", packets.size()},
-          {"unicasts", unicasts.size()},
-          {"recorded_times_differing", differ},
-          {"late_threshold_cycles", kFarBehind},
-          {"classes", out_classes}};
+  nlohmann::json out = {{"replay", path},
+                        {"mesh", std::to_string(n.width) + "x" + std::to_string(n.height)},
+                        {"noc",
+                         {{"flit_bytes", n.flit_bytes},
+                          {"router_cycles", n.router_cycles},
+                          {"link_cycles", n.link_cycles},
+                          {"buffer_flits", n.buffer_flits},
+                          {"virtual_channels", n.virtual_channels}}},
+                        {"packets", packets.size()},
+                        {"unicasts", unicasts.size()},
+                        {"recorded_times_differing", differ},
+                        {"late_threshold_cycles", kFarBehind},
+                        {"classes", out_classes}};
+  if (by_hops) out["by_hops"] = out_hops;
+  return out;
 }
 
 }  // namespace npuvp::bench

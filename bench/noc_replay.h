@@ -19,8 +19,9 @@
 
 namespace npuvp::bench {
 
-// Prints the comparison and returns it as JSON. Throws std::invalid_argument
+// Prints the comparison and returns it as JSON; with `by_hops`, also the
+// unicasts by the number of routers they cross. Throws std::invalid_argument
 // naming the file and line of a malformed trace.
-nlohmann::json replay_noc_packets(const std::string& path);
+nlohmann::json replay_noc_packets(const std::string& path, bool by_hops);
 
 }  // namespace npuvp::bench

@@ -215,6 +215,29 @@ TEST(NocReplay, ALonePacketTakesTheZeroLoadLatencyInEveryColumn) {
   const nlohmann::json& c = class_of(r, "unicasts");
   for (const char* column : {"run_order", "ready_order", "ready_order_unicasts", "cycle_level_unicasts"})
     EXPECT_DOUBLE_EQ(c[column]["mean"].get<double>(), zero_load) << column;
+  EXPECT_FALSE(r.contains("by_hops"));
+  std::filesystem::remove(path);
+}
+
+TEST(NocReplay, ByHopsSplitsTheUnicastsByRoutersCrossed) {
+  // On the default 4x4 mesh node 1 is (1, 0), 14 is (2, 3): 4 links, 5
+  // routers; 0 to 3 crosses 4 routers; 5 to 5 only its own.
+  const std::string path = temp_file("hops.csv");
+  write_unicasts(path, {{1, 14, 5, 40}, {0, 3, 2, 1000}, {5, 5, 1, 2000}, {14, 1, 3, 3000}});
+  const nlohmann::json r = replay({"--replay", path, "--by-hops"}, 0);
+  const noc::Mesh mesh{noc::NocConfig{}};
+  const auto& rows = r["by_hops"];
+  ASSERT_EQ(rows.size(), 3u) << rows.dump();
+  const unsigned hops[] = {1, 4, 5};
+  const std::uint64_t packets[] = {1, 1, 2};
+  const double means[] = {double(mesh.zero_load_latency(5, 5, 1)), double(mesh.zero_load_latency(0, 3, 2)),
+                          (double(mesh.zero_load_latency(1, 14, 5)) + double(mesh.zero_load_latency(14, 1, 3))) / 2};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(rows[i]["hops"], hops[i]);
+    EXPECT_EQ(rows[i]["packets"], packets[i]);
+    for (const char* column : {"run_order", "ready_order", "ready_order_unicasts", "cycle_level_unicasts"})
+      EXPECT_DOUBLE_EQ(rows[i][column]["mean"].get<double>(), means[i]) << rows[i].dump();
+  }
   std::filesystem::remove(path);
 }
 
@@ -236,8 +259,6 @@ TEST(NocReplay, TrafficOptionsAndBadTracesAreRefused) {
                      "'--mesh with --replay'"),
             std::string::npos)
       << err;
-  replay({"--replay", "t.csv", "--by-hops"}, 2, &err);
-  EXPECT_NE(err.find("--by-hops: expected no traffic, mesh or model option with --replay"), std::string::npos) << err;
   replay({"--rates", "0.1"}, 2, &err);
   EXPECT_NE(err.find("'--mesh' is required"), std::string::npos) << err;
   const std::string missing = temp_file("missing.csv");
