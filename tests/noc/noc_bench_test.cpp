@@ -66,13 +66,15 @@ struct Sweep {
   unsigned virtual_channels = 2;  // the platform's
 };
 
-void expect_agreement(const Sweep& s) {
+// Returns the bench's JSON, each rate's packets also by hops (--by-hops).
+nlohmann::json expect_agreement(const Sweep& s) {
   const double half = 0.5 * s.saturation, near = 0.9 * s.saturation, above = std::min(1.0, 2 * s.saturation);
   const std::string rates = std::to_string(half) + "," + std::to_string(near) + "," + std::to_string(above);
-  const auto r =
-      run_bench({"--mesh", s.mesh, "--traffic", s.traffic, "--rates", rates, "--cycles", "20000", "--seed", "1",
-                 "--seeds", "3", "--model", "both", "--set", "virtual_channels=" + std::to_string(s.virtual_channels)});
-  ASSERT_EQ(r["rates"].size(), 3u);
+  const auto r = run_bench({"--mesh", s.mesh, "--traffic", s.traffic, "--rates", rates, "--cycles", "20000", "--seed",
+                            "1", "--seeds", "3", "--model", "both", "--set",
+                            "virtual_channels=" + std::to_string(s.virtual_channels), "--by-hops"});
+  EXPECT_EQ(r["rates"].size(), 3u);
+  if (r["rates"].size() != 3u) return r;
   for (int i = 0; i < 3; ++i) {
     const auto& p = r["rates"][i];
     const double accepted = p["fast_vs_cycle"]["accepted"], latency = p["fast_vs_cycle"]["latency_mean"];
@@ -88,13 +90,30 @@ void expect_agreement(const Sweep& s) {
       EXPECT_LT(p["cycle"]["accepted"].get<double>(), 0.9 * p["offered"].get<double>()) << where;
     }
   }
+  return r;
 }
 
 TEST(NocBench, FastModelAgreesWithCycleLevelBelowAndAboveSaturationOn4x4) {
   for (const Sweep& s :
-       {Sweep{"4x4", "uniform", 0.69, kTolerance, kTolerance}, Sweep{"4x4", "transpose", 0.34, kTolerance, kTolerance},
-        Sweep{"4x4", "hotspot", 0.26, 0.12, kTolerance}})
+       {Sweep{"4x4", "uniform", 0.69, kTolerance, kTolerance}, Sweep{"4x4", "transpose", 0.34, kTolerance, kTolerance}})
     expect_agreement(s);
+  // The hotspot's deviation at 0.9x is the order of service (docs/noc.md,
+  // "Round robin against first timed"): the reference's round robin among
+  // input ports makes a packet to the hotspot wait more the farther it
+  // starts (24.6 to 61.3 cycles from 2 to 5 routers), while the fast model,
+  // serving packets in the order they were created, times them all alike
+  // (33.4 to 34.3).
+  const auto r = expect_agreement(Sweep{"4x4", "hotspot", 0.26, 0.12, kTolerance});
+  std::vector<double> reference, fast;
+  for (const auto& row : r["rates"].at(1)["by_hops"])
+    if (row["to_hotspot"].get<bool>()) {
+      reference.push_back(row["cycle"]["latency_mean"].get<double>());
+      fast.push_back(row["fast"]["latency_mean"].get<double>());
+    }
+  ASSERT_EQ(reference.size(), 4u);
+  for (std::size_t i = 1; i < reference.size(); ++i) EXPECT_GT(reference[i], reference[i - 1] + 8) << i;
+  const auto [least, most] = std::minmax_element(fast.begin(), fast.end());
+  EXPECT_LT(*most, 1.05 * *least);
 }
 
 TEST(NocBench, FastModelAgreesWithCycleLevelBelowAndAboveSaturationOn8x8) {
