@@ -269,7 +269,7 @@ BenchOptions parse(int argc, const char* const* argv, bool& help) {
        "(repeatable)")
       ("replay", po::value<std::string>(),
        "a run's noc_packets.csv: its packets timed again, each ready when it was, by the fast model in the run's "
-       "order and in ready order and by the cycle-level model (unicasts), packet class by class; takes no "
+       "order and in ready order and by the cycle-level model, packet class by class; takes no "
        "traffic, mesh or model option")
       ("json", po::value<std::string>(), "also write the results to this JSON file");
   // clang-format on

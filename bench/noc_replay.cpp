@@ -62,19 +62,28 @@ std::vector<Cycle> time_fast(const noc::NocConfig& noc, const std::vector<Packet
   return done;
 }
 
-// The unicasts of `order` (by ready cycle) offered to the cycle-level model
-// each in its ready cycle.
+// The packets of `order` (by ready cycle) offered to the cycle-level model
+// each in its ready cycle: the delivery cycle of every row.
 std::vector<Cycle> time_cycle_level(const noc::NocConfig& noc, const std::vector<PacketRecord>& rows,
                                     const std::vector<Packet>& packets, const std::vector<std::size_t>& order) {
   noc::CycleMeshModel model(noc);
   std::vector<Cycle> done(rows.size(), 0);
-  std::size_t next = 0, delivered = 0;
-  while (delivered < order.size()) {
+  std::vector<noc::CycleMeshModel::Destination> to;
+  std::size_t next = 0, delivered = 0, deliveries = 0;
+  for (const std::size_t k : order) deliveries += packets[k].end - packets[k].first;
+  while (delivered < deliveries) {
     // A trace's packets may lie far apart (a run's idle host steps).
     if (next < order.size()) model.skip_idle_to(rows[packets[order[next]].first].ready);
     for (; next < order.size() && rows[packets[order[next]].first].ready <= model.now(); ++next) {
-      const std::size_t row = packets[order[next]].first;
-      model.offer(row, rows[row].src, rows[row].dst, rows[row].flits);
+      const Packet& p = packets[order[next]];
+      const PacketRecord& r = rows[p.first];
+      if (r.multicast == 0) {
+        model.offer(p.first, r.src, r.dst, r.flits);
+        continue;
+      }
+      to.clear();
+      for (std::size_t i = p.first; i < p.end; ++i) to.push_back({rows[i].dst, i});
+      model.offer_multicast(r.src, to, r.flits);
     }
     model.step();
     for (const auto& d : model.take_deliveries()) {
@@ -96,6 +105,32 @@ std::vector<std::size_t> by_ready(const std::vector<PacketRecord>& rows, const s
   return order;
 }
 
+// The packets in ready order, by the fast model and by the cycle-level one.
+// If the cycle-level model deadlocks on them (multicast trees through shared
+// buffers), it times the unicasts alone, and so does the fast model beside
+// it (`fast_unicasts`), the multicasts' rows left at 0.
+struct ReadyOrder {
+  std::vector<Cycle> fast, cycle_level, fast_unicasts;
+  bool deadlocked = false;
+  Cycle deadlock_cycle = 0;
+};
+ReadyOrder time_in_ready_order(const noc::NocConfig& noc, const std::vector<PacketRecord>& rows,
+                               const std::vector<Packet>& packets) {
+  ReadyOrder out;
+  const std::vector<std::size_t> order = by_ready(rows, packets, false);
+  out.fast = time_fast(noc, rows, packets, order);
+  try {
+    out.cycle_level = time_cycle_level(noc, rows, packets, order);
+  } catch (const noc::NocDeadlock& deadlock) {
+    out.deadlocked = true;
+    out.deadlock_cycle = deadlock.cycle();
+    const std::vector<std::size_t> unicasts = by_ready(rows, packets, true);
+    out.cycle_level = time_cycle_level(noc, rows, packets, unicasts);
+    out.fast_unicasts = time_fast(noc, rows, packets, unicasts);
+  }
+  return out;
+}
+
 // How far behind the latest ready cycle of the packets timed before it each
 // row's packet was timed in the run.
 std::vector<Cycle> lateness(const std::vector<PacketRecord>& rows, const std::vector<Packet>& packets) {
@@ -114,7 +149,8 @@ constexpr Cycle kFarBehind = 100;
 
 // The latencies of some rows under each timing.
 struct Timings {
-  noc::LatencyHistogram run, ready, ready_unicasts, cycle_level;
+  noc::LatencyHistogram run, ready, cycle_level;
+  noc::LatencyHistogram ready_unicasts;  // the fast model's, when the cycle-level model deadlocked
 };
 
 // The rows of one class.
@@ -137,16 +173,23 @@ void print_mean(const noc::LatencyHistogram& h) {
 }
 
 // One row of the table, and its JSON under `key` = `name`.
-nlohmann::json print_row(const std::string& label, const char* key, const nlohmann::json& name, const Timings& t) {
+// With `deadlocked`, the cycle-level column holds the unicasts alone, and a
+// fourth column the fast model's timing of them alone.
+nlohmann::json print_row(const std::string& label, const char* key, const nlohmann::json& name, const Timings& t,
+                         bool deadlocked) {
   std::cout << std::left << std::setw(24) << label << std::right << std::setw(14) << t.run.count();
-  for (const noc::LatencyHistogram* h : {&t.run, &t.ready, &t.ready_unicasts, &t.cycle_level}) print_mean(*h);
+  for (const noc::LatencyHistogram* h : {&t.run, &t.ready, &t.cycle_level}) print_mean(*h);
+  nlohmann::json row = {{key, name},
+                        {"packets", t.run.count()},
+                        {"run_order", histogram_json(t.run)},
+                        {"ready_order", histogram_json(t.ready)},
+                        {"cycle_level", histogram_json(t.cycle_level)}};
+  if (deadlocked) {
+    print_mean(t.ready_unicasts);
+    row["ready_order_unicasts_alone"] = histogram_json(t.ready_unicasts);
+  }
   std::cout << "\n";
-  return {{key, name},
-          {"packets", t.run.count()},
-          {"run_order", histogram_json(t.run)},
-          {"ready_order", histogram_json(t.ready)},
-          {"ready_order_unicasts", histogram_json(t.ready_unicasts)},
-          {"cycle_level_unicasts", histogram_json(t.cycle_level)}};
+  return row;
 }
 
 }  // namespace
@@ -159,10 +202,11 @@ nlohmann::json replay_noc_packets(const std::string& path, bool by_hops) {
   std::iota(run_order.begin(), run_order.end(), std::size_t{0});
 
   const std::vector<Cycle> run = time_fast(trace.noc, rows, packets, run_order);
-  const std::vector<Cycle> ready = time_fast(trace.noc, rows, packets, by_ready(rows, packets, false));
-  const std::vector<std::size_t> unicasts = by_ready(rows, packets, true);
-  const std::vector<Cycle> ready_unicasts = time_fast(trace.noc, rows, packets, unicasts);
-  const std::vector<Cycle> cycle_level = time_cycle_level(trace.noc, rows, packets, unicasts);
+  const ReadyOrder in_ready_order = time_in_ready_order(trace.noc, rows, packets);
+  const std::vector<Cycle>& ready = in_ready_order.fast;
+  const std::vector<Cycle>& cycle_level = in_ready_order.cycle_level;
+  const auto unicasts = static_cast<std::size_t>(
+      std::count_if(packets.begin(), packets.end(), [&](const Packet& p) { return rows[p.first].multicast == 0; }));
   const std::vector<Cycle> late = lateness(rows, packets);
 
   Class classes[] = {
@@ -185,9 +229,9 @@ nlohmann::json replay_noc_packets(const std::string& path, bool by_hops) {
     const auto add = [&](Timings& t) {
       t.run.add(r.done - r.ready);
       t.ready.add(ready[i] - r.ready);
-      if (r.multicast != 0) return;
-      t.ready_unicasts.add(ready_unicasts[i] - r.ready);
+      if (in_ready_order.deadlocked && r.multicast != 0) return;
       t.cycle_level.add(cycle_level[i] - r.ready);
+      if (in_ready_order.deadlocked) t.ready_unicasts.add(in_ready_order.fast_unicasts[i] - r.ready);
     };
     for (Class& c : classes)
       if (c.holds(r, late[i])) add(c.t);
@@ -200,27 +244,34 @@ nlohmann::json replay_noc_packets(const std::string& path, bool by_hops) {
   const noc::NocConfig& n = trace.noc;
   std::cout << "noc-bench --replay " << path << ": " << n.width << "x" << n.height << " mesh (router "
             << n.router_cycles << ", link " << n.link_cycles << ", buffer " << n.buffer_flits << " x "
-            << n.virtual_channels << " VCs), " << packets.size() << " packets (" << unicasts.size() << " unicasts, "
-            << packets.size() - unicasts.size() << " multicasts to " << classes[6].t.run.count() << " destinations)\n";
+            << n.virtual_channels << " VCs), " << packets.size() << " packets (" << unicasts << " unicasts, "
+            << packets.size() - unicasts << " multicasts to " << classes[6].t.run.count() << " destinations)\n";
   if (differ == 0)
     std::cout << "fast model in the run's order: every recorded time reproduced\n";
   else
     std::cout << "fast model in the run's order: " << differ << " of " << rows.size()
               << " recorded times differ (the trace comes from another build or NoC)\n";
-  std::cout << "mean latency, cycles           packets     run order   ready order   ready order   cycle-level\n"
-            << "                                                                     (unicasts)    (unicasts)\n"
+  if (in_ready_order.deadlocked)
+    std::cout << "cycle-level model: deadlocked (nothing moved from cycle " << in_ready_order.deadlock_cycle
+              << " on: multicast trees wait for one another through shared buffers); it times the unicasts alone, "
+                 "and so does the fast model in the last column\n";
+  std::cout << std::left << std::setw(24) << "mean latency, cycles" << std::right << std::setw(14) << "packets"
+            << std::setw(14) << "run order" << std::setw(14) << "ready order" << std::setw(14) << "cycle-level"
+            << (in_ready_order.deadlocked ? "   ready order" : "") << "\n"
+            << std::setw(52) << "(fast model)" << std::setw(14) << "(fast model)" << std::setw(14) << "(ready order)"
+            << (in_ready_order.deadlocked ? "  (fast model)" : "") << "\n"
             << std::fixed << std::setprecision(2);
   nlohmann::json out_classes = nlohmann::json::array();
   for (const Class& c : classes) {
     std::string name = c.name;
     name.erase(0, name.find_first_not_of(' '));
-    out_classes.push_back(print_row(c.name, "class", name, c.t));
+    out_classes.push_back(print_row(c.name, "class", name, c.t, in_ready_order.deadlocked));
   }
   nlohmann::json out_hops = nlohmann::json::array();
   for (std::size_t h = 0; h < hops.size(); ++h)
     if (hops[h].run.count() != 0)
-      out_hops.push_back(
-          print_row("  crossing " + std::to_string(h) + (h == 1 ? " router" : " routers"), "hops", h, hops[h]));
+      out_hops.push_back(print_row("  crossing " + std::to_string(h) + (h == 1 ? " router" : " routers"), "hops", h,
+                                   hops[h], in_ready_order.deadlocked));
   std::cout << std::defaultfloat;
   nlohmann::json out = {{"replay", path},
                         {"mesh", std::to_string(n.width) + "x" + std::to_string(n.height)},
@@ -231,8 +282,10 @@ nlohmann::json replay_noc_packets(const std::string& path, bool by_hops) {
                           {"buffer_flits", n.buffer_flits},
                           {"virtual_channels", n.virtual_channels}}},
                         {"packets", packets.size()},
-                        {"unicasts", unicasts.size()},
+                        {"unicasts", unicasts},
                         {"recorded_times_differing", differ},
+                        {"cycle_level_deadlock_cycle",
+                         in_ready_order.deadlocked ? nlohmann::json(in_ready_order.deadlock_cycle) : nlohmann::json()},
                         {"late_threshold_cycles", kFarBehind},
                         {"classes", out_classes}};
   if (by_hops) out["by_hops"] = out_hops;

@@ -5,9 +5,9 @@
 //  - by the fast model in the order the run timed them: the recorded times
 //    again, a check that the trace fits this build;
 //  - by the fast model in the order they are ready, as a network that
-//    decides in time order would see them, with and without the multicasts;
-//  - by the cycle-level model in the order they are ready, unicasts only (it
-//    has no multicast).
+//    decides in time order would see them;
+//  - by the cycle-level model in the order they are ready, multicasts along
+//    their trees as the fast model times them.
 // The run times packets in the order loosely timed initiators issue them,
 // which is not their order in time: a packet timed after others ready later
 // must fit around their reservations. The replay shows what that order and

@@ -20,9 +20,25 @@
 //     step 3 is usable at once).
 // An endpoint has a packet when its tail arrives; the packet's latency counts
 // from the cycle it was offered to the cycle after its tail arrived.
+//
+// A multicast packet travels the XY tree to its destinations (the union of
+// the XY paths from its source), copied where the paths branch: at such a
+// router its head claims a VC on each branch's output (each as one is free),
+// and each branch sends the buffered flits in turn as its output grants them,
+// one branch ahead of another if it is granted sooner. The input VC's offer
+// in step 3 asks for every branch that has a flit ready, so several outputs
+// may grant it in one cycle. A flit leaves the buffer, and its credit goes
+// back, once every branch has sent it. docs/noc.md, "Multicast in the
+// cycle-level model".
+//
+// A copy that holds an ejection VC while another branch of its packet waits
+// (through the buffer they share) can close a cycle of waits with other
+// packets: a wormhole tree multicast can deadlock, which step() reports
+// (NocDeadlock) rather than stepping on forever.
 
 #include <cstdint>
 #include <deque>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -31,13 +47,36 @@
 
 namespace npuvp::noc {
 
+// Nothing in the network can move again: every buffered flit waits for a VC
+// or a buffer slot that another waiting flit holds.
+class NocDeadlock : public std::runtime_error {
+ public:
+  NocDeadlock(Cycle at, std::uint64_t flits);
+  // The first cycle from which nothing moved.
+  Cycle cycle() const { return cycle_; }
+
+ private:
+  Cycle cycle_;
+};
+
 class CycleMeshModel {
  public:
   explicit CycleMeshModel(const NocConfig& config);
 
   // Queues a packet at its source endpoint, ready in the current cycle.
-  // `tag` comes back with its delivery.
+  // `tag` comes back with its delivery. Throws std::invalid_argument for a
+  // packet of no flits.
   void offer(std::uint64_t tag, NodeId src, NodeId dst, std::uint64_t flits);
+  struct Destination {
+    NodeId node;
+    std::uint64_t tag;  // comes back with the delivery there
+  };
+  // Queues one packet for every destination along the XY tree from `src`,
+  // each delivered when its copy's tail arrives. Throws std::invalid_argument
+  // for a packet of no flits or no destination.
+  void offer_multicast(NodeId src, const std::vector<Destination>& to, std::uint64_t flits);
+  // Throws NocDeadlock once nothing has moved for longer than a flit takes
+  // from one router to the next while flits wait in the network.
   void step();
   // Moves now() on to `cycle` if nothing is in the network and nothing is
   // queued: idle cycles change nothing else. Does nothing otherwise.
@@ -64,24 +103,43 @@ class CycleMeshModel {
   const NocStats& stats() const { return stats_; }
 
  private:
+  static constexpr std::uint32_t kUnicast = ~std::uint32_t{0};
   struct Packet {
     std::uint64_t tag;
     NodeId dst;
     std::uint64_t flits;
     Cycle offered;
+    std::uint32_t tree;  // slot in trees_, kUnicast for one destination
+  };
+  // Where a multicast packet goes: the output ports its head takes at each
+  // router of its tree, and the destinations still to be delivered.
+  struct Tree {
+    std::vector<std::pair<NodeId, std::uint8_t>> outputs;  // router, port mask
+    std::vector<Destination> to;
+    std::size_t undelivered = 0;
   };
   // A flit in an input buffer.
   struct BufferedFlit {
     Cycle due;             // cycle it may leave the router
     std::uint32_t packet;  // slot in packets_
     bool head, tail;
-    std::uint8_t route;  // a head's XY output port at this router
+    std::uint8_t outputs;  // a head's output ports at this router, a bit each
   };
   // An input VC's buffer is a ring of its router's slots: credits never let
-  // it hold more than buffer_flits flits, so it needs no allocation.
+  // it hold more than buffer_flits flits, so it needs no allocation. The
+  // packet at its front goes out through one branch per output port in
+  // `branches` (one for a unicast), from its head's VC allocation until the
+  // tail has left the buffer.
   struct InputVc {
     std::uint32_t first = 0, count = 0;
-    int out_port = -1, out_vc = -1;  // held from head to tail
+    std::uint8_t branches = 0;
+    std::uint8_t unallocated = 0;  // branches still without an output VC
+    std::uint8_t finished = 0;     // branches whose tail has been sent
+    std::int8_t single = -1;       // the port of its only branch; -1 with several
+    std::int8_t out_vc[kPorts] = {-1, -1, -1, -1, -1};
+    // Flits past `first` each branch has sent: 0 for a unicast between
+    // cycles, since a flit sent on its only branch leaves the buffer at once.
+    std::uint8_t sent[kPorts] = {};
   };
   struct Router {
     std::vector<InputVc> in;                 // port * vcs + vc
@@ -133,11 +191,37 @@ class CycleMeshModel {
   void arrive();
   void allocate_vcs(NodeId r);
   void traverse_switch(NodeId r);
+  // The lowest VC free on output `port`, now taken; -1 if none.
+  // This, send() and drop_front() run per flit from allocate_vcs() and
+  // traverse_switch(), whose loops they are part of: forced inline, as the
+  // fast model's per-hop steps.
+  [[gnu::always_inline]] int claim_vc(Router& router, unsigned port);
+  // A VC for each branch of a multicast head that lacks one and finds one
+  // free; whether it found any.
+  bool claim_branch_vcs(Router& router, InputVc& in);
+  // The branches of multicast input VC `i` with a flit that may leave now.
+  unsigned ready_branches(const Router& router, unsigned i) const;
+  // Sends the next flit of input VC `vc` of port `p` of router `r` on its
+  // branch `o`, and drops the flits every branch has sent from the buffer.
+  [[gnu::always_inline]] void send(Router& router, NodeId r, unsigned p, unsigned vc, unsigned o);
+  // Takes the front flit out of input VC `vc` of port `p`, its slot's credit
+  // going back upstream; a tail releases the VC to the packet behind it.
+  // Returns whether flits of the same packet are left in the buffer.
+  [[gnu::always_inline]] bool drop_front(Router& router, NodeId r, unsigned p, unsigned vc);
+  // Drops the flits every branch of a multicast input VC has sent.
+  void drop_sent_by_all(Router& router, NodeId r, unsigned p, unsigned vc);
+  // The tail of `packet` has left router `r` into its endpoint.
+  void deliver(NodeId r, std::uint32_t packet);
+  // Takes the branches of the head now at the front of released input VC
+  // `i`, all still without an output VC; its candidate bits are the caller's.
+  void start_packet(Router& router, unsigned i);
   void inject(NodeId n);
   // Appends a flit of `packet` due at `due` to input VC `i` of router `r`,
   // keeping its candidate bits.
   void push(NodeId r, unsigned i, Cycle due, std::uint32_t packet, bool head, bool tail);
   std::uint32_t new_packet_slot();
+  // Queues packet `slot` at its source endpoint, counted in the statistics.
+  void queue(NodeId src, std::uint32_t slot);
   unsigned at(unsigned port, unsigned vc) const { return port * vcs_ + vc; }
 
   NocConfig config_;
@@ -159,14 +243,20 @@ class CycleMeshModel {
   std::vector<std::vector<std::pair<NodeId, unsigned>>> due_heads_;
   std::vector<Packet> packets_;
   std::vector<std::uint32_t> free_slots_;
+  std::vector<Tree> trees_;
+  std::vector<std::uint32_t> free_trees_;
   std::vector<Delivery> deliveries_;
   NocStats stats_;  // before link_of_channel_, which names its links
   std::vector<int> link_of_channel_;
   int request_[kPorts] = {};      // scratch: per input port, the VC offered or -1
-  std::uint64_t in_network_ = 0;  // flits queued at sources not counted; buffered + on links
+  std::uint64_t in_network_ = 0;  // flits (and copies) buffered or on links, not those queued at sources
   std::uint64_t queued_packets_ = 0;
   std::uint64_t credits_in_flight_ = 0;
   std::uint64_t ejected_flits_ = 0;
+  // Whether anything moved this cycle (a flit, a credit, a VC claimed), and
+  // for how many cycles before this one nothing did.
+  bool moved_ = false;
+  Cycle still_ = 0;
 };
 
 }  // namespace npuvp::noc
