@@ -9,16 +9,10 @@
 
 #include "models/noc/cycle_model.h"
 #include "models/noc/fast_model.h"
+#include "tests/noc/mesh_config.h"
 
 namespace npuvp::noc {
 namespace {
-
-NocConfig mesh_config(unsigned k, unsigned vcs = 2) {
-  NocConfig c;
-  c.width = c.height = k;
-  c.virtual_channels = vcs;
-  return c;
-}
 
 // FNV-1a over everything a run delivers and counts.
 struct Hash {
@@ -139,12 +133,18 @@ TEST(CycleModelMulticast, ZeroLoadCopiesArriveAsUnicastsAndEachTreeLinkCarriesTh
 // M's flits leave at 5, 7, 9, 11 and reach (1,1)'s ejection between P's, the
 // tail due at 14, in at 16. P lost cycles 5, 7, 9, 11: its tail leaves (1,0)
 // at 25, is in at 30 (26 alone).
-TEST(CycleModelMulticast, ABranchWaitingForItsOutputLetsTheOthersGoOn) {
+// P (tag 1) of `p_flits` from (1,0) to (1,1), and M of `m_flits` from (0,0)
+// to (1,1) (tag 2) and (2,0) (tag 3), both offered at cycle 0.
+std::map<std::uint64_t, Cycle> branch_beside(const Mesh& mesh, std::uint64_t p_flits, std::uint64_t m_flits) {
   CycleMeshModel m(mesh_config(4));
-  const Mesh& mesh = m.mesh();
-  m.offer(1, mesh.node(1, 0), mesh.node(1, 1), 20);
-  m.offer_multicast(mesh.node(0, 0), {{mesh.node(1, 1), 2}, {mesh.node(2, 0), 3}}, 4);
-  const std::map<std::uint64_t, Cycle> done = run_to_idle(m);
+  m.offer(1, mesh.node(1, 0), mesh.node(1, 1), p_flits);
+  m.offer_multicast(mesh.node(0, 0), {{mesh.node(1, 1), 2}, {mesh.node(2, 0), 3}}, m_flits);
+  return run_to_idle(m);
+}
+
+TEST(CycleModelMulticast, ABranchWaitingForItsOutputLetsTheOthersGoOn) {
+  const Mesh mesh(mesh_config(4));
+  const std::map<std::uint64_t, Cycle> done = branch_beside(mesh, 20, 4);
   EXPECT_EQ(done.at(3), 13u);
   EXPECT_EQ(mesh.zero_load_latency(mesh.node(0, 0), mesh.node(2, 0), 4), 13u);
   EXPECT_EQ(done.at(2), 16u);
@@ -161,11 +161,8 @@ TEST(CycleModelMulticast, ABranchWaitingForItsOutputLetsTheOthersGoOn) {
 // tail at 71: in at 76, between 49 alone and south's 88. P's tail, behind 40
 // lost cycles, leaves at 121, in at 126.
 TEST(CycleModelMulticast, BranchesRunApartOnlyAsFarAsTheirSharedBufferAllows) {
-  CycleMeshModel m(mesh_config(4));
-  const Mesh& mesh = m.mesh();
-  m.offer(1, mesh.node(1, 0), mesh.node(1, 1), 80);
-  m.offer_multicast(mesh.node(0, 0), {{mesh.node(1, 1), 2}, {mesh.node(2, 0), 3}}, 40);
-  const std::map<std::uint64_t, Cycle> done = run_to_idle(m);
+  const Mesh mesh(mesh_config(4));
+  const std::map<std::uint64_t, Cycle> done = branch_beside(mesh, 80, 40);
   EXPECT_EQ(mesh.zero_load_latency(mesh.node(0, 0), mesh.node(2, 0), 40), 49u);
   EXPECT_EQ(done.at(3), 76u);
   EXPECT_EQ(done.at(2), 88u);

@@ -10,16 +10,10 @@
 #include "models/noc/cycle_model.h"
 #include "models/noc/fast_model.h"
 #include "models/noc/traffic.h"
+#include "tests/noc/mesh_config.h"
 
 namespace npuvp::noc {
 namespace {
-
-NocConfig mesh_config(unsigned k, unsigned vcs = 2) {
-  NocConfig c;
-  c.width = c.height = k;
-  c.virtual_channels = vcs;
-  return c;
-}
 
 // Latency of one packet alone in an empty cycle-level network.
 Cycle reference_alone(const NocConfig& c, NodeId src, NodeId dst, std::uint64_t flits) {
