@@ -139,7 +139,7 @@ class CycleMeshModel {
     std::int8_t out_vc[kPorts] = {-1, -1, -1, -1, -1};
     // Flits past `first` each branch has sent: 0 for a unicast between
     // cycles, since a flit sent on its only branch leaves the buffer at once.
-    std::uint8_t sent[kPorts] = {};
+    std::uint16_t sent[kPorts] = {};  // at most buffer_flits: 4096 (validate())
   };
   struct Router {
     std::vector<InputVc> in;                 // port * vcs + vc

@@ -15,7 +15,7 @@ FastMeshModel::FastMeshModel(const NocConfig& config)
       next_injection_vc_(mesh_.nodes(), 0),
       stats_(),
       node_of_channel_(mesh_.channel_count(), -1),
-      paths_(std::size_t(mesh_.nodes()) * mesh_.nodes()) {
+      paths_(mesh_.nodes() <= kCachedPathNodes ? std::size_t(mesh_.nodes()) * mesh_.nodes() : 0) {
   // allocate() keeps a packet's held VCs in a fixed array.
   validate_virtual_channels(config.virtual_channels);
   const std::vector<int> link_of_channel = make_link_stats(mesh_, stats_.links);
@@ -122,6 +122,10 @@ void FastMeshModel::trace_links(trace::VcdRecorder& recorder, LinkSignals signal
 }
 
 const std::vector<ChannelId>& FastMeshModel::path(NodeId src, NodeId dst) {
+  if (paths_.empty()) {
+    mesh_.xy_path(src, dst, uncached_path_);
+    return uncached_path_;
+  }
   std::vector<ChannelId>& path = paths_[std::size_t(src) * mesh_.nodes() + dst];
   if (path.empty()) mesh_.xy_path(src, dst, path);
   return path;

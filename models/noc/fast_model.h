@@ -161,8 +161,13 @@ class FastMeshModel {
   // Adds the XY path src->dst to tree_, sharing the channels already there.
   // Returns the index of its ejection node.
   int add_path(NodeId src, NodeId dst);
-  // The XY path src->dst from paths_, computed on first use.
+  // The XY path src->dst from paths_, computed on first use; on a mesh of
+  // more than kCachedPathNodes nodes, computed each time into
+  // uncached_path_ (valid until the next call).
   const std::vector<ChannelId>& path(NodeId src, NodeId dst);
+  // A table of nodes^2 paths: 65,536 entries at 16x16, 4.3 G (over 100 GB)
+  // at the 256x256 a configuration allows.
+  static constexpr unsigned kCachedPathNodes = 256;
   Cycle time_tree(std::uint64_t flits, Cycle ready);
   void reserve_tree(std::uint64_t flits);
   // allocate(), try_vc() and take_slots() run once or more per hop, each
@@ -286,6 +291,7 @@ class FastMeshModel {
   // packet's tree is its path, each channel once; a multicast tree is the
   // union of its destinations' paths.
   std::vector<std::vector<ChannelId>> paths_;
+  std::vector<ChannelId> uncached_path_;
   std::vector<Run> runs_;  // of the packet's grants, and of the VC trial under way
 };
 

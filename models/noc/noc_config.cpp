@@ -22,16 +22,25 @@ void validate(const NocConfig& c) {
   // Node ids and channel ids are 32-bit; 256x256 is far beyond any NPU.
   if (c.width < 1 || c.width > 256) throw NocConfigError("width", "an integer from 1 to 256");
   if (c.height < 1 || c.height > 256) throw NocConfigError("height", "an integer from 1 to 256");
-  if (c.flit_bytes < 1) throw NocConfigError("flit_bytes", "at least 1");
-  if (c.router_cycles < 1) throw NocConfigError("router_cycles", "at least 1");
-  if (c.link_cycles < 1) throw NocConfigError("link_cycles", "at least 1");
-  if (c.header_flits < 1) throw NocConfigError("header_flits", "at least 1");
+  // The same ranges as the platform's YAML (platform/config/noc_yaml.cpp), for
+  // configurations built elsewhere (a packet trace's header, the API): the
+  // models allocate per cycle of latency and per buffered flit.
+  const auto in_range = [](unsigned v, const char* key, unsigned lo, unsigned hi) {
+    if (v < lo || v > hi)
+      throw NocConfigError(
+          key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " + std::to_string(v));
+  };
+  in_range(c.flit_bytes, "flit_bytes", 1, 4096);
+  in_range(c.router_cycles, "router_cycles", 1, 64);
+  in_range(c.link_cycles, "link_cycles", 1, 64);
+  in_range(c.header_flits, "header_flits", 1, 64);
   validate_virtual_channels(c.virtual_channels);
   const unsigned round_trip = c.router_cycles + 2 * c.link_cycles;
   if (c.buffer_flits < round_trip)
     throw NocConfigError("buffer_flits", "at least router_cycles + 2 * link_cycles = " + std::to_string(round_trip) +
                                              " (the credit round trip) so a link streams one flit per cycle, got " +
                                              std::to_string(c.buffer_flits));
+  in_range(c.buffer_flits, "buffer_flits", round_trip, 4096);
   if (!(c.clock_mhz > 0) || !std::isfinite(c.clock_mhz)) throw NocConfigError("clock_mhz", "a positive number");
   if (!(c.quantum_ns > 0) || !std::isfinite(c.quantum_ns)) throw NocConfigError("quantum_ns", "a positive number");
 

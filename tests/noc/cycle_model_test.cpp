@@ -135,8 +135,11 @@ TEST(CycleModelMulticast, ZeroLoadCopiesArriveAsUnicastsAndEachTreeLinkCarriesTh
 // at 25, is in at 30 (26 alone).
 // P (tag 1) of `p_flits` from (1,0) to (1,1), and M of `m_flits` from (0,0)
 // to (1,1) (tag 2) and (2,0) (tag 3), both offered at cycle 0.
-std::map<std::uint64_t, Cycle> branch_beside(const Mesh& mesh, std::uint64_t p_flits, std::uint64_t m_flits) {
-  CycleMeshModel m(mesh_config(4));
+std::map<std::uint64_t, Cycle> branch_beside(const Mesh& mesh, std::uint64_t p_flits, std::uint64_t m_flits,
+                                             unsigned buffer_flits = 8) {
+  NocConfig c = mesh_config(4);
+  c.buffer_flits = buffer_flits;
+  CycleMeshModel m(c);
   m.offer(1, mesh.node(1, 0), mesh.node(1, 1), p_flits);
   m.offer_multicast(mesh.node(0, 0), {{mesh.node(1, 1), 2}, {mesh.node(2, 0), 3}}, m_flits);
   return run_to_idle(m);
@@ -167,6 +170,18 @@ TEST(CycleModelMulticast, BranchesRunApartOnlyAsFarAsTheirSharedBufferAllows) {
   EXPECT_EQ(done.at(3), 76u);
   EXPECT_EQ(done.at(2), 88u);
   EXPECT_EQ(done.at(1), 126u);
+}
+
+// The same for any buffer B and lengths F of M (P twice as long): flit k of M
+// leaves (0,0) at max(k + 2, 2k - 2B + 6), so east's copy is in at
+// max(F + 9, 2F - 2B + 12), south's at 2F + 8, P's at 2 + (2F - 1) + F + 5.
+// With 300-flit buffers east runs up to 300 flits ahead of south.
+TEST(CycleModelMulticast, ACopyRunsAheadByAsManyFlitsAsTheSharedBufferHolds) {
+  const Mesh mesh(mesh_config(4));
+  const std::map<std::uint64_t, Cycle> done = branch_beside(mesh, 2000, 1000, 300);
+  EXPECT_EQ(done.at(3), 2000u - 600 + 12);
+  EXPECT_EQ(done.at(2), 2008u);
+  EXPECT_EQ(done.at(1), 2u + 1999 + 1000 + 5);
 }
 
 // Four multicasts to (1,0) and (1,1) that branch at one and go on to the

@@ -76,5 +76,38 @@ TEST(NocYaml, ErrorsNameTheKey) {
   EXPECT_NE(parse_error("  initiators: [{x: 0, y: 0}]\n").find("key 'noc.initiators[0].name'"), std::string::npos);
 }
 
+// A configuration built without the YAML (a packet trace's header, the API)
+// meets the same ranges: the models allocate per cycle of latency and per
+// buffered flit, and the credit round trip is summed in 32 bits.
+TEST(NocConfigValidate, RangesBoundWhatTheModelsAllocateBy) {
+  struct Case {
+    unsigned noc::NocConfig::*member;
+    unsigned value;
+    const char* key;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {&noc::NocConfig::link_cycles, 2147483648u, "link_cycles", "an integer from 1 to 64, got 2147483648"},
+      {&noc::NocConfig::router_cycles, 65, "router_cycles", "an integer from 1 to 64, got 65"},
+      {&noc::NocConfig::buffer_flits, 4097, "buffer_flits", "an integer from 4 to 4096, got 4097"},
+      {&noc::NocConfig::flit_bytes, 0, "flit_bytes", "an integer from 1 to 4096, got 0"},
+      {&noc::NocConfig::header_flits, 65, "header_flits", "an integer from 1 to 64, got 65"},
+  };
+  for (const Case& c : cases) {
+    noc::NocConfig config;
+    config.*c.member = c.value;
+    try {
+      noc::validate(config);
+      ADD_FAILURE() << c.key << " " << c.value << " accepted";
+    } catch (const noc::NocConfigError& e) {
+      EXPECT_EQ(e.key(), c.key);
+      EXPECT_EQ(e.expected(), c.expected);
+    }
+  }
+  noc::NocConfig deepest;
+  deepest.buffer_flits = 4096;
+  EXPECT_NO_THROW(noc::validate(deepest));
+}
+
 }  // namespace
 }  // namespace npuvp::config

@@ -125,6 +125,10 @@ TEST(PacketTrace, AMalformedTraceIsRefusedNamingTheLine) {
                  ":3: expected cycles and flits below 2^48, got '0,5,4,281474976710656,281474976710700,0'");
   std::string shallow = header;
   shallow.replace(shallow.find("buffer_flits 8"), 14, "buffer_flits 2");
+  std::string deep = header;
+  deep.replace(deep.find("buffer_flits 8"), 14, "buffer_flits 3000000000");
+  expect_refused("deep.csv", deep,
+                 ":1: the header's NoC: key 'buffer_flits': expected an integer from 4 to 4096, got 3000000000");
   expect_refused("config.csv", shallow,
                  ":1: the header's NoC: key 'buffer_flits': expected at least router_cycles + 2 * link_cycles = 4 (the "
                  "credit round trip) so a link streams one flit per cycle, got 2");

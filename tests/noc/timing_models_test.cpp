@@ -396,6 +396,15 @@ TEST(FastModel, TimesOfRandomTrafficArePinnedForOneToFourVcs) {
   }
 }
 
+// The largest mesh a configuration allows: nothing per pair of nodes is kept
+// (4.3 G pairs), so it is built and times a packet corner to corner.
+TEST(FastModel, TheLargestMeshTimesAPacket) {
+  FastMeshModel fast(mesh_config(256));
+  const NodeId far = fast.mesh().node(255, 255);
+  EXPECT_EQ(fast.unicast(0, far, 4, 0), fast.mesh().zero_load_latency(0, far, 4));
+  EXPECT_EQ(fast.unicast(far, 0, 4, 0), fast.mesh().zero_load_latency(far, 0, 4));
+}
+
 // allocate() keeps a router's held VCs in an array of kMaxVirtualChannels.
 TEST(FastModel, RejectsMoreVirtualChannelsThanItKeeps) {
   EXPECT_THROW({ FastMeshModel m(mesh_config(4, kMaxVirtualChannels + 1)); }, NocConfigError);
