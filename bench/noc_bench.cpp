@@ -168,7 +168,10 @@ void run_cycle_level(const BenchOptions& o, double rate, std::uint64_t seed, Mea
 void run_fast(const BenchOptions& o, double rate, std::uint64_t seed, Measured& into, Work& work) {
   noc::FastMeshModel model(o.noc);
   noc::TrafficGenerator traffic(model.mesh(), o.traffic, rate, o.packet_flits, seed);
-  const auto [warmup, end, limit] = phases(o, model.mesh());
+  // Named copies, not a structured binding: the lambda below uses them, which
+  // C++17 allows only for variables (clang refuses a binding).
+  const Phases window = phases(o, model.mesh());
+  const Cycle warmup = window.warmup, end = window.end, limit = window.limit;
   std::uint64_t& tagged = into.tagged;
   std::uint64_t& accepted_flits = into.accepted_flits;
   const auto t0 = std::chrono::steady_clock::now();
