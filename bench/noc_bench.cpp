@@ -215,14 +215,10 @@ double measure_zero_load(const BenchOptions& o) {
   if (pairs.size() > kMaxPairs) {
     pairs.clear();
     std::mt19937_64 rng(o.seed);
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    noc::TrafficGenerator traffic(mesh, o.traffic, 1.0, o.packet_flits, o.seed);
     while (pairs.size() < kMaxPairs) {
       const auto s = static_cast<NodeId>(rng() % mesh.nodes());
-      const auto to = noc::destinations(mesh, o.traffic, s);
-      double left = unit(rng);
-      std::size_t k = 0;
-      while (k + 1 < to.size() && left >= to[k].second) left -= to[k++].second;
-      pairs.push_back({s, to[k].first, 1.0});
+      pairs.push_back({s, traffic.draw(s), 1.0});
     }
   }
   double sum = 0, weights = 0;

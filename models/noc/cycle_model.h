@@ -192,9 +192,9 @@ class CycleMeshModel {
   void allocate_vcs(NodeId r);
   void traverse_switch(NodeId r);
   // The lowest VC free on output `port`, now taken; -1 if none.
-  // This, send() and drop_front() run per flit from allocate_vcs() and
-  // traverse_switch(), whose loops they are part of: forced inline, as the
-  // fast model's per-hop steps.
+  // This runs at each VC allocation attempt of a head, send() and
+  // drop_front() per flit, inside the loops of allocate_vcs() and
+  // traverse_switch(): forced inline, as the fast model's per-hop steps.
   [[gnu::always_inline]] int claim_vc(Router& router, unsigned port);
   // A VC for each branch of a multicast head that lacks one and finds one
   // free; whether it found any.

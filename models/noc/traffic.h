@@ -63,10 +63,11 @@ class TrafficGenerator {
     for (NodeId n = 0; n < nodes_; ++n)
       if (coin_(rng_) < start_probability_) emit(n, draw(n));
   }
-
- private:
+  // A destination of `src`, each as likely as destinations() says, from the
+  // generator's own random stream.
   NodeId draw(NodeId src);
 
+ private:
   const Mesh& mesh_;
   TrafficPattern pattern_;
   NodeId nodes_;
