@@ -173,9 +173,9 @@ LayerRunner::Issued LayerRunner::issue(std::uint32_t tile, std::uint32_t kb, Job
   }
   hal_.write(table, bytes.data(), bytes.size());
   const auto table_jobs = static_cast<std::uint32_t>(table + status);
-  hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kJobAddr), &table_jobs, sizeof table_jobs);
+  hal_.write_multicast(cluster_registers(npu_, issued.jobs, pe_array::reg::kJobAddr), &table_jobs, sizeof table_jobs);
   const std::uint32_t start = pe_array::kCtrlStartTable;
-  hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kCtrl), &start, sizeof start);
+  hal_.write_multicast(cluster_registers(npu_, issued.jobs, pe_array::reg::kCtrl), &start, sizeof start);
   return issued;
 }
 
@@ -207,27 +207,43 @@ bool LayerRunner::jobs_ended(const Issued& issued) {
   return std::all_of(status.begin(), status.end(), [](std::uint32_t s) { return (s & pe_array::kJobStatusDone) != 0; });
 }
 
-void LayerRunner::wait_jobs(const Issued& issued) {
-  std::vector<std::uint32_t> status(issued.jobs);
+void wait_cluster_jobs(Hal& hal, std::uint64_t table, unsigned jobs) {
+  const NpuLayout& npu = hal.layout();
+  const std::vector<std::uint64_t> irqs = cluster_registers(npu, jobs, pe_array::reg::kIrq);
+  std::vector<std::uint32_t> status(jobs);
   std::uint64_t raised = 0;
   for (;;) {
-    hal_.read(job_table(issued.table), status.data(), status.size() * 4);
+    hal.read(table, status.data(), status.size() * 4);
     std::uint64_t pending = 0;
-    for (unsigned c = 0; c < issued.jobs; ++c) {
-      const std::uint64_t line = std::uint64_t{1} << (npu_.cluster_irq_base + c);
+    bool stale = false;
+    for (unsigned c = 0; c < jobs; ++c) {
+      const std::uint64_t line = std::uint64_t{1} << (npu.cluster_irq_base + c);
       if ((status[c] & pe_array::kJobStatusDone) == 0) {
-        if ((raised & line) != 0 && (hal_.read32(cluster_reg(c, pe_array::reg::kIrq)) & pe_array::kIrqError))
-          throw FirmwareError{npu::NpuError::kClusterFault, c};
         pending |= line;
+        if ((raised & line) == 0) continue;
+        const std::uint32_t irq = hal.read32(irqs[c]);
+        if (irq & pe_array::kIrqError) throw FirmwareError{npu::NpuError::kClusterFault, c};
+        if (irq == 0) continue;
+        // Done with this job not done: the IRQ of the cluster's job before,
+        // whose status word the last wait read before the line rose, raised
+        // after that wait's clear. Left high, the line would wake every wait
+        // at once and the table be read over and over until this job ends.
+        hal.write32(irqs[c], irq);
+        raised &= ~line;
+        stale = true;
       } else if ((status[c] >> 8 & 0xFF) != 0) {
         throw FirmwareError{npu::NpuError::kClusterFault, c};
       }
     }
     if (pending == 0) break;
-    raised = hal_.wait_events(pending);
+    // After a clear the table is read again: the job may have ended, and its
+    // own IRQ been cleared with the stale one, before the clear arrived.
+    if (!stale) raised = hal.wait_events(pending);
   }
   const std::uint32_t done = pe_array::kIrqDone;
-  hal_.write_multicast(cluster_regs(issued.jobs, pe_array::reg::kIrq), &done, sizeof done);
+  hal.write_multicast(irqs, &done, sizeof done);
 }
+
+void LayerRunner::wait_jobs(const Issued& issued) { wait_cluster_jobs(hal_, job_table(issued.table), issued.jobs); }
 
 }  // namespace npuvp::firmware

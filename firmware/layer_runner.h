@@ -27,6 +27,19 @@ struct FirmwareError {
   std::uint32_t info;
 };
 
+// The address of register `reg` of each of clusters 0 to `clusters` - 1.
+inline std::vector<std::uint64_t> cluster_registers(const NpuLayout& npu, unsigned clusters, std::uint32_t reg) {
+  std::vector<std::uint64_t> regs(clusters);
+  for (unsigned c = 0; c < clusters; ++c) regs[c] = npu.cluster_regs_base + c * pe_array::kClusterStride + reg;
+  return regs;
+}
+
+// Waits until the `jobs` jobs of a job table (the status word of cluster c's
+// job at `table` + 4c) are done, then clears the clusters' IRQs with one
+// multicast. Throws FirmwareError (kClusterFault, the cluster) for a job that
+// failed or a cluster that raised an error.
+void wait_cluster_jobs(Hal& hal, std::uint64_t table, unsigned jobs);
+
 // The weights the SRAM and the clusters hold after a convolution that fitted
 // one K block: the next command of the buffer with the same weights (the next
 // image of a batch) needs neither the DMA load nor the clusters' weight fetch.
@@ -320,14 +333,6 @@ class LayerRunner {
 
   std::uint64_t job_table(unsigned table) const {
     return sram(job_tables_offset(l_, npu_) + table * job_table_bytes(npu_));
-  }
-  std::uint64_t cluster_reg(unsigned cluster, std::uint32_t reg) const {
-    return npu_.cluster_regs_base + cluster * pe_array::kClusterStride + reg;
-  }
-  std::vector<std::uint64_t> cluster_regs(std::uint32_t clusters, std::uint32_t reg) const {
-    std::vector<std::uint64_t> regs(clusters);
-    for (unsigned c = 0; c < clusters; ++c) regs[c] = cluster_reg(c, reg);
-    return regs;
   }
   // With a job queue, the next tile's jobs can be started while this one's run.
   bool pipelined() const { return npu_.job_queue_depth >= 2; }

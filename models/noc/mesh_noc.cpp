@@ -217,11 +217,25 @@ sc_core::sc_time MeshNoc::fork_response(NodeId src, NodeId from, tlm::tlm_generi
 
 std::vector<Cycle> MeshNoc::send_tree(NodeId from, const std::vector<NodeId>& dests, std::uint64_t length,
                                       const sc_core::sc_time& ready) {
-  std::vector<Cycle> done_at;
-  const std::uint64_t flits = packet_flits(config_, length);
+  // Packets of at most a buffer: a copy of a longer one, holding a VC while a
+  // sibling copy waits through the input buffer they share, can close a cycle
+  // of waits with other trees (docs/noc.md, "A multicast deadlock"). They all
+  // leave at `ready`, back to back on the injection link.
+  const std::uint64_t per_packet = std::uint64_t{config_.buffer_flits - config_.header_flits} * config_.flit_bytes;
+  const Cycle start = edge_at_or_after(ready);
   const std::uint64_t flit_hops_before = fast_.stats().flit_hops;
-  fast_.multicast(from, dests, flits, edge_at_or_after(ready), done_at);
-  // Injected once; every router of the tree carries it once.
+  std::vector<Cycle> done_at(dests.size(), 0);
+  std::uint64_t flits = 0;
+  std::uint64_t sent = 0;
+  do {
+    const std::uint64_t bytes = std::min(per_packet, length - sent);
+    const std::uint64_t packet = packet_flits(config_, bytes);
+    fast_.multicast(from, dests, packet, start, packet_done_);
+    for (std::size_t i = 0; i < dests.size(); ++i) done_at[i] = std::max(done_at[i], packet_done_[i]);
+    flits += packet;
+    sent += bytes;
+  } while (sent < length);
+  // Injected once; every router of the tree carries each packet once.
   payload_.add(length, (fast_.stats().flit_hops - flit_hops_before) / flits);
   return done_at;
 }

@@ -7,8 +7,9 @@
 //   request packet  (header + write data flits) initiator node -> target node,
 //   the target's own annotated delay,
 //   response packet (header + read data flits)  target node -> initiator node.
-// Packets start on the next NoC clock edge at or after their time. There is no
-// maximum packet length: a tile transfer is one packet, timed at once. A
+// Packets start on the next NoC clock edge at or after their time. A unicast
+// has no maximum length: a tile transfer is one packet, timed at once. A
+// multicast goes as packets of at most buffer_flits flits, back to back. A
 // transaction spanning several targets of an interleaved window (the SRAM
 // banks) is split at the source into one such pair per chunk, all issued at
 // its time; it completes when the last response is back. A READ carrying a
@@ -42,9 +43,9 @@ namespace npuvp::noc {
 
 // Turns a WRITE into a multicast: the payload's bytes are written at every
 // address listed (each may belong to a different target; the payload's own
-// address is not used). One packet travels the XY tree from the initiator,
+// address is not used). Its packets travel the XY tree from the initiator,
 // copied where the paths to the destination nodes branch, so each link carries
-// it once. The delay is the time until the last destination has written it
+// them once. The delay is the time until the last destination has written it
 // (its target's delay included; no acknowledgement packets are modelled); the
 // response status is the worst of the targets'. Any address outside every
 // window fails the whole transaction with TLM_ADDRESS_ERROR_RESPONSE before
@@ -133,8 +134,9 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   // `ready`: one tree to `src` and every window; returns when `src` has it.
   sc_core::sc_time fork_response(NodeId src, NodeId from, tlm::tlm_generic_payload& gp, const ForkRoutes& fork,
                                  std::uint64_t fork_offset, const sc_core::sc_time& ready);
-  // Times one packet of `length` bytes over the XY tree from `from` to each
-  // of `dests` (the arrival at each, in order) and counts its payload once.
+  // Times `length` bytes over the XY tree from `from` to each of `dests` (the
+  // arrival at each, in order), as packets of at most `buffer_flits` flits,
+  // and counts the payload once.
   std::vector<Cycle> send_tree(NodeId from, const std::vector<NodeId>& dests, std::uint64_t length,
                                const sc_core::sc_time& ready);
   // Writes gp at `offset` of target `target` as the packet arrives there;
@@ -163,7 +165,8 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   sc_core::sc_time cycle_;
   sc_core::sc_time quantum_;
   FastMeshModel fast_;
-  tlmx::PayloadPool payloads_;  // forked responses' copies, split requests' pieces
+  tlmx::PayloadPool payloads_;      // forked responses' copies, split requests' pieces
+  std::vector<Cycle> packet_done_;  // send_tree's arrivals of one packet, kept for its capacity
   std::shared_ptr<spdlog::logger> log_;
   // Data carried: write requests' and read responses' payloads, injected
   // once each, and times the routers each crossed (headers not counted).

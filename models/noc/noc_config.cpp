@@ -41,6 +41,11 @@ void validate(const NocConfig& c) {
                                              " (the credit round trip) so a link streams one flit per cycle, got " +
                                              std::to_string(c.buffer_flits));
   in_range(c.buffer_flits, "buffer_flits", round_trip, 4096);
+  // A multicast packet is at most a buffer long (MeshNoc::send_tree).
+  if (c.buffer_flits <= c.header_flits)
+    throw NocConfigError("buffer_flits", "more than header_flits = " + std::to_string(c.header_flits) +
+                                             " so a multicast packet, at most a buffer long, carries data, got " +
+                                             std::to_string(c.buffer_flits));
   if (!(c.clock_mhz > 0) || !std::isfinite(c.clock_mhz)) throw NocConfigError("clock_mhz", "a positive number");
   if (!(c.quantum_ns > 0) || !std::isfinite(c.quantum_ns)) throw NocConfigError("quantum_ns", "a positive number");
 

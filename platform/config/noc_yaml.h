@@ -7,7 +7,8 @@
 //     flit_bytes: 32
 //     router_cycles: 2      # router pipeline depth
 //     link_cycles: 1
-//     buffer_flits: 8       # per input virtual channel, >= router_cycles + 2 * link_cycles
+//     buffer_flits: 8       # per input virtual channel, >= router_cycles + 2 * link_cycles,
+//                           # > header_flits (a multicast packet is at most a buffer)
 //     virtual_channels: 2
 //     header_flits: 1
 //     clock_mhz: 800

@@ -376,23 +376,25 @@ TEST(MeshNoc, MulticastDeliversIdenticalBytesAlongTheXyTree) {
   EXPECT_EQ(std::memcmp(sys.memories[3]->bytes.data(), weights.data(), weights.size()), 0);
   EXPECT_TRUE(sys.memories[0]->seen_addresses.empty());
 
-  // 256 bytes = 8 flits + header. The farthest destination, (3,1) or (1,3),
-  // is 4 links away: 5 * 3 + 9 = 24 cycles, then the memory's 8.
-  EXPECT_EQ(delay, (24 + 8) * kCycle);
+  // 256 bytes = 8 flits, as packets of at most a buffer (8 flits): 7 flits
+  // of data and 1 behind their headers, 10 flits back to back. The farthest
+  // destination, (3,1) or (1,3), is 4 links away: 5 * 3 + 10 = 25 cycles,
+  // then the memory's 8.
+  EXPECT_EQ(delay, (25 + 8) * kCycle);
   // The tree: inject, (0,0)E, (1,0)S, (1,1)eject, (1,0)E, (2,0)E, (3,0)S,
-  // (3,1)eject, (1,1)S, (1,2)S, (1,3)eject. Each carries the 9 flits once.
+  // (3,1)eject, (1,1)S, (1,2)S, (1,3)eject. Each carries the 10 flits once.
   const NocStats& s = sys.noc->stats();
   std::vector<std::string> used;
   for (const LinkStats& l : s.links) {
     if (l.flits == 0) continue;
     used.push_back(l.name);
-    EXPECT_EQ(l.flits, 9u) << l.name;
+    EXPECT_EQ(l.flits, 10u) << l.name;
   }
   EXPECT_EQ(used, (std::vector<std::string>{"r0_0.E", "r1_0.E", "r1_0.S", "r2_0.E", "r3_0.S", "r1_1.S", "r1_1.eject",
                                             "r3_1.eject", "r1_2.S", "r1_3.eject", "r0_0.inject"}));
-  EXPECT_EQ(s.packets, 1u);
-  EXPECT_EQ(s.multicast_packets, 1u);
-  EXPECT_EQ(s.flit_hops, 9u * 10);
+  EXPECT_EQ(s.packets, 2u);
+  EXPECT_EQ(s.multicast_packets, 2u);
+  EXPECT_EQ(s.flit_hops, 10u * 10);
 
   std::ostringstream vcd;
   recorder.write(vcd);
@@ -495,24 +497,25 @@ TEST(MeshNoc, AForkedReadResponseReachesEveryWindowAlongOneTree) {
   EXPECT_EQ(std::memcmp(sys.windows[0]->bytes.data() + 0x40, weights.data(), 256), 0);
   EXPECT_EQ(std::memcmp(sys.windows[1]->bytes.data(), weights.data(), 256), 0);
   // The request (a header) reaches the memory at (3,2): 6 routers, 19
-  // cycles; the memory answers 8 cycles later; the response (header + 8
-  // flits) then reaches each node as a lone packet would, unloaded:
-  // (0,0) 6 routers, (1,1) and (1,3) 4 routers each.
+  // cycles; the memory answers 8 cycles later; the response (8 flits of
+  // data as packets of at most a buffer, 8 + 2 flits back to back) then
+  // reaches each node as a lone 10-flit packet would, unloaded: (0,0) 6
+  // routers, (1,1) and (1,3) 4 routers each.
   const Cycle ready = sys.from_memory(-1, 1) + 8;
   EXPECT_EQ(sys.from_memory(-1, 1), 19u);
-  EXPECT_EQ(delay, (ready + sys.from_memory(-1, 9)) * kCycle);
+  EXPECT_EQ(delay, (ready + sys.from_memory(-1, 10)) * kCycle);
   ASSERT_EQ(sys.windows[0]->arrivals.size(), 1u);
   ASSERT_EQ(sys.windows[1]->arrivals.size(), 1u);
-  EXPECT_EQ(sys.windows[0]->arrivals[0].second, (ready + sys.from_memory(0, 9)) * kCycle);
-  EXPECT_EQ(sys.windows[1]->arrivals[0].second, (ready + sys.from_memory(1, 9)) * kCycle);
-  EXPECT_EQ(sys.windows[0]->arrivals[0].second, (ready + 4 * 3 + 9) * kCycle);
+  EXPECT_EQ(sys.windows[0]->arrivals[0].second, (ready + sys.from_memory(0, 10)) * kCycle);
+  EXPECT_EQ(sys.windows[1]->arrivals[0].second, (ready + sys.from_memory(1, 10)) * kCycle);
+  EXPECT_EQ(sys.windows[0]->arrivals[0].second, (ready + 4 * 3 + 10) * kCycle);
   // The tree from (3,2): inject, (3,2)W, (2,2)W, (1,2)W, (0,2)N, (0,1)N and
   // (0,0)'s ejection; (1,2)N to (1,1)'s, (1,2)S to (1,3)'s: a hop per
-  // channel after the injection, 10 for its 9 flits, where three responses
+  // channel after the injection, 10 for its 10 flits, where three responses
   // would take 6 + 4 + 4. The request: 1 flit through 6 routers.
   const NocStats& s = sys.noc->stats();
-  EXPECT_EQ(s.flit_hops, 9u * 10 + 6);
-  EXPECT_EQ(s.multicast_packets, 1u);
+  EXPECT_EQ(s.flit_hops, 10u * 10 + 6);
+  EXPECT_EQ(s.multicast_packets, 2u);
   stats::Counters c;
   sys.noc->sample(c, sc_core::sc_time_stamp());
   EXPECT_EQ(c[stats::Counter::kNocBytes], 256);  // injected once, at the memory's node

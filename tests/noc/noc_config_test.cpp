@@ -92,6 +92,8 @@ TEST(NocConfigValidate, RangesBoundWhatTheModelsAllocateBy) {
       {&noc::NocConfig::buffer_flits, 4097, "buffer_flits", "an integer from 4 to 4096, got 4097"},
       {&noc::NocConfig::flit_bytes, 0, "flit_bytes", "an integer from 1 to 4096, got 0"},
       {&noc::NocConfig::header_flits, 65, "header_flits", "an integer from 1 to 64, got 65"},
+      {&noc::NocConfig::header_flits, 8, "buffer_flits",
+       "more than header_flits = 8 so a multicast packet, at most a buffer long, carries data, got 8"},
   };
   for (const Case& c : cases) {
     noc::NocConfig config;

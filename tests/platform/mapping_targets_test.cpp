@@ -81,14 +81,16 @@ TEST(FullyConnectedRoof, SqueezeNext) { expect_at_roof("squeezenext", "fc1000");
 // they are ready, docs/noc.md, 0.725 of its roof; 16,590 since the clusters'
 // operand-group waits leave no cancelled timeout in SystemC's queue of timed
 // notifications, which changed the order of simultaneous events,
-// docs/architecture.md), 0.731 of its roof: below the streamed run's 15,804
+// docs/architecture.md; 16,653 since a multicast goes as packets of at most a
+// buffer and the firmware clears a cluster's stale IRQ, docs/noc.md and
+// docs/firmware.md), 0.729 of its roof: below the streamed run's 15,803
 // (0.768), as the two weight paths' figures were before (0.663 and 0.743), if
 // by less.
 TEST(FullyConnectedRoof, WithoutStreamingTheWeightsGoThroughTheGlobalBuffer) {
   const nlohmann::json r = run("resnet18", "firmware.stream_weights=false");
   const nlohmann::json& fc = layer(r, "fc");
   EXPECT_FALSE(fc["tiling"]["stream_weights"].get<bool>());
-  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 16590u);
+  EXPECT_EQ(fc["cycles"].get<std::uint64_t>(), 16653u);
   const nlohmann::json streamed = run("resnet18");
   EXPECT_LT(roof_fraction(fc), roof_fraction(layer(streamed, "fc")));
 }
