@@ -307,15 +307,20 @@ inline bool FastMeshModel::grant_uncontended(TreeNode& n, Cycle due, std::uint64
   const std::size_t slot = vc_slot(n.channel, vc);
   const VcLog& log = vc_logs_[slot];
   // Its last passage is the one allocated last: free by `due`, so were all.
-  if ((!log.empty() && log.back().second.owned_until > due) || latest_tail_out_[slot] + channel.info.latency > due)
-    return false;
+  if (!log.empty() && log.back().second.owned_until > due) return false;
+  // With credits still out (the packet before it in the VC, as the next
+  // packet of a multicast finds its predecessor), its flits may still go at
+  // `due`, back to back, if the buffer has room for each as it arrives.
+  Cycle head_free = 0;
+  if (latest_tail_out_[slot] + channel.info.latency > due) {
+    if (credit_bound(n.channel, log, log.end(), flits) > due) return false;
+    // Its head waits in the downstream buffer behind the tail ahead of it.
+    if (!channel.info.ejection && !log.empty()) head_free = log.back().second.tail_out + 1;
+  }
   if (channel.info.injection) next_injection_vc_[channel.info.node] = (vc + 1) % config_.virtual_channels;
   const std::size_t runs_begin = runs_.size();
   runs_.emplace_back(due, due + flits, channel.link.intervals(), crossbar_at);
-  // Its VC's last tail left the router downstream by `due` (the credits are
-  // back), so the head, there at due + router_cycles at the earliest, waits
-  // behind nothing: no head_free bound.
-  static_cast<Grant&>(n) = {vc, due, due, due + flits - 1, 0, log.size(), runs_begin, runs_.size()};
+  static_cast<Grant&>(n) = {vc, due, due, due + flits - 1, head_free, log.size(), runs_begin, runs_.size()};
   return true;
 }
 
@@ -402,24 +407,27 @@ Cycle FastMeshModel::unicast(NodeId src, NodeId dst, std::uint64_t flits, Cycle 
   return done;
 }
 
-Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, std::uint64_t flits, Cycle ready,
-                               std::vector<Cycle>& done_at) {
-  require_flits(flits);
+Cycle FastMeshModel::multicast(NodeId src, const std::vector<NodeId>& dsts, const std::uint64_t* packet_flits,
+                               std::size_t packets, Cycle ready, std::vector<Cycle>& done_at) {
+  for (std::size_t k = 0; k < packets; ++k) require_flits(packet_flits[k]);
   std::vector<int> ejection(dsts.size());
   for (std::size_t i = 0; i < dsts.size(); ++i) ejection[i] = add_path(src, dsts[i]);
-  const Cycle done = time_tree(flits, ready);
-  done_at.resize(dsts.size());
-  for (std::size_t i = 0; i < dsts.size(); ++i) {
-    const TreeNode& n = tree_[ejection[i]];
-    done_at[i] = n.tail + channels_[n.channel].info.latency + 1;
+  done_at.assign(dsts.size(), 0);
+  Cycle done = 0;
+  // The tree is built once: each packet's timing overwrites every hop's grant.
+  for (std::size_t k = 0; k < packets; ++k) {
+    done = std::max(done, time_tree(packet_flits[k], ready));
+    ++stats_.multicast_packets;
+    for (std::size_t i = 0; i < dsts.size(); ++i) {
+      const TreeNode& n = tree_[ejection[i]];
+      const Cycle at = n.tail + channels_[n.channel].info.latency + 1;
+      done_at[i] = std::max(done_at[i], at);
+      if (sink_ != nullptr) sink_->packet({src, dsts[i], packet_flits[k], ready, at, stats_.multicast_packets});
+    }
+    runs_.clear();
   }
-  ++stats_.multicast_packets;
-  if (sink_ != nullptr)
-    for (std::size_t i = 0; i < dsts.size(); ++i)
-      sink_->packet({src, dsts[i], flits, ready, done_at[i], stats_.multicast_packets});
   for (const TreeNode& n : tree_) node_of_channel_[n.channel] = -1;
   tree_.clear();
-  runs_.clear();
   return done;
 }
 

@@ -224,17 +224,14 @@ std::vector<Cycle> MeshNoc::send_tree(NodeId from, const std::vector<NodeId>& de
   const std::uint64_t per_packet = std::uint64_t{config_.buffer_flits - config_.header_flits} * config_.flit_bytes;
   const Cycle start = edge_at_or_after(ready);
   const std::uint64_t flit_hops_before = fast_.stats().flit_hops;
-  std::vector<Cycle> done_at(dests.size(), 0);
+  tree_packets_.clear();
   std::uint64_t flits = 0;
-  std::uint64_t sent = 0;
-  do {
-    const std::uint64_t bytes = std::min(per_packet, length - sent);
-    const std::uint64_t packet = packet_flits(config_, bytes);
-    fast_.multicast(from, dests, packet, start, packet_done_);
-    for (std::size_t i = 0; i < dests.size(); ++i) done_at[i] = std::max(done_at[i], packet_done_[i]);
-    flits += packet;
-    sent += bytes;
-  } while (sent < length);
+  for (std::uint64_t sent = 0; sent == 0 || sent < length; sent += per_packet) {
+    tree_packets_.push_back(packet_flits(config_, std::min(per_packet, length - sent)));
+    flits += tree_packets_.back();
+  }
+  std::vector<Cycle> done_at;
+  fast_.multicast(from, dests, tree_packets_.data(), tree_packets_.size(), start, done_at);
   // Injected once; every router of the tree carries each packet once.
   payload_.add(length, (fast_.stats().flit_hops - flit_hops_before) / flits);
   return done_at;

@@ -165,8 +165,8 @@ class MeshNoc : public sc_core::sc_module, public stats::StatsSource {
   sc_core::sc_time cycle_;
   sc_core::sc_time quantum_;
   FastMeshModel fast_;
-  tlmx::PayloadPool payloads_;      // forked responses' copies, split requests' pieces
-  std::vector<Cycle> packet_done_;  // send_tree's arrivals of one packet, kept for its capacity
+  tlmx::PayloadPool payloads_;               // forked responses' copies, split requests' pieces
+  std::vector<std::uint64_t> tree_packets_;  // send_tree's packets' flits, kept for its capacity
   std::shared_ptr<spdlog::logger> log_;
   // Data carried: write requests' and read responses' payloads, injected
   // once each, and times the routers each crossed (headers not counted).

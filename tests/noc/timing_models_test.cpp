@@ -289,6 +289,39 @@ TEST(FastModel, ForgettingThePastNeverChangesATime) {
   EXPECT_EQ(forgetting.last_busy(), keeping.last_busy());
 }
 
+// A multicast of several packets (MeshNoc's packets of at most a buffer)
+// builds its tree once and times the packets in turn: the same times, link
+// counts and latencies as each packet sent alone along it, among unicasts.
+TEST(FastModel, APacketTrainAlongOneTreeTimesAsItsPacketsOneByOne) {
+  const NocConfig c = mesh_config(4);
+  FastMeshModel train(c), one_by_one(c);
+  std::mt19937_64 rng(5);
+  Cycle now = 0;
+  std::vector<Cycle> done_train, done_one, done_packet;
+  for (int i = 0; i < 20000; ++i) {
+    const auto [src, dst, flits, ready] = random_packet(rng, now, 8, 24, 100);
+    if (i % 10 != 0) {
+      ASSERT_EQ(train.unicast(src, dst, flits, ready), one_by_one.unicast(src, dst, flits, ready)) << "packet " << i;
+      continue;
+    }
+    const std::vector<NodeId> dsts = {dst, NodeId((dst + 6) % 16), NodeId((dst + 11) % 16), src};
+    const std::uint64_t packets[] = {8, 8, 8, 1 + rng() % 8};
+    Cycle last = 0;
+    done_one.assign(dsts.size(), 0);
+    for (std::uint64_t p : packets) {
+      last = std::max(last, one_by_one.multicast(src, dsts, p, ready, done_packet));
+      for (std::size_t d = 0; d < dsts.size(); ++d) done_one[d] = std::max(done_one[d], done_packet[d]);
+    }
+    ASSERT_EQ(train.multicast(src, dsts, packets, 4, ready, done_train), last) << "packet " << i;
+    ASSERT_EQ(done_train, done_one) << "packet " << i;
+  }
+  EXPECT_EQ(train.stats().multicast_packets, one_by_one.stats().multicast_packets);
+  EXPECT_EQ(train.stats().flit_hops, one_by_one.stats().flit_hops);
+  EXPECT_EQ(train.stats().latency.mean(), one_by_one.stats().latency.mean());
+  for (std::size_t l = 0; l < train.stats().links.size(); ++l)
+    EXPECT_EQ(train.stats().links[l].busy_cycles, one_by_one.stats().links[l].busy_cycles);
+}
+
 TEST(FastModel, AFlitLeavesARouterNoEarlierThanItArrived) {
   // 4x4, router 2 cycles, link 1, injection 0. R (0,0)->(1,1), 4 flits ready
   // at 2, timed first, crosses the injection channel at 2..5, (0,0)E at 4..7
