@@ -455,7 +455,8 @@ struct ForkSystem {
   std::unique_ptr<Recorder> windows[2];
   static constexpr std::uint64_t kWindow[2] = {0x2800'0000, 0x2820'0000};
 
-  ForkSystem() {
+  explicit ForkSystem(unsigned buffer_flits = 8) {
+    config.buffer_flits = buffer_flits;
     config.initiators = {{"leader", 0, 0}};
     config.targets = {{{"mem", 3, 2}, address_map::kSramBase, 0x1000},
                       {{"fill1", 1, 1}, kWindow[0], 0x1000},
@@ -519,6 +520,43 @@ TEST(MeshNoc, AForkedReadResponseReachesEveryWindowAlongOneTree) {
   stats::Counters c;
   sys.noc->sample(c, sc_core::sc_time_stamp());
   EXPECT_EQ(c[stats::Counter::kNocBytes], 256);  // injected once, at the memory's node
+}
+
+// A tree's copies share each branching router's input buffer, so a multicast
+// longer than a buffer can deadlock (docs/noc.md): 1 KiB forked goes as
+// packets of at most buffer_flits flits, header included, back to back. With
+// 12-flit buffers, 11 flits of data each: 11 + 11 + 10 of the 32.
+TEST(MeshNoc, AMulticastGoesAsPacketsOfAtMostABuffer) {
+  struct Packets : PacketSink {
+    std::vector<PacketRecord> records;
+    void packet(const PacketRecord& r) override { records.push_back(r); }
+  } packets;
+  ForkSystem sys(12);
+  sys.noc->record_packets(packets);
+  std::vector<std::uint8_t> got(1024);
+  ReadForkExtension fork({ForkSystem::kWindow[0], ForkSystem::kWindow[1]});
+  sc_time delay;
+  sys.driver->bodies.push_back([&](Driver& d) {
+    EXPECT_EQ(d.transfer(0, tlm::TLM_READ_COMMAND, address_map::kSramBase, got.data(), 1024, delay, nullptr, &fork),
+              tlm::TLM_OK_RESPONSE);
+  });
+  npuvp::sim::run_to_end();
+  // The request, then each packet's copy to the initiator and both windows.
+  ASSERT_EQ(packets.records.size(), 1u + 3 * 3);
+  EXPECT_EQ(packets.records[0].multicast, 0u);
+  const std::uint64_t flits[] = {12, 12, 11};
+  for (std::size_t k = 0; k < 3; ++k)
+    for (std::size_t d = 0; d < 3; ++d) {
+      const PacketRecord& r = packets.records[1 + 3 * k + d];
+      EXPECT_EQ(r.flits, flits[k]) << "packet " << k;
+      EXPECT_EQ(r.multicast, k + 1) << "packet " << k;
+      EXPECT_EQ(r.ready, packets.records[1].ready) << "packet " << k;
+    }
+  // Unloaded, the last packet's tail follows the first's head as one stream
+  // of 35 flits would: (0,0) is 6 routers from the memory.
+  const Cycle ready = packets.records[1].ready;
+  EXPECT_EQ(delay, (ready + sys.from_memory(-1, 35)) * kCycle);
+  EXPECT_EQ(sys.noc->stats().multicast_packets, 3u);
 }
 
 TEST(MeshNoc, ForkedReadErrors) {
